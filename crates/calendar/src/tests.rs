@@ -1,0 +1,254 @@
+use super::*;
+use proptest::prelude::*;
+use std::collections::HashMap;
+
+fn d(s: &str) -> NaiveDate {
+    parse_date(s).unwrap()
+}
+
+fn cal() -> &'static WorkCalendar {
+    WorkCalendar::official()
+}
+
+/// Every day of every covered year, decided directly from the data files without the
+/// prefix sums, against the calendar's answer.
+#[test]
+fn every_day_of_every_covered_year_matches_the_notices() {
+    let mut listed: HashMap<NaiveDate, &str> = HashMap::new();
+    for (_, text) in OFFICIAL_YEARS {
+        for line in text
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.starts_with("date,"))
+        {
+            let f: Vec<&str> = line.split(',').collect();
+            listed.insert(
+                d(f[0]),
+                if f[1] == "holiday" {
+                    "holiday"
+                } else {
+                    "workday"
+                },
+            );
+        }
+    }
+    let mut day = d("2019-01-01");
+    let mut checked = 0;
+    while day <= d("2026-12-31") {
+        let weekend = matches!(day.weekday(), Weekday::Sat | Weekday::Sun);
+        let expected = match listed.get(&day) {
+            Some(&"holiday") => false,
+            Some(_) => true,
+            None => !weekend,
+        };
+        assert_eq!(cal().is_workday(day).unwrap(), expected, "{day}");
+        checked += 1;
+        day = day.succ_opt().unwrap();
+    }
+    assert_eq!(checked, 2922);
+}
+
+/// Working days per year (2020 after the Spring Festival extension; 2025 on, with the two
+/// holidays added by the 2024 revision of the national holiday rules).
+#[test]
+fn working_days_per_year() {
+    let counts: Vec<(i32, i64)> = (2019..=2026)
+        .map(|y| {
+            let from = NaiveDate::from_ymd_opt(y - 1, 12, 31).unwrap();
+            let to = NaiveDate::from_ymd_opt(y, 12, 31).unwrap();
+            // (Dec 31 of the year before, Dec 31] needs the previous year; count by hand for 2019.
+            let n = if y == 2019 {
+                (0..365)
+                    .filter(|i| {
+                        cal()
+                            .is_workday(d("2019-01-01") + chrono::Days::new(*i))
+                            .unwrap()
+                    })
+                    .count() as i64
+            } else {
+                cal().workdays_between(from, to).unwrap()
+            };
+            (y, n)
+        })
+        .collect();
+    expect_counts(&counts);
+}
+
+fn expect_counts(counts: &[(i32, i64)]) {
+    let expected = [
+        (2019, 250),
+        (2020, 249),
+        (2021, 250),
+        (2022, 249),
+        (2023, 249),
+        (2024, 251),
+        (2025, 248),
+        (2026, 248),
+    ];
+    assert_eq!(counts, expected);
+}
+
+#[test]
+fn makeup_workdays_and_holidays_of_2022() {
+    // 劳动节 2022: 4月24日(周日)、5月7日(周六)上班; 4月30日至5月4日放假.
+    assert_eq!(
+        cal().day_kind(d("2022-04-24")).unwrap(),
+        DayKind::MakeupWorkday {
+            festival: "劳动节".into()
+        }
+    );
+    assert!(cal().is_workday(d("2022-05-07")).unwrap());
+    for h in ["2022-04-30", "2022-05-02", "2022-05-03", "2022-05-04"] {
+        assert!(!cal().is_workday(d(h)).unwrap(), "{h}");
+    }
+    // 国庆节 2022: 10月8日、9日(周六、周日)上班.
+    assert!(cal().is_workday(d("2022-10-08")).unwrap());
+    assert!(cal().is_workday(d("2022-10-09")).unwrap());
+    assert_eq!(
+        cal().day_kind(d("2022-10-07")).unwrap(),
+        DayKind::Holiday {
+            festival: "国庆节".into()
+        }
+    );
+    assert_eq!(cal().day_kind(d("2022-04-23")).unwrap(), DayKind::Weekend);
+    assert_eq!(cal().day_kind(d("2022-04-27")).unwrap(), DayKind::Workday);
+}
+
+#[test]
+fn the_plan_date_plus_twenty_working_days() {
+    // Arrears on 2022-04-27 (the plan's date): the day itself does not count; 4-28, 4-29,
+    // then 4-30..5-4 off, 5-5, 5-6, 5-7 (调休), 5-9..5-13, 5-16..5-20, 5-23..5-27: the 20th
+    // working day is 2022-05-27.
+    assert_eq!(
+        cal().add_workdays(d("2022-04-27"), 20).unwrap(),
+        d("2022-05-27")
+    );
+    assert_eq!(
+        cal()
+            .workdays_between(d("2022-04-27"), d("2022-05-27"))
+            .unwrap(),
+        20
+    );
+    assert_eq!(
+        cal()
+            .workdays_between(d("2022-04-27"), d("2022-05-26"))
+            .unwrap(),
+        19
+    );
+    assert_eq!(
+        cal().add_workdays(d("2022-04-29"), 1).unwrap(),
+        d("2022-05-05")
+    );
+    assert_eq!(
+        cal().add_workdays(d("2022-04-22"), 1).unwrap(),
+        d("2022-04-24")
+    );
+}
+
+#[test]
+fn counting_across_spring_festival_2020_extension() {
+    // 2020-02-01 (Sat) was to be a make-up working day; the extension made it a holiday.
+    assert!(!cal().is_workday(d("2020-02-01")).unwrap());
+    assert_eq!(
+        cal().add_workdays(d("2020-01-23"), 1).unwrap(),
+        d("2020-02-03")
+    );
+}
+
+#[test]
+fn dates_outside_the_covered_years_are_errors() {
+    let e = cal().is_workday(d("2027-01-04")).unwrap_err();
+    assert_eq!(
+        e,
+        CalendarError::OutOfRange {
+            date: d("2027-01-04"),
+            first: 2019,
+            last: 2026
+        }
+    );
+    assert!(cal().is_workday(d("2018-12-31")).is_err());
+    assert!(cal().add_workdays(d("2026-12-30"), 5).is_err());
+    assert!(cal().sub_workdays(d("2019-01-03"), 5).is_err());
+    assert!(cal().add_workdays(d("2022-01-01"), 0).is_err());
+    assert!(e.render(i18n::Lang::Zh).contains("2019–2026"));
+}
+
+#[test]
+fn every_error_has_both_languages() {
+    let samples = [
+        CalendarError::OutOfRange {
+            date: d("2030-01-01"),
+            first: 2019,
+            last: 2026,
+        },
+        CalendarError::BadDate { input: "x".into() },
+        CalendarError::BadCount { n: 0 },
+        CalendarError::BadData {
+            line: 1,
+            reason: "r".into(),
+        },
+    ];
+    let msgs: Vec<_> = samples.iter().map(|e| e.message()).collect();
+    assert_eq!(catalog().check_complete(&msgs), Vec::<String>::new());
+    assert_eq!(catalog().keys().count(), samples.len());
+}
+
+#[test]
+fn each_year_names_its_notice() {
+    assert_eq!(cal().sources().len(), 8);
+    for (y, s) in cal().sources() {
+        assert!(s.contains("国办发明电"), "{y}: {s}");
+    }
+}
+
+#[test]
+fn bad_data_is_rejected_with_its_line() {
+    let e = WorkCalendar::from_year_files(&[(2022, "date,kind,festival\n2022-04-27,workday,x\n")])
+        .unwrap_err();
+    assert!(matches!(e, CalendarError::BadData { line: 2, .. }), "{e:?}");
+    assert!(
+        WorkCalendar::from_year_files(&[(2022, "date,kind,festival\n2023-01-01,holiday,x\n")])
+            .is_err()
+    );
+}
+
+fn covered_date() -> impl Strategy<Value = NaiveDate> {
+    (0u64..2922).prop_map(|i| d("2019-01-01") + chrono::Days::new(i))
+}
+
+proptest! {
+    #[test]
+    fn forward_then_back_returns_to_a_workday(day in covered_date(), n in 1u32..200) {
+        if let Ok(fwd) = cal().add_workdays(day, n) {
+            prop_assert!(cal().is_workday(fwd).unwrap());
+            prop_assert_eq!(cal().workdays_between(day, fwd).unwrap(), i64::from(n));
+            let back = cal().sub_workdays(fwd, n).unwrap();
+            if cal().is_workday(day).unwrap() {
+                prop_assert_eq!(back, day);
+            } else {
+                // From a day off, n forward and n back lands on the last working day before it.
+                prop_assert!(back < day);
+                prop_assert_eq!(cal().workdays_between(back, day).unwrap(), 0);
+            }
+        }
+    }
+
+    #[test]
+    fn between_is_antisymmetric_and_additive(a in covered_date(), b in covered_date(), c in covered_date()) {
+        let ab = cal().workdays_between(a, b).unwrap();
+        prop_assert_eq!(ab, -cal().workdays_between(b, a).unwrap());
+        prop_assert_eq!(ab + cal().workdays_between(b, c).unwrap(), cal().workdays_between(a, c).unwrap());
+    }
+
+    #[test]
+    fn add_workdays_is_the_nth_working_day_found_by_walking(day in covered_date(), n in 1u32..30) {
+        if let Ok(fast) = cal().add_workdays(day, n) {
+            let mut cur = day;
+            let mut left = n;
+            while left > 0 {
+                cur = cur.succ_opt().unwrap();
+                if cal().is_workday(cur).unwrap() { left -= 1; }
+            }
+            prop_assert_eq!(fast, cur);
+        }
+    }
+}

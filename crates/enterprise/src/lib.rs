@@ -1,0 +1,1 @@
+//! Enterprises, unified social credit codes, industries, size classes, facts, departments and routing: the pure registry domain.

@@ -1,0 +1,1 @@
+//! Excel workbooks: ledger, reports and lists (rust_xlsxwriter).

@@ -1,0 +1,1 @@
+//! The three lists: the problem state machine, deadlines and warnings.

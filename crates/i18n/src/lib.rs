@@ -1,0 +1,212 @@
+//! Bilingual (zh-CN first, English second) user-facing messages.
+//!
+//! Every error a user can see has a stable key (`calendar.out_of_range`) and named
+//! arguments. Each crate keeps its own catalog file (`messages.toml`) with the Chinese and
+//! English text of each key; [`Catalog`] parses it and renders a message. A crate's tests
+//! call [`Catalog::check_complete`] so that no key lacks a language and every variant's key
+//! exists: the catalog is the one place messages are written.
+//!
+//! This crate does no I/O: catalogs are embedded with `include_str!` by their crates.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// The interface languages. Simplified Chinese is the default.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
+pub enum Lang {
+    #[default]
+    #[serde(rename = "zh-CN")]
+    Zh,
+    #[serde(rename = "en")]
+    En,
+}
+
+impl Lang {
+    /// Parses `zh`, `zh-CN`, `en`, `en-US`, … (case-insensitive); anything else is `None`.
+    pub fn parse(s: &str) -> Option<Lang> {
+        let s = s.trim().to_ascii_lowercase();
+        if s.starts_with("zh") {
+            Some(Lang::Zh)
+        } else if s.starts_with("en") {
+            Some(Lang::En)
+        } else {
+            None
+        }
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Zh => "zh-CN",
+            Lang::En => "en",
+        }
+    }
+}
+
+/// A message with a stable key and named arguments, renderable in either language.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    pub key: &'static str,
+    pub args: Vec<(&'static str, String)>,
+}
+
+impl Message {
+    pub fn new(key: &'static str) -> Self {
+        Message {
+            key,
+            args: Vec::new(),
+        }
+    }
+
+    pub fn arg(mut self, name: &'static str, value: impl fmt::Display) -> Self {
+        self.args.push((name, value.to_string()));
+        self
+    }
+}
+
+/// Implemented by every user-facing error: it names its message, and its crate's catalog
+/// renders it.
+pub trait Localized {
+    fn message(&self) -> Message;
+    /// The catalog that holds this type's keys.
+    fn catalog(&self) -> &'static Catalog;
+
+    fn render(&self, lang: Lang) -> String {
+        self.catalog().render(&self.message(), lang)
+    }
+
+    /// "中文 / English", for command-line output where both are shown.
+    fn bilingual(&self) -> String {
+        let zh = self.render(Lang::Zh);
+        let en = self.render(Lang::En);
+        format!("{zh} / {en}")
+    }
+}
+
+#[derive(Debug, Clone, serde::Deserialize)]
+struct Entry {
+    zh: String,
+    en: String,
+}
+
+/// A parsed message catalog: key → Chinese and English templates with `{name}` placeholders.
+#[derive(Debug, Clone)]
+pub struct Catalog {
+    entries: BTreeMap<String, Entry>,
+}
+
+/// A catalog file that does not parse. Catalogs are embedded at build time, so this is a
+/// developer error caught by each crate's tests.
+#[derive(Debug, thiserror::Error)]
+#[error("message catalog is malformed: {0}")]
+pub struct CatalogError(String);
+
+impl Catalog {
+    /// Parses a TOML catalog: `[key]` tables with `zh` and `en` strings.
+    pub fn parse(text: &str) -> Result<Catalog, CatalogError> {
+        let entries: BTreeMap<String, Entry> =
+            toml::from_str(text).map_err(|e| CatalogError(e.to_string()))?;
+        for (k, e) in &entries {
+            if e.zh.trim().is_empty() || e.en.trim().is_empty() {
+                return Err(CatalogError(format!("key {k} lacks a language")));
+            }
+        }
+        Ok(Catalog { entries })
+    }
+
+    /// Parses an embedded catalog. A malformed embedded catalog yields an empty catalog
+    /// (messages then fall back to their key and arguments) rather than a panic; each crate's
+    /// tests assert its catalog parses.
+    pub fn embedded(text: &str) -> Catalog {
+        Catalog::parse(text).unwrap_or(Catalog {
+            entries: BTreeMap::new(),
+        })
+    }
+
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.entries.keys().map(String::as_str)
+    }
+
+    pub fn contains(&self, key: &str) -> bool {
+        self.entries.contains_key(key)
+    }
+
+    /// Renders a message. An unknown key renders as the key with its arguments, so a missing
+    /// entry is visible but never fatal.
+    pub fn render(&self, msg: &Message, lang: Lang) -> String {
+        let Some(entry) = self.entries.get(msg.key) else {
+            let args: Vec<String> = msg.args.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            return format!("{} ({})", msg.key, args.join(", "));
+        };
+        let template = match lang {
+            Lang::Zh => &entry.zh,
+            Lang::En => &entry.en,
+        };
+        fill(template, &msg.args)
+    }
+
+    /// Checks that every message in `samples` has a catalog entry and that all of its
+    /// placeholders are filled in both languages. Returns the problems found.
+    pub fn check_complete(&self, samples: &[Message]) -> Vec<String> {
+        let mut problems = Vec::new();
+        for m in samples {
+            let Some(entry) = self.entries.get(m.key) else {
+                problems.push(format!("no catalog entry for {}", m.key));
+                continue;
+            };
+            for (lang, t) in [("zh", &entry.zh), ("en", &entry.en)] {
+                let out = fill(t, &m.args);
+                if out.contains('{') {
+                    problems.push(format!(
+                        "{} ({lang}) has an unfilled placeholder: {out}",
+                        m.key
+                    ));
+                }
+            }
+        }
+        problems
+    }
+}
+
+fn fill(template: &str, args: &[(&'static str, String)]) -> String {
+    let mut out = template.to_string();
+    for (name, value) in args {
+        out = out.replace(&format!("{{{name}}}"), value);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_both_languages_with_arguments() {
+        let c = Catalog::parse("[x.bad]\nzh = \"第 {row} 行有误\"\nen = \"row {row} is wrong\"\n")
+            .unwrap();
+        let m = Message::new("x.bad").arg("row", 7);
+        assert_eq!(c.render(&m, Lang::Zh), "第 7 行有误");
+        assert_eq!(c.render(&m, Lang::En), "row 7 is wrong");
+        assert!(c.check_complete(&[m]).is_empty());
+    }
+
+    #[test]
+    fn reports_missing_keys_and_unfilled_placeholders() {
+        let c = Catalog::parse("[a]\nzh = \"{v}\"\nen = \"{v}\"\n").unwrap();
+        let problems = c.check_complete(&[Message::new("a"), Message::new("b")]);
+        assert_eq!(problems.len(), 3, "{problems:?}");
+    }
+
+    #[test]
+    fn rejects_an_entry_without_english() {
+        assert!(Catalog::parse("[a]\nzh = \"中\"\nen = \"\"\n").is_err());
+    }
+
+    #[test]
+    fn parses_language_tags() {
+        assert_eq!(Lang::parse("zh-CN"), Some(Lang::Zh));
+        assert_eq!(Lang::parse("EN-us"), Some(Lang::En));
+        assert_eq!(Lang::parse("fr"), None);
+    }
+}

@@ -1,0 +1,1 @@
+//! Bulk import of enterprise records from CSV, XLSX and JSON lines.

@@ -1,0 +1,1 @@
+//! Department KPIs computed from problem events.

@@ -1,0 +1,1 @@
+//! The policy rule language: parser, type checker, three-valued evaluator, batch engine.

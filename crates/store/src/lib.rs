@@ -1,0 +1,1 @@
+//! Repository traits and shared SQL texts for the store backends.
