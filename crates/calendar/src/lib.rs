@@ -42,11 +42,7 @@ impl DayKind {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CalendarError {
     #[error("date {date} is outside the covered years {first}-{last}")]
-    OutOfRange {
-        date: NaiveDate,
-        first: i32,
-        last: i32,
-    },
+    OutOfRange { date: NaiveDate, first: i32, last: i32 },
     #[error("not a date: {input}")]
     BadDate { input: String },
     #[error("invalid number of working days: {n}")]
@@ -66,18 +62,13 @@ impl Localized for CalendarError {
     fn message(&self) -> Message {
         match self {
             CalendarError::OutOfRange { date, first, last } => {
-                Message::new("calendar.out_of_range")
-                    .arg("date", date)
-                    .arg("first", first)
-                    .arg("last", last)
+                Message::new("calendar.out_of_range").arg("date", date).arg("first", first).arg("last", last)
             }
-            CalendarError::BadDate { input } => {
-                Message::new("calendar.bad_date").arg("input", input)
-            }
+            CalendarError::BadDate { input } => Message::new("calendar.bad_date").arg("input", input),
             CalendarError::BadCount { n } => Message::new("calendar.bad_count").arg("n", n),
-            CalendarError::BadData { line, reason } => Message::new("calendar.bad_data")
-                .arg("line", line)
-                .arg("reason", reason),
+            CalendarError::BadData { line, reason } => {
+                Message::new("calendar.bad_data").arg("line", line).arg("reason", reason)
+            }
         }
     }
     fn catalog(&self) -> &'static Catalog {
@@ -87,9 +78,8 @@ impl Localized for CalendarError {
 
 /// Parses a civil date written `YYYY-MM-DD`.
 pub fn parse_date(input: &str) -> Result<NaiveDate, CalendarError> {
-    NaiveDate::parse_from_str(input.trim(), "%Y-%m-%d").map_err(|_| CalendarError::BadDate {
-        input: input.to_string(),
-    })
+    NaiveDate::parse_from_str(input.trim(), "%Y-%m-%d")
+        .map_err(|_| CalendarError::BadDate { input: input.to_string() })
 }
 
 /// The years whose official arrangements are embedded, each with its data file.
@@ -152,10 +142,8 @@ impl WorkCalendar {
                 return Err(bad(0, format!("years must be consecutive; found {y}")));
             }
         }
-        let first =
-            NaiveDate::from_ymd_opt(first_year, 1, 1).ok_or_else(|| bad(0, "year".into()))?;
-        let end =
-            NaiveDate::from_ymd_opt(last_year + 1, 1, 1).ok_or_else(|| bad(0, "year".into()))?;
+        let first = NaiveDate::from_ymd_opt(first_year, 1, 1).ok_or_else(|| bad(0, "year".into()))?;
+        let end = NaiveDate::from_ymd_opt(last_year + 1, 1, 1).ok_or_else(|| bad(0, "year".into()))?;
         let days = (end - first).num_days() as usize;
         let mut special = vec![Special::None; days];
         let mut festivals: Vec<String> = Vec::new();
@@ -177,26 +165,19 @@ impl WorkCalendar {
                 }
                 if !header_seen {
                     if line != "date,kind,festival" {
-                        return Err(bad(
-                            line_no,
-                            format!("{year}: expected header date,kind,festival"),
-                        ));
+                        return Err(bad(line_no, format!("{year}: expected header date,kind,festival")));
                     }
                     header_seen = true;
                     continue;
                 }
                 let mut parts = line.splitn(3, ',');
-                let (Some(d), Some(kind), Some(fest)) = (parts.next(), parts.next(), parts.next())
-                else {
+                let (Some(d), Some(kind), Some(fest)) = (parts.next(), parts.next(), parts.next()) else {
                     return Err(bad(line_no, format!("{year}: expected three fields")));
                 };
                 let date = NaiveDate::parse_from_str(d, "%Y-%m-%d")
                     .map_err(|_| bad(line_no, format!("{year}: bad date {d}")))?;
                 if date.year() != *year {
-                    return Err(bad(
-                        line_no,
-                        format!("{year}: date {d} belongs to another year"),
-                    ));
+                    return Err(bad(line_no, format!("{year}: date {d} belongs to another year")));
                 }
                 let fi = match festivals.iter().position(|f| f == fest) {
                     Some(p) => p,
@@ -241,16 +222,7 @@ impl WorkCalendar {
             }
             prefix.push(count);
         }
-        Ok(WorkCalendar {
-            first,
-            first_year,
-            last_year,
-            special,
-            festivals,
-            prefix,
-            workdays,
-            sources,
-        })
+        Ok(WorkCalendar { first, first_year, last_year, special, festivals, prefix, workdays, sources })
     }
 
     /// The first and last covered years.
@@ -266,11 +238,7 @@ impl WorkCalendar {
     fn offset(&self, date: NaiveDate) -> Result<usize, CalendarError> {
         let off = (date - self.first).num_days();
         if off < 0 || off as usize >= self.special.len() {
-            return Err(CalendarError::OutOfRange {
-                date,
-                first: self.first_year,
-                last: self.last_year,
-            });
+            return Err(CalendarError::OutOfRange { date, first: self.first_year, last: self.last_year });
         }
         Ok(off as usize)
     }
@@ -283,15 +251,9 @@ impl WorkCalendar {
     pub fn day_kind(&self, date: NaiveDate) -> Result<DayKind, CalendarError> {
         let i = self.offset(date)?;
         Ok(match self.special[i] {
-            Special::Holiday(f) => DayKind::Holiday {
-                festival: self.festivals[f as usize].clone(),
-            },
-            Special::Makeup(f) => DayKind::MakeupWorkday {
-                festival: self.festivals[f as usize].clone(),
-            },
-            Special::None if matches!(date.weekday(), Weekday::Sat | Weekday::Sun) => {
-                DayKind::Weekend
-            }
+            Special::Holiday(f) => DayKind::Holiday { festival: self.festivals[f as usize].clone() },
+            Special::Makeup(f) => DayKind::MakeupWorkday { festival: self.festivals[f as usize].clone() },
+            Special::None if matches!(date.weekday(), Weekday::Sat | Weekday::Sun) => DayKind::Weekend,
             Special::None => DayKind::Workday,
         })
     }
@@ -349,11 +311,7 @@ impl WorkCalendar {
 
     /// The first working day on or after `date`.
     pub fn next_workday_on_or_after(&self, date: NaiveDate) -> Result<NaiveDate, CalendarError> {
-        if self.is_workday(date)? {
-            Ok(date)
-        } else {
-            self.add_workdays(date, 1)
-        }
+        if self.is_workday(date)? { Ok(date) } else { self.add_workdays(date, 1) }
     }
 }
 

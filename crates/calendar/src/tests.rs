@@ -16,19 +16,9 @@ fn cal() -> &'static WorkCalendar {
 fn every_day_of_every_covered_year_matches_the_notices() {
     let mut listed: HashMap<NaiveDate, &str> = HashMap::new();
     for (_, text) in OFFICIAL_YEARS {
-        for line in text
-            .lines()
-            .filter(|l| !l.starts_with('#') && !l.starts_with("date,"))
-        {
+        for line in text.lines().filter(|l| !l.starts_with('#') && !l.starts_with("date,")) {
             let f: Vec<&str> = line.split(',').collect();
-            listed.insert(
-                d(f[0]),
-                if f[1] == "holiday" {
-                    "holiday"
-                } else {
-                    "workday"
-                },
-            );
+            listed.insert(d(f[0]), if f[1] == "holiday" { "holiday" } else { "workday" });
         }
     }
     let mut day = d("2019-01-01");
@@ -58,11 +48,7 @@ fn working_days_per_year() {
             // (Dec 31 of the year before, Dec 31] needs the previous year; count by hand for 2019.
             let n = if y == 2019 {
                 (0..365)
-                    .filter(|i| {
-                        cal()
-                            .is_workday(d("2019-01-01") + chrono::Days::new(*i))
-                            .unwrap()
-                    })
+                    .filter(|i| cal().is_workday(d("2019-01-01") + chrono::Days::new(*i)).unwrap())
                     .count() as i64
             } else {
                 cal().workdays_between(from, to).unwrap()
@@ -92,9 +78,7 @@ fn makeup_workdays_and_holidays_of_2022() {
     // 劳动节 2022: 4月24日(周日)、5月7日(周六)上班; 4月30日至5月4日放假.
     assert_eq!(
         cal().day_kind(d("2022-04-24")).unwrap(),
-        DayKind::MakeupWorkday {
-            festival: "劳动节".into()
-        }
+        DayKind::MakeupWorkday { festival: "劳动节".into() }
     );
     assert!(cal().is_workday(d("2022-05-07")).unwrap());
     for h in ["2022-04-30", "2022-05-02", "2022-05-03", "2022-05-04"] {
@@ -103,12 +87,7 @@ fn makeup_workdays_and_holidays_of_2022() {
     // 国庆节 2022: 10月8日、9日(周六、周日)上班.
     assert!(cal().is_workday(d("2022-10-08")).unwrap());
     assert!(cal().is_workday(d("2022-10-09")).unwrap());
-    assert_eq!(
-        cal().day_kind(d("2022-10-07")).unwrap(),
-        DayKind::Holiday {
-            festival: "国庆节".into()
-        }
-    );
+    assert_eq!(cal().day_kind(d("2022-10-07")).unwrap(), DayKind::Holiday { festival: "国庆节".into() });
     assert_eq!(cal().day_kind(d("2022-04-23")).unwrap(), DayKind::Weekend);
     assert_eq!(cal().day_kind(d("2022-04-27")).unwrap(), DayKind::Workday);
 }
@@ -118,53 +97,24 @@ fn the_plan_date_plus_twenty_working_days() {
     // Arrears on 2022-04-27 (the plan's date): the day itself does not count; 4-28, 4-29,
     // then 4-30..5-4 off, 5-5, 5-6, 5-7 (调休), 5-9..5-13, 5-16..5-20, 5-23..5-27: the 20th
     // working day is 2022-05-27.
-    assert_eq!(
-        cal().add_workdays(d("2022-04-27"), 20).unwrap(),
-        d("2022-05-27")
-    );
-    assert_eq!(
-        cal()
-            .workdays_between(d("2022-04-27"), d("2022-05-27"))
-            .unwrap(),
-        20
-    );
-    assert_eq!(
-        cal()
-            .workdays_between(d("2022-04-27"), d("2022-05-26"))
-            .unwrap(),
-        19
-    );
-    assert_eq!(
-        cal().add_workdays(d("2022-04-29"), 1).unwrap(),
-        d("2022-05-05")
-    );
-    assert_eq!(
-        cal().add_workdays(d("2022-04-22"), 1).unwrap(),
-        d("2022-04-24")
-    );
+    assert_eq!(cal().add_workdays(d("2022-04-27"), 20).unwrap(), d("2022-05-27"));
+    assert_eq!(cal().workdays_between(d("2022-04-27"), d("2022-05-27")).unwrap(), 20);
+    assert_eq!(cal().workdays_between(d("2022-04-27"), d("2022-05-26")).unwrap(), 19);
+    assert_eq!(cal().add_workdays(d("2022-04-29"), 1).unwrap(), d("2022-05-05"));
+    assert_eq!(cal().add_workdays(d("2022-04-22"), 1).unwrap(), d("2022-04-24"));
 }
 
 #[test]
 fn counting_across_spring_festival_2020_extension() {
     // 2020-02-01 (Sat) was to be a make-up working day; the extension made it a holiday.
     assert!(!cal().is_workday(d("2020-02-01")).unwrap());
-    assert_eq!(
-        cal().add_workdays(d("2020-01-23"), 1).unwrap(),
-        d("2020-02-03")
-    );
+    assert_eq!(cal().add_workdays(d("2020-01-23"), 1).unwrap(), d("2020-02-03"));
 }
 
 #[test]
 fn dates_outside_the_covered_years_are_errors() {
     let e = cal().is_workday(d("2027-01-04")).unwrap_err();
-    assert_eq!(
-        e,
-        CalendarError::OutOfRange {
-            date: d("2027-01-04"),
-            first: 2019,
-            last: 2026
-        }
-    );
+    assert_eq!(e, CalendarError::OutOfRange { date: d("2027-01-04"), first: 2019, last: 2026 });
     assert!(cal().is_workday(d("2018-12-31")).is_err());
     assert!(cal().add_workdays(d("2026-12-30"), 5).is_err());
     assert!(cal().sub_workdays(d("2019-01-03"), 5).is_err());
@@ -175,17 +125,10 @@ fn dates_outside_the_covered_years_are_errors() {
 #[test]
 fn every_error_has_both_languages() {
     let samples = [
-        CalendarError::OutOfRange {
-            date: d("2030-01-01"),
-            first: 2019,
-            last: 2026,
-        },
+        CalendarError::OutOfRange { date: d("2030-01-01"), first: 2019, last: 2026 },
         CalendarError::BadDate { input: "x".into() },
         CalendarError::BadCount { n: 0 },
-        CalendarError::BadData {
-            line: 1,
-            reason: "r".into(),
-        },
+        CalendarError::BadData { line: 1, reason: "r".into() },
     ];
     let msgs: Vec<_> = samples.iter().map(|e| e.message()).collect();
     assert_eq!(catalog().check_complete(&msgs), Vec::<String>::new());
@@ -202,13 +145,10 @@ fn each_year_names_its_notice() {
 
 #[test]
 fn bad_data_is_rejected_with_its_line() {
-    let e = WorkCalendar::from_year_files(&[(2022, "date,kind,festival\n2022-04-27,workday,x\n")])
-        .unwrap_err();
+    let e =
+        WorkCalendar::from_year_files(&[(2022, "date,kind,festival\n2022-04-27,workday,x\n")]).unwrap_err();
     assert!(matches!(e, CalendarError::BadData { line: 2, .. }), "{e:?}");
-    assert!(
-        WorkCalendar::from_year_files(&[(2022, "date,kind,festival\n2023-01-01,holiday,x\n")])
-            .is_err()
-    );
+    assert!(WorkCalendar::from_year_files(&[(2022, "date,kind,festival\n2023-01-01,holiday,x\n")]).is_err());
 }
 
 fn covered_date() -> impl Strategy<Value = NaiveDate> {

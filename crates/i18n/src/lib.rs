@@ -12,9 +12,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 /// The interface languages. Simplified Chinese is the default.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
 pub enum Lang {
     #[default]
     #[serde(rename = "zh-CN")]
@@ -53,10 +51,7 @@ pub struct Message {
 
 impl Message {
     pub fn new(key: &'static str) -> Self {
-        Message {
-            key,
-            args: Vec::new(),
-        }
+        Message { key, args: Vec::new() }
     }
 
     pub fn arg(mut self, name: &'static str, value: impl fmt::Display) -> Self {
@@ -119,9 +114,7 @@ impl Catalog {
     /// (messages then fall back to their key and arguments) rather than a panic; each crate's
     /// tests assert its catalog parses.
     pub fn embedded(text: &str) -> Catalog {
-        Catalog::parse(text).unwrap_or(Catalog {
-            entries: BTreeMap::new(),
-        })
+        Catalog::parse(text).unwrap_or(Catalog { entries: BTreeMap::new() })
     }
 
     pub fn keys(&self) -> impl Iterator<Item = &str> {
@@ -158,10 +151,7 @@ impl Catalog {
             for (lang, t) in [("zh", &entry.zh), ("en", &entry.en)] {
                 let out = fill(t, &m.args);
                 if out.contains('{') {
-                    problems.push(format!(
-                        "{} ({lang}) has an unfilled placeholder: {out}",
-                        m.key
-                    ));
+                    problems.push(format!("{} ({lang}) has an unfilled placeholder: {out}", m.key));
                 }
             }
         }
@@ -183,8 +173,7 @@ mod tests {
 
     #[test]
     fn renders_both_languages_with_arguments() {
-        let c = Catalog::parse("[x.bad]\nzh = \"第 {row} 行有误\"\nen = \"row {row} is wrong\"\n")
-            .unwrap();
+        let c = Catalog::parse("[x.bad]\nzh = \"第 {row} 行有误\"\nen = \"row {row} is wrong\"\n").unwrap();
         let m = Message::new("x.bad").arg("row", 7);
         assert_eq!(c.render(&m, Lang::Zh), "第 7 行有误");
         assert_eq!(c.render(&m, Lang::En), "row 7 is wrong");

@@ -1,0 +1,224 @@
+//! The enterprise record (企业档案) and its parts.
+
+use crate::facts::{FactSource, FactValue, Facts};
+use crate::industry::IndustryCode;
+use crate::uscc::UnifiedCreditCode;
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+
+/// VAT taxpayer type (纳税人类型).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaxpayerType {
+    /// 小规模纳税人
+    SmallScale,
+    /// 一般纳税人
+    General,
+}
+
+impl TaxpayerType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TaxpayerType::SmallScale => "small_scale",
+            TaxpayerType::General => "general",
+        }
+    }
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            TaxpayerType::SmallScale => "小规模纳税人",
+            TaxpayerType::General => "一般纳税人",
+        }
+    }
+    pub fn parse(s: &str) -> Option<TaxpayerType> {
+        match s.trim() {
+            "small_scale" | "小规模纳税人" | "小规模" => Some(TaxpayerType::SmallScale),
+            "general" | "一般纳税人" | "一般" => Some(TaxpayerType::General),
+            _ => None,
+        }
+    }
+}
+
+/// Tax credit rating (纳税信用等级).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum TaxCreditRating {
+    A,
+    B,
+    M,
+    C,
+    D,
+}
+
+impl TaxCreditRating {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TaxCreditRating::A => "A",
+            TaxCreditRating::B => "B",
+            TaxCreditRating::M => "M",
+            TaxCreditRating::C => "C",
+            TaxCreditRating::D => "D",
+        }
+    }
+    pub fn parse(s: &str) -> Option<TaxCreditRating> {
+        match s.trim().trim_end_matches('级').to_ascii_uppercase().as_str() {
+            "A" => Some(TaxCreditRating::A),
+            "B" => Some(TaxCreditRating::B),
+            "M" => Some(TaxCreditRating::M),
+            "C" => Some(TaxCreditRating::C),
+            "D" => Some(TaxCreditRating::D),
+            _ => None,
+        }
+    }
+}
+
+/// An enterprise's registry attributes. Per-year facts live beside it as [`FactRecord`]s.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Enterprise {
+    pub uscc: UnifiedCreditCode,
+    pub name: String,
+    /// 工商注册在园区.
+    pub registered_in_zone: bool,
+    /// 税务登记在园区.
+    pub tax_registered_in_zone: bool,
+    pub industry_code: Option<IndustryCode>,
+    pub established_on: Option<NaiveDate>,
+    pub taxpayer_type: Option<TaxpayerType>,
+    pub tax_credit_rating: Option<TaxCreditRating>,
+    /// 专精特新, 高新技术企业, 链:工程机械, 拟上市, …
+    pub tags: BTreeSet<String>,
+}
+
+/// One changed field of an enterprise: `old → new` as display text (`None` for absent).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldChange {
+    pub field: String,
+    pub old: Option<String>,
+    pub new: Option<String>,
+}
+
+impl Enterprise {
+    /// 帮扶对象: both the market-regulation and the tax registration are in the zone (plan
+    /// 二). Derived, never set by hand.
+    pub fn assistance_target(&self) -> bool {
+        self.registered_in_zone && self.tax_registered_in_zone
+    }
+
+    /// 个体工商户, read off the credit code.
+    pub fn is_individual_business(&self) -> bool {
+        self.uscc.is_individual_business()
+    }
+
+    /// The registry attributes as display text, field by field, in a fixed order.
+    pub fn fields(&self) -> Vec<(&'static str, Option<String>)> {
+        vec![
+            ("name", Some(self.name.clone())),
+            ("registered_in_zone", Some(self.registered_in_zone.to_string())),
+            ("tax_registered_in_zone", Some(self.tax_registered_in_zone.to_string())),
+            ("industry_code", self.industry_code.as_ref().map(ToString::to_string)),
+            ("established_on", self.established_on.map(|d| d.to_string())),
+            ("taxpayer_type", self.taxpayer_type.map(|t| t.as_str().to_string())),
+            ("tax_credit_rating", self.tax_credit_rating.map(|t| t.as_str().to_string())),
+            ("tags", Some(self.tags.iter().cloned().collect::<Vec<_>>().join(";"))),
+        ]
+    }
+
+    /// The fields that differ from `self` in `new`.
+    pub fn diff(&self, new: &Enterprise) -> Vec<FieldChange> {
+        self.fields()
+            .into_iter()
+            .zip(new.fields())
+            .filter(|((_, a), (_, b))| a != b)
+            .map(|((f, a), (_, b))| FieldChange { field: f.to_string(), old: a, new: b })
+            .collect()
+    }
+
+    /// The registry attributes as scalar facts of the dictionary.
+    pub fn scalar_facts(&self, facts: &mut Facts) {
+        facts.set("uscc", FactValue::Text(self.uscc.to_string()));
+        facts.set("name", FactValue::Text(self.name.clone()));
+        facts.set("registered_in_zone", FactValue::Bool(self.registered_in_zone));
+        facts.set("tax_registered_in_zone", FactValue::Bool(self.tax_registered_in_zone));
+        facts.set("is_individual_business", FactValue::Bool(self.is_individual_business()));
+        facts.set("tags", FactValue::Tags(self.tags.clone()));
+        if let Some(i) = &self.industry_code {
+            facts.set("industry_code", FactValue::Code(i.to_string()));
+        }
+        if let Some(d) = self.established_on {
+            facts.set("established_on", FactValue::Date(d));
+        }
+        if let Some(t) = self.taxpayer_type {
+            facts.set("taxpayer_type", FactValue::Code(t.as_str().to_string()));
+        }
+        if let Some(r) = self.tax_credit_rating {
+            facts.set("tax_credit_rating", FactValue::Code(r.as_str().to_string()));
+        }
+    }
+}
+
+/// A per-year (or scalar, `year: None`) fact value with its provenance.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FactRecord {
+    pub fact: String,
+    pub year: Option<i32>,
+    pub value: FactValue,
+    pub source: FactSource,
+    /// The date the source reported it.
+    pub as_of: NaiveDate,
+}
+
+/// The three links (三联机制) of an enterprise: the zone leader (领导联点), the
+/// counterpart department (部门对口) and the stationed cadre (干部驻企).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ThreeLinks {
+    /// Username of the leader.
+    pub leader: Option<String>,
+    /// Department code.
+    pub department: Option<String>,
+    /// Username of the cadre.
+    pub cadre: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Enterprise {
+        Enterprise {
+            uscc: UnifiedCreditCode::parse("914403001922038216").unwrap(),
+            name: "示例".into(),
+            registered_in_zone: true,
+            tax_registered_in_zone: false,
+            industry_code: None,
+            established_on: None,
+            taxpayer_type: Some(TaxpayerType::General),
+            tax_credit_rating: None,
+            tags: BTreeSet::new(),
+        }
+    }
+
+    #[test]
+    fn assistance_target_needs_both_registrations() {
+        let mut e = sample();
+        assert!(!e.assistance_target());
+        e.tax_registered_in_zone = true;
+        assert!(e.assistance_target());
+    }
+
+    #[test]
+    fn diff_names_each_changed_field() {
+        let a = sample();
+        let mut b = a.clone();
+        b.tax_registered_in_zone = true;
+        b.tax_credit_rating = Some(TaxCreditRating::A);
+        let d = a.diff(&b);
+        assert_eq!(d.len(), 2);
+        assert_eq!(d[1], FieldChange { field: "tax_credit_rating".into(), old: None, new: Some("A".into()) });
+    }
+
+    #[test]
+    fn parses_ratings_and_taxpayer_types() {
+        assert_eq!(TaxCreditRating::parse("a级"), Some(TaxCreditRating::A));
+        assert_eq!(TaxpayerType::parse("小规模纳税人"), Some(TaxpayerType::SmallScale));
+        assert_eq!(TaxpayerType::parse("x"), None);
+    }
+}
