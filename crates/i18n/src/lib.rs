@@ -2,7 +2,8 @@
 //!
 //! Every error a user can see has a stable key (`calendar.out_of_range`) and named
 //! arguments. Each crate keeps its own catalog file (`messages.toml`) with the Chinese and
-//! English text of each key; [`Catalog`] parses it and renders a message. A crate's tests
+//! English text of each key (as quoted TOML table names: `["calendar.out_of_range"]`);
+//! [`Catalog`] parses it and renders a message. A crate's tests
 //! call [`Catalog::check_complete`] so that no key lacks a language and every variant's key
 //! exists: the catalog is the one place messages are written.
 //!
@@ -173,7 +174,7 @@ mod tests {
 
     #[test]
     fn renders_both_languages_with_arguments() {
-        let c = Catalog::parse("[x.bad]\nzh = \"第 {row} 行有误\"\nen = \"row {row} is wrong\"\n").unwrap();
+        let c = Catalog::parse("[\"x.bad\"]\nzh = \"第 {row} 行有误\"\nen = \"row {row} is wrong\"\n").unwrap();
         let m = Message::new("x.bad").arg("row", 7);
         assert_eq!(c.render(&m, Lang::Zh), "第 7 行有误");
         assert_eq!(c.render(&m, Lang::En), "row 7 is wrong");
