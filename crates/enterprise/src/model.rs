@@ -166,6 +166,14 @@ pub struct FactRecord {
     pub as_of: NaiveDate,
 }
 
+/// An enterprise with its fact values, as an import file row (or rows) describes it and
+/// as the store applies it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnterpriseRecord {
+    pub enterprise: Enterprise,
+    pub facts: Vec<FactRecord>,
+}
+
 /// The three links (三联机制) of an enterprise: the zone leader (领导联点), the
 /// counterpart department (部门对口) and the stationed cadre (干部驻企).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
