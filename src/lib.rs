@@ -1,0 +1,7 @@
+//! huiqi (惠企): command-line interface, configuration and wiring of the crates.
+//!
+//! The binary is thin (`src/main.rs`); everything lives here so tests can drive commands
+//! in-process. Each command group has its own module under `cli/`.
+
+pub mod cli;
+pub mod db;
