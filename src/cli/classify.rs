@@ -13,13 +13,13 @@ pub struct ClassifyArgs {
     #[arg(long)]
     pub industry: String,
     /// 从业人员 (persons).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub employees: Option<String>,
     /// 营业收入, in yuan.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub revenue: Option<String>,
     /// 资产总额, in yuan.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub assets: Option<String>,
     /// Standard in force on this date (default: the newest).
     #[arg(long)]
