@@ -12,7 +12,9 @@ pub mod uscc;
 pub use department::{Category, Department, Routing};
 pub use facts::{FactDef, FactDictionary, FactError, FactSource, FactType, FactValue, Facts};
 pub use industry::{IndustryCode, IndustryError};
-pub use model::{Enterprise, EnterpriseRecord, FactRecord, FieldChange, TaxCreditRating, TaxpayerType, ThreeLinks};
+pub use model::{
+    Enterprise, EnterpriseRecord, FactRecord, FieldChange, TaxCreditRating, TaxpayerType, ThreeLinks,
+};
 pub use size::{Classification, Indicator, Indicators, SizeClass, SizeOutcome, SizeStandard, SizeStandards};
 pub use uscc::{UnifiedCreditCode, UsccError};
 

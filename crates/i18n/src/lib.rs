@@ -174,7 +174,8 @@ mod tests {
 
     #[test]
     fn renders_both_languages_with_arguments() {
-        let c = Catalog::parse("[\"x.bad\"]\nzh = \"第 {row} 行有误\"\nen = \"row {row} is wrong\"\n").unwrap();
+        let c =
+            Catalog::parse("[\"x.bad\"]\nzh = \"第 {row} 行有误\"\nen = \"row {row} is wrong\"\n").unwrap();
         let m = Message::new("x.bad").arg("row", 7);
         assert_eq!(c.render(&m, Lang::Zh), "第 7 行有误");
         assert_eq!(c.render(&m, Lang::En), "row 7 is wrong");
