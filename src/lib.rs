@@ -4,5 +4,6 @@
 //! in-process. Each command group has its own module under `cli/`.
 
 pub mod cli;
+pub mod config;
 pub mod db;
 pub mod demo;
