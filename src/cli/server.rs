@@ -1,0 +1,171 @@
+//! `huiqi migrate`, `huiqi serve` and `huiqi demo`.
+
+use super::{Context, UserError};
+use crate::demo::{DEMO_SEED, DemoZone, generate};
+use anyhow::Context as _;
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use std::process::ExitCode;
+use std::sync::Arc;
+use store::{Actor, ImportFormat, ImportRequest, NewUser, Role, Store};
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on (default from config/base.yaml: 127.0.0.1:8080).
+    #[arg(long)]
+    pub listen: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// Number of enterprises in the demo zone.
+    #[arg(long, default_value_t = 3600)]
+    pub enterprises: usize,
+    /// Generate the zone and exit without serving.
+    #[arg(long)]
+    pub no_serve: bool,
+}
+
+/// The database `huiqi demo` creates when `--database` is not given.
+pub const DEMO_DATABASE: &str = "huiqi-demo.db";
+
+pub async fn migrate(ctx: &Context) -> anyhow::Result<ExitCode> {
+    let store = crate::db::open(&ctx.database).await?;
+    let report = store.migrate().await.map_err(|e| anyhow::Error::new(UserError(i18n::Localized::bilingual(&e))))?;
+    let seeded = store.seed_reference_data().await?;
+    for (v, name) in &report.applied {
+        println!("applied {v:04} {name}");
+    }
+    println!("schema version {} ({} applied now){}", report.current, report.applied.len(), if seeded { "; departments and routing seeded" } else { "" });
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn serve(args: ServeArgs, ctx: &Context, settings: &crate::config::Settings) -> anyhow::Result<ExitCode> {
+    let store = crate::db::open_ready(&ctx.database).await?;
+    let listen = args.listen.unwrap_or_else(|| settings.listen.clone());
+    serve_store(store, &listen, settings.secure_cookies, None).await
+}
+
+/// Serves the web application over `store` until Ctrl-C.
+pub async fn serve_store(
+    store: Arc<dyn Store>,
+    listen: &str,
+    secure_cookies: bool,
+    banner: Option<String>,
+) -> anyhow::Result<ExitCode> {
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen} / 无法监听 {listen}"))?;
+    let addr = listener.local_addr()?;
+    println!("huiqi 已启动 / serving on http://{addr}");
+    if let Some(b) = banner {
+        println!("{b}");
+    }
+    let state = web::AppState::new(store, web::Config { secure_cookies, ..web::Config::default() });
+    web::serve(listener, state).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Writes a generated demo zone into an empty store.
+pub async fn populate(store: &dyn Store, zone: &DemoZone) -> anyhow::Result<()> {
+    let now = crate::db::now();
+    let bar = ProgressBar::new(4);
+    bar.set_style(ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len}").unwrap_or_else(|_| ProgressStyle::default_bar()));
+    bar.set_message("用户 / users");
+    for u in zone.staff.iter().chain(zone.users.iter().filter(|u| u.enterprise.is_none())) {
+        create_user(store, u, now).await?;
+    }
+    bar.inc(1);
+    bar.set_message("企业 / enterprises");
+    let outcome = store
+        .apply_import(ImportRequest {
+            actor: Actor::new("demo", now),
+            file_name: "demo-zone".into(),
+            format: ImportFormat::Jsonl,
+            records: zone.records.clone(),
+            dry_run: false,
+        })
+        .await
+        .map_err(|e| anyhow::Error::new(UserError(i18n::Localized::bilingual(&e))))?;
+    bar.inc(1);
+    for u in zone.users.iter().filter(|u| u.enterprise.is_some()) {
+        create_user(store, u, now).await?;
+    }
+    bar.set_message("三联 / three links");
+    for (uscc, links) in &zone.links {
+        store.set_three_links(uscc, links, &Actor::new("demo", now)).await?;
+    }
+    bar.inc(1);
+    bar.finish_and_clear();
+    tracing::info!(enterprises = outcome.created, "demo zone written");
+    Ok(())
+}
+
+async fn create_user(store: &dyn Store, u: &crate::demo::DemoUser, now: chrono::DateTime<chrono::FixedOffset>) -> anyhow::Result<()> {
+    let role = Role::parse(u.role).map_err(|e| anyhow::Error::new(UserError(i18n::Localized::bilingual(&e))))?;
+    store
+        .create_user(&NewUser {
+            username: u.username.clone(),
+            role,
+            password_hash: super::user::hash_password(&u.password)?,
+            enterprise: u.enterprise.clone(),
+            department: u.department.clone(),
+            display_name: u.display_name.clone(),
+            at: now,
+        })
+        .await
+        .map_err(|e| anyhow::Error::new(UserError(i18n::Localized::bilingual(&e))))?;
+    Ok(())
+}
+
+/// The logins printed by `huiqi demo`.
+pub fn logins_banner(zone: &DemoZone) -> String {
+    let mut s = String::from("演示账号 / demo logins (username / password):\n");
+    for u in &zone.users {
+        let role = Role::parse(u.role).map(|r| r.label_zh()).unwrap_or(u.role);
+        let extra = match (&u.enterprise, &u.department) {
+            (Some(e), _) => format!("  企业 {e}"),
+            (None, Some(d)) => format!("  部门 {d}"),
+            _ => String::new(),
+        };
+        s.push_str(&format!("  {:<11} {:<10} {:<18}{extra}\n", u.role, u.username, u.password));
+        let _ = role;
+    }
+    s.push_str("  (联点领导 leader01…, 驻企干部 cadre01… 的密码为 <用户名>-demo / passwords of leader01…, cadre01…: <username>-demo)");
+    s
+}
+
+pub async fn demo(args: DemoArgs, ctx_database: Option<String>, secure_cookies: bool) -> anyhow::Result<ExitCode> {
+    let url = ctx_database.unwrap_or_else(|| DEMO_DATABASE.to_string());
+    if !crate::db::is_postgres(&url) {
+        let path = crate::db::sqlite_path(&url);
+        for suffix in ["", "-wal", "-shm"] {
+            let p = format!("{path}{suffix}");
+            if std::path::Path::new(&p).exists() {
+                std::fs::remove_file(&p).with_context(|| format!("removing the old demo database {p}"))?;
+            }
+        }
+    }
+    let store = crate::db::open_ready(&url).await?;
+    if store.enterprise_count().await? > 0 {
+        return Err(anyhow::Error::new(UserError(format!(
+            "数据库 {url} 已有企业数据；演示区只写入空数据库 / the database {url} already holds enterprises; the demo zone is written only into an empty database"
+        ))));
+    }
+    let started = std::time::Instant::now();
+    let zone = generate(DEMO_SEED, args.enterprises);
+    populate(store.as_ref(), &zone).await?;
+    println!(
+        "演示园区已生成 / demo zone generated: {} 家企业 / enterprises in {url} ({:.1} s)",
+        zone.records.len(),
+        started.elapsed().as_secs_f64()
+    );
+    if args.no_serve {
+        println!("{}", logins_banner(&zone));
+        return Ok(ExitCode::SUCCESS);
+    }
+    serve_store(store, &args.listen, secure_cookies, Some(logins_banner(&zone))).await
+}
