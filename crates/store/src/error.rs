@@ -1,0 +1,266 @@
+//! The one error type of the store layer.
+//!
+//! User mistakes (an unknown enterprise, a taken username, a department that does not exist, an
+//! import record the store cannot accept, an edited migration) have their own variants, each
+//! with a bilingual message in `messages.toml`. Everything else the database reports is the
+//! opaque [`StoreError::Backend`], which the web layer turns into a 500 and the CLI prints.
+
+use i18n::{Catalog, Localized, Message};
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    #[error("no enterprise with credit code {uscc}")]
+    EnterpriseNotFound { uscc: String },
+    #[error("no user named {username}")]
+    UserNotFound { username: String },
+    #[error("no problem category {code}")]
+    CategoryNotFound { code: String },
+    #[error("no department {department}")]
+    UnknownDepartment { department: String },
+    #[error("department code {code} already exists")]
+    DepartmentExists { code: String },
+    #[error("username {username} is taken")]
+    UsernameTaken { username: String },
+    #[error("username {username:?} is not valid")]
+    InvalidUsername { username: String },
+    #[error("unknown role {role}")]
+    UnknownRole { role: String },
+    #[error("user {username} with role {role} needs an enterprise")]
+    RoleNeedsEnterprise { username: String, role: String },
+    #[error("user {username} with role {role} needs a department")]
+    RoleNeedsDepartment { username: String, role: String },
+    #[error("user {username} has role {actual}, a {link} link needs role {expected}")]
+    WrongRole { username: String, link: String, expected: String, actual: String },
+    #[error("a category needs at least one department (the lead)")]
+    EmptyRouting { code: String },
+    #[error("department {department} appears twice in the routing of {code}")]
+    DuplicateRouting { code: String, department: String },
+    /// A record the store cannot accept; the whole import is refused.
+    #[error("import record {record} ({uscc}): {problem}")]
+    ImportRecord { record: usize, uscc: String, problem: ImportProblem },
+    #[error("migration {version} ({name}) was changed after it was applied")]
+    MigrationEdited { version: u32, name: String },
+    #[error("the database has migration {version} ({name}) that this program does not know")]
+    MigrationUnknown { version: u32, name: String },
+    /// Anything else the database reports. Not shown to users in detail.
+    #[error("storage error: {0}")]
+    Backend(String),
+}
+
+/// Why the store refuses an import record.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ImportProblem {
+    #[error("the enterprise already appears as record {first}")]
+    DuplicateEnterprise { first: usize },
+    #[error("the name is empty")]
+    EmptyName,
+    #[error("{fact} is not in the fact dictionary")]
+    UnknownFact { fact: String },
+    #[error("{fact} is a registry field, not a fact")]
+    RegistryField { fact: String },
+    #[error("{fact} is a per-year fact and needs a year")]
+    YearRequired { fact: String },
+    #[error("{fact} is not a per-year fact and takes no year")]
+    YearNotAllowed { fact: String },
+    #[error("{fact}: year {year} is out of range")]
+    YearOutOfRange { fact: String, year: i32 },
+    #[error("{fact} is a {expected}, not a {found}")]
+    WrongType { fact: String, expected: String, found: String },
+    #[error("{fact}: {reason}")]
+    BadCode { fact: String, reason: String },
+    #[error("{fact} is given twice")]
+    DuplicateFact { fact: String },
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+impl StoreError {
+    /// Wraps a backend error.
+    pub fn backend(e: impl std::fmt::Display) -> StoreError {
+        StoreError::Backend(e.to_string())
+    }
+
+    /// Whether the error is the user's to fix (as opposed to a backend failure).
+    pub fn is_user_error(&self) -> bool {
+        !matches!(self, StoreError::Backend(_))
+    }
+}
+
+impl Localized for StoreError {
+    fn message(&self) -> Message {
+        match self {
+            StoreError::EnterpriseNotFound { uscc } => {
+                Message::new("store.enterprise_not_found").arg("uscc", uscc)
+            }
+            StoreError::UserNotFound { username } => {
+                Message::new("store.user_not_found").arg("username", username)
+            }
+            StoreError::CategoryNotFound { code } => {
+                Message::new("store.category_not_found").arg("code", code)
+            }
+            StoreError::UnknownDepartment { department } => {
+                Message::new("store.unknown_department").arg("department", department)
+            }
+            StoreError::DepartmentExists { code } => {
+                Message::new("store.department_exists").arg("code", code)
+            }
+            StoreError::UsernameTaken { username } => {
+                Message::new("store.username_taken").arg("username", username)
+            }
+            StoreError::InvalidUsername { username } => {
+                Message::new("store.invalid_username").arg("username", username)
+            }
+            StoreError::UnknownRole { role } => Message::new("store.unknown_role").arg("role", role),
+            StoreError::RoleNeedsEnterprise { username, role } => {
+                Message::new("store.role_needs_enterprise").arg("username", username).arg("role", role)
+            }
+            StoreError::RoleNeedsDepartment { username, role } => {
+                Message::new("store.role_needs_department").arg("username", username).arg("role", role)
+            }
+            StoreError::WrongRole { username, link, expected, actual } => Message::new("store.wrong_role")
+                .arg("username", username)
+                .arg("link", link)
+                .arg("expected", expected)
+                .arg("actual", actual),
+            StoreError::EmptyRouting { code } => Message::new("store.empty_routing").arg("code", code),
+            StoreError::DuplicateRouting { code, department } => {
+                Message::new("store.duplicate_routing").arg("code", code).arg("department", department)
+            }
+            StoreError::ImportRecord { record, uscc, problem } => {
+                let m = match problem {
+                    ImportProblem::DuplicateEnterprise { first } => {
+                        Message::new("store.import.duplicate_enterprise").arg("first", first)
+                    }
+                    ImportProblem::EmptyName => Message::new("store.import.empty_name"),
+                    ImportProblem::UnknownFact { fact } => {
+                        Message::new("store.import.unknown_fact").arg("fact", fact)
+                    }
+                    ImportProblem::RegistryField { fact } => {
+                        Message::new("store.import.registry_field").arg("fact", fact)
+                    }
+                    ImportProblem::YearRequired { fact } => {
+                        Message::new("store.import.year_required").arg("fact", fact)
+                    }
+                    ImportProblem::YearNotAllowed { fact } => {
+                        Message::new("store.import.year_not_allowed").arg("fact", fact)
+                    }
+                    ImportProblem::YearOutOfRange { fact, year } => {
+                        Message::new("store.import.year_out_of_range").arg("fact", fact).arg("year", year)
+                    }
+                    ImportProblem::WrongType { fact, expected, found } => {
+                        Message::new("store.import.wrong_type")
+                            .arg("fact", fact)
+                            .arg("expected", expected)
+                            .arg("found", found)
+                    }
+                    ImportProblem::BadCode { fact, reason } => {
+                        Message::new("store.import.bad_code").arg("fact", fact).arg("reason", reason)
+                    }
+                    ImportProblem::DuplicateFact { fact } => {
+                        Message::new("store.import.duplicate_fact").arg("fact", fact)
+                    }
+                };
+                m.arg("record", record).arg("uscc", uscc)
+            }
+            StoreError::MigrationEdited { version, name } => {
+                Message::new("store.migration_edited").arg("version", version).arg("name", name)
+            }
+            StoreError::MigrationUnknown { version, name } => {
+                Message::new("store.migration_unknown").arg("version", version).arg("name", name)
+            }
+            StoreError::Backend(detail) => Message::new("store.backend").arg("detail", detail),
+        }
+    }
+
+    fn catalog(&self) -> &'static Catalog {
+        crate::catalog()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn every_variant() -> Vec<StoreError> {
+        let s = || "x".to_string();
+        vec![
+            StoreError::EnterpriseNotFound { uscc: s() },
+            StoreError::UserNotFound { username: s() },
+            StoreError::CategoryNotFound { code: s() },
+            StoreError::UnknownDepartment { department: s() },
+            StoreError::DepartmentExists { code: s() },
+            StoreError::UsernameTaken { username: s() },
+            StoreError::InvalidUsername { username: s() },
+            StoreError::UnknownRole { role: s() },
+            StoreError::RoleNeedsEnterprise { username: s(), role: s() },
+            StoreError::RoleNeedsDepartment { username: s(), role: s() },
+            StoreError::WrongRole { username: s(), link: s(), expected: s(), actual: s() },
+            StoreError::EmptyRouting { code: s() },
+            StoreError::DuplicateRouting { code: s(), department: s() },
+            StoreError::ImportRecord {
+                record: 3,
+                uscc: s(),
+                problem: ImportProblem::DuplicateEnterprise { first: 1 },
+            },
+            StoreError::ImportRecord { record: 3, uscc: s(), problem: ImportProblem::EmptyName },
+            StoreError::ImportRecord {
+                record: 3,
+                uscc: s(),
+                problem: ImportProblem::UnknownFact { fact: s() },
+            },
+            StoreError::ImportRecord {
+                record: 3,
+                uscc: s(),
+                problem: ImportProblem::RegistryField { fact: s() },
+            },
+            StoreError::ImportRecord {
+                record: 3,
+                uscc: s(),
+                problem: ImportProblem::YearRequired { fact: s() },
+            },
+            StoreError::ImportRecord {
+                record: 3,
+                uscc: s(),
+                problem: ImportProblem::YearNotAllowed { fact: s() },
+            },
+            StoreError::ImportRecord {
+                record: 3,
+                uscc: s(),
+                problem: ImportProblem::YearOutOfRange { fact: s(), year: 1 },
+            },
+            StoreError::ImportRecord {
+                record: 3,
+                uscc: s(),
+                problem: ImportProblem::WrongType { fact: s(), expected: s(), found: s() },
+            },
+            StoreError::ImportRecord {
+                record: 3,
+                uscc: s(),
+                problem: ImportProblem::BadCode { fact: s(), reason: s() },
+            },
+            StoreError::ImportRecord {
+                record: 3,
+                uscc: s(),
+                problem: ImportProblem::DuplicateFact { fact: s() },
+            },
+            StoreError::MigrationEdited { version: 1, name: s() },
+            StoreError::MigrationUnknown { version: 9, name: s() },
+            StoreError::Backend(s()),
+        ]
+    }
+
+    #[test]
+    fn every_variant_renders_in_both_languages() {
+        let samples: Vec<Message> = every_variant().iter().map(Localized::message).collect();
+        let problems = crate::catalog().check_complete(&samples);
+        assert!(problems.is_empty(), "{problems:?}");
+        let e = StoreError::EnterpriseNotFound { uscc: "91430100MA4L16JQ9B".into() };
+        assert!(e.render(i18n::Lang::Zh).contains("91430100MA4L16JQ9B"));
+        assert!(e.render(i18n::Lang::En).contains("91430100MA4L16JQ9B"));
+    }
+
+    #[test]
+    fn the_catalog_parses() {
+        assert!(i18n::Catalog::parse(include_str!("../messages.toml")).is_ok());
+    }
+}
