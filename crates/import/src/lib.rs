@@ -1,1 +1,227 @@
-//! Bulk import of enterprise records from CSV, XLSX and JSON lines.
+//! Bulk import of enterprise records from CSV, XLSX and JSON lines: the reading, mapping
+//! and validation half of `huiqi import enterprises`.
+//!
+//! [`read_file`] reads a file (the format from its extension, or [`Options::format`]),
+//! maps its Chinese or English column names, validates every cell, merges several rows of
+//! one enterprise (one per year, say) into one [`EnterpriseRecord`], and returns a
+//! [`Parsed`]: the records of the enterprises without errors and a [`RowError`] for every
+//! bad cell of every bad row. A file-level failure (unreadable, unknown column, …) is an
+//! [`ImportError`]. Both render in Chinese and English via [`i18n::Localized`].
+//!
+//! What this crate leaves out: the database (the store applies the records all or
+//! nothing, and only when `errors` is empty), the progress bar (the caller draws it from
+//! [`Progress`]) and the clock ("as of" dates come in through [`Options`]). It reads the
+//! file it is given and nothing else.
+//!
+//! The column names, formats and merge rules are documented in `docs/IMPORT.md`.
+
+mod builder;
+mod cells;
+mod columns;
+mod error;
+mod readers;
+mod report;
+
+pub use error::{ImportError, RowError};
+pub use readers::{read_csv, read_jsonl, read_xlsx};
+pub use report::{ReportFormat, RowErrorJson, render_error_table, write_error_report};
+
+use chrono::NaiveDate;
+use enterprise::{EnterpriseRecord, FactSource};
+use std::path::Path;
+
+static CATALOG: std::sync::OnceLock<i18n::Catalog> = std::sync::OnceLock::new();
+
+/// This crate's message catalog.
+pub fn catalog() -> &'static i18n::Catalog {
+    CATALOG.get_or_init(|| i18n::Catalog::embedded(include_str!("../messages.toml")))
+}
+
+/// A supported file format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Format {
+    /// Comma-separated, UTF-8 (with or without a byte-order mark), header in the first line.
+    Csv,
+    /// An Excel workbook; its first worksheet is read, header in the sheet's first row.
+    Xlsx,
+    /// One JSON object per line (`.jsonl`, `.ndjson`), keys as column names.
+    JsonLines,
+}
+
+impl Format {
+    /// The format named by a file's extension (case-insensitive).
+    pub fn from_path(path: &Path) -> Option<Format> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        match ext.as_str() {
+            "csv" => Some(Format::Csv),
+            "xlsx" | "xlsm" => Some(Format::Xlsx),
+            "jsonl" | "ndjson" => Some(Format::JsonLines),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::Xlsx => "xlsx",
+            Format::JsonLines => "jsonl",
+        }
+    }
+}
+
+/// How to read a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Options {
+    /// The date the source reported the data; a `数据日期/as_of` column overrides it per row.
+    pub as_of: NaiveDate,
+    /// The source recorded with each fact; a `数据来源/source` column overrides it per row.
+    pub source: FactSource,
+    /// The year of per-year facts when neither the column name nor a `年度/year` column
+    /// gives one.
+    pub default_year: Option<i32>,
+    /// Overrides the format read off the extension.
+    pub format: Option<Format>,
+}
+
+impl Options {
+    pub fn new(as_of: NaiveDate, source: FactSource) -> Options {
+        Options { as_of, source, default_year: None, format: None }
+    }
+}
+
+/// Reading progress, reported every [`PROGRESS_EVERY`] rows and once at the end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    /// Data rows read so far.
+    pub rows: usize,
+    /// Data rows in the file, when known before reading (XLSX).
+    pub total_rows: Option<usize>,
+    /// Bytes read so far (CSV and JSON lines; 0 for XLSX).
+    pub bytes: u64,
+    /// The file's size, when known.
+    pub total_bytes: Option<u64>,
+}
+
+/// How often [`Progress`] is reported, in rows.
+pub const PROGRESS_EVERY: usize = 10_000;
+
+/// The outcome of reading a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Parsed {
+    pub format: Format,
+    /// Data rows read (blank rows not counted).
+    pub rows: usize,
+    /// One record per enterprise without any error, in order of first appearance. Apply
+    /// them only when `errors` is empty: an import is all or nothing.
+    pub records: Vec<EnterpriseRecord>,
+    /// Every bad cell and bad row, ordered by row.
+    pub errors: Vec<RowError>,
+}
+
+impl Parsed {
+    /// No row is in error: the records may be applied.
+    pub fn is_clean(&self) -> bool {
+        self.errors.is_empty()
+    }
+}
+
+/// Reads, maps and validates an import file.
+pub fn read_file(
+    path: &Path,
+    options: &Options,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Parsed, ImportError> {
+    let shown = path.display().to_string();
+    let format = match options.format.or_else(|| Format::from_path(path)) {
+        Some(f) => f,
+        None => {
+            let extension = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_string();
+            return Err(ImportError::UnknownFormat { path: shown, extension });
+        }
+    };
+    let io = |e: std::io::Error| ImportError::Io { path: shown.clone(), reason: e.to_string() };
+    let file = std::fs::File::open(path).map_err(io)?;
+    let size = file.metadata().map(|m| m.len()).ok();
+    match format {
+        Format::Csv => read_csv(file, size, options, progress),
+        Format::JsonLines => {
+            read_jsonl(std::io::BufReader::with_capacity(1 << 16, file), size, options, progress)
+        }
+        Format::Xlsx => read_xlsx(std::io::BufReader::new(file), options, progress),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use i18n::{Lang, Localized, Message};
+
+    #[test]
+    fn the_catalog_parses() {
+        assert!(i18n::Catalog::parse(include_str!("../messages.toml")).is_ok());
+    }
+
+    /// Every message this crate can produce, with its arguments, renders in both
+    /// languages with no placeholder left.
+    #[test]
+    fn every_message_renders_in_both_languages() {
+        let file_errors = [
+            ImportError::Io { path: "a.csv".into(), reason: "no such file".into() },
+            ImportError::UnknownFormat { path: "a.txt".into(), extension: "txt".into() },
+            ImportError::Encoding { line: 3 },
+            ImportError::Csv { line: 3, reason: "x".into() },
+            ImportError::Workbook { reason: "x".into() },
+            ImportError::Empty,
+            ImportError::MissingColumn { zh: "统一社会信用代码".into(), en: "uscc".into() },
+            ImportError::UnknownColumn { column: "revenu".into(), hint: "revenue".into(), line: None },
+            ImportError::UnknownColumn { column: "revenu".into(), hint: "revenue".into(), line: Some(4) },
+            ImportError::DerivedColumn { column: "个体工商户".into() },
+            ImportError::DuplicateColumn { first: "uscc".into(), second: "统一社会信用代码".into() },
+        ];
+        let mut msgs: Vec<Message> = file_errors.iter().map(Localized::message).collect();
+        for key in [
+            "import.required",
+            "import.bool",
+            "import.date",
+            "import.date_number",
+            "import.money",
+            "import.decimal",
+            "import.integer",
+            "import.year",
+            "import.uscc_number",
+            "import.taxpayer_type",
+            "import.rating",
+            "import.source",
+            "import.cell_error",
+            "import.no_header",
+            "import.json_object",
+            "import.json_value",
+        ] {
+            msgs.push(Message::new(key));
+        }
+        msgs.extend([
+            Message::new("import.money_scale").arg("scale", 3),
+            Message::new("import.code").arg("allowed", "a, b"),
+            Message::new("import.no_year").arg("column", "revenue"),
+            Message::new("import.field_count").arg("expected", 5).arg("found", 6),
+            Message::new("import.conflict").arg("field", "name").arg("first_row", 2).arg("first_value", "x"),
+            Message::new("import.duplicate_fact").arg("year", 2021).arg("first_row", 2),
+            Message::new("import.duplicate_scalar").arg("first_row", 2),
+            Message::new("import.duplicate_cell").arg("other", "uscc"),
+            Message::new("import.json").arg("reason", "EOF"),
+        ]);
+        let mut row_msg =
+            RowError { row: 2, column: "c".into(), value: "v".into(), reason: Message::new("x") }.message();
+        row_msg.args.push(("reason", "r".into()));
+        msgs.push(row_msg);
+        // Every key of the catalog is exercised here.
+        let used: std::collections::BTreeSet<&str> = msgs.iter().map(|m| m.key).collect();
+        let unused: Vec<&str> = catalog().keys().filter(|k| !used.contains(k)).collect();
+        assert!(unused.is_empty(), "{unused:?}");
+        assert_eq!(catalog().check_complete(&msgs), Vec::<String>::new());
+        for e in &file_errors {
+            assert_ne!(e.render(Lang::Zh), e.render(Lang::En));
+        }
+    }
+}

@@ -1,0 +1,455 @@
+//! From rows of cells to enterprise records: validation of each cell, the merge of several
+//! rows of one enterprise (one per year, say), and the checks across rows.
+//!
+//! Merge rules: an empty registry cell states nothing. A stated value must agree with the
+//! value stated by an earlier row of the same enterprise, else the later row is in error
+//! naming the field. The required fields (name and both registrations) must be stated by
+//! at least one row; the error then points at the enterprise's first row. A fact may be
+//! given once per enterprise and year.
+
+use crate::Options;
+use crate::cells::{self, Cell};
+use crate::columns::{Column, Field, Kind};
+use crate::error::RowError;
+use chrono::NaiveDate;
+use enterprise::{
+    Enterprise, EnterpriseRecord, FactRecord, FactSource, IndustryCode, TaxCreditRating, TaxpayerType,
+    UnifiedCreditCode,
+};
+use i18n::{Localized, Message};
+use std::collections::{BTreeSet, HashMap};
+
+/// A row as the readers hand it over: cells by column index.
+pub(crate) trait RowCells {
+    fn len(&self) -> usize;
+    fn cell(&self, i: usize) -> Cell<'_>;
+}
+
+/// A value stated by a row, remembered with the row for conflict reports.
+#[derive(Debug)]
+struct Stated<T> {
+    value: T,
+    row: usize,
+}
+
+/// One enterprise being assembled.
+#[derive(Debug)]
+struct State {
+    uscc: UnifiedCreditCode,
+    first_row: usize,
+    bad: bool,
+    name: Option<Stated<String>>,
+    registered: Option<Stated<bool>>,
+    tax_registered: Option<Stated<bool>>,
+    industry: Option<Stated<IndustryCode>>,
+    established: Option<Stated<NaiveDate>>,
+    taxpayer: Option<Stated<TaxpayerType>>,
+    rating: Option<Stated<TaxCreditRating>>,
+    tags: Option<Stated<BTreeSet<String>>>,
+    facts: Vec<FactRecord>,
+    fact_rows: Vec<usize>,
+}
+
+/// The values one row states.
+#[derive(Debug, Default)]
+struct RowValues {
+    uscc: Option<UnifiedCreditCode>,
+    uscc_bad: bool,
+    name: Option<String>,
+    registered: Option<bool>,
+    tax_registered: Option<bool>,
+    industry: Option<IndustryCode>,
+    established: Option<NaiveDate>,
+    taxpayer: Option<TaxpayerType>,
+    rating: Option<TaxCreditRating>,
+    tags: Option<BTreeSet<String>>,
+    year: Option<i32>,
+    year_bad: bool,
+    source: Option<FactSource>,
+    as_of: Option<NaiveDate>,
+}
+
+pub(crate) struct Builder<'o> {
+    options: &'o Options,
+    columns: Vec<Column>,
+    field_cols: Vec<usize>,
+    fact_cols: Vec<usize>,
+    blank_cols: Vec<usize>,
+    states: Vec<State>,
+    index: HashMap<String, usize>,
+    errors: Vec<RowError>,
+    rows: usize,
+    scratch: Vec<(usize, FactRecord)>,
+}
+
+impl<'o> Builder<'o> {
+    pub(crate) fn new(options: &'o Options, columns: Vec<Column>) -> Builder<'o> {
+        let mut b = Builder {
+            options,
+            columns: Vec::new(),
+            field_cols: Vec::new(),
+            fact_cols: Vec::new(),
+            blank_cols: Vec::new(),
+            states: Vec::new(),
+            index: HashMap::new(),
+            errors: Vec::new(),
+            rows: 0,
+            scratch: Vec::new(),
+        };
+        for c in columns {
+            b.add_column(c);
+        }
+        b
+    }
+
+    /// Adds a column (JSON lines discover theirs as they go); returns its index.
+    pub(crate) fn add_column(&mut self, c: Column) -> usize {
+        let i = self.columns.len();
+        match c.kind {
+            Kind::Field(_) => self.field_cols.push(i),
+            Kind::Fact { .. } => self.fact_cols.push(i),
+            Kind::Blank => self.blank_cols.push(i),
+        }
+        self.columns.push(c);
+        i
+    }
+
+    pub(crate) fn columns(&self) -> &[Column] {
+        &self.columns
+    }
+
+    pub(crate) fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// Records a problem that concerns the row as a whole (bad JSON, wrong field count).
+    pub(crate) fn row_error(&mut self, row: usize, column: &str, value: String, reason: Message) {
+        self.errors.push(RowError { row, column: column.to_string(), value, reason });
+    }
+
+    /// Counts a row that could not be read at all (it is in error).
+    pub(crate) fn count_row(&mut self) {
+        self.rows += 1;
+    }
+
+    fn err(&mut self, row: usize, col: usize, cell: &Cell, reason: Message) {
+        let column = self.columns[col].header.clone();
+        self.errors.push(RowError { row, column, value: cell.display(), reason });
+    }
+
+    /// Validates one row and merges it into its enterprise. Rows with no content are
+    /// skipped and not counted.
+    pub(crate) fn row<R: RowCells>(&mut self, row: usize, r: &R) {
+        let n = r.len().min(self.columns.len());
+        if (0..n).all(|i| r.cell(i).is_empty()) {
+            return;
+        }
+        self.rows += 1;
+        let errors_before = self.errors.len();
+        let mut v = RowValues::default();
+        let mut seen: u32 = 0;
+
+        for k in 0..self.blank_cols.len() {
+            let i = self.blank_cols[k];
+            let c = cell_at(r, i);
+            if !c.is_empty() {
+                self.err(row, i, &c, Message::new("import.no_header"));
+            }
+        }
+        for k in 0..self.field_cols.len() {
+            let i = self.field_cols[k];
+            let c = cell_at(r, i);
+            let Kind::Field(f) = self.columns[i].kind else { continue };
+            if c.is_empty() {
+                continue;
+            }
+            let bit = 1u32 << (f as u32);
+            if seen & bit != 0 {
+                let other = self
+                    .field_cols
+                    .iter()
+                    .find(|&&j| j != i && self.columns[j].kind == Kind::Field(f))
+                    .map(|&j| self.columns[j].header.clone())
+                    .unwrap_or_default();
+                self.err(row, i, &c, Message::new("import.duplicate_cell").arg("other", other));
+                continue;
+            }
+            seen |= bit;
+            if let Err(m) = read_field(f, &c, &mut v) {
+                match f {
+                    Field::Year => v.year_bad = true,
+                    Field::Uscc => v.uscc_bad = true,
+                    _ => {}
+                }
+                self.err(row, i, &c, m);
+            }
+        }
+
+        if v.uscc.is_none() && !v.uscc_bad {
+            let column = self.header_of(Field::Uscc);
+            self.errors.push(RowError {
+                row,
+                column,
+                value: String::new(),
+                reason: Message::new("import.required"),
+            });
+        }
+
+        // Facts, once the row's year, source and date are known.
+        let row_year = v.year.or(self.options.default_year);
+        let source = v.source.unwrap_or(self.options.source);
+        let as_of = v.as_of.unwrap_or(self.options.as_of);
+        self.scratch.clear();
+        for k in 0..self.fact_cols.len() {
+            let i = self.fact_cols[k];
+            let c = cell_at(r, i);
+            if c.is_empty() {
+                continue;
+            }
+            let Kind::Fact { fact, year } = self.columns[i].kind else { continue };
+            let year = if fact.per_year {
+                match year.or(row_year) {
+                    Some(y) => Some(y),
+                    None => {
+                        if !v.year_bad {
+                            let column = self.columns[i].header.clone();
+                            self.err(row, i, &c, Message::new("import.no_year").arg("column", column));
+                        }
+                        continue;
+                    }
+                }
+            } else {
+                None
+            };
+            match cells::fact(fact, &c) {
+                Ok(value) => {
+                    self.scratch.push((i, FactRecord { fact: fact.id.clone(), year, value, source, as_of }))
+                }
+                Err(m) => self.err(row, i, &c, m),
+            }
+        }
+
+        let row_bad = self.errors.len() > errors_before;
+        if let Some(uscc) = v.uscc.take() {
+            self.merge(row, uscc, v, row_bad);
+        }
+    }
+
+    /// The header of a field's column as written, or its canonical English name.
+    fn header_of(&self, f: Field) -> String {
+        self.columns
+            .iter()
+            .find(|c| c.kind == Kind::Field(f))
+            .map(|c| c.header.clone())
+            .unwrap_or_else(|| f.english().to_string())
+    }
+
+    fn merge(&mut self, row: usize, uscc: UnifiedCreditCode, v: RowValues, row_bad: bool) {
+        let idx = match self.index.get(uscc.as_str()) {
+            Some(&i) => i,
+            None => {
+                let i = self.states.len();
+                self.index.insert(uscc.as_str().to_string(), i);
+                self.states.push(State {
+                    uscc,
+                    first_row: row,
+                    bad: false,
+                    name: None,
+                    registered: None,
+                    tax_registered: None,
+                    industry: None,
+                    established: None,
+                    taxpayer: None,
+                    rating: None,
+                    tags: None,
+                    facts: Vec::new(),
+                    fact_rows: Vec::new(),
+                });
+                i
+            }
+        };
+        let mut conflicts: Vec<Conflict> = Vec::new();
+        {
+            let s = &mut self.states[idx];
+            s.bad |= row_bad;
+            agree(&mut s.name, v.name, row, Field::Name, &mut conflicts, |x| x.clone());
+            agree(&mut s.registered, v.registered, row, Field::RegisteredInZone, &mut conflicts, show_bool);
+            agree(
+                &mut s.tax_registered,
+                v.tax_registered,
+                row,
+                Field::TaxRegisteredInZone,
+                &mut conflicts,
+                show_bool,
+            );
+            agree(&mut s.industry, v.industry, row, Field::IndustryCode, &mut conflicts, |x| x.to_string());
+            agree(&mut s.established, v.established, row, Field::EstablishedOn, &mut conflicts, |x| {
+                x.to_string()
+            });
+            agree(&mut s.taxpayer, v.taxpayer, row, Field::TaxpayerType, &mut conflicts, |x| {
+                x.label_zh().to_string()
+            });
+            agree(&mut s.rating, v.rating, row, Field::TaxCreditRating, &mut conflicts, |x| {
+                x.as_str().to_string()
+            });
+            agree(&mut s.tags, v.tags, row, Field::Tags, &mut conflicts, |x| {
+                x.iter().cloned().collect::<Vec<_>>().join(";")
+            });
+        }
+        for Conflict { field, first_row, first_value, value } in conflicts {
+            let column = self.header_of(field);
+            self.errors.push(RowError {
+                row,
+                column: column.clone(),
+                value,
+                reason: Message::new("import.conflict")
+                    .arg("field", column)
+                    .arg("first_row", first_row)
+                    .arg("first_value", first_value),
+            });
+            self.states[idx].bad = true;
+        }
+        let scratch = std::mem::take(&mut self.scratch);
+        for (col, fr) in scratch.iter() {
+            let s = &self.states[idx];
+            let dup = s.facts.iter().position(|x| x.fact == fr.fact && x.year == fr.year);
+            match dup {
+                Some(p) => {
+                    let first_row = s.fact_rows[p];
+                    let reason = match fr.year {
+                        Some(y) => {
+                            Message::new("import.duplicate_fact").arg("year", y).arg("first_row", first_row)
+                        }
+                        None => Message::new("import.duplicate_scalar").arg("first_row", first_row),
+                    };
+                    let column = self.columns[*col].header.clone();
+                    self.errors.push(RowError { row, column, value: fr.value.to_text(), reason });
+                    self.states[idx].bad = true;
+                }
+                None => {
+                    let s = &mut self.states[idx];
+                    s.facts.push(fr.clone());
+                    s.fact_rows.push(row);
+                }
+            }
+        }
+        self.scratch = scratch;
+        self.scratch.clear();
+    }
+
+    /// The records of error-free enterprises, in order of first appearance, and every
+    /// error, by row.
+    pub(crate) fn finish(mut self) -> (usize, Vec<EnterpriseRecord>, Vec<RowError>) {
+        let mut records = Vec::with_capacity(self.states.len());
+        let states = std::mem::take(&mut self.states);
+        for s in states {
+            let mut missing = Vec::new();
+            if s.name.is_none() {
+                missing.push(Field::Name);
+            }
+            if s.registered.is_none() {
+                missing.push(Field::RegisteredInZone);
+            }
+            if s.tax_registered.is_none() {
+                missing.push(Field::TaxRegisteredInZone);
+            }
+            for f in &missing {
+                let column = self.header_of(*f);
+                self.errors.push(RowError {
+                    row: s.first_row,
+                    column,
+                    value: String::new(),
+                    reason: Message::new("import.required"),
+                });
+            }
+            if s.bad || !missing.is_empty() {
+                continue;
+            }
+            let (Some(name), Some(registered), Some(tax_registered)) =
+                (s.name, s.registered, s.tax_registered)
+            else {
+                continue;
+            };
+            records.push(EnterpriseRecord {
+                enterprise: Enterprise {
+                    uscc: s.uscc,
+                    name: name.value,
+                    registered_in_zone: registered.value,
+                    tax_registered_in_zone: tax_registered.value,
+                    industry_code: s.industry.map(|x| x.value),
+                    established_on: s.established.map(|x| x.value),
+                    taxpayer_type: s.taxpayer.map(|x| x.value),
+                    tax_credit_rating: s.rating.map(|x| x.value),
+                    tags: s.tags.map(|x| x.value).unwrap_or_default(),
+                },
+                facts: s.facts,
+            });
+        }
+        self.errors.sort_by_key(|e| e.row);
+        (self.rows, records, self.errors)
+    }
+}
+
+fn cell_at<'r, R: RowCells>(r: &'r R, i: usize) -> Cell<'r> {
+    if i < r.len() { r.cell(i) } else { Cell::Empty }
+}
+
+fn show_bool(b: &bool) -> String {
+    if *b { "是".into() } else { "否".into() }
+}
+
+/// A registry field stated differently by two rows of one enterprise.
+struct Conflict {
+    field: Field,
+    first_row: usize,
+    first_value: String,
+    value: String,
+}
+
+fn agree<T: PartialEq>(
+    slot: &mut Option<Stated<T>>,
+    new: Option<T>,
+    row: usize,
+    field: Field,
+    conflicts: &mut Vec<Conflict>,
+    show: impl Fn(&T) -> String,
+) {
+    let Some(new) = new else { return };
+    match slot {
+        None => *slot = Some(Stated { value: new, row }),
+        Some(old) if old.value == new => {}
+        Some(old) => conflicts.push(Conflict {
+            field,
+            first_row: old.row,
+            first_value: show(&old.value),
+            value: show(&new),
+        }),
+    }
+}
+
+fn read_field(f: Field, c: &Cell, v: &mut RowValues) -> Result<(), Message> {
+    match f {
+        Field::Uscc => {
+            if matches!(c, Cell::Number(_) | Cell::Int(_)) {
+                return Err(Message::new("import.uscc_number"));
+            }
+            let t = c.text()?;
+            v.uscc = Some(UnifiedCreditCode::parse(&t).map_err(|e| e.message())?);
+        }
+        Field::Name => v.name = Some(c.text()?.into_owned()),
+        Field::RegisteredInZone => v.registered = Some(cells::boolean(c)?),
+        Field::TaxRegisteredInZone => v.tax_registered = Some(cells::boolean(c)?),
+        Field::IndustryCode => {
+            let t = c.text()?;
+            v.industry = Some(IndustryCode::parse(&t).map_err(|e| e.message())?);
+        }
+        Field::EstablishedOn => v.established = Some(cells::date(c)?),
+        Field::TaxpayerType => v.taxpayer = Some(cells::taxpayer_type(c)?),
+        Field::TaxCreditRating => v.rating = Some(cells::rating(c)?),
+        Field::Tags => v.tags = Some(cells::tags(c)?),
+        Field::Year => v.year = Some(cells::year(c)?),
+        Field::Source => v.source = Some(cells::source(c)?),
+        Field::AsOf => v.as_of = Some(cells::date(c)?),
+    }
+    Ok(())
+}
