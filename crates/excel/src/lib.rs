@@ -191,9 +191,12 @@ impl Workbook {
     }
 }
 
+/// A sheet read back: its name and its rows of cell texts.
+pub type SheetText = (String, Vec<Vec<String>>);
+
 /// Reads a workbook back as text: each sheet's name and its rows, cells as a spreadsheet
 /// shows them (dates as `YYYY-MM-DD`, numbers without trailing zeros).
-pub fn read_back(bytes: &[u8]) -> Result<Vec<(String, Vec<Vec<String>>)>, ExcelError> {
+pub fn read_back(bytes: &[u8]) -> Result<Vec<SheetText>, ExcelError> {
     use calamine::{Data, Reader, Xlsx};
     let mut wb: Xlsx<_> =
         Xlsx::new(std::io::Cursor::new(bytes)).map_err(|e| ExcelError::Read(e.to_string()))?;
