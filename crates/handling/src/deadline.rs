@@ -1,0 +1,268 @@
+//! Deadlines and warnings (亮灯).
+//!
+//! A clock has a due point and the time it allows. For a limit in working days the due
+//! point is a civil date (due by the end of that day); for a limit in hours it is a
+//! timestamp. Each clock also stores when its yellow warning starts, computed with the
+//! calendar when the clock is set, so that [`warning`] and [`deadlines`] need nothing but
+//! the state and "now".
+//!
+//! Yellow: at least `yellow_percent` (80) of the allowed time is used, measured in working
+//! days for day limits (the current day counts as used) and in minutes for hour limits.
+//! Red: overdue, i.e. after the end of the due date, or after the due timestamp.
+//!
+//! Which clocks run, per state (the pause rules):
+//! - `submitted`: the acceptance clock and the answer clock.
+//! - `accepted`, `assigned`, `objection_pending`, `returned`, `in_progress`: the answer
+//!   clock. Misrouting and objections do not stop it: the enterprise waits all the same.
+//! - `awaiting_info` (the department asked the enterprise for information): paused. On
+//!   resumption the due point moves by the working days (or minutes) paused.
+//! - `answered`, `under_review`, `confirmed`, `closed`, `withdrawn`: no department clock runs.
+//!   Waiting for the enterprise's confirmation is not the department's time.
+//! - An approved extension moves the due point by its working days. Second handling
+//!   (二次办理) starts a fresh answer clock from the day of the reopening.
+
+use calendar::WorkCalendar;
+use chrono::{DateTime, Duration, FixedOffset, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+use crate::machine::{ProblemState, State};
+use crate::{HandlingError, Limit, china_date};
+
+/// A due point: a date (due by the end of that day) or a timestamp.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Due {
+    Date(NaiveDate),
+    At(DateTime<FixedOffset>),
+}
+
+impl Due {
+    /// Whether `now` is past this due point.
+    pub fn is_overdue(&self, now: DateTime<FixedOffset>) -> bool {
+        match self {
+            Due::Date(d) => china_date(now) > *d,
+            Due::At(t) => now > *t,
+        }
+    }
+
+    /// Whether `now` has reached this point (for the start of a warning).
+    fn reached(&self, now: DateTime<FixedOffset>) -> bool {
+        match self {
+            Due::Date(d) => china_date(now) >= *d,
+            Due::At(t) => now >= *t,
+        }
+    }
+
+    /// The civil date of the due point in China time.
+    pub fn date(&self) -> NaiveDate {
+        match self {
+            Due::Date(d) => *d,
+            Due::At(t) => china_date(*t),
+        }
+    }
+}
+
+impl std::fmt::Display for Due {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Due::Date(d) => write!(f, "{}", d.format("%Y-%m-%d")),
+            Due::At(t) => write!(f, "{}", t.to_rfc3339()),
+        }
+    }
+}
+
+/// What a clock allows: working days or minutes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Allowance {
+    Workdays(u32),
+    Minutes(i64),
+}
+
+/// A running, paused or stopped clock.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Clock {
+    pub start: DateTime<FixedOffset>,
+    pub due: Due,
+    pub allowed: Allowance,
+    /// When the yellow warning starts.
+    pub yellow_from: Due,
+    /// Set while paused (awaiting the enterprise's information).
+    pub paused_since: Option<DateTime<FixedOffset>>,
+    /// Working days paused so far (for day clocks) or minutes (for hour clocks).
+    pub paused: i64,
+}
+
+impl Clock {
+    /// A clock for `limit` starting at `start`.
+    pub fn start(
+        limit: Limit,
+        start: DateTime<FixedOffset>,
+        yellow_percent: u32,
+        cal: &WorkCalendar,
+    ) -> Result<Clock, HandlingError> {
+        let (due, allowed) = match limit {
+            Limit::Workdays(n) => {
+                (Due::Date(cal.add_workdays(china_date(start), n)?), Allowance::Workdays(n))
+            }
+            Limit::Hours(h) => {
+                let m = i64::from(h) * 60;
+                (Due::At(start + Duration::minutes(m)), Allowance::Minutes(m))
+            }
+        };
+        let mut c = Clock { start, due, allowed, yellow_from: due, paused_since: None, paused: 0 };
+        c.yellow_from = c.compute_yellow(yellow_percent, cal)?;
+        Ok(c)
+    }
+
+    fn compute_yellow(&self, p: u32, cal: &WorkCalendar) -> Result<Due, HandlingError> {
+        let p = i64::from(p.min(100));
+        Ok(match (self.allowed, self.due) {
+            (Allowance::Workdays(n), Due::Date(d)) => {
+                // Yellow once the working days left in (today, due] are at most
+                // floor(allowed × (100 − p) / 100).
+                let r = (i64::from(n) * (100 - p)) / 100;
+                if r <= 0 { Due::Date(d) } else { Due::Date(cal.sub_workdays(d, r as u32)?) }
+            }
+            (Allowance::Minutes(m), Due::At(t)) => Due::At(t - Duration::minutes(m * (100 - p) / 100)),
+            // An hour clock extended by working days keeps its timestamp form; a day clock
+            // is never turned into minutes.
+            (Allowance::Workdays(_), Due::At(t)) => Due::At(t),
+            (Allowance::Minutes(_), Due::Date(d)) => Due::Date(d),
+        })
+    }
+
+    /// Moves the due point by `n` working days and allows them (an approved extension).
+    pub fn extend(&mut self, n: u32, yellow_percent: u32, cal: &WorkCalendar) -> Result<(), HandlingError> {
+        if n == 0 {
+            return Ok(());
+        }
+        match self.due {
+            Due::Date(d) => {
+                self.due = Due::Date(cal.add_workdays(d, n)?);
+                if let Allowance::Workdays(a) = self.allowed {
+                    self.allowed = Allowance::Workdays(a + n);
+                }
+            }
+            Due::At(t) => {
+                let new_date = cal.add_workdays(china_date(t), n)?;
+                let shifted = t + Duration::days((new_date - china_date(t)).num_days());
+                if let Allowance::Minutes(m) = self.allowed {
+                    self.allowed = Allowance::Minutes(m + (shifted - t).num_minutes());
+                }
+                self.due = Due::At(shifted);
+            }
+        }
+        self.yellow_from = self.compute_yellow(yellow_percent, cal)?;
+        Ok(())
+    }
+
+    pub fn pause(&mut self, now: DateTime<FixedOffset>) {
+        self.paused_since = Some(now);
+    }
+
+    /// Ends a pause: the due point moves by the working days in (pause date, resume date]
+    /// for day clocks, by the minutes paused for hour clocks.
+    pub fn resume(
+        &mut self,
+        now: DateTime<FixedOffset>,
+        yellow_percent: u32,
+        cal: &WorkCalendar,
+    ) -> Result<(), HandlingError> {
+        let Some(since) = self.paused_since.take() else { return Ok(()) };
+        match self.due {
+            Due::Date(d) => {
+                let p = cal.workdays_between(china_date(since), china_date(now))?.max(0);
+                if p > 0 {
+                    self.due = Due::Date(cal.add_workdays(d, p as u32)?);
+                }
+                self.paused += p;
+            }
+            Due::At(t) => {
+                let m = (now - since).num_minutes().max(0);
+                self.due = Due::At(t + Duration::minutes(m));
+                self.paused += m;
+            }
+        }
+        self.yellow_from = self.compute_yellow(yellow_percent, cal)?;
+        Ok(())
+    }
+
+    /// The warning at `now` (the pause start while paused).
+    pub fn warning(&self, now: DateTime<FixedOffset>) -> Warning {
+        let now = self.paused_since.map_or(now, |p| p.min(now));
+        if self.due.is_overdue(now) {
+            Warning::Red
+        } else if self.yellow_from.reached(now) {
+            Warning::Yellow
+        } else {
+            Warning::None
+        }
+    }
+}
+
+/// The warning light of a problem.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Warning {
+    None,
+    Yellow,
+    Red,
+}
+
+impl Warning {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Warning::None => "none",
+            Warning::Yellow => "yellow",
+            Warning::Red => "red",
+        }
+    }
+}
+
+/// A problem's deadlines as shown (`problem show --json` prints `deadlines`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Deadlines {
+    /// Acceptance (受理).
+    pub accept_by: Due,
+    /// The answer of the current handling round, extensions and pauses included.
+    pub answer_by: Due,
+    /// Objection or return of the current assignment (the last day it may be made).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub objection_by: Option<NaiveDate>,
+    /// Cooperating departments' reports to the lead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub report_by: Option<NaiveDate>,
+    /// The enterprise's confirmation; after it the answer may be closed as unrated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirm_by: Option<NaiveDate>,
+    /// The answer clock is paused (awaiting the enterprise's information); `answer_by` moves
+    /// when it resumes.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub paused: bool,
+}
+
+/// The deadlines of a problem.
+pub fn deadlines(s: &ProblemState) -> Deadlines {
+    Deadlines {
+        accept_by: s.accept_clock.due,
+        answer_by: s.answer_clock.due,
+        objection_by: s.assignment.as_ref().filter(|_| s.state == State::Assigned).map(|a| a.objection_by),
+        report_by: s
+            .assignment
+            .as_ref()
+            .filter(|_| s.state.is_handling() && !s.cooperating.is_empty())
+            .map(|a| a.report_by),
+        confirm_by: s.confirm_by.filter(|_| s.state == State::Answered),
+        paused: s.answer_clock.paused_since.is_some(),
+    }
+}
+
+/// The warning light at `now`: the worst of the clocks running in the current state.
+pub fn warning(s: &ProblemState, now: DateTime<FixedOffset>) -> Warning {
+    match s.state {
+        State::Submitted => s.accept_clock.warning(now).max(s.answer_clock.warning(now)),
+        st if st.answer_clock_runs() || st == State::AwaitingInfo => s.answer_clock.warning(now),
+        _ => Warning::None,
+    }
+}
