@@ -5,7 +5,8 @@
 //! value stated by an earlier row of the same enterprise, else the later row is in error
 //! naming the field. The required fields (name and both registrations) must be stated by
 //! at least one row; the error then points at the enterprise's first row. A fact may be
-//! given once per enterprise and year.
+//! given once per enterprise and year. A record's facts come out sorted by fact id and
+//! year, whatever the order of columns and rows.
 
 use crate::Options;
 use crate::cells::{self, Cell};
@@ -38,6 +39,8 @@ struct State {
     uscc: UnifiedCreditCode,
     first_row: usize,
     bad: bool,
+    /// Fields whose cell was in error in some row: not reported again as missing.
+    bad_fields: u32,
     name: Option<Stated<String>>,
     registered: Option<Stated<bool>>,
     tax_registered: Option<Stated<bool>>,
@@ -55,6 +58,8 @@ struct State {
 struct RowValues {
     uscc: Option<UnifiedCreditCode>,
     uscc_bad: bool,
+    /// Fields (as bits) whose cell was in error.
+    bad_fields: u32,
     name: Option<String>,
     registered: Option<bool>,
     tax_registered: Option<bool>,
@@ -176,6 +181,7 @@ impl<'o> Builder<'o> {
             }
             seen |= bit;
             if let Err(m) = read_field(f, &c, &mut v) {
+                v.bad_fields |= bit;
                 match f {
                     Field::Year => v.year_bad = true,
                     Field::Uscc => v.uscc_bad = true,
@@ -254,6 +260,7 @@ impl<'o> Builder<'o> {
                     uscc,
                     first_row: row,
                     bad: false,
+                    bad_fields: 0,
                     name: None,
                     registered: None,
                     tax_registered: None,
@@ -272,6 +279,7 @@ impl<'o> Builder<'o> {
         {
             let s = &mut self.states[idx];
             s.bad |= row_bad;
+            s.bad_fields |= v.bad_fields;
             agree(&mut s.name, v.name, row, Field::Name, &mut conflicts, |x| x.clone());
             agree(&mut s.registered, v.registered, row, Field::RegisteredInZone, &mut conflicts, show_bool);
             agree(
@@ -344,14 +352,14 @@ impl<'o> Builder<'o> {
         let states = std::mem::take(&mut self.states);
         for s in states {
             let mut missing = Vec::new();
-            if s.name.is_none() {
-                missing.push(Field::Name);
-            }
-            if s.registered.is_none() {
-                missing.push(Field::RegisteredInZone);
-            }
-            if s.tax_registered.is_none() {
-                missing.push(Field::TaxRegisteredInZone);
+            for (f, stated) in [
+                (Field::Name, s.name.is_some()),
+                (Field::RegisteredInZone, s.registered.is_some()),
+                (Field::TaxRegisteredInZone, s.tax_registered.is_some()),
+            ] {
+                if !stated && s.bad_fields & (1 << f as u32) == 0 {
+                    missing.push(f);
+                }
             }
             for f in &missing {
                 let column = self.header_of(*f);
@@ -362,9 +370,12 @@ impl<'o> Builder<'o> {
                     reason: Message::new("import.required"),
                 });
             }
-            if s.bad || !missing.is_empty() {
+            if s.bad || s.bad_fields != 0 || !missing.is_empty() {
                 continue;
             }
+            let mut facts = s.facts;
+            // A canonical order, whatever the order of columns and rows.
+            facts.sort_by(|a, b| (&a.fact, a.year).cmp(&(&b.fact, b.year)));
             let (Some(name), Some(registered), Some(tax_registered)) =
                 (s.name, s.registered, s.tax_registered)
             else {
@@ -382,7 +393,7 @@ impl<'o> Builder<'o> {
                     tax_credit_rating: s.rating.map(|x| x.value),
                     tags: s.tags.map(|x| x.value).unwrap_or_default(),
                 },
-                facts: s.facts,
+                facts,
             });
         }
         self.errors.sort_by_key(|e| e.row);

@@ -1,0 +1,396 @@
+//! The import crate's integration tests: fixture files in `tests/data/` read through the
+//! public API, the way `huiqi import enterprises` reads them.
+//!
+//! Expected error reports sit next to their input as `<file>.expected`; a missing one is
+//! written, and `UPDATE_EXPECT=1` rewrites them all (review the diff like code).
+
+mod support;
+
+use chrono::NaiveDate;
+use enterprise::{EnterpriseRecord, FactSource, FactValue, TaxCreditRating, TaxpayerType, UnifiedCreditCode};
+use i18n::{Lang, Localized};
+use import::{Format, ImportError, Options, Parsed, Progress, RowError, read_file};
+use proptest::prelude::*;
+use rust_decimal::Decimal;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+fn data(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(name)
+}
+
+fn as_of() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2023, 3, 31).unwrap()
+}
+
+fn options() -> Options {
+    Options::new(as_of(), FactSource::Tax)
+}
+
+fn read(path: &Path) -> Parsed {
+    read_with(path, &options())
+}
+
+fn read_with(path: &Path, o: &Options) -> Parsed {
+    match read_file(path, o, &mut |_| {}) {
+        Ok(p) => p,
+        Err(e) => panic!("{}: {}", path.display(), e.bilingual()),
+    }
+}
+
+fn read_clean(path: &Path) -> Vec<EnterpriseRecord> {
+    let p = read(path);
+    assert!(
+        p.errors.is_empty(),
+        "{}:\n{}",
+        path.display(),
+        import::render_error_table(&p.errors, Some(Lang::En))
+    );
+    p.records
+}
+
+fn read_err(path: &Path) -> ImportError {
+    match read_file(path, &options(), &mut |_| {}) {
+        Ok(p) => panic!("{} read without a file error: {:?}", path.display(), p.errors),
+        Err(e) => e,
+    }
+}
+
+fn money(s: &str) -> FactValue {
+    FactValue::Money(Decimal::from_str(s).unwrap())
+}
+
+fn fact<'a>(r: &'a EnterpriseRecord, id: &str, year: i32) -> Option<&'a FactValue> {
+    r.facts.iter().find(|f| f.fact == id && f.year == Some(year)).map(|f| &f.value)
+}
+
+/// Compares the expected report file with `actual`, writing it when absent or asked to.
+fn check_expected(input: &Path, actual: &str) {
+    let path = input
+        .with_extension(format!("{}.expected", input.extension().and_then(|e| e.to_str()).unwrap_or("")));
+    if std::env::var_os("UPDATE_EXPECT").is_some() || !path.exists() {
+        std::fs::write(&path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(
+        expected,
+        actual,
+        "{} differs; rerun with UPDATE_EXPECT=1 and review the diff",
+        path.display()
+    );
+}
+
+/// One line per error: row, column, value, the reason in Chinese, in English.
+fn report_lines(errors: &[RowError]) -> String {
+    errors
+        .iter()
+        .map(|e| {
+            format!(
+                "{}\t{}\t{}\t{}\t{}\n",
+                e.row,
+                e.column,
+                e.value,
+                e.reason_text(Lang::Zh),
+                e.reason_text(Lang::En)
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_good_chinese_csv_gives_the_expected_records() {
+    let recs = read_clean(&data("good_zh.csv"));
+    assert_eq!(recs.len(), 3);
+    let a = &recs[0];
+    assert_eq!(a.enterprise.uscc.as_str(), "91430100MA4L00011K");
+    assert_eq!(a.enterprise.name, "长沙智造科技有限公司");
+    assert!(a.enterprise.assistance_target());
+    assert_eq!(a.enterprise.industry_code.as_ref().map(ToString::to_string).as_deref(), Some("C3511"));
+    assert_eq!(a.enterprise.established_on, NaiveDate::from_ymd_opt(2015, 6, 1));
+    assert_eq!(a.enterprise.taxpayer_type, Some(TaxpayerType::General));
+    assert_eq!(a.enterprise.tax_credit_rating, Some(TaxCreditRating::A));
+    assert_eq!(
+        a.enterprise.tags.iter().map(String::as_str).collect::<Vec<_>>(),
+        ["专精特新", "高新技术企业"]
+    );
+    // Two rows, one per year, merge into one record.
+    assert_eq!(fact(a, "employees", 2021), Some(&FactValue::Integer(120)));
+    assert_eq!(fact(a, "employees", 2022), Some(&FactValue::Integer(135)));
+    assert_eq!(fact(a, "revenue", 2021), Some(&money("12345678.90")));
+    assert_eq!(fact(a, "rd_expense", 2021), Some(&money("1200000.5")));
+    assert_eq!(a.facts.len(), 6, "{:?}", a.facts);
+    assert!(a.facts.iter().all(|f| f.source == FactSource::Tax && f.as_of == as_of()));
+
+    let b = &recs[1];
+    assert!(!b.enterprise.registered_in_zone);
+    assert!(!b.enterprise.assistance_target());
+    assert_eq!(b.enterprise.taxpayer_type, Some(TaxpayerType::SmallScale));
+    assert_eq!(b.facts.len(), 2);
+    assert!(b.facts.iter().all(|f| f.source == FactSource::SelfReported), "the row's source column wins");
+
+    // Whitespace around the code is trimmed; 1/0 are flags.
+    let c = &recs[2];
+    assert_eq!(c.enterprise.uscc.as_str(), "91430100MA4L00038B");
+    assert!(c.enterprise.registered_in_zone && !c.enterprise.tax_registered_in_zone);
+}
+
+#[test]
+fn empty_cells_are_unknown_never_zero() {
+    let recs = read_clean(&data("good_zh.csv"));
+    let a = &recs[0];
+    // 资产总额 and 研发费用 are empty in the 2022 row: no fact, not a zero.
+    assert_eq!(fact(a, "total_assets", 2022), None);
+    assert_eq!(fact(a, "rd_expense", 2022), None);
+    let c = &recs[2];
+    assert!(c.facts.is_empty());
+    assert_eq!(c.enterprise.industry_code, None);
+    assert_eq!(c.enterprise.established_on, None);
+    assert_eq!(c.enterprise.taxpayer_type, None);
+    assert_eq!(c.enterprise.tax_credit_rating, None);
+    assert!(c.enterprise.tags.is_empty());
+}
+
+#[test]
+fn english_headers_and_json_lines_give_identical_records() {
+    let zh = read_clean(&data("good_zh.csv"));
+    let en = read_clean(&data("good_en.csv"));
+    assert_eq!(zh, en);
+    let jsonl = read(&data("good.jsonl"));
+    assert_eq!(jsonl.format, Format::JsonLines);
+    assert!(jsonl.errors.is_empty(), "{:?}", jsonl.errors);
+    assert_eq!(jsonl.records, zh);
+    assert_eq!(jsonl.rows, 4, "the blank line is not a row");
+}
+
+#[test]
+fn a_good_xlsx_gives_the_same_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("good.xlsx");
+    support::xlsx::write_good(&path).unwrap();
+    let p = read(&path);
+    assert_eq!(p.format, Format::Xlsx);
+    assert!(p.errors.is_empty(), "{}", import::render_error_table(&p.errors, Some(Lang::En)));
+    assert_eq!(p.records, read_clean(&data("good_zh.csv")));
+}
+
+#[test]
+fn bad_xlsx_cells_are_reported_with_sheet_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.xlsx");
+    support::xlsx::write_bad(&path).unwrap();
+    let p = read(&path);
+    let got: Vec<(usize, &str, &str)> =
+        p.errors.iter().map(|e| (e.row, e.column.as_str(), e.reason.key)).collect();
+    assert_eq!(
+        got,
+        [
+            (2, "统一社会信用代码", "import.uscc_number"),
+            (3, "从业人数", "import.integer"),
+            (3, "营业收入", "import.money_scale"),
+            (4, "成立日期", "import.date_number"),
+        ],
+        "{:?}",
+        p.errors
+    );
+    assert!(p.records.is_empty());
+}
+
+#[test]
+fn per_year_rows_and_per_year_columns_merge_alike() {
+    let wide = read_clean(&data("wide.csv"));
+    let long = read_clean(&data("long.csv"));
+    assert_eq!(wide.len(), 1);
+    assert_eq!(wide, long);
+    assert_eq!(fact(&wide[0], "revenue", 2022), Some(&money("15000000")));
+    assert_eq!(fact(&wide[0], "total_assets", 2021), Some(&money("50000000")));
+}
+
+#[test]
+fn every_bad_row_and_cell_is_reported_in_both_languages() {
+    let path = data("bad.csv");
+    let p = read(&path);
+    assert_eq!(p.rows, 9);
+    assert!(p.records.is_empty(), "no enterprise of this file is clean: {:?}", p.records);
+    // Every data row is named at least once.
+    for row in 2..=10 {
+        assert!(p.errors.iter().any(|e| e.row == row), "row {row} not reported");
+    }
+    // Row 4 has nine bad cells and no name: each is reported.
+    assert_eq!(p.errors.iter().filter(|e| e.row == 4).count(), 10);
+    for e in &p.errors {
+        let zh = e.render(Lang::Zh);
+        let en = e.render(Lang::En);
+        assert!(zh.contains(&format!("第 {} 行", e.row)) && en.contains(&format!("row {}", e.row)));
+        assert!(!zh.contains('{') && !en.contains('{'), "{zh} / {en}");
+        assert_ne!(e.reason_text(Lang::Zh), e.reason_text(Lang::En));
+    }
+    check_expected(&path, &report_lines(&p.errors));
+}
+
+#[test]
+fn invalid_codes_carry_the_reason_of_the_code_check() {
+    let p = read(&data("bad.csv"));
+    let e = &p.errors[0];
+    assert_eq!((e.row, e.column.as_str(), e.value.as_str()), (2, "统一社会信用代码", "91430100MA4L00011X"));
+    assert_eq!(
+        e.reason_text(Lang::En),
+        "position 18: the check character is 'X', expected 'K'; check the code for a typo"
+    );
+    assert_eq!(e.reason_text(Lang::Zh), "第 18 位校验码为“X”，应为“K”；请核对代码是否抄错");
+}
+
+#[test]
+fn unknown_columns_are_a_file_error_with_the_nearest_name() {
+    let e = read_err(&data("unknown_column.csv"));
+    assert_eq!(
+        e,
+        ImportError::UnknownColumn {
+            column: "营业收人_2021".into(), hint: "营业收入".into(), line: None
+        }
+    );
+    assert!(e.render(Lang::Zh).contains("是否应为“营业收入”"));
+    assert!(
+        e.render(Lang::En).contains("did you mean 'revenue'")
+            || e.render(Lang::En).contains("did you mean '营业收入'")
+    );
+    let e = read_err(&data("unknown_key.jsonl"));
+    assert_eq!(
+        e,
+        ImportError::UnknownColumn { column: "revnue".into(), hint: "revenue".into(), line: Some(2) }
+    );
+}
+
+#[test]
+fn file_level_failures() {
+    assert!(matches!(read_err(&data("missing.csv")), ImportError::Io { .. }));
+    assert!(matches!(read_err(&data("good_zh.txt")), ImportError::UnknownFormat { .. }));
+    assert_eq!(
+        read_err(&data("no_uscc.csv")),
+        ImportError::MissingColumn { zh: "统一社会信用代码".into(), en: "uscc".into() }
+    );
+    assert!(matches!(read_err(&data("duplicate_column.csv")), ImportError::DuplicateColumn { .. }));
+    assert_eq!(read_err(&data("gbk.csv")), ImportError::Encoding { line: 2 });
+    assert_eq!(read_err(&data("empty.csv")), ImportError::Empty);
+    // The format option overrides the extension.
+    let mut o = options();
+    o.format = Some(Format::Csv);
+    assert_eq!(read_with(&data("good_zh.txt"), &o).records.len(), 3);
+}
+
+#[test]
+fn money_is_exact_and_limited_to_fen() {
+    let p = read(&data("money.jsonl"));
+    let keys: Vec<(usize, &str)> = p.errors.iter().map(|e| (e.row, e.reason.key)).collect();
+    assert_eq!(
+        keys,
+        [(3, "import.money_scale"), (4, "import.money_scale"), (5, "import.money"), (6, "import.money")],
+        "{:?}",
+        p.errors
+    );
+    // The clean enterprise: 0.1 and 0.2 read exactly, so their sum is exactly 0.3.
+    let r = &p.records[0];
+    let sum = match (fact(r, "revenue", 2021), fact(r, "revenue", 2022)) {
+        (Some(FactValue::Money(a)), Some(FactValue::Money(b))) => *a + *b,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(sum, Decimal::from_str("0.3").unwrap());
+    assert_eq!(fact(r, "total_assets", 2021), Some(&money("1234567.89")));
+}
+
+#[test]
+fn year_comes_from_the_column_name_the_year_column_or_the_default() {
+    let path = data("no_year.csv");
+    let p = read(&path);
+    assert_eq!(p.errors.len(), 1);
+    assert_eq!((p.errors[0].row, p.errors[0].column.as_str()), (2, "营业收入"));
+    let mut o = options();
+    o.default_year = Some(2022);
+    let p = read_with(&path, &o);
+    assert!(p.errors.is_empty());
+    let r = &p.records[0];
+    assert_eq!(fact(r, "revenue", 2022), Some(&money("100")));
+    assert_eq!(fact(r, "employees", 2021), Some(&FactValue::Integer(5)), "the column's own year wins");
+}
+
+#[test]
+fn progress_is_reported_as_rows_are_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("gen.csv");
+    let mut f = std::fs::File::create(&path).unwrap();
+    let n = support::generate::write_csv(&mut f, 12_500, &[2021, 2022]).unwrap();
+    drop(f);
+    let mut seen: Vec<Progress> = Vec::new();
+    let p = read_file(&path, &options(), &mut |pr| seen.push(pr)).unwrap();
+    assert!(p.errors.is_empty(), "{:?}", &p.errors[..p.errors.len().min(5)]);
+    assert_eq!(p.rows, n);
+    assert_eq!(p.records.len(), 12_500);
+    assert!(p.records.iter().all(|r| r.facts.len() == 14));
+    assert!(seen.len() >= 3, "{seen:?}");
+    assert!(seen.windows(2).all(|w| w[0].rows <= w[1].rows && w[0].bytes <= w[1].bytes));
+    let last = seen[seen.len() - 1];
+    assert_eq!(last.rows, n);
+    assert_eq!(last.bytes, last.total_bytes.unwrap());
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    /// Whatever amounts and row order a file has, CSV and JSON lines read back exactly
+    /// the values written, and per-year rows of one enterprise merge into one record.
+    #[test]
+    fn written_values_read_back_exactly(
+        rows in proptest::collection::vec((0usize..4, 2019i32..2024, -10_000_000_000i64..10_000_000_000, 0i64..100_000), 1..12),
+        thousands in any::<bool>(),
+    ) {
+        // Keep one row per (enterprise, year): a duplicate is an error, tested elsewhere.
+        let mut seen = std::collections::BTreeSet::new();
+        let rows: Vec<_> = rows.into_iter().filter(|(e, y, _, _)| seen.insert((*e, *y))).collect();
+        let mut csv = String::from("uscc,name,registered_in_zone,tax_registered_in_zone,year,revenue,employees\n");
+        let mut jsonl = String::new();
+        for (e, y, fen, emp) in &rows {
+            let code = support::generate::uscc(*e);
+            let amount = Decimal::new(*fen, 2);
+            let text = if thousands { with_thousands(amount) } else { amount.to_string() };
+            csv.push_str(&format!("{code},企业{e},是,否,{y},\"{text}\",{emp}\n"));
+            jsonl.push_str(&format!(
+                "{{\"uscc\":\"{code}\",\"name\":\"企业{e}\",\"registered_in_zone\":true,\"tax_registered_in_zone\":false,\"year\":{y},\"revenue\":\"{amount}\",\"employees\":{emp}}}\n"
+            ));
+        }
+        let o = options();
+        let a = import::read_csv(csv.as_bytes(), None, &o, &mut |_| {}).unwrap();
+        let b = import::read_jsonl(jsonl.as_bytes(), None, &o, &mut |_| {}).unwrap();
+        prop_assert!(a.errors.is_empty(), "{:?}", a.errors);
+        prop_assert_eq!(&a.records, &b.records);
+        let enterprises: std::collections::BTreeSet<usize> = rows.iter().map(|r| r.0).collect();
+        prop_assert_eq!(a.records.len(), enterprises.len());
+        for (e, y, fen, emp) in &rows {
+            let code = support::generate::uscc(*e);
+            let r = a.records.iter().find(|r| r.enterprise.uscc == code).unwrap();
+            prop_assert_eq!(fact(r, "revenue", *y), Some(&FactValue::Money(Decimal::new(*fen, 2))));
+            prop_assert_eq!(fact(r, "employees", *y), Some(&FactValue::Integer(*emp)));
+        }
+    }
+}
+
+/// `-1234567.89` as `-1,234,567.89`.
+fn with_thousands(d: Decimal) -> String {
+    let s = d.abs().to_string();
+    let (int, frac) = s.split_once('.').unwrap_or((&s, ""));
+    let mut out = String::new();
+    for (i, ch) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    let sign = if d.is_sign_negative() && !d.is_zero() { "-" } else { "" };
+    if frac.is_empty() { format!("{sign}{out}") } else { format!("{sign}{out}.{frac}") }
+}
+
+#[test]
+fn generated_codes_are_valid() {
+    for i in [0, 1, 99_999_999] {
+        assert!(UnifiedCreditCode::parse(support::generate::uscc(i).as_str()).is_ok());
+    }
+}
