@@ -1,0 +1,629 @@
+//! The three lists' state machine through its public API: deadlines on the working-day
+//! calendar, warnings, ownership, the side paths, replay, and properties over random action
+//! sequences.
+
+use calendar::WorkCalendar;
+use chrono::{DateTime, Duration, FixedOffset, NaiveDate};
+use enterprise::{Routing, UnifiedCreditCode};
+use handling::*;
+use i18n::{Lang, Localized};
+use proptest::prelude::*;
+
+fn at(s: &str) -> DateTime<FixedOffset> {
+    DateTime::parse_from_rfc3339(s).unwrap()
+}
+fn day(s: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+}
+fn cal() -> &'static WorkCalendar {
+    WorkCalendar::official()
+}
+fn e1() -> UnifiedCreditCode {
+    UnifiedCreditCode::parse("91110108551385082Q").unwrap()
+}
+fn e2() -> UnifiedCreditCode {
+    UnifiedCreditCode::parse("914403001922038216").unwrap()
+}
+fn enterprise_user(e: UnifiedCreditCode) -> Actor {
+    Actor {
+        username: format!("ent-{}", &e.as_str()[10..]),
+        role: Role::Enterprise,
+        department: None,
+        enterprise: Some(e),
+    }
+}
+fn dept(code: &str) -> Actor {
+    Actor {
+        username: format!("staff-{code}"),
+        role: Role::Department,
+        department: Some(code.into()),
+        enterprise: None,
+    }
+}
+fn user(name: &str, role: Role) -> Actor {
+    Actor { username: name.into(), role, department: None, enterprise: None }
+}
+fn problem(category: &str, urgency: Urgency, received: &str) -> Problem {
+    Problem {
+        enterprise: e1(),
+        channel: Channel::SelfService,
+        category: category.into(),
+        title: "厂房租金减免咨询".into(),
+        description: "询问2022年房租减免政策".into(),
+        attachments: vec![],
+        urgency,
+        confidential: false,
+        received_at: at(received),
+        visit: None,
+    }
+}
+fn new_problem(category: &str, urgency: Urgency, received: &str) -> Transition {
+    let p = problem(category, urgency, received);
+    let now = p.received_at;
+    submit(p, &enterprise_user(e1()), now, Routing::seed(), TimeLimits::defaults(), cal()).unwrap()
+}
+
+/// A problem and its log, driven step by step.
+struct Run {
+    state: ProblemState,
+    events: Vec<Event>,
+}
+impl Run {
+    fn new(category: &str, urgency: Urgency, received: &str) -> Run {
+        let t = new_problem(category, urgency, received);
+        Run { state: t.state, events: vec![t.event] }
+    }
+    fn try_act(
+        &mut self,
+        action: Action,
+        note: &str,
+        who: &Actor,
+        when: &str,
+    ) -> Result<&ProblemState, HandlingError> {
+        let cmd = if note.is_empty() { Command::new(action) } else { Command::with_note(action, note) };
+        let t = apply(&self.state, &cmd, who, at(when), cal())?;
+        self.state = t.state;
+        self.events.push(t.event);
+        Ok(&self.state)
+    }
+    fn act(&mut self, action: Action, note: &str, who: &Actor, when: &str) -> &ProblemState {
+        match self.try_act(action, note, who, when) {
+            Ok(s) => s,
+            Err(e) => panic!("{}", e.render(Lang::En)),
+        }
+    }
+}
+
+fn assign(lead: &str, coop: &[&str]) -> Action {
+    Action::Assign {
+        lead: lead.into(),
+        cooperating: coop.iter().map(|s| s.to_string()).collect(),
+        handler: None,
+    }
+}
+
+#[test]
+fn deadlines_are_the_calendars_arithmetic_across_the_labour_day_makeup_saturday() {
+    // Received Thursday 2022-05-05; Saturday 05-07 is a make-up working day (调休上班).
+    let t = new_problem("政策咨询", Urgency::Normal, "2022-05-05T09:00:00+08:00");
+    let d = deadlines(&t.state);
+    assert_eq!(d.accept_by, Due::Date(day("2022-05-06")));
+    assert_eq!(d.answer_by, Due::Date(day("2022-05-09")), "05-06, 05-07 (makeup), 05-09");
+    assert_eq!(serde_json::to_string(&d).unwrap(), r#"{"accept_by":"2022-05-06","answer_by":"2022-05-09"}"#);
+    // Received on a holiday: the next working days count.
+    let t = new_problem("tax", Urgency::Normal, "2022-05-02T10:00:00+08:00");
+    assert_eq!(deadlines(&t.state).accept_by, Due::Date(day("2022-05-05")));
+    assert_eq!(deadlines(&t.state).answer_by, Due::Date(day("2022-05-12")), "05-05 … 05-12");
+    // Urgent: acceptance in clock hours, a timestamp; urgent logistics answered in 1 working day.
+    let t = new_problem("物流", Urgency::Urgent, "2022-05-06T17:30:00+08:00");
+    let d = deadlines(&t.state);
+    assert_eq!(d.accept_by, Due::At(at("2022-05-06T19:30:00+08:00")));
+    assert_eq!(d.answer_by, Due::Date(day("2022-05-07")));
+    assert_eq!(
+        serde_json::to_string(&d).unwrap(),
+        r#"{"accept_by":"2022-05-06T19:30:00+08:00","answer_by":"2022-05-07"}"#
+    );
+    // Complex categories: 15 working days.
+    let t = new_problem("credit_repair", Urgency::Normal, "2022-05-05T09:00:00+08:00");
+    assert_eq!(deadlines(&t.state).answer_by, Due::Date(cal().add_workdays(day("2022-05-05"), 15).unwrap()));
+}
+
+#[test]
+fn warnings_turn_yellow_at_eighty_percent_and_red_when_overdue() {
+    // General problem: 7 working days, due 2022-05-13; yellow from the 6th working day (05-12).
+    let mut r = Run::new("tax", Urgency::Normal, "2022-05-05T09:00:00+08:00");
+    assert_eq!(warning(&r.state, at("2022-05-05T18:00:00+08:00")), Warning::None);
+    // Not accepted by the end of 05-06: red on 05-07 whatever the answer clock says.
+    assert_eq!(warning(&r.state, at("2022-05-06T10:00:00+08:00")), Warning::Yellow);
+    assert_eq!(warning(&r.state, at("2022-05-07T00:00:00+08:00")), Warning::Red);
+    r.act(Action::Accept, "", &dept("tax_bureau"), "2022-05-07T08:30:00+08:00");
+    assert_eq!(r.state.accepted.as_ref().map(|a| a.2), Some(false), "accepted late");
+    assert_eq!(warning(&r.state, at("2022-05-11T23:59:59+08:00")), Warning::None);
+    assert_eq!(warning(&r.state, at("2022-05-12T00:00:00+08:00")), Warning::Yellow);
+    assert_eq!(warning(&r.state, at("2022-05-13T23:59:59+08:00")), Warning::Yellow);
+    assert_eq!(warning(&r.state, at("2022-05-14T00:00:00+08:00")), Warning::Red);
+    // Hour limits measure minutes: 2 hours, yellow after 96 minutes.
+    let r = Run::new("tax", Urgency::Urgent, "2022-05-05T09:00:00+08:00");
+    assert_eq!(warning(&r.state, at("2022-05-05T10:35:00+08:00")), Warning::None);
+    assert_eq!(warning(&r.state, at("2022-05-05T10:36:00+08:00")), Warning::Yellow);
+    assert_eq!(warning(&r.state, at("2022-05-05T11:00:00+08:00")), Warning::Yellow);
+    assert_eq!(warning(&r.state, at("2022-05-05T11:00:01+08:00")), Warning::Red);
+}
+
+#[test]
+fn the_clock_pauses_while_waiting_for_the_enterprise_and_stops_once_answered() {
+    let mut r = Run::new("tax", Urgency::Normal, "2022-05-05T09:00:00+08:00");
+    r.act(Action::Accept, "", &dept("tax_bureau"), "2022-05-05T10:00:00+08:00");
+    r.act(assign("tax_bureau", &[]), "", &user("sup", Role::Supervisor), "2022-05-05T11:00:00+08:00");
+    r.act(Action::Start, "", &dept("tax_bureau"), "2022-05-05T12:00:00+08:00");
+    r.act(Action::RequestInfo, "请补充2021年纳税申报表", &dept("tax_bureau"), "2022-05-06T09:00:00+08:00");
+    assert!(deadlines(&r.state).paused);
+    // Frozen at the pause: no warning however long the enterprise takes.
+    assert_eq!(warning(&r.state, at("2022-05-20T09:00:00+08:00")), Warning::None);
+    r.act(Action::SupplyInfo, "已上传", &enterprise_user(e1()), "2022-05-10T09:00:00+08:00");
+    // Paused (05-06, 05-10]: 05-07, 05-09, 05-10 = 3 working days; 05-13 + 3 = 05-18.
+    assert_eq!(deadlines(&r.state).answer_by, Due::Date(day("2022-05-18")));
+    r.act(
+        Action::Answer { outcome: Outcome::Resolved },
+        "已办理退税",
+        &dept("tax_bureau"),
+        "2022-05-17T09:00:00+08:00",
+    );
+    let a = r.state.last_answer().unwrap();
+    assert!(a.on_time);
+    // (05-05, 05-17] holds 9 working days, 3 of them paused.
+    assert_eq!(a.workdays, 6);
+    assert_eq!(warning(&r.state, at("2022-06-30T09:00:00+08:00")), Warning::None);
+    assert_eq!(deadlines(&r.state).confirm_by, Some(day("2022-05-24")));
+}
+
+#[test]
+fn objections_and_returns_only_within_one_working_day_and_before_the_lock() {
+    let sup = user("sup", Role::Supervisor);
+    let mut r = Run::new("tax", Urgency::Normal, "2022-05-05T09:00:00+08:00");
+    r.act(Action::Accept, "", &sup, "2022-05-05T10:00:00+08:00");
+    r.act(assign("tax_bureau", &[]), "", &sup, "2022-05-05T11:00:00+08:00");
+    assert_eq!(deadlines(&r.state).objection_by, Some(day("2022-05-06")));
+    // Saturday 05-07 is a working day, but the window (one working day) closed with 05-06.
+    let e = r
+        .try_act(Action::Object, "不属于本部门", &dept("tax_bureau"), "2022-05-07T09:00:00+08:00")
+        .unwrap_err();
+    assert_eq!(e, HandlingError::ObjectionWindowClosed { last_day: "2022-05-06".into() });
+    assert!(e.render(Lang::Zh).contains("1 个工作日"));
+    // Another department cannot object for the lead.
+    let e = r
+        .try_act(Action::Object, "x", &dept("economic_development"), "2022-05-06T09:00:00+08:00")
+        .unwrap_err();
+    assert!(matches!(e, HandlingError::NotLeadDepartment { .. }));
+    // A reason is required.
+    let e = r.try_act(Action::Object, "  ", &dept("tax_bureau"), "2022-05-06T09:00:00+08:00").unwrap_err();
+    assert_eq!(e, HandlingError::NoteRequired { action: ActionKind::Object });
+    r.act(Action::Object, "属于社保事项", &dept("tax_bureau"), "2022-05-06T09:00:00+08:00");
+    r.act(
+        Action::DecideObjection { upheld: false, lead: None, cooperating: None },
+        "属涉税事项",
+        &sup,
+        "2022-05-06T15:00:00+08:00",
+    );
+    // Rejected: locked, no second objection, no return.
+    let e = r.try_act(Action::Return, "x", &dept("tax_bureau"), "2022-05-06T16:00:00+08:00").unwrap_err();
+    assert!(matches!(e, HandlingError::Locked { .. }));
+    assert_eq!(r.state.objections, 1);
+}
+
+#[test]
+fn the_first_receiver_owns_it_and_roles_are_enforced() {
+    let mut r = Run::new("policy_questions", Urgency::Normal, "2022-05-05T09:00:00+08:00");
+    let e = r.try_act(Action::Accept, "", &enterprise_user(e1()), "2022-05-05T10:00:00+08:00").unwrap_err();
+    assert_eq!(e, HandlingError::RoleNotAllowed { role: Role::Enterprise, action: ActionKind::Accept });
+    assert_eq!(
+        e.render(Lang::En),
+        "the role enterprise may not take the action “accept”; it is for: department staff, supervisor, admin"
+    );
+    let e = r.try_act(Action::Accept, "", &dept("tax_bureau"), "2022-05-05T10:00:00+08:00").unwrap_err();
+    assert!(matches!(e, HandlingError::NotLeadDepartment { .. }));
+    r.act(Action::Accept, "", &dept("economic_development"), "2022-05-05T10:00:00+08:00");
+    let e = r
+        .try_act(assign("tax_bureau", &[]), "", &dept("economic_development"), "2022-05-05T11:00:00+08:00")
+        .unwrap_err();
+    assert_eq!(e, HandlingError::FirstReceiverOwns { department: "economic_development".into() });
+    // Another enterprise cannot withdraw it.
+    let e =
+        r.try_act(Action::Withdraw, "x", &enterprise_user(e2()), "2022-05-05T11:00:00+08:00").unwrap_err();
+    assert!(matches!(e, HandlingError::NotYourEnterprise { .. }));
+    // Time never runs backwards in a log.
+    let e =
+        r.try_act(Action::Withdraw, "x", &enterprise_user(e1()), "2022-05-05T09:59:00+08:00").unwrap_err();
+    assert!(matches!(e, HandlingError::BeforeLastEvent { .. }));
+}
+
+#[test]
+fn the_full_path_with_every_side_path_replays_to_the_same_state() {
+    let sup = user("sup", Role::Supervisor);
+    let leader = user("leader", Role::Leader);
+    let ent = enterprise_user(e1());
+    let econ = dept("economic_development");
+    let iip = dept("information_industry_park");
+    let mut r = Run::new("policy_questions", Urgency::Normal, "2022-05-05T09:00:00+08:00");
+    r.act(Action::Accept, "", &econ, "2022-05-05T09:30:00+08:00");
+    r.act(assign("economic_development", &["tax_bureau"]), "", &sup, "2022-05-05T10:00:00+08:00");
+    r.act(Action::Object, "属园区政策", &econ, "2022-05-06T09:00:00+08:00");
+    r.act(
+        Action::DecideObjection {
+            upheld: true,
+            lead: Some("information_industry_park".into()),
+            cooperating: Some(vec!["tax_bureau".into()]),
+        },
+        "改派信息产业园",
+        &sup,
+        "2022-05-06T10:00:00+08:00",
+    );
+    assert_eq!(r.state.lead, "information_industry_park");
+    assert_eq!(deadlines(&r.state).report_by, Some(day("2022-05-10")));
+    r.act(Action::Start, "", &iip, "2022-05-06T11:00:00+08:00");
+    r.act(Action::Report, "税务意见：符合条件", &dept("tax_bureau"), "2022-05-07T11:00:00+08:00");
+    r.act(Action::RequestExtension { workdays: 2 }, "需核实材料", &iip, "2022-05-09T09:00:00+08:00");
+    r.act(Action::ApproveExtension, "同意", &sup, "2022-05-09T10:00:00+08:00");
+    assert_eq!(deadlines(&r.state).answer_by, Due::Date(day("2022-05-11")));
+    let e = r
+        .try_act(Action::RequestExtension { workdays: 1 }, "再延", &iip, "2022-05-09T11:00:00+08:00")
+        .unwrap_err();
+    assert_eq!(e, HandlingError::ExtensionLimit { max: 1 });
+    r.act(Action::Escalate, "请加快办理", &leader, "2022-05-09T12:00:00+08:00");
+    r.act(
+        Action::OpenConsultation {
+            participants: vec!["information_industry_park".into(), "tax_bureau".into()],
+        },
+        "会商房租减免口径",
+        &leader,
+        "2022-05-10T09:00:00+08:00",
+    );
+    let e = r
+        .try_act(Action::Answer { outcome: Outcome::Resolved }, "x", &iip, "2022-05-10T10:00:00+08:00")
+        .unwrap_err();
+    assert_eq!(e, HandlingError::ConsultationOpen);
+    r.act(
+        Action::CloseConsultation {
+            minutes: "会商纪要".into(),
+            decisions: vec!["按园区政策减免三个月".into()],
+        },
+        "",
+        &leader,
+        "2022-05-10T16:00:00+08:00",
+    );
+    r.act(Action::Answer { outcome: Outcome::Resolved }, "已减免", &iip, "2022-05-11T10:00:00+08:00");
+    assert!(r.state.last_answer().unwrap().on_time);
+    // First 不满意: second handling with a fresh clock (3 working days from 05-12).
+    r.act(Action::Confirm { rating: Rating::Dissatisfied }, "减免未到账", &ent, "2022-05-12T09:00:00+08:00");
+    assert_eq!((r.state.state, r.state.round, r.state.supervised), (State::InProgress, 2, true));
+    assert_eq!(deadlines(&r.state).answer_by, Due::Date(day("2022-05-17")));
+    r.act(
+        Action::Answer { outcome: Outcome::Explained { reason: ExplainReason::NotEligible } },
+        "第二季度不符合条件",
+        &iip,
+        "2022-05-18T10:00:00+08:00",
+    );
+    assert!(!r.state.last_answer().unwrap().on_time, "answered a day late");
+    // Second 不满意: a supervisor's review, who accepts the closure.
+    r.act(Action::Confirm { rating: Rating::Dissatisfied }, "仍不满意", &ent, "2022-05-19T09:00:00+08:00");
+    assert_eq!(r.state.state, State::UnderReview);
+    r.act(
+        Action::Review { decision: ReviewDecision::Close },
+        "答复符合政策",
+        &sup,
+        "2022-05-20T09:00:00+08:00",
+    );
+    assert_eq!(r.state.state, State::Closed);
+    let c = r.state.closure().unwrap();
+    assert_eq!((c.kind, c.rating), (ClosureKind::SupervisorReview, Some(Rating::Dissatisfied)));
+    // A closed problem cannot be answered: the message says to reopen.
+    let e = r
+        .try_act(Action::Answer { outcome: Outcome::Resolved }, "x", &iip, "2022-05-21T09:00:00+08:00")
+        .unwrap_err();
+    assert_eq!(
+        e.render(Lang::En),
+        "a problem that is closed cannot be given the action “answer”; allowed now: reopen"
+    );
+    // The log replays to the same state, and each event survives its canonical form.
+    assert_eq!(replay(&r.events, cal()).unwrap(), r.state);
+    for ev in &r.events {
+        let back: Event = serde_json::from_str(&ev.canonical_json()).unwrap();
+        assert_eq!(&back, ev);
+        assert_eq!(back.canonical_json(), ev.canonical_json());
+        let cols = Event::from_columns(
+            ev.seq,
+            ev.at,
+            &ev.actor(),
+            ev.from,
+            ev.to,
+            ev.note.clone(),
+            ev.kind().as_str(),
+            &ev.payload_json(),
+        )
+        .unwrap();
+        assert_eq!(&cols, ev);
+    }
+}
+
+#[test]
+fn returned_reassigned_withdrawn_auto_closed_and_reopened() {
+    let sup = user("sup", Role::Supervisor);
+    let ent = enterprise_user(e1());
+    // Returned as misrouted, reassigned by the working group.
+    let mut r = Run::new("tax", Urgency::Normal, "2022-05-05T09:00:00+08:00");
+    r.act(Action::Accept, "", &dept("tax_bureau"), "2022-05-05T09:30:00+08:00");
+    r.act(assign("tax_bureau", &[]), "", &dept("tax_bureau"), "2022-05-05T10:00:00+08:00");
+    r.act(Action::Return, "系社保缴费问题", &dept("tax_bureau"), "2022-05-05T11:00:00+08:00");
+    let e = r
+        .try_act(assign("tax_bureau", &[]), "", &dept("tax_bureau"), "2022-05-05T11:30:00+08:00")
+        .unwrap_err();
+    assert!(matches!(e, HandlingError::RoleNotAllowed { .. }));
+    r.act(assign("organization_personnel", &[]), "", &sup, "2022-05-05T12:00:00+08:00");
+    assert_eq!(r.state.returns, 1);
+    r.act(Action::Start, "", &dept("organization_personnel"), "2022-05-05T13:00:00+08:00");
+    r.act(
+        Action::Answer { outcome: Outcome::Referred { to: "市医保局".into() } },
+        "已转市医保局",
+        &dept("organization_personnel"),
+        "2022-05-06T13:00:00+08:00",
+    );
+    // Unconfirmed for 5 working days (05-07 … 05-12): closes unrated from 05-13, not before.
+    assert_eq!(deadlines(&r.state).confirm_by, Some(day("2022-05-12")));
+    let job = user("scheduler", Role::System);
+    let e = r.try_act(Action::AutoCloseUnrated, "", &job, "2022-05-12T23:00:00+08:00").unwrap_err();
+    assert!(matches!(e, HandlingError::NotYetUnconfirmed { .. }));
+    r.act(Action::AutoCloseUnrated, "", &job, "2022-05-13T00:10:00+08:00");
+    assert_eq!(r.state.closure().unwrap().kind, ClosureKind::Unrated);
+    assert_eq!(r.state.closure().unwrap().rating, None);
+    // The problem came back: the enterprise reopens it (effect tracking).
+    r.act(Action::Reopen, "问题复发", &ent, "2022-06-01T09:00:00+08:00");
+    assert_eq!((r.state.state, r.state.round, r.state.reopens), (State::InProgress, 2, 1));
+    assert_eq!(replay(&r.events, cal()).unwrap(), r.state);
+    // Withdrawn by the enterprise: final.
+    let mut w = Run::new("tax", Urgency::Normal, "2022-05-05T09:00:00+08:00");
+    w.act(Action::Withdraw, "已自行解决", &ent, "2022-05-05T10:00:00+08:00");
+    assert!(w.state.allowed_actions(None).is_empty());
+    let e = w.try_act(Action::Accept, "", &sup, "2022-05-05T11:00:00+08:00").unwrap_err();
+    assert!(e.render(Lang::Zh).contains("无（该问题已终结）"), "{}", e.render(Lang::Zh));
+}
+
+#[test]
+fn a_tampered_log_does_not_replay() {
+    let mut r = Run::new("tax", Urgency::Normal, "2022-05-05T09:00:00+08:00");
+    r.act(Action::Accept, "", &dept("tax_bureau"), "2022-05-05T09:30:00+08:00");
+    r.act(assign("tax_bureau", &[]), "", &dept("tax_bureau"), "2022-05-05T10:00:00+08:00");
+    let mut bad = r.events.clone();
+    bad[1].to = State::Assigned;
+    assert!(matches!(replay(&bad, cal()), Err(HandlingError::BadLog { seq: 2, .. })));
+    let mut bad = r.events.clone();
+    bad.remove(1);
+    assert!(matches!(replay(&bad, cal()), Err(HandlingError::BadLog { .. })));
+    let mut bad = r.events.clone();
+    bad[1].actor_department = Some("economic_development".into());
+    assert!(matches!(replay(&bad, cal()), Err(HandlingError::NotLeadDepartment { .. })));
+}
+
+#[test]
+fn confidential_details_are_for_the_enterprise_its_departments_and_supervisors() {
+    let mut p = problem("tax", Urgency::Normal, "2022-05-05T09:00:00+08:00");
+    p.confidential = true;
+    let t = submit(
+        p,
+        &enterprise_user(e1()),
+        at("2022-05-05T09:00:00+08:00"),
+        Routing::seed(),
+        TimeLimits::defaults(),
+        cal(),
+    )
+    .unwrap();
+    assert_eq!(visibility(&t.state, &enterprise_user(e1())), Visibility::Full);
+    assert_eq!(visibility(&t.state, &enterprise_user(e2())), Visibility::Hidden);
+    assert_eq!(visibility(&t.state, &dept("tax_bureau")), Visibility::Full);
+    assert_eq!(visibility(&t.state, &dept("economic_development")), Visibility::Summary);
+    assert_eq!(visibility(&t.state, &user("sup", Role::Supervisor)), Visibility::Full);
+    assert_eq!(visibility(&t.state, &user("lead", Role::Leader)), Visibility::Summary);
+}
+
+#[test]
+fn submission_checks_category_title_and_time() {
+    let mut p = problem("没有的类别", Urgency::Normal, "2022-05-05T09:00:00+08:00");
+    let now = at("2022-05-05T09:00:00+08:00");
+    let r = submit(p.clone(), &enterprise_user(e1()), now, Routing::seed(), TimeLimits::defaults(), cal());
+    assert!(matches!(r, Err(HandlingError::UnknownCategory { .. })));
+    p.category = "涉税".into();
+    let t = submit(p.clone(), &enterprise_user(e1()), now, Routing::seed(), TimeLimits::defaults(), cal())
+        .unwrap();
+    assert_eq!(t.state.problem.category, "tax", "names become codes");
+    p.title = " ".into();
+    let r = submit(p.clone(), &enterprise_user(e1()), now, Routing::seed(), TimeLimits::defaults(), cal());
+    assert!(matches!(r, Err(HandlingError::BadTitle { chars: 0, .. })));
+    p.title = "t".into();
+    let r = submit(
+        p,
+        &enterprise_user(e1()),
+        now - Duration::hours(1),
+        Routing::seed(),
+        TimeLimits::defaults(),
+        cal(),
+    );
+    assert!(matches!(r, Err(HandlingError::InFuture { .. })));
+}
+
+#[test]
+fn visit_coverage_lists_each_cadres_enterprises_not_seen_in_n_days() {
+    let a = vec![("wang".to_string(), e1()), ("wang".to_string(), e2()), ("li".to_string(), e2())];
+    let visits = vec![
+        Visit { enterprise: e1(), date: day("2022-05-01"), cadre: "wang".into(), findings: "".into() },
+        Visit { enterprise: e2(), date: day("2022-03-01"), cadre: "li".into(), findings: "".into() },
+        Visit { enterprise: e2(), date: day("2022-06-01"), cadre: "li".into(), findings: "future".into() },
+    ];
+    let c = coverage(&a, &visits, day("2022-05-30"), 30);
+    assert_eq!(c.len(), 2);
+    assert_eq!(c[0].cadre, "li");
+    assert_eq!(c[0].not_visited.len(), 1);
+    assert_eq!(c[0].not_visited[0].last_visit, Some(day("2022-03-01")));
+    // wang: e1 visited 05-01, inside (04-30, 05-30]; e2 not.
+    assert_eq!(c[1].not_visited.iter().map(|u| u.enterprise.clone()).collect::<Vec<_>>(), vec![e2()]);
+    let c = coverage(&a, &visits, day("2022-05-31"), 30);
+    assert_eq!(c[1].not_visited.len(), 2, "05-01 is now 30 days ago");
+}
+
+// ---- properties over random action sequences ----
+
+fn actors() -> Vec<Actor> {
+    vec![
+        enterprise_user(e1()),
+        enterprise_user(e2()),
+        dept("economic_development"),
+        dept("information_industry_park"),
+        dept("tax_bureau"),
+        user("sup", Role::Supervisor),
+        user("leader", Role::Leader),
+        user("admin", Role::Admin),
+        user("cron", Role::System),
+        user("cadre", Role::Cadre),
+    ]
+}
+
+fn commands() -> Vec<Command> {
+    let n = |a: Action| Command::with_note(a, "说明");
+    vec![
+        Command::new(Action::Accept),
+        n(assign("economic_development", &["tax_bureau"])),
+        n(assign("information_industry_park", &[])),
+        n(Action::Object),
+        n(Action::DecideObjection {
+            upheld: true,
+            lead: Some("information_industry_park".into()),
+            cooperating: None,
+        }),
+        n(Action::DecideObjection {
+            upheld: true,
+            lead: Some("economic_development".into()),
+            cooperating: None,
+        }),
+        n(Action::DecideObjection { upheld: false, lead: None, cooperating: None }),
+        n(Action::Return),
+        Command::new(Action::Start),
+        n(Action::RequestInfo),
+        n(Action::SupplyInfo),
+        n(Action::Report),
+        n(Action::RequestExtension { workdays: 2 }),
+        n(Action::ApproveExtension),
+        n(Action::RejectExtension),
+        n(Action::Escalate),
+        n(Action::OpenConsultation { participants: vec!["tax_bureau".into()] }),
+        n(Action::CloseConsultation { minutes: "纪要".into(), decisions: vec![] }),
+        n(Action::Answer { outcome: Outcome::Resolved }),
+        n(Action::Answer { outcome: Outcome::Explained { reason: ExplainReason::Other } }),
+        Command::new(Action::Confirm { rating: Rating::Satisfied }),
+        Command::new(Action::Confirm { rating: Rating::Dissatisfied }),
+        n(Action::Reopen),
+        n(Action::Review { decision: ReviewDecision::Close }),
+        n(Action::Review { decision: ReviewDecision::Redo }),
+        Command::new(Action::Close),
+        Command::new(Action::AutoCloseUnrated),
+        n(Action::Withdraw),
+    ]
+}
+
+/// Invariants every reachable state keeps.
+fn check_invariants(s: &ProblemState, ev: &Event) {
+    if let Some(from) = ev.from {
+        assert!(ev.kind().from_states().contains(&from), "{:?} from {from:?}", ev.kind());
+        assert!(ev.kind().roles().contains(&ev.role));
+    }
+    assert_eq!(s.state, ev.to);
+    assert_eq!(s.round, 1 + s.reopens);
+    assert_eq!(s.state == State::AwaitingInfo, s.answer_clock.paused_since.is_some());
+    assert_eq!(s.state == State::Answered, s.confirm_by.is_some() && deadlines(s).confirm_by.is_some());
+    assert_eq!(s.state == State::Closed, s.closure().is_some());
+    assert_eq!(s.state == State::Withdrawn, s.withdrawn_at.is_some());
+    if let Some(c) = s.closure() {
+        match c.kind {
+            ClosureKind::Confirmed => assert!(c.rating.is_some_and(Rating::is_satisfied)),
+            ClosureKind::Unrated => assert_eq!(c.rating, None),
+            ClosureKind::SupervisorReview => assert_eq!(c.rating, Some(Rating::Dissatisfied)),
+        }
+        assert!(c.outcome.is_some(), "nothing closes without an answer");
+    }
+    if s.state == State::Confirmed {
+        assert!(s.ratings.last().is_some_and(|r| r.rating.is_satisfied()));
+    }
+    if matches!(s.state, State::Answered | State::Confirmed | State::UnderReview) {
+        assert_eq!(s.answers.last().map(|a| a.round), Some(s.round), "the answer belongs to this round");
+    }
+    if s.state == State::UnderReview {
+        assert!(s.reopens >= 1);
+    }
+    if matches!(s.state, State::Assigned | State::ObjectionPending | State::InProgress | State::AwaitingInfo)
+    {
+        assert!(s.assignment.is_some());
+    }
+    if s.state == State::Returned {
+        assert!(s.assignment.is_none());
+    }
+    assert!(!s.cooperating.contains(&s.lead));
+    assert!(s.answer_clock.yellow_from.date() <= s.answer_clock.due.date());
+    assert!(s.extensions_this_round <= s.limits.max_extensions_per_round);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn random_action_sequences_keep_the_machine_sound(
+        steps in proptest::collection::vec((0usize..28, 0usize..10, 0i64..(3 * 24 * 60)), 1..60),
+        received_minutes in 0i64..(200 * 24 * 60),
+        urgent in any::<bool>(),
+    ) {
+        let received = at("2022-01-04T08:00:00+08:00") + Duration::minutes(received_minutes);
+        let cmds = commands();
+        let people = actors();
+        let urgency = if urgent { Urgency::Urgent } else { Urgency::Normal };
+        let mut p = problem("policy_questions", urgency, "2022-01-04T08:00:00+08:00");
+        p.received_at = received;
+        let first = submit(p, &people[0], received, Routing::seed(), TimeLimits::defaults(), cal()).unwrap();
+        let mut state = first.state;
+        let mut events = vec![first.event];
+        let mut now = received;
+        for (ci, ai, dt) in steps {
+            now += Duration::minutes(dt);
+            // Try the command with each actor in turn from `ai`: the first that may, does.
+            for k in 0..people.len() {
+                let who = &people[(ai + k) % people.len()];
+                match apply(&state, &cmds[ci], who, now, cal()) {
+                    Ok(t) => {
+                        check_invariants(&t.state, &t.event);
+                        state = t.state;
+                        events.push(t.event);
+                        break;
+                    }
+                    Err(e) => {
+                        // Every refusal has a message in both languages.
+                        prop_assert!(!e.render(Lang::Zh).is_empty() && !e.render(Lang::En).contains("handling."));
+                    }
+                }
+            }
+        }
+        // The log replays to the same state.
+        prop_assert_eq!(&replay(&events, cal()).unwrap(), &state);
+        // Deadlines equal the calendar's arithmetic.
+        let rd = china_date(received);
+        let d = deadlines(&state);
+        let limits = TimeLimits::defaults().applied("policy_questions", urgency);
+        match limits.accept {
+            Limit::Workdays(n) => prop_assert_eq!(d.accept_by, Due::Date(cal().add_workdays(rd, n).unwrap())),
+            Limit::Hours(h) => prop_assert_eq!(d.accept_by, Due::At(received + Duration::hours(i64::from(h)))),
+        }
+        if state.round == 1 && let Limit::Workdays(n) = limits.answer {
+            let total = n + state.extension_workdays + state.answer_clock.paused as u32;
+            prop_assert_eq!(d.answer_by, Due::Date(cal().add_workdays(rd, total).unwrap()));
+        }
+        // Seq numbers run 1..n and times never go back.
+        for (i, w) in events.windows(2).enumerate() {
+            prop_assert_eq!(w[1].seq as usize, i + 2);
+            prop_assert!(w[1].at >= w[0].at);
+        }
+    }
+}
