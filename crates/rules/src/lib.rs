@@ -1,1 +1,21 @@
-//! The policy rule language: parser, type checker, three-valued evaluator, batch engine.
+//! The policy rule language (政策即规则): parser, type checker, three-valued evaluator,
+//! columnar batch engine and SQL compiler.
+//!
+//! - [`syntax`]: lexer, parser (a tree plus diagnostics, never a panic) and printer.
+//! - [`check`]: name resolution and types (bool, integer, money, ratio, date, code, tags).
+//! - [`library`]: policy files (one TOML file per document), dated parameters, named
+//!   definitions, items and their test cases; [`Library`] is the loaded, checked set.
+//! - [`eval`]: Kleene evaluation of one enterprise, with missing facts and explanations.
+//!
+//! Pure: no I/O and no clock. The caller reads policy files and passes the evaluation date.
+
+pub mod check;
+pub mod error;
+pub mod eval;
+pub mod library;
+pub mod syntax;
+pub mod value;
+
+pub use error::{Diagnostic, Error, Location, catalog};
+pub use eval::{Decision, Explanation, MissingFact, Outcome};
+pub use library::{CaseReport, Item, Level, Library, Policy, Program, SourceFile, Window};

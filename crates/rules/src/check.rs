@@ -1,0 +1,906 @@
+//! The type checker: resolves names (definitions, then parameters, then facts), checks
+//! types, and produces the typed tree ([`TExpr`]) that the evaluators run.
+//!
+//! Types: bool, integer, money (exact yuan), ratio, date, code (and text), tags. Money only
+//! meets money, except that a number literal may stand next to it (`revenue[year] > 0`);
+//! integers and ratios mix (the result is a ratio). Every problem is reported with its span;
+//! an ill-typed node gets the type `Error`, which silences follow-on reports.
+
+use crate::error::Error;
+use crate::syntax::{BinOp, Expr, ExprKind, Span, UnOp};
+use crate::value::Value;
+use enterprise::facts::edit_distance;
+use enterprise::{FactDictionary, FactType};
+use std::collections::BTreeMap;
+use std::fmt;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Type {
+    Bool,
+    Integer,
+    Money,
+    Ratio,
+    Date,
+    Code,
+    Tags,
+    /// An ill-typed expression, already reported.
+    Error,
+}
+
+impl Type {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Type::Bool => "bool",
+            Type::Integer => "integer",
+            Type::Money => "money",
+            Type::Ratio => "ratio",
+            Type::Date => "date",
+            Type::Code => "code",
+            Type::Tags => "tags",
+            Type::Error => "error",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Type> {
+        Some(match s {
+            "bool" => Type::Bool,
+            "integer" => Type::Integer,
+            "money" => Type::Money,
+            "ratio" => Type::Ratio,
+            "date" => Type::Date,
+            "code" => Type::Code,
+            "tags" => Type::Tags,
+            _ => return None,
+        })
+    }
+    pub fn of_fact(t: FactType) -> Type {
+        match t {
+            FactType::Bool => Type::Bool,
+            FactType::Integer => Type::Integer,
+            FactType::Money => Type::Money,
+            FactType::Ratio => Type::Ratio,
+            FactType::Date => Type::Date,
+            FactType::Code | FactType::Text => Type::Code,
+            FactType::Tags => Type::Tags,
+        }
+    }
+    fn numeric(self) -> bool {
+        matches!(self, Type::Integer | Type::Money | Type::Ratio)
+    }
+}
+
+impl fmt::Display for Type {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The shape of a parameter, for the checker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParamShape {
+    Scalar(Type),
+    /// A tiered table: a band is chosen by a key of type `key` and yields a `value`.
+    Table {
+        key: Type,
+        value: Type,
+    },
+}
+
+/// Built-in functions.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Func {
+    Min,
+    Max,
+    Abs,
+    /// `round(x, places)`, half away from zero; `places` is a literal.
+    Round(u32),
+    AddWorkdays,
+    SubWorkdays,
+    WorkdaysBetween,
+    YearOf,
+    /// `size_class(year - 1)`: the 2011 size standard in force on the evaluation date over
+    /// `industry_code`, `employees[y]`, `revenue[y]`, `total_assets[y]` (the arguments are
+    /// filled in by the checker).
+    SizeClass,
+    IndustrySection,
+    IndustryDivision,
+    /// A tiered table parameter used as a function.
+    Table(String),
+}
+
+pub const FUNCTIONS: &[&str] = &[
+    "min",
+    "max",
+    "abs",
+    "round",
+    "add_workdays",
+    "sub_workdays",
+    "workdays_between",
+    "year_of",
+    "date",
+    "size_class",
+    "industry_section",
+    "industry_division",
+];
+
+/// A typed, resolved expression.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TExpr {
+    pub kind: TKind,
+    pub ty: Type,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum TKind {
+    Const(Value),
+    Fact(String),
+    /// A per-year fact; the index depends only on `year`, literals and parameters.
+    FactYear(String, Box<TExpr>),
+    Param(String),
+    Def(String),
+    Year,
+    Today,
+    Unary(UnOp, Box<TExpr>),
+    Binary(BinOp, Box<TExpr>, Box<TExpr>),
+    In(Box<TExpr>, Vec<TExpr>, bool),
+    Between(Box<TExpr>, Box<TExpr>, Box<TExpr>),
+    If(Box<TExpr>, Box<TExpr>, Box<TExpr>),
+    Call(Func, Vec<TExpr>),
+    Error,
+}
+
+impl TExpr {
+    /// Whether the value depends on no enterprise fact (only on the date and parameters).
+    pub fn is_static(&self) -> bool {
+        match &self.kind {
+            TKind::Const(_) | TKind::Param(_) | TKind::Year | TKind::Today => true,
+            TKind::Unary(_, a) => a.is_static(),
+            TKind::Binary(_, a, b) => a.is_static() && b.is_static(),
+            _ => false,
+        }
+    }
+
+    /// Visits every node, parents first.
+    pub fn walk(&self, f: &mut dyn FnMut(&TExpr)) {
+        f(self);
+        match &self.kind {
+            TKind::FactYear(_, a) | TKind::Unary(_, a) => a.walk(f),
+            TKind::Binary(_, a, b) => {
+                a.walk(f);
+                b.walk(f);
+            }
+            TKind::In(a, l, _) => {
+                a.walk(f);
+                l.iter().for_each(|x| x.walk(f));
+            }
+            TKind::Between(a, b, c) | TKind::If(a, b, c) => {
+                a.walk(f);
+                b.walk(f);
+                c.walk(f);
+            }
+            TKind::Call(_, args) => args.iter().for_each(|x| x.walk(f)),
+            _ => {}
+        }
+    }
+}
+
+/// Where a diagnostic was found: an expression source id (the loader maps it to a file
+/// position) and a span inside it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawDiag {
+    pub src: usize,
+    pub span: Span,
+    pub error: Error,
+}
+
+/// A named definition waiting to be (or already) checked.
+#[derive(Debug, Clone)]
+pub struct DefSource {
+    pub expr: Expr,
+    pub src: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DefState {
+    Checking,
+    Done(Type),
+}
+
+/// Checks expressions against the fact dictionary, the parameters and the definitions.
+pub struct Checker<'a> {
+    pub dict: &'a FactDictionary,
+    pub params: &'a BTreeMap<String, ParamShape>,
+    defs: &'a BTreeMap<String, DefSource>,
+    state: BTreeMap<String, DefState>,
+    stack: Vec<String>,
+    /// The checked definitions.
+    pub checked_defs: BTreeMap<String, TExpr>,
+    pub diags: Vec<RawDiag>,
+    src: usize,
+}
+
+impl<'a> Checker<'a> {
+    pub fn new(
+        dict: &'a FactDictionary,
+        params: &'a BTreeMap<String, ParamShape>,
+        defs: &'a BTreeMap<String, DefSource>,
+    ) -> Self {
+        Checker {
+            dict,
+            params,
+            defs,
+            state: BTreeMap::new(),
+            stack: Vec::new(),
+            checked_defs: BTreeMap::new(),
+            diags: Vec::new(),
+            src: 0,
+        }
+    }
+
+    fn err(&mut self, span: Span, error: Error) {
+        self.diags.push(RawDiag { src: self.src, span, error });
+    }
+
+    /// Checks every definition (reporting cycles once each).
+    pub fn check_all_defs(&mut self) {
+        let names: Vec<String> = self.defs.keys().cloned().collect();
+        for n in names {
+            self.def_type(&n, Span::default());
+        }
+    }
+
+    fn def_type(&mut self, name: &str, at: Span) -> Type {
+        match self.state.get(name) {
+            Some(DefState::Done(t)) => return *t,
+            Some(DefState::Checking) => {
+                let pos = self.stack.iter().position(|s| s == name).unwrap_or(0);
+                let mut cycle: Vec<String> = self.stack[pos..].to_vec();
+                cycle.push(name.to_string());
+                self.err(at, Error::DefinitionCycle { cycle: cycle.join(" → ") });
+                return Type::Error;
+            }
+            None => {}
+        }
+        let Some(def) = self.defs.get(name) else { return Type::Error };
+        self.state.insert(name.to_string(), DefState::Checking);
+        self.stack.push(name.to_string());
+        let saved = self.src;
+        self.src = def.src;
+        let t = self.check(&def.expr);
+        self.src = saved;
+        self.stack.pop();
+        let ty = t.ty;
+        self.checked_defs.insert(name.to_string(), t);
+        self.state.insert(name.to_string(), DefState::Done(ty));
+        ty
+    }
+
+    /// Checks one expression from source `src`; the result has type `Error` if anything
+    /// was wrong (and the problems are in `diags`).
+    pub fn check_expr(&mut self, src: usize, e: &Expr) -> TExpr {
+        self.src = src;
+        self.check(e)
+    }
+
+    /// Requires a type; reports otherwise.
+    pub fn expect(&mut self, t: &TExpr, expected: Type, what: &str) -> bool {
+        if t.ty == Type::Error {
+            return false;
+        }
+        if t.ty != expected {
+            self.err(
+                t.span,
+                Error::ExpectedType {
+                    what: what.to_string(),
+                    expected: expected.to_string(),
+                    found: t.ty.to_string(),
+                },
+            );
+            return false;
+        }
+        true
+    }
+
+    fn nearest_name(&self, name: &str) -> Option<String> {
+        let mut best: Option<(usize, String)> =
+            self.dict.nearest(name, 1).first().map(|s| (edit_distance(name, s), s.to_string()));
+        for cand in self.params.keys().chain(self.defs.keys()) {
+            let d = edit_distance(name, cand);
+            if best.as_ref().is_none_or(|(bd, _)| d < *bd) {
+                best = Some((d, cand.clone()));
+            }
+        }
+        best.filter(|(d, _)| *d <= name.chars().count().max(3) / 2 + 1).map(|(_, s)| s)
+    }
+
+    fn check(&mut self, e: &Expr) -> TExpr {
+        let span = e.span;
+        let mk = |kind: TKind, ty: Type| TExpr { kind, ty, span };
+        match &e.kind {
+            ExprKind::Error => mk(TKind::Error, Type::Error),
+            ExprKind::Bool(b) => mk(TKind::Const(Value::Bool(*b)), Type::Bool),
+            ExprKind::Int(i) => mk(TKind::Const(Value::Num((*i).into())), Type::Integer),
+            ExprKind::Dec(d) => mk(TKind::Const(Value::Num(*d)), Type::Ratio),
+            ExprKind::Str(s) => mk(TKind::Const(Value::Str(s.clone())), Type::Code),
+            ExprKind::Year => mk(TKind::Year, Type::Integer),
+            ExprKind::Today => mk(TKind::Today, Type::Date),
+            ExprKind::Name(n) => self.name(n, span),
+            ExprKind::Index(base, idx) => {
+                let ExprKind::Name(n) = &base.kind else {
+                    self.err(span, Error::YearIndexNotStatic);
+                    return mk(TKind::Error, Type::Error);
+                };
+                let Some(def) = self.dict.get(n).filter(|_| !self.defs.contains_key(n)) else {
+                    let t = self.name(n, base.span);
+                    if t.ty != Type::Error {
+                        self.err(base.span, Error::NotPerYear { fact: n.clone() });
+                    }
+                    return mk(TKind::Error, Type::Error);
+                };
+                if !def.per_year {
+                    self.err(base.span, Error::NotPerYear { fact: n.clone() });
+                    return mk(TKind::Error, Type::Error);
+                }
+                let ty = Type::of_fact(def.ty);
+                match self.year_index(idx) {
+                    Some(i) => mk(TKind::FactYear(n.clone(), Box::new(i)), ty),
+                    None => mk(TKind::Error, Type::Error),
+                }
+            }
+            ExprKind::Unary(UnOp::Not, a) => {
+                let a = self.check(a);
+                let ok = self.expect(&a, Type::Bool, "not");
+                mk(TKind::Unary(UnOp::Not, Box::new(a)), if ok { Type::Bool } else { Type::Error })
+            }
+            ExprKind::Unary(UnOp::Neg, a) => {
+                let a = self.check(a);
+                let ty = if a.ty.numeric() || a.ty == Type::Error {
+                    a.ty
+                } else {
+                    self.err(
+                        span,
+                        Error::ExpectedType {
+                            what: "-".into(),
+                            expected: "integer/money/ratio".into(),
+                            found: a.ty.to_string(),
+                        },
+                    );
+                    Type::Error
+                };
+                mk(TKind::Unary(UnOp::Neg, Box::new(a)), ty)
+            }
+            ExprKind::Binary(op, a, b) => {
+                let (a, b) = (self.check(a), self.check(b));
+                let ty = self.binary_type(*op, &a, &b, span);
+                mk(TKind::Binary(*op, Box::new(a), Box::new(b)), ty)
+            }
+            ExprKind::In { value, list, negated } => {
+                let v = self.check(value);
+                let mut ok = v.ty != Type::Error;
+                if !matches!(
+                    v.ty,
+                    Type::Code | Type::Integer | Type::Money | Type::Ratio | Type::Date | Type::Error
+                ) {
+                    self.err(
+                        v.span,
+                        Error::ExpectedType {
+                            what: "in".into(),
+                            expected: "code/integer/money/ratio/date".into(),
+                            found: v.ty.to_string(),
+                        },
+                    );
+                    ok = false;
+                }
+                let mut items = Vec::new();
+                for x in list {
+                    let t = self.check(x);
+                    if ok && self.binary_type(BinOp::Eq, &v, &t, t.span) == Type::Error {
+                        ok = false;
+                    }
+                    items.push(t);
+                }
+                mk(TKind::In(Box::new(v), items, *negated), if ok { Type::Bool } else { Type::Error })
+            }
+            ExprKind::Between { value, low, high } => {
+                let (v, l, h) = (self.check(value), self.check(low), self.check(high));
+                let t1 = self.binary_type(BinOp::Le, &l, &v, span);
+                let t2 = self.binary_type(BinOp::Le, &v, &h, span);
+                let ty = if t1 == Type::Bool && t2 == Type::Bool { Type::Bool } else { Type::Error };
+                mk(TKind::Between(Box::new(v), Box::new(l), Box::new(h)), ty)
+            }
+            ExprKind::If { cond, then, els } => {
+                let c = self.check(cond);
+                let ok = self.expect(&c, Type::Bool, "if");
+                let (t, f) = (self.check(then), self.check(els));
+                let ty = match (t.ty, f.ty) {
+                    (Type::Error, _) | (_, Type::Error) => Type::Error,
+                    (x, y) if x == y => x,
+                    (Type::Integer | Type::Ratio, Type::Integer | Type::Ratio) => Type::Ratio,
+                    (Type::Money, _) if is_lit(&f) => Type::Money,
+                    (_, Type::Money) if is_lit(&t) => Type::Money,
+                    (x, y) => {
+                        self.err(
+                            span,
+                            Error::TypeMismatch {
+                                op: "if".into(),
+                                left: x.to_string(),
+                                right: y.to_string(),
+                            },
+                        );
+                        Type::Error
+                    }
+                };
+                mk(TKind::If(Box::new(c), Box::new(t), Box::new(f)), if ok { ty } else { Type::Error })
+            }
+            ExprKind::Call(name, args) => self.call(name, args, span),
+        }
+    }
+
+    fn name(&mut self, n: &str, span: Span) -> TExpr {
+        let mk = |kind: TKind, ty: Type| TExpr { kind, ty, span };
+        if self.defs.contains_key(n) {
+            let ty = self.def_type(n, span);
+            return mk(TKind::Def(n.to_string()), ty);
+        }
+        if let Some(p) = self.params.get(n) {
+            return match p {
+                ParamShape::Scalar(t) => mk(TKind::Param(n.to_string()), *t),
+                ParamShape::Table { .. } => {
+                    self.err(
+                        span,
+                        Error::ExpectedType {
+                            what: n.to_string(),
+                            expected: "value (a table is used as a function: name(key))".into(),
+                            found: "table".into(),
+                        },
+                    );
+                    mk(TKind::Error, Type::Error)
+                }
+            };
+        }
+        if let Some(def) = self.dict.get(n) {
+            if def.per_year {
+                self.err(span, Error::NeedsYear { fact: n.to_string() });
+                return mk(TKind::Error, Type::Error);
+            }
+            return mk(TKind::Fact(n.to_string()), Type::of_fact(def.ty));
+        }
+        let nearest = self.nearest_name(n);
+        self.err(span, Error::UnknownName { name: n.to_string(), nearest });
+        mk(TKind::Error, Type::Error)
+    }
+
+    fn year_index(&mut self, idx: &Expr) -> Option<TExpr> {
+        let t = self.check(idx);
+        if t.ty == Type::Error {
+            return None;
+        }
+        if !self.expect(&t, Type::Integer, "year index") {
+            return None;
+        }
+        if !t.is_static() {
+            self.err(t.span, Error::YearIndexNotStatic);
+            return None;
+        }
+        Some(t)
+    }
+
+    fn binary_type(&mut self, op: BinOp, a: &TExpr, b: &TExpr, span: Span) -> Type {
+        use Type::*;
+        let (x, y) = (a.ty, b.ty);
+        if x == Error || y == Error {
+            return Error;
+        }
+        let lit_a = is_lit(a);
+        let lit_b = is_lit(b);
+        let num_like = |t: Type| matches!(t, Integer | Ratio);
+        let ty = match op {
+            BinOp::And | BinOp::Or => (x == Bool && y == Bool).then_some(Bool),
+            BinOp::Has => (x == Tags && y == Code).then_some(Bool),
+            BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
+                let ordered = !matches!(op, BinOp::Eq | BinOp::Ne);
+                let ok = match (x, y) {
+                    (Money, Money) | (Date, Date) => true,
+                    (a, b) if num_like(a) && num_like(b) => true,
+                    (Money, b) if num_like(b) && lit_b => true,
+                    (a, Money) if num_like(a) && lit_a => true,
+                    (Code, Code) | (Bool, Bool) => !ordered,
+                    _ => false,
+                };
+                if ok {
+                    self.check_code_literal(a, b);
+                    self.check_code_literal(b, a);
+                }
+                ok.then_some(Bool)
+            }
+            BinOp::Add | BinOp::Sub => match (x, y) {
+                (Integer, Integer) => Some(Integer),
+                (Money, Money) => Some(Money),
+                (a, b) if num_like(a) && num_like(b) => Some(Ratio),
+                (Money, b) if num_like(b) && lit_b => Some(Money),
+                (a, Money) if num_like(a) && lit_a => Some(Money),
+                (Date, Integer) => Some(Date),
+                (Date, Date) if op == BinOp::Sub => Some(Integer),
+                _ => None,
+            },
+            BinOp::Mul => match (x, y) {
+                (Integer, Integer) => Some(Integer),
+                (Money, b) if num_like(b) => Some(Money),
+                (a, Money) if num_like(a) => Some(Money),
+                (a, b) if num_like(a) && num_like(b) => Some(Ratio),
+                _ => None,
+            },
+            BinOp::Div => match (x, y) {
+                (Money, Money) => Some(Ratio),
+                (Money, b) if num_like(b) => Some(Money),
+                (a, b) if num_like(a) && num_like(b) => Some(Ratio),
+                _ => None,
+            },
+        };
+        ty.unwrap_or_else(|| {
+            self.err(
+                span,
+                crate::error::Error::TypeMismatch {
+                    op: op.as_str().into(),
+                    left: x.to_string(),
+                    right: y.to_string(),
+                },
+            );
+            Type::Error
+        })
+    }
+
+    /// `taxpayer_type == "small_scal"`: a literal that is not in the fact's closed list.
+    fn check_code_literal(&mut self, fact: &TExpr, lit: &TExpr) {
+        let (TKind::Fact(id), TKind::Const(Value::Str(code))) = (&fact.kind, &lit.kind) else {
+            if let (TKind::Call(Func::SizeClass, _), TKind::Const(Value::Str(code))) = (&fact.kind, &lit.kind)
+                && !["large", "medium", "small", "micro"].contains(&code.as_str())
+            {
+                self.err(
+                    lit.span,
+                    Error::UnknownCode {
+                        fact: "size_class".into(),
+                        code: code.clone(),
+                        allowed: "large, medium, small, micro".into(),
+                    },
+                );
+            }
+            return;
+        };
+        let Some(def) = self.dict.get(id) else { return };
+        if !def.codes.is_empty() && !def.codes.iter().any(|c| &c.code == code) {
+            let allowed: Vec<&str> = def.codes.iter().map(|c| c.code.as_str()).collect();
+            self.err(
+                lit.span,
+                Error::UnknownCode { fact: id.clone(), code: code.clone(), allowed: allowed.join(", ") },
+            );
+        }
+    }
+
+    fn arity(&mut self, name: &str, args: &[Expr], n: usize, span: Span) -> bool {
+        if args.len() != n {
+            self.err(span, Error::Arity { name: name.into(), expected: n.to_string(), found: args.len() });
+            return false;
+        }
+        true
+    }
+
+    fn call(&mut self, name: &str, args: &[Expr], span: Span) -> TExpr {
+        let err = TExpr { kind: TKind::Error, ty: Type::Error, span };
+        let mk = |f: Func, a: Vec<TExpr>, ty: Type| TExpr { kind: TKind::Call(f, a), ty, span };
+        if let Some(ParamShape::Table { key, value }) = self.params.get(name).copied() {
+            if !self.arity(name, args, 1, span) {
+                return err;
+            }
+            let a = self.check(&args[0]);
+            if a.ty == Type::Error {
+                return err;
+            }
+            let compatible =
+                a.ty == key || (a.ty != Type::Money && key != Type::Money && a.ty.numeric() && key.numeric());
+            if !compatible {
+                self.err(
+                    a.span,
+                    Error::ExpectedType {
+                        what: format!("{name}(…)"),
+                        expected: key.to_string(),
+                        found: a.ty.to_string(),
+                    },
+                );
+                return err;
+            }
+            return mk(Func::Table(name.to_string()), vec![a], value);
+        }
+        match name {
+            "min" | "max" => {
+                if args.len() < 2 {
+                    self.err(
+                        span,
+                        Error::Arity { name: name.into(), expected: "2+".into(), found: args.len() },
+                    );
+                    return err;
+                }
+                let checked: Vec<TExpr> = args.iter().map(|a| self.check(a)).collect();
+                let mut ty = checked[0].ty;
+                for c in &checked[1..] {
+                    let fake = TExpr { kind: TKind::Error, ty, span };
+                    ty = match self.binary_type(BinOp::Add, &fake, c, span) {
+                        Type::Date => Type::Error,
+                        t => t,
+                    };
+                }
+                if !ty.numeric() && ty != Type::Error {
+                    self.err(
+                        span,
+                        Error::ExpectedType {
+                            what: name.into(),
+                            expected: "integer/money/ratio".into(),
+                            found: ty.to_string(),
+                        },
+                    );
+                    ty = Type::Error;
+                }
+                mk(if name == "min" { Func::Min } else { Func::Max }, checked, ty)
+            }
+            "abs" => {
+                if !self.arity(name, args, 1, span) {
+                    return err;
+                }
+                let a = self.check(&args[0]);
+                let ty = if a.ty.numeric() || a.ty == Type::Error { a.ty } else { Type::Error };
+                if ty == Type::Error && a.ty != Type::Error {
+                    self.expect(&a, Type::Money, "abs");
+                }
+                mk(Func::Abs, vec![a], ty)
+            }
+            "round" => {
+                if !self.arity(name, args, 2, span) {
+                    return err;
+                }
+                let a = self.check(&args[0]);
+                let places = match &args[1].kind {
+                    ExprKind::Int(p) if (0..=10).contains(p) => *p as u32,
+                    _ => {
+                        self.err(
+                            args[1].span,
+                            Error::BadLiteral {
+                                what: "round places (0-10)".into(),
+                                text: args[1].to_string(),
+                            },
+                        );
+                        return err;
+                    }
+                };
+                let ty = if a.ty.numeric() || a.ty == Type::Error { a.ty } else { Type::Error };
+                if ty == Type::Error && a.ty != Type::Error {
+                    self.expect(&a, Type::Money, "round");
+                }
+                mk(Func::Round(places), vec![a], ty)
+            }
+            "add_workdays" | "sub_workdays" => {
+                if !self.arity(name, args, 2, span) {
+                    return err;
+                }
+                let (d, n) = (self.check(&args[0]), self.check(&args[1]));
+                let ok = self.expect(&d, Type::Date, name) & self.expect(&n, Type::Integer, name);
+                let f = if name == "add_workdays" { Func::AddWorkdays } else { Func::SubWorkdays };
+                mk(f, vec![d, n], if ok { Type::Date } else { Type::Error })
+            }
+            "workdays_between" => {
+                if !self.arity(name, args, 2, span) {
+                    return err;
+                }
+                let (a, b) = (self.check(&args[0]), self.check(&args[1]));
+                let ok = self.expect(&a, Type::Date, name) & self.expect(&b, Type::Date, name);
+                mk(Func::WorkdaysBetween, vec![a, b], if ok { Type::Integer } else { Type::Error })
+            }
+            "year_of" => {
+                if !self.arity(name, args, 1, span) {
+                    return err;
+                }
+                let a = self.check(&args[0]);
+                let ok = self.expect(&a, Type::Date, name);
+                mk(Func::YearOf, vec![a], if ok { Type::Integer } else { Type::Error })
+            }
+            "date" => {
+                if !self.arity(name, args, 1, span) {
+                    return err;
+                }
+                match &args[0].kind {
+                    ExprKind::Str(s) => match chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+                        Ok(d) => TExpr { kind: TKind::Const(Value::Date(d)), ty: Type::Date, span },
+                        Err(_) => {
+                            self.err(
+                                args[0].span,
+                                Error::BadLiteral { what: "date YYYY-MM-DD".into(), text: s.clone() },
+                            );
+                            err
+                        }
+                    },
+                    _ => {
+                        self.err(
+                            args[0].span,
+                            Error::BadLiteral {
+                                what: "date \"YYYY-MM-DD\"".into(),
+                                text: args[0].to_string(),
+                            },
+                        );
+                        err
+                    }
+                }
+            }
+            "size_class" => {
+                if !self.arity(name, args, 1, span) {
+                    return err;
+                }
+                let Some(y) = self.year_index(&args[0]) else { return err };
+                let fy = |id: &str, ty: Type| TExpr {
+                    kind: TKind::FactYear(id.to_string(), Box::new(y.clone())),
+                    ty,
+                    span: y.span,
+                };
+                let ind = TExpr { kind: TKind::Fact("industry_code".into()), ty: Type::Code, span };
+                let a = vec![
+                    ind,
+                    fy("employees", Type::Integer),
+                    fy("revenue", Type::Money),
+                    fy("total_assets", Type::Money),
+                ];
+                mk(Func::SizeClass, a, Type::Code)
+            }
+            "industry_section" | "industry_division" => {
+                if !self.arity(name, args, 1, span) {
+                    return err;
+                }
+                let a = self.check(&args[0]);
+                let ok = self.expect(&a, Type::Code, name);
+                let (f, t) = if name == "industry_section" {
+                    (Func::IndustrySection, Type::Code)
+                } else {
+                    (Func::IndustryDivision, Type::Integer)
+                };
+                mk(f, vec![a], if ok { t } else { Type::Error })
+            }
+            _ => {
+                for a in args {
+                    self.check(a);
+                }
+                let tables = self
+                    .params
+                    .iter()
+                    .filter(|p| matches!(p.1, ParamShape::Table { .. }))
+                    .map(|p| p.0.clone());
+                let nearest = FUNCTIONS
+                    .iter()
+                    .map(|f| f.to_string())
+                    .chain(tables)
+                    .map(|f| (edit_distance(name, &f), f))
+                    .min()
+                    .map(|(_, f)| f);
+                self.err(span, Error::UnknownFunction { name: name.to_string(), nearest });
+                err
+            }
+        }
+    }
+}
+
+/// A number literal (possibly negated): it may stand next to money.
+pub fn is_lit(t: &TExpr) -> bool {
+    match &t.kind {
+        TKind::Const(Value::Num(_)) => true,
+        TKind::Unary(UnOp::Neg, a) => is_lit(a),
+        _ => false,
+    }
+}
+
+impl TExpr {
+    fn prec(&self) -> u8 {
+        match &self.kind {
+            TKind::Binary(op, ..) => match op {
+                BinOp::Or => 1,
+                BinOp::And => 2,
+                BinOp::Add | BinOp::Sub => 5,
+                BinOp::Mul | BinOp::Div => 6,
+                _ => 4,
+            },
+            TKind::Unary(UnOp::Not, _) => 3,
+            TKind::In(..) | TKind::Between(..) => 4,
+            TKind::Unary(UnOp::Neg, _) => 7,
+            TKind::If(..) => 0,
+            TKind::Const(Value::Num(n)) if n.is_sign_negative() => 7,
+            _ => 9,
+        }
+    }
+}
+
+fn twrap(f: &mut fmt::Formatter<'_>, e: &TExpr, min: u8) -> fmt::Result {
+    if e.prec() < min { write!(f, "({e})") } else { write!(f, "{e}") }
+}
+
+/// Prints the typed tree in the surface syntax (used in explanations).
+impl fmt::Display for TExpr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.kind {
+            TKind::Const(Value::Str(s)) => write!(f, "\"{s}\""),
+            TKind::Const(Value::Date(d)) => write!(f, "date(\"{}\")", d.format("%Y-%m-%d")),
+            TKind::Const(Value::Num(n)) => write!(f, "{n}"),
+            TKind::Const(v) => write!(f, "{v}"),
+            TKind::Fact(n) | TKind::Param(n) | TKind::Def(n) => write!(f, "{n}"),
+            TKind::FactYear(n, i) => write!(f, "{n}[{i}]"),
+            TKind::Year => write!(f, "year"),
+            TKind::Today => write!(f, "today"),
+            TKind::Unary(UnOp::Not, a) => {
+                write!(f, "not ")?;
+                twrap(f, a, 3)
+            }
+            TKind::Unary(UnOp::Neg, a) => {
+                write!(f, "-")?;
+                twrap(f, a, 8)
+            }
+            TKind::Binary(op, a, b) => {
+                let p = self.prec();
+                let (lmin, rmin) = if p == 4 { (5, 5) } else { (p, p + 1) };
+                twrap(f, a, lmin)?;
+                write!(f, " {} ", op.as_str())?;
+                twrap(f, b, rmin)
+            }
+            TKind::In(v, l, neg) => {
+                twrap(f, v, 5)?;
+                write!(f, "{} [", if *neg { " not in" } else { " in" })?;
+                for (k, x) in l.iter().enumerate() {
+                    if k > 0 {
+                        write!(f, ", ")?;
+                    }
+                    twrap(f, x, 5)?;
+                }
+                write!(f, "]")
+            }
+            TKind::Between(v, l, h) => {
+                twrap(f, v, 5)?;
+                write!(f, " between ")?;
+                twrap(f, l, 5)?;
+                write!(f, " and ")?;
+                twrap(f, h, 5)
+            }
+            TKind::If(c, t, e) => write!(f, "if {c} then {t} else {e}"),
+            TKind::Call(func, args) => {
+                let name = match func {
+                    Func::Min => "min",
+                    Func::Max => "max",
+                    Func::Abs => "abs",
+                    Func::Round(p) => {
+                        return write!(
+                            f,
+                            "round({}, {p})",
+                            args.first().map(ToString::to_string).unwrap_or_default()
+                        );
+                    }
+                    Func::AddWorkdays => "add_workdays",
+                    Func::SubWorkdays => "sub_workdays",
+                    Func::WorkdaysBetween => "workdays_between",
+                    Func::YearOf => "year_of",
+                    Func::SizeClass => {
+                        let y = match args.get(1).map(|a| &a.kind) {
+                            Some(TKind::FactYear(_, i)) => i.to_string(),
+                            _ => String::new(),
+                        };
+                        return write!(f, "size_class({y})");
+                    }
+                    Func::IndustrySection => "industry_section",
+                    Func::IndustryDivision => "industry_division",
+                    Func::Table(n) => n,
+                };
+                write!(f, "{name}(")?;
+                for (k, a) in args.iter().enumerate() {
+                    if k > 0 {
+                        write!(f, ", ")?;
+                    }
+                    write!(f, "{a}")?;
+                }
+                write!(f, ")")
+            }
+            TKind::Error => write!(f, "<error>"),
+        }
+    }
+}

@@ -1,0 +1,204 @@
+//! The crate's one error type, its bilingual messages, and diagnostics with locations.
+
+use crate::syntax::SyntaxError;
+use i18n::{Catalog, Localized, Message};
+use std::fmt;
+
+/// Everything that can be wrong with a policy file or a rule, in domain terms. Each variant
+/// has a stable message key in `messages.toml` (zh-CN and English).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    #[error("syntax: {0:?}")]
+    Syntax(SyntaxError),
+    #[error("unknown name {name}")]
+    UnknownName { name: String, nearest: Option<String> },
+    #[error("unknown function {name}")]
+    UnknownFunction { name: String, nearest: Option<String> },
+    #[error("{name} takes {expected} arguments, got {found}")]
+    Arity { name: String, expected: String, found: usize },
+    #[error("{op} cannot combine {left} and {right}")]
+    TypeMismatch { op: String, left: String, right: String },
+    #[error("{what} must be {expected}, found {found}")]
+    ExpectedType { what: String, expected: String, found: String },
+    #[error("per-year fact {fact} needs a year")]
+    NeedsYear { fact: String },
+    #[error("{fact} is not a per-year fact")]
+    NotPerYear { fact: String },
+    #[error("a year index must be computed from year, whole numbers and parameters")]
+    YearIndexNotStatic,
+    #[error("{code} is not a code of {fact}")]
+    UnknownCode { fact: String, code: String, allowed: String },
+    #[error("bad literal {text}: {what}")]
+    BadLiteral { what: String, text: String },
+    #[error("definition cycle: {cycle}")]
+    DefinitionCycle { cycle: String },
+    #[error("{name} is defined twice")]
+    DuplicateName { name: String, first: String },
+    #[error("file is not valid TOML: {reason}")]
+    Toml { reason: String },
+    #[error("field {field}: {reason}")]
+    Field { field: String, reason: String },
+    #[error("parameter {param}: {reason}")]
+    ParamValue { param: String, reason: String },
+    #[error("parameter {param} has no value on {date}")]
+    ParamNoValue { param: String, date: String },
+    #[error("test case {case}: {reason}")]
+    CaseFacts { case: String, reason: String },
+    #[error("cannot read {path}: {reason}")]
+    Io { path: String, reason: String },
+    #[error("not SQL-compilable: {what}")]
+    NotSqlCompilable { what: String },
+}
+
+static CATALOG: std::sync::OnceLock<Catalog> = std::sync::OnceLock::new();
+
+/// This crate's message catalog.
+pub fn catalog() -> &'static Catalog {
+    CATALOG.get_or_init(|| Catalog::embedded(include_str!("../messages.toml")))
+}
+
+impl Localized for Error {
+    fn message(&self) -> Message {
+        match self {
+            Error::Syntax(s) => match s {
+                SyntaxError::UnexpectedChar { ch, .. } => Message::new("rules.unexpected_char").arg("ch", ch),
+                SyntaxError::UnterminatedString { .. } => Message::new("rules.unterminated_string"),
+                SyntaxError::BadNumber { text, .. } => Message::new("rules.bad_number").arg("text", text),
+                SyntaxError::Expected { expected, found, .. } => {
+                    Message::new("rules.expected").arg("expected", expected).arg("found", found)
+                }
+                SyntaxError::TooDeep { .. } => Message::new("rules.too_deep"),
+            },
+            Error::UnknownName { name, nearest: Some(n) } => {
+                Message::new("rules.unknown_name_hint").arg("name", name).arg("nearest", n)
+            }
+            Error::UnknownName { name, nearest: None } => {
+                Message::new("rules.unknown_name").arg("name", name)
+            }
+            Error::UnknownFunction { name, nearest } => Message::new("rules.unknown_function")
+                .arg("name", name)
+                .arg("nearest", nearest.as_deref().unwrap_or("min, max, round")),
+            Error::Arity { name, expected, found } => {
+                Message::new("rules.arity").arg("name", name).arg("expected", expected).arg("found", found)
+            }
+            Error::TypeMismatch { op, left, right } => {
+                Message::new("rules.type_mismatch").arg("op", op).arg("left", left).arg("right", right)
+            }
+            Error::ExpectedType { what, expected, found } => Message::new("rules.expected_type")
+                .arg("what", what)
+                .arg("expected", expected)
+                .arg("found", found),
+            Error::NeedsYear { fact } => Message::new("rules.needs_year").arg("fact", fact),
+            Error::NotPerYear { fact } => Message::new("rules.not_per_year").arg("fact", fact),
+            Error::YearIndexNotStatic => Message::new("rules.year_index"),
+            Error::UnknownCode { fact, code, allowed } => {
+                Message::new("rules.unknown_code").arg("fact", fact).arg("code", code).arg("allowed", allowed)
+            }
+            Error::BadLiteral { what, text } => {
+                Message::new("rules.bad_literal").arg("what", what).arg("text", text)
+            }
+            Error::DefinitionCycle { cycle } => Message::new("rules.definition_cycle").arg("cycle", cycle),
+            Error::DuplicateName { name, first } => {
+                Message::new("rules.duplicate_name").arg("name", name).arg("first", first)
+            }
+            Error::Toml { reason } => Message::new("rules.toml").arg("reason", reason),
+            Error::Field { field, reason } => {
+                Message::new("rules.field").arg("field", field).arg("reason", reason)
+            }
+            Error::ParamValue { param, reason } => {
+                Message::new("rules.param_value").arg("param", param).arg("reason", reason)
+            }
+            Error::ParamNoValue { param, date } => {
+                Message::new("rules.param_no_value").arg("param", param).arg("date", date)
+            }
+            Error::CaseFacts { case, reason } => {
+                Message::new("rules.case_facts").arg("case", case).arg("reason", reason)
+            }
+            Error::Io { path, reason } => Message::new("rules.io").arg("path", path).arg("reason", reason),
+            Error::NotSqlCompilable { what } => Message::new("rules.not_sql").arg("what", what),
+        }
+    }
+    fn catalog(&self) -> &'static Catalog {
+        catalog()
+    }
+}
+
+/// Where a problem is: file, line and column (1-based, columns in characters).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Location {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}", self.file, self.line, self.column)
+    }
+}
+
+/// A problem found while loading or checking policies, with its location.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub location: Location,
+    pub error: Error,
+}
+
+impl Diagnostic {
+    /// `file:line:col: 中文 / English`.
+    pub fn render(&self) -> String {
+        format!("{}: {}", self.location, self.error.bilingual())
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.render())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::syntax::Span;
+
+    fn samples() -> Vec<Error> {
+        let s = || "x".to_string();
+        let span = Span::default();
+        vec![
+            Error::Syntax(SyntaxError::UnexpectedChar { ch: '$', span }),
+            Error::Syntax(SyntaxError::UnterminatedString { span }),
+            Error::Syntax(SyntaxError::BadNumber { text: s(), span }),
+            Error::Syntax(SyntaxError::Expected { expected: "a value", found: s(), span }),
+            Error::Syntax(SyntaxError::TooDeep { span }),
+            Error::UnknownName { name: s(), nearest: Some(s()) },
+            Error::UnknownName { name: s(), nearest: None },
+            Error::UnknownFunction { name: s(), nearest: None },
+            Error::Arity { name: s(), expected: s(), found: 1 },
+            Error::TypeMismatch { op: s(), left: s(), right: s() },
+            Error::ExpectedType { what: s(), expected: s(), found: s() },
+            Error::NeedsYear { fact: s() },
+            Error::NotPerYear { fact: s() },
+            Error::YearIndexNotStatic,
+            Error::UnknownCode { fact: s(), code: s(), allowed: s() },
+            Error::BadLiteral { what: s(), text: s() },
+            Error::DefinitionCycle { cycle: s() },
+            Error::DuplicateName { name: s(), first: s() },
+            Error::Toml { reason: s() },
+            Error::Field { field: s(), reason: s() },
+            Error::ParamValue { param: s(), reason: s() },
+            Error::ParamNoValue { param: s(), date: s() },
+            Error::CaseFacts { case: s(), reason: s() },
+            Error::Io { path: s(), reason: s() },
+            Error::NotSqlCompilable { what: s() },
+        ]
+    }
+
+    #[test]
+    fn every_error_renders_in_both_languages() {
+        let msgs: Vec<Message> = samples().iter().map(Localized::message).collect();
+        let problems = catalog().check_complete(&msgs);
+        assert!(problems.is_empty(), "{problems:#?}");
+        assert!(catalog().keys().count() >= msgs.len() - 1);
+    }
+}

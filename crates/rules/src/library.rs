@@ -1,0 +1,953 @@
+//! Policy files and the loaded, checked policy library.
+//!
+//! One TOML file per policy document (format in docs/RULES.md): the document's header,
+//! dated parameters, named definitions and items, each item with its clause, condition,
+//! amount, rounding and test cases. [`Library::load`] takes the files' text (this crate does
+//! no I/O: the caller reads the directory), parses and checks everything, and returns the
+//! library with every problem found, each with file, line and column.
+//!
+//! Parameters, definitions and item ids are global to the library: a definition in one file
+//! (`small_low_profit`) serves items in others.
+
+use crate::check::{Checker, DefSource, ParamShape, RawDiag, TExpr, TKind, Type};
+use crate::error::{Diagnostic, Error, Location};
+use crate::eval::{self, Decision, Outcome};
+use crate::syntax::{self, Span};
+use crate::value::Value;
+use chrono::NaiveDate;
+use enterprise::{FactDictionary, Facts};
+use rust_decimal::{Decimal, RoundingStrategy};
+use serde::Deserialize;
+use std::collections::{BTreeMap, BTreeSet};
+use std::str::FromStr;
+use toml::Spanned;
+
+/// A policy file's name and text.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    pub name: String,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Level {
+    National,
+    Provincial,
+    Municipal,
+    Zone,
+}
+
+impl Level {
+    fn parse(s: &str) -> Option<Level> {
+        Some(match s {
+            "national" => Level::National,
+            "provincial" => Level::Provincial,
+            "municipal" => Level::Municipal,
+            "zone" => Level::Zone,
+            _ => return None,
+        })
+    }
+}
+
+/// A validity window, both ends inclusive; `to: None` is open-ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Window {
+    pub from: NaiveDate,
+    pub to: Option<NaiveDate>,
+}
+
+impl Window {
+    pub fn contains(&self, d: NaiveDate) -> bool {
+        d >= self.from && self.to.is_none_or(|t| d <= t)
+    }
+}
+
+/// How an item's amount is rounded: to `places` decimals (2 = the fen).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rounding {
+    pub places: u32,
+    pub strategy: RoundingStrategy,
+}
+
+impl Default for Rounding {
+    fn default() -> Self {
+        Rounding { places: 2, strategy: RoundingStrategy::MidpointAwayFromZero }
+    }
+}
+
+impl Rounding {
+    pub fn apply(&self, d: Decimal) -> Decimal {
+        d.round_dp_with_strategy(self.places, self.strategy)
+    }
+}
+
+/// One band of a tiered table: applies to keys up to `limit` (inclusive or not); the last
+/// band may have no limit (everything above).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Band {
+    pub limit: Option<Decimal>,
+    pub inclusive: bool,
+    pub value: Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ParamValue {
+    Scalar(Value),
+    Table(Vec<Band>),
+}
+
+/// A dated parameter: its value on a date is the one with the latest effective date on or
+/// before it (OpenFisca's convention).
+#[derive(Debug, Clone)]
+pub struct Param {
+    pub name: String,
+    pub description: String,
+    pub unit: String,
+    pub reference: String,
+    pub shape: ParamShape,
+    /// Sorted by effective date.
+    pub values: Vec<(NaiveDate, ParamValue)>,
+    pub location: Location,
+}
+
+impl Param {
+    pub fn at(&self, date: NaiveDate) -> Option<&ParamValue> {
+        self.values.iter().rev().find(|(d, _)| *d <= date).map(|(_, v)| v)
+    }
+}
+
+/// Parameters and checked definitions: what evaluation needs besides the item.
+#[derive(Debug, Clone, Default)]
+pub struct Program {
+    pub params: BTreeMap<String, Param>,
+    pub defs: BTreeMap<String, TExpr>,
+    pub def_descriptions: BTreeMap<String, String>,
+}
+
+impl Program {
+    pub fn param_scalar(&self, name: &str, date: NaiveDate) -> Option<Value> {
+        match self.params.get(name)?.at(date)? {
+            ParamValue::Scalar(v) => Some(v.clone()),
+            ParamValue::Table(_) => None,
+        }
+    }
+
+    pub fn param_table(&self, name: &str, date: NaiveDate, key: &Value) -> Option<Value> {
+        let ParamValue::Table(bands) = self.params.get(name)?.at(date)? else { return None };
+        let k = key.as_num()?;
+        bands
+            .iter()
+            .find(|b| match b.limit {
+                None => true,
+                Some(l) => {
+                    if b.inclusive {
+                        k <= l
+                    } else {
+                        k < l
+                    }
+                }
+            })
+            .map(|b| b.value.clone())
+    }
+}
+
+/// A test case of an item: facts in, decision and amount out.
+#[derive(Debug, Clone)]
+pub struct Case {
+    pub name: String,
+    pub date: NaiveDate,
+    pub facts: Facts,
+    pub outcome: Outcome,
+    pub amount: Option<Decimal>,
+    /// Expected missing facts (`revenue[2021]`), when the case states them.
+    pub missing: Option<Vec<String>>,
+}
+
+/// A policy item (条款).
+#[derive(Debug, Clone)]
+pub struct Item {
+    pub id: String,
+    pub title: String,
+    /// The policy document's number (文号).
+    pub document: String,
+    pub policy: String,
+    pub level: Level,
+    pub no_application: bool,
+    pub clause: String,
+    pub note: Option<String>,
+    pub window: Window,
+    pub departments: Vec<String>,
+    pub sample: bool,
+    pub when: TExpr,
+    pub amount: Option<TExpr>,
+    pub rounding: Rounding,
+    pub cases: Vec<Case>,
+    pub location: Location,
+}
+
+/// A policy document.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    pub id: String,
+    pub title: String,
+    pub issuer: String,
+    pub document: String,
+    pub level: Level,
+    pub window: Window,
+    pub departments: Vec<String>,
+    /// Sample data with invented amounts (the zone's sample items).
+    pub sample: bool,
+    pub file: String,
+    pub items: Vec<Item>,
+}
+
+/// The loaded policy library.
+#[derive(Debug, Clone, Default)]
+pub struct Library {
+    pub program: Program,
+    pub policies: Vec<Policy>,
+}
+
+/// The result of one test case.
+#[derive(Debug, Clone)]
+pub struct CaseReport {
+    pub file: String,
+    pub item: String,
+    pub case: String,
+    pub passed: bool,
+    /// What differed, when it failed.
+    pub problem: Option<String>,
+}
+
+// ---------------------------------------------------------------------------------------
+// File format
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileDoc {
+    policy: PolicyDoc,
+    #[serde(default)]
+    param: BTreeMap<String, Spanned<ParamDoc>>,
+    #[serde(default)]
+    define: BTreeMap<String, Spanned<DefineDoc>>,
+    #[serde(default)]
+    item: Vec<ItemDoc>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PolicyDoc {
+    id: Spanned<String>,
+    title: String,
+    issuer: String,
+    document: String,
+    level: Spanned<String>,
+    #[serde(default)]
+    published: Option<toml::Value>,
+    window: Spanned<WindowDoc>,
+    #[serde(default)]
+    departments: Vec<String>,
+    #[serde(default)]
+    sample: bool,
+    #[serde(default)]
+    source: Option<String>,
+    #[serde(default)]
+    note: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WindowDoc {
+    from: toml::Value,
+    #[serde(default)]
+    to: Option<toml::Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ParamDoc {
+    description: String,
+    #[serde(default)]
+    unit: String,
+    #[serde(default)]
+    reference: String,
+    #[serde(rename = "type")]
+    ty: String,
+    #[serde(default)]
+    key: Option<String>,
+    values: BTreeMap<String, toml::Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DefineDoc {
+    #[serde(default)]
+    description: String,
+    expr: Spanned<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ItemDoc {
+    id: Spanned<String>,
+    title: String,
+    #[serde(default)]
+    no_application: bool,
+    clause: String,
+    #[serde(default)]
+    note: Option<String>,
+    #[serde(default)]
+    window: Option<Spanned<WindowDoc>>,
+    #[serde(default)]
+    departments: Option<Vec<String>>,
+    when: Spanned<String>,
+    #[serde(default)]
+    amount: Option<Spanned<String>>,
+    #[serde(default)]
+    rounding: Option<RoundingDoc>,
+    #[serde(default)]
+    case: Vec<Spanned<CaseDoc>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RoundingDoc {
+    #[serde(default = "two")]
+    places: u32,
+    #[serde(default)]
+    mode: Option<String>,
+}
+
+fn two() -> u32 {
+    2
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CaseDoc {
+    name: String,
+    date: toml::Value,
+    #[serde(default)]
+    facts: toml::Table,
+    outcome: String,
+    #[serde(default)]
+    amount: Option<toml::Value>,
+    #[serde(default)]
+    missing: Option<Vec<String>>,
+}
+
+// ---------------------------------------------------------------------------------------
+// Loading
+
+struct Loader<'f> {
+    files: &'f [SourceFile],
+    /// Expression sources: (file index, byte offset of the expression text in the file).
+    srcs: Vec<(usize, usize)>,
+    diags: Vec<Diagnostic>,
+}
+
+/// Line and column (1-based; the column in characters) of a byte offset.
+pub fn line_col(text: &str, pos: usize) -> (usize, usize) {
+    let pos = pos.min(text.len());
+    let mut p = pos;
+    while !text.is_char_boundary(p) {
+        p -= 1;
+    }
+    let before = &text[..p];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
+    (line, col)
+}
+
+impl<'f> Loader<'f> {
+    fn loc(&self, file: usize, pos: usize) -> Location {
+        let f = &self.files[file];
+        let (line, column) = line_col(&f.text, pos);
+        Location { file: f.name.clone(), line, column }
+    }
+
+    fn push(&mut self, file: usize, pos: usize, error: Error) {
+        let location = self.loc(file, pos);
+        self.diags.push(Diagnostic { location, error });
+    }
+
+    /// Registers an expression string (its TOML span) and returns its source id.
+    fn register(&mut self, file: usize, s: &Spanned<String>) -> usize {
+        let text = &self.files[file].text;
+        let start = s.span().start;
+        let rest = text.get(start..).unwrap_or("");
+        let base = if rest.starts_with("\"\"\"") || rest.starts_with("'''") {
+            let after = start + 3;
+            if text.get(after..).is_some_and(|r| r.starts_with("\r\n")) {
+                after + 2
+            } else if text.get(after..).is_some_and(|r| r.starts_with('\n')) {
+                after + 1
+            } else {
+                after
+            }
+        } else {
+            start + 1
+        };
+        self.srcs.push((file, base));
+        self.srcs.len() - 1
+    }
+
+    fn raw(&mut self, d: RawDiag) {
+        let (file, base) = self.srcs.get(d.src).copied().unwrap_or((0, 0));
+        self.push(file, base + d.span.start, d.error);
+    }
+
+    fn parse_expr(&mut self, file: usize, s: &Spanned<String>) -> (usize, syntax::Expr) {
+        let src = self.register(file, s);
+        let (e, errs) = syntax::parse(s.get_ref());
+        for err in errs {
+            let span = err.span();
+            self.raw(RawDiag { src, span, error: Error::Syntax(err) });
+        }
+        (src, e)
+    }
+}
+
+fn toml_date(v: &toml::Value) -> Option<NaiveDate> {
+    let s = match v {
+        toml::Value::String(s) => s.clone(),
+        toml::Value::Datetime(d) => d.to_string(),
+        _ => return None,
+    };
+    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok()
+}
+
+fn toml_decimal(v: &toml::Value) -> Option<Decimal> {
+    match v {
+        toml::Value::String(s) => Decimal::from_str(&s.replace(',', "")).ok(),
+        toml::Value::Integer(i) => Some(Decimal::from(*i)),
+        _ => None,
+    }
+}
+
+fn toml_value(ty: Type, v: &toml::Value) -> Result<Value, String> {
+    match ty {
+        Type::Bool => v.as_bool().map(Value::Bool).ok_or_else(|| "expected true or false".into()),
+        Type::Integer => match v {
+            toml::Value::Integer(i) => Ok(Value::Num(Decimal::from(*i))),
+            _ => Err("expected a whole number".into()),
+        },
+        Type::Money | Type::Ratio => toml_decimal(v).map(Value::Num).ok_or_else(|| {
+            "expected an exact decimal, written as a string (\"0.05\", \"3000000\") or a whole number".into()
+        }),
+        Type::Date => toml_date(v).map(Value::Date).ok_or_else(|| "expected a date YYYY-MM-DD".into()),
+        Type::Code => v.as_str().map(|s| Value::Str(s.to_string())).ok_or_else(|| "expected a string".into()),
+        Type::Tags | Type::Error => Err("parameters cannot be tag sets".into()),
+    }
+}
+
+fn toml_to_json(v: &toml::Value) -> serde_json::Value {
+    use serde_json::Value as J;
+    match v {
+        toml::Value::String(s) => J::String(s.clone()),
+        toml::Value::Integer(i) => J::from(*i),
+        toml::Value::Float(f) => J::String(f.to_string()),
+        toml::Value::Boolean(b) => J::Bool(*b),
+        toml::Value::Datetime(d) => J::String(d.to_string()),
+        toml::Value::Array(a) => J::Array(a.iter().map(toml_to_json).collect()),
+        toml::Value::Table(t) => J::Object(t.iter().map(|(k, v)| (k.clone(), toml_to_json(v))).collect()),
+    }
+}
+
+struct PendingItem {
+    file: usize,
+    policy: usize,
+    doc: ItemDoc,
+    when: (usize, syntax::Expr),
+    amount: Option<(usize, syntax::Expr)>,
+}
+
+impl Library {
+    /// Parses and checks policy files. Always returns a library (items with problems carry
+    /// an error tree) and every problem found; a library with problems must not be used
+    /// for decisions.
+    pub fn load(files: &[SourceFile], dict: &FactDictionary) -> (Library, Vec<Diagnostic>) {
+        let mut l = Loader { files, srcs: Vec::new(), diags: Vec::new() };
+        let mut lib = Library::default();
+        let mut shapes: BTreeMap<String, ParamShape> = BTreeMap::new();
+        let mut def_srcs: BTreeMap<String, DefSource> = BTreeMap::new();
+        let mut first_seen: BTreeMap<String, Location> = BTreeMap::new();
+        let mut pending: Vec<PendingItem> = Vec::new();
+
+        for (fi, f) in files.iter().enumerate() {
+            let doc: FileDoc = match toml::from_str(&f.text) {
+                Ok(d) => d,
+                Err(e) => {
+                    let pos = e.span().map(|s| s.start).unwrap_or(0);
+                    l.push(fi, pos, Error::Toml { reason: e.message().to_string() });
+                    continue;
+                }
+            };
+            let p = &doc.policy;
+            let ppos = p.id.span().start;
+            let level = Level::parse(p.level.get_ref()).unwrap_or_else(|| {
+                l.push(
+                    fi,
+                    p.level.span().start,
+                    Error::Field {
+                        field: "policy.level".into(),
+                        reason: format!(
+                            "'{}' is not one of national, provincial, municipal, zone",
+                            p.level.get_ref()
+                        ),
+                    },
+                );
+                Level::Zone
+            });
+            let window = window(&mut l, fi, &p.window, "policy.window")
+                .unwrap_or(Window { from: NaiveDate::MIN, to: None });
+            if let Some(v) = &p.published
+                && toml_date(v).is_none()
+            {
+                l.push(
+                    fi,
+                    ppos,
+                    Error::Field {
+                        field: "policy.published".into(),
+                        reason: "expected a date YYYY-MM-DD".into(),
+                    },
+                );
+            }
+            let _ = (&p.source, &p.note);
+            // Parameters.
+            for (name, pd) in &doc.param {
+                let pos = pd.span().start;
+                if let Some(first) = first_seen.get(name) {
+                    l.push(fi, pos, Error::DuplicateName { name: name.clone(), first: first.to_string() });
+                    continue;
+                }
+                first_seen.insert(name.clone(), l.loc(fi, pos));
+                if let Some(param) = param(&mut l, fi, name, pd) {
+                    if dict.get(name).is_some() {
+                        l.push(
+                            fi,
+                            pos,
+                            Error::DuplicateName { name: name.clone(), first: "docs/FACTS.md".into() },
+                        );
+                    }
+                    shapes.insert(name.clone(), param.shape);
+                    lib.program.params.insert(name.clone(), param);
+                }
+            }
+            // Definitions.
+            for (name, dd) in &doc.define {
+                let pos = dd.span().start;
+                if let Some(first) = first_seen.get(name) {
+                    l.push(fi, pos, Error::DuplicateName { name: name.clone(), first: first.to_string() });
+                    continue;
+                }
+                if dict.get(name).is_some() {
+                    l.push(
+                        fi,
+                        pos,
+                        Error::DuplicateName { name: name.clone(), first: "docs/FACTS.md".into() },
+                    );
+                }
+                first_seen.insert(name.clone(), l.loc(fi, pos));
+                let (src, expr) = l.parse_expr(fi, &dd.get_ref().expr);
+                lib.program.def_descriptions.insert(name.clone(), dd.get_ref().description.clone());
+                def_srcs.insert(name.clone(), DefSource { expr, src });
+            }
+            let policy_index = lib.policies.len();
+            lib.policies.push(Policy {
+                id: p.id.get_ref().clone(),
+                title: p.title.clone(),
+                issuer: p.issuer.clone(),
+                document: p.document.clone(),
+                level,
+                window,
+                departments: p.departments.clone(),
+                sample: p.sample,
+                file: f.name.clone(),
+                items: Vec::new(),
+            });
+            for item in doc.item {
+                let key = format!("item {}", item.id.get_ref());
+                if let Some(first) = first_seen.get(&key) {
+                    l.push(
+                        fi,
+                        item.id.span().start,
+                        Error::DuplicateName { name: item.id.get_ref().clone(), first: first.to_string() },
+                    );
+                    continue;
+                }
+                first_seen.insert(key, l.loc(fi, item.id.span().start));
+                let when = l.parse_expr(fi, &item.when);
+                let amount = item.amount.as_ref().map(|a| l.parse_expr(fi, a));
+                pending.push(PendingItem { file: fi, policy: policy_index, doc: item, when, amount });
+            }
+        }
+
+        // Type-check definitions, then items.
+        let mut checker = Checker::new(dict, &shapes, &def_srcs);
+        checker.check_all_defs();
+        let mut checked = Vec::new();
+        for p in &pending {
+            let when = checker.check_expr(p.when.0, &p.when.1);
+            checker.expect(&when, Type::Bool, "when");
+            let amount = p.amount.as_ref().map(|(src, e)| {
+                let t = checker.check_expr(*src, e);
+                checker.expect(&t, Type::Money, "amount");
+                t
+            });
+            checked.push((when, amount));
+        }
+        lib.program.defs = std::mem::take(&mut checker.checked_defs);
+        let raw = std::mem::take(&mut checker.diags);
+        drop(checker);
+        for d in raw {
+            l.raw(d);
+        }
+
+        for (p, (when, amount)) in pending.into_iter().zip(checked) {
+            let fi = p.file;
+            let pos = p.doc.id.span().start;
+            let policy = &lib.policies[p.policy];
+            let item_window = match &p.doc.window {
+                Some(w) => window(&mut l, fi, w, "item.window").unwrap_or(policy.window),
+                None => policy.window,
+            };
+            let rounding = match &p.doc.rounding {
+                None => Rounding::default(),
+                Some(r) => {
+                    let strategy = match r.mode.as_deref().unwrap_or("half_away_from_zero") {
+                        "half_away_from_zero" => RoundingStrategy::MidpointAwayFromZero,
+                        "half_even" => RoundingStrategy::MidpointNearestEven,
+                        "down" => RoundingStrategy::ToZero,
+                        "up" => RoundingStrategy::AwayFromZero,
+                        other => {
+                            l.push(
+                                fi,
+                                pos,
+                                Error::Field {
+                                    field: "rounding.mode".into(),
+                                    reason: format!(
+                                        "'{other}' is not one of half_away_from_zero, half_even, down, up"
+                                    ),
+                                },
+                            );
+                            RoundingStrategy::MidpointAwayFromZero
+                        }
+                    };
+                    Rounding { places: r.places.min(10), strategy }
+                }
+            };
+            // Every parameter the item uses needs a value when the item starts.
+            let mut used = BTreeSet::new();
+            let mut seen_defs = BTreeSet::new();
+            collect_params(&lib.program, &when, &mut used, &mut seen_defs);
+            if let Some(a) = &amount {
+                collect_params(&lib.program, a, &mut used, &mut seen_defs);
+            }
+            for name in &used {
+                if let Some(param) = lib.program.params.get(name)
+                    && param.at(item_window.from).is_none()
+                {
+                    l.push(
+                        fi,
+                        pos,
+                        Error::ParamNoValue { param: name.clone(), date: item_window.from.to_string() },
+                    );
+                }
+            }
+            let mut cases = Vec::new();
+            for c in &p.doc.case {
+                let cpos = c.span().start;
+                let c = c.get_ref();
+                let bad = |reason: String| Error::CaseFacts { case: c.name.clone(), reason };
+                let Some(date) = toml_date(&c.date) else {
+                    l.push(fi, cpos, bad("date: expected YYYY-MM-DD".into()));
+                    continue;
+                };
+                if !item_window.contains(date) {
+                    l.push(fi, cpos, bad(format!("date {date} is outside the item's window")));
+                }
+                let facts = match Facts::from_json(dict, &toml_to_json(&toml::Value::Table(c.facts.clone())))
+                {
+                    Ok(f) => f,
+                    Err(errs) => {
+                        for e in errs {
+                            l.push(fi, cpos, bad(e.to_string()));
+                        }
+                        continue;
+                    }
+                };
+                let Some(outcome) = Outcome::parse(&c.outcome) else {
+                    l.push(
+                        fi,
+                        cpos,
+                        bad(format!("outcome '{}' is not eligible, ineligible or undetermined", c.outcome)),
+                    );
+                    continue;
+                };
+                let amount = match &c.amount {
+                    None => None,
+                    Some(v) => match toml_decimal(v) {
+                        Some(d) => Some(d),
+                        None => {
+                            l.push(fi, cpos, bad("amount: expected a decimal string".into()));
+                            continue;
+                        }
+                    },
+                };
+                cases.push(Case {
+                    name: c.name.clone(),
+                    date,
+                    facts,
+                    outcome,
+                    amount,
+                    missing: c.missing.clone(),
+                });
+            }
+            let loc = l.loc(fi, pos);
+            let policy = &mut lib.policies[p.policy];
+            let d = p.doc;
+            policy.items.push(Item {
+                id: d.id.into_inner(),
+                title: d.title,
+                document: policy.document.clone(),
+                policy: policy.id.clone(),
+                level: policy.level,
+                no_application: d.no_application,
+                clause: d.clause,
+                note: d.note,
+                window: item_window,
+                departments: d.departments.unwrap_or_else(|| policy.departments.clone()),
+                sample: policy.sample,
+                when,
+                amount,
+                rounding,
+                cases,
+                location: loc,
+            });
+        }
+        let mut diags = l.diags;
+        diags.sort_by(|a, b| {
+            (&a.location.file, a.location.line, a.location.column).cmp(&(
+                &b.location.file,
+                b.location.line,
+                b.location.column,
+            ))
+        });
+        diags.dedup();
+        (lib, diags)
+    }
+
+    pub fn items(&self) -> impl Iterator<Item = &Item> {
+        self.policies.iter().flat_map(|p| p.items.iter())
+    }
+
+    pub fn item(&self, id: &str) -> Option<&Item> {
+        self.items().find(|i| i.id == id)
+    }
+
+    /// The items whose window contains `date`.
+    pub fn items_in_force(&self, date: NaiveDate) -> Vec<&Item> {
+        self.items().filter(|i| i.window.contains(date)).collect()
+    }
+
+    /// Decides one item for one enterprise.
+    pub fn evaluate(&self, item: &Item, facts: &Facts, date: NaiveDate) -> Decision {
+        eval::evaluate(&self.program, item, facts, date)
+    }
+
+    /// Decides every item in force on `date`.
+    pub fn evaluate_all(&self, facts: &Facts, date: NaiveDate) -> Vec<Decision> {
+        self.items_in_force(date).into_iter().map(|i| self.evaluate(i, facts, date)).collect()
+    }
+
+    /// Runs every item's test cases.
+    pub fn run_cases(&self) -> Vec<CaseReport> {
+        let mut out = Vec::new();
+        for p in &self.policies {
+            for item in &p.items {
+                for c in &item.cases {
+                    let d = self.evaluate(item, &c.facts, c.date);
+                    let mut problems = Vec::new();
+                    if d.outcome != c.outcome {
+                        problems.push(format!(
+                            "outcome: expected {}, got {}",
+                            c.outcome.as_str(),
+                            d.outcome.as_str()
+                        ));
+                    }
+                    if d.amount != c.amount {
+                        let show =
+                            |a: Option<Decimal>| a.map(|x| x.to_string()).unwrap_or_else(|| "none".into());
+                        problems.push(format!("amount: expected {}, got {}", show(c.amount), show(d.amount)));
+                    }
+                    if let Some(m) = &c.missing {
+                        let got: Vec<String> = d.missing_facts.iter().map(ToString::to_string).collect();
+                        let mut want = m.clone();
+                        want.sort();
+                        let mut got_sorted = got.clone();
+                        got_sorted.sort();
+                        if want != got_sorted {
+                            problems.push(format!("missing facts: expected {want:?}, got {got:?}"));
+                        }
+                    }
+                    out.push(CaseReport {
+                        file: p.file.clone(),
+                        item: item.id.clone(),
+                        case: c.name.clone(),
+                        passed: problems.is_empty(),
+                        problem: (!problems.is_empty()).then(|| problems.join("; ")),
+                    });
+                }
+            }
+        }
+        out
+    }
+}
+
+fn collect_params(prog: &Program, e: &TExpr, used: &mut BTreeSet<String>, seen: &mut BTreeSet<String>) {
+    e.walk(&mut |n| match &n.kind {
+        TKind::Param(p) => {
+            used.insert(p.clone());
+        }
+        TKind::Call(crate::check::Func::Table(p), _) => {
+            used.insert(p.clone());
+        }
+        TKind::Def(d) => {
+            if seen.insert(d.clone())
+                && let Some(body) = prog.defs.get(d)
+            {
+                collect_params(prog, body, used, seen);
+            }
+        }
+        _ => {}
+    });
+}
+
+fn window(l: &mut Loader<'_>, fi: usize, w: &Spanned<WindowDoc>, field: &str) -> Option<Window> {
+    let pos = w.span().start;
+    let from = toml_date(&w.get_ref().from);
+    let to = w.get_ref().to.as_ref().map(toml_date);
+    match (from, to) {
+        (Some(from), None) => Some(Window { from, to: None }),
+        (Some(from), Some(Some(to))) if to >= from => Some(Window { from, to: Some(to) }),
+        (Some(_), Some(Some(_))) => {
+            l.push(fi, pos, Error::Field { field: field.into(), reason: "'to' is before 'from'".into() });
+            None
+        }
+        _ => {
+            l.push(fi, pos, Error::Field { field: field.into(), reason: "dates must be YYYY-MM-DD".into() });
+            None
+        }
+    }
+}
+
+fn param(l: &mut Loader<'_>, fi: usize, name: &str, pd: &Spanned<ParamDoc>) -> Option<Param> {
+    let pos = pd.span().start;
+    let d = pd.get_ref();
+    let bad = |reason: String| Error::ParamValue { param: name.to_string(), reason };
+    let Some(ty) = Type::parse(&d.ty) else {
+        l.push(fi, pos, bad(format!("type '{}' is not bool, integer, money, ratio, date or code", d.ty)));
+        return None;
+    };
+    let key = match &d.key {
+        None => None,
+        Some(k) => match Type::parse(k) {
+            Some(t @ (Type::Integer | Type::Money | Type::Ratio)) => Some(t),
+            _ => {
+                l.push(fi, pos, bad(format!("table key '{k}' must be integer, money or ratio")));
+                return None;
+            }
+        },
+    };
+    let mut values = Vec::new();
+    for (date, v) in &d.values {
+        let Ok(date) = NaiveDate::parse_from_str(date, "%Y-%m-%d") else {
+            l.push(fi, pos, bad(format!("'{date}' is not an effective date YYYY-MM-DD")));
+            continue;
+        };
+        let value = match key {
+            None => match toml_value(ty, v) {
+                Ok(x) => ParamValue::Scalar(x),
+                Err(r) => {
+                    l.push(fi, pos, bad(format!("{date}: {r}")));
+                    continue;
+                }
+            },
+            Some(_) => {
+                let Some(bands) = v.as_array() else {
+                    l.push(fi, pos, bad(format!("{date}: a table is a list of bands")));
+                    continue;
+                };
+                let mut out = Vec::new();
+                let mut ok = true;
+                for (i, b) in bands.iter().enumerate() {
+                    let Some(t) = b.as_table() else {
+                        ok = false;
+                        break;
+                    };
+                    let (limit, inclusive) = match (t.get("upto"), t.get("below")) {
+                        (Some(u), None) => (toml_decimal(u), true),
+                        (None, Some(u)) => (toml_decimal(u), false),
+                        (None, None) if i + 1 == bands.len() => (None, false),
+                        _ => {
+                            ok = false;
+                            break;
+                        }
+                    };
+                    if (t.get("upto").is_some() || t.get("below").is_some()) && limit.is_none() {
+                        ok = false;
+                        break;
+                    }
+                    let Some(value) = t.get("value").and_then(|x| toml_value(ty, x).ok()) else {
+                        ok = false;
+                        break;
+                    };
+                    if let (Some(prev), Some(cur)) = (out.last().and_then(|b: &Band| b.limit), limit)
+                        && cur <= prev
+                    {
+                        ok = false;
+                        break;
+                    }
+                    out.push(Band { limit, inclusive, value });
+                }
+                if !ok || out.is_empty() {
+                    l.push(
+                        fi,
+                        pos,
+                        bad(format!(
+                            "{date}: bands are {{ upto = \"…\" | below = \"…\", value = … }} with rising limits; only the last may omit its limit"
+                        )),
+                    );
+                    continue;
+                }
+                ParamValue::Table(out)
+            }
+        };
+        values.push((date, value));
+    }
+    if values.is_empty() {
+        l.push(fi, pos, bad("no values".into()));
+        return None;
+    }
+    values.sort_by_key(|(d, _)| *d);
+    let shape = match key {
+        None => ParamShape::Scalar(ty),
+        Some(k) => ParamShape::Table { key: k, value: ty },
+    };
+    Some(Param {
+        name: name.to_string(),
+        description: d.description.clone(),
+        unit: d.unit.clone(),
+        reference: d.reference.clone(),
+        shape,
+        values,
+        location: l.loc(fi, pos),
+    })
+}
+
+/// A span in an expression, for callers that check single expressions.
+pub fn expression_span(s: Span) -> (usize, usize) {
+    (s.start, s.end)
+}

@@ -1,0 +1,779 @@
+//! The surface syntax of the rule language: lexer, parser and printer.
+//!
+//! An expression is one string of a policy file (an item's `when` or `amount`, a
+//! definition). Parsing never fails and never panics: it returns a tree (with
+//! [`ExprKind::Error`] nodes where the text made no sense) plus every problem found, each
+//! with its byte span in the expression text; the policy loader maps spans to file, line
+//! and column. Names are not resolved here: that is the type checker's job.
+//!
+//! ```text
+//! expr    := or
+//! or      := and ("or" and)*
+//! and     := not ("and" not)*
+//! not     := "not" not | cmp
+//! cmp     := sum [ ("=="|"!="|"<"|"<="|">"|">=") sum | ["not"] "in" "[" expr,* "]"
+//!                | "between" sum "and" sum | "has" sum ]
+//! sum     := product (("+"|"-") product)*
+//! product := unary (("*"|"/") unary)*
+//! unary   := "-" unary | postfix
+//! postfix := primary ["[" expr "]"]
+//! primary := number | "string" | true | false | year | today | name | name "(" expr,* ")"
+//!          | "(" expr ")" | "if" expr "then" expr "else" expr
+//! ```
+
+use rust_decimal::Decimal;
+use std::fmt;
+use std::str::FromStr;
+
+/// A byte range in an expression's text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Span {
+    pub start: usize,
+    pub end: usize,
+}
+
+impl Span {
+    fn to(self, other: Span) -> Span {
+        Span { start: self.start.min(other.start), end: self.end.max(other.end) }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Expr {
+    pub kind: ExprKind,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BinOp {
+    And,
+    Or,
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    Add,
+    Sub,
+    Mul,
+    Div,
+    /// Tag membership: `tags has "专精特新"`.
+    Has,
+}
+
+impl BinOp {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BinOp::And => "and",
+            BinOp::Or => "or",
+            BinOp::Eq => "==",
+            BinOp::Ne => "!=",
+            BinOp::Lt => "<",
+            BinOp::Le => "<=",
+            BinOp::Gt => ">",
+            BinOp::Ge => ">=",
+            BinOp::Add => "+",
+            BinOp::Sub => "-",
+            BinOp::Mul => "*",
+            BinOp::Div => "/",
+            BinOp::Has => "has",
+        }
+    }
+    fn prec(self) -> u8 {
+        match self {
+            BinOp::Or => 1,
+            BinOp::And => 2,
+            BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge | BinOp::Has => 4,
+            BinOp::Add | BinOp::Sub => 5,
+            BinOp::Mul | BinOp::Div => 6,
+        }
+    }
+    pub fn is_comparison(self) -> bool {
+        self.prec() == 4 && self != BinOp::Has
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum UnOp {
+    Not,
+    Neg,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ExprKind {
+    Bool(bool),
+    Int(i64),
+    Dec(Decimal),
+    Str(String),
+    /// A fact, parameter or definition; resolved by the checker.
+    Name(String),
+    /// The year of the evaluation date.
+    Year,
+    /// The evaluation date.
+    Today,
+    /// Per-year access: `revenue[year - 1]`.
+    Index(Box<Expr>, Box<Expr>),
+    Call(String, Vec<Expr>),
+    Unary(UnOp, Box<Expr>),
+    Binary(BinOp, Box<Expr>, Box<Expr>),
+    In {
+        value: Box<Expr>,
+        list: Vec<Expr>,
+        negated: bool,
+    },
+    Between {
+        value: Box<Expr>,
+        low: Box<Expr>,
+        high: Box<Expr>,
+    },
+    If {
+        cond: Box<Expr>,
+        then: Box<Expr>,
+        els: Box<Expr>,
+    },
+    /// Where the text could not be parsed; a diagnostic says why.
+    Error,
+}
+
+/// A syntax problem, with its span in the expression text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SyntaxError {
+    UnexpectedChar { ch: char, span: Span },
+    UnterminatedString { span: Span },
+    BadNumber { text: String, span: Span },
+    Expected { expected: &'static str, found: String, span: Span },
+    TooDeep { span: Span },
+}
+
+impl SyntaxError {
+    pub fn span(&self) -> Span {
+        match self {
+            SyntaxError::UnexpectedChar { span, .. }
+            | SyntaxError::UnterminatedString { span }
+            | SyntaxError::BadNumber { span, .. }
+            | SyntaxError::Expected { span, .. }
+            | SyntaxError::TooDeep { span } => *span,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Tok {
+    Ident(String),
+    Int(i64),
+    Dec(Decimal),
+    Str(String),
+    LParen,
+    RParen,
+    LBracket,
+    RBracket,
+    Comma,
+    Plus,
+    Minus,
+    Star,
+    Slash,
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    /// A lone `=`, reported with a hint.
+    Assign,
+    /// A character the lexer rejected (already reported); parses as an error value.
+    Bad,
+    Eof,
+}
+
+impl Tok {
+    fn describe(&self) -> String {
+        match self {
+            Tok::Ident(s) => format!("'{s}'"),
+            Tok::Int(i) => i.to_string(),
+            Tok::Dec(d) => d.to_string(),
+            Tok::Str(s) => format!("\"{s}\""),
+            Tok::LParen => "'('".into(),
+            Tok::RParen => "')'".into(),
+            Tok::LBracket => "'['".into(),
+            Tok::RBracket => "']'".into(),
+            Tok::Comma => "','".into(),
+            Tok::Plus => "'+'".into(),
+            Tok::Minus => "'-'".into(),
+            Tok::Star => "'*'".into(),
+            Tok::Slash => "'/'".into(),
+            Tok::Eq => "'=='".into(),
+            Tok::Ne => "'!='".into(),
+            Tok::Lt => "'<'".into(),
+            Tok::Le => "'<='".into(),
+            Tok::Gt => "'>'".into(),
+            Tok::Ge => "'>='".into(),
+            Tok::Assign => "'=' (use '==')".into(),
+            Tok::Bad => "an invalid character".into(),
+            Tok::Eof => "end of expression".into(),
+        }
+    }
+}
+
+fn lex(src: &str, errors: &mut Vec<SyntaxError>) -> Vec<(Tok, Span)> {
+    let mut out = Vec::new();
+    let chars: Vec<(usize, char)> = src.char_indices().collect();
+    let mut i = 0;
+    let at = |i: usize| chars.get(i).map(|c| c.0).unwrap_or(src.len());
+    while i < chars.len() {
+        let (pos, c) = chars[i];
+        if c.is_whitespace() {
+            i += 1;
+            continue;
+        }
+        if c == '#' {
+            // comment to end of line
+            while i < chars.len() && chars[i].1 != '\n' {
+                i += 1;
+            }
+            continue;
+        }
+        let start = pos;
+        if c.is_ascii_digit() {
+            let mut j = i;
+            while j < chars.len() && (chars[j].1.is_ascii_digit() || chars[j].1 == '_' || chars[j].1 == '.') {
+                j += 1;
+            }
+            let text: String = src[start..at(j)].chars().filter(|c| *c != '_').collect();
+            let span = Span { start, end: at(j) };
+            let tok = if text.contains('.') {
+                Decimal::from_str(&text).ok().filter(|_| !text.ends_with('.')).map(Tok::Dec)
+            } else {
+                text.parse::<i64>().ok().map(Tok::Int)
+            };
+            match tok {
+                Some(t) => out.push((t, span)),
+                None => {
+                    errors.push(SyntaxError::BadNumber { text: src[start..at(j)].to_string(), span });
+                    out.push((Tok::Int(0), span));
+                }
+            }
+            i = j;
+            continue;
+        }
+        if c.is_alphabetic() || c == '_' {
+            let mut j = i;
+            while j < chars.len() && (chars[j].1.is_alphanumeric() || chars[j].1 == '_' || chars[j].1 == '.')
+            {
+                j += 1;
+            }
+            out.push((Tok::Ident(src[start..at(j)].to_string()), Span { start, end: at(j) }));
+            i = j;
+            continue;
+        }
+        if c == '"' || c == '“' {
+            let close = if c == '"' { '"' } else { '”' };
+            let mut j = i + 1;
+            let mut s = String::new();
+            while j < chars.len() && chars[j].1 != close && chars[j].1 != '\n' {
+                s.push(chars[j].1);
+                j += 1;
+            }
+            if j < chars.len() && chars[j].1 == close {
+                out.push((Tok::Str(s), Span { start, end: at(j + 1) }));
+                i = j + 1;
+            } else {
+                errors.push(SyntaxError::UnterminatedString { span: Span { start, end: at(j) } });
+                out.push((Tok::Str(s), Span { start, end: at(j) }));
+                i = j;
+            }
+            continue;
+        }
+        let next = chars.get(i + 1).map(|c| c.1);
+        let (tok, len) = match (c, next) {
+            ('(', _) | ('（', _) => (Tok::LParen, 1),
+            (')', _) | ('）', _) => (Tok::RParen, 1),
+            ('[', _) => (Tok::LBracket, 1),
+            (']', _) => (Tok::RBracket, 1),
+            (',', _) | ('，', _) => (Tok::Comma, 1),
+            ('+', _) => (Tok::Plus, 1),
+            ('-', _) => (Tok::Minus, 1),
+            ('*', _) | ('×', _) => (Tok::Star, 1),
+            ('/', _) | ('÷', _) => (Tok::Slash, 1),
+            ('=', Some('=')) => (Tok::Eq, 2),
+            ('!', Some('=')) => (Tok::Ne, 2),
+            ('<', Some('=')) => (Tok::Le, 2),
+            ('>', Some('=')) => (Tok::Ge, 2),
+            ('<', _) => (Tok::Lt, 1),
+            ('>', _) => (Tok::Gt, 1),
+            ('≤', _) => (Tok::Le, 1),
+            ('≥', _) => (Tok::Ge, 1),
+            ('≠', _) => (Tok::Ne, 1),
+            ('=', _) => (Tok::Assign, 1),
+            _ => {
+                let span = Span { start, end: at(i + 1) };
+                errors.push(SyntaxError::UnexpectedChar { ch: c, span });
+                out.push((Tok::Bad, span));
+                i += 1;
+                continue;
+            }
+        };
+        out.push((tok, Span { start, end: at(i + len) }));
+        i += len;
+    }
+    out.push((Tok::Eof, Span { start: src.len(), end: src.len() }));
+    out
+}
+
+const MAX_DEPTH: usize = 64;
+
+struct Parser {
+    toks: Vec<(Tok, Span)>,
+    pos: usize,
+    errors: Vec<SyntaxError>,
+    depth: usize,
+}
+
+/// Parses one expression: always a tree, plus every syntax problem found.
+pub fn parse(src: &str) -> (Expr, Vec<SyntaxError>) {
+    let mut errors = Vec::new();
+    let toks = lex(src, &mut errors);
+    let mut p = Parser { toks, pos: 0, errors, depth: 0 };
+    let e = p.expr();
+    if p.peek() != &Tok::Eof {
+        let (t, span) = p.toks[p.pos].clone();
+        p.errors.push(SyntaxError::Expected {
+            expected: "an operator or the end of the expression",
+            found: t.describe(),
+            span,
+        });
+    }
+    (e, p.errors)
+}
+
+fn keyword(t: &Tok, k: &str) -> bool {
+    matches!(t, Tok::Ident(s) if s == k)
+}
+
+const KEYWORDS: &[&str] =
+    &["and", "or", "not", "in", "between", "has", "if", "then", "else", "true", "false", "year", "today"];
+
+impl Parser {
+    fn peek(&self) -> &Tok {
+        &self.toks[self.pos].0
+    }
+    fn span(&self) -> Span {
+        self.toks[self.pos].1
+    }
+    fn bump(&mut self) -> (Tok, Span) {
+        let t = self.toks[self.pos].clone();
+        if self.pos + 1 < self.toks.len() {
+            self.pos += 1;
+        }
+        t
+    }
+    fn is_kw(&self, k: &str) -> bool {
+        keyword(self.peek(), k)
+    }
+    fn expect(&mut self, tok: Tok, what: &'static str) -> Span {
+        if *self.peek() == tok {
+            self.bump().1
+        } else {
+            let span = self.span();
+            self.errors.push(SyntaxError::Expected { expected: what, found: self.peek().describe(), span });
+            span
+        }
+    }
+    fn expect_kw(&mut self, k: &str, what: &'static str) {
+        if self.is_kw(k) {
+            self.bump();
+        } else {
+            let span = self.span();
+            self.errors.push(SyntaxError::Expected { expected: what, found: self.peek().describe(), span });
+        }
+    }
+
+    fn expr(&mut self) -> Expr {
+        self.depth += 1;
+        let e = if self.depth > MAX_DEPTH {
+            let span = self.span();
+            self.errors.push(SyntaxError::TooDeep { span });
+            // Skip everything: nothing sensible can be built this deep.
+            self.pos = self.toks.len() - 1;
+            Expr { kind: ExprKind::Error, span }
+        } else {
+            self.or()
+        };
+        self.depth -= 1;
+        e
+    }
+
+    fn bin(op: BinOp, l: Expr, r: Expr) -> Expr {
+        let span = l.span.to(r.span);
+        Expr { kind: ExprKind::Binary(op, Box::new(l), Box::new(r)), span }
+    }
+
+    fn or(&mut self) -> Expr {
+        let mut l = self.and();
+        while self.is_kw("or") {
+            self.bump();
+            let r = self.and();
+            l = Self::bin(BinOp::Or, l, r);
+        }
+        l
+    }
+    fn and(&mut self) -> Expr {
+        let mut l = self.not();
+        while self.is_kw("and") {
+            self.bump();
+            let r = self.not();
+            l = Self::bin(BinOp::And, l, r);
+        }
+        l
+    }
+    fn not(&mut self) -> Expr {
+        if self.is_kw("not") {
+            let (_, s) = self.bump();
+            self.depth += 1;
+            let e = if self.depth > MAX_DEPTH { self.expr() } else { self.not() };
+            self.depth -= 1;
+            let span = s.to(e.span);
+            return Expr { kind: ExprKind::Unary(UnOp::Not, Box::new(e)), span };
+        }
+        self.cmp()
+    }
+    fn cmp(&mut self) -> Expr {
+        let l = self.sum();
+        let op = match self.peek() {
+            Tok::Eq => Some(BinOp::Eq),
+            Tok::Ne => Some(BinOp::Ne),
+            Tok::Lt => Some(BinOp::Lt),
+            Tok::Le => Some(BinOp::Le),
+            Tok::Gt => Some(BinOp::Gt),
+            Tok::Ge => Some(BinOp::Ge),
+            Tok::Assign => {
+                let span = self.span();
+                self.errors.push(SyntaxError::Expected {
+                    expected: "'==' for equality",
+                    found: "'='".into(),
+                    span,
+                });
+                Some(BinOp::Eq)
+            }
+            t if keyword(t, "has") => Some(BinOp::Has),
+            _ => None,
+        };
+        if let Some(op) = op {
+            self.bump();
+            let r = self.sum();
+            return Self::bin(op, l, r);
+        }
+        let negated =
+            self.is_kw("not") && matches!(self.toks.get(self.pos + 1), Some((t, _)) if keyword(t, "in"));
+        if self.is_kw("in") || negated {
+            if negated {
+                self.bump();
+            }
+            self.bump();
+            self.expect(Tok::LBracket, "'[' opening the list");
+            let mut list = Vec::new();
+            while *self.peek() != Tok::RBracket && *self.peek() != Tok::Eof {
+                list.push(self.sum());
+                if *self.peek() == Tok::Comma {
+                    self.bump();
+                } else {
+                    break;
+                }
+            }
+            let end = self.expect(Tok::RBracket, "']' closing the list");
+            let span = l.span.to(end);
+            return Expr { kind: ExprKind::In { value: Box::new(l), list, negated }, span };
+        }
+        if self.is_kw("between") {
+            self.bump();
+            let low = self.sum();
+            self.expect_kw("and", "'and' in 'between … and …'");
+            let high = self.sum();
+            let span = l.span.to(high.span);
+            return Expr {
+                kind: ExprKind::Between { value: Box::new(l), low: Box::new(low), high: Box::new(high) },
+                span,
+            };
+        }
+        l
+    }
+    fn sum(&mut self) -> Expr {
+        let mut l = self.product();
+        loop {
+            let op = match self.peek() {
+                Tok::Plus => BinOp::Add,
+                Tok::Minus => BinOp::Sub,
+                _ => return l,
+            };
+            self.bump();
+            let r = self.product();
+            l = Self::bin(op, l, r);
+        }
+    }
+    fn product(&mut self) -> Expr {
+        let mut l = self.unary();
+        loop {
+            let op = match self.peek() {
+                Tok::Star => BinOp::Mul,
+                Tok::Slash => BinOp::Div,
+                _ => return l,
+            };
+            self.bump();
+            let r = self.unary();
+            l = Self::bin(op, l, r);
+        }
+    }
+    fn unary(&mut self) -> Expr {
+        if *self.peek() == Tok::Minus {
+            let (_, s) = self.bump();
+            self.depth += 1;
+            let e = if self.depth > MAX_DEPTH { self.expr() } else { self.unary() };
+            self.depth -= 1;
+            let span = s.to(e.span);
+            return Expr { kind: ExprKind::Unary(UnOp::Neg, Box::new(e)), span };
+        }
+        self.postfix()
+    }
+    fn postfix(&mut self) -> Expr {
+        let e = self.primary();
+        if *self.peek() == Tok::LBracket {
+            self.bump();
+            let idx = self.expr();
+            let end = self.expect(Tok::RBracket, "']' closing the year");
+            let span = e.span.to(end);
+            return Expr { kind: ExprKind::Index(Box::new(e), Box::new(idx)), span };
+        }
+        e
+    }
+    fn primary(&mut self) -> Expr {
+        let (tok, span) = self.toks[self.pos].clone();
+        let kind = match tok {
+            Tok::Int(i) => {
+                self.bump();
+                ExprKind::Int(i)
+            }
+            Tok::Dec(d) => {
+                self.bump();
+                ExprKind::Dec(d)
+            }
+            Tok::Str(s) => {
+                self.bump();
+                ExprKind::Str(s)
+            }
+            Tok::LParen => {
+                self.bump();
+                let e = self.expr();
+                let end = self.expect(Tok::RParen, "')'");
+                return Expr { kind: e.kind, span: span.to(end) };
+            }
+            Tok::Ident(ref name) => match name.as_str() {
+                "true" | "false" => {
+                    self.bump();
+                    ExprKind::Bool(name.as_str() == "true")
+                }
+                "year" => {
+                    self.bump();
+                    ExprKind::Year
+                }
+                "today" => {
+                    self.bump();
+                    ExprKind::Today
+                }
+                "if" => {
+                    self.bump();
+                    let cond = self.expr();
+                    self.expect_kw("then", "'then'");
+                    let then = self.expr();
+                    self.expect_kw("else", "'else'");
+                    let els = self.expr();
+                    let span = span.to(els.span);
+                    return Expr {
+                        kind: ExprKind::If { cond: Box::new(cond), then: Box::new(then), els: Box::new(els) },
+                        span,
+                    };
+                }
+                n if KEYWORDS.contains(&n) => {
+                    self.errors.push(SyntaxError::Expected {
+                        expected: "a value",
+                        found: tok.describe(),
+                        span,
+                    });
+                    self.bump();
+                    ExprKind::Error
+                }
+                _ => {
+                    self.bump();
+                    if *self.peek() == Tok::LParen {
+                        self.bump();
+                        let mut args = Vec::new();
+                        while *self.peek() != Tok::RParen && *self.peek() != Tok::Eof {
+                            args.push(self.expr());
+                            if *self.peek() == Tok::Comma {
+                                self.bump();
+                            } else {
+                                break;
+                            }
+                        }
+                        let end = self.expect(Tok::RParen, "')' closing the arguments");
+                        return Expr { kind: ExprKind::Call(name.clone(), args), span: span.to(end) };
+                    }
+                    ExprKind::Name(name.clone())
+                }
+            },
+            Tok::Eof => {
+                self.errors.push(SyntaxError::Expected { expected: "a value", found: tok.describe(), span });
+                ExprKind::Error
+            }
+            Tok::Bad => {
+                self.bump();
+                ExprKind::Error
+            }
+            _ => {
+                self.errors.push(SyntaxError::Expected { expected: "a value", found: tok.describe(), span });
+                self.bump();
+                ExprKind::Error
+            }
+        };
+        Expr { kind, span }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Printing
+
+impl Expr {
+    fn prec(&self) -> u8 {
+        match &self.kind {
+            ExprKind::Binary(op, ..) => op.prec(),
+            ExprKind::Unary(UnOp::Not, _) => 3,
+            ExprKind::In { .. } | ExprKind::Between { .. } => 4,
+            ExprKind::Unary(UnOp::Neg, _) => 7,
+            ExprKind::If { .. } => 0,
+            ExprKind::Int(i) if *i < 0 => 7,
+            ExprKind::Dec(d) if d.is_sign_negative() => 7,
+            _ => 9,
+        }
+    }
+}
+
+fn wrap(f: &mut fmt::Formatter<'_>, e: &Expr, min: u8) -> fmt::Result {
+    if e.prec() < min { write!(f, "({e})") } else { write!(f, "{e}") }
+}
+
+/// Prints an expression so that parsing the text gives the same tree (spans aside).
+impl fmt::Display for Expr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.kind {
+            ExprKind::Bool(b) => write!(f, "{b}"),
+            ExprKind::Int(i) => write!(f, "{i}"),
+            ExprKind::Dec(d) => {
+                let s = d.to_string();
+                if s.contains('.') { write!(f, "{s}") } else { write!(f, "{s}.0") }
+            }
+            ExprKind::Str(s) => write!(f, "\"{s}\""),
+            ExprKind::Name(n) => write!(f, "{n}"),
+            ExprKind::Year => write!(f, "year"),
+            ExprKind::Today => write!(f, "today"),
+            ExprKind::Index(b, i) => {
+                wrap(f, b, 9)?;
+                write!(f, "[{i}]")
+            }
+            ExprKind::Call(n, args) => {
+                write!(f, "{n}(")?;
+                for (k, a) in args.iter().enumerate() {
+                    if k > 0 {
+                        write!(f, ", ")?;
+                    }
+                    write!(f, "{a}")?;
+                }
+                write!(f, ")")
+            }
+            ExprKind::Unary(UnOp::Not, e) => {
+                write!(f, "not ")?;
+                wrap(f, e, 3)
+            }
+            ExprKind::Unary(UnOp::Neg, e) => {
+                write!(f, "-")?;
+                wrap(f, e, 8)
+            }
+            ExprKind::Binary(op, l, r) => {
+                let p = op.prec();
+                let (lmin, rmin) = if p == 4 { (5, 5) } else { (p, p + 1) };
+                wrap(f, l, lmin)?;
+                write!(f, " {} ", op.as_str())?;
+                wrap(f, r, rmin)
+            }
+            ExprKind::In { value, list, negated } => {
+                wrap(f, value, 5)?;
+                write!(f, "{} [", if *negated { " not in" } else { " in" })?;
+                for (k, a) in list.iter().enumerate() {
+                    if k > 0 {
+                        write!(f, ", ")?;
+                    }
+                    wrap(f, a, 5)?;
+                }
+                write!(f, "]")
+            }
+            ExprKind::Between { value, low, high } => {
+                wrap(f, value, 5)?;
+                write!(f, " between ")?;
+                wrap(f, low, 5)?;
+                write!(f, " and ")?;
+                wrap(f, high, 5)
+            }
+            ExprKind::If { cond, then, els } => write!(f, "if {cond} then {then} else {els}"),
+            ExprKind::Error => write!(f, "<error>"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(src: &str, expected: &str) {
+        let (e, errs) = parse(src);
+        assert!(errs.is_empty(), "{src}: {errs:?}");
+        assert_eq!(e.to_string(), expected);
+        let (again, errs) = parse(&e.to_string());
+        assert!(errs.is_empty());
+        assert_eq!(again.to_string(), expected);
+    }
+
+    #[test]
+    fn parses_precedence_and_prints_back() {
+        check("a and b or not c", "a and b or not c");
+        check("(a or b) and c", "(a or b) and c");
+        check("revenue[year - 1] <= x * 2 + 1", "revenue[year - 1] <= x * 2 + 1");
+        check("t in [\"a\", \"b\"]", "t in [\"a\", \"b\"]");
+        check("t not in [1,2]", "t not in [1, 2]");
+        check("x between 1 and 2 and y", "x between 1 and 2 and y");
+        check("tags has \"专精特新\"", "tags has \"专精特新\"");
+        check("min(a, b) - (c - d)", "min(a, b) - (c - d)");
+        check("if a then 1 else 2", "if a then 1 else 2");
+        check("- -x", "-(-x)");
+        check("x ≤ 3", "x <= 3");
+    }
+
+    #[test]
+    fn reports_every_problem_without_panicking() {
+        let (_, errs) = parse("a = 1 and $ and \"open");
+        assert_eq!(errs.len(), 3, "{errs:?}");
+        let (e, errs) = parse("(a and");
+        assert!(!errs.is_empty());
+        assert!(e.to_string().contains("<error>"));
+        let deep = "(".repeat(500) + "1" + &")".repeat(500);
+        let (_, errs) = parse(&deep);
+        assert!(errs.iter().any(|e| matches!(e, SyntaxError::TooDeep { .. })));
+        let (_, errs) = parse(&"not ".repeat(5000));
+        assert!(!errs.is_empty());
+        let (_, errs) = parse(&"-".repeat(5000));
+        assert!(!errs.is_empty());
+    }
+
+    #[test]
+    fn spans_point_at_the_problem() {
+        let (_, errs) = parse("a and $");
+        assert_eq!(errs[0].span(), Span { start: 6, end: 7 });
+    }
+}
