@@ -1,1 +1,91 @@
-//! The HTTP server: JSON API and Chinese pages (axum).
+//! The HTTP server of huiqi: the JSON API under `/api/v1/`, the server-rendered Chinese pages,
+//! sign-in and sessions, and the one place where authorisation is decided.
+//!
+//! Layout:
+//! - [`state`]: [`AppState`] (the store, the configuration, the clock, the sessions).
+//! - [`auth`]: passwords (argon2id), sessions and bearer tokens, the [`auth::Principal`]
+//!   extractor, lock-out after failed sign-ins, CSRF tokens.
+//! - [`authz`]: the pure function [`authz::authorize`] over role and ownership.
+//! - [`error`]: [`error::WebError`], rendered as `application/problem+json` for the API and as
+//!   an HTML page for pages, bilingual through `messages.toml`.
+//! - [`security`]: security headers, the CSRF check on every unsafe page request.
+//! - [`routes`]: handlers, one module per area (`health`, `auth`, `enterprises`, `admin`,
+//!   `pages`); problems, policies and dashboards slot in as further modules.
+//! - [`views`]: askama templates (in `templates/`, compiled in) and the UI label helper.
+//!
+//! What it leaves out: SQL (only `store-*` know it), rules and problem handling (their crates
+//! decide; this crate only shows and forwards), reading configuration files (the binary does).
+
+pub mod auth;
+pub mod authz;
+pub mod error;
+pub mod lang;
+pub mod routes;
+pub mod security;
+pub mod state;
+pub mod views;
+
+pub use auth::{hash_password, verify_password};
+pub use error::WebError;
+pub use state::{AppState, Clock, FixedClock, SystemClock, WebConfig};
+
+use axum::Router;
+
+static CATALOG: std::sync::OnceLock<i18n::Catalog> = std::sync::OnceLock::new();
+
+/// This crate's message catalog (errors and UI labels).
+pub fn catalog() -> &'static i18n::Catalog {
+    CATALOG.get_or_init(|| i18n::Catalog::embedded(include_str!("../messages.toml")))
+}
+
+/// The whole application: API, pages, static assets, health, with security headers on every
+/// response.
+pub fn router(state: AppState) -> Router {
+    routes::build(state)
+}
+
+/// The OpenAPI 3 document of the API, generated from the handlers' annotations.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    routes::api_router().split_for_parts().1
+}
+
+/// Serves the application on `listener` until Ctrl-C (or SIGTERM on Unix), then finishes the
+/// requests in flight and returns.
+pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
+    let app = router(state);
+    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await
+}
+
+/// Like [`serve`], but stops when `shutdown` completes (for tests and embedding).
+pub async fn serve_until(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            // No signal handler could be installed: never resolve, serve until killed.
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutdown signal received, finishing requests in flight");
+}

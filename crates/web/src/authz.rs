@@ -1,0 +1,198 @@
+//! Authorisation, decided in one place: [`authorize`] over the principal's role and the
+//! resource's ownership. Pure: no I/O; handlers load the resource (e.g. an enterprise with its
+//! three links) and ask.
+//!
+//! Who may see which enterprise:
+//! - enterprise user: only its own enterprise;
+//! - cadre (驻企干部): the enterprises whose three links name them as cadre;
+//! - department staff: every enterprise, read-only (they handle problems raised by any
+//!   enterprise routed to their department; their *queue* is scoped when problems land);
+//! - leader: every enterprise, read-only (dashboards), and their linked ones first;
+//! - supervisor, policy officer, admin: every enterprise.
+//!
+//! 404 versus 403: a denial on a *specific enterprise* is [`Decision::Hidden`] (404), so an
+//! enterprise user or cadre cannot learn whether another credit code exists in the zone. A
+//! denial on a *kind* of resource or action (user administration, editing the routing table,
+//! the enterprise directory for an enterprise user) is [`Decision::Forbidden`] (403): the
+//! route's existence is public in the OpenAPI document anyway.
+
+use crate::auth::Principal;
+use crate::error::WebError;
+use enterprise::{ThreeLinks, UnifiedCreditCode};
+use store::Role;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Read,
+    Write,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resource<'a> {
+    /// One enterprise (profile, facts, links, change history).
+    Enterprise { uscc: &'a UnifiedCreditCode, links: &'a ThreeLinks },
+    /// The enterprise directory (list and search); what it shows is [`list_scope`].
+    EnterpriseList,
+    /// Departments and the routing table.
+    Routing,
+    /// Users and their roles.
+    Users,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    Allow,
+    /// 403.
+    Forbidden,
+    /// 404: the resource's existence is not revealed.
+    Hidden,
+}
+
+impl Decision {
+    pub fn is_allowed(self) -> bool {
+        self == Decision::Allow
+    }
+}
+
+/// Which enterprises a principal's directory shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ListScope {
+    All,
+    /// Enterprises whose cadre link is this username.
+    CadreOf(String),
+    None,
+}
+
+/// The one authorisation decision.
+pub fn authorize(p: &Principal, action: Action, resource: Resource<'_>) -> Decision {
+    use Decision::*;
+    match resource {
+        Resource::Enterprise { uscc, links } => {
+            let visible = match p.role {
+                Role::Enterprise => p.enterprise.as_ref() == Some(uscc),
+                Role::Cadre => links.cadre.as_deref() == Some(p.username.as_str()),
+                Role::Department | Role::Leader | Role::Supervisor | Role::Policy | Role::Admin => true,
+            };
+            match (visible, action) {
+                (false, _) => Hidden,
+                (true, Action::Read) => Allow,
+                (true, Action::Write) if p.role == Role::Admin => Allow,
+                (true, Action::Write) => Forbidden,
+            }
+        }
+        Resource::EnterpriseList => match (action, list_scope(p)) {
+            (Action::Read, ListScope::None) => Forbidden,
+            (Action::Read, _) => Allow,
+            (Action::Write, _) => Forbidden,
+        },
+        Resource::Routing => match action {
+            Action::Read => Allow,
+            Action::Write if p.role == Role::Admin => Allow,
+            Action::Write => Forbidden,
+        },
+        Resource::Users => {
+            if p.role == Role::Admin {
+                Allow
+            } else {
+                Forbidden
+            }
+        }
+    }
+}
+
+/// What the enterprise directory shows a principal.
+pub fn list_scope(p: &Principal) -> ListScope {
+    match p.role {
+        Role::Enterprise => ListScope::None,
+        Role::Cadre => ListScope::CadreOf(p.username.clone()),
+        Role::Department | Role::Leader | Role::Supervisor | Role::Policy | Role::Admin => ListScope::All,
+    }
+}
+
+/// [`authorize`], as a result for handlers: `Forbidden` → 403, `Hidden` → 404.
+pub fn require(p: &Principal, action: Action, resource: Resource<'_>) -> Result<(), WebError> {
+    match authorize(p, action, resource) {
+        Decision::Allow => Ok(()),
+        Decision::Forbidden => Err(WebError::Forbidden),
+        Decision::Hidden => Err(WebError::EnterpriseNotFound {
+            uscc: match resource {
+                Resource::Enterprise { uscc, .. } => uscc.to_string(),
+                _ => String::new(),
+            },
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::Via;
+
+    fn code(s: &str) -> UnifiedCreditCode {
+        UnifiedCreditCode::parse(s).unwrap()
+    }
+
+    fn who(role: Role, ent: Option<&str>) -> Principal {
+        Principal {
+            username: format!("{role}1"),
+            role,
+            enterprise: ent.map(code),
+            department: (role == Role::Department).then(|| "tax_bureau".to_string()),
+            display_name: String::new(),
+            via: Via::Bearer,
+        }
+    }
+
+    const A: &str = "914403001922038216";
+    const B: &str = "91110108551385082Q";
+
+    #[test]
+    fn enterprises_see_only_themselves_and_others_are_hidden() {
+        let a = code(A);
+        let links = ThreeLinks { cadre: Some("cadre1".into()), ..ThreeLinks::default() };
+        let e = who(Role::Enterprise, Some(A));
+        assert_eq!(
+            authorize(&e, Action::Read, Resource::Enterprise { uscc: &a, links: &links }),
+            Decision::Allow
+        );
+        let b = code(B);
+        assert_eq!(
+            authorize(&e, Action::Read, Resource::Enterprise { uscc: &b, links: &links }),
+            Decision::Hidden
+        );
+        assert_eq!(
+            authorize(&e, Action::Write, Resource::Enterprise { uscc: &a, links: &links }),
+            Decision::Forbidden
+        );
+        assert_eq!(authorize(&e, Action::Read, Resource::EnterpriseList), Decision::Forbidden);
+    }
+
+    #[test]
+    fn cadres_see_their_linked_enterprises() {
+        let a = code(A);
+        let mine = ThreeLinks { cadre: Some("cadre1".into()), ..ThreeLinks::default() };
+        let other = ThreeLinks { cadre: Some("cadre2".into()), ..ThreeLinks::default() };
+        let c = who(Role::Cadre, None);
+        assert_eq!(
+            authorize(&c, Action::Read, Resource::Enterprise { uscc: &a, links: &mine }),
+            Decision::Allow
+        );
+        assert_eq!(
+            authorize(&c, Action::Read, Resource::Enterprise { uscc: &a, links: &other }),
+            Decision::Hidden
+        );
+        assert_eq!(list_scope(&c), ListScope::CadreOf("cadre1".into()));
+    }
+
+    #[test]
+    fn only_admins_write_routing_and_manage_users() {
+        for r in Role::ALL {
+            let p = who(r, (r == Role::Enterprise).then_some(A));
+            let admin = r == Role::Admin;
+            assert_eq!(authorize(&p, Action::Read, Resource::Routing), Decision::Allow);
+            assert_eq!(authorize(&p, Action::Write, Resource::Routing).is_allowed(), admin, "{r}");
+            assert_eq!(authorize(&p, Action::Read, Resource::Users).is_allowed(), admin, "{r}");
+            assert_eq!(authorize(&p, Action::Write, Resource::EnterpriseList), Decision::Forbidden);
+        }
+    }
+}

@@ -1,0 +1,248 @@
+//! The one error type of the web layer, and how it is shown.
+//!
+//! A [`WebError`] becomes an `application/problem+json` response (RFC 9457) with the Chinese
+//! `title`/`detail` and their English twins `title_en`/`detail_en`, the HTTP `status` and a
+//! stable `code`. Pages show the same message as an HTML page instead: the page middleware
+//! ([`crate::routes::pages`]) finds the error in the response's extensions and re-renders it
+//! in the reader's language. Store errors keep their own (store) messages; backend failures
+//! are logged once here and shown as a generic 500 without detail.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, FixedOffset};
+use i18n::{Catalog, Lang, Localized, Message};
+use serde::Serialize;
+use store::StoreError;
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum WebError {
+    #[error("sign-in required")]
+    Unauthenticated,
+    #[error("wrong username or password")]
+    BadCredentials,
+    #[error("locked until {until}")]
+    Locked { until: DateTime<FixedOffset> },
+    #[error("forbidden")]
+    Forbidden,
+    #[error("not found: {path}")]
+    NotFound { path: String },
+    #[error("no enterprise {uscc} visible")]
+    EnterpriseNotFound { uscc: String },
+    #[error("CSRF token missing or wrong")]
+    Csrf,
+    #[error("invalid credit code {input}: {reason}")]
+    InvalidUscc { input: String, reason: String },
+    #[error("invalid parameter {param}={value}")]
+    InvalidParam { param: String, value: String },
+    #[error("invalid request body: {detail}")]
+    InvalidBody { detail: String },
+    #[error("password too short")]
+    PasswordTooShort { min: usize },
+    #[error("passwords differ")]
+    PasswordMismatch,
+    #[error("current password wrong")]
+    WrongCurrentPassword,
+    #[error("version mismatch")]
+    PreconditionFailed,
+    #[error("store: {0}")]
+    Store(#[from] StoreError),
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+impl WebError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            WebError::Unauthenticated | WebError::BadCredentials => StatusCode::UNAUTHORIZED,
+            WebError::Locked { .. } => StatusCode::TOO_MANY_REQUESTS,
+            WebError::Forbidden | WebError::Csrf => StatusCode::FORBIDDEN,
+            WebError::NotFound { .. } | WebError::EnterpriseNotFound { .. } => StatusCode::NOT_FOUND,
+            WebError::InvalidUscc { .. }
+            | WebError::InvalidParam { .. }
+            | WebError::InvalidBody { .. }
+            | WebError::PasswordTooShort { .. }
+            | WebError::PasswordMismatch
+            | WebError::WrongCurrentPassword => StatusCode::BAD_REQUEST,
+            WebError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
+            WebError::Store(e) => match e {
+                StoreError::EnterpriseNotFound { .. }
+                | StoreError::UserNotFound { .. }
+                | StoreError::CategoryNotFound { .. } => StatusCode::NOT_FOUND,
+                StoreError::DepartmentExists { .. } | StoreError::UsernameTaken { .. } => {
+                    StatusCode::CONFLICT
+                }
+                StoreError::Backend(_) => StatusCode::INTERNAL_SERVER_ERROR,
+                _ if e.is_user_error() => StatusCode::UNPROCESSABLE_ENTITY,
+                _ => StatusCode::INTERNAL_SERVER_ERROR,
+            },
+            WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// A stable machine-readable code (the message key).
+    pub fn code(&self) -> &'static str {
+        self.message().key
+    }
+
+    pub fn internal(e: impl std::fmt::Display) -> WebError {
+        WebError::Internal(e.to_string())
+    }
+
+    /// The short, status-level title in a language.
+    pub fn title(&self, lang: Lang) -> String {
+        let key = match self.status().as_u16() {
+            400 => "web.status.400",
+            401 => "web.status.401",
+            403 => "web.status.403",
+            404 => "web.status.404",
+            409 => "web.status.409",
+            412 => "web.status.412",
+            422 => "web.status.422",
+            429 => "web.status.429",
+            _ => "web.status.500",
+        };
+        crate::catalog().render(&Message::new(key), lang)
+    }
+
+    /// The problem document.
+    pub fn problem(&self) -> Problem {
+        Problem {
+            kind: "about:blank",
+            code: self.code().to_string(),
+            status: self.status().as_u16(),
+            title: self.title(Lang::Zh),
+            title_en: self.title(Lang::En),
+            detail: self.render(Lang::Zh),
+            detail_en: self.render(Lang::En),
+        }
+    }
+}
+
+impl Localized for WebError {
+    fn message(&self) -> Message {
+        match self {
+            WebError::Unauthenticated => Message::new("web.unauthenticated"),
+            WebError::BadCredentials => Message::new("web.bad_credentials"),
+            WebError::Locked { until } => {
+                Message::new("web.locked").arg("until", until.format("%Y-%m-%d %H:%M"))
+            }
+            WebError::Forbidden => Message::new("web.forbidden"),
+            WebError::NotFound { path } => Message::new("web.not_found").arg("path", path),
+            WebError::EnterpriseNotFound { uscc } => {
+                Message::new("web.enterprise_not_found").arg("uscc", uscc)
+            }
+            WebError::Csrf => Message::new("web.csrf"),
+            WebError::InvalidUscc { input, reason } => {
+                Message::new("web.invalid_uscc").arg("input", input).arg("reason", reason)
+            }
+            WebError::InvalidParam { param, value } => {
+                Message::new("web.invalid_param").arg("param", param).arg("value", value)
+            }
+            WebError::InvalidBody { detail } => Message::new("web.invalid_body").arg("detail", detail),
+            WebError::PasswordTooShort { min } => Message::new("web.password_too_short").arg("min", min),
+            WebError::PasswordMismatch => Message::new("web.password_mismatch"),
+            WebError::WrongCurrentPassword => Message::new("web.wrong_current_password"),
+            WebError::PreconditionFailed => Message::new("web.precondition_failed"),
+            WebError::Store(StoreError::Backend(_)) | WebError::Internal(_) => Message::new("web.internal"),
+            WebError::Store(e) => e.message(),
+        }
+    }
+
+    fn catalog(&self) -> &'static Catalog {
+        match self {
+            WebError::Store(StoreError::Backend(_)) => crate::catalog(),
+            WebError::Store(e) => e.catalog(),
+            _ => crate::catalog(),
+        }
+    }
+}
+
+/// An `application/problem+json` document with both languages.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct Problem {
+    /// Always `about:blank`: the status and `code` say what happened.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    /// Stable message key, e.g. `web.forbidden`.
+    pub code: String,
+    pub status: u16,
+    /// 简短标题（中文）.
+    pub title: String,
+    pub title_en: String,
+    /// 详细说明（中文）: what happened, where, how to fix it.
+    pub detail: String,
+    pub detail_en: String,
+}
+
+impl IntoResponse for WebError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        if status.is_server_error() {
+            tracing::error!(error = %self, "request failed");
+        }
+        let body = serde_json::to_vec(&self.problem()).unwrap_or_default();
+        let mut resp = (status, body).into_response();
+        resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        if let WebError::Unauthenticated = self {
+            resp.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        resp.extensions_mut().insert(self);
+        resp
+    }
+}
+
+/// Samples of every message this crate can show, for the catalog completeness test.
+pub fn message_samples() -> Vec<Message> {
+    let at = chrono::DateTime::parse_from_rfc3339("2024-01-02T10:00:00+08:00").ok();
+    let mut v: Vec<WebError> = vec![
+        WebError::Unauthenticated,
+        WebError::BadCredentials,
+        WebError::Forbidden,
+        WebError::NotFound { path: "/x".into() },
+        WebError::EnterpriseNotFound { uscc: "x".into() },
+        WebError::Csrf,
+        WebError::InvalidUscc { input: "x".into(), reason: "y".into() },
+        WebError::InvalidParam { param: "page".into(), value: "x".into() },
+        WebError::InvalidBody { detail: "x".into() },
+        WebError::PasswordTooShort { min: 8 },
+        WebError::PasswordMismatch,
+        WebError::WrongCurrentPassword,
+        WebError::PreconditionFailed,
+        WebError::Internal("x".into()),
+        WebError::Store(StoreError::Backend("x".into())),
+    ];
+    if let Some(at) = at {
+        v.push(WebError::Locked { until: at });
+    }
+    v.iter().map(|e| e.message()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_error_renders_in_both_languages() {
+        let problems = crate::catalog().check_complete(&message_samples());
+        assert!(problems.is_empty(), "{problems:?}");
+        for code in [400, 401, 403, 404, 409, 412, 422, 429, 500] {
+            let key = format!("web.status.{code}");
+            assert!(crate::catalog().contains(&key), "{key}");
+        }
+    }
+
+    #[test]
+    fn backend_failures_hide_their_detail() {
+        let e = WebError::Store(StoreError::Backend("disk I/O error at /var/x".into()));
+        let p = e.problem();
+        assert_eq!(p.status, 500);
+        assert!(!p.detail.contains("disk") && !p.detail_en.contains("disk"), "{p:?}");
+    }
+
+    #[test]
+    fn store_user_errors_keep_their_message_and_status() {
+        let e = WebError::Store(StoreError::UsernameTaken { username: "li".into() });
+        assert_eq!(e.status(), StatusCode::CONFLICT);
+        assert!(e.problem().detail.contains("li"));
+    }
+}

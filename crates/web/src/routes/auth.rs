@@ -1,0 +1,279 @@
+//! Sign-in, sign-out, password change (pages) and bearer tokens (API).
+
+use crate::auth::{
+    MaybeSession, Principal, SessionKind, Via, authenticate, bearer, check_new_password,
+    clear_session_cookie, hash_password, session_cookie, verify_password,
+};
+use crate::error::{Problem, WebError};
+use crate::lang::ReqLang;
+use crate::state::AppState;
+use crate::views::{self, Base};
+use axum::Json;
+use axum::extract::rejection::{FormRejection, JsonRejection};
+use axum::extract::{Form, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use i18n::{Lang, Localized};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// Reads a form body, turning a malformed one into a [`WebError`].
+pub fn form<T>(f: Result<Form<T>, FormRejection>) -> Result<T, WebError> {
+    f.map(|Form(t)| t).map_err(|e| WebError::InvalidBody { detail: e.body_text() })
+}
+
+/// Reads a JSON body, turning a malformed one into a [`WebError`].
+pub fn json<T>(j: Result<Json<T>, JsonRejection>) -> Result<T, WebError> {
+    j.map(|Json(t)| t).map_err(|e| WebError::InvalidBody { detail: e.body_text() })
+}
+
+fn with_cookie(mut resp: Response, cookie: &str) -> Response {
+    if let Ok(v) = HeaderValue::from_str(cookie) {
+        resp.headers_mut().append(header::SET_COOKIE, v);
+    }
+    resp
+}
+
+/// Only local paths are followed after sign-in (no open redirect).
+pub fn safe_next(next: Option<&str>) -> &str {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") => n,
+        _ => "/",
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct LoginQuery {
+    pub next: Option<String>,
+}
+
+fn login_html(
+    lang: Lang,
+    csrf: &str,
+    next: &str,
+    username: &str,
+    error: Option<String>,
+) -> Result<Html<String>, WebError> {
+    let mut b = Base::new(lang, None, "/login", "ui.login.title");
+    b.csrf = csrf.to_string();
+    views::render(&views::LoginPage { b, next: next.to_string(), username: username.to_string(), error })
+}
+
+/// The sign-in page. A visitor gets an anonymous session so the form carries a CSRF token.
+pub async fn login_page(
+    State(state): State<AppState>,
+    ReqLang(lang): ReqLang,
+    MaybeSession(session): MaybeSession,
+    axum::extract::Query(q): axum::extract::Query<LoginQuery>,
+) -> Result<Response, WebError> {
+    let next = safe_next(q.next.as_deref()).to_string();
+    if session.as_ref().is_some_and(|s| s.principal.is_some()) {
+        return Ok(Redirect::to(&next).into_response());
+    }
+    if let Some(s) = session {
+        return Ok(login_html(lang, &s.csrf, &next, "", None)?.into_response());
+    }
+    let (token, s) =
+        state.sessions.create(None, SessionKind::Cookie, state.now(), chrono::Duration::hours(2));
+    let page = login_html(lang, &s.csrf, &next, "", None)?.into_response();
+    Ok(with_cookie(page, &session_cookie(&token, &state.config)))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LoginForm {
+    pub username: String,
+    pub password: String,
+    #[serde(default)]
+    pub next: Option<String>,
+}
+
+/// Signs in: a fresh session (the anonymous one is dropped: no session fixation).
+pub async fn login_submit(
+    State(state): State<AppState>,
+    ReqLang(lang): ReqLang,
+    MaybeSession(session): MaybeSession,
+    headers: HeaderMap,
+    f: Result<Form<LoginForm>, FormRejection>,
+) -> Result<Response, WebError> {
+    let f = form(f)?;
+    let next = safe_next(f.next.as_deref()).to_string();
+    match authenticate(&state, &f.username, &f.password).await {
+        Ok(user) => {
+            if let Some(old) = crate::security::cookie(&headers, crate::auth::SESSION_COOKIE) {
+                state.sessions.remove(old);
+            }
+            let p = Principal::from_user(&user, Via::Bearer);
+            let (token, _) =
+                state.sessions.create(Some(p), SessionKind::Cookie, state.now(), state.config.session_idle);
+            let resp = Redirect::to(&next).into_response();
+            Ok(with_cookie(resp, &session_cookie(&token, &state.config)))
+        }
+        Err(e @ (WebError::BadCredentials | WebError::Locked { .. })) => {
+            let csrf = session.map(|s| s.csrf).unwrap_or_default();
+            let mut resp = login_html(lang, &csrf, &next, &f.username, Some(e.render(lang)))?.into_response();
+            *resp.status_mut() = e.status();
+            Ok(resp)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Signs out: the session ends and the cookie is cleared.
+pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Some(t) = crate::security::cookie(&headers, crate::auth::SESSION_COOKIE) {
+        state.sessions.remove(t);
+    }
+    with_cookie(Redirect::to("/login").into_response(), &clear_session_cookie(&state.config))
+}
+
+/// The password change page.
+pub async fn password_page(ReqLang(lang): ReqLang, p: Principal) -> Result<Html<String>, WebError> {
+    let b = Base::new(lang, Some(&p), "/account/password", "ui.password.title");
+    views::render(&views::PasswordPage { b, error: None, done: false })
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PasswordForm {
+    pub current: String,
+    pub new: String,
+    pub confirm: String,
+}
+
+/// Changes one's own password; every other session and token of the user ends.
+pub async fn password_submit(
+    State(state): State<AppState>,
+    ReqLang(lang): ReqLang,
+    p: Principal,
+    f: Result<Form<PasswordForm>, FormRejection>,
+) -> Result<Response, WebError> {
+    let f = form(f)?;
+    let outcome = change_password(&state, &p, &f).await;
+    match outcome {
+        Ok(()) => {
+            state.sessions.revoke_user(&p.username);
+            let (token, s) = state.sessions.create(
+                Some(p.clone()),
+                SessionKind::Cookie,
+                state.now(),
+                state.config.session_idle,
+            );
+            let mut b = Base::new(lang, s.principal.as_ref(), "/account/password", "ui.password.title");
+            b.csrf = s.csrf.clone();
+            let page = views::render(&views::PasswordPage { b, error: None, done: true })?.into_response();
+            Ok(with_cookie(page, &session_cookie(&token, &state.config)))
+        }
+        Err(e) if e.status() == StatusCode::BAD_REQUEST => {
+            let b = Base::new(lang, Some(&p), "/account/password", "ui.password.title");
+            let mut resp =
+                views::render(&views::PasswordPage { b, error: Some(e.render(lang)), done: false })?
+                    .into_response();
+            *resp.status_mut() = StatusCode::BAD_REQUEST;
+            Ok(resp)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+async fn change_password(state: &AppState, p: &Principal, f: &PasswordForm) -> Result<(), WebError> {
+    let user = state.store.user_by_username(&p.username).await?.ok_or(WebError::Unauthenticated)?;
+    let (current, phc) = (f.current.clone(), user.password_hash.clone());
+    let ok = tokio::task::spawn_blocking(move || verify_password(&current, &phc))
+        .await
+        .map_err(WebError::internal)?;
+    if !ok {
+        return Err(WebError::WrongCurrentPassword);
+    }
+    check_new_password(&f.new, &f.confirm, &state.config)?;
+    let new = f.new.clone();
+    let hash =
+        tokio::task::spawn_blocking(move || hash_password(&new)).await.map_err(WebError::internal)??;
+    state.store.set_password_hash(&p.username, &hash).await?;
+    Ok(())
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct TokenRequest {
+    pub username: String,
+    pub password: String,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct TokenResponse {
+    /// Send as `Authorization: Bearer <token>`.
+    pub token: String,
+    /// Always `Bearer`.
+    pub token_type: String,
+    pub expires_at: String,
+}
+
+/// Exchanges a username and password for a bearer token (same lock-out as the sign-in page).
+#[utoipa::path(post, path = "/api/v1/auth/token", tag = "auth", request_body = TokenRequest,
+    responses(
+        (status = 200, body = TokenResponse),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 429, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn api_token(
+    State(state): State<AppState>,
+    body: Result<Json<TokenRequest>, JsonRejection>,
+) -> Result<Json<TokenResponse>, WebError> {
+    let r = json(body)?;
+    let user = authenticate(&state, &r.username, &r.password).await?;
+    let now = state.now();
+    let p = Principal::from_user(&user, Via::Bearer);
+    let (token, s) = state.sessions.create(Some(p), SessionKind::Bearer, now, state.config.token_ttl);
+    Ok(Json(TokenResponse { token, token_type: "Bearer".into(), expires_at: s.expires.to_rfc3339() }))
+}
+
+/// Revokes the bearer token of the request.
+#[utoipa::path(delete, path = "/api/v1/auth/token", tag = "auth",
+    responses((status = 204), (status = 401, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn api_revoke_token(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<StatusCode, WebError> {
+    let t = bearer(&headers).ok_or(WebError::Unauthenticated)?;
+    state.sessions.get(t, state.now(), state.config.session_idle).ok_or(WebError::Unauthenticated)?;
+    state.sessions.remove(t);
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Me {
+    pub username: String,
+    /// enterprise, cadre, department, leader, supervisor, policy or admin.
+    pub role: String,
+    pub enterprise: Option<String>,
+    pub department: Option<String>,
+    pub display_name: String,
+}
+
+/// Who the request is signed in as.
+#[utoipa::path(get, path = "/api/v1/me", tag = "auth",
+    responses((status = 200, body = Me), (status = 401, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn api_me(p: Principal) -> Json<Me> {
+    Json(Me {
+        username: p.username,
+        role: p.role.as_str().into(),
+        enterprise: p.enterprise.map(|e| e.to_string()),
+        department: p.department,
+        display_name: p.display_name,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_local_paths_are_followed() {
+        assert_eq!(safe_next(Some("/enterprises?q=1")), "/enterprises?q=1");
+        for bad in ["//evil.example", "https://evil.example", "/\\evil", "evil"] {
+            assert_eq!(safe_next(Some(bad)), "/", "{bad}");
+        }
+        assert_eq!(safe_next(None), "/");
+    }
+}

@@ -1,0 +1,145 @@
+//! The routes, one module per area. The API routes are registered through
+//! [`utoipa_axum`]'s `routes!`, so each handler and its OpenAPI entry come from the same
+//! annotation: a route cannot exist without being documented.
+
+pub mod admin;
+pub mod assets;
+pub mod auth;
+pub mod enterprises;
+pub mod health;
+pub mod pages;
+
+use crate::error::WebError;
+use crate::security;
+use crate::state::AppState;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Router, middleware};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::sync::Arc;
+use utoipa::OpenApi;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "huiqi 惠企 API", description = "企业帮扶平台 JSON API. Errors are application/problem+json \
+        with Chinese `title`/`detail` and English `title_en`/`detail_en`."),
+    modifiers(&BearerScheme),
+    tags(
+        (name = "health"), (name = "auth"), (name = "enterprises"), (name = "reference"), (name = "users"),
+    )
+)]
+struct ApiDoc;
+
+struct BearerScheme;
+
+impl utoipa::Modify for BearerScheme {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// The API routes with their OpenAPI document.
+pub fn api_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(health::healthz))
+        .routes(routes!(health::openapi_json))
+        .routes(routes!(auth::api_token, auth::api_revoke_token))
+        .routes(routes!(auth::api_me))
+        .routes(routes!(enterprises::api_list))
+        .routes(routes!(enterprises::api_get))
+        .routes(routes!(enterprises::api_changes))
+        .routes(routes!(admin::api_departments))
+        .routes(routes!(admin::api_routing))
+        .routes(routes!(admin::api_put_routing))
+        .routes(routes!(admin::api_users, admin::api_create_user))
+        .routes(routes!(admin::api_reset_password))
+}
+
+/// The page routes.
+fn page_router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(pages::home))
+        .route("/health", get(health::page))
+        .route("/login", get(auth::login_page).post(auth::login_submit))
+        .route("/logout", post(auth::logout))
+        .route("/account/password", get(auth::password_page).post(auth::password_submit))
+        .route("/enterprises", get(enterprises::page_list))
+        .route("/enterprises/{uscc}", get(enterprises::page_one))
+        .route("/admin/users", get(admin::users_page).post(admin::users_create))
+        .route("/admin/users/{username}/password", post(admin::users_reset))
+        .route("/admin/departments", get(admin::departments_page))
+        .route("/admin/routing", get(admin::routing_page))
+        .route("/admin/routing/{category}", post(admin::routing_submit))
+        .route("/static/{file}", get(assets::serve))
+}
+
+/// The whole application.
+pub fn build(state: AppState) -> Router {
+    let (api, doc) = api_router().split_for_parts();
+    let doc = Arc::new(doc);
+    Router::new()
+        .merge(api)
+        .merge(page_router())
+        .fallback(not_found)
+        .layer(axum::Extension(doc))
+        .layer(middleware::from_fn_with_state(state.clone(), security::csrf_guard))
+        .layer(middleware::from_fn(pages::render_errors))
+        .layer(middleware::from_fn(security::security_headers))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(4 << 20))
+        .with_state(state)
+}
+
+async fn not_found(uri: axum::http::Uri) -> WebError {
+    WebError::NotFound { path: uri.path().to_string() }
+}
+
+/// The strong ETag of a JSON body.
+pub fn etag_of(body: &[u8]) -> String {
+    let d = Sha256::digest(body);
+    format!("\"{}\"", hex::encode(&d[..16]))
+}
+
+/// Whether an `If-None-Match`/`If-Match` header value names `etag` (or is `*`).
+pub fn etag_matches(value: &str, etag: &str) -> bool {
+    value.split(',').map(str::trim).any(|v| v == "*" || v == etag || v.strip_prefix("W/") == Some(etag))
+}
+
+/// A JSON response with an `ETag`, or 304 when the request's `If-None-Match` names it.
+pub fn json_with_etag<T: Serialize>(req: &HeaderMap, value: &T) -> Result<Response, WebError> {
+    let body = serde_json::to_vec(value).map_err(WebError::internal)?;
+    let etag = etag_of(&body);
+    let tag = HeaderValue::from_str(&etag).map_err(WebError::internal)?;
+    let inm = req.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok());
+    if inm.is_some_and(|v| etag_matches(v, &etag)) {
+        return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, tag)]).into_response());
+    }
+    let mut resp = (StatusCode::OK, body).into_response();
+    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    resp.headers_mut().insert(header::ETAG, tag);
+    resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-cache"));
+    Ok(resp)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn etags_match_lists_weak_forms_and_star() {
+        let e = etag_of(b"{}");
+        assert!(etag_matches(&e, &e));
+        assert!(etag_matches(&format!("\"x\", W/{e}"), &e));
+        assert!(etag_matches("*", &e));
+        assert!(!etag_matches("\"other\"", &e));
+        assert_ne!(etag_of(b"{}"), etag_of(b"{ }"));
+    }
+}

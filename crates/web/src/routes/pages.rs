@@ -1,0 +1,93 @@
+//! The home page per role, and the middleware that turns errors into pages.
+
+use crate::auth::Principal;
+use crate::error::WebError;
+use crate::lang::{LANG_COOKIE, ReqLang, lang_of, query_lang};
+use crate::routes::enterprises::{EnterpriseOut, ListQuery, list_for, load_visible};
+use crate::state::AppState;
+use crate::views::{self, Base};
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use i18n::Localized;
+use store::Role;
+
+/// The home page: what a role needs first.
+/// - enterprise: its own profile and facts;
+/// - cadre: my enterprises (three links);
+/// - department, leader, supervisor, policy officer: the enterprise directory with filters;
+/// - admin: the administration links and the directory.
+pub async fn home(
+    State(state): State<AppState>,
+    ReqLang(lang): ReqLang,
+    p: Principal,
+) -> Result<Response, WebError> {
+    match p.role {
+        Role::Enterprise => {
+            let Some(code) = p.enterprise.clone() else { return Err(WebError::Forbidden) };
+            let v = load_visible(&state, &p, code.as_str()).await?;
+            let b = Base::new(lang, Some(&p), "/", "ui.home.title");
+            let page = views::EnterprisePage::new(b, EnterpriseOut::from_view(&v), Vec::new());
+            Ok(views::render(&page)?.into_response())
+        }
+        _ => {
+            let q = ListQuery::default();
+            let list = list_for(&state, &p, &q).await?;
+            let b = Base::new(lang, Some(&p), "/", "ui.home.title");
+            let mut page = views::EnterpriseListPage::new(b, &q, list);
+            page.home = true;
+            Ok(views::render(&page)?.into_response())
+        }
+    }
+}
+
+/// For every response outside `/api/` and `/healthz`: an error becomes an HTML page in the
+/// reader's language (401 becomes a redirect to the sign-in page). Also remembers `?lang=` in
+/// the `lang` cookie.
+pub async fn render_errors(req: Request, next: Next) -> Response {
+    let path = req.uri().path().to_string();
+    let lang = lang_of(req.headers(), req.uri().query());
+    let chosen = query_lang(req.uri().query());
+    let target = req.uri().path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| "/".into());
+    let is_get = req.method() == axum::http::Method::GET;
+    let mut resp = next.run(req).await;
+    let is_api = path.starts_with("/api/") || path == "/healthz";
+    if let Some(e) = resp.extensions().get::<WebError>().cloned().filter(|_| !is_api) {
+        {
+            resp = match e {
+                WebError::Unauthenticated => {
+                    let next = if is_get { target } else { "/".to_string() };
+                    let q: String = next
+                        .bytes()
+                        .map(|b| match b {
+                            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'/' | b'-' | b'_' | b'.' => {
+                                (b as char).to_string()
+                            }
+                            _ => format!("%{b:02X}"),
+                        })
+                        .collect();
+                    Redirect::to(&format!("/login?next={q}")).into_response()
+                }
+                e => error_page(lang, &e),
+            };
+        }
+    }
+    if let Some(l) = chosen {
+        let c = format!("{LANG_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax", l.code());
+        if let Ok(v) = HeaderValue::from_str(&c) {
+            resp.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    resp
+}
+
+fn error_page(lang: i18n::Lang, e: &WebError) -> Response {
+    let status = e.status();
+    let b = Base::new(lang, None, "/", "ui.error.title");
+    let page = views::ErrorPage { b, status: status.as_u16(), title: e.title(lang), detail: e.render(lang) };
+    match views::render(&page) {
+        Ok(Html(h)) => (status, Html(h)).into_response(),
+        Err(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response(),
+    }
+}

@@ -1,0 +1,418 @@
+//! Page templates (askama, compiled in from `templates/`, HTML autoescaped) and what they
+//! show. Every label comes from the `ui.*` keys of `messages.toml` through [`Tr`], so each
+//! page exists in Chinese and English.
+//!
+//! The navigation names the places of later capabilities (问题, 政策匹配, 免申即享, 政策检索):
+//! [`Place::href`] gives `None` until their pages exist, and such places are not shown.
+
+use crate::auth::Principal;
+use crate::error::WebError;
+use crate::routes::admin::{CategoryOut, DepartmentOut, UserOut};
+use crate::routes::enterprises::{ChangeOut, EnterpriseList, EnterpriseOut, FactOut, ListQuery};
+use crate::routes::health::Health;
+use askama::Template;
+use axum::response::Html;
+use i18n::Lang;
+use store::Role;
+
+pub use crate::lang::Tr;
+
+/// Renders a template.
+pub fn render<T: Template>(t: &T) -> Result<Html<String>, WebError> {
+    t.render().map(Html).map_err(WebError::internal)
+}
+
+/// A place in the navigation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Place {
+    Home,
+    Enterprises,
+    /// 问题 (problems): comes with problem handling.
+    Problems,
+    /// 政策匹配 (policy matches): comes with the rules engine.
+    PolicyMatches,
+    /// 免申即享: comes with no-application grants.
+    NoApplication,
+    /// 政策检索: comes with policy search.
+    PolicySearch,
+    Users,
+    Departments,
+    Routing,
+    Password,
+}
+
+impl Place {
+    /// The page of a place, `None` while it does not exist.
+    pub fn href(self) -> Option<&'static str> {
+        match self {
+            Place::Home => Some("/"),
+            Place::Enterprises => Some("/enterprises"),
+            Place::Problems | Place::PolicyMatches | Place::NoApplication | Place::PolicySearch => None,
+            Place::Users => Some("/admin/users"),
+            Place::Departments => Some("/admin/departments"),
+            Place::Routing => Some("/admin/routing"),
+            Place::Password => Some("/account/password"),
+        }
+    }
+
+    pub fn label_key(self) -> &'static str {
+        match self {
+            Place::Home => "ui.nav.home",
+            Place::Enterprises => "ui.nav.enterprises",
+            Place::Problems => "ui.nav.problems",
+            Place::PolicyMatches => "ui.nav.policy_matches",
+            Place::NoApplication => "ui.nav.no_application",
+            Place::PolicySearch => "ui.nav.policy_search",
+            Place::Users => "ui.nav.users",
+            Place::Departments => "ui.nav.departments",
+            Place::Routing => "ui.nav.routing",
+            Place::Password => "ui.nav.password",
+        }
+    }
+
+    /// The places a role's navigation has, in order.
+    pub fn for_role(role: Role) -> Vec<Place> {
+        use Place::*;
+        let mut v = vec![Home];
+        match role {
+            Role::Enterprise => v.extend([PolicyMatches, NoApplication, Problems, PolicySearch]),
+            Role::Cadre => v.extend([Enterprises, Problems, PolicySearch]),
+            Role::Department | Role::Leader | Role::Supervisor => {
+                v.extend([Problems, Enterprises, PolicySearch])
+            }
+            Role::Policy => v.extend([Enterprises, PolicyMatches, NoApplication, PolicySearch]),
+            Role::Admin => v.extend([Enterprises, Users, Departments, Routing]),
+        }
+        v.push(Password);
+        v
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct NavLink {
+    pub href: &'static str,
+    pub label: String,
+    pub current: bool,
+}
+
+/// What every page's layout needs.
+#[derive(Debug, Clone)]
+pub struct Base {
+    pub tr: Tr,
+    pub title: String,
+    pub user: Option<String>,
+    pub role_label: String,
+    pub nav: Vec<NavLink>,
+    pub csrf: String,
+    /// The other language's switch link.
+    pub switch_href: String,
+    pub switch_label: String,
+}
+
+impl Base {
+    pub fn new(lang: Lang, p: Option<&Principal>, path: &'static str, title_key: &'static str) -> Base {
+        let tr = Tr(lang);
+        let nav = p
+            .map(|p| {
+                Place::for_role(p.role)
+                    .into_iter()
+                    .filter_map(|pl| {
+                        pl.href().map(|href| NavLink {
+                            href,
+                            label: tr.t(pl.label_key()),
+                            current: href == path,
+                        })
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let (switch_href, switch_label) = match lang {
+            Lang::Zh => (format!("{path}?lang=en"), "English".to_string()),
+            Lang::En => (format!("{path}?lang=zh-CN"), "中文".to_string()),
+        };
+        Base {
+            tr,
+            title: tr.t(title_key),
+            user: p.map(|p| p.display_name.clone()),
+            role_label: p.map(|p| tr.t(role_key(p.role))).unwrap_or_default(),
+            nav,
+            csrf: p.map(|p| p.csrf().to_string()).unwrap_or_default(),
+            switch_href,
+            switch_label,
+        }
+    }
+}
+
+pub fn role_key(r: Role) -> &'static str {
+    match r {
+        Role::Enterprise => "ui.role.enterprise",
+        Role::Cadre => "ui.role.cadre",
+        Role::Department => "ui.role.department",
+        Role::Leader => "ui.role.leader",
+        Role::Supervisor => "ui.role.supervisor",
+        Role::Policy => "ui.role.policy",
+        Role::Admin => "ui.role.admin",
+    }
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+pub struct LoginPage {
+    pub b: Base,
+    pub next: String,
+    pub username: String,
+    pub error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "password.html")]
+pub struct PasswordPage {
+    pub b: Base,
+    pub error: Option<String>,
+    pub done: bool,
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+pub struct ErrorPage {
+    pub b: Base,
+    pub status: u16,
+    pub title: String,
+    pub detail: String,
+}
+
+#[derive(Template)]
+#[template(path = "health.html")]
+pub struct HealthPage {
+    pub b: Base,
+    pub h: Health,
+}
+
+#[derive(Template)]
+#[template(path = "enterprise_list.html")]
+pub struct EnterpriseListPage {
+    pub b: Base,
+    pub home: bool,
+    pub q: String,
+    pub tag: String,
+    pub industry: String,
+    pub target: String,
+    pub list: EnterpriseList,
+    pub pages: u64,
+    pub prev_href: Option<String>,
+    pub next_href: Option<String>,
+}
+
+fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+impl EnterpriseListPage {
+    pub fn new(b: Base, q: &ListQuery, list: EnterpriseList) -> EnterpriseListPage {
+        let pages = list.total.div_ceil(list.per_page.max(1)).max(1);
+        let target = q.assistance_target.map(|t| t.to_string()).unwrap_or_default();
+        let href = |page: u64| {
+            let mut s = format!("/enterprises?page={page}&per_page={}", list.per_page);
+            for (k, v) in [("q", &q.q), ("tag", &q.tag), ("industry", &q.industry)] {
+                if let Some(v) = v {
+                    s.push_str(&format!("&{k}={}", enc(v)));
+                }
+            }
+            if !target.is_empty() {
+                s.push_str(&format!("&assistance_target={target}"));
+            }
+            s
+        };
+        let prev_href = (list.page > 1).then(|| href(list.page - 1));
+        let next_href = (list.page < pages).then(|| href(list.page + 1));
+        EnterpriseListPage {
+            b,
+            home: false,
+            q: q.q.clone().unwrap_or_default(),
+            tag: q.tag.clone().unwrap_or_default(),
+            industry: q.industry.clone().unwrap_or_default(),
+            target,
+            list,
+            pages,
+            prev_href,
+            next_href,
+        }
+    }
+}
+
+/// One year's (or the scalar) facts.
+pub struct FactGroup {
+    pub year: String,
+    pub facts: Vec<FactOut>,
+}
+
+#[derive(Template)]
+#[template(path = "enterprise.html")]
+pub struct EnterprisePage {
+    pub b: Base,
+    pub e: EnterpriseOut,
+    pub groups: Vec<FactGroup>,
+    pub changes: Vec<ChangeOut>,
+}
+
+impl EnterprisePage {
+    pub fn new(b: Base, e: EnterpriseOut, changes: Vec<ChangeOut>) -> EnterprisePage {
+        let mut groups: Vec<FactGroup> = e
+            .facts_by_year
+            .iter()
+            .rev()
+            .map(|(y, f)| FactGroup { year: y.clone(), facts: f.clone() })
+            .collect();
+        if !e.facts.is_empty() {
+            groups.push(FactGroup { year: String::new(), facts: e.facts.clone() });
+        }
+        EnterprisePage { b, e, groups, changes }
+    }
+
+    pub fn label(&self, f: &FactOut) -> String {
+        if self.b.tr.is_en() { f.label_en.clone() } else { f.label_zh.clone() }
+    }
+
+    pub fn value(&self, f: &FactOut) -> String {
+        match &f.value {
+            serde_json::Value::String(s) => s.clone(),
+            serde_json::Value::Bool(true) => self.b.tr.t("ui.yes"),
+            serde_json::Value::Bool(false) => self.b.tr.t("ui.no"),
+            serde_json::Value::Array(a) => a
+                .iter()
+                .map(|v| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()))
+                .collect::<Vec<_>>()
+                .join("、"),
+            v => v.to_string(),
+        }
+    }
+
+    pub fn source(&self, f: &FactOut) -> String {
+        match f.source.as_str() {
+            "market_regulation" => self.b.tr.t("ui.source.market_regulation"),
+            "tax" => self.b.tr.t("ui.source.tax"),
+            "self_reported" => self.b.tr.t("ui.source.self_reported"),
+            "derived" => self.b.tr.t("ui.source.derived"),
+            "zone" => self.b.tr.t("ui.source.zone"),
+            other => other.to_string(),
+        }
+    }
+
+    pub fn yes_no(&self, v: &bool) -> String {
+        self.b.tr.t(if *v { "ui.yes" } else { "ui.no" })
+    }
+
+    pub fn opt<'a>(&self, v: &'a Option<String>) -> &'a str {
+        v.as_deref().unwrap_or("—")
+    }
+}
+
+#[derive(Template)]
+#[template(path = "users.html")]
+pub struct UsersPage {
+    pub b: Base,
+    pub users: Vec<UserOut>,
+    pub departments: Vec<DepartmentOut>,
+    pub roles: Vec<Role>,
+    pub message: Option<String>,
+    pub error: Option<String>,
+}
+
+impl UsersPage {
+    pub fn role_label(&self, r: &str) -> String {
+        Role::parse(r).map(|r| self.b.tr.t(role_key(r))).unwrap_or_else(|_| r.to_string())
+    }
+}
+
+#[derive(Template)]
+#[template(path = "departments.html")]
+pub struct DepartmentsPage {
+    pub b: Base,
+    pub departments: Vec<DepartmentOut>,
+}
+
+#[derive(Template)]
+#[template(path = "routing.html")]
+pub struct RoutingPage {
+    pub b: Base,
+    pub categories: Vec<CategoryOut>,
+    pub departments: Vec<DepartmentOut>,
+    pub message: Option<String>,
+    pub error: Option<String>,
+}
+
+impl RoutingPage {
+    pub fn dept_name(&self, code: &str) -> String {
+        self.departments
+            .iter()
+            .find(|d| d.code == code)
+            .map(|d| self.b.tr.pick(&d.name, &d.en).to_string())
+            .unwrap_or_else(|| code.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every `t("ui.…")` / `t1("ui.…"` in the templates and the Rust sources has a catalog entry
+    /// in both languages (the catalog refuses entries lacking one).
+    #[test]
+    fn every_label_used_is_in_the_catalog() {
+        let sources = [
+            include_str!("../templates/base.html"),
+            include_str!("../templates/login.html"),
+            include_str!("../templates/password.html"),
+            include_str!("../templates/error.html"),
+            include_str!("../templates/health.html"),
+            include_str!("../templates/enterprise_list.html"),
+            include_str!("../templates/enterprise.html"),
+            include_str!("../templates/users.html"),
+            include_str!("../templates/departments.html"),
+            include_str!("../templates/routing.html"),
+            include_str!("views.rs"),
+            include_str!("routes/admin.rs"),
+            include_str!("routes/pages.rs"),
+            include_str!("routes/auth.rs"),
+            include_str!("routes/health.rs"),
+            include_str!("routes/enterprises.rs"),
+        ];
+        let mut missing = Vec::new();
+        for s in sources {
+            for part in s.split("\"ui.").skip(1) {
+                let Some(end) = part.find('"') else { continue };
+                let key = format!("ui.{}", &part[..end]);
+                let is_key = key.len() > 3
+                    && key.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'.');
+                if is_key && !crate::catalog().contains(&key) {
+                    missing.push(key);
+                }
+            }
+        }
+        assert!(missing.is_empty(), "labels missing from messages.toml: {missing:?}");
+    }
+
+    #[test]
+    fn future_places_are_named_but_not_linked() {
+        for p in [Place::Problems, Place::PolicyMatches, Place::NoApplication, Place::PolicySearch] {
+            assert_eq!(p.href(), None);
+            assert!(crate::catalog().contains(p.label_key()));
+        }
+        let p = Principal {
+            username: "a".into(),
+            role: Role::Enterprise,
+            enterprise: None,
+            department: None,
+            display_name: "a".into(),
+            via: crate::auth::Via::Bearer,
+        };
+        let b = Base::new(Lang::Zh, Some(&p), "/", "ui.home.title");
+        assert!(b.nav.iter().all(|n| !n.href.is_empty()));
+        assert_eq!(b.nav.first().map(|n| n.current), Some(true));
+    }
+}
