@@ -6,14 +6,18 @@
 //! - [`library`]: policy files (one TOML file per document), dated parameters, named
 //!   definitions, items and their test cases; [`Library`] is the loaded, checked set.
 //! - [`eval`]: Kleene evaluation of one enterprise, with missing facts and explanations.
+//! - [`batch`]: the columnar engine (bitmaps, shared sub-expressions) for all enterprises.
+//! - [`synth`]: seeded synthetic enterprises and items for benchmarks.
 //!
 //! Pure: no I/O and no clock. The caller reads policy files and passes the evaluation date.
 
+pub mod batch;
 pub mod check;
 pub mod error;
 pub mod eval;
 pub mod library;
 pub mod syntax;
+pub mod synth;
 pub mod value;
 
 pub use error::{Diagnostic, Error, Location, catalog};

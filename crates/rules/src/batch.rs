@@ -1,0 +1,851 @@
+//! The batch engine: every item against every enterprise over a columnar snapshot.
+//!
+//! A [`Snapshot`] holds one column per (fact, year): values in a vector, validity as a
+//! bitmap of u64 words (64 enterprises per word). Items are compiled into one DAG of nodes
+//! in which identical sub-expressions (after parameters are fixed by the evaluation date)
+//! are shared, so `assistance_target` or `revenue[2021] >= 20000000` is computed once for
+//! all items that use it. Conditions evaluate to two bitmaps, validity and truth, with
+//! Kleene logic done word-wise:
+//!
+//! ```text
+//! and: true = ta & tb           false = (va & !ta) | (vb & !tb)
+//! or:  true = ta | tb           false = (va & !ta) & (vb & !tb)
+//! not: true = va & !ta          valid = va
+//! ```
+//!
+//! Comparisons of numeric columns are done on exact scaled integers (money in fen); what
+//! has no fast path (division, dates functions, size classes, …) is computed row by row
+//! with the same operators the single evaluator uses ([`crate::value`],
+//! [`crate::eval::apply_func`]), so both paths agree exactly; a property test checks it.
+//! Amounts are computed only for eligible enterprises.
+
+use crate::check::{Func, TExpr, TKind};
+use crate::eval::{self, Outcome, Val};
+use crate::library::{Item, Program};
+use crate::syntax::{BinOp, UnOp};
+use crate::value::{self, Value};
+use chrono::{Datelike, NaiveDate};
+use enterprise::{FactDictionary, FactValue, Facts};
+use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
+use std::collections::{BTreeSet, HashMap};
+
+/// A bitmap, one bit per enterprise.
+pub type Bits = Vec<u64>;
+
+fn words(n: usize) -> usize {
+    n.div_ceil(64)
+}
+
+fn bit(b: &[u64], i: usize) -> bool {
+    b[i >> 6] >> (i & 63) & 1 == 1
+}
+
+fn set_bit(b: &mut [u64], i: usize) {
+    b[i >> 6] |= 1 << (i & 63);
+}
+
+/// Numbers as exact scaled integers where they fit (`v / 10^scale`), else decimals.
+#[derive(Debug, Clone)]
+pub enum Nums {
+    Scaled { scale: u32, v: Vec<i64> },
+    Dec(Vec<Decimal>),
+}
+
+/// One column of the snapshot, or one computed node.
+#[derive(Debug, Clone)]
+pub enum Column {
+    Bool {
+        valid: Bits,
+        truth: Bits,
+    },
+    Num {
+        valid: Bits,
+        nums: Nums,
+    },
+    Date {
+        valid: Bits,
+        days: Vec<i32>,
+    },
+    Str {
+        valid: Bits,
+        ids: Vec<u32>,
+        dict: Vec<String>,
+    },
+    Tags {
+        valid: Bits,
+        sets: Vec<BTreeSet<String>>,
+    },
+    /// The same value (or unknown) for every enterprise.
+    Const(Option<Value>),
+    /// Row-by-row values.
+    Values(Vec<Option<Value>>),
+}
+
+fn epoch() -> NaiveDate {
+    NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or(NaiveDate::MIN)
+}
+
+impl Column {
+    /// The value of one row (`None`: unknown).
+    pub fn get(&self, i: usize) -> Option<Value> {
+        match self {
+            Column::Const(v) => v.clone(),
+            Column::Values(v) => v[i].clone(),
+            Column::Bool { valid, truth } => bit(valid, i).then(|| Value::Bool(bit(truth, i))),
+            Column::Num { valid, nums } => bit(valid, i).then(|| {
+                Value::Num(match nums {
+                    Nums::Scaled { scale, v } => Decimal::new(v[i], *scale),
+                    Nums::Dec(v) => v[i],
+                })
+            }),
+            Column::Date { valid, days } => {
+                bit(valid, i).then(|| Value::Date(epoch() + chrono::Duration::days(i64::from(days[i]))))
+            }
+            Column::Str { valid, ids, dict } => {
+                bit(valid, i).then(|| Value::Str(dict[ids[i] as usize].clone()))
+            }
+            Column::Tags { valid, sets } => bit(valid, i).then(|| Value::Tags(sets[i].clone())),
+        }
+    }
+
+    fn from_values(vals: Vec<Option<Value>>) -> Column {
+        let n = vals.len();
+        if vals.iter().all(|v| matches!(v, None | Some(Value::Bool(_)))) {
+            let mut valid = vec![0; words(n)];
+            let mut truth = vec![0; words(n)];
+            for (i, v) in vals.iter().enumerate() {
+                if let Some(Value::Bool(b)) = v {
+                    set_bit(&mut valid, i);
+                    if *b {
+                        set_bit(&mut truth, i);
+                    }
+                }
+            }
+            return Column::Bool { valid, truth };
+        }
+        if vals.iter().all(|v| matches!(v, None | Some(Value::Num(_)))) {
+            let mut valid = vec![0; words(n)];
+            let mut d = Vec::with_capacity(n);
+            for (i, v) in vals.iter().enumerate() {
+                if let Some(Value::Num(x)) = v {
+                    set_bit(&mut valid, i);
+                    d.push(*x);
+                } else {
+                    d.push(Decimal::ZERO);
+                }
+            }
+            return Column::Num { valid, nums: scale_down(d) };
+        }
+        Column::Values(vals)
+    }
+}
+
+/// Scaled integers when every value fits at a common scale ≤ 6, else decimals.
+fn scale_down(d: Vec<Decimal>) -> Nums {
+    let scale = d.iter().map(|x| x.normalize().scale()).max().unwrap_or(0);
+    if scale <= 6 {
+        let mut v = Vec::with_capacity(d.len());
+        for x in &d {
+            let mut y = *x;
+            y.rescale(scale);
+            match i64::try_from(y.mantissa()) {
+                Ok(m) if y.scale() == scale => v.push(m),
+                _ => return Nums::Dec(d),
+            }
+        }
+        return Nums::Scaled { scale, v };
+    }
+    Nums::Dec(d)
+}
+
+/// All enterprises' facts as columns.
+#[derive(Debug, Clone, Default)]
+pub struct Snapshot {
+    pub n: usize,
+    cols: HashMap<(String, Option<i32>), Column>,
+}
+
+/// Builds a snapshot column by column.
+pub struct SnapshotBuilder<'d> {
+    n: usize,
+    dict: &'d FactDictionary,
+    raw: HashMap<(String, Option<i32>), Vec<Option<FactValue>>>,
+}
+
+impl<'d> SnapshotBuilder<'d> {
+    pub fn new(n: usize, dict: &'d FactDictionary) -> Self {
+        SnapshotBuilder { n, dict, raw: HashMap::new() }
+    }
+
+    /// Sets one enterprise's value of a fact (`year: None` for a scalar fact).
+    pub fn set(&mut self, fact: &str, year: Option<i32>, row: usize, v: FactValue) {
+        let n = self.n;
+        let col = self.raw.entry((fact.to_string(), year)).or_insert_with(|| vec![None; n]);
+        if row < n {
+            col[row] = Some(v);
+        }
+    }
+
+    pub fn add_facts(&mut self, row: usize, f: &Facts) {
+        for (k, v) in &f.scalar {
+            self.set(k, None, row, v.clone());
+        }
+        for (k, years) in &f.yearly {
+            for (y, v) in years {
+                self.set(k, Some(*y), row, v.clone());
+            }
+        }
+    }
+
+    pub fn finish(self) -> Snapshot {
+        let n = self.n;
+        let mut cols = HashMap::new();
+        for (key, vals) in self.raw {
+            let ty = self.dict.get(&key.0).map(|d| d.ty);
+            let mut valid = vec![0u64; words(n)];
+            for (i, v) in vals.iter().enumerate() {
+                if v.is_some() {
+                    set_bit(&mut valid, i);
+                }
+            }
+            use enterprise::FactType as T;
+            let col = match ty {
+                Some(T::Code | T::Text) => {
+                    let mut dict: Vec<String> = Vec::new();
+                    let mut index: HashMap<String, u32> = HashMap::new();
+                    let ids = vals
+                        .iter()
+                        .map(|v| match v {
+                            Some(FactValue::Code(s) | FactValue::Text(s)) => {
+                                *index.entry(s.clone()).or_insert_with(|| {
+                                    dict.push(s.clone());
+                                    (dict.len() - 1) as u32
+                                })
+                            }
+                            _ => 0,
+                        })
+                        .collect();
+                    if dict.is_empty() {
+                        dict.push(String::new());
+                    }
+                    Column::Str { valid, ids, dict }
+                }
+                Some(T::Date) => Column::Date {
+                    valid,
+                    days: vals
+                        .iter()
+                        .map(|v| match v {
+                            Some(FactValue::Date(d)) => (*d - epoch()).num_days() as i32,
+                            _ => 0,
+                        })
+                        .collect(),
+                },
+                Some(T::Tags) => Column::Tags {
+                    valid,
+                    sets: vals
+                        .iter()
+                        .map(|v| match v {
+                            Some(FactValue::Tags(t)) => t.clone(),
+                            _ => BTreeSet::new(),
+                        })
+                        .collect(),
+                },
+                _ => Column::from_values(vals.iter().map(|v| v.as_ref().map(Value::from_fact)).collect()),
+            };
+            cols.insert(key, col);
+        }
+        Snapshot { n, cols }
+    }
+}
+
+impl Snapshot {
+    pub fn from_facts(all: &[Facts], dict: &FactDictionary) -> Snapshot {
+        let mut b = SnapshotBuilder::new(all.len(), dict);
+        for (i, f) in all.iter().enumerate() {
+            b.add_facts(i, f);
+        }
+        b.finish()
+    }
+
+    pub fn column(&self, fact: &str, year: Option<i32>) -> Option<&Column> {
+        self.cols.get(&(fact.to_string(), year))
+    }
+
+    /// Approximate bytes held by the columns.
+    pub fn heap_bytes(&self) -> usize {
+        self.cols
+            .values()
+            .map(|c| match c {
+                Column::Bool { valid, truth } => (valid.len() + truth.len()) * 8,
+                Column::Num { valid, nums } => {
+                    valid.len() * 8
+                        + match nums {
+                            Nums::Scaled { v, .. } => v.len() * 8,
+                            Nums::Dec(v) => v.len() * 16,
+                        }
+                }
+                Column::Date { valid, days } => valid.len() * 8 + days.len() * 4,
+                Column::Str { valid, ids, .. } => valid.len() * 8 + ids.len() * 4,
+                Column::Tags { valid, sets } => valid.len() * 8 + sets.len() * 24,
+                Column::Const(_) => 0,
+                Column::Values(v) => v.len() * 40,
+            })
+            .sum()
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The DAG
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Node {
+    Const(Option<Value>),
+    Fact(String, Option<i32>),
+    Not(usize),
+    And(usize, usize),
+    Or(usize, usize),
+    Neg(usize),
+    Bin(BinOp, usize, usize),
+    If(usize, usize, usize),
+    Call(Func, Vec<usize>),
+}
+
+struct Dag<'p> {
+    prog: &'p Program,
+    date: NaiveDate,
+    nodes: Vec<Node>,
+    index: HashMap<Node, usize>,
+}
+
+impl<'p> Dag<'p> {
+    fn add(&mut self, n: Node) -> usize {
+        if let Some(&i) = self.index.get(&n) {
+            return i;
+        }
+        self.nodes.push(n.clone());
+        self.index.insert(n, self.nodes.len() - 1);
+        self.nodes.len() - 1
+    }
+
+    fn static_value(&self, e: &TExpr) -> Option<Value> {
+        let empty = Facts::default();
+        match eval::Evaluator::new(self.prog, &empty, self.date).eval(e) {
+            Val::Known(v) => Some(v),
+            Val::Unknown(_) => None,
+        }
+    }
+
+    fn compile(&mut self, e: &TExpr) -> usize {
+        if e.is_static() {
+            let v = self.static_value(e);
+            return self.add(Node::Const(v));
+        }
+        match &e.kind {
+            TKind::Const(v) => self.add(Node::Const(Some(v.clone()))),
+            TKind::Error => self.add(Node::Const(None)),
+            TKind::Fact(id) => self.add(Node::Fact(id.clone(), None)),
+            TKind::FactYear(id, idx) => {
+                let y = self.static_value(idx).and_then(|v| v.as_num()).and_then(|d| d.to_i32());
+                match y {
+                    Some(y) => self.add(Node::Fact(id.clone(), Some(y))),
+                    None => self.add(Node::Const(None)),
+                }
+            }
+            TKind::Param(_) | TKind::Year | TKind::Today => {
+                let v = self.static_value(e);
+                self.add(Node::Const(v))
+            }
+            TKind::Def(name) => match self.prog.defs.get(name) {
+                Some(body) => {
+                    let body = body.clone();
+                    self.compile(&body)
+                }
+                None => self.add(Node::Const(None)),
+            },
+            TKind::Unary(UnOp::Not, a) => {
+                let a = self.compile(a);
+                self.add(Node::Not(a))
+            }
+            TKind::Unary(UnOp::Neg, a) => {
+                let a = self.compile(a);
+                self.add(Node::Neg(a))
+            }
+            TKind::Binary(BinOp::And, a, b) => {
+                let (a, b) = (self.compile(a), self.compile(b));
+                self.add(Node::And(a, b))
+            }
+            TKind::Binary(BinOp::Or, a, b) => {
+                let (a, b) = (self.compile(a), self.compile(b));
+                self.add(Node::Or(a, b))
+            }
+            TKind::Binary(op, a, b) => {
+                let (a, b) = (self.compile(a), self.compile(b));
+                self.add(Node::Bin(*op, a, b))
+            }
+            TKind::In(v, list, negated) => {
+                let v = self.compile(v);
+                let mut acc: Option<usize> = None;
+                for x in list {
+                    let x = self.compile(x);
+                    let eq = self.add(Node::Bin(BinOp::Eq, v, x));
+                    acc = Some(match acc {
+                        None => eq,
+                        Some(a) => self.add(Node::Or(a, eq)),
+                    });
+                }
+                let r = match acc {
+                    Some(r) => r,
+                    None => self.add(Node::Const(Some(Value::Bool(false)))),
+                };
+                if *negated { self.add(Node::Not(r)) } else { r }
+            }
+            TKind::Between(v, l, h) => {
+                let (v, l, h) = (self.compile(v), self.compile(l), self.compile(h));
+                let a = self.add(Node::Bin(BinOp::Le, l, v));
+                let b = self.add(Node::Bin(BinOp::Le, v, h));
+                self.add(Node::And(a, b))
+            }
+            TKind::If(c, t, f) => {
+                let (c, t, f) = (self.compile(c), self.compile(t), self.compile(f));
+                self.add(Node::If(c, t, f))
+            }
+            TKind::Call(func, args) => {
+                let args: Vec<usize> = args.iter().map(|a| self.compile(a)).collect();
+                self.add(Node::Call(func.clone(), args))
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Evaluation
+
+fn kleene_and(a: Option<Value>, b: Option<Value>) -> Option<Value> {
+    match (a.as_ref().and_then(Value::as_bool), b.as_ref().and_then(Value::as_bool)) {
+        (Some(false), _) | (_, Some(false)) => Some(Value::Bool(false)),
+        (Some(true), Some(true)) => Some(Value::Bool(true)),
+        _ => None,
+    }
+}
+
+fn kleene_or(a: Option<Value>, b: Option<Value>) -> Option<Value> {
+    match (a.as_ref().and_then(Value::as_bool), b.as_ref().and_then(Value::as_bool)) {
+        (Some(true), _) | (_, Some(true)) => Some(Value::Bool(true)),
+        (Some(false), Some(false)) => Some(Value::Bool(false)),
+        _ => None,
+    }
+}
+
+struct Run<'a> {
+    prog: &'a Program,
+    date: NaiveDate,
+    snap: &'a Snapshot,
+    nodes: &'a [Node],
+    cols: Vec<Option<Column>>,
+}
+
+impl<'a> Run<'a> {
+    /// One node's value for one row, from its children's columns (already computed) or,
+    /// for amounts, recursively.
+    fn row(&self, id: usize, i: usize) -> Option<Value> {
+        if let Some(c) = &self.cols[id] {
+            return c.get(i);
+        }
+        match &self.nodes[id] {
+            Node::Const(v) => v.clone(),
+            Node::Fact(f, y) => self.snap.column(f, *y).and_then(|c| c.get(i)),
+            Node::Not(a) => match self.row(*a, i)? {
+                Value::Bool(b) => Some(Value::Bool(!b)),
+                _ => None,
+            },
+            Node::And(a, b) => kleene_and(self.row(*a, i), self.row(*b, i)),
+            Node::Or(a, b) => kleene_or(self.row(*a, i), self.row(*b, i)),
+            Node::Neg(a) => self.row(*a, i)?.as_num().map(|n| Value::Num(-n)),
+            Node::Bin(op, a, b) => {
+                let (x, y) = (self.row(*a, i), self.row(*b, i));
+                value::binary(*op, &x?, &y?)
+            }
+            Node::If(c, t, f) => match self.row(*c, i)? {
+                Value::Bool(true) => self.row(*t, i),
+                Value::Bool(false) => self.row(*f, i),
+                _ => None,
+            },
+            Node::Call(Func::SizeClass, args) => {
+                let vals: Vec<Val> = args
+                    .iter()
+                    .map(|a| match self.row(*a, i) {
+                        Some(v) => Val::Known(v),
+                        None => Val::Unknown(BTreeSet::new()),
+                    })
+                    .collect();
+                match eval::size_class(&vals, self.date) {
+                    Val::Known(v) => Some(v),
+                    Val::Unknown(_) => None,
+                }
+            }
+            Node::Call(func, args) => {
+                let mut vals = Vec::with_capacity(args.len());
+                for a in args {
+                    vals.push(self.row(*a, i)?);
+                }
+                eval::apply_func(self.prog, func, &vals, self.date)
+            }
+        }
+    }
+
+    fn col(&self, id: usize) -> &Column {
+        // Children are computed before parents (ids are topological).
+        self.cols[id].as_ref().unwrap_or(&Column::Const(None))
+    }
+
+    fn compute(&mut self, id: usize) {
+        let n = self.snap.n;
+        let col = match &self.nodes[id] {
+            Node::Const(v) => Column::Const(v.clone()),
+            Node::Fact(f, y) => self.snap.column(f, *y).cloned().unwrap_or(Column::Const(None)),
+            Node::Not(a) => match self.col(*a) {
+                Column::Bool { valid, truth } => Column::Bool {
+                    valid: valid.clone(),
+                    truth: valid.iter().zip(truth).map(|(v, t)| v & !t).collect(),
+                },
+                _ => self.generic(id),
+            },
+            Node::And(a, b) | Node::Or(a, b) => {
+                let is_and = matches!(self.nodes[id], Node::And(..));
+                match (bools(self.col(*a), n), bools(self.col(*b), n)) {
+                    (Some((va, ta)), Some((vb, tb))) => {
+                        let mut valid = vec![0; va.len()];
+                        let mut truth = vec![0; va.len()];
+                        for w in 0..va.len() {
+                            let (fa, fb) = (va[w] & !ta[w], vb[w] & !tb[w]);
+                            let (t, f) =
+                                if is_and { (ta[w] & tb[w], fa | fb) } else { (ta[w] | tb[w], fa & fb) };
+                            truth[w] = t;
+                            valid[w] = t | f;
+                        }
+                        Column::Bool { valid, truth }
+                    }
+                    _ => self.generic(id),
+                }
+            }
+            Node::Bin(op, a, b) if op.is_comparison() => {
+                self.compare(*op, self.col(*a), self.col(*b)).unwrap_or_else(|| self.generic(id))
+            }
+            Node::Bin(op @ (BinOp::Add | BinOp::Sub), a, b) => match (self.col(*a), self.col(*b)) {
+                (
+                    Column::Num { valid: va, nums: Nums::Scaled { scale: sa, v: xa } },
+                    Column::Num { valid: vb, nums: Nums::Scaled { scale: sb, v: xb } },
+                ) if sa == sb => {
+                    let valid: Bits = va.iter().zip(vb).map(|(x, y)| x & y).collect();
+                    let v: Option<Vec<i64>> = xa
+                        .iter()
+                        .zip(xb)
+                        .map(|(x, y)| if *op == BinOp::Add { x.checked_add(*y) } else { x.checked_sub(*y) })
+                        .collect();
+                    match v {
+                        Some(v) => Column::Num { valid, nums: Nums::Scaled { scale: *sa, v } },
+                        None => self.generic(id),
+                    }
+                }
+                _ => self.generic(id),
+            },
+            Node::Bin(BinOp::Has, a, b) => match (self.col(*a), self.col(*b)) {
+                (Column::Tags { valid, sets }, Column::Const(Some(Value::Str(s)))) => {
+                    let mut truth = vec![0; valid.len()];
+                    for (i, t) in sets.iter().enumerate() {
+                        if bit(valid, i) && t.contains(s) {
+                            set_bit(&mut truth, i);
+                        }
+                    }
+                    Column::Bool { valid: valid.clone(), truth }
+                }
+                _ => self.generic(id),
+            },
+            _ => self.generic(id),
+        };
+        self.cols[id] = Some(col);
+    }
+
+    fn generic(&self, id: usize) -> Column {
+        Column::from_values((0..self.snap.n).map(|i| self.row(id, i)).collect())
+    }
+
+    /// Comparisons on scaled integers, dates and dictionary codes.
+    fn compare(&self, op: BinOp, a: &Column, b: &Column) -> Option<Column> {
+        use std::cmp::Ordering;
+        let test = move |o: Ordering| match op {
+            BinOp::Eq => o == Ordering::Equal,
+            BinOp::Ne => o != Ordering::Equal,
+            BinOp::Lt => o == Ordering::Less,
+            BinOp::Le => o != Ordering::Greater,
+            BinOp::Gt => o == Ordering::Greater,
+            _ => o != Ordering::Less,
+        };
+        let flip = |o: Ordering| o.reverse();
+        match (a, b) {
+            (Column::Num { valid, nums: Nums::Scaled { scale, v } }, Column::Const(Some(Value::Num(c)))) => {
+                let c = scaled(*c, *scale)?;
+                Some(bitwise(valid, v, |x| test(cmp_scaled(*x, c))))
+            }
+            (Column::Const(Some(Value::Num(c))), Column::Num { valid, nums: Nums::Scaled { scale, v } }) => {
+                let c = scaled(*c, *scale)?;
+                Some(bitwise(valid, v, |x| test(flip(cmp_scaled(*x, c)))))
+            }
+            (
+                Column::Num { valid: va, nums: Nums::Scaled { scale: sa, v: xa } },
+                Column::Num { valid: vb, nums: Nums::Scaled { scale: sb, v: xb } },
+            ) if sa == sb => {
+                let valid: Bits = va.iter().zip(vb).map(|(x, y)| x & y).collect();
+                let mut truth = vec![0; valid.len()];
+                for (w, chunk) in xa.chunks(64).zip(xb.chunks(64)).enumerate() {
+                    let mut word = 0u64;
+                    for (k, (x, y)) in chunk.0.iter().zip(chunk.1).enumerate() {
+                        word |= u64::from(test(x.cmp(y))) << k;
+                    }
+                    truth[w] = word & valid[w];
+                }
+                Some(Column::Bool { valid, truth })
+            }
+            (Column::Date { valid, days }, Column::Const(Some(Value::Date(d)))) => {
+                let c = (*d - epoch()).num_days();
+                Some(bitwise(valid, days, |x| test(i64::from(*x).cmp(&c))))
+            }
+            (Column::Const(Some(Value::Date(d))), Column::Date { valid, days }) => {
+                let c = (*d - epoch()).num_days();
+                Some(bitwise(valid, days, |x| test(c.cmp(&i64::from(*x)))))
+            }
+            (Column::Str { valid, ids, dict }, Column::Const(Some(Value::Str(s))))
+                if matches!(op, BinOp::Eq | BinOp::Ne) =>
+            {
+                let target = dict.iter().position(|d| d == s).map(|p| p as u32);
+                Some(bitwise(valid, ids, |x| {
+                    test(if Some(*x) == target { Ordering::Equal } else { Ordering::Less })
+                }))
+            }
+            (Column::Const(_), Column::Const(_)) => None,
+            (_, Column::Const(None)) | (Column::Const(None), _) => {
+                Some(Column::Bool { valid: vec![0; words(self.snap.n)], truth: vec![0; words(self.snap.n)] })
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Compares a scaled value with a constant given as (mantissa at the column's scale, or
+/// the exact decimal when it has more decimals than the column).
+fn cmp_scaled(x: i64, c: Scaled) -> std::cmp::Ordering {
+    match c {
+        Scaled::Exact(m) => x.cmp(&m),
+        // c lies strictly between floor and floor+1 at this scale.
+        Scaled::Between(floor) => {
+            if x <= floor {
+                std::cmp::Ordering::Less
+            } else {
+                std::cmp::Ordering::Greater
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Scaled {
+    Exact(i64),
+    Between(i64),
+}
+
+fn scaled(c: Decimal, scale: u32) -> Option<Scaled> {
+    let mut x = c;
+    x.rescale(scale);
+    if x.scale() != scale {
+        return None;
+    }
+    let m = i64::try_from(x.mantissa()).ok()?;
+    if Decimal::new(m, scale) == c {
+        return Some(Scaled::Exact(m));
+    }
+    // Not representable at this scale: compare against its floor.
+    let floor = c.floor_scaled(scale)?;
+    Some(Scaled::Between(floor))
+}
+
+trait FloorScaled {
+    fn floor_scaled(&self, scale: u32) -> Option<i64>;
+}
+
+impl FloorScaled for Decimal {
+    fn floor_scaled(&self, scale: u32) -> Option<i64> {
+        let f = (*self * Decimal::from(10i64.checked_pow(scale)?)).floor();
+        f.to_i64()
+    }
+}
+
+fn bitwise<T>(valid: &[u64], v: &[T], f: impl Fn(&T) -> bool) -> Column {
+    let mut truth = vec![0u64; valid.len()];
+    for (w, chunk) in v.chunks(64).enumerate() {
+        let mut word = 0u64;
+        for (k, x) in chunk.iter().enumerate() {
+            word |= u64::from(f(x)) << k;
+        }
+        truth[w] = word & valid[w];
+    }
+    Column::Bool { valid: valid.to_vec(), truth }
+}
+
+/// A boolean column's (validity, truth) bitmaps; constants broadcast.
+type BitsPair<'c> = (std::borrow::Cow<'c, [u64]>, std::borrow::Cow<'c, [u64]>);
+
+fn bools(c: &Column, n: usize) -> Option<BitsPair<'_>> {
+    use std::borrow::Cow;
+    match c {
+        Column::Bool { valid, truth } => Some((Cow::Borrowed(valid), Cow::Borrowed(truth))),
+        Column::Const(None) => Some((Cow::Owned(vec![0; words(n)]), Cow::Owned(vec![0; words(n)]))),
+        Column::Const(Some(Value::Bool(b))) => {
+            let mut all = vec![u64::MAX; words(n)];
+            if !n.is_multiple_of(64)
+                && let Some(last) = all.last_mut()
+            {
+                *last = (1u64 << (n % 64)) - 1;
+            }
+            let truth = if *b { all.clone() } else { vec![0; words(n)] };
+            Some((Cow::Owned(all), Cow::Owned(truth)))
+        }
+        _ => None,
+    }
+}
+
+/// The outcome of one item over the snapshot.
+#[derive(Debug, Clone)]
+pub struct ItemResult {
+    pub item: String,
+    pub eligible: usize,
+    pub ineligible: usize,
+    pub undetermined: usize,
+    /// Sum of the eligible amounts.
+    pub total: Decimal,
+    /// Bitmaps of the final outcome (eligible, undetermined); ineligible is the rest.
+    pub eligible_bits: Bits,
+    pub undetermined_bits: Bits,
+    /// (enterprise row, amount) for eligible enterprises of items with an amount.
+    pub amounts: Vec<(usize, Decimal)>,
+}
+
+impl ItemResult {
+    pub fn outcome(&self, row: usize) -> Outcome {
+        if bit(&self.eligible_bits, row) {
+            Outcome::Eligible
+        } else if bit(&self.undetermined_bits, row) {
+            Outcome::Undetermined
+        } else {
+            Outcome::Ineligible
+        }
+    }
+    pub fn amount(&self, row: usize) -> Option<Decimal> {
+        self.amounts.binary_search_by_key(&row, |(r, _)| *r).ok().map(|k| self.amounts[k].1)
+    }
+}
+
+/// Per item results of a batch run.
+#[derive(Debug, Clone)]
+pub struct MatchResult {
+    pub items: Vec<ItemResult>,
+    /// Nodes in the shared DAG (after sharing), for reports.
+    pub nodes: usize,
+}
+
+/// Evaluates items against every enterprise of a snapshot on `date`.
+pub fn run(prog: &Program, items: &[&Item], snap: &Snapshot, date: NaiveDate) -> MatchResult {
+    let mut dag = Dag { prog, date, nodes: Vec::new(), index: HashMap::new() };
+    let roots: Vec<(usize, Option<usize>)> = items
+        .iter()
+        .map(|it| {
+            let w = dag.compile(&it.when);
+            let a = it.amount.as_ref().map(|a| dag.compile(a));
+            (w, a)
+        })
+        .collect();
+    // Only the condition nodes are computed as columns; amount nodes are evaluated per
+    // eligible row.
+    let mut needed = vec![false; dag.nodes.len()];
+    for (w, _) in &roots {
+        mark(&dag.nodes, *w, &mut needed);
+    }
+    let nodes = dag.nodes;
+    let mut r = Run { prog, date, snap, nodes: &nodes, cols: vec![None; nodes.len()] };
+    for (id, _) in needed.iter().enumerate().filter(|(_, n)| **n) {
+        r.compute(id);
+    }
+    let n = snap.n;
+    let mut out = Vec::new();
+    for (item, (w, a)) in items.iter().zip(roots) {
+        let (valid, truth) = match bools(r.col(w), n) {
+            Some((v, t)) => (v.into_owned(), t.into_owned()),
+            None => (vec![0; words(n)], vec![0; words(n)]),
+        };
+        let mut eligible = truth.clone();
+        let mut undetermined: Bits = valid.iter().enumerate().map(|(k, v)| !v & live_mask(k, n)).collect();
+        let mut amounts = Vec::new();
+        let mut total = Decimal::ZERO;
+        if let Some(a) = a {
+            for (w, word) in truth.iter().enumerate() {
+                let mut x = *word;
+                while x != 0 {
+                    let k = x.trailing_zeros() as usize;
+                    x &= x - 1;
+                    let row = w * 64 + k;
+                    match r.row(a, row) {
+                        Some(Value::Num(v)) => {
+                            let v = item.rounding.apply(v);
+                            total += v;
+                            amounts.push((row, v));
+                        }
+                        _ => {
+                            eligible[w] &= !(1 << k);
+                            undetermined[w] |= 1 << k;
+                        }
+                    }
+                }
+            }
+        }
+        let count = |b: &Bits| b.iter().map(|w| w.count_ones() as usize).sum::<usize>();
+        let (e, u) = (count(&eligible), count(&undetermined));
+        out.push(ItemResult {
+            item: item.id.clone(),
+            eligible: e,
+            ineligible: n - e - u,
+            undetermined: u,
+            total,
+            eligible_bits: eligible,
+            undetermined_bits: undetermined,
+            amounts,
+        });
+    }
+    let _ = date.year();
+    MatchResult { items: out, nodes: nodes.len() }
+}
+
+fn live_mask(word: usize, n: usize) -> u64 {
+    let start = word * 64;
+    if start + 64 <= n { u64::MAX } else { (1u64 << (n - start)) - 1 }
+}
+
+fn mark(nodes: &[Node], id: usize, needed: &mut [bool]) {
+    if needed[id] {
+        return;
+    }
+    needed[id] = true;
+    match &nodes[id] {
+        Node::Not(a) | Node::Neg(a) => mark(nodes, *a, needed),
+        Node::And(a, b) | Node::Or(a, b) | Node::Bin(_, a, b) => {
+            mark(nodes, *a, needed);
+            mark(nodes, *b, needed);
+        }
+        Node::If(a, b, c) => {
+            mark(nodes, *a, needed);
+            mark(nodes, *b, needed);
+            mark(nodes, *c, needed);
+        }
+        Node::Call(_, args) => args.iter().for_each(|a| mark(nodes, *a, needed)),
+        Node::Const(_) | Node::Fact(..) => {}
+    }
+}
