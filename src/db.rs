@@ -1,6 +1,10 @@
 //! Opening the store named by a database URL: `postgres://…` selects PostgreSQL, anything
 //! else (a path, or `sqlite://path`) the embedded SQLite file.
 
+use anyhow::Context as _;
+use std::sync::Arc;
+use store::Store;
+
 /// The default database when neither `--database` nor `HUIQI_DATABASE_URL` is given.
 pub const DEFAULT_DATABASE: &str = "huiqi.db";
 
@@ -12,4 +16,33 @@ pub fn is_postgres(url: &str) -> bool {
 /// The SQLite file path of a non-PostgreSQL URL.
 pub fn sqlite_path(url: &str) -> &str {
     url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url)
+}
+
+/// Opens the store without migrating it.
+pub async fn open(url: &str) -> anyhow::Result<Arc<dyn Store>> {
+    if is_postgres(url) {
+        let s = store_pg::PgStore::connect(url)
+            .await
+            .context("connecting to PostgreSQL / 连接 PostgreSQL 失败")?;
+        Ok(Arc::new(s))
+    } else {
+        let path = sqlite_path(url);
+        let s = store_sqlite::SqliteStore::open(path).with_context(|| {
+            format!("opening the SQLite database {path} / 打开 SQLite 数据库 {path} 失败")
+        })?;
+        Ok(Arc::new(s))
+    }
+}
+
+/// Opens the store, applies pending migrations and seeds the reference data on first start.
+pub async fn open_ready(url: &str) -> anyhow::Result<Arc<dyn Store>> {
+    let s = open(url).await?;
+    s.migrate().await.context("applying migrations / 执行数据库迁移失败")?;
+    s.seed_reference_data().await.context("seeding departments and routing / 初始化部门与路由表失败")?;
+    Ok(s)
+}
+
+/// Now, in China time (+08:00). Only the binary and the web layer read the clock.
+pub fn now() -> chrono::DateTime<chrono::FixedOffset> {
+    chrono::Utc::now().with_timezone(&store::china_offset())
 }

@@ -39,8 +39,9 @@ pub enum ImportCmd {
 
 fn bar_for(total_bytes: Option<u64>) -> ProgressBar {
     let bar = ProgressBar::new(total_bytes.unwrap_or(0));
-    let style = ProgressStyle::with_template("{spinner} 读取 / reading [{bar:30}] {bytes}/{total_bytes} {msg}")
-        .unwrap_or_else(|_| ProgressStyle::default_bar());
+    let style =
+        ProgressStyle::with_template("{spinner} 读取 / reading [{bar:30}] {bytes}/{total_bytes} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar());
     bar.set_style(style);
     bar
 }
@@ -82,7 +83,8 @@ pub async fn run(cmd: ImportCmd, ctx: &Context) -> anyhow::Result<ExitCode> {
     if !parsed.is_clean() {
         let bad_rows: std::collections::BTreeSet<usize> = parsed.errors.iter().map(|e| e.row).collect();
         if json {
-            let errors: Vec<import::RowErrorJson> = parsed.errors.iter().map(import::RowErrorJson::from).collect();
+            let errors: Vec<import::RowErrorJson> =
+                parsed.errors.iter().map(import::RowErrorJson::from).collect();
             let out = serde_json::json!({
                 "ok": false,
                 "file": file.display().to_string(),
@@ -108,11 +110,15 @@ pub async fn run(cmd: ImportCmd, ctx: &Context) -> anyhow::Result<ExitCode> {
     let format = match parsed.format {
         import::Format::Csv => ImportFormat::Csv,
         import::Format::Xlsx => ImportFormat::Xlsx,
-        import::Format::JsonLines => ImportFormat::Jsonl,
+        import::Format::JsonLines => ImportFormat::JsonLines,
     };
     let rows = parsed.rows;
     let spinner = ProgressBar::new_spinner();
-    spinner.set_message(format!("写入 {} 家企业 / writing {} enterprises", parsed.records.len(), parsed.records.len()));
+    spinner.set_message(format!(
+        "写入 {} 家企业 / writing {} enterprises",
+        parsed.records.len(),
+        parsed.records.len()
+    ));
     spinner.enable_steady_tick(std::time::Duration::from_millis(200));
     let outcome = store
         .apply_import(ImportRequest {
@@ -140,7 +146,11 @@ pub async fn run(cmd: ImportCmd, ctx: &Context) -> anyhow::Result<ExitCode> {
         });
         println!("{}", serde_json::to_string_pretty(&out)?);
     } else {
-        let what = if dry_run { "试导入（未写入） / dry run (nothing written)" } else { "导入完成 / imported" };
+        let what = if dry_run {
+            "试导入（未写入） / dry run (nothing written)"
+        } else {
+            "导入完成 / imported"
+        };
         println!(
             "{what}: {rows} 行 / rows, {} 家企业 / enterprises: 新增 created {}, 更新 updated {}, 未变 unchanged {}, 变更记录 changes {}",
             outcome.rows, outcome.created, outcome.updated, outcome.unchanged, outcome.changes

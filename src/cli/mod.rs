@@ -6,8 +6,11 @@ use std::process::ExitCode;
 
 pub mod calendar;
 pub mod classify;
+pub mod import;
 pub mod policy;
+pub mod server;
 pub mod uscc;
+pub mod user;
 
 /// huiqi (惠企): the enterprise assistance platform of an industrial zone.
 #[derive(Debug, Parser)]
@@ -33,6 +36,18 @@ pub enum Command {
     /// Policies as rules (政策即规则): check, test, evaluate.
     #[command(subcommand)]
     Policy(policy::PolicyCmd),
+    /// Bulk import (批量导入): all or nothing, every bad row reported.
+    #[command(subcommand)]
+    Import(import::ImportCmd),
+    /// Applies pending database migrations and seeds departments and routing.
+    Migrate,
+    /// Serves the web application over an existing database (migrations applied on start).
+    Serve(server::ServeArgs),
+    /// Generates the demo zone into a fresh database and serves it.
+    Demo(server::DemoArgs),
+    /// Users and roles (用户).
+    #[command(subcommand)]
+    User(user::UserCmd),
 }
 
 /// Shared state of one command run.
@@ -53,13 +68,25 @@ pub fn main() -> ExitCode {
             };
         }
     };
-    let ctx =
-        Context { database: cli.database.clone().unwrap_or_else(|| crate::db::DEFAULT_DATABASE.to_string()) };
+    let settings = match crate::config::Settings::load(std::path::Path::new("config")) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("错误 / error: 配置有误 / bad configuration: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    init_tracing(&settings.log);
+    let ctx = Context { database: cli.database.clone().unwrap_or_else(|| settings.database.clone()) };
     let result = match cli.command {
         Command::Calendar(c) => calendar::run(c),
         Command::Uscc(c) => uscc::run(c),
         Command::Classify(c) => classify::run(c),
         Command::Policy(c) => policy::run(c, &ctx),
+        Command::Import(c) => block_on(import::run(c, &ctx)),
+        Command::Migrate => block_on(server::migrate(&ctx)),
+        Command::Serve(a) => block_on(server::serve(a, &ctx, &settings)),
+        Command::Demo(a) => block_on(server::demo(a, cli.database.clone(), settings.secure_cookies)),
+        Command::User(c) => block_on(user::run(c, &ctx)),
     };
     match result {
         Ok(code) => code,
@@ -68,6 +95,22 @@ pub fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Runs an async command on a multi-threaded runtime.
+fn block_on<F: std::future::Future<Output = anyhow::Result<ExitCode>>>(f: F) -> anyhow::Result<ExitCode> {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(f)
+}
+
+/// Installs the log subscriber (stderr). `RUST_LOG` overrides the configured filter.
+fn init_tracing(filter: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(filter));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
 }
 
 /// An error already rendered for the user (bilingual), carried to `main` for exit code 1.

@@ -34,16 +34,26 @@ pub const DEMO_DATABASE: &str = "huiqi-demo.db";
 
 pub async fn migrate(ctx: &Context) -> anyhow::Result<ExitCode> {
     let store = crate::db::open(&ctx.database).await?;
-    let report = store.migrate().await.map_err(|e| anyhow::Error::new(UserError(i18n::Localized::bilingual(&e))))?;
+    let report =
+        store.migrate().await.map_err(|e| anyhow::Error::new(UserError(i18n::Localized::bilingual(&e))))?;
     let seeded = store.seed_reference_data().await?;
     for (v, name) in &report.applied {
         println!("applied {v:04} {name}");
     }
-    println!("schema version {} ({} applied now){}", report.current, report.applied.len(), if seeded { "; departments and routing seeded" } else { "" });
+    println!(
+        "schema version {} ({} applied now){}",
+        report.current,
+        report.applied.len(),
+        if seeded { "; departments and routing seeded" } else { "" }
+    );
     Ok(ExitCode::SUCCESS)
 }
 
-pub async fn serve(args: ServeArgs, ctx: &Context, settings: &crate::config::Settings) -> anyhow::Result<ExitCode> {
+pub async fn serve(
+    args: ServeArgs,
+    ctx: &Context,
+    settings: &crate::config::Settings,
+) -> anyhow::Result<ExitCode> {
     let store = crate::db::open_ready(&ctx.database).await?;
     let listen = args.listen.unwrap_or_else(|| settings.listen.clone());
     serve_store(store, &listen, settings.secure_cookies, None).await
@@ -64,7 +74,7 @@ pub async fn serve_store(
     if let Some(b) = banner {
         println!("{b}");
     }
-    let state = web::AppState::new(store, web::Config { secure_cookies, ..web::Config::default() });
+    let state = web::AppState::new(store, web::WebConfig { secure_cookies, ..web::WebConfig::default() });
     web::serve(listener, state).await?;
     Ok(ExitCode::SUCCESS)
 }
@@ -73,7 +83,10 @@ pub async fn serve_store(
 pub async fn populate(store: &dyn Store, zone: &DemoZone) -> anyhow::Result<()> {
     let now = crate::db::now();
     let bar = ProgressBar::new(4);
-    bar.set_style(ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len}").unwrap_or_else(|_| ProgressStyle::default_bar()));
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
     bar.set_message("用户 / users");
     for u in zone.staff.iter().chain(zone.users.iter().filter(|u| u.enterprise.is_none())) {
         create_user(store, u, now).await?;
@@ -84,7 +97,7 @@ pub async fn populate(store: &dyn Store, zone: &DemoZone) -> anyhow::Result<()> 
         .apply_import(ImportRequest {
             actor: Actor::new("demo", now),
             file_name: "demo-zone".into(),
-            format: ImportFormat::Jsonl,
+            format: ImportFormat::JsonLines,
             records: zone.records.clone(),
             dry_run: false,
         })
@@ -104,8 +117,13 @@ pub async fn populate(store: &dyn Store, zone: &DemoZone) -> anyhow::Result<()> 
     Ok(())
 }
 
-async fn create_user(store: &dyn Store, u: &crate::demo::DemoUser, now: chrono::DateTime<chrono::FixedOffset>) -> anyhow::Result<()> {
-    let role = Role::parse(u.role).map_err(|e| anyhow::Error::new(UserError(i18n::Localized::bilingual(&e))))?;
+async fn create_user(
+    store: &dyn Store,
+    u: &crate::demo::DemoUser,
+    now: chrono::DateTime<chrono::FixedOffset>,
+) -> anyhow::Result<()> {
+    let role =
+        Role::parse(u.role).map_err(|e| anyhow::Error::new(UserError(i18n::Localized::bilingual(&e))))?;
     store
         .create_user(&NewUser {
             username: u.username.clone(),
@@ -138,7 +156,11 @@ pub fn logins_banner(zone: &DemoZone) -> String {
     s
 }
 
-pub async fn demo(args: DemoArgs, ctx_database: Option<String>, secure_cookies: bool) -> anyhow::Result<ExitCode> {
+pub async fn demo(
+    args: DemoArgs,
+    ctx_database: Option<String>,
+    secure_cookies: bool,
+) -> anyhow::Result<ExitCode> {
     let url = ctx_database.unwrap_or_else(|| DEMO_DATABASE.to_string());
     if !crate::db::is_postgres(&url) {
         let path = crate::db::sqlite_path(&url);

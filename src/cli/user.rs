@@ -33,14 +33,9 @@ pub enum UserCmd {
 /// Minimum password length.
 pub const MIN_PASSWORD_CHARS: usize = 8;
 
-/// Hashes a password with argon2id (PHC string).
+/// Hashes a password with argon2id (PHC string), as the web layer verifies it.
 pub fn hash_password(password: &str) -> anyhow::Result<String> {
-    use argon2::password_hash::{PasswordHasher, SaltString, rand_core::OsRng};
-    let salt = SaltString::generate(&mut OsRng);
-    argon2::Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| anyhow::anyhow!("hashing the password failed: {e}"))
+    web::hash_password(password).map_err(|e| anyhow::anyhow!("hashing the password failed: {e}"))
 }
 
 pub async fn run(cmd: UserCmd, ctx: &Context) -> anyhow::Result<ExitCode> {
