@@ -19,6 +19,7 @@ use enterprise::{
 };
 use i18n::{Localized, Message};
 use std::collections::{BTreeSet, HashMap};
+use std::hash::{BuildHasherDefault, Hasher};
 
 /// A row as the readers hand it over: cells by column index.
 pub(crate) trait RowCells {
@@ -30,14 +31,14 @@ pub(crate) trait RowCells {
 #[derive(Debug)]
 struct Stated<T> {
     value: T,
-    row: usize,
+    row: u32,
 }
 
 /// One enterprise being assembled.
 #[derive(Debug)]
 struct State {
     uscc: UnifiedCreditCode,
-    first_row: usize,
+    first_row: u32,
     bad: bool,
     /// Fields whose cell was in error in some row: not reported again as missing.
     bad_fields: u32,
@@ -50,7 +51,8 @@ struct State {
     rating: Option<Stated<TaxCreditRating>>,
     tags: Option<Stated<BTreeSet<String>>>,
     facts: Vec<FactRecord>,
-    fact_rows: Vec<usize>,
+    /// The row of each fact, for duplicate reports.
+    fact_rows: Vec<u32>,
 }
 
 /// The values one row states.
@@ -81,7 +83,8 @@ pub(crate) struct Builder<'o> {
     fact_cols: Vec<usize>,
     blank_cols: Vec<usize>,
     states: Vec<State>,
-    index: HashMap<String, usize>,
+    /// Code (18 ASCII bytes) → index in `states`.
+    index: HashMap<[u8; 18], usize, BuildHasherDefault<FxHasher>>,
     errors: Vec<RowError>,
     rows: usize,
     scratch: Vec<(usize, FactRecord)>,
@@ -96,7 +99,7 @@ impl<'o> Builder<'o> {
             fact_cols: Vec::new(),
             blank_cols: Vec::new(),
             states: Vec::new(),
-            index: HashMap::new(),
+            index: HashMap::default(),
             errors: Vec::new(),
             rows: 0,
             scratch: Vec::new(),
@@ -125,6 +128,13 @@ impl<'o> Builder<'o> {
 
     pub(crate) fn rows(&self) -> usize {
         self.rows
+    }
+
+    /// Makes room for about `enterprises` more enterprises, so the tables do not grow
+    /// (and copy) step by step on a large file.
+    pub(crate) fn reserve(&mut self, enterprises: usize) {
+        self.states.reserve(enterprises);
+        self.index.reserve(enterprises);
     }
 
     /// Records a problem that concerns the row as a whole (bad JSON, wrong field count).
@@ -251,14 +261,15 @@ impl<'o> Builder<'o> {
     }
 
     fn merge(&mut self, row: usize, uscc: UnifiedCreditCode, v: RowValues, row_bad: bool) {
-        let idx = match self.index.get(uscc.as_str()) {
+        let key = code_key(uscc.as_str());
+        let idx = match self.index.get(&key) {
             Some(&i) => i,
             None => {
                 let i = self.states.len();
-                self.index.insert(uscc.as_str().to_string(), i);
+                self.index.insert(key, i);
                 self.states.push(State {
                     uscc,
-                    first_row: row,
+                    first_row: row32(row),
                     bad: false,
                     bad_fields: 0,
                     name: None,
@@ -269,8 +280,8 @@ impl<'o> Builder<'o> {
                     taxpayer: None,
                     rating: None,
                     tags: None,
-                    facts: Vec::new(),
-                    fact_rows: Vec::new(),
+                    facts: Vec::with_capacity(self.scratch.len()),
+                    fact_rows: Vec::with_capacity(self.scratch.len()),
                 });
                 i
             }
@@ -317,8 +328,8 @@ impl<'o> Builder<'o> {
             });
             self.states[idx].bad = true;
         }
-        let scratch = std::mem::take(&mut self.scratch);
-        for (col, fr) in scratch.iter() {
+        let mut scratch = std::mem::take(&mut self.scratch);
+        for (col, fr) in scratch.drain(..) {
             let s = &self.states[idx];
             let dup = s.facts.iter().position(|x| x.fact == fr.fact && x.year == fr.year);
             match dup {
@@ -330,19 +341,18 @@ impl<'o> Builder<'o> {
                         }
                         None => Message::new("import.duplicate_scalar").arg("first_row", first_row),
                     };
-                    let column = self.columns[*col].header.clone();
+                    let column = self.columns[col].header.clone();
                     self.errors.push(RowError { row, column, value: fr.value.to_text(), reason });
                     self.states[idx].bad = true;
                 }
                 None => {
                     let s = &mut self.states[idx];
-                    s.facts.push(fr.clone());
-                    s.fact_rows.push(row);
+                    s.facts.push(fr);
+                    s.fact_rows.push(row32(row));
                 }
             }
         }
         self.scratch = scratch;
-        self.scratch.clear();
     }
 
     /// The records of error-free enterprises, in order of first appearance, and every
@@ -364,7 +374,7 @@ impl<'o> Builder<'o> {
             for f in &missing {
                 let column = self.header_of(*f);
                 self.errors.push(RowError {
-                    row: s.first_row,
+                    row: s.first_row as usize,
                     column,
                     value: String::new(),
                     reason: Message::new("import.required"),
@@ -401,6 +411,46 @@ impl<'o> Builder<'o> {
     }
 }
 
+/// Row numbers are kept as `u32` in the per-enterprise state to keep it small; a file of
+/// more than four billion rows saturates.
+fn row32(row: usize) -> u32 {
+    u32::try_from(row).unwrap_or(u32::MAX)
+}
+
+/// A valid code is exactly 18 ASCII characters: its bytes are the key.
+fn code_key(code: &str) -> [u8; 18] {
+    let mut k = [0u8; 18];
+    for (d, s) in k.iter_mut().zip(code.bytes()) {
+        *d = s;
+    }
+    k
+}
+
+/// The Fx hash (rustc's) with a finaliser: fast on short keys. Keys are validated credit codes from a file
+/// an administrator imports, so hash flooding is not a concern here.
+#[derive(Default)]
+struct FxHasher(u64);
+
+impl Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut b = [0u8; 8];
+            b[..chunk.len()].copy_from_slice(chunk);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(b)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+    }
+    /// Mixes the high bits into the low ones (MurmurHash3's finaliser): the table picks
+    /// buckets by the low bits, and codes differ in few bit positions.
+    fn finish(&self) -> u64 {
+        let mut h = self.0;
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+        h ^ (h >> 33)
+    }
+}
+
 fn cell_at<'r, R: RowCells>(r: &'r R, i: usize) -> Cell<'r> {
     if i < r.len() { r.cell(i) } else { Cell::Empty }
 }
@@ -412,7 +462,7 @@ fn show_bool(b: &bool) -> String {
 /// A registry field stated differently by two rows of one enterprise.
 struct Conflict {
     field: Field,
-    first_row: usize,
+    first_row: u32,
     first_value: String,
     value: String,
 }
@@ -427,7 +477,7 @@ fn agree<T: PartialEq>(
 ) {
     let Some(new) = new else { return };
     match slot {
-        None => *slot = Some(Stated { value: new, row }),
+        None => *slot = Some(Stated { value: new, row: row32(row) }),
         Some(old) if old.value == new => {}
         Some(old) => conflicts.push(Conflict {
             field,

@@ -115,12 +115,27 @@ pub(crate) fn parse_date_text(s: &str) -> Option<NaiveDate> {
         Some(i) if i == 10 => &s[..i],
         _ => s,
     };
-    for fmt in ["%Y-%m-%d", "%Y/%m/%d", "%Y年%m月%d日"] {
-        if let Ok(d) = NaiveDate::parse_from_str(s, fmt) {
-            return Some(d);
-        }
+    if let Some(d) = parse_ymd(s) {
+        return Some(d);
     }
-    None
+    NaiveDate::parse_from_str(s, "%Y年%m月%d日").ok()
+}
+
+/// `YYYY-M-D` or `YYYY/M/D` (one or two digits for month and day), without chrono's
+/// format-string machinery: this runs once per row.
+fn parse_ymd(s: &str) -> Option<NaiveDate> {
+    let sep = if s.contains('-') { '-' } else { '/' };
+    let mut parts = s.split(sep);
+    let (y, m, d) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some()
+        || y.len() != 4
+        || !(1..=2).contains(&m.len())
+        || !(1..=2).contains(&d.len())
+        || ![y, m, d].iter().all(|p| p.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return None;
+    }
+    NaiveDate::from_ymd_opt(y.parse().ok()?, m.parse().ok()?, d.parse().ok()?)
 }
 
 /// Removes thousands separators (`1,234,567.89`, also full-width `，`) after checking they

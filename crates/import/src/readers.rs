@@ -16,6 +16,11 @@ use i18n::Message;
 use std::collections::HashMap;
 use std::io::{BufRead, Read, Seek};
 
+/// After this many rows, a CSV reader estimates the file's row count from its size.
+const RESERVE_AFTER: usize = 1024;
+/// The most enterprises reserved ahead.
+const MAX_RESERVE: usize = 20_000_000;
+
 struct CsvRow<'a>(&'a csv::StringRecord);
 
 impl RowCells for CsvRow<'_> {
@@ -78,6 +83,13 @@ pub fn read_csv<R: Read>(
             continue;
         }
         b.row(line, &CsvRow(&rec));
+        if b.rows() == RESERVE_AFTER
+            && let (Some(total), Some(pos)) = (total_bytes, rec.position())
+        {
+            // Estimate the number of rows from the size of the first ones.
+            let per_row = (pos.byte() / RESERVE_AFTER as u64).max(1);
+            b.reserve(usize::try_from(total / per_row).unwrap_or(0).min(MAX_RESERVE));
+        }
         if b.rows() >= next_report {
             next_report += PROGRESS_EVERY;
             report(&b, rec.position().map(|p| p.byte()).unwrap_or(0), progress);
