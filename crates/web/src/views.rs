@@ -388,7 +388,9 @@ mod tests {
                 let Some(end) = part.find('"') else { continue };
                 let key = format!("ui.{}", &part[..end]);
                 let is_key = key.len() > 3
-                    && key.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'.');
+                    && key
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'.');
                 if is_key && !crate::catalog().contains(&key) {
                     missing.push(key);
                 }

@@ -79,6 +79,26 @@ pub async fn api_routing(
     Ok(Json(state.store.categories_with_routing().await?.into_iter().map(Into::into).collect()))
 }
 
+/// One category's routing, with an `ETag` to send back as `If-Match` on `PUT`.
+#[utoipa::path(get, path = "/api/v1/routing/{category}", tag = "reference",
+    params(("category" = String, Path, description = "category code or Chinese name")),
+    responses(
+        (status = 200, body = CategoryOut, headers(("ETag" = String))),
+        (status = 304, description = "Not modified"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+pub async fn api_category(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(code): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, WebError> {
+    authz::require(&p, Action::Read, Resource::Routing)?;
+    json_with_etag(&headers, &category(&state, &code).await?)
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct RoutingUpdate {
     /// Department codes or Chinese names, lead first.

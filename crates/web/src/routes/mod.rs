@@ -59,7 +59,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(enterprises::api_changes))
         .routes(routes!(admin::api_departments))
         .routes(routes!(admin::api_routing))
-        .routes(routes!(admin::api_put_routing))
+        .routes(routes!(admin::api_category, admin::api_put_routing))
         .routes(routes!(admin::api_users, admin::api_create_user))
         .routes(routes!(admin::api_reset_password))
 }
