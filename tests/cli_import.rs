@@ -1,0 +1,119 @@
+//! `huiqi import enterprises`, end to end through the built binary and a SQLite file:
+//! a good file lands whole, a file with bad rows changes nothing and names each bad row,
+//! a dry run writes nothing, a re-import records each change.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn huiqi(db: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_huiqi"))
+        .arg("--database")
+        .arg(db)
+        .args(args)
+        .env_remove("HUIQI_DATABASE_URL")
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("huiqi runs")
+}
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("crates/import/tests/data").join(name)
+}
+
+fn json(o: &Output) -> serde_json::Value {
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stdout)))
+}
+
+fn enterprise_count(db: &Path) -> i64 {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    conn.query_row("SELECT count(*) FROM enterprises", [], |r| r.get(0)).unwrap_or(-1)
+}
+
+#[test]
+fn a_good_file_lands_whole_and_a_reimport_records_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("z.db");
+    let file = fixture("good_zh.csv");
+    let o = huiqi(&db, &["import", "enterprises", file.to_str().unwrap(), "--json", "--as-of", "2022-05-31"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v = json(&o);
+    assert_eq!(v["ok"], true);
+    assert_eq!(v["created"], 3);
+    assert_eq!(v["updated"], 0);
+    assert_eq!(enterprise_count(&db), 3);
+
+    // The same file again changes nothing.
+    let v = json(&huiqi(&db, &["import", "enterprises", file.to_str().unwrap(), "--json", "--as-of", "2022-05-31"]));
+    assert_eq!((v["created"].as_u64(), v["updated"].as_u64(), v["unchanged"].as_u64()), (Some(0), Some(0), Some(3)));
+
+    // An edited copy updates one enterprise and records old → new.
+    let edited = dir.path().join("edited.csv");
+    let text = std::fs::read_to_string(&file).unwrap().replace("湖南星沙物流有限公司,否", "湖南星沙物流有限公司,是");
+    std::fs::write(&edited, text).unwrap();
+    let v = json(&huiqi(&db, &["import", "enterprises", edited.to_str().unwrap(), "--json", "--as-of", "2022-05-31"]));
+    assert_eq!(v["updated"], 1, "{v}");
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let (old, new): (Option<String>, Option<String>) = conn
+        .query_row(
+            "SELECT c.old, c.new FROM enterprise_changes c JOIN enterprises e ON e.id = c.enterprise_id \
+             WHERE e.uscc = '91430100MA4L0002XB' AND c.field = 'registered_in_zone'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!((old.as_deref(), new.as_deref()), (Some("false"), Some("true")));
+}
+
+#[test]
+fn a_file_with_bad_rows_changes_nothing_and_names_each_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("z.db");
+    let good = fixture("good_zh.csv");
+    assert!(huiqi(&db, &["import", "enterprises", good.to_str().unwrap()]).status.success());
+    let before = enterprise_count(&db);
+
+    let bad = fixture("bad.csv");
+    let o = huiqi(&db, &["import", "enterprises", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("未导入任何数据") && err.contains("nothing was imported"), "{err}");
+    assert!(err.contains("第 18 位校验码") && err.contains("check character"), "{err}");
+    assert_eq!(enterprise_count(&db), before, "nothing written");
+
+    let o = huiqi(&db, &["import", "enterprises", bad.to_str().unwrap(), "--json"]);
+    assert_eq!(o.status.code(), Some(1));
+    let v = json(&o);
+    assert_eq!(v["ok"], false);
+    let errors = v["errors"].as_array().unwrap();
+    let rows: std::collections::BTreeSet<u64> = errors.iter().map(|e| e["row"].as_u64().unwrap()).collect();
+    assert!(rows.contains(&2) && rows.contains(&3) && rows.contains(&4), "{rows:?}");
+    for e in errors {
+        assert!(e["zh"].as_str().is_some_and(|s| !s.is_empty()) && e["en"].as_str().is_some_and(|s| !s.is_empty()));
+        assert!(e.get("column").is_some() && e.get("value").is_some());
+    }
+    assert_eq!(enterprise_count(&db), before);
+}
+
+#[test]
+fn a_dry_run_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("z.db");
+    let good = fixture("good_en.csv");
+    let o = huiqi(&db, &["import", "enterprises", good.to_str().unwrap(), "--dry-run", "--json"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v = json(&o);
+    assert_eq!(v["dry_run"], true);
+    assert_eq!(v["created"], 3);
+    assert_eq!(enterprise_count(&db), 0);
+}
+
+#[test]
+fn unknown_files_and_columns_are_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("z.db");
+    let o = huiqi(&db, &["import", "enterprises", "/nonexistent/x.csv"]);
+    assert_eq!(o.status.code(), Some(1));
+    let o = huiqi(&db, &["import", "enterprises", fixture("unknown_column.csv").to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains(" / "));
+}
