@@ -1185,6 +1185,8 @@ pub fn apply(
         }
         Action::Withdraw => {
             require_own_enterprise(s, actor)?;
+            // Withdrawn while waiting for information: the pause ends with it.
+            n.answer_clock.resume(now, yp, cal)?;
             n.withdrawn_at = Some(now);
             n.pending_extension = None;
             State::Withdrawn
