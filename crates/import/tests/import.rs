@@ -276,6 +276,11 @@ fn file_level_failures() {
     let mut o = options();
     o.format = Some(Format::Csv);
     assert_eq!(read_with(&data("good_zh.txt"), &o).records.len(), 3);
+    // A text file read as a workbook.
+    o.format = Some(Format::Xlsx);
+    let e = read_file(&data("good_zh.csv"), &o, &mut |_| {}).unwrap_err();
+    assert!(matches!(e, ImportError::Workbook { .. }), "{e:?}");
+    assert!(e.render(Lang::Zh).contains("Excel"));
 }
 
 #[test]
