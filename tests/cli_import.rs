@@ -21,7 +21,8 @@ fn fixture(name: &str) -> PathBuf {
 }
 
 fn json(o: &Output) -> serde_json::Value {
-    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stdout)))
+    serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stdout)))
 }
 
 fn enterprise_count(db: &Path) -> i64 {
@@ -43,14 +44,24 @@ fn a_good_file_lands_whole_and_a_reimport_records_changes() {
     assert_eq!(enterprise_count(&db), 3);
 
     // The same file again changes nothing.
-    let v = json(&huiqi(&db, &["import", "enterprises", file.to_str().unwrap(), "--json", "--as-of", "2022-05-31"]));
-    assert_eq!((v["created"].as_u64(), v["updated"].as_u64(), v["unchanged"].as_u64()), (Some(0), Some(0), Some(3)));
+    let v = json(&huiqi(
+        &db,
+        &["import", "enterprises", file.to_str().unwrap(), "--json", "--as-of", "2022-05-31"],
+    ));
+    assert_eq!(
+        (v["created"].as_u64(), v["updated"].as_u64(), v["unchanged"].as_u64()),
+        (Some(0), Some(0), Some(3))
+    );
 
     // An edited copy updates one enterprise and records old → new.
     let edited = dir.path().join("edited.csv");
-    let text = std::fs::read_to_string(&file).unwrap().replace("湖南星沙物流有限公司,否", "湖南星沙物流有限公司,是");
+    let text =
+        std::fs::read_to_string(&file).unwrap().replace("湖南星沙物流有限公司,否", "湖南星沙物流有限公司,是");
     std::fs::write(&edited, text).unwrap();
-    let v = json(&huiqi(&db, &["import", "enterprises", edited.to_str().unwrap(), "--json", "--as-of", "2022-05-31"]));
+    let v = json(&huiqi(
+        &db,
+        &["import", "enterprises", edited.to_str().unwrap(), "--json", "--as-of", "2022-05-31"],
+    ));
     assert_eq!(v["updated"], 1, "{v}");
     let conn = rusqlite::Connection::open(&db).unwrap();
     let (old, new): (Option<String>, Option<String>) = conn
@@ -88,7 +99,10 @@ fn a_file_with_bad_rows_changes_nothing_and_names_each_row() {
     let rows: std::collections::BTreeSet<u64> = errors.iter().map(|e| e["row"].as_u64().unwrap()).collect();
     assert!(rows.contains(&2) && rows.contains(&3) && rows.contains(&4), "{rows:?}");
     for e in errors {
-        assert!(e["zh"].as_str().is_some_and(|s| !s.is_empty()) && e["en"].as_str().is_some_and(|s| !s.is_empty()));
+        assert!(
+            e["zh"].as_str().is_some_and(|s| !s.is_empty())
+                && e["en"].as_str().is_some_and(|s| !s.is_empty())
+        );
         assert!(e.get("column").is_some() && e.get("value").is_some());
     }
     assert_eq!(enterprise_count(&db), before);
