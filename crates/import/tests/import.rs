@@ -399,3 +399,27 @@ fn generated_codes_are_valid() {
         assert!(UnifiedCreditCode::parse(support::generate::uscc(i).as_str()).is_ok());
     }
 }
+
+#[test]
+fn json_lines_report_bad_lines_and_keys_naming_one_field_twice() {
+    let text = concat!(
+        "{\"uscc\": \"91430100MA4L00011K\", \"统一社会信用代码\": \"91430100MA4L00011K\", \"name\": \"甲\", ",
+        "\"registered_in_zone\": true, \"tax_registered_in_zone\": true}\n",
+        "not json\n",
+        "[1, 2]\n",
+        "{\"uscc\": \"91430100MA4L0002XB\", \"name\": [\"乙\"], \"registered_in_zone\": true, \"tax_registered_in_zone\": true}\n",
+    );
+    let p = import::read_jsonl(text.as_bytes(), None, &options(), &mut |_| {}).unwrap();
+    let got: Vec<(usize, &str, &str)> =
+        p.errors.iter().map(|e| (e.row, e.column.as_str(), e.reason.key)).collect();
+    assert_eq!(
+        got,
+        [
+            (1, "统一社会信用代码", "import.duplicate_cell"),
+            (2, "", "import.json"),
+            (3, "", "import.json_object"),
+            (4, "name", "import.json_value"),
+        ]
+    );
+    assert_eq!(p.rows, 4);
+}
