@@ -92,7 +92,6 @@ pub(crate) struct Column {
 
 /// Resolves column names. Built once per file.
 pub(crate) struct Names {
-    dict: &'static FactDictionary,
     /// Normalised name → kind, years excluded.
     exact: HashMap<String, Kind>,
     /// Every accepted name, for hints.
@@ -120,7 +119,7 @@ impl Names {
                 all.push(name);
             }
         }
-        Names { dict, exact, all }
+        Names { exact, all }
     }
 
     /// Maps one header cell. Names are trimmed, English ones compared case-insensitively.
@@ -161,11 +160,6 @@ impl Names {
             }
         }
         best.map(|(_, s)| s.to_string()).unwrap_or_default()
-    }
-
-    #[allow(dead_code)]
-    pub(crate) fn dictionary(&self) -> &'static FactDictionary {
-        self.dict
     }
 }
 
