@@ -7,6 +7,7 @@
 //!   definitions, items and their test cases; [`Library`] is the loaded, checked set.
 //! - [`eval`]: Kleene evaluation of one enterprise, with missing facts and explanations.
 //! - [`batch`]: the columnar engine (bitmaps, shared sub-expressions) for all enterprises.
+//! - [`sql`]: the condition compiled to SQL (SQLite, PostgreSQL), three-valued.
 //! - [`synth`]: seeded synthetic enterprises and items for benchmarks.
 //!
 //! Pure: no I/O and no clock. The caller reads policy files and passes the evaluation date.
@@ -16,6 +17,7 @@ pub mod check;
 pub mod error;
 pub mod eval;
 pub mod library;
+pub mod sql;
 pub mod syntax;
 pub mod synth;
 pub mod value;

@@ -12,6 +12,8 @@ use rust_decimal::Decimal;
 
 struct Gen {
     r: Rng,
+    /// Only what compiles to SQL exactly.
+    sql: bool,
 }
 
 impl Gen {
@@ -35,6 +37,7 @@ impl Gen {
                     self.pick(&["p_date", "date(\"2012-01-01\")"])
                 ),
                 7 => format!("{} between {} and {}", self.money(0), self.money(0), self.money(0)),
+                _ if self.sql => format!("{} {} {}", self.int(1), self.cmp(), self.int(1)),
                 _ => format!("{} {} {}", self.ratio(1), self.cmp(), self.ratio(1)),
             };
         }
@@ -85,17 +88,18 @@ impl Gen {
                 ])
                 .into();
         }
-        match self.r.below(8) {
+        let choices = if self.sql { 5 } else { 8 };
+        match self.r.below(choices) {
             0 => format!("({} + {})", self.money(d - 1), self.money(d - 1)),
             1 => format!("({} - {})", self.money(d - 1), self.money(d - 1)),
             2 => format!("({} * {})", self.money(d - 1), self.int(d - 1)),
-            3 => format!("({} * {})", self.money(d - 1), self.ratio(0)),
-            4 => format!("max({}, {})", self.money(d - 1), self.money(d - 1)),
-            5 => format!("round({}, 0)", self.money(d - 1)),
-            6 => format!("({} / {})", self.money(d - 1), self.int(d - 1)),
-            _ => {
+            3 => {
                 format!("(if {} then {} else {})", self.boolean(d - 1), self.money(d - 1), self.money(d - 1))
             }
+            4 => format!("max({}, {})", self.money(d - 1), self.money(d - 1)),
+            5 => format!("({} * {})", self.money(d - 1), self.ratio(0)),
+            6 => format!("round({}, 0)", self.money(d - 1)),
+            _ => format!("({} / {})", self.money(d - 1), self.int(d - 1)),
         }
     }
 
@@ -177,7 +181,7 @@ proptest! {
 
     #[test]
     fn evaluator_and_batch_agree(seed in any::<u64>()) {
-        let mut g = Gen { r: Rng::new(seed) };
+        let mut g = Gen { r: Rng::new(seed), sql: false };
         let when = g.boolean(3);
         let amount = g.r.chance(60).then(|| g.money(2));
         let lib = library(&when, amount.as_deref());
@@ -198,4 +202,91 @@ proptest! {
         }
         prop_assert_eq!(counts, [res.eligible, res.ineligible, res.undetermined]);
     }
+}
+
+/// The fact table of the store, in memory, with the enterprises' facts.
+fn sqlite_with(all: &[Facts]) -> rusqlite::Connection {
+    let db = rusqlite::Connection::open_in_memory().unwrap();
+    db.execute_batch(
+        "CREATE TABLE enterprises(id INTEGER PRIMARY KEY, uscc TEXT);
+         CREATE TABLE enterprise_facts(enterprise_id INTEGER, fact TEXT, year INTEGER, value TEXT, num INTEGER,
+                                       source TEXT, as_of TEXT);",
+    )
+    .unwrap();
+    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap();
+    for (i, f) in all.iter().enumerate() {
+        db.execute("INSERT INTO enterprises(id) VALUES (?1)", [i as i64]).unwrap();
+        let rows = f.scalar.iter().map(|(k, v)| (k.clone(), 0, v.clone())).chain(
+            f.yearly.iter().flat_map(|(k, ys)| ys.iter().map(move |(y, v)| (k.clone(), *y, v.clone()))),
+        );
+        for (fact, year, v) in rows {
+            let num: Option<i64> = match &v {
+                FactValue::Bool(b) => Some(i64::from(*b)),
+                FactValue::Integer(n) => Some(*n),
+                FactValue::Money(d) => {
+                    let fen = *d * Decimal::from(100);
+                    assert!(fen.fract().is_zero());
+                    Some(fen.trunc().to_string().parse().unwrap())
+                }
+                FactValue::Date(d) => Some((*d - epoch).num_days()),
+                _ => None,
+            };
+            db.execute(
+                "INSERT INTO enterprise_facts VALUES (?1, ?2, ?3, ?4, ?5, 'test', '2022-06-30')",
+                rusqlite::params![i as i64, fact, year, v.to_text(), num],
+            )
+            .unwrap();
+        }
+    }
+    db
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, .. ProptestConfig::default() })]
+
+    #[test]
+    fn evaluator_batch_and_sqlite_agree(seed in any::<u64>()) {
+        let mut g = Gen { r: Rng::new(seed), sql: true };
+        let when = g.boolean(3);
+        let lib = library(&when, None);
+        let date = NaiveDate::from_ymd_opt(2022, 6, 30).unwrap();
+        let mut r = Rng::new(seed.rotate_left(29));
+        let all: Vec<Facts> = (0..70).map(|_| enterprise(&mut r)).collect();
+        let item = lib.items_in_force(date)[0];
+        let cond = rules::sql::compile_condition(&lib.program, item, date, rules::sql::Dialect::Sqlite);
+        let cond = match cond {
+            Ok(c) => c,
+            Err(e) => return Err(TestCaseError::fail(format!("{when}: {e}"))),
+        };
+        let db = sqlite_with(&all);
+        let mut stmt = db.prepare(&rules::sql::outcome_query(&cond)).unwrap();
+        let sql: Vec<Option<i64>> = stmt.query_map([], |row| row.get(1)).unwrap().map(Result::unwrap).collect();
+        let snap = rules::batch::Snapshot::from_facts(&all, FactDictionary::official());
+        let batch = rules::batch::run(&lib.program, &[item], &snap, date);
+        for (i, f) in all.iter().enumerate() {
+            let d = lib.evaluate(item, f, date);
+            let from_sql = match sql[i] {
+                Some(1) => rules::Outcome::Eligible,
+                Some(0) => rules::Outcome::Ineligible,
+                None => rules::Outcome::Undetermined,
+                Some(x) => return Err(TestCaseError::fail(format!("outcome {x}"))),
+            };
+            prop_assert_eq!(d.outcome, from_sql, "row {} when {} sql {} facts {:?}", i, &when, &cond, f);
+            prop_assert_eq!(d.outcome, batch.items[0].outcome(i));
+        }
+    }
+}
+
+#[test]
+fn what_sql_cannot_compute_exactly_is_refused() {
+    let lib = library("revenue[year - 1] / revenue[year - 2] >= p_ratio", None);
+    let date = NaiveDate::from_ymd_opt(2022, 6, 30).unwrap();
+    let item = lib.items_in_force(date)[0];
+    let err =
+        rules::sql::compile_condition(&lib.program, item, date, rules::sql::Dialect::Postgres).unwrap_err();
+    assert!(matches!(err, rules::Error::NotSqlCompilable { .. }), "{err:?}");
+    let lib = library("tags has \"专精特新\" and year_of(established_on) == year - 1", None);
+    let item = lib.items_in_force(date)[0];
+    let pg = rules::sql::compile_condition(&lib.program, item, date, rules::sql::Dialect::Postgres).unwrap();
+    assert!(pg.contains("strpos") && pg.contains("EXTRACT(YEAR"), "{pg}");
 }

@@ -1,0 +1,43 @@
+//! The batch engine benchmark without the rest of the application (the same measurement as
+//! `huiqi policy bench`): `cargo run --release -p rules --example bench_match -- N M [seed]`.
+
+use chrono::Datelike;
+use std::time::Instant;
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let n: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(100_000);
+    let m: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(200);
+    let seed: u64 = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(42);
+    let Some(date) = chrono::NaiveDate::from_ymd_opt(2022, 6, 30) else { return };
+    let dict = enterprise::FactDictionary::official();
+    let lib = rules::synth::library(m, seed, dict);
+    let items = lib.items_in_force(date);
+    let t = Instant::now();
+    let snap = rules::synth::snapshot(n, seed, date.year(), dict);
+    let t_snap = t.elapsed();
+    let t = Instant::now();
+    let result = rules::batch::run(&lib.program, &items, &snap, date);
+    let t_eval = t.elapsed();
+    let one = rules::synth::one_enterprise(date.year());
+    let t = Instant::now();
+    let single = lib.evaluate_all(&one, date);
+    let t_one = t.elapsed();
+    let decisions = (n * items.len()) as f64;
+    let hwm = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).map(str::to_string))
+        .unwrap_or_default();
+    let eligible: usize = result.items.iter().map(|r| r.eligible).sum();
+    println!(
+        "N={n} M={} decisions={} snapshot={:.3}s ({} MiB) eval={:.3}s {:.1}M decisions/s nodes={} eligible={eligible} one-enterprise={:.3}ms {hwm}",
+        items.len(),
+        decisions as u64,
+        t_snap.as_secs_f64(),
+        snap.heap_bytes() >> 20,
+        t_eval.as_secs_f64(),
+        decisions / t_eval.as_secs_f64() / 1e6,
+        result.nodes,
+        single.len() as f64 * 0.0 + t_one.as_secs_f64() * 1e3,
+    );
+}
