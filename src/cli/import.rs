@@ -37,12 +37,14 @@ pub enum ImportCmd {
     },
 }
 
-fn bar_for(total_bytes: Option<u64>) -> ProgressBar {
-    let bar = ProgressBar::new(total_bytes.unwrap_or(0));
-    let style =
-        ProgressStyle::with_template("{spinner} 读取 / reading [{bar:30}] {bytes}/{total_bytes} {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar());
-    bar.set_style(style);
+/// A progress bar in bytes (CSV, JSON lines) or rows (XLSX, whose row count is known first).
+fn bar_for(p: &import::Progress) -> ProgressBar {
+    let (len, template) = match (p.total_rows, p.total_bytes) {
+        (Some(rows), _) => (rows as u64, "{spinner} 读取 / reading [{bar:30}] {pos}/{len} 行 / rows"),
+        (None, bytes) => (bytes.unwrap_or(0), "{spinner} 读取 / reading [{bar:30}] {bytes}/{total_bytes} {msg}"),
+    };
+    let bar = ProgressBar::new(len);
+    bar.set_style(ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar()));
     bar
 }
 
@@ -66,8 +68,10 @@ pub async fn run(cmd: ImportCmd, ctx: &Context) -> anyhow::Result<ExitCode> {
     let parsed = tokio::task::spawn_blocking(move || {
         let mut bar: Option<ProgressBar> = None;
         let result = import::read_file(&path, &options, &mut |p: import::Progress| {
-            let b = bar.get_or_insert_with(|| bar_for(p.total_bytes));
-            if p.bytes > 0 {
+            let b = bar.get_or_insert_with(|| bar_for(&p));
+            if p.total_rows.is_some() {
+                b.set_position(p.rows as u64);
+            } else if p.bytes > 0 {
                 b.set_position(p.bytes);
             }
             b.set_message(format!("{} 行 / rows", p.rows));
