@@ -4,6 +4,7 @@
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+pub mod bench;
 pub mod calendar;
 pub mod classify;
 pub mod import;
@@ -48,6 +49,9 @@ pub enum Command {
     /// Users and roles (用户).
     #[command(subcommand)]
     User(user::UserCmd),
+    /// Benchmarks on seeded synthetic data (numbers for docs/PERFORMANCE.md).
+    #[command(subcommand)]
+    Bench(bench::BenchCmd),
 }
 
 /// Shared state of one command run.
@@ -87,6 +91,7 @@ pub fn main() -> ExitCode {
         Command::Serve(a) => block_on(server::serve(a, &ctx, &settings)),
         Command::Demo(a) => block_on(server::demo(a, cli.database.clone(), settings.secure_cookies)),
         Command::User(c) => block_on(user::run(c, &ctx)),
+        Command::Bench(c) => block_on(bench::run(c, &ctx)),
     };
     match result {
         Ok(code) => code,

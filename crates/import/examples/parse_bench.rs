@@ -10,8 +10,7 @@
 //! reads it once and prints the time taken and the peak memory. Numbers go into
 //! docs/PERFORMANCE.md under "Import (parsing)".
 
-#[path = "../tests/support/generate.rs"]
-mod generate;
+use import::synth as generate;
 
 use chrono::NaiveDate;
 use enterprise::FactSource;

@@ -21,6 +21,7 @@ mod columns;
 mod error;
 mod readers;
 mod report;
+pub mod synth;
 
 pub use error::{ImportError, RowError};
 pub use readers::{read_csv, read_jsonl, read_xlsx};

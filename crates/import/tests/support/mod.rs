@@ -1,4 +1,4 @@
-//! Helpers shared by the tests (and, through `#[path]`, the benchmark example).
+//! Helpers shared by the tests.
 
-pub mod generate;
+pub use import::synth as generate;
 pub mod xlsx;

@@ -1,9 +1,7 @@
-//! A deterministic generator of large, valid import files (shared by the tests and the
-//! `parse_bench` example): one row per enterprise and year with every column of the
+//! A deterministic generator of large, valid import files (shared by the tests, the
+//! `parse_bench` example and `huiqi bench import`): one row per enterprise and year with every column of the
 //! performance brief: uscc, name, two flags, industry, date, taxpayer type, rating, tags,
 //! year and the seven per-year facts.
-
-#![allow(dead_code)]
 
 use enterprise::UnifiedCreditCode;
 use std::io::{self, Write};
