@@ -7,3 +7,4 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod demo;
+pub mod policies;
