@@ -41,7 +41,9 @@ pub enum ImportCmd {
 fn bar_for(p: &import::Progress) -> ProgressBar {
     let (len, template) = match (p.total_rows, p.total_bytes) {
         (Some(rows), _) => (rows as u64, "{spinner} 读取 / reading [{bar:30}] {pos}/{len} 行 / rows"),
-        (None, bytes) => (bytes.unwrap_or(0), "{spinner} 读取 / reading [{bar:30}] {bytes}/{total_bytes} {msg}"),
+        (None, bytes) => {
+            (bytes.unwrap_or(0), "{spinner} 读取 / reading [{bar:30}] {bytes}/{total_bytes} {msg}")
+        }
     };
     let bar = ProgressBar::new(len);
     bar.set_style(ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar()));
