@@ -72,6 +72,12 @@ pub enum Column {
         ids: Vec<u32>,
         dict: Vec<String>,
     },
+    /// Tag sets as bit masks over a dictionary of at most 64 tags.
+    TagMasks {
+        valid: Bits,
+        masks: Vec<u64>,
+        dict: Vec<String>,
+    },
     Tags {
         valid: Bits,
         sets: Vec<BTreeSet<String>>,
@@ -106,6 +112,15 @@ impl Column {
                 bit(valid, i).then(|| Value::Str(dict[ids[i] as usize].clone()))
             }
             Column::Tags { valid, sets } => bit(valid, i).then(|| Value::Tags(sets[i].clone())),
+            Column::TagMasks { valid, masks, dict } => bit(valid, i).then(|| {
+                Value::Tags(
+                    dict.iter()
+                        .enumerate()
+                        .filter(|(k, _)| masks[i] >> k & 1 == 1)
+                        .map(|(_, t)| t.clone())
+                        .collect(),
+                )
+            }),
         }
     }
 
@@ -241,16 +256,42 @@ impl<'d> SnapshotBuilder<'d> {
                         })
                         .collect(),
                 },
-                Some(T::Tags) => Column::Tags {
-                    valid,
-                    sets: vals
-                        .iter()
-                        .map(|v| match v {
-                            Some(FactValue::Tags(t)) => t.clone(),
-                            _ => BTreeSet::new(),
-                        })
-                        .collect(),
-                },
+                Some(T::Tags) => {
+                    let mut dict: Vec<String> = Vec::new();
+                    for v in vals.iter().flatten() {
+                        if let FactValue::Tags(t) = v {
+                            for tag in t {
+                                if !dict.contains(tag) {
+                                    dict.push(tag.clone());
+                                }
+                            }
+                        }
+                    }
+                    if dict.len() <= 64 {
+                        let masks = vals
+                            .iter()
+                            .map(|v| match v {
+                                Some(FactValue::Tags(t)) => t
+                                    .iter()
+                                    .filter_map(|tag| dict.iter().position(|d| d == tag))
+                                    .fold(0u64, |m, k| m | 1 << k),
+                                _ => 0,
+                            })
+                            .collect();
+                        Column::TagMasks { valid, masks, dict }
+                    } else {
+                        Column::Tags {
+                            valid,
+                            sets: vals
+                                .iter()
+                                .map(|v| match v {
+                                    Some(FactValue::Tags(t)) => t.clone(),
+                                    _ => BTreeSet::new(),
+                                })
+                                .collect(),
+                        }
+                    }
+                }
                 _ => Column::from_values(vals.iter().map(|v| v.as_ref().map(Value::from_fact)).collect()),
             };
             cols.insert(key, col);
@@ -288,6 +329,7 @@ impl Snapshot {
                 Column::Date { valid, days } => valid.len() * 8 + days.len() * 4,
                 Column::Str { valid, ids, .. } => valid.len() * 8 + ids.len() * 4,
                 Column::Tags { valid, sets } => valid.len() * 8 + sets.len() * 24,
+                Column::TagMasks { valid, masks, .. } => (valid.len() + masks.len()) * 8,
                 Column::Const(_) => 0,
                 Column::Values(v) => v.len() * 40,
             })
@@ -443,6 +485,8 @@ struct Run<'a> {
     snap: &'a Snapshot,
     nodes: &'a [Node],
     cols: Vec<Option<Column>>,
+    /// The snapshot column of each fact node, looked up once.
+    facts: Vec<Option<&'a Column>>,
 }
 
 impl<'a> Run<'a> {
@@ -454,7 +498,7 @@ impl<'a> Run<'a> {
         }
         match &self.nodes[id] {
             Node::Const(v) => v.clone(),
-            Node::Fact(f, y) => self.snap.column(f, *y).and_then(|c| c.get(i)),
+            Node::Fact(..) => self.facts[id].and_then(|c| c.get(i)),
             Node::Not(a) => match self.row(*a, i)? {
                 Value::Bool(b) => Some(Value::Bool(!b)),
                 _ => None,
@@ -495,6 +539,9 @@ impl<'a> Run<'a> {
     }
 
     fn col(&self, id: usize) -> &Column {
+        if let Some(c) = self.facts[id] {
+            return c;
+        }
         // Children are computed before parents (ids are topological).
         self.cols[id].as_ref().unwrap_or(&Column::Const(None))
     }
@@ -503,7 +550,55 @@ impl<'a> Run<'a> {
         let n = self.snap.n;
         let col = match &self.nodes[id] {
             Node::Const(v) => Column::Const(v.clone()),
-            Node::Fact(f, y) => self.snap.column(f, *y).cloned().unwrap_or(Column::Const(None)),
+            // Read in place through `facts`; absent columns are unknown everywhere.
+            Node::Fact(..) => {
+                if self.facts[id].is_some() {
+                    return;
+                }
+                Column::Const(None)
+            }
+            Node::Bin(BinOp::Mul, a, b) => match (self.col(*a), self.col(*b)) {
+                (
+                    Column::Num { valid, nums: Nums::Scaled { scale, v } },
+                    Column::Const(Some(Value::Num(c))),
+                )
+                | (
+                    Column::Const(Some(Value::Num(c))),
+                    Column::Num { valid, nums: Nums::Scaled { scale, v } },
+                ) => {
+                    let (cm, cs) = (i64::try_from(c.mantissa()).ok(), c.scale());
+                    let out: Option<Vec<i64>> = cm
+                        .filter(|_| scale + cs <= 18)
+                        .and_then(|cm| v.iter().map(|x| x.checked_mul(cm)).collect());
+                    match out {
+                        Some(v) => {
+                            Column::Num { valid: valid.clone(), nums: Nums::Scaled { scale: scale + cs, v } }
+                        }
+                        None => self.generic(id),
+                    }
+                }
+                _ => self.generic(id),
+            },
+            Node::Call(f @ (Func::Min | Func::Max), args) if args.len() == 2 => {
+                match (self.col(args[0]), self.col(args[1])) {
+                    (
+                        Column::Num { valid, nums: Nums::Scaled { scale, v } },
+                        Column::Const(Some(Value::Num(c))),
+                    )
+                    | (
+                        Column::Const(Some(Value::Num(c))),
+                        Column::Num { valid, nums: Nums::Scaled { scale, v } },
+                    ) => match scaled(*c, *scale) {
+                        Some(Scaled::Exact(c)) => {
+                            let min = *f == Func::Min;
+                            let v = v.iter().map(|x| if min { (*x).min(c) } else { (*x).max(c) }).collect();
+                            Column::Num { valid: valid.clone(), nums: Nums::Scaled { scale: *scale, v } }
+                        }
+                        _ => self.generic(id),
+                    },
+                    _ => self.generic(id),
+                }
+            }
             Node::Not(a) => match self.col(*a) {
                 Column::Bool { valid, truth } => Column::Bool {
                     valid: valid.clone(),
@@ -560,6 +655,15 @@ impl<'a> Run<'a> {
                     }
                     Column::Bool { valid: valid.clone(), truth }
                 }
+                (Column::TagMasks { valid, masks, dict }, Column::Const(Some(Value::Str(s)))) => {
+                    match dict.iter().position(|d| d == s) {
+                        Some(k) => {
+                            let m = 1u64 << k;
+                            cmp_const(valid, &masks.iter().map(|x| x & m).collect::<Vec<u64>>(), BinOp::Eq, m)
+                        }
+                        None => Column::Bool { valid: valid.clone(), truth: vec![0; valid.len()] },
+                    }
+                }
                 _ => self.generic(id),
             },
             _ => self.generic(id),
@@ -582,15 +686,12 @@ impl<'a> Run<'a> {
             BinOp::Gt => o == Ordering::Greater,
             _ => o != Ordering::Less,
         };
-        let flip = |o: Ordering| o.reverse();
         match (a, b) {
             (Column::Num { valid, nums: Nums::Scaled { scale, v } }, Column::Const(Some(Value::Num(c)))) => {
-                let c = scaled(*c, *scale)?;
-                Some(bitwise(valid, v, |x| test(cmp_scaled(*x, c))))
+                Some(cmp_scaled_const(valid, v, op, scaled(*c, *scale)?))
             }
             (Column::Const(Some(Value::Num(c))), Column::Num { valid, nums: Nums::Scaled { scale, v } }) => {
-                let c = scaled(*c, *scale)?;
-                Some(bitwise(valid, v, |x| test(flip(cmp_scaled(*x, c)))))
+                Some(cmp_scaled_const(valid, v, swap(op), scaled(*c, *scale)?))
             }
             (
                 Column::Num { valid: va, nums: Nums::Scaled { scale: sa, v: xa } },
@@ -608,12 +709,12 @@ impl<'a> Run<'a> {
                 Some(Column::Bool { valid, truth })
             }
             (Column::Date { valid, days }, Column::Const(Some(Value::Date(d)))) => {
-                let c = (*d - epoch()).num_days();
-                Some(bitwise(valid, days, |x| test(i64::from(*x).cmp(&c))))
+                let c = i32::try_from((*d - epoch()).num_days()).ok()?;
+                Some(cmp_const(valid, days, op, c))
             }
             (Column::Const(Some(Value::Date(d))), Column::Date { valid, days }) => {
-                let c = (*d - epoch()).num_days();
-                Some(bitwise(valid, days, |x| test(c.cmp(&i64::from(*x)))))
+                let c = i32::try_from((*d - epoch()).num_days()).ok()?;
+                Some(cmp_const(valid, days, swap(op), c))
             }
             (Column::Str { valid, ids, dict }, Column::Const(Some(Value::Str(s))))
                 if matches!(op, BinOp::Eq | BinOp::Ne) =>
@@ -632,20 +733,55 @@ impl<'a> Run<'a> {
     }
 }
 
-/// Compares a scaled value with a constant given as (mantissa at the column's scale, or
-/// the exact decimal when it has more decimals than the column).
-fn cmp_scaled(x: i64, c: Scaled) -> std::cmp::Ordering {
-    match c {
-        Scaled::Exact(m) => x.cmp(&m),
-        // c lies strictly between floor and floor+1 at this scale.
-        Scaled::Between(floor) => {
-            if x <= floor {
-                std::cmp::Ordering::Less
-            } else {
-                std::cmp::Ordering::Greater
-            }
-        }
+/// The operator with its operands swapped (`c < x` is `x > c`).
+fn swap(op: BinOp) -> BinOp {
+    match op {
+        BinOp::Lt => BinOp::Gt,
+        BinOp::Le => BinOp::Ge,
+        BinOp::Gt => BinOp::Lt,
+        BinOp::Ge => BinOp::Le,
+        other => other,
     }
+}
+
+/// `x op c` for a scaled column and a constant that may fall between two scaled values.
+fn cmp_scaled_const(valid: &[u64], v: &[i64], op: BinOp, c: Scaled) -> Column {
+    match c {
+        Scaled::Exact(c) => cmp_const(valid, v, op, c),
+        // floor < c < floor + 1: x < c ⇔ x <= floor; x > c ⇔ x > floor; never equal.
+        Scaled::Between(floor) => match op {
+            BinOp::Lt | BinOp::Le => cmp_const(valid, v, BinOp::Le, floor),
+            BinOp::Gt | BinOp::Ge => cmp_const(valid, v, BinOp::Gt, floor),
+            BinOp::Eq => Column::Bool { valid: valid.to_vec(), truth: vec![0; valid.len()] },
+            _ => Column::Bool { valid: valid.to_vec(), truth: valid.to_vec() },
+        },
+    }
+}
+
+/// `x op c` over a column, 64 rows to a word; one tight loop per operator so that the
+/// compiler can vectorise it.
+fn cmp_const<T: Copy + Ord>(valid: &[u64], v: &[T], op: BinOp, c: T) -> Column {
+    #[inline(always)]
+    fn pack<T: Copy>(valid: &[u64], v: &[T], f: impl Fn(T) -> bool) -> Bits {
+        let mut truth = vec![0u64; valid.len()];
+        for ((t, chunk), m) in truth.iter_mut().zip(v.chunks(64)).zip(valid) {
+            let mut word = 0u64;
+            for (k, x) in chunk.iter().enumerate() {
+                word |= u64::from(f(*x)) << k;
+            }
+            *t = word & m;
+        }
+        truth
+    }
+    let truth = match op {
+        BinOp::Eq => pack(valid, v, |x| x == c),
+        BinOp::Ne => pack(valid, v, |x| x != c),
+        BinOp::Lt => pack(valid, v, |x| x < c),
+        BinOp::Le => pack(valid, v, |x| x <= c),
+        BinOp::Gt => pack(valid, v, |x| x > c),
+        _ => pack(valid, v, |x| x >= c),
+    };
+    Column::Bool { valid: valid.to_vec(), truth }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -764,14 +900,24 @@ pub fn run(prog: &Program, items: &[&Item], snap: &Snapshot, date: NaiveDate) ->
             (w, a)
         })
         .collect();
-    // Only the condition nodes are computed as columns; amount nodes are evaluated per
-    // eligible row.
+    // Conditions and amounts are computed as columns; a node without a fast path is
+    // evaluated row by row.
     let mut needed = vec![false; dag.nodes.len()];
-    for (w, _) in &roots {
+    for (w, a) in &roots {
         mark(&dag.nodes, *w, &mut needed);
+        if let Some(a) = a {
+            mark(&dag.nodes, *a, &mut needed);
+        }
     }
     let nodes = dag.nodes;
-    let mut r = Run { prog, date, snap, nodes: &nodes, cols: vec![None; nodes.len()] };
+    let facts = nodes
+        .iter()
+        .map(|n| match n {
+            Node::Fact(f, y) => snap.column(f, *y),
+            _ => None,
+        })
+        .collect();
+    let mut r = Run { prog, date, snap, nodes: &nodes, cols: vec![None; nodes.len()], facts };
     for (id, _) in needed.iter().enumerate().filter(|(_, n)| **n) {
         r.compute(id);
     }
@@ -787,19 +933,48 @@ pub fn run(prog: &Program, items: &[&Item], snap: &Snapshot, date: NaiveDate) ->
         let mut amounts = Vec::new();
         let mut total = Decimal::ZERO;
         if let Some(a) = a {
+            let col = r.col(a);
             for (w, word) in truth.iter().enumerate() {
                 let mut x = *word;
                 while x != 0 {
                     let k = x.trailing_zeros() as usize;
                     x &= x - 1;
                     let row = w * 64 + k;
-                    match r.row(a, row) {
-                        Some(Value::Num(v)) => {
-                            let v = item.rounding.apply(v);
+                    let v = match col {
+                        // Exact already at the item's places: no rounding needed.
+                        Column::Num { valid, nums: Nums::Scaled { scale, v } }
+                            if *scale <= item.rounding.places && bit(valid, row) =>
+                        {
+                            Some(Decimal::new(v[row], *scale))
+                        }
+                        Column::Num { valid, nums: Nums::Scaled { scale, v } }
+                            if item.rounding.strategy
+                                == rust_decimal::RoundingStrategy::MidpointAwayFromZero
+                                && *scale > item.rounding.places
+                                && *scale - item.rounding.places <= 18
+                                && bit(valid, row) =>
+                        {
+                            // Half away from zero on the scaled integer: exact, as Decimal does.
+                            let d = 10i64.pow(*scale - item.rounding.places);
+                            let (q, rem) = (v[row] / d, v[row] % d);
+                            let q = if rem.unsigned_abs() * 2 >= d.unsigned_abs() {
+                                q + v[row].signum()
+                            } else {
+                                q
+                            };
+                            Some(Decimal::new(q, item.rounding.places))
+                        }
+                        _ => match r.row(a, row) {
+                            Some(Value::Num(v)) => Some(item.rounding.apply(v)),
+                            _ => None,
+                        },
+                    };
+                    match v {
+                        Some(v) => {
                             total += v;
                             amounts.push((row, v));
                         }
-                        _ => {
+                        None => {
                             eligible[w] &= !(1 << k);
                             undetermined[w] |= 1 << k;
                         }
