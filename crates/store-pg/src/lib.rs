@@ -9,6 +9,7 @@
 //! Timestamps come back from TIMESTAMPTZ in UTC and are returned in China time (+08:00).
 
 mod import;
+mod problems;
 
 use async_trait::async_trait;
 use chrono::{DateTime, FixedOffset};
@@ -26,8 +27,10 @@ use tokio_postgres::types::ToSql;
 use tokio_postgres::{NoTls, Row};
 
 /// The PostgreSQL migrations, in order (same file names as SQLite's).
-pub const MIGRATIONS: &[Migration] =
-    &[Migration { version: 1, name: "foundation", sql: include_str!("../migrations/0001_foundation.sql") }];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration { version: 1, name: "foundation", sql: include_str!("../migrations/0001_foundation.sql") },
+    Migration { version: 2, name: "problems", sql: include_str!("../migrations/0002_problems.sql") },
+];
 
 /// Connections in the pool.
 const POOL_SIZE: usize = 16;

@@ -16,6 +16,7 @@
 //! the `store` crate; this crate only binds parameters, maps rows and owns the DDL.
 
 mod import;
+mod problems;
 
 use async_trait::async_trait;
 use chrono::{DateTime, FixedOffset};
@@ -34,8 +35,10 @@ use store::{
 
 /// The SQLite migrations, in order. Each file is embedded; a test checks this list against
 /// the `migrations/` folder.
-pub const MIGRATIONS: &[Migration] =
-    &[Migration { version: 1, name: "foundation", sql: include_str!("../migrations/0001_foundation.sql") }];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration { version: 1, name: "foundation", sql: include_str!("../migrations/0001_foundation.sql") },
+    Migration { version: 2, name: "problems", sql: include_str!("../migrations/0002_problems.sql") },
+];
 
 /// How long a connection waits for a lock before reporting the database busy.
 const BUSY_TIMEOUT_MS: u64 = 10_000;

@@ -17,6 +17,7 @@ pub mod error;
 pub mod import;
 pub mod migrate;
 pub mod model;
+pub mod problems;
 pub mod sql;
 
 pub use error::{ImportProblem, Result, StoreError};
@@ -43,7 +44,7 @@ pub fn catalog() -> &'static i18n::Catalog {
 /// Every write is one transaction: it lands whole or not at all, and when it returns `Ok` it
 /// is durable.
 #[async_trait]
-pub trait Store: Send + Sync {
+pub trait Store: problems::ProblemStore + Send + Sync {
     /// `sqlite` or `postgres`.
     fn backend_name(&self) -> &'static str;
 

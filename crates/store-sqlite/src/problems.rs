@@ -1,0 +1,489 @@
+//! [`ProblemStore`] on SQLite: each write is one job of the single writer thread (so the
+//! chain head needs no lock: the writer is the only one moving it), reads run on the pool.
+
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use chrono::{DateTime, FixedOffset, NaiveDate};
+use enterprise::{Routing, UnifiedCreditCode};
+use handling::{Actor as HActor, Command, Event, Problem, TimeLimits, Visit};
+use rusqlite::{Connection, OptionalExtension, Row, params};
+use store::problems::{
+    self as p, AuditReport, EventRow, NewEventColumns, PResult, ProblemError, ProblemFilter, ProblemRecord,
+    ProblemRow, ProblemStore, Projection, QParam, VisitFilter, VisitRecord, sql,
+};
+use store::{Page, StoreError};
+
+use crate::{SqliteStore, backend};
+
+fn text_time(t: DateTime<FixedOffset>) -> String {
+    p::china_seconds(t).format("%Y-%m-%d %H:%M:%S%:z").to_string()
+}
+
+fn event_row(r: &Row<'_>) -> rusqlite::Result<EventRow> {
+    Ok(EventRow {
+        chain_seq: r.get(0)?,
+        problem_id: r.get(1)?,
+        seq: r.get(2)?,
+        at: r.get(3)?,
+        actor: r.get(4)?,
+        role: r.get(5)?,
+        actor_department: r.get(6)?,
+        actor_enterprise: r.get(7)?,
+        action: r.get(8)?,
+        from_state: r.get(9)?,
+        to_state: r.get(10)?,
+        note: r.get(11)?,
+        payload: r.get(12)?,
+        recorded_at: r.get(13)?,
+        prev_hash: r.get(14)?,
+        hash: r.get(15)?,
+    })
+}
+
+type RawRow = (i64, String, String, Projection, String);
+
+fn problem_row(r: &Row<'_>) -> rusqlite::Result<RawRow> {
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        Projection {
+            category: r.get(3)?,
+            title: r.get(4)?,
+            description: r.get(5)?,
+            channel: r.get(6)?,
+            urgency: r.get(7)?,
+            confidential: r.get(8)?,
+            received_at: r.get(9)?,
+            state: r.get(10)?,
+            lead_department: r.get(11)?,
+            cooperating: Vec::new(),
+            handler: r.get(13)?,
+            accept_by: r.get(14)?,
+            answer_by: r.get(15)?,
+            yellow_at: r.get(16)?,
+            red_at: r.get(17)?,
+            escalations: r.get(18)?,
+            round: r.get(19)?,
+            visit_id: r.get(20)?,
+            last_seq: r.get(21)?,
+            updated_at: r.get(22)?,
+        },
+        r.get(12)?,
+    ))
+}
+
+fn finish_row((id, uscc, name, mut projection, cooperating): RawRow) -> PResult<ProblemRow> {
+    projection.cooperating = Projection::parse_cooperating(&cooperating)?;
+    Ok(ProblemRow {
+        id,
+        enterprise: UnifiedCreditCode::parse(&uscc).map_err(ProblemError::backend)?,
+        enterprise_name: name,
+        projection,
+    })
+}
+
+fn row_by_id(conn: &Connection, id: i64) -> PResult<Option<ProblemRow>> {
+    let mut st = conn.prepare_cached(sql::PROBLEM_BY_ID).map_err(backend)?;
+    st.query_row([id], problem_row).optional().map_err(backend)?.map(finish_row).transpose()
+}
+
+fn events_of(conn: &Connection, id: i64) -> PResult<Vec<EventRow>> {
+    let mut st = conn.prepare_cached(sql::EVENTS_OF).map_err(backend)?;
+    let rows = st.query_map([id], event_row).map_err(backend)?;
+    Ok(rows.collect::<rusqlite::Result<Vec<_>>>().map_err(backend)?)
+}
+
+/// Appends one event at the head of the chain and moves the head.
+fn append_event(
+    conn: &Connection,
+    problem_id: i64,
+    c: &NewEventColumns,
+    recorded_at: DateTime<FixedOffset>,
+) -> PResult<EventRow> {
+    let (seq, prev): (i64, String) =
+        conn.query_row(sql::CHAIN_HEAD, [], |r| Ok((r.get(0)?, r.get(1)?))).map_err(backend)?;
+    let hash = p::chain_hash(&prev, &c.canonical);
+    let chain_seq = seq + 1;
+    let recorded_at = p::china_seconds(recorded_at);
+    conn.prepare_cached(sql::INSERT_EVENT)
+        .and_then(|mut st| {
+            st.execute(params![
+                chain_seq,
+                problem_id,
+                c.seq,
+                text_time(c.at),
+                c.actor,
+                c.role,
+                c.actor_department,
+                c.actor_enterprise,
+                c.action,
+                c.from_state,
+                c.to_state,
+                c.note,
+                c.payload,
+                text_time(recorded_at),
+                prev,
+                hash
+            ])
+        })
+        .map_err(backend)?;
+    conn.prepare_cached(sql::SET_CHAIN_HEAD)
+        .and_then(|mut st| st.execute(params![chain_seq, hash]))
+        .map_err(backend)?;
+    Ok(EventRow {
+        chain_seq,
+        problem_id,
+        seq: c.seq,
+        at: c.at,
+        actor: c.actor.clone(),
+        role: c.role.clone(),
+        actor_department: c.actor_department.clone(),
+        actor_enterprise: c.actor_enterprise.clone(),
+        action: c.action.clone(),
+        from_state: c.from_state.clone(),
+        to_state: c.to_state.clone(),
+        note: c.note.clone(),
+        payload: c.payload.clone(),
+        recorded_at,
+        prev_hash: prev,
+        hash,
+    })
+}
+
+fn value_of(q: &QParam) -> rusqlite::types::Value {
+    use rusqlite::types::Value;
+    match q {
+        QParam::Text(s) => Value::Text(s.clone()),
+        QParam::Int(i) => Value::Integer(*i),
+        QParam::Time(t) => Value::Text(text_time(*t)),
+    }
+}
+
+impl SqliteStore {
+    /// A write whose closure fails with a [`ProblemError`]: the job rolls back and the error
+    /// comes back whole (the writer's own channel carries only `StoreError`).
+    async fn write_p<T, F>(&self, f: F) -> PResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> PResult<T> + Send + 'static,
+    {
+        let slot: Arc<Mutex<Option<ProblemError>>> = Arc::new(Mutex::new(None));
+        let inner = Arc::clone(&slot);
+        let r = self
+            .write(move |conn| {
+                f(conn).map_err(|e| {
+                    let out = match &e {
+                        ProblemError::Store(s) => s.clone(),
+                        _ => StoreError::Backend("problem write refused".into()),
+                    };
+                    if let Ok(mut g) = inner.lock() {
+                        *g = Some(e);
+                    }
+                    out
+                })
+            })
+            .await;
+        match r {
+            Ok(v) => Ok(v),
+            Err(e) => Err(slot.lock().ok().and_then(|mut g| g.take()).unwrap_or(ProblemError::Store(e))),
+        }
+    }
+
+    async fn read_p<T, F>(&self, f: F) -> PResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> PResult<T> + Send + 'static,
+    {
+        self.read(move |conn| Ok(f(conn))).await?
+    }
+}
+
+#[async_trait]
+impl ProblemStore for SqliteStore {
+    async fn create_problem(
+        &self,
+        problem: Problem,
+        actor: &HActor,
+        now: DateTime<FixedOffset>,
+        routing: &Routing,
+        limits: &TimeLimits,
+    ) -> PResult<ProblemRecord> {
+        let t = p::submit_transition(problem, actor, now, routing, limits)?;
+        let proj = Projection::of(&t.state)?;
+        let cols = NewEventColumns::of(&t.event);
+        let uscc = t.state.problem.enterprise.clone();
+        let (state, event) = (t.state, t.event);
+        self.write_p(move |conn| {
+            let eid: i64 = conn
+                .prepare_cached(store::sql::ENTERPRISE_ID_BY_USCC)
+                .and_then(|mut st| st.query_row([uscc.as_str()], |r| r.get(0)).optional())
+                .map_err(backend)?
+                .ok_or_else(|| StoreError::EnterpriseNotFound { uscc: uscc.to_string() })?;
+            if let Some(v) = proj.visit_id {
+                let found: Option<i64> = conn
+                    .prepare_cached(sql::VISIT_EXISTS)
+                    .and_then(|mut st| st.query_row([v], |r| r.get(0)).optional())
+                    .map_err(backend)?;
+                if found.is_none() {
+                    return Err(ProblemError::VisitNotFound { id: v.to_string() });
+                }
+            }
+            let id: i64 = conn
+                .prepare_cached(sql::INSERT_PROBLEM)
+                .and_then(|mut st| {
+                    st.query_row(
+                        params![
+                            eid,
+                            proj.category,
+                            proj.title,
+                            proj.description,
+                            proj.channel,
+                            proj.urgency,
+                            proj.confidential,
+                            text_time(proj.received_at),
+                            proj.state,
+                            proj.lead_department,
+                            proj.cooperating_json(),
+                            proj.handler,
+                            proj.accept_by,
+                            proj.answer_by,
+                            proj.yellow_at.map(text_time),
+                            proj.red_at.map(text_time),
+                            proj.escalations,
+                            proj.round,
+                            proj.visit_id,
+                            proj.last_seq,
+                            text_time(proj.updated_at)
+                        ],
+                        |r| r.get(0),
+                    )
+                })
+                .map_err(backend)?;
+            let row = append_event(conn, id, &cols, now)?;
+            let stored = p::StoredEvent {
+                chain_seq: row.chain_seq,
+                problem_id: id,
+                event,
+                recorded_at: row.recorded_at,
+                prev_hash: row.prev_hash,
+                hash: row.hash,
+            };
+            let prow = row_by_id(conn, id)?.ok_or(ProblemError::NotFound { id })?;
+            Ok(ProblemRecord { id, state, events: vec![stored], row: prow })
+        })
+        .await
+    }
+
+    async fn get_problem(&self, id: i64) -> PResult<ProblemRecord> {
+        self.read_p(move |conn| {
+            let row = row_by_id(conn, id)?.ok_or(ProblemError::NotFound { id })?;
+            p::record_from(id, events_of(conn, id)?, row)
+        })
+        .await
+    }
+
+    async fn list_problems(&self, filter: &ProblemFilter, page: Page) -> PResult<(Vec<ProblemRow>, u64)> {
+        let q = p::problem_list(filter);
+        let page = Page::new(page.offset, page.limit);
+        self.read_p(move |conn| {
+            let values: Vec<rusqlite::types::Value> = q.params.iter().map(value_of).collect();
+            let total: i64 = conn
+                .prepare_cached(&q.count_sql)
+                .and_then(|mut st| st.query_row(rusqlite::params_from_iter(values.iter()), |r| r.get(0)))
+                .map_err(backend)?;
+            let mut pv = values;
+            pv.push(rusqlite::types::Value::Integer(page.limit as i64));
+            pv.push(rusqlite::types::Value::Integer(page.offset.min(i64::MAX as u64) as i64));
+            let mut st = conn.prepare_cached(&q.page_sql).map_err(backend)?;
+            let rows = st.query_map(rusqlite::params_from_iter(pv.iter()), problem_row).map_err(backend)?;
+            let mut out = Vec::new();
+            for r in rows {
+                out.push(finish_row(r.map_err(backend)?)?);
+            }
+            Ok((out, total.max(0) as u64))
+        })
+        .await
+    }
+
+    async fn record_transition(
+        &self,
+        id: i64,
+        cmd: &Command,
+        actor: &HActor,
+        at: DateTime<FixedOffset>,
+        recorded_at: DateTime<FixedOffset>,
+    ) -> PResult<ProblemRecord> {
+        let (cmd, actor) = (cmd.clone(), actor.clone());
+        self.write_p(move |conn| {
+            let rows = events_of(conn, id)?;
+            if rows.is_empty() {
+                return Err(ProblemError::NotFound { id });
+            }
+            let mut events = rows.iter().map(EventRow::stored).collect::<PResult<Vec<_>>>()?;
+            let log: Vec<Event> = events.iter().map(|e| e.event.clone()).collect();
+            let state = handling::replay(&log, calendar::WorkCalendar::official())?;
+            let t = p::apply_transition(&state, &cmd, &actor, at)?;
+            let proj = Projection::of(&t.state)?;
+            let row = append_event(conn, id, &NewEventColumns::of(&t.event), recorded_at)?;
+            conn.prepare_cached(sql::UPDATE_PROBLEM)
+                .and_then(|mut st| {
+                    st.execute(params![
+                        proj.state,
+                        proj.lead_department,
+                        proj.cooperating_json(),
+                        proj.handler,
+                        proj.accept_by,
+                        proj.answer_by,
+                        proj.yellow_at.map(text_time),
+                        proj.red_at.map(text_time),
+                        proj.escalations,
+                        proj.round,
+                        proj.last_seq,
+                        text_time(proj.updated_at),
+                        id
+                    ])
+                })
+                .map_err(backend)?;
+            events.push(p::StoredEvent {
+                chain_seq: row.chain_seq,
+                problem_id: id,
+                event: t.event,
+                recorded_at: row.recorded_at,
+                prev_hash: row.prev_hash,
+                hash: row.hash,
+            });
+            let prow = row_by_id(conn, id)?.ok_or(ProblemError::NotFound { id })?;
+            Ok(ProblemRecord { id, state: t.state, events, row: prow })
+        })
+        .await
+    }
+
+    async fn all_event_logs_for_period(
+        &self,
+        range: Option<(NaiveDate, NaiveDate)>,
+    ) -> PResult<Vec<(i64, Vec<Event>)>> {
+        self.read_p(move |conn| {
+            let rows = match range {
+                None => {
+                    let mut st = conn.prepare_cached(sql::ALL_EVENTS_BY_PROBLEM).map_err(backend)?;
+                    st.query_map([], event_row).map_err(backend)?.collect::<rusqlite::Result<Vec<_>>>()
+                }
+                Some((from, to)) => {
+                    let mut st = conn.prepare_cached(sql::EVENTS_FOR_PERIOD).map_err(backend)?;
+                    st.query_map(
+                        params![
+                            text_time(p::day_start(from)),
+                            text_time(p::day_start(to + chrono::Duration::days(1)))
+                        ],
+                        event_row,
+                    )
+                    .map_err(backend)?
+                    .collect::<rusqlite::Result<Vec<_>>>()
+                }
+            }
+            .map_err(backend)?;
+            p::group_logs(rows)
+        })
+        .await
+    }
+
+    async fn audit_verify(&self) -> PResult<AuditReport> {
+        self.read_p(|conn| {
+            let head: (i64, String) =
+                conn.query_row(sql::CHAIN_HEAD, [], |r| Ok((r.get(0)?, r.get(1)?))).map_err(backend)?;
+            let mut st = conn.prepare(sql::ALL_EVENTS_IN_CHAIN_ORDER).map_err(backend)?;
+            let mut rows = st.query([]).map_err(backend)?;
+            let mut all = Vec::new();
+            while let Some(r) = rows.next().map_err(backend)? {
+                all.push(event_row(r).map_err(backend)?);
+            }
+            let head_hash = head.1.clone();
+            let (events, broken) = p::verify_chain(all, head);
+            Ok(AuditReport { events, head_hash, broken })
+        })
+        .await
+    }
+
+    async fn add_visit(&self, visit: &Visit, actor: &store::Actor) -> PResult<i64> {
+        let (visit, actor) = (visit.clone(), actor.clone());
+        self.write_p(move |conn| {
+            let eid: i64 = conn
+                .prepare_cached(store::sql::ENTERPRISE_ID_BY_USCC)
+                .and_then(|mut st| st.query_row([visit.enterprise.as_str()], |r| r.get(0)).optional())
+                .map_err(backend)?
+                .ok_or_else(|| StoreError::EnterpriseNotFound { uscc: visit.enterprise.to_string() })?;
+            let id: i64 = conn
+                .prepare_cached(sql::INSERT_VISIT)
+                .and_then(|mut st| {
+                    st.query_row(
+                        params![
+                            eid,
+                            visit.date,
+                            visit.cadre,
+                            visit.findings,
+                            text_time(actor.at),
+                            actor.username
+                        ],
+                        |r| r.get(0),
+                    )
+                })
+                .map_err(backend)?;
+            Ok(id)
+        })
+        .await
+    }
+
+    async fn list_visits(&self, filter: &VisitFilter) -> PResult<Vec<VisitRecord>> {
+        let filter = filter.clone();
+        self.read_p(move |conn| {
+            let mut q = String::from(sql::VISITS_FROM);
+            let mut vals: Vec<String> = Vec::new();
+            let mut conds = Vec::new();
+            if let Some(c) = &filter.cadre {
+                vals.push(c.clone());
+                conds.push(format!("v.cadre = ${}", vals.len()));
+            }
+            if let Some(e) = &filter.enterprise {
+                vals.push(e.to_string());
+                conds.push(format!("en.uscc = ${}", vals.len()));
+            }
+            if !conds.is_empty() {
+                q.push_str(&format!(" WHERE {}", conds.join(" AND ")));
+            }
+            q.push_str(" ORDER BY v.date, v.id");
+            let mut st = conn.prepare(&q).map_err(backend)?;
+            let rows = st
+                .query_map(rusqlite::params_from_iter(vals.iter()), |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, NaiveDate>(2)?,
+                        r.get::<_, String>(3)?,
+                        r.get::<_, String>(4)?,
+                        r.get::<_, DateTime<FixedOffset>>(5)?,
+                        r.get::<_, String>(6)?,
+                    ))
+                })
+                .map_err(backend)?;
+            let mut out = Vec::new();
+            for r in rows {
+                let (id, uscc, date, cadre, findings, recorded_at, recorded_by) = r.map_err(backend)?;
+                out.push(VisitRecord {
+                    id,
+                    visit: Visit {
+                        enterprise: UnifiedCreditCode::parse(&uscc).map_err(ProblemError::backend)?,
+                        date,
+                        cadre,
+                        findings,
+                    },
+                    recorded_at,
+                    recorded_by,
+                });
+            }
+            Ok(out)
+        })
+        .await
+    }
+}

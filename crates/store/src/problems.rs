@@ -1,0 +1,880 @@
+//! The three lists in the store: problems as a projection of their event log, the event log
+//! itself with one global hash chain, and cadres' visits.
+//!
+//! - The **event log** (`problem_events`) is the truth. Each row holds one
+//!   [`handling::Event`] in the columns of `docs/HANDLING.md`, its place in the global chain
+//!   (`chain_seq`), and `hash = sha256(prev_hash ‖ canonical_json)` in hex, with the first
+//!   `prev_hash` 64 zeros ([`GENESIS_HASH`]). A one-row `audit_chain_head` table holds the
+//!   last `chain_seq` and hash: appending reads and moves it inside the same transaction
+//!   (SQLite: the single writer; PostgreSQL: `SELECT … FOR UPDATE` on that row), and
+//!   [`verify_chain`] compares the end of the chain with it, so deleting the newest event is
+//!   caught as well as any edit or deletion before it.
+//! - The **projection** (`problems`) caches what queues and lists filter on: state,
+//!   departments, deadlines and the times the warning lights turn ([`lights`]). It is
+//!   rewritten from `handling::replay` of the log in the same transaction as each event
+//!   ([`Projection::of`]); a test checks it equals the replay of the stored events.
+//! - **Visits** (`visits`): a cadre's visit; problems raised from it carry its id.
+//!
+//! What it leaves out: the driver work (each backend's `problems.rs`) and the clock (every
+//! write takes "now").
+
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, FixedOffset, NaiveDate, NaiveTime, SubsecRound, TimeZone};
+use enterprise::{Routing, UnifiedCreditCode};
+use handling::{
+    Actor as HActor, Channel, Command, Due, Event, HandlingError, Problem, ProblemState, Role as HRole,
+    State, TimeLimits, Urgency, Visit, Warning,
+};
+use i18n::{Catalog, Lang, Localized, Message};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::{Page, StoreError, china_offset};
+
+/// The `prev_hash` of the first event of the chain.
+pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// `sha256(prev_hash ‖ canonical_json)` in lower-case hex.
+pub fn chain_hash(prev_hash: &str, canonical_json: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(prev_hash.as_bytes());
+    h.update(canonical_json.as_bytes());
+    hex::encode(h.finalize())
+}
+
+// ---------------------------------------------------------------------------------------
+// Errors
+
+/// Errors of the problem store: a problem or visit that does not exist, the state machine's
+/// refusals ([`HandlingError`], e.g. an illegal transition), and the store's own errors.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProblemError {
+    #[error("no problem {id}")]
+    NotFound { id: i64 },
+    #[error("no visit {id}")]
+    VisitNotFound { id: String },
+    #[error(transparent)]
+    Handling(#[from] HandlingError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The result type of [`ProblemStore`].
+pub type PResult<T> = std::result::Result<T, ProblemError>;
+
+const MESSAGES: &str = r#"
+["store.problem_not_found"]
+zh = "未找到编号为 {id} 的问题；请核对问题编号（可用 huiqi ledger export 查看全部问题）"
+en = "there is no problem {id}; check the problem id (huiqi ledger export lists every problem)"
+
+["store.visit_not_found"]
+zh = "未找到编号为 {id} 的走访记录；请先登记走访，再用其编号提交问题"
+en = "there is no visit {id}; record the visit first, then raise problems with its id"
+"#;
+
+/// The catalog of this module's own messages.
+pub fn problem_catalog() -> &'static Catalog {
+    static C: std::sync::OnceLock<Catalog> = std::sync::OnceLock::new();
+    C.get_or_init(|| Catalog::embedded(MESSAGES))
+}
+
+impl Localized for ProblemError {
+    fn message(&self) -> Message {
+        match self {
+            ProblemError::NotFound { id } => Message::new("store.problem_not_found").arg("id", id),
+            ProblemError::VisitNotFound { id } => Message::new("store.visit_not_found").arg("id", id),
+            ProblemError::Handling(e) => e.message(),
+            ProblemError::Store(e) => e.message(),
+        }
+    }
+    fn catalog(&self) -> &'static Catalog {
+        match self {
+            ProblemError::Handling(e) => e.catalog(),
+            ProblemError::Store(e) => e.catalog(),
+            _ => problem_catalog(),
+        }
+    }
+    fn render(&self, lang: Lang) -> String {
+        match self {
+            ProblemError::Handling(e) => e.render(lang),
+            ProblemError::Store(e) => e.render(lang),
+            _ => problem_catalog().render(&self.message(), lang),
+        }
+    }
+}
+
+impl ProblemError {
+    pub fn backend(e: impl std::fmt::Display) -> ProblemError {
+        ProblemError::Store(StoreError::Backend(e.to_string()))
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Records
+
+/// One stored event with its place in the audit chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StoredEvent {
+    /// Position in the global chain (1, 2, …).
+    pub chain_seq: i64,
+    pub problem_id: i64,
+    pub event: Event,
+    /// When the store wrote it (`event.at` may be earlier for records entered late).
+    pub recorded_at: DateTime<FixedOffset>,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+/// A problem: its state (the replay of its events) and the events.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProblemRecord {
+    pub id: i64,
+    pub state: ProblemState,
+    pub events: Vec<StoredEvent>,
+    /// The projection row as stored (equal to [`Projection::of`] of `state`).
+    pub row: ProblemRow,
+}
+
+/// A row of a problem list (the projection plus the enterprise's name).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProblemRow {
+    pub id: i64,
+    pub enterprise: UnifiedCreditCode,
+    pub enterprise_name: String,
+    #[serde(flatten)]
+    pub projection: Projection,
+}
+
+impl ProblemRow {
+    /// The warning light at `now`, from the stored light times (equal to
+    /// `handling::warning(state, now)`, to the second).
+    pub fn warning(&self, now: DateTime<FixedOffset>) -> Warning {
+        light_at(self.projection.yellow_at, self.projection.red_at, now)
+    }
+}
+
+/// The cached columns of `problems`, all derived from the replayed state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Projection {
+    pub category: String,
+    pub title: String,
+    pub description: String,
+    pub channel: String,
+    pub urgency: String,
+    pub confidential: bool,
+    pub received_at: DateTime<FixedOffset>,
+    pub state: String,
+    pub lead_department: String,
+    pub cooperating: Vec<String>,
+    pub handler: Option<String>,
+    /// `YYYY-MM-DD` for working-day limits, RFC 3339 for hour limits.
+    pub accept_by: String,
+    pub answer_by: String,
+    /// From this moment the light is at least yellow (`None`: it does not turn yellow).
+    pub yellow_at: Option<DateTime<FixedOffset>>,
+    /// From this moment the light is red (overdue).
+    pub red_at: Option<DateTime<FixedOffset>>,
+    pub escalations: i64,
+    pub round: i64,
+    pub visit_id: Option<i64>,
+    pub last_seq: i64,
+    /// The time of the last event.
+    pub updated_at: DateTime<FixedOffset>,
+}
+
+fn enum_str<T: Serialize>(v: &T) -> String {
+    match serde_json::to_value(v) {
+        Ok(serde_json::Value::String(s)) => s,
+        Ok(other) => other.to_string(),
+        Err(_) => String::new(),
+    }
+}
+
+/// Parses a snake_case enum name as stored (a state, role, channel, …).
+pub fn parse_enum<T: serde::de::DeserializeOwned>(s: &str) -> Option<T> {
+    serde_json::from_value(serde_json::Value::String(s.to_string())).ok()
+}
+
+/// The time in China time, in whole seconds: how the store keeps every time it hashes.
+pub fn china_seconds(t: DateTime<FixedOffset>) -> DateTime<FixedOffset> {
+    t.with_timezone(&china_offset()).trunc_subsecs(0)
+}
+
+fn start_of_day(d: NaiveDate) -> DateTime<FixedOffset> {
+    let naive = d.and_time(NaiveTime::MIN);
+    china_offset().from_local_datetime(&naive).single().unwrap_or_else(|| naive.and_utc().fixed_offset())
+}
+
+/// When a clock's light turns yellow and red: the first whole second at which
+/// `clock.warning(now)` is yellow (resp. red). A paused clock keeps the light it had when
+/// the pause began, so a light not yet reached by then never comes.
+fn clock_lights(c: &handling::Clock) -> (Option<DateTime<FixedOffset>>, Option<DateTime<FixedOffset>>) {
+    let yellow = match c.yellow_from {
+        Due::Date(d) => start_of_day(d),
+        Due::At(t) => {
+            china_seconds(t)
+                + if t.timestamp_subsec_nanos() > 0 { Duration::seconds(1) } else { Duration::zero() }
+        }
+    };
+    let red = match c.due {
+        Due::Date(d) => start_of_day(d + Duration::days(1)),
+        // Red once now > t: from the next whole second.
+        Due::At(t) => china_seconds(t) + Duration::seconds(1),
+    };
+    match c.paused_since {
+        None => (Some(yellow), Some(red)),
+        Some(p) => {
+            let p = china_seconds(p);
+            (Some(yellow).filter(|y| *y <= p), Some(red).filter(|r| *r <= p))
+        }
+    }
+}
+
+fn min_opt(
+    a: Option<DateTime<FixedOffset>>,
+    b: Option<DateTime<FixedOffset>>,
+) -> Option<DateTime<FixedOffset>> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(x.min(y)),
+        (x, None) => x,
+        (None, y) => y,
+    }
+}
+
+/// When a problem's light turns yellow and red, as `handling::warning` judges it: in
+/// `submitted` the worse of the acceptance and answer clocks, while handling (and paused)
+/// the answer clock, otherwise no light.
+pub fn lights(s: &ProblemState) -> (Option<DateTime<FixedOffset>>, Option<DateTime<FixedOffset>>) {
+    match s.state {
+        State::Submitted => {
+            let (ya, ra) = clock_lights(&s.accept_clock);
+            let (yb, rb) = clock_lights(&s.answer_clock);
+            (min_opt(ya, yb), min_opt(ra, rb))
+        }
+        st if st.answer_clock_runs() || st == State::AwaitingInfo => clock_lights(&s.answer_clock),
+        _ => (None, None),
+    }
+}
+
+/// The light at `now` from light times (compared in whole seconds).
+pub fn light_at(
+    yellow_at: Option<DateTime<FixedOffset>>,
+    red_at: Option<DateTime<FixedOffset>>,
+    now: DateTime<FixedOffset>,
+) -> Warning {
+    let now = china_seconds(now);
+    if red_at.is_some_and(|r| r <= now) {
+        Warning::Red
+    } else if yellow_at.is_some_and(|y| y <= now) {
+        Warning::Yellow
+    } else {
+        Warning::None
+    }
+}
+
+impl Projection {
+    /// The projection of a replayed state.
+    pub fn of(s: &ProblemState) -> PResult<Projection> {
+        let d = handling::deadlines(s);
+        let (yellow_at, red_at) = lights(s);
+        let visit_id = match &s.problem.visit {
+            Some(v) => {
+                Some(v.trim().parse::<i64>().map_err(|_| ProblemError::VisitNotFound { id: v.clone() })?)
+            }
+            None => None,
+        };
+        Ok(Projection {
+            category: s.problem.category.clone(),
+            title: s.problem.title.clone(),
+            description: s.problem.description.clone(),
+            channel: enum_str(&s.problem.channel),
+            urgency: enum_str(&s.problem.urgency),
+            confidential: s.problem.confidential,
+            received_at: china_seconds(s.problem.received_at),
+            state: s.state.as_str().to_string(),
+            lead_department: s.lead.clone(),
+            cooperating: s.cooperating.clone(),
+            handler: s.handler.clone(),
+            accept_by: d.accept_by.to_string(),
+            answer_by: d.answer_by.to_string(),
+            yellow_at,
+            red_at,
+            escalations: i64::from(s.escalations),
+            round: i64::from(s.round),
+            visit_id,
+            last_seq: i64::from(s.seq),
+            updated_at: china_seconds(s.last_at),
+        })
+    }
+
+    pub fn cooperating_json(&self) -> String {
+        serde_json::to_string(&self.cooperating).unwrap_or_else(|_| "[]".into())
+    }
+
+    pub fn parse_cooperating(text: &str) -> PResult<Vec<String>> {
+        serde_json::from_str(text).map_err(|e| ProblemError::backend(format!("cooperating column: {e}")))
+    }
+}
+
+/// Filters of a problem list; all given filters must hold.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProblemFilter {
+    pub state: Option<State>,
+    /// Lead or cooperating department (code).
+    pub department: Option<String>,
+    pub enterprise: Option<UnifiedCreditCode>,
+    /// Category code.
+    pub category: Option<String>,
+    /// The light at a moment: problems at least yellow, or red.
+    pub light: Option<(LightFilter, DateTime<FixedOffset>)>,
+    /// Received on these dates (China time), both included.
+    pub received: Option<(NaiveDate, NaiveDate)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LightFilter {
+    /// Yellow or red.
+    Warned,
+    /// Exactly yellow.
+    Yellow,
+    /// Red (overdue).
+    Red,
+}
+
+/// A visit with its id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VisitRecord {
+    pub id: i64,
+    #[serde(flatten)]
+    pub visit: Visit,
+    pub recorded_at: DateTime<FixedOffset>,
+    pub recorded_by: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct VisitFilter {
+    pub cadre: Option<String>,
+    pub enterprise: Option<UnifiedCreditCode>,
+}
+
+/// The first broken link of the audit chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BrokenLink {
+    /// The chain position where the chain breaks (for a missing tail, the position the head
+    /// names).
+    pub chain_seq: i64,
+    /// The problem and its event number, when the row exists.
+    pub problem_id: Option<i64>,
+    pub event_seq: Option<i64>,
+    pub expected: String,
+    pub found: String,
+    pub reason: BreakReason,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BreakReason {
+    /// The row's `prev_hash` is not the previous row's hash (a row before it was deleted or
+    /// changed its hash).
+    PrevHash,
+    /// The row's content does not hash to its `hash` (the row was edited).
+    Hash,
+    /// The row's columns do not make an event.
+    Unreadable,
+    /// The chain ends before the head (the newest events were deleted) or runs past it.
+    Head,
+}
+
+/// What `audit verify` found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AuditReport {
+    pub events: u64,
+    pub head_hash: String,
+    pub broken: Option<BrokenLink>,
+}
+
+/// One event row as stored, for [`verify_chain`] and the readers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventRow {
+    pub chain_seq: i64,
+    pub problem_id: i64,
+    pub seq: i64,
+    pub at: DateTime<FixedOffset>,
+    pub actor: String,
+    pub role: String,
+    pub actor_department: Option<String>,
+    pub actor_enterprise: Option<String>,
+    pub action: String,
+    pub from_state: Option<String>,
+    pub to_state: String,
+    pub note: Option<String>,
+    pub payload: String,
+    pub recorded_at: DateTime<FixedOffset>,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+impl EventRow {
+    /// The event these columns hold.
+    pub fn event(&self) -> PResult<Event> {
+        let seq = u32::try_from(self.seq).unwrap_or(0);
+        let bad = |what: &str, v: &str| {
+            ProblemError::Handling(HandlingError::BadLog {
+                seq,
+                reason: format!("{what} {v:?} is not valid"),
+            })
+        };
+        let role: HRole = parse_enum(&self.role).ok_or_else(|| bad("role", &self.role))?;
+        let enterprise = match &self.actor_enterprise {
+            Some(c) => Some(UnifiedCreditCode::parse(c).map_err(|_| bad("actor_enterprise", c))?),
+            None => None,
+        };
+        let from = match &self.from_state {
+            Some(f) => Some(parse_enum::<State>(f).ok_or_else(|| bad("from_state", f))?),
+            None => None,
+        };
+        let to: State = parse_enum(&self.to_state).ok_or_else(|| bad("to_state", &self.to_state))?;
+        let actor = HActor {
+            username: self.actor.clone(),
+            role,
+            department: self.actor_department.clone(),
+            enterprise,
+        };
+        let e = Event::from_columns(
+            seq,
+            china_seconds(self.at),
+            &actor,
+            from,
+            to,
+            self.note.clone(),
+            &self.action,
+            &self.payload,
+        )?;
+        if e.kind().as_str() != self.action {
+            return Err(bad("action", &self.action));
+        }
+        Ok(e)
+    }
+
+    pub fn stored(&self) -> PResult<StoredEvent> {
+        Ok(StoredEvent {
+            chain_seq: self.chain_seq,
+            problem_id: self.problem_id,
+            event: self.event()?,
+            recorded_at: self.recorded_at,
+            prev_hash: self.prev_hash.clone(),
+            hash: self.hash.clone(),
+        })
+    }
+}
+
+/// The columns of a new event row (everything but `chain_seq`, `prev_hash`, `hash`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewEventColumns {
+    pub seq: i64,
+    pub at: DateTime<FixedOffset>,
+    pub actor: String,
+    pub role: String,
+    pub actor_department: Option<String>,
+    pub actor_enterprise: Option<String>,
+    pub action: String,
+    pub from_state: Option<String>,
+    pub to_state: String,
+    pub note: Option<String>,
+    pub payload: String,
+    pub canonical: String,
+}
+
+impl NewEventColumns {
+    pub fn of(e: &Event) -> NewEventColumns {
+        NewEventColumns {
+            seq: i64::from(e.seq),
+            at: china_seconds(e.at),
+            actor: e.actor.clone(),
+            role: e.role.as_str().to_string(),
+            actor_department: e.actor_department.clone(),
+            actor_enterprise: e.actor_enterprise.as_ref().map(|c| c.to_string()),
+            action: e.kind().as_str().to_string(),
+            from_state: e.from.map(|s| s.as_str().to_string()),
+            to_state: e.to.as_str().to_string(),
+            note: e.note.clone(),
+            payload: e.payload_json(),
+            canonical: e.canonical_json(),
+        }
+    }
+}
+
+/// Walks the chain in `chain_seq` order and returns the first broken link, comparing the end
+/// with the head row `(seq, hash)`.
+pub fn verify_chain(
+    rows: impl IntoIterator<Item = EventRow>,
+    head: (i64, String),
+) -> (u64, Option<BrokenLink>) {
+    let mut prev = GENESIS_HASH.to_string();
+    let mut n = 0u64;
+    let mut last_seq = 0i64;
+    for r in rows {
+        n += 1;
+        let link = |expected: String, found: String, reason| BrokenLink {
+            chain_seq: r.chain_seq,
+            problem_id: Some(r.problem_id),
+            event_seq: Some(r.seq),
+            expected,
+            found,
+            reason,
+        };
+        if r.prev_hash != prev {
+            return (n, Some(link(prev, r.prev_hash.clone(), BreakReason::PrevHash)));
+        }
+        let expected = match r.event() {
+            Ok(e) => chain_hash(&prev, &e.canonical_json()),
+            Err(err) => {
+                return (n, Some(link(r.hash.clone(), err.render(Lang::En), BreakReason::Unreadable)));
+            }
+        };
+        if expected != r.hash {
+            return (n, Some(link(expected, r.hash.clone(), BreakReason::Hash)));
+        }
+        prev = r.hash.clone();
+        last_seq = r.chain_seq;
+    }
+    if head.0 != last_seq || head.1 != prev {
+        return (
+            n,
+            Some(BrokenLink {
+                chain_seq: head.0,
+                problem_id: None,
+                event_seq: None,
+                expected: head.1,
+                found: prev,
+                reason: BreakReason::Head,
+            }),
+        );
+    }
+    (n, None)
+}
+
+/// Groups event rows (ordered by problem, then seq) into per-problem event logs.
+pub fn group_logs(rows: Vec<EventRow>) -> PResult<Vec<(i64, Vec<Event>)>> {
+    let mut out: Vec<(i64, Vec<Event>)> = Vec::new();
+    for r in rows {
+        let e = r.event()?;
+        match out.last_mut() {
+            Some((id, log)) if *id == r.problem_id => log.push(e),
+            _ => out.push((r.problem_id, vec![e])),
+        }
+    }
+    Ok(out)
+}
+
+/// Rebuilds a record from its event rows and projection row: replays the events.
+pub fn record_from(id: i64, rows: Vec<EventRow>, row: ProblemRow) -> PResult<ProblemRecord> {
+    let events = rows.iter().map(EventRow::stored).collect::<PResult<Vec<_>>>()?;
+    let log: Vec<Event> = events.iter().map(|e| e.event.clone()).collect();
+    let state = handling::replay(&log, calendar::WorkCalendar::official())?;
+    Ok(ProblemRecord { id, state, events, row })
+}
+
+/// The submit transition of a new problem, with every time in China time, whole seconds.
+pub fn submit_transition(
+    mut problem: Problem,
+    actor: &HActor,
+    now: DateTime<FixedOffset>,
+    routing: &Routing,
+    limits: &TimeLimits,
+) -> PResult<handling::Transition> {
+    problem.received_at = china_seconds(problem.received_at);
+    Ok(handling::submit(
+        problem,
+        actor,
+        now.with_timezone(&china_offset()),
+        routing,
+        limits,
+        calendar::WorkCalendar::official(),
+    )?)
+}
+
+/// The transition of a command on a replayed state, at `now` (China time, whole seconds).
+pub fn apply_transition(
+    state: &ProblemState,
+    cmd: &Command,
+    actor: &HActor,
+    now: DateTime<FixedOffset>,
+) -> PResult<handling::Transition> {
+    Ok(handling::apply(state, cmd, actor, china_seconds(now), calendar::WorkCalendar::official())?)
+}
+
+/// The channel and urgency names as stored.
+pub fn channel_str(c: Channel) -> String {
+    enum_str(&c)
+}
+pub fn urgency_str(u: Urgency) -> String {
+    enum_str(&u)
+}
+
+// ---------------------------------------------------------------------------------------
+// SQL both dialects accept
+
+pub mod sql {
+    //! Shared texts of the problem tables (see `crate::sql` for the placeholder rule).
+
+    pub const CHAIN_HEAD: &str = "SELECT seq, hash FROM audit_chain_head WHERE id = 1";
+    pub const CHAIN_HEAD_FOR_UPDATE: &str = "SELECT seq, hash FROM audit_chain_head WHERE id = 1 FOR UPDATE";
+    pub const SET_CHAIN_HEAD: &str = "UPDATE audit_chain_head SET seq = $1, hash = $2 WHERE id = 1";
+    pub const INSERT_PROBLEM: &str = "INSERT INTO problems (enterprise_id, category, title, description, \
+         channel, urgency, confidential, received_at, state, lead_department, cooperating, handler, \
+         accept_by, answer_by, yellow_at, red_at, escalations, round, visit_id, last_seq, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
+         $20, $21) RETURNING id";
+    pub const UPDATE_PROBLEM: &str = "UPDATE problems SET state = $1, lead_department = $2, \
+         cooperating = $3, handler = $4, accept_by = $5, answer_by = $6, yellow_at = $7, red_at = $8, \
+         escalations = $9, round = $10, last_seq = $11, updated_at = $12 WHERE id = $13";
+    pub const INSERT_EVENT: &str = "INSERT INTO problem_events (chain_seq, problem_id, seq, at, actor, role, \
+         actor_department, actor_enterprise, action, from_state, to_state, note, payload, recorded_at, \
+         prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)";
+    macro_rules! event_columns {
+        () => {
+            "e.chain_seq, e.problem_id, e.seq, e.at, e.actor, e.role, e.actor_department, \
+             e.actor_enterprise, e.action, e.from_state, e.to_state, e.note, e.payload, e.recorded_at, \
+             e.prev_hash, e.hash"
+        };
+    }
+    pub const EVENTS_OF: &str =
+        concat!("SELECT ", event_columns!(), " FROM problem_events e WHERE e.problem_id = $1 ORDER BY e.seq");
+    pub const ALL_EVENTS_IN_CHAIN_ORDER: &str =
+        concat!("SELECT ", event_columns!(), " FROM problem_events e ORDER BY e.chain_seq");
+    pub const ALL_EVENTS_BY_PROBLEM: &str =
+        concat!("SELECT ", event_columns!(), " FROM problem_events e ORDER BY e.problem_id, e.seq");
+    /// Problems with an event in [$1, $2) or still open: what a period's KPIs need.
+    pub const EVENTS_FOR_PERIOD: &str = concat!(
+        "SELECT ",
+        event_columns!(),
+        " FROM problem_events e JOIN problems p ON p.id = e.problem_id \
+         WHERE (p.updated_at >= $1 AND p.received_at < $2) OR p.state NOT IN ('closed', 'withdrawn') \
+         ORDER BY e.problem_id, e.seq"
+    );
+    macro_rules! problem_columns {
+        () => {
+            "p.id, en.uscc, en.name, p.category, p.title, p.description, p.channel, p.urgency, \
+             p.confidential, p.received_at, p.state, p.lead_department, p.cooperating, p.handler, \
+             p.accept_by, p.answer_by, p.yellow_at, p.red_at, p.escalations, p.round, p.visit_id, \
+             p.last_seq, p.updated_at"
+        };
+    }
+    pub const PROBLEM_FROM: &str = concat!(
+        "SELECT ",
+        problem_columns!(),
+        " FROM problems p JOIN enterprises en ON en.id = p.enterprise_id"
+    );
+    pub const PROBLEM_BY_ID: &str = concat!(
+        "SELECT ",
+        problem_columns!(),
+        " FROM problems p JOIN enterprises en ON en.id = p.enterprise_id WHERE p.id = $1"
+    );
+    pub const VISIT_EXISTS: &str = "SELECT id FROM visits WHERE id = $1";
+    pub const INSERT_VISIT: &str = "INSERT INTO visits (enterprise_id, date, cadre, findings, recorded_at, \
+         recorded_by) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id";
+    pub const VISITS_FROM: &str = "SELECT v.id, en.uscc, v.date, v.cadre, v.findings, v.recorded_at, \
+         v.recorded_by FROM visits v JOIN enterprises en ON en.id = v.enterprise_id";
+
+    pub const ALL: &[&str] = &[
+        CHAIN_HEAD,
+        SET_CHAIN_HEAD,
+        INSERT_PROBLEM,
+        UPDATE_PROBLEM,
+        INSERT_EVENT,
+        EVENTS_OF,
+        ALL_EVENTS_IN_CHAIN_ORDER,
+        ALL_EVENTS_BY_PROBLEM,
+        EVENTS_FOR_PERIOD,
+        PROBLEM_FROM,
+        PROBLEM_BY_ID,
+        VISIT_EXISTS,
+        INSERT_VISIT,
+        VISITS_FROM,
+    ];
+}
+
+/// A parameter of a built query, bound by each backend.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum QParam {
+    Text(String),
+    Int(i64),
+    Time(DateTime<FixedOffset>),
+}
+
+/// A built list query: the count, the page (`… LIMIT $n+1 OFFSET $n+2`) and the parameters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProblemListQuery {
+    pub count_sql: String,
+    pub page_sql: String,
+    pub params: Vec<QParam>,
+}
+
+/// Builds the problem list query of a filter, in both dialects.
+pub fn problem_list(f: &ProblemFilter) -> ProblemListQuery {
+    let mut conds: Vec<String> = Vec::new();
+    let mut params: Vec<QParam> = Vec::new();
+    let next = |params: &mut Vec<QParam>, p: QParam| {
+        params.push(p);
+        format!("${}", params.len())
+    };
+    if let Some(s) = f.state {
+        let a = next(&mut params, QParam::Text(s.as_str().into()));
+        conds.push(format!("p.state = {a}"));
+    }
+    if let Some(d) = f.department.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
+        let a = next(&mut params, QParam::Text(d.to_string()));
+        let b = next(&mut params, QParam::Text(format!("%\"{}\"%", crate::sql::like_escape(d))));
+        conds.push(format!("(p.lead_department = {a} OR p.cooperating LIKE {b} ESCAPE '\\')"));
+    }
+    if let Some(e) = &f.enterprise {
+        let a = next(&mut params, QParam::Text(e.to_string()));
+        conds.push(format!("en.uscc = {a}"));
+    }
+    if let Some(c) = f.category.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+        let a = next(&mut params, QParam::Text(c.to_string()));
+        conds.push(format!("p.category = {a}"));
+    }
+    if let Some((light, now)) = f.light {
+        let a = next(&mut params, QParam::Time(china_seconds(now)));
+        conds.push(match light {
+            LightFilter::Red => format!("p.red_at <= {a}"),
+            LightFilter::Warned => format!("(p.yellow_at <= {a} OR p.red_at <= {a})"),
+            LightFilter::Yellow => format!("(p.yellow_at <= {a} AND (p.red_at IS NULL OR p.red_at > {a}))"),
+        });
+    }
+    if let Some((from, to)) = f.received {
+        let a = next(&mut params, QParam::Time(start_of_day(from)));
+        let b = next(&mut params, QParam::Time(start_of_day(to + Duration::days(1))));
+        conds.push(format!("(p.received_at >= {a} AND p.received_at < {b})"));
+    }
+    let where_clause =
+        if conds.is_empty() { String::new() } else { format!(" WHERE {}", conds.join(" AND ")) };
+    let n = params.len();
+    ProblemListQuery {
+        count_sql: format!(
+            "SELECT COUNT(*) FROM problems p JOIN enterprises en ON en.id = p.enterprise_id{where_clause}"
+        ),
+        page_sql: format!(
+            "{}{where_clause} ORDER BY p.id LIMIT ${} OFFSET ${}",
+            sql::PROBLEM_FROM,
+            n + 1,
+            n + 2
+        ),
+        params,
+    }
+}
+
+/// The first instant of a date in China time (a period's bound).
+pub fn day_start(d: NaiveDate) -> DateTime<FixedOffset> {
+    start_of_day(d)
+}
+
+// ---------------------------------------------------------------------------------------
+// The trait
+
+/// Problems, their events and visits. Every write is one transaction that appends the
+/// event to the global chain and rewrites the projection; when it returns `Ok` it is durable.
+#[async_trait]
+pub trait ProblemStore: Send + Sync {
+    /// Records a new problem received from `actor` (routing proposed from `routing`, limits
+    /// from `limits`): one write. The enterprise must exist; a visit id must exist. The
+    /// submit event is dated `problem.received_at`; `now` is when it is recorded.
+    async fn create_problem(
+        &self,
+        problem: Problem,
+        actor: &HActor,
+        now: DateTime<FixedOffset>,
+        routing: &Routing,
+        limits: &TimeLimits,
+    ) -> PResult<ProblemRecord>;
+
+    /// A problem with its replayed state and events; [`ProblemError::NotFound`] if absent.
+    async fn get_problem(&self, id: i64) -> PResult<ProblemRecord>;
+
+    /// A page of problems (by id) matching the filter, and how many match in all.
+    async fn list_problems(&self, filter: &ProblemFilter, page: Page) -> PResult<(Vec<ProblemRow>, u64)>;
+
+    /// Applies one command by `actor` at `now` to the problem's replayed state, appends the
+    /// event to the chain and updates the projection, in one transaction. Department names
+    /// in the command must already be codes (`handling::check_departments`).
+    /// `at` is the event's time (earlier than `recorded_at` for records entered late);
+    /// `recorded_at` is when it is written.
+    async fn record_transition(
+        &self,
+        id: i64,
+        cmd: &Command,
+        actor: &HActor,
+        at: DateTime<FixedOffset>,
+        recorded_at: DateTime<FixedOffset>,
+    ) -> PResult<ProblemRecord>;
+
+    /// The event logs (by problem id) a period's KPIs need: problems with an event on the
+    /// dates `range` (both included) and every open problem; all problems for `None`.
+    async fn all_event_logs_for_period(
+        &self,
+        range: Option<(NaiveDate, NaiveDate)>,
+    ) -> PResult<Vec<(i64, Vec<Event>)>>;
+
+    /// Walks the whole chain and names the first broken link.
+    async fn audit_verify(&self) -> PResult<AuditReport>;
+
+    /// Records a visit; returns its id.
+    async fn add_visit(&self, visit: &Visit, actor: &crate::Actor) -> PResult<i64>;
+
+    /// Visits by date, then id.
+    async fn list_visits(&self, filter: &VisitFilter) -> PResult<Vec<VisitRecord>>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_render_in_both_languages() {
+        assert!(Catalog::parse(MESSAGES).is_ok());
+        let samples = [
+            ProblemError::NotFound { id: 7 }.message(),
+            ProblemError::VisitNotFound { id: "x".into() }.message(),
+        ];
+        assert!(problem_catalog().check_complete(&samples).is_empty());
+        let e = ProblemError::NotFound { id: 7 };
+        assert!(e.render(Lang::Zh).contains('7') && e.render(Lang::En).contains("problem 7"));
+        let h = ProblemError::Handling(HandlingError::ExtensionPending);
+        assert!(!h.render(Lang::En).starts_with("handling."));
+    }
+
+    #[test]
+    fn the_hash_covers_the_previous_hash_and_the_content() {
+        let a = chain_hash(GENESIS_HASH, "{}");
+        assert_eq!(a.len(), 64);
+        assert_ne!(a, chain_hash(GENESIS_HASH, "{} "));
+        assert_ne!(a, chain_hash(&a, "{}"));
+        // sha256("0"*64 + "{}"), computed independently.
+        assert_eq!(chain_hash("", "abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    }
+
+    #[test]
+    fn shared_texts_number_their_parameters_in_order() {
+        let ascending =
+            |s: &str| crate::sql::placeholder_order(s).iter().enumerate().all(|(i, n)| *n == i + 1);
+        for s in sql::ALL {
+            assert!(ascending(s), "{s}");
+        }
+        let now = DateTime::parse_from_rfc3339("2022-05-06T09:30:00+08:00").unwrap();
+        let q = problem_list(&ProblemFilter {
+            state: Some(State::InProgress),
+            department: Some("tax_bureau".into()),
+            enterprise: None,
+            category: Some("tax".into()),
+            light: Some((LightFilter::Yellow, now)),
+            received: Some((
+                NaiveDate::from_ymd_opt(2022, 5, 1).unwrap(),
+                NaiveDate::from_ymd_opt(2022, 5, 31).unwrap(),
+            )),
+        });
+        assert!(ascending(&q.count_sql) && ascending(&q.page_sql), "{}", q.page_sql);
+        assert_eq!(q.params.len(), 7);
+    }
+}

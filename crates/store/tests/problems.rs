@@ -1,0 +1,512 @@
+//! The problem store suite: every test is a function over `&dyn Store`, run against a fresh
+//! SQLite file always and against a fresh PostgreSQL schema when `HUIQI_TEST_PG_URL` is set.
+//! (Tampering with rows directly is tested through `huiqi audit verify` in the CLI tests.)
+
+use chrono::{DateTime, Duration, FixedOffset, NaiveDate};
+use enterprise::{Enterprise, EnterpriseRecord, Routing, UnifiedCreditCode};
+use handling::{
+    Action, ActionKind, Actor as HActor, Channel, Command, ExplainReason, Outcome, Problem, Rating,
+    ReviewDecision, Role as HRole, State, TimeLimits, Urgency, Visit, Warning,
+};
+use store::problems::{LightFilter, ProblemError, ProblemFilter, Projection, VisitFilter};
+use store::{Actor, ImportFormat, ImportRequest, Page, Store};
+
+async fn sqlite() -> (Box<dyn Store>, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let s = store_sqlite::SqliteStore::open(dir.path().join("huiqi.db")).unwrap();
+    s.migrate().await.unwrap();
+    s.seed_reference_data().await.unwrap();
+    (Box::new(s), dir)
+}
+
+async fn postgres(test: &str) -> Option<Box<dyn Store>> {
+    let Ok(url) = std::env::var("HUIQI_TEST_PG_URL") else {
+        eprintln!("note: HUIQI_TEST_PG_URL is not set; skipping the PostgreSQL run of {test}");
+        return None;
+    };
+    let s = store_pg::PgStore::connect_fresh_schema(&url, &format!("p_{test}")).await.unwrap();
+    s.migrate().await.unwrap();
+    s.seed_reference_data().await.unwrap();
+    Some(Box::new(s))
+}
+
+macro_rules! suite {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let (s, _dir) = super::sqlite().await;
+                    super::$name(&*s).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    if let Some(s) = super::postgres(stringify!($name)).await {
+                        super::$name(&*s).await;
+                    }
+                }
+            )*
+        }
+    };
+}
+
+suite!(
+    the_main_path_is_stored_and_replays,
+    illegal_transitions_change_nothing,
+    lists_filter_by_state_department_light_and_date,
+    period_logs_hold_what_the_kpis_need,
+    visits_are_recorded_and_raise_problems,
+    random_walks_keep_the_projection_equal_to_the_replay,
+);
+
+// ---------------------------------------------------------------------------------------
+// Fixtures
+
+fn at(s: &str) -> DateTime<FixedOffset> {
+    DateTime::parse_from_rfc3339(s).unwrap()
+}
+
+fn code(n: u32) -> UnifiedCreditCode {
+    UnifiedCreditCode::from_parts('9', '1', "430100", &format!("{:08}", 20_000_000 + n)).unwrap()
+}
+
+async fn enterprises(s: &dyn Store, n: u32) {
+    let records = (1..=n)
+        .map(|i| EnterpriseRecord {
+            enterprise: Enterprise {
+                uscc: code(i),
+                name: format!("长沙麓谷第{i}科技有限公司"),
+                registered_in_zone: true,
+                tax_registered_in_zone: true,
+                industry_code: None,
+                established_on: None,
+                taxpayer_type: None,
+                tax_credit_rating: None,
+                tags: Default::default(),
+            },
+            facts: vec![],
+        })
+        .collect();
+    s.apply_import(ImportRequest {
+        actor: Actor::new("admin", at("2022-01-01T09:00:00+08:00")),
+        file_name: "e.csv".into(),
+        format: ImportFormat::Csv,
+        records,
+        dry_run: false,
+    })
+    .await
+    .unwrap();
+}
+
+fn routing() -> &'static Routing {
+    Routing::seed()
+}
+
+fn ent(n: u32) -> HActor {
+    HActor {
+        username: format!("qiye{n}"),
+        role: HRole::Enterprise,
+        department: None,
+        enterprise: Some(code(n)),
+    }
+}
+fn dept(code: &str) -> HActor {
+    HActor {
+        username: format!("staff-{code}"),
+        role: HRole::Department,
+        department: Some(code.into()),
+        enterprise: None,
+    }
+}
+fn person(name: &str, role: HRole) -> HActor {
+    HActor { username: name.into(), role, department: None, enterprise: None }
+}
+
+fn problem(n: u32, category: &str, received: &str) -> Problem {
+    Problem {
+        enterprise: code(n),
+        channel: Channel::SelfService,
+        category: category.into(),
+        title: "厂房租金减免咨询".into(),
+        description: "询问2022年房租减免政策".into(),
+        attachments: vec![],
+        urgency: Urgency::Normal,
+        confidential: false,
+        received_at: at(received),
+        visit: None,
+    }
+}
+
+async fn add(s: &dyn Store, n: u32, category: &str, received: &str) -> i64 {
+    s.create_problem(problem(n, category, received), &ent(n), at(received), routing(), TimeLimits::defaults())
+        .await
+        .unwrap()
+        .id
+}
+
+async fn act(
+    s: &dyn Store,
+    id: i64,
+    cmd: Command,
+    actor: &HActor,
+    when: &str,
+) -> store::problems::ProblemRecord {
+    s.record_transition(id, &cmd, actor, at(when), at(when)).await.unwrap()
+}
+
+fn note(a: Action, n: &str) -> Command {
+    Command::with_note(a, n)
+}
+
+async fn check_consistent(s: &dyn Store, id: i64) {
+    let r = s.get_problem(id).await.unwrap();
+    assert_eq!(r.row.projection, Projection::of(&r.state).unwrap(), "problem {id}: stored row = replay");
+    assert_eq!(r.events.len() as u32, r.state.seq);
+}
+
+// ---------------------------------------------------------------------------------------
+// Tests
+
+async fn the_main_path_is_stored_and_replays(s: &dyn Store) {
+    enterprises(s, 2).await;
+    // Received Friday 2022-04-29 before Labour Day: 3 working days → 2022-05-07 (the
+    // holiday runs 04-30 to 05-04; 05-05, 05-06 and the make-up Saturday 05-07 work).
+    let id = add(s, 1, "policy_questions", "2022-04-29T10:00:00+08:00").await;
+    let r = s.get_problem(id).await.unwrap();
+    assert_eq!(r.state.state, State::Submitted);
+    assert_eq!(r.row.projection.lead_department, "economic_development");
+    assert_eq!(r.row.projection.answer_by, "2022-05-07");
+    assert_eq!(r.row.enterprise_name, "长沙麓谷第1科技有限公司");
+    assert_eq!(r.events[0].prev_hash, store::problems::GENESIS_HASH);
+    let ed = dept("economic_development");
+    act(s, id, Command::new(Action::Accept), &ed, "2022-05-05T09:00:00+08:00").await;
+    act(
+        s,
+        id,
+        Command::new(Action::Assign {
+            lead: "economic_development".into(),
+            cooperating: vec![],
+            handler: Some("李明".into()),
+        }),
+        &ed,
+        "2022-05-05T09:10:00+08:00",
+    )
+    .await;
+    act(s, id, Command::new(Action::Start), &ed, "2022-05-05T09:20:00+08:00").await;
+    act(
+        s,
+        id,
+        note(Action::Answer { outcome: Outcome::Resolved }, "已按政策减免"),
+        &ed,
+        "2022-05-06T15:00:00+08:00",
+    )
+    .await;
+    act(
+        s,
+        id,
+        Command::new(Action::Confirm { rating: Rating::Satisfied }),
+        &ent(1),
+        "2022-05-07T10:00:00+08:00",
+    )
+    .await;
+    let r = act(s, id, Command::new(Action::Close), &ed, "2022-05-09T09:00:00+08:00").await;
+    assert_eq!(r.state.state, State::Closed);
+    assert_eq!(r.events.len(), 7);
+    assert_eq!(r.row.projection.state, "closed");
+    assert_eq!((r.row.projection.yellow_at, r.row.projection.red_at), (None, None));
+    for w in r.events.windows(2) {
+        assert_eq!(w[1].prev_hash, w[0].hash, "one chain");
+        assert!(w[1].chain_seq > w[0].chain_seq);
+    }
+    check_consistent(s, id).await;
+    let audit = s.audit_verify().await.unwrap();
+    assert_eq!((audit.events, audit.broken), (7, None));
+    assert_eq!(audit.head_hash, r.events[6].hash);
+}
+
+async fn illegal_transitions_change_nothing(s: &dyn Store) {
+    enterprises(s, 1).await;
+    let id = add(s, 1, "tax", "2022-05-05T10:00:00+08:00").await;
+    let e = s
+        .record_transition(
+            id,
+            &note(Action::Answer { outcome: Outcome::Resolved }, "x"),
+            &dept("tax_bureau"),
+            at("2022-05-05T11:00:00+08:00"),
+            at("2022-05-05T11:00:00+08:00"),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(e, ProblemError::Handling(handling::HandlingError::Illegal { .. })), "{e:?}");
+    use i18n::Localized;
+    assert!(e.render(i18n::Lang::En).contains("answer"), "{}", e.render(i18n::Lang::En));
+    // Another department may not accept it.
+    let e = s
+        .record_transition(
+            id,
+            &Command::new(Action::Accept),
+            &dept("economic_development"),
+            at("2022-05-05T11:00:00+08:00"),
+            at("2022-05-05T11:00:00+08:00"),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(e, ProblemError::Handling(handling::HandlingError::NotLeadDepartment { .. })), "{e:?}");
+    assert!(matches!(s.get_problem(id + 100).await, Err(ProblemError::NotFound { .. })));
+    let e = s
+        .create_problem(
+            problem(9, "tax", "2022-05-05T10:00:00+08:00"),
+            &ent(9),
+            at("2022-05-05T10:00:00+08:00"),
+            routing(),
+            TimeLimits::defaults(),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(e, ProblemError::Store(store::StoreError::EnterpriseNotFound { .. })), "{e:?}");
+    let r = s.get_problem(id).await.unwrap();
+    assert_eq!(r.events.len(), 1, "refused actions leave no event");
+    let audit = s.audit_verify().await.unwrap();
+    assert_eq!((audit.events, audit.broken), (1, None), "and no hole in the chain");
+}
+
+async fn lists_filter_by_state_department_light_and_date(s: &dyn Store) {
+    enterprises(s, 3).await;
+    let a = add(s, 1, "tax", "2022-05-05T10:00:00+08:00").await; // tax_bureau leads, 7 days
+    let b = add(s, 2, "policy_questions", "2022-05-05T10:00:00+08:00").await; // economic_development, 3 days
+    let c = add(s, 3, "policy_questions", "2022-06-01T10:00:00+08:00").await;
+    act(s, a, Command::new(Action::Accept), &dept("tax_bureau"), "2022-05-05T11:00:00+08:00").await;
+    let ids = |rows: Vec<store::problems::ProblemRow>| rows.into_iter().map(|r| r.id).collect::<Vec<_>>();
+    let all = |f: ProblemFilter| async move { s.list_problems(&f, Page::default()).await.unwrap() };
+    assert_eq!(ids(all(ProblemFilter::default()).await.0), [a, b, c]);
+    assert_eq!(ids(all(ProblemFilter { state: Some(State::Accepted), ..Default::default() }).await.0), [a]);
+    assert_eq!(
+        ids(all(ProblemFilter { department: Some("tax_bureau".into()), ..Default::default() }).await.0),
+        [a, b, c],
+        "the tax bureau cooperates on policy questions"
+    );
+    assert_eq!(
+        ids(all(ProblemFilter { department: Some("finance".into()), ..Default::default() }).await.0),
+        Vec::<i64>::new()
+    );
+    assert_eq!(ids(all(ProblemFilter { enterprise: Some(code(2)), ..Default::default() }).await.0), [b]);
+    let may = (NaiveDate::from_ymd_opt(2022, 5, 1).unwrap(), NaiveDate::from_ymd_opt(2022, 5, 31).unwrap());
+    let (rows, total) = all(ProblemFilter { received: Some(may), ..Default::default() }).await;
+    assert_eq!((ids(rows), total), (vec![a, b], 2));
+    // On 2022-05-10 (answer due 05-09 for b): b red; a (due 05-16, yellow from 05-13) none.
+    let now = at("2022-05-10T09:00:00+08:00");
+    assert_eq!(
+        ids(all(ProblemFilter { light: Some((LightFilter::Red, now)), ..Default::default() }).await.0),
+        [b]
+    );
+    let now = at("2022-05-13T00:00:00+08:00");
+    assert_eq!(
+        ids(all(ProblemFilter { light: Some((LightFilter::Yellow, now)), ..Default::default() }).await.0),
+        [a]
+    );
+    assert_eq!(
+        ids(all(ProblemFilter { light: Some((LightFilter::Warned, now)), ..Default::default() }).await.0),
+        [a, b]
+    );
+    let rows = all(ProblemFilter::default()).await.0;
+    for r in &rows {
+        let st = s.get_problem(r.id).await.unwrap().state;
+        for t in [
+            "2022-05-06T23:59:59+08:00",
+            "2022-05-12T23:59:59+08:00",
+            "2022-05-13T00:00:00+08:00",
+            "2022-06-09T12:00:00+08:00",
+        ] {
+            assert_eq!(r.warning(at(t)), handling::warning(&st, at(t)), "problem {} at {t}", r.id);
+        }
+    }
+    let (page, total) = s.list_problems(&ProblemFilter::default(), Page::new(1, 1)).await.unwrap();
+    assert_eq!((ids(page), total), (vec![b], 3));
+    let _ = Warning::None;
+}
+
+async fn period_logs_hold_what_the_kpis_need(s: &dyn Store) {
+    enterprises(s, 3).await;
+    let old = add(s, 1, "tax", "2022-03-01T10:00:00+08:00").await;
+    let t = dept("tax_bureau");
+    act(s, old, note(Action::Withdraw, "已自行解决"), &ent(1), "2022-03-02T10:00:00+08:00").await;
+    let open_old = add(s, 2, "tax", "2022-03-03T10:00:00+08:00").await;
+    let may = add(s, 3, "tax", "2022-05-06T10:00:00+08:00").await;
+    act(s, may, Command::new(Action::Accept), &t, "2022-05-06T11:00:00+08:00").await;
+    let range = (NaiveDate::from_ymd_opt(2022, 5, 1).unwrap(), NaiveDate::from_ymd_opt(2022, 5, 31).unwrap());
+    let logs = s.all_event_logs_for_period(Some(range)).await.unwrap();
+    let ids: Vec<i64> = logs.iter().map(|(id, _)| *id).collect();
+    assert_eq!(ids, [open_old, may], "the withdrawn March problem is not needed for May");
+    assert_eq!(logs[1].1.len(), 2);
+    let every = s.all_event_logs_for_period(None).await.unwrap();
+    assert_eq!(every.len(), 3);
+    // The KPIs over the needed logs equal those over every log.
+    let cal = calendar::WorkCalendar::official();
+    let period = kpi_period();
+    let as_of = at("2022-06-01T00:00:00+08:00");
+    let strip = |l: Vec<(i64, Vec<handling::Event>)>| {
+        l.into_iter().map(|(i, e)| (i.to_string(), e)).collect::<Vec<_>>()
+    };
+    let a = kpi::compute_from_logs(&strip(logs), cal, &period, as_of).unwrap();
+    let b = kpi::compute_from_logs(&strip(every), cal, &period, as_of).unwrap();
+    assert_eq!(a, b);
+}
+
+fn kpi_period() -> kpi::Period {
+    kpi::Period::parse("2022-05").unwrap()
+}
+
+async fn visits_are_recorded_and_raise_problems(s: &dyn Store) {
+    enterprises(s, 2).await;
+    let v = Visit {
+        enterprise: code(2),
+        date: NaiveDate::from_ymd_opt(2022, 5, 9).unwrap(),
+        cadre: "cadre01".into(),
+        findings: "用电紧张，物流受阻".into(),
+    };
+    let id = s.add_visit(&v, &Actor::new("cadre01", at("2022-05-09T17:00:00+08:00"))).await.unwrap();
+    let listed =
+        s.list_visits(&VisitFilter { cadre: Some("cadre01".into()), enterprise: None }).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!((listed[0].id, &listed[0].visit), (id, &v));
+    assert!(s.list_visits(&VisitFilter { cadre: None, enterprise: Some(code(1)) }).await.unwrap().is_empty());
+    let mut p = problem(2, "logistics", "2022-05-09T16:00:00+08:00");
+    p.channel = Channel::Visit;
+    p.visit = Some(id.to_string());
+    let cadre = person("cadre01", HRole::Cadre);
+    let r = s
+        .create_problem(p.clone(), &cadre, at("2022-05-09T17:00:00+08:00"), routing(), TimeLimits::defaults())
+        .await
+        .unwrap();
+    assert_eq!(r.row.projection.visit_id, Some(id));
+    assert_eq!(r.row.projection.channel, "visit");
+    p.visit = Some((id + 5).to_string());
+    let e = s
+        .create_problem(p, &cadre, at("2022-05-09T17:00:00+08:00"), routing(), TimeLimits::defaults())
+        .await
+        .unwrap_err();
+    assert!(matches!(e, ProblemError::VisitNotFound { .. }), "{e:?}");
+}
+
+/// A small deterministic generator (no external crate): xorshift64*.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+fn command_for(kind: ActionKind, st: &handling::ProblemState, rng: &mut Rng) -> Command {
+    let other = if st.lead == "tax_bureau" { "economic_development" } else { "tax_bureau" };
+    let a = match kind {
+        ActionKind::Accept => Action::Accept,
+        ActionKind::Assign => Action::Assign {
+            lead: st.lead.clone(),
+            cooperating: st.cooperating.iter().take(1).cloned().collect(),
+            handler: None,
+        },
+        ActionKind::Object => Action::Object,
+        ActionKind::DecideObjection => Action::DecideObjection {
+            upheld: rng.below(2) == 0,
+            lead: Some(other.into()),
+            cooperating: Some(vec![]),
+        },
+        ActionKind::Return => Action::Return,
+        ActionKind::Start => Action::Start,
+        ActionKind::RequestInfo => Action::RequestInfo,
+        ActionKind::SupplyInfo => Action::SupplyInfo,
+        ActionKind::Report => Action::Report,
+        ActionKind::RequestExtension => Action::RequestExtension { workdays: 3 },
+        ActionKind::ApproveExtension => Action::ApproveExtension,
+        ActionKind::RejectExtension => Action::RejectExtension,
+        ActionKind::Escalate => Action::Escalate,
+        ActionKind::OpenConsultation => Action::OpenConsultation { participants: vec![st.lead.clone()] },
+        ActionKind::CloseConsultation => Action::CloseConsultation {
+            minutes: "会商纪要".into(),
+            decisions: vec!["限期办结".into()],
+        },
+        ActionKind::Answer => Action::Answer {
+            outcome: match rng.below(3) {
+                0 => Outcome::Resolved,
+                1 => Outcome::Explained { reason: ExplainReason::NotEligible },
+                _ => Outcome::Referred { to: "省税务局".into() },
+            },
+        },
+        ActionKind::Confirm => Action::Confirm {
+            rating: [Rating::Satisfied, Rating::BasicallySatisfied, Rating::Dissatisfied][rng.below(3)],
+        },
+        ActionKind::Reopen => Action::Reopen,
+        ActionKind::Review => Action::Review {
+            decision: if rng.below(2) == 0 { ReviewDecision::Close } else { ReviewDecision::Redo },
+        },
+        ActionKind::Close => Action::Close,
+        ActionKind::AutoCloseUnrated => Action::AutoCloseUnrated,
+        ActionKind::Withdraw | ActionKind::Submit => Action::Withdraw,
+    };
+    Command::with_note(a, "随机步骤")
+}
+
+fn actor_for(kind: ActionKind, st: &handling::ProblemState, n: u32) -> HActor {
+    let roles = kind.roles();
+    if kind == ActionKind::Report {
+        return dept(st.cooperating.first().map_or("finance", String::as_str));
+    }
+    match roles.first() {
+        Some(HRole::Department) => dept(&st.lead),
+        Some(HRole::Enterprise) => ent(n),
+        Some(HRole::System) => person("system", HRole::System),
+        Some(r) => person(r.as_str(), *r),
+        None => person("admin", HRole::Admin),
+    }
+}
+
+async fn random_walks_keep_the_projection_equal_to_the_replay(s: &dyn Store) {
+    enterprises(s, 4).await;
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let categories = ["tax", "policy_questions", "logistics", "financing", "upgrading"];
+    let mut applied = 0;
+    for p in 0..12u32 {
+        let n = p % 4 + 1;
+        let mut now = at("2022-04-25T09:00:00+08:00") + Duration::hours(i64::from(p) * 7);
+        let mut pr = problem(n, categories[p as usize % categories.len()], &now.to_rfc3339());
+        pr.urgency = if p % 3 == 0 { Urgency::Urgent } else { Urgency::Normal };
+        let rec = s.create_problem(pr, &ent(n), now, routing(), TimeLimits::defaults()).await.unwrap();
+        let mut mem = rec.state.clone();
+        for _ in 0..14 {
+            let allowed = mem.allowed_actions(None);
+            if allowed.is_empty() {
+                break;
+            }
+            let kind = allowed[rng.below(allowed.len())];
+            now += Duration::hours(1 + rng.below(30) as i64);
+            let cmd = command_for(kind, &mem, &mut rng);
+            let actor = actor_for(kind, &mem, n);
+            let expected = handling::apply(&mem, &cmd, &actor, now, calendar::WorkCalendar::official());
+            let got = s.record_transition(rec.id, &cmd, &actor, now, now).await;
+            match (expected, got) {
+                (Ok(t), Ok(r)) => {
+                    assert_eq!(r.state, t.state, "the store applies what the machine applies");
+                    mem = t.state;
+                    applied += 1;
+                }
+                (Err(e), Err(ProblemError::Handling(g))) => assert_eq!(e, g),
+                (e, g) => panic!("store and machine disagree: {e:?} vs {:?}", g.map(|r| r.state.state)),
+            }
+        }
+        check_consistent(s, rec.id).await;
+    }
+    assert!(applied > 30, "the walks went somewhere: {applied}");
+    let audit = s.audit_verify().await.unwrap();
+    assert_eq!(audit.broken, None);
+    assert_eq!(audit.events as usize, applied + 12);
+}
