@@ -862,8 +862,21 @@ pub struct ItemResult {
     /// Bitmaps of the final outcome (eligible, undetermined); ineligible is the rest.
     pub eligible_bits: Bits,
     pub undetermined_bits: Bits,
-    /// (enterprise row, amount) for eligible enterprises of items with an amount.
-    pub amounts: Vec<(usize, Decimal)>,
+    /// The amounts of the eligible enterprises.
+    pub amounts: Amounts,
+}
+
+/// The amounts of an item's eligible enterprises, stored compactly.
+#[derive(Debug, Clone)]
+pub enum Amounts {
+    /// The item has no amount.
+    None,
+    /// The same (rounded) amount for every eligible enterprise.
+    Const(Decimal),
+    /// Per eligible enterprise (rows ascending), as integers in units of 10^-places yuan.
+    Scaled { places: u32, rows: Vec<u32>, v: Vec<i64> },
+    /// Per eligible enterprise (rows ascending).
+    Dec { rows: Vec<u32>, v: Vec<Decimal> },
 }
 
 impl ItemResult {
@@ -876,8 +889,17 @@ impl ItemResult {
             Outcome::Ineligible
         }
     }
+    /// The amount of one enterprise (eligible ones only).
     pub fn amount(&self, row: usize) -> Option<Decimal> {
-        self.amounts.binary_search_by_key(&row, |(r, _)| *r).ok().map(|k| self.amounts[k].1)
+        let r = u32::try_from(row).ok()?;
+        match &self.amounts {
+            Amounts::None => None,
+            Amounts::Const(c) => bit(&self.eligible_bits, row).then_some(*c),
+            Amounts::Scaled { places, rows, v } => {
+                rows.binary_search(&r).ok().map(|k| Decimal::new(v[k], *places))
+            }
+            Amounts::Dec { rows, v } => rows.binary_search(&r).ok().map(|k| v[k]),
+        }
     }
 }
 
@@ -930,58 +952,10 @@ pub fn run(prog: &Program, items: &[&Item], snap: &Snapshot, date: NaiveDate) ->
         };
         let mut eligible = truth.clone();
         let mut undetermined: Bits = valid.iter().enumerate().map(|(k, v)| !v & live_mask(k, n)).collect();
-        let mut amounts = Vec::new();
-        let mut total = Decimal::ZERO;
-        if let Some(a) = a {
-            let col = r.col(a);
-            for (w, word) in truth.iter().enumerate() {
-                let mut x = *word;
-                while x != 0 {
-                    let k = x.trailing_zeros() as usize;
-                    x &= x - 1;
-                    let row = w * 64 + k;
-                    let v = match col {
-                        // Exact already at the item's places: no rounding needed.
-                        Column::Num { valid, nums: Nums::Scaled { scale, v } }
-                            if *scale <= item.rounding.places && bit(valid, row) =>
-                        {
-                            Some(Decimal::new(v[row], *scale))
-                        }
-                        Column::Num { valid, nums: Nums::Scaled { scale, v } }
-                            if item.rounding.strategy
-                                == rust_decimal::RoundingStrategy::MidpointAwayFromZero
-                                && *scale > item.rounding.places
-                                && *scale - item.rounding.places <= 18
-                                && bit(valid, row) =>
-                        {
-                            // Half away from zero on the scaled integer: exact, as Decimal does.
-                            let d = 10i64.pow(*scale - item.rounding.places);
-                            let (q, rem) = (v[row] / d, v[row] % d);
-                            let q = if rem.unsigned_abs() * 2 >= d.unsigned_abs() {
-                                q + v[row].signum()
-                            } else {
-                                q
-                            };
-                            Some(Decimal::new(q, item.rounding.places))
-                        }
-                        _ => match r.row(a, row) {
-                            Some(Value::Num(v)) => Some(item.rounding.apply(v)),
-                            _ => None,
-                        },
-                    };
-                    match v {
-                        Some(v) => {
-                            total += v;
-                            amounts.push((row, v));
-                        }
-                        None => {
-                            eligible[w] &= !(1 << k);
-                            undetermined[w] |= 1 << k;
-                        }
-                    }
-                }
-            }
-        }
+        let (amounts, total) = match a {
+            None => (Amounts::None, Decimal::ZERO),
+            Some(a) => amounts_of(&r, a, item, &truth, &mut eligible, &mut undetermined),
+        };
         let count = |b: &Bits| b.iter().map(|w| w.count_ones() as usize).sum::<usize>();
         let (e, u) = (count(&eligible), count(&undetermined));
         out.push(ItemResult {
@@ -997,6 +971,109 @@ pub fn run(prog: &Program, items: &[&Item], snap: &Snapshot, date: NaiveDate) ->
     }
     let _ = date.year();
     MatchResult { items: out, nodes: nodes.len() }
+}
+
+/// Rounds a scaled integer to `places` decimals, half away from zero, exactly as
+/// `Decimal::round_dp_with_strategy(MidpointAwayFromZero)` does. `None` on overflow.
+fn round_scaled(x: i64, scale: u32, places: u32) -> Option<i64> {
+    if scale <= places {
+        return x.checked_mul(10i64.checked_pow(places - scale)?);
+    }
+    let d = 10i64.checked_pow(scale - places)?;
+    let (q, rem) = (x / d, x % d);
+    Some(if rem.unsigned_abs() * 2 >= d.unsigned_abs() { q + x.signum() } else { q })
+}
+
+/// Computes the amounts of the enterprises in `truth`; an enterprise whose amount has no
+/// value moves from eligible to undetermined.
+fn amounts_of(
+    r: &Run<'_>,
+    a: usize,
+    item: &Item,
+    truth: &[u64],
+    eligible: &mut [u64],
+    undetermined: &mut [u64],
+) -> (Amounts, Decimal) {
+    let places = item.rounding.places;
+    let rows = || {
+        truth.iter().enumerate().flat_map(|(w, word)| {
+            let mut x = *word;
+            std::iter::from_fn(move || {
+                (x != 0).then(|| {
+                    let k = x.trailing_zeros() as usize;
+                    x &= x - 1;
+                    w * 64 + k
+                })
+            })
+        })
+    };
+    let mut demote = |row: usize| {
+        eligible[row >> 6] &= !(1 << (row & 63));
+        undetermined[row >> 6] |= 1 << (row & 63);
+    };
+    match r.col(a) {
+        Column::Const(Some(Value::Num(c))) => {
+            let c = item.rounding.apply(*c);
+            let count: usize = truth.iter().map(|w| w.count_ones() as usize).sum();
+            return (Amounts::Const(c), c * Decimal::from(count));
+        }
+        Column::Const(_) => {
+            rows().collect::<Vec<_>>().into_iter().for_each(&mut demote);
+            return (Amounts::None, Decimal::ZERO);
+        }
+        Column::Num { valid, nums: Nums::Scaled { scale, v } }
+            if item.rounding.strategy == rust_decimal::RoundingStrategy::MidpointAwayFromZero
+                || *scale <= places =>
+        {
+            let mut out_rows = Vec::new();
+            let mut out = Vec::new();
+            let mut sum: i128 = 0;
+            let mut ok = true;
+            let mut missing = Vec::new();
+            for row in rows() {
+                if !bit(valid, row) {
+                    missing.push(row);
+                    continue;
+                }
+                match round_scaled(v[row], *scale, places) {
+                    Some(q) => {
+                        out_rows.push(row as u32);
+                        out.push(q);
+                        sum += i128::from(q);
+                    }
+                    None => {
+                        ok = false;
+                        break;
+                    }
+                }
+            }
+            if ok {
+                missing.into_iter().for_each(&mut demote);
+                // At most 2^32 rows of i64 values: the sum fits the 96 bits of a Decimal.
+                let total = Decimal::try_from_i128_with_scale(sum, places).unwrap_or(Decimal::MAX);
+                return (Amounts::Scaled { places, rows: out_rows, v: out }, total);
+            }
+        }
+        _ => {}
+    }
+    // Row by row with decimals.
+    let mut out_rows = Vec::new();
+    let mut out = Vec::new();
+    let mut total = Decimal::ZERO;
+    let mut missing = Vec::new();
+    for row in rows() {
+        match r.row(a, row) {
+            Some(Value::Num(x)) => {
+                let x = item.rounding.apply(x);
+                total += x;
+                out_rows.push(row as u32);
+                out.push(x);
+            }
+            _ => missing.push(row),
+        }
+    }
+    missing.into_iter().for_each(&mut demote);
+    (Amounts::Dec { rows: out_rows, v: out }, total)
 }
 
 fn live_mask(word: usize, n: usize) -> u64 {
