@@ -10,6 +10,9 @@
 //! - leader: every enterprise, read-only (dashboards), and their linked ones first;
 //! - supervisor, policy officer, admin: every enterprise.
 //!
+//! An enterprise's policy decisions are visible exactly when the enterprise is; the policy
+//! library (public documents) is read by every signed-in role.
+//!
 //! 404 versus 403: a denial on a *specific enterprise* is [`Decision::Hidden`] (404), so an
 //! enterprise user or cadre cannot learn whether another credit code exists in the zone. A
 //! denial on a *kind* of resource or action (user administration, editing the routing table,
@@ -37,6 +40,14 @@ pub enum Resource<'a> {
     Routing,
     /// Users and their roles.
     Users,
+    /// The policy library: documents, items, their rules, parameters and test results.
+    /// Policies are public documents: every signed-in role reads them; only policy officers
+    /// and admins change them.
+    PolicyLibrary,
+    /// One enterprise's policy decisions (eligibility, amount, missing facts, explanation).
+    /// Visible exactly when the enterprise is: an enterprise sees only its own, a cadre their
+    /// linked enterprises, the other roles all; decisions are computed, never written.
+    Decisions { uscc: &'a UnifiedCreditCode, links: &'a ThreeLinks },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,6 +108,18 @@ pub fn authorize(p: &Principal, action: Action, resource: Resource<'_>) -> Decis
                 Forbidden
             }
         }
+        Resource::PolicyLibrary => match action {
+            Action::Read => Allow,
+            Action::Write if matches!(p.role, Role::Policy | Role::Admin) => Allow,
+            Action::Write => Forbidden,
+        },
+        Resource::Decisions { uscc, links } => {
+            match authorize(p, Action::Read, Resource::Enterprise { uscc, links }) {
+                Allow if action == Action::Read => Allow,
+                Allow => Forbidden,
+                other => other,
+            }
+        }
     }
 }
 
@@ -116,7 +139,7 @@ pub fn require(p: &Principal, action: Action, resource: Resource<'_>) -> Result<
         Decision::Forbidden => Err(WebError::Forbidden),
         Decision::Hidden => Err(WebError::EnterpriseNotFound {
             uscc: match resource {
-                Resource::Enterprise { uscc, .. } => uscc.to_string(),
+                Resource::Enterprise { uscc, .. } | Resource::Decisions { uscc, .. } => uscc.to_string(),
                 _ => String::new(),
             },
         }),
@@ -182,6 +205,25 @@ mod tests {
             Decision::Hidden
         );
         assert_eq!(list_scope(&c), ListScope::CadreOf("cadre1".into()));
+    }
+
+    #[test]
+    fn decisions_follow_enterprise_visibility_and_the_library_is_read_by_all() {
+        let (a, b) = (code(A), code(B));
+        let links = ThreeLinks { cadre: Some("cadre1".into()), ..ThreeLinks::default() };
+        for r in Role::ALL {
+            let p = who(r, (r == Role::Enterprise).then_some(A));
+            let own = Resource::Decisions { uscc: &a, links: &links };
+            let other = Resource::Decisions { uscc: &b, links: &ThreeLinks::default() };
+            assert_eq!(authorize(&p, Action::Read, own), Decision::Allow, "{r}");
+            let sees_other = !matches!(r, Role::Enterprise | Role::Cadre);
+            let expected = if sees_other { Decision::Allow } else { Decision::Hidden };
+            assert_eq!(authorize(&p, Action::Read, other), expected, "{r}");
+            assert_eq!(authorize(&p, Action::Write, own), Decision::Forbidden, "{r}");
+            assert_eq!(authorize(&p, Action::Read, Resource::PolicyLibrary), Decision::Allow, "{r}");
+            let writes = matches!(r, Role::Policy | Role::Admin);
+            assert_eq!(authorize(&p, Action::Write, Resource::PolicyLibrary).is_allowed(), writes, "{r}");
+        }
     }
 
     #[test]

@@ -44,6 +44,10 @@ pub enum WebError {
     WrongCurrentPassword,
     #[error("version mismatch")]
     PreconditionFailed,
+    #[error("no policy {id}")]
+    PolicyNotFound { id: String },
+    #[error("no policy item {id}")]
+    ItemNotFound { id: String },
     #[error("store: {0}")]
     Store(#[from] StoreError),
     #[error("internal: {0}")]
@@ -64,6 +68,7 @@ impl WebError {
             | WebError::PasswordMismatch
             | WebError::WrongCurrentPassword => StatusCode::BAD_REQUEST,
             WebError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
+            WebError::PolicyNotFound { .. } | WebError::ItemNotFound { .. } => StatusCode::NOT_FOUND,
             WebError::Store(e) => match e {
                 StoreError::EnterpriseNotFound { .. }
                 | StoreError::UserNotFound { .. }
@@ -143,6 +148,8 @@ impl Localized for WebError {
             WebError::PasswordMismatch => Message::new("web.password_mismatch"),
             WebError::WrongCurrentPassword => Message::new("web.wrong_current_password"),
             WebError::PreconditionFailed => Message::new("web.precondition_failed"),
+            WebError::PolicyNotFound { id } => Message::new("web.policy_not_found").arg("id", id),
+            WebError::ItemNotFound { id } => Message::new("web.item_not_found").arg("id", id),
             WebError::Store(StoreError::Backend(_)) | WebError::Internal(_) => Message::new("web.internal"),
             WebError::Store(e) => e.message(),
         }
@@ -208,6 +215,8 @@ pub fn message_samples() -> Vec<Message> {
         WebError::PasswordMismatch,
         WebError::WrongCurrentPassword,
         WebError::PreconditionFailed,
+        WebError::PolicyNotFound { id: "x".into() },
+        WebError::ItemNotFound { id: "x".into() },
         WebError::Internal("x".into()),
         WebError::Store(StoreError::Backend("x".into())),
     ];

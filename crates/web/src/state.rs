@@ -1,5 +1,5 @@
-//! The application state every handler receives: the store, the configuration, the clock and
-//! the in-memory sessions.
+//! The application state every handler receives: the store, the configuration, the clock,
+//! the in-memory sessions and the policy library.
 
 use crate::auth::Sessions;
 use chrono::{DateTime, Duration, FixedOffset};
@@ -88,6 +88,10 @@ pub struct AppState {
     pub config: Arc<WebConfig>,
     pub clock: Arc<dyn Clock>,
     pub sessions: Arc<Sessions>,
+    /// The policy library decisions are made with (empty until [`AppState::with_library`]).
+    pub library: Arc<rules::Library>,
+    /// The library's test case results, run once when the library is set.
+    pub case_reports: Arc<Vec<rules::CaseReport>>,
 }
 
 impl AppState {
@@ -98,7 +102,17 @@ impl AppState {
             config: Arc::new(config),
             clock: Arc::new(SystemClock),
             sessions: Arc::new(Sessions::default()),
+            library: Arc::new(rules::Library::default()),
+            case_reports: Arc::new(Vec::new()),
         }
+    }
+
+    /// Sets the policy library (the binary passes the shipped one) and runs its test cases
+    /// once, so item pages show their results without re-running them per request.
+    pub fn with_library(mut self, library: Arc<rules::Library>) -> AppState {
+        self.case_reports = Arc::new(library.run_cases());
+        self.library = library;
+        self
     }
 
     /// Replaces the clock (tests).

@@ -35,6 +35,8 @@ pub enum Place {
     NoApplication,
     /// 政策检索: comes with policy search.
     PolicySearch,
+    /// 政策库: the policy library (documents, items, rules, test results).
+    PolicyLibrary,
     Users,
     Departments,
     Routing,
@@ -47,7 +49,9 @@ impl Place {
         match self {
             Place::Home => Some("/"),
             Place::Enterprises => Some("/enterprises"),
-            Place::Problems | Place::PolicyMatches | Place::NoApplication | Place::PolicySearch => None,
+            Place::PolicyMatches => Some("/explore"),
+            Place::PolicyLibrary => Some("/policies"),
+            Place::Problems | Place::NoApplication | Place::PolicySearch => None,
             Place::Users => Some("/admin/users"),
             Place::Departments => Some("/admin/departments"),
             Place::Routing => Some("/admin/routing"),
@@ -63,6 +67,7 @@ impl Place {
             Place::PolicyMatches => "ui.nav.policy_matches",
             Place::NoApplication => "ui.nav.no_application",
             Place::PolicySearch => "ui.nav.policy_search",
+            Place::PolicyLibrary => "ui.nav.policy_library",
             Place::Users => "ui.nav.users",
             Place::Departments => "ui.nav.departments",
             Place::Routing => "ui.nav.routing",
@@ -78,9 +83,11 @@ impl Place {
             Role::Enterprise => v.extend([PolicyMatches, NoApplication, Problems, PolicySearch]),
             Role::Cadre => v.extend([Enterprises, Problems, PolicySearch]),
             Role::Department | Role::Leader | Role::Supervisor => {
-                v.extend([Problems, Enterprises, PolicySearch])
+                v.extend([Problems, Enterprises, PolicyLibrary, PolicySearch])
             }
-            Role::Policy => v.extend([Enterprises, PolicyMatches, NoApplication, PolicySearch]),
+            Role::Policy => {
+                v.extend([Enterprises, PolicyLibrary, PolicyMatches, NoApplication, PolicySearch])
+            }
             Role::Admin => v.extend([Enterprises, Users, Departments, Routing]),
         }
         v.push(Password);
@@ -258,6 +265,8 @@ pub struct EnterprisePage {
     pub e: EnterpriseOut,
     pub groups: Vec<FactGroup>,
     pub changes: Vec<ChangeOut>,
+    /// The enterprise's matched policies (its own home page only).
+    pub matches: Option<crate::routes::decisions::Matches>,
 }
 
 impl EnterprisePage {
@@ -271,7 +280,7 @@ impl EnterprisePage {
         if !e.facts.is_empty() {
             groups.push(FactGroup { year: String::new(), facts: e.facts.clone() });
         }
-        EnterprisePage { b, e, groups, changes }
+        EnterprisePage { b, e, groups, changes, matches: None }
     }
 
     pub fn label(&self, f: &FactOut) -> String {
@@ -381,6 +390,12 @@ mod tests {
             include_str!("routes/auth.rs"),
             include_str!("routes/health.rs"),
             include_str!("routes/enterprises.rs"),
+            include_str!("../templates/explore.html"),
+            include_str!("../templates/decision_matches.html"),
+            include_str!("../templates/policy_list.html"),
+            include_str!("../templates/policy_item.html"),
+            include_str!("routes/decisions.rs"),
+            include_str!("routes/policies.rs"),
         ];
         let mut missing = Vec::new();
         for s in sources {
@@ -401,7 +416,7 @@ mod tests {
 
     #[test]
     fn future_places_are_named_but_not_linked() {
-        for p in [Place::Problems, Place::PolicyMatches, Place::NoApplication, Place::PolicySearch] {
+        for p in [Place::Problems, Place::NoApplication, Place::PolicySearch] {
             assert_eq!(p.href(), None);
             assert!(crate::catalog().contains(p.label_key()));
         }

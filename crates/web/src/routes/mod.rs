@@ -5,9 +5,11 @@
 pub mod admin;
 pub mod assets;
 pub mod auth;
+pub mod decisions;
 pub mod enterprises;
 pub mod health;
 pub mod pages;
+pub mod policies;
 
 use crate::error::WebError;
 use crate::security;
@@ -30,7 +32,7 @@ use utoipa_axum::routes;
         with Chinese `title`/`detail` and English `title_en`/`detail_en`."),
     modifiers(&BearerScheme),
     tags(
-        (name = "health"), (name = "auth"), (name = "enterprises"), (name = "reference"), (name = "users"),
+        (name = "health"), (name = "auth"), (name = "enterprises"), (name = "reference"), (name = "users"), (name = "policies"),
     )
 )]
 struct ApiDoc;
@@ -62,6 +64,11 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(admin::api_category, admin::api_put_routing))
         .routes(routes!(admin::api_users, admin::api_create_user))
         .routes(routes!(admin::api_reset_password))
+        .routes(routes!(decisions::api_decisions))
+        .routes(routes!(decisions::api_explain))
+        .routes(routes!(policies::api_policies))
+        .routes(routes!(policies::api_policy))
+        .routes(routes!(policies::api_item))
 }
 
 /// The page routes.
@@ -80,6 +87,10 @@ fn page_router() -> Router<AppState> {
         .route("/admin/routing", get(admin::routing_page))
         .route("/admin/routing/{category}", post(admin::routing_submit))
         .route("/static/{file}", get(assets::serve))
+        .route("/policies", get(policies::page_library))
+        .route("/policies/{id}", get(policies::page_policy))
+        .route("/items/{id}", get(policies::page_item))
+        .route("/explore", get(decisions::explore))
 }
 
 /// The whole application.

@@ -28,7 +28,10 @@ pub async fn home(
             let Some(code) = p.enterprise.clone() else { return Err(WebError::Forbidden) };
             let v = load_visible(&state, &p, code.as_str()).await?;
             let b = Base::new(lang, Some(&p), "/", "ui.home.title");
-            let page = views::EnterprisePage::new(b, EnterpriseOut::from_view(&v), Vec::new());
+            let mut page = views::EnterprisePage::new(b, EnterpriseOut::from_view(&v), Vec::new());
+            let today = state.now().date_naive();
+            page.matches =
+                Some(crate::routes::decisions::matches_for(&state, crate::lang::Tr(lang), &v, today));
             Ok(views::render(&page)?.into_response())
         }
         _ => {

@@ -1,0 +1,639 @@
+//! Policy decisions of one enterprise (政策匹配): every item in force on a date decided over
+//! the enterprise's facts, with the amount, the missing facts and the explanation tree; the
+//! eligibility explorer (pick an enterprise and an item: why is it (not) eligible?); and the
+//! enterprise home's "matched policies" section.
+//!
+//! The rules crate decides; this module only loads the enterprise, asks [`crate::authz`]
+//! (decisions are visible exactly when the enterprise is) and shows the answer. The JSON of a
+//! decision is the shape `huiqi policy eval --json` prints.
+//!
+//! What it leaves out: storing decisions (match runs belong to the batch engine and the
+//! store) and simulation (the rules crate offers no simulate function yet).
+
+use crate::auth::Principal;
+use crate::authz::{self, Action, Resource};
+use crate::error::{Problem, WebError};
+use crate::lang::{ReqLang, Tr};
+use crate::routes::enterprises::{ListQuery, list_for, parse_uscc};
+use crate::state::AppState;
+use crate::views::{self, Base};
+use askama::Template;
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::response::Html;
+use chrono::NaiveDate;
+use enterprise::{FactDictionary, FactSource, Facts};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use store::{EnterpriseView, Role};
+use utoipa::{IntoParams, ToSchema};
+
+/// The facts the rules read for an enterprise: its registry attributes plus every recorded
+/// fact (per-year facts under their year).
+///
+/// FIXME: this belongs on `store::EnterpriseView` (`EnterpriseView::facts()`); it lives here
+/// until the store crate offers it.
+pub fn facts_of(v: &EnterpriseView) -> Facts {
+    let mut facts = Facts::default();
+    v.enterprise.scalar_facts(&mut facts);
+    for f in &v.facts {
+        match f.year {
+            Some(y) => facts.set_year(&f.fact, y, f.value.clone()),
+            None => facts.set(&f.fact, f.value.clone()),
+        }
+    }
+    facts
+}
+
+/// The evaluation date of a request: `date=YYYY-MM-DD`, else today (China time).
+pub fn date_param(state: &AppState, raw: &HashMap<String, String>) -> Result<NaiveDate, WebError> {
+    match raw.get("date").map(|s| s.trim()).filter(|s| !s.is_empty()) {
+        None => Ok(state.now().date_naive()),
+        Some(s) => parse_date(s),
+    }
+}
+
+/// A civil date `YYYY-MM-DD` between 1990 and 2100 (anything else is a typo).
+pub fn parse_date(s: &str) -> Result<NaiveDate, WebError> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .ok()
+        .filter(|d| (1990..=2100).contains(&chrono::Datelike::year(d)))
+        .ok_or_else(|| WebError::InvalidParam { param: "date".into(), value: s.into() })
+}
+
+/// Loads an enterprise whose decisions the principal may see: 404 when it does not exist or
+/// is hidden.
+pub async fn load_for_decisions(
+    state: &AppState,
+    p: &Principal,
+    uscc: &str,
+) -> Result<EnterpriseView, WebError> {
+    let code = parse_uscc(uscc)?;
+    let Some(v) = state.store.get_enterprise(&code).await? else {
+        return Err(WebError::EnterpriseNotFound { uscc: code.to_string() });
+    };
+    authz::require(p, Action::Read, Resource::Decisions { uscc: &code, links: &v.links })?;
+    Ok(v)
+}
+
+/// A fact a decision needed and the zone does not hold.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
+pub struct MissingFactOut {
+    /// The dictionary id, e.g. `revenue`.
+    pub fact: String,
+    /// The year of a per-year fact; null for a scalar fact.
+    pub year: Option<i32>,
+}
+
+/// One item decided for one enterprise on one date (the shape of `huiqi policy eval --json`).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
+pub struct DecisionOut {
+    /// The item id, e.g. `zone-rd-subsidy`.
+    pub item: String,
+    pub title: String,
+    /// The policy document's number (文号).
+    pub document: String,
+    /// `eligible`, `ineligible` or `undetermined` (a needed fact is missing).
+    pub outcome: String,
+    /// Yuan as a decimal string, only when eligible and the item has an amount.
+    pub amount: Option<String>,
+    pub missing_facts: Vec<MissingFactOut>,
+    /// The tree of conditions: `{expr, outcome, values?, children?}`; `values` names each fact
+    /// and parameter read with its value (`missing` when absent).
+    #[schema(value_type = Object)]
+    pub explanation: serde_json::Value,
+}
+
+impl DecisionOut {
+    pub fn from_decision(d: &rules::Decision) -> DecisionOut {
+        DecisionOut {
+            item: d.item.clone(),
+            title: d.title.clone(),
+            document: d.document.clone(),
+            outcome: d.outcome.as_str().to_string(),
+            amount: d.amount.map(|a| a.to_string()),
+            missing_facts: d
+                .missing_facts
+                .iter()
+                .map(|m| MissingFactOut { fact: m.fact.clone(), year: m.year })
+                .collect(),
+            explanation: serde_json::to_value(&d.explanation).unwrap_or(serde_json::Value::Null),
+        }
+    }
+}
+
+/// One item explained for one enterprise.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ExplainOut {
+    /// The enterprise's credit code.
+    pub enterprise: String,
+    /// The evaluation date.
+    pub date: String,
+    /// Whether the item is in force on that date (an item out of force is still explained).
+    pub in_force: bool,
+    pub decision: DecisionOut,
+}
+
+/// The evaluation date.
+#[derive(Debug, Clone, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DateQuery {
+    /// `YYYY-MM-DD`; default today (China time).
+    pub date: Option<String>,
+}
+
+/// The enterprise and the evaluation date of an explanation.
+#[derive(Debug, Clone, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ExplainQuery {
+    /// The enterprise's 统一社会信用代码.
+    pub enterprise: String,
+    /// `YYYY-MM-DD`; default today (China time).
+    pub date: Option<String>,
+}
+
+/// Every item in force on `date` decided for an enterprise, in library order.
+pub fn decide_all(state: &AppState, v: &EnterpriseView, date: NaiveDate) -> Vec<rules::Decision> {
+    state.library.evaluate_all(&facts_of(v), date)
+}
+
+/// An enterprise's decisions: every policy item in force on the date.
+#[utoipa::path(get, path = "/api/v1/enterprises/{uscc}/decisions", tag = "policies",
+    params(("uscc" = String, Path, description = "统一社会信用代码"), DateQuery),
+    responses(
+        (status = 200, body = Vec<DecisionOut>),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+pub async fn api_decisions(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(uscc): Path<String>,
+    Query(raw): Query<HashMap<String, String>>,
+) -> Result<Json<Vec<DecisionOut>>, WebError> {
+    let date = date_param(&state, &raw)?;
+    let v = load_for_decisions(&state, &p, &uscc).await?;
+    Ok(Json(decide_all(&state, &v, date).iter().map(DecisionOut::from_decision).collect()))
+}
+
+/// One item explained for one enterprise: each condition with the values used and its
+/// outcome.
+#[utoipa::path(get, path = "/api/v1/items/{id}/explain", tag = "policies",
+    params(("id" = String, Path, description = "条款编号, e.g. zone-rd-subsidy"), ExplainQuery),
+    responses(
+        (status = 200, body = ExplainOut),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+pub async fn api_explain(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+    Query(raw): Query<HashMap<String, String>>,
+) -> Result<Json<ExplainOut>, WebError> {
+    let date = date_param(&state, &raw)?;
+    let uscc = raw.get("enterprise").map(|s| s.trim()).unwrap_or("");
+    if uscc.is_empty() {
+        return Err(WebError::InvalidParam { param: "enterprise".into(), value: String::new() });
+    }
+    let v = load_for_decisions(&state, &p, uscc).await?;
+    let item = crate::routes::policies::find_item(&state, &id)?;
+    let d = state.library.evaluate(item, &facts_of(&v), date);
+    Ok(Json(ExplainOut {
+        enterprise: v.enterprise.uscc.to_string(),
+        date: date.to_string(),
+        in_force: item.window.contains(date),
+        decision: DecisionOut::from_decision(&d),
+    }))
+}
+
+// ---------------------------------------------------------------------------------------
+// Page views
+
+/// The CSS class and label key of an outcome.
+pub fn outcome_badge(o: rules::Outcome) -> (&'static str, &'static str) {
+    match o {
+        rules::Outcome::Eligible => ("badge ok", "ui.outcome.eligible"),
+        rules::Outcome::Ineligible => ("badge no", "ui.outcome.ineligible"),
+        rules::Outcome::Undetermined => ("badge unknown", "ui.outcome.undetermined"),
+    }
+}
+
+/// A missing fact as the reader sees it: its label and whom to ask for it.
+#[derive(Debug, Clone)]
+pub struct MissingRow {
+    pub label: String,
+    pub id: String,
+    pub ask: String,
+}
+
+fn missing_rows(tr: Tr, missing: &[rules::MissingFact]) -> Vec<MissingRow> {
+    let dict = FactDictionary::official();
+    missing
+        .iter()
+        .map(|m| {
+            let def = dict.get(&m.fact);
+            let name = def.map(|d| tr.pick(&d.zh, &d.en).to_string()).unwrap_or_else(|| m.fact.clone());
+            let label = match m.year {
+                Some(y) => tr.t1("ui.decision.fact_year", "fact", &format!("{name} {y}")),
+                None => name,
+            };
+            let ask = match def.map(|d| d.source) {
+                Some(FactSource::Tax) => tr.t("ui.ask.tax"),
+                Some(FactSource::MarketRegulation) => tr.t("ui.ask.market_regulation"),
+                Some(FactSource::SelfReported) => tr.t("ui.ask.self_reported"),
+                Some(FactSource::Zone) => tr.t("ui.ask.zone"),
+                Some(FactSource::Derived) | None => tr.t("ui.ask.derived"),
+            };
+            MissingRow { label, id: m.to_string(), ask }
+        })
+        .collect()
+}
+
+/// A node of an explanation in words: the condition (or a definition's description), its
+/// outcome and the values it read.
+#[derive(Debug, Clone)]
+pub struct Reason {
+    pub expr: String,
+    pub note: String,
+    pub outcome: String,
+    pub class: &'static str,
+    pub values: Vec<KeyValue>,
+}
+
+#[derive(Debug, Clone)]
+pub struct KeyValue {
+    pub key: String,
+    pub value: String,
+}
+
+fn node_outcome(tr: Tr, outcome: &str) -> (String, &'static str) {
+    match outcome {
+        "true" => (tr.t("ui.node.true"), "badge ok"),
+        "false" => (tr.t("ui.node.false"), "badge no"),
+        "undetermined" => (tr.t("ui.node.undetermined"), "badge unknown"),
+        other => (other.to_string(), "badge value"),
+    }
+}
+
+fn reason(lib: &rules::Library, tr: Tr, x: &rules::Explanation) -> Reason {
+    let (outcome, class) = node_outcome(tr, &x.outcome);
+    Reason {
+        expr: x.expr.clone(),
+        note: lib.program.def_descriptions.get(&x.expr).cloned().unwrap_or_default(),
+        outcome,
+        class,
+        values: x
+            .values
+            .iter()
+            .map(|(k, v)| KeyValue {
+                key: k.clone(),
+                value: if v == "missing" { tr.t("ui.node.missing") } else { v.clone() },
+            })
+            .collect(),
+    }
+}
+
+/// The nodes that decided an outcome: for `false` the failing conditions, for `undetermined`
+/// the conditions lacking data, descending through `and`, `or`, `not` and definitions to the
+/// deepest nodes that carry the outcome.
+fn decisive<'x>(x: &'x rules::Explanation, want: &str, out: &mut Vec<&'x rules::Explanation>) {
+    if x.children.is_empty() {
+        out.push(x);
+        return;
+    }
+    let want_child = if x.expr == "not" {
+        match want {
+            "true" => "false",
+            "false" => "true",
+            w => w,
+        }
+    } else {
+        want
+    };
+    let matching: Vec<_> = x.children.iter().filter(|c| c.outcome == want_child).collect();
+    if matching.is_empty() {
+        out.push(x);
+    } else {
+        for c in matching {
+            decisive(c, want_child, out);
+        }
+    }
+}
+
+/// Why an outcome: up to `limit` decisive conditions.
+pub fn reasons(lib: &rules::Library, tr: Tr, d: &rules::Decision, limit: usize) -> Vec<Reason> {
+    let root = &d.explanation;
+    let mut nodes = Vec::new();
+    match d.outcome {
+        rules::Outcome::Ineligible => decisive(root, "false", &mut nodes),
+        rules::Outcome::Undetermined => decisive(root, "undetermined", &mut nodes),
+        rules::Outcome::Eligible => {
+            // The condition held: show its top-level parts (the root is "eligible, amount"
+            // with the condition first when the item has an amount).
+            let cond = if root.expr == "eligible, amount" { root.children.first() } else { Some(root) };
+            if let Some(c) = cond {
+                if c.expr == "and" { nodes.extend(c.children.iter()) } else { nodes.push(c) }
+            }
+        }
+    }
+    nodes.into_iter().take(limit).map(|x| reason(lib, tr, x)).collect()
+}
+
+/// One decision as a row of the matched-policies list.
+#[derive(Debug, Clone)]
+pub struct DecisionRow {
+    pub item: String,
+    pub title: String,
+    pub document: String,
+    pub outcome: String,
+    pub badge: &'static str,
+    pub amount: Option<String>,
+    pub no_application: bool,
+    pub reasons: Vec<Reason>,
+    pub missing: Vec<MissingRow>,
+    /// The explorer link for this enterprise and item.
+    pub explain_href: String,
+}
+
+pub fn decision_row(
+    state: &AppState,
+    tr: Tr,
+    uscc: &str,
+    date: NaiveDate,
+    d: &rules::Decision,
+) -> DecisionRow {
+    let (badge, key) = outcome_badge(d.outcome);
+    DecisionRow {
+        item: d.item.clone(),
+        title: d.title.clone(),
+        document: d.document.clone(),
+        outcome: tr.t(key),
+        badge,
+        amount: d.amount.map(|a| a.to_string()),
+        no_application: state.library.item(&d.item).is_some_and(|i| i.no_application),
+        reasons: reasons(&state.library, tr, d, 3),
+        missing: missing_rows(tr, &d.missing_facts),
+        explain_href: format!("/explore?enterprise={uscc}&item={}&date={date}", d.item),
+    }
+}
+
+/// An enterprise's decisions, eligible first, then undetermined, then ineligible.
+#[derive(Debug, Clone)]
+pub struct Matches {
+    pub date: String,
+    pub rows: Vec<DecisionRow>,
+    pub eligible: usize,
+    pub undetermined: usize,
+    pub ineligible: usize,
+}
+
+pub fn matches_for(state: &AppState, tr: Tr, v: &EnterpriseView, date: NaiveDate) -> Matches {
+    let mut ds = decide_all(state, v, date);
+    let rank = |o: rules::Outcome| match o {
+        rules::Outcome::Eligible => 0,
+        rules::Outcome::Undetermined => 1,
+        rules::Outcome::Ineligible => 2,
+    };
+    ds.sort_by_key(|d| rank(d.outcome));
+    let count = |o| ds.iter().filter(|d| d.outcome == o).count();
+    let uscc = v.enterprise.uscc.to_string();
+    Matches {
+        date: date.to_string(),
+        eligible: count(rules::Outcome::Eligible),
+        undetermined: count(rules::Outcome::Undetermined),
+        ineligible: count(rules::Outcome::Ineligible),
+        rows: ds.iter().map(|d| decision_row(state, tr, &uscc, date, d)).collect(),
+    }
+}
+
+/// A node of the explanation tree, flattened for the template: `open` starts a nested list
+/// of children, `close` ends that many nested lists after the node.
+#[derive(Debug, Clone)]
+pub struct TreeRow {
+    pub r: Reason,
+    pub open: bool,
+    pub close: usize,
+}
+
+fn flatten_tree(lib: &rules::Library, tr: Tr, x: &rules::Explanation, out: &mut Vec<TreeRow>) {
+    out.push(TreeRow { r: reason(lib, tr, x), open: !x.children.is_empty(), close: 0 });
+    if x.children.is_empty() {
+        return;
+    }
+    for c in &x.children {
+        flatten_tree(lib, tr, c, out);
+    }
+    if let Some(last) = out.last_mut() {
+        last.close += 1;
+    }
+}
+
+pub fn tree_rows(lib: &rules::Library, tr: Tr, x: &rules::Explanation) -> Vec<TreeRow> {
+    let mut out = Vec::new();
+    flatten_tree(lib, tr, x, &mut out);
+    out
+}
+
+/// An item choice of the explorer.
+#[derive(Debug, Clone)]
+pub struct ItemChoice {
+    pub id: String,
+    pub title: String,
+    pub selected: bool,
+}
+
+/// A candidate enterprise when the explorer's query names several.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    pub uscc: String,
+    pub name: String,
+    pub href: String,
+}
+
+/// The explanation of one item for the picked enterprise.
+#[derive(Debug, Clone)]
+pub struct Explained {
+    pub row: DecisionRow,
+    pub in_force: bool,
+    pub tree: Vec<TreeRow>,
+}
+
+#[derive(Template)]
+#[template(path = "explore.html")]
+pub struct ExplorePage {
+    pub b: Base,
+    /// The enterprise user's explorer is fixed to its own enterprise.
+    pub fixed: bool,
+    pub query: String,
+    pub date: String,
+    pub items: Vec<ItemChoice>,
+    pub enterprise: Option<(String, String)>,
+    pub candidates: Vec<Candidate>,
+    pub not_found: bool,
+    pub explained: Option<Explained>,
+    pub matches: Option<Matches>,
+}
+
+fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The eligibility explorer (`/explore?enterprise=&item=&date=`): pick an enterprise by
+/// credit code or name and, optionally, an item; without an item, every item in force is
+/// decided; with one, its explanation tree shows why.
+pub async fn explore(
+    State(state): State<AppState>,
+    ReqLang(lang): ReqLang,
+    p: Principal,
+    Query(raw): Query<HashMap<String, String>>,
+) -> Result<Html<String>, WebError> {
+    let tr = Tr(lang);
+    let date = date_param(&state, &raw)?;
+    let item_id = raw.get("item").map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+    let item = match &item_id {
+        Some(id) => Some(crate::routes::policies::find_item(&state, id)?),
+        None => None,
+    };
+    let fixed = p.role == Role::Enterprise;
+    let mut query = raw.get("enterprise").map(|s| s.trim().to_string()).unwrap_or_default();
+    if fixed {
+        match &p.enterprise {
+            Some(own) if query.is_empty() => query = own.to_string(),
+            Some(_) => {}
+            None => return Err(WebError::Forbidden),
+        }
+    }
+    let mut page = ExplorePage {
+        b: Base::new(lang, Some(&p), "/explore", "ui.explore.title"),
+        fixed,
+        query: query.clone(),
+        date: date.to_string(),
+        items: state
+            .library
+            .items()
+            .map(|i| ItemChoice {
+                id: i.id.clone(),
+                title: i.title.clone(),
+                selected: item_id.as_deref() == Some(i.id.as_str()),
+            })
+            .collect(),
+        enterprise: None,
+        candidates: Vec::new(),
+        not_found: false,
+        explained: None,
+        matches: None,
+    };
+    if query.is_empty() {
+        return views::render(&page);
+    }
+    // A credit code picks the enterprise directly; anything else searches names.
+    let view = if enterprise::UnifiedCreditCode::parse(&query).is_ok() || fixed {
+        Some(load_for_decisions(&state, &p, &query).await?)
+    } else {
+        let q = ListQuery { q: Some(query.clone()), per_page: Some(20), ..ListQuery::default() };
+        let list = list_for(&state, &p, &q).await?;
+        if list.items.len() == 1 && list.total == 1 {
+            Some(load_for_decisions(&state, &p, &list.items[0].uscc).await?)
+        } else {
+            page.not_found = list.items.is_empty();
+            let item_q = item_id.as_deref().map(|i| format!("&item={}", enc(i))).unwrap_or_default();
+            page.candidates = list
+                .items
+                .into_iter()
+                .map(|e| Candidate {
+                    href: format!("/explore?enterprise={}{item_q}&date={date}", e.uscc),
+                    uscc: e.uscc,
+                    name: e.name,
+                })
+                .collect();
+            None
+        }
+    };
+    if let Some(v) = view {
+        let uscc = v.enterprise.uscc.to_string();
+        page.query = uscc.clone();
+        page.enterprise = Some((uscc.clone(), v.enterprise.name.clone()));
+        match item {
+            Some(item) => {
+                let d = state.library.evaluate(item, &facts_of(&v), date);
+                page.explained = Some(Explained {
+                    row: decision_row(&state, tr, &uscc, date, &d),
+                    in_force: item.window.contains(date),
+                    tree: tree_rows(&state.library, tr, &d.explanation),
+                });
+            }
+            None => page.matches = Some(matches_for(&state, tr, &v, date)),
+        }
+    }
+    views::render(&page)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn node(expr: &str, outcome: &str, children: Vec<rules::Explanation>) -> rules::Explanation {
+        rules::Explanation {
+            expr: expr.into(),
+            outcome: outcome.into(),
+            values: Default::default(),
+            children,
+        }
+    }
+
+    #[test]
+    fn dates_are_checked() {
+        assert_eq!(parse_date("2022-06-30").ok(), NaiveDate::from_ymd_opt(2022, 6, 30));
+        for bad in ["2022-13-01", "30/06/2022", "1800-01-01", "", "2022-02-30"] {
+            assert!(parse_date(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn decisive_nodes_descend_to_the_failing_conditions() {
+        let tree = node(
+            "and",
+            "false",
+            vec![
+                node("registered_in_zone", "true", vec![]),
+                node("not", "false", vec![node("is_individual_business", "true", vec![])]),
+                node("employees[2021] >= 10", "false", vec![]),
+                node("revenue[2021] > 0", "undetermined", vec![]),
+            ],
+        );
+        let mut out = Vec::new();
+        decisive(&tree, "false", &mut out);
+        let got: Vec<&str> = out.iter().map(|x| x.expr.as_str()).collect();
+        assert_eq!(got, ["is_individual_business", "employees[2021] >= 10"]);
+        let mut out = Vec::new();
+        decisive(&tree, "undetermined", &mut out);
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].expr, "revenue[2021] > 0");
+    }
+
+    #[test]
+    fn the_tree_flattens_with_balanced_lists() {
+        let tree = node(
+            "and",
+            "false",
+            vec![node("a", "true", vec![]), node("or", "false", vec![node("b", "false", vec![])])],
+        );
+        let mut out = Vec::new();
+        flatten_tree(&rules::Library::default(), Tr(i18n::Lang::Zh), &tree, &mut out);
+        let opens = out.iter().filter(|r| r.open).count();
+        let closes: usize = out.iter().map(|r| r.close).sum();
+        assert_eq!(out.len(), 4);
+        assert_eq!(opens, closes);
+        assert_eq!(out.last().map(|r| r.close), Some(2));
+    }
+}

@@ -1,0 +1,601 @@
+//! The policy library (政策库): policy documents with their items, one item with its rule
+//! beside its source clause, the dated parameters it reads and its test case results. JSON
+//! under `/api/v1/policies` and `/api/v1/items/{id}`, pages under `/policies` and
+//! `/items/{id}`.
+//!
+//! The library is the one the server was given ([`AppState::with_library`]); its test cases
+//! are run once when it is set. Editing policies in the database and simulating a change are
+//! not here: the rules crate offers neither yet.
+
+use crate::auth::Principal;
+use crate::authz::{self, Action, Resource};
+use crate::error::{Problem, WebError};
+use crate::lang::{ReqLang, Tr};
+use crate::routes::decisions::parse_date;
+use crate::state::AppState;
+use crate::views::{self, Base};
+use askama::Template;
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::response::Html;
+use chrono::NaiveDate;
+use rules::check::TKind;
+use rules::library::{Item, ParamValue, Policy};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeSet, HashMap};
+use utoipa::{IntoParams, ToSchema};
+
+/// Filters of the library.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LibraryQuery {
+    /// `national`, `provincial`, `municipal` or `zone`.
+    pub level: Option<String>,
+    /// `true`: only items granted without application (免申即享); `false`: only the others.
+    pub no_application: Option<bool>,
+    /// `YYYY-MM-DD`: only items in force on that date.
+    pub date: Option<String>,
+}
+
+/// The parsed filters.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LibraryFilter {
+    pub level: Option<String>,
+    pub no_application: Option<bool>,
+    pub date: Option<NaiveDate>,
+}
+
+pub const LEVELS: [&str; 4] = ["national", "provincial", "municipal", "zone"];
+
+impl LibraryFilter {
+    /// Parses raw query parameters, naming the first bad one.
+    pub fn parse(raw: &HashMap<String, String>) -> Result<LibraryFilter, WebError> {
+        let bad = |p: &str, v: &str| WebError::InvalidParam { param: p.into(), value: v.into() };
+        let get = |k: &str| raw.get(k).map(|s| s.trim()).filter(|s| !s.is_empty());
+        let level = match get("level") {
+            None => None,
+            Some(l) if LEVELS.contains(&l) => Some(l.to_string()),
+            Some(l) => return Err(bad("level", l)),
+        };
+        let no_application = match get("no_application") {
+            None => None,
+            Some("true" | "1" | "是") => Some(true),
+            Some("false" | "0" | "否") => Some(false),
+            Some(v) => return Err(bad("no_application", v)),
+        };
+        let date = get("date").map(parse_date).transpose()?;
+        Ok(LibraryFilter { level, no_application, date })
+    }
+
+    pub fn admits(&self, item: &Item) -> bool {
+        self.level.as_deref().is_none_or(|l| l == level_str(item.level))
+            && self.no_application.is_none_or(|n| n == item.no_application)
+            && self.date.is_none_or(|d| item.window.contains(d))
+    }
+}
+
+pub fn level_str(l: rules::Level) -> &'static str {
+    match l {
+        rules::Level::National => "national",
+        rules::Level::Provincial => "provincial",
+        rules::Level::Municipal => "municipal",
+        rules::Level::Zone => "zone",
+    }
+}
+
+/// An item in a policy's list.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ItemSummary {
+    pub id: String,
+    pub title: String,
+    pub level: String,
+    /// 免申即享: granted without application.
+    pub no_application: bool,
+    /// First day in force.
+    pub from: String,
+    /// Last day in force; null when open-ended.
+    pub to: Option<String>,
+    /// Sample data with invented amounts.
+    pub sample: bool,
+    pub has_amount: bool,
+    /// Test cases passed and in all.
+    pub cases_passed: usize,
+    pub cases: usize,
+}
+
+/// A policy document with its items.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct PolicyOut {
+    pub id: String,
+    pub title: String,
+    pub issuer: String,
+    /// 文号.
+    pub document: String,
+    pub level: String,
+    pub from: String,
+    pub to: Option<String>,
+    /// Department codes responsible.
+    pub departments: Vec<String>,
+    pub sample: bool,
+    /// The policy file it was loaded from.
+    pub file: String,
+    pub items: Vec<ItemSummary>,
+}
+
+/// One dated value of a parameter.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ParamValueOut {
+    /// Effective from this date (until the next value's date).
+    pub from: String,
+    /// The value, or the bands of a tiered table (`≤ limit: value; …`).
+    pub value: String,
+}
+
+/// A parameter an item reads.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ParamOut {
+    pub name: String,
+    pub description: String,
+    pub unit: String,
+    pub reference: String,
+    pub values: Vec<ParamValueOut>,
+}
+
+/// A named definition an item uses.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct DefinitionOut {
+    pub name: String,
+    pub description: String,
+    pub expr: String,
+}
+
+/// A test case with its result.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CaseOut {
+    pub name: String,
+    pub date: String,
+    /// The expected outcome.
+    pub outcome: String,
+    /// The expected amount (decimal string), if any.
+    pub amount: Option<String>,
+    pub passed: bool,
+    /// What differed, when it failed.
+    pub problem: Option<String>,
+}
+
+/// One policy item: its source clause, its rule, the parameters and definitions it reads,
+/// and its test cases with their results.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ItemOut {
+    pub id: String,
+    pub title: String,
+    /// The policy id.
+    pub policy: String,
+    /// The document's number (文号).
+    pub document: String,
+    pub level: String,
+    pub no_application: bool,
+    /// The official clause (source text).
+    pub clause: String,
+    /// Why a clause is encoded the way it is, or left to an officer.
+    pub note: Option<String>,
+    pub from: String,
+    pub to: Option<String>,
+    pub departments: Vec<String>,
+    pub sample: bool,
+    /// The eligibility condition in the rule language.
+    pub rule: String,
+    /// The amount formula, if any.
+    pub amount: Option<String>,
+    /// Decimal places the amount is rounded to (2 = the fen).
+    pub rounding_places: u32,
+    pub parameters: Vec<ParamOut>,
+    pub definitions: Vec<DefinitionOut>,
+    pub cases: Vec<CaseOut>,
+    /// `file:line` of the item in its policy file.
+    pub location: String,
+}
+
+fn cases_of(state: &AppState, item: &Item) -> Vec<CaseOut> {
+    item.cases
+        .iter()
+        .map(|c| {
+            let report = state.case_reports.iter().find(|r| r.item == item.id && r.case == c.name);
+            CaseOut {
+                name: c.name.clone(),
+                date: c.date.to_string(),
+                outcome: c.outcome.as_str().to_string(),
+                amount: c.amount.map(|a| a.to_string()),
+                passed: report.is_some_and(|r| r.passed),
+                problem: match report {
+                    Some(r) => r.problem.clone(),
+                    None => Some("not run".into()),
+                },
+            }
+        })
+        .collect()
+}
+
+fn summary(state: &AppState, item: &Item) -> ItemSummary {
+    let cases = cases_of(state, item);
+    ItemSummary {
+        id: item.id.clone(),
+        title: item.title.clone(),
+        level: level_str(item.level).into(),
+        no_application: item.no_application,
+        from: item.window.from.to_string(),
+        to: item.window.to.map(|d| d.to_string()),
+        sample: item.sample,
+        has_amount: item.amount.is_some(),
+        cases_passed: cases.iter().filter(|c| c.passed).count(),
+        cases: cases.len(),
+    }
+}
+
+fn policy_out(state: &AppState, p: &Policy, filter: &LibraryFilter) -> PolicyOut {
+    PolicyOut {
+        id: p.id.clone(),
+        title: p.title.clone(),
+        issuer: p.issuer.clone(),
+        document: p.document.clone(),
+        level: level_str(p.level).into(),
+        from: p.window.from.to_string(),
+        to: p.window.to.map(|d| d.to_string()),
+        departments: p.departments.clone(),
+        sample: p.sample,
+        file: p.file.clone(),
+        items: p.items.iter().filter(|i| filter.admits(i)).map(|i| summary(state, i)).collect(),
+    }
+}
+
+/// The documents with at least one item passing the filter (all documents without filters).
+pub fn library_for(state: &AppState, filter: &LibraryFilter) -> Vec<PolicyOut> {
+    let unfiltered = *filter == LibraryFilter::default();
+    state
+        .library
+        .policies
+        .iter()
+        .map(|p| policy_out(state, p, filter))
+        .filter(|p| unfiltered || !p.items.is_empty())
+        .collect()
+}
+
+fn param_value(v: &ParamValue) -> String {
+    match v {
+        ParamValue::Scalar(x) => x.to_string(),
+        ParamValue::Table(bands) => bands
+            .iter()
+            .map(|b| match b.limit {
+                Some(l) => format!("{} {l}: {}", if b.inclusive { "≤" } else { "<" }, b.value),
+                None => format!("> : {}", b.value),
+            })
+            .collect::<Vec<_>>()
+            .join("; "),
+    }
+}
+
+/// The parameters and definitions an item reads, directly or through definitions.
+fn names_used(lib: &rules::Library, item: &Item) -> (BTreeSet<String>, BTreeSet<String>) {
+    let mut params = BTreeSet::new();
+    let mut defs = BTreeSet::new();
+    let mut todo: Vec<&rules::check::TExpr> = vec![&item.when];
+    todo.extend(item.amount.as_ref());
+    while let Some(e) = todo.pop() {
+        e.walk(&mut |n| match &n.kind {
+            TKind::Param(p) => {
+                params.insert(p.clone());
+            }
+            TKind::Call(rules::check::Func::Table(p), _) => {
+                params.insert(p.clone());
+            }
+            TKind::Def(d) => {
+                if defs.insert(d.clone())
+                    && let Some(body) = lib.program.defs.get(d)
+                {
+                    todo.push(body);
+                }
+            }
+            _ => {}
+        });
+    }
+    (params, defs)
+}
+
+pub fn item_out(state: &AppState, item: &Item) -> ItemOut {
+    let lib = &state.library;
+    let (params, defs) = names_used(lib, item);
+    ItemOut {
+        id: item.id.clone(),
+        title: item.title.clone(),
+        policy: item.policy.clone(),
+        document: item.document.clone(),
+        level: level_str(item.level).into(),
+        no_application: item.no_application,
+        clause: item.clause.clone(),
+        note: item.note.clone(),
+        from: item.window.from.to_string(),
+        to: item.window.to.map(|d| d.to_string()),
+        departments: item.departments.clone(),
+        sample: item.sample,
+        rule: item.when.to_string(),
+        amount: item.amount.as_ref().map(ToString::to_string),
+        rounding_places: item.rounding.places,
+        parameters: params
+            .iter()
+            .filter_map(|n| lib.program.params.get(n))
+            .map(|p| ParamOut {
+                name: p.name.clone(),
+                description: p.description.clone(),
+                unit: p.unit.clone(),
+                reference: p.reference.clone(),
+                values: p
+                    .values
+                    .iter()
+                    .map(|(d, v)| ParamValueOut { from: d.to_string(), value: param_value(v) })
+                    .collect(),
+            })
+            .collect(),
+        definitions: defs
+            .iter()
+            .filter_map(|d| lib.program.defs.get(d).map(|e| (d, e)))
+            .map(|(d, e)| DefinitionOut {
+                name: d.clone(),
+                description: lib.program.def_descriptions.get(d).cloned().unwrap_or_default(),
+                expr: e.to_string(),
+            })
+            .collect(),
+        cases: cases_of(state, item),
+        location: format!("{}:{}", item.location.file, item.location.line),
+    }
+}
+
+fn find_policy<'a>(state: &'a AppState, id: &str) -> Result<&'a Policy, WebError> {
+    state.library.policies.iter().find(|p| p.id == id).ok_or(WebError::PolicyNotFound { id: id.into() })
+}
+
+/// An item of the library, or 404.
+pub fn find_item<'a>(state: &'a AppState, id: &str) -> Result<&'a Item, WebError> {
+    state.library.item(id).ok_or(WebError::ItemNotFound { id: id.into() })
+}
+
+/// The policy library: documents with their items, filtered by level, the no-application
+/// flag and a date in force.
+#[utoipa::path(get, path = "/api/v1/policies", tag = "policies", params(LibraryQuery),
+    responses(
+        (status = 200, body = Vec<PolicyOut>),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+pub async fn api_policies(
+    State(state): State<AppState>,
+    p: Principal,
+    Query(raw): Query<HashMap<String, String>>,
+) -> Result<Json<Vec<PolicyOut>>, WebError> {
+    authz::require(&p, Action::Read, Resource::PolicyLibrary)?;
+    let filter = LibraryFilter::parse(&raw)?;
+    Ok(Json(library_for(&state, &filter)))
+}
+
+/// One policy document with all its items.
+#[utoipa::path(get, path = "/api/v1/policies/{id}", tag = "policies",
+    params(("id" = String, Path, description = "政策编号, e.g. sta-2022-13")),
+    responses(
+        (status = 200, body = PolicyOut),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+pub async fn api_policy(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+) -> Result<Json<PolicyOut>, WebError> {
+    authz::require(&p, Action::Read, Resource::PolicyLibrary)?;
+    let policy = find_policy(&state, &id)?;
+    Ok(Json(policy_out(&state, policy, &LibraryFilter::default())))
+}
+
+/// One item: source clause, rule, parameters with their dated values, definitions used, and
+/// test case results.
+#[utoipa::path(get, path = "/api/v1/items/{id}", tag = "policies",
+    params(("id" = String, Path, description = "条款编号, e.g. zone-rd-subsidy")),
+    responses(
+        (status = 200, body = ItemOut),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+pub async fn api_item(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+) -> Result<Json<ItemOut>, WebError> {
+    authz::require(&p, Action::Read, Resource::PolicyLibrary)?;
+    let item = find_item(&state, &id)?;
+    Ok(Json(item_out(&state, item)))
+}
+
+// ---------------------------------------------------------------------------------------
+// Pages
+
+/// A choice of a filter's select.
+#[derive(Debug, Clone)]
+pub struct Choice {
+    pub value: &'static str,
+    pub label: String,
+    pub selected: bool,
+}
+
+#[derive(Template)]
+#[template(path = "policy_list.html")]
+pub struct PolicyListPage {
+    pub b: Base,
+    /// One document's page (`/policies/{id}`) rather than the filtered library.
+    pub single: bool,
+    pub levels: Vec<Choice>,
+    pub no_application: Vec<Choice>,
+    pub date: String,
+    pub policies: Vec<PolicyOut>,
+    pub item_count: usize,
+}
+
+impl PolicyListPage {
+    pub fn level_label(&self, l: &str) -> String {
+        level_label(self.b.tr, l)
+    }
+
+    pub fn window(&self, from: &str, to: &Option<String>) -> String {
+        window_label(self.b.tr, from, to)
+    }
+}
+
+pub fn level_label(tr: Tr, l: &str) -> String {
+    match l {
+        "national" => tr.t("ui.level.national"),
+        "provincial" => tr.t("ui.level.provincial"),
+        "municipal" => tr.t("ui.level.municipal"),
+        "zone" => tr.t("ui.level.zone"),
+        other => other.to_string(),
+    }
+}
+
+pub fn window_label(tr: Tr, from: &str, to: &Option<String>) -> String {
+    match to {
+        Some(t) => format!("{from} — {t}"),
+        None => format!("{from} — {}", tr.t("ui.policy.open_ended")),
+    }
+}
+
+/// The library page (`/policies?level=&no_application=&date=`).
+pub async fn page_library(
+    State(state): State<AppState>,
+    ReqLang(lang): ReqLang,
+    p: Principal,
+    Query(raw): Query<HashMap<String, String>>,
+) -> Result<Html<String>, WebError> {
+    authz::require(&p, Action::Read, Resource::PolicyLibrary)?;
+    let filter = LibraryFilter::parse(&raw)?;
+    let tr = Tr(lang);
+    let policies = library_for(&state, &filter);
+    let levels = std::iter::once(("", tr.t("ui.all")))
+        .chain(LEVELS.iter().map(|l| (*l, level_label(tr, l))))
+        .map(|(value, label)| Choice {
+            value,
+            label,
+            selected: filter.level.as_deref().unwrap_or("") == value,
+        })
+        .collect();
+    let na = filter.no_application.map(|b| if b { "true" } else { "false" }).unwrap_or("");
+    let no_application = [("", "ui.all"), ("true", "ui.yes"), ("false", "ui.no")]
+        .into_iter()
+        .map(|(value, key)| Choice { value, label: tr.t(key), selected: na == value })
+        .collect();
+    let page = PolicyListPage {
+        b: Base::new(lang, Some(&p), "/policies", "ui.policies.title"),
+        single: false,
+        levels,
+        no_application,
+        date: filter.date.map(|d| d.to_string()).unwrap_or_default(),
+        item_count: policies.iter().map(|p| p.items.len()).sum(),
+        policies,
+    };
+    views::render(&page)
+}
+
+/// One document's page (`/policies/{id}`).
+pub async fn page_policy(
+    State(state): State<AppState>,
+    ReqLang(lang): ReqLang,
+    p: Principal,
+    Path(id): Path<String>,
+) -> Result<Html<String>, WebError> {
+    authz::require(&p, Action::Read, Resource::PolicyLibrary)?;
+    let policy = find_policy(&state, &id)?;
+    let out = policy_out(&state, policy, &LibraryFilter::default());
+    let mut b = Base::new(lang, Some(&p), "/policies", "ui.policies.title");
+    b.title = out.title.clone();
+    let page = PolicyListPage {
+        b,
+        single: true,
+        levels: Vec::new(),
+        no_application: Vec::new(),
+        date: String::new(),
+        item_count: out.items.len(),
+        policies: vec![out],
+    };
+    views::render(&page)
+}
+
+#[derive(Template)]
+#[template(path = "policy_item.html")]
+pub struct ItemPage {
+    pub b: Base,
+    pub i: ItemOut,
+    pub policy_title: String,
+    pub passed: usize,
+}
+
+impl ItemPage {
+    pub fn level_label(&self, l: &str) -> String {
+        level_label(self.b.tr, l)
+    }
+
+    pub fn window(&self) -> String {
+        window_label(self.b.tr, &self.i.from, &self.i.to)
+    }
+
+    pub fn outcome_label(&self, o: &str) -> String {
+        match o {
+            "eligible" => self.b.tr.t("ui.outcome.eligible"),
+            "ineligible" => self.b.tr.t("ui.outcome.ineligible"),
+            _ => self.b.tr.t("ui.outcome.undetermined"),
+        }
+    }
+}
+
+/// One item's page (`/items/{id}`): source text beside its rule, parameters with dates, test
+/// cases with pass/fail.
+pub async fn page_item(
+    State(state): State<AppState>,
+    ReqLang(lang): ReqLang,
+    p: Principal,
+    Path(id): Path<String>,
+) -> Result<Html<String>, WebError> {
+    authz::require(&p, Action::Read, Resource::PolicyLibrary)?;
+    let item = find_item(&state, &id)?;
+    let i = item_out(&state, item);
+    let policy_title =
+        state.library.policies.iter().find(|p| p.id == i.policy).map(|p| p.title.clone()).unwrap_or_default();
+    let mut b = Base::new(lang, Some(&p), "/policies", "ui.policies.title");
+    b.title = i.title.clone();
+    let passed = i.cases.iter().filter(|c| c.passed).count();
+    views::render(&ItemPage { b, i, policy_title, passed })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raw(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn library_filters_are_checked() {
+        let f = LibraryFilter::parse(&raw(&[
+            ("level", "zone"),
+            ("no_application", "是"),
+            ("date", "2022-06-30"),
+        ]))
+        .unwrap();
+        assert_eq!(f.level.as_deref(), Some("zone"));
+        assert_eq!(f.no_application, Some(true));
+        assert_eq!(f.date, NaiveDate::from_ymd_opt(2022, 6, 30));
+        assert_eq!(LibraryFilter::parse(&raw(&[("level", " ")])).unwrap(), LibraryFilter::default());
+        for (k, v) in [("level", "county"), ("no_application", "maybe"), ("date", "2022-6-31")] {
+            let e = LibraryFilter::parse(&raw(&[(k, v)])).unwrap_err();
+            assert!(matches!(e, WebError::InvalidParam { ref param, .. } if param == k), "{k}={v}: {e:?}");
+        }
+    }
+}

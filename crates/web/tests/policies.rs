@@ -1,0 +1,504 @@
+//! Policies and decisions end to end: the app on port 0 over a fresh SQLite file with the
+//! shipped policy library (read from `policies/`), one user per role and two enterprises:
+//! A is an assistance target first recognised as a high-tech enterprise on 2021-12-31 (so the
+//! zone's first-recognition award decides eligible, 200 000 yuan, on 2022-03-01); B is not
+//! tax-registered in the zone (not an assistance target, so ineligible).
+
+use argon2::password_hash::{PasswordHasher, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use chrono::{DateTime, NaiveDate};
+use enterprise::{
+    Enterprise, EnterpriseRecord, FactDictionary, FactRecord, FactSource, FactValue, IndustryCode,
+    ThreeLinks, UnifiedCreditCode,
+};
+use reqwest::header::SET_COOKIE;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+use store::{Actor, ImportFormat, ImportRequest, NewUser, Role, Store};
+use web::{AppState, FixedClock, WebConfig};
+
+const PASSWORD: &str = "correct horse 电池";
+const ON: &str = "2022-03-01";
+
+fn code(n: u32) -> UnifiedCreditCode {
+    UnifiedCreditCode::from_parts('9', '1', "430100", &format!("{:08}", 20_000_000 + n)).unwrap()
+}
+
+fn cheap_hash(pw: &str) -> String {
+    let params = Params::new(256, 1, 1, None).unwrap();
+    let a = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
+    a.hash_password(pw.as_bytes(), &SaltString::encode_b64(b"0123456789abcdef").unwrap()).unwrap().to_string()
+}
+
+fn day(s: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+}
+
+fn record(n: u32, name: &str, tax_in_zone: bool) -> EnterpriseRecord {
+    EnterpriseRecord {
+        enterprise: Enterprise {
+            uscc: code(n),
+            name: name.into(),
+            registered_in_zone: true,
+            tax_registered_in_zone: tax_in_zone,
+            industry_code: Some(IndustryCode::parse("C3511").unwrap()),
+            established_on: Some(day("2015-06-01")),
+            taxpayer_type: None,
+            tax_credit_rating: None,
+            tags: BTreeSet::new(),
+        },
+        facts: vec![
+            FactRecord {
+                fact: "hitech_first_recognized_on".into(),
+                year: None,
+                value: FactValue::Date(day("2021-12-31")),
+                source: FactSource::Zone,
+                as_of: day("2022-01-10"),
+            },
+            FactRecord {
+                fact: "employees".into(),
+                year: Some(2021),
+                value: FactValue::Integer(80),
+                source: FactSource::Tax,
+                as_of: day("2022-01-10"),
+            },
+        ],
+    }
+}
+
+fn shipped_library() -> rules::Library {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policies");
+    let mut files: Vec<rules::SourceFile> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .map(|p| rules::SourceFile {
+            name: p.file_name().unwrap().to_string_lossy().into_owned(),
+            text: std::fs::read_to_string(&p).unwrap(),
+        })
+        .collect();
+    files.sort_by(|a, b| a.name.cmp(&b.name));
+    let (lib, diags) = rules::Library::load(&files, FactDictionary::official());
+    assert!(diags.is_empty(), "{diags:?}");
+    lib
+}
+
+const USERS: [(&str, Role); 8] = [
+    ("ent_a", Role::Enterprise),
+    ("ent_b", Role::Enterprise),
+    ("cadre", Role::Cadre),
+    ("dept", Role::Department),
+    ("leader", Role::Leader),
+    ("supervisor", Role::Supervisor),
+    ("policy", Role::Policy),
+    ("admin", Role::Admin),
+];
+
+struct App {
+    base: String,
+    http: reqwest::Client,
+    a: String,
+    b: String,
+    library: Arc<rules::Library>,
+    _stop: tokio::sync::oneshot::Sender<()>,
+    _dir: tempfile::TempDir,
+}
+
+async fn app() -> App {
+    let dir = tempfile::tempdir().unwrap();
+    let s = store_sqlite::SqliteStore::open(dir.path().join("huiqi.db")).unwrap();
+    s.migrate().await.unwrap();
+    s.seed_reference_data().await.unwrap();
+    let now = DateTime::parse_from_rfc3339("2022-03-01T09:00:00+08:00").unwrap();
+    s.apply_import(ImportRequest {
+        actor: Actor::new("admin", now),
+        file_name: "t.csv".into(),
+        format: ImportFormat::Csv,
+        records: vec![record(1, "长沙甲科技有限公司", true), record(2, "长沙乙制造有限公司", false)],
+        dry_run: false,
+    })
+    .await
+    .unwrap();
+    let hash = cheap_hash(PASSWORD);
+    for (name, role) in USERS {
+        let enterprise = match name {
+            "ent_a" => Some(code(1)),
+            "ent_b" => Some(code(2)),
+            _ => None,
+        };
+        s.create_user(&NewUser {
+            username: name.into(),
+            role,
+            password_hash: hash.clone(),
+            enterprise,
+            department: (role == Role::Department).then(|| "tax_bureau".into()),
+            display_name: format!("{name} 同志"),
+            at: now,
+        })
+        .await
+        .unwrap();
+    }
+    let links = ThreeLinks { leader: Some("leader".into()), department: None, cadre: Some("cadre".into()) };
+    s.set_three_links(&code(1), &links, &Actor::new("admin", now)).await.unwrap();
+    let library = Arc::new(shipped_library());
+    let state = AppState::new(Arc::new(s), WebConfig::default())
+        .with_clock(Arc::new(FixedClock::new(now)))
+        .with_library(library.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(web::serve_until(listener, state, async {
+        let _ = rx.await;
+    }));
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    App { base, http, a: code(1).to_string(), b: code(2).to_string(), library, _stop: tx, _dir: dir }
+}
+
+impl App {
+    fn url(&self, p: &str) -> String {
+        format!("{}{p}", self.base)
+    }
+
+    async fn token(&self, user: &str) -> String {
+        let r = self
+            .http
+            .post(self.url("/api/v1/auth/token"))
+            .json(&json!({"username": user, "password": PASSWORD}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "token for {user}");
+        r.json::<Value>().await.unwrap()["token"].as_str().unwrap().to_string()
+    }
+
+    async fn get(&self, token: Option<&str>, p: &str) -> reqwest::Response {
+        let mut req = self.http.request(Method::GET, self.url(p));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send().await.unwrap()
+    }
+
+    async fn json(&self, token: &str, p: &str) -> Value {
+        let r = self.get(Some(token), p).await;
+        assert_eq!(r.status(), StatusCode::OK, "{p}");
+        r.json().await.unwrap()
+    }
+
+    /// A signed-in browser cookie.
+    async fn sign_in(&self, user: &str) -> String {
+        let r = self.http.get(self.url("/login")).send().await.unwrap();
+        let anon = r
+            .headers()
+            .get_all(SET_COOKIE)
+            .iter()
+            .map(|v| v.to_str().unwrap().to_string())
+            .find(|c| c.starts_with("huiqi_session="))
+            .unwrap();
+        let anon = anon.split(';').next().unwrap().to_string();
+        let html = r.text().await.unwrap();
+        let at = html.find("name=\"csrf\" value=\"").unwrap() + 19;
+        let csrf = html[at..at + 64].to_string();
+        let r = self
+            .http
+            .post(self.url("/login"))
+            .header("cookie", &anon)
+            .form(&[("csrf", csrf.as_str()), ("username", user), ("password", PASSWORD), ("next", "/")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "sign-in of {user}");
+        let c = r
+            .headers()
+            .get_all(SET_COOKIE)
+            .iter()
+            .map(|v| v.to_str().unwrap().to_string())
+            .find(|c| c.starts_with("huiqi_session="))
+            .unwrap();
+        c.split(';').next().unwrap().to_string()
+    }
+
+    async fn page(&self, cookie: &str, p: &str) -> (u16, String) {
+        let r = self.http.get(self.url(p)).header("cookie", cookie).send().await.unwrap();
+        (r.status().as_u16(), r.text().await.unwrap())
+    }
+}
+
+/// Whether a body shows another enterprise: its code (other than in the path asked for) or its name.
+fn leaks(text: &str, path: &str, other_code: &str, other_name: &str) -> bool {
+    (text.contains(other_code) && !path.contains(other_code)) || text.contains(other_name)
+}
+
+const ROLES: [&str; 9] =
+    ["anonymous", "ent_a", "ent_b", "cadre", "dept", "leader", "supervisor", "policy", "admin"];
+
+#[tokio::test]
+async fn every_policy_endpoint_answers_every_role_as_authorised() {
+    let app = app().await;
+    let mut tokens: HashMap<&str, Option<String>> = HashMap::new();
+    tokens.insert("anonymous", None);
+    for r in &ROLES[1..] {
+        tokens.insert(r, Some(app.token(r).await));
+    }
+    let (a, b) = (app.a.clone(), app.b.clone());
+    let item = "zone-first-hitech-award";
+    let cases: Vec<(String, [u16; 9])> = vec![
+        ("/api/v1/policies".into(), [401, 200, 200, 200, 200, 200, 200, 200, 200]),
+        (
+            "/api/v1/policies?level=zone&no_application=true".into(),
+            [401, 200, 200, 200, 200, 200, 200, 200, 200],
+        ),
+        ("/api/v1/policies?level=county".into(), [401, 400, 400, 400, 400, 400, 400, 400, 400]),
+        ("/api/v1/policies/zone-sample-2022".into(), [401, 200, 200, 200, 200, 200, 200, 200, 200]),
+        ("/api/v1/policies/no-such-policy".into(), [401, 404, 404, 404, 404, 404, 404, 404, 404]),
+        (format!("/api/v1/items/{item}"), [401, 200, 200, 200, 200, 200, 200, 200, 200]),
+        ("/api/v1/items/no-such-item".into(), [401, 404, 404, 404, 404, 404, 404, 404, 404]),
+        (format!("/api/v1/enterprises/{a}/decisions"), [401, 200, 404, 200, 200, 200, 200, 200, 200]),
+        (format!("/api/v1/enterprises/{b}/decisions"), [401, 404, 200, 404, 200, 200, 200, 200, 200]),
+        (
+            format!("/api/v1/enterprises/{a}/decisions?date=2022-13-01"),
+            [401, 400, 400, 400, 400, 400, 400, 400, 400],
+        ),
+        (
+            format!("/api/v1/items/{item}/explain?enterprise={a}"),
+            [401, 200, 404, 200, 200, 200, 200, 200, 200],
+        ),
+        (
+            format!("/api/v1/items/{item}/explain?enterprise={b}"),
+            [401, 404, 200, 404, 200, 200, 200, 200, 200],
+        ),
+        (format!("/api/v1/items/{item}/explain"), [401, 400, 400, 400, 400, 400, 400, 400, 400]),
+        (format!("/api/v1/items/nope/explain?enterprise={a}"), [401, 404, 404, 404, 404, 404, 404, 404, 404]),
+    ];
+    let mut failures = Vec::new();
+    for (path, expected) in &cases {
+        for (i, role) in ROLES.iter().enumerate() {
+            let r = app.get(tokens[role].as_deref(), path).await;
+            let status = r.status().as_u16();
+            let ct = r.headers().get("content-type").map(|v| v.to_str().unwrap().to_string());
+            let text = r.text().await.unwrap();
+            if status != expected[i] {
+                failures.push(format!("GET {path} as {role}: {status}, expected {}: {text}", expected[i]));
+            }
+            if status >= 400 {
+                assert_eq!(ct.as_deref(), Some("application/problem+json"), "{path} as {role}");
+            }
+            if *role == "ent_a" {
+                assert!(!leaks(&text, path, &b, "长沙乙"), "{path}: {text}");
+            }
+            if *role == "ent_b" {
+                assert!(!leaks(&text, path, &a, "长沙甲"), "{path}: {text}");
+            }
+        }
+    }
+    // Pages: anonymous is sent to sign in; the enterprise's explorer is its own only.
+    let page_cases: Vec<(String, [u16; 9])> = vec![
+        ("/policies".into(), [303, 200, 200, 200, 200, 200, 200, 200, 200]),
+        ("/policies?date=2022-02-31".into(), [303, 400, 400, 400, 400, 400, 400, 400, 400]),
+        ("/policies/zone-sample-2022".into(), [303, 200, 200, 200, 200, 200, 200, 200, 200]),
+        ("/policies/nope".into(), [303, 404, 404, 404, 404, 404, 404, 404, 404]),
+        (format!("/items/{item}"), [303, 200, 200, 200, 200, 200, 200, 200, 200]),
+        ("/items/nope".into(), [303, 404, 404, 404, 404, 404, 404, 404, 404]),
+        ("/explore".into(), [303, 200, 200, 200, 200, 200, 200, 200, 200]),
+        (format!("/explore?enterprise={a}&date={ON}"), [303, 200, 404, 200, 200, 200, 200, 200, 200]),
+        (
+            format!("/explore?enterprise={b}&item={item}&date={ON}"),
+            [303, 404, 200, 404, 200, 200, 200, 200, 200],
+        ),
+    ];
+    for (i, role) in ROLES.iter().enumerate() {
+        let cookie = if *role == "anonymous" { String::new() } else { app.sign_in(role).await };
+        for (path, expected) in &page_cases {
+            let (status, text) = app.page(&cookie, path).await;
+            if status != expected[i] {
+                failures.push(format!("page {path} as {role}: {status}, expected {}", expected[i]));
+            }
+            if *role == "ent_a" {
+                assert!(!leaks(&text, path, &b, "长沙乙"), "{path}");
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{} mismatches:\n{}", failures.len(), failures.join("\n"));
+}
+
+#[tokio::test]
+async fn decisions_have_the_policy_eval_shape_and_the_known_outcomes() {
+    let app = app().await;
+    let t = app.token("policy").await;
+    let ds = app.json(&t, &format!("/api/v1/enterprises/{}/decisions?date={ON}", app.a)).await;
+    let ds = ds.as_array().unwrap();
+    // Every item in force on the date, once, in library order.
+    let in_force: Vec<&str> = app.library.items_in_force(day(ON)).iter().map(|i| i.id.as_str()).collect();
+    let got: Vec<&str> = ds.iter().map(|d| d["item"].as_str().unwrap()).collect();
+    assert_eq!(got, in_force);
+    for d in ds {
+        let keys: BTreeSet<&str> = d.as_object().unwrap().keys().map(String::as_str).collect();
+        assert_eq!(
+            keys,
+            BTreeSet::from([
+                "item",
+                "title",
+                "document",
+                "outcome",
+                "amount",
+                "missing_facts",
+                "explanation"
+            ]),
+        );
+        let outcome = d["outcome"].as_str().unwrap();
+        assert!(["eligible", "ineligible", "undetermined"].contains(&outcome), "{d}");
+        // An amount only when eligible; missing facts only when undetermined.
+        if outcome != "eligible" {
+            assert!(d["amount"].is_null(), "{d}");
+        }
+        if outcome != "undetermined" {
+            assert_eq!(d["missing_facts"], json!([]), "{d}");
+        }
+        assert!(d["explanation"]["expr"].is_string() && d["explanation"]["outcome"].is_string(), "{d}");
+    }
+    let find = |id: &str| ds.iter().find(|d| d["item"] == id).unwrap().clone();
+    let award = find("zone-first-hitech-award");
+    assert_eq!(award["outcome"], "eligible");
+    assert_eq!(award["amount"], "200000");
+    // No recognition level on file: the municipal 专精特新 award is undetermined, naming what is missing.
+    let srdi = find("zone-srdi-municipal-award");
+    assert_eq!(srdi["outcome"], "undetermined");
+    assert!(srdi["missing_facts"].as_array().unwrap().contains(&json!({"fact": "srdi_level", "year": null})));
+    // The same JSON as the rules crate's own serialisation (what `huiqi policy eval --json` prints).
+    let item = app.library.item("zone-first-hitech-award").unwrap();
+    let mut facts = enterprise::Facts::default();
+    record(1, "长沙甲科技有限公司", true).enterprise.scalar_facts(&mut facts);
+    facts.set("hitech_first_recognized_on", FactValue::Date(day("2021-12-31")));
+    facts.set_year("employees", 2021, FactValue::Integer(80));
+    let direct = serde_json::to_value(app.library.evaluate(item, &facts, day(ON))).unwrap();
+    assert_eq!(award, direct);
+
+    // B is not tax-registered in the zone: not an assistance target, so not eligible.
+    let db = app.json(&t, &format!("/api/v1/enterprises/{}/decisions?date={ON}", app.b)).await;
+    let award_b = db.as_array().unwrap().iter().find(|d| d["item"] == "zone-first-hitech-award").unwrap();
+    assert_eq!(award_b["outcome"], "ineligible");
+    assert!(award_b["amount"].is_null());
+
+    // Two years on, the award for a 2021 recognition no longer applies; the date matters.
+    let later = app.json(&t, &format!("/api/v1/enterprises/{}/decisions?date=2023-03-01", app.a)).await;
+    let later_award =
+        later.as_array().unwrap().iter().find(|d| d["item"] == "zone-first-hitech-award").unwrap();
+    assert_eq!(later_award["outcome"], "ineligible");
+    // Without a date the clock's today (2022-03-01 here) is used.
+    let today = app.json(&t, &format!("/api/v1/enterprises/{}/decisions", app.a)).await;
+    assert_eq!(today.as_array().unwrap().as_slice(), ds);
+}
+
+#[tokio::test]
+async fn an_item_explains_itself_and_shows_its_source_parameters_and_cases() {
+    let app = app().await;
+    let t = app.token("ent_a").await;
+    let x = app
+        .json(&t, &format!("/api/v1/items/zone-first-hitech-award/explain?enterprise={}&date={ON}", app.a))
+        .await;
+    assert_eq!(x["enterprise"], app.a.as_str());
+    assert_eq!(x["date"], ON);
+    assert_eq!(x["in_force"], true);
+    assert_eq!(x["decision"]["outcome"], "eligible");
+    let text = x["decision"]["explanation"].to_string();
+    assert!(text.contains("hitech_first_recognized_on") && text.contains("2021-12-31"), "{text}");
+
+    let i = app.json(&t, "/api/v1/items/zone-first-hitech-award").await;
+    assert!(i["clause"].as_str().unwrap().contains("高新技术企业"));
+    assert!(i["rule"].as_str().unwrap().contains("hitech_first_recognized_on"));
+    assert_eq!(i["amount"], "award_first_hitech");
+    let p = i["parameters"].as_array().unwrap().iter().find(|p| p["name"] == "award_first_hitech").unwrap();
+    // Dated values: 200 000 from 2022, 150 000 from 2024.
+    let values: Vec<(&str, &str)> = p["values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| (v["from"].as_str().unwrap(), v["value"].as_str().unwrap()))
+        .collect();
+    assert!(values.len() >= 2 && values[0].0 < values[1].0, "{values:?}");
+    assert!(i["definitions"].as_array().unwrap().iter().any(|d| d["name"] == "assistance_target"));
+    let cases = i["cases"].as_array().unwrap();
+    assert_eq!(cases.len(), app.library.item("zone-first-hitech-award").unwrap().cases.len());
+    assert!(cases.iter().all(|c| c["passed"] == true), "{cases:?}");
+
+    // The library filters: level, no-application flag and a date in force.
+    let all = app.json(&t, "/api/v1/policies").await;
+    assert_eq!(all.as_array().unwrap().len(), app.library.policies.len());
+    let zone = app.json(&t, "/api/v1/policies?level=zone&no_application=true&date=2022-06-30").await;
+    for p in zone.as_array().unwrap() {
+        assert_eq!(p["level"], "zone");
+        for it in p["items"].as_array().unwrap() {
+            assert_eq!(it["no_application"], true);
+            assert!(it["from"].as_str().unwrap() <= "2022-06-30");
+            assert!(it["to"].as_str().is_none_or(|t| t >= "2022-06-30"));
+        }
+    }
+    let expected = app
+        .library
+        .items()
+        .filter(|i| i.level == rules::Level::Zone && i.no_application && i.window.contains(day("2022-06-30")))
+        .count();
+    let got: usize = zone.as_array().unwrap().iter().map(|p| p["items"].as_array().unwrap().len()).sum();
+    assert_eq!(got, expected);
+    assert!(expected > 0);
+}
+
+#[tokio::test]
+async fn pages_show_matches_explanations_and_items_in_chinese() {
+    let app = app().await;
+    // The enterprise's home lists its matched policies with the amount and what is missing.
+    let ent = app.sign_in("ent_a").await;
+    let (s, home) = app.page(&ent, "/").await;
+    assert_eq!(s, 200);
+    assert!(home.contains("匹配的政策") && home.contains("首次认定高新技术企业奖励"), "{home}");
+    assert!(home.contains("200000") && home.contains("专精特新认定层级"), "{home}");
+    // The policy officer explains an item for an enterprise picked by name.
+    let officer = app.sign_in("policy").await;
+    let (s, page) = app
+        .page(
+            &officer,
+            &format!(
+                "/explore?enterprise=%E9%95%BF%E6%B2%99%E4%B9%99&item=zone-first-hitech-award&date={ON}"
+            ),
+        )
+        .await;
+    assert_eq!(s, 200);
+    assert!(page.contains("长沙乙制造有限公司") && page.contains("不符合"), "{page}");
+    assert!(page.contains("判定过程") && page.contains("tax_registered_in_zone"), "{page}");
+    // A name matching both enterprises asks which one.
+    let (_, page) = app.page(&officer, "/explore?enterprise=%E9%95%BF%E6%B2%99").await;
+    assert!(page.contains("请选择企业") && page.contains(&app.a) && page.contains(&app.b), "{page}");
+    // The item page puts the source text beside the rule, with parameters and test results.
+    let (s, page) = app.page(&officer, "/items/zone-first-hitech-award").await;
+    assert_eq!(s, 200);
+    assert!(page.contains("政策原文") && page.contains("适用条件") && page.contains("award_first_hitech"));
+    assert!(page.contains("测试用例") && page.contains("通过") && !page.contains("未通过"), "{page}");
+    // The library page filters.
+    let (s, page) = app.page(&officer, "/policies?level=national").await;
+    assert_eq!(s, 200);
+    assert!(page.contains("政策库") && !page.contains("首次认定高新技术企业奖励"), "{page}");
+    // English on request.
+    let (_, page) = app.page(&officer, "/policies?lang=en").await;
+    assert!(page.contains("Policy library"));
+}
+
+#[tokio::test]
+async fn the_openapi_document_lists_the_policy_routes() {
+    let app = app().await;
+    let doc: Value = app.get(None, "/api/v1/openapi.json").await.json().await.unwrap();
+    let paths = doc["paths"].as_object().unwrap();
+    for p in [
+        "/api/v1/enterprises/{uscc}/decisions",
+        "/api/v1/policies",
+        "/api/v1/policies/{id}",
+        "/api/v1/items/{id}",
+        "/api/v1/items/{id}/explain",
+    ] {
+        let op = &paths.get(p).unwrap_or_else(|| panic!("{p} missing"))["get"];
+        assert_eq!(op["tags"], json!(["policies"]), "{p}");
+        assert!(op["responses"]["200"].is_object(), "{p}");
+    }
+    assert!(doc["components"]["schemas"]["DecisionOut"].is_object());
+}
