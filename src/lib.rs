@@ -7,4 +7,5 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod demo;
+pub mod demo_problems;
 pub mod policies;

@@ -4,11 +4,16 @@
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+pub mod audit;
 pub mod bench;
 pub mod calendar;
 pub mod classify;
 pub mod import;
+pub mod kpi;
+pub mod ledger;
 pub mod policy;
+pub mod problem;
+pub mod report;
 pub mod server;
 pub mod uscc;
 pub mod user;
@@ -49,6 +54,20 @@ pub enum Command {
     /// Users and roles (用户).
     #[command(subcommand)]
     User(user::UserCmd),
+    /// Problems (诉求) of the three lists: add, show, act, sweep.
+    #[command(subcommand)]
+    Problem(problem::ProblemCmd),
+    /// KPIs (考核指标) of the three lists per department and period.
+    Kpi(kpi::KpiArgs),
+    /// The problem ledger (问题台账) as an Excel workbook.
+    #[command(subcommand)]
+    Ledger(ledger::LedgerCmd),
+    /// Periodic reports: the supervision report (督查通报).
+    #[command(subcommand)]
+    Report(report::ReportCmd),
+    /// The audit trail of problem events (审计链).
+    #[command(subcommand)]
+    Audit(audit::AuditCmd),
     /// Benchmarks on seeded synthetic data (numbers for docs/PERFORMANCE.md).
     #[command(subcommand)]
     Bench(bench::BenchCmd),
@@ -92,6 +111,11 @@ pub fn main() -> ExitCode {
         Command::Demo(a) => block_on(server::demo(a, cli.database.clone(), settings.secure_cookies)),
         Command::User(c) => block_on(user::run(c, &ctx)),
         Command::Bench(c) => block_on(bench::run(c, &ctx)),
+        Command::Problem(c) => block_on(problem::run(c, &ctx)),
+        Command::Kpi(a) => block_on(kpi::run(a, &ctx)),
+        Command::Ledger(c) => block_on(ledger::run(c, &ctx)),
+        Command::Report(c) => block_on(report::run(c, &ctx)),
+        Command::Audit(c) => block_on(audit::run(c, &ctx)),
     };
     match result {
         Ok(code) => code,

@@ -112,6 +112,9 @@ pub async fn populate(store: &dyn Store, zone: &DemoZone) -> anyhow::Result<()> 
         store.set_three_links(uscc, links, &Actor::new("demo", now)).await?;
     }
     bar.inc(1);
+    bar.set_message("问题 / problems");
+    let staff_hash = super::user::hash_password(crate::demo_problems::STAFF_PASSWORD)?;
+    crate::demo_problems::write(store, zone, crate::demo_problems::DEMO_PROBLEMS, &staff_hash, now).await?;
     bar.finish_and_clear();
     tracing::info!(enterprises = outcome.created, "demo zone written");
     Ok(())

@@ -1,0 +1,64 @@
+//! `huiqi audit verify`: walks the problem events' hash chain and names the first broken
+//! link (exit 1), or reports the chain intact (exit 0).
+
+use super::user_error;
+use clap::Subcommand;
+use std::process::ExitCode;
+use store::problems::BreakReason;
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCmd {
+    /// Checks every event's hash against its content and the previous hash, and the chain's
+    /// end against the stored head. Exit 0: "chain intact: N events"; exit 1: the first
+    /// broken link.
+    Verify {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+pub async fn run(cmd: AuditCmd, ctx: &super::Context) -> anyhow::Result<ExitCode> {
+    let AuditCmd::Verify { json } = cmd;
+    let store = crate::db::open_ready(&ctx.database).await?;
+    let report = store.audit_verify().await.map_err(|e| user_error(&e))?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    }
+    match &report.broken {
+        None => {
+            if !json {
+                println!(
+                    "chain intact: {} events (审计链完整：{} 个事件; head {})",
+                    report.events, report.events, report.head_hash
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(b) => {
+            let (zh, en) = match b.reason {
+                BreakReason::PrevHash => (
+                    "前一事件哈希不符（其前的事件被删除或改动）",
+                    "prev_hash does not match the previous event (an event before it was deleted or changed)",
+                ),
+                BreakReason::Hash => (
+                    "事件内容与哈希不符（该事件被改动）",
+                    "the event's content does not match its hash (the event was changed)",
+                ),
+                BreakReason::Unreadable => {
+                    ("事件各列无法还原为事件", "the event's columns do not make an event")
+                }
+                BreakReason::Head => (
+                    "链尾与链头记录不符（最新的事件被删除）",
+                    "the chain's end does not match the head (the newest events were deleted)",
+                ),
+            };
+            let problem = b.problem_id.map_or("-".to_string(), |p| p.to_string());
+            let event = b.event_seq.map_or("-".to_string(), |p| p.to_string());
+            eprintln!(
+                "审计链断裂 / chain broken at chain seq {} (problem {problem}, event {event}): {zh} / {en}; expected {}, found {}",
+                b.chain_seq, b.expected, b.found
+            );
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
