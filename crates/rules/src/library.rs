@@ -77,8 +77,11 @@ impl Default for Rounding {
 }
 
 impl Rounding {
+    /// Rounds and shows exactly `places` decimals (`100` → `100.00`).
     pub fn apply(&self, d: Decimal) -> Decimal {
-        d.round_dp_with_strategy(self.places, self.strategy)
+        let mut r = d.round_dp_with_strategy(self.places, self.strategy);
+        r.rescale(self.places);
+        r
     }
 }
 

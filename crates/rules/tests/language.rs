@@ -1,0 +1,167 @@
+//! The language at its boundaries: diagnostics with file, line and column; cycles between
+//! definitions; dated parameters and tiered tables; Kleene logic and missing facts;
+//! explanations.
+
+use chrono::NaiveDate;
+use enterprise::{FactDictionary, Facts};
+use rules::{Error, Library, Outcome, SourceFile};
+
+const HEAD: &str = "[policy]\nid = \"p\"\ntitle = \"t\"\nissuer = \"i\"\ndocument = \"文号\"\nlevel = \"zone\"\nwindow = { from = \"2020-01-01\" }\n";
+
+fn load(body: &str) -> (Library, Vec<rules::Diagnostic>) {
+    let text = format!("{HEAD}{body}");
+    Library::load(&[SourceFile { name: "p.toml".into(), text }], FactDictionary::official())
+}
+
+/// Loads `body` and renders its diagnostics as `line:col key`.
+fn check(body: &str, expected: &[&str]) {
+    let (_, diags) = load(body);
+    let got: Vec<String> = diags
+        .iter()
+        .map(|d| {
+            let key = i18n::Localized::message(&d.error).key;
+            format!("{}:{} {key}", d.location.line, d.location.column)
+        })
+        .collect();
+    assert_eq!(got, expected, "{:#?}", diags.iter().map(|d| d.render()).collect::<Vec<_>>());
+}
+
+fn item(when: &str) -> String {
+    format!("[[item]]\nid = \"x\"\ntitle = \"x\"\nclause = \"-\"\nwhen = '{when}'\n")
+}
+
+#[test]
+fn every_problem_is_reported_with_its_position() {
+    // Line 12 is the `when` line; columns count characters of the file line.
+    check(
+        &item("revenu[year - 1] > 0 and taxpayer_type == \"small_scal\" and employees[year] > \"3\""),
+        &["12:9 rules.unknown_name_hint", "12:51 rules.unknown_code", "12:68 rules.type_mismatch"],
+    );
+    check(&item("registered_in_zone and $"), &["12:32 rules.unexpected_char"]);
+    check(&item("revenue > 0"), &["12:9 rules.needs_year"]);
+    check(&item("registered_in_zone[year]"), &["12:9 rules.not_per_year"]);
+    check(&item("revenue[employees[year]] > 0"), &["12:17 rules.year_index"]);
+    check(&item("revenue[year] + 1"), &["12:9 rules.expected_type"]);
+    check(&item("frobnicate(1) > 0"), &["12:9 rules.unknown_function"]);
+    check(&item("revenue[year] / revenue[year] > 1.5 and tags has 3"), &["12:49 rules.type_mismatch"]);
+}
+
+#[test]
+fn multi_line_rules_point_at_the_right_line() {
+    let body = "[[item]]\nid = \"x\"\ntitle = \"x\"\nclause = \"-\"\nwhen = '''\nregistered_in_zone\nand nope\n'''\n";
+    check(body, &["14:5 rules.unknown_name_hint"]);
+}
+
+#[test]
+fn definition_cycles_are_reported_not_looped() {
+    let body =
+        "[define.a]\nexpr = 'b and registered_in_zone'\n[define.b]\nexpr = 'c'\n[define.c]\nexpr = 'a'\n";
+    let (_, diags) = load(&format!("{body}{}", item("a")));
+    let cycles: Vec<&Error> =
+        diags.iter().map(|d| &d.error).filter(|e| matches!(e, Error::DefinitionCycle { .. })).collect();
+    assert_eq!(cycles.len(), 1, "{diags:#?}");
+    assert!(matches!(cycles[0], Error::DefinitionCycle { cycle } if cycle == "a → b → c → a"));
+}
+
+#[test]
+fn names_are_unique_across_the_library() {
+    let body = "[param.revenue]\ndescription = \"\"\ntype = \"money\"\nvalues = { \"2020-01-01\" = \"1\" }\n\
+                [define.d]\nexpr = 'true'\n";
+    let (_, diags) = load(&format!("{body}{}{}", item("d"), item("d")));
+    let dup = diags.iter().filter(|d| matches!(d.error, Error::DuplicateName { .. })).count();
+    assert_eq!(dup, 2, "{diags:#?}");
+}
+
+#[test]
+fn a_parameter_without_a_value_when_the_item_starts_is_an_error() {
+    let body = "[param.p]\ndescription = \"\"\ntype = \"money\"\nvalues = { \"2021-01-01\" = \"1\" }\n";
+    let (_, diags) = load(&format!("{body}{}", item("revenue[year] > p")));
+    assert!(diags.iter().any(|d| matches!(d.error, Error::ParamNoValue { .. })), "{diags:#?}");
+}
+
+fn date(s: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+}
+
+fn facts(json: serde_json::Value) -> Facts {
+    Facts::from_json(FactDictionary::official(), &json).unwrap()
+}
+
+#[test]
+fn dated_parameters_and_tiered_tables_follow_the_evaluation_date() {
+    let body = "[param.cap]\ndescription = \"\"\ntype = \"money\"\nvalues = { \"2020-01-01\" = \"100\", \"2022-01-01\" = \"200\" }\n\
+                [param.rate]\ndescription = \"\"\ntype = \"ratio\"\nkey = \"money\"\n\
+                values = { \"2020-01-01\" = [ { upto = \"1000\", value = \"0.1\" }, { below = \"2000\", value = \"0.2\" }, { value = \"0.3\" } ] }\n";
+    let (lib, diags) =
+        load(&format!("{body}{}amount = 'min(revenue[year] * rate(revenue[year]), cap)'\n", item("true")));
+    assert!(diags.is_empty(), "{diags:#?}");
+    let it = lib.item("x").unwrap();
+    let amount = |d: &str, rev: &str| {
+        let y = &d[..4];
+        lib.evaluate(it, &facts(serde_json::json!({ "revenue": { y: rev } })), date(d)).amount
+    };
+    assert_eq!(amount("2021-06-01", "1000").unwrap().to_string(), "100.00"); // 10%, cap 100
+    assert_eq!(amount("2021-06-01", "900").unwrap().to_string(), "90.00");
+    assert_eq!(amount("2022-06-01", "1000").unwrap().to_string(), "100.00"); // cap 200 now
+    assert_eq!(amount("2022-06-01", "1000.01").unwrap().to_string(), "200.00"); // 20% band
+    assert_eq!(amount("2022-06-01", "1999.99").unwrap().to_string(), "200.00");
+    assert_eq!(amount("2022-06-01", "2000").unwrap().to_string(), "200.00"); // 30% → 600, cap 200
+}
+
+#[test]
+fn kleene_logic_decides_what_it_can_and_names_what_is_missing() {
+    let (lib, _) = load(&item("registered_in_zone and revenue[year - 1] > 0 or tags has \"专精特新\""));
+    let it = lib.item("x").unwrap();
+    let d = |j| lib.evaluate(it, &facts(j), date("2022-06-01"));
+    assert_eq!(d(serde_json::json!({"registered_in_zone": false, "tags": []})).outcome, Outcome::Ineligible);
+    assert_eq!(d(serde_json::json!({"tags": ["专精特新"]})).outcome, Outcome::Eligible);
+    let u = d(serde_json::json!({"registered_in_zone": true, "tags": []}));
+    assert_eq!(u.outcome, Outcome::Undetermined);
+    let missing: Vec<String> = u.missing_facts.iter().map(ToString::to_string).collect();
+    assert_eq!(missing, ["revenue[2021]"]);
+    // Missing facts that do not matter are not named.
+    let u = d(serde_json::json!({"revenue": {"2021": "5"}}));
+    let missing: Vec<String> = u.missing_facts.iter().map(ToString::to_string).collect();
+    assert_eq!(missing, ["registered_in_zone", "tags"]);
+}
+
+#[test]
+fn the_explanation_shows_each_condition_with_its_values() {
+    let (lib, _) = load(&item("registered_in_zone and revenue[year - 1] >= 100"));
+    let it = lib.item("x").unwrap();
+    let d = lib.evaluate(
+        it,
+        &facts(serde_json::json!({"registered_in_zone": true, "revenue": {"2021": "99.99"}})),
+        date("2022-01-01"),
+    );
+    let json = serde_json::to_value(&d.explanation).unwrap();
+    assert_eq!(
+        json,
+        serde_json::json!({
+            "expr": "and", "outcome": "false", "children": [
+                {"expr": "registered_in_zone", "outcome": "true", "values": {"registered_in_zone": "true"}},
+                {"expr": "revenue[year - 1] >= 100", "outcome": "false", "values": {"revenue[2021]": "99.99"}}
+            ]
+        })
+    );
+}
+
+#[test]
+fn the_calendar_decides_working_day_limits_and_dates_outside_it_are_undetermined() {
+    let (lib, diags) = load(&item("utility_arrears_paid_on <= add_workdays(utility_arrears_on, 20)"));
+    assert!(diags.is_empty(), "{diags:#?}");
+    let it = lib.item("x").unwrap();
+    let d = |on: &str, paid: &str| {
+        lib.evaluate(
+            it,
+            &facts(serde_json::json!({"utility_arrears_on": on, "utility_arrears_paid_on": paid})),
+            date("2022-06-01"),
+        )
+        .outcome
+    };
+    // Across National Day 2022: 10-01..10-07 off, 10-08 and 10-09 (weekend) are 调休 working days,
+    // so the 20th working day after 09-30 is 11-02.
+    assert_eq!(d("2022-09-30", "2022-11-02"), Outcome::Eligible);
+    assert_eq!(d("2022-09-30", "2022-11-03"), Outcome::Ineligible);
+    assert_eq!(d("2030-01-01", "2030-01-02"), Outcome::Undetermined);
+}
