@@ -74,7 +74,8 @@ pub async fn serve_store(
     if let Some(b) = banner {
         println!("{b}");
     }
-    let state = web::AppState::new(store, web::WebConfig { secure_cookies, ..web::WebConfig::default() });
+    let state = web::AppState::new(store, web::WebConfig { secure_cookies, ..web::WebConfig::default() })
+        .with_library(Arc::new(crate::policies::library().0));
     web::serve(listener, state).await?;
     Ok(ExitCode::SUCCESS)
 }
