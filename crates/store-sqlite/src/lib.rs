@@ -44,9 +44,11 @@ pub const MIGRATIONS: &[Migration] = &[
 const BUSY_TIMEOUT_MS: u64 = 10_000;
 /// Read connections kept open for reuse.
 const READ_POOL: usize = 4;
-/// Page cache of the writer (KiB, as SQLite's negative `cache_size`): large enough that a
-/// million-row import keeps the indexes it touches in memory.
-const WRITER_CACHE_KIB: i64 = 512 * 1024;
+/// Page cache of the writer (KiB, as SQLite's negative `cache_size`). Measured with the
+/// import benchmark (docs/PERFORMANCE.md, "Storage"): 64 MiB holds the credit-code index of a
+/// million enterprises; larger caches were slower (each new cache page is a fresh `malloc`
+/// of a large chunk), and so was turning `cache_spill` off.
+const WRITER_CACHE_KIB: i64 = 64 * 1024;
 
 /// The SQLite store. Cheap to share behind an `Arc`.
 pub struct SqliteStore {
