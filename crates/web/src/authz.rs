@@ -18,6 +18,20 @@
 //! denial on a *kind* of resource or action (user administration, editing the routing table,
 //! the enterprise directory for an enterprise user) is [`Decision::Forbidden`] (403): the
 //! route's existence is public in the OpenAPI document anyway.
+//!
+//! Who may see which problem (诉求, the three lists):
+//! - enterprise user: only its own enterprise's problems; raises problems for itself only;
+//! - cadre: the problems of the enterprises linked to them; raises problems (channel visit)
+//!   for those enterprises;
+//! - department staff: the problems routed to their department (lead or cooperating, now or
+//!   in an earlier assignment): their queue;
+//! - leader, supervisor, admin: every problem (dashboards, escalation, supervision);
+//! - policy officer: none;
+//! - a confidential problem (商业秘密) shows its details only to its enterprise, its lead and
+//!   cooperating departments and supervisors ([`handling::visibility`]); the others who may
+//!   see it at all see its summary.
+//!
+//! A problem the principal may not see is [`Decision::Hidden`] (404), like an enterprise.
 
 use crate::auth::Principal;
 use crate::error::WebError;
@@ -32,6 +46,22 @@ pub enum Action {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Resource<'a> {
+    /// One problem. `links` are its enterprise's three links (for the cadre rule). Read is
+    /// seeing it at all (the detail level is [`problem_visibility`]); Write is acting on it
+    /// (the domain then decides whether the action is legal for this user).
+    Problem { state: &'a handling::ProblemState, links: &'a ThreeLinks },
+    /// Raising a problem for an enterprise.
+    NewProblem { uscc: &'a UnifiedCreditCode, links: &'a ThreeLinks },
+    /// The problem list and queue; what it shows is [`problem_scope`].
+    ProblemList,
+    /// Visit records (走访) of one enterprise: read them, or record one (Write).
+    Visits { uscc: &'a UnifiedCreditCode, links: &'a ThreeLinks },
+    /// The visit list; a cadre sees their own visits.
+    VisitList,
+    /// KPIs of the three lists.
+    Kpi,
+    /// The dashboard, the supervision report and the ledger (问题台账).
+    Supervision,
     /// One enterprise (profile, facts, links, change history).
     Enterprise { uscc: &'a UnifiedCreditCode, links: &'a ThreeLinks },
     /// The enterprise directory (list and search); what it shows is [`list_scope`].
@@ -78,6 +108,50 @@ pub enum ListScope {
 pub fn authorize(p: &Principal, action: Action, resource: Resource<'_>) -> Decision {
     use Decision::*;
     match resource {
+        Resource::Problem { state, links } => match problem_visibility(p, state, links) {
+            handling::Visibility::Hidden => Hidden,
+            _ => Allow,
+        },
+        Resource::NewProblem { uscc, links } => match p.role {
+            Role::Enterprise if p.enterprise.as_ref() == Some(uscc) => Allow,
+            Role::Enterprise => Hidden,
+            Role::Cadre if links.cadre.as_deref() == Some(p.username.as_str()) => Allow,
+            Role::Cadre => Hidden,
+            Role::Leader | Role::Supervisor | Role::Admin => Allow,
+            Role::Department | Role::Policy => Forbidden,
+        },
+        Resource::ProblemList => match problem_scope(p) {
+            ProblemScope::None => Forbidden,
+            _ if action == Action::Read => Allow,
+            _ => Forbidden,
+        },
+        Resource::Visits { uscc, links } => {
+            let visible = match p.role {
+                Role::Enterprise => p.enterprise.as_ref() == Some(uscc),
+                Role::Cadre => links.cadre.as_deref() == Some(p.username.as_str()),
+                Role::Leader | Role::Supervisor | Role::Admin => true,
+                Role::Department | Role::Policy => false,
+            };
+            match (visible, action) {
+                (false, _) if matches!(p.role, Role::Department | Role::Policy) => Forbidden,
+                (false, _) => Hidden,
+                (true, Action::Read) => Allow,
+                (true, Action::Write) if p.role == Role::Cadre => Allow,
+                (true, Action::Write) => Forbidden,
+            }
+        }
+        Resource::VisitList => match (p.role, action) {
+            (Role::Cadre | Role::Leader | Role::Supervisor | Role::Admin, Action::Read) => Allow,
+            _ => Forbidden,
+        },
+        Resource::Kpi => match (p.role, action) {
+            (Role::Department | Role::Leader | Role::Supervisor | Role::Admin, Action::Read) => Allow,
+            _ => Forbidden,
+        },
+        Resource::Supervision => match (p.role, action) {
+            (Role::Leader | Role::Supervisor | Role::Admin, Action::Read) => Allow,
+            _ => Forbidden,
+        },
         Resource::Enterprise { uscc, links } => {
             let visible = match p.role {
                 Role::Enterprise => p.enterprise.as_ref() == Some(uscc),
@@ -123,6 +197,70 @@ pub fn authorize(p: &Principal, action: Action, resource: Resource<'_>) -> Decis
     }
 }
 
+/// Which problems a principal's lists show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProblemScope {
+    All,
+    /// One enterprise's problems.
+    Enterprise(UnifiedCreditCode),
+    /// Problems routed to a department (lead or cooperating).
+    Department(String),
+    /// Problems of the enterprises whose cadre link is this username.
+    CadreOf(String),
+    None,
+}
+
+/// What the problem list shows a principal.
+pub fn problem_scope(p: &Principal) -> ProblemScope {
+    match p.role {
+        Role::Enterprise => p.enterprise.clone().map_or(ProblemScope::None, ProblemScope::Enterprise),
+        Role::Department => p.department.clone().map_or(ProblemScope::None, ProblemScope::Department),
+        Role::Cadre => ProblemScope::CadreOf(p.username.clone()),
+        Role::Leader | Role::Supervisor | Role::Admin => ProblemScope::All,
+        Role::Policy => ProblemScope::None,
+    }
+}
+
+/// The domain's actor for a principal.
+pub fn actor_of(p: &Principal) -> handling::Actor {
+    handling::Actor {
+        username: p.username.clone(),
+        role: match p.role {
+            Role::Enterprise => handling::Role::Enterprise,
+            Role::Cadre => handling::Role::Cadre,
+            Role::Department => handling::Role::Department,
+            Role::Leader => handling::Role::Leader,
+            Role::Supervisor => handling::Role::Supervisor,
+            Role::Policy => handling::Role::Policy,
+            Role::Admin => handling::Role::Admin,
+        },
+        department: p.department.clone(),
+        enterprise: p.enterprise.clone(),
+    }
+}
+
+/// How much of a problem a principal sees: the scope rules above, then the domain's
+/// confidentiality rule ([`handling::visibility`]).
+pub fn problem_visibility(
+    p: &Principal,
+    s: &handling::ProblemState,
+    links: &ThreeLinks,
+) -> handling::Visibility {
+    let in_scope = match p.role {
+        Role::Enterprise => p.enterprise.as_ref() == Some(&s.problem.enterprise),
+        Role::Cadre => links.cadre.as_deref() == Some(p.username.as_str()),
+        Role::Department => p.department.as_ref().is_some_and(|d| {
+            *d == s.lead || s.cooperating.contains(d) || s.assignments.iter().any(|a| a.department == *d)
+        }),
+        Role::Leader | Role::Supervisor | Role::Admin => true,
+        Role::Policy => false,
+    };
+    if !in_scope {
+        return handling::Visibility::Hidden;
+    }
+    handling::visibility(s, &actor_of(p))
+}
+
 /// What the enterprise directory shows a principal.
 pub fn list_scope(p: &Principal) -> ListScope {
     match p.role {
@@ -137,6 +275,15 @@ pub fn require(p: &Principal, action: Action, resource: Resource<'_>) -> Result<
     match authorize(p, action, resource) {
         Decision::Allow => Ok(()),
         Decision::Forbidden => Err(WebError::Forbidden),
+        Decision::Hidden if matches!(resource, Resource::Problem { .. }) => {
+            Err(WebError::ProblemNotFound { id: String::new() })
+        }
+        Decision::Hidden if matches!(resource, Resource::NewProblem { .. } | Resource::Visits { .. }) => {
+            let (Resource::NewProblem { uscc, .. } | Resource::Visits { uscc, .. }) = resource else {
+                return Err(WebError::Forbidden);
+            };
+            Err(WebError::EnterpriseNotFound { uscc: uscc.to_string() })
+        }
         Decision::Hidden => Err(WebError::EnterpriseNotFound {
             uscc: match resource {
                 Resource::Enterprise { uscc, .. } | Resource::Decisions { uscc, .. } => uscc.to_string(),

@@ -48,6 +48,14 @@ pub enum WebError {
     PolicyNotFound { id: String },
     #[error("no policy item {id}")]
     ItemNotFound { id: String },
+    #[error("no problem {id} visible")]
+    ProblemNotFound { id: String },
+    /// The three lists' domain refused: an illegal transition (409), an actor who may not
+    /// (403), a bad value (422).
+    #[error("handling: {0}")]
+    Handling(#[from] handling::HandlingError),
+    #[error("kpi: {0}")]
+    Kpi(#[from] kpi::KpiError),
     #[error("store: {0}")]
     Store(#[from] StoreError),
     #[error("internal: {0}")]
@@ -69,6 +77,10 @@ impl WebError {
             | WebError::WrongCurrentPassword => StatusCode::BAD_REQUEST,
             WebError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             WebError::PolicyNotFound { .. } | WebError::ItemNotFound { .. } => StatusCode::NOT_FOUND,
+            WebError::ProblemNotFound { .. } => StatusCode::NOT_FOUND,
+            WebError::Handling(e) => handling_status(e),
+            WebError::Kpi(kpi::KpiError::BadPeriod { .. }) => StatusCode::BAD_REQUEST,
+            WebError::Kpi(kpi::KpiError::Replay { .. }) => StatusCode::INTERNAL_SERVER_ERROR,
             WebError::Store(e) => match e {
                 StoreError::EnterpriseNotFound { .. }
                 | StoreError::UserNotFound { .. }
@@ -150,6 +162,11 @@ impl Localized for WebError {
             WebError::PreconditionFailed => Message::new("web.precondition_failed"),
             WebError::PolicyNotFound { id } => Message::new("web.policy_not_found").arg("id", id),
             WebError::ItemNotFound { id } => Message::new("web.item_not_found").arg("id", id),
+            WebError::ProblemNotFound { id } => Message::new("web.problem_not_found").arg("id", id),
+            WebError::Handling(e) if handling_status(e).is_server_error() => Message::new("web.internal"),
+            WebError::Handling(e) => e.message(),
+            WebError::Kpi(kpi::KpiError::Replay { .. }) => Message::new("web.internal"),
+            WebError::Kpi(e) => e.message(),
             WebError::Store(StoreError::Backend(_)) | WebError::Internal(_) => Message::new("web.internal"),
             WebError::Store(e) => e.message(),
         }
@@ -158,9 +175,59 @@ impl Localized for WebError {
     fn catalog(&self) -> &'static Catalog {
         match self {
             WebError::Store(StoreError::Backend(_)) => crate::catalog(),
+            WebError::Handling(e) if handling_status(e).is_server_error() => crate::catalog(),
+            WebError::Handling(e) => e.catalog(),
+            WebError::Kpi(kpi::KpiError::Replay { .. }) => crate::catalog(),
+            WebError::Kpi(e) => e.catalog(),
             WebError::Store(e) => e.catalog(),
             _ => crate::catalog(),
         }
+    }
+
+    fn render(&self, lang: Lang) -> String {
+        match self {
+            // Their messages name states, actions and roles in the reader's language.
+            WebError::Handling(e) if !handling_status(e).is_server_error() => e.render(lang),
+            WebError::Kpi(e @ kpi::KpiError::BadPeriod { .. }) => e.render(lang),
+            _ => self.catalog().render(&self.message(), lang),
+        }
+    }
+}
+
+impl From<store::problems::ProblemError> for WebError {
+    fn from(e: store::problems::ProblemError) -> WebError {
+        use store::problems::ProblemError as P;
+        match e {
+            P::NotFound { id } => WebError::ProblemNotFound { id: id.to_string() },
+            P::VisitNotFound { id } => WebError::InvalidParam { param: "visit".into(), value: id },
+            P::Handling(h) => WebError::Handling(h),
+            P::Store(s) => WebError::Store(s),
+        }
+    }
+}
+
+/// The HTTP status of a refusal by the three lists' domain.
+fn handling_status(e: &handling::HandlingError) -> StatusCode {
+    use handling::HandlingError as H;
+    match e {
+        H::RoleNotAllowed { .. }
+        | H::NotLeadDepartment { .. }
+        | H::NotCooperating { .. }
+        | H::NotYourEnterprise { .. }
+        | H::FirstReceiverOwns { .. } => StatusCode::FORBIDDEN,
+        H::Illegal { .. }
+        | H::Locked { .. }
+        | H::ObjectionWindowClosed { .. }
+        | H::AlreadyOverdue { .. }
+        | H::ExtensionPending
+        | H::NoExtensionPending
+        | H::ExtensionLimit { .. }
+        | H::ConsultationOpen
+        | H::NoConsultationOpen
+        | H::NotYetUnconfirmed { .. }
+        | H::BeforeLastEvent { .. } => StatusCode::CONFLICT,
+        H::BadLog { .. } | H::BadLimits { .. } | H::Calendar(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        _ => StatusCode::UNPROCESSABLE_ENTITY,
     }
 }
 
@@ -217,6 +284,7 @@ pub fn message_samples() -> Vec<Message> {
         WebError::PreconditionFailed,
         WebError::PolicyNotFound { id: "x".into() },
         WebError::ItemNotFound { id: "x".into() },
+        WebError::ProblemNotFound { id: "7".into() },
         WebError::Internal("x".into()),
         WebError::Store(StoreError::Backend("x".into())),
     ];

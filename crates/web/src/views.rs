@@ -27,8 +27,12 @@ pub fn render<T: Template>(t: &T) -> Result<Html<String>, WebError> {
 pub enum Place {
     Home,
     Enterprises,
-    /// 问题 (problems): comes with problem handling.
+    /// 问题 (problems): the list, or a department's queue.
     Problems,
+    /// 走访: a cadre's enterprises, last visits and the visit form.
+    Visits,
+    /// 督查看板: leaders' and supervisors' dashboard.
+    Dashboard,
     /// 政策匹配 (policy matches): comes with the rules engine.
     PolicyMatches,
     /// 免申即享: comes with no-application grants.
@@ -51,7 +55,10 @@ impl Place {
             Place::Enterprises => Some("/enterprises"),
             Place::PolicyMatches => Some("/explore"),
             Place::PolicyLibrary => Some("/policies"),
-            Place::Problems | Place::NoApplication | Place::PolicySearch => None,
+            Place::Problems => Some("/problems"),
+            Place::Visits => Some("/visits"),
+            Place::Dashboard => Some("/dashboard"),
+            Place::NoApplication | Place::PolicySearch => None,
             Place::Users => Some("/admin/users"),
             Place::Departments => Some("/admin/departments"),
             Place::Routing => Some("/admin/routing"),
@@ -64,6 +71,8 @@ impl Place {
             Place::Home => "ui.nav.home",
             Place::Enterprises => "ui.nav.enterprises",
             Place::Problems => "ui.nav.problems",
+            Place::Visits => "ui.nav.visits",
+            Place::Dashboard => "ui.nav.dashboard",
             Place::PolicyMatches => "ui.nav.policy_matches",
             Place::NoApplication => "ui.nav.no_application",
             Place::PolicySearch => "ui.nav.policy_search",
@@ -81,9 +90,10 @@ impl Place {
         let mut v = vec![Home];
         match role {
             Role::Enterprise => v.extend([PolicyMatches, NoApplication, Problems, PolicySearch]),
-            Role::Cadre => v.extend([Enterprises, Problems, PolicySearch]),
-            Role::Department | Role::Leader | Role::Supervisor => {
-                v.extend([Problems, Enterprises, PolicyLibrary, PolicySearch])
+            Role::Cadre => v.extend([Enterprises, Visits, Problems, PolicySearch]),
+            Role::Department => v.extend([Problems, Enterprises, PolicyLibrary, PolicySearch]),
+            Role::Leader | Role::Supervisor => {
+                v.extend([Dashboard, Problems, Enterprises, PolicyLibrary, PolicySearch])
             }
             Role::Policy => {
                 v.extend([Enterprises, PolicyLibrary, PolicyMatches, NoApplication, PolicySearch])
@@ -390,6 +400,16 @@ mod tests {
             include_str!("routes/auth.rs"),
             include_str!("routes/health.rs"),
             include_str!("routes/enterprises.rs"),
+            include_str!("../templates/problem_list.html"),
+            include_str!("../templates/problem_new.html"),
+            include_str!("../templates/problem.html"),
+            include_str!("../templates/dashboard.html"),
+            include_str!("../templates/visits.html"),
+            include_str!("../templates/report_supervision.html"),
+            include_str!("routes/problems.rs"),
+            include_str!("routes/dashboard.rs"),
+            include_str!("routes/visits.rs"),
+            include_str!("routes/reports.rs"),
             include_str!("../templates/explore.html"),
             include_str!("../templates/decision_matches.html"),
             include_str!("../templates/policy_list.html"),
@@ -416,7 +436,7 @@ mod tests {
 
     #[test]
     fn future_places_are_named_but_not_linked() {
-        for p in [Place::Problems, Place::NoApplication, Place::PolicySearch] {
+        for p in [Place::NoApplication, Place::PolicySearch] {
             assert_eq!(p.href(), None);
             assert!(crate::catalog().contains(p.label_key()));
         }

@@ -584,17 +584,27 @@ async fn the_openapi_document_lists_every_route_and_every_listed_route_exists() 
         "GET /api/v1/enterprises/{uscc}/decisions",
         "GET /api/v1/items/{id}",
         "GET /api/v1/items/{id}/explain",
+        "GET /api/v1/kpi",
+        "GET /api/v1/ledger.xlsx",
         "GET /api/v1/me",
         "GET /api/v1/openapi.json",
         "GET /api/v1/policies",
         "GET /api/v1/policies/{id}",
+        "GET /api/v1/problems",
+        "GET /api/v1/problems/{id}",
+        "GET /api/v1/reports/supervision",
+        "GET /api/v1/reports/supervision.xlsx",
         "GET /api/v1/routing",
         "GET /api/v1/routing/{category}",
         "GET /api/v1/users",
+        "GET /api/v1/visits",
         "GET /healthz",
         "POST /api/v1/auth/token",
+        "POST /api/v1/problems",
+        "POST /api/v1/problems/{id}/actions",
         "POST /api/v1/users",
         "POST /api/v1/users/{username}/password",
+        "POST /api/v1/visits",
         "PUT /api/v1/routing/{category}",
     ];
     assert_eq!(listed, expected);
@@ -602,7 +612,11 @@ async fn the_openapi_document_lists_every_route_and_every_listed_route_exists() 
     let t = app.token("admin").await;
     for op in &listed {
         let (m, p) = op.split_once(' ').unwrap();
-        let p = p.replace("{uscc}", &app.a).replace("{category}", "tax").replace("{username}", "spare");
+        let p = p
+            .replace("{id}", "1")
+            .replace("{uscc}", &app.a)
+            .replace("{category}", "tax")
+            .replace("{username}", "spare");
         let r = app.api(Some(&t), Method::from_bytes(m.as_bytes()).unwrap(), &p, Some(json!({}))).await;
         let s = r.status();
         let body = r.text().await.unwrap();

@@ -5,11 +5,15 @@
 pub mod admin;
 pub mod assets;
 pub mod auth;
+pub mod dashboard;
 pub mod decisions;
 pub mod enterprises;
 pub mod health;
 pub mod pages;
 pub mod policies;
+pub mod problems;
+pub mod reports;
+pub mod visits;
 
 use crate::error::WebError;
 use crate::security;
@@ -32,7 +36,7 @@ use utoipa_axum::routes;
         with Chinese `title`/`detail` and English `title_en`/`detail_en`."),
     modifiers(&BearerScheme),
     tags(
-        (name = "health"), (name = "auth"), (name = "enterprises"), (name = "reference"), (name = "users"), (name = "policies"),
+        (name = "health"), (name = "auth"), (name = "enterprises"), (name = "reference"), (name = "users"), (name = "problems"), (name = "kpi"), (name = "reports"), (name = "policies"),
     )
 )]
 struct ApiDoc;
@@ -64,6 +68,14 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(admin::api_category, admin::api_put_routing))
         .routes(routes!(admin::api_users, admin::api_create_user))
         .routes(routes!(admin::api_reset_password))
+        .routes(routes!(problems::api_list, problems::api_create))
+        .routes(routes!(problems::api_get))
+        .routes(routes!(problems::api_act))
+        .routes(routes!(reports::api_supervision))
+        .routes(routes!(reports::api_supervision_xlsx))
+        .routes(routes!(reports::api_ledger_xlsx))
+        .routes(routes!(dashboard::api_kpi))
+        .routes(routes!(visits::api_list, visits::api_create))
         .routes(routes!(decisions::api_decisions))
         .routes(routes!(decisions::api_explain))
         .routes(routes!(policies::api_policies))
@@ -87,6 +99,13 @@ fn page_router() -> Router<AppState> {
         .route("/admin/routing", get(admin::routing_page))
         .route("/admin/routing/{category}", post(admin::routing_submit))
         .route("/static/{file}", get(assets::serve))
+        .route("/problems", get(problems::page_list))
+        .route("/problems/new", get(problems::page_new).post(problems::page_create))
+        .route("/problems/{id}", get(problems::page_one))
+        .route("/problems/{id}/act", post(problems::page_act))
+        .route("/reports/supervision", get(reports::page_supervision))
+        .route("/dashboard", get(dashboard::page))
+        .route("/visits", get(visits::page).post(visits::page_create))
         .route("/policies", get(policies::page_library))
         .route("/policies/{id}", get(policies::page_policy))
         .route("/items/{id}", get(policies::page_item))

@@ -1,0 +1,264 @@
+//! The leader's and supervisor's dashboard (`/dashboard`): problems by state, category and
+//! department as server-rendered SVG bar charts (no JavaScript), the KPI table of the
+//! period, the red and yellow lists, the weekly trend, and links to the supervision report
+//! and the ledger. The KPIs are also JSON: `GET /api/v1/kpi?period=2022-05`.
+//!
+//! Every chart has a text twin (a table) for screen readers; the SVGs are `role="img"` with
+//! a title.
+
+use crate::auth::Principal;
+use crate::authz::{self, Action, Resource};
+use crate::error::{Problem, WebError};
+use crate::lang::ReqLang;
+use crate::routes::problems::{Names, routing};
+use crate::routes::reports::{self, PeriodQuery, SupervisionReport, rate_text};
+use crate::state::AppState;
+use crate::views::{self, Base};
+use axum::Json;
+use axum::extract::{Query, State};
+use axum::response::Html;
+use kpi::{KpiRow, Rate};
+use std::collections::HashMap;
+use store::Page;
+use store::problems::ProblemFilter;
+
+/// The KPIs of a period (`kpi::KpiReport`): the overall row, per department (all
+/// categories, then each), per category; rates as numerator, denominator and a percentage
+/// rounded half away from zero to two decimals (null without a denominator).
+#[utoipa::path(get, path = "/api/v1/kpi", tag = "kpi", params(PeriodQuery),
+    responses(
+        (status = 200, description = "kpi::KpiReport", body = Object),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+pub async fn api_kpi(
+    State(state): State<AppState>,
+    p: Principal,
+    Query(raw): Query<HashMap<String, String>>,
+) -> Result<Json<kpi::KpiReport>, WebError> {
+    authz::require(&p, Action::Read, Resource::Kpi)?;
+    let period = reports::period_param(&raw, state.now())?;
+    Ok(Json(reports::kpi_of(&state, &period).await?))
+}
+
+/// One bar of a chart.
+#[derive(Debug, Clone)]
+pub struct Bar {
+    pub label: String,
+    pub value: u64,
+    /// The list this bar stands for.
+    pub href: String,
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+/// A horizontal bar chart as SVG: one bar per item with its label and value. Text is
+/// escaped; the SVG carries no script and no style attribute (CSP), only presentation
+/// attributes.
+pub fn svg_bars(id: &str, title: &str, bars: &[Bar]) -> String {
+    let row = 26;
+    let label_w = 170;
+    let bar_w = 300;
+    let h = row * bars.len().max(1) + 10;
+    let max = bars.iter().map(|b| b.value).max().unwrap_or(0).max(1);
+    let mut s = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" viewBox=\"0 0 {} {h}\" role=\"img\" \
+         aria-labelledby=\"{id}-t\"><title id=\"{id}-t\">{}</title>",
+        label_w + bar_w + 60,
+        esc(title)
+    );
+    for (i, b) in bars.iter().enumerate() {
+        let y = i * row + 5;
+        let w = (b.value as usize * bar_w) / max as usize;
+        s.push_str(&format!(
+            "<a href=\"{}\"><text x=\"{}\" y=\"{}\" text-anchor=\"end\" font-size=\"13\">{}</text>\
+             <rect x=\"{}\" y=\"{y}\" width=\"{w}\" height=\"18\" fill=\"#1f5f9e\"></rect>\
+             <text x=\"{}\" y=\"{}\" font-size=\"13\">{}</text></a>",
+            esc(&b.href),
+            label_w - 6,
+            y + 14,
+            esc(&b.label),
+            label_w,
+            label_w + w + 6,
+            y + 14,
+            b.value
+        ));
+    }
+    s.push_str("</svg>");
+    s
+}
+
+/// The weekly trend as SVG: received, answered and closed bars per week.
+pub fn svg_trend(id: &str, title: &str, legend: [&str; 3], points: &[reports::WeekPoint]) -> String {
+    let col = 70;
+    let h = 160;
+    let base = 130;
+    let max =
+        points.iter().map(|p| p.received.max(p.answered).max(p.closed)).max().unwrap_or(0).max(1) as usize;
+    let w = col * points.len().max(1) + 20;
+    let colors = ["#1f5f9e", "#f9a825", "#2e7d32"];
+    let mut s = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" viewBox=\"0 0 {w} {}\" role=\"img\" \
+         aria-labelledby=\"{id}-t\"><title id=\"{id}-t\">{}</title>",
+        h + 30,
+        esc(title)
+    );
+    for (i, p) in points.iter().enumerate() {
+        let x0 = 10 + i * col;
+        for (j, v) in [p.received, p.answered, p.closed].into_iter().enumerate() {
+            let bh = (v as usize * 100) / max;
+            s.push_str(&format!(
+                "<rect x=\"{}\" y=\"{}\" width=\"16\" height=\"{bh}\" fill=\"{}\"><title>{} {}</title></rect>",
+                x0 + j * 18,
+                base - bh,
+                colors[j],
+                esc(legend[j]),
+                v
+            ));
+        }
+        let label = p.week.split('-').nth(1).unwrap_or(&p.week);
+        s.push_str(&format!("<text x=\"{}\" y=\"{}\" font-size=\"12\">{}</text>", x0, base + 16, esc(label)));
+    }
+    for (j, l) in legend.iter().enumerate() {
+        let x = 10 + j * 110;
+        s.push_str(&format!(
+            "<rect x=\"{x}\" y=\"{}\" width=\"12\" height=\"12\" fill=\"{}\"></rect><text x=\"{}\" y=\"{}\" \
+             font-size=\"12\">{}</text>",
+            h + 8,
+            colors[j],
+            x + 16,
+            h + 18,
+            esc(l)
+        ));
+    }
+    s.push_str("</svg>");
+    s
+}
+
+/// The dashboard page.
+#[derive(askama::Template)]
+#[template(path = "dashboard.html")]
+pub struct DashboardPage {
+    pub b: Base,
+    pub n: Names,
+    pub r: SupervisionReport,
+    pub by_state: Vec<Bar>,
+    pub by_category: Vec<Bar>,
+    pub by_department: Vec<Bar>,
+    pub charts: Vec<(String, String, String)>,
+    pub trend_svg: String,
+}
+
+impl DashboardPage {
+    pub fn pct(&self, r: &Rate) -> String {
+        rate_text(r)
+    }
+    pub fn avg(&self, d: &Option<rust_decimal::Decimal>) -> String {
+        d.map_or_else(|| "—".to_string(), |d| d.to_string())
+    }
+    pub fn rows(&self) -> Vec<&KpiRow> {
+        self.r.departments.iter().map(|d| &d.kpi).collect()
+    }
+}
+
+async fn count(state: &AppState, f: ProblemFilter) -> Result<u64, WebError> {
+    Ok(state.store.list_problems(&f, Page::new(0, 1)).await?.1)
+}
+
+/// `/dashboard?period=2022-05`: leaders, supervisors and admins.
+pub async fn page(
+    State(state): State<AppState>,
+    ReqLang(lang): ReqLang,
+    p: Principal,
+    Query(raw): Query<HashMap<String, String>>,
+) -> Result<Html<String>, WebError> {
+    authz::require(&p, Action::Read, Resource::Supervision)?;
+    let period = reports::period_param(&raw, state.now())?;
+    let r = reports::report_for(&state, &p, &period).await?;
+    let routing = routing(&state).await?;
+    let n = Names::new(lang, routing.clone());
+    let mut by_state = Vec::new();
+    for s in handling::ALL_STATES {
+        let v = count(&state, ProblemFilter { state: Some(s), ..ProblemFilter::default() }).await?;
+        by_state.push(Bar {
+            label: n.state(s.as_str()),
+            value: v,
+            href: format!("/problems?state={}", s.as_str()),
+        });
+    }
+    let mut by_category = Vec::new();
+    for c in &routing.categories {
+        let v = count(&state, ProblemFilter { category: Some(c.code.clone()), ..ProblemFilter::default() })
+            .await?;
+        if v > 0 {
+            by_category.push(Bar {
+                label: n.category(&c.code),
+                value: v,
+                href: format!("/problems?category={}", c.code),
+            });
+        }
+    }
+    let mut by_department = Vec::new();
+    for d in &routing.departments {
+        let v = count(&state, ProblemFilter { department: Some(d.code.clone()), ..ProblemFilter::default() })
+            .await?;
+        if v > 0 {
+            by_department.push(Bar {
+                label: n.dept(&d.code),
+                value: v,
+                href: format!("/problems?department={}", d.code),
+            });
+        }
+    }
+    let tr = crate::lang::Tr(lang);
+    let charts = vec![
+        (
+            "c-state".to_string(),
+            tr.t("ui.dashboard.by_state"),
+            svg_bars("c-state", &tr.t("ui.dashboard.by_state"), &by_state),
+        ),
+        (
+            "c-category".to_string(),
+            tr.t("ui.dashboard.by_category"),
+            svg_bars("c-category", &tr.t("ui.dashboard.by_category"), &by_category),
+        ),
+        (
+            "c-department".to_string(),
+            tr.t("ui.dashboard.by_department"),
+            svg_bars("c-department", &tr.t("ui.dashboard.by_department"), &by_department),
+        ),
+    ];
+    let legend = [tr.t("ui.kpi.received"), tr.t("ui.kpi.answered"), tr.t("ui.kpi.closed")];
+    let trend_svg = svg_trend(
+        "c-trend",
+        &tr.t("ui.report.trend"),
+        [legend[0].as_str(), legend[1].as_str(), legend[2].as_str()],
+        &r.trend,
+    );
+    let b = Base::new(lang, Some(&p), "/dashboard", "ui.dashboard.title");
+    views::render(&DashboardPage { b, n, r, by_state, by_category, by_department, charts, trend_svg })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn charts_escape_their_text_and_scale_to_the_largest_bar() {
+        let bars = vec![
+            Bar { label: "<b>甲</b>".into(), value: 4, href: "/problems?state=closed".into() },
+            Bar { label: "乙".into(), value: 2, href: "/x".into() },
+        ];
+        let s = svg_bars("t", "按状态 & 类别", &bars);
+        assert!(s.contains("&lt;b&gt;甲&lt;/b&gt;") && !s.contains("<b>"), "{s}");
+        assert!(s.contains("按状态 &amp; 类别"));
+        assert!(s.contains("width=\"300\"") && s.contains("width=\"150\""), "{s}");
+        assert!(!s.contains("style=") && !s.contains("<script"));
+        // No bars, no division by zero.
+        assert!(svg_bars("e", "空", &[]).ends_with("</svg>"));
+    }
+}

@@ -1,0 +1,772 @@
+//! Reports of the three lists: the ledger workbook (问题台账, three sheets: 问题清单,
+//! 责任清单, 销号清单) and the periodic supervision report (通报: departments below
+//! thresholds, red and yellow items, weekly trend), as JSON, a printable page and Excel.
+//!
+//! The pure mappings ([`ledger_workbook`], [`supervision_report`], [`supervision_workbook`])
+//! take replayed problems and return data or an [`excel::Workbook`]: they are the one
+//! implementation, for the web download and for the CLI (`huiqi ledger export`,
+//! `huiqi report supervision`), which depends on this crate. Exports are in Chinese.
+
+use crate::auth::Principal;
+use crate::authz::{self, Action, Resource};
+use crate::error::{Problem, WebError};
+use crate::lang::ReqLang;
+use crate::routes::problems::{Names, routing};
+use crate::state::AppState;
+use crate::views::{self, Base};
+use axum::Json;
+use axum::extract::{Query, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{Html, IntoResponse, Response};
+use chrono::{DateTime, FixedOffset, NaiveDateTime};
+use enterprise::Routing;
+use excel::{Cell, Sheet, Workbook};
+use handling::{ProblemState, State as PState, Visibility, Warning};
+use i18n::Lang;
+use kpi::{KpiReport, KpiRow, Period, Rate};
+use rust_decimal::Decimal;
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
+use utoipa::{IntoParams, ToSchema};
+
+/// One problem for a report: its number, its enterprise's name and its replayed state.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub id: i64,
+    pub enterprise_name: String,
+    pub state: ProblemState,
+}
+
+fn zh_state(s: PState) -> String {
+    handling::state_name(s, Lang::Zh)
+}
+
+fn channel_zh(c: handling::Channel) -> &'static str {
+    match c {
+        handling::Channel::SelfService => "企业自助",
+        handling::Channel::Visit => "走访",
+        handling::Channel::Hotline => "热线",
+        handling::Channel::Meeting => "座谈会议",
+    }
+}
+
+fn rating_zh(r: handling::Rating) -> &'static str {
+    match r {
+        handling::Rating::Satisfied => "满意",
+        handling::Rating::BasicallySatisfied => "基本满意",
+        handling::Rating::Dissatisfied => "不满意",
+    }
+}
+
+fn outcome_zh(o: &handling::Outcome) -> String {
+    match o {
+        handling::Outcome::Resolved => "已解决".into(),
+        handling::Outcome::Explained { reason } => format!("已解释（{}）", reason_zh(*reason)),
+        handling::Outcome::Referred { to } => format!("已转办（{to}）"),
+    }
+}
+
+fn reason_zh(r: handling::ExplainReason) -> &'static str {
+    use handling::ExplainReason as R;
+    match r {
+        R::NotEligible => "不符合政策条件",
+        R::LegalConstraint => "法律法规限制",
+        R::BeyondAuthority => "超出本级权限",
+        R::NeedsLongerTerm => "需长期推进",
+        R::EnterpriseCause => "企业自身原因",
+        R::Other => "其他",
+    }
+}
+
+fn closure_zh(k: handling::ClosureKind) -> &'static str {
+    match k {
+        handling::ClosureKind::Confirmed => "企业确认",
+        handling::ClosureKind::Unrated => "超时未评价",
+        handling::ClosureKind::SupervisorReview => "督查审核",
+    }
+}
+
+fn warning_zh(w: Warning) -> &'static str {
+    match w {
+        Warning::None => "无",
+        Warning::Yellow => "黄灯",
+        Warning::Red => "红灯（逾期）",
+    }
+}
+
+fn naive(t: DateTime<FixedOffset>) -> NaiveDateTime {
+    t.with_timezone(&store::china_offset()).naive_local()
+}
+
+fn due_cell(d: handling::Due) -> Cell {
+    match d {
+        handling::Due::Date(d) => Cell::Date(d),
+        handling::Due::At(t) => Cell::DateTime(naive(t)),
+    }
+}
+
+fn dept_zh(routing: &Routing, code: &str) -> String {
+    routing.department(code).map(|d| d.name.clone()).unwrap_or_else(|| code.to_string())
+}
+
+fn cat_zh(routing: &Routing, code: &str) -> String {
+    routing.category(code).map(|c| c.name.clone()).unwrap_or_else(|| code.to_string())
+}
+
+/// Placeholder shown instead of a confidential problem's details.
+pub const CONFIDENTIAL_ZH: &str = "（商业秘密，不予显示）";
+
+/// The ledger (问题台账) as a workbook: 问题清单 (every problem), 责任清单 (its
+/// departments, person in charge and deadlines), 销号清单 (closed problems with the
+/// resolution and the rating). One row per problem, by number; warnings judged at `as_of`.
+/// `details` says whether a problem's title and description may be shown (confidential
+/// problems are hidden from readers who only see their summary).
+pub fn ledger_workbook(
+    entries: &[Entry],
+    routing: &Routing,
+    as_of: DateTime<FixedOffset>,
+    details: &dyn Fn(&ProblemState) -> bool,
+) -> Workbook {
+    let mut wb = Workbook::new("问题台账", naive(as_of));
+    let mut problems = Sheet::new(
+        "问题清单",
+        &[
+            "问题编号",
+            "统一社会信用代码",
+            "企业名称",
+            "来源渠道",
+            "问题类别",
+            "问题标题",
+            "问题描述",
+            "紧急程度",
+            "商业秘密",
+            "收到时间",
+            "当前状态",
+            "预警",
+        ],
+    );
+    let mut resp = Sheet::new(
+        "责任清单",
+        &[
+            "问题编号",
+            "问题类别",
+            "牵头部门",
+            "配合部门",
+            "责任人",
+            "受理时限",
+            "答复时限",
+            "延期工作日",
+            "督办次数",
+            "退回次数",
+            "异议次数",
+            "办理轮次",
+            "当前状态",
+        ],
+    );
+    let mut closed = Sheet::new(
+        "销号清单",
+        &[
+            "问题编号",
+            "企业名称",
+            "问题标题",
+            "答复部门",
+            "答复结果",
+            "答复时间",
+            "是否按时答复",
+            "企业评价",
+            "销号方式",
+            "销号时间",
+            "办理轮次",
+        ],
+    );
+    let mut sorted: Vec<&Entry> = entries.iter().collect();
+    sorted.sort_by_key(|e| e.id);
+    for e in sorted {
+        let s = &e.state;
+        let show = details(s);
+        let title = if show { s.problem.title.clone() } else { CONFIDENTIAL_ZH.to_string() };
+        let d = handling::deadlines(s);
+        problems.push(vec![
+            Cell::Int(e.id),
+            s.problem.enterprise.to_string().into(),
+            e.enterprise_name.clone().into(),
+            channel_zh(s.problem.channel).into(),
+            cat_zh(routing, &s.problem.category).into(),
+            title.clone().into(),
+            if show { s.problem.description.clone() } else { CONFIDENTIAL_ZH.to_string() }.into(),
+            match s.problem.urgency {
+                handling::Urgency::Urgent => "紧急",
+                handling::Urgency::Normal => "一般",
+            }
+            .into(),
+            if s.problem.confidential { "是" } else { "否" }.into(),
+            Cell::DateTime(naive(s.problem.received_at)),
+            zh_state(s.state).into(),
+            warning_zh(handling::warning(s, as_of)).into(),
+        ]);
+        resp.push(vec![
+            Cell::Int(e.id),
+            cat_zh(routing, &s.problem.category).into(),
+            dept_zh(routing, &s.lead).into(),
+            s.cooperating.iter().map(|c| dept_zh(routing, c)).collect::<Vec<_>>().join("、").into(),
+            Cell::from(s.handler.clone()),
+            due_cell(d.accept_by),
+            due_cell(d.answer_by),
+            Cell::Int(i64::from(s.extension_workdays)),
+            Cell::Int(i64::from(s.escalations)),
+            Cell::Int(i64::from(s.returns)),
+            Cell::Int(i64::from(s.objections)),
+            Cell::Int(i64::from(s.round)),
+            zh_state(s.state).into(),
+        ]);
+        if let Some(c) = s.closure() {
+            let last = s.last_answer();
+            closed.push(vec![
+                Cell::Int(e.id),
+                e.enterprise_name.clone().into(),
+                title.into(),
+                Cell::from(last.map(|a| dept_zh(routing, &a.department))),
+                Cell::from(c.outcome.as_ref().map(outcome_zh)),
+                last.map_or(Cell::Empty, |a| Cell::DateTime(naive(a.at))),
+                Cell::from(last.map(|a| if a.on_time { "是" } else { "否" })),
+                c.rating.map_or_else(|| "未评价".into(), |r| rating_zh(r).into()),
+                closure_zh(c.kind).into(),
+                Cell::DateTime(naive(c.at)),
+                Cell::Int(i64::from(s.round)),
+            ]);
+        }
+    }
+    wb.sheets = vec![problems, resp, closed];
+    wb
+}
+
+/// The thresholds below which a department is named in the supervision report (percent).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Thresholds {
+    #[schema(value_type = String)]
+    pub response_rate: Decimal,
+    #[schema(value_type = String)]
+    pub on_time_closure_rate: Decimal,
+    #[schema(value_type = String)]
+    pub satisfaction_rate: Decimal,
+    #[schema(value_type = String)]
+    pub resolution_rate: Decimal,
+}
+
+impl Default for Thresholds {
+    /// 90 % response, 90 % on-time closure, 90 % satisfaction, 80 % resolution: in the
+    /// spirit of 12345 接诉即办's 三率 assessment; an admin setting later.
+    fn default() -> Self {
+        Thresholds {
+            response_rate: Decimal::from(90),
+            on_time_closure_rate: Decimal::from(90),
+            satisfaction_rate: Decimal::from(90),
+            resolution_rate: Decimal::from(80),
+        }
+    }
+}
+
+/// A measure of one department below its threshold.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Shortfall {
+    /// `response_rate`, `on_time_closure_rate`, `satisfaction_rate` or `resolution_rate`.
+    pub measure: String,
+    /// Its Chinese name.
+    pub label: String,
+    pub numerator: u32,
+    pub denominator: u32,
+    #[schema(value_type = String)]
+    pub percent: Decimal,
+    #[schema(value_type = String)]
+    pub threshold: Decimal,
+}
+
+/// One department's line of the report.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DepartmentLine {
+    pub department: String,
+    pub name: String,
+    /// The department's KPI row (`kpi::KpiRow`).
+    #[schema(value_type = Object)]
+    pub kpi: KpiRow,
+    /// Measures below their thresholds (通报): empty when the department is fine.
+    pub below: Vec<Shortfall>,
+}
+
+/// A problem in the red or yellow list.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct LitProblem {
+    pub id: i64,
+    pub enterprise_name: String,
+    /// Null for a confidential problem the reader sees only in summary.
+    pub title: Option<String>,
+    pub category: String,
+    pub lead_department: String,
+    pub state: String,
+    pub answer_by: String,
+    pub escalations: u32,
+}
+
+/// Problems received and closed in one ISO week.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct WeekPoint {
+    /// `2022-W18`.
+    pub week: String,
+    pub received: u32,
+    pub answered: u32,
+    pub closed: u32,
+}
+
+/// The periodic supervision report (通报).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SupervisionReport {
+    pub period: String,
+    pub start: String,
+    pub end: String,
+    pub as_of: String,
+    pub thresholds: Thresholds,
+    /// The overall KPI row (always present for a computed period).
+    #[schema(value_type = Object)]
+    pub overall: Option<KpiRow>,
+    /// Every department with activity, those named (below a threshold) first.
+    pub departments: Vec<DepartmentLine>,
+    /// Overdue (red) open problems, most escalated first.
+    pub red: Vec<LitProblem>,
+    /// Yellow open problems.
+    pub yellow: Vec<LitProblem>,
+    /// The last eight ISO weeks up to the period's end.
+    pub trend: Vec<WeekPoint>,
+}
+
+fn shortfalls(r: &KpiRow, t: &Thresholds) -> Vec<Shortfall> {
+    let mut v = Vec::new();
+    for (measure, label, rate, th) in [
+        ("response_rate", "响应率", &r.response_rate, t.response_rate),
+        ("on_time_closure_rate", "按时办结率", &r.on_time_closure_rate, t.on_time_closure_rate),
+        ("satisfaction_rate", "满意率", &r.satisfaction_rate, t.satisfaction_rate),
+        ("resolution_rate", "解决率", &r.resolution_rate, t.resolution_rate),
+    ] {
+        if let Some(p) = rate.percent.filter(|p| *p < th) {
+            v.push(Shortfall {
+                measure: measure.into(),
+                label: label.into(),
+                numerator: rate.numerator,
+                denominator: rate.denominator,
+                percent: p,
+                threshold: th,
+            });
+        }
+    }
+    v
+}
+
+/// Builds the supervision report of a period from its KPIs and the replayed problems (all
+/// open ones and those active in the last eight weeks), judged at `as_of`.
+pub fn supervision_report(
+    entries: &[Entry],
+    kpi: &KpiReport,
+    routing: &Routing,
+    thresholds: &Thresholds,
+    as_of: DateTime<FixedOffset>,
+    details: &dyn Fn(&ProblemState) -> bool,
+) -> SupervisionReport {
+    let overall = kpi.row(None, None).cloned();
+    let mut departments: Vec<DepartmentLine> = kpi
+        .rows
+        .iter()
+        .filter(|r| r.department.is_some() && r.category.is_none())
+        .map(|r| {
+            let code = r.department.clone().unwrap_or_default();
+            DepartmentLine {
+                name: dept_zh(routing, &code),
+                department: code,
+                kpi: r.clone(),
+                below: shortfalls(r, thresholds),
+            }
+        })
+        .collect();
+    departments.sort_by_key(|d| (d.below.is_empty(), std::cmp::Reverse(d.below.len()), d.department.clone()));
+    let lit = |w: Warning| {
+        let mut v: Vec<LitProblem> = entries
+            .iter()
+            .filter(|e| !matches!(e.state.state, PState::Closed | PState::Withdrawn))
+            .filter(|e| handling::warning(&e.state, as_of) == w)
+            .map(|e| LitProblem {
+                id: e.id,
+                enterprise_name: e.enterprise_name.clone(),
+                title: details(&e.state).then(|| e.state.problem.title.clone()),
+                category: cat_zh(routing, &e.state.problem.category),
+                lead_department: dept_zh(routing, &e.state.lead),
+                state: zh_state(e.state.state),
+                answer_by: handling::deadlines(&e.state).answer_by.to_string(),
+                escalations: e.state.escalations,
+            })
+            .collect();
+        v.sort_by_key(|p| (std::cmp::Reverse(p.escalations), p.answer_by.clone(), p.id));
+        v
+    };
+    let red = lit(Warning::Red);
+    let yellow = lit(Warning::Yellow);
+    SupervisionReport {
+        period: kpi.period.clone(),
+        start: kpi.start.to_string(),
+        end: kpi.end.to_string(),
+        as_of: as_of.to_rfc3339(),
+        thresholds: *thresholds,
+        overall,
+        departments,
+        red,
+        yellow,
+        trend: weekly_trend(entries, kpi.end.min(handling::china_date(as_of)), 8),
+    }
+}
+
+/// Received, answered and closed per ISO week for the `weeks` weeks ending with the one of
+/// `last_day`.
+pub fn weekly_trend(entries: &[Entry], last_day: chrono::NaiveDate, weeks: u32) -> Vec<WeekPoint> {
+    let last = kpi::period_of(kpi::PeriodKind::Week, last_day);
+    let mut periods = Vec::new();
+    let mut p = last;
+    for _ in 0..weeks {
+        periods.push(p);
+        p = kpi::period_of(kpi::PeriodKind::Week, p.start - chrono::Duration::days(1));
+    }
+    periods.reverse();
+    let mut counts: BTreeMap<String, (u32, u32, u32)> = BTreeMap::new();
+    for e in entries {
+        let s = &e.state;
+        let week = |t: DateTime<FixedOffset>| {
+            let d = handling::china_date(t);
+            periods.iter().find(|p| p.contains(d)).map(|p| p.to_string())
+        };
+        if let Some(w) = week(s.problem.received_at) {
+            counts.entry(w).or_default().0 += 1;
+        }
+        for a in &s.answers {
+            if let Some(w) = week(a.at) {
+                counts.entry(w).or_default().1 += 1;
+            }
+        }
+        for c in &s.closures {
+            if let Some(w) = week(c.at) {
+                counts.entry(w).or_default().2 += 1;
+            }
+        }
+    }
+    periods
+        .iter()
+        .map(|p| {
+            let (r, a, c) = counts.get(&p.to_string()).copied().unwrap_or_default();
+            WeekPoint { week: p.to_string(), received: r, answered: a, closed: c }
+        })
+        .collect()
+}
+
+fn pct(r: &Rate) -> Cell {
+    r.percent.map_or(Cell::Empty, |p| Cell::Percent(p / Decimal::from(100)))
+}
+
+/// The supervision report as a workbook: 部门指标, 通报 (shortfalls), 红灯清单, 黄灯清单,
+/// 周趋势.
+pub fn supervision_workbook(r: &SupervisionReport, created: NaiveDateTime) -> Workbook {
+    let mut wb = Workbook::new(format!("督查通报 {}", r.period), created);
+    let mut k = Sheet::new(
+        "部门指标",
+        &[
+            "部门",
+            "收到",
+            "响应率",
+            "解决率",
+            "满意率",
+            "按时办结率",
+            "平均答复工作日",
+            "重办率",
+            "退回率",
+            "异议率",
+            "红灯",
+            "黄灯",
+            "督办",
+        ],
+    );
+    let row = |name: String, x: &KpiRow| {
+        vec![
+            Cell::Text(name),
+            Cell::Int(i64::from(x.counts.received)),
+            pct(&x.response_rate),
+            pct(&x.resolution_rate),
+            pct(&x.satisfaction_rate),
+            pct(&x.on_time_closure_rate),
+            x.avg_workdays_to_answer.map_or(Cell::Empty, |d| Cell::Text(d.to_string())),
+            pct(&x.reopen_rate),
+            pct(&x.return_rate),
+            pct(&x.objection_rate),
+            Cell::Int(i64::from(x.counts.red_now)),
+            Cell::Int(i64::from(x.counts.yellow_now)),
+            Cell::Int(i64::from(x.counts.escalated)),
+        ]
+    };
+    if let Some(o) = &r.overall {
+        k.push(row("全区".into(), o));
+    }
+    for d in &r.departments {
+        k.push(row(d.name.clone(), &d.kpi));
+    }
+    let mut named = Sheet::new("通报", &["部门", "指标", "分子", "分母", "实际", "标准"]);
+    for d in &r.departments {
+        for s in &d.below {
+            named.push(vec![
+                d.name.clone().into(),
+                s.label.clone().into(),
+                Cell::Int(i64::from(s.numerator)),
+                Cell::Int(i64::from(s.denominator)),
+                Cell::Percent(s.percent / Decimal::from(100)),
+                Cell::Percent(s.threshold / Decimal::from(100)),
+            ]);
+        }
+    }
+    let lit_sheet = |name: &str, v: &[LitProblem]| {
+        let mut s = Sheet::new(
+            name,
+            &["问题编号", "企业名称", "问题标题", "问题类别", "牵头部门", "状态", "答复时限", "督办次数"],
+        );
+        for p in v {
+            s.push(vec![
+                Cell::Int(p.id),
+                p.enterprise_name.clone().into(),
+                p.title.clone().unwrap_or_else(|| CONFIDENTIAL_ZH.into()).into(),
+                p.category.clone().into(),
+                p.lead_department.clone().into(),
+                p.state.clone().into(),
+                p.answer_by.clone().into(),
+                Cell::Int(i64::from(p.escalations)),
+            ]);
+        }
+        s
+    };
+    let mut trend = Sheet::new("周趋势", &["周", "收到", "答复", "销号"]);
+    for w in &r.trend {
+        trend.push(vec![
+            w.week.clone().into(),
+            Cell::Int(i64::from(w.received)),
+            Cell::Int(i64::from(w.answered)),
+            Cell::Int(i64::from(w.closed)),
+        ]);
+    }
+    wb.sheets = vec![k, named, lit_sheet("红灯清单", &r.red), lit_sheet("黄灯清单", &r.yellow), trend];
+    wb
+}
+
+// ---------------------------------------------------------------------------------------
+// Loading
+
+/// Every problem the store holds (or those active on `range` and all open ones), replayed,
+/// with enterprise names.
+pub async fn load_entries(
+    state: &AppState,
+    range: Option<(chrono::NaiveDate, chrono::NaiveDate)>,
+) -> Result<Vec<Entry>, WebError> {
+    let logs = state.store.all_event_logs_for_period(range).await?;
+    let mut names: HashMap<String, String> = HashMap::new();
+    let mut out = Vec::with_capacity(logs.len());
+    for (id, events) in logs {
+        let s = handling::replay(&events, calendar::WorkCalendar::official())?;
+        let code = s.problem.enterprise.to_string();
+        let name = match names.get(&code) {
+            Some(n) => n.clone(),
+            None => {
+                let n = state
+                    .store
+                    .get_enterprise(&s.problem.enterprise)
+                    .await?
+                    .map(|v| v.enterprise.name)
+                    .unwrap_or_default();
+                names.insert(code, n.clone());
+                n
+            }
+        };
+        out.push(Entry { id, enterprise_name: name, state: s });
+    }
+    Ok(out)
+}
+
+/// The KPIs of a period, from the event logs the period needs.
+pub async fn kpi_of(state: &AppState, period: &Period) -> Result<KpiReport, WebError> {
+    let logs = state.store.all_event_logs_for_period(Some((period.start, period.end))).await?;
+    let logs: Vec<(String, Vec<handling::Event>)> =
+        logs.into_iter().map(|(id, e)| (id.to_string(), e)).collect();
+    Ok(kpi::compute_from_logs(&logs, calendar::WorkCalendar::official(), period, state.now())?)
+}
+
+/// The period asked for, or the current month.
+pub fn period_param(raw: &HashMap<String, String>, now: DateTime<FixedOffset>) -> Result<Period, WebError> {
+    match raw.get("period").map(|s| s.trim()).filter(|s| !s.is_empty()) {
+        Some(p) => Ok(Period::parse(p)?),
+        None => Ok(kpi::period_of(kpi::PeriodKind::Month, handling::china_date(now))),
+    }
+}
+
+/// The report of a period for a principal.
+pub async fn report_for(
+    state: &AppState,
+    p: &Principal,
+    period: &Period,
+) -> Result<SupervisionReport, WebError> {
+    authz::require(p, Action::Read, Resource::Supervision)?;
+    let now = state.now();
+    let kpi = kpi_of(state, period).await?;
+    let from = period.end.min(handling::china_date(now)) - chrono::Duration::weeks(8);
+    let entries = load_entries(state, Some((from, period.end))).await?;
+    let routing = routing(state).await?;
+    let details = details_for(p);
+    Ok(supervision_report(&entries, &kpi, &routing, &Thresholds::default(), now, &details))
+}
+
+/// Whether the principal sees a problem's details (title, description) in a report: the
+/// confidentiality rule of [`handling::visibility`] (report readers see every problem).
+pub fn details_for(p: &Principal) -> impl Fn(&ProblemState) -> bool + '_ {
+    move |s: &ProblemState| handling::visibility(s, &authz::actor_of(p)) == Visibility::Full
+}
+
+fn xlsx(bytes: Vec<u8>, file: &str) -> Response {
+    let mut resp = bytes.into_response();
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{file}\"")) {
+        resp.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+    }
+    resp
+}
+
+/// The period query parameter.
+#[derive(Debug, Clone, Default, serde::Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PeriodQuery {
+    /// `2022-05` (month), `2022-W18` (ISO week) or `2022Q2` (quarter); default: this month.
+    pub period: Option<String>,
+}
+
+// ---------------------------------------------------------------------------------------
+// API and pages
+
+/// The supervision report (通报) of a period: department KPIs with the measures below
+/// their thresholds, red and yellow problems, and the weekly trend.
+#[utoipa::path(get, path = "/api/v1/reports/supervision", tag = "reports", params(PeriodQuery),
+    responses(
+        (status = 200, body = SupervisionReport),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+pub async fn api_supervision(
+    State(state): State<AppState>,
+    p: Principal,
+    Query(raw): Query<HashMap<String, String>>,
+) -> Result<Json<SupervisionReport>, WebError> {
+    authz::require(&p, Action::Read, Resource::Supervision)?;
+    let period = period_param(&raw, state.now())?;
+    Ok(Json(report_for(&state, &p, &period).await?))
+}
+
+/// The supervision report as an Excel workbook.
+#[utoipa::path(get, path = "/api/v1/reports/supervision.xlsx", tag = "reports", params(PeriodQuery),
+    responses(
+        (status = 200, description = "the workbook", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+pub async fn api_supervision_xlsx(
+    State(state): State<AppState>,
+    p: Principal,
+    Query(raw): Query<HashMap<String, String>>,
+) -> Result<Response, WebError> {
+    authz::require(&p, Action::Read, Resource::Supervision)?;
+    let period = period_param(&raw, state.now())?;
+    let r = report_for(&state, &p, &period).await?;
+    let bytes = supervision_workbook(&r, naive(state.now())).to_bytes().map_err(WebError::internal)?;
+    Ok(xlsx(bytes, &format!("supervision-{}.xlsx", r.period)))
+}
+
+/// The ledger (问题台账): every problem and its handling as an Excel workbook with three
+/// sheets (问题清单, 责任清单, 销号清单). Confidential problems' details are shown only to
+/// readers entitled to them.
+#[utoipa::path(get, path = "/api/v1/ledger.xlsx", tag = "reports",
+    responses(
+        (status = 200, description = "the workbook", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+pub async fn api_ledger_xlsx(State(state): State<AppState>, p: Principal) -> Result<Response, WebError> {
+    authz::require(&p, Action::Read, Resource::Supervision)?;
+    let entries = load_entries(&state, None).await?;
+    let routing = routing(&state).await?;
+    let details = details_for(&p);
+    let now = state.now();
+    let wb = ledger_workbook(&entries, &routing, now, &details);
+    let bytes = wb.to_bytes().map_err(WebError::internal)?;
+    Ok(xlsx(bytes, &format!("ledger-{}.xlsx", handling::china_date(now))))
+}
+
+/// The printable supervision report page (`/reports/supervision?period=…`).
+pub async fn page_supervision(
+    State(state): State<AppState>,
+    ReqLang(lang): ReqLang,
+    p: Principal,
+    Query(raw): Query<HashMap<String, String>>,
+) -> Result<Html<String>, WebError> {
+    authz::require(&p, Action::Read, Resource::Supervision)?;
+    let period = period_param(&raw, state.now())?;
+    let r = report_for(&state, &p, &period).await?;
+    let routing = routing(&state).await?;
+    let b = Base::new(lang, Some(&p), "/reports/supervision", "ui.report.title");
+    views::render(&ReportPage { b, n: Names::new(lang, routing), r })
+}
+
+/// The printable supervision report.
+#[derive(askama::Template)]
+#[template(path = "report_supervision.html")]
+pub struct ReportPage {
+    pub b: Base,
+    pub n: Names,
+    pub r: SupervisionReport,
+}
+
+impl ReportPage {
+    pub fn lists(&self) -> Vec<(String, &Vec<LitProblem>)> {
+        vec![(self.b.tr.t("ui.report.red"), &self.r.red), (self.b.tr.t("ui.report.yellow"), &self.r.yellow)]
+    }
+    pub fn pct(&self, r: &Rate) -> String {
+        rate_text(r)
+    }
+    pub fn avg(&self, d: &Option<Decimal>) -> String {
+        d.map_or_else(|| "—".to_string(), |d| d.to_string())
+    }
+    pub fn shortfalls(&self, d: &DepartmentLine) -> String {
+        d.below
+            .iter()
+            .map(|s| {
+                let label = match s.measure.as_str() {
+                    "response_rate" => self.b.tr.t("ui.kpi.response_rate"),
+                    "on_time_closure_rate" => self.b.tr.t("ui.kpi.on_time_closure_rate"),
+                    "satisfaction_rate" => self.b.tr.t("ui.kpi.satisfaction_rate"),
+                    _ => self.b.tr.t("ui.kpi.resolution_rate"),
+                };
+                format!("{label} {}% < {}%", s.percent, s.threshold)
+            })
+            .collect::<Vec<_>>()
+            .join("；")
+    }
+}
+
+/// A rate for people: `66.67%（2/3）`, or `—` without a denominator.
+pub fn rate_text(r: &Rate) -> String {
+    match r.percent {
+        Some(p) => format!("{p}%（{}/{}）", r.numerator, r.denominator),
+        None => "—".into(),
+    }
+}

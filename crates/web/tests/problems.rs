@@ -1,0 +1,630 @@
+//! The three lists over HTTP: problems, visits, KPIs, reports and the ledger. Each test starts
+//! the app on port 0 over a fresh SQLite file with one user per role (the department user
+//! works at the tax bureau) and two enterprises (A linked to the cadre and the leader, B
+//! not), with the clock fixed on Friday 2024-03-01 09:00 China time.
+
+use argon2::password_hash::{PasswordHasher, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use chrono::{DateTime, Duration, FixedOffset, NaiveDate};
+use enterprise::{Enterprise, EnterpriseRecord, IndustryCode, ThreeLinks, UnifiedCreditCode};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+use store::{Actor, ImportFormat, ImportRequest, NewUser, Role, Store};
+use web::{AppState, FixedClock, WebConfig};
+
+const PASSWORD: &str = "correct horse 电池";
+
+fn at(s: &str) -> DateTime<FixedOffset> {
+    DateTime::parse_from_rfc3339(s).unwrap()
+}
+
+fn code(n: u32) -> UnifiedCreditCode {
+    UnifiedCreditCode::from_parts('9', '1', "430100", &format!("{:08}", 10_000_000 + n)).unwrap()
+}
+
+fn cheap_hash(pw: &str) -> String {
+    let params = Params::new(256, 1, 1, None).unwrap();
+    let a = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
+    a.hash_password(pw.as_bytes(), &SaltString::encode_b64(b"0123456789abcdef").unwrap()).unwrap().to_string()
+}
+
+fn record(n: u32, name: &str) -> EnterpriseRecord {
+    EnterpriseRecord {
+        enterprise: Enterprise {
+            uscc: code(n),
+            name: name.into(),
+            registered_in_zone: true,
+            tax_registered_in_zone: true,
+            industry_code: Some(IndustryCode::parse("C3511").unwrap()),
+            established_on: NaiveDate::from_ymd_opt(2015, 6, 1),
+            taxpayer_type: None,
+            tax_credit_rating: None,
+            tags: BTreeSet::new(),
+        },
+        facts: vec![],
+    }
+}
+
+/// The roles of the matrix, in column order.
+const ALL: [&str; 9] =
+    ["anonymous", "ent_a", "ent_b", "cadre", "dept", "leader", "supervisor", "policy", "admin"];
+
+struct App {
+    base: String,
+    http: reqwest::Client,
+    clock: Arc<FixedClock>,
+    a: String,
+    b: String,
+    tokens: HashMap<&'static str, String>,
+    _stop: tokio::sync::oneshot::Sender<()>,
+    _dir: tempfile::TempDir,
+}
+
+async fn app() -> App {
+    let dir = tempfile::tempdir().unwrap();
+    let s = store_sqlite::SqliteStore::open(dir.path().join("huiqi.db")).unwrap();
+    s.migrate().await.unwrap();
+    s.seed_reference_data().await.unwrap();
+    let now = at("2024-03-01T09:00:00+08:00");
+    s.apply_import(ImportRequest {
+        actor: Actor::new("admin", now),
+        file_name: "t.csv".into(),
+        format: ImportFormat::Csv,
+        records: vec![record(1, "长沙甲科技有限公司"), record(2, "长沙乙制造有限公司")],
+        dry_run: false,
+    })
+    .await
+    .unwrap();
+    let hash = cheap_hash(PASSWORD);
+    let users = [
+        ("ent_a", Role::Enterprise),
+        ("ent_b", Role::Enterprise),
+        ("cadre", Role::Cadre),
+        ("dept", Role::Department),
+        ("dept_hr", Role::Department),
+        ("leader", Role::Leader),
+        ("supervisor", Role::Supervisor),
+        ("policy", Role::Policy),
+        ("admin", Role::Admin),
+    ];
+    for (name, role) in users {
+        let enterprise = match name {
+            "ent_a" => Some(code(1)),
+            "ent_b" => Some(code(2)),
+            _ => None,
+        };
+        let department = match name {
+            "dept" => Some("tax_bureau".to_string()),
+            "dept_hr" => Some("organization_personnel".to_string()),
+            _ => None,
+        };
+        s.create_user(&NewUser {
+            username: name.into(),
+            role,
+            password_hash: hash.clone(),
+            enterprise,
+            department,
+            display_name: format!("{name} 同志"),
+            at: now,
+        })
+        .await
+        .unwrap();
+    }
+    let links = ThreeLinks {
+        leader: Some("leader".into()),
+        department: Some("tax_bureau".into()),
+        cadre: Some("cadre".into()),
+    };
+    s.set_three_links(&code(1), &links, &Actor::new("admin", now)).await.unwrap();
+    let clock = Arc::new(FixedClock::new(now));
+    let state = AppState::new(Arc::new(s), WebConfig::default()).with_clock(clock.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(web::serve_until(listener, state, async {
+        let _ = rx.await;
+    }));
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let mut app = App {
+        base,
+        http,
+        clock,
+        a: code(1).to_string(),
+        b: code(2).to_string(),
+        tokens: HashMap::new(),
+        _stop: tx,
+        _dir: dir,
+    };
+    app.sign_in_all().await;
+    app
+}
+
+impl App {
+    /// Fresh bearer tokens for every user (tokens live 12 hours; tests move the clock on).
+    async fn sign_in_all(&mut self) {
+        for u in ["ent_a", "ent_b", "cadre", "dept", "dept_hr", "leader", "supervisor", "policy", "admin"] {
+            let r = self
+                .http
+                .post(self.url("/api/v1/auth/token"))
+                .json(&json!({"username": u, "password": PASSWORD}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::OK, "token for {u}");
+            let t = r.json::<Value>().await.unwrap()["token"].as_str().unwrap().to_string();
+            self.tokens.insert(u, t);
+        }
+    }
+
+    fn url(&self, p: &str) -> String {
+        format!("{}{p}", self.base)
+    }
+
+    async fn call(&self, who: &str, m: Method, p: &str, body: Option<Value>) -> reqwest::Response {
+        let mut req = self.http.request(m, self.url(p));
+        if let Some(t) = self.tokens.get(who) {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        req.send().await.unwrap()
+    }
+
+    async fn ok(&self, who: &str, m: Method, p: &str, body: Option<Value>) -> Value {
+        let r = self.call(who, m.clone(), p, body).await;
+        let s = r.status();
+        let text = r.text().await.unwrap();
+        assert!(s.is_success(), "{who} {m} {p}: {s} {text}");
+        serde_json::from_str(&text).unwrap()
+    }
+
+    async fn act(&self, who: &str, id: i64, body: Value) -> Value {
+        self.ok(who, Method::POST, &format!("/api/v1/problems/{id}/actions"), Some(body)).await
+    }
+
+    async fn raise(&self, who: &str, body: Value) -> i64 {
+        let r = self.call(who, Method::POST, "/api/v1/problems", Some(body)).await;
+        assert_eq!(r.status(), StatusCode::CREATED);
+        r.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
+    }
+}
+
+#[tokio::test]
+async fn the_main_path_create_accept_assign_answer_confirm_close() {
+    let mut app = app().await;
+    let created = app
+        .call(
+            "ent_a",
+            Method::POST,
+            "/api/v1/problems",
+            Some(
+                json!({"category": "涉税", "title": "留抵退税进度查询", "description": "三月申请，尚未到账"}),
+            ),
+        )
+        .await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    assert_eq!(created.headers()["etag"], "\"v1\"");
+    let p: Value = created.json().await.unwrap();
+    let id = p["id"].as_i64().unwrap();
+    assert_eq!(p["state"], "submitted");
+    assert_eq!(p["category"], "tax");
+    assert_eq!(p["channel"], "self_service");
+    assert_eq!(p["enterprise"], app.a.as_str());
+    assert_eq!(p["lead_department"], "tax_bureau");
+    assert_eq!(p["cooperating_departments"], json!([]));
+    // Received on Friday 1 March: one working day to accept (Monday 4 March), seven to answer
+    // (Tuesday 12 March).
+    assert_eq!(p["deadlines"]["accept_by"], "2024-03-04");
+    assert_eq!(p["deadlines"]["answer_by"], "2024-03-12");
+    assert_eq!(p["warning"], "none");
+    assert_eq!(p["events"].as_array().unwrap().len(), 1);
+    assert_eq!(p["allowed_actions"], json!(["withdraw"]));
+
+    // The department sees it in its queue, with the actions its role may take.
+    let queue = app.ok("dept", Method::GET, "/api/v1/problems", None).await;
+    assert_eq!(queue["total"], 1);
+    assert_eq!(queue["items"][0]["id"], id);
+    let seen = app.ok("dept", Method::GET, &format!("/api/v1/problems/{id}"), None).await;
+    assert_eq!(seen["allowed_actions"], json!(["accept"]));
+
+    app.clock.advance(Duration::hours(1));
+    let p = app.act("dept", id, json!({"action": "accept", "version": 1})).await;
+    assert_eq!(p["state"], "accepted");
+    let p = app.act("dept", id, json!({"action": "assign", "lead": "税务局", "handler": "王科长"})).await;
+    assert_eq!(p["state"], "assigned");
+    assert_eq!(p["handler"], "王科长");
+    assert_eq!(p["deadlines"]["objection_by"], "2024-03-04");
+    let p = app.act("dept", id, json!({"action": "start"})).await;
+    assert_eq!(p["state"], "in_progress");
+    app.clock.advance(Duration::days(3)); // Monday 4 March
+    app.sign_in_all().await;
+    let p = app
+        .act("dept", id, json!({"action": "answer", "outcome": "resolved", "note": "已于3月4日退付到账"}))
+        .await;
+    assert_eq!(p["state"], "answered");
+    assert_eq!(p["outcome"], "resolved");
+    assert_eq!(p["deadlines"]["confirm_by"], "2024-03-11");
+    let own = app.ok("ent_a", Method::GET, &format!("/api/v1/problems/{id}"), None).await;
+    assert_eq!(own["allowed_actions"], json!(["confirm", "withdraw"]));
+    let p = app.act("ent_a", id, json!({"action": "confirm", "rating": "满意"})).await;
+    assert_eq!(p["state"], "confirmed");
+    assert_eq!(p["rating"], "satisfied");
+    let p = app.act("dept", id, json!({"action": "close"})).await;
+    assert_eq!(p["state"], "closed");
+    assert_eq!(p["closure"], "confirmed");
+    let actions: Vec<&str> =
+        p["events"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    assert_eq!(actions, ["submit", "accept", "assign", "start", "answer", "confirm", "close"]);
+    assert_eq!(p["events"][4]["note"], "已于3月4日退付到账");
+    assert_eq!(p["events"][6]["actor"], "dept");
+    assert_eq!(p["version"], 7);
+
+    // Closed: it counts in March's KPIs and appears in the ledger's closure list.
+    let k = app.ok("supervisor", Method::GET, "/api/v1/kpi?period=2024-03", None).await;
+    assert_eq!(k["period"], "2024-03");
+    assert_eq!(k["rows"][0]["counts"]["closed"], 1);
+    assert_eq!(k["rows"][0]["satisfaction_rate"]["percent"], "100.00");
+    let r = app.call("supervisor", Method::GET, "/api/v1/ledger.xlsx", None).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.headers()["content-disposition"].to_str().unwrap().contains("ledger-2024-03-04.xlsx"));
+    let sheets = excel::read_back(&r.bytes().await.unwrap()).unwrap();
+    let names: Vec<&str> = sheets.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["问题清单", "责任清单", "销号清单"]);
+    assert_eq!(sheets[0].1[0][0], "问题编号");
+    assert_eq!(sheets[0].1[1][5], "留抵退税进度查询");
+    assert_eq!(sheets[1].1[1][2], "税务局");
+    let closed = &sheets[2].1[1];
+    assert_eq!(closed[4], "已解决");
+    assert_eq!(closed[7], "满意");
+    assert_eq!(closed[8], "企业确认");
+}
+
+#[tokio::test]
+async fn an_illegal_transition_is_409_in_both_languages_and_a_stale_version_412() {
+    let app = app().await;
+    let id = app.raise("ent_a", json!({"category": "tax", "title": "发票问题"})).await;
+    let r = app
+        .call(
+            "dept",
+            Method::POST,
+            &format!("/api/v1/problems/{id}/actions"),
+            Some(json!({"action": "answer", "outcome": "resolved", "note": "x"})),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
+    let p: Value = r.json().await.unwrap();
+    assert_eq!(p["status"], 409);
+    assert_eq!(p["code"], "handling.illegal");
+    let zh = p["detail"].as_str().unwrap();
+    let en = p["detail_en"].as_str().unwrap();
+    assert!(zh.contains("待受理") || zh.contains("已提交"), "{zh}");
+    assert!(zh.contains("答复") && zh.contains("受理"), "{zh}");
+    assert!(en.contains("answer") && en.contains("accept"), "{en}");
+    assert_eq!(p["title"], "冲突");
+    assert_eq!(p["title_en"], "Conflict");
+    // A role that may not take the action: 403 with the domain's reason.
+    let r = app
+        .call(
+            "ent_a",
+            Method::POST,
+            &format!("/api/v1/problems/{id}/actions"),
+            Some(json!({"action": "accept"})),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert_eq!(r.json::<Value>().await.unwrap()["code"], "handling.role_not_allowed");
+    // A note the action needs: 422.
+    let r = app
+        .call(
+            "ent_a",
+            Method::POST,
+            &format!("/api/v1/problems/{id}/actions"),
+            Some(json!({"action": "withdraw"})),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    // Lost updates: the version (or If-Match) read before someone else acted is refused.
+    app.act("dept", id, json!({"action": "accept", "version": 1})).await;
+    let r = app
+        .call(
+            "dept",
+            Method::POST,
+            &format!("/api/v1/problems/{id}/actions"),
+            Some(json!({"action": "assign", "lead": "tax_bureau", "version": 1})),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::PRECONDITION_FAILED);
+    let r = app
+        .http
+        .post(app.url(&format!("/api/v1/problems/{id}/actions")))
+        .bearer_auth(&app.tokens["dept"])
+        .header("if-match", "\"v1\"")
+        .json(&json!({"action": "assign", "lead": "tax_bureau"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::PRECONDITION_FAILED);
+    let r = app
+        .http
+        .post(app.url(&format!("/api/v1/problems/{id}/actions")))
+        .bearer_auth(&app.tokens["dept"])
+        .header("if-match", "\"v2\"")
+        .json(&json!({"action": "assign", "lead": "tax_bureau"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["etag"], "\"v3\"");
+    // Unknown actions and fields are named.
+    let r = app
+        .call(
+            "dept",
+            Method::POST,
+            &format!("/api/v1/problems/{id}/actions"),
+            Some(json!({"action": "teleport"})),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(r.text().await.unwrap().contains("teleport"));
+}
+
+/// Expected statuses per role, in `ALL` order, for every endpoint this area adds; enterprise A
+/// against B, a confidential problem against other departments. Bodies never carry another
+/// enterprise's problem title.
+#[tokio::test]
+async fn every_problem_endpoint_answers_every_role_as_authorised() {
+    let app = app().await;
+    let a = app.a.clone();
+    let b = app.b.clone();
+    // P: enterprise A's tax problem (tax bureau leads). Q: enterprise B's confidential talent
+    // problem (organisation and personnel bureau leads).
+    let p = app.raise("ent_a", json!({"category": "tax", "title": "甲企业的涉税问题"})).await;
+    let q = app
+        .raise("ent_b", json!({"category": "talent", "title": "乙企业的秘密招聘计划", "confidential": true}))
+        .await;
+    type Case = (Method, String, Option<Value>, [u16; 9]);
+    let cases: Vec<Case> = vec![
+        (Method::GET, "/api/v1/problems".into(), None, [401, 200, 200, 200, 200, 200, 200, 403, 200]),
+        (Method::GET, format!("/api/v1/problems/{p}"), None, [401, 200, 404, 200, 200, 200, 200, 404, 200]),
+        (Method::GET, format!("/api/v1/problems/{q}"), None, [401, 404, 200, 404, 404, 200, 200, 404, 200]),
+        (Method::GET, "/api/v1/problems/999999".into(), None, [401, 404, 404, 404, 404, 404, 404, 404, 404]),
+        (
+            Method::POST,
+            format!("/api/v1/problems/{p}/actions"),
+            Some(json!({"action": "escalate", "note": "请加快办理"})),
+            [401, 403, 404, 403, 403, 200, 200, 404, 403],
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/problems/{q}/actions"),
+            Some(json!({"action": "accept"})),
+            // The supervisor may accept (and does); the admin then finds it accepted.
+            [401, 404, 403, 404, 404, 403, 200, 404, 409],
+        ),
+        (
+            Method::POST,
+            "/api/v1/problems".into(),
+            Some(json!({"enterprise": a, "category": "tax", "title": "为甲企业反映"})),
+            [401, 201, 404, 201, 403, 201, 201, 403, 201],
+        ),
+        (
+            Method::POST,
+            "/api/v1/problems".into(),
+            Some(json!({"enterprise": b, "category": "tax", "title": "为乙企业反映"})),
+            [401, 404, 201, 404, 403, 201, 201, 403, 201],
+        ),
+        (Method::GET, "/api/v1/visits".into(), None, [401, 200, 200, 200, 403, 200, 200, 403, 200]),
+        (
+            Method::POST,
+            "/api/v1/visits".into(),
+            Some(json!({"enterprise": a, "date": "2024-02-29", "findings": "生产正常"})),
+            [401, 403, 404, 201, 403, 403, 403, 403, 403],
+        ),
+        (
+            Method::POST,
+            "/api/v1/visits".into(),
+            Some(json!({"enterprise": b, "date": "2024-02-29", "findings": "生产正常"})),
+            [401, 404, 403, 404, 403, 403, 403, 403, 403],
+        ),
+        (
+            Method::GET,
+            "/api/v1/kpi?period=2024-03".into(),
+            None,
+            [401, 403, 403, 403, 200, 200, 200, 403, 200],
+        ),
+        (
+            Method::GET,
+            "/api/v1/reports/supervision?period=2024-03".into(),
+            None,
+            [401, 403, 403, 403, 403, 200, 200, 403, 200],
+        ),
+        (
+            Method::GET,
+            "/api/v1/reports/supervision.xlsx?period=2024-03".into(),
+            None,
+            [401, 403, 403, 403, 403, 200, 200, 403, 200],
+        ),
+        (Method::GET, "/api/v1/ledger.xlsx".into(), None, [401, 403, 403, 403, 403, 200, 200, 403, 200]),
+    ];
+    let mut failures = Vec::new();
+    for (m, path, body, expected) in &cases {
+        for (who, want) in ALL.iter().zip(expected) {
+            let r = app.call(who, m.clone(), path, body.clone()).await;
+            let status = r.status().as_u16();
+            let text = r.text().await.unwrap_or_default();
+            if status != *want {
+                failures.push(format!("{who} {m} {path}: {status}, expected {want}: {text}"));
+            }
+            let leaks = match *who {
+                "ent_a" | "cadre" | "dept" => text.contains("乙企业的秘密招聘计划"),
+                "ent_b" => text.contains("甲企业的涉税问题"),
+                "leader" | "admin" | "policy" => text.contains("乙企业的秘密招聘计划"),
+                _ => false,
+            };
+            if leaks {
+                failures.push(format!("{who} {m} {path}: leaks another's problem: {text}"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    // The confidential problem: its lead department and supervisors see the details, the
+    // leader only the summary.
+    let full = app.ok("dept_hr", Method::GET, &format!("/api/v1/problems/{q}"), None).await;
+    assert_eq!(full["title"], "乙企业的秘密招聘计划");
+    let summary = app.ok("leader", Method::GET, &format!("/api/v1/problems/{q}"), None).await;
+    assert_eq!(summary["visibility"], "summary");
+    assert_eq!(summary["title"], Value::Null);
+    assert_eq!(summary["state"], "accepted");
+    let sup = app.ok("supervisor", Method::GET, &format!("/api/v1/problems/{q}"), None).await;
+    assert_eq!(sup["visibility"], "full");
+    // Lists are scoped: enterprise A sees only its own, the tax bureau only what is routed to it.
+    let mine = app.ok("ent_a", Method::GET, "/api/v1/problems", None).await;
+    assert!(mine["items"].as_array().unwrap().iter().all(|i| i["enterprise"] == app.a.as_str()));
+    let queue = app.ok("dept", Method::GET, "/api/v1/problems", None).await;
+    assert!(queue["items"].as_array().unwrap().iter().all(|i| i["lead_department"] == "tax_bureau"));
+    let other = app.ok("ent_a", Method::GET, &format!("/api/v1/problems?enterprise={}", app.b), None).await;
+    assert_eq!(other["total"], 0);
+    // The leader's ledger hides the confidential title.
+    let r = app.call("leader", Method::GET, "/api/v1/ledger.xlsx", None).await;
+    let text = excel::to_golden_text(&r.bytes().await.unwrap()).unwrap();
+    assert!(text.contains("甲企业的涉税问题") && !text.contains("乙企业的秘密招聘计划"), "{text}");
+    assert!(text.contains("商业秘密"));
+}
+
+#[tokio::test]
+async fn list_filters_are_checked_and_warnings_turn_with_the_clock() {
+    let app = app().await;
+    let id = app.raise("ent_a", json!({"category": "tax", "title": "急件", "urgency": "urgent"})).await;
+    let p = app.ok("dept", Method::GET, &format!("/api/v1/problems/{id}"), None).await;
+    // Urgent: accepted within two clock hours.
+    assert_eq!(p["deadlines"]["accept_by"], "2024-03-01T11:00:00+08:00");
+    let red = app.ok("supervisor", Method::GET, "/api/v1/problems?warning=red", None).await;
+    assert_eq!(red["total"], 0);
+    app.clock.advance(Duration::hours(3));
+    let red = app.ok("supervisor", Method::GET, "/api/v1/problems?warning=red", None).await;
+    assert_eq!(red["total"], 1);
+    assert_eq!(red["items"][0]["warning"], "red");
+    let report = app.ok("supervisor", Method::GET, "/api/v1/reports/supervision?period=2024-03", None).await;
+    assert_eq!(report["red"][0]["id"], id);
+    for bad in [
+        "state=nope",
+        "warning=blue",
+        "category=火星",
+        "department=x",
+        "enterprise=123",
+        "page=0",
+        "per_page=500",
+    ] {
+        let r = app.call("supervisor", Method::GET, &format!("/api/v1/problems?{bad}"), None).await;
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{bad}");
+    }
+    let r = app.call("supervisor", Method::GET, "/api/v1/kpi?period=2024-13", None).await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let p: Value = r.json().await.unwrap();
+    assert!(
+        p["detail"].as_str().unwrap().contains("2024-13")
+            && p["detail_en"].as_str().unwrap().contains("2024-13")
+    );
+}
+
+#[tokio::test]
+async fn a_cadre_records_a_visit_and_the_problems_found() {
+    let app = app().await;
+    let r = app
+        .call(
+            "cadre",
+            Method::POST,
+            "/api/v1/visits",
+            Some(json!({"enterprise": app.a, "date": "2024-03-01", "findings": "用工紧张",
+                "problems": [{"category": "人才招聘", "title": "招聘技术工人困难"}]})),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let v: Value = r.json().await.unwrap();
+    let pid = v["problems"][0].as_i64().unwrap();
+    let p = app.ok("cadre", Method::GET, &format!("/api/v1/problems/{pid}"), None).await;
+    assert_eq!(p["channel"], "visit");
+    assert_eq!(p["lead_department"], "organization_personnel");
+    let visits = app.ok("cadre", Method::GET, "/api/v1/visits", None).await;
+    assert_eq!(visits[0]["findings"], "用工紧张");
+    let theirs = app.ok("ent_a", Method::GET, "/api/v1/visits", None).await;
+    assert_eq!(theirs.as_array().unwrap().len(), 1);
+    let none = app.ok("ent_b", Method::GET, "/api/v1/visits", None).await;
+    assert_eq!(none.as_array().unwrap().len(), 0);
+    // A date in the future is refused.
+    let r = app
+        .call(
+            "cadre",
+            Method::POST,
+            "/api/v1/visits",
+            Some(json!({"enterprise": app.a, "date": "2024-03-02", "findings": "x"})),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn pages_show_the_queue_the_problem_and_the_dashboard() {
+    let app = app().await;
+    let id = app.raise("ent_a", json!({"category": "tax", "title": "留抵退税"})).await;
+    let page = |who: &'static str, p: String| {
+        let t = app.tokens[who].clone();
+        let url = app.url(&p);
+        let http = app.http.clone();
+        async move {
+            let r = http.get(url).bearer_auth(t).send().await.unwrap();
+            (r.status(), r.text().await.unwrap())
+        }
+    };
+    let (s, html) = page("dept", "/problems".into()).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(html.contains("待办队列") && html.contains("留抵退税") && html.contains("正常"), "{html}");
+    let (s, html) = page("dept", format!("/problems/{id}")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(html.contains("value=\"accept\"") && !html.contains("value=\"confirm\""), "{html}");
+    let (s, html) = page("ent_a", format!("/problems/{id}")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(html.contains("value=\"withdraw\"") && !html.contains("value=\"accept\""));
+    assert_eq!(page("ent_b", format!("/problems/{id}")).await.0, StatusCode::NOT_FOUND);
+    let (s, html) = page("supervisor", "/dashboard?period=2024-03".into()).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(html.contains("<svg") && html.contains("问题按状态") && html.contains("部门指标"), "{html}");
+    assert!(!html.contains("<script") && !html.contains(" style="));
+    assert_eq!(page("ent_a", "/dashboard".into()).await.0, StatusCode::FORBIDDEN);
+    let (s, html) = page("leader", "/reports/supervision?period=2024-03".into()).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(html.contains("督查通报") && html.contains("每周趋势"));
+    let (s, html) = page("cadre", "/visits".into()).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(html.contains("长沙甲科技有限公司") && html.contains("从未走访"));
+    let (s, html) = page("ent_a", "/problems/new".into()).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(html.contains("name=\"category\""));
+}
+
+#[tokio::test]
+async fn the_openapi_document_lists_the_three_lists_routes() {
+    let app = app().await;
+    let doc: Value = app.ok("anonymous", Method::GET, "/api/v1/openapi.json", None).await;
+    let paths = doc["paths"].as_object().unwrap();
+    for (path, method) in [
+        ("/api/v1/problems", "get"),
+        ("/api/v1/problems", "post"),
+        ("/api/v1/problems/{id}", "get"),
+        ("/api/v1/problems/{id}/actions", "post"),
+        ("/api/v1/visits", "get"),
+        ("/api/v1/visits", "post"),
+        ("/api/v1/kpi", "get"),
+        ("/api/v1/reports/supervision", "get"),
+        ("/api/v1/reports/supervision.xlsx", "get"),
+        ("/api/v1/ledger.xlsx", "get"),
+    ] {
+        assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path}");
+    }
+    let act = &paths["/api/v1/problems/{id}/actions"]["post"]["responses"];
+    assert!(act.get("409").is_some() && act.get("412").is_some());
+}
