@@ -1101,3 +1101,62 @@ fn mark(nodes: &[Node], id: usize, needed: &mut [bool]) {
         Node::Const(_) | Node::Fact(..) => {}
     }
 }
+
+/// What a change to a policy would do, against the current version: who gains (eligible
+/// only after the change), who loses (eligible only before), and the change in total cost.
+#[derive(Debug, Clone)]
+pub struct Simulation {
+    pub baseline: ItemCounts,
+    pub changed: ItemCounts,
+    /// Enterprise rows newly eligible.
+    pub gains: Vec<usize>,
+    /// Enterprise rows no longer eligible.
+    pub losses: Vec<usize>,
+    /// Changed total minus baseline total.
+    pub cost_delta: Decimal,
+}
+
+/// Counts and total of one item's run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ItemCounts {
+    pub eligible: usize,
+    pub ineligible: usize,
+    pub undetermined: usize,
+    pub total: Decimal,
+}
+
+impl ItemResult {
+    pub fn counts(&self) -> ItemCounts {
+        ItemCounts {
+            eligible: self.eligible,
+            ineligible: self.ineligible,
+            undetermined: self.undetermined,
+            total: self.total,
+        }
+    }
+}
+
+/// Runs `item` under the current parameters and under `changed` (the same program with
+/// some parameters overridden, see [`Program::with_override`]) and compares the two.
+pub fn simulate(
+    current: &Program,
+    changed: &Program,
+    item: &Item,
+    snap: &Snapshot,
+    date: NaiveDate,
+) -> Simulation {
+    let a = run(current, &[item], snap, date).items.remove(0);
+    let b = run(changed, &[item], snap, date).items.remove(0);
+    let mut gains = Vec::new();
+    let mut losses = Vec::new();
+    for (w, (x, y)) in a.eligible_bits.iter().zip(&b.eligible_bits).enumerate() {
+        for (bits, out) in [(y & !x, &mut gains), (x & !y, &mut losses)] {
+            let mut m = bits;
+            while m != 0 {
+                out.push(w * 64 + m.trailing_zeros() as usize);
+                m &= m - 1;
+            }
+        }
+    }
+    Simulation { baseline: a.counts(), changed: b.counts(), gains, losses, cost_delta: b.total - a.total }
+}

@@ -129,6 +129,30 @@ pub struct Program {
 }
 
 impl Program {
+    /// A copy in which parameter `name` takes `value` (text in the parameter's type) from
+    /// `from` on: what `policy simulate --set NAME=VALUE` evaluates.
+    pub fn with_override(&self, name: &str, value: &str, from: NaiveDate) -> Result<Program, Error> {
+        let bad = |reason: String| Error::ParamValue { param: name.to_string(), reason };
+        let mut p = self.clone();
+        let param = p.params.get_mut(name).ok_or_else(|| bad("no such parameter".into()))?;
+        let ParamShape::Scalar(ty) = param.shape else {
+            return Err(bad("a tiered table cannot be set from the command line".into()));
+        };
+        let v = match ty {
+            Type::Integer => toml::Value::Integer(
+                value.trim().parse().map_err(|_| bad(format!("'{value}' is not a whole number")))?,
+            ),
+            Type::Bool => toml::Value::Boolean(
+                value.trim().parse().map_err(|_| bad(format!("'{value}' is not true/false")))?,
+            ),
+            _ => toml::Value::String(value.trim().to_string()),
+        };
+        let v = toml_value(ty, &v).map_err(bad)?;
+        param.values.retain(|(d, _)| *d < from);
+        param.values.push((from, ParamValue::Scalar(v)));
+        Ok(p)
+    }
+
     pub fn param_scalar(&self, name: &str, date: NaiveDate) -> Option<Value> {
         match self.params.get(name)?.at(date)? {
             ParamValue::Scalar(v) => Some(v.clone()),

@@ -771,6 +771,36 @@ mod tests {
         assert!(!errs.is_empty());
     }
 
+    proptest::proptest! {
+        /// Any text: a tree and diagnostics, never a panic; spans stay inside the text.
+        #[test]
+        fn parsing_never_panics(src in "[a-z_ \\[\\]()\"=<>!+*/,.0-9-]{0,80}|\\PC{0,40}") {
+            let (_, errs) = parse(&src);
+            for e in errs {
+                proptest::prop_assert!(e.span().end <= src.len());
+            }
+        }
+
+        /// Printing then parsing a well-formed expression gives the same tree (spans aside).
+        #[test]
+        fn printing_then_parsing_is_lossless(src in "(a|b|c|1|2\\.5|\"x\"|year)( (and|or|==|<=|\\+|\\*|-|/|has) (a|b|1|not c|-d|min\\(a, b\\)|r\\[year - 1\\]|\\(a or b\\))){0,6}") {
+            let (e, errs) = parse(&src);
+            proptest::prop_assume!(errs.is_empty());
+            let printed = e.to_string();
+            let (again, errs) = parse(&printed);
+            proptest::prop_assert!(errs.is_empty(), "{printed}");
+            proptest::prop_assert_eq!(strip(&again), strip(&e), "{} -> {}", src, printed);
+        }
+    }
+
+    /// The tree with all spans zeroed.
+    fn strip(e: &Expr) -> String {
+        format!("{:?}", e.kind)
+            .split("span: Span")
+            .map(|p| p.split_once('}').map(|x| x.1).unwrap_or(p))
+            .collect()
+    }
+
     #[test]
     fn spans_point_at_the_problem() {
         let (_, errs) = parse("a and $");

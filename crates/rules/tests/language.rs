@@ -165,3 +165,26 @@ fn the_calendar_decides_working_day_limits_and_dates_outside_it_are_undetermined
     assert_eq!(d("2022-09-30", "2022-11-03"), Outcome::Ineligible);
     assert_eq!(d("2030-01-01", "2030-01-02"), Outcome::Undetermined);
 }
+
+#[test]
+fn a_simulated_parameter_change_names_gains_losses_and_cost() {
+    let body = "[param.min_rev]\ndescription = \"\"\ntype = \"money\"\nvalues = { \"2020-01-01\" = \"100\" }\n\
+                [param.award]\ndescription = \"\"\ntype = \"money\"\nvalues = { \"2020-01-01\" = \"10\" }\n";
+    let (lib, diags) = load(&format!("{body}{}amount = 'award'\n", item("revenue[year - 1] >= min_rev")));
+    assert!(diags.is_empty(), "{diags:#?}");
+    let all: Vec<Facts> = ["50", "100", "150"]
+        .iter()
+        .map(|r| facts(serde_json::json!({ "revenue": { "2021": r } })))
+        .chain([Facts::default()])
+        .collect();
+    let snap = rules::batch::Snapshot::from_facts(&all, FactDictionary::official());
+    let d = date("2022-06-01");
+    let changed = lib.program.with_override("min_rev", "50", d).unwrap();
+    let sim = rules::batch::simulate(&lib.program, &changed, lib.item("x").unwrap(), &snap, d);
+    assert_eq!((sim.baseline.eligible, sim.changed.eligible, sim.changed.undetermined), (2, 3, 1));
+    assert_eq!(sim.gains, vec![0]);
+    assert!(sim.losses.is_empty());
+    assert_eq!(sim.cost_delta.to_string(), "10.00");
+    assert!(lib.program.with_override("min_rev", "abc", d).is_err());
+    assert!(lib.program.with_override("nope", "1", d).is_err());
+}
