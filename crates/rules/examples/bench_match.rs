@@ -31,6 +31,35 @@ fn main() {
     let t = Instant::now();
     let single = lib.evaluate_all(&one, date);
     let t_one = t.elapsed();
+    // Optional: one enterprise against a real policy directory (5th argument), average of
+    // 1,000 runs.
+    if let Some(dir) = args.get(5) {
+        let mut files: Vec<rules::SourceFile> = std::fs::read_dir(dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+            .filter_map(|p| {
+                Some(rules::SourceFile {
+                    name: p.display().to_string(),
+                    text: std::fs::read_to_string(&p).ok()?,
+                })
+            })
+            .collect();
+        files.sort_by(|a, b| a.name.cmp(&b.name));
+        let (real, _) = rules::Library::load(&files, dict);
+        let t = Instant::now();
+        let mut k = 0;
+        for _ in 0..1000 {
+            k += real.evaluate_all(&one, date).len();
+        }
+        println!(
+            "one enterprise × {} items of {dir}, with explanations: {:.3} ms",
+            k / 1000,
+            t.elapsed().as_secs_f64()
+        );
+    }
     let decisions = (n * items.len()) as f64;
     let hwm = std::fs::read_to_string("/proc/self/status")
         .ok()
