@@ -4,6 +4,7 @@ use super::{Context, UserError};
 use crate::demo::{DEMO_SEED, DemoZone, generate};
 use anyhow::Context as _;
 use clap::Args;
+use futures_util::StreamExt as _;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -109,8 +110,15 @@ pub async fn populate(store: &dyn Store, zone: &DemoZone) -> anyhow::Result<()> 
         create_user(store, u, now).await?;
     }
     bar.set_message("三联 / three links");
-    for (uscc, links) in &zone.links {
-        store.set_three_links(uscc, links, &Actor::new("demo", now)).await?;
+    // Concurrent writes share commits in the store's writer (group commit).
+    let actor = Actor::new("demo", now);
+    let results: Vec<_> = futures_util::stream::iter(zone.links.iter())
+        .map(|(uscc, links)| store.set_three_links(uscc, links, &actor))
+        .buffer_unordered(64)
+        .collect()
+        .await;
+    for r in results {
+        r?;
     }
     bar.inc(1);
     bar.set_message("问题 / problems");
