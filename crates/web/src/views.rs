@@ -412,6 +412,7 @@ mod tests {
             include_str!("routes/reports.rs"),
             include_str!("../templates/explore.html"),
             include_str!("../templates/decision_matches.html"),
+            include_str!("../templates/decision_row.html"),
             include_str!("../templates/policy_list.html"),
             include_str!("../templates/policy_item.html"),
             include_str!("routes/decisions.rs"),

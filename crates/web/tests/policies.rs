@@ -361,7 +361,8 @@ async fn decisions_have_the_policy_eval_shape_and_the_known_outcomes() {
     let find = |id: &str| ds.iter().find(|d| d["item"] == id).unwrap().clone();
     let award = find("zone-first-hitech-award");
     assert_eq!(award["outcome"], "eligible");
-    assert_eq!(award["amount"], "200000");
+    let amount: rust_decimal::Decimal = award["amount"].as_str().unwrap().parse().unwrap();
+    assert_eq!(amount, rust_decimal::Decimal::from(200_000));
     // No recognition level on file: the municipal 专精特新 award is undetermined, naming what is missing.
     let srdi = find("zone-srdi-municipal-award");
     assert_eq!(srdi["outcome"], "undetermined");

@@ -382,11 +382,13 @@ pub fn decision_row(
     }
 }
 
-/// An enterprise's decisions, eligible first, then undetermined, then ineligible.
+/// An enterprise's decisions: eligible first, then undetermined (`rows`); the ineligible ones
+/// apart (`ineligible_rows`, shown folded so a phone screen starts with what matters).
 #[derive(Debug, Clone)]
 pub struct Matches {
     pub date: String,
     pub rows: Vec<DecisionRow>,
+    pub ineligible_rows: Vec<DecisionRow>,
     pub eligible: usize,
     pub undetermined: usize,
     pub ineligible: usize,
@@ -407,7 +409,16 @@ pub fn matches_for(state: &AppState, tr: Tr, v: &EnterpriseView, date: NaiveDate
         eligible: count(rules::Outcome::Eligible),
         undetermined: count(rules::Outcome::Undetermined),
         ineligible: count(rules::Outcome::Ineligible),
-        rows: ds.iter().map(|d| decision_row(state, tr, &uscc, date, d)).collect(),
+        rows: ds
+            .iter()
+            .filter(|d| d.outcome != rules::Outcome::Ineligible)
+            .map(|d| decision_row(state, tr, &uscc, date, d))
+            .collect(),
+        ineligible_rows: ds
+            .iter()
+            .filter(|d| d.outcome == rules::Outcome::Ineligible)
+            .map(|d| decision_row(state, tr, &uscc, date, d))
+            .collect(),
     }
 }
 
