@@ -273,13 +273,14 @@ async fn the_main_path_create_accept_assign_answer_confirm_close() {
     let sheets = excel::read_back(&r.bytes().await.unwrap()).unwrap();
     let names: Vec<&str> = sheets.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(names, ["问题清单", "责任清单", "销号清单"]);
-    assert_eq!(sheets[0].1[0][0], "问题编号");
+    assert_eq!(sheets[0].1[0][0], "编号");
     assert_eq!(sheets[0].1[1][5], "留抵退税进度查询");
     assert_eq!(sheets[1].1[1][2], "税务局");
     let closed = &sheets[2].1[1];
-    assert_eq!(closed[4], "已解决");
-    assert_eq!(closed[7], "满意");
-    assert_eq!(closed[8], "企业确认");
+    assert_eq!(closed[1], "留抵退税进度查询");
+    assert_eq!(closed[3], "已解决");
+    assert_eq!(closed[7], "企业确认");
+    assert_eq!(closed[8], "满意");
 }
 
 #[tokio::test]

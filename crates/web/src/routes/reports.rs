@@ -2,10 +2,11 @@
 //! 责任清单, 销号清单) and the periodic supervision report (通报: departments below
 //! thresholds, red and yellow items, weekly trend), as JSON, a printable page and Excel.
 //!
-//! The pure mappings ([`ledger_workbook`], [`supervision_report`], [`supervision_workbook`])
-//! take replayed problems and return data or an [`excel::Workbook`]: they are the one
-//! implementation, for the web download and for the CLI (`huiqi ledger export`,
-//! `huiqi report supervision`), which depends on this crate. Exports are in Chinese.
+//! The pure mappings take replayed problems and return data or an [`excel::Workbook`]:
+//! [`ledger::workbook`] is the one ledger implementation, shared with the CLI (`huiqi ledger
+//! export` re-exports it; its golden file guards it). [`supervision_report`] and
+//! [`supervision_workbook`] serve the web; the CLI's `huiqi report supervision` still has its
+//! own (FIXME: one implementation). Exports are in Chinese.
 
 use crate::auth::Principal;
 use crate::authz::{self, Action, Resource};
@@ -27,6 +28,8 @@ use kpi::{KpiReport, KpiRow, Period, Rate};
 use rust_decimal::Decimal;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
+use store::Page;
+use store::problems::{ProblemFilter, ProblemRow};
 use utoipa::{IntoParams, ToSchema};
 
 /// One problem for a report: its number, its enterprise's name and its replayed state.
@@ -41,68 +44,8 @@ fn zh_state(s: PState) -> String {
     handling::state_name(s, Lang::Zh)
 }
 
-fn channel_zh(c: handling::Channel) -> &'static str {
-    match c {
-        handling::Channel::SelfService => "企业自助",
-        handling::Channel::Visit => "走访",
-        handling::Channel::Hotline => "热线",
-        handling::Channel::Meeting => "座谈会议",
-    }
-}
-
-fn rating_zh(r: handling::Rating) -> &'static str {
-    match r {
-        handling::Rating::Satisfied => "满意",
-        handling::Rating::BasicallySatisfied => "基本满意",
-        handling::Rating::Dissatisfied => "不满意",
-    }
-}
-
-fn outcome_zh(o: &handling::Outcome) -> String {
-    match o {
-        handling::Outcome::Resolved => "已解决".into(),
-        handling::Outcome::Explained { reason } => format!("已解释（{}）", reason_zh(*reason)),
-        handling::Outcome::Referred { to } => format!("已转办（{to}）"),
-    }
-}
-
-fn reason_zh(r: handling::ExplainReason) -> &'static str {
-    use handling::ExplainReason as R;
-    match r {
-        R::NotEligible => "不符合政策条件",
-        R::LegalConstraint => "法律法规限制",
-        R::BeyondAuthority => "超出本级权限",
-        R::NeedsLongerTerm => "需长期推进",
-        R::EnterpriseCause => "企业自身原因",
-        R::Other => "其他",
-    }
-}
-
-fn closure_zh(k: handling::ClosureKind) -> &'static str {
-    match k {
-        handling::ClosureKind::Confirmed => "企业确认",
-        handling::ClosureKind::Unrated => "超时未评价",
-        handling::ClosureKind::SupervisorReview => "督查审核",
-    }
-}
-
-fn warning_zh(w: Warning) -> &'static str {
-    match w {
-        Warning::None => "无",
-        Warning::Yellow => "黄灯",
-        Warning::Red => "红灯（逾期）",
-    }
-}
-
 fn naive(t: DateTime<FixedOffset>) -> NaiveDateTime {
     t.with_timezone(&store::china_offset()).naive_local()
-}
-
-fn due_cell(d: handling::Due) -> Cell {
-    match d {
-        handling::Due::Date(d) => Cell::Date(d),
-        handling::Due::At(t) => Cell::DateTime(naive(t)),
-    }
 }
 
 fn dept_zh(routing: &Routing, code: &str) -> String {
@@ -115,130 +58,6 @@ fn cat_zh(routing: &Routing, code: &str) -> String {
 
 /// Placeholder shown instead of a confidential problem's details.
 pub const CONFIDENTIAL_ZH: &str = "（商业秘密，不予显示）";
-
-/// The ledger (问题台账) as a workbook: 问题清单 (every problem), 责任清单 (its
-/// departments, person in charge and deadlines), 销号清单 (closed problems with the
-/// resolution and the rating). One row per problem, by number; warnings judged at `as_of`.
-/// `details` says whether a problem's title and description may be shown (confidential
-/// problems are hidden from readers who only see their summary).
-pub fn ledger_workbook(
-    entries: &[Entry],
-    routing: &Routing,
-    as_of: DateTime<FixedOffset>,
-    details: &dyn Fn(&ProblemState) -> bool,
-) -> Workbook {
-    let mut wb = Workbook::new("问题台账", naive(as_of));
-    let mut problems = Sheet::new(
-        "问题清单",
-        &[
-            "问题编号",
-            "统一社会信用代码",
-            "企业名称",
-            "来源渠道",
-            "问题类别",
-            "问题标题",
-            "问题描述",
-            "紧急程度",
-            "商业秘密",
-            "收到时间",
-            "当前状态",
-            "预警",
-        ],
-    );
-    let mut resp = Sheet::new(
-        "责任清单",
-        &[
-            "问题编号",
-            "问题类别",
-            "牵头部门",
-            "配合部门",
-            "责任人",
-            "受理时限",
-            "答复时限",
-            "延期工作日",
-            "督办次数",
-            "退回次数",
-            "异议次数",
-            "办理轮次",
-            "当前状态",
-        ],
-    );
-    let mut closed = Sheet::new(
-        "销号清单",
-        &[
-            "问题编号",
-            "企业名称",
-            "问题标题",
-            "答复部门",
-            "答复结果",
-            "答复时间",
-            "是否按时答复",
-            "企业评价",
-            "销号方式",
-            "销号时间",
-            "办理轮次",
-        ],
-    );
-    let mut sorted: Vec<&Entry> = entries.iter().collect();
-    sorted.sort_by_key(|e| e.id);
-    for e in sorted {
-        let s = &e.state;
-        let show = details(s);
-        let title = if show { s.problem.title.clone() } else { CONFIDENTIAL_ZH.to_string() };
-        let d = handling::deadlines(s);
-        problems.push(vec![
-            Cell::Int(e.id),
-            s.problem.enterprise.to_string().into(),
-            e.enterprise_name.clone().into(),
-            channel_zh(s.problem.channel).into(),
-            cat_zh(routing, &s.problem.category).into(),
-            title.clone().into(),
-            if show { s.problem.description.clone() } else { CONFIDENTIAL_ZH.to_string() }.into(),
-            match s.problem.urgency {
-                handling::Urgency::Urgent => "紧急",
-                handling::Urgency::Normal => "一般",
-            }
-            .into(),
-            if s.problem.confidential { "是" } else { "否" }.into(),
-            Cell::DateTime(naive(s.problem.received_at)),
-            zh_state(s.state).into(),
-            warning_zh(handling::warning(s, as_of)).into(),
-        ]);
-        resp.push(vec![
-            Cell::Int(e.id),
-            cat_zh(routing, &s.problem.category).into(),
-            dept_zh(routing, &s.lead).into(),
-            s.cooperating.iter().map(|c| dept_zh(routing, c)).collect::<Vec<_>>().join("、").into(),
-            Cell::from(s.handler.clone()),
-            due_cell(d.accept_by),
-            due_cell(d.answer_by),
-            Cell::Int(i64::from(s.extension_workdays)),
-            Cell::Int(i64::from(s.escalations)),
-            Cell::Int(i64::from(s.returns)),
-            Cell::Int(i64::from(s.objections)),
-            Cell::Int(i64::from(s.round)),
-            zh_state(s.state).into(),
-        ]);
-        if let Some(c) = s.closure() {
-            let last = s.last_answer();
-            closed.push(vec![
-                Cell::Int(e.id),
-                e.enterprise_name.clone().into(),
-                title.into(),
-                Cell::from(last.map(|a| dept_zh(routing, &a.department))),
-                Cell::from(c.outcome.as_ref().map(outcome_zh)),
-                last.map_or(Cell::Empty, |a| Cell::DateTime(naive(a.at))),
-                Cell::from(last.map(|a| if a.on_time { "是" } else { "否" })),
-                c.rating.map_or_else(|| "未评价".into(), |r| rating_zh(r).into()),
-                closure_zh(c.kind).into(),
-                Cell::DateTime(naive(c.at)),
-                Cell::Int(i64::from(s.round)),
-            ]);
-        }
-    }
-    wb.sheets = vec![problems, resp, closed];
-    wb
-}
 
 /// The thresholds below which a department is named in the supervision report (percent).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
@@ -703,13 +522,32 @@ pub async fn api_supervision_xlsx(
     security(("bearer" = [])))]
 pub async fn api_ledger_xlsx(State(state): State<AppState>, p: Principal) -> Result<Response, WebError> {
     authz::require(&p, Action::Read, Resource::Supervision)?;
-    let entries = load_entries(&state, None).await?;
-    let routing = routing(&state).await?;
-    let details = details_for(&p);
+    let problems = load_rows(&state).await?;
+    let names = ledger::Names::load(state.store.as_ref()).await?;
     let now = state.now();
-    let wb = ledger_workbook(&entries, &routing, now, &details);
-    let bytes = wb.to_bytes().map_err(WebError::internal)?;
+    let bytes = ledger::workbook(&problems, &names, now).to_bytes().map_err(WebError::internal)?;
     Ok(xlsx(bytes, &format!("ledger-{}.xlsx", handling::china_date(now))))
+}
+
+/// Every problem: its list row and its replayed state, by number.
+pub async fn load_rows(state: &AppState) -> Result<Vec<(ProblemRow, ProblemState)>, WebError> {
+    let mut rows = Vec::new();
+    let mut offset = 0;
+    loop {
+        let (page, total) =
+            state.store.list_problems(&ProblemFilter::default(), Page::new(offset, Page::MAX_LIMIT)).await?;
+        offset += page.len() as u64;
+        let empty = page.is_empty();
+        rows.extend(page);
+        if empty || offset >= total {
+            break;
+        }
+    }
+    let mut states: HashMap<i64, ProblemState> = HashMap::new();
+    for (id, events) in state.store.all_event_logs_for_period(None).await? {
+        states.insert(id, handling::replay(&events, calendar::WorkCalendar::official())?);
+    }
+    Ok(rows.into_iter().filter_map(|r| states.remove(&r.id).map(|s| (r, s))).collect())
 }
 
 /// The printable supervision report page (`/reports/supervision?period=…`).
@@ -768,5 +606,208 @@ pub fn rate_text(r: &Rate) -> String {
     match r.percent {
         Some(p) => format!("{p}%（{}/{}）", r.numerator, r.denominator),
         None => "—".into(),
+    }
+}
+
+/// The ledger (问题台账) workbook: the one mapping from problems to the three sheets, used by
+/// `GET /api/v1/ledger.xlsx` and by `huiqi ledger export` (moved here from the CLI so that
+/// both share it; the CLI's golden file test guards it). Confidential problems never show
+/// their title or description in the ledger, whoever downloads it.
+pub mod ledger {
+    use chrono::{DateTime, FixedOffset};
+    use excel::{Cell, Sheet, Workbook};
+    use handling::{ClosureKind, Outcome, ProblemState, Rating};
+    use std::collections::BTreeMap;
+    use store::Store;
+    use store::problems::ProblemRow;
+
+    /// Names shown in sheets.
+    pub struct Names {
+        pub departments: BTreeMap<String, String>,
+        pub categories: BTreeMap<String, String>,
+    }
+
+    impl Names {
+        pub async fn load(store: &dyn Store) -> Result<Names, store::StoreError> {
+            Ok(Names {
+                departments: store.departments().await?.into_iter().map(|d| (d.code, d.name)).collect(),
+                categories: store
+                    .categories_with_routing()
+                    .await?
+                    .into_iter()
+                    .map(|c| (c.code, c.name))
+                    .collect(),
+            })
+        }
+        pub fn dept(&self, code: &str) -> String {
+            self.departments.get(code).cloned().unwrap_or_else(|| code.to_string())
+        }
+        pub fn depts(&self, codes: &[String]) -> String {
+            codes.iter().map(|c| self.dept(c)).collect::<Vec<_>>().join("、")
+        }
+        pub fn category(&self, code: &str) -> String {
+            self.categories.get(code).cloned().unwrap_or_else(|| code.to_string())
+        }
+    }
+
+    pub fn local(t: DateTime<FixedOffset>) -> Cell {
+        Cell::DateTime(t.with_timezone(&store::china_offset()).naive_local())
+    }
+
+    pub fn warning_zh(w: handling::Warning) -> &'static str {
+        match w {
+            handling::Warning::None => "正常",
+            handling::Warning::Yellow => "黄灯",
+            handling::Warning::Red => "红灯",
+        }
+    }
+
+    fn channel_zh(c: handling::Channel) -> &'static str {
+        match c {
+            handling::Channel::SelfService => "企业自助",
+            handling::Channel::Visit => "走访",
+            handling::Channel::Hotline => "热线",
+            handling::Channel::Meeting => "座谈会议",
+        }
+    }
+
+    pub fn outcome_zh(o: &Outcome) -> String {
+        match o {
+            Outcome::Resolved => "已解决".into(),
+            Outcome::Explained { .. } => "已解释".into(),
+            Outcome::Referred { to } => format!("已转办（{to}）"),
+        }
+    }
+
+    fn rating_zh(r: Option<Rating>) -> &'static str {
+        match r {
+            Some(Rating::Satisfied) => "满意",
+            Some(Rating::BasicallySatisfied) => "基本满意",
+            Some(Rating::Dissatisfied) => "不满意",
+            None => "未评价",
+        }
+    }
+
+    fn closure_zh(k: ClosureKind) -> &'static str {
+        match k {
+            ClosureKind::Confirmed => "企业确认",
+            ClosureKind::Unrated => "逾期未评价",
+            ClosureKind::SupervisorReview => "督查审定",
+        }
+    }
+
+    /// The ledger workbook of the given problems.
+    pub fn workbook(
+        problems: &[(ProblemRow, ProblemState)],
+        names: &Names,
+        as_of: DateTime<FixedOffset>,
+    ) -> Workbook {
+        let created = problems
+            .iter()
+            .map(|(_, s)| s.last_at)
+            .max()
+            .map(|t| t.with_timezone(&store::china_offset()).naive_local())
+            .unwrap_or_default();
+        let mut wb = Workbook::new("问题台账", created);
+        let mut list = Sheet::new(
+            "问题清单",
+            &[
+                "编号",
+                "企业名称",
+                "统一社会信用代码",
+                "渠道",
+                "类别",
+                "标题",
+                "问题描述",
+                "紧急程度",
+                "商业秘密",
+                "收到时间",
+                "状态",
+                "预警",
+            ],
+        );
+        let mut resp = Sheet::new(
+            "责任清单",
+            &[
+                "编号",
+                "标题",
+                "牵头部门",
+                "配合部门",
+                "责任人",
+                "受理期限",
+                "答复期限",
+                "延期（工作日）",
+                "督办次数",
+                "办理轮次",
+                "状态",
+                "预警",
+            ],
+        );
+        let mut closed = Sheet::new(
+            "销号清单",
+            &[
+                "编号",
+                "标题",
+                "牵头部门",
+                "答复结果",
+                "答复时间",
+                "按时答复",
+                "销号时间",
+                "销号方式",
+                "企业评价",
+                "办理轮次",
+            ],
+        );
+        for (row, s) in problems {
+            let d = handling::deadlines(s);
+            let state = handling::state_name(s.state, i18n::Lang::Zh);
+            let light = warning_zh(handling::warning(s, as_of));
+            let p = &s.problem;
+            list.push(vec![
+                Cell::Int(row.id),
+                row.enterprise_name.clone().into(),
+                p.enterprise.to_string().into(),
+                channel_zh(p.channel).into(),
+                names.category(&p.category).into(),
+                if p.confidential { "（商业秘密）".into() } else { p.title.clone().into() },
+                if p.confidential { Cell::Empty } else { p.description.clone().into() },
+                if p.urgency == handling::Urgency::Urgent { "紧急".into() } else { "一般".into() },
+                if p.confidential { "是".into() } else { "否".into() },
+                local(p.received_at),
+                state.clone().into(),
+                light.into(),
+            ]);
+            resp.push(vec![
+                Cell::Int(row.id),
+                if p.confidential { "（商业秘密）".into() } else { p.title.clone().into() },
+                names.dept(&s.lead).into(),
+                names.depts(&s.cooperating).into(),
+                s.handler.clone().into(),
+                d.accept_by.to_string().into(),
+                d.answer_by.to_string().into(),
+                Cell::Int(i64::from(s.extension_workdays)),
+                Cell::Int(i64::from(s.escalations)),
+                Cell::Int(i64::from(s.round)),
+                state.into(),
+                light.into(),
+            ]);
+            if let Some(c) = s.closure() {
+                let last = s.last_answer();
+                closed.push(vec![
+                    Cell::Int(row.id),
+                    if p.confidential { "（商业秘密）".into() } else { p.title.clone().into() },
+                    names.dept(&c.department).into(),
+                    c.outcome.as_ref().map(outcome_zh).into(),
+                    last.map(|a| local(a.at)).unwrap_or(Cell::Empty),
+                    last.map(|a| if a.on_time { "是" } else { "否" }).into(),
+                    local(c.at),
+                    closure_zh(c.kind).into(),
+                    rating_zh(c.rating).into(),
+                    Cell::Int(i64::from(s.round)),
+                ]);
+            }
+        }
+        wb.sheets = vec![list, resp, closed];
+        wb
     }
 }
