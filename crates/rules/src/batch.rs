@@ -1160,3 +1160,177 @@ pub fn simulate(
     }
     Simulation { baseline: a.counts(), changed: b.counts(), gains, losses, cost_delta: b.total - a.total }
 }
+
+impl Column {
+    /// Rows `start..start + len` (`start` a multiple of 64).
+    fn slice(&self, start: usize, len: usize) -> Column {
+        let (w0, w1) = (start / 64, (start + len).div_ceil(64));
+        let bits = |b: &Bits| {
+            let mut v = b[w0..w1].to_vec();
+            if len % 64 != 0
+                && let Some(last) = v.last_mut()
+            {
+                *last &= (1u64 << (len % 64)) - 1;
+            }
+            v
+        };
+        let r = start..start + len;
+        match self {
+            Column::Bool { valid, truth } => Column::Bool { valid: bits(valid), truth: bits(truth) },
+            Column::Num { valid, nums } => Column::Num {
+                valid: bits(valid),
+                nums: match nums {
+                    Nums::Scaled { scale, v } => Nums::Scaled { scale: *scale, v: v[r].to_vec() },
+                    Nums::Dec(v) => Nums::Dec(v[r].to_vec()),
+                },
+            },
+            Column::Date { valid, days } => Column::Date { valid: bits(valid), days: days[r].to_vec() },
+            Column::Str { valid, ids, dict } => {
+                Column::Str { valid: bits(valid), ids: ids[r].to_vec(), dict: dict.clone() }
+            }
+            Column::TagMasks { valid, masks, dict } => {
+                Column::TagMasks { valid: bits(valid), masks: masks[r].to_vec(), dict: dict.clone() }
+            }
+            Column::Tags { valid, sets } => Column::Tags { valid: bits(valid), sets: sets[r].to_vec() },
+            Column::Const(v) => Column::Const(v.clone()),
+            Column::Values(v) => Column::Values(v[r].to_vec()),
+        }
+    }
+}
+
+impl Snapshot {
+    /// Splits into snapshots of `rows` enterprises each (rounded up to a multiple of 64), so
+    /// that each block's columns and bitmaps stay in cache and blocks can run in parallel.
+    pub fn into_blocks(self, rows: usize) -> Vec<Snapshot> {
+        let rows = rows.max(64).div_ceil(64) * 64;
+        let mut out = Vec::new();
+        let mut start = 0;
+        while start < self.n {
+            let len = rows.min(self.n - start);
+            let cols = self.cols.iter().map(|(k, c)| (k.clone(), c.slice(start, len))).collect();
+            out.push(Snapshot { n: len, cols });
+            start += len;
+        }
+        out
+    }
+}
+
+/// Runs [`run`] on each block (`threads` at a time) and joins the results as if the blocks
+/// were one snapshot: rows are numbered across blocks in order.
+pub fn run_blocks(
+    prog: &Program,
+    items: &[&Item],
+    blocks: &[Snapshot],
+    date: NaiveDate,
+    threads: usize,
+) -> MatchResult {
+    let threads = threads.clamp(1, blocks.len().max(1));
+    let mut parts: Vec<Option<MatchResult>> = vec![None; blocks.len()];
+    if threads == 1 {
+        for (slot, b) in parts.iter_mut().zip(blocks) {
+            *slot = Some(run(prog, items, b, date));
+        }
+    } else {
+        std::thread::scope(|s| {
+            let chunks: Vec<&mut [Option<MatchResult>]> =
+                parts.chunks_mut(blocks.len().div_ceil(threads)).collect();
+            let mut first = 0;
+            for chunk in chunks {
+                let begin = first;
+                first += chunk.len();
+                s.spawn(move || {
+                    for (k, slot) in chunk.iter_mut().enumerate() {
+                        *slot = Some(run(prog, items, &blocks[begin + k], date));
+                    }
+                });
+            }
+        });
+    }
+    let parts: Vec<MatchResult> = parts.into_iter().flatten().collect();
+    let nodes = parts.first().map(|p| p.nodes).unwrap_or(0);
+    let mut items_out = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let mut acc = ItemResult {
+            item: item.id.clone(),
+            eligible: 0,
+            ineligible: 0,
+            undetermined: 0,
+            total: Decimal::ZERO,
+            eligible_bits: Vec::new(),
+            undetermined_bits: Vec::new(),
+            amounts: Amounts::None,
+        };
+        let mut offset = 0u32;
+        for (p, block) in parts.iter().zip(blocks) {
+            let r = &p.items[i];
+            acc.eligible += r.eligible;
+            acc.ineligible += r.ineligible;
+            acc.undetermined += r.undetermined;
+            acc.total += r.total;
+            let before = std::mem::replace(&mut acc.amounts, Amounts::None);
+            acc.amounts =
+                join_amounts(before, &acc.eligible_bits, &r.amounts, &r.eligible_bits, offset, offset == 0);
+            acc.eligible_bits.extend_from_slice(&r.eligible_bits);
+            acc.undetermined_bits.extend_from_slice(&r.undetermined_bits);
+            offset += block.n as u32;
+        }
+        items_out.push(acc);
+    }
+    MatchResult { items: items_out, nodes }
+}
+
+/// Joins the amounts of the blocks so far (`acc`, rows numbered globally, eligible rows in
+/// `acc_bits`) with the next block's (rows from 0, eligible rows in `next_bits`).
+fn join_amounts(
+    acc: Amounts,
+    acc_bits: &[u64],
+    next: &Amounts,
+    next_bits: &[u64],
+    offset: u32,
+    first: bool,
+) -> Amounts {
+    if first {
+        return next.clone();
+    }
+    match (acc, next) {
+        (Amounts::None, Amounts::None) => Amounts::None,
+        (Amounts::Const(a), Amounts::Const(b)) if a == *b => Amounts::Const(a),
+        (Amounts::Scaled { places, mut rows, mut v }, Amounts::Scaled { places: p2, rows: r2, v: v2 })
+            if places == *p2 =>
+        {
+            rows.extend(r2.iter().map(|r| r + offset));
+            v.extend_from_slice(v2);
+            Amounts::Scaled { places, rows, v }
+        }
+        (a, b) => {
+            // Mixed shapes (a block that fell back to decimals): join as decimals.
+            let (mut rows, mut v) = to_dec(&a, acc_bits);
+            let (r2, v2) = to_dec(b, next_bits);
+            rows.extend(r2.iter().map(|r| r + offset));
+            v.extend(v2);
+            Amounts::Dec { rows, v }
+        }
+    }
+}
+
+/// Every eligible row's amount, as decimals.
+fn to_dec(a: &Amounts, eligible: &[u64]) -> (Vec<u32>, Vec<Decimal>) {
+    match a {
+        Amounts::None => (Vec::new(), Vec::new()),
+        Amounts::Const(c) => {
+            let rows: Vec<u32> = eligible
+                .iter()
+                .enumerate()
+                .flat_map(|(w, word)| {
+                    (0..64).filter(move |k| word >> k & 1 == 1).map(move |k| (w * 64 + k) as u32)
+                })
+                .collect();
+            let v = vec![*c; rows.len()];
+            (rows, v)
+        }
+        Amounts::Scaled { places, rows, v } => {
+            (rows.clone(), v.iter().map(|x| Decimal::new(*x, *places)).collect())
+        }
+        Amounts::Dec { rows, v } => (rows.clone(), v.clone()),
+    }
+}

@@ -201,6 +201,15 @@ proptest! {
             counts[d.outcome as usize] += 1;
         }
         prop_assert_eq!(counts, [res.eligible, res.ineligible, res.undetermined]);
+        // The same in blocks of 64 enterprises on two threads.
+        let blocks = snap.into_blocks(64);
+        let joined = rules::batch::run_blocks(&lib.program, &items, &blocks, date, 2);
+        let j = &joined.items[0];
+        for i in 0..all.len() {
+            prop_assert_eq!(j.outcome(i), res.outcome(i), "row {}", i);
+            prop_assert_eq!(j.amount(i), res.amount(i), "row {}", i);
+        }
+        prop_assert_eq!((j.eligible, j.ineligible, j.undetermined, j.total), (res.eligible, res.ineligible, res.undetermined, res.total));
     }
 }
 
