@@ -116,7 +116,7 @@ test('the closed problem shows in the supervisor dashboard and the ledger downlo
     assert.match(text, /税务局/);
     const closedLink = page.locator('a[href="/problems?state=closed"]').first();
     assert.equal(await closedLink.count(), 1, 'the dashboard links the closed problems');
-    await visit(page, '/problems?state=closed', { step: 'closed-list' });
+    await visit(page, '/problems?state=closed&category=tax&per_page=200', { step: 'closed-list' });
     assert.ok((await mainText(page)).includes(TITLE), 'the closed list has it');
     await visit(page, '/reports/supervision', { step: 'supervision-report' });
     assert.match(await mainText(page), /督查通报|通报部门/);
