@@ -1167,7 +1167,7 @@ impl Column {
         let (w0, w1) = (start / 64, (start + len).div_ceil(64));
         let bits = |b: &Bits| {
             let mut v = b[w0..w1].to_vec();
-            if len % 64 != 0
+            if !len.is_multiple_of(64)
                 && let Some(last) = v.last_mut()
             {
                 *last &= (1u64 << (len % 64)) - 1;
