@@ -35,6 +35,16 @@ test('the policy officer filters the library and opens an item with its rule and
     assert.match(text, /award_first_hitech/);
     assert.ok((await page.locator('main .badge.ok').count()) > 0, 'passing test cases shown');
     assert.equal(await page.locator('main .badge.no').count(), 0, 'no failing test case');
+    // Simulate raising the award: the whole demo zone before and after.
+    await page.getByRole('link', { name: '模拟参数调整' }).click();
+    await page.waitForURL(/\/simulate/);
+    await page.getByLabel('新值', { exact: true }).fill('300000');
+    await page.getByLabel('新值生效日期').fill('2022-01-01');
+    await page.getByLabel('评估日期').fill('2022-06-30');
+    await Promise.all([page.waitForURL(/value=300000/), page.getByRole('button', { name: '模拟' }).click()]);
+    await page.shot('simulated');
+    assert.match(await mainText(page), /模拟结果（全部 400 家企业）/);
+    assert.match(await mainText(page), /总成本变化/);
   }));
 
 test('the explorer finds an enterprise by name and explains an item, condition by condition', async () => {

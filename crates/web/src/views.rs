@@ -415,6 +415,7 @@ mod tests {
             include_str!("../templates/decision_row.html"),
             include_str!("../templates/policy_list.html"),
             include_str!("../templates/policy_item.html"),
+            include_str!("../templates/policy_simulate.html"),
             include_str!("routes/decisions.rs"),
             include_str!("routes/policies.rs"),
         ];

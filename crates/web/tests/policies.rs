@@ -302,6 +302,8 @@ async fn every_policy_endpoint_answers_every_role_as_authorised() {
         (format!("/items/{item}"), [303, 200, 200, 200, 200, 200, 200, 200, 200]),
         ("/items/nope".into(), [303, 404, 404, 404, 404, 404, 404, 404, 404]),
         ("/explore".into(), [303, 200, 200, 200, 200, 200, 200, 200, 200]),
+        (format!("/items/{item}/simulate"), [303, 403, 403, 403, 403, 403, 403, 200, 200]),
+        (format!("/items/{item}/simulate?param=nope&value=1"), [303, 403, 403, 403, 403, 403, 403, 400, 400]),
         (format!("/explore?enterprise={a}&date={ON}"), [303, 200, 404, 200, 200, 200, 200, 200, 200]),
         (
             format!("/explore?enterprise={b}&item={item}&date={ON}"),
@@ -483,6 +485,31 @@ async fn pages_show_matches_explanations_and_items_in_chinese() {
     // English on request.
     let (_, page) = app.page(&officer, "/policies?lang=en").await;
     assert!(page.contains("Policy library"));
+}
+
+#[tokio::test]
+async fn a_parameter_change_is_simulated_over_every_enterprise() {
+    let app = app().await;
+    let officer = app.sign_in("policy").await;
+    let base = "/items/zone-first-hitech-award/simulate";
+    // The item page offers the simulation to the policy officer, not to an enterprise.
+    let (_, item) = app.page(&officer, "/items/zone-first-hitech-award").await;
+    assert!(item.contains(base), "{item}");
+    let (_, item) = app.page(&app.sign_in("ent_a").await, "/items/zone-first-hitech-award").await;
+    assert!(!item.contains(base));
+    // Raising the award from 200 000 to 300 000: A stays eligible and costs 100 000 more; B
+    // (not an assistance target) stays out; nobody gains or loses eligibility.
+    let (s, page) = app
+        .page(&officer, &format!("{base}?param=award_first_hitech&value=300000&from=2022-01-01&date={ON}"))
+        .await;
+    assert_eq!(s, 200, "{page}");
+    assert!(page.contains("全部 2 家企业") && page.contains("+100000"), "{page}");
+    assert!(page.contains("新增符合的企业（0 家") && page.contains("不再符合的企业（0 家"), "{page}");
+    // A value of the wrong type is refused with the reason, in Chinese.
+    let (s, page) =
+        app.page(&officer, &format!("{base}?param=award_first_hitech&value=lots&date={ON}")).await;
+    assert_eq!(s, 200);
+    assert!(page.contains("role=\"alert\"") && page.contains("award_first_hitech"), "{page}");
 }
 
 #[tokio::test]

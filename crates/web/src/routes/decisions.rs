@@ -34,9 +34,14 @@ use utoipa::{IntoParams, ToSchema};
 /// FIXME: this belongs on `store::EnterpriseView` (`EnterpriseView::facts()`); it lives here
 /// until the store crate offers it.
 pub fn facts_of(v: &EnterpriseView) -> Facts {
+    facts_from(&v.enterprise, &v.facts)
+}
+
+/// [`facts_of`] for an enterprise and its fact records from any source (e.g. a snapshot row).
+pub fn facts_from(e: &enterprise::Enterprise, records: &[enterprise::FactRecord]) -> Facts {
     let mut facts = Facts::default();
-    v.enterprise.scalar_facts(&mut facts);
-    for f in &v.facts {
+    e.scalar_facts(&mut facts);
+    for f in records {
         match f.year {
             Some(y) => facts.set_year(&f.fact, y, f.value.clone()),
             None => facts.set(&f.fact, f.value.clone()),

@@ -109,6 +109,7 @@ fn page_router() -> Router<AppState> {
         .route("/policies", get(policies::page_library))
         .route("/policies/{id}", get(policies::page_policy))
         .route("/items/{id}", get(policies::page_item))
+        .route("/items/{id}/simulate", get(policies::page_simulate))
         .route("/explore", get(decisions::explore))
 }
 

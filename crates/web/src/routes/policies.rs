@@ -4,14 +4,16 @@
 //! `/items/{id}`.
 //!
 //! The library is the one the server was given ([`AppState::with_library`]); its test cases
-//! are run once when it is set. Editing policies in the database and simulating a change are
-//! not here: the rules crate offers neither yet.
+//! are run once when it is set. `/items/{id}/simulate` runs one item over every enterprise in
+//! the store before and after a parameter change (the rules crate's batch `simulate`): who
+//! gains, who loses, the change in total cost. Editing policies in the database is not here:
+//! the rules crate does not offer it yet.
 
 use crate::auth::Principal;
 use crate::authz::{self, Action, Resource};
 use crate::error::{Problem, WebError};
 use crate::lang::{ReqLang, Tr};
-use crate::routes::decisions::parse_date;
+use crate::routes::decisions::{date_param, facts_from, parse_date};
 use crate::state::AppState;
 use crate::views::{self, Base};
 use askama::Template;
@@ -534,6 +536,8 @@ pub struct ItemPage {
     pub i: ItemOut,
     pub policy_title: String,
     pub passed: usize,
+    /// The reader may simulate a change (policy officer, admin) and the item has a parameter.
+    pub can_simulate: bool,
 }
 
 impl ItemPage {
@@ -570,7 +574,185 @@ pub async fn page_item(
     let mut b = Base::new(lang, Some(&p), "/policies", "ui.policies.title");
     b.title = i.title.clone();
     let passed = i.cases.iter().filter(|c| c.passed).count();
-    views::render(&ItemPage { b, i, policy_title, passed })
+    let can_simulate = authz::authorize(&p, Action::Write, Resource::PolicyLibrary).is_allowed()
+        && !scalar_params(&state, item).is_empty();
+    views::render(&ItemPage { b, i, policy_title, passed, can_simulate })
+}
+
+/// The scalar parameters an item reads (those a simulation can set).
+fn scalar_params(state: &AppState, item: &Item) -> Vec<String> {
+    let (params, _) = names_used(&state.library, item);
+    params
+        .into_iter()
+        .filter(|n| {
+            state
+                .library
+                .program
+                .params
+                .get(n)
+                .is_some_and(|p| matches!(p.shape, rules::check::ParamShape::Scalar(_)))
+        })
+        .collect()
+}
+
+/// A parameter choice of the simulation form.
+#[derive(Debug, Clone)]
+pub struct ParamChoice {
+    pub name: String,
+    pub description: String,
+    /// Its value on the evaluation date.
+    pub current: String,
+    pub selected: bool,
+}
+
+/// One side of a simulation.
+#[derive(Debug, Clone)]
+pub struct CountsOut {
+    pub eligible: usize,
+    pub ineligible: usize,
+    pub undetermined: usize,
+    pub total: String,
+}
+
+impl CountsOut {
+    fn of(c: &rules::batch::ItemCounts) -> CountsOut {
+        CountsOut {
+            eligible: c.eligible,
+            ineligible: c.ineligible,
+            undetermined: c.undetermined,
+            total: c.total.to_string(),
+        }
+    }
+}
+
+/// An enterprise that gains or loses.
+#[derive(Debug, Clone)]
+pub struct Who {
+    pub uscc: String,
+    pub name: String,
+    pub href: String,
+}
+
+/// The outcome of a simulation.
+#[derive(Debug, Clone)]
+pub struct SimResult {
+    pub enterprises: usize,
+    pub baseline: CountsOut,
+    pub changed: CountsOut,
+    pub cost_delta: String,
+    pub gains: Vec<Who>,
+    pub gains_total: usize,
+    pub losses: Vec<Who>,
+    pub losses_total: usize,
+}
+
+/// How many gainers and losers a page lists.
+pub const SIM_LIST_LIMIT: usize = 100;
+
+#[derive(Template)]
+#[template(path = "policy_simulate.html")]
+pub struct SimulatePage {
+    pub b: Base,
+    pub id: String,
+    pub params: Vec<ParamChoice>,
+    pub value: String,
+    pub from: String,
+    pub date: String,
+    pub error: Option<String>,
+    pub result: Option<SimResult>,
+}
+
+/// The simulation page (`/items/{id}/simulate?param=&value=&from=&date=`): the item over every
+/// enterprise in the store, under the current parameters and with `param` set to `value` from
+/// `from` on, evaluated on `date`. Policy officers and admins (those who may change policies).
+pub async fn page_simulate(
+    State(state): State<AppState>,
+    ReqLang(lang): ReqLang,
+    p: Principal,
+    Path(id): Path<String>,
+    Query(raw): Query<HashMap<String, String>>,
+) -> Result<Html<String>, WebError> {
+    authz::require(&p, Action::Write, Resource::PolicyLibrary)?;
+    let item = find_item(&state, &id)?;
+    let date = date_param(&state, &raw)?;
+    let get = |k: &str| raw.get(k).map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+    let from = match get("from") {
+        Some(f) => parse_date(&f)?,
+        None => date,
+    };
+    let names = scalar_params(&state, item);
+    let param = get("param");
+    if let Some(n) = &param
+        && !names.contains(n)
+    {
+        return Err(WebError::InvalidParam { param: "param".into(), value: n.clone() });
+    }
+    let lib = &state.library;
+    let mut b = Base::new(lang, Some(&p), "/policies", "ui.simulate.title");
+    b.title = format!("{} · {}", b.title, item.title);
+    let mut page = SimulatePage {
+        b,
+        id: item.id.clone(),
+        params: names
+            .iter()
+            .filter_map(|n| lib.program.params.get(n))
+            .map(|pm| ParamChoice {
+                name: pm.name.clone(),
+                description: pm.description.clone(),
+                current: pm.at(date).map(param_value).unwrap_or_else(|| "—".into()),
+                selected: param.as_deref() == Some(pm.name.as_str()),
+            })
+            .collect(),
+        value: get("value").unwrap_or_default(),
+        from: from.to_string(),
+        date: date.to_string(),
+        error: None,
+        result: None,
+    };
+    let (Some(param), Some(value)) = (param, get("value")) else { return views::render(&page) };
+    let changed = match lib.program.with_override(&param, &value, from) {
+        Ok(c) => c,
+        Err(e) => {
+            page.error = Some(i18n::Localized::render(&e, lang));
+            return views::render(&page);
+        }
+    };
+    let mut all = Vec::new();
+    let mut who = Vec::new();
+    store::for_each_enterprise(state.store.as_ref(), 2000, |row| {
+        all.push(facts_from(&row.enterprise, &row.facts));
+        who.push((row.enterprise.uscc.to_string(), row.enterprise.name));
+        Ok(())
+    })
+    .await?;
+    let snap = rules::batch::Snapshot::from_facts(&all, enterprise::FactDictionary::official());
+    let sim = rules::batch::simulate(&lib.program, &changed, item, &snap, date);
+    let list = |rows: &[usize]| -> Vec<Who> {
+        rows.iter()
+            .take(SIM_LIST_LIMIT)
+            .filter_map(|&r| who.get(r))
+            .map(|(uscc, name)| Who {
+                href: format!("/explore?enterprise={uscc}&item={}&date={date}", item.id),
+                uscc: uscc.clone(),
+                name: name.clone(),
+            })
+            .collect()
+    };
+    page.result = Some(SimResult {
+        enterprises: all.len(),
+        baseline: CountsOut::of(&sim.baseline),
+        changed: CountsOut::of(&sim.changed),
+        cost_delta: if sim.cost_delta > rust_decimal::Decimal::ZERO {
+            format!("+{}", sim.cost_delta)
+        } else {
+            sim.cost_delta.to_string()
+        },
+        gains: list(&sim.gains),
+        gains_total: sim.gains.len(),
+        losses: list(&sim.losses),
+        losses_total: sim.losses.len(),
+    });
+    views::render(&page)
 }
 
 #[cfg(test)]
