@@ -344,7 +344,7 @@ fn the_main_path_side_paths_kpis_ledger_report_and_audit() {
     // 4. Withdrawn, and one left open past its acceptance limit.
     let d = add(&db, XINGSHA, "人才招聘", "2022-05-16T09:00:00+08:00");
     ok(act(&db, d, "withdraw", "xingsha", "2022-05-16T11:00:00+08:00", &["--note", "已自行解决"]));
-    let _e = add(&db, XINGSHA, "市场开拓", "2022-05-20T09:00:00+08:00");
+    let e = add(&db, XINGSHA, "市场开拓", "2022-05-20T09:00:00+08:00");
 
     // KPIs of May 2022, judged at the start of June.
     let k = json(&ok(huiqi(
@@ -387,41 +387,52 @@ fn the_main_path_side_paths_kpis_ledger_report_and_audit() {
     let text = excel::to_golden_text(&std::fs::read(&xlsx).unwrap()).unwrap();
     golden("ledger.txt", &text);
 
-    // The supervision report as a workbook and as a printable page.
-    let rep = dir.path().join("report.xlsx");
-    ok(huiqi(
-        &db,
-        &[
+    // The supervision report (the web's model and mapping) as a workbook and as a printable
+    // page: 外经外贸和商务中心 is named for its response rate (e overdue for acceptance), and e
+    // is the one red item.
+    let report = |file: &Path, extra: &[&str]| {
+        let mut args = vec![
             "report",
             "supervision",
             "--period",
             "2022-05",
-            rep.to_str().unwrap(),
+            file.to_str().unwrap(),
             "--as-of",
             "2022-06-01T00:00:00+08:00",
-        ],
-    ));
+        ];
+        args.extend_from_slice(extra);
+        ok(huiqi(&db, &args))
+    };
+    let rep = dir.path().join("report.xlsx");
+    report(&rep, &[]);
     let sheets = excel::read_back(&std::fs::read(&rep).unwrap()).unwrap();
     let names: Vec<&str> = sheets.iter().map(|(n, _)| n.as_str()).collect();
-    assert_eq!(names, ["部门考核", "低于阈值部门", "红灯事项", "超期答复", "趋势"]);
-    assert_eq!(sheets[2].1.len(), 2, "one red item under its header");
-    assert_eq!(sheets[4].1.len(), 5, "four periods of trend");
+    assert_eq!(names, ["部门指标", "通报", "红灯清单", "黄灯清单", "周趋势"]);
+    let named: Vec<(&str, &str)> = sheets[1].1[1..].iter().map(|r| (r[0].as_str(), r[1].as_str())).collect();
+    assert_eq!(named, [("税务局", "满意率"), ("税务局", "解决率"), ("外经外贸和商务中心", "响应率")]);
+    assert_eq!(sheets[2].1.len(), 2, "one red item under its header: {:?}", sheets[2].1);
+    assert_eq!(
+        (sheets[2].1[1][0].as_str(), sheets[2].1[1][3].as_str()),
+        (e.to_string().as_str(), "市场开拓")
+    );
+    assert_eq!(sheets[4].1.len(), 9, "eight weeks of trend");
+    // --threshold sets the response, on-time closure and satisfaction thresholds; the
+    // resolution rate keeps the shared default (80 %).
+    let low = dir.path().join("report-0.xlsx");
+    report(&low, &["--threshold", "0"]);
+    let sheets = excel::read_back(&std::fs::read(&low).unwrap()).unwrap();
+    assert_eq!(sheets[1].1[1..], [vec!["税务局", "解决率", "0", "1", "0", "0.8"]]);
     let html = dir.path().join("report.html");
-    ok(huiqi(
-        &db,
-        &[
-            "report",
-            "supervision",
-            "--period",
-            "2022-05",
-            html.to_str().unwrap(),
-            "--as-of",
-            "2022-06-01T00:00:00+08:00",
-        ],
-    ));
+    report(&html, &[]);
     let page = std::fs::read_to_string(&html).unwrap();
-    assert!(page.contains("@media print") && page.contains("督查通报") && page.contains("红灯事项"));
-    assert!(!huiqi(&db, &["report", "supervision", "--period", "2022-05", "r.pdf"]).status.success());
+    assert!(page.starts_with("<!doctype html>") && page.contains("@media print"), "{page}");
+    assert!(page.contains("督查通报") && page.contains("红灯事项"), "{page}");
+    assert!(page.contains("<tr><td>外经外贸和商务中心</td><td>响应率</td>"), "{page}");
+    assert!(page.contains(&format!("<tr><td class=\"n\">{e}</td><td>湖南星沙物流有限公司</td>")), "{page}");
+    let o = huiqi(&db, &["report", "supervision", "--period", "2022-05", "r.pdf"]);
+    assert!(
+        !o.status.success() && stderr(&o).contains(".xlsx 或 .html") && stderr(&o).contains("must end in")
+    );
 
     // The audit chain: intact, then tampered rows are named.
     let o = ok(huiqi(&db, &["audit", "verify"]));

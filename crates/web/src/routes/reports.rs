@@ -1,12 +1,14 @@
 //! Reports of the three lists: the ledger workbook (问题台账, three sheets: 问题清单,
 //! 责任清单, 销号清单) and the periodic supervision report (通报: departments below
-//! thresholds, red and yellow items, weekly trend), as JSON, a printable page and Excel.
+//! thresholds, red and yellow items, weekly trend), as JSON, a page, a standalone printable
+//! document and Excel.
 //!
-//! The pure mappings take replayed problems and return data or an [`excel::Workbook`]:
-//! [`ledger::workbook`] is the one ledger implementation, shared with the CLI (`huiqi ledger
-//! export` re-exports it; its golden file guards it). [`supervision_report`] and
-//! [`supervision_workbook`] serve the web; the CLI's `huiqi report supervision` still has its
-//! own (FIXME: one implementation). Exports are in Chinese.
+//! Each report has one implementation, shared with the CLI (the root crate depends on this
+//! one, never the reverse): [`ledger::workbook`] (`huiqi ledger export` re-exports it; its
+//! golden file guards it), and for the supervision report [`supervision_from_store`] (loading),
+//! [`supervision_report`] (the pure mapping), [`supervision_workbook`] and [`supervision_html`]
+//! (`huiqi report supervision` writes these two). Exports are in Chinese. HTTP, principals
+//! and the in-app page stay here; files and flags stay in the CLI.
 
 use crate::auth::Principal;
 use crate::authz::{self, Action, Resource};
@@ -28,8 +30,8 @@ use kpi::{KpiReport, KpiRow, Period, Rate};
 use rust_decimal::Decimal;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
-use store::Page;
 use store::problems::{ProblemFilter, ProblemRow};
+use store::{Page, Store};
 use utoipa::{IntoParams, ToSchema};
 
 /// One problem for a report: its number, its enterprise's name and its replayed state.
@@ -375,16 +377,55 @@ pub fn supervision_workbook(r: &SupervisionReport, created: NaiveDateTime) -> Wo
     wb
 }
 
+/// The supervision report as a standalone printable HTML document (Chinese headings,
+/// embedded print CSS for A4 landscape with repeated table headers, every value escaped):
+/// what `huiqi report supervision FILE.html` writes. Unlike [`page_supervision`] it needs no
+/// principal, language or navigation, so it can be mailed or printed as it is.
+pub fn supervision_html(r: &SupervisionReport) -> Result<String, WebError> {
+    askama::Template::render(&PrintReport { r }).map_err(WebError::internal)
+}
+
+/// The standalone printable supervision report.
+#[derive(askama::Template)]
+#[template(path = "report_supervision_print.html", whitespace = "minimize")]
+struct PrintReport<'a> {
+    r: &'a SupervisionReport,
+}
+
+impl PrintReport<'_> {
+    fn named(&self) -> Vec<&DepartmentLine> {
+        self.r.departments.iter().filter(|d| !d.below.is_empty()).collect()
+    }
+    fn lists(&self) -> [(&'static str, &Vec<LitProblem>); 2] {
+        [("三、红灯事项（已超期未办结）", &self.r.red), ("四、黄灯事项（即将超期）", &self.r.yellow)]
+    }
+    fn pct(&self, r: &Rate) -> String {
+        rate_text(r)
+    }
+    fn avg(&self, d: &Option<Decimal>) -> String {
+        d.map_or_else(|| "—".to_string(), |d| d.to_string())
+    }
+    fn confidential(&self) -> &'static str {
+        CONFIDENTIAL_ZH
+    }
+    /// `as_of` in China time to the minute (it is kept as RFC 3339 in the report).
+    fn as_of(&self) -> String {
+        DateTime::parse_from_rfc3339(&self.r.as_of)
+            .map(|t| naive(t).format("%Y-%m-%d %H:%M").to_string())
+            .unwrap_or_else(|_| self.r.as_of.clone())
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // Loading
 
 /// Every problem the store holds (or those active on `range` and all open ones), replayed,
 /// with enterprise names.
 pub async fn load_entries(
-    state: &AppState,
+    store: &dyn Store,
     range: Option<(chrono::NaiveDate, chrono::NaiveDate)>,
 ) -> Result<Vec<Entry>, WebError> {
-    let logs = state.store.all_event_logs_for_period(range).await?;
+    let logs = store.all_event_logs_for_period(range).await?;
     let mut names: HashMap<String, String> = HashMap::new();
     let mut out = Vec::with_capacity(logs.len());
     for (id, events) in logs {
@@ -393,8 +434,7 @@ pub async fn load_entries(
         let name = match names.get(&code) {
             Some(n) => n.clone(),
             None => {
-                let n = state
-                    .store
+                let n = store
                     .get_enterprise(&s.problem.enterprise)
                     .await?
                     .map(|v| v.enterprise.name)
@@ -408,12 +448,43 @@ pub async fn load_entries(
     Ok(out)
 }
 
-/// The KPIs of a period, from the event logs the period needs.
+/// The KPIs of a period judged now, from the event logs the period needs.
 pub async fn kpi_of(state: &AppState, period: &Period) -> Result<KpiReport, WebError> {
-    let logs = state.store.all_event_logs_for_period(Some((period.start, period.end))).await?;
+    kpi_at(state.store.as_ref(), period, state.now()).await
+}
+
+/// The KPIs of a period judged at `as_of`, from the event logs the period needs.
+pub async fn kpi_at(
+    store: &dyn Store,
+    period: &Period,
+    as_of: DateTime<FixedOffset>,
+) -> Result<KpiReport, WebError> {
+    let logs = store.all_event_logs_for_period(Some((period.start, period.end))).await?;
     let logs: Vec<(String, Vec<handling::Event>)> =
         logs.into_iter().map(|(id, e)| (id.to_string(), e)).collect();
-    Ok(kpi::compute_from_logs(&logs, calendar::WorkCalendar::official(), period, state.now())?)
+    Ok(kpi::compute_from_logs(&logs, calendar::WorkCalendar::official(), period, as_of)?)
+}
+
+/// Loads what the supervision report of `period` needs (its KPIs; the problems open or
+/// active in the eight weeks of the trend; the routing for names) and builds it, judged at
+/// `as_of`. `details` says whether a problem's title may be shown. The one loader behind the
+/// API, the page, the workbook and `huiqi report supervision`; it checks no permission
+/// (callers do).
+pub async fn supervision_from_store(
+    store: &dyn Store,
+    period: &Period,
+    as_of: DateTime<FixedOffset>,
+    thresholds: &Thresholds,
+    details: &(dyn Fn(&ProblemState) -> bool + Sync),
+) -> Result<SupervisionReport, WebError> {
+    let kpi = kpi_at(store, period, as_of).await?;
+    let from = period.end.min(handling::china_date(as_of)) - chrono::Duration::weeks(8);
+    let entries = load_entries(store, Some((from, period.end))).await?;
+    let routing = Routing {
+        departments: store.departments().await?,
+        categories: store.categories_with_routing().await?,
+    };
+    Ok(supervision_report(&entries, &kpi, &routing, thresholds, as_of, details))
 }
 
 /// The period asked for, or the current month.
@@ -424,20 +495,15 @@ pub fn period_param(raw: &HashMap<String, String>, now: DateTime<FixedOffset>) -
     }
 }
 
-/// The report of a period for a principal.
+/// The report of a period for a principal, judged now with the default thresholds.
 pub async fn report_for(
     state: &AppState,
     p: &Principal,
     period: &Period,
 ) -> Result<SupervisionReport, WebError> {
     authz::require(p, Action::Read, Resource::Supervision)?;
-    let now = state.now();
-    let kpi = kpi_of(state, period).await?;
-    let from = period.end.min(handling::china_date(now)) - chrono::Duration::weeks(8);
-    let entries = load_entries(state, Some((from, period.end))).await?;
-    let routing = routing(state).await?;
     let details = details_for(p);
-    Ok(supervision_report(&entries, &kpi, &routing, &Thresholds::default(), now, &details))
+    supervision_from_store(state.store.as_ref(), period, state.now(), &Thresholds::default(), &details).await
 }
 
 /// Whether the principal sees a problem's details (title, description) in a report: the
