@@ -48,7 +48,7 @@ pub async fn load_all(store: &dyn Store) -> anyhow::Result<Vec<(ProblemRow, Prob
     Ok(rows.into_iter().filter_map(|r| states.remove(&r.id).map(|s| (r, s))).collect())
 }
 
-pub use web::routes::reports::ledger::{Names, local, warning_zh, workbook};
+pub use web::routes::reports::ledger::{Names, workbook};
 
 pub async fn run(cmd: LedgerCmd, ctx: &super::Context) -> anyhow::Result<ExitCode> {
     let LedgerCmd::Export { file, as_of } = cmd;
