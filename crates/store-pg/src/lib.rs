@@ -9,6 +9,7 @@
 //! Timestamps come back from TIMESTAMPTZ in UTC and are returned in China time (+08:00).
 
 mod import;
+mod matches;
 mod problems;
 
 use async_trait::async_trait;
@@ -30,6 +31,7 @@ use tokio_postgres::{NoTls, Row};
 pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 1, name: "foundation", sql: include_str!("../migrations/0001_foundation.sql") },
     Migration { version: 2, name: "problems", sql: include_str!("../migrations/0002_problems.sql") },
+    Migration { version: 3, name: "match_runs", sql: include_str!("../migrations/0003_match_runs.sql") },
 ];
 
 /// Connections in the pool.
@@ -210,7 +212,7 @@ fn boxed(p: &Param) -> Box<dyn ToSql + Sync + Send> {
     }
 }
 
-fn clamp(n: u64) -> i64 {
+pub(crate) fn clamp(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 

@@ -16,6 +16,7 @@
 //! the `store` crate; this crate only binds parameters, maps rows and owns the DDL.
 
 mod import;
+mod matches;
 mod problems;
 
 use async_trait::async_trait;
@@ -38,6 +39,7 @@ use store::{
 pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 1, name: "foundation", sql: include_str!("../migrations/0001_foundation.sql") },
     Migration { version: 2, name: "problems", sql: include_str!("../migrations/0002_problems.sql") },
+    Migration { version: 3, name: "match_runs", sql: include_str!("../migrations/0003_match_runs.sql") },
 ];
 
 /// How long a connection waits for a lock before reporting the database busy.

@@ -15,6 +15,7 @@
 pub mod codec;
 pub mod error;
 pub mod import;
+pub mod matches;
 pub mod migrate;
 pub mod model;
 pub mod problems;
@@ -44,7 +45,7 @@ pub fn catalog() -> &'static i18n::Catalog {
 /// Every write is one transaction: it lands whole or not at all, and when it returns `Ok` it
 /// is durable.
 #[async_trait]
-pub trait Store: problems::ProblemStore + Send + Sync {
+pub trait Store: problems::ProblemStore + matches::MatchStore + Send + Sync {
     /// `sqlite` or `postgres`.
     fn backend_name(&self) -> &'static str;
 

@@ -2,7 +2,7 @@
 
 use crate::error::StoreError;
 use chrono::{DateTime, FixedOffset, NaiveDate};
-use enterprise::{Enterprise, EnterpriseRecord, FactRecord, ThreeLinks, UnifiedCreditCode};
+use enterprise::{Enterprise, EnterpriseRecord, FactRecord, Facts, ThreeLinks, UnifiedCreditCode};
 use serde::{Deserialize, Serialize};
 
 /// China Standard Time, +08:00 (checked at compile time).
@@ -159,6 +159,29 @@ pub struct EnterpriseView {
     pub updated_at: DateTime<FixedOffset>,
 }
 
+impl EnterpriseView {
+    /// The facts the rules read: see [`enterprise_facts`].
+    pub fn facts(&self) -> Facts {
+        enterprise_facts(&self.enterprise, &self.facts)
+    }
+}
+
+/// The facts the rules read for an enterprise: its registry attributes
+/// ([`Enterprise::scalar_facts`]) plus every recorded fact, per-year facts under their year.
+/// The one conversion from stored records to [`Facts`]: the web, `policy explain`, match
+/// runs and simulations all use it, so they decide over the same facts.
+pub fn enterprise_facts(e: &Enterprise, records: &[FactRecord]) -> Facts {
+    let mut facts = Facts::default();
+    e.scalar_facts(&mut facts);
+    for f in records {
+        match f.year {
+            Some(y) => facts.set_year(&f.fact, y, f.value.clone()),
+            None => facts.set(&f.fact, f.value.clone()),
+        }
+    }
+    facts
+}
+
 /// A row of an enterprise list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct EnterpriseSummary {
@@ -296,6 +319,13 @@ pub struct SnapshotRow {
     pub id: i64,
     pub enterprise: Enterprise,
     pub facts: Vec<FactRecord>,
+}
+
+impl SnapshotRow {
+    /// The facts the rules read: see [`enterprise_facts`].
+    pub fn facts(&self) -> Facts {
+        enterprise_facts(&self.enterprise, &self.facts)
+    }
 }
 
 /// A user's sign-in bookkeeping, set by the web layer after each attempt.

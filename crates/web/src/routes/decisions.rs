@@ -28,26 +28,15 @@ use std::collections::HashMap;
 use store::{EnterpriseView, Role};
 use utoipa::{IntoParams, ToSchema};
 
-/// The facts the rules read for an enterprise: its registry attributes plus every recorded
-/// fact (per-year facts under their year).
-///
-/// FIXME: this belongs on `store::EnterpriseView` (`EnterpriseView::facts()`); it lives here
-/// until the store crate offers it.
+/// The facts the rules read for an enterprise ([`EnterpriseView::facts`]).
 pub fn facts_of(v: &EnterpriseView) -> Facts {
-    facts_from(&v.enterprise, &v.facts)
+    v.facts()
 }
 
-/// [`facts_of`] for an enterprise and its fact records from any source (e.g. a snapshot row).
+/// [`facts_of`] for an enterprise and its fact records from any source (e.g. a snapshot row):
+/// [`store::model::enterprise_facts`], the one shared conversion.
 pub fn facts_from(e: &enterprise::Enterprise, records: &[enterprise::FactRecord]) -> Facts {
-    let mut facts = Facts::default();
-    e.scalar_facts(&mut facts);
-    for f in records {
-        match f.year {
-            Some(y) => facts.set_year(&f.fact, y, f.value.clone()),
-            None => facts.set(&f.fact, f.value.clone()),
-        }
-    }
-    facts
+    store::model::enterprise_facts(e, records)
 }
 
 /// The evaluation date of a request: `date=YYYY-MM-DD`, else today (China time).

@@ -1,0 +1,156 @@
+//! [`MatchStore`] on SQLite: a run is one job of the writer thread (one transaction); reads
+//! and the SQL path run on the read pool (read-only connections).
+
+use async_trait::async_trait;
+use chrono::{DateTime, FixedOffset, NaiveDate};
+use rusqlite::params;
+use store::matches::{self, DbOutcome, MatchCount, MatchEligible, MatchRun, MatchStore, NewMatchRun, sql};
+use store::{Result, StoreError};
+
+use crate::{SqliteStore, backend, ts};
+
+fn clamp(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+fn count(n: i64) -> u64 {
+    u64::try_from(n).unwrap_or(0)
+}
+
+#[async_trait]
+impl MatchStore for SqliteStore {
+    async fn record_match_run(&self, run: NewMatchRun) -> Result<i64> {
+        self.write(move |conn| {
+            let at = ts(run.actor.at).format("%F %T%.f%:z").to_string();
+            conn.execute(
+                "INSERT INTO match_runs (at, actor, date, library_fingerprint, enterprises, items, load_ms, \
+                 eval_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                params![
+                    at,
+                    run.actor.username,
+                    run.date.format("%Y-%m-%d").to_string(),
+                    run.library_fingerprint,
+                    clamp(run.enterprises),
+                    clamp(run.items),
+                    clamp(run.load_ms),
+                    clamp(run.eval_ms)
+                ],
+            )
+            .map_err(backend)?;
+            let id = conn.last_insert_rowid();
+            let mut st = conn.prepare_cached(sql::INSERT_COUNT).map_err(backend)?;
+            for c in &run.counts {
+                st.execute(params![
+                    id,
+                    c.item,
+                    clamp(c.eligible),
+                    clamp(c.ineligible),
+                    clamp(c.undetermined),
+                    c.total_amount.to_string()
+                ])
+                .map_err(backend)?;
+            }
+            let mut st = conn.prepare_cached(sql::INSERT_RESULT).map_err(backend)?;
+            for r in &run.eligible {
+                st.execute(params![id, r.enterprise_id, r.item, r.amount.map(|a| a.to_string())])
+                    .map_err(backend)?;
+            }
+            Ok(id)
+        })
+        .await
+    }
+
+    async fn match_runs(&self, limit: u64) -> Result<Vec<MatchRun>> {
+        self.read(move |conn| {
+            let mut st = conn.prepare_cached(sql::LIST_RUNS).map_err(backend)?;
+            let rows = st
+                .query_map([clamp(limit)], |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, DateTime<FixedOffset>>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, NaiveDate>(3)?,
+                        r.get::<_, String>(4)?,
+                        [r.get::<_, i64>(5)?, r.get(6)?, r.get(7)?, r.get(8)?],
+                    ))
+                })
+                .map_err(backend)?
+                .collect::<rusqlite::Result<Vec<_>>>()
+                .map_err(backend)?;
+            let mut st = conn.prepare_cached(sql::COUNTS_OF).map_err(backend)?;
+            let mut out = Vec::new();
+            for (id, at, actor, date, library_fingerprint, n) in rows {
+                let raw = st
+                    .query_map([id], |r| {
+                        Ok((r.get::<_, String>(0)?, [r.get::<_, i64>(1)?, r.get(2)?, r.get(3)?], r.get(4)?))
+                    })
+                    .map_err(backend)?
+                    .collect::<rusqlite::Result<Vec<(String, [i64; 3], String)>>>()
+                    .map_err(backend)?;
+                let counts = raw
+                    .into_iter()
+                    .map(|(item, c, total)| {
+                        Ok(MatchCount {
+                            item,
+                            eligible: count(c[0]),
+                            ineligible: count(c[1]),
+                            undetermined: count(c[2]),
+                            total_amount: matches::parse_amount(&total)?,
+                        })
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                out.push(MatchRun {
+                    id,
+                    at: ts(at),
+                    actor,
+                    date,
+                    library_fingerprint,
+                    enterprises: count(n[0]),
+                    items: count(n[1]),
+                    load_ms: count(n[2]),
+                    eval_ms: count(n[3]),
+                    counts,
+                });
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn match_run_eligible(&self, run_id: i64) -> Result<Vec<MatchEligible>> {
+        self.read(move |conn| {
+            let mut st = conn.prepare_cached(sql::RESULTS_OF).map_err(backend)?;
+            let raw = st
+                .query_map([run_id], |r| {
+                    Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<String>>(2)?))
+                })
+                .map_err(backend)?
+                .collect::<rusqlite::Result<Vec<_>>>()
+                .map_err(backend)?;
+            raw.into_iter()
+                .map(|(enterprise_id, item, amount)| {
+                    Ok(MatchEligible {
+                        enterprise_id,
+                        item,
+                        amount: amount.as_deref().map(matches::parse_amount).transpose()?,
+                    })
+                })
+                .collect()
+        })
+        .await
+    }
+
+    async fn outcomes_in_database(&self, condition: &str) -> Result<Vec<DbOutcome>> {
+        let query = matches::outcome_query(condition);
+        self.read(move |conn| {
+            let mut st = conn.prepare(&query).map_err(|e| StoreError::Backend(format!("{e}: {query}")))?;
+            let rows = st
+                .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Option<i64>>(1)?)))
+                .map_err(backend)?
+                .collect::<rusqlite::Result<Vec<_>>>()
+                .map_err(backend)?;
+            Ok(rows.into_iter().map(|(id, o)| (id, o.map(|v| v == 1))).collect())
+        })
+        .await
+    }
+}
