@@ -158,3 +158,262 @@ fn bench_runs_on_a_small_synthetic_zone() {
     assert!(o.status.success(), "{}", text(&o.stderr));
     assert!(text(&o.stdout).contains("decisions: 24000"), "{}", text(&o.stdout));
 }
+
+// ---------------------------------------------------------------------------------------
+// explain, match and simulate over a demo zone in a temporary SQLite database
+
+/// One demo zone of 300 enterprises shared by the store-facing tests (made once; each test
+/// only adds match runs, which the others do not count).
+fn demo_zone() -> &'static Path {
+    static ZONE: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    ZONE.get_or_init(|| {
+        let tmp = tempfile::tempdir().unwrap();
+        let o = huiqi(tmp.path(), &["--database", "zone.db", "demo", "--no-serve", "--enterprises", "300"]);
+        assert!(o.status.success(), "{}{}", text(&o.stdout), text(&o.stderr));
+        tmp
+    })
+    .path()
+}
+
+fn in_zone(args: &[&str]) -> Output {
+    let mut all = vec!["--database", "zone.db"];
+    all.extend_from_slice(args);
+    huiqi(demo_zone(), &all)
+}
+
+fn json_of(o: &Output) -> serde_json::Value {
+    assert!(o.status.success(), "{}{}", text(&o.stdout), text(&o.stderr));
+    serde_json::from_slice(&o.stdout).unwrap()
+}
+
+/// Every enterprise of the demo zone with its facts (through the store, as the commands read
+/// them), and whether it is an assistance target.
+fn zone_enterprises() -> Vec<(i64, String, bool, enterprise::Facts)> {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let s = store_sqlite::SqliteStore::open(demo_zone().join("zone.db")).unwrap();
+        let mut out = Vec::new();
+        store::for_each_enterprise(&s, 1000, |row| {
+            out.push((
+                row.id,
+                row.enterprise.uscc.to_string(),
+                row.enterprise.assistance_target(),
+                row.facts(),
+            ));
+            Ok(())
+        })
+        .await
+        .unwrap();
+        out
+    })
+}
+
+fn day(s: &str) -> chrono::NaiveDate {
+    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+}
+
+#[test]
+fn explain_shows_the_decision_with_its_tree_in_text_and_json() {
+    let (lib, _) = huiqi::policies::library();
+    let all = zone_enterprises();
+    let (_, uscc, _, facts) = all.iter().find(|e| e.2).unwrap();
+    let expected = lib.evaluate(lib.item("sme-status").unwrap(), facts, day("2022-06-30"));
+
+    let o = in_zone(&[
+        "policy",
+        "explain",
+        "--enterprise",
+        uscc,
+        "--item",
+        "sme-status",
+        "--date",
+        "2022-06-30",
+        "--json",
+    ]);
+    let got = json_of(&o);
+    assert_eq!(
+        got,
+        serde_json::to_value(&expected).unwrap(),
+        "the shape of one `policy eval --json` decision"
+    );
+    assert_eq!(got["item"], "sme-status");
+    assert!(got["explanation"]["children"].as_array().is_some_and(|c| !c.is_empty()), "{got}");
+
+    let rd = lib.evaluate(lib.item("zone-rd-subsidy").unwrap(), facts, day("2022-06-30"));
+    let o = in_zone(&[
+        "policy",
+        "explain",
+        "--enterprise",
+        uscc,
+        "--item",
+        "zone-rd-subsidy",
+        "--date",
+        "2022-06-30",
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let out = text(&o.stdout);
+    assert!(out.contains(uscc.as_str()) && out.contains("理由 / explanation:"), "{out}");
+    let label = match rd.outcome {
+        rules::Outcome::Eligible => "符合 eligible",
+        rules::Outcome::Ineligible => "不符合 ineligible",
+        rules::Outcome::Undetermined => "待定 undetermined",
+    };
+    assert!(out.contains(&format!("结论 / decision: {label}")), "{out}");
+    // Every node of the tree is printed with its outcome, and every value used under it.
+    fn lines(x: &rules::Explanation, out: &mut Vec<String>) {
+        out.push(x.expr.clone());
+        for (k, v) in &x.values {
+            out.push(format!("{k} = {}", if v == "missing" { "缺失 missing" } else { v }));
+        }
+        x.children.iter().for_each(|c| lines(c, out));
+    }
+    let mut want = Vec::new();
+    lines(&rd.explanation, &mut want);
+    assert!(want.len() >= 5, "{want:?}");
+    for w in want {
+        assert!(out.lines().any(|l| l.contains(&w)), "{w}: {out}");
+    }
+    assert!(
+        out.lines().filter(|l| l.contains("[✓") || l.contains("[✗") || l.contains("[?")).count() >= 3,
+        "{out}"
+    );
+}
+
+#[test]
+fn match_counts_equal_one_by_one_evaluation_and_each_run_is_stored() {
+    let date = "2022-06-30";
+    let first = json_of(&in_zone(&["policy", "match", "--date", date, "--json"]));
+    let (lib, _) = huiqi::policies::library();
+    let all = zone_enterprises();
+    let targets: Vec<_> = all.iter().filter(|e| e.2).collect();
+    assert!(targets.len() < all.len(), "the demo zone has enterprises that are not assistance targets");
+    assert_eq!(first["enterprises"], targets.len());
+    assert_eq!(first["date"], date);
+    let items = lib.items_in_force(day(date));
+    let out = first["items"].as_array().unwrap();
+    assert_eq!(out.len(), items.len());
+    let mut expected_eligible = Vec::new();
+    for (item, got) in items.iter().zip(out) {
+        let mut n = [0u64; 3];
+        let mut total = rust_decimal::Decimal::ZERO;
+        for (id, _, _, facts) in &targets {
+            let d = lib.evaluate(item, facts, day(date));
+            n[d.outcome as usize] += 1;
+            if d.outcome == rules::Outcome::Eligible {
+                total += d.amount.unwrap_or_default();
+                expected_eligible.push((*id, item.id.clone(), d.amount));
+            }
+        }
+        assert_eq!(got["item"], item.id.as_str());
+        assert_eq!(got["title"], item.title.as_str());
+        assert_eq!(got["document"], item.document.as_str());
+        let counts =
+            [&got["eligible"], &got["ineligible"], &got["undetermined"]].map(|v| v.as_u64().unwrap());
+        assert_eq!(counts, n, "{}", item.id);
+        let stored: rust_decimal::Decimal = got["total_amount"].as_str().unwrap().parse().unwrap();
+        assert_eq!(stored, total, "{}", item.id);
+    }
+    assert!(first["timings"]["eval_ms"].is_u64() && first["timings"]["load_ms"].is_u64());
+
+    // The stored eligible results are the one-by-one eligible decisions with their amounts.
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let run_id = first["run_id"].as_i64().unwrap();
+    let stored = rt.block_on(async {
+        let s = store_sqlite::SqliteStore::open(demo_zone().join("zone.db")).unwrap();
+        store::matches::MatchStore::match_run_eligible(&s, run_id).await.unwrap()
+    });
+    let mut got: Vec<_> = stored.into_iter().map(|e| (e.enterprise_id, e.item, e.amount)).collect();
+    got.sort();
+    expected_eligible.sort();
+    assert!(!got.is_empty());
+    assert_eq!(got, expected_eligible);
+
+    // A rerun is a second run with the same counts.
+    let second = json_of(&in_zone(&["policy", "match", "--date", date, "--json"]));
+    assert!(second["run_id"].as_i64().unwrap() > run_id);
+    assert_eq!(second["items"], first["items"]);
+
+    let o = in_zone(&["policy", "match", "--date", date]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(text(&o.stdout).contains("zone-rd-subsidy"), "{}", text(&o.stdout));
+}
+
+#[test]
+fn simulate_a_raised_threshold_loses_enterprises_and_lowers_cost() {
+    let args = ["policy", "simulate", "--item", "zone-rd-subsidy", "--date", "2022-06-30", "--json"];
+    let mut raised = args.to_vec();
+    raised.extend(["--set", "rd_subsidy_min_expense=3000000", "--limit", "3"]);
+    let sim = json_of(&in_zone(&raised));
+    let losses = sim["losses_total"].as_u64().unwrap();
+    assert!(losses > 0, "{sim}");
+    assert_eq!(sim["gains_total"], 0, "a higher threshold admits nobody new");
+    assert_eq!(sim["losses"].as_array().unwrap().len() as u64, losses.min(3));
+    let before = sim["baseline"]["eligible"].as_u64().unwrap();
+    assert_eq!(sim["changed"]["eligible"].as_u64().unwrap(), before - losses);
+    let total =
+        |s: &serde_json::Value| s["total_amount"].as_str().unwrap().parse::<rust_decimal::Decimal>().unwrap();
+    let delta: rust_decimal::Decimal = sim["cost_delta"].as_str().unwrap().parse().unwrap();
+    assert!(delta < rust_decimal::Decimal::ZERO, "{sim}");
+    assert_eq!(total(&sim["changed"]) - total(&sim["baseline"]), delta, "exact");
+    let uscc = sim["losses"][0]["uscc"].as_str().unwrap();
+    assert!(enterprise::UnifiedCreditCode::parse(uscc).is_ok() && sim["losses"][0]["name"].is_string());
+
+    // The same value as today's changes nothing.
+    let mut same = args.to_vec();
+    same.extend(["--set", "rd_subsidy_min_expense=1000000"]);
+    let sim = json_of(&in_zone(&same));
+    assert_eq!((sim["gains_total"].as_u64(), sim["losses_total"].as_u64()), (Some(0), Some(0)));
+    assert!(sim["cost_delta"].as_str().unwrap().parse::<rust_decimal::Decimal>().unwrap().is_zero());
+
+    let o = in_zone(&[
+        "policy",
+        "simulate",
+        "--item",
+        "zone-rd-subsidy",
+        "--date",
+        "2022-06-30",
+        "--set",
+        "rd_subsidy_min_expense=3000000",
+    ]);
+    assert!(o.status.success());
+    assert!(text(&o.stdout).contains("不再符合 / lose"), "{}", text(&o.stdout));
+}
+
+#[test]
+fn store_facing_commands_refuse_unknown_names_in_both_languages() {
+    let all = zone_enterprises();
+    let uscc = all[0].1.clone();
+    let fail = |args: &[&str], needles: &[&str]| {
+        let o = in_zone(args);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {}", text(&o.stdout));
+        let err = text(&o.stderr);
+        for n in needles {
+            assert!(err.contains(n), "{args:?}: {err}");
+        }
+    };
+    // A valid credit code of no enterprise in the zone.
+    let absent =
+        enterprise::UnifiedCreditCode::from_parts('9', '1', "430100", "88888888").unwrap().to_string();
+    assert!(!all.iter().any(|e| e.1 == absent));
+    fail(
+        &["policy", "explain", "--enterprise", &absent, "--item", "sme-status"],
+        &["数据库中没有", "no enterprise with credit code"],
+    );
+    fail(
+        &["policy", "explain", "--enterprise", &uscc, "--item", "sme-statu"],
+        &["没有条款 sme-statu", "no item sme-statu; did you mean sme-status"],
+    );
+    fail(
+        &["policy", "simulate", "--item", "zone-rd-subsidy", "--set", "rd_subsidy_min_expens=1"],
+        &["没有参数 rd_subsidy_min_expens", "did you mean rd_subsidy_min_expense"],
+    );
+    fail(
+        &["policy", "simulate", "--item", "zone-rd-subsidy", "--set", "rd_subsidy_min_expense=lots"],
+        &["rd_subsidy_min_expense"],
+    );
+    fail(
+        &["policy", "simulate", "--item", "zone-rd-subsidy", "--set", "rd_subsidy_min_expense"],
+        &["NAME=VALUE"],
+    );
+    fail(&["policy", "match", "--date", "2022-02-30"], &["2022-02-30"]);
+}
