@@ -702,27 +702,7 @@ async fn match_run(
 
 /// The parameters an item reads (directly or through its definitions).
 fn params_of(lib: &Library, item: &rules::Item) -> std::collections::BTreeSet<String> {
-    use rules::check::{Func, TKind};
-    let mut params = std::collections::BTreeSet::new();
-    let mut defs = std::collections::BTreeSet::new();
-    let mut todo: Vec<&rules::check::TExpr> = vec![&item.when];
-    todo.extend(item.amount.as_ref());
-    while let Some(e) = todo.pop() {
-        e.walk(&mut |n| match &n.kind {
-            TKind::Param(p) | TKind::Call(Func::Table(p), _) => {
-                params.insert(p.clone());
-            }
-            TKind::Def(d) => {
-                if defs.insert(d.clone())
-                    && let Some(body) = lib.program.defs.get(d)
-                {
-                    todo.push(body);
-                }
-            }
-            _ => {}
-        });
-    }
-    params
+    lib.names_used(item).0
 }
 
 #[derive(serde::Serialize)]

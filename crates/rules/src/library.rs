@@ -789,6 +789,32 @@ impl Library {
         self.items_in_force(date).into_iter().map(|i| self.evaluate(i, facts, date)).collect()
     }
 
+    /// The parameters and named definitions an item uses, following definitions into
+    /// their bodies: what a reviewer reads beside the rule and what a simulation may set.
+    pub fn names_used(&self, item: &Item) -> (BTreeSet<String>, BTreeSet<String>) {
+        use crate::check::{Func, TKind};
+        let mut params = BTreeSet::new();
+        let mut defs = BTreeSet::new();
+        let mut todo: Vec<&crate::check::TExpr> = vec![&item.when];
+        todo.extend(item.amount.as_ref());
+        while let Some(e) = todo.pop() {
+            e.walk(&mut |n| match &n.kind {
+                TKind::Param(p) | TKind::Call(Func::Table(p), _) => {
+                    params.insert(p.clone());
+                }
+                TKind::Def(d) => {
+                    if defs.insert(d.clone())
+                        && let Some(body) = self.program.defs.get(d)
+                    {
+                        todo.push(body);
+                    }
+                }
+                _ => {}
+            });
+        }
+        (params, defs)
+    }
+
     /// Runs every item's test cases.
     pub fn run_cases(&self) -> Vec<CaseReport> {
         let mut out = Vec::new();

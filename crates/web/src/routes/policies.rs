@@ -21,10 +21,9 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::response::Html;
 use chrono::NaiveDate;
-use rules::check::TKind;
 use rules::library::{Item, ParamValue, Policy};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use utoipa::{IntoParams, ToSchema};
 
 /// Filters of the library.
@@ -277,35 +276,9 @@ fn param_value(v: &ParamValue) -> String {
 }
 
 /// The parameters and definitions an item reads, directly or through definitions.
-fn names_used(lib: &rules::Library, item: &Item) -> (BTreeSet<String>, BTreeSet<String>) {
-    let mut params = BTreeSet::new();
-    let mut defs = BTreeSet::new();
-    let mut todo: Vec<&rules::check::TExpr> = vec![&item.when];
-    todo.extend(item.amount.as_ref());
-    while let Some(e) = todo.pop() {
-        e.walk(&mut |n| match &n.kind {
-            TKind::Param(p) => {
-                params.insert(p.clone());
-            }
-            TKind::Call(rules::check::Func::Table(p), _) => {
-                params.insert(p.clone());
-            }
-            TKind::Def(d) => {
-                if defs.insert(d.clone())
-                    && let Some(body) = lib.program.defs.get(d)
-                {
-                    todo.push(body);
-                }
-            }
-            _ => {}
-        });
-    }
-    (params, defs)
-}
-
 pub fn item_out(state: &AppState, item: &Item) -> ItemOut {
     let lib = &state.library;
-    let (params, defs) = names_used(lib, item);
+    let (params, defs) = lib.names_used(item);
     ItemOut {
         id: item.id.clone(),
         title: item.title.clone(),
@@ -581,7 +554,7 @@ pub async fn page_item(
 
 /// The scalar parameters an item reads (those a simulation can set).
 fn scalar_params(state: &AppState, item: &Item) -> Vec<String> {
-    let (params, _) = names_used(&state.library, item);
+    let (params, _) = state.library.names_used(item);
     params
         .into_iter()
         .filter(|n| {
