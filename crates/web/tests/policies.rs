@@ -488,7 +488,7 @@ async fn pages_show_matches_explanations_and_items_in_chinese() {
 }
 
 #[tokio::test]
-async fn a_parameter_change_is_simulated_over_every_enterprise() {
+async fn a_parameter_change_is_simulated_over_every_assistance_target() {
     let app = app().await;
     let officer = app.sign_in("policy").await;
     let base = "/items/zone-first-hitech-award/simulate";
@@ -498,12 +498,13 @@ async fn a_parameter_change_is_simulated_over_every_enterprise() {
     let (_, item) = app.page(&app.sign_in("ent_a").await, "/items/zone-first-hitech-award").await;
     assert!(!item.contains(base));
     // Raising the award from 200 000 to 300 000: A stays eligible and costs 100 000 more; B
-    // (not an assistance target) stays out; nobody gains or loses eligibility.
+    // is not an assistance target, so it is not in the population at all (as in `huiqi
+    // policy simulate`); nobody gains or loses eligibility.
     let (s, page) = app
         .page(&officer, &format!("{base}?param=award_first_hitech&value=300000&from=2022-01-01&date={ON}"))
         .await;
     assert_eq!(s, 200, "{page}");
-    assert!(page.contains("全部 2 家企业") && page.contains("+100000"), "{page}");
+    assert!(page.contains("全部 1 家帮扶对象") && page.contains("+100000"), "{page}");
     assert!(page.contains("新增符合的企业（0 家") && page.contains("不再符合的企业（0 家"), "{page}");
     // A value of the wrong type is refused with the reason, in Chinese.
     let (s, page) =

@@ -33,12 +33,6 @@ pub fn facts_of(v: &EnterpriseView) -> Facts {
     v.facts()
 }
 
-/// [`facts_of`] for an enterprise and its fact records from any source (e.g. a snapshot row):
-/// [`store::model::enterprise_facts`], the one shared conversion.
-pub fn facts_from(e: &enterprise::Enterprise, records: &[enterprise::FactRecord]) -> Facts {
-    store::model::enterprise_facts(e, records)
-}
-
 /// The evaluation date of a request: `date=YYYY-MM-DD`, else today (China time).
 pub fn date_param(state: &AppState, raw: &HashMap<String, String>) -> Result<NaiveDate, WebError> {
     match raw.get("date").map(|s| s.trim()).filter(|s| !s.is_empty()) {

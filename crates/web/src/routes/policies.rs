@@ -13,7 +13,7 @@ use crate::auth::Principal;
 use crate::authz::{self, Action, Resource};
 use crate::error::{Problem, WebError};
 use crate::lang::{ReqLang, Tr};
-use crate::routes::decisions::{date_param, facts_from, parse_date};
+use crate::routes::decisions::{date_param, parse_date};
 use crate::state::AppState;
 use crate::views::{self, Base};
 use askama::Template;
@@ -692,9 +692,12 @@ pub async fn page_simulate(
     };
     let mut all = Vec::new();
     let mut who = Vec::new();
+    // The same population as `huiqi policy match` and `policy simulate`: assistance targets.
     store::for_each_enterprise(state.store.as_ref(), 2000, |row| {
-        all.push(facts_from(&row.enterprise, &row.facts));
-        who.push((row.enterprise.uscc.to_string(), row.enterprise.name));
+        if row.enterprise.assistance_target() {
+            all.push(row.facts());
+            who.push((row.enterprise.uscc.to_string(), row.enterprise.name));
+        }
         Ok(())
     })
     .await?;
