@@ -44,7 +44,11 @@ pub const MIGRATIONS: &[Migration] = &[
 
 /// How long a connection waits for a lock before reporting the database busy.
 const BUSY_TIMEOUT_MS: u64 = 10_000;
-/// Read connections kept open for reuse.
+/// Reads that run at once, each on its own connection. The connections stay open (with their
+/// parsed schema and prepared statements): before this bound, 64 concurrent requests found
+/// the pool empty and opened a fresh connection per read, and re-reading the schema took a
+/// fifth of the server's CPU (docs/PERFORMANCE.md, "Web"). Reads are CPU-bound on a cached
+/// database, so a few more than the cores is enough.
 const READ_POOL: usize = 4;
 /// Page cache of the writer (KiB, as SQLite's negative `cache_size`). Measured with the
 /// import benchmark (docs/PERFORMANCE.md, "Storage"): 64 MiB holds the credit-code index of a
@@ -57,6 +61,8 @@ pub struct SqliteStore {
     path: PathBuf,
     writer: Mutex<mpsc::Sender<Box<dyn WriteJob>>>,
     readers: Arc<Mutex<Vec<Connection>>>,
+    /// One permit per read connection: a read waits here rather than opening a connection.
+    read_slots: Arc<tokio::sync::Semaphore>,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -77,7 +83,12 @@ impl SqliteStore {
             .name("huiqi-sqlite-writer".into())
             .spawn(move || writer_loop(conn, rx))
             .map_err(backend)?;
-        Ok(SqliteStore { path, writer: Mutex::new(tx), readers: Arc::new(Mutex::new(Vec::new())) })
+        Ok(SqliteStore {
+            path,
+            writer: Mutex::new(tx),
+            readers: Arc::new(Mutex::new(Vec::new())),
+            read_slots: Arc::new(tokio::sync::Semaphore::new(READ_POOL)),
+        })
     }
 
     pub fn path(&self) -> &Path {
@@ -100,15 +111,21 @@ impl SqliteStore {
         rx.await.map_err(|_| StoreError::Backend("the SQLite writer dropped a job".into()))?
     }
 
-    /// Runs `f` on a read connection inside one read transaction.
+    /// Runs `f` on a read connection inside one read transaction. At most [`READ_POOL`] reads
+    /// run at once, so a pooled connection is always free once a permit is held.
     async fn read<T, F>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T> + Send + 'static,
     {
+        let permit = Arc::clone(&self.read_slots)
+            .acquire_owned()
+            .await
+            .map_err(|_| StoreError::Backend("the read pool is closed".into()))?;
         let pool = Arc::clone(&self.readers);
         let path = self.path.clone();
         tokio::task::spawn_blocking(move || {
+            let _permit = permit;
             let pooled = pool.lock().ok().and_then(|mut p| p.pop());
             let conn = match pooled {
                 Some(c) => c,
@@ -124,9 +141,9 @@ impl SqliteStore {
                     c
                 }
             };
-            conn.execute_batch("BEGIN").map_err(backend)?;
+            run_cached(&conn, "BEGIN")?;
             let r = f(&conn);
-            let end = conn.execute_batch("COMMIT").map_err(backend);
+            let end = run_cached(&conn, "COMMIT");
             if end.is_ok()
                 && let Ok(mut p) = pool.lock()
                 && p.len() < READ_POOL
@@ -140,6 +157,11 @@ impl SqliteStore {
         .await
         .map_err(|e| StoreError::Backend(format!("read task failed: {e}")))?
     }
+}
+
+/// Runs a fixed statement through the connection's statement cache (no parse per call).
+fn run_cached(conn: &Connection, sql: &str) -> Result<()> {
+    conn.prepare_cached(sql).and_then(|mut st| st.execute([])).map(|_| ()).map_err(backend)
 }
 
 fn configure(conn: &Connection, writer: bool) -> Result<()> {
