@@ -17,6 +17,7 @@ pub mod report;
 pub mod server;
 pub mod uscc;
 pub mod user;
+pub mod visit;
 
 /// huiqi (惠企): the enterprise assistance platform of an industrial zone.
 #[derive(Debug, Parser)]
@@ -68,6 +69,9 @@ pub enum Command {
     /// The audit trail of problem events (审计链).
     #[command(subcommand)]
     Audit(audit::AuditCmd),
+    /// Visits (走访): coverage of each cadre's enterprises.
+    #[command(subcommand)]
+    Visit(visit::VisitCmd),
     /// Benchmarks on seeded synthetic data (numbers for docs/PERFORMANCE.md).
     #[command(subcommand)]
     Bench(bench::BenchCmd),
@@ -111,6 +115,7 @@ pub fn main() -> ExitCode {
         Command::Demo(a) => block_on(server::demo(a, cli.database.clone(), settings.secure_cookies)),
         Command::User(c) => block_on(user::run(c, &ctx)),
         Command::Bench(c) => block_on(bench::run(c, &ctx)),
+        Command::Visit(c) => block_on(visit::run(c, &ctx)),
         Command::Problem(c) => block_on(problem::run(c, &ctx)),
         Command::Kpi(a) => block_on(kpi::run(a, &ctx)),
         Command::Ledger(c) => block_on(ledger::run(c, &ctx)),
