@@ -63,7 +63,25 @@ pub struct SqliteStore {
     readers: Arc<Mutex<Vec<Connection>>>,
     /// One permit per read connection: a read waits here rather than opening a connection.
     read_slots: Arc<tokio::sync::Semaphore>,
+    routing: Mutex<RoutingCache>,
 }
+
+/// The routing table (departments; categories with their departments) as last read. Every
+/// problem submission needs it and it changes a few times a year, so reading it per request
+/// was two of the three reads of a submission. This store's own writes to it
+/// ([`Store::add_department`], [`Store::update_department`],
+/// [`Store::set_category_departments`], seeding, migrating) clear it; a change made by another
+/// process shows within [`ROUTING_TTL`].
+#[derive(Debug, Default)]
+struct RoutingCache {
+    /// Bumped by every clear, so a read that began before a change does not store what it read.
+    generation: u64,
+    departments: Option<(std::time::Instant, Vec<Department>)>,
+    categories: Option<(std::time::Instant, Vec<Category>)>,
+}
+
+/// How long a cached routing table is trusted without re-reading (see [`RoutingCache`]).
+const ROUTING_TTL: std::time::Duration = std::time::Duration::from_secs(1);
 
 impl std::fmt::Debug for SqliteStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -88,6 +106,7 @@ impl SqliteStore {
             writer: Mutex::new(tx),
             readers: Arc::new(Mutex::new(Vec::new())),
             read_slots: Arc::new(tokio::sync::Semaphore::new(READ_POOL)),
+            routing: Mutex::new(RoutingCache::default()),
         })
     }
 
@@ -159,6 +178,57 @@ impl SqliteStore {
     }
 }
 
+impl SqliteStore {
+    /// Reads part of the routing table through [`RoutingCache`]: `pick` selects the slot,
+    /// `load` reads it from the database on a miss.
+    async fn routing_part<T, F>(
+        &self,
+        pick: fn(&mut RoutingCache) -> &mut Option<(std::time::Instant, Vec<T>)>,
+        load: F,
+    ) -> Result<Vec<T>>
+    where
+        T: Clone + Send + 'static,
+        F: FnOnce(&Connection) -> Result<Vec<T>> + Send + 'static,
+    {
+        let generation = {
+            let mut c =
+                self.routing.lock().map_err(|_| StoreError::Backend("routing cache poisoned".into()))?;
+            if let Some((at, v)) = pick(&mut c)
+                && at.elapsed() < ROUTING_TTL
+            {
+                return Ok(v.clone());
+            }
+            c.generation
+        };
+        let fresh = self.read(load).await?;
+        if let Ok(mut c) = self.routing.lock()
+            && c.generation == generation
+        {
+            *pick(&mut c) = Some((std::time::Instant::now(), fresh.clone()));
+        }
+        Ok(fresh)
+    }
+
+    /// A guard for a write that may change the routing table: the cached table is forgotten
+    /// when the write is over (committed, failed or abandoned).
+    fn routing_changes(&self) -> RoutingChanges<'_> {
+        RoutingChanges(&self.routing)
+    }
+}
+
+/// See [`SqliteStore::routing_changes`].
+struct RoutingChanges<'a>(&'a Mutex<RoutingCache>);
+
+impl Drop for RoutingChanges<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut c) = self.0.lock() {
+            c.generation += 1;
+            c.departments = None;
+            c.categories = None;
+        }
+    }
+}
+
 /// Runs a fixed statement through the connection's statement cache (no parse per call).
 fn run_cached(conn: &Connection, sql: &str) -> Result<()> {
     conn.prepare_cached(sql).and_then(|mut st| st.execute([])).map(|_| ()).map_err(backend)
@@ -210,7 +280,7 @@ where
 {
     fn run(&mut self, conn: &Connection) {
         let Some(f) = self.f.take() else { return };
-        let r = conn.execute_batch("SAVEPOINT job").map_err(backend).and_then(|()| {
+        let r = run_cached(conn, "SAVEPOINT job").and_then(|()| {
             // A panic in a job must not kill the writer: it fails this job only.
             match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(conn))) {
                 Ok(r) => r,
@@ -218,13 +288,13 @@ where
             }
         });
         let end = if r.is_err() {
-            conn.execute_batch("ROLLBACK TO job; RELEASE job")
+            run_cached(conn, "ROLLBACK TO job").and_then(|()| run_cached(conn, "RELEASE job"))
         } else {
-            conn.execute_batch("RELEASE job")
+            run_cached(conn, "RELEASE job")
         };
         self.result = Some(match end {
             Ok(()) => r,
-            Err(e) => Err(backend(e)),
+            Err(e) => Err(e),
         });
     }
 
@@ -250,7 +320,8 @@ const MAX_GROUP: usize = 256;
 /// every caller. A job that fails rolls back to its savepoint and fails alone; a failed
 /// commit fails them all. Under load the queue fills while a commit is on disk, so many
 /// concurrent writes share each fsync; alone, a write commits at once. Ends when the store
-/// is dropped.
+/// is dropped. The transaction and savepoint statements come from the statement cache: the
+/// writer is the one serial step of every write, so it parses no SQL per job.
 fn writer_loop(conn: Connection, rx: mpsc::Receiver<Box<dyn WriteJob>>) {
     let mut group: Vec<Box<dyn WriteJob>> = Vec::with_capacity(MAX_GROUP);
     while let Ok(first) = rx.recv() {
@@ -261,19 +332,18 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<Box<dyn WriteJob>>) {
                 Err(_) => break,
             }
         }
-        if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
-            let msg = e.to_string();
+        if let Err(e) = run_cached(&conn, "BEGIN IMMEDIATE") {
             for job in group.drain(..) {
-                job.finish(Err(StoreError::Backend(msg.clone())));
+                job.finish(Err(e.clone()));
             }
             continue;
         }
         for job in group.iter_mut() {
             job.run(&conn);
         }
-        let commit = conn.execute_batch("COMMIT").map_err(backend);
+        let commit = run_cached(&conn, "COMMIT");
         if commit.is_err() {
-            let _ = conn.execute_batch("ROLLBACK");
+            let _ = run_cached(&conn, "ROLLBACK");
         }
         for job in group.drain(..) {
             job.finish(commit.clone());
@@ -437,6 +507,7 @@ impl Store for SqliteStore {
     }
 
     async fn migrate(&self) -> Result<MigrationReport> {
+        let _changes = self.routing_changes();
         self.write(|conn| {
             conn.execute_batch(
                 "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, \
@@ -477,6 +548,7 @@ impl Store for SqliteStore {
     }
 
     async fn seed_reference_data(&self) -> Result<bool> {
+        let _changes = self.routing_changes();
         self.write(|conn| {
             let n: i64 = conn.query_row(sql::COUNT_DEPARTMENTS, [], |r| r.get(0)).map_err(backend)?;
             if n > 0 {
@@ -504,20 +576,24 @@ impl Store for SqliteStore {
     }
 
     async fn departments(&self) -> Result<Vec<Department>> {
-        self.read(|conn| {
-            let mut st = conn.prepare_cached(sql::DEPARTMENTS).map_err(backend)?;
-            let rows = st
-                .query_map([], |r| {
-                    Ok(Department { code: r.get(0)?, name: r.get(1)?, en: r.get(2)?, note: r.get(3)? })
-                })
-                .map_err(backend)?;
-            rows.collect::<rusqlite::Result<Vec<_>>>().map_err(backend)
-        })
+        self.routing_part(
+            |c| &mut c.departments,
+            |conn| {
+                let mut st = conn.prepare_cached(sql::DEPARTMENTS).map_err(backend)?;
+                let rows = st
+                    .query_map([], |r| {
+                        Ok(Department { code: r.get(0)?, name: r.get(1)?, en: r.get(2)?, note: r.get(3)? })
+                    })
+                    .map_err(backend)?;
+                rows.collect::<rusqlite::Result<Vec<_>>>().map_err(backend)
+            },
+        )
         .await
     }
 
     async fn add_department(&self, d: &Department, actor: &Actor) -> Result<()> {
         let (d, actor) = (d.clone(), actor.clone());
+        let _changes = self.routing_changes();
         self.write(move |conn| {
             let exists: Option<String> = conn
                 .query_row("SELECT code FROM departments WHERE code = $1", [&d.code], |r| r.get(0))
@@ -537,6 +613,7 @@ impl Store for SqliteStore {
 
     async fn update_department(&self, d: &Department, actor: &Actor) -> Result<()> {
         let (d, actor) = (d.clone(), actor.clone());
+        let _changes = self.routing_changes();
         self.write(move |conn| {
             let old = conn
                 .query_row("SELECT code, name, en, note FROM departments WHERE code = $1", [&d.code], |r| {
@@ -564,33 +641,36 @@ impl Store for SqliteStore {
     }
 
     async fn categories_with_routing(&self) -> Result<Vec<Category>> {
-        self.read(|conn| {
-            let mut st = conn.prepare_cached(sql::CATEGORIES).map_err(backend)?;
-            let mut cats = st
-                .query_map([], |r| {
-                    Ok(Category {
-                        code: r.get(0)?,
-                        name: r.get(1)?,
-                        en: r.get(2)?,
-                        plan: r.get(3)?,
-                        departments: Vec::new(),
+        self.routing_part(
+            |c| &mut c.categories,
+            |conn| {
+                let mut st = conn.prepare_cached(sql::CATEGORIES).map_err(backend)?;
+                let mut cats = st
+                    .query_map([], |r| {
+                        Ok(Category {
+                            code: r.get(0)?,
+                            name: r.get(1)?,
+                            en: r.get(2)?,
+                            plan: r.get(3)?,
+                            departments: Vec::new(),
+                        })
                     })
-                })
-                .map_err(backend)?
-                .collect::<rusqlite::Result<Vec<_>>>()
-                .map_err(backend)?;
-            let mut st = conn.prepare_cached(sql::CATEGORY_DEPARTMENTS).map_err(backend)?;
-            let rows = st
-                .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
-                .map_err(backend)?;
-            for row in rows {
-                let (c, d) = row.map_err(backend)?;
-                if let Some(cat) = cats.iter_mut().find(|x| x.code == c) {
-                    cat.departments.push(d);
+                    .map_err(backend)?
+                    .collect::<rusqlite::Result<Vec<_>>>()
+                    .map_err(backend)?;
+                let mut st = conn.prepare_cached(sql::CATEGORY_DEPARTMENTS).map_err(backend)?;
+                let rows = st
+                    .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+                    .map_err(backend)?;
+                for row in rows {
+                    let (c, d) = row.map_err(backend)?;
+                    if let Some(cat) = cats.iter_mut().find(|x| x.code == c) {
+                        cat.departments.push(d);
+                    }
                 }
-            }
-            Ok(cats)
-        })
+                Ok(cats)
+            },
+        )
         .await
     }
 
@@ -601,6 +681,7 @@ impl Store for SqliteStore {
         actor: &Actor,
     ) -> Result<Category> {
         let (category, departments, actor) = (category.to_string(), departments.to_vec(), actor.clone());
+        let _changes = self.routing_changes();
         self.write(move |conn| {
             let code: String = conn
                 .prepare_cached(sql::CATEGORY_CODE)

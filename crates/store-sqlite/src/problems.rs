@@ -16,6 +16,9 @@ use store::{Page, StoreError};
 
 use crate::{SqliteStore, backend};
 
+/// The enterprise's row id and name (a new problem's row carries the name).
+const ENTERPRISE_ID_NAME_BY_USCC: &str = "SELECT id, name FROM enterprises WHERE uscc = $1";
+
 fn text_time(t: DateTime<FixedOffset>) -> String {
     p::china_seconds(t).format("%Y-%m-%d %H:%M:%S%:z").to_string()
 }
@@ -102,8 +105,10 @@ fn append_event(
     c: &NewEventColumns,
     recorded_at: DateTime<FixedOffset>,
 ) -> PResult<EventRow> {
-    let (seq, prev): (i64, String) =
-        conn.query_row(sql::CHAIN_HEAD, [], |r| Ok((r.get(0)?, r.get(1)?))).map_err(backend)?;
+    let (seq, prev): (i64, String) = conn
+        .prepare_cached(sql::CHAIN_HEAD)
+        .and_then(|mut st| st.query_row([], |r| Ok((r.get(0)?, r.get(1)?))))
+        .map_err(backend)?;
     let hash = p::chain_hash(&prev, &c.canonical);
     let chain_seq = seq + 1;
     let recorded_at = p::china_seconds(recorded_at);
@@ -216,9 +221,9 @@ impl ProblemStore for SqliteStore {
         let uscc = t.state.problem.enterprise.clone();
         let (state, event) = (t.state, t.event);
         self.write_p(move |conn| {
-            let eid: i64 = conn
-                .prepare_cached(store::sql::ENTERPRISE_ID_BY_USCC)
-                .and_then(|mut st| st.query_row([uscc.as_str()], |r| r.get(0)).optional())
+            let (eid, name): (i64, String) = conn
+                .prepare_cached(ENTERPRISE_ID_NAME_BY_USCC)
+                .and_then(|mut st| st.query_row([uscc.as_str()], |r| Ok((r.get(0)?, r.get(1)?))).optional())
                 .map_err(backend)?
                 .ok_or_else(|| StoreError::EnterpriseNotFound { uscc: uscc.to_string() })?;
             if let Some(v) = proj.visit_id {
@@ -270,7 +275,9 @@ impl ProblemStore for SqliteStore {
                 prev_hash: row.prev_hash,
                 hash: row.hash,
             };
-            let prow = row_by_id(conn, id)?.ok_or(ProblemError::NotFound { id })?;
+            // The row just written, without reading it back: the projection holds every
+            // column in the form it reads back as (times in China time, whole seconds).
+            let prow = ProblemRow { id, enterprise: uscc, enterprise_name: name, projection: proj };
             Ok(ProblemRecord { id, state, events: vec![stored], row: prow })
         })
         .await

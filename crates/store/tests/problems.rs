@@ -481,6 +481,11 @@ async fn random_walks_keep_the_projection_equal_to_the_replay(s: &dyn Store) {
         let mut pr = problem(n, categories[p as usize % categories.len()], &now.to_rfc3339());
         pr.urgency = if p % 3 == 0 { Urgency::Urgent } else { Urgency::Normal };
         let rec = s.create_problem(pr, &ent(n), now, routing(), TimeLimits::defaults()).await.unwrap();
+        assert_eq!(
+            rec.row,
+            s.get_problem(rec.id).await.unwrap().row,
+            "the row returned on create is the row stored"
+        );
         let mut mem = rec.state.clone();
         for _ in 0..14 {
             let allowed = mem.allowed_actions(None);
