@@ -1,8 +1,11 @@
 //! The application state every handler receives: the store, the configuration, the clock,
-//! the in-memory sessions and the policy library.
+//! the in-memory sessions, the policy library and the decisions made with it lately.
 
 use crate::auth::Sessions;
-use chrono::{DateTime, Duration, FixedOffset};
+use axum::body::Bytes;
+use chrono::{DateTime, Duration, FixedOffset, NaiveDate};
+use enterprise::Facts;
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 /// The source of "now". The server reads the system clock; tests fix and advance it.
@@ -92,6 +95,57 @@ pub struct AppState {
     pub library: Arc<rules::Library>,
     /// The library's test case results, run once when the library is set.
     pub case_reports: Arc<Vec<rules::CaseReport>>,
+    /// Decisions made with `library` lately, as sent (emptied when the library is set).
+    pub decisions: Arc<DecisionCache>,
+}
+
+/// An enterprise's decisions on a date as the API sends them (the JSON and its `ETag`), kept
+/// with the facts they were made from.
+///
+/// Deciding every item with its explanation tree and writing ~22 KB of JSON cost far more
+/// than loading the enterprise, and the answer only changes with the facts, the date or the
+/// library. So a request still loads the enterprise (authorisation reads its links) and
+/// rebuilds its facts, and reuses the cached answer only when those facts are equal to the
+/// ones it was made from: a change to the enterprise or its facts is never served stale,
+/// with no dependence on when `updated_at` moves. The library is fixed per [`AppState`]
+/// ([`AppState::with_library`] starts an empty cache). At most [`DecisionCache::CAPACITY`]
+/// entries (a full cache drops an arbitrary one); the handler, not this cache, checks who may
+/// read what.
+#[derive(Debug, Default)]
+pub struct DecisionCache {
+    entries: Mutex<HashMap<(String, NaiveDate), Arc<CachedDecisions>>>,
+}
+
+/// One entry of [`DecisionCache`].
+#[derive(Debug)]
+pub struct CachedDecisions {
+    pub facts: Facts,
+    pub json: Bytes,
+    pub etag: String,
+}
+
+impl DecisionCache {
+    /// About 30 KB an entry (JSON and facts) for the shipped library: ≤ 16 MB.
+    pub const CAPACITY: usize = 512;
+
+    /// The answer for an enterprise on a date if it was made from exactly `facts`.
+    pub fn get(&self, uscc: &str, date: NaiveDate, facts: &Facts) -> Option<Arc<CachedDecisions>> {
+        let g = self.entries.lock().ok()?;
+        g.get(&(uscc.to_string(), date)).filter(|c| c.facts == *facts).cloned()
+    }
+
+    pub fn put(&self, uscc: &str, date: NaiveDate, entry: Arc<CachedDecisions>) {
+        if let Ok(mut g) = self.entries.lock() {
+            let key = (uscc.to_string(), date);
+            if g.len() >= Self::CAPACITY
+                && !g.contains_key(&key)
+                && let Some(k) = g.keys().next().cloned()
+            {
+                g.remove(&k);
+            }
+            g.insert(key, entry);
+        }
+    }
 }
 
 impl AppState {
@@ -104,6 +158,7 @@ impl AppState {
             sessions: Arc::new(Sessions::default()),
             library: Arc::new(rules::Library::default()),
             case_reports: Arc::new(Vec::new()),
+            decisions: Arc::new(DecisionCache::default()),
         }
     }
 
@@ -112,6 +167,7 @@ impl AppState {
     pub fn with_library(mut self, library: Arc<rules::Library>) -> AppState {
         self.case_reports = Arc::new(library.run_cases());
         self.library = library;
+        self.decisions = Arc::new(DecisionCache::default());
         self
     }
 

@@ -392,6 +392,29 @@ async fn decisions_have_the_policy_eval_shape_and_the_known_outcomes() {
     // Without a date the clock's today (2022-03-01 here) is used.
     let today = app.json(&t, &format!("/api/v1/enterprises/{}/decisions", app.a)).await;
     assert_eq!(today.as_array().unwrap().as_slice(), ds);
+
+    // The answer is kept per facts: its ETag gives 304, and a change of A's facts (here an
+    // import by another process on the same file) is decided afresh at once.
+    let path = format!("/api/v1/enterprises/{}/decisions?date={ON}", app.a);
+    let etag = app.get(Some(&t), &path).await.headers()["etag"].to_str().unwrap().to_string();
+    let again = app.http.get(app.url(&path)).bearer_auth(&t).header("if-none-match", &etag);
+    assert_eq!(again.send().await.unwrap().status(), StatusCode::NOT_MODIFIED);
+    let other = store_sqlite::SqliteStore::open(app._dir.path().join("huiqi.db")).unwrap();
+    other
+        .apply_import(ImportRequest {
+            actor: Actor::new("admin", DateTime::parse_from_rfc3339("2022-03-01T10:00:00+08:00").unwrap()),
+            file_name: "t2.csv".into(),
+            format: ImportFormat::Csv,
+            records: vec![record(1, "长沙甲科技有限公司", false)],
+            dry_run: false,
+        })
+        .await
+        .unwrap();
+    let r = app.http.get(app.url(&path)).bearer_auth(&t).header("if-none-match", &etag).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "changed facts, new answer");
+    let after: Value = r.json().await.unwrap();
+    let award = after.as_array().unwrap().iter().find(|d| d["item"] == "zone-first-hitech-award").unwrap();
+    assert_eq!(award["outcome"], "ineligible", "no longer tax-registered in the zone");
 }
 
 #[tokio::test]

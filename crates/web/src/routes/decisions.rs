@@ -15,16 +15,20 @@ use crate::authz::{self, Action, Resource};
 use crate::error::{Problem, WebError};
 use crate::lang::{ReqLang, Tr};
 use crate::routes::enterprises::{ListQuery, list_for, parse_uscc};
-use crate::state::AppState;
+use crate::routes::{etag_matches, etag_of};
+use crate::state::{AppState, CachedDecisions};
 use crate::views::{self, Base};
 use askama::Template;
 use axum::Json;
+use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::response::Html;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
 use chrono::NaiveDate;
 use enterprise::{FactDictionary, FactSource, Facts};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
+use std::sync::Arc;
 use store::{EnterpriseView, Role};
 use utoipa::{IntoParams, ToSchema};
 
@@ -145,11 +149,13 @@ pub fn decide_all(state: &AppState, v: &EnterpriseView, date: NaiveDate) -> Vec<
     state.library.evaluate_all(&facts_of(v), date)
 }
 
-/// An enterprise's decisions: every policy item in force on the date.
+/// An enterprise's decisions: every policy item in force on the date. The `ETag` names the
+/// answer: send it back in `If-None-Match` for a 304 while the facts are unchanged.
 #[utoipa::path(get, path = "/api/v1/enterprises/{uscc}/decisions", tag = "policies",
     params(("uscc" = String, Path, description = "统一社会信用代码"), DateQuery),
     responses(
-        (status = 200, body = Vec<DecisionOut>),
+        (status = 200, body = Vec<DecisionOut>, headers(("ETag" = String))),
+        (status = 304, description = "unchanged since the `ETag` sent in `If-None-Match`"),
         (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
@@ -160,10 +166,39 @@ pub async fn api_decisions(
     p: Principal,
     Path(uscc): Path<String>,
     Query(raw): Query<HashMap<String, String>>,
-) -> Result<Json<Vec<DecisionOut>>, WebError> {
+    headers: HeaderMap,
+) -> Result<Response, WebError> {
     let date = date_param(&state, &raw)?;
     let v = load_for_decisions(&state, &p, &uscc).await?;
-    Ok(Json(decide_all(&state, &v, date).iter().map(DecisionOut::from_decision).collect()))
+    let code = v.enterprise.uscc.to_string();
+    let facts = facts_of(&v);
+    let cached = match state.decisions.get(&code, date, &facts) {
+        Some(c) => c,
+        None => {
+            let out: Vec<DecisionOut> =
+                state.library.evaluate_all(&facts, date).iter().map(DecisionOut::from_decision).collect();
+            let json = Bytes::from(serde_json::to_vec(&out).map_err(WebError::internal)?);
+            let etag = etag_of(&json);
+            let c = Arc::new(CachedDecisions { facts, json, etag });
+            state.decisions.put(&code, date, Arc::clone(&c));
+            c
+        }
+    };
+    let tag = HeaderValue::from_str(&cached.etag).map_err(WebError::internal)?;
+    let inm = headers.get(header::IF_NONE_MATCH).and_then(|h| h.to_str().ok());
+    if inm.is_some_and(|h| etag_matches(h, &cached.etag)) {
+        return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, tag)]).into_response());
+    }
+    Ok((
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static("application/json")),
+            (header::ETAG, tag),
+            (header::CACHE_CONTROL, HeaderValue::from_static("private, no-cache")),
+        ],
+        cached.json.clone(),
+    )
+        .into_response())
 }
 
 /// One item explained for one enterprise: each condition with the values used and its
