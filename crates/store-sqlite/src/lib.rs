@@ -130,8 +130,9 @@ impl SqliteStore {
         rx.await.map_err(|_| StoreError::Backend("the SQLite writer dropped a job".into()))?
     }
 
-    /// Runs `f` on a read connection inside one read transaction. At most [`READ_POOL`] reads
-    /// run at once, so a pooled connection is always free once a permit is held.
+    /// Runs `f` on a read connection inside one read transaction, on a blocking thread. At
+    /// most [`READ_POOL`] reads run at once, so a pooled connection is always free once a
+    /// permit is held.
     async fn read<T, F>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,
@@ -145,37 +146,63 @@ impl SqliteStore {
         let path = self.path.clone();
         tokio::task::spawn_blocking(move || {
             let _permit = permit;
-            let pooled = pool.lock().ok().and_then(|mut p| p.pop());
-            let conn = match pooled {
-                Some(c) => c,
-                None => {
-                    let c = Connection::open_with_flags(
-                        &path,
-                        OpenFlags::SQLITE_OPEN_READ_ONLY
-                            | OpenFlags::SQLITE_OPEN_NO_MUTEX
-                            | OpenFlags::SQLITE_OPEN_URI,
-                    )
-                    .map_err(backend)?;
-                    configure(&c, false)?;
-                    c
-                }
-            };
-            run_cached(&conn, "BEGIN")?;
-            let r = f(&conn);
-            let end = run_cached(&conn, "COMMIT");
-            if end.is_ok()
-                && let Ok(mut p) = pool.lock()
-                && p.len() < READ_POOL
-            {
-                p.push(conn);
-            }
-            let v = r?;
-            end?;
-            Ok(v)
+            read_on(&pool, &path, f)
         })
         .await
         .map_err(|e| StoreError::Backend(format!("read task failed: {e}")))?
     }
+
+    /// [`SqliteStore::read`] for a point read (a few rows by key, tens of microseconds): it
+    /// runs on the calling thread when a connection is free at once. Handing such a read to a
+    /// blocking thread and back cost more than the read (two thread switches; a third of the
+    /// server's CPU under load went to switching), and it holds the async thread no longer
+    /// than that handing over would. Anything that scans or may take long uses `read`.
+    async fn read_point<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+    {
+        match Arc::clone(&self.read_slots).try_acquire_owned() {
+            Ok(_permit) => read_on(&self.readers, &self.path, f),
+            Err(_) => self.read(f).await,
+        }
+    }
+}
+
+/// Runs `f` in one read transaction on a pooled connection (opening one if none is free) and
+/// returns the connection to the pool.
+fn read_on<T>(
+    pool: &Mutex<Vec<Connection>>,
+    path: &Path,
+    f: impl FnOnce(&Connection) -> Result<T>,
+) -> Result<T> {
+    let pooled = pool.lock().ok().and_then(|mut p| p.pop());
+    let conn = match pooled {
+        Some(c) => c,
+        None => {
+            let c = Connection::open_with_flags(
+                path,
+                OpenFlags::SQLITE_OPEN_READ_ONLY
+                    | OpenFlags::SQLITE_OPEN_NO_MUTEX
+                    | OpenFlags::SQLITE_OPEN_URI,
+            )
+            .map_err(backend)?;
+            configure(&c, false)?;
+            c
+        }
+    };
+    run_cached(&conn, "BEGIN")?;
+    let r = f(&conn);
+    let end = run_cached(&conn, "COMMIT");
+    if end.is_ok()
+        && let Ok(mut p) = pool.lock()
+        && p.len() < READ_POOL
+    {
+        p.push(conn);
+    }
+    let v = r?;
+    end?;
+    Ok(v)
 }
 
 impl SqliteStore {
@@ -812,7 +839,7 @@ impl Store for SqliteStore {
 
     async fn get_enterprise(&self, uscc: &UnifiedCreditCode) -> Result<Option<EnterpriseView>> {
         let uscc = uscc.to_string();
-        self.read(move |conn| {
+        self.read_point(move |conn| {
             let Some(raw) = enterprise_by_uscc(conn, &uscc)? else { return Ok(None) };
             let dict = FactDictionary::official();
             let facts =
