@@ -9,8 +9,10 @@
 //!   transaction; group commit (many small concurrent writes sharing one transaction, each
 //!   still in its own savepoint so a failing one rolls back alone) is a change to
 //!   [`writer_loop`] only, not to the API.
-//! - **Readers.** Reads run on `spawn_blocking` over a small pool of connections, each read
-//!   in one (deferred) transaction so that it sees one snapshot of the database.
+//! - **Readers.** Reads run on `spawn_blocking` over a small pool of kept connections (at
+//!   most `READ_POOL` at once), each read in one (deferred) transaction so that it sees one
+//!   snapshot of the database. Point reads by key run on the calling thread when a
+//!   connection is free (`read_point`). The routing table is cached (`RoutingCache`).
 //!
 //! What it leaves out: the backend-neutral logic (import planning, checks, SQL texts) is in
 //! the `store` crate; this crate only binds parameters, maps rows and owns the DDL.
