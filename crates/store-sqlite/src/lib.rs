@@ -78,9 +78,12 @@ pub struct SqliteStore {
 struct RoutingCache {
     /// Bumped by every clear, so a read that began before a change does not store what it read.
     generation: u64,
-    departments: Option<(std::time::Instant, Vec<Department>)>,
-    categories: Option<(std::time::Instant, Vec<Category>)>,
+    departments: CacheSlot<Department>,
+    categories: CacheSlot<Category>,
 }
+
+/// One cached part of the routing table, with when it was read.
+type CacheSlot<T> = Option<(std::time::Instant, Vec<T>)>;
 
 /// How long a cached routing table is trusted without re-reading (see [`RoutingCache`]).
 const ROUTING_TTL: std::time::Duration = std::time::Duration::from_secs(1);
@@ -212,7 +215,7 @@ impl SqliteStore {
     /// `load` reads it from the database on a miss.
     async fn routing_part<T, F>(
         &self,
-        pick: fn(&mut RoutingCache) -> &mut Option<(std::time::Instant, Vec<T>)>,
+        pick: fn(&mut RoutingCache) -> &mut CacheSlot<T>,
         load: F,
     ) -> Result<Vec<T>>
     where

@@ -4,8 +4,9 @@
 //! zone's first-recognition award decides eligible, 200 000 yuan, on 2022-03-01); B is not
 //! tax-registered in the zone (not an assistance target, so ineligible).
 
-use argon2::password_hash::{PasswordHasher, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
+mod support;
+use support::*;
+
 use chrono::{DateTime, NaiveDate};
 use enterprise::{
     Enterprise, EnterpriseRecord, FactDictionary, FactRecord, FactSource, FactValue, IndustryCode,
@@ -19,17 +20,10 @@ use std::sync::Arc;
 use store::{Actor, ImportFormat, ImportRequest, NewUser, Role, Store};
 use web::{AppState, FixedClock, WebConfig};
 
-const PASSWORD: &str = "correct horse 电池";
 const ON: &str = "2022-03-01";
 
 fn code(n: u32) -> UnifiedCreditCode {
     UnifiedCreditCode::from_parts('9', '1', "430100", &format!("{:08}", 20_000_000 + n)).unwrap()
-}
-
-fn cheap_hash(pw: &str) -> String {
-    let params = Params::new(256, 1, 1, None).unwrap();
-    let a = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
-    a.hash_password(pw.as_bytes(), &SaltString::encode_b64(b"0123456789abcdef").unwrap()).unwrap().to_string()
 }
 
 fn day(s: &str) -> NaiveDate {

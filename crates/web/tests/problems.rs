@@ -3,32 +3,17 @@
 //! works at the tax bureau) and two enterprises (A linked to the cadre and the leader, B
 //! not), with the clock fixed on Friday 2024-03-01 09:00 China time.
 
-use argon2::password_hash::{PasswordHasher, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
-use chrono::{DateTime, Duration, FixedOffset, NaiveDate};
-use enterprise::{Enterprise, EnterpriseRecord, IndustryCode, ThreeLinks, UnifiedCreditCode};
+mod support;
+use support::*;
+
+use chrono::{Duration, NaiveDate};
+use enterprise::{Enterprise, EnterpriseRecord, IndustryCode, ThreeLinks};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use store::{Actor, ImportFormat, ImportRequest, NewUser, Role, Store};
 use web::{AppState, FixedClock, WebConfig};
-
-const PASSWORD: &str = "correct horse 电池";
-
-fn at(s: &str) -> DateTime<FixedOffset> {
-    DateTime::parse_from_rfc3339(s).unwrap()
-}
-
-fn code(n: u32) -> UnifiedCreditCode {
-    UnifiedCreditCode::from_parts('9', '1', "430100", &format!("{:08}", 10_000_000 + n)).unwrap()
-}
-
-fn cheap_hash(pw: &str) -> String {
-    let params = Params::new(256, 1, 1, None).unwrap();
-    let a = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
-    a.hash_password(pw.as_bytes(), &SaltString::encode_b64(b"0123456789abcdef").unwrap()).unwrap().to_string()
-}
 
 fn record(n: u32, name: &str) -> EnterpriseRecord {
     EnterpriseRecord {

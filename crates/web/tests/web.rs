@@ -2,13 +2,11 @@
 //! file, with one user per role and two enterprises (A linked to the cadre and leader, B not),
 //! and talks to it over HTTP.
 
-use argon2::password_hash::{PasswordHasher, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
-use chrono::{DateTime, Duration, FixedOffset, NaiveDate};
-use enterprise::{
-    Enterprise, EnterpriseRecord, FactRecord, FactSource, FactValue, IndustryCode, ThreeLinks,
-    UnifiedCreditCode,
-};
+mod support;
+use support::*;
+
+use chrono::{Duration, NaiveDate};
+use enterprise::{Enterprise, EnterpriseRecord, FactRecord, FactSource, FactValue, IndustryCode, ThreeLinks};
 use reqwest::header::{HeaderMap, SET_COOKIE};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -16,24 +14,6 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use store::{Actor, ImportFormat, ImportRequest, NewUser, Role, Store};
 use web::{AppState, FixedClock, WebConfig};
-
-const PASSWORD: &str = "correct horse 电池";
-
-fn at(s: &str) -> DateTime<FixedOffset> {
-    DateTime::parse_from_rfc3339(s).unwrap()
-}
-
-fn code(n: u32) -> UnifiedCreditCode {
-    UnifiedCreditCode::from_parts('9', '1', "430100", &format!("{:08}", 10_000_000 + n)).unwrap()
-}
-
-/// A cheap argon2id hash: verification reads its parameters from the PHC string, so tests
-/// stay fast while production hashes use the strong defaults.
-fn cheap_hash(pw: &str) -> String {
-    let params = Params::new(256, 1, 1, None).unwrap();
-    let a = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
-    a.hash_password(pw.as_bytes(), &SaltString::encode_b64(b"0123456789abcdef").unwrap()).unwrap().to_string()
-}
 
 fn record(n: u32, name: &str) -> EnterpriseRecord {
     EnterpriseRecord {
