@@ -112,6 +112,14 @@ fn counting_across_spring_festival_2020_extension() {
 }
 
 #[test]
+fn back_from_the_first_day_off_is_out_of_range() {
+    // 2019-01-01 is a holiday and the first covered day: no working day precedes it, so going
+    // back from the first working day after it leaves the calendar (found by the property test).
+    assert_eq!(cal().add_workdays(d("2019-01-01"), 1).unwrap(), d("2019-01-02"));
+    assert!(cal().sub_workdays(d("2019-01-02"), 1).is_err());
+}
+
+#[test]
 fn dates_outside_the_covered_years_are_errors() {
     let e = cal().is_workday(d("2027-01-04")).unwrap_err();
     assert_eq!(e, CalendarError::OutOfRange { date: d("2027-01-04"), first: 2019, last: 2026 });
@@ -161,13 +169,20 @@ proptest! {
         if let Ok(fwd) = cal().add_workdays(day, n) {
             prop_assert!(cal().is_workday(fwd).unwrap());
             prop_assert_eq!(cal().workdays_between(day, fwd).unwrap(), i64::from(n));
-            let back = cal().sub_workdays(fwd, n).unwrap();
+            let back = cal().sub_workdays(fwd, n);
             if cal().is_workday(day).unwrap() {
-                prop_assert_eq!(back, day);
+                prop_assert_eq!(back, Ok(day));
             } else {
-                // From a day off, n forward and n back lands on the last working day before it.
-                prop_assert!(back < day);
-                prop_assert_eq!(cal().workdays_between(back, day).unwrap(), 0);
+                match back {
+                    // From a day off, n forward and n back lands on the last working day
+                    // before it.
+                    Ok(back) => {
+                        prop_assert!(back < day);
+                        prop_assert_eq!(cal().workdays_between(back, day).unwrap(), 0);
+                    }
+                    // …unless no working day of the covered years precedes it (2019-01-01).
+                    Err(_) => prop_assert_eq!(cal().workdays_between(d("2019-01-01"), day).unwrap(), 0),
+                }
             }
         }
     }
