@@ -377,21 +377,7 @@ impl ProblemStore for PgStore {
 
     async fn list_visits(&self, filter: &VisitFilter) -> PResult<Vec<VisitRecord>> {
         let client = self.client().await?;
-        let mut q = String::from(sql::VISITS_FROM);
-        let mut vals: Vec<String> = Vec::new();
-        let mut conds = Vec::new();
-        if let Some(c) = &filter.cadre {
-            vals.push(c.clone());
-            conds.push(format!("v.cadre = ${}", vals.len()));
-        }
-        if let Some(e) = &filter.enterprise {
-            vals.push(e.to_string());
-            conds.push(format!("en.uscc = ${}", vals.len()));
-        }
-        if !conds.is_empty() {
-            q.push_str(&format!(" WHERE {}", conds.join(" AND ")));
-        }
-        q.push_str(" ORDER BY v.date, v.id");
+        let (q, vals) = filter.query();
         let refs: Vec<&(dyn ToSql + Sync)> = vals.iter().map(|v| v as &(dyn ToSql + Sync)).collect();
         let rows = client.query(&q, &refs).await.map_err(backend)?;
         let mut out = Vec::new();

@@ -445,21 +445,7 @@ impl ProblemStore for SqliteStore {
     async fn list_visits(&self, filter: &VisitFilter) -> PResult<Vec<VisitRecord>> {
         let filter = filter.clone();
         self.read_p(move |conn| {
-            let mut q = String::from(sql::VISITS_FROM);
-            let mut vals: Vec<String> = Vec::new();
-            let mut conds = Vec::new();
-            if let Some(c) = &filter.cadre {
-                vals.push(c.clone());
-                conds.push(format!("v.cadre = ${}", vals.len()));
-            }
-            if let Some(e) = &filter.enterprise {
-                vals.push(e.to_string());
-                conds.push(format!("en.uscc = ${}", vals.len()));
-            }
-            if !conds.is_empty() {
-                q.push_str(&format!(" WHERE {}", conds.join(" AND ")));
-            }
-            q.push_str(" ORDER BY v.date, v.id");
+            let (q, vals) = filter.query();
             let mut st = conn.prepare(&q).map_err(backend)?;
             let rows = st
                 .query_map(rusqlite::params_from_iter(vals.iter()), |r| {

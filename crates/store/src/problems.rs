@@ -357,6 +357,29 @@ pub struct VisitFilter {
     pub enterprise: Option<UnifiedCreditCode>,
 }
 
+impl VisitFilter {
+    /// The visits query for this filter and its text parameters (`$1`, `$2`, …), one text
+    /// both dialects run.
+    pub fn query(&self) -> (String, Vec<String>) {
+        let mut q = String::from(sql::VISITS_FROM);
+        let mut vals: Vec<String> = Vec::new();
+        let mut conds = Vec::new();
+        if let Some(c) = &self.cadre {
+            vals.push(c.clone());
+            conds.push(format!("v.cadre = ${}", vals.len()));
+        }
+        if let Some(e) = &self.enterprise {
+            vals.push(e.to_string());
+            conds.push(format!("en.uscc = ${}", vals.len()));
+        }
+        if !conds.is_empty() {
+            q.push_str(&format!(" WHERE {}", conds.join(" AND ")));
+        }
+        q.push_str(" ORDER BY v.date, v.id");
+        (q, vals)
+    }
+}
+
 /// The first broken link of the audit chain.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct BrokenLink {
