@@ -200,8 +200,7 @@ pub async fn actor_of(store: &dyn Store, username: &str) -> anyhow::Result<HActo
             format!("the user '{username}' is deactivated and cannot act on problems"),
         ));
     }
-    let role: HRole = store::problems::parse_enum(u.role.as_str()).unwrap_or(HRole::Admin);
-    Ok(HActor { username: u.username, role, department: u.department, enterprise: u.enterprise })
+    Ok(HActor { username: u.username, role: u.role, department: u.department, enterprise: u.enterprise })
 }
 
 /// The scheduled jobs' actor.

@@ -8,7 +8,7 @@ use futures_util::StreamExt as _;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::process::ExitCode;
 use std::sync::Arc;
-use store::{Actor, ImportFormat, ImportRequest, NewUser, Role, Store};
+use store::{Actor, ImportFormat, ImportRequest, NewUser, Store};
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
@@ -134,8 +134,8 @@ async fn create_user(
     u: &crate::demo::DemoUser,
     now: chrono::DateTime<chrono::FixedOffset>,
 ) -> anyhow::Result<()> {
-    let role =
-        Role::parse(u.role).map_err(|e| anyhow::Error::new(UserError(i18n::Localized::bilingual(&e))))?;
+    let role = store::parse_role(u.role)
+        .map_err(|e| anyhow::Error::new(UserError(i18n::Localized::bilingual(&e))))?;
     store
         .create_user(&NewUser {
             username: u.username.clone(),
@@ -155,7 +155,7 @@ async fn create_user(
 pub fn logins_banner(zone: &DemoZone) -> String {
     let mut s = String::from("演示账号 / demo logins (username / password):\n");
     for u in &zone.users {
-        let role = Role::parse(u.role).map(|r| r.label_zh()).unwrap_or(u.role);
+        let role = store::parse_role(u.role).map(|r| r.label_zh()).unwrap_or(u.role);
         let extra = match (&u.enterprise, &u.department) {
             (Some(e), _) => format!("  企业 {e}"),
             (None, Some(d)) => format!("  部门 {d}"),

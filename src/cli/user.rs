@@ -7,7 +7,7 @@ use enterprise::UnifiedCreditCode;
 use i18n::Localized;
 use std::io::Read;
 use std::process::ExitCode;
-use store::{NewUser, Role};
+use store::NewUser;
 
 #[derive(Debug, Subcommand)]
 pub enum UserCmd {
@@ -40,7 +40,7 @@ pub fn hash_password(password: &str) -> anyhow::Result<String> {
 
 pub async fn run(cmd: UserCmd, ctx: &Context) -> anyhow::Result<ExitCode> {
     let UserCmd::Add { username, role, enterprise, department, display_name } = cmd;
-    let role = Role::parse(&role).map_err(|e| anyhow::Error::new(UserError(e.bilingual())))?;
+    let role = store::parse_role(&role).map_err(|e| anyhow::Error::new(UserError(e.bilingual())))?;
     let enterprise = enterprise
         .map(|c| UnifiedCreditCode::parse(&c).map_err(|e| anyhow::Error::new(UserError(e.bilingual()))))
         .transpose()?;

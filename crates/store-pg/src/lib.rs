@@ -21,8 +21,8 @@ use store::migrate::{AppliedMigration, Migration};
 use store::sql::{self, Param};
 use store::{
     Actor, ChangeRecord, EnterpriseFilter, EnterpriseSummary, EnterpriseView, ImportBatch, ImportOutcome,
-    ImportRequest, Link, LoginState, MigrationReport, NewUser, Page, Result, Role, SnapshotRow, Store,
-    StoreError, User,
+    ImportRequest, Link, LoginState, MigrationReport, NewUser, Page, Result, SnapshotRow, Store, StoreError,
+    User,
 };
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{NoTls, Row};
@@ -191,7 +191,7 @@ fn user_from(r: &Row) -> Result<User> {
     Ok(User {
         id: r.try_get(0).map_err(backend)?,
         username: r.try_get(1).map_err(backend)?,
-        role: Role::parse(&role)
+        role: store::parse_role(&role)
             .map_err(|_| StoreError::Backend(format!("stored role {role} is unknown")))?,
         password_hash: r.try_get(3).map_err(backend)?,
         enterprise: uscc.map(|c| UnifiedCreditCode::parse(&c)).transpose().map_err(backend)?,

@@ -469,7 +469,8 @@ fn user_row(r: &Row<'_>) -> rusqlite::Result<(User, String, Option<String>)> {
 }
 
 fn finish_user((mut u, role, uscc): (User, String, Option<String>)) -> Result<User> {
-    u.role = Role::parse(&role).map_err(|_| StoreError::Backend(format!("stored role {role} is unknown")))?;
+    u.role = store::parse_role(&role)
+        .map_err(|_| StoreError::Backend(format!("stored role {role} is unknown")))?;
     u.enterprise = match uscc {
         Some(c) => Some(UnifiedCreditCode::parse(&c).map_err(backend)?),
         None => None,

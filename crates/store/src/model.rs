@@ -34,73 +34,11 @@ impl Actor {
     }
 }
 
-/// A user's role.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    /// 企业用户
-    Enterprise,
-    /// 驻企干部
-    Cadre,
-    /// 部门经办
-    Department,
-    /// 联点领导
-    Leader,
-    /// 督查
-    Supervisor,
-    /// 政策专员
-    Policy,
-    Admin,
-}
+pub use handling::Role;
 
-impl Role {
-    pub const ALL: [Role; 7] = [
-        Role::Enterprise,
-        Role::Cadre,
-        Role::Department,
-        Role::Leader,
-        Role::Supervisor,
-        Role::Policy,
-        Role::Admin,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Enterprise => "enterprise",
-            Role::Cadre => "cadre",
-            Role::Department => "department",
-            Role::Leader => "leader",
-            Role::Supervisor => "supervisor",
-            Role::Policy => "policy",
-            Role::Admin => "admin",
-        }
-    }
-
-    pub fn label_zh(self) -> &'static str {
-        match self {
-            Role::Enterprise => "企业用户",
-            Role::Cadre => "驻企干部",
-            Role::Department => "部门经办",
-            Role::Leader => "联点领导",
-            Role::Supervisor => "督查",
-            Role::Policy => "政策专员",
-            Role::Admin => "管理员",
-        }
-    }
-
-    pub fn parse(s: &str) -> Result<Role, StoreError> {
-        let t = s.trim();
-        Role::ALL
-            .into_iter()
-            .find(|r| r.as_str() == t || r.label_zh() == t)
-            .ok_or_else(|| StoreError::UnknownRole { role: t.to_string() })
-    }
-}
-
-impl std::fmt::Display for Role {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
+/// A user role from its code or Chinese label ([`Role::parse_user_role`]); `system` is not one.
+pub fn parse_role(s: &str) -> Result<Role, StoreError> {
+    Role::parse_user_role(s).ok_or_else(|| StoreError::UnknownRole { role: s.trim().to_string() })
 }
 
 /// A user to create. The password hash (argon2 PHC string) is computed by the caller: the

@@ -118,7 +118,7 @@ pub fn authorize(p: &Principal, action: Action, resource: Resource<'_>) -> Decis
             Role::Cadre if links.cadre.as_deref() == Some(p.username.as_str()) => Allow,
             Role::Cadre => Hidden,
             Role::Leader | Role::Supervisor | Role::Admin => Allow,
-            Role::Department | Role::Policy => Forbidden,
+            Role::Department | Role::Policy | Role::System => Forbidden,
         },
         Resource::ProblemList => match problem_scope(p) {
             ProblemScope::None => Forbidden,
@@ -130,10 +130,10 @@ pub fn authorize(p: &Principal, action: Action, resource: Resource<'_>) -> Decis
                 Role::Enterprise => p.enterprise.as_ref() == Some(uscc),
                 Role::Cadre => links.cadre.as_deref() == Some(p.username.as_str()),
                 Role::Leader | Role::Supervisor | Role::Admin => true,
-                Role::Department | Role::Policy => false,
+                Role::Department | Role::Policy | Role::System => false,
             };
             match (visible, action) {
-                (false, _) if matches!(p.role, Role::Department | Role::Policy) => Forbidden,
+                (false, _) if matches!(p.role, Role::Department | Role::Policy | Role::System) => Forbidden,
                 (false, _) => Hidden,
                 (true, Action::Read) => Allow,
                 (true, Action::Write) if p.role == Role::Cadre => Allow,
@@ -157,6 +157,7 @@ pub fn authorize(p: &Principal, action: Action, resource: Resource<'_>) -> Decis
                 Role::Enterprise => p.enterprise.as_ref() == Some(uscc),
                 Role::Cadre => links.cadre.as_deref() == Some(p.username.as_str()),
                 Role::Department | Role::Leader | Role::Supervisor | Role::Policy | Role::Admin => true,
+                Role::System => false,
             };
             match (visible, action) {
                 (false, _) => Hidden,
@@ -217,7 +218,7 @@ pub fn problem_scope(p: &Principal) -> ProblemScope {
         Role::Department => p.department.clone().map_or(ProblemScope::None, ProblemScope::Department),
         Role::Cadre => ProblemScope::CadreOf(p.username.clone()),
         Role::Leader | Role::Supervisor | Role::Admin => ProblemScope::All,
-        Role::Policy => ProblemScope::None,
+        Role::Policy | Role::System => ProblemScope::None,
     }
 }
 
@@ -225,15 +226,7 @@ pub fn problem_scope(p: &Principal) -> ProblemScope {
 pub fn actor_of(p: &Principal) -> handling::Actor {
     handling::Actor {
         username: p.username.clone(),
-        role: match p.role {
-            Role::Enterprise => handling::Role::Enterprise,
-            Role::Cadre => handling::Role::Cadre,
-            Role::Department => handling::Role::Department,
-            Role::Leader => handling::Role::Leader,
-            Role::Supervisor => handling::Role::Supervisor,
-            Role::Policy => handling::Role::Policy,
-            Role::Admin => handling::Role::Admin,
-        },
+        role: p.role,
         department: p.department.clone(),
         enterprise: p.enterprise.clone(),
     }
@@ -253,7 +246,7 @@ pub fn problem_visibility(
             *d == s.lead || s.cooperating.contains(d) || s.assignments.iter().any(|a| a.department == *d)
         }),
         Role::Leader | Role::Supervisor | Role::Admin => true,
-        Role::Policy => false,
+        Role::Policy | Role::System => false,
     };
     if !in_scope {
         return handling::Visibility::Hidden;
@@ -267,6 +260,7 @@ pub fn list_scope(p: &Principal) -> ListScope {
         Role::Enterprise => ListScope::None,
         Role::Cadre => ListScope::CadreOf(p.username.clone()),
         Role::Department | Role::Leader | Role::Supervisor | Role::Policy | Role::Admin => ListScope::All,
+        Role::System => ListScope::None,
     }
 }
 
@@ -358,7 +352,7 @@ mod tests {
     fn decisions_follow_enterprise_visibility_and_the_library_is_read_by_all() {
         let (a, b) = (code(A), code(B));
         let links = ThreeLinks { cadre: Some("cadre1".into()), ..ThreeLinks::default() };
-        for r in Role::ALL {
+        for r in Role::USERS {
             let p = who(r, (r == Role::Enterprise).then_some(A));
             let own = Resource::Decisions { uscc: &a, links: &links };
             let other = Resource::Decisions { uscc: &b, links: &ThreeLinks::default() };
@@ -375,7 +369,7 @@ mod tests {
 
     #[test]
     fn only_admins_write_routing_and_manage_users() {
-        for r in Role::ALL {
+        for r in Role::USERS {
             let p = who(r, (r == Role::Enterprise).then_some(A));
             let admin = r == Role::Admin;
             assert_eq!(authorize(&p, Action::Read, Resource::Routing), Decision::Allow);

@@ -99,6 +99,7 @@ impl Place {
                 v.extend([Enterprises, PolicyLibrary, PolicyMatches, NoApplication, PolicySearch])
             }
             Role::Admin => v.extend([Enterprises, Users, Departments, Routing]),
+            Role::System => {}
         }
         v.push(Password);
         v
@@ -169,6 +170,7 @@ pub fn role_key(r: Role) -> &'static str {
         Role::Supervisor => "ui.role.supervisor",
         Role::Policy => "ui.role.policy",
         Role::Admin => "ui.role.admin",
+        Role::System => "ui.role.system",
     }
 }
 
@@ -344,7 +346,7 @@ pub struct UsersPage {
 
 impl UsersPage {
     pub fn role_label(&self, r: &str) -> String {
-        Role::parse(r).map(|r| self.b.tr.t(role_key(r))).unwrap_or_else(|_| r.to_string())
+        store::parse_role(r).map(|r| self.b.tr.t(role_key(r))).unwrap_or_else(|_| r.to_string())
     }
 }
 

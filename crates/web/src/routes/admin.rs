@@ -205,7 +205,7 @@ pub struct UserCreate {
 
 async fn create_user(state: &AppState, p: &Principal, u: UserCreate) -> Result<User, WebError> {
     authz::require(p, Action::Write, Resource::Users)?;
-    let role = Role::parse(&u.role)?;
+    let role = store::parse_role(&u.role)?;
     let enterprise = match u.enterprise.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         Some(s) => Some(
             UnifiedCreditCode::parse(s)
@@ -312,7 +312,7 @@ async fn users_view(
     let users = state.store.list_users().await?.into_iter().map(UserOut::from).collect();
     let departments = state.store.departments().await?.into_iter().map(DepartmentOut::from).collect();
     let b = Base::new(lang, Some(p), "/admin/users", "ui.users.title");
-    views::render(&views::UsersPage { b, users, departments, roles: Role::ALL.to_vec(), message, error })
+    views::render(&views::UsersPage { b, users, departments, roles: Role::USERS.to_vec(), message, error })
 }
 
 pub async fn users_page(

@@ -801,7 +801,7 @@ impl Names {
         ActionKind::parse(a).map(|x| handling::action_name(x, self.tr.0)).unwrap_or_else(|| a.to_string())
     }
     pub fn role(&self, r: &str) -> String {
-        store::Role::parse(r).map(|x| self.tr.t(views::role_key(x))).unwrap_or_else(|_| r.to_string())
+        store::parse_role(r).map(|x| self.tr.t(views::role_key(x))).unwrap_or_else(|_| r.to_string())
     }
     pub fn dept(&self, code: &str) -> String {
         self.routing
