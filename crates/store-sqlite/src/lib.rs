@@ -20,6 +20,7 @@
 mod import;
 mod matches;
 mod problems;
+mod sessions;
 
 use async_trait::async_trait;
 use chrono::{DateTime, FixedOffset};
@@ -31,7 +32,7 @@ use store::codec::{RawEnterprise, RawFact, split_tags};
 use store::migrate::{AppliedMigration, Migration};
 use store::sql::{self, Param};
 use store::{
-    Actor, ChangeRecord, EnterpriseFilter, EnterpriseSummary, EnterpriseView, ImportBatch, ImportOutcome,
+    Actor, ChangeRecord, EnterpriseFilter, EnterpriseHead, EnterpriseSummary, EnterpriseView, ImportBatch, ImportOutcome,
     ImportRequest, Link, LoginState, MigrationReport, NewUser, Page, Result, Role, SnapshotRow, Store,
     StoreError, User,
 };
@@ -42,6 +43,8 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 1, name: "foundation", sql: include_str!("../migrations/0001_foundation.sql") },
     Migration { version: 2, name: "problems", sql: include_str!("../migrations/0002_problems.sql") },
     Migration { version: 3, name: "match_runs", sql: include_str!("../migrations/0003_match_runs.sql") },
+    Migration { version: 4, name: "sessions", sql: include_str!("../migrations/0004_sessions.sql") },
+    Migration { version: 5, name: "problem_indexes", sql: include_str!("../migrations/0005_problem_indexes.sql") },
 ];
 
 /// How long a connection waits for a lock before reporting the database busy.
@@ -811,10 +814,14 @@ impl Store for SqliteStore {
     }
 
     async fn set_password_hash(&self, username: &str, password_hash: &str) -> Result<()> {
-        let (username, hash) = (username.to_string(), password_hash.to_string());
+        let (username, password_hash) = (username.to_string(), password_hash.to_string());
         self.write(move |conn| {
-            let n = conn.execute(sql::SET_PASSWORD_HASH, params![hash, username]).map_err(backend)?;
-            if n == 0 { Err(StoreError::UserNotFound { username }) } else { Ok(()) }
+            let n = conn.execute(sql::SET_PASSWORD_HASH, params![password_hash, username]).map_err(backend)?;
+            if n == 0 {
+                return Err(StoreError::UserNotFound { username });
+            }
+            sessions::delete_user_sessions(conn, &username)?;
+            Ok(())
         })
         .await
     }
@@ -837,7 +844,13 @@ impl Store for SqliteStore {
         let username = username.to_string();
         self.write(move |conn| {
             let n = conn.execute(sql::SET_USER_ACTIVE, params![active, username]).map_err(backend)?;
-            if n == 0 { Err(StoreError::UserNotFound { username }) } else { Ok(()) }
+            if n == 0 {
+                return Err(StoreError::UserNotFound { username });
+            }
+            if !active {
+                sessions::delete_user_sessions(conn, &username)?;
+            }
+            Ok(())
         })
         .await
     }
@@ -859,6 +872,23 @@ impl Store for SqliteStore {
                 created_at: raw.created_at,
                 updated_at: raw.updated_at,
             }))
+        })
+        .await
+    }
+
+    async fn enterprise_head(&self, uscc: &UnifiedCreditCode) -> Result<Option<EnterpriseHead>> {
+        let uscc = uscc.to_string();
+        self.read_point(move |conn| {
+            let mut st = conn.prepare_cached(sql::ENTERPRISE_HEAD).map_err(backend)?;
+            st.query_row([uscc.as_str()], |r| {
+                Ok(EnterpriseHead {
+                    id: r.get(0)?,
+                    links: ThreeLinks { leader: r.get(1)?, department: r.get(2)?, cadre: r.get(3)? },
+                    version: r.get(4)?,
+                })
+            })
+            .optional()
+            .map_err(backend)
         })
         .await
     }
