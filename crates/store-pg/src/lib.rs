@@ -21,9 +21,9 @@ use store::codec::{RawEnterprise, RawFact, split_tags};
 use store::migrate::{AppliedMigration, Migration};
 use store::sql::{self, Param};
 use store::{
-    Actor, ChangeRecord, EnterpriseFilter, EnterpriseHead, EnterpriseSummary, EnterpriseView, ImportBatch, ImportOutcome,
-    ImportRequest, Link, LoginState, MigrationReport, NewUser, Page, Result, Role, SnapshotRow, Store,
-    StoreError, User,
+    Actor, ChangeRecord, EnterpriseFilter, EnterpriseHead, EnterpriseSummary, EnterpriseView, ImportBatch,
+    ImportOutcome, ImportRequest, Link, LoginState, MigrationReport, NewUser, Page, Result, Role,
+    SnapshotRow, Store, StoreError, User,
 };
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{NoTls, Row};
@@ -34,7 +34,11 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 2, name: "problems", sql: include_str!("../migrations/0002_problems.sql") },
     Migration { version: 3, name: "match_runs", sql: include_str!("../migrations/0003_match_runs.sql") },
     Migration { version: 4, name: "sessions", sql: include_str!("../migrations/0004_sessions.sql") },
-    Migration { version: 5, name: "problem_indexes", sql: include_str!("../migrations/0005_problem_indexes.sql") },
+    Migration {
+        version: 5,
+        name: "problem_indexes",
+        sql: include_str!("../migrations/0005_problem_indexes.sql"),
+    },
 ];
 
 /// Connections in the pool.

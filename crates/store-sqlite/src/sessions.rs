@@ -40,7 +40,7 @@ impl SessionStore for SqliteStore {
 
     async fn session_by_hash(&self, token_hash: &str) -> Result<Option<SessionRecord>> {
         let token_hash = token_hash.to_string();
-        self.read_point(move |conn| {
+        self.read_statement(move |conn| {
             let row = conn
                 .prepare_cached(sql::SESSION_BY_HASH)
                 .and_then(|mut st| {

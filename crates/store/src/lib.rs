@@ -25,9 +25,9 @@ pub mod sql;
 pub use error::{ImportProblem, Result, StoreError};
 pub use migrate::{AppliedMigration, Migration};
 pub use model::{
-    Actor, ChangeRecord, EnterpriseFilter, EnterpriseHead, EnterpriseSummary, EnterpriseView, ImportBatch, ImportFormat,
-    ImportOutcome, ImportRequest, LoginState, MigrationReport, NewUser, Page, Role, SnapshotRow, User,
-    china_offset,
+    Actor, ChangeRecord, EnterpriseFilter, EnterpriseHead, EnterpriseSummary, EnterpriseView, ImportBatch,
+    ImportFormat, ImportOutcome, ImportRequest, LoginState, MigrationReport, NewUser, Page, Role,
+    SnapshotRow, User, china_offset,
 };
 
 use async_trait::async_trait;

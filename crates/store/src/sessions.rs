@@ -92,14 +92,21 @@ pub mod sql {
          VALUES ($1, $2, $3, $4, $5, $6, $7)";
     pub const SESSION_BY_HASH: &str = "SELECT token_hash, username, csrf, kind, created_at, last_seen, \
          expires_at FROM sessions WHERE token_hash = $1";
-    pub const TOUCH_SESSION: &str = "UPDATE sessions SET last_seen = $1, expires_at = $2 WHERE token_hash = $3";
+    pub const TOUCH_SESSION: &str =
+        "UPDATE sessions SET last_seen = $1, expires_at = $2 WHERE token_hash = $3";
     pub const DELETE_SESSION: &str = "DELETE FROM sessions WHERE token_hash = $1";
     pub const DELETE_USER_SESSIONS: &str = "DELETE FROM sessions WHERE username = $1";
     pub const PURGE_SESSIONS: &str = "DELETE FROM sessions WHERE expires_at <= $1";
 
     /// Every text, for the placeholder-order test.
-    pub const ALL: &[&str] =
-        &[INSERT_SESSION, SESSION_BY_HASH, TOUCH_SESSION, DELETE_SESSION, DELETE_USER_SESSIONS, PURGE_SESSIONS];
+    pub const ALL: &[&str] = &[
+        INSERT_SESSION,
+        SESSION_BY_HASH,
+        TOUCH_SESSION,
+        DELETE_SESSION,
+        DELETE_USER_SESSIONS,
+        PURGE_SESSIONS,
+    ];
 }
 
 #[cfg(test)]

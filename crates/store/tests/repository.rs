@@ -560,7 +560,10 @@ async fn an_enterprise_head_has_its_links_and_a_version_that_moves_with_every_ch
 
     // Links are read with it, and setting them moves it too.
     s.create_user(&user("li_cadre", Role::Cadre)).await.unwrap();
-    let links = ThreeLinks { cadre: Some("li_cadre".into()), department: Some("经济发展局".into()), leader: None };
+    let links =
+        ThreeLinks {
+            cadre: Some("li_cadre".into()), department: Some("经济发展局".into()), leader: None
+        };
     s.set_three_links(&code(1), &links, &admin()).await.unwrap();
     let head = s.enterprise_head(&code(1)).await.unwrap().unwrap();
     assert_eq!(head.links.cadre.as_deref(), Some("li_cadre"));

@@ -308,8 +308,12 @@ pub async fn load_visible(
     id: i64,
 ) -> Result<(ProblemRecord, Visibility, ThreeLinks), WebError> {
     let rec = state.store.get_problem(id).await?;
-    let links =
-        state.store.enterprise_head(&rec.state.problem.enterprise).await?.map(|h| h.links).unwrap_or_default();
+    let links = state
+        .store
+        .enterprise_head(&rec.state.problem.enterprise)
+        .await?
+        .map(|h| h.links)
+        .unwrap_or_default();
     let vis = authz::problem_visibility(p, &rec.state, &links);
     if vis == Visibility::Hidden {
         return Err(WebError::ProblemNotFound { id: id.to_string() });
