@@ -11,6 +11,7 @@
 mod import;
 mod matches;
 mod problems;
+mod sessions;
 
 use async_trait::async_trait;
 use chrono::{DateTime, FixedOffset};
@@ -20,9 +21,9 @@ use store::codec::{RawEnterprise, RawFact, split_tags};
 use store::migrate::{AppliedMigration, Migration};
 use store::sql::{self, Param};
 use store::{
-    Actor, ChangeRecord, EnterpriseFilter, EnterpriseSummary, EnterpriseView, ImportBatch, ImportOutcome,
-    ImportRequest, Link, LoginState, MigrationReport, NewUser, Page, Result, SnapshotRow, Store, StoreError,
-    User,
+    Actor, ChangeRecord, EnterpriseFilter, EnterpriseHead, EnterpriseSummary, EnterpriseView, ImportBatch,
+    ImportOutcome, ImportRequest, Link, LoginState, MigrationReport, NewUser, Page, Result, SnapshotRow,
+    Store, StoreError, User,
 };
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{NoTls, Row};
@@ -32,6 +33,12 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 1, name: "foundation", sql: include_str!("../migrations/0001_foundation.sql") },
     Migration { version: 2, name: "problems", sql: include_str!("../migrations/0002_problems.sql") },
     Migration { version: 3, name: "match_runs", sql: include_str!("../migrations/0003_match_runs.sql") },
+    Migration { version: 4, name: "sessions", sql: include_str!("../migrations/0004_sessions.sql") },
+    Migration {
+        version: 5,
+        name: "problem_indexes",
+        sql: include_str!("../migrations/0005_problem_indexes.sql"),
+    },
 ];
 
 /// Connections in the pool.
@@ -486,10 +493,14 @@ impl Store for PgStore {
     }
 
     async fn set_password_hash(&self, username: &str, password_hash: &str) -> Result<()> {
-        let client = self.client().await?;
-        let n =
-            client.execute(sql::SET_PASSWORD_HASH, &[&password_hash, &username]).await.map_err(backend)?;
-        if n == 0 { Err(StoreError::UserNotFound { username: username.to_string() }) } else { Ok(()) }
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(backend)?;
+        let n = tx.execute(sql::SET_PASSWORD_HASH, &[&password_hash, &username]).await.map_err(backend)?;
+        if n == 0 {
+            return Err(StoreError::UserNotFound { username: username.to_string() });
+        }
+        tx.execute(store::sessions::sql::DELETE_USER_SESSIONS, &[&username]).await.map_err(backend)?;
+        tx.commit().await.map_err(backend)
     }
 
     async fn set_login_state(&self, username: &str, state: LoginState) -> Result<()> {
@@ -502,9 +513,16 @@ impl Store for PgStore {
     }
 
     async fn set_user_active(&self, username: &str, active: bool) -> Result<()> {
-        let client = self.client().await?;
-        let n = client.execute(sql::SET_USER_ACTIVE, &[&active, &username]).await.map_err(backend)?;
-        if n == 0 { Err(StoreError::UserNotFound { username: username.to_string() }) } else { Ok(()) }
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(backend)?;
+        let n = tx.execute(sql::SET_USER_ACTIVE, &[&active, &username]).await.map_err(backend)?;
+        if n == 0 {
+            return Err(StoreError::UserNotFound { username: username.to_string() });
+        }
+        if !active {
+            tx.execute(store::sessions::sql::DELETE_USER_SESSIONS, &[&username]).await.map_err(backend)?;
+        }
+        tx.commit().await.map_err(backend)
     }
 
     async fn get_enterprise(&self, uscc: &UnifiedCreditCode) -> Result<Option<EnterpriseView>> {
@@ -536,6 +554,23 @@ impl Store for PgStore {
             assistance_target: raw.assistance_target,
             created_at: raw.created_at,
             updated_at: raw.updated_at,
+        }))
+    }
+
+    async fn enterprise_head(&self, uscc: &UnifiedCreditCode) -> Result<Option<EnterpriseHead>> {
+        let client = self.client().await?;
+        let st = client.prepare_cached(sql::ENTERPRISE_HEAD).await.map_err(backend)?;
+        let Some(r) = client.query_opt(&st, &[&uscc.as_str()]).await.map_err(backend)? else {
+            return Ok(None);
+        };
+        Ok(Some(EnterpriseHead {
+            id: r.try_get(0).map_err(backend)?,
+            links: ThreeLinks {
+                leader: r.try_get(1).map_err(backend)?,
+                department: r.try_get(2).map_err(backend)?,
+                cadre: r.try_get(3).map_err(backend)?,
+            },
+            version: r.try_get(4).map_err(backend)?,
         }))
     }
 

@@ -20,6 +20,7 @@
 mod import;
 mod matches;
 mod problems;
+mod sessions;
 
 use async_trait::async_trait;
 use chrono::{DateTime, FixedOffset};
@@ -31,9 +32,9 @@ use store::codec::{RawEnterprise, RawFact, split_tags};
 use store::migrate::{AppliedMigration, Migration};
 use store::sql::{self, Param};
 use store::{
-    Actor, ChangeRecord, EnterpriseFilter, EnterpriseSummary, EnterpriseView, ImportBatch, ImportOutcome,
-    ImportRequest, Link, LoginState, MigrationReport, NewUser, Page, Result, Role, SnapshotRow, Store,
-    StoreError, User,
+    Actor, ChangeRecord, EnterpriseFilter, EnterpriseHead, EnterpriseSummary, EnterpriseView, ImportBatch,
+    ImportOutcome, ImportRequest, Link, LoginState, MigrationReport, NewUser, Page, Result, Role,
+    SnapshotRow, Store, StoreError, User,
 };
 
 /// The SQLite migrations, in order. Each file is embedded; a test checks this list against
@@ -42,6 +43,12 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 1, name: "foundation", sql: include_str!("../migrations/0001_foundation.sql") },
     Migration { version: 2, name: "problems", sql: include_str!("../migrations/0002_problems.sql") },
     Migration { version: 3, name: "match_runs", sql: include_str!("../migrations/0003_match_runs.sql") },
+    Migration { version: 4, name: "sessions", sql: include_str!("../migrations/0004_sessions.sql") },
+    Migration {
+        version: 5,
+        name: "problem_indexes",
+        sql: include_str!("../migrations/0005_problem_indexes.sql"),
+    },
 ];
 
 /// How long a connection waits for a lock before reporting the database busy.
@@ -172,6 +179,19 @@ impl SqliteStore {
             Err(_) => self.read(f).await,
         }
     }
+
+    /// [`SqliteStore::read_point`] for a read that is ONE statement (consistent on its own):
+    /// no explicit transaction around it.
+    async fn read_statement<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+    {
+        match Arc::clone(&self.read_slots).try_acquire_owned() {
+            Ok(_permit) => read_with(&self.readers, &self.path, false, f),
+            Err(_) => self.read(f).await,
+        }
+    }
 }
 
 /// Runs `f` in one read transaction on a pooled connection (opening one if none is free) and
@@ -179,6 +199,18 @@ impl SqliteStore {
 fn read_on<T>(
     pool: &Mutex<Vec<Connection>>,
     path: &Path,
+    f: impl FnOnce(&Connection) -> Result<T>,
+) -> Result<T> {
+    read_with(pool, path, true, f)
+}
+
+/// [`read_on`], with the explicit read transaction only when `transaction`: a single SELECT
+/// reads one snapshot on its own, and `BEGIN`/`COMMIT` around it cost two more statements
+/// and a lock round per request.
+fn read_with<T>(
+    pool: &Mutex<Vec<Connection>>,
+    path: &Path,
+    transaction: bool,
     f: impl FnOnce(&Connection) -> Result<T>,
 ) -> Result<T> {
     let pooled = pool.lock().ok().and_then(|mut p| p.pop());
@@ -196,9 +228,11 @@ fn read_on<T>(
             c
         }
     };
-    run_cached(&conn, "BEGIN")?;
+    if transaction {
+        run_cached(&conn, "BEGIN")?;
+    }
     let r = f(&conn);
-    let end = run_cached(&conn, "COMMIT");
+    let end = if transaction { run_cached(&conn, "COMMIT") } else { Ok(()) };
     if end.is_ok()
         && let Ok(mut p) = pool.lock()
         && p.len() < READ_POOL
@@ -812,10 +846,15 @@ impl Store for SqliteStore {
     }
 
     async fn set_password_hash(&self, username: &str, password_hash: &str) -> Result<()> {
-        let (username, hash) = (username.to_string(), password_hash.to_string());
+        let (username, password_hash) = (username.to_string(), password_hash.to_string());
         self.write(move |conn| {
-            let n = conn.execute(sql::SET_PASSWORD_HASH, params![hash, username]).map_err(backend)?;
-            if n == 0 { Err(StoreError::UserNotFound { username }) } else { Ok(()) }
+            let n =
+                conn.execute(sql::SET_PASSWORD_HASH, params![password_hash, username]).map_err(backend)?;
+            if n == 0 {
+                return Err(StoreError::UserNotFound { username });
+            }
+            sessions::delete_user_sessions(conn, &username)?;
+            Ok(())
         })
         .await
     }
@@ -838,7 +877,13 @@ impl Store for SqliteStore {
         let username = username.to_string();
         self.write(move |conn| {
             let n = conn.execute(sql::SET_USER_ACTIVE, params![active, username]).map_err(backend)?;
-            if n == 0 { Err(StoreError::UserNotFound { username }) } else { Ok(()) }
+            if n == 0 {
+                return Err(StoreError::UserNotFound { username });
+            }
+            if !active {
+                sessions::delete_user_sessions(conn, &username)?;
+            }
+            Ok(())
         })
         .await
     }
@@ -860,6 +905,23 @@ impl Store for SqliteStore {
                 created_at: raw.created_at,
                 updated_at: raw.updated_at,
             }))
+        })
+        .await
+    }
+
+    async fn enterprise_head(&self, uscc: &UnifiedCreditCode) -> Result<Option<EnterpriseHead>> {
+        let uscc = uscc.to_string();
+        self.read_statement(move |conn| {
+            let mut st = conn.prepare_cached(sql::ENTERPRISE_HEAD).map_err(backend)?;
+            st.query_row([uscc.as_str()], |r| {
+                Ok(EnterpriseHead {
+                    id: r.get(0)?,
+                    links: ThreeLinks { leader: r.get(1)?, department: r.get(2)?, cadre: r.get(3)? },
+                    version: r.get(4)?,
+                })
+            })
+            .optional()
+            .map_err(backend)
         })
         .await
     }

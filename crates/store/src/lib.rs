@@ -19,14 +19,15 @@ pub mod matches;
 pub mod migrate;
 pub mod model;
 pub mod problems;
+pub mod sessions;
 pub mod sql;
 
 pub use error::{ImportProblem, Result, StoreError};
 pub use migrate::{AppliedMigration, Migration};
 pub use model::{
-    Actor, ChangeRecord, EnterpriseFilter, EnterpriseSummary, EnterpriseView, ImportBatch, ImportFormat,
-    ImportOutcome, ImportRequest, LoginState, MigrationReport, NewUser, Page, Role, SnapshotRow, User,
-    china_offset, parse_role,
+    Actor, ChangeRecord, EnterpriseFilter, EnterpriseHead, EnterpriseSummary, EnterpriseView, ImportBatch,
+    ImportFormat, ImportOutcome, ImportRequest, LoginState, MigrationReport, NewUser, Page, Role,
+    SnapshotRow, User, china_offset, parse_role,
 };
 
 use async_trait::async_trait;
@@ -45,7 +46,7 @@ pub fn catalog() -> &'static i18n::Catalog {
 /// Every write is one transaction: it lands whole or not at all, and when it returns `Ok` it
 /// is durable.
 #[async_trait]
-pub trait Store: problems::ProblemStore + matches::MatchStore + Send + Sync {
+pub trait Store: problems::ProblemStore + matches::MatchStore + sessions::SessionStore + Send + Sync {
     /// `sqlite` or `postgres`.
     fn backend_name(&self) -> &'static str;
 
@@ -82,13 +83,20 @@ pub trait Store: problems::ProblemStore + matches::MatchStore + Send + Sync {
     async fn user_by_username(&self, username: &str) -> Result<Option<User>>;
     /// All users, by username.
     async fn list_users(&self) -> Result<Vec<User>>;
+    /// Sets a user's password hash and, in the same transaction, ends every session and token
+    /// of the user ([`sessions`]).
     async fn set_password_hash(&self, username: &str, password_hash: &str) -> Result<()>;
     /// Records the sign-in bookkeeping (failed attempts, lock-out) decided by the web layer.
     async fn set_login_state(&self, username: &str, state: LoginState) -> Result<()>;
+    /// Activates or deactivates a user; deactivating also ends every session and token of the
+    /// user in the same transaction.
     async fn set_user_active(&self, username: &str, active: bool) -> Result<()>;
 
     /// One enterprise with its facts and links, or `None`.
     async fn get_enterprise(&self, uscc: &UnifiedCreditCode) -> Result<Option<EnterpriseView>>;
+
+    /// An enterprise's id, links and version without its facts (one indexed read), or `None`.
+    async fn enterprise_head(&self, uscc: &UnifiedCreditCode) -> Result<Option<EnterpriseHead>>;
 
     /// A page of enterprises (by id) matching the filter, and how many match in all.
     async fn list_enterprises(

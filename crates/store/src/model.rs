@@ -104,6 +104,20 @@ impl EnterpriseView {
     }
 }
 
+/// What most requests need of an enterprise: its row id, its three links (authorisation reads
+/// them) and its version, without loading its facts ([`crate::Store::enterprise_head`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnterpriseHead {
+    pub id: i64,
+    pub links: ThreeLinks,
+    /// How many changes are recorded for the enterprise. Every change of its registry fields,
+    /// facts or links appends a change row (an invariant of every write), and rows are never
+    /// deleted, so an unchanged version means unchanged facts: a cache of anything derived from
+    /// the facts (the decisions) is valid while the version is. A fact whose value stays and
+    /// only its source or date is refreshed does not move it (the rules read values only).
+    pub version: i64,
+}
+
 /// The facts the rules read for an enterprise: its registry attributes
 /// ([`Enterprise::scalar_facts`]) plus every recorded fact, per-year facts under their year.
 /// The one conversion from stored records to [`Facts`]: the web, `policy explain`, match

@@ -23,6 +23,12 @@ pub const FACTS_OF: &str = "SELECT fact, year, value, source, as_of FROM enterpr
      WHERE enterprise_id = $1 ORDER BY fact, year";
 pub const LINKS_OF: &str =
     "SELECT leader_username, department_code, cadre_username FROM three_links WHERE enterprise_id = $1";
+/// An enterprise's id, its links and how many changes are recorded for it: what a request
+/// needs to authorise and to reuse a cached answer, without the facts
+/// ([`crate::EnterpriseHead`]). The count is over an index range of the enterprise's changes.
+pub const ENTERPRISE_HEAD: &str = "SELECT e.id, l.leader_username, l.department_code, l.cadre_username, \
+     (SELECT COUNT(*) FROM enterprise_changes c WHERE c.enterprise_id = e.id) \
+     FROM enterprises e LEFT JOIN three_links l ON l.enterprise_id = e.id WHERE e.uscc = $1";
 pub const CHANGES_OF: &str = "SELECT id, at, actor, field, old, new, batch_id FROM enterprise_changes \
      WHERE enterprise_id = $1 ORDER BY id";
 pub const INSERT_CHANGE: &str = "INSERT INTO enterprise_changes (enterprise_id, at, actor, field, old, new, batch_id) \
@@ -197,6 +203,7 @@ pub const ALL: &[&str] = &[
     COUNT_ENTERPRISES,
     FACTS_OF,
     LINKS_OF,
+    ENTERPRISE_HEAD,
     CHANGES_OF,
     INSERT_CHANGE,
     INSERT_ENTERPRISE,

@@ -73,6 +73,7 @@ suite!(
     lists_filter_and_page,
     facts_round_trip_exactly,
     the_bulk_reader_streams_in_id_order,
+    an_enterprise_head_has_its_links_and_a_version_that_moves_with_every_change,
 );
 
 // ---------------------------------------------------------------------------------------
@@ -528,4 +529,44 @@ async fn the_bulk_reader_streams_in_id_order(s: &dyn Store) {
         assert_eq!(row.facts.len(), rec.facts.len());
         assert!(row.facts.iter().all(|f| rec.facts.contains(f)));
     }
+}
+
+async fn an_enterprise_head_has_its_links_and_a_version_that_moves_with_every_change(s: &dyn Store) {
+    s.seed_reference_data().await.unwrap();
+    assert_eq!(s.enterprise_head(&code(1)).await.unwrap(), None);
+    s.apply_import(import(vec![record(1), record(2)], false)).await.unwrap();
+    let first = s.enterprise_head(&code(1)).await.unwrap().unwrap();
+    assert_eq!(first.id, s.get_enterprise(&code(1)).await.unwrap().unwrap().id);
+    assert_eq!(first.links, ThreeLinks::default());
+
+    // The same file again: nothing changes, the version stays (a cached answer stays valid).
+    s.apply_import(import(vec![record(1), record(2)], false)).await.unwrap();
+    assert_eq!(s.enterprise_head(&code(1)).await.unwrap().unwrap().version, first.version);
+
+    // A changed fact moves it; another enterprise's change does not.
+    let other = s.enterprise_head(&code(2)).await.unwrap().unwrap().version;
+    let mut changed = record(1);
+    changed.facts[0] = fact("employees", 2021, FactValue::Integer(7));
+    s.apply_import(import(vec![changed.clone()], false)).await.unwrap();
+    let after_fact = s.enterprise_head(&code(1)).await.unwrap().unwrap().version;
+    assert!(after_fact > first.version);
+    assert_eq!(s.enterprise_head(&code(2)).await.unwrap().unwrap().version, other);
+
+    // A changed registry field moves it.
+    changed.enterprise.tax_credit_rating = Some(TaxCreditRating::B);
+    s.apply_import(import(vec![changed], false)).await.unwrap();
+    let after_field = s.enterprise_head(&code(1)).await.unwrap().unwrap().version;
+    assert!(after_field > after_fact);
+
+    // Links are read with it, and setting them moves it too.
+    s.create_user(&user("li_cadre", Role::Cadre)).await.unwrap();
+    let links =
+        ThreeLinks {
+            cadre: Some("li_cadre".into()), department: Some("经济发展局".into()), leader: None
+        };
+    s.set_three_links(&code(1), &links, &admin()).await.unwrap();
+    let head = s.enterprise_head(&code(1)).await.unwrap().unwrap();
+    assert_eq!(head.links.cadre.as_deref(), Some("li_cadre"));
+    assert_eq!(head.links.department.as_deref(), Some("economic_development"));
+    assert!(head.version > after_field);
 }

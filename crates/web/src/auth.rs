@@ -2,12 +2,20 @@
 //!
 //! - Passwords are argon2id PHC strings ([`hash_password`], [`verify_password`]); the store
 //!   keeps the string and never sees a password.
-//! - A session is a random 256-bit token (hex) held in memory ([`Sessions`]), keyed by its
-//!   SHA-256 so the table never holds a usable token. Browsers carry it in the
-//!   `huiqi_session` cookie (HttpOnly, SameSite=Strict, Secure when configured); API clients
-//!   get a bearer token from `POST /api/v1/auth/token`. Each session has its own CSRF token
-//!   (synchroniser token). Sessions are lost on restart: users sign in again. The store has no
-//!   session table yet; moving them there is a store change, not a web one.
+//! - A session is a random 256-bit token (hex). Browsers carry it in the `huiqi_session`
+//!   cookie (HttpOnly, SameSite=Strict, Secure when configured); API clients get a bearer
+//!   token from `POST /api/v1/auth/token`. Each session has its own CSRF token (synchroniser
+//!   token). Signed-in sessions are stored ([`store::sessions`]) under the token's SHA-256
+//!   (never the token), so they survive a restart and every process over the database
+//!   honours a sign-out; [`Sessions`] is the cache in front of the store, so a request costs
+//!   no database read in the common case. Anonymous sessions (the sign-in page's CSRF token)
+//!   stay in memory only.
+//! - Limits ([`WebConfig`]): a cookie session ends after `session_idle` without use and
+//!   `session_absolute` after sign-in, whichever is first; a bearer token after `token_ttl`.
+//!   Sign-out and token revocation delete the session; a password change or reset and a
+//!   deactivation delete every session of the user (the store does it in the same
+//!   transaction). Another process sees such a deletion within `session_recheck`, when its
+//!   cache re-reads the row and the user. Expired rows are purged at most hourly.
 //! - Lock-out: after [`WebConfig::max_failed_logins`] failures in a row a username is locked
 //!   for [`WebConfig::lockout`]. For existing users the count lives in the store
 //!   ([`store::LoginState`]); unknown usernames are counted in memory so that the answer (and
@@ -91,11 +99,7 @@ impl Principal {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SessionKind {
-    Cookie,
-    Bearer,
-}
+pub use store::sessions::SessionKind;
 
 /// One session: signed in (with a principal) or anonymous (a visitor on the sign-in page, who
 /// needs a CSRF token too).
@@ -104,35 +108,78 @@ pub struct Session {
     pub principal: Option<Principal>,
     pub csrf: String,
     pub kind: SessionKind,
+    pub created: DateTime<FixedOffset>,
     pub expires: DateTime<FixedOffset>,
 }
 
-/// The in-memory session table and the failure counts of unknown usernames.
+impl Session {
+    /// The expiry after a use at `now`: a cookie session slides to `now + idle` but never past
+    /// `created + absolute`; a bearer token keeps its own.
+    fn used_at(&self, now: DateTime<FixedOffset>, cfg: &WebConfig) -> DateTime<FixedOffset> {
+        match self.kind {
+            SessionKind::Cookie => {
+                self.expires.max((now + cfg.session_idle).min(self.created + cfg.session_absolute))
+            }
+            SessionKind::Bearer => self.expires,
+        }
+    }
+}
+
+/// A cached session with what the cache knows of its stored row.
+#[derive(Debug, Clone)]
+struct Cached {
+    session: Session,
+    /// Whether the session is stored (signed in) or lives in this cache only (anonymous).
+    stored: bool,
+    /// When the stored row and its user were last read.
+    checked: DateTime<FixedOffset>,
+    /// The expiry as last written to the store.
+    stored_expires: DateTime<FixedOffset>,
+}
+
+/// The cache of sessions in front of the store, and the failure counts of unknown usernames.
 #[derive(Debug, Default)]
 pub struct Sessions {
-    map: Mutex<HashMap<[u8; 32], Session>>,
+    map: Mutex<HashMap<[u8; 32], Cached>>,
     unknown_failures: Mutex<HashMap<String, LoginState>>,
+    last_purge: Mutex<Option<DateTime<FixedOffset>>>,
 }
 
 /// More entries than this and expired ones are pruned before an insert; anonymous sessions
-/// are evicted first beyond it.
+/// are evicted first beyond it, then signed-in ones (they are re-read from the store).
 const PRUNE_AT: usize = 50_000;
+
+/// A slid expiry is written to the store when it has moved this far: a use costs no write,
+/// and a restart shortens an idle session by at most this much.
+const TOUCH_AFTER: i64 = 5;
+
+/// How long the sign-in page's anonymous session lives.
+const ANONYMOUS_TTL: i64 = 2;
 
 fn key(token: &str) -> [u8; 32] {
     Sha256::digest(token.as_bytes()).into()
 }
 
+fn locked<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    match m.lock() {
+        Ok(g) => g,
+        Err(p) => p.into_inner(),
+    }
+}
+
 impl Sessions {
-    /// Opens a session; returns its token. The CSRF token is in the stored session.
-    pub fn create(
+    /// Opens a session; returns its token. A signed-in session is stored before this returns;
+    /// an anonymous one (no principal) is kept in memory only.
+    pub async fn create(
         &self,
+        state: &AppState,
         principal: Option<Principal>,
         kind: SessionKind,
-        now: DateTime<FixedOffset>,
-        ttl: Duration,
-    ) -> (String, Session) {
+    ) -> Result<(String, Session), WebError> {
+        let now = state.now();
+        let cfg = &state.config;
         let token = random_token();
-        let csrf = random_token();
+        let csrf = if kind == SessionKind::Cookie { random_token() } else { String::new() };
         let principal = principal.map(|mut p| {
             p.via = match kind {
                 SessionKind::Cookie => Via::Cookie { csrf: csrf.clone() },
@@ -140,50 +187,158 @@ impl Sessions {
             };
             p
         });
-        let s = Session { principal, csrf, kind, expires: now + ttl };
-        let mut map = match self.map.lock() {
-            Ok(m) => m,
-            Err(p) => p.into_inner(),
+        let ttl = match (&principal, kind) {
+            (None, _) => Duration::hours(ANONYMOUS_TTL),
+            (Some(_), SessionKind::Cookie) => cfg.session_idle.min(cfg.session_absolute),
+            (Some(_), SessionKind::Bearer) => cfg.token_ttl,
         };
+        let s = Session { principal, csrf, kind, created: now, expires: now + ttl };
+        let k = key(&token);
+        if let Some(p) = &s.principal {
+            state
+                .store
+                .create_session(&store::sessions::SessionRecord {
+                    token_hash: hex::encode(k),
+                    username: p.username.clone(),
+                    csrf: s.csrf.clone(),
+                    kind,
+                    created_at: now,
+                    last_seen: now,
+                    expires_at: s.expires,
+                })
+                .await?;
+            self.purge_now_and_then(state, now);
+        }
+        let stored = s.principal.is_some();
+        let mut map = locked(&self.map);
         if map.len() >= PRUNE_AT {
-            map.retain(|_, v| v.expires > now);
+            map.retain(|_, v| v.session.expires > now);
             if map.len() >= PRUNE_AT {
-                map.retain(|_, v| v.principal.is_some());
+                map.retain(|_, v| v.stored);
+            }
+            if map.len() >= PRUNE_AT {
+                map.clear();
             }
         }
-        map.insert(key(&token), s.clone());
-        (token, s)
+        map.insert(k, Cached { session: s.clone(), stored, checked: now, stored_expires: s.expires });
+        Ok((token, s))
     }
 
-    /// The live session of a token, its expiry slid forward by `idle` for cookie sessions.
-    pub fn get(&self, token: &str, now: DateTime<FixedOffset>, idle: Duration) -> Option<Session> {
-        let mut map = match self.map.lock() {
-            Ok(m) => m,
-            Err(p) => p.into_inner(),
-        };
+    /// The live session of a token (its expiry slid forward for cookie sessions): from the
+    /// cache, or read from the store on a miss or when the cached copy is older than
+    /// [`WebConfig::session_recheck`]. A store failure reads as no session (logged).
+    pub async fn get(&self, state: &AppState, token: &str) -> Option<Session> {
+        let now = state.now();
+        let cfg = &state.config;
         let k = key(token);
-        let s = map.get_mut(&k)?;
+        // The expiry this process knows, which its own uses may have slid past the stored one.
+        let mut known = None;
+        {
+            let mut map = locked(&self.map);
+            if let Some(c) = map.get_mut(&k) {
+                if c.session.expires <= now {
+                    map.remove(&k);
+                    return None;
+                }
+                if !c.stored || now - c.checked < cfg.session_recheck {
+                    c.session.expires = c.session.used_at(now, cfg);
+                    let s = c.session.clone();
+                    if c.stored && s.expires - c.stored_expires >= Duration::minutes(TOUCH_AFTER) {
+                        c.stored_expires = s.expires;
+                        touch(state, &k, now, s.expires);
+                    }
+                    return Some(s);
+                }
+                known = Some(c.session.expires);
+            }
+        }
+        let fresh = match self.read_stored(state, &k).await {
+            Ok(v) => v,
+            Err(e) => {
+                tracing::warn!(error = %e, "reading a stored session failed");
+                None
+            }
+        };
+        let mut map = locked(&self.map);
+        let Some(mut s) = fresh else {
+            map.remove(&k);
+            return None;
+        };
+        let stored_expires = s.expires;
+        s.expires = s.expires.max(known.unwrap_or(s.expires));
         if s.expires <= now {
             map.remove(&k);
             return None;
         }
-        if s.kind == SessionKind::Cookie {
-            s.expires = s.expires.max(now + idle);
+        s.expires = s.used_at(now, cfg);
+        if s.expires - stored_expires >= Duration::minutes(TOUCH_AFTER) {
+            touch(state, &k, now, s.expires);
         }
-        Some(s.clone())
+        let stored_expires = s.expires.max(stored_expires);
+        map.insert(k, Cached { session: s.clone(), stored: true, checked: now, stored_expires });
+        Some(s)
     }
 
-    pub fn remove(&self, token: &str) {
-        if let Ok(mut m) = self.map.lock() {
-            m.remove(&key(token));
-        }
+    /// The stored session of a key if its user is active (the caller checks the expiry).
+    async fn read_stored(&self, state: &AppState, k: &[u8; 32]) -> Result<Option<Session>, WebError> {
+        let Some(r) = state.store.session_by_hash(&hex::encode(k)).await? else { return Ok(None) };
+        let Some(user) = state.store.user_by_username(&r.username).await?.filter(|u| u.active) else {
+            return Ok(None);
+        };
+        let via = match r.kind {
+            SessionKind::Cookie => Via::Cookie { csrf: r.csrf.clone() },
+            SessionKind::Bearer => Via::Bearer,
+        };
+        Ok(Some(Session {
+            principal: Some(Principal::from_user(&user, via)),
+            csrf: r.csrf,
+            kind: r.kind,
+            created: r.created_at,
+            expires: r.expires_at,
+        }))
     }
 
-    /// Ends every session and token of a user (password change or reset, deactivation).
-    pub fn revoke_user(&self, username: &str) {
-        if let Ok(mut m) = self.map.lock() {
-            m.retain(|_, s| s.principal.as_ref().is_none_or(|p| p.username != username));
+    /// Ends a session (sign-out, token revocation), in the store too.
+    pub async fn remove(&self, state: &AppState, token: &str) -> Result<(), WebError> {
+        let k = key(token);
+        let stored = locked(&self.map).remove(&k).is_none_or(|c| c.stored);
+        if stored {
+            state.store.delete_session(&hex::encode(k)).await?;
         }
+        Ok(())
+    }
+
+    /// Forgets every cached session and token of a user. The store ends the stored ones
+    /// itself when the password changes or the user is deactivated; `end_user_sessions` does
+    /// it for other reasons.
+    pub fn forget_user(&self, username: &str) {
+        locked(&self.map).retain(|_, c| c.session.principal.as_ref().is_none_or(|p| p.username != username));
+    }
+
+    /// Ends every session and token of a user, stored and cached.
+    pub async fn end_user_sessions(&self, state: &AppState, username: &str) -> Result<(), WebError> {
+        state.store.delete_user_sessions(username).await?;
+        self.forget_user(username);
+        Ok(())
+    }
+
+    /// Deletes the expired stored sessions, at most once an hour (in the background).
+    fn purge_now_and_then(&self, state: &AppState, now: DateTime<FixedOffset>) {
+        {
+            let mut last = locked(&self.last_purge);
+            if last.is_some_and(|t| now - t < Duration::hours(1)) {
+                return;
+            }
+            *last = Some(now);
+        }
+        let store = std::sync::Arc::clone(&state.store);
+        tokio::spawn(async move {
+            match store.purge_expired_sessions(now).await {
+                Ok(n) if n > 0 => tracing::info!(purged = n, "expired sessions purged"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "purging expired sessions failed"),
+            }
+        });
     }
 
     fn unknown_state(&self, username: &str) -> LoginState {
@@ -202,6 +357,18 @@ impl Sessions {
             m.insert(username.to_string(), st);
         }
     }
+}
+
+/// Writes a session's slid expiry to the store in the background: losing it (a crash) only
+/// shortens the session by at most [`TOUCH_AFTER`] minutes.
+fn touch(state: &AppState, k: &[u8; 32], now: DateTime<FixedOffset>, expires: DateTime<FixedOffset>) {
+    let store = std::sync::Arc::clone(&state.store);
+    let hash = hex::encode(k);
+    tokio::spawn(async move {
+        if let Err(e) = store.touch_session(&hash, now, expires).await {
+            tracing::warn!(error = %e, "recording a session's use failed");
+        }
+    });
 }
 
 /// The lock in force at `now`, if any.
@@ -280,16 +447,12 @@ pub fn bearer(parts: &axum::http::HeaderMap) -> Option<&str> {
 }
 
 /// The session of a request (bearer token first, then the cookie), signed in or not.
-pub fn session_of(state: &AppState, headers: &axum::http::HeaderMap) -> Option<Session> {
-    let now = state.now();
+pub async fn session_of(state: &AppState, headers: &axum::http::HeaderMap) -> Option<Session> {
     if let Some(t) = bearer(headers) {
-        return state
-            .sessions
-            .get(t, now, state.config.session_idle)
-            .filter(|s| s.kind == SessionKind::Bearer);
+        return state.sessions.get(state, t).await.filter(|s| s.kind == SessionKind::Bearer);
     }
     let t = cookie(headers, SESSION_COOKIE)?;
-    state.sessions.get(t, now, state.config.session_idle).filter(|s| s.kind == SessionKind::Cookie)
+    state.sessions.get(state, t).await.filter(|s| s.kind == SessionKind::Cookie)
 }
 
 impl FromRequestParts<AppState> for Principal {
@@ -299,8 +462,10 @@ impl FromRequestParts<AppState> for Principal {
         if let Some(p) = parts.extensions.get::<Principal>() {
             return Ok(p.clone());
         }
-        let p =
-            session_of(state, &parts.headers).and_then(|s| s.principal).ok_or(WebError::Unauthenticated)?;
+        let p = session_of(state, &parts.headers)
+            .await
+            .and_then(|s| s.principal)
+            .ok_or(WebError::Unauthenticated)?;
         parts.extensions.insert(p.clone());
         Ok(p)
     }
@@ -314,7 +479,7 @@ impl FromRequestParts<AppState> for MaybeSession {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        Ok(MaybeSession(session_of(state, &parts.headers)))
+        Ok(MaybeSession(session_of(state, &parts.headers).await))
     }
 }
 
@@ -379,28 +544,26 @@ mod tests {
     }
 
     #[test]
-    fn sessions_expire_slide_and_are_revoked_per_user() {
-        let s = Sessions::default();
-        let now = t("2024-03-01T09:00:00+08:00");
-        let p = Principal {
-            username: "li".into(),
-            role: Role::Admin,
-            enterprise: None,
-            department: None,
-            display_name: "李".into(),
-            via: Via::Bearer,
+    fn cookie_sessions_slide_up_to_their_absolute_limit_and_tokens_do_not() {
+        let cfg = WebConfig::default();
+        let signed_in = t("2024-03-01T09:00:00+08:00");
+        let mut s = Session {
+            principal: None,
+            csrf: String::new(),
+            kind: SessionKind::Cookie,
+            created: signed_in,
+            expires: signed_in + cfg.session_idle,
         };
-        let (tok, sess) = s.create(Some(p), SessionKind::Cookie, now, Duration::hours(1));
-        assert_eq!(tok.len(), 64);
-        assert_eq!(sess.principal.as_ref().map(|p| p.csrf().to_string()), Some(sess.csrf.clone()));
-        assert!(s.get(&tok, now + Duration::minutes(59), Duration::hours(1)).is_some());
-        // Used at 09:59, it now lives until 10:59.
-        assert!(s.get(&tok, now + Duration::minutes(118), Duration::hours(1)).is_some());
-        assert!(s.get("0".repeat(64).as_str(), now, Duration::hours(1)).is_none());
-        s.revoke_user("li");
-        assert!(s.get(&tok, now, Duration::hours(1)).is_none());
-        let (tok2, _) = s.create(None, SessionKind::Cookie, now, Duration::hours(1));
-        assert!(s.get(&tok2, now + Duration::hours(2), Duration::hours(1)).is_none());
+        // Used at 16:00 (7 hours in), it now lives until 24:00.
+        let at = t("2024-03-01T16:00:00+08:00");
+        assert_eq!(s.used_at(at, &cfg), at + cfg.session_idle);
+        // Used at 08:00 next day, it may not pass 24 hours after sign-in.
+        s.expires = t("2024-03-02T08:30:00+08:00");
+        assert_eq!(s.used_at(t("2024-03-02T08:00:00+08:00"), &cfg), signed_in + cfg.session_absolute);
+        // A use never shortens it.
+        assert_eq!(s.used_at(signed_in, &cfg), s.expires);
+        s.kind = SessionKind::Bearer;
+        assert_eq!(s.used_at(at, &cfg), s.expires, "a token keeps its expiry");
     }
 
     #[test]

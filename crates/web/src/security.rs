@@ -82,7 +82,7 @@ pub async fn csrf_guard(State(state): State<AppState>, req: Request, next: Next)
         // No ambient credential: the handler authenticates (or not) on its own.
         return next.run(req).await;
     }
-    let Some(session) = session_of(&state, req.headers()) else {
+    let Some(session) = session_of(&state, req.headers()).await else {
         return WebError::Csrf.into_response();
     };
     if is_api && session.principal.is_none() {

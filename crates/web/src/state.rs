@@ -1,10 +1,9 @@
 //! The application state every handler receives: the store, the configuration, the clock,
-//! the in-memory sessions, the policy library and the decisions made with it lately.
+//! the session cache, the policy library and the decisions made with it lately.
 
 use crate::auth::Sessions;
 use axum::body::Bytes;
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate};
-use enterprise::Facts;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -59,8 +58,14 @@ impl Clock for FixedClock {
 pub struct WebConfig {
     /// Mark cookies `Secure` (set when served behind TLS).
     pub secure_cookies: bool,
-    /// How long a signed-in session lives without use.
+    /// How long a signed-in (cookie) session lives without use.
     pub session_idle: Duration,
+    /// How long a cookie session lives after sign-in however much it is used.
+    pub session_absolute: Duration,
+    /// How long a cached session is trusted before its stored row and its user are read again:
+    /// the longest another process over the same database takes to honour a sign-out, a
+    /// password change or a deactivation (this process honours them at once).
+    pub session_recheck: Duration,
     /// How long a bearer token lives.
     pub token_ttl: Duration,
     /// Failed sign-ins in a row before a username is locked.
@@ -76,6 +81,8 @@ impl Default for WebConfig {
         WebConfig {
             secure_cookies: false,
             session_idle: Duration::hours(8),
+            session_absolute: Duration::hours(24),
+            session_recheck: Duration::seconds(5),
             token_ttl: Duration::hours(12),
             max_failed_logins: 5,
             lockout: Duration::minutes(15),
@@ -100,14 +107,15 @@ pub struct AppState {
 }
 
 /// An enterprise's decisions on a date as the API sends them (the JSON and its `ETag`), kept
-/// with the facts they were made from.
+/// with the enterprise's version ([`store::EnterpriseHead::version`]) they were made at.
 ///
 /// Deciding every item with its explanation tree and writing ~22 KB of JSON cost far more
 /// than loading the enterprise, and the answer only changes with the facts, the date or the
-/// library. So a request still loads the enterprise (authorisation reads its links) and
-/// rebuilds its facts, and reuses the cached answer only when those facts are equal to the
-/// ones it was made from: a change to the enterprise or its facts is never served stale,
-/// with no dependence on when `updated_at` moves. The library is fixed per [`AppState`]
+/// library. A request reads the enterprise's head (links for authorisation, and its version:
+/// the count of its recorded changes, one index read) and reuses the cached answer only when
+/// the version is the one it was made at, so a change to the enterprise or its facts is
+/// never served stale, whether made by this process or another (an import from the command
+/// line). The facts are loaded only on a miss. The library is fixed per [`AppState`]
 /// ([`AppState::with_library`] starts an empty cache). At most [`DecisionCache::CAPACITY`]
 /// entries (a full cache drops an arbitrary one); the handler, not this cache, checks who may
 /// read what.
@@ -119,19 +127,19 @@ pub struct DecisionCache {
 /// One entry of [`DecisionCache`].
 #[derive(Debug)]
 pub struct CachedDecisions {
-    pub facts: Facts,
+    pub version: i64,
     pub json: Bytes,
     pub etag: String,
 }
 
 impl DecisionCache {
-    /// About 30 KB an entry (JSON and facts) for the shipped library: ≤ 16 MB.
+    /// About 25 KB an entry (the JSON) for the shipped library: ≤ 13 MB.
     pub const CAPACITY: usize = 512;
 
-    /// The answer for an enterprise on a date if it was made from exactly `facts`.
-    pub fn get(&self, uscc: &str, date: NaiveDate, facts: &Facts) -> Option<Arc<CachedDecisions>> {
+    /// The answer for an enterprise on a date if it was made at `version`.
+    pub fn get(&self, uscc: &str, date: NaiveDate, version: i64) -> Option<Arc<CachedDecisions>> {
         let g = self.entries.lock().ok()?;
-        g.get(&(uscc.to_string(), date)).filter(|c| c.facts == *facts).cloned()
+        g.get(&(uscc.to_string(), date)).filter(|c| c.version == version).cloned()
     }
 
     pub fn put(&self, uscc: &str, date: NaiveDate, entry: Arc<CachedDecisions>) {

@@ -387,7 +387,7 @@ async fn decisions_have_the_policy_eval_shape_and_the_known_outcomes() {
     let today = app.json(&t, &format!("/api/v1/enterprises/{}/decisions", app.a)).await;
     assert_eq!(today.as_array().unwrap().as_slice(), ds);
 
-    // The answer is kept per facts: its ETag gives 304, and a change of A's facts (here an
+    // The answer is kept per enterprise version: its ETag gives 304, and a change of A's facts (here an
     // import by another process on the same file) is decided afresh at once.
     let path = format!("/api/v1/enterprises/{}/decisions?date={ON}", app.a);
     let etag = app.get(Some(&t), &path).await.headers()["etag"].to_str().unwrap().to_string();

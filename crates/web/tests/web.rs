@@ -54,6 +54,7 @@ struct App {
     base: String,
     http: reqwest::Client,
     clock: Arc<FixedClock>,
+    config: WebConfig,
     a: String,
     b: String,
     _stop: tokio::sync::oneshot::Sender<()>,
@@ -101,15 +102,25 @@ async fn app_with(config: WebConfig) -> App {
     };
     s.set_three_links(&code(1), &links, &Actor::new("admin", now)).await.unwrap();
     let clock = Arc::new(FixedClock::new(now));
-    let state = AppState::new(Arc::new(s), config).with_clock(clock.clone());
+    let (base, tx) = serve(Arc::new(s), config.clone(), clock.clone()).await;
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    App { base, http, clock, config, a: code(1).to_string(), b: code(2).to_string(), _stop: tx, _dir: dir }
+}
+
+/// Serves a new [`AppState`] over `store`; returns its base URL and what stops it.
+async fn serve(
+    store: Arc<dyn Store>,
+    config: WebConfig,
+    clock: Arc<FixedClock>,
+) -> (String, tokio::sync::oneshot::Sender<()>) {
+    let state = AppState::new(store, config).with_clock(clock);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(web::serve_until(listener, state, async {
         let _ = rx.await;
     }));
-    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    App { base, http, clock, a: code(1).to_string(), b: code(2).to_string(), _stop: tx, _dir: dir }
+    (base, tx)
 }
 
 async fn app() -> App {
@@ -141,6 +152,14 @@ struct Browser {
 impl App {
     fn url(&self, p: &str) -> String {
         format!("{}{p}", self.base)
+    }
+
+    /// Another server process over the same database file (a restart, or a second instance):
+    /// a new store and a new [`AppState`] with empty caches, on the same clock. Returns an
+    /// [`App`] whose `base` is the new server.
+    async fn another_process(&self) -> (String, tokio::sync::oneshot::Sender<()>) {
+        let s = store_sqlite::SqliteStore::open(self._dir.path().join("huiqi.db")).unwrap();
+        serve(Arc::new(s), self.config.clone(), self.clock.clone()).await
     }
 
     async fn token_try(&self, user: &str, pw: &str) -> reqwest::Response {
@@ -677,4 +696,75 @@ async fn bearer_tokens_can_be_revoked() {
     assert_eq!(app.api(Some(&t), Method::GET, "/api/v1/me", None).await.status(), 200);
     assert_eq!(app.api(Some(&t), Method::DELETE, "/api/v1/auth/token", None).await.status(), 204);
     assert_eq!(app.api(Some(&t), Method::GET, "/api/v1/me", None).await.status(), 401);
+}
+
+#[tokio::test]
+async fn sessions_survive_a_restart_and_a_sign_out_in_one_process_is_honoured_by_another() {
+    let app = app().await;
+    let token = app.token("leader").await;
+    let b = app.sign_in("policy", PASSWORD).await.unwrap();
+    let (other, _stop) = app.another_process().await;
+    let me = |base: &str, t: &str| app.http.get(format!("{base}/api/v1/me")).bearer_auth(t).send();
+    let home = |base: &str| app.http.get(format!("{base}/")).header("cookie", &b.cookie).send();
+    // The new process knows both from the database.
+    assert_eq!(me(&other, &token).await.unwrap().status(), StatusCode::OK);
+    let r = home(&other).await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(csrf_in(&r.text().await.unwrap()), b.csrf, "the session keeps its CSRF token");
+
+    // The token is revoked in the first process: at once there, and in the other once its
+    // cached copy is re-checked.
+    assert_eq!(app.api(Some(&token), Method::DELETE, "/api/v1/auth/token", None).await.status(), 204);
+    assert_eq!(me(&app.base, &token).await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    app.clock.advance(app.config.session_recheck);
+    assert_eq!(me(&other, &token).await.unwrap().status(), StatusCode::UNAUTHORIZED);
+
+    // The browser signs out in the other process; the first honours it.
+    let r = app
+        .http
+        .post(format!("{other}/logout"))
+        .header("cookie", &b.cookie)
+        .form(&[("csrf", b.csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    app.clock.advance(app.config.session_recheck);
+    assert_eq!(home(&app.base).await.unwrap().status(), StatusCode::SEE_OTHER, "sent to sign in");
+
+    // A deactivated user's token ends in every process.
+    let t = app.token("spare").await;
+    assert_eq!(me(&other, &t).await.unwrap().status(), StatusCode::OK);
+    let s = store_sqlite::SqliteStore::open(app._dir.path().join("huiqi.db")).unwrap();
+    s.set_user_active("spare", false).await.unwrap();
+    app.clock.advance(app.config.session_recheck);
+    assert_eq!(me(&other, &t).await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(me(&app.base, &t).await.unwrap().status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn a_cookie_session_ends_when_idle_or_at_its_absolute_limit_and_a_token_at_its_ttl() {
+    let app = app().await;
+    let cfg = WebConfig::default();
+    // Used every 7 hours, a cookie session lives on, but not past 24 hours after sign-in.
+    let b = app.sign_in("policy", PASSWORD).await.unwrap();
+    let token = app.token("leader").await;
+    for _ in 0..3 {
+        app.clock.advance(Duration::hours(7));
+        assert_eq!(app.page(&b, "/").await.status(), StatusCode::OK);
+    }
+    app.clock.advance(cfg.session_absolute - Duration::hours(21));
+    assert_eq!(app.page(&b, "/").await.status(), StatusCode::SEE_OTHER, "the absolute limit");
+    // The token was not used meanwhile; it ended 12 hours after it was issued.
+    assert_eq!(app.api(Some(&token), Method::GET, "/api/v1/me", None).await.status(), 401);
+
+    // Idle: unused for 8 hours, a fresh session ends (also for a process that never cached it).
+    let b = app.sign_in("policy", PASSWORD).await.unwrap();
+    let (other, _stop) = app.another_process().await;
+    app.clock.advance(cfg.session_idle - Duration::minutes(1));
+    assert_eq!(app.page(&b, "/").await.status(), StatusCode::OK);
+    app.clock.advance(cfg.session_idle);
+    assert_eq!(app.page(&b, "/").await.status(), StatusCode::SEE_OTHER, "idle 8 hours");
+    let r = app.http.get(format!("{other}/")).header("cookie", &b.cookie).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
 }

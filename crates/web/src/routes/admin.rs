@@ -272,7 +272,8 @@ async fn reset_password(state: &AppState, p: &Principal, username: &str, pw: &st
     state.store.set_password_hash(username, &hash).await?;
     // A reset also lifts a lock-out.
     state.store.set_login_state(username, store::LoginState { failed_logins: 0, locked_until: None }).await?;
-    state.sessions.revoke_user(username);
+    // The store ended the user's stored sessions with the new password.
+    state.sessions.forget_user(username);
     Ok(())
 }
 

@@ -73,8 +73,7 @@ pub async fn login_page(
     if let Some(s) = session {
         return Ok(login_html(lang, &s.csrf, &next, "", None)?.into_response());
     }
-    let (token, s) =
-        state.sessions.create(None, SessionKind::Cookie, state.now(), chrono::Duration::hours(2));
+    let (token, s) = state.sessions.create(&state, None, SessionKind::Cookie).await?;
     let page = login_html(lang, &s.csrf, &next, "", None)?.into_response();
     Ok(with_cookie(page, &session_cookie(&token, &state.config)))
 }
@@ -100,11 +99,10 @@ pub async fn login_submit(
     match authenticate(&state, &f.username, &f.password).await {
         Ok(user) => {
             if let Some(old) = crate::security::cookie(&headers, crate::auth::SESSION_COOKIE) {
-                state.sessions.remove(old);
+                state.sessions.remove(&state, old).await?;
             }
             let p = Principal::from_user(&user, Via::Bearer);
-            let (token, _) =
-                state.sessions.create(Some(p), SessionKind::Cookie, state.now(), state.config.session_idle);
+            let (token, _) = state.sessions.create(&state, Some(p), SessionKind::Cookie).await?;
             let resp = Redirect::to(&next).into_response();
             Ok(with_cookie(resp, &session_cookie(&token, &state.config)))
         }
@@ -119,11 +117,11 @@ pub async fn login_submit(
 }
 
 /// Signs out: the session ends and the cookie is cleared.
-pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
+pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, WebError> {
     if let Some(t) = crate::security::cookie(&headers, crate::auth::SESSION_COOKIE) {
-        state.sessions.remove(t);
+        state.sessions.remove(&state, t).await?;
     }
-    with_cookie(Redirect::to("/login").into_response(), &clear_session_cookie(&state.config))
+    Ok(with_cookie(Redirect::to("/login").into_response(), &clear_session_cookie(&state.config)))
 }
 
 /// The password change page.
@@ -150,13 +148,9 @@ pub async fn password_submit(
     let outcome = change_password(&state, &p, &f).await;
     match outcome {
         Ok(()) => {
-            state.sessions.revoke_user(&p.username);
-            let (token, s) = state.sessions.create(
-                Some(p.clone()),
-                SessionKind::Cookie,
-                state.now(),
-                state.config.session_idle,
-            );
+            // The store ended every stored session of the user with the new password.
+            state.sessions.forget_user(&p.username);
+            let (token, s) = state.sessions.create(&state, Some(p.clone()), SessionKind::Cookie).await?;
             let mut b = Base::new(lang, s.principal.as_ref(), "/account/password", "ui.password.title");
             b.csrf = s.csrf.clone();
             let page = views::render(&views::PasswordPage { b, error: None, done: true })?.into_response();
@@ -220,9 +214,8 @@ pub async fn api_token(
 ) -> Result<Json<TokenResponse>, WebError> {
     let r = json(body)?;
     let user = authenticate(&state, &r.username, &r.password).await?;
-    let now = state.now();
     let p = Principal::from_user(&user, Via::Bearer);
-    let (token, s) = state.sessions.create(Some(p), SessionKind::Bearer, now, state.config.token_ttl);
+    let (token, s) = state.sessions.create(&state, Some(p), SessionKind::Bearer).await?;
     Ok(Json(TokenResponse { token, token_type: "Bearer".into(), expires_at: s.expires.to_rfc3339() }))
 }
 
@@ -235,8 +228,8 @@ pub async fn api_revoke_token(
     headers: HeaderMap,
 ) -> Result<StatusCode, WebError> {
     let t = bearer(&headers).ok_or(WebError::Unauthenticated)?;
-    state.sessions.get(t, state.now(), state.config.session_idle).ok_or(WebError::Unauthenticated)?;
-    state.sessions.remove(t);
+    state.sessions.get(&state, t).await.ok_or(WebError::Unauthenticated)?;
+    state.sessions.remove(&state, t).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

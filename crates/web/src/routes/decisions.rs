@@ -169,18 +169,28 @@ pub async fn api_decisions(
     headers: HeaderMap,
 ) -> Result<Response, WebError> {
     let date = date_param(&state, &raw)?;
-    let v = load_for_decisions(&state, &p, &uscc).await?;
-    let code = v.enterprise.uscc.to_string();
-    let facts = facts_of(&v);
-    let cached = match state.decisions.get(&code, date, &facts) {
+    let code = parse_uscc(&uscc)?;
+    // The head (links and version) is enough to authorise and to validate a cached answer;
+    // the facts are loaded only to decide afresh.
+    let Some(head) = state.store.enterprise_head(&code).await? else {
+        return Err(WebError::EnterpriseNotFound { uscc: code.to_string() });
+    };
+    authz::require(&p, Action::Read, Resource::Decisions { uscc: &code, links: &head.links })?;
+    let key = code.to_string();
+    let cached = match state.decisions.get(&key, date, head.version) {
         Some(c) => c,
         None => {
+            // Read after the head: a change committed in between makes the stored version
+            // older than these facts, so the next request decides again (never stale).
+            let Some(v) = state.store.get_enterprise(&code).await? else {
+                return Err(WebError::EnterpriseNotFound { uscc: key });
+            };
             let out: Vec<DecisionOut> =
-                state.library.evaluate_all(&facts, date).iter().map(DecisionOut::from_decision).collect();
+                decide_all(&state, &v, date).iter().map(DecisionOut::from_decision).collect();
             let json = Bytes::from(serde_json::to_vec(&out).map_err(WebError::internal)?);
             let etag = etag_of(&json);
-            let c = Arc::new(CachedDecisions { facts, json, etag });
-            state.decisions.put(&code, date, Arc::clone(&c));
+            let c = Arc::new(CachedDecisions { version: head.version, json, etag });
+            state.decisions.put(&key, date, Arc::clone(&c));
             c
         }
     };

@@ -308,8 +308,12 @@ pub async fn load_visible(
     id: i64,
 ) -> Result<(ProblemRecord, Visibility, ThreeLinks), WebError> {
     let rec = state.store.get_problem(id).await?;
-    let links =
-        state.store.get_enterprise(&rec.state.problem.enterprise).await?.map(|v| v.links).unwrap_or_default();
+    let links = state
+        .store
+        .enterprise_head(&rec.state.problem.enterprise)
+        .await?
+        .map(|h| h.links)
+        .unwrap_or_default();
     let vis = authz::problem_visibility(p, &rec.state, &links);
     if vis == Visibility::Hidden {
         return Err(WebError::ProblemNotFound { id: id.to_string() });
@@ -421,7 +425,12 @@ pub fn problem_out(
             .iter()
             .map(|e| {
                 let ev = &e.event;
-                let payload = serde_json::from_str(&ev.payload_json()).unwrap_or_default();
+                // The submission's payload is never shown: not serialised and parsed for nothing.
+                let payload = if full && ev.kind() != ActionKind::Submit {
+                    serde_json::from_str(&ev.payload_json()).unwrap_or_default()
+                } else {
+                    serde_json::Value::Null
+                };
                 EventOut {
                     seq: ev.seq,
                     at: ev.at.to_rfc3339(),
@@ -432,11 +441,7 @@ pub fn problem_out(
                     from: ev.from.map(|f| f.as_str().to_string()),
                     to: ev.to.as_str().to_string(),
                     note: if full { ev.note.clone() } else { None },
-                    payload: if full && ev.kind() != ActionKind::Submit {
-                        payload
-                    } else {
-                        serde_json::Value::Null
-                    },
+                    payload,
                 }
             })
             .collect(),
@@ -558,10 +563,10 @@ pub async fn create(state: &AppState, p: &Principal, input: NewProblemIn) -> Res
         (_, Some(own)) if p.role == store::Role::Enterprise => own.clone(),
         _ => return Err(WebError::InvalidParam { param: "enterprise".into(), value: String::new() }),
     };
-    let Some(view) = state.store.get_enterprise(&uscc).await? else {
+    let Some(head) = state.store.enterprise_head(&uscc).await? else {
         return Err(WebError::EnterpriseNotFound { uscc: uscc.to_string() });
     };
-    authz::require(p, Action::Write, Resource::NewProblem { uscc: &uscc, links: &view.links })?;
+    authz::require(p, Action::Write, Resource::NewProblem { uscc: &uscc, links: &head.links })?;
     let channel = match input.channel.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
         Some(c) => Channel::parse(c)?,
         None if p.role == store::Role::Cadre => Channel::Visit,
