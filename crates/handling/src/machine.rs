@@ -276,6 +276,16 @@ pub enum Action {
     Close,
     AutoCloseUnrated,
     Withdraw,
+    /// A file attached to the problem after it was raised (the file itself is in the store;
+    /// the event pins its name, type, size and SHA-256, so the audit chain covers it). The
+    /// state does not change. Not in [`ALL_ACTIONS`]: it is taken by uploading a file, never
+    /// as a command of `act`.
+    Attach {
+        file_name: String,
+        content_type: String,
+        size: u64,
+        sha256: String,
+    },
 }
 
 /// The name of an action, as stored in the event log's `action` column.
@@ -305,8 +315,11 @@ pub enum ActionKind {
     Close,
     AutoCloseUnrated,
     Withdraw,
+    Attach,
 }
 
+/// The actions taken as commands (`act`). [`ActionKind::Attach`] is left out: a file upload
+/// takes it.
 pub const ALL_ACTIONS: [ActionKind; 23] = [
     ActionKind::Submit,
     ActionKind::Accept,
@@ -359,6 +372,7 @@ impl ActionKind {
             ActionKind::Close => "close",
             ActionKind::AutoCloseUnrated => "auto_close_unrated",
             ActionKind::Withdraw => "withdraw",
+            ActionKind::Attach => "attach",
         }
     }
 
@@ -391,6 +405,7 @@ impl ActionKind {
             ActionKind::Close => &[Department, Supervisor, Admin],
             ActionKind::AutoCloseUnrated => &[System, Supervisor, Admin],
             ActionKind::Withdraw => &[Enterprise, Admin],
+            ActionKind::Attach => &[Enterprise, Department, Supervisor],
         }
     }
 
@@ -458,6 +473,18 @@ impl ActionKind {
                 AwaitingInfo,
                 Answered,
             ],
+            ActionKind::Attach => &[
+                Submitted,
+                Accepted,
+                Assigned,
+                ObjectionPending,
+                Returned,
+                InProgress,
+                AwaitingInfo,
+                Answered,
+                UnderReview,
+                Confirmed,
+            ],
         }
     }
 }
@@ -488,6 +515,7 @@ impl Action {
             Action::Close => ActionKind::Close,
             Action::AutoCloseUnrated => ActionKind::AutoCloseUnrated,
             Action::Withdraw => ActionKind::Withdraw,
+            Action::Attach { .. } => ActionKind::Attach,
         }
     }
 }
@@ -1190,6 +1218,18 @@ pub fn apply(
             n.withdrawn_at = Some(now);
             n.pending_extension = None;
             State::Withdrawn
+        }
+        Action::Attach { .. } => {
+            // The enterprise attaches to its own problems; a department to those it leads or
+            // cooperates on; a supervisor to any.
+            require_own_enterprise(s, actor)?;
+            if actor.role == Role::Department {
+                let d = actor.department.clone().unwrap_or_default();
+                if d != s.lead && !s.cooperating.contains(&d) {
+                    return Err(HandlingError::NotCooperating { department: d });
+                }
+            }
+            s.state
         }
     };
     n.state = to;
