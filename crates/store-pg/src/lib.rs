@@ -8,6 +8,7 @@
 //!
 //! Timestamps come back from TIMESTAMPTZ in UTC and are returned in China time (+08:00).
 
+mod attachments;
 mod import;
 mod matches;
 mod problems;
@@ -32,6 +33,7 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 1, name: "foundation", sql: include_str!("../migrations/0001_foundation.sql") },
     Migration { version: 2, name: "problems", sql: include_str!("../migrations/0002_problems.sql") },
     Migration { version: 3, name: "match_runs", sql: include_str!("../migrations/0003_match_runs.sql") },
+    Migration { version: 4, name: "attachments", sql: include_str!("../migrations/0004_attachments.sql") },
 ];
 
 /// Connections in the pool.

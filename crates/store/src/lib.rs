@@ -12,6 +12,7 @@
 //! methods) in the same pattern: shared logic and SQL here, the driver work in the backends,
 //! tests in `tests/repository.rs` run on both.
 
+pub mod attachments;
 pub mod codec;
 pub mod error;
 pub mod import;
@@ -45,7 +46,9 @@ pub fn catalog() -> &'static i18n::Catalog {
 /// Every write is one transaction: it lands whole or not at all, and when it returns `Ok` it
 /// is durable.
 #[async_trait]
-pub trait Store: problems::ProblemStore + matches::MatchStore + Send + Sync {
+pub trait Store:
+    problems::ProblemStore + matches::MatchStore + attachments::AttachmentStore + Send + Sync
+{
     /// `sqlite` or `postgres`.
     fn backend_name(&self) -> &'static str;
 
