@@ -687,7 +687,8 @@ fn attaching_a_file_is_an_event_that_keeps_the_state() {
     assert_eq!(r.events[1].kind(), ActionKind::Attach);
     let other = r.try_act(file(), "", &enterprise_user(e2()), "2022-05-05T09:20:00+08:00").unwrap_err();
     assert!(matches!(other, HandlingError::NotYourEnterprise { .. }));
-    let stranger = r.try_act(file(), "", &dept("market_regulation"), "2022-05-05T09:20:00+08:00").unwrap_err();
+    let stranger =
+        r.try_act(file(), "", &dept("market_regulation"), "2022-05-05T09:20:00+08:00").unwrap_err();
     assert!(matches!(stranger, HandlingError::NotCooperating { .. }));
     let cadre = r.try_act(file(), "", &user("c1", Role::Cadre), "2022-05-05T09:20:00+08:00").unwrap_err();
     assert!(matches!(cadre, HandlingError::RoleNotAllowed { .. }));
