@@ -79,6 +79,8 @@ pub enum Resource<'a> {
     Routing,
     /// Users and their roles.
     Users,
+    /// The import page: enterprise files and past import batches (admin only).
+    Imports,
     /// The policy library: documents, items, their rules, parameters and test results.
     /// Policies are public documents: every signed-in role reads them; only policy officers
     /// and admins change them.
@@ -199,7 +201,7 @@ pub fn authorize(p: &Principal, action: Action, resource: Resource<'_>) -> Decis
             Action::Write if p.role == Role::Admin => Allow,
             Action::Write => Forbidden,
         },
-        Resource::Users => {
+        Resource::Users | Resource::Imports => {
             if p.role == Role::Admin {
                 Allow
             } else {

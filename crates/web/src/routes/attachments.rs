@@ -357,10 +357,12 @@ fn form_of(fields: &HashMap<String, String>) -> NewProblemForm {
     }
 }
 
-/// Whether a request may carry files (and so the larger body limit).
+/// Whether a request may carry files (and so the larger body limit): attachments and the
+/// admin's import file.
 pub fn is_upload(method: &axum::http::Method, path: &str) -> bool {
     method == axum::http::Method::POST
         && (path == "/problems/new"
+            || path == "/admin/imports"
             || (path.starts_with("/problems/") || path.starts_with("/api/v1/problems/"))
                 && path.ends_with("/attachments"))
 }

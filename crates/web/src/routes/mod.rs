@@ -10,6 +10,7 @@ pub mod dashboard;
 pub mod decisions;
 pub mod enterprises;
 pub mod health;
+pub mod imports;
 pub mod pages;
 pub mod policies;
 pub mod problems;
@@ -99,6 +100,7 @@ fn page_router() -> Router<AppState> {
         .route("/admin/users", get(admin::users_page).post(admin::users_create))
         .route("/admin/users/{username}/password", post(admin::users_reset))
         .route("/admin/departments", get(admin::departments_page))
+        .route("/admin/imports", get(imports::imports_page).post(imports::imports_submit))
         .route("/admin/routing", get(admin::routing_page))
         .route("/admin/routing/{category}", post(admin::routing_submit))
         .route("/static/{file}", get(assets::serve))
