@@ -572,6 +572,8 @@ async fn the_openapi_document_lists_every_route_and_every_listed_route_exists() 
         "GET /api/v1/policies/{id}",
         "GET /api/v1/problems",
         "GET /api/v1/problems/{id}",
+        "GET /api/v1/problems/{id}/attachments",
+        "GET /api/v1/problems/{id}/attachments/{aid}",
         "GET /api/v1/reports/supervision",
         "GET /api/v1/reports/supervision.xlsx",
         "GET /api/v1/routing",
@@ -582,6 +584,7 @@ async fn the_openapi_document_lists_every_route_and_every_listed_route_exists() 
         "POST /api/v1/auth/token",
         "POST /api/v1/problems",
         "POST /api/v1/problems/{id}/actions",
+        "POST /api/v1/problems/{id}/attachments",
         "POST /api/v1/users",
         "POST /api/v1/users/{username}/password",
         "POST /api/v1/visits",
@@ -594,6 +597,7 @@ async fn the_openapi_document_lists_every_route_and_every_listed_route_exists() 
         let (m, p) = op.split_once(' ').unwrap();
         let p = p
             .replace("{id}", "1")
+            .replace("{aid}", "1")
             .replace("{uscc}", &app.a)
             .replace("{category}", "tax")
             .replace("{username}", "spare");
