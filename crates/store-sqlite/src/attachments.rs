@@ -57,17 +57,7 @@ fn insert_file(
             )
         })
         .map_err(backend)?;
-    Ok(Attachment {
-        id,
-        problem_id,
-        event_seq,
-        file_name: f.file_name.clone(),
-        content_type: f.content_type.clone(),
-        size: f.size(),
-        sha256: f.sha256.clone(),
-        uploaded_by: by.to_string(),
-        uploaded_at: at,
-    })
+    Ok(f.stored(id, problem_id, event_seq, by, at))
 }
 
 fn problem_exists(conn: &Connection, id: i64) -> PResult<()> {

@@ -135,6 +135,28 @@ impl CheckedFile {
         }
     }
 
+    /// The record of this file once stored with `id`.
+    pub fn stored(
+        &self,
+        id: i64,
+        problem_id: i64,
+        event_seq: i64,
+        by: &str,
+        at: DateTime<FixedOffset>,
+    ) -> Attachment {
+        Attachment {
+            id,
+            problem_id,
+            event_seq,
+            file_name: self.file_name.clone(),
+            content_type: self.content_type.clone(),
+            size: self.size(),
+            sha256: self.sha256.clone(),
+            uploaded_by: by.to_string(),
+            uploaded_at: at,
+        }
+    }
+
     /// How the submit event names this file (in `Problem::attachments`).
     pub fn reference(&self) -> String {
         reference(&self.sha256, &self.file_name)

@@ -723,7 +723,10 @@ async fn the_admin_imports_a_file_after_a_dry_run() {
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     let q = format!("?csrf={}", admin.csrf);
     let html = post(&admin, &q, "file", "bad.csv", bad.as_bytes()).await.unwrap().text().await.unwrap();
-    assert!(html.contains("错误报告") && html.contains("从业人数_2022") && html.contains("一百二十"), "{html}");
+    assert!(
+        html.contains("错误报告") && html.contains("从业人数_2022") && html.contains("一百二十"),
+        "{html}"
+    );
     assert!(!html.contains("name=\"token\""), "no apply after errors");
     let good = format!(
         "{header}91430100MA4L00011K,长沙智造科技有限公司,是,是,120\n91430100MA4L0002XB,长沙星沙制造有限公司,是,否,30\n"

@@ -113,7 +113,7 @@ pub async fn decorate(
 
 /// A multipart body's text fields and files (name, bytes). An empty file part without a name
 /// (a file input left empty) is skipped.
-async fn read_multipart(
+pub(crate) async fn read_multipart(
     mut mp: Multipart,
 ) -> Result<(HashMap<String, String>, Vec<(String, Vec<u8>)>), WebError> {
     let bad = |e: axum::extract::multipart::MultipartError| WebError::InvalidBody { detail: e.body_text() };

@@ -142,22 +142,11 @@ pub async fn imports_submit(
     State(state): State<AppState>,
     ReqLang(lang): ReqLang,
     p: Principal,
-    mut mp: Multipart,
+    mp: Multipart,
 ) -> Result<Html<String>, WebError> {
     authz::require(&p, Action::Write, Resource::Imports)?;
-    let bad = |e: axum::extract::multipart::MultipartError| WebError::InvalidBody { detail: e.body_text() };
-    let mut fields = std::collections::HashMap::new();
-    let mut upload: Option<(String, Vec<u8>)> = None;
-    while let Some(f) = mp.next_field().await.map_err(bad)? {
-        let name = f.name().unwrap_or_default().to_string();
-        match f.file_name().map(str::to_string) {
-            Some(file_name) => upload = Some((file_name, f.bytes().await.map_err(bad)?.to_vec())),
-            None => {
-                fields.insert(name, f.text().await.map_err(bad)?);
-            }
-        }
-    }
-    let result = match (upload, fields.get("token")) {
+    let (fields, files) = crate::routes::attachments::read_multipart(mp).await?;
+    let result = match (files.into_iter().next(), fields.get("token")) {
         (Some((file_name, bytes)), _) if !bytes.is_empty() => {
             let ext = std::path::Path::new(&file_name)
                 .extension()
