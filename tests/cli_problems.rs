@@ -493,3 +493,81 @@ fn deleting_the_newest_event_is_caught_by_the_head() {
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("chain seq 2") && stderr(&o).contains("head"), "{}", stderr(&o));
 }
+
+/// Files: raised with a problem (all or nothing), added later by a named user, listed by
+/// `show`, written back by `problem attachment`, refused by their content, and a changed
+/// stored file is caught by `audit verify`.
+#[test]
+fn attachments_are_raised_added_read_back_and_verified() {
+    let (d, db) = zone();
+    let dir = d.path();
+    let pdf = dir.join("租赁合同.pdf");
+    std::fs::write(&pdf, b"%PDF-1.7\n%%EOF\n").unwrap();
+    let csv = dir.join("明细.csv");
+    std::fs::write(&csv, "月份,金额\n2022-04,12000\n".as_bytes()).unwrap();
+    let exe = dir.join("发票.pdf");
+    std::fs::write(&exe, b"MZ\x90\x00\x03\x00").unwrap();
+    let base = [
+        "problem",
+        "add",
+        "--enterprise",
+        ZHIZAO,
+        "--category",
+        "涉税",
+        "--title",
+        "发票额度不足",
+        "--received-at",
+        "2022-05-05T09:00:00+08:00",
+        "--as",
+        "zhizao",
+    ];
+    // A file that is not what its name says: refused, naming it, and no problem is recorded.
+    let mut args = base.to_vec();
+    args.extend(["--attach", pdf.to_str().unwrap(), "--attach", exe.to_str().unwrap()]);
+    let o = huiqi(&db, &args);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("发票.pdf") && stderr(&o).contains("not an allowed type"), "{}", stderr(&o));
+    assert_eq!(count_events(&db), 0);
+    // Two good files with the problem.
+    let mut args = base.to_vec();
+    args.extend(["--attach", pdf.to_str().unwrap(), "--attach", csv.to_str().unwrap(), "--json"]);
+    let shown = json(&ok(huiqi(&db, &args)));
+    let id = shown["id"].as_i64().unwrap();
+    let files = shown["attachments"].as_array().unwrap();
+    assert_eq!(files.len(), 2);
+    assert_eq!(files[0]["file_name"], "租赁合同.pdf");
+    assert_eq!(files[1]["content_type"], "text/csv; charset=utf-8");
+    assert_eq!(files[0]["uploaded_by"], "zhizao");
+    // Added later by the lead department; another enterprise may not.
+    let o = huiqi(&db, &["problem", "attach", &id.to_string(), csv.to_str().unwrap(), "--as", "xingsha"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let o = ok(huiqi(&db, &["problem", "attach", &id.to_string(), pdf.to_str().unwrap(), "--as", "shuiwu"]));
+    let third: i64 = stdout(&o).parse().unwrap();
+    let shown = json(&ok(huiqi(&db, &["problem", "show", &id.to_string(), "--json"])));
+    assert_eq!(shown["attachments"].as_array().unwrap().len(), 3);
+    assert_eq!(shown["events"][1]["action"], "attach");
+    assert_eq!(shown["events"][1]["payload"]["file_name"], "租赁合同.pdf");
+    // Written back byte for byte.
+    let out = dir.join("back.pdf");
+    ok(huiqi(
+        &db,
+        &["problem", "attachment", &id.to_string(), &third.to_string(), "--output", out.to_str().unwrap()],
+    ));
+    assert_eq!(std::fs::read(&out).unwrap(), std::fs::read(&pdf).unwrap());
+    let o = huiqi(&db, &["problem", "attachment", &id.to_string(), "999", "--output", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("no attachment 999"), "{}", stderr(&o));
+    // A stored file changed behind the application's back is caught.
+    ok(huiqi(&db, &["audit", "verify"]));
+    tamper(
+        &db,
+        &format!("UPDATE attachments SET content = X'255044462D312E370A2525454F460A0A' WHERE id = {third}"),
+    );
+    let o = huiqi(&db, &["audit", "verify"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains(&format!("attachment {third}")) && stderr(&o).contains("SHA-256"),
+        "{}",
+        stderr(&o)
+    );
+}

@@ -24,6 +24,27 @@ pub async fn run(cmd: AuditCmd, ctx: &super::Context) -> anyhow::Result<ExitCode
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     }
+    // Every stored attachment must hash to what its record and its problem's event say.
+    let files = store.verify_attachments().await.map_err(|e| user_error(&e))?;
+    for m in &files {
+        let (zh, en) = match m.reason.as_str() {
+            "content" => (
+                "文件内容与记录的 SHA-256 不符（文件被改动）",
+                "the bytes do not match the recorded SHA-256 (the file was changed)",
+            ),
+            _ => (
+                "没有事件记载该文件（记录被改动或替换）",
+                "no event names this file (its record was changed or swapped)",
+            ),
+        };
+        eprintln!(
+            "附件被改动 / attachment tampered: problem {}, attachment {} ({}): {zh} / {en}",
+            m.problem_id, m.attachment_id, m.file_name
+        );
+    }
+    if !files.is_empty() && report.broken.is_none() {
+        return Ok(ExitCode::FAILURE);
+    }
     match &report.broken {
         None => {
             if !json {

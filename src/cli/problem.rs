@@ -1,5 +1,5 @@
-//! `huiqi problem add | show | act | sweep`: the three lists from scripts and hotline imports
-//! (the contract of issue 4; see docs/PROBLEMS.md).
+//! `huiqi problem add | show | act | sweep | attach | attachment`: the three lists from scripts
+//! and hotline imports (the contract of issue 4; see docs/PROBLEMS.md).
 
 use super::{UserError, user_error};
 use chrono::{DateTime, FixedOffset, NaiveDateTime};
@@ -39,6 +39,21 @@ pub enum ProblemCmd {
         #[arg(long)]
         at: Option<String>,
     },
+    /// Adds a file to a problem as a named user (the enterprise itself, the problem's
+    /// departments or a supervisor, while it is not closed); prints the attachment's id.
+    Attach {
+        id: i64,
+        file: std::path::PathBuf,
+        #[arg(long = "as")]
+        as_user: String,
+    },
+    /// Writes an attachment's bytes to a file.
+    Attachment {
+        id: i64,
+        attachment_id: i64,
+        #[arg(long)]
+        output: std::path::PathBuf,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -71,6 +86,10 @@ pub struct AddArgs {
     /// The user recording it (default: the operator `cli`, as admin).
     #[arg(long = "as")]
     pub as_user: Option<String>,
+    /// A file to attach (repeatable, at most 10, 10 MiB each); the problem and its files are
+    /// recorded together or not at all.
+    #[arg(long = "attach")]
+    pub attach: Vec<std::path::PathBuf>,
     #[arg(long)]
     pub json: bool,
 }
@@ -265,6 +284,61 @@ pub fn show_json(rec: &ProblemRecord, now: DateTime<FixedOffset>) -> Value {
     })
 }
 
+/// `show_json` with the problem's attachments (`attachments`: id, file_name, content_type,
+/// size, sha256, uploaded_by, uploaded_at).
+async fn show_json_with_files(
+    store: &dyn Store,
+    rec: &ProblemRecord,
+    now: DateTime<FixedOffset>,
+) -> anyhow::Result<Value> {
+    let mut v = show_json(rec, now);
+    let files: Vec<Value> = pr(store.attachments(rec.id).await)?
+        .into_iter()
+        .map(|a| {
+            json!({
+                "id": a.id,
+                "file_name": a.file_name,
+                "content_type": a.content_type,
+                "size": a.size,
+                "sha256": a.sha256,
+                "uploaded_by": a.uploaded_by,
+                "uploaded_at": a.uploaded_at.to_rfc3339(),
+            })
+        })
+        .collect();
+    if let Some(o) = v.as_object_mut() {
+        o.insert("attachments".into(), Value::Array(files));
+    }
+    Ok(v)
+}
+
+/// Reads and checks a file to attach: unreadable or against the rules is a bilingual error
+/// naming it.
+fn read_attachment(path: &std::path::Path) -> anyhow::Result<store::attachments::CheckedFile> {
+    let bytes = std::fs::read(path).map_err(|e| {
+        bilingual(
+            format!("无法读取附件 {}：{e}；请检查路径和权限", path.display()),
+            format!("cannot read the file {}: {e}; check the path and permissions", path.display()),
+        )
+    })?;
+    let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+    store::attachments::check_file(&name, bytes).map_err(|e| user_error(&e))
+}
+
+fn print_attachments(files: &[store::attachments::Attachment]) {
+    for a in files {
+        println!(
+            "  附件 / attachment {}: {} ({}, {} bytes) {} {}",
+            a.id,
+            a.file_name,
+            a.content_type,
+            a.size,
+            a.uploaded_by,
+            a.uploaded_at.format("%Y-%m-%d %H:%M")
+        );
+    }
+}
+
 fn print_text(rec: &ProblemRecord, now: DateTime<FixedOffset>) {
     let s = &rec.state;
     let d = handling::deadlines(s);
@@ -393,6 +467,12 @@ pub fn command_of(a: &ActArgs) -> anyhow::Result<Command> {
         ActionKind::Close => Action::Close,
         ActionKind::AutoCloseUnrated => Action::AutoCloseUnrated,
         ActionKind::Withdraw => Action::Withdraw,
+        ActionKind::Attach => {
+            return Err(bilingual(
+                "上传附件请用 huiqi problem attach".into(),
+                "use huiqi problem attach to add a file".into(),
+            ));
+        }
     };
     Ok(Command { action, note: a.note.clone() })
 }
@@ -426,9 +506,23 @@ pub async fn run(cmd: ProblemCmd, ctx: &super::Context) -> anyhow::Result<ExitCo
                 received_at,
                 visit: a.visit.map(|v| v.to_string()),
             };
-            let rec = pr(store.create_problem(problem, &actor, now, &routing, TimeLimits::defaults()).await)?;
+            let files = a.attach.iter().map(|p| read_attachment(p)).collect::<anyhow::Result<Vec<_>>>()?;
+            let rec = if files.is_empty() {
+                pr(store.create_problem(problem, &actor, now, &routing, TimeLimits::defaults()).await)?
+            } else {
+                pr(store
+                    .create_problem_with_attachments(
+                        problem,
+                        &actor,
+                        now,
+                        &routing,
+                        TimeLimits::defaults(),
+                        files,
+                    )
+                    .await)?
+            };
             if a.json {
-                println!("{}", serde_json::to_string_pretty(&show_json(&rec, now))?);
+                println!("{}", serde_json::to_string_pretty(&show_json_with_files(store, &rec, now).await?)?);
             } else {
                 println!("{}", rec.id);
             }
@@ -440,9 +534,10 @@ pub async fn run(cmd: ProblemCmd, ctx: &super::Context) -> anyhow::Result<ExitCo
             };
             let rec = pr(store.get_problem(id).await)?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&show_json(&rec, now))?);
+                println!("{}", serde_json::to_string_pretty(&show_json_with_files(store, &rec, now).await?)?);
             } else {
                 print_text(&rec, now);
+                print_attachments(&pr(store.attachments(id).await)?);
             }
         }
         ProblemCmd::Act(a) => {
@@ -453,7 +548,7 @@ pub async fn run(cmd: ProblemCmd, ctx: &super::Context) -> anyhow::Result<ExitCo
             let at = time_or_now(a.at.as_deref(), "--at")?;
             let rec = pr(store.record_transition(a.id, &cmd, &actor, at, crate::db::now()).await)?;
             if a.json {
-                println!("{}", serde_json::to_string_pretty(&show_json(&rec, at))?);
+                println!("{}", serde_json::to_string_pretty(&show_json_with_files(store, &rec, at).await?)?);
             } else {
                 println!("{}\t{}", rec.id, rec.state.state.as_str());
             }
@@ -462,6 +557,22 @@ pub async fn run(cmd: ProblemCmd, ctx: &super::Context) -> anyhow::Result<ExitCo
             let at = time_or_now(at.as_deref(), "--at")?;
             let n = sweep(store, at).await?;
             println!("已按未评价销号 / closed as unrated: {n}");
+        }
+        ProblemCmd::Attach { id, file, as_user } => {
+            let file = read_attachment(&file)?;
+            let actor = actor_of(store, &as_user).await?;
+            let (_, att) = pr(store.add_attachment(id, file, &actor, crate::db::now()).await)?;
+            println!("{}", att.id);
+        }
+        ProblemCmd::Attachment { id, attachment_id, output } => {
+            let (att, bytes) = pr(store.attachment_content(id, attachment_id).await)?;
+            std::fs::write(&output, &bytes).map_err(|e| {
+                bilingual(
+                    format!("无法写入 {}：{e}；请检查路径和权限", output.display()),
+                    format!("cannot write {}: {e}; check the path and permissions", output.display()),
+                )
+            })?;
+            println!("{}\t{}\t{} bytes", output.display(), att.file_name, att.size);
         }
     }
     Ok(ExitCode::SUCCESS)

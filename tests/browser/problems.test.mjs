@@ -4,6 +4,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { inflateRawSync } from 'node:zlib';
+import { readFileSync } from 'node:fs';
 import { withPage, signIn, visit, mainText, assertChinese, closeBrowser, DEMO } from './lib.mjs';
 
 after(closeBrowser);
@@ -32,6 +33,7 @@ function zipTexts(buf) {
   return out;
 }
 
+const PDF = Buffer.from('%PDF-1.7\n% huiqi browser test\n%%EOF\n');
 const TITLE = `留抵退税到账查询（浏览器测试 ${Date.now()}）`;
 let problemPath = null;
 
@@ -46,6 +48,7 @@ test('the enterprise raises a problem and sees it with its deadlines', () =>
     await page.getByLabel('问题类别').selectOption({ label: '涉税' });
     await page.getByLabel('问题标题').fill(TITLE);
     await page.getByLabel('问题描述').fill('三月申请的增值税留抵退税尚未到账，请帮助查询进度。');
+    await page.getByLabel('附件').setInputFiles({ name: '退税申请表.pdf', mimeType: 'application/pdf', buffer: PDF });
     await Promise.all([
       page.waitForURL(/\/problems\/\d+$/),
       page.getByRole('button', { name: '提交问题' }).click(),
@@ -57,6 +60,15 @@ test('the enterprise raises a problem and sees it with its deadlines', () =>
     assert.match(text, /待受理|已提交/);
     assert.match(text, /受理时限/);
     assert.match(text, /税务局/);
+    // The file raised with it is listed (name, size, who) and downloads byte for byte.
+    const files = page.locator('table.attachments');
+    assert.match(await files.innerText(), /退税申请表\.pdf[\s\S]*B[\s\S]*qiye/);
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('link', { name: '退税申请表.pdf' }).click(),
+    ]);
+    assert.equal(download.suggestedFilename(), '退税申请表.pdf');
+    assert.deepEqual(readFileSync(await download.path()), PDF);
   }));
 
 test('the tax bureau finds it in its queue, accepts, assigns, starts and answers it', () =>

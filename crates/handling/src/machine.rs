@@ -319,6 +319,16 @@ pub enum Action {
     Close,
     AutoCloseUnrated,
     Withdraw,
+    /// A file attached to the problem after it was raised (the file itself is in the store;
+    /// the event pins its name, type, size and SHA-256, so the audit chain covers it). The
+    /// state does not change. Not in [`ALL_ACTIONS`]: it is taken by uploading a file, never
+    /// as a command of `act`.
+    Attach {
+        file_name: String,
+        content_type: String,
+        size: u64,
+        sha256: String,
+    },
 }
 
 /// The name of an action, as stored in the event log's `action` column.
@@ -348,8 +358,11 @@ pub enum ActionKind {
     Close,
     AutoCloseUnrated,
     Withdraw,
+    Attach,
 }
 
+/// The actions taken as commands (`act`). [`ActionKind::Attach`] is left out: a file upload
+/// takes it.
 pub const ALL_ACTIONS: [ActionKind; 23] = [
     ActionKind::Submit,
     ActionKind::Accept,
@@ -402,6 +415,7 @@ impl ActionKind {
             ActionKind::Close => "close",
             ActionKind::AutoCloseUnrated => "auto_close_unrated",
             ActionKind::Withdraw => "withdraw",
+            ActionKind::Attach => "attach",
         }
     }
 
@@ -434,6 +448,7 @@ impl ActionKind {
             ActionKind::Close => &[Department, Supervisor, Admin],
             ActionKind::AutoCloseUnrated => &[System, Supervisor, Admin],
             ActionKind::Withdraw => &[Enterprise, Admin],
+            ActionKind::Attach => &[Enterprise, Department, Supervisor],
         }
     }
 
@@ -501,6 +516,18 @@ impl ActionKind {
                 AwaitingInfo,
                 Answered,
             ],
+            ActionKind::Attach => &[
+                Submitted,
+                Accepted,
+                Assigned,
+                ObjectionPending,
+                Returned,
+                InProgress,
+                AwaitingInfo,
+                Answered,
+                UnderReview,
+                Confirmed,
+            ],
         }
     }
 }
@@ -531,6 +558,7 @@ impl Action {
             Action::Close => ActionKind::Close,
             Action::AutoCloseUnrated => ActionKind::AutoCloseUnrated,
             Action::Withdraw => ActionKind::Withdraw,
+            Action::Attach { .. } => ActionKind::Attach,
         }
     }
 }
@@ -1233,6 +1261,18 @@ pub fn apply(
             n.withdrawn_at = Some(now);
             n.pending_extension = None;
             State::Withdrawn
+        }
+        Action::Attach { .. } => {
+            // The enterprise attaches to its own problems; a department to those it leads or
+            // cooperates on; a supervisor to any.
+            require_own_enterprise(s, actor)?;
+            if actor.role == Role::Department {
+                let d = actor.department.clone().unwrap_or_default();
+                if d != s.lead && !s.cooperating.contains(&d) {
+                    return Err(HandlingError::NotCooperating { department: d });
+                }
+            }
+            s.state
         }
     };
     n.state = to;

@@ -669,3 +669,36 @@ fn random_walks_reach_every_state_and_action() {
     assert_eq!(states.len(), ALL_STATES.len(), "{states:?}");
     assert_eq!(actions.len(), ALL_ACTIONS.len(), "{actions:?}");
 }
+
+/// Attaching a file leaves the state alone and replays; only the enterprise itself, the
+/// problem's departments and supervisors attach, and not once the problem is closed.
+#[test]
+fn attaching_a_file_is_an_event_that_keeps_the_state() {
+    let file = || Action::Attach {
+        file_name: "租赁合同.pdf".into(),
+        content_type: "application/pdf".into(),
+        size: 1234,
+        sha256: "ab".repeat(32),
+    };
+    let mut r = Run::new("tax", Urgency::Normal, "2022-05-05T09:00:00+08:00");
+    let before = r.state.state;
+    r.act(file(), "", &enterprise_user(e1()), "2022-05-05T09:10:00+08:00");
+    assert_eq!((r.state.state, r.state.seq), (before, 2));
+    assert_eq!(r.events[1].kind(), ActionKind::Attach);
+    let other = r.try_act(file(), "", &enterprise_user(e2()), "2022-05-05T09:20:00+08:00").unwrap_err();
+    assert!(matches!(other, HandlingError::NotYourEnterprise { .. }));
+    let stranger =
+        r.try_act(file(), "", &dept("market_regulation"), "2022-05-05T09:20:00+08:00").unwrap_err();
+    assert!(matches!(stranger, HandlingError::NotCooperating { .. }));
+    let cadre = r.try_act(file(), "", &user("c1", Role::Cadre), "2022-05-05T09:20:00+08:00").unwrap_err();
+    assert!(matches!(cadre, HandlingError::RoleNotAllowed { .. }));
+    r.act(file(), "", &dept("tax_bureau"), "2022-05-05T09:30:00+08:00");
+    r.act(file(), "补充说明", &user("sup", Role::Supervisor), "2022-05-05T09:40:00+08:00");
+    assert_eq!(replay(&r.events, cal()).unwrap(), r.state);
+    // Not offered as a command, and refused once withdrawn.
+    assert!(!r.state.allowed_actions(None).contains(&ActionKind::Attach));
+    assert_eq!(ActionKind::parse("attach"), None);
+    r.act(Action::Withdraw, "已自行解决", &enterprise_user(e1()), "2022-05-05T10:00:00+08:00");
+    let closed = r.try_act(file(), "", &enterprise_user(e1()), "2022-05-05T10:10:00+08:00").unwrap_err();
+    assert!(matches!(closed, HandlingError::Illegal { .. }));
+}

@@ -8,6 +8,7 @@
 //!
 //! Timestamps come back from TIMESTAMPTZ in UTC and are returned in China time (+08:00).
 
+mod attachments;
 mod import;
 mod matches;
 mod problems;
@@ -39,6 +40,7 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "problem_indexes",
         sql: include_str!("../migrations/0005_problem_indexes.sql"),
     },
+    Migration { version: 6, name: "attachments", sql: include_str!("../migrations/0006_attachments.sql") },
 ];
 
 /// Connections in the pool.

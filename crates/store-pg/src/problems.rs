@@ -88,7 +88,7 @@ async fn row_by_id(c: &impl GenericClient, id: i64) -> PResult<Option<ProblemRow
     r.as_ref().map(problem_row).transpose()
 }
 
-async fn events_of(c: &impl GenericClient, id: i64) -> PResult<Vec<EventRow>> {
+pub(crate) async fn events_of(c: &impl GenericClient, id: i64) -> PResult<Vec<EventRow>> {
     let rows = c.query(sql::EVENTS_OF, &[&id]).await.map_err(backend)?;
     rows.iter().map(event_row).collect()
 }
@@ -157,6 +157,132 @@ fn boxed(q: &QParam) -> Box<dyn ToSql + Sync + Send> {
     }
 }
 
+/// Inserts a new problem with its submit event inside the caller's transaction.
+pub(crate) async fn insert_problem(
+    tx: &impl GenericClient,
+    t: handling::Transition,
+    now: DateTime<FixedOffset>,
+) -> PResult<ProblemRecord> {
+    let proj = Projection::of(&t.state)?;
+    let cols = NewEventColumns::of(&t.event);
+    let uscc = t.state.problem.enterprise.clone();
+    let eid: i64 = match tx.query_opt(store::sql::ENTERPRISE_ID_BY_USCC, &[&uscc.as_str()]).await {
+        Ok(Some(r)) => r.try_get(0).map_err(backend)?,
+        Ok(None) => return Err(StoreError::EnterpriseNotFound { uscc: uscc.to_string() }.into()),
+        Err(e) => return Err(backend(e).into()),
+    };
+    if let Some(v) = proj.visit_id
+        && tx.query_opt(sql::VISIT_EXISTS, &[&v]).await.map_err(backend)?.is_none()
+    {
+        return Err(ProblemError::VisitNotFound { id: v.to_string() });
+    }
+    let cooperating = proj.cooperating_json();
+    let id: i64 = tx
+        .query_one(
+            sql::INSERT_PROBLEM,
+            &[
+                &eid,
+                &proj.category,
+                &proj.title,
+                &proj.description,
+                &proj.channel,
+                &proj.urgency,
+                &proj.confidential,
+                &proj.received_at,
+                &proj.state,
+                &proj.lead_department,
+                &cooperating,
+                &proj.handler,
+                &proj.accept_by,
+                &proj.answer_by,
+                &proj.yellow_at,
+                &proj.red_at,
+                &proj.escalations,
+                &proj.round,
+                &proj.visit_id,
+                &proj.last_seq,
+                &proj.updated_at,
+            ],
+        )
+        .await
+        .map_err(backend)?
+        .try_get(0)
+        .map_err(backend)?;
+    let row = append_event(tx, id, &cols, now).await?;
+    let prow = row_by_id(tx, id).await?.ok_or(ProblemError::NotFound { id })?;
+    let stored = p::StoredEvent {
+        chain_seq: row.chain_seq,
+        problem_id: id,
+        event: t.event,
+        recorded_at: row.recorded_at,
+        prev_hash: row.prev_hash,
+        hash: row.hash,
+    };
+    Ok(ProblemRecord { id, state: t.state, events: vec![stored], row: prow })
+}
+
+/// Applies a command to a problem inside the caller's transaction: locks the problem row,
+/// replays its log, checks the expected version under that lock (so no other write comes
+/// between the check and the write), appends the event and rewrites the projection.
+pub(crate) async fn transition_on(
+    tx: &impl GenericClient,
+    id: i64,
+    cmd: &Command,
+    actor: &HActor,
+    at: DateTime<FixedOffset>,
+    recorded_at: DateTime<FixedOffset>,
+    expected: Option<u32>,
+) -> PResult<ProblemRecord> {
+    // Lock the problem first, then the chain head (always in this order).
+    if tx
+        .query_opt("SELECT id FROM problems WHERE id = $1 FOR UPDATE", &[&id])
+        .await
+        .map_err(backend)?
+        .is_none()
+    {
+        return Err(ProblemError::NotFound { id });
+    }
+    let rows = events_of(tx, id).await?;
+    let mut events = rows.iter().map(EventRow::stored).collect::<PResult<Vec<_>>>()?;
+    let log: Vec<Event> = events.iter().map(|e| e.event.clone()).collect();
+    let state = handling::replay(&log, calendar::WorkCalendar::official())?;
+    p::check_expected(id, &state, expected)?;
+    let t = p::apply_transition(&state, cmd, actor, at)?;
+    let proj = Projection::of(&t.state)?;
+    let row = append_event(tx, id, &NewEventColumns::of(&t.event), recorded_at).await?;
+    let cooperating = proj.cooperating_json();
+    tx.execute(
+        sql::UPDATE_PROBLEM,
+        &[
+            &proj.state,
+            &proj.lead_department,
+            &cooperating,
+            &proj.handler,
+            &proj.accept_by,
+            &proj.answer_by,
+            &proj.yellow_at,
+            &proj.red_at,
+            &proj.escalations,
+            &proj.round,
+            &proj.last_seq,
+            &proj.updated_at,
+            &id,
+        ],
+    )
+    .await
+    .map_err(backend)?;
+    let prow = row_by_id(tx, id).await?.ok_or(ProblemError::NotFound { id })?;
+    events.push(p::StoredEvent {
+        chain_seq: row.chain_seq,
+        problem_id: id,
+        event: t.event,
+        recorded_at: row.recorded_at,
+        prev_hash: row.prev_hash,
+        hash: row.hash,
+    });
+    Ok(ProblemRecord { id, state: t.state, events, row: prow })
+}
+
 #[async_trait]
 impl ProblemStore for PgStore {
     async fn create_problem(
@@ -168,65 +294,11 @@ impl ProblemStore for PgStore {
         limits: &TimeLimits,
     ) -> PResult<ProblemRecord> {
         let t = p::submit_transition(problem, actor, now, routing, limits)?;
-        let proj = Projection::of(&t.state)?;
-        let cols = NewEventColumns::of(&t.event);
-        let uscc = t.state.problem.enterprise.clone();
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(backend)?;
-        let eid: i64 = match tx.query_opt(store::sql::ENTERPRISE_ID_BY_USCC, &[&uscc.as_str()]).await {
-            Ok(Some(r)) => r.try_get(0).map_err(backend)?,
-            Ok(None) => return Err(StoreError::EnterpriseNotFound { uscc: uscc.to_string() }.into()),
-            Err(e) => return Err(backend(e).into()),
-        };
-        if let Some(v) = proj.visit_id
-            && tx.query_opt(sql::VISIT_EXISTS, &[&v]).await.map_err(backend)?.is_none()
-        {
-            return Err(ProblemError::VisitNotFound { id: v.to_string() });
-        }
-        let cooperating = proj.cooperating_json();
-        let id: i64 = tx
-            .query_one(
-                sql::INSERT_PROBLEM,
-                &[
-                    &eid,
-                    &proj.category,
-                    &proj.title,
-                    &proj.description,
-                    &proj.channel,
-                    &proj.urgency,
-                    &proj.confidential,
-                    &proj.received_at,
-                    &proj.state,
-                    &proj.lead_department,
-                    &cooperating,
-                    &proj.handler,
-                    &proj.accept_by,
-                    &proj.answer_by,
-                    &proj.yellow_at,
-                    &proj.red_at,
-                    &proj.escalations,
-                    &proj.round,
-                    &proj.visit_id,
-                    &proj.last_seq,
-                    &proj.updated_at,
-                ],
-            )
-            .await
-            .map_err(backend)?
-            .try_get(0)
-            .map_err(backend)?;
-        let row = append_event(&tx, id, &cols, now).await?;
-        let prow = row_by_id(&tx, id).await?.ok_or(ProblemError::NotFound { id })?;
+        let rec = insert_problem(&tx, t, now).await?;
         tx.commit().await.map_err(backend)?;
-        let stored = p::StoredEvent {
-            chain_seq: row.chain_seq,
-            problem_id: id,
-            event: t.event,
-            recorded_at: row.recorded_at,
-            prev_hash: row.prev_hash,
-            hash: row.hash,
-        };
-        Ok(ProblemRecord { id, state: t.state, events: vec![stored], row: prow })
+        Ok(rec)
     }
 
     async fn get_problem(&self, id: i64) -> PResult<ProblemRecord> {
@@ -268,54 +340,25 @@ impl ProblemStore for PgStore {
     ) -> PResult<ProblemRecord> {
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(backend)?;
-        // Lock the problem first, then the chain head (always in this order).
-        if tx
-            .query_opt("SELECT id FROM problems WHERE id = $1 FOR UPDATE", &[&id])
-            .await
-            .map_err(backend)?
-            .is_none()
-        {
-            return Err(ProblemError::NotFound { id });
-        }
-        let rows = events_of(&tx, id).await?;
-        let mut events = rows.iter().map(EventRow::stored).collect::<PResult<Vec<_>>>()?;
-        let log: Vec<Event> = events.iter().map(|e| e.event.clone()).collect();
-        let state = handling::replay(&log, calendar::WorkCalendar::official())?;
-        let t = p::apply_transition(&state, cmd, actor, at)?;
-        let proj = Projection::of(&t.state)?;
-        let row = append_event(&tx, id, &NewEventColumns::of(&t.event), recorded_at).await?;
-        let cooperating = proj.cooperating_json();
-        tx.execute(
-            sql::UPDATE_PROBLEM,
-            &[
-                &proj.state,
-                &proj.lead_department,
-                &cooperating,
-                &proj.handler,
-                &proj.accept_by,
-                &proj.answer_by,
-                &proj.yellow_at,
-                &proj.red_at,
-                &proj.escalations,
-                &proj.round,
-                &proj.last_seq,
-                &proj.updated_at,
-                &id,
-            ],
-        )
-        .await
-        .map_err(backend)?;
-        let prow = row_by_id(&tx, id).await?.ok_or(ProblemError::NotFound { id })?;
+        let rec = transition_on(&tx, id, cmd, actor, at, recorded_at, None).await?;
         tx.commit().await.map_err(backend)?;
-        events.push(p::StoredEvent {
-            chain_seq: row.chain_seq,
-            problem_id: id,
-            event: t.event,
-            recorded_at: row.recorded_at,
-            prev_hash: row.prev_hash,
-            hash: row.hash,
-        });
-        Ok(ProblemRecord { id, state: t.state, events, row: prow })
+        Ok(rec)
+    }
+
+    async fn record_transition_expecting(
+        &self,
+        id: i64,
+        cmd: &Command,
+        actor: &HActor,
+        at: DateTime<FixedOffset>,
+        recorded_at: DateTime<FixedOffset>,
+        expected: u32,
+    ) -> PResult<ProblemRecord> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(backend)?;
+        let rec = transition_on(&tx, id, cmd, actor, at, recorded_at, Some(expected)).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(rec)
     }
 
     async fn all_event_logs_for_period(

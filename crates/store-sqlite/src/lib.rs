@@ -17,6 +17,7 @@
 //! What it leaves out: the backend-neutral logic (import planning, checks, SQL texts) is in
 //! the `store` crate; this crate only binds parameters, maps rows and owns the DDL.
 
+mod attachments;
 mod import;
 mod matches;
 mod problems;
@@ -49,6 +50,7 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "problem_indexes",
         sql: include_str!("../migrations/0005_problem_indexes.sql"),
     },
+    Migration { version: 6, name: "attachments", sql: include_str!("../migrations/0006_attachments.sql") },
 ];
 
 /// How long a connection waits for a lock before reporting the database busy.

@@ -22,7 +22,7 @@ const ENTERPRISE_ID_NAME_BY_USCC: &str = "SELECT id, name FROM enterprises WHERE
 /// `YYYY-MM-DD HH:MM:SS+08:00` (China time, whole seconds). Written digit by digit: the
 /// writer formats up to nine times per submission, and chrono's `format` (which interprets
 /// its pattern on every call) showed in the writer's profile.
-fn text_time(t: DateTime<FixedOffset>) -> String {
+pub(crate) fn text_time(t: DateTime<FixedOffset>) -> String {
     use chrono::{Datelike, Timelike};
     fn two(out: &mut String, n: u32) {
         out.push(char::from(b'0' + (n / 10 % 10) as u8));
@@ -124,7 +124,7 @@ fn row_by_id(conn: &Connection, id: i64) -> PResult<Option<ProblemRow>> {
     st.query_row([id], problem_row).optional().map_err(backend)?.map(finish_row).transpose()
 }
 
-fn events_of(conn: &Connection, id: i64) -> PResult<Vec<EventRow>> {
+pub(crate) fn events_of(conn: &Connection, id: i64) -> PResult<Vec<EventRow>> {
     let mut st = conn.prepare_cached(sql::EVENTS_OF).map_err(backend)?;
     let rows = st.query_map([id], event_row).map_err(backend)?;
     Ok(rows.collect::<rusqlite::Result<Vec<_>>>().map_err(backend)?)
@@ -201,7 +201,7 @@ fn value_of(q: &QParam) -> rusqlite::types::Value {
 impl SqliteStore {
     /// A write whose closure fails with a [`ProblemError`]: the job rolls back and the error
     /// comes back whole (the writer's own channel carries only `StoreError`).
-    async fn write_p<T, F>(&self, f: F) -> PResult<T>
+    pub(crate) async fn write_p<T, F>(&self, f: F) -> PResult<T>
     where
         T: Send + 'static,
         F: FnOnce(&Connection) -> PResult<T> + Send + 'static,
@@ -228,13 +228,137 @@ impl SqliteStore {
         }
     }
 
-    async fn read_p<T, F>(&self, f: F) -> PResult<T>
+    pub(crate) async fn read_p<T, F>(&self, f: F) -> PResult<T>
     where
         T: Send + 'static,
         F: FnOnce(&Connection) -> PResult<T> + Send + 'static,
     {
         self.read(move |conn| Ok(f(conn))).await?
     }
+}
+
+/// Inserts a new problem with its submit event (inside a write job).
+pub(crate) fn insert_problem(
+    conn: &Connection,
+    t: handling::Transition,
+    now: DateTime<FixedOffset>,
+) -> PResult<ProblemRecord> {
+    let proj = Projection::of(&t.state)?;
+    let cols = NewEventColumns::of(&t.event);
+    let uscc = t.state.problem.enterprise.clone();
+    let (state, event) = (t.state, t.event);
+    let (eid, name): (i64, String) = conn
+        .prepare_cached(ENTERPRISE_ID_NAME_BY_USCC)
+        .and_then(|mut st| st.query_row([uscc.as_str()], |r| Ok((r.get(0)?, r.get(1)?))).optional())
+        .map_err(backend)?
+        .ok_or_else(|| StoreError::EnterpriseNotFound { uscc: uscc.to_string() })?;
+    if let Some(v) = proj.visit_id {
+        let found: Option<i64> = conn
+            .prepare_cached(sql::VISIT_EXISTS)
+            .and_then(|mut st| st.query_row([v], |r| r.get(0)).optional())
+            .map_err(backend)?;
+        if found.is_none() {
+            return Err(ProblemError::VisitNotFound { id: v.to_string() });
+        }
+    }
+    let id: i64 = conn
+        .prepare_cached(sql::INSERT_PROBLEM)
+        .and_then(|mut st| {
+            st.query_row(
+                params![
+                    eid,
+                    proj.category,
+                    proj.title,
+                    proj.description,
+                    proj.channel,
+                    proj.urgency,
+                    proj.confidential,
+                    text_time(proj.received_at),
+                    proj.state,
+                    proj.lead_department,
+                    proj.cooperating_json(),
+                    proj.handler,
+                    proj.accept_by,
+                    proj.answer_by,
+                    proj.yellow_at.map(text_time),
+                    proj.red_at.map(text_time),
+                    proj.escalations,
+                    proj.round,
+                    proj.visit_id,
+                    proj.last_seq,
+                    text_time(proj.updated_at)
+                ],
+                |r| r.get(0),
+            )
+        })
+        .map_err(backend)?;
+    let row = append_event(conn, id, &cols, now)?;
+    let stored = p::StoredEvent {
+        chain_seq: row.chain_seq,
+        problem_id: id,
+        event,
+        recorded_at: row.recorded_at,
+        prev_hash: row.prev_hash,
+        hash: row.hash,
+    };
+    // The row just written, without reading it back: the projection holds every
+    // column in the form it reads back as (times in China time, whole seconds).
+    let prow = ProblemRow { id, enterprise: uscc, enterprise_name: name, projection: proj };
+    Ok(ProblemRecord { id, state, events: vec![stored], row: prow })
+}
+
+/// Applies a command to a problem inside a write job: replays its log, checks the expected
+/// version (in the same job as the write, so no other write comes between), appends the event
+/// and rewrites the projection.
+pub(crate) fn transition_on(
+    conn: &Connection,
+    id: i64,
+    cmd: &Command,
+    actor: &HActor,
+    at: DateTime<FixedOffset>,
+    recorded_at: DateTime<FixedOffset>,
+    expected: Option<u32>,
+) -> PResult<ProblemRecord> {
+    let rows = events_of(conn, id)?;
+    if rows.is_empty() {
+        return Err(ProblemError::NotFound { id });
+    }
+    let mut events = rows.iter().map(EventRow::stored).collect::<PResult<Vec<_>>>()?;
+    let log: Vec<Event> = events.iter().map(|e| e.event.clone()).collect();
+    let state = handling::replay(&log, calendar::WorkCalendar::official())?;
+    p::check_expected(id, &state, expected)?;
+    let t = p::apply_transition(&state, cmd, actor, at)?;
+    let proj = Projection::of(&t.state)?;
+    let row = append_event(conn, id, &NewEventColumns::of(&t.event), recorded_at)?;
+    conn.prepare_cached(sql::UPDATE_PROBLEM)
+        .and_then(|mut st| {
+            st.execute(params![
+                proj.state,
+                proj.lead_department,
+                proj.cooperating_json(),
+                proj.handler,
+                proj.accept_by,
+                proj.answer_by,
+                proj.yellow_at.map(text_time),
+                proj.red_at.map(text_time),
+                proj.escalations,
+                proj.round,
+                proj.last_seq,
+                text_time(proj.updated_at),
+                id
+            ])
+        })
+        .map_err(backend)?;
+    events.push(p::StoredEvent {
+        chain_seq: row.chain_seq,
+        problem_id: id,
+        event: t.event,
+        recorded_at: row.recorded_at,
+        prev_hash: row.prev_hash,
+        hash: row.hash,
+    });
+    let prow = row_by_id(conn, id)?.ok_or(ProblemError::NotFound { id })?;
+    Ok(ProblemRecord { id, state: t.state, events, row: prow })
 }
 
 #[async_trait]
@@ -248,71 +372,7 @@ impl ProblemStore for SqliteStore {
         limits: &TimeLimits,
     ) -> PResult<ProblemRecord> {
         let t = p::submit_transition(problem, actor, now, routing, limits)?;
-        let proj = Projection::of(&t.state)?;
-        let cols = NewEventColumns::of(&t.event);
-        let uscc = t.state.problem.enterprise.clone();
-        let (state, event) = (t.state, t.event);
-        self.write_p(move |conn| {
-            let (eid, name): (i64, String) = conn
-                .prepare_cached(ENTERPRISE_ID_NAME_BY_USCC)
-                .and_then(|mut st| st.query_row([uscc.as_str()], |r| Ok((r.get(0)?, r.get(1)?))).optional())
-                .map_err(backend)?
-                .ok_or_else(|| StoreError::EnterpriseNotFound { uscc: uscc.to_string() })?;
-            if let Some(v) = proj.visit_id {
-                let found: Option<i64> = conn
-                    .prepare_cached(sql::VISIT_EXISTS)
-                    .and_then(|mut st| st.query_row([v], |r| r.get(0)).optional())
-                    .map_err(backend)?;
-                if found.is_none() {
-                    return Err(ProblemError::VisitNotFound { id: v.to_string() });
-                }
-            }
-            let id: i64 = conn
-                .prepare_cached(sql::INSERT_PROBLEM)
-                .and_then(|mut st| {
-                    st.query_row(
-                        params![
-                            eid,
-                            proj.category,
-                            proj.title,
-                            proj.description,
-                            proj.channel,
-                            proj.urgency,
-                            proj.confidential,
-                            text_time(proj.received_at),
-                            proj.state,
-                            proj.lead_department,
-                            proj.cooperating_json(),
-                            proj.handler,
-                            proj.accept_by,
-                            proj.answer_by,
-                            proj.yellow_at.map(text_time),
-                            proj.red_at.map(text_time),
-                            proj.escalations,
-                            proj.round,
-                            proj.visit_id,
-                            proj.last_seq,
-                            text_time(proj.updated_at)
-                        ],
-                        |r| r.get(0),
-                    )
-                })
-                .map_err(backend)?;
-            let row = append_event(conn, id, &cols, now)?;
-            let stored = p::StoredEvent {
-                chain_seq: row.chain_seq,
-                problem_id: id,
-                event,
-                recorded_at: row.recorded_at,
-                prev_hash: row.prev_hash,
-                hash: row.hash,
-            };
-            // The row just written, without reading it back: the projection holds every
-            // column in the form it reads back as (times in China time, whole seconds).
-            let prow = ProblemRow { id, enterprise: uscc, enterprise_name: name, projection: proj };
-            Ok(ProblemRecord { id, state, events: vec![stored], row: prow })
-        })
-        .await
+        self.write_p(move |conn| insert_problem(conn, t, now)).await
     }
 
     async fn get_problem(&self, id: i64) -> PResult<ProblemRecord> {
@@ -355,48 +415,20 @@ impl ProblemStore for SqliteStore {
         recorded_at: DateTime<FixedOffset>,
     ) -> PResult<ProblemRecord> {
         let (cmd, actor) = (cmd.clone(), actor.clone());
-        self.write_p(move |conn| {
-            let rows = events_of(conn, id)?;
-            if rows.is_empty() {
-                return Err(ProblemError::NotFound { id });
-            }
-            let mut events = rows.iter().map(EventRow::stored).collect::<PResult<Vec<_>>>()?;
-            let log: Vec<Event> = events.iter().map(|e| e.event.clone()).collect();
-            let state = handling::replay(&log, calendar::WorkCalendar::official())?;
-            let t = p::apply_transition(&state, &cmd, &actor, at)?;
-            let proj = Projection::of(&t.state)?;
-            let row = append_event(conn, id, &NewEventColumns::of(&t.event), recorded_at)?;
-            conn.prepare_cached(sql::UPDATE_PROBLEM)
-                .and_then(|mut st| {
-                    st.execute(params![
-                        proj.state,
-                        proj.lead_department,
-                        proj.cooperating_json(),
-                        proj.handler,
-                        proj.accept_by,
-                        proj.answer_by,
-                        proj.yellow_at.map(text_time),
-                        proj.red_at.map(text_time),
-                        proj.escalations,
-                        proj.round,
-                        proj.last_seq,
-                        text_time(proj.updated_at),
-                        id
-                    ])
-                })
-                .map_err(backend)?;
-            events.push(p::StoredEvent {
-                chain_seq: row.chain_seq,
-                problem_id: id,
-                event: t.event,
-                recorded_at: row.recorded_at,
-                prev_hash: row.prev_hash,
-                hash: row.hash,
-            });
-            let prow = row_by_id(conn, id)?.ok_or(ProblemError::NotFound { id })?;
-            Ok(ProblemRecord { id, state: t.state, events, row: prow })
-        })
-        .await
+        self.write_p(move |conn| transition_on(conn, id, &cmd, &actor, at, recorded_at, None)).await
+    }
+
+    async fn record_transition_expecting(
+        &self,
+        id: i64,
+        cmd: &Command,
+        actor: &HActor,
+        at: DateTime<FixedOffset>,
+        recorded_at: DateTime<FixedOffset>,
+        expected: u32,
+    ) -> PResult<ProblemRecord> {
+        let (cmd, actor) = (cmd.clone(), actor.clone());
+        self.write_p(move |conn| transition_on(conn, id, &cmd, &actor, at, recorded_at, Some(expected))).await
     }
 
     async fn all_event_logs_for_period(

@@ -12,6 +12,7 @@
 //! methods) in the same pattern: shared logic and SQL here, the driver work in the backends,
 //! tests in `tests/repository.rs` run on both.
 
+pub mod attachments;
 pub mod codec;
 pub mod error;
 pub mod import;
@@ -46,7 +47,14 @@ pub fn catalog() -> &'static i18n::Catalog {
 /// Every write is one transaction: it lands whole or not at all, and when it returns `Ok` it
 /// is durable.
 #[async_trait]
-pub trait Store: problems::ProblemStore + matches::MatchStore + sessions::SessionStore + Send + Sync {
+pub trait Store:
+    problems::ProblemStore
+    + matches::MatchStore
+    + sessions::SessionStore
+    + attachments::AttachmentStore
+    + Send
+    + Sync
+{
     /// `sqlite` or `postgres`.
     fn backend_name(&self) -> &'static str;
 

@@ -53,6 +53,12 @@ pub enum ProblemError {
     NotFound { id: i64 },
     #[error("no visit {id}")]
     VisitNotFound { id: String },
+    /// The problem moved on since the caller read it: its last event is `current`, the caller
+    /// expected `expected` (a lost update prevented).
+    #[error("problem {id} is at version {current}, not {expected}")]
+    Stale { id: i64, expected: u32, current: u32 },
+    #[error(transparent)]
+    Attachment(#[from] crate::attachments::AttachmentError),
     #[error(transparent)]
     Handling(#[from] HandlingError),
     #[error(transparent)]
@@ -70,6 +76,10 @@ en = "there is no problem {id}; check the problem id (huiqi ledger export lists 
 ["store.visit_not_found"]
 zh = "未找到编号为 {id} 的走访记录；请先登记走访，再用其编号提交问题"
 en = "there is no visit {id}; record the visit first, then raise problems with its id"
+
+["store.problem_stale"]
+zh = "问题 {id} 已被他人更新（当前版本 {current}，您提交的版本 {expected}）；请刷新后重新操作"
+en = "problem {id} was changed by someone else (it is at version {current}, you sent {expected}); reload it and try again"
 "#;
 
 /// The catalog of this module's own messages.
@@ -83,6 +93,11 @@ impl Localized for ProblemError {
         match self {
             ProblemError::NotFound { id } => Message::new("store.problem_not_found").arg("id", id),
             ProblemError::VisitNotFound { id } => Message::new("store.visit_not_found").arg("id", id),
+            ProblemError::Stale { id, expected, current } => Message::new("store.problem_stale")
+                .arg("id", id)
+                .arg("expected", expected)
+                .arg("current", current),
+            ProblemError::Attachment(e) => e.message(),
             ProblemError::Handling(e) => e.message(),
             ProblemError::Store(e) => e.message(),
         }
@@ -91,6 +106,7 @@ impl Localized for ProblemError {
         match self {
             ProblemError::Handling(e) => e.catalog(),
             ProblemError::Store(e) => e.catalog(),
+            ProblemError::Attachment(e) => e.catalog(),
             _ => problem_catalog(),
         }
     }
@@ -98,6 +114,7 @@ impl Localized for ProblemError {
         match self {
             ProblemError::Handling(e) => e.render(lang),
             ProblemError::Store(e) => e.render(lang),
+            ProblemError::Attachment(e) => e.render(lang),
             _ => problem_catalog().render(&self.message(), lang),
         }
     }
@@ -617,6 +634,14 @@ pub fn submit_transition(
     )?)
 }
 
+/// Refuses a write on a problem that moved past the version the caller expected.
+pub fn check_expected(id: i64, state: &ProblemState, expected: Option<u32>) -> PResult<()> {
+    match expected {
+        Some(e) if e != state.seq => Err(ProblemError::Stale { id, expected: e, current: state.seq }),
+        _ => Ok(()),
+    }
+}
+
 /// The transition of a command on a replayed state, at `now` (China time, whole seconds).
 pub fn apply_transition(
     state: &ProblemState,
@@ -833,6 +858,19 @@ pub trait ProblemStore: Send + Sync {
         recorded_at: DateTime<FixedOffset>,
     ) -> PResult<ProblemRecord>;
 
+    /// [`ProblemStore::record_transition`] only if the problem is still at version
+    /// `expected` (its last event number), checked inside the same write: otherwise
+    /// [`ProblemError::Stale`] and nothing is written. What `If-Match` relies on.
+    async fn record_transition_expecting(
+        &self,
+        id: i64,
+        cmd: &Command,
+        actor: &HActor,
+        at: DateTime<FixedOffset>,
+        recorded_at: DateTime<FixedOffset>,
+        expected: u32,
+    ) -> PResult<ProblemRecord>;
+
     /// The event logs (by problem id) a period's KPIs need: problems with an event on the
     /// dates `range` (both included) and every open problem; all problems for `None`.
     async fn all_event_logs_for_period(
@@ -860,6 +898,7 @@ mod tests {
         let samples = [
             ProblemError::NotFound { id: 7 }.message(),
             ProblemError::VisitNotFound { id: "x".into() }.message(),
+            ProblemError::Stale { id: 7, expected: 3, current: 4 }.message(),
         ];
         assert!(problem_catalog().check_complete(&samples).is_empty());
         let e = ProblemError::NotFound { id: 7 };

@@ -32,6 +32,13 @@
 //!   see it at all see its summary.
 //!
 //! A problem the principal may not see is [`Decision::Hidden`] (404), like an enterprise.
+//!
+//! Who may read and add a problem's attachments (附件):
+//! - read: whoever sees the problem's details (so a confidential problem's files only its
+//!   enterprise, its departments and supervisors); seeing only the summary is 403;
+//! - add: the enterprise (its own problem), the problem's lead and cooperating departments
+//!   and supervisors, while the problem is not closed or withdrawn; anyone else who sees the
+//!   problem gets 403.
 
 use crate::auth::Principal;
 use crate::error::WebError;
@@ -52,6 +59,8 @@ pub enum Resource<'a> {
     Problem { state: &'a handling::ProblemState, links: &'a ThreeLinks },
     /// Raising a problem for an enterprise.
     NewProblem { uscc: &'a UnifiedCreditCode, links: &'a ThreeLinks },
+    /// A problem's attachments: read (list and download) or add one (Write).
+    Attachments { state: &'a handling::ProblemState, links: &'a ThreeLinks },
     /// The problem list and queue; what it shows is [`problem_scope`].
     ProblemList,
     /// Visit records (走访) of one enterprise: read them, or record one (Write).
@@ -70,6 +79,8 @@ pub enum Resource<'a> {
     Routing,
     /// Users and their roles.
     Users,
+    /// The import page: enterprise files and past import batches (admin only).
+    Imports,
     /// The policy library: documents, items, their rules, parameters and test results.
     /// Policies are public documents: every signed-in role reads them; only policy officers
     /// and admins change them.
@@ -111,6 +122,21 @@ pub fn authorize(p: &Principal, action: Action, resource: Resource<'_>) -> Decis
         Resource::Problem { state, links } => match problem_visibility(p, state, links) {
             handling::Visibility::Hidden => Hidden,
             _ => Allow,
+        },
+        Resource::Attachments { state, links } => match problem_visibility(p, state, links) {
+            handling::Visibility::Hidden => Hidden,
+            handling::Visibility::Summary => Forbidden,
+            handling::Visibility::Full if action == Action::Read => Allow,
+            handling::Visibility::Full => {
+                let own_dept =
+                    p.department.as_ref().is_some_and(|d| *d == state.lead || state.cooperating.contains(d));
+                let may = match p.role {
+                    Role::Enterprise | Role::Supervisor => true,
+                    Role::Department => own_dept,
+                    Role::Cadre | Role::Leader | Role::Policy | Role::Admin | Role::System => false,
+                };
+                if may && !state.state.is_terminal() { Allow } else { Forbidden }
+            }
         },
         Resource::NewProblem { uscc, links } => match p.role {
             Role::Enterprise if p.enterprise.as_ref() == Some(uscc) => Allow,
@@ -176,7 +202,7 @@ pub fn authorize(p: &Principal, action: Action, resource: Resource<'_>) -> Decis
             Action::Write if p.role == Role::Admin => Allow,
             Action::Write => Forbidden,
         },
-        Resource::Users => {
+        Resource::Users | Resource::Imports => {
             if p.role == Role::Admin {
                 Allow
             } else {
@@ -269,7 +295,7 @@ pub fn require(p: &Principal, action: Action, resource: Resource<'_>) -> Result<
     match authorize(p, action, resource) {
         Decision::Allow => Ok(()),
         Decision::Forbidden => Err(WebError::Forbidden),
-        Decision::Hidden if matches!(resource, Resource::Problem { .. }) => {
+        Decision::Hidden if matches!(resource, Resource::Problem { .. } | Resource::Attachments { .. }) => {
             Err(WebError::ProblemNotFound { id: String::new() })
         }
         Decision::Hidden if matches!(resource, Resource::NewProblem { .. } | Resource::Visits { .. }) => {

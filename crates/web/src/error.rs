@@ -58,6 +58,9 @@ pub enum WebError {
     Kpi(#[from] kpi::KpiError),
     #[error("store: {0}")]
     Store(#[from] StoreError),
+    /// A file refused by the attachment rules (413 too large, 422 otherwise) or not found (404).
+    #[error("attachment: {0}")]
+    Attachment(#[from] store::attachments::AttachmentError),
     #[error("internal: {0}")]
     Internal(String),
 }
@@ -92,6 +95,14 @@ impl WebError {
                 _ if e.is_user_error() => StatusCode::UNPROCESSABLE_ENTITY,
                 _ => StatusCode::INTERNAL_SERVER_ERROR,
             },
+            WebError::Attachment(e) => {
+                use store::attachments::AttachmentError as A;
+                match e {
+                    A::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+                    A::NotFound { .. } => StatusCode::NOT_FOUND,
+                    A::Empty { .. } | A::Type { .. } | A::TooMany { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+                }
+            }
             WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -114,6 +125,7 @@ impl WebError {
             404 => "web.status.404",
             409 => "web.status.409",
             412 => "web.status.412",
+            413 => "web.status.413",
             422 => "web.status.422",
             429 => "web.status.429",
             _ => "web.status.500",
@@ -169,6 +181,7 @@ impl Localized for WebError {
             WebError::Kpi(e) => e.message(),
             WebError::Store(StoreError::Backend(_)) | WebError::Internal(_) => Message::new("web.internal"),
             WebError::Store(e) => e.message(),
+            WebError::Attachment(e) => e.message(),
         }
     }
 
@@ -180,6 +193,7 @@ impl Localized for WebError {
             WebError::Kpi(kpi::KpiError::Replay { .. }) => crate::catalog(),
             WebError::Kpi(e) => e.catalog(),
             WebError::Store(e) => e.catalog(),
+            WebError::Attachment(e) => e.catalog(),
             _ => crate::catalog(),
         }
     }
@@ -201,6 +215,8 @@ impl From<store::problems::ProblemError> for WebError {
             P::NotFound { id } => WebError::ProblemNotFound { id: id.to_string() },
             P::VisitNotFound { id } => WebError::InvalidParam { param: "visit".into(), value: id },
             P::Handling(h) => WebError::Handling(h),
+            P::Stale { .. } => WebError::PreconditionFailed,
+            P::Attachment(a) => WebError::Attachment(a),
             P::Store(s) => WebError::Store(s),
         }
     }
@@ -302,7 +318,7 @@ mod tests {
     fn every_error_renders_in_both_languages() {
         let problems = crate::catalog().check_complete(&message_samples());
         assert!(problems.is_empty(), "{problems:?}");
-        for code in [400, 401, 403, 404, 409, 412, 422, 429, 500] {
+        for code in [400, 401, 403, 404, 409, 412, 413, 422, 429, 500] {
             let key = format!("web.status.{code}");
             assert!(crate::catalog().contains(&key), "{key}");
         }

@@ -602,6 +602,9 @@ async fn the_openapi_document_lists_the_three_lists_routes() {
         ("/api/v1/problems", "post"),
         ("/api/v1/problems/{id}", "get"),
         ("/api/v1/problems/{id}/actions", "post"),
+        ("/api/v1/problems/{id}/attachments", "get"),
+        ("/api/v1/problems/{id}/attachments", "post"),
+        ("/api/v1/problems/{id}/attachments/{aid}", "get"),
         ("/api/v1/visits", "get"),
         ("/api/v1/visits", "post"),
         ("/api/v1/kpi", "get"),
@@ -653,4 +656,170 @@ fn the_printable_supervision_report_is_a_standalone_escaped_document() {
     assert!(page.contains("（商业秘密，不予显示）"), "the confidential one: {page}");
     // No department below a threshold and no yellow item: the sections say so.
     assert_eq!(page.matches("<p>无。</p>").count(), 3, "{page}");
+}
+
+/// A multipart body with one `file` part per (name, bytes), and its content type.
+fn multipart(files: &[(&str, &[u8])]) -> (String, Vec<u8>) {
+    let boundary = "huiqi-test-boundary-7MA4YWxkTrZu0gW";
+    let mut body = Vec::new();
+    for (name, bytes) in files {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n\
+                 Content-Type: application/octet-stream\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+impl App {
+    async fn upload(&self, who: &str, id: i64, files: &[(&str, &[u8])]) -> reqwest::Response {
+        let (ct, body) = multipart(files);
+        let mut req = self.http.post(self.url(&format!("/api/v1/problems/{id}/attachments")));
+        if let Some(t) = self.tokens.get(who) {
+            req = req.bearer_auth(t);
+        }
+        req.header("content-type", ct).body(body).send().await.unwrap()
+    }
+}
+
+const PDF: &[u8] = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj <<>> endobj\n%%EOF\n";
+
+/// Attachments: who may add and read them (enterprise A against B, a confidential problem
+/// against the departments and roles that see only its summary), how a download is sent, and
+/// that a file breaking a rule is refused in both languages with nothing stored.
+#[tokio::test]
+async fn attachments_answer_every_role_as_authorised() {
+    let app = app().await;
+    let p = app.raise("ent_a", json!({"category": "tax", "title": "甲企业的涉税问题"})).await;
+    let q = app
+        .raise("ent_b", json!({"category": "talent", "title": "乙企业的秘密招聘计划", "confidential": true}))
+        .await;
+    let mut failures = Vec::new();
+    for (id, expected) in [
+        // P: A's problem, the tax bureau ("dept") leads; the cadre and leader see it but may not add.
+        (p, [401, 201, 404, 403, 201, 403, 201, 404, 403]),
+        // Q: B's confidential problem; the leader and admin see only its summary.
+        (q, [401, 404, 201, 404, 404, 403, 201, 404, 403]),
+    ] {
+        for (who, want) in ALL.iter().zip(expected) {
+            let name = format!("{who}的材料.pdf");
+            let r = app.upload(who, id, &[(&name, PDF)]).await;
+            let status = r.status().as_u16();
+            if status != want {
+                failures.push(format!(
+                    "{who} upload to {id}: {status}, expected {want}: {}",
+                    r.text().await.unwrap()
+                ));
+            }
+        }
+    }
+    let read_p = [401, 200, 404, 200, 200, 200, 200, 404, 200];
+    let read_q = [401, 404, 200, 404, 404, 403, 200, 404, 403];
+    let first_q = app.ok("ent_b", Method::GET, &format!("/api/v1/problems/{q}/attachments"), None).await["items"][0]
+        ["id"]
+        .as_i64()
+        .unwrap();
+    for (path, expected) in [
+        (format!("/api/v1/problems/{p}/attachments"), read_p),
+        (format!("/api/v1/problems/{q}/attachments"), read_q),
+        (format!("/api/v1/problems/{q}/attachments/{first_q}"), read_q),
+        // Q's attachment asked for through P: not found, whoever asks.
+        (
+            format!("/api/v1/problems/{p}/attachments/{first_q}"),
+            [401, 404, 404, 404, 404, 404, 404, 404, 404],
+        ),
+    ] {
+        for (who, want) in ALL.iter().zip(expected) {
+            let r = app.call(who, Method::GET, &path, None).await;
+            let status = r.status().as_u16();
+            let text = String::from_utf8_lossy(&r.bytes().await.unwrap()).to_string();
+            if status != want {
+                failures.push(format!("{who} GET {path}: {status}, expected {want}: {text}"));
+            }
+            if matches!(*who, "leader" | "admin" | "ent_a") && text.contains("ent_b的材料") {
+                failures.push(format!("{who} GET {path}: leaks the confidential problem's files"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+
+    // The list and the problem itself name who added what; the timeline has the attach events.
+    let list = app.ok("ent_a", Method::GET, &format!("/api/v1/problems/{p}/attachments"), None).await;
+    let items = list["items"].as_array().unwrap();
+    let who: Vec<&str> = items.iter().map(|i| i["uploaded_by"].as_str().unwrap()).collect();
+    assert_eq!(who, ["ent_a", "dept", "supervisor"]);
+    assert_eq!(items[0]["file_name"], "ent_a的材料.pdf");
+    assert_eq!(items[0]["content_type"], "application/pdf");
+    assert_eq!(items[0]["size"], PDF.len());
+    let shown = app.ok("ent_a", Method::GET, &format!("/api/v1/problems/{p}"), None).await;
+    assert_eq!(shown["attachments"].as_array().unwrap().len(), 3);
+    assert_eq!(shown["may_attach"], true);
+    let attach_events =
+        shown["events"].as_array().unwrap().iter().filter(|e| e["action"] == "attach").count();
+    assert_eq!(attach_events, 3);
+    let summary = app.ok("leader", Method::GET, &format!("/api/v1/problems/{q}"), None).await;
+    assert!(summary["attachments"].as_array().unwrap().is_empty() && summary["may_attach"] == false);
+
+    // A download: the bytes, the stored type, an attachment with the UTF-8 name, nosniff.
+    let url = items[0]["url"].as_str().unwrap().to_string();
+    let r = app.call("dept", Method::GET, &url, None).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let h = r.headers().clone();
+    assert_eq!(h["content-type"], "application/pdf");
+    assert_eq!(h["x-content-type-options"], "nosniff");
+    let cd = h["content-disposition"].to_str().unwrap();
+    assert!(cd.starts_with("attachment;") && cd.contains("filename*=UTF-8''ent_a%E7%9A%84"), "{cd}");
+    assert_eq!(r.bytes().await.unwrap().as_ref(), PDF);
+
+    // Refused files: an executable named .pdf (422), one over 10 MiB (413), with a good one in
+    // the same request: nothing stored, the file and the rule named in both languages.
+    let exe: &[u8] = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00";
+    let r = app.upload("ent_a", p, &[("ok.pdf", PDF), ("发票.pdf", exe)]).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
+    let e: Value = r.json().await.unwrap();
+    assert!(
+        e["detail"].as_str().unwrap().contains("发票.pdf") && e["detail"].as_str().unwrap().contains("类型")
+    );
+    assert!(
+        e["detail_en"].as_str().unwrap().contains("发票.pdf")
+            && e["detail_en"].as_str().unwrap().contains("type")
+    );
+    let big = vec![b'a'; 10 * 1024 * 1024 + 1];
+    let r = app.upload("ent_a", p, &[("big.txt", &big)]).await;
+    assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let e: Value = r.json().await.unwrap();
+    assert!(e["detail_en"].as_str().unwrap().contains("big.txt"), "{e}");
+    let list = app.ok("ent_a", Method::GET, &format!("/api/v1/problems/{p}/attachments"), None).await;
+    assert_eq!(list["items"].as_array().unwrap().len(), 3, "nothing of a refused request is stored");
+    // More than ten in all: refused whole.
+    let many: Vec<(String, &[u8])> = (0..8).map(|i| (format!("f{i}.pdf"), PDF)).collect();
+    let many: Vec<(&str, &[u8])> = many.iter().map(|(n, b)| (n.as_str(), *b)).collect();
+    let r = app.upload("ent_a", p, &many).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let list = app.ok("ent_a", Method::GET, &format!("/api/v1/problems/{p}/attachments"), None).await;
+    assert_eq!(list["items"].as_array().unwrap().len(), 3);
+    // Not once withdrawn.
+    app.act("ent_a", p, json!({"action": "withdraw", "note": "已解决"})).await;
+    assert_eq!(app.upload("ent_a", p, &[("late.pdf", PDF)]).await.status(), StatusCode::FORBIDDEN);
+
+    // The page lists them with download links and offers the upload form to those allowed.
+    let page = |who: &'static str, path: String| {
+        let (t, url, http) = (app.tokens[who].clone(), app.url(&path), app.http.clone());
+        async move { http.get(url).bearer_auth(t).send().await.unwrap().text().await.unwrap() }
+    };
+    let html = page("ent_b", format!("/problems/{q}")).await;
+    assert!(
+        html.contains(&format!("/api/v1/problems/{q}/attachments/{first_q}"))
+            && html.contains("ent_b的材料.pdf")
+    );
+    assert!(html.contains("enctype=\"multipart/form-data\""), "{html}");
+    let html = page("ent_a", format!("/problems/{p}")).await;
+    assert!(html.contains("ent_a的材料.pdf") && !html.contains("type=\"file\""), "closed: no upload form");
 }

@@ -591,6 +591,8 @@ async fn the_openapi_document_lists_every_route_and_every_listed_route_exists() 
         "GET /api/v1/policies/{id}",
         "GET /api/v1/problems",
         "GET /api/v1/problems/{id}",
+        "GET /api/v1/problems/{id}/attachments",
+        "GET /api/v1/problems/{id}/attachments/{aid}",
         "GET /api/v1/reports/supervision",
         "GET /api/v1/reports/supervision.xlsx",
         "GET /api/v1/routing",
@@ -601,6 +603,7 @@ async fn the_openapi_document_lists_every_route_and_every_listed_route_exists() 
         "POST /api/v1/auth/token",
         "POST /api/v1/problems",
         "POST /api/v1/problems/{id}/actions",
+        "POST /api/v1/problems/{id}/attachments",
         "POST /api/v1/users",
         "POST /api/v1/users/{username}/password",
         "POST /api/v1/visits",
@@ -613,6 +616,7 @@ async fn the_openapi_document_lists_every_route_and_every_listed_route_exists() 
         let (m, p) = op.split_once(' ').unwrap();
         let p = p
             .replace("{id}", "1")
+            .replace("{aid}", "1")
             .replace("{uscc}", &app.a)
             .replace("{category}", "tax")
             .replace("{username}", "spare");
@@ -767,4 +771,85 @@ async fn a_cookie_session_ends_when_idle_or_at_its_absolute_limit_and_a_token_at
     assert_eq!(app.page(&b, "/").await.status(), StatusCode::SEE_OTHER, "idle 8 hours");
     let r = app.http.get(format!("{other}/")).header("cookie", &b.cookie).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
+}
+
+/// A multipart body with one file part `field`, and its content type.
+fn multipart_file(field: &str, name: &str, bytes: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "huiqi-import-test-boundary";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{name}\"\r\n\
+         Content-Type: text/csv\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+/// The admin's import page: a bad file shows its error report (row, column, value, reason in
+/// Chinese) and imports nothing; a good one shows what it would add, is applied from the dry
+/// run, and lands in the list of batches. Admin only; a cookie session needs the CSRF token.
+#[tokio::test]
+async fn the_admin_imports_a_file_after_a_dry_run() {
+    let app = app().await;
+    for (user, want) in USERS.iter().map(|(u, r)| (*u, if *r == Role::Admin { 200 } else { 403 })) {
+        let b = app.sign_in(user, PASSWORD).await.unwrap();
+        assert_eq!(app.page(&b, "/admin/imports").await.status().as_u16(), want, "{user}");
+    }
+    let admin = app.sign_in("admin", PASSWORD).await.unwrap();
+    let post = |b: &Browser, query: &str, field: &str, name: &str, bytes: &[u8]| {
+        let (ct, body) = multipart_file(field, name, bytes);
+        app.http
+            .post(app.url(&format!("/admin/imports{query}")))
+            .header("cookie", &b.cookie)
+            .header("content-type", ct)
+            .body(body)
+            .send()
+    };
+    let header = "统一社会信用代码,企业名称,工商注册在园区,税务登记在园区,从业人数_2022\n";
+    let bad = format!("{header}91430100MA4L00011K,长沙智造科技有限公司,是,是,一百二十\n");
+    // Without the session's token: refused before anything is read.
+    let r = post(&admin, "", "file", "bad.csv", bad.as_bytes()).await.unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let q = format!("?csrf={}", admin.csrf);
+    let html = post(&admin, &q, "file", "bad.csv", bad.as_bytes()).await.unwrap().text().await.unwrap();
+    assert!(
+        html.contains("错误报告") && html.contains("从业人数_2022") && html.contains("一百二十"),
+        "{html}"
+    );
+    assert!(!html.contains("name=\"token\""), "no apply after errors");
+    let good = format!(
+        "{header}91430100MA4L00011K,长沙智造科技有限公司,是,是,120\n91430100MA4L0002XB,长沙星沙制造有限公司,是,否,30\n"
+    );
+    let html = post(&admin, &q, "file", "good.csv", good.as_bytes()).await.unwrap().text().await.unwrap();
+    assert!(html.contains("试导入结果") && html.contains("新增 2"), "{html}");
+    let before = app.api(Some(&app.token("admin").await), Method::GET, "/api/v1/enterprises", None).await;
+    let total_before = before.json::<Value>().await.unwrap()["total"].as_u64().unwrap();
+    assert_eq!(total_before, 2, "a dry run writes nothing");
+    // Apply what the dry run kept.
+    let at = html.find("name=\"token\" value=\"").unwrap() + 20;
+    let token = html[at..].split('"').next().unwrap().to_string();
+    let boundary = "huiqi-apply-boundary";
+    let body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"token\"\r\n\r\n{token}\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"name\"\r\n\r\ngood.csv\r\n--{boundary}--\r\n"
+    );
+    let r = app
+        .http
+        .post(app.url(&format!("/admin/imports{q}")))
+        .header("cookie", &admin.cookie)
+        .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let html = r.text().await.unwrap();
+    assert!(html.contains("已导入") && html.contains("新增 2"), "{html}");
+    assert!(html.contains("good.csv（csv）"), "the batch is listed: {html}");
+    let after = app.api(Some(&app.token("admin").await), Method::GET, "/api/v1/enterprises", None).await;
+    assert_eq!(after.json::<Value>().await.unwrap()["total"].as_u64().unwrap(), 4);
+    // A department user cannot post a file either.
+    let dept = app.sign_in("dept", PASSWORD).await.unwrap();
+    let r = post(&dept, &format!("?csrf={}", dept.csrf), "file", "good.csv", good.as_bytes()).await.unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
 }

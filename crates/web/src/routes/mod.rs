@@ -4,11 +4,13 @@
 
 pub mod admin;
 pub mod assets;
+pub mod attachments;
 pub mod auth;
 pub mod dashboard;
 pub mod decisions;
 pub mod enterprises;
 pub mod health;
+pub mod imports;
 pub mod pages;
 pub mod policies;
 pub mod problems;
@@ -71,6 +73,8 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(problems::api_list, problems::api_create))
         .routes(routes!(problems::api_get))
         .routes(routes!(problems::api_act))
+        .routes(routes!(attachments::api_list, attachments::api_upload))
+        .routes(routes!(attachments::api_download))
         .routes(routes!(reports::api_supervision))
         .routes(routes!(reports::api_supervision_xlsx))
         .routes(routes!(reports::api_ledger_xlsx))
@@ -96,11 +100,13 @@ fn page_router() -> Router<AppState> {
         .route("/admin/users", get(admin::users_page).post(admin::users_create))
         .route("/admin/users/{username}/password", post(admin::users_reset))
         .route("/admin/departments", get(admin::departments_page))
+        .route("/admin/imports", get(imports::imports_page).post(imports::imports_submit))
         .route("/admin/routing", get(admin::routing_page))
         .route("/admin/routing/{category}", post(admin::routing_submit))
         .route("/static/{file}", get(assets::serve))
         .route("/problems", get(problems::page_list))
-        .route("/problems/new", get(problems::page_new).post(problems::page_create))
+        .route("/problems/new", get(problems::page_new).post(attachments::page_create))
+        .route("/problems/{id}/attachments", post(attachments::page_upload))
         .route("/problems/{id}", get(problems::page_one))
         .route("/problems/{id}/act", post(problems::page_act))
         .route("/reports/supervision", get(reports::page_supervision))
@@ -125,8 +131,34 @@ pub fn build(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), security::csrf_guard))
         .layer(middleware::from_fn(pages::render_errors))
         .layer(middleware::from_fn(security::security_headers))
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(4 << 20))
+        .layer(middleware::from_fn(body_limit))
+        .layer(axum::extract::DefaultBodyLimit::disable())
         .with_state(state)
+}
+
+/// The largest request body, except uploads of attachments.
+pub const BODY_LIMIT: usize = 4 << 20;
+
+/// Limits every request body to [`BODY_LIMIT`], and uploads of attachments to
+/// [`attachments::UPLOAD_BODY_LIMIT`] (ten files of 10 MiB): 413 when the declared length is
+/// over, and the body cut off at the limit otherwise.
+async fn body_limit(req: axum::extract::Request, next: middleware::Next) -> Response {
+    let limit = if attachments::is_upload(req.method(), req.uri().path()) {
+        attachments::UPLOAD_BODY_LIMIT
+    } else {
+        BODY_LIMIT
+    };
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return StatusCode::PAYLOAD_TOO_LARGE.into_response();
+    }
+    let (parts, body) = req.into_parts();
+    let body = axum::body::Body::new(http_body_util::Limited::new(body, limit));
+    next.run(axum::extract::Request::from_parts(parts, body)).await
 }
 
 async fn not_found(uri: axum::http::Uri) -> WebError {

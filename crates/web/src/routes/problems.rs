@@ -10,7 +10,9 @@
 //!
 //! Lost updates: every problem carries its `version` (the number of its last event), also as
 //! the `ETag` (`"v7"`); an action sent with `If-Match` or a `version` that is no longer
-//! current is refused with 412 before it reaches the domain.
+//! current is refused with 412. The version is checked again inside the store's write
+//! ([`store::problems::ProblemStore::record_transition_expecting`]), so two writers that read
+//! the same version cannot both act: the second gets 412, not a lost update.
 
 use crate::auth::Principal;
 use crate::authz::{self, Action, ProblemScope, Resource};
@@ -164,6 +166,13 @@ pub struct ProblemOut {
     /// How it was closed (`confirmed`, `unrated`, `supervisor_review`), while closed.
     pub closure: Option<String>,
     pub events: Vec<EventOut>,
+    /// Its attachments, when the reader may read them (`GET /api/v1/problems/{id}` and the
+    /// page; empty elsewhere).
+    #[serde(default)]
+    pub attachments: Vec<crate::routes::attachments::AttachmentOut>,
+    /// Whether the reader may add an attachment now.
+    #[serde(default)]
+    pub may_attach: bool,
 }
 
 /// A row of a problem list.
@@ -445,6 +454,8 @@ pub fn problem_out(
                 }
             })
             .collect(),
+        attachments: Vec::new(),
+        may_attach: false,
     }
 }
 
@@ -484,7 +495,7 @@ pub fn command_of(a: &ActionIn) -> Result<Command, WebError> {
         v.as_ref().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).ok_or_else(|| bad(name, ""))
     };
     let action = match kind {
-        ActionKind::Submit => return Err(bad("action", &a.action)),
+        ActionKind::Submit | ActionKind::Attach => return Err(bad("action", &a.action)),
         ActionKind::Accept => HAction::Accept,
         ActionKind::Assign => HAction::Assign {
             lead: need("lead", &a.lead)?,
@@ -558,6 +569,17 @@ pub fn command_of(a: &ActionIn) -> Result<Command, WebError> {
 /// Creates a problem for the principal. Checks who may raise it for which enterprise, then
 /// the store records it (routing proposed from the category, limits fixed, deadlines set).
 pub async fn create(state: &AppState, p: &Principal, input: NewProblemIn) -> Result<ProblemRecord, WebError> {
+    create_with_files(state, p, input, Vec::new()).await
+}
+
+/// Raises a problem with files (already checked): the problem and its files are written
+/// together or not at all.
+pub async fn create_with_files(
+    state: &AppState,
+    p: &Principal,
+    input: NewProblemIn,
+    files: Vec<store::attachments::CheckedFile>,
+) -> Result<ProblemRecord, WebError> {
     let uscc = match (&input.enterprise, &p.enterprise) {
         (Some(e), _) if !e.trim().is_empty() => parse_uscc(e.trim())?,
         (_, Some(own)) if p.role == store::Role::Enterprise => own.clone(),
@@ -594,10 +616,13 @@ pub async fn create(state: &AppState, p: &Principal, input: NewProblemIn) -> Res
         visit: input.visit.map(|v| v.to_string()),
     };
     let routing = routing(state).await?;
-    Ok(state
-        .store
-        .create_problem(problem, &authz::actor_of(p), now, &routing, handling::TimeLimits::defaults())
-        .await?)
+    let (actor, limits) = (authz::actor_of(p), handling::TimeLimits::defaults());
+    Ok(match files.is_empty() {
+        true => state.store.create_problem(problem, &actor, now, &routing, limits).await?,
+        false => {
+            state.store.create_problem_with_attachments(problem, &actor, now, &routing, limits, files).await?
+        }
+    })
 }
 
 /// Applies an action for the principal after the version check.
@@ -616,11 +641,16 @@ pub async fn act(
     {
         return Err(WebError::PreconditionFailed);
     }
+    // Pinned to the version read: checked again, atomically, in the store's write.
+    let pinned = input.version.is_some() || if_match.is_some_and(|m| m.trim() != "*");
     let mut cmd = command_of(input)?;
     handling::check_departments(&mut cmd, &routing(state).await?)?;
     let rec = {
-        let now = state.now();
-        state.store.record_transition(id, &cmd, &authz::actor_of(p), now, now).await?
+        let (now, actor) = (state.now(), authz::actor_of(p));
+        match pinned {
+            true => state.store.record_transition_expecting(id, &cmd, &actor, now, now, current).await?,
+            false => state.store.record_transition(id, &cmd, &actor, now, now).await?,
+        }
     };
     let vis = authz::problem_visibility(p, &rec.state, &links);
     Ok((rec, vis))
@@ -744,8 +774,9 @@ pub async fn api_get(
     p: Principal,
     Path(id): Path<i64>,
 ) -> Result<Response, WebError> {
-    let (rec, vis, _) = load_visible(&state, &p, id).await?;
-    let out = problem_out(&p, &rec, vis, state.now());
+    let (rec, vis, links) = load_visible(&state, &p, id).await?;
+    let mut out = problem_out(&p, &rec, vis, state.now());
+    crate::routes::attachments::decorate(&state, &p, &rec, &links, &mut out).await?;
     Ok(with_etag(Json(out).into_response(), rec.state.seq))
 }
 
@@ -981,7 +1012,18 @@ pub async fn page_create(
     p: Principal,
     f: Result<Form<NewProblemForm>, FormRejection>,
 ) -> Result<Response, WebError> {
-    let f = form(f)?;
+    page_create_with(&state, lang, &p, form(f)?, Vec::new()).await
+}
+
+/// Raises a problem (with its files) from the page's form; back to the form with the message
+/// on an error.
+pub(crate) async fn page_create_with(
+    state: &AppState,
+    lang: Lang,
+    p: &Principal,
+    f: NewProblemForm,
+    files: Vec<store::attachments::CheckedFile>,
+) -> Result<Response, WebError> {
     let visit = match f.visit.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
         Some(v) => Some(
             v.parse::<i64>()
@@ -999,16 +1041,30 @@ pub async fn page_create(
         confidential: f.confidential.is_some(),
         visit,
     };
-    match create(&state, &p, input).await {
+    match create_with_files(state, p, input, files).await {
         Ok(rec) => Ok(Redirect::to(&format!("/problems/{}", rec.id)).into_response()),
-        Err(e) if e.status().is_client_error() && e.status() != StatusCode::FORBIDDEN => {
+        Err(e) => page_create_refused(state, lang, p, f, e).await,
+    }
+}
+
+/// The form again with the refusal's message, or the error itself when it is not the
+/// user's to fix here.
+pub(crate) async fn page_create_refused(
+    state: &AppState,
+    lang: Lang,
+    p: &Principal,
+    f: NewProblemForm,
+    e: WebError,
+) -> Result<Response, WebError> {
+    match e {
+        e if e.status().is_client_error() && e.status() != StatusCode::FORBIDDEN => {
             use i18n::Localized;
             let msg = e.render(lang);
-            let mut resp = new_page(&state, lang, &p, f, Some(msg)).await?.into_response();
+            let mut resp = new_page(state, lang, p, f, Some(msg)).await?.into_response();
             *resp.status_mut() = e.status();
             Ok(resp)
         }
-        Err(e) => Err(e),
+        e => Err(e),
     }
 }
 
@@ -1024,7 +1080,7 @@ pub async fn page_one(
     one_page(&state, lang, &p, id, None, raw.contains_key("done")).await
 }
 
-async fn one_page(
+pub(crate) async fn one_page(
     state: &AppState,
     lang: Lang,
     p: &Principal,
@@ -1032,8 +1088,9 @@ async fn one_page(
     error: Option<String>,
     done: bool,
 ) -> Result<Html<String>, WebError> {
-    let (rec, vis, _) = load_visible(state, p, id).await?;
-    let out = problem_out(p, &rec, vis, state.now());
+    let (rec, vis, links) = load_visible(state, p, id).await?;
+    let mut out = problem_out(p, &rec, vis, state.now());
+    crate::routes::attachments::decorate(state, p, &rec, &links, &mut out).await?;
     let routing = routing(state).await?;
     let b = Base::new(lang, Some(p), "/problems", "ui.problem.title");
     views::render(&ProblemPage::new(b, Names::new(lang, routing), out, error, done))
