@@ -1,4 +1,4 @@
-//! The single-enterprise evaluator and the batch engine agree exactly (outcome, amount,
+//! The single-enterprise evaluator (compiled plan and tree walker) and the batch engine agree exactly (outcome, amount,
 //! undetermined included) on random well-typed rules over random enterprises with missing
 //! facts. The generator writes rule text, so the parser and checker are exercised too: a
 //! generated rule that does not check is a failure.
@@ -196,6 +196,9 @@ proptest! {
         let mut counts = [0usize; 3];
         for (i, f) in all.iter().enumerate() {
             let d = lib.evaluate(item, f, date);
+            // The compiled plan (what `evaluate` runs) and the tree-walking evaluator give the
+            // same decision, explanation included.
+            prop_assert_eq!(&d, &rules::eval::evaluate(&lib.program, item, f, date), "row {} when {}", i, &when);
             prop_assert_eq!(d.outcome, res.outcome(i), "row {} when {} amount {:?} facts {:?}", i, &when, &amount, f);
             prop_assert_eq!(d.amount, res.amount(i), "row {} when {} amount {:?}", i, &when, &amount);
             counts[d.outcome as usize] += 1;
