@@ -168,7 +168,7 @@ fn bench_match_times_one_enterprise_over_many() {
     let out = text(&o.stdout);
     assert!(out.contains("decisions: 12000"), "{out}");
     assert!(out.contains("one enterprise × 12 items with explanations"), "{out}");
-    assert!(out.contains("over 50 enterprises, on-CPU: mean"), "{out}");
+    assert!(out.contains("over 50 enterprises, fastest of 5: mean"), "{out}");
     let bad = huiqi(tmp.path(), &["bench", "match", "--date", "2022-13-01"]);
     assert_eq!(bad.status.code(), Some(1), "{}", text(&bad.stderr));
     assert!(!text(&bad.stderr).is_empty());

@@ -168,33 +168,47 @@ pub fn run_match(n: usize, m: usize, seed: u64, date: &str, one: usize) -> anyho
         None => println!("peak memory: unavailable (no /proc/self/status)"),
     }
     // One enterprise against every item with explanations. The first call compiles the
-    // library for the date (reported apart); each later call is timed on the wall clock and
-    // on this thread's CPU clock (which leaves out time other processes took the core).
+    // library for the date (reported apart). Then each enterprise 5 times: the first pass
+    // gives wall-clock numbers as a page sees them (and the on-CPU mean over the pass; a
+    // per-call CPU clock ticks too coarsely), the fastest of the 5 per enterprise its cost
+    // without other processes' interference.
     let sample = rules::synth::enterprises(one.max(1), seed ^ 1, date.year());
     let t = Instant::now();
     let first = lib.evaluate_all(&sample[0], date).len();
     let t_first = t.elapsed();
-    let (mut wall, mut cpu) = (Vec::with_capacity(sample.len()), Vec::with_capacity(sample.len()));
-    for f in &sample {
+    let mut wall = Vec::with_capacity(sample.len());
+    let mut best = vec![f64::MAX; sample.len()];
+    let mut cpu_pass = 0;
+    for pass in 0..5 {
         let c = thread_cpu_ns();
-        let t = Instant::now();
-        let d = lib.evaluate_all(f, date);
-        wall.push(t.elapsed().as_secs_f64() * 1e3);
-        cpu.push(thread_cpu_ns().saturating_sub(c) as f64 / 1e6);
-        drop(d);
+        for (k, f) in sample.iter().enumerate() {
+            let t = Instant::now();
+            let d = lib.evaluate_all(f, date);
+            let ms = t.elapsed().as_secs_f64() * 1e3;
+            drop(d);
+            if pass == 0 {
+                wall.push(ms);
+            }
+            best[k] = best[k].min(ms);
+        }
+        if pass == 0 {
+            cpu_pass = thread_cpu_ns().saturating_sub(c);
+        }
     }
     println!(
-        "one enterprise × {first} items with explanations: first call (compiles the plan) {:.3} ms",
-        t_first.as_secs_f64() * 1e3
+        "one enterprise × {first} items with explanations: first call (compiles the plan) {:.3} ms; on-CPU mean {:.3} ms",
+        t_first.as_secs_f64() * 1e3,
+        cpu_pass as f64 / 1e6 / sample.len() as f64
     );
-    for (what, mut v) in [("wall", wall), ("on-CPU", cpu)] {
+    for (what, mut v) in [("wall", wall), ("fastest of 5", best)] {
         v.sort_by(f64::total_cmp);
         let mean = v.iter().sum::<f64>() / v.len() as f64;
-        let p99 = v.get(v.len() * 99 / 100).copied().unwrap_or(0.0);
+        let at = |q: usize| v.get(v.len() * q / 100).copied().unwrap_or(0.0);
         println!(
-            "  over {} enterprises, {what}: mean {mean:.3} ms, p50 {:.3} ms, p99 {p99:.3} ms",
+            "  over {} enterprises, {what}: mean {mean:.3} ms, p50 {:.3} ms, p99 {:.3} ms",
             v.len(),
-            v.get(v.len() / 2).copied().unwrap_or(0.0)
+            at(50),
+            at(99)
         );
     }
     Ok(ExitCode::SUCCESS)
