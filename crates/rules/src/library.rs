@@ -230,7 +230,8 @@ pub struct Policy {
     pub items: Vec<Item>,
 }
 
-/// The loaded policy library.
+/// The loaded policy library. Built by [`Library::load`] and not changed afterwards: the
+/// compiled plans it keeps per date assume its program and items stay as loaded.
 #[derive(Debug, Clone, Default)]
 pub struct Library {
     pub program: Program,

@@ -52,8 +52,11 @@ pub fn enterprises(n: usize, seed: u64, year: i32) -> Vec<Facts> {
     all
 }
 
-/// Draws the synthetic enterprises, handing every fact present to `b(fact, year, row, value)`.
-fn generate(n: usize, seed: u64, year: i32, b: &mut dyn FnMut(&str, Option<i32>, usize, FactValue)) {
+/// Receives one fact of one synthetic enterprise: `(fact, year, row, value)`.
+type Sink<'a> = &'a mut dyn FnMut(&str, Option<i32>, usize, FactValue);
+
+/// Draws the synthetic enterprises, handing every fact present to `b`.
+fn generate(n: usize, seed: u64, year: i32, b: Sink<'_>) {
     let mut r = Rng::new(seed);
     let industries = ["C3511", "I6513", "F5211", "M7320", "C2710", "G5430", "L7212", "E4710"];
     let all_tags = ["高新技术企业", "专精特新", "新升规", "拟上市", "产业链链主"];
