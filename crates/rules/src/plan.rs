@@ -469,7 +469,6 @@ impl<'p> Run<'p> {
 mod tests {
     use super::*;
     use crate::eval::Outcome;
-    use crate::library::Library;
     use enterprise::FactDictionary;
 
     /// The plan decides exactly as the tree-walking evaluator, explanations included, for
@@ -508,6 +507,5 @@ mod tests {
         assert_eq!(keys.len(), n);
         // assistance_target is compiled once for the 60 items.
         assert_eq!(plan.defs.iter().filter(|d| d.name == "assistance_target").count(), 1);
-        let _ = Library::default();
     }
 }
