@@ -159,6 +159,21 @@ fn bench_runs_on_a_small_synthetic_zone() {
     assert!(text(&o.stdout).contains("decisions: 24000"), "{}", text(&o.stdout));
 }
 
+#[test]
+fn bench_match_times_one_enterprise_over_many() {
+    let tmp = tempfile::tempdir().unwrap();
+    let args = ["bench", "match", "--enterprises", "1000", "--items", "12", "--one", "50"];
+    let o = huiqi(tmp.path(), &args);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let out = text(&o.stdout);
+    assert!(out.contains("decisions: 12000"), "{out}");
+    assert!(out.contains("one enterprise × 12 items with explanations"), "{out}");
+    assert!(out.contains("over 50 enterprises, fastest of 5: mean"), "{out}");
+    let bad = huiqi(tmp.path(), &["bench", "match", "--date", "2022-13-01"]);
+    assert_eq!(bad.status.code(), Some(1), "{}", text(&bad.stderr));
+    assert!(!text(&bad.stderr).is_empty());
+}
+
 // ---------------------------------------------------------------------------------------
 // explain, match and simulate over a demo zone in a temporary SQLite database
 

@@ -272,70 +272,7 @@ fn eval(facts_path: &str, date: &str, json: bool, policies: Option<&str>) -> any
 }
 
 fn bench(n: usize, m: usize, seed: u64, date: &str) -> anyhow::Result<ExitCode> {
-    use chrono::Datelike;
-    use std::time::Instant;
-    let date = calendar::parse_date(date).map_err(|e| super::user_error(&e))?;
-    let dict = FactDictionary::official();
-    let t0 = Instant::now();
-    let lib = rules::synth::library(m, seed, dict);
-    let items = lib.items_in_force(date);
-    let t_lib = t0.elapsed();
-    let t1 = Instant::now();
-    let snap = rules::synth::snapshot(n, seed, date.year(), dict);
-    let t_snap = t1.elapsed();
-    let heap = snap.heap_bytes();
-    let blocks = snap.into_blocks(65_536);
-    let t2 = Instant::now();
-    let c2 = thread_cpu_ns();
-    let result = rules::batch::run_blocks(&lib.program, &items, &blocks, date, 1);
-    let t_eval = t2.elapsed();
-    let cpu_eval = thread_cpu_ns().saturating_sub(c2) as f64 / 1e9;
-    let decisions = (n * items.len()) as f64;
-    let eligible: usize = result.items.iter().map(|r| r.eligible).sum();
-    let undetermined: usize = result.items.iter().map(|r| r.undetermined).sum();
-    // One enterprise against every item, with explanations (the single evaluator).
-    let one = rules::synth::one_enterprise(date.year());
-    let t3 = Instant::now();
-    let single = lib.evaluate_all(&one, date);
-    let t_one = t3.elapsed();
-    let hwm = peak_memory_kib();
-    outln!("enterprises: {n}, items: {}, decisions: {}", items.len(), decisions as u64);
-    outln!(
-        "library: {:.3} s; snapshot built in {:.3} s ({} MiB of columns)",
-        t_lib.as_secs_f64(),
-        t_snap.as_secs_f64(),
-        heap >> 20
-    );
-    outln!(
-        "evaluation: {:.3} s, {:.1} M decisions/s; on-CPU {:.3} s, {:.1} M decisions/s ({} shared nodes, blocks of 65536)",
-        t_eval.as_secs_f64(),
-        decisions / t_eval.as_secs_f64() / 1e6,
-        cpu_eval,
-        decisions / cpu_eval.max(1e-9) / 1e6,
-        result.nodes
-    );
-    outln!("eligible: {eligible}, undetermined: {undetermined}");
-    outln!("one enterprise × {} items with explanations: {:.3} ms", single.len(), t_one.as_secs_f64() * 1e3);
-    match hwm {
-        Some(k) => outln!("peak memory (VmHWM): {} MiB", k / 1024),
-        None => outln!("peak memory: unavailable (no /proc/self/status)"),
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
-/// Nanoseconds this thread has been on a CPU (0 where /proc is absent).
-fn thread_cpu_ns() -> u64 {
-    std::fs::read_to_string("/proc/thread-self/schedstat")
-        .ok()
-        .and_then(|s| s.split_whitespace().next().and_then(|x| x.parse().ok()))
-        .unwrap_or(0)
-}
-
-/// VmHWM from /proc/self/status, in KiB.
-fn peak_memory_kib() -> Option<u64> {
-    let s = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = s.lines().find(|l| l.starts_with("VmHWM:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
+    super::bench::run_match(n, m, seed, date, super::bench::ONE_DEFAULT)
 }
 
 // ---------------------------------------------------------------------------------------

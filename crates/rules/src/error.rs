@@ -48,6 +48,8 @@ pub enum Error {
     Io { path: String, reason: String },
     #[error("not SQL-compilable: {what}")]
     NotSqlCompilable { what: String },
+    #[error("{name} is not a SQL table or column name")]
+    SqlName { role: String, name: String },
 }
 
 static CATALOG: std::sync::OnceLock<Catalog> = std::sync::OnceLock::new();
@@ -116,6 +118,9 @@ impl Localized for Error {
             }
             Error::Io { path, reason } => Message::new("rules.io").arg("path", path).arg("reason", reason),
             Error::NotSqlCompilable { what } => Message::new("rules.not_sql").arg("what", what),
+            Error::SqlName { role, name } => {
+                Message::new("rules.sql_name").arg("role", role).arg("name", name)
+            }
         }
     }
     fn catalog(&self) -> &'static Catalog {
@@ -191,6 +196,7 @@ mod tests {
             Error::CaseFacts { case: s(), reason: s() },
             Error::Io { path: s(), reason: s() },
             Error::NotSqlCompilable { what: s() },
+            Error::SqlName { role: s(), name: s() },
         ]
     }
 

@@ -44,19 +44,19 @@ pub enum Val {
 }
 
 impl Val {
-    fn none() -> Val {
+    pub(crate) fn none() -> Val {
         Val::Unknown(BTreeSet::new())
     }
-    fn from_opt(v: Option<Value>) -> Val {
+    pub(crate) fn from_opt(v: Option<Value>) -> Val {
         v.map(Val::Known).unwrap_or_else(Val::none)
     }
-    fn truth(&self) -> Option<bool> {
+    pub(crate) fn truth(&self) -> Option<bool> {
         match self {
             Val::Known(Value::Bool(b)) => Some(*b),
             _ => None,
         }
     }
-    fn label(&self) -> String {
+    pub(crate) fn label(&self) -> String {
         match self {
             Val::Known(Value::Bool(true)) => "true".into(),
             Val::Known(Value::Bool(false)) => "false".into(),
@@ -66,8 +66,13 @@ impl Val {
     }
 }
 
+/// The text an explanation shows for a value read: the value, or `missing`.
+pub(crate) fn read_text(v: &Val) -> String {
+    if let Val::Known(x) = v { x.to_string() } else { "missing".into() }
+}
+
 /// Kleene conjunction over already evaluated operands.
-fn kleene_and(vals: Vec<Val>) -> Val {
+pub(crate) fn kleene_and(vals: impl IntoIterator<Item = Val>) -> Val {
     let mut missing = BTreeSet::new();
     let mut unknown = false;
     for v in vals {
@@ -83,7 +88,7 @@ fn kleene_and(vals: Vec<Val>) -> Val {
     if unknown { Val::Unknown(missing) } else { Val::Known(Value::Bool(true)) }
 }
 
-fn kleene_or(vals: Vec<Val>) -> Val {
+pub(crate) fn kleene_or(vals: impl IntoIterator<Item = Val>) -> Val {
     let mut missing = BTreeSet::new();
     let mut unknown = false;
     for v in vals {
@@ -99,7 +104,7 @@ fn kleene_or(vals: Vec<Val>) -> Val {
     if unknown { Val::Unknown(missing) } else { Val::Known(Value::Bool(false)) }
 }
 
-fn kleene_not(v: Val) -> Val {
+pub(crate) fn kleene_not(v: Val) -> Val {
     match v {
         Val::Known(Value::Bool(b)) => Val::Known(Value::Bool(!b)),
         other => other,
@@ -187,7 +192,7 @@ impl<'a> Evaluator<'a> {
 
     fn read(&mut self, name: String, v: &Val) {
         if let Some(r) = &mut self.reads {
-            r.insert(name, if let Val::Known(x) = v { x.to_string() } else { "missing".into() });
+            r.insert(name, read_text(v));
         }
     }
 
@@ -232,7 +237,9 @@ impl<'a> Evaluator<'a> {
             }
             TKind::Def(name) => {
                 if let Some(v) = self.defs.get(name) {
-                    return v.clone();
+                    let v = v.clone();
+                    self.read(name.clone(), &v);
+                    return v;
                 }
                 let Some(body) = self.prog.defs.get(name) else { return Val::none() };
                 let saved = self.reads.take();
@@ -287,23 +294,8 @@ impl<'a> Evaluator<'a> {
     }
 
     fn call(&mut self, func: &Func, args: &[TExpr], _ty: Type) -> Val {
-        if *func == Func::SizeClass {
-            let vals: Vec<Val> = args.iter().map(|a| self.eval(a)).collect();
-            return size_class(&vals, self.date);
-        }
         let vals: Vec<Val> = args.iter().map(|a| self.eval(a)).collect();
-        let mut missing = BTreeSet::new();
-        let mut known = Vec::new();
-        for v in vals {
-            match v {
-                Val::Known(x) => known.push(x),
-                Val::Unknown(m) => missing.extend(m),
-            }
-        }
-        if known.len() < args.len() {
-            return Val::Unknown(missing);
-        }
-        Val::from_opt(apply_func(self.prog, func, &known, self.date))
+        call_values(self.prog, func, vals, self.date)
     }
 
     /// Evaluates a condition and builds its explanation.
@@ -364,12 +356,42 @@ impl<'a> Evaluator<'a> {
 }
 
 impl Explanation {
-    fn leaf(expr: &str, outcome: &str) -> Explanation {
+    pub(crate) fn leaf(expr: &str, outcome: &str) -> Explanation {
         Explanation { expr: expr.into(), outcome: outcome.into(), values: BTreeMap::new(), children: vec![] }
     }
 }
 
-fn flatten<'e>(e: &'e TExpr, op: BinOp, out: &mut Vec<&'e TExpr>) {
+/// Call a function on evaluated arguments: unknown if any argument is (with all their
+/// missing facts), except `size_class`, which needs only its industry's indicators.
+pub(crate) fn call_values(prog: &Program, func: &Func, vals: Vec<Val>, date: NaiveDate) -> Val {
+    if *func == Func::SizeClass {
+        return size_class(&vals, date);
+    }
+    let n = vals.len();
+    let mut missing = BTreeSet::new();
+    let mut known = Vec::with_capacity(n);
+    for v in vals {
+        match v {
+            Val::Known(x) => known.push(x),
+            Val::Unknown(m) => missing.extend(m),
+        }
+    }
+    if known.len() < n {
+        return Val::Unknown(missing);
+    }
+    Val::from_opt(apply_func(prog, func, &known, date))
+}
+
+/// [`strict2`] over borrowed operands (the plan reads facts in place).
+pub(crate) fn strict2_ref(x: &Val, y: &Val, f: impl FnOnce(&Value, &Value) -> Option<Value>) -> Val {
+    match (x, y) {
+        (Val::Known(a), Val::Known(b)) => Val::from_opt(f(a, b)),
+        (Val::Unknown(m), Val::Unknown(n)) => Val::Unknown(m.union(n).cloned().collect()),
+        (Val::Unknown(m), _) | (_, Val::Unknown(m)) => Val::Unknown(m.clone()),
+    }
+}
+
+pub(crate) fn flatten<'e>(e: &'e TExpr, op: BinOp, out: &mut Vec<&'e TExpr>) {
     match &e.kind {
         TKind::Binary(o, a, b) if *o == op => {
             flatten(a, op, out);
@@ -488,7 +510,22 @@ pub fn size_class(args: &[Val], date: NaiveDate) -> Val {
 /// lack of a fact is undetermined: no amount is ever guessed.
 pub fn evaluate(prog: &Program, item: &Item, facts: &Facts, date: NaiveDate) -> Decision {
     let mut ev = Evaluator::new(prog, facts, date);
-    let (cond, mut explanation) = ev.explain(&item.when);
+    let (cond, explanation) = ev.explain(&item.when);
+    let amount = match (&cond, &item.amount) {
+        (Val::Known(Value::Bool(true)), Some(a)) => Some(ev.explain(a)),
+        _ => None,
+    };
+    decision(item, cond, explanation, amount)
+}
+
+/// The decision from an item's explained condition and, when it holds and the item has an
+/// amount, the explained amount (shared with the compiled [`crate::plan`]).
+pub(crate) fn decision(
+    item: &Item,
+    cond: Val,
+    mut explanation: Explanation,
+    amount: Option<(Val, Explanation)>,
+) -> Decision {
     let mut decision = Decision {
         item: item.id.clone(),
         title: item.title.clone(),
@@ -501,8 +538,7 @@ pub fn evaluate(prog: &Program, item: &Item, facts: &Facts, date: NaiveDate) -> 
     match cond {
         Val::Known(Value::Bool(true)) => {
             decision.outcome = Outcome::Eligible;
-            if let Some(amount) = &item.amount {
-                let (v, x) = ev.explain(amount);
+            if let Some((v, x)) = amount {
                 let x = Explanation { expr: format!("amount = {}", x.expr), ..x };
                 explanation = Explanation {
                     expr: "eligible, amount".into(),

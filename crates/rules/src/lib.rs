@@ -6,6 +6,8 @@
 //! - [`library`]: policy files (one TOML file per document), dated parameters, named
 //!   definitions, items and their test cases; [`Library`] is the loaded, checked set.
 //! - [`eval`]: Kleene evaluation of one enterprise, with missing facts and explanations.
+//! - [`plan`]: the items in force on a date compiled once (fact slots, shared definitions,
+//!   prepared explanation texts) for fast single-enterprise evaluation with explanations.
 //! - [`batch`]: the columnar engine (bitmaps, shared sub-expressions) for all enterprises.
 //! - [`sql`]: the condition compiled to SQL (SQLite, PostgreSQL), three-valued.
 //! - [`synth`]: seeded synthetic enterprises and items for benchmarks.
@@ -17,6 +19,7 @@ pub mod check;
 pub mod error;
 pub mod eval;
 pub mod library;
+pub mod plan;
 pub mod sql;
 pub mod syntax;
 pub mod synth;

@@ -12,6 +12,7 @@
 use crate::check::{Checker, DefSource, ParamShape, RawDiag, TExpr, TKind, Type};
 use crate::error::{Diagnostic, Error, Location};
 use crate::eval::{self, Decision, Outcome};
+use crate::plan::Plan;
 use crate::syntax::{self, Span};
 use crate::value::Value;
 use chrono::NaiveDate;
@@ -229,11 +230,58 @@ pub struct Policy {
     pub items: Vec<Item>,
 }
 
-/// The loaded policy library.
+/// The loaded policy library. Built by [`Library::load`] and not changed afterwards: the
+/// compiled plans it keeps per date assume its program and items stay as loaded.
 #[derive(Debug, Clone, Default)]
 pub struct Library {
     pub program: Program,
     pub policies: Vec<Policy>,
+    /// The items in force on recent dates, compiled for single-enterprise evaluation.
+    plans: PlanCache,
+}
+
+/// Compiled [`Plan`]s of a library by evaluation date, the most recent [`PlanCache::KEEP`]
+/// dates. A clone starts empty (it compiles again on first use).
+#[derive(Default)]
+struct PlanCache(std::sync::Mutex<Vec<(NaiveDate, std::sync::Arc<Plan>)>>);
+
+impl PlanCache {
+    const KEEP: usize = 8;
+
+    fn get(&self, date: NaiveDate, compile: impl FnOnce() -> Plan) -> std::sync::Arc<Plan> {
+        let cached = |v: &Vec<(NaiveDate, std::sync::Arc<Plan>)>| {
+            v.iter().find(|(d, _)| *d == date).map(|(_, p)| p.clone())
+        };
+        if let Ok(v) = self.0.lock()
+            && let Some(p) = cached(&v)
+        {
+            return p;
+        }
+        // Compiled outside the lock; a concurrent first use may compile twice, harmlessly.
+        let plan = std::sync::Arc::new(compile());
+        if let Ok(mut v) = self.0.lock() {
+            if let Some(p) = cached(&v) {
+                return p;
+            }
+            if v.len() >= Self::KEEP {
+                v.remove(0);
+            }
+            v.push((date, plan.clone()));
+        }
+        plan
+    }
+}
+
+impl Clone for PlanCache {
+    fn clone(&self) -> Self {
+        PlanCache::default()
+    }
+}
+
+impl std::fmt::Debug for PlanCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PlanCache")
+    }
 }
 
 /// The result of one test case.
@@ -779,14 +827,30 @@ impl Library {
         self.items().filter(|i| i.window.contains(date)).collect()
     }
 
-    /// Decides one item for one enterprise.
-    pub fn evaluate(&self, item: &Item, facts: &Facts, date: NaiveDate) -> Decision {
-        eval::evaluate(&self.program, item, facts, date)
+    /// The items in force on `date`, compiled (once per date, then cached).
+    fn plan(&self, date: NaiveDate) -> (Vec<&Item>, std::sync::Arc<Plan>) {
+        let items = self.items_in_force(date);
+        let plan = self.plans.get(date, || Plan::compile(&self.program, &items, date));
+        (items, plan)
     }
 
-    /// Decides every item in force on `date`.
+    /// Decides one item for one enterprise: with the compiled plan when the item is one of
+    /// this library's items in force on `date`, else with the tree-walking evaluator (same
+    /// decision).
+    pub fn evaluate(&self, item: &Item, facts: &Facts, date: NaiveDate) -> Decision {
+        let (items, plan) = self.plan(date);
+        items
+            .iter()
+            .position(|i| std::ptr::eq(*i, item))
+            .and_then(|k| plan.evaluate(&self.program, k, item, facts))
+            .unwrap_or_else(|| eval::evaluate(&self.program, item, facts, date))
+    }
+
+    /// Decides every item in force on `date` (the compiled plan: each fact read once, each
+    /// named definition evaluated once).
     pub fn evaluate_all(&self, facts: &Facts, date: NaiveDate) -> Vec<Decision> {
-        self.items_in_force(date).into_iter().map(|i| self.evaluate(i, facts, date)).collect()
+        let (items, plan) = self.plan(date);
+        plan.evaluate_all(&self.program, &items, facts)
     }
 
     /// The parameters and named definitions an item uses, following definitions into

@@ -1,9 +1,11 @@
 //! Compiles an item's condition to SQL (SQLite and PostgreSQL) over the store's fact table,
 //! so that a deployment too large for one machine can match inside its database.
 //!
-//! Schema read: `enterprises(id, …)` aliased `e`, and `enterprise_facts(enterprise_id,
+//! Schema read: `enterprises(id, …)` aliased `e`, and by default `enterprise_facts(enterprise_id,
 //! fact, year (0 for scalar facts), value (canonical text), num (money in fen, integers,
-//! bools 0/1, dates as days since 1970-01-01; NULL otherwise), …)`. A fact is a scalar
+//! bools 0/1, dates as days since 1970-01-01; NULL otherwise), …)`. [`FactsSource`] names
+//! another table or view with those columns (e.g. the store's `rule_facts` view, which adds
+//! the registry attributes), and its column names; [`compile_condition_from`] reads it. A fact is a scalar
 //! sub-query, NULL when absent, and SQL's own three-valued logic is Kleene's: the compiled
 //! condition is TRUE (eligible), FALSE (ineligible) or NULL (undetermined), exactly as the
 //! in-memory evaluator decides; a property test runs both on SQLite.
@@ -45,10 +47,78 @@ enum Kind {
     Tags,
 }
 
+/// The table or view the compiled SQL reads facts from, and its columns. The default is the
+/// store's `enterprise_facts(enterprise_id, fact, year, value, num)`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FactsSource {
+    /// A table or view, optionally schema-qualified (`rule_facts`, `huiqi.rule_facts`).
+    pub table: String,
+    /// The enterprise's id (compared with `e.id`).
+    pub enterprise_id: String,
+    /// The fact id (`revenue`).
+    pub fact: String,
+    /// The year of a per-year fact; 0 for a scalar fact.
+    pub year: String,
+    /// The canonical text (codes; tags `;`-joined).
+    pub value: String,
+    /// Numbers: money in fen, integers, bools 0/1, dates as days since 1970-01-01.
+    pub num: String,
+}
+
+impl Default for FactsSource {
+    fn default() -> Self {
+        FactsSource {
+            table: "enterprise_facts".into(),
+            enterprise_id: "enterprise_id".into(),
+            fact: "fact".into(),
+            year: "year".into(),
+            value: "value".into(),
+            num: "num".into(),
+        }
+    }
+}
+
+impl FactsSource {
+    /// The default columns in another table or view.
+    pub fn table(name: &str) -> FactsSource {
+        FactsSource { table: name.to_string(), ..FactsSource::default() }
+    }
+
+    /// Every name is a plain SQL identifier (letters, digits, `_`, not starting with a digit;
+    /// the table may carry one `schema.` prefix): names are written into SQL as they are.
+    pub fn validate(&self) -> Result<(), Error> {
+        fn ident(s: &str) -> bool {
+            s.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        }
+        let table_ok = match self.table.split_once('.') {
+            Some((schema, t)) => ident(schema) && ident(t),
+            None => ident(&self.table),
+        };
+        let bad = |role: &str, name: &str| Error::SqlName { role: role.into(), name: name.into() };
+        if !table_ok {
+            return Err(bad("table", &self.table));
+        }
+        for (role, name) in [
+            ("enterprise_id column", &self.enterprise_id),
+            ("fact column", &self.fact),
+            ("year column", &self.year),
+            ("value column", &self.value),
+            ("num column", &self.num),
+        ] {
+            if !ident(name) {
+                return Err(bad(role, name));
+            }
+        }
+        Ok(())
+    }
+}
+
 struct Compiler<'a> {
     prog: &'a Program,
     date: NaiveDate,
     dialect: Dialect,
+    source: &'a FactsSource,
     depth: usize,
 }
 
@@ -64,14 +134,27 @@ fn days(d: NaiveDate) -> i64 {
     (d - NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or(NaiveDate::MIN)).num_days()
 }
 
-/// The SQL boolean expression (TRUE / FALSE / NULL) of an item's condition on `date`.
+/// The SQL boolean expression (TRUE / FALSE / NULL) of an item's condition on `date`, reading
+/// `enterprise_facts`.
 pub fn compile_condition(
     prog: &Program,
     item: &Item,
     date: NaiveDate,
     dialect: Dialect,
 ) -> Result<String, Error> {
-    let mut c = Compiler { prog, date, dialect, depth: 0 };
+    compile_condition_from(prog, item, date, dialect, &FactsSource::default())
+}
+
+/// [`compile_condition`] reading facts from `source` (a table or view and its columns).
+pub fn compile_condition_from(
+    prog: &Program,
+    item: &Item,
+    date: NaiveDate,
+    dialect: Dialect,
+    source: &FactsSource,
+) -> Result<String, Error> {
+    source.validate()?;
+    let mut c = Compiler { prog, date, dialect, source, depth: 0 };
     let (s, k) = c.expr(&item.when)?;
     if k != Kind::Bool {
         return Err(not_sql("a condition that is not a boolean"));
@@ -125,18 +208,23 @@ impl<'a> Compiler<'a> {
     }
 
     fn fact(&self, id: &str, year: i32, ty: Type) -> Result<(String, Kind), Error> {
+        let src = self.source;
         let (col, kind) = match ty {
-            Type::Bool => ("num", Kind::Bool),
-            Type::Integer => ("num", Kind::Int),
-            Type::Money => ("num", Kind::Fen),
-            Type::Date => ("num", Kind::Days),
-            Type::Code => ("value", Kind::Text),
-            Type::Tags => ("value", Kind::Tags),
+            Type::Bool => (&src.num, Kind::Bool),
+            Type::Integer => (&src.num, Kind::Int),
+            Type::Money => (&src.num, Kind::Fen),
+            Type::Date => (&src.num, Kind::Days),
+            Type::Code => (&src.value, Kind::Text),
+            Type::Tags => (&src.value, Kind::Tags),
             _ => return Err(not_sql(format!("the {} fact {id} (no exact numeric column)", ty))),
         };
         let sub = format!(
-            "(SELECT f.{col} FROM enterprise_facts f WHERE f.enterprise_id = e.id AND f.fact = {} AND f.year = {year})",
-            quote(id)
+            "(SELECT f.{col} FROM {} f WHERE f.{} = e.id AND f.{} = {} AND f.{} = {year})",
+            src.table,
+            src.enterprise_id,
+            src.fact,
+            quote(id),
+            src.year
         );
         Ok(if kind == Kind::Bool { (format!("({sub} = 1)"), kind) } else { (sub, kind) })
     }

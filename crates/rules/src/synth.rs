@@ -4,7 +4,7 @@
 
 use crate::batch::{Snapshot, SnapshotBuilder};
 use crate::library::{Library, SourceFile};
-use enterprise::{FactDictionary, FactValue};
+use enterprise::{FactDictionary, FactValue, Facts};
 use rust_decimal::Decimal;
 use std::collections::BTreeSet;
 use std::fmt::Write;
@@ -36,61 +36,80 @@ impl Rng {
 /// `n` synthetic enterprises for evaluation year `year` (facts of `year - 1` and `year - 2`),
 /// about 5% of each fact missing.
 pub fn snapshot(n: usize, seed: u64, year: i32, dict: &FactDictionary) -> Snapshot {
-    let mut r = Rng::new(seed);
     let mut b = SnapshotBuilder::new(n, dict);
+    generate(n, seed, year, &mut |fact, y, i, v| b.set(fact, y, i, v));
+    b.finish()
+}
+
+/// The same `n` enterprises as [`snapshot`] (row `i` there is element `i` here), as the
+/// single evaluator reads them.
+pub fn enterprises(n: usize, seed: u64, year: i32) -> Vec<Facts> {
+    let mut all = vec![Facts::default(); n];
+    generate(n, seed, year, &mut |fact, y, i, v| match y {
+        Some(y) => all[i].set_year(fact, y, v),
+        None => all[i].set(fact, v),
+    });
+    all
+}
+
+/// Receives one fact of one synthetic enterprise: `(fact, year, row, value)`.
+type Sink<'a> = &'a mut dyn FnMut(&str, Option<i32>, usize, FactValue);
+
+/// Draws the synthetic enterprises, handing every fact present to `b`.
+fn generate(n: usize, seed: u64, year: i32, b: Sink<'_>) {
+    let mut r = Rng::new(seed);
     let industries = ["C3511", "I6513", "F5211", "M7320", "C2710", "G5430", "L7212", "E4710"];
     let all_tags = ["高新技术企业", "专精特新", "新升规", "拟上市", "产业链链主"];
     for i in 0..n {
         let miss = |r: &mut Rng| r.chance(5);
         if !miss(&mut r) {
-            b.set("registered_in_zone", None, i, FactValue::Bool(r.chance(90)));
+            b("registered_in_zone", None, i, FactValue::Bool(r.chance(90)));
         }
         if !miss(&mut r) {
-            b.set("tax_registered_in_zone", None, i, FactValue::Bool(r.chance(85)));
+            b("tax_registered_in_zone", None, i, FactValue::Bool(r.chance(85)));
         }
         if !miss(&mut r) {
             let t = if r.chance(60) { "small_scale" } else { "general" };
-            b.set("taxpayer_type", None, i, FactValue::Code(t.into()));
+            b("taxpayer_type", None, i, FactValue::Code(t.into()));
         }
         if !miss(&mut r) {
             let c = ["A", "B", "M", "C", "D"][r.below(5) as usize];
-            b.set("tax_credit_rating", None, i, FactValue::Code(c.into()));
+            b("tax_credit_rating", None, i, FactValue::Code(c.into()));
         }
         if !miss(&mut r) {
             let c = industries[r.below(industries.len() as u64) as usize];
-            b.set("industry_code", None, i, FactValue::Code(c.into()));
+            b("industry_code", None, i, FactValue::Code(c.into()));
         }
         if !miss(&mut r) {
             let tags: BTreeSet<String> =
                 all_tags.iter().filter(|_| r.chance(15)).map(|s| s.to_string()).collect();
-            b.set("tags", None, i, FactValue::Tags(tags));
+            b("tags", None, i, FactValue::Tags(tags));
         }
         if !miss(&mut r) {
             let d = chrono::NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or_default()
                 + chrono::Duration::days(r.below(8000) as i64);
-            b.set("established_on", None, i, FactValue::Date(d));
+            b("established_on", None, i, FactValue::Date(d));
         }
         for y in [year - 1, year - 2] {
             if !miss(&mut r) {
-                b.set("employees", Some(y), i, FactValue::Integer(r.below(1200) as i64));
+                b("employees", Some(y), i, FactValue::Integer(r.below(1200) as i64));
             }
             // Money in fen precision.
             let money = |r: &mut Rng, max_yuan: u64| Decimal::new((r.below(max_yuan * 100)) as i64, 2);
             if !miss(&mut r) {
-                b.set("revenue", Some(y), i, FactValue::Money(money(&mut r, 500_000_000)));
+                b("revenue", Some(y), i, FactValue::Money(money(&mut r, 500_000_000)));
             }
             if !miss(&mut r) {
-                b.set("total_assets", Some(y), i, FactValue::Money(money(&mut r, 300_000_000)));
+                b("total_assets", Some(y), i, FactValue::Money(money(&mut r, 300_000_000)));
             }
             if !miss(&mut r) {
-                b.set("taxable_income", Some(y), i, FactValue::Money(money(&mut r, 10_000_000)));
+                b("taxable_income", Some(y), i, FactValue::Money(money(&mut r, 10_000_000)));
             }
             if !miss(&mut r) {
-                b.set("rd_expense", Some(y), i, FactValue::Money(money(&mut r, 30_000_000)));
+                b("rd_expense", Some(y), i, FactValue::Money(money(&mut r, 30_000_000)));
             }
         }
     }
-    b.finish()
 }
 
 /// A synthetic policy library of `m` items (one file), thresholds as dated parameters.

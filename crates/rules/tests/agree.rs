@@ -1,4 +1,4 @@
-//! The single-enterprise evaluator and the batch engine agree exactly (outcome, amount,
+//! The single-enterprise evaluator (compiled plan and tree walker) and the batch engine agree exactly (outcome, amount,
 //! undetermined included) on random well-typed rules over random enterprises with missing
 //! facts. The generator writes rule text, so the parser and checker are exercised too: a
 //! generated rule that does not check is a failure.
@@ -196,6 +196,9 @@ proptest! {
         let mut counts = [0usize; 3];
         for (i, f) in all.iter().enumerate() {
             let d = lib.evaluate(item, f, date);
+            // The compiled plan (what `evaluate` runs) and the tree-walking evaluator give the
+            // same decision, explanation included.
+            prop_assert_eq!(&d, &rules::eval::evaluate(&lib.program, item, f, date), "row {} when {}", i, &when);
             prop_assert_eq!(d.outcome, res.outcome(i), "row {} when {} amount {:?} facts {:?}", i, &when, &amount, f);
             prop_assert_eq!(d.amount, res.amount(i), "row {} when {} amount {:?}", i, &when, &amount);
             counts[d.outcome as usize] += 1;
@@ -219,7 +222,9 @@ fn sqlite_with(all: &[Facts]) -> rusqlite::Connection {
     db.execute_batch(
         "CREATE TABLE enterprises(id INTEGER PRIMARY KEY, uscc TEXT);
          CREATE TABLE enterprise_facts(enterprise_id INTEGER, fact TEXT, year INTEGER, value TEXT, num INTEGER,
-                                       source TEXT, as_of TEXT);",
+                                       source TEXT, as_of TEXT);
+         CREATE VIEW renamed_facts(eid, fact_id, yr, txt, n) AS
+             SELECT enterprise_id, fact, year, value, num FROM enterprise_facts;",
     )
     .unwrap();
     let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap();
@@ -270,6 +275,20 @@ proptest! {
         let db = sqlite_with(&all);
         let mut stmt = db.prepare(&rules::sql::outcome_query(&cond)).unwrap();
         let sql: Vec<Option<i64>> = stmt.query_map([], |row| row.get(1)).unwrap().map(Result::unwrap).collect();
+        // The same condition read from a view with other column names decides the same.
+        let view = rules::sql::FactsSource {
+            table: "renamed_facts".into(),
+            enterprise_id: "eid".into(),
+            fact: "fact_id".into(),
+            year: "yr".into(),
+            value: "txt".into(),
+            num: "n".into(),
+        };
+        let cond_view = rules::sql::compile_condition_from(&lib.program, item, date, rules::sql::Dialect::Sqlite, &view).unwrap();
+        prop_assert!(!cond_view.contains("enterprise_facts"), "{}", cond_view);
+        let mut stmt = db.prepare(&rules::sql::outcome_query(&cond_view)).unwrap();
+        let via_view: Vec<Option<i64>> = stmt.query_map([], |row| row.get(1)).unwrap().map(Result::unwrap).collect();
+        prop_assert_eq!(&via_view, &sql, "{}", &cond_view);
         let snap = rules::batch::Snapshot::from_facts(&all, FactDictionary::official());
         let batch = rules::batch::run(&lib.program, &[item], &snap, date);
         for (i, f) in all.iter().enumerate() {
@@ -298,4 +317,35 @@ fn what_sql_cannot_compute_exactly_is_refused() {
     let item = lib.items_in_force(date)[0];
     let pg = rules::sql::compile_condition(&lib.program, item, date, rules::sql::Dialect::Postgres).unwrap();
     assert!(pg.contains("strpos") && pg.contains("EXTRACT(YEAR"), "{pg}");
+}
+
+#[test]
+fn the_facts_source_names_the_table_and_columns_and_refuses_other_text() {
+    let lib = library("registered_in_zone and revenue[year - 1] >= p_money", None);
+    let date = NaiveDate::from_ymd_opt(2022, 6, 30).unwrap();
+    let item = lib.items_in_force(date)[0];
+    let pg = rules::sql::Dialect::Postgres;
+    // The default reads enterprise_facts, as before the option existed.
+    let default = rules::sql::compile_condition(&lib.program, item, date, pg).unwrap();
+    assert_eq!(
+        default.matches("FROM enterprise_facts f WHERE f.enterprise_id = e.id").count(),
+        2,
+        "{default}"
+    );
+    let from_default =
+        rules::sql::compile_condition_from(&lib.program, item, date, pg, &Default::default()).unwrap();
+    assert_eq!(from_default, default);
+    let view = rules::sql::FactsSource::table("huiqi.rule_facts");
+    let c = rules::sql::compile_condition_from(&lib.program, item, date, pg, &view).unwrap();
+    assert_eq!(c.matches("FROM huiqi.rule_facts f WHERE f.enterprise_id = e.id").count(), 2, "{c}");
+    for bad in [
+        rules::sql::FactsSource::table("rule_facts; DROP TABLE enterprises"),
+        rules::sql::FactsSource::table(""),
+        rules::sql::FactsSource::table("a.b.c"),
+        rules::sql::FactsSource { num: "num)".into(), ..Default::default() },
+        rules::sql::FactsSource { year: "1year".into(), ..Default::default() },
+    ] {
+        let err = rules::sql::compile_condition_from(&lib.program, item, date, pg, &bad).unwrap_err();
+        assert!(matches!(err, rules::Error::SqlName { .. }), "{bad:?}: {err:?}");
+    }
 }
