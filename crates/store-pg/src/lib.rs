@@ -8,6 +8,7 @@
 //!
 //! Timestamps come back from TIMESTAMPTZ in UTC and are returned in China time (+08:00).
 
+mod documents;
 mod import;
 mod matches;
 mod problems;
@@ -32,6 +33,7 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 1, name: "foundation", sql: include_str!("../migrations/0001_foundation.sql") },
     Migration { version: 2, name: "problems", sql: include_str!("../migrations/0002_problems.sql") },
     Migration { version: 3, name: "match_runs", sql: include_str!("../migrations/0003_match_runs.sql") },
+    Migration { version: 4, name: "documents", sql: include_str!("../migrations/0004_documents.sql") },
 ];
 
 /// Connections in the pool.
@@ -99,7 +101,7 @@ pub(crate) fn backend(e: impl std::fmt::Display) -> StoreError {
 }
 
 /// Whether a database error is a unique violation.
-fn is_unique_violation(e: &tokio_postgres::Error) -> bool {
+pub(crate) fn is_unique_violation(e: &tokio_postgres::Error) -> bool {
     e.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION)
 }
 
@@ -168,7 +170,7 @@ async fn user_role(c: &impl GenericClient, username: &str) -> Result<Option<Stri
     row.map(|r| r.try_get(0).map_err(backend)).transpose()
 }
 
-async fn insert_reference_change(
+pub(crate) async fn insert_reference_change(
     c: &impl GenericClient,
     actor: &Actor,
     entity: &str,

@@ -17,6 +17,7 @@
 //! What it leaves out: the backend-neutral logic (import planning, checks, SQL texts) is in
 //! the `store` crate; this crate only binds parameters, maps rows and owns the DDL.
 
+mod documents;
 mod import;
 mod matches;
 mod problems;
@@ -42,6 +43,7 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 1, name: "foundation", sql: include_str!("../migrations/0001_foundation.sql") },
     Migration { version: 2, name: "problems", sql: include_str!("../migrations/0002_problems.sql") },
     Migration { version: 3, name: "match_runs", sql: include_str!("../migrations/0003_match_runs.sql") },
+    Migration { version: 4, name: "documents", sql: include_str!("../migrations/0004_documents.sql") },
 ];
 
 /// How long a connection waits for a lock before reporting the database busy.
@@ -490,7 +492,7 @@ fn user_role(conn: &Connection, username: &str) -> Result<Option<String>> {
     st.query_row([username], |r| r.get(0)).optional().map_err(backend)
 }
 
-fn insert_reference_change(
+pub(crate) fn insert_reference_change(
     conn: &Connection,
     actor: &Actor,
     entity: &str,

@@ -13,6 +13,7 @@
 //! tests in `tests/repository.rs` run on both.
 
 pub mod codec;
+pub mod documents;
 pub mod error;
 pub mod import;
 pub mod matches;
@@ -45,7 +46,9 @@ pub fn catalog() -> &'static i18n::Catalog {
 /// Every write is one transaction: it lands whole or not at all, and when it returns `Ok` it
 /// is durable.
 #[async_trait]
-pub trait Store: problems::ProblemStore + matches::MatchStore + Send + Sync {
+pub trait Store:
+    problems::ProblemStore + matches::MatchStore + documents::DocumentStore + Send + Sync
+{
     /// `sqlite` or `postgres`.
     fn backend_name(&self) -> &'static str;
 
