@@ -7,7 +7,7 @@ use clap::{Args, Subcommand};
 use enterprise::{Routing, UnifiedCreditCode};
 use handling::{
     Action, ActionKind, Actor as HActor, Channel, Command, ExplainReason, Outcome, Problem, Rating,
-    ReviewDecision, Role as HRole, State, TimeLimits, Urgency,
+    ReviewDecision, Role as HRole, State, Urgency,
 };
 use serde_json::{Value, json};
 use std::process::ExitCode;
@@ -427,7 +427,8 @@ pub async fn run(cmd: ProblemCmd, ctx: &super::Context) -> anyhow::Result<ExitCo
                 received_at,
                 visit: a.visit.map(|v| v.to_string()),
             };
-            let rec = pr(store.create_problem(problem, &actor, now, &routing, TimeLimits::defaults()).await)?;
+            let limits = crate::policies::time_limits(store).await?;
+            let rec = pr(store.create_problem(problem, &actor, now, &routing, &limits).await)?;
             if a.json {
                 println!("{}", serde_json::to_string_pretty(&show_json(&rec, now))?);
             } else {

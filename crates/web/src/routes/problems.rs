@@ -589,10 +589,8 @@ pub async fn create(state: &AppState, p: &Principal, input: NewProblemIn) -> Res
         visit: input.visit.map(|v| v.to_string()),
     };
     let routing = routing(state).await?;
-    Ok(state
-        .store
-        .create_problem(problem, &authz::actor_of(p), now, &routing, handling::TimeLimits::defaults())
-        .await?)
+    let limits = state.live.time_limits();
+    Ok(state.store.create_problem(problem, &authz::actor_of(p), now, &routing, &limits).await?)
 }
 
 /// Applies an action for the principal after the version check.

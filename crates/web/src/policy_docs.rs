@@ -1,0 +1,156 @@
+//! The policy library and the time limits the server works with, kept in the database as
+//! versioned documents (`store::documents`) and swappable while serving.
+//!
+//! - [`Live`]: the library in use (with its case results and decisions cache, one
+//!   [`PolicySet`]) and the time limits, each behind a lock holding an `Arc`. A save builds the
+//!   new value first and swaps it in whole: a request sees the old set or the new one, never a
+//!   mix, and a new set starts with an empty decisions cache.
+//! - [`check_sources`]: what a policy save (page, API or `huiqi policy load`) must pass: the
+//!   files parse and type-check, and every item's test cases pass.
+//!
+//! What it leaves out: storing (the store) and HTTP (`routes::policy_docs`).
+
+use crate::state::DecisionCache;
+use enterprise::FactDictionary;
+use rules::{CaseReport, Diagnostic, Library, SourceFile};
+use std::sync::{Arc, RwLock};
+use store::documents::Document;
+
+/// A policy library with its test case results and the decisions made with it lately.
+#[derive(Debug, Default)]
+pub struct PolicySet {
+    pub library: Arc<Library>,
+    /// The library's test case results, run once when the set is built.
+    pub case_reports: Vec<CaseReport>,
+    /// Decisions made with `library` (see [`DecisionCache`]).
+    pub decisions: DecisionCache,
+}
+
+impl PolicySet {
+    /// A set over `library`, running its test cases once.
+    pub fn new(library: Arc<Library>) -> PolicySet {
+        PolicySet { case_reports: library.run_cases(), library, decisions: DecisionCache::default() }
+    }
+}
+
+/// The swappable parts of the application state.
+#[derive(Debug)]
+pub struct Live {
+    policies: RwLock<Arc<PolicySet>>,
+    time_limits: RwLock<Arc<handling::TimeLimits>>,
+}
+
+impl Default for Live {
+    fn default() -> Self {
+        Live {
+            policies: RwLock::new(Arc::new(PolicySet::default())),
+            time_limits: RwLock::new(Arc::new(handling::TimeLimits::defaults().clone())),
+        }
+    }
+}
+
+impl Live {
+    /// The policy set in use.
+    pub fn policies(&self) -> Arc<PolicySet> {
+        match self.policies.read() {
+            Ok(g) => Arc::clone(&g),
+            Err(p) => Arc::clone(&p.into_inner()),
+        }
+    }
+
+    /// Puts a new policy set in use (with an empty decisions cache).
+    pub fn set_policies(&self, set: PolicySet) {
+        let new = Arc::new(set);
+        match self.policies.write() {
+            Ok(mut g) => *g = new,
+            Err(p) => *p.into_inner() = new,
+        }
+    }
+
+    /// The time limits new problems are received under.
+    pub fn time_limits(&self) -> Arc<handling::TimeLimits> {
+        match self.time_limits.read() {
+            Ok(g) => Arc::clone(&g),
+            Err(p) => Arc::clone(&p.into_inner()),
+        }
+    }
+
+    pub fn set_time_limits(&self, limits: handling::TimeLimits) {
+        let new = Arc::new(limits);
+        match self.time_limits.write() {
+            Ok(mut g) => *g = new,
+            Err(p) => *p.into_inner() = new,
+        }
+    }
+}
+
+/// Stored policy documents as source files, named by document name.
+pub fn sources_of(docs: &[Document]) -> Vec<SourceFile> {
+    docs.iter().map(|d| SourceFile { name: d.name.clone(), text: d.body.clone() }).collect()
+}
+
+/// Why a policy library was refused.
+#[derive(Debug)]
+pub enum Rejected {
+    /// Parse and type errors, each with file, line and column.
+    Diagnostics(Vec<Diagnostic>),
+    /// The library checks but some test cases fail (only the failures).
+    FailedCases(Vec<CaseReport>),
+}
+
+/// Loads the files as one library against the official fact dictionary and runs every test
+/// case; the checked set, or why it is refused.
+pub fn check_sources(files: &[SourceFile]) -> Result<PolicySet, Rejected> {
+    let (library, diags) = Library::load(files, FactDictionary::official());
+    if !diags.is_empty() {
+        return Err(Rejected::Diagnostics(diags));
+    }
+    let set = PolicySet::new(Arc::new(library));
+    let failed: Vec<CaseReport> = set.case_reports.iter().filter(|r| !r.passed).cloned().collect();
+    if failed.is_empty() { Ok(set) } else { Err(Rejected::FailedCases(failed)) }
+}
+
+/// The stored documents with one replaced (or added): the library a save would put in use.
+pub fn with_replaced(docs: &[Document], name: &str, text: &str) -> Vec<SourceFile> {
+    let mut files: Vec<SourceFile> = sources_of(docs).into_iter().filter(|f| f.name != name).collect();
+    files.push(SourceFile { name: name.to_string(), text: text.to_string() });
+    files.sort_by(|a, b| a.name.cmp(&b.name));
+    files
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shipped_like() -> Vec<SourceFile> {
+        let text = include_str!("../../../policies/zone-sample-2022.toml");
+        vec![SourceFile { name: "zone-sample-2022.toml".into(), text: text.into() }]
+    }
+
+    #[test]
+    fn a_checked_library_runs_its_cases() {
+        let set = check_sources(&shipped_like()).unwrap();
+        assert!(!set.case_reports.is_empty());
+        assert!(set.case_reports.iter().all(|r| r.passed));
+    }
+
+    #[test]
+    fn a_misspelt_fact_is_refused_with_its_line() {
+        let mut files = shipped_like();
+        files[0].text = files[0].text.replacen("employees", "employes", 1);
+        match check_sources(&files) {
+            Err(Rejected::Diagnostics(d)) => assert!(d[0].location.line > 1, "{d:?}"),
+            other => panic!("expected diagnostics, got {:?}", other.map(|s| s.case_reports.len())),
+        }
+    }
+
+    #[test]
+    fn a_swap_replaces_the_whole_set() {
+        let live = Live::default();
+        assert_eq!(live.policies().library.items().count(), 0);
+        let set = check_sources(&shipped_like()).unwrap();
+        let n = set.library.items().count();
+        live.set_policies(set);
+        assert_eq!(live.policies().library.items().count(), n);
+    }
+}
