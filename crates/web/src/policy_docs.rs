@@ -118,6 +118,71 @@ pub fn with_replaced(docs: &[Document], name: &str, text: &str) -> Vec<SourceFil
     files
 }
 
+/// A limit in words: `3 个工作日` / `3 working days`, `2 小时` / `2 hours`.
+pub fn limit_text(l: handling::Limit, lang: i18n::Lang) -> String {
+    match (l, lang) {
+        (handling::Limit::Workdays(n), i18n::Lang::Zh) => format!("{n} 个工作日"),
+        (handling::Limit::Workdays(1), i18n::Lang::En) => "1 working day".into(),
+        (handling::Limit::Workdays(n), i18n::Lang::En) => format!("{n} working days"),
+        (handling::Limit::Hours(n), i18n::Lang::Zh) => format!("{n} 小时"),
+        (handling::Limit::Hours(1), i18n::Lang::En) => "1 hour".into(),
+        (handling::Limit::Hours(n), i18n::Lang::En) => format!("{n} hours"),
+    }
+}
+
+/// One line of the time limits as people read them.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct LimitRow {
+    /// What the limit is for (a stage, or a problem category's answer).
+    pub what: String,
+    pub normal: String,
+    /// The urgent limit; empty for limits without one.
+    pub urgent: String,
+}
+
+/// The time limits as rows in one language; categories named from the routing table
+/// (`default` is "the other categories").
+pub fn limit_rows(
+    t: &handling::TimeLimits,
+    categories: &[enterprise::Category],
+    lang: i18n::Lang,
+) -> Vec<LimitRow> {
+    let zh = lang == i18n::Lang::Zh;
+    let pick = |a: &str, b: &str| if zh { a.to_string() } else { b.to_string() };
+    let days = |n: u32| limit_text(handling::Limit::Workdays(n), lang);
+    let mut rows = vec![LimitRow {
+        what: pick("受理", "acceptance"),
+        normal: limit_text(t.accept.normal, lang),
+        urgent: limit_text(t.accept.urgent, lang),
+    }];
+    for (code, by) in &t.answer {
+        let name = match categories.iter().find(|c| &c.code == code) {
+            Some(c) if zh => c.name.clone(),
+            Some(c) => c.en.clone(),
+            None if code == "default" => pick("其他类别", "other categories"),
+            None => code.clone(),
+        };
+        rows.push(LimitRow {
+            what: if zh { format!("答复·{name}（{code}）") } else { format!("answer, {name} ({code})") },
+            normal: limit_text(by.normal, lang),
+            urgent: limit_text(by.urgent, lang),
+        });
+    }
+    for (what, value) in [
+        (
+            pick("黄牌预警：已用时限比例", "yellow warning: share of the time used"),
+            format!("{}%", t.yellow_percent),
+        ),
+        (pick("部门异议（退回）期限", "a department may object within"), days(t.objection_workdays)),
+        (pick("协办部门报送期限", "cooperating departments report within"), days(t.report_workdays)),
+        (pick("企业确认期限（逾期视为未评价）", "the enterprise confirms within"), days(t.confirm_workdays)),
+        (pick("每轮可批准延期次数", "extensions per handling round"), t.max_extensions_per_round.to_string()),
+    ] {
+        rows.push(LimitRow { what, normal: value, urgent: String::new() });
+    }
+    rows
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -142,6 +207,20 @@ mod tests {
             Err(Rejected::Diagnostics(d)) => assert!(d[0].location.line > 1, "{d:?}"),
             other => panic!("expected diagnostics, got {:?}", other.map(|s| s.case_reports.len())),
         }
+    }
+
+    #[test]
+    fn the_shipped_limits_read_in_chinese() {
+        let t = handling::TimeLimits::defaults();
+        let cats = enterprise::Routing::seed().categories.clone();
+        let rows = limit_rows(t, &cats, i18n::Lang::Zh);
+        assert_eq!(
+            rows[0],
+            LimitRow { what: "受理".into(), normal: "1 个工作日".into(), urgent: "2 小时".into() }
+        );
+        assert!(rows.iter().any(|r| r.what.contains("政策") && r.normal == "3 个工作日"), "{rows:?}");
+        let en = limit_rows(t, &cats, i18n::Lang::En);
+        assert_eq!(en[0].urgent, "2 hours");
     }
 
     #[test]
