@@ -416,6 +416,8 @@ pub struct PolicyListPage {
     pub date: String,
     pub policies: Vec<PolicyOut>,
     pub item_count: usize,
+    /// The reader may edit the policy files (policy officer, admin).
+    pub can_edit: bool,
 }
 
 impl PolicyListPage {
@@ -478,6 +480,7 @@ pub async fn page_library(
         date: filter.date.map(|d| d.to_string()).unwrap_or_default(),
         item_count: policies.iter().map(|p| p.items.len()).sum(),
         policies,
+        can_edit: authz::authorize(&p, Action::Write, Resource::PolicyLibrary).is_allowed(),
     };
     views::render(&page)
 }
@@ -503,6 +506,7 @@ pub async fn page_policy(
         date: String::new(),
         item_count: out.items.len(),
         policies: vec![out],
+        can_edit: authz::authorize(&p, Action::Write, Resource::PolicyLibrary).is_allowed(),
     };
     views::render(&page)
 }
