@@ -319,7 +319,7 @@ mod tests {
     fn a_deletion_is_a_tombstone_and_numbering_continues() {
         let heads = [head("a.toml", 2, "x", false)];
         let del = DocumentChange { name: "a.toml".into(), expected: Some(2), body: None };
-        let p = plan(DocumentKind::Policy, &heads, &[del.clone()]).unwrap();
+        let p = plan(DocumentKind::Policy, &heads, std::slice::from_ref(&del)).unwrap();
         assert_eq!((p[0].version, p[0].deleted, p[0].body.as_str()), (3, true, ""));
         let heads = [head("a.toml", 3, "", true)];
         assert!(matches!(
