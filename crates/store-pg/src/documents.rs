@@ -77,16 +77,7 @@ async fn apply(
             return Err(backend(e));
         }
         insert_reference_change(c, actor, &entity, &v.name, &v.change).await?;
-        out.push(Document {
-            kind,
-            name: v.name,
-            version: v.version,
-            body: v.body,
-            checksum: v.checksum,
-            actor: actor.username.clone(),
-            created_at: china(actor.at),
-            deleted: v.deleted,
-        });
+        out.push(v.into_document(kind, actor));
     }
     Ok(out)
 }

@@ -56,16 +56,7 @@ fn insert(
             })
             .map_err(backend)?;
         insert_reference_change(conn, actor, &entity, &v.name, &v.change)?;
-        out.push(Document {
-            kind,
-            name: v.name,
-            version: v.version,
-            body: v.body,
-            checksum: v.checksum,
-            actor: actor.username.clone(),
-            created_at: ts(actor.at),
-            deleted: v.deleted,
-        });
+        out.push(v.into_document(kind, actor));
     }
     Ok(out)
 }

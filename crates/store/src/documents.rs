@@ -97,6 +97,22 @@ pub struct NewVersion {
     pub change: FieldChange,
 }
 
+impl NewVersion {
+    /// The version as stored by `actor`.
+    pub fn into_document(self, kind: DocumentKind, actor: &Actor) -> Document {
+        Document {
+            kind,
+            name: self.name,
+            version: self.version,
+            body: self.body,
+            checksum: self.checksum,
+            actor: actor.username.clone(),
+            created_at: actor.at_china(),
+            deleted: self.deleted,
+        }
+    }
+}
+
 /// Versioned documents in the store.
 #[async_trait]
 pub trait DocumentStore: Send + Sync {

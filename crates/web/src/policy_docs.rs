@@ -187,9 +187,20 @@ pub fn limit_rows(
 mod tests {
     use super::*;
 
+    /// The shipped policy files (the zone's items use definitions of the other files).
     fn shipped_like() -> Vec<SourceFile> {
-        let text = include_str!("../../../policies/zone-sample-2022.toml");
-        vec![SourceFile { name: "zone-sample-2022.toml".into(), text: text.into() }]
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policies");
+        let mut files: Vec<SourceFile> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+            .map(|p| SourceFile {
+                name: p.file_name().unwrap().to_string_lossy().into_owned(),
+                text: std::fs::read_to_string(&p).unwrap(),
+            })
+            .collect();
+        files.sort_by(|a, b| a.name.cmp(&b.name));
+        files
     }
 
     #[test]
@@ -201,10 +212,17 @@ mod tests {
 
     #[test]
     fn a_misspelt_fact_is_refused_with_its_line() {
-        let mut files = shipped_like();
-        files[0].text = files[0].text.replacen("employees", "employes", 1);
+        let docs: Vec<Document> = Vec::new();
+        let zone = shipped_like().into_iter().find(|f| f.name == "zone-sample-2022.toml").unwrap();
+        let bad = zone.text.replacen("hitech_first_recognized_on)", "hitech_first_recognised_on)", 1);
+        let mut files: Vec<SourceFile> = shipped_like().into_iter().filter(|f| f.name != zone.name).collect();
+        files.extend(with_replaced(&docs, &zone.name, &bad));
         match check_sources(&files) {
-            Err(Rejected::Diagnostics(d)) => assert!(d[0].location.line > 1, "{d:?}"),
+            Err(Rejected::Diagnostics(d)) => {
+                assert_eq!(d.len(), 1, "{d:?}");
+                assert_eq!(d[0].location.file, zone.name);
+                assert!(bad.lines().nth(d[0].location.line - 1).unwrap().contains("recognised"), "{d:?}");
+            }
             other => panic!("expected diagnostics, got {:?}", other.map(|s| s.case_reports.len())),
         }
     }

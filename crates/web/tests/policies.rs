@@ -651,6 +651,26 @@ async fn only_admins_set_time_limits_and_bad_ones_are_refused() {
     assert_eq!(v["limits"]["answer"]["policy_questions"]["normal"]["workdays"], 3);
     let text = v["body"].as_str().unwrap().to_string();
     let changed = text.replace("normal = { workdays = 3 }", "normal = { workdays = 2 }");
+    // A problem received now runs under the limits as they are (3 working days from Tuesday).
+    let ent = app.token("ent_a").await;
+    let raise = |title: &'static str| {
+        let (app, ent) = (&app, ent.clone());
+        async move {
+            let body = json!({"category": "policy_questions", "title": title});
+            let r = app
+                .http
+                .post(app.url("/api/v1/problems"))
+                .bearer_auth(&ent)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::CREATED);
+            r.json::<Value>().await.unwrap()
+        }
+    };
+    let first = raise("政策咨询一").await;
+    assert_eq!(first["deadlines"]["answer_by"], "2022-03-04");
     let policy = app.token("policy").await;
     let r = put_text(&app, &policy, "/api/v1/time-limits", Some("\"1\""), &changed).await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
@@ -671,6 +691,13 @@ async fn only_admins_set_time_limits_and_bad_ones_are_refused() {
     assert_eq!(
         (v["version"].as_i64(), v["limits"]["answer"]["policy_questions"]["normal"]["workdays"].as_i64()),
         (Some(2), Some(2))
+    );
+    // The next problem runs under the new limits; the first keeps its deadline.
+    assert_eq!(raise("政策咨询二").await["deadlines"]["answer_by"], "2022-03-03");
+    let id = first["id"].as_i64().unwrap();
+    assert_eq!(
+        app.json(&admin, &format!("/api/v1/problems/{id}")).await["deadlines"]["answer_by"],
+        "2022-03-04"
     );
     let cookie = app.sign_in("admin").await;
     let (status, html) = app.page(&cookie, "/admin/time-limits").await;
