@@ -119,3 +119,37 @@ fn time_limits_are_set_only_when_they_check() {
     assert_eq!((v["version"].as_i64(), v["actor"].as_str()), (Some(2), Some("admin")));
     assert_eq!(v["limits"]["answer"]["policy_questions"]["normal"]["workdays"], 2);
 }
+
+#[test]
+fn problems_added_after_a_time_limits_change_use_it_and_earlier_ones_keep_theirs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let firms = Path::new(env!("CARGO_MANIFEST_DIR")).join("crates/import/tests/data/good_zh.csv");
+    ok(&huiqi(d, &["import", "enterprises", firms.to_str().unwrap(), "--as-of", "2022-05-31"]));
+    // A policy question received on Tuesday 2022-06-07: 3 working days, then 2 after the change.
+    let add = |title: &str| {
+        let args = ["problem", "add", "--enterprise", "91430100MA4L00011K", "--category", "policy_questions"];
+        let o = huiqi(
+            d,
+            &[&args[..], &["--title", title, "--received-at", "2022-06-07T10:00:00+08:00"]].concat(),
+        );
+        ok(&o).trim().to_string()
+    };
+    let answer_by =
+        |id: &str| json(&huiqi(d, &["problem", "show", id, "--json"]))["deadlines"]["answer_by"].clone();
+    let first = add("政策咨询一");
+    assert_eq!(answer_by(&first), "2022-06-10");
+    let shipped = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("crates/handling/data/time_limits.toml"),
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("t.toml"),
+        shipped.replace("normal = { workdays = 3 }", "normal = { workdays = 2 }"),
+    )
+    .unwrap();
+    ok(&huiqi(d, &["time-limits", "set", "t.toml"]));
+    let second = add("政策咨询二");
+    assert_eq!(answer_by(&second), "2022-06-09");
+    assert_eq!(answer_by(&first), "2022-06-10", "an existing deadline does not move");
+}
