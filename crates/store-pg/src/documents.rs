@@ -127,10 +127,7 @@ impl DocumentStore for PgStore {
         if n > 0 {
             return Ok(false);
         }
-        let changes: Vec<DocumentChange> = docs
-            .into_iter()
-            .map(|(name, body)| DocumentChange { name, expected: None, body: Some(body) })
-            .collect();
+        let changes = documents::creations(docs);
         apply(&tx, kind, &changes, actor).await?;
         tx.commit().await.map_err(backend)?;
         Ok(true)

@@ -105,10 +105,7 @@ impl DocumentStore for SqliteStore {
             if n > 0 {
                 return Ok(false);
             }
-            let changes: Vec<DocumentChange> = docs
-                .into_iter()
-                .map(|(name, body)| DocumentChange { name, expected: None, body: Some(body) })
-                .collect();
+            let changes = documents::creations(docs);
             let planned = documents::plan(kind, &[], &changes)?;
             insert(conn, kind, planned, &actor)?;
             Ok(true)

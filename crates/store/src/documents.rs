@@ -261,6 +261,14 @@ pub fn plan(kind: DocumentKind, heads: &[Head], changes: &[DocumentChange]) -> R
     Ok(out)
 }
 
+/// The changes that create `documents` (name, body) as new documents: what seeding writes.
+pub fn creations(documents: Vec<(String, String)>) -> Vec<DocumentChange> {
+    documents
+        .into_iter()
+        .map(|(name, body)| DocumentChange { name, expected: None, body: Some(body) })
+        .collect()
+}
+
 /// The entity a document's changes are recorded under in `reference_changes`.
 pub fn audit_entity(kind: DocumentKind) -> String {
     format!("document.{}", kind.as_str())
