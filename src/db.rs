@@ -34,11 +34,13 @@ pub async fn open(url: &str) -> anyhow::Result<Arc<dyn Store>> {
     }
 }
 
-/// Opens the store, applies pending migrations and seeds the reference data on first start.
+/// Opens the store, applies pending migrations and seeds the reference data, the policies and
+/// the time limits on first start.
 pub async fn open_ready(url: &str) -> anyhow::Result<Arc<dyn Store>> {
     let s = open(url).await?;
     s.migrate().await.context("applying migrations / 执行数据库迁移失败")?;
     s.seed_reference_data().await.context("seeding departments and routing / 初始化部门与路由表失败")?;
+    crate::policies::seed(s.as_ref(), now()).await?;
     Ok(s)
 }
 

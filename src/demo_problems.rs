@@ -473,7 +473,7 @@ pub async fn write(
 ) -> anyhow::Result<DemoProblemsSummary> {
     let plan = plan(zone, n);
     let routing = crate::cli::problem::routing(store).await?;
-    let limits = TimeLimits::defaults();
+    let limits = &crate::policies::time_limits(store).await?;
     let user =
         |username: &str, role, enterprise: Option<UnifiedCreditCode>, department: Option<String>| NewUser {
             username: username.to_string(),

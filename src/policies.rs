@@ -1,11 +1,27 @@
-//! The shipped policy library, embedded at build time from `policies/` (see `build.rs`).
+//! The policy library and the time limits: shipped as files, kept and edited in the database.
+//!
+//! The shipped texts (`policies/*.toml` embedded by `build.rs`; the handling crate's
+//! `data/time_limits.toml`) seed a new database as version 1 of each document ([`seed`], run
+//! with the reference data by `huiqi migrate` and on every start). After that the database
+//! copy is authoritative: `huiqi policy load` and the policy officer's page write new
+//! versions, and the commands, the server and problem creation read the current ones
+//! ([`database_sources`], [`time_limits`]).
 
+use anyhow::Context as _;
 use enterprise::FactDictionary;
 use rules::{Diagnostic, Library, SourceFile};
+use store::Actor;
+use store::documents::{DocumentKind, TIME_LIMITS_NAME};
 
 include!(concat!(env!("OUT_DIR"), "/shipped_policies.rs"));
 
-/// The shipped policy files.
+/// The shipped time limits (the same text `handling::TimeLimits::defaults` parses).
+pub const SHIPPED_TIME_LIMITS: &str = include_str!("../crates/handling/data/time_limits.toml");
+
+/// Who seeds the shipped documents, as recorded.
+const SEEDER: &str = "seed";
+
+/// The shipped policy files, named `policies/…`.
 pub fn sources() -> Vec<SourceFile> {
     SHIPPED
         .iter()
@@ -18,6 +34,57 @@ pub fn library() -> (Library, Vec<Diagnostic>) {
     Library::load(&sources(), FactDictionary::official())
 }
 
+/// A shipped file's document name: its path under `policies/`.
+fn document_name(file: &str) -> String {
+    file.strip_prefix("policies/").unwrap_or(file).to_string()
+}
+
+/// Seeds the shipped policies and time limits as version 1 where the database has no
+/// document of that kind yet; returns the kinds seeded.
+pub async fn seed(
+    store: &dyn store::Store,
+    now: chrono::DateTime<chrono::FixedOffset>,
+) -> anyhow::Result<Vec<&'static str>> {
+    let actor = Actor::new(SEEDER, now);
+    let policies = SHIPPED.iter().map(|(n, t)| (document_name(n), (*t).to_string())).collect();
+    let limits = vec![(TIME_LIMITS_NAME.to_string(), SHIPPED_TIME_LIMITS.to_string())];
+    let mut seeded = Vec::new();
+    for (kind, docs) in [(DocumentKind::Policy, policies), (DocumentKind::TimeLimits, limits)] {
+        if store.seed_documents(kind, docs, &actor).await.with_context(|| {
+            format!("seeding {} documents / 初始化 {} 文档失败", kind.as_str(), kind.as_str())
+        })? {
+            seeded.push(kind.as_str());
+        }
+    }
+    Ok(seeded)
+}
+
+/// The database's current policy documents as source files (named by document name).
+pub async fn database_sources(store: &dyn store::Store) -> anyhow::Result<Vec<SourceFile>> {
+    let docs =
+        store.current_documents(DocumentKind::Policy).await.context("reading policies / 读取政策失败")?;
+    Ok(web::policy_docs::sources_of(&docs))
+}
+
+/// The database's current time limits; the shipped ones when the database has none.
+/// A stored text that no longer parses (it was checked when saved) is an error, not a
+/// silent fallback.
+pub async fn time_limits(store: &dyn store::Store) -> anyhow::Result<handling::TimeLimits> {
+    let doc = store
+        .current_document(DocumentKind::TimeLimits, TIME_LIMITS_NAME)
+        .await
+        .context("reading the time limits / 读取办理时限失败")?;
+    match doc {
+        None => Ok(handling::TimeLimits::defaults().clone()),
+        Some(d) => handling::TimeLimits::parse(&d.body).map_err(|e| {
+            crate::cli::user_error(&e).context(format!(
+                "时限第 {} 版无法解析 / version {} of the time limits does not parse",
+                d.version, d.version
+            ))
+        }),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -26,5 +93,19 @@ mod tests {
         let (lib, diags) = super::library();
         assert!(diags.is_empty(), "{diags:?}");
         assert!(lib.items().count() >= 30);
+    }
+
+    #[test]
+    fn the_shipped_time_limits_are_the_defaults() {
+        let t = handling::TimeLimits::parse(super::SHIPPED_TIME_LIMITS).unwrap();
+        assert_eq!(&t, handling::TimeLimits::defaults());
+    }
+
+    #[test]
+    fn shipped_files_are_named_under_policies() {
+        assert_eq!(super::document_name("policies/zone-sample-2022.toml"), "zone-sample-2022.toml");
+        for (n, _) in super::SHIPPED {
+            assert!(store::documents::check_name(&super::document_name(n)).is_ok(), "{n}");
+        }
     }
 }

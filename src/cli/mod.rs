@@ -4,6 +4,14 @@
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+/// `println!` that stops quietly when stdout is closed (`| head`).
+macro_rules! outln {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($t)*);
+    }};
+}
+
 pub mod audit;
 pub mod bench;
 pub mod calendar;
@@ -15,6 +23,7 @@ pub mod policy;
 pub mod problem;
 pub mod report;
 pub mod server;
+pub mod time_limits;
 pub mod uscc;
 pub mod user;
 pub mod visit;
@@ -72,6 +81,9 @@ pub enum Command {
     /// Visits (走访): coverage of each cadre's enterprises.
     #[command(subcommand)]
     Visit(visit::VisitCmd),
+    /// The time limits (办理时限) kept in the database: show, set.
+    #[command(subcommand)]
+    TimeLimits(time_limits::TimeLimitsCmd),
     /// Benchmarks on seeded synthetic data (numbers for docs/PERFORMANCE.md).
     #[command(subcommand)]
     Bench(bench::BenchCmd),
@@ -115,6 +127,7 @@ pub fn main() -> ExitCode {
         Command::Demo(a) => block_on(server::demo(a, cli.database.clone(), settings.secure_cookies)),
         Command::User(c) => block_on(user::run(c, &ctx)),
         Command::Bench(c) => block_on(bench::run(c, &ctx)),
+        Command::TimeLimits(c) => block_on(time_limits::run(c, &ctx)),
         Command::Visit(c) => block_on(visit::run(c, &ctx)),
         Command::Problem(c) => block_on(problem::run(c, &ctx)),
         Command::Kpi(a) => block_on(kpi::run(a, &ctx)),

@@ -4,9 +4,14 @@
 //! match run), simulate a parameter change, and benchmark the batch engine. The rules crate
 //! does no I/O: this module reads the files (or the embedded shipped library) and the store.
 //!
-//! Library resolution for every command but `check`/`test` (which keep `[PATH]`, default
-//! `policies/`): `--policies PATH` if given, else `policies/` if present in the working
-//! directory, else the shipped library embedded in the binary.
+//! The library lives in the database as versioned documents (`store::documents`), seeded from
+//! the shipped files: `load` checks files and stores them, `export` writes the database copy
+//! out as files.
+//!
+//! Library resolution: `check`/`test` take `[PATH]`; without it, the database copy when the
+//! database exists, else the shipped library. The other commands take `--policies PATH`;
+//! without it, the database copy when the database exists, else `policies/` if present in the
+//! working directory, else the shipped library embedded in the binary.
 
 use super::{Context, UserError};
 use clap::Subcommand;
@@ -15,20 +20,28 @@ use rules::{Library, Outcome, SourceFile};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-/// `println!` that stops quietly when stdout is closed (`| head`).
-macro_rules! outln {
-    ($($t:tt)*) => {{
-        use std::io::Write as _;
-        let _ = writeln!(std::io::stdout().lock(), $($t)*);
-    }};
-}
-
 #[derive(Debug, Subcommand)]
 pub enum PolicyCmd {
-    /// Parses and type-checks policy files (default: policies/); exit 1 with the errors.
+    /// Parses and type-checks policy files (default: the database copy if the database exists,
+    /// else the shipped library); exit 1 with the errors.
     Check { path: Option<String> },
-    /// Runs every item's test cases (default: policies/); exit 1 on a failure.
+    /// Runs every item's test cases (default: the database copy if the database exists, else
+    /// the shipped library); exit 1 on a failure.
     Test { path: Option<String> },
+    /// Checks policy files (parse, types, test cases, together with the other stored
+    /// documents) and stores them all or nothing as new versions in the database.
+    Load {
+        /// A policy file or a directory of them (default: policies/).
+        path: Option<String>,
+        /// Who loads them, as recorded with each version.
+        #[arg(long = "as", default_value = "policy-load")]
+        actor: String,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Writes the database's current policy documents as files under DIR (`load` reads them back).
+    Export { dir: String },
     /// Decides one enterprise's facts against every item in force on a date.
     Eval {
         /// JSON facts: scalar facts as values, per-year facts as {"2021": value}, money as
@@ -128,9 +141,15 @@ pub fn run(cmd: PolicyCmd, ctx: &Context) -> anyhow::Result<ExitCode> {
         PolicyCmd::Simulate { item, set, date, json, limit, policies } => {
             super::block_on(simulate(ctx, &item, &set, date.as_deref(), json, limit, policies.as_deref()))
         }
-        PolicyCmd::Check { path } => check(path.as_deref()),
-        PolicyCmd::Test { path } => test(path.as_deref()),
-        PolicyCmd::Eval { facts, date, json, policies } => eval(&facts, &date, json, policies.as_deref()),
+        PolicyCmd::Check { path } => super::block_on(check(ctx, path.as_deref())),
+        PolicyCmd::Test { path } => super::block_on(test(ctx, path.as_deref())),
+        PolicyCmd::Load { path, actor, json } => {
+            super::block_on(load_cmd(ctx, path.as_deref(), &actor, json))
+        }
+        PolicyCmd::Export { dir } => super::block_on(export(ctx, &dir)),
+        PolicyCmd::Eval { facts, date, json, policies } => {
+            super::block_on(eval(ctx, &facts, &date, json, policies.as_deref()))
+        }
         PolicyCmd::Bench { enterprises, items, seed, date } => bench(enterprises, items, seed, &date),
     }
 }
@@ -173,11 +192,39 @@ pub fn read_sources(path: &Path) -> anyhow::Result<Vec<SourceFile>> {
         .collect()
 }
 
+/// Whether the database named by the URL exists (a PostgreSQL URL always does; a SQLite one
+/// when its file exists), so that reading it does not create it.
+fn database_exists(url: &str) -> bool {
+    crate::db::is_postgres(url) || Path::new(crate::db::sqlite_path(url)).is_file()
+}
+
+/// The files of `path`; without one, the database copy when the database exists, else the
+/// shipped library (`or_dir`: else `policies/` if present, before the shipped library). With
+/// where they came from, in both languages.
+async fn library_files(
+    ctx: &Context,
+    path: Option<&str>,
+    or_dir: bool,
+) -> anyhow::Result<(Vec<SourceFile>, String)> {
+    match path {
+        Some(p) => Ok((read_sources(Path::new(p))?, p.to_string())),
+        None if database_exists(&ctx.database) => {
+            let store = crate::db::open_ready(&ctx.database).await?;
+            let files = crate::policies::database_sources(store.as_ref()).await?;
+            Ok((files, format!("数据库 / database {}", ctx.database)))
+        }
+        None if or_dir && Path::new("policies").is_dir() => {
+            Ok((read_sources(Path::new("policies"))?, "policies/".into()))
+        }
+        None => Ok((crate::policies::sources(), "内置政策库 / shipped library".into())),
+    }
+}
+
 /// Loads and checks the library; prints every problem to stderr. `None` when there were
 /// problems.
-fn load(path: Option<&str>) -> anyhow::Result<Result<(Library, usize), usize>> {
-    let path = PathBuf::from(path.unwrap_or("policies"));
-    let files = read_sources(&path)?;
+async fn load(ctx: &Context, path: Option<&str>) -> anyhow::Result<Result<(Library, usize), usize>> {
+    let (files, origin) = library_files(ctx, path, false).await?;
+    outln!("政策库 / policy library: {origin}");
     let (lib, diags) = Library::load(&files, FactDictionary::official());
     if diags.is_empty() {
         Ok(Ok((lib, files.len())))
@@ -189,8 +236,8 @@ fn load(path: Option<&str>) -> anyhow::Result<Result<(Library, usize), usize>> {
     }
 }
 
-fn check(path: Option<&str>) -> anyhow::Result<ExitCode> {
-    match load(path)? {
+async fn check(ctx: &Context, path: Option<&str>) -> anyhow::Result<ExitCode> {
+    match load(ctx, path).await? {
         Ok((lib, files)) => {
             let items = lib.items().count();
             outln!(
@@ -205,8 +252,8 @@ fn check(path: Option<&str>) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn test(path: Option<&str>) -> anyhow::Result<ExitCode> {
-    let (lib, _) = match load(path)? {
+async fn test(ctx: &Context, path: Option<&str>) -> anyhow::Result<ExitCode> {
+    let (lib, _) = match load(ctx, path).await? {
         Ok(x) => x,
         Err(n) => {
             eprintln!("发现 {n} 个问题，未运行用例 / {n} problems found; no case was run");
@@ -229,7 +276,13 @@ fn test(path: Option<&str>) -> anyhow::Result<ExitCode> {
     Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
-fn eval(facts_path: &str, date: &str, json: bool, policies: Option<&str>) -> anyhow::Result<ExitCode> {
+async fn eval(
+    ctx: &Context,
+    facts_path: &str,
+    date: &str,
+    json: bool,
+    policies: Option<&str>,
+) -> anyhow::Result<ExitCode> {
     let date = calendar::parse_date(date).map_err(|e| super::user_error(&e))?;
     let text = std::fs::read_to_string(facts_path).map_err(|e| {
         user(format!("无法读取事实文件 {facts_path}：{e} / cannot read facts file {facts_path}: {e}"))
@@ -249,7 +302,7 @@ fn eval(facts_path: &str, date: &str, json: bool, policies: Option<&str>) -> any
             lines.join("\n")
         ))
     })?;
-    let Some(lib) = resolve_library(policies)? else { return Ok(ExitCode::FAILURE) };
+    let Some(lib) = resolve_library(ctx, policies).await? else { return Ok(ExitCode::FAILURE) };
     let decisions = lib.library.evaluate_all(&facts, date);
     if json {
         outln!("{}", serde_json::to_string_pretty(&decisions)?);
@@ -288,15 +341,12 @@ struct Loaded {
     fingerprint: String,
 }
 
-/// `--policies PATH` if given, else `policies/` if present, else the embedded shipped library.
-/// `None` (after printing every problem) when the library does not check.
-fn resolve_library(path: Option<&str>) -> anyhow::Result<Option<Loaded>> {
+/// `--policies PATH` if given, else the database copy if the database exists, else
+/// `policies/` if present, else the embedded shipped library. `None` (after printing every
+/// problem) when the library does not check.
+async fn resolve_library(ctx: &Context, path: Option<&str>) -> anyhow::Result<Option<Loaded>> {
     use sha2::{Digest, Sha256};
-    let (files, origin) = match path {
-        Some(p) => (read_sources(Path::new(p))?, p.to_string()),
-        None if Path::new("policies").is_dir() => (read_sources(Path::new("policies"))?, "policies/".into()),
-        None => (crate::policies::sources(), "shipped".into()),
-    };
+    let (files, origin) = library_files(ctx, path, true).await?;
     let (library, diags) = Library::load(&files, FactDictionary::official());
     if !diags.is_empty() {
         for d in &diags {
@@ -375,7 +425,7 @@ async fn explain(
 ) -> anyhow::Result<ExitCode> {
     let date = date_or_today(date)?;
     let code = enterprise::UnifiedCreditCode::parse(uscc).map_err(|e| super::user_error(&e))?;
-    let Some(loaded) = resolve_library(policies)? else { return Ok(ExitCode::FAILURE) };
+    let Some(loaded) = resolve_library(ctx, policies).await? else { return Ok(ExitCode::FAILURE) };
     let lib = &loaded.library;
     let item = find_item(lib, item)?;
     let store = crate::db::open_ready(&ctx.database).await?;
@@ -516,7 +566,7 @@ async fn match_run(
 ) -> anyhow::Result<ExitCode> {
     use std::time::Instant;
     let date = calendar::parse_date(date).map_err(|e| super::user_error(&e))?;
-    let Some(loaded) = resolve_library(policies)? else { return Ok(ExitCode::FAILURE) };
+    let Some(loaded) = resolve_library(ctx, policies).await? else { return Ok(ExitCode::FAILURE) };
     let lib = &loaded.library;
     let store = crate::db::open_ready(&ctx.database).await?;
     let t0 = Instant::now();
@@ -693,7 +743,7 @@ async fn simulate(
     policies: Option<&str>,
 ) -> anyhow::Result<ExitCode> {
     let date = date_or_today(date)?;
-    let Some(loaded) = resolve_library(policies)? else { return Ok(ExitCode::FAILURE) };
+    let Some(loaded) = resolve_library(ctx, policies).await? else { return Ok(ExitCode::FAILURE) };
     let lib = &loaded.library;
     let item = find_item(lib, item)?;
     let own = params_of(lib, item);
@@ -775,5 +825,135 @@ async fn simulate(
             outln!("  … 另有 {} 家 / {} more", total - who.len(), total - who.len());
         }
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+// ---------------------------------------------------------------------------------------
+// load and export: the database copy of the library
+
+/// A file's document name: its path under the loaded directory with `/` separators, or its
+/// file name when a single file is loaded.
+fn document_name(root: &Path, file: &str) -> String {
+    let file = Path::new(file);
+    let rel = if root.is_dir() { file.strip_prefix(root).unwrap_or(file) } else { file };
+    let rel = if root.is_dir() { rel } else { Path::new(rel.file_name().unwrap_or(rel.as_os_str())) };
+    rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/")
+}
+
+/// One document's outcome in `policy load`.
+#[derive(Debug, serde::Serialize)]
+struct LoadedDocument {
+    name: String,
+    /// `added`, `changed` or `unchanged`.
+    status: &'static str,
+    /// The version now current.
+    version: i64,
+}
+
+async fn load_cmd(ctx: &Context, path: Option<&str>, actor: &str, json: bool) -> anyhow::Result<ExitCode> {
+    use store::documents::{DocumentChange, DocumentKind};
+    let root = PathBuf::from(path.unwrap_or("policies"));
+    let files = read_sources(&root)?;
+    let names: Vec<String> = files.iter().map(|f| document_name(&root, &f.name)).collect();
+    for n in &names {
+        store::documents::check_name(n).map_err(|e| super::user_error(&e))?;
+    }
+    let store = crate::db::open_ready(&ctx.database).await?;
+    let current = store.current_documents(DocumentKind::Policy).await?;
+    // The library as it would be after the load: the other stored documents and these files.
+    let mut merged: Vec<SourceFile> =
+        web::policy_docs::sources_of(&current).into_iter().filter(|f| !names.contains(&f.name)).collect();
+    merged.extend(files.iter().cloned());
+    match web::policy_docs::check_sources(&merged) {
+        Ok(_) => {}
+        Err(web::policy_docs::Rejected::Diagnostics(diags)) => {
+            for d in &diags {
+                eprintln!("{}", d.render());
+            }
+            let n = diags.len();
+            eprintln!("发现 {n} 个问题，未写入数据库 / {n} problems found; nothing was stored");
+            return Ok(ExitCode::FAILURE);
+        }
+        Err(web::policy_docs::Rejected::FailedCases(failed)) => {
+            for r in &failed {
+                eprintln!(
+                    "失败 FAIL  {} «{}» ({}): {}",
+                    r.item,
+                    r.case,
+                    r.file,
+                    r.problem.as_deref().unwrap_or("")
+                );
+            }
+            let n = failed.len();
+            eprintln!("{n} 个用例失败，未写入数据库 / {n} cases failed; nothing was stored");
+            return Ok(ExitCode::FAILURE);
+        }
+    }
+    let version_of = |name: &str| current.iter().find(|d| d.name == name).map(|d| d.version);
+    let changes: Vec<DocumentChange> = names
+        .iter()
+        .zip(&files)
+        .map(|(n, f)| DocumentChange { name: n.clone(), expected: version_of(n), body: Some(f.text.clone()) })
+        .collect();
+    let written = store
+        .write_documents(DocumentKind::Policy, changes, &store::Actor::new(actor, crate::db::now()))
+        .await
+        .map_err(|e| super::user_error(&e))?;
+    let report: Vec<LoadedDocument> = names
+        .iter()
+        .map(|n| {
+            let new = written.iter().find(|d| &d.name == n).map(|d| d.version);
+            let (status, version) = match (version_of(n), new) {
+                (None, v) => ("added", v.unwrap_or(1)),
+                (Some(_), Some(v)) => ("changed", v),
+                (Some(v), None) => ("unchanged", v),
+            };
+            LoadedDocument { name: n.clone(), status, version }
+        })
+        .collect();
+    let count = |s: &str| report.iter().filter(|r| r.status == s).count();
+    let (added, changed, unchanged) = (count("added"), count("changed"), count("unchanged"));
+    if json {
+        let out = serde_json::json!({
+            "documents": report, "added": added, "changed": changed, "unchanged": unchanged,
+        });
+        outln!("{}", serde_json::to_string_pretty(&out)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    for r in &report {
+        let label = match r.status {
+            "added" => "新增 added    ",
+            "changed" => "修改 changed  ",
+            _ => "未变 unchanged",
+        };
+        outln!("{label}  {}  v{}", r.name, r.version);
+    }
+    outln!(
+        "已载入数据库：新增 {added}，修改 {changed}，未变 {unchanged} / loaded into the database: {added} \
+         added, {changed} changed, {unchanged} unchanged"
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn export(ctx: &Context, dir: &str) -> anyhow::Result<ExitCode> {
+    let store = crate::db::open_ready(&ctx.database).await?;
+    let docs = store.current_documents(store::documents::DocumentKind::Policy).await?;
+    let root = Path::new(dir);
+    for d in &docs {
+        // Stored names are checked relative paths (no `..`, no leading `/`).
+        let path = root.join(&d.name);
+        let write = || -> std::io::Result<()> {
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            std::fs::write(&path, &d.body)
+        };
+        write().map_err(|e| {
+            let p = path.display();
+            user(format!("无法写入 {p}：{e} / cannot write {p}: {e}"))
+        })?;
+    }
+    let n = docs.len();
+    outln!("已导出 {n} 个政策文件到 {dir} / exported {n} policy files to {dir}");
     Ok(ExitCode::SUCCESS)
 }

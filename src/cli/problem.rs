@@ -7,7 +7,7 @@ use clap::{Args, Subcommand};
 use enterprise::{Routing, UnifiedCreditCode};
 use handling::{
     Action, ActionKind, Actor as HActor, Channel, Command, ExplainReason, Outcome, Problem, Rating,
-    ReviewDecision, Role as HRole, State, TimeLimits, Urgency,
+    ReviewDecision, Role as HRole, State, Urgency,
 };
 use serde_json::{Value, json};
 use std::process::ExitCode;
@@ -506,19 +506,13 @@ pub async fn run(cmd: ProblemCmd, ctx: &super::Context) -> anyhow::Result<ExitCo
                 received_at,
                 visit: a.visit.map(|v| v.to_string()),
             };
+            let limits = crate::policies::time_limits(store).await?;
             let files = a.attach.iter().map(|p| read_attachment(p)).collect::<anyhow::Result<Vec<_>>>()?;
             let rec = if files.is_empty() {
-                pr(store.create_problem(problem, &actor, now, &routing, TimeLimits::defaults()).await)?
+                pr(store.create_problem(problem, &actor, now, &routing, &limits).await)?
             } else {
                 pr(store
-                    .create_problem_with_attachments(
-                        problem,
-                        &actor,
-                        now,
-                        &routing,
-                        TimeLimits::defaults(),
-                        files,
-                    )
+                    .create_problem_with_attachments(problem, &actor, now, &routing, &limits, files)
                     .await)?
             };
             if a.json {

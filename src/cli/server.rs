@@ -38,14 +38,16 @@ pub async fn migrate(ctx: &Context) -> anyhow::Result<ExitCode> {
     let report =
         store.migrate().await.map_err(|e| anyhow::Error::new(UserError(i18n::Localized::bilingual(&e))))?;
     let seeded = store.seed_reference_data().await?;
+    let documents = crate::policies::seed(store.as_ref(), crate::db::now()).await?;
     for (v, name) in &report.applied {
         println!("applied {v:04} {name}");
     }
     println!(
-        "schema version {} ({} applied now){}",
+        "schema version {} ({} applied now){}{}",
         report.current,
         report.applied.len(),
-        if seeded { "; departments and routing seeded" } else { "" }
+        if seeded { "; departments and routing seeded" } else { "" },
+        if documents.is_empty() { String::new() } else { format!("; {} seeded", documents.join(", ")) }
     );
     Ok(ExitCode::SUCCESS)
 }
@@ -75,8 +77,21 @@ pub async fn serve_store(
     if let Some(b) = banner {
         println!("{b}");
     }
+    let files = crate::policies::database_sources(store.as_ref()).await?;
+    let (library, diags) = rules::Library::load(&files, enterprise::FactDictionary::official());
+    if !diags.is_empty() {
+        let shown: Vec<String> = diags.iter().map(rules::Diagnostic::render).collect();
+        return Err(anyhow::Error::new(UserError(format!(
+            "数据库中的政策库有 {n} 个问题（用 huiqi policy check 查看，用 huiqi policy load 修正）/ the \
+             policy library in the database has {n} problems (see huiqi policy check; fix with huiqi policy load):\n{}",
+            shown.join("\n"),
+            n = diags.len()
+        ))));
+    }
+    let limits = crate::policies::time_limits(store.as_ref()).await?;
     let state = web::AppState::new(store, web::WebConfig { secure_cookies, ..web::WebConfig::default() })
-        .with_library(Arc::new(crate::policies::library().0));
+        .with_library(Arc::new(library))
+        .with_time_limits(limits);
     web::serve(listener, state).await?;
     Ok(ExitCode::SUCCESS)
 }

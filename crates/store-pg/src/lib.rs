@@ -9,6 +9,7 @@
 //! Timestamps come back from TIMESTAMPTZ in UTC and are returned in China time (+08:00).
 
 mod attachments;
+mod documents;
 mod import;
 mod matches;
 mod problems;
@@ -41,6 +42,7 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0005_problem_indexes.sql"),
     },
     Migration { version: 6, name: "attachments", sql: include_str!("../migrations/0006_attachments.sql") },
+    Migration { version: 7, name: "documents", sql: include_str!("../migrations/0007_documents.sql") },
 ];
 
 /// Connections in the pool.
@@ -108,7 +110,7 @@ pub(crate) fn backend(e: impl std::fmt::Display) -> StoreError {
 }
 
 /// Whether a database error is a unique violation.
-fn is_unique_violation(e: &tokio_postgres::Error) -> bool {
+pub(crate) fn is_unique_violation(e: &tokio_postgres::Error) -> bool {
     e.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION)
 }
 
@@ -177,7 +179,7 @@ async fn user_role(c: &impl GenericClient, username: &str) -> Result<Option<Stri
     row.map(|r| r.try_get(0).map_err(backend)).transpose()
 }
 
-async fn insert_reference_change(
+pub(crate) async fn insert_reference_change(
     c: &impl GenericClient,
     actor: &Actor,
     entity: &str,

@@ -18,6 +18,7 @@
 //! the `store` crate; this crate only binds parameters, maps rows and owns the DDL.
 
 mod attachments;
+mod documents;
 mod import;
 mod matches;
 mod problems;
@@ -51,6 +52,7 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0005_problem_indexes.sql"),
     },
     Migration { version: 6, name: "attachments", sql: include_str!("../migrations/0006_attachments.sql") },
+    Migration { version: 7, name: "documents", sql: include_str!("../migrations/0007_documents.sql") },
 ];
 
 /// How long a connection waits for a lock before reporting the database busy.
@@ -527,7 +529,7 @@ fn user_role(conn: &Connection, username: &str) -> Result<Option<String>> {
     st.query_row([username], |r| r.get(0)).optional().map_err(backend)
 }
 
-fn insert_reference_change(
+pub(crate) fn insert_reference_change(
     conn: &Connection,
     actor: &Actor,
     entity: &str,

@@ -42,6 +42,13 @@ pub enum StoreError {
     MigrationEdited { version: u32, name: String },
     #[error("the database has migration {version} ({name}) that this program does not know")]
     MigrationUnknown { version: u32, name: String },
+    /// A document write made against a version that is no longer the current one.
+    #[error("{kind} document {name}: written against version {expected}, the current one is {current}")]
+    DocumentConflict { kind: String, name: String, expected: String, current: String },
+    #[error("no {kind} document {name}")]
+    DocumentNotFound { kind: String, name: String },
+    #[error("document name {name:?} is not valid or appears twice")]
+    InvalidDocumentName { name: String },
     /// Anything else the database reports. Not shown to users in detail.
     #[error("storage error: {0}")]
     Backend(String),
@@ -168,6 +175,19 @@ impl Localized for StoreError {
             StoreError::MigrationUnknown { version, name } => {
                 Message::new("store.migration_unknown").arg("version", version).arg("name", name)
             }
+            StoreError::DocumentConflict { kind, name, expected, current } => {
+                Message::new("store.document_conflict")
+                    .arg("kind", kind)
+                    .arg("name", name)
+                    .arg("expected", expected)
+                    .arg("current", current)
+            }
+            StoreError::DocumentNotFound { kind, name } => {
+                Message::new("store.document_not_found").arg("kind", kind).arg("name", name)
+            }
+            StoreError::InvalidDocumentName { name } => {
+                Message::new("store.invalid_document_name").arg("name", name)
+            }
             StoreError::Backend(detail) => Message::new("store.backend").arg("detail", detail),
         }
     }
@@ -245,6 +265,9 @@ mod tests {
             },
             StoreError::MigrationEdited { version: 1, name: s() },
             StoreError::MigrationUnknown { version: 9, name: s() },
+            StoreError::DocumentConflict { kind: s(), name: s(), expected: s(), current: s() },
+            StoreError::DocumentNotFound { kind: s(), name: s() },
+            StoreError::InvalidDocumentName { name: s() },
             StoreError::Backend(s()),
         ]
     }

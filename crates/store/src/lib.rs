@@ -14,6 +14,7 @@
 
 pub mod attachments;
 pub mod codec;
+pub mod documents;
 pub mod error;
 pub mod import;
 pub mod matches;
@@ -52,6 +53,7 @@ pub trait Store:
     + matches::MatchStore
     + sessions::SessionStore
     + attachments::AttachmentStore
+    + documents::DocumentStore
     + Send
     + Sync
 {

@@ -85,6 +85,9 @@ pub enum Resource<'a> {
     /// Policies are public documents: every signed-in role reads them; only policy officers
     /// and admins change them.
     PolicyLibrary,
+    /// The zone's time limits (办理时限): every signed-in role reads them (they are the rules
+    /// problems are handled under); only admins change them.
+    TimeLimits,
     /// One enterprise's policy decisions (eligibility, amount, missing facts, explanation).
     /// Visible exactly when the enterprise is: an enterprise sees only its own, a cadre their
     /// linked enterprises, the other roles all; decisions are computed, never written.
@@ -212,6 +215,11 @@ pub fn authorize(p: &Principal, action: Action, resource: Resource<'_>) -> Decis
         Resource::PolicyLibrary => match action {
             Action::Read => Allow,
             Action::Write if matches!(p.role, Role::Policy | Role::Admin) => Allow,
+            Action::Write => Forbidden,
+        },
+        Resource::TimeLimits => match action {
+            Action::Read => Allow,
+            Action::Write if p.role == Role::Admin => Allow,
             Action::Write => Forbidden,
         },
         Resource::Decisions { uscc, links } => {

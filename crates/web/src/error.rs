@@ -56,6 +56,16 @@ pub enum WebError {
     Handling(#[from] handling::HandlingError),
     #[error("kpi: {0}")]
     Kpi(#[from] kpi::KpiError),
+    /// A policy save refused: `count` parse or type errors, or failing test cases (the
+    /// API adds each as `diagnostics`).
+    #[error("policy document refused: {count} problems")]
+    PolicyRejected { count: usize },
+    /// A time-limits save refused by the handling crate's parser or the routing table.
+    #[error("time limits refused: {reason}")]
+    InvalidTimeLimits { reason: String },
+    /// A write that must name the version it was made against (`If-Match`) did not.
+    #[error("If-Match required")]
+    PreconditionRequired,
     #[error("store: {0}")]
     Store(#[from] StoreError),
     /// A file refused by the attachment rules (413 too large, 422 otherwise) or not found (404).
@@ -79,6 +89,10 @@ impl WebError {
             | WebError::PasswordMismatch
             | WebError::WrongCurrentPassword => StatusCode::BAD_REQUEST,
             WebError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
+            WebError::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
+            WebError::PolicyRejected { .. } | WebError::InvalidTimeLimits { .. } => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             WebError::PolicyNotFound { .. } | WebError::ItemNotFound { .. } => StatusCode::NOT_FOUND,
             WebError::ProblemNotFound { .. } => StatusCode::NOT_FOUND,
             WebError::Handling(e) => handling_status(e),
@@ -87,7 +101,9 @@ impl WebError {
             WebError::Store(e) => match e {
                 StoreError::EnterpriseNotFound { .. }
                 | StoreError::UserNotFound { .. }
-                | StoreError::CategoryNotFound { .. } => StatusCode::NOT_FOUND,
+                | StoreError::CategoryNotFound { .. }
+                | StoreError::DocumentNotFound { .. } => StatusCode::NOT_FOUND,
+                StoreError::DocumentConflict { .. } => StatusCode::PRECONDITION_FAILED,
                 StoreError::DepartmentExists { .. } | StoreError::UsernameTaken { .. } => {
                     StatusCode::CONFLICT
                 }
@@ -127,6 +143,7 @@ impl WebError {
             412 => "web.status.412",
             413 => "web.status.413",
             422 => "web.status.422",
+            428 => "web.status.428",
             429 => "web.status.429",
             _ => "web.status.500",
         };
@@ -172,6 +189,11 @@ impl Localized for WebError {
             WebError::PasswordMismatch => Message::new("web.password_mismatch"),
             WebError::WrongCurrentPassword => Message::new("web.wrong_current_password"),
             WebError::PreconditionFailed => Message::new("web.precondition_failed"),
+            WebError::PreconditionRequired => Message::new("web.precondition_required"),
+            WebError::PolicyRejected { count } => Message::new("web.policy_rejected").arg("count", count),
+            WebError::InvalidTimeLimits { reason } => {
+                Message::new("web.invalid_time_limits").arg("reason", reason)
+            }
             WebError::PolicyNotFound { id } => Message::new("web.policy_not_found").arg("id", id),
             WebError::ItemNotFound { id } => Message::new("web.item_not_found").arg("id", id),
             WebError::ProblemNotFound { id } => Message::new("web.problem_not_found").arg("id", id),
@@ -298,6 +320,9 @@ pub fn message_samples() -> Vec<Message> {
         WebError::PasswordMismatch,
         WebError::WrongCurrentPassword,
         WebError::PreconditionFailed,
+        WebError::PreconditionRequired,
+        WebError::PolicyRejected { count: 2 },
+        WebError::InvalidTimeLimits { reason: "x".into() },
         WebError::PolicyNotFound { id: "x".into() },
         WebError::ItemNotFound { id: "x".into() },
         WebError::ProblemNotFound { id: "7".into() },
@@ -318,7 +343,7 @@ mod tests {
     fn every_error_renders_in_both_languages() {
         let problems = crate::catalog().check_complete(&message_samples());
         assert!(problems.is_empty(), "{problems:?}");
-        for code in [400, 401, 403, 404, 409, 412, 413, 422, 429, 500] {
+        for code in [400, 401, 403, 404, 409, 412, 413, 422, 428, 429, 500] {
             let key = format!("web.status.{code}");
             assert!(crate::catalog().contains(&key), "{key}");
         }

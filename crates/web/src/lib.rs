@@ -20,6 +20,7 @@ pub mod auth;
 pub mod authz;
 pub mod error;
 pub mod lang;
+pub mod policy_docs;
 pub mod routes;
 pub mod security;
 pub mod state;

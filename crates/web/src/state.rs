@@ -98,12 +98,9 @@ pub struct AppState {
     pub config: Arc<WebConfig>,
     pub clock: Arc<dyn Clock>,
     pub sessions: Arc<Sessions>,
-    /// The policy library decisions are made with (empty until [`AppState::with_library`]).
-    pub library: Arc<rules::Library>,
-    /// The library's test case results, run once when the library is set.
-    pub case_reports: Arc<Vec<rules::CaseReport>>,
-    /// Decisions made with `library` lately, as sent (emptied when the library is set).
-    pub decisions: Arc<DecisionCache>,
+    /// The policy library in use (with its case results and decisions cache) and the time
+    /// limits, swapped whole when an officer saves (see [`crate::policy_docs::Live`]).
+    pub live: Arc<crate::policy_docs::Live>,
 }
 
 /// An enterprise's decisions on a date as the API sends them (the JSON and its `ETag`), kept
@@ -115,8 +112,8 @@ pub struct AppState {
 /// the count of its recorded changes, one index read) and reuses the cached answer only when
 /// the version is the one it was made at, so a change to the enterprise or its facts is
 /// never served stale, whether made by this process or another (an import from the command
-/// line). The facts are loaded only on a miss. The library is fixed per [`AppState`]
-/// ([`AppState::with_library`] starts an empty cache). At most [`DecisionCache::CAPACITY`]
+/// line). The facts are loaded only on a miss. The library is fixed per
+/// [`crate::policy_docs::PolicySet`] (a saved library comes with an empty cache). At most [`DecisionCache::CAPACITY`]
 /// entries (a full cache drops an arbitrary one); the handler, not this cache, checks who may
 /// read what.
 #[derive(Debug, Default)]
@@ -164,19 +161,27 @@ impl AppState {
             config: Arc::new(config),
             clock: Arc::new(SystemClock),
             sessions: Arc::new(Sessions::default()),
-            library: Arc::new(rules::Library::default()),
-            case_reports: Arc::new(Vec::new()),
-            decisions: Arc::new(DecisionCache::default()),
+            live: Arc::new(crate::policy_docs::Live::default()),
         }
     }
 
-    /// Sets the policy library (the binary passes the shipped one) and runs its test cases
+    /// Sets the policy library (the binary passes the database copy) and runs its test cases
     /// once, so item pages show their results without re-running them per request.
-    pub fn with_library(mut self, library: Arc<rules::Library>) -> AppState {
-        self.case_reports = Arc::new(library.run_cases());
-        self.library = library;
-        self.decisions = Arc::new(DecisionCache::default());
+    pub fn with_library(self, library: Arc<rules::Library>) -> AppState {
+        self.live.set_policies(crate::policy_docs::PolicySet::new(library));
         self
+    }
+
+    /// Sets the time limits new problems are received under (the binary passes the database
+    /// copy; the default is the shipped one).
+    pub fn with_time_limits(self, limits: handling::TimeLimits) -> AppState {
+        self.live.set_time_limits(limits);
+        self
+    }
+
+    /// The policy set in use now.
+    pub fn policies(&self) -> Arc<crate::policy_docs::PolicySet> {
+        self.live.policies()
     }
 
     /// Replaces the clock (tests).

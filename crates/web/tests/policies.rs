@@ -17,6 +17,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
+use store::documents::{DocumentKind, DocumentStore};
 use store::{Actor, ImportFormat, ImportRequest, NewUser, Role, Store};
 use web::{AppState, FixedClock, WebConfig};
 
@@ -63,6 +64,12 @@ fn record(n: u32, name: &str, tax_in_zone: bool) -> EnterpriseRecord {
 }
 
 fn shipped_library() -> rules::Library {
+    let (lib, diags) = rules::Library::load(&shipped_files(), FactDictionary::official());
+    assert!(diags.is_empty(), "{diags:?}");
+    lib
+}
+
+fn shipped_files() -> Vec<rules::SourceFile> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policies");
     let mut files: Vec<rules::SourceFile> = std::fs::read_dir(&dir)
         .unwrap()
@@ -74,9 +81,7 @@ fn shipped_library() -> rules::Library {
         })
         .collect();
     files.sort_by(|a, b| a.name.cmp(&b.name));
-    let (lib, diags) = rules::Library::load(&files, FactDictionary::official());
-    assert!(diags.is_empty(), "{diags:?}");
-    lib
+    files
 }
 
 const USERS: [(&str, Role); 8] = [
@@ -136,6 +141,12 @@ async fn app() -> App {
     }
     let links = ThreeLinks { leader: Some("leader".into()), department: None, cadre: Some("cadre".into()) };
     s.set_three_links(&code(1), &links, &Actor::new("admin", now)).await.unwrap();
+    // The policies and time limits live in the database, as the binary seeds them.
+    let docs = shipped_files().into_iter().map(|f| (f.name, f.text)).collect();
+    s.seed_documents(DocumentKind::Policy, docs, &Actor::new("seed", now)).await.unwrap();
+    let limits = include_str!("../../handling/data/time_limits.toml").to_string();
+    let limits = vec![(store::documents::TIME_LIMITS_NAME.to_string(), limits)];
+    s.seed_documents(DocumentKind::TimeLimits, limits, &Actor::new("seed", now)).await.unwrap();
     let library = Arc::new(shipped_library());
     let state = AppState::new(Arc::new(s), WebConfig::default())
         .with_clock(Arc::new(FixedClock::new(now)))
@@ -225,6 +236,9 @@ fn leaks(text: &str, path: &str, other_code: &str, other_name: &str) -> bool {
     (text.contains(other_code) && !path.contains(other_code)) || text.contains(other_name)
 }
 
+/// The policy document the editing tests change.
+const DOC: &str = "zone-sample-2022.toml";
+
 const ROLES: [&str; 9] =
     ["anonymous", "ent_a", "ent_b", "cadre", "dept", "leader", "supervisor", "policy", "admin"];
 
@@ -265,6 +279,9 @@ async fn every_policy_endpoint_answers_every_role_as_authorised() {
         ),
         (format!("/api/v1/items/{item}/explain"), [401, 400, 400, 400, 400, 400, 400, 400, 400]),
         (format!("/api/v1/items/nope/explain?enterprise={a}"), [401, 404, 404, 404, 404, 404, 404, 404, 404]),
+        (format!("/api/v1/policy-documents/{DOC}"), [401, 200, 200, 200, 200, 200, 200, 200, 200]),
+        ("/api/v1/policy-documents/nope.toml".into(), [401, 404, 404, 404, 404, 404, 404, 404, 404]),
+        ("/api/v1/time-limits".into(), [401, 200, 200, 200, 200, 200, 200, 200, 200]),
     ];
     let mut failures = Vec::new();
     for (path, expected) in &cases {
@@ -297,6 +314,9 @@ async fn every_policy_endpoint_answers_every_role_as_authorised() {
         ("/items/nope".into(), [303, 404, 404, 404, 404, 404, 404, 404, 404]),
         ("/explore".into(), [303, 200, 200, 200, 200, 200, 200, 200, 200]),
         (format!("/items/{item}/simulate"), [303, 403, 403, 403, 403, 403, 403, 200, 200]),
+        (format!("/policies/documents/{DOC}/edit"), [303, 403, 403, 403, 403, 403, 403, 200, 200]),
+        ("/policies/documents/nope.toml/edit".into(), [303, 403, 403, 403, 403, 403, 403, 404, 404]),
+        ("/admin/time-limits".into(), [303, 403, 403, 403, 403, 403, 403, 403, 200]),
         (format!("/items/{item}/simulate?param=nope&value=1"), [303, 403, 403, 403, 403, 403, 403, 400, 400]),
         (format!("/explore?enterprise={a}&date={ON}"), [303, 200, 404, 200, 200, 200, 200, 200, 200]),
         (
@@ -547,4 +567,140 @@ async fn the_openapi_document_lists_the_policy_routes() {
         assert!(op["responses"]["200"].is_object(), "{p}");
     }
     assert!(doc["components"]["schemas"]["DecisionOut"].is_object());
+}
+
+/// A PUT of a document's text with an optional `If-Match`.
+async fn put_text(
+    app: &App,
+    token: &str,
+    path: &str,
+    if_match: Option<&str>,
+    body: &str,
+) -> reqwest::Response {
+    let mut req = app.http.put(app.url(path)).bearer_auth(token).json(&json!({ "body": body }));
+    if let Some(m) = if_match {
+        req = req.header("if-match", m);
+    }
+    req.send().await.unwrap()
+}
+
+#[tokio::test]
+async fn an_officer_edits_a_policy_file_and_the_library_in_use_changes() {
+    let app = app().await;
+    let officer = app.token("policy").await;
+    let path = format!("/api/v1/policy-documents/{DOC}");
+    let r = app.get(Some(&officer), &path).await;
+    assert_eq!(r.headers()["etag"], "\"1\"");
+    let doc: Value = r.json().await.unwrap();
+    let text = doc["body"].as_str().unwrap().to_string();
+    let old_title = app.json(&officer, "/api/v1/policies/zone-sample-2022").await["title"].clone();
+    let new_text = text.replacen("title = \"", "title = \"【修订】", 1);
+    // Only policy officers and admins write; a write names the version it was made against.
+    let dept = app.token("dept").await;
+    assert_eq!(put_text(&app, &dept, &path, Some("\"1\""), &new_text).await.status(), StatusCode::FORBIDDEN);
+    let r = put_text(&app, &officer, &path, None, &new_text).await;
+    assert_eq!(r.status(), StatusCode::PRECONDITION_REQUIRED);
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
+    assert_eq!(
+        put_text(&app, &officer, &path, Some("\"7\""), &new_text).await.status(),
+        StatusCode::PRECONDITION_FAILED
+    );
+    // A misspelt fact in a rule: 422 with its line and column in both languages; nothing saved.
+    let bad =
+        new_text.replacen("year_of(hitech_first_recognized_on)", "year_of(hitech_first_recognised_on)", 1);
+    let r = put_text(&app, &officer, &path, Some("\"1\""), &bad).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let p: Value = r.json().await.unwrap();
+    let d = &p["diagnostics"][0];
+    assert_eq!(d["file"], DOC);
+    let line = d["line"].as_u64().unwrap() as usize;
+    let column = d["column"].as_u64().unwrap() as usize;
+    let at: String = bad.lines().nth(line - 1).unwrap().chars().skip(column - 1).collect();
+    assert!(at.starts_with("hitech_first_recognised_on"), "{at} {p}");
+    assert!(d["message_en"].as_str().unwrap().contains("hitech_first_recognized_on"), "{p}");
+    assert!(!d["message"].as_str().unwrap().is_empty() && p["detail"].as_str().unwrap().contains("未保存"));
+    assert_eq!(app.json(&officer, &path).await["version"], 1);
+    // A failing test case is refused too.
+    let failing = new_text.replacen("outcome = \"eligible\"", "outcome = \"ineligible\"", 1);
+    let r = put_text(&app, &officer, &path, Some("\"1\""), &failing).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    // A good text: version 2, in the history, and the library in use is the new one.
+    let r = put_text(&app, &officer, &path, Some("\"1\""), &new_text).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["etag"], "\"2\"");
+    let doc: Value = r.json().await.unwrap();
+    assert_eq!(doc["actor"], "policy");
+    assert_eq!(doc["history"].as_array().unwrap().len(), 2);
+    let title = app.json(&officer, "/api/v1/policies/zone-sample-2022").await["title"].clone();
+    assert_ne!(title, old_title);
+    assert!(title.as_str().unwrap().starts_with("【修订】"), "{title}");
+    // The one who read version 1 now gets 412.
+    assert_eq!(
+        put_text(&app, &officer, &path, Some("\"1\""), &text).await.status(),
+        StatusCode::PRECONDITION_FAILED
+    );
+}
+
+#[tokio::test]
+async fn only_admins_set_time_limits_and_bad_ones_are_refused() {
+    let app = app().await;
+    let admin = app.token("admin").await;
+    let r = app.get(Some(&admin), "/api/v1/time-limits").await;
+    assert_eq!(r.headers()["etag"], "\"1\"");
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["limits"]["answer"]["policy_questions"]["normal"]["workdays"], 3);
+    let text = v["body"].as_str().unwrap().to_string();
+    let changed = text.replace("normal = { workdays = 3 }", "normal = { workdays = 2 }");
+    // A problem received now runs under the limits as they are (3 working days from Tuesday).
+    let ent = app.token("ent_a").await;
+    let raise = |title: &'static str| {
+        let (app, ent) = (&app, ent.clone());
+        async move {
+            let body = json!({"category": "policy_questions", "title": title});
+            let r = app
+                .http
+                .post(app.url("/api/v1/problems"))
+                .bearer_auth(&ent)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::CREATED);
+            r.json::<Value>().await.unwrap()
+        }
+    };
+    let first = raise("政策咨询一").await;
+    assert_eq!(first["deadlines"]["answer_by"], "2022-03-04");
+    let policy = app.token("policy").await;
+    let r = put_text(&app, &policy, "/api/v1/time-limits", Some("\"1\""), &changed).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    for bad in
+        [text.replace("yellow_percent = 80", "yellow_percent = 0"), text.replace("logistics]", "logistix]")]
+    {
+        let r = put_text(&app, &admin, "/api/v1/time-limits", Some("\"1\""), &bad).await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let p: Value = r.json().await.unwrap();
+        assert!(
+            p["detail"].as_str().unwrap().contains("未保存")
+                && p["detail_en"].as_str().unwrap().contains("nothing")
+        );
+    }
+    let r = put_text(&app, &admin, "/api/v1/time-limits", Some("\"1\""), &changed).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(
+        (v["version"].as_i64(), v["limits"]["answer"]["policy_questions"]["normal"]["workdays"].as_i64()),
+        (Some(2), Some(2))
+    );
+    // The next problem runs under the new limits; the first keeps its deadline.
+    assert_eq!(raise("政策咨询二").await["deadlines"]["answer_by"], "2022-03-03");
+    let id = first["id"].as_i64().unwrap();
+    assert_eq!(
+        app.json(&admin, &format!("/api/v1/problems/{id}")).await["deadlines"]["answer_by"],
+        "2022-03-04"
+    );
+    let cookie = app.sign_in("admin").await;
+    let (status, html) = app.page(&cookie, "/admin/time-limits").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("政策咨询") && html.contains("2 个工作日"), "the current values in Chinese");
 }

@@ -589,6 +589,7 @@ async fn the_openapi_document_lists_every_route_and_every_listed_route_exists() 
         "GET /api/v1/openapi.json",
         "GET /api/v1/policies",
         "GET /api/v1/policies/{id}",
+        "GET /api/v1/policy-documents/{name}",
         "GET /api/v1/problems",
         "GET /api/v1/problems/{id}",
         "GET /api/v1/problems/{id}/attachments",
@@ -597,6 +598,7 @@ async fn the_openapi_document_lists_every_route_and_every_listed_route_exists() 
         "GET /api/v1/reports/supervision.xlsx",
         "GET /api/v1/routing",
         "GET /api/v1/routing/{category}",
+        "GET /api/v1/time-limits",
         "GET /api/v1/users",
         "GET /api/v1/visits",
         "GET /healthz",
@@ -607,7 +609,9 @@ async fn the_openapi_document_lists_every_route_and_every_listed_route_exists() 
         "POST /api/v1/users",
         "POST /api/v1/users/{username}/password",
         "POST /api/v1/visits",
+        "PUT /api/v1/policy-documents/{name}",
         "PUT /api/v1/routing/{category}",
+        "PUT /api/v1/time-limits",
     ];
     assert_eq!(listed, expected);
     // Every documented operation is routed (never the router's 404 or 405).
@@ -619,7 +623,8 @@ async fn the_openapi_document_lists_every_route_and_every_listed_route_exists() 
             .replace("{aid}", "1")
             .replace("{uscc}", &app.a)
             .replace("{category}", "tax")
-            .replace("{username}", "spare");
+            .replace("{username}", "spare")
+            .replace("{name}", "zone-sample-2022.toml");
         let r = app.api(Some(&t), Method::from_bytes(m.as_bytes()).unwrap(), &p, Some(json!({}))).await;
         let s = r.status();
         let body = r.text().await.unwrap();

@@ -146,7 +146,7 @@ pub struct ExplainQuery {
 
 /// Every item in force on `date` decided for an enterprise, in library order.
 pub fn decide_all(state: &AppState, v: &EnterpriseView, date: NaiveDate) -> Vec<rules::Decision> {
-    state.library.evaluate_all(&facts_of(v), date)
+    state.policies().library.evaluate_all(&facts_of(v), date)
 }
 
 /// An enterprise's decisions: every policy item in force on the date. The `ETag` names the
@@ -177,7 +177,10 @@ pub async fn api_decisions(
     };
     authz::require(&p, Action::Read, Resource::Decisions { uscc: &code, links: &head.links })?;
     let key = code.to_string();
-    let cached = match state.decisions.get(&key, date, head.version) {
+    // One policy set for the lookup, the decision and the store: a save meanwhile swaps in a
+    // new set with its own empty cache.
+    let pol = state.policies();
+    let cached = match pol.decisions.get(&key, date, head.version) {
         Some(c) => c,
         None => {
             // Read after the head: a change committed in between makes the stored version
@@ -185,12 +188,16 @@ pub async fn api_decisions(
             let Some(v) = state.store.get_enterprise(&code).await? else {
                 return Err(WebError::EnterpriseNotFound { uscc: key });
             };
-            let out: Vec<DecisionOut> =
-                decide_all(&state, &v, date).iter().map(DecisionOut::from_decision).collect();
+            let out: Vec<DecisionOut> = pol
+                .library
+                .evaluate_all(&facts_of(&v), date)
+                .iter()
+                .map(DecisionOut::from_decision)
+                .collect();
             let json = Bytes::from(serde_json::to_vec(&out).map_err(WebError::internal)?);
             let etag = etag_of(&json);
             let c = Arc::new(CachedDecisions { version: head.version, json, etag });
-            state.decisions.put(&key, date, Arc::clone(&c));
+            pol.decisions.put(&key, date, Arc::clone(&c));
             c
         }
     };
@@ -234,8 +241,9 @@ pub async fn api_explain(
         return Err(WebError::InvalidParam { param: "enterprise".into(), value: String::new() });
     }
     let v = load_for_decisions(&state, &p, uscc).await?;
-    let item = crate::routes::policies::find_item(&state, &id)?;
-    let d = state.library.evaluate(item, &facts_of(&v), date);
+    let pol = state.policies();
+    let item = crate::routes::policies::find_item(&pol, &id)?;
+    let d = pol.library.evaluate(item, &facts_of(&v), date);
     Ok(Json(ExplainOut {
         enterprise: v.enterprise.uscc.to_string(),
         date: date.to_string(),
@@ -408,8 +416,8 @@ pub fn decision_row(
         outcome: tr.t(key),
         badge,
         amount: d.amount.map(|a| a.to_string()),
-        no_application: state.library.item(&d.item).is_some_and(|i| i.no_application),
-        reasons: reasons(&state.library, tr, d, 3),
+        no_application: state.policies().library.item(&d.item).is_some_and(|i| i.no_application),
+        reasons: reasons(&state.policies().library, tr, d, 3),
         missing: missing_rows(tr, &d.missing_facts),
         explain_href: format!("/explore?enterprise={uscc}&item={}&date={date}", d.item),
     }
@@ -544,8 +552,9 @@ pub async fn explore(
     let tr = Tr(lang);
     let date = date_param(&state, &raw)?;
     let item_id = raw.get("item").map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+    let pol = state.policies();
     let item = match &item_id {
-        Some(id) => Some(crate::routes::policies::find_item(&state, id)?),
+        Some(id) => Some(crate::routes::policies::find_item(&pol, id)?),
         None => None,
     };
     let fixed = p.role == Role::Enterprise;
@@ -562,7 +571,7 @@ pub async fn explore(
         fixed,
         query: query.clone(),
         date: date.to_string(),
-        items: state
+        items: pol
             .library
             .items()
             .map(|i| ItemChoice {
@@ -609,11 +618,11 @@ pub async fn explore(
         page.enterprise = Some((uscc.clone(), v.enterprise.name.clone()));
         match item {
             Some(item) => {
-                let d = state.library.evaluate(item, &facts_of(&v), date);
+                let d = pol.library.evaluate(item, &facts_of(&v), date);
                 page.explained = Some(Explained {
                     row: decision_row(&state, tr, &uscc, date, &d),
                     in_force: item.window.contains(date),
-                    tree: tree_rows(&state.library, tr, &d.explanation),
+                    tree: tree_rows(&pol.library, tr, &d.explanation),
                 });
             }
             None => page.matches = Some(matches_for(&state, tr, &v, date)),

@@ -13,6 +13,7 @@ pub mod health;
 pub mod imports;
 pub mod pages;
 pub mod policies;
+pub mod policy_docs;
 pub mod problems;
 pub mod reports;
 pub mod visits;
@@ -85,6 +86,8 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(policies::api_policies))
         .routes(routes!(policies::api_policy))
         .routes(routes!(policies::api_item))
+        .routes(routes!(policy_docs::api_get_policy_document, policy_docs::api_put_policy_document))
+        .routes(routes!(policy_docs::api_get_time_limits, policy_docs::api_put_time_limits))
 }
 
 /// The page routes.
@@ -117,6 +120,14 @@ fn page_router() -> Router<AppState> {
         .route("/items/{id}", get(policies::page_item))
         .route("/items/{id}/simulate", get(policies::page_simulate))
         .route("/explore", get(decisions::explore))
+        .route(
+            "/policies/documents/{name}/edit",
+            get(policy_docs::page_edit_policy).post(policy_docs::page_save_policy),
+        )
+        .route(
+            "/admin/time-limits",
+            get(policy_docs::page_time_limits).post(policy_docs::page_save_time_limits),
+        )
 }
 
 /// The whole application.

@@ -13,6 +13,7 @@ use crate::auth::Principal;
 use crate::authz::{self, Action, Resource};
 use crate::error::{Problem, WebError};
 use crate::lang::{ReqLang, Tr};
+use crate::policy_docs::PolicySet;
 use crate::routes::decisions::{date_param, parse_date};
 use crate::state::AppState;
 use crate::views::{self, Base};
@@ -197,11 +198,11 @@ pub struct ItemOut {
     pub location: String,
 }
 
-fn cases_of(state: &AppState, item: &Item) -> Vec<CaseOut> {
+fn cases_of(pol: &PolicySet, item: &Item) -> Vec<CaseOut> {
     item.cases
         .iter()
         .map(|c| {
-            let report = state.case_reports.iter().find(|r| r.item == item.id && r.case == c.name);
+            let report = pol.case_reports.iter().find(|r| r.item == item.id && r.case == c.name);
             CaseOut {
                 name: c.name.clone(),
                 date: c.date.to_string(),
@@ -217,8 +218,8 @@ fn cases_of(state: &AppState, item: &Item) -> Vec<CaseOut> {
         .collect()
 }
 
-fn summary(state: &AppState, item: &Item) -> ItemSummary {
-    let cases = cases_of(state, item);
+fn summary(pol: &PolicySet, item: &Item) -> ItemSummary {
+    let cases = cases_of(pol, item);
     ItemSummary {
         id: item.id.clone(),
         title: item.title.clone(),
@@ -233,7 +234,7 @@ fn summary(state: &AppState, item: &Item) -> ItemSummary {
     }
 }
 
-fn policy_out(state: &AppState, p: &Policy, filter: &LibraryFilter) -> PolicyOut {
+fn policy_out(pol: &PolicySet, p: &Policy, filter: &LibraryFilter) -> PolicyOut {
     PolicyOut {
         id: p.id.clone(),
         title: p.title.clone(),
@@ -245,18 +246,17 @@ fn policy_out(state: &AppState, p: &Policy, filter: &LibraryFilter) -> PolicyOut
         departments: p.departments.clone(),
         sample: p.sample,
         file: p.file.clone(),
-        items: p.items.iter().filter(|i| filter.admits(i)).map(|i| summary(state, i)).collect(),
+        items: p.items.iter().filter(|i| filter.admits(i)).map(|i| summary(pol, i)).collect(),
     }
 }
 
 /// The documents with at least one item passing the filter (all documents without filters).
-pub fn library_for(state: &AppState, filter: &LibraryFilter) -> Vec<PolicyOut> {
+pub fn library_for(pol: &PolicySet, filter: &LibraryFilter) -> Vec<PolicyOut> {
     let unfiltered = *filter == LibraryFilter::default();
-    state
-        .library
+    pol.library
         .policies
         .iter()
-        .map(|p| policy_out(state, p, filter))
+        .map(|p| policy_out(pol, p, filter))
         .filter(|p| unfiltered || !p.items.is_empty())
         .collect()
 }
@@ -276,8 +276,8 @@ fn param_value(v: &ParamValue) -> String {
 }
 
 /// The parameters and definitions an item reads, directly or through definitions.
-pub fn item_out(state: &AppState, item: &Item) -> ItemOut {
-    let lib = &state.library;
+pub fn item_out(pol: &PolicySet, item: &Item) -> ItemOut {
+    let lib = &pol.library;
     let (params, defs) = lib.names_used(item);
     ItemOut {
         id: item.id.clone(),
@@ -319,18 +319,18 @@ pub fn item_out(state: &AppState, item: &Item) -> ItemOut {
                 expr: e.to_string(),
             })
             .collect(),
-        cases: cases_of(state, item),
+        cases: cases_of(pol, item),
         location: format!("{}:{}", item.location.file, item.location.line),
     }
 }
 
-fn find_policy<'a>(state: &'a AppState, id: &str) -> Result<&'a Policy, WebError> {
-    state.library.policies.iter().find(|p| p.id == id).ok_or(WebError::PolicyNotFound { id: id.into() })
+fn find_policy<'a>(pol: &'a PolicySet, id: &str) -> Result<&'a Policy, WebError> {
+    pol.library.policies.iter().find(|p| p.id == id).ok_or(WebError::PolicyNotFound { id: id.into() })
 }
 
 /// An item of the library, or 404.
-pub fn find_item<'a>(state: &'a AppState, id: &str) -> Result<&'a Item, WebError> {
-    state.library.item(id).ok_or(WebError::ItemNotFound { id: id.into() })
+pub fn find_item<'a>(pol: &'a PolicySet, id: &str) -> Result<&'a Item, WebError> {
+    pol.library.item(id).ok_or(WebError::ItemNotFound { id: id.into() })
 }
 
 /// The policy library: documents with their items, filtered by level, the no-application
@@ -347,9 +347,10 @@ pub async fn api_policies(
     p: Principal,
     Query(raw): Query<HashMap<String, String>>,
 ) -> Result<Json<Vec<PolicyOut>>, WebError> {
+    let pol = state.policies();
     authz::require(&p, Action::Read, Resource::PolicyLibrary)?;
     let filter = LibraryFilter::parse(&raw)?;
-    Ok(Json(library_for(&state, &filter)))
+    Ok(Json(library_for(&pol, &filter)))
 }
 
 /// One policy document with all its items.
@@ -366,9 +367,10 @@ pub async fn api_policy(
     p: Principal,
     Path(id): Path<String>,
 ) -> Result<Json<PolicyOut>, WebError> {
+    let pol = state.policies();
     authz::require(&p, Action::Read, Resource::PolicyLibrary)?;
-    let policy = find_policy(&state, &id)?;
-    Ok(Json(policy_out(&state, policy, &LibraryFilter::default())))
+    let policy = find_policy(&pol, &id)?;
+    Ok(Json(policy_out(&pol, policy, &LibraryFilter::default())))
 }
 
 /// One item: source clause, rule, parameters with their dated values, definitions used, and
@@ -386,9 +388,10 @@ pub async fn api_item(
     p: Principal,
     Path(id): Path<String>,
 ) -> Result<Json<ItemOut>, WebError> {
+    let pol = state.policies();
     authz::require(&p, Action::Read, Resource::PolicyLibrary)?;
-    let item = find_item(&state, &id)?;
-    Ok(Json(item_out(&state, item)))
+    let item = find_item(&pol, &id)?;
+    Ok(Json(item_out(&pol, item)))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -413,6 +416,8 @@ pub struct PolicyListPage {
     pub date: String,
     pub policies: Vec<PolicyOut>,
     pub item_count: usize,
+    /// The reader may edit the policy files (policy officer, admin).
+    pub can_edit: bool,
 }
 
 impl PolicyListPage {
@@ -449,10 +454,11 @@ pub async fn page_library(
     p: Principal,
     Query(raw): Query<HashMap<String, String>>,
 ) -> Result<Html<String>, WebError> {
+    let pol = state.policies();
     authz::require(&p, Action::Read, Resource::PolicyLibrary)?;
     let filter = LibraryFilter::parse(&raw)?;
     let tr = Tr(lang);
-    let policies = library_for(&state, &filter);
+    let policies = library_for(&pol, &filter);
     let levels = std::iter::once(("", tr.t("ui.all")))
         .chain(LEVELS.iter().map(|l| (*l, level_label(tr, l))))
         .map(|(value, label)| Choice {
@@ -474,6 +480,7 @@ pub async fn page_library(
         date: filter.date.map(|d| d.to_string()).unwrap_or_default(),
         item_count: policies.iter().map(|p| p.items.len()).sum(),
         policies,
+        can_edit: authz::authorize(&p, Action::Write, Resource::PolicyLibrary).is_allowed(),
     };
     views::render(&page)
 }
@@ -485,9 +492,10 @@ pub async fn page_policy(
     p: Principal,
     Path(id): Path<String>,
 ) -> Result<Html<String>, WebError> {
+    let pol = state.policies();
     authz::require(&p, Action::Read, Resource::PolicyLibrary)?;
-    let policy = find_policy(&state, &id)?;
-    let out = policy_out(&state, policy, &LibraryFilter::default());
+    let policy = find_policy(&pol, &id)?;
+    let out = policy_out(&pol, policy, &LibraryFilter::default());
     let mut b = Base::new(lang, Some(&p), "/policies", "ui.policies.title");
     b.title = out.title.clone();
     let page = PolicyListPage {
@@ -498,6 +506,7 @@ pub async fn page_policy(
         date: String::new(),
         item_count: out.items.len(),
         policies: vec![out],
+        can_edit: authz::authorize(&p, Action::Write, Resource::PolicyLibrary).is_allowed(),
     };
     views::render(&page)
 }
@@ -539,27 +548,27 @@ pub async fn page_item(
     p: Principal,
     Path(id): Path<String>,
 ) -> Result<Html<String>, WebError> {
+    let pol = state.policies();
     authz::require(&p, Action::Read, Resource::PolicyLibrary)?;
-    let item = find_item(&state, &id)?;
-    let i = item_out(&state, item);
+    let item = find_item(&pol, &id)?;
+    let i = item_out(&pol, item);
     let policy_title =
-        state.library.policies.iter().find(|p| p.id == i.policy).map(|p| p.title.clone()).unwrap_or_default();
+        pol.library.policies.iter().find(|p| p.id == i.policy).map(|p| p.title.clone()).unwrap_or_default();
     let mut b = Base::new(lang, Some(&p), "/policies", "ui.policies.title");
     b.title = i.title.clone();
     let passed = i.cases.iter().filter(|c| c.passed).count();
     let can_simulate = authz::authorize(&p, Action::Write, Resource::PolicyLibrary).is_allowed()
-        && !scalar_params(&state, item).is_empty();
+        && !scalar_params(&pol, item).is_empty();
     views::render(&ItemPage { b, i, policy_title, passed, can_simulate })
 }
 
 /// The scalar parameters an item reads (those a simulation can set).
-fn scalar_params(state: &AppState, item: &Item) -> Vec<String> {
-    let (params, _) = state.library.names_used(item);
+fn scalar_params(pol: &PolicySet, item: &Item) -> Vec<String> {
+    let (params, _) = pol.library.names_used(item);
     params
         .into_iter()
         .filter(|n| {
-            state
-                .library
+            pol.library
                 .program
                 .params
                 .get(n)
@@ -645,22 +654,23 @@ pub async fn page_simulate(
     Path(id): Path<String>,
     Query(raw): Query<HashMap<String, String>>,
 ) -> Result<Html<String>, WebError> {
+    let pol = state.policies();
     authz::require(&p, Action::Write, Resource::PolicyLibrary)?;
-    let item = find_item(&state, &id)?;
+    let item = find_item(&pol, &id)?;
     let date = date_param(&state, &raw)?;
     let get = |k: &str| raw.get(k).map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
     let from = match get("from") {
         Some(f) => parse_date(&f)?,
         None => date,
     };
-    let names = scalar_params(&state, item);
+    let names = scalar_params(&pol, item);
     let param = get("param");
     if let Some(n) = &param
         && !names.contains(n)
     {
         return Err(WebError::InvalidParam { param: "param".into(), value: n.clone() });
     }
-    let lib = &state.library;
+    let lib = &pol.library;
     let mut b = Base::new(lang, Some(&p), "/policies", "ui.simulate.title");
     b.title = format!("{} · {}", b.title, item.title);
     let mut page = SimulatePage {

@@ -616,11 +616,14 @@ pub async fn create_with_files(
         visit: input.visit.map(|v| v.to_string()),
     };
     let routing = routing(state).await?;
-    let (actor, limits) = (authz::actor_of(p), handling::TimeLimits::defaults());
+    let (actor, limits) = (authz::actor_of(p), state.live.time_limits());
     Ok(match files.is_empty() {
-        true => state.store.create_problem(problem, &actor, now, &routing, limits).await?,
+        true => state.store.create_problem(problem, &actor, now, &routing, &limits).await?,
         false => {
-            state.store.create_problem_with_attachments(problem, &actor, now, &routing, limits, files).await?
+            state
+                .store
+                .create_problem_with_attachments(problem, &actor, now, &routing, &limits, files)
+                .await?
         }
     })
 }
