@@ -44,6 +44,10 @@ pub enum Place {
     Users,
     Departments,
     Routing,
+    /// 时限: the time limits new problems are received under.
+    TimeLimits,
+    /// 导入: the admin's enterprise import page.
+    Imports,
     Password,
 }
 
@@ -62,6 +66,8 @@ impl Place {
             Place::Users => Some("/admin/users"),
             Place::Departments => Some("/admin/departments"),
             Place::Routing => Some("/admin/routing"),
+            Place::TimeLimits => Some("/admin/time-limits"),
+            Place::Imports => Some("/admin/imports"),
             Place::Password => Some("/account/password"),
         }
     }
@@ -80,6 +86,8 @@ impl Place {
             Place::Users => "ui.nav.users",
             Place::Departments => "ui.nav.departments",
             Place::Routing => "ui.nav.routing",
+            Place::TimeLimits => "ui.nav.time_limits",
+            Place::Imports => "ui.nav.imports",
             Place::Password => "ui.nav.password",
         }
     }
@@ -98,7 +106,7 @@ impl Place {
             Role::Policy => {
                 v.extend([Enterprises, PolicyLibrary, PolicyMatches, NoApplication, PolicySearch])
             }
-            Role::Admin => v.extend([Enterprises, Users, Departments, Routing]),
+            Role::Admin => v.extend([Enterprises, Users, Departments, Routing, TimeLimits, Imports]),
             Role::System => {}
         }
         v.push(Password);
