@@ -6,48 +6,11 @@ use chrono::{DateTime, FixedOffset};
 use store::documents::{DocumentChange, DocumentKind};
 use store::{Actor, Store, StoreError};
 
-async fn sqlite() -> (Box<dyn Store>, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let s = store_sqlite::SqliteStore::open(dir.path().join("huiqi.db")).unwrap();
-    s.migrate().await.unwrap();
-    (Box::new(s), dir)
-}
-
-async fn postgres(test: &str) -> Option<Box<dyn Store>> {
-    let Ok(url) = std::env::var("HUIQI_TEST_PG_URL") else {
-        eprintln!("note: HUIQI_TEST_PG_URL is not set; skipping the PostgreSQL run of {test}");
-        return None;
-    };
-    let s = store_pg::PgStore::connect_fresh_schema(&url, &format!("d_{test}")).await.unwrap();
-    s.migrate().await.unwrap();
-    Some(Box::new(s))
-}
-
-macro_rules! suite {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let (s, _dir) = super::sqlite().await;
-                    super::$name(&*s).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    if let Some(s) = super::postgres(stringify!($name)).await {
-                        super::$name(&*s).await;
-                    }
-                }
-            )*
-        }
-    };
-}
+#[macro_use]
+mod support;
 
 suite!(
+    "d";
     seeding_inserts_version_one_once_per_kind,
     a_put_makes_the_next_version_and_keeps_the_history,
     a_stale_write_is_refused_whole,

@@ -13,48 +13,10 @@ use std::collections::BTreeSet;
 use store::matches::{MatchCount, MatchEligible, NewMatchRun};
 use store::{Actor, ImportFormat, ImportRequest, Store};
 
-async fn sqlite() -> (Box<dyn Store>, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let s = store_sqlite::SqliteStore::open(dir.path().join("huiqi.db")).unwrap();
-    s.migrate().await.unwrap();
-    (Box::new(s), dir)
-}
+#[macro_use]
+mod support;
 
-async fn postgres(test: &str) -> Option<Box<dyn Store>> {
-    let Ok(url) = std::env::var("HUIQI_TEST_PG_URL") else {
-        eprintln!("note: HUIQI_TEST_PG_URL is not set; skipping the PostgreSQL run of {test}");
-        return None;
-    };
-    let s = store_pg::PgStore::connect_fresh_schema(&url, &format!("m_{test}")).await.unwrap();
-    s.migrate().await.unwrap();
-    Some(Box::new(s))
-}
-
-macro_rules! suite {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let (s, _dir) = super::sqlite().await;
-                    super::$name(&*s, rules::sql::Dialect::Sqlite).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    if let Some(s) = super::postgres(stringify!($name)).await {
-                        super::$name(&*s, rules::sql::Dialect::Postgres).await;
-                    }
-                }
-            )*
-        }
-    };
-}
-
-suite!(a_match_run_is_stored_whole_and_read_back, shipped_items_agree_in_the_database);
+suite!("m", dialect; a_match_run_is_stored_whole_and_read_back, shipped_items_agree_in_the_database);
 
 // ---------------------------------------------------------------------------------------
 // Fixtures

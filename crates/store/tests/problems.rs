@@ -13,50 +13,11 @@ use store::attachments::{AttachmentError, CheckedFile, MAX_FILES_PER_PROBLEM, ch
 use store::problems::{LightFilter, ProblemError, ProblemFilter, Projection, VisitFilter};
 use store::{Actor, ImportFormat, ImportRequest, Page, Store};
 
-async fn sqlite() -> (Box<dyn Store>, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let s = store_sqlite::SqliteStore::open(dir.path().join("huiqi.db")).unwrap();
-    s.migrate().await.unwrap();
-    s.seed_reference_data().await.unwrap();
-    (Box::new(s), dir)
-}
-
-async fn postgres(test: &str) -> Option<Box<dyn Store>> {
-    let Ok(url) = std::env::var("HUIQI_TEST_PG_URL") else {
-        eprintln!("note: HUIQI_TEST_PG_URL is not set; skipping the PostgreSQL run of {test}");
-        return None;
-    };
-    let s = store_pg::PgStore::connect_fresh_schema(&url, &format!("p_{test}")).await.unwrap();
-    s.migrate().await.unwrap();
-    s.seed_reference_data().await.unwrap();
-    Some(Box::new(s))
-}
-
-macro_rules! suite {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let (s, _dir) = super::sqlite().await;
-                    super::$name(&*s).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    if let Some(s) = super::postgres(stringify!($name)).await {
-                        super::$name(&*s).await;
-                    }
-                }
-            )*
-        }
-    };
-}
+#[macro_use]
+mod support;
 
 suite!(
+    "p";
     the_main_path_is_stored_and_replays,
     illegal_transitions_change_nothing,
     lists_filter_by_state_department_light_and_date,

@@ -18,50 +18,11 @@ use store::{
 // ---------------------------------------------------------------------------------------
 // Backends
 
-async fn sqlite() -> (Box<dyn Store>, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let s = store_sqlite::SqliteStore::open(dir.path().join("huiqi.db")).unwrap();
-    s.migrate().await.unwrap();
-    (Box::new(s), dir)
-}
-
-/// A fresh schema per test, dropped at the start of the next run of the same test.
-async fn postgres(test: &str) -> Option<Box<dyn Store>> {
-    let Ok(url) = std::env::var("HUIQI_TEST_PG_URL") else {
-        eprintln!("note: HUIQI_TEST_PG_URL is not set; skipping the PostgreSQL run of {test}");
-        return None;
-    };
-    let schema = format!("t_{test}");
-    let s = store_pg::PgStore::connect_fresh_schema(&url, &schema).await.unwrap();
-    s.migrate().await.unwrap();
-    Some(Box::new(s))
-}
-
-macro_rules! suite {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let (s, _dir) = super::sqlite().await;
-                    super::$name(&*s).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    if let Some(s) = super::postgres(stringify!($name)).await {
-                        super::$name(&*s).await;
-                    }
-                }
-            )*
-        }
-    };
-}
+#[macro_use]
+mod support;
 
 suite!(
+    "t";
     migrations_are_idempotent,
     reference_data_is_seeded_once_and_editable,
     departments_can_be_added_and_renamed,
