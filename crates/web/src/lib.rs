@@ -53,6 +53,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 /// Serves the application on `listener` until Ctrl-C (or SIGTERM on Unix), then finishes the
 /// requests in flight and returns.
 pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
+    spawn_follower(state.clone());
     let app = router(state);
     axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await
 }
@@ -64,6 +65,33 @@ pub async fn serve_until(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await
+}
+
+/// Follows the policies and time limits stored by other processes
+/// ([`policy_docs::follow_store`]) every [`policy_docs::FOLLOW_EVERY`] while serving.
+fn spawn_follower(state: AppState) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(policy_docs::FOLLOW_EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            match policy_docs::follow_store(state.store.as_ref(), &state.live).await {
+                Ok(f) => {
+                    if f.policies || f.time_limits {
+                        tracing::info!(
+                            policies = f.policies,
+                            time_limits = f.time_limits,
+                            "stored documents followed"
+                        );
+                    }
+                    for r in f.refused {
+                        tracing::warn!("{r}");
+                    }
+                }
+                Err(e) => tracing::warn!("following stored documents failed: {e}"),
+            }
+        }
+    });
 }
 
 async fn shutdown_signal() {

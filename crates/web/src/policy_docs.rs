@@ -13,8 +13,8 @@
 use crate::state::DecisionCache;
 use enterprise::FactDictionary;
 use rules::{CaseReport, Diagnostic, Library, SourceFile};
-use std::sync::{Arc, RwLock};
-use store::documents::Document;
+use std::sync::{Arc, Mutex, RwLock};
+use store::documents::{Document, DocumentKind};
 
 /// A policy library with its test case results and the decisions made with it lately.
 #[derive(Debug, Default)]
@@ -38,6 +38,8 @@ impl PolicySet {
 pub struct Live {
     policies: RwLock<Arc<PolicySet>>,
     time_limits: RwLock<Arc<handling::TimeLimits>>,
+    /// The stored versions last followed ([`follow_store`]): policies, time limits.
+    seen: Mutex<(Option<String>, Option<String>)>,
 }
 
 impl Default for Live {
@@ -45,6 +47,7 @@ impl Default for Live {
         Live {
             policies: RwLock::new(Arc::new(PolicySet::default())),
             time_limits: RwLock::new(Arc::new(handling::TimeLimits::defaults().clone())),
+            seen: Mutex::new((None, None)),
         }
     }
 }
@@ -82,6 +85,80 @@ impl Live {
             Err(p) => *p.into_inner() = new,
         }
     }
+}
+
+/// How often a server looks for policies and time limits saved by another process.
+pub const FOLLOW_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// What [`follow_store`] did.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Followed {
+    /// A new policy set is in use.
+    pub policies: bool,
+    /// New time limits are in use.
+    pub time_limits: bool,
+    /// Stored texts that changed but could not be put in use (kept the old ones), and why.
+    pub refused: Vec<String>,
+}
+
+/// The stored documents' names and checksums: it changes whenever any of them is saved.
+fn fingerprint(docs: &[Document]) -> String {
+    docs.iter().map(|d| format!("{}@{}:{};", d.name, d.version, d.checksum)).collect()
+}
+
+/// Brings the policies and time limits in use up to the database's current versions, so that
+/// `huiqi policy load`, `huiqi time-limits set` or another server's save takes effect in a
+/// running server (`serve` calls this every [`FOLLOW_EVERY`]). Nothing is reloaded while the
+/// stored versions are the ones last followed. A changed text that no longer checks (every
+/// save path checks it first, so only a hand-edited database gets here) is not put in use:
+/// the old one stays and the reason is returned.
+pub async fn follow_store(store: &dyn store::Store, live: &Live) -> store::Result<Followed> {
+    let mut out = Followed::default();
+    let policies = store.current_documents(DocumentKind::Policy).await?;
+    let limits = store.current_documents(DocumentKind::TimeLimits).await?;
+    let (fp_p, fp_l) = (fingerprint(&policies), fingerprint(&limits));
+    let (seen_p, seen_l) = match live.seen.lock() {
+        Ok(g) => g.clone(),
+        Err(p) => p.into_inner().clone(),
+    };
+    let mut now_seen = (seen_p.clone(), seen_l.clone());
+    if seen_p.as_deref() != Some(fp_p.as_str()) {
+        match check_sources(&sources_of(&policies)) {
+            Ok(set) => {
+                live.set_policies(set);
+                out.policies = true;
+            }
+            Err(Rejected::Diagnostics(d)) => out.refused.push(format!(
+                "政策库有 {n} 个问题，仍用原版本 / the stored policy library has {n} problems; the previous one stays in use",
+                n = d.len()
+            )),
+            Err(Rejected::FailedCases(c)) => out.refused.push(format!(
+                "政策库有 {n} 个用例未通过，仍用原版本 / {n} test cases of the stored policy library fail; the previous one stays in use",
+                n = c.len()
+            )),
+        }
+        now_seen.0 = Some(fp_p);
+    }
+    if seen_l.as_deref() != Some(fp_l.as_str()) {
+        if let Some(d) = limits.iter().find(|d| !d.deleted) {
+            match handling::TimeLimits::parse(&d.body) {
+                Ok(l) => {
+                    live.set_time_limits(l);
+                    out.time_limits = true;
+                }
+                Err(e) => out.refused.push(format!(
+                    "时限第 {v} 版无法解析，仍用原版本 / version {v} of the time limits does not parse; the previous one stays in use: {e}",
+                    v = d.version
+                )),
+            }
+        }
+        now_seen.1 = Some(fp_l);
+    }
+    match live.seen.lock() {
+        Ok(mut g) => *g = now_seen,
+        Err(p) => *p.into_inner() = now_seen,
+    }
+    Ok(out)
 }
 
 /// Stored policy documents as source files, named by document name.

@@ -704,3 +704,56 @@ async fn only_admins_set_time_limits_and_bad_ones_are_refused() {
     assert_eq!(status, 200);
     assert!(html.contains("政策咨询") && html.contains("2 个工作日"), "the current values in Chinese");
 }
+
+/// A running server follows what another process stores (`huiqi policy load`, `huiqi
+/// time-limits set`, a second server): the new versions are put in use at the next follow,
+/// nothing is reloaded while nothing changed, and a stored text that does not check (only a
+/// hand-edited database has one) leaves the one in use in place and says why.
+#[tokio::test]
+async fn a_server_follows_policies_and_time_limits_saved_by_another_process() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = store_sqlite::SqliteStore::open(dir.path().join("huiqi.db")).unwrap();
+    s.migrate().await.unwrap();
+    let at = DateTime::parse_from_rfc3339("2022-03-01T09:00:00+08:00").unwrap();
+    let seed = Actor::new("seed", at);
+    let docs: Vec<(String, String)> = shipped_files().into_iter().map(|f| (f.name, f.text)).collect();
+    s.seed_documents(DocumentKind::Policy, docs, &seed).await.unwrap();
+    let limits = include_str!("../../handling/data/time_limits.toml").to_string();
+    let name = store::documents::TIME_LIMITS_NAME;
+    s.seed_documents(DocumentKind::TimeLimits, vec![(name.to_string(), limits.clone())], &seed)
+        .await
+        .unwrap();
+    let live = web::policy_docs::Live::default();
+    let title = |live: &web::policy_docs::Live| {
+        live.policies().library.policies.iter().find(|p| p.id == "zone-sample-2022").map(|p| p.title.clone())
+    };
+
+    // The first follow puts the stored versions in use; a second one has nothing to do.
+    let f = web::policy_docs::follow_store(&s, &live).await.unwrap();
+    assert!(f.policies && f.time_limits && f.refused.is_empty(), "{f:?}");
+    let before = title(&live).unwrap();
+    let set = live.policies();
+    let f = web::policy_docs::follow_store(&s, &live).await.unwrap();
+    assert_eq!(f, web::policy_docs::Followed::default());
+    assert!(Arc::ptr_eq(&set, &live.policies()), "no reload while nothing changed");
+
+    // Another process stores a revised policy file and longer time limits.
+    let text = shipped_files().into_iter().find(|f| f.name == DOC).unwrap().text;
+    let revised = text.replacen("title = \"", "title = \"【修订】", 1);
+    let officer = Actor::new("zhou_policy", at);
+    s.put_document(DocumentKind::Policy, DOC, Some(1), revised.clone(), &officer).await.unwrap();
+    let longer = limits.replacen("normal = { workdays = 7 }", "normal = { workdays = 9 }", 1);
+    s.put_document(DocumentKind::TimeLimits, name, Some(1), longer, &officer).await.unwrap();
+    let f = web::policy_docs::follow_store(&s, &live).await.unwrap();
+    assert!(f.policies && f.time_limits && f.refused.is_empty(), "{f:?}");
+    let after = title(&live).unwrap();
+    assert_eq!(after, format!("【修订】{before}"));
+    assert_eq!(live.time_limits().answer["default"].normal, handling::Limit::Workdays(9));
+
+    // A stored text that does not check (written past every check) is not put in use.
+    let broken = revised.replacen("year_of(hitech_first_recognized_on)", "year_of(no_such_fact)", 1);
+    s.put_document(DocumentKind::Policy, DOC, Some(2), broken, &officer).await.unwrap();
+    let f = web::policy_docs::follow_store(&s, &live).await.unwrap();
+    assert!(!f.policies && f.refused.len() == 1, "{f:?}");
+    assert_eq!(title(&live).unwrap(), after, "the checked library stays in use");
+}
