@@ -31,7 +31,7 @@ pub use machine::{
     ALL_ACTIONS, ALL_STATES, Action, ActionKind, Actor, AnswerRecord, Assignment, AssignmentEnd,
     AssignmentRecord, Closure, ClosureKind, Command, Consultation, Event, ExplainReason, Outcome,
     ProblemState, Rating, RatingRecord, Replayer, ReportRecord, ReviewDecision, Role, State, Transition,
-    apply, replay, submit,
+    apply, may_attach, replay, submit,
 };
 pub use problem::{Channel, MAX_TITLE_CHARS, Problem, Urgency};
 pub use visit::{CadreCoverage, Uncovered, Visit, coverage};

@@ -939,6 +939,28 @@ fn require_lead(s: &ProblemState, actor: &Actor) -> Result<(), HandlingError> {
     Ok(())
 }
 
+/// Whom a file may come from: the enterprise for its own problems, a department for those it
+/// leads or cooperates on, a supervisor for any (the state and role are checked by [`apply`]).
+fn attach_allowed_for(s: &ProblemState, actor: &Actor) -> Result<(), HandlingError> {
+    require_own_enterprise(s, actor)?;
+    if actor.role == Role::Department {
+        let d = actor.department.clone().unwrap_or_default();
+        if d != s.lead && !s.cooperating.contains(&d) {
+            return Err(HandlingError::NotCooperating { department: d });
+        }
+    }
+    Ok(())
+}
+
+/// Whether `actor` may add a file to the problem now: the [`Action::Attach`] rule of
+/// [`apply`] (state, role and ownership), for pages and authorisation to ask before an upload.
+pub fn may_attach(s: &ProblemState, actor: &Actor) -> bool {
+    let kind = ActionKind::Attach;
+    kind.from_states().contains(&s.state)
+        && kind.roles().contains(&actor.role)
+        && attach_allowed_for(s, actor).is_ok()
+}
+
 fn require_own_enterprise(s: &ProblemState, actor: &Actor) -> Result<(), HandlingError> {
     if actor.role == Role::Enterprise && actor.enterprise.as_ref() != Some(&s.problem.enterprise) {
         return Err(HandlingError::NotYourEnterprise { actor: actor.username.clone() });
@@ -1263,15 +1285,7 @@ pub fn apply(
             State::Withdrawn
         }
         Action::Attach { .. } => {
-            // The enterprise attaches to its own problems; a department to those it leads or
-            // cooperates on; a supervisor to any.
-            require_own_enterprise(s, actor)?;
-            if actor.role == Role::Department {
-                let d = actor.department.clone().unwrap_or_default();
-                if d != s.lead && !s.cooperating.contains(&d) {
-                    return Err(HandlingError::NotCooperating { department: d });
-                }
-            }
+            attach_allowed_for(s, actor)?;
             s.state
         }
     };

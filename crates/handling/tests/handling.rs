@@ -682,6 +682,12 @@ fn attaching_a_file_is_an_event_that_keeps_the_state() {
     };
     let mut r = Run::new("tax", Urgency::Normal, "2022-05-05T09:00:00+08:00");
     let before = r.state.state;
+    // `may_attach` (what pages and authorisation ask) says what `apply` then does.
+    let asked = |r: &Run, a: &Actor| may_attach(&r.state, a);
+    assert!(asked(&r, &enterprise_user(e1())) && asked(&r, &dept("tax_bureau")));
+    assert!(asked(&r, &user("sup", Role::Supervisor)));
+    assert!(!asked(&r, &enterprise_user(e2())) && !asked(&r, &dept("market_regulation")));
+    assert!(!asked(&r, &user("c1", Role::Cadre)) && !asked(&r, &user("admin", Role::Admin)));
     r.act(file(), "", &enterprise_user(e1()), "2022-05-05T09:10:00+08:00");
     assert_eq!((r.state.state, r.state.seq), (before, 2));
     assert_eq!(r.events[1].kind(), ActionKind::Attach);
@@ -699,6 +705,7 @@ fn attaching_a_file_is_an_event_that_keeps_the_state() {
     assert!(!r.state.allowed_actions(None).contains(&ActionKind::Attach));
     assert_eq!(ActionKind::parse("attach"), None);
     r.act(Action::Withdraw, "已自行解决", &enterprise_user(e1()), "2022-05-05T10:00:00+08:00");
+    assert!(!asked(&r, &enterprise_user(e1())) && !asked(&r, &user("sup", Role::Supervisor)));
     let closed = r.try_act(file(), "", &enterprise_user(e1()), "2022-05-05T10:10:00+08:00").unwrap_err();
     assert!(matches!(closed, HandlingError::Illegal { .. }));
 }

@@ -130,16 +130,9 @@ pub fn authorize(p: &Principal, action: Action, resource: Resource<'_>) -> Decis
             handling::Visibility::Hidden => Hidden,
             handling::Visibility::Summary => Forbidden,
             handling::Visibility::Full if action == Action::Read => Allow,
-            handling::Visibility::Full => {
-                let own_dept =
-                    p.department.as_ref().is_some_and(|d| *d == state.lead || state.cooperating.contains(d));
-                let may = match p.role {
-                    Role::Enterprise | Role::Supervisor => true,
-                    Role::Department => own_dept,
-                    Role::Cadre | Role::Leader | Role::Policy | Role::Admin | Role::System => false,
-                };
-                if may && !state.state.is_terminal() { Allow } else { Forbidden }
-            }
+            // Writing is the domain's `attach` rule: state, role and ownership.
+            handling::Visibility::Full if handling::may_attach(state, &actor_of(p)) => Allow,
+            handling::Visibility::Full => Forbidden,
         },
         Resource::NewProblem { uscc, links } => match p.role {
             Role::Enterprise if p.enterprise.as_ref() == Some(uscc) => Allow,
