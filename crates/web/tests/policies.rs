@@ -9,8 +9,7 @@ use support::*;
 
 use chrono::{DateTime, NaiveDate};
 use enterprise::{
-    Enterprise, EnterpriseRecord, FactDictionary, FactRecord, FactSource, FactValue, IndustryCode,
-    ThreeLinks, UnifiedCreditCode,
+    Enterprise, EnterpriseRecord, FactDictionary, FactRecord, FactSource, FactValue, IndustryCode, ThreeLinks,
 };
 use reqwest::header::SET_COOKIE;
 use reqwest::{Method, StatusCode};
@@ -18,14 +17,10 @@ use serde_json::{Value, json};
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use store::documents::{DocumentKind, DocumentStore};
-use store::{Actor, ImportFormat, ImportRequest, NewUser, Role, Store};
+use store::{Actor, ImportFormat, ImportRequest, Role, Store};
 use web::{AppState, FixedClock, WebConfig};
 
 const ON: &str = "2022-03-01";
-
-fn code(n: u32) -> UnifiedCreditCode {
-    UnifiedCreditCode::from_parts('9', '1', "430100", &format!("{:08}", 20_000_000 + n)).unwrap()
-}
 
 fn day(s: &str) -> NaiveDate {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
@@ -106,39 +101,14 @@ struct App {
 }
 
 async fn app() -> App {
-    let dir = tempfile::tempdir().unwrap();
-    let s = store_sqlite::SqliteStore::open(dir.path().join("huiqi.db")).unwrap();
-    s.migrate().await.unwrap();
-    s.seed_reference_data().await.unwrap();
     let now = DateTime::parse_from_rfc3339("2022-03-01T09:00:00+08:00").unwrap();
-    s.apply_import(ImportRequest {
-        actor: Actor::new("admin", now),
-        file_name: "t.csv".into(),
-        format: ImportFormat::Csv,
-        records: vec![record(1, "长沙甲科技有限公司", true), record(2, "长沙乙制造有限公司", false)],
-        dry_run: false,
-    })
-    .await
-    .unwrap();
-    let hash = cheap_hash(PASSWORD);
-    for (name, role) in USERS {
-        let enterprise = match name {
-            "ent_a" => Some(code(1)),
-            "ent_b" => Some(code(2)),
-            _ => None,
-        };
-        s.create_user(&NewUser {
-            username: name.into(),
-            role,
-            password_hash: hash.clone(),
-            enterprise,
-            department: (role == Role::Department).then(|| "tax_bureau".into()),
-            display_name: format!("{name} 同志"),
-            at: now,
-        })
-        .await
-        .unwrap();
-    }
+    let (s, dir) = seeded_store(
+        now,
+        vec![record(1, "长沙甲科技有限公司", true), record(2, "长沙乙制造有限公司", false)],
+        &USERS,
+        |_, r| (r == Role::Department).then(|| "tax_bureau".into()),
+    )
+    .await;
     let links = ThreeLinks { leader: Some("leader".into()), department: None, cadre: Some("cadre".into()) };
     s.set_three_links(&code(1), &links, &Actor::new("admin", now)).await.unwrap();
     // The policies and time limits live in the database, as the binary seeds them.

@@ -12,7 +12,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
-use store::{Actor, ImportFormat, ImportRequest, NewUser, Role, Store};
+use store::{Actor, Role, Store};
 use web::{AppState, FixedClock, WebConfig};
 
 fn record(n: u32, name: &str) -> EnterpriseRecord {
@@ -48,21 +48,7 @@ struct App {
 }
 
 async fn app() -> App {
-    let dir = tempfile::tempdir().unwrap();
-    let s = store_sqlite::SqliteStore::open(dir.path().join("huiqi.db")).unwrap();
-    s.migrate().await.unwrap();
-    s.seed_reference_data().await.unwrap();
     let now = at("2024-03-01T09:00:00+08:00");
-    s.apply_import(ImportRequest {
-        actor: Actor::new("admin", now),
-        file_name: "t.csv".into(),
-        format: ImportFormat::Csv,
-        records: vec![record(1, "长沙甲科技有限公司"), record(2, "长沙乙制造有限公司")],
-        dry_run: false,
-    })
-    .await
-    .unwrap();
-    let hash = cheap_hash(PASSWORD);
     let users = [
         ("ent_a", Role::Enterprise),
         ("ent_b", Role::Enterprise),
@@ -74,29 +60,17 @@ async fn app() -> App {
         ("policy", Role::Policy),
         ("admin", Role::Admin),
     ];
-    for (name, role) in users {
-        let enterprise = match name {
-            "ent_a" => Some(code(1)),
-            "ent_b" => Some(code(2)),
-            _ => None,
-        };
-        let department = match name {
+    let (s, dir) = seeded_store(
+        now,
+        vec![record(1, "长沙甲科技有限公司"), record(2, "长沙乙制造有限公司")],
+        &users,
+        |name, _| match name {
             "dept" => Some("tax_bureau".to_string()),
             "dept_hr" => Some("organization_personnel".to_string()),
             _ => None,
-        };
-        s.create_user(&NewUser {
-            username: name.into(),
-            role,
-            password_hash: hash.clone(),
-            enterprise,
-            department,
-            display_name: format!("{name} 同志"),
-            at: now,
-        })
-        .await
-        .unwrap();
-    }
+        },
+    )
+    .await;
     let links = ThreeLinks {
         leader: Some("leader".into()),
         department: Some("tax_bureau".into()),

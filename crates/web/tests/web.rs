@@ -12,7 +12,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
-use store::{Actor, ImportFormat, ImportRequest, NewUser, Role, Store};
+use store::{Actor, Role, Store};
 use web::{AppState, FixedClock, WebConfig};
 
 fn record(n: u32, name: &str) -> EnterpriseRecord {
@@ -62,39 +62,14 @@ struct App {
 }
 
 async fn app_with(config: WebConfig) -> App {
-    let dir = tempfile::tempdir().unwrap();
-    let s = store_sqlite::SqliteStore::open(dir.path().join("huiqi.db")).unwrap();
-    s.migrate().await.unwrap();
-    s.seed_reference_data().await.unwrap();
     let now = at("2024-03-01T09:00:00+08:00");
-    s.apply_import(ImportRequest {
-        actor: Actor::new("admin", now),
-        file_name: "t.csv".into(),
-        format: ImportFormat::Csv,
-        records: vec![record(1, "长沙甲科技有限公司"), record(2, "长沙乙制造有限公司")],
-        dry_run: false,
-    })
-    .await
-    .unwrap();
-    let hash = cheap_hash(PASSWORD);
-    for (name, role) in USERS {
-        let enterprise = match name {
-            "ent_a" => Some(code(1)),
-            "ent_b" => Some(code(2)),
-            _ => None,
-        };
-        s.create_user(&NewUser {
-            username: name.into(),
-            role,
-            password_hash: hash.clone(),
-            enterprise,
-            department: (role == Role::Department).then(|| "tax_bureau".into()),
-            display_name: format!("{name} 同志"),
-            at: now,
-        })
-        .await
-        .unwrap();
-    }
+    let (s, dir) = seeded_store(
+        now,
+        vec![record(1, "长沙甲科技有限公司"), record(2, "长沙乙制造有限公司")],
+        &USERS,
+        |_, r| (r == Role::Department).then(|| "tax_bureau".into()),
+    )
+    .await;
     let links = ThreeLinks {
         leader: Some("leader".into()),
         department: Some("tax_bureau".into()),

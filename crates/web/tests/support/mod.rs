@@ -26,3 +26,48 @@ pub fn cheap_hash(pw: &str) -> String {
     let a = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
     a.hash_password(pw.as_bytes(), &SaltString::encode_b64(b"0123456789abcdef").unwrap()).unwrap().to_string()
 }
+
+/// A migrated SQLite store in a fresh directory holding the reference data, `records`
+/// (imported by `admin` at `now`) and `users`, all with [`PASSWORD`]: `ent_a` and `ent_b`
+/// belong to enterprises 1 and 2, and `department` names each user's department.
+pub async fn seeded_store(
+    now: DateTime<FixedOffset>,
+    records: Vec<enterprise::EnterpriseRecord>,
+    users: &[(&str, store::Role)],
+    department: impl Fn(&str, store::Role) -> Option<String>,
+) -> (store_sqlite::SqliteStore, tempfile::TempDir) {
+    use store::Store;
+    let dir = tempfile::tempdir().unwrap();
+    let s = store_sqlite::SqliteStore::open(dir.path().join("huiqi.db")).unwrap();
+    s.migrate().await.unwrap();
+    s.seed_reference_data().await.unwrap();
+    s.apply_import(store::ImportRequest {
+        actor: store::Actor::new("admin", now),
+        file_name: "t.csv".into(),
+        format: store::ImportFormat::Csv,
+        records,
+        dry_run: false,
+    })
+    .await
+    .unwrap();
+    let hash = cheap_hash(PASSWORD);
+    for &(name, role) in users {
+        let enterprise = match name {
+            "ent_a" => Some(code(1)),
+            "ent_b" => Some(code(2)),
+            _ => None,
+        };
+        s.create_user(&store::NewUser {
+            username: name.into(),
+            role,
+            password_hash: hash.clone(),
+            enterprise,
+            department: department(name, role),
+            display_name: format!("{name} 同志"),
+            at: now,
+        })
+        .await
+        .unwrap();
+    }
+    (s, dir)
+}
