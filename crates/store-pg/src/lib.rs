@@ -8,7 +8,9 @@
 //!
 //! Timestamps come back from TIMESTAMPTZ in UTC and are returned in China time (+08:00).
 
+mod accounts;
 mod attachments;
+mod categories;
 mod documents;
 mod import;
 mod matches;
@@ -43,6 +45,11 @@ pub const MIGRATIONS: &[Migration] = &[
     },
     Migration { version: 6, name: "attachments", sql: include_str!("../migrations/0006_attachments.sql") },
     Migration { version: 7, name: "documents", sql: include_str!("../migrations/0007_documents.sql") },
+    Migration {
+        version: 10,
+        name: "sign_in_failures",
+        sql: include_str!("../migrations/0010_sign_in_failures.sql"),
+    },
 ];
 
 /// Connections in the pool.
@@ -100,7 +107,7 @@ impl PgStore {
         Ok(PgStore { pool })
     }
 
-    async fn client(&self) -> Result<deadpool_postgres::Object> {
+    pub(crate) async fn client(&self) -> Result<deadpool_postgres::Object> {
         self.pool.get().await.map_err(backend)
     }
 }
@@ -146,7 +153,7 @@ pub(crate) fn raw_fact(r: &Row, o: usize) -> Result<RawFact> {
     })
 }
 
-async fn enterprise_id(c: &impl GenericClient, uscc: &UnifiedCreditCode) -> Result<i64> {
+pub(crate) async fn enterprise_id(c: &impl GenericClient, uscc: &UnifiedCreditCode) -> Result<i64> {
     let row = c.query_opt(sql::ENTERPRISE_ID_BY_USCC, &[&uscc.as_str()]).await.map_err(backend)?;
     match row {
         Some(r) => r.try_get(0).map_err(backend),
@@ -166,7 +173,7 @@ async fn links_of(c: &impl GenericClient, id: i64) -> Result<ThreeLinks> {
     })
 }
 
-async fn department_code(c: &impl GenericClient, code_or_name: &str) -> Result<String> {
+pub(crate) async fn department_code(c: &impl GenericClient, code_or_name: &str) -> Result<String> {
     let row = c.query_opt(sql::DEPARTMENT_CODE, &[&code_or_name.trim()]).await.map_err(backend)?;
     match row {
         Some(r) => r.try_get(0).map_err(backend),
@@ -195,7 +202,7 @@ pub(crate) async fn insert_reference_change(
     Ok(())
 }
 
-fn user_from(r: &Row) -> Result<User> {
+pub(crate) fn user_from(r: &Row) -> Result<User> {
     let role: String = r.try_get(2).map_err(backend)?;
     let uscc: Option<String> = r.try_get(4).map_err(backend)?;
     let locked: Option<DateTime<FixedOffset>> = r.try_get(10).map_err(backend)?;

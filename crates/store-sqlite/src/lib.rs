@@ -17,7 +17,9 @@
 //! What it leaves out: the backend-neutral logic (import planning, checks, SQL texts) is in
 //! the `store` crate; this crate only binds parameters, maps rows and owns the DDL.
 
+mod accounts;
 mod attachments;
+mod categories;
 mod documents;
 mod import;
 mod matches;
@@ -53,6 +55,11 @@ pub const MIGRATIONS: &[Migration] = &[
     },
     Migration { version: 6, name: "attachments", sql: include_str!("../migrations/0006_attachments.sql") },
     Migration { version: 7, name: "documents", sql: include_str!("../migrations/0007_documents.sql") },
+    Migration {
+        version: 10,
+        name: "sign_in_failures",
+        sql: include_str!("../migrations/0010_sign_in_failures.sql"),
+    },
 ];
 
 /// How long a connection waits for a lock before reporting the database busy.
@@ -467,7 +474,7 @@ fn enterprise_by_uscc(conn: &Connection, uscc: &str) -> Result<Option<RawEnterpr
     st.query_row([uscc], raw_enterprise).optional().map_err(backend)
 }
 
-fn enterprise_id(conn: &Connection, uscc: &UnifiedCreditCode) -> Result<i64> {
+pub(crate) fn enterprise_id(conn: &Connection, uscc: &UnifiedCreditCode) -> Result<i64> {
     let mut st = conn.prepare_cached(sql::ENTERPRISE_ID_BY_USCC).map_err(backend)?;
     st.query_row([uscc.as_str()], |r| r.get(0))
         .optional()
@@ -484,7 +491,7 @@ fn links_of(conn: &Connection, id: i64) -> Result<ThreeLinks> {
         .unwrap_or_default())
 }
 
-fn user_row(r: &Row<'_>) -> rusqlite::Result<(User, String, Option<String>)> {
+pub(crate) fn user_row(r: &Row<'_>) -> rusqlite::Result<(User, String, Option<String>)> {
     let role: String = r.get(2)?;
     let uscc: Option<String> = r.get(4)?;
     Ok((
@@ -506,7 +513,7 @@ fn user_row(r: &Row<'_>) -> rusqlite::Result<(User, String, Option<String>)> {
     ))
 }
 
-fn finish_user((mut u, role, uscc): (User, String, Option<String>)) -> Result<User> {
+pub(crate) fn finish_user((mut u, role, uscc): (User, String, Option<String>)) -> Result<User> {
     u.role = store::parse_role(&role)
         .map_err(|_| StoreError::Backend(format!("stored role {role} is unknown")))?;
     u.enterprise = match uscc {
@@ -516,7 +523,7 @@ fn finish_user((mut u, role, uscc): (User, String, Option<String>)) -> Result<Us
     Ok(u)
 }
 
-fn department_code(conn: &Connection, code_or_name: &str) -> Result<String> {
+pub(crate) fn department_code(conn: &Connection, code_or_name: &str) -> Result<String> {
     let mut st = conn.prepare_cached(sql::DEPARTMENT_CODE).map_err(backend)?;
     st.query_row([code_or_name.trim()], |r| r.get(0))
         .optional()
