@@ -6,8 +6,8 @@
 use i18n::{Catalog, Localized, Message};
 use store::StoreError;
 
-/// What kind of refusal an [`Error`] is. The web maps it to a status (400, 403, 404, 409,
-/// 412, 413, 422, 500), the CLI to exit code 1 (2 for [`ErrorKind::Internal`]).
+/// What kind of refusal an [`Error`] is. The web maps it to a status (400, 401, 403, 404,
+/// 409, 412, 413, 422, 429, 500), the CLI to exit code 1 (2 for [`ErrorKind::Internal`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorKind {
     /// The request itself is malformed: a value that does not parse, a field too long (400).
@@ -24,6 +24,10 @@ pub enum ErrorKind {
     TooLarge,
     /// Well-formed but refused by a rule of the domain (422).
     Unprocessable,
+    /// The credentials do not prove who is asking (401).
+    Unauthenticated,
+    /// Too many attempts: retry later (429).
+    TooManyRequests,
     /// A failure of the system, not of the request (500): shown without detail.
     Internal,
 }
@@ -61,6 +65,28 @@ pub enum Error {
     /// A write against a version that is no longer current.
     #[error("stale version")]
     Stale,
+    /// A sign-in with a wrong username or password (the answer never tells which).
+    #[error("wrong username or password")]
+    BadCredentials,
+    /// Sign-ins of this account from this address are locked after repeated failures.
+    #[error("locked until {until}")]
+    SignInLocked { until: chrono::DateTime<chrono::FixedOffset> },
+    /// A new password shorter than the zone's minimum (characters).
+    #[error("password too short")]
+    PasswordTooShort { min: usize },
+    /// The new password and its confirmation differ.
+    #[error("passwords differ")]
+    PasswordMismatch,
+    /// The current password given for a change is wrong.
+    #[error("current password wrong")]
+    WrongCurrentPassword,
+    /// An administrator tried to deactivate their own account or change their own role: the
+    /// zone could be left without an administrator.
+    #[error("{username} may not deactivate their own account or change their own role")]
+    OwnAccount { username: String },
+    /// A role change of a user still named as leader or cadre in enterprises' three links.
+    #[error("user {username} is linked to {count} enterprises")]
+    UserLinked { username: String, count: u64 },
     /// A failure of the system (logged where handled, shown without detail).
     #[error("internal: {0}")]
     Internal(String),
@@ -86,6 +112,12 @@ impl Error {
         use handling::HandlingError as H;
         match self {
             Error::Forbidden | Error::UserInactive { .. } => ErrorKind::Forbidden,
+            Error::BadCredentials => ErrorKind::Unauthenticated,
+            Error::SignInLocked { .. } => ErrorKind::TooManyRequests,
+            Error::PasswordTooShort { .. } | Error::PasswordMismatch | Error::WrongCurrentPassword => {
+                ErrorKind::BadRequest
+            }
+            Error::OwnAccount { .. } | Error::UserLinked { .. } => ErrorKind::Conflict,
             Error::EnterpriseNotFound { .. } | Error::ProblemNotFound { .. } => ErrorKind::NotFound,
             Error::Invalid { .. } | Error::TooLong { .. } => ErrorKind::BadRequest,
             Error::Stale => ErrorKind::Stale,
@@ -126,7 +158,9 @@ impl Error {
                 | StoreError::CategoryNotFound { .. }
                 | StoreError::DocumentNotFound { .. } => ErrorKind::NotFound,
                 StoreError::DocumentConflict { .. } => ErrorKind::Stale,
-                StoreError::DepartmentExists { .. } | StoreError::UsernameTaken { .. } => ErrorKind::Conflict,
+                StoreError::DepartmentExists { .. }
+                | StoreError::CategoryExists { .. }
+                | StoreError::UsernameTaken { .. } => ErrorKind::Conflict,
                 StoreError::Backend(_) => ErrorKind::Internal,
                 _ if e.is_user_error() => ErrorKind::Unprocessable,
                 _ => ErrorKind::Internal,
@@ -165,6 +199,16 @@ impl Localized for Error {
             }
             Error::Stale => Message::new("app.stale"),
             Error::UserInactive { username } => Message::new("app.user_inactive").arg("username", username),
+            Error::BadCredentials => Message::new("app.bad_credentials"),
+            Error::SignInLocked { until } => Message::new("app.sign_in_locked")
+                .arg("until", until.with_timezone(&store::china_offset()).format("%Y-%m-%d %H:%M")),
+            Error::PasswordTooShort { min } => Message::new("app.password_too_short").arg("min", min),
+            Error::PasswordMismatch => Message::new("app.password_mismatch"),
+            Error::WrongCurrentPassword => Message::new("app.wrong_current_password"),
+            Error::OwnAccount { username } => Message::new("app.own_account").arg("username", username),
+            Error::UserLinked { username, count } => {
+                Message::new("app.user_linked").arg("username", username).arg("count", count)
+            }
             Error::Internal(_) => Message::new("app.internal"),
             Error::Store(StoreError::Backend(_)) => Message::new("app.internal"),
             Error::Store(e) => e.message(),
@@ -209,6 +253,13 @@ pub fn message_samples() -> Vec<Message> {
         Error::TooLong { field: "title".into(), limit: 100, actual: 101 },
         Error::Stale,
         Error::UserInactive { username: "li".into() },
+        Error::BadCredentials,
+        Error::SignInLocked { until: chrono::DateTime::UNIX_EPOCH.fixed_offset() },
+        Error::PasswordTooShort { min: 8 },
+        Error::PasswordMismatch,
+        Error::WrongCurrentPassword,
+        Error::OwnAccount { username: "admin".into() },
+        Error::UserLinked { username: "li".into(), count: 3 },
         Error::Internal("x".into()),
     ]
     .iter()

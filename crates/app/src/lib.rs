@@ -18,6 +18,9 @@
 //! - [`clock`]: [`Clock`], the source of "now" ([`SystemClock`], [`FixedClock`] for tests).
 //! - [`policy_docs`]: the policies and time limits in use ([`policy_docs::Live`]), swapped
 //!   whole when an officer saves, and what a policy save must pass.
+//! - [`users`]: users and passwords (argon2id); [`sessions`]: the sign-in decision with its
+//!   lock-out, sessions and bearer tokens; [`reference`]: departments, the routing table and
+//!   problem categories.
 //!
 //! What it leaves out: SQL (the `store-*` crates), HTTP, cookies and pages (`web`), argument
 //! parsing, terminals and configuration files (the binary).
@@ -27,6 +30,9 @@ pub mod clock;
 pub mod error;
 pub mod policy_docs;
 pub mod principal;
+pub mod reference;
+pub mod sessions;
+pub mod users;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::{Error, ErrorKind, Result};

@@ -56,3 +56,18 @@ impl Principal {
         store::Actor::new(&self.username, at)
     }
 }
+
+impl Principal {
+    /// The operator at the server's console (the CLI without `--as`): whoever can open the
+    /// database holds the zone's data already, so they act as an administrator, recorded as
+    /// `console`.
+    pub fn console() -> Principal {
+        Principal {
+            username: "console".into(),
+            role: Role::Admin,
+            enterprise: None,
+            department: None,
+            display_name: "console".into(),
+        }
+    }
+}
