@@ -59,14 +59,32 @@ pub async fn serve(
 ) -> anyhow::Result<ExitCode> {
     let store = crate::db::open_ready(&ctx.database).await?;
     let listen = args.listen.unwrap_or_else(|| settings.listen.clone());
-    serve_store(store, &listen, settings.secure_cookies, None).await
+    serve_store(store, &listen, web_config(settings), None).await
+}
+
+/// The web layer's settings from the configuration.
+pub fn web_config(settings: &crate::config::Settings) -> web::WebConfig {
+    let r = &settings.rate_limits;
+    let rate = |x: crate::config::RateSetting| web::limits::Rate { per_minute: x.per_minute, burst: x.burst };
+    let header = settings.client_address_header.trim();
+    web::WebConfig {
+        secure_cookies: settings.secure_cookies,
+        rate_limits: web::limits::RateLimits {
+            enabled: r.enabled,
+            per_address: rate(r.per_address),
+            per_user: rate(r.per_user),
+            writes_per_user: rate(r.writes_per_user),
+        },
+        client_address_header: (!header.is_empty()).then(|| header.to_ascii_lowercase()),
+        ..web::WebConfig::default()
+    }
 }
 
 /// Serves the web application over `store` until Ctrl-C.
 pub async fn serve_store(
     store: Arc<dyn Store>,
     listen: &str,
-    secure_cookies: bool,
+    config: web::WebConfig,
     banner: Option<String>,
 ) -> anyhow::Result<ExitCode> {
     let listener = tokio::net::TcpListener::bind(listen)
@@ -89,9 +107,7 @@ pub async fn serve_store(
         ))));
     }
     let limits = crate::policies::time_limits(store.as_ref()).await?;
-    let state = web::AppState::new(store, web::WebConfig { secure_cookies, ..web::WebConfig::default() })
-        .with_library(Arc::new(library))
-        .with_time_limits(limits);
+    let state = web::AppState::new(store, config).with_library(Arc::new(library)).with_time_limits(limits);
     web::serve(listener, state).await?;
     Ok(ExitCode::SUCCESS)
 }
@@ -186,7 +202,7 @@ pub fn logins_banner(zone: &DemoZone) -> String {
 pub async fn demo(
     args: DemoArgs,
     ctx_database: Option<String>,
-    secure_cookies: bool,
+    config: web::WebConfig,
 ) -> anyhow::Result<ExitCode> {
     let url = ctx_database.unwrap_or_else(|| DEMO_DATABASE.to_string());
     if !crate::db::is_postgres(&url) {
@@ -216,5 +232,5 @@ pub async fn demo(
         println!("{}", logins_banner(&zone));
         return Ok(ExitCode::SUCCESS);
     }
-    serve_store(store, &args.listen, secure_cookies, Some(logins_banner(&zone))).await
+    serve_store(store, &args.listen, config, Some(logins_banner(&zone))).await
 }

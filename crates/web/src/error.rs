@@ -22,6 +22,10 @@ pub enum WebError {
     BadCredentials,
     #[error("locked until {until}")]
     Locked { until: DateTime<FixedOffset> },
+    /// Too many requests from one address or user ([`crate::limits`]): 429 with
+    /// `Retry-After`.
+    #[error("rate limited for {retry_after} s")]
+    RateLimited { retry_after: u64 },
     #[error("forbidden")]
     Forbidden,
     #[error("not found: {path}")]
@@ -93,6 +97,11 @@ impl From<app::Error> for WebError {
             app::Error::Kpi(k) => WebError::Kpi(k),
             app::Error::Attachment(a) => WebError::Attachment(a),
             app::Error::Internal(m) => WebError::Internal(m),
+            app::Error::BadCredentials => WebError::BadCredentials,
+            app::Error::SignInLocked { until } => WebError::Locked { until },
+            app::Error::PasswordTooShort { min } => WebError::PasswordTooShort { min },
+            app::Error::PasswordMismatch => WebError::PasswordMismatch,
+            app::Error::WrongCurrentPassword => WebError::WrongCurrentPassword,
             other => WebError::App(other),
         }
     }
@@ -109,6 +118,8 @@ pub fn status_of(kind: app::ErrorKind) -> StatusCode {
         K::Stale => StatusCode::PRECONDITION_FAILED,
         K::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         K::Unprocessable => StatusCode::UNPROCESSABLE_ENTITY,
+        K::Unauthenticated => StatusCode::UNAUTHORIZED,
+        K::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
         K::Internal => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
@@ -117,7 +128,7 @@ impl WebError {
     pub fn status(&self) -> StatusCode {
         match self {
             WebError::Unauthenticated | WebError::BadCredentials => StatusCode::UNAUTHORIZED,
-            WebError::Locked { .. } => StatusCode::TOO_MANY_REQUESTS,
+            WebError::Locked { .. } | WebError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             WebError::Forbidden | WebError::Csrf => StatusCode::FORBIDDEN,
             WebError::NotFound { .. } | WebError::EnterpriseNotFound { .. } => StatusCode::NOT_FOUND,
             WebError::InvalidUscc { .. }
@@ -142,9 +153,9 @@ impl WebError {
                 | StoreError::CategoryNotFound { .. }
                 | StoreError::DocumentNotFound { .. } => StatusCode::NOT_FOUND,
                 StoreError::DocumentConflict { .. } => StatusCode::PRECONDITION_FAILED,
-                StoreError::DepartmentExists { .. } | StoreError::UsernameTaken { .. } => {
-                    StatusCode::CONFLICT
-                }
+                StoreError::DepartmentExists { .. }
+                | StoreError::CategoryExists { .. }
+                | StoreError::UsernameTaken { .. } => StatusCode::CONFLICT,
                 StoreError::Backend(_) => StatusCode::INTERNAL_SERVER_ERROR,
                 _ if e.is_user_error() => StatusCode::UNPROCESSABLE_ENTITY,
                 _ => StatusCode::INTERNAL_SERVER_ERROR,
@@ -208,8 +219,10 @@ impl Localized for WebError {
         match self {
             WebError::Unauthenticated => Message::new("web.unauthenticated"),
             WebError::BadCredentials => Message::new("web.bad_credentials"),
-            WebError::Locked { until } => {
-                Message::new("web.locked").arg("until", until.format("%Y-%m-%d %H:%M"))
+            WebError::Locked { until } => Message::new("web.locked")
+                .arg("until", until.with_timezone(&store::china_offset()).format("%Y-%m-%d %H:%M")),
+            WebError::RateLimited { retry_after } => {
+                Message::new("web.rate_limited").arg("seconds", retry_after)
             }
             WebError::Forbidden => Message::new("web.forbidden"),
             WebError::NotFound { path } => Message::new("web.not_found").arg("path", path),
@@ -340,6 +353,9 @@ impl IntoResponse for WebError {
         if let WebError::Unauthenticated = self {
             resp.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
+        if let WebError::RateLimited { retry_after } = self {
+            resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+        }
         resp.extensions_mut().insert(self);
         resp
     }
@@ -370,6 +386,7 @@ pub fn message_samples() -> Vec<Message> {
         WebError::ProblemNotFound { id: "7".into() },
         WebError::Internal("x".into()),
         WebError::Store(StoreError::Backend("x".into())),
+        WebError::RateLimited { retry_after: 3 },
     ];
     if let Some(at) = at {
         v.push(WebError::Locked { until: at });

@@ -230,13 +230,13 @@ pub struct EnterpriseListPage {
     pub next_href: Option<String>,
 }
 
-fn enc(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+/// What a query value keeps as it is: letters, digits, `-`, `_`, `.`.
+const QUERY_VALUE: &percent_encoding::AsciiSet =
+    &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.');
+
+/// A value percent-encoded for a query string (`percent-encoding`).
+pub fn enc(s: &str) -> String {
+    percent_encoding::utf8_percent_encode(s, QUERY_VALUE).to_string()
 }
 
 impl EnterpriseListPage {
@@ -346,6 +346,15 @@ impl EnterprisePage {
 pub struct UsersPage {
     pub b: Base,
     pub users: Vec<UserOut>,
+    pub total: u64,
+    pub page: u64,
+    pub pages: u64,
+    pub prev_href: Option<String>,
+    pub next_href: Option<String>,
+    /// The filters shown (and sent back with each action).
+    pub q: String,
+    pub role: String,
+    pub active: String,
     pub departments: Vec<DepartmentOut>,
     pub roles: Vec<Role>,
     pub message: Option<String>,
@@ -353,8 +362,63 @@ pub struct UsersPage {
 }
 
 impl UsersPage {
+    pub fn new(
+        b: Base,
+        list: app::users::UserPage,
+        params: &crate::routes::admin::UsersParams,
+        departments: Vec<DepartmentOut>,
+        message: Option<String>,
+        error: Option<String>,
+    ) -> UsersPage {
+        let text = |v: &Option<String>| v.clone().unwrap_or_default();
+        let (q, role, active) = (text(&params.q), text(&params.role), text(&params.active));
+        let pages = list.pages();
+        let href = |page: u64| {
+            let mut s = format!("/admin/users?page={page}");
+            for (k, v) in [("q", &q), ("role", &role), ("active", &active)] {
+                if !v.is_empty() {
+                    s.push_str(&format!("&{k}={}", enc(v)));
+                }
+            }
+            s
+        };
+        UsersPage {
+            prev_href: (list.page > 1).then(|| href(list.page - 1)),
+            next_href: (list.page < pages).then(|| href(list.page + 1)),
+            users: list.items.into_iter().map(UserOut::from).collect(),
+            total: list.total,
+            page: list.page,
+            pages,
+            q,
+            role,
+            active,
+            b,
+            departments,
+            roles: Role::USERS.to_vec(),
+            message,
+            error,
+        }
+    }
+
     pub fn role_label(&self, r: &str) -> String {
         store::parse_role(r).map(|r| self.b.tr.t(role_key(r))).unwrap_or_else(|_| r.to_string())
+    }
+
+    /// A department's name in the reader's language.
+    pub fn dept_name(&self, code: &str) -> String {
+        self.departments
+            .iter()
+            .find(|d| d.code == code)
+            .map(|d| self.b.tr.pick(&d.name, &d.en).to_string())
+            .unwrap_or_else(|| code.to_string())
+    }
+
+    /// "Sign-in locked until …", the time in China.
+    pub fn locked(&self, rfc3339: &str) -> String {
+        let until = chrono::DateTime::parse_from_rfc3339(rfc3339)
+            .map(|t| t.with_timezone(&store::china_offset()).format("%Y-%m-%d %H:%M").to_string())
+            .unwrap_or_else(|_| rfc3339.to_string());
+        self.b.tr.t1("ui.users.locked", "until", &until)
     }
 }
 
