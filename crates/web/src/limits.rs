@@ -179,7 +179,7 @@ pub async fn limit_requests(State(state): State<AppState>, mut req: Request, nex
         return refuse(wait, "address");
     }
     if let Some(p) = session_of(&state, req.headers()).await.and_then(|s| s.principal) {
-        tracing::Span::current().record("user", p.username.as_str());
+        tracing::Span::current().record("user", tracing::field::display(&p.username));
         if limiter.enabled {
             let write = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
             let taken = limiter

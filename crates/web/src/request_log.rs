@@ -95,7 +95,7 @@ mod tests {
     }
 
     async fn handler() -> &'static str {
-        Span::current().record("user", "li");
+        Span::current().record("user", tracing::field::display("li"));
         tracing::info!("inside");
         "ok"
     }
