@@ -10,7 +10,10 @@ use store::accounts::{
 };
 use store::{Actor, Page, Result, StoreError, User};
 
-use crate::{PgStore, backend, china, department_code, enterprise_id, insert_reference_change, user_from};
+use crate::enterprises::enterprise_id;
+use crate::reference::{department_code, insert_reference_change};
+use crate::users::user_from;
+use crate::{PgStore, backend, china};
 
 async fn stored_user(c: &impl GenericClient, username: &str) -> Result<User> {
     let row = c.query_opt(store::sql::USER_BY_USERNAME, &[&username]).await.map_err(backend)?;

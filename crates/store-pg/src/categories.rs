@@ -5,7 +5,8 @@ use enterprise::{Category, FieldChange};
 use store::categories::{CategoryStore, sql};
 use store::{Actor, Result, StoreError};
 
-use crate::{PgStore, backend, department_code, insert_reference_change, is_unique_violation};
+use crate::reference::{department_code, insert_reference_change};
+use crate::{PgStore, backend, is_unique_violation};
 
 #[async_trait]
 impl CategoryStore for PgStore {

@@ -10,12 +10,15 @@ use store::accounts::{
 };
 use store::{Actor, Page, Result, StoreError, User};
 
-use crate::{SqliteStore, backend, department_code, enterprise_id, finish_user, insert_reference_change, ts};
+use crate::enterprises::enterprise_id;
+use crate::reference::{department_code, insert_reference_change};
+use crate::users::{finish_user, user_row};
+use crate::{SqliteStore, backend, ts};
 
 /// The stored user (as `finish_user` reads it) or [`StoreError::UserNotFound`].
 fn stored_user(conn: &Connection, username: &str) -> Result<User> {
     let mut st = conn.prepare_cached(store::sql::USER_BY_USERNAME).map_err(backend)?;
-    let row = st.query_row([username], crate::user_row).optional().map_err(backend)?;
+    let row = st.query_row([username], user_row).optional().map_err(backend)?;
     finish_user(row.ok_or_else(|| StoreError::UserNotFound { username: username.to_string() })?)
 }
 
@@ -48,7 +51,7 @@ impl AccountStore for SqliteStore {
             let mut st = conn.prepare_cached(sql::USERS_PAGE).map_err(backend)?;
             let rows = st
                 .query_map(params![pattern, role, active, page.limit as i64, page.offset as i64], |r| {
-                    Ok((crate::user_row(r)?, r.get::<_, Option<DateTime<FixedOffset>>>(10)?))
+                    Ok((user_row(r)?, r.get::<_, Option<DateTime<FixedOffset>>>(10)?))
                 })
                 .map_err(backend)?;
             let mut out = Vec::new();

@@ -6,7 +6,8 @@ use rusqlite::{OptionalExtension, params};
 use store::categories::{CategoryStore, sql};
 use store::{Actor, Result, StoreError};
 
-use crate::{SqliteStore, backend, department_code, insert_reference_change};
+use crate::reference::{department_code, insert_reference_change};
+use crate::{SqliteStore, backend};
 
 #[async_trait]
 impl CategoryStore for SqliteStore {
