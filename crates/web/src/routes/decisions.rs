@@ -529,14 +529,7 @@ pub struct ExplorePage {
     pub matches: Option<Matches>,
 }
 
-fn enc(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
+use crate::views::enc;
 
 /// The eligibility explorer (`/explore?enterprise=&item=&date=`): pick an enterprise by
 /// credit code or name and, optionally, an item; without an item, every item in force is
