@@ -591,7 +591,10 @@ fn huiqi_stdin(db: &Path, args: &[&str], input: &str) -> Output {
 #[test]
 fn a_category_added_on_the_command_line_routes_problems_at_once() {
     let (_d, db) = zone();
-    let o = ok(huiqi(&db, &["category", "add", "data_compliance", "数据合规", "--departments", "经济发展局,tax_bureau"]));
+    let o = ok(huiqi(
+        &db,
+        &["category", "add", "data_compliance", "数据合规", "--departments", "经济发展局,tax_bureau"],
+    ));
     assert_eq!(stdout(&o), "data_compliance\t数据合规\teconomic_development,tax_bureau");
     let id = add(&db, ZHIZAO, "数据合规", "2022-06-01T09:00:00+08:00");
     let shown = json(&ok(huiqi(&db, &["problem", "show", &id.to_string(), "--json"])));
