@@ -34,9 +34,9 @@ pub struct UserListing {
 /// `user`) in one transaction.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum UserChange {
-    /// A new role with the ties it needs: an enterprise user its enterprise, department staff
-    /// their department (code or Chinese name); other ties are cleared. Ends every session
-    /// and token of the user (their rights changed).
+    /// A new role with its ties ([`ties`]): an enterprise user its enterprise, department
+    /// staff their department (code or Chinese name), other roles a department if given.
+    /// Ends every session and token of the user (their rights changed).
     Role { role: Role, enterprise: Option<UnifiedCreditCode>, department: Option<String> },
     /// Activates or deactivates; deactivating ends every session and token of the user.
     Active(bool),
@@ -149,8 +149,9 @@ pub fn check_change(username: &str, change: &UserChange) -> Result<()> {
     Ok(())
 }
 
-/// The ties a role keeps: an enterprise user its enterprise, department staff their
-/// department, every other role none.
+/// The ties a role keeps: an enterprise user its enterprise (and no department); every
+/// other role the department given, if any (department staff must have one; a cadre or a
+/// leader may belong to one), and no enterprise.
 pub fn ties<'a>(
     role: Role,
     enterprise: Option<&'a UnifiedCreditCode>,
@@ -158,8 +159,7 @@ pub fn ties<'a>(
 ) -> (Option<&'a UnifiedCreditCode>, Option<&'a str>) {
     match role {
         Role::Enterprise => (enterprise, None),
-        Role::Department => (None, department.map(str::trim).filter(|d| !d.is_empty())),
-        _ => (None, None),
+        _ => (None, department.map(str::trim).filter(|d| !d.is_empty())),
     }
 }
 

@@ -95,10 +95,13 @@ async fn role_changes_keep_the_ties_the_role_needs_and_end_sessions(s: &dyn Stor
     s.seed_reference_data().await.unwrap();
     s.create_user(&user("wang", Role::Department, Some("tax_bureau"))).await.unwrap();
     session(s, 'a', "wang").await;
-    let to_supervisor =
-        UserChange::Role { role: Role::Supervisor, enterprise: None, department: Some("税务局".into()) };
+    let to_supervisor = UserChange::Role { role: Role::Supervisor, enterprise: None, department: None };
     let u = s.change_user("wang", &to_supervisor, &admin()).await.unwrap();
-    assert_eq!((u.role, u.department), (Role::Supervisor, None), "only department staff keep a department");
+    assert_eq!(
+        (u.role, u.department),
+        (Role::Supervisor, None),
+        "a supervisor need not belong to a department"
+    );
     assert_eq!(s.session_by_hash(&"a".repeat(64)).await.unwrap(), None, "their rights changed: sessions end");
 
     let to_department =
@@ -109,6 +112,15 @@ async fn role_changes_keep_the_ties_the_role_needs_and_end_sessions(s: &dyn Stor
         Some("tax_bureau"),
         "a department by its Chinese name is stored by code"
     );
+    let cadre =
+        UserChange::Role { role: Role::Cadre, enterprise: None, department: Some("tax_bureau".into()) };
+    let u = s.change_user("wang", &cadre, &admin()).await.unwrap();
+    assert_eq!(
+        (u.role, u.department.as_deref()),
+        (Role::Cadre, Some("tax_bureau")),
+        "a cadre may keep a department"
+    );
+    s.change_user("wang", &to_department, &admin()).await.unwrap();
 
     let without = UserChange::Role { role: Role::Department, enterprise: None, department: None };
     assert!(matches!(
