@@ -61,6 +61,18 @@ pub enum Error {
     /// A write against a version that is no longer current.
     #[error("stale version")]
     Stale,
+    /// A policy save or load refused: the library as it would be does not check, or a test
+    /// case fails; nothing was stored.
+    #[error("policy library refused: {} problems", .0.count())]
+    PolicyRejected(crate::policies::Rejected),
+    /// Time limits refused by the handling crate's parser or the routing table; nothing was
+    /// stored.
+    #[error("time limits refused: {reason}")]
+    InvalidTimeLimits { reason: String },
+    /// A zone-settings document that does not read (TOML, an unknown key, a value out of
+    /// range); nothing was stored.
+    #[error("zone settings refused: {reason}")]
+    InvalidSettings { reason: String },
     /// A failure of the system (logged where handled, shown without detail).
     #[error("internal: {0}")]
     Internal(String),
@@ -89,6 +101,9 @@ impl Error {
             Error::EnterpriseNotFound { .. } | Error::ProblemNotFound { .. } => ErrorKind::NotFound,
             Error::Invalid { .. } | Error::TooLong { .. } => ErrorKind::BadRequest,
             Error::Stale => ErrorKind::Stale,
+            Error::PolicyRejected(_) | Error::InvalidTimeLimits { .. } | Error::InvalidSettings { .. } => {
+                ErrorKind::Unprocessable
+            }
             Error::Internal(_) => ErrorKind::Internal,
             Error::Kpi(kpi::KpiError::BadPeriod { .. }) => ErrorKind::BadRequest,
             Error::Kpi(_) => ErrorKind::Internal,
@@ -164,6 +179,11 @@ impl Localized for Error {
                 Message::new("app.too_long").arg("field", field).arg("limit", limit).arg("actual", actual)
             }
             Error::Stale => Message::new("app.stale"),
+            Error::PolicyRejected(r) => Message::new("app.policy_rejected").arg("count", r.count()),
+            Error::InvalidTimeLimits { reason } => {
+                Message::new("app.invalid_time_limits").arg("reason", reason)
+            }
+            Error::InvalidSettings { reason } => Message::new("app.invalid_settings").arg("reason", reason),
             Error::UserInactive { username } => Message::new("app.user_inactive").arg("username", username),
             Error::Internal(_) => Message::new("app.internal"),
             Error::Store(StoreError::Backend(_)) => Message::new("app.internal"),
@@ -208,6 +228,9 @@ pub fn message_samples() -> Vec<Message> {
         Error::Invalid { field: "date".into(), value: "x".into(), reason: "y".into() },
         Error::TooLong { field: "title".into(), limit: 100, actual: 101 },
         Error::Stale,
+        Error::PolicyRejected(crate::policies::Rejected::FailedCases(Vec::new())),
+        Error::InvalidTimeLimits { reason: "r".into() },
+        Error::InvalidSettings { reason: "r".into() },
         Error::UserInactive { username: "li".into() },
         Error::Internal("x".into()),
     ]

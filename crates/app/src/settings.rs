@@ -1,0 +1,510 @@
+//! Zone settings (园区设置): the values a zone decides for itself that no law or plan fixes,
+//! each with where it comes from. Today the supervision thresholds (通报标准: a department is
+//! named in the supervision report when a rate of its KPIs is below its threshold); later
+//! issues add their own sections (rate limits, the demo date, …).
+//!
+//! The settings are one versioned document (`store::documents`, kind `zone_settings`, name
+//! `zone_settings.toml`), read by every signed-in role and changed by admins: on the page
+//! `/admin/settings` (a form), through `PUT /api/v1/settings`, or with `huiqi settings set`.
+//! Each save is a new version with who and when (and a row of `reference_changes`), like the
+//! time limits. A database with no stored version uses [`ZoneSettings::default`].
+//!
+//! Growing the document: every section and every field has a default (`#[serde(default)]`),
+//! so a document stored before a field existed still loads and reads the field's default; an
+//! unknown key is refused, so a misspelt one is never silently ignored. A new field needs
+//! the struct field with its default and a row in [`FIELDS`] (its key, kind, label and help
+//! in both languages); a test checks that the two agree, and the form, `huiqi settings
+//! show|set` and the API then carry it without further code.
+//!
+//! Where the thresholds come from: the plan (《长沙高新区纾困稳产促发展专项帮扶行动工作方案》,
+//! 四、保障措施 4. 强化调度督查) asks for supervision and for naming departments that act slowly
+//! (通报批评) but gives no number. 90/90/90/80 are this system's defaults, in the manner of
+//! the 12345 hotline's 三率 assessment; [`SupervisionSettings::source`] says so wherever the
+//! thresholds are shown, until an admin records the zone's own decision there.
+
+use crate::policy_docs::{DocumentView, Expected, Saved};
+use crate::{App, Error, Principal, Result, authz};
+use i18n::Lang;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use std::str::FromStr;
+use std::sync::Arc;
+use store::documents::{DocumentKind, ZONE_SETTINGS_NAME};
+
+/// The source stated with the shipped thresholds.
+pub const DEFAULT_THRESHOLD_SOURCE: &str = "方案（四、保障措施 4. 强化调度督查）只要求对行动迟缓、帮扶不力的部门通报批评，\
+     未规定数值标准；响应率、按时办结率、满意率 90%、解决率 80% 为本系统默认值，参照 12345 接诉即办“三率”考核的做法，\
+     待园区确定后由管理员修改 / The plan (IV.4, supervision) asks for departments acting slowly to be named \
+     but gives no threshold; 90 % response, on-time closure and satisfaction and 80 % resolution are this \
+     system's defaults, after the 12345 hotline's assessment, until the zone decides its own";
+
+/// The longest `source` text, in characters.
+pub const SOURCE_MAX_CHARS: usize = 1000;
+
+/// The zone settings. Every section has its default; see the module documentation for how
+/// fields are added.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ZoneSettings {
+    /// The supervision report's thresholds (通报标准).
+    pub supervision: SupervisionSettings,
+}
+
+/// The thresholds below which a department is named in the supervision report (percent),
+/// and where they come from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SupervisionSettings {
+    pub response_rate: Percent,
+    pub on_time_closure_rate: Percent,
+    pub satisfaction_rate: Percent,
+    pub resolution_rate: Percent,
+    /// Where the values come from (a decision of the zone, a document number, or that the
+    /// plan gives none): shown with the thresholds on every page and report.
+    pub source: String,
+}
+
+impl Default for SupervisionSettings {
+    fn default() -> Self {
+        SupervisionSettings {
+            response_rate: Percent::whole(90),
+            on_time_closure_rate: Percent::whole(90),
+            satisfaction_rate: Percent::whole(90),
+            resolution_rate: Percent::whole(80),
+            source: DEFAULT_THRESHOLD_SOURCE.to_string(),
+        }
+    }
+}
+
+/// A percentage from 0 to 100 with at most two decimals. Written in TOML and JSON as a
+/// number (`90`, `85.5`); read from a number or a text (`"85.5"`, `"85.5%"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Percent(Decimal);
+
+impl Percent {
+    pub fn whole(n: u8) -> Percent {
+        Percent(Decimal::from(n))
+    }
+
+    /// Parses `85`, `85.5`, `85.50%`; the value is kept without trailing zeros.
+    pub fn parse(text: &str) -> std::result::Result<Percent, String> {
+        let t = text.trim().trim_end_matches(['%', '％']).trim();
+        let d = Decimal::from_str(t).map_err(|_| Percent::RANGE.to_string())?;
+        Percent::new(d)
+    }
+
+    pub fn new(d: Decimal) -> std::result::Result<Percent, String> {
+        let d = d.normalize();
+        if d < Decimal::ZERO || d > Decimal::from(100) || d.scale() > 2 {
+            return Err(Percent::RANGE.to_string());
+        }
+        Ok(Percent(d))
+    }
+
+    pub fn value(self) -> Decimal {
+        self.0
+    }
+
+    const RANGE: &'static str = "应为 0 到 100 之间、最多两位小数的百分数 / must be a percentage from 0 to 100 with at most two decimals";
+}
+
+impl std::fmt::Display for Percent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+impl Serialize for Percent {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use rust_decimal::prelude::ToPrimitive;
+        match (self.0.scale(), self.0.to_i64(), self.0.to_f64()) {
+            (0, Some(i), _) => s.serialize_i64(i),
+            (_, _, Some(f)) => s.serialize_f64(f),
+            _ => s.serialize_str(&self.0.to_string()),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Percent {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Percent, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Percent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a percentage from 0 to 100")
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> std::result::Result<Percent, E> {
+                Percent::new(Decimal::from(v)).map_err(E::custom)
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> std::result::Result<Percent, E> {
+                Percent::new(Decimal::from(v)).map_err(E::custom)
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> std::result::Result<Percent, E> {
+                // The shortest decimal that reads back as `v` (85.55, not 85.549999…).
+                Percent::parse(&v.to_string()).map_err(E::custom)
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> std::result::Result<Percent, E> {
+                Percent::parse(v).map_err(E::custom)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// What kind of value a setting holds (how the form shows it and the CLI reads it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldKind {
+    /// A [`Percent`].
+    Percent,
+    /// A text of at most this many characters.
+    Text { max_chars: usize },
+}
+
+/// One setting: its key (`section.field`, as in the TOML document), kind, and label and help
+/// in both languages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Field {
+    pub key: &'static str,
+    pub kind: FieldKind,
+    /// Label and help, Chinese then English.
+    pub label: [&'static str; 2],
+    pub help: [&'static str; 2],
+}
+
+impl Field {
+    pub fn label(&self, lang: Lang) -> &'static str {
+        self.label[usize::from(lang == Lang::En)]
+    }
+
+    pub fn help(&self, lang: Lang) -> &'static str {
+        self.help[usize::from(lang == Lang::En)]
+    }
+}
+
+const BELOW: [&str; 2] = [
+    "考核期内该率低于此值的部门列入督查通报（%）",
+    "a department whose rate in the period is below this is named in the supervision report (%)",
+];
+
+/// Every setting, in the order pages and `huiqi settings show` list them.
+pub const FIELDS: &[Field] = &[
+    Field {
+        key: "supervision.response_rate",
+        kind: FieldKind::Percent,
+        label: ["响应率标准", "response rate threshold"],
+        help: BELOW,
+    },
+    Field {
+        key: "supervision.on_time_closure_rate",
+        kind: FieldKind::Percent,
+        label: ["按时办结率标准", "on-time closure rate threshold"],
+        help: BELOW,
+    },
+    Field {
+        key: "supervision.satisfaction_rate",
+        kind: FieldKind::Percent,
+        label: ["满意率标准", "satisfaction rate threshold"],
+        help: BELOW,
+    },
+    Field {
+        key: "supervision.resolution_rate",
+        kind: FieldKind::Percent,
+        label: ["解决率标准", "resolution rate threshold"],
+        help: BELOW,
+    },
+    Field {
+        key: "supervision.source",
+        kind: FieldKind::Text { max_chars: SOURCE_MAX_CHARS },
+        label: ["通报标准的依据", "source of the thresholds"],
+        help: [
+            "这些标准从何而来：园区的决定、文号，或说明方案未作规定；与标准一起显示在看板、通报和本页",
+            "where the thresholds come from: the zone's decision, a document number, or that the plan gives none; \
+             shown with them on the dashboard, the report and this page",
+        ],
+    },
+];
+
+/// One setting as shown: label and help in a language, the current value as text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldView {
+    pub key: &'static str,
+    pub kind: FieldKind,
+    pub label: String,
+    pub help: String,
+    pub value: String,
+}
+
+impl ZoneSettings {
+    /// Reads a settings document (TOML): absent fields take their defaults, unknown ones are
+    /// refused, every value is checked.
+    pub fn parse(text: &str) -> Result<ZoneSettings> {
+        let s: ZoneSettings =
+            toml::from_str(text).map_err(|e| Error::InvalidSettings { reason: e.to_string() })?;
+        s.check()?;
+        Ok(s)
+    }
+
+    /// The document as stored: canonical TOML with a header comment. [`ZoneSettings::parse`]
+    /// reads it back to the same settings.
+    pub fn to_toml(&self) -> String {
+        let body = toml::to_string(self).unwrap_or_default();
+        format!(
+            "# 园区设置 / zone settings (huiqi settings set, /admin/settings; docs/用户指南.md)\n\
+             # 百分数为 0–100 / percentages are 0–100\n\n{body}"
+        )
+    }
+
+    /// The checks serde cannot make: texts present and within their length.
+    fn check(&self) -> Result<()> {
+        for f in FIELDS {
+            if let FieldKind::Text { max_chars } = f.kind {
+                let v = self.value(f.key);
+                if v.trim().is_empty() {
+                    return Err(Error::Invalid {
+                        field: f.key.into(),
+                        value: v,
+                        reason:
+                            "不能为空：请写明数值的来源（园区的决定、文号，或说明方案未作规定）/ must not be \
+                                 empty: state where the values come from (the zone's decision, a document \
+                                 number, or that the plan gives none)"
+                                .into(),
+                    });
+                }
+                Error::check_length(f.key, &v, max_chars)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn table(&self) -> toml::Table {
+        toml::Table::try_from(self).unwrap_or_default()
+    }
+
+    /// A setting's current value as text (`90`, `85.5`, the source text); empty for an
+    /// unknown key.
+    pub fn value(&self, key: &str) -> String {
+        let t = self.table();
+        let (section, name) = key.split_once('.').unwrap_or(("", key));
+        match t.get(section).and_then(|s| s.get(name)) {
+            Some(toml::Value::String(s)) => s.clone(),
+            Some(v) => v.to_string(),
+            None => String::new(),
+        }
+    }
+
+    /// These settings with one setting changed to `raw` (as typed on the form or after
+    /// `--value KEY=`): checked like a whole document, the error naming the key.
+    pub fn with_value(&self, key: &str, raw: &str) -> Result<ZoneSettings> {
+        let field = FIELDS.iter().find(|f| f.key == key).ok_or_else(|| Error::Invalid {
+            field: "key".into(),
+            value: key.into(),
+            reason: format!(
+                "没有这项设置，可设置的有 / no such setting; the settings are: {}",
+                FIELDS.iter().map(|f| f.key).collect::<Vec<_>>().join(", ")
+            ),
+        })?;
+        let invalid = |reason: String| Error::Invalid { field: key.into(), value: raw.into(), reason };
+        let value = match field.kind {
+            FieldKind::Percent => {
+                let p = Percent::parse(raw).map_err(invalid)?;
+                toml::Value::try_from(p).map_err(|e| invalid(e.to_string()))?
+            }
+            FieldKind::Text { .. } => toml::Value::String(raw.trim().replace("\r\n", "\n")),
+        };
+        let mut t = self.table();
+        let (section, name) = key.split_once('.').unwrap_or(("", key));
+        match t.get_mut(section).and_then(toml::Value::as_table_mut) {
+            Some(s) => {
+                s.insert(name.to_string(), value);
+            }
+            None => return Err(invalid("unknown section".into())),
+        }
+        let s: ZoneSettings = t.try_into().map_err(|e: toml::de::Error| invalid(e.message().to_string()))?;
+        s.check()?;
+        Ok(s)
+    }
+
+    /// These settings with several changed, in order.
+    pub fn with_values<'a>(
+        &self,
+        values: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<ZoneSettings> {
+        values.into_iter().try_fold(self.clone(), |s, (k, v)| s.with_value(k, v))
+    }
+
+    /// Every setting as shown in a language.
+    pub fn fields(&self, lang: Lang) -> Vec<FieldView> {
+        FIELDS
+            .iter()
+            .map(|f| FieldView {
+                key: f.key,
+                kind: f.kind,
+                label: f.label(lang).to_string(),
+                help: f.help(lang).to_string(),
+                value: self.value(f.key),
+            })
+            .collect()
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Use cases
+
+/// The settings in use, with the stored document they come from.
+#[derive(Debug, Clone, Serialize)]
+pub struct SettingsView {
+    /// The stored document and its history; `None` while none was saved (the shipped
+    /// defaults are in use).
+    pub document: Option<DocumentView>,
+    pub settings: ZoneSettings,
+}
+
+impl SettingsView {
+    /// The version a save must name: the stored one, 0 for none.
+    pub fn version(&self) -> i64 {
+        self.document.as_ref().map_or(0, |d| d.version)
+    }
+}
+
+/// The zone settings in use and their stored versions (every signed-in role).
+#[tracing::instrument(skip(app, who), fields(user = %who.username))]
+pub async fn show(app: &App, who: &Principal) -> Result<SettingsView> {
+    authz::require(who, authz::Action::Read, authz::Resource::ZoneSettings)?;
+    let history = app.store.document_history(DocumentKind::ZoneSettings, ZONE_SETTINGS_NAME).await?;
+    Ok(SettingsView { document: DocumentView::of(&history), settings: (*app.live.settings()).clone() })
+}
+
+/// New zone settings.
+#[derive(Debug, Clone)]
+pub struct SetSettings {
+    /// The version the admin read (0: none stored); a save over a newer one is
+    /// [`Error::Stale`].
+    pub expected: Expected,
+    pub settings: ZoneSettings,
+}
+
+/// Stores new zone settings (admins) as the next version and puts them in use at once (a
+/// running server elsewhere follows within [`crate::live::FOLLOW_EVERY`]).
+#[tracing::instrument(skip(app, who, req), fields(user = %who.username))]
+pub async fn set(app: &App, who: &Principal, req: SetSettings) -> Result<Saved> {
+    authz::require(who, authz::Action::Write, authz::Resource::ZoneSettings)?;
+    req.settings.check()?;
+    let _one_at_a_time = crate::policy_docs::SAVING.lock().await;
+    let expected = req.expected.resolve(app, DocumentKind::ZoneSettings, ZONE_SETTINGS_NAME).await?;
+    let written = app
+        .store
+        .put_document(
+            DocumentKind::ZoneSettings,
+            ZONE_SETTINGS_NAME,
+            expected,
+            req.settings.to_toml(),
+            &who.stamp(app.now()),
+        )
+        .await?;
+    app.live.set_settings(req.settings);
+    let saved = Saved { version: written.map(|d| d.version) };
+    tracing::info!(version = saved.version, "zone settings saved");
+    Ok(saved)
+}
+
+/// The settings in use (for callers that hold an `App` but no principal: the report use
+/// cases read their thresholds here).
+pub fn in_use(app: &App) -> Arc<ZoneSettings> {
+    app.live.settings()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_defaults_are_90_90_90_80_and_say_the_plan_gives_none() {
+        let s = ZoneSettings::default().supervision;
+        let v: Vec<String> =
+            [s.response_rate, s.on_time_closure_rate, s.satisfaction_rate, s.resolution_rate]
+                .iter()
+                .map(ToString::to_string)
+                .collect();
+        assert_eq!(v, ["90", "90", "90", "80"]);
+        assert!(s.source.contains("未规定数值标准") && s.source.contains("gives no threshold"));
+    }
+
+    #[test]
+    fn the_stored_text_reads_back_to_the_same_settings() {
+        let d = ZoneSettings::default();
+        let text = d.to_toml();
+        assert!(text.contains("[supervision]\nresponse_rate = 90\n"), "{text}");
+        assert_eq!(ZoneSettings::parse(&text).unwrap(), d);
+        let changed = d
+            .with_values([
+                ("supervision.resolution_rate", "85.5"),
+                ("supervision.source", "区督查办 2026 年 3 号"),
+            ])
+            .unwrap();
+        assert!(changed.to_toml().contains("resolution_rate = 85.5\n"), "{}", changed.to_toml());
+        assert_eq!(ZoneSettings::parse(&changed.to_toml()).unwrap(), changed);
+    }
+
+    #[test]
+    fn a_document_without_later_fields_loads_with_their_defaults() {
+        // As stored before any field existed, and with only one threshold.
+        assert_eq!(ZoneSettings::parse("").unwrap(), ZoneSettings::default());
+        let s = ZoneSettings::parse("[supervision]\nresolution_rate = 70\n").unwrap();
+        assert_eq!(s.supervision.resolution_rate, Percent::whole(70));
+        assert_eq!(s.supervision.response_rate, Percent::whole(90));
+    }
+
+    #[test]
+    fn bad_documents_and_values_are_refused_naming_what() {
+        for (text, says) in [
+            ("[supervision]\nresponse_rat = 90\n", "response_rat"),
+            ("[supervison]\n", "supervison"),
+            ("[supervision]\nresponse_rate = 120\n", "0 到 100"),
+            ("[supervision]\nresponse_rate = 90.125\n", "两位小数"),
+            ("[supervision]\nsource = \" \"\n", "source"),
+            ("[supervision\n", "TOML"),
+        ] {
+            let e = ZoneSettings::parse(text).unwrap_err();
+            let shown = i18n::Localized::bilingual(&e);
+            assert!(shown.contains(says), "{text}: {shown}");
+        }
+        let d = ZoneSettings::default();
+        for (key, raw) in [("supervision.response_rate", "-1"), ("supervision.response_rate", "abc")] {
+            let e = d.with_value(key, raw).unwrap_err();
+            assert!(matches!(&e, Error::Invalid { field, .. } if field == key), "{e:?}");
+            assert_eq!(e.kind(), crate::ErrorKind::BadRequest);
+        }
+        assert!(matches!(d.with_value("supervision.nope", "1"), Err(Error::Invalid { .. })));
+        let long = "源".repeat(SOURCE_MAX_CHARS + 1);
+        assert!(matches!(d.with_value("supervision.source", &long), Err(Error::TooLong { .. })));
+        assert_eq!(
+            d.with_value("supervision.response_rate", " 85.50% ")
+                .unwrap()
+                .supervision
+                .response_rate
+                .to_string(),
+            "85.5"
+        );
+    }
+
+    #[test]
+    fn every_field_is_listed_once_with_a_label_and_help_in_both_languages() {
+        // The leaves of the default document are exactly FIELDS.
+        let mut leaves = Vec::new();
+        for (section, v) in ZoneSettings::default().table() {
+            for name in v.as_table().unwrap().keys() {
+                leaves.push(format!("{section}.{name}"));
+            }
+        }
+        let mut keys: Vec<String> = FIELDS.iter().map(|f| f.key.to_string()).collect();
+        leaves.sort();
+        keys.sort();
+        assert_eq!(leaves, keys);
+        for f in FIELDS {
+            assert!(f.label.iter().chain(&f.help).all(|t| !t.trim().is_empty()), "{}", f.key);
+        }
+        let zh = ZoneSettings::default().fields(Lang::Zh);
+        assert_eq!((zh[0].label.as_str(), zh[0].value.as_str()), ("响应率标准", "90"));
+    }
+}
