@@ -94,8 +94,7 @@ impl Thresholds {
             on_time_closure_rate: p,
             satisfaction_rate: p,
             source: format!(
-                "响应率、按时办结率、满意率标准 {p}% 由本次命令指定（--threshold）/ response, on-time closure and \
-                 satisfaction thresholds {p}% set by this command (--threshold)；{}",
+                "响应率、按时办结率、满意率标准 {p}% 由本次命令指定（--threshold）；{}",
                 self.source
             ),
             ..self
@@ -602,12 +601,14 @@ pub async fn supervision(app: &App, who: &Principal, req: SupervisionRequest) ->
 #[derive(Debug, Clone)]
 pub struct Dashboard {
     pub report: SupervisionReport,
+    /// The departments and categories, to name the codes by.
+    pub routing: Routing,
     /// Every state, in the machine's order, with its count (zeros included).
     pub by_state: Vec<(PState, u64)>,
-    /// Categories with at least one problem, in the routing table's order.
-    pub by_category: Vec<(enterprise::Category, u64)>,
-    /// Departments with at least one problem, in the routing table's order.
-    pub by_department: Vec<(enterprise::Department, u64)>,
+    /// Category codes with at least one problem, in the routing table's order.
+    pub by_category: Vec<(String, u64)>,
+    /// Department codes with at least one problem, in the routing table's order.
+    pub by_department: Vec<(String, u64)>,
 }
 
 /// The leaders' and supervisors' dashboard.
@@ -618,25 +619,29 @@ pub async fn dashboard(app: &App, who: &Principal, period: Option<Period>) -> Re
     let count = |f: ProblemFilter| async move {
         Ok::<u64, Error>(store.list_problems(&f, store::Page::new(0, 1)).await?.1)
     };
+    let routing = Routing {
+        departments: store.departments().await?,
+        categories: store.categories_with_routing().await?,
+    };
     let mut by_state = Vec::new();
     for s in handling::ALL_STATES {
         by_state.push((s, count(ProblemFilter { state: Some(s), ..ProblemFilter::default() }).await?));
     }
     let mut by_category = Vec::new();
-    for c in store.categories_with_routing().await? {
+    for c in &routing.categories {
         let n = count(ProblemFilter { category: Some(c.code.clone()), ..ProblemFilter::default() }).await?;
         if n > 0 {
-            by_category.push((c, n));
+            by_category.push((c.code.clone(), n));
         }
     }
     let mut by_department = Vec::new();
-    for d in store.departments().await? {
+    for d in &routing.departments {
         let n = count(ProblemFilter { department: Some(d.code.clone()), ..ProblemFilter::default() }).await?;
         if n > 0 {
-            by_department.push((d, n));
+            by_department.push((d.code.clone(), n));
         }
     }
-    Ok(Dashboard { report, by_state, by_category, by_department })
+    Ok(Dashboard { report, routing, by_state, by_category, by_department })
 }
 
 #[cfg(test)]
@@ -732,7 +737,7 @@ mod tests {
         let v = serde_json::to_value(report(Thresholds::default())).unwrap();
         assert_eq!(v["thresholds"]["response_rate"], "90");
         assert_eq!(v["thresholds"]["resolution_rate"], "80");
-        assert!(v["thresholds"]["source"].as_str().unwrap().contains("gives no threshold"));
+        assert!(v["thresholds"]["source"].as_str().unwrap().contains("未规定数值标准"));
         for field in ["period", "start", "end", "as_of", "overall", "departments", "red", "yellow", "trend"] {
             assert!(v.get(field).is_some(), "{field}");
         }

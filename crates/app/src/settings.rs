@@ -31,12 +31,22 @@ use std::str::FromStr;
 use std::sync::Arc;
 use store::documents::{DocumentKind, ZONE_SETTINGS_NAME};
 
-/// The source stated with the shipped thresholds.
+/// The source stated with the shipped thresholds (Chinese, as an admin would write one).
 pub const DEFAULT_THRESHOLD_SOURCE: &str = "方案（四、保障措施 4. 强化调度督查）只要求对行动迟缓、帮扶不力的部门通报批评，\
      未规定数值标准；响应率、按时办结率、满意率 90%、解决率 80% 为本系统默认值，参照 12345 接诉即办“三率”考核的做法，\
-     待园区确定后由管理员修改 / The plan (IV.4, supervision) asks for departments acting slowly to be named \
-     but gives no threshold; 90 % response, on-time closure and satisfaction and 80 % resolution are this \
-     system's defaults, after the 12345 hotline's assessment, until the zone decides its own";
+     待园区确定后由管理员修改";
+
+/// [`DEFAULT_THRESHOLD_SOURCE`] in English.
+pub const DEFAULT_THRESHOLD_SOURCE_EN: &str = "The plan (IV.4, supervision) asks for departments acting slowly to \
+     be named but gives no threshold; 90 % response, on-time closure and satisfaction and 80 % resolution are \
+     this system's defaults, after the 12345 hotline's assessment, until the zone decides its own and an \
+     admin records it";
+
+/// A stated source in a language: the shipped default has an English text; a source an
+/// admin wrote is shown as written.
+pub fn source_in(source: &str, lang: Lang) -> &str {
+    if lang == Lang::En && source == DEFAULT_THRESHOLD_SOURCE { DEFAULT_THRESHOLD_SOURCE_EN } else { source }
+}
 
 /// The longest `source` text, in characters.
 pub const SOURCE_MAX_CHARS: usize = 1000;
@@ -427,7 +437,9 @@ mod tests {
                 .map(ToString::to_string)
                 .collect();
         assert_eq!(v, ["90", "90", "90", "80"]);
-        assert!(s.source.contains("未规定数值标准") && s.source.contains("gives no threshold"));
+        assert!(s.source.contains("未规定数值标准"));
+        assert!(source_in(&s.source, Lang::En).contains("gives no threshold"));
+        assert_eq!(source_in("区督查办 2026 年 3 号", Lang::En), "区督查办 2026 年 3 号");
     }
 
     #[test]
