@@ -73,6 +73,9 @@ pub enum Error {
     /// range); nothing was stored.
     #[error("zone settings refused: {reason}")]
     InvalidSettings { reason: String },
+    /// One zone setting's value refused (the form, `--value KEY=VALUE`): the key and why.
+    #[error("setting {key}: {issue:?}")]
+    InvalidSetting { key: String, value: String, issue: crate::settings::SettingIssue },
     /// A failure of the system (logged where handled, shown without detail).
     #[error("internal: {0}")]
     Internal(String),
@@ -99,7 +102,9 @@ impl Error {
         match self {
             Error::Forbidden | Error::UserInactive { .. } => ErrorKind::Forbidden,
             Error::EnterpriseNotFound { .. } | Error::ProblemNotFound { .. } => ErrorKind::NotFound,
-            Error::Invalid { .. } | Error::TooLong { .. } => ErrorKind::BadRequest,
+            Error::Invalid { .. } | Error::TooLong { .. } | Error::InvalidSetting { .. } => {
+                ErrorKind::BadRequest
+            }
             Error::Stale => ErrorKind::Stale,
             Error::PolicyRejected(_) | Error::InvalidTimeLimits { .. } | Error::InvalidSettings { .. } => {
                 ErrorKind::Unprocessable
@@ -184,6 +189,22 @@ impl Localized for Error {
                 Message::new("app.invalid_time_limits").arg("reason", reason)
             }
             Error::InvalidSettings { reason } => Message::new("app.invalid_settings").arg("reason", reason),
+            Error::InvalidSetting { key, value, issue } => {
+                use crate::settings::SettingIssue as I;
+                let field = crate::settings::field(key);
+                let m = Message::new(match issue {
+                    I::Unknown => "app.setting_unknown",
+                    I::NotAPercent => "app.setting_not_a_percent",
+                    I::Empty => "app.setting_empty",
+                    I::SourceOfDefaults => "app.setting_source_of_defaults",
+                });
+                let keys: Vec<&str> = crate::settings::FIELDS.iter().map(|f| f.key).collect();
+                m.arg("key", key)
+                    .arg("value", value)
+                    .arg("label", field.map_or(key.as_str(), |f| f.label[0]))
+                    .arg("label_en", field.map_or(key.as_str(), |f| f.label[1]))
+                    .arg("keys", keys.join(", "))
+            }
             Error::UserInactive { username } => Message::new("app.user_inactive").arg("username", username),
             Error::Internal(_) => Message::new("app.internal"),
             Error::Store(StoreError::Backend(_)) => Message::new("app.internal"),
@@ -231,6 +252,26 @@ pub fn message_samples() -> Vec<Message> {
         Error::PolicyRejected(crate::policies::Rejected::FailedCases(Vec::new())),
         Error::InvalidTimeLimits { reason: "r".into() },
         Error::InvalidSettings { reason: "r".into() },
+        Error::InvalidSetting {
+            key: "k".into(),
+            value: "v".into(),
+            issue: crate::settings::SettingIssue::Unknown,
+        },
+        Error::InvalidSetting {
+            key: "k".into(),
+            value: "v".into(),
+            issue: crate::settings::SettingIssue::NotAPercent,
+        },
+        Error::InvalidSetting {
+            key: "k".into(),
+            value: "v".into(),
+            issue: crate::settings::SettingIssue::Empty,
+        },
+        Error::InvalidSetting {
+            key: "k".into(),
+            value: "v".into(),
+            issue: crate::settings::SettingIssue::SourceOfDefaults,
+        },
         Error::UserInactive { username: "li".into() },
         Error::Internal("x".into()),
     ]

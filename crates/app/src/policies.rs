@@ -71,11 +71,17 @@ pub fn with_replaced(docs: &[Document], name: &str, text: &str) -> Vec<SourceFil
 // ---------------------------------------------------------------------------------------
 // Use cases
 
+/// The database's current policy documents as source files: what a server or a command puts
+/// in use when it starts, before anyone acts (no principal).
+pub async fn current_files(store: &dyn store::Store) -> Result<Vec<SourceFile>> {
+    Ok(sources_of(&store.current_documents(DocumentKind::Policy).await?))
+}
+
 /// The database's current policy documents as source files (named by document name).
 #[tracing::instrument(skip_all, fields(user = %who.username))]
 pub async fn stored_sources(app: &App, who: &Principal) -> Result<Vec<SourceFile>> {
     authz::require(who, authz::Action::Read, authz::Resource::PolicyLibrary)?;
-    Ok(sources_of(&app.store.current_documents(DocumentKind::Policy).await?))
+    current_files(app.store.as_ref()).await
 }
 
 /// One policy file as stored, with its history; [`store::StoreError::DocumentNotFound`] if

@@ -719,8 +719,12 @@ mod tests {
             shortfalls(&row((17, 20), (3, 4)), &t).into_iter().map(|s| s.measure).collect();
         assert_eq!(below, ["response_rate", "resolution_rate"]);
         // An admin lowered the resolution threshold to 70: only the response rate.
-        let settings =
-            crate::settings::ZoneSettings::default().with_value("supervision.resolution_rate", "70").unwrap();
+        let settings = crate::settings::ZoneSettings::default()
+            .with_values([
+                ("supervision.source", "区督查办 2026 年 3 号"),
+                ("supervision.resolution_rate", "70"),
+            ])
+            .unwrap();
         let t = Thresholds::of(&settings.supervision);
         let below: Vec<String> =
             shortfalls(&row((17, 20), (3, 4)), &t).into_iter().map(|s| s.measure).collect();

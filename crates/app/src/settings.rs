@@ -161,6 +161,25 @@ impl<'de> Deserialize<'de> for Percent {
     }
 }
 
+/// What is wrong with a setting's value ([`Error::InvalidSetting`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SettingIssue {
+    /// No setting has this key.
+    Unknown,
+    /// Not a percentage from 0 to 100 with at most two decimals.
+    NotAPercent,
+    /// A text that must be given is empty.
+    Empty,
+    /// The thresholds are no longer the shipped ones but their source is still the shipped
+    /// text, which describes those: say where the new values come from.
+    SourceOfDefaults,
+}
+
+/// The field of a key, if any.
+pub fn field(key: &str) -> Option<&'static Field> {
+    FIELDS.iter().find(|f| f.key == key)
+}
+
 /// What kind of value a setting holds (how the form shows it and the CLI reads it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -271,18 +290,25 @@ impl ZoneSettings {
             if let FieldKind::Text { max_chars } = f.kind {
                 let v = self.value(f.key);
                 if v.trim().is_empty() {
-                    return Err(Error::Invalid {
-                        field: f.key.into(),
+                    return Err(Error::InvalidSetting {
+                        key: f.key.into(),
                         value: v,
-                        reason:
-                            "不能为空：请写明数值的来源（园区的决定、文号，或说明方案未作规定）/ must not be \
-                                 empty: state where the values come from (the zone's decision, a document \
-                                 number, or that the plan gives none)"
-                                .into(),
+                        issue: SettingIssue::Empty,
                     });
                 }
                 Error::check_length(f.key, &v, max_chars)?;
             }
+        }
+        let (s, shipped) = (&self.supervision, SupervisionSettings::default());
+        let values = |x: &SupervisionSettings| {
+            [x.response_rate, x.on_time_closure_rate, x.satisfaction_rate, x.resolution_rate]
+        };
+        if s.source == shipped.source && values(s) != values(&shipped) {
+            return Err(Error::InvalidSetting {
+                key: "supervision.source".into(),
+                value: s.source.clone(),
+                issue: SettingIssue::SourceOfDefaults,
+            });
         }
         Ok(())
     }
@@ -304,21 +330,31 @@ impl ZoneSettings {
     }
 
     /// These settings with one setting changed to `raw` (as typed on the form or after
-    /// `--value KEY=`): checked like a whole document, the error naming the key.
+    /// `--value KEY=`): checked like a whole document, an error naming the key.
     pub fn with_value(&self, key: &str, raw: &str) -> Result<ZoneSettings> {
-        let field = FIELDS.iter().find(|f| f.key == key).ok_or_else(|| Error::Invalid {
-            field: "key".into(),
-            value: key.into(),
-            reason: format!(
-                "没有这项设置，可设置的有 / no such setting; the settings are: {}",
-                FIELDS.iter().map(|f| f.key).collect::<Vec<_>>().join(", ")
-            ),
-        })?;
-        let invalid = |reason: String| Error::Invalid { field: key.into(), value: raw.into(), reason };
+        self.with_values([(key, raw)])
+    }
+
+    /// These settings with several changed (as one form is submitted), then checked as a
+    /// whole: a new threshold and its new source may come together.
+    pub fn with_values<'a>(
+        &self,
+        values: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<ZoneSettings> {
+        let s = values.into_iter().try_fold(self.clone(), |s, (k, v)| s.set(k, v))?;
+        s.check()?;
+        Ok(s)
+    }
+
+    /// One setting changed, its value read by its kind; the whole is checked by the caller.
+    fn set(&self, key: &str, raw: &str) -> Result<ZoneSettings> {
+        let invalid =
+            |issue: SettingIssue| Error::InvalidSetting { key: key.into(), value: raw.into(), issue };
+        let field = field(key).ok_or_else(|| invalid(SettingIssue::Unknown))?;
         let value = match field.kind {
             FieldKind::Percent => {
-                let p = Percent::parse(raw).map_err(invalid)?;
-                toml::Value::try_from(p).map_err(|e| invalid(e.to_string()))?
+                let p = Percent::parse(raw).map_err(|_| invalid(SettingIssue::NotAPercent))?;
+                toml::Value::try_from(p).map_err(Error::internal)?
             }
             FieldKind::Text { .. } => toml::Value::String(raw.trim().replace("\r\n", "\n")),
         };
@@ -328,19 +364,12 @@ impl ZoneSettings {
             Some(s) => {
                 s.insert(name.to_string(), value);
             }
-            None => return Err(invalid("unknown section".into())),
+            None => return Err(invalid(SettingIssue::Unknown)),
         }
-        let s: ZoneSettings = t.try_into().map_err(|e: toml::de::Error| invalid(e.message().to_string()))?;
-        s.check()?;
+        let s: ZoneSettings = t
+            .try_into()
+            .map_err(|e: toml::de::Error| Error::InvalidSettings { reason: e.message().to_string() })?;
         Ok(s)
-    }
-
-    /// These settings with several changed, in order.
-    pub fn with_values<'a>(
-        &self,
-        values: impl IntoIterator<Item = (&'a str, &'a str)>,
-    ) -> Result<ZoneSettings> {
-        values.into_iter().try_fold(self.clone(), |s, (k, v)| s.with_value(k, v))
     }
 
     /// Every setting as shown in a language.
@@ -462,7 +491,8 @@ mod tests {
     fn a_document_without_later_fields_loads_with_their_defaults() {
         // As stored before any field existed, and with only one threshold.
         assert_eq!(ZoneSettings::parse("").unwrap(), ZoneSettings::default());
-        let s = ZoneSettings::parse("[supervision]\nresolution_rate = 70\n").unwrap();
+        let s =
+            ZoneSettings::parse("[supervision]\nresolution_rate = 70\nsource = \"区督查办通知\"\n").unwrap();
         assert_eq!(s.supervision.resolution_rate, Percent::whole(70));
         assert_eq!(s.supervision.response_rate, Percent::whole(90));
     }
@@ -474,7 +504,7 @@ mod tests {
             ("[supervison]\n", "supervison"),
             ("[supervision]\nresponse_rate = 120\n", "0 到 100"),
             ("[supervision]\nresponse_rate = 90.125\n", "两位小数"),
-            ("[supervision]\nsource = \" \"\n", "source"),
+            ("[supervision]\nsource = \" \"\n", "通报标准的依据"),
             ("[supervision\n", "TOML"),
         ] {
             let e = ZoneSettings::parse(text).unwrap_err();
@@ -484,19 +514,23 @@ mod tests {
         let d = ZoneSettings::default();
         for (key, raw) in [("supervision.response_rate", "-1"), ("supervision.response_rate", "abc")] {
             let e = d.with_value(key, raw).unwrap_err();
-            assert!(matches!(&e, Error::Invalid { field, .. } if field == key), "{e:?}");
+            assert!(matches!(&e, Error::InvalidSetting { key: k, .. } if k == key), "{e:?}");
             assert_eq!(e.kind(), crate::ErrorKind::BadRequest);
         }
-        assert!(matches!(d.with_value("supervision.nope", "1"), Err(Error::Invalid { .. })));
+        let e = d.with_value("supervision.nope", "1").unwrap_err();
+        assert!(i18n::Localized::render(&e, Lang::En).contains("supervision.resolution_rate"), "{e:?}");
         let long = "源".repeat(SOURCE_MAX_CHARS + 1);
         assert!(matches!(d.with_value("supervision.source", &long), Err(Error::TooLong { .. })));
-        assert_eq!(
-            d.with_value("supervision.response_rate", " 85.50% ")
-                .unwrap()
-                .supervision
-                .response_rate
-                .to_string(),
-            "85.5"
+        let ours = d.with_value("supervision.source", "区督查办 2026 年 3 号").unwrap();
+        let p = ours.with_value("supervision.response_rate", " 85.50% ").unwrap().supervision.response_rate;
+        assert_eq!(p.to_string(), "85.5");
+        // New values under the shipped source, which describes 90/90/90/80: say where they
+        // come from.
+        let e = d.with_value("supervision.response_rate", "85").unwrap_err();
+        assert!(matches!(&e, Error::InvalidSetting { issue: SettingIssue::SourceOfDefaults, .. }), "{e:?}");
+        assert!(
+            d.with_value("supervision.response_rate", "90").is_ok(),
+            "the same values keep the shipped source"
         );
     }
 

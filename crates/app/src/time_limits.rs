@@ -110,6 +110,19 @@ pub async fn show(app: &App, who: &Principal) -> Result<TimeLimitsView> {
     })
 }
 
+/// The database's current time limits, the shipped ones when none is stored: what problem
+/// creation and a starting server use (no principal). A stored text that no longer parses
+/// (it was checked when saved) is [`Error::InvalidTimeLimits`] naming its version, not a
+/// silent fallback.
+pub async fn stored(store: &dyn store::Store) -> Result<handling::TimeLimits> {
+    match store.current_document(DocumentKind::TimeLimits, TIME_LIMITS_NAME).await? {
+        None => Ok(handling::TimeLimits::defaults().clone()),
+        Some(d) => handling::TimeLimits::parse(&d.body).map_err(|e| Error::InvalidTimeLimits {
+            reason: format!("时限第 {v} 版无法解析 / version {v} does not parse: {e}", v = d.version),
+        }),
+    }
+}
+
 /// Parses and checks a time-limits text against the routing table.
 pub async fn check(app: &App, text: &str) -> Result<handling::TimeLimits> {
     let limits =

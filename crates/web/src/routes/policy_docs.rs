@@ -675,7 +675,9 @@ async fn settings_page(
         None => (HashMap::new(), None),
     };
     let bad_field = match &error {
-        Some(app::Error::Invalid { field, .. } | app::Error::TooLong { field, .. }) => Some(field.clone()),
+        Some(app::Error::InvalidSetting { key: field, .. } | app::Error::TooLong { field, .. }) => {
+            Some(field.clone())
+        }
         _ => None,
     };
     let rows = v
