@@ -85,7 +85,7 @@ async fn set(ctx: &Context, file: &str, actor: &str) -> anyhow::Result<ExitCode>
     let req = app::time_limits::SetTimeLimits { expected: app::policy_docs::Expected::Current, text };
     let saved = app::time_limits::set(&app, &app::Principal::operator(actor), req)
         .await
-        .map_err(|e| app_error(e).context(format!("{file}")))?;
+        .map_err(|e| app_error(e).context(file.to_string()))?;
     match saved.version {
         Some(v) => outln!(
             "已保存办理时限第 {v} 版；新受理的诉求按此时限计算，已有诉求的期限不变 / saved the time limits as \

@@ -48,13 +48,22 @@ impl Rejected {
     }
 }
 
+/// Loads the files as one library against the official fact dictionary: the library, or
+/// every parse and type error with its file, line and column (`huiqi policy check`).
+pub fn check(files: &[SourceFile]) -> Result<Library, Vec<Diagnostic>> {
+    let (library, diags) = Library::load(files, FactDictionary::official());
+    if diags.is_empty() { Ok(library) } else { Err(diags) }
+}
+
+/// Runs every item's test cases (`huiqi policy test`).
+pub fn test(library: &Library) -> Vec<CaseReport> {
+    library.run_cases()
+}
+
 /// Loads the files as one library against the official fact dictionary and runs every test
 /// case; the checked set, or why it is refused.
 pub fn check_sources(files: &[SourceFile]) -> Result<PolicySet, Rejected> {
-    let (library, diags) = Library::load(files, FactDictionary::official());
-    if !diags.is_empty() {
-        return Err(Rejected::Diagnostics(diags));
-    }
+    let library = check(files).map_err(Rejected::Diagnostics)?;
     let set = PolicySet::new(Arc::new(library));
     let failed: Vec<CaseReport> = set.case_reports.iter().filter(|r| !r.passed).cloned().collect();
     if failed.is_empty() { Ok(set) } else { Err(Rejected::FailedCases(failed)) }

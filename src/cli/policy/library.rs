@@ -30,7 +30,7 @@ pub(super) async fn test(ctx: &Context, path: Option<&str>) -> anyhow::Result<Ex
             return Ok(ExitCode::FAILURE);
         }
     };
-    let reports = lib.run_cases();
+    let reports = app::policies::test(&lib);
     let failed = reports.iter().filter(|r| !r.passed).count();
     for r in &reports {
         match &r.problem {
