@@ -28,7 +28,6 @@ use i18n::Lang;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::str::FromStr;
-use std::sync::Arc;
 use store::documents::{DocumentKind, ZONE_SETTINGS_NAME};
 
 /// The source stated with the shipped thresholds (Chinese, as an admin would write one).
@@ -446,12 +445,6 @@ pub async fn set(app: &App, who: &Principal, req: SetSettings) -> Result<Saved> 
     let saved = Saved { version: written.map(|d| d.version) };
     tracing::info!(version = saved.version, "zone settings saved");
     Ok(saved)
-}
-
-/// The settings in use (for callers that hold an `App` but no principal: the report use
-/// cases read their thresholds here).
-pub fn in_use(app: &App) -> Arc<ZoneSettings> {
-    app.live.settings()
 }
 
 #[cfg(test)]
