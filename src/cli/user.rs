@@ -1,9 +1,10 @@
 //! `huiqi user …` (users) and `huiqi category …` (problem categories): arguments to the use
 //! cases of `app::users` and `app::reference`, results to text or `--json`.
 //!
-//! Without `--as USER` a command acts as the operator at the console (`console`, an
-//! administrator: whoever can open the database holds the zone's data already); with it, as
-//! that stored, active user, whose role must allow the change.
+//! Without `--as USER` a command acts as the operator at the console
+//! ([`Principal::operator`] named `console`: whoever can open the database holds the zone's
+//! data already, so acts as an administrator); with it, as that stored, active user, whose
+//! role must allow the change.
 
 use super::{Context, UserError, user_error};
 use anyhow::Context as _;
@@ -135,7 +136,7 @@ async fn open(ctx: &Context, as_user: Option<&str>) -> anyhow::Result<(App, Prin
     let app = App::new(crate::db::open_ready(&ctx.database).await?);
     let who = match as_user {
         Some(u) => app.principal(u).await.map_err(|e| user_error(&e))?,
-        None => Principal::console(),
+        None => Principal::operator("console"),
     };
     Ok((app, who))
 }

@@ -53,6 +53,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "sign_in_failures",
         sql: include_str!("../migrations/0010_sign_in_failures.sql"),
     },
+    Migration {
+        version: 12,
+        name: "zone_settings",
+        sql: include_str!("../migrations/0012_zone_settings.sql"),
+    },
 ];
 
 /// Connections in the pool.

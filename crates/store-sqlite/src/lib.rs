@@ -67,6 +67,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "sign_in_failures",
         sql: include_str!("../migrations/0010_sign_in_failures.sql"),
     },
+    Migration {
+        version: 12,
+        name: "zone_settings",
+        sql: include_str!("../migrations/0012_zone_settings.sql"),
+    },
 ];
 
 /// How long a connection waits for a lock before reporting the database busy.

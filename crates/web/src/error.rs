@@ -102,6 +102,8 @@ impl From<app::Error> for WebError {
             app::Error::PasswordTooShort { min } => WebError::PasswordTooShort { min },
             app::Error::PasswordMismatch => WebError::PasswordMismatch,
             app::Error::WrongCurrentPassword => WebError::WrongCurrentPassword,
+            app::Error::PolicyRejected(r) => WebError::PolicyRejected { count: r.count() },
+            app::Error::InvalidTimeLimits { reason } => WebError::InvalidTimeLimits { reason },
             other => WebError::App(other),
         }
     }
