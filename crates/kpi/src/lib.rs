@@ -23,7 +23,7 @@ use std::collections::BTreeMap;
 
 use calendar::WorkCalendar;
 use chrono::{DateTime, FixedOffset};
-use handling::{ClosureKind, Event, HandlingError, Outcome, ProblemState, State, Warning, china_date};
+use handling::{ClosureKind, Event, HandlingError, Outcome, ProblemState, Warning, china_date};
 use i18n::{Catalog, Lang, Localized, Message};
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -289,7 +289,7 @@ pub fn compute(problems: &[ProblemState], period: &Period, as_of: DateTime<Fixed
             });
         }
         // Lights now, for open problems.
-        if !matches!(s.state, State::Closed | State::Withdrawn) {
+        if s.state.is_open() {
             let w = handling::warning(s, as_of);
             if w != Warning::None || s.escalations > 0 {
                 acc.add(&s.lead, cat, |c| {
