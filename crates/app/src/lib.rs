@@ -18,6 +18,8 @@
 //! - [`clock`]: [`Clock`], the source of "now" ([`SystemClock`], [`FixedClock`] for tests).
 //! - [`policy_docs`]: the policies and time limits in use ([`policy_docs::Live`]), swapped
 //!   whole when an officer saves, and what a policy save must pass.
+//! - [`problems`]: the three lists (raise, act, attach, show, list and search, sweep, visits,
+//!   audit verification, the ledger).
 //!
 //! What it leaves out: SQL (the `store-*` crates), HTTP, cookies and pages (`web`), argument
 //! parsing, terminals and configuration files (the binary).
@@ -27,6 +29,7 @@ pub mod clock;
 pub mod error;
 pub mod policy_docs;
 pub mod principal;
+pub mod problems;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::{Error, ErrorKind, Result};

@@ -300,13 +300,25 @@ pub enum Visibility {
 /// 秘密) shows its details only to its enterprise, its lead and cooperating departments and
 /// supervisors; everyone else inside the zone sees its summary.
 pub fn visibility(s: &ProblemState, actor: &Actor) -> Visibility {
-    let own_dept = actor.department.as_ref().is_some_and(|d| *d == s.lead || s.cooperating.contains(d));
+    visibility_of(&s.problem.enterprise, s.problem.confidential, &s.lead, &s.cooperating, actor)
+}
+
+/// [`visibility`] from what a list row carries (the enterprise, the confidential flag, the
+/// lead and cooperating departments): the same rule for rows that were not replayed.
+pub fn visibility_of(
+    enterprise: &enterprise::UnifiedCreditCode,
+    confidential: bool,
+    lead: &str,
+    cooperating: &[String],
+    actor: &Actor,
+) -> Visibility {
+    let own_dept = actor.department.as_ref().is_some_and(|d| d == lead || cooperating.contains(d));
     match actor.role {
-        Role::Enterprise if actor.enterprise.as_ref() == Some(&s.problem.enterprise) => Visibility::Full,
+        Role::Enterprise if actor.enterprise.as_ref() == Some(enterprise) => Visibility::Full,
         Role::Enterprise => Visibility::Hidden,
         Role::Supervisor => Visibility::Full,
         Role::Department if own_dept => Visibility::Full,
-        _ if s.problem.confidential => Visibility::Summary,
+        _ if confidential => Visibility::Summary,
         _ => Visibility::Full,
     }
 }
