@@ -29,10 +29,11 @@ pub use attach::{NewFile, attach, attachment, attachments, check_files};
 pub use audit::{AuditOutcome, verify};
 pub use ledger::{LedgerNames, ledger, ledger_workbook};
 pub use list::{ListRequest, OpenFilter, ProblemPage, ProblemRowView, SortOrder, list};
-pub use raise::{IntakeForm, RaiseRequest, intake_form, raise};
+pub use raise::{IntakeEnterprises, IntakeForm, RaiseRequest, channels_for, intake_form, raise};
 pub use show::{ProblemView, Reader, show};
 pub use visits::{
-    CoverageReport, VisitRequest, VisitView, cadre_enterprises, coverage, list_visits, record_visit,
+    CoverageReport, FoundProblem, VisitRequest, VisitView, cadre_enterprises, coverage, list_visits,
+    record_visit,
 };
 
 use crate::authz;
