@@ -1060,6 +1060,8 @@ async fn the_queue_searches_and_shows_closed_problems_only_when_asked() {
     assert!(html.contains("发票领用") && html.contains("发票作废"), "{html}");
     let (_, html) = app.page("dept", "/problems?open=closed").await;
     assert!(!html.contains("发票领用") && html.contains("发票作废"), "{html}");
+    let (_, html) = app.page("dept", "/problems?state=withdrawn").await;
+    assert!(html.contains("发票作废"), "a state asked for shows, open or not: {html}");
     // The API: every problem unless asked; the same words; the queue's order on request.
     let all = app.ok("dept", Method::GET, "/api/v1/problems", None).await;
     assert_eq!(all["total"], 3);

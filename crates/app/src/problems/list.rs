@@ -149,8 +149,12 @@ pub async fn list(app: &App, who: &Principal, req: ListRequest, queue_defaults: 
             bad("state", &s, &all.join(" | "))
         })?);
     }
-    let (default_open, default_sort) =
+    let (mut default_open, default_sort) =
         if queue_defaults { defaults(who) } else { (OpenFilter::All, SortOrder::Id) };
+    if f.state.is_some() {
+        // A state asked for is shown whether it is open or not.
+        default_open = OpenFilter::All;
+    }
     let open = match text(&req.open).as_deref() {
         None => default_open,
         Some("open" | "true" | "1") => OpenFilter::Open,
