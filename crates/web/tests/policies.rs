@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use store::documents::{DocumentKind, DocumentStore};
-use store::{Actor, ImportFormat, ImportRequest, Role, Store};
+use store::{Actor, EnterpriseStore, ImportFormat, ImportRequest, Role, Store};
 use web::{AppState, FixedClock, WebConfig};
 
 const ON: &str = "2022-03-01";
