@@ -609,7 +609,6 @@ fn texts_are_limited_and_the_ledger_exports_any_stored_text() {
     let long: String = (0..40_000).map(|i| ['甲', '乙', '丙', '丁'][i % 4]).collect();
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     rt.block_on(async {
-        use store::Store;
         use store::problems::ProblemStore;
         let s = store_sqlite::SqliteStore::open(&db).unwrap();
         let at = chrono::DateTime::parse_from_rfc3339("2022-05-06T09:00:00+08:00").unwrap();
@@ -631,11 +630,8 @@ fn texts_are_limited_and_the_ledger_exports_any_stored_text() {
             department: None,
             enterprise: None,
         };
-        let routing = enterprise::Routing {
-            departments: s.departments().await.unwrap(),
-            categories: s.categories_with_routing().await.unwrap(),
-        };
-        s.create_problem(p, &admin, at, &routing, handling::TimeLimits::defaults()).await.unwrap();
+        let routing = enterprise::Routing::seed();
+        s.create_problem(p, &admin, at, routing, handling::TimeLimits::defaults()).await.unwrap();
     });
     let xlsx = dir.path().join("ledger.xlsx");
     let o = ok(huiqi(&db, &["ledger", "export", xlsx.to_str().unwrap()]));

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, FixedOffset};
 use enterprise::{Enterprise, EnterpriseRecord, ThreeLinks, UnifiedCreditCode};
 use handling::{ActionKind, Channel};
-use store::{Role, Store};
+use store::{EnterpriseStore, ReferenceStore, Role, Store, UserStore};
 
 use super::*;
 use crate::{ErrorKind, FixedClock};
