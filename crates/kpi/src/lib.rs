@@ -288,7 +288,7 @@ pub fn compute(problems: &[ProblemState], period: &Period, as_of: DateTime<Fixed
                 c.objected = u32::from(a.objected);
             });
         }
-        // Lights now, for open problems.
+        // Lights now, for open problems (`handling::State::is_open`).
         if s.state.is_open() {
             let w = handling::warning(s, as_of);
             if w != Warning::None || s.escalations > 0 {

@@ -46,6 +46,11 @@ pub const MIGRATIONS: &[Migration] = &[
     },
     Migration { version: 6, name: "attachments", sql: include_str!("../migrations/0006_attachments.sql") },
     Migration { version: 7, name: "documents", sql: include_str!("../migrations/0007_documents.sql") },
+    Migration {
+        version: 12,
+        name: "zone_settings",
+        sql: include_str!("../migrations/0012_zone_settings.sql"),
+    },
 ];
 
 /// Connections in the pool.
