@@ -25,6 +25,8 @@
 //!   and the dashboard; [`kpis`]: the KPIs of the three lists.
 //! - [`policy_docs`]: a stored document with its history, the version a save names, seeding;
 //!   and the pre-split names of the modules above.
+//! - [`problems`]: the three lists (raise, act, attach, show, list and search, sweep, visits,
+//!   audit verification, the ledger).
 //! - [`users`]: users and passwords (argon2id); [`sessions`]: the sign-in decision with its
 //!   lock-out, sessions and bearer tokens; [`reference`]: departments, the routing table and
 //!   problem categories.
@@ -40,6 +42,7 @@ pub mod live;
 pub mod policies;
 pub mod policy_docs;
 pub mod principal;
+pub mod problems;
 pub mod reference;
 pub mod reports;
 pub mod sessions;
