@@ -324,7 +324,7 @@ pub fn generate(seed: u64, n: usize) -> DemoZone {
                 );
             }
         }
-        records.push(EnterpriseRecord { enterprise: e, facts });
+        records.push(EnterpriseRecord::whole(e, facts));
         let cadre = &staff[LEADERS.len() + (i % cadres)];
         links.push((
             uscc,

@@ -46,6 +46,11 @@ pub const MIGRATIONS: &[Migration] = &[
     },
     Migration { version: 6, name: "attachments", sql: include_str!("../migrations/0006_attachments.sql") },
     Migration { version: 7, name: "documents", sql: include_str!("../migrations/0007_documents.sql") },
+    Migration {
+        version: 9,
+        name: "assistance_target",
+        sql: include_str!("../migrations/0009_assistance_target.sql"),
+    },
 ];
 
 /// Connections in the pool.
@@ -165,6 +170,14 @@ impl Store for PgStore {
             tx.batch_execute(m.sql).await.map_err(|e| {
                 StoreError::Backend(format!("migration {:04}_{} failed: {e}", m.version, m.name))
             })?;
+            if m.version == store::enterprises::TARGET_COLUMN_MIGRATION {
+                // The plain column, checked against the domain rule (see the migration).
+                for (target, reg, tax) in store::enterprises::target_backfill() {
+                    tx.execute(store::sql::SET_TARGET_BY_REGISTRATION, &[&target, &reg, &tax])
+                        .await
+                        .map_err(backend)?;
+                }
+            }
             let version = i32::try_from(m.version).map_err(backend)?;
             tx.execute(
                 "INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES ($1, $2, $3, now())",

@@ -84,6 +84,7 @@ impl ListQuery {
             assistance_target: self.assistance_target,
             tag: self.tag.clone(),
             industry: self.industry.clone(),
+            ..EnterpriseFilter::default()
         }
     }
 }
