@@ -55,6 +55,9 @@ pub enum Error {
     Kpi(#[from] kpi::KpiError),
     #[error("attachment: {0}")]
     Attachment(#[from] store::attachments::AttachmentError),
+    /// An import file that cannot be read at all (format, encoding, header).
+    #[error("import: {0}")]
+    Import(#[from] import::ImportError),
     /// A deactivated user tried to act.
     #[error("user {username} is deactivated")]
     UserInactive { username: String },
@@ -92,6 +95,7 @@ impl Error {
             Error::Internal(_) => ErrorKind::Internal,
             Error::Kpi(kpi::KpiError::BadPeriod { .. }) => ErrorKind::BadRequest,
             Error::Kpi(_) => ErrorKind::Internal,
+            Error::Import(_) => ErrorKind::BadRequest,
             Error::Attachment(a) => {
                 use store::attachments::AttachmentError as A;
                 match a {
@@ -174,6 +178,7 @@ impl Localized for Error {
             Error::Handling(e) => e.message(),
             Error::Kpi(e) => e.message(),
             Error::Attachment(e) => e.message(),
+            Error::Import(e) => e.message(),
         }
     }
 
@@ -184,6 +189,7 @@ impl Localized for Error {
             Error::Handling(e) => e.catalog(),
             Error::Kpi(e) => e.catalog(),
             Error::Attachment(e) => e.catalog(),
+            Error::Import(e) => e.catalog(),
             _ => crate::catalog(),
         }
     }

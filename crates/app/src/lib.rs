@@ -27,6 +27,7 @@ pub mod clock;
 pub mod error;
 pub mod policy_docs;
 pub mod principal;
+pub mod registry;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::{Error, ErrorKind, Result};

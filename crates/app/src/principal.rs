@@ -41,6 +41,19 @@ impl Principal {
         }
     }
 
+    /// The operator at the console (`huiqi import …` without a stored user): whoever holds
+    /// the database URL holds every right over it, so the CLI acts as an administrator,
+    /// recorded under `username` (its `--as`).
+    pub fn console(username: &str) -> Principal {
+        Principal {
+            username: username.to_string(),
+            role: Role::Admin,
+            enterprise: None,
+            department: None,
+            display_name: username.to_string(),
+        }
+    }
+
     /// The three lists' domain actor for this principal.
     pub fn handling_actor(&self) -> handling::Actor {
         handling::Actor {
