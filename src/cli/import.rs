@@ -139,7 +139,7 @@ pub async fn run(cmd: ImportCmd, ctx: &Context) -> anyhow::Result<ExitCode> {
 
     let store = crate::db::open_ready(&ctx.database).await?;
     let app = app::App::new(store);
-    let who = app::Principal::console(&actor);
+    let who = app::Principal::operator(&actor);
     let report = app::registry::import_enterprises(&app, &who, req, sinks).await;
     if let Ok(mut g) = spinner.lock()
         && let Some(s) = g.take()

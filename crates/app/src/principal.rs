@@ -41,16 +41,17 @@ impl Principal {
         }
     }
 
-    /// The operator at the console (`huiqi import …` without a stored user): whoever holds
-    /// the database URL holds every right over it, so the CLI acts as an administrator,
-    /// recorded under `username` (its `--as`).
-    pub fn console(username: &str) -> Principal {
+    /// Someone at the command line with the database in hand (`huiqi policy load`, `huiqi
+    /// time-limits set`, `huiqi settings set`, reports written to files): whoever can open
+    /// the database may do what an admin does, so the principal is an admin named as they
+    /// name themselves (`--as NAME`, recorded with what they write; no stored user needed).
+    pub fn operator(name: &str) -> Principal {
         Principal {
-            username: username.to_string(),
+            username: name.to_string(),
             role: Role::Admin,
             enterprise: None,
             department: None,
-            display_name: username.to_string(),
+            display_name: name.to_string(),
         }
     }
 

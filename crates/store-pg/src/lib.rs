@@ -51,6 +51,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "assistance_target",
         sql: include_str!("../migrations/0009_assistance_target.sql"),
     },
+    Migration {
+        version: 12,
+        name: "zone_settings",
+        sql: include_str!("../migrations/0012_zone_settings.sql"),
+    },
 ];
 
 /// Connections in the pool.

@@ -126,7 +126,7 @@ async fn migrations_are_idempotent(s: &dyn Store) {
     // The fixture migrated once already.
     let again = s.migrate().await.unwrap();
     assert!(again.applied.is_empty(), "{again:?}");
-    assert_eq!(again.current, store_sqlite::MIGRATIONS.iter().map(|m| m.version).max().unwrap());
+    assert_eq!(again.current, store_sqlite::MIGRATIONS.last().map_or(0, |m| m.version));
     assert_eq!(s.enterprise_count().await.unwrap(), 0);
 }
 

@@ -574,6 +574,7 @@ async fn the_openapi_document_lists_every_route_and_every_listed_route_exists() 
         "GET /api/v1/reports/supervision.xlsx",
         "GET /api/v1/routing",
         "GET /api/v1/routing/{category}",
+        "GET /api/v1/settings",
         "GET /api/v1/time-limits",
         "GET /api/v1/users",
         "GET /api/v1/visits",
@@ -588,6 +589,7 @@ async fn the_openapi_document_lists_every_route_and_every_listed_route_exists() 
         "PUT /api/v1/enterprises/{uscc}/links",
         "PUT /api/v1/policy-documents/{name}",
         "PUT /api/v1/routing/{category}",
+        "PUT /api/v1/settings",
         "PUT /api/v1/time-limits",
     ];
     assert_eq!(listed, expected);
