@@ -408,6 +408,18 @@ impl<'o> Builder<'o> {
     pub(crate) fn finish(mut self) -> (usize, Vec<EnterpriseRecord>, Vec<RowError>) {
         let mut records = Vec::with_capacity(self.states.len());
         let states = std::mem::take(&mut self.states);
+        // Each optional registry field: its dictionary id, and whether the file has its column.
+        let optional = [
+            Field::IndustryCode,
+            Field::EstablishedOn,
+            Field::TaxpayerType,
+            Field::TaxCreditRating,
+            Field::Tags,
+        ]
+        .map(|f| {
+            let present = self.field_cols.iter().any(|&i| self.columns[i].kind == Kind::Field(f));
+            (f.id().unwrap_or_default(), present)
+        });
         for s in states {
             let mut missing = Vec::new();
             for (f, stated) in [
@@ -442,19 +454,16 @@ impl<'o> Builder<'o> {
             // What the record states: a registry field whose column the file lacks is kept as
             // stored; one whose cells are all empty too, unless empty cells clear.
             let mut keep = BTreeSet::new();
-            for (f, stated) in [
-                (Field::IndustryCode, s.industry.is_some()),
-                (Field::EstablishedOn, s.established.is_some()),
-                (Field::TaxpayerType, s.taxpayer.is_some()),
-                (Field::TaxCreditRating, s.rating.is_some()),
-                (Field::Tags, s.tags.is_some()),
-            ] {
-                let present = self.field_cols.iter().any(|&i| self.columns[i].kind == Kind::Field(f));
-                if !stated
-                    && (!present || !self.options.clear_empty)
-                    && let Some(id) = f.id()
-                {
-                    keep.insert(id.to_string());
+            let stated = [
+                s.industry.is_some(),
+                s.established.is_some(),
+                s.taxpayer.is_some(),
+                s.rating.is_some(),
+                s.tags.is_some(),
+            ];
+            for ((id, present), stated) in optional.iter().zip(stated) {
+                if !stated && (!present || !self.options.clear_empty) && !id.is_empty() {
+                    keep.insert((*id).to_string());
                 }
             }
             let clear: Vec<(String, Option<i32>)> = s
