@@ -149,3 +149,129 @@ fn require_visible(
         authz::Decision::Hidden => Err(Error::EnterpriseNotFound { uscc: code.to_string() }),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use enterprise::{Enterprise, EnterpriseRecord};
+    use std::sync::Arc;
+    use store::{ImportFormat, ImportRequest, NewUser, Role};
+
+    fn code(n: u32) -> UnifiedCreditCode {
+        UnifiedCreditCode::from_parts('9', '1', "430100", &format!("{:08}", 10_000_000 + n)).unwrap()
+    }
+
+    fn who(username: &str, role: Role) -> Principal {
+        Principal {
+            username: username.into(),
+            role,
+            enterprise: (role == Role::Enterprise).then(|| code(1)),
+            department: None,
+            display_name: username.into(),
+        }
+    }
+
+    /// A zone of 30 enterprises, the cadre `c1` linked to every third.
+    async fn zone() -> (App, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let s = store_sqlite::SqliteStore::open(dir.path().join("a.db")).unwrap();
+        store::Store::migrate(&s).await.unwrap();
+        store::ReferenceStore::seed_reference_data(&s).await.unwrap();
+        let app = App::new(Arc::new(s));
+        let now = app.now();
+        let records = (1..=30)
+            .map(|n| {
+                EnterpriseRecord::whole(
+                    Enterprise {
+                        uscc: code(n),
+                        name: format!("企业{n}"),
+                        registered_in_zone: true,
+                        tax_registered_in_zone: true,
+                        industry_code: None,
+                        established_on: None,
+                        taxpayer_type: None,
+                        tax_credit_rating: None,
+                        tags: Default::default(),
+                    },
+                    vec![],
+                )
+            })
+            .collect();
+        let req = ImportRequest {
+            actor: store::Actor::new("t", now),
+            file_name: "t".into(),
+            format: ImportFormat::Generated,
+            records,
+            dry_run: false,
+        };
+        app.store.apply_import(req).await.unwrap();
+        let user = NewUser {
+            username: "c1".into(),
+            role: Role::Cadre,
+            password_hash: "x".into(),
+            enterprise: None,
+            department: None,
+            display_name: "c1".into(),
+            at: now,
+        };
+        app.store.create_user(&user).await.unwrap();
+        let admin = who("admin", Role::Admin);
+        for n in (3..=30).step_by(3) {
+            let links = SetLinks { cadre: Some("c1".into()), ..SetLinks::default() };
+            set_three_links(&app, &admin, code(n).as_str(), &links).await.unwrap();
+        }
+        (app, dir)
+    }
+
+    #[tokio::test]
+    async fn each_role_lists_its_own_in_pages_and_bad_pages_are_refused() {
+        let (app, _dir) = zone().await;
+        let req = |page, per_page| ListRequest {
+            page: Some(page),
+            per_page: Some(per_page),
+            ..ListRequest::default()
+        };
+        let all = list_enterprises(&app, &who("d", Role::Department), &req(2, 20)).await.unwrap();
+        assert_eq!((all.total, all.items.len()), (30, 10));
+        let mine = list_enterprises(&app, &who("c1", Role::Cadre), &req(1, 4)).await.unwrap();
+        assert_eq!((mine.total, mine.items.len()), (10, 4), "the cadre's own, paged");
+        assert_eq!(mine.items[0].uscc, code(3));
+        let other = list_enterprises(&app, &who("c2", Role::Cadre), &req(1, 50)).await.unwrap();
+        assert_eq!(other.total, 0);
+        assert!(matches!(
+            list_enterprises(&app, &who("e", Role::Enterprise), &req(1, 50)).await,
+            Err(Error::Forbidden)
+        ));
+        for (page, per_page, field) in
+            [(0, 10, "page"), (1, 0, "per_page"), (1, MAX_PER_PAGE + 1, "per_page")]
+        {
+            match list_enterprises(&app, &who("d", Role::Department), &req(page, per_page)).await {
+                Err(Error::Invalid { field: f, .. }) => assert_eq!(f, field),
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn links_are_assigned_by_an_admin_and_hide_what_a_cadre_may_not_see() {
+        let (app, _dir) = zone().await;
+        let links = SetLinks { cadre: Some("c1".into()), ..SetLinks::default() };
+        let cadre = who("c1", Role::Cadre);
+        assert!(matches!(
+            set_three_links(&app, &cadre, code(3).as_str(), &links).await,
+            Err(Error::Forbidden)
+        ));
+        assert!(matches!(
+            set_three_links(&app, &cadre, code(1).as_str(), &links).await,
+            Err(Error::EnterpriseNotFound { .. })
+        ));
+        assert!(enterprise(&app, &cadre, code(3).as_str()).await.is_ok());
+        assert!(matches!(
+            enterprise(&app, &cadre, code(1).as_str()).await,
+            Err(Error::EnterpriseNotFound { .. })
+        ));
+        assert!(matches!(enterprise(&app, &cadre, "not-a-code").await, Err(Error::Invalid { .. })));
+        let changes = enterprise_changes(&app, &cadre, code(3).as_str()).await.unwrap();
+        assert!(changes.iter().any(|c| c.field == "links.cadre"));
+    }
+}

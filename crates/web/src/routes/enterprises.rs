@@ -23,7 +23,7 @@ use enterprise::{FactDictionary, FactType, UnifiedCreditCode};
 use i18n::Localized;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
-use store::{EnterpriseFilter, EnterpriseView};
+use store::EnterpriseView;
 use utoipa::{IntoParams, ToSchema};
 
 /// Query of the enterprise directory.
@@ -94,16 +94,6 @@ impl ListQuery {
             industry: self.industry.clone(),
             page: Some(self.page()),
             per_page: Some(self.per_page()),
-        }
-    }
-
-    pub fn filter(&self) -> EnterpriseFilter {
-        EnterpriseFilter {
-            query: self.q.clone(),
-            assistance_target: self.assistance_target,
-            tag: self.tag.clone(),
-            industry: self.industry.clone(),
-            ..EnterpriseFilter::default()
         }
     }
 }
