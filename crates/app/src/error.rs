@@ -47,6 +47,15 @@ pub enum Error {
     /// A text longer than its stated limit, counted in characters.
     #[error("{field} too long: {actual} > {limit} characters")]
     TooLong { field: String, limit: usize, actual: usize },
+    /// A required field of the request is missing: `field` names it, `what` says what to give.
+    #[error("{field} is required: {what}")]
+    Required { field: String, what: String },
+    /// A text with a control character (NUL, escape, …) at `position` (1-based, in characters).
+    #[error("{field} has a control character at {position}")]
+    ControlCharacter { field: String, position: usize },
+    /// A file name with a bidirectional control character (which can disguise its extension).
+    #[error("{field} name {name} has a bidirectional control")]
+    BidiControl { field: String, name: String },
     #[error("store: {0}")]
     Store(#[from] StoreError),
     #[error("handling: {0}")]
@@ -105,9 +114,12 @@ impl Error {
         match self {
             Error::Forbidden | Error::UserInactive { .. } => ErrorKind::Forbidden,
             Error::EnterpriseNotFound { .. } | Error::ProblemNotFound { .. } => ErrorKind::NotFound,
-            Error::Invalid { .. } | Error::TooLong { .. } | Error::InvalidSetting { .. } => {
-                ErrorKind::BadRequest
-            }
+            Error::Invalid { .. }
+            | Error::TooLong { .. }
+            | Error::InvalidSetting { .. }
+            | Error::Required { .. }
+            | Error::ControlCharacter { .. }
+            | Error::BidiControl { .. } => ErrorKind::BadRequest,
             Error::Stale => ErrorKind::Stale,
             Error::PolicyRejected(_) | Error::InvalidTimeLimits { .. } | Error::InvalidSettings { .. } => {
                 ErrorKind::Unprocessable
@@ -187,6 +199,15 @@ impl Localized for Error {
             Error::TooLong { field, limit, actual } => {
                 Message::new("app.too_long").arg("field", field).arg("limit", limit).arg("actual", actual)
             }
+            Error::Required { field, what } => {
+                Message::new("app.required").arg("field", field).arg("what", what)
+            }
+            Error::ControlCharacter { field, position } => {
+                Message::new("app.control_character").arg("field", field).arg("position", position)
+            }
+            Error::BidiControl { field, name } => {
+                Message::new("app.bidi_control").arg("field", field).arg("name", name)
+            }
             Error::Stale => Message::new("app.stale"),
             Error::PolicyRejected(r) => Message::new("app.policy_rejected").arg("count", r.count()),
             Error::InvalidTimeLimits { reason } => {
@@ -254,6 +275,9 @@ pub fn message_samples() -> Vec<Message> {
         Error::ProblemNotFound { id: "7".into() },
         Error::Invalid { field: "date".into(), value: "x".into(), reason: "y".into() },
         Error::TooLong { field: "title".into(), limit: 100, actual: 101 },
+        Error::Required { field: "lead".into(), what: "x".into() },
+        Error::ControlCharacter { field: "title".into(), position: 3 },
+        Error::BidiControl { field: "file".into(), name: "a.pdf".into() },
         Error::Stale,
         Error::PolicyRejected(crate::policies::Rejected::FailedCases(Vec::new())),
         Error::InvalidTimeLimits { reason: "r".into() },

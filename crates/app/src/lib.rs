@@ -25,6 +25,8 @@
 //!   and the dashboard; [`kpis`]: the KPIs of the three lists.
 //! - [`policy_docs`]: a stored document with its history, the version a save names, seeding;
 //!   and the pre-split names of the modules above.
+//! - [`problems`]: the three lists (raise, act, attach, show, list and search, sweep, visits,
+//!   audit verification, the ledger).
 //!
 //! What it leaves out: SQL (the `store-*` crates), HTTP, cookies and pages (`web`), argument
 //! parsing, terminals and configuration files (the binary).
@@ -37,6 +39,7 @@ pub mod live;
 pub mod policies;
 pub mod policy_docs;
 pub mod principal;
+pub mod problems;
 pub mod registry;
 pub mod reports;
 pub mod settings;
