@@ -68,6 +68,9 @@ pub enum Error {
     Kpi(#[from] kpi::KpiError),
     #[error("attachment: {0}")]
     Attachment(#[from] store::attachments::AttachmentError),
+    /// An import file that cannot be read at all (format, encoding, header).
+    #[error("import: {0}")]
+    Import(#[from] import::ImportError),
     /// A deactivated user tried to act.
     #[error("user {username} is deactivated")]
     UserInactive { username: String },
@@ -156,6 +159,7 @@ impl Error {
             Error::Internal(_) => ErrorKind::Internal,
             Error::Kpi(kpi::KpiError::BadPeriod { .. }) => ErrorKind::BadRequest,
             Error::Kpi(_) => ErrorKind::Internal,
+            Error::Import(_) => ErrorKind::BadRequest,
             Error::Attachment(a) => {
                 use store::attachments::AttachmentError as A;
                 match a {
@@ -280,6 +284,7 @@ impl Localized for Error {
             Error::Handling(e) => e.message(),
             Error::Kpi(e) => e.message(),
             Error::Attachment(e) => e.message(),
+            Error::Import(e) => e.message(),
         }
     }
 
@@ -290,6 +295,7 @@ impl Localized for Error {
             Error::Handling(e) => e.catalog(),
             Error::Kpi(e) => e.catalog(),
             Error::Attachment(e) => e.catalog(),
+            Error::Import(e) => e.catalog(),
             _ => crate::catalog(),
         }
     }

@@ -44,6 +44,7 @@ pub mod policy_docs;
 pub mod principal;
 pub mod problems;
 pub mod reference;
+pub mod registry;
 pub mod reports;
 pub mod sessions;
 pub mod settings;

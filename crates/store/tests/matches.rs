@@ -126,7 +126,7 @@ fn records(n: u32) -> Vec<EnterpriseRecord> {
                     add("vat_credit_balance", FactValue::Money(Decimal::new(r.below(500_000_000) as i64, 2)));
                 }
             }
-            EnterpriseRecord { enterprise, facts }
+            EnterpriseRecord::whole(enterprise, facts)
         })
         .collect()
 }

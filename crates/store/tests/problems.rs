@@ -46,6 +46,7 @@ fn code(n: u32) -> UnifiedCreditCode {
 async fn enterprises(s: &dyn Store, n: u32) {
     let records = (1..=n)
         .map(|i| EnterpriseRecord {
+            scope: Default::default(),
             enterprise: Enterprise {
                 uscc: code(i),
                 name: format!("长沙麓谷第{i}科技有限公司"),

@@ -293,6 +293,10 @@ pub struct EnterprisePage {
     pub changes: Vec<ChangeOut>,
     /// The enterprise's matched policies (its own home page only).
     pub matches: Option<crate::routes::decisions::Matches>,
+    /// Show the three links' form (admin).
+    pub edit_links: bool,
+    /// Why the last links assignment was refused.
+    pub links_error: Option<String>,
 }
 
 impl EnterprisePage {
@@ -306,7 +310,7 @@ impl EnterprisePage {
         if !e.facts.is_empty() {
             groups.push(FactGroup { year: String::new(), facts: e.facts.clone() });
         }
-        EnterprisePage { b, e, groups, changes, matches: None }
+        EnterprisePage { b, e, groups, changes, matches: None, edit_links: false, links_error: None }
     }
 
     pub fn label(&self, f: &FactOut) -> String {
@@ -344,6 +348,11 @@ impl EnterprisePage {
 
     pub fn opt<'a>(&self, v: &'a Option<String>) -> &'a str {
         v.as_deref().unwrap_or("—")
+    }
+
+    /// A form field's value: empty for none.
+    pub fn opt_value<'a>(&self, v: &'a Option<String>) -> &'a str {
+        v.as_deref().unwrap_or("")
     }
 }
 

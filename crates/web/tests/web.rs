@@ -17,6 +17,7 @@ use web::{AppState, FixedClock, WebConfig};
 
 fn record(n: u32, name: &str) -> EnterpriseRecord {
     EnterpriseRecord {
+        scope: Default::default(),
         enterprise: Enterprise {
             uscc: code(n),
             name: name.into(),
@@ -588,6 +589,7 @@ async fn the_openapi_document_lists_every_route_and_every_listed_route_exists() 
         "POST /api/v1/users/{username}/password",
         "POST /api/v1/users/{username}/unlock",
         "POST /api/v1/visits",
+        "PUT /api/v1/enterprises/{uscc}/links",
         "PUT /api/v1/policy-documents/{name}",
         "PUT /api/v1/routing/{category}",
         "PUT /api/v1/settings",
@@ -837,6 +839,122 @@ async fn the_admin_imports_a_file_after_a_dry_run() {
     let dept = app.sign_in("dept", PASSWORD).await.unwrap();
     let r = post(&dept, &format!("?csrf={}", dept.csrf), "file", "good.csv", good.as_bytes()).await.unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
+}
+
+/// Issue 14 on the import page: a dry run of a file with only some columns shows, per
+/// enterprise, each field old → new (and the fields it lacks are left alone); a file whose
+/// every row fails lists the first 200 errors and offers the full report as CSV.
+#[tokio::test]
+async fn the_import_page_shows_each_change_and_bounds_the_error_list() {
+    let app = app().await;
+    let admin = app.sign_in("admin", PASSWORD).await.unwrap();
+    let q = format!("?csrf={}", admin.csrf);
+    let post = |name: &str, text: String| {
+        let (ct, body) = multipart_file("file", name, text.as_bytes());
+        app.http
+            .post(app.url(&format!("/admin/imports{q}")))
+            .header("cookie", &admin.cookie)
+            .header("content-type", ct)
+            .body(body)
+            .send()
+    };
+    // Enterprise A: employees[2021] 121 → 99; its industry code (not in the file) stays.
+    let partial = format!(
+        "统一社会信用代码,企业名称,工商注册在园区,税务登记在园区,从业人数_2021\n{},长沙甲科技有限公司,是,是,99\n",
+        app.a
+    );
+    let html = post("partial.csv", partial).await.unwrap().text().await.unwrap();
+    assert!(html.contains("从业人数（2021）") && html.contains("121") && html.contains("99"), "{html}");
+    assert!(!html.contains("国民经济行业代码（"), "absent columns change nothing: {html}");
+    assert!(html.contains("各字段的变更企业数"), "{html}");
+    let href_at = html.find("/admin/imports/reports/").expect("a change report link");
+    let href = html[href_at..].split('"').next().unwrap().to_string();
+    let csv = app.page(&admin, &href).await;
+    assert_eq!(csv.status(), StatusCode::OK);
+    assert!(csv.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
+    let csv = csv.text().await.unwrap();
+    assert!(csv.contains("employees[2021],121,99"), "{csv}");
+
+    let mut bad = String::from("uscc,name,registered_in_zone,tax_registered_in_zone\n");
+    for i in 0..450 {
+        bad.push_str(&format!("x{i},甲,是,是\n"));
+    }
+    let html = post("bad.csv", bad).await.unwrap().text().await.unwrap();
+    assert_eq!(html.matches("<td class=\"mono\">x").count(), 200, "the first 200 errors: {html}");
+    assert!(html.contains("共 450 处错误") && html.contains("只列出前 200 处"), "{html}");
+    let href_at = html.find("/admin/imports/reports/").expect("an error report link");
+    let href = html[href_at..].split('"').next().unwrap().to_string();
+    assert!(href.ends_with(".errors.csv"), "{href}");
+    let csv = app.page(&admin, &href).await.text().await.unwrap();
+    assert_eq!(csv.lines().count(), 451, "a header and every error");
+    // Others cannot read the reports.
+    let dept = app.sign_in("dept", PASSWORD).await.unwrap();
+    assert_eq!(app.page(&dept, &href).await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.page(&admin, "/admin/imports/reports/..%2Fetc.errors.csv").await.status(),
+        StatusCode::NOT_FOUND
+    );
+}
+
+/// The three links are assigned by an admin (API and the enterprise page's form), checked
+/// (a leader must be a leader) and recorded; a cadre then lists the enterprise as their own.
+#[tokio::test]
+async fn an_admin_assigns_the_three_links_and_the_cadre_sees_their_enterprise() {
+    let app = app().await;
+    let admin = app.token("admin").await;
+    let path = format!("/api/v1/enterprises/{}/links", app.b);
+    let r = app.api(Some(&admin), Method::PUT, &path, Some(json!({"leader": "cadre"}))).await;
+    assert_eq!(r.status().as_u16(), 422, "a cadre cannot be the leader");
+    let r = app
+        .api(Some(&admin), Method::PUT, &path, Some(json!({"cadre": "cadre", "department": "税务局"})))
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["links"]["cadre"], "cadre");
+    assert_eq!(v["links"]["department"], "tax_bureau");
+    assert_eq!(v["changes"].as_array().unwrap().len(), 2, "{v}");
+    for user in ["dept", "leader", "cadre"] {
+        let t = app.token(user).await;
+        let r = app.api(Some(&t), Method::PUT, &path, Some(json!({}))).await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "{user}");
+    }
+    let t = app.token("cadre").await;
+    let list: Value = app.api(Some(&t), Method::GET, "/api/v1/enterprises", None).await.json().await.unwrap();
+    assert_eq!(list["total"], 2, "the cadre's own, both now: {list}");
+    let changes: Value = app
+        .api(Some(&admin), Method::GET, &format!("/api/v1/enterprises/{}/changes", app.b), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(changes.as_array().unwrap().iter().any(|c| c["field"] == "links.cadre"), "{changes}");
+
+    // The page's form: shown to the admin only; posts back to the page.
+    let b = app.sign_in("admin", PASSWORD).await.unwrap();
+    let page = app.page(&b, &format!("/enterprises/{}", app.b)).await.text().await.unwrap();
+    assert!(page.contains("保存三联指派"), "{page}");
+    let r = app
+        .http
+        .post(app.url(&format!("/enterprises/{}/links", app.b)))
+        .header("cookie", &b.cookie)
+        .form(&[("csrf", b.csrf.as_str()), ("leader", "leader"), ("department", ""), ("cadre", "cadre")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let r = app
+        .http
+        .post(app.url(&format!("/enterprises/{}/links", app.b)))
+        .header("cookie", &b.cookie)
+        .form(&[("csrf", b.csrf.as_str()), ("leader", "nobody")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 404, "an unknown user");
+    assert!(r.text().await.unwrap().contains("nobody"));
+    let c = app.sign_in("cadre", PASSWORD).await.unwrap();
+    let page = app.page(&c, &format!("/enterprises/{}", app.b)).await.text().await.unwrap();
+    assert!(!page.contains("保存三联指派"), "not for a cadre");
 }
 
 /// A client whose requests come from another loopback address (another office, a stranger).

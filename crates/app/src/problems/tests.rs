@@ -49,6 +49,7 @@ async fn zone() -> Zone {
     s.migrate().await.unwrap();
     s.seed_reference_data().await.unwrap();
     let record = |n: u32, name: &str| EnterpriseRecord {
+        scope: Default::default(),
         enterprise: Enterprise {
             uscc: code(n),
             name: name.into(),
