@@ -4,19 +4,40 @@
 //! (法定节假日放假), or when it is a weekend day declared a working day (调休上班日,
 //! `makeup_workday`). The arrangements come from the State Council's yearly notices, kept as
 //! one data file per year under `data/holidays/` with the notice named in its header, and
-//! embedded at build time. Adding a year is a data change: drop in `YYYY.csv` and list it in
-//! [`OFFICIAL_YEARS`].
+//! embedded at build time ([`OFFICIAL_YEARS`], status [`YearStatus::Embedded`]).
 //!
-//! Deliberately absent: the clock. "Today" is always passed in. A date outside the covered
-//! years is an error ([`CalendarError::OutOfRange`]), never silently treated as a year
-//! without holidays.
+//! The calendar never runs out: a year without a notice is **provisional**
+//! ([`YearStatus::Provisional`]): its statutory holidays are computed by the national holiday
+//! rules on the lunar calendar and the solar terms ([`statutory`]), with the days in lieu
+//! they give and no make-up working days. [`WorkCalendar::standard`] covers
+//! [`FIRST_YEAR`]..=[`LAST_YEAR`] so; every answer tells whether it depends on a provisional
+//! year ([`WorkCalendar::provisional_years`]). A notice loaded later replaces its year
+//! ([`YearArrangement`], status [`YearStatus::Official`]); the zone's calendar over time is
+//! [`Calendars`], which says which arrangement was in force at any moment ([`CalendarAt`]).
+//!
+//! Deliberately absent: the clock and the database. "Today" is always passed in, and loaded
+//! years come in as data. A date outside the covered years is an error
+//! ([`CalendarError::OutOfRange`]), never silently treated as a year without holidays.
 //!
 //! Counting is O(1) (prefix sums over the covered days) so that batch work, deadlines for
 //! every problem and waiver decisions for every arrears record, stays cheap.
 
 use chrono::{Datelike, NaiveDate, Weekday};
 use i18n::{Catalog, Localized, Message};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
+
+pub mod arrangement;
+pub mod editions;
+pub mod statutory;
+
+pub use arrangement::{ArrangedDay, ArrangedKind, YearArrangement, YearStatus};
+pub use editions::{CalendarAt, Calendars, Edition, LoadedYear};
+
+/// The first year the calendar covers (the first embedded notice).
+pub const FIRST_YEAR: i32 = 2019;
+/// The last year the calendar covers: the lunar tables end in 2100, and a limit counted from
+/// the last supported date (2099-12-31) ends early in 2100.
+pub const LAST_YEAR: i32 = 2100;
 
 /// The kind of a day on the calendar.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -53,6 +74,16 @@ pub enum CalendarError {
     BadCount { n: i64 },
     #[error("calendar data line {line}: {reason}")]
     BadData { line: usize, reason: String },
+    /// A notice's arrangement that does not give a statutory day off: another year's file, or
+    /// a typo.
+    #[error("{date} ({festival}) is a statutory holiday but the arrangement does not give it off")]
+    MissingStatutory { date: NaiveDate, festival: String },
+    /// A year outside [`FIRST_YEAR`]..=[`LAST_YEAR`] cannot be loaded.
+    #[error("year {year} is outside {first}-{last}")]
+    YearNotCovered { year: i32, first: i32, last: i32 },
+    /// An official year needs the notice it transcribes.
+    #[error("no notice named for {year}")]
+    NoNotice { year: i32 },
 }
 
 static CATALOG: OnceLock<Catalog> = OnceLock::new();
@@ -77,6 +108,14 @@ impl Localized for CalendarError {
             CalendarError::BadData { line, reason } => {
                 Message::new("calendar.bad_data").arg("line", line).arg("reason", reason)
             }
+            CalendarError::MissingStatutory { date, festival } => {
+                Message::new("calendar.missing_statutory").arg("date", date).arg("festival", festival)
+            }
+            CalendarError::YearNotCovered { year, first, last } => Message::new("calendar.year_not_covered")
+                .arg("year", year)
+                .arg("first", first)
+                .arg("last", last),
+            CalendarError::NoNotice { year } => Message::new("calendar.no_notice").arg("year", year),
         }
     }
     fn catalog(&self) -> &'static Catalog {
@@ -135,6 +174,14 @@ enum Special {
     Makeup(u16),
 }
 
+/// A covered year: how its arrangement is known and the notice it comes from.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct YearInfo {
+    pub year: i32,
+    pub status: YearStatus,
+    pub notice: String,
+}
+
 /// A working-day calendar over a contiguous range of whole years.
 #[derive(Debug, Clone)]
 pub struct WorkCalendar {
@@ -150,10 +197,15 @@ pub struct WorkCalendar {
     workdays: Vec<u32>,
     /// Source line of each year's file (the notice), for display.
     sources: Vec<(i32, String)>,
+    /// Each covered year's status, in year order.
+    years: Vec<YearInfo>,
 }
 
 impl WorkCalendar {
-    /// The official calendar embedded in this crate (2019 onward).
+    /// The official calendar embedded in this crate: the years of [`OFFICIAL_YEARS`] only
+    /// (2019–2026), every other date out of range. What the tests of fixed past dates use;
+    /// the zone works with [`WorkCalendar::standard`] and the years loaded after it
+    /// ([`Calendars`]).
     pub fn official() -> &'static WorkCalendar {
         static CAL: OnceLock<WorkCalendar> = OnceLock::new();
         CAL.get_or_init(|| {
@@ -164,16 +216,59 @@ impl WorkCalendar {
         })
     }
 
+    /// The embedded official years and every other year from [`FIRST_YEAR`] to [`LAST_YEAR`]
+    /// provisional: the calendar of a zone that has loaded no notice.
+    pub fn standard() -> &'static WorkCalendar {
+        WorkCalendar::standard_arc()
+    }
+
+    /// [`WorkCalendar::standard`], shared.
+    pub fn standard_arc() -> &'static Arc<WorkCalendar> {
+        static CAL: OnceLock<Arc<WorkCalendar>> = OnceLock::new();
+        CAL.get_or_init(|| {
+            // Built from the embedded files (tested) and computed years (tested for every
+            // covered year): a failure is a build defect.
+            #[allow(clippy::expect_used)]
+            Arc::new(
+                WorkCalendar::from_arrangements(WorkCalendar::standard_arrangements())
+                    .expect("embedded and provisional years build a calendar"),
+            )
+        })
+    }
+
+    /// The arrangements of [`WorkCalendar::standard`], one per year in order.
+    pub fn standard_arrangements() -> &'static [YearArrangement] {
+        static YEARS: OnceLock<Vec<YearArrangement>> = OnceLock::new();
+        YEARS.get_or_init(|| {
+            (FIRST_YEAR..=LAST_YEAR)
+                .filter_map(|y| match OFFICIAL_YEARS.iter().find(|(oy, _)| *oy == y) {
+                    Some((_, text)) => YearArrangement::parse(text, Some(y), None, YearStatus::Embedded).ok(),
+                    None => YearArrangement::provisional(y),
+                })
+                .collect()
+        })
+    }
+
     /// Builds a calendar from consecutive years' files (`date,kind,festival` with `#`
-    /// comment lines; `kind` is `holiday` or `workday`).
+    /// comment lines; `kind` is `holiday` or `workday`), each an embedded notice.
     pub fn from_year_files(files: &[(i32, &str)]) -> Result<WorkCalendar, CalendarError> {
+        let years = files
+            .iter()
+            .map(|(y, text)| YearArrangement::parse(text, Some(*y), None, YearStatus::Embedded))
+            .collect::<Result<Vec<_>, _>>()?;
+        WorkCalendar::from_arrangements(&years)
+    }
+
+    /// Builds a calendar from consecutive years' arrangements.
+    pub fn from_arrangements(years: &[YearArrangement]) -> Result<WorkCalendar, CalendarError> {
         let bad = |line: usize, reason: String| CalendarError::BadData { line, reason };
-        let (Some(&(first_year, _)), Some(&(last_year, _))) = (files.first(), files.last()) else {
+        let (Some(first_a), Some(last_a)) = (years.first(), years.last()) else {
             return Err(bad(0, "no years given".into()));
         };
-        for (i, (y, _)) in files.iter().enumerate() {
-            if *y != first_year + i as i32 {
-                return Err(bad(0, format!("years must be consecutive; found {y}")));
+        let (first_year, last_year) = (first_a.year, last_a.year);
+        for (i, a) in years.iter().enumerate() {
+            if a.year != first_year + i as i32 {
+                return Err(bad(0, format!("years must be consecutive; found {}", a.year)));
             }
         }
         let first = NaiveDate::from_ymd_opt(first_year, 1, 1).ok_or_else(|| bad(0, "year".into()))?;
@@ -182,61 +277,37 @@ impl WorkCalendar {
         let mut special = vec![Special::None; days];
         let mut festivals: Vec<String> = Vec::new();
         let mut sources = Vec::new();
-        for (year, text) in files {
-            let mut source = String::new();
-            let mut header_seen = false;
-            for (i, raw) in text.lines().enumerate() {
-                let line_no = i + 1;
-                let line = raw.trim();
-                if line.is_empty() {
-                    continue;
+        let mut infos = Vec::new();
+        for a in years {
+            for d in &a.days {
+                if d.date.year() != a.year {
+                    return Err(bad(0, format!("{}: date {} belongs to another year", a.year, d.date)));
                 }
-                if let Some(c) = line.strip_prefix('#') {
-                    if let Some(s) = c.trim().strip_prefix("来源 / source:") {
-                        source = s.trim().to_string();
-                    }
-                    continue;
-                }
-                if !header_seen {
-                    if line != "date,kind,festival" {
-                        return Err(bad(line_no, format!("{year}: expected header date,kind,festival")));
-                    }
-                    header_seen = true;
-                    continue;
-                }
-                let mut parts = line.splitn(3, ',');
-                let (Some(d), Some(kind), Some(fest)) = (parts.next(), parts.next(), parts.next()) else {
-                    return Err(bad(line_no, format!("{year}: expected three fields")));
-                };
-                let date = NaiveDate::parse_from_str(d, "%Y-%m-%d")
-                    .map_err(|_| bad(line_no, format!("{year}: bad date {d}")))?;
-                if date.year() != *year {
-                    return Err(bad(line_no, format!("{year}: date {d} belongs to another year")));
-                }
-                let fi = match festivals.iter().position(|f| f == fest) {
+                let fi = match festivals.iter().position(|f| *f == d.festival) {
                     Some(p) => p,
                     None => {
-                        festivals.push(fest.to_string());
+                        festivals.push(d.festival.clone());
                         festivals.len() - 1
                     }
                 } as u16;
-                let idx = (date - first).num_days() as usize;
-                let weekend = matches!(date.weekday(), Weekday::Sat | Weekday::Sun);
-                special[idx] = match kind {
-                    "holiday" => Special::Holiday(fi),
-                    "workday" if weekend => Special::Makeup(fi),
-                    "workday" => {
+                let idx = (d.date - first).num_days() as usize;
+                let weekend = matches!(d.date.weekday(), Weekday::Sat | Weekday::Sun);
+                special[idx] = match d.kind {
+                    ArrangedKind::Holiday => Special::Holiday(fi),
+                    ArrangedKind::Workday if weekend => Special::Makeup(fi),
+                    ArrangedKind::Workday => {
                         return Err(bad(
-                            line_no,
+                            0,
                             format!(
-                                "{year}: {d} is a weekday; only weekend days can be declared working days"
+                                "{}: {} is a weekday; only weekend days can be declared working days",
+                                a.year, d.date
                             ),
                         ));
                     }
-                    other => return Err(bad(line_no, format!("{year}: unknown kind {other}"))),
                 };
             }
-            sources.push((*year, source));
+            sources.push((a.year, a.notice.clone()));
+            infos.push(YearInfo { year: a.year, status: a.status, notice: a.notice.clone() });
         }
         let mut prefix = Vec::with_capacity(days + 1);
         let mut workdays = Vec::new();
@@ -256,7 +327,41 @@ impl WorkCalendar {
             }
             prefix.push(count);
         }
-        Ok(WorkCalendar { first, first_year, last_year, special, festivals, prefix, workdays, sources })
+        Ok(WorkCalendar {
+            first,
+            first_year,
+            last_year,
+            special,
+            festivals,
+            prefix,
+            workdays,
+            sources,
+            years: infos,
+        })
+    }
+
+    /// Each covered year with its status and notice, in year order.
+    pub fn year_infos(&self) -> &[YearInfo] {
+        &self.years
+    }
+
+    /// A covered year's status and notice.
+    pub fn year_info(&self, year: i32) -> Option<&YearInfo> {
+        usize::try_from(year - self.first_year).ok().and_then(|i| self.years.get(i))
+    }
+
+    /// The provisional years among those `a` and `b` span (either order, both included):
+    /// empty when an answer about those dates rests on notices alone.
+    pub fn provisional_years(&self, a: NaiveDate, b: NaiveDate) -> Vec<i32> {
+        let (lo, hi) = if a <= b { (a.year(), b.year()) } else { (b.year(), a.year()) };
+        (lo..=hi)
+            .filter(|y| self.year_info(*y).is_some_and(|i| i.status == YearStatus::Provisional))
+            .collect()
+    }
+
+    /// Whether an answer about the dates from `a` to `b` rests on a provisional year.
+    pub fn is_provisional(&self, a: NaiveDate, b: NaiveDate) -> bool {
+        !self.provisional_years(a, b).is_empty()
     }
 
     /// The first and last covered years.

@@ -138,6 +138,9 @@ fn every_error_has_both_languages() {
         CalendarError::Unsupported { date: d("2022-01-01"), first: d("2000-01-01"), last: d("2099-12-31") },
         CalendarError::BadCount { n: 0 },
         CalendarError::BadData { line: 1, reason: "r".into() },
+        CalendarError::MissingStatutory { date: d("2027-02-06"), festival: "春节".into() },
+        CalendarError::YearNotCovered { year: 2101, first: 2019, last: 2100 },
+        CalendarError::NoNotice { year: 2027 },
     ];
     let msgs: Vec<_> = samples.iter().map(|e| e.message()).collect();
     assert_eq!(catalog().check_complete(&msgs), Vec::<String>::new());
@@ -223,5 +226,199 @@ fn dates_parse_only_in_the_supported_range_and_shape() {
         ["-0001-01-01", "+2022-01-01", "22-01-01", "2022-1-1", "2022-02-30", "2022/01/01", "", "20220101"]
     {
         assert!(matches!(parse_date(bad), Err(CalendarError::BadDate { .. })), "{bad}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Provisional years and editions (issue 11 §5)
+
+fn standard() -> &'static WorkCalendar {
+    WorkCalendar::standard()
+}
+
+/// The check of the lunar crate against the notices: every statutory day of 2019–2026 that
+/// the rules in force that year give (2013 revision to 2024, 2024 revision from 2025) is a
+/// day off in the official arrangement.
+#[test]
+fn computed_statutory_days_fall_inside_every_official_arrangement() {
+    let mut checked = 0;
+    for (y, text) in OFFICIAL_YEARS {
+        let a = YearArrangement::parse(text, Some(*y), None, YearStatus::Embedded).unwrap();
+        a.check_statutory().unwrap_or_else(|e| panic!("{y}: {e}"));
+        checked += statutory::statutory_days(*y).unwrap().len();
+    }
+    // 11 a year under the 2013 revision (2019–2024), 13 under the 2024 revision.
+    assert_eq!(checked, 6 * 11 + 2 * 13);
+}
+
+/// How close a provisional year comes to the notice, measured on the official years: the
+/// days in lieu the rules give for weekend holidays against the notices' own days off.
+#[test]
+fn days_in_lieu_against_the_notices() {
+    let (mut lieu, mut inside) = (0, 0);
+    for (y, text) in OFFICIAL_YEARS {
+        let a = YearArrangement::parse(text, Some(*y), None, YearStatus::Embedded).unwrap();
+        for p in statutory::provisional_days(*y).unwrap().into_iter().filter(|p| p.in_lieu) {
+            lieu += 1;
+            if a.holidays().any(|h| h.date == p.date) {
+                inside += 1;
+            }
+        }
+    }
+    // Measured: the rules give 25 days in lieu over 2019–2026, and every one of them is a day
+    // off in that year's notice too (the notices add more: the breaks joined by 调休).
+    assert_eq!((lieu, inside), (25, 25));
+}
+
+#[test]
+fn the_standard_calendar_never_runs_out_and_says_where_it_guesses() {
+    assert_eq!(standard().years(), (FIRST_YEAR, LAST_YEAR));
+    assert_eq!(standard().year_info(2026).unwrap().status, YearStatus::Embedded);
+    assert_eq!(standard().year_info(2027).unwrap().status, YearStatus::Provisional);
+    // A problem received in late December 2026 has its deadline: 2027-01-01 (Friday) off.
+    let due = standard().add_workdays(d("2026-12-25"), 7).unwrap();
+    assert_eq!(due, d("2027-01-06"));
+    assert_eq!(standard().provisional_years(d("2026-12-25"), due), [2027]);
+    assert!(!standard().is_provisional(d("2022-04-27"), d("2022-05-27")));
+    // Every answer about embedded years is the official calendar's.
+    assert_eq!(standard().add_workdays(d("2022-04-27"), 20).unwrap(), d("2022-05-27"));
+    // Provisional years: the statutory days and days in lieu off, no make-up working days.
+    assert_eq!(
+        standard().day_kind(d("2027-02-09")).unwrap(),
+        DayKind::Holiday { festival: "春节（补假）".into() }
+    );
+    assert!(standard().is_workday(d("2027-02-11")).unwrap());
+    assert_eq!(standard().day_kind(d("2027-02-13")).unwrap(), DayKind::Weekend);
+    for y in 2027..=LAST_YEAR {
+        let a = &WorkCalendar::standard_arrangements()[(y - FIRST_YEAR) as usize];
+        assert_eq!((a.year, a.status), (y, YearStatus::Provisional));
+        assert_eq!(a.makeup_workdays().count(), 0, "{y}");
+        a.check_statutory().unwrap();
+        assert!(a.notice.contains("国务院令第795号"), "{}", a.notice);
+    }
+    assert!(standard().add_workdays(d("2099-12-31"), 5).is_ok());
+}
+
+#[test]
+fn a_year_file_reads_back_from_its_text() {
+    let text = "# 来源 / source: 国务院办公厅关于2027年部分节假日安排的通知（示例）\n\
+                date,kind,festival\n2027-01-01,holiday,元旦\n2027-02-14,workday,春节\n";
+    let a = YearArrangement::parse(text, None, None, YearStatus::Official).unwrap();
+    assert_eq!((a.year, a.notice.as_str()), (2027, "国务院办公厅关于2027年部分节假日安排的通知（示例）"));
+    assert_eq!(YearArrangement::parse(&a.to_csv(), None, None, YearStatus::Official).unwrap(), a);
+    let named =
+        YearArrangement::parse(text, None, Some("国办发明电〔2026〕9号"), YearStatus::Official).unwrap();
+    assert_eq!(named.notice, "国办发明电〔2026〕9号");
+    // A notice must give every statutory day off.
+    let e = a.check_statutory().unwrap_err();
+    assert!(matches!(e, CalendarError::MissingStatutory { .. }), "{e:?}");
+    for (bad, line) in [
+        ("date,kind,festival\n2027-01-01,holiday,元旦\n2027-01-01,holiday,元旦\n", 3),
+        ("date,kind,festival\n2027-01-01,holiday,元旦\n2028-01-01,holiday,元旦\n", 3),
+        ("date,kind,festival\n2027-01-04,workday,x\n", 2),
+        ("date,kind,festival\n2027-01-01,off,x\n", 2),
+        ("date;kind;festival\n", 1),
+    ] {
+        let e = YearArrangement::parse(bad, None, None, YearStatus::Official).unwrap_err();
+        assert!(matches!(e, CalendarError::BadData { line: l, .. } if l == line), "{bad}: {e:?}");
+    }
+}
+
+fn example_2027() -> YearArrangement {
+    let mut a = YearArrangement::provisional(2027).unwrap();
+    a.status = YearStatus::Official;
+    a.notice = "示例通知".into();
+    // A notice would join the days in lieu into one break with make-up working days: here
+    // 春节 5–13 February off, Sunday 14 February worked.
+    a.days.retain(|x| x.date.month() != 2);
+    for day in 5..=13 {
+        a.days.push(ArrangedDay {
+            date: NaiveDate::from_ymd_opt(2027, 2, day).unwrap(),
+            kind: ArrangedKind::Holiday,
+            festival: "春节".into(),
+        });
+    }
+    a.days
+        .push(ArrangedDay { date: d("2027-02-14"), kind: ArrangedKind::Workday, festival: "春节".into() });
+    a.days.sort_by_key(|x| x.date);
+    a
+}
+
+#[test]
+fn editions_are_in_force_from_their_load() {
+    let t = |s: &str| chrono::DateTime::parse_from_rfc3339(s).unwrap();
+    let loaded = LoadedYear {
+        id: 7,
+        arrangement: example_2027(),
+        loaded_at: t("2026-12-10T09:00:00+08:00"),
+        loaded_by: "admin".into(),
+    };
+    let cals = Calendars::build(&[loaded]).unwrap();
+    assert_eq!(cals.editions().len(), 2);
+    let before = cals.calendar_at(t("2026-12-10T08:59:59+08:00"));
+    let after = cals.calendar_at(t("2026-12-10T09:00:00+08:00"));
+    assert_eq!(before.add_workdays(d("2027-01-28"), 7).unwrap(), d("2027-02-12"));
+    assert_eq!(after.add_workdays(d("2027-01-28"), 7).unwrap(), d("2027-02-15"));
+    assert_eq!(cals.current().year_info(2027).unwrap().status, YearStatus::Official);
+    assert!(!cals.current().is_provisional(d("2027-01-28"), d("2027-02-15")));
+    assert_eq!(cals.latest_loads().len(), 1);
+    // A year the calendar cannot cover is refused.
+    let mut far = example_2027();
+    far.year = 2101;
+    far.days.clear();
+    let e = Calendars::build(&[LoadedYear {
+        id: 1,
+        arrangement: far,
+        loaded_at: t("2026-12-10T09:00:00+08:00"),
+        loaded_by: "a".into(),
+    }])
+    .unwrap_err();
+    assert!(matches!(e, CalendarError::YearNotCovered { year: 2101, .. }));
+}
+
+fn provisional_date() -> impl Strategy<Value = NaiveDate> {
+    // 2027-01-01 to 2099-12-31: provisional years only.
+    (0u64..26_662).prop_map(|i| d("2027-01-01") + chrono::Days::new(i))
+}
+
+proptest! {
+    #[test]
+    fn provisional_years_count_like_official_ones(day in provisional_date(), n in 1u32..400) {
+        let fwd = standard().add_workdays(day, n).unwrap();
+        prop_assert!(standard().is_workday(fwd).unwrap());
+        prop_assert!(standard().is_provisional(day, fwd));
+        prop_assert_eq!(standard().workdays_between(day, fwd).unwrap(), i64::from(n));
+        let back = standard().sub_workdays(fwd, n).unwrap();
+        if standard().is_workday(day).unwrap() {
+            prop_assert_eq!(back, day);
+        } else {
+            prop_assert!(back < day);
+            prop_assert_eq!(standard().workdays_between(back, day).unwrap(), 0);
+        }
+    }
+
+    #[test]
+    fn provisional_counts_agree_with_walking_day_by_day(day in provisional_date(), n in 1u32..40) {
+        let fast = standard().add_workdays(day, n).unwrap();
+        let mut walk = day;
+        let mut left = n;
+        while left > 0 {
+            walk = walk.succ_opt().unwrap();
+            let kind = standard().day_kind(walk).unwrap();
+            let weekday = !matches!(walk.weekday(), Weekday::Sat | Weekday::Sun);
+            let off = matches!(kind, DayKind::Holiday { .. });
+            // No make-up working days in a provisional year: a working day is a weekday not off.
+            prop_assert_eq!(kind.is_workday(), weekday && !off);
+            if kind.is_workday() {
+                left -= 1;
+            }
+        }
+        prop_assert_eq!(fast, walk);
+    }
+
+    #[test]
+    fn additivity_across_official_and_provisional_years(a in covered_date(), b in provisional_date(), c in provisional_date()) {
+        let ab = standard().workdays_between(a, b).unwrap();
+        prop_assert_eq!(ab + standard().workdays_between(b, c).unwrap(), standard().workdays_between(a, c).unwrap());
     }
 }
