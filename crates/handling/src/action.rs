@@ -42,6 +42,76 @@ impl Rating {
     }
 }
 
+/// The enterprise's own answer at the return visit (回访): was its problem solved? Read from
+/// `yes`/`no`, `solved`/`not_solved`, `已解决`/`未解决`, `是`/`否`, `true`/`false`.
+pub fn parse_solved(s: &str) -> Result<bool, HandlingError> {
+    match s.trim().replace('-', "_").to_ascii_lowercase().as_str() {
+        "yes" | "y" | "true" | "solved" | "已解决" | "解决" | "是" => Ok(true),
+        "no" | "n" | "false" | "not_solved" | "unsolved" | "未解决" | "没解决" | "否" => Ok(false),
+        _ => Err(HandlingError::BadValue {
+            field: "solved",
+            value: s.to_string(),
+            expected: "yes (已解决) | no (未解决)",
+        }),
+    }
+}
+
+/// One decision of a consultation (会商决定事项): an action with an owner and a deadline,
+/// tracked until its owner reports it done ([`Action::CompleteDecision`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DecisionAction {
+    pub text: String,
+    /// The department that owns it (code).
+    pub owner: String,
+    /// Due by the end of this day (a date the meeting fixed).
+    pub due: chrono::NaiveDate,
+}
+
+/// A deadline that moved when the calendar changed ([`Action::RecomputeDeadlines`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeadlineName {
+    AcceptBy,
+    AnswerBy,
+    ObjectionBy,
+    ReportBy,
+    ConfirmBy,
+    /// The reply to an open escalation (督办).
+    EscalationReplyBy,
+}
+
+impl DeadlineName {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeadlineName::AcceptBy => "accept_by",
+            DeadlineName::AnswerBy => "answer_by",
+            DeadlineName::ObjectionBy => "objection_by",
+            DeadlineName::ReportBy => "report_by",
+            DeadlineName::ConfirmBy => "confirm_by",
+            DeadlineName::EscalationReplyBy => "escalation_reply_by",
+        }
+    }
+
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            DeadlineName::AcceptBy => "受理期限",
+            DeadlineName::AnswerBy => "答复期限",
+            DeadlineName::ObjectionBy => "异议期限",
+            DeadlineName::ReportBy => "配合意见期限",
+            DeadlineName::ConfirmBy => "确认期限",
+            DeadlineName::EscalationReplyBy => "督办回复期限",
+        }
+    }
+}
+
+/// One deadline as it was and as it is on the new calendar.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeadlineChange {
+    pub deadline: DeadlineName,
+    pub from: crate::Due,
+    pub to: crate::Due,
+}
+
 /// Why an answer explains rather than resolves (已解释).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -234,19 +304,29 @@ pub enum Action {
     },
     ApproveExtension,
     RejectExtension,
+    /// 督办 as a counter, as recorded before escalations were cases: old logs replay; new
+    /// escalations are [`Action::EscalateCase`].
     Escalate,
     OpenConsultation {
         participants: Vec<String>,
     },
+    /// The minutes and the decisions. `decisions` holds the texts of decisions recorded
+    /// before they had owners (old logs); new ones are `actions`, each tracked.
     CloseConsultation {
         minutes: String,
         decisions: Vec<String>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        actions: Vec<DecisionAction>,
     },
     Answer {
         outcome: Outcome,
     },
+    /// The enterprise's confirmation at the return visit (回访): its rating and its own answer
+    /// whether the problem was solved (absent in confirmations recorded before it was asked).
     Confirm {
         rating: Rating,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        solved: Option<bool>,
     },
     Reopen,
     Review {
@@ -264,6 +344,29 @@ pub enum Action {
         content_type: String,
         size: u64,
         sha256: String,
+    },
+    /// 督办 as a case: the lead department must reply (a note) within `reply_workdays`.
+    EscalateCase {
+        reply_workdays: u32,
+    },
+    /// The lead department's reply to the open escalation.
+    ReplyEscalation,
+    /// The owner of a consultation's decision reports it done; `decision` is its number on
+    /// the problem (1, 2, …).
+    CompleteDecision {
+        decision: u32,
+    },
+    /// A supervisor's spot check (抽查回访) of a closed problem: the enterprise's own answer,
+    /// asked again, whether it was solved.
+    SpotCheck {
+        solved: bool,
+    },
+    /// The deadlines moved to the calendar now in force (a year's notice was loaded). Not a
+    /// command of `act`: the calendar's load takes it, as the system.
+    RecomputeDeadlines {
+        year: i32,
+        notice: String,
+        changes: Vec<DeadlineChange>,
     },
 }
 
@@ -295,11 +398,17 @@ pub enum ActionKind {
     AutoCloseUnrated,
     Withdraw,
     Attach,
+    EscalateCase,
+    ReplyEscalation,
+    CompleteDecision,
+    SpotCheck,
+    RecomputeDeadlines,
 }
 
-/// The actions taken as commands (`act`). [`ActionKind::Attach`] is left out: a file upload
-/// takes it.
-pub const ALL_ACTIONS: [ActionKind; 23] = [
+/// The actions taken as commands (`act`). Left out: [`ActionKind::Attach`] (a file upload
+/// takes it), [`ActionKind::RecomputeDeadlines`] (a calendar load takes it) and the old
+/// [`ActionKind::Escalate`] (escalations are cases now: [`ActionKind::EscalateCase`]).
+pub const ALL_ACTIONS: [ActionKind; 26] = [
     ActionKind::Submit,
     ActionKind::Accept,
     ActionKind::Assign,
@@ -313,7 +422,8 @@ pub const ALL_ACTIONS: [ActionKind; 23] = [
     ActionKind::RequestExtension,
     ActionKind::ApproveExtension,
     ActionKind::RejectExtension,
-    ActionKind::Escalate,
+    ActionKind::EscalateCase,
+    ActionKind::ReplyEscalation,
     ActionKind::OpenConsultation,
     ActionKind::CloseConsultation,
     ActionKind::Answer,
@@ -323,7 +433,13 @@ pub const ALL_ACTIONS: [ActionKind; 23] = [
     ActionKind::Close,
     ActionKind::AutoCloseUnrated,
     ActionKind::Withdraw,
+    ActionKind::CompleteDecision,
+    ActionKind::SpotCheck,
 ];
+
+/// The actions recorded but never offered as commands.
+pub const NOT_COMMANDS: [ActionKind; 3] =
+    [ActionKind::Attach, ActionKind::RecomputeDeadlines, ActionKind::Escalate];
 
 impl ActionKind {
     pub fn as_str(self) -> &'static str {
@@ -352,6 +468,11 @@ impl ActionKind {
             ActionKind::AutoCloseUnrated => "auto_close_unrated",
             ActionKind::Withdraw => "withdraw",
             ActionKind::Attach => "attach",
+            ActionKind::EscalateCase => "escalate_case",
+            ActionKind::ReplyEscalation => "reply_escalation",
+            ActionKind::CompleteDecision => "complete_decision",
+            ActionKind::SpotCheck => "spot_check",
+            ActionKind::RecomputeDeadlines => "recompute_deadlines",
         }
     }
 
@@ -359,6 +480,10 @@ impl ActionKind {
     /// (`裁定异议`, as the pages show it). [`ActionKind::Attach`] is not a command: `None`.
     pub fn parse(s: &str) -> Option<ActionKind> {
         let t = s.trim().replace('-', "_").to_ascii_lowercase();
+        // 督办 is a case now: the word people always typed opens one.
+        if t == "escalate" || t == "督办" {
+            return Some(ActionKind::EscalateCase);
+        }
         ALL_ACTIONS
             .into_iter()
             .find(|a| a.as_str() == t)
@@ -380,9 +505,13 @@ impl ActionKind {
             | ActionKind::ApproveExtension
             | ActionKind::RejectExtension
             | ActionKind::Review => &[Supervisor],
-            ActionKind::Escalate | ActionKind::OpenConsultation | ActionKind::CloseConsultation => {
-                &[Leader, Supervisor]
-            }
+            ActionKind::Escalate
+            | ActionKind::EscalateCase
+            | ActionKind::OpenConsultation
+            | ActionKind::CloseConsultation => &[Leader, Supervisor],
+            ActionKind::ReplyEscalation | ActionKind::CompleteDecision => &[Department],
+            ActionKind::SpotCheck => &[Supervisor],
+            ActionKind::RecomputeDeadlines => &[System, Admin],
             ActionKind::Confirm => &[Enterprise],
             ActionKind::Reopen => &[Enterprise, Supervisor],
             ActionKind::Close => &[Department, Supervisor, Admin],
@@ -405,6 +534,10 @@ impl ActionKind {
                 | ActionKind::RequestExtension
                 | ActionKind::RejectExtension
                 | ActionKind::Escalate
+                | ActionKind::EscalateCase
+                | ActionKind::ReplyEscalation
+                | ActionKind::CompleteDecision
+                | ActionKind::SpotCheck
                 | ActionKind::OpenConsultation
                 | ActionKind::Answer
                 | ActionKind::Reopen
@@ -427,7 +560,7 @@ impl ActionKind {
             ActionKind::Report => &[Assigned, ObjectionPending, InProgress, AwaitingInfo],
             ActionKind::RequestExtension => &[InProgress, AwaitingInfo],
             ActionKind::ApproveExtension | ActionKind::RejectExtension => &[InProgress, AwaitingInfo],
-            ActionKind::Escalate => &[
+            ActionKind::Escalate | ActionKind::EscalateCase => &[
                 Submitted,
                 Accepted,
                 Assigned,
@@ -456,7 +589,10 @@ impl ActionKind {
                 AwaitingInfo,
                 Answered,
             ],
-            ActionKind::Attach => &[
+            ActionKind::Attach | ActionKind::ReplyEscalation | ActionKind::RecomputeDeadlines => &State::OPEN,
+            // A decision is tracked like a problem of its own: its owner reports it done
+            // whatever became of the problem, unless it was withdrawn.
+            ActionKind::CompleteDecision => &[
                 Submitted,
                 Accepted,
                 Assigned,
@@ -467,7 +603,9 @@ impl ActionKind {
                 Answered,
                 UnderReview,
                 Confirmed,
+                Closed,
             ],
+            ActionKind::SpotCheck => &[Closed],
         }
     }
 }
@@ -499,6 +637,11 @@ impl Action {
             Action::AutoCloseUnrated => ActionKind::AutoCloseUnrated,
             Action::Withdraw => ActionKind::Withdraw,
             Action::Attach { .. } => ActionKind::Attach,
+            Action::EscalateCase { .. } => ActionKind::EscalateCase,
+            Action::ReplyEscalation => ActionKind::ReplyEscalation,
+            Action::CompleteDecision { .. } => ActionKind::CompleteDecision,
+            Action::SpotCheck { .. } => ActionKind::SpotCheck,
+            Action::RecomputeDeadlines { .. } => ActionKind::RecomputeDeadlines,
         }
     }
 }

@@ -115,7 +115,7 @@ impl Clock {
         Ok(c)
     }
 
-    fn compute_yellow(&self, p: u32, cal: &WorkCalendar) -> Result<Due, HandlingError> {
+    pub(crate) fn compute_yellow(&self, p: u32, cal: &WorkCalendar) -> Result<Due, HandlingError> {
         let p = i64::from(p.min(100));
         Ok(match (self.allowed, self.due) {
             (Allowance::Workdays(n), Due::Date(d)) => {
@@ -356,4 +356,153 @@ pub fn warning_times(s: &ProblemState) -> WarningTimes {
         st if st.answer_clock_runs() || st == State::AwaitingInfo => s.answer_clock.warning_times(),
         _ => WarningTimes::default(),
     }
+}
+
+/// When the light of a dated follow-up (a 督办 reply, a consultation's decision) turns yellow:
+/// with `A` working days allowed from `from` to `due`, once the working days left are at most
+/// `floor(A × (100 − p) / 100)`, as for a problem's day clock.
+pub fn yellow_day(
+    from: NaiveDate,
+    due: NaiveDate,
+    yellow_percent: u32,
+    cal: &WorkCalendar,
+) -> Result<NaiveDate, HandlingError> {
+    let a = cal.workdays_between(from, due)?.max(0);
+    let r = a * (100 - i64::from(yellow_percent.min(100))) / 100;
+    Ok(if r <= 0 { due } else { cal.sub_workdays(due, r as u32)? })
+}
+
+/// The light of a dated follow-up at `now`: red after its due day, yellow from its yellow day,
+/// none once done.
+pub fn dated_warning(
+    done: bool,
+    yellow_from: NaiveDate,
+    due: NaiveDate,
+    now: DateTime<FixedOffset>,
+) -> Warning {
+    let today = china_date(now);
+    if done {
+        Warning::None
+    } else if today > due {
+        Warning::Red
+    } else if today >= yellow_from {
+        Warning::Yellow
+    } else {
+        Warning::None
+    }
+}
+
+/// The instants a dated follow-up's light turns ([`dated_warning`]).
+pub fn dated_warning_times(done: bool, yellow_from: NaiveDate, due: NaiveDate) -> WarningTimes {
+    if done {
+        return WarningTimes::default();
+    }
+    WarningTimes {
+        yellow_at: Some(china_day_start(yellow_from)),
+        red_at: Some(china_day_start(due + Duration::days(1))),
+    }
+}
+
+impl crate::state::EscalationCase {
+    /// The case's own light: yellow near its reply deadline, red once overdue, none once
+    /// replied (or once the problem is closed or withdrawn: nothing is pending then).
+    pub fn warning(&self, now: DateTime<FixedOffset>) -> Warning {
+        dated_warning(!self.is_open(), self.yellow_from, self.reply_by, now)
+    }
+}
+
+impl crate::state::DecisionRecord {
+    /// The decision's own light, as a problem's.
+    pub fn warning(&self, now: DateTime<FixedOffset>) -> Warning {
+        dated_warning(!self.is_open(), self.yellow_from, self.due, now)
+    }
+}
+
+/// A day clock laid again on `cal`: the working days it allows (extensions included) and
+/// those it was paused, counted from its start. `None` for an hour clock (it runs on the
+/// clock, not the calendar) or when nothing moves.
+fn relay(
+    c: &mut Clock,
+    yellow_percent: u32,
+    cal: &WorkCalendar,
+) -> Result<Option<(Due, Due)>, HandlingError> {
+    let (Allowance::Workdays(n), Due::Date(old)) = (c.allowed, c.due) else { return Ok(None) };
+    let total = i64::from(n) + c.paused.max(0);
+    let new = cal.add_workdays(china_date(c.start), u32::try_from(total).unwrap_or(u32::MAX))?;
+    c.due = Due::Date(new);
+    c.yellow_from = c.compute_yellow(yellow_percent, cal)?;
+    Ok((new != old).then_some((Due::Date(old), Due::Date(new))))
+}
+
+/// A problem's running deadlines laid again on `cal` (the calendar now in force, after a
+/// year's notice was loaded): what [`crate::Action::RecomputeDeadlines`] records. Each keeps
+/// what it allows in working days, counted from when it started:
+/// - the acceptance clock while `submitted`, the answer clock while it runs or is paused
+///   (its working days allowed, extensions included, plus those paused so far);
+/// - the objection window while `assigned` and the cooperating reports while handled, from
+///   the assignment;
+/// - the confirmation limit while `answered`, from the answer;
+/// - an open escalation's reply, from its opening.
+///
+/// Hour clocks, stopped clocks and the dates consultations fixed do not move. The yellow
+/// starts move with their deadlines (and decisions' yellow starts are laid again), but only
+/// a moved deadline is a change.
+pub fn recompute(
+    s: &ProblemState,
+    cal: &WorkCalendar,
+) -> Result<(ProblemState, Vec<crate::action::DeadlineChange>), HandlingError> {
+    use crate::action::{DeadlineChange, DeadlineName as N};
+    let mut n = s.clone();
+    let mut changes = Vec::new();
+    let yp = s.limits.yellow_percent;
+    let mut push = |deadline: N, moved: Option<(Due, Due)>| {
+        if let Some((from, to)) = moved {
+            changes.push(DeadlineChange { deadline, from, to });
+        }
+    };
+    if s.state == State::Submitted {
+        push(N::AcceptBy, relay(&mut n.accept_clock, yp, cal)?);
+    }
+    if s.state.answer_clock_runs() || s.state == State::AwaitingInfo {
+        push(N::AnswerBy, relay(&mut n.answer_clock, yp, cal)?);
+    }
+    if let Some(a) = n.assignment.as_mut() {
+        let d = china_date(a.at);
+        if s.state == State::Assigned {
+            let new = cal.add_workdays(d, s.limits.objection_workdays)?;
+            if new != a.objection_by {
+                push(N::ObjectionBy, Some((Due::Date(a.objection_by), Due::Date(new))));
+                a.objection_by = new;
+            }
+        }
+        if s.state.is_handling() && !s.cooperating.is_empty() {
+            let new = cal.add_workdays(d, s.limits.report_workdays)?;
+            if new != a.report_by {
+                push(N::ReportBy, Some((Due::Date(a.report_by), Due::Date(new))));
+                a.report_by = new;
+            }
+        }
+    }
+    if s.state == State::Answered
+        && let (Some(old), Some(answer)) = (s.confirm_by, s.answers.last())
+    {
+        let new = cal.add_workdays(china_date(answer.at), s.limits.confirm_workdays)?;
+        if new != old {
+            push(N::ConfirmBy, Some((Due::Date(old), Due::Date(new))));
+            n.confirm_by = Some(new);
+        }
+    }
+    for c in n.escalation_cases.iter_mut().filter(|c| c.is_open()) {
+        let from = china_date(c.opened_at);
+        let new = cal.add_workdays(from, c.reply_workdays)?;
+        if new != c.reply_by {
+            push(N::EscalationReplyBy, Some((Due::Date(c.reply_by), Due::Date(new))));
+            c.reply_by = new;
+        }
+        c.yellow_from = yellow_day(from, c.reply_by, yp, cal)?;
+    }
+    for d in n.decisions.iter_mut().filter(|d| d.is_open()) {
+        d.yellow_from = yellow_day(china_date(d.decided_at), d.due, yp, cal)?;
+    }
+    Ok((n, changes))
 }

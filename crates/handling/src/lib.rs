@@ -32,17 +32,18 @@ pub mod problem;
 pub mod state;
 pub mod visit;
 
-pub use action::parse_objection_decision;
+pub use action::{parse_objection_decision, parse_solved};
 pub use deadline::{
-    Allowance, Clock, Deadlines, Due, Warning, WarningTimes, china_day_start, china_seconds, deadlines,
-    warning, warning_times,
+    Allowance, Clock, Deadlines, Due, Warning, WarningTimes, china_day_start, china_seconds, dated_warning,
+    dated_warning_times, deadlines, recompute, warning, warning_times, yellow_day,
 };
 pub use limits::{AppliedLimits, ByUrgency, Limit, TimeLimits};
 pub use machine::{
     ALL_ACTIONS, ALL_STATES, Action, ActionKind, Actor, AnswerRecord, Assignment, AssignmentEnd,
-    AssignmentRecord, Closure, ClosureKind, Command, Consultation, Event, ExplainReason, Outcome,
-    ProblemState, Rating, RatingRecord, Replayer, ReportRecord, ReviewDecision, Role, State, Transition,
-    applicable_actions, apply, may_attach, replay, submit,
+    AssignmentRecord, Closure, ClosureKind, Command, Consultation, DeadlineChange, DeadlineName,
+    DecisionAction, DecisionRecord, EscalationCase, Event, ExplainReason, NOT_COMMANDS, Outcome,
+    ProblemState, Rating, RatingRecord, Replayer, ReportRecord, ReviewDecision, Role, SpotCheckRecord, State,
+    Transition, applicable_actions, apply, may_attach, replay, submit,
 };
 pub use problem::{Channel, MAX_TITLE_CHARS, Problem, Urgency};
 pub use visit::{CadreCoverage, Uncovered, Visit, coverage};
@@ -114,6 +115,14 @@ pub enum HandlingError {
     BadLimits { reason: String },
     #[error("event {seq} does not replay: {reason}")]
     BadLog { seq: u32, reason: String },
+    #[error("an escalation is open; it must be replied to first")]
+    EscalationOpen,
+    #[error("no escalation is open")]
+    NoEscalationOpen,
+    #[error("department {department} owns no open decision of this problem")]
+    NoDecisionOwned { department: String },
+    #[error("no deadline moves on the calendar now in force")]
+    NothingToRecompute,
     #[error(transparent)]
     Calendar(#[from] calendar::CalendarError),
 }
@@ -225,6 +234,12 @@ impl HandlingError {
             E::BadLog { seq, reason } => {
                 Message::new("handling.bad_log").arg("seq", seq).arg("reason", reason)
             }
+            E::EscalationOpen => Message::new("handling.escalation_open"),
+            E::NoEscalationOpen => Message::new("handling.no_escalation_open"),
+            E::NoDecisionOwned { department } => {
+                Message::new("handling.no_decision_owned").arg("department", department)
+            }
+            E::NothingToRecompute => Message::new("handling.nothing_to_recompute"),
             E::Calendar(e) => Message::new("handling.calendar").arg("detail", e.render(lang)),
         }
     }
@@ -280,6 +295,9 @@ pub fn check_departments(cmd: &mut Command, routing: &enterprise::Routing) -> Re
             }
         }
         Action::OpenConsultation { participants } => participants.iter_mut().try_for_each(code)?,
+        Action::CloseConsultation { actions, .. } => {
+            actions.iter_mut().try_for_each(|a| code(&mut a.owner))?
+        }
         _ => {}
     }
     Ok(())

@@ -15,17 +15,19 @@
 //! (the table is editable; an old log must replay after a department is renamed). Callers
 //! check new commands with [`crate::check_departments`] before applying them.
 
-use calendar::WorkCalendar;
+use calendar::{CalendarAt, WorkCalendar};
 use chrono::{DateTime, FixedOffset, SubsecRound};
 
 pub use crate::action::{
-    ALL_ACTIONS, Action, ActionKind, Command, ExplainReason, Outcome, Rating, ReviewDecision,
+    ALL_ACTIONS, Action, ActionKind, Command, DeadlineChange, DeadlineName, DecisionAction, ExplainReason,
+    NOT_COMMANDS, Outcome, Rating, ReviewDecision,
 };
 pub use crate::actor::{Actor, Role};
 pub use crate::event::{Event, Transition};
 pub use crate::state::{
     ALL_STATES, AnswerRecord, Assignment, AssignmentEnd, AssignmentRecord, Closure, ClosureKind,
-    Consultation, ProblemState, RatingRecord, ReportRecord, State,
+    Consultation, DecisionRecord, EscalationCase, ProblemState, RatingRecord, ReportRecord, SpotCheckRecord,
+    State,
 };
 
 use crate::deadline::{Clock, Due};
@@ -108,6 +110,9 @@ fn apply_submit(cmd: &Command, actor: &Actor, cal: &WorkCalendar) -> Result<Tran
         returns: 0,
         objections: 0,
         withdrawn_at: None,
+        escalation_cases: Vec::new(),
+        decisions: Vec::new(),
+        spot_checks: Vec::new(),
     };
     let event = Event {
         seq: 1,
@@ -221,7 +226,29 @@ fn check_preconditions(
 ) -> Result<(), HandlingError> {
     let today = china_date(now);
     match kind {
-        ActionKind::Submit | ActionKind::DecideObjection | ActionKind::Escalate | ActionKind::Review => {}
+        ActionKind::Submit
+        | ActionKind::DecideObjection
+        | ActionKind::Escalate
+        | ActionKind::Review
+        | ActionKind::SpotCheck
+        | ActionKind::RecomputeDeadlines => {}
+        ActionKind::EscalateCase => {
+            if s.open_escalation().is_some() {
+                return Err(HandlingError::EscalationOpen);
+            }
+        }
+        ActionKind::ReplyEscalation => {
+            require_lead(s, actor)?;
+            if s.open_escalation().is_none() {
+                return Err(HandlingError::NoEscalationOpen);
+            }
+        }
+        ActionKind::CompleteDecision => {
+            let dept = actor.department.clone().unwrap_or_default();
+            if !s.decisions.iter().any(|d| d.is_open() && d.owner == dept) {
+                return Err(HandlingError::NoDecisionOwned { department: dept });
+            }
+        }
         ActionKind::Accept | ActionKind::Start | ActionKind::Close => require_lead(s, actor)?,
         ActionKind::Assign => {
             if actor.role == Role::Department {
@@ -344,6 +371,7 @@ pub fn apply(
     let mut n = s.clone();
     let yp = s.limits.yellow_percent;
     let today = china_date(now);
+    let mut action = cmd.action.clone();
     let to: State = match &cmd.action {
         Action::Submit { .. } => {
             return Err(HandlingError::Illegal {
@@ -468,7 +496,7 @@ pub fn apply(
             });
             s.state
         }
-        Action::CloseConsultation { minutes, decisions } => {
+        Action::CloseConsultation { minutes, decisions, actions } => {
             if minutes.trim().is_empty() {
                 return Err(HandlingError::BadValue {
                     field: "minutes",
@@ -476,10 +504,114 @@ pub fn apply(
                     expected: "the consultation's minutes (会商纪要)",
                 });
             }
+            for a in actions {
+                if a.text.trim().is_empty() {
+                    return Err(HandlingError::BadValue {
+                        field: "decision",
+                        value: String::new(),
+                        expected: "what was decided",
+                    });
+                }
+                if a.owner.trim().is_empty() {
+                    return Err(HandlingError::BadValue {
+                        field: "owner",
+                        value: String::new(),
+                        expected: "the department that owns the decision",
+                    });
+                }
+                if a.due < today {
+                    return Err(HandlingError::BadValue {
+                        field: "due",
+                        value: a.due.format("%Y-%m-%d").to_string(),
+                        expected: "a deadline not before the day of the meeting",
+                    });
+                }
+            }
             if let Some(c) = n.consultations.last_mut() {
                 c.closed_at = Some(now);
-                c.decisions = decisions.clone();
+                c.decisions =
+                    decisions.iter().cloned().chain(actions.iter().map(|a| a.text.clone())).collect();
             }
+            for a in actions {
+                let no = n.decisions.len() as u32 + 1;
+                n.decisions.push(DecisionRecord {
+                    no,
+                    text: a.text.clone(),
+                    owner: a.owner.clone(),
+                    decided_at: now,
+                    due: a.due,
+                    yellow_from: crate::deadline::yellow_day(today, a.due, yp, cal)?,
+                    done_at: None,
+                });
+            }
+            s.state
+        }
+        Action::EscalateCase { reply_workdays } => {
+            if *reply_workdays == 0 || *reply_workdays > 30 {
+                return Err(HandlingError::BadValue {
+                    field: "reply_workdays",
+                    value: reply_workdays.to_string(),
+                    expected: "1..=30 working days",
+                });
+            }
+            let reply_by = cal.add_workdays(today, *reply_workdays)?;
+            n.escalations += 1;
+            n.escalation_cases.push(EscalationCase {
+                no: s.escalation_cases.len() as u32 + 1,
+                opened_at: now,
+                by: actor.username.clone(),
+                reply_workdays: *reply_workdays,
+                reply_by,
+                yellow_from: crate::deadline::yellow_day(today, reply_by, yp, cal)?,
+                replied_at: None,
+                replied_by: None,
+            });
+            s.state
+        }
+        Action::ReplyEscalation => {
+            if let Some(c) = n.escalation_cases.iter_mut().find(|c| c.is_open()) {
+                c.replied_at = Some(now);
+                c.replied_by = Some(actor.username.clone());
+            }
+            s.state
+        }
+        Action::CompleteDecision { decision } => {
+            let dept = actor.department.clone().unwrap_or_default();
+            let Some(d) = n.decisions.iter_mut().find(|d| d.no == *decision) else {
+                return Err(HandlingError::BadValue {
+                    field: "decision",
+                    value: decision.to_string(),
+                    expected: "the number of one of the problem's open decisions",
+                });
+            };
+            if !d.is_open() {
+                return Err(HandlingError::BadValue {
+                    field: "decision",
+                    value: decision.to_string(),
+                    expected: "a decision not yet done",
+                });
+            }
+            if d.owner != dept {
+                return Err(HandlingError::BadValue {
+                    field: "decision",
+                    value: decision.to_string(),
+                    expected: "a decision your department owns",
+                });
+            }
+            d.done_at = Some(now);
+            s.state
+        }
+        Action::SpotCheck { solved } => {
+            n.spot_checks.push(SpotCheckRecord { at: now, by: actor.username.clone(), solved: *solved });
+            s.state
+        }
+        Action::RecomputeDeadlines { year, notice, .. } => {
+            let (moved, changes) = crate::deadline::recompute(s, cal)?;
+            if changes.is_empty() {
+                return Err(HandlingError::NothingToRecompute);
+            }
+            n = moved;
+            action = Action::RecomputeDeadlines { year: *year, notice: notice.clone(), changes };
             s.state
         }
         Action::Answer { outcome } => {
@@ -508,8 +640,8 @@ pub fn apply(
             n.confirm_by = Some(cal.add_workdays(today, s.limits.confirm_workdays)?);
             State::Answered
         }
-        Action::Confirm { rating } => {
-            n.ratings.push(RatingRecord { round: s.round, at: now, rating: *rating });
+        Action::Confirm { rating, solved } => {
+            n.ratings.push(RatingRecord { round: s.round, at: now, rating: *rating, solved: *solved });
             if rating.is_satisfied() {
                 State::Confirmed
             } else if s.reopens == 0 {
@@ -566,7 +698,7 @@ pub fn apply(
         from: Some(s.state),
         to,
         note,
-        action: cmd.action.clone(),
+        action,
     };
     Ok(Transition { event, state: n })
 }
@@ -611,24 +743,28 @@ fn new_round(
 }
 
 fn close(n: &mut ProblemState, now: DateTime<FixedOffset>, kind: ClosureKind) {
-    let rating = match kind {
+    let last = match kind {
         ClosureKind::Unrated => None,
-        _ => n.ratings.last().map(|r| r.rating),
+        _ => n.ratings.last(),
     };
+    let (rating, solved) = (last.map(|r| r.rating), last.and_then(|r| r.solved));
     n.closures.push(Closure {
         at: now,
         kind,
         department: n.lead.clone(),
         rating,
         outcome: n.answers.last().map(|a| a.outcome.clone()),
+        solved,
     });
     n.pending_extension = None;
 }
 
 /// Rebuilds a problem's state from its event log, re-checking every event: the sequence
 /// numbers run 1, 2, 3, …; the first is a submit; each event is legal for its recorded actor
-/// at its recorded time, and leads to the state it records.
-pub fn replay(events: &[Event], cal: &WorkCalendar) -> Result<ProblemState, HandlingError> {
+/// at its recorded time, and leads to the state it records. Each event is judged by the
+/// calendar in force at its time ([`CalendarAt`]; a single [`WorkCalendar`] is in force at
+/// every time), as it was when recorded.
+pub fn replay(events: &[Event], cal: &dyn CalendarAt) -> Result<ProblemState, HandlingError> {
     let mut steps = Replayer::new(cal);
     for e in events {
         steps.push(e)?;
@@ -638,12 +774,12 @@ pub fn replay(events: &[Event], cal: &WorkCalendar) -> Result<ProblemState, Hand
 
 /// Replays a log one event at a time, exposing the state after each (the KPIs walk logs so).
 pub struct Replayer<'a> {
-    cal: &'a WorkCalendar,
+    cal: &'a dyn CalendarAt,
     pub state: Option<ProblemState>,
 }
 
 impl<'a> Replayer<'a> {
-    pub fn new(cal: &'a WorkCalendar) -> Self {
+    pub fn new(cal: &'a dyn CalendarAt) -> Self {
         Replayer { cal, state: None }
     }
 
@@ -656,7 +792,7 @@ impl<'a> Replayer<'a> {
                 if e.seq != 1 || e.from.is_some() {
                     return Err(bad("the first event must be seq 1 with no previous state".into()));
                 }
-                apply_submit(&cmd, &e.actor(), self.cal)?
+                apply_submit(&cmd, &e.actor(), self.cal.calendar_at(e.at))?
             }
             Some(s) => {
                 if e.seq != s.seq + 1 {
@@ -665,7 +801,7 @@ impl<'a> Replayer<'a> {
                 if e.from != Some(s.state) {
                     return Err(bad(format!("recorded from-state differs from {}", s.state.as_str())));
                 }
-                apply(s, &cmd, &e.actor(), e.at, self.cal)?
+                apply(s, &cmd, &e.actor(), e.at, self.cal.calendar_at(e.at))?
             }
         };
         if t.event != *e {

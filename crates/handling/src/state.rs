@@ -178,6 +178,10 @@ pub struct RatingRecord {
     pub round: u32,
     pub at: DateTime<FixedOffset>,
     pub rating: Rating,
+    /// The enterprise's own answer whether its problem was solved (`None`: not asked, as in
+    /// confirmations recorded before it was).
+    #[serde(default)]
+    pub solved: Option<bool>,
 }
 
 /// A cooperating department's report to the lead.
@@ -194,7 +198,10 @@ pub struct ReportRecord {
 pub enum ClosureKind {
     /// The enterprise confirmed with 满意 or 基本满意.
     Confirmed,
-    /// Unconfirmed for the confirmation limit: closed unrated.
+    /// Not confirmed by the enterprise within the confirmation limit (5 working days): closed
+    /// without confirmation (逾期未确认办结), counted apart from confirmed closures; a
+    /// supervisor samples them ([`crate::Action::SpotCheck`]) and may reopen. Stored as
+    /// `unrated`, its name since before the issue that renamed it.
     Unrated,
     /// A supervisor accepted the closure after a second 不满意.
     SupervisorReview,
@@ -210,6 +217,68 @@ pub struct Closure {
     pub rating: Option<Rating>,
     /// The last answer's outcome.
     pub outcome: Option<Outcome>,
+    /// The enterprise's own answer the closure stands on (its confirmation of this round);
+    /// `None` when it gave none.
+    #[serde(default)]
+    pub solved: Option<bool>,
+}
+
+/// 督办 as a case: who pressed, the reply due, and the lead department's reply.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EscalationCase {
+    /// 1, 2, … on the problem.
+    pub no: u32,
+    pub opened_at: DateTime<FixedOffset>,
+    pub by: String,
+    pub reply_workdays: u32,
+    /// The reply is due by the end of this day.
+    pub reply_by: chrono::NaiveDate,
+    /// The case's own light turns yellow on this day.
+    pub yellow_from: chrono::NaiveDate,
+    pub replied_at: Option<DateTime<FixedOffset>>,
+    pub replied_by: Option<String>,
+}
+
+impl EscalationCase {
+    pub fn is_open(&self) -> bool {
+        self.replied_at.is_none()
+    }
+    /// Replied by the end of the due day.
+    pub fn replied_on_time(&self) -> Option<bool> {
+        self.replied_at.map(|t| crate::china_date(t) <= self.reply_by)
+    }
+}
+
+/// A consultation's decision, tracked like a problem of its own: owner, deadline, done.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DecisionRecord {
+    /// 1, 2, … on the problem.
+    pub no: u32,
+    pub text: String,
+    /// The owning department (code).
+    pub owner: String,
+    pub decided_at: DateTime<FixedOffset>,
+    pub due: chrono::NaiveDate,
+    /// Its own light turns yellow on this day.
+    pub yellow_from: chrono::NaiveDate,
+    pub done_at: Option<DateTime<FixedOffset>>,
+}
+
+impl DecisionRecord {
+    pub fn is_open(&self) -> bool {
+        self.done_at.is_none()
+    }
+    pub fn done_on_time(&self) -> Option<bool> {
+        self.done_at.map(|t| crate::china_date(t) <= self.due)
+    }
+}
+
+/// A supervisor's spot check of a closed problem: the enterprise's answer, asked again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SpotCheckRecord {
+    pub at: DateTime<FixedOffset>,
+    pub by: String,
+    pub solved: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -260,6 +329,14 @@ pub struct ProblemState {
     pub returns: u32,
     pub objections: u32,
     pub withdrawn_at: Option<DateTime<FixedOffset>>,
+    /// 督办 cases (escalations recorded before cases were counted in `escalations` only).
+    #[serde(default)]
+    pub escalation_cases: Vec<EscalationCase>,
+    /// The consultations' decisions, numbered across the problem.
+    #[serde(default)]
+    pub decisions: Vec<DecisionRecord>,
+    #[serde(default)]
+    pub spot_checks: Vec<SpotCheckRecord>,
 }
 
 impl ProblemState {
@@ -273,6 +350,18 @@ impl ProblemState {
     /// The last answer given.
     pub fn last_answer(&self) -> Option<&AnswerRecord> {
         self.answers.last()
+    }
+    /// The open escalation case, if any (one at a time).
+    pub fn open_escalation(&self) -> Option<&EscalationCase> {
+        self.escalation_cases.iter().find(|c| c.is_open())
+    }
+    /// The enterprise's own answer whether the closed problem was solved: a supervisor's spot
+    /// check after the closure, else what the enterprise said when it confirmed. `None` while
+    /// not closed, or when the enterprise never said (closed without confirmation and not
+    /// checked, or confirmed before it was asked). 解决率 counts `Some(true)` alone.
+    pub fn enterprise_says_solved(&self) -> Option<bool> {
+        let c = self.closure()?;
+        self.spot_checks.iter().rev().find(|k| k.at >= c.at).map(|k| k.solved).or(c.solved)
     }
     /// The actions `actor` could try now, judged by state and role alone.
     pub fn allowed_actions(&self, role: Option<Role>) -> Vec<ActionKind> {
