@@ -66,7 +66,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 &dept,
                 60 * 24 * (i as i64 % 9),
             ),
-            (Command::new(Action::Confirm { rating: Rating::Satisfied }), &ent, 60 * 24),
+            (Command::new(Action::Confirm { rating: Rating::Satisfied, solved: None }), &ent, 60 * 24),
             (Command::new(Action::Close), &sup, 60),
         ];
         let mut now = received;

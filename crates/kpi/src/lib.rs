@@ -7,13 +7,19 @@
 //! | measure | among | counts |
 //! |---|---|---|
 //! | response rate | problems received in P with D the lead to accept them, accepted or past the acceptance limit | accepted within the limit |
-//! | resolution rate | problems closed in P by D | last answer `resolved` |
-//! | satisfaction rate | problems closed in P by D with a rating | 满意 or 基本满意 (unrated is never satisfied) |
+//! | resolution rate | problems closed in P by D | the enterprise itself said solved (at confirmation, or to a supervisor's spot check after the closure) |
+//! | satisfaction rate | problems closed in P by D | 满意 or 基本满意 (a closure without the enterprise's rating counts, as not satisfied) |
 //! | on-time closure rate | problems closed in P by D | every answer given by its deadline |
 //! | average working days to answer | answers by D given in P | working days from the round's start, pauses excluded |
 //! | reopen rate | problems closed in P by D | had second handling (二次办理) |
 //! | return rate | assignments to D made in P | returned as misrouted (退回) |
 //! | objection rate | assignments to D made in P | objected to |
+//! | escalation reply rate | 督办 cases of D opened in P, replied or past their deadline | replied by the deadline |
+//! | decision on-time rate | consultation decisions owned by D, decided in P, done or past their deadline | done by the deadline |
+//!
+//! Since issue 11 the resolution rate is the enterprise's word, not the department's closing
+//! code (that share is kept as `resolved_by_department_rate`), and the satisfaction rate
+//! counts every closure (the share among rated closures is `rated_satisfaction_rate`).
 //!
 //! Rates are exact rationals shown as percentages rounded half away from zero to two
 //! decimals (integer arithmetic, then `Decimal`); `None` when nothing is counted. Pure: the
@@ -21,7 +27,7 @@
 
 use std::collections::BTreeMap;
 
-use calendar::WorkCalendar;
+use calendar::CalendarAt;
 use chrono::{DateTime, FixedOffset};
 use handling::{ClosureKind, Event, HandlingError, Outcome, ProblemState, Warning, china_date};
 use i18n::{Catalog, Lang, Localized, Message};
@@ -114,10 +120,21 @@ pub struct Counts {
     pub answered_referred: u32,
     /// Problems closed in the period.
     pub closed: u32,
+    /// Closed with the department's last answer `resolved` (its closing code).
     pub closed_resolved: u32,
+    /// Closed, and the enterprise itself said solved / not solved; or it said nothing.
+    pub closed_solved: u32,
+    pub closed_not_solved: u32,
+    pub closed_without_answer: u32,
     pub closed_rated: u32,
     pub closed_satisfied: u32,
+    /// Closed after the enterprise confirmed (满意 or 基本满意): confirmed 销号.
+    pub closed_confirmed: u32,
+    /// Closed without confirmation (逾期未确认办结: the enterprise did not confirm within the
+    /// limit); the name is the one the field had before.
     pub closed_unrated: u32,
+    /// Of the closures, checked by a supervisor's spot check afterwards.
+    pub closed_spot_checked: u32,
     pub closed_by_review: u32,
     pub closed_on_time: u32,
     pub closed_reopened: u32,
@@ -129,6 +146,18 @@ pub struct Counts {
     pub yellow_now: u32,
     pub red_now: u32,
     pub escalated: u32,
+    /// 督办 cases opened in the period (current lead), of those judged (replied, or past the
+    /// reply deadline at "now") and replied by the deadline; open cases overdue at "now".
+    pub escalation_cases: u32,
+    pub escalation_due: u32,
+    pub escalation_replied_on_time: u32,
+    pub escalation_overdue_now: u32,
+    /// Consultation decisions decided in the period (by owner), of those judged (done, or past
+    /// their deadline at "now") and done by the deadline; open decisions overdue at "now".
+    pub decisions: u32,
+    pub decisions_due: u32,
+    pub decisions_done_on_time: u32,
+    pub decisions_overdue_now: u32,
 }
 
 impl Counts {
@@ -143,9 +172,14 @@ impl Counts {
         self.answered_referred += o.answered_referred;
         self.closed += o.closed;
         self.closed_resolved += o.closed_resolved;
+        self.closed_solved += o.closed_solved;
+        self.closed_not_solved += o.closed_not_solved;
+        self.closed_without_answer += o.closed_without_answer;
         self.closed_rated += o.closed_rated;
         self.closed_satisfied += o.closed_satisfied;
+        self.closed_confirmed += o.closed_confirmed;
         self.closed_unrated += o.closed_unrated;
+        self.closed_spot_checked += o.closed_spot_checked;
         self.closed_by_review += o.closed_by_review;
         self.closed_on_time += o.closed_on_time;
         self.closed_reopened += o.closed_reopened;
@@ -155,6 +189,14 @@ impl Counts {
         self.yellow_now += o.yellow_now;
         self.red_now += o.red_now;
         self.escalated += o.escalated;
+        self.escalation_cases += o.escalation_cases;
+        self.escalation_due += o.escalation_due;
+        self.escalation_replied_on_time += o.escalation_replied_on_time;
+        self.escalation_overdue_now += o.escalation_overdue_now;
+        self.decisions += o.decisions;
+        self.decisions_due += o.decisions_due;
+        self.decisions_done_on_time += o.decisions_done_on_time;
+        self.decisions_overdue_now += o.decisions_overdue_now;
     }
 }
 
@@ -165,13 +207,24 @@ pub struct KpiRow {
     pub category: Option<String>,
     pub counts: Counts,
     pub response_rate: Rate,
+    /// 解决率: the enterprise's own answer (solved) over the closures.
     pub resolution_rate: Rate,
+    /// 满意率: 满意 or 基本满意 over every closure (a closure without a rating is not satisfied).
     pub satisfaction_rate: Rate,
     pub on_time_closure_rate: Rate,
     pub avg_workdays_to_answer: Option<Decimal>,
     pub reopen_rate: Rate,
     pub return_rate: Rate,
     pub objection_rate: Rate,
+    /// The department's closing code `resolved` over the closures (the resolution rate before
+    /// issue 11), shown beside the enterprise's word.
+    pub resolved_by_department_rate: Rate,
+    /// 满意 or 基本满意 among the rated closures (the satisfaction rate before issue 11).
+    pub rated_satisfaction_rate: Rate,
+    /// Closures without the enterprise's confirmation over all closures.
+    pub unconfirmed_closure_rate: Rate,
+    pub escalation_reply_rate: Rate,
+    pub decision_on_time_rate: Rate,
 }
 
 impl KpiRow {
@@ -180,8 +233,13 @@ impl KpiRow {
             department,
             category,
             response_rate: Rate::new(c.responded_on_time, c.response_due),
-            resolution_rate: Rate::new(c.closed_resolved, c.closed),
-            satisfaction_rate: Rate::new(c.closed_satisfied, c.closed_rated),
+            resolution_rate: Rate::new(c.closed_solved, c.closed),
+            satisfaction_rate: Rate::new(c.closed_satisfied, c.closed),
+            resolved_by_department_rate: Rate::new(c.closed_resolved, c.closed),
+            rated_satisfaction_rate: Rate::new(c.closed_satisfied, c.closed_rated),
+            unconfirmed_closure_rate: Rate::new(c.closed_unrated, c.closed),
+            escalation_reply_rate: Rate::new(c.escalation_replied_on_time, c.escalation_due),
+            decision_on_time_rate: Rate::new(c.decisions_done_on_time, c.decisions_due),
             on_time_closure_rate: Rate::new(c.closed_on_time, c.closed),
             avg_workdays_to_answer: mean(c.answer_workdays, c.answers),
             reopen_rate: Rate::new(c.closed_reopened, c.closed),
@@ -269,12 +327,21 @@ pub fn compute(problems: &[ProblemState], period: &Period, as_of: DateTime<Fixed
             let answers: Vec<_> = s.answers.iter().filter(|a| a.at <= cl.at).collect();
             let all_on_time = answers.iter().all(|a| a.on_time);
             let reopened = answers.last().is_some_and(|a| a.round >= 2);
+            // The enterprise's own answer: at its confirmation, or to a spot check made after this
+            // closure and by `as_of`.
+            let checked = s.spot_checks.iter().rev().find(|k| k.at >= cl.at && k.at <= as_of);
+            let solved = checked.map(|k| k.solved).or(cl.solved);
             acc.add(&cl.department, cat, |c| {
                 c.closed = 1;
                 c.closed_resolved = u32::from(matches!(cl.outcome, Some(Outcome::Resolved)));
+                c.closed_solved = u32::from(solved == Some(true));
+                c.closed_not_solved = u32::from(solved == Some(false));
+                c.closed_without_answer = u32::from(solved.is_none());
                 c.closed_rated = u32::from(cl.rating.is_some());
                 c.closed_satisfied = u32::from(cl.rating.is_some_and(|r| r.is_satisfied()));
+                c.closed_confirmed = u32::from(cl.kind == ClosureKind::Confirmed);
                 c.closed_unrated = u32::from(cl.kind == ClosureKind::Unrated);
+                c.closed_spot_checked = u32::from(checked.is_some());
                 c.closed_by_review = u32::from(cl.kind == ClosureKind::SupervisorReview);
                 c.closed_on_time = u32::from(all_on_time);
                 c.closed_reopened = u32::from(reopened);
@@ -287,6 +354,38 @@ pub fn compute(problems: &[ProblemState], period: &Period, as_of: DateTime<Fixed
                 c.returned = u32::from(a.end == handling::AssignmentEnd::Returned);
                 c.objected = u32::from(a.objected);
             });
+        }
+        // 督办 cases opened in P (the current lead owes the reply).
+        for e in s.escalation_cases.iter().filter(|e| inp(e.opened_at)) {
+            let replied = e.replied_at.filter(|t| *t <= as_of);
+            let overdue = china_date(as_of) > e.reply_by;
+            acc.add(&s.lead, cat, |c| {
+                c.escalation_cases = 1;
+                c.escalation_due = u32::from(replied.is_some() || overdue);
+                c.escalation_replied_on_time =
+                    u32::from(replied.is_some_and(|t| china_date(t) <= e.reply_by));
+            });
+        }
+        // Decisions decided in P, by owner.
+        for d in s.decisions.iter().filter(|d| inp(d.decided_at)) {
+            let done = d.done_at.filter(|t| *t <= as_of);
+            let overdue = china_date(as_of) > d.due;
+            acc.add(&d.owner, cat, |c| {
+                c.decisions = 1;
+                c.decisions_due = u32::from(done.is_some() || overdue);
+                c.decisions_done_on_time = u32::from(done.is_some_and(|t| china_date(t) <= d.due));
+            });
+        }
+        // Follow-ups overdue now: open cases of open problems, open decisions (but withdrawn).
+        if s.state.is_open() {
+            if s.escalation_cases.iter().any(|e| e.warning(as_of) == Warning::Red) {
+                acc.add(&s.lead, cat, |c| c.escalation_overdue_now = 1);
+            }
+        }
+        if s.state != handling::State::Withdrawn {
+            for d in s.decisions.iter().filter(|d| d.warning(as_of) == Warning::Red) {
+                acc.add(&d.owner, cat, |c| c.decisions_overdue_now = 1);
+            }
         }
         // Lights now, for open problems (`handling::State::is_open`).
         if s.state.is_open() {
@@ -317,10 +416,11 @@ pub fn compute(problems: &[ProblemState], period: &Period, as_of: DateTime<Fixed
     KpiReport { period: period.to_string(), start: period.start, end: period.end, as_of, rows }
 }
 
-/// Replays each problem's log (`(problem id, events)`) and computes the KPIs.
+/// Replays each problem's log (`(problem id, events)`, each event by the calendar in force at
+/// its time) and computes the KPIs.
 pub fn compute_from_logs(
     logs: &[(String, Vec<Event>)],
-    cal: &WorkCalendar,
+    cal: &dyn CalendarAt,
     period: &Period,
     as_of: DateTime<FixedOffset>,
 ) -> Result<KpiReport, KpiError> {

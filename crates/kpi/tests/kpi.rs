@@ -109,18 +109,22 @@ fn month_of_problems() -> Vec<(String, Vec<Event>)> {
         .act(Action::Escalate, &leader(), "05-09T12:00")
         .act(Action::OpenConsultation { participants: vec!["tax_bureau".into()] }, &leader(), "05-10T09:00")
         .act(
-            Action::CloseConsultation { minutes: "纪要".into(), decisions: vec!["减免三个月".into()] },
+            Action::CloseConsultation {
+                minutes: "纪要".into(),
+                decisions: vec!["减免三个月".into()],
+                actions: vec![],
+            },
             &leader(),
             "05-10T16:00",
         )
         .act(Action::Answer { outcome: Outcome::Resolved }, &iip, "05-11T10:00")
-        .act(Action::Confirm { rating: Rating::Dissatisfied }, &ent(), "05-12T09:00")
+        .act(Action::Confirm { rating: Rating::Dissatisfied, solved: Some(false) }, &ent(), "05-12T09:00")
         .act(
             Action::Answer { outcome: Outcome::Explained { reason: ExplainReason::NotEligible } },
             &iip,
             "05-18T10:00",
         )
-        .act(Action::Confirm { rating: Rating::Dissatisfied }, &ent(), "05-19T09:00")
+        .act(Action::Confirm { rating: Rating::Dissatisfied, solved: Some(false) }, &ent(), "05-19T09:00")
         .act(Action::Review { decision: ReviewDecision::Close }, &sup(), "05-20T09:00");
     // P2: returned as misrouted, reassigned, referred elsewhere, closed unrated.
     let p2 = Run::new("tax", "05-05T09:00")
@@ -137,19 +141,24 @@ fn month_of_problems() -> Vec<(String, Vec<Event>)> {
         .act(assign("tax_bureau", &[]), &sup(), "05-09T11:00")
         .act(Action::Start, &tax, "05-09T12:00")
         .act(Action::Answer { outcome: Outcome::Resolved }, &tax, "05-12T10:00")
-        .act(Action::Confirm { rating: Rating::Satisfied }, &ent(), "05-13T09:00")
+        .act(Action::Confirm { rating: Rating::Satisfied, solved: Some(true) }, &ent(), "05-13T09:00")
         .act(Action::Close, &tax, "05-13T10:00");
     // P4: withdrawn before anyone accepted it.
     let p4 = Run::new("tax", "05-10T09:00").act(Action::Withdraw, &ent(), "05-10T10:00");
     // P5: never accepted: overdue.
     let p5 = Run::new("tax", "05-16T09:00");
-    // P6: accepted late, answered late, 基本满意, closed by a supervisor.
+    // P6: accepted late, answered late as resolved; the enterprise says it is not solved but is
+    // basically satisfied (基本满意) with the service; closed by a supervisor.
     let p6 = Run::new("policy_questions", "05-05T09:00")
         .act(Action::Accept, &econ, "05-09T09:00")
         .act(assign("economic_development", &[]), &econ, "05-09T09:30")
         .act(Action::Start, &econ, "05-09T10:00")
         .act(Action::Answer { outcome: Outcome::Resolved }, &econ, "05-10T10:00")
-        .act(Action::Confirm { rating: Rating::BasicallySatisfied }, &ent(), "05-11T09:00")
+        .act(
+            Action::Confirm { rating: Rating::BasicallySatisfied, solved: Some(false) },
+            &ent(),
+            "05-11T09:00",
+        )
         .act(Action::Close, &sup(), "05-11T10:00");
     [p1, p2, p3, p4, p5, p6].into_iter().enumerate().map(|(i, r)| (format!("P{}", i + 1), r.events)).collect()
 }
@@ -166,13 +175,26 @@ fn the_month_of_may_2022() {
     // P4 withdrawn in time is not judged; P1, P2, P3 on time; P5 never, P6 late.
     assert_eq!((all.response_rate.numerator, all.response_rate.denominator), (3, 5));
     assert_eq!(all.response_rate.percent, pct(6000));
-    // Closed: P1 (review), P2 (unrated), P3, P6. Resolved: P3, P6.
+    // Closed: P1 (review), P2 (without confirmation), P3, P6. The departments closed P3 and
+    // P6 as resolved; the enterprise said solved for P3 alone (P1 and P6: not solved; P2:
+    // nothing). 解决率 is the enterprise's word (issue 11): 1 of 4.
     assert_eq!(all.counts.closed, 4);
-    assert_eq!(all.resolution_rate.percent, pct(5000));
-    // Rated: P1 不满意, P3 满意, P6 基本满意; P2 unrated is not in it, and never satisfied.
-    assert_eq!((all.satisfaction_rate.numerator, all.satisfaction_rate.denominator), (2, 3));
-    assert_eq!(all.satisfaction_rate.percent, pct(6667));
+    assert_eq!((all.resolution_rate.numerator, all.resolution_rate.denominator), (1, 4));
+    assert_eq!(all.resolution_rate.percent, pct(2500));
+    assert_eq!(all.resolved_by_department_rate.percent, pct(5000), "the departments' own codes");
+    assert_eq!(
+        (all.counts.closed_solved, all.counts.closed_not_solved, all.counts.closed_without_answer),
+        (1, 2, 1)
+    );
+    // Satisfied: P3 满意, P6 基本满意; P1 不满意; P2 closed without confirmation is not satisfied
+    // and counts (issue 11): 2 of 4. Among the rated alone, 2 of 3.
+    assert_eq!((all.satisfaction_rate.numerator, all.satisfaction_rate.denominator), (2, 4));
+    assert_eq!(all.satisfaction_rate.percent, pct(5000));
+    assert_eq!(all.rated_satisfaction_rate.percent, pct(6667));
     assert_eq!((all.counts.closed_unrated, all.counts.closed_by_review), (1, 1));
+    // Confirmed 销号 (P3, P6) apart from the closure without confirmation (P2).
+    assert_eq!(all.counts.closed_confirmed, 2);
+    assert_eq!(all.unconfirmed_closure_rate.percent, pct(2500));
     // On time: P2, P3 (P1's second answer and P6's answer were late).
     assert_eq!(all.on_time_closure_rate.percent, pct(5000));
     assert_eq!(all.reopen_rate.percent, pct(2500));
@@ -203,6 +225,12 @@ fn the_month_of_may_2022() {
     assert_eq!(econ.objection_rate.percent, pct(5000));
     assert_eq!(econ.on_time_closure_rate.percent, pct(0));
     assert_eq!(econ.satisfaction_rate.percent, pct(10000), "基本满意 counts as satisfied");
+    assert_eq!(
+        econ.resolution_rate.percent,
+        pct(0),
+        "resolved by its code, not solved by the enterprise's word"
+    );
+    assert_eq!(econ.resolved_by_department_rate.percent, pct(10000));
 
     let iip = r.row(Some("information_industry_park"), None).unwrap();
     assert_eq!(iip.avg_workdays_to_answer, pct(450));
@@ -211,7 +239,9 @@ fn the_month_of_may_2022() {
     assert_eq!(iip.response_rate.percent, None, "it received nothing to accept");
 
     let org = r.row(Some("organization_personnel"), None).unwrap();
-    assert_eq!(org.satisfaction_rate.percent, None, "unrated only: no satisfaction to speak of");
+    // Closed without confirmation only: not satisfied (before issue 11 it had no rate at all).
+    assert_eq!(org.satisfaction_rate.percent, pct(0));
+    assert_eq!(org.rated_satisfaction_rate.percent, None);
     assert_eq!(org.counts.closed_unrated, 1);
 
     // Per department and category, and per category across departments.
@@ -263,7 +293,9 @@ proptest! {
         }
         for row in &r.rows {
             for rate in [row.response_rate, row.resolution_rate, row.satisfaction_rate, row.on_time_closure_rate,
-                         row.reopen_rate, row.return_rate, row.objection_rate] {
+                         row.reopen_rate, row.return_rate, row.objection_rate, row.resolved_by_department_rate,
+                         row.rated_satisfaction_rate, row.unconfirmed_closure_rate, row.escalation_reply_rate,
+                         row.decision_on_time_rate] {
                 prop_assert!(rate.numerator <= rate.denominator);
                 if let Some(p) = rate.percent {
                     prop_assert!(p >= Decimal::ZERO && p <= Decimal::new(100, 0));
@@ -271,6 +303,76 @@ proptest! {
             }
             prop_assert!(row.counts.closed_satisfied <= row.counts.closed_rated);
             prop_assert!(row.counts.closed_rated + row.counts.closed_unrated <= row.counts.closed);
+            prop_assert_eq!(
+                row.counts.closed_solved + row.counts.closed_not_solved + row.counts.closed_without_answer,
+                row.counts.closed
+            );
         }
     }
+}
+
+/// 督办 cases and consultation decisions are counted like problems: opened in the period,
+/// answered by their deadline or not, overdue now; and a supervisor's spot check after a
+/// closure without confirmation gives the enterprise's answer to 解决率.
+#[test]
+fn escalations_decisions_and_spot_checks() {
+    let econ = dept("economic_development");
+    let tax = dept("tax_bureau");
+    // Q1: escalated with 2 working days to reply (Mon 9 May → Wed 11 May), replied on 12 May
+    // (late); a decision owned by tax due 13 May, done 13 May (on time); another owned by econ
+    // due 16 May, still open.
+    let q1 = Run::new("policy_questions", "05-09T09:00")
+        .act(Action::Accept, &econ, "05-09T09:30")
+        .act(Action::EscalateCase { reply_workdays: 2 }, &leader(), "05-09T10:00")
+        .act(Action::ReplyEscalation, &econ, "05-12T10:00")
+        .act(Action::OpenConsultation { participants: vec!["tax_bureau".into()] }, &leader(), "05-12T11:00")
+        .act(
+            Action::CloseConsultation {
+                minutes: "纪要".into(),
+                decisions: vec![],
+                actions: vec![
+                    DecisionAction {
+                        text: "核定减免".into(),
+                        owner: "tax_bureau".into(),
+                        due: "2022-05-13".parse().unwrap(),
+                    },
+                    DecisionAction {
+                        text: "回访企业".into(),
+                        owner: "economic_development".into(),
+                        due: "2022-05-16".parse().unwrap(),
+                    },
+                ],
+            },
+            &leader(),
+            "05-12T15:00",
+        )
+        .act(Action::CompleteDecision { decision: 1 }, &tax, "05-13T16:00");
+    // Q2: answered, closed without confirmation, then a supervisor's spot check: solved.
+    let q2 = Run::new("tax", "05-02T09:00")
+        .act(Action::Accept, &tax, "05-05T09:00")
+        .act(assign("tax_bureau", &[]), &tax, "05-05T09:10")
+        .act(Action::Start, &tax, "05-05T09:20")
+        .act(Action::Answer { outcome: Outcome::Resolved }, &tax, "05-05T10:00")
+        .act(Action::AutoCloseUnrated, &cron(), "05-13T00:10")
+        .act(Action::SpotCheck { solved: true }, &sup(), "05-16T10:00");
+    let logs = vec![("Q1".to_string(), q1.events), ("Q2".to_string(), q2.events)];
+    let r = compute_from_logs(&logs, cal(), &Period::parse("2022-05").unwrap(), at("05-18T09:00")).unwrap();
+    let e = r.row(Some("economic_development"), None).unwrap();
+    assert_eq!(
+        (e.counts.escalation_cases, e.counts.escalation_due, e.counts.escalation_replied_on_time),
+        (1, 1, 0)
+    );
+    assert_eq!(e.escalation_reply_rate.percent, pct(0));
+    assert_eq!((e.counts.decisions, e.counts.decisions_due, e.counts.decisions_overdue_now), (1, 1, 1));
+    let t = r.row(Some("tax_bureau"), None).unwrap();
+    assert_eq!((t.counts.decisions, t.counts.decisions_done_on_time), (1, 1));
+    assert_eq!(t.decision_on_time_rate.percent, pct(10000));
+    // Q2: closed without confirmation, solved by the enterprise's word to the spot check.
+    assert_eq!((t.counts.closed_unrated, t.counts.closed_spot_checked, t.counts.closed_solved), (1, 1, 1));
+    assert_eq!(t.resolution_rate.percent, pct(10000));
+    assert_eq!(t.satisfaction_rate.percent, pct(0), "no rating: not satisfied");
+    // Before the spot check the enterprise had said nothing.
+    let before =
+        compute_from_logs(&logs, cal(), &Period::parse("2022-05").unwrap(), at("05-14T09:00")).unwrap();
+    assert_eq!(before.row(Some("tax_bureau"), None).unwrap().resolution_rate.percent, pct(0));
 }

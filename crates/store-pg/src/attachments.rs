@@ -75,7 +75,8 @@ impl AttachmentStore for PgStore {
         files: Vec<CheckedFile>,
     ) -> PResult<ProblemRecord> {
         let problem = a::with_references(problem, &files)?;
-        let t = p::submit_transition(problem, actor, now, routing, limits)?;
+        let cals = store::calendar::CalendarStore::calendars(self).await?;
+        let t = p::submit_transition(problem, actor, now, routing, limits, cals.as_ref())?;
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(backend)?;
         let rec = insert_problem(&tx, t, now).await?;
@@ -93,6 +94,7 @@ impl AttachmentStore for PgStore {
         actor: &HActor,
         now: DateTime<FixedOffset>,
     ) -> PResult<(ProblemRecord, Attachment)> {
+        let cals = store::calendar::CalendarStore::calendars(self).await?;
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(backend)?;
         // The problem row lock serialises attachments of one problem: the count holds.
@@ -111,7 +113,8 @@ impl AttachmentStore for PgStore {
             .try_get(0)
             .map_err(backend)?;
         a::check_count(n.max(0) as usize, std::slice::from_ref(&file))?;
-        let rec = transition_on(&tx, problem_id, &Command::new(file.action()), actor, now, now, None).await?;
+        let rec = transition_on(&tx, problem_id, &Command::new(file.action()), actor, now, now, None, &cals)
+            .await?;
         let att = insert_file(&tx, problem_id, i64::from(rec.state.seq), &file, &actor.username, now).await?;
         tx.commit().await.map_err(backend)?;
         Ok((rec, att))

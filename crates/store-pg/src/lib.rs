@@ -15,9 +15,11 @@
 
 mod accounts;
 mod attachments;
+mod calendar;
 mod categories;
 mod documents;
 mod enterprises;
+mod follow_ups;
 mod import;
 mod matches;
 mod problems;
@@ -63,6 +65,16 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "zone_settings",
         sql: include_str!("../migrations/0012_zone_settings.sql"),
     },
+    Migration {
+        version: 13,
+        name: "calendar_years",
+        sql: include_str!("../migrations/0013_calendar_years.sql"),
+    },
+    Migration {
+        version: 14,
+        name: "problem_follow_ups",
+        sql: include_str!("../migrations/0014_problem_follow_ups.sql"),
+    },
 ];
 
 /// Connections in the pool.
@@ -71,6 +83,7 @@ const POOL_SIZE: usize = 16;
 /// The PostgreSQL store.
 pub struct PgStore {
     pool: Pool,
+    calendars: store::calendar::CalendarCache,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -117,7 +130,7 @@ impl PgStore {
         let pool = Pool::builder(mgr).max_size(POOL_SIZE).build().map_err(backend)?;
         let client = pool.get().await.map_err(backend)?;
         client.simple_query("SELECT 1").await.map_err(backend)?;
-        Ok(PgStore { pool })
+        Ok(PgStore { pool, calendars: store::calendar::CalendarCache::default() })
     }
 
     pub(crate) async fn client(&self) -> Result<deadpool_postgres::Object> {

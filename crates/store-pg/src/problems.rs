@@ -7,6 +7,7 @@ use chrono::{DateTime, FixedOffset, NaiveDate};
 use deadpool_postgres::GenericClient;
 use enterprise::{Routing, UnifiedCreditCode};
 use handling::{Actor as HActor, Command, Event, Problem, TimeLimits, Visit};
+use store::calendar::CalendarStore;
 use store::problems::{
     self as p, AuditReport, CadreEnterprise, EventRow, NewEventColumns, PResult, ProblemError, ProblemFilter,
     ProblemRecord, ProblemRow, ProblemStore, Projection, QParam, VisitFilter, VisitRecord, sql,
@@ -209,6 +210,7 @@ pub(crate) async fn insert_problem(
         .try_get(0)
         .map_err(backend)?;
     let row = append_event(tx, id, &cols, now).await?;
+    crate::follow_ups::write_follow_ups(tx, id, &store::follow_ups::FollowUp::of(id, &t.state)).await?;
     let prow = row_by_id(tx, id).await?.ok_or(ProblemError::NotFound { id })?;
     let stored = p::StoredEvent {
         chain_seq: row.chain_seq,
@@ -232,6 +234,7 @@ pub(crate) async fn transition_on(
     at: DateTime<FixedOffset>,
     recorded_at: DateTime<FixedOffset>,
     expected: Option<u32>,
+    cals: &calendar::Calendars,
 ) -> PResult<ProblemRecord> {
     // Lock the problem first, then the chain head (always in this order).
     if tx
@@ -245,9 +248,9 @@ pub(crate) async fn transition_on(
     let rows = events_of(tx, id).await?;
     let mut events = rows.iter().map(EventRow::stored).collect::<PResult<Vec<_>>>()?;
     let log: Vec<Event> = events.iter().map(|e| e.event.clone()).collect();
-    let state = handling::replay(&log, calendar::WorkCalendar::official())?;
+    let state = p::replay_log(&log, cals)?;
     p::check_expected(id, &state, expected)?;
-    let t = p::apply_transition(&state, cmd, actor, at)?;
+    let t = p::apply_transition(&state, cmd, actor, at, cals)?;
     let proj = Projection::of(&t.state)?;
     let row = append_event(tx, id, &NewEventColumns::of(&t.event), recorded_at).await?;
     let cooperating = proj.cooperating_json();
@@ -271,6 +274,7 @@ pub(crate) async fn transition_on(
     )
     .await
     .map_err(backend)?;
+    crate::follow_ups::write_follow_ups(tx, id, &store::follow_ups::FollowUp::of(id, &t.state)).await?;
     let prow = row_by_id(tx, id).await?.ok_or(ProblemError::NotFound { id })?;
     events.push(p::StoredEvent {
         chain_seq: row.chain_seq,
@@ -293,7 +297,8 @@ impl ProblemStore for PgStore {
         routing: &Routing,
         limits: &TimeLimits,
     ) -> PResult<ProblemRecord> {
-        let t = p::submit_transition(problem, actor, now, routing, limits)?;
+        let cals = self.calendars().await?;
+        let t = p::submit_transition(problem, actor, now, routing, limits, cals.as_ref())?;
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(backend)?;
         let rec = insert_problem(&tx, t, now).await?;
@@ -302,12 +307,13 @@ impl ProblemStore for PgStore {
     }
 
     async fn get_problem(&self, id: i64) -> PResult<ProblemRecord> {
+        let cals = self.calendars().await?;
         let mut client = self.client().await?;
         let tx = client.build_transaction().read_only(true).start().await.map_err(backend)?;
         let row = row_by_id(&tx, id).await?.ok_or(ProblemError::NotFound { id })?;
         let events = events_of(&tx, id).await?;
         tx.commit().await.map_err(backend)?;
-        p::record_from(id, events, row)
+        p::record_from(id, events, row, cals.as_ref())
     }
 
     async fn list_problems(&self, filter: &ProblemFilter, page: Page) -> PResult<(Vec<ProblemRow>, u64)> {
@@ -341,7 +347,8 @@ impl ProblemStore for PgStore {
     ) -> PResult<ProblemRecord> {
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(backend)?;
-        let rec = transition_on(&tx, id, cmd, actor, at, recorded_at, None).await?;
+        let cals = self.calendars().await?;
+        let rec = transition_on(&tx, id, cmd, actor, at, recorded_at, None, &cals).await?;
         tx.commit().await.map_err(backend)?;
         Ok(rec)
     }
@@ -357,7 +364,8 @@ impl ProblemStore for PgStore {
     ) -> PResult<ProblemRecord> {
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(backend)?;
-        let rec = transition_on(&tx, id, cmd, actor, at, recorded_at, Some(expected)).await?;
+        let cals = self.calendars().await?;
+        let rec = transition_on(&tx, id, cmd, actor, at, recorded_at, Some(expected), &cals).await?;
         tx.commit().await.map_err(backend)?;
         Ok(rec)
     }

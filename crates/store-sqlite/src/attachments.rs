@@ -80,7 +80,8 @@ impl AttachmentStore for SqliteStore {
         files: Vec<CheckedFile>,
     ) -> PResult<ProblemRecord> {
         let problem = a::with_references(problem, &files)?;
-        let t = p::submit_transition(problem, actor, now, routing, limits)?;
+        let cals = store::calendar::CalendarStore::calendars(self).await?;
+        let t = p::submit_transition(problem, actor, now, routing, limits, cals.as_ref())?;
         let by = actor.username.clone();
         self.write_p(move |conn| {
             let rec = insert_problem(conn, t, now)?;
@@ -100,6 +101,7 @@ impl AttachmentStore for SqliteStore {
         now: DateTime<FixedOffset>,
     ) -> PResult<(ProblemRecord, Attachment)> {
         let actor = actor.clone();
+        let cals = store::calendar::CalendarStore::calendars(self).await?;
         self.write_p(move |conn| {
             problem_exists(conn, problem_id)?;
             let n: i64 = conn
@@ -107,7 +109,8 @@ impl AttachmentStore for SqliteStore {
                 .and_then(|mut st| st.query_row([problem_id], |r| r.get(0)))
                 .map_err(backend)?;
             a::check_count(n.max(0) as usize, std::slice::from_ref(&file))?;
-            let rec = transition_on(conn, problem_id, &Command::new(file.action()), &actor, now, now, None)?;
+            let rec =
+                transition_on(conn, problem_id, &Command::new(file.action()), &actor, now, now, None, &cals)?;
             let att = insert_file(conn, problem_id, i64::from(rec.state.seq), &file, &actor.username, now)?;
             Ok((rec, att))
         })

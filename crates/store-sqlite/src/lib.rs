@@ -23,9 +23,11 @@
 
 mod accounts;
 mod attachments;
+mod calendar;
 mod categories;
 mod documents;
 mod enterprises;
+mod follow_ups;
 mod import;
 mod matches;
 mod problems;
@@ -77,6 +79,16 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "zone_settings",
         sql: include_str!("../migrations/0012_zone_settings.sql"),
     },
+    Migration {
+        version: 13,
+        name: "calendar_years",
+        sql: include_str!("../migrations/0013_calendar_years.sql"),
+    },
+    Migration {
+        version: 14,
+        name: "problem_follow_ups",
+        sql: include_str!("../migrations/0014_problem_follow_ups.sql"),
+    },
 ];
 
 /// How long a connection waits for a lock before reporting the database busy.
@@ -95,6 +107,7 @@ pub struct SqliteStore {
     /// One permit per read connection: a read waits here rather than opening a connection.
     read_slots: Arc<tokio::sync::Semaphore>,
     routing: Mutex<RoutingCache>,
+    calendars: store::calendar::CalendarCache,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -121,6 +134,7 @@ impl SqliteStore {
             readers: Arc::new(Mutex::new(Vec::new())),
             read_slots: Arc::new(tokio::sync::Semaphore::new(READ_POOL)),
             routing: Mutex::new(RoutingCache::default()),
+            calendars: store::calendar::CalendarCache::default(),
         })
     }
 

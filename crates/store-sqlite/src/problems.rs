@@ -8,6 +8,7 @@ use chrono::{DateTime, FixedOffset, NaiveDate};
 use enterprise::{Routing, UnifiedCreditCode};
 use handling::{Actor as HActor, Command, Event, Problem, TimeLimits, Visit};
 use rusqlite::{Connection, OptionalExtension, Row, params};
+use store::calendar::CalendarStore;
 use store::problems::{
     self as p, AuditReport, CadreEnterprise, EventRow, NewEventColumns, PResult, ProblemError, ProblemFilter,
     ProblemRecord, ProblemRow, ProblemStore, Projection, QParam, VisitFilter, VisitRecord, sql,
@@ -243,6 +244,7 @@ pub(crate) fn insert_problem(
     t: handling::Transition,
     now: DateTime<FixedOffset>,
 ) -> PResult<ProblemRecord> {
+    let follow_ups_of = |id: i64, s: &handling::ProblemState| store::follow_ups::FollowUp::of(id, s);
     let proj = Projection::of(&t.state)?;
     let cols = NewEventColumns::of(&t.event);
     let uscc = t.state.problem.enterprise.clone();
@@ -293,6 +295,7 @@ pub(crate) fn insert_problem(
         })
         .map_err(backend)?;
     let row = append_event(conn, id, &cols, now)?;
+    crate::follow_ups::write_follow_ups(conn, id, &follow_ups_of(id, &state))?;
     let stored = p::StoredEvent {
         chain_seq: row.chain_seq,
         problem_id: id,
@@ -318,6 +321,7 @@ pub(crate) fn transition_on(
     at: DateTime<FixedOffset>,
     recorded_at: DateTime<FixedOffset>,
     expected: Option<u32>,
+    cals: &calendar::Calendars,
 ) -> PResult<ProblemRecord> {
     let rows = events_of(conn, id)?;
     if rows.is_empty() {
@@ -325,9 +329,9 @@ pub(crate) fn transition_on(
     }
     let mut events = rows.iter().map(EventRow::stored).collect::<PResult<Vec<_>>>()?;
     let log: Vec<Event> = events.iter().map(|e| e.event.clone()).collect();
-    let state = handling::replay(&log, calendar::WorkCalendar::official())?;
+    let state = p::replay_log(&log, cals)?;
     p::check_expected(id, &state, expected)?;
-    let t = p::apply_transition(&state, cmd, actor, at)?;
+    let t = p::apply_transition(&state, cmd, actor, at, cals)?;
     let proj = Projection::of(&t.state)?;
     let row = append_event(conn, id, &NewEventColumns::of(&t.event), recorded_at)?;
     conn.prepare_cached(sql::UPDATE_PROBLEM)
@@ -349,6 +353,7 @@ pub(crate) fn transition_on(
             ])
         })
         .map_err(backend)?;
+    crate::follow_ups::write_follow_ups(conn, id, &store::follow_ups::FollowUp::of(id, &t.state))?;
     events.push(p::StoredEvent {
         chain_seq: row.chain_seq,
         problem_id: id,
@@ -371,14 +376,16 @@ impl ProblemStore for SqliteStore {
         routing: &Routing,
         limits: &TimeLimits,
     ) -> PResult<ProblemRecord> {
-        let t = p::submit_transition(problem, actor, now, routing, limits)?;
+        let cals = self.calendars().await?;
+        let t = p::submit_transition(problem, actor, now, routing, limits, cals.as_ref())?;
         self.write_p(move |conn| insert_problem(conn, t, now)).await
     }
 
     async fn get_problem(&self, id: i64) -> PResult<ProblemRecord> {
+        let cals = self.calendars().await?;
         self.read_p(move |conn| {
             let row = row_by_id(conn, id)?.ok_or(ProblemError::NotFound { id })?;
-            p::record_from(id, events_of(conn, id)?, row)
+            p::record_from(id, events_of(conn, id)?, row, cals.as_ref())
         })
         .await
     }
@@ -415,7 +422,8 @@ impl ProblemStore for SqliteStore {
         recorded_at: DateTime<FixedOffset>,
     ) -> PResult<ProblemRecord> {
         let (cmd, actor) = (cmd.clone(), actor.clone());
-        self.write_p(move |conn| transition_on(conn, id, &cmd, &actor, at, recorded_at, None)).await
+        let cals = self.calendars().await?;
+        self.write_p(move |conn| transition_on(conn, id, &cmd, &actor, at, recorded_at, None, &cals)).await
     }
 
     async fn record_transition_expecting(
@@ -428,7 +436,11 @@ impl ProblemStore for SqliteStore {
         expected: u32,
     ) -> PResult<ProblemRecord> {
         let (cmd, actor) = (cmd.clone(), actor.clone());
-        self.write_p(move |conn| transition_on(conn, id, &cmd, &actor, at, recorded_at, Some(expected))).await
+        let cals = self.calendars().await?;
+        self.write_p(move |conn| {
+            transition_on(conn, id, &cmd, &actor, at, recorded_at, Some(expected), &cals)
+        })
+        .await
     }
 
     async fn all_event_logs_for_period(

@@ -14,11 +14,13 @@
 
 pub mod accounts;
 pub mod attachments;
+pub mod calendar;
 pub mod categories;
 pub mod codec;
 pub mod documents;
 pub mod enterprises;
 pub mod error;
+pub mod follow_ups;
 pub mod import;
 pub mod matches;
 pub mod migrate;
@@ -70,6 +72,8 @@ pub trait Store:
     + documents::DocumentStore
     + accounts::AccountStore
     + categories::CategoryStore
+    + calendar::CalendarStore
+    + follow_ups::FollowUpStore
     + Send
     + Sync
 {

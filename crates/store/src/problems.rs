@@ -585,31 +585,38 @@ pub fn group_logs(rows: Vec<EventRow>) -> PResult<Vec<(i64, Vec<Event>)>> {
     Ok(out)
 }
 
-/// Rebuilds a record from its event rows and projection row: replays the events.
-pub fn record_from(id: i64, rows: Vec<EventRow>, row: ProblemRow) -> PResult<ProblemRecord> {
+/// Rebuilds a record from its event rows and projection row: replays the events, each by the
+/// calendar in force at its time.
+pub fn record_from(
+    id: i64,
+    rows: Vec<EventRow>,
+    row: ProblemRow,
+    cals: &dyn calendar::CalendarAt,
+) -> PResult<ProblemRecord> {
     let events = rows.iter().map(EventRow::stored).collect::<PResult<Vec<_>>>()?;
     let log: Vec<Event> = events.iter().map(|e| e.event.clone()).collect();
-    let state = handling::replay(&log, calendar::WorkCalendar::official())?;
+    let state = handling::replay(&log, cals)?;
     Ok(ProblemRecord { id, state, events, row })
 }
 
-/// The submit transition of a new problem, with every time in China time, whole seconds.
+/// Replays a stored log by the calendars in force at each event's time.
+pub fn replay_log(log: &[Event], cals: &dyn calendar::CalendarAt) -> PResult<ProblemState> {
+    Ok(handling::replay(log, cals)?)
+}
+
+/// The submit transition of a new problem, with every time in China time, whole seconds,
+/// under the calendar in force when it was received (the submit event's time).
 pub fn submit_transition(
     mut problem: Problem,
     actor: &HActor,
     now: DateTime<FixedOffset>,
     routing: &Routing,
     limits: &TimeLimits,
+    cals: &dyn calendar::CalendarAt,
 ) -> PResult<handling::Transition> {
     problem.received_at = china_seconds(problem.received_at);
-    Ok(handling::submit(
-        problem,
-        actor,
-        now.with_timezone(&china_offset()),
-        routing,
-        limits,
-        calendar::WorkCalendar::official(),
-    )?)
+    let cal = cals.calendar_at(problem.received_at);
+    Ok(handling::submit(problem, actor, now.with_timezone(&china_offset()), routing, limits, cal)?)
 }
 
 /// Refuses a write on a problem that moved past the version the caller expected.
@@ -620,14 +627,17 @@ pub fn check_expected(id: i64, state: &ProblemState, expected: Option<u32>) -> P
     }
 }
 
-/// The transition of a command on a replayed state, at `now` (China time, whole seconds).
+/// The transition of a command on a replayed state, at `now` (China time, whole seconds),
+/// under the calendar in force at that time.
 pub fn apply_transition(
     state: &ProblemState,
     cmd: &Command,
     actor: &HActor,
     now: DateTime<FixedOffset>,
+    cals: &dyn calendar::CalendarAt,
 ) -> PResult<handling::Transition> {
-    Ok(handling::apply(state, cmd, actor, china_seconds(now), calendar::WorkCalendar::official())?)
+    let now = china_seconds(now);
+    Ok(handling::apply(state, cmd, actor, now, cals.calendar_at(now))?)
 }
 
 /// The channel and urgency names as stored.
@@ -1183,6 +1193,7 @@ mod audit_golden {
                     Action::CloseConsultation {
                         minutes: "纪要".into(),
                         decisions: vec!["一、退税".into(), "二、回访".into()],
+                        actions: vec![],
                     },
                 ),
             ),
@@ -1221,7 +1232,14 @@ mod audit_golden {
             ),
             (
                 "confirm_satisfied",
-                ev(21, ent, Some(Answered), Confirmed, None, Action::Confirm { rating: Rating::Satisfied }),
+                ev(
+                    21,
+                    ent,
+                    Some(Answered),
+                    Confirmed,
+                    None,
+                    Action::Confirm { rating: Rating::Satisfied, solved: None },
+                ),
             ),
             (
                 "confirm_basically_satisfied",
@@ -1231,7 +1249,7 @@ mod audit_golden {
                     Some(Answered),
                     Confirmed,
                     None,
-                    Action::Confirm { rating: Rating::BasicallySatisfied },
+                    Action::Confirm { rating: Rating::BasicallySatisfied, solved: None },
                 ),
             ),
             (
@@ -1242,7 +1260,7 @@ mod audit_golden {
                     Some(Answered),
                     InProgress,
                     Some("未到账"),
-                    Action::Confirm { rating: Rating::Dissatisfied },
+                    Action::Confirm { rating: Rating::Dissatisfied, solved: None },
                 ),
             ),
             ("reopen", ev(24, ent, Some(Closed), InProgress, Some("问题复发"), Action::Reopen)),
@@ -1284,6 +1302,104 @@ mod audit_golden {
                         content_type: "application/pdf".into(),
                         size: 123_456,
                         sha256: "cd".repeat(32),
+                    },
+                ),
+            ),
+            // Issue 11 §5/§6: kinds added later; the fixtures above keep their bytes.
+            (
+                "escalate_case",
+                ev(
+                    31,
+                    leader,
+                    Some(InProgress),
+                    InProgress,
+                    Some("请三个工作日内回复"),
+                    Action::EscalateCase { reply_workdays: 3 },
+                ),
+            ),
+            (
+                "reply_escalation",
+                ev(32, tax, Some(InProgress), InProgress, Some("已协调，本周答复"), Action::ReplyEscalation),
+            ),
+            (
+                "close_consultation_with_decisions",
+                ev(
+                    33,
+                    leader,
+                    Some(InProgress),
+                    InProgress,
+                    None,
+                    Action::CloseConsultation {
+                        minutes: "纪要".into(),
+                        decisions: vec![],
+                        actions: vec![handling::DecisionAction {
+                            text: "财政局拨付补贴".into(),
+                            owner: "finance".into(),
+                            due: NaiveDate::from_ymd_opt(2022, 5, 13).unwrap(),
+                        }],
+                    },
+                ),
+            ),
+            (
+                "complete_decision",
+                ev(
+                    34,
+                    tax,
+                    Some(InProgress),
+                    InProgress,
+                    Some("已拨付"),
+                    Action::CompleteDecision { decision: 1 },
+                ),
+            ),
+            (
+                "confirm_solved",
+                ev(
+                    35,
+                    ent,
+                    Some(Answered),
+                    Confirmed,
+                    None,
+                    Action::Confirm { rating: Rating::Satisfied, solved: Some(true) },
+                ),
+            ),
+            (
+                "confirm_not_solved",
+                ev(
+                    36,
+                    ent,
+                    Some(Answered),
+                    Confirmed,
+                    None,
+                    Action::Confirm { rating: Rating::BasicallySatisfied, solved: Some(false) },
+                ),
+            ),
+            (
+                "spot_check",
+                ev(
+                    37,
+                    sup,
+                    Some(Closed),
+                    Closed,
+                    Some("电话回访：已解决"),
+                    Action::SpotCheck { solved: true },
+                ),
+            ),
+            (
+                "recompute_deadlines",
+                ev(
+                    38,
+                    system,
+                    Some(InProgress),
+                    InProgress,
+                    None,
+                    Action::RecomputeDeadlines {
+                        year: 2027,
+                        notice: "国务院办公厅关于2027年部分节假日安排的通知（示例）".into(),
+                        changes: vec![handling::DeadlineChange {
+                            deadline: handling::DeadlineName::AnswerBy,
+                            from: handling::Due::Date(NaiveDate::from_ymd_opt(2027, 2, 12).unwrap()),
+                            to: handling::Due::Date(NaiveDate::from_ymd_opt(2027, 2, 15).unwrap()),
+                        }],
                     },
                 ),
             ),
@@ -1359,7 +1475,7 @@ mod audit_golden {
             chain.display()
         );
         let all: std::collections::BTreeSet<ActionKind> =
-            handling::ALL_ACTIONS.into_iter().chain([ActionKind::Attach]).collect();
+            handling::ALL_ACTIONS.into_iter().chain(handling::NOT_COMMANDS).collect();
         assert_eq!(kinds, all, "a fixture for every kind of action");
     }
 }

@@ -178,7 +178,7 @@ async fn the_main_path_is_stored_and_replays(s: &dyn Store) {
     act(
         s,
         id,
-        Command::new(Action::Confirm { rating: Rating::Satisfied }),
+        Command::new(Action::Confirm { rating: Rating::Satisfied, solved: None }),
         &ent(1),
         "2022-05-07T10:00:00+08:00",
     )
@@ -465,6 +465,7 @@ fn command_for(kind: ActionKind, st: &handling::ProblemState, rng: &mut Rng) -> 
         ActionKind::CloseConsultation => Action::CloseConsultation {
             minutes: "会商纪要".into(),
             decisions: vec!["限期办结".into()],
+            actions: vec![],
         },
         ActionKind::Answer => Action::Answer {
             outcome: match rng.below(3) {
