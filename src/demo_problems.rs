@@ -260,7 +260,7 @@ impl Sim<'_> {
     fn confirm(&mut self, ent: &Actor, rating: Rating) {
         let at = self.after(self.last_date(), 1, 10);
         let note = if rating == Rating::Dissatisfied { Some("问题没有真正解决") } else { None };
-        self.go(at, ent.clone(), Action::Confirm { rating }, note);
+        self.go(at, ent.clone(), Action::Confirm { rating, solved: None }, note);
     }
     fn close(&mut self) {
         let at = self.after(self.last_date(), 1, 9);
@@ -378,8 +378,7 @@ fn script(s: &mut Sim<'_>, scenario: usize, i: usize, ent: &Actor) {
                 sup.clone(),
                 Action::CloseConsultation {
                     minutes: "会商确定由牵头部门协调解决".into(),
-                    decisions: vec!["三个工作日内答复企业".into()],
-                },
+                    decisions: vec!["三个工作日内答复企业".into()], actions: vec![] },
                 None,
             );
             let lead = s.lead();

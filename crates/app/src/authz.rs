@@ -91,6 +91,12 @@ pub enum Resource<'a> {
     /// The zone settings (园区设置: the supervision thresholds, …): every signed-in role reads
     /// them (they are shown with what they decide); only admins change them.
     ZoneSettings,
+    /// The working-day calendar (工作日历): every signed-in role reads its years and their
+    /// status (it decides every deadline); only admins load a year's notice.
+    Calendar,
+    /// The spot checks of closures without confirmation (抽查回访): supervisors and admins
+    /// draw the sample; supervisors record the check on each problem.
+    SpotChecks,
     /// One enterprise's policy decisions (eligibility, amount, missing facts, explanation).
     /// Visible exactly when the enterprise is: an enterprise sees only its own, a cadre their
     /// linked enterprises, the other roles all; decisions are computed, never written.
@@ -212,7 +218,11 @@ pub fn authorize(p: &Principal, action: Action, resource: Resource<'_>) -> Decis
             Action::Write if matches!(p.role, Role::Policy | Role::Admin) => Allow,
             Action::Write => Forbidden,
         },
-        Resource::TimeLimits | Resource::ZoneSettings => match action {
+        Resource::SpotChecks => match (p.role, action) {
+            (Role::Supervisor | Role::Admin, Action::Read) => Allow,
+            _ => Forbidden,
+        },
+        Resource::TimeLimits | Resource::ZoneSettings | Resource::Calendar => match action {
             Action::Read => Allow,
             Action::Write if p.role == Role::Admin => Allow,
             Action::Write => Forbidden,

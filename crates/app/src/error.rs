@@ -68,6 +68,10 @@ pub enum Error {
     Kpi(#[from] kpi::KpiError),
     #[error("attachment: {0}")]
     Attachment(#[from] store::attachments::AttachmentError),
+    /// A calendar year's file that does not read or check, or a date or count the calendar
+    /// refuses (all the caller's to fix).
+    #[error("calendar: {0}")]
+    Calendar(#[from] calendar::CalendarError),
     /// An import file that cannot be read at all (format, encoding, header).
     #[error("import: {0}")]
     Import(#[from] import::ImportError),
@@ -160,6 +164,7 @@ impl Error {
             Error::Kpi(kpi::KpiError::BadPeriod { .. }) => ErrorKind::BadRequest,
             Error::Kpi(_) => ErrorKind::Internal,
             Error::Import(_) => ErrorKind::BadRequest,
+            Error::Calendar(_) => ErrorKind::BadRequest,
             Error::Attachment(a) => {
                 use store::attachments::AttachmentError as A;
                 match a {
@@ -184,7 +189,11 @@ impl Error {
                 | H::ConsultationOpen
                 | H::NoConsultationOpen
                 | H::NotYetUnconfirmed { .. }
+                | H::EscalationOpen
+                | H::NoEscalationOpen
+                | H::NothingToRecompute
                 | H::BeforeLastEvent { .. } => ErrorKind::Conflict,
+                H::NoDecisionOwned { .. } => ErrorKind::Forbidden,
                 H::BadLog { .. } | H::BadLimits { .. } | H::Calendar(_) => ErrorKind::Internal,
                 _ => ErrorKind::Unprocessable,
             },
@@ -256,6 +265,7 @@ impl Localized for Error {
                     I::NotAPercent => "app.setting_not_a_percent",
                     I::Empty => "app.setting_empty",
                     I::SourceOfDefaults => "app.setting_source_of_defaults",
+                    I::NotWorkdays => "app.setting_not_workdays",
                 });
                 let keys: Vec<&str> = crate::settings::FIELDS.iter().map(|f| f.key).collect();
                 m.arg("key", key)
@@ -285,6 +295,7 @@ impl Localized for Error {
             Error::Kpi(e) => e.message(),
             Error::Attachment(e) => e.message(),
             Error::Import(e) => e.message(),
+            Error::Calendar(e) => e.message(),
         }
     }
 
@@ -296,6 +307,7 @@ impl Localized for Error {
             Error::Kpi(e) => e.catalog(),
             Error::Attachment(e) => e.catalog(),
             Error::Import(e) => e.catalog(),
+            Error::Calendar(e) => e.catalog(),
             _ => crate::catalog(),
         }
     }
@@ -345,6 +357,11 @@ pub fn message_samples() -> Vec<Message> {
             key: "k".into(),
             value: "v".into(),
             issue: crate::settings::SettingIssue::SourceOfDefaults,
+        },
+        Error::InvalidSetting {
+            key: "k".into(),
+            value: "v".into(),
+            issue: crate::settings::SettingIssue::NotWorkdays,
         },
         Error::UserInactive { username: "li".into() },
         Error::BadCredentials,

@@ -46,5 +46,6 @@ pub(crate) async fn kpi_at(
     let logs = store.all_event_logs_for_period(Some((period.start, period.end))).await?;
     let logs: Vec<(String, Vec<handling::Event>)> =
         logs.into_iter().map(|(id, e)| (id.to_string(), e)).collect();
-    Ok(kpi::compute_from_logs(&logs, calendar::WorkCalendar::official(), period, as_of)?)
+    let cals = store.calendars().await?;
+    Ok(kpi::compute_from_logs(&logs, cals.as_ref(), period, as_of)?)
 }

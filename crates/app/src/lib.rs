@@ -20,6 +20,9 @@
 //!   limits, the zone settings) and [`live::follow_store`].
 //! - [`policies`]: the policy files: what a save must pass, check, load, export, history.
 //! - [`time_limits`]: the time limits (办理时限): show, set, the rows people read.
+//! - [`calendar`]: the working-day calendar (工作日历): answers with their provisional flag,
+//!   the years and their status, loading a year's notice (which recomputes open problems'
+//!   deadlines), the warning admins see from 1 October.
 //! - [`settings`]: the zone settings (园区设置: the supervision thresholds with their source).
 //! - [`reports`]: the supervision report (督查通报) with its workbook and printable document,
 //!   and the dashboard; [`kpis`]: the KPIs of the three lists.
@@ -35,6 +38,7 @@
 //! parsing, terminals and configuration files (the binary).
 
 pub mod authz;
+pub mod calendar;
 pub mod clock;
 pub mod error;
 pub mod kpis;

@@ -457,10 +457,11 @@ pub async fn load_entries(
     range: Option<(chrono::NaiveDate, chrono::NaiveDate)>,
 ) -> Result<Vec<Entry>> {
     let logs = store.all_event_logs_for_period(range).await?;
+    let cals = store.calendars().await?;
     let mut names: HashMap<String, String> = HashMap::new();
     let mut out = Vec::with_capacity(logs.len());
     for (id, events) in logs {
-        let s = handling::replay(&events, calendar::WorkCalendar::official())?;
+        let s = handling::replay(&events, cals.as_ref())?;
         let code = s.problem.enterprise.to_string();
         let name = match names.get(&code) {
             Some(n) => n.clone(),
@@ -711,6 +712,11 @@ mod tests {
             reopen_rate: Rate::new(0, 0),
             return_rate: Rate::new(0, 0),
             objection_rate: Rate::new(0, 0),
+            resolved_by_department_rate: Rate::new(0, 0),
+            rated_satisfaction_rate: Rate::new(0, 0),
+            unconfirmed_closure_rate: Rate::new(0, 0),
+            escalation_reply_rate: Rate::new(0, 0),
+            decision_on_time_rate: Rate::new(0, 0),
         };
         // 85 % response, 75 % resolution under 90/90/90/80: both named.
         let t = Thresholds::default();

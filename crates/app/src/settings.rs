@@ -16,6 +16,13 @@
 //! in both languages); a test checks that the two agree, and the form, `huiqi settings
 //! show|set` and the API then carry it without further code.
 //!
+//! The section `handling` (issue 11 §6) holds the time limits of the three lists that no
+//! document fixes: the reply to a 督办 (escalation), the deadline of a consultation's decision
+//! given without one, the share of closures without confirmation a supervisor samples, and
+//! the statement of where the time limits themselves (`huiqi time-limits`) come from. Pages
+//! and exports that show any of them label them as zone settings with this source
+//! ([`HandlingSettings::source`], [`ZoneSettings::time_limits_label`]).
+//!
 //! Where the thresholds come from: the plan (《长沙高新区纾困稳产促发展专项帮扶行动工作方案》,
 //! 四、保障措施 4. 强化调度督查) asks for supervision and for naming departments that act slowly
 //! (通报批评) but gives no number. 90/90/90/80 are this system's defaults, in the manner of
@@ -41,10 +48,26 @@ pub const DEFAULT_THRESHOLD_SOURCE_EN: &str = "The plan (IV.4, supervision) asks
      this system's defaults, after the 12345 hotline's assessment, until the zone decides its own and an \
      admin records it";
 
-/// A stated source in a language: the shipped default has an English text; a source an
+/// The source stated with the shipped handling settings and time limits.
+pub const DEFAULT_HANDLING_SOURCE: &str = "方案（三、帮扶重点 2.“三个清单”，四、保障措施 4. 强化调度督查）未规定办理时限：\
+     受理、答复、异议、配合意见、企业确认（5个工作日）等时限，督办回复 3 个工作日、会商事项默认 5 个工作日、\
+     逾期未确认办结抽查 10% 均为本系统默认值，待园区确定后由管理员修改";
+
+/// [`DEFAULT_HANDLING_SOURCE`] in English.
+pub const DEFAULT_HANDLING_SOURCE_EN: &str = "The plan (III.2, the three lists; IV.4, supervision) fixes no time \
+     limit: acceptance, answer, objection, cooperating reports, the enterprise's confirmation (5 working days), \
+     the reply to an escalation (3 working days), a consultation decision's default deadline (5 working days) \
+     and the 10 % sample of closures without confirmation are this system's defaults until the zone decides \
+     its own and an admin records them";
+
+/// A stated source in a language: the shipped defaults have an English text; a source an
 /// admin wrote is shown as written.
 pub fn source_in(source: &str, lang: Lang) -> &str {
-    if lang == Lang::En && source == DEFAULT_THRESHOLD_SOURCE { DEFAULT_THRESHOLD_SOURCE_EN } else { source }
+    match lang {
+        Lang::En if source == DEFAULT_THRESHOLD_SOURCE => DEFAULT_THRESHOLD_SOURCE_EN,
+        Lang::En if source == DEFAULT_HANDLING_SOURCE => DEFAULT_HANDLING_SOURCE_EN,
+        _ => source,
+    }
 }
 
 /// The longest `source` text, in characters.
@@ -57,6 +80,33 @@ pub const SOURCE_MAX_CHARS: usize = 1000;
 pub struct ZoneSettings {
     /// The supervision report's thresholds (通报标准).
     pub supervision: SupervisionSettings,
+    /// The three lists' limits that no document fixes (办理设置).
+    pub handling: HandlingSettings,
+}
+
+/// The handling limits no document fixes, and where they (and the time limits) come from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HandlingSettings {
+    /// Working days the lead department has to reply to a 督办 (1–30).
+    pub escalation_reply_workdays: u32,
+    /// Working days a consultation's decision is given when the meeting named no date (1–60).
+    pub decision_workdays: u32,
+    /// The share of closures without confirmation a supervisor samples (抽查比例, %).
+    pub spot_check_percent: Percent,
+    /// Where these and the time limits (`huiqi time-limits`) come from.
+    pub source: String,
+}
+
+impl Default for HandlingSettings {
+    fn default() -> Self {
+        HandlingSettings {
+            escalation_reply_workdays: 3,
+            decision_workdays: 5,
+            spot_check_percent: Percent::whole(10),
+            source: DEFAULT_HANDLING_SOURCE.to_string(),
+        }
+    }
 }
 
 /// The thresholds below which a department is named in the supervision report (percent),
@@ -169,6 +219,8 @@ pub enum SettingIssue {
     NotAPercent,
     /// A text that must be given is empty.
     Empty,
+    /// Not a whole number of working days in the allowed range.
+    NotWorkdays,
     /// The thresholds are no longer the shipped ones but their source is still the shipped
     /// text, which describes those: say where the new values come from.
     SourceOfDefaults,
@@ -187,6 +239,8 @@ pub enum FieldKind {
     Percent,
     /// A text of at most this many characters.
     Text { max_chars: usize },
+    /// A whole number of working days from `min` to `max`.
+    Workdays { min: u32, max: u32 },
 }
 
 /// One setting: its key (`section.field`, as in the TOML document), kind, and label and help
@@ -251,6 +305,43 @@ pub const FIELDS: &[Field] = &[
              shown with them on the dashboard, the report and this page",
         ],
     },
+    Field {
+        key: "handling.escalation_reply_workdays",
+        kind: FieldKind::Workdays { min: 1, max: 30 },
+        label: ["督办回复时限（工作日）", "reply to an escalation (working days)"],
+        help: [
+            "督办后牵头部门须在此期限内回复；逾期亮红灯",
+            "the lead department replies to a 督办 within this; overdue replies light red",
+        ],
+    },
+    Field {
+        key: "handling.decision_workdays",
+        kind: FieldKind::Workdays { min: 1, max: 60 },
+        label: ["会商事项默认期限（工作日）", "default deadline of a consultation decision (working days)"],
+        help: [
+            "会商决定事项未写明期限时，自会商之日起的工作日数",
+            "working days from the meeting, for a decision given without a date",
+        ],
+    },
+    Field {
+        key: "handling.spot_check_percent",
+        kind: FieldKind::Percent,
+        label: ["逾期未确认办结抽查比例", "sample of closures without confirmation"],
+        help: [
+            "督查每期抽查回访的逾期未确认办结问题所占比例（%，至少抽 1 件）",
+            "the share of closures without confirmation a supervisor calls back each period (%, at least one)",
+        ],
+    },
+    Field {
+        key: "handling.source",
+        kind: FieldKind::Text { max_chars: SOURCE_MAX_CHARS },
+        label: ["办理时限的依据", "source of the time limits"],
+        help: [
+            "以上期限和“办理时限”从何而来：园区的决定、文号，或说明方案未作规定；显示在问题页、台账和本页",
+            "where these limits and the time limits come from: the zone's decision, a document number, or that \
+             the plan gives none; shown on problem pages, the ledger and this page",
+        ],
+    },
 ];
 
 /// One setting as shown: label and help in a language, the current value as text.
@@ -299,6 +390,14 @@ impl ZoneSettings {
                 Error::check_length(f.key, &v, max_chars)?;
             }
         }
+        for f in FIELDS {
+            if let FieldKind::Workdays { min, max } = f.kind {
+                let v = self.value(f.key);
+                if !v.parse::<u32>().is_ok_and(|n| (min..=max).contains(&n)) {
+                    return Err(Error::InvalidSetting { key: f.key.into(), value: v, issue: SettingIssue::NotWorkdays });
+                }
+            }
+        }
         let (s, shipped) = (&self.supervision, SupervisionSettings::default());
         let values = |x: &SupervisionSettings| {
             [x.response_rate, x.on_time_closure_rate, x.satisfaction_rate, x.resolution_rate]
@@ -326,6 +425,15 @@ impl ZoneSettings {
             Some(toml::Value::String(s)) => s.clone(),
             Some(v) => v.to_string(),
             None => String::new(),
+        }
+    }
+
+    /// How pages and exports label the time limits and the handling limits: a zone setting
+    /// (园区设置), with its stated source, in a language.
+    pub fn time_limits_label(&self, lang: Lang) -> String {
+        match lang {
+            Lang::Zh => format!("园区设置（非文件规定）：{}", source_in(&self.handling.source, lang)),
+            Lang::En => format!("zone setting (no document fixes it): {}", source_in(&self.handling.source, lang)),
         }
     }
 
@@ -357,6 +465,13 @@ impl ZoneSettings {
                 toml::Value::try_from(p).map_err(Error::internal)?
             }
             FieldKind::Text { .. } => toml::Value::String(raw.trim().replace("\r\n", "\n")),
+            FieldKind::Workdays { min, max } => {
+                let n: u32 = raw.trim().parse().map_err(|_| invalid(SettingIssue::NotWorkdays))?;
+                if !(min..=max).contains(&n) {
+                    return Err(invalid(SettingIssue::NotWorkdays));
+                }
+                toml::Value::Integer(i64::from(n))
+            }
         };
         let mut t = self.table();
         let (section, name) = key.split_once('.').unwrap_or(("", key));

@@ -2,8 +2,8 @@
 //! ([`ActionRequest::command`], over `handling`'s parsers) for the web and the CLI alike, the
 //! version check against lost updates, and the sweep that closes answers left unconfirmed.
 
-use chrono::{DateTime, FixedOffset};
-use handling::{Action, ActionKind, Command, Outcome, Rating, ReviewDecision};
+use chrono::{DateTime, FixedOffset, NaiveDate};
+use handling::{Action, ActionKind, Command, DecisionAction, Outcome, Rating, ReviewDecision};
 use serde::Deserialize;
 use store::Page;
 use store::problems::{ProblemFilter, ProblemRecord};
@@ -35,7 +35,8 @@ pub struct ActionRequest {
     /// decide_objection: `upheld`/`成立` or `rejected`/`驳回`; review: `close`/`销号` or
     /// `redo`/`重办`.
     pub decision: Option<String>,
-    /// request_extension: working days, 1 to 30.
+    /// request_extension: working days, 1 to 30; escalate (督办): the working days the lead
+    /// department has to reply (default: the zone setting `handling.escalation_reply_workdays`).
     pub workdays: Option<u32>,
     /// answer: `resolved`/`已解决`, `explained`/`已解释`, `referred`/`已转办`.
     pub outcome: Option<String>,
@@ -45,12 +46,21 @@ pub struct ActionRequest {
     pub to: Option<String>,
     /// confirm: `satisfied`/`满意`, `basically_satisfied`/`基本满意`, `dissatisfied`/`不满意`.
     pub rating: Option<String>,
+    /// confirm and spot_check: the enterprise's own answer whether its problem was solved:
+    /// `yes`/`已解决`, `no`/`未解决` (required for a spot check).
+    pub solved: Option<String>,
     /// open_consultation: participating departments (as `cooperating`).
     pub participants: Option<Vec<String>>,
     /// close_consultation: the minutes.
     pub minutes: Option<String>,
     /// close_consultation: the decisions, one per entry or per line.
     pub decisions: Option<Vec<String>>,
+    /// close_consultation: the department owning each decision, by position (code or name;
+    /// missing or empty: the problem's lead department).
+    pub decision_owners: Option<Vec<String>>,
+    /// close_consultation: the deadline of each decision, by position (`YYYY-MM-DD`; missing
+    /// or empty: the zone setting `handling.decision_workdays` working days from today).
+    pub decision_dues: Option<Vec<String>>,
     /// The problem's version as read (its last event number): refused as stale otherwise.
     pub version: Option<u32>,
     /// Versions any of which the problem may be at (an HTTP `If-Match` list); `None`: any.
@@ -74,11 +84,22 @@ fn required(field: &str, what: &str) -> Error {
     Error::Required { field: field.to_string(), what: what.to_string() }
 }
 
+/// What the defaults of a command are decided from: the problem's lead department, today, the
+/// calendar in force and the zone's handling settings.
+#[derive(Debug, Clone, Copy)]
+pub struct ActContext<'a> {
+    pub lead: &'a str,
+    pub today: NaiveDate,
+    pub calendar: &'a calendar::WorkCalendar,
+    pub settings: &'a crate::settings::HandlingSettings,
+}
+
 impl ActionRequest {
     /// The domain command this request asks for: the one reading of action words and their
     /// data. A missing field or a word that is not one of the accepted ones is a bilingual
     /// error naming the field; texts are checked against their limits (docs/PROBLEMS.md).
-    pub fn command(&self) -> Result<Command> {
+    /// Defaults (a 督办's reply days, a decision's owner and deadline) come from `ctx`.
+    pub fn command(&self, ctx: &ActContext<'_>) -> Result<Command> {
         let kind = ActionKind::parse(&self.action).ok_or_else(|| Error::Invalid {
             field: "action".into(),
             value: self.action.clone(),
@@ -90,7 +111,7 @@ impl ActionRequest {
         let opt =
             |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
         let action = match kind {
-            ActionKind::Submit | ActionKind::Attach => {
+            ActionKind::Submit | ActionKind::Attach | ActionKind::RecomputeDeadlines | ActionKind::Escalate => {
                 return Err(Error::Invalid {
                     field: "action".into(),
                     value: self.action.clone(),
@@ -133,7 +154,26 @@ impl ActionRequest {
             },
             ActionKind::ApproveExtension => Action::ApproveExtension,
             ActionKind::RejectExtension => Action::RejectExtension,
-            ActionKind::Escalate => Action::Escalate,
+            ActionKind::EscalateCase => Action::EscalateCase {
+                reply_workdays: self.workdays.unwrap_or(ctx.settings.escalation_reply_workdays),
+            },
+            ActionKind::ReplyEscalation => Action::ReplyEscalation,
+            ActionKind::CompleteDecision => {
+                let d = opt(&self.decision)
+                    .ok_or_else(|| required("decision", "会商事项的编号，如 1 / the decision's number, e.g. 1"))?;
+                let n = d.trim_start_matches('#').parse::<u32>().map_err(|_| Error::Invalid {
+                    field: "decision".into(),
+                    value: d.clone(),
+                    reason: "应为会商事项的编号，如 1 / must be the decision's number, e.g. 1".into(),
+                })?;
+                Action::CompleteDecision { decision: n }
+            }
+            ActionKind::SpotCheck => {
+                let w = opt(&self.solved).ok_or_else(|| {
+                    required("solved", "企业回答问题是否已解决：yes（已解决）或 no（未解决）/ the enterprise's answer: yes or no")
+                })?;
+                Action::SpotCheck { solved: handling::parse_solved(&w).map_err(|e| invalid("solved", &w, &e))? }
+            }
             ActionKind::OpenConsultation => {
                 Action::OpenConsultation { participants: split_list(self.participants.as_deref().unwrap_or_default()) }
             }
@@ -156,7 +196,35 @@ impl ActionRequest {
                         reason: format!("最多 {DECISIONS_MAX} 条 / at most {DECISIONS_MAX}"),
                     });
                 }
-                Action::CloseConsultation { minutes, decisions }
+                // Every decision is an action with an owner and a deadline (issue 11): the
+                // lead department and the zone's default when the meeting named none.
+                let owners = self.decision_owners.as_deref().unwrap_or_default();
+                let dues = self.decision_dues.as_deref().unwrap_or_default();
+                if owners.len() > decisions.len() || dues.len() > decisions.len() {
+                    return Err(Error::Invalid {
+                        field: "decision_owners".into(),
+                        value: format!("{}/{}", owners.len(), dues.len()),
+                        reason: "责任部门和期限按会商事项的顺序一一对应，不能多于事项 / owners and deadlines go with the decisions in order, no more than them".into(),
+                    });
+                }
+                let default_due = ctx.calendar.add_workdays(ctx.today, ctx.settings.decision_workdays)?;
+                let actions = decisions
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, text)| {
+                        let owner = owners.get(i).map(|o| o.trim()).filter(|o| !o.is_empty()).unwrap_or(ctx.lead);
+                        let due = match dues.get(i).map(|d| d.trim()).filter(|d| !d.is_empty()) {
+                            Some(d) => calendar::parse_date(d).map_err(|e| Error::Invalid {
+                                field: "decision_dues".into(),
+                                value: d.to_string(),
+                                reason: i18n::Localized::bilingual(&e),
+                            })?,
+                            None => default_due,
+                        };
+                        Ok(DecisionAction { text, owner: owner.to_string(), due })
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                Action::CloseConsultation { minutes, decisions: Vec::new(), actions }
             }
             ActionKind::Answer => {
                 let word = opt(&self.outcome).ok_or_else(|| {
@@ -176,7 +244,11 @@ impl ActionRequest {
                 let r = opt(&self.rating).ok_or_else(|| {
                     required("rating", "评价：满意、基本满意或不满意 / satisfied, basically satisfied or dissatisfied")
                 })?;
-                Action::Confirm { rating: Rating::parse(&r).map_err(|e| invalid("rating", &r, &e))? }
+                let solved = match opt(&self.solved) {
+                    Some(w) => Some(handling::parse_solved(&w).map_err(|e| invalid("solved", &w, &e))?),
+                    None => None,
+                };
+                Action::Confirm { rating: Rating::parse(&r).map_err(|e| invalid("rating", &r, &e))?, solved }
             }
             ActionKind::Reopen => Action::Reopen,
             ActionKind::Review => {
@@ -210,16 +282,27 @@ pub async fn act(app: &App, who: &Principal, id: i64, req: ActionRequest) -> Res
         return Err(Error::Stale);
     }
     let pinned = req.version.is_some() || req.if_match.is_some();
-    let mut cmd = req.command()?;
-    handling::check_departments(&mut cmd, &routing(app).await?)?;
     let now = app.now();
     let at = event_time(req.at, now)?;
+    let cals = crate::calendar::calendars(app).await?;
+    let settings = app.live.settings();
+    let ctx = ActContext {
+        lead: &rec.state.lead,
+        today: store::model::china_date(at),
+        calendar: calendar::CalendarAt::calendar_at(cals.as_ref(), at),
+        settings: &settings.handling,
+    };
+    let mut cmd = req.command(&ctx)?;
+    handling::check_departments(&mut cmd, &routing(app).await?)?;
     let actor = who.handling_actor();
     let rec = match pinned {
         true => app.store.record_transition_expecting(id, &cmd, &actor, at, now, current).await?,
         false => app.store.record_transition(id, &cmd, &actor, at, now).await?,
     };
     tracing::info!(problem.id = id, state = rec.state.state.as_str(), "problem acted on");
+    // A record entered late, before the newest calendar load, is laid on the calendar in force.
+    crate::calendar::follow_calendar(app, id, at).await?;
+    let rec = if req.at.is_some() { app.store.get_problem(id).await? } else { rec };
     let vis = authz::problem_visibility(who, &rec.state, &links);
     ProblemView::build(app, Reader::User(who), rec, vis, &links, now).await
 }
@@ -241,8 +324,10 @@ fn event_time(
     }
 }
 
-/// Closes every answer whose confirmation limit ended before `at` (default now) as unrated,
-/// acting as the `system` principal (the scheduled job); returns how many.
+/// Closes every answer whose confirmation limit (5 working days) ended before `at` (default
+/// now) as **closed without confirmation** (逾期未确认办结, closure kind `unrated`), acting as
+/// the `system` principal (the scheduled job); returns how many. They are counted apart from
+/// confirmed closures, and supervisors sample them ([`super::spot_check_sample`]).
 #[tracing::instrument(skip(app))]
 pub async fn sweep(app: &App, at: Option<DateTime<FixedOffset>>) -> Result<u64> {
     let now = app.now();
@@ -272,6 +357,6 @@ pub async fn sweep(app: &App, at: Option<DateTime<FixedOffset>>) -> Result<u64> 
             Err(e) => return Err(e.into()),
         }
     }
-    tracing::info!(closed = n, "unconfirmed answers closed as unrated");
+    tracing::info!(closed = n, "unconfirmed answers closed without confirmation");
     Ok(n)
 }

@@ -50,8 +50,9 @@ async fn load_all(store: &dyn Store) -> Result<Vec<(ProblemRow, ProblemState)>> 
         }
     }
     let mut states: BTreeMap<i64, ProblemState> = BTreeMap::new();
+    let cals = store.calendars().await?;
     for (id, events) in store.all_event_logs_for_period(None).await? {
-        states.insert(id, handling::replay(&events, calendar::WorkCalendar::official())?);
+        states.insert(id, handling::replay(&events, cals.as_ref())?);
     }
     Ok(rows.into_iter().filter_map(|r| states.remove(&r.id).map(|s| (r, s))).collect())
 }

@@ -17,6 +17,7 @@
 mod act;
 mod attach;
 mod audit;
+mod follow_ups;
 mod ledger;
 mod list;
 mod raise;
@@ -24,9 +25,12 @@ mod show;
 pub mod text;
 mod visits;
 
-pub use act::{ActionRequest, act, sweep};
+pub use act::{ActContext, ActionRequest, act, sweep};
 pub use attach::{NewFile, attach, attachment, attachments, check_files};
 pub use audit::{AuditOutcome, verify};
+pub use follow_ups::{
+    FollowUpRequest, FollowUpView, SampledClosure, SpotCheckSample, follow_ups, sample_size, spot_check_sample,
+};
 pub use ledger::{LedgerNames, ledger, ledger_workbook};
 pub use list::{ListRequest, OpenFilter, ProblemPage, ProblemRowView, SortOrder, list};
 pub use raise::{IntakeEnterprises, IntakeForm, RaiseRequest, channels_for, intake_form, raise};
@@ -56,6 +60,16 @@ pub async fn use_stored_time_limits(app: &App) -> Result<()> {
     use store::documents::{DocumentKind, TIME_LIMITS_NAME};
     if let Some(d) = app.store.current_document(DocumentKind::TimeLimits, TIME_LIMITS_NAME).await? {
         app.live.set_time_limits(handling::TimeLimits::parse(&d.body)?);
+    }
+    Ok(())
+}
+
+/// Puts the database's current zone settings in use (what a command needs that reads the
+/// handling settings: the reply days of a 督办, a decision's default deadline).
+pub async fn use_stored_settings(app: &App) -> Result<()> {
+    use store::documents::{DocumentKind, ZONE_SETTINGS_NAME};
+    if let Some(d) = app.store.current_document(DocumentKind::ZoneSettings, ZONE_SETTINGS_NAME).await? {
+        app.live.set_settings(crate::settings::ZoneSettings::parse(&d.body)?);
     }
     Ok(())
 }

@@ -182,6 +182,10 @@ pub async fn raise(app: &App, who: &Principal, req: RaiseRequest) -> Result<Prob
         }
     };
     tracing::info!(problem.id = rec.id, "problem raised");
+    // Received before the newest calendar load (a record entered late): its deadlines are laid
+    // on the calendar in force, as the load would have done.
+    crate::calendar::follow_calendar(app, rec.id, received_at).await?;
+    let rec = if received_at < now { app.store.get_problem(rec.id).await? } else { rec };
     let links = links_of(app, &rec.state.problem.enterprise).await?;
     ProblemView::build(app, Reader::User(who), rec, Visibility::Full, &links, now).await
 }

@@ -37,6 +37,12 @@ pub struct ProblemView {
     pub may_attach: bool,
     /// The moment the light and the actions are judged at.
     pub at: DateTime<FixedOffset>,
+    /// A running deadline lies in a provisional calendar year (no notice loaded yet): it may
+    /// move when the notice is (docs/CALENDAR.md).
+    pub provisional: bool,
+    /// Where the time limits come from: a zone setting and its stated source (Chinese), as
+    /// every page showing deadlines says.
+    pub limits_label: String,
 }
 
 impl ProblemView {
@@ -65,7 +71,12 @@ impl ProblemView {
             true => Some(app.store.attachments(record.id).await?),
             false => None,
         };
+        let cals = crate::calendar::calendars(app).await?;
+        let provisional = crate::calendar::deadlines_provisional(cals.as_ref(), at, s);
+        let limits_label = app.live.settings().time_limits_label(i18n::Lang::Zh);
         Ok(ProblemView {
+            provisional,
+            limits_label,
             visibility,
             actions,
             warning: handling::warning(s, at),

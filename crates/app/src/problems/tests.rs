@@ -151,10 +151,17 @@ async fn officials_take_problems_in_for_any_enterprise_and_departments_do_not() 
 
 #[tokio::test]
 async fn every_action_word_is_read_once_for_every_front_end() {
+    let settings = crate::settings::HandlingSettings::default();
+    let ctx = ActContext {
+        lead: "tax_bureau",
+        today: "2022-05-05".parse().unwrap(),
+        calendar: calendar::WorkCalendar::standard(),
+        settings: &settings,
+    };
     let r = |action: &str, f: &dyn Fn(&mut ActionRequest)| {
         let mut a = ActionRequest { action: action.into(), ..Default::default() };
         f(&mut a);
-        a.command()
+        a.command(&ctx)
     };
     use handling::{Action, ExplainReason, Outcome, ReviewDecision};
     for (word, upheld) in
@@ -184,6 +191,47 @@ async fn every_action_word_is_read_once_for_every_front_end() {
     assert_eq!(c.action, Action::OpenConsultation { participants: vec!["a".into(), "b".into(), "c".into()] });
     assert!(matches!(r("teleport", &|_| {}), Err(Error::Invalid { ref value, .. }) if value == "teleport"));
     assert!(matches!(r("attach", &|_| {}), Err(Error::Invalid { .. })));
+    // 督办 opens a case with the zone's reply days unless given; decisions get an owner and a
+    // deadline (the lead and the zone's default working days when the meeting named none).
+    let c = r("督办", &|_| {}).unwrap();
+    assert_eq!(c.action, Action::EscalateCase { reply_workdays: 3 });
+    let c = r("escalate", &|a| a.workdays = Some(5)).unwrap();
+    assert_eq!(c.action, Action::EscalateCase { reply_workdays: 5 });
+    let c = r("close-consultation", &|a| {
+        a.minutes = Some("纪要".into());
+        a.decisions = Some(vec!["拨付补贴\n回访企业".into()]);
+        a.decision_owners = Some(vec!["finance".into()]);
+        a.decision_dues = Some(vec!["2022-05-20".into()]);
+    })
+    .unwrap();
+    let Action::CloseConsultation { decisions, actions, .. } = c.action else { panic!() };
+    assert!(decisions.is_empty());
+    assert_eq!(
+        actions.iter().map(|a| (a.text.as_str(), a.owner.as_str(), a.due.to_string())).collect::<Vec<_>>(),
+        [("拨付补贴", "finance", "2022-05-20".to_string()), ("回访企业", "tax_bureau", "2022-05-11".to_string())]
+    );
+    let bad_due = r("close-consultation", &|a| {
+        a.minutes = Some("纪要".into());
+        a.decisions = Some(vec!["拨付补贴".into()]);
+        a.decision_dues = Some(vec!["5月20日".into()]);
+    });
+    assert!(matches!(bad_due, Err(Error::Invalid { ref field, .. }) if field == "decision_dues"));
+    let c = r("confirm", &|a| {
+        a.rating = Some("满意".into());
+        a.solved = Some("未解决".into());
+    })
+    .unwrap();
+    assert_eq!(c.action, Action::Confirm { rating: handling::Rating::Satisfied, solved: Some(false) });
+    let c = r("confirm", &|a| a.rating = Some("满意".into())).unwrap();
+    assert_eq!(c.action, Action::Confirm { rating: handling::Rating::Satisfied, solved: None });
+    assert!(matches!(r("抽查回访", &|_| {}), Err(Error::Required { ref field, .. }) if field == "solved"));
+    assert_eq!(r("spot-check", &|a| a.solved = Some("yes".into())).unwrap().action, Action::SpotCheck { solved: true });
+    assert_eq!(
+        r("complete-decision", &|a| a.decision = Some("#2".into())).unwrap().action,
+        Action::CompleteDecision { decision: 2 }
+    );
+    assert_eq!(r("督办回复", &|_| {}).unwrap().action, Action::ReplyEscalation);
+    assert!(matches!(r("recompute_deadlines", &|_| {}), Err(Error::Invalid { .. })));
 }
 
 #[tokio::test]
@@ -198,7 +246,7 @@ async fn only_applicable_actions_are_offered_and_the_queue_searches_and_hides_cl
     let seen = show(&z.app, Reader::User(&leader), p.id(), None).await.unwrap();
     assert_eq!(
         seen.actions,
-        [ActionKind::Escalate, ActionKind::OpenConsultation],
+        [ActionKind::EscalateCase, ActionKind::OpenConsultation],
         "no 结束会商 without one open"
     );
     let e = act(
