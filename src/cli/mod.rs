@@ -124,7 +124,7 @@ pub fn main() -> ExitCode {
     init_tracing(&settings.log);
     let ctx = Context { database: cli.database.clone().unwrap_or_else(|| settings.database.clone()) };
     let result = match cli.command {
-        Command::Calendar(c) => calendar::run(c),
+        Command::Calendar(c) => block_on(calendar::run(c, &ctx)),
         Command::Uscc(c) => uscc::run(c),
         Command::Classify(c) => classify::run(c),
         Command::Policy(c) => policy::run(c, &ctx),

@@ -129,12 +129,18 @@ pub struct ActArgs {
     /// answer --outcome referred: to whom.
     #[arg(long)]
     pub to: Option<String>,
-    /// request-extension: working days (1–30).
+    /// request-extension: working days (1–30); escalate (督办): working days to reply
+    /// (default: the zone setting, 3).
     #[arg(long)]
     pub days: Option<u32>,
-    /// decide-objection: upheld | rejected; review: close | redo.
+    /// decide-objection: upheld | rejected; review: close | redo; complete-decision: the
+    /// decision's number.
     #[arg(long)]
     pub decision: Option<String>,
+    /// confirm / spot-check: whether the enterprise says its problem was solved: yes | no
+    /// (已解决 | 未解决).
+    #[arg(long)]
+    pub solved: Option<String>,
     /// open-consultation: participating departments, comma-separated.
     #[arg(long)]
     pub participants: Option<String>,
@@ -144,6 +150,14 @@ pub struct ActArgs {
     /// close-consultation: a decision (repeatable).
     #[arg(long = "decisions")]
     pub decisions: Vec<String>,
+    /// close-consultation: the department owning each decision, in order (repeatable;
+    /// default the lead department).
+    #[arg(long = "owner")]
+    pub owners: Vec<String>,
+    /// close-consultation: the deadline of each decision, YYYY-MM-DD, in order (repeatable;
+    /// default the zone setting's working days).
+    #[arg(long = "due")]
+    pub dues: Vec<String>,
     #[arg(long)]
     pub json: bool,
 }
@@ -257,6 +271,29 @@ pub fn show_json(rec: &ProblemRecord, now: DateTime<FixedOffset>) -> Value {
         "warning": handling::warning(s, now).as_str(),
         "allowed_actions": s.allowed_actions(None).iter().map(|a| a.as_str()).collect::<Vec<_>>(),
         "closure": closure,
+        "enterprise_says_solved": s.enterprise_says_solved(),
+        "escalation_cases": s.escalation_cases.iter().map(|c| json!({
+            "no": c.no,
+            "opened_at": c.opened_at.to_rfc3339(),
+            "by": c.by,
+            "reply_workdays": c.reply_workdays,
+            "reply_by": c.reply_by.to_string(),
+            "replied_at": c.replied_at.map(|t| t.to_rfc3339()),
+            "replied_on_time": c.replied_on_time(),
+            "warning": c.warning(now).as_str(),
+        })).collect::<Vec<_>>(),
+        "decisions": s.decisions.iter().map(|d| json!({
+            "no": d.no,
+            "text": d.text,
+            "owner": d.owner,
+            "due": d.due.to_string(),
+            "done_at": d.done_at.map(|t| t.to_rfc3339()),
+            "done_on_time": d.done_on_time(),
+            "warning": d.warning(now).as_str(),
+        })).collect::<Vec<_>>(),
+        "spot_checks": s.spot_checks.iter().map(|k| json!({
+            "at": k.at.to_rfc3339(), "by": k.by, "solved": k.solved,
+        })).collect::<Vec<_>>(),
         "events": events,
     })
 }
@@ -283,6 +320,8 @@ fn show_json_with_files(view: &uc::ProblemView, now: DateTime<FixedOffset>) -> V
         .collect();
     if let Some(o) = v.as_object_mut() {
         o.insert("attachments".into(), Value::Array(files));
+        o.insert("provisional".into(), Value::Bool(view.provisional));
+        o.insert("time_limits_source".into(), Value::String(view.limits_label.clone()));
     }
     v
 }
@@ -365,6 +404,9 @@ pub fn request_of(a: &ActArgs, at: Option<DateTime<FixedOffset>>) -> ActionReque
         participants: many(&a.participants),
         minutes: a.minutes.clone(),
         decisions: (!a.decisions.is_empty()).then(|| a.decisions.clone()),
+        decision_owners: (!a.owners.is_empty()).then(|| a.owners.clone()),
+        decision_dues: (!a.dues.is_empty()).then(|| a.dues.clone()),
+        solved: a.solved.clone(),
         version: None,
         if_match: None,
         at,
@@ -416,6 +458,7 @@ pub async fn run(cmd: ProblemCmd, ctx: &super::Context) -> anyhow::Result<ExitCo
             }
         }
         ProblemCmd::Act(a) => {
+            uc::use_stored_settings(&app).await.map_err(ue)?;
             let who = principal(&app, Some(&a.as_user)).await?;
             let at = match &a.at {
                 Some(t) => Some(parse_time(t, "--at")?),
@@ -435,7 +478,7 @@ pub async fn run(cmd: ProblemCmd, ctx: &super::Context) -> anyhow::Result<ExitCo
                 None => None,
             };
             let n = uc::sweep(&app, at).await.map_err(ue)?;
-            println!("已按未评价销号 / closed as unrated: {n}");
+            println!("逾期未确认办结 / closed without confirmation: {n}");
         }
         ProblemCmd::Attach { id, file, as_user } => {
             let file = read_attachment(&file)?;

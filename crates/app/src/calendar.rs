@@ -64,8 +64,11 @@ pub struct WorkdaysBetween {
 /// is public: no principal is asked.
 #[tracing::instrument(skip(app))]
 pub async fn add_workdays(app: &App, date: NaiveDate, n: u32) -> Result<AddWorkdays> {
-    let cals = calendars(app).await?;
-    let cal = cals.current();
+    add_workdays_on(calendars(app).await?.current(), date, n)
+}
+
+/// [`add_workdays`] on a given calendar (a command without a database asks the standard one).
+pub fn add_workdays_on(cal: &calendar::WorkCalendar, date: NaiveDate, n: u32) -> Result<AddWorkdays> {
     let result = cal.add_workdays(date, n)?;
     let provisional_years = cal.provisional_years(date, result);
     Ok(AddWorkdays { date, n, result, provisional: !provisional_years.is_empty(), provisional_years })
@@ -74,8 +77,11 @@ pub async fn add_workdays(app: &App, date: NaiveDate, n: u32) -> Result<AddWorkd
 /// Whether `date` is a working day on the calendar in force now.
 #[tracing::instrument(skip(app))]
 pub async fn is_workday(app: &App, date: NaiveDate) -> Result<IsWorkday> {
-    let cals = calendars(app).await?;
-    let cal = cals.current();
+    is_workday_on(calendars(app).await?.current(), date)
+}
+
+/// [`is_workday`] on a given calendar.
+pub fn is_workday_on(cal: &calendar::WorkCalendar, date: NaiveDate) -> Result<IsWorkday> {
     let kind = cal.day_kind(date)?;
     let provisional_years = cal.provisional_years(date, date);
     Ok(IsWorkday {
@@ -90,8 +96,11 @@ pub async fn is_workday(app: &App, date: NaiveDate) -> Result<IsWorkday> {
 /// The working days in (from, to] on the calendar in force now (negative when `to` is first).
 #[tracing::instrument(skip(app))]
 pub async fn workdays_between(app: &App, from: NaiveDate, to: NaiveDate) -> Result<WorkdaysBetween> {
-    let cals = calendars(app).await?;
-    let cal = cals.current();
+    workdays_between_on(calendars(app).await?.current(), from, to)
+}
+
+/// [`workdays_between`] on a given calendar.
+pub fn workdays_between_on(cal: &calendar::WorkCalendar, from: NaiveDate, to: NaiveDate) -> Result<WorkdaysBetween> {
     let workdays = cal.workdays_between(from, to)?;
     let provisional_years = cal.provisional_years(from, to);
     Ok(WorkdaysBetween { from, to, workdays, provisional: !provisional_years.is_empty(), provisional_years })
@@ -177,8 +186,12 @@ pub async fn warning_for(app: &App, who: &Principal) -> Result<Option<CalendarWa
 #[tracing::instrument(skip(app))]
 pub async fn years(app: &App, all: bool) -> Result<YearsView> {
     let cals = calendars(app).await?;
+    Ok(years_on(&cals, app.today(), all))
+}
+
+/// [`years`] of given calendars on `today`.
+pub fn years_on(cals: &Calendars, today: NaiveDate, all: bool) -> YearsView {
     let cal = cals.current();
-    let today = app.today();
     let loads = cals.loads();
     let last_loaded = loads.iter().map(|l| l.arrangement.year).max().unwrap_or(calendar::FIRST_YEAR);
     let through = if all { calendar::LAST_YEAR } else { (today.year() + 1).max(last_loaded).min(calendar::LAST_YEAR) };
@@ -206,7 +219,7 @@ pub async fn years(app: &App, all: bool) -> Result<YearsView> {
             })
         })
         .collect();
-    Ok(YearsView { years, provisional_through: calendar::LAST_YEAR, warning: warning_at(cal, today) })
+    YearsView { years, provisional_through: calendar::LAST_YEAR, warning: warning_at(cal, today) }
 }
 
 /// One year's days as the calendar page shows them.

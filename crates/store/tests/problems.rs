@@ -464,8 +464,12 @@ fn command_for(kind: ActionKind, st: &handling::ProblemState, rng: &mut Rng) -> 
         ActionKind::OpenConsultation => Action::OpenConsultation { participants: vec![st.lead.clone()] },
         ActionKind::CloseConsultation => Action::CloseConsultation {
             minutes: "会商纪要".into(),
-            decisions: vec!["限期办结".into()],
-            actions: vec![],
+            decisions: vec![],
+            actions: vec![handling::DecisionAction {
+                text: "限期办结".into(),
+                owner: st.lead.clone(),
+                due: chrono::NaiveDate::from_ymd_opt(2022, 6, 30).unwrap(),
+            }],
         },
         ActionKind::Answer => Action::Answer {
             outcome: match rng.below(3) {
@@ -476,14 +480,22 @@ fn command_for(kind: ActionKind, st: &handling::ProblemState, rng: &mut Rng) -> 
         },
         ActionKind::Confirm => Action::Confirm {
             rating: [Rating::Satisfied, Rating::BasicallySatisfied, Rating::Dissatisfied][rng.below(3)],
+            solved: [None, Some(true), Some(false)][rng.below(3)],
         },
+        ActionKind::EscalateCase => Action::EscalateCase { reply_workdays: 2 },
+        ActionKind::ReplyEscalation => Action::ReplyEscalation,
+        ActionKind::CompleteDecision => Action::CompleteDecision { decision: 1 },
+        ActionKind::SpotCheck => Action::SpotCheck { solved: rng.below(2) == 0 },
         ActionKind::Reopen => Action::Reopen,
         ActionKind::Review => Action::Review {
             decision: if rng.below(2) == 0 { ReviewDecision::Close } else { ReviewDecision::Redo },
         },
         ActionKind::Close => Action::Close,
         ActionKind::AutoCloseUnrated => Action::AutoCloseUnrated,
-        ActionKind::Withdraw | ActionKind::Submit | ActionKind::Attach => Action::Withdraw,
+        ActionKind::Withdraw
+        | ActionKind::Submit
+        | ActionKind::Attach
+        | ActionKind::RecomputeDeadlines => Action::Withdraw,
     };
     Command::with_note(a, "随机步骤")
 }

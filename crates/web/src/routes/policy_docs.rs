@@ -337,6 +337,7 @@ fn settings_out(v: app::settings::SettingsView) -> Result<SettingsOut, WebError>
             kind: match z.kind {
                 FieldKind::Percent => "percent".into(),
                 FieldKind::Text { .. } => "text".into(),
+                FieldKind::Workdays { .. } => "workdays".into(),
             },
             label: z.label,
             label_en: e.label,
@@ -631,7 +632,13 @@ pub struct SettingRow {
     pub key: String,
     /// The input's id (the key with `.` as `-`).
     pub id: String,
+    /// The section's legend when this row starts a section (`supervision`, `handling`).
+    pub section: Option<String>,
     pub percent: bool,
+    /// A whole number of working days from `min` to `max`.
+    pub workdays: bool,
+    pub min: u32,
+    pub max: u32,
     pub max_chars: usize,
     pub label: String,
     pub help: String,
@@ -680,6 +687,8 @@ async fn settings_page(
         }
         _ => None,
     };
+    let tr = Tr(lang);
+    let mut last_section = String::new();
     let rows = v
         .settings
         .fields(lang)
@@ -687,10 +696,30 @@ async fn settings_page(
         .map(|f| SettingRow {
             key: f.key.to_string(),
             id: f.key.replace('.', "-"),
+            section: {
+                let section = f.key.split('.').next().unwrap_or_default().to_string();
+                (section != last_section).then(|| {
+                    last_section = section.clone();
+                    let key: &'static str = match section.as_str() {
+                        "handling" => "ui.settings.handling",
+                        _ => "ui.settings.supervision",
+                    };
+                    tr.t(key)
+                })
+            },
             percent: f.kind == FieldKind::Percent,
+            workdays: matches!(f.kind, FieldKind::Workdays { .. }),
+            min: match f.kind {
+                FieldKind::Workdays { min, .. } => min,
+                _ => 0,
+            },
+            max: match f.kind {
+                FieldKind::Workdays { max, .. } => max,
+                _ => 0,
+            },
             max_chars: match f.kind {
                 FieldKind::Text { max_chars } => max_chars,
-                FieldKind::Percent => 0,
+                FieldKind::Percent | FieldKind::Workdays { .. } => 0,
             },
             label: f.label,
             help: f.help,

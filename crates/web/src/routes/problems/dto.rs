@@ -57,8 +57,10 @@ impl From<NewProblemIn> for RaiseRequest {
 pub struct ActionIn {
     /// `accept`, `assign`, `object`, `decide_objection`, `return`, `start`, `request_info`,
     /// `supply_info`, `report`, `request_extension`, `approve_extension`, `reject_extension`,
-    /// `escalate`, `open_consultation`, `close_consultation`, `answer`, `confirm`, `reopen`,
-    /// `review`, `close`, `auto_close_unrated`, `withdraw` (`-` for `_`, or the Chinese name).
+    /// `escalate` (督办: a case with a reply deadline; `escalate_case` too), `reply_escalation`,
+    /// `open_consultation`, `close_consultation`, `complete_decision`, `answer`, `confirm`,
+    /// `reopen`, `review`, `close`, `auto_close_unrated`, `withdraw`, `spot_check` (`-` for
+    /// `_`, or the Chinese name).
     pub action: String,
     /// The reason, the answer text, the report… (required by some actions; at most 2,000
     /// characters).
@@ -73,7 +75,8 @@ pub struct ActionIn {
     pub handler: Option<String>,
     /// decide_objection: whether the objection is upheld (or `decision`).
     pub upheld: Option<bool>,
-    /// request_extension: working days (1–30).
+    /// request_extension: working days (1–30); escalate: the working days to reply (default:
+    /// the zone setting).
     pub workdays: Option<u32>,
     /// answer: `resolved`, `explained` or `referred` (已解决, 已解释, 已转办).
     pub outcome: Option<String>,
@@ -93,6 +96,32 @@ pub struct ActionIn {
     pub minutes: Option<String>,
     /// close_consultation: the decisions, one per entry.
     pub decisions: Option<Vec<String>>,
+    /// close_consultation: each decision's owning department, by position (default: the lead).
+    pub decision_owners: Option<Vec<String>>,
+    /// close_consultation: each decision's deadline `YYYY-MM-DD`, by position (default: the
+    /// zone setting's working days).
+    pub decision_dues: Option<Vec<String>>,
+    /// confirm / spot_check: the enterprise's own answer whether it was solved: `true`/`false`
+    /// or `yes`/`no`, `已解决`/`未解决`.
+    #[schema(value_type = Option<String>)]
+    pub solved: Option<SolvedIn>,
+}
+
+/// A yes/no as JSON sends it or as a word.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum SolvedIn {
+    Bool(bool),
+    Word(String),
+}
+
+impl SolvedIn {
+    fn word(self) -> String {
+        match self {
+            SolvedIn::Bool(b) => b.to_string(),
+            SolvedIn::Word(w) => w,
+        }
+    }
 }
 
 impl ActionIn {
@@ -115,6 +144,9 @@ impl ActionIn {
             participants: self.participants,
             minutes: self.minutes,
             decisions: self.decisions,
+            decision_owners: self.decision_owners,
+            decision_dues: self.decision_dues,
+            solved: self.solved.map(SolvedIn::word),
             version: self.version,
             if_match,
             at: None,

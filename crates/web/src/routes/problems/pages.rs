@@ -317,7 +317,10 @@ pub struct ActForm {
     pub decision: Option<String>,
     pub participants: Option<String>,
     pub minutes: Option<String>,
+    /// One decision a line: `事项 | 责任部门 | 期限` (the owner and deadline may be left out).
     pub decisions: Option<String>,
+    /// confirm / spot check: `yes` or `no`.
+    pub solved: Option<String>,
 }
 
 impl ActForm {
@@ -332,6 +335,15 @@ impl ActForm {
         };
         // The objection form's yes/no is a decision word like any other.
         let decision = self.decision.or(self.upheld);
+        // Decisions: one a line, `text | owner | due` (owner and due optional).
+        let (mut texts, mut owners, mut dues) = (Vec::new(), Vec::new(), Vec::new());
+        for line in self.decisions.as_deref().unwrap_or_default().lines().filter(|l| !l.trim().is_empty()) {
+            let mut parts = line.split(['|', '｜']).map(str::trim);
+            texts.push(parts.next().unwrap_or_default().to_string());
+            owners.push(parts.next().unwrap_or_default().to_string());
+            dues.push(parts.next().unwrap_or_default().to_string());
+        }
+        let some = |v: Vec<String>| (!v.is_empty()).then_some(v);
         Ok(ActionIn {
             action: self.action,
             note: self.note,
@@ -348,7 +360,10 @@ impl ActForm {
             decision,
             participants: list(self.participants),
             minutes: self.minutes,
-            decisions: list(self.decisions),
+            decisions: some(texts),
+            decision_owners: some(owners),
+            decision_dues: some(dues),
+            solved: self.solved.filter(|s| !s.trim().is_empty()).map(super::dto::SolvedIn::Word),
         })
     }
 }
