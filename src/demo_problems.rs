@@ -378,7 +378,9 @@ fn script(s: &mut Sim<'_>, scenario: usize, i: usize, ent: &Actor) {
                 sup.clone(),
                 Action::CloseConsultation {
                     minutes: "会商确定由牵头部门协调解决".into(),
-                    decisions: vec!["三个工作日内答复企业".into()], actions: vec![] },
+                    decisions: vec!["三个工作日内答复企业".into()],
+                    actions: vec![],
+                },
                 None,
             );
             let lead = s.lead();

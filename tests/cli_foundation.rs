@@ -22,12 +22,15 @@ fn calendar_commands() {
     assert_eq!(stdout(&huiqi(&["calendar", "is-workday", "2022-05-02"])), "false\n");
     assert_eq!(stdout(&huiqi(&["calendar", "workdays-between", "2022-04-27", "2022-05-27"])), "20\n");
     assert_eq!(stdout(&huiqi(&["calendar", "workdays-between", "2022-05-27", "2022-04-27"])), "-20\n");
+    assert_eq!(stdout(&huiqi(&["calendar", "is-workday", "2030-01-01"])), "false\n", "元旦, provisional");
 }
 
 #[test]
 fn calendar_errors_are_bilingual_with_a_nonzero_exit() {
+    // 2030 is answered (provisional: the calendar never runs out, issue 11); a year outside
+    // the supported dates is the error now.
     for args in [
-        &["calendar", "is-workday", "2030-01-01"][..],
+        &["calendar", "is-workday", "2101-01-01"][..],
         &["calendar", "is-workday", "2022-13-01"],
         &["calendar", "add-workdays", "2022-04-27", "0"],
         &["calendar", "add-workdays", "2022-04-27", "x"],

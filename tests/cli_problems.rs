@@ -223,7 +223,14 @@ fn the_main_path_side_paths_kpis_ledger_report_and_audit() {
     // Another enterprise may not rate it.
     let o = act(&db, a, "confirm", "xingsha", "2022-05-07T10:00:00+08:00", &["--rating", "满意"]);
     assert!(!o.status.success(), "another enterprise's user");
-    ok(act(&db, a, "confirm", "zhizao", "2022-05-07T10:00:00+08:00", &["--rating", "满意"]));
+    ok(act(
+        &db,
+        a,
+        "confirm",
+        "zhizao",
+        "2022-05-07T10:00:00+08:00",
+        &["--rating", "满意", "--solved", "已解决"],
+    ));
     ok(act(&db, a, "close", "jingfa", "2022-05-09T09:00:00+08:00", &[]));
     assert_eq!(state(&db, a), "closed");
     // The illegal transition's error names the state and what is allowed, in both languages.
@@ -297,7 +304,14 @@ fn the_main_path_side_paths_kpis_ledger_report_and_audit() {
         "2022-05-11T15:00:00+08:00",
         &["--outcome", "explained", "--reason", "not-eligible", "--note", "不符合条件"],
     ));
-    ok(act(&db, b, "confirm", "xingsha", "2022-05-12T10:00:00+08:00", &["--rating", "不满意"]));
+    ok(act(
+        &db,
+        b,
+        "confirm",
+        "xingsha",
+        "2022-05-12T10:00:00+08:00",
+        &["--rating", "不满意", "--solved", "no"],
+    ));
     assert_eq!(state(&db, b), "in_progress", "second handling");
     ok(act(
         &db,
@@ -307,7 +321,14 @@ fn the_main_path_side_paths_kpis_ledger_report_and_audit() {
         "2022-05-13T15:00:00+08:00",
         &["--outcome", "referred", "--to", "湖南省税务局", "--note", "已转省局"],
     ));
-    ok(act(&db, b, "confirm", "xingsha", "2022-05-16T10:00:00+08:00", &["--rating", "dissatisfied"]));
+    ok(act(
+        &db,
+        b,
+        "confirm",
+        "xingsha",
+        "2022-05-16T10:00:00+08:00",
+        &["--rating", "dissatisfied", "--solved", "no"],
+    ));
     assert_eq!(state(&db, b), "under_review");
     ok(act(
         &db,
@@ -363,13 +384,29 @@ fn the_main_path_side_paths_kpis_ledger_report_and_audit() {
         (Some(3), Some(4))
     );
     assert_eq!(all["response_rate"]["percent"], "75.00");
-    // Resolution among closed: a and c resolved, b referred.
-    assert_eq!(all["resolution_rate"]["percent"], "66.67");
-    // Satisfaction among rated closures: a 满意, b 不满意 (review); c unrated is outside.
+    // Resolution (issue 11): the enterprise's own word among the closed: a said solved, b said
+    // not, c was closed without confirmation and said nothing. The departments' codes (a and
+    // c resolved, b referred) are shown apart.
+    assert_eq!(all["resolution_rate"]["percent"], "33.33");
+    assert_eq!(all["resolved_by_department_rate"]["percent"], "66.67");
+    assert_eq!(
+        (all["counts"]["closed_solved"].as_u64(), all["counts"]["closed_without_answer"].as_u64()),
+        (Some(1), Some(1))
+    );
+    // Satisfaction over every closure: a 满意; b 不满意 (review); c unrated is not satisfied.
     assert_eq!(
         (all["satisfaction_rate"]["numerator"].as_u64(), all["satisfaction_rate"]["denominator"].as_u64()),
+        (Some(1), Some(3))
+    );
+    assert_eq!(
+        (
+            all["rated_satisfaction_rate"]["numerator"].as_u64(),
+            all["rated_satisfaction_rate"]["denominator"].as_u64()
+        ),
         (Some(1), Some(2))
     );
+    assert_eq!(all["counts"]["closed_confirmed"], 1, "a; c closed without confirmation, b by review");
+    assert_eq!(all["counts"]["escalation_cases"], 1, "b's 督办 is a case now");
     assert_eq!(all["reopen_rate"]["percent"], "33.33", "b closed after second handling");
     assert_eq!(
         (all["return_rate"]["numerator"].as_u64(), all["return_rate"]["denominator"].as_u64()),
@@ -409,7 +446,18 @@ fn the_main_path_side_paths_kpis_ledger_report_and_audit() {
     let names: Vec<&str> = sheets.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(names, ["部门指标", "通报", "红灯清单", "黄灯清单", "周趋势"]);
     let named: Vec<(&str, &str)> = sheets[1].1[1..].iter().map(|r| (r[0].as_str(), r[1].as_str())).collect();
-    assert_eq!(named, [("税务局", "满意率"), ("税务局", "解决率"), ("外经外贸和商务中心", "响应率")]);
+    // 科技金融服务中心 too since issue 11: its one closure (c) came without the enterprise's
+    // confirmation, so neither satisfied nor solved by the enterprise's word.
+    assert_eq!(
+        named,
+        [
+            ("科技金融服务中心", "满意率"),
+            ("科技金融服务中心", "解决率"),
+            ("税务局", "满意率"),
+            ("税务局", "解决率"),
+            ("外经外贸和商务中心", "响应率")
+        ]
+    );
     assert_eq!(sheets[2].1.len(), 2, "one red item under its header: {:?}", sheets[2].1);
     assert_eq!(
         (sheets[2].1[1][0].as_str(), sheets[2].1[1][3].as_str()),
@@ -421,7 +469,13 @@ fn the_main_path_side_paths_kpis_ledger_report_and_audit() {
     let low = dir.path().join("report-0.xlsx");
     report(&low, &["--threshold", "0"]);
     let sheets = excel::read_back(&std::fs::read(&low).unwrap()).unwrap();
-    assert_eq!(sheets[1].1[1..], [vec!["税务局", "解决率", "0", "1", "0", "0.8"]]);
+    assert_eq!(
+        sheets[1].1[1..],
+        [
+            vec!["科技金融服务中心", "解决率", "0", "1", "0", "0.8"],
+            vec!["税务局", "解决率", "0", "1", "0", "0.8"]
+        ]
+    );
     let html = dir.path().join("report.html");
     report(&html, &[]);
     let page = std::fs::read_to_string(&html).unwrap();

@@ -162,7 +162,8 @@ pub async fn run(cmd: CalendarCmd, ctx: &Context) -> anyhow::Result<ExitCode> {
             })?;
             let app = app::App::new(crate::db::open_ready(&ctx.database).await?);
             let who = operator(&app, as_user.as_deref()).await?;
-            let out = uc::load(&app, &who, uc::LoadRequest { text, year, notice }).await.map_err(app_error)?;
+            let out =
+                uc::load(&app, &who, uc::LoadRequest { text, year, notice }).await.map_err(app_error)?;
             if json {
                 json_out(&out)?;
             } else {

@@ -269,7 +269,7 @@ pub fn show_json(rec: &ProblemRecord, now: DateTime<FixedOffset>) -> Value {
         "escalations": s.escalations,
         "deadlines": serde_json::to_value(&d).unwrap_or(Value::Null),
         "warning": handling::warning(s, now).as_str(),
-        "allowed_actions": s.allowed_actions(None).iter().map(|a| a.as_str()).collect::<Vec<_>>(),
+        "allowed_actions": s.allowed_actions(None).iter().map(|a| a.word()).collect::<Vec<_>>(),
         "closure": closure,
         "enterprise_says_solved": s.enterprise_says_solved(),
         "escalation_cases": s.escalation_cases.iter().map(|c| json!({

@@ -100,7 +100,11 @@ pub async fn workdays_between(app: &App, from: NaiveDate, to: NaiveDate) -> Resu
 }
 
 /// [`workdays_between`] on a given calendar.
-pub fn workdays_between_on(cal: &calendar::WorkCalendar, from: NaiveDate, to: NaiveDate) -> Result<WorkdaysBetween> {
+pub fn workdays_between_on(
+    cal: &calendar::WorkCalendar,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<WorkdaysBetween> {
     let workdays = cal.workdays_between(from, to)?;
     let provisional_years = cal.provisional_years(from, to);
     Ok(WorkdaysBetween { from, to, workdays, provisional: !provisional_years.is_empty(), provisional_years })
@@ -194,7 +198,8 @@ pub fn years_on(cals: &Calendars, today: NaiveDate, all: bool) -> YearsView {
     let cal = cals.current();
     let loads = cals.loads();
     let last_loaded = loads.iter().map(|l| l.arrangement.year).max().unwrap_or(calendar::FIRST_YEAR);
-    let through = if all { calendar::LAST_YEAR } else { (today.year() + 1).max(last_loaded).min(calendar::LAST_YEAR) };
+    let through =
+        if all { calendar::LAST_YEAR } else { (today.year() + 1).max(last_loaded).min(calendar::LAST_YEAR) };
     let years = calendar::WorkCalendar::standard_arrangements()
         .iter()
         .map(|a| a.year)
@@ -225,7 +230,8 @@ pub fn years_on(cals: &Calendars, today: NaiveDate, all: bool) -> YearsView {
 /// One year's days as the calendar page shows them.
 pub async fn year_days(app: &App, year: i32) -> Result<YearArrangement> {
     let cals = calendars(app).await?;
-    let loaded = cals.latest_loads().into_iter().find(|l| l.arrangement.year == year).map(|l| l.arrangement.clone());
+    let loaded =
+        cals.latest_loads().into_iter().find(|l| l.arrangement.year == year).map(|l| l.arrangement.clone());
     match loaded {
         Some(a) => Ok(a),
         None => calendar::WorkCalendar::standard_arrangements()
@@ -375,7 +381,9 @@ async fn recompute_open(app: &App, year: i32, notice: &str) -> Result<Recomputed
                     });
                 }
             }
-            Err(ProblemError::Handling(HandlingError::NothingToRecompute | HandlingError::Illegal { .. })) => {}
+            Err(ProblemError::Handling(
+                HandlingError::NothingToRecompute | HandlingError::Illegal { .. },
+            )) => {}
             Err(e) => {
                 tracing::warn!(problem.id = row.id, error = %e, "deadlines not recomputed");
                 out.failed.push((row.id, i18n::Localized::bilingual(&e)));
@@ -405,14 +413,19 @@ pub(crate) async fn follow_calendar(app: &App, id: i64, at: DateTime<FixedOffset
         return Ok(());
     }
     let when = app.now().max(rec.state.last_at);
-    match app.store.record_transition(id, &cmd, &Principal::system().handling_actor(), when, app.now()).await {
+    match app.store.record_transition(id, &cmd, &Principal::system().handling_actor(), when, app.now()).await
+    {
         Ok(_) | Err(ProblemError::Handling(HandlingError::NothingToRecompute)) => Ok(()),
         Err(e) => Err(e.into()),
     }
 }
 
 /// Whether a problem's running deadlines lie in a provisional year of the calendar in force.
-pub fn deadlines_provisional(cal: &dyn CalendarAt, at: DateTime<FixedOffset>, s: &handling::ProblemState) -> bool {
+pub fn deadlines_provisional(
+    cal: &dyn CalendarAt,
+    at: DateTime<FixedOffset>,
+    s: &handling::ProblemState,
+) -> bool {
     let cal = cal.calendar_at(at);
     let d = handling::deadlines(s);
     let mut dates = vec![d.accept_by.date(), d.answer_by.date()];
@@ -421,13 +434,18 @@ pub fn deadlines_provisional(cal: &dyn CalendarAt, at: DateTime<FixedOffset>, s:
     dates.extend(d.confirm_by);
     dates.extend(s.open_escalation().map(|c| c.reply_by));
     let running = s.state.is_open() && s.state != State::Confirmed;
-    running && dates.iter().any(|x| cal.year_info(x.year()).is_some_and(|i| i.status == YearStatus::Provisional))
+    running
+        && dates.iter().any(|x| cal.year_info(x.year()).is_some_and(|i| i.status == YearStatus::Provisional))
 }
 
 /// The deadline changes calendar loads made to the problems a department leads (its page's
 /// notices); supervisors, leaders and admins see every department's.
 #[tracing::instrument(skip(app, who), fields(user = %who.username))]
-pub async fn deadline_notices(app: &App, who: &Principal, limit: u32) -> Result<Vec<store::follow_ups::DeadlineNotice>> {
+pub async fn deadline_notices(
+    app: &App,
+    who: &Principal,
+    limit: u32,
+) -> Result<Vec<store::follow_ups::DeadlineNotice>> {
     use store::Role;
     let department = match who.role {
         Role::Department => Some(who.department.clone().ok_or(Error::Forbidden)?),

@@ -189,7 +189,6 @@ impl Error {
                 | H::ConsultationOpen
                 | H::NoConsultationOpen
                 | H::NotYetUnconfirmed { .. }
-                | H::EscalationOpen
                 | H::NoEscalationOpen
                 | H::NothingToRecompute
                 | H::BeforeLastEvent { .. } => ErrorKind::Conflict,

@@ -394,7 +394,11 @@ impl ZoneSettings {
             if let FieldKind::Workdays { min, max } = f.kind {
                 let v = self.value(f.key);
                 if !v.parse::<u32>().is_ok_and(|n| (min..=max).contains(&n)) {
-                    return Err(Error::InvalidSetting { key: f.key.into(), value: v, issue: SettingIssue::NotWorkdays });
+                    return Err(Error::InvalidSetting {
+                        key: f.key.into(),
+                        value: v,
+                        issue: SettingIssue::NotWorkdays,
+                    });
                 }
             }
         }
@@ -433,7 +437,9 @@ impl ZoneSettings {
     pub fn time_limits_label(&self, lang: Lang) -> String {
         match lang {
             Lang::Zh => format!("园区设置（非文件规定）：{}", source_in(&self.handling.source, lang)),
-            Lang::En => format!("zone setting (no document fixes it): {}", source_in(&self.handling.source, lang)),
+            Lang::En => {
+                format!("zone setting (no document fixes it): {}", source_in(&self.handling.source, lang))
+            }
         }
     }
 

@@ -345,7 +345,8 @@ pub enum Action {
         size: u64,
         sha256: String,
     },
-    /// 督办 as a case: the lead department must reply (a note) within `reply_workdays`.
+    /// 督办 as a case: the lead department must reply (a note) within `reply_workdays`. Several
+    /// may be open (a leader and a supervisor may both press); one reply answers them all.
     EscalateCase {
         reply_workdays: u32,
     },
@@ -473,6 +474,16 @@ impl ActionKind {
             ActionKind::CompleteDecision => "complete_decision",
             ActionKind::SpotCheck => "spot_check",
             ActionKind::RecomputeDeadlines => "recompute_deadlines",
+        }
+    }
+
+    /// The word a front end offers for this command (the API's `allowed_actions`): the stored
+    /// name, except that a 督办 case is offered as `escalate`, the word it always had (and
+    /// which [`ActionKind::parse`] reads back as [`ActionKind::EscalateCase`]).
+    pub fn word(self) -> &'static str {
+        match self {
+            ActionKind::EscalateCase => "escalate",
+            k => k.as_str(),
         }
     }
 

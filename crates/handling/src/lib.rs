@@ -115,8 +115,6 @@ pub enum HandlingError {
     BadLimits { reason: String },
     #[error("event {seq} does not replay: {reason}")]
     BadLog { seq: u32, reason: String },
-    #[error("an escalation is open; it must be replied to first")]
-    EscalationOpen,
     #[error("no escalation is open")]
     NoEscalationOpen,
     #[error("department {department} owns no open decision of this problem")]
@@ -234,7 +232,6 @@ impl HandlingError {
             E::BadLog { seq, reason } => {
                 Message::new("handling.bad_log").arg("seq", seq).arg("reason", reason)
             }
-            E::EscalationOpen => Message::new("handling.escalation_open"),
             E::NoEscalationOpen => Message::new("handling.no_escalation_open"),
             E::NoDecisionOwned { department } => {
                 Message::new("handling.no_decision_owned").arg("department", department)

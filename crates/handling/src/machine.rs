@@ -232,11 +232,7 @@ fn check_preconditions(
         | ActionKind::Review
         | ActionKind::SpotCheck
         | ActionKind::RecomputeDeadlines => {}
-        ActionKind::EscalateCase => {
-            if s.open_escalation().is_some() {
-                return Err(HandlingError::EscalationOpen);
-            }
-        }
+        ActionKind::EscalateCase => {}
         ActionKind::ReplyEscalation => {
             require_lead(s, actor)?;
             if s.open_escalation().is_none() {
@@ -569,7 +565,8 @@ pub fn apply(
             s.state
         }
         Action::ReplyEscalation => {
-            if let Some(c) = n.escalation_cases.iter_mut().find(|c| c.is_open()) {
+            // One reply answers every open case (a leader and a supervisor may both press).
+            for c in n.escalation_cases.iter_mut().filter(|c| c.is_open()) {
                 c.replied_at = Some(now);
                 c.replied_by = Some(actor.username.clone());
             }

@@ -351,9 +351,9 @@ impl ProblemState {
     pub fn last_answer(&self) -> Option<&AnswerRecord> {
         self.answers.last()
     }
-    /// The open escalation case, if any (one at a time).
+    /// The oldest open escalation case, if any (the earliest reply due).
     pub fn open_escalation(&self) -> Option<&EscalationCase> {
-        self.escalation_cases.iter().find(|c| c.is_open())
+        self.escalation_cases.iter().filter(|c| c.is_open()).min_by_key(|c| c.reply_by)
     }
     /// The enterprise's own answer whether the closed problem was solved: a supervisor's spot
     /// check after the closure, else what the enterprise said when it confirmed. `None` while

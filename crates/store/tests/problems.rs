@@ -492,10 +492,9 @@ fn command_for(kind: ActionKind, st: &handling::ProblemState, rng: &mut Rng) -> 
         },
         ActionKind::Close => Action::Close,
         ActionKind::AutoCloseUnrated => Action::AutoCloseUnrated,
-        ActionKind::Withdraw
-        | ActionKind::Submit
-        | ActionKind::Attach
-        | ActionKind::RecomputeDeadlines => Action::Withdraw,
+        ActionKind::Withdraw | ActionKind::Submit | ActionKind::Attach | ActionKind::RecomputeDeadlines => {
+            Action::Withdraw
+        }
     };
     Command::with_note(a, "随机步骤")
 }

@@ -90,7 +90,9 @@ async fn a_late_december_problem_has_a_provisional_deadline_until_the_notice_mov
     // A problem received in late January 2027 under the provisional calendar.
     clock.set(at("2027-01-28T10:00:00+08:00"));
     let ent = who(Role::Enterprise);
-    let r = RaiseRequest { category: "tax".into(), title: "留抵退税进度".into(), ..RaiseRequest::default() };
+    let r = RaiseRequest {
+        category: "tax".into(), title: "留抵退税进度".into(), ..RaiseRequest::default()
+    };
     let p = raise(&app, &ent, r).await.unwrap();
     assert_eq!(p.deadlines.answer_by.to_string(), "2027-02-12");
     assert!(p.provisional, "its deadline rests on the provisional 2027");
@@ -108,7 +110,10 @@ async fn a_late_december_problem_has_a_provisional_deadline_until_the_notice_mov
     assert!(matches!(e, Error::Calendar(calendar::CalendarError::NoNotice { year: 2027 })), "{e:?}");
     // The notice is loaded: the open problem's deadline moves, by an audited system event.
     let out = load(&app, &who(Role::Admin), req(EXAMPLE_2027)).await.unwrap();
-    assert_eq!((out.year, out.was, out.holidays, out.makeup_workdays), (2027, YearStatus::Provisional, 29, 5));
+    assert_eq!(
+        (out.year, out.was, out.holidays, out.makeup_workdays),
+        (2027, YearStatus::Provisional, 29, 5)
+    );
     assert!(out.notice.contains("测试用"));
     assert_eq!(out.recomputed.problems_checked, 1);
     assert_eq!(out.recomputed.moved.len(), 1);
@@ -136,7 +141,10 @@ async fn a_late_december_problem_has_a_provisional_deadline_until_the_notice_mov
     let notes = deadline_notices(&app, &who(Role::Department), 20).await.unwrap();
     assert_eq!(notes.len(), 1);
     assert_eq!((notes[0].problem_id, notes[0].year), (p.id(), 2027));
-    assert_eq!(deadline_notices(&app, &who(Role::Enterprise), 20).await.unwrap_err().kind(), ErrorKind::Forbidden);
+    assert_eq!(
+        deadline_notices(&app, &who(Role::Enterprise), 20).await.unwrap_err().kind(),
+        ErrorKind::Forbidden
+    );
     // Loading the same notice again moves nothing more; the recompute can be run again.
     let again = load(&app, &who(Role::Admin), req(EXAMPLE_2027)).await.unwrap();
     assert_eq!((again.was, again.recomputed.moved.len()), (YearStatus::Official, 0));

@@ -100,7 +100,11 @@ pub struct SpotCheckSample {
 /// cannot predict it from the order of closures. Each sampled problem is then called back: a
 /// supervisor records the enterprise's answer (`spot_check`) and reopens it if not solved.
 #[tracing::instrument(skip(app, who), fields(user = %who.username))]
-pub async fn spot_check_sample(app: &App, who: &Principal, period: Option<kpi::Period>) -> Result<SpotCheckSample> {
+pub async fn spot_check_sample(
+    app: &App,
+    who: &Principal,
+    period: Option<kpi::Period>,
+) -> Result<SpotCheckSample> {
     authz::require(who, Action::Read, Resource::SpotChecks)?;
     let now = app.now();
     let period = crate::reports::period_or_current(period, now);

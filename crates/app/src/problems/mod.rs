@@ -29,7 +29,8 @@ pub use act::{ActContext, ActionRequest, act, sweep};
 pub use attach::{NewFile, attach, attachment, attachments, check_files};
 pub use audit::{AuditOutcome, verify};
 pub use follow_ups::{
-    FollowUpRequest, FollowUpView, SampledClosure, SpotCheckSample, follow_ups, sample_size, spot_check_sample,
+    FollowUpRequest, FollowUpView, SampledClosure, SpotCheckSample, follow_ups, sample_size,
+    spot_check_sample,
 };
 pub use ledger::{LedgerNames, ledger, ledger_workbook};
 pub use list::{ListRequest, OpenFilter, ProblemPage, ProblemRowView, SortOrder, list};

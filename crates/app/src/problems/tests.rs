@@ -208,7 +208,10 @@ async fn every_action_word_is_read_once_for_every_front_end() {
     assert!(decisions.is_empty());
     assert_eq!(
         actions.iter().map(|a| (a.text.as_str(), a.owner.as_str(), a.due.to_string())).collect::<Vec<_>>(),
-        [("拨付补贴", "finance", "2022-05-20".to_string()), ("回访企业", "tax_bureau", "2022-05-11".to_string())]
+        [
+            ("拨付补贴", "finance", "2022-05-20".to_string()),
+            ("回访企业", "tax_bureau", "2022-05-11".to_string())
+        ]
     );
     let bad_due = r("close-consultation", &|a| {
         a.minutes = Some("纪要".into());
@@ -225,7 +228,10 @@ async fn every_action_word_is_read_once_for_every_front_end() {
     let c = r("confirm", &|a| a.rating = Some("满意".into())).unwrap();
     assert_eq!(c.action, Action::Confirm { rating: handling::Rating::Satisfied, solved: None });
     assert!(matches!(r("抽查回访", &|_| {}), Err(Error::Required { ref field, .. }) if field == "solved"));
-    assert_eq!(r("spot-check", &|a| a.solved = Some("yes".into())).unwrap().action, Action::SpotCheck { solved: true });
+    assert_eq!(
+        r("spot-check", &|a| a.solved = Some("yes".into())).unwrap().action,
+        Action::SpotCheck { solved: true }
+    );
     assert_eq!(
         r("complete-decision", &|a| a.decision = Some("#2".into())).unwrap().action,
         Action::CompleteDecision { decision: 2 }

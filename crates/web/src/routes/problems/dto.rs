@@ -255,7 +255,7 @@ impl From<&ProblemView> for ProblemOut {
             warning: v.warning.as_str().to_string(),
             round: s.round,
             escalations: s.escalations,
-            allowed_actions: v.actions.iter().map(|a| a.as_str().to_string()).collect(),
+            allowed_actions: v.actions.iter().map(|a| a.word().to_string()).collect(),
             outcome: s.last_answer().map(|a| a.outcome.code().to_string()),
             rating: s.ratings.last().map(|r| enum_str(&r.rating)),
             closure: s.closure().map(|c| enum_str(&c.kind)),
