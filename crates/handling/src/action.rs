@@ -487,6 +487,12 @@ impl ActionKind {
         }
     }
 
+    /// The kind of a stored event by its exact name (`escalate` is the old counter, not a
+    /// case), every kind included; `None` for an unknown name.
+    pub fn from_stored(s: &str) -> Option<ActionKind> {
+        ALL_ACTIONS.into_iter().chain(NOT_COMMANDS).find(|a| a.as_str() == s)
+    }
+
     /// Parses an action name: `decide_objection`, `decide-objection` or its Chinese name
     /// (`裁定异议`, as the pages show it). [`ActionKind::Attach`] is not a command: `None`.
     pub fn parse(s: &str) -> Option<ActionKind> {

@@ -42,6 +42,9 @@ pub struct Principal {
     pub user: app::Principal,
     /// How the request proved who it is.
     pub via: Via,
+    /// For admins: the calendar years to load now ([`app::calendar::warning_for`]), shown on
+    /// every page.
+    pub calendar_warning: Option<app::calendar::CalendarWarning>,
 }
 
 impl std::ops::Deref for Principal {
@@ -63,7 +66,7 @@ pub enum Via {
 
 impl Principal {
     pub fn from_user(u: &User, via: Via) -> Principal {
-        Principal { user: app::Principal::from_user(u), via }
+        Principal { user: app::Principal::from_user(u), via, calendar_warning: None }
     }
 
     pub fn csrf(&self) -> &str {
@@ -254,7 +257,7 @@ impl Sessions {
             SessionKind::Bearer => Via::Bearer,
         };
         Ok(Some(Session {
-            principal: Some(Principal { user, via }),
+            principal: Some(Principal { user, via, calendar_warning: None }),
             csrf: r.csrf,
             kind: r.kind,
             created: r.created_at,
@@ -358,10 +361,14 @@ impl FromRequestParts<AppState> for Principal {
         if let Some(p) = parts.extensions.get::<Principal>() {
             return Ok(p.clone());
         }
-        let p = session_of(state, &parts.headers)
+        let mut p = session_of(state, &parts.headers)
             .await
             .and_then(|s| s.principal)
             .ok_or(WebError::Unauthenticated)?;
+        // Admins are told which calendar years to load (one cached read of the years).
+        if p.user.role == store::Role::Admin {
+            p.calendar_warning = app::calendar::warning_for(&state.app, &p.user).await.ok().flatten();
+        }
         parts.extensions.insert(p.clone());
         Ok(p)
     }

@@ -50,6 +50,12 @@ pub enum Place {
     ZoneSettings,
     /// 导入: the admin's enterprise import page.
     Imports,
+    /// 工作日历: the calendar years and the loading of a year's notice (admins).
+    Calendar,
+    /// 督办事项: open 督办 cases and consultation decisions across departments.
+    FollowUps,
+    /// 抽查回访: the sample of closures without confirmation (supervisors).
+    SpotChecks,
     Password,
 }
 
@@ -71,6 +77,9 @@ impl Place {
             Place::TimeLimits => Some("/admin/time-limits"),
             Place::ZoneSettings => Some("/admin/settings"),
             Place::Imports => Some("/admin/imports"),
+            Place::Calendar => Some("/admin/calendar"),
+            Place::FollowUps => Some("/follow-ups"),
+            Place::SpotChecks => Some("/spot-checks"),
             Place::Password => Some("/account/password"),
         }
     }
@@ -92,6 +101,9 @@ impl Place {
             Place::TimeLimits => "ui.nav.time_limits",
             Place::ZoneSettings => "ui.nav.settings",
             Place::Imports => "ui.nav.imports",
+            Place::Calendar => "ui.nav.calendar",
+            Place::FollowUps => "ui.nav.follow_ups",
+            Place::SpotChecks => "ui.nav.spot_checks",
             Place::Password => "ui.nav.password",
         }
     }
@@ -104,14 +116,15 @@ impl Place {
             Role::Enterprise => v.extend([PolicyMatches, NoApplication, Problems, PolicySearch]),
             Role::Cadre => v.extend([Enterprises, Visits, Problems, PolicySearch]),
             Role::Department => v.extend([Problems, Enterprises, PolicyLibrary, PolicySearch]),
-            Role::Leader | Role::Supervisor => {
-                v.extend([Dashboard, Problems, Enterprises, PolicyLibrary, PolicySearch])
+            Role::Leader => v.extend([Dashboard, Problems, FollowUps, Enterprises, PolicyLibrary, PolicySearch]),
+            Role::Supervisor => {
+                v.extend([Dashboard, Problems, FollowUps, SpotChecks, Enterprises, PolicyLibrary, PolicySearch])
             }
             Role::Policy => {
                 v.extend([Enterprises, PolicyLibrary, PolicyMatches, NoApplication, PolicySearch])
             }
             Role::Admin => {
-                v.extend([Enterprises, Users, Departments, Routing, TimeLimits, ZoneSettings, Imports])
+                v.extend([Enterprises, Users, Departments, Routing, TimeLimits, ZoneSettings, Calendar, Imports])
             }
             Role::System => {}
         }
@@ -139,6 +152,8 @@ pub struct Base {
     /// The other language's switch link.
     pub switch_href: String,
     pub switch_label: String,
+    /// The calendar warning (admins, from 1 October until next year's notice is loaded).
+    pub warning: Option<String>,
 }
 
 impl Base {
@@ -171,6 +186,7 @@ impl Base {
             csrf: p.map(|p| p.csrf().to_string()).unwrap_or_default(),
             switch_href,
             switch_label,
+            warning: p.and_then(|p| p.calendar_warning.as_ref()).map(|w| w.text(lang)),
         }
     }
 }
@@ -541,6 +557,7 @@ mod tests {
                 display_name: "a".into(),
             },
             via: crate::auth::Via::Bearer,
+            calendar_warning: None,
         };
         let b = Base::new(Lang::Zh, Some(&p), "/", "ui.home.title");
         assert!(b.nav.iter().all(|n| !n.href.is_empty()));

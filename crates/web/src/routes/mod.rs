@@ -6,6 +6,7 @@ pub mod admin;
 pub mod assets;
 pub mod attachments;
 pub mod auth;
+pub mod calendar;
 pub mod dashboard;
 pub mod decisions;
 pub mod enterprises;
@@ -39,7 +40,7 @@ use utoipa_axum::routes;
         with Chinese `title`/`detail` and English `title_en`/`detail_en`."),
     modifiers(&BearerScheme),
     tags(
-        (name = "health"), (name = "auth"), (name = "enterprises"), (name = "reference"), (name = "users"), (name = "problems"), (name = "kpi"), (name = "reports"), (name = "policies"),
+        (name = "health"), (name = "auth"), (name = "enterprises"), (name = "reference"), (name = "users"), (name = "problems"), (name = "kpi"), (name = "reports"), (name = "policies"), (name = "calendar"),
     )
 )]
 struct ApiDoc;
@@ -92,6 +93,8 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(policy_docs::api_get_policy_document, policy_docs::api_put_policy_document))
         .routes(routes!(policy_docs::api_get_time_limits, policy_docs::api_put_time_limits))
         .routes(routes!(policy_docs::api_get_settings, policy_docs::api_put_settings))
+        .routes(routes!(calendar::api_years, calendar::api_load))
+        .routes(routes!(calendar::api_add_workdays))
 }
 
 /// The page routes.
@@ -138,6 +141,9 @@ fn page_router() -> Router<AppState> {
             get(policy_docs::page_time_limits).post(policy_docs::page_save_time_limits),
         )
         .route("/admin/settings", get(policy_docs::page_settings).post(policy_docs::page_save_settings))
+        .route("/admin/calendar", get(calendar::page_calendar).post(calendar::page_load))
+        .route("/follow-ups", get(calendar::page_follow_ups))
+        .route("/spot-checks", get(calendar::page_spot_checks))
 }
 
 /// The whole application. Outermost first: the request id (set if absent, echoed in the

@@ -220,6 +220,49 @@ pub struct ProblemOut {
     /// Whether the reader may add an attachment now.
     #[serde(default)]
     pub may_attach: bool,
+    /// A running deadline lies in a provisional calendar year (no notice loaded yet): it may
+    /// move when the notice is.
+    #[serde(default)]
+    pub provisional: bool,
+    /// The time limits are zone settings: this says so, with their stated source.
+    #[serde(default)]
+    pub time_limits_source: String,
+    /// 督办 cases: each with its reply deadline, reply and light.
+    #[serde(default)]
+    pub escalation_cases: Vec<EscalationOut>,
+    /// The consultations' decisions, each an action with an owner and a deadline.
+    #[serde(default)]
+    pub decisions: Vec<DecisionOut>,
+    /// While closed: the enterprise's own answer whether it was solved (at its confirmation
+    /// or to a supervisor's spot check); null when it gave none.
+    #[serde(default)]
+    pub solved: Option<bool>,
+}
+
+/// A 督办 case.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct EscalationOut {
+    pub no: u32,
+    pub opened_at: String,
+    pub by: String,
+    pub reply_by: String,
+    pub replied_at: Option<String>,
+    pub replied_on_time: Option<bool>,
+    /// `none`, `yellow` or `red`.
+    pub warning: String,
+}
+
+/// A consultation's decision.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct DecisionOut {
+    pub no: u32,
+    pub text: String,
+    pub owner: String,
+    pub due: String,
+    pub done_at: Option<String>,
+    pub done_on_time: Option<bool>,
+    /// `none`, `yellow` or `red`.
+    pub warning: String,
 }
 
 /// A snake_case enum's name (`self_service`).
@@ -281,6 +324,40 @@ impl From<&ProblemView> for ProblemOut {
                 .collect(),
             attachments: v.attachments.iter().flatten().cloned().map(AttachmentOut::of).collect(),
             may_attach: v.may_attach,
+            provisional: v.provisional,
+            time_limits_source: v.limits_label.clone(),
+            escalation_cases: s
+                .escalation_cases
+                .iter()
+                .map(|c| EscalationOut {
+                    no: c.no,
+                    opened_at: c.opened_at.to_rfc3339(),
+                    by: c.by.clone(),
+                    reply_by: c.reply_by.to_string(),
+                    replied_at: c.replied_at.map(|t| t.to_rfc3339()),
+                    replied_on_time: c.replied_on_time(),
+                    warning: if s.state.is_open() { c.warning(v.at) } else { handling::Warning::None }
+                        .as_str()
+                        .to_string(),
+                })
+                .collect(),
+            decisions: if v.full() {
+                s.decisions
+                    .iter()
+                    .map(|d| DecisionOut {
+                        no: d.no,
+                        text: d.text.clone(),
+                        owner: d.owner.clone(),
+                        due: d.due.to_string(),
+                        done_at: d.done_at.map(|t| t.to_rfc3339()),
+                        done_on_time: d.done_on_time(),
+                        warning: d.warning(v.at).as_str().to_string(),
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            },
+            solved: s.enterprise_says_solved(),
         }
     }
 }

@@ -40,7 +40,10 @@ impl Names {
         handling::State::parse(s).map(|x| handling::state_name(x, self.tr.0)).unwrap_or_else(|| s.to_string())
     }
     pub fn action(&self, a: &str) -> String {
-        ActionKind::parse(a).map(|x| handling::action_name(x, self.tr.0)).unwrap_or_else(|| a.to_string())
+        ActionKind::from_stored(a)
+            .or_else(|| ActionKind::parse(a))
+            .map(|x| handling::action_name(x, self.tr.0))
+            .unwrap_or_else(|| a.to_string())
     }
     pub fn role(&self, r: &str) -> String {
         store::parse_role(r).map(|x| self.tr.t(views::role_key(x))).unwrap_or_else(|_| r.to_string())
@@ -145,7 +148,26 @@ pub async fn page_list(
     let title = if queue { "ui.queue.title" } else { "ui.problems.title" };
     let b = Base::new(lang, Some(&p), "/problems", title);
     let names = Names::new(lang, routing(&state).await?);
-    views::render(&ProblemListPage::new(b, names, page, queue, can_raise(&p)))
+    let mut out = ProblemListPage::new(b, names, page, queue, can_raise(&p));
+    if queue {
+        // The department is told what it owes besides answers and which deadlines moved.
+        let owed = app::problems::follow_ups(&state, &p, app::problems::FollowUpRequest::default()).await?;
+        let tr = crate::lang::Tr(lang);
+        out.follow_ups = crate::routes::calendar::follow_up_rows(&owed, tr, &|c: &str| out.n.dept(c));
+        out.notices = app::calendar::deadline_notices(&state, &p, 20)
+            .await?
+            .into_iter()
+            .map(|n| {
+                let what: Vec<String> = n
+                    .changes
+                    .iter()
+                    .map(|c| format!("{} {} → {}", tr.pick(c.deadline.label_zh(), c.deadline.as_str()), c.from, c.to))
+                    .collect();
+                (n.problem_id, format!("{} · {}", n.at.format("%Y-%m-%d %H:%M"), n.notice), what.join("；"))
+            })
+            .collect();
+    }
+    views::render(&out)
 }
 
 /// The form fields of a new problem (page).
@@ -416,6 +438,10 @@ pub struct ProblemListPage {
     pub pages: u64,
     pub prev_href: Option<String>,
     pub next_href: Option<String>,
+    /// A department's queue: what it owes besides answers (督办, decisions), open.
+    pub follow_ups: Vec<crate::routes::calendar::FollowUpRow>,
+    /// A department's queue: deadlines moved by a loaded calendar year (problem, when, what).
+    pub notices: Vec<(i64, String, String)>,
 }
 
 fn enc(s: &str) -> String {
@@ -455,7 +481,20 @@ impl ProblemListPage {
         };
         let prev_href = (page.page > 1).then(|| href(page.page - 1));
         let next_href = (page.page < pages).then(|| href(page.page + 1));
-        ProblemListPage { b, n, q, open, list: page.into(), queue, can_create, pages, prev_href, next_href }
+        ProblemListPage {
+            b,
+            n,
+            q,
+            open,
+            list: page.into(),
+            queue,
+            can_create,
+            pages,
+            prev_href,
+            next_href,
+            follow_ups: Vec::new(),
+            notices: Vec::new(),
+        }
     }
 
     pub fn sel<'a>(&self, v: &'a Option<String>) -> &'a str {
@@ -549,6 +588,8 @@ impl ProblemPage {
                         | "answer"
                         | "confirm"
                         | "review"
+                        | "complete_decision"
+                        | "spot_check"
                 )
             })
             .map(|a| {
