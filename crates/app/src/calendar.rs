@@ -11,7 +11,7 @@
 //! What it leaves out: the arithmetic and the statutory rules (the `calendar` crate), what a
 //! recompute moves (`handling::recompute`), HTTP and terminals.
 
-use calendar::{CalendarAt, Calendars, DayKind, YearArrangement, YearStatus};
+use calendar::{Calendars, DayKind, YearArrangement, YearStatus};
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDate};
 use handling::{Action, Command, DeadlineChange, HandlingError, State};
 use serde::Serialize;
@@ -363,12 +363,14 @@ async fn recompute_open(app: &App, year: i32, notice: &str) -> Result<Recomputed
         }
     }
     let system = Principal::system().handling_actor();
+    let in_force = calendars(app).await?.current_from();
     let mut out = Recomputed::default();
     let cmd = Command::new(Action::RecomputeDeadlines { year, notice: notice.to_string(), changes: vec![] });
     for row in rows {
         out.problems_checked += 1;
-        // Now, or just after the problem's last event if that is later (a clock behind).
-        let at = app.now().max(row.projection.updated_at);
+        // Now, once the newest calendar is in force (the second after its load), and not before
+        // the problem's last event.
+        let at = app.now().max(row.projection.updated_at).max(in_force.unwrap_or_else(|| app.now()));
         match app.store.record_transition(row.id, &cmd, &system, at, app.now()).await {
             Ok(rec) => {
                 if let Some(e) = rec.events.last()
@@ -399,9 +401,7 @@ async fn recompute_open(app: &App, year: i32, notice: &str) -> Result<Recomputed
 /// in force, as a load would have. Nothing when nothing moves.
 pub(crate) async fn follow_calendar(app: &App, id: i64, at: DateTime<FixedOffset>) -> Result<()> {
     let cals = calendars(app).await?;
-    if !cals.editions().last().and_then(|e| e.from).is_some_and(|from| at < from) {
-        return Ok(());
-    }
+    let Some(from) = cals.current_from().filter(|from| at < *from) else { return Ok(()) };
     let Some(last) = cals.loads().last() else { return Ok(()) };
     let cmd = Command::new(Action::RecomputeDeadlines {
         year: last.arrangement.year,
@@ -412,7 +412,7 @@ pub(crate) async fn follow_calendar(app: &App, id: i64, at: DateTime<FixedOffset
     if !rec.state.state.is_open() {
         return Ok(());
     }
-    let when = app.now().max(rec.state.last_at);
+    let when = app.now().max(rec.state.last_at).max(from);
     match app.store.record_transition(id, &cmd, &Principal::system().handling_actor(), when, app.now()).await
     {
         Ok(_) | Err(ProblemError::Handling(HandlingError::NothingToRecompute)) => Ok(()),
@@ -420,13 +420,8 @@ pub(crate) async fn follow_calendar(app: &App, id: i64, at: DateTime<FixedOffset
     }
 }
 
-/// Whether a problem's running deadlines lie in a provisional year of the calendar in force.
-pub fn deadlines_provisional(
-    cal: &dyn CalendarAt,
-    at: DateTime<FixedOffset>,
-    s: &handling::ProblemState,
-) -> bool {
-    let cal = cal.calendar_at(at);
+/// Whether a problem's running deadlines lie in a provisional year of the newest calendar.
+pub fn deadlines_provisional(cal: &calendar::WorkCalendar, s: &handling::ProblemState) -> bool {
     let d = handling::deadlines(s);
     let mut dates = vec![d.accept_by.date(), d.answer_by.date()];
     dates.extend(d.objection_by);

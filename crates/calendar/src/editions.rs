@@ -4,14 +4,15 @@
 //!
 //! Edition 0 is the embedded official years ([`crate::OFFICIAL_YEARS`]) with every other year
 //! from [`crate::FIRST_YEAR`] to [`crate::LAST_YEAR`] provisional. Each year loaded later (a
-//! [`LoadedYear`], kept by the store) starts a new edition at the moment it was loaded, with
-//! that year replaced. [`Calendars::at`] gives the edition in force at a moment: what a
+//! [`LoadedYear`], kept by the store) starts a new edition, with that year replaced, in force
+//! from the second after it was loaded: times are kept in whole seconds, and an event recorded
+//! in the same second before the load must replay as it was judged. [`Calendars::at`] gives the edition in force at a moment: what a
 //! problem's event was judged by when it was recorded, and is judged by again when its log is
 //! replayed ([`CalendarAt`]).
 //!
 //! Deliberately absent: the clock and the database. The loads come in as data.
 
-use chrono::{DateTime, FixedOffset};
+use chrono::{DateTime, FixedOffset, SubsecRound};
 use std::sync::Arc;
 
 use crate::arrangement::YearArrangement;
@@ -23,7 +24,7 @@ pub struct LoadedYear {
     /// The load's number (ascending in load order).
     pub id: i64,
     pub arrangement: YearArrangement,
-    /// When it was loaded: the edition it starts is in force from this moment.
+    /// When it was loaded: the edition it starts is in force from the next second.
     pub loaded_at: DateTime<FixedOffset>,
     pub loaded_by: String,
 }
@@ -87,9 +88,10 @@ impl Calendars {
             })?;
             *slot = l.arrangement.clone();
             let calendar = Arc::new(WorkCalendar::from_arrangements(&years)?);
-            // Loads are in id order; a clock set back never makes an edition start before the
-            // one it follows.
-            let from = cals.editions.last().and_then(|e| e.from).map_or(l.loaded_at, |p| p.max(l.loaded_at));
+            // In force from the next whole second. Loads are in id order; a clock set back never
+            // makes an edition start before the one it follows.
+            let start = l.loaded_at.trunc_subsecs(0) + chrono::Duration::seconds(1);
+            let from = cals.editions.last().and_then(|e| e.from).map_or(start, |p| p.max(start));
             cals.editions.push(Edition { from: Some(from), load: Some(l.id), calendar });
         }
         cals.loads = loads;
@@ -105,6 +107,11 @@ impl Calendars {
     pub fn current_arc(&self) -> &Arc<WorkCalendar> {
         // There is always edition 0.
         &self.editions[self.editions.len() - 1].calendar
+    }
+
+    /// When the newest edition came into force (`None`: no year was ever loaded).
+    pub fn current_from(&self) -> Option<DateTime<FixedOffset>> {
+        self.editions.last().and_then(|e| e.from)
     }
 
     /// The editions, oldest first.

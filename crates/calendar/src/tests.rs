@@ -355,8 +355,10 @@ fn editions_are_in_force_from_their_load() {
     };
     let cals = Calendars::build(&[loaded]).unwrap();
     assert_eq!(cals.editions().len(), 2);
-    let before = cals.calendar_at(t("2026-12-10T08:59:59+08:00"));
-    let after = cals.calendar_at(t("2026-12-10T09:00:00+08:00"));
+    // In force from the second after the load: an event of the load's own second was judged
+    // by the calendar before it.
+    let before = cals.calendar_at(t("2026-12-10T09:00:00+08:00"));
+    let after = cals.calendar_at(t("2026-12-10T09:00:01+08:00"));
     assert_eq!(before.add_workdays(d("2027-01-28"), 7).unwrap(), d("2027-02-12"));
     assert_eq!(after.add_workdays(d("2027-01-28"), 7).unwrap(), d("2027-02-15"));
     assert_eq!(cals.current().year_info(2027).unwrap().status, YearStatus::Official);

@@ -358,15 +358,15 @@ impl FromRequestParts<AppState> for Principal {
     type Rejection = WebError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        if let Some(p) = parts.extensions.get::<Principal>() {
-            return Ok(p.clone());
-        }
-        let mut p = session_of(state, &parts.headers)
-            .await
-            .and_then(|s| s.principal)
-            .ok_or(WebError::Unauthenticated)?;
+        let mut p = match parts.extensions.get::<Principal>() {
+            Some(p) => p.clone(),
+            None => session_of(state, &parts.headers)
+                .await
+                .and_then(|s| s.principal)
+                .ok_or(WebError::Unauthenticated)?,
+        };
         // Admins are told which calendar years to load (one cached read of the years).
-        if p.user.role == store::Role::Admin {
+        if p.user.role == store::Role::Admin && p.calendar_warning.is_none() {
             p.calendar_warning = app::calendar::warning_for(&state.app, &p.user).await.ok().flatten();
         }
         parts.extensions.insert(p.clone());

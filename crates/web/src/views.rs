@@ -116,16 +116,31 @@ impl Place {
             Role::Enterprise => v.extend([PolicyMatches, NoApplication, Problems, PolicySearch]),
             Role::Cadre => v.extend([Enterprises, Visits, Problems, PolicySearch]),
             Role::Department => v.extend([Problems, Enterprises, PolicyLibrary, PolicySearch]),
-            Role::Leader => v.extend([Dashboard, Problems, FollowUps, Enterprises, PolicyLibrary, PolicySearch]),
-            Role::Supervisor => {
-                v.extend([Dashboard, Problems, FollowUps, SpotChecks, Enterprises, PolicyLibrary, PolicySearch])
+            Role::Leader => {
+                v.extend([Dashboard, Problems, FollowUps, Enterprises, PolicyLibrary, PolicySearch])
             }
+            Role::Supervisor => v.extend([
+                Dashboard,
+                Problems,
+                FollowUps,
+                SpotChecks,
+                Enterprises,
+                PolicyLibrary,
+                PolicySearch,
+            ]),
             Role::Policy => {
                 v.extend([Enterprises, PolicyLibrary, PolicyMatches, NoApplication, PolicySearch])
             }
-            Role::Admin => {
-                v.extend([Enterprises, Users, Departments, Routing, TimeLimits, ZoneSettings, Calendar, Imports])
-            }
+            Role::Admin => v.extend([
+                Enterprises,
+                Users,
+                Departments,
+                Routing,
+                TimeLimits,
+                ZoneSettings,
+                Calendar,
+                Imports,
+            ]),
             Role::System => {}
         }
         v.push(Password);

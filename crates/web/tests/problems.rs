@@ -1040,3 +1040,147 @@ async fn the_queue_searches_and_shows_closed_problems_only_when_asked() {
         assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{bad}");
     }
 }
+
+/// Issue 11 §5 and §6 over HTTP: the calendar page and API (years, the admins' warning, a
+/// notice loaded moves an open problem's deadline, told on the department's queue), 督办 as a
+/// case with its reply and light, decisions with owners and deadlines, the enterprise's
+/// answer at confirmation, and the supervisors' sample of closures without confirmation.
+#[tokio::test]
+async fn calendar_escalations_decisions_and_spot_checks_over_http() {
+    let mut app = app().await;
+    // Late January 2027, no notice loaded: 2027 is provisional.
+    app.clock.set(at("2027-01-28T10:00:00+08:00"));
+    app.sign_in_all().await;
+    let a = app.ok("dept", Method::GET, "/api/v1/calendar/add-workdays?date=2026-12-25&n=7", None).await;
+    assert_eq!((a["result"].as_str(), a["provisional"].as_bool()), (Some("2027-01-06"), Some(true)));
+    let (_, html) = app.page("admin", "/admin/calendar").await;
+    assert!(html.contains("id=\"calendar-warning\"") && html.contains("2027"), "{html}");
+    assert!(html.contains("暂定（按放假办法推算）"), "{html}");
+    let (_, dept_page) = app.page("dept", "/problems").await;
+    assert!(!dept_page.contains("calendar-warning"), "admins alone are warned");
+    assert_eq!(app.page("dept", "/admin/calendar").await.0, StatusCode::FORBIDDEN);
+
+    // A problem received now: its deadline is provisional.
+    let id = app.raise("ent_a", json!({"category": "tax", "title": "留抵退税进度"})).await;
+    let p = app.ok("ent_a", Method::GET, &format!("/api/v1/problems/{id}"), None).await;
+    assert_eq!(
+        (p["deadlines"]["answer_by"].as_str(), p["provisional"].as_bool()),
+        (Some("2027-02-12"), Some(true))
+    );
+    assert!(p["time_limits_source"].as_str().unwrap().starts_with("园区设置"), "{p}");
+    let (_, html) = app.page("ent_a", &format!("/problems/{id}")).await;
+    assert!(html.contains("id=\"provisional-deadlines\"") && html.contains("id=\"limits-source\""), "{html}");
+
+    // Only an admin loads the notice; the open problem's deadline moves, audited, and the
+    // department is told on its queue.
+    let text = include_str!("../../../tests/data/calendar-2027-example.csv");
+    let (s, _) =
+        app.status_detail("dept", Method::POST, "/api/v1/calendar/years", json!({"text": text})).await;
+    assert_eq!(s, 403);
+    let out = app.ok("admin", Method::POST, "/api/v1/calendar/years", Some(json!({"text": text}))).await;
+    assert_eq!(out["moved"][0]["problem_id"], id, "{out}");
+    assert_eq!(out["moved"][0]["changes"][0]["to"], "2027-02-15");
+    // (The new calendar is in force from the second after the load.)
+    app.clock.advance(Duration::minutes(1));
+    let p = app.ok("dept", Method::GET, &format!("/api/v1/problems/{id}"), None).await;
+    assert_eq!(
+        (p["deadlines"]["answer_by"].as_str(), p["provisional"].as_bool()),
+        (Some("2027-02-15"), Some(false))
+    );
+    assert_eq!(p["events"].as_array().unwrap().last().unwrap()["action"], "recompute_deadlines");
+    let (_, queue) = app.page("dept", "/problems").await;
+    assert!(
+        queue.contains("id=\"deadline-notices\"") && queue.contains("2027-02-12 → 2027-02-15"),
+        "{queue}"
+    );
+    let years = app.ok("dept", Method::GET, "/api/v1/calendar/years", None).await;
+    let y27 = years["years"].as_array().unwrap().iter().find(|y| y["year"] == 2027).unwrap().clone();
+    assert_eq!(y27["status"], "official");
+    assert!(years["warning"].is_null());
+    let (_, html) = app.page("admin", "/admin/calendar?year=2027").await;
+    assert!(!html.contains("calendar-warning") && html.contains("正式（已导入通知）"), "{html}");
+
+    // 督办: a case with the zone's reply days, its own light; the lead department replies.
+    app.act("dept", id, json!({"action": "accept"})).await;
+    app.act("dept", id, json!({"action": "assign", "lead": "tax_bureau"})).await;
+    app.act("dept", id, json!({"action": "start"})).await;
+    let p = app.act("leader", id, json!({"action": "escalate", "note": "请三日内回复进展"})).await;
+    let case = &p["escalation_cases"][0];
+    assert_eq!(
+        (case["reply_by"].as_str(), case["warning"].as_str()),
+        (Some("2027-02-02"), Some("none")),
+        "{p}"
+    );
+    assert_eq!(p["escalations"], 1);
+    let (_, queue) = app.page("dept", "/problems").await;
+    assert!(queue.contains("id=\"owed\"") && queue.contains("督办"), "{queue}");
+    let (_, follow) = app.page("supervisor", "/follow-ups").await;
+    assert!(follow.contains(&format!("/problems/{id}")), "{follow}");
+    assert_eq!(app.page("ent_a", "/follow-ups").await.0, StatusCode::FORBIDDEN);
+    let p = app.act("dept", id, json!({"action": "reply_escalation", "note": "已协调，本周答复"})).await;
+    assert_eq!(p["escalation_cases"][0]["replied_on_time"], true);
+
+    // 会商 ends with decisions owned by departments with deadlines; the owner completes one.
+    app.act(
+        "leader",
+        id,
+        json!({"action": "open_consultation", "participants": ["经济发展局"], "note": "会商"}),
+    )
+    .await;
+    let p = app
+        .act(
+            "leader",
+            id,
+            json!({"action": "close_consultation", "minutes": "纪要", "decisions": ["核定退税额", "回访企业"],
+                   "decision_owners": ["税务局"], "decision_dues": ["2027-02-03"]}),
+        )
+        .await;
+    let d = p["decisions"].as_array().unwrap();
+    assert_eq!((d[0]["owner"].as_str(), d[0]["due"].as_str()), (Some("tax_bureau"), Some("2027-02-03")));
+    assert_eq!(d[1]["owner"], "tax_bureau", "the lead by default");
+    let p =
+        app.act("dept", id, json!({"action": "complete_decision", "decision": "1", "note": "已核定"})).await;
+    assert_eq!(p["decisions"][0]["done_on_time"], true);
+
+    // The enterprise answers at confirmation whether it was solved (the page's form).
+    let p = app.act("dept", id, json!({"action": "answer", "outcome": "resolved", "note": "已退付"})).await;
+    let r = app
+        .post_form(
+            "ent_a",
+            &format!("/problems/{id}/act"),
+            &[
+                ("action", "confirm"),
+                ("version", &p["version"].to_string()),
+                ("rating", "basically_satisfied"),
+                ("solved", "no"),
+            ],
+        )
+        .await;
+    assert!(r.status().is_redirection(), "{}", r.status());
+    app.act("dept", id, json!({"action": "close"})).await;
+    let p = app.ok("supervisor", Method::GET, &format!("/api/v1/problems/{id}"), None).await;
+    assert_eq!((p["closure"].as_str(), p["solved"].as_bool()), (Some("confirmed"), Some(false)));
+    let (_, html) = app.page("supervisor", &format!("/problems/{id}")).await;
+    assert!(html.contains("id=\"solved\"") && html.contains("未解决"), "{html}");
+
+    // A closure without confirmation, sampled for a supervisor's call back.
+    let q = app.raise("ent_a", json!({"category": "tax", "title": "发票"})).await;
+    app.act("dept", q, json!({"action": "accept"})).await;
+    app.act("dept", q, json!({"action": "assign", "lead": "tax_bureau"})).await;
+    app.act("dept", q, json!({"action": "start"})).await;
+    app.act("dept", q, json!({"action": "answer", "outcome": "resolved", "note": "已办"})).await;
+    app.clock.advance(Duration::days(10));
+    app.sign_in_all().await;
+    let p = app.act("admin", q, json!({"action": "auto_close_unrated"})).await;
+    assert_eq!(p["closure"], "unrated");
+    let (_, html) = app.page("supervisor", "/spot-checks?period=2027-02").await;
+    assert!(html.contains(&format!("href=\"/problems/{q}\"")) && html.contains("待回访"), "{html}");
+    assert!(html.contains("id=\"sample-source\""), "the share is a zone setting, labelled");
+    assert_eq!(app.page("dept", "/spot-checks").await.0, StatusCode::FORBIDDEN);
+    let p = app
+        .act("supervisor", q, json!({"action": "spot_check", "solved": false, "note": "电话回访：未解决"}))
+        .await;
+    assert_eq!(p["solved"], false);
+    let p = app.act("supervisor", q, json!({"action": "reopen", "note": "抽查发现未解决"})).await;
+    assert_eq!(p["state"], "in_progress");
+}

@@ -552,6 +552,8 @@ async fn the_openapi_document_lists_every_route_and_every_listed_route_exists() 
     listed.sort();
     let expected = [
         "DELETE /api/v1/auth/token",
+        "GET /api/v1/calendar/add-workdays",
+        "GET /api/v1/calendar/years",
         "GET /api/v1/departments",
         "GET /api/v1/enterprises",
         "GET /api/v1/enterprises/{uscc}",
@@ -581,6 +583,7 @@ async fn the_openapi_document_lists_every_route_and_every_listed_route_exists() 
         "GET /healthz",
         "PATCH /api/v1/users/{username}",
         "POST /api/v1/auth/token",
+        "POST /api/v1/calendar/years",
         "POST /api/v1/problems",
         "POST /api/v1/problems/{id}/actions",
         "POST /api/v1/problems/{id}/attachments",

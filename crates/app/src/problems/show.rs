@@ -72,7 +72,7 @@ impl ProblemView {
             false => None,
         };
         let cals = crate::calendar::calendars(app).await?;
-        let provisional = crate::calendar::deadlines_provisional(cals.as_ref(), at, s);
+        let provisional = crate::calendar::deadlines_provisional(cals.current(), s);
         let limits_label = app.live.settings().time_limits_label(i18n::Lang::Zh);
         Ok(ProblemView {
             provisional,

@@ -235,7 +235,8 @@ pub async fn page_calendar(
     Query(raw): Query<HashMap<String, String>>,
 ) -> Result<Html<String>, WebError> {
     let year = raw.get("year").and_then(|y| y.trim().parse::<i32>().ok());
-    let none = Outcome { message: None, error: None, moved: Vec::new(), text: String::new(), notice: String::new() };
+    let none =
+        Outcome { message: None, error: None, moved: Vec::new(), text: String::new(), notice: String::new() };
     calendar_page(&state, lang, &p, year, none).await
 }
 
@@ -269,7 +270,14 @@ pub async fn page_load(
                     let changes: Vec<String> = m
                         .changes
                         .iter()
-                        .map(|c| format!("{} {} → {}", tr.pick(c.deadline.label_zh(), c.deadline.as_str()), c.from, c.to))
+                        .map(|c| {
+                            format!(
+                                "{} {} → {}",
+                                tr.pick(c.deadline.label_zh(), c.deadline.as_str()),
+                                c.from,
+                                c.to
+                            )
+                        })
                         .collect();
                     (m.problem_id, m.lead_department.clone(), changes.join("；"))
                 })
@@ -320,7 +328,11 @@ pub struct FollowUpRow {
 }
 
 /// The rows of follow-ups as pages show them.
-pub fn follow_up_rows(list: &[app::problems::FollowUpView], tr: Tr, dept: &dyn Fn(&str) -> String) -> Vec<FollowUpRow> {
+pub fn follow_up_rows(
+    list: &[app::problems::FollowUpView],
+    tr: Tr,
+    dept: &dyn Fn(&str) -> String,
+) -> Vec<FollowUpRow> {
     list.iter()
         .map(|v| {
             let f = &v.follow_up;
@@ -365,7 +377,9 @@ pub async fn page_follow_ups(
     let list = app::problems::follow_ups(&state, &p, req).await?;
     let routing = crate::routes::problems::routing(&state).await?;
     let tr = Tr(lang);
-    let dept = |c: &str| routing.department(c).map(|d| tr.pick(&d.name, &d.en).to_string()).unwrap_or_else(|| c.into());
+    let dept = |c: &str| {
+        routing.department(c).map(|d| tr.pick(&d.name, &d.en).to_string()).unwrap_or_else(|| c.into())
+    };
     let mut rows = follow_up_rows(&list, tr, &dept);
     rows.sort_by_key(|r| match r.warning {
         "red" => 0,
@@ -398,7 +412,9 @@ pub async fn page_spot_checks(
     let s = app::problems::spot_check_sample(&state, &p, period).await?;
     let tr = Tr(lang);
     let routing = crate::routes::problems::routing(&state).await?;
-    let dept = |c: &str| routing.department(c).map(|d| tr.pick(&d.name, &d.en).to_string()).unwrap_or_else(|| c.into());
+    let dept = |c: &str| {
+        routing.department(c).map(|d| tr.pick(&d.name, &d.en).to_string()).unwrap_or_else(|| c.into())
+    };
     let rows = s
         .sample
         .iter()

@@ -161,7 +161,14 @@ pub async fn page_list(
                 let what: Vec<String> = n
                     .changes
                     .iter()
-                    .map(|c| format!("{} {} → {}", tr.pick(c.deadline.label_zh(), c.deadline.as_str()), c.from, c.to))
+                    .map(|c| {
+                        format!(
+                            "{} {} → {}",
+                            tr.pick(c.deadline.label_zh(), c.deadline.as_str()),
+                            c.from,
+                            c.to
+                        )
+                    })
                     .collect();
                 (n.problem_id, format!("{} · {}", n.at.format("%Y-%m-%d %H:%M"), n.notice), what.join("；"))
             })
