@@ -88,10 +88,12 @@ impl Calendars {
             })?;
             *slot = l.arrangement.clone();
             let calendar = Arc::new(WorkCalendar::from_arrangements(&years)?);
-            // In force from the next whole second. Loads are in id order; a clock set back never
-            // makes an edition start before the one it follows.
-            let start = l.loaded_at.trunc_subsecs(0) + chrono::Duration::seconds(1);
-            let from = cals.editions.last().and_then(|e| e.from).map_or(start, |p| p.max(start));
+            // In force from the next whole second, and strictly after the edition before it
+            // (two loads in one second, or a clock set back, must not leave an edition whose
+            // events would replay by the next one).
+            let second = chrono::Duration::seconds(1);
+            let start = l.loaded_at.trunc_subsecs(0) + second;
+            let from = cals.editions.last().and_then(|e| e.from).map_or(start, |p| start.max(p + second));
             cals.editions.push(Edition { from: Some(from), load: Some(l.id), calendar });
         }
         cals.loads = loads;

@@ -353,7 +353,7 @@ fn editions_are_in_force_from_their_load() {
         loaded_at: t("2026-12-10T09:00:00+08:00"),
         loaded_by: "admin".into(),
     };
-    let cals = Calendars::build(&[loaded]).unwrap();
+    let cals = Calendars::build(std::slice::from_ref(&loaded)).unwrap();
     assert_eq!(cals.editions().len(), 2);
     // In force from the second after the load: an event of the load's own second was judged
     // by the calendar before it.
@@ -364,6 +364,11 @@ fn editions_are_in_force_from_their_load() {
     assert_eq!(cals.current().year_info(2027).unwrap().status, YearStatus::Official);
     assert!(!cals.current().is_provisional(d("2027-01-28"), d("2027-02-15")));
     assert_eq!(cals.latest_loads().len(), 1);
+    // A second load in the same second starts strictly after the first.
+    let again = LoadedYear { id: 8, loaded_at: t("2026-12-10T09:00:00.900+08:00"), ..loaded.clone() };
+    let two = Calendars::build(&[loaded.clone(), again]).unwrap();
+    let froms: Vec<_> = two.editions().iter().filter_map(|e| e.from).collect();
+    assert_eq!(froms, [t("2026-12-10T09:00:01+08:00"), t("2026-12-10T09:00:02+08:00")]);
     // A year the calendar cannot cover is refused.
     let mut far = example_2027();
     far.year = 2101;
