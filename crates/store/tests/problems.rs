@@ -30,6 +30,8 @@ suite!(
     files_are_stored_with_the_event_that_names_them,
     a_refused_file_or_problem_stores_nothing,
     a_stale_version_is_refused_inside_the_write,
+    calendar_years_are_kept_and_move_deadlines_by_an_event,
+    follow_ups_are_listed_by_owner_with_their_lights,
 );
 
 // ---------------------------------------------------------------------------------------
@@ -715,4 +717,160 @@ async fn a_stale_version_is_refused_inside_the_write(s: &dyn Store) {
     let after = s.get_problem(rec.id).await.unwrap();
     assert_eq!(after.state.seq, 2);
     assert!(s.audit_verify().await.unwrap().broken.is_none());
+}
+
+/// Issue 11 §5: a loaded year is kept (append-only, newest in force), the calendars follow it
+/// at once, a recompute event moves a running deadline and replays, and the lead department's
+/// notices list it.
+async fn calendar_years_are_kept_and_move_deadlines_by_an_event(s: &dyn Store) {
+    use calendar::{CalendarAt, YearArrangement, YearStatus};
+    enterprises(s, 1).await;
+    assert!(s.calendar_years().await.unwrap().is_empty());
+    let before = s.calendars().await.unwrap();
+    assert_eq!(before.current().year_info(2027).unwrap().status, YearStatus::Provisional);
+    // Received under the provisional 2027: 7 working days to answer end on 12 February.
+    let id = add(s, 1, "tax", "2027-01-28T10:00:00+08:00").await;
+    let rec = s.get_problem(id).await.unwrap();
+    assert_eq!(rec.row.projection.answer_by, "2027-02-12");
+    // A notice: 春节 5–13 February off, Sunday 14 February worked.
+    let mut a = YearArrangement::provisional(2027).unwrap();
+    a.status = YearStatus::Official;
+    a.notice = "测试用示例".into();
+    a.days.retain(|d| d.date.format("%m").to_string() != "02");
+    for day in 5..=13 {
+        a.days.push(calendar::ArrangedDay {
+            date: NaiveDate::from_ymd_opt(2027, 2, day).unwrap(),
+            kind: calendar::ArrangedKind::Holiday,
+            festival: "春节".into(),
+        });
+    }
+    a.days.push(calendar::ArrangedDay {
+        date: NaiveDate::from_ymd_opt(2027, 2, 14).unwrap(),
+        kind: calendar::ArrangedKind::Workday,
+        festival: "春节".into(),
+    });
+    a.days.sort_by_key(|d| d.date);
+    let loaded_at = at("2027-01-29T09:00:00+08:00");
+    let row = s.load_calendar_year(&a, &Actor::new("admin", loaded_at)).await.unwrap();
+    assert_eq!((row.year, row.notice.as_str(), row.loaded_by.as_str()), (2027, "测试用示例", "admin"));
+    let rows = s.calendar_years().await.unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].loaded().unwrap().arrangement, a, "the text reads back to the same year");
+    let cals = s.calendars().await.unwrap();
+    assert_eq!(cals.current().year_info(2027).unwrap().status, YearStatus::Official);
+    assert_eq!(cals.current_from(), Some(loaded_at + Duration::seconds(1)));
+    assert_eq!(cals.calendar_at(loaded_at).year_info(2027).unwrap().status, YearStatus::Provisional);
+    // The stored problem still replays as it was recorded; the recompute moves it.
+    assert_eq!(s.get_problem(id).await.unwrap().state, rec.state);
+    let cmd =
+        Command::new(Action::RecomputeDeadlines {
+            year: 2027, notice: "测试用示例".into(), changes: vec![]
+        });
+    let when = "2027-01-29T09:00:01+08:00";
+    let moved = act(s, id, cmd.clone(), &person("system", HRole::System), when).await;
+    assert_eq!(moved.row.projection.answer_by, "2027-02-15");
+    check_consistent(s, id).await;
+    let e = s
+        .record_transition(id, &cmd, &person("system", HRole::System), at(when), at(when))
+        .await
+        .unwrap_err();
+    assert_eq!(e, ProblemError::Handling(HandlingError::NothingToRecompute));
+    let notes = s.deadline_notices(Some("tax_bureau"), 10).await.unwrap();
+    assert_eq!(notes.len(), 1);
+    assert_eq!((notes[0].problem_id, notes[0].year, notes[0].changes.len()), (id, 2027, 1));
+    assert!(s.deadline_notices(Some("finance"), 10).await.unwrap().is_empty());
+    assert_eq!(s.deadline_notices(None, 10).await.unwrap().len(), 1);
+    // A second load of the year is a new row; the newest is in force.
+    s.load_calendar_year(&a, &Actor::new("admin2", at("2027-01-30T09:00:00+08:00"))).await.unwrap();
+    let cals = s.calendars().await.unwrap();
+    assert_eq!((cals.loads().len(), cals.latest_loads()[0].loaded_by.as_str()), (2, "admin2"));
+    assert!(s.audit_verify().await.unwrap().broken.is_none());
+}
+
+/// Issue 11 §6: 督办 cases and decisions are rewritten with each event and listed by owner,
+/// open first, with their lights.
+async fn follow_ups_are_listed_by_owner_with_their_lights(s: &dyn Store) {
+    use store::follow_ups::{FollowUpFilter, FollowUpKind};
+    enterprises(s, 1).await;
+    let id = add(s, 1, "tax", "2022-05-05T09:00:00+08:00").await;
+    let tax = dept("tax_bureau");
+    let leader = person("leader", HRole::Leader);
+    act(s, id, Command::new(Action::Accept), &tax, "2022-05-05T09:10:00+08:00").await;
+    act(
+        s,
+        id,
+        note(Action::EscalateCase { reply_workdays: 2 }, "请回复"),
+        &leader,
+        "2022-05-05T09:20:00+08:00",
+    )
+    .await;
+    act(
+        s,
+        id,
+        note(Action::OpenConsultation { participants: vec!["finance".into()] }, "会商"),
+        &leader,
+        "2022-05-05T09:30:00+08:00",
+    )
+    .await;
+    let decision = |text: &str, owner: &str, due: &str| handling::DecisionAction {
+        text: text.into(),
+        owner: owner.into(),
+        due: due.parse().unwrap(),
+    };
+    act(
+        s,
+        id,
+        Command::new(Action::CloseConsultation {
+            minutes: "纪要".into(),
+            decisions: vec![],
+            actions: vec![
+                decision("拨付", "finance", "2022-05-13"),
+                decision("回访", "tax_bureau", "2022-05-20"),
+            ],
+        }),
+        &leader,
+        "2022-05-05T10:00:00+08:00",
+    )
+    .await;
+    let all = s.follow_ups(&FollowUpFilter::default()).await.unwrap();
+    assert_eq!(all.len(), 3);
+    let mine = s
+        .follow_ups(&FollowUpFilter {
+            owner: Some("tax_bureau".into()),
+            open: Some(true),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        mine.iter().map(|f| (f.kind, f.no)).collect::<Vec<_>>(),
+        [(FollowUpKind::Escalation, 1), (FollowUpKind::Decision, 2)]
+    );
+    let esc = &mine[0];
+    assert_eq!(esc.due.to_string(), "2022-05-07", "Thursday + 2 working days: the make-up Saturday");
+    assert_eq!(esc.warning(at("2022-05-08T09:00:00+08:00")), Warning::Red);
+    // Done: finance completes its decision; the lead replies to the escalation.
+    act(
+        s,
+        id,
+        note(Action::CompleteDecision { decision: 1 }, "已拨付"),
+        &dept("finance"),
+        "2022-05-06T09:00:00+08:00",
+    )
+    .await;
+    act(s, id, note(Action::ReplyEscalation, "已回复"), &tax, "2022-05-06T10:00:00+08:00").await;
+    let open = s.follow_ups(&FollowUpFilter { open: Some(true), ..Default::default() }).await.unwrap();
+    assert_eq!(open.iter().map(|f| (f.kind, f.no)).collect::<Vec<_>>(), [(FollowUpKind::Decision, 2)]);
+    let done = s
+        .follow_ups(&FollowUpFilter { open: Some(false), problem_id: Some(id), ..Default::default() })
+        .await
+        .unwrap();
+    assert_eq!(done.len(), 2);
+    assert!(done.iter().all(|f| f.on_time() == Some(true)));
+    // Withdrawn: nothing is owed any more.
+    act(s, id, note(Action::Withdraw, "已自行解决"), &ent(1), "2022-05-06T11:00:00+08:00").await;
+    assert!(
+        s.follow_ups(&FollowUpFilter { open: Some(true), ..Default::default() }).await.unwrap().is_empty()
+    );
+    check_consistent(s, id).await;
 }
