@@ -1,6 +1,9 @@
 //! The problem ledger (问题台账): every problem and its handling as a workbook with the three
 //! lists as sheets — 问题清单 (the problems), 责任清单 (who is responsible, by when), 销号清单
-//! (the closed ones) — for `GET /api/v1/ledger.xlsx` and `huiqi ledger export` alike.
+//! (the closed ones, with how each was closed — confirmed by the enterprise, closed without
+//! confirmation, by a supervisor's review — and the enterprise's own answer whether it was
+//! solved) — and a sheet 说明 saying where the time limits come from (zone settings) and how
+//! 解决率 reads the closures, for `GET /api/v1/ledger.xlsx` and `huiqi ledger export` alike.
 //! Confidential problems never show their title or description in the ledger, whoever
 //! downloads it. The workbook's creation time is the last event's, so the same data gives the
 //! same file; any stored text fits (the `excel` crate cuts a text too long for a cell and keeps
@@ -31,7 +34,8 @@ pub async fn ledger(
     }
     let as_of = as_of.unwrap_or_else(|| app.now());
     let problems = load_all(app.store.as_ref()).await?;
-    let names = LedgerNames::load(app.store.as_ref()).await?;
+    let mut names = LedgerNames::load(app.store.as_ref()).await?;
+    names.limits_label = app.live.settings().time_limits_label(i18n::Lang::Zh);
     Ok((ledger_workbook(&problems, &names, as_of), problems.len()))
 }
 
@@ -61,6 +65,8 @@ async fn load_all(store: &dyn Store) -> Result<Vec<(ProblemRow, ProblemState)>> 
 pub struct LedgerNames {
     pub departments: BTreeMap<String, String>,
     pub categories: BTreeMap<String, String>,
+    /// Where the time limits come from (a zone setting, with its source), on the sheet 说明.
+    pub limits_label: String,
 }
 
 impl LedgerNames {
@@ -73,6 +79,7 @@ impl LedgerNames {
                 .into_iter()
                 .map(|c| (c.code, c.name))
                 .collect(),
+            limits_label: crate::settings::ZoneSettings::default().time_limits_label(i18n::Lang::Zh),
         })
     }
     pub fn dept(&self, code: &str) -> String {
@@ -127,7 +134,7 @@ fn rating_zh(r: Option<Rating>) -> &'static str {
 fn closure_zh(k: ClosureKind) -> &'static str {
     match k {
         ClosureKind::Confirmed => "企业确认",
-        ClosureKind::Unrated => "逾期未评价",
+        ClosureKind::Unrated => "逾期未确认办结",
         ClosureKind::SupervisorReview => "督查审定",
     }
 }
@@ -192,6 +199,7 @@ pub fn ledger_workbook(
             "销号时间",
             "销号方式",
             "企业评价",
+            "企业答复是否解决",
             "办理轮次",
         ],
     );
@@ -240,10 +248,26 @@ pub fn ledger_workbook(
                 local(c.at),
                 closure_zh(c.kind).into(),
                 rating_zh(c.rating).into(),
+                match s.enterprise_says_solved() {
+                    Some(true) => "已解决",
+                    Some(false) => "未解决",
+                    None => "未答复",
+                }
+                .into(),
                 Cell::Int(i64::from(s.round)),
             ]);
         }
     }
-    wb.sheets = vec![list, resp, closed];
+    let mut notes = Sheet::new("说明", &["项目", "说明"]);
+    notes.push(vec!["办理时限".into(), names.limits_label.clone().into()]);
+    notes.push(vec![
+        "销号方式".into(),
+        "企业确认：企业评价满意或基本满意后销号；逾期未确认办结：答复后企业在确认期限内未确认，系统办结，与企业确认销号分开统计，督查按比例抽查回访；督查审定：二次不满意后督查审定销号".into(),
+    ]);
+    notes.push(vec![
+        "企业答复是否解决".into(),
+        "企业回访时本人对“问题是否已经解决”的回答（确认时或督查抽查回访时）；解决率以此计算，不以部门的答复结果为准；未答复的不计为已解决".into(),
+    ]);
+    wb.sheets = vec![list, resp, closed, notes];
     wb
 }
