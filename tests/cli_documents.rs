@@ -90,8 +90,10 @@ fn time_limits_are_set_only_when_they_check() {
     let v = json(&huiqi(d, &["time-limits", "show", "--json"]));
     assert_eq!(v["version"], 1);
     assert_eq!(v["limits"]["answer"]["policy_questions"]["normal"]["workdays"], 3);
+    assert!(v["source"].as_str().unwrap().starts_with("园区设置（非文件规定）"), "{v}");
     let o = ok(&huiqi(d, &["time-limits", "show"]));
     assert!(o.contains("答复·政策咨询（policy_questions）：一般 3 个工作日"), "{o}");
+    assert!(o.contains("园区设置") && o.contains("zone setting"), "labelled a zone setting: {o}");
     let shipped = std::fs::read_to_string(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("crates/handling/data/time_limits.toml"),
     )

@@ -44,6 +44,7 @@ async fn show(ctx: &Context, json: bool) -> anyhow::Result<ExitCode> {
             "actor": doc.map(|d| d.actor.clone()),
             "saved_at": doc.map(|d| d.created_at.to_rfc3339()),
             "limits": &*v.limits,
+            "source": app.live.settings().time_limits_label(i18n::Lang::Zh),
         });
         outln!("{}", serde_json::to_string_pretty(&out)?);
         return Ok(ExitCode::SUCCESS);
@@ -57,6 +58,9 @@ async fn show(ctx: &Context, json: bool) -> anyhow::Result<ExitCode> {
         ),
         None => outln!("办理时限（内置默认值）/ time limits (shipped defaults)"),
     }
+    let s = app.live.settings();
+    outln!("{}", s.time_limits_label(i18n::Lang::Zh));
+    outln!("{}", s.time_limits_label(i18n::Lang::En));
     for (z, e) in v.rows(i18n::Lang::Zh).iter().zip(&v.rows(i18n::Lang::En)) {
         if z.urgent.is_empty() {
             outln!("{}：{}  / {}: {}", z.what, z.normal, e.what, e.normal);

@@ -226,6 +226,9 @@ pub async fn api_put_policy_document(
 pub struct TimeLimitsOut {
     #[serde(flatten)]
     pub document: DocumentOut,
+    /// The time limits are zone settings (no document fixes them): this says so, with their
+    /// stated source (the zone setting `handling.source`).
+    pub source: String,
     /// The parsed limits (the handling crate's `TimeLimits`).
     #[schema(value_type = Object)]
     pub limits: serde_json::Value,
@@ -245,7 +248,8 @@ async fn limits_out(
         })
     })?;
     let limits = serde_json::to_value(&*v.limits).map_err(WebError::internal)?;
-    Ok((TimeLimitsOut { document: document.into(), limits }, zh, en))
+    let source = state.live.settings().time_limits_label(Lang::Zh);
+    Ok((TimeLimitsOut { document: document.into(), source, limits }, zh, en))
 }
 
 /// The time limits new problems are received under. `ETag` is the version.
@@ -435,6 +439,8 @@ pub struct DocumentPage {
     pub action: String,
     /// Rows of the current values (time limits only).
     pub rows: Vec<LimitRow>,
+    /// Where the time limits come from (a zone setting with its source; time limits only).
+    pub source: Option<String>,
     pub help_key: &'static str,
     pub text_key: &'static str,
     pub d: DocumentOut,
@@ -504,6 +510,7 @@ async fn policy_page(
         b,
         action: format!("/policies/documents/{name}/edit"),
         rows: Vec::new(),
+        source: None,
         help_key: "ui.docs.help",
         text_key: "ui.docs.text",
         d,
@@ -579,6 +586,7 @@ async fn limits_page(
         b: Base::new(lang, Some(p), "/admin/time-limits", "ui.limits.title"),
         action: "/admin/time-limits".into(),
         rows,
+        source: Some(state.live.settings().time_limits_label(lang)),
         help_key: "ui.limits.help",
         text_key: "ui.limits.text",
         d: l.document,
