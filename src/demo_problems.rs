@@ -1,6 +1,8 @@
 //! Demo problems for the demo zone: a few hundred problems received during 2022 in every
-//! state — red and yellow ones, reopened, escalated, with consultations, extensions,
-//! objections and returns, rated each way, closed unrated — plus cadres' visits.
+//! state — red and yellow ones, reopened, escalated (督办 cases, replied), with consultations
+//! whose decisions are tracked, extensions, objections and returns, rated each way with the
+//! enterprise's own answer whether it was solved, closed without confirmation (half of them
+//! spot-checked by a supervisor) — plus cadres' visits.
 //!
 //! Deterministic: the plan is a pure function of the zone ([`plan`]); the times are fixed in
 //! 2022 (and early 2023 for the last steps), so deadlines and KPIs are reproducible.
@@ -257,10 +259,23 @@ impl Sim<'_> {
         let lead = self.lead();
         self.go(at, lead, Action::Answer { outcome }, Some("经核实，已按政策办理并电话告知企业"));
     }
+    /// The enterprise confirms with a rating and its own answer whether the problem was
+    /// solved: 满意 after a resolving answer is solved; 基本满意 is solved after a resolving
+    /// answer two times in three (the service was fine, the problem not always); an
+    /// explanation or 不满意 is not.
     fn confirm(&mut self, ent: &Actor, rating: Rating) {
         let at = self.after(self.last_date(), 1, 10);
+        let resolved = matches!(self.state.last_answer().map(|a| &a.outcome), Some(Outcome::Resolved));
+        let seed = self.steps.len()
+            + self.state.problem.title.len()
+            + self.state.problem.received_at.timestamp() as usize;
+        let solved = match rating {
+            Rating::Satisfied => resolved,
+            Rating::BasicallySatisfied => resolved && seed % 3 != 0,
+            Rating::Dissatisfied => false,
+        };
         let note = if rating == Rating::Dissatisfied { Some("问题没有真正解决") } else { None };
-        self.go(at, ent.clone(), Action::Confirm { rating, solved: None }, note);
+        self.go(at, ent.clone(), Action::Confirm { rating, solved: Some(solved) }, note);
     }
     fn close(&mut self) {
         let at = self.after(self.last_date(), 1, 9);
@@ -350,6 +365,17 @@ fn script(s: &mut Sim<'_>, scenario: usize, i: usize, ent: &Actor) {
             s.answer(i.is_multiple_of(2), Outcome::Referred { to: "湖南省税务局".into() });
             let at = s.after(s.last_date(), 6, 9);
             s.go(at, person("system", Role::System), Action::AutoCloseUnrated, None);
+            // Closed without confirmation: a supervisor calls half of them back.
+            if (i / 24).is_multiple_of(2) {
+                let at = s.after(s.last_date(), 3, 10);
+                let solved = (i / 24).is_multiple_of(4);
+                let note = if solved {
+                    "电话回访：企业表示已解决"
+                } else {
+                    "电话回访：企业表示尚未解决，已转省局跟进"
+                };
+                s.go(at, sup, Action::SpotCheck { solved }, Some(note));
+            }
         }
         17 => {
             s.accept_assign(false);
@@ -365,12 +391,17 @@ fn script(s: &mut Sim<'_>, scenario: usize, i: usize, ent: &Actor) {
             s.accept_assign(false);
             s.start();
             let at = s.state.last_at + Duration::hours(2);
-            s.go(at, leader.clone(), Action::Escalate, Some("请加快办理，本周内答复"));
+            s.go(
+                at,
+                leader.clone(),
+                Action::EscalateCase { reply_workdays: 3 },
+                Some("请加快办理，三个工作日内回复进展"),
+            );
             let lead_code = s.state.lead.clone();
             s.go(
                 at + Duration::hours(1),
                 sup.clone(),
-                Action::OpenConsultation { participants: vec![lead_code] },
+                Action::OpenConsultation { participants: vec![lead_code.clone()] },
                 Some("疑难问题，召开会商"),
             );
             s.go(
@@ -378,19 +409,38 @@ fn script(s: &mut Sim<'_>, scenario: usize, i: usize, ent: &Actor) {
                 sup.clone(),
                 Action::CloseConsultation {
                     minutes: "会商确定由牵头部门协调解决".into(),
-                    decisions: vec!["三个工作日内答复企业".into()],
-                    actions: vec![],
+                    decisions: vec![],
+                    actions: vec![handling::DecisionAction {
+                        text: "三个工作日内答复企业".into(),
+                        owner: lead_code.clone(),
+                        due: s.after(handling::china_date(at), 3, 0).date_naive(),
+                    }],
                 },
                 None,
             );
             let lead = s.lead();
             s.go(
                 at + Duration::hours(4),
-                lead,
+                lead.clone(),
+                Action::ReplyEscalation,
+                Some("已会商，正协调市级部门"),
+            );
+            s.go(
+                at + Duration::hours(4) + Duration::minutes(10),
+                lead.clone(),
                 Action::RequestExtension { workdays: 5 },
                 Some("需协调市级部门，申请延期"),
             );
             s.go(at + Duration::hours(5), sup, Action::ApproveExtension, None);
+            if (i / 24).is_multiple_of(2) {
+                let lead = s.lead();
+                s.go(
+                    at + Duration::hours(6),
+                    lead,
+                    Action::CompleteDecision { decision: 1 },
+                    Some("已答复企业"),
+                );
+            }
             s.answer(false, Outcome::Resolved);
             s.confirm(ent, Rating::Satisfied);
             s.close();
@@ -560,6 +610,19 @@ mod tests {
             "closed unrated"
         );
         assert!(a.problems.iter().any(|p| p.problem.visit.is_some()));
+        // Issue 11: 督办 cases replied, decisions tracked (some done), the enterprise's own
+        // answer at confirmation both ways, closures without confirmation spot-checked.
+        assert!(a.problems.iter().any(|p| p.state.escalation_cases.iter().any(|c| c.replied_at.is_some())));
+        assert!(a.problems.iter().any(|p| p.state.decisions.iter().any(|d| d.done_at.is_some())));
+        assert!(a.problems.iter().any(|p| p.state.decisions.iter().any(|d| d.done_at.is_none())));
+        let solved: BTreeSet<Option<bool>> = a
+            .problems
+            .iter()
+            .filter(|p| p.state.closure().is_some())
+            .map(|p| p.state.enterprise_says_solved())
+            .collect();
+        assert_eq!(solved.len(), 3, "solved, not solved and no answer: {solved:?}");
+        assert!(a.problems.iter().any(|p| !p.state.spot_checks.is_empty()));
         let ratings: BTreeSet<String> = a
             .problems
             .iter()
