@@ -153,7 +153,8 @@ pub struct Counts {
     pub escalation_replied_on_time: u32,
     pub escalation_overdue_now: u32,
     /// Consultation decisions decided in the period (by owner), of those judged (done, or past
-    /// their deadline at "now") and done by the deadline; open decisions overdue at "now".
+    /// their deadline at "now") and done by the deadline; open decisions of open problems
+    /// overdue at "now" (the follow-ups page lists those of closed problems too).
     pub decisions: u32,
     pub decisions_due: u32,
     pub decisions_done_on_time: u32,
@@ -376,13 +377,12 @@ pub fn compute(problems: &[ProblemState], period: &Period, as_of: DateTime<Fixed
                 c.decisions_done_on_time = u32::from(done.is_some_and(|t| china_date(t) <= d.due));
             });
         }
-        // Follow-ups overdue now: open cases of open problems, open decisions (but withdrawn).
+        // Follow-ups overdue now, of open problems (like the lights: every open problem's log
+        // is read whatever the period, so the count does not depend on it).
         if s.state.is_open() {
             if s.escalation_cases.iter().any(|e| e.warning(as_of) == Warning::Red) {
                 acc.add(&s.lead, cat, |c| c.escalation_overdue_now = 1);
             }
-        }
-        if s.state != handling::State::Withdrawn {
             for d in s.decisions.iter().filter(|d| d.warning(as_of) == Warning::Red) {
                 acc.add(&d.owner, cat, |c| c.decisions_overdue_now = 1);
             }
