@@ -100,7 +100,13 @@ impl Enterprise {
     /// 帮扶对象: both the market-regulation and the tax registration are in the zone (plan
     /// 二). Derived, never set by hand.
     pub fn assistance_target(&self) -> bool {
-        self.registered_in_zone && self.tax_registered_in_zone
+        Enterprise::assistance_target_of(self.registered_in_zone, self.tax_registered_in_zone)
+    }
+
+    /// The rule of [`Enterprise::assistance_target`] over its two inputs, for a reader that
+    /// holds the registrations without the whole record (the match's column scan).
+    pub fn assistance_target_of(registered_in_zone: bool, tax_registered_in_zone: bool) -> bool {
+        registered_in_zone && tax_registered_in_zone
     }
 
     /// 个体工商户, read off the credit code.

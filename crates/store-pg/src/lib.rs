@@ -13,6 +13,7 @@ mod documents;
 mod import;
 mod matches;
 mod problems;
+mod scan;
 mod sessions;
 
 use async_trait::async_trait;
@@ -43,6 +44,11 @@ pub const MIGRATIONS: &[Migration] = &[
     },
     Migration { version: 6, name: "attachments", sql: include_str!("../migrations/0006_attachments.sql") },
     Migration { version: 7, name: "documents", sql: include_str!("../migrations/0007_documents.sql") },
+    Migration {
+        version: 8,
+        name: "drop_rule_facts",
+        sql: include_str!("../migrations/0008_drop_rule_facts.sql"),
+    },
 ];
 
 /// Connections in the pool.

@@ -1,19 +1,19 @@
-//! [`MatchStore`] on PostgreSQL: a run in one transaction (the eligible results in chunks of
-//! `UNNEST` arrays); the SQL path in a read-only transaction.
+//! [`MatchStore`] on PostgreSQL: a run in one transaction, its eligible pairs streamed in the
+//! primary key's order through one binary `COPY` (a zone of a million enterprises has
+//! millions of pairs; `COPY` skips the per-statement planning and the parameter arrays the
+//! earlier `UNNEST` chunks needed).
 
 use async_trait::async_trait;
 use chrono::{DateTime, FixedOffset, NaiveDate};
-use store::matches::{self, DbOutcome, MatchCount, MatchEligible, MatchRun, MatchStore, NewMatchRun, sql};
-use store::{Result, StoreError};
+use store::Result;
+use store::matches::{self, MatchCount, MatchEligible, MatchRun, MatchStore, NewMatchRun, sql};
 use tokio_postgres::Row;
+use tokio_postgres::binary_copy::BinaryCopyInWriter;
+use tokio_postgres::types::Type;
 
 use crate::{PgStore, backend, china, clamp};
 
-/// Eligible results written per statement.
-const CHUNK: usize = 10_000;
-
-const INSERT_RESULTS: &str = "INSERT INTO match_run_results (run_id, enterprise_id, item, amount) \
-    SELECT $1, * FROM UNNEST($2::BIGINT[], $3::TEXT[], $4::TEXT[])";
+const COPY_RESULTS: &str = "COPY match_run_results (run_id, enterprise_id, item, amount) FROM STDIN BINARY";
 
 fn n(r: &Row, i: usize) -> Result<u64> {
     let v: i64 = r.try_get(i).map_err(backend)?;
@@ -59,12 +59,15 @@ impl MatchStore for PgStore {
             .await
             .map_err(backend)?;
         }
-        for chunk in run.eligible.chunks(CHUNK) {
-            let ids: Vec<i64> = chunk.iter().map(|r| r.enterprise_id).collect();
-            let items: Vec<&str> = chunk.iter().map(|r| r.item.as_str()).collect();
-            let amounts: Vec<Option<String>> =
-                chunk.iter().map(|r| r.amount.map(|a| a.to_string())).collect();
-            tx.execute(INSERT_RESULTS, &[&id, &ids, &items, &amounts]).await.map_err(backend)?;
+        if run.pair_count() > 0 {
+            let sink = tx.copy_in(COPY_RESULTS).await.map_err(backend)?;
+            let writer = BinaryCopyInWriter::new(sink, &[Type::INT8, Type::INT8, Type::TEXT, Type::TEXT]);
+            futures_util::pin_mut!(writer);
+            for (enterprise, item, amount) in run.pairs() {
+                let amount = amount.map(|a| a.to_string());
+                writer.as_mut().write(&[&id, &enterprise, &item, &amount]).await.map_err(backend)?;
+            }
+            writer.finish().await.map_err(backend)?;
         }
         tx.commit().await.map_err(backend)?;
         Ok(id)
@@ -116,23 +119,5 @@ impl MatchStore for PgStore {
                 })
             })
             .collect()
-    }
-
-    async fn outcomes_in_database(&self, condition: &str) -> Result<Vec<DbOutcome>> {
-        let query = matches::outcome_query(condition);
-        let mut client = self.client().await?;
-        let tx = client.build_transaction().read_only(true).start().await.map_err(backend)?;
-        let rows =
-            tx.query(query.as_str(), &[]).await.map_err(|e| StoreError::Backend(format!("{e}: {query}")))?;
-        let out = rows
-            .iter()
-            .map(|r| {
-                let id: i64 = r.try_get(0).map_err(backend)?;
-                let o: Option<i32> = r.try_get(1).map_err(backend)?;
-                Ok((id, o.map(|v| v == 1)))
-            })
-            .collect::<Result<Vec<_>>>()?;
-        tx.commit().await.map_err(backend)?;
-        Ok(out)
     }
 }

@@ -21,6 +21,7 @@ pub mod matches;
 pub mod migrate;
 pub mod model;
 pub mod problems;
+pub mod scan;
 pub mod sessions;
 pub mod sql;
 
@@ -51,6 +52,7 @@ pub fn catalog() -> &'static i18n::Catalog {
 pub trait Store:
     problems::ProblemStore
     + matches::MatchStore
+    + scan::ScanStore
     + sessions::SessionStore
     + attachments::AttachmentStore
     + documents::DocumentStore
