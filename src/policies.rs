@@ -63,7 +63,7 @@ pub async fn seed(
 pub async fn database_sources(store: &dyn store::Store) -> anyhow::Result<Vec<SourceFile>> {
     let docs =
         store.current_documents(DocumentKind::Policy).await.context("reading policies / 读取政策失败")?;
-    Ok(web::policy_docs::sources_of(&docs))
+    Ok(app::policy_docs::sources_of(&docs))
 }
 
 /// The database's current time limits; the shipped ones when the database has none.

@@ -58,8 +58,8 @@ async fn show(ctx: &Context, json: bool) -> anyhow::Result<ExitCode> {
         None => outln!("办理时限（内置默认值）/ time limits (shipped defaults)"),
     }
     let cats = store.categories_with_routing().await?;
-    let zh = web::policy_docs::limit_rows(&limits, &cats, i18n::Lang::Zh);
-    let en = web::policy_docs::limit_rows(&limits, &cats, i18n::Lang::En);
+    let zh = app::policy_docs::limit_rows(&limits, &cats, i18n::Lang::Zh);
+    let en = app::policy_docs::limit_rows(&limits, &cats, i18n::Lang::En);
     for (z, e) in zh.iter().zip(&en) {
         if z.urgent.is_empty() {
             outln!("{}：{}  / {}: {}", z.what, z.normal, e.what, e.normal);

@@ -30,11 +30,10 @@ use axum::extract::FromRequestParts;
 use axum::http::header;
 use axum::http::request::Parts;
 use chrono::{DateTime, Duration, FixedOffset};
-use enterprise::UnifiedCreditCode;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::Mutex;
-use store::{LoginState, Role, User};
+use store::{LoginState, User};
 
 pub const SESSION_COOKIE: &str = "huiqi_session";
 
@@ -57,17 +56,22 @@ pub fn verify_password(password: &str, phc: &str) -> bool {
     }
 }
 
-/// A signed-in user as the web layer sees them.
+/// A signed-in user as the web layer sees them: the use cases' [`app::Principal`] and how
+/// the request proved who it is. Dereferences to the [`app::Principal`], which is what the
+/// use cases and [`crate::authz`] take.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
-    pub username: String,
-    pub role: Role,
-    pub enterprise: Option<UnifiedCreditCode>,
-    /// Department code.
-    pub department: Option<String>,
-    pub display_name: String,
+    pub user: app::Principal,
     /// How the request proved who it is.
     pub via: Via,
+}
+
+impl std::ops::Deref for Principal {
+    type Target = app::Principal;
+
+    fn deref(&self) -> &app::Principal {
+        &self.user
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,14 +85,7 @@ pub enum Via {
 
 impl Principal {
     pub fn from_user(u: &User, via: Via) -> Principal {
-        Principal {
-            username: u.username.clone(),
-            role: u.role,
-            enterprise: u.enterprise.clone(),
-            department: u.department.clone(),
-            display_name: if u.display_name.is_empty() { u.username.clone() } else { u.display_name.clone() },
-            via,
-        }
+        Principal { user: app::Principal::from_user(u), via }
     }
 
     pub fn csrf(&self) -> &str {

@@ -71,8 +71,46 @@ pub enum WebError {
     /// A file refused by the attachment rules (413 too large, 422 otherwise) or not found (404).
     #[error("attachment: {0}")]
     Attachment(#[from] store::attachments::AttachmentError),
+    /// A use case refused ([`app::Error`] that has no older web twin): status from its
+    /// [`app::ErrorKind`], message from its catalog.
+    #[error("{0}")]
+    App(app::Error),
     #[error("internal: {0}")]
     Internal(String),
+}
+
+impl From<app::Error> for WebError {
+    /// The use cases' errors with a web twin keep the twin's stable `code` (API clients read
+    /// it); the others are [`WebError::App`].
+    fn from(e: app::Error) -> WebError {
+        match e {
+            app::Error::Forbidden => WebError::Forbidden,
+            app::Error::EnterpriseNotFound { uscc } => WebError::EnterpriseNotFound { uscc },
+            app::Error::ProblemNotFound { id } => WebError::ProblemNotFound { id },
+            app::Error::Stale => WebError::PreconditionFailed,
+            app::Error::Store(s) => WebError::Store(s),
+            app::Error::Handling(h) => WebError::Handling(h),
+            app::Error::Kpi(k) => WebError::Kpi(k),
+            app::Error::Attachment(a) => WebError::Attachment(a),
+            app::Error::Internal(m) => WebError::Internal(m),
+            other => WebError::App(other),
+        }
+    }
+}
+
+/// The HTTP status of a use case's refusal.
+pub fn status_of(kind: app::ErrorKind) -> StatusCode {
+    use app::ErrorKind as K;
+    match kind {
+        K::BadRequest => StatusCode::BAD_REQUEST,
+        K::Forbidden => StatusCode::FORBIDDEN,
+        K::NotFound => StatusCode::NOT_FOUND,
+        K::Conflict => StatusCode::CONFLICT,
+        K::Stale => StatusCode::PRECONDITION_FAILED,
+        K::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        K::Unprocessable => StatusCode::UNPROCESSABLE_ENTITY,
+        K::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+    }
 }
 
 impl WebError {
@@ -119,6 +157,7 @@ impl WebError {
                     A::Empty { .. } | A::Type { .. } | A::TooMany { .. } => StatusCode::UNPROCESSABLE_ENTITY,
                 }
             }
+            WebError::App(e) => status_of(e.kind()),
             WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -204,6 +243,7 @@ impl Localized for WebError {
             WebError::Store(StoreError::Backend(_)) | WebError::Internal(_) => Message::new("web.internal"),
             WebError::Store(e) => e.message(),
             WebError::Attachment(e) => e.message(),
+            WebError::App(e) => e.message(),
         }
     }
 
@@ -216,6 +256,7 @@ impl Localized for WebError {
             WebError::Kpi(e) => e.catalog(),
             WebError::Store(e) => e.catalog(),
             WebError::Attachment(e) => e.catalog(),
+            WebError::App(e) => e.catalog(),
             _ => crate::catalog(),
         }
     }
@@ -225,6 +266,7 @@ impl Localized for WebError {
             // Their messages name states, actions and roles in the reader's language.
             WebError::Handling(e) if !handling_status(e).is_server_error() => e.render(lang),
             WebError::Kpi(e @ kpi::KpiError::BadPeriod { .. }) => e.render(lang),
+            WebError::App(e) => e.render(lang),
             _ => self.catalog().render(&self.message(), lang),
         }
     }

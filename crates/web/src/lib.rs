@@ -17,18 +17,17 @@
 //! decide; this crate only shows and forwards), reading configuration files (the binary does).
 
 pub mod auth;
-pub mod authz;
 pub mod error;
 pub mod lang;
-pub mod policy_docs;
 pub mod routes;
 pub mod security;
 pub mod state;
 pub mod views;
 
+pub use app::{Clock, FixedClock, SystemClock, authz, policy_docs};
 pub use auth::{hash_password, verify_password};
 pub use error::WebError;
-pub use state::{AppState, Clock, FixedClock, SystemClock, WebConfig};
+pub use state::{AppState, WebConfig};
 
 use axum::Router;
 

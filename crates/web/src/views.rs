@@ -453,11 +453,13 @@ mod tests {
             assert!(crate::catalog().contains(p.label_key()));
         }
         let p = Principal {
-            username: "a".into(),
-            role: Role::Enterprise,
-            enterprise: None,
-            department: None,
-            display_name: "a".into(),
+            user: app::Principal {
+                username: "a".into(),
+                role: Role::Enterprise,
+                enterprise: None,
+                department: None,
+                display_name: "a".into(),
+            },
             via: crate::auth::Via::Bearer,
         };
         let b = Base::new(Lang::Zh, Some(&p), "/", "ui.home.title");

@@ -248,6 +248,7 @@ pub struct Me {
     responses((status = 200, body = Me), (status = 401, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn api_me(p: Principal) -> Json<Me> {
+    let p = p.user;
     Json(Me {
         username: p.username,
         role: p.role.as_str().into(),

@@ -40,8 +40,8 @@
 //!   and supervisors, while the problem is not closed or withdrawn; anyone else who sees the
 //!   problem gets 403.
 
-use crate::auth::Principal;
-use crate::error::WebError;
+use crate::Principal;
+use crate::error::Error;
 use enterprise::{ThreeLinks, UnifiedCreditCode};
 use store::Role;
 
@@ -251,12 +251,7 @@ pub fn problem_scope(p: &Principal) -> ProblemScope {
 
 /// The domain's actor for a principal.
 pub fn actor_of(p: &Principal) -> handling::Actor {
-    handling::Actor {
-        username: p.username.clone(),
-        role: p.role,
-        department: p.department.clone(),
-        enterprise: p.enterprise.clone(),
-    }
+    p.handling_actor()
 }
 
 /// How much of a problem a principal sees: the scope rules above, then the domain's
@@ -292,20 +287,20 @@ pub fn list_scope(p: &Principal) -> ListScope {
 }
 
 /// [`authorize`], as a result for handlers: `Forbidden` → 403, `Hidden` → 404.
-pub fn require(p: &Principal, action: Action, resource: Resource<'_>) -> Result<(), WebError> {
+pub fn require(p: &Principal, action: Action, resource: Resource<'_>) -> Result<(), Error> {
     match authorize(p, action, resource) {
         Decision::Allow => Ok(()),
-        Decision::Forbidden => Err(WebError::Forbidden),
+        Decision::Forbidden => Err(Error::Forbidden),
         Decision::Hidden if matches!(resource, Resource::Problem { .. } | Resource::Attachments { .. }) => {
-            Err(WebError::ProblemNotFound { id: String::new() })
+            Err(Error::ProblemNotFound { id: String::new() })
         }
         Decision::Hidden if matches!(resource, Resource::NewProblem { .. } | Resource::Visits { .. }) => {
             let (Resource::NewProblem { uscc, .. } | Resource::Visits { uscc, .. }) = resource else {
-                return Err(WebError::Forbidden);
+                return Err(Error::Forbidden);
             };
-            Err(WebError::EnterpriseNotFound { uscc: uscc.to_string() })
+            Err(Error::EnterpriseNotFound { uscc: uscc.to_string() })
         }
-        Decision::Hidden => Err(WebError::EnterpriseNotFound {
+        Decision::Hidden => Err(Error::EnterpriseNotFound {
             uscc: match resource {
                 Resource::Enterprise { uscc, .. } | Resource::Decisions { uscc, .. } => uscc.to_string(),
                 _ => String::new(),
@@ -317,7 +312,6 @@ pub fn require(p: &Principal, action: Action, resource: Resource<'_>) -> Result<
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::auth::Via;
 
     fn code(s: &str) -> UnifiedCreditCode {
         UnifiedCreditCode::parse(s).unwrap()
@@ -330,7 +324,6 @@ mod tests {
             enterprise: ent.map(code),
             department: (role == Role::Department).then(|| "tax_bureau".to_string()),
             display_name: String::new(),
-            via: Via::Bearer,
         }
     }
 

@@ -8,11 +8,13 @@
 //! - [`check_sources`]: what a policy save (page, API or `huiqi policy load`) must pass: the
 //!   files parse and type-check, and every item's test cases pass.
 //!
-//! What it leaves out: storing (the store) and HTTP (`routes::policy_docs`).
+//! What it leaves out: storing (the store) and HTTP (the web's `routes::policy_docs`).
 
-use crate::state::DecisionCache;
+use bytes::Bytes;
+use chrono::NaiveDate;
 use enterprise::FactDictionary;
 use rules::{CaseReport, Diagnostic, Library, SourceFile};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 use store::documents::{Document, DocumentKind};
 
@@ -30,6 +32,56 @@ impl PolicySet {
     /// A set over `library`, running its test cases once.
     pub fn new(library: Arc<Library>) -> PolicySet {
         PolicySet { case_reports: library.run_cases(), library, decisions: DecisionCache::default() }
+    }
+}
+
+/// An enterprise's decisions on a date as the API sends them (the JSON and its `ETag`), kept
+/// with the enterprise's version ([`store::EnterpriseHead::version`]) they were made at.
+///
+/// Deciding every item with its explanation tree and writing ~22 KB of JSON cost far more
+/// than loading the enterprise, and the answer only changes with the facts, the date or the
+/// library. A request reads the enterprise's head (links for authorisation, and its version:
+/// the count of its recorded changes, one index read) and reuses the cached answer only when
+/// the version is the one it was made at, so a change to the enterprise or its facts is
+/// never served stale, whether made by this process or another (an import from the command
+/// line). The facts are loaded only on a miss. The library is fixed per
+/// [`crate::policy_docs::PolicySet`] (a saved library comes with an empty cache). At most [`DecisionCache::CAPACITY`]
+/// entries (a full cache drops an arbitrary one); the handler, not this cache, checks who may
+/// read what.
+#[derive(Debug, Default)]
+pub struct DecisionCache {
+    entries: Mutex<HashMap<(String, NaiveDate), Arc<CachedDecisions>>>,
+}
+
+/// One entry of [`DecisionCache`].
+#[derive(Debug)]
+pub struct CachedDecisions {
+    pub version: i64,
+    pub json: Bytes,
+    pub etag: String,
+}
+
+impl DecisionCache {
+    /// About 25 KB an entry (the JSON) for the shipped library: ≤ 13 MB.
+    pub const CAPACITY: usize = 512;
+
+    /// The answer for an enterprise on a date if it was made at `version`.
+    pub fn get(&self, uscc: &str, date: NaiveDate, version: i64) -> Option<Arc<CachedDecisions>> {
+        let g = self.entries.lock().ok()?;
+        g.get(&(uscc.to_string(), date)).filter(|c| c.version == version).cloned()
+    }
+
+    pub fn put(&self, uscc: &str, date: NaiveDate, entry: Arc<CachedDecisions>) {
+        if let Ok(mut g) = self.entries.lock() {
+            let key = (uscc.to_string(), date);
+            if g.len() >= Self::CAPACITY
+                && !g.contains_key(&key)
+                && let Some(k) = g.keys().next().cloned()
+            {
+                g.remove(&k);
+            }
+            g.insert(key, entry);
+        }
     }
 }
 

@@ -1,0 +1,243 @@
+//! The one error type of the use cases, [`Error`], and its [`ErrorKind`]: what class of
+//! refusal it is, which each front end turns into its own answer (an HTTP status, an exit
+//! code). Messages are bilingual through `messages.toml` and the catalogs of the crates whose
+//! errors are wrapped.
+
+use i18n::{Catalog, Localized, Message};
+use store::StoreError;
+
+/// What kind of refusal an [`Error`] is. The web maps it to a status (400, 403, 404, 409,
+/// 412, 413, 422, 500), the CLI to exit code 1 (2 for [`ErrorKind::Internal`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The request itself is malformed: a value that does not parse, a field too long (400).
+    BadRequest,
+    /// The actor may not do this (403).
+    Forbidden,
+    /// The thing does not exist, or the actor may not learn that it does (404).
+    NotFound,
+    /// The request conflicts with the current state (409).
+    Conflict,
+    /// A write made against a version that is no longer current (412).
+    Stale,
+    /// The request is too large (413).
+    TooLarge,
+    /// Well-formed but refused by a rule of the domain (422).
+    Unprocessable,
+    /// A failure of the system, not of the request (500): shown without detail.
+    Internal,
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum Error {
+    /// The actor's role or ties do not allow this.
+    #[error("forbidden")]
+    Forbidden,
+    /// No enterprise with this credit code that the actor may see.
+    #[error("no enterprise {uscc} visible")]
+    EnterpriseNotFound { uscc: String },
+    /// No problem with this id that the actor may see.
+    #[error("no problem {id} visible")]
+    ProblemNotFound { id: String },
+    /// A value of the request that does not parse or is out of range: `field` names where,
+    /// `reason` says what is wrong and how to fix it (already bilingual where it comes from
+    /// a domain crate).
+    #[error("invalid {field}: {reason}")]
+    Invalid { field: String, value: String, reason: String },
+    /// A text longer than its stated limit, counted in characters.
+    #[error("{field} too long: {actual} > {limit} characters")]
+    TooLong { field: String, limit: usize, actual: usize },
+    #[error("store: {0}")]
+    Store(#[from] StoreError),
+    #[error("handling: {0}")]
+    Handling(#[from] handling::HandlingError),
+    #[error("kpi: {0}")]
+    Kpi(#[from] kpi::KpiError),
+    #[error("attachment: {0}")]
+    Attachment(#[from] store::attachments::AttachmentError),
+    /// A deactivated user tried to act.
+    #[error("user {username} is deactivated")]
+    UserInactive { username: String },
+    /// A write against a version that is no longer current.
+    #[error("stale version")]
+    Stale,
+    /// A failure of the system (logged where handled, shown without detail).
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub fn internal(e: impl std::fmt::Display) -> Error {
+        Error::Internal(e.to_string())
+    }
+
+    /// Checks that `text` is at most `limit` characters long.
+    pub fn check_length(field: &str, text: &str, limit: usize) -> Result<()> {
+        let actual = text.chars().count();
+        if actual > limit {
+            return Err(Error::TooLong { field: field.to_string(), limit, actual });
+        }
+        Ok(())
+    }
+
+    pub fn kind(&self) -> ErrorKind {
+        use handling::HandlingError as H;
+        match self {
+            Error::Forbidden | Error::UserInactive { .. } => ErrorKind::Forbidden,
+            Error::EnterpriseNotFound { .. } | Error::ProblemNotFound { .. } => ErrorKind::NotFound,
+            Error::Invalid { .. } | Error::TooLong { .. } => ErrorKind::BadRequest,
+            Error::Stale => ErrorKind::Stale,
+            Error::Internal(_) => ErrorKind::Internal,
+            Error::Kpi(kpi::KpiError::BadPeriod { .. }) => ErrorKind::BadRequest,
+            Error::Kpi(_) => ErrorKind::Internal,
+            Error::Attachment(a) => {
+                use store::attachments::AttachmentError as A;
+                match a {
+                    A::TooLarge { .. } => ErrorKind::TooLarge,
+                    A::NotFound { .. } => ErrorKind::NotFound,
+                    A::Empty { .. } | A::Type { .. } | A::TooMany { .. } => ErrorKind::Unprocessable,
+                }
+            }
+            Error::Handling(h) => match h {
+                H::RoleNotAllowed { .. }
+                | H::NotLeadDepartment { .. }
+                | H::NotCooperating { .. }
+                | H::NotYourEnterprise { .. }
+                | H::FirstReceiverOwns { .. } => ErrorKind::Forbidden,
+                H::Illegal { .. }
+                | H::Locked { .. }
+                | H::ObjectionWindowClosed { .. }
+                | H::AlreadyOverdue { .. }
+                | H::ExtensionPending
+                | H::NoExtensionPending
+                | H::ExtensionLimit { .. }
+                | H::ConsultationOpen
+                | H::NoConsultationOpen
+                | H::NotYetUnconfirmed { .. }
+                | H::BeforeLastEvent { .. } => ErrorKind::Conflict,
+                H::BadLog { .. } | H::BadLimits { .. } | H::Calendar(_) => ErrorKind::Internal,
+                _ => ErrorKind::Unprocessable,
+            },
+            Error::Store(e) => match e {
+                StoreError::EnterpriseNotFound { .. }
+                | StoreError::UserNotFound { .. }
+                | StoreError::CategoryNotFound { .. }
+                | StoreError::DocumentNotFound { .. } => ErrorKind::NotFound,
+                StoreError::DocumentConflict { .. } => ErrorKind::Stale,
+                StoreError::DepartmentExists { .. } | StoreError::UsernameTaken { .. } => ErrorKind::Conflict,
+                StoreError::Backend(_) => ErrorKind::Internal,
+                _ if e.is_user_error() => ErrorKind::Unprocessable,
+                _ => ErrorKind::Internal,
+            },
+        }
+    }
+}
+
+impl From<store::problems::ProblemError> for Error {
+    fn from(e: store::problems::ProblemError) -> Error {
+        use store::problems::ProblemError as P;
+        match e {
+            P::NotFound { id } => Error::ProblemNotFound { id: id.to_string() },
+            P::VisitNotFound { id } => {
+                Error::Invalid { field: "visit".into(), value: id, reason: "no such visit".into() }
+            }
+            P::Handling(h) => Error::Handling(h),
+            P::Stale { .. } => Error::Stale,
+            P::Attachment(a) => Error::Attachment(a),
+            P::Store(s) => Error::Store(s),
+        }
+    }
+}
+
+impl Localized for Error {
+    fn message(&self) -> Message {
+        match self {
+            Error::Forbidden => Message::new("app.forbidden"),
+            Error::EnterpriseNotFound { uscc } => Message::new("app.enterprise_not_found").arg("uscc", uscc),
+            Error::ProblemNotFound { id } => Message::new("app.problem_not_found").arg("id", id),
+            Error::Invalid { field, value, reason } => {
+                Message::new("app.invalid").arg("field", field).arg("value", value).arg("reason", reason)
+            }
+            Error::TooLong { field, limit, actual } => {
+                Message::new("app.too_long").arg("field", field).arg("limit", limit).arg("actual", actual)
+            }
+            Error::Stale => Message::new("app.stale"),
+            Error::UserInactive { username } => Message::new("app.user_inactive").arg("username", username),
+            Error::Internal(_) => Message::new("app.internal"),
+            Error::Store(StoreError::Backend(_)) => Message::new("app.internal"),
+            Error::Store(e) => e.message(),
+            Error::Handling(_) | Error::Kpi(_) if self.kind() == ErrorKind::Internal => {
+                Message::new("app.internal")
+            }
+            Error::Handling(e) => e.message(),
+            Error::Kpi(e) => e.message(),
+            Error::Attachment(e) => e.message(),
+        }
+    }
+
+    fn catalog(&self) -> &'static Catalog {
+        match self {
+            _ if self.kind() == ErrorKind::Internal => crate::catalog(),
+            Error::Store(e) => e.catalog(),
+            Error::Handling(e) => e.catalog(),
+            Error::Kpi(e) => e.catalog(),
+            Error::Attachment(e) => e.catalog(),
+            _ => crate::catalog(),
+        }
+    }
+
+    fn render(&self, lang: i18n::Lang) -> String {
+        match self {
+            // Their messages name states, actions and roles in the reader's language.
+            Error::Handling(e) if self.kind() != ErrorKind::Internal => e.render(lang),
+            Error::Kpi(e) if self.kind() != ErrorKind::Internal => e.render(lang),
+            _ => self.catalog().render(&self.message(), lang),
+        }
+    }
+}
+
+/// One sample of every variant this crate renders from its own catalog, for the completeness
+/// test.
+pub fn message_samples() -> Vec<Message> {
+    [
+        Error::Forbidden,
+        Error::EnterpriseNotFound { uscc: "x".into() },
+        Error::ProblemNotFound { id: "7".into() },
+        Error::Invalid { field: "date".into(), value: "x".into(), reason: "y".into() },
+        Error::TooLong { field: "title".into(), limit: 100, actual: 101 },
+        Error::Stale,
+        Error::UserInactive { username: "li".into() },
+        Error::Internal("x".into()),
+    ]
+    .iter()
+    .map(Localized::message)
+    .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_own_message_is_in_both_languages() {
+        let problems = crate::catalog().check_complete(&message_samples());
+        assert!(problems.is_empty(), "{problems:?}");
+    }
+
+    #[test]
+    fn internal_failures_hide_their_detail() {
+        let e = Error::Store(StoreError::Backend("disk I/O error at /var/x".into()));
+        assert_eq!(e.kind(), ErrorKind::Internal);
+        assert!(!e.bilingual().contains("disk"), "{}", e.bilingual());
+    }
+
+    #[test]
+    fn lengths_count_characters_not_bytes() {
+        assert!(Error::check_length("title", &"企".repeat(100), 100).is_ok());
+        let e = Error::check_length("title", &"企".repeat(101), 100).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::BadRequest);
+        assert!(e.bilingual().contains("101"), "{}", e.bilingual());
+    }
+}

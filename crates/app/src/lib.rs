@@ -1,0 +1,106 @@
+//! The use cases of huiqi: what a user does (raise a problem, act on it, run a match, load a
+//! policy, read the supervision report), each written once here, over the store trait, and
+//! called alike by the web handlers, the CLI commands and the tests.
+//!
+//! The shape of a use case: a function taking the [`App`] (the store, the policies and time
+//! limits in use, the clock), the [`Principal`] who acts, and a typed request; it checks
+//! permission with [`authz`], validates the request (bilingual [`Error`]s naming the field),
+//! decides with the pure domain crates (`handling`, `rules`, `kpi`, `enterprise`,
+//! `calendar`), writes through the store in one transaction with its audit record, and
+//! returns a typed result. The front ends only translate: HTTP ⇄ request/result in `web`,
+//! arguments ⇄ request/result in the `huiqi` binary. Neither front end depends on the other,
+//! and neither holds a rule of the domain.
+//!
+//! Layout:
+//! - [`error`]: [`Error`] and [`ErrorKind`] (what the front ends map to a status or exit code).
+//! - [`principal`]: [`Principal`], the signed-in user as the use cases see them.
+//! - [`authz`]: the one authorisation decision, pure over role and ownership.
+//! - [`clock`]: [`Clock`], the source of "now" ([`SystemClock`], [`FixedClock`] for tests).
+//! - [`policy_docs`]: the policies and time limits in use ([`policy_docs::Live`]), swapped
+//!   whole when an officer saves, and what a policy save must pass.
+//!
+//! What it leaves out: SQL (the `store-*` crates), HTTP, cookies and pages (`web`), argument
+//! parsing, terminals and configuration files (the binary).
+
+pub mod authz;
+pub mod clock;
+pub mod error;
+pub mod policy_docs;
+pub mod principal;
+
+pub use clock::{Clock, FixedClock, SystemClock};
+pub use error::{Error, ErrorKind, Result};
+pub use principal::Principal;
+
+use chrono::{DateTime, FixedOffset, NaiveDate};
+use std::sync::Arc;
+
+static CATALOG: std::sync::OnceLock<i18n::Catalog> = std::sync::OnceLock::new();
+
+/// This crate's message catalog.
+pub fn catalog() -> &'static i18n::Catalog {
+    CATALOG.get_or_init(|| i18n::Catalog::embedded(include_str!("../messages.toml")))
+}
+
+/// What every use case works with: the store, the policies and time limits in use, and the
+/// clock. Cheap to clone (three `Arc`s).
+///
+/// The server keeps one for its life (and follows documents saved by other processes into
+/// `live`); a CLI command opens one per run with the database's current copies.
+#[derive(Clone)]
+pub struct App {
+    pub store: Arc<dyn store::Store>,
+    pub live: Arc<policy_docs::Live>,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl App {
+    /// An application over `store` with the system clock, the shipped time limits and an empty
+    /// policy library (see [`App::load_documents`]).
+    pub fn new(store: Arc<dyn store::Store>) -> App {
+        App { store, live: Arc::new(policy_docs::Live::default()), clock: Arc::new(SystemClock) }
+    }
+
+    /// Replaces the clock (tests).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> App {
+        self.clock = clock;
+        self
+    }
+
+    /// Puts the database's current policies and time limits in use (the same step a running
+    /// server repeats to follow saves by other processes).
+    pub async fn load_documents(&self) -> Result<policy_docs::Followed> {
+        Ok(policy_docs::follow_store(self.store.as_ref(), &self.live).await?)
+    }
+
+    /// The principal of a stored, active user: how the CLI's `--as USER` and the scheduled
+    /// jobs act. [`store::StoreError::UserNotFound`] if there is no such user,
+    /// [`Error::UserInactive`] if the user is deactivated.
+    pub async fn principal(&self, username: &str) -> Result<Principal> {
+        let u = self
+            .store
+            .user_by_username(username)
+            .await?
+            .ok_or_else(|| store::StoreError::UserNotFound { username: username.to_string() })?;
+        if !u.active {
+            return Err(Error::UserInactive { username: username.to_string() });
+        }
+        Ok(Principal::from_user(&u))
+    }
+
+    /// Now, in China Standard Time.
+    pub fn now(&self) -> DateTime<FixedOffset> {
+        self.clock.now()
+    }
+
+    /// Today's civil date in China.
+    pub fn today(&self) -> NaiveDate {
+        store::model::china_date(self.now())
+    }
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App").field("store", &self.store.backend_name()).finish_non_exhaustive()
+    }
+}
