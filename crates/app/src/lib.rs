@@ -16,6 +16,8 @@
 //! - [`principal`]: [`Principal`], the signed-in user as the use cases see them.
 //! - [`authz`]: the one authorisation decision, pure over role and ownership.
 //! - [`clock`]: [`Clock`], the source of "now" ([`SystemClock`], [`FixedClock`] for tests).
+//! - [`matching`]: policy decisions (政策匹配): one enterprise's, why (not), every
+//!   assistance target's as a stored match run streamed from the store, and simulations.
 //! - [`policy_docs`]: the policies and time limits in use ([`policy_docs::Live`]), swapped
 //!   whole when an officer saves, and what a policy save must pass.
 //!
@@ -25,6 +27,7 @@
 pub mod authz;
 pub mod clock;
 pub mod error;
+pub mod matching;
 pub mod policy_docs;
 pub mod principal;
 

@@ -92,7 +92,7 @@ pub struct ScanPage {
     pub scanned: u64,
     /// The enterprises included, ids ascending: row `i` is `ids[i]`.
     pub ids: Vec<i64>,
-    /// Every wanted value present, by row (and within a row in no particular order).
+    /// Every wanted value present, ordered by row (within a row in no particular order).
     pub cells: Vec<Cell>,
     /// The texts of [`CellValue::Text`] cells, one after another.
     pub text: String,
@@ -295,8 +295,25 @@ impl<'r> PageWriter<'r> {
         !self.stored.is_empty()
     }
 
-    /// The page written.
-    pub fn finish(self) -> ScanPage {
+    /// The page written, its cells ordered by row (a stable counting sort: the registry
+    /// cells were written with their enterprise, the stored facts after all of them).
+    pub fn finish(mut self) -> ScanPage {
+        let rows = self.page.ids.len();
+        let mut start = vec![0usize; rows + 1];
+        for c in &self.page.cells {
+            start[c.row as usize + 1] += 1;
+        }
+        for r in 0..rows {
+            start[r + 1] += start[r];
+        }
+        let mut sorted =
+            vec![Cell { row: 0, fact: 0, year: 0, value: CellValue::Int(0) }; self.page.cells.len()];
+        for c in &self.page.cells {
+            let at = &mut start[c.row as usize];
+            sorted[*at] = *c;
+            *at += 1;
+        }
+        self.page.cells = sorted;
         self.page
     }
 
@@ -416,6 +433,7 @@ mod tests {
         // A registry attribute comes from the enterprise's row, never from a stored fact.
         w.fact(3, "taxpayer_type", SCALAR_YEAR, "general", None);
         let page = w.finish();
+        assert!(page.cells.windows(2).all(|w| w[0].row <= w[1].row), "cells by row");
         assert_eq!((page.scanned, page.ids.clone()), (3, vec![1, 3]));
         let stored: Vec<(u32, u16, CellValue)> =
             page.cells.iter().filter(|c| c.fact != 0).map(|c| (c.row, c.fact, c.value)).collect();

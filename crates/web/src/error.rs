@@ -87,6 +87,7 @@ impl From<app::Error> for WebError {
             app::Error::Forbidden => WebError::Forbidden,
             app::Error::EnterpriseNotFound { uscc } => WebError::EnterpriseNotFound { uscc },
             app::Error::ProblemNotFound { id } => WebError::ProblemNotFound { id },
+            app::Error::ItemNotFound { id, .. } => WebError::ItemNotFound { id },
             app::Error::Stale => WebError::PreconditionFailed,
             app::Error::Store(s) => WebError::Store(s),
             app::Error::Handling(h) => WebError::Handling(h),

@@ -1,7 +1,48 @@
 //! `huiqi policy eval|explain|match|simulate`: decisions of the policy library for one
 //! enterprise's facts, one stored enterprise, or every assistance target of the store.
+//!
+//! Each command maps its arguments to a request of `app::matching`, calls the use case and
+//! prints the result (text, or `--json`); what is decided and who may ask is the use case's.
+//! The command line acts as the database's operator (an administrator named by `--as`, or
+//! `cli`).
 
 use super::*;
+use app::matching::{self, Phase, Progress};
+use std::io::IsTerminal;
+use std::sync::Arc;
+
+/// The application the decision commands run over: the store of `--database` with the
+/// library the command resolved (`--policies`, else the database copy, …) in use.
+async fn app_with(ctx: &Context, library: Library) -> anyhow::Result<app::App> {
+    let store = crate::db::open_ready(&ctx.database).await?;
+    let app = app::App::new(store);
+    // The test cases are `policy test`'s business: not run again for a decision.
+    app.live.set_policies(app::policy_docs::PolicySet {
+        library: Arc::new(library),
+        case_reports: Vec::new(),
+        decisions: Default::default(),
+    });
+    Ok(app)
+}
+
+/// The operator of the command line: an administrator of the database it names.
+fn operator(name: &str) -> app::Principal {
+    app::Principal {
+        username: name.to_string(),
+        role: store::Role::Admin,
+        enterprise: None,
+        department: None,
+        display_name: name.to_string(),
+    }
+}
+
+/// A use case's refusal as the command line reports it (exit 1, both languages).
+fn refused(e: app::Error) -> anyhow::Error {
+    match e.kind() {
+        app::ErrorKind::Internal => anyhow::Error::new(e),
+        _ => crate::cli::user_error(&e),
+    }
+}
 
 pub(super) async fn eval(
     ctx: &Context,
@@ -30,19 +71,16 @@ pub(super) async fn eval(
         ))
     })?;
     let Some(lib) = resolve_library(ctx, policies).await? else { return Ok(ExitCode::FAILURE) };
-    let decisions = lib.library.evaluate_all(&facts, date);
+    // No store is needed to decide given facts.
+    let decisions = matching::eval(&lib.library, &operator("cli"), &matching::EvalRequest { facts, date })
+        .map_err(refused)?;
     if json {
         outln!("{}", serde_json::to_string_pretty(&decisions)?);
         return Ok(ExitCode::SUCCESS);
     }
     for d in &decisions {
-        let label = match d.outcome {
-            Outcome::Eligible => "符合 eligible",
-            Outcome::Ineligible => "不符合 ineligible",
-            Outcome::Undetermined => "待定 undetermined",
-        };
         let amount = d.amount.map(|a| format!("  ¥{a}")).unwrap_or_default();
-        outln!("{label:<20} {}  {}{amount}", d.item, d.title);
+        outln!("{:<20} {}  {}{amount}", outcome_label(d.outcome), d.item, d.title);
         if !d.missing_facts.is_empty() {
             let m: Vec<String> = d.missing_facts.iter().map(ToString::to_string).collect();
             outln!("{:<20}   缺少事实 / missing facts: {}", "", m.join(", "));
@@ -69,24 +107,28 @@ pub(super) async fn explain(
     let date = date_or_today(date)?;
     let code = enterprise::UnifiedCreditCode::parse(uscc).map_err(|e| crate::cli::user_error(&e))?;
     let Some(loaded) = resolve_library(ctx, policies).await? else { return Ok(ExitCode::FAILURE) };
-    let lib = &loaded.library;
-    let item = find_item(lib, item)?;
-    let store = crate::db::open_ready(&ctx.database).await?;
-    let Some(view) = store.get_enterprise(&code).await? else {
-        return Err(user(format!(
-            "数据库中没有统一社会信用代码为 {code} 的企业（先用 huiqi import enterprises 导入）/ no enterprise \
-             with credit code {code} in the database (import it first with huiqi import enterprises)"
-        )));
+    let app = app_with(ctx, loaded.library).await?;
+    let req = matching::ExplainRequest { uscc: code.clone(), item: item.to_string(), date };
+    let x = match matching::explain(&app, &operator("cli"), &req).await {
+        Ok(x) => x,
+        Err(app::Error::EnterpriseNotFound { .. }) => {
+            return Err(user(format!(
+                "数据库中没有统一社会信用代码为 {code} 的企业（先用 huiqi import enterprises 导入）/ no \
+                 enterprise with credit code {code} in the database (import it first with huiqi import \
+                 enterprises)"
+            )));
+        }
+        Err(e) => return Err(refused(e)),
     };
-    let d = lib.evaluate(item, &view.facts(), date);
+    let d = &x.decision;
     if json {
-        outln!("{}", serde_json::to_string_pretty(&d)?);
+        outln!("{}", serde_json::to_string_pretty(d)?);
         return Ok(ExitCode::SUCCESS);
     }
-    outln!("企业 / enterprise: {} {}", view.enterprise.uscc, view.enterprise.name);
+    outln!("企业 / enterprise: {} {}", x.enterprise.enterprise.uscc, x.enterprise.enterprise.name);
     outln!("条款 / item: {} {} ({})", d.item, d.title, d.document);
     outln!("评估日期 / date: {date}");
-    if !item.window.contains(date) {
+    if !x.in_force {
         outln!("注意：该条款在 {date} 不在有效期内 / note: the item is not in force on {date}");
     }
     let amount = d.amount.map(|a| format!("  金额 / amount ¥{a}")).unwrap_or_default();
@@ -119,57 +161,56 @@ pub(super) fn print_tree(x: &rules::Explanation, depth: usize) {
 }
 
 // ---------------------------------------------------------------------------------------
+// The progress bar of match and simulate
+
+/// The use cases' progress on stderr: a bar over the enterprises read, then a spinner while
+/// the run is stored. Hidden with `--json` or when stderr is not a terminal.
+pub(crate) struct Bar {
+    bar: indicatif::ProgressBar,
+}
+
+impl Bar {
+    pub(crate) fn new(quiet: bool) -> Bar {
+        let bar = indicatif::ProgressBar::hidden();
+        if !quiet && std::io::stderr().is_terminal() {
+            bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+        }
+        Bar { bar }
+    }
+}
+
+impl Progress for Bar {
+    fn begin(&self, phase: Phase, total: Option<u64>) {
+        use indicatif::ProgressStyle;
+        let template = match phase {
+            Phase::Reading => {
+                "{spinner} 读取并评估企业 / reading and evaluating enterprises [{bar:30}] {pos}/{len} ({per_sec}, {eta})"
+            }
+            Phase::Storing => "{spinner} 保存匹配结果 / storing the run: {len} eligible pairs ({elapsed})",
+        };
+        self.bar.set_style(
+            ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        self.bar.reset();
+        self.bar.set_length(total.unwrap_or(0));
+        self.bar.enable_steady_tick(std::time::Duration::from_millis(100));
+    }
+
+    fn advance(&self, n: u64) {
+        self.bar.inc(n);
+    }
+
+    fn end(&self) {
+        self.bar.disable_steady_tick();
+        self.bar.finish_and_clear();
+    }
+}
+
+// ---------------------------------------------------------------------------------------
 // match
 
-/// Every assistance-target enterprise of the store, streamed into facts, with a progress bar.
-pub(super) struct Targets {
-    ids: Vec<i64>,
-    who: Vec<(String, String)>,
-    facts: Vec<Facts>,
-    /// Enterprises read (targets or not).
-    read: u64,
-}
-
-pub(super) async fn load_targets(store: &dyn store::Store, quiet: bool) -> anyhow::Result<Targets> {
-    use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-    let total = store.enterprise_count().await?;
-    let bar = ProgressBar::new(total);
-    if quiet {
-        bar.set_draw_target(ProgressDrawTarget::hidden());
-    }
-    bar.set_style(
-        ProgressStyle::with_template("{spinner} 读取企业 / reading enterprises [{bar:30}] {pos}/{len}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
-    let mut t = Targets { ids: Vec::new(), who: Vec::new(), facts: Vec::new(), read: 0 };
-    let read = store::for_each_enterprise(store, 5000, |row| {
-        bar.inc(1);
-        if row.enterprise.assistance_target() {
-            t.ids.push(row.id);
-            t.facts.push(row.facts());
-            t.who.push((row.enterprise.uscc.to_string(), row.enterprise.name));
-        }
-        Ok(())
-    })
-    .await?;
-    bar.finish_and_clear();
-    t.read = read;
-    Ok(t)
-}
-
-/// A spinner while the batch engine runs (hidden for JSON output or when stderr is no terminal).
-pub(super) fn spinner(msg: &'static str, quiet: bool) -> indicatif::ProgressBar {
-    let s = indicatif::ProgressBar::new_spinner();
-    if quiet {
-        s.set_draw_target(indicatif::ProgressDrawTarget::hidden());
-    }
-    s.set_message(msg);
-    s.enable_steady_tick(std::time::Duration::from_millis(100));
-    s
-}
-
 #[derive(serde::Serialize)]
-pub(super) struct MatchItemOut {
+pub(crate) struct MatchItemOut {
     item: String,
     title: String,
     document: String,
@@ -180,122 +221,87 @@ pub(super) struct MatchItemOut {
 }
 
 #[derive(serde::Serialize)]
-pub(super) struct Timings {
+pub(crate) struct Timings {
+    /// Reading and building the columns (overlapping), evaluation excluded.
     load_ms: u64,
+    /// Of `load_ms`, waiting for pages not yet read.
+    read_wait_ms: u64,
     eval_ms: u64,
     store_ms: u64,
 }
 
 #[derive(serde::Serialize)]
-pub(super) struct MatchOut {
+pub(crate) struct MatchOut {
     run_id: i64,
     date: String,
     library: String,
+    /// Assistance targets decided.
     enterprises: u64,
+    /// Enterprises read, targets or not.
+    scanned: u64,
+    /// Eligible (enterprise, item) pairs stored.
+    eligible_pairs: u64,
     items: Vec<MatchItemOut>,
     timings: Timings,
 }
 
-pub(super) fn ms(d: std::time::Duration) -> u64 {
-    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
-}
-
-pub(super) async fn match_run(
+/// Runs the match (the use case) with its progress bar unless `quiet`: the command's body,
+/// shared with the benchmark `huiqi bench match-db`. `None` when the library does not check
+/// (its problems printed).
+pub(crate) async fn run_match(
     ctx: &Context,
-    date: &str,
-    json: bool,
+    date: chrono::NaiveDate,
+    quiet: bool,
     policies: Option<&str>,
     actor: &str,
-) -> anyhow::Result<ExitCode> {
-    use std::time::Instant;
-    let date = calendar::parse_date(date).map_err(|e| crate::cli::user_error(&e))?;
-    let Some(loaded) = resolve_library(ctx, policies).await? else { return Ok(ExitCode::FAILURE) };
-    let lib = &loaded.library;
-    let store = crate::db::open_ready(&ctx.database).await?;
-    let t0 = Instant::now();
-    let targets = load_targets(store.as_ref(), json).await?;
-    let load = t0.elapsed();
-    let items = lib.items_in_force(date);
-    let t1 = Instant::now();
-    let sp = spinner("评估 / evaluating", json);
-    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(2);
-    let snap = rules::batch::Snapshot::from_facts(&targets.facts, FactDictionary::official());
-    let blocks = snap.into_blocks(65_536);
-    let result = rules::batch::run_blocks(&lib.program, &items, &blocks, date, threads);
-    sp.finish_and_clear();
-    let eval = t1.elapsed();
-    let mut counts = Vec::new();
-    let mut eligible = Vec::new();
-    for r in &result.items {
-        counts.push(store::matches::MatchCount {
-            item: r.item.clone(),
-            eligible: r.eligible as u64,
-            ineligible: r.ineligible as u64,
-            undetermined: r.undetermined as u64,
-            total_amount: r.total,
-        });
-        for (w, word) in r.eligible_bits.iter().enumerate() {
-            let mut m = *word;
-            while m != 0 {
-                let row = w * 64 + m.trailing_zeros() as usize;
-                m &= m - 1;
-                if let Some(id) = targets.ids.get(row) {
-                    eligible.push(store::matches::MatchEligible {
-                        enterprise_id: *id,
-                        item: r.item.clone(),
-                        amount: r.amount(row),
-                    });
-                }
-            }
-        }
-    }
-    let t2 = Instant::now();
-    let run_id = store
-        .record_match_run(store::matches::NewMatchRun {
-            actor: store::Actor::new(actor, crate::db::now()),
-            date,
-            library_fingerprint: loaded.fingerprint.clone(),
-            enterprises: targets.ids.len() as u64,
-            items: items.len() as u64,
-            load_ms: ms(load),
-            eval_ms: ms(eval),
-            counts: counts.clone(),
-            eligible,
-        })
-        .await?;
-    let stored = t2.elapsed();
+) -> anyhow::Result<Option<(matching::RunResult, MatchOut)>> {
+    let Some(loaded) = resolve_library(ctx, policies).await? else { return Ok(None) };
+    let library = format!("{} ({})", loaded.origin, loaded.fingerprint);
+    let app = app_with(ctx, loaded.library).await?;
+    let req = matching::RunRequest { date, library_fingerprint: loaded.fingerprint };
+    let run =
+        matching::run(&app, &operator(actor), &req, Arc::new(Bar::new(quiet))).await.map_err(refused)?;
     let out = MatchOut {
-        run_id,
+        run_id: run.run_id,
         date: date.to_string(),
-        library: format!("{} ({})", loaded.origin, loaded.fingerprint),
-        enterprises: targets.ids.len() as u64,
-        items: items
+        library,
+        enterprises: run.enterprises,
+        scanned: run.scanned,
+        eligible_pairs: run.eligible_pairs,
+        items: run
+            .items
             .iter()
-            .zip(&counts)
-            .map(|(i, c)| MatchItemOut {
-                item: i.id.clone(),
-                title: i.title.clone(),
-                document: i.document.clone(),
-                eligible: c.eligible,
-                ineligible: c.ineligible,
-                undetermined: c.undetermined,
-                total_amount: c.total_amount.to_string(),
+            .map(|i| MatchItemOut {
+                item: i.item.id.clone(),
+                title: i.item.title.clone(),
+                document: i.item.document.clone(),
+                eligible: i.eligible,
+                ineligible: i.ineligible,
+                undetermined: i.undetermined,
+                total_amount: i.total_amount.to_string(),
             })
             .collect(),
-        timings: Timings { load_ms: ms(load), eval_ms: ms(eval), store_ms: ms(stored) },
+        timings: Timings {
+            load_ms: run.timings.load_ms,
+            read_wait_ms: run.timings.read_wait_ms,
+            eval_ms: run.timings.eval_ms,
+            store_ms: run.timings.store_ms,
+        },
     };
-    if json {
-        outln!("{}", serde_json::to_string_pretty(&out)?);
-        return Ok(ExitCode::SUCCESS);
-    }
+    Ok(Some((run, out)))
+}
+
+/// The text of a match run.
+fn print_match(run: &matching::RunResult, out: &MatchOut) {
+    let (date, n) = (&out.date, out.items.len());
     outln!(
-        "匹配批次 / match run {run_id}: {date}，帮扶对象 {} 家（共 {} 家）× 有效条款 {} 项 / {} assistance targets (of {} enterprises) × {} items in force",
+        "匹配批次 / match run {}: {date}，帮扶对象 {} 家（共 {} 家）× 有效条款 {n} 项 / {} assistance targets (of {} \
+         enterprises) × {n} items in force",
+        out.run_id,
         out.enterprises,
-        targets.read,
-        items.len(),
+        out.scanned,
         out.enterprises,
-        targets.read,
-        items.len()
+        out.scanned,
     );
     outln!("政策库 / library: {}", out.library);
     outln!(
@@ -316,24 +322,39 @@ pub(super) async fn match_run(
             i.total_amount
         );
     }
-    let grand: rust_decimal::Decimal = counts.iter().map(|c| c.total_amount).sum();
+    let grand: rust_decimal::Decimal = run.items.iter().map(|c| c.total_amount).sum();
     outln!("合计金额 / total amount: ¥{grand}");
+    outln!("符合的企业与条款 / eligible pairs stored: {}", out.eligible_pairs);
     outln!(
-        "用时 / timings: 读取 load {} ms, 评估 evaluate {} ms, 保存 store {} ms",
+        "用时 / timings: 读取与建列 read and build {} ms（等待读取 waiting {} ms）, 评估 evaluate {} ms, 保存 store {} ms",
         out.timings.load_ms,
+        out.timings.read_wait_ms,
         out.timings.eval_ms,
         out.timings.store_ms
     );
+}
+
+pub(super) async fn match_run(
+    ctx: &Context,
+    date: &str,
+    json: bool,
+    policies: Option<&str>,
+    actor: &str,
+) -> anyhow::Result<ExitCode> {
+    let date = calendar::parse_date(date).map_err(|e| crate::cli::user_error(&e))?;
+    let Some((run, out)) = run_match(ctx, date, json, policies, actor).await? else {
+        return Ok(ExitCode::FAILURE);
+    };
+    if json {
+        outln!("{}", serde_json::to_string_pretty(&out)?);
+    } else {
+        print_match(&run, &out);
+    }
     Ok(ExitCode::SUCCESS)
 }
 
 // ---------------------------------------------------------------------------------------
 // simulate
-
-/// The parameters an item reads (directly or through its definitions).
-pub(super) fn params_of(lib: &Library, item: &rules::Item) -> std::collections::BTreeSet<String> {
-    lib.names_used(item).0
-}
 
 #[derive(serde::Serialize)]
 pub(super) struct CountsOut {
@@ -386,48 +407,26 @@ pub(super) async fn simulate(
     policies: Option<&str>,
 ) -> anyhow::Result<ExitCode> {
     let date = date_or_today(date)?;
-    let Some(loaded) = resolve_library(ctx, policies).await? else { return Ok(ExitCode::FAILURE) };
-    let lib = &loaded.library;
-    let item = find_item(lib, item)?;
-    let own = params_of(lib, item);
-    let mut changed = lib.program.clone();
+    let mut pairs = Vec::new();
     for s in set {
         let Some((name, value)) = s.split_once('=') else {
             return Err(user(format!("--set {s} 的格式应为 名称=值 / --set {s} must be NAME=VALUE")));
         };
-        let name = name.trim();
-        if !own.contains(name) {
-            let near = nearest(name, own.iter().map(String::as_str));
-            let list: Vec<&str> = own.iter().map(String::as_str).collect();
-            let list = if list.is_empty() { "—".to_string() } else { list.join(", ") };
-            return Err(user(format!(
-                "条款 {} 没有参数 {name}{}（可用参数：{list}）/ item {} has no parameter {name}{} (its parameters: {list})",
-                item.id,
-                hint_zh(&near),
-                item.id,
-                hint_en(&near)
-            )));
-        }
-        changed = changed.with_override(name, value, date).map_err(|e| crate::cli::user_error(&e))?;
+        pairs.push((name.trim().to_string(), value.to_string()));
     }
-    let store = crate::db::open_ready(&ctx.database).await?;
-    let targets = load_targets(store.as_ref(), json).await?;
-    let sp = spinner("模拟 / simulating", json);
-    let snap = rules::batch::Snapshot::from_facts(&targets.facts, FactDictionary::official());
-    let sim = rules::batch::simulate(&lib.program, &changed, item, &snap, date);
-    sp.finish_and_clear();
-    let list = |rows: &[usize]| -> Vec<WhoOut> {
-        rows.iter()
-            .take(limit)
-            .filter_map(|&r| targets.who.get(r))
-            .map(|(uscc, name)| WhoOut { uscc: uscc.clone(), name: name.clone() })
-            .collect()
+    let Some(loaded) = resolve_library(ctx, policies).await? else { return Ok(ExitCode::FAILURE) };
+    let app = app_with(ctx, loaded.library).await?;
+    let req = matching::SimulateRequest { item: item.to_string(), set: pairs, date, from: date, limit };
+    let sim =
+        matching::simulate(&app, &operator("cli"), &req, Arc::new(Bar::new(json))).await.map_err(refused)?;
+    let who = |v: &[matching::Named]| -> Vec<WhoOut> {
+        v.iter().map(|n| WhoOut { uscc: n.uscc.clone(), name: n.name.clone() }).collect()
     };
     let out = SimOut {
-        item: item.id.clone(),
+        item: sim.item.id.clone(),
         date: date.to_string(),
         set: set.to_vec(),
-        enterprises: targets.ids.len(),
+        enterprises: sim.enterprises,
         baseline: CountsOut::of(&sim.baseline),
         changed: CountsOut::of(&sim.changed),
         cost_delta: if sim.cost_delta > rust_decimal::Decimal::ZERO {
@@ -435,16 +434,16 @@ pub(super) async fn simulate(
         } else {
             sim.cost_delta.to_string()
         },
-        gains_total: sim.gains.len(),
-        gains: list(&sim.gains),
-        losses_total: sim.losses.len(),
-        losses: list(&sim.losses),
+        gains_total: sim.gains_total,
+        gains: who(&sim.gains),
+        losses_total: sim.losses_total,
+        losses: who(&sim.losses),
     };
     if json {
         outln!("{}", serde_json::to_string_pretty(&out)?);
         return Ok(ExitCode::SUCCESS);
     }
-    outln!("条款 / item: {} {} ({})", item.id, item.title, item.document);
+    outln!("条款 / item: {} {} ({})", sim.item.id, sim.item.title, sim.item.document);
     outln!("改动 / change: {}（自 {date} 起 / from {date}）", set.join(", "));
     outln!("帮扶对象 / assistance targets: {}", out.enterprises);
     for (label, c) in [("现行 / current", &out.baseline), ("改动后 / changed", &out.changed)] {

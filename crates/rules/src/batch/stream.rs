@@ -70,10 +70,24 @@ impl<'p, 'd> Stream<'p, 'd> {
         self.builder.find(fact, year)
     }
 
+    /// Whether the current block is full: the next [`Stream::push_row`] evaluates it first. A
+    /// caller that times evaluation apart from building calls [`Stream::evaluate_block`]
+    /// itself when this says so.
+    pub fn block_full(&self) -> bool {
+        self.in_block == self.block_rows
+    }
+
+    /// Evaluates the current block (if it has rows) with every plan and starts an empty one.
+    pub fn evaluate_block(&mut self) {
+        if self.in_block > 0 {
+            self.flush();
+        }
+    }
+
     /// Begins the next enterprise (every value unknown until set) and returns its row number,
     /// counted from 0 across blocks. A full block is evaluated first.
     pub fn push_row(&mut self) -> usize {
-        if self.in_block == self.block_rows {
+        if self.block_full() {
             self.flush();
         }
         self.in_block += 1;
