@@ -1,12 +1,13 @@
 //! [`MatchStore`] on PostgreSQL: a run in one transaction, its eligible pairs streamed in the
 //! primary key's order through one binary `COPY` (a zone of a million enterprises has
 //! millions of pairs; `COPY` skips the per-statement planning and the parameter arrays the
-//! earlier `UNNEST` chunks needed).
+//! earlier `UNNEST` chunks needed), then their enterprises checked with one anti-join (the
+//! row-by-row foreign keys were dropped by migration 0008: see there why).
 
 use async_trait::async_trait;
 use chrono::{DateTime, FixedOffset, NaiveDate};
-use store::Result;
 use store::matches::{self, MatchCount, MatchEligible, MatchRun, MatchStore, NewMatchRun, sql};
+use store::{Result, StoreError};
 use tokio_postgres::Row;
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::types::Type;
@@ -14,6 +15,10 @@ use tokio_postgres::types::Type;
 use crate::{PgStore, backend, china, clamp};
 
 const COPY_RESULTS: &str = "COPY match_run_results (run_id, enterprise_id, item, amount) FROM STDIN BINARY";
+
+/// Eligible pairs of a run whose enterprise does not exist.
+const UNKNOWN_ENTERPRISES: &str = "SELECT count(*) FROM match_run_results r \
+    WHERE r.run_id = $1 AND NOT EXISTS (SELECT 1 FROM enterprises e WHERE e.id = r.enterprise_id)";
 
 fn n(r: &Row, i: usize) -> Result<u64> {
     let v: i64 = r.try_get(i).map_err(backend)?;
@@ -68,6 +73,19 @@ impl MatchStore for PgStore {
                 writer.as_mut().write(&[&id, &enterprise, &item, &amount]).await.map_err(backend)?;
             }
             writer.finish().await.map_err(backend)?;
+            // The references the foreign keys checked row by row (dropped by migration 0008),
+            // checked at once: a pair naming no enterprise fails the whole run.
+            let missing: i64 = tx
+                .query_one(UNKNOWN_ENTERPRISES, &[&id])
+                .await
+                .map_err(backend)?
+                .try_get(0)
+                .map_err(backend)?;
+            if missing > 0 {
+                return Err(StoreError::Backend(format!(
+                    "match run names {missing} enterprises that do not exist; nothing was stored"
+                )));
+            }
         }
         tx.commit().await.map_err(backend)?;
         Ok(id)

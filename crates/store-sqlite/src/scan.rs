@@ -68,15 +68,20 @@ impl ScanStore for SqliteStore {
                 let mut st = conn.prepare_cached(sql::PAGE_FACTS).map_err(backend)?;
                 let mut rows = st.query(params![after, through]).map_err(backend)?;
                 while let Some(r) = rows.next().map_err(backend)? {
-                    let fact = r.get_ref(1).and_then(|v| Ok(v.as_str()?)).map_err(backend)?;
+                    // Only what a wanted row needs is read from it, and texts are checked as
+                    // UTF-8 only when kept.
+                    let fact = r.get_ref(1).and_then(|v| Ok(v.as_bytes()?)).map_err(backend)?;
+                    let Some(want) = w.wanted(fact) else { continue };
+                    let id: i64 = r.get(0).map_err(backend)?;
+                    let year: i32 = r.get(2).map_err(backend)?;
+                    if want.numeric
+                        && let Some(n) = r.get::<_, Option<i64>>(4).map_err(backend)?
+                    {
+                        w.push_num(want, id, year, n);
+                        continue;
+                    }
                     let value = r.get_ref(3).and_then(|v| Ok(v.as_str()?)).map_err(backend)?;
-                    w.fact(
-                        r.get(0).map_err(backend)?,
-                        fact,
-                        r.get(2).map_err(backend)?,
-                        value,
-                        r.get(4).map_err(backend)?,
-                    );
+                    w.push_text(want, id, year, value);
                 }
             }
             Ok(w.finish())

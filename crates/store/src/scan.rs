@@ -133,7 +133,8 @@ pub mod sql {
     pub const PAGE_ENTERPRISES: &str = "SELECT id, uscc, name, registered_in_zone, \
         tax_registered_in_zone, industry_code, established_on, taxpayer_type, tax_credit_rating, tags \
         FROM enterprises WHERE id > $1 AND id <= $2 ORDER BY id";
-    /// The stored facts of a page's enterprises, in primary-key order.
+    /// The stored facts of a page's enterprises (in primary-key order on SQLite, where that
+    /// order is free).
     pub const PAGE_FACTS: &str = "SELECT enterprise_id, fact, year, value, num FROM enterprise_facts \
         WHERE enterprise_id > $1 AND enterprise_id <= $2 ORDER BY enterprise_id, fact, year";
     pub const BOUNDS: &str = "SELECT min(id), max(id), count(*) FROM enterprises";
@@ -190,6 +191,14 @@ impl Registry {
     }
 }
 
+/// A requested stored fact: its index in the request, and whether its `num` column is read
+/// (numbers, bools, dates) or its text (codes, tags, texts).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Wanted {
+    pub index: u16,
+    pub numeric: bool,
+}
+
 /// How a stored fact's row becomes a cell.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Stored {
@@ -200,16 +209,16 @@ enum Stored {
 }
 
 /// Builds a [`ScanPage`] from a backend's rows: first every enterprise of the range
-/// ([`PageWriter::enterprise`], ids ascending), then the stored facts in enterprise order
+/// ([`PageWriter::enterprise`], ids ascending), then the stored facts in any order
 /// ([`PageWriter::fact`]). Shared by both backends, so they include the same enterprises and
 /// encode the same cells.
 pub struct PageWriter<'r> {
     request: &'r ScanRequest,
     registry: Vec<(u16, Registry)>,
-    /// Fact id → (index in the request, how its row is read).
-    stored: HashMap<&'r str, (u16, Stored)>,
+    /// Fact id (its bytes) → (index in the request, how its row is read).
+    stored: HashMap<&'r [u8], (u16, Stored)>,
     page: ScanPage,
-    /// The row of the last enterprise a fact was written for (facts come in id order).
+    /// The row of the last enterprise a fact was written for.
     cursor: usize,
 }
 
@@ -232,7 +241,7 @@ impl<'r> PageWriter<'r> {
                         ) => Stored::Num,
                         _ => Stored::Text,
                     };
-                    stored.insert(fact.as_str(), (k, how));
+                    stored.insert(fact.as_bytes(), (k, how));
                 }
             }
         }
@@ -271,22 +280,47 @@ impl<'r> PageWriter<'r> {
         true
     }
 
-    /// Adds one stored fact (in enterprise id order); a fact not requested, or of an
-    /// enterprise not included, is skipped.
+    /// Whether stored facts named `fact` (its bytes, so that a backend need not check them as
+    /// UTF-8) are requested, and how their rows are read: ask before reading the rest of a row.
+    pub fn wanted(&self, fact: &[u8]) -> Option<Wanted> {
+        self.stored.get(fact).map(|&(index, how)| Wanted { index, numeric: how == Stored::Num })
+    }
+
+    /// Adds a wanted stored fact by its exact integer form (the `num` column; only when
+    /// [`Wanted::numeric`] and the column is not NULL). Facts may come in any order; one of an
+    /// enterprise not included is skipped.
+    pub fn push_num(&mut self, w: Wanted, enterprise_id: i64, year: i32, num: i64) {
+        if let Some(row) = self.row_of(enterprise_id) {
+            self.page.cells.push(Cell { row, fact: w.index, year, value: CellValue::Int(num) });
+        }
+    }
+
+    /// Adds a wanted stored fact by its canonical text (the `value` column).
+    pub fn push_text(&mut self, w: Wanted, enterprise_id: i64, year: i32, value: &str) {
+        if let Some(row) = self.row_of(enterprise_id) {
+            let value = self.text(value);
+            self.page.cells.push(Cell { row, fact: w.index, year, value });
+        }
+    }
+
+    /// Adds one stored fact row: [`PageWriter::wanted`], then the number or the text. A fact not requested, or of an enterprise not included, is skipped.
     pub fn fact(&mut self, enterprise_id: i64, fact: &str, year: i32, value: &str, num: Option<i64>) {
-        let Some(&(k, how)) = self.stored.get(fact) else { return };
+        let Some(w) = self.wanted(fact.as_bytes()) else { return };
+        match num {
+            Some(n) if w.numeric => self.push_num(w, enterprise_id, year, n),
+            _ => self.push_text(w, enterprise_id, year, value),
+        }
+    }
+
+    /// The page row of an included enterprise. Facts usually come in id order, so the row of
+    /// the last one is tried first, then a binary search (a backend need not sort them: on
+    /// PostgreSQL the sort of a page spilled to disk and cost more than the scan).
+    fn row_of(&mut self, enterprise_id: i64) -> Option<u32> {
         let ids = &self.page.ids;
-        while self.cursor < ids.len() && ids[self.cursor] < enterprise_id {
-            self.cursor += 1;
-        }
         if ids.get(self.cursor) != Some(&enterprise_id) {
-            return;
+            self.cursor = ids.binary_search(&enterprise_id).ok()?;
         }
-        let value = match (how, num) {
-            (Stored::Num, Some(n)) => CellValue::Int(n),
-            _ => self.text(value),
-        };
-        self.page.cells.push(Cell { row: self.cursor as u32, fact: k, year, value });
+        Some(self.cursor as u32)
     }
 
     /// Whether any requested fact is a stored one (not a registry column): if not, a backend
@@ -426,10 +460,11 @@ mod tests {
         assert!(w.enterprise(&row(1, true, true)));
         assert!(!w.enterprise(&row(2, true, false)), "tax-registered elsewhere: not a target");
         assert!(w.enterprise(&row(3, true, true)));
+        // In any order (PostgreSQL does not sort a page's facts).
+        w.fact(3, "revenue", 2021, "0.001", None);
         w.fact(1, "revenue", 2021, "100.5", Some(10_050));
         w.fact(1, "employees", 2021, "3", Some(3));
         w.fact(2, "revenue", 2021, "7", Some(700));
-        w.fact(3, "revenue", 2021, "0.001", None);
         // A registry attribute comes from the enterprise's row, never from a stored fact.
         w.fact(3, "taxpayer_type", SCALAR_YEAR, "general", None);
         let page = w.finish();
