@@ -5,21 +5,17 @@
 //! with the reference data by `huiqi migrate` and on every start). After that the database
 //! copy is authoritative: `huiqi policy load` and the policy officer's page write new
 //! versions, and the commands, the server and problem creation read the current ones
-//! ([`database_sources`], [`time_limits`]).
+//! ([`database_sources`], [`time_limits`]). Reading and seeding go through the app crate
+//! (`app::policies`, `app::time_limits`, `app::policy_docs::seed`).
 
 use anyhow::Context as _;
 use enterprise::FactDictionary;
 use rules::{Diagnostic, Library, SourceFile};
-use store::Actor;
-use store::documents::{DocumentKind, TIME_LIMITS_NAME};
 
 include!(concat!(env!("OUT_DIR"), "/shipped_policies.rs"));
 
 /// The shipped time limits (the same text `handling::TimeLimits::defaults` parses).
 pub const SHIPPED_TIME_LIMITS: &str = include_str!("../crates/handling/data/time_limits.toml");
-
-/// Who seeds the shipped documents, as recorded.
-const SEEDER: &str = "seed";
 
 /// The shipped policy files, named `policies/…`.
 pub fn sources() -> Vec<SourceFile> {
@@ -40,49 +36,27 @@ fn document_name(file: &str) -> String {
 }
 
 /// Seeds the shipped policies and time limits as version 1 where the database has no
-/// document of that kind yet; returns the kinds seeded.
+/// document of that kind yet; returns the kinds seeded (`app::policy_docs::seed`).
 pub async fn seed(
     store: &dyn store::Store,
     now: chrono::DateTime<chrono::FixedOffset>,
 ) -> anyhow::Result<Vec<&'static str>> {
-    let actor = Actor::new(SEEDER, now);
     let policies = SHIPPED.iter().map(|(n, t)| (document_name(n), (*t).to_string())).collect();
-    let limits = vec![(TIME_LIMITS_NAME.to_string(), SHIPPED_TIME_LIMITS.to_string())];
-    let mut seeded = Vec::new();
-    for (kind, docs) in [(DocumentKind::Policy, policies), (DocumentKind::TimeLimits, limits)] {
-        if store.seed_documents(kind, docs, &actor).await.with_context(|| {
-            format!("seeding {} documents / 初始化 {} 文档失败", kind.as_str(), kind.as_str())
-        })? {
-            seeded.push(kind.as_str());
-        }
-    }
-    Ok(seeded)
+    app::policy_docs::seed(store, policies, SHIPPED_TIME_LIMITS, now)
+        .await
+        .context("seeding the policies and time limits / 初始化政策与办理时限失败")
 }
 
 /// The database's current policy documents as source files (named by document name).
 pub async fn database_sources(store: &dyn store::Store) -> anyhow::Result<Vec<SourceFile>> {
-    let docs =
-        store.current_documents(DocumentKind::Policy).await.context("reading policies / 读取政策失败")?;
-    Ok(app::policy_docs::sources_of(&docs))
+    app::policies::current_files(store).await.context("reading policies / 读取政策失败")
 }
 
 /// The database's current time limits; the shipped ones when the database has none.
 /// A stored text that no longer parses (it was checked when saved) is an error, not a
 /// silent fallback.
 pub async fn time_limits(store: &dyn store::Store) -> anyhow::Result<handling::TimeLimits> {
-    let doc = store
-        .current_document(DocumentKind::TimeLimits, TIME_LIMITS_NAME)
-        .await
-        .context("reading the time limits / 读取办理时限失败")?;
-    match doc {
-        None => Ok(handling::TimeLimits::defaults().clone()),
-        Some(d) => handling::TimeLimits::parse(&d.body).map_err(|e| {
-            crate::cli::user_error(&e).context(format!(
-                "时限第 {} 版无法解析 / version {} of the time limits does not parse",
-                d.version, d.version
-            ))
-        }),
-    }
+    app::time_limits::stored(store).await.map_err(|e| crate::cli::user_error(&e))
 }
 
 #[cfg(test)]

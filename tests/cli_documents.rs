@@ -153,3 +153,106 @@ fn problems_added_after_a_time_limits_change_use_it_and_earlier_ones_keep_theirs
     assert_eq!(answer_by(&second), "2022-06-09");
     assert_eq!(answer_by(&first), "2022-06-10", "an existing deadline does not move");
 }
+
+#[test]
+fn zone_settings_are_shown_set_and_decide_the_supervision_report() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let firms = Path::new(env!("CARGO_MANIFEST_DIR")).join("crates/import/tests/data/good_zh.csv");
+    ok(&huiqi(d, &["import", "enterprises", firms.to_str().unwrap(), "--as-of", "2022-05-31"]));
+    // A problem never accepted: by July its department has answered none in time.
+    let args = ["problem", "add", "--enterprise", "91430100MA4L00011K", "--category", "policy_questions"];
+    ok(&huiqi(
+        d,
+        &[&args[..], &["--title", "政策咨询", "--received-at", "2022-06-07T10:00:00+08:00"]].concat(),
+    ));
+    let report = || {
+        let args = [
+            "report",
+            "supervision",
+            "--period",
+            "2022-06",
+            "r.html",
+            "--as-of",
+            "2022-07-01T00:00:00+08:00",
+        ];
+        ok(&huiqi(d, &args));
+        std::fs::read_to_string(d.join("r.html")).unwrap()
+    };
+    let settings = || json(&huiqi(d, &["settings", "show", "--json"]));
+
+    // The shipped thresholds, never saved, with their stated source.
+    let o = ok(&huiqi(d, &["settings", "show"]));
+    assert!(o.contains("内置默认值") && o.contains("(supervision.response_rate)：90%"), "{o}");
+    assert!(o.contains("未规定数值标准"), "{o}");
+    let v = settings();
+    assert!(v["version"].is_null() && v["settings"]["supervision"]["resolution_rate"] == 80, "{v}");
+    let page = report();
+    assert!(page.contains("</td><td>响应率</td>"), "named under 90 %: {page}");
+    assert!(
+        page.contains("标准依据：方案（四、保障措施 4. 强化调度督查）") && page.contains("未规定数值标准"),
+        "{page}"
+    );
+
+    // New values need their own source; nothing is stored without it.
+    let o = huiqi(d, &["settings", "set", "--value", "supervision.response_rate=0"]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = text(&o.stderr);
+    assert!(e.contains("来源") && e.contains("source"), "{e}");
+    let o = huiqi(d, &["settings", "set", "--value", "supervision.response_rate=abc"]);
+    assert!(text(&o.stderr).contains("supervision.response_rate") && text(&o.stderr).contains("85.5"));
+    assert!(settings()["version"].is_null(), "nothing stored");
+    let o = ok(&huiqi(
+        d,
+        &[
+            "settings",
+            "set",
+            "--value",
+            "supervision.response_rate=0",
+            "--value",
+            "supervision.source=园区帮扶工作小组 2022 年第 3 次会议纪要",
+            "--as",
+            "admin",
+        ],
+    ));
+    assert!(o.contains("第 1 版") && o.contains("version 1"), "{o}");
+    let v = settings();
+    assert_eq!((v["version"].as_i64(), v["actor"].as_str()), (Some(1), Some("admin")));
+    assert_eq!(v["settings"]["supervision"]["response_rate"], 0);
+    let page = report();
+    assert!(!page.contains("</td><td>响应率</td>"), "0 % is not below 0 %: {page}");
+    assert!(
+        page.contains("响应率 0%") && page.contains("标准依据：园区帮扶工作小组 2022 年第 3 次会议纪要"),
+        "{page}"
+    );
+    // --threshold still overrides the three rates for one report, and says so.
+    ok(&huiqi(
+        d,
+        &[
+            "report",
+            "supervision",
+            "--period",
+            "2022-06",
+            "t.html",
+            "--as-of",
+            "2022-07-01T00:00:00+08:00",
+            "--threshold",
+            "50",
+        ],
+    ));
+    let page = std::fs::read_to_string(d.join("t.html")).unwrap();
+    assert!(page.contains("</td><td>响应率</td>") && page.contains("--threshold"), "{page}");
+
+    // As a file: printed, edited, read back; the same text writes nothing; a misspelt key is
+    // refused naming it.
+    let toml = ok(&huiqi(d, &["settings", "show", "--toml"]));
+    std::fs::write(d.join("s.toml"), toml.replace("resolution_rate = 80", "resolution_rate = 75")).unwrap();
+    assert!(ok(&huiqi(d, &["settings", "set", "s.toml"])).contains("第 2 版"));
+    assert_eq!(settings()["settings"]["supervision"]["resolution_rate"], 75);
+    assert!(ok(&huiqi(d, &["settings", "set", "s.toml"])).contains("未变"));
+    std::fs::write(d.join("bad.toml"), "[supervision]\nresolution_rat = 75\n").unwrap();
+    let o = huiqi(d, &["settings", "set", "bad.toml"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o.stderr).contains("resolution_rat") && text(&o.stderr).contains("bad.toml"));
+    assert_eq!(settings()["version"], 2);
+}

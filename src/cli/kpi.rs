@@ -1,9 +1,8 @@
 //! `huiqi kpi --period 2022-05 [--json] [--as-of T]`: the KPIs of the three lists per
-//! department and category (definitions in docs/KPI.md).
+//! department and category (definitions in docs/KPI.md), from the use case `app::kpis`.
 
-use super::user_error;
+use super::{app_error, user_error};
 use clap::Args;
-use std::collections::BTreeMap;
 use std::process::ExitCode;
 
 #[derive(Debug, Args)]
@@ -18,46 +17,27 @@ pub struct KpiArgs {
     pub json: bool,
 }
 
-/// Reads the logs a period needs and computes its KPIs.
-pub async fn report(
-    store: &dyn store::Store,
-    period: &kpi::Period,
-    as_of: chrono::DateTime<chrono::FixedOffset>,
-) -> anyhow::Result<kpi::KpiReport> {
-    let logs = store
-        .all_event_logs_for_period(Some((period.start, period.end)))
-        .await
-        .map_err(|e| user_error(&e))?;
-    let logs: Vec<(String, Vec<handling::Event>)> =
-        logs.into_iter().map(|(i, e)| (i.to_string(), e)).collect();
-    kpi::compute_from_logs(&logs, calendar::WorkCalendar::official(), period, as_of)
-        .map_err(|e| user_error(&e))
-}
-
 fn pct(r: &kpi::Rate) -> String {
     r.percent.map_or("—".to_string(), |p| format!("{p}%"))
 }
 
 pub async fn run(a: KpiArgs, ctx: &super::Context) -> anyhow::Result<ExitCode> {
     let period = kpi::Period::parse(&a.period).map_err(|e| user_error(&e))?;
-    let as_of = match &a.as_of {
-        Some(t) => super::problem::parse_time(t, "--as-of")?,
-        None => crate::db::now(),
-    };
-    let store = crate::db::open_ready(&ctx.database).await?;
-    let r = report(store.as_ref(), &period, as_of).await?;
+    let as_of = a.as_of.as_deref().map(|t| super::problem::parse_time(t, "--as-of")).transpose()?;
+    let app = super::open_app(ctx).await?;
+    let req = app::kpis::KpiRequest { period: Some(period), as_of };
+    let k = app::kpis::kpis(&app, &app::Principal::operator("cli"), req).await.map_err(app_error)?;
+    let (r, names) = (k.report, k.department_names);
     if a.json {
         println!("{}", serde_json::to_string_pretty(&r)?);
         return Ok(ExitCode::SUCCESS);
     }
-    let names: BTreeMap<String, String> =
-        store.departments().await?.into_iter().map(|d| (d.code, d.name)).collect();
     println!(
         "考核期 / period {} ({} – {}), as of {}",
         r.period,
         r.start,
         r.end,
-        as_of.format("%Y-%m-%d %H:%M")
+        r.as_of.format("%Y-%m-%d %H:%M")
     );
     println!(
         "{:<14}\t收到\t响应率\t解决率\t满意率\t按时办结率\t平均答复工作日\t重办率\t退回率\t异议率\t红灯",

@@ -23,6 +23,7 @@ pub mod policy;
 pub mod problem;
 pub mod report;
 pub mod server;
+pub mod settings;
 pub mod time_limits;
 pub mod uscc;
 pub mod user;
@@ -84,6 +85,9 @@ pub enum Command {
     /// The time limits (办理时限) kept in the database: show, set.
     #[command(subcommand)]
     TimeLimits(time_limits::TimeLimitsCmd),
+    /// The zone settings (园区设置: supervision thresholds, …) kept in the database: show, set.
+    #[command(subcommand)]
+    Settings(settings::SettingsCmd),
     /// Benchmarks on seeded synthetic data (numbers for docs/PERFORMANCE.md).
     #[command(subcommand)]
     Bench(bench::BenchCmd),
@@ -128,6 +132,7 @@ pub fn main() -> ExitCode {
         Command::User(c) => block_on(user::run(c, &ctx)),
         Command::Bench(c) => block_on(bench::run(c, &ctx)),
         Command::TimeLimits(c) => block_on(time_limits::run(c, &ctx)),
+        Command::Settings(c) => block_on(settings::run(c, &ctx)),
         Command::Visit(c) => block_on(visit::run(c, &ctx)),
         Command::Problem(c) => block_on(problem::run(c, &ctx)),
         Command::Kpi(a) => block_on(kpi::run(a, &ctx)),
@@ -175,4 +180,24 @@ impl std::error::Error for UserError {}
 /// Renders a localized error in both languages as a `UserError`.
 pub fn user_error(e: &dyn i18n::Localized) -> anyhow::Error {
     anyhow::Error::new(UserError(e.bilingual()))
+}
+
+/// The use cases over the store of `--database` (migrated and seeded), with the database's
+/// policies, time limits and zone settings in use.
+pub async fn open_app(ctx: &Context) -> anyhow::Result<app::App> {
+    let app = app::App::new(crate::db::open_ready(&ctx.database).await?);
+    let followed = app.load_documents().await.map_err(|e| user_error(&e))?;
+    for r in followed.refused {
+        tracing::warn!("{r}");
+    }
+    Ok(app)
+}
+
+/// A use case's refusal as the command line reports it: both languages, exit 1; a failure of
+/// the system keeps its detail (the operator is at the machine).
+pub fn app_error(e: app::Error) -> anyhow::Error {
+    match e.kind() {
+        app::ErrorKind::Internal => anyhow::Error::new(e),
+        _ => user_error(&e),
+    }
 }

@@ -1,18 +1,19 @@
 //! `huiqi report supervision --period P FILE`: the periodic supervision report (通报) as a
 //! workbook (`.xlsx`) or a standalone printable page (`.html`).
 //!
-//! Only flags, loading and the file live here: the report itself (its model, the workbook
-//! and the printable page) is the web's, [`web::routes::reports`], so the CLI and
-//! `GET /api/v1/reports/supervision[.xlsx]` give the same content.
+//! Only flags and the file live here: the report itself (its model, the zone settings'
+//! thresholds, the workbook and the printable page) is the use case
+//! `app::reports::supervision`, so the CLI and `GET /api/v1/reports/supervision[.xlsx]` give
+//! the same content. The command acts as the database's operator; a file leaves the system,
+//! so confidential problems never show their title in it.
 
-use super::user_error;
-use chrono::Duration;
+use super::{app_error, user_error};
+use app::reports::{self, AsOf, Disclosure, SupervisionRequest};
+use app::settings::Percent;
 use clap::{Args, Subcommand};
 use kpi::Period;
-use rust_decimal::Decimal;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use web::routes::reports::{self, Thresholds};
 
 #[derive(Debug, Subcommand)]
 pub enum ReportCmd {
@@ -28,19 +29,13 @@ pub struct SupervisionArgs {
     /// `.xlsx` for a workbook, `.html` for a printable page.
     pub file: PathBuf,
     /// A department is named when its response, on-time closure or satisfaction rate is
-    /// below this percentage (its resolution rate: below the shared default, 80).
-    #[arg(long, default_value_t = 90)]
-    pub threshold: u32,
+    /// below this percentage (its resolution rate: below the zone settings'). Default: the
+    /// zone settings' thresholds (`huiqi settings show`; shipped 90/90/90/80).
+    #[arg(long)]
+    pub threshold: Option<String>,
     /// Judge lights at this time; default the end of the period or now, whichever is earlier.
     #[arg(long)]
     pub as_of: Option<String>,
-}
-
-/// The shared thresholds for `--threshold`: it sets the three rates the flag has always
-/// named; the resolution rate keeps the web's default.
-fn thresholds(threshold: u32) -> Thresholds {
-    let t = Decimal::from(threshold);
-    Thresholds { response_rate: t, on_time_closure_rate: t, satisfaction_rate: t, ..Thresholds::default() }
 }
 
 /// The file's format, by extension.
@@ -53,12 +48,16 @@ pub async fn run(cmd: ReportCmd, ctx: &super::Context) -> anyhow::Result<ExitCod
     let ReportCmd::Supervision(a) = cmd;
     let period = Period::parse(&a.period).map_err(|e| user_error(&e))?;
     let as_of = match &a.as_of {
-        Some(t) => super::problem::parse_time(t, "--as-of")?,
-        None => {
-            let end = store::problems::day_start(period.end + Duration::days(1)) - Duration::seconds(1);
-            end.min(crate::db::now())
-        }
+        Some(t) => AsOf::At(super::problem::parse_time(t, "--as-of")?),
+        None => AsOf::EndOfPeriodOrNow,
     };
+    let three_rates =
+        match &a.threshold {
+            Some(t) => Some(Percent::parse(t).map_err(|reason| {
+                anyhow::Error::new(super::UserError(format!("--threshold {t}: {reason}")))
+            })?),
+            None => None,
+        };
     let ext = a.file.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
     let format = match ext.as_str() {
         "xlsx" => Format::Xlsx,
@@ -71,20 +70,16 @@ pub async fn run(cmd: ReportCmd, ctx: &super::Context) -> anyhow::Result<ExitCod
             ))));
         }
     };
-    let store = crate::db::open_ready(&ctx.database).await?;
-    // A file leaves the system: confidential problems never show their title in it, as in
-    // the ledger.
-    let details = |s: &handling::ProblemState| !s.problem.confidential;
-    let r =
-        reports::supervision_from_store(store.as_ref(), &period, as_of, &thresholds(a.threshold), &details)
-            .await
-            .map_err(|e| user_error(&e))?;
+    let app = super::open_app(ctx).await?;
+    let req = SupervisionRequest { period: Some(period), as_of, disclosure: Disclosure::File, three_rates };
+    let r = reports::supervision(&app, &app::Principal::operator("cli"), req).await.map_err(app_error)?;
     let bytes = match format {
         Format::Xlsx => {
+            let as_of = chrono::DateTime::parse_from_rfc3339(&r.as_of)?;
             let created = as_of.with_timezone(&store::china_offset()).naive_local();
             reports::supervision_workbook(&r, created).to_bytes()?
         }
-        Format::Html => reports::supervision_html(&r).map_err(|e| user_error(&e))?.into_bytes(),
+        Format::Html => reports::supervision_html(&r).map_err(app_error)?.into_bytes(),
     };
     std::fs::write(&a.file, bytes).map_err(|e| {
         anyhow::anyhow!("写入 {} 失败 / writing {} failed: {e}", a.file.display(), a.file.display())

@@ -2,12 +2,12 @@
 //! prints the current version; `set FILE` checks a limits file with the handling crate's
 //! parser and stores it as the next version. New problems are received under the current
 //! version; each problem keeps the limits it was received under, so a change never moves an
-//! existing deadline.
+//! existing deadline. Both are the use cases of `app::time_limits`; the command acts as the
+//! database's operator, named by `--as`.
 
-use super::{Context, UserError};
+use super::{Context, UserError, app_error};
 use clap::Subcommand;
 use std::process::ExitCode;
-use store::documents::{DocumentKind, TIME_LIMITS_NAME};
 
 #[derive(Debug, Subcommand)]
 pub enum TimeLimitsCmd {
@@ -35,20 +35,20 @@ pub async fn run(cmd: TimeLimitsCmd, ctx: &Context) -> anyhow::Result<ExitCode> 
 }
 
 async fn show(ctx: &Context, json: bool) -> anyhow::Result<ExitCode> {
-    let store = crate::db::open_ready(&ctx.database).await?;
-    let doc = store.current_document(DocumentKind::TimeLimits, TIME_LIMITS_NAME).await?;
-    let limits = crate::policies::time_limits(store.as_ref()).await?;
+    let app = super::open_app(ctx).await?;
+    let v = app::time_limits::show(&app, &app::Principal::operator("cli")).await.map_err(app_error)?;
+    let doc = v.document.as_ref();
     if json {
         let out = serde_json::json!({
-            "version": doc.as_ref().map(|d| d.version),
-            "actor": doc.as_ref().map(|d| d.actor.clone()),
-            "saved_at": doc.as_ref().map(|d| d.created_at.to_rfc3339()),
-            "limits": limits,
+            "version": doc.map(|d| d.version),
+            "actor": doc.map(|d| d.actor.clone()),
+            "saved_at": doc.map(|d| d.created_at.to_rfc3339()),
+            "limits": &*v.limits,
         });
         outln!("{}", serde_json::to_string_pretty(&out)?);
         return Ok(ExitCode::SUCCESS);
     }
-    match &doc {
+    match doc {
         Some(d) => outln!(
             "办理时限 第 {v} 版（{who}，{at}）/ time limits, version {v} (by {who}, {at})",
             v = d.version,
@@ -57,10 +57,7 @@ async fn show(ctx: &Context, json: bool) -> anyhow::Result<ExitCode> {
         ),
         None => outln!("办理时限（内置默认值）/ time limits (shipped defaults)"),
     }
-    let cats = store.categories_with_routing().await?;
-    let zh = app::policy_docs::limit_rows(&limits, &cats, i18n::Lang::Zh);
-    let en = app::policy_docs::limit_rows(&limits, &cats, i18n::Lang::En);
-    for (z, e) in zh.iter().zip(&en) {
+    for (z, e) in v.rows(i18n::Lang::Zh).iter().zip(&v.rows(i18n::Lang::En)) {
         if z.urgent.is_empty() {
             outln!("{}：{}  / {}: {}", z.what, z.normal, e.what, e.normal);
         } else {
@@ -84,34 +81,15 @@ async fn set(ctx: &Context, file: &str, actor: &str) -> anyhow::Result<ExitCode>
             "无法读取时限文件 {file}：{e} / cannot read the time-limits file {file}: {e}"
         )))
     })?;
-    let limits = handling::TimeLimits::parse(&text).map_err(|e| super::user_error(&e))?;
-    let store = crate::db::open_ready(&ctx.database).await?;
-    let routing = super::problem::routing(store.as_ref()).await?;
-    let unknown = limits.unknown_categories(&routing);
-    if !unknown.is_empty() {
-        let list = unknown.join(", ");
-        return Err(anyhow::Error::new(UserError(format!(
-            "{file}：路由表中没有问题类别 {list}；请改用路由表中的类别代码或 default，未保存 / {file}: the routing \
-             table has no problem category {list}; use the routing table's category codes or default. Nothing \
-             was stored"
-        ))));
-    }
-    let current = store.current_document(DocumentKind::TimeLimits, TIME_LIMITS_NAME).await?;
-    let written = store
-        .put_document(
-            DocumentKind::TimeLimits,
-            TIME_LIMITS_NAME,
-            current.as_ref().map(|d| d.version),
-            text,
-            &store::Actor::new(actor, crate::db::now()),
-        )
+    let app = super::open_app(ctx).await?;
+    let req = app::time_limits::SetTimeLimits { expected: app::policy_docs::Expected::Current, text };
+    let saved = app::time_limits::set(&app, &app::Principal::operator(actor), req)
         .await
-        .map_err(|e| super::user_error(&e))?;
-    match written {
-        Some(d) => outln!(
+        .map_err(|e| app_error(e).context(file.to_string()))?;
+    match saved.version {
+        Some(v) => outln!(
             "已保存办理时限第 {v} 版；新受理的诉求按此时限计算，已有诉求的期限不变 / saved the time limits as \
-             version {v}; problems received from now on use them, existing deadlines do not move",
-            v = d.version
+             version {v}; problems received from now on use them, existing deadlines do not move"
         ),
         None => outln!("时限未变，未写入新版本 / the time limits are unchanged; no new version was written"),
     }

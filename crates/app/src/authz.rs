@@ -88,6 +88,9 @@ pub enum Resource<'a> {
     /// The zone's time limits (办理时限): every signed-in role reads them (they are the rules
     /// problems are handled under); only admins change them.
     TimeLimits,
+    /// The zone settings (园区设置: the supervision thresholds, …): every signed-in role reads
+    /// them (they are shown with what they decide); only admins change them.
+    ZoneSettings,
     /// One enterprise's policy decisions (eligibility, amount, missing facts, explanation).
     /// Visible exactly when the enterprise is: an enterprise sees only its own, a cadre their
     /// linked enterprises, the other roles all; decisions are computed, never written.
@@ -210,7 +213,7 @@ pub fn authorize(p: &Principal, action: Action, resource: Resource<'_>) -> Decis
             Action::Write if matches!(p.role, Role::Policy | Role::Admin) => Allow,
             Action::Write => Forbidden,
         },
-        Resource::TimeLimits => match action {
+        Resource::TimeLimits | Resource::ZoneSettings => match action {
             Action::Read => Allow,
             Action::Write if p.role == Role::Admin => Allow,
             Action::Write => Forbidden,

@@ -70,6 +70,21 @@ pub enum Error {
     /// A write against a version that is no longer current.
     #[error("stale version")]
     Stale,
+    /// A policy save or load refused: the library as it would be does not check, or a test
+    /// case fails; nothing was stored.
+    #[error("policy library refused: {} problems", .0.count())]
+    PolicyRejected(crate::policies::Rejected),
+    /// Time limits refused by the handling crate's parser or the routing table; nothing was
+    /// stored.
+    #[error("time limits refused: {reason}")]
+    InvalidTimeLimits { reason: String },
+    /// A zone-settings document that does not read (TOML, an unknown key, a value out of
+    /// range); nothing was stored.
+    #[error("zone settings refused: {reason}")]
+    InvalidSettings { reason: String },
+    /// One zone setting's value refused (the form, `--value KEY=VALUE`): the key and why.
+    #[error("setting {key}: {issue:?}")]
+    InvalidSetting { key: String, value: String, issue: crate::settings::SettingIssue },
     /// A failure of the system (logged where handled, shown without detail).
     #[error("internal: {0}")]
     Internal(String),
@@ -96,10 +111,15 @@ impl Error {
         match self {
             Error::Forbidden | Error::UserInactive { .. } => ErrorKind::Forbidden,
             Error::EnterpriseNotFound { .. } | Error::ProblemNotFound { .. } => ErrorKind::NotFound,
-            Error::Invalid { .. } | Error::TooLong { .. } => ErrorKind::BadRequest,
+            Error::Invalid { .. } | Error::TooLong { .. } | Error::InvalidSetting { .. } => {
+                ErrorKind::BadRequest
+            }
             Error::ItemNotFound { .. } => ErrorKind::NotFound,
             Error::NotAParameter { .. } | Error::Rules(_) => ErrorKind::BadRequest,
             Error::Stale => ErrorKind::Stale,
+            Error::PolicyRejected(_) | Error::InvalidTimeLimits { .. } | Error::InvalidSettings { .. } => {
+                ErrorKind::Unprocessable
+            }
             Error::Internal(_) => ErrorKind::Internal,
             Error::Kpi(kpi::KpiError::BadPeriod { .. }) => ErrorKind::BadRequest,
             Error::Kpi(_) => ErrorKind::Internal,
@@ -191,6 +211,27 @@ impl Localized for Error {
             }
             Error::Rules(e) => e.message(),
             Error::Stale => Message::new("app.stale"),
+            Error::PolicyRejected(r) => Message::new("app.policy_rejected").arg("count", r.count()),
+            Error::InvalidTimeLimits { reason } => {
+                Message::new("app.invalid_time_limits").arg("reason", reason)
+            }
+            Error::InvalidSettings { reason } => Message::new("app.invalid_settings").arg("reason", reason),
+            Error::InvalidSetting { key, value, issue } => {
+                use crate::settings::SettingIssue as I;
+                let field = crate::settings::field(key);
+                let m = Message::new(match issue {
+                    I::Unknown => "app.setting_unknown",
+                    I::NotAPercent => "app.setting_not_a_percent",
+                    I::Empty => "app.setting_empty",
+                    I::SourceOfDefaults => "app.setting_source_of_defaults",
+                });
+                let keys: Vec<&str> = crate::settings::FIELDS.iter().map(|f| f.key).collect();
+                m.arg("key", key)
+                    .arg("value", value)
+                    .arg("label", field.map_or(key.as_str(), |f| f.label[0]))
+                    .arg("label_en", field.map_or(key.as_str(), |f| f.label[1]))
+                    .arg("keys", keys.join(", "))
+            }
             Error::UserInactive { username } => Message::new("app.user_inactive").arg("username", username),
             Error::Internal(_) => Message::new("app.internal"),
             Error::Store(StoreError::Backend(_)) => Message::new("app.internal"),
@@ -245,6 +286,29 @@ pub fn message_samples() -> Vec<Message> {
             params: vec!["m".into()],
         },
         Error::Stale,
+        Error::PolicyRejected(crate::policies::Rejected::FailedCases(Vec::new())),
+        Error::InvalidTimeLimits { reason: "r".into() },
+        Error::InvalidSettings { reason: "r".into() },
+        Error::InvalidSetting {
+            key: "k".into(),
+            value: "v".into(),
+            issue: crate::settings::SettingIssue::Unknown,
+        },
+        Error::InvalidSetting {
+            key: "k".into(),
+            value: "v".into(),
+            issue: crate::settings::SettingIssue::NotAPercent,
+        },
+        Error::InvalidSetting {
+            key: "k".into(),
+            value: "v".into(),
+            issue: crate::settings::SettingIssue::Empty,
+        },
+        Error::InvalidSetting {
+            key: "k".into(),
+            value: "v".into(),
+            issue: crate::settings::SettingIssue::SourceOfDefaults,
+        },
         Error::UserInactive { username: "li".into() },
         Error::Internal("x".into()),
     ]

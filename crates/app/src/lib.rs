@@ -16,10 +16,17 @@
 //! - [`principal`]: [`Principal`], the signed-in user as the use cases see them.
 //! - [`authz`]: the one authorisation decision, pure over role and ownership.
 //! - [`clock`]: [`Clock`], the source of "now" ([`SystemClock`], [`FixedClock`] for tests).
+//! - [`live`]: what the server works with and swaps while serving (the policy set, the time
+//!   limits, the zone settings) and [`live::follow_store`].
 //! - [`matching`]: policy decisions (政策匹配): one enterprise's, why (not), every
 //!   assistance target's as a stored match run streamed from the store, and simulations.
-//! - [`policy_docs`]: the policies and time limits in use ([`policy_docs::Live`]), swapped
-//!   whole when an officer saves, and what a policy save must pass.
+//! - [`policies`]: the policy files: what a save must pass, check, load, export, history.
+//! - [`time_limits`]: the time limits (办理时限): show, set, the rows people read.
+//! - [`settings`]: the zone settings (园区设置: the supervision thresholds with their source).
+//! - [`reports`]: the supervision report (督查通报) with its workbook and printable document,
+//!   and the dashboard; [`kpis`]: the KPIs of the three lists.
+//! - [`policy_docs`]: a stored document with its history, the version a save names, seeding;
+//!   and the pre-split names of the modules above.
 //!
 //! What it leaves out: SQL (the `store-*` crates), HTTP, cookies and pages (`web`), argument
 //! parsing, terminals and configuration files (the binary).
@@ -27,9 +34,15 @@
 pub mod authz;
 pub mod clock;
 pub mod error;
+pub mod kpis;
+pub mod live;
 pub mod matching;
+pub mod policies;
 pub mod policy_docs;
 pub mod principal;
+pub mod reports;
+pub mod settings;
+pub mod time_limits;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::{Error, ErrorKind, Result};
@@ -70,8 +83,8 @@ impl App {
         self
     }
 
-    /// Puts the database's current policies and time limits in use (the same step a running
-    /// server repeats to follow saves by other processes).
+    /// Puts the database's current policies, time limits and zone settings in use (the same
+    /// step a running server repeats to follow saves by other processes).
     pub async fn load_documents(&self) -> Result<policy_docs::Followed> {
         Ok(policy_docs::follow_store(self.store.as_ref(), &self.live).await?)
     }

@@ -41,6 +41,20 @@ impl Principal {
         }
     }
 
+    /// Someone at the command line with the database in hand (`huiqi policy load`, `huiqi
+    /// time-limits set`, `huiqi settings set`, reports written to files): whoever can open
+    /// the database may do what an admin does, so the principal is an admin named as they
+    /// name themselves (`--as NAME`, recorded with what they write; no stored user needed).
+    pub fn operator(name: &str) -> Principal {
+        Principal {
+            username: name.to_string(),
+            role: Role::Admin,
+            enterprise: None,
+            department: None,
+            display_name: name.to_string(),
+        }
+    }
+
     /// The three lists' domain actor for this principal.
     pub fn handling_actor(&self) -> handling::Actor {
         handling::Actor {

@@ -140,7 +140,7 @@ async fn zone(store: Arc<dyn Store>, n: u32) -> App {
         .await
         .unwrap();
     let app = App::new(store);
-    app.live.set_policies(app::policy_docs::PolicySet { library: shipped(), ..Default::default() });
+    app.live.set_policies(app::live::PolicySet { library: shipped(), ..Default::default() });
     app
 }
 

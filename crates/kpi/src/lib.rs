@@ -23,7 +23,7 @@ use std::collections::BTreeMap;
 
 use calendar::WorkCalendar;
 use chrono::{DateTime, FixedOffset};
-use handling::{ClosureKind, Event, HandlingError, Outcome, ProblemState, State, Warning, china_date};
+use handling::{ClosureKind, Event, HandlingError, Outcome, ProblemState, Warning, china_date};
 use i18n::{Catalog, Lang, Localized, Message};
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -288,8 +288,9 @@ pub fn compute(problems: &[ProblemState], period: &Period, as_of: DateTime<Fixed
                 c.objected = u32::from(a.objected);
             });
         }
-        // Lights now, for open problems.
-        if !matches!(s.state, State::Closed | State::Withdrawn) {
+        // Lights now, for open problems (not closed or withdrawn: `handling`'s definition,
+        // `State::is_open` once the problems work lands it).
+        if !s.state.is_terminal() {
             let w = handling::warning(s, as_of);
             if w != Warning::None || s.escalations > 0 {
                 acc.add(&s.lead, cat, |c| {

@@ -12,7 +12,7 @@ use enterprise::{
 };
 use rust_decimal::Decimal;
 use std::time::Instant;
-use store::{Actor, ImportFormat, ImportRequest, Store};
+use store::{Actor, EnterpriseStore, ImportFormat, ImportRequest, Store};
 
 fn records(n: u32) -> Vec<EnterpriseRecord> {
     let as_of = NaiveDate::from_ymd_opt(2022, 3, 31).unwrap_or_default();

@@ -113,3 +113,32 @@ impl DocumentStore for SqliteStore {
         .await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use rusqlite::Connection;
+
+    /// Migration 0012 rebuilds the table to admit `zone_settings`: the rows stored before it
+    /// survive, and the constraint still refuses an unknown kind.
+    #[test]
+    fn migration_0012_keeps_the_stored_versions_and_admits_zone_settings() {
+        let conn = Connection::open_in_memory().unwrap();
+        for m in crate::MIGRATIONS.iter().filter(|m| m.version < 12) {
+            conn.execute_batch(m.sql).unwrap();
+        }
+        let insert = "INSERT INTO documents (kind, name, version, body, checksum, actor, created_at, deleted) \
+                      VALUES (?1, ?2, 1, 'x = 1', 'c', 'seed', '2024-03-01 09:00:00+08:00', 0)";
+        conn.execute(insert, ["policy", "a.toml"]).unwrap();
+        assert!(conn.execute(insert, ["zone_settings", "zone_settings.toml"]).is_err(), "not before 0012");
+        let m12 = crate::MIGRATIONS.iter().find(|m| m.version == 12).unwrap();
+        conn.execute_batch(m12.sql).unwrap();
+        let kept: (String, String, i64) = conn
+            .query_row("SELECT kind, name, version FROM documents", [], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
+            .unwrap();
+        assert_eq!(kept, ("policy".into(), "a.toml".into(), 1));
+        conn.execute(insert, ["zone_settings", "zone_settings.toml"]).unwrap();
+        assert!(conn.execute(insert, ["nonsense", "n.toml"]).is_err());
+    }
+}

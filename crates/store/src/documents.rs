@@ -1,6 +1,8 @@
 //! Versioned documents (受版本管理的文档): the texts officials edit in the database, kept with
-//! every version. Two kinds today: the policy files (`policy`, one document per file of
-//! `policies/`) and the zone's time limits (`time_limits`, one document `time_limits.toml`).
+//! every version. Three kinds: the policy files (`policy`, one document per file of
+//! `policies/`), the zone's time limits (`time_limits`, one document `time_limits.toml`) and
+//! the zone settings (`zone_settings`, one document `zone_settings.toml`: the supervision
+//! thresholds and what later issues add).
 //!
 //! - `documents`: one row per (kind, name, version), versions 1, 2, … per name, each with its
 //!   body, SHA-256 checksum, who wrote it and when. A deletion is a row too (a tombstone with
@@ -14,8 +16,9 @@
 //! current one writes nothing. [`plan`] decides all this as a pure function over the current
 //! heads, so both backends only read the heads, call it and insert its rows in one transaction.
 //!
-//! What it leaves out: what a body means. The caller checks a policy file (the rules crate)
-//! or a time-limits file (the handling crate) before storing it; the store keeps text.
+//! What it leaves out: what a body means. The caller checks a policy file (the rules crate),
+//! a time-limits file (the handling crate) or the zone settings (`app::settings`) before
+//! storing it; the store keeps text.
 
 use async_trait::async_trait;
 use chrono::{DateTime, FixedOffset};
@@ -33,16 +36,20 @@ pub enum DocumentKind {
     Policy,
     /// The zone's time limits (handling crate TOML).
     TimeLimits,
+    /// The zone settings (园区设置, `app::settings` TOML). Migration 0012 admits the kind.
+    ZoneSettings,
 }
 
 impl DocumentKind {
-    pub const ALL: [DocumentKind; 2] = [DocumentKind::Policy, DocumentKind::TimeLimits];
+    pub const ALL: [DocumentKind; 3] =
+        [DocumentKind::Policy, DocumentKind::TimeLimits, DocumentKind::ZoneSettings];
 
-    /// The stored text: `policy` or `time_limits`.
+    /// The stored text: `policy`, `time_limits` or `zone_settings`.
     pub fn as_str(self) -> &'static str {
         match self {
             DocumentKind::Policy => "policy",
             DocumentKind::TimeLimits => "time_limits",
+            DocumentKind::ZoneSettings => "zone_settings",
         }
     }
 
@@ -54,6 +61,9 @@ impl DocumentKind {
 
 /// The name of the one time-limits document.
 pub const TIME_LIMITS_NAME: &str = "time_limits.toml";
+
+/// The name of the one zone-settings document.
+pub const ZONE_SETTINGS_NAME: &str = "zone_settings.toml";
 
 /// One stored version of a document.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

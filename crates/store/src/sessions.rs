@@ -4,7 +4,7 @@
 //! The token itself is never stored: a row is keyed by the hex SHA-256 of the token, so the
 //! table (or a backup of it) holds nothing a client could present. The web layer keeps a
 //! cache in front of these rows (`web::auth::Sessions`) and decides expiry; the store keeps
-//! the rows, ends them with the user ([`crate::Store::set_password_hash`] and deactivation
+//! the rows, ends them with the user ([`crate::UserStore::set_password_hash`] and deactivation
 //! delete every session of the user in the same transaction) and purges expired ones.
 //!
 //! What it leaves out: anonymous sessions (a visitor on the sign-in page holding only a CSRF

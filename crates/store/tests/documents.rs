@@ -15,6 +15,7 @@ suite!(
     a_put_makes_the_next_version_and_keeps_the_history,
     a_stale_write_is_refused_whole,
     a_deletion_is_a_tombstone_and_a_later_put_continues,
+    zone_settings_are_a_kind_of_their_own,
 );
 
 fn at(s: &str) -> DateTime<FixedOffset> {
@@ -102,4 +103,19 @@ async fn a_deletion_is_a_tombstone_and_a_later_put_continues(s: &dyn Store) {
     let back = s.put_document(DocumentKind::Policy, "b.toml", None, "b = 3\n".into(), &actor).await.unwrap();
     assert_eq!(back.map(|d| d.version), Some(3));
     assert_eq!(s.document_history(DocumentKind::Policy, "b.toml").await.unwrap().len(), 3);
+}
+
+/// Migration 0012 admits the kind on both backends; its versions are kept like the others.
+async fn zone_settings_are_a_kind_of_their_own(s: &dyn Store) {
+    use store::documents::ZONE_SETTINGS_NAME;
+    let admin = Actor::new("admin", at("2024-03-01T09:00:00+08:00"));
+    let kind = DocumentKind::ZoneSettings;
+    assert_eq!(s.current_document(kind, ZONE_SETTINGS_NAME).await.unwrap(), None, "none until set");
+    let v1 = s.put_document(kind, ZONE_SETTINGS_NAME, None, "a = 1\n".into(), &admin).await.unwrap();
+    assert_eq!(v1.map(|d| (d.kind, d.version)), Some((kind, 1)));
+    let v2 = s.put_document(kind, ZONE_SETTINGS_NAME, Some(1), "a = 2\n".into(), &admin).await.unwrap();
+    assert_eq!(v2.map(|d| d.version), Some(2));
+    let h = s.document_history(kind, ZONE_SETTINGS_NAME).await.unwrap();
+    assert_eq!(h.iter().map(|d| d.version).collect::<Vec<_>>(), [2, 1]);
+    assert!(s.current_documents(DocumentKind::TimeLimits).await.unwrap().is_empty(), "kinds are separate");
 }

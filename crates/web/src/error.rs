@@ -94,6 +94,8 @@ impl From<app::Error> for WebError {
             app::Error::Kpi(k) => WebError::Kpi(k),
             app::Error::Attachment(a) => WebError::Attachment(a),
             app::Error::Internal(m) => WebError::Internal(m),
+            app::Error::PolicyRejected(r) => WebError::PolicyRejected { count: r.count() },
+            app::Error::InvalidTimeLimits { reason } => WebError::InvalidTimeLimits { reason },
             other => WebError::App(other),
         }
     }

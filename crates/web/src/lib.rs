@@ -76,10 +76,11 @@ fn spawn_follower(state: AppState) {
             tick.tick().await;
             match policy_docs::follow_store(state.store.as_ref(), &state.live).await {
                 Ok(f) => {
-                    if f.policies || f.time_limits {
+                    if f.policies || f.time_limits || f.settings {
                         tracing::info!(
                             policies = f.policies,
                             time_limits = f.time_limits,
+                            settings = f.settings,
                             "stored documents followed"
                         );
                     }

@@ -46,6 +46,8 @@ pub enum Place {
     Routing,
     /// 时限: the time limits new problems are received under.
     TimeLimits,
+    /// 园区设置: the zone settings (supervision thresholds, …).
+    ZoneSettings,
     /// 导入: the admin's enterprise import page.
     Imports,
     Password,
@@ -67,6 +69,7 @@ impl Place {
             Place::Departments => Some("/admin/departments"),
             Place::Routing => Some("/admin/routing"),
             Place::TimeLimits => Some("/admin/time-limits"),
+            Place::ZoneSettings => Some("/admin/settings"),
             Place::Imports => Some("/admin/imports"),
             Place::Password => Some("/account/password"),
         }
@@ -87,6 +90,7 @@ impl Place {
             Place::Departments => "ui.nav.departments",
             Place::Routing => "ui.nav.routing",
             Place::TimeLimits => "ui.nav.time_limits",
+            Place::ZoneSettings => "ui.nav.settings",
             Place::Imports => "ui.nav.imports",
             Place::Password => "ui.nav.password",
         }
@@ -106,7 +110,9 @@ impl Place {
             Role::Policy => {
                 v.extend([Enterprises, PolicyLibrary, PolicyMatches, NoApplication, PolicySearch])
             }
-            Role::Admin => v.extend([Enterprises, Users, Departments, Routing, TimeLimits, Imports]),
+            Role::Admin => {
+                v.extend([Enterprises, Users, Departments, Routing, TimeLimits, ZoneSettings, Imports])
+            }
             Role::System => {}
         }
         v.push(Password);

@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use store::documents::{DocumentKind, DocumentStore};
-use store::{Actor, ImportFormat, ImportRequest, Role, Store};
+use store::{Actor, EnterpriseStore, ImportFormat, ImportRequest, Role, Store};
 use web::{AppState, FixedClock, WebConfig};
 
 const ON: &str = "2022-03-01";
@@ -252,6 +252,7 @@ async fn every_policy_endpoint_answers_every_role_as_authorised() {
         (format!("/api/v1/policy-documents/{DOC}"), [401, 200, 200, 200, 200, 200, 200, 200, 200]),
         ("/api/v1/policy-documents/nope.toml".into(), [401, 404, 404, 404, 404, 404, 404, 404, 404]),
         ("/api/v1/time-limits".into(), [401, 200, 200, 200, 200, 200, 200, 200, 200]),
+        ("/api/v1/settings".into(), [401, 200, 200, 200, 200, 200, 200, 200, 200]),
     ];
     let mut failures = Vec::new();
     for (path, expected) in &cases {
@@ -287,6 +288,7 @@ async fn every_policy_endpoint_answers_every_role_as_authorised() {
         (format!("/policies/documents/{DOC}/edit"), [303, 403, 403, 403, 403, 403, 403, 200, 200]),
         ("/policies/documents/nope.toml/edit".into(), [303, 403, 403, 403, 403, 403, 403, 404, 404]),
         ("/admin/time-limits".into(), [303, 403, 403, 403, 403, 403, 403, 403, 200]),
+        ("/admin/settings".into(), [303, 403, 403, 403, 403, 403, 403, 403, 200]),
         (format!("/items/{item}/simulate?param=nope&value=1"), [303, 403, 403, 403, 403, 403, 403, 400, 400]),
         (format!("/explore?enterprise={a}&date={ON}"), [303, 200, 404, 200, 200, 200, 200, 200, 200]),
         (
@@ -726,4 +728,154 @@ async fn a_server_follows_policies_and_time_limits_saved_by_another_process() {
     let f = web::policy_docs::follow_store(&s, &live).await.unwrap();
     assert!(!f.policies && f.refused.len() == 1, "{f:?}");
     assert_eq!(title(&live).unwrap(), after, "the checked library stays in use");
+}
+
+/// A PUT of the zone settings (JSON) with an optional `If-Match`.
+async fn put_settings(app: &App, token: &str, if_match: Option<&str>, settings: &Value) -> reqwest::Response {
+    let mut req = app.http.put(app.url("/api/v1/settings")).bearer_auth(token).json(settings);
+    if let Some(m) = if_match {
+        req = req.header("if-match", m);
+    }
+    req.send().await.unwrap()
+}
+
+/// The zone settings: the shipped thresholds with their stated source until an admin saves
+/// others (API or form), each save a version; the supervision report, its page and the
+/// dashboard use and show them at once.
+#[tokio::test]
+async fn zone_settings_are_set_by_admins_and_decide_the_supervision_report() {
+    let app = app().await;
+    let admin = app.token("admin").await;
+    let r = app.get(Some(&admin), "/api/v1/settings").await;
+    assert_eq!(r.headers()["etag"], "\"0\"", "none stored yet");
+    let v: Value = r.json().await.unwrap();
+    let sup = &v["settings"]["supervision"];
+    assert_eq!((sup["response_rate"].as_i64(), sup["resolution_rate"].as_i64()), (Some(90), Some(80)));
+    assert!(sup["source"].as_str().unwrap().contains("未规定数值标准"), "{v}");
+    assert_eq!((v["version"].as_i64(), v["actor"].is_null()), (Some(0), true));
+    assert_eq!(v["fields"][3]["key"], "supervision.resolution_rate");
+    assert_eq!(
+        (v["fields"][3]["label"].as_str(), v["fields"][3]["kind"].as_str()),
+        (Some("解决率标准"), Some("percent"))
+    );
+    let supervisor = app.token("supervisor").await;
+    let report = app.json(&supervisor, "/api/v1/reports/supervision?period=2022-03").await;
+    assert_eq!(report["thresholds"]["resolution_rate"], "80");
+    assert!(report["thresholds"]["source"].as_str().unwrap().contains("未规定数值标准"));
+
+    // Only admins write, against the version they read.
+    let mut new = v["settings"].clone();
+    new["supervision"]["resolution_rate"] = json!(70);
+    let r = put_settings(&app, &admin, Some("\"0\""), &new).await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST, "new values need their own source");
+    let p: Value = r.json().await.unwrap();
+    assert!(
+        p["detail"].as_str().unwrap().contains("来源") && p["detail_en"].as_str().unwrap().contains("source")
+    );
+    new["supervision"]["source"] = json!("园区帮扶工作小组 2022 年第 3 次会议纪要");
+    assert_eq!(put_settings(&app, &supervisor, Some("\"0\""), &new).await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(put_settings(&app, &admin, None, &new).await.status(), StatusCode::PRECONDITION_REQUIRED);
+    assert_eq!(
+        put_settings(&app, &admin, Some("\"4\""), &new).await.status(),
+        StatusCode::PRECONDITION_FAILED
+    );
+    let mut bad = new.clone();
+    bad["supervision"]["response_rate"] = json!(120);
+    assert_eq!(put_settings(&app, &admin, Some("\"0\""), &bad).await.status(), StatusCode::BAD_REQUEST);
+    let r = put_settings(&app, &admin, Some("\"0\""), &new).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["etag"], "\"1\"");
+    let v: Value = r.json().await.unwrap();
+    assert_eq!((v["version"].as_i64(), v["actor"].as_str()), (Some(1), Some("admin")));
+    assert_eq!(v["history"].as_array().unwrap().len(), 1);
+    let report = app.json(&supervisor, "/api/v1/reports/supervision?period=2022-03").await;
+    assert_eq!(report["thresholds"]["resolution_rate"], "70");
+    assert_eq!(report["thresholds"]["source"], "园区帮扶工作小组 2022 年第 3 次会议纪要");
+
+    // The form: every setting with its help; a bad value is refused naming the field, nothing
+    // stored; a good one is the next version.
+    let cookie = app.sign_in("admin").await;
+    let (status, html) = app.page(&cookie, "/admin/settings").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("name=\"supervision.response_rate\"") && html.contains("解决率标准"), "{html}");
+    assert!(
+        html.contains("园区帮扶工作小组 2022 年第 3 次会议纪要") && html.contains("value=\"70\""),
+        "{html}"
+    );
+    let at = html.find("name=\"csrf\" value=\"").unwrap() + 19;
+    let csrf = html[at..at + 64].to_string();
+    let post = |fields: Vec<(&'static str, String)>| {
+        let (app, cookie, csrf) = (&app, cookie.clone(), csrf.clone());
+        async move {
+            let mut form = vec![("csrf", csrf)];
+            form.extend(fields);
+            let r = app
+                .http
+                .post(app.url("/admin/settings"))
+                .header("cookie", cookie)
+                .form(&form)
+                .send()
+                .await
+                .unwrap();
+            let location = r.headers().get("location").map(|l| l.to_str().unwrap().to_string());
+            (r.status(), location, r.text().await.unwrap())
+        }
+    };
+    let (status, _, html) =
+        post(vec![("version", "1".into()), ("supervision.response_rate", "120".into())]).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(html.contains("aria-invalid=\"true\"") && html.contains("0 到 100"), "{html}");
+    assert!(html.contains("value=\"120\""), "the submitted value is kept: {html}");
+    let (status, location, _) =
+        post(vec![("version", "1".into()), ("supervision.response_rate", "85.5".into())]).await;
+    assert_eq!((status, location.as_deref()), (StatusCode::SEE_OTHER, Some("/admin/settings?saved=2")));
+    let (status, _, _) =
+        post(vec![("version", "1".into()), ("supervision.response_rate", "80".into())]).await;
+    assert_eq!(status, StatusCode::PRECONDITION_FAILED, "saved over version 2");
+    assert_eq!(app.json(&admin, "/api/v1/settings").await["settings"]["supervision"]["response_rate"], 85.5);
+
+    // The report page and the dashboard show the thresholds and where they come from.
+    let cookie = app.sign_in("supervisor").await;
+    for path in ["/reports/supervision?period=2022-03", "/dashboard?period=2022-03"] {
+        let (status, html) = app.page(&cookie, path).await;
+        assert_eq!(status, 200, "{path}");
+        assert!(html.contains("响应率 85.5%") && html.contains("解决率 70%"), "{path}: {html}");
+        assert!(html.contains("标准依据：园区帮扶工作小组 2022 年第 3 次会议纪要"), "{path}: {html}");
+    }
+    let (_, html) = app.page(&cookie, "/reports/supervision?period=2022-03&lang=en").await;
+    assert!(html.contains("Source of the thresholds"), "{html}");
+}
+
+/// A server follows zone settings stored by another process (`huiqi settings set`), and keeps
+/// the ones in use when a stored text does not load.
+#[tokio::test]
+async fn a_server_follows_zone_settings_saved_by_another_process() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = store_sqlite::SqliteStore::open(dir.path().join("huiqi.db")).unwrap();
+    s.migrate().await.unwrap();
+    let at = DateTime::parse_from_rfc3339("2022-03-01T09:00:00+08:00").unwrap();
+    let live = web::policy_docs::Live::default();
+    let f = web::policy_docs::follow_store(&s, &live).await.unwrap();
+    assert!(!f.settings && f.refused.is_empty(), "none stored: {f:?}");
+    assert_eq!(*live.settings(), app::settings::ZoneSettings::default());
+    let kind = DocumentKind::ZoneSettings;
+    let name = store::documents::ZONE_SETTINGS_NAME;
+    let text = "[supervision]\nresolution_rate = 75\nsource = \"区督查办通知\"\n";
+    s.put_document(kind, name, None, text.into(), &Actor::new("admin", at)).await.unwrap();
+    let f = web::policy_docs::follow_store(&s, &live).await.unwrap();
+    assert!(f.settings && f.refused.is_empty(), "{f:?}");
+    assert_eq!(live.settings().supervision.resolution_rate.to_string(), "75");
+    s.put_document(
+        kind,
+        name,
+        Some(1),
+        "[supervision]\nresolution_rate = 175\n".into(),
+        &Actor::new("x", at),
+    )
+    .await
+    .unwrap();
+    let f = web::policy_docs::follow_store(&s, &live).await.unwrap();
+    assert!(!f.settings && f.refused.len() == 1, "{f:?}");
+    assert!(f.refused[0].contains("园区设置第 2 版"), "{f:?}");
+    assert_eq!(live.settings().supervision.resolution_rate.to_string(), "75", "the loaded ones stay");
 }

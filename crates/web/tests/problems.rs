@@ -12,7 +12,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
-use store::{Actor, Role, Store};
+use store::{Actor, EnterpriseStore, Role};
 use web::{AppState, FixedClock, WebConfig};
 
 fn record(n: u32, name: &str) -> EnterpriseRecord {
@@ -590,46 +590,6 @@ async fn the_openapi_document_lists_the_three_lists_routes() {
     }
     let act = &paths["/api/v1/problems/{id}/actions"]["post"]["responses"];
     assert!(act.get("409").is_some() && act.get("412").is_some());
-}
-
-#[test]
-fn the_printable_supervision_report_is_a_standalone_escaped_document() {
-    use web::routes::reports::{LitProblem, SupervisionReport, Thresholds, supervision_html};
-    let lit = |id: i64, title: Option<&str>| LitProblem {
-        id,
-        enterprise_name: "长沙<甲>科技 & 有限公司".into(),
-        title: title.map(String::from),
-        category: "税费".into(),
-        lead_department: "税务局".into(),
-        state: "已提交".into(),
-        answer_by: "2024-03-01".into(),
-        escalations: 1,
-    };
-    let r = SupervisionReport {
-        period: "2024-03".into(),
-        start: "2024-03-01".into(),
-        end: "2024-03-31".into(),
-        as_of: "2024-03-01T12:00:00+08:00".into(),
-        thresholds: Thresholds::default(),
-        overall: None,
-        departments: vec![],
-        red: vec![lit(7, Some("<script>alert(1)</script>")), lit(8, None)],
-        yellow: vec![],
-        trend: vec![],
-    };
-    let page = supervision_html(&r).unwrap();
-    assert!(page.starts_with("<!doctype html>") && page.contains("<html lang=\"zh-CN\">"), "{page}");
-    assert!(page.contains("@media print") && page.contains("企业帮扶专项工作督查通报（2024-03）"), "{page}");
-    assert!(page.contains("统计截至 2024-03-01 12:00") && page.contains("解决率 80%"), "{page}");
-    // Askama escapes with numeric references.
-    assert!(
-        !page.contains("<script>") && page.contains("&#60;script&#62;alert(1)&#60;/script&#62;"),
-        "{page}"
-    );
-    assert!(!page.contains("<甲>") && page.contains("长沙&#60;甲&#62;科技 &#38; 有限公司"), "{page}");
-    assert!(page.contains("（商业秘密，不予显示）"), "the confidential one: {page}");
-    // No department below a threshold and no yellow item: the sections say so.
-    assert_eq!(page.matches("<p>无。</p>").count(), 3, "{page}");
 }
 
 /// A multipart body with one `file` part per (name, bytes), and its content type.

@@ -12,7 +12,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
-use store::{Actor, Role, Store};
+use store::{Actor, EnterpriseStore, Role, Store, UserStore};
 use web::{AppState, FixedClock, WebConfig};
 
 fn record(n: u32, name: &str) -> EnterpriseRecord {
@@ -573,6 +573,7 @@ async fn the_openapi_document_lists_every_route_and_every_listed_route_exists() 
         "GET /api/v1/reports/supervision.xlsx",
         "GET /api/v1/routing",
         "GET /api/v1/routing/{category}",
+        "GET /api/v1/settings",
         "GET /api/v1/time-limits",
         "GET /api/v1/users",
         "GET /api/v1/visits",
@@ -586,6 +587,7 @@ async fn the_openapi_document_lists_every_route_and_every_listed_route_exists() 
         "POST /api/v1/visits",
         "PUT /api/v1/policy-documents/{name}",
         "PUT /api/v1/routing/{category}",
+        "PUT /api/v1/settings",
         "PUT /api/v1/time-limits",
     ];
     assert_eq!(listed, expected);

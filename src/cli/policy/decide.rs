@@ -17,7 +17,7 @@ async fn app_with(ctx: &Context, library: Library) -> anyhow::Result<app::App> {
     let store = crate::db::open_ready(&ctx.database).await?;
     let app = app::App::new(store);
     // The test cases are `policy test`'s business: not run again for a decision.
-    app.live.set_policies(app::policy_docs::PolicySet {
+    app.live.set_policies(app::live::PolicySet {
         library: Arc::new(library),
         case_reports: Vec::new(),
         decisions: Default::default(),
@@ -27,13 +27,7 @@ async fn app_with(ctx: &Context, library: Library) -> anyhow::Result<app::App> {
 
 /// The operator of the command line: an administrator of the database it names.
 fn operator(name: &str) -> app::Principal {
-    app::Principal {
-        username: name.to_string(),
-        role: store::Role::Admin,
-        enterprise: None,
-        department: None,
-        display_name: name.to_string(),
-    }
+    app::Principal::operator(name)
 }
 
 /// A use case's refusal as the command line reports it (exit 1, both languages).

@@ -1,5 +1,7 @@
 //! `huiqi policy check|test|load|export`: the policy library as files and as the database's
-//! versioned documents.
+//! versioned documents. Loading and exporting are the use cases `app::policies::load` and
+//! `export` (the command acts as the database's operator, named by `--as`); reading files and
+//! printing stay here.
 
 use super::*;
 use std::path::{Path, PathBuf};
@@ -28,7 +30,7 @@ pub(super) async fn test(ctx: &Context, path: Option<&str>) -> anyhow::Result<Ex
             return Ok(ExitCode::FAILURE);
         }
     };
-    let reports = lib.run_cases();
+    let reports = app::policies::test(&lib);
     let failed = reports.iter().filter(|r| !r.passed).count();
     for r in &reports {
         match &r.problem {
@@ -56,38 +58,25 @@ pub(super) fn document_name(root: &Path, file: &str) -> String {
     rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/")
 }
 
-/// One document's outcome in `policy load`.
-#[derive(Debug, serde::Serialize)]
-pub(super) struct LoadedDocument {
-    name: String,
-    /// `added`, `changed` or `unchanged`.
-    status: &'static str,
-    /// The version now current.
-    version: i64,
-}
-
 pub(super) async fn load_cmd(
     ctx: &Context,
     path: Option<&str>,
     actor: &str,
     json: bool,
 ) -> anyhow::Result<ExitCode> {
-    use store::documents::{DocumentChange, DocumentKind};
     let root = PathBuf::from(path.unwrap_or("policies"));
-    let files = read_sources(&root)?;
-    let names: Vec<String> = files.iter().map(|f| document_name(&root, &f.name)).collect();
-    for n in &names {
-        store::documents::check_name(n).map_err(|e| crate::cli::user_error(&e))?;
+    let files: Vec<SourceFile> = read_sources(&root)?
+        .into_iter()
+        .map(|f| SourceFile { name: document_name(&root, &f.name), text: f.text })
+        .collect();
+    for f in &files {
+        store::documents::check_name(&f.name).map_err(|e| crate::cli::user_error(&e))?;
     }
-    let store = crate::db::open_ready(&ctx.database).await?;
-    let current = store.current_documents(DocumentKind::Policy).await?;
-    // The library as it would be after the load: the other stored documents and these files.
-    let mut merged: Vec<SourceFile> =
-        app::policy_docs::sources_of(&current).into_iter().filter(|f| !names.contains(&f.name)).collect();
-    merged.extend(files.iter().cloned());
-    match app::policy_docs::check_sources(&merged) {
-        Ok(_) => {}
-        Err(app::policy_docs::Rejected::Diagnostics(diags)) => {
+    let app = app::App::new(crate::db::open_ready(&ctx.database).await?);
+    let who = app::Principal::operator(actor);
+    let report = match app::policies::load(&app, &who, app::policies::LoadPolicies { files }).await {
+        Ok(r) => r,
+        Err(app::Error::PolicyRejected(app::policies::Rejected::Diagnostics(diags))) => {
             for d in &diags {
                 eprintln!("{}", d.render());
             }
@@ -95,7 +84,7 @@ pub(super) async fn load_cmd(
             eprintln!("发现 {n} 个问题，未写入数据库 / {n} problems found; nothing was stored");
             return Ok(ExitCode::FAILURE);
         }
-        Err(app::policy_docs::Rejected::FailedCases(failed)) => {
+        Err(app::Error::PolicyRejected(app::policies::Rejected::FailedCases(failed))) => {
             for r in &failed {
                 eprintln!(
                     "失败 FAIL  {} «{}» ({}): {}",
@@ -109,39 +98,17 @@ pub(super) async fn load_cmd(
             eprintln!("{n} 个用例失败，未写入数据库 / {n} cases failed; nothing was stored");
             return Ok(ExitCode::FAILURE);
         }
-    }
-    let version_of = |name: &str| current.iter().find(|d| d.name == name).map(|d| d.version);
-    let changes: Vec<DocumentChange> = names
-        .iter()
-        .zip(&files)
-        .map(|(n, f)| DocumentChange { name: n.clone(), expected: version_of(n), body: Some(f.text.clone()) })
-        .collect();
-    let written = store
-        .write_documents(DocumentKind::Policy, changes, &store::Actor::new(actor, crate::db::now()))
-        .await
-        .map_err(|e| crate::cli::user_error(&e))?;
-    let report: Vec<LoadedDocument> = names
-        .iter()
-        .map(|n| {
-            let new = written.iter().find(|d| &d.name == n).map(|d| d.version);
-            let (status, version) = match (version_of(n), new) {
-                (None, v) => ("added", v.unwrap_or(1)),
-                (Some(_), Some(v)) => ("changed", v),
-                (Some(v), None) => ("unchanged", v),
-            };
-            LoadedDocument { name: n.clone(), status, version }
-        })
-        .collect();
-    let count = |s: &str| report.iter().filter(|r| r.status == s).count();
-    let (added, changed, unchanged) = (count("added"), count("changed"), count("unchanged"));
+        Err(e) => return Err(crate::cli::app_error(e)),
+    };
+    let (added, changed, unchanged) = (report.added, report.changed, report.unchanged);
     if json {
         let out = serde_json::json!({
-            "documents": report, "added": added, "changed": changed, "unchanged": unchanged,
+            "documents": report.documents, "added": added, "changed": changed, "unchanged": unchanged,
         });
         outln!("{}", serde_json::to_string_pretty(&out)?);
         return Ok(ExitCode::SUCCESS);
     }
-    for r in &report {
+    for r in &report.documents {
         let label = match r.status {
             "added" => "新增 added    ",
             "changed" => "修改 changed  ",
@@ -157,24 +124,25 @@ pub(super) async fn load_cmd(
 }
 
 pub(super) async fn export(ctx: &Context, dir: &str) -> anyhow::Result<ExitCode> {
-    let store = crate::db::open_ready(&ctx.database).await?;
-    let docs = store.current_documents(store::documents::DocumentKind::Policy).await?;
+    let app = app::App::new(crate::db::open_ready(&ctx.database).await?);
+    let files =
+        app::policies::export(&app, &app::Principal::operator("cli")).await.map_err(crate::cli::app_error)?;
     let root = Path::new(dir);
-    for d in &docs {
+    for f in &files {
         // Stored names are checked relative paths (no `..`, no leading `/`).
-        let path = root.join(&d.name);
+        let path = root.join(&f.name);
         let write = || -> std::io::Result<()> {
             if let Some(parent) = path.parent() {
                 std::fs::create_dir_all(parent)?;
             }
-            std::fs::write(&path, &d.body)
+            std::fs::write(&path, &f.text)
         };
         write().map_err(|e| {
             let p = path.display();
             user(format!("无法写入 {p}：{e} / cannot write {p}: {e}"))
         })?;
     }
-    let n = docs.len();
+    let n = files.len();
     outln!("已导出 {n} 个政策文件到 {dir} / exported {n} policy files to {dir}");
     Ok(ExitCode::SUCCESS)
 }

@@ -234,14 +234,14 @@ pub(super) async fn load(
 ) -> anyhow::Result<Result<(Library, usize), usize>> {
     let (files, origin) = library_files(ctx, path, false).await?;
     outln!("政策库 / policy library: {origin}");
-    let (lib, diags) = Library::load(&files, FactDictionary::official());
-    if diags.is_empty() {
-        Ok(Ok((lib, files.len())))
-    } else {
-        for d in &diags {
-            eprintln!("{}", d.render());
+    match app::policies::check(&files) {
+        Ok(lib) => Ok(Ok((lib, files.len()))),
+        Err(diags) => {
+            for d in &diags {
+                eprintln!("{}", d.render());
+            }
+            Ok(Err(diags.len()))
         }
-        Ok(Err(diags.len()))
     }
 }
 

@@ -1,7 +1,9 @@
 //! The leader's and supervisor's dashboard (`/dashboard`): problems by state, category and
 //! department as server-rendered SVG bar charts (no JavaScript), the KPI table of the
-//! period, the red and yellow lists, the weekly trend, and links to the supervision report
-//! and the ledger. The KPIs are also JSON: `GET /api/v1/kpi?period=2022-05`.
+//! period with the thresholds and their source, the red and yellow lists, the weekly trend,
+//! and links to the supervision report and the ledger. The KPIs are also JSON: `GET
+//! /api/v1/kpi?period=2022-05`. What they show is the use cases' (`app::reports::dashboard`,
+//! `app::kpis::kpis`); here only the charts are drawn.
 //!
 //! Every chart has a text twin (a table) for screen readers; the SVGs are `role="img"` with
 //! a title.
@@ -10,8 +12,8 @@ use crate::auth::Principal;
 use crate::authz::{self, Action, Resource};
 use crate::error::{Problem, WebError};
 use crate::lang::ReqLang;
-use crate::routes::problems::{Names, routing};
-use crate::routes::reports::{self, PeriodQuery, SupervisionReport, rate_text};
+use crate::routes::problems::Names;
+use crate::routes::reports::{self, PeriodQuery, SupervisionReport, rate_text, thresholds_text};
 use crate::state::AppState;
 use crate::views::{self, Base};
 use axum::Json;
@@ -19,8 +21,6 @@ use axum::extract::{Query, State};
 use axum::response::Html;
 use kpi::{KpiRow, Rate};
 use std::collections::HashMap;
-use store::Page;
-use store::problems::ProblemFilter;
 
 /// The KPIs of a period (`kpi::KpiReport`): the overall row, per department (all
 /// categories, then each), per category; rates as numerator, denominator and a percentage
@@ -39,8 +39,9 @@ pub async fn api_kpi(
     Query(raw): Query<HashMap<String, String>>,
 ) -> Result<Json<kpi::KpiReport>, WebError> {
     authz::require(&p, Action::Read, Resource::Kpi)?;
-    let period = reports::period_param(&raw, state.now())?;
-    Ok(Json(reports::kpi_of(&state, &period).await?))
+    let period = reports::period_param(&raw)?;
+    let req = app::kpis::KpiRequest { period, as_of: None };
+    Ok(Json(app::kpis::kpis(&state, &p, req).await?.report))
 }
 
 /// One bar of a chart.
@@ -163,10 +164,14 @@ impl DashboardPage {
     pub fn rows(&self) -> Vec<&KpiRow> {
         self.r.departments.iter().map(|d| &d.kpi).collect()
     }
-}
-
-async fn count(state: &AppState, f: ProblemFilter) -> Result<u64, WebError> {
-    Ok(state.store.list_problems(&f, Page::new(0, 1)).await?.1)
+    /// The thresholds in force, as a line: `响应率 90%、…`.
+    pub fn thresholds(&self) -> String {
+        thresholds_text(&self.b.tr, &self.r.thresholds)
+    }
+    /// Where they come from, in the reader's language.
+    pub fn source(&self) -> &str {
+        app::settings::source_in(&self.r.thresholds.source, self.b.tr.0)
+    }
 }
 
 /// `/dashboard?period=2022-05`: leaders, supervisors and admins.
@@ -177,43 +182,29 @@ pub async fn page(
     Query(raw): Query<HashMap<String, String>>,
 ) -> Result<Html<String>, WebError> {
     authz::require(&p, Action::Read, Resource::Supervision)?;
-    let period = reports::period_param(&raw, state.now())?;
-    let r = reports::report_for(&state, &p, &period).await?;
-    let routing = routing(&state).await?;
-    let n = Names::new(lang, routing.clone());
-    let mut by_state = Vec::new();
-    for s in handling::ALL_STATES {
-        let v = count(&state, ProblemFilter { state: Some(s), ..ProblemFilter::default() }).await?;
-        by_state.push(Bar {
+    let period = reports::period_param(&raw)?;
+    let d = app::reports::dashboard(&state, &p, period).await?;
+    let n = Names::new(lang, d.routing);
+    let by_state: Vec<Bar> = d
+        .by_state
+        .iter()
+        .map(|(s, v)| Bar {
             label: n.state(s.as_str()),
-            value: v,
+            value: *v,
             href: format!("/problems?state={}", s.as_str()),
-        });
-    }
-    let mut by_category = Vec::new();
-    for c in &routing.categories {
-        let v = count(&state, ProblemFilter { category: Some(c.code.clone()), ..ProblemFilter::default() })
-            .await?;
-        if v > 0 {
-            by_category.push(Bar {
-                label: n.category(&c.code),
-                value: v,
-                href: format!("/problems?category={}", c.code),
-            });
-        }
-    }
-    let mut by_department = Vec::new();
-    for d in &routing.departments {
-        let v = count(&state, ProblemFilter { department: Some(d.code.clone()), ..ProblemFilter::default() })
-            .await?;
-        if v > 0 {
-            by_department.push(Bar {
-                label: n.dept(&d.code),
-                value: v,
-                href: format!("/problems?department={}", d.code),
-            });
-        }
-    }
+        })
+        .collect();
+    let by_category: Vec<Bar> = d
+        .by_category
+        .iter()
+        .map(|(c, v)| Bar { label: n.category(c), value: *v, href: format!("/problems?category={c}") })
+        .collect();
+    let by_department: Vec<Bar> = d
+        .by_department
+        .iter()
+        .map(|(x, v)| Bar { label: n.dept(x), value: *v, href: format!("/problems?department={x}") })
+        .collect();
+    let r = d.report;
     let tr = crate::lang::Tr(lang);
     let charts = vec![
         (

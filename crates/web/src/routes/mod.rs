@@ -88,6 +88,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(policies::api_item))
         .routes(routes!(policy_docs::api_get_policy_document, policy_docs::api_put_policy_document))
         .routes(routes!(policy_docs::api_get_time_limits, policy_docs::api_put_time_limits))
+        .routes(routes!(policy_docs::api_get_settings, policy_docs::api_put_settings))
 }
 
 /// The page routes.
@@ -128,6 +129,7 @@ fn page_router() -> Router<AppState> {
             "/admin/time-limits",
             get(policy_docs::page_time_limits).post(policy_docs::page_save_time_limits),
         )
+        .route("/admin/settings", get(policy_docs::page_settings).post(policy_docs::page_save_settings))
 }
 
 /// The whole application.

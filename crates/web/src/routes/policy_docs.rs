@@ -1,24 +1,27 @@
-//! Editing the documents kept in the database: the policy files (policy officers and admins)
-//! and the zone's time limits (admins). API: `GET/PUT /api/v1/policy-documents/{name}` and
-//! `GET/PUT /api/v1/time-limits`, each with `ETag` = the version and `If-Match` required on
-//! `PUT` (428 without it, 412 when stale); pages `/policies/documents/{name}/edit` and
-//! `/admin/time-limits`.
+//! Editing the documents kept in the database: the policy files (policy officers and admins),
+//! the zone's time limits and the zone settings (admins). API: `GET/PUT
+//! /api/v1/policy-documents/{name}`, `GET/PUT /api/v1/time-limits` and `GET/PUT
+//! /api/v1/settings`, each with `ETag` = the version and `If-Match` required on `PUT` (428
+//! without it, 412 when stale); pages `/policies/documents/{name}/edit`, `/admin/time-limits`
+//! (the text) and `/admin/settings` (a form).
 //!
-//! A policy save checks the library as it would be (the other stored documents and the new
-//! text: parse, types, every test case); on any problem nothing is saved (422 with each
-//! diagnostic's line and column in both languages). On success the new version is stored and
-//! the checked library is swapped in whole with an empty decisions cache
-//! ([`crate::policy_docs::Live`]). Saves in this process run one at a time, so two officers
-//! saving different files cannot swap in a library missing the other's change.
+//! What a save must pass and what it stores are the use cases' (`app::policies::save`,
+//! `app::time_limits::set`, `app::settings::set`): a policy save checks the library as it
+//! would be (parse, types, every test case) and on any problem stores nothing (422 with each
+//! diagnostic's line and column in both languages); a save puts the new value in use at once.
+//! Here only HTTP is translated.
 
 use crate::auth::Principal;
 use crate::authz::{self, Action, Resource};
 use crate::error::{Problem, WebError};
 use crate::lang::{ReqLang, Tr};
-use crate::policy_docs::{LimitRow, PolicySet, Rejected, check_sources, limit_rows, with_replaced};
 use crate::routes::auth::{form, json};
 use crate::state::AppState;
 use crate::views::{self, Base};
+use app::policies::{Rejected, SavePolicy};
+use app::policy_docs::{DocumentView, Expected};
+use app::settings::{FieldKind, SetSettings, ZoneSettings};
+use app::time_limits::{LimitRow, SetTimeLimits};
 use askama::Template;
 use axum::Json;
 use axum::extract::rejection::{FormRejection, JsonRejection};
@@ -28,11 +31,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use i18n::{Lang, Localized};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
-use store::Actor;
-use store::documents::{Document, DocumentKind, TIME_LIMITS_NAME};
 use utoipa::ToSchema;
-
-static SAVING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// One version in a document's history.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -56,6 +55,29 @@ pub struct DocumentOut {
     /// The text (TOML).
     pub body: String,
     pub history: Vec<VersionOut>,
+}
+
+impl From<DocumentView> for DocumentOut {
+    fn from(d: DocumentView) -> DocumentOut {
+        DocumentOut {
+            name: d.name,
+            version: d.version,
+            checksum: d.checksum,
+            actor: d.actor,
+            created_at: d.created_at.to_rfc3339(),
+            body: d.body,
+            history: d.history.into_iter().map(version_out).collect(),
+        }
+    }
+}
+
+fn version_out(v: app::policy_docs::VersionView) -> VersionOut {
+    VersionOut {
+        version: v.version,
+        actor: v.actor,
+        created_at: v.created_at.to_rfc3339(),
+        deleted: v.deleted,
+    }
 }
 
 /// A new text for a document.
@@ -84,39 +106,10 @@ pub struct RejectedOut {
     pub diagnostics: Vec<DiagnosticOut>,
 }
 
-fn out(history: &[Document]) -> Option<DocumentOut> {
-    let cur = history.first().filter(|d| !d.deleted)?;
-    Some(DocumentOut {
-        name: cur.name.clone(),
-        version: cur.version,
-        checksum: cur.checksum.clone(),
-        actor: cur.actor.clone(),
-        created_at: cur.created_at.to_rfc3339(),
-        body: cur.body.clone(),
-        history: history
-            .iter()
-            .map(|d| VersionOut {
-                version: d.version,
-                actor: d.actor.clone(),
-                created_at: d.created_at.to_rfc3339(),
-                deleted: d.deleted,
-            })
-            .collect(),
-    })
-}
-
-/// The document with its history, or 404.
-async fn load(state: &AppState, kind: DocumentKind, name: &str) -> Result<DocumentOut, WebError> {
-    let h = state.store.document_history(kind, name).await?;
-    out(&h).ok_or_else(|| {
-        WebError::Store(store::StoreError::DocumentNotFound { kind: kind.as_str().into(), name: name.into() })
-    })
-}
-
-/// A document as JSON with `ETag: "<version>"`.
-fn with_version(d: &DocumentOut) -> Result<Response, WebError> {
-    let tag = HeaderValue::from_str(&format!("\"{}\"", d.version)).map_err(WebError::internal)?;
-    let mut resp = Json(d).into_response();
+/// A response with `ETag: "<version>"`.
+fn with_etag(version: i64, body: &impl Serialize) -> Result<Response, WebError> {
+    let tag = HeaderValue::from_str(&format!("\"{version}\"")).map_err(WebError::internal)?;
+    let mut resp = Json(body).into_response();
     resp.headers_mut().insert(header::ETAG, tag);
     resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-cache"));
     Ok(resp)
@@ -161,50 +154,6 @@ fn diagnostics(r: &Rejected) -> Vec<DiagnosticOut> {
     }
 }
 
-/// Why a policy save failed: refused text (with diagnostics) or any other error.
-enum SaveError {
-    Rejected(Vec<DiagnosticOut>),
-    Other(WebError),
-}
-
-impl From<WebError> for SaveError {
-    fn from(e: WebError) -> Self {
-        SaveError::Other(e)
-    }
-}
-
-impl From<store::StoreError> for SaveError {
-    fn from(e: store::StoreError) -> Self {
-        SaveError::Other(e.into())
-    }
-}
-
-/// Checks the library with `name` replaced by `text`; stores it against `expected` and puts
-/// the checked library in use. Returns the new version (`None`: the text was unchanged).
-async fn save_policy(
-    state: &AppState,
-    p: &Principal,
-    name: &str,
-    expected: i64,
-    text: String,
-) -> Result<Option<i64>, SaveError> {
-    let _one_at_a_time = SAVING.lock().await;
-    let docs = state.store.current_documents(DocumentKind::Policy).await?;
-    let current = docs.iter().find(|d| d.name == name).ok_or_else(|| {
-        store::StoreError::DocumentNotFound { kind: DocumentKind::Policy.as_str().into(), name: name.into() }
-    })?;
-    if current.version != expected {
-        return Err(WebError::PreconditionFailed.into());
-    }
-    let files = with_replaced(&docs, name, &text);
-    let set: PolicySet = check_sources(&files).map_err(|r| SaveError::Rejected(diagnostics(&r)))?;
-    let actor = Actor::new(p.username.clone(), state.now());
-    let written = state.store.put_document(DocumentKind::Policy, name, Some(expected), text, &actor).await?;
-    state.live.set_policies(set);
-    tracing::info!(document = name, version = written.as_ref().map(|d| d.version), "policy document saved");
-    Ok(written.map(|d| d.version))
-}
-
 /// A policy file as stored: its text, version and history. `ETag` is the version.
 #[utoipa::path(get, path = "/api/v1/policy-documents/{name}", tag = "policies",
     params(("name" = String, Path, description = "document name, e.g. zone-sample-2022.toml")),
@@ -219,8 +168,8 @@ pub async fn api_get_policy_document(
     p: Principal,
     Path(name): Path<String>,
 ) -> Result<Response, WebError> {
-    authz::require(&p, Action::Read, Resource::PolicyLibrary)?;
-    with_version(&load(&state, DocumentKind::Policy, &name).await?)
+    let d = DocumentOut::from(app::policies::document(&state, &p, &name).await?);
+    with_etag(d.version, &d)
 }
 
 /// Saves a new text of a policy file (policy officer, admin). The library is checked with it
@@ -246,13 +195,17 @@ pub async fn api_put_policy_document(
     body: Result<Json<DocumentUpdate>, JsonRejection>,
 ) -> Result<Response, WebError> {
     authz::require(&p, Action::Write, Resource::PolicyLibrary)?;
-    let current = load(&state, DocumentKind::Policy, &name).await?;
+    let current = app::policies::document(&state, &p, &name).await?;
     let expected = if_match(&headers, current.version)?;
     let body = json(body)?;
-    match save_policy(&state, &p, &name, expected, body.body).await {
-        Ok(_) => with_version(&load(&state, DocumentKind::Policy, &name).await?),
-        Err(SaveError::Other(e)) => Err(e),
-        Err(SaveError::Rejected(diagnostics)) => {
+    let req = SavePolicy { name: name.clone(), expected, text: body.body };
+    match app::policies::save(&state, &p, req).await {
+        Ok(_) => {
+            let d = DocumentOut::from(app::policies::document(&state, &p, &name).await?);
+            with_etag(d.version, &d)
+        }
+        Err(app::Error::PolicyRejected(r)) => {
+            let diagnostics = diagnostics(&r);
             let problem = WebError::PolicyRejected { count: diagnostics.len() }.problem();
             let body =
                 serde_json::to_vec(&RejectedOut { problem, diagnostics }).map_err(WebError::internal)?;
@@ -261,6 +214,7 @@ pub async fn api_put_policy_document(
                 .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
             Ok(resp)
         }
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -277,51 +231,21 @@ pub struct TimeLimitsOut {
     pub limits: serde_json::Value,
 }
 
-/// Parses and checks a time-limits text against the routing table.
-async fn check_limits(state: &AppState, text: &str) -> Result<handling::TimeLimits, WebError> {
-    let limits = handling::TimeLimits::parse(text)
-        .map_err(|e| WebError::InvalidTimeLimits { reason: e.to_string() })?;
-    let routing = enterprise::Routing {
-        departments: state.store.departments().await?,
-        categories: state.store.categories_with_routing().await?,
-    };
-    let unknown = limits.unknown_categories(&routing);
-    if !unknown.is_empty() {
-        return Err(WebError::InvalidTimeLimits {
-            reason: format!("unknown category / 未知类别 {}", unknown.join(", ")),
-        });
-    }
-    Ok(limits)
-}
-
-async fn save_limits(
+/// The time limits in use and their stored document (404 when none is stored).
+async fn limits_out(
     state: &AppState,
     p: &Principal,
-    expected: i64,
-    text: String,
-) -> Result<Option<i64>, WebError> {
-    let _one_at_a_time = SAVING.lock().await;
-    let limits = check_limits(state, &text).await?;
-    let actor = Actor::new(p.username.clone(), state.now());
-    let written = state
-        .store
-        .put_document(DocumentKind::TimeLimits, TIME_LIMITS_NAME, Some(expected), text, &actor)
-        .await?;
-    state.live.set_time_limits(limits);
-    tracing::info!(version = written.as_ref().map(|d| d.version), "time limits saved");
-    Ok(written.map(|d| d.version))
-}
-
-async fn limits_out(state: &AppState) -> Result<TimeLimitsOut, WebError> {
-    let document = load(state, DocumentKind::TimeLimits, TIME_LIMITS_NAME).await?;
-    let limits = serde_json::to_value(&*state.live.time_limits()).map_err(WebError::internal)?;
-    Ok(TimeLimitsOut { document, limits })
-}
-
-fn limits_response(l: &TimeLimitsOut) -> Result<Response, WebError> {
-    let mut resp = with_version(&l.document)?;
-    *resp.body_mut() = axum::body::Body::from(serde_json::to_vec(l).map_err(WebError::internal)?);
-    Ok(resp)
+) -> Result<(TimeLimitsOut, Vec<LimitRow>, Vec<LimitRow>), WebError> {
+    let v = app::time_limits::show(state, p).await?;
+    let (zh, en) = (v.rows(Lang::Zh), v.rows(Lang::En));
+    let document = v.document.ok_or_else(|| {
+        WebError::Store(store::StoreError::DocumentNotFound {
+            kind: store::documents::DocumentKind::TimeLimits.as_str().into(),
+            name: store::documents::TIME_LIMITS_NAME.into(),
+        })
+    })?;
+    let limits = serde_json::to_value(&*v.limits).map_err(WebError::internal)?;
+    Ok((TimeLimitsOut { document: document.into(), limits }, zh, en))
 }
 
 /// The time limits new problems are received under. `ETag` is the version.
@@ -332,8 +256,8 @@ fn limits_response(l: &TimeLimitsOut) -> Result<Response, WebError> {
     ),
     security(("bearer" = [])))]
 pub async fn api_get_time_limits(State(state): State<AppState>, p: Principal) -> Result<Response, WebError> {
-    authz::require(&p, Action::Read, Resource::TimeLimits)?;
-    limits_response(&limits_out(&state).await?)
+    let (l, _, _) = limits_out(&state, &p).await?;
+    with_etag(l.document.version, &l)
 }
 
 /// Saves new time limits (admin). Checked by the handling crate's parser and against the
@@ -356,17 +280,135 @@ pub async fn api_put_time_limits(
     body: Result<Json<DocumentUpdate>, JsonRejection>,
 ) -> Result<Response, WebError> {
     authz::require(&p, Action::Write, Resource::TimeLimits)?;
-    let current = load(&state, DocumentKind::TimeLimits, TIME_LIMITS_NAME).await?;
-    let expected = if_match(&headers, current.version)?;
+    let (current, _, _) = limits_out(&state, &p).await?;
+    let expected = if_match(&headers, current.document.version)?;
     let body = json(body)?;
-    save_limits(&state, &p, expected, body.body).await?;
-    limits_response(&limits_out(&state).await?)
+    let req = SetTimeLimits { expected: Expected::Version(expected), text: body.body };
+    app::time_limits::set(&state, &p, req).await?;
+    let (l, _, _) = limits_out(&state, &p).await?;
+    with_etag(l.document.version, &l)
+}
+
+// ---------------------------------------------------------------------------------------
+// Zone settings
+
+/// One setting as the API and the page show it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SettingOut {
+    /// `section.field`, as in the settings document (`supervision.response_rate`).
+    pub key: String,
+    /// `percent` or `text`.
+    pub kind: String,
+    pub label: String,
+    pub label_en: String,
+    pub help: String,
+    pub help_en: String,
+    /// The current value as text.
+    pub value: String,
+}
+
+/// The zone settings in use, with their stored versions.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SettingsOut {
+    /// The stored version; 0 while none is stored (the shipped defaults are in use).
+    pub version: i64,
+    /// Who saved the current version (null for the shipped defaults).
+    pub actor: Option<String>,
+    /// RFC 3339, China time.
+    pub created_at: Option<String>,
+    /// The settings (`app::settings::ZoneSettings`): `{"supervision": {"response_rate": 90,
+    /// "on_time_closure_rate": 90, "satisfaction_rate": 90, "resolution_rate": 80, "source":
+    /// "…"}}`; what a `PUT` sends back, changed.
+    #[schema(value_type = Object)]
+    pub settings: serde_json::Value,
+    /// Every setting with its label and help in both languages.
+    pub fields: Vec<SettingOut>,
+    pub history: Vec<VersionOut>,
+}
+
+fn settings_out(v: app::settings::SettingsView) -> Result<SettingsOut, WebError> {
+    let zh = v.settings.fields(Lang::Zh);
+    let en = v.settings.fields(Lang::En);
+    let fields = zh
+        .into_iter()
+        .zip(en)
+        .map(|(z, e)| SettingOut {
+            key: z.key.to_string(),
+            kind: match z.kind {
+                FieldKind::Percent => "percent".into(),
+                FieldKind::Text { .. } => "text".into(),
+            },
+            label: z.label,
+            label_en: e.label,
+            help: z.help,
+            help_en: e.help,
+            value: z.value,
+        })
+        .collect();
+    let version = v.version();
+    let (actor, created_at, history) = match v.document {
+        Some(d) => {
+            (Some(d.actor), Some(d.created_at.to_rfc3339()), d.history.into_iter().map(version_out).collect())
+        }
+        None => (None, None, Vec::new()),
+    };
+    Ok(SettingsOut {
+        version,
+        actor,
+        created_at,
+        settings: serde_json::to_value(&v.settings).map_err(WebError::internal)?,
+        fields,
+        history,
+    })
+}
+
+/// The zone settings (园区设置): the supervision thresholds with where they come from, and
+/// what later issues add. `ETag` is the version ("0" while none is stored).
+#[utoipa::path(get, path = "/api/v1/settings", tag = "reference",
+    responses(
+        (status = 200, body = SettingsOut, headers(("ETag" = String))),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+pub async fn api_get_settings(State(state): State<AppState>, p: Principal) -> Result<Response, WebError> {
+    let out = settings_out(app::settings::show(&state, &p).await?)?;
+    with_etag(out.version, &out)
+}
+
+/// Replaces the zone settings (admin): the whole `settings` object as `GET` returns it (a
+/// field left out takes its default). Each value is checked (percentages 0–100 with at most
+/// two decimals, a stated source); on any problem nothing is saved.
+#[utoipa::path(put, path = "/api/v1/settings", tag = "reference", request_body(content = Object,
+        description = "the settings object, as GET /api/v1/settings returns it in `settings`"),
+    params(("If-Match" = String, Header, description = "the version read (its ETag; \"0\" while none is stored)")),
+    responses(
+        (status = 200, body = SettingsOut, headers(("ETag" = String))),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 412, body = Problem, content_type = "application/problem+json"),
+        (status = 428, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+pub async fn api_put_settings(
+    State(state): State<AppState>,
+    p: Principal,
+    headers: HeaderMap,
+    body: Result<Json<ZoneSettings>, JsonRejection>,
+) -> Result<Response, WebError> {
+    authz::require(&p, Action::Write, Resource::ZoneSettings)?;
+    let current = app::settings::show(&state, &p).await?;
+    let expected = if_match(&headers, current.version())?;
+    let settings = json(body)?;
+    app::settings::set(&state, &p, SetSettings { expected: Expected::Version(expected), settings }).await?;
+    let out = settings_out(app::settings::show(&state, &p).await?)?;
+    with_etag(out.version, &out)
 }
 
 // ---------------------------------------------------------------------------------------
 // Pages
 
-/// The edit form's fields (both pages).
+/// The edit form's fields (the policy and time-limits pages).
 #[derive(Debug, Deserialize)]
 pub struct EditForm {
     /// The version the text was read at.
@@ -404,14 +446,19 @@ pub struct DocumentPage {
 
 impl DocumentPage {
     pub fn when(&self, rfc3339: &str) -> String {
-        chrono::DateTime::parse_from_rfc3339(rfc3339)
-            .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
-            .unwrap_or_else(|_| rfc3339.to_string())
+        when(rfc3339)
     }
 
     pub fn line_of(&self, n: &usize) -> String {
         if *n == 0 { "—".into() } else { n.to_string() }
     }
+}
+
+/// An RFC 3339 time to the minute.
+fn when(rfc3339: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(rfc3339)
+        .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+        .unwrap_or_else(|_| rfc3339.to_string())
 }
 
 fn saved_message(tr: Tr, raw: &HashMap<String, String>) -> Option<String> {
@@ -420,6 +467,10 @@ fn saved_message(tr: Tr, raw: &HashMap<String, String>) -> Option<String> {
         Some(v) => v.parse::<i64>().ok().map(|n| tr.t1("ui.docs.saved", "version", &n)),
         None => None,
     }
+}
+
+fn saved_query(v: Option<i64>) -> String {
+    v.map_or_else(|| "unchanged".to_string(), |v| v.to_string())
 }
 
 async fn policy_page(
@@ -431,7 +482,7 @@ async fn policy_page(
     refused: Option<(String, Vec<DiagnosticOut>, Option<String>)>,
 ) -> Result<Html<String>, WebError> {
     authz::require(p, Action::Write, Resource::PolicyLibrary)?;
-    let d = load(state, DocumentKind::Policy, name).await?;
+    let d = DocumentOut::from(app::policies::document(state, p, name).await?);
     let mut b = Base::new(lang, Some(p), "/policies", "ui.docs.edit");
     b.title = format!("{} · {name}", b.title);
     let (text, problems, error) = match refused {
@@ -485,21 +536,24 @@ pub async fn page_save_policy(
     let f = form(f)?;
     // Browsers send CRLF line ends from a textarea; the stored files use LF.
     let text = f.body.replace("\r\n", "\n");
-    let (status, refused) = match save_policy(&state, &p, &name, f.version, text.clone()).await {
-        Ok(v) => {
-            let saved = v.map_or_else(|| "unchanged".to_string(), |v| v.to_string());
-            return Ok(
-                Redirect::to(&format!("/policies/documents/{name}/edit?saved={saved}")).into_response()
-            );
+    let req = SavePolicy { name: name.clone(), expected: f.version, text: text.clone() };
+    let (status, refused) = match app::policies::save(&state, &p, req).await {
+        Ok(saved) => {
+            let to = format!("/policies/documents/{name}/edit?saved={}", saved_query(saved.version));
+            return Ok(Redirect::to(&to).into_response());
         }
-        Err(SaveError::Rejected(diags)) => {
+        Err(app::Error::PolicyRejected(r)) => {
+            let diags = diagnostics(&r);
             let e = WebError::PolicyRejected { count: diags.len() };
             (e.status(), (text, diags, Some(e.render(lang))))
         }
-        Err(SaveError::Other(e)) if e.status().is_client_error() && e.status() != StatusCode::FORBIDDEN => {
+        Err(e) => {
+            let e = WebError::from(e);
+            if !e.status().is_client_error() || e.status() == StatusCode::FORBIDDEN {
+                return Err(e);
+            }
             (e.status(), (text, Vec::new(), Some(e.render(lang))))
         }
-        Err(SaveError::Other(e)) => return Err(e),
     };
     let mut resp = policy_page(&state, lang, &p, &name, None, Some(refused)).await?.into_response();
     *resp.status_mut() = status;
@@ -514,9 +568,8 @@ async fn limits_page(
     refused: Option<(String, String)>,
 ) -> Result<Html<String>, WebError> {
     authz::require(p, Action::Write, Resource::TimeLimits)?;
-    let l = limits_out(state).await?;
-    let cats = state.store.categories_with_routing().await?;
-    let rows = limit_rows(&state.live.time_limits(), &cats, lang);
+    let (l, zh, en) = limits_out(state, p).await?;
+    let rows = if lang == Lang::Zh { zh } else { en };
     let (text, error) = match refused {
         Some((text, error)) => (text, Some(error)),
         None => (l.document.body.clone(), None),
@@ -555,16 +608,11 @@ pub async fn page_save_time_limits(
     authz::require(&p, Action::Write, Resource::TimeLimits)?;
     let f = form(f)?;
     let text = f.body.replace("\r\n", "\n");
-    let current = load(&state, DocumentKind::TimeLimits, TIME_LIMITS_NAME).await?;
-    let r = if current.version == f.version {
-        save_limits(&state, &p, f.version, text.clone()).await
-    } else {
-        Err(WebError::PreconditionFailed)
-    };
-    match r {
-        Ok(v) => {
-            let saved = v.map_or_else(|| "unchanged".to_string(), |v| v.to_string());
-            Ok(Redirect::to(&format!("/admin/time-limits?saved={saved}")).into_response())
+    let req = SetTimeLimits { expected: Expected::Version(f.version), text: text.clone() };
+    match app::time_limits::set(&state, &p, req).await.map_err(WebError::from) {
+        Ok(saved) => {
+            Ok(Redirect::to(&format!("/admin/time-limits?saved={}", saved_query(saved.version)))
+                .into_response())
         }
         Err(e) if e.status().is_client_error() => {
             let status = e.status();
@@ -574,5 +622,140 @@ pub async fn page_save_time_limits(
             Ok(resp)
         }
         Err(e) => Err(e),
+    }
+}
+
+/// One setting on the settings form.
+#[derive(Debug, Clone)]
+pub struct SettingRow {
+    pub key: String,
+    /// The input's id (the key with `.` as `-`).
+    pub id: String,
+    pub percent: bool,
+    pub max_chars: usize,
+    pub label: String,
+    pub help: String,
+    /// The value in the input (the submitted one after a refusal).
+    pub value: String,
+    /// The refusal concerns this field.
+    pub invalid: bool,
+}
+
+/// The admin's zone-settings page (`/admin/settings`): a form of every setting with its help,
+/// the source of the thresholds, and the versions saved.
+#[derive(Template)]
+#[template(path = "settings.html")]
+pub struct SettingsPage {
+    pub b: Base,
+    /// 0 while none is stored.
+    pub version: i64,
+    pub rows: Vec<SettingRow>,
+    pub history: Vec<VersionOut>,
+    pub message: Option<String>,
+    pub error: Option<String>,
+}
+
+impl SettingsPage {
+    pub fn when(&self, rfc3339: &str) -> String {
+        when(rfc3339)
+    }
+}
+
+async fn settings_page(
+    state: &AppState,
+    lang: Lang,
+    p: &Principal,
+    message: Option<String>,
+    refused: Option<(HashMap<String, String>, app::Error)>,
+) -> Result<Html<String>, WebError> {
+    authz::require(p, Action::Write, Resource::ZoneSettings)?;
+    let v = app::settings::show(state, p).await?;
+    let (submitted, error) = match refused {
+        Some((values, e)) => (values, Some(e)),
+        None => (HashMap::new(), None),
+    };
+    let bad_field = match &error {
+        Some(app::Error::InvalidSetting { key: field, .. } | app::Error::TooLong { field, .. }) => {
+            Some(field.clone())
+        }
+        _ => None,
+    };
+    let rows = v
+        .settings
+        .fields(lang)
+        .into_iter()
+        .map(|f| SettingRow {
+            key: f.key.to_string(),
+            id: f.key.replace('.', "-"),
+            percent: f.kind == FieldKind::Percent,
+            max_chars: match f.kind {
+                FieldKind::Text { max_chars } => max_chars,
+                FieldKind::Percent => 0,
+            },
+            label: f.label,
+            help: f.help,
+            value: submitted.get(f.key).cloned().unwrap_or(f.value),
+            invalid: bad_field.as_deref() == Some(f.key),
+        })
+        .collect();
+    let version = v.version();
+    let history = v.document.map(|d| d.history.into_iter().map(version_out).collect()).unwrap_or_default();
+    views::render(&SettingsPage {
+        b: Base::new(lang, Some(p), "/admin/settings", "ui.settings.title"),
+        version,
+        rows,
+        history,
+        message,
+        error: error.map(|e| WebError::from(e).render(lang)),
+    })
+}
+
+/// The admin's zone-settings page.
+pub async fn page_settings(
+    State(state): State<AppState>,
+    ReqLang(lang): ReqLang,
+    p: Principal,
+    Query(raw): Query<HashMap<String, String>>,
+) -> Result<Html<String>, WebError> {
+    settings_page(&state, lang, &p, saved_message(Tr(lang), &raw), None).await
+}
+
+/// Saves the settings form (`version` and one field per setting, named by its key);
+/// re-renders with the error, the submitted values kept, when refused.
+pub async fn page_save_settings(
+    State(state): State<AppState>,
+    ReqLang(lang): ReqLang,
+    p: Principal,
+    f: Result<Form<HashMap<String, String>>, FormRejection>,
+) -> Result<Response, WebError> {
+    authz::require(&p, Action::Write, Resource::ZoneSettings)?;
+    let f = form(f)?;
+    let version =
+        f.get("version").and_then(|v| v.parse::<i64>().ok()).ok_or_else(|| WebError::InvalidParam {
+            param: "version".into(),
+            value: f.get("version").cloned().unwrap_or_default(),
+        })?;
+    let current = app::settings::show(&state, &p).await?;
+    let values = app::settings::FIELDS.iter().filter_map(|x| f.get(x.key).map(|v| (x.key, v.as_str())));
+    let r = match current.settings.with_values(values) {
+        Ok(settings) => {
+            app::settings::set(&state, &p, SetSettings { expected: Expected::Version(version), settings })
+                .await
+        }
+        Err(e) => Err(e),
+    };
+    match r {
+        Ok(saved) => {
+            Ok(Redirect::to(&format!("/admin/settings?saved={}", saved_query(saved.version))).into_response())
+        }
+        Err(e) => {
+            let status = WebError::from(e.clone()).status();
+            if !status.is_client_error() || status == StatusCode::FORBIDDEN {
+                return Err(e.into());
+            }
+            let mut resp = settings_page(&state, lang, &p, None, Some((f, e))).await?.into_response();
+            *resp.status_mut() = status;
+            Ok(resp)
+        }
     }
 }

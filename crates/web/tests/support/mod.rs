@@ -36,7 +36,7 @@ pub async fn seeded_store(
     users: &[(&str, store::Role)],
     department: impl Fn(&str, store::Role) -> Option<String>,
 ) -> (store_sqlite::SqliteStore, tempfile::TempDir) {
-    use store::Store;
+    use store::{EnterpriseStore, ReferenceStore, Store, UserStore};
     let dir = tempfile::tempdir().unwrap();
     let s = store_sqlite::SqliteStore::open(dir.path().join("huiqi.db")).unwrap();
     s.migrate().await.unwrap();
