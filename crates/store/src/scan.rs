@@ -20,7 +20,7 @@
 //! ranges; pages are independent, so it may read the next while it builds the last).
 
 use async_trait::async_trait;
-use enterprise::{Enterprise, FactDictionary, FactType};
+use enterprise::{Enterprise, FactDictionary, FactType, UnifiedCreditCode};
 use std::collections::HashMap;
 
 use crate::Result;
@@ -265,8 +265,9 @@ impl<'r> PageWriter<'r> {
                 Registry::Name => Some(self.text(e.name)),
                 Registry::RegisteredInZone => Some(CellValue::Int(i64::from(e.registered_in_zone))),
                 Registry::TaxRegisteredInZone => Some(CellValue::Int(i64::from(e.tax_registered_in_zone))),
-                // As `UnifiedCreditCode::is_individual_business` reads the stored code.
-                Registry::IndividualBusiness => Some(CellValue::Int(i64::from(e.uscc.starts_with("92")))),
+                Registry::IndividualBusiness => {
+                    Some(CellValue::Int(i64::from(UnifiedCreditCode::is_individual_business_code(e.uscc))))
+                }
                 Registry::Tags => Some(self.text(e.tags)),
                 Registry::IndustryCode => e.industry_code.map(|c| self.text(c)),
                 Registry::EstablishedOn => e.established_on.map(CellValue::Int),
@@ -376,7 +377,7 @@ pub fn days_of_text(s: &str) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use enterprise::{FactValue, Facts, IndustryCode, TaxCreditRating, TaxpayerType, UnifiedCreditCode};
+    use enterprise::{FactValue, Facts, IndustryCode, TaxCreditRating, TaxpayerType};
 
     fn request(facts: &[&str], targets_only: bool) -> ScanRequest {
         ScanRequest { facts: facts.iter().map(|s| s.to_string()).collect(), targets_only }
