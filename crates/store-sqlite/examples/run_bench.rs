@@ -8,9 +8,9 @@
 
 use rust_decimal::Decimal;
 use std::time::Instant;
+use store::matches::MatchStore;
 use store::matches::{EligibleOfItem, MatchCount, NewMatchRun};
 use store::scan::ScanRequest;
-use store::matches::MatchStore;
 use store::scan::ScanStore;
 use store::{Actor, Store};
 
@@ -30,9 +30,17 @@ async fn main() {
     let Ok(page) = s.scan_page(&ScanRequest::default(), 0, i64::MAX).await else { return };
     let eligible: Vec<EligibleOfItem> = (0..items)
         .map(|k| {
-            let ids: Vec<i64> =
-                page.ids.iter().copied().filter(|id| (*id as u64).wrapping_mul(2654435761 + k as u64) % 100 < share).collect();
-            let amounts = if k % 2 == 0 { ids.iter().map(|id| Decimal::new(id % 100_000 * 100 + 5, 2)).collect() } else { Vec::new() };
+            let ids: Vec<i64> = page
+                .ids
+                .iter()
+                .copied()
+                .filter(|id| (*id as u64).wrapping_mul(2654435761 + k as u64) % 100 < share)
+                .collect();
+            let amounts = if k % 2 == 0 {
+                ids.iter().map(|id| Decimal::new(id % 100_000 * 100 + 5, 2)).collect()
+            } else {
+                Vec::new()
+            };
             EligibleOfItem { item: format!("bench-item-{k:02}"), enterprise_ids: ids, amounts }
         })
         .collect();
