@@ -14,7 +14,8 @@ dir=$(mktemp -d)
 db="$dir/bench.db"
 port=18081
 "$bin" --database "$db" demo --no-serve > "$dir/demo.log"
-"$bin" --database "$db" serve --listen 127.0.0.1:$port > "$dir/serve.log" 2>&1 &
+# One user on purpose: the request rate limits (docs/WEB.md) are off for the benchmark.
+HUIQI_RATE_LIMITS__ENABLED=false "$bin" --database "$db" serve --listen 127.0.0.1:$port > "$dir/serve.log" 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null || true; rm -rf "$dir"' EXIT
 for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.2; done

@@ -1,11 +1,20 @@
 //! The demo zone: a deterministic synthetic industrial zone (same seed, same zone) with
-//! plausible Chinese enterprise names, valid credit codes, industries, facts for 2021 and
-//! 2022, tags, three-link assignments and one user per role.
+//! plausible Chinese enterprise names, valid credit codes, industries, the facts the shipped
+//! policies read (annual figures of 2020 and 2021, registrations, recognitions), tags,
+//! three-link assignments and one user per role.
 //!
-//! Generation is pure (a seeded ChaCha generator); `huiqi demo` writes the result through the
+//! **The demo date.** Everything in the zone agrees on one date, [`demo_now`] (2022-12-30):
+//! the annual figures are those known then (2020 and 2021, reported in May of the next
+//! year), the problems were received during 2022 (the last step on 2022-12-23), the plan of
+//! 2022-04-27 and the 2022 tax policies are in force. `huiqi demo` runs its server on a
+//! [`DemoClock`] that starts at that date and runs on, so the dashboard shows the month's
+//! problems and the policies decide on last year's figures. (On today's clock the zone's
+//! data would be four years old: the dashboard empty, the policies undetermined.)
+//!
+//! Generation is pure (seeded ChaCha generators); `huiqi demo` writes the result through the
 //! store and serves it.
 
-use chrono::NaiveDate;
+use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone};
 use enterprise::{
     Enterprise, EnterpriseRecord, FactRecord, FactSource, FactValue, IndustryCode, TaxCreditRating,
     TaxpayerType, ThreeLinks, UnifiedCreditCode,
@@ -17,6 +26,45 @@ use std::collections::BTreeSet;
 
 /// The seed of `huiqi demo`.
 pub const DEMO_SEED: u64 = 20220427;
+
+/// The years whose annual figures the zone holds: the two before [`demo_now`]'s year. Of the
+/// demo date's own year it holds the figures to date (the quarterly income-tax returns to the
+/// third quarter and the monthly VAT returns to November), as a zone would in December.
+pub const DEMO_YEARS: [i32; 2] = [2020, 2021];
+
+/// The date the whole demo zone agrees on (see the module docs): 2022-12-30 10:00 in China,
+/// a working Friday after the last demo problem's last step.
+pub fn demo_now() -> DateTime<FixedOffset> {
+    let at = NaiveDate::from_ymd_opt(2022, 12, 30).and_then(|d| d.and_hms_opt(10, 0, 0)).unwrap_or_default();
+    store::china_offset().from_local_datetime(&at).single().unwrap_or_else(|| at.and_utc().fixed_offset())
+}
+
+/// The demo server's clock: [`demo_now`] when the server starts, then running as the system
+/// clock does (sessions, problems raised in the demo and deadlines move on normally).
+#[derive(Debug, Clone, Copy)]
+pub struct DemoClock {
+    started: DateTime<FixedOffset>,
+    real_start: std::time::Instant,
+}
+
+impl DemoClock {
+    pub fn new() -> DemoClock {
+        DemoClock { started: demo_now(), real_start: std::time::Instant::now() }
+    }
+}
+
+impl Default for DemoClock {
+    fn default() -> Self {
+        DemoClock::new()
+    }
+}
+
+impl app::Clock for DemoClock {
+    fn now(&self) -> DateTime<FixedOffset> {
+        let elapsed = chrono::Duration::from_std(self.real_start.elapsed()).unwrap_or_default();
+        self.started + elapsed
+    }
+}
 
 /// A demo login.
 #[derive(Debug, Clone)]
@@ -87,6 +135,202 @@ const GIVEN: &[&str] = &[
     "桂英", "晨", "婷",
 ];
 
+/// The printed cadre login, linked to a share of the zone like every cadre.
+const GANBU: &str = "ganbu";
+const GANBU_DEPARTMENT: &str = "economic_development";
+/// Mixed into the seed of the second generator, which draws the facts the policy library
+/// reads (so that adding them left the zone's enterprises, names and figures as they were).
+const EXTRA_FACTS_SEED: u64 = 0x05ee_d0ff_ac75;
+
+/// The GB/T 4754 section of an industry code (`C` manufacturing, `I` software, …).
+fn section_of(code: Option<&IndustryCode>) -> char {
+    code.and_then(|c| c.to_string().chars().next()).unwrap_or('F')
+}
+
+/// The demo date's year to date: the income-tax figures of the third quarter's returns
+/// (employees and assets as averages, income for nine months) and the VAT figures of the
+/// November returns, drawn around last year's.
+fn year_to_date(rng: &mut ChaCha8Rng, facts: &mut Vec<FactRecord>) {
+    let year = DEMO_YEARS[1] + 1;
+    let quarter = NaiveDate::from_ymd_opt(year, 10, 31).unwrap_or_default();
+    let month = NaiveDate::from_ymd_opt(year, 12, 15).unwrap_or_default();
+    let last = |facts: &[FactRecord], id: &str| {
+        facts.iter().find(|f| f.fact == id && f.year == Some(DEMO_YEARS[1])).map(|f| f.value.clone())
+    };
+    let scale = |v: &FactValue, k: f64| match v {
+        FactValue::Integer(i) => FactValue::Integer(((*i as f64) * k).round().max(1.0) as i64),
+        FactValue::Money(d) => {
+            let y = d.to_string().parse::<f64>().unwrap_or(0.0);
+            FactValue::Money(money(y * k))
+        }
+        other => other.clone(),
+    };
+    let growth = rng.random_range(0.85..1.25);
+    let mut add = Vec::new();
+    for (id, k, as_of) in [
+        ("employees", growth, quarter),
+        ("total_assets", growth, quarter),
+        ("taxable_income", growth * 0.75, quarter),
+        ("revenue", growth * 0.75, quarter),
+        ("sales_at_3pct", growth * 11.0 / 12.0, month),
+        ("monthly_sales_max", growth, month),
+        ("six_taxes_two_fees", growth * 11.0 / 12.0, month),
+        ("deductible_input_vat", growth * 11.0 / 12.0, month),
+        ("service_sales_share", 1.0, month),
+        ("life_service_sales_share", 1.0, month),
+    ] {
+        if let Some(v) = last(facts, id) {
+            add.push(FactRecord {
+                fact: id.into(),
+                year: Some(year),
+                value: scale(&v, k),
+                source: FactSource::Tax,
+                as_of,
+            });
+        }
+    }
+    facts.extend(add);
+}
+
+/// What the policy facts of an enterprise depend on.
+struct Shape {
+    section: char,
+    individual: bool,
+    general: bool,
+}
+
+/// The facts the shipped policies read beyond the registry and the tax figures: screening
+/// facts of the tax policies, recognitions and listings of the zone's awards, VAT figures,
+/// self-reported figures of the subsidies, utility arrears. Each is present where a zone
+/// would know it (a recognition date only for a recognised enterprise, a small-scale VAT
+/// figure only for a small-scale taxpayer), so decisions are determined where the data
+/// allows it and undetermined where a real zone's would be.
+fn policy_facts(
+    rng: &mut ChaCha8Rng,
+    shape: &Shape,
+    tags: &BTreeSet<String>,
+    revenue_by_year: &[(i32, f64)],
+    facts: &mut Vec<FactRecord>,
+) {
+    let reported = |y: i32| NaiveDate::from_ymd_opt(y + 1, 5, 31).unwrap_or_default();
+    let known = NaiveDate::from_ymd_opt(DEMO_YEARS[1] + 1, 6, 30).unwrap_or_default();
+    let today = demo_now().date_naive();
+    let date = |rng: &mut ChaCha8Rng, years: std::ops::RangeInclusive<i32>| {
+        let d = NaiveDate::from_ymd_opt(
+            rng.random_range(years),
+            rng.random_range(1..=12),
+            rng.random_range(1..=28),
+        )
+        .unwrap_or_default();
+        d.min(today)
+    };
+    let mut scalar = |fact: &str, value: FactValue, source: FactSource, as_of: NaiveDate| {
+        facts.push(FactRecord { fact: fact.into(), year: None, value, source, as_of })
+    };
+    // The tax bureau's screening facts, known for every enterprise.
+    scalar("restricted_industry", FactValue::Bool(rng.random_bool(0.02)), FactSource::Tax, known);
+    scalar("refund_fraud_36m", FactValue::Bool(rng.random_bool(0.01)), FactSource::Tax, known);
+    scalar("invoice_fraud_36m", FactValue::Bool(rng.random_bool(0.01)), FactSource::Tax, known);
+    let penalties = i64::from(rng.random_bool(0.02));
+    scalar("tax_evasion_penalties_36m", FactValue::Integer(penalties), FactSource::Tax, known);
+    scalar("immediate_refund_since_2019", FactValue::Bool(rng.random_bool(0.05)), FactSource::Tax, known);
+    // Recognitions and listings, where the zone recognised them.
+    if tags.contains("高新技术企业") {
+        let d = date(rng, 2017..=DEMO_YEARS[1] + 1);
+        scalar("hitech_first_recognized_on", FactValue::Date(d), FactSource::Zone, d);
+    }
+    let srdi = if tags.iter().any(|t| t.contains("小巨人")) {
+        Some("national")
+    } else if tags.iter().any(|t| t.contains("专精特新")) {
+        Some("provincial")
+    } else if matches!(shape.section, 'C' | 'I' | 'M') && rng.random_bool(0.05) {
+        Some("municipal")
+    } else {
+        None
+    };
+    if let Some(level) = srdi {
+        let d = date(rng, 2019..=DEMO_YEARS[1] + 1);
+        scalar("srdi_level", FactValue::Code(level.into()), FactSource::Zone, d);
+        scalar("srdi_recognized_on", FactValue::Date(d), FactSource::Zone, d);
+    }
+    if tags.contains("拟上市") && rng.random_bool(0.25) {
+        let d = date(rng, DEMO_YEARS[1] + 1..=DEMO_YEARS[1] + 1);
+        let board = *pick(rng, &["main", "star", "chinext", "bse"]);
+        scalar("listed_on", FactValue::Date(d), FactSource::Zone, d);
+        scalar("listing_board", FactValue::Code(board.into()), FactSource::Zone, d);
+    }
+    // Utility arrears (plan 三.9): a few enterprises in the plan's year.
+    if rng.random_bool(0.06) {
+        let on = date(rng, DEMO_YEARS[1] + 1..=DEMO_YEARS[1] + 1);
+        let paid = on + chrono::Duration::days(rng.random_range(5..45));
+        scalar("utility_arrears_on", FactValue::Date(on), FactSource::Zone, on);
+        if paid < today {
+            scalar("utility_arrears_paid_on", FactValue::Date(paid), FactSource::Zone, paid);
+            let fee = money(rng.random_range(50.0..3000.0));
+            scalar("utility_late_fee", FactValue::Money(fee), FactSource::Zone, paid);
+        }
+    }
+    // Annual figures.
+    let services = matches!(shape.section, 'F' | 'G' | 'H' | 'I' | 'J' | 'K' | 'L' | 'M' | 'R');
+    let life = matches!(shape.section, 'H' | 'R') || (shape.section == 'K' && rng.random_bool(0.5));
+    let making = matches!(shape.section, 'C' | 'I' | 'M');
+    for &(year, rev) in revenue_by_year {
+        let mut push = |fact: &str, value: FactValue, source: FactSource| {
+            facts.push(FactRecord {
+                fact: fact.into(),
+                year: Some(year),
+                value,
+                source,
+                as_of: reported(year),
+            })
+        };
+        let ratio = |x: f64| FactValue::Ratio(Decimal::new((x * 100.0).round() as i64, 2));
+        let service_share = if services { rng.random_range(0.55..1.0) } else { rng.random_range(0.0..0.2) };
+        push("service_sales_share", ratio(service_share), FactSource::Tax);
+        let life_share: f64 = if life { rng.random_range(0.5..1.0) } else { rng.random_range(0.0..0.1) };
+        push("life_service_sales_share", ratio(life_share.min(service_share)), FactSource::Tax);
+        if shape.general {
+            let v = money(rev * rng.random_range(0.02..0.06));
+            push("deductible_input_vat", FactValue::Money(v), FactSource::Tax);
+        } else {
+            push("sales_at_3pct", FactValue::Money(money(rev)), FactSource::Tax);
+            let monthly = rev / 12.0 * rng.random_range(1.1..2.2);
+            push("monthly_sales_max", FactValue::Money(money(monthly)), FactSource::Tax);
+        }
+        let taxes = money(rev * rng.random_range(0.001..0.004));
+        push("six_taxes_two_fees", FactValue::Money(taxes), FactSource::Tax);
+        if shape.individual {
+            continue;
+        }
+        if rng.random_bool(0.5) {
+            let v = money(rev * rng.random_range(0.002..0.02));
+            push("loan_interest_paid", FactValue::Money(v), FactSource::SelfReported);
+        }
+        if rng.random_bool(0.6) {
+            let v = money(rev * rng.random_range(0.01..0.05));
+            push("rent_paid", FactValue::Money(v), FactSource::SelfReported);
+        }
+        if making && rng.random_bool(0.3) {
+            push("high_talent_hires", FactValue::Integer(rng.random_range(0..4)), FactSource::SelfReported);
+        }
+        if rng.random_bool(0.5) {
+            push("graduate_hires", FactValue::Integer(rng.random_range(0..16)), FactSource::SelfReported);
+        }
+        if making && rng.random_bool(0.4) {
+            push(
+                "new_invention_patents",
+                FactValue::Integer(rng.random_range(0..7)),
+                FactSource::SelfReported,
+            );
+        }
+        if shape.section == 'C' && rng.random_bool(0.4) {
+            let v = money(rev * rng.random_range(0.01..0.1));
+            push("equipment_investment", FactValue::Money(v), FactSource::SelfReported);
+        }
+    }
+    year_to_date(rng, facts);
+}
+
 fn pick<'a, T>(rng: &mut ChaCha8Rng, xs: &'a [T]) -> &'a T {
     &xs[rng.random_range(0..xs.len())]
 }
@@ -143,17 +387,24 @@ pub fn generate(seed: u64, n: usize) -> DemoZone {
             department: None,
         });
     }
+    // The cadres, about 90 enterprises each. The first is the printed cadre login `ganbu`
+    // (its own user below), so that every printed login opens a populated home.
     let cadres = n.div_ceil(90).max(2);
-    for i in 0..cadres {
+    let mut cadre_slots: Vec<(String, Option<String>)> =
+        vec![(GANBU.to_string(), Some(GANBU_DEPARTMENT.into()))];
+    for i in 1..cadres {
+        let department = Some(departments[i % departments.len()].clone());
         staff.push(DemoUser {
-            username: format!("cadre{:02}", i + 1),
-            password: format!("cadre{:02}-demo", i + 1),
+            username: format!("cadre{i:02}"),
+            password: format!("cadre{i:02}-demo"),
             role: "cadre",
             display_name: person_name(&mut rng),
             enterprise: None,
-            department: Some(departments[i % departments.len()].clone()),
+            department: department.clone(),
         });
+        cadre_slots.push((format!("cadre{i:02}"), department));
     }
+    let mut extra = ChaCha8Rng::seed_from_u64(seed ^ EXTRA_FACTS_SEED);
 
     let mut records = Vec::with_capacity(n);
     let mut links = Vec::with_capacity(n);
@@ -190,7 +441,7 @@ pub fn generate(seed: u64, n: usize) -> DemoZone {
         };
         let industry = IndustryCode::parse(if individual { "F5292" } else { code }).ok();
         let established_on = NaiveDate::from_ymd_opt(
-            rng.random_range(1998..=2021),
+            rng.random_range(1998..=DEMO_YEARS[1]),
             rng.random_range(1..=12),
             rng.random_range(1..=28),
         );
@@ -263,17 +514,19 @@ pub fn generate(seed: u64, n: usize) -> DemoZone {
             name,
             registered_in_zone: reg,
             tax_registered_in_zone: tax,
-            industry_code: industry,
+            industry_code: industry.clone(),
             established_on,
             taxpayer_type: Some(if general { TaxpayerType::General } else { TaxpayerType::SmallScale }),
             tax_credit_rating: rating,
             tags: tags.clone(),
         };
         let mut facts = Vec::new();
-        for year in [2021, 2022] {
-            let growth = if year == 2021 { rng.random_range(0.7..1.1) } else { 1.0 };
+        let mut revenue_by_year = Vec::new();
+        for year in DEMO_YEARS {
+            let growth = if year == DEMO_YEARS[0] { rng.random_range(0.7..1.1) } else { 1.0 };
             let emp = ((employees_2022 as f64) * growth).max(1.0) as i64;
             let rev = revenue_2022 * growth;
+            revenue_by_year.push((year, rev));
             let mut push = |fact: &str, v: FactValue, src: FactSource| {
                 facts.push(FactRecord {
                     fact: fact.to_string(),
@@ -324,14 +577,16 @@ pub fn generate(seed: u64, n: usize) -> DemoZone {
                 );
             }
         }
-        records.push(EnterpriseRecord { enterprise: e, facts });
-        let cadre = &staff[LEADERS.len() + (i % cadres)];
+        let shape = Shape { section: section_of(industry.as_ref()), individual, general };
+        policy_facts(&mut extra, &shape, &tags, &revenue_by_year, &mut facts);
+        records.push(EnterpriseRecord::whole(e, facts));
+        let (cadre, department) = &cadre_slots[i % cadres];
         links.push((
             uscc,
             ThreeLinks {
                 leader: Some(format!("leader{:02}", i % LEADERS.len() + 1)),
-                department: cadre.department.clone(),
-                cadre: Some(cadre.username.clone()),
+                department: department.clone(),
+                cadre: Some(cadre.clone()),
             },
         ));
     }
@@ -348,12 +603,12 @@ pub fn generate(seed: u64, n: usize) -> DemoZone {
             department: None,
         },
         DemoUser {
-            username: "ganbu".into(),
+            username: GANBU.into(),
             password: "ganbu-demo-2022".into(),
             role: "cadre",
             display_name: "驻企干部".into(),
             enterprise: None,
-            department: Some("economic_development".into()),
+            department: Some(GANBU_DEPARTMENT.into()),
         },
         DemoUser {
             username: "jingfa".into(),
@@ -410,6 +665,7 @@ pub fn generate(seed: u64, n: usize) -> DemoZone {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::Datelike;
 
     #[test]
     fn the_demo_zone_is_deterministic_and_valid() {
@@ -429,5 +685,57 @@ mod tests {
         assert_eq!(roles.len(), 7, "one user per role");
         assert!(a.users.iter().any(|u| u.role == "enterprise" && u.enterprise.is_some()));
         assert_eq!(a.links.len(), 400);
+    }
+
+    /// Issue 14: the printed cadre login had no enterprises, and the zone's data was of 2022
+    /// while the clock said 2026. Every printed login has something to show, and everything
+    /// the zone holds is known on the demo date.
+    #[test]
+    fn every_printed_login_has_a_populated_home_on_the_demo_date() {
+        let z = generate(DEMO_SEED, 400);
+        let ganbu = z.links.iter().filter(|(_, l)| l.cadre.as_deref() == Some(GANBU)).count();
+        assert!(ganbu >= 40, "the printed cadre has enterprises: {ganbu}");
+        assert!(!z.staff.iter().any(|u| u.username == GANBU), "created once, as a printed login");
+        for u in &z.users {
+            match u.role {
+                "enterprise" => {
+                    let e = u.enterprise.as_ref().unwrap();
+                    assert!(
+                        z.records.iter().any(|r| &r.enterprise.uscc == e && r.enterprise.assistance_target())
+                    );
+                }
+                "cadre" => {
+                    assert!(z.links.iter().any(|(_, l)| l.cadre.as_deref() == Some(u.username.as_str())))
+                }
+                _ => {}
+            }
+        }
+        let today = demo_now().date_naive();
+        for r in &z.records {
+            for f in &r.facts {
+                assert!(f.as_of <= today, "{} {:?} reported {} after the demo date", f.fact, f.year, f.as_of);
+                assert!(f.year.is_none_or(|y| y <= today.year()), "{}", f.fact);
+            }
+        }
+        // The policy library's facts are there, so its items decide.
+        for fact in
+            ["restricted_industry", "six_taxes_two_fees", "service_sales_share", "hitech_first_recognized_on"]
+        {
+            assert!(z.records.iter().any(|r| r.facts.iter().any(|f| f.fact == fact)), "{fact}");
+        }
+        let plan = crate::demo_problems::plan(&z, crate::demo_problems::DEMO_PROBLEMS);
+        let last = plan.problems.iter().map(|p| p.state.last_at).max().unwrap();
+        assert!(last < demo_now(), "the last demo step {last} is before the demo date");
+        assert!(plan.visits.iter().all(|(_, at)| *at < demo_now()));
+    }
+
+    #[test]
+    fn the_demo_clock_starts_at_the_demo_date_and_runs() {
+        use app::Clock;
+        let c = DemoClock::new();
+        let a = c.now();
+        assert!(a >= demo_now() && a - demo_now() < chrono::Duration::seconds(5));
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        assert!(c.now() > a);
     }
 }

@@ -131,3 +131,118 @@ fn unknown_files_and_columns_are_clear_errors() {
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stderr).contains(" / "));
 }
+
+/// Issue 14: a file of the credit code, the name, the two flags, the year and 从业人数
+/// cleared the enterprise's industry code, establishment date, taxpayer type and rating.
+#[test]
+fn a_partial_file_keeps_what_it_does_not_state_and_the_dry_run_shows_each_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("p.db");
+    let good = fixture("good_zh.csv");
+    assert!(
+        huiqi(&db, &["import", "enterprises", good.to_str().unwrap(), "--as-of", "2022-05-31"])
+            .status
+            .success()
+    );
+    let stored = |field: &str| -> Option<String> {
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        conn.query_row(
+            &format!("SELECT {field} FROM enterprises WHERE uscc = '91430100MA4L00011K'"),
+            [],
+            |r| r.get(0),
+        )
+        .unwrap()
+    };
+    let before: Vec<Option<String>> =
+        ["industry_code", "established_on", "taxpayer_type", "tax_credit_rating"]
+            .iter()
+            .map(|f| stored(f))
+            .collect();
+    assert!(before.iter().all(Option::is_some), "{before:?}");
+
+    let partial = dir.path().join("partial.csv");
+    std::fs::write(
+        &partial,
+        "统一社会信用代码,企业名称,工商注册在园区,税务登记在园区,年度,从业人数\n\
+         91430100MA4L00011K,长沙智造科技有限公司,是,是,2022,52\n",
+    )
+    .unwrap();
+    let p = partial.to_str().unwrap();
+    // The dry run names each change, old → new, and counts the fields.
+    let o = huiqi(&db, &["import", "enterprises", p, "--dry-run"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("employees[2022]: 135 → 52"), "{out}");
+    assert!(!out.contains("industry_code"), "an absent column changes nothing: {out}");
+    let v = json(&huiqi(&db, &["import", "enterprises", p, "--dry-run", "--json"]));
+    assert_eq!(v["field_counts"]["employees[2022]"], 1, "{v}");
+    assert_eq!(v["enterprise_changes"][0]["changes"][0]["old"], "135", "{v}");
+    assert_eq!(v["updated"], 1);
+
+    assert!(huiqi(&db, &["import", "enterprises", p]).status.success());
+    let after: Vec<Option<String>> =
+        ["industry_code", "established_on", "taxpayer_type", "tax_credit_rating"]
+            .iter()
+            .map(|f| stored(f))
+            .collect();
+    assert_eq!(after, before, "absent columns keep the stored values");
+
+    // An empty cell keeps too, unless --clear-empty.
+    std::fs::write(
+        &partial,
+        "统一社会信用代码,企业名称,工商注册在园区,税务登记在园区,纳税信用等级\n\
+         91430100MA4L00011K,长沙智造科技有限公司,是,是,\n",
+    )
+    .unwrap();
+    assert!(huiqi(&db, &["import", "enterprises", p]).status.success());
+    assert!(stored("tax_credit_rating").is_some());
+    let v = json(&huiqi(&db, &["import", "enterprises", p, "--dry-run", "--clear-empty", "--json"]));
+    assert_eq!(v["enterprise_changes"][0]["changes"][0]["field"], "tax_credit_rating", "{v}");
+    assert!(v["enterprise_changes"][0]["changes"][0]["new"].is_null(), "{v}");
+    assert!(huiqi(&db, &["import", "enterprises", p, "--clear-empty"]).status.success());
+    assert_eq!(stored("tax_credit_rating"), None);
+    assert_eq!(stored("industry_code"), before[0]);
+}
+
+/// Issue 14: a CSV whose million rows all fail printed a million-line table.
+#[test]
+fn a_file_whose_every_row_fails_lists_a_page_and_writes_the_full_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("e.db");
+    let bad = dir.path().join("bad.csv");
+    let mut text = String::from("uscc,name,registered_in_zone,tax_registered_in_zone\n");
+    for i in 0..3000 {
+        text.push_str(&format!("x{i},甲,是,是\n"));
+    }
+    std::fs::write(&bad, text).unwrap();
+    let report = dir.path().join("errors.csv");
+    let o =
+        huiqi(&db, &["import", "enterprises", bad.to_str().unwrap(), "--errors", report.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.lines().count() < 220, "{} lines", err.lines().count());
+    assert!(err.contains("另有 2800 处错误未列出") && err.contains("2800 more errors"), "{err}");
+    assert!(err.contains("3000 bad rows (3000 errors)"), "{err}");
+    let full = std::fs::read_to_string(&report).unwrap();
+    assert_eq!(full.lines().count(), 3001, "a header and every error");
+    let v = json(&huiqi(&db, &["import", "enterprises", bad.to_str().unwrap(), "--json"]));
+    assert_eq!((v["error_count"].as_u64(), v["errors"].as_array().map(Vec::len)), (Some(3000), Some(200)));
+    assert_eq!(enterprise_count(&db), 0);
+}
+
+/// Issue 14: a UTF-16 file was decoded instead of refused.
+#[test]
+fn a_utf16_file_is_refused_naming_its_encoding() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("u.db");
+    let f = dir.path().join("utf16.csv");
+    let text = "统一社会信用代码,企业名称,工商注册在园区,税务登记在园区\n91430100MA4L00011K,长沙智造科技有限公司,是,是\n";
+    let mut bytes = vec![0xFF, 0xFE];
+    bytes.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+    std::fs::write(&f, bytes).unwrap();
+    let o = huiqi(&db, &["import", "enterprises", f.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("UTF-16LE") && err.contains("CSV UTF-8"), "{err}");
+    assert_eq!(enterprise_count(&db), 0);
+}

@@ -571,3 +571,138 @@ fn attachments_are_raised_added_read_back_and_verified() {
         stderr(&o)
     );
 }
+
+/// Issue 14: a description longer than 5,000 characters or a title longer than 100 is
+/// refused, bilingual and named, with nothing stored; and the ledger exports any text stored
+/// before the limits (here a 40,000-character description written straight to the store):
+/// cut in its cell with a marker, whole on the sheet 超长文本.
+#[test]
+fn texts_are_limited_and_the_ledger_exports_any_stored_text() {
+    let (dir, db) = zone();
+    let add_with = |title: &str, description: &str| {
+        huiqi(
+            &db,
+            &[
+                "problem",
+                "add",
+                "--enterprise",
+                ZHIZAO,
+                "--category",
+                "涉税",
+                "--title",
+                title,
+                "--description",
+                description,
+            ],
+        )
+    };
+    for (title, description, field) in
+        [("房租", "述".repeat(5_001), "description"), (&*"企".repeat(101), String::new(), "title")]
+    {
+        let o = add_with(title, &description);
+        assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+        let e = stderr(&o);
+        assert!(e.contains(field) && e.contains("过长") && e.contains("too long"), "{e}");
+    }
+    let o = ok(add_with(&"企".repeat(100), &"述".repeat(5_000)));
+    assert_eq!(stdout(&o), "1", "only the one within the limits was stored");
+    let long: String = (0..40_000).map(|i| ['甲', '乙', '丙', '丁'][i % 4]).collect();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        use store::problems::ProblemStore;
+        let s = store_sqlite::SqliteStore::open(&db).unwrap();
+        let at = chrono::DateTime::parse_from_rfc3339("2022-05-06T09:00:00+08:00").unwrap();
+        let p = handling::Problem {
+            enterprise: enterprise::UnifiedCreditCode::parse(XINGSHA).unwrap(),
+            channel: handling::Channel::Hotline,
+            category: "tax".into(),
+            title: "限额以前录入的长描述".into(),
+            description: long.clone(),
+            attachments: vec![],
+            urgency: handling::Urgency::Normal,
+            confidential: false,
+            received_at: at,
+            visit: None,
+        };
+        let admin = handling::Actor {
+            username: "cli".into(),
+            role: handling::Role::Admin,
+            department: None,
+            enterprise: None,
+        };
+        let routing = enterprise::Routing::seed();
+        s.create_problem(p, &admin, at, routing, handling::TimeLimits::defaults()).await.unwrap();
+    });
+    let xlsx = dir.path().join("ledger.xlsx");
+    let o = ok(huiqi(&db, &["ledger", "export", xlsx.to_str().unwrap()]));
+    assert!(stdout(&o).contains("2 个问题"), "{}", stdout(&o));
+    let sheets = excel::read_back(&std::fs::read(&xlsx).unwrap()).unwrap();
+    let (name, rows) = sheets.last().unwrap();
+    assert_eq!(name, "超长文本");
+    assert_eq!(rows[1..].iter().map(|r| r[4].as_str()).collect::<String>(), long);
+}
+
+/// `huiqi` with a line on standard input.
+fn huiqi_stdin(db: &Path, args: &[&str], input: &str) -> Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_huiqi"))
+        .arg("--database")
+        .arg(db)
+        .args(args)
+        .env_remove("HUIQI_DATABASE_URL")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    c.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    c.wait_with_output().unwrap()
+}
+
+#[test]
+fn a_category_added_on_the_command_line_routes_problems_at_once() {
+    let (_d, db) = zone();
+    let o = ok(huiqi(
+        &db,
+        &["category", "add", "data_compliance", "数据合规", "--departments", "经济发展局,tax_bureau"],
+    ));
+    assert_eq!(stdout(&o), "data_compliance\t数据合规\teconomic_development,tax_bureau");
+    let id = add(&db, ZHIZAO, "数据合规", "2022-06-01T09:00:00+08:00");
+    let shown = json(&ok(huiqi(&db, &["problem", "show", &id.to_string(), "--json"])));
+    assert_eq!(shown["category"], "data_compliance");
+    assert_eq!(shown["lead_department"], "economic_development", "{shown}");
+    let listed = json(&ok(huiqi(&db, &["category", "list", "--json"])));
+    assert_eq!(listed.as_array().unwrap().last().unwrap()["code"], "data_compliance");
+    // A taken name, and a user who may not, are refused with a bilingual message.
+    let o = huiqi(&db, &["category", "add", "other_code", "数据合规", "--departments", "tax_bureau"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("已存在") && stderr(&o).contains("already exists"), "{}", stderr(&o));
+    let o = huiqi(&db, &["category", "add", "x", "某类", "--departments", "tax_bureau", "--as", "zhizao"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("没有权限"), "{}", stderr(&o));
+}
+
+#[test]
+fn users_are_listed_deactivated_given_roles_passwords_and_unlocked_on_the_command_line() {
+    let (_d, db) = zone();
+    let all = json(&ok(huiqi(&db, &["user", "list", "--json", "--per-page", "2"])));
+    assert_eq!((all["total"].as_u64(), all["items"].as_array().unwrap().len()), (Some(6), 2));
+    let found = json(&ok(huiqi(&db, &["user", "list", "--json", "--search", "XING"])));
+    assert_eq!(found["items"][0]["username"], "xingsha");
+    ok(huiqi(&db, &["user", "deactivate", "ducha"]));
+    let inactive = json(&ok(huiqi(&db, &["user", "list", "--json", "--inactive"])));
+    assert_eq!(inactive["items"][0]["username"], "ducha");
+    ok(huiqi(&db, &["user", "activate", "ducha"]));
+    assert_eq!(stdout(&ok(huiqi(&db, &["user", "role", "jingfa", "supervisor"]))), "jingfa\tsupervisor");
+    let o = huiqi(&db, &["user", "role", "lingdao", "department"]);
+    assert_eq!(o.status.code(), Some(1), "a department user needs a department");
+    assert!(stdout(&ok(huiqi(&db, &["user", "unlock", "lingdao"]))).contains("lingdao"));
+    let o = huiqi(&db, &["user", "unlock", "nobody"]);
+    assert_eq!(o.status.code(), Some(1));
+    ok(huiqi_stdin(&db, &["user", "password", "lingdao"], "a brand new password\n"));
+    let o = huiqi_stdin(&db, &["user", "password", "lingdao"], "short\n");
+    assert_eq!(o.status.code(), Some(1));
+    // --as: a stored user whose role allows it; others are refused.
+    let o = huiqi(&db, &["user", "deactivate", "ducha", "--as", "lingdao"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("没有权限"), "{}", stderr(&o));
+}

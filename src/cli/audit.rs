@@ -1,5 +1,6 @@
 //! `huiqi audit verify`: walks the problem events' hash chain and names the first broken
-//! link (exit 1), or reports the chain intact (exit 0).
+//! link (exit 1), or reports the chain intact (exit 0); then re-hashes every stored file
+//! (`app::problems::verify`).
 
 use super::user_error;
 use clap::Subcommand;
@@ -19,14 +20,14 @@ pub enum AuditCmd {
 
 pub async fn run(cmd: AuditCmd, ctx: &super::Context) -> anyhow::Result<ExitCode> {
     let AuditCmd::Verify { json } = cmd;
-    let store = crate::db::open_ready(&ctx.database).await?;
-    let report = store.audit_verify().await.map_err(|e| user_error(&e))?;
+    let app = app::App::new(crate::db::open_ready(&ctx.database).await?);
+    let outcome = app::problems::verify(&app).await.map_err(|e| user_error(&e))?;
+    let (report, files) = (&outcome.chain, &outcome.attachments);
     if json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        println!("{}", serde_json::to_string_pretty(report)?);
     }
     // Every stored attachment must hash to what its record and its problem's event say.
-    let files = store.verify_attachments().await.map_err(|e| user_error(&e))?;
-    for m in &files {
+    for m in files {
         let (zh, en) = match m.reason.as_str() {
             "content" => (
                 "文件内容与记录的 SHA-256 不符（文件被改动）",

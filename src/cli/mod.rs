@@ -62,9 +62,12 @@ pub enum Command {
     Serve(server::ServeArgs),
     /// Generates the demo zone into a fresh database and serves it.
     Demo(server::DemoArgs),
-    /// Users and roles (用户).
+    /// Users and roles (用户): add, list, unlock, deactivate, activate, role, password.
     #[command(subcommand)]
     User(user::UserCmd),
+    /// Problem categories (问题类别) of the routing table: add, list.
+    #[command(subcommand)]
+    Category(user::CategoryCmd),
     /// Problems (诉求) of the three lists: add, show, act, sweep.
     #[command(subcommand)]
     Problem(problem::ProblemCmd),
@@ -128,8 +131,9 @@ pub fn main() -> ExitCode {
         Command::Import(c) => block_on(import::run(c, &ctx)),
         Command::Migrate => block_on(server::migrate(&ctx)),
         Command::Serve(a) => block_on(server::serve(a, &ctx, &settings)),
-        Command::Demo(a) => block_on(server::demo(a, cli.database.clone(), settings.secure_cookies)),
+        Command::Demo(a) => block_on(server::demo(a, cli.database.clone(), server::web_config(&settings))),
         Command::User(c) => block_on(user::run(c, &ctx)),
+        Command::Category(c) => block_on(user::run_category(c, &ctx)),
         Command::Bench(c) => block_on(bench::run(c, &ctx)),
         Command::TimeLimits(c) => block_on(time_limits::run(c, &ctx)),
         Command::Settings(c) => block_on(settings::run(c, &ctx)),

@@ -1,18 +1,18 @@
 //! `huiqi problem add | show | act | sweep | attach | attachment`: the three lists from scripts
-//! and hotline imports (the contract of issue 4; see docs/PROBLEMS.md).
+//! and hotline imports (the contract of issue 4; see docs/PROBLEMS.md). Each command reads its
+//! arguments into a request of the use cases (`app::problems`), which check, decide and write;
+//! this module prints the result.
 
 use super::{UserError, user_error};
+use app::problems::{self as uc, ActionRequest, NewFile, RaiseRequest, Reader};
+use app::{App, Principal};
 use chrono::{DateTime, FixedOffset, NaiveDateTime};
 use clap::{Args, Subcommand};
-use enterprise::{Routing, UnifiedCreditCode};
-use handling::{
-    Action, ActionKind, Actor as HActor, Channel, Command, ExplainReason, Outcome, Problem, Rating,
-    ReviewDecision, Role as HRole, State, Urgency,
-};
+use enterprise::Routing;
 use serde_json::{Value, json};
 use std::process::ExitCode;
-use store::problems::{PResult, ProblemFilter, ProblemRecord};
-use store::{Page, Store};
+use store::Store;
+use store::problems::ProblemRecord;
 
 #[derive(Debug, Subcommand)]
 pub enum ProblemCmd {
@@ -181,24 +181,6 @@ pub fn parse_time(s: &str, flag: &str) -> anyhow::Result<DateTime<FixedOffset>> 
     ))
 }
 
-/// The given time or now; a time in the future is refused.
-pub fn time_or_now(s: Option<&str>, flag: &str) -> anyhow::Result<DateTime<FixedOffset>> {
-    let now = crate::db::now();
-    match s {
-        None => Ok(now),
-        Some(s) => {
-            let t = parse_time(s, flag)?;
-            if t > now {
-                return Err(bilingual(
-                    format!("{flag} 的时间 {t} 晚于当前时间；只能补录已发生的事项"),
-                    format!("{flag}: {t} is in the future; only what already happened can be recorded"),
-                ));
-            }
-            Ok(t)
-        }
-    }
-}
-
 /// The routing table as the database holds it.
 pub async fn routing(store: &dyn Store) -> anyhow::Result<Routing> {
     Ok(Routing {
@@ -207,28 +189,23 @@ pub async fn routing(store: &dyn Store) -> anyhow::Result<Routing> {
     })
 }
 
-/// The handling actor of a user of the users table.
-pub async fn actor_of(store: &dyn Store, username: &str) -> anyhow::Result<HActor> {
-    let u = store
-        .user_by_username(username)
-        .await?
-        .ok_or_else(|| user_error(&store::StoreError::UserNotFound { username: username.to_string() }))?;
-    if !u.active {
-        return Err(bilingual(
-            format!("用户“{username}”已停用，不能办理问题"),
-            format!("the user '{username}' is deactivated and cannot act on problems"),
-        ));
+/// The principal of `--as USER` (a stored, active user), or without it the operator `cli`
+/// acting as an admin.
+async fn principal(app: &App, as_user: Option<&str>) -> anyhow::Result<Principal> {
+    match as_user {
+        Some(u) => app.principal(u).await.map_err(|e| user_error(&e)),
+        None => Ok(Principal {
+            username: "cli".into(),
+            role: store::Role::Admin,
+            enterprise: None,
+            department: None,
+            display_name: "cli".into(),
+        }),
     }
-    Ok(HActor { username: u.username, role: u.role, department: u.department, enterprise: u.enterprise })
 }
 
-/// The scheduled jobs' actor.
-pub fn system_actor() -> HActor {
-    HActor { username: "system".into(), role: HRole::System, department: None, enterprise: None }
-}
-
-fn pr<T>(r: PResult<T>) -> anyhow::Result<T> {
-    r.map_err(|e| user_error(&e))
+fn ue(e: app::Error) -> anyhow::Error {
+    user_error(&e)
 }
 
 /// The JSON of `problem show --json`.
@@ -286,14 +263,12 @@ pub fn show_json(rec: &ProblemRecord, now: DateTime<FixedOffset>) -> Value {
 
 /// `show_json` with the problem's attachments (`attachments`: id, file_name, content_type,
 /// size, sha256, uploaded_by, uploaded_at).
-async fn show_json_with_files(
-    store: &dyn Store,
-    rec: &ProblemRecord,
-    now: DateTime<FixedOffset>,
-) -> anyhow::Result<Value> {
-    let mut v = show_json(rec, now);
-    let files: Vec<Value> = pr(store.attachments(rec.id).await)?
-        .into_iter()
+fn show_json_with_files(view: &uc::ProblemView, now: DateTime<FixedOffset>) -> Value {
+    let mut v = show_json(&view.record, now);
+    let files: Vec<Value> = view
+        .attachments
+        .iter()
+        .flatten()
         .map(|a| {
             json!({
                 "id": a.id,
@@ -309,12 +284,12 @@ async fn show_json_with_files(
     if let Some(o) = v.as_object_mut() {
         o.insert("attachments".into(), Value::Array(files));
     }
-    Ok(v)
+    v
 }
 
-/// Reads and checks a file to attach: unreadable or against the rules is a bilingual error
-/// naming it.
-fn read_attachment(path: &std::path::Path) -> anyhow::Result<store::attachments::CheckedFile> {
+/// Reads a file to attach: unreadable is a bilingual error naming it (the use case checks its
+/// name, size and type).
+fn read_attachment(path: &std::path::Path) -> anyhow::Result<NewFile> {
     let bytes = std::fs::read(path).map_err(|e| {
         bilingual(
             format!("无法读取附件 {}：{e}；请检查路径和权限", path.display()),
@@ -322,7 +297,7 @@ fn read_attachment(path: &std::path::Path) -> anyhow::Result<store::attachments:
         )
     })?;
     let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
-    store::attachments::check_file(&name, bytes).map_err(|e| user_error(&e))
+    Ok(NewFile { name, bytes })
 }
 
 fn print_attachments(files: &[store::attachments::Attachment]) {
@@ -370,196 +345,108 @@ fn print_text(rec: &ProblemRecord, now: DateTime<FixedOffset>) {
     }
 }
 
-fn list(s: &Option<String>) -> Vec<String> {
-    s.as_deref()
-        .map(|x| x.split([',', '，', ';']).map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).collect())
-        .unwrap_or_default()
-}
-
-fn missing(flag: &str, action: &str) -> anyhow::Error {
-    bilingual(format!("动作 {action} 需要参数 {flag}"), format!("the action {action} needs {flag}"))
-}
-
-/// Builds the command of `problem act` from its flags.
-pub fn command_of(a: &ActArgs) -> anyhow::Result<Command> {
-    let kind = ActionKind::parse(&a.action).ok_or_else(|| {
-        let names: Vec<&str> = handling::ALL_ACTIONS.iter().skip(1).map(|k| k.as_str()).collect();
-        bilingual(
-            format!("未知的动作“{}”；可用：{}", a.action, names.join(", ")),
-            format!("unknown action '{}'; use one of: {}", a.action, names.join(", ")),
-        )
-    })?;
-    let name = kind.as_str();
-    let action = match kind {
-        ActionKind::Submit => {
-            return Err(bilingual(
-                "提交问题请用 huiqi problem add".into(),
-                "use huiqi problem add to submit a problem".into(),
-            ));
-        }
-        ActionKind::Accept => Action::Accept,
-        ActionKind::Assign => Action::Assign {
-            lead: a.department.clone().ok_or_else(|| missing("--department", name))?,
-            cooperating: list(&a.cooperating),
-            handler: a.handler.clone(),
-        },
-        ActionKind::Object => Action::Object,
-        ActionKind::DecideObjection => {
-            let upheld = match a.decision.as_deref().map(str::trim) {
-                Some("upheld" | "uphold" | "成立" | "同意") => true,
-                Some("rejected" | "reject" | "不成立" | "驳回") => false,
-                _ => return Err(missing("--decision upheld|rejected", name)),
-            };
-            Action::DecideObjection {
-                upheld,
-                lead: a.department.clone(),
-                cooperating: a.cooperating.as_ref().map(|_| list(&a.cooperating)),
-            }
-        }
-        ActionKind::Return => Action::Return,
-        ActionKind::Start => Action::Start,
-        ActionKind::RequestInfo => Action::RequestInfo,
-        ActionKind::SupplyInfo => Action::SupplyInfo,
-        ActionKind::Report => Action::Report,
-        ActionKind::RequestExtension => {
-            Action::RequestExtension { workdays: a.days.ok_or_else(|| missing("--days", name))? }
-        }
-        ActionKind::ApproveExtension => Action::ApproveExtension,
-        ActionKind::RejectExtension => Action::RejectExtension,
-        ActionKind::Escalate => Action::Escalate,
-        ActionKind::OpenConsultation => Action::OpenConsultation { participants: list(&a.participants) },
-        ActionKind::CloseConsultation => Action::CloseConsultation {
-            minutes: a.minutes.clone().ok_or_else(|| missing("--minutes", name))?,
-            decisions: a.decisions.clone(),
-        },
-        ActionKind::Answer => {
-            let outcome = match a.outcome.as_deref().map(str::trim) {
-                Some("resolved" | "已解决") => Outcome::Resolved,
-                Some("explained" | "已解释") => {
-                    let r = a.reason.as_deref().unwrap_or("other").replace('-', "_");
-                    let reason: ExplainReason = store::problems::parse_enum(&r).ok_or_else(|| {
-                        bilingual(
-                            format!("--reason “{r}” 无效；可用 not-eligible, legal-constraint, beyond-authority, needs-longer-term, enterprise-cause, other"),
-                            format!("--reason '{r}' is not valid; use not-eligible, legal-constraint, beyond-authority, needs-longer-term, enterprise-cause, other"),
-                        )
-                    })?;
-                    Outcome::Explained { reason }
-                }
-                Some("referred" | "已转办") => {
-                    Outcome::Referred { to: a.to.clone().ok_or_else(|| missing("--to", name))? }
-                }
-                _ => return Err(missing("--outcome resolved|explained|referred", name)),
-            };
-            Action::Answer { outcome }
-        }
-        ActionKind::Confirm => Action::Confirm {
-            rating: Rating::parse(a.rating.as_deref().ok_or_else(|| missing("--rating", name))?)
-                .map_err(|e| user_error(&e))?,
-        },
-        ActionKind::Reopen => Action::Reopen,
-        ActionKind::Review => Action::Review {
-            decision: match a.decision.as_deref().map(str::trim) {
-                Some("close" | "销号") => ReviewDecision::Close,
-                Some("redo" | "重办") => ReviewDecision::Redo,
-                _ => return Err(missing("--decision close|redo", name)),
-            },
-        },
-        ActionKind::Close => Action::Close,
-        ActionKind::AutoCloseUnrated => Action::AutoCloseUnrated,
-        ActionKind::Withdraw => Action::Withdraw,
-        ActionKind::Attach => {
-            return Err(bilingual(
-                "上传附件请用 huiqi problem attach".into(),
-                "use huiqi problem attach to add a file".into(),
-            ));
-        }
-    };
-    Ok(Command { action, note: a.note.clone() })
+/// The use case's request of `problem act`: the flags as given (the words are read by
+/// `app::problems::ActionRequest::command`, the same reading as the web's).
+pub fn request_of(a: &ActArgs, at: Option<DateTime<FixedOffset>>) -> ActionRequest {
+    let many = |v: &Option<String>| v.as_ref().map(|s| vec![s.clone()]);
+    ActionRequest {
+        action: a.action.clone(),
+        note: a.note.clone(),
+        lead: a.department.clone(),
+        cooperating: many(&a.cooperating),
+        handler: a.handler.clone(),
+        upheld: None,
+        decision: a.decision.clone(),
+        workdays: a.days,
+        outcome: a.outcome.clone(),
+        reason: a.reason.clone(),
+        to: a.to.clone(),
+        rating: a.rating.clone(),
+        participants: many(&a.participants),
+        minutes: a.minutes.clone(),
+        decisions: (!a.decisions.is_empty()).then(|| a.decisions.clone()),
+        version: None,
+        if_match: None,
+        at,
+    }
 }
 
 pub async fn run(cmd: ProblemCmd, ctx: &super::Context) -> anyhow::Result<ExitCode> {
-    let store = crate::db::open_ready(&ctx.database).await?;
-    let store = store.as_ref();
+    let app = App::new(crate::db::open_ready(&ctx.database).await?);
     match cmd {
         ProblemCmd::Add(a) => {
-            let routing = routing(store).await?;
-            let enterprise = UnifiedCreditCode::parse(&a.enterprise).map_err(|e| user_error(&e))?;
-            let now = crate::db::now();
-            let received_at = time_or_now(a.received_at.as_deref(), "--received-at")?;
-            let channel = Channel::parse(&a.channel).map_err(|e| user_error(&e))?;
-            let urgency = Urgency::parse(&a.urgency).map_err(|e| user_error(&e))?;
-            let actor = match &a.as_user {
-                Some(u) => actor_of(store, u).await?,
-                None => {
-                    HActor { username: "cli".into(), role: HRole::Admin, department: None, enterprise: None }
-                }
+            uc::use_stored_time_limits(&app).await.map_err(ue)?;
+            let who = principal(&app, a.as_user.as_deref()).await?;
+            let received_at = match &a.received_at {
+                Some(t) => Some(parse_time(t, "--received-at")?),
+                None => None,
             };
-            let problem = Problem {
-                enterprise,
-                channel,
+            let files = a.attach.iter().map(|p| read_attachment(p)).collect::<anyhow::Result<Vec<_>>>()?;
+            let req = RaiseRequest {
+                enterprise: Some(a.enterprise.clone()),
                 category: a.category.clone(),
                 title: a.title.clone(),
                 description: a.description.clone(),
-                attachments: Vec::new(),
-                urgency,
+                channel: Some(a.channel.clone()),
+                urgency: Some(a.urgency.clone()),
                 confidential: a.confidential,
+                visit: a.visit,
                 received_at,
-                visit: a.visit.map(|v| v.to_string()),
+                files,
             };
-            let limits = crate::policies::time_limits(store).await?;
-            let files = a.attach.iter().map(|p| read_attachment(p)).collect::<anyhow::Result<Vec<_>>>()?;
-            let rec = if files.is_empty() {
-                pr(store.create_problem(problem, &actor, now, &routing, &limits).await)?
-            } else {
-                pr(store
-                    .create_problem_with_attachments(problem, &actor, now, &routing, &limits, files)
-                    .await)?
-            };
+            let view = uc::raise(&app, &who, req).await.map_err(ue)?;
             if a.json {
-                println!("{}", serde_json::to_string_pretty(&show_json_with_files(store, &rec, now).await?)?);
+                let shown = uc::show(&app, Reader::Operator, view.id(), None).await.map_err(ue)?;
+                println!("{}", serde_json::to_string_pretty(&show_json_with_files(&shown, shown.at))?);
             } else {
-                println!("{}", rec.id);
+                println!("{}", view.id());
             }
         }
         ProblemCmd::Show { id, json, as_of } => {
-            let now = match as_of {
-                Some(t) => parse_time(&t, "--as-of")?,
-                None => crate::db::now(),
+            let at = match as_of {
+                Some(t) => Some(parse_time(&t, "--as-of")?),
+                None => None,
             };
-            let rec = pr(store.get_problem(id).await)?;
+            let view = uc::show(&app, Reader::Operator, id, at).await.map_err(ue)?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&show_json_with_files(store, &rec, now).await?)?);
+                println!("{}", serde_json::to_string_pretty(&show_json_with_files(&view, view.at))?);
             } else {
-                print_text(&rec, now);
-                print_attachments(&pr(store.attachments(id).await)?);
+                print_text(&view.record, view.at);
+                print_attachments(view.attachments.as_deref().unwrap_or_default());
             }
         }
         ProblemCmd::Act(a) => {
-            let mut cmd = command_of(&a)?;
-            let routing = routing(store).await?;
-            handling::check_departments(&mut cmd, &routing).map_err(|e| user_error(&e))?;
-            let actor = actor_of(store, &a.as_user).await?;
-            let at = time_or_now(a.at.as_deref(), "--at")?;
-            let rec = pr(store.record_transition(a.id, &cmd, &actor, at, crate::db::now()).await)?;
+            let who = principal(&app, Some(&a.as_user)).await?;
+            let at = match &a.at {
+                Some(t) => Some(parse_time(t, "--at")?),
+                None => None,
+            };
+            let view = uc::act(&app, &who, a.id, request_of(&a, at)).await.map_err(ue)?;
             if a.json {
-                println!("{}", serde_json::to_string_pretty(&show_json_with_files(store, &rec, at).await?)?);
+                let shown = uc::show(&app, Reader::Operator, a.id, at).await.map_err(ue)?;
+                println!("{}", serde_json::to_string_pretty(&show_json_with_files(&shown, shown.at))?);
             } else {
-                println!("{}\t{}", rec.id, rec.state.state.as_str());
+                println!("{}\t{}", view.id(), view.state().state.as_str());
             }
         }
         ProblemCmd::Sweep { at } => {
-            let at = time_or_now(at.as_deref(), "--at")?;
-            let n = sweep(store, at).await?;
+            let at = match at {
+                Some(t) => Some(parse_time(&t, "--at")?),
+                None => None,
+            };
+            let n = uc::sweep(&app, at).await.map_err(ue)?;
             println!("已按未评价销号 / closed as unrated: {n}");
         }
         ProblemCmd::Attach { id, file, as_user } => {
             let file = read_attachment(&file)?;
-            let actor = actor_of(store, &as_user).await?;
-            let (_, att) = pr(store.add_attachment(id, file, &actor, crate::db::now()).await)?;
-            println!("{}", att.id);
+            let who = principal(&app, Some(&as_user)).await?;
+            let added = uc::attach(&app, &who, id, vec![file]).await.map_err(ue)?;
+            for a in added {
+                println!("{}", a.id);
+            }
         }
         ProblemCmd::Attachment { id, attachment_id, output } => {
-            let (att, bytes) = pr(store.attachment_content(id, attachment_id).await)?;
+            let (att, bytes) = uc::attachment(&app, None, id, attachment_id).await.map_err(ue)?;
             std::fs::write(&output, &bytes).map_err(|e| {
                 bilingual(
                     format!("无法写入 {}：{e}；请检查路径和权限", output.display()),
@@ -570,33 +457,4 @@ pub async fn run(cmd: ProblemCmd, ctx: &super::Context) -> anyhow::Result<ExitCo
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Closes every answer whose confirmation limit has passed at `at` as unrated; returns how
-/// many.
-pub async fn sweep(store: &dyn Store, at: DateTime<FixedOffset>) -> anyhow::Result<u64> {
-    let filter = ProblemFilter { state: Some(State::Answered), ..Default::default() };
-    let mut ids = Vec::new();
-    let mut offset = 0;
-    loop {
-        let (rows, total) = pr(store.list_problems(&filter, Page::new(offset, Page::MAX_LIMIT)).await)?;
-        offset += rows.len() as u64;
-        ids.extend(rows.into_iter().map(|r| r.id));
-        if offset >= total || ids.is_empty() {
-            break;
-        }
-    }
-    let cmd = Command::new(Action::AutoCloseUnrated);
-    let mut n = 0;
-    for id in ids {
-        match store.record_transition(id, &cmd, &system_actor(), at, crate::db::now()).await {
-            Ok(_) => n += 1,
-            Err(store::problems::ProblemError::Handling(
-                handling::HandlingError::NotYetUnconfirmed { .. }
-                | handling::HandlingError::BeforeLastEvent { .. },
-            )) => {}
-            Err(e) => return Err(user_error(&e)),
-        }
-    }
-    Ok(n)
 }

@@ -1,7 +1,7 @@
 //! `huiqi migrate`, `huiqi serve` and `huiqi demo`.
 
 use super::{Context, UserError};
-use crate::demo::{DEMO_SEED, DemoZone, generate};
+use crate::demo::{DEMO_SEED, DemoClock, DemoZone, demo_now, generate};
 use anyhow::Context as _;
 use clap::Args;
 use futures_util::StreamExt as _;
@@ -59,15 +59,35 @@ pub async fn serve(
 ) -> anyhow::Result<ExitCode> {
     let store = crate::db::open_ready(&ctx.database).await?;
     let listen = args.listen.unwrap_or_else(|| settings.listen.clone());
-    serve_store(store, &listen, settings.secure_cookies, None).await
+    serve_store(store, &listen, web_config(settings), None, None).await
 }
 
-/// Serves the web application over `store` until Ctrl-C.
+/// The web layer's settings from the configuration.
+pub fn web_config(settings: &crate::config::Settings) -> web::WebConfig {
+    let r = &settings.rate_limits;
+    let rate = |x: crate::config::RateSetting| web::limits::Rate { per_minute: x.per_minute, burst: x.burst };
+    let header = settings.client_address_header.trim();
+    web::WebConfig {
+        secure_cookies: settings.secure_cookies,
+        rate_limits: web::limits::RateLimits {
+            enabled: r.enabled,
+            per_address: rate(r.per_address),
+            per_user: rate(r.per_user),
+            writes_per_user: rate(r.writes_per_user),
+        },
+        client_address_header: (!header.is_empty()).then(|| header.to_ascii_lowercase()),
+        ..web::WebConfig::default()
+    }
+}
+
+/// Serves the web application over `store` until Ctrl-C, on the system clock or on `clock`
+/// (the demo zone's, see [`crate::demo::DemoClock`]).
 pub async fn serve_store(
     store: Arc<dyn Store>,
     listen: &str,
-    secure_cookies: bool,
+    config: web::WebConfig,
     banner: Option<String>,
+    clock: Option<Arc<dyn app::Clock>>,
 ) -> anyhow::Result<ExitCode> {
     let listener = tokio::net::TcpListener::bind(listen)
         .await
@@ -89,16 +109,19 @@ pub async fn serve_store(
         ))));
     }
     let limits = crate::policies::time_limits(store.as_ref()).await?;
-    let state = web::AppState::new(store, web::WebConfig { secure_cookies, ..web::WebConfig::default() })
-        .with_library(Arc::new(library))
-        .with_time_limits(limits);
+    let mut state =
+        web::AppState::new(store, config).with_library(Arc::new(library)).with_time_limits(limits);
+    if let Some(clock) = clock {
+        state = state.with_clock(clock);
+    }
     web::serve(listener, state).await?;
     Ok(ExitCode::SUCCESS)
 }
 
-/// Writes a generated demo zone into an empty store.
+/// Writes a generated demo zone into an empty store, stamped with the demo date
+/// ([`demo_now`]) like everything else in the zone.
 pub async fn populate(store: &dyn Store, zone: &DemoZone) -> anyhow::Result<()> {
-    let now = crate::db::now();
+    let now = demo_now();
     let bar = ProgressBar::new(4);
     bar.set_style(
         ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len}")
@@ -168,7 +191,11 @@ async fn create_user(
 
 /// The logins printed by `huiqi demo`.
 pub fn logins_banner(zone: &DemoZone) -> String {
-    let mut s = String::from("演示账号 / demo logins (username / password):\n");
+    let mut s = format!(
+        "演示日期 / demo date: {}（演示园区的数据、问题和政策都以这一天为准，服务器的时钟从这一天起走 / the zone's data, problems \
+         and policies agree on this date; the server's clock runs from it)\n演示账号 / demo logins (username / password):\n",
+        demo_now().format("%Y-%m-%d")
+    );
     for u in &zone.users {
         let role = store::parse_role(u.role).map(|r| r.label_zh()).unwrap_or(u.role);
         let extra = match (&u.enterprise, &u.department) {
@@ -186,7 +213,7 @@ pub fn logins_banner(zone: &DemoZone) -> String {
 pub async fn demo(
     args: DemoArgs,
     ctx_database: Option<String>,
-    secure_cookies: bool,
+    config: web::WebConfig,
 ) -> anyhow::Result<ExitCode> {
     let url = ctx_database.unwrap_or_else(|| DEMO_DATABASE.to_string());
     if !crate::db::is_postgres(&url) {
@@ -198,7 +225,11 @@ pub async fn demo(
             }
         }
     }
-    let store = crate::db::open_ready(&url).await?;
+    // As `db::open_ready`, with the policies and time limits seeded on the demo date.
+    let store = crate::db::open(&url).await?;
+    store.migrate().await.context("applying migrations / 执行数据库迁移失败")?;
+    store.seed_reference_data().await.context("seeding departments and routing / 初始化部门与路由表失败")?;
+    crate::policies::seed(store.as_ref(), demo_now()).await?;
     if store.enterprise_count().await? > 0 {
         return Err(anyhow::Error::new(UserError(format!(
             "数据库 {url} 已有企业数据；演示区只写入空数据库 / the database {url} already holds enterprises; the demo zone is written only into an empty database"
@@ -216,5 +247,6 @@ pub async fn demo(
         println!("{}", logins_banner(&zone));
         return Ok(ExitCode::SUCCESS);
     }
-    serve_store(store, &args.listen, secure_cookies, Some(logins_banner(&zone))).await
+    let clock: Arc<dyn app::Clock> = Arc::new(DemoClock::new());
+    serve_store(store, &args.listen, config, Some(logins_banner(&zone)), Some(clock)).await
 }

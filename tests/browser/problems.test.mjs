@@ -1,6 +1,7 @@
 // The three lists in the browser: an enterprise raises a problem, the tax bureau accepts,
 // assigns, handles and answers it, the enterprise rates it 满意, the bureau closes it (销号),
-// and it shows in the supervisor's dashboard and in the ledger workbook the leader downloads.
+// and it shows in the supervisor's dashboard and in the ledger workbook the leader downloads;
+// the leader takes a hotline problem in for an enterprise from the page (代录).
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { inflateRawSync } from 'node:zlib';
@@ -152,3 +153,30 @@ test('the closed problem shows in the supervisor dashboard and the ledger downlo
     assert.ok(all.includes('企业确认'), 'closed on the enterprise confirmation');
   });
 });
+
+test('the leader takes a hotline problem in for an enterprise from the page (代录)', () =>
+  withPage('problem-7-intake', async (page) => {
+    assert.ok(problemPath, 'raised by the first test');
+    await signIn(page, DEMO.leader);
+    await visit(page, problemPath, { step: 'an-enterprise' });
+    const code = (await page.locator('main dl.facts .mono').first().innerText()).trim();
+    await visit(page, '/problems', { step: 'list' });
+    await page.getByRole('link', { name: '反映问题' }).click();
+    await page.waitForURL(/\/problems\/new/);
+    await page.shot('intake-form');
+    await assertChinese(page);
+    await page.getByLabel('企业统一社会信用代码').fill(code);
+    await page.getByLabel('来源渠道').selectOption({ label: '热线' });
+    await page.getByLabel('问题类别').selectOption({ label: '涉税' });
+    const title = `热线代录：发票领用受限（浏览器测试 ${Date.now()}）`;
+    await page.getByLabel('问题标题').fill(title);
+    await Promise.all([
+      page.waitForURL(/\/problems\/\d+$/),
+      page.getByRole('button', { name: '提交问题' }).click(),
+    ]);
+    await page.shot('taken-in');
+    const text = await mainText(page);
+    assert.match(text, /热线/);
+    assert.ok(text.includes(code), 'for the enterprise typed');
+    assert.ok(text.includes('发票领用受限'));
+  }));

@@ -137,13 +137,12 @@ pub fn authorize(p: &Principal, action: Action, resource: Resource<'_>) -> Decis
             handling::Visibility::Full if handling::may_attach(state, &actor_of(p)) => Allow,
             handling::Visibility::Full => Forbidden,
         },
-        Resource::NewProblem { uscc, links } => match p.role {
-            Role::Enterprise if p.enterprise.as_ref() == Some(uscc) => Allow,
-            Role::Enterprise => Hidden,
-            Role::Cadre if links.cadre.as_deref() == Some(p.username.as_str()) => Allow,
-            Role::Cadre => Hidden,
-            Role::Leader | Role::Supervisor | Role::Admin => Allow,
-            Role::Department | Role::Policy | Role::System => Forbidden,
+        Resource::NewProblem { uscc, links } => match raise_scope(p) {
+            RaiseScope::Own(own) if own == *uscc => Allow,
+            RaiseScope::Linked if links.cadre.as_deref() == Some(p.username.as_str()) => Allow,
+            RaiseScope::Any => Allow,
+            RaiseScope::Own(_) | RaiseScope::Linked => Hidden,
+            RaiseScope::None => Forbidden,
         },
         Resource::ProblemList => match problem_scope(p) {
             ProblemScope::None => Forbidden,
@@ -239,6 +238,29 @@ pub enum ProblemScope {
     /// Problems of the enterprises whose cadre link is this username.
     CadreOf(String),
     None,
+}
+
+/// For which enterprises a principal may raise a problem: an enterprise for itself
+/// (self-service), a cadre for the enterprises linked to them (visits), leaders, supervisors
+/// and admins for any (intake, 代录: hotline, meeting, visit).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RaiseScope {
+    Own(UnifiedCreditCode),
+    /// The enterprises whose cadre link is the principal.
+    Linked,
+    Any,
+    None,
+}
+
+/// Who may raise problems for which enterprises ([`Resource::NewProblem`] asks it per
+/// enterprise; the intake page asks it to know what to offer).
+pub fn raise_scope(p: &Principal) -> RaiseScope {
+    match p.role {
+        Role::Enterprise => p.enterprise.clone().map_or(RaiseScope::None, RaiseScope::Own),
+        Role::Cadre => RaiseScope::Linked,
+        Role::Leader | Role::Supervisor | Role::Admin => RaiseScope::Any,
+        Role::Department | Role::Policy | Role::System => RaiseScope::None,
+    }
 }
 
 /// What the problem list shows a principal.

@@ -6,8 +6,8 @@
 use i18n::{Catalog, Localized, Message};
 use store::StoreError;
 
-/// What kind of refusal an [`Error`] is. The web maps it to a status (400, 403, 404, 409,
-/// 412, 413, 422, 500), the CLI to exit code 1 (2 for [`ErrorKind::Internal`]).
+/// What kind of refusal an [`Error`] is. The web maps it to a status (400, 401, 403, 404,
+/// 409, 412, 413, 422, 429, 500), the CLI to exit code 1 (2 for [`ErrorKind::Internal`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorKind {
     /// The request itself is malformed: a value that does not parse, a field too long (400).
@@ -24,6 +24,10 @@ pub enum ErrorKind {
     TooLarge,
     /// Well-formed but refused by a rule of the domain (422).
     Unprocessable,
+    /// The credentials do not prove who is asking (401).
+    Unauthenticated,
+    /// Too many attempts: retry later (429).
+    TooManyRequests,
     /// A failure of the system, not of the request (500): shown without detail.
     Internal,
 }
@@ -47,6 +51,15 @@ pub enum Error {
     /// A text longer than its stated limit, counted in characters.
     #[error("{field} too long: {actual} > {limit} characters")]
     TooLong { field: String, limit: usize, actual: usize },
+    /// A required field of the request is missing: `field` names it, `what` says what to give.
+    #[error("{field} is required: {what}")]
+    Required { field: String, what: String },
+    /// A text with a control character (NUL, escape, …) at `position` (1-based, in characters).
+    #[error("{field} has a control character at {position}")]
+    ControlCharacter { field: String, position: usize },
+    /// A file name with a bidirectional control character (which can disguise its extension).
+    #[error("{field} name {name} has a bidirectional control")]
+    BidiControl { field: String, name: String },
     #[error("store: {0}")]
     Store(#[from] StoreError),
     #[error("handling: {0}")]
@@ -55,6 +68,9 @@ pub enum Error {
     Kpi(#[from] kpi::KpiError),
     #[error("attachment: {0}")]
     Attachment(#[from] store::attachments::AttachmentError),
+    /// An import file that cannot be read at all (format, encoding, header).
+    #[error("import: {0}")]
+    Import(#[from] import::ImportError),
     /// A deactivated user tried to act.
     #[error("user {username} is deactivated")]
     UserInactive { username: String },
@@ -70,6 +86,28 @@ pub enum Error {
     /// A write against a version that is no longer current.
     #[error("stale version")]
     Stale,
+    /// A sign-in with a wrong username or password (the answer never tells which).
+    #[error("wrong username or password")]
+    BadCredentials,
+    /// Sign-ins of this account from this address are locked after repeated failures.
+    #[error("locked until {until}")]
+    SignInLocked { until: chrono::DateTime<chrono::FixedOffset> },
+    /// A new password shorter than the zone's minimum (characters).
+    #[error("password too short")]
+    PasswordTooShort { min: usize },
+    /// The new password and its confirmation differ.
+    #[error("passwords differ")]
+    PasswordMismatch,
+    /// The current password given for a change is wrong.
+    #[error("current password wrong")]
+    WrongCurrentPassword,
+    /// An administrator tried to deactivate their own account or change their own role: the
+    /// zone could be left without an administrator.
+    #[error("{username} may not deactivate their own account or change their own role")]
+    OwnAccount { username: String },
+    /// A role change of a user still named as leader or cadre in enterprises' three links.
+    #[error("user {username} is linked to {count} enterprises")]
+    UserLinked { username: String, count: u64 },
     /// A policy save or load refused: the library as it would be does not check, or a test
     /// case fails; nothing was stored.
     #[error("policy library refused: {} problems", .0.count())]
@@ -110,12 +148,21 @@ impl Error {
         use handling::HandlingError as H;
         match self {
             Error::Forbidden | Error::UserInactive { .. } => ErrorKind::Forbidden,
-            Error::EnterpriseNotFound { .. } | Error::ProblemNotFound { .. } => ErrorKind::NotFound,
-            Error::Invalid { .. } | Error::TooLong { .. } | Error::InvalidSetting { .. } => {
+            Error::BadCredentials => ErrorKind::Unauthenticated,
+            Error::SignInLocked { .. } => ErrorKind::TooManyRequests,
+            Error::PasswordTooShort { .. } | Error::PasswordMismatch | Error::WrongCurrentPassword => {
                 ErrorKind::BadRequest
             }
             Error::ItemNotFound { .. } => ErrorKind::NotFound,
             Error::NotAParameter { .. } | Error::Rules(_) => ErrorKind::BadRequest,
+            Error::OwnAccount { .. } | Error::UserLinked { .. } => ErrorKind::Conflict,
+            Error::EnterpriseNotFound { .. } | Error::ProblemNotFound { .. } => ErrorKind::NotFound,
+            Error::Invalid { .. }
+            | Error::TooLong { .. }
+            | Error::InvalidSetting { .. }
+            | Error::Required { .. }
+            | Error::ControlCharacter { .. }
+            | Error::BidiControl { .. } => ErrorKind::BadRequest,
             Error::Stale => ErrorKind::Stale,
             Error::PolicyRejected(_) | Error::InvalidTimeLimits { .. } | Error::InvalidSettings { .. } => {
                 ErrorKind::Unprocessable
@@ -123,6 +170,7 @@ impl Error {
             Error::Internal(_) => ErrorKind::Internal,
             Error::Kpi(kpi::KpiError::BadPeriod { .. }) => ErrorKind::BadRequest,
             Error::Kpi(_) => ErrorKind::Internal,
+            Error::Import(_) => ErrorKind::BadRequest,
             Error::Attachment(a) => {
                 use store::attachments::AttachmentError as A;
                 match a {
@@ -157,7 +205,9 @@ impl Error {
                 | StoreError::CategoryNotFound { .. }
                 | StoreError::DocumentNotFound { .. } => ErrorKind::NotFound,
                 StoreError::DocumentConflict { .. } => ErrorKind::Stale,
-                StoreError::DepartmentExists { .. } | StoreError::UsernameTaken { .. } => ErrorKind::Conflict,
+                StoreError::DepartmentExists { .. }
+                | StoreError::CategoryExists { .. }
+                | StoreError::UsernameTaken { .. } => ErrorKind::Conflict,
                 StoreError::Backend(_) => ErrorKind::Internal,
                 _ if e.is_user_error() => ErrorKind::Unprocessable,
                 _ => ErrorKind::Internal,
@@ -210,6 +260,15 @@ impl Localized for Error {
                 m.arg("item", item).arg("name", name).arg("params", params)
             }
             Error::Rules(e) => e.message(),
+            Error::Required { field, what } => {
+                Message::new("app.required").arg("field", field).arg("what", what)
+            }
+            Error::ControlCharacter { field, position } => {
+                Message::new("app.control_character").arg("field", field).arg("position", position)
+            }
+            Error::BidiControl { field, name } => {
+                Message::new("app.bidi_control").arg("field", field).arg("name", name)
+            }
             Error::Stale => Message::new("app.stale"),
             Error::PolicyRejected(r) => Message::new("app.policy_rejected").arg("count", r.count()),
             Error::InvalidTimeLimits { reason } => {
@@ -233,6 +292,16 @@ impl Localized for Error {
                     .arg("keys", keys.join(", "))
             }
             Error::UserInactive { username } => Message::new("app.user_inactive").arg("username", username),
+            Error::BadCredentials => Message::new("app.bad_credentials"),
+            Error::SignInLocked { until } => Message::new("app.sign_in_locked")
+                .arg("until", until.with_timezone(&store::china_offset()).format("%Y-%m-%d %H:%M")),
+            Error::PasswordTooShort { min } => Message::new("app.password_too_short").arg("min", min),
+            Error::PasswordMismatch => Message::new("app.password_mismatch"),
+            Error::WrongCurrentPassword => Message::new("app.wrong_current_password"),
+            Error::OwnAccount { username } => Message::new("app.own_account").arg("username", username),
+            Error::UserLinked { username, count } => {
+                Message::new("app.user_linked").arg("username", username).arg("count", count)
+            }
             Error::Internal(_) => Message::new("app.internal"),
             Error::Store(StoreError::Backend(_)) => Message::new("app.internal"),
             Error::Store(e) => e.message(),
@@ -242,6 +311,7 @@ impl Localized for Error {
             Error::Handling(e) => e.message(),
             Error::Kpi(e) => e.message(),
             Error::Attachment(e) => e.message(),
+            Error::Import(e) => e.message(),
         }
     }
 
@@ -253,6 +323,7 @@ impl Localized for Error {
             Error::Kpi(e) => e.catalog(),
             Error::Attachment(e) => e.catalog(),
             Error::Rules(e) => e.catalog(),
+            Error::Import(e) => e.catalog(),
             _ => crate::catalog(),
         }
     }
@@ -285,6 +356,9 @@ pub fn message_samples() -> Vec<Message> {
             near: vec!["m".into()],
             params: vec!["m".into()],
         },
+        Error::Required { field: "lead".into(), what: "x".into() },
+        Error::ControlCharacter { field: "title".into(), position: 3 },
+        Error::BidiControl { field: "file".into(), name: "a.pdf".into() },
         Error::Stale,
         Error::PolicyRejected(crate::policies::Rejected::FailedCases(Vec::new())),
         Error::InvalidTimeLimits { reason: "r".into() },
@@ -310,6 +384,13 @@ pub fn message_samples() -> Vec<Message> {
             issue: crate::settings::SettingIssue::SourceOfDefaults,
         },
         Error::UserInactive { username: "li".into() },
+        Error::BadCredentials,
+        Error::SignInLocked { until: chrono::DateTime::UNIX_EPOCH.fixed_offset() },
+        Error::PasswordTooShort { min: 8 },
+        Error::PasswordMismatch,
+        Error::WrongCurrentPassword,
+        Error::OwnAccount { username: "admin".into() },
+        Error::UserLinked { username: "li".into(), count: 3 },
         Error::Internal("x".into()),
     ]
     .iter()

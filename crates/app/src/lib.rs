@@ -27,6 +27,11 @@
 //!   and the dashboard; [`kpis`]: the KPIs of the three lists.
 //! - [`policy_docs`]: a stored document with its history, the version a save names, seeding;
 //!   and the pre-split names of the modules above.
+//! - [`problems`]: the three lists (raise, act, attach, show, list and search, sweep, visits,
+//!   audit verification, the ledger).
+//! - [`users`]: users and passwords (argon2id); [`sessions`]: the sign-in decision with its
+//!   lock-out, sessions and bearer tokens; [`reference`]: departments, the routing table and
+//!   problem categories.
 //!
 //! What it leaves out: SQL (the `store-*` crates), HTTP, cookies and pages (`web`), argument
 //! parsing, terminals and configuration files (the binary).
@@ -40,9 +45,14 @@ pub mod matching;
 pub mod policies;
 pub mod policy_docs;
 pub mod principal;
+pub mod problems;
+pub mod reference;
+pub mod registry;
 pub mod reports;
+pub mod sessions;
 pub mod settings;
 pub mod time_limits;
+pub mod users;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::{Error, ErrorKind, Result};

@@ -238,9 +238,8 @@ pub fn supervision_report(
     let lit = |w: Warning| {
         let mut v: Vec<LitProblem> = entries
             .iter()
-            // Open: not closed or withdrawn (`handling`'s definition; `State::is_open` once the
-            // problems work lands it there).
-            .filter(|e| !e.state.state.is_terminal())
+            // Open problems: `handling`'s one definition.
+            .filter(|e| e.state.state.is_open())
             .filter(|e| handling::warning(&e.state, as_of) == w)
             .map(|e| LitProblem {
                 id: e.id,

@@ -105,7 +105,7 @@ fn records(n: u32) -> Vec<EnterpriseRecord> {
                     FactValue::Date(date("2021-01-01") + chrono::Duration::days(r.below(500) as i64)),
                 );
             }
-            EnterpriseRecord { enterprise, facts }
+            EnterpriseRecord::whole(enterprise, facts)
         })
         .collect()
 }

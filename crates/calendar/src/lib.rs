@@ -45,6 +45,10 @@ pub enum CalendarError {
     OutOfRange { date: NaiveDate, first: i32, last: i32 },
     #[error("not a date: {input}")]
     BadDate { input: String },
+    /// A well-formed date outside [`SUPPORTED_DATES`] (0000-01-01, 1900-01-01, 2150-…):
+    /// almost always a typo, and outside what any record of the zone can mean.
+    #[error("date {date} is outside the supported range {first}..={last}")]
+    Unsupported { date: NaiveDate, first: NaiveDate, last: NaiveDate },
     #[error("invalid number of working days: {n}")]
     BadCount { n: i64 },
     #[error("calendar data line {line}: {reason}")]
@@ -65,6 +69,10 @@ impl Localized for CalendarError {
                 Message::new("calendar.out_of_range").arg("date", date).arg("first", first).arg("last", last)
             }
             CalendarError::BadDate { input } => Message::new("calendar.bad_date").arg("input", input),
+            CalendarError::Unsupported { date, first, last } => Message::new("calendar.unsupported_date")
+                .arg("date", date)
+                .arg("first", first)
+                .arg("last", last),
             CalendarError::BadCount { n } => Message::new("calendar.bad_count").arg("n", n),
             CalendarError::BadData { line, reason } => {
                 Message::new("calendar.bad_data").arg("line", line).arg("reason", reason)
@@ -76,10 +84,36 @@ impl Localized for CalendarError {
     }
 }
 
-/// Parses a civil date written `YYYY-MM-DD`.
+/// The dates a user may give anywhere (a query's date, a visit's date, an evaluation date):
+/// 2000-01-01 to 2099-12-31. Wide enough for every policy, problem and report of the
+/// programme; narrow enough that 0000-01-01, -0001-01-01 or 1900-01-01 are refused as the
+/// typos they are. Stored facts such as an establishment date come through the importer,
+/// which keeps its own rules.
+pub const SUPPORTED_DATES: std::ops::RangeInclusive<NaiveDate> = {
+    match (NaiveDate::from_ymd_opt(2000, 1, 1), NaiveDate::from_ymd_opt(2099, 12, 31)) {
+        (Some(a), Some(b)) => a..=b,
+        _ => panic!("valid bounds"),
+    }
+};
+
+/// Parses a civil date written `YYYY-MM-DD` (four-digit year, no sign) within
+/// [`SUPPORTED_DATES`].
 pub fn parse_date(input: &str) -> Result<NaiveDate, CalendarError> {
-    NaiveDate::parse_from_str(input.trim(), "%Y-%m-%d")
-        .map_err(|_| CalendarError::BadDate { input: input.to_string() })
+    let t = input.trim();
+    let shaped = t.len() == 10
+        && t.bytes().enumerate().all(|(i, b)| if i == 4 || i == 7 { b == b'-' } else { b.is_ascii_digit() });
+    let date = NaiveDate::parse_from_str(t, "%Y-%m-%d")
+        .ok()
+        .filter(|_| shaped)
+        .ok_or_else(|| CalendarError::BadDate { input: input.to_string() })?;
+    if !SUPPORTED_DATES.contains(&date) {
+        return Err(CalendarError::Unsupported {
+            date,
+            first: *SUPPORTED_DATES.start(),
+            last: *SUPPORTED_DATES.end(),
+        });
+    }
+    Ok(date)
 }
 
 /// The years whose official arrangements are embedded, each with its data file.

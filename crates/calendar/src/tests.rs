@@ -135,6 +135,7 @@ fn every_error_has_both_languages() {
     let samples = [
         CalendarError::OutOfRange { date: d("2030-01-01"), first: 2019, last: 2026 },
         CalendarError::BadDate { input: "x".into() },
+        CalendarError::Unsupported { date: d("2022-01-01"), first: d("2000-01-01"), last: d("2099-12-31") },
         CalendarError::BadCount { n: 0 },
         CalendarError::BadData { line: 1, reason: "r".into() },
     ];
@@ -205,5 +206,22 @@ proptest! {
             }
             prop_assert_eq!(fast, cur);
         }
+    }
+}
+
+#[test]
+fn dates_parse_only_in_the_supported_range_and_shape() {
+    assert_eq!(parse_date(" 2022-06-30 "), Ok(d("2022-06-30")));
+    assert_eq!(parse_date("2000-01-01"), Ok(d("2000-01-01")));
+    assert_eq!(parse_date("2099-12-31"), Ok(d("2099-12-31")));
+    for typo in ["0000-01-01", "1900-01-01", "1999-12-31", "2100-01-01"] {
+        let e = parse_date(typo).unwrap_err();
+        assert!(matches!(e, CalendarError::Unsupported { .. }), "{typo}: {e:?}");
+        assert!(e.render(i18n::Lang::Zh).contains("2000-01-01"), "{typo}");
+    }
+    for bad in
+        ["-0001-01-01", "+2022-01-01", "22-01-01", "2022-1-1", "2022-02-30", "2022/01/01", "", "20220101"]
+    {
+        assert!(matches!(parse_date(bad), Err(CalendarError::BadDate { .. })), "{bad}");
     }
 }

@@ -97,6 +97,28 @@ pub struct FactDef {
     /// The closed list of a `code` fact; empty for an open list.
     #[serde(default)]
     pub codes: Vec<CodeDef>,
+    /// A registry field of the enterprise ([`crate::Enterprise`], a column of the stored
+    /// enterprise), not a row of the fact table. The dictionary is the one list of them.
+    #[serde(default)]
+    pub registry: bool,
+    /// A registry field every enterprise has (its import column must be present).
+    #[serde(default)]
+    pub required: bool,
+    /// Further Chinese names an import column of this fact may carry (besides `id` and `zh`).
+    #[serde(default)]
+    pub aliases: Vec<String>,
+}
+
+impl FactDef {
+    /// A fact computed from others (`is_individual_business`), never given.
+    pub fn is_derived(&self) -> bool {
+        self.source == FactSource::Derived
+    }
+
+    /// A fact stored in the fact table: neither a registry field nor derived.
+    pub fn is_stored_fact(&self) -> bool {
+        !self.registry && !self.is_derived()
+    }
 }
 
 /// The dictionary of facts, in file order.
@@ -122,6 +144,12 @@ impl FactDictionary {
             if !seen.insert(d.id.clone()) {
                 return Err(format!("fact id {} appears twice", d.id));
             }
+            if d.required && !d.registry {
+                return Err(format!("fact {} is required but not a registry field", d.id));
+            }
+            if d.registry && (d.per_year || d.is_derived()) {
+                return Err(format!("registry field {} cannot be per year or derived", d.id));
+            }
         }
         Ok(FactDictionary { facts: f.fact })
     }
@@ -139,6 +167,16 @@ impl FactDictionary {
 
     pub fn get(&self, id: &str) -> Option<&FactDef> {
         self.facts.iter().find(|f| f.id == id)
+    }
+
+    /// The registry fields of an enterprise, in dictionary order (`uscc` first).
+    pub fn registry_fields(&self) -> impl Iterator<Item = &FactDef> {
+        self.facts.iter().filter(|f| f.registry)
+    }
+
+    /// Whether `id` is a registry field.
+    pub fn is_registry(&self, id: &str) -> bool {
+        self.get(id).is_some_and(|f| f.registry)
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &FactDef> {

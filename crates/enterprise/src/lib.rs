@@ -13,7 +13,8 @@ pub use department::{Category, Department, Routing};
 pub use facts::{FactDef, FactDictionary, FactError, FactSource, FactType, FactValue, Facts};
 pub use industry::{IndustryCode, IndustryError};
 pub use model::{
-    Enterprise, EnterpriseRecord, FactRecord, FieldChange, TaxCreditRating, TaxpayerType, ThreeLinks,
+    Enterprise, EnterpriseRecord, FactRecord, FieldChange, RecordScope, TaxCreditRating, TaxpayerType,
+    ThreeLinks, assistance_target,
 };
 pub use size::{Classification, Indicator, Indicators, SizeClass, SizeOutcome, SizeStandard, SizeStandards};
 pub use uscc::{UnifiedCreditCode, UsccError};

@@ -1,6 +1,6 @@
 //! The enterprise record (企业档案) and its parts.
 
-use crate::facts::{FactSource, FactValue, Facts};
+use crate::facts::{FactDictionary, FactSource, FactValue, Facts};
 use crate::industry::IndustryCode;
 use crate::uscc::UnifiedCreditCode;
 use chrono::NaiveDate;
@@ -96,17 +96,17 @@ pub struct FieldChange {
     pub new: Option<String>,
 }
 
-impl Enterprise {
-    /// 帮扶对象: both the market-regulation and the tax registration are in the zone (plan
-    /// 二). Derived, never set by hand.
-    pub fn assistance_target(&self) -> bool {
-        Enterprise::assistance_target_of(self.registered_in_zone, self.tax_registered_in_zone)
-    }
+/// 帮扶对象: both the market-regulation and the tax registration are in the zone (plan 二).
+/// The one statement of the rule: [`Enterprise::assistance_target`] and every stored or listed
+/// flag come from here, never from a copy in SQL.
+pub fn assistance_target(registered_in_zone: bool, tax_registered_in_zone: bool) -> bool {
+    registered_in_zone && tax_registered_in_zone
+}
 
-    /// The rule of [`Enterprise::assistance_target`] over its two inputs, for a reader that
-    /// holds the registrations without the whole record (the match's column scan).
-    pub fn assistance_target_of(registered_in_zone: bool, tax_registered_in_zone: bool) -> bool {
-        registered_in_zone && tax_registered_in_zone
+impl Enterprise {
+    /// 帮扶对象 ([`assistance_target`]). Derived, never set by hand.
+    pub fn assistance_target(&self) -> bool {
+        assistance_target(self.registered_in_zone, self.tax_registered_in_zone)
     }
 
     /// 个体工商户, read off the credit code.
@@ -114,18 +114,50 @@ impl Enterprise {
         self.uscc.is_individual_business()
     }
 
-    /// The registry attributes as display text, field by field, in a fixed order.
+    /// One registry field (a dictionary id with `registry = true`, see
+    /// [`FactDictionary::registry_fields`]) as display text: `Some(None)` for an empty
+    /// optional field, `None` for an id that is not a registry field. The one mapping from
+    /// the dictionary's registry ids to this struct's fields.
+    pub fn field(&self, id: &str) -> Option<Option<String>> {
+        Some(match id {
+            "uscc" => Some(self.uscc.to_string()),
+            "name" => Some(self.name.clone()),
+            "registered_in_zone" => Some(self.registered_in_zone.to_string()),
+            "tax_registered_in_zone" => Some(self.tax_registered_in_zone.to_string()),
+            "industry_code" => self.industry_code.as_ref().map(ToString::to_string),
+            "established_on" => self.established_on.map(|d| d.to_string()),
+            "taxpayer_type" => self.taxpayer_type.map(|t| t.as_str().to_string()),
+            "tax_credit_rating" => self.tax_credit_rating.map(|t| t.as_str().to_string()),
+            "tags" => Some(self.tags.iter().cloned().collect::<Vec<_>>().join(";")),
+            _ => return None,
+        })
+    }
+
+    /// Sets registry field `id` to its value in `from` (an import that does not state a field
+    /// keeps the stored one). Returns whether `id` is a registry field other than `uscc`.
+    pub fn keep_field(&mut self, id: &str, from: &Enterprise) -> bool {
+        match id {
+            "name" => self.name.clone_from(&from.name),
+            "registered_in_zone" => self.registered_in_zone = from.registered_in_zone,
+            "tax_registered_in_zone" => self.tax_registered_in_zone = from.tax_registered_in_zone,
+            "industry_code" => self.industry_code.clone_from(&from.industry_code),
+            "established_on" => self.established_on = from.established_on,
+            "taxpayer_type" => self.taxpayer_type = from.taxpayer_type,
+            "tax_credit_rating" => self.tax_credit_rating = from.tax_credit_rating,
+            "tags" => self.tags.clone_from(&from.tags),
+            _ => return false,
+        }
+        true
+    }
+
+    /// The registry attributes other than the credit code as display text, field by field,
+    /// in dictionary order.
     pub fn fields(&self) -> Vec<(&'static str, Option<String>)> {
-        vec![
-            ("name", Some(self.name.clone())),
-            ("registered_in_zone", Some(self.registered_in_zone.to_string())),
-            ("tax_registered_in_zone", Some(self.tax_registered_in_zone.to_string())),
-            ("industry_code", self.industry_code.as_ref().map(ToString::to_string)),
-            ("established_on", self.established_on.map(|d| d.to_string())),
-            ("taxpayer_type", self.taxpayer_type.map(|t| t.as_str().to_string())),
-            ("tax_credit_rating", self.tax_credit_rating.map(|t| t.as_str().to_string())),
-            ("tags", Some(self.tags.iter().cloned().collect::<Vec<_>>().join(";"))),
-        ]
+        FactDictionary::official()
+            .registry_fields()
+            .filter(|d| d.id != "uscc")
+            .filter_map(|d| Some((d.id.as_str(), self.field(&d.id)?)))
+            .collect()
     }
 
     /// The fields that differ from `self` in `new`.
@@ -178,6 +210,46 @@ pub struct FactRecord {
 pub struct EnterpriseRecord {
     pub enterprise: Enterprise,
     pub facts: Vec<FactRecord>,
+    /// What the record leaves as stored and what it clears. The default states the whole
+    /// registry (an empty optional field clears it) and clears no fact.
+    pub scope: RecordScope,
+}
+
+/// What an [`EnterpriseRecord`] says beyond its values: which registry fields it does not
+/// state (an import file without the column, or with an empty cell when empty cells do not
+/// clear), and which facts it states as empty (only with the import's clear-empty option).
+/// Facts the record does not mention are always left as stored.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RecordScope {
+    /// Registry fields (dictionary ids) the record does not state: an update keeps the stored
+    /// value; a new enterprise has none.
+    pub keep: BTreeSet<String>,
+    /// Facts `(id, year)` the record clears: an update deletes the stored value.
+    pub clear: Vec<(String, Option<i32>)>,
+}
+
+impl RecordScope {
+    /// The record states every registry field and clears no fact.
+    pub fn is_whole(&self) -> bool {
+        self.keep.is_empty() && self.clear.is_empty()
+    }
+}
+
+impl EnterpriseRecord {
+    /// A record that states the whole registry and the given facts.
+    pub fn whole(enterprise: Enterprise, facts: Vec<FactRecord>) -> EnterpriseRecord {
+        EnterpriseRecord { enterprise, facts, scope: RecordScope::default() }
+    }
+
+    /// The enterprise as it will be stored over `stored`: the fields the record does not
+    /// state are taken from `stored`.
+    pub fn merged_over(&self, stored: &Enterprise) -> Enterprise {
+        let mut e = self.enterprise.clone();
+        for id in &self.scope.keep {
+            e.keep_field(id, stored);
+        }
+        e
+    }
 }
 
 /// The three links (三联机制) of an enterprise: the zone leader (领导联点), the
@@ -227,6 +299,43 @@ mod tests {
         let d = a.diff(&b);
         assert_eq!(d.len(), 2);
         assert_eq!(d[1], FieldChange { field: "tax_credit_rating".into(), old: None, new: Some("A".into()) });
+    }
+
+    #[test]
+    fn the_dictionary_lists_exactly_the_registry_fields_of_the_struct() {
+        let d = FactDictionary::official();
+        let e = sample();
+        let ids: Vec<&str> = d.registry_fields().map(|f| f.id.as_str()).collect();
+        assert_eq!(ids.first(), Some(&"uscc"));
+        for id in &ids {
+            assert!(e.field(id).is_some(), "registry field {id} has no field in Enterprise");
+            assert_eq!(*id == "uscc", !e.clone().keep_field(id, &e), "{id}");
+        }
+        // Every field of the struct is in the dictionary: the struct has as many fields.
+        assert_eq!(ids.len(), 9, "Enterprise has 9 registry fields");
+        assert_eq!(e.fields().len(), ids.len() - 1);
+        let required: Vec<&str> = d.registry_fields().filter(|f| f.required).map(|f| f.id.as_str()).collect();
+        assert_eq!(required, ["uscc", "name", "registered_in_zone", "tax_registered_in_zone"]);
+        assert!(
+            !d.is_registry("is_individual_business") && d.get("is_individual_business").unwrap().is_derived()
+        );
+    }
+
+    #[test]
+    fn a_partial_record_keeps_the_fields_it_does_not_state() {
+        let mut stored = sample();
+        stored.industry_code = Some(IndustryCode::parse("C3511").unwrap());
+        stored.tax_credit_rating = Some(TaxCreditRating::B);
+        let mut new = sample();
+        new.name = "新名称".into();
+        let mut r = EnterpriseRecord::whole(new, vec![]);
+        assert_eq!(r.merged_over(&stored).industry_code, None, "a whole record clears");
+        r.scope.keep.insert("industry_code".into());
+        r.scope.keep.insert("tax_credit_rating".into());
+        let m = r.merged_over(&stored);
+        assert_eq!(m.industry_code, stored.industry_code);
+        assert_eq!(m.tax_credit_rating, Some(TaxCreditRating::B));
+        assert_eq!(m.name, "新名称");
     }
 
     #[test]

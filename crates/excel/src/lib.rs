@@ -9,6 +9,11 @@
 //! [`read_back`] reads any workbook with calamine into text, as a spreadsheet program would
 //! show it: golden-file tests compare that text, and it proves the file opens.
 //!
+//! Any stored text can be written: a cell holds at most [`MAX_CELL_CHARS`] characters (Excel's
+//! limit), so a longer text is cut there with a marker ([`TRUNCATION_MARKER`]) and written
+//! whole, in parts, on an extra sheet [`OVERFLOW_SHEET`] (sheet, row, column, part, text).
+//! Control characters are written escaped (`_x0000_`), as Excel itself does.
+//!
 //! What it leaves out: which rows and columns a ledger has. Callers (the CLI, the web layer)
 //! map their domain records to sheets.
 
@@ -16,6 +21,21 @@ use chrono::{Datelike, NaiveDate, NaiveDateTime, Timelike};
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, FormatBorder};
+
+/// The most characters a spreadsheet cell holds (Excel's limit, counted in characters as the
+/// writer checks it).
+pub const MAX_CELL_CHARS: usize = 32_767;
+
+/// What ends a text cut to fit a cell; the whole text is on [`OVERFLOW_SHEET`].
+pub const TRUNCATION_MARKER: &str =
+    "……〔超长已截断，全文见“超长文本”表 / truncated: full text on sheet 超长文本〕";
+
+/// The sheet that holds, in parts, every text too long for its cell.
+pub const OVERFLOW_SHEET: &str = "超长文本";
+
+/// The size of each part of a long text on [`OVERFLOW_SHEET`], in characters (half a cell, so
+/// a part stays within Excel's limit even counted in UTF-16 units).
+pub const OVERFLOW_PART_CHARS: usize = 16_000;
 
 /// A typed cell.
 #[derive(Debug, Clone, PartialEq)]
@@ -113,8 +133,54 @@ impl Workbook {
         Workbook { title: title.into(), created, sheets: Vec::new() }
     }
 
-    /// The workbook as `.xlsx` bytes.
+    /// The workbook as written: every text longer than a cell holds cut with
+    /// [`TRUNCATION_MARKER`], and (when there is one) the sheet [`OVERFLOW_SHEET`] holding
+    /// each such text whole, in parts of [`OVERFLOW_PART_CHARS`]: sheet, row (as the
+    /// spreadsheet numbers it), column header, part `i/n`, text.
+    pub fn fitted(&self) -> std::borrow::Cow<'_, Workbook> {
+        let too_long = |c: &Cell| matches!(c, Cell::Text(t) if t.chars().count() > MAX_CELL_CHARS);
+        if !self.sheets.iter().any(|s| s.rows.iter().flatten().any(too_long)) {
+            return std::borrow::Cow::Borrowed(self);
+        }
+        let mut wb = self.clone();
+        let mut overflow = Sheet::new(OVERFLOW_SHEET, &["工作表", "行", "列", "段", "全文"]);
+        let keep = MAX_CELL_CHARS - TRUNCATION_MARKER.chars().count();
+        for sheet in &mut wb.sheets {
+            for (r, row) in sheet.rows.iter_mut().enumerate() {
+                for (c, cell) in row.iter_mut().enumerate() {
+                    let Cell::Text(text) = cell else { continue };
+                    if text.chars().count() <= MAX_CELL_CHARS {
+                        continue;
+                    }
+                    let chars: Vec<char> = text.chars().collect();
+                    let parts: Vec<String> =
+                        chars.chunks(OVERFLOW_PART_CHARS).map(|p| p.iter().collect()).collect();
+                    let column = sheet.headers.get(c).cloned().unwrap_or_else(|| (c + 1).to_string());
+                    for (i, part) in parts.iter().enumerate() {
+                        overflow.push(vec![
+                            Cell::Text(sheet.name.clone()),
+                            Cell::Int(r as i64 + 2),
+                            Cell::Text(column.clone()),
+                            Cell::Text(format!("{}/{}", i + 1, parts.len())),
+                            Cell::Text(part.clone()),
+                        ]);
+                    }
+                    let mut cut: String = chars[..keep].iter().collect();
+                    cut.push_str(TRUNCATION_MARKER);
+                    *text = cut;
+                }
+            }
+        }
+        wb.sheets.push(overflow);
+        std::borrow::Cow::Owned(wb)
+    }
+
+    /// The workbook as `.xlsx` bytes (of [`Workbook::fitted`]: any text fits).
     pub fn to_bytes(&self) -> Result<Vec<u8>, ExcelError> {
+        self.fitted().write()
+    }
+
+    fn write(&self) -> Result<Vec<u8>, ExcelError> {
         let mut wb = rust_xlsxwriter::Workbook::new();
         let props = DocProperties::new()
             .set_title(&self.title)
@@ -141,7 +207,7 @@ impl Workbook {
                         Cell::Empty => 0,
                         Cell::Text(s) => {
                             ws.write_string(r, col, s).map_err(xl)?;
-                            width(s)
+                            width(s).min(100)
                         }
                         Cell::Int(v) => {
                             ws.write_number(r, col, *v as f64).map_err(xl)?;
@@ -254,6 +320,76 @@ pub fn to_golden_text(bytes: &[u8]) -> Result<String, ExcelError> {
 mod tests {
     use super::*;
     use std::str::FromStr;
+
+    fn abbreviated(text: &str) -> String {
+        // Long cells as `<N chars: head … tail>`, so the golden file stays small.
+        text.lines()
+            .map(|line| {
+                line.split('\t')
+                    .map(|c| {
+                        let n = c.chars().count();
+                        if n <= 200 {
+                            c.chars()
+                                .map(|ch| {
+                                    if ch.is_control() {
+                                        format!("\\u{{{:x}}}", ch as u32)
+                                    } else {
+                                        ch.to_string()
+                                    }
+                                })
+                                .collect()
+                        } else {
+                            let head: String = c.chars().take(12).collect();
+                            let tail: String = c.chars().skip(n - 40).collect();
+                            format!("<{n} chars: {head} … {tail}>")
+                        }
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\t")
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+            + "\n"
+    }
+
+    /// Any stored text can be exported: one over a cell's limit is cut with a marker and kept
+    /// whole on the overflow sheet; control characters are written escaped. Golden file
+    /// `tests/golden/overflow.txt` (`HUIQI_BLESS=1` rewrites it).
+    #[test]
+    fn any_text_fits_long_ones_are_cut_and_kept_whole_on_the_overflow_sheet() {
+        let created = NaiveDate::from_ymd_opt(2022, 5, 31).unwrap().and_hms_opt(9, 0, 0).unwrap();
+        let long: String = (0..40_000).map(|i| char::from(b'a' + (i % 26) as u8)).collect();
+        let cjk = "企".repeat(MAX_CELL_CHARS);
+        let mut wb = Workbook::new("测试", created);
+        let mut s = Sheet::new("问题清单", &["编号", "标题", "问题描述"]);
+        s.push(vec![Cell::Int(1), "NUL\u{0}与控制字符\u{1b}\u{7}".into(), long.clone().into()]);
+        s.push(vec![Cell::Int(2), "正好放得下".into(), cjk.clone().into()]);
+        wb.sheets.push(s);
+        let bytes = wb.to_bytes().unwrap();
+        let sheets = read_back(&bytes).unwrap();
+        assert_eq!(sheets.len(), 2);
+        let (name, rows) = &sheets[1];
+        assert_eq!(name, OVERFLOW_SHEET);
+        let whole: String = rows[1..].iter().map(|r| r[4].as_str()).collect();
+        assert_eq!(whole, long, "the parts make the whole text");
+        let cut = &sheets[0].1[1][2];
+        assert_eq!(cut.chars().count(), MAX_CELL_CHARS);
+        assert!(
+            cut.ends_with(TRUNCATION_MARKER) && long.starts_with(cut.trim_end_matches(TRUNCATION_MARKER))
+        );
+        assert_eq!(sheets[0].1[2][2], cjk, "a text of exactly the limit is kept as it is");
+        let text = abbreviated(&to_golden_text(&bytes).unwrap());
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/overflow.txt");
+        if std::env::var_os("HUIQI_BLESS").is_some() || !path.exists() {
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, &text).unwrap();
+        }
+        assert_eq!(text, std::fs::read_to_string(&path).unwrap(), "golden file {} differs", path.display());
+        // Nothing too long: written as it is, no extra sheet.
+        let mut short = Workbook::new("测试", created);
+        short.sheets.push(Sheet::new("a", &["x"]));
+        assert!(matches!(short.fitted(), std::borrow::Cow::Borrowed(_)));
+    }
 
     #[test]
     fn writes_and_reads_back_typed_cells() {

@@ -22,7 +22,7 @@
 //!   (二次办理) starts a fresh answer clock from the day of the reopening.
 
 use calendar::WorkCalendar;
-use chrono::{DateTime, Duration, FixedOffset, NaiveDate};
+use chrono::{DateTime, Duration, FixedOffset, NaiveDate, NaiveTime, SubsecRound, TimeZone};
 use serde::{Deserialize, Serialize};
 
 use crate::machine::{ProblemState, State};
@@ -264,5 +264,96 @@ pub fn warning(s: &ProblemState, now: DateTime<FixedOffset>) -> Warning {
         State::Submitted => s.accept_clock.warning(now).max(s.answer_clock.warning(now)),
         st if st.answer_clock_runs() || st == State::AwaitingInfo => s.answer_clock.warning(now),
         _ => Warning::None,
+    }
+}
+
+/// When a problem's light turns yellow and red: the first whole seconds (China time) at which
+/// [`warning`] is at least yellow, and red. What the store keeps beside each problem so that
+/// queues filter and sort by light in SQL without replaying; [`WarningTimes::at`] gives
+/// exactly [`warning`] at any moment (tested to the second). `None`: the light does not come
+/// (no clock runs, or a paused clock stopped before it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct WarningTimes {
+    pub yellow_at: Option<DateTime<FixedOffset>>,
+    pub red_at: Option<DateTime<FixedOffset>>,
+}
+
+impl WarningTimes {
+    /// The light at `now` (compared in whole seconds).
+    pub fn at(&self, now: DateTime<FixedOffset>) -> Warning {
+        let now = china_seconds(now);
+        if self.red_at.is_some_and(|r| r <= now) {
+            Warning::Red
+        } else if self.yellow_at.is_some_and(|y| y <= now) {
+            Warning::Yellow
+        } else {
+            Warning::None
+        }
+    }
+}
+
+/// A moment in China time, in whole seconds (the form the store keeps and hashes).
+pub fn china_seconds(t: DateTime<FixedOffset>) -> DateTime<FixedOffset> {
+    t.with_timezone(&crate::china()).trunc_subsecs(0)
+}
+
+/// The first instant of a civil date in China time.
+pub fn china_day_start(d: NaiveDate) -> DateTime<FixedOffset> {
+    let naive = d.and_time(NaiveTime::MIN);
+    crate::china().from_local_datetime(&naive).single().unwrap_or_else(|| naive.and_utc().fixed_offset())
+}
+
+impl Clock {
+    /// When this clock's light turns yellow and red ([`Clock::warning`]). A paused clock keeps
+    /// the light it had when the pause began, so a light not reached by then never comes.
+    pub fn warning_times(&self) -> WarningTimes {
+        let yellow = match self.yellow_from {
+            Due::Date(d) => china_day_start(d),
+            // Yellow once now >= t: from t itself, or the next whole second if t has a fraction.
+            Due::At(t) => {
+                china_seconds(t)
+                    + if t.timestamp_subsec_nanos() > 0 { Duration::seconds(1) } else { Duration::zero() }
+            }
+        };
+        let red = match self.due {
+            Due::Date(d) => china_day_start(d + Duration::days(1)),
+            // Red once now > t: from the next whole second.
+            Due::At(t) => china_seconds(t) + Duration::seconds(1),
+        };
+        match self.paused_since {
+            None => WarningTimes { yellow_at: Some(yellow), red_at: Some(red) },
+            Some(p) => {
+                let p = china_seconds(p);
+                WarningTimes {
+                    yellow_at: Some(yellow).filter(|y| *y <= p),
+                    red_at: Some(red).filter(|r| *r <= p),
+                }
+            }
+        }
+    }
+}
+
+fn earlier(
+    a: Option<DateTime<FixedOffset>>,
+    b: Option<DateTime<FixedOffset>>,
+) -> Option<DateTime<FixedOffset>> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(x.min(y)),
+        (x, None) => x,
+        (None, y) => y,
+    }
+}
+
+/// When the light of a problem turns yellow and red, by the same rule as [`warning`]: in
+/// `submitted` the worse of the acceptance and answer clocks, while handling (and paused) the
+/// answer clock, otherwise no light.
+pub fn warning_times(s: &ProblemState) -> WarningTimes {
+    match s.state {
+        State::Submitted => {
+            let (a, b) = (s.accept_clock.warning_times(), s.answer_clock.warning_times());
+            WarningTimes { yellow_at: earlier(a.yellow_at, b.yellow_at), red_at: earlier(a.red_at, b.red_at) }
+        }
+        st if st.answer_clock_runs() || st == State::AwaitingInfo => s.answer_clock.warning_times(),
+        _ => WarningTimes::default(),
     }
 }

@@ -2,11 +2,14 @@
 //! (销号清单), as a pure domain.
 //!
 //! - [`Problem`]: what an enterprise raised, from which channel, in which category.
-//! - [`submit`], [`apply`] and [`replay`]: the state machine over [`State`]s, driven by
-//!   [`Command`]s from an [`Actor`] with a [`Role`]; each transition is an [`Event`], and a
-//!   problem's state is the fold of its events.
+//! - [`submit`], [`apply`] and [`replay`] ([`machine`]): the state machine over [`State`]s
+//!   ([`state`]), driven by [`Command`]s ([`action`]) from an [`Actor`] with a [`Role`]
+//!   ([`actor`]); each transition is an [`Event`] ([`event`]), and a problem's state is the
+//!   fold of its events. [`applicable_actions`] lists what an actor may do now;
+//!   [`State::is_open`] is the one definition of an open problem.
 //! - [`TimeLimits`]: editable limits (`data/time_limits.toml`), snapshotted per problem;
-//!   [`deadlines`] and [`warning`] read a state and "now".
+//!   [`deadlines`] and [`warning`] read a state and "now"; [`warning_times`] gives the
+//!   instants the light turns, for the store to keep.
 //! - [`propose_routing`]: lead (牵头) and cooperating (配合) departments from the category.
 //! - [`visit`]: cadres' visits (走访) and coverage.
 //!
@@ -19,19 +22,27 @@ use chrono::{DateTime, FixedOffset, NaiveDate};
 use i18n::{Catalog, Lang, Localized, Message};
 use std::sync::OnceLock;
 
+pub mod action;
+pub mod actor;
 pub mod deadline;
+pub mod event;
 pub mod limits;
 pub mod machine;
 pub mod problem;
+pub mod state;
 pub mod visit;
 
-pub use deadline::{Allowance, Clock, Deadlines, Due, Warning, deadlines, warning};
+pub use action::parse_objection_decision;
+pub use deadline::{
+    Allowance, Clock, Deadlines, Due, Warning, WarningTimes, china_day_start, china_seconds, deadlines,
+    warning, warning_times,
+};
 pub use limits::{AppliedLimits, ByUrgency, Limit, TimeLimits};
 pub use machine::{
     ALL_ACTIONS, ALL_STATES, Action, ActionKind, Actor, AnswerRecord, Assignment, AssignmentEnd,
     AssignmentRecord, Closure, ClosureKind, Command, Consultation, Event, ExplainReason, Outcome,
     ProblemState, Rating, RatingRecord, Replayer, ReportRecord, ReviewDecision, Role, State, Transition,
-    apply, may_attach, replay, submit,
+    applicable_actions, apply, may_attach, replay, submit,
 };
 pub use problem::{Channel, MAX_TITLE_CHARS, Problem, Urgency};
 pub use visit::{CadreCoverage, Uncovered, Visit, coverage};
@@ -289,13 +300,25 @@ pub enum Visibility {
 /// 秘密) shows its details only to its enterprise, its lead and cooperating departments and
 /// supervisors; everyone else inside the zone sees its summary.
 pub fn visibility(s: &ProblemState, actor: &Actor) -> Visibility {
-    let own_dept = actor.department.as_ref().is_some_and(|d| *d == s.lead || s.cooperating.contains(d));
+    visibility_of(&s.problem.enterprise, s.problem.confidential, &s.lead, &s.cooperating, actor)
+}
+
+/// [`visibility`] from what a list row carries (the enterprise, the confidential flag, the
+/// lead and cooperating departments): the same rule for rows that were not replayed.
+pub fn visibility_of(
+    enterprise: &enterprise::UnifiedCreditCode,
+    confidential: bool,
+    lead: &str,
+    cooperating: &[String],
+    actor: &Actor,
+) -> Visibility {
+    let own_dept = actor.department.as_ref().is_some_and(|d| d == lead || cooperating.contains(d));
     match actor.role {
-        Role::Enterprise if actor.enterprise.as_ref() == Some(&s.problem.enterprise) => Visibility::Full,
+        Role::Enterprise if actor.enterprise.as_ref() == Some(enterprise) => Visibility::Full,
         Role::Enterprise => Visibility::Hidden,
         Role::Supervisor => Visibility::Full,
         Role::Department if own_dept => Visibility::Full,
-        _ if s.problem.confidential => Visibility::Summary,
+        _ if confidential => Visibility::Summary,
         _ => Visibility::Full,
     }
 }

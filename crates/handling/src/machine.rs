@@ -1,4 +1,5 @@
-//! The problem state machine: states, actors, actions, events, [`apply`] and [`replay`].
+//! The problem state machine: [`submit`], [`apply`], [`replay`], and what may be done now
+//! ([`applicable_actions`], [`may_attach`]).
 //!
 //! Every change is an [`Event`]; a problem's state is the fold of its events, and
 //! [`replay`] re-runs each event through the same checks as [`apply`], so a stored log that
@@ -6,827 +7,29 @@
 //! calendar when an event is applied and kept in the state, so reading them needs no
 //! calendar.
 //!
+//! The types live in their own modules ([`crate::state`], [`crate::actor`],
+//! [`crate::action`], [`crate::event`]); this module re-exports them, so the paths
+//! `handling::machine::State`, `handling::machine::Action`, … keep working.
+//!
 //! Deliberately absent: department codes are not checked against the routing table here
 //! (the table is editable; an old log must replay after a department is renamed). Callers
 //! check new commands with [`crate::check_departments`] before applying them.
 
 use calendar::WorkCalendar;
 use chrono::{DateTime, FixedOffset, SubsecRound};
-use enterprise::UnifiedCreditCode;
-use serde::{Deserialize, Serialize};
+
+pub use crate::action::{
+    ALL_ACTIONS, Action, ActionKind, Command, ExplainReason, Outcome, Rating, ReviewDecision,
+};
+pub use crate::actor::{Actor, Role};
+pub use crate::event::{Event, Transition};
+pub use crate::state::{
+    ALL_STATES, AnswerRecord, Assignment, AssignmentEnd, AssignmentRecord, Closure, ClosureKind,
+    Consultation, ProblemState, RatingRecord, ReportRecord, State,
+};
 
 use crate::deadline::{Clock, Due};
-use crate::{AppliedLimits, HandlingError, Problem, china_date};
-
-/// The lifecycle states.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum State {
-    /// Received, not yet accepted.
-    Submitted,
-    /// 受理: accepted by the lead department (or the working group).
-    Accepted,
-    /// 派单: the responsibility list is set; objection window open.
-    Assigned,
-    /// The lead department objected; a supervisor decides.
-    ObjectionPending,
-    /// 退回: returned as misrouted; waiting to be reassigned.
-    Returned,
-    /// 办理中.
-    InProgress,
-    /// The department asked the enterprise for information; the answer clock is paused.
-    AwaitingInfo,
-    /// 已答复: waiting for the enterprise's confirmation.
-    Answered,
-    /// A second 不满意: a supervisor reviews and decides.
-    UnderReview,
-    /// The enterprise confirmed the answer with 满意 or 基本满意.
-    Confirmed,
-    /// 销号.
-    Closed,
-    /// Withdrawn by the enterprise.
-    Withdrawn,
-}
-
-pub const ALL_STATES: [State; 12] = [
-    State::Submitted,
-    State::Accepted,
-    State::Assigned,
-    State::ObjectionPending,
-    State::Returned,
-    State::InProgress,
-    State::AwaitingInfo,
-    State::Answered,
-    State::UnderReview,
-    State::Confirmed,
-    State::Closed,
-    State::Withdrawn,
-];
-
-impl State {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            State::Submitted => "submitted",
-            State::Accepted => "accepted",
-            State::Assigned => "assigned",
-            State::ObjectionPending => "objection_pending",
-            State::Returned => "returned",
-            State::InProgress => "in_progress",
-            State::AwaitingInfo => "awaiting_info",
-            State::Answered => "answered",
-            State::UnderReview => "under_review",
-            State::Confirmed => "confirmed",
-            State::Closed => "closed",
-            State::Withdrawn => "withdrawn",
-        }
-    }
-
-    /// Whether the department's answer clock runs in this state.
-    pub fn answer_clock_runs(self) -> bool {
-        matches!(
-            self,
-            State::Submitted
-                | State::Accepted
-                | State::Assigned
-                | State::ObjectionPending
-                | State::Returned
-                | State::InProgress
-        )
-    }
-
-    /// States in which departments work the problem (reports, extensions, consultation).
-    pub fn is_handling(self) -> bool {
-        matches!(self, State::Assigned | State::ObjectionPending | State::InProgress | State::AwaitingInfo)
-    }
-
-    /// Final states: nothing but a reopening (from closed) leaves them.
-    pub fn is_terminal(self) -> bool {
-        matches!(self, State::Closed | State::Withdrawn)
-    }
-}
-
-/// Who acts: a user's role (the one enum for sign-in, authorisation and the state machine).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    /// 企业用户
-    Enterprise,
-    /// 驻企干部
-    Cadre,
-    /// 部门经办
-    Department,
-    /// 联点领导
-    Leader,
-    /// 督查
-    Supervisor,
-    /// 政策专员
-    Policy,
-    /// 管理员
-    Admin,
-    /// Scheduled jobs (closing unrated answers); no one logs in as it.
-    System,
-}
-
-impl Role {
-    /// The roles a person signs in with: every role but [`Role::System`].
-    pub const USERS: [Role; 7] = [
-        Role::Enterprise,
-        Role::Cadre,
-        Role::Department,
-        Role::Leader,
-        Role::Supervisor,
-        Role::Policy,
-        Role::Admin,
-    ];
-
-    /// A user role from its code (`cadre`) or Chinese label (`驻企干部`); never `system`.
-    pub fn parse_user_role(s: &str) -> Option<Role> {
-        let t = s.trim();
-        Role::USERS.into_iter().find(|r| r.as_str() == t || r.label_zh() == t)
-    }
-
-    pub fn label_zh(self) -> &'static str {
-        match self {
-            Role::Enterprise => "企业用户",
-            Role::Cadre => "驻企干部",
-            Role::Department => "部门经办",
-            Role::Leader => "联点领导",
-            Role::Supervisor => "督查",
-            Role::Policy => "政策专员",
-            Role::Admin => "管理员",
-            Role::System => "系统",
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Enterprise => "enterprise",
-            Role::Cadre => "cadre",
-            Role::Department => "department",
-            Role::Leader => "leader",
-            Role::Supervisor => "supervisor",
-            Role::Policy => "policy",
-            Role::Admin => "admin",
-            Role::System => "system",
-        }
-    }
-}
-
-impl std::fmt::Display for Role {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// A user acting on a problem, with what the ownership rules need.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Actor {
-    pub username: String,
-    pub role: Role,
-    /// Department code, for department staff.
-    #[serde(default)]
-    pub department: Option<String>,
-    /// The enterprise, for enterprise users.
-    #[serde(default)]
-    pub enterprise: Option<UnifiedCreditCode>,
-}
-
-/// The enterprise's rating of an answer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Rating {
-    /// 满意
-    Satisfied,
-    /// 基本满意
-    BasicallySatisfied,
-    /// 不满意
-    Dissatisfied,
-}
-
-impl Rating {
-    pub fn parse(s: &str) -> Result<Rating, HandlingError> {
-        match s.trim().replace('-', "_").to_ascii_lowercase().as_str() {
-            "satisfied" | "满意" => Ok(Rating::Satisfied),
-            "basically_satisfied" | "基本满意" => Ok(Rating::BasicallySatisfied),
-            "dissatisfied" | "不满意" => Ok(Rating::Dissatisfied),
-            _ => Err(HandlingError::BadValue {
-                field: "rating",
-                value: s.to_string(),
-                expected: "satisfied (满意) | basically_satisfied (基本满意) | dissatisfied (不满意)",
-            }),
-        }
-    }
-    /// 满意 or 基本满意.
-    pub fn is_satisfied(self) -> bool {
-        !matches!(self, Rating::Dissatisfied)
-    }
-}
-
-/// Why an answer explains rather than resolves (已解释).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ExplainReason {
-    /// 不符合政策条件
-    NotEligible,
-    /// 法律法规限制
-    LegalConstraint,
-    /// 超出本级权限
-    BeyondAuthority,
-    /// 暂不具备条件，需长期推进
-    NeedsLongerTerm,
-    /// 企业自身原因
-    EnterpriseCause,
-    Other,
-}
-
-/// What an answer says happened. Resolved and merely answered are counted apart.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Outcome {
-    /// 已解决
-    Resolved,
-    /// 已解释: explained, not solvable now.
-    Explained { reason: ExplainReason },
-    /// Referred to another body (the courts, a provincial department, …).
-    Referred { to: String },
-}
-
-/// A supervisor's decision on an objection.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ReviewDecision {
-    /// Accept the closure: the answer stands; closed with the 不满意 rating.
-    Close,
-    /// Order another round of handling.
-    Redo,
-}
-
-/// An action on a problem, with its structured data. Free text (reasons, the answer text,
-/// reports) goes in the command's `note`; the actions listed in [`ActionKind::needs_note`]
-/// require it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "action", content = "payload", rename_all = "snake_case")]
-pub enum Action {
-    /// The first event: the problem, the proposed routing and the limits it runs under.
-    Submit {
-        problem: Problem,
-        lead: String,
-        cooperating: Vec<String>,
-        limits: AppliedLimits,
-    },
-    Accept,
-    /// 派单 (also the reassignment of a returned problem): the responsibility list.
-    Assign {
-        lead: String,
-        cooperating: Vec<String>,
-        handler: Option<String>,
-    },
-    Object,
-    /// `upheld`: reassign to `lead` (required) with `cooperating` (kept when absent).
-    DecideObjection {
-        upheld: bool,
-        lead: Option<String>,
-        cooperating: Option<Vec<String>>,
-    },
-    Return,
-    Start,
-    RequestInfo,
-    SupplyInfo,
-    Report,
-    RequestExtension {
-        workdays: u32,
-    },
-    ApproveExtension,
-    RejectExtension,
-    Escalate,
-    OpenConsultation {
-        participants: Vec<String>,
-    },
-    CloseConsultation {
-        minutes: String,
-        decisions: Vec<String>,
-    },
-    Answer {
-        outcome: Outcome,
-    },
-    Confirm {
-        rating: Rating,
-    },
-    Reopen,
-    Review {
-        decision: ReviewDecision,
-    },
-    Close,
-    AutoCloseUnrated,
-    Withdraw,
-    /// A file attached to the problem after it was raised (the file itself is in the store;
-    /// the event pins its name, type, size and SHA-256, so the audit chain covers it). The
-    /// state does not change. Not in [`ALL_ACTIONS`]: it is taken by uploading a file, never
-    /// as a command of `act`.
-    Attach {
-        file_name: String,
-        content_type: String,
-        size: u64,
-        sha256: String,
-    },
-}
-
-/// The name of an action, as stored in the event log's `action` column.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ActionKind {
-    Submit,
-    Accept,
-    Assign,
-    Object,
-    DecideObjection,
-    Return,
-    Start,
-    RequestInfo,
-    SupplyInfo,
-    Report,
-    RequestExtension,
-    ApproveExtension,
-    RejectExtension,
-    Escalate,
-    OpenConsultation,
-    CloseConsultation,
-    Answer,
-    Confirm,
-    Reopen,
-    Review,
-    Close,
-    AutoCloseUnrated,
-    Withdraw,
-    Attach,
-}
-
-/// The actions taken as commands (`act`). [`ActionKind::Attach`] is left out: a file upload
-/// takes it.
-pub const ALL_ACTIONS: [ActionKind; 23] = [
-    ActionKind::Submit,
-    ActionKind::Accept,
-    ActionKind::Assign,
-    ActionKind::Object,
-    ActionKind::DecideObjection,
-    ActionKind::Return,
-    ActionKind::Start,
-    ActionKind::RequestInfo,
-    ActionKind::SupplyInfo,
-    ActionKind::Report,
-    ActionKind::RequestExtension,
-    ActionKind::ApproveExtension,
-    ActionKind::RejectExtension,
-    ActionKind::Escalate,
-    ActionKind::OpenConsultation,
-    ActionKind::CloseConsultation,
-    ActionKind::Answer,
-    ActionKind::Confirm,
-    ActionKind::Reopen,
-    ActionKind::Review,
-    ActionKind::Close,
-    ActionKind::AutoCloseUnrated,
-    ActionKind::Withdraw,
-];
-
-impl ActionKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ActionKind::Submit => "submit",
-            ActionKind::Accept => "accept",
-            ActionKind::Assign => "assign",
-            ActionKind::Object => "object",
-            ActionKind::DecideObjection => "decide_objection",
-            ActionKind::Return => "return",
-            ActionKind::Start => "start",
-            ActionKind::RequestInfo => "request_info",
-            ActionKind::SupplyInfo => "supply_info",
-            ActionKind::Report => "report",
-            ActionKind::RequestExtension => "request_extension",
-            ActionKind::ApproveExtension => "approve_extension",
-            ActionKind::RejectExtension => "reject_extension",
-            ActionKind::Escalate => "escalate",
-            ActionKind::OpenConsultation => "open_consultation",
-            ActionKind::CloseConsultation => "close_consultation",
-            ActionKind::Answer => "answer",
-            ActionKind::Confirm => "confirm",
-            ActionKind::Reopen => "reopen",
-            ActionKind::Review => "review",
-            ActionKind::Close => "close",
-            ActionKind::AutoCloseUnrated => "auto_close_unrated",
-            ActionKind::Withdraw => "withdraw",
-            ActionKind::Attach => "attach",
-        }
-    }
-
-    /// Parses an action name (`decide_objection` or `decide-objection`).
-    pub fn parse(s: &str) -> Option<ActionKind> {
-        let s = s.trim().replace('-', "_").to_ascii_lowercase();
-        ALL_ACTIONS.into_iter().find(|a| a.as_str() == s)
-    }
-
-    /// The roles that may take this action (ownership is checked besides).
-    pub fn roles(self) -> &'static [Role] {
-        use Role::*;
-        match self {
-            ActionKind::Submit => &[Enterprise, Cadre, Leader, Supervisor, Admin],
-            ActionKind::Accept => &[Department, Supervisor, Admin],
-            ActionKind::Assign => &[Department, Supervisor, Admin],
-            ActionKind::Object | ActionKind::Return | ActionKind::Start => &[Department],
-            ActionKind::RequestInfo | ActionKind::RequestExtension | ActionKind::Answer => &[Department],
-            ActionKind::Report => &[Department],
-            ActionKind::SupplyInfo => &[Enterprise, Cadre],
-            ActionKind::DecideObjection
-            | ActionKind::ApproveExtension
-            | ActionKind::RejectExtension
-            | ActionKind::Review => &[Supervisor],
-            ActionKind::Escalate | ActionKind::OpenConsultation | ActionKind::CloseConsultation => {
-                &[Leader, Supervisor]
-            }
-            ActionKind::Confirm => &[Enterprise],
-            ActionKind::Reopen => &[Enterprise, Supervisor],
-            ActionKind::Close => &[Department, Supervisor, Admin],
-            ActionKind::AutoCloseUnrated => &[System, Supervisor, Admin],
-            ActionKind::Withdraw => &[Enterprise, Admin],
-            ActionKind::Attach => &[Enterprise, Department, Supervisor],
-        }
-    }
-
-    /// Actions whose `note` is required: the reason, the answer text, the report, …
-    pub fn needs_note(self) -> bool {
-        matches!(
-            self,
-            ActionKind::Object
-                | ActionKind::DecideObjection
-                | ActionKind::Return
-                | ActionKind::RequestInfo
-                | ActionKind::SupplyInfo
-                | ActionKind::Report
-                | ActionKind::RequestExtension
-                | ActionKind::RejectExtension
-                | ActionKind::Escalate
-                | ActionKind::OpenConsultation
-                | ActionKind::Answer
-                | ActionKind::Reopen
-                | ActionKind::Review
-                | ActionKind::Withdraw
-        )
-    }
-
-    /// The states this action may be taken from.
-    pub fn from_states(self) -> &'static [State] {
-        use State::*;
-        match self {
-            ActionKind::Submit => &[],
-            ActionKind::Accept => &[Submitted],
-            ActionKind::Assign => &[Accepted, Returned],
-            ActionKind::Object | ActionKind::Return | ActionKind::Start => &[Assigned],
-            ActionKind::DecideObjection => &[ObjectionPending],
-            ActionKind::RequestInfo => &[InProgress],
-            ActionKind::SupplyInfo => &[AwaitingInfo],
-            ActionKind::Report => &[Assigned, ObjectionPending, InProgress, AwaitingInfo],
-            ActionKind::RequestExtension => &[InProgress, AwaitingInfo],
-            ActionKind::ApproveExtension | ActionKind::RejectExtension => &[InProgress, AwaitingInfo],
-            ActionKind::Escalate => &[
-                Submitted,
-                Accepted,
-                Assigned,
-                ObjectionPending,
-                Returned,
-                InProgress,
-                AwaitingInfo,
-                UnderReview,
-            ],
-            ActionKind::OpenConsultation | ActionKind::CloseConsultation => {
-                &[Accepted, Assigned, ObjectionPending, Returned, InProgress, AwaitingInfo, UnderReview]
-            }
-            ActionKind::Answer => &[InProgress],
-            ActionKind::Confirm => &[Answered],
-            ActionKind::Reopen => &[Confirmed, Closed],
-            ActionKind::Review => &[UnderReview],
-            ActionKind::Close => &[Confirmed],
-            ActionKind::AutoCloseUnrated => &[Answered],
-            ActionKind::Withdraw => &[
-                Submitted,
-                Accepted,
-                Assigned,
-                ObjectionPending,
-                Returned,
-                InProgress,
-                AwaitingInfo,
-                Answered,
-            ],
-            ActionKind::Attach => &[
-                Submitted,
-                Accepted,
-                Assigned,
-                ObjectionPending,
-                Returned,
-                InProgress,
-                AwaitingInfo,
-                Answered,
-                UnderReview,
-                Confirmed,
-            ],
-        }
-    }
-}
-
-impl Action {
-    pub fn kind(&self) -> ActionKind {
-        match self {
-            Action::Submit { .. } => ActionKind::Submit,
-            Action::Accept => ActionKind::Accept,
-            Action::Assign { .. } => ActionKind::Assign,
-            Action::Object => ActionKind::Object,
-            Action::DecideObjection { .. } => ActionKind::DecideObjection,
-            Action::Return => ActionKind::Return,
-            Action::Start => ActionKind::Start,
-            Action::RequestInfo => ActionKind::RequestInfo,
-            Action::SupplyInfo => ActionKind::SupplyInfo,
-            Action::Report => ActionKind::Report,
-            Action::RequestExtension { .. } => ActionKind::RequestExtension,
-            Action::ApproveExtension => ActionKind::ApproveExtension,
-            Action::RejectExtension => ActionKind::RejectExtension,
-            Action::Escalate => ActionKind::Escalate,
-            Action::OpenConsultation { .. } => ActionKind::OpenConsultation,
-            Action::CloseConsultation { .. } => ActionKind::CloseConsultation,
-            Action::Answer { .. } => ActionKind::Answer,
-            Action::Confirm { .. } => ActionKind::Confirm,
-            Action::Reopen => ActionKind::Reopen,
-            Action::Review { .. } => ActionKind::Review,
-            Action::Close => ActionKind::Close,
-            Action::AutoCloseUnrated => ActionKind::AutoCloseUnrated,
-            Action::Withdraw => ActionKind::Withdraw,
-            Action::Attach { .. } => ActionKind::Attach,
-        }
-    }
-}
-
-/// An action with its free text, as a user issues it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Command {
-    pub action: Action,
-    pub note: Option<String>,
-}
-
-impl Command {
-    pub fn new(action: Action) -> Command {
-        Command { action, note: None }
-    }
-    pub fn with_note(action: Action, note: impl Into<String>) -> Command {
-        Command { action, note: Some(note.into()) }
-    }
-}
-
-/// One recorded transition. Its canonical serialisation ([`Event::canonical_json`]) is the
-/// text the audit chain hashes: fields in declaration order, times as RFC 3339 in whole
-/// seconds with their offset, no maps with unordered keys.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Event {
-    /// 1, 2, 3, … within the problem.
-    pub seq: u32,
-    pub at: DateTime<FixedOffset>,
-    pub actor: String,
-    pub role: Role,
-    /// The actor's department, for department staff.
-    pub actor_department: Option<String>,
-    /// The actor's enterprise, for enterprise users.
-    pub actor_enterprise: Option<UnifiedCreditCode>,
-    /// `None` only for the first event (submit).
-    pub from: Option<State>,
-    pub to: State,
-    pub note: Option<String>,
-    /// The action and its structured data: `{"action": "...", "payload": {...}}`.
-    #[serde(flatten)]
-    pub action: Action,
-}
-
-impl Event {
-    pub fn kind(&self) -> ActionKind {
-        self.action.kind()
-    }
-
-    /// The stable text that the audit chain hashes.
-    pub fn canonical_json(&self) -> String {
-        // Serialising plain structs and enums cannot fail; the fallback keeps this total.
-        serde_json::to_string(self).unwrap_or_default()
-    }
-
-    /// The action's structured data alone (the `payload` column), `null` for bare actions.
-    pub fn payload_json(&self) -> String {
-        let v = serde_json::to_value(&self.action).unwrap_or_default();
-        v.get("payload").map_or_else(|| "null".to_string(), |p| p.to_string())
-    }
-
-    /// Rebuilds an event from its stored columns.
-    #[allow(clippy::too_many_arguments)]
-    pub fn from_columns(
-        seq: u32,
-        at: DateTime<FixedOffset>,
-        actor: &Actor,
-        from: Option<State>,
-        to: State,
-        note: Option<String>,
-        action: &str,
-        payload_json: &str,
-    ) -> Result<Event, HandlingError> {
-        let bad = |reason: String| HandlingError::BadLog { seq, reason };
-        let payload: serde_json::Value =
-            serde_json::from_str(payload_json).map_err(|e| bad(format!("payload: {e}")))?;
-        let mut obj = serde_json::Map::new();
-        obj.insert("action".into(), serde_json::Value::String(action.to_string()));
-        if !payload.is_null() {
-            obj.insert("payload".into(), payload);
-        }
-        let action: Action = serde_json::from_value(serde_json::Value::Object(obj))
-            .map_err(|e| bad(format!("action: {e}")))?;
-        Ok(Event {
-            seq,
-            at,
-            actor: actor.username.clone(),
-            role: actor.role,
-            actor_department: actor.department.clone(),
-            actor_enterprise: actor.enterprise.clone(),
-            from,
-            to,
-            note,
-            action,
-        })
-    }
-
-    /// The actor as recorded.
-    pub fn actor(&self) -> Actor {
-        Actor {
-            username: self.actor.clone(),
-            role: self.role,
-            department: self.actor_department.clone(),
-            enterprise: self.actor_enterprise.clone(),
-        }
-    }
-}
-
-/// The current assignment (责任清单 entry).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Assignment {
-    pub department: String,
-    pub at: DateTime<FixedOffset>,
-    /// The last day to object to or return it.
-    pub objection_by: chrono::NaiveDate,
-    /// Cooperating departments report to the lead by this day.
-    pub report_by: chrono::NaiveDate,
-    /// Locked: handling started, or an objection was rejected.
-    pub locked: bool,
-}
-
-/// How an assignment ended, for the return and objection rates.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum AssignmentEnd {
-    Kept,
-    Returned,
-    ObjectionUpheld,
-}
-
-/// One assignment in the problem's history.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AssignmentRecord {
-    pub department: String,
-    pub at: DateTime<FixedOffset>,
-    pub objected: bool,
-    pub end: AssignmentEnd,
-}
-
-/// One answer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AnswerRecord {
-    pub round: u32,
-    pub department: String,
-    pub at: DateTime<FixedOffset>,
-    pub outcome: Outcome,
-    pub due: Due,
-    pub on_time: bool,
-    /// Working days from the start of the round's clock to the answer, pauses excluded.
-    pub workdays: i64,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RatingRecord {
-    pub round: u32,
-    pub at: DateTime<FixedOffset>,
-    pub rating: Rating,
-}
-
-/// A cooperating department's report to the lead.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ReportRecord {
-    pub department: String,
-    pub at: DateTime<FixedOffset>,
-    pub on_time: bool,
-}
-
-/// How a problem was closed (销号).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ClosureKind {
-    /// The enterprise confirmed with 满意 or 基本满意.
-    Confirmed,
-    /// Unconfirmed for the confirmation limit: closed unrated.
-    Unrated,
-    /// A supervisor accepted the closure after a second 不满意.
-    SupervisorReview,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Closure {
-    pub at: DateTime<FixedOffset>,
-    pub kind: ClosureKind,
-    /// The lead department when closed.
-    pub department: String,
-    /// The rating the closure stands on (`None` when unrated).
-    pub rating: Option<Rating>,
-    /// The last answer's outcome.
-    pub outcome: Option<Outcome>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Consultation {
-    pub opened_at: DateTime<FixedOffset>,
-    pub participants: Vec<String>,
-    pub closed_at: Option<DateTime<FixedOffset>>,
-    pub decisions: Vec<String>,
-}
-
-/// The state of one problem: the fold of its events.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ProblemState {
-    pub problem: Problem,
-    pub state: State,
-    /// The last event's sequence number and time.
-    pub seq: u32,
-    pub last_at: DateTime<FixedOffset>,
-    pub limits: AppliedLimits,
-    /// 牵头 department code.
-    pub lead: String,
-    /// 配合 department codes.
-    pub cooperating: Vec<String>,
-    /// The person in charge.
-    pub handler: Option<String>,
-    pub accept_clock: Clock,
-    pub accepted: Option<(DateTime<FixedOffset>, String, bool)>,
-    pub answer_clock: Clock,
-    /// Handling round: 1, then 2 for second handling (二次办理), …
-    pub round: u32,
-    /// Second handling is watched by a supervisor.
-    pub supervised: bool,
-    pub assignment: Option<Assignment>,
-    pub assignments: Vec<AssignmentRecord>,
-    pub reports: Vec<ReportRecord>,
-    /// Working days asked for, pending a supervisor's decision.
-    pub pending_extension: Option<u32>,
-    /// Extensions approved in the current round.
-    pub extensions_this_round: u32,
-    pub extension_workdays: u32,
-    pub escalations: u32,
-    pub consultations: Vec<Consultation>,
-    pub answers: Vec<AnswerRecord>,
-    pub ratings: Vec<RatingRecord>,
-    pub confirm_by: Option<chrono::NaiveDate>,
-    pub closures: Vec<Closure>,
-    pub reopens: u32,
-    pub returns: u32,
-    pub objections: u32,
-    pub withdrawn_at: Option<DateTime<FixedOffset>>,
-}
-
-impl ProblemState {
-    pub fn consultation_open(&self) -> bool {
-        self.consultations.last().is_some_and(|c| c.closed_at.is_none())
-    }
-    /// The closure in force (the last one, while closed).
-    pub fn closure(&self) -> Option<&Closure> {
-        self.closures.last().filter(|_| self.state == State::Closed)
-    }
-    /// The last answer given.
-    pub fn last_answer(&self) -> Option<&AnswerRecord> {
-        self.answers.last()
-    }
-    /// The actions `actor` could try now, judged by state and role alone.
-    pub fn allowed_actions(&self, role: Option<Role>) -> Vec<ActionKind> {
-        ALL_ACTIONS
-            .into_iter()
-            .filter(|a| a.from_states().contains(&self.state))
-            .filter(|a| role.is_none_or(|r| a.roles().contains(&r)))
-            .collect()
-    }
-}
-
-/// The result of applying a command: the event to store and the new state.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Transition {
-    pub event: Event,
-    pub state: ProblemState,
-}
+use crate::{HandlingError, Problem, china_date};
 
 fn whole_seconds(t: DateTime<FixedOffset>) -> DateTime<FixedOffset> {
     t.trunc_subsecs(0)
@@ -958,7 +161,7 @@ pub fn may_attach(s: &ProblemState, actor: &Actor) -> bool {
     let kind = ActionKind::Attach;
     kind.from_states().contains(&s.state)
         && kind.roles().contains(&actor.role)
-        && attach_allowed_for(s, actor).is_ok()
+        && check_preconditions(s, kind, actor, s.last_at).is_ok()
 }
 
 fn require_own_enterprise(s: &ProblemState, actor: &Actor) -> Result<(), HandlingError> {
@@ -982,8 +185,147 @@ fn check_departments_shape(lead: &str, cooperating: &[String]) -> Result<(), Han
     Ok(())
 }
 
-/// Applies one command to a problem. Checks, in order: the event time (not before the last
-/// event), the state, the role, ownership, the required note, then the action's own rules.
+/// The checks every command passes before its own: not a submit, not dated before the last
+/// event, legal in the state, and a role that may take it.
+fn check_base(
+    s: &ProblemState,
+    kind: ActionKind,
+    actor: &Actor,
+    now: DateTime<FixedOffset>,
+) -> Result<(), HandlingError> {
+    let illegal =
+        || HandlingError::Illegal { state: s.state, action: kind, allowed: s.allowed_actions(None) };
+    if kind == ActionKind::Submit {
+        return Err(illegal());
+    }
+    if now < s.last_at {
+        return Err(HandlingError::BeforeLastEvent { at: now.to_rfc3339(), last: s.last_at.to_rfc3339() });
+    }
+    if !kind.from_states().contains(&s.state) {
+        return Err(illegal());
+    }
+    check_role(kind, actor)
+}
+
+/// The rules of an action that do not depend on the data a command carries: who owns the
+/// problem (the lead department, the enterprise, a cooperating department) and what the state
+/// must hold (a consultation open or not, an extension pending or not, the objection window,
+/// the deadline not passed, the confirmation limit over). [`apply`] checks them for every
+/// command, and [`applicable_actions`] asks them for every action, so what a page offers is
+/// exactly what would be accepted (given acceptable data).
+fn check_preconditions(
+    s: &ProblemState,
+    kind: ActionKind,
+    actor: &Actor,
+    now: DateTime<FixedOffset>,
+) -> Result<(), HandlingError> {
+    let today = china_date(now);
+    match kind {
+        ActionKind::Submit | ActionKind::DecideObjection | ActionKind::Escalate | ActionKind::Review => {}
+        ActionKind::Accept | ActionKind::Start | ActionKind::Close => require_lead(s, actor)?,
+        ActionKind::Assign => {
+            if actor.role == Role::Department {
+                if s.state == State::Returned {
+                    return Err(HandlingError::RoleNotAllowed { role: actor.role, action: kind });
+                }
+                // 首接负责: the department that accepted keeps the lead (the lead it names is
+                // checked with the command's data).
+                require_lead(s, actor)?;
+            }
+        }
+        ActionKind::Object | ActionKind::Return => {
+            require_lead(s, actor)?;
+            let a = s.assignment.as_ref().ok_or(HandlingError::Locked { department: s.lead.clone() })?;
+            if a.locked {
+                return Err(HandlingError::Locked { department: s.lead.clone() });
+            }
+            if today > a.objection_by {
+                return Err(HandlingError::ObjectionWindowClosed {
+                    last_day: a.objection_by.format("%Y-%m-%d").to_string(),
+                });
+            }
+        }
+        ActionKind::RequestInfo => {
+            require_lead(s, actor)?;
+            if s.answer_clock.due.is_overdue(now) {
+                return Err(HandlingError::AlreadyOverdue { due: s.answer_clock.due.to_string() });
+            }
+        }
+        ActionKind::SupplyInfo | ActionKind::Confirm | ActionKind::Reopen | ActionKind::Withdraw => {
+            require_own_enterprise(s, actor)?
+        }
+        ActionKind::Report => {
+            let dept = actor.department.clone().unwrap_or_default();
+            if !s.cooperating.contains(&dept) {
+                return Err(HandlingError::NotCooperating { department: dept });
+            }
+        }
+        ActionKind::RequestExtension => {
+            require_lead(s, actor)?;
+            if s.pending_extension.is_some() {
+                return Err(HandlingError::ExtensionPending);
+            }
+            if s.extensions_this_round >= s.limits.max_extensions_per_round {
+                return Err(HandlingError::ExtensionLimit { max: s.limits.max_extensions_per_round });
+            }
+            if s.answer_clock.due.is_overdue(now) {
+                return Err(HandlingError::AlreadyOverdue { due: s.answer_clock.due.to_string() });
+            }
+        }
+        ActionKind::ApproveExtension | ActionKind::RejectExtension => {
+            if s.pending_extension.is_none() {
+                return Err(HandlingError::NoExtensionPending);
+            }
+        }
+        ActionKind::OpenConsultation => {
+            if s.consultation_open() {
+                return Err(HandlingError::ConsultationOpen);
+            }
+        }
+        ActionKind::CloseConsultation => {
+            if !s.consultation_open() {
+                return Err(HandlingError::NoConsultationOpen);
+            }
+        }
+        ActionKind::Answer => {
+            require_lead(s, actor)?;
+            if s.consultation_open() {
+                return Err(HandlingError::ConsultationOpen);
+            }
+        }
+        ActionKind::AutoCloseUnrated => {
+            let Some(by) = s.confirm_by else {
+                return Err(HandlingError::NotYetUnconfirmed { confirm_by: "-".into() });
+            };
+            if today <= by {
+                return Err(HandlingError::NotYetUnconfirmed {
+                    confirm_by: by.format("%Y-%m-%d").to_string(),
+                });
+            }
+        }
+        ActionKind::Attach => attach_allowed_for(s, actor)?,
+    }
+    Ok(())
+}
+
+/// The actions `actor` may take on the problem at `now`: legal in its state, for the actor's
+/// role, and passing the action's rules that need no data (ownership, an open consultation,
+/// a pending extension, the objection window, the deadline, …). A command of one of these
+/// with acceptable data and its note (where [`ActionKind::needs_note`]) is accepted by
+/// [`apply`]; any other is refused. What pages offer and what the API lists as
+/// `allowed_actions`. File uploads ([`ActionKind::Attach`]) are asked with [`may_attach`].
+pub fn applicable_actions(s: &ProblemState, actor: &Actor, now: DateTime<FixedOffset>) -> Vec<ActionKind> {
+    let now = whole_seconds(now);
+    ALL_ACTIONS
+        .into_iter()
+        .filter(|k| check_base(s, *k, actor, now).is_ok() && check_preconditions(s, *k, actor, now).is_ok())
+        .collect()
+}
+
+/// Applies one command to a problem. Checks, in order: not a submit, the event time (not
+/// before the last event), the state, the role, the required note, the action's rules that
+/// need no data ([`check_preconditions`]: ownership, consultation, extension, windows), then
+/// the rules of the command's data.
 pub fn apply(
     s: &ProblemState,
     cmd: &Command,
@@ -993,28 +335,12 @@ pub fn apply(
 ) -> Result<Transition, HandlingError> {
     let kind = cmd.action.kind();
     let now = whole_seconds(now);
-    if kind == ActionKind::Submit {
-        return Err(HandlingError::Illegal {
-            state: s.state,
-            action: kind,
-            allowed: s.allowed_actions(None),
-        });
-    }
-    if now < s.last_at {
-        return Err(HandlingError::BeforeLastEvent { at: now.to_rfc3339(), last: s.last_at.to_rfc3339() });
-    }
-    if !kind.from_states().contains(&s.state) {
-        return Err(HandlingError::Illegal {
-            state: s.state,
-            action: kind,
-            allowed: s.allowed_actions(None),
-        });
-    }
-    check_role(kind, actor)?;
+    check_base(s, kind, actor, now)?;
     let note = norm_note(&cmd.note);
     if kind.needs_note() && note.is_none() {
         return Err(HandlingError::NoteRequired { action: kind });
     }
+    check_preconditions(s, kind, actor, now)?;
     let mut n = s.clone();
     let yp = s.limits.yellow_percent;
     let today = china_date(now);
@@ -1027,23 +353,15 @@ pub fn apply(
             });
         }
         Action::Accept => {
-            require_lead(s, actor)?;
             let on_time = !s.accept_clock.due.is_overdue(now);
             n.accepted = Some((now, s.lead.clone(), on_time));
             State::Accepted
         }
         Action::Assign { lead, cooperating, handler } => {
             check_departments_shape(lead, cooperating)?;
-            if s.state == State::Returned && actor.role == Role::Department {
-                return Err(HandlingError::RoleNotAllowed { role: actor.role, action: kind });
-            }
-            if actor.role == Role::Department {
-                // 首接负责: the department that accepted keeps the lead; only the working group
-                // moves it elsewhere.
-                require_lead(s, actor)?;
-                if lead != &s.lead {
-                    return Err(HandlingError::FirstReceiverOwns { department: s.lead.clone() });
-                }
+            if actor.role == Role::Department && lead != &s.lead {
+                // 首接负责: only the working group moves the lead elsewhere.
+                return Err(HandlingError::FirstReceiverOwns { department: s.lead.clone() });
             }
             n.lead = lead.clone();
             n.cooperating = cooperating.clone();
@@ -1052,16 +370,6 @@ pub fn apply(
             State::Assigned
         }
         Action::Object | Action::Return => {
-            require_lead(s, actor)?;
-            let a = s.assignment.as_ref().ok_or(HandlingError::Locked { department: s.lead.clone() })?;
-            if a.locked {
-                return Err(HandlingError::Locked { department: s.lead.clone() });
-            }
-            if today > a.objection_by {
-                return Err(HandlingError::ObjectionWindowClosed {
-                    last_day: a.objection_by.format("%Y-%m-%d").to_string(),
-                });
-            }
             if let Some(r) = n.assignments.last_mut() {
                 if kind == ActionKind::Return {
                     r.end = AssignmentEnd::Returned;
@@ -1107,51 +415,32 @@ pub fn apply(
             State::Assigned
         }
         Action::Start => {
-            require_lead(s, actor)?;
             if let Some(a) = n.assignment.as_mut() {
                 a.locked = true;
             }
             State::InProgress
         }
         Action::RequestInfo => {
-            require_lead(s, actor)?;
-            if s.answer_clock.due.is_overdue(now) {
-                return Err(HandlingError::AlreadyOverdue { due: s.answer_clock.due.to_string() });
-            }
             n.answer_clock.pause(now);
             State::AwaitingInfo
         }
         Action::SupplyInfo => {
-            require_own_enterprise(s, actor)?;
             n.answer_clock.resume(now, yp, cal)?;
             State::InProgress
         }
         Action::Report => {
             let dept = actor.department.clone().unwrap_or_default();
-            if !s.cooperating.contains(&dept) {
-                return Err(HandlingError::NotCooperating { department: dept });
-            }
             let on_time = s.assignment.as_ref().is_none_or(|a| today <= a.report_by);
             n.reports.push(ReportRecord { department: dept, at: now, on_time });
             s.state
         }
         Action::RequestExtension { workdays } => {
-            require_lead(s, actor)?;
             if *workdays == 0 || *workdays > 30 {
                 return Err(HandlingError::BadValue {
                     field: "workdays",
                     value: workdays.to_string(),
                     expected: "1..=30 working days",
                 });
-            }
-            if s.pending_extension.is_some() {
-                return Err(HandlingError::ExtensionPending);
-            }
-            if s.extensions_this_round >= s.limits.max_extensions_per_round {
-                return Err(HandlingError::ExtensionLimit { max: s.limits.max_extensions_per_round });
-            }
-            if s.answer_clock.due.is_overdue(now) {
-                return Err(HandlingError::AlreadyOverdue { due: s.answer_clock.due.to_string() });
             }
             n.pending_extension = Some(*workdays);
             s.state
@@ -1171,9 +460,6 @@ pub fn apply(
             s.state
         }
         Action::OpenConsultation { participants } => {
-            if s.consultation_open() {
-                return Err(HandlingError::ConsultationOpen);
-            }
             n.consultations.push(Consultation {
                 opened_at: now,
                 participants: participants.clone(),
@@ -1183,9 +469,6 @@ pub fn apply(
             s.state
         }
         Action::CloseConsultation { minutes, decisions } => {
-            if !s.consultation_open() {
-                return Err(HandlingError::NoConsultationOpen);
-            }
             if minutes.trim().is_empty() {
                 return Err(HandlingError::BadValue {
                     field: "minutes",
@@ -1200,10 +483,6 @@ pub fn apply(
             s.state
         }
         Action::Answer { outcome } => {
-            require_lead(s, actor)?;
-            if s.consultation_open() {
-                return Err(HandlingError::ConsultationOpen);
-            }
             if let Outcome::Referred { to } = outcome
                 && to.trim().is_empty()
             {
@@ -1230,7 +509,6 @@ pub fn apply(
             State::Answered
         }
         Action::Confirm { rating } => {
-            require_own_enterprise(s, actor)?;
             n.ratings.push(RatingRecord { round: s.round, at: now, rating: *rating });
             if rating.is_satisfied() {
                 State::Confirmed
@@ -1244,7 +522,6 @@ pub fn apply(
             }
         }
         Action::Reopen => {
-            require_own_enterprise(s, actor)?;
             new_round(&mut n, now, cal)?;
             n.supervised = true;
             State::InProgress
@@ -1260,34 +537,21 @@ pub fn apply(
             }
         },
         Action::Close => {
-            require_lead(s, actor)?;
             close(&mut n, now, ClosureKind::Confirmed);
             State::Closed
         }
         Action::AutoCloseUnrated => {
-            let Some(by) = s.confirm_by else {
-                return Err(HandlingError::NotYetUnconfirmed { confirm_by: "-".into() });
-            };
-            if today <= by {
-                return Err(HandlingError::NotYetUnconfirmed {
-                    confirm_by: by.format("%Y-%m-%d").to_string(),
-                });
-            }
             close(&mut n, now, ClosureKind::Unrated);
             State::Closed
         }
         Action::Withdraw => {
-            require_own_enterprise(s, actor)?;
             // Withdrawn while waiting for information: the pause ends with it.
             n.answer_clock.resume(now, yp, cal)?;
             n.withdrawn_at = Some(now);
             n.pending_extension = None;
             State::Withdrawn
         }
-        Action::Attach { .. } => {
-            attach_allowed_for(s, actor)?;
-            s.state
-        }
+        Action::Attach { .. } => s.state,
     };
     n.state = to;
     n.seq = s.seq + 1;

@@ -593,7 +593,26 @@ proptest! {
             // Try the command with each actor in turn from `ai`: the first that may, does.
             for k in 0..people.len() {
                 let who = &people[(ai + k) % people.len()];
-                match apply(&state, &cmds[ci], who, now, cal()) {
+                let offered = applicable_actions(&state, who, now);
+                let result = apply(&state, &cmds[ci], who, now, cal());
+                // What is offered is what would be accepted, given acceptable data and note.
+                let kind = cmds[ci].action.kind();
+                match &result {
+                    Ok(_) => prop_assert!(offered.contains(&kind), "{kind:?} applied but not offered"),
+                    Err(e) if offered.contains(&kind) => prop_assert!(
+                        matches!(
+                            e,
+                            HandlingError::BadValue { .. }
+                                | HandlingError::SameLead { .. }
+                                | HandlingError::FirstReceiverOwns { .. }
+                                | HandlingError::LeadAlsoCooperating { .. }
+                                | HandlingError::NoteRequired { .. }
+                        ),
+                        "{kind:?} offered but refused for no fault of its data: {e:?}"
+                    ),
+                    Err(_) => {}
+                }
+                match result {
                     Ok(t) => {
                         check_invariants(&t.state, &t.event);
                         state = t.state;
@@ -609,6 +628,19 @@ proptest! {
         }
         // The log replays to the same state.
         prop_assert_eq!(&replay(&events, cal()).unwrap(), &state);
+        // The instants the light turns give the light at every moment, to the second.
+        let times = warning_times(&state);
+        for m in [0i64, 59, 60 * 24, 3 * 60 * 24, 9 * 60 * 24, 30 * 60 * 24] {
+            for t in [now + Duration::minutes(m), now + Duration::minutes(m) - Duration::seconds(1)] {
+                prop_assert_eq!(times.at(t), warning(&state, t), "at {}", t);
+            }
+        }
+        if let Some(y) = times.yellow_at {
+            prop_assert!(warning(&state, y) >= Warning::Yellow);
+            prop_assert!(warning(&state, y - Duration::seconds(1)) < Warning::Yellow);
+        }
+        // Open is everything but closed and withdrawn.
+        prop_assert_eq!(state.state.is_open(), State::OPEN.contains(&state.state));
         // Deadlines equal the calendar's arithmetic.
         let rd = china_date(received);
         let d = deadlines(&state);
@@ -708,4 +740,67 @@ fn attaching_a_file_is_an_event_that_keeps_the_state() {
     assert!(!asked(&r, &enterprise_user(e1())) && !asked(&r, &user("sup", Role::Supervisor)));
     let closed = r.try_act(file(), "", &enterprise_user(e1()), "2022-05-05T10:10:00+08:00").unwrap_err();
     assert!(matches!(closed, HandlingError::Illegal { .. }));
+}
+
+/// Pages offer only what the machine allows: no 结束会商 without an open consultation, no
+/// acceptance by a department that does not lead, the enterprise's own actions to it alone.
+#[test]
+fn applicable_actions_are_what_the_machine_would_accept_now() {
+    let mut r = Run::new("tax", Urgency::Normal, "2022-05-05T09:00:00+08:00");
+    let now = at("2022-05-05T09:30:00+08:00");
+    let offered = |r: &Run, a: &Actor| applicable_actions(&r.state, a, now);
+    assert_eq!(offered(&r, &dept("tax_bureau")), [ActionKind::Accept]);
+    assert!(offered(&r, &dept("market_regulation")).is_empty(), "not the lead");
+    assert_eq!(offered(&r, &enterprise_user(e1())), [ActionKind::Withdraw]);
+    assert!(offered(&r, &enterprise_user(e2())).is_empty());
+    assert_eq!(offered(&r, &user("sup", Role::Supervisor)), [ActionKind::Accept, ActionKind::Escalate]);
+    r.act(Action::Accept, "", &dept("tax_bureau"), "2022-05-05T09:10:00+08:00");
+    let leader = user("leader", Role::Leader);
+    assert_eq!(offered(&r, &leader), [ActionKind::Escalate, ActionKind::OpenConsultation]);
+    r.act(
+        Action::OpenConsultation { participants: vec!["finance".into()] },
+        "会商",
+        &leader,
+        "2022-05-05T09:20:00+08:00",
+    );
+    assert_eq!(offered(&r, &leader), [ActionKind::Escalate, ActionKind::CloseConsultation]);
+    // Every state is open but closed and withdrawn.
+    for s in ALL_STATES {
+        assert_eq!(s.is_open(), !matches!(s, State::Closed | State::Withdrawn), "{s:?}");
+        assert_eq!(State::parse(s.as_str()), Some(s));
+    }
+}
+
+/// The words people type for actions and their values, read once here for the CLI and the web.
+#[test]
+fn action_words_parse_in_english_and_chinese() {
+    assert_eq!(ActionKind::parse("decide-objection"), Some(ActionKind::DecideObjection));
+    assert_eq!(ActionKind::parse("受理"), Some(ActionKind::Accept));
+    assert_eq!(ActionKind::parse("结束会商"), Some(ActionKind::CloseConsultation));
+    assert_eq!(ActionKind::parse("teleport"), None);
+    for (w, upheld) in
+        [("upheld", true), ("uphold", true), ("成立", true), ("驳回", false), ("rejected", false)]
+    {
+        assert_eq!(parse_objection_decision(w).unwrap(), upheld, "{w}");
+    }
+    assert_eq!(ReviewDecision::parse("销号").unwrap(), ReviewDecision::Close);
+    assert_eq!(ReviewDecision::parse("redo").unwrap(), ReviewDecision::Redo);
+    assert_eq!(ExplainReason::parse("not-eligible").unwrap(), ExplainReason::NotEligible);
+    assert_eq!(ExplainReason::parse("企业自身原因").unwrap(), ExplainReason::EnterpriseCause);
+    assert_eq!(
+        Outcome::parse("explained", None, None).unwrap(),
+        Outcome::Explained { reason: ExplainReason::Other }
+    );
+    assert_eq!(
+        Outcome::parse("已转办", None, Some("省厅")).unwrap(),
+        Outcome::Referred { to: "省厅".into() }
+    );
+    assert!(matches!(
+        Outcome::parse("referred", None, None),
+        Err(HandlingError::BadValue { field: "to", .. })
+    ));
+    assert!(matches!(
+        Outcome::parse("done", None, None),
+        Err(HandlingError::BadValue { field: "outcome", .. })
+    ));
 }

@@ -1,6 +1,11 @@
 //! From rows of cells to enterprise records: validation of each cell, the merge of several
 //! rows of one enterprise (one per year, say), and the checks across rows.
 //!
+//! What a record states: a registry field whose column the file lacks is kept as stored
+//! ([`enterprise::RecordScope::keep`]), and so is one whose cells are all empty, unless
+//! [`Options::clear_empty`] is set (then it is cleared); with that option an empty fact cell
+//! of a known year clears the stored fact ([`enterprise::RecordScope::clear`]).
+//!
 //! Merge rules: an empty registry cell states nothing. A stated value must agree with the
 //! value stated by an earlier row of the same enterprise, else the later row is in error
 //! naming the field. The required fields (name and both registrations) must be stated by
@@ -14,8 +19,8 @@ use crate::columns::{Column, Field, Kind};
 use crate::error::RowError;
 use chrono::NaiveDate;
 use enterprise::{
-    Enterprise, EnterpriseRecord, FactRecord, FactSource, IndustryCode, TaxCreditRating, TaxpayerType,
-    UnifiedCreditCode,
+    Enterprise, EnterpriseRecord, FactRecord, FactSource, IndustryCode, RecordScope, TaxCreditRating,
+    TaxpayerType, UnifiedCreditCode,
 };
 use i18n::{Localized, Message};
 use std::collections::{BTreeSet, HashMap};
@@ -53,6 +58,9 @@ struct State {
     facts: Vec<FactRecord>,
     /// The row of each fact, for duplicate reports.
     fact_rows: Vec<u32>,
+    /// Facts stated empty (only with [`Options::clear_empty`]): cleared unless another row
+    /// of the enterprise states a value.
+    clears: Vec<(&'static str, Option<i32>)>,
 }
 
 /// The values one row states.
@@ -85,9 +93,14 @@ pub(crate) struct Builder<'o> {
     states: Vec<State>,
     /// Code (18 ASCII bytes) → index in `states`.
     index: HashMap<[u8; 18], usize, BuildHasherDefault<FxHasher>>,
+    /// The errors kept (the first [`Options::max_errors`]).
     errors: Vec<RowError>,
+    /// Every error found, kept or not.
+    error_count: usize,
     rows: usize,
     scratch: Vec<(usize, FactRecord)>,
+    /// Facts stated empty by the current row (only with [`Options::clear_empty`]).
+    scratch_clears: Vec<(&'static str, Option<i32>)>,
 }
 
 impl<'o> Builder<'o> {
@@ -101,8 +114,10 @@ impl<'o> Builder<'o> {
             states: Vec::new(),
             index: HashMap::default(),
             errors: Vec::new(),
+            error_count: 0,
             rows: 0,
             scratch: Vec::new(),
+            scratch_clears: Vec::new(),
         };
         for c in columns {
             b.add_column(c);
@@ -139,7 +154,20 @@ impl<'o> Builder<'o> {
 
     /// Records a problem that concerns the row as a whole (bad JSON, wrong field count).
     pub(crate) fn row_error(&mut self, row: usize, column: &str, value: String, reason: Message) {
-        self.errors.push(RowError { row, column: column.to_string(), value, reason });
+        self.push_error(RowError { row, column: column.to_string(), value, reason });
+    }
+
+    /// Counts an error, hands it to the options' error log, and keeps it if fewer than
+    /// [`Options::max_errors`] are kept: a file whose every row fails costs the first errors'
+    /// memory, not a million's.
+    fn push_error(&mut self, e: RowError) {
+        self.error_count += 1;
+        if let Some(log) = &self.options.log {
+            log.record(&e);
+        }
+        if self.errors.len() < self.options.max_errors {
+            self.errors.push(e);
+        }
     }
 
     /// Counts a row that could not be read at all (it is in error).
@@ -149,7 +177,7 @@ impl<'o> Builder<'o> {
 
     fn err(&mut self, row: usize, col: usize, cell: &Cell, reason: Message) {
         let column = self.columns[col].header.clone();
-        self.errors.push(RowError { row, column, value: cell.display(), reason });
+        self.push_error(RowError { row, column, value: cell.display(), reason });
     }
 
     /// Validates one row and merges it into its enterprise. Rows with no content are
@@ -160,7 +188,7 @@ impl<'o> Builder<'o> {
             return;
         }
         self.rows += 1;
-        let errors_before = self.errors.len();
+        let errors_before = self.error_count;
         let mut v = RowValues::default();
         let mut seen: u32 = 0;
 
@@ -203,7 +231,7 @@ impl<'o> Builder<'o> {
 
         if v.uscc.is_none() && !v.uscc_bad {
             let column = self.header_of(Field::Uscc);
-            self.errors.push(RowError {
+            self.push_error(RowError {
                 row,
                 column,
                 value: String::new(),
@@ -216,10 +244,21 @@ impl<'o> Builder<'o> {
         let source = v.source.unwrap_or(self.options.source);
         let as_of = v.as_of.unwrap_or(self.options.as_of);
         self.scratch.clear();
+        self.scratch_clears.clear();
         for k in 0..self.fact_cols.len() {
             let i = self.fact_cols[k];
             let c = cell_at(r, i);
             if c.is_empty() {
+                if self.options.clear_empty
+                    && let Kind::Fact { fact, year } = self.columns[i].kind
+                {
+                    // An empty cell clears the fact of its year, when the year is known.
+                    match (fact.per_year, year.or(row_year)) {
+                        (false, _) => self.scratch_clears.push((fact.id.as_str(), None)),
+                        (true, Some(y)) => self.scratch_clears.push((fact.id.as_str(), Some(y))),
+                        (true, None) => {}
+                    }
+                }
                 continue;
             }
             let Kind::Fact { fact, year } = self.columns[i].kind else { continue };
@@ -245,7 +284,7 @@ impl<'o> Builder<'o> {
             }
         }
 
-        let row_bad = self.errors.len() > errors_before;
+        let row_bad = self.error_count > errors_before;
         if let Some(uscc) = v.uscc.take() {
             self.merge(row, uscc, v, row_bad);
         }
@@ -282,6 +321,7 @@ impl<'o> Builder<'o> {
                     tags: None,
                     facts: Vec::with_capacity(self.scratch.len()),
                     fact_rows: Vec::with_capacity(self.scratch.len()),
+                    clears: Vec::new(),
                 });
                 i
             }
@@ -317,7 +357,7 @@ impl<'o> Builder<'o> {
         }
         for Conflict { field, first_row, first_value, value } in conflicts {
             let column = self.header_of(field);
-            self.errors.push(RowError {
+            self.push_error(RowError {
                 row,
                 column: column.clone(),
                 value,
@@ -342,7 +382,7 @@ impl<'o> Builder<'o> {
                         None => Message::new("import.duplicate_scalar").arg("first_row", first_row),
                     };
                     let column = self.columns[col].header.clone();
-                    self.errors.push(RowError { row, column, value: fr.value.to_text(), reason });
+                    self.push_error(RowError { row, column, value: fr.value.to_text(), reason });
                     self.states[idx].bad = true;
                 }
                 None => {
@@ -353,6 +393,14 @@ impl<'o> Builder<'o> {
             }
         }
         self.scratch = scratch;
+        if !self.scratch_clears.is_empty() {
+            let s = &mut self.states[idx];
+            for c in self.scratch_clears.drain(..) {
+                if !s.clears.contains(&c) {
+                    s.clears.push(c);
+                }
+            }
+        }
     }
 
     /// The records of error-free enterprises, in order of first appearance, and every
@@ -360,6 +408,18 @@ impl<'o> Builder<'o> {
     pub(crate) fn finish(mut self) -> (usize, Vec<EnterpriseRecord>, Vec<RowError>) {
         let mut records = Vec::with_capacity(self.states.len());
         let states = std::mem::take(&mut self.states);
+        // Each optional registry field: its dictionary id, and whether the file has its column.
+        let optional = [
+            Field::IndustryCode,
+            Field::EstablishedOn,
+            Field::TaxpayerType,
+            Field::TaxCreditRating,
+            Field::Tags,
+        ]
+        .map(|f| {
+            let present = self.field_cols.iter().any(|&i| self.columns[i].kind == Kind::Field(f));
+            (f.id().unwrap_or_default(), present)
+        });
         for s in states {
             let mut missing = Vec::new();
             for (f, stated) in [
@@ -373,7 +433,7 @@ impl<'o> Builder<'o> {
             }
             for f in &missing {
                 let column = self.header_of(*f);
-                self.errors.push(RowError {
+                self.push_error(RowError {
                     row: s.first_row as usize,
                     column,
                     value: String::new(),
@@ -391,6 +451,27 @@ impl<'o> Builder<'o> {
             else {
                 continue;
             };
+            // What the record states: a registry field whose column the file lacks is kept as
+            // stored; one whose cells are all empty too, unless empty cells clear.
+            let mut keep = BTreeSet::new();
+            let stated = [
+                s.industry.is_some(),
+                s.established.is_some(),
+                s.taxpayer.is_some(),
+                s.rating.is_some(),
+                s.tags.is_some(),
+            ];
+            for ((id, present), stated) in optional.iter().zip(stated) {
+                if !stated && (!present || !self.options.clear_empty) && !id.is_empty() {
+                    keep.insert((*id).to_string());
+                }
+            }
+            let clear: Vec<(String, Option<i32>)> = s
+                .clears
+                .into_iter()
+                .filter(|(fact, year)| !facts.iter().any(|f| f.fact == *fact && f.year == *year))
+                .map(|(fact, year)| (fact.to_string(), year))
+                .collect();
             records.push(EnterpriseRecord {
                 enterprise: Enterprise {
                     uscc: s.uscc,
@@ -404,6 +485,7 @@ impl<'o> Builder<'o> {
                     tags: s.tags.map(|x| x.value).unwrap_or_default(),
                 },
                 facts,
+                scope: RecordScope { keep, clear },
             });
         }
         self.errors.sort_by_key(|e| e.row);

@@ -1,8 +1,10 @@
 //! Column names: from a header cell (Chinese or English) to the field or fact it carries.
 //!
-//! Registry fields have fixed names (below). Every fact of the dictionary that is not a
-//! registry field and not derived is a column too, under its id and its Chinese label, so
-//! a new fact in `data/facts.toml` needs no code change here. A per-year fact column may
+//! Registry fields, their names (id, aliases, Chinese label) and which are required come
+//! from the fact dictionary (`registry = true`, `required`); the row attributes year, source
+//! and as-of are fixed ([`ROW_FIELDS`]). Every fact of the dictionary that is not a registry
+//! field and not derived is a column too, under its id and its Chinese label, so a new fact
+//! in `data/facts.toml` needs no code change here. A per-year fact column may
 //! carry its year in its name: `revenue_2021`, `营业收入_2021`, `营业收入(2021)`,
 //! `营业收入（2021年）`.
 
@@ -27,45 +29,49 @@ pub(crate) enum Field {
     AsOf,
 }
 
-/// The fixed columns: field, English name, Chinese names (the first is canonical).
-pub(crate) const FIELDS: &[(Field, &str, &[&str])] = &[
-    (Field::Uscc, "uscc", &["统一社会信用代码"]),
-    (Field::Name, "name", &["企业名称"]),
-    (Field::RegisteredInZone, "registered_in_zone", &["工商注册在园区"]),
-    (Field::TaxRegisteredInZone, "tax_registered_in_zone", &["税务登记在园区"]),
-    (Field::IndustryCode, "industry_code", &["行业代码", "国民经济行业代码"]),
-    (Field::EstablishedOn, "established_on", &["成立日期"]),
-    (Field::TaxpayerType, "taxpayer_type", &["纳税人类型"]),
-    (Field::TaxCreditRating, "tax_credit_rating", &["纳税信用等级"]),
-    (Field::Tags, "tags", &["标签", "企业标签"]),
+/// The row attributes: field, English name, Chinese names. They are not facts of an
+/// enterprise but of the row (which year, which source, as of when).
+pub(crate) const ROW_FIELDS: &[(Field, &str, &[&str])] = &[
     (Field::Year, "year", &["年度"]),
     (Field::Source, "source", &["数据来源"]),
     (Field::AsOf, "as_of", &["数据日期"]),
 ];
 
-/// Fields every record needs; their columns must be in the header.
-pub(crate) const REQUIRED: &[Field] =
-    &[Field::Uscc, Field::Name, Field::RegisteredInZone, Field::TaxRegisteredInZone];
-
-/// Dictionary ids that are registry fields (imported through [`FIELDS`]) or not importable.
-const NOT_FACT_COLUMNS: &[&str] = &[
-    "uscc",
-    "name",
-    "registered_in_zone",
-    "tax_registered_in_zone",
-    "industry_code",
-    "established_on",
-    "taxpayer_type",
-    "tax_credit_rating",
-    "tags",
-];
-
 impl Field {
-    pub(crate) fn english(self) -> &'static str {
-        FIELDS.iter().find(|f| f.0 == self).map(|f| f.1).unwrap_or("")
+    /// The field of a registry fact of the dictionary (`registry = true`), by its id: how the
+    /// importer reads each registry field's cells. Which registry fields exist, their column
+    /// names and which are required come from the dictionary; a test checks that every
+    /// registry field has a reader here.
+    pub(crate) fn of_registry(id: &str) -> Option<Field> {
+        Some(match id {
+            "uscc" => Field::Uscc,
+            "name" => Field::Name,
+            "registered_in_zone" => Field::RegisteredInZone,
+            "tax_registered_in_zone" => Field::TaxRegisteredInZone,
+            "industry_code" => Field::IndustryCode,
+            "established_on" => Field::EstablishedOn,
+            "taxpayer_type" => Field::TaxpayerType,
+            "tax_credit_rating" => Field::TaxCreditRating,
+            "tags" => Field::Tags,
+            _ => return None,
+        })
     }
-    pub(crate) fn chinese(self) -> &'static str {
-        FIELDS.iter().find(|f| f.0 == self).and_then(|f| f.2.first().copied()).unwrap_or("")
+
+    /// The dictionary entry of a registry field (`None` for a row attribute).
+    pub(crate) fn def(self) -> Option<&'static FactDef> {
+        FactDictionary::official().registry_fields().find(|d| Field::of_registry(&d.id) == Some(self))
+    }
+
+    /// The dictionary id of a registry field (`None` for a row attribute).
+    pub(crate) fn id(self) -> Option<&'static str> {
+        self.def().map(|d| d.id.as_str())
+    }
+
+    pub(crate) fn english(self) -> &'static str {
+        match self.def() {
+            Some(d) => d.id.as_str(),
+            None => ROW_FIELDS.iter().find(|f| f.0 == self).map(|f| f.1).unwrap_or(""),
+        }
     }
 }
 
@@ -102,7 +108,15 @@ impl Names {
     pub(crate) fn new(dict: &'static FactDictionary) -> Names {
         let mut exact = HashMap::new();
         let mut all = Vec::new();
-        for (f, en, zhs) in FIELDS {
+        // Registry fields, from the dictionary: the id, the aliases, then the label.
+        for def in dict.registry_fields() {
+            let Some(f) = Field::of_registry(&def.id) else { continue };
+            for name in std::iter::once(&def.id).chain(&def.aliases).chain(std::iter::once(&def.zh)) {
+                exact.insert(name.to_ascii_lowercase(), Kind::Field(f));
+                all.push(name.clone());
+            }
+        }
+        for (f, en, zhs) in ROW_FIELDS {
             exact.insert((*en).to_string(), Kind::Field(*f));
             all.push((*en).to_string());
             for zh in *zhs {
@@ -110,8 +124,10 @@ impl Names {
                 all.push((*zh).to_string());
             }
         }
+        // Every other fact is a column under its id and label (derived ones are refused
+        // when named).
         for def in dict.iter() {
-            if NOT_FACT_COLUMNS.contains(&def.id.as_str()) {
+            if def.registry {
                 continue;
             }
             for name in [def.id.clone(), def.zh.clone()] {
@@ -216,9 +232,10 @@ pub(crate) fn map_header<'a>(
     if cols.iter().all(|c| c.kind == Kind::Blank) {
         return Err(ImportError::Empty);
     }
-    for f in REQUIRED {
-        if !cols.iter().any(|c| c.kind == Kind::Field(*f)) {
-            return Err(ImportError::MissingColumn { zh: f.chinese().into(), en: f.english().into() });
+    for def in FactDictionary::official().registry_fields().filter(|d| d.required) {
+        let Some(f) = Field::of_registry(&def.id) else { continue };
+        if !cols.iter().any(|c| c.kind == Kind::Field(f)) {
+            return Err(ImportError::MissingColumn { zh: def.zh.clone(), en: def.id.clone() });
         }
     }
     Ok(cols)
@@ -239,6 +256,20 @@ mod tests {
 
     fn names() -> Names {
         Names::new(FactDictionary::official())
+    }
+
+    #[test]
+    fn every_registry_field_of_the_dictionary_has_a_column() {
+        let n = names();
+        for def in FactDictionary::official().registry_fields() {
+            let f = Field::of_registry(&def.id).unwrap_or_else(|| panic!("no reader for {}", def.id));
+            assert_eq!(f.id(), Some(def.id.as_str()));
+            for name in std::iter::once(&def.id).chain(&def.aliases).chain(std::iter::once(&def.zh)) {
+                assert_eq!(n.resolve(name, None), Ok(Kind::Field(f)), "{name}");
+            }
+        }
+        assert_eq!(n.resolve("行业代码", None), Ok(Kind::Field(Field::IndustryCode)));
+        assert_eq!(n.resolve("标签", None), Ok(Kind::Field(Field::Tags)));
     }
 
     #[test]

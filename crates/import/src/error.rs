@@ -18,6 +18,9 @@ pub enum ImportError {
     /// The text is not UTF-8 (often a GBK export).
     #[error("line {line} is not UTF-8 text; save the file as UTF-8")]
     Encoding { line: usize },
+    /// The text is in another encoding recognisable from its first bytes (UTF-16, UTF-32).
+    #[error("the file is {encoding} text, not UTF-8; save it as \"CSV UTF-8\" and import it again")]
+    NotUtf8 { encoding: String },
     /// The CSV structure is broken (e.g. an unterminated quote).
     #[error("line {line}: the CSV cannot be read: {reason}")]
     Csv { line: usize, reason: String },
@@ -51,6 +54,7 @@ impl Localized for ImportError {
                 Message::new("import.unknown_format").arg("path", path).arg("extension", extension)
             }
             ImportError::Encoding { line } => Message::new("import.encoding").arg("line", line),
+            ImportError::NotUtf8 { encoding } => Message::new("import.not_utf8").arg("encoding", encoding),
             ImportError::Csv { line, reason } => {
                 Message::new("import.csv").arg("line", line).arg("reason", reason)
             }

@@ -25,7 +25,10 @@ pub mod synth;
 
 pub use error::{ImportError, RowError};
 pub use readers::{read_csv, read_jsonl, read_xlsx};
-pub use report::{ReportFormat, RowErrorJson, render_error_table, write_error_report};
+pub use report::{
+    ERROR_CSV_HEADER, ErrorLog, ReportFormat, RowErrorJson, render_error_table, write_error_csv_record,
+    write_error_report,
+};
 
 use chrono::NaiveDate;
 use enterprise::{EnterpriseRecord, FactSource};
@@ -83,12 +86,96 @@ pub struct Options {
     pub default_year: Option<i32>,
     /// Overrides the format read off the extension.
     pub format: Option<Format>,
+    /// An empty cell in a column the file has clears the stored value (a registry field, or
+    /// the fact of that year) instead of leaving it as it is. Off by default: an empty cell,
+    /// like a column the file lacks, changes nothing (docs/IMPORT.md).
+    pub clear_empty: bool,
+    /// The most row errors kept in [`Parsed::errors`]; the rest are counted (and written to
+    /// the error report, see [`read_file_report`]). Unbounded by default.
+    pub max_errors: usize,
+    /// Where every error goes as it is found (set by [`read_file_report`]).
+    pub(crate) log: Option<ErrorLog>,
 }
 
 impl Options {
     pub fn new(as_of: NaiveDate, source: FactSource) -> Options {
-        Options { as_of, source, default_year: None, format: None }
+        Options {
+            as_of,
+            source,
+            default_year: None,
+            format: None,
+            clear_empty: false,
+            max_errors: usize::MAX,
+            log: None,
+        }
     }
+}
+
+/// The errors listed on a terminal or a page before "and N more": enough to fix a file by,
+/// few enough that a file whose every row fails prints (and holds) a page, not a million
+/// lines. The full report goes to a file ([`read_file_report`]).
+pub const LISTED_ERRORS: usize = 200;
+
+/// A reading with its error counts: [`Parsed`] holds at most [`Options::max_errors`] errors,
+/// these count them all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Report {
+    pub parsed: Parsed,
+    /// Every error found (`parsed.errors` holds the first ones).
+    pub error_count: usize,
+    /// Distinct rows with an error.
+    pub bad_rows: usize,
+}
+
+impl Report {
+    /// No row is in error: the records may be applied.
+    pub fn is_clean(&self) -> bool {
+        self.error_count == 0
+    }
+}
+
+/// [`read_file`], keeping the first [`Options::max_errors`] errors in memory, counting all of
+/// them, and writing every one to `error_report` (CSV, see [`ErrorLog`]) when given. A
+/// failure writing the report is an [`ImportError::Io`].
+pub fn read_file_report(
+    path: &Path,
+    options: &Options,
+    progress: &mut dyn FnMut(Progress),
+    error_report: Option<Box<dyn std::io::Write + Send>>,
+) -> Result<Report, ImportError> {
+    let log = ErrorLog::new(error_report);
+    let options = Options { log: Some(log.clone()), ..options.clone() };
+    let parsed = read_file(path, &options, progress)?;
+    log.finish().map_err(|reason| ImportError::Io { path: "error report".into(), reason })?;
+    Ok(Report { parsed, error_count: log.count(), bad_rows: log.bad_rows() })
+}
+
+/// A text encoding other than UTF-8 recognised from a file's first bytes: a UTF-16 or UTF-32
+/// byte-order mark, or the NUL bytes of UTF-16 text without one. (GBK cannot be recognised
+/// this way; the CSV reader refuses it at the first line that is not UTF-8.)
+pub fn sniff_foreign_encoding(head: &[u8]) -> Option<&'static str> {
+    match head {
+        [0xFF, 0xFE, 0, 0, ..] => return Some("UTF-32LE"),
+        [0, 0, 0xFE, 0xFF, ..] => return Some("UTF-32BE"),
+        [0xFF, 0xFE, ..] => return Some("UTF-16LE"),
+        [0xFE, 0xFF, ..] => return Some("UTF-16BE"),
+        _ => {}
+    }
+    // Without a mark: text of ASCII letters has a NUL in every other byte in UTF-16.
+    let n = head.len().min(512) & !1;
+    if n >= 4 {
+        let (even, odd) = head[..n]
+            .chunks(2)
+            .fold((0, 0), |(e, o), p| (e + usize::from(p[0] == 0), o + usize::from(p[1] == 0)));
+        let pairs = n / 2;
+        if odd * 10 >= pairs * 4 && even == 0 {
+            return Some("UTF-16LE");
+        }
+        if even * 10 >= pairs * 4 && odd == 0 {
+            return Some("UTF-16BE");
+        }
+    }
+    None
 }
 
 /// Reading progress, reported every [`PROGRESS_EVERY`] rows and once at the end.
@@ -116,12 +203,13 @@ pub struct Parsed {
     /// One record per enterprise without any error, in order of first appearance. Apply
     /// them only when `errors` is empty: an import is all or nothing.
     pub records: Vec<EnterpriseRecord>,
-    /// Every bad cell and bad row, ordered by row.
+    /// Every bad cell and bad row, ordered by row (the first [`Options::max_errors`] of them).
     pub errors: Vec<RowError>,
 }
 
 impl Parsed {
-    /// No row is in error: the records may be applied.
+    /// No row is in error: the records may be applied. (With [`Options::max_errors`] = 0
+    /// no error is kept: use [`Report::is_clean`].)
     pub fn is_clean(&self) -> bool {
         self.errors.is_empty()
     }
@@ -142,8 +230,25 @@ pub fn read_file(
         }
     };
     let io = |e: std::io::Error| ImportError::Io { path: shown.clone(), reason: e.to_string() };
-    let file = std::fs::File::open(path).map_err(io)?;
+    let mut file = std::fs::File::open(path).map_err(io)?;
     let size = file.metadata().map(|m| m.len()).ok();
+    if matches!(format, Format::Csv | Format::JsonLines) {
+        // Refuse UTF-16 and UTF-32 text outright, naming it: read as bytes it would pass as
+        // (odd) UTF-8 or fail later with a confusing message.
+        use std::io::{Read, Seek};
+        let mut head = [0u8; 512];
+        let mut n = 0;
+        while n < head.len() {
+            match file.read(&mut head[n..]).map_err(io)? {
+                0 => break,
+                k => n += k,
+            }
+        }
+        if let Some(encoding) = sniff_foreign_encoding(&head[..n]) {
+            return Err(ImportError::NotUtf8 { encoding: encoding.to_string() });
+        }
+        file.rewind().map_err(io)?;
+    }
     match format {
         Format::Csv => read_csv(file, size, options, progress),
         Format::JsonLines => {
@@ -159,6 +264,20 @@ mod tests {
     use i18n::{Lang, Localized, Message};
 
     #[test]
+    fn foreign_encodings_are_recognised() {
+        let utf16le: Vec<u8> = "uscc,name\n".encode_utf16().flat_map(u16::to_le_bytes).collect();
+        let utf16be: Vec<u8> = "uscc,name\n".encode_utf16().flat_map(u16::to_be_bytes).collect();
+        assert_eq!(sniff_foreign_encoding(&utf16le), Some("UTF-16LE"));
+        assert_eq!(sniff_foreign_encoding(&utf16be), Some("UTF-16BE"));
+        let mut bom = vec![0xFF, 0xFE];
+        bom.extend(&utf16le);
+        assert_eq!(sniff_foreign_encoding(&bom), Some("UTF-16LE"));
+        assert_eq!(sniff_foreign_encoding("\u{feff}统一社会信用代码,企业名称\n".as_bytes()), None);
+        assert_eq!(sniff_foreign_encoding(b"uscc,name\n"), None);
+        assert_eq!(sniff_foreign_encoding(b""), None);
+    }
+
+    #[test]
     fn the_catalog_parses() {
         assert!(i18n::Catalog::parse(include_str!("../messages.toml")).is_ok());
     }
@@ -171,6 +290,7 @@ mod tests {
             ImportError::Io { path: "a.csv".into(), reason: "no such file".into() },
             ImportError::UnknownFormat { path: "a.txt".into(), extension: "txt".into() },
             ImportError::Encoding { line: 3 },
+            ImportError::NotUtf8 { encoding: "UTF-16LE".into() },
             ImportError::Csv { line: 3, reason: "x".into() },
             ImportError::Workbook { reason: "x".into() },
             ImportError::Empty,

@@ -98,6 +98,132 @@ pub fn render_error_table(errors: &[RowError], lang: Option<Lang>) -> String {
     out
 }
 
+/// The columns of the full error report as CSV ([`ErrorLog`], `huiqi import … --errors FILE`
+/// and the import page's download): row, column, value, the reason in Chinese and English,
+/// and the reason's message key.
+pub const ERROR_CSV_HEADER: [&str; 6] =
+    ["行 row", "列 column", "值 value", "原因 reason (中文)", "reason (English)", "key"];
+
+/// Writes one error as a CSV record of [`ERROR_CSV_HEADER`].
+pub fn write_error_csv_record<W: Write>(w: &mut csv::Writer<W>, e: &RowError) -> csv::Result<()> {
+    w.write_record([
+        e.row.to_string().as_str(),
+        e.column.as_str(),
+        e.value.as_str(),
+        render_any(&e.reason, Lang::Zh).as_str(),
+        render_any(&e.reason, Lang::En).as_str(),
+        e.reason.key,
+    ])
+}
+
+/// Every error of a reading, as it is found: counted, its row noted, and (when given a
+/// writer) written as a CSV record of [`ERROR_CSV_HEADER`], in the order found (by row, then
+/// the enterprises missing a required field at the end). Shared by clones; see
+/// [`crate::read_file_report`].
+#[derive(Clone)]
+pub struct ErrorLog(std::sync::Arc<std::sync::Mutex<LogState>>);
+
+struct LogState {
+    count: usize,
+    /// One bit per row number.
+    rows: Vec<u64>,
+    bad_rows: usize,
+    csv: Option<csv::Writer<Box<dyn Write + Send>>>,
+    /// The first failure writing the report (the reading goes on; the caller reports it).
+    write_error: Option<String>,
+}
+
+impl ErrorLog {
+    /// A log that counts, and writes the full report to `report` when given (a UTF-8 CSV with
+    /// a byte-order mark, so that Excel opens it as UTF-8).
+    pub fn new(report: Option<Box<dyn Write + Send>>) -> ErrorLog {
+        let mut write_error = None;
+        let csv = report.map(|mut w| {
+            if let Err(e) = w.write_all("\u{feff}".as_bytes()) {
+                write_error = Some(e.to_string());
+            }
+            let mut c = csv::Writer::from_writer(w);
+            if let Err(e) = c.write_record(ERROR_CSV_HEADER) {
+                write_error = Some(e.to_string());
+            }
+            c
+        });
+        ErrorLog(std::sync::Arc::new(std::sync::Mutex::new(LogState {
+            count: 0,
+            rows: Vec::new(),
+            bad_rows: 0,
+            csv,
+            write_error,
+        })))
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, LogState> {
+        match self.0.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        }
+    }
+
+    pub(crate) fn record(&self, e: &RowError) {
+        let mut s = self.state();
+        s.count += 1;
+        let (word, bit) = (e.row / 64, e.row % 64);
+        if s.rows.len() <= word {
+            s.rows.resize(word + 1, 0);
+        }
+        if s.rows[word] & (1 << bit) == 0 {
+            s.rows[word] |= 1 << bit;
+            s.bad_rows += 1;
+        }
+        if s.write_error.is_none()
+            && let Some(w) = s.csv.as_mut()
+            && let Err(err) = write_error_csv_record(w, e)
+        {
+            s.write_error = Some(err.to_string());
+        }
+    }
+
+    /// Errors recorded so far.
+    pub fn count(&self) -> usize {
+        self.state().count
+    }
+
+    /// Distinct rows with an error so far.
+    pub fn bad_rows(&self) -> usize {
+        self.state().bad_rows
+    }
+
+    /// Flushes the report; the first failure writing it, if any.
+    pub fn finish(&self) -> Result<(), String> {
+        let mut s = self.state();
+        if let Some(w) = s.csv.as_mut()
+            && let Err(e) = w.flush()
+            && s.write_error.is_none()
+        {
+            s.write_error = Some(e.to_string());
+        }
+        match s.write_error.take() {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+}
+
+impl std::fmt::Debug for ErrorLog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let s = self.state();
+        f.debug_struct("ErrorLog").field("count", &s.count).field("report", &s.csv.is_some()).finish()
+    }
+}
+
+impl PartialEq for ErrorLog {
+    fn eq(&self, other: &ErrorLog) -> bool {
+        std::sync::Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for ErrorLog {}
+
 /// Shortens to at most `max` display columns, marking the cut with `…`.
 fn truncate(s: &str, max: usize) -> String {
     let s = s.replace(['\n', '\r', '\t'], " ");
@@ -181,6 +307,38 @@ mod tests {
         assert_eq!(back[0].args.get("scale").map(String::as_str), Some("3"));
         assert!(back[1].zh.contains("校验码"));
         assert!(back[1].en.contains("check character"));
+    }
+
+    #[test]
+    fn the_log_counts_rows_and_writes_every_error_as_csv() {
+        #[derive(Clone, Default)]
+        struct Shared(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+        impl Write for Shared {
+            fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(b);
+                Ok(b.len())
+            }
+            fn flush(&mut self) -> io::Result<()> {
+                Ok(())
+            }
+        }
+        let out = Shared::default();
+        let log = ErrorLog::new(Some(Box::new(out.clone())));
+        let mut errors = sample();
+        errors.push(errors[0].clone());
+        for e in &errors {
+            log.record(e);
+        }
+        log.finish().unwrap();
+        assert_eq!((log.count(), log.bad_rows()), (3, 2));
+        let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
+        let text = text.strip_prefix('\u{feff}').unwrap();
+        let mut r = csv::Reader::from_reader(text.as_bytes());
+        let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
+        assert_eq!(rows.len(), 3);
+        assert_eq!(&rows[1][0], "12");
+        assert!(rows[1][3].contains("校验码") && rows[1][4].contains("check character"));
+        assert_eq!(&rows[1][5], "uscc.check");
     }
 
     #[test]

@@ -423,3 +423,102 @@ fn json_lines_report_bad_lines_and_keys_naming_one_field_twice() {
     );
     assert_eq!(p.rows, 4);
 }
+
+// ---------------------------------------------------------------------------------------
+// Issue 14: partial files, empty cells, error volume, encodings
+
+fn write_tmp(dir: &tempfile::TempDir, name: &str, bytes: &[u8]) -> PathBuf {
+    let p = dir.path().join(name);
+    std::fs::write(&p, bytes).unwrap();
+    p
+}
+
+const CODE_A: &str = "91430100MA4L00011K";
+
+#[test]
+fn a_file_with_some_columns_states_only_those_fields() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write_tmp(
+        &dir,
+        "partial.csv",
+        format!(
+            "统一社会信用代码,企业名称,工商注册在园区,税务登记在园区,年度,从业人数\n{CODE_A},甲公司,是,是,2022,52\n"
+        )
+        .as_bytes(),
+    );
+    let r = &read_clean(&p)[0];
+    let keep: Vec<&str> = r.scope.keep.iter().map(String::as_str).collect();
+    assert_eq!(keep, ["established_on", "industry_code", "tags", "tax_credit_rating", "taxpayer_type"]);
+    assert!(r.scope.clear.is_empty());
+    assert_eq!(fact(r, "employees", 2022), Some(&FactValue::Integer(52)));
+}
+
+#[test]
+fn empty_cells_clear_only_when_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write_tmp(
+        &dir,
+        "empty.csv",
+        format!(
+            "uscc,name,registered_in_zone,tax_registered_in_zone,industry_code,tax_credit_rating,revenue_2021,revenue_2022\n\
+             {CODE_A},甲公司,是,是,,A,,100\n"
+        )
+        .as_bytes(),
+    );
+    let kept = &read_clean(&p)[0];
+    assert!(kept.scope.keep.contains("industry_code"), "an empty cell keeps by default");
+    assert!(kept.scope.keep.contains("established_on"), "an absent column keeps");
+    assert!(!kept.scope.keep.contains("tax_credit_rating"));
+    assert!(kept.scope.clear.is_empty());
+
+    let mut o = options();
+    o.clear_empty = true;
+    let cleared = &read_with(&p, &o).records[0];
+    assert!(!cleared.scope.keep.contains("industry_code"), "an empty cell clears when asked");
+    assert!(cleared.scope.keep.contains("established_on"), "an absent column still keeps");
+    assert_eq!(cleared.scope.clear, vec![("revenue".to_string(), Some(2021))]);
+}
+
+#[test]
+fn a_file_whose_every_row_fails_keeps_a_page_of_errors_and_counts_them_all() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::from("uscc,name,registered_in_zone,tax_registered_in_zone\n");
+    for i in 0..5000 {
+        text.push_str(&format!("not-a-code-{i},x,是,是\n"));
+    }
+    let p = write_tmp(&dir, "bad_all.csv", text.as_bytes());
+    let mut o = options();
+    o.max_errors = import::LISTED_ERRORS;
+    let report_path = dir.path().join("errors.csv");
+    let file = std::fs::File::create(&report_path).unwrap();
+    let r = import::read_file_report(&p, &o, &mut |_| {}, Some(Box::new(file))).unwrap();
+    assert_eq!(r.parsed.errors.len(), import::LISTED_ERRORS);
+    assert_eq!((r.error_count, r.bad_rows), (5000, 5000));
+    assert!(!r.is_clean());
+    let report = std::fs::read_to_string(&report_path).unwrap();
+    assert!(report.starts_with('\u{feff}'), "a BOM for Excel");
+    assert_eq!(report.lines().count(), 5001, "a header and every error");
+}
+
+#[test]
+fn utf16_files_are_refused_naming_the_encoding_and_a_bom_utf8_file_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!("uscc,name,registered_in_zone,tax_registered_in_zone\n{CODE_A},甲公司,是,是\n");
+    let mut utf16 = vec![0xFF, 0xFE];
+    utf16.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+    let p = write_tmp(&dir, "utf16.csv", &utf16);
+    match read_file(&p, &options(), &mut |_| {}) {
+        Err(e @ ImportError::NotUtf8 { .. }) => {
+            let zh = e.render(Lang::Zh);
+            assert!(zh.contains("UTF-16LE") && zh.contains("CSV UTF-8"), "{zh}");
+        }
+        other => panic!("{other:?}"),
+    }
+    let no_bom: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+    let p = write_tmp(&dir, "utf16.jsonl", &no_bom);
+    assert!(matches!(read_file(&p, &options(), &mut |_| {}), Err(ImportError::NotUtf8 { .. })));
+    let mut bom8 = "\u{feff}".as_bytes().to_vec();
+    bom8.extend(text.as_bytes());
+    let p = write_tmp(&dir, "bom.csv", &bom8);
+    assert_eq!(read_clean(&p).len(), 1);
+}

@@ -288,9 +288,8 @@ pub fn compute(problems: &[ProblemState], period: &Period, as_of: DateTime<Fixed
                 c.objected = u32::from(a.objected);
             });
         }
-        // Lights now, for open problems (not closed or withdrawn: `handling`'s definition,
-        // `State::is_open` once the problems work lands it).
-        if !s.state.is_terminal() {
+        // Lights now, for open problems (`handling::State::is_open`).
+        if s.state.is_open() {
             let w = handling::warning(s, as_of);
             if w != Warning::None || s.escalations > 0 {
                 acc.add(&s.lead, cat, |c| {

@@ -4,8 +4,9 @@
 
 use async_trait::async_trait;
 use deadpool_postgres::GenericClient;
-use enterprise::{FactDictionary, FieldChange, ThreeLinks, UnifiedCreditCode};
+use enterprise::{EnterpriseRecord, FactDictionary, FieldChange, ThreeLinks, UnifiedCreditCode};
 use store::codec::{RawEnterprise, RawFact, split_tags};
+use store::import::RecordChanges;
 use store::sql::{self, Param};
 use store::{
     Actor, ChangeRecord, EnterpriseFilter, EnterpriseHead, EnterpriseStore, EnterpriseSummary,
@@ -30,9 +31,8 @@ pub(crate) fn raw_enterprise(r: &Row) -> Result<RawEnterprise> {
         taxpayer_type: r.try_get(7).map_err(backend)?,
         tax_credit_rating: r.try_get(8).map_err(backend)?,
         tags: r.try_get(9).map_err(backend)?,
-        assistance_target: r.try_get(10).map_err(backend)?,
-        created_at: china(r.try_get(11).map_err(backend)?),
-        updated_at: china(r.try_get(12).map_err(backend)?),
+        created_at: china(r.try_get(10).map_err(backend)?),
+        updated_at: china(r.try_get(11).map_err(backend)?),
     })
 }
 
@@ -97,12 +97,13 @@ impl EnterpriseStore for PgStore {
         }
         let links = links_of(&tx, raw.id).await?;
         tx.commit().await.map_err(backend)?;
+        let enterprise = raw.decode()?;
         Ok(Some(EnterpriseView {
             id: raw.id,
-            enterprise: raw.decode()?,
+            assistance_target: enterprise.assistance_target(),
+            enterprise,
             facts,
             links,
-            assistance_target: raw.assistance_target,
             created_at: raw.created_at,
             updated_at: raw.updated_at,
         }))
@@ -143,13 +144,16 @@ impl EnterpriseStore for PgStore {
         let mut out = Vec::new();
         for r in client.query(&q.page_sql, &refs).await.map_err(backend)? {
             let uscc: String = r.try_get(1).map_err(backend)?;
-            let tags: String = r.try_get(5).map_err(backend)?;
+            let tags: String = r.try_get(6).map_err(backend)?;
             out.push(EnterpriseSummary {
                 id: r.try_get(0).map_err(backend)?,
                 uscc: UnifiedCreditCode::parse(&uscc).map_err(backend)?,
                 name: r.try_get(2).map_err(backend)?,
-                assistance_target: r.try_get(3).map_err(backend)?,
-                industry_code: r.try_get(4).map_err(backend)?,
+                assistance_target: enterprise::assistance_target(
+                    r.try_get(3).map_err(backend)?,
+                    r.try_get(4).map_err(backend)?,
+                ),
+                industry_code: r.try_get(5).map_err(backend)?,
                 tags: split_tags(&tags).into_iter().collect(),
             });
         }
@@ -231,6 +235,12 @@ impl EnterpriseStore for PgStore {
         store::import::check_records(FactDictionary::official(), &request.records)?;
         let mut client = self.client().await?;
         import::apply(&mut client, &request).await
+    }
+
+    async fn import_changes(&self, records: &[EnterpriseRecord]) -> Result<Vec<RecordChanges>> {
+        store::import::check_records(FactDictionary::official(), records)?;
+        let mut client = self.client().await?;
+        import::preview(&mut client, records).await
     }
 
     async fn import_batches(&self, limit: u64) -> Result<Vec<ImportBatch>> {

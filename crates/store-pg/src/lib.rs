@@ -13,7 +13,9 @@
 //! reader; the import's writes are in `import`), `problems`, `attachments`, `matches`,
 //! `sessions`, `documents`. This file connects, holds the migrations and the shared helpers.
 
+mod accounts;
 mod attachments;
+mod categories;
 mod documents;
 mod enterprises;
 mod import;
@@ -51,6 +53,16 @@ pub const MIGRATIONS: &[Migration] = &[
         version: 8,
         name: "drop_rule_facts",
         sql: include_str!("../migrations/0008_drop_rule_facts.sql"),
+    },
+    Migration {
+        version: 9,
+        name: "assistance_target",
+        sql: include_str!("../migrations/0009_assistance_target.sql"),
+    },
+    Migration {
+        version: 10,
+        name: "sign_in_failures",
+        sql: include_str!("../migrations/0010_sign_in_failures.sql"),
     },
     Migration {
         version: 12,
@@ -176,6 +188,14 @@ impl Store for PgStore {
             tx.batch_execute(m.sql).await.map_err(|e| {
                 StoreError::Backend(format!("migration {:04}_{} failed: {e}", m.version, m.name))
             })?;
+            if m.version == store::enterprises::TARGET_COLUMN_MIGRATION {
+                // The plain column, checked against the domain rule (see the migration).
+                for (target, reg, tax) in store::enterprises::target_backfill() {
+                    tx.execute(store::sql::SET_TARGET_BY_REGISTRATION, &[&target, &reg, &tax])
+                        .await
+                        .map_err(backend)?;
+                }
+            }
             let version = i32::try_from(m.version).map_err(backend)?;
             tx.execute(
                 "INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES ($1, $2, $3, now())",
@@ -214,5 +234,62 @@ mod tests {
             names(here.join("../store-sqlite/migrations")),
             "both backends have the same migrations"
         );
+    }
+
+    /// Migration 0009 on a database holding enterprises (when `HUIQI_TEST_PG_URL` is set): the
+    /// generated column becomes a plain one, every row's flag as the domain rule says.
+    #[tokio::test]
+    async fn migration_9_keeps_every_enterprise_and_its_flag() {
+        use store::{EnterpriseFilter, EnterpriseStore, Page};
+        let Ok(url) = std::env::var("HUIQI_TEST_PG_URL") else {
+            eprintln!("note: HUIQI_TEST_PG_URL is not set; skipping");
+            return;
+        };
+        let s = PgStore::connect_fresh_schema(&url, "m9_upgrade").await.unwrap();
+        {
+            let c = s.client().await.unwrap();
+            c.batch_execute(
+                "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, \
+                 checksum TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL)",
+            )
+            .await
+            .unwrap();
+            for m in MIGRATIONS.iter().filter(|m| m.version <= 7) {
+                c.batch_execute(m.sql).await.unwrap();
+                let v = m.version as i32;
+                c.execute(
+                    "INSERT INTO schema_migrations VALUES ($1, $2, $3, now())",
+                    &[&v, &m.name, &m.checksum()],
+                )
+                .await
+                .unwrap();
+            }
+            for (code, reg, tax) in [("91430100MA4L00011K", true, true), ("91430100MA4L0002XB", true, false)]
+            {
+                c.execute(
+                    "INSERT INTO enterprises (uscc, name, registered_in_zone, tax_registered_in_zone, tags, \
+                     created_at, updated_at) VALUES ($1, $1, $2, $3, '', now(), now())",
+                    &[&code, &reg, &tax],
+                )
+                .await
+                .unwrap();
+            }
+        }
+        let r = s.migrate().await.unwrap();
+        assert!(r.applied.contains(&(9, "assistance_target".to_string())), "{r:?}");
+        let targets = EnterpriseFilter { assistance_target: Some(true), ..Default::default() };
+        let (rows, total) = s.list_enterprises(&targets, Page::new(0, 10)).await.unwrap();
+        assert_eq!((total, rows[0].uscc.as_str()), (1, "91430100MA4L00011K"));
+        let c = s.client().await.unwrap();
+        let generated: String = c
+            .query_one(
+                "SELECT is_generated FROM information_schema.columns WHERE table_name = 'enterprises' \
+                 AND column_name = 'assistance_target' AND table_schema = current_schema()",
+                &[],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(generated, "NEVER", "a plain column");
     }
 }

@@ -8,8 +8,8 @@ use deadpool_postgres::GenericClient;
 use enterprise::{Routing, UnifiedCreditCode};
 use handling::{Actor as HActor, Command, Event, Problem, TimeLimits, Visit};
 use store::problems::{
-    self as p, AuditReport, EventRow, NewEventColumns, PResult, ProblemError, ProblemFilter, ProblemRecord,
-    ProblemRow, ProblemStore, Projection, QParam, VisitFilter, VisitRecord, sql,
+    self as p, AuditReport, CadreEnterprise, EventRow, NewEventColumns, PResult, ProblemError, ProblemFilter,
+    ProblemRecord, ProblemRow, ProblemStore, Projection, QParam, VisitFilter, VisitRecord, sql,
 };
 use store::{Page, StoreError};
 use tokio_postgres::Row;
@@ -320,6 +320,7 @@ impl ProblemStore for PgStore {
             owned.iter().map(|b| b.as_ref() as &(dyn ToSql + Sync)).collect();
         let total: i64 =
             tx.query_one(&q.count_sql, &refs).await.map_err(backend)?.try_get(0).map_err(backend)?;
+        owned.extend(q.order_params.iter().map(boxed));
         owned.push(Box::new(i64::try_from(page.limit).unwrap_or(i64::MAX)));
         owned.push(Box::new(i64::try_from(page.offset).unwrap_or(i64::MAX)));
         let refs: Vec<&(dyn ToSql + Sync)> =
@@ -370,7 +371,7 @@ impl ProblemStore for PgStore {
             None => client.query(sql::ALL_EVENTS_BY_PROBLEM, &[]).await,
             Some((from, to)) => {
                 let (a, b) = (p::day_start(from), p::day_start(to + chrono::Duration::days(1)));
-                client.query(sql::EVENTS_FOR_PERIOD, &[&a, &b]).await
+                client.query(sql::events_for_period(), &[&a, &b]).await
             }
         }
         .map_err(backend)?;
@@ -436,6 +437,25 @@ impl ProblemStore for PgStore {
                 },
                 recorded_at: china(r.try_get(5).map_err(backend)?),
                 recorded_by: r.try_get(6).map_err(backend)?,
+            });
+        }
+        Ok(out)
+    }
+
+    async fn cadre_enterprises(&self, cadre: Option<&str>) -> PResult<Vec<CadreEnterprise>> {
+        let client = self.client().await?;
+        let rows = match cadre {
+            Some(c) => client.query(sql::ENTERPRISES_OF_CADRE, &[&c]).await,
+            None => client.query(sql::CADRE_ENTERPRISES, &[]).await,
+        }
+        .map_err(backend)?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            let uscc: String = r.try_get(1).map_err(backend)?;
+            out.push(CadreEnterprise {
+                cadre: r.try_get(0).map_err(backend)?,
+                uscc: UnifiedCreditCode::parse(&uscc).map_err(ProblemError::backend)?,
+                name: r.try_get(2).map_err(backend)?,
             });
         }
         Ok(out)

@@ -18,7 +18,7 @@ pub(crate) async fn user_role(c: &impl GenericClient, username: &str) -> Result<
     row.map(|r| r.try_get(0).map_err(backend)).transpose()
 }
 
-fn user_from(r: &Row) -> Result<User> {
+pub(crate) fn user_from(r: &Row) -> Result<User> {
     let role: String = r.try_get(2).map_err(backend)?;
     let uscc: Option<String> = r.try_get(4).map_err(backend)?;
     let locked: Option<DateTime<FixedOffset>> = r.try_get(10).map_err(backend)?;

@@ -30,6 +30,7 @@ fn records(n: u32) -> Vec<EnterpriseRecord> {
             let m = |x: i64| FactValue::Money(Decimal::new(x, 2));
             let k = i64::from(i);
             Some(EnterpriseRecord {
+                scope: Default::default(),
                 enterprise: Enterprise {
                     uscc,
                     name: format!("长沙麓谷第{i}号科技有限公司"),

@@ -2,9 +2,10 @@
 //! lists, import batches and the snapshot reader. The import's writes are in `import.rs`.
 
 use async_trait::async_trait;
-use enterprise::{FactDictionary, FieldChange, ThreeLinks, UnifiedCreditCode};
+use enterprise::{EnterpriseRecord, FactDictionary, FieldChange, ThreeLinks, UnifiedCreditCode};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use store::codec::{RawEnterprise, RawFact, split_tags};
+use store::import::RecordChanges;
 use store::sql::{self, Param};
 use store::{
     Actor, ChangeRecord, EnterpriseFilter, EnterpriseHead, EnterpriseStore, EnterpriseSummary,
@@ -27,9 +28,8 @@ pub(crate) fn raw_enterprise(r: &Row<'_>) -> rusqlite::Result<RawEnterprise> {
         taxpayer_type: r.get(7)?,
         tax_credit_rating: r.get(8)?,
         tags: r.get(9)?,
-        assistance_target: r.get(10)?,
-        created_at: r.get(11)?,
-        updated_at: r.get(12)?,
+        created_at: r.get(10)?,
+        updated_at: r.get(11)?,
     })
 }
 
@@ -90,12 +90,13 @@ impl EnterpriseStore for SqliteStore {
             let facts =
                 facts_of(conn, raw.id)?.into_iter().map(|f| f.decode(dict)).collect::<Result<Vec<_>>>()?;
             let links = links_of(conn, raw.id)?;
+            let enterprise = raw.decode()?;
             Ok(Some(EnterpriseView {
                 id: raw.id,
-                enterprise: raw.decode()?,
+                assistance_target: enterprise.assistance_target(),
+                enterprise,
                 facts,
                 links,
-                assistance_target: raw.assistance_target,
                 created_at: raw.created_at,
                 updated_at: raw.updated_at,
             }))
@@ -143,20 +144,20 @@ impl EnterpriseStore for SqliteStore {
                         r.get::<_, i64>(0)?,
                         r.get::<_, String>(1)?,
                         r.get::<_, String>(2)?,
-                        r.get::<_, bool>(3)?,
-                        r.get::<_, Option<String>>(4)?,
-                        r.get::<_, String>(5)?,
+                        (r.get::<_, bool>(3)?, r.get::<_, bool>(4)?),
+                        r.get::<_, Option<String>>(5)?,
+                        r.get::<_, String>(6)?,
                     ))
                 })
                 .map_err(backend)?;
             let mut out = Vec::new();
             for row in rows {
-                let (id, uscc, name, assistance_target, industry_code, tags) = row.map_err(backend)?;
+                let (id, uscc, name, (reg, tax), industry_code, tags) = row.map_err(backend)?;
                 out.push(EnterpriseSummary {
                     id,
                     uscc: UnifiedCreditCode::parse(&uscc).map_err(backend)?,
                     name,
-                    assistance_target,
+                    assistance_target: enterprise::assistance_target(reg, tax),
                     industry_code,
                     tags: split_tags(&tags).into_iter().collect(),
                 });
@@ -239,6 +240,12 @@ impl EnterpriseStore for SqliteStore {
     async fn apply_import(&self, request: ImportRequest) -> Result<ImportOutcome> {
         store::import::check_records(FactDictionary::official(), &request.records)?;
         self.write(move |conn| import::apply(conn, &request)).await
+    }
+
+    async fn import_changes(&self, records: &[EnterpriseRecord]) -> Result<Vec<RecordChanges>> {
+        store::import::check_records(FactDictionary::official(), records)?;
+        let records = records.to_vec();
+        self.read(move |conn| import::preview(conn, &records)).await
     }
 
     async fn import_batches(&self, limit: u64) -> Result<Vec<ImportBatch>> {

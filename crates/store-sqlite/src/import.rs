@@ -1,27 +1,29 @@
 //! `apply_import` on SQLite: runs on the writer, inside the writer's transaction, with
 //! cached prepared statements; a dry run does the same work in a savepoint and rolls it back.
+//! `import_changes` ([`preview`]) plans the same way on a read connection and writes nothing.
 
 use crate::{backend, ts};
 use chrono::{DateTime, NaiveDate};
+use enterprise::EnterpriseRecord;
 use rusqlite::{Connection, OptionalExtension, params};
 use std::collections::HashMap;
 use store::StoreError;
 use store::codec::RawEnterprise;
 use store::codec::{EncodedEnterprise, EncodedFact};
-use store::import::{Existing, PlanKind, StoredFact, plan_record};
+use store::import::{Existing, PlanKind, RecordChanges, StoredFact, plan_record};
 use store::{ImportOutcome, ImportRequest, Result, sql};
 
 /// [`sql::INSERT_ENTERPRISE`] that inserts nothing (and returns no row) when the code is
 /// already stored.
 const INSERT_IF_NEW: &str = "INSERT INTO enterprises (uscc, name, registered_in_zone, \
      tax_registered_in_zone, industry_code, established_on, taxpayer_type, tax_credit_rating, tags, \
-     created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) \
+     assistance_target, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) \
      ON CONFLICT (uscc) DO NOTHING RETURNING id";
 
 /// What planning needs of a stored enterprise: [`sql::ENTERPRISE_BY_USCC`] without the
 /// timestamps (not parsed for nothing; filled with a placeholder that is never read).
 const EXISTING_BY_USCC: &str = "SELECT id, uscc, name, registered_in_zone, tax_registered_in_zone, \
-     industry_code, established_on, taxpayer_type, tax_credit_rating, tags, assistance_target \
+     industry_code, established_on, taxpayer_type, tax_credit_rating, tags \
      FROM enterprises WHERE uscc = $1";
 
 fn existing_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawEnterprise> {
@@ -37,7 +39,6 @@ fn existing_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawEnterprise> {
         taxpayer_type: r.get(7)?,
         tax_credit_rating: r.get(8)?,
         tags: r.get(9)?,
-        assistance_target: r.get(10)?,
         created_at: DateTime::default(),
         updated_at: DateTime::default(),
     })
@@ -128,6 +129,33 @@ fn insert_facts(conn: &Connection, id: i64, facts: &[EncodedFact], dates: &mut D
     Ok(())
 }
 
+/// What is stored of the enterprise with credit code `uscc`, for planning.
+fn existing(
+    find: &mut rusqlite::CachedStatement<'_>,
+    conn: &Connection,
+    uscc: &str,
+) -> Result<Option<Existing>> {
+    match find.query_row([uscc], existing_row).optional().map_err(backend)? {
+        None => Ok(None),
+        Some(raw) => {
+            let facts = stored_facts(conn, raw.id)?;
+            Ok(Some(Existing { id: raw.id, enterprise: raw.decode()?, facts }))
+        }
+    }
+}
+
+/// Plans every record against what is stored, writing nothing: `import_changes`. A code
+/// named twice is refused by the records' check before this.
+pub(crate) fn preview(conn: &Connection, records: &[EnterpriseRecord]) -> Result<Vec<RecordChanges>> {
+    let mut find = conn.prepare_cached(EXISTING_BY_USCC).map_err(backend)?;
+    let mut out = Vec::with_capacity(records.len());
+    for rec in records {
+        let ex = existing(&mut find, conn, rec.enterprise.uscc.as_str())?;
+        out.push(RecordChanges::of(rec, plan_record(ex.as_ref(), rec)));
+    }
+    Ok(out)
+}
+
 pub(crate) fn apply(conn: &Connection, req: &ImportRequest) -> Result<ImportOutcome> {
     conn.execute_batch("SAVEPOINT import").map_err(backend)?;
     let r = apply_inner(conn, req);
@@ -188,6 +216,7 @@ fn apply_inner(conn: &Connection, req: &ImportRequest) -> Result<ImportOutcome> 
                     e.taxpayer_type,
                     e.tax_credit_rating,
                     e.tags,
+                    e.assistance_target,
                     at
                 ],
                 |r| r.get(0),
@@ -206,13 +235,7 @@ fn apply_inner(conn: &Connection, req: &ImportRequest) -> Result<ImportOutcome> 
             }
             continue;
         }
-        let existing = match find.query_row([&e.uscc], existing_row).optional().map_err(backend)? {
-            None => None,
-            Some(raw) => {
-                let facts = stored_facts(conn, raw.id)?;
-                Some(Existing { id: raw.id, enterprise: raw.decode()?, facts })
-            }
-        };
+        let existing = existing(&mut find, conn, &e.uscc)?;
         let plan = plan_record(existing.as_ref(), rec);
         let id = match (&existing, plan.kind) {
             (None, _) => {
@@ -229,6 +252,7 @@ fn apply_inner(conn: &Connection, req: &ImportRequest) -> Result<ImportOutcome> 
                             e.taxpayer_type,
                             e.tax_credit_rating,
                             e.tags,
+                            e.assistance_target,
                             at
                         ],
                         |r| r.get::<_, i64>(0),
@@ -242,6 +266,7 @@ fn apply_inner(conn: &Connection, req: &ImportRequest) -> Result<ImportOutcome> 
             (Some(ex), _) => {
                 out.updated += 1;
                 if plan.registry_changed {
+                    let e = EncodedEnterprise::new(plan.enterprise(rec));
                     update_enterprise
                         .execute(params![
                             e.name,
@@ -252,6 +277,7 @@ fn apply_inner(conn: &Connection, req: &ImportRequest) -> Result<ImportOutcome> 
                             e.taxpayer_type,
                             e.tax_credit_rating,
                             e.tags,
+                            e.assistance_target,
                             at,
                             ex.id
                         ])
@@ -270,6 +296,11 @@ fn apply_inner(conn: &Connection, req: &ImportRequest) -> Result<ImportOutcome> 
                 dates.text(*as_of);
                 upsert_fact
                     .execute(params![id, fact, year, value, num, source, dates.get(*as_of)])
+                    .map_err(backend)?;
+            }
+            for (fact, year) in &plan.fact_deletes {
+                conn.prepare_cached(sql::DELETE_FACT)
+                    .and_then(|mut st| st.execute(params![id, fact, year]))
                     .map_err(backend)?;
             }
         }

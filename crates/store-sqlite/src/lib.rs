@@ -21,7 +21,9 @@
 //! What it leaves out: the backend-neutral logic (import planning, checks, SQL texts) is in
 //! the `store` crate; this crate only binds parameters, maps rows and owns the DDL.
 
+mod accounts;
 mod attachments;
+mod categories;
 mod documents;
 mod enterprises;
 mod import;
@@ -65,6 +67,16 @@ pub const MIGRATIONS: &[Migration] = &[
         version: 8,
         name: "drop_rule_facts",
         sql: include_str!("../migrations/0008_drop_rule_facts.sql"),
+    },
+    Migration {
+        version: 9,
+        name: "assistance_target",
+        sql: include_str!("../migrations/0009_assistance_target.sql"),
+    },
+    Migration {
+        version: 10,
+        name: "sign_in_failures",
+        sql: include_str!("../migrations/0010_sign_in_failures.sql"),
     },
     Migration {
         version: 12,
@@ -165,6 +177,14 @@ fn read_migrations(conn: &Connection) -> Result<Vec<AppliedMigration>> {
     rows.collect::<rusqlite::Result<Vec<_>>>().map_err(backend)
 }
 
+/// Fills the plain `assistance_target` column from the domain rule (migration 0009).
+fn backfill_targets(conn: &Connection) -> rusqlite::Result<()> {
+    for (target, reg, tax) in store::enterprises::target_backfill() {
+        conn.execute(store::sql::SET_TARGET_BY_REGISTRATION, params![target, reg, tax])?;
+    }
+    Ok(())
+}
+
 #[async_trait]
 impl Store for SqliteStore {
     fn backend_name(&self) -> &'static str {
@@ -188,6 +208,9 @@ impl Store for SqliteStore {
             for m in pending {
                 conn.execute_batch("SAVEPOINT migration").map_err(backend)?;
                 let r = conn.execute_batch(m.sql).and_then(|()| {
+                    if m.version == store::enterprises::TARGET_COLUMN_MIGRATION {
+                        backfill_targets(conn)?;
+                    }
                     conn.execute(
                         "INSERT INTO schema_migrations (version, name, checksum, applied_at) \
                          VALUES ($1, $2, $3, datetime('now'))",
@@ -289,6 +312,78 @@ mod tests {
                 s.migrate().await,
                 Err(StoreError::MigrationEdited { version: 1, name: "foundation".into() })
             );
+        });
+    }
+
+    /// Migration 0009 on a database that holds enterprises: the generated column becomes a
+    /// plain one filled from the domain rule, every row and every reference to it kept.
+    #[test]
+    fn migration_9_keeps_every_enterprise_and_fills_the_flag_from_the_rule() {
+        use store::{EnterpriseFilter, EnterpriseStore, Page};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.db");
+        {
+            let c = Connection::open(&path).unwrap();
+            c.execute_batch("PRAGMA foreign_keys = ON").unwrap();
+            c.execute_batch(
+                "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, \
+                 checksum TEXT NOT NULL, applied_at TEXT NOT NULL)",
+            )
+            .unwrap();
+            for m in MIGRATIONS.iter().filter(|m| m.version <= 7) {
+                c.execute_batch(m.sql).unwrap();
+                c.execute(
+                    "INSERT INTO schema_migrations VALUES ($1, $2, $3, '2022-01-01')",
+                    params![m.version, m.name, m.checksum()],
+                )
+                .unwrap();
+            }
+            let codes =
+                ["91430100MA4L00011K", "91430100MA4L00020Y", "91430100MA4L00039R", "91430100MA4L0004XE"];
+            for (i, (reg, tax)) in [(1, 1), (1, 0), (0, 1), (0, 0)].into_iter().enumerate() {
+                c.execute(
+                    "INSERT INTO enterprises (uscc, name, registered_in_zone, tax_registered_in_zone, tags, \
+                     created_at, updated_at) VALUES ($1, $2, $3, $4, '', '2022-01-01 00:00:00+08:00', \
+                     '2022-01-01 00:00:00+08:00')",
+                    params![codes[i], format!("企业{i}"), reg, tax],
+                )
+                .unwrap();
+                c.execute(
+                    "INSERT INTO enterprise_changes (enterprise_id, at, actor, field) VALUES ($1, '2022', 'x', '*')",
+                    params![i as i64 + 1],
+                )
+                .unwrap();
+            }
+        }
+        rt().block_on(async {
+            let s = SqliteStore::open(&path).unwrap();
+            let r = s.migrate().await.unwrap();
+            assert!(r.applied.contains(&(9, "assistance_target".to_string())), "{r:?}");
+            let targets = EnterpriseFilter { assistance_target: Some(true), ..Default::default() };
+            let (rows, total) = s.list_enterprises(&targets, Page::new(0, 10)).await.unwrap();
+            assert_eq!(total, 1);
+            assert_eq!(rows[0].name, "企业0");
+            assert_eq!(s.enterprise_count().await.unwrap(), 4);
+            let fk: i64 = s
+                .write(|c| {
+                    c.query_row("SELECT COUNT(*) FROM pragma_foreign_key_check", [], |r| r.get(0)).map_err(backend)
+                })
+                .await
+                .unwrap();
+            assert_eq!(fk, 0, "every reference still resolves");
+            let generated: i64 = s
+                .write(|c| {
+                    c.query_row(
+                        "SELECT COUNT(*) FROM pragma_table_xinfo('enterprises') WHERE name = 'assistance_target' \
+                         AND hidden = 0",
+                        [],
+                        |r| r.get(0),
+                    )
+                    .map_err(backend)
+                })
+                .await
+                .unwrap();
+            assert_eq!(generated, 1, "a plain column");
         });
     }
 }

@@ -9,8 +9,8 @@ use enterprise::{Routing, UnifiedCreditCode};
 use handling::{Actor as HActor, Command, Event, Problem, TimeLimits, Visit};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use store::problems::{
-    self as p, AuditReport, EventRow, NewEventColumns, PResult, ProblemError, ProblemFilter, ProblemRecord,
-    ProblemRow, ProblemStore, Projection, QParam, VisitFilter, VisitRecord, sql,
+    self as p, AuditReport, CadreEnterprise, EventRow, NewEventColumns, PResult, ProblemError, ProblemFilter,
+    ProblemRecord, ProblemRow, ProblemStore, Projection, QParam, VisitFilter, VisitRecord, sql,
 };
 use store::{Page, StoreError};
 
@@ -392,7 +392,7 @@ impl ProblemStore for SqliteStore {
                 .prepare_cached(&q.count_sql)
                 .and_then(|mut st| st.query_row(rusqlite::params_from_iter(values.iter()), |r| r.get(0)))
                 .map_err(backend)?;
-            let mut pv = values;
+            let mut pv: Vec<rusqlite::types::Value> = q.page_params().map(value_of).collect();
             pv.push(rusqlite::types::Value::Integer(page.limit as i64));
             pv.push(rusqlite::types::Value::Integer(page.offset.min(i64::MAX as u64) as i64));
             let mut st = conn.prepare_cached(&q.page_sql).map_err(backend)?;
@@ -442,7 +442,7 @@ impl ProblemStore for SqliteStore {
                     st.query_map([], event_row).map_err(backend)?.collect::<rusqlite::Result<Vec<_>>>()
                 }
                 Some((from, to)) => {
-                    let mut st = conn.prepare_cached(sql::EVENTS_FOR_PERIOD).map_err(backend)?;
+                    let mut st = conn.prepare_cached(sql::events_for_period()).map_err(backend)?;
                     st.query_map(
                         params![
                             text_time(p::day_start(from)),
@@ -543,6 +543,39 @@ impl ProblemStore for SqliteStore {
         })
         .await
     }
+
+    async fn cadre_enterprises(&self, cadre: Option<&str>) -> PResult<Vec<CadreEnterprise>> {
+        let cadre = cadre.map(str::to_string);
+        self.read_p(move |conn| {
+            let rows = match &cadre {
+                Some(c) => {
+                    let mut st = conn.prepare_cached(sql::ENTERPRISES_OF_CADRE).map_err(backend)?;
+                    st.query_map([c], cadre_enterprise)
+                        .map_err(backend)?
+                        .collect::<rusqlite::Result<Vec<_>>>()
+                }
+                None => {
+                    let mut st = conn.prepare_cached(sql::CADRE_ENTERPRISES).map_err(backend)?;
+                    st.query_map([], cadre_enterprise).map_err(backend)?.collect::<rusqlite::Result<Vec<_>>>()
+                }
+            }
+            .map_err(backend)?;
+            rows.into_iter()
+                .map(|(cadre, uscc, name)| {
+                    Ok(CadreEnterprise {
+                        cadre,
+                        uscc: UnifiedCreditCode::parse(&uscc).map_err(ProblemError::backend)?,
+                        name,
+                    })
+                })
+                .collect()
+        })
+        .await
+    }
+}
+
+fn cadre_enterprise(r: &Row<'_>) -> rusqlite::Result<(String, String, String)> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use crate::enterprises::enterprise_id;
 use crate::reference::department_code;
 use crate::{SqliteStore, backend, sessions, ts};
 
-fn user_row(r: &Row<'_>) -> rusqlite::Result<(User, String, Option<String>)> {
+pub(crate) fn user_row(r: &Row<'_>) -> rusqlite::Result<(User, String, Option<String>)> {
     let role: String = r.get(2)?;
     let uscc: Option<String> = r.get(4)?;
     Ok((
@@ -33,7 +33,7 @@ fn user_row(r: &Row<'_>) -> rusqlite::Result<(User, String, Option<String>)> {
     ))
 }
 
-fn finish_user((mut u, role, uscc): (User, String, Option<String>)) -> Result<User> {
+pub(crate) fn finish_user((mut u, role, uscc): (User, String, Option<String>)) -> Result<User> {
     u.role = store::parse_role(&role)
         .map_err(|_| StoreError::Backend(format!("stored role {role} is unknown")))?;
     u.enterprise = match uscc {

@@ -132,15 +132,13 @@ pub struct RawEnterprise {
     pub taxpayer_type: Option<String>,
     pub tax_credit_rating: Option<String>,
     pub tags: String,
-    pub assistance_target: bool,
     pub created_at: DateTime<FixedOffset>,
     pub updated_at: DateTime<FixedOffset>,
 }
 
 /// The column list matching [`RawEnterprise`], in order.
 pub const ENTERPRISE_COLUMNS: &str = "id, uscc, name, registered_in_zone, tax_registered_in_zone, \
-     industry_code, established_on, taxpayer_type, tax_credit_rating, tags, assistance_target, \
-     created_at, updated_at";
+     industry_code, established_on, taxpayer_type, tax_credit_rating, tags, created_at, updated_at";
 
 impl RawEnterprise {
     pub fn decode(&self) -> Result<Enterprise, StoreError> {
@@ -183,6 +181,8 @@ pub struct EncodedEnterprise {
     pub taxpayer_type: Option<&'static str>,
     pub tax_credit_rating: Option<&'static str>,
     pub tags: String,
+    /// [`Enterprise::assistance_target`], stored beside its inputs for the lists' filter.
+    pub assistance_target: bool,
 }
 
 impl EncodedEnterprise {
@@ -197,6 +197,7 @@ impl EncodedEnterprise {
             taxpayer_type: e.taxpayer_type.map(TaxpayerType::as_str),
             tax_credit_rating: e.tax_credit_rating.map(TaxCreditRating::as_str),
             tags: join_tags(&e.tags),
+            assistance_target: e.assistance_target(),
         }
     }
 }

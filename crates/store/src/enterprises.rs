@@ -5,6 +5,7 @@
 //! What it leaves out: how an import is checked and planned ([`crate::import`], shared by
 //! the backends) and how a file becomes records (the `import` crate).
 
+use crate::import::RecordChanges;
 use crate::{Actor, Page, Result, Role, Store, StoreError};
 use async_trait::async_trait;
 use chrono::{DateTime, FixedOffset};
@@ -21,7 +22,7 @@ pub struct EnterpriseView {
     /// In (fact, year) order; scalar facts have `year: None`.
     pub facts: Vec<FactRecord>,
     pub links: ThreeLinks,
-    /// Derived from the two registrations (a generated column), never stored as input.
+    /// 帮扶对象: [`Enterprise::assistance_target`] of `enterprise`, derived, never an input.
     pub assistance_target: bool,
     pub created_at: DateTime<FixedOffset>,
     pub updated_at: DateTime<FixedOffset>,
@@ -85,6 +86,15 @@ pub struct EnterpriseFilter {
     pub tag: Option<String>,
     /// A GB/T 4754 code prefix: `C`, `C35`, `35` (the section is inferred), `C3511`.
     pub industry: Option<String>,
+    /// Only the enterprises whose 联点领导 is this user.
+    #[serde(default)]
+    pub leader: Option<String>,
+    /// Only the enterprises whose 联系部门 is this department (code).
+    #[serde(default)]
+    pub department: Option<String>,
+    /// Only the enterprises whose 驻企干部 is this user: a cadre's own list, read by index.
+    #[serde(default)]
+    pub cadre: Option<String>,
 }
 
 /// One recorded change of an enterprise (who, when, what, old → new).
@@ -225,6 +235,12 @@ pub trait EnterpriseStore: Send + Sync {
     /// changes recorded, or (on any error, or for a dry run) nothing is written.
     async fn apply_import(&self, request: ImportRequest) -> Result<ImportOutcome>;
 
+    /// What an import of `records` would do, record by record, without writing anything (a
+    /// read): each enterprise created, updated or unchanged, with its changes old → new,
+    /// planned exactly as [`EnterpriseStore::apply_import`] plans them. The dry run's detail;
+    /// the records are checked as `apply_import` checks them.
+    async fn import_changes(&self, records: &[EnterpriseRecord]) -> Result<Vec<RecordChanges>>;
+
     /// The latest import batches, newest first.
     async fn import_batches(&self, limit: u64) -> Result<Vec<ImportBatch>>;
 
@@ -252,6 +268,19 @@ pub async fn for_each_enterprise(
             f(r)?;
         }
     }
+}
+
+/// The migration after which the store fills `enterprises.assistance_target` from the domain
+/// rule ([`target_backfill`]): 0009 made it a plain column.
+pub const TARGET_COLUMN_MIGRATION: u32 = 9;
+
+/// The stored target flag for each combination of the two registrations, as
+/// `(assistance_target, registered_in_zone, tax_registered_in_zone)`: the parameters of
+/// [`crate::sql::SET_TARGET_BY_REGISTRATION`], computed by [`enterprise::assistance_target`]
+/// (the flag's one rule) rather than restated in SQL.
+pub fn target_backfill() -> [(bool, bool, bool); 4] {
+    [(false, false), (false, true), (true, false), (true, true)]
+        .map(|(reg, tax)| (enterprise::assistance_target(reg, tax), reg, tax))
 }
 
 /// Which link a user fills, for [`check_link_role`].

@@ -19,6 +19,8 @@ pub enum StoreError {
     UnknownDepartment { department: String },
     #[error("department code {code} already exists")]
     DepartmentExists { code: String },
+    #[error("problem category {code} already exists")]
+    CategoryExists { code: String },
     #[error("username {username} is taken")]
     UsernameTaken { username: String },
     #[error("username {username:?} is not valid")]
@@ -111,6 +113,7 @@ impl Localized for StoreError {
             StoreError::DepartmentExists { code } => {
                 Message::new("store.department_exists").arg("code", code)
             }
+            StoreError::CategoryExists { code } => Message::new("store.category_exists").arg("code", code),
             StoreError::UsernameTaken { username } => {
                 Message::new("store.username_taken").arg("username", username)
             }
@@ -209,6 +212,7 @@ mod tests {
             StoreError::CategoryNotFound { code: s() },
             StoreError::UnknownDepartment { department: s() },
             StoreError::DepartmentExists { code: s() },
+            StoreError::CategoryExists { code: s() },
             StoreError::UsernameTaken { username: s() },
             StoreError::InvalidUsername { username: s() },
             StoreError::UnknownRole { role: s() },

@@ -12,7 +12,9 @@
 //! methods) in the same pattern: shared logic and SQL here, the driver work in the backends,
 //! tests in `tests/repository.rs` run on both.
 
+pub mod accounts;
 pub mod attachments;
+pub mod categories;
 pub mod codec;
 pub mod documents;
 pub mod enterprises;
@@ -68,6 +70,8 @@ pub trait Store:
     + sessions::SessionStore
     + attachments::AttachmentStore
     + documents::DocumentStore
+    + accounts::AccountStore
+    + categories::CategoryStore
     + Send
     + Sync
 {

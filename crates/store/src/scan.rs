@@ -12,7 +12,7 @@
 //! from the enterprise's row as cells of the same shape; a test checks both agree.
 //!
 //! Which enterprises: with [`ScanRequest::targets_only`], only the assistance targets. That
-//! is a domain rule ([`enterprise::Enterprise::assistance_target_of`]): the backends read its
+//! is a domain rule ([`enterprise::assistance_target`]): the backends read its
 //! inputs, the two registrations, and [`PageWriter`] applies it; no SQL re-derives it.
 //!
 //! What it leaves out: decoding into the rules' columns (the application's matching use case
@@ -20,7 +20,7 @@
 //! ranges; pages are independent, so it may read the next while it builds the last).
 
 use async_trait::async_trait;
-use enterprise::{Enterprise, FactDictionary, FactType, UnifiedCreditCode};
+use enterprise::{FactDictionary, FactType, UnifiedCreditCode};
 use std::collections::HashMap;
 
 use crate::Result;
@@ -252,7 +252,7 @@ impl<'r> PageWriter<'r> {
     pub fn enterprise(&mut self, e: &RegistryRow<'_>) -> bool {
         self.page.scanned += 1;
         if self.request.targets_only
-            && !Enterprise::assistance_target_of(e.registered_in_zone, e.tax_registered_in_zone)
+            && !enterprise::assistance_target(e.registered_in_zone, e.tax_registered_in_zone)
         {
             return false;
         }
@@ -377,7 +377,7 @@ pub fn days_of_text(s: &str) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use enterprise::{FactValue, Facts, IndustryCode, TaxCreditRating, TaxpayerType};
+    use enterprise::{Enterprise, FactValue, Facts, IndustryCode, TaxCreditRating, TaxpayerType};
 
     fn request(facts: &[&str], targets_only: bool) -> ScanRequest {
         ScanRequest { facts: facts.iter().map(|s| s.to_string()).collect(), targets_only }

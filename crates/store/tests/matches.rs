@@ -133,7 +133,7 @@ fn records(n: u32) -> Vec<EnterpriseRecord> {
                     add("service_sales_share", FactValue::Ratio(Decimal::new(r.below(101) as i64, 2)));
                 }
             }
-            EnterpriseRecord { enterprise, facts }
+            EnterpriseRecord::whole(enterprise, facts)
         })
         .collect()
 }

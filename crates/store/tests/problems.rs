@@ -10,7 +10,9 @@ use handling::{
     ReviewDecision, Role as HRole, State, TimeLimits, Urgency, Visit, Warning,
 };
 use store::attachments::{AttachmentError, CheckedFile, MAX_FILES_PER_PROBLEM, check_file, reference};
-use store::problems::{LightFilter, ProblemError, ProblemFilter, Projection, VisitFilter};
+use store::problems::{
+    LightFilter, ProblemError, ProblemFilter, ProblemOrder, Projection, TextFilter, VisitFilter,
+};
 use store::{Actor, ImportFormat, ImportRequest, Page, Store};
 
 #[macro_use]
@@ -21,6 +23,7 @@ suite!(
     the_main_path_is_stored_and_replays,
     illegal_transitions_change_nothing,
     lists_filter_by_state_department_light_and_date,
+    lists_find_words_keep_open_apart_follow_cadres_and_sort_the_queue,
     period_logs_hold_what_the_kpis_need,
     visits_are_recorded_and_raise_problems,
     random_walks_keep_the_projection_equal_to_the_replay,
@@ -43,6 +46,7 @@ fn code(n: u32) -> UnifiedCreditCode {
 async fn enterprises(s: &dyn Store, n: u32) {
     let records = (1..=n)
         .map(|i| EnterpriseRecord {
+            scope: Default::default(),
             enterprise: Enterprise {
                 uscc: code(i),
                 name: format!("长沙麓谷第{i}科技有限公司"),
@@ -293,6 +297,67 @@ async fn lists_filter_by_state_department_light_and_date(s: &dyn Store) {
     let (page, total) = s.list_problems(&ProblemFilter::default(), Page::new(1, 1)).await.unwrap();
     assert_eq!((ids(page), total), (vec![b], 3));
     let _ = Warning::None;
+}
+
+async fn lists_find_words_keep_open_apart_follow_cadres_and_sort_the_queue(s: &dyn Store) {
+    enterprises(s, 3).await;
+    let at0 = "2022-05-05T10:00:00+08:00";
+    let a = add(s, 1, "tax", at0).await; // 7 working days
+    let b = add(s, 2, "policy_questions", at0).await; // 3 working days
+    let mut secret = problem(3, "policy_questions", at0);
+    secret.title = "房租秘密".into();
+    secret.description = "详见面谈".into();
+    secret.confidential = true;
+    let c = s.create_problem(secret, &ent(3), at(at0), routing(), TimeLimits::defaults()).await.unwrap().id;
+    act(s, a, note(Action::Withdraw, "已自行解决"), &ent(1), "2022-05-05T11:00:00+08:00").await;
+    let ids = |rows: Vec<store::problems::ProblemRow>| rows.into_iter().map(|r| r.id).collect::<Vec<_>>();
+    let list = |f: ProblemFilter| async move { ids(s.list_problems(&f, Page::default()).await.unwrap().0) };
+    // Open is every state but closed and withdrawn.
+    assert_eq!(list(ProblemFilter { open: Some(true), ..Default::default() }).await, [b, c]);
+    assert_eq!(list(ProblemFilter { open: Some(false), ..Default::default() }).await, [a]);
+    // Keywords: every word in the title or description, ASCII case aside; confidential problems
+    // only when the reader may see their text.
+    let words = |w: &[&str], in_confidential| ProblemFilter {
+        text: Some(TextFilter { words: w.iter().map(|x| x.to_string()).collect(), in_confidential }),
+        ..Default::default()
+    };
+    assert_eq!(list(words(&["房租"], true)).await, [a, b, c]);
+    assert_eq!(list(words(&["房租"], false)).await, [a, b]);
+    assert_eq!(list(words(&["房租", "2022"], true)).await, [a, b], "the secret's description has no 2022");
+    assert_eq!(list(words(&["100%"], true)).await, Vec::<i64>::new(), "% is not a wildcard");
+    // A cadre's problems: those of the enterprises linked to them.
+    s.create_user(&store::NewUser {
+        username: "ganbu".into(),
+        role: store::Role::Cadre,
+        password_hash: "x".into(),
+        enterprise: None,
+        department: None,
+        display_name: String::new(),
+        at: at(at0),
+    })
+    .await
+    .unwrap();
+    let links = enterprise::ThreeLinks { cadre: Some("ganbu".into()), ..Default::default() };
+    s.set_three_links(&code(2), &links, &Actor::new("admin", at(at0))).await.unwrap();
+    assert_eq!(list(ProblemFilter { cadre: Some("ganbu".into()), ..Default::default() }).await, [b]);
+    let linked = s.cadre_enterprises(Some("ganbu")).await.unwrap();
+    assert_eq!(linked.iter().map(|l| l.uscc.clone()).collect::<Vec<_>>(), [code(2)]);
+    assert_eq!(s.cadre_enterprises(None).await.unwrap(), linked);
+    assert!(s.cadre_enterprises(Some("nobody")).await.unwrap().is_empty());
+    // The queue: open before closed, lit before unlit (red, then yellow), urgent first, then
+    // the answer deadline, then the number. b and c are due 05-09; d, urgent, is received on
+    // 05-10 at 08:00 (accept within two hours).
+    let mut urgent = problem(1, "tax", "2022-05-10T08:00:00+08:00");
+    urgent.urgency = Urgency::Urgent;
+    let d = s
+        .create_problem(urgent, &ent(1), at("2022-05-10T08:00:00+08:00"), routing(), TimeLimits::defaults())
+        .await
+        .unwrap()
+        .id;
+    let queue = |t: &str| ProblemFilter { order: ProblemOrder::Queue(at(t)), ..Default::default() };
+    assert_eq!(list(queue("2022-05-05T12:00:00+08:00")).await, [d, b, c, a], "unlit: urgent first");
+    assert_eq!(list(queue("2022-05-10T09:00:00+08:00")).await, [b, c, d, a], "red before unlit");
+    assert_eq!(list(queue("2022-05-10T11:00:00+08:00")).await, [d, b, c, a], "all red: urgent first");
 }
 
 async fn period_logs_hold_what_the_kpis_need(s: &dyn Store) {

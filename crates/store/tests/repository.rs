@@ -10,6 +10,7 @@ use enterprise::{
 use rust_decimal::Decimal;
 use std::collections::BTreeSet;
 use std::str::FromStr;
+use store::import::ImportKind;
 use store::{
     Actor, EnterpriseFilter, ImportFormat, ImportProblem, ImportRequest, LoginState, NewUser, Page, Role,
     Store, StoreError,
@@ -35,6 +36,9 @@ suite!(
     facts_round_trip_exactly,
     the_bulk_reader_streams_in_id_order,
     an_enterprise_head_has_its_links_and_a_version_that_moves_with_every_change,
+    a_partial_import_keeps_what_the_file_does_not_state,
+    import_changes_preview_exactly_what_an_import_does,
+    lists_filter_by_link_and_keep_the_target_flag_with_its_registrations,
 );
 
 // ---------------------------------------------------------------------------------------
@@ -72,6 +76,7 @@ fn fact(id: &str, year: i32, value: FactValue) -> FactRecord {
 
 fn record(n: u32) -> EnterpriseRecord {
     EnterpriseRecord {
+        scope: Default::default(),
         enterprise: Enterprise {
             uscc: code(n),
             name: format!("长沙麓谷第{n}科技有限公司"),
@@ -530,4 +535,105 @@ async fn an_enterprise_head_has_its_links_and_a_version_that_moves_with_every_ch
     assert_eq!(head.links.cadre.as_deref(), Some("li_cadre"));
     assert_eq!(head.links.department.as_deref(), Some("economic_development"));
     assert!(head.version > after_field);
+}
+
+/// Issue 14: a file of the credit code, the name, the two flags, the year and 从业人数 cleared
+/// the enterprise's industry code, establishment date, taxpayer type and credit rating.
+async fn a_partial_import_keeps_what_the_file_does_not_state(s: &dyn Store) {
+    s.apply_import(import(vec![record(1)], false)).await.unwrap();
+    let mut partial = record(1);
+    partial.enterprise.industry_code = None;
+    partial.enterprise.established_on = None;
+    partial.enterprise.taxpayer_type = None;
+    partial.enterprise.tax_credit_rating = None;
+    partial.enterprise.tags = BTreeSet::new();
+    for f in ["industry_code", "established_on", "taxpayer_type", "tax_credit_rating", "tags"] {
+        partial.scope.keep.insert(f.into());
+    }
+    partial.facts = vec![fact("employees", 2022, FactValue::Integer(52))];
+    let o = s.apply_import(import(vec![partial.clone()], false)).await.unwrap();
+    assert_eq!((o.updated, o.changes), (1, 1), "only the new fact changes");
+    let v = s.get_enterprise(&code(1)).await.unwrap().unwrap();
+    assert_eq!(v.enterprise, record(1).enterprise, "the registry fields stay");
+    assert_eq!(v.facts.len(), 3, "the other facts stay");
+
+    // Clearing: one stated-empty field and one stated-empty fact.
+    partial.scope.keep.remove("tax_credit_rating");
+    partial.scope.clear.push(("revenue".into(), Some(2021)));
+    let o = s.apply_import(import(vec![partial], false)).await.unwrap();
+    assert_eq!(o.changes, 2);
+    let v = s.get_enterprise(&code(1)).await.unwrap().unwrap();
+    assert_eq!(v.enterprise.tax_credit_rating, None);
+    assert_eq!(v.enterprise.industry_code, record(1).enterprise.industry_code);
+    assert!(!v.facts.iter().any(|f| f.fact == "revenue"), "{:?}", v.facts);
+    let changes = s.enterprise_changes(&code(1)).await.unwrap();
+    let last: Vec<(&str, Option<&str>, Option<&str>)> = changes[changes.len() - 2..]
+        .iter()
+        .map(|c| (c.field.as_str(), c.old.as_deref(), c.new.as_deref()))
+        .collect();
+    assert_eq!(last, [("tax_credit_rating", Some("A"), None), ("revenue[2021]", Some("12345678.9"), None)]);
+}
+
+async fn import_changes_preview_exactly_what_an_import_does(s: &dyn Store) {
+    s.apply_import(import(vec![record(1), record(2)], false)).await.unwrap();
+    let mut changed = record(2);
+    changed.enterprise.name = "长沙新名称科技有限公司".into();
+    changed.facts[0] = fact("employees", 2021, FactValue::Integer(9));
+    let records = vec![record(1), changed, record(3)];
+    let preview = s.import_changes(&records).await.unwrap();
+    let kinds: Vec<ImportKind> = preview.iter().map(|r| r.kind).collect();
+    assert_eq!(kinds, [ImportKind::Unchanged, ImportKind::Updated, ImportKind::Created]);
+    let fields: Vec<(&str, Option<&str>, Option<&str>)> =
+        preview[1].changes.iter().map(|c| (c.field.as_str(), c.old.as_deref(), c.new.as_deref())).collect();
+    assert_eq!(
+        fields,
+        [
+            ("name", Some("长沙麓谷第2科技有限公司"), Some("长沙新名称科技有限公司")),
+            ("employees[2021]", Some("52"), Some("9"))
+        ]
+    );
+    assert_eq!(preview[1].name, "长沙新名称科技有限公司");
+    assert_eq!(s.enterprise_count().await.unwrap(), 2, "a preview writes nothing");
+    let o = s.apply_import(import(records.clone(), false)).await.unwrap();
+    let changes: usize = preview.iter().map(|r| r.changes.len()).sum();
+    assert_eq!((o.created, o.updated, o.unchanged, o.changes), (1, 1, 1, changes as u64));
+    let mut dup = records.clone();
+    dup.push(record(1));
+    assert!(matches!(s.import_changes(&dup).await, Err(StoreError::ImportRecord { .. })), "checked");
+}
+
+async fn lists_filter_by_link_and_keep_the_target_flag_with_its_registrations(s: &dyn Store) {
+    s.seed_reference_data().await.unwrap();
+    s.apply_import(import((1..=6).map(record).collect(), false)).await.unwrap();
+    s.create_user(&user("cadre_a", Role::Cadre)).await.unwrap();
+    s.create_user(&user("lead_a", Role::Leader)).await.unwrap();
+    for n in [2, 5] {
+        let links =
+            ThreeLinks { cadre: Some("cadre_a".into()), department: Some("tax_bureau".into()), leader: None };
+        s.set_three_links(&code(n), &links, &admin()).await.unwrap();
+    }
+    let links = ThreeLinks { leader: Some("lead_a".into()), ..Default::default() };
+    s.set_three_links(&code(6), &links, &admin()).await.unwrap();
+    let list = |f: EnterpriseFilter| async move {
+        let (rows, total) = s.list_enterprises(&f, Page::new(0, 100)).await.unwrap();
+        (rows.into_iter().map(|r| r.uscc).collect::<Vec<_>>(), total)
+    };
+    let mine = EnterpriseFilter { cadre: Some("cadre_a".into()), ..Default::default() };
+    assert_eq!(list(mine.clone()).await, (vec![code(2), code(5)], 2));
+    let dept = EnterpriseFilter { department: Some("tax_bureau".into()), ..Default::default() };
+    assert_eq!(list(dept).await.1, 2);
+    assert_eq!(list(EnterpriseFilter { leader: Some("lead_a".into()), ..Default::default() }).await.1, 1);
+    let nobody = EnterpriseFilter { cadre: Some("nobody".into()), ..Default::default() };
+    assert_eq!(list(nobody).await.1, 0);
+    let mine_targets = EnterpriseFilter { assistance_target: Some(true), ..mine.clone() };
+    assert_eq!(list(mine_targets.clone()).await, (vec![code(2), code(5)], 2));
+
+    // A registration leaves the zone: the stored flag follows (written from the domain rule).
+    let mut moved = record(5);
+    moved.enterprise.tax_registered_in_zone = false;
+    s.apply_import(import(vec![moved], false)).await.unwrap();
+    assert_eq!(list(mine_targets).await, (vec![code(2)], 1));
+    let (rows, _) = s.list_enterprises(&mine, Page::new(0, 10)).await.unwrap();
+    assert_eq!(rows.iter().map(|r| r.assistance_target).collect::<Vec<_>>(), [true, false]);
+    assert!(!s.get_enterprise(&code(5)).await.unwrap().unwrap().assistance_target);
 }

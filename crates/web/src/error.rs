@@ -22,6 +22,10 @@ pub enum WebError {
     BadCredentials,
     #[error("locked until {until}")]
     Locked { until: DateTime<FixedOffset> },
+    /// Too many requests from one address or user ([`crate::limits`]): 429 with
+    /// `Retry-After`.
+    #[error("rate limited for {retry_after} s")]
+    RateLimited { retry_after: u64 },
     #[error("forbidden")]
     Forbidden,
     #[error("not found: {path}")]
@@ -94,6 +98,11 @@ impl From<app::Error> for WebError {
             app::Error::Kpi(k) => WebError::Kpi(k),
             app::Error::Attachment(a) => WebError::Attachment(a),
             app::Error::Internal(m) => WebError::Internal(m),
+            app::Error::BadCredentials => WebError::BadCredentials,
+            app::Error::SignInLocked { until } => WebError::Locked { until },
+            app::Error::PasswordTooShort { min } => WebError::PasswordTooShort { min },
+            app::Error::PasswordMismatch => WebError::PasswordMismatch,
+            app::Error::WrongCurrentPassword => WebError::WrongCurrentPassword,
             app::Error::PolicyRejected(r) => WebError::PolicyRejected { count: r.count() },
             app::Error::InvalidTimeLimits { reason } => WebError::InvalidTimeLimits { reason },
             other => WebError::App(other),
@@ -112,6 +121,8 @@ pub fn status_of(kind: app::ErrorKind) -> StatusCode {
         K::Stale => StatusCode::PRECONDITION_FAILED,
         K::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         K::Unprocessable => StatusCode::UNPROCESSABLE_ENTITY,
+        K::Unauthenticated => StatusCode::UNAUTHORIZED,
+        K::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
         K::Internal => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
@@ -120,7 +131,7 @@ impl WebError {
     pub fn status(&self) -> StatusCode {
         match self {
             WebError::Unauthenticated | WebError::BadCredentials => StatusCode::UNAUTHORIZED,
-            WebError::Locked { .. } => StatusCode::TOO_MANY_REQUESTS,
+            WebError::Locked { .. } | WebError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             WebError::Forbidden | WebError::Csrf => StatusCode::FORBIDDEN,
             WebError::NotFound { .. } | WebError::EnterpriseNotFound { .. } => StatusCode::NOT_FOUND,
             WebError::InvalidUscc { .. }
@@ -145,9 +156,9 @@ impl WebError {
                 | StoreError::CategoryNotFound { .. }
                 | StoreError::DocumentNotFound { .. } => StatusCode::NOT_FOUND,
                 StoreError::DocumentConflict { .. } => StatusCode::PRECONDITION_FAILED,
-                StoreError::DepartmentExists { .. } | StoreError::UsernameTaken { .. } => {
-                    StatusCode::CONFLICT
-                }
+                StoreError::DepartmentExists { .. }
+                | StoreError::CategoryExists { .. }
+                | StoreError::UsernameTaken { .. } => StatusCode::CONFLICT,
                 StoreError::Backend(_) => StatusCode::INTERNAL_SERVER_ERROR,
                 _ if e.is_user_error() => StatusCode::UNPROCESSABLE_ENTITY,
                 _ => StatusCode::INTERNAL_SERVER_ERROR,
@@ -167,7 +178,12 @@ impl WebError {
 
     /// A stable machine-readable code (the message key).
     pub fn code(&self) -> &'static str {
-        self.message().key
+        match self {
+            // A bad or missing request value kept this code when the check moved into the use
+            // cases (its message now says more: the field, what is wrong, how to fix it).
+            WebError::App(app::Error::Invalid { .. } | app::Error::Required { .. }) => "web.invalid_param",
+            _ => self.message().key,
+        }
     }
 
     pub fn internal(e: impl std::fmt::Display) -> WebError {
@@ -211,8 +227,10 @@ impl Localized for WebError {
         match self {
             WebError::Unauthenticated => Message::new("web.unauthenticated"),
             WebError::BadCredentials => Message::new("web.bad_credentials"),
-            WebError::Locked { until } => {
-                Message::new("web.locked").arg("until", until.format("%Y-%m-%d %H:%M"))
+            WebError::Locked { until } => Message::new("web.locked")
+                .arg("until", until.with_timezone(&store::china_offset()).format("%Y-%m-%d %H:%M")),
+            WebError::RateLimited { retry_after } => {
+                Message::new("web.rate_limited").arg("seconds", retry_after)
             }
             WebError::Forbidden => Message::new("web.forbidden"),
             WebError::NotFound { path } => Message::new("web.not_found").arg("path", path),
@@ -343,6 +361,9 @@ impl IntoResponse for WebError {
         if let WebError::Unauthenticated = self {
             resp.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
+        if let WebError::RateLimited { retry_after } = self {
+            resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+        }
         resp.extensions_mut().insert(self);
         resp
     }
@@ -373,6 +394,7 @@ pub fn message_samples() -> Vec<Message> {
         WebError::ProblemNotFound { id: "7".into() },
         WebError::Internal("x".into()),
         WebError::Store(StoreError::Backend("x".into())),
+        WebError::RateLimited { retry_after: 3 },
     ];
     if let Some(at) = at {
         v.push(WebError::Locked { until: at });
@@ -392,6 +414,19 @@ mod tests {
             let key = format!("web.status.{code}");
             assert!(crate::catalog().contains(&key), "{key}");
         }
+    }
+
+    #[test]
+    fn bad_values_found_by_the_use_cases_keep_the_api_code() {
+        let e = WebError::from(app::Error::Invalid {
+            field: "page".into(),
+            value: "x".into(),
+            reason: "y".into(),
+        });
+        assert_eq!((e.status(), e.code()), (StatusCode::BAD_REQUEST, "web.invalid_param"));
+        let e = WebError::from(app::Error::Required { field: "enterprise".into(), what: "x".into() });
+        assert_eq!((e.status(), e.code()), (StatusCode::BAD_REQUEST, "web.invalid_param"));
+        assert!(e.problem().detail.contains("enterprise"), "{:?}", e.problem());
     }
 
     #[test]

@@ -2,10 +2,10 @@
 //! Simplified Chinese. `Accept-Language` is deliberately ignored: the interface is Chinese
 //! first, and English is a choice the reader makes.
 
-use crate::security::cookie;
 use axum::extract::FromRequestParts;
 use axum::http::HeaderMap;
 use axum::http::request::Parts;
+use axum_extra::extract::cookie::CookieJar;
 use i18n::{Lang, Message};
 
 pub const LANG_COOKIE: &str = "lang";
@@ -17,7 +17,9 @@ pub fn query_lang(query: Option<&str>) -> Option<Lang> {
 
 /// The language of a request.
 pub fn lang_of(headers: &HeaderMap, query: Option<&str>) -> Lang {
-    query_lang(query).or_else(|| cookie(headers, LANG_COOKIE).and_then(Lang::parse)).unwrap_or_default()
+    query_lang(query)
+        .or_else(|| CookieJar::from_headers(headers).get(LANG_COOKIE).and_then(|c| Lang::parse(c.value())))
+        .unwrap_or_default()
 }
 
 /// Extractor of the reader's language.

@@ -3,9 +3,12 @@
 //!
 //! Layout:
 //! - [`state`]: [`AppState`] (the store, the configuration, the clock, the sessions).
-//! - [`auth`]: passwords (argon2id), sessions and bearer tokens, the [`auth::Principal`]
-//!   extractor, lock-out after failed sign-ins, CSRF tokens.
-//! - [`authz`]: the pure function [`authz::authorize`] over role and ownership.
+//! - [`auth`]: sessions and bearer tokens as HTTP carries them (cookies via axum-extra), the
+//!   [`auth::Principal`] extractor; the decisions (passwords, lock-out, expiry) are
+//!   [`app::sessions`] and [`app::users`].
+//! - [`authz`]: the pure function [`authz::authorize`] over role and ownership (from `app`).
+//! - [`limits`]: the client's address, request rate limits per address and per user.
+//! - [`request_log`]: the request id and the one log line per request.
 //! - [`error`]: [`error::WebError`], rendered as `application/problem+json` for the API and as
 //!   an HTML page for pages, bilingual through `messages.toml`.
 //! - [`security`]: security headers, the CSRF check on every unsafe page request.
@@ -19,13 +22,14 @@
 pub mod auth;
 pub mod error;
 pub mod lang;
+pub mod limits;
+pub mod request_log;
 pub mod routes;
 pub mod security;
 pub mod state;
 pub mod views;
 
 pub use app::{Clock, FixedClock, SystemClock, authz, policy_docs};
-pub use auth::{hash_password, verify_password};
 pub use error::WebError;
 pub use state::{AppState, WebConfig};
 
@@ -53,7 +57,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 /// requests in flight and returns.
 pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
     spawn_follower(state.clone());
-    let app = router(state);
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await
 }
 
@@ -63,7 +67,8 @@ pub async fn serve_until(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
 }
 
 /// Follows the policies and time limits stored by other processes

@@ -8,12 +8,12 @@
 //! is `POST /api/v1/auth/token` without a session cookie. A multipart form (attachments,
 //! later) must send the token in the `X-CSRF-Token` header or as the `csrf` query parameter.
 
-use crate::auth::{SESSION_COOKIE, bearer, session_of};
+use crate::auth::{bearer, session_of, session_token};
 use crate::error::WebError;
 use crate::state::AppState;
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderValue, Method, header};
+use axum::http::{HeaderValue, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
@@ -23,31 +23,14 @@ const FORM_LIMIT: usize = 1 << 20;
 pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
      object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
-/// A cookie's value from the `Cookie` headers.
-pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v)
-}
-
-/// 256 random bits as 64 hex characters, from the thread-local CSPRNG (ChaCha, OS-seeded).
+/// 256 random bits as 64 hex characters ([`app::sessions::new_token`]).
 pub fn random_token() -> String {
-    let mut b = [0u8; 32];
-    rand::RngCore::fill_bytes(&mut rand::rng(), &mut b);
-    hex::encode(b)
+    app::sessions::new_token()
 }
 
-/// Compares two strings in time independent of where they differ.
+/// Compares two secrets in constant time ([`app::sessions::secrets_equal`], `subtle`).
 pub fn ct_eq(a: &str, b: &str) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    app::sessions::secrets_equal(a, b)
 }
 
 /// Adds the security headers to every response (and `Cache-Control: no-store` unless the
@@ -77,7 +60,7 @@ pub async fn csrf_guard(State(state): State<AppState>, req: Request, next: Next)
         return next.run(req).await;
     }
     let is_api = req.uri().path().starts_with("/api/");
-    let has_cookie = cookie(req.headers(), SESSION_COOKIE).is_some();
+    let has_cookie = session_token(req.headers()).is_some();
     if is_api && !has_cookie {
         // No ambient credential: the handler authenticates (or not) on its own.
         return next.run(req).await;
@@ -121,15 +104,6 @@ pub async fn csrf_guard(State(state): State<AppState>, req: Request, next: Next)
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn cookies_are_found_by_exact_name() {
-        let mut h = HeaderMap::new();
-        h.insert(header::COOKIE, "xhuiqi_session=1; huiqi_session=abc; lang=en".parse().unwrap());
-        assert_eq!(cookie(&h, "huiqi_session"), Some("abc"));
-        assert_eq!(cookie(&h, "lang"), Some("en"));
-        assert_eq!(cookie(&h, "none"), None);
-    }
 
     #[test]
     fn tokens_are_random_and_comparison_is_exact() {

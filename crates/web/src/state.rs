@@ -3,6 +3,9 @@
 //! session cache.
 
 use crate::auth::Sessions;
+use crate::limits::{Limiter, RateLimits};
+use app::sessions::{LockoutPolicy, SessionRules, SignInGuard};
+use app::users::PasswordRules;
 use app::{App, Clock};
 use chrono::{DateTime, Duration, FixedOffset};
 use std::sync::Arc;
@@ -22,12 +25,21 @@ pub struct WebConfig {
     pub session_recheck: Duration,
     /// How long a bearer token lives.
     pub token_ttl: Duration,
-    /// Failed sign-ins in a row before a username is locked.
+    /// Failed sign-ins in a row from one address before the account is locked for that
+    /// address (app::sessions, the lock-out policy).
     pub max_failed_logins: i32,
-    /// How long a lock lasts.
+    /// How long the first lock lasts; each further lock in a row doubles it…
     pub lockout: Duration,
+    /// …up to this.
+    pub longest_lockout: Duration,
     /// The shortest password accepted on a change or reset.
     pub min_password_len: usize,
+    /// Request rate limits per client address and per user ([`crate::limits`]).
+    pub rate_limits: RateLimits,
+    /// The header a trusted reverse proxy puts the client's address in (`x-forwarded-for`,
+    /// whose last entry is taken, or `x-real-ip`). `None`: the connection's peer address.
+    /// Set it only behind such a proxy: otherwise clients could choose their own address.
+    pub client_address_header: Option<String>,
 }
 
 impl Default for WebConfig {
@@ -40,8 +52,33 @@ impl Default for WebConfig {
             token_ttl: Duration::hours(12),
             max_failed_logins: 5,
             lockout: Duration::minutes(15),
-            min_password_len: 8,
+            longest_lockout: Duration::hours(24),
+            min_password_len: app::users::MIN_PASSWORD_CHARS,
+            rate_limits: RateLimits::default(),
+            client_address_header: None,
         }
+    }
+}
+
+impl WebConfig {
+    /// The lock-out policy of sign-ins.
+    pub fn lockout_policy(&self) -> LockoutPolicy {
+        LockoutPolicy {
+            max_failures: self.max_failed_logins,
+            first_lock: self.lockout,
+            longest_lock: self.longest_lockout,
+            ..LockoutPolicy::default()
+        }
+    }
+
+    /// How long sessions live.
+    pub fn session_rules(&self) -> SessionRules {
+        SessionRules { idle: self.session_idle, absolute: self.session_absolute, token_ttl: self.token_ttl }
+    }
+
+    /// What a new password must satisfy.
+    pub fn password_rules(&self) -> PasswordRules {
+        PasswordRules { min_chars: self.min_password_len }
     }
 }
 
@@ -52,6 +89,10 @@ pub struct AppState {
     pub app: App,
     pub config: Arc<WebConfig>,
     pub sessions: Arc<Sessions>,
+    /// The sign-in policy and the failures of unknown usernames.
+    pub sign_in: Arc<SignInGuard>,
+    /// The request rate limits' buckets.
+    pub limiter: Arc<Limiter>,
 }
 
 impl std::ops::Deref for AppState {
@@ -65,7 +106,13 @@ impl std::ops::Deref for AppState {
 impl AppState {
     /// A state over `store` with the system clock.
     pub fn new(store: Arc<dyn store::Store>, config: WebConfig) -> AppState {
-        AppState { app: App::new(store), config: Arc::new(config), sessions: Arc::new(Sessions::default()) }
+        AppState {
+            app: App::new(store),
+            sign_in: Arc::new(SignInGuard::new(config.lockout_policy())),
+            limiter: Arc::new(Limiter::new(&config.rate_limits)),
+            config: Arc::new(config),
+            sessions: Arc::new(Sessions::default()),
+        }
     }
 
     /// Sets the policy library (the binary passes the database copy) and runs its test cases

@@ -236,13 +236,13 @@ pub struct EnterpriseListPage {
     pub next_href: Option<String>,
 }
 
-fn enc(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+/// What a query value keeps as it is: letters, digits, `-`, `_`, `.`.
+const QUERY_VALUE: &percent_encoding::AsciiSet =
+    &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.');
+
+/// A value percent-encoded for a query string (`percent-encoding`).
+pub fn enc(s: &str) -> String {
+    percent_encoding::utf8_percent_encode(s, QUERY_VALUE).to_string()
 }
 
 impl EnterpriseListPage {
@@ -293,6 +293,10 @@ pub struct EnterprisePage {
     pub changes: Vec<ChangeOut>,
     /// The enterprise's matched policies (its own home page only).
     pub matches: Option<crate::routes::decisions::Matches>,
+    /// Show the three links' form (admin).
+    pub edit_links: bool,
+    /// Why the last links assignment was refused.
+    pub links_error: Option<String>,
 }
 
 impl EnterprisePage {
@@ -306,7 +310,7 @@ impl EnterprisePage {
         if !e.facts.is_empty() {
             groups.push(FactGroup { year: String::new(), facts: e.facts.clone() });
         }
-        EnterprisePage { b, e, groups, changes, matches: None }
+        EnterprisePage { b, e, groups, changes, matches: None, edit_links: false, links_error: None }
     }
 
     pub fn label(&self, f: &FactOut) -> String {
@@ -345,6 +349,11 @@ impl EnterprisePage {
     pub fn opt<'a>(&self, v: &'a Option<String>) -> &'a str {
         v.as_deref().unwrap_or("—")
     }
+
+    /// A form field's value: empty for none.
+    pub fn opt_value<'a>(&self, v: &'a Option<String>) -> &'a str {
+        v.as_deref().unwrap_or("")
+    }
 }
 
 #[derive(Template)]
@@ -352,6 +361,15 @@ impl EnterprisePage {
 pub struct UsersPage {
     pub b: Base,
     pub users: Vec<UserOut>,
+    pub total: u64,
+    pub page: u64,
+    pub pages: u64,
+    pub prev_href: Option<String>,
+    pub next_href: Option<String>,
+    /// The filters shown (and sent back with each action).
+    pub q: String,
+    pub role: String,
+    pub active: String,
     pub departments: Vec<DepartmentOut>,
     pub roles: Vec<Role>,
     pub message: Option<String>,
@@ -359,8 +377,63 @@ pub struct UsersPage {
 }
 
 impl UsersPage {
+    pub fn new(
+        b: Base,
+        list: app::users::UserPage,
+        params: &crate::routes::admin::UsersParams,
+        departments: Vec<DepartmentOut>,
+        message: Option<String>,
+        error: Option<String>,
+    ) -> UsersPage {
+        let text = |v: &Option<String>| v.clone().unwrap_or_default();
+        let (q, role, active) = (text(&params.q), text(&params.role), text(&params.active));
+        let pages = list.pages();
+        let href = |page: u64| {
+            let mut s = format!("/admin/users?page={page}");
+            for (k, v) in [("q", &q), ("role", &role), ("active", &active)] {
+                if !v.is_empty() {
+                    s.push_str(&format!("&{k}={}", enc(v)));
+                }
+            }
+            s
+        };
+        UsersPage {
+            prev_href: (list.page > 1).then(|| href(list.page - 1)),
+            next_href: (list.page < pages).then(|| href(list.page + 1)),
+            users: list.items.into_iter().map(UserOut::from).collect(),
+            total: list.total,
+            page: list.page,
+            pages,
+            q,
+            role,
+            active,
+            b,
+            departments,
+            roles: Role::USERS.to_vec(),
+            message,
+            error,
+        }
+    }
+
     pub fn role_label(&self, r: &str) -> String {
         store::parse_role(r).map(|r| self.b.tr.t(role_key(r))).unwrap_or_else(|_| r.to_string())
+    }
+
+    /// A department's name in the reader's language.
+    pub fn dept_name(&self, code: &str) -> String {
+        self.departments
+            .iter()
+            .find(|d| d.code == code)
+            .map(|d| self.b.tr.pick(&d.name, &d.en).to_string())
+            .unwrap_or_else(|| code.to_string())
+    }
+
+    /// "Sign-in locked until …", the time in China.
+    pub fn locked(&self, rfc3339: &str) -> String {
+        let until = chrono::DateTime::parse_from_rfc3339(rfc3339)
+            .map(|t| t.with_timezone(&store::china_offset()).format("%Y-%m-%d %H:%M").to_string())
+            .unwrap_or_else(|_| rfc3339.to_string());
+        self.b.tr.t1("ui.users.locked", "until", &until)
     }
 }
 
@@ -422,7 +495,8 @@ mod tests {
             include_str!("../templates/dashboard.html"),
             include_str!("../templates/visits.html"),
             include_str!("../templates/report_supervision.html"),
-            include_str!("routes/problems.rs"),
+            include_str!("routes/problems/pages.rs"),
+            include_str!("routes/problems/api.rs"),
             include_str!("routes/dashboard.rs"),
             include_str!("routes/visits.rs"),
             include_str!("routes/reports.rs"),

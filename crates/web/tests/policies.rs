@@ -28,6 +28,7 @@ fn day(s: &str) -> NaiveDate {
 
 fn record(n: u32, name: &str, tax_in_zone: bool) -> EnterpriseRecord {
     EnterpriseRecord {
+        scope: Default::default(),
         enterprise: Enterprise {
             uscc: code(n),
             name: name.into(),

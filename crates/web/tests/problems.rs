@@ -12,11 +12,12 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
-use store::{Actor, EnterpriseStore, Role};
+use store::{Actor, EnterpriseStore, Role, Store};
 use web::{AppState, FixedClock, WebConfig};
 
 fn record(n: u32, name: &str) -> EnterpriseRecord {
     EnterpriseRecord {
+        scope: Default::default(),
         enterprise: Enterprise {
             uscc: code(n),
             name: name.into(),
@@ -38,6 +39,7 @@ const ALL: [&str; 9] =
 
 struct App {
     base: String,
+    store: Arc<dyn Store>,
     http: reqwest::Client,
     clock: Arc<FixedClock>,
     a: String,
@@ -78,7 +80,8 @@ async fn app() -> App {
     };
     s.set_three_links(&code(1), &links, &Actor::new("admin", now)).await.unwrap();
     let clock = Arc::new(FixedClock::new(now));
-    let state = AppState::new(Arc::new(s), WebConfig::default()).with_clock(clock.clone());
+    let store: Arc<dyn Store> = Arc::new(s);
+    let state = AppState::new(store.clone(), WebConfig::default()).with_clock(clock.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -88,6 +91,7 @@ async fn app() -> App {
     let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     let mut app = App {
         base,
+        store,
         http,
         clock,
         a: code(1).to_string(),
@@ -756,4 +760,283 @@ async fn attachments_answer_every_role_as_authorised() {
     assert!(html.contains("enctype=\"multipart/form-data\""), "{html}");
     let html = page("ent_a", format!("/problems/{p}")).await;
     assert!(html.contains("ent_a的材料.pdf") && !html.contains("type=\"file\""), "closed: no upload form");
+}
+
+impl App {
+    /// A page (GET) as `who`: its status and text.
+    async fn page(&self, who: &str, path: &str) -> (StatusCode, String) {
+        let r = self.http.get(self.url(path)).bearer_auth(&self.tokens[who]).send().await.unwrap();
+        (r.status(), r.text().await.unwrap())
+    }
+
+    /// A form posted to a page as `who`.
+    async fn post_form(&self, who: &str, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        self.http.post(self.url(path)).bearer_auth(&self.tokens[who]).form(form).send().await.unwrap()
+    }
+
+    async fn status_detail(&self, who: &str, m: Method, path: &str, body: Value) -> (u16, Value) {
+        let r = self.call(who, m, path, Some(body)).await;
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+}
+
+/// Issue 14: a problem's texts have limits (title 100, description 5,000, notes 2,000
+/// characters) and no control characters, each refused with a 400 naming the field in both
+/// languages; a file name with a direction override is refused; and the ledger exports any
+/// text already stored, however long (cut in its cell with a marker, whole on a sheet of its
+/// own).
+#[tokio::test]
+async fn texts_are_limited_and_checked_and_any_stored_text_exports() {
+    let app = app().await;
+    let raise = |title: String, description: String| json!({"category": "tax", "title": title, "description": description});
+    let cases = [
+        ("title", raise("企".repeat(101), String::new())),
+        ("description", raise("房租".into(), "x".repeat(5_001))),
+        ("description", raise("房租".into(), "x".repeat(3_000_000))),
+        ("title", raise("房租\u{0}减免".into(), String::new())),
+        ("title", raise("房租\u{1b}[31m减免".into(), String::new())),
+    ];
+    for (field, body) in cases {
+        let (status, p) = app.status_detail("ent_a", Method::POST, "/api/v1/problems", body).await;
+        assert_eq!(status, 400, "{field}: {p}");
+        let (zh, en) = (p["detail"].as_str().unwrap(), p["detail_en"].as_str().unwrap());
+        assert!(zh.contains(field) && en.contains(field), "{zh} / {en}");
+    }
+    let none = app.ok("ent_a", Method::GET, "/api/v1/problems", None).await;
+    assert_eq!(none["total"], 0, "nothing refused was stored");
+    // At the limits: accepted.
+    let id = app.raise("ent_a", raise("企".repeat(100), "述".repeat(5_000))).await;
+    let (status, p) = app
+        .status_detail(
+            "ent_a",
+            Method::POST,
+            &format!("/api/v1/problems/{id}/actions"),
+            json!({"action": "withdraw", "note": "x".repeat(2_001)}),
+        )
+        .await;
+    assert_eq!(status, 400, "{p}");
+    assert!(p["detail_en"].as_str().unwrap().contains("note"));
+    // A file name with a right-to-left override (U+202E: `发票<RLO>fdp.exe` shows as 发票exe.pdf).
+    let r = app.upload("ent_a", id, &[("发票\u{202E}fdp.exe", PDF)]).await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let e: Value = r.json().await.unwrap();
+    assert!(
+        e["detail"].as_str().unwrap().contains("方向")
+            && e["detail_en"].as_str().unwrap().contains("direction"),
+        "{e}"
+    );
+
+    // A description stored before the limits (3 MB, written straight to the store) still
+    // exports: cut in its cell with a marker, whole on the sheet 超长文本.
+    let long: String = (0..1_000_000).map(|i| ['甲', '乙', '丙'][i % 3]).collect();
+    let p = handling::Problem {
+        enterprise: code(2),
+        channel: handling::Channel::Hotline,
+        category: "tax".into(),
+        title: "很久以前的长描述".into(),
+        description: long.clone(),
+        attachments: vec![],
+        urgency: handling::Urgency::Normal,
+        confidential: false,
+        received_at: at("2024-03-01T08:00:00+08:00"),
+        visit: None,
+    };
+    let admin =
+        handling::Actor { username: "admin".into(), role: Role::Admin, department: None, enterprise: None };
+    app.store
+        .create_problem(
+            p,
+            &admin,
+            at("2024-03-01T08:00:00+08:00"),
+            enterprise::Routing::seed(),
+            handling::TimeLimits::defaults(),
+        )
+        .await
+        .unwrap();
+    let r = app.call("supervisor", Method::GET, "/api/v1/ledger.xlsx", None).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let sheets = excel::read_back(&r.bytes().await.unwrap()).unwrap();
+    let (name, rows) = sheets.last().unwrap();
+    assert_eq!(name, excel::OVERFLOW_SHEET);
+    let whole: String = rows[1..].iter().map(|r| r[4].as_str()).collect();
+    assert_eq!(whole, long);
+    let cell = sheets[0].1.iter().find(|r| r[5] == "很久以前的长描述").unwrap();
+    assert!(cell[6].ends_with(excel::TRUNCATION_MARKER));
+}
+
+/// Issue 14: leaders, supervisors and admins take problems in (代录) from the page, choosing
+/// the enterprise and the channel; departments may not; an enterprise's page stays its own.
+#[tokio::test]
+async fn officials_take_problems_in_from_the_page() {
+    let app = app().await;
+    let (s, html) = app.page("leader", "/problems/new").await;
+    assert_eq!(s, StatusCode::OK, "{html}");
+    assert!(
+        html.contains("name=\"channel\"") && html.contains("value=\"hotline\"") && html.contains("热线"),
+        "{html}"
+    );
+    assert!(html.contains("name=\"enterprise\"") && html.contains("统一社会信用代码"), "{html}");
+    assert!(!html.contains("value=\"self_service\""), "officials do not record self-service");
+    let r = app
+        .post_form(
+            "leader",
+            "/problems/new",
+            &[
+                ("enterprise", &app.b),
+                ("category", "tax"),
+                ("title", "热线：发票领用受限"),
+                ("channel", "hotline"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", r.text().await.unwrap());
+    let id: i64 = r.headers()["location"].to_str().unwrap().trim_start_matches("/problems/").parse().unwrap();
+    let p = app.ok("supervisor", Method::GET, &format!("/api/v1/problems/{id}"), None).await;
+    assert_eq!((p["channel"].as_str(), p["enterprise"].as_str()), (Some("hotline"), Some(app.b.as_str())));
+    assert_eq!(p["events"][0]["actor"], "leader");
+    // A supervisor's meeting, an admin's visit: the same page.
+    for (who, channel) in [("supervisor", "meeting"), ("admin", "visit")] {
+        let r = app
+            .post_form(
+                who,
+                "/problems/new",
+                &[("enterprise", &app.a), ("category", "涉税"), ("title", "座谈反映"), ("channel", channel)],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "{who}");
+    }
+    // A credit code that is wrong: the form again with the message, nothing stored.
+    let r = app
+        .post_form("leader", "/problems/new", &[("enterprise", "123"), ("category", "tax"), ("title", "x")])
+        .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(r.text().await.unwrap().contains("role=\"alert\""));
+    // Departments do not raise problems; the list offers the form to those who may.
+    assert_eq!(app.page("dept", "/problems/new").await.0, StatusCode::FORBIDDEN);
+    assert!(!app.page("dept", "/problems").await.1.contains("href=\"/problems/new\""));
+    assert!(app.page("leader", "/problems").await.1.contains("href=\"/problems/new\""));
+    let (_, html) = app.page("ent_a", "/problems/new").await;
+    assert!(!html.contains("name=\"channel\"") && !html.contains("name=\"enterprise\""), "{html}");
+}
+
+/// Issue 14: pages offer only what the state machine allows that user now: no 结束会商
+/// without an open consultation; the API's `allowed_actions` say the same.
+#[tokio::test]
+async fn pages_offer_only_the_actions_that_apply_now() {
+    let app = app().await;
+    let id = app.raise("ent_a", json!({"category": "tax", "title": "留抵退税"})).await;
+    app.act("dept", id, json!({"action": "accept"})).await;
+    let p = app.ok("leader", Method::GET, &format!("/api/v1/problems/{id}"), None).await;
+    assert_eq!(p["allowed_actions"], json!(["escalate", "open_consultation"]));
+    let (_, html) = app.page("leader", &format!("/problems/{id}")).await;
+    assert!(
+        html.contains("value=\"open_consultation\"") && !html.contains("value=\"close_consultation\""),
+        "{html}"
+    );
+    app.act(
+        "leader",
+        id,
+        json!({"action": "open_consultation", "note": "请财政分局参加", "participants": ["财政分局"]}),
+    )
+    .await;
+    let (_, html) = app.page("leader", &format!("/problems/{id}")).await;
+    assert!(
+        !html.contains("value=\"open_consultation\"") && html.contains("value=\"close_consultation\""),
+        "{html}"
+    );
+    // Another department sees nothing to do; the lead sees assign, not answer.
+    let (_, html) = app.page("dept", &format!("/problems/{id}")).await;
+    assert!(html.contains("value=\"assign\"") && !html.contains("value=\"answer\""), "{html}");
+}
+
+/// Issue 10: the web accepts every word the CLI accepts (`decide-objection`, `驳回`, `成立`,
+/// `not-eligible`, the Chinese action names …), read in one place.
+#[tokio::test]
+async fn the_api_accepts_every_action_word_of_the_cli() {
+    let mut app = app().await;
+    let id = app.raise("ent_a", json!({"category": "tax", "title": "发票"})).await;
+    app.act("dept", id, json!({"action": "受理"})).await;
+    app.act(
+        "dept",
+        id,
+        json!({"action": "assign", "lead": "tax_bureau", "cooperating": ["财政分局，经济发展局"]}),
+    )
+    .await;
+    let p = app.act("dept", id, json!({"action": "object", "note": "非本局职责"})).await;
+    assert_eq!(p["state"], "objection_pending");
+    let p = app
+        .act("supervisor", id, json!({"action": "decide-objection", "decision": "驳回", "note": "维持"}))
+        .await;
+    assert_eq!(p["state"], "assigned");
+    app.act("dept", id, json!({"action": "start"})).await;
+    let p = app
+        .act(
+            "dept",
+            id,
+            json!({"action": "answer", "outcome": "已解释", "reason": "not-eligible", "note": "不符合条件"}),
+        )
+        .await;
+    assert_eq!((p["state"].as_str(), p["outcome"].as_str()), (Some("answered"), Some("explained")));
+    assert_eq!(
+        p["events"].as_array().unwrap().last().unwrap()["payload"]["outcome"]["reason"],
+        "not_eligible"
+    );
+    // The first 不满意 brings second handling; the second a supervisor's review: 销号.
+    app.act("ent_a", id, json!({"action": "confirm", "rating": "不满意", "note": "未解决"})).await;
+    app.act("dept", id, json!({"action": "answer", "outcome": "resolved", "note": "已办"})).await;
+    app.act("ent_a", id, json!({"action": "confirm", "rating": "dissatisfied", "note": "仍未解决"})).await;
+    app.clock.advance(Duration::hours(1));
+    app.sign_in_all().await;
+    let p =
+        app.act("supervisor", id, json!({"action": "review", "decision": "销号", "note": "答复成立"})).await;
+    assert_eq!((p["state"].as_str(), p["closure"].as_str()), (Some("closed"), Some("supervisor_review")));
+}
+
+/// Issue 14: the department officer's queue: open problems by default (closed ones when
+/// asked), red first, and a keyword search over titles and descriptions.
+#[tokio::test]
+async fn the_queue_searches_and_shows_closed_problems_only_when_asked() {
+    let app = app().await;
+    let a = app
+        .raise("ent_a", json!({"category": "tax", "title": "留抵退税进度", "description": "三月申请"}))
+        .await;
+    let b =
+        app.raise("ent_b", json!({"category": "tax", "title": "发票领用", "description": "数量不足"})).await;
+    let c = app
+        .raise("ent_a", json!({"category": "tax", "title": "发票作废", "description": "已自行处理"}))
+        .await;
+    app.act("ent_a", c, json!({"action": "withdraw", "note": "已自行处理"})).await;
+    let (_, html) = app.page("dept", "/problems").await;
+    assert!(
+        html.contains("留抵退税进度") && html.contains("发票领用") && !html.contains("发票作废"),
+        "{html}"
+    );
+    let (_, html) = app.page("dept", "/problems?q=%E5%8F%91%E7%A5%A8").await; // 发票
+    assert!(
+        !html.contains("留抵退税进度") && html.contains("发票领用") && !html.contains("发票作废"),
+        "{html}"
+    );
+    let (_, html) = app.page("dept", "/problems?q=%E5%8F%91%E7%A5%A8&open=all").await;
+    assert!(html.contains("发票领用") && html.contains("发票作废"), "{html}");
+    let (_, html) = app.page("dept", "/problems?open=closed").await;
+    assert!(!html.contains("发票领用") && html.contains("发票作废"), "{html}");
+    let (_, html) = app.page("dept", "/problems?state=withdrawn").await;
+    assert!(html.contains("发票作废"), "a state asked for shows, open or not: {html}");
+    // The API: every problem unless asked; the same words; the queue's order on request.
+    let all = app.ok("dept", Method::GET, "/api/v1/problems", None).await;
+    assert_eq!(all["total"], 3);
+    let found = app.ok("dept", Method::GET, "/api/v1/problems?q=%E6%95%B0%E9%87%8F&open=open", None).await; // 数量
+    assert_eq!(
+        found["items"].as_array().unwrap().iter().map(|i| i["id"].as_i64().unwrap()).collect::<Vec<_>>(),
+        [b]
+    );
+    let queue = app.ok("dept", Method::GET, "/api/v1/problems?sort=queue", None).await;
+    let ids: Vec<i64> =
+        queue["items"].as_array().unwrap().iter().map(|i| i["id"].as_i64().unwrap()).collect();
+    assert_eq!(ids, [a, b, c], "open first, then by deadline and number");
+    for bad in ["open=maybe", "sort=random", &format!("q={}", "x".repeat(60))] {
+        let r = app.call("dept", Method::GET, &format!("/api/v1/problems?{bad}"), None).await;
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{bad}");
+    }
 }

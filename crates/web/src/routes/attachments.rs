@@ -2,10 +2,11 @@
 //! API (`/api/v1/problems/{id}/attachments…`) and on the pages (the raise-a-problem form takes
 //! files; the problem page lists them and has an upload form for those allowed).
 //!
-//! Who may read or add is [`authz::authorize`] over [`Resource::Attachments`]; the rules a
-//! file must pass (10 MiB, 10 a problem, type from the magic bytes, a sanitised name) are
-//! `store::attachments::check_file`; the store writes the file with the event that names it.
-//! A refused file stores nothing and names the file and the rule in Chinese and English.
+//! The use cases (`app::problems::attach`, `attachments`, `attachment`) decide who may read
+//! or add and check every file (10 MiB, 10 a problem, type from the magic bytes, no direction
+//! controls in the name, a sanitised name); the store writes the file with the event that
+//! names it. A refused file stores nothing and names the file and the rule in Chinese and
+//! English. This module reads multipart bodies and writes downloads.
 //!
 //! Downloads are sent as `Content-Disposition: attachment` (with the RFC 5987 `filename*`
 //! for the UTF-8 name and an ASCII fallback), the stored content type and
@@ -14,22 +15,18 @@
 //! `csrf` query parameter (see [`crate::security`]).
 
 use crate::auth::Principal;
-use crate::authz::{self, Action, Resource};
 use crate::error::{Problem, WebError};
 use crate::lang::ReqLang;
-use crate::routes::problems::{
-    NewProblemForm, load_visible, one_page, page_create_refused, page_create_with,
-};
+use crate::routes::problems::{NewProblemForm, one_page, page_create_with};
 use crate::state::AppState;
+use app::problems::{self as uc, NewFile};
 use axum::Json;
 use axum::extract::{FromRequest, Multipart, Path, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use enterprise::ThreeLinks;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
-use store::attachments::{Attachment, CheckedFile, MAX_FILE_BYTES, MAX_FILES_PER_PROBLEM, check_file};
-use store::problems::ProblemRecord;
+use store::attachments::{Attachment, MAX_FILE_BYTES, MAX_FILES_PER_PROBLEM};
 use utoipa::ToSchema;
 
 /// The most a request with files may carry: ten full files and the form around them.
@@ -54,7 +51,7 @@ pub struct AttachmentOut {
 }
 
 impl AttachmentOut {
-    fn of(a: Attachment) -> AttachmentOut {
+    pub fn of(a: Attachment) -> AttachmentOut {
         AttachmentOut {
             url: format!("/api/v1/problems/{}/attachments/{}", a.problem_id, a.id),
             id: a.id,
@@ -94,21 +91,9 @@ pub struct UploadForm {
     pub file: Vec<Vec<u8>>,
 }
 
-/// Adds the attachments (and whether the reader may add one) to a problem as shown, when the
-/// reader may read them.
-pub async fn decorate(
-    state: &AppState,
-    p: &Principal,
-    rec: &ProblemRecord,
-    links: &ThreeLinks,
-    out: &mut crate::routes::problems::ProblemOut,
-) -> Result<(), WebError> {
-    let resource = Resource::Attachments { state: &rec.state, links };
-    if authz::authorize(p, Action::Read, resource).is_allowed() {
-        out.attachments = state.store.attachments(rec.id).await?.into_iter().map(AttachmentOut::of).collect();
-    }
-    out.may_attach = authz::authorize(p, Action::Write, resource).is_allowed();
-    Ok(())
+/// The files of a multipart body, for the use cases.
+fn new_files(files: Vec<(String, Vec<u8>)>) -> Vec<NewFile> {
+    files.into_iter().map(|(name, bytes)| NewFile { name, bytes }).collect()
 }
 
 /// A multipart body's text fields and files (name, bytes). An empty file part without a name
@@ -134,45 +119,6 @@ pub(crate) async fn read_multipart(
         }
     }
     Ok((fields, files))
-}
-
-/// Checks every file; the first that breaks a rule refuses them all.
-fn check_all(files: Vec<(String, Vec<u8>)>) -> Result<Vec<CheckedFile>, WebError> {
-    files.into_iter().map(|(name, bytes)| check_file(&name, bytes).map_err(WebError::from)).collect()
-}
-
-/// Loads a problem the principal may see and checks the attachment permission on it.
-async fn load_for(
-    state: &AppState,
-    p: &Principal,
-    id: i64,
-    action: Action,
-) -> Result<ProblemRecord, WebError> {
-    let (rec, _, links) = load_visible(state, p, id).await?;
-    authz::require(p, action, Resource::Attachments { state: &rec.state, links: &links })?;
-    Ok(rec)
-}
-
-/// Adds checked files one by one (each its own `attach` event), after the count check for
-/// all of them, so a batch over the limit stores nothing.
-async fn add_all(
-    state: &AppState,
-    p: &Principal,
-    id: i64,
-    files: Vec<CheckedFile>,
-) -> Result<Vec<Attachment>, WebError> {
-    if files.is_empty() {
-        return Err(WebError::InvalidParam { param: "file".into(), value: String::new() });
-    }
-    let existing = state.store.attachments(id).await?.len();
-    store::attachments::check_count(existing, &files)?;
-    let actor = authz::actor_of(p);
-    let mut out = Vec::new();
-    for f in files {
-        let (_, a) = state.store.add_attachment(id, f, &actor, state.now()).await?;
-        out.push(a);
-    }
-    Ok(out)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -203,9 +149,8 @@ pub async fn api_upload(
     Path(id): Path<i64>,
     mp: Multipart,
 ) -> Result<Response, WebError> {
-    load_for(&state, &p, id, Action::Write).await?;
     let (_, files) = read_multipart(mp).await?;
-    let added = add_all(&state, &p, id, check_all(files)?).await?;
+    let added = uc::attach(&state, &p, id, new_files(files)).await?;
     let items = added.into_iter().map(AttachmentOut::of).collect();
     Ok((StatusCode::CREATED, Json(AttachmentList { items })).into_response())
 }
@@ -226,8 +171,7 @@ pub async fn api_list(
     p: Principal,
     Path(id): Path<i64>,
 ) -> Result<Json<AttachmentList>, WebError> {
-    load_for(&state, &p, id, Action::Read).await?;
-    let items = state.store.attachments(id).await?.into_iter().map(AttachmentOut::of).collect();
+    let items = uc::attachments(&state, &p, id).await?.into_iter().map(AttachmentOut::of).collect();
     Ok(Json(AttachmentList { items }))
 }
 
@@ -247,8 +191,7 @@ pub async fn api_download(
     p: Principal,
     Path((id, aid)): Path<(i64, i64)>,
 ) -> Result<Response, WebError> {
-    load_for(&state, &p, id, Action::Read).await?;
-    let (a, bytes) = state.store.attachment_content(id, aid).await?;
+    let (a, bytes) = uc::attachment(&state, Some(&p), id, aid).await?;
     let mut resp = (StatusCode::OK, bytes).into_response();
     let h = resp.headers_mut();
     h.insert(
@@ -295,9 +238,8 @@ pub async fn page_upload(
     mp: Multipart,
 ) -> Result<Response, WebError> {
     let result = async {
-        load_for(&state, &p, id, Action::Write).await?;
         let (_, files) = read_multipart(mp).await?;
-        add_all(&state, &p, id, check_all(files)?).await
+        Ok::<_, WebError>(uc::attach(&state, &p, id, new_files(files)).await?)
     }
     .await;
     match result {
@@ -337,11 +279,7 @@ pub async fn page_create(
         .await
         .map_err(|e| WebError::InvalidBody { detail: e.body_text() })?;
     let (fields, files) = read_multipart(mp).await?;
-    let f = form_of(&fields);
-    match check_all(files) {
-        Ok(files) => page_create_with(&state, lang, &p, f, files).await,
-        Err(e) => page_create_refused(&state, lang, &p, f, e).await,
-    }
+    page_create_with(&state, lang, &p, form_of(&fields), new_files(files)).await
 }
 
 fn form_of(fields: &HashMap<String, String>) -> NewProblemForm {
@@ -351,6 +289,7 @@ fn form_of(fields: &HashMap<String, String>) -> NewProblemForm {
         category: get("category").unwrap_or_default(),
         title: get("title").unwrap_or_default(),
         description: get("description").unwrap_or_default(),
+        channel: get("channel"),
         urgency: get("urgency"),
         confidential: get("confidential"),
         visit: get("visit"),

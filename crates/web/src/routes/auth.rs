@@ -1,18 +1,20 @@
 //! Sign-in, sign-out, password change (pages) and bearer tokens (API).
 
 use crate::auth::{
-    MaybeSession, Principal, SessionKind, Via, authenticate, bearer, check_new_password,
-    clear_session_cookie, hash_password, session_cookie, verify_password,
+    MaybeSession, Principal, SessionKind, Via, authenticate, bearer, clear_session_cookie, session_cookie,
+    session_token,
 };
 use crate::error::{Problem, WebError};
 use crate::lang::ReqLang;
+use crate::limits::ClientAddress;
 use crate::state::AppState;
 use crate::views::{self, Base};
 use axum::Json;
 use axum::extract::rejection::{FormRejection, JsonRejection};
 use axum::extract::{Form, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum_extra::extract::cookie::CookieJar;
 use i18n::{Lang, Localized};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -25,13 +27,6 @@ pub fn form<T>(f: Result<Form<T>, FormRejection>) -> Result<T, WebError> {
 /// Reads a JSON body, turning a malformed one into a [`WebError`].
 pub fn json<T>(j: Result<Json<T>, JsonRejection>) -> Result<T, WebError> {
     j.map(|Json(t)| t).map_err(|e| WebError::InvalidBody { detail: e.body_text() })
-}
-
-fn with_cookie(mut resp: Response, cookie: &str) -> Response {
-    if let Ok(v) = HeaderValue::from_str(cookie) {
-        resp.headers_mut().append(header::SET_COOKIE, v);
-    }
-    resp
 }
 
 /// Only local paths are followed after sign-in (no open redirect).
@@ -74,8 +69,8 @@ pub async fn login_page(
         return Ok(login_html(lang, &s.csrf, &next, "", None)?.into_response());
     }
     let (token, s) = state.sessions.create(&state, None, SessionKind::Cookie).await?;
-    let page = login_html(lang, &s.csrf, &next, "", None)?.into_response();
-    Ok(with_cookie(page, &session_cookie(&token, &state.config)))
+    let page = login_html(lang, &s.csrf, &next, "", None)?;
+    Ok((CookieJar::new().add(session_cookie(&token, &state.config)), page).into_response())
 }
 
 #[derive(Debug, Deserialize)]
@@ -91,20 +86,21 @@ pub async fn login_submit(
     State(state): State<AppState>,
     ReqLang(lang): ReqLang,
     MaybeSession(session): MaybeSession,
+    address: ClientAddress,
     headers: HeaderMap,
     f: Result<Form<LoginForm>, FormRejection>,
 ) -> Result<Response, WebError> {
     let f = form(f)?;
     let next = safe_next(f.next.as_deref()).to_string();
-    match authenticate(&state, &f.username, &f.password).await {
+    match authenticate(&state, &f.username, &f.password, &address.0).await {
         Ok(user) => {
-            if let Some(old) = crate::security::cookie(&headers, crate::auth::SESSION_COOKIE) {
-                state.sessions.remove(&state, old).await?;
+            if let Some(old) = session_token(&headers) {
+                state.sessions.remove(&state, &old).await?;
             }
             let p = Principal::from_user(&user, Via::Bearer);
             let (token, _) = state.sessions.create(&state, Some(p), SessionKind::Cookie).await?;
-            let resp = Redirect::to(&next).into_response();
-            Ok(with_cookie(resp, &session_cookie(&token, &state.config)))
+            let jar = CookieJar::new().add(session_cookie(&token, &state.config));
+            Ok((jar, Redirect::to(&next)).into_response())
         }
         Err(e @ (WebError::BadCredentials | WebError::Locked { .. })) => {
             let csrf = session.map(|s| s.csrf).unwrap_or_default();
@@ -117,11 +113,11 @@ pub async fn login_submit(
 }
 
 /// Signs out: the session ends and the cookie is cleared.
-pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, WebError> {
-    if let Some(t) = crate::security::cookie(&headers, crate::auth::SESSION_COOKIE) {
-        state.sessions.remove(&state, t).await?;
+pub async fn logout(State(state): State<AppState>, jar: CookieJar) -> Result<Response, WebError> {
+    if let Some(t) = jar.get(crate::auth::SESSION_COOKIE) {
+        state.sessions.remove(&state, t.value()).await?;
     }
-    Ok(with_cookie(Redirect::to("/login").into_response(), &clear_session_cookie(&state.config)))
+    Ok((jar.add(clear_session_cookie(&state.config)), Redirect::to("/login")).into_response())
 }
 
 /// The password change page.
@@ -137,7 +133,8 @@ pub struct PasswordForm {
     pub confirm: String,
 }
 
-/// Changes one's own password; every other session and token of the user ends.
+/// Changes one's own password ([`app::users::change_own_password`]); every other session
+/// and token of the user ends, and this browser gets a fresh session.
 pub async fn password_submit(
     State(state): State<AppState>,
     ReqLang(lang): ReqLang,
@@ -145,7 +142,10 @@ pub async fn password_submit(
     f: Result<Form<PasswordForm>, FormRejection>,
 ) -> Result<Response, WebError> {
     let f = form(f)?;
-    let outcome = change_password(&state, &p, &f).await;
+    let req = app::users::OwnPasswordChange { current: f.current, new: f.new, confirm: f.confirm };
+    let outcome = app::users::change_own_password(&state.app, &p, &req, state.config.password_rules())
+        .await
+        .map_err(WebError::from);
     match outcome {
         Ok(()) => {
             // The store ended every stored session of the user with the new password.
@@ -153,8 +153,8 @@ pub async fn password_submit(
             let (token, s) = state.sessions.create(&state, Some(p.clone()), SessionKind::Cookie).await?;
             let mut b = Base::new(lang, s.principal.as_ref(), "/account/password", "ui.password.title");
             b.csrf = s.csrf.clone();
-            let page = views::render(&views::PasswordPage { b, error: None, done: true })?.into_response();
-            Ok(with_cookie(page, &session_cookie(&token, &state.config)))
+            let page = views::render(&views::PasswordPage { b, error: None, done: true })?;
+            Ok((CookieJar::new().add(session_cookie(&token, &state.config)), page).into_response())
         }
         Err(e) if e.status() == StatusCode::BAD_REQUEST => {
             let b = Base::new(lang, Some(&p), "/account/password", "ui.password.title");
@@ -166,23 +166,6 @@ pub async fn password_submit(
         }
         Err(e) => Err(e),
     }
-}
-
-async fn change_password(state: &AppState, p: &Principal, f: &PasswordForm) -> Result<(), WebError> {
-    let user = state.store.user_by_username(&p.username).await?.ok_or(WebError::Unauthenticated)?;
-    let (current, phc) = (f.current.clone(), user.password_hash.clone());
-    let ok = tokio::task::spawn_blocking(move || verify_password(&current, &phc))
-        .await
-        .map_err(WebError::internal)?;
-    if !ok {
-        return Err(WebError::WrongCurrentPassword);
-    }
-    check_new_password(&f.new, &f.confirm, &state.config)?;
-    let new = f.new.clone();
-    let hash =
-        tokio::task::spawn_blocking(move || hash_password(&new)).await.map_err(WebError::internal)??;
-    state.store.set_password_hash(&p.username, &hash).await?;
-    Ok(())
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -210,10 +193,11 @@ pub struct TokenResponse {
     ))]
 pub async fn api_token(
     State(state): State<AppState>,
+    address: ClientAddress,
     body: Result<Json<TokenRequest>, JsonRejection>,
 ) -> Result<Json<TokenResponse>, WebError> {
     let r = json(body)?;
-    let user = authenticate(&state, &r.username, &r.password).await?;
+    let user = authenticate(&state, &r.username, &r.password, &address.0).await?;
     let p = Principal::from_user(&user, Via::Bearer);
     let (token, s) = state.sessions.create(&state, Some(p), SessionKind::Bearer).await?;
     Ok(Json(TokenResponse { token, token_type: "Bearer".into(), expires_at: s.expires.to_rfc3339() }))

@@ -43,12 +43,9 @@ pub fn date_param(state: &AppState, raw: &HashMap<String, String>) -> Result<Nai
     }
 }
 
-/// A civil date `YYYY-MM-DD` between 1990 and 2100 (anything else is a typo).
+/// A civil date `YYYY-MM-DD` in `calendar::SUPPORTED_DATES` (anything else is a typo).
 pub fn parse_date(s: &str) -> Result<NaiveDate, WebError> {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .ok()
-        .filter(|d| (1990..=2100).contains(&chrono::Datelike::year(d)))
-        .ok_or_else(|| WebError::InvalidParam { param: "date".into(), value: s.into() })
+    calendar::parse_date(s).map_err(|_| WebError::InvalidParam { param: "date".into(), value: s.into() })
 }
 
 /// Loads an enterprise whose decisions the principal may see: 404 when it does not exist or
@@ -516,14 +513,7 @@ pub struct ExplorePage {
     pub matches: Option<Matches>,
 }
 
-fn enc(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
+use crate::views::enc;
 
 /// The eligibility explorer (`/explore?enterprise=&item=&date=`): pick an enterprise by
 /// credit code or name and, optionally, an item; without an item, every item in force is
@@ -634,7 +624,16 @@ mod tests {
     #[test]
     fn dates_are_checked() {
         assert_eq!(parse_date("2022-06-30").ok(), NaiveDate::from_ymd_opt(2022, 6, 30));
-        for bad in ["2022-13-01", "30/06/2022", "1800-01-01", "", "2022-02-30"] {
+        for bad in [
+            "2022-13-01",
+            "30/06/2022",
+            "1800-01-01",
+            "",
+            "2022-02-30",
+            "0000-01-01",
+            "-0001-01-01",
+            "1900-01-01",
+        ] {
             assert!(parse_date(bad).is_err(), "{bad}");
         }
     }

@@ -1,22 +1,29 @@
 //! Enterprises: the directory (list, search, filters), one enterprise with its facts by year
-//! and its three links, and its change history. JSON under `/api/v1/enterprises`, pages under
-//! `/enterprises`.
+//! and its three links, and its change history; the three links' assignment (admin). JSON
+//! under `/api/v1/enterprises`, pages under `/enterprises`.
+//!
+//! HTTP only: each handler parses the request, calls the registry's use case
+//! (`app::registry`) and renders. Who sees which enterprises, the paging bounds and the
+//! link checks live there.
 
 use crate::auth::Principal;
-use crate::authz::{self, Action, ListScope, Resource};
+use crate::authz::{self, Action, Resource};
 use crate::error::{Problem, WebError};
 use crate::lang::ReqLang;
 use crate::routes::json_with_etag;
 use crate::state::AppState;
 use crate::views::{self, Base};
+use app::registry;
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::rejection::{FormRejection, JsonRejection};
+use axum::extract::{Form, Path, Query, State};
 use axum::http::HeaderMap;
-use axum::response::{Html, Response};
-use enterprise::{FactDictionary, UnifiedCreditCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use enterprise::{FactDictionary, FactType, UnifiedCreditCode};
+use i18n::Localized;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
-use store::{EnterpriseFilter, EnterpriseView, Page};
+use store::EnterpriseView;
 use utoipa::{IntoParams, ToSchema};
 
 /// Query of the enterprise directory.
@@ -37,8 +44,8 @@ pub struct ListQuery {
     pub per_page: Option<u64>,
 }
 
-/// The largest `per_page`.
-pub const MAX_PER_PAGE: u64 = 200;
+/// The largest `per_page` ([`registry::MAX_PER_PAGE`]).
+pub const MAX_PER_PAGE: u64 = registry::MAX_PER_PAGE;
 
 impl ListQuery {
     /// Parses raw query parameters, naming the first bad one.
@@ -75,15 +82,18 @@ impl ListQuery {
     }
 
     pub fn per_page(&self) -> u64 {
-        self.per_page.unwrap_or(50)
+        self.per_page.unwrap_or(registry::DEFAULT_PER_PAGE)
     }
 
-    pub fn filter(&self) -> EnterpriseFilter {
-        EnterpriseFilter {
+    /// The use case's request.
+    pub fn request(&self) -> registry::ListRequest {
+        registry::ListRequest {
             query: self.q.clone(),
-            assistance_target: self.assistance_target,
             tag: self.tag.clone(),
+            assistance_target: self.assistance_target,
             industry: self.industry.clone(),
+            page: Some(self.page()),
+            per_page: Some(self.per_page()),
         }
     }
 }
@@ -204,11 +214,7 @@ impl EnterpriseOut {
             tags: e.tags.iter().cloned().collect(),
             facts,
             facts_by_year: by_year,
-            links: LinksOut {
-                leader: v.links.leader.clone(),
-                department: v.links.department.clone(),
-                cadre: v.links.cadre.clone(),
-            },
+            links: links_out(v),
             updated_at: v.updated_at.to_rfc3339(),
         }
     }
@@ -223,50 +229,16 @@ pub fn parse_uscc(s: &str) -> Result<UnifiedCreditCode, WebError> {
 /// Loads an enterprise the principal may read: 404 if it does not exist or is hidden.
 pub async fn load_visible(state: &AppState, p: &Principal, uscc: &str) -> Result<EnterpriseView, WebError> {
     let code = parse_uscc(uscc)?;
-    let Some(v) = state.store.get_enterprise(&code).await? else {
-        return Err(WebError::EnterpriseNotFound { uscc: code.to_string() });
-    };
-    authz::require(p, Action::Read, Resource::Enterprise { uscc: &code, links: &v.links })?;
-    Ok(v)
+    Ok(registry::enterprise(state, p, code.as_str()).await?)
 }
 
-/// A page of the directory as the principal may see it.
+/// A page of the directory as the principal may see it ([`registry::list_enterprises`]: a
+/// cadre's own enterprises are read by the links index, never by loading the zone).
 pub async fn list_for(state: &AppState, p: &Principal, q: &ListQuery) -> Result<EnterpriseList, WebError> {
-    authz::require(p, Action::Read, Resource::EnterpriseList)?;
-    let per_page = q.per_page();
-    let page = q.page();
-    let offset = (page - 1).saturating_mul(per_page);
-    let filter = q.filter();
-    let (rows, total) = match authz::list_scope(p) {
-        ListScope::All => state.store.list_enterprises(&filter, Page::new(offset, per_page)).await?,
-        ListScope::CadreOf(username) => {
-            // FIXME: the store has no link filter yet, so the cadre's enterprises are found by
-            // reading each candidate's links. Fine for a zone of a few thousand; replace with
-            // an `EnterpriseFilter` link field when the store offers one.
-            let mut mine = Vec::new();
-            let mut off = 0;
-            loop {
-                let (chunk, _) =
-                    state.store.list_enterprises(&filter, Page::new(off, Page::MAX_LIMIT)).await?;
-                if chunk.is_empty() {
-                    break;
-                }
-                off += chunk.len() as u64;
-                for s in chunk {
-                    let v = state.store.get_enterprise(&s.uscc).await?;
-                    if v.is_some_and(|v| v.links.cadre.as_deref() == Some(username.as_str())) {
-                        mine.push(s);
-                    }
-                }
-            }
-            let total = mine.len() as u64;
-            let rows = mine.into_iter().skip(offset as usize).take(per_page as usize).collect();
-            (rows, total)
-        }
-        ListScope::None => return Err(WebError::Forbidden),
-    };
+    let list = registry::list_enterprises(state, p, &q.request()).await?;
     Ok(EnterpriseList {
-        items: rows
+        items: list
+            .items
             .into_iter()
             .map(|s| EnterpriseRow {
                 uscc: s.uscc.to_string(),
@@ -276,9 +248,9 @@ pub async fn list_for(state: &AppState, p: &Principal, q: &ListQuery) -> Result<
                 tags: s.tags,
             })
             .collect(),
-        total,
-        page,
-        per_page,
+        total: list.total,
+        page: list.page,
+        per_page: list.per_page,
     })
 }
 
@@ -337,11 +309,11 @@ pub async fn api_changes(
     Path(uscc): Path<String>,
 ) -> Result<Json<Vec<ChangeOut>>, WebError> {
     let v = load_visible(&state, &p, &uscc).await?;
-    Ok(Json(changes_of(&state, &v).await?))
+    Ok(Json(changes_of(&state, &p, &v).await?))
 }
 
-async fn changes_of(state: &AppState, v: &EnterpriseView) -> Result<Vec<ChangeOut>, WebError> {
-    let changes = state.store.enterprise_changes(&v.enterprise.uscc).await?;
+async fn changes_of(state: &AppState, p: &Principal, v: &EnterpriseView) -> Result<Vec<ChangeOut>, WebError> {
+    let changes = registry::enterprise_changes(state, p, v.enterprise.uscc.as_str()).await?;
     Ok(changes
         .into_iter()
         .map(|c| ChangeOut {
@@ -376,9 +348,173 @@ pub async fn page_one(
     Path(uscc): Path<String>,
 ) -> Result<Html<String>, WebError> {
     let v = load_visible(&state, &p, &uscc).await?;
-    let changes = changes_of(&state, &v).await?;
+    let changes = changes_of(&state, &p, &v).await?;
     let base = Base::new(lang, Some(&p), "/enterprises", "ui.enterprise.title");
-    views::render(&views::EnterprisePage::new(base, EnterpriseOut::from_view(&v), changes))
+    let mut page = views::EnterprisePage::new(base, EnterpriseOut::from_view(&v), changes);
+    page.edit_links = authz::authorize(
+        &p,
+        Action::Write,
+        Resource::Enterprise { uscc: &v.enterprise.uscc, links: &v.links },
+    )
+    .is_allowed();
+    views::render(&page)
+}
+
+/// New three links (三联) of an enterprise: usernames of the leader and the cadre, the
+/// department by code or Chinese name; absent or empty leaves a link unassigned.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+pub struct LinksIn {
+    pub leader: Option<String>,
+    pub department: Option<String>,
+    pub cadre: Option<String>,
+}
+
+impl LinksIn {
+    fn request(&self) -> registry::SetLinks {
+        registry::SetLinks {
+            leader: self.leader.clone(),
+            department: self.department.clone(),
+            cadre: self.cadre.clone(),
+        }
+    }
+}
+
+/// What an assignment changed: each link old → new (`links.leader`, `links.department`,
+/// `links.cadre`), and the links as now stored.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct LinksChanged {
+    pub changes: Vec<ChangeOut>,
+    pub links: LinksOut,
+}
+
+/// Assigns an enterprise's three links (admin). The leader must be a user with role
+/// `leader`, the cadre one with role `cadre`, the department an existing department; each
+/// changed link is recorded in the enterprise's changes.
+#[utoipa::path(put, path = "/api/v1/enterprises/{uscc}/links", tag = "enterprises",
+    params(("uscc" = String, Path, description = "统一社会信用代码")),
+    request_body = LinksIn,
+    responses(
+        (status = 200, body = LinksChanged),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+pub async fn api_set_links(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(uscc): Path<String>,
+    body: Result<Json<LinksIn>, JsonRejection>,
+) -> Result<Json<LinksChanged>, WebError> {
+    let Json(body) = body.map_err(|e| WebError::InvalidBody { detail: e.body_text() })?;
+    let code = parse_uscc(&uscc)?;
+    let changes = registry::set_three_links(&state, &p, code.as_str(), &body.request()).await?;
+    let v = registry::enterprise(&state, &p, code.as_str()).await?;
+    let at = state.now().to_rfc3339();
+    Ok(Json(LinksChanged {
+        changes: changes
+            .into_iter()
+            .map(|c| ChangeOut {
+                at: at.clone(),
+                actor: p.username.clone(),
+                field: c.field,
+                old: c.old,
+                new: c.new,
+                batch_id: None,
+            })
+            .collect(),
+        links: links_out(&v),
+    }))
+}
+
+/// The enterprise page's links form (`POST /enterprises/{uscc}/links`, admin): assigns, then
+/// shows the page again (with the refusal when there is one).
+pub async fn page_set_links(
+    State(state): State<AppState>,
+    ReqLang(lang): ReqLang,
+    p: Principal,
+    Path(uscc): Path<String>,
+    f: Result<Form<LinksIn>, FormRejection>,
+) -> Result<Response, WebError> {
+    let Form(f) = f.map_err(|e| WebError::InvalidBody { detail: e.body_text() })?;
+    let code = parse_uscc(&uscc)?;
+    match registry::set_three_links(&state, &p, code.as_str(), &f.request()).await {
+        Ok(_) => Ok(Redirect::to(&format!("/enterprises/{code}")).into_response()),
+        Err(e) => {
+            let e = WebError::from(e);
+            if !e.status().is_client_error() {
+                return Err(e);
+            }
+            let v = load_visible(&state, &p, code.as_str()).await?;
+            let changes = changes_of(&state, &p, &v).await?;
+            let base = Base::new(lang, Some(&p), "/enterprises", "ui.enterprise.title");
+            let mut page = views::EnterprisePage::new(base, EnterpriseOut::from_view(&v), changes);
+            page.edit_links = true;
+            page.links_error = Some(e.render(lang));
+            let status = e.status();
+            let mut resp = views::render(&page)?.into_response();
+            *resp.status_mut() = status;
+            Ok(resp)
+        }
+    }
+}
+
+fn links_out(v: &EnterpriseView) -> LinksOut {
+    LinksOut {
+        leader: v.links.leader.clone(),
+        department: v.links.department.clone(),
+        cadre: v.links.cadre.clone(),
+    }
+}
+
+/// One registry field as the enterprise page shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegistryRow {
+    pub label: String,
+    pub value: String,
+}
+
+impl EnterpriseOut {
+    /// The registry fields in the fact dictionary's order and words (the one list of them):
+    /// labels in the reader's language, codes by their labels, flags as 是/否.
+    pub fn registry_rows(&self, en: bool) -> Vec<RegistryRow> {
+        let dict = FactDictionary::official();
+        let mut out = Vec::new();
+        for d in dict.registry_fields() {
+            let raw: Option<String> = match d.id.as_str() {
+                "uscc" => Some(self.uscc.clone()),
+                "name" => Some(self.name.clone()),
+                "registered_in_zone" => Some(self.registered_in_zone.to_string()),
+                "tax_registered_in_zone" => Some(self.tax_registered_in_zone.to_string()),
+                "industry_code" => self.industry_code.clone(),
+                "established_on" => self.established_on.clone(),
+                "taxpayer_type" => self.taxpayer_type.clone(),
+                "tax_credit_rating" => self.tax_credit_rating.clone(),
+                "tags" => Some(self.tags.join(if en { ", " } else { "、" })),
+                _ => None,
+            };
+            let value = match (d.ty, raw) {
+                (_, None) => "—".to_string(),
+                (FactType::Bool, Some(v)) => match (v == "true", en) {
+                    (true, true) => "yes".into(),
+                    (false, true) => "no".into(),
+                    (true, false) => "是".into(),
+                    (false, false) => "否".into(),
+                },
+                (FactType::Code, Some(v)) => d
+                    .codes
+                    .iter()
+                    .find(|c| c.code == v)
+                    .map(|c| if en { c.en.clone() } else { c.zh.clone() })
+                    .unwrap_or(v),
+                (_, Some(v)) if v.is_empty() => "—".to_string(),
+                (_, Some(v)) => v,
+            };
+            out.push(RegistryRow { label: if en { d.en.clone() } else { d.zh.clone() }, value });
+        }
+        out
+    }
 }
 
 #[cfg(test)]

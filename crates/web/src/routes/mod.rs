@@ -66,11 +66,14 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(enterprises::api_list))
         .routes(routes!(enterprises::api_get))
         .routes(routes!(enterprises::api_changes))
+        .routes(routes!(enterprises::api_set_links))
         .routes(routes!(admin::api_departments))
-        .routes(routes!(admin::api_routing))
+        .routes(routes!(admin::api_routing, admin::api_add_category))
         .routes(routes!(admin::api_category, admin::api_put_routing))
         .routes(routes!(admin::api_users, admin::api_create_user))
+        .routes(routes!(admin::api_update_user))
         .routes(routes!(admin::api_reset_password))
+        .routes(routes!(admin::api_unlock_user))
         .routes(routes!(problems::api_list, problems::api_create))
         .routes(routes!(problems::api_get))
         .routes(routes!(problems::api_act))
@@ -101,11 +104,16 @@ fn page_router() -> Router<AppState> {
         .route("/account/password", get(auth::password_page).post(auth::password_submit))
         .route("/enterprises", get(enterprises::page_list))
         .route("/enterprises/{uscc}", get(enterprises::page_one))
+        .route("/enterprises/{uscc}/links", post(enterprises::page_set_links))
         .route("/admin/users", get(admin::users_page).post(admin::users_create))
         .route("/admin/users/{username}/password", post(admin::users_reset))
+        .route("/admin/users/{username}/role", post(admin::users_role))
+        .route("/admin/users/{username}/active", post(admin::users_active))
+        .route("/admin/users/{username}/unlock", post(admin::users_unlock))
         .route("/admin/departments", get(admin::departments_page))
         .route("/admin/imports", get(imports::imports_page).post(imports::imports_submit))
-        .route("/admin/routing", get(admin::routing_page))
+        .route("/admin/imports/reports/{name}", get(imports::report_download))
+        .route("/admin/routing", get(admin::routing_page).post(admin::category_create))
         .route("/admin/routing/{category}", post(admin::routing_submit))
         .route("/static/{file}", get(assets::serve))
         .route("/problems", get(problems::page_list))
@@ -132,21 +140,25 @@ fn page_router() -> Router<AppState> {
         .route("/admin/settings", get(policy_docs::page_settings).post(policy_docs::page_save_settings))
 }
 
-/// The whole application.
+/// The whole application. Outermost first: the request id (set if absent, echoed in the
+/// response) and the request's log span with its one line ([`crate::request_log`]), the body
+/// limits, the security headers, error pages, the client's identity and rate limits
+/// ([`crate::limits`]), the CSRF check, then the routes.
 pub fn build(state: AppState) -> Router {
     let (api, doc) = api_router().split_for_parts();
     let doc = Arc::new(doc);
-    Router::new()
+    let router = Router::new()
         .merge(api)
         .merge(page_router())
         .fallback(not_found)
         .layer(axum::Extension(doc))
         .layer(middleware::from_fn_with_state(state.clone(), security::csrf_guard))
+        .layer(middleware::from_fn_with_state(state.clone(), crate::limits::limit_requests))
         .layer(middleware::from_fn(pages::render_errors))
         .layer(middleware::from_fn(security::security_headers))
         .layer(middleware::from_fn(body_limit))
-        .layer(axum::extract::DefaultBodyLimit::disable())
-        .with_state(state)
+        .layer(axum::extract::DefaultBodyLimit::disable());
+    crate::request_log::around(router).with_state(state)
 }
 
 /// The largest request body, except uploads of attachments.

@@ -10,6 +10,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum_extra::extract::cookie::{Cookie, SameSite};
 use i18n::Localized;
 use store::Role;
 
@@ -61,29 +62,37 @@ pub async fn render_errors(req: Request, next: Next) -> Response {
             resp = match e {
                 WebError::Unauthenticated => {
                     let next = if is_get { target } else { "/".to_string() };
-                    let q: String = next
-                        .bytes()
-                        .map(|b| match b {
-                            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'/' | b'-' | b'_' | b'.' => {
-                                (b as char).to_string()
-                            }
-                            _ => format!("%{b:02X}"),
-                        })
-                        .collect();
+                    let q = percent_encoding::utf8_percent_encode(&next, NEXT_VALUE);
                     Redirect::to(&format!("/login?next={q}")).into_response()
                 }
-                e => error_page(lang, &e),
+                e => {
+                    let retry_after = resp.headers().get(header::RETRY_AFTER).cloned();
+                    let mut page = error_page(lang, &e);
+                    if let Some(v) = retry_after {
+                        page.headers_mut().insert(header::RETRY_AFTER, v);
+                    }
+                    page
+                }
             };
         }
     }
     if let Some(l) = chosen {
-        let c = format!("{LANG_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax", l.code());
-        if let Ok(v) = HeaderValue::from_str(&c) {
+        let c = Cookie::build((LANG_COOKIE, l.code()))
+            .path("/")
+            .max_age(time::Duration::days(365))
+            .same_site(SameSite::Lax)
+            .build();
+        if let Ok(v) = HeaderValue::from_str(&c.to_string()) {
             resp.headers_mut().append(header::SET_COOKIE, v);
         }
     }
     resp
 }
+
+/// What the `next` parameter of the sign-in redirect keeps as it is: letters, digits, `/`,
+/// `-`, `_`, `.`.
+const NEXT_VALUE: &percent_encoding::AsciiSet =
+    &percent_encoding::NON_ALPHANUMERIC.remove(b'/').remove(b'-').remove(b'_').remove(b'.');
 
 fn error_page(lang: i18n::Lang, e: &WebError) -> Response {
     let status = e.status();

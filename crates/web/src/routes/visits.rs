@@ -1,17 +1,17 @@
 //! Visits (走访): a cadre records a visit to one of their enterprises and the problems found
 //! there, which are raised with the channel `visit` and the visit's number. The cadre's page
 //! lists their enterprises with the last visit. JSON under `/api/v1/visits`, the page at
-//! `/visits`.
+//! `/visits`. The use cases (`app::problems::record_visit`, `list_visits`,
+//! `cadre_enterprises`) decide and check; this module translates.
 
 use crate::auth::Principal;
-use crate::authz::{self, Action, Resource};
 use crate::error::{Problem, WebError};
 use crate::lang::ReqLang;
 use crate::routes::auth::{form, json};
-use crate::routes::enterprises::{ListQuery, list_for, parse_uscc};
-use crate::routes::problems::{self, NewProblemIn};
+use crate::routes::problems;
 use crate::state::AppState;
 use crate::views::{self, Base};
+use app::problems as uc;
 use axum::Json;
 use axum::extract::rejection::{FormRejection, JsonRejection};
 use axum::extract::{Form, Query, State};
@@ -21,7 +21,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use store::Role;
-use store::problems::{VisitFilter, VisitRecord};
+use store::problems::VisitRecord;
 use utoipa::{IntoParams, ToSchema};
 
 /// A problem found on a visit.
@@ -94,81 +94,34 @@ pub struct VisitQuery {
     pub cadre: Option<String>,
 }
 
-/// Visits the principal may see: a cadre their own, leaders, supervisors and admins all (or
-/// one enterprise's, one cadre's); an enterprise user the visits to its enterprise.
+impl From<FoundProblem> for uc::FoundProblem {
+    fn from(f: FoundProblem) -> Self {
+        uc::FoundProblem {
+            category: f.category,
+            title: f.title,
+            description: f.description,
+            urgency: f.urgency,
+            confidential: f.confidential,
+        }
+    }
+}
+
+/// Visits the principal may see (the use case's scope).
 pub async fn list(state: &AppState, p: &Principal, q: &VisitQuery) -> Result<Vec<VisitOut>, WebError> {
-    let mut f = VisitFilter::default();
-    if let Some(e) = q.enterprise.as_deref().map(str::trim).filter(|e| !e.is_empty()) {
-        f.enterprise = Some(parse_uscc(e)?);
-    }
-    f.cadre = q.cadre.clone().filter(|c| !c.trim().is_empty());
-    match p.role {
-        Role::Enterprise => {
-            let own = p.enterprise.clone().ok_or(WebError::Forbidden)?;
-            if f.enterprise.as_ref().is_some_and(|e| *e != own) {
-                return Err(WebError::EnterpriseNotFound {
-                    uscc: f.enterprise.map(|e| e.to_string()).unwrap_or_default(),
-                });
-            }
-            f.enterprise = Some(own);
-        }
-        _ => {
-            authz::require(p, Action::Read, Resource::VisitList)?;
-            if p.role == Role::Cadre {
-                f.cadre = Some(p.username.clone());
-            }
-        }
-    }
-    Ok(state.store.list_visits(&f).await?.into_iter().map(VisitOut::from).collect())
+    let visits = uc::list_visits(state, p, q.enterprise.as_deref(), q.cadre.as_deref()).await?;
+    Ok(visits.into_iter().map(VisitOut::from).collect())
 }
 
 /// Records a visit by the cadre and raises the problems found.
 pub async fn record(state: &AppState, p: &Principal, input: NewVisitIn) -> Result<VisitCreated, WebError> {
-    let uscc = parse_uscc(input.enterprise.trim())?;
-    let Some(view) = state.store.get_enterprise(&uscc).await? else {
-        return Err(WebError::EnterpriseNotFound { uscc: uscc.to_string() });
+    let req = uc::VisitRequest {
+        enterprise: input.enterprise,
+        date: input.date,
+        findings: input.findings,
+        problems: input.problems.into_iter().map(Into::into).collect(),
     };
-    authz::require(p, Action::Write, Resource::Visits { uscc: &uscc, links: &view.links })?;
-    let now = state.now();
-    let date = calendar::parse_date(input.date.trim())
-        .map_err(|_| WebError::InvalidParam { param: "date".into(), value: input.date.clone() })?;
-    if date > handling::china_date(now) {
-        return Err(WebError::InvalidParam { param: "date".into(), value: input.date.clone() });
-    }
-    let findings = input.findings.trim().to_string();
-    if findings.is_empty() {
-        return Err(WebError::InvalidParam { param: "findings".into(), value: String::new() });
-    }
-    let visit = handling::Visit { enterprise: uscc.clone(), date, cadre: p.username.clone(), findings };
-    let id = state.store.add_visit(&visit, &store::Actor::new(p.username.clone(), now)).await?;
-    let mut raised = Vec::new();
-    for f in input.problems {
-        let rec = problems::create(
-            state,
-            p,
-            NewProblemIn {
-                enterprise: Some(uscc.to_string()),
-                category: f.category,
-                title: f.title,
-                description: f.description,
-                channel: Some("visit".into()),
-                urgency: f.urgency,
-                confidential: f.confidential,
-                visit: Some(id),
-            },
-        )
-        .await?;
-        raised.push(rec.id);
-    }
-    let out = VisitOut {
-        id,
-        enterprise: uscc.to_string(),
-        date: date.to_string(),
-        cadre: visit.cadre,
-        findings: visit.findings,
-        recorded_at: now.to_rfc3339(),
-    };
-    Ok(VisitCreated { visit: out, problems: raised })
+    let v = uc::record_visit(state, p, req).await?;
+    Ok(VisitCreated { visit: v.visit.into(), problems: v.problems })
 }
 
 /// Visits: a cadre's own, an enterprise's, or (leaders, supervisors) all.
@@ -252,18 +205,19 @@ async fn visits_page(
 ) -> Result<Html<String>, WebError> {
     let visits = list(state, p, &VisitQuery::default()).await?;
     let mine = if p.role == Role::Cadre {
-        let ents =
-            list_for(state, p, &ListQuery { per_page: Some(200), ..ListQuery::default() }).await?.items;
-        ents.into_iter()
+        uc::cadre_enterprises(state, p, None)
+            .await?
+            .into_iter()
             .map(|e| {
-                let of: Vec<&VisitOut> = visits.iter().filter(|v| v.enterprise == e.uscc).collect();
+                let uscc = e.uscc.to_string();
+                let of: Vec<&VisitOut> = visits.iter().filter(|v| v.enterprise == uscc).collect();
                 MyEnterprise {
                     last_visit: of
                         .iter()
                         .filter_map(|v| NaiveDate::parse_from_str(&v.date, "%Y-%m-%d").ok())
                         .max(),
                     visits: of.len(),
-                    uscc: e.uscc,
+                    uscc,
                     name: e.name,
                 }
             })
