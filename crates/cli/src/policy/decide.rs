@@ -34,7 +34,7 @@ fn operator(name: &str) -> app::Principal {
 fn refused(e: app::Error) -> anyhow::Error {
     match e.kind() {
         app::ErrorKind::Internal => anyhow::Error::new(e),
-        _ => crate::cli::user_error(&e),
+        _ => crate::user_error(&e),
     }
 }
 
@@ -45,7 +45,7 @@ pub(super) async fn eval(
     json: bool,
     policies: Option<&str>,
 ) -> anyhow::Result<ExitCode> {
-    let date = calendar::parse_date(date).map_err(|e| crate::cli::user_error(&e))?;
+    let date = calendar::parse_date(date).map_err(|e| crate::user_error(&e))?;
     let text = std::fs::read_to_string(facts_path).map_err(|e| {
         user(format!("无法读取事实文件 {facts_path}：{e} / cannot read facts file {facts_path}: {e}"))
     })?;
@@ -84,7 +84,7 @@ pub(super) async fn eval(
 }
 
 pub(super) fn bench(n: usize, m: usize, seed: u64, date: &str) -> anyhow::Result<ExitCode> {
-    crate::cli::bench::run_match(n, m, seed, date, crate::cli::bench::ONE_DEFAULT)
+    crate::bench::run_match(n, m, seed, date, crate::bench::ONE_DEFAULT)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -99,7 +99,7 @@ pub(super) async fn explain(
     policies: Option<&str>,
 ) -> anyhow::Result<ExitCode> {
     let date = date_or_today(date)?;
-    let code = enterprise::UnifiedCreditCode::parse(uscc).map_err(|e| crate::cli::user_error(&e))?;
+    let code = enterprise::UnifiedCreditCode::parse(uscc).map_err(|e| crate::user_error(&e))?;
     let Some(loaded) = resolve_library(ctx, policies).await? else { return Ok(ExitCode::FAILURE) };
     let app = app_with(ctx, loaded.library).await?;
     let req = matching::ExplainRequest { uscc: code.clone(), item: item.to_string(), date };
@@ -335,7 +335,7 @@ pub(super) async fn match_run(
     policies: Option<&str>,
     actor: &str,
 ) -> anyhow::Result<ExitCode> {
-    let date = calendar::parse_date(date).map_err(|e| crate::cli::user_error(&e))?;
+    let date = calendar::parse_date(date).map_err(|e| crate::user_error(&e))?;
     let Some((run, out)) = run_match(ctx, date, json, policies, actor).await? else {
         return Ok(ExitCode::FAILURE);
     };

@@ -250,7 +250,7 @@ fn day(s: &str) -> chrono::NaiveDate {
 
 #[test]
 fn explain_shows_the_decision_with_its_tree_in_text_and_json() {
-    let (lib, _) = huiqi::policies::library();
+    let (lib, _) = cli::policies::library();
     let all = zone_enterprises();
     let (_, uscc, _, facts) = all.iter().find(|e| e.2).unwrap();
     let expected = lib.evaluate(lib.item("sme-status").unwrap(), facts, day("2022-06-30"));
@@ -319,7 +319,7 @@ fn explain_shows_the_decision_with_its_tree_in_text_and_json() {
 fn match_counts_equal_one_by_one_evaluation_and_each_run_is_stored() {
     let date = "2022-06-30";
     let first = json_of(&in_zone(&["policy", "match", "--date", date, "--json"]));
-    let (lib, _) = huiqi::policies::library();
+    let (lib, _) = cli::policies::library();
     let all = zone_enterprises();
     let targets: Vec<_> = all.iter().filter(|e| e.2).collect();
     assert!(targets.len() < all.len(), "the demo zone has enterprises that are not assistance targets");
