@@ -78,6 +78,15 @@ pub enum Error {
     /// A deactivated user tried to act.
     #[error("user {username} is deactivated")]
     UserInactive { username: String },
+    /// No policy item with this id (`near`: the closest ids, for "did you mean").
+    #[error("no item {id}")]
+    ItemNotFound { id: String, near: Vec<String> },
+    /// A simulation names a parameter the item does not read.
+    #[error("item {item} has no parameter {name}")]
+    NotAParameter { item: String, name: String, near: Vec<String>, params: Vec<String> },
+    /// A policy value refused by the rules (a simulated parameter's value that does not parse).
+    #[error("rules: {0}")]
+    Rules(rules::Error),
     /// A write against a version that is no longer current.
     #[error("stale version")]
     Stale,
@@ -148,6 +157,8 @@ impl Error {
             Error::PasswordTooShort { .. } | Error::PasswordMismatch | Error::WrongCurrentPassword => {
                 ErrorKind::BadRequest
             }
+            Error::ItemNotFound { .. } => ErrorKind::NotFound,
+            Error::NotAParameter { .. } | Error::Rules(_) => ErrorKind::BadRequest,
             Error::OwnAccount { .. } | Error::UserLinked { .. } => ErrorKind::Conflict,
             Error::EnterpriseNotFound { .. } | Error::ProblemNotFound { .. } => ErrorKind::NotFound,
             Error::Invalid { .. }
@@ -241,6 +252,22 @@ impl Localized for Error {
             Error::TooLong { field, limit, actual } => {
                 Message::new("app.too_long").arg("field", field).arg("limit", limit).arg("actual", actual)
             }
+            Error::ItemNotFound { id, near } if near.is_empty() => {
+                Message::new("app.item_not_found").arg("id", id)
+            }
+            Error::ItemNotFound { id, near } => {
+                Message::new("app.item_not_found_near").arg("id", id).arg("near", near.join(", "))
+            }
+            Error::NotAParameter { item, name, near, params } => {
+                let params = if params.is_empty() { "—".to_string() } else { params.join(", ") };
+                let m = if near.is_empty() {
+                    Message::new("app.not_a_parameter")
+                } else {
+                    Message::new("app.not_a_parameter_near").arg("near", near.join(", "))
+                };
+                m.arg("item", item).arg("name", name).arg("params", params)
+            }
+            Error::Rules(e) => e.message(),
             Error::Required { field, what } => {
                 Message::new("app.required").arg("field", field).arg("what", what)
             }
@@ -305,6 +332,7 @@ impl Localized for Error {
             Error::Handling(e) => e.catalog(),
             Error::Kpi(e) => e.catalog(),
             Error::Attachment(e) => e.catalog(),
+            Error::Rules(e) => e.catalog(),
             Error::Import(e) => e.catalog(),
             Error::Calendar(e) => e.catalog(),
             _ => crate::catalog(),
@@ -330,6 +358,15 @@ pub fn message_samples() -> Vec<Message> {
         Error::ProblemNotFound { id: "7".into() },
         Error::Invalid { field: "date".into(), value: "x".into(), reason: "y".into() },
         Error::TooLong { field: "title".into(), limit: 100, actual: 101 },
+        Error::ItemNotFound { id: "x".into(), near: Vec::new() },
+        Error::ItemNotFound { id: "x".into(), near: vec!["y".into()] },
+        Error::NotAParameter { item: "i".into(), name: "n".into(), near: Vec::new(), params: Vec::new() },
+        Error::NotAParameter {
+            item: "i".into(),
+            name: "n".into(),
+            near: vec!["m".into()],
+            params: vec!["m".into()],
+        },
         Error::Required { field: "lead".into(), what: "x".into() },
         Error::ControlCharacter { field: "title".into(), position: 3 },
         Error::BidiControl { field: "file".into(), name: "a.pdf".into() },

@@ -18,6 +18,8 @@
 //! - [`clock`]: [`Clock`], the source of "now" ([`SystemClock`], [`FixedClock`] for tests).
 //! - [`live`]: what the server works with and swaps while serving (the policy set, the time
 //!   limits, the zone settings) and [`live::follow_store`].
+//! - [`matching`]: policy decisions (政策匹配): one enterprise's, why (not), every
+//!   assistance target's as a stored match run streamed from the store, and simulations.
 //! - [`policies`]: the policy files: what a save must pass, check, load, export, history.
 //! - [`time_limits`]: the time limits (办理时限): show, set, the rows people read.
 //! - [`calendar`]: the working-day calendar (工作日历): answers with their provisional flag,
@@ -43,6 +45,7 @@ pub mod clock;
 pub mod error;
 pub mod kpis;
 pub mod live;
+pub mod matching;
 pub mod policies;
 pub mod policy_docs;
 pub mod principal;

@@ -46,10 +46,6 @@ pub enum Error {
     CaseFacts { case: String, reason: String },
     #[error("cannot read {path}: {reason}")]
     Io { path: String, reason: String },
-    #[error("not SQL-compilable: {what}")]
-    NotSqlCompilable { what: String },
-    #[error("{name} is not a SQL table or column name")]
-    SqlName { role: String, name: String },
 }
 
 static CATALOG: std::sync::OnceLock<Catalog> = std::sync::OnceLock::new();
@@ -117,10 +113,6 @@ impl Localized for Error {
                 Message::new("rules.case_facts").arg("case", case).arg("reason", reason)
             }
             Error::Io { path, reason } => Message::new("rules.io").arg("path", path).arg("reason", reason),
-            Error::NotSqlCompilable { what } => Message::new("rules.not_sql").arg("what", what),
-            Error::SqlName { role, name } => {
-                Message::new("rules.sql_name").arg("role", role).arg("name", name)
-            }
         }
     }
     fn catalog(&self) -> &'static Catalog {
@@ -195,8 +187,6 @@ mod tests {
             Error::ParamNoValue { param: s(), date: s() },
             Error::CaseFacts { case: s(), reason: s() },
             Error::Io { path: s(), reason: s() },
-            Error::NotSqlCompilable { what: s() },
-            Error::SqlName { role: s(), name: s() },
         ]
     }
 

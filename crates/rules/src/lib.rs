@@ -1,5 +1,5 @@
-//! The policy rule language (政策即规则): parser, type checker, three-valued evaluator,
-//! columnar batch engine and SQL compiler.
+//! The policy rule language (政策即规则): parser, type checker, three-valued evaluator and
+//! columnar batch engine (whole snapshots, blocks, or streamed row by row).
 //!
 //! - [`syntax`]: lexer, parser (a tree plus diagnostics, never a panic) and printer.
 //! - [`check`]: name resolution and types (bool, integer, money, ratio, date, code, tags).
@@ -8,8 +8,8 @@
 //! - [`eval`]: Kleene evaluation of one enterprise, with missing facts and explanations.
 //! - [`plan`]: the items in force on a date compiled once (fact slots, shared definitions,
 //!   prepared explanation texts) for fast single-enterprise evaluation with explanations.
-//! - [`batch`]: the columnar engine (bitmaps, shared sub-expressions) for all enterprises.
-//! - [`sql`]: the condition compiled to SQL (SQLite, PostgreSQL), three-valued.
+//! - [`batch`]: the columnar engine (bitmaps, shared sub-expressions) for all enterprises,
+//!   over a snapshot, its blocks, or a stream of rows evaluated a block at a time.
 //! - [`synth`]: seeded synthetic enterprises and items for benchmarks.
 //!
 //! Pure: no I/O and no clock. The caller reads policy files and passes the evaluation date.
@@ -20,7 +20,6 @@ pub mod error;
 pub mod eval;
 pub mod library;
 pub mod plan;
-pub mod sql;
 pub mod syntax;
 pub mod synth;
 pub mod value;

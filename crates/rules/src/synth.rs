@@ -37,7 +37,10 @@ impl Rng {
 /// about 5% of each fact missing.
 pub fn snapshot(n: usize, seed: u64, year: i32, dict: &FactDictionary) -> Snapshot {
     let mut b = SnapshotBuilder::new(n, dict);
-    generate(n, seed, year, &mut |fact, y, i, v| b.set(fact, y, i, v));
+    generate(n, seed, year, &mut |fact, y, i, v| {
+        let c = b.column(fact, y);
+        b.set(c, i, &v);
+    });
     b.finish()
 }
 

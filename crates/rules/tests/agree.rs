@@ -1,7 +1,8 @@
-//! The single-enterprise evaluator (compiled plan and tree walker) and the batch engine agree exactly (outcome, amount,
-//! undetermined included) on random well-typed rules over random enterprises with missing
-//! facts. The generator writes rule text, so the parser and checker are exercised too: a
-//! generated rule that does not check is a failure.
+//! The single-enterprise evaluator (compiled plan and tree walker) and the batch engine (one
+//! snapshot, blocks on two threads, and the streaming builder fed value by value as a store
+//! feeds it) agree exactly (outcome, amount, undetermined included) on random well-typed
+//! rules over random enterprises with missing facts. The generator writes rule text, so the
+//! parser and checker are exercised too: a generated rule that does not check is a failure.
 
 use chrono::NaiveDate;
 use enterprise::{FactDictionary, FactValue, Facts};
@@ -12,8 +13,6 @@ use rust_decimal::Decimal;
 
 struct Gen {
     r: Rng,
-    /// Only what compiles to SQL exactly.
-    sql: bool,
 }
 
 impl Gen {
@@ -24,7 +23,7 @@ impl Gen {
     fn boolean(&mut self, d: u32) -> String {
         let leaf = d == 0 || self.r.chance(35);
         if leaf {
-            return match self.r.below(9) {
+            return match self.r.below(13) {
                 0 => self.pick(&["registered_in_zone", "refund_fraud_36m", "true", "false"]).into(),
                 1 => format!("{} {} {}", self.int(1), self.cmp(), self.int(1)),
                 2 => format!("{} {} {}", self.money(1), self.cmp(), self.money(1)),
@@ -37,8 +36,27 @@ impl Gen {
                     self.pick(&["p_date", "date(\"2012-01-01\")"])
                 ),
                 7 => format!("{} between {} and {}", self.money(0), self.money(0), self.money(0)),
-                _ if self.sql => format!("{} {} {}", self.int(1), self.cmp(), self.int(1)),
-                _ => format!("{} {} {}", self.ratio(1), self.cmp(), self.ratio(1)),
+                8 => format!(
+                    "industry_section(industry_code) {}",
+                    self.pick(&["== \"C\"", "!= \"I\"", "in [\"C\", \"M\", \"Z\"]"])
+                ),
+                9 => format!(
+                    "industry_division(industry_code) {} {}",
+                    self.cmp(),
+                    self.pick(&["35", "65", "p_int"])
+                ),
+                10 => format!(
+                    "size_class(year - {}) {}",
+                    self.pick(&["1", "2"]),
+                    self.pick(&[
+                        "in [\"small\", \"micro\"]",
+                        "== \"large\"",
+                        "!= \"medium\"",
+                        "== \"small\""
+                    ])
+                ),
+                11 => format!("{} {} {}", self.ratio(1), self.cmp(), self.ratio(1)),
+                _ => format!("{} {} {}", self.date(), self.cmp(), self.date()),
             };
         }
         match self.r.below(4) {
@@ -58,6 +76,14 @@ impl Gen {
         self.pick(&["==", "!=", "<", "<=", ">", ">="])
     }
 
+    fn date(&mut self) -> String {
+        match self.r.below(3) {
+            0 => "established_on".into(),
+            1 => "p_date".into(),
+            _ => format!("add_workdays(established_on, {})", self.r.below(30)),
+        }
+    }
+
     fn int(&mut self, d: u32) -> String {
         if d == 0 || self.r.chance(50) {
             return match self.r.below(4) {
@@ -67,11 +93,14 @@ impl Gen {
                 _ => self.r.below(20).to_string(),
             };
         }
-        match self.r.below(5) {
+        match self.r.below(8) {
             0 => format!("({} + {})", self.int(d - 1), self.int(d - 1)),
             1 => format!("({} - {})", self.int(d - 1), self.int(d - 1)),
             2 => format!("({} * {})", self.int(d - 1), self.int(d - 1)),
             3 => format!("min({}, {})", self.int(d - 1), self.int(d - 1)),
+            4 => format!("max({}, {})", self.int(d - 1), self.int(d - 1)),
+            5 => "(year - year_of(established_on))".into(),
+            6 => "industry_division(industry_code)".into(),
             _ => "year_of(established_on)".into(),
         }
     }
@@ -88,8 +117,7 @@ impl Gen {
                 ])
                 .into();
         }
-        let choices = if self.sql { 5 } else { 8 };
-        match self.r.below(choices) {
+        match self.r.below(11) {
             0 => format!("({} + {})", self.money(d - 1), self.money(d - 1)),
             1 => format!("({} - {})", self.money(d - 1), self.money(d - 1)),
             2 => format!("({} * {})", self.money(d - 1), self.int(d - 1)),
@@ -99,22 +127,34 @@ impl Gen {
             4 => format!("max({}, {})", self.money(d - 1), self.money(d - 1)),
             5 => format!("({} * {})", self.money(d - 1), self.ratio(0)),
             6 => format!("round({}, 0)", self.money(d - 1)),
+            7 => format!("min({}, {})", self.money(d - 1), self.money(d - 1)),
+            8 => format!("({} * p_tier({}))", self.money(d - 1), self.money(d - 1)),
+            9 => format!("(p_money - {})", self.money(d - 1)),
             _ => format!("({} / {})", self.money(d - 1), self.int(d - 1)),
         }
     }
 
     fn ratio(&mut self, d: u32) -> String {
         if d == 0 || self.r.chance(50) {
-            return self.pick(&["service_sales_share[year - 1]", "p_ratio"]).into();
+            return self
+                .pick(&["service_sales_share[year - 1]", "p_ratio", "p_tier(revenue[year - 1])"])
+                .into();
         }
         format!("({} / {})", self.money(d - 1), self.money(d - 1))
     }
 }
 
+/// Money of varied magnitudes (up to billions, so that size classes vary), now and then
+/// with a fraction of a fen (the column must then widen its scale).
+fn money(r: &mut Rng) -> FactValue {
+    let base = r.below(2001) as i64 - 500;
+    let scale = if r.chance(5) { 3 } else { 2 };
+    FactValue::Money(Decimal::new(base * 10i64.pow(r.below(9) as u32), scale))
+}
+
 fn enterprise(r: &mut Rng) -> Facts {
     let mut f = Facts::default();
     let present = |r: &mut Rng| r.chance(75);
-    let money = |r: &mut Rng| FactValue::Money(Decimal::new(r.below(2001) as i64 - 500, 2));
     if present(r) {
         f.set("registered_in_zone", FactValue::Bool(r.chance(50)));
     }
@@ -128,30 +168,38 @@ fn enterprise(r: &mut Rng) -> Facts {
         f.set("tax_credit_rating", FactValue::Code(["A", "B", "C"][r.below(3) as usize].into()));
     }
     if present(r) {
+        // Industries of several size-standard rows, a bare section, and a code that is no
+        // industry at all.
+        let codes = ["C3511", "I6513", "F5191", "M7320", "A0111", "K7010", "C", "X99"];
+        f.set("industry_code", FactValue::Code(codes[r.below(codes.len() as u64) as usize].into()));
+    }
+    if present(r) {
         let t: std::collections::BTreeSet<String> =
             ["高新技术企业", "专精特新"].iter().filter(|_| r.chance(50)).map(|s| s.to_string()).collect();
         f.set("tags", FactValue::Tags(t));
     }
     if present(r) {
-        let d = NaiveDate::from_ymd_opt(2009, 1, 1).unwrap() + chrono::Duration::days(r.below(2000) as i64);
+        let d = NaiveDate::from_ymd_opt(2009, 1, 1).unwrap() + chrono::Duration::days(r.below(5000) as i64);
         f.set("established_on", FactValue::Date(d));
     }
     for y in [2020, 2021] {
         if present(r) {
-            f.set_year("employees", y, FactValue::Integer(r.below(20) as i64));
+            let e = r.below(20) as i64 * 10i64.pow(r.below(4) as u32);
+            f.set_year("employees", y, FactValue::Integer(e));
         }
         if present(r) {
             f.set_year("revenue", y, money(r));
         }
-    }
-    if present(r) {
-        f.set_year("total_assets", 2021, money(r));
+        if present(r) {
+            f.set_year("total_assets", y, money(r));
+        }
     }
     if present(r) {
         f.set_year("taxable_income", 2021, money(r));
     }
     if present(r) {
-        f.set_year("service_sales_share", 2021, FactValue::Ratio(Decimal::new(r.below(101) as i64, 2)));
+        let scale = if r.chance(10) { 7 } else { 2 };
+        f.set_year("service_sales_share", 2021, FactValue::Ratio(Decimal::new(r.below(101) as i64, scale)));
     }
     f
 }
@@ -163,7 +211,9 @@ fn library(when: &str, amount: Option<&str>) -> Library {
          [param.p_int]\ndescription = \"\"\ntype = \"integer\"\nvalues = { \"2019-01-01\" = 10 }\n\
          [param.p_money]\ndescription = \"\"\ntype = \"money\"\nvalues = { \"2019-01-01\" = \"5.00\" }\n\
          [param.p_ratio]\ndescription = \"\"\ntype = \"ratio\"\nvalues = { \"2019-01-01\" = \"0.5\" }\n\
-         [param.p_date]\ndescription = \"\"\ntype = \"date\"\nvalues = { \"2019-01-01\" = \"2011-06-01\" }\n\n",
+         [param.p_date]\ndescription = \"\"\ntype = \"date\"\nvalues = { \"2019-01-01\" = \"2011-06-01\" }\n\
+         [param.p_tier]\ndescription = \"\"\ntype = \"ratio\"\nkey = \"money\"\nvalues = { \"2019-01-01\" = [\
+         { upto = \"10\", value = \"0.1\" }, { below = \"100000\", value = \"0.05\" }, { value = \"0.025\" }] }\n\n",
     );
     text.push_str(&format!("[[item]]\nid = \"x\"\ntitle = \"x\"\nclause = \"-\"\nwhen = '{when}'\n"));
     if let Some(a) = amount {
@@ -176,12 +226,51 @@ fn library(when: &str, amount: Option<&str>) -> Library {
     lib
 }
 
+/// Feeds one enterprise's facts to a stream as a store page does: numbers in their exact
+/// integer form (integers, fen, millionths) where they have one, dates as days, tags one by
+/// one; with `generic`, through [`rules::batch::Stream::set`] instead.
+fn feed(stream: &mut rules::batch::Stream<'_, '_>, f: &Facts, generic: bool) {
+    stream.push_row();
+    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap();
+    let cells = f
+        .scalar
+        .iter()
+        .map(|(k, v)| (k, None, v))
+        .chain(f.yearly.iter().flat_map(|(k, ys)| ys.iter().map(move |(y, v)| (k, Some(*y), v))));
+    for (fact, year, v) in cells {
+        let Some(c) = stream.column(fact, year) else { continue };
+        if generic {
+            stream.set(c, v);
+            continue;
+        }
+        let exact = |d: &Decimal, scale: u32| {
+            let x = *d * Decimal::from(10i64.pow(scale));
+            x.fract().is_zero().then(|| x.trunc().to_string().parse::<i64>().ok()).flatten()
+        };
+        match v {
+            FactValue::Bool(b) => stream.set_bool(c, *b),
+            FactValue::Integer(i) => stream.set_scaled(c, *i, 0),
+            FactValue::Money(d) => match exact(d, 2) {
+                Some(fen) => stream.set_scaled(c, fen, 2),
+                None => stream.set_decimal(c, *d),
+            },
+            FactValue::Ratio(d) => match exact(d, 6) {
+                Some(m) => stream.set_scaled(c, m, 6),
+                None => stream.set_decimal(c, *d),
+            },
+            FactValue::Date(d) => stream.set_days(c, (*d - epoch).num_days() as i32),
+            FactValue::Code(s) | FactValue::Text(s) => stream.set_str(c, s),
+            FactValue::Tags(t) => stream.set_tags(c, t.iter().map(String::as_str)),
+        }
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 400, .. ProptestConfig::default() })]
 
     #[test]
-    fn evaluator_and_batch_agree(seed in any::<u64>()) {
-        let mut g = Gen { r: Rng::new(seed), sql: false };
+    fn evaluator_batch_and_stream_agree(seed in any::<u64>()) {
+        let mut g = Gen { r: Rng::new(seed) };
         let when = g.boolean(3);
         let amount = g.r.chance(60).then(|| g.money(2));
         let lib = library(&when, amount.as_deref());
@@ -204,148 +293,69 @@ proptest! {
             counts[d.outcome as usize] += 1;
         }
         prop_assert_eq!(counts, [res.eligible, res.ineligible, res.undetermined]);
+        let same = |j: &rules::batch::ItemResult, how: &str| -> Result<(), TestCaseError> {
+            for i in 0..all.len() {
+                prop_assert_eq!(j.outcome(i), res.outcome(i), "{} row {} when {}", how, i, &when);
+                prop_assert_eq!(j.amount(i), res.amount(i), "{} row {} when {}", how, i, &when);
+            }
+            prop_assert_eq!(
+                (j.eligible, j.ineligible, j.undetermined, j.total),
+                (res.eligible, res.ineligible, res.undetermined, res.total),
+                "{}", how
+            );
+            Ok(())
+        };
         // The same in blocks of 64 enterprises on two threads.
         let blocks = snap.into_blocks(64);
         let joined = rules::batch::run_blocks(&lib.program, &items, &blocks, date, 2);
-        let j = &joined.items[0];
-        for i in 0..all.len() {
-            prop_assert_eq!(j.outcome(i), res.outcome(i), "row {}", i);
-            prop_assert_eq!(j.amount(i), res.amount(i), "row {}", i);
+        same(&joined.items[0], "blocks")?;
+        // Streamed row by row into blocks of 64 or 128, value by value, the current program
+        // and a second plan (the same item) over the same blocks, as a simulation runs.
+        let block = [64, 128][g.r.below(2) as usize];
+        let plans = vec![
+            rules::batch::Compiled::new(&lib.program, &items, date),
+            rules::batch::Compiled::new(&lib.program, &items, date),
+        ];
+        let mut stream = rules::batch::Stream::new(plans, FactDictionary::official(), block);
+        let generic = g.r.chance(30);
+        for f in &all {
+            feed(&mut stream, f, generic);
         }
-        prop_assert_eq!((j.eligible, j.ineligible, j.undetermined, j.total), (res.eligible, res.ineligible, res.undetermined, res.total));
-    }
-}
-
-/// The fact table of the store, in memory, with the enterprises' facts.
-fn sqlite_with(all: &[Facts]) -> rusqlite::Connection {
-    let db = rusqlite::Connection::open_in_memory().unwrap();
-    db.execute_batch(
-        "CREATE TABLE enterprises(id INTEGER PRIMARY KEY, uscc TEXT);
-         CREATE TABLE enterprise_facts(enterprise_id INTEGER, fact TEXT, year INTEGER, value TEXT, num INTEGER,
-                                       source TEXT, as_of TEXT);
-         CREATE VIEW renamed_facts(eid, fact_id, yr, txt, n) AS
-             SELECT enterprise_id, fact, year, value, num FROM enterprise_facts;",
-    )
-    .unwrap();
-    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap();
-    for (i, f) in all.iter().enumerate() {
-        db.execute("INSERT INTO enterprises(id) VALUES (?1)", [i as i64]).unwrap();
-        let rows = f.scalar.iter().map(|(k, v)| (k.clone(), 0, v.clone())).chain(
-            f.yearly.iter().flat_map(|(k, ys)| ys.iter().map(move |(y, v)| (k.clone(), *y, v.clone()))),
-        );
-        for (fact, year, v) in rows {
-            let num: Option<i64> = match &v {
-                FactValue::Bool(b) => Some(i64::from(*b)),
-                FactValue::Integer(n) => Some(*n),
-                FactValue::Money(d) => {
-                    let fen = *d * Decimal::from(100);
-                    assert!(fen.fract().is_zero());
-                    Some(fen.trunc().to_string().parse().unwrap())
-                }
-                FactValue::Date(d) => Some((*d - epoch).num_days()),
-                _ => None,
-            };
-            db.execute(
-                "INSERT INTO enterprise_facts VALUES (?1, ?2, ?3, ?4, ?5, 'test', '2022-06-30')",
-                rusqlite::params![i as i64, fact, year, v.to_text(), num],
-            )
-            .unwrap();
-        }
-    }
-    db
-}
-
-proptest! {
-    #![proptest_config(ProptestConfig { cases: 300, .. ProptestConfig::default() })]
-
-    #[test]
-    fn evaluator_batch_and_sqlite_agree(seed in any::<u64>()) {
-        let mut g = Gen { r: Rng::new(seed), sql: true };
-        let when = g.boolean(3);
-        let lib = library(&when, None);
-        let date = NaiveDate::from_ymd_opt(2022, 6, 30).unwrap();
-        let mut r = Rng::new(seed.rotate_left(29));
-        let all: Vec<Facts> = (0..70).map(|_| enterprise(&mut r)).collect();
-        let item = lib.items_in_force(date)[0];
-        let cond = rules::sql::compile_condition(&lib.program, item, date, rules::sql::Dialect::Sqlite);
-        let cond = match cond {
-            Ok(c) => c,
-            Err(e) => return Err(TestCaseError::fail(format!("{when}: {e}"))),
-        };
-        let db = sqlite_with(&all);
-        let mut stmt = db.prepare(&rules::sql::outcome_query(&cond)).unwrap();
-        let sql: Vec<Option<i64>> = stmt.query_map([], |row| row.get(1)).unwrap().map(Result::unwrap).collect();
-        // The same condition read from a view with other column names decides the same.
-        let view = rules::sql::FactsSource {
-            table: "renamed_facts".into(),
-            enterprise_id: "eid".into(),
-            fact: "fact_id".into(),
-            year: "yr".into(),
-            value: "txt".into(),
-            num: "n".into(),
-        };
-        let cond_view = rules::sql::compile_condition_from(&lib.program, item, date, rules::sql::Dialect::Sqlite, &view).unwrap();
-        prop_assert!(!cond_view.contains("enterprise_facts"), "{}", cond_view);
-        let mut stmt = db.prepare(&rules::sql::outcome_query(&cond_view)).unwrap();
-        let via_view: Vec<Option<i64>> = stmt.query_map([], |row| row.get(1)).unwrap().map(Result::unwrap).collect();
-        prop_assert_eq!(&via_view, &sql, "{}", &cond_view);
-        let snap = rules::batch::Snapshot::from_facts(&all, FactDictionary::official());
-        let batch = rules::batch::run(&lib.program, &[item], &snap, date);
-        for (i, f) in all.iter().enumerate() {
-            let d = lib.evaluate(item, f, date);
-            let from_sql = match sql[i] {
-                Some(1) => rules::Outcome::Eligible,
-                Some(0) => rules::Outcome::Ineligible,
-                None => rules::Outcome::Undetermined,
-                Some(x) => return Err(TestCaseError::fail(format!("outcome {x}"))),
-            };
-            prop_assert_eq!(d.outcome, from_sql, "row {} when {} sql {} facts {:?}", i, &when, &cond, f);
-            prop_assert_eq!(d.outcome, batch.items[0].outcome(i));
-        }
+        prop_assert_eq!(stream.rows(), all.len());
+        let out = stream.finish();
+        same(&out[0].items[0], "stream")?;
+        same(&out[1].items[0], "stream, second plan")?;
     }
 }
 
 #[test]
-fn what_sql_cannot_compute_exactly_is_refused() {
-    let lib = library("revenue[year - 1] / revenue[year - 2] >= p_ratio", None);
+fn a_stream_of_no_enterprises_decides_nothing() {
+    let lib = library("registered_in_zone", Some("p_money"));
     let date = NaiveDate::from_ymd_opt(2022, 6, 30).unwrap();
-    let item = lib.items_in_force(date)[0];
-    let err =
-        rules::sql::compile_condition(&lib.program, item, date, rules::sql::Dialect::Postgres).unwrap_err();
-    assert!(matches!(err, rules::Error::NotSqlCompilable { .. }), "{err:?}");
-    let lib = library("tags has \"专精特新\" and year_of(established_on) == year - 1", None);
-    let item = lib.items_in_force(date)[0];
-    let pg = rules::sql::compile_condition(&lib.program, item, date, rules::sql::Dialect::Postgres).unwrap();
-    assert!(pg.contains("strpos") && pg.contains("EXTRACT(YEAR"), "{pg}");
+    let items = lib.items_in_force(date);
+    let plan = rules::batch::Compiled::new(&lib.program, &items, date);
+    let stream = rules::batch::Stream::new(vec![plan], FactDictionary::official(), 64);
+    assert_eq!(stream.columns(), &[("registered_in_zone".to_string(), None)]);
+    assert!(stream.column("revenue", Some(2021)).is_none(), "only what the plans read is built");
+    let out = stream.finish();
+    let r = &out[0].items[0];
+    assert_eq!((r.eligible, r.ineligible, r.undetermined, r.total), (0, 0, 0, Decimal::ZERO));
 }
 
 #[test]
-fn the_facts_source_names_the_table_and_columns_and_refuses_other_text() {
-    let lib = library("registered_in_zone and revenue[year - 1] >= p_money", None);
-    let date = NaiveDate::from_ymd_opt(2022, 6, 30).unwrap();
-    let item = lib.items_in_force(date)[0];
-    let pg = rules::sql::Dialect::Postgres;
-    // The default reads enterprise_facts, as before the option existed.
-    let default = rules::sql::compile_condition(&lib.program, item, date, pg).unwrap();
-    assert_eq!(
-        default.matches("FROM enterprise_facts f WHERE f.enterprise_id = e.id").count(),
-        2,
-        "{default}"
-    );
-    let from_default =
-        rules::sql::compile_condition_from(&lib.program, item, date, pg, &Default::default()).unwrap();
-    assert_eq!(from_default, default);
-    let view = rules::sql::FactsSource::table("huiqi.rule_facts");
-    let c = rules::sql::compile_condition_from(&lib.program, item, date, pg, &view).unwrap();
-    assert_eq!(c.matches("FROM huiqi.rule_facts f WHERE f.enterprise_id = e.id").count(), 2, "{c}");
-    for bad in [
-        rules::sql::FactsSource::table("rule_facts; DROP TABLE enterprises"),
-        rules::sql::FactsSource::table(""),
-        rules::sql::FactsSource::table("a.b.c"),
-        rules::sql::FactsSource { num: "num)".into(), ..Default::default() },
-        rules::sql::FactsSource { year: "1year".into(), ..Default::default() },
-    ] {
-        let err = rules::sql::compile_condition_from(&lib.program, item, date, pg, &bad).unwrap_err();
-        assert!(matches!(err, rules::Error::SqlName { .. }), "{bad:?}: {err:?}");
-    }
+fn the_builder_widens_a_money_column_for_fractions_of_a_fen() {
+    let dict = FactDictionary::official();
+    let mut b = rules::batch::SnapshotBuilder::new(3, dict);
+    let c = b.column("revenue", Some(2021));
+    b.set_scaled(c, 0, 12_345, 2);
+    b.set_decimal(c, 1, Decimal::new(1_2345, 4));
+    let snap = b.finish();
+    let col = snap.column("revenue", Some(2021)).unwrap();
+    assert_eq!(col.num(0), Some(Decimal::new(12_345, 2)));
+    assert_eq!(col.num(1), Some(Decimal::new(1_2345, 4)));
+    assert_eq!(col.num(2), None, "a row never set is unknown");
+    assert!(matches!(
+        col,
+        rules::batch::Column::Num { nums: rules::batch::Nums::Scaled { scale: 4, .. }, .. }
+    ));
 }

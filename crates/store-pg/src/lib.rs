@@ -24,6 +24,7 @@ mod import;
 mod matches;
 mod problems;
 mod reference;
+mod scan;
 mod sessions;
 mod users;
 
@@ -50,6 +51,11 @@ pub const MIGRATIONS: &[Migration] = &[
     },
     Migration { version: 6, name: "attachments", sql: include_str!("../migrations/0006_attachments.sql") },
     Migration { version: 7, name: "documents", sql: include_str!("../migrations/0007_documents.sql") },
+    Migration {
+        version: 8,
+        name: "drop_rule_facts",
+        sql: include_str!("../migrations/0008_drop_rule_facts.sql"),
+    },
     Migration {
         version: 9,
         name: "assistance_target",

@@ -1,19 +1,24 @@
-//! [`MatchStore`] on PostgreSQL: a run in one transaction (the eligible results in chunks of
-//! `UNNEST` arrays); the SQL path in a read-only transaction.
+//! [`MatchStore`] on PostgreSQL: a run in one transaction, its eligible pairs streamed in the
+//! primary key's order through one binary `COPY` (a zone of a million enterprises has
+//! millions of pairs; `COPY` skips the per-statement planning and the parameter arrays the
+//! earlier `UNNEST` chunks needed), then their enterprises checked with one anti-join (the
+//! row-by-row foreign keys were dropped by migration 0008: see there why).
 
 use async_trait::async_trait;
 use chrono::{DateTime, FixedOffset, NaiveDate};
-use store::matches::{self, DbOutcome, MatchCount, MatchEligible, MatchRun, MatchStore, NewMatchRun, sql};
+use store::matches::{self, MatchCount, MatchEligible, MatchRun, MatchStore, NewMatchRun, sql};
 use store::{Result, StoreError};
 use tokio_postgres::Row;
+use tokio_postgres::binary_copy::BinaryCopyInWriter;
+use tokio_postgres::types::Type;
 
 use crate::{PgStore, backend, china, clamp};
 
-/// Eligible results written per statement.
-const CHUNK: usize = 10_000;
+const COPY_RESULTS: &str = "COPY match_run_results (run_id, enterprise_id, item, amount) FROM STDIN BINARY";
 
-const INSERT_RESULTS: &str = "INSERT INTO match_run_results (run_id, enterprise_id, item, amount) \
-    SELECT $1, * FROM UNNEST($2::BIGINT[], $3::TEXT[], $4::TEXT[])";
+/// Eligible pairs of a run whose enterprise does not exist.
+const UNKNOWN_ENTERPRISES: &str = "SELECT count(*) FROM match_run_results r \
+    WHERE r.run_id = $1 AND NOT EXISTS (SELECT 1 FROM enterprises e WHERE e.id = r.enterprise_id)";
 
 fn n(r: &Row, i: usize) -> Result<u64> {
     let v: i64 = r.try_get(i).map_err(backend)?;
@@ -59,12 +64,28 @@ impl MatchStore for PgStore {
             .await
             .map_err(backend)?;
         }
-        for chunk in run.eligible.chunks(CHUNK) {
-            let ids: Vec<i64> = chunk.iter().map(|r| r.enterprise_id).collect();
-            let items: Vec<&str> = chunk.iter().map(|r| r.item.as_str()).collect();
-            let amounts: Vec<Option<String>> =
-                chunk.iter().map(|r| r.amount.map(|a| a.to_string())).collect();
-            tx.execute(INSERT_RESULTS, &[&id, &ids, &items, &amounts]).await.map_err(backend)?;
+        if run.pair_count() > 0 {
+            let sink = tx.copy_in(COPY_RESULTS).await.map_err(backend)?;
+            let writer = BinaryCopyInWriter::new(sink, &[Type::INT8, Type::INT8, Type::TEXT, Type::TEXT]);
+            futures_util::pin_mut!(writer);
+            for (enterprise, item, amount) in run.pairs() {
+                let amount = amount.map(|a| a.to_string());
+                writer.as_mut().write(&[&id, &enterprise, &item, &amount]).await.map_err(backend)?;
+            }
+            writer.finish().await.map_err(backend)?;
+            // The references the foreign keys checked row by row (dropped by migration 0008),
+            // checked at once: a pair naming no enterprise fails the whole run.
+            let missing: i64 = tx
+                .query_one(UNKNOWN_ENTERPRISES, &[&id])
+                .await
+                .map_err(backend)?
+                .try_get(0)
+                .map_err(backend)?;
+            if missing > 0 {
+                return Err(StoreError::Backend(format!(
+                    "match run names {missing} enterprises that do not exist; nothing was stored"
+                )));
+            }
         }
         tx.commit().await.map_err(backend)?;
         Ok(id)
@@ -116,23 +137,5 @@ impl MatchStore for PgStore {
                 })
             })
             .collect()
-    }
-
-    async fn outcomes_in_database(&self, condition: &str) -> Result<Vec<DbOutcome>> {
-        let query = matches::outcome_query(condition);
-        let mut client = self.client().await?;
-        let tx = client.build_transaction().read_only(true).start().await.map_err(backend)?;
-        let rows =
-            tx.query(query.as_str(), &[]).await.map_err(|e| StoreError::Backend(format!("{e}: {query}")))?;
-        let out = rows
-            .iter()
-            .map(|r| {
-                let id: i64 = r.try_get(0).map_err(backend)?;
-                let o: Option<i32> = r.try_get(1).map_err(backend)?;
-                Ok((id, o.map(|v| v == 1)))
-            })
-            .collect::<Result<Vec<_>>>()?;
-        tx.commit().await.map_err(backend)?;
-        Ok(out)
     }
 }

@@ -33,6 +33,7 @@ mod matches;
 mod problems;
 mod reads;
 mod reference;
+mod scan;
 mod sessions;
 mod users;
 mod writer;
@@ -64,6 +65,11 @@ pub const MIGRATIONS: &[Migration] = &[
     },
     Migration { version: 6, name: "attachments", sql: include_str!("../migrations/0006_attachments.sql") },
     Migration { version: 7, name: "documents", sql: include_str!("../migrations/0007_documents.sql") },
+    Migration {
+        version: 8,
+        name: "drop_rule_facts",
+        sql: include_str!("../migrations/0008_drop_rule_facts.sql"),
+    },
     Migration {
         version: 9,
         name: "assistance_target",

@@ -2,7 +2,8 @@
 //!
 //! A fact value is stored twice: `value`, the canonical text of [`FactValue::to_text`] (the
 //! source of truth, read back through the fact dictionary's type), and `num`, an exact
-//! integer form for SQL comparisons where one is meaningful:
+//! integer form where one is meaningful (what the match's scan, [`crate::scan`], hands to the
+//! batch engine's columns as it is, and what SQL can compare):
 //!
 //! | type    | `num`                                         |
 //! |---------|-----------------------------------------------|
@@ -13,8 +14,8 @@
 //! | date    | days since 1970-01-01                         |
 //! | code, tags, text | NULL                                 |
 //!
-//! A NULL `num` beside a non-NULL `value` means "not comparable in SQL": the SQL path of the
-//! rules engine must then fall back to the text (or report the value as out of its range).
+//! A NULL `num` beside a non-NULL `value` means "no exact integer form": a reader falls back
+//! to the text (the scan does), never to a rounded number.
 //! Scalar facts are stored with `year = 0` (a NULL in a primary key would not be unique in
 //! SQLite).
 

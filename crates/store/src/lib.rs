@@ -27,6 +27,7 @@ pub mod migrate;
 pub mod model;
 pub mod problems;
 pub mod reference;
+pub mod scan;
 pub mod sessions;
 pub mod sql;
 pub mod users;
@@ -67,6 +68,7 @@ pub trait Store:
     + enterprises::EnterpriseStore
     + problems::ProblemStore
     + matches::MatchStore
+    + scan::ScanStore
     + sessions::SessionStore
     + attachments::AttachmentStore
     + documents::DocumentStore

@@ -9,19 +9,21 @@
 //! - `match_run_results`: per run, each eligible (enterprise, item) with its amount, so that a
 //!   later 免申即享 batch and the web read who qualified without evaluating again.
 //!
-//! A run is written in one transaction: it is there whole or not at all.
+//! A run is written in one transaction: it is there whole or not at all. The eligible pairs
+//! come per item (ids and amounts in vectors, a few bytes a pair, since a zone of a million
+//! enterprises has millions of them) and are written in (enterprise, item) order, the order
+//! of the table's primary key, in batches (multi-row statements on SQLite, `COPY` on
+//! PostgreSQL): [`NewMatchRun::pairs`] gives that order.
 //!
-//! The trait also runs a condition compiled by `rules::sql` inside the database
-//! ([`MatchStore::outcomes_in_database`]), over the view `rule_facts` (the stored facts plus
-//! the registry attributes the rules read as facts), the SQL path of a match.
-//!
-//! What it leaves out: deciding (the rules crate) and the clock (the caller passes the actor
-//! with the time).
+//! What it leaves out: deciding (the rules crate), reading the facts (see [`crate::scan`])
+//! and the clock (the caller passes the actor with the time).
 
 use async_trait::async_trait;
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use rust_decimal::Decimal;
 use serde::Serialize;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 
 use crate::{Actor, Result};
 
@@ -40,7 +42,54 @@ pub struct NewMatchRun {
     /// Evaluating, in milliseconds.
     pub eval_ms: u64,
     pub counts: Vec<MatchCount>,
-    pub eligible: Vec<MatchEligible>,
+    /// The eligible enterprises, item by item.
+    pub eligible: Vec<EligibleOfItem>,
+}
+
+/// The eligible enterprises of one item in a run to record.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EligibleOfItem {
+    pub item: String,
+    /// Enterprise ids, ascending.
+    pub enterprise_ids: Vec<i64>,
+    /// The amount of each, aligned with `enterprise_ids`; empty for an item without an amount.
+    pub amounts: Vec<Decimal>,
+}
+
+impl NewMatchRun {
+    /// Every eligible (enterprise id, item, amount) in (enterprise id, item) order: the order
+    /// of `match_run_results`' primary key, so inserting in it appends to the index. A merge
+    /// of the items' ascending lists (a heap of one cursor per item).
+    pub fn pairs(&self) -> impl Iterator<Item = (i64, &str, Option<Decimal>)> + '_ {
+        let mut order: Vec<usize> = (0..self.eligible.len()).collect();
+        order.sort_by(|a, b| self.eligible[*a].item.cmp(&self.eligible[*b].item));
+        let mut rank = vec![0; self.eligible.len()];
+        for (r, k) in order.iter().enumerate() {
+            rank[*k] = r;
+        }
+        let mut cursor = vec![0usize; self.eligible.len()];
+        let mut heap: BinaryHeap<Reverse<(i64, usize, usize)>> = self
+            .eligible
+            .iter()
+            .enumerate()
+            .filter_map(|(k, e)| e.enterprise_ids.first().map(|id| Reverse((*id, rank[k], k))))
+            .collect();
+        std::iter::from_fn(move || {
+            let Reverse((id, r, k)) = heap.pop()?;
+            let e = &self.eligible[k];
+            let amount = e.amounts.get(cursor[k]).copied();
+            cursor[k] += 1;
+            if let Some(next) = e.enterprise_ids.get(cursor[k]) {
+                heap.push(Reverse((*next, r, k)));
+            }
+            Some((id, e.item.as_str(), amount))
+        })
+    }
+
+    /// Eligible pairs in all.
+    pub fn pair_count(&self) -> usize {
+        self.eligible.iter().map(|e| e.enterprise_ids.len()).sum()
+    }
 }
 
 /// One item's counts in a run.
@@ -54,7 +103,7 @@ pub struct MatchCount {
     pub total_amount: Decimal,
 }
 
-/// One eligible enterprise of an item in a run.
+/// One eligible enterprise of an item in a stored run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct MatchEligible {
     pub enterprise_id: i64,
@@ -78,10 +127,6 @@ pub struct MatchRun {
     pub counts: Vec<MatchCount>,
 }
 
-/// The outcome of one enterprise under a condition run in the database: `Some(true)`
-/// eligible, `Some(false)` ineligible, `None` undetermined.
-pub type DbOutcome = (i64, Option<bool>);
-
 /// Match runs in the store.
 #[async_trait]
 pub trait MatchStore: Send + Sync {
@@ -93,33 +138,12 @@ pub trait MatchStore: Send + Sync {
 
     /// The eligible results of a run, by enterprise id then item.
     async fn match_run_eligible(&self, run_id: i64) -> Result<Vec<MatchEligible>>;
-
-    /// Every enterprise's outcome (by id) under a condition compiled by
-    /// `rules::sql::compile_condition` for this backend's dialect, run read-only inside the
-    /// database over [`RULE_FACTS`].
-    async fn outcomes_in_database(&self, condition: &str) -> Result<Vec<DbOutcome>>;
-}
-
-/// The view the SQL path reads facts from.
-pub const RULE_FACTS: &str = "rule_facts";
-
-/// The query giving every enterprise's outcome under a compiled condition, reading facts from
-/// [`RULE_FACTS`] (the compiled text names `enterprise_facts`, which holds only the
-/// measured facts; the registry attributes live on `enterprises`).
-pub fn outcome_query(condition: &str) -> String {
-    let condition = condition.replace("FROM enterprise_facts f", &format!("FROM {RULE_FACTS} f"));
-    format!(
-        "SELECT e.id, CASE WHEN {condition} THEN 1 WHEN NOT ({condition}) THEN 0 END AS outcome \
-         FROM enterprises e ORDER BY e.id"
-    )
 }
 
 /// SQL texts both dialects accept.
 pub mod sql {
     pub const INSERT_COUNT: &str = "INSERT INTO match_run_counts \
         (run_id, item, eligible, ineligible, undetermined, total_amount) VALUES ($1, $2, $3, $4, $5, $6)";
-    pub const INSERT_RESULT: &str =
-        "INSERT INTO match_run_results (run_id, enterprise_id, item, amount) VALUES ($1, $2, $3, $4)";
     pub const LIST_RUNS: &str = "SELECT id, at, actor, date, library_fingerprint, enterprises, items, \
         load_ms, eval_ms FROM match_runs ORDER BY id DESC LIMIT $1";
     pub const COUNTS_OF: &str = "SELECT item, eligible, ineligible, undetermined, total_amount \
@@ -138,12 +162,37 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_outcome_query_reads_the_rule_facts_view() {
-        let c = "((SELECT f.num FROM enterprise_facts f WHERE f.enterprise_id = e.id AND f.fact = 'x' \
-                 AND f.year = 0) = 1)";
-        let q = outcome_query(c);
-        assert!(!q.contains("enterprise_facts"), "{q}");
-        assert_eq!(q.matches("FROM rule_facts f").count(), 2, "{q}");
+    fn pairs_come_in_enterprise_then_item_order_with_their_amounts() {
+        let run = NewMatchRun {
+            actor: crate::Actor::new("t", chrono::DateTime::default()),
+            date: NaiveDate::default(),
+            library_fingerprint: String::new(),
+            enterprises: 4,
+            items: 3,
+            load_ms: 0,
+            eval_ms: 0,
+            counts: Vec::new(),
+            eligible: vec![
+                EligibleOfItem {
+                    item: "b".into(),
+                    enterprise_ids: vec![1, 4],
+                    amounts: vec![Decimal::new(1, 0), Decimal::new(4, 0)],
+                },
+                EligibleOfItem { item: "a".into(), enterprise_ids: vec![2, 4], amounts: Vec::new() },
+                EligibleOfItem { item: "c".into(), enterprise_ids: Vec::new(), amounts: Vec::new() },
+            ],
+        };
+        let got: Vec<(i64, &str, Option<Decimal>)> = run.pairs().collect();
+        assert_eq!(
+            got,
+            vec![
+                (1, "b", Some(Decimal::new(1, 0))),
+                (2, "a", None),
+                (4, "a", None),
+                (4, "b", Some(Decimal::new(4, 0))),
+            ]
+        );
+        assert_eq!(run.pair_count(), 4);
     }
 
     #[test]

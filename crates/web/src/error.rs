@@ -91,6 +91,7 @@ impl From<app::Error> for WebError {
             app::Error::Forbidden => WebError::Forbidden,
             app::Error::EnterpriseNotFound { uscc } => WebError::EnterpriseNotFound { uscc },
             app::Error::ProblemNotFound { id } => WebError::ProblemNotFound { id },
+            app::Error::ItemNotFound { id, .. } => WebError::ItemNotFound { id },
             app::Error::Stale => WebError::PreconditionFailed,
             app::Error::Store(s) => WebError::Store(s),
             app::Error::Handling(h) => WebError::Handling(h),
@@ -177,7 +178,12 @@ impl WebError {
 
     /// A stable machine-readable code (the message key).
     pub fn code(&self) -> &'static str {
-        self.message().key
+        match self {
+            // A bad or missing request value kept this code when the check moved into the use
+            // cases (its message now says more: the field, what is wrong, how to fix it).
+            WebError::App(app::Error::Invalid { .. } | app::Error::Required { .. }) => "web.invalid_param",
+            _ => self.message().key,
+        }
     }
 
     pub fn internal(e: impl std::fmt::Display) -> WebError {
@@ -408,6 +414,19 @@ mod tests {
             let key = format!("web.status.{code}");
             assert!(crate::catalog().contains(&key), "{key}");
         }
+    }
+
+    #[test]
+    fn bad_values_found_by_the_use_cases_keep_the_api_code() {
+        let e = WebError::from(app::Error::Invalid {
+            field: "page".into(),
+            value: "x".into(),
+            reason: "y".into(),
+        });
+        assert_eq!((e.status(), e.code()), (StatusCode::BAD_REQUEST, "web.invalid_param"));
+        let e = WebError::from(app::Error::Required { field: "enterprise".into(), what: "x".into() });
+        assert_eq!((e.status(), e.code()), (StatusCode::BAD_REQUEST, "web.invalid_param"));
+        assert!(e.problem().detail.contains("enterprise"), "{:?}", e.problem());
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! a function over `&dyn Store`, run against a fresh SQLite file always and against a fresh
 //! PostgreSQL schema when `HUIQI_TEST_PG_URL` is set (otherwise the PostgreSQL half prints a
 //! notice and passes). `suite!("p"; test_a, test_b)` writes both halves; the prefix keeps the
-//! schemas of different files apart. `suite!("m", dialect; …)` also passes the SQL dialect.
+//! schemas of different files apart.
 
 use store::Store;
 
@@ -43,27 +43,6 @@ macro_rules! suite {
                 async fn $name() {
                     if let Some(s) = crate::support::postgres(concat!($prefix, "_", stringify!($name))).await {
                         super::$name(&*s).await;
-                    }
-                }
-            )*
-        }
-    };
-    ($prefix:literal, dialect; $($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let (s, _dir) = crate::support::sqlite().await;
-                    super::$name(&*s, rules::sql::Dialect::Sqlite).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    if let Some(s) = crate::support::postgres(concat!($prefix, "_", stringify!($name))).await {
-                        super::$name(&*s, rules::sql::Dialect::Postgres).await;
                     }
                 }
             )*

@@ -3,15 +3,16 @@
 //! eligibility explorer (pick an enterprise and an item: why is it (not) eligible?); and the
 //! enterprise home's "matched policies" section.
 //!
-//! The rules crate decides; this module only loads the enterprise, asks [`crate::authz`]
-//! (decisions are visible exactly when the enterprise is) and shows the answer. The JSON of a
-//! decision is the shape `huiqi policy eval --json` prints.
+//! The use cases of `app::matching` load the enterprise, check who may see its decisions
+//! (exactly those who may see the enterprise) and decide; this module maps requests to them
+//! and renders the answers. The JSON of a decision is the shape `huiqi policy eval --json`
+//! prints; the API keeps the last answers per enterprise and date (`DecisionCache`),
+//! validated by the enterprise's version.
 //!
-//! What it leaves out: storing decisions (match runs belong to the batch engine and the
-//! store) and simulation (the rules crate offers no simulate function yet).
+//! What it leaves out: match runs and simulation (`app::matching::run` and `simulate`; the
+//! simulation page is in `routes::policies`).
 
 use crate::auth::Principal;
-use crate::authz::{self, Action, Resource};
 use crate::error::{Problem, WebError};
 use crate::lang::{ReqLang, Tr};
 use crate::policy_docs::CachedDecisions;
@@ -19,6 +20,7 @@ use crate::routes::enterprises::{ListQuery, list_for, parse_uscc};
 use crate::routes::{etag_matches, etag_of};
 use crate::state::AppState;
 use crate::views::{self, Base};
+use app::matching;
 use askama::Template;
 use axum::Json;
 use axum::body::Bytes;
@@ -26,17 +28,12 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use chrono::NaiveDate;
-use enterprise::{FactDictionary, FactSource, Facts};
+use enterprise::{FactDictionary, FactSource};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::Arc;
 use store::{EnterpriseView, Role};
 use utoipa::{IntoParams, ToSchema};
-
-/// The facts the rules read for an enterprise ([`EnterpriseView::facts`]).
-pub fn facts_of(v: &EnterpriseView) -> Facts {
-    v.facts()
-}
 
 /// The evaluation date of a request: `date=YYYY-MM-DD`, else today (China time).
 pub fn date_param(state: &AppState, raw: &HashMap<String, String>) -> Result<NaiveDate, WebError> {
@@ -59,11 +56,7 @@ pub async fn load_for_decisions(
     uscc: &str,
 ) -> Result<EnterpriseView, WebError> {
     let code = parse_uscc(uscc)?;
-    let Some(v) = state.store.get_enterprise(&code).await? else {
-        return Err(WebError::EnterpriseNotFound { uscc: code.to_string() });
-    };
-    authz::require(p, Action::Read, Resource::Decisions { uscc: &code, links: &v.links })?;
-    Ok(v)
+    Ok(matching::enterprise_for_decisions(state, p, &code).await?)
 }
 
 /// A fact a decision needed and the zone does not hold.
@@ -142,9 +135,10 @@ pub struct ExplainQuery {
     pub date: Option<String>,
 }
 
-/// Every item in force on `date` decided for an enterprise, in library order.
+/// Every item in force on `date` decided for an enterprise already loaded for its decisions,
+/// in library order.
 pub fn decide_all(state: &AppState, v: &EnterpriseView, date: NaiveDate) -> Vec<rules::Decision> {
-    state.policies().library.evaluate_all(&facts_of(v), date)
+    matching::decisions_of(state, v, date)
 }
 
 /// An enterprise's decisions: every policy item in force on the date. The `ETag` names the
@@ -168,33 +162,24 @@ pub async fn api_decisions(
 ) -> Result<Response, WebError> {
     let date = date_param(&state, &raw)?;
     let code = parse_uscc(&uscc)?;
-    // The head (links and version) is enough to authorise and to validate a cached answer;
-    // the facts are loaded only to decide afresh.
-    let Some(head) = state.store.enterprise_head(&code).await? else {
-        return Err(WebError::EnterpriseNotFound { uscc: code.to_string() });
-    };
-    authz::require(&p, Action::Read, Resource::Decisions { uscc: &code, links: &head.links })?;
+    // The version (with the authorisation) is enough to validate a cached answer; the facts
+    // are loaded only to decide afresh.
+    let version = matching::decisions_version(&state, &p, &code).await?;
     let key = code.to_string();
     // One policy set for the lookup, the decision and the store: a save meanwhile swaps in a
     // new set with its own empty cache.
     let pol = state.policies();
-    let cached = match pol.decisions.get(&key, date, head.version) {
+    let cached = match pol.decisions.get(&key, date, version) {
         Some(c) => c,
         None => {
-            // Read after the head: a change committed in between makes the stored version
-            // older than these facts, so the next request decides again (never stale).
-            let Some(v) = state.store.get_enterprise(&code).await? else {
-                return Err(WebError::EnterpriseNotFound { uscc: key });
-            };
-            let out: Vec<DecisionOut> = pol
-                .library
-                .evaluate_all(&facts_of(&v), date)
-                .iter()
-                .map(DecisionOut::from_decision)
-                .collect();
+            // Decided after the version was read: a change committed in between makes the
+            // stored version older than these facts, so the next request decides again (never
+            // stale).
+            let decided = matching::decide(&state, &p, &code, date).await?;
+            let out: Vec<DecisionOut> = decided.decisions.iter().map(DecisionOut::from_decision).collect();
             let json = Bytes::from(serde_json::to_vec(&out).map_err(WebError::internal)?);
             let etag = etag_of(&json);
-            let c = Arc::new(CachedDecisions { version: head.version, json, etag });
+            let c = Arc::new(CachedDecisions { version, json, etag });
             pol.decisions.put(&key, date, Arc::clone(&c));
             c
         }
@@ -238,15 +223,14 @@ pub async fn api_explain(
     if uscc.is_empty() {
         return Err(WebError::InvalidParam { param: "enterprise".into(), value: String::new() });
     }
-    let v = load_for_decisions(&state, &p, uscc).await?;
-    let pol = state.policies();
-    let item = crate::routes::policies::find_item(&pol, &id)?;
-    let d = pol.library.evaluate(item, &facts_of(&v), date);
+    let code = parse_uscc(uscc)?;
+    let req = matching::ExplainRequest { uscc: code, item: id, date };
+    let x = matching::explain(&state, &p, &req).await?;
     Ok(Json(ExplainOut {
-        enterprise: v.enterprise.uscc.to_string(),
+        enterprise: x.enterprise.enterprise.uscc.to_string(),
         date: date.to_string(),
-        in_force: item.window.contains(date),
-        decision: DecisionOut::from_decision(&d),
+        in_force: x.in_force,
+        decision: DecisionOut::from_decision(&x.decision),
     }))
 }
 
@@ -609,11 +593,13 @@ pub async fn explore(
         page.enterprise = Some((uscc.clone(), v.enterprise.name.clone()));
         match item {
             Some(item) => {
-                let d = pol.library.evaluate(item, &facts_of(&v), date);
+                let req =
+                    matching::ExplainRequest { uscc: v.enterprise.uscc.clone(), item: item.id.clone(), date };
+                let x = matching::explain(&state, &p, &req).await?;
                 page.explained = Some(Explained {
-                    row: decision_row(&state, tr, &uscc, date, &d),
-                    in_force: item.window.contains(date),
-                    tree: tree_rows(&pol.library, tr, &d.explanation),
+                    row: decision_row(&state, tr, &uscc, date, &x.decision),
+                    in_force: x.in_force,
+                    tree: tree_rows(&pol.library, tr, &x.decision.explanation),
                 });
             }
             None => page.matches = Some(matches_for(&state, tr, &v, date)),

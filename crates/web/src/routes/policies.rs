@@ -655,7 +655,7 @@ pub async fn page_simulate(
     Query(raw): Query<HashMap<String, String>>,
 ) -> Result<Html<String>, WebError> {
     let pol = state.policies();
-    authz::require(&p, Action::Write, Resource::PolicyLibrary)?;
+    app::matching::may_simulate(&p)?;
     let item = find_item(&pol, &id)?;
     let date = date_param(&state, &raw)?;
     let get = |k: &str| raw.get(k).map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
@@ -693,39 +693,35 @@ pub async fn page_simulate(
         result: None,
     };
     let (Some(param), Some(value)) = (param, get("value")) else { return views::render(&page) };
-    let changed = match lib.program.with_override(&param, &value, from) {
-        Ok(c) => c,
-        Err(e) => {
+    // The same population and engine as `huiqi policy simulate`: the use case.
+    let req = app::matching::SimulateRequest {
+        item: item.id.clone(),
+        set: vec![(param, value)],
+        date,
+        from,
+        limit: SIM_LIST_LIMIT,
+    };
+    let sim = match app::matching::simulate(&state, &p, &req, std::sync::Arc::new(app::matching::NoProgress))
+        .await
+    {
+        Ok(sim) => sim,
+        Err(e @ app::Error::Rules(_)) => {
             page.error = Some(i18n::Localized::render(&e, lang));
             return views::render(&page);
         }
+        Err(e) => return Err(e.into()),
     };
-    let mut all = Vec::new();
-    let mut who = Vec::new();
-    // The same population as `huiqi policy match` and `policy simulate`: assistance targets.
-    store::for_each_enterprise(state.store.as_ref(), 2000, |row| {
-        if row.enterprise.assistance_target() {
-            all.push(row.facts());
-            who.push((row.enterprise.uscc.to_string(), row.enterprise.name));
-        }
-        Ok(())
-    })
-    .await?;
-    let snap = rules::batch::Snapshot::from_facts(&all, enterprise::FactDictionary::official());
-    let sim = rules::batch::simulate(&lib.program, &changed, item, &snap, date);
-    let list = |rows: &[usize]| -> Vec<Who> {
-        rows.iter()
-            .take(SIM_LIST_LIMIT)
-            .filter_map(|&r| who.get(r))
-            .map(|(uscc, name)| Who {
-                href: format!("/explore?enterprise={uscc}&item={}&date={date}", item.id),
-                uscc: uscc.clone(),
-                name: name.clone(),
+    let list = |who: &[app::matching::Named]| -> Vec<Who> {
+        who.iter()
+            .map(|w| Who {
+                href: format!("/explore?enterprise={}&item={}&date={date}", w.uscc, item.id),
+                uscc: w.uscc.clone(),
+                name: w.name.clone(),
             })
             .collect()
     };
     page.result = Some(SimResult {
-        enterprises: all.len(),
+        enterprises: sim.enterprises,
         baseline: CountsOut::of(&sim.baseline),
         changed: CountsOut::of(&sim.changed),
         cost_delta: if sim.cost_delta > rust_decimal::Decimal::ZERO {
@@ -734,9 +730,9 @@ pub async fn page_simulate(
             sim.cost_delta.to_string()
         },
         gains: list(&sim.gains),
-        gains_total: sim.gains.len(),
+        gains_total: sim.gains_total,
         losses: list(&sim.losses),
-        losses_total: sim.losses.len(),
+        losses_total: sim.losses_total,
     });
     views::render(&page)
 }

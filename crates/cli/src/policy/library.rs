@@ -70,7 +70,7 @@ pub(super) async fn load_cmd(
         .map(|f| SourceFile { name: document_name(&root, &f.name), text: f.text })
         .collect();
     for f in &files {
-        store::documents::check_name(&f.name).map_err(|e| crate::cli::user_error(&e))?;
+        store::documents::check_name(&f.name).map_err(|e| crate::user_error(&e))?;
     }
     let app = app::App::new(crate::db::open_ready(&ctx.database).await?);
     let who = app::Principal::operator(actor);
@@ -98,7 +98,7 @@ pub(super) async fn load_cmd(
             eprintln!("{n} 个用例失败，未写入数据库 / {n} cases failed; nothing was stored");
             return Ok(ExitCode::FAILURE);
         }
-        Err(e) => return Err(crate::cli::app_error(e)),
+        Err(e) => return Err(crate::app_error(e)),
     };
     let (added, changed, unchanged) = (report.added, report.changed, report.unchanged);
     if json {
@@ -126,7 +126,7 @@ pub(super) async fn load_cmd(
 pub(super) async fn export(ctx: &Context, dir: &str) -> anyhow::Result<ExitCode> {
     let app = app::App::new(crate::db::open_ready(&ctx.database).await?);
     let files =
-        app::policies::export(&app, &app::Principal::operator("cli")).await.map_err(crate::cli::app_error)?;
+        app::policies::export(&app, &app::Principal::operator("cli")).await.map_err(crate::app_error)?;
     let root = Path::new(dir);
     for f in &files {
         // Stored names are checked relative paths (no `..`, no leading `/`).

@@ -3,7 +3,7 @@
 //! works at the tax bureau) and two enterprises (A linked to the cadre and the leader, B
 //! not), with the clock fixed on Friday 2024-03-01 09:00 China time.
 
-mod support;
+use crate::support;
 use support::*;
 
 use chrono::{Duration, NaiveDate};

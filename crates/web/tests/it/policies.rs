@@ -4,7 +4,7 @@
 //! zone's first-recognition award decides eligible, 200 000 yuan, on 2022-03-01); B is not
 //! tax-registered in the zone (not an assistance target, so ineligible).
 
-mod support;
+use crate::support;
 use support::*;
 
 use chrono::{DateTime, NaiveDate};
@@ -115,7 +115,7 @@ async fn app() -> App {
     // The policies and time limits live in the database, as the binary seeds them.
     let docs = shipped_files().into_iter().map(|f| (f.name, f.text)).collect();
     s.seed_documents(DocumentKind::Policy, docs, &Actor::new("seed", now)).await.unwrap();
-    let limits = include_str!("../../handling/data/time_limits.toml").to_string();
+    let limits = include_str!("../../../handling/data/time_limits.toml").to_string();
     let limits = vec![(store::documents::TIME_LIMITS_NAME.to_string(), limits)];
     s.seed_documents(DocumentKind::TimeLimits, limits, &Actor::new("seed", now)).await.unwrap();
     let library = Arc::new(shipped_library());
@@ -691,7 +691,7 @@ async fn a_server_follows_policies_and_time_limits_saved_by_another_process() {
     let seed = Actor::new("seed", at);
     let docs: Vec<(String, String)> = shipped_files().into_iter().map(|f| (f.name, f.text)).collect();
     s.seed_documents(DocumentKind::Policy, docs, &seed).await.unwrap();
-    let limits = include_str!("../../handling/data/time_limits.toml").to_string();
+    let limits = include_str!("../../../handling/data/time_limits.toml").to_string();
     let name = store::documents::TIME_LIMITS_NAME;
     s.seed_documents(DocumentKind::TimeLimits, vec![(name.to_string(), limits.clone())], &seed)
         .await

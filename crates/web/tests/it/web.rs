@@ -2,7 +2,7 @@
 //! file, with one user per role and two enterprises (A linked to the cadre and leader, B not),
 //! and talks to it over HTTP.
 
-mod support;
+use crate::support;
 use support::*;
 
 use chrono::{Duration, NaiveDate};

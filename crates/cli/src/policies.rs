@@ -15,7 +15,7 @@ use rules::{Diagnostic, Library, SourceFile};
 include!(concat!(env!("OUT_DIR"), "/shipped_policies.rs"));
 
 /// The shipped time limits (the same text `handling::TimeLimits::defaults` parses).
-pub const SHIPPED_TIME_LIMITS: &str = include_str!("../crates/handling/data/time_limits.toml");
+pub const SHIPPED_TIME_LIMITS: &str = include_str!("../../handling/data/time_limits.toml");
 
 /// The shipped policy files, named `policies/…`.
 pub fn sources() -> Vec<SourceFile> {
@@ -56,7 +56,7 @@ pub async fn database_sources(store: &dyn store::Store) -> anyhow::Result<Vec<So
 /// A stored text that no longer parses (it was checked when saved) is an error, not a
 /// silent fallback.
 pub async fn time_limits(store: &dyn store::Store) -> anyhow::Result<handling::TimeLimits> {
-    app::time_limits::stored(store).await.map_err(|e| crate::cli::user_error(&e))
+    app::time_limits::stored(store).await.map_err(|e| crate::user_error(&e))
 }
 
 #[cfg(test)]

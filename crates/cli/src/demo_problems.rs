@@ -523,7 +523,7 @@ pub async fn write(
     now: DateTime<FixedOffset>,
 ) -> anyhow::Result<DemoProblemsSummary> {
     let plan = plan(zone, n);
-    let routing = crate::cli::problem::routing(store).await?;
+    let routing = crate::problem::routing(store).await?;
     let limits = &crate::policies::time_limits(store).await?;
     let user =
         |username: &str, role, enterprise: Option<UnifiedCreditCode>, department: Option<String>| NewUser {
@@ -550,7 +550,7 @@ pub async fn write(
         let id = store
             .add_visit(v, &store::Actor::new(v.cadre.clone(), *at))
             .await
-            .map_err(|e| crate::cli::user_error(&e))?;
+            .map_err(|e| crate::user_error(&e))?;
         visit_ids.push(id);
     }
     let mut summary = DemoProblemsSummary { visits: visit_ids.len(), ..Default::default() };
@@ -560,7 +560,7 @@ pub async fn write(
         let rec = store
             .create_problem(problem, &p.submitter, now, &routing, limits)
             .await
-            .map_err(|e| crate::cli::user_error(&e))
+            .map_err(|e| crate::user_error(&e))
             .context("writing a demo problem")?;
         summary.problems += 1;
         summary.events += 1;
@@ -568,7 +568,7 @@ pub async fn write(
             store
                 .record_transition(rec.id, cmd, actor, *at, now)
                 .await
-                .map_err(|e| crate::cli::user_error(&e))
+                .map_err(|e| crate::user_error(&e))
                 .with_context(|| format!("demo problem {}: {}", rec.id, cmd.action.kind().as_str()))?;
             summary.events += 1;
         }

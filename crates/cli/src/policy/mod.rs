@@ -14,6 +14,7 @@
 //! working directory, else the shipped library embedded in the binary.
 
 mod decide;
+pub(crate) use decide::run_match;
 use decide::{bench, eval, explain, match_run, simulate};
 mod library;
 use library::{check, export, load_cmd, test};
@@ -282,34 +283,6 @@ pub(super) async fn resolve_library(ctx: &Context, path: Option<&str>) -> anyhow
     }
     let fingerprint = hex::encode(h.finalize())[..16].to_string();
     Ok(Some(Loaded { library, origin, fingerprint }))
-}
-
-/// The item with this id, or a bilingual error naming the nearest ids.
-pub(super) fn find_item<'l>(lib: &'l Library, id: &str) -> anyhow::Result<&'l rules::Item> {
-    if let Some(i) = lib.item(id) {
-        return Ok(i);
-    }
-    let near = nearest(id, lib.items().map(|i| i.id.as_str()));
-    Err(user(format!("没有条款 {id}{} / no item {id}{}", hint_zh(&near), hint_en(&near))))
-}
-
-/// Up to three candidates closest to `wanted` by edit distance (within half its length).
-pub(super) fn nearest<'a>(wanted: &str, candidates: impl Iterator<Item = &'a str>) -> Vec<String> {
-    let limit = (wanted.chars().count() / 2).max(2);
-    let mut scored: Vec<(usize, &str)> = candidates
-        .map(|c| (enterprise::facts::edit_distance(wanted, c), c))
-        .filter(|(d, _)| *d <= limit)
-        .collect();
-    scored.sort();
-    scored.into_iter().take(3).map(|(_, c)| c.to_string()).collect()
-}
-
-pub(super) fn hint_zh(near: &[String]) -> String {
-    if near.is_empty() { String::new() } else { format!("；是否指 {}？", near.join("、")) }
-}
-
-pub(super) fn hint_en(near: &[String]) -> String {
-    if near.is_empty() { String::new() } else { format!("; did you mean {}?", near.join(", ")) }
 }
 
 /// The evaluation date: the given one, else today in China time.

@@ -1,4 +1,4 @@
-//! Embeds the shipped policy library (`policies/**/*.toml`) in the binary, so the server and
+//! Embeds the shipped policy library (the workspace's `policies/**/*.toml`) in the binary, so the server and
 //! `huiqi policy …` work from any directory. The list is generated; the texts are included
 //! at compile time.
 
@@ -18,9 +18,11 @@ fn walk(p: &Path, out: &mut Vec<PathBuf>) {
 }
 
 fn main() {
-    let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| ".".into()));
+    // The workspace root: this crate is crates/cli.
+    let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| ".".into()));
+    let root = manifest.join("../..");
     let dir = root.join("policies");
-    println!("cargo:rerun-if-changed=policies");
+    println!("cargo:rerun-if-changed={}", dir.display());
     let mut files = Vec::new();
     walk(&dir, &mut files);
     files.sort();

@@ -38,6 +38,24 @@ pub enum BenchCmd {
         #[arg(long, default_value_t = ONE_DEFAULT)]
         one: usize,
     },
+    /// Imports N synthetic enterprises into the database of `--database` (a SQLite file,
+    /// replaced; or a postgres:// URL, which should hold no other enterprises), then runs the
+    /// real match from it (`huiqi policy match`, the shipped library): phase times and the
+    /// match's peak memory.
+    MatchDb {
+        /// Enterprises to import (one row and one year each).
+        #[arg(long, default_value_t = 1_000_000)]
+        rows: usize,
+        /// Evaluation date, YYYY-MM-DD.
+        #[arg(long, default_value = "2022-06-30")]
+        date: String,
+        /// Match what the database holds, without importing first.
+        #[arg(long)]
+        no_import: bool,
+        /// Print the figures as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// Enterprises the single-enterprise timing runs over by default.
@@ -57,7 +75,117 @@ pub async fn run(cmd: BenchCmd, ctx: &Context) -> anyhow::Result<ExitCode> {
         BenchCmd::Match { enterprises, items, seed, date, one } => {
             run_match(enterprises, items, seed, &date, one)
         }
+        BenchCmd::MatchDb { rows, date, no_import, json } => {
+            match_db(rows, &date, no_import, json, ctx).await
+        }
     }
+}
+
+/// The figures of `huiqi bench match-db`.
+#[derive(serde::Serialize)]
+struct MatchDbOut {
+    backend: &'static str,
+    rows: usize,
+    /// The import as a separate process (`huiqi bench import`), wall seconds; null without.
+    import_s: Option<f64>,
+    /// The match (`policy match` in this process), wall seconds, from opening the database to
+    /// the stored run.
+    match_s: f64,
+    /// Reading and building the columns (overlapping), evaluation excluded.
+    read_build_s: f64,
+    /// Of it, waiting for pages not yet read.
+    read_wait_s: f64,
+    evaluate_s: f64,
+    store_s: f64,
+    /// Peak resident memory of this process (VmHWM), which did nothing before the match.
+    peak_rss_mib: Option<f64>,
+    enterprises: u64,
+    assistance_targets: u64,
+    items: usize,
+    eligible_pairs: u64,
+}
+
+/// `huiqi bench match-db`: the import runs as a child process, so that this process's peak
+/// memory (VmHWM) is the match's alone.
+async fn match_db(
+    rows: usize,
+    date: &str,
+    no_import: bool,
+    json: bool,
+    ctx: &Context,
+) -> anyhow::Result<ExitCode> {
+    let date = calendar::parse_date(date).map_err(|e| super::user_error(&e))?;
+    let tmp = tempfile::tempdir()?;
+    let url = if ctx.database == crate::db::DEFAULT_DATABASE {
+        tmp.path().join("bench.db").display().to_string()
+    } else {
+        ctx.database.clone()
+    };
+    let import_s = if no_import {
+        None
+    } else {
+        let t = Instant::now();
+        let exe = std::env::current_exe()?;
+        let out = std::process::Command::new(exe)
+            .args(["--database", &url, "bench", "import", "--rows", &rows.to_string()])
+            .arg("--dir")
+            .arg(tmp.path())
+            .output()?;
+        let took = t.elapsed().as_secs_f64();
+        let log = String::from_utf8_lossy(&out.stdout);
+        anyhow::ensure!(
+            out.status.success(),
+            "the import failed: {log}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        if !json {
+            for line in log.lines() {
+                println!("import | {line}");
+            }
+        }
+        Some(took)
+    };
+    let ctx = Context { database: url };
+    let t = Instant::now();
+    let Some((run, _)) = super::policy::run_match(&ctx, date, true, None, "bench").await? else {
+        return Ok(ExitCode::FAILURE);
+    };
+    let match_s = t.elapsed().as_secs_f64();
+    let s = |ms: u64| ms as f64 / 1000.0;
+    let backend = if crate::db::is_postgres(&ctx.database) { "postgres" } else { "sqlite" };
+    let out = MatchDbOut {
+        backend,
+        rows,
+        import_s,
+        match_s,
+        read_build_s: s(run.timings.load_ms),
+        read_wait_s: s(run.timings.read_wait_ms),
+        evaluate_s: s(run.timings.eval_ms),
+        store_s: s(run.timings.store_ms),
+        peak_rss_mib: peak_memory_mib(),
+        enterprises: run.scanned,
+        assistance_targets: run.enterprises,
+        items: run.items.len(),
+        eligible_pairs: run.eligible_pairs,
+    };
+    if json {
+        println!("{}", serde_json::to_string_pretty(&out)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let peak = out.peak_rss_mib.map_or("unavailable".to_string(), |m| format!("{m:.0} MiB"));
+    println!(
+        "{backend}: {} enterprises ({} assistance targets) × {} items in force on {date}; {} eligible pairs stored",
+        out.enterprises, out.assistance_targets, out.items, out.eligible_pairs
+    );
+    if let Some(i) = out.import_s {
+        println!("  import (bench import, a child process): {i:.2} s");
+    }
+    println!(
+        "  match: {match_s:.2} s = read and build {:.2} s (of it waiting for reads {:.2} s), evaluate {:.2} s, store {:.2} s, and the rest (opening, library)",
+        out.read_build_s, out.read_wait_s, out.evaluate_s, out.store_s
+    );
+    println!("  peak memory of the match (VmHWM): {peak}");
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn import(rows: usize, dir: Option<std::path::PathBuf>, ctx: &Context) -> anyhow::Result<ExitCode> {

@@ -160,6 +160,27 @@ fn bench_runs_on_a_small_synthetic_zone() {
 }
 
 #[test]
+fn bench_match_db_imports_then_runs_the_real_match() {
+    let tmp = tempfile::tempdir().unwrap();
+    let args = ["--database", "m.db", "bench", "match-db", "--rows", "3000", "--json"];
+    let o = huiqi(tmp.path(), &args);
+    assert!(o.status.success(), "{}{}", text(&o.stdout), text(&o.stderr));
+    let out: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!((out["backend"].as_str(), out["rows"].as_u64()), (Some("sqlite"), Some(3000)));
+    assert_eq!(out["enterprises"], 3000);
+    // The generated file registers every tenth enterprise for tax outside the zone.
+    assert_eq!(out["assistance_targets"], 2700);
+    assert!(out["eligible_pairs"].as_u64().unwrap() >= 2700, "at least the assistance-target item: {out}");
+    for phase in ["import_s", "match_s", "read_build_s", "evaluate_s", "store_s"] {
+        assert!(out[phase].is_f64(), "{phase}: {out}");
+    }
+    // The run is in the database: the same again without importing is a second run.
+    let again = huiqi(tmp.path(), &["--database", "m.db", "bench", "match-db", "--no-import"]);
+    assert!(again.status.success(), "{}", text(&again.stderr));
+    assert!(text(&again.stdout).contains("2700 assistance targets"), "{}", text(&again.stdout));
+}
+
+#[test]
 fn bench_match_times_one_enterprise_over_many() {
     let tmp = tempfile::tempdir().unwrap();
     let args = ["bench", "match", "--enterprises", "1000", "--items", "12", "--one", "50"];
@@ -229,7 +250,7 @@ fn day(s: &str) -> chrono::NaiveDate {
 
 #[test]
 fn explain_shows_the_decision_with_its_tree_in_text_and_json() {
-    let (lib, _) = huiqi::policies::library();
+    let (lib, _) = cli::policies::library();
     let all = zone_enterprises();
     let (_, uscc, _, facts) = all.iter().find(|e| e.2).unwrap();
     let expected = lib.evaluate(lib.item("sme-status").unwrap(), facts, day("2022-06-30"));
@@ -298,7 +319,7 @@ fn explain_shows_the_decision_with_its_tree_in_text_and_json() {
 fn match_counts_equal_one_by_one_evaluation_and_each_run_is_stored() {
     let date = "2022-06-30";
     let first = json_of(&in_zone(&["policy", "match", "--date", date, "--json"]));
-    let (lib, _) = huiqi::policies::library();
+    let (lib, _) = cli::policies::library();
     let all = zone_enterprises();
     let targets: Vec<_> = all.iter().filter(|e| e.2).collect();
     assert!(targets.len() < all.len(), "the demo zone has enterprises that are not assistance targets");
@@ -328,7 +349,10 @@ fn match_counts_equal_one_by_one_evaluation_and_each_run_is_stored() {
         let stored: rust_decimal::Decimal = got["total_amount"].as_str().unwrap().parse().unwrap();
         assert_eq!(stored, total, "{}", item.id);
     }
-    assert!(first["timings"]["eval_ms"].is_u64() && first["timings"]["load_ms"].is_u64());
+    for t in ["load_ms", "read_wait_ms", "eval_ms", "store_ms"] {
+        assert!(first["timings"][t].is_u64(), "{t}: {first}");
+    }
+    assert_eq!(first["scanned"], all.len(), "every enterprise is read, targets or not");
 
     // The stored eligible results are the one-by-one eligible decisions with their amounts.
     let rt = tokio::runtime::Runtime::new().unwrap();
@@ -342,6 +366,7 @@ fn match_counts_equal_one_by_one_evaluation_and_each_run_is_stored() {
     expected_eligible.sort();
     assert!(!got.is_empty());
     assert_eq!(got, expected_eligible);
+    assert_eq!(first["eligible_pairs"], got.len());
 
     // A rerun is a second run with the same counts.
     let second = json_of(&in_zone(&["policy", "match", "--date", date, "--json"]));

@@ -1,5 +1,12 @@
-//! The command line. Contracts of each command are fixed by the issues; output meant for
-//! machines has `--json`; errors go to stderr, bilingual, with a non-zero exit.
+//! The command-line front end of huiqi: arguments to the use cases of `app` and their results
+//! back to text (or `--json` for machines); errors to stderr, bilingual, with a non-zero exit.
+//! Contracts of each command are fixed by the issues.
+//!
+//! It does not depend on the web front end: `huiqi serve` and `huiqi demo` hand the opened
+//! store and the checked documents to a [`Server`] that the binary provides (the `huiqi`
+//! package wires this crate and `web`). One module per command group; `config` the layered
+//! settings, `db` opening the store from its URL, `demo`/`demo_problems` the deterministic demo
+//! zone, `policies` the shipped policy library (embedded by `build.rs`) and time limits.
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -16,9 +23,14 @@ pub mod audit;
 pub mod bench;
 pub mod calendar;
 pub mod classify;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod demo_problems;
 pub mod import;
 pub mod kpi;
 pub mod ledger;
+pub mod policies;
 pub mod policy;
 pub mod problem;
 pub mod report;
@@ -101,7 +113,8 @@ pub struct Context {
     pub database: String,
 }
 
-pub fn main() -> ExitCode {
+/// Runs the command line; `server` starts the web front end for `serve` and `demo`.
+pub fn main(server: &dyn server::Server) -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
@@ -130,8 +143,8 @@ pub fn main() -> ExitCode {
         Command::Policy(c) => policy::run(c, &ctx),
         Command::Import(c) => block_on(import::run(c, &ctx)),
         Command::Migrate => block_on(server::migrate(&ctx)),
-        Command::Serve(a) => block_on(server::serve(a, &ctx, &settings)),
-        Command::Demo(a) => block_on(server::demo(a, cli.database.clone(), server::web_config(&settings))),
+        Command::Serve(a) => block_on(server::serve(a, &ctx, &settings, server)),
+        Command::Demo(a) => block_on(server::demo(a, cli.database.clone(), &settings, server)),
         Command::User(c) => block_on(user::run(c, &ctx)),
         Command::Category(c) => block_on(user::run_category(c, &ctx)),
         Command::Bench(c) => block_on(bench::run(c, &ctx)),

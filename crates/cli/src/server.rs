@@ -52,40 +52,47 @@ pub async fn migrate(ctx: &Context) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// What `huiqi serve` and `huiqi demo` hand to the web front end: the opened store, the
+/// checked policy library and time limits, the bound listener, the settings and the demo's
+/// clock.
+pub struct ServeRequest {
+    pub store: Arc<dyn Store>,
+    pub listener: tokio::net::TcpListener,
+    pub library: Arc<rules::Library>,
+    pub time_limits: handling::TimeLimits,
+    pub settings: crate::config::Settings,
+    /// The demo zone's clock; the system clock when `None`.
+    pub clock: Option<Arc<dyn app::Clock>>,
+}
+
+/// The web front end as the binary provides it: this crate does not depend on `web` (the two
+/// front ends never depend on each other), so `huiqi serve` asks the binary to serve.
+pub trait Server: Send + Sync {
+    /// Serves until shutdown (Ctrl-C or SIGTERM), finishing the requests in flight.
+    fn serve(
+        &self,
+        request: ServeRequest,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = anyhow::Result<()>> + Send + '_>>;
+}
+
 pub async fn serve(
     args: ServeArgs,
     ctx: &Context,
     settings: &crate::config::Settings,
+    server: &dyn Server,
 ) -> anyhow::Result<ExitCode> {
     let store = crate::db::open_ready(&ctx.database).await?;
-    let listen = args.listen.unwrap_or_else(|| settings.listen.clone());
-    serve_store(store, &listen, web_config(settings), None, None).await
-}
-
-/// The web layer's settings from the configuration.
-pub fn web_config(settings: &crate::config::Settings) -> web::WebConfig {
-    let r = &settings.rate_limits;
-    let rate = |x: crate::config::RateSetting| web::limits::Rate { per_minute: x.per_minute, burst: x.burst };
-    let header = settings.client_address_header.trim();
-    web::WebConfig {
-        secure_cookies: settings.secure_cookies,
-        rate_limits: web::limits::RateLimits {
-            enabled: r.enabled,
-            per_address: rate(r.per_address),
-            per_user: rate(r.per_user),
-            writes_per_user: rate(r.writes_per_user),
-        },
-        client_address_header: (!header.is_empty()).then(|| header.to_ascii_lowercase()),
-        ..web::WebConfig::default()
-    }
+    let listen = args.listen.clone().unwrap_or_else(|| settings.listen.clone());
+    serve_store(server, store, &listen, settings, None, None).await
 }
 
 /// Serves the web application over `store` until Ctrl-C, on the system clock or on `clock`
 /// (the demo zone's, see [`crate::demo::DemoClock`]).
 pub async fn serve_store(
+    server: &dyn Server,
     store: Arc<dyn Store>,
     listen: &str,
-    config: web::WebConfig,
+    settings: &crate::config::Settings,
     banner: Option<String>,
     clock: Option<Arc<dyn app::Clock>>,
 ) -> anyhow::Result<ExitCode> {
@@ -108,13 +115,17 @@ pub async fn serve_store(
             n = diags.len()
         ))));
     }
-    let limits = crate::policies::time_limits(store.as_ref()).await?;
-    let mut state =
-        web::AppState::new(store, config).with_library(Arc::new(library)).with_time_limits(limits);
-    if let Some(clock) = clock {
-        state = state.with_clock(clock);
-    }
-    web::serve(listener, state).await?;
+    let time_limits = crate::policies::time_limits(store.as_ref()).await?;
+    server
+        .serve(ServeRequest {
+            store,
+            listener,
+            library: Arc::new(library),
+            time_limits,
+            settings: settings.clone(),
+            clock,
+        })
+        .await?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -213,7 +224,8 @@ pub fn logins_banner(zone: &DemoZone) -> String {
 pub async fn demo(
     args: DemoArgs,
     ctx_database: Option<String>,
-    config: web::WebConfig,
+    settings: &crate::config::Settings,
+    server: &dyn Server,
 ) -> anyhow::Result<ExitCode> {
     let url = ctx_database.unwrap_or_else(|| DEMO_DATABASE.to_string());
     if !crate::db::is_postgres(&url) {
@@ -248,5 +260,5 @@ pub async fn demo(
         return Ok(ExitCode::SUCCESS);
     }
     let clock: Arc<dyn app::Clock> = Arc::new(DemoClock::new());
-    serve_store(store, &args.listen, config, Some(logins_banner(&zone)), Some(clock)).await
+    serve_store(server, store, &args.listen, settings, Some(logins_banner(&zone)), Some(clock)).await
 }
