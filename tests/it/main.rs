@@ -1,6 +1,7 @@
 //! The `huiqi` package's integration tests, one binary (one link) with a module per area:
 //! the CLI contracts run the built `huiqi` in a temp dir; `layers` checks the crate graph.
 
+mod cli_calendar;
 mod cli_documents;
 mod cli_foundation;
 mod cli_import;

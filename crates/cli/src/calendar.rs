@@ -82,9 +82,8 @@ async fn zone_calendars(ctx: &Context) -> anyhow::Result<std::sync::Arc<Calendar
     if !exists {
         return Ok(std::sync::Arc::new(Calendars::standard()));
     }
-    let store = crate::db::open(&ctx.database).await?;
-    store.migrate().await?;
-    Ok(store.calendars().await.map_err(|e| user_error(&e))?)
+    let app = app::App::new(crate::db::open_ready(&ctx.database).await?);
+    uc::calendars(&app).await.map_err(app_error)
 }
 
 fn json_out<T: serde::Serialize>(v: &T) -> anyhow::Result<()> {

@@ -1073,7 +1073,7 @@ async fn calendar_escalations_decisions_and_spot_checks_over_http() {
 
     // Only an admin loads the notice; the open problem's deadline moves, audited, and the
     // department is told on its queue.
-    let text = include_str!("../../../tests/data/calendar-2027-example.csv");
+    let text = include_str!("../../../../tests/data/calendar-2027-example.csv");
     let (s, _) =
         app.status_detail("dept", Method::POST, "/api/v1/calendar/years", json!({"text": text})).await;
     assert_eq!(s, 403);
