@@ -271,7 +271,7 @@ impl Sim<'_> {
             + self.state.problem.received_at.timestamp() as usize;
         let solved = match rating {
             Rating::Satisfied => resolved,
-            Rating::BasicallySatisfied => resolved && seed % 3 != 0,
+            Rating::BasicallySatisfied => resolved && !seed.is_multiple_of(3),
             Rating::Dissatisfied => false,
         };
         let note = if rating == Rating::Dissatisfied { Some("问题没有真正解决") } else { None };

@@ -226,6 +226,8 @@ pub(crate) async fn insert_problem(
 /// Applies a command to a problem inside the caller's transaction: locks the problem row,
 /// replays its log, checks the expected version under that lock (so no other write comes
 /// between the check and the write), appends the event and rewrites the projection.
+// The write's inputs, as the trait method takes them, plus the calendars the events are judged by.
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn transition_on(
     tx: &impl GenericClient,
     id: i64,

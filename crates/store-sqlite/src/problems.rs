@@ -313,6 +313,8 @@ pub(crate) fn insert_problem(
 /// Applies a command to a problem inside a write job: replays its log, checks the expected
 /// version (in the same job as the write, so no other write comes between), appends the event
 /// and rewrites the projection.
+// The write's inputs, as the trait method takes them, plus the calendars the events are judged by.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn transition_on(
     conn: &Connection,
     id: i64,

@@ -372,7 +372,7 @@ pub async fn page_follow_ups(
     let req = app::problems::FollowUpRequest {
         owner: raw.get("department").cloned(),
         kind: raw.get("kind").cloned(),
-        all: raw.get("all").is_some(),
+        all: raw.contains_key("all"),
     };
     let list = app::problems::follow_ups(&state, &p, req).await?;
     let routing = crate::routes::problems::routing(&state).await?;
