@@ -7,10 +7,15 @@
 //! call [`Catalog::check_complete`] so that no key lacks a language and every variant's key
 //! exists: the catalog is the one place messages are written.
 //!
+//! [`suggest`] picks "did you mean" hints for every crate and shortens names before they
+//! are echoed.
+//!
 //! This crate does no I/O: catalogs are embedded with `include_str!` by their crates.
 
 use std::collections::BTreeMap;
 use std::fmt;
+
+pub mod suggest;
 
 /// The interface languages. Simplified Chinese is the default.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]

@@ -4,6 +4,7 @@
 //! its header cannot be mapped. A [`RowError`] does not: every bad row and every bad cell is
 //! collected, so the user fixes the whole file in one go.
 
+use i18n::suggest::shown;
 use i18n::{Catalog, Lang, Localized, Message};
 
 /// A failure that stops reading the whole file.
@@ -30,7 +31,8 @@ pub enum ImportError {
     /// A required column is absent from the header.
     #[error("the required column {zh} / {en} is missing")]
     MissingColumn { zh: String, en: String },
-    /// A column name that maps to nothing, with the nearest known name.
+    /// A column name that maps to nothing, with the nearest known name ("" when none is
+    /// close).
     #[error("{}unknown column '{column}'; did you mean '{hint}'?", line.map(|l| format!("line {l}: ")).unwrap_or_default())]
     UnknownColumn { column: String, hint: String, line: Option<usize> },
     /// A fact that is derived by huiqi and cannot be imported.
@@ -59,11 +61,15 @@ impl Localized for ImportError {
             ImportError::MissingColumn { zh, en } => {
                 Message::new("import.missing_column").arg("zh", zh).arg("en", en)
             }
-            ImportError::UnknownColumn { column, hint, line: None } => {
-                Message::new("import.unknown_column").arg("column", column).arg("hint", hint)
-            }
-            ImportError::UnknownColumn { column, hint, line: Some(line) } => {
-                Message::new("import.unknown_key").arg("column", column).arg("hint", hint).arg("line", line)
+            ImportError::UnknownColumn { column, hint, line } => {
+                // The name as typed may be anything: shown cut to 64 characters.
+                let m = match (line, hint.is_empty()) {
+                    (None, false) => Message::new("import.unknown_column").arg("hint", hint),
+                    (None, true) => Message::new("import.unknown_column_no_hint"),
+                    (Some(l), false) => Message::new("import.unknown_key").arg("hint", hint).arg("line", l),
+                    (Some(l), true) => Message::new("import.unknown_key_no_hint").arg("line", l),
+                };
+                m.arg("column", shown(column))
             }
             ImportError::DerivedColumn { column } => {
                 Message::new("import.derived_column").arg("column", column)

@@ -177,6 +177,8 @@ mod tests {
             ImportError::MissingColumn { zh: "统一社会信用代码".into(), en: "uscc".into() },
             ImportError::UnknownColumn { column: "revenu".into(), hint: "revenue".into(), line: None },
             ImportError::UnknownColumn { column: "revenu".into(), hint: "revenue".into(), line: Some(4) },
+            ImportError::UnknownColumn { column: "备注".into(), hint: String::new(), line: None },
+            ImportError::UnknownColumn { column: "备注".into(), hint: String::new(), line: Some(4) },
             ImportError::DerivedColumn { column: "个体工商户".into() },
             ImportError::DuplicateColumn { first: "uscc".into(), second: "统一社会信用代码".into() },
         ];

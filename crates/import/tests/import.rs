@@ -261,6 +261,34 @@ fn unknown_columns_are_a_file_error_with_the_nearest_name() {
     );
 }
 
+/// A megabyte-long unknown column name gets no hint (it is not compared with every
+/// accepted name) and is echoed cut to 64 characters and "…"; an unrelated name gets no
+/// silly hint either.
+#[test]
+fn a_huge_or_unrelated_unknown_column_gets_no_hint_and_is_shown_cut() {
+    let huge = "营业收入".repeat(250_000);
+    let csv = format!("uscc,name,registered_in_zone,tax_registered_in_zone,{huge}\n");
+    let e = import::read_csv(csv.as_bytes(), None, &options(), &mut |_| {}).unwrap_err();
+    assert!(
+        matches!(&e, ImportError::UnknownColumn { hint, .. } if hint.is_empty()),
+        "{}",
+        e.render(Lang::En).len()
+    );
+    for lang in [Lang::Zh, Lang::En] {
+        let text = e.render(lang);
+        assert!(text.chars().count() < 200, "{} characters", text.chars().count());
+        assert!(text.contains(&format!("{}…", "营业收入".repeat(16))), "{text}");
+    }
+    let csv = "uscc,name,registered_in_zone,tax_registered_in_zone,备注说明\n";
+    let e = import::read_csv(csv.as_bytes(), None, &options(), &mut |_| {}).unwrap_err();
+    assert_eq!(e, ImportError::UnknownColumn { column: "备注说明".into(), hint: String::new(), line: None });
+    assert!(
+        e.render(Lang::En).contains("unknown column '备注说明'; the accepted names"),
+        "{}",
+        e.render(Lang::En)
+    );
+}
+
 #[test]
 fn file_level_failures() {
     assert!(matches!(read_err(&data("missing.csv")), ImportError::Io { .. }));

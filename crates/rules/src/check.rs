@@ -9,7 +9,6 @@
 use crate::error::Error;
 use crate::syntax::{BinOp, Expr, ExprKind, Span, UnOp};
 use crate::value::Value;
-use enterprise::facts::edit_distance;
 use enterprise::{FactDictionary, FactType};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -302,16 +301,15 @@ impl<'a> Checker<'a> {
         true
     }
 
+    /// The known name (fact, parameter or definition) nearest to an unknown one.
     fn nearest_name(&self, name: &str) -> Option<String> {
-        let mut best: Option<(usize, String)> =
-            self.dict.nearest(name, 1).first().map(|s| (edit_distance(name, s), s.to_string()));
-        for cand in self.params.keys().chain(self.defs.keys()) {
-            let d = edit_distance(name, cand);
-            if best.as_ref().is_none_or(|(bd, _)| d < *bd) {
-                best = Some((d, cand.clone()));
-            }
-        }
-        best.filter(|(d, _)| *d <= name.chars().count().max(3) / 2 + 1).map(|(_, s)| s)
+        let candidates = self
+            .dict
+            .iter()
+            .map(|d| d.id.as_str())
+            .chain(self.params.keys().map(String::as_str))
+            .chain(self.defs.keys().map(String::as_str));
+        i18n::suggest::nearest_one(name, candidates).map(str::to_string)
     }
 
     fn check(&mut self, e: &Expr) -> TExpr {
@@ -770,14 +768,9 @@ impl<'a> Checker<'a> {
                     .params
                     .iter()
                     .filter(|p| matches!(p.1, ParamShape::Table { .. }))
-                    .map(|p| p.0.clone());
-                let nearest = FUNCTIONS
-                    .iter()
-                    .map(|f| f.to_string())
-                    .chain(tables)
-                    .map(|f| (edit_distance(name, &f), f))
-                    .min()
-                    .map(|(_, f)| f);
+                    .map(|p| p.0.as_str());
+                let nearest = i18n::suggest::nearest_one(name, FUNCTIONS.iter().copied().chain(tables))
+                    .map(str::to_string);
                 self.err(span, Error::UnknownFunction { name: name.to_string(), nearest });
                 err
             }

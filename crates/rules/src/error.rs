@@ -1,6 +1,7 @@
 //! The crate's one error type, its bilingual messages, and diagnostics with locations.
 
 use crate::syntax::SyntaxError;
+use i18n::suggest::shown;
 use i18n::{Catalog, Localized, Message};
 use std::fmt;
 
@@ -65,20 +66,22 @@ impl Localized for Error {
             Error::Syntax(s) => match s {
                 SyntaxError::UnexpectedChar { ch, .. } => Message::new("rules.unexpected_char").arg("ch", ch),
                 SyntaxError::UnterminatedString { .. } => Message::new("rules.unterminated_string"),
-                SyntaxError::BadNumber { text, .. } => Message::new("rules.bad_number").arg("text", text),
+                SyntaxError::BadNumber { text, .. } => {
+                    Message::new("rules.bad_number").arg("text", shown(text))
+                }
                 SyntaxError::Expected { expected, found, .. } => {
-                    Message::new("rules.expected").arg("expected", expected).arg("found", found)
+                    Message::new("rules.expected").arg("expected", expected).arg("found", shown(found))
                 }
                 SyntaxError::TooDeep { .. } => Message::new("rules.too_deep"),
             },
             Error::UnknownName { name, nearest: Some(n) } => {
-                Message::new("rules.unknown_name_hint").arg("name", name).arg("nearest", n)
+                Message::new("rules.unknown_name_hint").arg("name", shown(name)).arg("nearest", n)
             }
             Error::UnknownName { name, nearest: None } => {
-                Message::new("rules.unknown_name").arg("name", name)
+                Message::new("rules.unknown_name").arg("name", shown(name))
             }
             Error::UnknownFunction { name, nearest } => Message::new("rules.unknown_function")
-                .arg("name", name)
+                .arg("name", shown(name))
                 .arg("nearest", nearest.as_deref().unwrap_or("min, max, round")),
             Error::Arity { name, expected, found } => {
                 Message::new("rules.arity").arg("name", name).arg("expected", expected).arg("found", found)
@@ -93,11 +96,12 @@ impl Localized for Error {
             Error::NeedsYear { fact } => Message::new("rules.needs_year").arg("fact", fact),
             Error::NotPerYear { fact } => Message::new("rules.not_per_year").arg("fact", fact),
             Error::YearIndexNotStatic => Message::new("rules.year_index"),
-            Error::UnknownCode { fact, code, allowed } => {
-                Message::new("rules.unknown_code").arg("fact", fact).arg("code", code).arg("allowed", allowed)
-            }
+            Error::UnknownCode { fact, code, allowed } => Message::new("rules.unknown_code")
+                .arg("fact", fact)
+                .arg("code", shown(code))
+                .arg("allowed", allowed),
             Error::BadLiteral { what, text } => {
-                Message::new("rules.bad_literal").arg("what", what).arg("text", text)
+                Message::new("rules.bad_literal").arg("what", what).arg("text", shown(text))
             }
             Error::DefinitionCycle { cycle } => Message::new("rules.definition_cycle").arg("cycle", cycle),
             Error::DuplicateName { name, first } => {

@@ -46,6 +46,21 @@ fn every_problem_is_reported_with_its_position() {
     check(&item("revenue[year] / revenue[year] > 1.5 and tags has 3"), &["12:49 rules.type_mismatch"]);
 }
 
+/// A megabyte-long unknown name is not compared with every known name (no hint) and is
+/// echoed cut to 64 characters and "…".
+#[test]
+fn a_huge_unknown_name_gets_no_hint_and_is_shown_cut() {
+    let huge = "revenue".repeat(150_000);
+    check(
+        &item(&format!("{huge} and frob{huge}(1)")),
+        &["12:9 rules.unknown_name", "12:1050014 rules.unknown_function"],
+    );
+    let (_, diags) = load(&item(&huge));
+    let text = diags[0].render();
+    assert!(text.chars().count() < 300, "{} characters", text.chars().count());
+    assert!(text.contains(&format!("{}…", &huge[..64])), "{text}");
+}
+
 #[test]
 fn multi_line_rules_point_at_the_right_line() {
     let body = "[[item]]\nid = \"x\"\ntitle = \"x\"\nclause = \"-\"\nwhen = '''\nregistered_in_zone\nand nope\n'''\n";
