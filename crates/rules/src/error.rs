@@ -33,6 +33,12 @@ pub enum Error {
     BadLiteral { what: String, text: String },
     #[error("definition cycle: {cycle}")]
     DefinitionCycle { cycle: String },
+    /// With its definitions written out, an expression is taller than the limit.
+    #[error("with its definitions written out, the expression is more than {limit} levels deep")]
+    ExpandedTooTall { limit: usize },
+    /// With its definitions written out, an expression has more nodes than the limit.
+    #[error("with its definitions written out, the expression has more than {limit} parts")]
+    ExpandedTooLarge { limit: usize },
     #[error("{name} is defined twice")]
     DuplicateName { name: String, first: String },
     #[error("file is not valid TOML: {reason}")]
@@ -73,6 +79,7 @@ impl Localized for Error {
                     Message::new("rules.expected").arg("expected", expected).arg("found", shown(found))
                 }
                 SyntaxError::TooDeep { .. } => Message::new("rules.too_deep"),
+                SyntaxError::TooTall { .. } => Message::new("rules.too_tall"),
             },
             Error::UnknownName { name, nearest: Some(n) } => {
                 Message::new("rules.unknown_name_hint").arg("name", shown(name)).arg("nearest", n)
@@ -104,6 +111,8 @@ impl Localized for Error {
                 Message::new("rules.bad_literal").arg("what", what).arg("text", shown(text))
             }
             Error::DefinitionCycle { cycle } => Message::new("rules.definition_cycle").arg("cycle", cycle),
+            Error::ExpandedTooTall { limit } => Message::new("rules.expanded_too_tall").arg("limit", limit),
+            Error::ExpandedTooLarge { limit } => Message::new("rules.expanded_too_large").arg("limit", limit),
             Error::DuplicateName { name, first } => {
                 Message::new("rules.duplicate_name").arg("name", name).arg("first", first)
             }
@@ -180,6 +189,7 @@ mod tests {
             Error::Syntax(SyntaxError::BadNumber { text: s(), span }),
             Error::Syntax(SyntaxError::Expected { expected: "a value", found: s(), span }),
             Error::Syntax(SyntaxError::TooDeep { span }),
+            Error::Syntax(SyntaxError::TooTall { span }),
             Error::UnknownName { name: s(), nearest: Some(s()) },
             Error::UnknownName { name: s(), nearest: None },
             Error::UnknownFunction { name: s(), nearest: None },
@@ -192,6 +202,8 @@ mod tests {
             Error::UnknownCode { fact: s(), code: s(), allowed: s() },
             Error::BadLiteral { what: s(), text: s() },
             Error::DefinitionCycle { cycle: s() },
+            Error::ExpandedTooTall { limit: 256 },
+            Error::ExpandedTooLarge { limit: 20_000 },
             Error::DuplicateName { name: s(), first: s() },
             Error::Toml { reason: s() },
             Error::Field { field: s(), reason: s() },
