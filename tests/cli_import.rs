@@ -131,3 +131,18 @@ fn unknown_files_and_columns_are_clear_errors() {
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stderr).contains(" / "));
 }
+
+/// A damaged workbook (a shared-string index out of range, which panics inside calamine)
+/// is exit 1 with the bilingual message, and no panic text reaches the user.
+#[test]
+fn a_damaged_workbook_is_a_clear_error_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("z.db");
+    let o = huiqi(&db, &["import", "enterprises", fixture("damaged.xlsx").to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("Excel 工作簿已损坏") && err.contains("the Excel workbook is damaged"), "{err}");
+    assert!(!err.contains("panicked") && !err.contains("index out of bounds"), "{err}");
+    // Nothing written (the file is read before the database is opened: no table at all).
+    assert!(enterprise_count(&db) <= 0);
+}

@@ -25,6 +25,20 @@ pub enum ImportError {
     /// The workbook cannot be opened or has no worksheet.
     #[error("the workbook cannot be read: {reason}")]
     Workbook { reason: String },
+    /// The workbook would inflate past a limit (`xlsx::MAX_INFLATED` for all parts,
+    /// `xlsx::MAX_SHARED_STRINGS` for the shared strings).
+    #[error("the workbook inflates to more than {limit_mib} MiB")]
+    Inflated { limit_mib: u64, shared_strings: bool },
+    /// A stretch of a workbook's XML longer than `xlsx::MAX_RUN` without markup.
+    #[error("the workbook holds more than {limit_mib} MiB without markup")]
+    LongRun { limit_mib: u64 },
+    /// A cell with a value outside the rows and columns that can be imported.
+    #[error("cell {cell} lies outside A1:IV1048576")]
+    CellOutOfRange { cell: String },
+    /// The workbook is damaged: its parts contradict each other (a shared string that does
+    /// not exist, rows out of order).
+    #[error("the workbook is damaged")]
+    Damaged,
     /// The file has no header row (or no content at all).
     #[error("the file is empty: it has no header row")]
     Empty,
@@ -57,6 +71,17 @@ impl Localized for ImportError {
                 Message::new("import.csv").arg("line", line).arg("reason", reason)
             }
             ImportError::Workbook { reason } => Message::new("import.workbook").arg("reason", reason),
+            ImportError::Inflated { limit_mib, shared_strings: false } => {
+                Message::new("import.inflated").arg("limit", limit_mib)
+            }
+            ImportError::Inflated { limit_mib, shared_strings: true } => {
+                Message::new("import.inflated_strings").arg("limit", limit_mib)
+            }
+            ImportError::LongRun { limit_mib } => Message::new("import.long_run").arg("limit", limit_mib),
+            ImportError::CellOutOfRange { cell } => {
+                Message::new("import.cell_out_of_range").arg("cell", cell)
+            }
+            ImportError::Damaged => Message::new("import.damaged"),
             ImportError::Empty => Message::new("import.empty"),
             ImportError::MissingColumn { zh, en } => {
                 Message::new("import.missing_column").arg("zh", zh).arg("en", en)

@@ -5,6 +5,7 @@
 //! written, and `UPDATE_EXPECT=1` rewrites them all (review the diff like code).
 
 mod support;
+mod xlsx;
 
 use chrono::NaiveDate;
 use enterprise::{EnterpriseRecord, FactSource, FactValue, TaxCreditRating, TaxpayerType, UnifiedCreditCode};
