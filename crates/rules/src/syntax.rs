@@ -3,8 +3,8 @@
 //! An expression is one string of a policy file (an item's `when` or `amount`, a
 //! definition). Parsing never fails and never panics: it returns a tree (with
 //! [`ExprKind::Error`] nodes where the text made no sense) plus every problem found, each
-//! with its byte span in the expression text; the policy loader maps spans to file, line
-//! and column. Names are not resolved here: that is the type checker's job.
+//! with its byte span in the expression text (the first [`MAX_ERRORS`] of them); the policy
+//! loader maps spans to file, line and column. Names are not resolved here: that is the type checker's job.
 //!
 //! ```text
 //! expr    := or
@@ -269,7 +269,9 @@ fn lex(src: &str, errors: &mut Vec<SyntaxError>) -> Vec<(Tok, Span)> {
             match tok {
                 Some(t) => out.push((t, span)),
                 None => {
-                    errors.push(SyntaxError::BadNumber { text: src[start..at(j)].to_string(), span });
+                    if errors.len() < MAX_ERRORS {
+                        errors.push(SyntaxError::BadNumber { text: src[start..at(j)].to_string(), span });
+                    }
                     out.push((Tok::Int(0), span));
                 }
             }
@@ -298,7 +300,9 @@ fn lex(src: &str, errors: &mut Vec<SyntaxError>) -> Vec<(Tok, Span)> {
                 out.push((Tok::Str(s), Span { start, end: at(j + 1) }));
                 i = j + 1;
             } else {
-                errors.push(SyntaxError::UnterminatedString { span: Span { start, end: at(j) } });
+                if errors.len() < MAX_ERRORS {
+                    errors.push(SyntaxError::UnterminatedString { span: Span { start, end: at(j) } });
+                }
                 out.push((Tok::Str(s), Span { start, end: at(j) }));
                 i = j;
             }
@@ -327,7 +331,9 @@ fn lex(src: &str, errors: &mut Vec<SyntaxError>) -> Vec<(Tok, Span)> {
             ('=', _) => (Tok::Assign, 1),
             _ => {
                 let span = Span { start, end: at(i + 1) };
-                errors.push(SyntaxError::UnexpectedChar { ch: c, span });
+                if errors.len() < MAX_ERRORS {
+                    errors.push(SyntaxError::UnexpectedChar { ch: c, span });
+                }
                 out.push((Tok::Bad, span));
                 i += 1;
                 continue;
@@ -339,6 +345,10 @@ fn lex(src: &str, errors: &mut Vec<SyntaxError>) -> Vec<(Tok, Span)> {
     out.push((Tok::Eof, Span { start: src.len(), end: src.len() }));
     out
 }
+
+/// The most syntax problems reported for one expression: the first ones, in order (a
+/// megabyte of garbage would otherwise be a million diagnostics).
+pub const MAX_ERRORS: usize = 100;
 
 /// The deepest the parser nests: brackets, `if`, arguments, indexes, `not` and `-` each
 /// count one level. Deeper text is reported ([`SyntaxError::TooDeep`]), not followed.
@@ -376,6 +386,7 @@ pub fn parse(src: &str) -> (Expr, Vec<SyntaxError>) {
             span,
         });
     }
+    p.errors.truncate(MAX_ERRORS);
     (e, p.errors)
 }
 
@@ -751,6 +762,12 @@ impl fmt::Display for Expr {
                 write!(f, "not ")?;
                 wrap(f, e, 3)
             }
+            // `- -x`, not `-(-x)`: brackets would nest the printed text twice as deep as
+            // the parsed one (found by fuzzing: 40 minus signs printed past the nesting
+            // limit), and `- -` reads back as the same tree.
+            ExprKind::Unary(UnOp::Neg, e) if matches!(e.kind, ExprKind::Unary(UnOp::Neg, _)) => {
+                write!(f, "- {e}")
+            }
             ExprKind::Unary(UnOp::Neg, e) => {
                 write!(f, "-")?;
                 wrap(f, e, 8)
@@ -810,7 +827,11 @@ mod tests {
         check("tags has \"专精特新\"", "tags has \"专精特新\"");
         check("min(a, b) - (c - d)", "min(a, b) - (c - d)");
         check("if a then 1 else 2", "if a then 1 else 2");
-        check("- -x", "-(-x)");
+        check("- -x", "- -x");
+        check("-(-(-x))", "- - -x");
+        // As deep as the parser allows: printed, it parses back (no brackets added).
+        let deep = "-".repeat(60) + "x";
+        check(&deep, &format!("{}-x", "- ".repeat(59)));
         check("x ≤ 3", "x <= 3");
     }
 
@@ -828,6 +849,10 @@ mod tests {
         assert!(!errs.is_empty());
         let (_, errs) = parse(&"-".repeat(5000));
         assert!(!errs.is_empty());
+        // A megabyte of bad characters: the first 100 problems, not a million.
+        let (_, errs) = parse(&"$".repeat(1 << 20));
+        assert_eq!(errs.len(), MAX_ERRORS);
+        assert_eq!(errs[0].span(), Span { start: 0, end: 1 });
     }
 
     proptest::proptest! {
