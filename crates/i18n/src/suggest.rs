@@ -61,9 +61,15 @@ pub fn nearest_one<'a>(wanted: &str, candidates: impl IntoIterator<Item = &'a st
 /// `name` as a message shows it: whole up to [`MAX_SHOWN`] characters, else its first
 /// [`MAX_SHOWN`] characters and "…".
 pub fn shown(name: &str) -> Cow<'_, str> {
-    match name.char_indices().nth(MAX_SHOWN) {
-        None => Cow::Borrowed(name),
-        Some((cut, _)) => Cow::Owned(format!("{}…", &name[..cut])),
+    cut(name, MAX_SHOWN)
+}
+
+/// `text` whole up to `max` characters, else its first `max` characters and "…" (for
+/// longer texts a message quotes, such as a library's own error).
+pub fn cut(text: &str, max: usize) -> Cow<'_, str> {
+    match text.char_indices().nth(max) {
+        None => Cow::Borrowed(text),
+        Some((at, _)) => Cow::Owned(format!("{}…", &text[..at])),
     }
 }
 

@@ -4,7 +4,7 @@
 //! its header cannot be mapped. A [`RowError`] does not: every bad row and every bad cell is
 //! collected, so the user fixes the whole file in one go.
 
-use i18n::suggest::shown;
+use i18n::suggest::{cut, shown};
 use i18n::{Catalog, Lang, Localized, Message};
 
 /// A failure that stops reading the whole file.
@@ -67,10 +67,13 @@ impl Localized for ImportError {
                 Message::new("import.unknown_format").arg("path", path).arg("extension", extension)
             }
             ImportError::Encoding { line } => Message::new("import.encoding").arg("line", line),
+            // The readers' own errors may quote the file: cut to 200 characters.
             ImportError::Csv { line, reason } => {
-                Message::new("import.csv").arg("line", line).arg("reason", reason)
+                Message::new("import.csv").arg("line", line).arg("reason", cut(reason, 200))
             }
-            ImportError::Workbook { reason } => Message::new("import.workbook").arg("reason", reason),
+            ImportError::Workbook { reason } => {
+                Message::new("import.workbook").arg("reason", cut(reason, 200))
+            }
             ImportError::Inflated { limit_mib, shared_strings: false } => {
                 Message::new("import.inflated").arg("limit", limit_mib)
             }

@@ -240,6 +240,15 @@ fn a_run_of_more_than_1_mib_without_markup_is_refused() {
     assert!(p.errors.iter().any(|e| e.reason.key == "import.no_header"), "{:?}", p.errors);
 }
 
+/// calamine's own error may quote the file: the message quotes at most 200 characters.
+#[test]
+fn a_workbook_error_quotes_little_of_the_file() {
+    let rows =
+        good_rows() + &format!(r#"<row r="3"><c r="A3" t="{}"><v>1</v></c></row>"#, "z".repeat(100_000));
+    let e = refused(&workbook("A1:D3", &rows));
+    assert!(matches!(e, ImportError::Workbook { .. }), "{e:?}");
+}
+
 /// Not a zip at all, or a zip without a workbook: a file error, never a panic.
 #[test]
 fn not_a_workbook_is_a_file_error() {
