@@ -36,11 +36,11 @@ pub const MAX_ROWS: u32 = 1_048_576;
 /// The last column a cell with a value may be in: `IV`, Excel 97–2003's limit, room for a
 /// "wide" file of every per-year fact over many years.
 pub const MAX_COLUMNS: u32 = 256;
-/// What all parts of a workbook may inflate to together: 256 MiB, about 400,000 rows of a
+/// What all parts of a workbook may inflate to together: 256 MiB, about 380,000 rows of a
 /// full 17-column export. Save larger files as CSV, which is read as a stream.
 pub const MAX_INFLATED: u64 = 256 << 20;
 /// What the shared strings part (`xl/sharedStrings.xml`, held in memory whole by calamine)
-/// may inflate to: 64 MiB, about 700,000 distinct enterprise names.
+/// may inflate to: 64 MiB, the names and codes of about 750,000 enterprises.
 pub const MAX_SHARED_STRINGS: u64 = 64 << 20;
 /// The longest stretch of XML between two `<` in any part: 1 MiB.
 pub const MAX_RUN: u64 = 1 << 20;
