@@ -740,6 +740,9 @@ impl fmt::Display for Expr {
                 let s = d.to_string();
                 if s.contains('.') { write!(f, "{s}") } else { write!(f, "{s}.0") }
             }
+            // A string has no escapes: one holding `"` was written in full-width quotes
+            // (found by the fuzzer: `“全"角”` printed as `"全"角"`).
+            ExprKind::Str(s) if s.contains('"') => write!(f, "“{s}”"),
             ExprKind::Str(s) => write!(f, "\"{s}\""),
             ExprKind::Name(n) => write!(f, "{n}"),
             ExprKind::Year => write!(f, "year"),
@@ -833,6 +836,8 @@ mod tests {
         let deep = "-".repeat(60) + "x";
         check(&deep, &format!("{}-x", "- ".repeat(59)));
         check("x ≤ 3", "x <= 3");
+        check("t == “全\"角”", "t == “全\"角”");
+        check("t == \"全”角\"", "t == \"全”角\"");
     }
 
     #[test]
