@@ -306,7 +306,9 @@ fn long_bad_values_are_reported_cut() {
     assert!(bad.iter().all(|e| e.value == format!("{}…", "惠".repeat(64))), "{}", bad[0].value.len());
     // A reason that quotes the cell (an industry code here) quotes at most 1,000 characters
     // of it (found by the fuzzer: 1,568 rows of 200 KB codes added 1.2 GB).
-    let csv = format!("uscc,name,registered_in_zone,tax_registered_in_zone,industry_code\n91430100MA4L00011K,x,是,是,{long}\n");
+    let csv = format!(
+        "uscc,name,registered_in_zone,tax_registered_in_zone,industry_code\n91430100MA4L00011K,x,是,是,{long}\n"
+    );
     let p = import::read_csv(csv.as_bytes(), None, &options(), &mut |_| {}).unwrap();
     assert_eq!(p.errors.len(), 1);
     let reason = p.errors[0].reason_text(Lang::En);
