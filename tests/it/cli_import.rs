@@ -246,3 +246,18 @@ fn a_utf16_file_is_refused_naming_its_encoding() {
     assert!(err.contains("UTF-16LE") && err.contains("CSV UTF-8"), "{err}");
     assert_eq!(enterprise_count(&db), 0);
 }
+
+/// A damaged workbook (a shared-string index out of range, which panics inside calamine)
+/// is exit 1 with the bilingual message, and no panic text reaches the user.
+#[test]
+fn a_damaged_workbook_is_a_clear_error_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("z.db");
+    let o = huiqi(&db, &["import", "enterprises", fixture("damaged.xlsx").to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("Excel 工作簿已损坏") && err.contains("the Excel workbook is damaged"), "{err}");
+    assert!(!err.contains("panicked") && !err.contains("index out of bounds"), "{err}");
+    // Nothing written (the file is read before the database is opened: no table at all).
+    assert!(enterprise_count(&db) <= 0);
+}

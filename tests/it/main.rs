@@ -9,4 +9,5 @@ mod cli_policy;
 mod cli_problems;
 mod cli_serve;
 mod cli_visit;
+mod fuzz;
 mod layers;

@@ -183,29 +183,19 @@ impl FactDictionary {
         self.facts.iter()
     }
 
-    /// The ids closest to `id` by edit distance (for "did you mean" hints), best first.
+    /// The ids closest to `id` (for "did you mean" hints), best first, at most `n`, only
+    /// close ones: [`i18n::suggest::nearest`] over the dictionary's ids (no hint for an id
+    /// over 64 characters).
     pub fn nearest(&self, id: &str, n: usize) -> Vec<&str> {
-        let mut v: Vec<(usize, &str)> =
-            self.facts.iter().map(|f| (edit_distance(id, &f.id), f.id.as_str())).collect();
-        v.sort();
-        v.into_iter().take(n).map(|(_, s)| s).collect()
+        i18n::suggest::nearest(id, self.facts.iter().map(|f| f.id.as_str()), n)
     }
 }
 
-/// Levenshtein distance over chars.
+/// Levenshtein distance over chars (`strsim::levenshtein`), unbounded: its cost is the
+/// product of both lengths. Kept for `src/cli/policy.rs`; new "did you mean" code calls
+/// [`i18n::suggest::nearest`], which bounds the names it compares.
 pub fn edit_distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.iter().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != cb);
-            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        prev = cur;
-    }
-    prev[b.len()]
+    strsim::levenshtein(a, b)
 }
 
 /// A fact value.
@@ -377,7 +367,7 @@ impl Facts {
             let Some(def) = dict.get(k) else {
                 let hint =
                     dict.nearest(k, 1).first().map(|s| format!("; did you mean {s}?")).unwrap_or_default();
-                errors.push(err(k, format!("unknown fact{hint}")));
+                errors.push(err(&i18n::suggest::shown(k), format!("unknown fact{hint}")));
                 continue;
             };
             if v.is_null() {
@@ -487,6 +477,18 @@ mod tests {
             Facts::from_json(d, &json!({"revnue": 1, "taxpayer_type": "big", "employees": 3})).unwrap_err();
         assert_eq!(errs.len(), 3, "{errs:?}");
         assert!(errs.iter().any(|e| e.reason.contains("did you mean revenue")));
+    }
+
+    /// A megabyte-long unknown fact id is neither compared with every id (no hint) nor
+    /// echoed whole (64 characters and "…").
+    #[test]
+    fn a_huge_unknown_fact_is_cut_and_gets_no_hint() {
+        let huge = "revenue".repeat(150_000);
+        let errs = Facts::from_json(FactDictionary::official(), &json!({ huge.as_str(): 1 })).unwrap_err();
+        assert_eq!(errs.len(), 1);
+        assert_eq!(errs[0].fact.chars().count(), 65, "{}", &errs[0].fact[..80]);
+        assert!(errs[0].fact.ends_with('…'));
+        assert_eq!(errs[0].reason, "unknown fact");
     }
 
     #[test]

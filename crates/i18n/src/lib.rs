@@ -7,10 +7,15 @@
 //! call [`Catalog::check_complete`] so that no key lacks a language and every variant's key
 //! exists: the catalog is the one place messages are written.
 //!
+//! [`suggest`] picks "did you mean" hints for every crate and shortens names before they
+//! are echoed.
+//!
 //! This crate does no I/O: catalogs are embedded with `include_str!` by their crates.
 
 use std::collections::BTreeMap;
 use std::fmt;
+
+pub mod suggest;
 
 /// The interface languages. Simplified Chinese is the default.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
@@ -43,6 +48,9 @@ impl Lang {
     }
 }
 
+/// The longest a message argument may be, in characters.
+pub const MAX_ARG: usize = 1_000;
+
 /// A message with a stable key and named arguments, renderable in either language.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Message {
@@ -55,8 +63,15 @@ impl Message {
         Message { key, args: Vec::new() }
     }
 
+    /// Adds a named argument, cut to [`MAX_ARG`] characters and "…": an argument often
+    /// quotes what a user sent (a cell, a name, a list of definitions in a cycle), and a
+    /// message must stay a message whatever was sent.
     pub fn arg(mut self, name: &'static str, value: impl fmt::Display) -> Self {
-        self.args.push((name, value.to_string()));
+        let mut text = value.to_string();
+        if let std::borrow::Cow::Owned(cut) = suggest::cut(&text, MAX_ARG) {
+            text = cut;
+        }
+        self.args.push((name, text));
         self
     }
 }
@@ -180,6 +195,15 @@ mod tests {
         assert_eq!(c.render(&m, Lang::Zh), "第 7 行有误");
         assert_eq!(c.render(&m, Lang::En), "row 7 is wrong");
         assert!(c.check_complete(&[m]).is_empty());
+    }
+
+    /// A megabyte quoted in a message is 1,000 characters and "…" of it.
+    #[test]
+    fn arguments_are_cut() {
+        let m = Message::new("x").arg("v", "惠".repeat(1 << 20)).arg("w", "short");
+        assert_eq!(m.args[0].1.chars().count(), MAX_ARG + 1);
+        assert!(m.args[0].1.ends_with('…'));
+        assert_eq!(m.args[1].1, "short");
     }
 
     #[test]

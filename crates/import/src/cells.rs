@@ -40,11 +40,13 @@ impl Cell<'_> {
         }
     }
 
-    /// The cell as the user would read it, for error reports.
+    /// The cell as the user would read it, for error reports: text cut to 64 characters
+    /// and "…" (`i18n::suggest::shown`), so that a file of long bad cells does not hold
+    /// every long cell a second time in its error list.
     pub(crate) fn display(&self) -> String {
         match self {
             Cell::Empty => String::new(),
-            Cell::Text(s) => s.to_string(),
+            Cell::Text(s) => i18n::suggest::shown(s).into_owned(),
             Cell::Number(f) => format!("{f}"),
             Cell::Int(i) => i.to_string(),
             Cell::Bool(b) => b.to_string(),

@@ -167,15 +167,10 @@ impl Names {
         Ok(k)
     }
 
+    /// The accepted name nearest to `name` ([`i18n::suggest::nearest_one`]), or "" when
+    /// none is close.
     fn nearest(&self, name: &str) -> String {
-        let mut best: Option<(usize, &str)> = None;
-        for cand in &self.all {
-            let d = enterprise::facts::edit_distance(name, cand);
-            if best.is_none_or(|(bd, _)| d < bd) {
-                best = Some((d, cand));
-            }
-        }
-        best.map(|(_, s)| s.to_string()).unwrap_or_default()
+        i18n::suggest::nearest_one(name, self.all.iter().map(String::as_str)).unwrap_or_default().to_string()
     }
 }
 

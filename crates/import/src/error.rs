@@ -4,6 +4,7 @@
 //! its header cannot be mapped. A [`RowError`] does not: every bad row and every bad cell is
 //! collected, so the user fixes the whole file in one go.
 
+use i18n::suggest::{cut, shown};
 use i18n::{Catalog, Lang, Localized, Message};
 
 /// A failure that stops reading the whole file.
@@ -27,13 +28,28 @@ pub enum ImportError {
     /// The workbook cannot be opened or has no worksheet.
     #[error("the workbook cannot be read: {reason}")]
     Workbook { reason: String },
+    /// The workbook would inflate past a limit (`xlsx::MAX_INFLATED` for all parts,
+    /// `xlsx::MAX_SHARED_STRINGS` for the shared strings).
+    #[error("the workbook inflates to more than {limit_mib} MiB")]
+    Inflated { limit_mib: u64, shared_strings: bool },
+    /// A stretch of a workbook's XML longer than `xlsx::MAX_RUN` without markup.
+    #[error("the workbook holds more than {limit_mib} MiB without markup")]
+    LongRun { limit_mib: u64 },
+    /// A cell with a value outside the rows and columns that can be imported.
+    #[error("cell {cell} lies outside A1:IV1048576")]
+    CellOutOfRange { cell: String },
+    /// The workbook is damaged: its parts contradict each other (a shared string that does
+    /// not exist, rows out of order).
+    #[error("the workbook is damaged")]
+    Damaged,
     /// The file has no header row (or no content at all).
     #[error("the file is empty: it has no header row")]
     Empty,
     /// A required column is absent from the header.
     #[error("the required column {zh} / {en} is missing")]
     MissingColumn { zh: String, en: String },
-    /// A column name that maps to nothing, with the nearest known name.
+    /// A column name that maps to nothing, with the nearest known name ("" when none is
+    /// close).
     #[error("{}unknown column '{column}'; did you mean '{hint}'?", line.map(|l| format!("line {l}: ")).unwrap_or_default())]
     UnknownColumn { column: String, hint: String, line: Option<usize> },
     /// A fact that is derived by huiqi and cannot be imported.
@@ -55,19 +71,37 @@ impl Localized for ImportError {
             }
             ImportError::Encoding { line } => Message::new("import.encoding").arg("line", line),
             ImportError::NotUtf8 { encoding } => Message::new("import.not_utf8").arg("encoding", encoding),
+            // The readers' own errors may quote the file: cut to 200 characters.
             ImportError::Csv { line, reason } => {
-                Message::new("import.csv").arg("line", line).arg("reason", reason)
+                Message::new("import.csv").arg("line", line).arg("reason", cut(reason, 200))
             }
-            ImportError::Workbook { reason } => Message::new("import.workbook").arg("reason", reason),
+            ImportError::Workbook { reason } => {
+                Message::new("import.workbook").arg("reason", cut(reason, 200))
+            }
+            ImportError::Inflated { limit_mib, shared_strings: false } => {
+                Message::new("import.inflated").arg("limit", limit_mib)
+            }
+            ImportError::Inflated { limit_mib, shared_strings: true } => {
+                Message::new("import.inflated_strings").arg("limit", limit_mib)
+            }
+            ImportError::LongRun { limit_mib } => Message::new("import.long_run").arg("limit", limit_mib),
+            ImportError::CellOutOfRange { cell } => {
+                Message::new("import.cell_out_of_range").arg("cell", cell)
+            }
+            ImportError::Damaged => Message::new("import.damaged"),
             ImportError::Empty => Message::new("import.empty"),
             ImportError::MissingColumn { zh, en } => {
                 Message::new("import.missing_column").arg("zh", zh).arg("en", en)
             }
-            ImportError::UnknownColumn { column, hint, line: None } => {
-                Message::new("import.unknown_column").arg("column", column).arg("hint", hint)
-            }
-            ImportError::UnknownColumn { column, hint, line: Some(line) } => {
-                Message::new("import.unknown_key").arg("column", column).arg("hint", hint).arg("line", line)
+            ImportError::UnknownColumn { column, hint, line } => {
+                // The name as typed may be anything: shown cut to 64 characters.
+                let m = match (line, hint.is_empty()) {
+                    (None, false) => Message::new("import.unknown_column").arg("hint", hint),
+                    (None, true) => Message::new("import.unknown_column_no_hint"),
+                    (Some(l), false) => Message::new("import.unknown_key").arg("hint", hint).arg("line", l),
+                    (Some(l), true) => Message::new("import.unknown_key_no_hint").arg("line", l),
+                };
+                m.arg("column", shown(column))
             }
             ImportError::DerivedColumn { column } => {
                 Message::new("import.derived_column").arg("column", column)

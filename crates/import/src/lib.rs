@@ -22,13 +22,15 @@ mod error;
 mod readers;
 mod report;
 pub mod synth;
+pub mod xlsx;
 
 pub use error::{ImportError, RowError};
-pub use readers::{read_csv, read_jsonl, read_xlsx};
+pub use readers::{read_csv, read_jsonl};
 pub use report::{
     ERROR_CSV_HEADER, ErrorLog, ReportFormat, RowErrorJson, render_error_table, write_error_csv_record,
     write_error_report,
 };
+pub use xlsx::read_xlsx;
 
 use chrono::NaiveDate;
 use enterprise::{EnterpriseRecord, FactSource};
@@ -293,10 +295,17 @@ mod tests {
             ImportError::NotUtf8 { encoding: "UTF-16LE".into() },
             ImportError::Csv { line: 3, reason: "x".into() },
             ImportError::Workbook { reason: "x".into() },
+            ImportError::Inflated { limit_mib: 256, shared_strings: false },
+            ImportError::Inflated { limit_mib: 64, shared_strings: true },
+            ImportError::LongRun { limit_mib: 1 },
+            ImportError::CellOutOfRange { cell: "XFD1048576".into() },
+            ImportError::Damaged,
             ImportError::Empty,
             ImportError::MissingColumn { zh: "统一社会信用代码".into(), en: "uscc".into() },
             ImportError::UnknownColumn { column: "revenu".into(), hint: "revenue".into(), line: None },
             ImportError::UnknownColumn { column: "revenu".into(), hint: "revenue".into(), line: Some(4) },
+            ImportError::UnknownColumn { column: "备注".into(), hint: String::new(), line: None },
+            ImportError::UnknownColumn { column: "备注".into(), hint: String::new(), line: Some(4) },
             ImportError::DerivedColumn { column: "个体工商户".into() },
             ImportError::DuplicateColumn { first: "uscc".into(), second: "统一社会信用代码".into() },
         ];

@@ -1,20 +1,18 @@
-//! The three readers: CSV, XLSX and JSON lines. Each maps its header (or keys), hands rows
-//! of cells to the builder and reports progress.
+//! The CSV and JSON lines readers (XLSX: [`crate::xlsx`]). Each maps its header (or
+//! keys), hands rows of cells to the builder and reports progress.
 //!
 //! Row numbers are the ones the user sees: the CSV line where the record starts (header =
-//! line 1), the worksheet row (header = row 1, usually), the JSON line.
+//! line 1), the JSON line.
 
 use crate::builder::{Builder, RowCells};
 use crate::cells::Cell;
 use crate::columns::{Column, Names, map_header};
 use crate::error::ImportError;
 use crate::{Format, Options, PROGRESS_EVERY, Parsed, Progress};
-use calamine::{Data, Reader, Xlsx};
-use chrono::NaiveDate;
 use enterprise::FactDictionary;
 use i18n::Message;
 use std::collections::HashMap;
-use std::io::{BufRead, Read, Seek};
+use std::io::{BufRead, Read};
 
 /// After this many rows, a CSV reader estimates the file's row count from its size.
 const RESERVE_AFTER: usize = 1024;
@@ -98,82 +96,6 @@ pub fn read_csv<R: Read>(
     report(&b, total_bytes.unwrap_or(0), progress);
     let (rows, records, errors) = b.finish();
     Ok(Parsed { format: Format::Csv, rows, records, errors })
-}
-
-struct XlsxRow<'a>(&'a [Data]);
-
-impl RowCells for XlsxRow<'_> {
-    fn len(&self) -> usize {
-        self.0.len()
-    }
-    fn cell(&self, i: usize) -> Cell<'_> {
-        match &self.0[i] {
-            Data::Empty => Cell::Empty,
-            Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => {
-                if s.is_empty() {
-                    Cell::Empty
-                } else {
-                    Cell::Text(s)
-                }
-            }
-            Data::Int(i) => Cell::Int(*i),
-            Data::Float(f) => Cell::Number(*f),
-            Data::Bool(b) => Cell::Bool(*b),
-            Data::DateTime(dt) => {
-                if dt.is_datetime() {
-                    let (y, m, d, ..) = dt.to_ymd_hms_milli();
-                    Cell::Date(NaiveDate::from_ymd_opt(i32::from(y), u32::from(m), u32::from(d)))
-                } else {
-                    Cell::Date(None)
-                }
-            }
-            Data::Error(_) => Cell::Error,
-        }
-    }
-}
-
-fn header_text(d: &Data) -> String {
-    match d {
-        Data::String(s) => s.clone(),
-        Data::Empty => String::new(),
-        other => other.to_string(),
-    }
-}
-
-/// Reads the first worksheet of an XLSX workbook.
-pub fn read_xlsx<R: Read + Seek>(
-    reader: R,
-    options: &Options,
-    progress: &mut dyn FnMut(Progress),
-) -> Result<Parsed, ImportError> {
-    let wb_err = |e: calamine::XlsxError| ImportError::Workbook { reason: e.to_string() };
-    let mut wb: Xlsx<R> = Xlsx::new(reader).map_err(wb_err)?;
-    let range = match wb.worksheet_range_at(0) {
-        Some(r) => r.map_err(wb_err)?,
-        None => return Err(ImportError::Workbook { reason: "no worksheet".into() }),
-    };
-    let first_row = range.start().map(|(r, _)| r as usize).unwrap_or(0);
-    let mut rows = range.rows();
-    let Some(header) = rows.next() else {
-        return Err(ImportError::Empty);
-    };
-    let header: Vec<String> = header.iter().map(header_text).collect();
-    let names = Names::new(FactDictionary::official());
-    let columns = map_header(&names, header.iter().map(String::as_str))?;
-    let total_rows = Some(range.height().saturating_sub(1));
-    let mut b = Builder::new(options, columns);
-    let mut next_report = PROGRESS_EVERY;
-    for (i, row) in rows.enumerate() {
-        // 0-based sheet row of the header is `first_row`; users count from 1.
-        b.row(first_row + 2 + i, &XlsxRow(row));
-        if b.rows() >= next_report {
-            next_report += PROGRESS_EVERY;
-            progress(Progress { rows: b.rows(), total_rows, bytes: 0, total_bytes: None });
-        }
-    }
-    progress(Progress { rows: b.rows(), total_rows, bytes: 0, total_bytes: None });
-    let (rows, records, errors) = b.finish();
-    Ok(Parsed { format: Format::Xlsx, rows, records, errors })
 }
 
 /// A JSON value as a cell; strings and numbers keep their text.

@@ -5,6 +5,7 @@
 //! written, and `UPDATE_EXPECT=1` rewrites them all (review the diff like code).
 
 mod support;
+mod xlsx;
 
 use chrono::NaiveDate;
 use enterprise::{EnterpriseRecord, FactSource, FactValue, TaxCreditRating, TaxpayerType, UnifiedCreditCode};
@@ -259,6 +260,59 @@ fn unknown_columns_are_a_file_error_with_the_nearest_name() {
         e,
         ImportError::UnknownColumn { column: "revnue".into(), hint: "revenue".into(), line: Some(2) }
     );
+}
+
+/// A megabyte-long unknown column name gets no hint (it is not compared with every
+/// accepted name) and is echoed cut to 64 characters and "…"; an unrelated name gets no
+/// silly hint either.
+#[test]
+fn a_huge_or_unrelated_unknown_column_gets_no_hint_and_is_shown_cut() {
+    let huge = "营业收入".repeat(250_000);
+    let csv = format!("uscc,name,registered_in_zone,tax_registered_in_zone,{huge}\n");
+    let e = import::read_csv(csv.as_bytes(), None, &options(), &mut |_| {}).unwrap_err();
+    assert!(
+        matches!(&e, ImportError::UnknownColumn { hint, .. } if hint.is_empty()),
+        "{}",
+        e.render(Lang::En).len()
+    );
+    for lang in [Lang::Zh, Lang::En] {
+        let text = e.render(lang);
+        assert!(text.chars().count() < 200, "{} characters", text.chars().count());
+        assert!(text.contains(&format!("{}…", "营业收入".repeat(16))), "{text}");
+    }
+    let csv = "uscc,name,registered_in_zone,tax_registered_in_zone,备注说明\n";
+    let e = import::read_csv(csv.as_bytes(), None, &options(), &mut |_| {}).unwrap_err();
+    assert_eq!(e, ImportError::UnknownColumn { column: "备注说明".into(), hint: String::new(), line: None });
+    assert!(
+        e.render(Lang::En).contains("unknown column '备注说明'; the accepted names"),
+        "{}",
+        e.render(Lang::En)
+    );
+}
+
+/// A bad cell's value is reported cut to 64 characters and "…": 2,000 rows of a 300 KB bad
+/// cell kept every cell a second time in the error list (found by the fuzzer: 2 GB for a
+/// 900 MB file).
+#[test]
+fn long_bad_values_are_reported_cut() {
+    let long = "惠".repeat(100_000);
+    let mut csv = String::from("uscc,name,registered_in_zone,tax_registered_in_zone,employees,year\n");
+    for _ in 0..20 {
+        csv.push_str(&format!("91430100MA4L00011K,x,是,是,{long},2021\n"));
+    }
+    let p = import::read_csv(csv.as_bytes(), None, &options(), &mut |_| {}).unwrap();
+    let bad: Vec<&RowError> = p.errors.iter().filter(|e| e.column == "employees").collect();
+    assert_eq!(bad.len(), 20);
+    assert!(bad.iter().all(|e| e.value == format!("{}…", "惠".repeat(64))), "{}", bad[0].value.len());
+    // A reason that quotes the cell (an industry code here) quotes at most 1,000 characters
+    // of it (found by the fuzzer: 1,568 rows of 200 KB codes added 1.2 GB).
+    let csv = format!(
+        "uscc,name,registered_in_zone,tax_registered_in_zone,industry_code\n91430100MA4L00011K,x,是,是,{long}\n"
+    );
+    let p = import::read_csv(csv.as_bytes(), None, &options(), &mut |_| {}).unwrap();
+    assert_eq!(p.errors.len(), 1);
+    let reason = p.errors[0].reason_text(Lang::En);
+    assert!(reason.chars().count() < 1_200, "{} characters", reason.chars().count());
 }
 
 #[test]

@@ -9,9 +9,8 @@
 use crate::error::Error;
 use crate::syntax::{BinOp, Expr, ExprKind, Span, UnOp};
 use crate::value::Value;
-use enterprise::facts::edit_distance;
 use enterprise::{FactDictionary, FactType};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
@@ -201,6 +200,91 @@ pub struct DefSource {
     pub src: usize,
 }
 
+/// The tallest an expression may be with the definitions it uses written out (each use
+/// of a definition replaced by its body): what the evaluators, the compiled plan and the
+/// batch compiler recurse through. The same number as the parser's
+/// [`syntax::MAX_HEIGHT`](crate::syntax::MAX_HEIGHT), which bounds one expression alone.
+pub const MAX_EXPANDED_HEIGHT: usize = crate::syntax::MAX_HEIGHT;
+
+/// The most nodes an expression may have with the definitions it uses written out. A
+/// definition that uses the one below it twice doubles at each layer (60 layers of
+/// `e_i = e_{i-1} + e_{i-1}`, a 2 KB file, would be 2^60 nodes); code that inlines
+/// definitions (the batch compiler, explanations) stays within this many steps per item.
+pub const MAX_EXPANDED_SIZE: u64 = 20_000;
+
+/// What a definition or expression amounts to when its definitions are written out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Expanded {
+    height: usize,
+    size: u64,
+}
+
+impl Expanded {
+    fn too_big(self) -> bool {
+        self.height > MAX_EXPANDED_HEIGHT || self.size > MAX_EXPANDED_SIZE
+    }
+}
+
+/// The shape of one expression's tree: its height, its node count, and every use of a
+/// definition with its depth (the root is at depth 1). Walked with an explicit stack:
+/// no recursion, whatever the tree.
+struct Shape<'e> {
+    height: usize,
+    size: u64,
+    uses: Vec<(usize, &'e str, Span)>,
+}
+
+fn shape<'e>(e: &'e Expr, defs: &BTreeMap<String, DefSource>) -> Shape<'e> {
+    let mut out = Shape { height: 0, size: 0, uses: Vec::new() };
+    let mut todo: Vec<(&Expr, usize)> = vec![(e, 1)];
+    while let Some((e, depth)) = todo.pop() {
+        out.height = out.height.max(depth);
+        out.size += 1;
+        let d = depth + 1;
+        match &e.kind {
+            ExprKind::Name(n) if defs.contains_key(n) => out.uses.push((depth, n.as_str(), e.span)),
+            ExprKind::Index(a, b) | ExprKind::Binary(_, a, b) => todo.extend([(&**a, d), (&**b, d)]),
+            ExprKind::Unary(_, a) => todo.push((a, d)),
+            ExprKind::Call(_, args) => todo.extend(args.iter().map(|a| (a, d))),
+            ExprKind::In { value, list, .. } => {
+                todo.push((value, d));
+                todo.extend(list.iter().map(|a| (a, d)));
+            }
+            ExprKind::Between { value: a, low: b, high: c } | ExprKind::If { cond: a, then: b, els: c } => {
+                todo.extend([(&**a, d), (&**b, d), (&**c, d)])
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// An expression's size written out, given its definitions'. A use of a definition stays a
+/// node with the body below it, as the evaluators walk it (so a chain of definitions that
+/// only name the next one is as deep as it is long); a cycle's back reference counts as a
+/// leaf (the checker reports the cycle). Also the use to blame when it is too big: the one
+/// reaching deepest, or else the largest.
+fn expand(sh: &Shape<'_>, done: &BTreeMap<String, Expanded>) -> (Expanded, Option<Span>) {
+    let mut x = Expanded { height: sh.height, size: sh.size };
+    let mut deepest: Option<(usize, Span)> = None;
+    let mut largest: Option<(u64, Span)> = None;
+    for &(depth, name, span) in &sh.uses {
+        let Some(d) = done.get(name) else { continue };
+        let h = depth + d.height;
+        x.height = x.height.max(h);
+        x.size = x.size.saturating_add(d.size);
+        // Ties go to the first use in the text.
+        if deepest.is_none_or(|(bh, bspan)| h > bh || h == bh && span.start < bspan.start) {
+            deepest = Some((h, span));
+        }
+        if largest.is_none_or(|(bs, bspan)| d.size > bs || d.size == bs && span.start < bspan.start) {
+            largest = Some((d.size, span));
+        }
+    }
+    let blame = if x.height > MAX_EXPANDED_HEIGHT { deepest.map(|d| d.1) } else { largest.map(|l| l.1) };
+    (x, blame)
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum DefState {
     Checking,
@@ -208,16 +292,28 @@ enum DefState {
 }
 
 /// Checks expressions against the fact dictionary, the parameters and the definitions.
+///
+/// Definitions are checked in dependency order (each after the definitions it uses), so
+/// checking never recurses from one definition into another: its depth is that of one
+/// expression, whatever the library. Cycles and definitions too big written out are found
+/// first, without recursion, by [`Checker::new`].
 pub struct Checker<'a> {
     pub dict: &'a FactDictionary,
     pub params: &'a BTreeMap<String, ParamShape>,
     defs: &'a BTreeMap<String, DefSource>,
     state: BTreeMap<String, DefState>,
-    stack: Vec<String>,
     /// The checked definitions.
     pub checked_defs: BTreeMap<String, TExpr>,
     pub diags: Vec<RawDiag>,
     src: usize,
+    /// Every definition's size written out.
+    expanded: BTreeMap<String, Expanded>,
+    /// Definitions in dependency order: each after those it uses (but for cycles).
+    order: Vec<String>,
+    /// Definitions on a cycle (reported once per cycle).
+    cyclic: BTreeSet<String>,
+    /// Definitions whose bodies are being checked (more than one only out of order).
+    checking: usize,
 }
 
 impl<'a> Checker<'a> {
@@ -226,50 +322,113 @@ impl<'a> Checker<'a> {
         params: &'a BTreeMap<String, ParamShape>,
         defs: &'a BTreeMap<String, DefSource>,
     ) -> Self {
-        Checker {
+        let mut c = Checker {
             dict,
             params,
             defs,
             state: BTreeMap::new(),
-            stack: Vec::new(),
             checked_defs: BTreeMap::new(),
             diags: Vec::new(),
             src: 0,
-        }
+            expanded: BTreeMap::new(),
+            order: Vec::new(),
+            cyclic: BTreeSet::new(),
+            checking: 0,
+        };
+        c.order_defs();
+        c
     }
 
     fn err(&mut self, span: Span, error: Error) {
         self.diags.push(RawDiag { src: self.src, span, error });
     }
 
-    /// Checks every definition (reporting cycles once each).
-    pub fn check_all_defs(&mut self) {
-        let names: Vec<String> = self.defs.keys().cloned().collect();
-        for n in names {
-            self.def_type(&n, Span::default());
+    /// Walks the definitions depth first with an explicit path (a chain of 20,000
+    /// definitions is 20,000 steps, not 20,000 nested calls), from each definition in name
+    /// order: reports each cycle once (`a → b → c → a`, at the use that closes it), sizes
+    /// every definition written out ([`MAX_EXPANDED_HEIGHT`], [`MAX_EXPANDED_SIZE`]) and
+    /// records the dependency order. A definition too big is reported once, at the lowest
+    /// one (whose uses are all within the limits), at the use that makes it too big; those
+    /// above it are silently in error and never followed.
+    fn order_defs(&mut self) {
+        let shapes: BTreeMap<&str, Shape<'a>> =
+            self.defs.iter().map(|(n, d)| (n.as_str(), shape(&d.expr, self.defs))).collect();
+        let mut on_path: BTreeSet<&str> = BTreeSet::new();
+        for (&root, _) in shapes.iter() {
+            if self.expanded.contains_key(root) {
+                continue;
+            }
+            // (definition, index of its next use to follow)
+            let mut path: Vec<(&str, usize)> = vec![(root, 0)];
+            on_path.insert(root);
+            while let Some(&mut (name, ref mut next)) = path.last_mut() {
+                let sh = &shapes[name];
+                if let Some(&(_, used, span)) = sh.uses.get(*next) {
+                    *next += 1;
+                    if self.expanded.contains_key(used) || !shapes.contains_key(used) {
+                        continue;
+                    }
+                    if on_path.contains(used) {
+                        let from = path.iter().position(|(n, _)| *n == used).unwrap_or(0);
+                        let mut cycle: Vec<&str> = path[from..].iter().map(|(n, _)| *n).collect();
+                        self.cyclic.extend(cycle.iter().map(|n| n.to_string()));
+                        cycle.push(used);
+                        let src = self.defs[name].src;
+                        let error = Error::DefinitionCycle { cycle: cycle.join(" → ") };
+                        self.diags.push(RawDiag { src, span, error });
+                        continue;
+                    }
+                    path.push((used, 0));
+                    on_path.insert(used);
+                    continue;
+                }
+                path.pop();
+                on_path.remove(name);
+                let (x, blame) = expand(sh, &self.expanded);
+                let inherited =
+                    sh.uses.iter().any(|(_, u, _)| self.expanded.get(*u).is_some_and(|d| d.too_big()));
+                if x.too_big() && !inherited {
+                    let span = blame.unwrap_or(self.defs[name].expr.span);
+                    let src = self.defs[name].src;
+                    self.diags.push(RawDiag { src, span, error: too_big_error(x) });
+                }
+                self.expanded.insert(name.to_string(), x);
+                self.order.push(name.to_string());
+            }
         }
     }
 
-    fn def_type(&mut self, name: &str, at: Span) -> Type {
+    /// Checks every definition, each after the definitions it uses.
+    pub fn check_all_defs(&mut self) {
+        for n in std::mem::take(&mut self.order) {
+            self.def_type(&n);
+        }
+    }
+
+    /// The type of a definition, checking it if it has not been. Its uses are checked
+    /// already when called in dependency order ([`Checker::check_all_defs`]); a definition
+    /// on a cycle or too big written out (both reported by [`Checker::new`]) is `Error`
+    /// and not followed.
+    fn def_type(&mut self, name: &str) -> Type {
         match self.state.get(name) {
             Some(DefState::Done(t)) => return *t,
-            Some(DefState::Checking) => {
-                let pos = self.stack.iter().position(|s| s == name).unwrap_or(0);
-                let mut cycle: Vec<String> = self.stack[pos..].to_vec();
-                cycle.push(name.to_string());
-                self.err(at, Error::DefinitionCycle { cycle: cycle.join(" → ") });
-                return Type::Error;
-            }
+            Some(DefState::Checking) => return Type::Error,
             None => {}
         }
         let Some(def) = self.defs.get(name) else { return Type::Error };
+        if self.cyclic.contains(name) && self.checking > 0
+            || self.expanded.get(name).is_some_and(|x| x.too_big())
+        {
+            self.state.insert(name.to_string(), DefState::Done(Type::Error));
+            return Type::Error;
+        }
         self.state.insert(name.to_string(), DefState::Checking);
-        self.stack.push(name.to_string());
         let saved = self.src;
         self.src = def.src;
+        self.checking += 1;
         let t = self.check(&def.expr);
+        self.checking -= 1;
         self.src = saved;
-        self.stack.pop();
         let ty = t.ty;
         self.checked_defs.insert(name.to_string(), t);
         self.state.insert(name.to_string(), DefState::Done(ty));
@@ -280,6 +439,14 @@ impl<'a> Checker<'a> {
     /// was wrong (and the problems are in `diags`).
     pub fn check_expr(&mut self, src: usize, e: &Expr) -> TExpr {
         self.src = src;
+        let sh = shape(e, self.defs);
+        let (x, blame) = expand(&sh, &self.expanded);
+        if x.too_big() {
+            if !sh.uses.iter().any(|(_, u, _)| self.expanded.get(*u).is_some_and(|d| d.too_big())) {
+                self.err(blame.unwrap_or(e.span), too_big_error(x));
+            }
+            return TExpr { kind: TKind::Error, ty: Type::Error, span: e.span };
+        }
         self.check(e)
     }
 
@@ -302,16 +469,15 @@ impl<'a> Checker<'a> {
         true
     }
 
+    /// The known name (fact, parameter or definition) nearest to an unknown one.
     fn nearest_name(&self, name: &str) -> Option<String> {
-        let mut best: Option<(usize, String)> =
-            self.dict.nearest(name, 1).first().map(|s| (edit_distance(name, s), s.to_string()));
-        for cand in self.params.keys().chain(self.defs.keys()) {
-            let d = edit_distance(name, cand);
-            if best.as_ref().is_none_or(|(bd, _)| d < *bd) {
-                best = Some((d, cand.clone()));
-            }
-        }
-        best.filter(|(d, _)| *d <= name.chars().count().max(3) / 2 + 1).map(|(_, s)| s)
+        let candidates = self
+            .dict
+            .iter()
+            .map(|d| d.id.as_str())
+            .chain(self.params.keys().map(String::as_str))
+            .chain(self.defs.keys().map(String::as_str));
+        i18n::suggest::nearest_one(name, candidates).map(str::to_string)
     }
 
     fn check(&mut self, e: &Expr) -> TExpr {
@@ -440,7 +606,7 @@ impl<'a> Checker<'a> {
     fn name(&mut self, n: &str, span: Span) -> TExpr {
         let mk = |kind: TKind, ty: Type| TExpr { kind, ty, span };
         if self.defs.contains_key(n) {
-            let ty = self.def_type(n, span);
+            let ty = self.def_type(n);
             return mk(TKind::Def(n.to_string()), ty);
         }
         if let Some(p) = self.params.get(n) {
@@ -770,18 +936,22 @@ impl<'a> Checker<'a> {
                     .params
                     .iter()
                     .filter(|p| matches!(p.1, ParamShape::Table { .. }))
-                    .map(|p| p.0.clone());
-                let nearest = FUNCTIONS
-                    .iter()
-                    .map(|f| f.to_string())
-                    .chain(tables)
-                    .map(|f| (edit_distance(name, &f), f))
-                    .min()
-                    .map(|(_, f)| f);
+                    .map(|p| p.0.as_str());
+                let nearest = i18n::suggest::nearest_one(name, FUNCTIONS.iter().copied().chain(tables))
+                    .map(str::to_string);
                 self.err(span, Error::UnknownFunction { name: name.to_string(), nearest });
                 err
             }
         }
+    }
+}
+
+/// The diagnostic for an expression too big written out: height first.
+fn too_big_error(x: Expanded) -> Error {
+    if x.height > MAX_EXPANDED_HEIGHT {
+        Error::ExpandedTooTall { limit: MAX_EXPANDED_HEIGHT }
+    } else {
+        Error::ExpandedTooLarge { limit: MAX_EXPANDED_SIZE as usize }
     }
 }
 

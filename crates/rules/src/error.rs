@@ -1,6 +1,7 @@
 //! The crate's one error type, its bilingual messages, and diagnostics with locations.
 
 use crate::syntax::SyntaxError;
+use i18n::suggest::shown;
 use i18n::{Catalog, Localized, Message};
 use std::fmt;
 
@@ -32,6 +33,12 @@ pub enum Error {
     BadLiteral { what: String, text: String },
     #[error("definition cycle: {cycle}")]
     DefinitionCycle { cycle: String },
+    /// With its definitions written out, an expression is taller than the limit.
+    #[error("with its definitions written out, the expression is more than {limit} levels deep")]
+    ExpandedTooTall { limit: usize },
+    /// With its definitions written out, an expression has more nodes than the limit.
+    #[error("with its definitions written out, the expression has more than {limit} parts")]
+    ExpandedTooLarge { limit: usize },
     #[error("{name} is defined twice")]
     DuplicateName { name: String, first: String },
     #[error("file is not valid TOML: {reason}")]
@@ -61,20 +68,23 @@ impl Localized for Error {
             Error::Syntax(s) => match s {
                 SyntaxError::UnexpectedChar { ch, .. } => Message::new("rules.unexpected_char").arg("ch", ch),
                 SyntaxError::UnterminatedString { .. } => Message::new("rules.unterminated_string"),
-                SyntaxError::BadNumber { text, .. } => Message::new("rules.bad_number").arg("text", text),
+                SyntaxError::BadNumber { text, .. } => {
+                    Message::new("rules.bad_number").arg("text", shown(text))
+                }
                 SyntaxError::Expected { expected, found, .. } => {
-                    Message::new("rules.expected").arg("expected", expected).arg("found", found)
+                    Message::new("rules.expected").arg("expected", expected).arg("found", shown(found))
                 }
                 SyntaxError::TooDeep { .. } => Message::new("rules.too_deep"),
+                SyntaxError::TooTall { .. } => Message::new("rules.too_tall"),
             },
             Error::UnknownName { name, nearest: Some(n) } => {
-                Message::new("rules.unknown_name_hint").arg("name", name).arg("nearest", n)
+                Message::new("rules.unknown_name_hint").arg("name", shown(name)).arg("nearest", n)
             }
             Error::UnknownName { name, nearest: None } => {
-                Message::new("rules.unknown_name").arg("name", name)
+                Message::new("rules.unknown_name").arg("name", shown(name))
             }
             Error::UnknownFunction { name, nearest } => Message::new("rules.unknown_function")
-                .arg("name", name)
+                .arg("name", shown(name))
                 .arg("nearest", nearest.as_deref().unwrap_or("min, max, round")),
             Error::Arity { name, expected, found } => {
                 Message::new("rules.arity").arg("name", name).arg("expected", expected).arg("found", found)
@@ -89,13 +99,16 @@ impl Localized for Error {
             Error::NeedsYear { fact } => Message::new("rules.needs_year").arg("fact", fact),
             Error::NotPerYear { fact } => Message::new("rules.not_per_year").arg("fact", fact),
             Error::YearIndexNotStatic => Message::new("rules.year_index"),
-            Error::UnknownCode { fact, code, allowed } => {
-                Message::new("rules.unknown_code").arg("fact", fact).arg("code", code).arg("allowed", allowed)
-            }
+            Error::UnknownCode { fact, code, allowed } => Message::new("rules.unknown_code")
+                .arg("fact", fact)
+                .arg("code", shown(code))
+                .arg("allowed", allowed),
             Error::BadLiteral { what, text } => {
-                Message::new("rules.bad_literal").arg("what", what).arg("text", text)
+                Message::new("rules.bad_literal").arg("what", what).arg("text", shown(text))
             }
             Error::DefinitionCycle { cycle } => Message::new("rules.definition_cycle").arg("cycle", cycle),
+            Error::ExpandedTooTall { limit } => Message::new("rules.expanded_too_tall").arg("limit", limit),
+            Error::ExpandedTooLarge { limit } => Message::new("rules.expanded_too_large").arg("limit", limit),
             Error::DuplicateName { name, first } => {
                 Message::new("rules.duplicate_name").arg("name", name).arg("first", first)
             }
@@ -168,6 +181,7 @@ mod tests {
             Error::Syntax(SyntaxError::BadNumber { text: s(), span }),
             Error::Syntax(SyntaxError::Expected { expected: "a value", found: s(), span }),
             Error::Syntax(SyntaxError::TooDeep { span }),
+            Error::Syntax(SyntaxError::TooTall { span }),
             Error::UnknownName { name: s(), nearest: Some(s()) },
             Error::UnknownName { name: s(), nearest: None },
             Error::UnknownFunction { name: s(), nearest: None },
@@ -180,6 +194,8 @@ mod tests {
             Error::UnknownCode { fact: s(), code: s(), allowed: s() },
             Error::BadLiteral { what: s(), text: s() },
             Error::DefinitionCycle { cycle: s() },
+            Error::ExpandedTooTall { limit: 256 },
+            Error::ExpandedTooLarge { limit: 20_000 },
             Error::DuplicateName { name: s(), first: s() },
             Error::Toml { reason: s() },
             Error::Field { field: s(), reason: s() },

@@ -3,8 +3,11 @@
 //!
 //! - [`syntax`]: lexer, parser (a tree plus diagnostics, never a panic) and printer.
 //! - [`check`]: name resolution and types (bool, integer, money, ratio, date, code, tags).
-//! - [`library`]: policy files (one TOML file per document), dated parameters, named
-//!   definitions, items and their test cases; [`Library`] is the loaded, checked set.
+//! - [`library`]: policy files (one TOML file per document), items and their test cases;
+//!   [`Library`] is the loaded, checked set.
+//! - [`program`]: dated parameters and checked definitions ([`Program`]), overrides for
+//!   simulations.
+//! - [`source`]: policy source files and line/column positions in them.
 //! - [`eval`]: Kleene evaluation of one enterprise, with missing facts and explanations.
 //! - [`plan`]: the items in force on a date compiled once (fact slots, shared definitions,
 //!   prepared explanation texts) for fast single-enterprise evaluation with explanations.
@@ -20,10 +23,14 @@ pub mod error;
 pub mod eval;
 pub mod library;
 pub mod plan;
+pub mod program;
+pub mod source;
 pub mod syntax;
 pub mod synth;
 pub mod value;
 
 pub use error::{Diagnostic, Error, Location, catalog};
 pub use eval::{Decision, Explanation, MissingFact, Outcome};
-pub use library::{CaseReport, Item, Level, Library, Policy, Program, SourceFile, Window};
+pub use library::{CaseReport, Item, Level, Library, Policy, Window};
+pub use program::Program;
+pub use source::SourceFile;

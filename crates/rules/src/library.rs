@@ -7,29 +7,26 @@
 //! library with every problem found, each with file, line and column.
 //!
 //! Parameters, definitions and item ids are global to the library: a definition in one file
-//! (`small_low_profit`) serves items in others.
+//! (`small_low_profit`) serves items in others. The parameters and definitions, what
+//! evaluation needs besides the items, are the [`Program`] (`crate::program`); source
+//! files and positions in them are `crate::source`.
 
 use crate::check::{Checker, DefSource, ParamShape, RawDiag, TExpr, TKind, Type};
 use crate::error::{Diagnostic, Error, Location};
 use crate::eval::{self, Decision, Outcome};
 use crate::plan::Plan;
+pub use crate::program::{Band, Param, ParamValue, Program};
+use crate::program::{ParamDoc, load_param, toml_date, toml_decimal};
+pub use crate::source::{LineIndex, SourceFile, line_col};
 use crate::syntax::{self, Span};
-use crate::value::Value;
 use chrono::NaiveDate;
 use enterprise::{FactDictionary, Facts};
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
-use std::str::FromStr;
 use toml::Spanned;
 
-/// A policy file's name and text.
-#[derive(Debug, Clone)]
-pub struct SourceFile {
-    pub name: String,
-    pub text: String,
-}
-
+/// The level of government that issued a policy document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Level {
@@ -83,100 +80,6 @@ impl Rounding {
         let mut r = d.round_dp_with_strategy(self.places, self.strategy);
         r.rescale(self.places);
         r
-    }
-}
-
-/// One band of a tiered table: applies to keys up to `limit` (inclusive or not); the last
-/// band may have no limit (everything above).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Band {
-    pub limit: Option<Decimal>,
-    pub inclusive: bool,
-    pub value: Value,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ParamValue {
-    Scalar(Value),
-    Table(Vec<Band>),
-}
-
-/// A dated parameter: its value on a date is the one with the latest effective date on or
-/// before it (OpenFisca's convention).
-#[derive(Debug, Clone)]
-pub struct Param {
-    pub name: String,
-    pub description: String,
-    pub unit: String,
-    pub reference: String,
-    pub shape: ParamShape,
-    /// Sorted by effective date.
-    pub values: Vec<(NaiveDate, ParamValue)>,
-    pub location: Location,
-}
-
-impl Param {
-    pub fn at(&self, date: NaiveDate) -> Option<&ParamValue> {
-        self.values.iter().rev().find(|(d, _)| *d <= date).map(|(_, v)| v)
-    }
-}
-
-/// Parameters and checked definitions: what evaluation needs besides the item.
-#[derive(Debug, Clone, Default)]
-pub struct Program {
-    pub params: BTreeMap<String, Param>,
-    pub defs: BTreeMap<String, TExpr>,
-    pub def_descriptions: BTreeMap<String, String>,
-}
-
-impl Program {
-    /// A copy in which parameter `name` takes `value` (text in the parameter's type) from
-    /// `from` on: what `policy simulate --set NAME=VALUE` evaluates.
-    pub fn with_override(&self, name: &str, value: &str, from: NaiveDate) -> Result<Program, Error> {
-        let bad = |reason: String| Error::ParamValue { param: name.to_string(), reason };
-        let mut p = self.clone();
-        let param = p.params.get_mut(name).ok_or_else(|| bad("no such parameter".into()))?;
-        let ParamShape::Scalar(ty) = param.shape else {
-            return Err(bad("a tiered table cannot be set from the command line".into()));
-        };
-        let v = match ty {
-            Type::Integer => toml::Value::Integer(
-                value.trim().parse().map_err(|_| bad(format!("'{value}' is not a whole number")))?,
-            ),
-            Type::Bool => toml::Value::Boolean(
-                value.trim().parse().map_err(|_| bad(format!("'{value}' is not true/false")))?,
-            ),
-            _ => toml::Value::String(value.trim().to_string()),
-        };
-        let v = toml_value(ty, &v).map_err(bad)?;
-        param.values.retain(|(d, _)| *d < from);
-        param.values.push((from, ParamValue::Scalar(v)));
-        Ok(p)
-    }
-
-    pub fn param_scalar(&self, name: &str, date: NaiveDate) -> Option<Value> {
-        match self.params.get(name)?.at(date)? {
-            ParamValue::Scalar(v) => Some(v.clone()),
-            ParamValue::Table(_) => None,
-        }
-    }
-
-    pub fn param_table(&self, name: &str, date: NaiveDate, key: &Value) -> Option<Value> {
-        let ParamValue::Table(bands) = self.params.get(name)?.at(date)? else { return None };
-        let k = key.as_num()?;
-        bands
-            .iter()
-            .find(|b| match b.limit {
-                None => true,
-                Some(l) => {
-                    if b.inclusive {
-                        k <= l
-                    } else {
-                        k < l
-                    }
-                }
-            })
-            .map(|b| b.value.clone())
     }
 }
 
@@ -341,21 +244,6 @@ struct WindowDoc {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct ParamDoc {
-    description: String,
-    #[serde(default)]
-    unit: String,
-    #[serde(default)]
-    reference: String,
-    #[serde(rename = "type")]
-    ty: String,
-    #[serde(default)]
-    key: Option<String>,
-    values: BTreeMap<String, toml::Value>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct DefineDoc {
     #[serde(default)]
     description: String,
@@ -417,28 +305,17 @@ struct CaseDoc {
 
 struct Loader<'f> {
     files: &'f [SourceFile],
+    /// One line index per file, built once: every location is then a binary search.
+    lines: Vec<LineIndex>,
     /// Expression sources: (file index, byte offset of the expression text in the file).
     srcs: Vec<(usize, usize)>,
     diags: Vec<Diagnostic>,
 }
 
-/// Line and column (1-based; the column in characters) of a byte offset.
-pub fn line_col(text: &str, pos: usize) -> (usize, usize) {
-    let pos = pos.min(text.len());
-    let mut p = pos;
-    while !text.is_char_boundary(p) {
-        p -= 1;
-    }
-    let before = &text[..p];
-    let line = before.matches('\n').count() + 1;
-    let col = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
-    (line, col)
-}
-
 impl<'f> Loader<'f> {
     fn loc(&self, file: usize, pos: usize) -> Location {
         let f = &self.files[file];
-        let (line, column) = line_col(&f.text, pos);
+        let (line, column) = self.lines[file].line_col(&f.text, pos);
         Location { file: f.name.clone(), line, column }
     }
 
@@ -484,39 +361,6 @@ impl<'f> Loader<'f> {
     }
 }
 
-fn toml_date(v: &toml::Value) -> Option<NaiveDate> {
-    let s = match v {
-        toml::Value::String(s) => s.clone(),
-        toml::Value::Datetime(d) => d.to_string(),
-        _ => return None,
-    };
-    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok()
-}
-
-fn toml_decimal(v: &toml::Value) -> Option<Decimal> {
-    match v {
-        toml::Value::String(s) => Decimal::from_str(&s.replace(',', "")).ok(),
-        toml::Value::Integer(i) => Some(Decimal::from(*i)),
-        _ => None,
-    }
-}
-
-fn toml_value(ty: Type, v: &toml::Value) -> Result<Value, String> {
-    match ty {
-        Type::Bool => v.as_bool().map(Value::Bool).ok_or_else(|| "expected true or false".into()),
-        Type::Integer => match v {
-            toml::Value::Integer(i) => Ok(Value::Num(Decimal::from(*i))),
-            _ => Err("expected a whole number".into()),
-        },
-        Type::Money | Type::Ratio => toml_decimal(v).map(Value::Num).ok_or_else(|| {
-            "expected an exact decimal, written as a string (\"0.05\", \"3000000\") or a whole number".into()
-        }),
-        Type::Date => toml_date(v).map(Value::Date).ok_or_else(|| "expected a date YYYY-MM-DD".into()),
-        Type::Code => v.as_str().map(|s| Value::Str(s.to_string())).ok_or_else(|| "expected a string".into()),
-        Type::Tags | Type::Error => Err("parameters cannot be tag sets".into()),
-    }
-}
-
 fn toml_to_json(v: &toml::Value) -> serde_json::Value {
     use serde_json::Value as J;
     match v {
@@ -543,7 +387,8 @@ impl Library {
     /// an error tree) and every problem found; a library with problems must not be used
     /// for decisions.
     pub fn load(files: &[SourceFile], dict: &FactDictionary) -> (Library, Vec<Diagnostic>) {
-        let mut l = Loader { files, srcs: Vec::new(), diags: Vec::new() };
+        let lines = files.iter().map(|f| LineIndex::new(&f.text)).collect();
+        let mut l = Loader { files, lines, srcs: Vec::new(), diags: Vec::new() };
         let mut lib = Library::default();
         let mut shapes: BTreeMap<String, ParamShape> = BTreeMap::new();
         let mut def_srcs: BTreeMap<String, DefSource> = BTreeMap::new();
@@ -598,7 +443,11 @@ impl Library {
                     continue;
                 }
                 first_seen.insert(name.clone(), l.loc(fi, pos));
-                if let Some(param) = param(&mut l, fi, name, pd) {
+                let (param, errors) = load_param(name, pd.get_ref(), l.loc(fi, pos));
+                for e in errors {
+                    l.push(fi, pos, e);
+                }
+                if let Some(param) = param {
                     if dict.get(name).is_some() {
                         l.push(
                             fi,
@@ -958,110 +807,6 @@ fn window(l: &mut Loader<'_>, fi: usize, w: &Spanned<WindowDoc>, field: &str) ->
             None
         }
     }
-}
-
-fn param(l: &mut Loader<'_>, fi: usize, name: &str, pd: &Spanned<ParamDoc>) -> Option<Param> {
-    let pos = pd.span().start;
-    let d = pd.get_ref();
-    let bad = |reason: String| Error::ParamValue { param: name.to_string(), reason };
-    let Some(ty) = Type::parse(&d.ty) else {
-        l.push(fi, pos, bad(format!("type '{}' is not bool, integer, money, ratio, date or code", d.ty)));
-        return None;
-    };
-    let key = match &d.key {
-        None => None,
-        Some(k) => match Type::parse(k) {
-            Some(t @ (Type::Integer | Type::Money | Type::Ratio)) => Some(t),
-            _ => {
-                l.push(fi, pos, bad(format!("table key '{k}' must be integer, money or ratio")));
-                return None;
-            }
-        },
-    };
-    let mut values = Vec::new();
-    for (date, v) in &d.values {
-        let Ok(date) = NaiveDate::parse_from_str(date, "%Y-%m-%d") else {
-            l.push(fi, pos, bad(format!("'{date}' is not an effective date YYYY-MM-DD")));
-            continue;
-        };
-        let value = match key {
-            None => match toml_value(ty, v) {
-                Ok(x) => ParamValue::Scalar(x),
-                Err(r) => {
-                    l.push(fi, pos, bad(format!("{date}: {r}")));
-                    continue;
-                }
-            },
-            Some(_) => {
-                let Some(bands) = v.as_array() else {
-                    l.push(fi, pos, bad(format!("{date}: a table is a list of bands")));
-                    continue;
-                };
-                let mut out = Vec::new();
-                let mut ok = true;
-                for (i, b) in bands.iter().enumerate() {
-                    let Some(t) = b.as_table() else {
-                        ok = false;
-                        break;
-                    };
-                    let (limit, inclusive) = match (t.get("upto"), t.get("below")) {
-                        (Some(u), None) => (toml_decimal(u), true),
-                        (None, Some(u)) => (toml_decimal(u), false),
-                        (None, None) if i + 1 == bands.len() => (None, false),
-                        _ => {
-                            ok = false;
-                            break;
-                        }
-                    };
-                    if (t.get("upto").is_some() || t.get("below").is_some()) && limit.is_none() {
-                        ok = false;
-                        break;
-                    }
-                    let Some(value) = t.get("value").and_then(|x| toml_value(ty, x).ok()) else {
-                        ok = false;
-                        break;
-                    };
-                    if let (Some(prev), Some(cur)) = (out.last().and_then(|b: &Band| b.limit), limit)
-                        && cur <= prev
-                    {
-                        ok = false;
-                        break;
-                    }
-                    out.push(Band { limit, inclusive, value });
-                }
-                if !ok || out.is_empty() {
-                    l.push(
-                        fi,
-                        pos,
-                        bad(format!(
-                            "{date}: bands are {{ upto = \"…\" | below = \"…\", value = … }} with rising limits; only the last may omit its limit"
-                        )),
-                    );
-                    continue;
-                }
-                ParamValue::Table(out)
-            }
-        };
-        values.push((date, value));
-    }
-    if values.is_empty() {
-        l.push(fi, pos, bad("no values".into()));
-        return None;
-    }
-    values.sort_by_key(|(d, _)| *d);
-    let shape = match key {
-        None => ParamShape::Scalar(ty),
-        Some(k) => ParamShape::Table { key: k, value: ty },
-    };
-    Some(Param {
-        name: name.to_string(),
-        description: d.description.clone(),
-        unit: d.unit.clone(),
-        reference: d.reference.clone(),
-        shape,
-        values,
-        location: l.loc(fi, pos),
-    })
 }
 
 /// A span in an expression, for callers that check single expressions.

@@ -3,8 +3,8 @@
 //! An expression is one string of a policy file (an item's `when` or `amount`, a
 //! definition). Parsing never fails and never panics: it returns a tree (with
 //! [`ExprKind::Error`] nodes where the text made no sense) plus every problem found, each
-//! with its byte span in the expression text; the policy loader maps spans to file, line
-//! and column. Names are not resolved here: that is the type checker's job.
+//! with its byte span in the expression text (the first [`MAX_ERRORS`] of them); the policy
+//! loader maps spans to file, line and column. Names are not resolved here: that is the type checker's job.
 //!
 //! ```text
 //! expr    := or
@@ -139,11 +139,30 @@ pub enum ExprKind {
 /// A syntax problem, with its span in the expression text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SyntaxError {
-    UnexpectedChar { ch: char, span: Span },
-    UnterminatedString { span: Span },
-    BadNumber { text: String, span: Span },
-    Expected { expected: &'static str, found: String, span: Span },
-    TooDeep { span: Span },
+    UnexpectedChar {
+        ch: char,
+        span: Span,
+    },
+    UnterminatedString {
+        span: Span,
+    },
+    BadNumber {
+        text: String,
+        span: Span,
+    },
+    Expected {
+        expected: &'static str,
+        found: String,
+        span: Span,
+    },
+    /// Nested deeper than [`MAX_NESTING`].
+    TooDeep {
+        span: Span,
+    },
+    /// A tree taller than [`MAX_HEIGHT`] (a chain of thousands of `+` or `and`, say).
+    TooTall {
+        span: Span,
+    },
 }
 
 impl SyntaxError {
@@ -153,7 +172,8 @@ impl SyntaxError {
             | SyntaxError::UnterminatedString { span }
             | SyntaxError::BadNumber { span, .. }
             | SyntaxError::Expected { span, .. }
-            | SyntaxError::TooDeep { span } => *span,
+            | SyntaxError::TooDeep { span }
+            | SyntaxError::TooTall { span } => *span,
         }
     }
 }
@@ -249,7 +269,9 @@ fn lex(src: &str, errors: &mut Vec<SyntaxError>) -> Vec<(Tok, Span)> {
             match tok {
                 Some(t) => out.push((t, span)),
                 None => {
-                    errors.push(SyntaxError::BadNumber { text: src[start..at(j)].to_string(), span });
+                    if errors.len() < MAX_ERRORS {
+                        errors.push(SyntaxError::BadNumber { text: src[start..at(j)].to_string(), span });
+                    }
                     out.push((Tok::Int(0), span));
                 }
             }
@@ -278,7 +300,9 @@ fn lex(src: &str, errors: &mut Vec<SyntaxError>) -> Vec<(Tok, Span)> {
                 out.push((Tok::Str(s), Span { start, end: at(j + 1) }));
                 i = j + 1;
             } else {
-                errors.push(SyntaxError::UnterminatedString { span: Span { start, end: at(j) } });
+                if errors.len() < MAX_ERRORS {
+                    errors.push(SyntaxError::UnterminatedString { span: Span { start, end: at(j) } });
+                }
                 out.push((Tok::Str(s), Span { start, end: at(j) }));
                 i = j;
             }
@@ -307,7 +331,9 @@ fn lex(src: &str, errors: &mut Vec<SyntaxError>) -> Vec<(Tok, Span)> {
             ('=', _) => (Tok::Assign, 1),
             _ => {
                 let span = Span { start, end: at(i + 1) };
-                errors.push(SyntaxError::UnexpectedChar { ch: c, span });
+                if errors.len() < MAX_ERRORS {
+                    errors.push(SyntaxError::UnexpectedChar { ch: c, span });
+                }
                 out.push((Tok::Bad, span));
                 i += 1;
                 continue;
@@ -320,7 +346,21 @@ fn lex(src: &str, errors: &mut Vec<SyntaxError>) -> Vec<(Tok, Span)> {
     out
 }
 
-const MAX_DEPTH: usize = 64;
+/// The most syntax problems reported for one expression: the first ones, in order (a
+/// megabyte of garbage would otherwise be a million diagnostics).
+pub const MAX_ERRORS: usize = 100;
+
+/// The deepest the parser nests: brackets, `if`, arguments, indexes, `not` and `-` each
+/// count one level. Deeper text is reported ([`SyntaxError::TooDeep`]), not followed.
+pub const MAX_NESTING: usize = 64;
+
+/// The tallest tree an expression may make: every operator, call, index, list and `if`
+/// adds a level above its tallest operand, so a chain `a + b + … ` of n terms is n levels
+/// high. Taller text is reported ([`SyntaxError::TooTall`]) and not built, so that every
+/// walk over a tree (checker, evaluators, printers, `Clone`, `Drop`) recurses at most this
+/// deep. The checker applies the same limit to an expression with the definitions it uses
+/// written out (`check::MAX_EXPANDED_HEIGHT`).
+pub const MAX_HEIGHT: usize = 128;
 
 struct Parser {
     toks: Vec<(Tok, Span)>,
@@ -329,12 +369,15 @@ struct Parser {
     depth: usize,
 }
 
+/// A parsed sub-expression and the height of its tree (a leaf is 1).
+type Node = (Expr, usize);
+
 /// Parses one expression: always a tree, plus every syntax problem found.
 pub fn parse(src: &str) -> (Expr, Vec<SyntaxError>) {
     let mut errors = Vec::new();
     let toks = lex(src, &mut errors);
     let mut p = Parser { toks, pos: 0, errors, depth: 0 };
-    let e = p.expr();
+    let (e, _) = p.expr();
     if p.peek() != &Tok::Eof {
         let (t, span) = p.toks[p.pos].clone();
         p.errors.push(SyntaxError::Expected {
@@ -343,6 +386,7 @@ pub fn parse(src: &str) -> (Expr, Vec<SyntaxError>) {
             span,
         });
     }
+    p.errors.truncate(MAX_ERRORS);
     (e, p.errors)
 }
 
@@ -388,14 +432,28 @@ impl Parser {
         }
     }
 
-    fn expr(&mut self) -> Expr {
+    /// Skips the rest of the text: nothing sensible can be built past a limit.
+    fn give_up(&mut self, span: Span) -> Node {
+        self.pos = self.toks.len() - 1;
+        (Expr { kind: ExprKind::Error, span }, 1)
+    }
+
+    /// A node over children of height `below`: reported and not built when it would be
+    /// taller than [`MAX_HEIGHT`]; `at` is where the report points (the operator).
+    fn node(&mut self, kind: ExprKind, span: Span, below: usize, at: Span) -> Node {
+        if below + 1 > MAX_HEIGHT {
+            self.errors.push(SyntaxError::TooTall { span: at });
+            return self.give_up(at);
+        }
+        (Expr { kind, span }, below + 1)
+    }
+
+    fn expr(&mut self) -> Node {
         self.depth += 1;
-        let e = if self.depth > MAX_DEPTH {
+        let e = if self.depth > MAX_NESTING {
             let span = self.span();
             self.errors.push(SyntaxError::TooDeep { span });
-            // Skip everything: nothing sensible can be built this deep.
-            self.pos = self.toks.len() - 1;
-            Expr { kind: ExprKind::Error, span }
+            self.give_up(span)
         } else {
             self.or()
         };
@@ -403,41 +461,41 @@ impl Parser {
         e
     }
 
-    fn bin(op: BinOp, l: Expr, r: Expr) -> Expr {
+    fn bin(&mut self, op: BinOp, at: Span, (l, hl): Node, (r, hr): Node) -> Node {
         let span = l.span.to(r.span);
-        Expr { kind: ExprKind::Binary(op, Box::new(l), Box::new(r)), span }
+        self.node(ExprKind::Binary(op, Box::new(l), Box::new(r)), span, hl.max(hr), at)
     }
 
-    fn or(&mut self) -> Expr {
+    fn or(&mut self) -> Node {
         let mut l = self.and();
         while self.is_kw("or") {
-            self.bump();
+            let (_, at) = self.bump();
             let r = self.and();
-            l = Self::bin(BinOp::Or, l, r);
+            l = self.bin(BinOp::Or, at, l, r);
         }
         l
     }
-    fn and(&mut self) -> Expr {
+    fn and(&mut self) -> Node {
         let mut l = self.not();
         while self.is_kw("and") {
-            self.bump();
+            let (_, at) = self.bump();
             let r = self.not();
-            l = Self::bin(BinOp::And, l, r);
+            l = self.bin(BinOp::And, at, l, r);
         }
         l
     }
-    fn not(&mut self) -> Expr {
+    fn not(&mut self) -> Node {
         if self.is_kw("not") {
             let (_, s) = self.bump();
             self.depth += 1;
-            let e = if self.depth > MAX_DEPTH { self.expr() } else { self.not() };
+            let (e, h) = if self.depth > MAX_NESTING { self.expr() } else { self.not() };
             self.depth -= 1;
             let span = s.to(e.span);
-            return Expr { kind: ExprKind::Unary(UnOp::Not, Box::new(e)), span };
+            return self.node(ExprKind::Unary(UnOp::Not, Box::new(e)), span, h, s);
         }
         self.cmp()
     }
-    fn cmp(&mut self) -> Expr {
+    fn cmp(&mut self) -> Node {
         let l = self.sum();
         let op = match self.peek() {
             Tok::Eq => Some(BinOp::Eq),
@@ -459,21 +517,25 @@ impl Parser {
             _ => None,
         };
         if let Some(op) = op {
-            self.bump();
+            let (_, at) = self.bump();
             let r = self.sum();
-            return Self::bin(op, l, r);
+            return self.bin(op, at, l, r);
         }
         let negated =
             self.is_kw("not") && matches!(self.toks.get(self.pos + 1), Some((t, _)) if keyword(t, "in"));
         if self.is_kw("in") || negated {
+            let at = self.span();
             if negated {
                 self.bump();
             }
             self.bump();
             self.expect(Tok::LBracket, "'[' opening the list");
             let mut list = Vec::new();
+            let mut below = l.1;
             while *self.peek() != Tok::RBracket && *self.peek() != Tok::Eof {
-                list.push(self.sum());
+                let (x, h) = self.sum();
+                below = below.max(h);
+                list.push(x);
                 if *self.peek() == Tok::Comma {
                     self.bump();
                 } else {
@@ -481,23 +543,26 @@ impl Parser {
                 }
             }
             let end = self.expect(Tok::RBracket, "']' closing the list");
-            let span = l.span.to(end);
-            return Expr { kind: ExprKind::In { value: Box::new(l), list, negated }, span };
+            let span = l.0.span.to(end);
+            return self.node(ExprKind::In { value: Box::new(l.0), list, negated }, span, below, at);
         }
         if self.is_kw("between") {
-            self.bump();
-            let low = self.sum();
+            let (_, at) = self.bump();
+            let (low, hl) = self.sum();
             self.expect_kw("and", "'and' in 'between … and …'");
-            let high = self.sum();
-            let span = l.span.to(high.span);
-            return Expr {
-                kind: ExprKind::Between { value: Box::new(l), low: Box::new(low), high: Box::new(high) },
+            let (high, hh) = self.sum();
+            let span = l.0.span.to(high.span);
+            let below = l.1.max(hl).max(hh);
+            return self.node(
+                ExprKind::Between { value: Box::new(l.0), low: Box::new(low), high: Box::new(high) },
                 span,
-            };
+                below,
+                at,
+            );
         }
         l
     }
-    fn sum(&mut self) -> Expr {
+    fn sum(&mut self) -> Node {
         let mut l = self.product();
         loop {
             let op = match self.peek() {
@@ -505,12 +570,12 @@ impl Parser {
                 Tok::Minus => BinOp::Sub,
                 _ => return l,
             };
-            self.bump();
+            let (_, at) = self.bump();
             let r = self.product();
-            l = Self::bin(op, l, r);
+            l = self.bin(op, at, l, r);
         }
     }
-    fn product(&mut self) -> Expr {
+    fn product(&mut self) -> Node {
         let mut l = self.unary();
         loop {
             let op = match self.peek() {
@@ -518,34 +583,34 @@ impl Parser {
                 Tok::Slash => BinOp::Div,
                 _ => return l,
             };
-            self.bump();
+            let (_, at) = self.bump();
             let r = self.unary();
-            l = Self::bin(op, l, r);
+            l = self.bin(op, at, l, r);
         }
     }
-    fn unary(&mut self) -> Expr {
+    fn unary(&mut self) -> Node {
         if *self.peek() == Tok::Minus {
             let (_, s) = self.bump();
             self.depth += 1;
-            let e = if self.depth > MAX_DEPTH { self.expr() } else { self.unary() };
+            let (e, h) = if self.depth > MAX_NESTING { self.expr() } else { self.unary() };
             self.depth -= 1;
             let span = s.to(e.span);
-            return Expr { kind: ExprKind::Unary(UnOp::Neg, Box::new(e)), span };
+            return self.node(ExprKind::Unary(UnOp::Neg, Box::new(e)), span, h, s);
         }
         self.postfix()
     }
-    fn postfix(&mut self) -> Expr {
-        let e = self.primary();
+    fn postfix(&mut self) -> Node {
+        let (e, h) = self.primary();
         if *self.peek() == Tok::LBracket {
-            self.bump();
-            let idx = self.expr();
+            let (_, at) = self.bump();
+            let (idx, hi) = self.expr();
             let end = self.expect(Tok::RBracket, "']' closing the year");
             let span = e.span.to(end);
-            return Expr { kind: ExprKind::Index(Box::new(e), Box::new(idx)), span };
+            return self.node(ExprKind::Index(Box::new(e), Box::new(idx)), span, h.max(hi), at);
         }
-        e
+        (e, h)
     }
-    fn primary(&mut self) -> Expr {
+    fn primary(&mut self) -> Node {
         let (tok, span) = self.toks[self.pos].clone();
         let kind = match tok {
             Tok::Int(i) => {
@@ -562,9 +627,9 @@ impl Parser {
             }
             Tok::LParen => {
                 self.bump();
-                let e = self.expr();
+                let (e, h) = self.expr();
                 let end = self.expect(Tok::RParen, "')'");
-                return Expr { kind: e.kind, span: span.to(end) };
+                return (Expr { kind: e.kind, span: span.to(end) }, h);
             }
             Tok::Ident(ref name) => match name.as_str() {
                 "true" | "false" => {
@@ -581,16 +646,18 @@ impl Parser {
                 }
                 "if" => {
                     self.bump();
-                    let cond = self.expr();
+                    let (cond, hc) = self.expr();
                     self.expect_kw("then", "'then'");
-                    let then = self.expr();
+                    let (then, ht) = self.expr();
                     self.expect_kw("else", "'else'");
-                    let els = self.expr();
-                    let span = span.to(els.span);
-                    return Expr {
-                        kind: ExprKind::If { cond: Box::new(cond), then: Box::new(then), els: Box::new(els) },
+                    let (els, he) = self.expr();
+                    let whole = span.to(els.span);
+                    return self.node(
+                        ExprKind::If { cond: Box::new(cond), then: Box::new(then), els: Box::new(els) },
+                        whole,
+                        hc.max(ht).max(he),
                         span,
-                    };
+                    );
                 }
                 n if KEYWORDS.contains(&n) => {
                     self.errors.push(SyntaxError::Expected {
@@ -606,8 +673,11 @@ impl Parser {
                     if *self.peek() == Tok::LParen {
                         self.bump();
                         let mut args = Vec::new();
+                        let mut below = 0;
                         while *self.peek() != Tok::RParen && *self.peek() != Tok::Eof {
-                            args.push(self.expr());
+                            let (a, h) = self.expr();
+                            below = below.max(h);
+                            args.push(a);
                             if *self.peek() == Tok::Comma {
                                 self.bump();
                             } else {
@@ -615,7 +685,7 @@ impl Parser {
                             }
                         }
                         let end = self.expect(Tok::RParen, "')' closing the arguments");
-                        return Expr { kind: ExprKind::Call(name.clone(), args), span: span.to(end) };
+                        return self.node(ExprKind::Call(name.clone(), args), span.to(end), below, span);
                     }
                     ExprKind::Name(name.clone())
                 }
@@ -634,7 +704,7 @@ impl Parser {
                 ExprKind::Error
             }
         };
-        Expr { kind, span }
+        (Expr { kind, span }, 1)
     }
 }
 
@@ -670,6 +740,9 @@ impl fmt::Display for Expr {
                 let s = d.to_string();
                 if s.contains('.') { write!(f, "{s}") } else { write!(f, "{s}.0") }
             }
+            // A string has no escapes: one holding `"` was written in full-width quotes
+            // (found by the fuzzer: `“全"角”` printed as `"全"角"`).
+            ExprKind::Str(s) if s.contains('"') => write!(f, "“{s}”"),
             ExprKind::Str(s) => write!(f, "\"{s}\""),
             ExprKind::Name(n) => write!(f, "{n}"),
             ExprKind::Year => write!(f, "year"),
@@ -691,6 +764,12 @@ impl fmt::Display for Expr {
             ExprKind::Unary(UnOp::Not, e) => {
                 write!(f, "not ")?;
                 wrap(f, e, 3)
+            }
+            // `- -x`, not `-(-x)`: brackets would nest the printed text twice as deep as
+            // the parsed one (found by fuzzing: 40 minus signs printed past the nesting
+            // limit), and `- -` reads back as the same tree.
+            ExprKind::Unary(UnOp::Neg, e) if matches!(e.kind, ExprKind::Unary(UnOp::Neg, _)) => {
+                write!(f, "- {e}")
             }
             ExprKind::Unary(UnOp::Neg, e) => {
                 write!(f, "-")?;
@@ -751,8 +830,14 @@ mod tests {
         check("tags has \"专精特新\"", "tags has \"专精特新\"");
         check("min(a, b) - (c - d)", "min(a, b) - (c - d)");
         check("if a then 1 else 2", "if a then 1 else 2");
-        check("- -x", "-(-x)");
+        check("- -x", "- -x");
+        check("-(-(-x))", "- - -x");
+        // As deep as the parser allows: printed, it parses back (no brackets added).
+        let deep = "-".repeat(60) + "x";
+        check(&deep, &format!("{}-x", "- ".repeat(59)));
         check("x ≤ 3", "x <= 3");
+        check("t == “全\"角”", "t == “全\"角”");
+        check("t == \"全”角\"", "t == \"全”角\"");
     }
 
     #[test]
@@ -769,6 +854,10 @@ mod tests {
         assert!(!errs.is_empty());
         let (_, errs) = parse(&"-".repeat(5000));
         assert!(!errs.is_empty());
+        // A megabyte of bad characters: the first 100 problems, not a million.
+        let (_, errs) = parse(&"$".repeat(1 << 20));
+        assert_eq!(errs.len(), MAX_ERRORS);
+        assert_eq!(errs[0].span(), Span { start: 0, end: 1 });
     }
 
     proptest::proptest! {

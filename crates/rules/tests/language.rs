@@ -46,6 +46,143 @@ fn every_problem_is_reported_with_its_position() {
     check(&item("revenue[year] / revenue[year] > 1.5 and tags has 3"), &["12:49 rules.type_mismatch"]);
 }
 
+/// A megabyte-long unknown name is not compared with every known name (no hint) and is
+/// echoed cut to 64 characters and "…".
+#[test]
+fn a_huge_unknown_name_gets_no_hint_and_is_shown_cut() {
+    let huge = "revenue".repeat(150_000);
+    check(
+        &item(&format!("{huge} and frob{huge}(1)")),
+        &["12:9 rules.unknown_name", "12:1050014 rules.unknown_function"],
+    );
+    let (_, diags) = load(&item(&huge));
+    let text = diags[0].render();
+    assert!(text.chars().count() < 300, "{} characters", text.chars().count());
+    assert!(text.contains(&format!("{}…", &huge[..64])), "{text}");
+}
+
+/// Locations come from a line index, not from counting lines from the start of the file
+/// for each one: 20,000 items (every item has a location) load, and the last problem is
+/// still placed exactly. Counting from the start took 22 s in a release build.
+#[test]
+fn a_library_of_20000_items_loads_with_exact_positions() {
+    let mut body = String::new();
+    for i in 0..20_000 {
+        body.push_str(&format!(
+            "[[item]]\nid = \"x{i}\"\ntitle = \"x\"\nclause = \"-\"\nwhen = 'registered_in_zone'\n"
+        ));
+    }
+    body.push_str("[[item]]\nid = \"last\"\ntitle = \"x\"\nclause = \"-\"\nwhen = '惠企 and nope'\n");
+    let (lib, diags) = load(&body);
+    assert_eq!(lib.items().count(), 20_001);
+    let line = HEAD.lines().count() + 20_000 * 5 + 5;
+    let got: Vec<String> =
+        diags.iter().map(|d| format!("{}:{}", d.location.line, d.location.column)).collect();
+    assert_eq!(got, [format!("{line}:9"), format!("{line}:16")]);
+}
+
+/// The keys of `diags` with their line and column, as `check` renders them.
+fn keyed(diags: &[rules::Diagnostic]) -> Vec<String> {
+    diags
+        .iter()
+        .map(|d| {
+            format!("{}:{} {}", d.location.line, d.location.column, i18n::Localized::message(&d.error).key)
+        })
+        .collect()
+}
+
+/// A condition chaining 20,000 `+` (or `and`) is one diagnostic at the operator that makes
+/// the tree taller than 128 levels, not a stack overflow in the checker or the printer.
+#[test]
+fn chains_of_20000_operators_are_one_diagnostic_not_a_crash() {
+    // `employees[year]` is 2 levels; each `+` adds one: the 127th makes 129.
+    let plus = vec!["employees[year]"; 20_001].join(" + ") + " > 0";
+    check(&item(&plus), &[&format!("12:{} rules.too_tall", 9 + 126 * 18 + 16)]);
+    let and = vec!["registered_in_zone"; 20_001].join(" and ");
+    check(&item(&and), &[&format!("12:{} rules.too_tall", 9 + 127 * 23 + 19)]);
+    let (_, diags) = load(&item(&and));
+    assert!(diags[0].render().contains("超过 128 层"), "{}", diags[0].render());
+}
+
+/// 20,000 definitions each naming the one before: one diagnostic at the first that is
+/// more than 128 levels deep written out (`d128`), not 20,000 nested calls of the checker.
+#[test]
+fn a_chain_of_20000_definitions_is_one_diagnostic_not_a_crash() {
+    let mut body = "[define.d0]\nexpr = 'registered_in_zone'\n".to_string();
+    for i in 1..20_000 {
+        body.push_str(&format!("[define.d{i}]\nexpr = 'd{}'\n", i - 1));
+    }
+    body.push_str(&item("d19999"));
+    let line = HEAD.lines().count() + 2 * 128 + 2;
+    let (_, diags) = load(&body);
+    assert_eq!(keyed(&diags), [format!("{line}:9 rules.expanded_too_tall")]);
+    // A cycle as long is reported too, without recursion: as a cycle, and as too deep.
+    let mut body = String::new();
+    for i in 0..20_000 {
+        body.push_str(&format!("[define.c{i}]\nexpr = 'c{}'\n", (i + 1) % 20_000));
+    }
+    body.push_str(&item("c0"));
+    let (_, diags) = load(&body);
+    let mut keys: Vec<&str> = diags.iter().map(|d| i18n::Localized::message(&d.error).key).collect();
+    keys.sort();
+    assert_eq!(keys, ["rules.definition_cycle", "rules.expanded_too_tall"], "{:#?}", keyed(&diags));
+}
+
+/// 60 layers of `e_i = e_(i-1) + e_(i-1)` (2 KB) would be 2^60 nodes written out: the
+/// first layer over 20,000 nodes is reported, and nothing walks the rest.
+#[test]
+fn definitions_that_double_at_each_layer_are_refused() {
+    let mut body = "[define.e0]\nexpr = 'employees[year]'\n".to_string();
+    for i in 1..60 {
+        body.push_str(&format!("[define.e{i}]\nexpr = 'e{0} + e{0}'\n", i - 1));
+    }
+    body.push_str(&item("e59 > 0"));
+    // e_i has 6 · 2^i - 3 nodes: e12 is the first over 20,000.
+    let line = HEAD.lines().count() + 2 * 12 + 2;
+    check(&body, &[&format!("{line}:9 rules.expanded_too_large")]);
+}
+
+/// At the limits (a chain of 126 `+` with its comparison, 128 levels; a chain of 127
+/// definitions), every walk over the trees holds on a thread with a 2 MiB stack, the size
+/// of the web server's worker threads: loading and checking, the compiled plan, the
+/// tree-walking evaluator with its explanation, the batch engine, printing, cloning.
+#[test]
+fn every_walk_holds_at_the_limits_on_a_small_stack() {
+    let run = || {
+        let chain = vec!["employees[year]"; 126].join(" + ") + " > 0";
+        let mut body = "[define.d0]\nexpr = 'registered_in_zone'\n".to_string();
+        for i in 1..127 {
+            body.push_str(&format!("[define.d{i}]\nexpr = 'd{}'\n", i - 1));
+        }
+        body.push_str(&item(&chain).replace("\"x\"", "\"chain\""));
+        body.push_str(&item("d126").replace("\"x\"", "\"defs\""));
+        body.push_str(&item(&(vec!["-"; 60].concat() + "employees[year] > 0")).replace("\"x\"", "\"neg\""));
+        let (lib, diags) = load(&body);
+        assert!(diags.is_empty(), "{:#?}", keyed(&diags));
+        let lib2 = lib.clone();
+        let day = date("2022-06-01");
+        let f = facts(serde_json::json!({"registered_in_zone": true, "employees": {"2022": 3}}));
+        let mut outcomes = Vec::new();
+        for it in lib2.items() {
+            let d = lib.evaluate(it, &f, day);
+            let walked = rules::eval::evaluate(&lib.program, it, &f, day);
+            assert_eq!(d.outcome, walked.outcome);
+            assert!(serde_json::to_string(&d.explanation).unwrap().len() > 10);
+            assert!(it.when.to_string().len() > 2);
+            outcomes.push(d.outcome);
+        }
+        assert_eq!(outcomes, [Outcome::Eligible, Outcome::Eligible, Outcome::Eligible]);
+        let items: Vec<&rules::Item> = lib.items().collect();
+        let snap =
+            rules::batch::Snapshot::from_facts(&[f.clone(), Facts::default()], FactDictionary::official());
+        let result = rules::batch::run(&lib.program, &items, &snap, day);
+        for r in &result.items {
+            assert_eq!((r.outcome(0), r.outcome(1)), (Outcome::Eligible, Outcome::Undetermined));
+        }
+    };
+    std::thread::Builder::new().stack_size(2 << 20).spawn(run).unwrap().join().unwrap();
+}
+
 #[test]
 fn multi_line_rules_point_at_the_right_line() {
     let body = "[[item]]\nid = \"x\"\ntitle = \"x\"\nclause = \"-\"\nwhen = '''\nregistered_in_zone\nand nope\n'''\n";
