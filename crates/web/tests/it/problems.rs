@@ -235,7 +235,7 @@ async fn the_main_path_create_accept_assign_answer_confirm_close() {
     assert!(r.headers()["content-disposition"].to_str().unwrap().contains("ledger-2024-03-04.xlsx"));
     let sheets = excel::read_back(&r.bytes().await.unwrap()).unwrap();
     let names: Vec<&str> = sheets.iter().map(|(n, _)| n.as_str()).collect();
-    assert_eq!(names, ["问题清单", "责任清单", "销号清单"]);
+    assert_eq!(names, ["问题清单", "责任清单", "销号清单", "说明"]);
     assert_eq!(sheets[0].1[0][0], "编号");
     assert_eq!(sheets[0].1[1][5], "留抵退税进度查询");
     assert_eq!(sheets[1].1[1][2], "税务局");
