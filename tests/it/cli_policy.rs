@@ -290,9 +290,9 @@ fn explain_shows_the_decision_with_its_tree_in_text_and_json() {
     let out = text(&o.stdout);
     assert!(out.contains(uscc.as_str()) && out.contains("理由 / explanation:"), "{out}");
     let label = match rd.outcome {
-        rules::Outcome::Eligible => "符合 eligible",
-        rules::Outcome::Ineligible => "不符合 ineligible",
-        rules::Outcome::Undetermined => "待定 undetermined",
+        rules::Eligibility::Eligible => "符合 eligible",
+        rules::Eligibility::Ineligible => "不符合 ineligible",
+        rules::Eligibility::Undetermined => "待定 undetermined",
     };
     assert!(out.contains(&format!("结论 / decision: {label}")), "{out}");
     // Every node of the tree is printed with its outcome, and every value used under it.
@@ -335,7 +335,7 @@ fn match_counts_equal_one_by_one_evaluation_and_each_run_is_stored() {
         for (id, _, _, facts) in &targets {
             let d = lib.evaluate(item, facts, day(date));
             n[d.outcome as usize] += 1;
-            if d.outcome == rules::Outcome::Eligible {
+            if d.outcome == rules::Eligibility::Eligible {
                 total += d.amount.unwrap_or_default();
                 expected_eligible.push((*id, item.id.clone(), d.amount));
             }

@@ -20,7 +20,7 @@ pub use crate::time_limits::{LimitRow, limit_rows, limit_text};
 use crate::{App, Error, Result};
 use chrono::{DateTime, FixedOffset};
 use serde::Serialize;
-use store::Actor;
+use store::Stamp;
 use store::documents::{Document, DocumentKind, TIME_LIMITS_NAME};
 
 /// Saves of documents in this process run one at a time: two officers saving different
@@ -127,7 +127,7 @@ pub async fn seed(
     time_limits: &str,
     at: DateTime<FixedOffset>,
 ) -> Result<Vec<&'static str>> {
-    let actor = Actor::new(SEEDER, at);
+    let actor = Stamp::new(SEEDER, at);
     let limits = vec![(TIME_LIMITS_NAME.to_string(), time_limits.to_string())];
     let mut seeded = Vec::new();
     for (kind, docs) in [(DocumentKind::Policy, policies), (DocumentKind::TimeLimits, limits)] {

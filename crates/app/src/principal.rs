@@ -66,7 +66,7 @@ impl Principal {
     }
 
     /// The audit stamp of a write this principal makes at `at`.
-    pub fn stamp(&self, at: chrono::DateTime<chrono::FixedOffset>) -> store::Actor {
-        store::Actor::new(&self.username, at)
+    pub fn stamp(&self, at: chrono::DateTime<chrono::FixedOffset>) -> store::Stamp {
+        store::Stamp::new(&self.username, at)
     }
 }

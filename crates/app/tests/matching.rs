@@ -14,7 +14,7 @@ use i18n::Localized;
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use store::{Actor, ImportFormat, ImportRequest, Role, Store};
+use store::{ImportFormat, ImportRequest, Role, Stamp, Store};
 
 fn date(s: &str) -> NaiveDate {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
@@ -131,7 +131,7 @@ fn shipped() -> Arc<rules::Library> {
 async fn zone(store: Arc<dyn Store>, n: u32) -> App {
     store
         .apply_import(ImportRequest {
-            actor: Actor::new("admin", DateTime::parse_from_rfc3339("2022-05-06T09:30:00+08:00").unwrap()),
+            actor: Stamp::new("admin", DateTime::parse_from_rfc3339("2022-05-06T09:30:00+08:00").unwrap()),
             file_name: "zone.csv".into(),
             format: ImportFormat::Generated,
             records: records(n),
@@ -190,7 +190,7 @@ async fn a_run_equals_one_by_one_evaluation_and_is_stored(store: Arc<dyn Store>)
             let d = lib.evaluate(item, facts, day);
             n[d.outcome as usize] += 1;
             decided[d.outcome as usize] += 1;
-            if d.outcome == rules::Outcome::Eligible {
+            if d.outcome == rules::Eligibility::Eligible {
                 total += d.amount.unwrap_or_default();
                 want_pairs.insert((*id, item.id.clone()), d.amount);
             }
@@ -243,7 +243,7 @@ async fn a_simulation_names_who_gains_and_loses(store: Arc<dyn Store>) {
     for (id, _, facts) in &targets {
         let a = rules::eval::evaluate(&lib.program, item, facts, day);
         let b = rules::eval::evaluate(&changed, item, facts, day);
-        let yes = |d: &rules::Decision| d.outcome == rules::Outcome::Eligible;
+        let yes = |d: &rules::Decision| d.outcome == rules::Eligibility::Eligible;
         if yes(&b) && !yes(&a) {
             gains.push(*id);
         }

@@ -7,7 +7,7 @@ use clap::Subcommand;
 use enterprise::FactSource;
 use std::process::ExitCode;
 use std::time::Instant;
-use store::{Actor, ImportFormat, ImportRequest};
+use store::{ImportFormat, ImportRequest, Stamp};
 
 #[derive(Debug, Subcommand)]
 pub enum BenchCmd {
@@ -224,7 +224,7 @@ async fn import(rows: usize, dir: Option<std::path::PathBuf>, ctx: &Context) -> 
     let t = Instant::now();
     let outcome = store
         .apply_import(ImportRequest {
-            actor: Actor::new("bench", crate::db::now()),
+            actor: Stamp::new("bench", crate::db::now()),
             file_name: "bench-enterprises.csv".into(),
             format: ImportFormat::Csv,
             records: parsed.records,

@@ -548,7 +548,7 @@ pub async fn write(
     let mut visit_ids = Vec::new();
     for (v, at) in &plan.visits {
         let id = store
-            .add_visit(v, &store::Actor::new(v.cadre.clone(), *at))
+            .add_visit(v, &store::Stamp::new(v.cadre.clone(), *at))
             .await
             .map_err(|e| crate::user_error(&e))?;
         visit_ids.push(id);

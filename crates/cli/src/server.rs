@@ -8,7 +8,7 @@ use futures_util::StreamExt as _;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::process::ExitCode;
 use std::sync::Arc;
-use store::{Actor, ImportFormat, ImportRequest, NewUser, Store};
+use store::{ImportFormat, ImportRequest, NewUser, Stamp, Store};
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
@@ -146,7 +146,7 @@ pub async fn populate(store: &dyn Store, zone: &DemoZone) -> anyhow::Result<()> 
     bar.set_message("企业 / enterprises");
     let outcome = store
         .apply_import(ImportRequest {
-            actor: Actor::new("demo", now),
+            actor: Stamp::new("demo", now),
             file_name: "demo-zone".into(),
             format: ImportFormat::JsonLines,
             records: zone.records.clone(),
@@ -160,7 +160,7 @@ pub async fn populate(store: &dyn Store, zone: &DemoZone) -> anyhow::Result<()> 
     }
     bar.set_message("三联 / three links");
     // Concurrent writes share commits in the store's writer (group commit).
-    let actor = Actor::new("demo", now);
+    let actor = Stamp::new("demo", now);
     let results: Vec<_> = futures_util::stream::iter(zone.links.iter())
         .map(|(uscc, links)| store.set_three_links(uscc, links, &actor))
         .buffer_unordered(64)

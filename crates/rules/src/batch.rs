@@ -38,7 +38,7 @@ pub use columns::{Column, ColumnId, Nums, Snapshot, SnapshotBuilder};
 pub use stream::Stream;
 
 use crate::check::{Func, TExpr, TKind};
-use crate::eval::{self, Outcome, Val};
+use crate::eval::{self, Eligibility, Val};
 use crate::library::{Item, Program};
 use crate::syntax::{BinOp, UnOp};
 use crate::value::Value;
@@ -332,13 +332,13 @@ pub enum Amounts {
 }
 
 impl ItemResult {
-    pub fn outcome(&self, row: usize) -> Outcome {
+    pub fn outcome(&self, row: usize) -> Eligibility {
         if bit(&self.eligible_bits, row) {
-            Outcome::Eligible
+            Eligibility::Eligible
         } else if bit(&self.undetermined_bits, row) {
-            Outcome::Undetermined
+            Eligibility::Undetermined
         } else {
-            Outcome::Ineligible
+            Eligibility::Ineligible
         }
     }
     /// The amount of one enterprise (eligible ones only).

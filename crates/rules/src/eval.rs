@@ -128,25 +128,25 @@ pub struct Explanation {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Outcome {
+pub enum Eligibility {
     Eligible,
     Ineligible,
     Undetermined,
 }
 
-impl Outcome {
+impl Eligibility {
     pub fn as_str(self) -> &'static str {
         match self {
-            Outcome::Eligible => "eligible",
-            Outcome::Ineligible => "ineligible",
-            Outcome::Undetermined => "undetermined",
+            Eligibility::Eligible => "eligible",
+            Eligibility::Ineligible => "ineligible",
+            Eligibility::Undetermined => "undetermined",
         }
     }
-    pub fn parse(s: &str) -> Option<Outcome> {
+    pub fn parse(s: &str) -> Option<Eligibility> {
         Some(match s {
-            "eligible" => Outcome::Eligible,
-            "ineligible" => Outcome::Ineligible,
-            "undetermined" => Outcome::Undetermined,
+            "eligible" => Eligibility::Eligible,
+            "ineligible" => Eligibility::Ineligible,
+            "undetermined" => Eligibility::Undetermined,
             _ => return None,
         })
     }
@@ -158,7 +158,7 @@ pub struct Decision {
     pub item: String,
     pub title: String,
     pub document: String,
-    pub outcome: Outcome,
+    pub outcome: Eligibility,
     /// Only when eligible and the item has an amount; rounded as the item says.
     #[serde(with = "opt_decimal_str")]
     pub amount: Option<Decimal>,
@@ -530,14 +530,14 @@ pub(crate) fn decision(
         item: item.id.clone(),
         title: item.title.clone(),
         document: item.document.clone(),
-        outcome: Outcome::Undetermined,
+        outcome: Eligibility::Undetermined,
         amount: None,
         missing_facts: vec![],
         explanation: Explanation::leaf("", ""),
     };
     match cond {
         Val::Known(Value::Bool(true)) => {
-            decision.outcome = Outcome::Eligible;
+            decision.outcome = Eligibility::Eligible;
             if let Some((v, x)) = amount {
                 let x = Explanation { expr: format!("amount = {}", x.expr), ..x };
                 explanation = Explanation {
@@ -548,15 +548,15 @@ pub(crate) fn decision(
                 };
                 match v {
                     Val::Known(Value::Num(n)) => decision.amount = Some(item.rounding.apply(n)),
-                    Val::Known(_) => decision.outcome = Outcome::Undetermined,
+                    Val::Known(_) => decision.outcome = Eligibility::Undetermined,
                     Val::Unknown(m) => {
-                        decision.outcome = Outcome::Undetermined;
+                        decision.outcome = Eligibility::Undetermined;
                         decision.missing_facts = m.into_iter().collect();
                     }
                 }
             }
         }
-        Val::Known(_) => decision.outcome = Outcome::Ineligible,
+        Val::Known(_) => decision.outcome = Eligibility::Ineligible,
         Val::Unknown(m) => decision.missing_facts = m.into_iter().collect(),
     }
     decision.explanation = explanation;

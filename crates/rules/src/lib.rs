@@ -30,7 +30,7 @@ pub mod synth;
 pub mod value;
 
 pub use error::{Diagnostic, Error, Location, catalog};
-pub use eval::{Decision, Explanation, MissingFact, Outcome};
+pub use eval::{Decision, Eligibility, Explanation, MissingFact};
 pub use library::{CaseReport, Item, Level, Library, Policy, Window};
 pub use program::Program;
 pub use source::SourceFile;

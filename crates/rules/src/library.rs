@@ -13,7 +13,7 @@
 
 use crate::check::{Checker, DefSource, ParamShape, RawDiag, TExpr, TKind, Type};
 use crate::error::{Diagnostic, Error, Location};
-use crate::eval::{self, Decision, Outcome};
+use crate::eval::{self, Decision, Eligibility};
 use crate::plan::Plan;
 pub use crate::program::{Band, Param, ParamValue, Program};
 use crate::program::{ParamDoc, load_param, toml_date, toml_decimal};
@@ -89,7 +89,7 @@ pub struct Case {
     pub name: String,
     pub date: NaiveDate,
     pub facts: Facts,
-    pub outcome: Outcome,
+    pub outcome: Eligibility,
     pub amount: Option<Decimal>,
     /// Expected missing facts (`revenue[2021]`), when the case states them.
     pub missing: Option<Vec<String>>,
@@ -602,7 +602,7 @@ impl Library {
                         continue;
                     }
                 };
-                let Some(outcome) = Outcome::parse(&c.outcome) else {
+                let Some(outcome) = Eligibility::parse(&c.outcome) else {
                     l.push(
                         fi,
                         cpos,

@@ -468,7 +468,7 @@ impl<'p> Run<'p> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::eval::Outcome;
+    use crate::eval::Eligibility;
     use enterprise::FactDictionary;
 
     /// The plan decides exactly as the tree-walking evaluator, explanations included, for
@@ -486,8 +486,8 @@ mod tests {
             let got = plan.evaluate_all(&lib.program, &items, &f);
             for (item, d) in items.iter().zip(&got) {
                 assert_eq!(d, &eval::evaluate(&lib.program, item, &f, date), "{}", item.id);
-                eligible += usize::from(d.outcome == Outcome::Eligible);
-                undetermined += usize::from(d.outcome == Outcome::Undetermined);
+                eligible += usize::from(d.outcome == Eligibility::Eligible);
+                undetermined += usize::from(d.outcome == Eligibility::Undetermined);
             }
         }
         // The population exercises every outcome.

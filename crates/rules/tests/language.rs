@@ -4,7 +4,7 @@
 
 use chrono::NaiveDate;
 use enterprise::{FactDictionary, Facts};
-use rules::{Error, Library, Outcome, SourceFile};
+use rules::{Eligibility, Error, Library, SourceFile};
 
 const HEAD: &str = "[policy]\nid = \"p\"\ntitle = \"t\"\nissuer = \"i\"\ndocument = \"文号\"\nlevel = \"zone\"\nwindow = { from = \"2020-01-01\" }\n";
 
@@ -171,13 +171,13 @@ fn every_walk_holds_at_the_limits_on_a_small_stack() {
             assert!(it.when.to_string().len() > 2);
             outcomes.push(d.outcome);
         }
-        assert_eq!(outcomes, [Outcome::Eligible, Outcome::Eligible, Outcome::Eligible]);
+        assert_eq!(outcomes, [Eligibility::Eligible, Eligibility::Eligible, Eligibility::Eligible]);
         let items: Vec<&rules::Item> = lib.items().collect();
         let snap =
             rules::batch::Snapshot::from_facts(&[f.clone(), Facts::default()], FactDictionary::official());
         let result = rules::batch::run(&lib.program, &items, &snap, day);
         for r in &result.items {
-            assert_eq!((r.outcome(0), r.outcome(1)), (Outcome::Eligible, Outcome::Undetermined));
+            assert_eq!((r.outcome(0), r.outcome(1)), (Eligibility::Eligible, Eligibility::Undetermined));
         }
     };
     std::thread::Builder::new().stack_size(2 << 20).spawn(run).unwrap().join().unwrap();
@@ -250,10 +250,13 @@ fn kleene_logic_decides_what_it_can_and_names_what_is_missing() {
     let (lib, _) = load(&item("registered_in_zone and revenue[year - 1] > 0 or tags has \"专精特新\""));
     let it = lib.item("x").unwrap();
     let d = |j| lib.evaluate(it, &facts(j), date("2022-06-01"));
-    assert_eq!(d(serde_json::json!({"registered_in_zone": false, "tags": []})).outcome, Outcome::Ineligible);
-    assert_eq!(d(serde_json::json!({"tags": ["专精特新"]})).outcome, Outcome::Eligible);
+    assert_eq!(
+        d(serde_json::json!({"registered_in_zone": false, "tags": []})).outcome,
+        Eligibility::Ineligible
+    );
+    assert_eq!(d(serde_json::json!({"tags": ["专精特新"]})).outcome, Eligibility::Eligible);
     let u = d(serde_json::json!({"registered_in_zone": true, "tags": []}));
-    assert_eq!(u.outcome, Outcome::Undetermined);
+    assert_eq!(u.outcome, Eligibility::Undetermined);
     let missing: Vec<String> = u.missing_facts.iter().map(ToString::to_string).collect();
     assert_eq!(missing, ["revenue[2021]"]);
     // Missing facts that do not matter are not named.
@@ -298,9 +301,9 @@ fn the_calendar_decides_working_day_limits_and_dates_outside_it_are_undetermined
     };
     // Across National Day 2022: 10-01..10-07 off, 10-08 and 10-09 (weekend) are 调休 working days,
     // so the 20th working day after 09-30 is 11-02.
-    assert_eq!(d("2022-09-30", "2022-11-02"), Outcome::Eligible);
-    assert_eq!(d("2022-09-30", "2022-11-03"), Outcome::Ineligible);
-    assert_eq!(d("2030-01-01", "2030-01-02"), Outcome::Undetermined);
+    assert_eq!(d("2022-09-30", "2022-11-02"), Eligibility::Eligible);
+    assert_eq!(d("2022-09-30", "2022-11-03"), Eligibility::Ineligible);
+    assert_eq!(d("2030-01-01", "2030-01-02"), Eligibility::Undetermined);
 }
 
 #[test]

@@ -8,7 +8,7 @@ use store::accounts::{
     AccountStore, SignInFailures, UserChange, UserFilter, UserListing, check_change, search_pattern, sql,
     ties,
 };
-use store::{Actor, Page, Result, StoreError, User};
+use store::{Page, Result, Stamp, StoreError, User};
 
 use crate::enterprises::enterprise_id;
 use crate::reference::{department_code, insert_reference_change};
@@ -22,7 +22,7 @@ async fn stored_user(c: &impl GenericClient, username: &str) -> Result<User> {
 
 async fn audit(
     c: &impl GenericClient,
-    actor: &Actor,
+    actor: &Stamp,
     username: &str,
     field: &str,
     old: Option<String>,
@@ -71,7 +71,7 @@ impl AccountStore for PgStore {
         Ok((out, u64::try_from(total).unwrap_or(0)))
     }
 
-    async fn change_user(&self, username: &str, change: &UserChange, actor: &Actor) -> Result<User> {
+    async fn change_user(&self, username: &str, change: &UserChange, actor: &Stamp) -> Result<User> {
         check_change(username, change)?;
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(backend)?;
@@ -190,7 +190,7 @@ impl AccountStore for PgStore {
         Ok(())
     }
 
-    async fn unlock_user(&self, username: &str, actor: &Actor) -> Result<u64> {
+    async fn unlock_user(&self, username: &str, actor: &Stamp) -> Result<u64> {
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(backend)?;
         stored_user(&tx, username).await?;

@@ -8,7 +8,7 @@ use chrono::{DateTime, FixedOffset};
 use deadpool_postgres::GenericClient;
 use std::sync::Arc;
 use store::calendar::{CalendarStore, CalendarYearRow, calendars_of, sql};
-use store::{Actor, Result};
+use store::{Result, Stamp};
 
 use crate::{PgStore, backend, china};
 
@@ -35,7 +35,7 @@ impl CalendarStore for PgStore {
         all_rows(&client).await
     }
 
-    async fn load_calendar_year(&self, year: &YearArrangement, stamp: &Actor) -> Result<CalendarYearRow> {
+    async fn load_calendar_year(&self, year: &YearArrangement, stamp: &Stamp) -> Result<CalendarYearRow> {
         let client = self.client().await?;
         let (data, at) = (year.to_csv(), china(stamp.at));
         let id: i64 = client

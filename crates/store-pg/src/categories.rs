@@ -3,14 +3,14 @@
 use async_trait::async_trait;
 use enterprise::{Category, FieldChange};
 use store::categories::{CategoryStore, sql};
-use store::{Actor, Result, StoreError};
+use store::{Result, Stamp, StoreError};
 
 use crate::reference::{department_code, insert_reference_change};
 use crate::{PgStore, backend, is_unique_violation};
 
 #[async_trait]
 impl CategoryStore for PgStore {
-    async fn add_category(&self, c: &Category, actor: &Actor) -> Result<Category> {
+    async fn add_category(&self, c: &Category, actor: &Stamp) -> Result<Category> {
         let mut c = c.clone();
         c.code = c.code.trim().to_string();
         c.name = c.name.trim().to_string();

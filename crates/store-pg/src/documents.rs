@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, FixedOffset};
 use deadpool_postgres::GenericClient;
 use store::documents::{self, Document, DocumentChange, DocumentKind, DocumentStore, Head, sql};
-use store::{Actor, Result, StoreError};
+use store::{Result, Stamp, StoreError};
 use tokio_postgres::types::ToSql;
 
 use crate::{PgStore, backend, china, insert_reference_change, is_unique_violation};
@@ -39,7 +39,7 @@ async fn apply(
     c: &impl GenericClient,
     kind: DocumentKind,
     changes: &[DocumentChange],
-    actor: &Actor,
+    actor: &Stamp,
 ) -> Result<Vec<Document>> {
     let heads: Vec<Head> = rows(c, kind, sql::HEADS, &[&kind.as_str()])
         .await?
@@ -99,7 +99,7 @@ impl DocumentStore for PgStore {
         &self,
         kind: DocumentKind,
         changes: Vec<DocumentChange>,
-        actor: &Actor,
+        actor: &Stamp,
     ) -> Result<Vec<Document>> {
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(backend)?;
@@ -112,7 +112,7 @@ impl DocumentStore for PgStore {
         &self,
         kind: DocumentKind,
         docs: Vec<(String, String)>,
-        actor: &Actor,
+        actor: &Stamp,
     ) -> Result<bool> {
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(backend)?;

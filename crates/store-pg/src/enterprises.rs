@@ -9,8 +9,8 @@ use store::codec::{RawEnterprise, RawFact, split_tags};
 use store::import::RecordChanges;
 use store::sql::{self, Param};
 use store::{
-    Actor, ChangeRecord, EnterpriseFilter, EnterpriseHead, EnterpriseStore, EnterpriseSummary,
-    EnterpriseView, ImportBatch, ImportOutcome, ImportRequest, Link, Page, Result, SnapshotRow, StoreError,
+    ChangeRecord, EnterpriseFilter, EnterpriseHead, EnterpriseStore, EnterpriseSummary, EnterpriseView,
+    ImportBatch, ImportOutcome, ImportRequest, Link, Page, Result, SnapshotRow, Stamp, StoreError,
 };
 use tokio_postgres::Row;
 use tokio_postgres::types::ToSql;
@@ -194,7 +194,7 @@ impl EnterpriseStore for PgStore {
         &self,
         uscc: &UnifiedCreditCode,
         links: &ThreeLinks,
-        actor: &Actor,
+        actor: &Stamp,
     ) -> Result<Vec<FieldChange>> {
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(backend)?;

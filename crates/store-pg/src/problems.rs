@@ -408,7 +408,7 @@ impl ProblemStore for PgStore {
         Ok(AuditReport { events, head_hash, broken })
     }
 
-    async fn add_visit(&self, visit: &Visit, actor: &store::Actor) -> PResult<i64> {
+    async fn add_visit(&self, visit: &Visit, actor: &store::Stamp) -> PResult<i64> {
         let client = self.client().await?;
         let eid: i64 =
             match client.query_opt(store::sql::ENTERPRISE_ID_BY_USCC, &[&visit.enterprise.as_str()]).await {

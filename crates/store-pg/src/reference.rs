@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use deadpool_postgres::GenericClient;
 use enterprise::{Category, Department, FieldChange};
 use store::sql;
-use store::{Actor, ReferenceStore, Result, StoreError};
+use store::{ReferenceStore, Result, Stamp, StoreError};
 
 use crate::{PgStore, backend, is_unique_violation};
 
@@ -18,7 +18,7 @@ pub(crate) async fn department_code(c: &impl GenericClient, code_or_name: &str) 
 
 pub(crate) async fn insert_reference_change(
     c: &impl GenericClient,
-    actor: &Actor,
+    actor: &Stamp,
     entity: &str,
     key: &str,
     ch: &FieldChange,
@@ -76,7 +76,7 @@ impl ReferenceStore for PgStore {
             .collect()
     }
 
-    async fn add_department(&self, d: &Department, actor: &Actor) -> Result<()> {
+    async fn add_department(&self, d: &Department, actor: &Stamp) -> Result<()> {
         if d.code.trim().is_empty() {
             return Err(StoreError::DepartmentExists { code: d.code.clone() });
         }
@@ -94,7 +94,7 @@ impl ReferenceStore for PgStore {
         tx.commit().await.map_err(backend)
     }
 
-    async fn update_department(&self, d: &Department, actor: &Actor) -> Result<()> {
+    async fn update_department(&self, d: &Department, actor: &Stamp) -> Result<()> {
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(backend)?;
         let old = tx
@@ -148,7 +148,7 @@ impl ReferenceStore for PgStore {
         &self,
         category: &str,
         departments: &[String],
-        actor: &Actor,
+        actor: &Stamp,
     ) -> Result<Category> {
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(backend)?;

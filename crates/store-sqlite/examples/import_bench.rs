@@ -12,7 +12,7 @@ use enterprise::{
 };
 use rust_decimal::Decimal;
 use std::time::Instant;
-use store::{Actor, EnterpriseStore, ImportFormat, ImportRequest, Store};
+use store::{EnterpriseStore, ImportFormat, ImportRequest, Stamp, Store};
 
 fn records(n: u32) -> Vec<EnterpriseRecord> {
     let as_of = NaiveDate::from_ymd_opt(2022, 3, 31).unwrap_or_default();
@@ -83,7 +83,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let path = dir.path().join("bench.db");
     let store = store_sqlite::SqliteStore::open(&path)?;
     store.migrate().await?;
-    let actor = Actor::new("bench", DateTime::parse_from_rfc3339("2022-05-06T09:30:00+08:00")?);
+    let actor = Stamp::new("bench", DateTime::parse_from_rfc3339("2022-05-06T09:30:00+08:00")?);
     let t = Instant::now();
     let recs = records(n);
     println!("generated {} records in {:.2?}", recs.len(), t.elapsed());

@@ -12,7 +12,7 @@ use store::matches::MatchStore;
 use store::matches::{EligibleOfItem, MatchCount, NewMatchRun};
 use store::scan::ScanRequest;
 use store::scan::ScanStore;
-use store::{Actor, Store};
+use store::{Stamp, Store};
 
 #[tokio::main]
 async fn main() {
@@ -55,7 +55,7 @@ async fn main() {
         })
         .collect();
     let run = NewMatchRun {
-        actor: Actor::new("bench", chrono::Utc::now().fixed_offset()),
+        actor: Stamp::new("bench", chrono::Utc::now().fixed_offset()),
         date: chrono::NaiveDate::default(),
         library_fingerprint: "bench".into(),
         enterprises: page.ids.len() as u64,

@@ -8,7 +8,7 @@ use store::accounts::{
     AccountStore, SignInFailures, UserChange, UserFilter, UserListing, check_change, search_pattern, sql,
     ties,
 };
-use store::{Actor, Page, Result, StoreError, User};
+use store::{Page, Result, Stamp, StoreError, User};
 
 use crate::enterprises::enterprise_id;
 use crate::reference::{department_code, insert_reference_change};
@@ -24,7 +24,7 @@ fn stored_user(conn: &Connection, username: &str) -> Result<User> {
 
 fn audit(
     conn: &Connection,
-    actor: &Actor,
+    actor: &Stamp,
     username: &str,
     field: &str,
     old: Option<String>,
@@ -66,7 +66,7 @@ impl AccountStore for SqliteStore {
         .await
     }
 
-    async fn change_user(&self, username: &str, change: &UserChange, actor: &Actor) -> Result<User> {
+    async fn change_user(&self, username: &str, change: &UserChange, actor: &Stamp) -> Result<User> {
         check_change(username, change)?;
         let (username, change, actor) = (username.to_string(), change.clone(), actor.clone());
         self.write(move |conn| {
@@ -211,7 +211,7 @@ impl AccountStore for SqliteStore {
         .await
     }
 
-    async fn unlock_user(&self, username: &str, actor: &Actor) -> Result<u64> {
+    async fn unlock_user(&self, username: &str, actor: &Stamp) -> Result<u64> {
         let (username, actor) = (username.to_string(), actor.clone());
         self.write(move |conn| {
             stored_user(conn, &username)?;

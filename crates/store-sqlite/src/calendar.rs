@@ -8,7 +8,7 @@ use chrono::{DateTime, FixedOffset};
 use rusqlite::{Connection, params};
 use std::sync::Arc;
 use store::calendar::{CalendarStore, CalendarYearRow, calendars_of, sql};
-use store::{Actor, Result};
+use store::{Result, Stamp};
 
 use crate::problems::text_time;
 use crate::{SqliteStore, backend, ts};
@@ -36,7 +36,7 @@ impl CalendarStore for SqliteStore {
         self.read(all_rows).await
     }
 
-    async fn load_calendar_year(&self, year: &YearArrangement, stamp: &Actor) -> Result<CalendarYearRow> {
+    async fn load_calendar_year(&self, year: &YearArrangement, stamp: &Stamp) -> Result<CalendarYearRow> {
         let (y, notice, data) = (year.year, year.notice.clone(), year.to_csv());
         let (at, by) = (ts(stamp.at), stamp.username.clone());
         self.write(move |conn| {

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, FixedOffset};
 use rusqlite::{Connection, params};
 use store::documents::{self, Document, DocumentChange, DocumentKind, DocumentStore, Head, sql};
-use store::{Actor, Result};
+use store::{Result, Stamp};
 
 use crate::{SqliteStore, backend, insert_reference_change, ts};
 
@@ -36,7 +36,7 @@ fn insert(
     conn: &Connection,
     kind: DocumentKind,
     planned: Vec<documents::NewVersion>,
-    actor: &Actor,
+    actor: &Stamp,
 ) -> Result<Vec<Document>> {
     let entity = documents::audit_entity(kind);
     let mut out = Vec::new();
@@ -79,7 +79,7 @@ impl DocumentStore for SqliteStore {
         &self,
         kind: DocumentKind,
         changes: Vec<DocumentChange>,
-        actor: &Actor,
+        actor: &Stamp,
     ) -> Result<Vec<Document>> {
         let actor = actor.clone();
         self.write(move |conn| {
@@ -97,7 +97,7 @@ impl DocumentStore for SqliteStore {
         &self,
         kind: DocumentKind,
         docs: Vec<(String, String)>,
-        actor: &Actor,
+        actor: &Stamp,
     ) -> Result<bool> {
         let actor = actor.clone();
         self.write(move |conn| {

@@ -8,8 +8,8 @@ use store::codec::{RawEnterprise, RawFact, split_tags};
 use store::import::RecordChanges;
 use store::sql::{self, Param};
 use store::{
-    Actor, ChangeRecord, EnterpriseFilter, EnterpriseHead, EnterpriseStore, EnterpriseSummary,
-    EnterpriseView, ImportBatch, ImportOutcome, ImportRequest, Link, Page, Result, SnapshotRow, StoreError,
+    ChangeRecord, EnterpriseFilter, EnterpriseHead, EnterpriseStore, EnterpriseSummary, EnterpriseView,
+    ImportBatch, ImportOutcome, ImportRequest, Link, Page, Result, SnapshotRow, Stamp, StoreError,
 };
 
 use crate::reference::department_code;
@@ -202,7 +202,7 @@ impl EnterpriseStore for SqliteStore {
         &self,
         uscc: &UnifiedCreditCode,
         links: &ThreeLinks,
-        actor: &Actor,
+        actor: &Stamp,
     ) -> Result<Vec<FieldChange>> {
         let (uscc, links, actor) = (uscc.clone(), links.clone(), actor.clone());
         self.write(move |conn| {

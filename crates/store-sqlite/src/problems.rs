@@ -491,7 +491,7 @@ impl ProblemStore for SqliteStore {
         .await
     }
 
-    async fn add_visit(&self, visit: &Visit, actor: &store::Actor) -> PResult<i64> {
+    async fn add_visit(&self, visit: &Visit, actor: &store::Stamp) -> PResult<i64> {
         let (visit, actor) = (visit.clone(), actor.clone());
         self.write_p(move |conn| {
             let eid: i64 = conn

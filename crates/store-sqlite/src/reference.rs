@@ -6,7 +6,7 @@ use enterprise::{Category, Department, FieldChange};
 use rusqlite::{Connection, OptionalExtension, params};
 use std::sync::Mutex;
 use store::sql;
-use store::{Actor, ReferenceStore, Result, StoreError};
+use store::{ReferenceStore, Result, Stamp, StoreError};
 
 use crate::{SqliteStore, backend, ts};
 
@@ -91,7 +91,7 @@ pub(crate) fn department_code(conn: &Connection, code_or_name: &str) -> Result<S
 
 pub(crate) fn insert_reference_change(
     conn: &Connection,
-    actor: &Actor,
+    actor: &Stamp,
     entity: &str,
     key: &str,
     change: &FieldChange,
@@ -158,7 +158,7 @@ impl ReferenceStore for SqliteStore {
         .await
     }
 
-    async fn add_department(&self, d: &Department, actor: &Actor) -> Result<()> {
+    async fn add_department(&self, d: &Department, actor: &Stamp) -> Result<()> {
         let (d, actor) = (d.clone(), actor.clone());
         let _changes = self.routing_changes();
         self.write(move |conn| {
@@ -178,7 +178,7 @@ impl ReferenceStore for SqliteStore {
         .await
     }
 
-    async fn update_department(&self, d: &Department, actor: &Actor) -> Result<()> {
+    async fn update_department(&self, d: &Department, actor: &Stamp) -> Result<()> {
         let (d, actor) = (d.clone(), actor.clone());
         let _changes = self.routing_changes();
         self.write(move |conn| {
@@ -245,7 +245,7 @@ impl ReferenceStore for SqliteStore {
         &self,
         category: &str,
         departments: &[String],
-        actor: &Actor,
+        actor: &Stamp,
     ) -> Result<Category> {
         let (category, departments, actor) = (category.to_string(), departments.to_vec(), actor.clone());
         let _changes = self.routing_changes();

@@ -7,7 +7,7 @@
 //! `app::sessions`); the store keeps what it is told, in one transaction per call.
 
 use crate::Result;
-use crate::model::{Actor, Page, Role, User};
+use crate::model::{Page, Role, Stamp, User};
 use async_trait::async_trait;
 use chrono::{DateTime, FixedOffset};
 use enterprise::UnifiedCreditCode;
@@ -65,7 +65,7 @@ pub trait AccountStore: Send + Sync {
 
     /// Applies one change to a user ([`crate::StoreError::UserNotFound`] if there is none);
     /// returns the user as stored.
-    async fn change_user(&self, username: &str, change: &UserChange, actor: &Actor) -> Result<User>;
+    async fn change_user(&self, username: &str, change: &UserChange, actor: &Stamp) -> Result<User>;
 
     /// How many enterprises name the user as leader or cadre in their three links.
     async fn user_link_count(&self, username: &str) -> Result<u64>;
@@ -81,7 +81,7 @@ pub trait AccountStore: Send + Sync {
 
     /// Lifts every lock of an account, from every address (an administrator's unlock), with
     /// its audit record. Returns how many addresses were locked at `actor.at`.
-    async fn unlock_user(&self, username: &str, actor: &Actor) -> Result<u64>;
+    async fn unlock_user(&self, username: &str, actor: &Stamp) -> Result<u64>;
 }
 
 /// The statements both dialects accept.

@@ -17,7 +17,7 @@ use calendar::{Calendars, LoadedYear, YearArrangement, YearStatus};
 use chrono::{DateTime, FixedOffset};
 use std::sync::{Arc, Mutex};
 
-use crate::{Actor, Result, StoreError};
+use crate::{Result, Stamp, StoreError};
 
 /// A stored row of `calendar_years`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,7 +86,7 @@ pub trait CalendarStore: Send + Sync {
 
     /// Stores a year's arrangement (already checked by the caller) loaded by `stamp`; its
     /// edition is in force from `stamp`'s time.
-    async fn load_calendar_year(&self, year: &YearArrangement, stamp: &Actor) -> Result<CalendarYearRow>;
+    async fn load_calendar_year(&self, year: &YearArrangement, stamp: &Stamp) -> Result<CalendarYearRow>;
 
     /// The zone's calendar over time: built from the stored loads, cached until one is added.
     async fn calendars(&self) -> Result<Arc<Calendars>>;

@@ -7,7 +7,7 @@
 //! What it leaves out: who may add one and how the fields are checked (`app::reference`).
 
 use crate::Result;
-use crate::model::Actor;
+use crate::model::Stamp;
 use async_trait::async_trait;
 use enterprise::Category;
 
@@ -18,7 +18,7 @@ pub trait CategoryStore: Send + Sync {
     /// names, lead first). [`crate::StoreError::CategoryExists`] if the code or the name is
     /// taken, [`crate::StoreError::UnknownDepartment`] for a department that does not exist.
     /// Returns the category as stored (department codes).
-    async fn add_category(&self, category: &Category, actor: &Actor) -> Result<Category>;
+    async fn add_category(&self, category: &Category, actor: &Stamp) -> Result<Category>;
 }
 
 /// The statements both dialects accept.

@@ -26,7 +26,7 @@ use enterprise::FieldChange;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::{Actor, Result, StoreError};
+use crate::{Result, Stamp, StoreError};
 
 /// What a document is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -109,7 +109,7 @@ pub struct NewVersion {
 
 impl NewVersion {
     /// The version as stored by `actor`.
-    pub fn into_document(self, kind: DocumentKind, actor: &Actor) -> Document {
+    pub fn into_document(self, kind: DocumentKind, actor: &Stamp) -> Document {
         Document {
             kind,
             name: self.name,
@@ -138,7 +138,7 @@ pub trait DocumentStore: Send + Sync {
         &self,
         kind: DocumentKind,
         changes: Vec<DocumentChange>,
-        actor: &Actor,
+        actor: &Stamp,
     ) -> Result<Vec<Document>>;
 
     /// Inserts `documents` (name, body) as version 1 if the database has no document of this
@@ -148,7 +148,7 @@ pub trait DocumentStore: Send + Sync {
         &self,
         kind: DocumentKind,
         documents: Vec<(String, String)>,
-        actor: &Actor,
+        actor: &Stamp,
     ) -> Result<bool>;
 
     /// One document's current version, or `None`.
@@ -164,7 +164,7 @@ pub trait DocumentStore: Send + Sync {
         name: &str,
         expected: Option<i64>,
         body: String,
-        actor: &Actor,
+        actor: &Stamp,
     ) -> Result<Option<Document>> {
         let change = DocumentChange { name: name.to_string(), expected, body: Some(body) };
         Ok(self.write_documents(kind, vec![change], actor).await?.into_iter().next())
@@ -176,7 +176,7 @@ pub trait DocumentStore: Send + Sync {
         kind: DocumentKind,
         name: &str,
         expected: i64,
-        actor: &Actor,
+        actor: &Stamp,
     ) -> Result<Document> {
         let change = DocumentChange { name: name.to_string(), expected: Some(expected), body: None };
         self.write_documents(kind, vec![change], actor)

@@ -6,7 +6,7 @@
 //! the backends) and how a file becomes records (the `import` crate).
 
 use crate::import::RecordChanges;
-use crate::{Actor, Page, Result, Role, Store, StoreError};
+use crate::{Page, Result, Role, Stamp, Store, StoreError};
 use async_trait::async_trait;
 use chrono::{DateTime, FixedOffset};
 use enterprise::{
@@ -147,7 +147,7 @@ impl ImportFormat {
 /// An import to apply, all or nothing.
 #[derive(Debug, Clone)]
 pub struct ImportRequest {
-    pub actor: Actor,
+    pub actor: Stamp,
     pub file_name: String,
     pub format: ImportFormat,
     pub records: Vec<EnterpriseRecord>,
@@ -228,7 +228,7 @@ pub trait EnterpriseStore: Send + Sync {
         &self,
         uscc: &UnifiedCreditCode,
         links: &ThreeLinks,
-        actor: &Actor,
+        actor: &Stamp,
     ) -> Result<Vec<FieldChange>>;
 
     /// Applies an import in one transaction: every record is created or updated with its

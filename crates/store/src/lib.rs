@@ -5,7 +5,7 @@
 //!
 //! What it leaves out: connections, drivers and DDL. `store-sqlite` and `store-pg` each
 //! hold their own `migrations/` and the few statements whose dialects differ. Nothing here
-//! reads the clock: every write takes an [`Actor`] with the time.
+//! reads the clock: every write takes an [`Stamp`] with the time.
 //!
 //! Later capabilities (problems and their events, policies and match runs, disbursements)
 //! add their own tables by new migration files in both backends and their own traits (or
@@ -35,9 +35,9 @@ pub mod users;
 pub use error::{ImportProblem, Result, StoreError};
 pub use migrate::{AppliedMigration, Migration};
 pub use model::{
-    Actor, ChangeRecord, EnterpriseFilter, EnterpriseHead, EnterpriseSummary, EnterpriseView, ImportBatch,
+    ChangeRecord, EnterpriseFilter, EnterpriseHead, EnterpriseSummary, EnterpriseView, ImportBatch,
     ImportFormat, ImportOutcome, ImportRequest, LoginState, MigrationReport, NewUser, Page, Role,
-    SnapshotRow, User, china_offset, parse_role,
+    SnapshotRow, Stamp, User, china_offset, parse_role,
 };
 
 pub use enterprises::{EnterpriseStore, Link, check_link_role, for_each_enterprise, links_diff};

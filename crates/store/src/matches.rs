@@ -25,12 +25,12 @@ use serde::Serialize;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-use crate::{Actor, Result};
+use crate::{Result, Stamp};
 
 /// A match run to record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewMatchRun {
-    pub actor: Actor,
+    pub actor: Stamp,
     /// The evaluation date.
     pub date: NaiveDate,
     /// Identifies the policy library the run used (e.g. a hash of its files).
@@ -164,7 +164,7 @@ mod tests {
     #[test]
     fn pairs_come_in_enterprise_then_item_order_with_their_amounts() {
         let run = NewMatchRun {
-            actor: crate::Actor::new("t", chrono::DateTime::default()),
+            actor: crate::Stamp::new("t", chrono::DateTime::default()),
             date: NaiveDate::default(),
             library_fingerprint: String::new(),
             enterprises: 4,

@@ -17,14 +17,14 @@ pub fn china_offset() -> FixedOffset {
 
 /// Who does a write, and when. The store never reads the clock: callers pass the time.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Actor {
+pub struct Stamp {
     pub username: String,
     pub at: DateTime<FixedOffset>,
 }
 
-impl Actor {
-    pub fn new(username: impl Into<String>, at: DateTime<FixedOffset>) -> Actor {
-        Actor { username: username.into(), at }
+impl Stamp {
+    pub fn new(username: impl Into<String>, at: DateTime<FixedOffset>) -> Stamp {
+        Stamp { username: username.into(), at }
     }
 
     /// The time in China Standard Time, as stored.

@@ -944,7 +944,7 @@ pub trait ProblemStore: Send + Sync {
     async fn audit_verify(&self) -> PResult<AuditReport>;
 
     /// Records a visit; returns its id.
-    async fn add_visit(&self, visit: &Visit, actor: &crate::Actor) -> PResult<i64>;
+    async fn add_visit(&self, visit: &Visit, actor: &crate::Stamp) -> PResult<i64>;
 
     /// Visits by date, then id.
     async fn list_visits(&self, filter: &VisitFilter) -> PResult<Vec<VisitRecord>>;

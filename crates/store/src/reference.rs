@@ -5,7 +5,7 @@
 //!
 //! What it leaves out: users ([`crate::users`]) and enterprises ([`crate::enterprises`]).
 
-use crate::{Actor, Result, StoreError};
+use crate::{Result, Stamp, StoreError};
 use async_trait::async_trait;
 use enterprise::{Category, Department};
 
@@ -21,10 +21,10 @@ pub trait ReferenceStore: Send + Sync {
     async fn departments(&self) -> Result<Vec<Department>>;
 
     /// Adds a department; [`StoreError::DepartmentExists`] if the code is taken.
-    async fn add_department(&self, department: &Department, actor: &Actor) -> Result<()>;
+    async fn add_department(&self, department: &Department, actor: &Stamp) -> Result<()>;
 
     /// Renames a department (name, English name, note) by its code; the code never changes.
-    async fn update_department(&self, department: &Department, actor: &Actor) -> Result<()>;
+    async fn update_department(&self, department: &Department, actor: &Stamp) -> Result<()>;
 
     /// The problem categories in their order, each with its departments, lead first.
     async fn categories_with_routing(&self) -> Result<Vec<Category>>;
@@ -35,7 +35,7 @@ pub trait ReferenceStore: Send + Sync {
         &self,
         category: &str,
         departments: &[String],
-        actor: &Actor,
+        actor: &Stamp,
     ) -> Result<Category>;
 }
 

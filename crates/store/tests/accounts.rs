@@ -7,7 +7,7 @@ use chrono::{DateTime, Duration, FixedOffset};
 use enterprise::Category;
 use store::accounts::{SignInFailures, UserChange, UserFilter};
 use store::sessions::{SessionKind, SessionRecord};
-use store::{Actor, NewUser, Page, Role, Store, StoreError};
+use store::{NewUser, Page, Role, Stamp, Store, StoreError};
 
 #[macro_use]
 mod support;
@@ -25,8 +25,8 @@ fn at(s: &str) -> DateTime<FixedOffset> {
     DateTime::parse_from_rfc3339(s).unwrap()
 }
 
-fn admin() -> Actor {
-    Actor::new("admin", at("2024-03-01T10:00:00+08:00"))
+fn admin() -> Stamp {
+    Stamp::new("admin", at("2024-03-01T10:00:00+08:00"))
 }
 
 fn user(name: &str, role: Role, department: Option<&str>) -> NewUser {
@@ -200,9 +200,9 @@ async fn failed_sign_ins_are_kept_per_address_and_an_unlock_clears_them_all(s: &
 
     s.clear_sign_in_failures("admin", "198.51.100.1").await.unwrap();
     assert_eq!(s.sign_in_failures("admin", "198.51.100.1").await.unwrap(), None);
-    assert_eq!(s.unlock_user("admin", &Actor::new("root", now)).await.unwrap(), 1);
+    assert_eq!(s.unlock_user("admin", &Stamp::new("root", now)).await.unwrap(), 1);
     assert_eq!(s.sign_in_failures("admin", "203.0.113.9").await.unwrap(), None);
-    assert_eq!(s.unlock_user("admin", &Actor::new("root", now)).await.unwrap(), 0);
+    assert_eq!(s.unlock_user("admin", &Stamp::new("root", now)).await.unwrap(), 0);
     assert!(matches!(s.unlock_user("nobody", &admin()).await, Err(StoreError::UserNotFound { .. })));
 }
 

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, FixedOffset};
 use store::documents::{DocumentChange, DocumentKind};
-use store::{Actor, Store, StoreError};
+use store::{Stamp, Store, StoreError};
 
 #[macro_use]
 mod support;
@@ -22,8 +22,8 @@ fn at(s: &str) -> DateTime<FixedOffset> {
     DateTime::parse_from_rfc3339(s).unwrap()
 }
 
-fn officer(when: &str) -> Actor {
-    Actor::new("zhou_policy", at(when))
+fn officer(when: &str) -> Stamp {
+    Stamp::new("zhou_policy", at(when))
 }
 
 fn seed() -> Vec<(String, String)> {
@@ -108,7 +108,7 @@ async fn a_deletion_is_a_tombstone_and_a_later_put_continues(s: &dyn Store) {
 /// Migration 0012 admits the kind on both backends; its versions are kept like the others.
 async fn zone_settings_are_a_kind_of_their_own(s: &dyn Store) {
     use store::documents::ZONE_SETTINGS_NAME;
-    let admin = Actor::new("admin", at("2024-03-01T09:00:00+08:00"));
+    let admin = Stamp::new("admin", at("2024-03-01T09:00:00+08:00"));
     let kind = DocumentKind::ZoneSettings;
     assert_eq!(s.current_document(kind, ZONE_SETTINGS_NAME).await.unwrap(), None, "none until set");
     let v1 = s.put_document(kind, ZONE_SETTINGS_NAME, None, "a = 1\n".into(), &admin).await.unwrap();

@@ -11,7 +11,7 @@ use rust_decimal::Decimal;
 use std::collections::BTreeSet;
 use store::matches::{EligibleOfItem, MatchCount, MatchEligible, NewMatchRun};
 use store::scan::{CellValue, ScanPage, ScanRequest};
-use store::{Actor, ImportFormat, ImportRequest, Store};
+use store::{ImportFormat, ImportRequest, Stamp, Store};
 
 #[macro_use]
 mod support;
@@ -140,7 +140,7 @@ fn records(n: u32) -> Vec<EnterpriseRecord> {
 
 async fn load(s: &dyn Store, n: u32) {
     s.apply_import(ImportRequest {
-        actor: Actor::new("admin", at("2022-05-06T09:30:00+08:00")),
+        actor: Stamp::new("admin", at("2022-05-06T09:30:00+08:00")),
         file_name: "zone.csv".into(),
         format: ImportFormat::Generated,
         records: records(n),
@@ -157,7 +157,7 @@ async fn a_match_run_is_stored_whole_and_read_back(s: &dyn Store) {
     load(s, 3).await;
     let ids = s.scan_page(&ScanRequest::default(), 0, i64::MAX).await.unwrap().ids;
     let run = |eligible: Vec<EligibleOfItem>| NewMatchRun {
-        actor: Actor::new("policy", at("2022-07-01T10:00:00+08:00")),
+        actor: Stamp::new("policy", at("2022-07-01T10:00:00+08:00")),
         date: date("2022-06-30"),
         library_fingerprint: "abc123".into(),
         enterprises: 3,

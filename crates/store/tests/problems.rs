@@ -13,7 +13,7 @@ use store::attachments::{AttachmentError, CheckedFile, MAX_FILES_PER_PROBLEM, ch
 use store::problems::{
     LightFilter, ProblemError, ProblemFilter, ProblemOrder, Projection, TextFilter, VisitFilter,
 };
-use store::{Actor, ImportFormat, ImportRequest, Page, Store};
+use store::{ImportFormat, ImportRequest, Page, Stamp, Store};
 
 #[macro_use]
 mod support;
@@ -64,7 +64,7 @@ async fn enterprises(s: &dyn Store, n: u32) {
         })
         .collect();
     s.apply_import(ImportRequest {
-        actor: Actor::new("admin", at("2022-01-01T09:00:00+08:00")),
+        actor: Stamp::new("admin", at("2022-01-01T09:00:00+08:00")),
         file_name: "e.csv".into(),
         format: ImportFormat::Csv,
         records,
@@ -340,7 +340,7 @@ async fn lists_find_words_keep_open_apart_follow_cadres_and_sort_the_queue(s: &d
     .await
     .unwrap();
     let links = enterprise::ThreeLinks { cadre: Some("ganbu".into()), ..Default::default() };
-    s.set_three_links(&code(2), &links, &Actor::new("admin", at(at0))).await.unwrap();
+    s.set_three_links(&code(2), &links, &Stamp::new("admin", at(at0))).await.unwrap();
     assert_eq!(list(ProblemFilter { cadre: Some("ganbu".into()), ..Default::default() }).await, [b]);
     let linked = s.cadre_enterprises(Some("ganbu")).await.unwrap();
     assert_eq!(linked.iter().map(|l| l.uscc.clone()).collect::<Vec<_>>(), [code(2)]);
@@ -401,7 +401,7 @@ async fn visits_are_recorded_and_raise_problems(s: &dyn Store) {
         cadre: "cadre01".into(),
         findings: "用电紧张，物流受阻".into(),
     };
-    let id = s.add_visit(&v, &Actor::new("cadre01", at("2022-05-09T17:00:00+08:00"))).await.unwrap();
+    let id = s.add_visit(&v, &Stamp::new("cadre01", at("2022-05-09T17:00:00+08:00"))).await.unwrap();
     let listed =
         s.list_visits(&VisitFilter { cadre: Some("cadre01".into()), enterprise: None }).await.unwrap();
     assert_eq!(listed.len(), 1);
@@ -751,7 +751,7 @@ async fn calendar_years_are_kept_and_move_deadlines_by_an_event(s: &dyn Store) {
     });
     a.days.sort_by_key(|d| d.date);
     let loaded_at = at("2027-01-29T09:00:00+08:00");
-    let row = s.load_calendar_year(&a, &Actor::new("admin", loaded_at)).await.unwrap();
+    let row = s.load_calendar_year(&a, &Stamp::new("admin", loaded_at)).await.unwrap();
     assert_eq!((row.year, row.notice.as_str(), row.loaded_by.as_str()), (2027, "测试用示例", "admin"));
     let rows = s.calendar_years().await.unwrap();
     assert_eq!(rows.len(), 1);
@@ -781,7 +781,7 @@ async fn calendar_years_are_kept_and_move_deadlines_by_an_event(s: &dyn Store) {
     assert!(s.deadline_notices(Some("finance"), 10).await.unwrap().is_empty());
     assert_eq!(s.deadline_notices(None, 10).await.unwrap().len(), 1);
     // A second load of the year is a new row; the newest is in force.
-    s.load_calendar_year(&a, &Actor::new("admin2", at("2027-01-30T09:00:00+08:00"))).await.unwrap();
+    s.load_calendar_year(&a, &Stamp::new("admin2", at("2027-01-30T09:00:00+08:00"))).await.unwrap();
     let cals = s.calendars().await.unwrap();
     assert_eq!((cals.loads().len(), cals.latest_loads()[0].loaded_by.as_str()), (2, "admin2"));
     assert!(s.audit_verify().await.unwrap().broken.is_none());

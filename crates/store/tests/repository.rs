@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 use std::str::FromStr;
 use store::import::ImportKind;
 use store::{
-    Actor, EnterpriseFilter, ImportFormat, ImportProblem, ImportRequest, LoginState, NewUser, Page, Role,
+    EnterpriseFilter, ImportFormat, ImportProblem, ImportRequest, LoginState, NewUser, Page, Role, Stamp,
     Store, StoreError,
 };
 
@@ -48,8 +48,8 @@ fn at(s: &str) -> DateTime<FixedOffset> {
     DateTime::parse_from_rfc3339(s).unwrap()
 }
 
-fn admin() -> Actor {
-    Actor::new("admin", at("2022-05-06T09:30:00+08:00"))
+fn admin() -> Stamp {
+    Stamp::new("admin", at("2022-05-06T09:30:00+08:00"))
 }
 
 fn date(s: &str) -> NaiveDate {
@@ -201,7 +201,7 @@ async fn import_creates_then_records_only_real_changes(s: &dyn Store) {
     changed[1].enterprise.tax_credit_rating = Some(TaxCreditRating::B);
     changed[1].facts[1] = fact("revenue", 2021, money("12345679.00"));
     changed[1].facts.push(fact("employees", 2022, FactValue::Integer(80)));
-    let later = Actor::new("importer", at("2022-06-01T10:00:00+08:00"));
+    let later = Stamp::new("importer", at("2022-06-01T10:00:00+08:00"));
     let third =
         s.apply_import(ImportRequest { actor: later.clone(), ..import(changed, false) }).await.unwrap();
     assert_eq!((third.created, third.updated, third.unchanged, third.changes), (0, 1, 2, 3));

@@ -209,8 +209,8 @@ impl WebError {
     }
 
     /// The problem document.
-    pub fn problem(&self) -> Problem {
-        Problem {
+    pub fn problem(&self) -> ProblemDocument {
+        ProblemDocument {
             kind: "about:blank",
             code: self.code().to_string(),
             status: self.status().as_u16(),
@@ -332,9 +332,12 @@ fn handling_status(e: &handling::HandlingError) -> StatusCode {
     }
 }
 
-/// An `application/problem+json` document with both languages.
+/// An `application/problem+json` document with both languages. Named `Problem` in the
+/// OpenAPI document (its published schema name); in code a problem document, apart from the
+/// enterprise's problem (`handling::Problem`).
 #[derive(Debug, Clone, Serialize, serde::Deserialize, utoipa::ToSchema)]
-pub struct Problem {
+#[schema(as = Problem)]
+pub struct ProblemDocument {
     /// Always `about:blank`: the status and `code` say what happened.
     #[serde(rename = "type")]
     pub kind: &'static str,

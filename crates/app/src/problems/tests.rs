@@ -64,7 +64,7 @@ async fn zone() -> Zone {
         facts: vec![],
     };
     s.apply_import(store::ImportRequest {
-        actor: store::Actor::new("admin", now),
+        actor: store::Stamp::new("admin", now),
         file_name: "t.csv".into(),
         format: store::ImportFormat::Csv,
         records: vec![record(1, "长沙甲科技有限公司"), record(2, "长沙乙制造有限公司")],
@@ -84,7 +84,7 @@ async fn zone() -> Zone {
     .await
     .unwrap();
     let links = ThreeLinks { cadre: Some("cadre".into()), ..Default::default() };
-    s.set_three_links(&code(1), &links, &store::Actor::new("admin", now)).await.unwrap();
+    s.set_three_links(&code(1), &links, &store::Stamp::new("admin", now)).await.unwrap();
     let clock = Arc::new(FixedClock::new(now));
     let app = App::new(Arc::new(s)).with_clock(clock.clone());
     Zone { app, clock, _dir: dir }

@@ -198,7 +198,7 @@ mod tests {
             })
             .collect();
         let req = ImportRequest {
-            actor: store::Actor::new("t", now),
+            actor: store::Stamp::new("t", now),
             file_name: "t".into(),
             format: ImportFormat::Generated,
             records,

@@ -22,7 +22,7 @@ use library::{check, export, load_cmd, test};
 use super::{Context, UserError};
 use clap::Subcommand;
 use enterprise::{FactDictionary, Facts};
-use rules::{Library, Outcome, SourceFile};
+use rules::{Eligibility, Library, SourceFile};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -293,10 +293,10 @@ pub(super) fn date_or_today(date: Option<&str>) -> anyhow::Result<chrono::NaiveD
     }
 }
 
-pub(super) fn outcome_label(o: Outcome) -> &'static str {
+pub(super) fn outcome_label(o: Eligibility) -> &'static str {
     match o {
-        Outcome::Eligible => "符合 eligible",
-        Outcome::Ineligible => "不符合 ineligible",
-        Outcome::Undetermined => "待定 undetermined",
+        Eligibility::Eligible => "符合 eligible",
+        Eligibility::Ineligible => "不符合 ineligible",
+        Eligibility::Undetermined => "待定 undetermined",
     }
 }

@@ -3,7 +3,7 @@
 //! translates HTTP into a use case of [`app::reference`] or [`app::users`] and its result back.
 
 use crate::auth::Principal;
-use crate::error::{Problem, WebError};
+use crate::error::{ProblemDocument, WebError};
 use crate::lang::ReqLang;
 use crate::routes::auth::{form, json};
 use crate::routes::{etag_matches, etag_of, json_with_etag};
@@ -59,7 +59,7 @@ impl From<Category> for CategoryOut {
 
 /// The departments, by code.
 #[utoipa::path(get, path = "/api/v1/departments", tag = "reference",
-    responses((status = 200, body = Vec<DepartmentOut>), (status = 401, body = Problem, content_type = "application/problem+json")),
+    responses((status = 200, body = Vec<DepartmentOut>), (status = 401, body = ProblemDocument, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn api_departments(
     State(state): State<AppState>,
@@ -70,7 +70,7 @@ pub async fn api_departments(
 
 /// The routing table: each problem category with its lead and cooperating departments.
 #[utoipa::path(get, path = "/api/v1/routing", tag = "reference",
-    responses((status = 200, body = Vec<CategoryOut>), (status = 401, body = Problem, content_type = "application/problem+json")),
+    responses((status = 200, body = Vec<CategoryOut>), (status = 401, body = ProblemDocument, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn api_routing(
     State(state): State<AppState>,
@@ -85,8 +85,8 @@ pub async fn api_routing(
     responses(
         (status = 200, body = CategoryOut, headers(("ETag" = String))),
         (status = 304, description = "Not modified"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 404, body = ProblemDocument, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
 pub async fn api_category(
@@ -111,11 +111,11 @@ pub struct RoutingUpdate {
            ("If-Match" = Option<String>, Header, description = "ETag of the category as read")),
     responses(
         (status = 200, body = CategoryOut, headers(("ETag" = String))),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 412, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 404, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 412, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 422, body = ProblemDocument, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
 pub async fn api_put_routing(
@@ -158,11 +158,11 @@ pub struct CategoryCreate {
 #[utoipa::path(post, path = "/api/v1/routing", tag = "reference", request_body = CategoryCreate,
     responses(
         (status = 201, body = CategoryOut),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 400, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 401, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 409, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 422, body = ProblemDocument, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
 pub async fn api_add_category(
@@ -282,9 +282,9 @@ impl UsersParams {
 #[utoipa::path(get, path = "/api/v1/users", tag = "users", params(UsersParams),
     responses(
         (status = 200, body = Vec<UserOut>, headers(("X-Total-Count" = u64))),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 400, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 401, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
 pub async fn api_users(
@@ -332,11 +332,11 @@ impl From<UserCreate> for app::users::NewUserRequest {
 #[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = UserCreate,
     responses(
         (status = 201, body = UserOut),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 400, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 401, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 409, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 422, body = ProblemDocument, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
 pub async fn api_create_user(
@@ -383,12 +383,12 @@ async fn update_user(state: &AppState, p: &Principal, username: &str, u: UserUpd
     params(("username" = String, Path)),
     responses(
         (status = 200, body = UserOut),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 400, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 401, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 404, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 409, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 422, body = ProblemDocument, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
 pub async fn api_update_user(
@@ -412,10 +412,10 @@ pub struct PasswordReset {
     params(("username" = String, Path)),
     responses(
         (status = 204),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 400, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 401, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 404, body = ProblemDocument, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
 pub async fn api_reset_password(
@@ -441,9 +441,9 @@ pub struct Unlocked {
     params(("username" = String, Path)),
     responses(
         (status = 200, body = Unlocked),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 404, body = ProblemDocument, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
 pub async fn api_unlock_user(

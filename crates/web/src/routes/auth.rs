@@ -4,7 +4,7 @@ use crate::auth::{
     MaybeSession, Principal, SessionKind, Via, authenticate, bearer, clear_session_cookie, session_cookie,
     session_token,
 };
-use crate::error::{Problem, WebError};
+use crate::error::{ProblemDocument, WebError};
 use crate::lang::ReqLang;
 use crate::limits::ClientAddress;
 use crate::state::AppState;
@@ -187,9 +187,9 @@ pub struct TokenResponse {
 #[utoipa::path(post, path = "/api/v1/auth/token", tag = "auth", request_body = TokenRequest,
     responses(
         (status = 200, body = TokenResponse),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 429, body = Problem, content_type = "application/problem+json"),
+        (status = 400, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 401, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 429, body = ProblemDocument, content_type = "application/problem+json"),
     ))]
 pub async fn api_token(
     State(state): State<AppState>,
@@ -205,7 +205,7 @@ pub async fn api_token(
 
 /// Revokes the bearer token of the request.
 #[utoipa::path(delete, path = "/api/v1/auth/token", tag = "auth",
-    responses((status = 204), (status = 401, body = Problem, content_type = "application/problem+json")),
+    responses((status = 204), (status = 401, body = ProblemDocument, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn api_revoke_token(
     State(state): State<AppState>,
@@ -229,7 +229,7 @@ pub struct Me {
 
 /// Who the request is signed in as.
 #[utoipa::path(get, path = "/api/v1/me", tag = "auth",
-    responses((status = 200, body = Me), (status = 401, body = Problem, content_type = "application/problem+json")),
+    responses((status = 200, body = Me), (status = 401, body = ProblemDocument, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn api_me(p: Principal) -> Json<Me> {
     let p = p.user;

@@ -20,7 +20,7 @@ use std::collections::HashMap;
 
 use crate::auth::Principal;
 use crate::authz::{self, Action, Resource};
-use crate::error::{Problem, WebError};
+use crate::error::{ProblemDocument, WebError};
 use crate::lang::{ReqLang, Tr};
 use crate::routes::auth::{form, json};
 use crate::state::AppState;
@@ -32,7 +32,7 @@ use crate::views::{self, Base};
     params(("all" = Option<bool>, Query, description = "every year through 2100")),
     responses(
         (status = 200, description = "app::calendar::YearsView", body = Object),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = ProblemDocument, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
 pub async fn api_years(
@@ -63,9 +63,9 @@ pub struct LoadIn {
 #[utoipa::path(post, path = "/api/v1/calendar/years", tag = "calendar", request_body = LoadIn,
     responses(
         (status = 200, description = "app::calendar::LoadOutcome", body = Object),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 400, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 401, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
 pub async fn api_load(
@@ -84,8 +84,8 @@ pub async fn api_load(
     params(("date" = String, Query, description = "YYYY-MM-DD"), ("n" = u32, Query, description = "working days, at least 1")),
     responses(
         (status = 200, description = "app::calendar::AddWorkdays", body = Object),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 400, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 401, body = ProblemDocument, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
 pub async fn api_add_workdays(

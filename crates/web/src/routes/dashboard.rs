@@ -10,7 +10,7 @@
 
 use crate::auth::Principal;
 use crate::authz::{self, Action, Resource};
-use crate::error::{Problem, WebError};
+use crate::error::{ProblemDocument, WebError};
 use crate::lang::ReqLang;
 use crate::routes::problems::Names;
 use crate::routes::reports::{self, PeriodQuery, SupervisionReport, rate_text, thresholds_text};
@@ -28,9 +28,9 @@ use std::collections::HashMap;
 #[utoipa::path(get, path = "/api/v1/kpi", tag = "kpi", params(PeriodQuery),
     responses(
         (status = 200, description = "kpi::KpiReport", body = Object),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 400, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 401, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
 pub async fn api_kpi(

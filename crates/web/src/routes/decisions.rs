@@ -13,7 +13,7 @@
 //! simulation page is in `routes::policies`).
 
 use crate::auth::Principal;
-use crate::error::{Problem, WebError};
+use crate::error::{ProblemDocument, WebError};
 use crate::lang::{ReqLang, Tr};
 use crate::policy_docs::CachedDecisions;
 use crate::routes::enterprises::{ListQuery, list_for, parse_uscc};
@@ -148,9 +148,9 @@ pub fn decide_all(state: &AppState, v: &EnterpriseView, date: NaiveDate) -> Vec<
     responses(
         (status = 200, body = Vec<DecisionOut>, headers(("ETag" = String))),
         (status = 304, description = "unchanged since the `ETag` sent in `If-None-Match`"),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 400, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 401, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 404, body = ProblemDocument, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
 pub async fn api_decisions(
@@ -207,9 +207,9 @@ pub async fn api_decisions(
     params(("id" = String, Path, description = "条款编号, e.g. zone-rd-subsidy"), ExplainQuery),
     responses(
         (status = 200, body = ExplainOut),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 400, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 401, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 404, body = ProblemDocument, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
 pub async fn api_explain(
@@ -238,11 +238,11 @@ pub async fn api_explain(
 // Page views
 
 /// The CSS class and label key of an outcome.
-pub fn outcome_badge(o: rules::Outcome) -> (&'static str, &'static str) {
+pub fn outcome_badge(o: rules::Eligibility) -> (&'static str, &'static str) {
     match o {
-        rules::Outcome::Eligible => ("badge ok", "ui.outcome.eligible"),
-        rules::Outcome::Ineligible => ("badge no", "ui.outcome.ineligible"),
-        rules::Outcome::Undetermined => ("badge unknown", "ui.outcome.undetermined"),
+        rules::Eligibility::Eligible => ("badge ok", "ui.outcome.eligible"),
+        rules::Eligibility::Ineligible => ("badge no", "ui.outcome.ineligible"),
+        rules::Eligibility::Undetermined => ("badge unknown", "ui.outcome.undetermined"),
     }
 }
 
@@ -353,9 +353,9 @@ pub fn reasons(lib: &rules::Library, tr: Tr, d: &rules::Decision, limit: usize) 
     let root = &d.explanation;
     let mut nodes = Vec::new();
     match d.outcome {
-        rules::Outcome::Ineligible => decisive(root, "false", &mut nodes),
-        rules::Outcome::Undetermined => decisive(root, "undetermined", &mut nodes),
-        rules::Outcome::Eligible => {
+        rules::Eligibility::Ineligible => decisive(root, "false", &mut nodes),
+        rules::Eligibility::Undetermined => decisive(root, "undetermined", &mut nodes),
+        rules::Eligibility::Eligible => {
             // The condition held: show its top-level parts (the root is "eligible, amount"
             // with the condition first when the item has an amount).
             let cond = if root.expr == "eligible, amount" { root.children.first() } else { Some(root) };
@@ -419,27 +419,27 @@ pub struct Matches {
 
 pub fn matches_for(state: &AppState, tr: Tr, v: &EnterpriseView, date: NaiveDate) -> Matches {
     let mut ds = decide_all(state, v, date);
-    let rank = |o: rules::Outcome| match o {
-        rules::Outcome::Eligible => 0,
-        rules::Outcome::Undetermined => 1,
-        rules::Outcome::Ineligible => 2,
+    let rank = |o: rules::Eligibility| match o {
+        rules::Eligibility::Eligible => 0,
+        rules::Eligibility::Undetermined => 1,
+        rules::Eligibility::Ineligible => 2,
     };
     ds.sort_by_key(|d| rank(d.outcome));
     let count = |o| ds.iter().filter(|d| d.outcome == o).count();
     let uscc = v.enterprise.uscc.to_string();
     Matches {
         date: date.to_string(),
-        eligible: count(rules::Outcome::Eligible),
-        undetermined: count(rules::Outcome::Undetermined),
-        ineligible: count(rules::Outcome::Ineligible),
+        eligible: count(rules::Eligibility::Eligible),
+        undetermined: count(rules::Eligibility::Undetermined),
+        ineligible: count(rules::Eligibility::Ineligible),
         rows: ds
             .iter()
-            .filter(|d| d.outcome != rules::Outcome::Ineligible)
+            .filter(|d| d.outcome != rules::Eligibility::Ineligible)
             .map(|d| decision_row(state, tr, &uscc, date, d))
             .collect(),
         ineligible_rows: ds
             .iter()
-            .filter(|d| d.outcome == rules::Outcome::Ineligible)
+            .filter(|d| d.outcome == rules::Eligibility::Ineligible)
             .map(|d| decision_row(state, tr, &uscc, date, d))
             .collect(),
     }

@@ -8,7 +8,7 @@
 
 use crate::auth::Principal;
 use crate::authz::{self, Action, Resource};
-use crate::error::{Problem, WebError};
+use crate::error::{ProblemDocument, WebError};
 use crate::lang::ReqLang;
 use crate::routes::json_with_etag;
 use crate::state::AppState;
@@ -258,9 +258,9 @@ pub async fn list_for(state: &AppState, p: &Principal, q: &ListQuery) -> Result<
 #[utoipa::path(get, path = "/api/v1/enterprises", tag = "enterprises", params(ListQuery),
     responses(
         (status = 200, body = EnterpriseList),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 400, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 401, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
 pub async fn api_list(
@@ -279,9 +279,9 @@ pub async fn api_list(
     responses(
         (status = 200, body = EnterpriseOut, headers(("ETag" = String))),
         (status = 304, description = "Not modified"),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 400, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 401, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 404, body = ProblemDocument, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
 pub async fn api_get(
@@ -299,8 +299,8 @@ pub async fn api_get(
     params(("uscc" = String, Path, description = "统一社会信用代码")),
     responses(
         (status = 200, body = Vec<ChangeOut>),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 404, body = ProblemDocument, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
 pub async fn api_changes(
@@ -395,10 +395,10 @@ pub struct LinksChanged {
     request_body = LinksIn,
     responses(
         (status = 200, body = LinksChanged),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 400, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 404, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 422, body = ProblemDocument, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
 pub async fn api_set_links(

@@ -1,7 +1,7 @@
 //! Health: `GET /healthz` (JSON, for probes and the demo) and `GET /health` (a page), both
 //! public; and the OpenAPI document.
 
-use crate::error::{Problem, WebError};
+use crate::error::{ProblemDocument, WebError};
 use crate::lang::ReqLang;
 use crate::state::AppState;
 use crate::views::{self, Base};
@@ -34,7 +34,7 @@ pub async fn health_of(state: &AppState) -> Result<Health, WebError> {
 
 /// Liveness and readiness: the store answers and how many enterprises it holds.
 #[utoipa::path(get, path = "/healthz", tag = "health",
-    responses((status = 200, body = Health), (status = 500, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = Health), (status = 500, body = ProblemDocument, content_type = "application/problem+json")))]
 pub async fn healthz(State(state): State<AppState>) -> Result<Json<Health>, WebError> {
     Ok(Json(health_of(&state).await?))
 }

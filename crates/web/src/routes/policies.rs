@@ -11,7 +11,7 @@
 
 use crate::auth::Principal;
 use crate::authz::{self, Action, Resource};
-use crate::error::{Problem, WebError};
+use crate::error::{ProblemDocument, WebError};
 use crate::lang::{ReqLang, Tr};
 use crate::policy_docs::PolicySet;
 use crate::routes::decisions::{date_param, parse_date};
@@ -338,8 +338,8 @@ pub fn find_item<'a>(pol: &'a PolicySet, id: &str) -> Result<&'a Item, WebError>
 #[utoipa::path(get, path = "/api/v1/policies", tag = "policies", params(LibraryQuery),
     responses(
         (status = 200, body = Vec<PolicyOut>),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 400, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 401, body = ProblemDocument, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
 pub async fn api_policies(
@@ -358,8 +358,8 @@ pub async fn api_policies(
     params(("id" = String, Path, description = "政策编号, e.g. sta-2022-13")),
     responses(
         (status = 200, body = PolicyOut),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 404, body = ProblemDocument, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
 pub async fn api_policy(
@@ -379,8 +379,8 @@ pub async fn api_policy(
     params(("id" = String, Path, description = "条款编号, e.g. zone-rd-subsidy")),
     responses(
         (status = 200, body = ItemOut),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 404, body = ProblemDocument, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
 pub async fn api_item(

@@ -13,7 +13,7 @@
 
 use crate::auth::Principal;
 use crate::authz::{self, Action, Resource};
-use crate::error::{Problem, WebError};
+use crate::error::{ProblemDocument, WebError};
 use crate::lang::{ReqLang, Tr};
 use crate::routes::auth::{form, json};
 use crate::state::AppState;
@@ -102,7 +102,7 @@ pub struct DiagnosticOut {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct RejectedOut {
     #[serde(flatten)]
-    pub problem: Problem,
+    pub problem: ProblemDocument,
     pub diagnostics: Vec<DiagnosticOut>,
 }
 
@@ -159,8 +159,8 @@ fn diagnostics(r: &Rejected) -> Vec<DiagnosticOut> {
     params(("name" = String, Path, description = "document name, e.g. zone-sample-2022.toml")),
     responses(
         (status = 200, body = DocumentOut, headers(("ETag" = String))),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 404, body = ProblemDocument, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
 pub async fn api_get_policy_document(
@@ -179,12 +179,12 @@ pub async fn api_get_policy_document(
            ("If-Match" = String, Header, description = "the version read (its ETag)")),
     responses(
         (status = 200, body = DocumentOut, headers(("ETag" = String))),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 412, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 404, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 412, body = ProblemDocument, content_type = "application/problem+json"),
         (status = 422, body = RejectedOut, content_type = "application/problem+json"),
-        (status = 428, body = Problem, content_type = "application/problem+json"),
+        (status = 428, body = ProblemDocument, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
 pub async fn api_put_policy_document(
@@ -256,7 +256,7 @@ async fn limits_out(
 #[utoipa::path(get, path = "/api/v1/time-limits", tag = "reference",
     responses(
         (status = 200, body = TimeLimitsOut, headers(("ETag" = String))),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = ProblemDocument, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
 pub async fn api_get_time_limits(State(state): State<AppState>, p: Principal) -> Result<Response, WebError> {
@@ -270,11 +270,11 @@ pub async fn api_get_time_limits(State(state): State<AppState>, p: Principal) ->
     params(("If-Match" = String, Header, description = "the version read (its ETag)")),
     responses(
         (status = 200, body = TimeLimitsOut, headers(("ETag" = String))),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 412, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
-        (status = 428, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 412, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 422, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 428, body = ProblemDocument, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
 pub async fn api_put_time_limits(
@@ -372,7 +372,7 @@ fn settings_out(v: app::settings::SettingsView) -> Result<SettingsOut, WebError>
 #[utoipa::path(get, path = "/api/v1/settings", tag = "reference",
     responses(
         (status = 200, body = SettingsOut, headers(("ETag" = String))),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = ProblemDocument, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
 pub async fn api_get_settings(State(state): State<AppState>, p: Principal) -> Result<Response, WebError> {
@@ -388,11 +388,11 @@ pub async fn api_get_settings(State(state): State<AppState>, p: Principal) -> Re
     params(("If-Match" = String, Header, description = "the version read (its ETag; \"0\" while none is stored)")),
     responses(
         (status = 200, body = SettingsOut, headers(("ETag" = String))),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 412, body = Problem, content_type = "application/problem+json"),
-        (status = 428, body = Problem, content_type = "application/problem+json"),
+        (status = 400, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 401, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 412, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 428, body = ProblemDocument, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
 pub async fn api_put_settings(

@@ -10,7 +10,7 @@
 
 use crate::auth::Principal;
 use crate::authz::{self, Action, Resource};
-use crate::error::{Problem, WebError};
+use crate::error::{ProblemDocument, WebError};
 use crate::lang::ReqLang;
 use crate::routes::problems::{Names, routing};
 use crate::state::AppState;
@@ -73,9 +73,9 @@ pub struct PeriodQuery {
 #[utoipa::path(get, path = "/api/v1/reports/supervision", tag = "reports", params(PeriodQuery),
     responses(
         (status = 200, body = SupervisionReport),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 400, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 401, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
 pub async fn api_supervision(
@@ -92,9 +92,9 @@ pub async fn api_supervision(
 #[utoipa::path(get, path = "/api/v1/reports/supervision.xlsx", tag = "reports", params(PeriodQuery),
     responses(
         (status = 200, description = "the workbook", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 400, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 401, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
 pub async fn api_supervision_xlsx(
@@ -114,8 +114,8 @@ pub async fn api_supervision_xlsx(
 #[utoipa::path(get, path = "/api/v1/ledger.xlsx", tag = "reports",
     responses(
         (status = 200, description = "the workbook", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
 pub async fn api_ledger_xlsx(State(state): State<AppState>, p: Principal) -> Result<Response, WebError> {

@@ -5,7 +5,7 @@
 //! `cadre_enterprises`) decide and check; this module translates.
 
 use crate::auth::Principal;
-use crate::error::{Problem, WebError};
+use crate::error::{ProblemDocument, WebError};
 use crate::lang::ReqLang;
 use crate::routes::auth::{form, json};
 use crate::routes::problems;
@@ -128,9 +128,9 @@ pub async fn record(state: &AppState, p: &Principal, input: NewVisitIn) -> Resul
 #[utoipa::path(get, path = "/api/v1/visits", tag = "problems", params(VisitQuery),
     responses(
         (status = 200, body = Vec<VisitOut>),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 400, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 401, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
 pub async fn api_list(
@@ -147,11 +147,11 @@ pub async fn api_list(
 #[utoipa::path(post, path = "/api/v1/visits", tag = "problems", request_body = NewVisitIn,
     responses(
         (status = 201, body = VisitCreated),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 400, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 401, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 404, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 422, body = ProblemDocument, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
 pub async fn api_create(

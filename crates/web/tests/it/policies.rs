@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use store::documents::{DocumentKind, DocumentStore};
-use store::{Actor, EnterpriseStore, ImportFormat, ImportRequest, Role, Store};
+use store::{EnterpriseStore, ImportFormat, ImportRequest, Role, Stamp, Store};
 use web::{AppState, FixedClock, WebConfig};
 
 const ON: &str = "2022-03-01";
@@ -111,13 +111,13 @@ async fn app() -> App {
     )
     .await;
     let links = ThreeLinks { leader: Some("leader".into()), department: None, cadre: Some("cadre".into()) };
-    s.set_three_links(&code(1), &links, &Actor::new("admin", now)).await.unwrap();
+    s.set_three_links(&code(1), &links, &Stamp::new("admin", now)).await.unwrap();
     // The policies and time limits live in the database, as the binary seeds them.
     let docs = shipped_files().into_iter().map(|f| (f.name, f.text)).collect();
-    s.seed_documents(DocumentKind::Policy, docs, &Actor::new("seed", now)).await.unwrap();
+    s.seed_documents(DocumentKind::Policy, docs, &Stamp::new("seed", now)).await.unwrap();
     let limits = include_str!("../../../handling/data/time_limits.toml").to_string();
     let limits = vec![(store::documents::TIME_LIMITS_NAME.to_string(), limits)];
-    s.seed_documents(DocumentKind::TimeLimits, limits, &Actor::new("seed", now)).await.unwrap();
+    s.seed_documents(DocumentKind::TimeLimits, limits, &Stamp::new("seed", now)).await.unwrap();
     let library = Arc::new(shipped_library());
     let state = AppState::new(Arc::new(s), WebConfig::default())
         .with_clock(Arc::new(FixedClock::new(now)))
@@ -389,7 +389,7 @@ async fn decisions_have_the_policy_eval_shape_and_the_known_outcomes() {
     let other = store_sqlite::SqliteStore::open(app._dir.path().join("huiqi.db")).unwrap();
     other
         .apply_import(ImportRequest {
-            actor: Actor::new("admin", DateTime::parse_from_rfc3339("2022-03-01T10:00:00+08:00").unwrap()),
+            actor: Stamp::new("admin", DateTime::parse_from_rfc3339("2022-03-01T10:00:00+08:00").unwrap()),
             file_name: "t2.csv".into(),
             format: ImportFormat::Csv,
             records: vec![record(1, "长沙甲科技有限公司", false)],
@@ -688,7 +688,7 @@ async fn a_server_follows_policies_and_time_limits_saved_by_another_process() {
     let s = store_sqlite::SqliteStore::open(dir.path().join("huiqi.db")).unwrap();
     s.migrate().await.unwrap();
     let at = DateTime::parse_from_rfc3339("2022-03-01T09:00:00+08:00").unwrap();
-    let seed = Actor::new("seed", at);
+    let seed = Stamp::new("seed", at);
     let docs: Vec<(String, String)> = shipped_files().into_iter().map(|f| (f.name, f.text)).collect();
     s.seed_documents(DocumentKind::Policy, docs, &seed).await.unwrap();
     let limits = include_str!("../../../handling/data/time_limits.toml").to_string();
@@ -713,7 +713,7 @@ async fn a_server_follows_policies_and_time_limits_saved_by_another_process() {
     // Another process stores a revised policy file and longer time limits.
     let text = shipped_files().into_iter().find(|f| f.name == DOC).unwrap().text;
     let revised = text.replacen("title = \"", "title = \"【修订】", 1);
-    let officer = Actor::new("zhou_policy", at);
+    let officer = Stamp::new("zhou_policy", at);
     s.put_document(DocumentKind::Policy, DOC, Some(1), revised.clone(), &officer).await.unwrap();
     let longer = limits.replacen("normal = { workdays = 7 }", "normal = { workdays = 9 }", 1);
     s.put_document(DocumentKind::TimeLimits, name, Some(1), longer, &officer).await.unwrap();
@@ -862,7 +862,7 @@ async fn a_server_follows_zone_settings_saved_by_another_process() {
     let kind = DocumentKind::ZoneSettings;
     let name = store::documents::ZONE_SETTINGS_NAME;
     let text = "[supervision]\nresolution_rate = 75\nsource = \"区督查办通知\"\n";
-    s.put_document(kind, name, None, text.into(), &Actor::new("admin", at)).await.unwrap();
+    s.put_document(kind, name, None, text.into(), &Stamp::new("admin", at)).await.unwrap();
     let f = web::policy_docs::follow_store(&s, &live).await.unwrap();
     assert!(f.settings && f.refused.is_empty(), "{f:?}");
     assert_eq!(live.settings().supervision.resolution_rate.to_string(), "75");
@@ -871,7 +871,7 @@ async fn a_server_follows_zone_settings_saved_by_another_process() {
         name,
         Some(1),
         "[supervision]\nresolution_rate = 175\n".into(),
-        &Actor::new("x", at),
+        &Stamp::new("x", at),
     )
     .await
     .unwrap();

@@ -12,7 +12,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
-use store::{Actor, EnterpriseStore, Role, Store};
+use store::{EnterpriseStore, Role, Stamp, Store};
 use web::{AppState, FixedClock, WebConfig};
 
 fn record(n: u32, name: &str) -> EnterpriseRecord {
@@ -78,7 +78,7 @@ async fn app() -> App {
         department: Some("tax_bureau".into()),
         cadre: Some("cadre".into()),
     };
-    s.set_three_links(&code(1), &links, &Actor::new("admin", now)).await.unwrap();
+    s.set_three_links(&code(1), &links, &Stamp::new("admin", now)).await.unwrap();
     let clock = Arc::new(FixedClock::new(now));
     let store: Arc<dyn Store> = Arc::new(s);
     let state = AppState::new(store.clone(), WebConfig::default()).with_clock(clock.clone());

@@ -42,7 +42,7 @@ pub async fn seeded_store(
     s.migrate().await.unwrap();
     s.seed_reference_data().await.unwrap();
     s.apply_import(store::ImportRequest {
-        actor: store::Actor::new("admin", now),
+        actor: store::Stamp::new("admin", now),
         file_name: "t.csv".into(),
         format: store::ImportFormat::Csv,
         records,

@@ -12,7 +12,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
-use store::{Actor, EnterpriseStore, Role, Store, UserStore};
+use store::{EnterpriseStore, Role, Stamp, Store, UserStore};
 use web::{AppState, FixedClock, WebConfig};
 
 fn record(n: u32, name: &str) -> EnterpriseRecord {
@@ -76,7 +76,7 @@ async fn app_with(config: WebConfig) -> App {
         department: Some("tax_bureau".into()),
         cadre: Some("cadre".into()),
     };
-    s.set_three_links(&code(1), &links, &Actor::new("admin", now)).await.unwrap();
+    s.set_three_links(&code(1), &links, &Stamp::new("admin", now)).await.unwrap();
     let clock = Arc::new(FixedClock::new(now));
     let (base, tx) = serve(Arc::new(s), config.clone(), clock.clone()).await;
     let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();

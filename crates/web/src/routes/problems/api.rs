@@ -14,7 +14,7 @@ use std::collections::HashMap;
 
 use super::dto::{ActionIn, NewProblemIn, ProblemList, ProblemOut, ProblemQuery, list_request};
 use crate::auth::Principal;
-use crate::error::{Problem, WebError};
+use crate::error::{ProblemDocument, WebError};
 use crate::routes::auth::json;
 use crate::state::AppState;
 
@@ -55,11 +55,11 @@ pub fn if_match_versions(headers: &HeaderMap) -> Option<Vec<u32>> {
 #[utoipa::path(post, path = "/api/v1/problems", tag = "problems", request_body = NewProblemIn,
     responses(
         (status = 201, body = ProblemOut, headers(("ETag" = String), ("Location" = String))),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 400, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 401, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 404, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 422, body = ProblemDocument, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
 pub async fn api_create(
@@ -82,9 +82,9 @@ pub async fn api_create(
 #[utoipa::path(get, path = "/api/v1/problems", tag = "problems", params(ProblemQuery),
     responses(
         (status = 200, body = ProblemList),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 400, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 401, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
 pub async fn api_list(
@@ -102,8 +102,8 @@ pub async fn api_list(
     params(("id" = i64, Path, description = "problem number")),
     responses(
         (status = 200, body = ProblemOut, headers(("ETag" = String))),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 404, body = ProblemDocument, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
 pub async fn api_get(
@@ -124,13 +124,13 @@ pub async fn api_get(
            ("If-Match" = Option<String>, Header, description = "the ETag as read")),
     responses(
         (status = 200, body = ProblemOut, headers(("ETag" = String))),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"),
-        (status = 412, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 400, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 401, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 404, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 409, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 412, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 422, body = ProblemDocument, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
 pub async fn api_act(
