@@ -25,6 +25,7 @@ mod accounts;
 mod attachments;
 mod calendar;
 mod categories;
+mod content;
 mod documents;
 mod enterprises;
 mod follow_ups;
@@ -94,6 +95,11 @@ pub const MIGRATIONS: &[Migration] = &[
         version: 14,
         name: "problem_follow_ups",
         sql: include_str!("../migrations/0014_problem_follow_ups.sql"),
+    },
+    Migration {
+        version: 16,
+        name: "content_search",
+        sql: include_str!("../migrations/0016_content_search.sql"),
     },
 ];
 

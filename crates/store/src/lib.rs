@@ -17,6 +17,7 @@ pub mod attachments;
 pub mod calendar;
 pub mod categories;
 pub mod codec;
+pub mod content;
 pub mod documents;
 pub mod enterprises;
 pub mod error;
@@ -76,6 +77,7 @@ pub trait Store:
     + categories::CategoryStore
     + calendar::CalendarStore
     + follow_ups::FollowUpStore
+    + content::ContentStore
     + Send
     + Sync
 {

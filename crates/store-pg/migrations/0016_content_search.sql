@@ -1,0 +1,81 @@
+-- Policy consultation (issue 13): the content officials write (政策解读, 常见问题, 办事指南,
+-- 典型案例), the zone's search synonyms, the search log ("questions without answers"), the
+-- self-service answers (an enterprise's "this solved it"), the governance items made from
+-- common problems (共性问题) and the notices their closing sends to member enterprises.
+-- PostgreSQL dialect; the SQLite twin is crates/store-sqlite/migrations/0016_content_search.sql.
+-- Numbered 0016 (0015 is left to a parallel branch). Never edit once committed: add a file.
+--
+-- Times are TIMESTAMPTZ; dates DATE. JSON columns hold arrays
+-- (tags, items, members) or an object (details: a guide's where/documents/time limit/fees/
+-- contact, a case's source problem and consent).
+
+CREATE TABLE content_items (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    kind         TEXT NOT NULL CHECK (kind IN ('interpretation', 'faq', 'guide', 'case')),
+    title        TEXT NOT NULL CHECK (length(title) > 0),
+    body         TEXT NOT NULL,
+    department   TEXT NOT NULL,
+    plan_line    TEXT NOT NULL,
+    tags         TEXT NOT NULL,
+    items        TEXT NOT NULL,
+    details      TEXT NOT NULL,
+    state        TEXT NOT NULL CHECK (state IN ('draft', 'in_review', 'published', 'withdrawn')),
+    version      BIGINT NOT NULL,
+    author       TEXT NOT NULL,
+    reviewer     TEXT,
+    created_at TIMESTAMPTZ NOT NULL,
+    updated_at TIMESTAMPTZ NOT NULL,
+    published_at TIMESTAMPTZ
+);
+CREATE INDEX content_items_kind ON content_items (kind, state);
+
+CREATE TABLE search_synonyms (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    terms TEXT NOT NULL CHECK (length(terms) > 0)
+);
+
+CREATE TABLE search_log (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    at TIMESTAMPTZ NOT NULL,
+    username    TEXT NOT NULL,
+    role        TEXT NOT NULL,
+    query       TEXT NOT NULL,
+    hits        BIGINT NOT NULL,
+    clicked_kind TEXT,
+    clicked_id  TEXT
+);
+CREATE INDEX search_log_unanswered ON search_log (role, clicked_id, query);
+
+CREATE TABLE self_service_answers (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    at TIMESTAMPTZ NOT NULL,
+    username   TEXT NOT NULL,
+    enterprise TEXT,
+    query      TEXT NOT NULL,
+    kind       TEXT NOT NULL,
+    target     TEXT NOT NULL
+);
+CREATE INDEX self_service_answers_at ON self_service_answers (at);
+
+CREATE TABLE governance_items (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    title       TEXT NOT NULL CHECK (length(title) > 0),
+    owner       TEXT NOT NULL,
+    due         DATE NOT NULL,
+    members     TEXT NOT NULL,
+    state       TEXT NOT NULL CHECK (state IN ('open', 'closed')),
+    created_by  TEXT NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL,
+    resolution  TEXT,
+    closed_by   TEXT,
+    closed_at TIMESTAMPTZ
+);
+
+CREATE TABLE enterprise_notices (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    enterprise TEXT NOT NULL,
+    at TIMESTAMPTZ NOT NULL,
+    problem_id BIGINT,
+    text       TEXT NOT NULL
+);
+CREATE INDEX enterprise_notices_of ON enterprise_notices (enterprise, id);
