@@ -42,6 +42,7 @@
 pub mod authz;
 pub mod calendar;
 pub mod clock;
+pub mod content;
 pub mod error;
 pub mod kpis;
 pub mod live;
@@ -53,6 +54,7 @@ pub mod problems;
 pub mod reference;
 pub mod registry;
 pub mod reports;
+pub mod search;
 pub mod sessions;
 pub mod settings;
 pub mod time_limits;
@@ -82,13 +84,26 @@ pub struct App {
     pub store: Arc<dyn store::Store>,
     pub live: Arc<policy_docs::Live>,
     pub clock: Arc<dyn Clock>,
+    /// The search index of this process ([`search::SearchService`]).
+    pub search: Arc<search::SearchService>,
 }
 
 impl App {
     /// An application over `store` with the system clock, the shipped time limits and an empty
     /// policy library (see [`App::load_documents`]).
     pub fn new(store: Arc<dyn store::Store>) -> App {
-        App { store, live: Arc::new(policy_docs::Live::default()), clock: Arc::new(SystemClock) }
+        App {
+            store,
+            live: Arc::new(policy_docs::Live::default()),
+            clock: Arc::new(SystemClock),
+            search: Arc::new(search::SearchService::in_memory()),
+        }
+    }
+
+    /// Keeps the search index in `dir` rather than in memory.
+    pub fn with_search_dir(mut self, dir: std::path::PathBuf) -> App {
+        self.search = Arc::new(search::SearchService::in_dir(dir));
+        self
     }
 
     /// Replaces the clock (tests).
