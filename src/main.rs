@@ -20,6 +20,9 @@ impl cli::server::Server for Web {
             let mut state = web::AppState::new(r.store, web_config(&r.settings))
                 .with_library(r.library)
                 .with_time_limits(r.time_limits);
+            if let Some(dir) = r.search_dir {
+                state = state.with_search_dir(dir);
+            }
             if let Some(clock) = r.clock {
                 state = state.with_clock(clock);
             }

@@ -76,7 +76,14 @@ impl SearchService {
         SearchService { dir: Some(dir), ..SearchService::in_memory() }
     }
 
+    /// The directory the index is kept in; `None` for an index in memory (also when the
+    /// directory was held by another process when the index was first used).
     pub fn dir(&self) -> Option<&std::path::Path> {
+        if let Some(Ok(ix)) = self.index.get()
+            && ix.is_in_memory()
+        {
+            return None;
+        }
         self.dir.as_deref()
     }
 
@@ -90,7 +97,12 @@ impl SearchService {
     fn index(&self) -> Result<Arc<SearchIndex>> {
         let r = self.index.get_or_init(|| {
             let ix = match &self.dir {
-                Some(d) => SearchIndex::open(d),
+                // A directory another process holds (a running server's): search a copy built
+                // in memory instead.
+                Some(d) => SearchIndex::open(d).or_else(|e| {
+                    tracing::warn!(dir = %d.display(), error = %e, "search index busy; using one in memory");
+                    SearchIndex::in_memory()
+                }),
                 None => SearchIndex::in_memory(),
             };
             ix.map(Arc::new).map_err(|e| e.to_string())
@@ -163,7 +175,8 @@ pub fn policy_docs(lib: &rules::Library) -> Vec<SearchDoc> {
                 kind: Some(Kind::Item),
                 id: i.id.clone(),
                 title: i.title.clone(),
-                body: format!("{}\n{}", i.clause, i.note.clone().unwrap_or_default()),
+                // The clause (the official text); an item's note is for developers.
+                body: i.clause.clone(),
                 parent_docno: p.document.clone(),
                 level: level.clone(),
                 departments: i.departments.clone(),

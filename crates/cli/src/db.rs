@@ -18,6 +18,21 @@ pub fn sqlite_path(url: &str) -> &str {
     url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url)
 }
 
+/// Where a server over `url` keeps its search index (derived data: deleting it loses nothing;
+/// the server rebuilds it from the database): next to a SQLite file (`huiqi.db.search`), or
+/// for PostgreSQL a directory of this machine named after the database
+/// (`huiqi-search-<host>-<database>` in the working directory), so each server keeps its own.
+pub fn search_dir(url: &str) -> std::path::PathBuf {
+    if is_postgres(url) {
+        let tail = url.rsplit('@').next().unwrap_or(url);
+        let name: String =
+            tail.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).take(80).collect();
+        std::path::PathBuf::from(format!("huiqi-search-{name}"))
+    } else {
+        std::path::PathBuf::from(format!("{}.search", sqlite_path(url)))
+    }
+}
+
 /// Opens the store without migrating it.
 pub async fn open(url: &str) -> anyhow::Result<Arc<dyn Store>> {
     if is_postgres(url) {

@@ -24,6 +24,7 @@ pub mod bench;
 pub mod calendar;
 pub mod classify;
 pub mod config;
+pub mod content;
 pub mod db;
 pub mod demo;
 pub mod demo_problems;
@@ -34,6 +35,7 @@ pub mod policies;
 pub mod policy;
 pub mod problem;
 pub mod report;
+pub mod search;
 pub mod server;
 pub mod settings;
 pub mod time_limits;
@@ -103,6 +105,12 @@ pub enum Command {
     /// The zone settings (园区设置: supervision thresholds, …) kept in the database: show, set.
     #[command(subcommand)]
     Settings(settings::SettingsCmd),
+    /// Policy consultation content (政策解读, 常见问题, 办事指南, 典型案例): list, show, add, edit,
+    /// review, case, load.
+    #[command(subcommand)]
+    Content(content::ContentCmd),
+    /// Searches policies, content and problems (政策咨询检索); rebuild, synonyms, unanswered.
+    Search(search::SearchArgs),
     /// Benchmarks on seeded synthetic data (numbers for docs/PERFORMANCE.md).
     #[command(subcommand)]
     Bench(bench::BenchCmd),
@@ -156,6 +164,8 @@ pub fn main(server: &dyn server::Server) -> ExitCode {
         Command::Ledger(c) => block_on(ledger::run(c, &ctx)),
         Command::Report(c) => block_on(report::run(c, &ctx)),
         Command::Audit(c) => block_on(audit::run(c, &ctx)),
+        Command::Content(c) => block_on(content::run(c, &ctx)),
+        Command::Search(a) => block_on(search::run(a, &ctx)),
     };
     match result {
         Ok(code) => code,

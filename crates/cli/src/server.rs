@@ -63,6 +63,8 @@ pub struct ServeRequest {
     pub settings: crate::config::Settings,
     /// The demo zone's clock; the system clock when `None`.
     pub clock: Option<Arc<dyn app::Clock>>,
+    /// Where this server keeps its search index ([`crate::db::search_dir`]).
+    pub search_dir: Option<std::path::PathBuf>,
 }
 
 /// The web front end as the binary provides it: this crate does not depend on `web` (the two
@@ -83,7 +85,8 @@ pub async fn serve(
 ) -> anyhow::Result<ExitCode> {
     let store = crate::db::open_ready(&ctx.database).await?;
     let listen = args.listen.clone().unwrap_or_else(|| settings.listen.clone());
-    serve_store(server, store, &listen, settings, None, None).await
+    serve_store(server, store, &listen, settings, None, None, Some(crate::db::search_dir(&ctx.database)))
+        .await
 }
 
 /// Serves the web application over `store` until Ctrl-C, on the system clock or on `clock`
@@ -95,6 +98,7 @@ pub async fn serve_store(
     settings: &crate::config::Settings,
     banner: Option<String>,
     clock: Option<Arc<dyn app::Clock>>,
+    search_dir: Option<std::path::PathBuf>,
 ) -> anyhow::Result<ExitCode> {
     let listener = tokio::net::TcpListener::bind(listen)
         .await
@@ -124,6 +128,7 @@ pub async fn serve_store(
             time_limits,
             settings: settings.clone(),
             clock,
+            search_dir,
         })
         .await?;
     Ok(ExitCode::SUCCESS)
@@ -250,6 +255,19 @@ pub async fn demo(
     let started = std::time::Instant::now();
     let zone = generate(DEMO_SEED, args.enterprises);
     populate(store.as_ref(), &zone).await?;
+    let content = {
+        let app = app::App::new(Arc::clone(&store)).with_clock(Arc::new(app::FixedClock::new(demo_now())));
+        app.load_documents().await.map_err(|e| crate::user_error(&e))?;
+        let n = crate::content::load_demo(&app).await?;
+        for group in crate::content::DEMO_SYNONYMS {
+            let terms: Vec<String> = group.split_whitespace().map(str::to_string).collect();
+            app::search::save_synonyms(&app, &app::Principal::operator("demo"), None, &terms)
+                .await
+                .map_err(crate::app_error)?;
+        }
+        n
+    };
+    println!("演示内容已发布 / demo content published: {content} 条 / items");
     println!(
         "演示园区已生成 / demo zone generated: {} 家企业 / enterprises in {url} ({:.1} s)",
         zone.records.len(),
@@ -260,5 +278,19 @@ pub async fn demo(
         return Ok(ExitCode::SUCCESS);
     }
     let clock: Arc<dyn app::Clock> = Arc::new(DemoClock::new());
-    serve_store(server, store, &args.listen, settings, Some(logins_banner(&zone)), Some(clock)).await
+    let search_dir = crate::db::search_dir(&url);
+    if search_dir.exists() {
+        std::fs::remove_dir_all(&search_dir)
+            .with_context(|| format!("removing the old demo search index {}", search_dir.display()))?;
+    }
+    serve_store(
+        server,
+        store,
+        &args.listen,
+        settings,
+        Some(logins_banner(&zone)),
+        Some(clock),
+        Some(search_dir),
+    )
+    .await
 }

@@ -213,6 +213,7 @@ use chrono::Datelike;
 
 /// The search index.
 pub struct SearchIndex {
+    memory: bool,
     reader: IndexReader,
     writer: Mutex<IndexWriter>,
     fields: Fields,
@@ -233,7 +234,12 @@ impl SearchIndex {
     /// An index in memory (tests, and a process that keeps none on disk).
     pub fn in_memory() -> Result<SearchIndex> {
         let (schema, fields) = schema();
-        SearchIndex::with(Index::create_in_ram(schema), fields)
+        SearchIndex::with(Index::create_in_ram(schema), fields, true)
+    }
+
+    /// Whether the index lives in memory only.
+    pub fn is_in_memory(&self) -> bool {
+        self.memory
     }
 
     /// The index in `dir`, created if absent. An index that does not open (damaged, or of an
@@ -253,16 +259,17 @@ impl SearchIndex {
                 Index::create_in_dir(dir, schema)?
             }
         };
-        SearchIndex::with(index, fields)
+        SearchIndex::with(index, fields, false)
     }
 
-    fn with(index: Index, fields: Fields) -> Result<SearchIndex> {
+    fn with(index: Index, fields: Fields, memory: bool) -> Result<SearchIndex> {
         index.tokenizers().register(JIEBA, text::JiebaTokenizer);
         let writer = index.writer(WRITER_MEMORY)?;
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
         let payload = index.load_metas()?.payload;
         let watermarks = payload.and_then(|p| serde_json::from_str(&p).ok()).unwrap_or_default();
         Ok(SearchIndex {
+            memory,
             reader,
             writer: Mutex::new(writer),
             fields,

@@ -134,6 +134,13 @@ impl AppState {
         self.live.policies()
     }
 
+    /// Keeps the search index in `dir` (the binary passes one per server; the default is in
+    /// memory, built from the store on first use).
+    pub fn with_search_dir(mut self, dir: std::path::PathBuf) -> AppState {
+        self.app = self.app.with_search_dir(dir);
+        self
+    }
+
     /// Replaces the clock (tests).
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> AppState {
         self.app = self.app.with_clock(clock);
