@@ -18,8 +18,9 @@
 //! leaders, supervisors and admins all, policy officers none. A confidential problem is
 //! indexed by its title only.
 
+pub use ::search::{Hit, Kind};
+use ::search::{SearchDoc, SearchIndex, SearchQuery, Watermarks};
 use chrono::{DateTime, FixedOffset, NaiveDate};
-use search::{Hit, Kind, SearchDoc, SearchIndex, SearchQuery, Watermarks};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};

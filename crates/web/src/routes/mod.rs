@@ -7,6 +7,7 @@ pub mod assets;
 pub mod attachments;
 pub mod auth;
 pub mod calendar;
+pub mod content;
 pub mod dashboard;
 pub mod decisions;
 pub mod enterprises;
@@ -40,7 +41,7 @@ use utoipa_axum::routes;
         with Chinese `title`/`detail` and English `title_en`/`detail_en`."),
     modifiers(&BearerScheme),
     tags(
-        (name = "health"), (name = "auth"), (name = "enterprises"), (name = "reference"), (name = "users"), (name = "problems"), (name = "kpi"), (name = "reports"), (name = "policies"), (name = "calendar"),
+        (name = "health"), (name = "auth"), (name = "enterprises"), (name = "reference"), (name = "users"), (name = "problems"), (name = "kpi"), (name = "reports"), (name = "policies"), (name = "calendar"), (name = "search"), (name = "content"),
     )
 )]
 struct ApiDoc;
@@ -95,6 +96,18 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(policy_docs::api_get_settings, policy_docs::api_put_settings))
         .routes(routes!(calendar::api_years, calendar::api_load))
         .routes(routes!(calendar::api_add_workdays))
+        .routes(routes!(content::api_search))
+        .routes(routes!(content::api_suggest))
+        .routes(routes!(content::api_click))
+        .routes(routes!(content::api_solved))
+        .routes(routes!(content::api_unanswered))
+        .routes(routes!(content::api_rebuild))
+        .routes(routes!(content::api_synonyms, content::api_add_synonyms))
+        .routes(routes!(content::api_delete_synonyms))
+        .routes(routes!(content::api_list, content::api_create))
+        .routes(routes!(content::api_case))
+        .routes(routes!(content::api_get, content::api_put))
+        .routes(routes!(content::api_review))
 }
 
 /// The page routes.
@@ -144,6 +157,13 @@ fn page_router() -> Router<AppState> {
         .route("/admin/calendar", get(calendar::page_calendar).post(calendar::page_load))
         .route("/follow-ups", get(calendar::page_follow_ups))
         .route("/spot-checks", get(calendar::page_spot_checks))
+        .route("/search", get(content::page_search))
+        .route("/search/go", get(content::page_go))
+        .route("/content", get(content::page_list))
+        .route("/content/new", get(content::page_new).post(content::page_create))
+        .route("/content/{id}", get(content::page_one))
+        .route("/content/{id}/edit", get(content::page_edit).post(content::page_save))
+        .route("/content/{id}/review", post(content::page_review))
 }
 
 /// The whole application. Outermost first: the request id (set if absent, echoed in the
