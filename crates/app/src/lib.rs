@@ -42,6 +42,7 @@
 pub mod authz;
 pub mod calendar;
 pub mod clock;
+pub mod common;
 pub mod content;
 pub mod error;
 pub mod kpis;

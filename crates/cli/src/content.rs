@@ -344,3 +344,94 @@ pub async fn load_demo(app: &App) -> anyhow::Result<usize> {
             .await?;
     Ok(ids.len())
 }
+
+/// `huiqi common …`: common problems (共性问题) and their governance items.
+#[derive(Debug, Subcommand)]
+pub enum CommonCmd {
+    /// Groups of similar open problems from different enterprises, largest first.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Makes a governance item of problems, with its owner department and deadline.
+    Govern {
+        #[arg(long)]
+        title: String,
+        #[arg(long)]
+        owner: String,
+        /// YYYY-MM-DD
+        #[arg(long)]
+        due: String,
+        /// The member problems' numbers.
+        #[arg(long = "problem", required = true)]
+        problems: Vec<i64>,
+        #[arg(long = "as")]
+        as_user: Option<String>,
+    },
+    /// Closes a governance item; every member enterprise is notified.
+    Close {
+        id: i64,
+        #[arg(long)]
+        resolution: String,
+        #[arg(long = "as")]
+        as_user: Option<String>,
+    },
+    /// Lists the governance items.
+    Items {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+pub async fn run_common(cmd: CommonCmd, ctx: &Context) -> anyhow::Result<ExitCode> {
+    let app = open_app(ctx).await?;
+    match cmd {
+        CommonCmd::List { json } => {
+            let groups = app::common::groups(&app, &Principal::operator("cli")).await.map_err(app_error)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&groups)?);
+            } else {
+                for (i, g) in groups.iter().enumerate() {
+                    println!(
+                        "{}\t{}\t{} 件 / problems\t{} 家企业 / enterprises\t最久 / oldest {} 天 / days\t{}",
+                        i + 1,
+                        g.title,
+                        g.members.len(),
+                        g.enterprises,
+                        g.oldest_days,
+                        g.departments.join(",")
+                    );
+                    for m in &g.members {
+                        println!("    {}\t{}\t{}\t{} 天", m.id, m.enterprise, m.title, m.age_days);
+                    }
+                }
+            }
+        }
+        CommonCmd::Govern { title, owner, due, problems, as_user } => {
+            let who = principal(&app, as_user.as_deref()).await?;
+            let req = app::common::GovernRequest { title, owner, due, members: problems };
+            let g = app::common::govern(&app, &who, req).await.map_err(app_error)?;
+            println!("治理事项 / governance item {}\t{}\t{}\t{}", g.id, g.title, g.owner, g.due);
+        }
+        CommonCmd::Close { id, resolution, as_user } => {
+            let who = principal(&app, as_user.as_deref()).await?;
+            let n = app::common::close(&app, &who, id, &resolution).await.map_err(app_error)?;
+            println!(
+                "已办结，已通知 {n} 件诉求的企业 / closed; the enterprises of {n} problems were notified"
+            );
+        }
+        CommonCmd::Items { json } => {
+            let items =
+                app::common::governance(&app, &Principal::operator("cli")).await.map_err(app_error)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&items)?);
+            } else {
+                for g in items {
+                    let state = if g.open { "办理中 / open" } else { "已办结 / closed" };
+                    println!("{}\t{}\t{}\t{}\t{}\t{:?}", g.id, g.title, g.owner, g.due, state, g.members);
+                }
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

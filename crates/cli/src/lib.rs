@@ -109,6 +109,9 @@ pub enum Command {
     /// review, case, load.
     #[command(subcommand)]
     Content(content::ContentCmd),
+    /// Common problems (共性问题): list the groups, make and close governance items.
+    #[command(subcommand)]
+    Common(content::CommonCmd),
     /// Searches policies, content and problems (政策咨询检索); rebuild, synonyms, unanswered.
     Search(search::SearchArgs),
     /// Benchmarks on seeded synthetic data (numbers for docs/PERFORMANCE.md).
@@ -166,6 +169,7 @@ pub fn main(server: &dyn server::Server) -> ExitCode {
         Command::Audit(c) => block_on(audit::run(c, &ctx)),
         Command::Content(c) => block_on(content::run(c, &ctx)),
         Command::Search(a) => block_on(search::run(a, &ctx)),
+        Command::Common(c) => block_on(content::run_common(c, &ctx)),
     };
     match result {
         Ok(code) => code,
