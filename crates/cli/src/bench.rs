@@ -56,6 +56,20 @@ pub enum BenchCmd {
         #[arg(long)]
         json: bool,
     },
+    /// Search (issue 13): indexes N synthetic documents (Chinese titles and texts, document
+    /// numbers, windows) in a fresh index directory, then times queries (words, document
+    /// numbers, pinyin, with and without filters), suggestions through the use case over a
+    /// real SQLite store, and the grouping of M synthetic open problems.
+    Search {
+        #[arg(long, default_value_t = 50_000)]
+        docs: usize,
+        #[arg(long, default_value_t = 2_000)]
+        queries: usize,
+        #[arg(long, default_value_t = 100_000)]
+        problems: usize,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+    },
 }
 
 /// Enterprises the single-enterprise timing runs over by default.
@@ -77,6 +91,9 @@ pub async fn run(cmd: BenchCmd, ctx: &Context) -> anyhow::Result<ExitCode> {
         }
         BenchCmd::MatchDb { rows, date, no_import, json } => {
             match_db(rows, &date, no_import, json, ctx).await
+        }
+        BenchCmd::Search { docs, queries, problems, seed } => {
+            bench_search(docs, queries, problems, seed).await
         }
     }
 }
@@ -348,4 +365,212 @@ fn thread_cpu_ns() -> u64 {
         .ok()
         .and_then(|s| s.split_whitespace().next().and_then(|x| x.parse().ok()))
         .unwrap_or(0)
+}
+
+/// Percentile of sorted durations in milliseconds.
+fn pct_ms(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+const WORDS: &[&str] = &[
+    "留抵退税",
+    "增值税",
+    "小微企业",
+    "专精特新",
+    "高新技术企业",
+    "研发投入",
+    "贷款贴息",
+    "房租补贴",
+    "稳岗返还",
+    "人才引进",
+    "高校毕业生",
+    "技术改造",
+    "营收倍增",
+    "上市奖励",
+    "发明专利",
+    "物流",
+    "货车限行",
+    "用电报装",
+    "天然气",
+    "信用修复",
+    "展会",
+    "跨境电商",
+    "法律咨询",
+    "劳动用工",
+    "社保缓缴",
+    "六税两费",
+    "加计抵减",
+    "小规模纳税人",
+    "免申即享",
+    "政策兑现",
+    "融资担保",
+    "风险补偿",
+    "转贷",
+    "过桥资金",
+    "供应链",
+    "产业链",
+    "消防验收",
+    "排污许可",
+    "环评",
+    "不动产权证",
+    "停车",
+    "公交",
+    "宿舍",
+    "食堂许可证",
+    "噪音",
+    "网络信号",
+];
+const VERBS: &[&str] =
+    &["申请", "兑现", "办理", "审核", "拨付", "咨询", "延期", "到账", "认定", "补贴", "奖励", "减免"];
+const ISSUERS: &[&str] = &["财政部 税务总局公告", "湘财税", "长政发", "园政发", "工信部联企业"];
+
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
+        xs[(self.next() % xs.len() as u64) as usize]
+    }
+}
+
+fn synth_doc(r: &mut Rng, i: usize) -> search::SearchDoc {
+    let kinds = [
+        search::Kind::Policy,
+        search::Kind::Item,
+        search::Kind::Faq,
+        search::Kind::Guide,
+        search::Kind::Interpretation,
+    ];
+    let kind = kinds[i % kinds.len()];
+    let title = format!("{}{}{}", r.pick(WORDS), r.pick(VERBS), r.pick(WORDS));
+    let body: String = (0..12).map(|_| format!("{}{}，", r.pick(WORDS), r.pick(VERBS))).collect();
+    let year = 2019 + (r.next() % 6) as i32;
+    let from = chrono::NaiveDate::from_ymd_opt(year, 1 + (r.next() % 12) as u32, 1);
+    search::SearchDoc {
+        kind: Some(kind),
+        id: i.to_string(),
+        docno: if kind == search::Kind::Policy {
+            format!("{}{year}年第{}号", r.pick(ISSUERS), 1 + r.next() % 200)
+        } else {
+            String::new()
+        },
+        level: ["national", "provincial", "municipal", "zone"][(r.next() % 4) as usize].to_string(),
+        departments: vec!["经济发展局".into()],
+        valid_from: from,
+        valid_to: from.and_then(|d| d.checked_add_signed(chrono::Duration::days(365 * 2))),
+        title,
+        body,
+        ..search::SearchDoc::default()
+    }
+}
+
+async fn bench_search(docs: usize, queries: usize, problems: usize, seed: u64) -> anyhow::Result<ExitCode> {
+    let dir = tempfile::tempdir()?;
+    let mut r = Rng(seed.max(1));
+    // 1. Indexing.
+    let all: Vec<search::SearchDoc> = (0..docs).map(|i| synth_doc(&mut r, i)).collect();
+    let t = Instant::now();
+    let ix = search::SearchIndex::open(&dir.path().join("index"))?;
+    for chunk in all.chunks(10_000) {
+        ix.apply(&[], &[], chunk, &search::Watermarks::default())?;
+    }
+    let index_s = t.elapsed().as_secs_f64();
+    println!(
+        "index: {docs} documents in {index_s:.2} s ({:.0} docs/s), {} in the index",
+        docs as f64 / index_s,
+        ix.len()
+    );
+    // 2. Queries.
+    let mut times = Vec::with_capacity(queries);
+    let mut hits = 0usize;
+    for k in 0..queries {
+        let text = match k % 4 {
+            0 => format!("{}{}", r.pick(WORDS), r.pick(VERBS)),
+            1 => format!("{} {}", r.pick(WORDS), r.pick(WORDS)),
+            2 => format!("{}2022年第{}号", r.pick(ISSUERS), 1 + r.next() % 200),
+            _ => ["zjtx", "liudi", "ldts", "wgfh", "gxjs"][k % 5].to_string(),
+        };
+        let q = search::SearchQuery {
+            text,
+            date: (k % 3 == 0).then(|| chrono::NaiveDate::from_ymd_opt(2022, 6, 30)).flatten(),
+            access: Some(vec![search::PUBLIC.to_string()]),
+            limit: 20,
+            ..search::SearchQuery::default()
+        };
+        let t = Instant::now();
+        hits += ix.search(&q)?.len();
+        times.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    times.sort_by(f64::total_cmp);
+    println!(
+        "query: {queries} queries, p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms ({:.1} results each)",
+        pct_ms(&times, 0.5),
+        pct_ms(&times, 0.99),
+        times.last().copied().unwrap_or(0.0),
+        hits as f64 / queries.max(1) as f64
+    );
+    drop(ix);
+    // 3. Suggestions through the use case over a real store with the demo content.
+    let store = crate::db::open_ready(&dir.path().join("bench.db").display().to_string()).await?;
+    let app = app::App::new(store);
+    app.load_documents().await.map_err(|e| crate::user_error(&e))?;
+    crate::content::load_demo(&app).await?;
+    let who = app::Principal::operator("bench");
+    let phrases = [
+        "我们想申请留抵退税需要什么材料",
+        "招不到工人怎么办",
+        "货车限行原材料进不来",
+        "房租补贴什么时候到账",
+        "信用修复流程",
+    ];
+    let mut st = Vec::new();
+    for k in 0..500 {
+        let t = Instant::now();
+        let _ = app::search::suggest(&app, &who, phrases[k % phrases.len()], None)
+            .await
+            .map_err(crate::app_error)?;
+        st.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    st.sort_by(f64::total_cmp);
+    println!(
+        "suggest (use case, store check included): 500 calls, p50 {:.2} ms, p99 {:.2} ms",
+        pct_ms(&st, 0.5),
+        pct_ms(&st, 0.99)
+    );
+    // 4. Common problems: a vocabulary of 20,000 two-character words, 5,000 topics of four
+    // words; each problem tells one topic with four words of its own.
+    let word = |r: &mut Rng| -> String {
+        (0..2).map(|_| char::from_u32(0x4E00 + (r.next() % 0x51A5) as u32).unwrap_or('企')).collect()
+    };
+    let vocab: Vec<String> = (0..20_000).map(|_| word(&mut r)).collect();
+    let pick = |r: &mut Rng| vocab[(r.next() % vocab.len() as u64) as usize].clone();
+    let topics: Vec<String> =
+        (0..5_000).map(|_| (0..4).map(|_| pick(&mut r)).collect::<Vec<_>>().join("")).collect();
+    let texts: Vec<search::cluster::Text> = (0..problems)
+        .map(|_| {
+            let topic = &topics[(r.next() % topics.len() as u64) as usize];
+            let own: Vec<String> = (0..4).map(|_| pick(&mut r)).collect();
+            search::cluster::Text {
+                owner: format!("E{}", r.next() % 20_000),
+                text: format!("{topic}，{}", own.join("，")),
+            }
+        })
+        .collect();
+    let t = Instant::now();
+    let groups = search::cluster::group(&texts, &search::cluster::Settings::default());
+    println!(
+        "common problems: {problems} open problems grouped in {:.2} s ({} groups); peak memory {:.0} MiB",
+        t.elapsed().as_secs_f64(),
+        groups.len(),
+        peak_memory_mib().unwrap_or(0.0)
+    );
+    Ok(ExitCode::SUCCESS)
 }

@@ -32,6 +32,8 @@ pub struct Settings {
     pub max_postings: usize,
     /// The least number of distinct owners in a group.
     pub min_owners: usize,
+    /// The most similar pairs kept per text (its nearest neighbours at or above the threshold).
+    pub neighbours: usize,
     /// The least number of texts in a group: two texts sharing a phrase (审批周期太长) are
     /// weak evidence of one problem; three are a pattern.
     pub min_members: usize,
@@ -39,7 +41,15 @@ pub struct Settings {
 
 impl Default for Settings {
     fn default() -> Self {
-        Settings { threshold: 0.25, terms: 16, keys: 4, max_postings: 5_000, min_owners: 2, min_members: 4 }
+        Settings {
+            threshold: 0.25,
+            terms: 16,
+            keys: 4,
+            max_postings: 1_000,
+            neighbours: 20,
+            min_owners: 2,
+            min_members: 4,
+        }
     }
 }
 
@@ -162,10 +172,13 @@ pub fn group_terms(texts: &[Text], tokenised: &[Vec<String>], s: &Settings) -> V
             postings.entry(*k).or_default().push(i);
         }
     }
-    // Candidate pairs at or above the threshold, most similar first.
+    // Candidate pairs at or above the threshold (each text's nearest neighbours), most
+    // similar first.
     let mut pairs: Vec<(f32, usize, usize)> = Vec::new();
     let mut seen: Vec<usize> = vec![usize::MAX; n];
+    let mut near: Vec<(f32, usize)> = Vec::new();
     for (i, v) in vectors.iter().enumerate() {
+        near.clear();
         for k in &v.keys {
             let Some(list) = postings.get(k) else { continue };
             if list.len() > s.max_postings {
@@ -178,10 +191,12 @@ pub fn group_terms(texts: &[Text], tokenised: &[Vec<String>], s: &Settings) -> V
                 seen[j] = i;
                 let c = cosine(v, &vectors[j]);
                 if c >= s.threshold {
-                    pairs.push((c, i, j));
+                    near.push((c, j));
                 }
             }
         }
+        near.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        pairs.extend(near.iter().take(s.neighbours).map(|&(c, j)| (c, i, j)));
     }
     pairs.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
     // Average linkage: two groups join when the mean similarity of their members' pairs
@@ -193,20 +208,23 @@ pub fn group_terms(texts: &[Text], tokenised: &[Vec<String>], s: &Settings) -> V
         if a == b {
             continue;
         }
-        let ma = members.get(&a).cloned().unwrap_or_else(|| vec![a]);
-        let mb = members.get(&b).cloned().unwrap_or_else(|| vec![b]);
-        let mut sum = 0.0f32;
-        for &x in &ma {
-            for &y in &mb {
-                sum += cosine(&vectors[x], &vectors[y]);
+        let sum: f32 = {
+            let (sa, sb) = ([a], [b]);
+            let ma: &[usize] = members.get(&a).map_or(&sa[..], Vec::as_slice);
+            let mb: &[usize] = members.get(&b).map_or(&sb[..], Vec::as_slice);
+            let mut sum = 0.0f32;
+            for &x in ma {
+                for &y in mb {
+                    sum += cosine(&vectors[x], &vectors[y]);
+                }
             }
-        }
-        if sum / (ma.len() * mb.len()) as f32 >= s.threshold {
+            sum / (ma.len() * mb.len()) as f32
+        };
+        if sum >= s.threshold {
             let (root, other) = (a.min(b), a.max(b));
             parent[other] = root;
-            let mut all = ma;
-            all.extend(mb);
-            members.remove(&other);
+            let mut all = members.remove(&root).unwrap_or_else(|| vec![root]);
+            all.extend(members.remove(&other).unwrap_or_else(|| vec![other]));
             members.insert(root, all);
         }
     }

@@ -79,6 +79,9 @@ pub fn words(text: &str) -> Vec<Word> {
         let (Some(&from), Some(&to)) = (bytes.get(t.start), bytes.get(t.end)) else { continue };
         out.push(Word { text: t.word.to_lowercase(), from, to });
     }
+    // Search mode gives a long word's parts before the word itself; tantivy's snippets need
+    // tokens in the order of their offsets.
+    out.sort_by_key(|w| (w.from, w.to));
     out
 }
 
@@ -341,6 +344,12 @@ mod tests {
         assert_eq!(pinyin_query("LiuDi"), Some("liudi".into()));
         assert_eq!(pinyin_query("留抵"), None);
         assert_eq!(pinyin_query("a"), None);
+    }
+
+    #[test]
+    fn words_come_in_the_order_of_their_offsets() {
+        let ws = words("小微企业增值税期末留抵退税政策实施力度");
+        assert!(ws.windows(2).all(|p| (p[0].from, p[0].to) <= (p[1].from, p[1].to)), "{ws:?}");
     }
 
     #[test]
