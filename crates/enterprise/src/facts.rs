@@ -191,13 +191,6 @@ impl FactDictionary {
     }
 }
 
-/// Levenshtein distance over chars (`strsim::levenshtein`), unbounded: its cost is the
-/// product of both lengths. Kept for `src/cli/policy.rs`; new "did you mean" code calls
-/// [`i18n::suggest::nearest`], which bounds the names it compares.
-pub fn edit_distance(a: &str, b: &str) -> usize {
-    strsim::levenshtein(a, b)
-}
-
 /// A fact value.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum FactValue {
