@@ -104,7 +104,8 @@ pub struct Workbook {
     pub sheets: Vec<Sheet>,
 }
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, thiserror::Error, strum::EnumDiscriminants)]
+#[strum_discriminants(derive(strum::EnumIter))]
 pub enum ExcelError {
     #[error("writing the workbook failed: {0}")]
     Write(String),
