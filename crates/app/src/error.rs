@@ -383,9 +383,12 @@ mod tests {
             D::Import => Error::Import(import::ImportError::Empty),
             D::UserInactive => Error::UserInactive { username: "li".into() },
             D::ItemNotFound => Error::ItemNotFound { id: "x".into(), near: Vec::new() },
-            D::NotAParameter => {
-                Error::NotAParameter { item: "i".into(), name: "n".into(), near: Vec::new(), params: Vec::new() }
-            }
+            D::NotAParameter => Error::NotAParameter {
+                item: "i".into(),
+                name: "n".into(),
+                near: Vec::new(),
+                params: Vec::new(),
+            },
             D::Rules => Error::Rules(rules::Error::NeedsYear { fact: "revenue".into() }),
             D::Stale => Error::Stale,
             D::BadCredentials => Error::BadCredentials,

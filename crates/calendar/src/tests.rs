@@ -136,9 +136,11 @@ fn sample(v: CalendarErrorDiscriminants) -> CalendarError {
     match v {
         D::OutOfRange => CalendarError::OutOfRange { date: d("2030-01-01"), first: 2019, last: 2026 },
         D::BadDate => CalendarError::BadDate { input: "x".into() },
-        D::Unsupported => {
-            CalendarError::Unsupported { date: d("2022-01-01"), first: d("2000-01-01"), last: d("2099-12-31") }
-        }
+        D::Unsupported => CalendarError::Unsupported {
+            date: d("2022-01-01"),
+            first: d("2000-01-01"),
+            last: d("2099-12-31"),
+        },
         D::BadCount => CalendarError::BadCount { n: 0 },
         D::BadData => CalendarError::BadData { line: 1, reason: "r".into() },
         D::MissingStatutory => {

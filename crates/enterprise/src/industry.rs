@@ -184,7 +184,9 @@ mod tests {
         match d {
             D::Malformed => IndustryError::Malformed { input: "C35111".into() },
             D::Division => IndustryError::Division { input: "98".into(), division: 98 },
-            D::Section => IndustryError::Section { input: "A35".into(), division: 35, section: 'A', expected: 'C' },
+            D::Section => {
+                IndustryError::Section { input: "A35".into(), division: 35, section: 'A', expected: 'C' }
+            }
         }
     }
 

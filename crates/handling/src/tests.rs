@@ -9,7 +9,9 @@ fn sample(d: HandlingErrorDiscriminants) -> HandlingError {
             action: ActionKind::Answer,
             allowed: vec![ActionKind::Reopen],
         },
-        D::RoleNotAllowed => HandlingError::RoleNotAllowed { role: Role::Enterprise, action: ActionKind::Accept },
+        D::RoleNotAllowed => {
+            HandlingError::RoleNotAllowed { role: Role::Enterprise, action: ActionKind::Accept }
+        }
         D::NotLeadDepartment => HandlingError::NotLeadDepartment { department: "a".into(), lead: "b".into() },
         D::NotCooperating => HandlingError::NotCooperating { department: "a".into() },
         D::NotYourEnterprise => HandlingError::NotYourEnterprise { actor: "u".into() },
@@ -48,7 +50,11 @@ fn the_catalog_parses_and_every_error_renders_in_both_languages() {
     assert!(Catalog::parse(include_str!("../messages.toml")).is_ok());
     let mut samples: Vec<HandlingError> = HandlingErrorDiscriminants::iter().map(sample).collect();
     // Nothing allowed renders its own clause.
-    samples.push(HandlingError::Illegal { state: State::Withdrawn, action: ActionKind::Answer, allowed: vec![] });
+    samples.push(HandlingError::Illegal {
+        state: State::Withdrawn,
+        action: ActionKind::Answer,
+        allowed: vec![],
+    });
     i18n::assert_all_bilingual(&samples);
     for e in &samples {
         for lang in [Lang::Zh, Lang::En] {

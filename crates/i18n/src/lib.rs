@@ -207,7 +207,8 @@ pub fn unfilled_placeholder(text: &str) -> Option<&str> {
 /// no unfilled `{placeholder}`; the Chinese text must contain a CJK character and the English
 /// text none outside “curly quotes” (a literal to type). Samples give ASCII values where the
 /// English text quotes them, so that the check means something. `what` names the
-/// sample in the problems. Empty when the error renders well.
+/// sample in the problems. Empty when the error renders well. (A catalog holds both
+/// languages of every key: [`Catalog::parse`] refuses an entry that lacks one.)
 pub fn bilingual_problems<E: Localized + ?Sized>(error: &E, what: &str) -> Vec<String> {
     let key = error.message().key;
     let mut problems = Vec::new();
@@ -254,7 +255,8 @@ fn unquoted(text: &str) -> impl Iterator<Item = char> + '_ {
 /// by its `Debug` form): the one assertion of the crates' exhaustive bilingual error tests.
 #[track_caller]
 pub fn assert_all_bilingual<E: Localized + fmt::Debug>(samples: &[E]) {
-    let problems: Vec<String> = samples.iter().flat_map(|e| bilingual_problems(e, &format!("{e:?}"))).collect();
+    let problems: Vec<String> =
+        samples.iter().flat_map(|e| bilingual_problems(e, &format!("{e:?}"))).collect();
     assert!(problems.is_empty(), "{} problems:\n{}", problems.len(), problems.join("\n"));
 }
 

@@ -356,12 +356,16 @@ mod tests {
             D::CellOutOfRange => ImportError::CellOutOfRange { cell: "XFD1048576".into() },
             D::Damaged => ImportError::Damaged,
             D::Empty => ImportError::Empty,
-            D::MissingColumn => ImportError::MissingColumn { zh: "统一社会信用代码".into(), en: "uscc".into() },
+            D::MissingColumn => {
+                ImportError::MissingColumn { zh: "统一社会信用代码".into(), en: "uscc".into() }
+            }
             D::UnknownColumn => {
                 ImportError::UnknownColumn { column: "revenu".into(), hint: "revenue".into(), line: None }
             }
             D::DerivedColumn => ImportError::DerivedColumn { column: "size".into() },
-            D::DuplicateColumn => ImportError::DuplicateColumn { first: "uscc".into(), second: "credit_code".into() },
+            D::DuplicateColumn => {
+                ImportError::DuplicateColumn { first: "uscc".into(), second: "credit_code".into() }
+            }
         }
     }
 }

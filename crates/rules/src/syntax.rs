@@ -916,7 +916,8 @@ mod tests {
     #[test]
     fn every_syntax_error_renders_in_both_languages() {
         use strum::IntoEnumIterator;
-        let samples: Vec<crate::Error> = SyntaxErrorDiscriminants::iter().map(|d| crate::Error::Syntax(sample(d))).collect();
+        let samples: Vec<crate::Error> =
+            SyntaxErrorDiscriminants::iter().map(|d| crate::Error::Syntax(sample(d))).collect();
         i18n::assert_all_bilingual(&samples);
     }
 }

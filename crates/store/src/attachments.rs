@@ -451,7 +451,8 @@ mod tests {
             AttachmentErrorDiscriminants::iter().map(|d| sample(d, "contract.pdf")).collect();
         i18n::assert_all_bilingual(&all);
         // A Chinese file name is quoted as it is in both languages.
-        for d in AttachmentErrorDiscriminants::iter().filter(|d| *d != AttachmentErrorDiscriminants::NotFound) {
+        for d in AttachmentErrorDiscriminants::iter().filter(|d| *d != AttachmentErrorDiscriminants::NotFound)
+        {
             let e = sample(d, "合同.pdf");
             assert!(e.render(Lang::Zh).contains("合同.pdf") && e.render(Lang::En).contains("合同.pdf"));
         }

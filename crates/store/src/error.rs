@@ -228,7 +228,9 @@ mod tests {
             D::ImportRecord => import_record(ImportProblemDiscriminants::EmptyName),
             D::MigrationEdited => StoreError::MigrationEdited { version: 1, name: s() },
             D::MigrationUnknown => StoreError::MigrationUnknown { version: 9, name: s() },
-            D::DocumentConflict => StoreError::DocumentConflict { kind: s(), name: s(), expected: s(), current: s() },
+            D::DocumentConflict => {
+                StoreError::DocumentConflict { kind: s(), name: s(), expected: s(), current: s() }
+            }
             D::DocumentNotFound => StoreError::DocumentNotFound { kind: s(), name: s() },
             D::InvalidDocumentName => StoreError::InvalidDocumentName { name: s() },
             D::Backend => StoreError::Backend(s()),

@@ -975,7 +975,9 @@ mod tests {
             D::NotFound => ProblemError::NotFound { id: 7 },
             D::VisitNotFound => ProblemError::VisitNotFound { id: "x".into() },
             D::Stale => ProblemError::Stale { id: 7, expected: 3, current: 4 },
-            D::Attachment => ProblemError::Attachment(crate::attachments::AttachmentError::NotFound { problem: 1, id: 2 }),
+            D::Attachment => {
+                ProblemError::Attachment(crate::attachments::AttachmentError::NotFound { problem: 1, id: 2 })
+            }
             D::Handling => ProblemError::Handling(HandlingError::ExtensionPending),
             D::Store => ProblemError::Store(StoreError::UserNotFound { username: "x".into() }),
         }

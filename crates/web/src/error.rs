@@ -364,9 +364,9 @@ mod tests {
         match d {
             D::Unauthenticated => WebError::Unauthenticated,
             D::BadCredentials => WebError::BadCredentials,
-            D::Locked => WebError::Locked {
-                until: DateTime::parse_from_rfc3339("2024-01-02T10:00:00+08:00").unwrap(),
-            },
+            D::Locked => {
+                WebError::Locked { until: DateTime::parse_from_rfc3339("2024-01-02T10:00:00+08:00").unwrap() }
+            }
             D::RateLimited => WebError::RateLimited { retry_after: 3 },
             D::Forbidden => WebError::Forbidden,
             D::NotFound => WebError::NotFound { path: "/x".into() },
