@@ -9,8 +9,6 @@ use store::accounts::{SignInFailures, UserChange, UserFilter};
 use store::sessions::{SessionKind, SessionRecord};
 use store::{NewUser, Page, Role, Stamp, Store, StoreError};
 
-#[macro_use]
-mod support;
 
 suite!(
     "a";

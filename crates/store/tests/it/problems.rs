@@ -15,8 +15,6 @@ use store::problems::{
 };
 use store::{ImportFormat, ImportRequest, Page, Stamp, Store};
 
-#[macro_use]
-mod support;
 
 suite!(
     "p";
