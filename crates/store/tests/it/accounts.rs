@@ -9,7 +9,6 @@ use store::accounts::{SignInFailures, UserChange, UserFilter};
 use store::sessions::{SessionKind, SessionRecord};
 use store::{NewUser, Page, Role, Stamp, Store, StoreError};
 
-
 suite!(
     "a";
     users_are_paged_and_searched,

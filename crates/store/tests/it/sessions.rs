@@ -6,7 +6,6 @@ use chrono::{DateTime, Duration, FixedOffset};
 use store::sessions::{SessionKind, SessionRecord};
 use store::{NewUser, Role, Store, StoreError};
 
-
 suite!(
     "s";
     sessions_are_stored_by_hash_touched_and_deleted,
