@@ -6,6 +6,9 @@
 //! [`Catalog`] parses it and renders a message. A crate's tests
 //! call [`Catalog::check_complete`] so that no key lacks a language and every variant's key
 //! exists: the catalog is the one place messages are written.
+//! [`assert_all_bilingual`] checks one sample of every variant of an error enum (each crate's
+//! exhaustive error test, `docs/TESTING.md`): key present, both texts filled, in their own
+//! language and different.
 //!
 //! [`suggest`] picks "did you mean" hints for every crate and shortens names before they
 //! are echoed.
