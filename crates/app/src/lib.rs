@@ -58,6 +58,7 @@ pub mod reports;
 pub mod search;
 pub mod sessions;
 pub mod settings;
+pub mod status;
 pub mod time_limits;
 pub mod users;
 

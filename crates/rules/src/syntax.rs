@@ -44,41 +44,42 @@ pub struct Expr {
     pub span: Span,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, strum::IntoStaticStr, strum::EnumString, strum::EnumIter,
+)]
 pub enum BinOp {
+    #[strum(serialize = "and")]
     And,
+    #[strum(serialize = "or")]
     Or,
+    #[strum(serialize = "==")]
     Eq,
+    #[strum(serialize = "!=")]
     Ne,
+    #[strum(serialize = "<")]
     Lt,
+    #[strum(serialize = "<=")]
     Le,
+    #[strum(serialize = ">")]
     Gt,
+    #[strum(serialize = ">=")]
     Ge,
+    #[strum(serialize = "+")]
     Add,
+    #[strum(serialize = "-")]
     Sub,
+    #[strum(serialize = "*")]
     Mul,
+    #[strum(serialize = "/")]
     Div,
     /// Tag membership: `tags has "专精特新"`.
+    #[strum(serialize = "has")]
     Has,
 }
 
 impl BinOp {
     pub fn as_str(self) -> &'static str {
-        match self {
-            BinOp::And => "and",
-            BinOp::Or => "or",
-            BinOp::Eq => "==",
-            BinOp::Ne => "!=",
-            BinOp::Lt => "<",
-            BinOp::Le => "<=",
-            BinOp::Gt => ">",
-            BinOp::Ge => ">=",
-            BinOp::Add => "+",
-            BinOp::Sub => "-",
-            BinOp::Mul => "*",
-            BinOp::Div => "/",
-            BinOp::Has => "has",
-        }
+        self.into()
     }
     fn prec(self) -> u8 {
         match self {
@@ -137,7 +138,8 @@ pub enum ExprKind {
 }
 
 /// A syntax problem, with its span in the expression text.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, strum::EnumDiscriminants)]
+#[strum_discriminants(derive(strum::EnumIter))]
 pub enum SyntaxError {
     UnexpectedChar {
         ch: char,
@@ -894,5 +896,28 @@ mod tests {
     fn spans_point_at_the_problem() {
         let (_, errs) = parse("a and $");
         assert_eq!(errs[0].span(), Span { start: 6, end: 7 });
+    }
+
+    /// One sample of each variant: a new variant fails to compile here until it has one.
+    fn sample(d: SyntaxErrorDiscriminants) -> SyntaxError {
+        use SyntaxErrorDiscriminants as D;
+        let span = Span::default();
+        match d {
+            D::UnexpectedChar => SyntaxError::UnexpectedChar { ch: '$', span },
+            D::UnterminatedString => SyntaxError::UnterminatedString { span },
+            D::BadNumber => SyntaxError::BadNumber { text: "1.2.3".into(), span },
+            D::Expected => SyntaxError::Expected { expected: "a value", found: "')'".into(), span },
+            D::TooDeep => SyntaxError::TooDeep { span },
+            D::TooTall => SyntaxError::TooTall { span },
+        }
+    }
+
+    /// Syntax errors render as the crate's [`crate::Error::Syntax`].
+    #[test]
+    fn every_syntax_error_renders_in_both_languages() {
+        use strum::IntoEnumIterator;
+        let samples: Vec<crate::Error> =
+            SyntaxErrorDiscriminants::iter().map(|d| crate::Error::Syntax(sample(d))).collect();
+        i18n::assert_all_bilingual(&samples);
     }
 }
