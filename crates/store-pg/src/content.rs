@@ -7,7 +7,7 @@ use enterprise::FieldChange;
 use store::content::{
     AuditRecord, CONTENT_ENTITY, ContentItem, ContentStore, EnterpriseNotice, GOVERNANCE_ENTITY,
     GovernanceItem, ProblemSearchRow, RawContent, SYNONYM_ENTITY, SearchLogEntry, SelfServiceAnswer,
-    SynonymGroup, UnansweredQuery, conflict, members_of, sql,
+    SynonymGroup, UnansweredQuery, conflict, members_json, members_of, sql,
 };
 use store::{Result, Stamp, StoreError};
 use tokio_postgres::Row;
@@ -180,8 +180,7 @@ impl ContentStore for PgStore {
     async fn content_fingerprint(&self) -> Result<(i64, i64)> {
         let client = self.client().await?;
         let r = client.query_one(sql::FINGERPRINT, &[]).await.map_err(backend)?;
-        let sum: rust_decimal::Decimal = r.try_get(1).map_err(backend)?;
-        Ok((r.try_get(0).map_err(backend)?, i64::try_from(sum).map_err(backend)?))
+        Ok((r.try_get(0).map_err(backend)?, r.try_get(1).map_err(backend)?))
     }
 
     async fn synonym_groups(&self) -> Result<Vec<SynonymGroup>> {
@@ -329,7 +328,7 @@ impl ContentStore for PgStore {
     }
 
     async fn create_governance(&self, item: &GovernanceItem, stamp: &Stamp) -> Result<GovernanceItem> {
-        let members = serde_json::to_string(&item.members).map_err(backend)?;
+        let members = members_json(&item.members)?;
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(backend)?;
         let id: i64 = tx

@@ -8,7 +8,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use store::content::{
     AuditRecord, CONTENT_ENTITY, ContentItem, ContentStore, EnterpriseNotice, GOVERNANCE_ENTITY,
     GovernanceItem, ProblemSearchRow, RawContent, SYNONYM_ENTITY, SearchLogEntry, SelfServiceAnswer,
-    SynonymGroup, UnansweredQuery, conflict, members_of, sql,
+    SynonymGroup, UnansweredQuery, conflict, members_json, members_of, sql,
 };
 use store::{Result, Stamp, StoreError};
 
@@ -372,7 +372,7 @@ impl ContentStore for SqliteStore {
     async fn create_governance(&self, item: &GovernanceItem, stamp: &Stamp) -> Result<GovernanceItem> {
         let mut item = item.clone();
         let stamp = stamp.clone();
-        let members = serde_json::to_string(&item.members).map_err(backend)?;
+        let members = members_json(&item.members)?;
         self.write(move |conn| {
             let id: i64 = conn
                 .prepare_cached(sql::INSERT_GOVERNANCE)

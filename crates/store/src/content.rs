@@ -454,7 +454,8 @@ pub mod sql {
     pub const AUDIT_ALL: &str = "SELECT at, actor, key, field, old, new FROM reference_changes \
          WHERE entity = $1 ORDER BY id LIMIT $2";
     pub const VERSION_OF: &str = "SELECT version FROM content_items WHERE id = $1";
-    pub const FINGERPRINT: &str = "SELECT COUNT(*), COALESCE(SUM(version), 0) FROM content_items";
+    pub const FINGERPRINT: &str =
+        "SELECT COUNT(*), CAST(COALESCE(SUM(version), 0) AS BIGINT) FROM content_items";
     pub const SYNONYMS: &str = "SELECT id, terms FROM search_synonyms ORDER BY id";
     pub const SYNONYM_OF: &str = "SELECT terms FROM search_synonyms WHERE id = $1";
     pub const INSERT_SYNONYM: &str = "INSERT INTO search_synonyms (terms) VALUES ($1) RETURNING id";
@@ -498,6 +499,11 @@ pub fn conflict(id: i64, expected: i64, current: Option<i64>) -> StoreError {
         },
         None => StoreError::DocumentNotFound { kind: "content".into(), name: id.to_string() },
     }
+}
+
+/// A governance item's members as stored (a JSON array).
+pub fn members_json(members: &[i64]) -> Result<String> {
+    serde_json::to_string(members).map_err(|e| StoreError::Backend(format!("governance members: {e}")))
 }
 
 /// A governance item's members from its JSON column.

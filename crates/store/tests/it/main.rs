@@ -1,4 +1,4 @@
-//! The store suite as one test binary (one link instead of six): each module is a file of
+//! The store suite as one test binary (one link instead of seven): each module is a file of
 //! tests over `&dyn Store`, run against SQLite always and PostgreSQL when
 //! `HUIQI_TEST_PG_URL` is set (see `support`).
 
@@ -6,6 +6,7 @@
 mod support;
 
 mod accounts;
+mod content;
 mod documents;
 mod matches;
 mod problems;

@@ -10,9 +10,6 @@ use store::content::{
 };
 use store::{Stamp, Store, StoreError};
 
-#[macro_use]
-mod support;
-
 suite!(
     "c";
     content_is_versioned_audited_and_conflicts_are_refused,
