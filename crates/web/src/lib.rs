@@ -23,6 +23,7 @@ pub mod auth;
 pub mod error;
 pub mod lang;
 pub mod limits;
+pub mod plain;
 pub mod request_log;
 pub mod routes;
 pub mod security;

@@ -272,7 +272,9 @@ fn missing_rows(tr: Tr, missing: &[rules::MissingFact]) -> Vec<MissingRow> {
                 Some(FactSource::Zone) => tr.t("ui.ask.zone"),
                 Some(FactSource::Derived) | None => tr.t("ui.ask.derived"),
             };
-            MissingRow { label, id: m.to_string(), ask }
+            // The fact's id (an import column name) only on English pages.
+            let id = if tr.is_en() { m.to_string() } else { String::new() };
+            MissingRow { label, id, ask }
         })
         .collect()
 }
@@ -305,17 +307,20 @@ fn node_outcome(tr: Tr, outcome: &str) -> (String, &'static str) {
 
 fn reason(lib: &rules::Library, tr: Tr, x: &rules::Explanation) -> Reason {
     let (outcome, class) = node_outcome(tr, &x.outcome);
+    let note = lib.program.def_descriptions.get(&x.expr).cloned().unwrap_or_default();
+    let expr = crate::plain::condition(lib, tr, &x.expr);
     Reason {
-        expr: x.expr.clone(),
-        note: lib.program.def_descriptions.get(&x.expr).cloned().unwrap_or_default(),
+        // On Chinese pages a definition reads as its description already.
+        note: if note == expr { String::new() } else { note },
+        expr,
         outcome,
         class,
         values: x
             .values
             .iter()
-            .map(|(k, v)| KeyValue {
-                key: k.clone(),
-                value: if v == "missing" { tr.t("ui.node.missing") } else { v.clone() },
+            .map(|(k, v)| {
+                let (key, value) = crate::plain::value_read(lib, tr, k, v);
+                KeyValue { key, value }
             })
             .collect(),
     }

@@ -30,11 +30,24 @@ use crate::views::{self, Base};
 pub struct Names {
     pub tr: Tr,
     pub routing: Routing,
+    /// Display names by username, for those acting on the page's problems.
+    pub people: std::collections::BTreeMap<String, String>,
 }
 
 impl Names {
     pub fn new(lang: Lang, routing: Routing) -> Names {
-        Names { tr: Tr(lang), routing }
+        Names { tr: Tr(lang), routing, people: Default::default() }
+    }
+
+    /// With the display names of `usernames` (a user is shown by name, never by login).
+    pub async fn with_people(mut self, state: &AppState, p: &Principal, usernames: &[String]) -> Result<Names, WebError> {
+        self.people = app::users::display_names(state, p, usernames).await?;
+        Ok(self)
+    }
+
+    /// A user's display name, or the username when none is known.
+    pub fn person(&self, username: &str) -> String {
+        self.people.get(username).cloned().unwrap_or_else(|| username.to_string())
     }
     pub fn state(&self, s: &str) -> String {
         handling::State::parse(s).map(|x| handling::state_name(x, self.tr.0)).unwrap_or_else(|| s.to_string())
@@ -323,7 +336,8 @@ pub(crate) async fn one_page(
     done: bool,
 ) -> Result<Html<String>, WebError> {
     let view = uc::show(state, Reader::User(p), id, None).await?;
-    let names = Names::new(lang, routing(state).await?);
+    let actors: Vec<String> = view.record.events.iter().map(|e| e.event.actor.clone()).collect();
+    let names = Names::new(lang, routing(state).await?).with_people(state, p, &actors).await?;
     let b = Base::new(lang, Some(p), "/problems", "ui.problem.title");
     views::render(&ProblemPage::new(b, names, ProblemOut::from(&view), error, done))
 }
