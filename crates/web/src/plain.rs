@@ -68,6 +68,8 @@ fn name_zh(lib: &Library, name: &str) -> Option<String> {
             "else" => "否则",
             "eligible" => "符合条件",
             "amount" => "金额",
+            "between" => "介于",
+            "has" => "含有",
             other => return function_zh(other).map(str::to_string),
         }
         .to_string(),

@@ -80,11 +80,23 @@ pub struct ImportsPage {
     pub error: Option<String>,
     pub batches: Vec<ImportBatch>,
     pub listed: usize,
+    /// Display names of those who imported.
+    pub people: std::collections::BTreeMap<String, String>,
 }
 
 impl ImportsPage {
     pub fn time(&self, b: &ImportBatch) -> String {
         b.at.format("%Y-%m-%d %H:%M").to_string()
+    }
+
+    /// Who imported, by display name.
+    pub fn who(&self, b: &ImportBatch) -> String {
+        self.people.get(&b.actor).cloned().unwrap_or_else(|| b.actor.clone())
+    }
+
+    /// The file's format as it is written (`CSV`, `XLSX`, `JSONL`).
+    pub fn format(&self, b: &ImportBatch) -> String {
+        b.format.to_string().to_uppercase()
     }
 
     /// A message with a `{count}`.
@@ -102,7 +114,9 @@ async fn page(
 ) -> Result<Html<String>, WebError> {
     let batches = app::registry::import_batches(state, p, 50).await?;
     let b = Base::new(lang, Some(p), "/admin/imports", "ui.imports.title");
-    views::render(&ImportsPage { b, outcome, error, batches, listed: import::LISTED_ERRORS })
+    let actors: Vec<String> = batches.iter().map(|x| x.actor.clone()).collect();
+    let people = app::users::display_names(state, p, &actors).await?;
+    views::render(&ImportsPage { b, outcome, error, batches, listed: import::LISTED_ERRORS, people })
 }
 
 /// The page: the upload form and the past batches.

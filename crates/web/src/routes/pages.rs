@@ -33,6 +33,7 @@ pub async fn home(
             let today = state.now().date_naive();
             page.matches =
                 Some(crate::routes::decisions::matches_for(&state, crate::lang::Tr(lang), &v, today));
+            let page = crate::routes::enterprises::with_names(&state, &p, page).await?;
             Ok(views::render(&page)?.into_response())
         }
         _ => {

@@ -520,9 +520,39 @@ pub struct ItemPage {
     pub passed: usize,
     /// The reader may simulate a change (policy officer, admin) and the item has a parameter.
     pub can_simulate: bool,
+    /// The library, to put rules in plain words on Chinese pages.
+    pub pol: std::sync::Arc<PolicySet>,
 }
 
 impl ItemPage {
+    /// A rule, an amount or a definition in the reader's language (plain Chinese words from
+    /// the labels on zh-CN pages, the rule as written in English).
+    pub fn plain(&self, text: &str) -> String {
+        crate::plain::condition(&self.pol.library, self.b.tr, text)
+    }
+
+    /// A parameter's value with its unit in words.
+    pub fn param_value(&self, name: &str, value: &str) -> String {
+        crate::plain::value_read(&self.pol.library, self.b.tr, name, value).1
+    }
+
+    /// A parameter's unit in the reader's language.
+    pub fn unit(&self, unit: &str) -> String {
+        if self.b.tr.is_en() {
+            return unit.to_string();
+        }
+        match unit {
+            "yuan" => "元",
+            "persons" => "人",
+            "ratio" => "比例",
+            "count" => "个",
+            "years" => "年",
+            "working days" => "工作日",
+            other => other,
+        }
+        .to_string()
+    }
+
     pub fn level_label(&self, l: &str) -> String {
         level_label(self.b.tr, l)
     }
@@ -559,7 +589,7 @@ pub async fn page_item(
     let passed = i.cases.iter().filter(|c| c.passed).count();
     let can_simulate = authz::authorize(&p, Action::Write, Resource::PolicyLibrary).is_allowed()
         && !scalar_params(&pol, item).is_empty();
-    views::render(&ItemPage { b, i, policy_title, passed, can_simulate })
+    views::render(&ItemPage { b, i, policy_title, passed, can_simulate, pol: pol.clone() })
 }
 
 /// The scalar parameters an item reads (those a simulation can set).
