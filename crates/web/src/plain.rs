@@ -129,6 +129,21 @@ pub fn condition(lib: &Library, tr: Tr, expr: &str) -> String {
     out
 }
 
+/// A person shown on a page: their display name, the system's own actors (`seed`, the shipped
+/// texts; `demo`, the demo zone's generator; `cli`, the command line) in words, else the
+/// username as recorded.
+pub fn person(tr: Tr, people: &std::collections::BTreeMap<String, String>, username: &str) -> String {
+    if let Some(name) = people.get(username) {
+        return name.clone();
+    }
+    match username {
+        "seed" => tr.t("ui.actor.seed"),
+        "demo" => tr.t("ui.actor.demo"),
+        "cli" => tr.t("ui.actor.cli"),
+        other => other.to_string(),
+    }
+}
+
 /// Digits grouped by thousands (`3000000` → `3,000,000`), keeping a sign and decimals.
 pub fn thousands(n: &str) -> String {
     let (sign, rest) = n.strip_prefix('-').map(|r| ("-", r)).unwrap_or(("", n));

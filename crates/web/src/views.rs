@@ -373,14 +373,14 @@ impl EnterprisePage {
     /// A user by display name (the username when none is known).
     pub fn person(&self, u: &Option<String>) -> String {
         match u {
-            Some(u) => self.people.get(u).cloned().unwrap_or_else(|| u.clone()),
+            Some(u) => crate::plain::person(self.b.tr, &self.people, u),
             None => "—".into(),
         }
     }
 
     /// Who made a change, by display name.
     pub fn actor(&self, u: &str) -> String {
-        self.people.get(u).cloned().unwrap_or_else(|| u.to_string())
+        crate::plain::person(self.b.tr, &self.people, u)
     }
 
     /// A department by name in the reader's language.

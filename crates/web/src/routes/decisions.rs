@@ -402,7 +402,7 @@ pub fn decision_row(
         document: d.document.clone(),
         outcome: tr.t(key),
         badge,
-        amount: d.amount.map(|a| a.to_string()),
+        amount: d.amount.map(|a| crate::plain::thousands(&a.to_string())),
         no_application: state.policies().library.item(&d.item).is_some_and(|i| i.no_application),
         reasons: reasons(&state.policies().library, tr, d, 3),
         missing: missing_rows(tr, &d.missing_facts),

@@ -91,7 +91,7 @@ impl ImportsPage {
 
     /// Who imported, by display name.
     pub fn who(&self, b: &ImportBatch) -> String {
-        self.people.get(&b.actor).cloned().unwrap_or_else(|| b.actor.clone())
+        crate::plain::person(self.b.tr, &self.people, &b.actor)
     }
 
     /// The file's format as it is written (`CSV`, `XLSX`, `JSONL`).

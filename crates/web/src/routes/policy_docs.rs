@@ -468,7 +468,7 @@ impl DocumentPage {
 
 /// Who saved a version in words: `seed` is the text shipped with huiqi.
 fn who(tr: crate::lang::Tr, actor: &str) -> String {
-    if actor == "seed" { tr.t("ui.docs.seed_actor") } else { actor.to_string() }
+    crate::plain::person(tr, &Default::default(), actor)
 }
 
 /// An RFC 3339 time to the minute.

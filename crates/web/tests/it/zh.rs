@@ -28,7 +28,7 @@ use web::{AppState, FixedClock, WebConfig};
 /// marked `lang="en"`), and names of file formats, programs and units that are written in
 /// Latin letters in Chinese too.
 const ALLOWED: &[&str] = &[
-    "huiqi", "English", "Excel", "CSV", "XLSX", "PDF", "JSON", "JSONL", "TOML", "API", "ID", "PNG", "JPEG", "GIF", "WebP",
+    "huiqi", "English", "GB", "Excel", "CSV", "XLSX", "PDF", "JSON", "JSONL", "TOML", "API", "ID", "PNG", "JPEG", "GIF", "WebP",
     "Word", "PowerPoint", "MiB", "KB", "MB",
 ];
 

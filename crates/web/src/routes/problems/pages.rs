@@ -47,7 +47,7 @@ impl Names {
 
     /// A user's display name, or the username when none is known.
     pub fn person(&self, username: &str) -> String {
-        self.people.get(username).cloned().unwrap_or_else(|| username.to_string())
+        crate::plain::person(self.tr, &self.people, username)
     }
     pub fn state(&self, s: &str) -> String {
         handling::State::parse(s).map(|x| handling::state_name(x, self.tr.0)).unwrap_or_else(|| s.to_string())
@@ -336,10 +336,17 @@ pub(crate) async fn one_page(
     done: bool,
 ) -> Result<Html<String>, WebError> {
     let view = uc::show(state, Reader::User(p), id, None).await?;
-    let actors: Vec<String> = view.record.events.iter().map(|e| e.event.actor.clone()).collect();
+    let out = ProblemOut::from(&view);
+    let actors: Vec<String> = out
+        .events
+        .iter()
+        .map(|e| e.actor.clone())
+        .chain(out.escalation_cases.iter().map(|c| c.by.clone()))
+        .chain(out.attachments.iter().map(|a| a.uploaded_by.clone()))
+        .collect();
     let names = Names::new(lang, routing(state).await?).with_people(state, p, &actors).await?;
     let b = Base::new(lang, Some(p), "/problems", "ui.problem.title");
-    views::render(&ProblemPage::new(b, names, ProblemOut::from(&view), error, done))
+    views::render(&ProblemPage::new(b, names, out, error, done))
 }
 
 /// The action form of the problem page (all fields as text).
