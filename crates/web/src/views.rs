@@ -360,7 +360,8 @@ impl EnterprisePage {
 
     /// The usernames the page shows (links and change actors), to look their names up.
     pub fn usernames(&self) -> Vec<String> {
-        let mut out: Vec<String> = [&self.e.links.leader, &self.e.links.cadre].into_iter().flatten().cloned().collect();
+        let mut out: Vec<String> =
+            [&self.e.links.leader, &self.e.links.cadre].into_iter().flatten().cloned().collect();
         for c in &self.changes {
             out.push(c.actor.clone());
             if c.field == "links.leader" || c.field == "links.cadre" {

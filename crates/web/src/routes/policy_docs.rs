@@ -593,7 +593,10 @@ async fn limits_page(
             .map(|mut r| {
                 if let Some(at) = r.what.rfind('（')
                     && r.what.ends_with('）')
-                    && r.what[at..].trim_matches(['（', '）']).chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                    && r.what[at..]
+                        .trim_matches(['（', '）'])
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '_')
                 {
                     r.what.truncate(at);
                 }

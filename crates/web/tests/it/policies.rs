@@ -466,7 +466,7 @@ async fn pages_show_matches_explanations_and_items_in_chinese() {
     let (s, home) = app.page(&ent, "/").await;
     assert_eq!(s, 200);
     assert!(home.contains("匹配的政策") && home.contains("首次认定高新技术企业奖励"), "{home}");
-    assert!(home.contains("200000") && home.contains("专精特新认定层级"), "{home}");
+    assert!(home.contains("200,000") && home.contains("专精特新认定层级"), "{home}");
     // The policy officer explains an item for an enterprise picked by name.
     let officer = app.sign_in("policy").await;
     let (s, page) = app
@@ -479,14 +479,21 @@ async fn pages_show_matches_explanations_and_items_in_chinese() {
         .await;
     assert_eq!(s, 200);
     assert!(page.contains("长沙乙制造有限公司") && page.contains("不符合"), "{page}");
-    assert!(page.contains("判定过程") && page.contains("tax_registered_in_zone"), "{page}");
+    // The conditions read in plain words: the fact's Chinese name, not its id.
+    assert!(page.contains("判定过程") && page.contains("税务登记在园区"), "{page}");
+    assert!(!page.contains("tax_registered_in_zone"), "{page}");
     // A name matching both enterprises asks which one.
     let (_, page) = app.page(&officer, "/explore?enterprise=%E9%95%BF%E6%B2%99").await;
     assert!(page.contains("请选择企业") && page.contains(&app.a) && page.contains(&app.b), "{page}");
     // The item page puts the source text beside the rule, with parameters and test results.
     let (s, page) = app.page(&officer, "/items/zone-first-hitech-award").await;
     assert_eq!(s, 200);
-    assert!(page.contains("政策原文") && page.contains("适用条件") && page.contains("award_first_hitech"));
+    assert!(
+        page.contains("政策原文")
+            && page.contains("适用条件")
+            && page.contains("首次认定高新技术企业奖励（示例）")
+    );
+    assert!(page.contains("200,000 元") && !page.contains("<code>award_first_hitech</code>"), "{page}");
     assert!(page.contains("测试用例") && page.contains("通过") && !page.contains("未通过"), "{page}");
     // The library page filters.
     let (s, page) = app.page(&officer, "/policies?level=national").await;

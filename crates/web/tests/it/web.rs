@@ -854,7 +854,7 @@ async fn the_admin_imports_a_file_after_a_dry_run() {
         .unwrap();
     let html = r.text().await.unwrap();
     assert!(html.contains("已导入") && html.contains("新增 2"), "{html}");
-    assert!(html.contains("good.csv（csv）"), "the batch is listed: {html}");
+    assert!(html.contains("good.csv（CSV）"), "the batch is listed: {html}");
     let after = app.api(Some(&app.token("admin").await), Method::GET, "/api/v1/enterprises", None).await;
     assert_eq!(after.json::<Value>().await.unwrap()["total"].as_u64().unwrap(), 4);
     // A department user cannot post a file either.

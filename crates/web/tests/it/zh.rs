@@ -14,7 +14,9 @@ use crate::support;
 use support::*;
 
 use chrono::{Duration, NaiveDate};
-use enterprise::{Enterprise, EnterpriseRecord, FactDictionary, FactRecord, FactSource, FactValue, IndustryCode, ThreeLinks};
+use enterprise::{
+    Enterprise, EnterpriseRecord, FactDictionary, FactRecord, FactSource, FactValue, IndustryCode, ThreeLinks,
+};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
@@ -28,8 +30,27 @@ use web::{AppState, FixedClock, WebConfig};
 /// marked `lang="en"`), and names of file formats, programs and units that are written in
 /// Latin letters in Chinese too.
 const ALLOWED: &[&str] = &[
-    "huiqi", "English", "GB", "Excel", "CSV", "XLSX", "PDF", "JSON", "JSONL", "TOML", "API", "ID", "PNG", "JPEG", "GIF", "WebP",
-    "Word", "PowerPoint", "MiB", "KB", "MB",
+    "huiqi",
+    "English",
+    "GB",
+    "Excel",
+    "CSV",
+    "XLSX",
+    "PDF",
+    "JSON",
+    "JSONL",
+    "TOML",
+    "API",
+    "ID",
+    "PNG",
+    "JPEG",
+    "GIF",
+    "WebP",
+    "Word",
+    "PowerPoint",
+    "MiB",
+    "KB",
+    "MB",
 ];
 
 /// File name endings: a file name (`sta-2022-13-six-taxes.toml`, `企业.csv`) is the name its
@@ -89,7 +110,9 @@ fn shipped_files() -> Vec<(String, String)> {
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-        .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read_to_string(&p).unwrap()))
+        .map(|p| {
+            (p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read_to_string(&p).unwrap())
+        })
         .collect();
     files.sort();
     files
@@ -153,9 +176,13 @@ impl App {
 
 async fn app() -> App {
     let now = at("2024-03-01T09:00:00+08:00");
-    let (s, dir) =
-        seeded_store(now, vec![record(1, "长沙甲科技有限公司"), record(2, "长沙乙制造有限公司")], &[], |_, _| None)
-            .await;
+    let (s, dir) = seeded_store(
+        now,
+        vec![record(1, "长沙甲科技有限公司"), record(2, "长沙乙制造有限公司")],
+        &[],
+        |_, _| None,
+    )
+    .await;
     let hash = cheap_hash(PASSWORD);
     for (name, role, display) in USERS {
         s.create_user(&store::NewUser {
@@ -190,9 +217,8 @@ async fn app() -> App {
     assert!(diags.is_empty(), "{diags:?}");
     let clock = Arc::new(FixedClock::new(now));
     let store: Arc<dyn Store> = Arc::new(s);
-    let state = AppState::new(store, WebConfig::default())
-        .with_clock(clock.clone())
-        .with_library(Arc::new(library));
+    let state =
+        AppState::new(store, WebConfig::default()).with_clock(clock.clone()).with_library(Arc::new(library));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -225,8 +251,12 @@ async fn seed_work(app: &mut App) -> Vec<i64> {
     app.clock.advance(Duration::hours(1));
     for id in [closed, working, answered] {
         app.act("dept", id, json!({"action": "accept"})).await;
-        app.act("dept", id, json!({"action": "assign", "lead": "税务局", "handler": "王科长", "cooperating": ["财政分局"]}))
-            .await;
+        app.act(
+            "dept",
+            id,
+            json!({"action": "assign", "lead": "税务局", "handler": "王科长", "cooperating": ["财政分局"]}),
+        )
+        .await;
         app.act("dept", id, json!({"action": "start"})).await;
     }
     app.clock.advance(Duration::days(3));
@@ -352,7 +382,13 @@ fn timestamps(text: &str) -> Vec<String> {
     for i in 0..b.len().saturating_sub(13) {
         let w = &b[i..i + 13];
         let digits = |r: std::ops::Range<usize>| r.into_iter().all(|k| w[k].is_ascii_digit());
-        if digits(0..4) && w[4] == b'-' && digits(5..7) && w[7] == b'-' && digits(8..10) && w[10] == b'T' && digits(11..13)
+        if digits(0..4)
+            && w[4] == b'-'
+            && digits(5..7)
+            && w[7] == b'-'
+            && digits(8..10)
+            && w[10] == b'T'
+            && digits(11..13)
         {
             out.push(String::from_utf8_lossy(&b[i..(i + 25).min(b.len())]).into_owned());
         }
@@ -401,7 +437,8 @@ async fn no_zh_page_shows_english_raw_codes_or_timestamps() {
     let mut visited = 0;
     for (who, _, _) in USERS {
         // The navigation's pages and one of each detail page this role may open.
-        let mut queue: VecDeque<String> = VecDeque::from(vec!["/".to_string(), "/account/password".to_string()]);
+        let mut queue: VecDeque<String> =
+            VecDeque::from(vec!["/".to_string(), "/account/password".to_string()]);
         queue.extend(ids.iter().map(|id| format!("/problems/{id}")));
         queue.push_back(format!("/enterprises/{}", app.a));
         let mut seen = BTreeSet::new();
@@ -442,7 +479,10 @@ async fn no_zh_page_shows_english_raw_codes_or_timestamps() {
         }
     }
     assert!(visited > 60, "the crawl reached only {visited} pages");
-    let report: Vec<String> = found.iter().map(|(p, ws)| format!("{p}: {}", ws.iter().cloned().collect::<Vec<_>>().join(", "))).collect();
+    let report: Vec<String> = found
+        .iter()
+        .map(|(p, ws)| format!("{p}: {}", ws.iter().cloned().collect::<Vec<_>>().join(", ")))
+        .collect();
     assert!(report.is_empty(), "zh-CN pages with English, raw codes or timestamps:\n{}", report.join("\n"));
 }
 

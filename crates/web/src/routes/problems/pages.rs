@@ -40,7 +40,12 @@ impl Names {
     }
 
     /// With the display names of `usernames` (a user is shown by name, never by login).
-    pub async fn with_people(mut self, state: &AppState, p: &Principal, usernames: &[String]) -> Result<Names, WebError> {
+    pub async fn with_people(
+        mut self,
+        state: &AppState,
+        p: &Principal,
+        usernames: &[String],
+    ) -> Result<Names, WebError> {
         self.people = app::users::display_names(state, p, usernames).await?;
         Ok(self)
     }
