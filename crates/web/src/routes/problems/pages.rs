@@ -72,6 +72,13 @@ impl Names {
             .map(|d| self.tr.pick(&d.name, &d.en).to_string())
             .unwrap_or_else(|| code.to_string())
     }
+    /// Departments for a form field: names on Chinese pages (the field takes codes or names).
+    pub fn dept_field(&self, codes: &[String]) -> String {
+        if self.tr.is_en() {
+            return codes.join(",");
+        }
+        codes.iter().map(|c| self.dept(c)).collect::<Vec<_>>().join("、")
+    }
     pub fn depts(&self, codes: &[String]) -> String {
         if codes.is_empty() {
             return "—".into();
