@@ -73,6 +73,18 @@ impl BenefitKind {
         }
     }
 
+    /// The kind's English name.
+    pub fn name_en(self) -> &'static str {
+        match self {
+            BenefitKind::TaxReliefDeclared => "tax relief claimed on the return",
+            BenefitKind::TaxRefundApplied => "tax refund on application",
+            BenefitKind::AwardNoApplication => "zone award without application",
+            BenefitKind::AwardApplication => "zone award on application",
+            BenefitKind::FeeWaiver => "fee waiver",
+            BenefitKind::Status => "status",
+        }
+    }
+
     /// Who grants it and how it is claimed, one line in Chinese for pages.
     pub fn how_zh(self) -> &'static str {
         match self {
