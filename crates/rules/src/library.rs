@@ -113,6 +113,8 @@ pub struct Item {
     pub period: PeriodKind,
     /// Items this one replaces for the periods in which both are in force (`supersedes`).
     pub supersedes: Vec<String>,
+    /// What claiming it takes beyond its kind (`claim_note`, Chinese), e.g. 加计抵减's 声明.
+    pub claim_note: Option<String>,
     pub clause: String,
     pub note: Option<String>,
     pub window: Window,
@@ -272,6 +274,8 @@ struct ItemDoc {
     period: Option<Spanned<String>>,
     #[serde(default)]
     supersedes: Option<Spanned<OneOrMany>>,
+    #[serde(default)]
+    claim_note: Option<String>,
     clause: String,
     #[serde(default)]
     note: Option<String>,
@@ -731,6 +735,7 @@ impl Library {
                 no_application: benefit_kind.may_be_granted(),
                 period,
                 supersedes,
+                claim_note: d.claim_note.take(),
                 clause: d.clause,
                 note: d.note,
                 window: item_window,
@@ -779,6 +784,15 @@ impl Library {
         });
         diags.dedup();
         (lib, diags)
+    }
+
+    /// Who grants an item and how it is claimed, in Chinese: its kind's line, then its own
+    /// `claim_note` (加计抵减: the 声明 must be filed).
+    pub fn how_claimed(item: &Item) -> String {
+        match &item.claim_note {
+            Some(n) => format!("{}；{n}", item.benefit_kind.how_zh()),
+            None => item.benefit_kind.how_zh().to_string(),
+        }
     }
 
     pub fn items(&self) -> impl Iterator<Item = &Item> {

@@ -126,6 +126,12 @@ fn every_shipped_item_states_its_kind_by_the_law() {
         assert!(!it.benefit_kind.is_zone_payout(), "{}", it.id);
     }
     assert_eq!(lib.item("six-taxes-two-fees-2023").unwrap().supersedes, ["six-taxes-two-fees-2022"]);
+    // 加计抵减 is claimed on the return after filing the 声明.
+    for id in ["vat-super-deduction-services-2022", "vat-super-deduction-life-2023"] {
+        let how = Library::how_claimed(lib.item(id).unwrap());
+        assert!(how.contains("申报时自行享受") && how.contains("适用加计抵减政策的声明"), "{how}");
+    }
+    assert!(Library::how_claimed(lib.item("slp-income-tax-2022").unwrap()).ends_with("园区不支付"));
 }
 
 fn policy_files() -> Vec<SourceFile> {

@@ -77,7 +77,11 @@ pub(super) async fn eval(
     for d in &decisions {
         let amount = d.amount.map(|a| format!("  ¥{a}")).unwrap_or_default();
         outln!("{:<20} {}  {}  [{}]{amount}", outcome_label(d.outcome), d.item, d.title, d.period);
-        outln!("{:<20}   {}：{}", "", kind_label(d.benefit_kind), d.benefit_kind.how_zh());
+        let how = match lib.library.item(&d.item) {
+            Some(item) => Library::how_claimed(item),
+            None => d.benefit_kind.how_zh().to_string(),
+        };
+        outln!("{:<20}   {}：{how}", "", kind_label(d.benefit_kind));
         if !d.amount_missing_facts.is_empty() {
             let m: Vec<String> = d.amount_missing_facts.iter().map(ToString::to_string).collect();
             outln!("{:<20}   金额待补，缺少 / amount not known, missing: {}", "", m.join(", "));

@@ -451,7 +451,13 @@ pub fn decision_row(
         amount_pending: d.outcome == rules::Eligibility::Eligible && !d.amount_missing_facts.is_empty(),
         no_application: d.benefit_kind.may_be_granted(),
         kind: tr.pick(d.benefit_kind.name_zh(), d.benefit_kind.name_en()).to_string(),
-        how: tr.pick(d.benefit_kind.how_zh(), d.benefit_kind.how_en()).to_string(),
+        how: {
+            let how = tr.pick(d.benefit_kind.how_zh(), d.benefit_kind.how_en());
+            match state.policies().library.item(&d.item).and_then(|i| i.claim_note.clone()) {
+                Some(note) => format!("{how}；{note}"),
+                None => how.to_string(),
+            }
+        },
         period: d.period.to_string(),
         superseded_by: d.superseded_by.clone(),
         reasons: reasons(&state.policies().library, tr, d, 3),

@@ -301,7 +301,7 @@ pub fn item_out(pol: &PolicySet, item: &Item) -> ItemOut {
         level: level_str(item.level).into(),
         no_application: item.no_application,
         benefit_kind: item.benefit_kind.as_str().into(),
-        how_claimed: item.benefit_kind.how_zh().into(),
+        how_claimed: rules::Library::how_claimed(item),
         period: item.period.as_str().into(),
         supersedes: item.supersedes.clone(),
         clause: item.clause.clone(),
