@@ -472,6 +472,13 @@ async fn decisions_name_their_kind_period_and_tax_year() {
         }
     }
     assert!(home2.contains("免申即享奖补"), "{home2}");
+    // The explorer takes the tax year too.
+    let (s, page) =
+        app.page(&officer, &format!("/explore?enterprise={a}&date=2023-05-20&tax_year=2022")).await;
+    assert_eq!(s, 200);
+    assert!(page.contains("小型微利企业所得税优惠（2022年度）") && page.contains("value=\"2022\""), "{page}");
+    let (s, _) = app.page(&officer, &format!("/explore?enterprise={a}&date=2023-05-20&tax_year=2025")).await;
+    assert_eq!(s, 400);
 }
 
 #[tokio::test]
