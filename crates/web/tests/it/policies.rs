@@ -533,6 +533,27 @@ async fn an_item_explains_itself_and_shows_its_source_parameters_and_cases() {
     let got: usize = zone.as_array().unwrap().iter().map(|p| p["items"].as_array().unwrap().len()).sum();
     assert_eq!(got, expected);
     assert!(expected > 0);
+    // By benefit kind: the refund items alone; an unknown kind is a 400 naming the parameter.
+    let refunds = app.json(&t, "/api/v1/policies?benefit_kind=tax_refund_applied").await;
+    let ids: Vec<&str> = refunds
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|p| p["items"].as_array().unwrap())
+        .map(|i| i["id"].as_str().unwrap())
+        .collect();
+    let want: Vec<&str> = app
+        .library
+        .items()
+        .filter(|i| i.benefit_kind == rules::BenefitKind::TaxRefundApplied)
+        .map(|i| i.id.as_str())
+        .collect();
+    assert!(!want.is_empty());
+    assert_eq!(ids, want);
+    assert_eq!(
+        app.get(Some(&t), "/api/v1/policies?benefit_kind=grant").await.status(),
+        StatusCode::BAD_REQUEST
+    );
 }
 
 #[tokio::test]
