@@ -444,6 +444,11 @@ async fn decisions_name_their_kind_period_and_tax_year() {
         (six["period"].as_str(), six["superseded_by"].as_str()),
         (Some("2023"), Some("six-taxes-two-fees-2023"))
     );
+    // Explained alone, it names its replacement too.
+    let x = app
+        .json(&t, &format!("/api/v1/items/six-taxes-two-fees-2022/explain?enterprise={a}&date=2023-05-20"))
+        .await;
+    assert_eq!(x["decision"]["superseded_by"], "six-taxes-two-fees-2023");
     // A tax year after the date's year, or not a year: 400 with the parameter named.
     for bad in ["2024", "20x2", "1999"] {
         let r = app
