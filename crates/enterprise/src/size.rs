@@ -303,7 +303,8 @@ impl SizeStandard {
                     }
                 }
             }
-            return other;
+            // The division's other classes: the row of the division (仓储业 for 59 without
+            // 5910), else the rest row (房地产业 70 without 7010 and 7020).
         }
         self.rows.iter().find(|r| r.divisions.iter().any(|(a, b)| (*a..=*b).contains(&division))).or(other)
     }
