@@ -446,6 +446,7 @@ mod tests {
             "taxpayer_type",
             "tax_credit_rating",
             "is_individual_business",
+            "is_market_entity",
             "tags",
             "employees",
             "revenue",
