@@ -426,7 +426,7 @@ mod tests {
         let mut want = Facts::default();
         e.scalar_facts(&mut want);
         let every: Vec<&str> = want.scalar.keys().map(String::as_str).collect();
-        assert_eq!(every.len(), 10, "every registry fact of the dictionary: {every:?}");
+        assert_eq!(every.len(), 11, "every registry fact of the dictionary: {every:?}");
         let req = request(&every, true);
         let mut w = PageWriter::new(&req, FactDictionary::official());
         let enc = crate::codec::EncodedEnterprise::new(&e);
