@@ -34,7 +34,7 @@ fn check_reports_errors_with_location_and_hint_and_exits_1() {
         tmp.path().join("bad.toml"),
         "[policy]\nid = \"b\"\ntitle = \"t\"\nissuer = \"i\"\ndocument = \"d\"\nlevel = \"zone\"\n\
          window = { from = \"2022-01-01\" }\n\n[[item]]\nid = \"x\"\ntitle = \"x\"\nclause = \"-\"\n\
-         when = 'revenu[year - 1] > 0 and taxpayer_type == 3'\n",
+         when = 'revenu[year - 1] > 0 and taxpayer_type == 3'\nbenefit_kind = \"status\"\n",
     )
     .unwrap();
     let o = huiqi(tmp.path(), &["policy", "check", "bad.toml"]);
@@ -52,7 +52,7 @@ fn test_exits_1_when_a_case_fails() {
     std::fs::write(
         tmp.path().join("p.toml"),
         "[policy]\nid = \"b\"\ntitle = \"t\"\nissuer = \"i\"\ndocument = \"d\"\nlevel = \"zone\"\n\
-         window = { from = \"2022-01-01\" }\n\n[[item]]\nid = \"x\"\ntitle = \"x\"\nclause = \"-\"\n\
+         window = { from = \"2022-01-01\" }\n\n[[item]]\nid = \"x\"\ntitle = \"x\"\nclause = \"-\"\nbenefit_kind = \"status\"\n\
          when = 'registered_in_zone'\n[[item.case]]\nname = \"wrong\"\ndate = \"2022-02-01\"\n\
          facts = { registered_in_zone = false }\noutcome = \"eligible\"\n",
     )

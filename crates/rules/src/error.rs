@@ -53,6 +53,22 @@ pub enum Error {
     CaseFacts { case: String, reason: String },
     #[error("cannot read {path}: {reason}")]
     Io { path: String, reason: String },
+    /// An item without `benefit_kind`.
+    #[error("item {item} has no benefit_kind")]
+    BenefitKindMissing { item: String, allowed: String },
+    #[error("item {item}: benefit_kind {found} is not allowed")]
+    BenefitKindUnknown { item: String, found: String, allowed: String },
+    /// `no_application` (the old key) disagrees with `benefit_kind`.
+    #[error("item {item}: no_application contradicts benefit_kind {kind}")]
+    NoApplicationConflict { item: String, kind: String },
+    #[error("item {item}: period {found} is not allowed")]
+    PeriodUnknown { item: String, found: String },
+    #[error("item {item} supersedes unknown item {target}")]
+    SupersedesUnknown { item: String, target: String, nearest: Option<String> },
+    #[error("item {item} supersedes itself")]
+    SupersedesItself { item: String },
+    #[error("item {item} ({period}) supersedes {target} ({other})")]
+    SupersedesPeriod { item: String, target: String, period: String, other: String },
 }
 
 static CATALOG: std::sync::OnceLock<Catalog> = std::sync::OnceLock::new();
@@ -126,6 +142,36 @@ impl Localized for Error {
                 Message::new("rules.case_facts").arg("case", case).arg("reason", reason)
             }
             Error::Io { path, reason } => Message::new("rules.io").arg("path", path).arg("reason", reason),
+            Error::BenefitKindMissing { item, allowed } => {
+                Message::new("rules.benefit_kind_missing").arg("item", item).arg("allowed", allowed)
+            }
+            Error::BenefitKindUnknown { item, found, allowed } => Message::new("rules.benefit_kind_unknown")
+                .arg("item", item)
+                .arg("found", shown(found))
+                .arg("allowed", allowed),
+            Error::NoApplicationConflict { item, kind } => {
+                Message::new("rules.no_application_conflict").arg("item", item).arg("kind", kind)
+            }
+            Error::PeriodUnknown { item, found } => {
+                Message::new("rules.period_unknown").arg("item", item).arg("found", shown(found))
+            }
+            Error::SupersedesUnknown { item, target, nearest: Some(n) } => {
+                Message::new("rules.supersedes_unknown_hint")
+                    .arg("item", item)
+                    .arg("target", shown(target))
+                    .arg("nearest", n)
+            }
+            Error::SupersedesUnknown { item, target, nearest: None } => {
+                Message::new("rules.supersedes_unknown").arg("item", item).arg("target", shown(target))
+            }
+            Error::SupersedesItself { item } => Message::new("rules.supersedes_itself").arg("item", item),
+            Error::SupersedesPeriod { item, target, period, other } => {
+                Message::new("rules.supersedes_period")
+                    .arg("item", item)
+                    .arg("target", target)
+                    .arg("period", period)
+                    .arg("other", other)
+            }
         }
     }
     fn catalog(&self) -> &'static Catalog {
@@ -203,6 +249,14 @@ mod tests {
             Error::ParamNoValue { param: s(), date: s() },
             Error::CaseFacts { case: s(), reason: s() },
             Error::Io { path: s(), reason: s() },
+            Error::BenefitKindMissing { item: s(), allowed: s() },
+            Error::BenefitKindUnknown { item: s(), found: s(), allowed: s() },
+            Error::NoApplicationConflict { item: s(), kind: s() },
+            Error::PeriodUnknown { item: s(), found: s() },
+            Error::SupersedesUnknown { item: s(), target: s(), nearest: Some(s()) },
+            Error::SupersedesUnknown { item: s(), target: s(), nearest: None },
+            Error::SupersedesItself { item: s() },
+            Error::SupersedesPeriod { item: s(), target: s(), period: s(), other: s() },
         ]
     }
 

@@ -21,6 +21,7 @@ pub mod batch;
 pub mod check;
 pub mod error;
 pub mod eval;
+pub mod kind;
 pub mod library;
 pub mod plan;
 pub mod program;
@@ -31,6 +32,7 @@ pub mod value;
 
 pub use error::{Diagnostic, Error, Location, catalog};
 pub use eval::{Decision, Eligibility, Explanation, MissingFact};
+pub use kind::{BenefitKind, Period, PeriodKind};
 pub use library::{CaseReport, Item, Level, Library, Policy, Window};
 pub use program::Program;
 pub use source::SourceFile;

@@ -14,6 +14,7 @@
 use crate::check::{Checker, DefSource, ParamShape, RawDiag, TExpr, TKind, Type};
 use crate::error::{Diagnostic, Error, Location};
 use crate::eval::{self, Decision, Eligibility};
+pub use crate::kind::{BenefitKind, Period, PeriodKind};
 use crate::plan::Plan;
 pub use crate::program::{Band, Param, ParamValue, Program};
 use crate::program::{ParamDoc, load_param, toml_date, toml_decimal};
@@ -104,7 +105,14 @@ pub struct Item {
     pub document: String,
     pub policy: String,
     pub level: Level,
+    /// How the benefit is obtained (`benefit_kind`, required in the file).
+    pub benefit_kind: BenefitKind,
+    /// Granted without application (免申即享): `benefit_kind.may_be_granted()`.
     pub no_application: bool,
+    /// The granularity of the periods its decisions are for (`period`, default year).
+    pub period: PeriodKind,
+    /// Items this one replaces for the periods in which both are in force (`supersedes`).
+    pub supersedes: Vec<String>,
     pub clause: String,
     pub note: Option<String>,
     pub window: Window,
@@ -256,7 +264,14 @@ struct ItemDoc {
     id: Spanned<String>,
     title: String,
     #[serde(default)]
-    no_application: bool,
+    benefit_kind: Option<Spanned<String>>,
+    /// The old flag, accepted when it agrees with `benefit_kind`.
+    #[serde(default)]
+    no_application: Option<Spanned<bool>>,
+    #[serde(default)]
+    period: Option<Spanned<String>>,
+    #[serde(default)]
+    supersedes: Option<Spanned<OneOrMany>>,
     clause: String,
     #[serde(default)]
     note: Option<String>,
@@ -271,6 +286,23 @@ struct ItemDoc {
     rounding: Option<RoundingDoc>,
     #[serde(default)]
     case: Vec<Spanned<CaseDoc>>,
+}
+
+/// `supersedes = "id"` or `supersedes = ["a", "b"]`.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl OneOrMany {
+    fn into_vec(self) -> Vec<String> {
+        match self {
+            OneOrMany::One(s) => vec![s],
+            OneOrMany::Many(v) => v,
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -529,6 +561,7 @@ impl Library {
             l.raw(d);
         }
 
+        let mut supersede_checks: Vec<(usize, usize, String, PeriodKind, Vec<String>)> = Vec::new();
         for (p, (when, amount)) in pending.into_iter().zip(checked) {
             let fi = p.file;
             let pos = p.doc.id.span().start;
@@ -629,16 +662,75 @@ impl Library {
                     missing: c.missing.clone(),
                 });
             }
+            let item_id = p.doc.id.get_ref().clone();
+            let benefit_kind = match &p.doc.benefit_kind {
+                None => {
+                    l.push(
+                        fi,
+                        pos,
+                        Error::BenefitKindMissing { item: item_id.clone(), allowed: BenefitKind::allowed() },
+                    );
+                    BenefitKind::Status
+                }
+                Some(k) => BenefitKind::parse(k.get_ref()).unwrap_or_else(|| {
+                    l.push(
+                        fi,
+                        k.span().start,
+                        Error::BenefitKindUnknown {
+                            item: item_id.clone(),
+                            found: k.get_ref().clone(),
+                            allowed: BenefitKind::allowed(),
+                        },
+                    );
+                    BenefitKind::Status
+                }),
+            };
+            if let Some(na) = &p.doc.no_application
+                && p.doc.benefit_kind.is_some()
+                && *na.get_ref() != benefit_kind.may_be_granted()
+            {
+                l.push(
+                    fi,
+                    na.span().start,
+                    Error::NoApplicationConflict {
+                        item: item_id.clone(),
+                        kind: benefit_kind.as_str().into(),
+                    },
+                );
+            }
+            let period = match &p.doc.period {
+                None => PeriodKind::default(),
+                Some(k) => PeriodKind::parse(k.get_ref()).unwrap_or_else(|| {
+                    l.push(
+                        fi,
+                        k.span().start,
+                        Error::PeriodUnknown { item: item_id.clone(), found: k.get_ref().clone() },
+                    );
+                    PeriodKind::default()
+                }),
+            };
             let loc = l.loc(fi, pos);
             let policy = &mut lib.policies[p.policy];
-            let d = p.doc;
+            let mut d = p.doc;
+            let supersedes = match d.supersedes.take() {
+                None => Vec::new(),
+                Some(s) => {
+                    let at = s.span().start;
+                    let ids = s.into_inner().into_vec();
+                    supersede_checks.push((fi, at, item_id.clone(), period, ids.clone()));
+                    ids
+                }
+            };
             policy.items.push(Item {
                 id: d.id.into_inner(),
                 title: d.title,
                 document: policy.document.clone(),
                 policy: policy.id.clone(),
                 level: policy.level,
-                no_application: d.no_application,
+                benefit_kind,
+                no_application: benefit_kind.may_be_granted(),
+                period,
+                supersedes,
                 clause: d.clause,
                 note: d.note,
                 window: item_window,
@@ -650,6 +742,32 @@ impl Library {
                 cases,
                 location: loc,
             });
+        }
+        // Each replaced item exists and has periods of the same kind.
+        let periods: BTreeMap<&str, PeriodKind> = lib.items().map(|i| (i.id.as_str(), i.period)).collect();
+        for (fi, at, item, period, targets) in supersede_checks {
+            for target in targets {
+                let error = if target == item {
+                    Error::SupersedesItself { item: item.clone() }
+                } else {
+                    match periods.get(target.as_str()) {
+                        None => Error::SupersedesUnknown {
+                            nearest: i18n::suggest::nearest_one(&target, periods.keys().copied())
+                                .map(str::to_string),
+                            item: item.clone(),
+                            target,
+                        },
+                        Some(other) if *other != period => Error::SupersedesPeriod {
+                            item: item.clone(),
+                            target,
+                            period: period.as_str().into(),
+                            other: other.as_str().into(),
+                        },
+                        Some(_) => continue,
+                    }
+                };
+                l.push(fi, at, error);
+            }
         }
         let mut diags = l.diags;
         diags.sort_by(|a, b| {

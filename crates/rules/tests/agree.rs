@@ -215,7 +215,7 @@ fn library(when: &str, amount: Option<&str>) -> Library {
          [param.p_tier]\ndescription = \"\"\ntype = \"ratio\"\nkey = \"money\"\nvalues = { \"2019-01-01\" = [\
          { upto = \"10\", value = \"0.1\" }, { below = \"100000\", value = \"0.05\" }, { value = \"0.025\" }] }\n\n",
     );
-    text.push_str(&format!("[[item]]\nid = \"x\"\ntitle = \"x\"\nclause = \"-\"\nwhen = '{when}'\n"));
+    text.push_str(&format!("[[item]]\nid = \"x\"\ntitle = \"x\"\nclause = \"-\"\nwhen = '{when}'\nbenefit_kind = \"award_no_application\"\n"));
     if let Some(a) = amount {
         text.push_str(&format!("amount = '{a}'\n"));
     }

@@ -82,9 +82,9 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0014_problem_follow_ups.sql"),
     },
     Migration {
-        version: 15,
+        version: 16,
         name: "assistance_target_market_entities",
-        sql: include_str!("../migrations/0015_assistance_target_market_entities.sql"),
+        sql: include_str!("../migrations/0016_assistance_target_market_entities.sql"),
     },
 ];
 

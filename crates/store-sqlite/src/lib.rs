@@ -96,9 +96,9 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0014_problem_follow_ups.sql"),
     },
     Migration {
-        version: 15,
+        version: 16,
         name: "assistance_target_market_entities",
-        sql: include_str!("../migrations/0015_assistance_target_market_entities.sql"),
+        sql: include_str!("../migrations/0016_assistance_target_market_entities.sql"),
     },
 ];
 
@@ -197,7 +197,7 @@ fn read_migrations(conn: &Connection) -> Result<Vec<AppliedMigration>> {
 }
 
 /// Recomputes the plain `assistance_target` column from the domain rule (migrations 0009 and
-/// 0015), writing only the rows whose flag changes.
+/// 0016), writing only the rows whose flag changes.
 fn backfill_targets(conn: &Connection) -> rusqlite::Result<()> {
     let mut changes = Vec::new();
     {

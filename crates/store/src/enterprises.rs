@@ -274,9 +274,9 @@ pub async fn for_each_enterprise(
 pub const TARGET_COLUMN_MIGRATION: u32 = 9;
 
 /// The migrations after which the store recomputes every stored `assistance_target` from
-/// the domain rule ([`target_correction`]): 0009 (the plain column) and 0015 (the rule
+/// the domain rule ([`target_correction`]): 0009 (the plain column) and 0016 (the rule
 /// became "market entities only", issue 11).
-pub const TARGET_RECOMPUTE_MIGRATIONS: [u32; 2] = [TARGET_COLUMN_MIGRATION, 15];
+pub const TARGET_RECOMPUTE_MIGRATIONS: [u32; 2] = [TARGET_COLUMN_MIGRATION, 16];
 
 /// The flag an enterprise row (as [`crate::sql::TARGET_INPUTS`] reads it) must store when it
 /// differs from the stored one: [`enterprise::assistance_target`] (the flag's one rule) over

@@ -44,7 +44,7 @@ pub const UPDATE_ENTERPRISE: &str = "UPDATE enterprises SET name = $1, registere
      tax_registered_in_zone = $3, industry_code = $4, established_on = $5, taxpayer_type = $6, \
      tax_credit_rating = $7, tags = $8, assistance_target = $9, updated_at = $10 WHERE id = $11";
 /// The inputs of [`enterprise::assistance_target`] and the stored flag of every enterprise:
-/// how the store recomputes the column after migrations 0009 and 0015
+/// how the store recomputes the column after migrations 0009 and 0016
 /// ([`crate::enterprises::target_correction`], then [`SET_TARGET`] for the rows that differ).
 pub const TARGET_INPUTS: &str = "SELECT id, uscc, registered_in_zone, tax_registered_in_zone, assistance_target FROM enterprises ORDER BY id";
 pub const SET_TARGET: &str = "UPDATE enterprises SET assistance_target = $1 WHERE id = $2";
