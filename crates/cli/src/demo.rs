@@ -395,16 +395,18 @@ fn notice_facts(
     if shape.section == 'C' {
         // 年销售额 of the deferral notices: October 2020 to September 2021 (公告2021年第30号),
         // the calendar year 2021 (公告2022年第2号).
-        per_year(
-            "deferral_annual_sales",
-            DEMO_YEARS[1],
-            FactValue::Money(money(last * rng.random_range(0.9..1.02))),
-        );
-        per_year(
-            "deferral_annual_sales",
-            DEMO_YEARS[1] + 1,
-            FactValue::Money(money(last * rng.random_range(0.95..1.02))),
-        );
+        // Each known when the first deferred period is filed (November 2021, February 2022).
+        let first_filing = [(DEMO_YEARS[1], 11), (DEMO_YEARS[1] + 1, 2)];
+        for (year, month) in first_filing {
+            let k = if month == 11 { rng.random_range(0.9..1.02) } else { rng.random_range(0.95..1.02) };
+            add.push(FactRecord {
+                fact: "deferral_annual_sales".into(),
+                year: Some(year),
+                value: FactValue::Money(money(last * k)),
+                source: FactSource::Tax,
+                as_of: NaiveDate::from_ymd_opt(year, month, 15).unwrap_or_default(),
+            });
+        }
     }
     let mut scalar = |fact: &str, value: FactValue| {
         add.push(FactRecord {
@@ -834,6 +836,18 @@ mod tests {
         // The policy library's facts are there, so its items decide.
         for fact in
             ["restricted_industry", "six_taxes_two_fees", "service_sales_share", "hitech_first_recognized_on"]
+                .into_iter()
+                .chain([
+                    "vat_sales",
+                    "total_assets_year_end",
+                    "manufacturing_etc_sales_share",
+                    "manufacturing_wholesale_etc_sales_share",
+                    "employees_month_end",
+                    "vat_filing_period",
+                    "filing_period_sales",
+                    "deferral_annual_sales",
+                    "business_income_taxable",
+                ])
         {
             assert!(z.records.iter().any(|r| r.facts.iter().any(|f| f.fact == fact)), "{fact}");
         }
