@@ -335,6 +335,19 @@ pub fn links_diff(old: &ThreeLinks, new: &ThreeLinks) -> Vec<FieldChange> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn the_recompute_corrects_only_flags_the_rule_disagrees_with() {
+        let company = UnifiedCreditCode::from_parts('9', '1', "430100", "MA4L0001").unwrap();
+        let association = UnifiedCreditCode::from_parts('5', '1', "430100", "MA4L0001").unwrap();
+        // Before 0016 a 社会团体 in the zone was stored as a target: now it is corrected.
+        assert_eq!(target_correction(association.as_str(), true, true, true), Some(false));
+        assert_eq!(target_correction(association.as_str(), true, true, false), None);
+        assert_eq!(target_correction(company.as_str(), true, true, true), None);
+        assert_eq!(target_correction(company.as_str(), true, false, true), Some(false));
+        assert_eq!(target_correction(company.as_str(), true, true, false), Some(true));
+    }
+
     use super::*;
 
     #[test]
