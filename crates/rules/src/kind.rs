@@ -73,6 +73,18 @@ impl BenefitKind {
         }
     }
 
+    /// The kind's English name.
+    pub fn name_en(self) -> &'static str {
+        match self {
+            BenefitKind::TaxReliefDeclared => "tax relief claimed on the return",
+            BenefitKind::TaxRefundApplied => "tax refund on application",
+            BenefitKind::AwardNoApplication => "zone award without application",
+            BenefitKind::AwardApplication => "zone award on application",
+            BenefitKind::FeeWaiver => "fee waiver",
+            BenefitKind::Status => "status",
+        }
+    }
+
     /// Who grants it and how it is claimed, one line in Chinese for pages.
     pub fn how_zh(self) -> &'static str {
         match self {
@@ -287,5 +299,89 @@ mod tests {
         for bad in ["2022-Q5", "2022-13", "22", "2022-5x", ""] {
             assert_eq!(Period::parse(bad), None, "{bad}");
         }
+    }
+}
+
+/// Totals of one benefit kind: what a summary shows per kind, zone payouts apart from tax
+/// reliefs. Built by [`totals_by_kind`], which never counts a replaced item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KindTotal {
+    pub benefit_kind: BenefitKind,
+    /// Eligible (enterprise, item) pairs.
+    pub eligible: u64,
+    /// Of them, those whose amount is not known.
+    pub amount_missing: u64,
+    /// Sum of the known amounts (exact).
+    pub total_amount: rust_decimal::Decimal,
+}
+
+/// One item's counts as a summary adds them up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ItemTotal<'a> {
+    pub benefit_kind: BenefitKind,
+    /// The item replacing this one for the period, if any: then it counts in no total.
+    pub superseded_by: Option<&'a str>,
+    pub eligible: u64,
+    pub amount_missing: u64,
+    pub total_amount: rust_decimal::Decimal,
+}
+
+/// Adds up items' counts per benefit kind (in [`BenefitKind::ALL`] order, kinds with no
+/// item left out), leaving out every item another one replaces for the same period, so one
+/// relief is never counted twice for the same enterprise and period.
+pub fn totals_by_kind<'a>(items: impl IntoIterator<Item = ItemTotal<'a>>) -> Vec<KindTotal> {
+    let mut out: Vec<KindTotal> = Vec::new();
+    for i in items.into_iter().filter(|i| i.superseded_by.is_none()) {
+        match out.iter_mut().find(|t| t.benefit_kind == i.benefit_kind) {
+            Some(t) => {
+                t.eligible += i.eligible;
+                t.amount_missing += i.amount_missing;
+                t.total_amount += i.total_amount;
+            }
+            None => out.push(KindTotal {
+                benefit_kind: i.benefit_kind,
+                eligible: i.eligible,
+                amount_missing: i.amount_missing,
+                total_amount: i.total_amount,
+            }),
+        }
+    }
+    out.sort_by_key(|t| t.benefit_kind);
+    out
+}
+
+/// Of `totals`, the zone's money: the award kinds ([`BenefitKind::is_zone_payout`]).
+pub fn zone_payout_total(totals: &[KindTotal]) -> rust_decimal::Decimal {
+    totals.iter().filter(|t| t.benefit_kind.is_zone_payout()).map(|t| t.total_amount).sum()
+}
+
+#[cfg(test)]
+mod total_tests {
+    use super::*;
+    use rust_decimal::Decimal;
+
+    #[test]
+    fn totals_leave_out_replaced_items_and_keep_kinds_apart() {
+        let t = |k, by, e, m, a: i64| ItemTotal {
+            benefit_kind: k,
+            superseded_by: by,
+            eligible: e,
+            amount_missing: m,
+            total_amount: Decimal::from(a),
+        };
+        let totals = totals_by_kind([
+            t(BenefitKind::TaxReliefDeclared, Some("new"), 10, 1, 500),
+            t(BenefitKind::TaxReliefDeclared, None, 10, 1, 500),
+            t(BenefitKind::AwardNoApplication, None, 2, 0, 300),
+            t(BenefitKind::AwardApplication, None, 1, 0, 50),
+            t(BenefitKind::TaxReliefDeclared, None, 3, 0, 7),
+        ]);
+        assert_eq!(totals.len(), 3);
+        assert_eq!(totals[0].benefit_kind, BenefitKind::TaxReliefDeclared);
+        assert_eq!(
+            (totals[0].eligible, totals[0].amount_missing, totals[0].total_amount),
+            (13, 1, Decimal::from(507))
+        );
+        assert_eq!(zone_payout_total(&totals), Decimal::from(350));
     }
 }

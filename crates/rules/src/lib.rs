@@ -32,7 +32,7 @@ pub mod value;
 
 pub use error::{Diagnostic, Error, Location, catalog};
 pub use eval::{Decision, Eligibility, Explanation, MissingFact};
-pub use kind::{BenefitKind, Period, PeriodKind};
+pub use kind::{BenefitKind, ItemTotal, KindTotal, Period, PeriodKind, totals_by_kind, zone_payout_total};
 pub use library::{CaseReport, Item, Level, Library, Policy, Window};
 pub use program::Program;
 pub use source::SourceFile;

@@ -113,6 +113,8 @@ pub struct Item {
     pub period: PeriodKind,
     /// Items this one replaces for the periods in which both are in force (`supersedes`).
     pub supersedes: Vec<String>,
+    /// What claiming it takes beyond its kind (`claim_note`, Chinese), e.g. 加计抵减's 声明.
+    pub claim_note: Option<String>,
     pub clause: String,
     pub note: Option<String>,
     pub window: Window,
@@ -272,6 +274,8 @@ struct ItemDoc {
     period: Option<Spanned<String>>,
     #[serde(default)]
     supersedes: Option<Spanned<OneOrMany>>,
+    #[serde(default)]
+    claim_note: Option<String>,
     clause: String,
     #[serde(default)]
     note: Option<String>,
@@ -731,6 +735,7 @@ impl Library {
                 no_application: benefit_kind.may_be_granted(),
                 period,
                 supersedes,
+                claim_note: d.claim_note.take(),
                 clause: d.clause,
                 note: d.note,
                 window: item_window,
@@ -781,6 +786,15 @@ impl Library {
         (lib, diags)
     }
 
+    /// Who grants an item and how it is claimed, in Chinese: its kind's line, then its own
+    /// `claim_note` (加计抵减: the 声明 must be filed).
+    pub fn how_claimed(item: &Item) -> String {
+        match &item.claim_note {
+            Some(n) => format!("{}；{n}", item.benefit_kind.how_zh()),
+            None => item.benefit_kind.how_zh().to_string(),
+        }
+    }
+
     pub fn items(&self) -> impl Iterator<Item = &Item> {
         self.policies.iter().flat_map(|p| p.items.iter())
     }
@@ -817,7 +831,59 @@ impl Library {
     /// named definition evaluated once).
     pub fn evaluate_all(&self, facts: &Facts, date: NaiveDate) -> Vec<Decision> {
         let (items, plan) = self.plan(date);
-        plan.evaluate_all(&self.program, &items, facts)
+        let mut out = plan.evaluate_all(&self.program, &items, facts);
+        mark_superseded(&items, &mut out);
+        out
+    }
+
+    /// Decides every item on `date`, annual items (`period = "year"`) for the tax year
+    /// `tax_year` (default: the year `date` falls in, which is [`Library::evaluate_all`]).
+    /// See [`Library::as_of`] for which items and on which day.
+    pub fn evaluate_all_for(&self, facts: &Facts, date: NaiveDate, tax_year: Option<i32>) -> Vec<Decision> {
+        let Some(year) = tax_year else { return self.evaluate_all(facts, date) };
+        let mut items = Vec::new();
+        let mut out = Vec::new();
+        for item in self.items() {
+            if let Some(day) = Library::as_of(item, date, year) {
+                out.push(self.evaluate(item, facts, day));
+                items.push(item);
+            }
+        }
+        mark_superseded(&items, &mut out);
+        out
+    }
+
+    /// The day an item is decided on for an evaluation on `date` with the tax year `year`,
+    /// or `None` when it is not decided. An annual item is decided for the year when its
+    /// window overlaps the year up to `date`, on the earliest of `date`, the year's last day
+    /// and its window's last day (so the 2022 settlement in May 2023 reads the 2022 facts
+    /// and the parameters in force at the end of 2022); other items on `date` when in force.
+    pub fn as_of(item: &Item, date: NaiveDate, year: i32) -> Option<NaiveDate> {
+        if item.period != PeriodKind::Year {
+            return item.window.contains(date).then_some(date);
+        }
+        let (first, last) = Period::Year(year).bounds();
+        let cap = date.min(last);
+        if cap < first || item.window.from > cap || item.window.to.is_some_and(|t| t < first) {
+            return None;
+        }
+        Some(item.window.to.map_or(cap, |t| t.min(cap)))
+    }
+
+    /// For each item of `items` that another item of `items` replaces (`supersedes`), the
+    /// replacing item's id: what totals over these items leave out (decided on one date,
+    /// their periods are the same).
+    pub fn superseded_among(items: &[&Item]) -> BTreeMap<String, String> {
+        let ids: BTreeSet<&str> = items.iter().map(|i| i.id.as_str()).collect();
+        let mut out = BTreeMap::new();
+        for i in items {
+            for t in &i.supersedes {
+                if ids.contains(t.as_str()) {
+                    out.entry(t.clone()).or_insert_with(|| i.id.clone());
+                }
+            }
+        }
+        out
     }
 
     /// The parameters and named definitions an item uses, following definitions into
@@ -887,6 +953,25 @@ impl Library {
             }
         }
         out
+    }
+}
+
+/// Marks each decision whose item another decided item replaces for the same period.
+fn mark_superseded(items: &[&Item], decisions: &mut [Decision]) {
+    if items.iter().all(|i| i.supersedes.is_empty()) {
+        return;
+    }
+    let period: BTreeMap<&str, Period> = decisions.iter().map(|d| (d.item.as_str(), d.period)).collect();
+    let mut by: BTreeMap<String, String> = BTreeMap::new();
+    for (i, d) in items.iter().zip(decisions.iter()) {
+        for t in &i.supersedes {
+            if period.get(t.as_str()) == Some(&d.period) {
+                by.entry(t.clone()).or_insert_with(|| i.id.clone());
+            }
+        }
+    }
+    for d in decisions.iter_mut() {
+        d.superseded_by = by.get(&d.item).cloned();
     }
 }
 

@@ -126,6 +126,12 @@ fn every_shipped_item_states_its_kind_by_the_law() {
         assert!(!it.benefit_kind.is_zone_payout(), "{}", it.id);
     }
     assert_eq!(lib.item("six-taxes-two-fees-2023").unwrap().supersedes, ["six-taxes-two-fees-2022"]);
+    // 加计抵减 is claimed on the return after filing the 声明.
+    for id in ["vat-super-deduction-services-2022", "vat-super-deduction-life-2023"] {
+        let how = Library::how_claimed(lib.item(id).unwrap());
+        assert!(how.contains("申报时自行享受") && how.contains("适用加计抵减政策的声明"), "{how}");
+    }
+    assert!(Library::how_claimed(lib.item("slp-income-tax-2022").unwrap()).ends_with("园区不支付"));
 }
 
 fn policy_files() -> Vec<SourceFile> {
@@ -141,4 +147,70 @@ fn policy_files() -> Vec<SourceFile> {
         .collect();
     files.sort_by(|a, b| a.name.cmp(&b.name));
     files
+}
+
+fn day(s: &str) -> chrono::NaiveDate {
+    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+}
+
+fn facts(json: &str) -> enterprise::Facts {
+    enterprise::Facts::from_json(FactDictionary::official(), &serde_json::from_str(json).unwrap()).unwrap()
+}
+
+/// The 2022 settlement, filed in May 2023: `tax_year = 2022` decides the 2022 annual items
+/// (as of the end of 2022) and not the 2023 ones; without it the date's year is decided.
+#[test]
+fn a_tax_year_decides_the_annual_items_of_that_year() {
+    let (lib, diags) = Library::load(&policy_files(), FactDictionary::official());
+    assert!(diags.is_empty(), "{diags:?}");
+    let f = facts(
+        r#"{"restricted_industry": false, "taxable_income": {"2022": "2000000"},
+            "employees": {"2022": 120}, "total_assets": {"2022": "30000000"}}"#,
+    );
+    let may = day("2023-05-20");
+    let find = |ds: &[rules::Decision], id: &str| ds.iter().find(|d| d.item == id).cloned();
+    let settled = lib.evaluate_all_for(&f, may, Some(2022));
+    let slp = find(&settled, "slp-income-tax-2022").expect("the 2022 relief is decided for 2022");
+    assert_eq!(slp.outcome, rules::Eligibility::Eligible);
+    assert_eq!(slp.amount, Some("425000".parse().unwrap()));
+    assert_eq!(slp.period.to_string(), "2022");
+    assert!(find(&settled, "slp-income-tax-2023").is_none(), "2023 is not the tax year");
+    // Without a tax year: the items in force on the date, for the date's year.
+    let current = lib.evaluate_all_for(&f, may, None);
+    assert_eq!(current, lib.evaluate_all(&f, may));
+    assert!(find(&current, "slp-income-tax-2022").is_none());
+    let d = find(&current, "slp-income-tax-2023").unwrap();
+    assert_eq!((d.outcome, d.period.to_string()), (rules::Eligibility::Undetermined, "2023".into()));
+    // The date's own year as the tax year decides what the date alone decides, for annual items.
+    let same = lib.evaluate_all_for(&f, may, Some(2023));
+    assert_eq!(find(&same, "slp-income-tax-2023"), Some(d));
+    // A tax year after the date decides no annual item.
+    assert!(lib.evaluate_all_for(&f, may, Some(2024)).iter().all(|d| d.period.kind() != PeriodKind::Year));
+}
+
+/// 六税两费 in 2023: 公告2023年第12号's item replaces 公告2022年第10号's for the same year;
+/// both are decided and shown, the replaced one names its replacement.
+#[test]
+fn a_replaced_item_names_its_replacement_for_the_same_period() {
+    let (lib, _) = Library::load(&policy_files(), FactDictionary::official());
+    let f =
+        facts(r#"{"taxpayer_type": "small_scale", "six_taxes_two_fees": {"2022": "800", "2023": "1000"}}"#);
+    let ds = lib.evaluate_all(&f, day("2023-06-30"));
+    let old = ds.iter().find(|d| d.item == "six-taxes-two-fees-2022").unwrap();
+    let new = ds.iter().find(|d| d.item == "six-taxes-two-fees-2023").unwrap();
+    assert_eq!((old.amount, new.amount), (Some("500".parse().unwrap()), Some("500".parse().unwrap())));
+    assert_eq!(old.superseded_by.as_deref(), Some("six-taxes-two-fees-2023"));
+    assert_eq!(new.superseded_by, None);
+    let items: Vec<&rules::Item> = lib.items_in_force(day("2023-06-30"));
+    let by = Library::superseded_among(&items);
+    assert_eq!(by.get("six-taxes-two-fees-2022").map(String::as_str), Some("six-taxes-two-fees-2023"));
+    // In 2022 nothing replaces it.
+    let ds = lib.evaluate_all(&f, day("2022-06-30"));
+    assert!(ds.iter().all(|d| d.superseded_by.is_none()));
+    // The JSON of a decision carries the new fields.
+    let json = serde_json::to_value(old).unwrap();
+    assert_eq!(json["benefit_kind"], "tax_relief_declared");
+    assert_eq!(json["period"], "2023");
+    assert_eq!(json["amount_missing_facts"], serde_json::json!([]));
+    assert_eq!(json["superseded_by"], "six-taxes-two-fees-2023");
 }

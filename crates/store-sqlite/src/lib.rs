@@ -95,6 +95,7 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "problem_follow_ups",
         sql: include_str!("../migrations/0014_problem_follow_ups.sql"),
     },
+    Migration { version: 15, name: "match_kinds", sql: include_str!("../migrations/0015_match_kinds.sql") },
     Migration {
         version: 16,
         name: "assistance_target_market_entities",

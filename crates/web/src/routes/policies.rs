@@ -91,8 +91,12 @@ pub struct ItemSummary {
     pub id: String,
     pub title: String,
     pub level: String,
-    /// 免申即享: granted without application.
+    /// 免申即享: granted without application (`benefit_kind` is `award_no_application`).
     pub no_application: bool,
+    /// How the benefit is obtained (see `DecisionOut::benefit_kind`).
+    pub benefit_kind: String,
+    /// The periods its decisions are for: `year`, `quarter`, `month` or `day`.
+    pub period: String,
     /// First day in force.
     pub from: String,
     /// Last day in force; null when open-ended.
@@ -177,6 +181,14 @@ pub struct ItemOut {
     pub document: String,
     pub level: String,
     pub no_application: bool,
+    /// How the benefit is obtained (see `DecisionOut::benefit_kind`).
+    pub benefit_kind: String,
+    /// Who grants it and how it is claimed, in Chinese (e.g. 企业在纳税申报时自行享受…，园区不支付).
+    pub how_claimed: String,
+    /// The periods its decisions are for: `year`, `quarter`, `month` or `day`.
+    pub period: String,
+    /// The items it replaces for the periods in which both are in force.
+    pub supersedes: Vec<String>,
     /// The official clause (source text).
     pub clause: String,
     /// Why a clause is encoded the way it is, or left to an officer.
@@ -225,6 +237,8 @@ fn summary(pol: &PolicySet, item: &Item) -> ItemSummary {
         title: item.title.clone(),
         level: level_str(item.level).into(),
         no_application: item.no_application,
+        benefit_kind: item.benefit_kind.as_str().into(),
+        period: item.period.as_str().into(),
         from: item.window.from.to_string(),
         to: item.window.to.map(|d| d.to_string()),
         sample: item.sample,
@@ -286,6 +300,10 @@ pub fn item_out(pol: &PolicySet, item: &Item) -> ItemOut {
         document: item.document.clone(),
         level: level_str(item.level).into(),
         no_application: item.no_application,
+        benefit_kind: item.benefit_kind.as_str().into(),
+        how_claimed: rules::Library::how_claimed(item),
+        period: item.period.as_str().into(),
+        supersedes: item.supersedes.clone(),
         clause: item.clause.clone(),
         note: item.note.clone(),
         from: item.window.from.to_string(),
@@ -593,6 +611,8 @@ pub struct CountsOut {
     pub eligible: usize,
     pub ineligible: usize,
     pub undetermined: usize,
+    /// Of the eligible, those whose amount is not known.
+    pub amount_missing: usize,
     pub total: String,
 }
 
@@ -602,6 +622,7 @@ impl CountsOut {
             eligible: c.eligible,
             ineligible: c.ineligible,
             undetermined: c.undetermined,
+            amount_missing: c.amount_missing,
             total: c.total.to_string(),
         }
     }
@@ -619,6 +640,12 @@ pub struct Who {
 #[derive(Debug, Clone)]
 pub struct SimResult {
     pub enterprises: usize,
+    /// The benefit kind's name and how it is claimed.
+    pub kind: String,
+    pub how: String,
+    pub period: String,
+    /// The item replacing this one for the period: these totals count in no zone total.
+    pub superseded_by: Option<String>,
     pub baseline: CountsOut,
     pub changed: CountsOut,
     pub cost_delta: String,
@@ -720,8 +747,14 @@ pub async fn page_simulate(
             })
             .collect()
     };
+    let tr = crate::lang::Tr(lang);
+    let kind = sim.item.benefit_kind;
     page.result = Some(SimResult {
         enterprises: sim.enterprises,
+        kind: tr.pick(kind.name_zh(), kind.name_en()).to_string(),
+        how: tr.pick(kind.how_zh(), kind.how_en()).to_string(),
+        period: sim.period.to_string(),
+        superseded_by: sim.superseded_by.clone(),
         baseline: CountsOut::of(&sim.baseline),
         changed: CountsOut::of(&sim.changed),
         cost_delta: if sim.cost_delta > rust_decimal::Decimal::ZERO {
