@@ -567,11 +567,6 @@ impl SupervisionRequest {
     }
 }
 
-/// The period asked for, or the current month (China time) of `now`.
-pub fn period_or_current(period: Option<Period>, now: DateTime<FixedOffset>) -> Period {
-    period.unwrap_or_else(|| kpi::period_of(kpi::PeriodKind::Month, handling::china_date(now)))
-}
-
 /// The supervision report (leaders, supervisors, admins): the KPIs of the period, the
 /// departments below the zone settings' thresholds named first, the red and yellow open
 /// problems at `as_of`, and the eight-week trend.
@@ -579,7 +574,7 @@ pub fn period_or_current(period: Option<Period>, now: DateTime<FixedOffset>) -> 
 pub async fn supervision(app: &App, who: &Principal, req: SupervisionRequest) -> Result<SupervisionReport> {
     authz::require(who, authz::Action::Read, authz::Resource::Supervision)?;
     let now = app.now();
-    let period = period_or_current(req.period, now);
+    let period = crate::kpis::period_or_current(req.period, now);
     let as_of = req.as_of.at(&period, now);
     let mut thresholds = Thresholds::of(&app.live.settings().supervision);
     if let Some(p) = req.three_rates {

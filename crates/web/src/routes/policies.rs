@@ -757,11 +757,7 @@ pub async fn page_simulate(
         superseded_by: sim.superseded_by.clone(),
         baseline: CountsOut::of(&sim.baseline),
         changed: CountsOut::of(&sim.changed),
-        cost_delta: if sim.cost_delta > rust_decimal::Decimal::ZERO {
-            format!("+{}", sim.cost_delta)
-        } else {
-            sim.cost_delta.to_string()
-        },
+        cost_delta: sim.cost_delta_signed(),
         gains: list(&sim.gains),
         gains_total: sim.gains_total,
         losses: list(&sim.losses),
