@@ -233,7 +233,12 @@ pub async fn explain(app: &App, actor: &Principal, req: &ExplainRequest) -> Resu
     let policies = app.live.policies();
     let item = find_item(&policies.library, &req.item)?;
     let enterprise = enterprise_for_decisions(app, actor, &req.uscc).await?;
-    let decision = policies.library.evaluate(item, &enterprise.facts(), req.date);
+    let mut decision = policies.library.evaluate(item, &enterprise.facts(), req.date);
+    // As in every decision of the date: the item replacing this one, if one is in force.
+    if item.window.contains(req.date) {
+        let in_force = policies.library.items_in_force(req.date);
+        decision.superseded_by = Library::superseded_among(&in_force).remove(&item.id);
+    }
     Ok(Explained { in_force: item.window.contains(req.date), enterprise, decision })
 }
 

@@ -11,6 +11,8 @@ use serde::Serialize;
 /// How an item's benefit is obtained (利益类型).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(strum::IntoStaticStr, strum::EnumString, strum::EnumIter)]
+#[strum(serialize_all = "snake_case")]
 pub enum BenefitKind {
     /// 申报享受的税收优惠: the enterprise claims it on its own tax return (国家税务总局公告2018年
     /// 第23号: 自行判别、申报享受、相关资料留存备查). huiqi tells and tracks, it never pays.
@@ -38,18 +40,11 @@ impl BenefitKind {
     ];
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            BenefitKind::TaxReliefDeclared => "tax_relief_declared",
-            BenefitKind::TaxRefundApplied => "tax_refund_applied",
-            BenefitKind::AwardNoApplication => "award_no_application",
-            BenefitKind::AwardApplication => "award_application",
-            BenefitKind::FeeWaiver => "fee_waiver",
-            BenefitKind::Status => "status",
-        }
+        self.into()
     }
 
     pub fn parse(s: &str) -> Option<BenefitKind> {
-        BenefitKind::ALL.into_iter().find(|k| k.as_str() == s)
+        s.parse().ok()
     }
 
     /// The allowed values with their Chinese names, for error messages.
@@ -138,6 +133,8 @@ impl std::fmt::Display for BenefitKind {
 /// default `year`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(strum::IntoStaticStr, strum::EnumString, strum::EnumIter)]
+#[strum(serialize_all = "snake_case")]
 pub enum PeriodKind {
     /// A (tax) year: annual taxes, yearly awards.
     #[default]
@@ -155,16 +152,11 @@ impl PeriodKind {
         [PeriodKind::Year, PeriodKind::Quarter, PeriodKind::Month, PeriodKind::Day];
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            PeriodKind::Year => "year",
-            PeriodKind::Quarter => "quarter",
-            PeriodKind::Month => "month",
-            PeriodKind::Day => "day",
-        }
+        self.into()
     }
 
     pub fn parse(s: &str) -> Option<PeriodKind> {
-        PeriodKind::ALL.into_iter().find(|k| k.as_str() == s)
+        s.parse().ok()
     }
 
     /// The period of this granularity that `date` falls in.

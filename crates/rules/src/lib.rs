@@ -73,11 +73,15 @@ mod enum_names {
         round_trip::<crate::syntax::BinOp>("BinOp");
         round_trip::<crate::Eligibility>("Eligibility");
         round_trip::<crate::check::Type>("Type");
+        round_trip::<crate::BenefitKind>("BenefitKind");
+        round_trip::<crate::PeriodKind>("PeriodKind");
     }
 
     #[test]
     fn stored_names_are_the_json_names() {
         same_as_serde::<crate::Eligibility>("Eligibility");
+        same_as_serde::<crate::BenefitKind>("BenefitKind");
+        same_as_serde::<crate::PeriodKind>("PeriodKind");
         same_as_serde::<crate::check::Type>("Type");
     }
 }

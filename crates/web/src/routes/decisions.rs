@@ -171,9 +171,14 @@ pub struct ExplainQuery {
 }
 
 /// Every item in force on `date` decided for an enterprise already loaded for its decisions,
-/// in library order (annual items for the date's year).
-pub fn decide_all(state: &AppState, v: &EnterpriseView, date: NaiveDate) -> Vec<rules::Decision> {
-    matching::decisions_of(state, v, date, None).unwrap_or_default()
+/// in library order (annual items for `tax_year`, default the date's year).
+pub fn decide_all(
+    state: &AppState,
+    v: &EnterpriseView,
+    date: NaiveDate,
+    tax_year: Option<i32>,
+) -> Result<Vec<rules::Decision>, WebError> {
+    Ok(matching::decisions_of(state, v, date, tax_year)?)
 }
 
 /// An enterprise's decisions: every policy item in force on the date. The `ETag` names the
@@ -508,8 +513,14 @@ pub fn total_rows(tr: Tr, totals: &[rules::KindTotal]) -> Vec<TotalRow> {
         .collect()
 }
 
-pub fn matches_for(state: &AppState, tr: Tr, v: &EnterpriseView, date: NaiveDate) -> Matches {
-    let mut ds = decide_all(state, v, date);
+pub fn matches_for(
+    state: &AppState,
+    tr: Tr,
+    v: &EnterpriseView,
+    date: NaiveDate,
+    tax_year: Option<i32>,
+) -> Result<Matches, WebError> {
+    let mut ds = decide_all(state, v, date, tax_year)?;
     let rank = |o: rules::Eligibility| match o {
         rules::Eligibility::Eligible => 0,
         rules::Eligibility::Undetermined => 1,
@@ -519,7 +530,7 @@ pub fn matches_for(state: &AppState, tr: Tr, v: &EnterpriseView, date: NaiveDate
     let count = |o| ds.iter().filter(|d| d.outcome == o).count();
     let uscc = v.enterprise.uscc.to_string();
     let totals = matching::decision_totals(&ds);
-    Matches {
+    Ok(Matches {
         date: date.to_string(),
         totals: total_rows(tr, &totals),
         zone_payout: rules::zone_payout_total(&totals).to_string(),
@@ -536,7 +547,7 @@ pub fn matches_for(state: &AppState, tr: Tr, v: &EnterpriseView, date: NaiveDate
             .filter(|d| d.outcome == rules::Eligibility::Ineligible)
             .map(|d| decision_row(state, tr, &uscc, date, d))
             .collect(),
-    }
+    })
 }
 
 /// A node of the explanation tree, flattened for the template: `open` starts a nested list
@@ -599,6 +610,8 @@ pub struct ExplorePage {
     pub fixed: bool,
     pub query: String,
     pub date: String,
+    /// The tax year asked for, or empty (the date's year).
+    pub tax_year: String,
     pub items: Vec<ItemChoice>,
     pub enterprise: Option<(String, String)>,
     pub candidates: Vec<Candidate>,
@@ -620,6 +633,8 @@ pub async fn explore(
 ) -> Result<Html<String>, WebError> {
     let tr = Tr(lang);
     let date = date_param(&state, &raw)?;
+    let tax_year = tax_year_param(&raw)?;
+    matching::check_tax_year(date, tax_year)?;
     let item_id = raw.get("item").map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
     let pol = state.policies();
     let item = match &item_id {
@@ -640,6 +655,7 @@ pub async fn explore(
         fixed,
         query: query.clone(),
         date: date.to_string(),
+        tax_year: tax_year.map(|y| y.to_string()).unwrap_or_default(),
         items: pol
             .library
             .items()
@@ -696,7 +712,7 @@ pub async fn explore(
                     tree: tree_rows(&pol.library, tr, &x.decision.explanation),
                 });
             }
-            None => page.matches = Some(matches_for(&state, tr, &v, date)),
+            None => page.matches = Some(matches_for(&state, tr, &v, date, tax_year)?),
         }
     }
     views::render(&page)

@@ -35,6 +35,9 @@ pub struct LibraryQuery {
     pub level: Option<String>,
     /// `true`: only items granted without application (免申即享); `false`: only the others.
     pub no_application: Option<bool>,
+    /// Only items of this benefit kind: `tax_relief_declared`, `tax_refund_applied`,
+    /// `award_no_application`, `award_application`, `fee_waiver` or `status`.
+    pub benefit_kind: Option<String>,
     /// `YYYY-MM-DD`: only items in force on that date.
     pub date: Option<String>,
 }
@@ -44,6 +47,7 @@ pub struct LibraryQuery {
 pub struct LibraryFilter {
     pub level: Option<String>,
     pub no_application: Option<bool>,
+    pub benefit_kind: Option<rules::BenefitKind>,
     pub date: Option<NaiveDate>,
 }
 
@@ -65,13 +69,18 @@ impl LibraryFilter {
             Some("false" | "0" | "否") => Some(false),
             Some(v) => return Err(bad("no_application", v)),
         };
+        let benefit_kind = match get("benefit_kind") {
+            None => None,
+            Some(k) => Some(rules::BenefitKind::parse(k).ok_or_else(|| bad("benefit_kind", k))?),
+        };
         let date = get("date").map(parse_date).transpose()?;
-        Ok(LibraryFilter { level, no_application, date })
+        Ok(LibraryFilter { level, no_application, benefit_kind, date })
     }
 
     pub fn admits(&self, item: &Item) -> bool {
         self.level.as_deref().is_none_or(|l| l == level_str(item.level))
             && self.no_application.is_none_or(|n| n == item.no_application)
+            && self.benefit_kind.is_none_or(|k| k == item.benefit_kind)
             && self.date.is_none_or(|d| item.window.contains(d))
     }
 }

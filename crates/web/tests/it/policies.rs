@@ -444,6 +444,11 @@ async fn decisions_name_their_kind_period_and_tax_year() {
         (six["period"].as_str(), six["superseded_by"].as_str()),
         (Some("2023"), Some("six-taxes-two-fees-2023"))
     );
+    // Explained alone, it names its replacement too.
+    let x = app
+        .json(&t, &format!("/api/v1/items/six-taxes-two-fees-2022/explain?enterprise={a}&date=2023-05-20"))
+        .await;
+    assert_eq!(x["decision"]["superseded_by"], "six-taxes-two-fees-2023");
     // A tax year after the date's year, or not a year: 400 with the parameter named.
     for bad in ["2024", "20x2", "1999"] {
         let r = app
@@ -472,6 +477,13 @@ async fn decisions_name_their_kind_period_and_tax_year() {
         }
     }
     assert!(home2.contains("免申即享奖补"), "{home2}");
+    // The explorer takes the tax year too.
+    let (s, page) =
+        app.page(&officer, &format!("/explore?enterprise={a}&date=2023-05-20&tax_year=2022")).await;
+    assert_eq!(s, 200);
+    assert!(page.contains("小型微利企业所得税优惠（2022年度）") && page.contains("value=\"2022\""), "{page}");
+    let (s, _) = app.page(&officer, &format!("/explore?enterprise={a}&date=2023-05-20&tax_year=2025")).await;
+    assert_eq!(s, 400);
 }
 
 #[tokio::test]
@@ -526,6 +538,27 @@ async fn an_item_explains_itself_and_shows_its_source_parameters_and_cases() {
     let got: usize = zone.as_array().unwrap().iter().map(|p| p["items"].as_array().unwrap().len()).sum();
     assert_eq!(got, expected);
     assert!(expected > 0);
+    // By benefit kind: the refund items alone; an unknown kind is a 400 naming the parameter.
+    let refunds = app.json(&t, "/api/v1/policies?benefit_kind=tax_refund_applied").await;
+    let ids: Vec<&str> = refunds
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|p| p["items"].as_array().unwrap())
+        .map(|i| i["id"].as_str().unwrap())
+        .collect();
+    let want: Vec<&str> = app
+        .library
+        .items()
+        .filter(|i| i.benefit_kind == rules::BenefitKind::TaxRefundApplied)
+        .map(|i| i.id.as_str())
+        .collect();
+    assert!(!want.is_empty());
+    assert_eq!(ids, want);
+    assert_eq!(
+        app.get(Some(&t), "/api/v1/policies?benefit_kind=grant").await.status(),
+        StatusCode::BAD_REQUEST
+    );
 }
 
 #[tokio::test]
