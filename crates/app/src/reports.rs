@@ -452,6 +452,7 @@ impl PrintReport<'_> {
 
 /// Every problem the store holds (or those active on `range` and all open ones), replayed,
 /// with enterprise names.
+#[tracing::instrument(skip_all)]
 pub async fn load_entries(
     store: &dyn Store,
     range: Option<(chrono::NaiveDate, chrono::NaiveDate)>,
@@ -485,6 +486,7 @@ pub async fn load_entries(
 /// `as_of`. `details` says whether a problem's title may be shown. The one loader behind the
 /// API, the page, the workbook and `huiqi report supervision`; it checks no permission
 /// (callers do).
+#[tracing::instrument(skip_all)]
 pub async fn supervision_from_store(
     store: &dyn Store,
     period: &Period,

@@ -12,6 +12,7 @@ pub struct StoreStatus {
 }
 
 /// Asks the store for a count: an error when it does not answer.
+#[tracing::instrument(skip_all)]
 pub async fn store_status(app: &App) -> Result<StoreStatus> {
     let enterprises = app.store.enterprise_count().await?;
     Ok(StoreStatus { backend: app.store.backend_name(), enterprises })

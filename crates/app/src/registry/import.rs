@@ -111,6 +111,7 @@ impl ImportReport {
 }
 
 /// The latest `limit` import batches, newest first (those who may see imports).
+#[tracing::instrument(skip_all, fields(user = %who.username))]
 pub async fn import_batches(app: &App, who: &Principal, limit: u64) -> Result<Vec<store::ImportBatch>> {
     authz::require(who, Action::Read, Resource::Imports)?;
     Ok(app.store.import_batches(limit).await?)
