@@ -144,6 +144,29 @@ pub fn person(tr: Tr, people: &std::collections::BTreeMap<String, String>, usern
     }
 }
 
+/// A benefit kind (`award_no_application`, `tax_relief_declared`, …) by its name.
+pub fn benefit_kind(tr: Tr, code: &str) -> String {
+    rules::BenefitKind::parse(code)
+        .map(|k| tr.pick(k.name_zh(), k.name_en()).to_string())
+        .unwrap_or_else(|| code.to_string())
+}
+
+/// An item's period kind (`year`, `quarter`, `month`, `day`, `status`) in words.
+pub fn period_kind(tr: Tr, code: &str) -> String {
+    if tr.is_en() {
+        return code.to_string();
+    }
+    match code {
+        "year" => "按年度",
+        "quarter" => "按季度",
+        "month" => "按月",
+        "day" => "按日",
+        "status" => "按状态（不分期间）",
+        other => other,
+    }
+    .to_string()
+}
+
 /// Digits grouped by thousands (`3000000` → `3,000,000`), keeping a sign and decimals.
 pub fn thousands(n: &str) -> String {
     let (sign, rest) = n.strip_prefix('-').map(|r| ("-", r)).unwrap_or(("", n));
