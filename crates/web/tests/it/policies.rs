@@ -465,7 +465,9 @@ async fn decisions_name_their_kind_period_and_tax_year() {
     assert!(item["how_claimed"].as_str().unwrap().contains("园区不支付"), "{item}");
     let officer = app.sign_in("policy").await;
     let (_, page) = app.page(&officer, "/items/vat-credit-refund-small-micro-2022").await;
-    assert!(page.contains("tax_refund_applied") && page.contains("税务机关"), "{page}");
+    // The kind by its Chinese name (the code only in the JSON and on the English page).
+    assert!(page.contains("依申请退税") && page.contains("税务机关"), "{page}");
+    assert!(!page.contains("tax_refund_applied"), "{page}");
     // The enterprise's home: each decision's kind and how it is claimed, totals per kind.
     let ent = app.sign_in("ent_a").await;
     let (_, home) = app.page(&ent, &format!("/explore?date={ON}")).await;
