@@ -78,7 +78,7 @@ sed -e "s/@PORT@/$PROXY/" -e "s/@A@/$A/" -e "s/@B@/$B/" "$HERE/haproxy.cfg" > "$
 haproxy -f "$WORK/haproxy.cfg" -db > "$WORK/haproxy.log" 2>&1 &
 PIDS+=("$!")
 ready "http://127.0.0.1:$PROXY" || { cat "$WORK/haproxy.log"; fail "the proxy did not answer"; }
-sleep 2 # both servers marked up by the health checks
+sleep 4 # both servers marked up by the health checks
 
 say "1. sign-in page from server a, form posted to server b"
 page=$(curl -fsS -D "$WORK/h1" "http://127.0.0.1:$A/login")
@@ -105,7 +105,7 @@ TAG="scale-$(date +%s)"
 "$HUIQI_BIN" bench load --url "http://127.0.0.1:$PROXY" --clients "$CLIENTS" --seconds "$SECONDS_LOAD" \
   --tag "$TAG" --acked "$WORK/acked.tsv" > "$WORK/load.json" 2> "$WORK/load.log" &
 LOAD=$!
-sleep $((SECONDS_LOAD / 3))
+sleep $((SECONDS_LOAD / 2))
 kill -KILL "$PID_A"
 wait "$PID_A" 2>/dev/null || true
 echo "killed server a (pid $PID_A) at $(date +%T)"
@@ -115,6 +115,7 @@ ready "http://127.0.0.1:$A" || { tail -n 30 "$WORK/a.log"; fail "server a did no
 echo "server a back (pid $PID_A) at $(date +%T)"
 wait "$LOAD" || { cat "$WORK/load.log"; fail "the load client failed"; }
 cat "$WORK/load.json"
+echo "load client warnings (first 10):"; grep -m 10 WARN "$WORK/load.log" || true
 
 say "assertions"
 num() { sed -nE "s/.*\"$1\":([0-9.]+).*/\1/p" "$WORK/load.json"; }
