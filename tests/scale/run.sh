@@ -4,7 +4,7 @@
 #   1. a sign-in whose page comes from one server and whose form goes to the other;
 #   2. the browser suite through the proxy (when tests/browser exists and node is installed);
 #   3. 64 clients (`huiqi bench load`) submitting problems for 30 s while server A is killed
-#      with SIGKILL and restarted;
+#      with SIGKILL halfway and restarted;
 # and asserts: every acknowledged problem stored exactly once (and no title twice), no
 # sign-in lost, the audit chain verifies, each scheduled job ran once per due time.
 #
