@@ -72,6 +72,8 @@ struct Shared {
     latencies_us: Mutex<Vec<u64>>,
     statuses: Mutex<std::collections::BTreeMap<u16, u64>>,
     acked: Mutex<Vec<(String, i64)>>,
+    /// When the first request was acknowledged (the clients are signing in before).
+    first_ack: Mutex<Option<Instant>>,
 }
 
 #[derive(serde::Serialize)]
@@ -82,6 +84,8 @@ struct Summary {
     sent: u64,
     acknowledged: u64,
     per_second: f64,
+    /// Acknowledged per second from the first acknowledgement on (sign-ins excluded).
+    steady_per_second: f64,
     p50_ms: f64,
     p90_ms: f64,
     p99_ms: f64,
@@ -222,6 +226,7 @@ async fn client(
                         None
                     };
                     counts.acked.fetch_add(1, Ordering::Relaxed);
+                    shared.first_ack.lock().await.get_or_insert_with(Instant::now);
                     shared.latencies_us.lock().await.push(started.elapsed().as_micros() as u64);
                     if let (Some(t), Some(id)) = (title, id) {
                         shared.acked.lock().await.push((t, id));
@@ -281,6 +286,7 @@ pub async fn run(a: LoadArgs) -> anyhow::Result<ExitCode> {
         let _ = t.await;
     }
     let secs = started.elapsed().as_secs_f64();
+    let steady = shared.first_ack.lock().await.map_or(0.0, |t| t.elapsed().as_secs_f64());
     let mut lat = std::mem::take(&mut *shared.latencies_us.lock().await);
     lat.sort_unstable();
     if let Some(path) = &a.acked {
@@ -299,6 +305,7 @@ pub async fn run(a: LoadArgs) -> anyhow::Result<ExitCode> {
         sent: counts.sent.load(Ordering::Relaxed),
         acknowledged: acked,
         per_second: acked as f64 / secs.max(0.001),
+        steady_per_second: acked as f64 / steady.max(0.001),
         p50_ms: percentile(&lat, 0.50),
         p90_ms: percentile(&lat, 0.90),
         p99_ms: percentile(&lat, 0.99),
