@@ -25,7 +25,11 @@ fn the_worker_runs_each_due_job_once_and_an_operator_makes_one_due() {
     lines.sort_unstable();
     assert_eq!(
         lines,
-        vec!["purge_request_state: anonymous sessions 0, kept files 0", "purge_sessions: purged 0", "sweep: closed 0"],
+        vec![
+            "purge_request_state: anonymous sessions 0, kept files 0",
+            "purge_sessions: purged 0",
+            "sweep: closed 0"
+        ],
         "{first}"
     );
     // A second worker finds nothing due.
@@ -38,7 +42,10 @@ fn the_worker_runs_each_due_job_once_and_an_operator_makes_one_due() {
     let o = huiqi(d, &["worker", "--run-now", "sweeep"]);
     assert_eq!(o.status.code(), Some(1));
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("没有这个定时任务") && err.contains("no such scheduled job") && err.contains("sweep"), "{err}");
+    assert!(
+        err.contains("没有这个定时任务") && err.contains("no such scheduled job") && err.contains("sweep"),
+        "{err}"
+    );
     // The list: every job with its runs, the last by w2.
     let list = ok(&huiqi(d, &["worker", "--list"]));
     for job in ["sweep", "purge_sessions", "purge_request_state"] {

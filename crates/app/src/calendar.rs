@@ -22,6 +22,7 @@ use store::problems::{ProblemError, ProblemFilter};
 use crate::{App, Error, Principal, Result, authz};
 
 /// The zone's calendar over time.
+#[tracing::instrument(skip_all)]
 pub async fn calendars(app: &App) -> Result<Arc<Calendars>> {
     Ok(app.store.calendars().await?)
 }
@@ -178,6 +179,7 @@ pub fn warning_at(cal: &calendar::WorkCalendar, today: NaiveDate) -> Option<Cale
 }
 
 /// The calendar warning admins see now (`None` for everyone else, or when nothing is missing).
+#[tracing::instrument(skip_all, fields(user = %who.username))]
 pub async fn warning_for(app: &App, who: &Principal) -> Result<Option<CalendarWarning>> {
     if !authz::authorize(who, authz::Action::Write, authz::Resource::Calendar).is_allowed() {
         return Ok(None);
@@ -228,6 +230,7 @@ pub fn years_on(cals: &Calendars, today: NaiveDate, all: bool) -> YearsView {
 }
 
 /// One year's days as the calendar page shows them.
+#[tracing::instrument(skip_all)]
 pub async fn year_days(app: &App, year: i32) -> Result<YearArrangement> {
     let cals = calendars(app).await?;
     let loaded =

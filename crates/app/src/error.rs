@@ -149,7 +149,6 @@ impl Error {
     }
 
     pub fn kind(&self) -> ErrorKind {
-        use handling::HandlingError as H;
         match self {
             Error::Forbidden | Error::UserInactive { .. } => ErrorKind::Forbidden,
             Error::BadCredentials => ErrorKind::Unauthenticated,
@@ -184,29 +183,7 @@ impl Error {
                     A::Empty { .. } | A::Type { .. } | A::TooMany { .. } => ErrorKind::Unprocessable,
                 }
             }
-            Error::Handling(h) => match h {
-                H::RoleNotAllowed { .. }
-                | H::NotLeadDepartment { .. }
-                | H::NotCooperating { .. }
-                | H::NotYourEnterprise { .. }
-                | H::FirstReceiverOwns { .. } => ErrorKind::Forbidden,
-                H::Illegal { .. }
-                | H::Locked { .. }
-                | H::ObjectionWindowClosed { .. }
-                | H::AlreadyOverdue { .. }
-                | H::ExtensionPending
-                | H::NoExtensionPending
-                | H::ExtensionLimit { .. }
-                | H::ConsultationOpen
-                | H::NoConsultationOpen
-                | H::NotYetUnconfirmed { .. }
-                | H::NoEscalationOpen
-                | H::NothingToRecompute
-                | H::BeforeLastEvent { .. } => ErrorKind::Conflict,
-                H::NoDecisionOwned { .. } => ErrorKind::Forbidden,
-                H::BadLog { .. } | H::BadLimits { .. } | H::Calendar(_) => ErrorKind::Internal,
-                _ => ErrorKind::Unprocessable,
-            },
+            Error::Handling(h) => handling_kind(h),
             Error::Store(e) => match e {
                 StoreError::EnterpriseNotFound { .. }
                 | StoreError::UserNotFound { .. }
@@ -412,6 +389,35 @@ pub fn message_samples() -> Vec<Message> {
     .iter()
     .map(Localized::message)
     .collect()
+}
+
+/// What kind of refusal a refusal by the three lists' domain is: the one mapping both front
+/// ends use (the web turns it into an HTTP status, the CLI into its message).
+pub fn handling_kind(h: &handling::HandlingError) -> ErrorKind {
+    use handling::HandlingError as H;
+    match h {
+        H::RoleNotAllowed { .. }
+        | H::NotLeadDepartment { .. }
+        | H::NotCooperating { .. }
+        | H::NotYourEnterprise { .. }
+        | H::FirstReceiverOwns { .. } => ErrorKind::Forbidden,
+        H::Illegal { .. }
+        | H::Locked { .. }
+        | H::ObjectionWindowClosed { .. }
+        | H::AlreadyOverdue { .. }
+        | H::ExtensionPending
+        | H::NoExtensionPending
+        | H::ExtensionLimit { .. }
+        | H::ConsultationOpen
+        | H::NoConsultationOpen
+        | H::NotYetUnconfirmed { .. }
+        | H::NoEscalationOpen
+        | H::NothingToRecompute
+        | H::BeforeLastEvent { .. } => ErrorKind::Conflict,
+        H::NoDecisionOwned { .. } => ErrorKind::Forbidden,
+        H::BadLog { .. } | H::BadLimits { .. } | H::Calendar(_) => ErrorKind::Internal,
+        _ => ErrorKind::Unprocessable,
+    }
 }
 
 #[cfg(test)]

@@ -3,7 +3,6 @@
 //! Definitions in docs/KPI.md. Departments, leaders, supervisors and admins read them
 //! (`authz::Resource::Kpi`).
 
-use crate::reports::period_or_current;
 use crate::{App, Principal, Result, authz};
 use chrono::{DateTime, FixedOffset};
 use kpi::{KpiReport, Period};
@@ -35,6 +34,11 @@ pub async fn kpis(app: &App, who: &Principal, req: KpiRequest) -> Result<Kpis> {
     let report = kpi_at(app.store.as_ref(), &period, req.as_of.unwrap_or(now)).await?;
     let department_names = app.store.departments().await?.into_iter().map(|d| (d.code, d.name)).collect();
     Ok(Kpis { report, department_names })
+}
+
+/// The period asked for, or the current month (China time) of `now`.
+pub fn period_or_current(period: Option<Period>, now: DateTime<FixedOffset>) -> Period {
+    period.unwrap_or_else(|| kpi::period_of(kpi::PeriodKind::Month, handling::china_date(now)))
 }
 
 /// The KPIs of a period judged at `as_of`, from the event logs the period needs.

@@ -58,6 +58,7 @@ pub mod registry;
 pub mod reports;
 pub mod sessions;
 pub mod settings;
+pub mod status;
 pub mod time_limits;
 pub mod users;
 

@@ -235,6 +235,7 @@ fn fingerprint(docs: &[Document]) -> String {
 /// followed. A changed text that no longer checks (every save path checks it first, so only
 /// a hand-edited database gets here) is not put in use: the old one stays and the reason is
 /// returned.
+#[tracing::instrument(skip_all)]
 pub async fn follow_store(store: &dyn store::Store, live: &Live) -> store::Result<Followed> {
     let mut out = Followed::default();
     let policies = store.current_documents(DocumentKind::Policy).await?;

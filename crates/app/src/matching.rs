@@ -83,19 +83,11 @@ impl ItemInfo {
 fn find_item<'l>(lib: &'l Library, id: &str) -> Result<&'l Item> {
     lib.item(id).ok_or_else(|| Error::ItemNotFound {
         id: id.to_string(),
-        near: nearest(id, lib.items().map(|i| i.id.as_str())),
+        near: i18n::suggest::nearest(id, lib.items().map(|i| i.id.as_str()), 3)
+            .into_iter()
+            .map(String::from)
+            .collect(),
     })
-}
-
-/// Up to three candidates closest to `wanted` by edit distance (within half its length).
-fn nearest<'a>(wanted: &str, candidates: impl Iterator<Item = &'a str>) -> Vec<String> {
-    let limit = (wanted.chars().count() / 2).max(2);
-    let mut scored: Vec<(usize, &str)> = candidates
-        .map(|c| (enterprise::facts::edit_distance(wanted, c), c))
-        .filter(|(d, _)| *d <= limit)
-        .collect();
-    scored.sort();
-    scored.into_iter().take(3).map(|(_, c)| c.to_string()).collect()
 }
 
 // ---------------------------------------------------------------------------------------
@@ -579,6 +571,18 @@ pub struct SimulateResult {
     pub losses: Vec<Named>,
 }
 
+impl SimulateResult {
+    /// The cost change as both front ends show it: signed, `+` before a rise (`+1200.00`,
+    /// `-350`, `0`).
+    pub fn cost_delta_signed(&self) -> String {
+        if self.cost_delta > Decimal::ZERO {
+            format!("+{}", self.cost_delta)
+        } else {
+            self.cost_delta.to_string()
+        }
+    }
+}
+
 /// Whether `actor` may simulate policy changes: those who may change policies (policy
 /// officers, administrators). A form for it asks before showing itself.
 pub fn may_simulate(actor: &Principal) -> Result<()> {
@@ -603,7 +607,10 @@ pub async fn simulate(
             return Err(Error::NotAParameter {
                 item: item.id.clone(),
                 name: name.clone(),
-                near: nearest(name, own.iter().map(String::as_str)),
+                near: i18n::suggest::nearest(name, own.iter().map(String::as_str), 3)
+                    .into_iter()
+                    .map(String::from)
+                    .collect(),
                 params: own.iter().cloned().collect(),
             });
         }

@@ -82,6 +82,7 @@ pub fn with_replaced(docs: &[Document], name: &str, text: &str) -> Vec<SourceFil
 
 /// The database's current policy documents as source files: what a server or a command puts
 /// in use when it starts, before anyone acts (no principal).
+#[tracing::instrument(skip_all)]
 pub async fn current_files(store: &dyn store::Store) -> Result<Vec<SourceFile>> {
     Ok(sources_of(&store.current_documents(DocumentKind::Policy).await?))
 }

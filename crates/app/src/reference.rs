@@ -10,27 +10,38 @@ use crate::{App, Error, Principal, Result};
 use enterprise::{Category, Department, Routing};
 
 /// The departments, by code.
+#[tracing::instrument(skip_all, fields(user = %who.username))]
 pub async fn departments(app: &App, who: &Principal) -> Result<Vec<Department>> {
     authz::require(who, Action::Read, Resource::Routing)?;
     Ok(app.store.departments().await?)
 }
 
 /// The problem categories in their order, each with its departments (lead first).
+#[tracing::instrument(skip_all, fields(user = %who.username))]
 pub async fn categories(app: &App, who: &Principal) -> Result<Vec<Category>> {
     authz::require(who, Action::Read, Resource::Routing)?;
     Ok(app.store.categories_with_routing().await?)
 }
 
 /// The whole routing table (departments and categories) as stored now.
+#[tracing::instrument(skip_all, fields(user = %who.username))]
 pub async fn routing(app: &App, who: &Principal) -> Result<Routing> {
     authz::require(who, Action::Read, Resource::Routing)?;
+    routing_table(app.store.as_ref()).await
+}
+
+/// The routing table as `store` holds it, without a permission check: for the seeding that
+/// writes straight through a store it has just opened (`huiqi demo`).
+#[tracing::instrument(skip_all)]
+pub async fn routing_table(store: &dyn store::Store) -> Result<Routing> {
     Ok(Routing {
-        departments: app.store.departments().await?,
-        categories: app.store.categories_with_routing().await?,
+        departments: store.departments().await?,
+        categories: store.categories_with_routing().await?,
     })
 }
 
 /// One category by code or Chinese name.
+#[tracing::instrument(skip_all, fields(user = %who.username))]
 pub async fn category(app: &App, who: &Principal, code_or_name: &str) -> Result<Category> {
     let k = code_or_name.trim();
     categories(app, who)

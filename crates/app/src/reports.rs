@@ -452,6 +452,7 @@ impl PrintReport<'_> {
 
 /// Every problem the store holds (or those active on `range` and all open ones), replayed,
 /// with enterprise names.
+#[tracing::instrument(skip_all)]
 pub async fn load_entries(
     store: &dyn Store,
     range: Option<(chrono::NaiveDate, chrono::NaiveDate)>,
@@ -485,6 +486,7 @@ pub async fn load_entries(
 /// `as_of`. `details` says whether a problem's title may be shown. The one loader behind the
 /// API, the page, the workbook and `huiqi report supervision`; it checks no permission
 /// (callers do).
+#[tracing::instrument(skip_all)]
 pub async fn supervision_from_store(
     store: &dyn Store,
     period: &Period,
@@ -567,11 +569,6 @@ impl SupervisionRequest {
     }
 }
 
-/// The period asked for, or the current month (China time) of `now`.
-pub fn period_or_current(period: Option<Period>, now: DateTime<FixedOffset>) -> Period {
-    period.unwrap_or_else(|| kpi::period_of(kpi::PeriodKind::Month, handling::china_date(now)))
-}
-
 /// The supervision report (leaders, supervisors, admins): the KPIs of the period, the
 /// departments below the zone settings' thresholds named first, the red and yellow open
 /// problems at `as_of`, and the eight-week trend.
@@ -579,7 +576,7 @@ pub fn period_or_current(period: Option<Period>, now: DateTime<FixedOffset>) -> 
 pub async fn supervision(app: &App, who: &Principal, req: SupervisionRequest) -> Result<SupervisionReport> {
     authz::require(who, authz::Action::Read, authz::Resource::Supervision)?;
     let now = app.now();
-    let period = period_or_current(req.period, now);
+    let period = crate::kpis::period_or_current(req.period, now);
     let as_of = req.as_of.at(&period, now);
     let mut thresholds = Thresholds::of(&app.live.settings().supervision);
     if let Some(p) = req.three_rates {

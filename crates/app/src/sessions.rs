@@ -270,6 +270,7 @@ pub async fn open(app: &App, who: &Principal, kind: SessionKind, rules: &Session
 
 /// The stored session under a token's key with its user, if both exist and the user is
 /// active (the caller checks the expiry).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn find(app: &App, key: &[u8; 32]) -> Result<Option<(SessionRecord, Principal)>> {
     let Some(r) = app.store.session_by_hash(&hex::encode(key)).await? else { return Ok(None) };
     let Some(user) = app.store.user_by_username(&r.username).await?.filter(|u| u.active) else {
@@ -279,16 +280,19 @@ pub async fn find(app: &App, key: &[u8; 32]) -> Result<Option<(SessionRecord, Pr
 }
 
 /// Ends one session or token (sign-out, revocation). Returns whether it existed.
+#[tracing::instrument(skip_all)]
 pub async fn close(app: &App, key: &[u8; 32]) -> Result<bool> {
     Ok(app.store.delete_session(&hex::encode(key)).await?)
 }
 
 /// Ends every session and token of a user. Returns how many.
+#[tracing::instrument(skip_all)]
 pub async fn end_all(app: &App, username: &str) -> Result<u64> {
     Ok(app.store.delete_user_sessions(username).await?)
 }
 
 /// Records a use of a session: when, and its slid expiry.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn record_use(
     app: &App,
     key: &[u8; 32],
@@ -299,6 +303,7 @@ pub async fn record_use(
 }
 
 /// Deletes the sessions expired at `now`. Returns how many.
+#[tracing::instrument(skip_all)]
 pub async fn purge_expired(app: &App, now: DateTime<FixedOffset>) -> Result<u64> {
     Ok(app.store.purge_expired_sessions(now).await?)
 }

@@ -114,6 +114,7 @@ pub async fn show(app: &App, who: &Principal) -> Result<TimeLimitsView> {
 /// creation and a starting server use (no principal). A stored text that no longer parses
 /// (it was checked when saved) is [`Error::InvalidTimeLimits`] naming its version, not a
 /// silent fallback.
+#[tracing::instrument(skip_all)]
 pub async fn stored(store: &dyn store::Store) -> Result<handling::TimeLimits> {
     match store.current_document(DocumentKind::TimeLimits, TIME_LIMITS_NAME).await? {
         None => Ok(handling::TimeLimits::defaults().clone()),
@@ -124,6 +125,7 @@ pub async fn stored(store: &dyn store::Store) -> Result<handling::TimeLimits> {
 }
 
 /// Parses and checks a time-limits text against the routing table.
+#[tracing::instrument(skip_all)]
 pub async fn check(app: &App, text: &str) -> Result<handling::TimeLimits> {
     let limits =
         handling::TimeLimits::parse(text).map_err(|e| Error::InvalidTimeLimits { reason: e.to_string() })?;

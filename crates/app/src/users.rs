@@ -68,12 +68,14 @@ pub fn verify_password(password: &str, phc: &str) -> bool {
 }
 
 /// [`hash_password`] on a blocking thread (it takes tens of milliseconds of CPU).
+#[tracing::instrument(skip_all)]
 pub async fn hash_blocking(password: &str) -> Result<String> {
     let pw = password.to_string();
     tokio::task::spawn_blocking(move || hash_password(&pw)).await.map_err(Error::internal)?
 }
 
 /// [`verify_password`] on a blocking thread.
+#[tracing::instrument(skip_all)]
 pub async fn verify_blocking(password: &str, phc: &str) -> Result<bool> {
     let (pw, phc) = (password.to_string(), phc.to_string());
     tokio::task::spawn_blocking(move || verify_password(&pw, &phc)).await.map_err(Error::internal)
@@ -238,6 +240,7 @@ pub async fn list(app: &App, who: &Principal, q: &UserQuery) -> Result<UserPage>
 }
 
 /// One user (admin).
+#[tracing::instrument(skip_all, fields(user = %who.username))]
 pub async fn get(app: &App, who: &Principal, username: &str) -> Result<UserSummary> {
     authz::require(who, Action::Read, Resource::Users)?;
     let filter = UserFilter { search: Some(username.to_string()), ..UserFilter::default() };

@@ -14,6 +14,8 @@ use crate::statutory::{Festival, Rules, provisional_days, statutory_days};
 /// How a year's arrangement is known.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(strum::IntoStaticStr, strum::EnumString, strum::EnumIter)]
+#[strum(serialize_all = "snake_case")]
 pub enum YearStatus {
     /// Loaded into the database from the State Council's notice (`huiqi calendar load`).
     Official,
@@ -26,11 +28,7 @@ pub enum YearStatus {
 
 impl YearStatus {
     pub fn as_str(self) -> &'static str {
-        match self {
-            YearStatus::Official => "official",
-            YearStatus::Embedded => "embedded",
-            YearStatus::Provisional => "provisional",
-        }
+        self.into()
     }
 
     /// How pages show it.

@@ -523,7 +523,7 @@ pub async fn write(
     now: DateTime<FixedOffset>,
 ) -> anyhow::Result<DemoProblemsSummary> {
     let plan = plan(zone, n);
-    let routing = crate::problem::routing(store).await?;
+    let routing = app::reference::routing_table(store).await?;
     let limits = &crate::policies::time_limits(store).await?;
     let user =
         |username: &str, role, enterprise: Option<UnifiedCreditCode>, department: Option<String>| NewUser {

@@ -8,10 +8,8 @@ use app::problems::{self as uc, ActionRequest, NewFile, RaiseRequest, Reader};
 use app::{App, Principal};
 use chrono::{DateTime, FixedOffset, NaiveDateTime};
 use clap::{Args, Subcommand};
-use enterprise::Routing;
 use serde_json::{Value, json};
 use std::process::ExitCode;
-use store::Store;
 use store::problems::ProblemRecord;
 
 #[derive(Debug, Subcommand)]
@@ -193,14 +191,6 @@ pub fn parse_time(s: &str, flag: &str) -> anyhow::Result<DateTime<FixedOffset>> 
             "{flag}: cannot read the time '{s}'; write YYYY-MM-DDTHH:MM:SS+08:00, e.g. 2022-05-06T09:30:00+08:00"
         ),
     ))
-}
-
-/// The routing table as the database holds it.
-pub async fn routing(store: &dyn Store) -> anyhow::Result<Routing> {
-    Ok(Routing {
-        departments: store.departments().await?,
-        categories: store.categories_with_routing().await?,
-    })
 }
 
 /// The principal of `--as USER` (a stored, active user), or without it the operator `cli`

@@ -15,6 +15,8 @@ use std::str::FromStr;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(strum::IntoStaticStr, strum::EnumString, strum::EnumIter)]
+#[strum(serialize_all = "snake_case")]
 pub enum FactType {
     Bool,
     Integer,
@@ -30,48 +32,33 @@ pub enum FactType {
 
 impl FactType {
     pub fn as_str(self) -> &'static str {
-        match self {
-            FactType::Bool => "bool",
-            FactType::Integer => "integer",
-            FactType::Money => "money",
-            FactType::Ratio => "ratio",
-            FactType::Date => "date",
-            FactType::Code => "code",
-            FactType::Tags => "tags",
-            FactType::Text => "text",
-        }
+        self.into()
     }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(strum::IntoStaticStr, strum::EnumString, strum::EnumIter)]
+#[strum(serialize_all = "snake_case")]
 pub enum FactSource {
+    #[strum(to_string = "market_regulation", serialize = "市场监管")]
     MarketRegulation,
+    #[strum(to_string = "tax", serialize = "税务")]
     Tax,
+    #[strum(to_string = "self_reported", serialize = "企业自报")]
     SelfReported,
+    #[strum(to_string = "derived", serialize = "推导")]
     Derived,
+    #[strum(to_string = "zone", serialize = "园区认定")]
     Zone,
 }
 
 impl FactSource {
     pub fn as_str(self) -> &'static str {
-        match self {
-            FactSource::MarketRegulation => "market_regulation",
-            FactSource::Tax => "tax",
-            FactSource::SelfReported => "self_reported",
-            FactSource::Derived => "derived",
-            FactSource::Zone => "zone",
-        }
+        self.into()
     }
     pub fn parse(s: &str) -> Option<FactSource> {
-        Some(match s {
-            "market_regulation" | "市场监管" => FactSource::MarketRegulation,
-            "tax" | "税务" => FactSource::Tax,
-            "self_reported" | "企业自报" => FactSource::SelfReported,
-            "derived" | "推导" => FactSource::Derived,
-            "zone" | "园区认定" => FactSource::Zone,
-            _ => return None,
-        })
+        s.parse().ok()
     }
 }
 
@@ -189,13 +176,6 @@ impl FactDictionary {
     pub fn nearest(&self, id: &str, n: usize) -> Vec<&str> {
         i18n::suggest::nearest(id, self.facts.iter().map(|f| f.id.as_str()), n)
     }
-}
-
-/// Levenshtein distance over chars (`strsim::levenshtein`), unbounded: its cost is the
-/// product of both lengths. Kept for `src/cli/policy.rs`; new "did you mean" code calls
-/// [`i18n::suggest::nearest`], which bounds the names it compares.
-pub fn edit_distance(a: &str, b: &str) -> usize {
-    strsim::levenshtein(a, b)
 }
 
 /// A fact value.

@@ -25,3 +25,55 @@ static CATALOG: std::sync::OnceLock<i18n::Catalog> = std::sync::OnceLock::new();
 pub fn catalog() -> &'static i18n::Catalog {
     CATALOG.get_or_init(|| i18n::Catalog::embedded(include_str!("../messages.toml")))
 }
+
+/// The stored and printed names of the crate's enums: derived once (strum), each read back to
+/// its own variant, and equal to the name serde writes where the enum is serialised.
+#[cfg(test)]
+mod enum_names {
+    use strum::IntoEnumIterator;
+
+    fn round_trip<T>(what: &str)
+    where
+        T: IntoEnumIterator + Copy + PartialEq + std::fmt::Debug + Into<&'static str> + std::str::FromStr,
+    {
+        let names: Vec<&'static str> = T::iter().map(Into::into).collect();
+        let mut unique = names.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(unique.len(), names.len(), "{what}: two variants share a name: {names:?}");
+        for v in T::iter() {
+            let name: &'static str = v.into();
+            assert!(matches!(name.parse::<T>(), Ok(back) if back == v), "{what}: {name} does not read back");
+        }
+    }
+
+    fn same_as_serde<T>(what: &str)
+    where
+        T: IntoEnumIterator + Copy + Into<&'static str> + serde::Serialize,
+    {
+        for v in T::iter() {
+            let name: &'static str = v.into();
+            assert_eq!(serde_json::to_value(v).ok(), Some(serde_json::Value::from(name)), "{what}");
+        }
+    }
+
+    #[test]
+    fn every_name_reads_back_to_its_variant() {
+        round_trip::<crate::TaxpayerType>("TaxpayerType");
+        round_trip::<crate::TaxCreditRating>("TaxCreditRating");
+        round_trip::<crate::facts::FactType>("FactType");
+        round_trip::<crate::facts::FactSource>("FactSource");
+        round_trip::<crate::SizeClass>("SizeClass");
+        round_trip::<crate::size::Indicator>("Indicator");
+    }
+
+    #[test]
+    fn stored_names_are_the_json_names() {
+        same_as_serde::<crate::TaxpayerType>("TaxpayerType");
+        same_as_serde::<crate::TaxCreditRating>("TaxCreditRating");
+        same_as_serde::<crate::facts::FactType>("FactType");
+        same_as_serde::<crate::facts::FactSource>("FactSource");
+        same_as_serde::<crate::SizeClass>("SizeClass");
+        same_as_serde::<crate::size::Indicator>("Indicator");
+    }
+}

@@ -10,19 +10,20 @@ use std::collections::BTreeSet;
 /// VAT taxpayer type (纳税人类型).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(strum::IntoStaticStr, strum::EnumString, strum::EnumIter)]
+#[strum(serialize_all = "snake_case")]
 pub enum TaxpayerType {
     /// 小规模纳税人
+    #[strum(to_string = "small_scale", serialize = "小规模纳税人", serialize = "小规模")]
     SmallScale,
     /// 一般纳税人
+    #[strum(to_string = "general", serialize = "一般纳税人", serialize = "一般")]
     General,
 }
 
 impl TaxpayerType {
     pub fn as_str(self) -> &'static str {
-        match self {
-            TaxpayerType::SmallScale => "small_scale",
-            TaxpayerType::General => "general",
-        }
+        self.into()
     }
     pub fn label_zh(self) -> &'static str {
         match self {
@@ -31,16 +32,24 @@ impl TaxpayerType {
         }
     }
     pub fn parse(s: &str) -> Option<TaxpayerType> {
-        match s.trim() {
-            "small_scale" | "小规模纳税人" | "小规模" => Some(TaxpayerType::SmallScale),
-            "general" | "一般纳税人" | "一般" => Some(TaxpayerType::General),
-            _ => None,
-        }
+        s.trim().parse().ok()
     }
 }
 
 /// Tax credit rating (纳税信用等级).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::EnumIter,
+)]
 pub enum TaxCreditRating {
     A,
     B,
@@ -51,23 +60,10 @@ pub enum TaxCreditRating {
 
 impl TaxCreditRating {
     pub fn as_str(self) -> &'static str {
-        match self {
-            TaxCreditRating::A => "A",
-            TaxCreditRating::B => "B",
-            TaxCreditRating::M => "M",
-            TaxCreditRating::C => "C",
-            TaxCreditRating::D => "D",
-        }
+        self.into()
     }
     pub fn parse(s: &str) -> Option<TaxCreditRating> {
-        match s.trim().trim_end_matches('级').to_ascii_uppercase().as_str() {
-            "A" => Some(TaxCreditRating::A),
-            "B" => Some(TaxCreditRating::B),
-            "M" => Some(TaxCreditRating::M),
-            "C" => Some(TaxCreditRating::C),
-            "D" => Some(TaxCreditRating::D),
-            _ => None,
-        }
+        s.trim().trim_end_matches('级').to_ascii_uppercase().parse().ok()
     }
 }
 

@@ -16,6 +16,8 @@ use std::fmt;
 /// The class of an enterprise.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(strum::IntoStaticStr, strum::EnumString, strum::EnumIter)]
+#[strum(serialize_all = "snake_case")]
 pub enum SizeClass {
     Micro,
     Small,
@@ -25,12 +27,7 @@ pub enum SizeClass {
 
 impl SizeClass {
     pub fn as_str(self) -> &'static str {
-        match self {
-            SizeClass::Large => "large",
-            SizeClass::Medium => "medium",
-            SizeClass::Small => "small",
-            SizeClass::Micro => "micro",
-        }
+        self.into()
     }
     pub fn label_zh(self) -> &'static str {
         match self {
@@ -55,6 +52,8 @@ impl fmt::Display for SizeClass {
 /// An indicator of the standard.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(strum::IntoStaticStr, strum::EnumString, strum::EnumIter)]
+#[strum(serialize_all = "snake_case")]
 pub enum Indicator {
     /// 从业人员 (persons).
     Employees,
@@ -66,11 +65,7 @@ pub enum Indicator {
 
 impl Indicator {
     pub fn as_str(self) -> &'static str {
-        match self {
-            Indicator::Employees => "employees",
-            Indicator::Revenue => "revenue",
-            Indicator::Assets => "assets",
-        }
+        self.into()
     }
     pub fn label_zh(self) -> &'static str {
         match self {

@@ -70,6 +70,8 @@ pub struct DecisionAction {
 /// A deadline that moved when the calendar changed ([`Action::RecomputeDeadlines`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(strum::IntoStaticStr, strum::EnumString, strum::EnumIter)]
+#[strum(serialize_all = "snake_case")]
 pub enum DeadlineName {
     AcceptBy,
     AnswerBy,
@@ -82,14 +84,7 @@ pub enum DeadlineName {
 
 impl DeadlineName {
     pub fn as_str(self) -> &'static str {
-        match self {
-            DeadlineName::AcceptBy => "accept_by",
-            DeadlineName::AnswerBy => "answer_by",
-            DeadlineName::ObjectionBy => "objection_by",
-            DeadlineName::ReportBy => "report_by",
-            DeadlineName::ConfirmBy => "confirm_by",
-            DeadlineName::EscalationReplyBy => "escalation_reply_by",
-        }
+        self.into()
     }
 
     pub fn label_zh(self) -> &'static str {
@@ -115,6 +110,8 @@ pub struct DeadlineChange {
 /// Why an answer explains rather than resolves (已解释).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(strum::IntoStaticStr, strum::EnumString, strum::EnumIter)]
+#[strum(serialize_all = "snake_case")]
 pub enum ExplainReason {
     /// 不符合政策条件
     NotEligible,
@@ -140,14 +137,7 @@ impl ExplainReason {
     ];
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            ExplainReason::NotEligible => "not_eligible",
-            ExplainReason::LegalConstraint => "legal_constraint",
-            ExplainReason::BeyondAuthority => "beyond_authority",
-            ExplainReason::NeedsLongerTerm => "needs_longer_term",
-            ExplainReason::EnterpriseCause => "enterprise_cause",
-            ExplainReason::Other => "other",
-        }
+        self.into()
     }
 
     pub fn label_zh(self) -> &'static str {
@@ -374,6 +364,8 @@ pub enum Action {
 /// The name of an action, as stored in the event log's `action` column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(strum::IntoStaticStr, strum::EnumString, strum::EnumIter)]
+#[strum(serialize_all = "snake_case")]
 pub enum ActionKind {
     Submit,
     Accept,
@@ -444,37 +436,7 @@ pub const NOT_COMMANDS: [ActionKind; 3] =
 
 impl ActionKind {
     pub fn as_str(self) -> &'static str {
-        match self {
-            ActionKind::Submit => "submit",
-            ActionKind::Accept => "accept",
-            ActionKind::Assign => "assign",
-            ActionKind::Object => "object",
-            ActionKind::DecideObjection => "decide_objection",
-            ActionKind::Return => "return",
-            ActionKind::Start => "start",
-            ActionKind::RequestInfo => "request_info",
-            ActionKind::SupplyInfo => "supply_info",
-            ActionKind::Report => "report",
-            ActionKind::RequestExtension => "request_extension",
-            ActionKind::ApproveExtension => "approve_extension",
-            ActionKind::RejectExtension => "reject_extension",
-            ActionKind::Escalate => "escalate",
-            ActionKind::OpenConsultation => "open_consultation",
-            ActionKind::CloseConsultation => "close_consultation",
-            ActionKind::Answer => "answer",
-            ActionKind::Confirm => "confirm",
-            ActionKind::Reopen => "reopen",
-            ActionKind::Review => "review",
-            ActionKind::Close => "close",
-            ActionKind::AutoCloseUnrated => "auto_close_unrated",
-            ActionKind::Withdraw => "withdraw",
-            ActionKind::Attach => "attach",
-            ActionKind::EscalateCase => "escalate_case",
-            ActionKind::ReplyEscalation => "reply_escalation",
-            ActionKind::CompleteDecision => "complete_decision",
-            ActionKind::SpotCheck => "spot_check",
-            ActionKind::RecomputeDeadlines => "recompute_deadlines",
-        }
+        self.into()
     }
 
     /// The word a front end offers for this command (the API's `allowed_actions`): the stored
@@ -490,7 +452,7 @@ impl ActionKind {
     /// The kind of a stored event by its exact name (`escalate` is the old counter, not a
     /// case), every kind included; `None` for an unknown name.
     pub fn from_stored(s: &str) -> Option<ActionKind> {
-        ALL_ACTIONS.into_iter().chain(NOT_COMMANDS).find(|a| a.as_str() == s)
+        s.parse().ok()
     }
 
     /// Parses an action name: `decide_objection`, `decide-objection` or its Chinese name

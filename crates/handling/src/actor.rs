@@ -6,6 +6,8 @@ use serde::{Deserialize, Serialize};
 /// Who acts: a user's role (the one enum for sign-in, authorisation and the state machine).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(strum::IntoStaticStr, strum::EnumString, strum::EnumIter)]
+#[strum(serialize_all = "snake_case")]
 pub enum Role {
     /// 企业用户
     Enterprise,
@@ -57,16 +59,7 @@ impl Role {
     }
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Enterprise => "enterprise",
-            Role::Cadre => "cadre",
-            Role::Department => "department",
-            Role::Leader => "leader",
-            Role::Supervisor => "supervisor",
-            Role::Policy => "policy",
-            Role::Admin => "admin",
-            Role::System => "system",
-        }
+        self.into()
     }
 }
 

@@ -204,6 +204,8 @@ impl Clock {
 /// The warning light of a problem.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(strum::IntoStaticStr, strum::EnumString, strum::EnumIter)]
+#[strum(serialize_all = "snake_case")]
 pub enum Warning {
     None,
     Yellow,
@@ -212,11 +214,7 @@ pub enum Warning {
 
 impl Warning {
     pub fn as_str(self) -> &'static str {
-        match self {
-            Warning::None => "none",
-            Warning::Yellow => "yellow",
-            Warning::Red => "red",
-        }
+        self.into()
     }
 }
 

@@ -340,3 +340,54 @@ pub fn visibility_of(
 
 #[cfg(test)]
 mod tests;
+
+/// The stored and printed names of the crate's enums: derived once (strum), each read back to
+/// its own variant, and equal to the name serde writes where the enum is serialised.
+#[cfg(test)]
+mod enum_names {
+    use strum::IntoEnumIterator;
+
+    fn round_trip<T>(what: &str)
+    where
+        T: IntoEnumIterator + Copy + PartialEq + std::fmt::Debug + Into<&'static str> + std::str::FromStr,
+    {
+        let names: Vec<&'static str> = T::iter().map(Into::into).collect();
+        let mut unique = names.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(unique.len(), names.len(), "{what}: two variants share a name: {names:?}");
+        for v in T::iter() {
+            let name: &'static str = v.into();
+            assert!(matches!(name.parse::<T>(), Ok(back) if back == v), "{what}: {name} does not read back");
+        }
+    }
+
+    fn same_as_serde<T>(what: &str)
+    where
+        T: IntoEnumIterator + Copy + Into<&'static str> + serde::Serialize,
+    {
+        for v in T::iter() {
+            let name: &'static str = v.into();
+            assert_eq!(serde_json::to_value(v).ok(), Some(serde_json::Value::from(name)), "{what}");
+        }
+    }
+
+    #[test]
+    fn every_name_reads_back_to_its_variant() {
+        round_trip::<crate::DeadlineName>("DeadlineName");
+        round_trip::<crate::ExplainReason>("ExplainReason");
+        round_trip::<crate::ActionKind>("ActionKind");
+        round_trip::<crate::State>("State");
+        round_trip::<crate::Role>("Role");
+        round_trip::<crate::Warning>("Warning");
+    }
+
+    #[test]
+    fn stored_names_are_the_json_names() {
+        same_as_serde::<crate::DeadlineName>("DeadlineName");
+        same_as_serde::<crate::ExplainReason>("ExplainReason");
+        same_as_serde::<crate::State>("State");
+        same_as_serde::<crate::Role>("Role");
+        same_as_serde::<crate::Warning>("Warning");
+    }
+}

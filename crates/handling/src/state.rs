@@ -16,6 +16,8 @@ use crate::{AppliedLimits, Problem};
 /// The lifecycle states.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(strum::IntoStaticStr, strum::EnumString, strum::EnumIter)]
+#[strum(serialize_all = "snake_case")]
 pub enum State {
     /// Received, not yet accepted.
     Submitted,
@@ -60,20 +62,7 @@ pub const ALL_STATES: [State; 12] = [
 
 impl State {
     pub fn as_str(self) -> &'static str {
-        match self {
-            State::Submitted => "submitted",
-            State::Accepted => "accepted",
-            State::Assigned => "assigned",
-            State::ObjectionPending => "objection_pending",
-            State::Returned => "returned",
-            State::InProgress => "in_progress",
-            State::AwaitingInfo => "awaiting_info",
-            State::Answered => "answered",
-            State::UnderReview => "under_review",
-            State::Confirmed => "confirmed",
-            State::Closed => "closed",
-            State::Withdrawn => "withdrawn",
-        }
+        self.into()
     }
 
     /// Whether the department's answer clock runs in this state.
@@ -124,8 +113,7 @@ impl State {
 
     /// Parses a state name as stored (`in_progress`).
     pub fn parse(s: &str) -> Option<State> {
-        let s = s.trim();
-        ALL_STATES.into_iter().find(|x| x.as_str() == s)
+        s.trim().parse().ok()
     }
 }
 

@@ -46,12 +46,15 @@ pub fn catalog() -> &'static i18n::Catalog {
 /// A supported file format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(strum::IntoStaticStr, strum::EnumString, strum::EnumIter)]
+#[strum(serialize_all = "snake_case")]
 pub enum Format {
     /// Comma-separated, UTF-8 (with or without a byte-order mark), header in the first line.
     Csv,
     /// An Excel workbook; its first worksheet is read, header in the sheet's first row.
     Xlsx,
     /// One JSON object per line (`.jsonl`, `.ndjson`), keys as column names.
+    #[strum(serialize = "jsonl")]
     JsonLines,
 }
 
@@ -68,11 +71,7 @@ impl Format {
     }
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            Format::Csv => "csv",
-            Format::Xlsx => "xlsx",
-            Format::JsonLines => "jsonl",
-        }
+        self.into()
     }
 }
 
@@ -353,5 +352,32 @@ mod tests {
         for e in &file_errors {
             assert_ne!(e.render(Lang::Zh), e.render(Lang::En));
         }
+    }
+}
+
+/// The stored and printed names of the crate's enums: derived once (strum), each read back to
+/// its own variant, and equal to the name serde writes where the enum is serialised.
+#[cfg(test)]
+mod enum_names {
+    use strum::IntoEnumIterator;
+
+    fn round_trip<T>(what: &str)
+    where
+        T: IntoEnumIterator + Copy + PartialEq + std::fmt::Debug + Into<&'static str> + std::str::FromStr,
+    {
+        let names: Vec<&'static str> = T::iter().map(Into::into).collect();
+        let mut unique = names.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(unique.len(), names.len(), "{what}: two variants share a name: {names:?}");
+        for v in T::iter() {
+            let name: &'static str = v.into();
+            assert!(matches!(name.parse::<T>(), Ok(back) if back == v), "{what}: {name} does not read back");
+        }
+    }
+
+    #[test]
+    fn every_name_reads_back_to_its_variant() {
+        round_trip::<crate::Format>("Format");
     }
 }

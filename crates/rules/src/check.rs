@@ -15,6 +15,8 @@ use std::fmt;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(strum::IntoStaticStr, strum::EnumString, strum::EnumIter)]
+#[strum(serialize_all = "snake_case")]
 pub enum Type {
     Bool,
     Integer,
@@ -29,28 +31,10 @@ pub enum Type {
 
 impl Type {
     pub fn as_str(self) -> &'static str {
-        match self {
-            Type::Bool => "bool",
-            Type::Integer => "integer",
-            Type::Money => "money",
-            Type::Ratio => "ratio",
-            Type::Date => "date",
-            Type::Code => "code",
-            Type::Tags => "tags",
-            Type::Error => "error",
-        }
+        self.into()
     }
     pub fn parse(s: &str) -> Option<Type> {
-        Some(match s {
-            "bool" => Type::Bool,
-            "integer" => Type::Integer,
-            "money" => Type::Money,
-            "ratio" => Type::Ratio,
-            "date" => Type::Date,
-            "code" => Type::Code,
-            "tags" => Type::Tags,
-            _ => return None,
-        })
+        s.parse().ok().filter(|t| *t != Type::Error)
     }
     pub fn of_fact(t: FactType) -> Type {
         match t {

@@ -128,6 +128,8 @@ pub struct Explanation {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(strum::IntoStaticStr, strum::EnumString, strum::EnumIter)]
+#[strum(serialize_all = "snake_case")]
 pub enum Eligibility {
     Eligible,
     Ineligible,
@@ -136,19 +138,10 @@ pub enum Eligibility {
 
 impl Eligibility {
     pub fn as_str(self) -> &'static str {
-        match self {
-            Eligibility::Eligible => "eligible",
-            Eligibility::Ineligible => "ineligible",
-            Eligibility::Undetermined => "undetermined",
-        }
+        self.into()
     }
     pub fn parse(s: &str) -> Option<Eligibility> {
-        Some(match s {
-            "eligible" => Eligibility::Eligible,
-            "ineligible" => Eligibility::Ineligible,
-            "undetermined" => Eligibility::Undetermined,
-            _ => return None,
-        })
+        s.parse().ok()
     }
 }
 

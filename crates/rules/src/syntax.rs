@@ -44,41 +44,42 @@ pub struct Expr {
     pub span: Span,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, strum::IntoStaticStr, strum::EnumString, strum::EnumIter,
+)]
 pub enum BinOp {
+    #[strum(serialize = "and")]
     And,
+    #[strum(serialize = "or")]
     Or,
+    #[strum(serialize = "==")]
     Eq,
+    #[strum(serialize = "!=")]
     Ne,
+    #[strum(serialize = "<")]
     Lt,
+    #[strum(serialize = "<=")]
     Le,
+    #[strum(serialize = ">")]
     Gt,
+    #[strum(serialize = ">=")]
     Ge,
+    #[strum(serialize = "+")]
     Add,
+    #[strum(serialize = "-")]
     Sub,
+    #[strum(serialize = "*")]
     Mul,
+    #[strum(serialize = "/")]
     Div,
     /// Tag membership: `tags has "专精特新"`.
+    #[strum(serialize = "has")]
     Has,
 }
 
 impl BinOp {
     pub fn as_str(self) -> &'static str {
-        match self {
-            BinOp::And => "and",
-            BinOp::Or => "or",
-            BinOp::Eq => "==",
-            BinOp::Ne => "!=",
-            BinOp::Lt => "<",
-            BinOp::Le => "<=",
-            BinOp::Gt => ">",
-            BinOp::Ge => ">=",
-            BinOp::Add => "+",
-            BinOp::Sub => "-",
-            BinOp::Mul => "*",
-            BinOp::Div => "/",
-            BinOp::Has => "has",
-        }
+        self.into()
     }
     fn prec(self) -> u8 {
         match self {

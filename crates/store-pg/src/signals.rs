@@ -34,13 +34,10 @@ async fn listen_once(config: &tokio_postgres::Config, on_change: &OnChange) -> R
     }
     on_change(Change::Resync);
     while let Some(m) = messages.next().await {
-        match m.map_err(backend)? {
-            AsyncMessage::Notification(n) => {
-                if let Some(c) = Change::of_payload(n.payload()) {
-                    on_change(c);
-                }
-            }
-            _ => {}
+        if let AsyncMessage::Notification(n) = m.map_err(backend)?
+            && let Some(c) = Change::of_payload(n.payload())
+        {
+            on_change(c);
         }
     }
     drop(client);

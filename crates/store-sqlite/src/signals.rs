@@ -18,7 +18,7 @@ impl ChangeSignals for SqliteStore {
 #[async_trait]
 impl Readiness for SqliteStore {
     async fn schema_status(&self) -> Result<SchemaStatus> {
-        let applied = self.read(|conn| read_migrations(conn)).await?;
+        let applied = self.read(read_migrations).await?;
         status_of(MIGRATIONS, &applied)
     }
 }

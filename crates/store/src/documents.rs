@@ -31,6 +31,8 @@ use crate::{Result, Stamp, StoreError};
 /// What a document is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(strum::IntoStaticStr, strum::EnumString, strum::EnumIter)]
+#[strum(serialize_all = "snake_case")]
 pub enum DocumentKind {
     /// A policy file (rules crate TOML).
     Policy,
@@ -46,16 +48,12 @@ impl DocumentKind {
 
     /// The stored text: `policy`, `time_limits` or `zone_settings`.
     pub fn as_str(self) -> &'static str {
-        match self {
-            DocumentKind::Policy => "policy",
-            DocumentKind::TimeLimits => "time_limits",
-            DocumentKind::ZoneSettings => "zone_settings",
-        }
+        self.into()
     }
 
     /// The inverse of [`DocumentKind::as_str`].
     pub fn parse(s: &str) -> Option<DocumentKind> {
-        DocumentKind::ALL.into_iter().find(|k| k.as_str() == s)
+        s.parse().ok()
     }
 }
 

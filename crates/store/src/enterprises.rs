@@ -115,9 +115,12 @@ pub struct ChangeRecord {
 /// The format of an imported file, as recorded in the batch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(strum::IntoStaticStr, strum::EnumString, strum::EnumIter)]
+#[strum(serialize_all = "snake_case")]
 pub enum ImportFormat {
     Csv,
     Xlsx,
+    #[strum(serialize = "jsonl")]
     JsonLines,
     /// Generated data (the demo zone) or a program's own records.
     Generated,
@@ -125,22 +128,11 @@ pub enum ImportFormat {
 
 impl ImportFormat {
     pub fn as_str(self) -> &'static str {
-        match self {
-            ImportFormat::Csv => "csv",
-            ImportFormat::Xlsx => "xlsx",
-            ImportFormat::JsonLines => "jsonl",
-            ImportFormat::Generated => "generated",
-        }
+        self.into()
     }
 
     pub fn parse(s: &str) -> Option<ImportFormat> {
-        Some(match s {
-            "csv" => ImportFormat::Csv,
-            "xlsx" => ImportFormat::Xlsx,
-            "jsonl" => ImportFormat::JsonLines,
-            "generated" => ImportFormat::Generated,
-            _ => return None,
-        })
+        s.parse().ok()
     }
 }
 

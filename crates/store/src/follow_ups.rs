@@ -16,6 +16,8 @@ use crate::problems::PResult;
 /// What a follow-up is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(strum::IntoStaticStr, strum::EnumString, strum::EnumIter)]
+#[strum(serialize_all = "snake_case")]
 pub enum FollowUpKind {
     /// 督办: the lead department's reply is due.
     Escalation,
@@ -25,13 +27,10 @@ pub enum FollowUpKind {
 
 impl FollowUpKind {
     pub fn as_str(self) -> &'static str {
-        match self {
-            FollowUpKind::Escalation => "escalation",
-            FollowUpKind::Decision => "decision",
-        }
+        self.into()
     }
     pub fn parse(s: &str) -> Option<FollowUpKind> {
-        [FollowUpKind::Escalation, FollowUpKind::Decision].into_iter().find(|k| k.as_str() == s)
+        s.parse().ok()
     }
     pub fn label_zh(self) -> &'static str {
         match self {

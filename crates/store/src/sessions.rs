@@ -15,7 +15,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, FixedOffset};
 
 /// How a session is carried.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::EnumString, strum::EnumIter)]
+#[strum(serialize_all = "snake_case")]
 pub enum SessionKind {
     /// The `huiqi_session` cookie of a browser (with a CSRF token).
     Cookie,
@@ -25,19 +26,12 @@ pub enum SessionKind {
 
 impl SessionKind {
     pub fn as_str(self) -> &'static str {
-        match self {
-            SessionKind::Cookie => "cookie",
-            SessionKind::Bearer => "bearer",
-        }
+        self.into()
     }
 
     /// The kind of a stored row (`None` for anything else).
     pub fn parse(s: &str) -> Option<SessionKind> {
-        match s {
-            "cookie" => Some(SessionKind::Cookie),
-            "bearer" => Some(SessionKind::Bearer),
-            _ => None,
-        }
+        s.parse().ok()
     }
 }
 

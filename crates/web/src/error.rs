@@ -307,29 +307,9 @@ impl From<store::problems::ProblemError> for WebError {
     }
 }
 
-/// The HTTP status of a refusal by the three lists' domain.
+/// The HTTP status of a refusal by the three lists' domain, by its kind in the app layer.
 fn handling_status(e: &handling::HandlingError) -> StatusCode {
-    use handling::HandlingError as H;
-    match e {
-        H::RoleNotAllowed { .. }
-        | H::NotLeadDepartment { .. }
-        | H::NotCooperating { .. }
-        | H::NotYourEnterprise { .. }
-        | H::FirstReceiverOwns { .. } => StatusCode::FORBIDDEN,
-        H::Illegal { .. }
-        | H::Locked { .. }
-        | H::ObjectionWindowClosed { .. }
-        | H::AlreadyOverdue { .. }
-        | H::ExtensionPending
-        | H::NoExtensionPending
-        | H::ExtensionLimit { .. }
-        | H::ConsultationOpen
-        | H::NoConsultationOpen
-        | H::NotYetUnconfirmed { .. }
-        | H::BeforeLastEvent { .. } => StatusCode::CONFLICT,
-        H::BadLog { .. } | H::BadLimits { .. } | H::Calendar(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        _ => StatusCode::UNPROCESSABLE_ENTITY,
-    }
+    status_of(app::error::handling_kind(e))
 }
 
 /// An `application/problem+json` document with both languages. Named `Problem` in the

@@ -107,7 +107,7 @@ pub async fn spot_check_sample(
 ) -> Result<SpotCheckSample> {
     authz::require(who, Action::Read, Resource::SpotChecks)?;
     let now = app.now();
-    let period = crate::reports::period_or_current(period, now);
+    let period = crate::kpis::period_or_current(period, now);
     let settings = app.live.settings();
     let entries = crate::reports::load_entries(app.store.as_ref(), Some((period.start, period.end))).await?;
     let mut population: Vec<SampledClosure> = entries

@@ -48,6 +48,7 @@ use handling::Visibility;
 use store::problems::ProblemRecord;
 
 /// The routing table (departments, categories and who leads them) as the store holds it now.
+#[tracing::instrument(skip_all)]
 pub async fn routing(app: &App) -> Result<Routing> {
     Ok(Routing {
         departments: app.store.departments().await?,
@@ -57,6 +58,7 @@ pub async fn routing(app: &App) -> Result<Routing> {
 
 /// Puts the database's current time limits in use (what a command that raises problems
 /// needs; lighter than [`App::load_documents`], which also checks the policy library).
+#[tracing::instrument(skip_all)]
 pub async fn use_stored_time_limits(app: &App) -> Result<()> {
     use store::documents::{DocumentKind, TIME_LIMITS_NAME};
     if let Some(d) = app.store.current_document(DocumentKind::TimeLimits, TIME_LIMITS_NAME).await? {
@@ -67,6 +69,7 @@ pub async fn use_stored_time_limits(app: &App) -> Result<()> {
 
 /// Puts the database's current zone settings in use (what a command needs that reads the
 /// handling settings: the reply days of a 督办, a decision's default deadline).
+#[tracing::instrument(skip_all)]
 pub async fn use_stored_settings(app: &App) -> Result<()> {
     use store::documents::{DocumentKind, ZONE_SETTINGS_NAME};
     if let Some(d) = app.store.current_document(DocumentKind::ZoneSettings, ZONE_SETTINGS_NAME).await? {

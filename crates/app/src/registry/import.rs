@@ -110,6 +110,13 @@ impl ImportReport {
     }
 }
 
+/// The latest `limit` import batches, newest first (those who may see imports).
+#[tracing::instrument(skip_all, fields(user = %who.username))]
+pub async fn import_batches(app: &App, who: &Principal, limit: u64) -> Result<Vec<store::ImportBatch>> {
+    authz::require(who, Action::Read, Resource::Imports)?;
+    Ok(app.store.import_batches(limit).await?)
+}
+
 /// Imports an enterprise file (admin): reads and checks it; with errors nothing is imported
 /// and the report lists them; clean, it is previewed (dry run) or applied in one
 /// transaction with its batch and change records.

@@ -17,5 +17,6 @@ pub use enterprises::{
     list_enterprises, parse_uscc, set_three_links,
 };
 pub use import::{
-    CHANGES_CSV_HEADER, ImportFile, ImportReport, ImportSinks, PREVIEW_CHUNK, import_enterprises,
+    CHANGES_CSV_HEADER, ImportFile, ImportReport, ImportSinks, PREVIEW_CHUNK, import_batches,
+    import_enterprises,
 };

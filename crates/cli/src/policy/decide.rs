@@ -423,11 +423,7 @@ pub(super) async fn simulate(
         enterprises: sim.enterprises,
         baseline: CountsOut::of(&sim.baseline),
         changed: CountsOut::of(&sim.changed),
-        cost_delta: if sim.cost_delta > rust_decimal::Decimal::ZERO {
-            format!("+{}", sim.cost_delta)
-        } else {
-            sim.cost_delta.to_string()
-        },
+        cost_delta: sim.cost_delta_signed(),
         gains_total: sim.gains_total,
         gains: who(&sim.gains),
         losses_total: sim.losses_total,

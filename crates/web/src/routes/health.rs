@@ -25,11 +25,11 @@ pub struct Health {
 }
 
 pub async fn health_of(state: &AppState) -> Result<Health, WebError> {
-    let n = state.store.enterprise_count().await?;
+    let s = app::status::store_status(state).await?;
     Ok(Health {
         status: "ok".into(),
-        backend: state.store.backend_name().into(),
-        enterprises: n,
+        backend: s.backend.into(),
+        enterprises: s.enterprises,
         version: env!("CARGO_PKG_VERSION").into(),
     })
 }

@@ -103,7 +103,7 @@ async fn page(
     outcome: Option<Outcome>,
     error: Option<String>,
 ) -> Result<Html<String>, WebError> {
-    let batches = state.store.import_batches(50).await?;
+    let batches = app::registry::import_batches(state, p, 50).await?;
     let b = Base::new(lang, Some(p), "/admin/imports", "ui.imports.title");
     views::render(&ImportsPage { b, outcome, error, batches, listed: import::LISTED_ERRORS })
 }

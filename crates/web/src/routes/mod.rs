@@ -120,6 +120,7 @@ fn page_router() -> Router<AppState> {
         .route("/admin/routing", get(admin::routing_page).post(admin::category_create))
         .route("/admin/routing/{category}", post(admin::routing_submit))
         .route("/static/{file}", get(assets::serve))
+        .route("/favicon.ico", get(assets::favicon))
         .route("/problems", get(problems::page_list))
         .route("/problems/new", get(problems::page_new).post(attachments::page_create))
         .route("/problems/{id}/attachments", post(attachments::page_upload))
@@ -149,7 +150,7 @@ fn page_router() -> Router<AppState> {
 
 /// The whole application. Outermost first: the request id (set if absent, echoed in the
 /// response) and the request's log span with its one line ([`crate::request_log`]), the body
-/// limits, the security headers, error pages, the client's identity and rate limits
+/// limits and compression, the security headers, error pages, the client's identity and rate limits
 /// ([`crate::limits`]), the CSRF check, then the routes.
 pub fn build(state: AppState) -> Router {
     let (api, doc) = api_router().split_for_parts();
@@ -164,7 +165,10 @@ pub fn build(state: AppState) -> Router {
         .layer(middleware::from_fn(pages::render_errors))
         .layer(middleware::from_fn(security::security_headers))
         .layer(middleware::from_fn(body_limit))
-        .layer(axum::extract::DefaultBodyLimit::disable());
+        .layer(axum::extract::DefaultBodyLimit::disable())
+        // gzip or brotli as the client accepts, for text bodies over 32 bytes (tower-http's
+        // default predicate: never images, event streams or gRPC).
+        .layer(tower_http::compression::CompressionLayer::new());
     crate::request_log::around(router).with_state(state)
 }
 

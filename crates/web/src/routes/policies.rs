@@ -724,11 +724,7 @@ pub async fn page_simulate(
         enterprises: sim.enterprises,
         baseline: CountsOut::of(&sim.baseline),
         changed: CountsOut::of(&sim.changed),
-        cost_delta: if sim.cost_delta > rust_decimal::Decimal::ZERO {
-            format!("+{}", sim.cost_delta)
-        } else {
-            sim.cost_delta.to_string()
-        },
+        cost_delta: sim.cost_delta_signed(),
         gains: list(&sim.gains),
         gains_total: sim.gains_total,
         losses: list(&sim.losses),

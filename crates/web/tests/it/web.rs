@@ -346,6 +346,25 @@ async fn every_response_carries_the_security_headers() {
     }
 }
 
+#[tokio::test]
+async fn text_is_compressed_for_clients_that_accept_it_and_the_icon_is_served() {
+    let app = app().await;
+    let client = reqwest::Client::new();
+    for (encoding, p) in [("gzip", "/static/app.css"), ("br", "/login"), ("gzip", "/api/v1/openapi.json")] {
+        let r = client.get(app.url(p)).header("accept-encoding", encoding).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{p}");
+        assert_eq!(r.headers()["content-encoding"], encoding, "{p}");
+    }
+    // Without the header the body is as it was.
+    let r = client.get(app.url("/static/app.css")).send().await.unwrap();
+    assert!(r.headers().get("content-encoding").is_none());
+    assert!(r.text().await.unwrap().contains("{"));
+    let r = client.get(app.url("/favicon.ico")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["content-type"], "image/svg+xml");
+    assert!(r.headers()["cache-control"].to_str().unwrap().contains("max-age"));
+}
+
 /// Expected status per role, in the order of `ROLES`; `A` is enterprise A's code, `B` B's.
 const ROLES: [&str; 8] = ["anonymous", "ent_a", "ent_b", "cadre", "dept", "leader", "supervisor", "policy"];
 

@@ -451,14 +451,7 @@ pub struct ProblemListPage {
     pub notices: Vec<(i64, String, String)>,
 }
 
-fn enc(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
+use crate::views::enc;
 
 impl ProblemListPage {
     pub fn new(b: Base, n: Names, page: uc::ProblemPage, queue: bool, can_create: bool) -> ProblemListPage {

@@ -19,9 +19,6 @@ use store::{
 // ---------------------------------------------------------------------------------------
 // Backends
 
-#[macro_use]
-mod support;
-
 suite!(
     "t";
     migrations_are_idempotent,

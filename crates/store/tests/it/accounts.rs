@@ -9,9 +9,6 @@ use store::accounts::{SignInFailures, UserChange, UserFilter};
 use store::sessions::{SessionKind, SessionRecord};
 use store::{NewUser, Page, Role, Stamp, Store, StoreError};
 
-#[macro_use]
-mod support;
-
 suite!(
     "a";
     users_are_paged_and_searched,

@@ -6,9 +6,6 @@ use chrono::{DateTime, Duration, FixedOffset};
 use store::sessions::{SessionKind, SessionRecord};
 use store::{NewUser, Role, Store, StoreError};
 
-#[macro_use]
-mod support;
-
 suite!(
     "s";
     sessions_are_stored_by_hash_touched_and_deleted,

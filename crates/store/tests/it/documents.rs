@@ -6,9 +6,6 @@ use chrono::{DateTime, FixedOffset};
 use store::documents::{DocumentChange, DocumentKind};
 use store::{Stamp, Store, StoreError};
 
-#[macro_use]
-mod support;
-
 suite!(
     "d";
     seeding_inserts_version_one_once_per_kind,

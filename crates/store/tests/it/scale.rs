@@ -6,9 +6,6 @@ use store::Store;
 use store::jobs::{JobSpec, next_due};
 use store::request_state::{AnonymousSession, KeptFile, Purged};
 
-#[macro_use]
-mod support;
-
 suite!(
     "sc";
     anonymous_sessions_are_shared_and_expire,

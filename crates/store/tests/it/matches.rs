@@ -13,9 +13,6 @@ use store::matches::{EligibleOfItem, MatchCount, MatchEligible, NewMatchRun};
 use store::scan::{CellValue, ScanPage, ScanRequest};
 use store::{ImportFormat, ImportRequest, Stamp, Store};
 
-#[macro_use]
-mod support;
-
 suite!("m"; a_match_run_is_stored_whole_and_read_back, the_scan_reads_every_fact_the_rules_read);
 
 // ---------------------------------------------------------------------------------------

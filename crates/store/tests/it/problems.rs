@@ -15,9 +15,6 @@ use store::problems::{
 };
 use store::{ImportFormat, ImportRequest, Page, Stamp, Store};
 
-#[macro_use]
-mod support;
-
 suite!(
     "p";
     the_main_path_is_stored_and_replays,

@@ -1,0 +1,7 @@
+//! The rules crate's integration tests as one binary (one link instead of three): the
+//! evaluation paths agreeing (`agree`), the language (`language`), and the shipped policies
+//! with their cases (`policies`).
+
+mod agree;
+mod language;
+mod policies;

@@ -1,0 +1,14 @@
+//! The store suite as one test binary (one link instead of six): each module is a file of
+//! tests over `&dyn Store`, run against SQLite always and PostgreSQL when
+//! `HUIQI_TEST_PG_URL` is set (see `support`).
+
+#[macro_use]
+mod support;
+
+mod accounts;
+mod documents;
+mod matches;
+mod problems;
+mod repository;
+mod scale;
+mod sessions;
