@@ -249,8 +249,14 @@ pub async fn status(app: &App) -> Result<Vec<(JobRow, Vec<JobRun>)>> {
 }
 
 /// Makes a job due now (`huiqi worker --run-now NAME`); an unknown name is a bad argument.
+/// A due time is an occurrence, run once: when the last run was for this very second (a
+/// run-now right after a run), the new one is a second later.
 pub async fn run_now(app: &App, name: &str) -> Result<()> {
-    if app.store.schedule_job(name, app.now()).await? {
+    let mut at = store::problems::china_seconds(app.now());
+    if let Some(last) = app.store.job_runs(name, 1).await?.pop() {
+        at = at.max(last.due_at + Duration::seconds(1));
+    }
+    if app.store.schedule_job(name, at).await? {
         return Ok(());
     }
     Err(Error::Invalid {
