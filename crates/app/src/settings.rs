@@ -211,7 +211,7 @@ impl<'de> Deserialize<'de> for Percent {
 }
 
 /// What is wrong with a setting's value ([`Error::InvalidSetting`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::EnumIter)]
 pub enum SettingIssue {
     /// No setting has this key.
     Unknown,

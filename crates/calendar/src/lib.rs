@@ -60,7 +60,8 @@ impl DayKind {
 }
 
 /// Errors of the calendar. All are the caller's to fix.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, strum::EnumDiscriminants)]
+#[strum_discriminants(derive(strum::EnumIter))]
 pub enum CalendarError {
     #[error("date {date} is outside the covered years {first}-{last}")]
     OutOfRange { date: NaiveDate, first: i32, last: i32 },

@@ -130,21 +130,32 @@ fn dates_outside_the_covered_years_are_errors() {
     assert!(e.render(i18n::Lang::Zh).contains("2019–2026"));
 }
 
+/// One sample of each variant: a new variant fails to compile here until it has one.
+fn sample(v: CalendarErrorDiscriminants) -> CalendarError {
+    use CalendarErrorDiscriminants as D;
+    match v {
+        D::OutOfRange => CalendarError::OutOfRange { date: d("2030-01-01"), first: 2019, last: 2026 },
+        D::BadDate => CalendarError::BadDate { input: "x".into() },
+        D::Unsupported => CalendarError::Unsupported {
+            date: d("2022-01-01"),
+            first: d("2000-01-01"),
+            last: d("2099-12-31"),
+        },
+        D::BadCount => CalendarError::BadCount { n: 0 },
+        D::BadData => CalendarError::BadData { line: 1, reason: "r".into() },
+        D::MissingStatutory => {
+            CalendarError::MissingStatutory { date: d("2027-02-06"), festival: "Spring Festival".into() }
+        }
+        D::YearNotCovered => CalendarError::YearNotCovered { year: 2101, first: 2019, last: 2100 },
+        D::NoNotice => CalendarError::NoNotice { year: 2027 },
+    }
+}
+
 #[test]
 fn every_error_has_both_languages() {
-    let samples = [
-        CalendarError::OutOfRange { date: d("2030-01-01"), first: 2019, last: 2026 },
-        CalendarError::BadDate { input: "x".into() },
-        CalendarError::Unsupported { date: d("2022-01-01"), first: d("2000-01-01"), last: d("2099-12-31") },
-        CalendarError::BadCount { n: 0 },
-        CalendarError::BadData { line: 1, reason: "r".into() },
-        CalendarError::MissingStatutory { date: d("2027-02-06"), festival: "春节".into() },
-        CalendarError::YearNotCovered { year: 2101, first: 2019, last: 2100 },
-        CalendarError::NoNotice { year: 2027 },
-    ];
-    let msgs: Vec<_> = samples.iter().map(|e| e.message()).collect();
-    assert_eq!(catalog().check_complete(&msgs), Vec::<String>::new());
-    assert_eq!(catalog().keys().count(), samples.len());
+    use strum::IntoEnumIterator;
+    i18n::assert_all_bilingual(&CalendarErrorDiscriminants::iter().map(sample).collect::<Vec<_>>());
+    assert_eq!(catalog().keys().count(), CalendarErrorDiscriminants::iter().count());
 }
 
 #[test]

@@ -39,7 +39,8 @@ pub struct IndustryCode {
     digits: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, strum::EnumDiscriminants)]
+#[strum_discriminants(derive(strum::EnumIter))]
 pub enum IndustryError {
     #[error("'{input}' is not a GB/T 4754 code")]
     Malformed { input: String },
@@ -175,5 +176,23 @@ mod tests {
         assert!(matches!(IndustryCode::parse("Z"), Err(IndustryError::Malformed { .. })));
         assert!(matches!(IndustryCode::parse(""), Err(IndustryError::Malformed { .. })));
         assert!(matches!(IndustryCode::parse("3"), Err(IndustryError::Malformed { .. })));
+    }
+
+    /// One sample of each variant: a new variant fails to compile here until it has one.
+    fn sample(d: IndustryErrorDiscriminants) -> IndustryError {
+        use IndustryErrorDiscriminants as D;
+        match d {
+            D::Malformed => IndustryError::Malformed { input: "C35111".into() },
+            D::Division => IndustryError::Division { input: "98".into(), division: 98 },
+            D::Section => {
+                IndustryError::Section { input: "A35".into(), division: 35, section: 'A', expected: 'C' }
+            }
+        }
+    }
+
+    #[test]
+    fn every_error_has_both_languages() {
+        use strum::IntoEnumIterator;
+        i18n::assert_all_bilingual(&IndustryErrorDiscriminants::iter().map(sample).collect::<Vec<_>>());
     }
 }

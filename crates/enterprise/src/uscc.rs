@@ -48,7 +48,8 @@ const PROVINCES: &[&str] = &[
 pub struct UnifiedCreditCode(String);
 
 /// Why a string is not a valid code. Positions are 1-based.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, strum::EnumDiscriminants)]
+#[strum_discriminants(derive(strum::EnumIter))]
 pub enum UsccError {
     #[error("length is {len}, not 18")]
     Length { len: usize },
@@ -208,6 +209,21 @@ impl UnifiedCreditCode {
         code.starts_with("92")
     }
 
+    /// Whether the code registers a market entity (市场主体): registration authority 9
+    /// (市场监管) with category 1 (企业), 2 (个体工商户) or 3 (农民专业合作社). Codes of other
+    /// authorities (机关, 事业单位, 社会团体, 律师事务所, …) are valid registry rows but never
+    /// assistance targets ([`crate::assistance_target`]).
+    pub fn is_market_entity(&self) -> bool {
+        UnifiedCreditCode::is_market_entity_code(&self.0)
+    }
+
+    /// The rule of [`UnifiedCreditCode::is_market_entity`] over a stored code's text, for a
+    /// reader that does not parse every code again (the match's column scan).
+    pub fn is_market_entity_code(code: &str) -> bool {
+        let b = code.as_bytes();
+        b.first() == Some(&b'9') && matches!(b.get(1), Some(b'1' | b'2' | b'3'))
+    }
+
     /// The six-digit administrative division of the registering authority.
     pub fn region(&self) -> &str {
         &self.0[2..8]
@@ -274,21 +290,27 @@ mod tests {
         }
     }
 
+    /// One sample of each variant: a new variant fails to compile here until it has one.
+    fn sample(d: UsccErrorDiscriminants) -> UsccError {
+        use UsccErrorDiscriminants as D;
+        match d {
+            D::Length => UsccError::Length { len: 3 },
+            D::Lowercase => UsccError::Lowercase { pos: 1, ch: 'a' },
+            D::Character => UsccError::Character { pos: 1, ch: 'I' },
+            D::Authority => UsccError::Authority { ch: 'B' },
+            D::Category => UsccError::Category { authority: '9', ch: '5' },
+            D::Region => UsccError::Region { region: "990000".into() },
+            D::OrgCheck => UsccError::OrgCheck { found: '1', expected: '2' },
+            D::Check => UsccError::Check { found: '1', expected: '2' },
+        }
+    }
+
     #[test]
     fn every_error_has_both_languages() {
-        let samples = [
-            UsccError::Length { len: 3 },
-            UsccError::Lowercase { pos: 1, ch: 'a' },
-            UsccError::Character { pos: 1, ch: 'I' },
-            UsccError::Authority { ch: 'B' },
-            UsccError::Category { authority: '9', ch: '5' },
-            UsccError::Region { region: "990000".into() },
-            UsccError::OrgCheck { found: '1', expected: '2' },
-            UsccError::Check { found: '1', expected: '2' },
-        ];
-        let msgs: Vec<_> = samples.iter().map(|e| e.message()).collect();
-        assert_eq!(crate::catalog().check_complete(&msgs), Vec::<String>::new());
-        assert!(samples[7].render(i18n::Lang::Zh).contains("校验码"));
+        use strum::IntoEnumIterator;
+        i18n::assert_all_bilingual(&UsccErrorDiscriminants::iter().map(sample).collect::<Vec<_>>());
+        let check = sample(UsccErrorDiscriminants::Check).render(i18n::Lang::Zh);
+        assert!(check.contains("校验码"), "{check}");
     }
 
     proptest! {

@@ -104,12 +104,32 @@ pub struct Workbook {
     pub sheets: Vec<Sheet>,
 }
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, thiserror::Error, strum::EnumDiscriminants)]
+#[strum_discriminants(derive(strum::EnumIter))]
 pub enum ExcelError {
     #[error("writing the workbook failed: {0}")]
     Write(String),
     #[error("reading the workbook failed: {0}")]
     Read(String),
+}
+
+static CATALOG: std::sync::OnceLock<i18n::Catalog> = std::sync::OnceLock::new();
+
+/// This crate's message catalog.
+pub fn catalog() -> &'static i18n::Catalog {
+    CATALOG.get_or_init(|| i18n::Catalog::embedded(include_str!("../messages.toml")))
+}
+
+impl i18n::Localized for ExcelError {
+    fn message(&self) -> i18n::Message {
+        match self {
+            ExcelError::Write(reason) => i18n::Message::new("excel.write").arg("reason", reason),
+            ExcelError::Read(reason) => i18n::Message::new("excel.read").arg("reason", reason),
+        }
+    }
+    fn catalog(&self) -> &'static i18n::Catalog {
+        catalog()
+    }
 }
 
 fn xl(e: rust_xlsxwriter::XlsxError) -> ExcelError {
@@ -415,5 +435,22 @@ mod tests {
         );
         // The same data gives the same bytes.
         assert_eq!(wb.to_bytes().unwrap(), bytes);
+    }
+
+    /// One sample of each variant: a new variant fails to compile here until it has one.
+    fn sample(d: ExcelErrorDiscriminants) -> ExcelError {
+        use ExcelErrorDiscriminants as D;
+        match d {
+            D::Write => ExcelError::Write("worksheet name is too long".into()),
+            D::Read => ExcelError::Read("invalid zip header".into()),
+        }
+    }
+
+    #[test]
+    fn every_error_renders_in_both_languages() {
+        use strum::IntoEnumIterator;
+        assert!(i18n::Catalog::parse(include_str!("../messages.toml")).is_ok());
+        i18n::assert_all_bilingual(&ExcelErrorDiscriminants::iter().map(sample).collect::<Vec<_>>());
+        assert_eq!(catalog().keys().count(), ExcelErrorDiscriminants::iter().count());
     }
 }

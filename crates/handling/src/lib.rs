@@ -61,7 +61,8 @@ pub fn china_date(t: DateTime<FixedOffset>) -> NaiveDate {
 
 /// Errors of the three lists. All are the user's to fix, except [`HandlingError::BadLog`]
 /// (a stored log that does not replay: tampering or a bug).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, strum::EnumDiscriminants)]
+#[strum_discriminants(derive(strum::EnumIter))]
 pub enum HandlingError {
     #[error("a problem that is {} cannot be given the action {}", state.as_str(), action.as_str())]
     Illegal { state: State, action: ActionKind, allowed: Vec<ActionKind> },

@@ -6,6 +6,9 @@
 //! [`Catalog`] parses it and renders a message. A crate's tests
 //! call [`Catalog::check_complete`] so that no key lacks a language and every variant's key
 //! exists: the catalog is the one place messages are written.
+//! [`assert_all_bilingual`] checks one sample of every variant of an error enum (each crate's
+//! exhaustive error test, `docs/TESTING.md`): key present, both texts filled, in their own
+//! language and different.
 //!
 //! [`suggest`] picks "did you mean" hints for every crate and shortens names before they
 //! are echoed.
@@ -175,6 +178,91 @@ impl Catalog {
     }
 }
 
+/// Whether `c` is a CJK ideograph, CJK punctuation or a full-width form (`中`, `，`, `（`).
+pub fn is_cjk(c: char) -> bool {
+    matches!(c,
+        '\u{3000}'..='\u{303F}' // CJK symbols and punctuation
+        | '\u{3400}'..='\u{4DBF}' // extension A
+        | '\u{4E00}'..='\u{9FFF}' // unified ideographs
+        | '\u{F900}'..='\u{FAFF}' // compatibility ideographs
+        | '\u{FF00}'..='\u{FFEF}' // full-width forms
+        | '\u{20000}'..='\u{2FA1F}') // extensions B–F and compatibility supplement
+}
+
+/// The first `{name}` placeholder left in a rendered text (`name` in ASCII letters, digits
+/// and `_`), if any. Braces around anything else (a quoted JSON value) are not placeholders.
+pub fn unfilled_placeholder(text: &str) -> Option<&str> {
+    let mut rest = text;
+    while let Some(open) = rest.find('{') {
+        let after = &rest[open + 1..];
+        let name_len = after.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(after.len());
+        if name_len > 0 && after[name_len..].starts_with('}') {
+            return Some(&rest[open..open + name_len + 2]);
+        }
+        rest = after;
+    }
+    None
+}
+
+/// What is wrong with an error's two renderings, for the exhaustive bilingual tests every
+/// crate runs over all variants of its error enums (`docs/TESTING.md`): its key must be in
+/// its catalog; the Chinese and the English text must both be non-empty, differ, and have
+/// no unfilled `{placeholder}`; the Chinese text must contain a CJK character and the English
+/// text none outside “curly quotes” (a literal to type). Samples give ASCII values where the
+/// English text quotes them, so that the check means something. `what` names the
+/// sample in the problems. Empty when the error renders well. (A catalog holds both
+/// languages of every key: [`Catalog::parse`] refuses an entry that lacks one.)
+pub fn bilingual_problems<E: Localized + ?Sized>(error: &E, what: &str) -> Vec<String> {
+    let key = error.message().key;
+    let mut problems = Vec::new();
+    if !error.catalog().contains(key) {
+        problems.push(format!("{what}: key {key} is not in the catalog"));
+    }
+    let zh = error.render(Lang::Zh);
+    let en = error.render(Lang::En);
+    for (lang, text) in [("zh", &zh), ("en", &en)] {
+        if text.trim().is_empty() {
+            problems.push(format!("{what} ({key}): the {lang} text is empty"));
+        }
+        if let Some(p) = unfilled_placeholder(text) {
+            problems.push(format!("{what} ({key}): the {lang} text leaves {p} unfilled: {text}"));
+        }
+    }
+    if zh == en {
+        problems.push(format!("{what} ({key}): Chinese and English are the same: {zh}"));
+    }
+    if !zh.chars().any(is_cjk) {
+        problems.push(format!("{what} ({key}): the Chinese text has no Chinese: {zh}"));
+    }
+    if let Some(c) = unquoted(&en).find(|&c| is_cjk(c)) {
+        problems.push(format!("{what} ({key}): the English text contains '{c}': {en}"));
+    }
+    problems
+}
+
+/// The characters of `text` outside “curly quotes”: an English text may quote a literal the
+/// user must type (`“# 来源 / source: …”`), which is Chinese.
+fn unquoted(text: &str) -> impl Iterator<Item = char> + '_ {
+    let mut quoted = false;
+    text.chars().filter(move |&c| {
+        match c {
+            '“' => quoted = true,
+            '”' => quoted = false,
+            _ => {}
+        }
+        !quoted
+    })
+}
+
+/// Panics listing every problem [`bilingual_problems`] finds in any of `samples` (each named
+/// by its `Debug` form): the one assertion of the crates' exhaustive bilingual error tests.
+#[track_caller]
+pub fn assert_all_bilingual<E: Localized + fmt::Debug>(samples: &[E]) {
+    let problems: Vec<String> =
+        samples.iter().flat_map(|e| bilingual_problems(e, &format!("{e:?}"))).collect();
+    assert!(problems.is_empty(), "{} problems:\n{}", problems.len(), problems.join("\n"));
+}
+
 fn fill(template: &str, args: &[(&'static str, String)]) -> String {
     let mut out = template.to_string();
     for (name, value) in args {
@@ -223,5 +311,36 @@ mod tests {
         assert_eq!(Lang::parse("zh-CN"), Some(Lang::Zh));
         assert_eq!(Lang::parse("EN-us"), Some(Lang::En));
         assert_eq!(Lang::parse("fr"), None);
+    }
+
+    struct Sample(&'static str, &'static Catalog);
+    impl Localized for Sample {
+        fn message(&self) -> Message {
+            Message::new(self.0).arg("v", "x")
+        }
+        fn catalog(&self) -> &'static Catalog {
+            self.1
+        }
+    }
+
+    #[test]
+    fn bilingual_problems_name_each_flaw() {
+        let c: &'static Catalog = Box::leak(Box::new(
+            Catalog::parse(concat!(
+                "[ok]\nzh = \"值 {v} 有误\"\nen = \"value {v} is wrong\"\n",
+                "[same]\nzh = \"v {v}\"\nen = \"v {v}\"\n",
+                "[mixed]\nzh = \"值 {v}\"\nen = \"value {v}，{w}\"\n",
+            ))
+            .unwrap(),
+        ));
+        assert!(bilingual_problems(&Sample("ok", c), "ok").is_empty());
+        assert_eq!(bilingual_problems(&Sample("same", c), "same").len(), 2, "same text, no Chinese");
+        let mixed = bilingual_problems(&Sample("mixed", c), "mixed");
+        assert_eq!(mixed.len(), 2, "{mixed:?}");
+        assert!(mixed[0].contains("{w} unfilled") && mixed[1].contains("'，'"), "{mixed:?}");
+        let missing = bilingual_problems(&Sample("gone", c), "gone");
+        assert!(missing[0].contains("not in the catalog"), "{missing:?}");
+        assert_eq!(unquoted("a “来源” b").collect::<String>(), "a ” b");
+        assert_eq!(unfilled_placeholder(r#"got {"a": 1} and {}"#), None);
     }
 }

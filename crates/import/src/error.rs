@@ -8,7 +8,8 @@ use i18n::suggest::{cut, shown};
 use i18n::{Catalog, Lang, Localized, Message};
 
 /// A failure that stops reading the whole file.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, strum::EnumDiscriminants)]
+#[strum_discriminants(derive(strum::EnumIter))]
 pub enum ImportError {
     /// The file cannot be opened or read.
     #[error("cannot read {path}: {reason}")]

@@ -262,7 +262,8 @@ pub fn read_file(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use i18n::{Lang, Localized, Message};
+    use crate::error::ImportErrorDiscriminants;
+    use i18n::{Localized, Message};
 
     #[test]
     fn foreign_encodings_are_recognised() {
@@ -287,27 +288,16 @@ mod tests {
     /// languages with no placeholder left.
     #[test]
     fn every_message_renders_in_both_languages() {
-        let file_errors = [
-            ImportError::Io { path: "a.csv".into(), reason: "no such file".into() },
-            ImportError::UnknownFormat { path: "a.txt".into(), extension: "txt".into() },
-            ImportError::Encoding { line: 3 },
-            ImportError::NotUtf8 { encoding: "UTF-16LE".into() },
-            ImportError::Csv { line: 3, reason: "x".into() },
-            ImportError::Workbook { reason: "x".into() },
-            ImportError::Inflated { limit_mib: 256, shared_strings: false },
+        use strum::IntoEnumIterator;
+        let mut file_errors: Vec<ImportError> = ImportErrorDiscriminants::iter().map(sample).collect();
+        // The cases whose key depends on the fields.
+        file_errors.extend([
             ImportError::Inflated { limit_mib: 64, shared_strings: true },
-            ImportError::LongRun { limit_mib: 1 },
-            ImportError::CellOutOfRange { cell: "XFD1048576".into() },
-            ImportError::Damaged,
-            ImportError::Empty,
-            ImportError::MissingColumn { zh: "统一社会信用代码".into(), en: "uscc".into() },
-            ImportError::UnknownColumn { column: "revenu".into(), hint: "revenue".into(), line: None },
             ImportError::UnknownColumn { column: "revenu".into(), hint: "revenue".into(), line: Some(4) },
-            ImportError::UnknownColumn { column: "备注".into(), hint: String::new(), line: None },
-            ImportError::UnknownColumn { column: "备注".into(), hint: String::new(), line: Some(4) },
-            ImportError::DerivedColumn { column: "个体工商户".into() },
-            ImportError::DuplicateColumn { first: "uscc".into(), second: "统一社会信用代码".into() },
-        ];
+            ImportError::UnknownColumn { column: "remarks".into(), hint: String::new(), line: None },
+            ImportError::UnknownColumn { column: "remarks".into(), hint: String::new(), line: Some(4) },
+        ]);
+        i18n::assert_all_bilingual(&file_errors);
         let mut msgs: Vec<Message> = file_errors.iter().map(Localized::message).collect();
         for key in [
             "import.required",
@@ -349,8 +339,33 @@ mod tests {
         let unused: Vec<&str> = catalog().keys().filter(|k| !used.contains(k)).collect();
         assert!(unused.is_empty(), "{unused:?}");
         assert_eq!(catalog().check_complete(&msgs), Vec::<String>::new());
-        for e in &file_errors {
-            assert_ne!(e.render(Lang::Zh), e.render(Lang::En));
+    }
+
+    /// One sample of each variant: a new variant fails to compile here until it has one.
+    fn sample(d: ImportErrorDiscriminants) -> ImportError {
+        use ImportErrorDiscriminants as D;
+        match d {
+            D::Io => ImportError::Io { path: "a.csv".into(), reason: "no such file".into() },
+            D::UnknownFormat => ImportError::UnknownFormat { path: "a.txt".into(), extension: "txt".into() },
+            D::Encoding => ImportError::Encoding { line: 3 },
+            D::NotUtf8 => ImportError::NotUtf8 { encoding: "UTF-16LE".into() },
+            D::Csv => ImportError::Csv { line: 3, reason: "x".into() },
+            D::Workbook => ImportError::Workbook { reason: "x".into() },
+            D::Inflated => ImportError::Inflated { limit_mib: 256, shared_strings: false },
+            D::LongRun => ImportError::LongRun { limit_mib: 1 },
+            D::CellOutOfRange => ImportError::CellOutOfRange { cell: "XFD1048576".into() },
+            D::Damaged => ImportError::Damaged,
+            D::Empty => ImportError::Empty,
+            D::MissingColumn => {
+                ImportError::MissingColumn { zh: "统一社会信用代码".into(), en: "uscc".into() }
+            }
+            D::UnknownColumn => {
+                ImportError::UnknownColumn { column: "revenu".into(), hint: "revenue".into(), line: None }
+            }
+            D::DerivedColumn => ImportError::DerivedColumn { column: "size".into() },
+            D::DuplicateColumn => {
+                ImportError::DuplicateColumn { first: "uscc".into(), second: "credit_code".into() }
+            }
         }
     }
 }

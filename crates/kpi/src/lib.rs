@@ -37,7 +37,8 @@ use serde::Serialize;
 pub mod period;
 pub use period::{Period, PeriodKind, period_of};
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, strum::EnumDiscriminants)]
+#[strum_discriminants(derive(strum::EnumIter))]
 pub enum KpiError {
     #[error("not a period: {input}")]
     BadPeriod { input: String },
@@ -437,20 +438,27 @@ pub fn compute_from_logs(
 mod tests {
     use super::*;
 
-    #[test]
-    fn errors_render_in_both_languages() {
-        assert!(Catalog::parse(include_str!("../messages.toml")).is_ok());
-        let errs = [
-            KpiError::BadPeriod { input: "2022-13".into() },
-            KpiError::Replay {
+    /// One sample of each variant: a new variant fails to compile here until it has one.
+    fn sample(d: KpiErrorDiscriminants) -> KpiError {
+        use KpiErrorDiscriminants as D;
+        match d {
+            D::BadPeriod => KpiError::BadPeriod { input: "2022-13".into() },
+            // One inner error stands for the handling crate's (its own tests cover them all).
+            D::Replay => KpiError::Replay {
                 problem: "7".into(),
                 source: HandlingError::BadLog { seq: 2, reason: "r".into() },
             },
-        ];
-        for lang in [Lang::Zh, Lang::En] {
-            let msgs: Vec<Message> = errs.iter().map(|e| e.message_in(lang)).collect();
-            assert!(catalog().check_complete(&msgs).is_empty());
-            for e in &errs {
+        }
+    }
+
+    #[test]
+    fn errors_render_in_both_languages() {
+        use strum::IntoEnumIterator;
+        assert!(Catalog::parse(include_str!("../messages.toml")).is_ok());
+        let samples: Vec<KpiError> = KpiErrorDiscriminants::iter().map(sample).collect();
+        i18n::assert_all_bilingual(&samples);
+        for e in &samples {
+            for lang in [Lang::Zh, Lang::En] {
                 assert!(!e.render(lang).contains("kpi.") && !e.render(lang).contains("handling."));
             }
         }

@@ -138,7 +138,8 @@ pub enum ExprKind {
 }
 
 /// A syntax problem, with its span in the expression text.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, strum::EnumDiscriminants)]
+#[strum_discriminants(derive(strum::EnumIter))]
 pub enum SyntaxError {
     UnexpectedChar {
         ch: char,
@@ -895,5 +896,28 @@ mod tests {
     fn spans_point_at_the_problem() {
         let (_, errs) = parse("a and $");
         assert_eq!(errs[0].span(), Span { start: 6, end: 7 });
+    }
+
+    /// One sample of each variant: a new variant fails to compile here until it has one.
+    fn sample(d: SyntaxErrorDiscriminants) -> SyntaxError {
+        use SyntaxErrorDiscriminants as D;
+        let span = Span::default();
+        match d {
+            D::UnexpectedChar => SyntaxError::UnexpectedChar { ch: '$', span },
+            D::UnterminatedString => SyntaxError::UnterminatedString { span },
+            D::BadNumber => SyntaxError::BadNumber { text: "1.2.3".into(), span },
+            D::Expected => SyntaxError::Expected { expected: "a value", found: "')'".into(), span },
+            D::TooDeep => SyntaxError::TooDeep { span },
+            D::TooTall => SyntaxError::TooTall { span },
+        }
+    }
+
+    /// Syntax errors render as the crate's [`crate::Error::Syntax`].
+    #[test]
+    fn every_syntax_error_renders_in_both_languages() {
+        use strum::IntoEnumIterator;
+        let samples: Vec<crate::Error> =
+            SyntaxErrorDiscriminants::iter().map(|d| crate::Error::Syntax(sample(d))).collect();
+        i18n::assert_all_bilingual(&samples);
     }
 }

@@ -84,6 +84,12 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "problem_follow_ups",
         sql: include_str!("../migrations/0014_problem_follow_ups.sql"),
     },
+    Migration { version: 15, name: "match_kinds", sql: include_str!("../migrations/0015_match_kinds.sql") },
+    Migration {
+        version: 16,
+        name: "assistance_target_market_entities",
+        sql: include_str!("../migrations/0016_assistance_target_market_entities.sql"),
+    },
     Migration {
         version: 17,
         name: "request_state",
@@ -248,12 +254,22 @@ async fn migrate_locked(client: &mut deadpool_postgres::Object) -> Result<Migrat
             tx.batch_execute(m.sql).await.map_err(|e| {
                 StoreError::Backend(format!("migration {:04}_{} failed: {e}", m.version, m.name))
             })?;
-            if m.version == store::enterprises::TARGET_COLUMN_MIGRATION {
-                // The plain column, checked against the domain rule (see the migration).
-                for (target, reg, tax) in store::enterprises::target_backfill() {
-                    tx.execute(store::sql::SET_TARGET_BY_REGISTRATION, &[&target, &reg, &tax])
-                        .await
-                        .map_err(backend)?;
+            if store::enterprises::TARGET_RECOMPUTE_MIGRATIONS.contains(&m.version) {
+                // The plain column, recomputed from the domain rule (see the migrations).
+                let mut changes = Vec::new();
+                for r in tx.query(store::sql::TARGET_INPUTS, &[]).await.map_err(backend)? {
+                    let uscc: String = r.try_get(1).map_err(backend)?;
+                    let (reg, tax, stored): (bool, bool, bool) = (
+                        r.try_get(2).map_err(backend)?,
+                        r.try_get(3).map_err(backend)?,
+                        r.try_get(4).map_err(backend)?,
+                    );
+                    if let Some(t) = store::enterprises::target_correction(&uscc, reg, tax, stored) {
+                        changes.push((t, r.try_get::<_, i64>(0).map_err(backend)?));
+                    }
+                }
+                for (target, id) in changes {
+                    tx.execute(store::sql::SET_TARGET, &[&target, &id]).await.map_err(backend)?;
                 }
             }
             let version = i32::try_from(m.version).map_err(backend)?;

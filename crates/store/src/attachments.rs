@@ -40,7 +40,8 @@ pub const MAX_NAME_CHARS: usize = 120;
 // Errors
 
 /// Why a file is refused or not found.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, strum::EnumDiscriminants)]
+#[strum_discriminants(derive(strum::EnumIter))]
 pub enum AttachmentError {
     #[error("{file} is {size} bytes, more than {max}")]
     TooLarge { file: String, size: usize, max: usize },
@@ -440,20 +441,31 @@ pub fn with_references(mut problem: Problem, files: &[CheckedFile]) -> PResult<P
 mod tests {
     use super::*;
 
+    /// One sample of each variant about `file`: a new variant fails to compile here until it
+    /// has one.
+    fn sample(d: AttachmentErrorDiscriminants, file: &str) -> AttachmentError {
+        use AttachmentErrorDiscriminants as D;
+        let file = file.to_string();
+        match d {
+            D::TooLarge => AttachmentError::TooLarge { file, size: 11, max: 10 },
+            D::Empty => AttachmentError::Empty { file },
+            D::Type => AttachmentError::Type { file },
+            D::TooMany => AttachmentError::TooMany { file, max: 10 },
+            D::NotFound => AttachmentError::NotFound { problem: 1, id: 2 },
+        }
+    }
+
     #[test]
     fn every_message_renders_in_both_languages() {
+        use strum::IntoEnumIterator;
         assert!(Catalog::parse(MESSAGES).is_ok());
-        let s = || "合同.pdf".to_string();
-        let all = [
-            AttachmentError::TooLarge { file: s(), size: 11, max: 10 },
-            AttachmentError::Empty { file: s() },
-            AttachmentError::Type { file: s() },
-            AttachmentError::TooMany { file: s(), max: 10 },
-            AttachmentError::NotFound { problem: 1, id: 2 },
-        ];
-        let msgs: Vec<Message> = all.iter().map(Localized::message).collect();
-        assert!(attachment_catalog().check_complete(&msgs).is_empty());
-        for e in &all[..4] {
+        let all: Vec<AttachmentError> =
+            AttachmentErrorDiscriminants::iter().map(|d| sample(d, "contract.pdf")).collect();
+        i18n::assert_all_bilingual(&all);
+        // A Chinese file name is quoted as it is in both languages.
+        for d in AttachmentErrorDiscriminants::iter().filter(|d| *d != AttachmentErrorDiscriminants::NotFound)
+        {
+            let e = sample(d, "合同.pdf");
             assert!(e.render(Lang::Zh).contains("合同.pdf") && e.render(Lang::En).contains("合同.pdf"));
         }
     }

@@ -47,7 +47,8 @@ pub fn chain_hash(prev_hash: &str, canonical_json: &str) -> String {
 
 /// Errors of the problem store: a problem or visit that does not exist, the state machine's
 /// refusals ([`HandlingError`], e.g. an illegal transition), and the store's own errors.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, strum::EnumDiscriminants)]
+#[strum_discriminants(derive(strum::EnumIter))]
 pub enum ProblemError {
     #[error("no problem {id}")]
     NotFound { id: i64 },
@@ -966,15 +967,27 @@ pub struct CadreEnterprise {
 mod tests {
     use super::*;
 
+    /// One sample of each variant: a new variant fails to compile here until it has one.
+    /// Wrapped errors have one representative each (their own tests cover them all).
+    fn sample(d: ProblemErrorDiscriminants) -> ProblemError {
+        use ProblemErrorDiscriminants as D;
+        match d {
+            D::NotFound => ProblemError::NotFound { id: 7 },
+            D::VisitNotFound => ProblemError::VisitNotFound { id: "x".into() },
+            D::Stale => ProblemError::Stale { id: 7, expected: 3, current: 4 },
+            D::Attachment => {
+                ProblemError::Attachment(crate::attachments::AttachmentError::NotFound { problem: 1, id: 2 })
+            }
+            D::Handling => ProblemError::Handling(HandlingError::ExtensionPending),
+            D::Store => ProblemError::Store(StoreError::UserNotFound { username: "x".into() }),
+        }
+    }
+
     #[test]
     fn messages_render_in_both_languages() {
+        use strum::IntoEnumIterator;
         assert!(Catalog::parse(MESSAGES).is_ok());
-        let samples = [
-            ProblemError::NotFound { id: 7 }.message(),
-            ProblemError::VisitNotFound { id: "x".into() }.message(),
-            ProblemError::Stale { id: 7, expected: 3, current: 4 }.message(),
-        ];
-        assert!(problem_catalog().check_complete(&samples).is_empty());
+        i18n::assert_all_bilingual(&ProblemErrorDiscriminants::iter().map(sample).collect::<Vec<_>>());
         let e = ProblemError::NotFound { id: 7 };
         assert!(e.render(Lang::Zh).contains('7') && e.render(Lang::En).contains("problem 7"));
         let h = ProblemError::Handling(HandlingError::ExtensionPending);
