@@ -56,6 +56,9 @@ pub enum BenchCmd {
         #[arg(long)]
         json: bool,
     },
+    /// Load on running servers (through a proxy): clients sign in as browsers do, then submit
+    /// problems or read decisions for a while; a JSON summary (docs/DEPLOYMENT.md).
+    Load(crate::bench_load::LoadArgs),
 }
 
 /// Enterprises the single-enterprise timing runs over by default.
@@ -78,6 +81,7 @@ pub async fn run(cmd: BenchCmd, ctx: &Context) -> anyhow::Result<ExitCode> {
         BenchCmd::MatchDb { rows, date, no_import, json } => {
             match_db(rows, &date, no_import, json, ctx).await
         }
+        BenchCmd::Load(a) => crate::bench_load::run(a).await,
     }
 }
 

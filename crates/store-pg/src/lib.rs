@@ -21,11 +21,14 @@ mod documents;
 mod enterprises;
 mod follow_ups;
 mod import;
+mod jobs;
 mod matches;
 mod problems;
 mod reference;
+mod request_state;
 mod scan;
 mod sessions;
+mod signals;
 mod users;
 
 use async_trait::async_trait;
@@ -87,6 +90,22 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "assistance_target_market_entities",
         sql: include_str!("../migrations/0016_assistance_target_market_entities.sql"),
     },
+    Migration {
+        version: 17,
+        name: "request_state",
+        sql: include_str!("../migrations/0017_request_state.sql"),
+    },
+    Migration { version: 18, name: "jobs", sql: include_str!("../migrations/0018_jobs.sql") },
+    Migration {
+        version: 19,
+        name: "change_signals",
+        sql: include_str!("../migrations/0019_change_signals.sql"),
+    },
+    Migration {
+        version: 20,
+        name: "attachments_append_only",
+        sql: include_str!("../migrations/0020_attachments_append_only.sql"),
+    },
 ];
 
 /// Connections in the pool.
@@ -95,6 +114,8 @@ const POOL_SIZE: usize = 16;
 /// The PostgreSQL store.
 pub struct PgStore {
     pool: Pool,
+    /// How to connect: the pool's connections and the change listener's own.
+    config: tokio_postgres::Config,
     calendars: store::calendar::CalendarCache,
 }
 
@@ -137,12 +158,15 @@ impl PgStore {
     }
 
     async fn from_config(config: tokio_postgres::Config) -> Result<PgStore> {
-        let mgr =
-            Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+        let mgr = Manager::from_config(
+            config.clone(),
+            NoTls,
+            ManagerConfig { recycling_method: RecyclingMethod::Fast },
+        );
         let pool = Pool::builder(mgr).max_size(POOL_SIZE).build().map_err(backend)?;
         let client = pool.get().await.map_err(backend)?;
         client.simple_query("SELECT 1").await.map_err(backend)?;
-        Ok(PgStore { pool, calendars: store::calendar::CalendarCache::default() })
+        Ok(PgStore { pool, config, calendars: store::calendar::CalendarCache::default() })
     }
 
     pub(crate) async fn client(&self) -> Result<deadpool_postgres::Object> {
@@ -172,8 +196,31 @@ impl Store for PgStore {
     fn backend_name(&self) -> &'static str {
         "postgres"
     }
+    /// Applies the pending migrations under a session-level advisory lock
+    /// (`MIGRATION_LOCK`): when several servers start together one migrates and the others
+    /// wait for it, then find nothing pending. Each migration is its own transaction (and
+    /// still takes `LOCK TABLE schema_migrations`, which older binaries rely on).
     async fn migrate(&self) -> Result<MigrationReport> {
         let mut client = self.client().await?;
+        client.execute(MIGRATION_LOCK_SQL, &[&MIGRATION_LOCK]).await.map_err(backend)?;
+        let r = migrate_locked(&mut client).await;
+        if let Err(e) = client.execute(MIGRATION_UNLOCK_SQL, &[&MIGRATION_LOCK]).await {
+            // The lock lives as long as the connection: take it out of the pool and close it.
+            tracing::warn!(error = %e, "releasing the migration lock failed; closing its connection");
+            let _ = deadpool_postgres::Object::take(client);
+        }
+        r
+    }
+}
+
+/// The advisory lock of migrations: this key (`huiq` in ASCII) and the schema's hash, so
+/// separate schemas of one database (the tests') migrate side by side.
+pub const MIGRATION_LOCK: i32 = 0x6875_6971;
+const MIGRATION_LOCK_SQL: &str = "SELECT pg_advisory_lock($1, hashtext(current_schema()))";
+const MIGRATION_UNLOCK_SQL: &str = "SELECT pg_advisory_unlock($1, hashtext(current_schema()))";
+
+async fn migrate_locked(client: &mut deadpool_postgres::Object) -> Result<MigrationReport> {
+    {
         client
             .batch_execute(
                 "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, \

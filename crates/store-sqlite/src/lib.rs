@@ -29,12 +29,15 @@ mod documents;
 mod enterprises;
 mod follow_ups;
 mod import;
+mod jobs;
 mod matches;
 mod problems;
 mod reads;
 mod reference;
+mod request_state;
 mod scan;
 mod sessions;
+mod signals;
 mod users;
 mod writer;
 
@@ -100,6 +103,22 @@ pub const MIGRATIONS: &[Migration] = &[
         version: 16,
         name: "assistance_target_market_entities",
         sql: include_str!("../migrations/0016_assistance_target_market_entities.sql"),
+    },
+    Migration {
+        version: 17,
+        name: "request_state",
+        sql: include_str!("../migrations/0017_request_state.sql"),
+    },
+    Migration { version: 18, name: "jobs", sql: include_str!("../migrations/0018_jobs.sql") },
+    Migration {
+        version: 19,
+        name: "change_signals",
+        sql: include_str!("../migrations/0019_change_signals.sql"),
+    },
+    Migration {
+        version: 20,
+        name: "attachments_append_only",
+        sql: include_str!("../migrations/0020_attachments_append_only.sql"),
     },
 ];
 

@@ -10,4 +10,5 @@ mod documents;
 mod matches;
 mod problems;
 mod repository;
+mod scale;
 mod sessions;
