@@ -297,8 +297,10 @@ fn rule_policy(when: &str, amount: Option<&str>) -> String {
         out.push('"');
         out
     };
-    let mut t =
-        format!("{RULE_HEAD}\n[[item]]\nid = \"x\"\ntitle = \"x\"\nclause = \"-\"\nwhen = {}\n", lit(when));
+    let mut t = format!(
+        "{RULE_HEAD}\n[[item]]\nid = \"x\"\ntitle = \"x\"\nclause = \"-\"\nwhen = {}\nbenefit_kind = \"status\"\n",
+        lit(when)
+    );
     if let Some(a) = amount {
         t.push_str(&format!("amount = {}\n", lit(a)));
     }

@@ -102,6 +102,8 @@ test('the enterprise rates the answer 满意 and the bureau closes it', async ()
     // The enterprise's own answer (解决率 counts it) is asked first, then the rating.
     await page.getByLabel('已解决', { exact: true }).check();
     await page.getByLabel('满意', { exact: true }).check();
+    // The confirmation asks whether the problem was solved (a required choice).
+    await page.getByLabel('已解决', { exact: true }).check();
     await Promise.all([page.waitForURL(/done=1/), page.getByRole('button', { name: '确认评价' }).click()]);
     await page.shot('rated');
     assert.match(await mainText(page), /满意/);

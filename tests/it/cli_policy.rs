@@ -34,7 +34,7 @@ fn check_reports_errors_with_location_and_hint_and_exits_1() {
         tmp.path().join("bad.toml"),
         "[policy]\nid = \"b\"\ntitle = \"t\"\nissuer = \"i\"\ndocument = \"d\"\nlevel = \"zone\"\n\
          window = { from = \"2022-01-01\" }\n\n[[item]]\nid = \"x\"\ntitle = \"x\"\nclause = \"-\"\n\
-         when = 'revenu[year - 1] > 0 and taxpayer_type == 3'\n",
+         when = 'revenu[year - 1] > 0 and taxpayer_type == 3'\nbenefit_kind = \"status\"\n",
     )
     .unwrap();
     let o = huiqi(tmp.path(), &["policy", "check", "bad.toml"]);
@@ -52,7 +52,7 @@ fn test_exits_1_when_a_case_fails() {
     std::fs::write(
         tmp.path().join("p.toml"),
         "[policy]\nid = \"b\"\ntitle = \"t\"\nissuer = \"i\"\ndocument = \"d\"\nlevel = \"zone\"\n\
-         window = { from = \"2022-01-01\" }\n\n[[item]]\nid = \"x\"\ntitle = \"x\"\nclause = \"-\"\n\
+         window = { from = \"2022-01-01\" }\n\n[[item]]\nid = \"x\"\ntitle = \"x\"\nclause = \"-\"\nbenefit_kind = \"status\"\n\
          when = 'registered_in_zone'\n[[item.case]]\nname = \"wrong\"\ndate = \"2022-02-01\"\n\
          facts = { registered_in_zone = false }\noutcome = \"eligible\"\n",
     )
@@ -63,23 +63,26 @@ fn test_exits_1_when_a_case_fails() {
 }
 
 fn eval_json(facts: &str, date: &str) -> Vec<serde_json::Value> {
+    eval_json_with(facts, date, &[])
+}
+
+fn eval_json_with(facts: &str, date: &str, more: &[&str]) -> Vec<serde_json::Value> {
     let tmp = tempfile::tempdir().unwrap();
     std::fs::write(tmp.path().join("facts.json"), facts).unwrap();
     let p = policies();
-    let o = huiqi(
-        tmp.path(),
-        &[
-            "policy",
-            "eval",
-            "--facts",
-            "facts.json",
-            "--date",
-            date,
-            "--json",
-            "--policies",
-            p.to_str().unwrap(),
-        ],
-    );
+    let mut args = vec![
+        "policy",
+        "eval",
+        "--facts",
+        "facts.json",
+        "--date",
+        date,
+        "--json",
+        "--policies",
+        p.to_str().unwrap(),
+    ];
+    args.extend_from_slice(more);
+    let o = huiqi(tmp.path(), &args);
     assert!(o.status.success(), "{}", text(&o.stderr));
     serde_json::from_slice(&o.stdout).unwrap()
 }
@@ -99,10 +102,27 @@ fn eval_gives_the_reliefs_the_notices_imply() {
     );
     let d = decision(&all, "slp-income-tax-2022");
     let keys: Vec<&String> = d.as_object().unwrap().keys().collect();
-    assert_eq!(keys.len(), 7, "{keys:?}");
-    for k in ["item", "title", "document", "outcome", "amount", "missing_facts", "explanation"] {
+    assert_eq!(keys.len(), 11, "{keys:?}");
+    for k in [
+        "item",
+        "title",
+        "document",
+        "benefit_kind",
+        "period",
+        "outcome",
+        "amount",
+        "amount_missing_facts",
+        "missing_facts",
+        "superseded_by",
+        "explanation",
+    ] {
         assert!(d.get(k).is_some(), "{k}");
     }
+    assert_eq!(
+        (d["benefit_kind"].as_str(), d["period"].as_str()),
+        (Some("tax_relief_declared"), Some("2022"))
+    );
+    assert_eq!(d["amount_missing_facts"], serde_json::json!([]));
     assert_eq!(d["outcome"], "eligible");
     assert_eq!(d["amount"], "425000.00");
     assert_eq!(d["document"], "财政部 税务总局公告2022年第13号");
@@ -123,6 +143,72 @@ fn eval_names_missing_facts_and_gives_no_amount_when_undetermined() {
     assert!(d["amount"].is_null());
     assert_eq!(d["missing_facts"], serde_json::json!([{"fact": "total_assets", "year": 2022}]));
     assert!(d["explanation"]["children"].is_array());
+}
+
+/// Eligibility apart from amount: a small-scale taxpayer without its 六税两费 amount is
+/// eligible, with no amount and the amount's facts named.
+#[test]
+fn eval_keeps_an_eligible_enterprise_eligible_when_its_amount_is_missing() {
+    let all = eval_json(r#"{"taxpayer_type": "small_scale"}"#, "2022-06-30");
+    let d = decision(&all, "six-taxes-two-fees-2022");
+    assert_eq!(d["outcome"], "eligible");
+    assert!(d["amount"].is_null());
+    let missing = serde_json::json!([{"fact": "six_taxes_two_fees", "year": 2022}]);
+    assert_eq!(d["amount_missing_facts"], missing);
+    assert_eq!(d["missing_facts"], missing);
+    // The 留抵退税 is granted by the tax office on application, its periods are months.
+    let refund = decision(&all, "vat-credit-refund-small-micro-2022");
+    assert_eq!(
+        (refund["benefit_kind"].as_str(), refund["period"].as_str()),
+        (Some("tax_refund_applied"), Some("2022-06"))
+    );
+}
+
+/// `--tax-year`: the 2022 annual settlement in May 2023 decides the 2022 relief on the 2022
+/// facts; the default is the date's year; a year after the date is refused (exit 1, both
+/// languages); and the text output counts a replaced item once.
+#[test]
+fn eval_takes_a_tax_year_for_the_annual_items() {
+    let facts = r#"{"restricted_industry": false, "taxable_income": {"2022": "2000000"},
+        "employees": {"2022": 120}, "total_assets": {"2022": "30000000"}}"#;
+    let all = eval_json_with(facts, "2023-05-20", &["--tax-year", "2022"]);
+    let d = decision(&all, "slp-income-tax-2022");
+    assert_eq!((d["outcome"].as_str(), d["amount"].as_str()), (Some("eligible"), Some("425000.00")));
+    assert_eq!(d["period"], "2022");
+    assert!(all.iter().all(|d| d["item"] != "slp-income-tax-2023"));
+    let default = eval_json(facts, "2023-05-20");
+    assert!(default.iter().all(|d| d["item"] != "slp-income-tax-2022"));
+    assert_eq!(decision(&default, "slp-income-tax-2023")["period"], "2023");
+
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("f.json"), facts).unwrap();
+    let p = policies();
+    let base =
+        ["policy", "eval", "--facts", "f.json", "--date", "2023-05-20", "--policies", p.to_str().unwrap()];
+    let o = huiqi(tmp.path(), &[&base[..], &["--tax-year", "2024"]].concat());
+    assert_eq!(o.status.code(), Some(1));
+    let err = text(&o.stderr);
+    assert!(err.contains("纳税年度 2024") && err.contains("tax year 2024"), "{err}");
+    // 六税两费 in 2023: both notices' items are shown, the total counts the relief once.
+    std::fs::write(
+        tmp.path().join("s.json"),
+        r#"{"taxpayer_type": "small_scale", "six_taxes_two_fees": {"2023": "1000"}}"#,
+    )
+    .unwrap();
+    let o = huiqi(
+        tmp.path(),
+        &["policy", "eval", "--facts", "s.json", "--date", "2023-06-30", "--policies", p.to_str().unwrap()],
+    );
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let out = text(&o.stdout);
+    assert!(out.contains("本期已由 six-taxes-two-fees-2023 替代"), "{out}");
+    let line = out.lines().find(|l| l.contains("tax_relief_declared") && l.contains("金额 ¥")).unwrap_or("");
+    assert!(line.contains("¥500.00") && !line.contains("¥1000.00"), "{out}");
+    assert!(
+        out.contains("企业在纳税申报时自行享受")
+            && out.contains("园区资金合计（奖补）/ zone payouts (awards): ¥0"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -332,14 +418,19 @@ fn match_counts_equal_one_by_one_evaluation_and_each_run_is_stored() {
     for (item, got) in items.iter().zip(out) {
         let mut n = [0u64; 3];
         let mut total = rust_decimal::Decimal::ZERO;
+        let mut amount_missing = 0u64;
         for (id, _, _, facts) in &targets {
             let d = lib.evaluate(item, facts, day(date));
             n[d.outcome as usize] += 1;
             if d.outcome == rules::Eligibility::Eligible {
                 total += d.amount.unwrap_or_default();
+                amount_missing += u64::from(item.amount.is_some() && d.amount.is_none());
                 expected_eligible.push((*id, item.id.clone(), d.amount));
             }
         }
+        assert_eq!(got["amount_missing"], amount_missing, "{}", item.id);
+        assert_eq!(got["benefit_kind"], item.benefit_kind.as_str());
+        assert_eq!(got["period"], item.period.of(day(date)).to_string());
         assert_eq!(got["item"], item.id.as_str());
         assert_eq!(got["title"], item.title.as_str());
         assert_eq!(got["document"], item.document.as_str());
@@ -353,6 +444,25 @@ fn match_counts_equal_one_by_one_evaluation_and_each_run_is_stored() {
         assert!(first["timings"][t].is_u64(), "{t}: {first}");
     }
     assert_eq!(first["scanned"], all.len(), "every enterprise is read, targets or not");
+    // Totals per benefit kind add up the items not replaced by another; zone payouts apart.
+    let mut by_kind: std::collections::BTreeMap<String, rust_decimal::Decimal> = Default::default();
+    for got in out.iter().filter(|i| i["superseded_by"].is_null()) {
+        *by_kind.entry(got["benefit_kind"].as_str().unwrap().into()).or_default() +=
+            got["total_amount"].as_str().unwrap().parse::<rust_decimal::Decimal>().unwrap();
+    }
+    let totals = first["totals"].as_array().unwrap();
+    assert_eq!(totals.len(), by_kind.len(), "{first}");
+    let mut zone = rust_decimal::Decimal::ZERO;
+    for t in totals {
+        let amount: rust_decimal::Decimal = t["total_amount"].as_str().unwrap().parse().unwrap();
+        assert_eq!(Some(&amount), by_kind.get(t["benefit_kind"].as_str().unwrap()), "{t}");
+        let kind = rules::BenefitKind::parse(t["benefit_kind"].as_str().unwrap()).unwrap();
+        assert_eq!(t["zone_payout"], kind.is_zone_payout());
+        if kind.is_zone_payout() {
+            zone += amount;
+        }
+    }
+    assert_eq!(first["zone_payout_total"].as_str().unwrap().parse::<rust_decimal::Decimal>().unwrap(), zone);
 
     // The stored eligible results are the one-by-one eligible decisions with their amounts.
     let rt = tokio::runtime::Runtime::new().unwrap();

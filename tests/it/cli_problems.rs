@@ -518,7 +518,8 @@ fn count_events(db: &Path) -> i64 {
 fn tamper(db: &Path, sql: &str) {
     let conn = rusqlite::Connection::open(db).unwrap();
     conn.execute_batch(
-        "DROP TRIGGER IF EXISTS problem_events_no_update; DROP TRIGGER IF EXISTS problem_events_no_delete;",
+        "DROP TRIGGER IF EXISTS problem_events_no_update; DROP TRIGGER IF EXISTS problem_events_no_delete; \
+         DROP TRIGGER IF EXISTS attachments_no_update; DROP TRIGGER IF EXISTS attachments_no_delete;",
     )
     .unwrap();
     conn.execute_batch(sql).unwrap();
@@ -611,7 +612,20 @@ fn attachments_are_raised_added_read_back_and_verified() {
     let o = huiqi(&db, &["problem", "attachment", &id.to_string(), "999", "--output", out.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("no attachment 999"), "{}", stderr(&o));
-    // A stored file changed behind the application's back is caught.
+    // Attachments are append-only (issue 16): the database itself refuses to change or
+    // remove one…
+    {
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        for sql in [
+            format!("UPDATE attachments SET content = X'00' WHERE id = {third}"),
+            format!("DELETE FROM attachments WHERE id = {third}"),
+        ] {
+            let e = conn.execute_batch(&sql).unwrap_err();
+            assert!(e.to_string().contains("append-only"), "{e}");
+        }
+    }
+    // …and a stored file changed behind the application's back (the triggers dropped) is
+    // caught.
     ok(huiqi(&db, &["audit", "verify"]));
     tamper(
         &db,

@@ -9,5 +9,6 @@ mod cli_policy;
 mod cli_problems;
 mod cli_serve;
 mod cli_visit;
+mod cli_worker;
 mod fuzz;
 mod layers;

@@ -128,6 +128,9 @@ pub enum Error {
     /// One zone setting's value refused (the form, `--value KEY=VALUE`): the key and why.
     #[error("setting {key}: {issue:?}")]
     InvalidSetting { key: String, value: String, issue: crate::settings::SettingIssue },
+    /// A tax year outside [`crate::matching::FIRST_TAX_YEAR`] ..= the evaluation date's year.
+    #[error("tax year {tax_year} is not between {first} and the year of {date}")]
+    TaxYear { tax_year: i32, date: chrono::NaiveDate, first: i32 },
     /// A failure of the system (logged where handled, shown without detail).
     #[error("internal: {0}")]
     Internal(String),
@@ -162,6 +165,7 @@ impl Error {
             Error::OwnAccount { .. } | Error::UserLinked { .. } => ErrorKind::Conflict,
             Error::EnterpriseNotFound { .. } | Error::ProblemNotFound { .. } => ErrorKind::NotFound,
             Error::Invalid { .. }
+            | Error::TaxYear { .. }
             | Error::TooLong { .. }
             | Error::InvalidSetting { .. }
             | Error::Required { .. }
@@ -227,6 +231,11 @@ impl Localized for Error {
             Error::Invalid { field, value, reason } => {
                 Message::new("app.invalid").arg("field", field).arg("value", value).arg("reason", reason)
             }
+            Error::TaxYear { tax_year, date, first } => Message::new("app.tax_year")
+                .arg("tax_year", tax_year)
+                .arg("date", date)
+                .arg("first", first)
+                .arg("last", chrono::Datelike::year(date)),
             Error::TooLong { field, limit, actual } => {
                 Message::new("app.too_long").arg("field", field).arg("limit", limit).arg("actual", actual)
             }
@@ -369,6 +378,7 @@ mod tests {
             D::EnterpriseNotFound => Error::EnterpriseNotFound { uscc: "x".into() },
             D::ProblemNotFound => Error::ProblemNotFound { id: "7".into() },
             D::Invalid => Error::Invalid { field: "date".into(), value: "x".into(), reason: "y".into() },
+            D::TaxYear => Error::TaxYear { tax_year: 2030, date: chrono::NaiveDate::MIN, first: 2000 },
             D::TooLong => Error::TooLong { field: "title".into(), limit: 100, actual: 101 },
             D::Required => Error::Required { field: "lead".into(), what: "x".into() },
             D::ControlCharacter => Error::ControlCharacter { field: "title".into(), position: 3 },

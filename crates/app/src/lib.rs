@@ -32,6 +32,8 @@
 //!   and the pre-split names of the modules above.
 //! - [`problems`]: the three lists (raise, act, attach, show, list and search, sweep, visits,
 //!   audit verification, the ledger).
+//! - [`jobs`]: scheduled jobs (the sweep, purges) run once across servers by leased
+//!   [`jobs::Worker`]s.
 //! - [`users`]: users and passwords (argon2id); [`sessions`]: the sign-in decision with its
 //!   lock-out, sessions and bearer tokens; [`reference`]: departments, the routing table and
 //!   problem categories.
@@ -45,6 +47,7 @@ pub mod clock;
 pub mod common;
 pub mod content;
 pub mod error;
+pub mod jobs;
 pub mod kpis;
 pub mod live;
 pub mod matching;

@@ -163,8 +163,52 @@ impl Live {
 }
 
 /// How often a server looks for policies, time limits and zone settings saved by another
-/// process.
+/// process, when its store sends no change signals (SQLite).
 pub const FOLLOW_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// How often it looks anyway when the store signals changes (PostgreSQL `LISTEN/NOTIFY`,
+/// [`store::signals`]): the timer is only the fallback for a signal lost with its connection.
+pub const FOLLOW_FALLBACK: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Follows the documents other processes save, for as long as the server runs: at once on
+/// each change signal of the store (another server's save reaches this one in milliseconds,
+/// and the decisions cached with the old policies go with them), and on a timer
+/// ([`FOLLOW_FALLBACK`] with signals, [`FOLLOW_EVERY`] without).
+pub async fn follow(app: crate::App) {
+    let wake = Arc::new(tokio::sync::Notify::new());
+    let w = Arc::clone(&wake);
+    let on_change: store::signals::OnChange = Arc::new(move |_| w.notify_one());
+    let listening = match app.store.listen_changes(on_change).await {
+        Ok(l) => l,
+        Err(e) => {
+            tracing::warn!(error = %e, "listening for changes failed; following on a timer");
+            false
+        }
+    };
+    let every = if listening { FOLLOW_FALLBACK } else { FOLLOW_EVERY };
+    loop {
+        tokio::select! {
+            () = wake.notified() => {}
+            () = tokio::time::sleep(every) => {}
+        }
+        match follow_store(app.store.as_ref(), &app.live).await {
+            Ok(f) => {
+                if f.policies || f.time_limits || f.settings {
+                    tracing::info!(
+                        policies = f.policies,
+                        time_limits = f.time_limits,
+                        settings = f.settings,
+                        "stored documents followed"
+                    );
+                }
+                for r in f.refused {
+                    tracing::warn!("{r}");
+                }
+            }
+            Err(e) => tracing::warn!("following stored documents failed: {e}"),
+        }
+    }
+}
 
 /// What [`follow_store`] did.
 #[derive(Debug, Default, PartialEq, Eq)]

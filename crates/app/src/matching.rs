@@ -24,7 +24,7 @@ use crate::{App, Error, Principal, Result};
 use chrono::NaiveDate;
 use enterprise::{FactDictionary, FactType, FactValue, Facts, UnifiedCreditCode};
 use rules::batch::{Amounts, ColumnId, Compiled, ItemCounts, ItemResult, MatchResult, Simulation, Stream};
-use rules::{Decision, Item, Library};
+use rules::{BenefitKind, Decision, Item, ItemTotal, KindTotal, Library, Period};
 use rust_decimal::Decimal;
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -71,11 +71,33 @@ pub struct ItemInfo {
     pub title: String,
     /// The document's number (文号).
     pub document: String,
+    /// How the benefit is obtained.
+    pub benefit_kind: BenefitKind,
 }
 
 impl ItemInfo {
     fn of(i: &Item) -> ItemInfo {
-        ItemInfo { id: i.id.clone(), title: i.title.clone(), document: i.document.clone() }
+        ItemInfo {
+            id: i.id.clone(),
+            title: i.title.clone(),
+            document: i.document.clone(),
+            benefit_kind: i.benefit_kind,
+        }
+    }
+}
+
+/// The earliest tax year a request may name.
+pub const FIRST_TAX_YEAR: i32 = 2000;
+
+/// A tax year asked for beside an evaluation date: from [`FIRST_TAX_YEAR`] to the date's
+/// year (a year not yet begun has no annual decision).
+pub fn check_tax_year(date: NaiveDate, tax_year: Option<i32>) -> Result<()> {
+    use chrono::Datelike;
+    match tax_year {
+        Some(y) if !(FIRST_TAX_YEAR..=date.year()).contains(&y) => {
+            Err(Error::TaxYear { tax_year: y, date, first: FIRST_TAX_YEAR })
+        }
+        _ => Ok(()),
     }
 }
 
@@ -98,6 +120,9 @@ fn find_item<'l>(lib: &'l Library, id: &str) -> Result<&'l Item> {
 pub struct EvalRequest {
     pub facts: Facts,
     pub date: NaiveDate,
+    /// The tax year of the annual items (default: the date's year); see
+    /// [`Library::evaluate_all_for`].
+    pub tax_year: Option<i32>,
 }
 
 /// Every item in force on the date decided over the given facts, in library order. Policies
@@ -105,7 +130,8 @@ pub struct EvalRequest {
 /// (`app.live.policies().library`) or one a caller loaded (a file on the command line).
 pub fn eval(library: &Library, actor: &Principal, req: &EvalRequest) -> Result<Vec<Decision>> {
     authz::require(actor, Action::Read, Resource::PolicyLibrary)?;
-    Ok(library.evaluate_all(&req.facts, req.date))
+    check_tax_year(req.date, req.tax_year)?;
+    Ok(library.evaluate_all_for(&req.facts, req.date, req.tax_year))
 }
 
 /// A stored enterprise's decisions.
@@ -142,23 +168,47 @@ pub async fn decisions_version(app: &App, actor: &Principal, uscc: &UnifiedCredi
     Ok(head.version)
 }
 
-/// Every item in force on `date` decided for a stored enterprise.
+/// Every item in force on `date` decided for a stored enterprise (annual items for
+/// `tax_year`, default the date's year).
 pub async fn decide(
     app: &App,
     actor: &Principal,
     uscc: &UnifiedCreditCode,
     date: NaiveDate,
+    tax_year: Option<i32>,
 ) -> Result<Decided> {
+    check_tax_year(date, tax_year)?;
     let enterprise = enterprise_for_decisions(app, actor, uscc).await?;
-    let decisions = app.live.policies().library.evaluate_all(&enterprise.facts(), date);
+    let decisions = app.live.policies().library.evaluate_all_for(&enterprise.facts(), date, tax_year);
     Ok(Decided { enterprise, decisions })
 }
 
 /// Every item in force on `date` decided for an enterprise the caller has already loaded
 /// through [`enterprise_for_decisions`] (or otherwise authorised for `Decisions`), with the
-/// library in use.
-pub fn decisions_of(app: &App, enterprise: &EnterpriseView, date: NaiveDate) -> Vec<Decision> {
-    app.live.policies().library.evaluate_all(&enterprise.facts(), date)
+/// library in use; annual items for `tax_year` (checked with [`check_tax_year`]).
+pub fn decisions_of(
+    app: &App,
+    enterprise: &EnterpriseView,
+    date: NaiveDate,
+    tax_year: Option<i32>,
+) -> Result<Vec<Decision>> {
+    check_tax_year(date, tax_year)?;
+    Ok(app.live.policies().library.evaluate_all_for(&enterprise.facts(), date, tax_year))
+}
+
+/// The totals of one enterprise's decisions per benefit kind: eligible items, of them those
+/// without a known amount, and the sum of the known amounts, never counting an item another
+/// one replaces for the period (`superseded_by`).
+pub fn decision_totals(decisions: &[Decision]) -> Vec<KindTotal> {
+    rules::totals_by_kind(decisions.iter().filter(|d| d.outcome == rules::Eligibility::Eligible).map(|d| {
+        ItemTotal {
+            benefit_kind: d.benefit_kind,
+            superseded_by: d.superseded_by.as_deref(),
+            eligible: 1,
+            amount_missing: u64::from(d.amount.is_none() && !d.amount_missing_facts.is_empty()),
+            total_amount: d.amount.unwrap_or_default(),
+        }
+    }))
 }
 
 /// One item for one stored enterprise.
@@ -183,7 +233,12 @@ pub async fn explain(app: &App, actor: &Principal, req: &ExplainRequest) -> Resu
     let policies = app.live.policies();
     let item = find_item(&policies.library, &req.item)?;
     let enterprise = enterprise_for_decisions(app, actor, &req.uscc).await?;
-    let decision = policies.library.evaluate(item, &enterprise.facts(), req.date);
+    let mut decision = policies.library.evaluate(item, &enterprise.facts(), req.date);
+    // As in every decision of the date: the item replacing this one, if one is in force.
+    if item.window.contains(req.date) {
+        let in_force = policies.library.items_in_force(req.date);
+        decision.superseded_by = Library::superseded_among(&in_force).remove(&item.id);
+    }
     Ok(Explained { in_force: item.window.contains(req.date), enterprise, decision })
 }
 
@@ -366,11 +421,17 @@ pub struct RunRequest {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ItemOutcome {
     pub item: ItemInfo,
+    /// The period decided.
+    pub period: Period,
     pub eligible: u64,
     pub ineligible: u64,
     pub undetermined: u64,
-    /// Exact sum of the eligible amounts.
+    /// Of the eligible, those whose amount is not known (the item has an amount).
+    pub amount_missing: u64,
+    /// Exact sum of the known eligible amounts.
     pub total_amount: Decimal,
+    /// The item that replaces this one for the period: counted in no total.
+    pub superseded_by: Option<String>,
 }
 
 /// Where a run's time went, in milliseconds.
@@ -397,6 +458,8 @@ pub struct RunResult {
     /// Enterprises read, targets or not.
     pub scanned: u64,
     pub items: Vec<ItemOutcome>,
+    /// Per benefit kind, the eligible pairs and amounts, replaced items left out.
+    pub totals: Vec<KindTotal>,
     /// Eligible (enterprise, item) pairs stored.
     pub eligible_pairs: u64,
     pub timings: RunTimings,
@@ -427,15 +490,20 @@ pub async fn run(
     let streaming = t.elapsed();
     let items = library.items_in_force(date);
     let Some(result) = s.results.first() else { return Err(Error::internal("the stream gave no result")) };
+    let replaced = Library::superseded_among(&items);
     let mut counts = Vec::new();
     let mut eligible = Vec::new();
-    for r in &result.items {
+    for (r, item) in result.items.iter().zip(&items) {
         counts.push(MatchCount {
             item: r.item.clone(),
             eligible: r.eligible as u64,
             ineligible: r.ineligible as u64,
             undetermined: r.undetermined as u64,
             total_amount: r.total,
+            benefit_kind: Some(item.benefit_kind.as_str().to_string()),
+            period: Some(item.period.of(date).to_string()),
+            amount_missing: r.amount_missing as u64,
+            superseded_by: replaced.get(&item.id).cloned(),
         });
         eligible.push(eligible_of(r, &s.ids));
     }
@@ -462,31 +530,50 @@ pub async fn run(
     let run_id = app.store.record_match_run(new).await?;
     let store_ms = ms(t.elapsed());
     progress.end();
+    let outcomes: Vec<ItemOutcome> = items
+        .iter()
+        .zip(counts)
+        .map(|(i, c)| ItemOutcome {
+            item: ItemInfo::of(i),
+            period: i.period.of(date),
+            eligible: c.eligible,
+            ineligible: c.ineligible,
+            undetermined: c.undetermined,
+            amount_missing: c.amount_missing,
+            total_amount: c.total_amount,
+            superseded_by: c.superseded_by,
+        })
+        .collect();
     Ok(RunResult {
         run_id,
         date,
         enterprises: s.ids.len() as u64,
         scanned: s.scanned,
-        items: items
-            .iter()
-            .zip(counts)
-            .map(|(i, c)| ItemOutcome {
-                item: ItemInfo::of(i),
-                eligible: c.eligible,
-                ineligible: c.ineligible,
-                undetermined: c.undetermined,
-                total_amount: c.total_amount,
-            })
-            .collect(),
+        totals: run_totals(&outcomes),
+        items: outcomes,
         eligible_pairs,
         timings: RunTimings { store_ms, ..timings },
     })
 }
 
+/// A run's totals per benefit kind, replaced items left out.
+pub fn run_totals(items: &[ItemOutcome]) -> Vec<KindTotal> {
+    rules::totals_by_kind(items.iter().map(|i| ItemTotal {
+        benefit_kind: i.item.benefit_kind,
+        superseded_by: i.superseded_by.as_deref(),
+        eligible: i.eligible,
+        amount_missing: i.amount_missing,
+        total_amount: i.total_amount,
+    }))
+}
+
 /// An item's eligible enterprises (rows of `ids`) with their amounts.
 fn eligible_of(r: &ItemResult, ids: &[i64]) -> EligibleOfItem {
     let mut enterprise_ids = Vec::with_capacity(r.eligible);
-    let mut amounts = Vec::new();
+    // An item without an amount stores none; one with an amount stores each (None when not
+    // known).
+    let has_amounts = !(matches!(r.amounts, Amounts::None) && r.amount_missing == 0);
+    let mut amounts = Vec::with_capacity(if has_amounts { r.eligible } else { 0 });
     let rows = r.eligible_bits.iter().enumerate().flat_map(|(w, word)| {
         let mut x = *word;
         std::iter::from_fn(move || {
@@ -518,12 +605,9 @@ fn eligible_of(r: &ItemResult, ids: &[i64]) -> EligibleOfItem {
                 (rows.get(k) == Some(&(row as u32))).then(|| v[k])
             }
         };
-        if let Some(a) = amount {
-            amounts.push(a);
+        if has_amounts {
+            amounts.push(amount);
         }
-    }
-    if amounts.len() != enterprise_ids.len() {
-        amounts.clear();
     }
     EligibleOfItem { item: r.item.clone(), enterprise_ids, amounts }
 }
@@ -558,6 +642,11 @@ pub struct Named {
 pub struct SimulateResult {
     pub item: ItemInfo,
     pub date: NaiveDate,
+    /// The period simulated.
+    pub period: Period,
+    /// The item replacing this one for the period, when one is in force: then neither total
+    /// counts in what the zone's benefits add up to.
+    pub superseded_by: Option<String>,
     /// Assistance targets simulated over.
     pub enterprises: usize,
     pub baseline: ItemCounts,
@@ -644,7 +733,11 @@ pub async fn simulate(
             .map(|(_, uscc, name)| Named { uscc: uscc.clone(), name: name.clone() })
             .collect()
     };
+    let in_force = library.items_in_force(date);
+    let superseded_by = Library::superseded_among(&in_force).get(&info.id).cloned();
     Ok(SimulateResult {
+        period: item.period.of(date),
+        superseded_by,
         item: info,
         date,
         enterprises: s.ids.len(),

@@ -22,6 +22,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use store::User;
 use store::accounts::SignInFailures;
+use store::request_state::AnonymousSession;
 use store::sessions::{SessionKind, SessionRecord};
 
 /// When failed sign-ins lock an account for an address, and for how long.
@@ -305,6 +306,37 @@ pub async fn record_use(
 #[tracing::instrument(skip_all)]
 pub async fn purge_expired(app: &App, now: DateTime<FixedOffset>) -> Result<u64> {
     Ok(app.store.purge_expired_sessions(now).await?)
+}
+
+/// How long the sign-in page's anonymous session lives.
+pub const ANONYMOUS_TTL: Duration = Duration::hours(2);
+
+/// Opens a visitor's anonymous session (the sign-in page's CSRF token), stored so that the
+/// sign-in form may be posted to any server over the database: its token (for the cookie)
+/// and its record.
+#[tracing::instrument(skip(app))]
+pub async fn open_anonymous(app: &App) -> Result<(String, AnonymousSession)> {
+    let now = app.now();
+    let token = new_token();
+    let record = AnonymousSession {
+        token_hash: hex::encode(token_key(&token)),
+        csrf: new_token(),
+        created_at: now,
+        expires_at: now + ANONYMOUS_TTL,
+    };
+    app.store.create_anonymous_session(&record).await?;
+    Ok((token, record))
+}
+
+/// The anonymous session under a token's key, if stored and not expired.
+pub async fn find_anonymous(app: &App, key: &[u8; 32]) -> Result<Option<AnonymousSession>> {
+    let now = app.now();
+    Ok(app.store.anonymous_session(&hex::encode(key)).await?.filter(|s| s.expires_at > now))
+}
+
+/// Ends an anonymous session (its visitor signed in). Returns whether it existed.
+pub async fn close_anonymous(app: &App, key: &[u8; 32]) -> Result<bool> {
+    Ok(app.store.delete_anonymous_session(&hex::encode(key)).await?)
 }
 
 #[cfg(test)]

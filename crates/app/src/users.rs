@@ -367,6 +367,29 @@ pub async fn change_own_password(
     Ok(())
 }
 
+/// The display names of `usernames` (the ones that exist), for pages that show who acted:
+/// any signed-in user sees the names of the people acting on what they may read, never
+/// their login names.
+#[tracing::instrument(skip_all, fields(user = %who.username))]
+pub async fn display_names(
+    app: &App,
+    who: &Principal,
+    usernames: &[String],
+) -> Result<std::collections::BTreeMap<String, String>> {
+    let mut out = std::collections::BTreeMap::new();
+    for u in usernames {
+        if out.contains_key(u) {
+            continue;
+        }
+        if let Some(user) = app.store.user_by_username(u).await?
+            && !user.display_name.trim().is_empty()
+        {
+            out.insert(u.clone(), user.display_name);
+        }
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -56,6 +56,9 @@ pub enum BenchCmd {
         #[arg(long)]
         json: bool,
     },
+    /// Load on running servers (through a proxy): clients sign in as browsers do, then submit
+    /// problems or read decisions for a while; a JSON summary (docs/DEPLOYMENT.md).
+    Load(crate::bench_load::LoadArgs),
     /// Search (issue 13): indexes N synthetic documents (Chinese titles and texts, document
     /// numbers, windows) in a fresh index directory, then times queries (words, document
     /// numbers, pinyin, with and without filters), suggestions through the use case over a
@@ -92,6 +95,7 @@ pub async fn run(cmd: BenchCmd, ctx: &Context) -> anyhow::Result<ExitCode> {
         BenchCmd::MatchDb { rows, date, no_import, json } => {
             match_db(rows, &date, no_import, json, ctx).await
         }
+        BenchCmd::Load(a) => crate::bench_load::run(a).await,
         BenchCmd::Search { docs, queries, problems, seed } => {
             bench_search(docs, queries, problems, seed).await
         }

@@ -69,7 +69,15 @@ impl Settings {
             .set_default("log", "info")?
             .add_source(config::File::from(dir.join("base.yaml")).required(false))
             .add_source(config::File::from(dir.join(format!("{env}.yaml"))).required(false))
-            .add_source(config::Environment::with_prefix("HUIQI").separator("__").try_parsing(true))
+            // `HUIQI_RATE_LIMITS__ENABLED`: one `_` after the prefix, `__` between levels (the
+            // prefix separator defaults to the level separator otherwise, and the documented
+            // variables were silently ignored).
+            .add_source(
+                config::Environment::with_prefix("HUIQI")
+                    .prefix_separator("_")
+                    .separator("__")
+                    .try_parsing(true),
+            )
             .build()?;
         // HUIQI_DATABASE_URL is the documented variable for the database.
         let mut s: Settings = built.try_deserialize()?;

@@ -14,7 +14,7 @@
 //! Generation is pure (seeded ChaCha generators); `huiqi demo` writes the result through the
 //! store and serves it.
 
-use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone};
+use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, TimeZone};
 use enterprise::{
     Enterprise, EnterpriseRecord, FactRecord, FactSource, FactValue, IndustryCode, TaxCreditRating,
     TaxpayerType, ThreeLinks, UnifiedCreditCode,
@@ -141,6 +141,11 @@ const GANBU_DEPARTMENT: &str = "economic_development";
 /// Mixed into the seed of the second generator, which draws the facts the policy library
 /// reads (so that adding them left the zone's enterprises, names and figures as they were).
 const EXTRA_FACTS_SEED: u64 = 0x05ee_d0ff_ac75;
+/// Mixed into the seed of the third generator, which draws the facts the notices of issue 11
+/// read (VAT sales and their industry shares, year-end and month-end figures, the filing
+/// period, the deferral's annual sales, business income), so that adding them left every
+/// earlier figure of the zone as it was.
+const NOTICE_FACTS_SEED: u64 = 0x0000_2022_0014_0021;
 
 /// The GB/T 4754 section of an industry code (`C` manufacturing, `I` software, …).
 fn section_of(code: Option<&IndustryCode>) -> char {
@@ -331,6 +336,116 @@ fn policy_facts(
     year_to_date(rng, facts);
 }
 
+/// The facts the notices read exactly (issue 11, docs/FACTS.md): the VAT sales of each year
+/// (those of the months it existed in its first year, with the months), the year-end total
+/// assets, the shares of VAT sales from the industries of 留抵退税 over the last 12 months
+/// (general taxpayers, which alone have credits), the month-end employees and assets of a
+/// general taxpayer, the filing period and its sales of a small-scale taxpayer, the 年销售额 of
+/// the manufacturing deferral, an individual business's taxable business income.
+fn notice_facts(
+    rng: &mut ChaCha8Rng,
+    shape: &Shape,
+    industry: Option<&IndustryCode>,
+    established_on: Option<NaiveDate>,
+    revenue_by_year: &[(i32, f64)],
+    facts: &mut Vec<FactRecord>,
+) {
+    let reported = |y: i32| NaiveDate::from_ymd_opt(y + 1, 5, 31).unwrap_or_default();
+    let month_end = NaiveDate::from_ymd_opt(DEMO_YEARS[1] + 1, 11, 30).unwrap_or_default();
+    let value_of = |facts: &[FactRecord], id: &str, year: i32| {
+        facts.iter().find(|f| f.fact == id && f.year == Some(year)).and_then(|f| match &f.value {
+            FactValue::Money(d) => d.to_string().parse::<f64>().ok(),
+            FactValue::Integer(i) => Some(*i as f64),
+            _ => None,
+        })
+    };
+    let mut add = Vec::new();
+    let mut per_year = |fact: &str, year: i32, value: FactValue| {
+        add.push(FactRecord {
+            fact: fact.into(),
+            year: Some(year),
+            value,
+            source: FactSource::Tax,
+            as_of: reported(year),
+        })
+    };
+    let ratio = |x: f64| FactValue::Ratio(Decimal::new((x.clamp(0.0, 1.0) * 10_000.0).round() as i64, 4));
+    for &(year, rev) in revenue_by_year {
+        let first = established_on.filter(|d| d.year() == year);
+        match first {
+            Some(d) => {
+                let months = 12 - d.month() as i64 + 1;
+                let sales = rev * months as f64 / 12.0 * rng.random_range(0.9..1.02);
+                per_year("vat_sales", year, FactValue::Money(money(sales)));
+                per_year("vat_sales_months", year, FactValue::Integer(months));
+            }
+            None if established_on.is_some_and(|d| d.year() > year) => continue,
+            None => per_year("vat_sales", year, FactValue::Money(money(rev * rng.random_range(0.9..1.02)))),
+        }
+        if let Some(assets) = value_of(facts, "total_assets", year) {
+            let end = assets * rng.random_range(0.9..1.15);
+            per_year("total_assets_year_end", year, FactValue::Money(money(end)));
+        }
+        if shape.individual {
+            let income = rev * rng.random_range(0.04..0.15);
+            per_year("business_income_taxable", year, FactValue::Money(money(income)));
+        }
+    }
+    let last = revenue_by_year.last().map(|&(_, r)| r).unwrap_or(0.0);
+    if shape.section == 'C' {
+        // 年销售额 of the deferral notices: October 2020 to September 2021 (公告2021年第30号),
+        // the calendar year 2021 (公告2022年第2号).
+        // Each known when the first deferred period is filed (November 2021, February 2022).
+        let first_filing = [(DEMO_YEARS[1], 11), (DEMO_YEARS[1] + 1, 2)];
+        for (year, month) in first_filing {
+            let k = if month == 11 { rng.random_range(0.9..1.02) } else { rng.random_range(0.95..1.02) };
+            add.push(FactRecord {
+                fact: "deferral_annual_sales".into(),
+                year: Some(year),
+                value: FactValue::Money(money(last * k)),
+                source: FactSource::Tax,
+                as_of: NaiveDate::from_ymd_opt(year, month, 15).unwrap_or_default(),
+            });
+        }
+    }
+    let mut scalar = |fact: &str, value: FactValue| {
+        add.push(FactRecord {
+            fact: fact.into(),
+            year: None,
+            value,
+            source: FactSource::Tax,
+            as_of: month_end,
+        })
+    };
+    if shape.general {
+        let division = industry.and_then(IndustryCode::division).unwrap_or(0);
+        let six = matches!(shape.section, 'C' | 'D' | 'G' | 'M') || division == 65 || division == 77;
+        let seven = matches!(shape.section, 'A' | 'F' | 'H' | 'O' | 'P' | 'Q' | 'R');
+        let share6: f64 = if six { rng.random_range(0.45..1.0) } else { rng.random_range(0.0..0.3) };
+        let share13 =
+            if seven { share6 + rng.random_range(0.4..0.9) } else { share6 + rng.random_range(0.0..0.1) };
+        scalar("manufacturing_etc_sales_share", ratio(share6));
+        scalar("manufacturing_wholesale_etc_sales_share", ratio(share13));
+        let year = DEMO_YEARS[1] + 1;
+        if let Some(e) = value_of(facts, "employees", year) {
+            scalar(
+                "employees_month_end",
+                FactValue::Integer((e * rng.random_range(0.95..1.05)).round() as i64),
+            );
+        }
+        if let Some(a) = value_of(facts, "total_assets", year) {
+            scalar("total_assets_month_end", FactValue::Money(money(a * rng.random_range(0.95..1.1))));
+        }
+    } else {
+        let quarterly = rng.random_bool(0.85);
+        let code = if quarterly { "quarter" } else { "month" };
+        scalar("vat_filing_period", FactValue::Code(code.into()));
+        let period = if quarterly { last / 4.0 } else { last / 12.0 };
+        scalar("filing_period_sales", FactValue::Money(money(period * rng.random_range(0.75..1.3))));
+    }
+    facts.extend(add);
+}
+
 fn pick<'a, T>(rng: &mut ChaCha8Rng, xs: &'a [T]) -> &'a T {
     &xs[rng.random_range(0..xs.len())]
 }
@@ -405,6 +520,7 @@ pub fn generate(seed: u64, n: usize) -> DemoZone {
         cadre_slots.push((format!("cadre{i:02}"), department));
     }
     let mut extra = ChaCha8Rng::seed_from_u64(seed ^ EXTRA_FACTS_SEED);
+    let mut notices = ChaCha8Rng::seed_from_u64(seed ^ NOTICE_FACTS_SEED);
 
     let mut records = Vec::with_capacity(n);
     let mut links = Vec::with_capacity(n);
@@ -579,6 +695,7 @@ pub fn generate(seed: u64, n: usize) -> DemoZone {
         }
         let shape = Shape { section: section_of(industry.as_ref()), individual, general };
         policy_facts(&mut extra, &shape, &tags, &revenue_by_year, &mut facts);
+        notice_facts(&mut notices, &shape, industry.as_ref(), established_on, &revenue_by_year, &mut facts);
         records.push(EnterpriseRecord::whole(e, facts));
         let (cadre, department) = &cadre_slots[i % cadres];
         links.push((
@@ -665,7 +782,6 @@ pub fn generate(seed: u64, n: usize) -> DemoZone {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::Datelike;
 
     #[test]
     fn the_demo_zone_is_deterministic_and_valid() {
@@ -720,6 +836,18 @@ mod tests {
         // The policy library's facts are there, so its items decide.
         for fact in
             ["restricted_industry", "six_taxes_two_fees", "service_sales_share", "hitech_first_recognized_on"]
+                .into_iter()
+                .chain([
+                    "vat_sales",
+                    "total_assets_year_end",
+                    "manufacturing_etc_sales_share",
+                    "manufacturing_wholesale_etc_sales_share",
+                    "employees_month_end",
+                    "vat_filing_period",
+                    "filing_period_sales",
+                    "deferral_annual_sales",
+                    "business_income_taxable",
+                ])
         {
             assert!(z.records.iter().any(|r| r.facts.iter().any(|f| f.fact == fact)), "{fact}");
         }

@@ -525,14 +525,28 @@ pub async fn write(
     let plan = plan(zone, n);
     let routing = app::reference::routing_table(store).await?;
     let limits = &crate::policies::time_limits(store).await?;
+    // Pages show people by display name: a department's staff as 「税务局经办人」, an
+    // enterprise's login as 「<企业名称>联络员」.
+    let display_name =
+        |username: &str, enterprise: &Option<UnifiedCreditCode>, department: &Option<String>| {
+            if let Some(d) = department.as_deref().and_then(|d| routing.department(d)) {
+                return format!("{}经办人", d.name);
+            }
+            if let Some(e) =
+                enterprise.as_ref().and_then(|e| zone.records.iter().find(|r| &r.enterprise.uscc == e))
+            {
+                return format!("{}联络员", e.enterprise.name);
+            }
+            username.to_string()
+        };
     let user =
         |username: &str, role, enterprise: Option<UnifiedCreditCode>, department: Option<String>| NewUser {
             username: username.to_string(),
             role,
             password_hash: password_hash.to_string(),
+            display_name: display_name(username, &enterprise, &department),
             enterprise,
             department,
-            display_name: username.to_string(),
             at: now,
         };
     for (u, d) in &plan.department_users {

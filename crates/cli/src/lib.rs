@@ -21,6 +21,7 @@ macro_rules! outln {
 
 pub mod audit;
 pub mod bench;
+pub mod bench_load;
 pub mod calendar;
 pub mod classify;
 pub mod config;
@@ -42,6 +43,7 @@ pub mod time_limits;
 pub mod uscc;
 pub mod user;
 pub mod visit;
+pub mod worker;
 
 /// huiqi (惠企): the enterprise assistance platform of an industrial zone.
 #[derive(Debug, Parser)]
@@ -76,6 +78,8 @@ pub enum Command {
     Serve(server::ServeArgs),
     /// Generates the demo zone into a fresh database and serves it.
     Demo(server::DemoArgs),
+    /// Runs the scheduled jobs (sweep, purges) apart from the web servers.
+    Worker(worker::WorkerArgs),
     /// Users and roles (用户): add, list, unlock, deactivate, activate, role, password.
     #[command(subcommand)]
     User(user::UserCmd),
@@ -156,6 +160,7 @@ pub fn main(server: &dyn server::Server) -> ExitCode {
         Command::Migrate => block_on(server::migrate(&ctx)),
         Command::Serve(a) => block_on(server::serve(a, &ctx, &settings, server)),
         Command::Demo(a) => block_on(server::demo(a, cli.database.clone(), &settings, server)),
+        Command::Worker(a) => block_on(worker::run(a, &ctx)),
         Command::User(c) => block_on(user::run(c, &ctx)),
         Command::Category(c) => block_on(user::run_category(c, &ctx)),
         Command::Bench(c) => block_on(bench::run(c, &ctx)),

@@ -15,6 +15,11 @@ pub struct ServeArgs {
     /// Address to listen on (default from config/base.yaml: 127.0.0.1:8080).
     #[arg(long)]
     pub listen: Option<String>,
+    /// Serve only: run no scheduled jobs here (run `huiqi worker` elsewhere). By default a
+    /// worker runs beside the server; several servers over one PostgreSQL still run each job
+    /// once.
+    #[arg(long)]
+    pub no_jobs: bool,
 }
 
 #[derive(Debug, Args)]
@@ -85,8 +90,31 @@ pub async fn serve(
 ) -> anyhow::Result<ExitCode> {
     let store = crate::db::open_ready(&ctx.database).await?;
     let listen = args.listen.clone().unwrap_or_else(|| settings.listen.clone());
-    serve_store(server, store, &listen, settings, None, None, Some(crate::db::search_dir(&ctx.database)))
-        .await
+    // The worker beside the server, stopped (its job under way finished) after the server's
+    // graceful shutdown.
+    let worker = (!args.no_jobs).then(|| {
+        let app = app::App::new(Arc::clone(&store));
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let w = app::jobs::Worker::new(app, crate::worker::config(None, 60, 5), app::jobs::catalogue());
+        let task = tokio::spawn(async move {
+            w.run(async move {
+                let _ = stopped.await;
+            })
+            .await;
+        });
+        (stop, task)
+    });
+    let search_dir = Some(crate::db::search_dir(&ctx.database));
+    let r = serve_store(server, store, &listen, settings, None, None, search_dir).await;
+    if let Some((stop, task)) = worker {
+        let _ = stop.send(());
+        if tokio::time::timeout(std::time::Duration::from_secs(30), task).await.is_err() {
+            tracing::warn!(
+                "the scheduled job under way did not finish in 30 s; its lease runs out and another worker reruns it"
+            );
+        }
+    }
+    r
 }
 
 /// Serves the web application over `store` until Ctrl-C, on the system clock or on `clock`

@@ -378,6 +378,21 @@ impl Facts {
                 }
             }
         }
+        // The facts derived from the credit code, as the registry derives them, unless the
+        // document states them: a valid `uscc` says whether it is an individual business and
+        // a market entity (帮扶对象's first condition).
+        if let Some(FactValue::Text(code)) = facts.scalar.get("uscc")
+            && let Ok(code) = crate::UnifiedCreditCode::parse(code)
+        {
+            for (id, value) in [
+                ("is_individual_business", code.is_individual_business()),
+                ("is_market_entity", code.is_market_entity()),
+            ] {
+                if dict.get(id).is_some() && !facts.scalar.contains_key(id) {
+                    facts.set(id, FactValue::Bool(value));
+                }
+            }
+        }
         if errors.is_empty() { Ok(facts) } else { Err(errors) }
     }
 
@@ -426,6 +441,7 @@ mod tests {
             "taxpayer_type",
             "tax_credit_rating",
             "is_individual_business",
+            "is_market_entity",
             "tags",
             "employees",
             "revenue",
@@ -439,6 +455,23 @@ mod tests {
         }
         assert!(d.get("revenue").unwrap().per_year);
         assert_eq!(d.nearest("revenu", 1), vec!["revenue"]);
+    }
+
+    #[test]
+    fn a_documents_credit_code_gives_the_facts_derived_from_it() {
+        let d = FactDictionary::official();
+        let association = crate::UnifiedCreditCode::from_parts('5', '1', "430100", "MA4L0001").unwrap();
+        let f = Facts::from_json(d, &json!({"uscc": association.as_str()})).unwrap();
+        assert_eq!(f.get("is_market_entity"), Some(&FactValue::Bool(false)));
+        assert_eq!(f.get("is_individual_business"), Some(&FactValue::Bool(false)));
+        let shop = crate::UnifiedCreditCode::from_parts('9', '2', "430100", "MA4L0001").unwrap();
+        let f = Facts::from_json(d, &json!({"uscc": shop.as_str()})).unwrap();
+        assert_eq!(f.get("is_market_entity"), Some(&FactValue::Bool(true)));
+        assert_eq!(f.get("is_individual_business"), Some(&FactValue::Bool(true)));
+        // Stated facts win; no code, nothing derived.
+        let f = Facts::from_json(d, &json!({"uscc": shop.as_str(), "is_market_entity": false})).unwrap();
+        assert_eq!(f.get("is_market_entity"), Some(&FactValue::Bool(false)));
+        assert_eq!(Facts::from_json(d, &json!({})).unwrap().get("is_market_entity"), None);
     }
 
     #[test]

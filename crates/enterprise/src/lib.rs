@@ -16,7 +16,10 @@ pub use model::{
     Enterprise, EnterpriseRecord, FactRecord, FieldChange, RecordScope, TaxCreditRating, TaxpayerType,
     ThreeLinks, assistance_target,
 };
-pub use size::{Classification, Indicator, Indicators, SizeClass, SizeOutcome, SizeStandard, SizeStandards};
+pub use size::{
+    Classification, Indicator, Indicators, SizeClass, SizeOutcome, SizeStandard, SizeStandards,
+    class_by_vat_sales,
+};
 pub use uscc::{UnifiedCreditCode, UsccError};
 
 static CATALOG: std::sync::OnceLock<i18n::Catalog> = std::sync::OnceLock::new();

@@ -92,17 +92,25 @@ pub struct FieldChange {
     pub new: Option<String>,
 }
 
-/// 帮扶对象: both the market-regulation and the tax registration are in the zone (plan 二).
-/// The one statement of the rule: [`Enterprise::assistance_target`] and every stored or listed
-/// flag come from here, never from a copy in SQL.
-pub fn assistance_target(registered_in_zone: bool, tax_registered_in_zone: bool) -> bool {
-    registered_in_zone && tax_registered_in_zone
+/// 帮扶对象 (plan 二): a market entity (市场主体: credit code of registration authority 9,
+/// category 1, 2 or 3 — enterprise, individual business, farmers' cooperative) whose
+/// market-regulation and tax registrations are both in the zone. Other valid codes (机关,
+/// 事业单位, 社会团体, …) are registry rows, never targets. `uscc` is the code's text (a stored
+/// row's, already valid). The one statement of the rule: [`Enterprise::assistance_target`],
+/// the match's scan and every stored or listed flag come from here, never from a copy in SQL.
+pub fn assistance_target(uscc: &str, registered_in_zone: bool, tax_registered_in_zone: bool) -> bool {
+    UnifiedCreditCode::is_market_entity_code(uscc) && registered_in_zone && tax_registered_in_zone
 }
 
 impl Enterprise {
     /// 帮扶对象 ([`assistance_target`]). Derived, never set by hand.
     pub fn assistance_target(&self) -> bool {
-        assistance_target(self.registered_in_zone, self.tax_registered_in_zone)
+        assistance_target(self.uscc.as_str(), self.registered_in_zone, self.tax_registered_in_zone)
+    }
+
+    /// 市场主体, read off the credit code ([`UnifiedCreditCode::is_market_entity`]).
+    pub fn is_market_entity(&self) -> bool {
+        self.uscc.is_market_entity()
     }
 
     /// 个体工商户, read off the credit code.
@@ -173,6 +181,7 @@ impl Enterprise {
         facts.set("registered_in_zone", FactValue::Bool(self.registered_in_zone));
         facts.set("tax_registered_in_zone", FactValue::Bool(self.tax_registered_in_zone));
         facts.set("is_individual_business", FactValue::Bool(self.is_individual_business()));
+        facts.set("is_market_entity", FactValue::Bool(self.is_market_entity()));
         facts.set("tags", FactValue::Tags(self.tags.clone()));
         if let Some(i) = &self.industry_code {
             facts.set("industry_code", FactValue::Code(i.to_string()));
@@ -284,6 +293,26 @@ mod tests {
         assert!(!e.assistance_target());
         e.tax_registered_in_zone = true;
         assert!(e.assistance_target());
+    }
+
+    #[test]
+    fn only_market_entities_are_assistance_targets() {
+        let mut e = sample();
+        e.tax_registered_in_zone = true;
+        // Authority 9 (market regulation): enterprise, individual business, cooperative.
+        for cat in ['1', '2', '3'] {
+            e.uscc = UnifiedCreditCode::from_parts('9', cat, "430100", "MA4L0001").unwrap();
+            assert!(e.is_market_entity() && e.assistance_target(), "9{cat}");
+        }
+        // Valid codes of other authorities are registry rows, never targets: a 事业单位 (1 2),
+        // a 社会团体 (5 1), a 律师事务所 (3 1), a 农业 registration (N 1).
+        for (authority, cat) in [('1', '2'), ('5', '1'), ('3', '1'), ('N', '1')] {
+            e.uscc = UnifiedCreditCode::from_parts(authority, cat, "430100", "MA4L0001").unwrap();
+            assert!(!e.is_market_entity() && !e.assistance_target(), "{authority}{cat}");
+            assert!(!assistance_target(e.uscc.as_str(), true, true));
+        }
+        assert!(!UnifiedCreditCode::is_market_entity_code(""));
+        assert!(!UnifiedCreditCode::is_market_entity_code("9"));
     }
 
     #[test]

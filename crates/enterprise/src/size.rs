@@ -298,7 +298,8 @@ impl SizeStandard {
                     }
                 }
             }
-            return other;
+            // The division's other classes: the row of the division (仓储业 for 59 without
+            // 5910), else the rest row (房地产业 70 without 7010 and 7020).
         }
         self.rows.iter().find(|r| r.divisions.iter().any(|(a, b)| (*a..=*b).contains(&division))).or(other)
     }
@@ -330,6 +331,68 @@ impl SizeStandard {
             },
         };
         Classification { outcome, row: Some(row.no), row_industry: Some(row.industry.clone()), standard }
+    }
+}
+
+/// 公告2022年第14号 第六条 (留抵退税): the VAT-sales bounds for an industry the size standards
+/// do not list or size without revenue or total assets (each exclusive, yuan): micro below
+/// 1,000,000, small below 20,000,000, medium below 100,000,000, large otherwise.
+pub fn class_by_vat_sales(vat_sales: Decimal) -> SizeClass {
+    let wan = |n: i64| Decimal::from(n) * WAN;
+    if vat_sales < wan(100) {
+        SizeClass::Micro
+    } else if vat_sales < wan(2_000) {
+        SizeClass::Small
+    } else if vat_sales < wan(10_000) {
+        SizeClass::Medium
+    } else {
+        SizeClass::Large
+    }
+}
+
+impl SizeStandard {
+    /// The class by the row's revenue and total-assets indicators alone, never employees, as
+    /// 公告2022年第14号 第六条 reads the standard for 留抵退税 (revenue is the prior year's VAT
+    /// sales, assets the prior year-end value). `None` when the row sizes by employees alone
+    /// (其他未列明行业, and railway transport, which no row lists): the notice then sizes by VAT
+    /// sales ([`class_by_vat_sales`]). Finance (section J) is sized by 银发〔2015〕309号, which
+    /// this standard does not hold: its codes fall in row 16 here.
+    pub fn classify_without_employees(&self, code: &IndustryCode, x: &Indicators) -> Option<Classification> {
+        let standard = format!("{}（{}）", self.name, self.document);
+        let Some(row) = self.row_for(code) else {
+            return Some(Classification {
+                outcome: SizeOutcome::Undetermined { missing: Vec::new(), industry_unclear: true },
+                row: None,
+                row_industry: None,
+                standard,
+            });
+        };
+        let strip = |b: &Bounds| Bounds { employees: None, ..b.clone() };
+        let (sme, medium, small) = (strip(&row.sme), strip(&row.medium), strip(&row.small));
+        if sme.indicators().is_empty() {
+            return None;
+        }
+        let undetermined =
+            |b: &Bounds| SizeOutcome::Undetermined { missing: missing(b, x), industry_unclear: false };
+        let outcome = match sme.any_below(x) {
+            Tri::False => SizeOutcome::Decided { class: SizeClass::Large },
+            Tri::Unknown => undetermined(&sme),
+            Tri::True => match medium.all_reached(x) {
+                Tri::True => SizeOutcome::Decided { class: SizeClass::Medium },
+                Tri::Unknown => undetermined(&medium),
+                Tri::False => match small.all_reached(x) {
+                    Tri::True => SizeOutcome::Decided { class: SizeClass::Small },
+                    Tri::False => SizeOutcome::Decided { class: SizeClass::Micro },
+                    Tri::Unknown => undetermined(&small),
+                },
+            },
+        };
+        Some(Classification {
+            outcome,
+            row: Some(row.no),
+            row_industry: Some(row.industry.clone()),
+            standard,
+        })
     }
 }
 

@@ -209,6 +209,21 @@ impl UnifiedCreditCode {
         code.starts_with("92")
     }
 
+    /// Whether the code registers a market entity (市场主体): registration authority 9
+    /// (市场监管) with category 1 (企业), 2 (个体工商户) or 3 (农民专业合作社). Codes of other
+    /// authorities (机关, 事业单位, 社会团体, 律师事务所, …) are valid registry rows but never
+    /// assistance targets ([`crate::assistance_target`]).
+    pub fn is_market_entity(&self) -> bool {
+        UnifiedCreditCode::is_market_entity_code(&self.0)
+    }
+
+    /// The rule of [`UnifiedCreditCode::is_market_entity`] over a stored code's text, for a
+    /// reader that does not parse every code again (the match's column scan).
+    pub fn is_market_entity_code(code: &str) -> bool {
+        let b = code.as_bytes();
+        b.first() == Some(&b'9') && matches!(b.get(1), Some(b'1' | b'2' | b'3'))
+    }
+
     /// The six-digit administrative division of the registering authority.
     pub fn region(&self) -> &str {
         &self.0[2..8]

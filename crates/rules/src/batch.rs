@@ -273,12 +273,11 @@ impl<'p> Compiled<'p> {
                 Some((v, t)) => (v.into_owned(), t.into_owned()),
                 None => (vec![0; words(n)], vec![0; words(n)]),
             };
-            let mut eligible = truth.clone();
-            let mut undetermined: Bits =
-                valid.iter().enumerate().map(|(k, v)| !v & live_mask(k, n)).collect();
-            let (amounts, total) = match a {
-                None => (Amounts::None, Decimal::ZERO),
-                Some(a) => amounts_of(&r, *a, item, &truth, &mut eligible, &mut undetermined),
+            let eligible = truth;
+            let undetermined: Bits = valid.iter().enumerate().map(|(k, v)| !v & live_mask(k, n)).collect();
+            let (amounts, total, amount_missing) = match a {
+                None => (Amounts::None, Decimal::ZERO, 0),
+                Some(a) => amounts_of(&r, *a, item, &eligible),
             };
             let count = |b: &Bits| b.iter().map(|w| w.count_ones() as usize).sum::<usize>();
             let (e, u) = (count(&eligible), count(&undetermined));
@@ -287,6 +286,7 @@ impl<'p> Compiled<'p> {
                 eligible: e,
                 ineligible: n - e - u,
                 undetermined: u,
+                amount_missing,
                 total,
                 eligible_bits: eligible,
                 undetermined_bits: undetermined,
@@ -309,7 +309,9 @@ pub struct ItemResult {
     pub eligible: usize,
     pub ineligible: usize,
     pub undetermined: usize,
-    /// Sum of the eligible amounts.
+    /// Of the eligible, those whose amount is not known (the item has an amount).
+    pub amount_missing: usize,
+    /// Sum of the eligible amounts that are known.
     pub total: Decimal,
     /// Bitmaps of the final outcome (eligible, undetermined); ineligible is the rest.
     pub eligible_bits: Bits,
@@ -341,7 +343,7 @@ impl ItemResult {
             Eligibility::Ineligible
         }
     }
-    /// The amount of one enterprise (eligible ones only).
+    /// The amount of one enterprise (eligible ones whose amount is known only).
     pub fn amount(&self, row: usize) -> Option<Decimal> {
         let r = u32::try_from(row).ok()?;
         match &self.amounts {
@@ -374,16 +376,9 @@ fn round_scaled(x: i64, scale: u32, places: u32) -> Option<i64> {
     Some(if rem.unsigned_abs() * 2 >= d.unsigned_abs() { q + x.signum() } else { q })
 }
 
-/// Computes the amounts of the enterprises in `truth`; an enterprise whose amount has no
-/// value moves from eligible to undetermined.
-fn amounts_of(
-    r: &Run<'_>,
-    a: usize,
-    item: &Item,
-    truth: &[u64],
-    eligible: &mut [u64],
-    undetermined: &mut [u64],
-) -> (Amounts, Decimal) {
+/// Computes the amounts of the enterprises in `truth` (the eligible): the amounts, their
+/// total, and how many of them have no amount (they stay eligible).
+fn amounts_of(r: &Run<'_>, a: usize, item: &Item, truth: &[u64]) -> (Amounts, Decimal, usize) {
     let places = item.rounding.places;
     let rows = || {
         truth.iter().enumerate().flat_map(|(w, word)| {
@@ -397,20 +392,13 @@ fn amounts_of(
             })
         })
     };
-    let mut demote = |row: usize| {
-        eligible[row >> 6] &= !(1 << (row & 63));
-        undetermined[row >> 6] |= 1 << (row & 63);
-    };
+    let count: usize = truth.iter().map(|w| w.count_ones() as usize).sum();
     match r.col(a) {
         Column::Const(Some(Value::Num(c))) => {
             let c = item.rounding.apply(*c);
-            let count: usize = truth.iter().map(|w| w.count_ones() as usize).sum();
-            return (Amounts::Const(c), c * Decimal::from(count));
+            return (Amounts::Const(c), c * Decimal::from(count), 0);
         }
-        Column::Const(_) => {
-            rows().collect::<Vec<_>>().into_iter().for_each(&mut demote);
-            return (Amounts::None, Decimal::ZERO);
-        }
+        Column::Const(_) => return (Amounts::None, Decimal::ZERO, count),
         Column::Num { valid, nums: Nums::Scaled { scale, v } }
             if item.rounding.strategy == rust_decimal::RoundingStrategy::MidpointAwayFromZero
                 || *scale <= places =>
@@ -419,10 +407,8 @@ fn amounts_of(
             let mut out = Vec::new();
             let mut sum: i128 = 0;
             let mut ok = true;
-            let mut missing = Vec::new();
             for row in rows() {
                 if !bit(valid, row) {
-                    missing.push(row);
                     continue;
                 }
                 match round_scaled(v[row], *scale, places) {
@@ -438,10 +424,10 @@ fn amounts_of(
                 }
             }
             if ok {
-                missing.into_iter().for_each(&mut demote);
                 // At most 2^32 rows of i64 values: the sum fits the 96 bits of a Decimal.
                 let total = Decimal::try_from_i128_with_scale(sum, places).unwrap_or(Decimal::MAX);
-                return (Amounts::Scaled { places, rows: out_rows, v: out }, total);
+                let missing = count - out_rows.len();
+                return (Amounts::Scaled { places, rows: out_rows, v: out }, total, missing);
             }
         }
         _ => {}
@@ -450,20 +436,16 @@ fn amounts_of(
     let mut out_rows = Vec::new();
     let mut out = Vec::new();
     let mut total = Decimal::ZERO;
-    let mut missing = Vec::new();
     for row in rows() {
-        match r.row(a, row) {
-            Some(Value::Num(x)) => {
-                let x = item.rounding.apply(x);
-                total += x;
-                out_rows.push(row as u32);
-                out.push(x);
-            }
-            _ => missing.push(row),
+        if let Some(Value::Num(x)) = r.row(a, row) {
+            let x = item.rounding.apply(x);
+            total += x;
+            out_rows.push(row as u32);
+            out.push(x);
         }
     }
-    missing.into_iter().for_each(&mut demote);
-    (Amounts::Dec { rows: out_rows, v: out }, total)
+    let missing = count - out_rows.len();
+    (Amounts::Dec { rows: out_rows, v: out }, total, missing)
 }
 
 fn live_mask(word: usize, n: usize) -> u64 {
@@ -512,6 +494,8 @@ pub struct ItemCounts {
     pub eligible: usize,
     pub ineligible: usize,
     pub undetermined: usize,
+    /// Of the eligible, those whose amount is not known.
+    pub amount_missing: usize,
     pub total: Decimal,
 }
 
@@ -521,6 +505,7 @@ impl ItemResult {
             eligible: self.eligible,
             ineligible: self.ineligible,
             undetermined: self.undetermined,
+            amount_missing: self.amount_missing,
             total: self.total,
         }
     }
@@ -613,6 +598,7 @@ pub(crate) fn join(plan: &Compiled<'_>, parts: Vec<MatchResult>, sizes: &[usize]
             eligible: 0,
             ineligible: 0,
             undetermined: 0,
+            amount_missing: 0,
             total: Decimal::ZERO,
             eligible_bits: Vec::new(),
             undetermined_bits: Vec::new(),
@@ -624,6 +610,7 @@ pub(crate) fn join(plan: &Compiled<'_>, parts: Vec<MatchResult>, sizes: &[usize]
             acc.eligible += r.eligible;
             acc.ineligible += r.ineligible;
             acc.undetermined += r.undetermined;
+            acc.amount_missing += r.amount_missing;
             acc.total += r.total;
             let before = std::mem::replace(&mut acc.amounts, Amounts::None);
             acc.amounts =

@@ -54,6 +54,22 @@ pub enum Error {
     CaseFacts { case: String, reason: String },
     #[error("cannot read {path}: {reason}")]
     Io { path: String, reason: String },
+    /// An item without `benefit_kind`.
+    #[error("item {item} has no benefit_kind")]
+    BenefitKindMissing { item: String, allowed: String },
+    #[error("item {item}: benefit_kind {found} is not allowed")]
+    BenefitKindUnknown { item: String, found: String, allowed: String },
+    /// `no_application` (the old key) disagrees with `benefit_kind`.
+    #[error("item {item}: no_application contradicts benefit_kind {kind}")]
+    NoApplicationConflict { item: String, kind: String },
+    #[error("item {item}: period {found} is not allowed")]
+    PeriodUnknown { item: String, found: String },
+    #[error("item {item} supersedes unknown item {target}")]
+    SupersedesUnknown { item: String, target: String, nearest: Option<String> },
+    #[error("item {item} supersedes itself")]
+    SupersedesItself { item: String },
+    #[error("item {item} ({period}) supersedes {target} ({other})")]
+    SupersedesPeriod { item: String, target: String, period: String, other: String },
 }
 
 static CATALOG: std::sync::OnceLock<Catalog> = std::sync::OnceLock::new();
@@ -127,6 +143,36 @@ impl Localized for Error {
                 Message::new("rules.case_facts").arg("case", case).arg("reason", reason)
             }
             Error::Io { path, reason } => Message::new("rules.io").arg("path", path).arg("reason", reason),
+            Error::BenefitKindMissing { item, allowed } => {
+                Message::new("rules.benefit_kind_missing").arg("item", item).arg("allowed", allowed)
+            }
+            Error::BenefitKindUnknown { item, found, allowed } => Message::new("rules.benefit_kind_unknown")
+                .arg("item", item)
+                .arg("found", shown(found))
+                .arg("allowed", allowed),
+            Error::NoApplicationConflict { item, kind } => {
+                Message::new("rules.no_application_conflict").arg("item", item).arg("kind", kind)
+            }
+            Error::PeriodUnknown { item, found } => {
+                Message::new("rules.period_unknown").arg("item", item).arg("found", shown(found))
+            }
+            Error::SupersedesUnknown { item, target, nearest: Some(n) } => {
+                Message::new("rules.supersedes_unknown_hint")
+                    .arg("item", item)
+                    .arg("target", shown(target))
+                    .arg("nearest", n)
+            }
+            Error::SupersedesUnknown { item, target, nearest: None } => {
+                Message::new("rules.supersedes_unknown").arg("item", item).arg("target", shown(target))
+            }
+            Error::SupersedesItself { item } => Message::new("rules.supersedes_itself").arg("item", item),
+            Error::SupersedesPeriod { item, target, period, other } => {
+                Message::new("rules.supersedes_period")
+                    .arg("item", item)
+                    .arg("target", target)
+                    .arg("period", period)
+                    .arg("other", other)
+            }
         }
     }
     fn catalog(&self) -> &'static Catalog {
@@ -200,6 +246,15 @@ mod tests {
             D::ParamNoValue => Error::ParamNoValue { param: s(), date: s() },
             D::CaseFacts => Error::CaseFacts { case: s(), reason: s() },
             D::Io => Error::Io { path: s(), reason: s() },
+            D::BenefitKindMissing => Error::BenefitKindMissing { item: s(), allowed: s() },
+            D::BenefitKindUnknown => Error::BenefitKindUnknown { item: s(), found: s(), allowed: s() },
+            D::NoApplicationConflict => Error::NoApplicationConflict { item: s(), kind: s() },
+            D::PeriodUnknown => Error::PeriodUnknown { item: s(), found: s() },
+            D::SupersedesUnknown => Error::SupersedesUnknown { item: s(), target: s(), nearest: Some(s()) },
+            D::SupersedesItself => Error::SupersedesItself { item: s() },
+            D::SupersedesPeriod => {
+                Error::SupersedesPeriod { item: s(), target: s(), period: s(), other: s() }
+            }
         }
     }
 
@@ -210,6 +265,7 @@ mod tests {
         // The cases whose key or text depends on the fields.
         samples.push(Error::UnknownName { name: "x".into(), nearest: None });
         samples.push(Error::UnknownFunction { name: "x".into(), nearest: Some("max".into()) });
+        samples.push(Error::SupersedesUnknown { item: "x".into(), target: "y".into(), nearest: None });
         i18n::assert_all_bilingual(&samples);
         let keys: std::collections::BTreeSet<&str> = samples.iter().map(|e| e.message().key).collect();
         let syntax_keys = crate::syntax::SyntaxErrorDiscriminants::iter().count() - 1;

@@ -9,6 +9,7 @@
 //! no missing fact: never a guess.
 
 use crate::check::{Func, TExpr, TKind, Type};
+use crate::kind::{BenefitKind, Period};
 use crate::library::{Item, Program};
 use crate::syntax::{BinOp, UnOp};
 use crate::value::{self, Value};
@@ -146,16 +147,31 @@ impl Eligibility {
 }
 
 /// The decision of one item for one enterprise on one date.
+///
+/// `outcome` is eligibility alone. An eligible enterprise whose amount cannot be computed is
+/// still eligible, with `amount: None` and the facts the amount lacks in
+/// `amount_missing_facts` (and in `missing_facts`, which names every fact the decision
+/// lacks); undetermined means eligibility itself is unknown.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Decision {
     pub item: String,
     pub title: String,
     pub document: String,
+    /// How the benefit is obtained (the item's `benefit_kind`).
+    pub benefit_kind: BenefitKind,
+    /// The period the decision is for (`2022`, `2022-Q2`, `2022-05`, `2022-05-31`).
+    pub period: Period,
     pub outcome: Eligibility,
     /// Only when eligible and the item has an amount; rounded as the item says.
     #[serde(with = "opt_decimal_str")]
     pub amount: Option<Decimal>,
+    /// Eligible, the item has an amount, and it could not be computed: the facts it lacks
+    /// (empty when it has no exact value for another reason, or when it was computed).
+    pub amount_missing_facts: Vec<MissingFact>,
     pub missing_facts: Vec<MissingFact>,
+    /// The item that replaces this one for this period, when one is decided beside it
+    /// (`supersedes`): this decision is shown but counted in no total.
+    pub superseded_by: Option<String>,
     pub explanation: Explanation,
 }
 
@@ -500,7 +516,8 @@ pub fn size_class(args: &[Val], date: NaiveDate) -> Val {
 
 /// Decides one item for one enterprise on `date`: the condition, then (when eligible) the
 /// amount, rounded as the item says. An eligible item whose amount cannot be computed for
-/// lack of a fact is undetermined: no amount is ever guessed.
+/// lack of a fact stays eligible, with no amount and the facts the amount lacks: no amount
+/// is ever guessed.
 pub fn evaluate(prog: &Program, item: &Item, facts: &Facts, date: NaiveDate) -> Decision {
     let mut ev = Evaluator::new(prog, facts, date);
     let (cond, explanation) = ev.explain(&item.when);
@@ -508,13 +525,14 @@ pub fn evaluate(prog: &Program, item: &Item, facts: &Facts, date: NaiveDate) -> 
         (Val::Known(Value::Bool(true)), Some(a)) => Some(ev.explain(a)),
         _ => None,
     };
-    decision(item, cond, explanation, amount)
+    decision(item, date, cond, explanation, amount)
 }
 
 /// The decision from an item's explained condition and, when it holds and the item has an
 /// amount, the explained amount (shared with the compiled [`crate::plan`]).
 pub(crate) fn decision(
     item: &Item,
+    date: NaiveDate,
     cond: Val,
     mut explanation: Explanation,
     amount: Option<(Val, Explanation)>,
@@ -523,9 +541,13 @@ pub(crate) fn decision(
         item: item.id.clone(),
         title: item.title.clone(),
         document: item.document.clone(),
+        benefit_kind: item.benefit_kind,
+        period: item.period.of(date),
         outcome: Eligibility::Undetermined,
         amount: None,
+        amount_missing_facts: vec![],
         missing_facts: vec![],
+        superseded_by: None,
         explanation: Explanation::leaf("", ""),
     };
     match cond {
@@ -541,10 +563,11 @@ pub(crate) fn decision(
                 };
                 match v {
                     Val::Known(Value::Num(n)) => decision.amount = Some(item.rounding.apply(n)),
-                    Val::Known(_) => decision.outcome = Eligibility::Undetermined,
+                    // No exact amount (a division by zero, an overflow): eligible, no amount.
+                    Val::Known(_) => {}
                     Val::Unknown(m) => {
-                        decision.outcome = Eligibility::Undetermined;
-                        decision.missing_facts = m.into_iter().collect();
+                        decision.amount_missing_facts = m.into_iter().collect();
+                        decision.missing_facts = decision.amount_missing_facts.clone();
                     }
                 }
             }

@@ -21,6 +21,7 @@ pub mod batch;
 pub mod check;
 pub mod error;
 pub mod eval;
+pub mod kind;
 pub mod library;
 pub mod plan;
 pub mod program;
@@ -31,6 +32,7 @@ pub mod value;
 
 pub use error::{Diagnostic, Error, Location, catalog};
 pub use eval::{Decision, Eligibility, Explanation, MissingFact};
+pub use kind::{BenefitKind, ItemTotal, KindTotal, Period, PeriodKind, totals_by_kind, zone_payout_total};
 pub use library::{CaseReport, Item, Level, Library, Policy, Window};
 pub use program::Program;
 pub use source::SourceFile;
@@ -71,11 +73,15 @@ mod enum_names {
         round_trip::<crate::syntax::BinOp>("BinOp");
         round_trip::<crate::Eligibility>("Eligibility");
         round_trip::<crate::check::Type>("Type");
+        round_trip::<crate::BenefitKind>("BenefitKind");
+        round_trip::<crate::PeriodKind>("PeriodKind");
     }
 
     #[test]
     fn stored_names_are_the_json_names() {
         same_as_serde::<crate::Eligibility>("Eligibility");
+        same_as_serde::<crate::BenefitKind>("BenefitKind");
+        same_as_serde::<crate::PeriodKind>("PeriodKind");
         same_as_serde::<crate::check::Type>("Type");
     }
 }

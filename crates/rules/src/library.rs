@@ -14,6 +14,7 @@
 use crate::check::{Checker, DefSource, ParamShape, RawDiag, TExpr, TKind, Type};
 use crate::error::{Diagnostic, Error, Location};
 use crate::eval::{self, Decision, Eligibility};
+pub use crate::kind::{BenefitKind, Period, PeriodKind};
 use crate::plan::Plan;
 pub use crate::program::{Band, Param, ParamValue, Program};
 use crate::program::{ParamDoc, load_param, toml_date, toml_decimal};
@@ -104,7 +105,16 @@ pub struct Item {
     pub document: String,
     pub policy: String,
     pub level: Level,
+    /// How the benefit is obtained (`benefit_kind`, required in the file).
+    pub benefit_kind: BenefitKind,
+    /// Granted without application (免申即享): `benefit_kind.may_be_granted()`.
     pub no_application: bool,
+    /// The granularity of the periods its decisions are for (`period`, default year).
+    pub period: PeriodKind,
+    /// Items this one replaces for the periods in which both are in force (`supersedes`).
+    pub supersedes: Vec<String>,
+    /// What claiming it takes beyond its kind (`claim_note`, Chinese), e.g. 加计抵减's 声明.
+    pub claim_note: Option<String>,
     pub clause: String,
     pub note: Option<String>,
     pub window: Window,
@@ -256,7 +266,16 @@ struct ItemDoc {
     id: Spanned<String>,
     title: String,
     #[serde(default)]
-    no_application: bool,
+    benefit_kind: Option<Spanned<String>>,
+    /// The old flag, accepted when it agrees with `benefit_kind`.
+    #[serde(default)]
+    no_application: Option<Spanned<bool>>,
+    #[serde(default)]
+    period: Option<Spanned<String>>,
+    #[serde(default)]
+    supersedes: Option<Spanned<OneOrMany>>,
+    #[serde(default)]
+    claim_note: Option<String>,
     clause: String,
     #[serde(default)]
     note: Option<String>,
@@ -271,6 +290,23 @@ struct ItemDoc {
     rounding: Option<RoundingDoc>,
     #[serde(default)]
     case: Vec<Spanned<CaseDoc>>,
+}
+
+/// `supersedes = "id"` or `supersedes = ["a", "b"]`.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl OneOrMany {
+    fn into_vec(self) -> Vec<String> {
+        match self {
+            OneOrMany::One(s) => vec![s],
+            OneOrMany::Many(v) => v,
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -529,6 +565,7 @@ impl Library {
             l.raw(d);
         }
 
+        let mut supersede_checks: Vec<(usize, usize, String, PeriodKind, Vec<String>)> = Vec::new();
         for (p, (when, amount)) in pending.into_iter().zip(checked) {
             let fi = p.file;
             let pos = p.doc.id.span().start;
@@ -629,16 +666,76 @@ impl Library {
                     missing: c.missing.clone(),
                 });
             }
+            let item_id = p.doc.id.get_ref().clone();
+            let benefit_kind = match &p.doc.benefit_kind {
+                None => {
+                    l.push(
+                        fi,
+                        pos,
+                        Error::BenefitKindMissing { item: item_id.clone(), allowed: BenefitKind::allowed() },
+                    );
+                    BenefitKind::Status
+                }
+                Some(k) => BenefitKind::parse(k.get_ref()).unwrap_or_else(|| {
+                    l.push(
+                        fi,
+                        k.span().start,
+                        Error::BenefitKindUnknown {
+                            item: item_id.clone(),
+                            found: k.get_ref().clone(),
+                            allowed: BenefitKind::allowed(),
+                        },
+                    );
+                    BenefitKind::Status
+                }),
+            };
+            if let Some(na) = &p.doc.no_application
+                && p.doc.benefit_kind.is_some()
+                && *na.get_ref() != benefit_kind.may_be_granted()
+            {
+                l.push(
+                    fi,
+                    na.span().start,
+                    Error::NoApplicationConflict {
+                        item: item_id.clone(),
+                        kind: benefit_kind.as_str().into(),
+                    },
+                );
+            }
+            let period = match &p.doc.period {
+                None => PeriodKind::default(),
+                Some(k) => PeriodKind::parse(k.get_ref()).unwrap_or_else(|| {
+                    l.push(
+                        fi,
+                        k.span().start,
+                        Error::PeriodUnknown { item: item_id.clone(), found: k.get_ref().clone() },
+                    );
+                    PeriodKind::default()
+                }),
+            };
             let loc = l.loc(fi, pos);
             let policy = &mut lib.policies[p.policy];
-            let d = p.doc;
+            let mut d = p.doc;
+            let supersedes = match d.supersedes.take() {
+                None => Vec::new(),
+                Some(s) => {
+                    let at = s.span().start;
+                    let ids = s.into_inner().into_vec();
+                    supersede_checks.push((fi, at, item_id.clone(), period, ids.clone()));
+                    ids
+                }
+            };
             policy.items.push(Item {
                 id: d.id.into_inner(),
                 title: d.title,
                 document: policy.document.clone(),
                 policy: policy.id.clone(),
                 level: policy.level,
-                no_application: d.no_application,
+                benefit_kind,
+                no_application: benefit_kind.may_be_granted(),
+                period,
+                supersedes,
+                claim_note: d.claim_note.take(),
                 clause: d.clause,
                 note: d.note,
                 window: item_window,
@@ -651,6 +748,32 @@ impl Library {
                 location: loc,
             });
         }
+        // Each replaced item exists and has periods of the same kind.
+        let periods: BTreeMap<&str, PeriodKind> = lib.items().map(|i| (i.id.as_str(), i.period)).collect();
+        for (fi, at, item, period, targets) in supersede_checks {
+            for target in targets {
+                let error = if target == item {
+                    Error::SupersedesItself { item: item.clone() }
+                } else {
+                    match periods.get(target.as_str()) {
+                        None => Error::SupersedesUnknown {
+                            nearest: i18n::suggest::nearest_one(&target, periods.keys().copied())
+                                .map(str::to_string),
+                            item: item.clone(),
+                            target,
+                        },
+                        Some(other) if *other != period => Error::SupersedesPeriod {
+                            item: item.clone(),
+                            target,
+                            period: period.as_str().into(),
+                            other: other.as_str().into(),
+                        },
+                        Some(_) => continue,
+                    }
+                };
+                l.push(fi, at, error);
+            }
+        }
         let mut diags = l.diags;
         diags.sort_by(|a, b| {
             (&a.location.file, a.location.line, a.location.column).cmp(&(
@@ -661,6 +784,15 @@ impl Library {
         });
         diags.dedup();
         (lib, diags)
+    }
+
+    /// Who grants an item and how it is claimed, in Chinese: its kind's line, then its own
+    /// `claim_note` (加计抵减: the 声明 must be filed).
+    pub fn how_claimed(item: &Item) -> String {
+        match &item.claim_note {
+            Some(n) => format!("{}；{n}", item.benefit_kind.how_zh()),
+            None => item.benefit_kind.how_zh().to_string(),
+        }
     }
 
     pub fn items(&self) -> impl Iterator<Item = &Item> {
@@ -699,7 +831,59 @@ impl Library {
     /// named definition evaluated once).
     pub fn evaluate_all(&self, facts: &Facts, date: NaiveDate) -> Vec<Decision> {
         let (items, plan) = self.plan(date);
-        plan.evaluate_all(&self.program, &items, facts)
+        let mut out = plan.evaluate_all(&self.program, &items, facts);
+        mark_superseded(&items, &mut out);
+        out
+    }
+
+    /// Decides every item on `date`, annual items (`period = "year"`) for the tax year
+    /// `tax_year` (default: the year `date` falls in, which is [`Library::evaluate_all`]).
+    /// See [`Library::as_of`] for which items and on which day.
+    pub fn evaluate_all_for(&self, facts: &Facts, date: NaiveDate, tax_year: Option<i32>) -> Vec<Decision> {
+        let Some(year) = tax_year else { return self.evaluate_all(facts, date) };
+        let mut items = Vec::new();
+        let mut out = Vec::new();
+        for item in self.items() {
+            if let Some(day) = Library::as_of(item, date, year) {
+                out.push(self.evaluate(item, facts, day));
+                items.push(item);
+            }
+        }
+        mark_superseded(&items, &mut out);
+        out
+    }
+
+    /// The day an item is decided on for an evaluation on `date` with the tax year `year`,
+    /// or `None` when it is not decided. An annual item is decided for the year when its
+    /// window overlaps the year up to `date`, on the earliest of `date`, the year's last day
+    /// and its window's last day (so the 2022 settlement in May 2023 reads the 2022 facts
+    /// and the parameters in force at the end of 2022); other items on `date` when in force.
+    pub fn as_of(item: &Item, date: NaiveDate, year: i32) -> Option<NaiveDate> {
+        if item.period != PeriodKind::Year {
+            return item.window.contains(date).then_some(date);
+        }
+        let (first, last) = Period::Year(year).bounds();
+        let cap = date.min(last);
+        if cap < first || item.window.from > cap || item.window.to.is_some_and(|t| t < first) {
+            return None;
+        }
+        Some(item.window.to.map_or(cap, |t| t.min(cap)))
+    }
+
+    /// For each item of `items` that another item of `items` replaces (`supersedes`), the
+    /// replacing item's id: what totals over these items leave out (decided on one date,
+    /// their periods are the same).
+    pub fn superseded_among(items: &[&Item]) -> BTreeMap<String, String> {
+        let ids: BTreeSet<&str> = items.iter().map(|i| i.id.as_str()).collect();
+        let mut out = BTreeMap::new();
+        for i in items {
+            for t in &i.supersedes {
+                if ids.contains(t.as_str()) {
+                    out.entry(t.clone()).or_insert_with(|| i.id.clone());
+                }
+            }
+        }
+        out
     }
 
     /// The parameters and named definitions an item uses, following definitions into
@@ -769,6 +953,25 @@ impl Library {
             }
         }
         out
+    }
+}
+
+/// Marks each decision whose item another decided item replaces for the same period.
+fn mark_superseded(items: &[&Item], decisions: &mut [Decision]) {
+    if items.iter().all(|i| i.supersedes.is_empty()) {
+        return;
+    }
+    let period: BTreeMap<&str, Period> = decisions.iter().map(|d| (d.item.as_str(), d.period)).collect();
+    let mut by: BTreeMap<String, String> = BTreeMap::new();
+    for (i, d) in items.iter().zip(decisions.iter()) {
+        for t in &i.supersedes {
+            if period.get(t.as_str()) == Some(&d.period) {
+                by.entry(t.clone()).or_insert_with(|| i.id.clone());
+            }
+        }
+    }
+    for d in decisions.iter_mut() {
+        d.superseded_by = by.get(&d.item).cloned();
     }
 }
 

@@ -461,7 +461,7 @@ impl<'p> Run<'p> {
             (Val::Known(Value::Bool(true)), Some(a)) => Some(self.explain(a)),
             _ => None,
         };
-        eval::decision(item, cond, explanation, amount)
+        eval::decision(item, self.plan.date, cond, explanation, amount)
     }
 }
 

@@ -205,7 +205,7 @@ pub fn library_source(m: usize, seed: u64) -> SourceFile {
         };
         let _ = write!(
             items,
-            "[[item]]\nid = \"synthetic-{k}\"\ntitle = \"synthetic {k}\"\nclause = \"-\"\nwhen = '{when}'\n"
+            "[[item]]\nid = \"synthetic-{k}\"\ntitle = \"synthetic {k}\"\nclause = \"-\"\nwhen = '{when}'\nbenefit_kind = \"award_no_application\"\n"
         );
         if let Some(a) = amount {
             let _ = writeln!(items, "amount = '{a}'");

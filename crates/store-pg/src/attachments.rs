@@ -120,6 +120,46 @@ impl AttachmentStore for PgStore {
         Ok((rec, att))
     }
 
+    async fn add_attachments(
+        &self,
+        problem_id: i64,
+        files: Vec<CheckedFile>,
+        actor: &HActor,
+        now: DateTime<FixedOffset>,
+    ) -> PResult<(ProblemRecord, Vec<Attachment>)> {
+        let cals = store::calendar::CalendarStore::calendars(self).await?;
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(backend)?;
+        if tx
+            .query_opt("SELECT id FROM problems WHERE id = $1 FOR UPDATE", &[&problem_id])
+            .await
+            .map_err(backend)?
+            .is_none()
+        {
+            return Err(ProblemError::NotFound { id: problem_id });
+        }
+        let n: i64 = tx
+            .query_one(sql::COUNT_OF, &[&problem_id])
+            .await
+            .map_err(backend)?
+            .try_get(0)
+            .map_err(backend)?;
+        a::check_count(n.max(0) as usize, &files)?;
+        let mut last = None;
+        let mut out = Vec::with_capacity(files.len());
+        for f in &files {
+            let rec = transition_on(&tx, problem_id, &Command::new(f.action()), actor, now, now, None, &cals)
+                .await?;
+            out.push(insert_file(&tx, problem_id, i64::from(rec.state.seq), f, &actor.username, now).await?);
+            last = Some(rec);
+        }
+        let rec = last.ok_or_else(|| {
+            ProblemError::Store(store::StoreError::Backend("add_attachments needs at least one file".into()))
+        })?;
+        tx.commit().await.map_err(backend)?;
+        Ok((rec, out))
+    }
+
     async fn attachments(&self, problem_id: i64) -> PResult<Vec<Attachment>> {
         let mut client = self.client().await?;
         let tx = client.build_transaction().read_only(true).start().await.map_err(backend)?;

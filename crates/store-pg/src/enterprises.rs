@@ -150,6 +150,7 @@ impl EnterpriseStore for PgStore {
                 uscc: UnifiedCreditCode::parse(&uscc).map_err(backend)?,
                 name: r.try_get(2).map_err(backend)?,
                 assistance_target: enterprise::assistance_target(
+                    &uscc,
                     r.try_get(3).map_err(backend)?,
                     r.try_get(4).map_err(backend)?,
                 ),

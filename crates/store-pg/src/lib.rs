@@ -22,11 +22,14 @@ mod documents;
 mod enterprises;
 mod follow_ups;
 mod import;
+mod jobs;
 mod matches;
 mod problems;
 mod reference;
+mod request_state;
 mod scan;
 mod sessions;
+mod signals;
 mod users;
 
 use async_trait::async_trait;
@@ -82,10 +85,32 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "problem_follow_ups",
         sql: include_str!("../migrations/0014_problem_follow_ups.sql"),
     },
+    Migration { version: 15, name: "match_kinds", sql: include_str!("../migrations/0015_match_kinds.sql") },
     Migration {
         version: 16,
+        name: "assistance_target_market_entities",
+        sql: include_str!("../migrations/0016_assistance_target_market_entities.sql"),
+    },
+    Migration {
+        version: 17,
+        name: "request_state",
+        sql: include_str!("../migrations/0017_request_state.sql"),
+    },
+    Migration { version: 18, name: "jobs", sql: include_str!("../migrations/0018_jobs.sql") },
+    Migration {
+        version: 19,
+        name: "change_signals",
+        sql: include_str!("../migrations/0019_change_signals.sql"),
+    },
+    Migration {
+        version: 20,
+        name: "attachments_append_only",
+        sql: include_str!("../migrations/0020_attachments_append_only.sql"),
+    },
+    Migration {
+        version: 21,
         name: "content_search",
-        sql: include_str!("../migrations/0016_content_search.sql"),
+        sql: include_str!("../migrations/0021_content_search.sql"),
     },
 ];
 
@@ -95,6 +120,8 @@ const POOL_SIZE: usize = 16;
 /// The PostgreSQL store.
 pub struct PgStore {
     pool: Pool,
+    /// How to connect: the pool's connections and the change listener's own.
+    config: tokio_postgres::Config,
     calendars: store::calendar::CalendarCache,
 }
 
@@ -137,12 +164,15 @@ impl PgStore {
     }
 
     async fn from_config(config: tokio_postgres::Config) -> Result<PgStore> {
-        let mgr =
-            Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+        let mgr = Manager::from_config(
+            config.clone(),
+            NoTls,
+            ManagerConfig { recycling_method: RecyclingMethod::Fast },
+        );
         let pool = Pool::builder(mgr).max_size(POOL_SIZE).build().map_err(backend)?;
         let client = pool.get().await.map_err(backend)?;
         client.simple_query("SELECT 1").await.map_err(backend)?;
-        Ok(PgStore { pool, calendars: store::calendar::CalendarCache::default() })
+        Ok(PgStore { pool, config, calendars: store::calendar::CalendarCache::default() })
     }
 
     pub(crate) async fn client(&self) -> Result<deadpool_postgres::Object> {
@@ -172,8 +202,31 @@ impl Store for PgStore {
     fn backend_name(&self) -> &'static str {
         "postgres"
     }
+    /// Applies the pending migrations under a session-level advisory lock
+    /// (`MIGRATION_LOCK`): when several servers start together one migrates and the others
+    /// wait for it, then find nothing pending. Each migration is its own transaction (and
+    /// still takes `LOCK TABLE schema_migrations`, which older binaries rely on).
     async fn migrate(&self) -> Result<MigrationReport> {
         let mut client = self.client().await?;
+        client.execute(MIGRATION_LOCK_SQL, &[&MIGRATION_LOCK]).await.map_err(backend)?;
+        let r = migrate_locked(&mut client).await;
+        if let Err(e) = client.execute(MIGRATION_UNLOCK_SQL, &[&MIGRATION_LOCK]).await {
+            // The lock lives as long as the connection: take it out of the pool and close it.
+            tracing::warn!(error = %e, "releasing the migration lock failed; closing its connection");
+            let _ = deadpool_postgres::Object::take(client);
+        }
+        r
+    }
+}
+
+/// The advisory lock of migrations: this key (`huiq` in ASCII) and the schema's hash, so
+/// separate schemas of one database (the tests') migrate side by side.
+pub const MIGRATION_LOCK: i32 = 0x6875_6971;
+const MIGRATION_LOCK_SQL: &str = "SELECT pg_advisory_lock($1, hashtext(current_schema()))";
+const MIGRATION_UNLOCK_SQL: &str = "SELECT pg_advisory_unlock($1, hashtext(current_schema()))";
+
+async fn migrate_locked(client: &mut deadpool_postgres::Object) -> Result<MigrationReport> {
+    {
         client
             .batch_execute(
                 "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, \
@@ -207,12 +260,22 @@ impl Store for PgStore {
             tx.batch_execute(m.sql).await.map_err(|e| {
                 StoreError::Backend(format!("migration {:04}_{} failed: {e}", m.version, m.name))
             })?;
-            if m.version == store::enterprises::TARGET_COLUMN_MIGRATION {
-                // The plain column, checked against the domain rule (see the migration).
-                for (target, reg, tax) in store::enterprises::target_backfill() {
-                    tx.execute(store::sql::SET_TARGET_BY_REGISTRATION, &[&target, &reg, &tax])
-                        .await
-                        .map_err(backend)?;
+            if store::enterprises::TARGET_RECOMPUTE_MIGRATIONS.contains(&m.version) {
+                // The plain column, recomputed from the domain rule (see the migrations).
+                let mut changes = Vec::new();
+                for r in tx.query(store::sql::TARGET_INPUTS, &[]).await.map_err(backend)? {
+                    let uscc: String = r.try_get(1).map_err(backend)?;
+                    let (reg, tax, stored): (bool, bool, bool) = (
+                        r.try_get(2).map_err(backend)?,
+                        r.try_get(3).map_err(backend)?,
+                        r.try_get(4).map_err(backend)?,
+                    );
+                    if let Some(t) = store::enterprises::target_correction(&uscc, reg, tax, stored) {
+                        changes.push((t, r.try_get::<_, i64>(0).map_err(backend)?));
+                    }
+                }
+                for (target, id) in changes {
+                    tx.execute(store::sql::SET_TARGET, &[&target, &id]).await.map_err(backend)?;
                 }
             }
             let version = i32::try_from(m.version).map_err(backend)?;

@@ -59,6 +59,10 @@ impl MatchStore for PgStore {
                     &clamp(c.ineligible),
                     &clamp(c.undetermined),
                     &c.total_amount.to_string(),
+                    &c.benefit_kind,
+                    &c.period,
+                    &clamp(c.amount_missing),
+                    &c.superseded_by,
                 ],
             )
             .await
@@ -106,6 +110,10 @@ impl MatchStore for PgStore {
                     ineligible: n(&c, 2)?,
                     undetermined: n(&c, 3)?,
                     total_amount: matches::parse_amount(&total)?,
+                    benefit_kind: c.try_get(5).map_err(backend)?,
+                    period: c.try_get(6).map_err(backend)?,
+                    amount_missing: n(&c, 7)?,
+                    superseded_by: c.try_get(8).map_err(backend)?,
                 });
             }
             out.push(MatchRun {

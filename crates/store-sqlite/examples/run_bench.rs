@@ -37,7 +37,7 @@ async fn main() {
                 .filter(|id| (*id as u64).wrapping_mul(2654435761 + k as u64) % 100 < share)
                 .collect();
             let amounts = if k % 2 == 0 {
-                ids.iter().map(|id| Decimal::new(id % 100_000 * 100 + 5, 2)).collect()
+                ids.iter().map(|id| Some(Decimal::new(id % 100_000 * 100 + 5, 2))).collect()
             } else {
                 Vec::new()
             };
@@ -51,7 +51,8 @@ async fn main() {
             eligible: e.enterprise_ids.len() as u64,
             ineligible: 0,
             undetermined: 0,
-            total_amount: e.amounts.iter().sum(),
+            total_amount: e.amounts.iter().flatten().sum(),
+            ..Default::default()
         })
         .collect();
     let run = NewMatchRun {

@@ -117,6 +117,48 @@ impl AttachmentStore for SqliteStore {
         .await
     }
 
+    async fn add_attachments(
+        &self,
+        problem_id: i64,
+        files: Vec<CheckedFile>,
+        actor: &HActor,
+        now: DateTime<FixedOffset>,
+    ) -> PResult<(ProblemRecord, Vec<Attachment>)> {
+        let actor = actor.clone();
+        let cals = store::calendar::CalendarStore::calendars(self).await?;
+        self.write_p(move |conn| {
+            problem_exists(conn, problem_id)?;
+            let n: i64 = conn
+                .prepare_cached(sql::COUNT_OF)
+                .and_then(|mut st| st.query_row([problem_id], |r| r.get(0)))
+                .map_err(backend)?;
+            a::check_count(n.max(0) as usize, &files)?;
+            let mut last = None;
+            let mut out = Vec::with_capacity(files.len());
+            for f in &files {
+                let rec = transition_on(
+                    conn,
+                    problem_id,
+                    &Command::new(f.action()),
+                    &actor,
+                    now,
+                    now,
+                    None,
+                    &cals,
+                )?;
+                out.push(insert_file(conn, problem_id, i64::from(rec.state.seq), f, &actor.username, now)?);
+                last = Some(rec);
+            }
+            let rec = last.ok_or_else(|| {
+                ProblemError::Store(store::StoreError::Backend(
+                    "add_attachments needs at least one file".into(),
+                ))
+            })?;
+            Ok((rec, out))
+        })
+        .await
+    }
+
     async fn attachments(&self, problem_id: i64) -> PResult<Vec<Attachment>> {
         self.read_p(move |conn| {
             problem_exists(conn, problem_id)?;

@@ -157,7 +157,7 @@ impl EnterpriseStore for SqliteStore {
                     id,
                     uscc: UnifiedCreditCode::parse(&uscc).map_err(backend)?,
                     name,
-                    assistance_target: enterprise::assistance_target(reg, tax),
+                    assistance_target: enterprise::assistance_target(&uscc, reg, tax),
                     industry_code,
                     tags: split_tags(&tags).into_iter().collect(),
                 });

@@ -30,12 +30,15 @@ mod documents;
 mod enterprises;
 mod follow_ups;
 mod import;
+mod jobs;
 mod matches;
 mod problems;
 mod reads;
 mod reference;
+mod request_state;
 mod scan;
 mod sessions;
+mod signals;
 mod users;
 mod writer;
 
@@ -96,10 +99,32 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "problem_follow_ups",
         sql: include_str!("../migrations/0014_problem_follow_ups.sql"),
     },
+    Migration { version: 15, name: "match_kinds", sql: include_str!("../migrations/0015_match_kinds.sql") },
     Migration {
         version: 16,
+        name: "assistance_target_market_entities",
+        sql: include_str!("../migrations/0016_assistance_target_market_entities.sql"),
+    },
+    Migration {
+        version: 17,
+        name: "request_state",
+        sql: include_str!("../migrations/0017_request_state.sql"),
+    },
+    Migration { version: 18, name: "jobs", sql: include_str!("../migrations/0018_jobs.sql") },
+    Migration {
+        version: 19,
+        name: "change_signals",
+        sql: include_str!("../migrations/0019_change_signals.sql"),
+    },
+    Migration {
+        version: 20,
+        name: "attachments_append_only",
+        sql: include_str!("../migrations/0020_attachments_append_only.sql"),
+    },
+    Migration {
+        version: 21,
         name: "content_search",
-        sql: include_str!("../migrations/0016_content_search.sql"),
+        sql: include_str!("../migrations/0021_content_search.sql"),
     },
 ];
 
@@ -197,10 +222,23 @@ fn read_migrations(conn: &Connection) -> Result<Vec<AppliedMigration>> {
     rows.collect::<rusqlite::Result<Vec<_>>>().map_err(backend)
 }
 
-/// Fills the plain `assistance_target` column from the domain rule (migration 0009).
+/// Recomputes the plain `assistance_target` column from the domain rule (migrations 0009 and
+/// 0016), writing only the rows whose flag changes.
 fn backfill_targets(conn: &Connection) -> rusqlite::Result<()> {
-    for (target, reg, tax) in store::enterprises::target_backfill() {
-        conn.execute(store::sql::SET_TARGET_BY_REGISTRATION, params![target, reg, tax])?;
+    let mut changes = Vec::new();
+    {
+        let mut st = conn.prepare(store::sql::TARGET_INPUTS)?;
+        let mut rows = st.query([])?;
+        while let Some(r) = rows.next()? {
+            let (id, uscc): (i64, String) = (r.get(0)?, r.get(1)?);
+            if let Some(t) = store::enterprises::target_correction(&uscc, r.get(2)?, r.get(3)?, r.get(4)?) {
+                changes.push((t, id));
+            }
+        }
+    }
+    let mut st = conn.prepare(store::sql::SET_TARGET)?;
+    for (target, id) in changes {
+        st.execute(params![target, id])?;
     }
     Ok(())
 }
@@ -228,7 +266,7 @@ impl Store for SqliteStore {
             for m in pending {
                 conn.execute_batch("SAVEPOINT migration").map_err(backend)?;
                 let r = conn.execute_batch(m.sql).and_then(|()| {
-                    if m.version == store::enterprises::TARGET_COLUMN_MIGRATION {
+                    if store::enterprises::TARGET_RECOMPUTE_MIGRATIONS.contains(&m.version) {
                         backfill_targets(conn)?;
                     }
                     conn.execute(

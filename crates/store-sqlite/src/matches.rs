@@ -90,7 +90,11 @@ impl MatchStore for SqliteStore {
                     clamp(c.eligible),
                     clamp(c.ineligible),
                     clamp(c.undetermined),
-                    c.total_amount.to_string()
+                    c.total_amount.to_string(),
+                    c.benefit_kind,
+                    c.period,
+                    clamp(c.amount_missing),
+                    c.superseded_by
                 ])
                 .map_err(backend)?;
             }
@@ -122,20 +126,29 @@ impl MatchStore for SqliteStore {
             for (id, at, actor, date, library_fingerprint, n) in rows {
                 let raw = st
                     .query_map([id], |r| {
-                        Ok((r.get::<_, String>(0)?, [r.get::<_, i64>(1)?, r.get(2)?, r.get(3)?], r.get(4)?))
+                        Ok((
+                            r.get::<_, String>(0)?,
+                            [r.get::<_, i64>(1)?, r.get(2)?, r.get(3)?, r.get(7)?],
+                            r.get::<_, String>(4)?,
+                            [r.get::<_, Option<String>>(5)?, r.get(6)?, r.get(8)?],
+                        ))
                     })
                     .map_err(backend)?
-                    .collect::<rusqlite::Result<Vec<(String, [i64; 3], String)>>>()
+                    .collect::<rusqlite::Result<Vec<(String, [i64; 4], String, [Option<String>; 3])>>>()
                     .map_err(backend)?;
                 let counts = raw
                     .into_iter()
-                    .map(|(item, c, total)| {
+                    .map(|(item, c, total, [benefit_kind, period, superseded_by])| {
                         Ok(MatchCount {
                             item,
                             eligible: count(c[0]),
                             ineligible: count(c[1]),
                             undetermined: count(c[2]),
                             total_amount: matches::parse_amount(&total)?,
+                            benefit_kind,
+                            period,
+                            amount_missing: count(c[3]),
+                            superseded_by,
                         })
                     })
                     .collect::<Result<Vec<_>>>()?;

@@ -405,6 +405,18 @@ pub trait AttachmentStore: Send + Sync {
         now: DateTime<FixedOffset>,
     ) -> PResult<(ProblemRecord, Attachment)>;
 
+    /// Adds several files to a problem in ONE transaction: an `attach` event per file, each
+    /// file stored against its event, the count checked for them all. Nothing is written
+    /// when any part fails (a refused event, the limit, a failing insert): a failure partway
+    /// keeps none of the files.
+    async fn add_attachments(
+        &self,
+        problem_id: i64,
+        files: Vec<CheckedFile>,
+        actor: &HActor,
+        now: DateTime<FixedOffset>,
+    ) -> PResult<(ProblemRecord, Vec<Attachment>)>;
+
     /// A problem's attachments, oldest first ([`crate::problems::ProblemError::NotFound`] if
     /// there is no such problem).
     async fn attachments(&self, problem_id: i64) -> PResult<Vec<Attachment>>;

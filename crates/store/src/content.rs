@@ -1,4 +1,4 @@
-//! Policy consultation in the store (migration 0016): the content officials write (政策解读
+//! Policy consultation in the store (migration 0021): the content officials write (政策解读
 //! interpretations, 常见问题 FAQs, 办事指南 service guides, 典型案例 exemplary cases), the zone's
 //! search synonyms, the search log (what enterprises searched and whether they opened a
 //! result: "questions without answers"), self-service answers ("this solved it"), the

@@ -262,17 +262,25 @@ pub async fn for_each_enterprise(
     }
 }
 
-/// The migration after which the store fills `enterprises.assistance_target` from the domain
-/// rule ([`target_backfill`]): 0009 made it a plain column.
+/// The migration that made `enterprises.assistance_target` a plain column (0009).
 pub const TARGET_COLUMN_MIGRATION: u32 = 9;
 
-/// The stored target flag for each combination of the two registrations, as
-/// `(assistance_target, registered_in_zone, tax_registered_in_zone)`: the parameters of
-/// [`crate::sql::SET_TARGET_BY_REGISTRATION`], computed by [`enterprise::assistance_target`]
-/// (the flag's one rule) rather than restated in SQL.
-pub fn target_backfill() -> [(bool, bool, bool); 4] {
-    [(false, false), (false, true), (true, false), (true, true)]
-        .map(|(reg, tax)| (enterprise::assistance_target(reg, tax), reg, tax))
+/// The migrations after which the store recomputes every stored `assistance_target` from
+/// the domain rule ([`target_correction`]): 0009 (the plain column) and 0016 (the rule
+/// became "market entities only", issue 11).
+pub const TARGET_RECOMPUTE_MIGRATIONS: [u32; 2] = [TARGET_COLUMN_MIGRATION, 16];
+
+/// The flag an enterprise row (as [`crate::sql::TARGET_INPUTS`] reads it) must store when it
+/// differs from the stored one: [`enterprise::assistance_target`] (the flag's one rule) over
+/// the credit code and the two registrations, never restated in SQL.
+pub fn target_correction(
+    uscc: &str,
+    registered_in_zone: bool,
+    tax_registered_in_zone: bool,
+    stored: bool,
+) -> Option<bool> {
+    let target = enterprise::assistance_target(uscc, registered_in_zone, tax_registered_in_zone);
+    (target != stored).then_some(target)
 }
 
 /// Which link a user fills, for [`check_link_role`].
@@ -319,6 +327,19 @@ pub fn links_diff(old: &ThreeLinks, new: &ThreeLinks) -> Vec<FieldChange> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn the_recompute_corrects_only_flags_the_rule_disagrees_with() {
+        let company = UnifiedCreditCode::from_parts('9', '1', "430100", "MA4L0001").unwrap();
+        let association = UnifiedCreditCode::from_parts('5', '1', "430100", "MA4L0001").unwrap();
+        // Before 0016 a 社会团体 in the zone was stored as a target: now it is corrected.
+        assert_eq!(target_correction(association.as_str(), true, true, true), Some(false));
+        assert_eq!(target_correction(association.as_str(), true, true, false), None);
+        assert_eq!(target_correction(company.as_str(), true, true, true), None);
+        assert_eq!(target_correction(company.as_str(), true, false, true), Some(false));
+        assert_eq!(target_correction(company.as_str(), true, true, false), Some(true));
+    }
+
     use super::*;
 
     #[test]

@@ -23,13 +23,17 @@ pub mod enterprises;
 pub mod error;
 pub mod follow_ups;
 pub mod import;
+pub mod jobs;
 pub mod matches;
 pub mod migrate;
 pub mod model;
 pub mod problems;
+pub mod readiness;
 pub mod reference;
+pub mod request_state;
 pub mod scan;
 pub mod sessions;
+pub mod signals;
 pub mod sql;
 pub mod users;
 
@@ -77,6 +81,10 @@ pub trait Store:
     + categories::CategoryStore
     + calendar::CalendarStore
     + follow_ups::FollowUpStore
+    + request_state::RequestStateStore
+    + jobs::JobStore
+    + signals::ChangeSignals
+    + readiness::Readiness
     + content::ContentStore
     + Send
     + Sync

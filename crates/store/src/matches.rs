@@ -52,8 +52,9 @@ pub struct EligibleOfItem {
     pub item: String,
     /// Enterprise ids, ascending.
     pub enterprise_ids: Vec<i64>,
-    /// The amount of each, aligned with `enterprise_ids`; empty for an item without an amount.
-    pub amounts: Vec<Decimal>,
+    /// The amount of each, aligned with `enterprise_ids` (`None`: eligible, amount not known);
+    /// empty for an item without an amount.
+    pub amounts: Vec<Option<Decimal>>,
 }
 
 impl NewMatchRun {
@@ -77,7 +78,7 @@ impl NewMatchRun {
         std::iter::from_fn(move || {
             let Reverse((id, r, k)) = heap.pop()?;
             let e = &self.eligible[k];
-            let amount = e.amounts.get(cursor[k]).copied();
+            let amount = e.amounts.get(cursor[k]).copied().flatten();
             cursor[k] += 1;
             if let Some(next) = e.enterprise_ids.get(cursor[k]) {
                 heap.push(Reverse((*next, r, k)));
@@ -93,14 +94,23 @@ impl NewMatchRun {
 }
 
 /// One item's counts in a run.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct MatchCount {
     pub item: String,
     pub eligible: u64,
     pub ineligible: u64,
     pub undetermined: u64,
-    /// Sum of the eligible amounts (exact; zero for an item without an amount).
+    /// Sum of the known eligible amounts (exact; zero for an item without an amount).
     pub total_amount: Decimal,
+    /// How the benefit is obtained (`rules::BenefitKind`, as text); `None` for runs stored
+    /// before migration 0015.
+    pub benefit_kind: Option<String>,
+    /// The period decided (`2022`, `2022-Q2`, `2022-05`, `2022-05-31`); `None` likewise.
+    pub period: Option<String>,
+    /// Of the eligible, those whose amount is not known (their results' amount is NULL).
+    pub amount_missing: u64,
+    /// The item replacing this one for the period: this item counts in no total.
+    pub superseded_by: Option<String>,
 }
 
 /// One eligible enterprise of an item in a stored run.
@@ -143,11 +153,12 @@ pub trait MatchStore: Send + Sync {
 /// SQL texts both dialects accept.
 pub mod sql {
     pub const INSERT_COUNT: &str = "INSERT INTO match_run_counts \
-        (run_id, item, eligible, ineligible, undetermined, total_amount) VALUES ($1, $2, $3, $4, $5, $6)";
+        (run_id, item, eligible, ineligible, undetermined, total_amount, benefit_kind, period, amount_missing, \
+        superseded_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
     pub const LIST_RUNS: &str = "SELECT id, at, actor, date, library_fingerprint, enterprises, items, \
         load_ms, eval_ms FROM match_runs ORDER BY id DESC LIMIT $1";
-    pub const COUNTS_OF: &str = "SELECT item, eligible, ineligible, undetermined, total_amount \
-        FROM match_run_counts WHERE run_id = $1 ORDER BY item";
+    pub const COUNTS_OF: &str = "SELECT item, eligible, ineligible, undetermined, total_amount, benefit_kind, \
+        period, amount_missing, superseded_by FROM match_run_counts WHERE run_id = $1 ORDER BY item";
     pub const RESULTS_OF: &str = "SELECT enterprise_id, item, amount FROM match_run_results \
         WHERE run_id = $1 ORDER BY enterprise_id, item";
 }
@@ -176,7 +187,7 @@ mod tests {
                 EligibleOfItem {
                     item: "b".into(),
                     enterprise_ids: vec![1, 4],
-                    amounts: vec![Decimal::new(1, 0), Decimal::new(4, 0)],
+                    amounts: vec![Some(Decimal::new(1, 0)), None],
                 },
                 EligibleOfItem { item: "a".into(), enterprise_ids: vec![2, 4], amounts: Vec::new() },
                 EligibleOfItem { item: "c".into(), enterprise_ids: Vec::new(), amounts: Vec::new() },
@@ -185,12 +196,7 @@ mod tests {
         let got: Vec<(i64, &str, Option<Decimal>)> = run.pairs().collect();
         assert_eq!(
             got,
-            vec![
-                (1, "b", Some(Decimal::new(1, 0))),
-                (2, "a", None),
-                (4, "a", None),
-                (4, "b", Some(Decimal::new(4, 0))),
-            ]
+            vec![(1, "b", Some(Decimal::new(1, 0))), (2, "a", None), (4, "a", None), (4, "b", None),]
         );
         assert_eq!(run.pair_count(), 4);
     }

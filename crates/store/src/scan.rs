@@ -13,7 +13,8 @@
 //!
 //! Which enterprises: with [`ScanRequest::targets_only`], only the assistance targets. That
 //! is a domain rule ([`enterprise::assistance_target`]): the backends read its
-//! inputs, the two registrations, and [`PageWriter`] applies it; no SQL re-derives it.
+//! inputs, the credit code and the two registrations, and [`PageWriter`] applies it; no SQL
+//! re-derives it.
 //!
 //! What it leaves out: decoding into the rules' columns (the application's matching use case
 //! does that with the fact dictionary's types) and the order of pages (the caller walks the
@@ -166,6 +167,7 @@ enum Registry {
     RegisteredInZone,
     TaxRegisteredInZone,
     IndividualBusiness,
+    MarketEntity,
     Tags,
     IndustryCode,
     EstablishedOn,
@@ -181,6 +183,7 @@ impl Registry {
             "registered_in_zone" => Registry::RegisteredInZone,
             "tax_registered_in_zone" => Registry::TaxRegisteredInZone,
             "is_individual_business" => Registry::IndividualBusiness,
+            "is_market_entity" => Registry::MarketEntity,
             "tags" => Registry::Tags,
             "industry_code" => Registry::IndustryCode,
             "established_on" => Registry::EstablishedOn,
@@ -252,7 +255,7 @@ impl<'r> PageWriter<'r> {
     pub fn enterprise(&mut self, e: &RegistryRow<'_>) -> bool {
         self.page.scanned += 1;
         if self.request.targets_only
-            && !enterprise::assistance_target(e.registered_in_zone, e.tax_registered_in_zone)
+            && !enterprise::assistance_target(e.uscc, e.registered_in_zone, e.tax_registered_in_zone)
         {
             return false;
         }
@@ -267,6 +270,9 @@ impl<'r> PageWriter<'r> {
                 Registry::TaxRegisteredInZone => Some(CellValue::Int(i64::from(e.tax_registered_in_zone))),
                 Registry::IndividualBusiness => {
                     Some(CellValue::Int(i64::from(UnifiedCreditCode::is_individual_business_code(e.uscc))))
+                }
+                Registry::MarketEntity => {
+                    Some(CellValue::Int(i64::from(UnifiedCreditCode::is_market_entity_code(e.uscc))))
                 }
                 Registry::Tags => Some(self.text(e.tags)),
                 Registry::IndustryCode => e.industry_code.map(|c| self.text(c)),
@@ -420,7 +426,7 @@ mod tests {
         let mut want = Facts::default();
         e.scalar_facts(&mut want);
         let every: Vec<&str> = want.scalar.keys().map(String::as_str).collect();
-        assert_eq!(every.len(), 10, "every registry fact of the dictionary: {every:?}");
+        assert_eq!(every.len(), 11, "every registry fact of the dictionary: {every:?}");
         let req = request(&every, true);
         let mut w = PageWriter::new(&req, FactDictionary::official());
         let enc = crate::codec::EncodedEnterprise::new(&e);

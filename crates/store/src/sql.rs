@@ -43,11 +43,11 @@ pub const INSERT_ENTERPRISE: &str = "INSERT INTO enterprises (uscc, name, regist
 pub const UPDATE_ENTERPRISE: &str = "UPDATE enterprises SET name = $1, registered_in_zone = $2, \
      tax_registered_in_zone = $3, industry_code = $4, established_on = $5, taxpayer_type = $6, \
      tax_credit_rating = $7, tags = $8, assistance_target = $9, updated_at = $10 WHERE id = $11";
-/// Sets the stored target flag of the enterprises with the given registrations: how the store
-/// fills the column after migration 0009 from the domain rule (four statements, one per
-/// combination, each flag computed by [`enterprise::assistance_target`]).
-pub const SET_TARGET_BY_REGISTRATION: &str = "UPDATE enterprises SET assistance_target = $1 \
-     WHERE registered_in_zone = $2 AND tax_registered_in_zone = $3 AND assistance_target <> $1";
+/// The inputs of [`enterprise::assistance_target`] and the stored flag of every enterprise:
+/// how the store recomputes the column after migrations 0009 and 0016
+/// ([`crate::enterprises::target_correction`], then [`SET_TARGET`] for the rows that differ).
+pub const TARGET_INPUTS: &str = "SELECT id, uscc, registered_in_zone, tax_registered_in_zone, assistance_target FROM enterprises ORDER BY id";
+pub const SET_TARGET: &str = "UPDATE enterprises SET assistance_target = $1 WHERE id = $2";
 pub const DELETE_FACT: &str =
     "DELETE FROM enterprise_facts WHERE enterprise_id = $1 AND fact = $2 AND year = $3";
 pub const TOUCH_ENTERPRISE: &str = "UPDATE enterprises SET updated_at = $1 WHERE id = $2";
@@ -257,7 +257,8 @@ pub const ALL: &[&str] = &[
     SET_LOGIN_STATE,
     SET_USER_ACTIVE,
     UPSERT_LINKS,
-    SET_TARGET_BY_REGISTRATION,
+    TARGET_INPUTS,
+    SET_TARGET,
     DELETE_FACT,
     SNAPSHOT_ENTERPRISES,
     SNAPSHOT_FACTS,

@@ -12,17 +12,20 @@
 //!   token). Signed-in sessions are stored under the token's SHA-256 (never the token), so
 //!   they survive a restart and every process over the database honours a sign-out;
 //!   [`Sessions`] is the cache in front of the store, so a request costs no database read in
-//!   the common case. Anonymous sessions (the sign-in page's CSRF token) stay in memory only.
+//!   the common case. Anonymous sessions (the sign-in page's CSRF token) are stored too
+//!   (`app::sessions::open_anonymous`), so the sign-in form may be posted to another server
+//!   behind the load balancer than the one that served it.
 //! - Limits ([`WebConfig`]): a cookie session ends after `session_idle` without use and
 //!   `session_absolute` after sign-in, whichever is first; a bearer token after `token_ttl`.
 //!   Sign-out and token revocation delete the session; a password change or reset, a role
 //!   change and a deactivation delete every session of the user (the store does it in the
 //!   same transaction). Another process sees such a deletion within `session_recheck`, when
-//!   its cache re-reads the row and the user. Expired rows are purged at most hourly.
+//!   its cache re-reads the row and the user. Expired rows are purged by the scheduled jobs
+//!   (`app::jobs`), once across all servers.
 
 use crate::error::WebError;
 use crate::state::{AppState, WebConfig};
-use app::sessions::{new_token, token_key};
+use app::sessions::token_key;
 use axum::extract::FromRequestParts;
 use axum::http::header;
 use axum::http::request::Parts;
@@ -101,7 +104,8 @@ impl Session {
 #[derive(Debug, Clone)]
 struct Cached {
     session: Session,
-    /// Whether the session is stored (signed in) or lives in this cache only (anonymous).
+    /// Whether the session is signed in (anonymous ones are evicted first, and their expiry
+    /// does not slide).
     stored: bool,
     /// When the stored row and its user were last read.
     checked: DateTime<FixedOffset>,
@@ -113,7 +117,6 @@ struct Cached {
 #[derive(Debug, Default)]
 pub struct Sessions {
     map: Mutex<HashMap<[u8; 32], Cached>>,
-    last_purge: Mutex<Option<DateTime<FixedOffset>>>,
 }
 
 /// More entries than this and expired ones are pruned before an insert; anonymous sessions
@@ -123,9 +126,6 @@ const PRUNE_AT: usize = 50_000;
 /// A slid expiry is written to the store when it has moved this far: a use costs no write,
 /// and a restart shortens an idle session by at most this much.
 const TOUCH_AFTER: i64 = 5;
-
-/// How long the sign-in page's anonymous session lives.
-const ANONYMOUS_TTL: i64 = 2;
 
 fn key(token: &str) -> [u8; 32] {
     token_key(token)
@@ -139,8 +139,8 @@ fn locked<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl Sessions {
-    /// Opens a session; returns its token. A signed-in session is stored before this returns;
-    /// an anonymous one (no principal) is kept in memory only.
+    /// Opens a session; returns its token. The session (signed in, or anonymous: no
+    /// principal) is stored before this returns.
     pub async fn create(
         &self,
         state: &AppState,
@@ -156,7 +156,6 @@ impl Sessions {
                     SessionKind::Cookie => Via::Cookie { csrf: r.csrf.clone() },
                     SessionKind::Bearer => Via::Bearer,
                 };
-                self.purge_now_and_then(state, now);
                 let s = Session {
                     principal: Some(p),
                     csrf: r.csrf,
@@ -167,15 +166,15 @@ impl Sessions {
                 (opened.token, s)
             }
             None => {
-                let csrf = if kind == SessionKind::Cookie { new_token() } else { String::new() };
+                let (token, r) = app::sessions::open_anonymous(&state.app).await?;
                 let s = Session {
                     principal: None,
-                    csrf,
-                    kind,
-                    created: now,
-                    expires: now + Duration::hours(ANONYMOUS_TTL),
+                    csrf: r.csrf,
+                    kind: SessionKind::Cookie,
+                    created: r.created_at,
+                    expires: r.expires_at,
                 };
-                (new_token(), s)
+                (token, s)
             }
         };
         let k = key(&token);
@@ -210,7 +209,11 @@ impl Sessions {
                     map.remove(&k);
                     return None;
                 }
-                if !c.stored || now - c.checked < cfg.session_recheck {
+                if !c.stored {
+                    // Anonymous: its stored row never changes; it ends at its fixed expiry.
+                    return Some(c.session.clone());
+                }
+                if now - c.checked < cfg.session_recheck {
                     c.session.expires = c.session.used_at(now, cfg);
                     let s = c.session.clone();
                     if c.stored && s.expires - c.stored_expires >= Duration::minutes(TOUCH_AFTER) {
@@ -234,6 +237,17 @@ impl Sessions {
             map.remove(&k);
             return None;
         };
+        if s.principal.is_none() {
+            // Anonymous, opened by another server: cached as it is stored.
+            if s.expires <= now {
+                return None;
+            }
+            map.insert(
+                k,
+                Cached { session: s.clone(), stored: false, checked: now, stored_expires: s.expires },
+            );
+            return Some(s);
+        }
         let stored_expires = s.expires;
         s.expires = s.expires.max(known.unwrap_or(s.expires));
         if s.expires <= now {
@@ -249,9 +263,18 @@ impl Sessions {
         Some(s)
     }
 
-    /// The stored session of a key if its user is active (the caller checks the expiry).
+    /// The stored session of a key if its user is active, or the stored anonymous session
+    /// (the caller checks the expiry).
     async fn read_stored(&self, state: &AppState, k: &[u8; 32]) -> Result<Option<Session>, WebError> {
-        let Some((r, user)) = app::sessions::find(&state.app, k).await? else { return Ok(None) };
+        let Some((r, user)) = app::sessions::find(&state.app, k).await? else {
+            return Ok(app::sessions::find_anonymous(&state.app, k).await?.map(|a| Session {
+                principal: None,
+                csrf: a.csrf,
+                kind: SessionKind::Cookie,
+                created: a.created_at,
+                expires: a.expires_at,
+            }));
+        };
         let via = match r.kind {
             SessionKind::Cookie => Via::Cookie { csrf: r.csrf.clone() },
             SessionKind::Bearer => Via::Bearer,
@@ -268,9 +291,13 @@ impl Sessions {
     /// Ends a session (sign-out, token revocation), in the store too.
     pub async fn remove(&self, state: &AppState, token: &str) -> Result<(), WebError> {
         let k = key(token);
-        let stored = locked(&self.map).remove(&k).is_none_or(|c| c.stored);
-        if stored {
-            app::sessions::close(&state.app, &k).await?;
+        let signed_in = locked(&self.map).remove(&k).map(|c| c.stored);
+        // Not cached here (opened by another server): either kind.
+        if signed_in != Some(false) && app::sessions::close(&state.app, &k).await? {
+            return Ok(());
+        }
+        if signed_in != Some(true) {
+            app::sessions::close_anonymous(&state.app, &k).await?;
         }
         Ok(())
     }
@@ -287,25 +314,6 @@ impl Sessions {
         app::sessions::end_all(&state.app, username).await?;
         self.forget_user(username);
         Ok(())
-    }
-
-    /// Deletes the expired stored sessions, at most once an hour (in the background).
-    fn purge_now_and_then(&self, state: &AppState, now: DateTime<FixedOffset>) {
-        {
-            let mut last = locked(&self.last_purge);
-            if last.is_some_and(|t| now - t < Duration::hours(1)) {
-                return;
-            }
-            *last = Some(now);
-        }
-        let app = state.app.clone();
-        tokio::spawn(async move {
-            match app::sessions::purge_expired(&app, now).await {
-                Ok(n) if n > 0 => tracing::info!(purged = n, "expired sessions purged"),
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "purging expired sessions failed"),
-            }
-        });
     }
 }
 

@@ -23,6 +23,7 @@ pub mod auth;
 pub mod error;
 pub mod lang;
 pub mod limits;
+pub mod plain;
 pub mod request_log;
 pub mod routes;
 pub mod security;
@@ -54,11 +55,18 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 }
 
 /// Serves the application on `listener` until Ctrl-C (or SIGTERM on Unix), then finishes the
-/// requests in flight and returns.
+/// requests in flight and returns. From the signal on, `/readyz` answers 503 and no new
+/// connection is accepted; requests already received are answered.
 pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
-    spawn_follower(state.clone());
+    tokio::spawn(app::live::follow(state.app.clone()));
+    let draining = std::sync::Arc::clone(&state.draining);
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            draining.store(true, std::sync::atomic::Ordering::Relaxed);
+        })
+        .await
 }
 
 /// Like [`serve`], but stops when `shutdown` completes (for tests and embedding).
@@ -69,34 +77,6 @@ pub async fn serve_until(
 ) -> std::io::Result<()> {
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app).with_graceful_shutdown(shutdown).await
-}
-
-/// Follows the policies and time limits stored by other processes
-/// ([`policy_docs::follow_store`]) every [`policy_docs::FOLLOW_EVERY`] while serving.
-fn spawn_follower(state: AppState) {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(policy_docs::FOLLOW_EVERY);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tick.tick().await;
-            match policy_docs::follow_store(state.store.as_ref(), &state.live).await {
-                Ok(f) => {
-                    if f.policies || f.time_limits || f.settings {
-                        tracing::info!(
-                            policies = f.policies,
-                            time_limits = f.time_limits,
-                            settings = f.settings,
-                            "stored documents followed"
-                        );
-                    }
-                    for r in f.refused {
-                        tracing::warn!("{r}");
-                    }
-                }
-                Err(e) => tracing::warn!("following stored documents failed: {e}"),
-            }
-        }
-    });
 }
 
 async fn shutdown_signal() {

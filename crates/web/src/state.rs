@@ -93,6 +93,8 @@ pub struct AppState {
     pub sign_in: Arc<SignInGuard>,
     /// The request rate limits' buckets.
     pub limiter: Arc<Limiter>,
+    /// Set when shutdown begins: `/readyz` answers 503 so the load balancer stops sending.
+    pub draining: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl std::ops::Deref for AppState {
@@ -112,7 +114,13 @@ impl AppState {
             limiter: Arc::new(Limiter::new(&config.rate_limits)),
             config: Arc::new(config),
             sessions: Arc::new(Sessions::default()),
+            draining: Arc::default(),
         }
+    }
+
+    /// Whether the server is shutting down.
+    pub fn draining(&self) -> bool {
+        self.draining.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Sets the policy library (the binary passes the database copy) and runs its test cases

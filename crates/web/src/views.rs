@@ -329,6 +329,10 @@ pub struct EnterprisePage {
     pub edit_links: bool,
     /// Why the last links assignment was refused.
     pub links_error: Option<String>,
+    /// Display names of the linked users and of those who changed the record.
+    pub people: std::collections::BTreeMap<String, String>,
+    /// The zone's departments, for their names.
+    pub routing: Option<enterprise::Routing>,
 }
 
 impl EnterprisePage {
@@ -342,7 +346,101 @@ impl EnterprisePage {
         if !e.facts.is_empty() {
             groups.push(FactGroup { year: String::new(), facts: e.facts.clone() });
         }
-        EnterprisePage { b, e, groups, changes, matches: None, edit_links: false, links_error: None }
+        EnterprisePage {
+            b,
+            e,
+            groups,
+            changes,
+            matches: None,
+            edit_links: false,
+            links_error: None,
+            people: Default::default(),
+            routing: None,
+        }
+    }
+
+    /// The usernames the page shows (links and change actors), to look their names up.
+    pub fn usernames(&self) -> Vec<String> {
+        let mut out: Vec<String> =
+            [&self.e.links.leader, &self.e.links.cadre].into_iter().flatten().cloned().collect();
+        for c in &self.changes {
+            out.push(c.actor.clone());
+            if c.field == "links.leader" || c.field == "links.cadre" {
+                out.extend(c.old.iter().chain(c.new.iter()).cloned());
+            }
+        }
+        out
+    }
+
+    /// A user by display name (the username when none is known).
+    pub fn person(&self, u: &Option<String>) -> String {
+        match u {
+            Some(u) => crate::plain::person(self.b.tr, &self.people, u),
+            None => "—".into(),
+        }
+    }
+
+    /// Who made a change, by display name.
+    pub fn actor(&self, u: &str) -> String {
+        crate::plain::person(self.b.tr, &self.people, u)
+    }
+
+    /// A department by name in the reader's language.
+    pub fn dept_name(&self, code: &Option<String>) -> String {
+        let Some(code) = code else { return "—".into() };
+        self.routing
+            .as_ref()
+            .and_then(|r| r.department(code))
+            .map(|d| self.b.tr.pick(&d.name, &d.en).to_string())
+            .unwrap_or_else(|| code.clone())
+    }
+
+    /// A changed field in words: a registry field or fact by its label (with its year), a
+    /// link by its role, `*` as the record's creation.
+    pub fn change_field(&self, field: &str) -> String {
+        let tr = self.b.tr;
+        match field {
+            "*" => return tr.t("ui.change.created"),
+            "links.leader" => return tr.t("ui.enterprise.leader"),
+            "links.department" => return tr.t("ui.enterprise.department"),
+            "links.cadre" => return tr.t("ui.enterprise.cadre"),
+            _ => {}
+        }
+        let (id, year) = match field.split_once('[') {
+            Some((id, y)) => (id, Some(y.trim_end_matches(']'))),
+            None => (field, None),
+        };
+        let label = enterprise::FactDictionary::official()
+            .get(id)
+            .map(|d| tr.pick(&d.zh, &d.en).to_string())
+            .unwrap_or_else(|| id.to_string());
+        match year {
+            Some(y) => tr.t1("ui.enterprise.year", "year", &format!("{label} {y}")),
+            None => label,
+        }
+    }
+
+    /// An old or new value of a change in words.
+    pub fn change_value(&self, field: &str, v: &Option<String>) -> String {
+        match field {
+            "links.leader" | "links.cadre" => self.person(v),
+            "links.department" => self.dept_name(v),
+            _ => match v.as_deref() {
+                None => "—".into(),
+                Some("true") => self.b.tr.t("ui.yes"),
+                Some("false") => self.b.tr.t("ui.no"),
+                Some(x) if !self.b.tr.is_en() => crate::plain::code_zh(x).unwrap_or_else(|| x.to_string()),
+                Some(x) => x.to_string(),
+            },
+        }
+    }
+
+    /// When a change was made, to the minute in China time.
+    pub fn change_at(&self, at: &str) -> String {
+        match chrono::DateTime::parse_from_rfc3339(at) {
+            Ok(t) => t.with_timezone(&store::china_offset()).format("%Y-%m-%d %H:%M").to_string(),
+            Err(_) => at.to_string(),
+        }
     }
 
     pub fn label(&self, f: &FactOut) -> String {
@@ -351,7 +449,11 @@ impl EnterprisePage {
 
     pub fn value(&self, f: &FactOut) -> String {
         match &f.value {
-            serde_json::Value::String(s) => s.clone(),
+            serde_json::Value::String(s) => enterprise::FactDictionary::official()
+                .get(&f.fact)
+                .and_then(|d| d.codes.iter().find(|c| &c.code == s))
+                .map(|c| self.b.tr.pick(&c.zh, &c.en).to_string())
+                .unwrap_or_else(|| s.clone()),
             serde_json::Value::Bool(true) => self.b.tr.t("ui.yes"),
             serde_json::Value::Bool(false) => self.b.tr.t("ui.no"),
             serde_json::Value::Array(a) => a
@@ -487,6 +589,15 @@ pub struct RoutingPage {
 }
 
 impl RoutingPage {
+    /// A category's departments for its form field: names on Chinese pages (the field takes
+    /// codes or names), codes on English ones.
+    pub fn dept_field(&self, codes: &[String]) -> String {
+        if self.b.tr.is_en() {
+            return codes.join(", ");
+        }
+        codes.iter().map(|c| self.dept_name(c)).collect::<Vec<_>>().join("、")
+    }
+
     pub fn dept_name(&self, code: &str) -> String {
         self.departments
             .iter()

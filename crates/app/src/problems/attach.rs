@@ -35,8 +35,9 @@ async fn load_for(app: &App, who: &Principal, id: i64, action: Action) -> Result
     authz::require(who, action, Resource::Attachments { state: &rec.state, links: &links })
 }
 
-/// Adds files to a problem, each with its own `attach` event. Every file and the count are
-/// checked first, so a batch with one refused file (or over the limit) stores nothing.
+/// Adds files to a problem, each with its own `attach` event, all in one transaction. Every
+/// file and the count are checked first, so a batch with one refused file (or over the
+/// limit) stores nothing, and a failure while writing keeps none of them either.
 #[tracing::instrument(skip(app, who, files), fields(user = %who.username, problem.id = id, files = files.len()))]
 pub async fn attach(app: &App, who: &Principal, id: i64, files: Vec<NewFile>) -> Result<Vec<Attachment>> {
     load_for(app, who, id, Action::Write).await?;
@@ -50,11 +51,8 @@ pub async fn attach(app: &App, who: &Principal, id: i64, files: Vec<NewFile>) ->
     let existing = app.store.attachments(id).await?.len();
     store::attachments::check_count(existing, &files)?;
     let actor = who.handling_actor();
-    let mut out = Vec::with_capacity(files.len());
-    for f in files {
-        let (_, a) = app.store.add_attachment(id, f, &actor, app.now()).await?;
-        out.push(a);
-    }
+    // One transaction for every file and its event: a failure partway keeps none of them.
+    let (_, out) = app.store.add_attachments(id, files, &actor, app.now()).await?;
     Ok(out)
 }
 

@@ -10,6 +10,7 @@
 
 mod enterprises;
 mod import;
+pub mod kept;
 
 pub use enterprises::{
     DEFAULT_PER_PAGE, EnterpriseList, ListRequest, MAX_PER_PAGE, SetLinks, enterprise, enterprise_changes,

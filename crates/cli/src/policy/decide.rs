@@ -42,6 +42,7 @@ pub(super) async fn eval(
     ctx: &Context,
     facts_path: &str,
     date: &str,
+    tax_year: Option<i32>,
     json: bool,
     policies: Option<&str>,
 ) -> anyhow::Result<ExitCode> {
@@ -66,20 +67,36 @@ pub(super) async fn eval(
     })?;
     let Some(lib) = resolve_library(ctx, policies).await? else { return Ok(ExitCode::FAILURE) };
     // No store is needed to decide given facts.
-    let decisions = matching::eval(&lib.library, &operator("cli"), &matching::EvalRequest { facts, date })
-        .map_err(refused)?;
+    let decisions =
+        matching::eval(&lib.library, &operator("cli"), &matching::EvalRequest { facts, date, tax_year })
+            .map_err(refused)?;
     if json {
         outln!("{}", serde_json::to_string_pretty(&decisions)?);
         return Ok(ExitCode::SUCCESS);
     }
     for d in &decisions {
         let amount = d.amount.map(|a| format!("  ¥{a}")).unwrap_or_default();
-        outln!("{:<20} {}  {}{amount}", outcome_label(d.outcome), d.item, d.title);
-        if !d.missing_facts.is_empty() {
+        outln!("{:<20} {}  {}  [{}]{amount}", outcome_label(d.outcome), d.item, d.title, d.period);
+        let how = match lib.library.item(&d.item) {
+            Some(item) => Library::how_claimed(item),
+            None => d.benefit_kind.how_zh().to_string(),
+        };
+        outln!("{:<20}   {}：{how}", "", kind_label(d.benefit_kind));
+        if !d.amount_missing_facts.is_empty() {
+            let m: Vec<String> = d.amount_missing_facts.iter().map(ToString::to_string).collect();
+            outln!("{:<20}   金额待补，缺少 / amount not known, missing: {}", "", m.join(", "));
+        } else if !d.missing_facts.is_empty() {
             let m: Vec<String> = d.missing_facts.iter().map(ToString::to_string).collect();
             outln!("{:<20}   缺少事实 / missing facts: {}", "", m.join(", "));
         }
+        if let Some(by) = &d.superseded_by {
+            outln!(
+                "{:<20}   本期已由 {by} 替代，不计入合计 / replaced by {by} for this period, not in totals",
+                ""
+            );
+        }
     }
+    print_totals(&matching::decision_totals(&decisions));
     Ok(ExitCode::SUCCESS)
 }
 
@@ -121,13 +138,17 @@ pub(super) async fn explain(
     }
     outln!("企业 / enterprise: {} {}", x.enterprise.enterprise.uscc, x.enterprise.enterprise.name);
     outln!("条款 / item: {} {} ({})", d.item, d.title, d.document);
-    outln!("评估日期 / date: {date}");
+    outln!("利益类型 / benefit kind: {}：{}", kind_label(d.benefit_kind), d.benefit_kind.how_zh());
+    outln!("评估日期 / date: {date}，期间 / period: {}", d.period);
     if !x.in_force {
         outln!("注意：该条款在 {date} 不在有效期内 / note: the item is not in force on {date}");
     }
     let amount = d.amount.map(|a| format!("  金额 / amount ¥{a}")).unwrap_or_default();
     outln!("结论 / decision: {}{amount}", outcome_label(d.outcome));
-    if !d.missing_facts.is_empty() {
+    if !d.amount_missing_facts.is_empty() {
+        let m: Vec<String> = d.amount_missing_facts.iter().map(ToString::to_string).collect();
+        outln!("金额待补，缺少 / amount not known, missing: {}", m.join(", "));
+    } else if !d.missing_facts.is_empty() {
         let m: Vec<String> = d.missing_facts.iter().map(ToString::to_string).collect();
         outln!("缺少事实 / missing facts: {}", m.join(", "));
     }
@@ -208,10 +229,41 @@ pub(crate) struct MatchItemOut {
     item: String,
     title: String,
     document: String,
+    benefit_kind: rules::BenefitKind,
+    period: String,
     eligible: u64,
     ineligible: u64,
     undetermined: u64,
+    /// Of the eligible, those whose amount is not known.
+    amount_missing: u64,
     total_amount: String,
+    /// The item replacing this one for the period: not in `totals`.
+    superseded_by: Option<String>,
+}
+
+#[derive(serde::Serialize)]
+pub(crate) struct KindTotalOut {
+    benefit_kind: rules::BenefitKind,
+    eligible: u64,
+    amount_missing: u64,
+    total_amount: String,
+    /// Paid by the zone (the award kinds).
+    zone_payout: bool,
+}
+
+impl KindTotalOut {
+    pub(crate) fn all(totals: &[rules::KindTotal]) -> Vec<KindTotalOut> {
+        totals
+            .iter()
+            .map(|t| KindTotalOut {
+                benefit_kind: t.benefit_kind,
+                eligible: t.eligible,
+                amount_missing: t.amount_missing,
+                total_amount: t.total_amount.to_string(),
+                zone_payout: t.benefit_kind.is_zone_payout(),
+            })
+            .collect()
+    }
 }
 
 #[derive(serde::Serialize)]
@@ -236,6 +288,10 @@ pub(crate) struct MatchOut {
     /// Eligible (enterprise, item) pairs stored.
     eligible_pairs: u64,
     items: Vec<MatchItemOut>,
+    /// Per benefit kind, replaced items left out.
+    totals: Vec<KindTotalOut>,
+    /// What the zone pays (the award kinds), replaced items left out.
+    zone_payout_total: String,
     timings: Timings,
 }
 
@@ -269,12 +325,18 @@ pub(crate) async fn run_match(
                 item: i.item.id.clone(),
                 title: i.item.title.clone(),
                 document: i.item.document.clone(),
+                benefit_kind: i.item.benefit_kind,
+                period: i.period.to_string(),
                 eligible: i.eligible,
                 ineligible: i.ineligible,
                 undetermined: i.undetermined,
+                amount_missing: i.amount_missing,
                 total_amount: i.total_amount.to_string(),
+                superseded_by: i.superseded_by.clone(),
             })
             .collect(),
+        totals: KindTotalOut::all(&run.totals),
+        zone_payout_total: rules::zone_payout_total(&run.totals).to_string(),
         timings: Timings {
             load_ms: run.timings.load_ms,
             read_wait_ms: run.timings.read_wait_ms,
@@ -299,25 +361,30 @@ fn print_match(run: &matching::RunResult, out: &MatchOut) {
     );
     outln!("政策库 / library: {}", out.library);
     outln!(
-        "{:<36} {:>8} {:>8} {:>8} {:>18}",
+        "{:<36} {:<22} {:>8} {:>8} {:>8} {:>8} {:>18}",
         "条款 item",
+        "类型 kind",
         "符合 elig",
         "不符 inel",
         "待定 undet",
+        "金额待补",
         "金额合计 total ¥"
     );
     for i in &out.items {
+        let replaced =
+            i.superseded_by.as_ref().map(|by| format!("  (由 {by} 替代 / replaced)")).unwrap_or_default();
         outln!(
-            "{:<36} {:>8} {:>8} {:>8} {:>18}",
+            "{:<36} {:<22} {:>8} {:>8} {:>8} {:>8} {:>18}{replaced}",
             i.item,
+            i.benefit_kind.as_str(),
             i.eligible,
             i.ineligible,
             i.undetermined,
+            i.amount_missing,
             i.total_amount
         );
     }
-    let grand: rust_decimal::Decimal = run.items.iter().map(|c| c.total_amount).sum();
-    outln!("合计金额 / total amount: ¥{grand}");
+    print_totals(&run.totals);
     outln!("符合的企业与条款 / eligible pairs stored: {}", out.eligible_pairs);
     outln!(
         "用时 / timings: 读取与建列 read and build {} ms（等待读取 waiting {} ms）, 评估 evaluate {} ms, 保存 store {} ms",
@@ -355,6 +422,8 @@ pub(super) struct CountsOut {
     eligible: usize,
     ineligible: usize,
     undetermined: usize,
+    /// Of the eligible, those whose amount is not known.
+    amount_missing: usize,
     total_amount: String,
 }
 
@@ -364,6 +433,7 @@ impl CountsOut {
             eligible: c.eligible,
             ineligible: c.ineligible,
             undetermined: c.undetermined,
+            amount_missing: c.amount_missing,
             total_amount: c.total.to_string(),
         }
     }
@@ -378,6 +448,10 @@ pub(super) struct WhoOut {
 #[derive(serde::Serialize)]
 pub(super) struct SimOut {
     item: String,
+    benefit_kind: rules::BenefitKind,
+    period: String,
+    /// The item replacing this one for the period: its totals count in no zone total.
+    superseded_by: Option<String>,
     date: String,
     set: Vec<String>,
     enterprises: usize,
@@ -418,6 +492,9 @@ pub(super) async fn simulate(
     };
     let out = SimOut {
         item: sim.item.id.clone(),
+        benefit_kind: sim.item.benefit_kind,
+        period: sim.period.to_string(),
+        superseded_by: sim.superseded_by.clone(),
         date: date.to_string(),
         set: set.to_vec(),
         enterprises: sim.enterprises,
@@ -434,15 +511,27 @@ pub(super) async fn simulate(
         return Ok(ExitCode::SUCCESS);
     }
     outln!("条款 / item: {} {} ({})", sim.item.id, sim.item.title, sim.item.document);
+    outln!(
+        "利益类型 / benefit kind: {}：{}；期间 / period {}",
+        kind_label(sim.item.benefit_kind),
+        sim.item.benefit_kind.how_zh(),
+        sim.period
+    );
+    if let Some(by) = &sim.superseded_by {
+        outln!(
+            "注意：本期该条款已由 {by} 替代，其金额不计入任何合计 / note: replaced by {by} for this period; its amounts count in no total"
+        );
+    }
     outln!("改动 / change: {}（自 {date} 起 / from {date}）", set.join(", "));
     outln!("帮扶对象 / assistance targets: {}", out.enterprises);
     for (label, c) in [("现行 / current", &out.baseline), ("改动后 / changed", &out.changed)] {
         outln!(
-            "{label:<18} 符合 eligible {:>7}  不符合 ineligible {:>7}  待定 undetermined {:>7}  金额 total ¥{}",
+            "{label:<18} 符合 eligible {:>7}  不符合 ineligible {:>7}  待定 undetermined {:>7}  金额 total ¥{}（金额待补 {}）",
             c.eligible,
             c.ineligible,
             c.undetermined,
-            c.total_amount
+            c.total_amount,
+            c.amount_missing
         );
     }
     outln!("成本变化 / change in total cost: ¥{}", out.cost_delta);

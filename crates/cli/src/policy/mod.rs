@@ -57,6 +57,10 @@ pub enum PolicyCmd {
         /// Evaluation date, YYYY-MM-DD.
         #[arg(long)]
         date: String,
+        /// The tax year of the annual items (default: the date's year), e.g. 2022 for the
+        /// 2022 annual settlement in May 2023.
+        #[arg(long = "tax-year")]
+        tax_year: Option<i32>,
         /// Print the decisions as JSON.
         #[arg(long)]
         json: bool,
@@ -153,8 +157,8 @@ pub fn run(cmd: PolicyCmd, ctx: &Context) -> anyhow::Result<ExitCode> {
             super::block_on(load_cmd(ctx, path.as_deref(), &actor, json))
         }
         PolicyCmd::Export { dir } => super::block_on(export(ctx, &dir)),
-        PolicyCmd::Eval { facts, date, json, policies } => {
-            super::block_on(eval(ctx, &facts, &date, json, policies.as_deref()))
+        PolicyCmd::Eval { facts, date, tax_year, json, policies } => {
+            super::block_on(eval(ctx, &facts, &date, tax_year, json, policies.as_deref()))
         }
         PolicyCmd::Bench { enterprises, items, seed, date } => bench(enterprises, items, seed, &date),
     }
@@ -291,6 +295,30 @@ pub(super) fn date_or_today(date: Option<&str>) -> anyhow::Result<chrono::NaiveD
         Some(d) => calendar::parse_date(d).map_err(|e| super::user_error(&e)),
         None => Ok(store::model::china_date(crate::db::now())),
     }
+}
+
+/// A benefit kind as the command line shows it: `申报享受的税收优惠 tax_relief_declared`.
+pub(super) fn kind_label(k: rules::BenefitKind) -> String {
+    format!("{} {}", k.name_zh(), k.as_str())
+}
+
+/// Per-kind totals as text lines, and the zone's money apart.
+pub(super) fn print_totals(totals: &[rules::KindTotal]) {
+    outln!("合计（按利益类型，被替代的条款不计）/ totals by benefit kind (replaced items left out):");
+    for t in totals {
+        let missing = if t.amount_missing > 0 {
+            format!("，其中金额待补 {} / {} without a known amount", t.amount_missing, t.amount_missing)
+        } else {
+            String::new()
+        };
+        outln!(
+            "  {:<40} 符合 eligible {:>8}  金额 ¥{}{missing}",
+            kind_label(t.benefit_kind),
+            t.eligible,
+            t.total_amount
+        );
+    }
+    outln!("园区资金合计（奖补）/ zone payouts (awards): ¥{}", rules::zone_payout_total(totals));
 }
 
 pub(super) fn outcome_label(o: Eligibility) -> &'static str {

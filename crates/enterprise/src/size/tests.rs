@@ -62,7 +62,13 @@ fn industry_codes_map_to_rows() {
         ("5320", Some(16)),
         ("54", Some(6)),
         ("58", Some(6)),
-        ("59", Some(7)),
+        ("59", None),
+        ("591", Some(6)),
+        ("5910", Some(6)),
+        ("G5910", Some(6)),
+        ("592", Some(7)),
+        ("5920", Some(7)),
+        ("G5990", Some(7)),
         ("60", Some(8)),
         ("G", None),
         ("61", Some(9)),
@@ -116,4 +122,46 @@ proptest::proptest! {
         let b = std2011().classify(&ind("C35"), &Indicators { employees: Some(e + extra), revenue: rev, assets: None });
         proptest::prop_assert!(a.outcome.class().unwrap() <= b.outcome.class().unwrap());
     }
+}
+
+/// 留抵退税 第六条: employees never count; rows without revenue or assets defer to VAT sales.
+#[test]
+fn without_employees_revenue_and_assets_decide() {
+    let x = |r: i64, a: Option<i64>| Indicators {
+        employees: Some(5000),
+        revenue: Some(Decimal::from(r)),
+        assets: a.map(Decimal::from),
+    };
+    let class = |code: &str, r: i64, a: Option<i64>| {
+        std2011().classify_without_employees(&ind(code), &x(r, a)).and_then(|c| c.outcome.class())
+    };
+    // 工业: 5,000 employees would make it large; revenue alone says small.
+    assert_eq!(class("C3511", 19_999_999, None), Some(SizeClass::Small));
+    assert_eq!(class("C3511", 20_000_000, None), Some(SizeClass::Medium));
+    assert_eq!(class("C3511", 2_999_999, None), Some(SizeClass::Micro));
+    assert_eq!(class("C3511", 400_000_000, None), Some(SizeClass::Large));
+    // 建筑业: both indicators, the lower decides.
+    assert_eq!(class("E4811", 100_000_000, Some(40_000_000)), Some(SizeClass::Small));
+    // 装卸搬运 is 交通运输业 (small from 2,000,000 to 30,000,000), 仓储 is not.
+    assert_eq!(class("G5910", 15_000_000, None), Some(SizeClass::Small));
+    assert_eq!(class("G5920", 15_000_000, None), Some(SizeClass::Medium));
+    // 租赁和商务服务业: assets alone; revenue is not an indicator of the row.
+    assert_eq!(class("L7212", 1, Some(79_999_999)), Some(SizeClass::Small));
+    // Employees-only rows and railway defer to VAT sales.
+    assert!(std2011().classify_without_employees(&ind("M7320"), &x(1, None)).is_none());
+    assert!(std2011().classify_without_employees(&ind("G5310"), &x(1, None)).is_none());
+    // A missing indicator the row reads is named.
+    let c = std2011().classify_without_employees(&ind("E4811"), &x(100_000_000, None)).unwrap();
+    assert_eq!(
+        c.outcome,
+        SizeOutcome::Undetermined { missing: vec![Indicator::Assets], industry_unclear: false }
+    );
+    // The VAT-sales bounds, each exclusive.
+    let d = |n: &str| Decimal::from_str(n).unwrap();
+    assert_eq!(class_by_vat_sales(d("999999.99")), SizeClass::Micro);
+    assert_eq!(class_by_vat_sales(d("1000000")), SizeClass::Small);
+    assert_eq!(class_by_vat_sales(d("19999999.99")), SizeClass::Small);
+    assert_eq!(class_by_vat_sales(d("20000000")), SizeClass::Medium);
+    assert_eq!(class_by_vat_sales(d("99999999.99")), SizeClass::Medium);
+    assert_eq!(class_by_vat_sales(d("100000000")), SizeClass::Large);
 }

@@ -3,7 +3,7 @@
 //! by every compiled plan as soon as it is full, then dropped. Memory is bounded by one
 //! block's columns plus the results (bitmaps and the eligible amounts), never by all the
 //! rows, and the results are those of [`super::run`] over the same enterprises in one
-//! snapshot (a property test in `tests/agree.rs` checks it).
+//! snapshot (a property test in `tests/it/agree.rs` checks it).
 //!
 //! Only the columns the plans read are built: [`Stream::columns`] lists them (fact and
 //! year) and [`Stream::column`] resolves one to the [`ColumnId`] every block uses, so a

@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use enterprise::{FactDictionary, FactValue, Facts};
 use proptest::prelude::*;
 use rules::synth::Rng;
-use rules::{Library, SourceFile};
+use rules::{Eligibility, Library, SourceFile};
 use rust_decimal::Decimal;
 
 struct Gen {
@@ -215,7 +215,7 @@ fn library(when: &str, amount: Option<&str>) -> Library {
          [param.p_tier]\ndescription = \"\"\ntype = \"ratio\"\nkey = \"money\"\nvalues = { \"2019-01-01\" = [\
          { upto = \"10\", value = \"0.1\" }, { below = \"100000\", value = \"0.05\" }, { value = \"0.025\" }] }\n\n",
     );
-    text.push_str(&format!("[[item]]\nid = \"x\"\ntitle = \"x\"\nclause = \"-\"\nwhen = '{when}'\n"));
+    text.push_str(&format!("[[item]]\nid = \"x\"\ntitle = \"x\"\nclause = \"-\"\nwhen = '{when}'\nbenefit_kind = \"award_no_application\"\n"));
     if let Some(a) = amount {
         text.push_str(&format!("amount = '{a}'\n"));
     }
@@ -283,6 +283,7 @@ proptest! {
         let item = items[0];
         let res = &result.items[0];
         let mut counts = [0usize; 3];
+        let mut amount_missing = 0;
         for (i, f) in all.iter().enumerate() {
             let d = lib.evaluate(item, f, date);
             // The compiled plan (what `evaluate` runs) and the tree-walking evaluator give the
@@ -291,16 +292,23 @@ proptest! {
             prop_assert_eq!(d.outcome, res.outcome(i), "row {} when {} amount {:?} facts {:?}", i, &when, &amount, f);
             prop_assert_eq!(d.amount, res.amount(i), "row {} when {} amount {:?}", i, &when, &amount);
             counts[d.outcome as usize] += 1;
+            // Eligibility apart from amount: a missing amount never makes a decision
+            // undetermined, and the facts it lacks are named only for the eligible.
+            let no_amount = d.outcome == Eligibility::Eligible && amount.is_some() && d.amount.is_none();
+            amount_missing += usize::from(no_amount);
+            prop_assert!(d.amount_missing_facts.is_empty() || no_amount, "row {}", i);
+            prop_assert!(d.outcome != Eligibility::Undetermined || !d.missing_facts.is_empty() || d.amount_missing_facts.is_empty());
         }
         prop_assert_eq!(counts, [res.eligible, res.ineligible, res.undetermined]);
+        prop_assert_eq!(amount_missing, res.amount_missing, "when {} amount {:?}", &when, &amount);
         let same = |j: &rules::batch::ItemResult, how: &str| -> Result<(), TestCaseError> {
             for i in 0..all.len() {
                 prop_assert_eq!(j.outcome(i), res.outcome(i), "{} row {} when {}", how, i, &when);
                 prop_assert_eq!(j.amount(i), res.amount(i), "{} row {} when {}", how, i, &when);
             }
             prop_assert_eq!(
-                (j.eligible, j.ineligible, j.undetermined, j.total),
-                (res.eligible, res.ineligible, res.undetermined, res.total),
+                (j.eligible, j.ineligible, j.undetermined, j.amount_missing, j.total),
+                (res.eligible, res.ineligible, res.undetermined, res.amount_missing, res.total),
                 "{}", how
             );
             Ok(())
@@ -358,4 +366,64 @@ fn the_builder_widens_a_money_column_for_fractions_of_a_fen() {
         col,
         rules::batch::Column::Num { nums: rules::batch::Nums::Scaled { scale: 4, .. }, .. }
     ));
+}
+
+/// An eligible enterprise whose amount fact is missing is eligible with no amount, and
+/// the amount's missing facts named, on every path (single, batch, blocks, stream); one whose
+/// eligibility is unknown is undetermined. Deterministic, so the split is always exercised.
+#[test]
+fn an_eligible_enterprise_without_its_amount_fact_is_eligible_on_every_path() {
+    let lib = library("registered_in_zone", Some("taxable_income[2021] * p_ratio"));
+    let date = NaiveDate::from_ymd_opt(2022, 6, 30).unwrap();
+    let mut rows = Vec::new();
+    for k in 0..200 {
+        let mut f = Facts::default();
+        if k % 4 != 3 {
+            f.set("registered_in_zone", FactValue::Bool(k % 4 != 2));
+        }
+        if k % 2 == 0 {
+            f.set_year("taxable_income", 2021, FactValue::Money(Decimal::new(1000 + k, 2)));
+        }
+        rows.push(f);
+    }
+    let items = lib.items_in_force(date);
+    let expected: Vec<(Eligibility, Option<Decimal>, Vec<String>)> = rows
+        .iter()
+        .map(|f| {
+            let d = lib.evaluate(items[0], f, date);
+            (d.outcome, d.amount, d.amount_missing_facts.iter().map(ToString::to_string).collect())
+        })
+        .collect();
+    for (k, (outcome, amount, missing)) in expected.iter().enumerate() {
+        let want = match k % 4 {
+            3 => Eligibility::Undetermined,
+            2 => Eligibility::Ineligible,
+            _ => Eligibility::Eligible,
+        };
+        assert_eq!(*outcome, want, "row {k}");
+        let no_amount = want == Eligibility::Eligible && k % 2 == 1;
+        assert_eq!(amount.is_none(), want != Eligibility::Eligible || no_amount, "row {k}");
+        let names: &[&str] = if no_amount { &["taxable_income[2021]"] } else { &[] };
+        assert_eq!(missing, names, "row {k}");
+    }
+    let snap = rules::batch::Snapshot::from_facts(&rows, FactDictionary::official());
+    let single = rules::batch::run(&lib.program, &items, &snap, date).items.remove(0);
+    let blocks =
+        rules::batch::run_blocks(&lib.program, &items, &snap.into_blocks(64), date, 2).items.remove(0);
+    let mut stream = rules::batch::Stream::new(
+        vec![rules::batch::Compiled::new(&lib.program, &items, date)],
+        FactDictionary::official(),
+        64,
+    );
+    for f in &rows {
+        feed(&mut stream, f, false);
+    }
+    let streamed = stream.finish().remove(0).items.remove(0);
+    for r in [&single, &blocks, &streamed] {
+        // 100 eligible (rows 0 and 1 mod 4), of which 50 (1 mod 4) have no amount.
+        assert_eq!((r.eligible, r.ineligible, r.undetermined, r.amount_missing), (100, 50, 50, 50));
+        for (k, (outcome, amount, _)) in expected.iter().enumerate() {
+            assert_eq!((r.outcome(k), r.amount(k)), (*outcome, *amount), "row {k}");
+        }
+    }
 }

@@ -27,7 +27,9 @@ fn check(body: &str, expected: &[&str]) {
 }
 
 fn item(when: &str) -> String {
-    format!("[[item]]\nid = \"x\"\ntitle = \"x\"\nclause = \"-\"\nwhen = '{when}'\n")
+    format!(
+        "[[item]]\nid = \"x\"\ntitle = \"x\"\nclause = \"-\"\nwhen = '{when}'\nbenefit_kind = \"status\"\n"
+    )
 }
 
 #[test]
@@ -69,13 +71,13 @@ fn a_library_of_20000_items_loads_with_exact_positions() {
     let mut body = String::new();
     for i in 0..20_000 {
         body.push_str(&format!(
-            "[[item]]\nid = \"x{i}\"\ntitle = \"x\"\nclause = \"-\"\nwhen = 'registered_in_zone'\n"
+            "[[item]]\nid = \"x{i}\"\ntitle = \"x\"\nclause = \"-\"\nwhen = 'registered_in_zone'\nbenefit_kind = \"status\"\n"
         ));
     }
-    body.push_str("[[item]]\nid = \"last\"\ntitle = \"x\"\nclause = \"-\"\nwhen = '惠企 and nope'\n");
+    body.push_str("[[item]]\nid = \"last\"\ntitle = \"x\"\nclause = \"-\"\nwhen = '惠企 and nope'\nbenefit_kind = \"status\"\n");
     let (lib, diags) = load(&body);
     assert_eq!(lib.items().count(), 20_001);
-    let line = HEAD.lines().count() + 20_000 * 5 + 5;
+    let line = HEAD.lines().count() + 20_000 * 6 + 5;
     let got: Vec<String> =
         diags.iter().map(|d| format!("{}:{}", d.location.line, d.location.column)).collect();
     assert_eq!(got, [format!("{line}:9"), format!("{line}:16")]);
@@ -185,7 +187,7 @@ fn every_walk_holds_at_the_limits_on_a_small_stack() {
 
 #[test]
 fn multi_line_rules_point_at_the_right_line() {
-    let body = "[[item]]\nid = \"x\"\ntitle = \"x\"\nclause = \"-\"\nwhen = '''\nregistered_in_zone\nand nope\n'''\n";
+    let body = "[[item]]\nid = \"x\"\ntitle = \"x\"\nclause = \"-\"\nwhen = '''\nregistered_in_zone\nand nope\n'''\nbenefit_kind = \"status\"\n";
     check(body, &["14:5 rules.unknown_name_hint"]);
 }
 

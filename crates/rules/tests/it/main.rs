@@ -1,7 +1,8 @@
 //! The rules crate's integration tests as one binary (one link instead of three): the
-//! evaluation paths agreeing (`agree`), the language (`language`), and the shipped policies
-//! with their cases (`policies`).
+//! evaluation paths agreeing (`agree`), the language (`language`), kinds of benefit, periods
+//! and `supersedes` (`kinds`), and the shipped policies with their cases (`policies`).
 
 mod agree;
+mod kinds;
 mod language;
 mod policies;

@@ -11,4 +11,5 @@ mod documents;
 mod matches;
 mod problems;
 mod repository;
+mod scale;
 mod sessions;

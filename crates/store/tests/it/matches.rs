@@ -164,10 +164,14 @@ async fn a_match_run_is_stored_whole_and_read_back(s: &dyn Store) {
         counts: vec![
             MatchCount {
                 item: "award".into(),
-                eligible: 2,
-                ineligible: 1,
+                eligible: 3,
+                ineligible: 0,
                 undetermined: 0,
                 total_amount: "300000.10".parse().unwrap(),
+                benefit_kind: Some("award_no_application".into()),
+                period: Some("2022".into()),
+                amount_missing: 1,
+                superseded_by: None,
             },
             MatchCount {
                 item: "relief".into(),
@@ -175,6 +179,10 @@ async fn a_match_run_is_stored_whole_and_read_back(s: &dyn Store) {
                 ineligible: 0,
                 undetermined: 2,
                 total_amount: Decimal::ZERO,
+                benefit_kind: Some("tax_relief_declared".into()),
+                period: Some("2022-06".into()),
+                amount_missing: 0,
+                superseded_by: Some("relief-2".into()),
             },
         ],
         eligible,
@@ -183,8 +191,8 @@ async fn a_match_run_is_stored_whole_and_read_back(s: &dyn Store) {
         EligibleOfItem { item: "relief".into(), enterprise_ids: vec![ids[0], ids[1]], amounts: Vec::new() },
         EligibleOfItem {
             item: "award".into(),
-            enterprise_ids: vec![ids[0], ids[2]],
-            amounts: vec!["100000.05".parse().unwrap(), "200000.05".parse().unwrap()],
+            enterprise_ids: vec![ids[0], ids[1], ids[2]],
+            amounts: vec![Some("100000.05".parse().unwrap()), None, Some("200000.05".parse().unwrap())],
         },
     ];
     let first = s.record_match_run(run(eligible.clone())).await.unwrap();
@@ -208,10 +216,15 @@ async fn a_match_run_is_stored_whole_and_read_back(s: &dyn Store) {
     let expected = vec![
         pair(ids[0], "award", Some("100000.05")),
         pair(ids[0], "relief", None),
+        pair(ids[1], "award", None),
         pair(ids[1], "relief", None),
         pair(ids[2], "award", Some("200000.05")),
     ];
-    assert_eq!(s.match_run_eligible(first).await.unwrap(), expected, "every pair, exact amounts");
+    assert_eq!(
+        s.match_run_eligible(first).await.unwrap(),
+        expected,
+        "every pair, exact amounts, unknown as NULL"
+    );
     assert!(s.match_run_eligible(second).await.unwrap().is_empty());
     assert_eq!(s.match_runs(1).await.unwrap().len(), 1);
 
@@ -219,7 +232,7 @@ async fn a_match_run_is_stored_whole_and_read_back(s: &dyn Store) {
     let bad = run(vec![EligibleOfItem {
         item: "award".into(),
         enterprise_ids: vec![ids[0], 999_999],
-        amounts: vec![Decimal::ONE, Decimal::ONE],
+        amounts: vec![Some(Decimal::ONE), Some(Decimal::ONE)],
     }]);
     assert!(s.record_match_run(bad).await.is_err());
     assert_eq!(s.match_runs(10).await.unwrap().len(), 2, "nothing of the failed run remains");

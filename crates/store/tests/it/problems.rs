@@ -26,6 +26,7 @@ suite!(
     random_walks_keep_the_projection_equal_to_the_replay,
     files_are_stored_with_the_event_that_names_them,
     a_refused_file_or_problem_stores_nothing,
+    several_files_after_raising_land_together_or_not_at_all,
     a_stale_version_is_refused_inside_the_write,
     calendar_years_are_kept_and_move_deadlines_by_an_event,
     follow_ups_are_listed_by_owner_with_their_lights,
@@ -688,6 +689,30 @@ async fn a_refused_file_or_problem_stores_nothing(s: &dyn Store) {
         "an attachment is read through its own problem"
     );
     assert!(s.audit_verify().await.unwrap().broken.is_none());
+}
+
+async fn several_files_after_raising_land_together_or_not_at_all(s: &dyn Store) {
+    enterprises(s, 2).await;
+    let rec = create_with(s, 1, (0..7).map(|i| pdf(&format!("f{i}.pdf"))).collect()).await.unwrap();
+    let now = at("2022-05-05T10:00:00+08:00");
+    // Two files: two attach events, each file against its own, in one write.
+    let (after, files) =
+        s.add_attachments(rec.id, vec![png("a.png"), png("b.png")], &ent(1), now).await.unwrap();
+    assert_eq!(after.state.seq, 3);
+    assert_eq!(files.iter().map(|a| a.event_seq).collect::<Vec<_>>(), vec![2, 3]);
+    // Three more would make eleven: none of them is stored, no event either.
+    let e = s
+        .add_attachments(rec.id, vec![png("c.png"), png("d.png"), png("e.png")], &ent(1), now)
+        .await
+        .unwrap_err();
+    assert!(matches!(e, ProblemError::Attachment(AttachmentError::TooMany { .. })), "{e:?}");
+    // Refused by the domain (another enterprise): nothing.
+    let e = s.add_attachments(rec.id, vec![png("c.png")], &ent(2), now).await.unwrap_err();
+    assert!(matches!(e, ProblemError::Handling(HandlingError::NotYourEnterprise { .. })), "{e:?}");
+    assert_eq!(s.attachments(rec.id).await.unwrap().len(), 9);
+    assert_eq!(s.get_problem(rec.id).await.unwrap().state.seq, 3);
+    assert!(s.audit_verify().await.unwrap().broken.is_none());
+    assert!(s.verify_attachments().await.unwrap().is_empty());
 }
 
 async fn a_stale_version_is_refused_inside_the_write(s: &dyn Store) {

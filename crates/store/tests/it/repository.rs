@@ -36,6 +36,7 @@ suite!(
     a_partial_import_keeps_what_the_file_does_not_state,
     import_changes_preview_exactly_what_an_import_does,
     lists_filter_by_link_and_keep_the_target_flag_with_its_registrations,
+    only_market_entities_are_assistance_targets,
 );
 
 // ---------------------------------------------------------------------------------------
@@ -633,4 +634,31 @@ async fn lists_filter_by_link_and_keep_the_target_flag_with_its_registrations(s:
     let (rows, _) = s.list_enterprises(&mine, Page::new(0, 10)).await.unwrap();
     assert_eq!(rows.iter().map(|r| r.assistance_target).collect::<Vec<_>>(), [true, false]);
     assert!(!s.get_enterprise(&code(5)).await.unwrap().unwrap().assistance_target);
+}
+
+/// Issue 11: a valid credit code of another registration authority (here a 社会团体, 民政 5 1)
+/// is a registry row, never an assistance target, though both its registrations are in the
+/// zone: not in the stored flag, the list filter, or the match's scan.
+async fn only_market_entities_are_assistance_targets(s: &dyn Store) {
+    s.seed_reference_data().await.unwrap();
+    let mut association = record(1);
+    association.enterprise.uscc = UnifiedCreditCode::from_parts('5', '1', "430100", "MA4L0001").unwrap();
+    association.enterprise.tax_registered_in_zone = true;
+    let mut company = record(2);
+    company.enterprise.tax_registered_in_zone = true;
+    s.apply_import(import(vec![association.clone(), company.clone()], false)).await.unwrap();
+    let a = s.get_enterprise(&association.enterprise.uscc).await.unwrap().unwrap();
+    assert!(!a.assistance_target, "registered in the zone, but not a market entity");
+    assert!(s.get_enterprise(&company.enterprise.uscc).await.unwrap().unwrap().assistance_target);
+    let targets = EnterpriseFilter { assistance_target: Some(true), ..Default::default() };
+    let (rows, total) = s.list_enterprises(&targets, Page::new(0, 10)).await.unwrap();
+    assert_eq!(
+        (rows.into_iter().map(|r| r.uscc).collect::<Vec<_>>(), total),
+        (vec![company.enterprise.uscc.clone()], 1)
+    );
+    let req = store::scan::ScanRequest { facts: vec!["is_market_entity".into()], targets_only: true };
+    let page = s.scan_page(&req, 0, i64::MAX).await.unwrap();
+    assert_eq!(page.ids.len(), 1, "the scan of assistance targets skips the association");
+    let every = store::scan::ScanRequest { facts: vec!["is_market_entity".into()], targets_only: false };
+    assert_eq!(s.scan_page(&every, 0, i64::MAX).await.unwrap().ids.len(), 2, "it is a registry row");
 }

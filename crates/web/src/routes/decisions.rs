@@ -76,11 +76,24 @@ pub struct DecisionOut {
     pub title: String,
     /// The policy document's number (文号).
     pub document: String,
-    /// `eligible`, `ineligible` or `undetermined` (a needed fact is missing).
+    /// How the benefit is obtained: `tax_relief_declared` (申报享受), `tax_refund_applied`
+    /// (依申请退税), `award_no_application` (免申即享奖补), `award_application` (依申请奖补),
+    /// `fee_waiver` (费用减免) or `status` (资格认定).
+    pub benefit_kind: String,
+    /// The period decided: `2022`, `2022-Q2`, `2022-05` or `2022-05-31`.
+    pub period: String,
+    /// `eligible`, `ineligible` or `undetermined` (eligibility itself is unknown: a needed
+    /// fact is missing). Eligibility alone: an eligible enterprise without a known amount is
+    /// eligible.
     pub outcome: String,
-    /// Yuan as a decimal string, only when eligible and the item has an amount.
+    /// Yuan as a decimal string, when eligible and the item has an amount that is known.
     pub amount: Option<String>,
+    /// Eligible with an amount that could not be computed: the facts the amount lacks.
+    pub amount_missing_facts: Vec<MissingFactOut>,
+    /// Every fact the decision lacks (for an eligible one, those of its amount).
     pub missing_facts: Vec<MissingFactOut>,
+    /// The item that replaces this one for the period (`supersedes`): not counted in totals.
+    pub superseded_by: Option<String>,
     /// The tree of conditions: `{expr, outcome, values?, children?}`; `values` names each fact
     /// and parameter read with its value (`missing` when absent).
     #[schema(value_type = Object)]
@@ -93,13 +106,21 @@ impl DecisionOut {
             item: d.item.clone(),
             title: d.title.clone(),
             document: d.document.clone(),
+            benefit_kind: d.benefit_kind.as_str().to_string(),
+            period: d.period.to_string(),
             outcome: d.outcome.as_str().to_string(),
             amount: d.amount.map(|a| a.to_string()),
+            amount_missing_facts: d
+                .amount_missing_facts
+                .iter()
+                .map(|m| MissingFactOut { fact: m.fact.clone(), year: m.year })
+                .collect(),
             missing_facts: d
                 .missing_facts
                 .iter()
                 .map(|m| MissingFactOut { fact: m.fact.clone(), year: m.year })
                 .collect(),
+            superseded_by: d.superseded_by.clone(),
             explanation: serde_json::to_value(&d.explanation).unwrap_or(serde_json::Value::Null),
         }
     }
@@ -117,12 +138,26 @@ pub struct ExplainOut {
     pub decision: DecisionOut,
 }
 
-/// The evaluation date.
+/// The evaluation date and the tax year.
 #[derive(Debug, Clone, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct DateQuery {
     /// `YYYY-MM-DD`; default today (China time).
     pub date: Option<String>,
+    /// The tax year of the annual items (default: the date's year), from 2000 to the date's
+    /// year: `tax_year=2022` with `date=2023-05-20` decides the 2022 annual settlement.
+    pub tax_year: Option<i32>,
+}
+
+/// The tax year of a request: `tax_year=YYYY`, else none (the date's year).
+pub fn tax_year_param(raw: &HashMap<String, String>) -> Result<Option<i32>, WebError> {
+    match raw.get("tax_year").map(|s| s.trim()).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(s) => s
+            .parse::<i32>()
+            .map(Some)
+            .map_err(|_| WebError::InvalidParam { param: "tax_year".into(), value: s.into() }),
+    }
 }
 
 /// The enterprise and the evaluation date of an explanation.
@@ -136,9 +171,14 @@ pub struct ExplainQuery {
 }
 
 /// Every item in force on `date` decided for an enterprise already loaded for its decisions,
-/// in library order.
-pub fn decide_all(state: &AppState, v: &EnterpriseView, date: NaiveDate) -> Vec<rules::Decision> {
-    matching::decisions_of(state, v, date)
+/// in library order (annual items for `tax_year`, default the date's year).
+pub fn decide_all(
+    state: &AppState,
+    v: &EnterpriseView,
+    date: NaiveDate,
+    tax_year: Option<i32>,
+) -> Result<Vec<rules::Decision>, WebError> {
+    Ok(matching::decisions_of(state, v, date, tax_year)?)
 }
 
 /// An enterprise's decisions: every policy item in force on the date. The `ETag` names the
@@ -161,11 +201,17 @@ pub async fn api_decisions(
     headers: HeaderMap,
 ) -> Result<Response, WebError> {
     let date = date_param(&state, &raw)?;
+    let tax_year = tax_year_param(&raw)?;
+    matching::check_tax_year(date, tax_year)?;
     let code = parse_uscc(&uscc)?;
     // The version (with the authorisation) is enough to validate a cached answer; the facts
     // are loaded only to decide afresh.
     let version = matching::decisions_version(&state, &p, &code).await?;
-    let key = code.to_string();
+    // Answers for another tax year are kept apart from the date's own.
+    let key = match tax_year {
+        None => code.to_string(),
+        Some(y) => format!("{code}@{y}"),
+    };
     // One policy set for the lookup, the decision and the store: a save meanwhile swaps in a
     // new set with its own empty cache.
     let pol = state.policies();
@@ -175,7 +221,7 @@ pub async fn api_decisions(
             // Decided after the version was read: a change committed in between makes the
             // stored version older than these facts, so the next request decides again (never
             // stale).
-            let decided = matching::decide(&state, &p, &code, date).await?;
+            let decided = matching::decide(&state, &p, &code, date, tax_year).await?;
             let out: Vec<DecisionOut> = decided.decisions.iter().map(DecisionOut::from_decision).collect();
             let json = Bytes::from(serde_json::to_vec(&out).map_err(WebError::internal)?);
             let etag = etag_of(&json);
@@ -272,7 +318,9 @@ fn missing_rows(tr: Tr, missing: &[rules::MissingFact]) -> Vec<MissingRow> {
                 Some(FactSource::Zone) => tr.t("ui.ask.zone"),
                 Some(FactSource::Derived) | None => tr.t("ui.ask.derived"),
             };
-            MissingRow { label, id: m.to_string(), ask }
+            // The fact's id (an import column name) only on English pages.
+            let id = if tr.is_en() { m.to_string() } else { String::new() };
+            MissingRow { label, id, ask }
         })
         .collect()
 }
@@ -305,17 +353,20 @@ fn node_outcome(tr: Tr, outcome: &str) -> (String, &'static str) {
 
 fn reason(lib: &rules::Library, tr: Tr, x: &rules::Explanation) -> Reason {
     let (outcome, class) = node_outcome(tr, &x.outcome);
+    let note = lib.program.def_descriptions.get(&x.expr).cloned().unwrap_or_default();
+    let expr = crate::plain::condition(lib, tr, &x.expr);
     Reason {
-        expr: x.expr.clone(),
-        note: lib.program.def_descriptions.get(&x.expr).cloned().unwrap_or_default(),
+        // On Chinese pages a definition reads as its description already.
+        note: if note == expr { String::new() } else { note },
+        expr,
         outcome,
         class,
         values: x
             .values
             .iter()
-            .map(|(k, v)| KeyValue {
-                key: k.clone(),
-                value: if v == "missing" { tr.t("ui.node.missing") } else { v.clone() },
+            .map(|(k, v)| {
+                let (key, value) = crate::plain::value_read(lib, tr, k, v);
+                KeyValue { key, value }
             })
             .collect(),
     }
@@ -376,7 +427,16 @@ pub struct DecisionRow {
     pub outcome: String,
     pub badge: &'static str,
     pub amount: Option<String>,
+    /// Eligible, and the amount is not known yet (its facts are in `missing`).
+    pub amount_pending: bool,
     pub no_application: bool,
+    /// The benefit kind's name and who grants it, how it is claimed (one line).
+    pub kind: String,
+    pub how: String,
+    /// The period decided.
+    pub period: String,
+    /// The item replacing this one for the period.
+    pub superseded_by: Option<String>,
     pub reasons: Vec<Reason>,
     pub missing: Vec<MissingRow>,
     /// The explorer link for this enterprise and item.
@@ -397,8 +457,19 @@ pub fn decision_row(
         document: d.document.clone(),
         outcome: tr.t(key),
         badge,
-        amount: d.amount.map(|a| a.to_string()),
-        no_application: state.policies().library.item(&d.item).is_some_and(|i| i.no_application),
+        amount: d.amount.map(|a| crate::plain::thousands(&a.to_string())),
+        amount_pending: d.outcome == rules::Eligibility::Eligible && !d.amount_missing_facts.is_empty(),
+        no_application: d.benefit_kind.may_be_granted(),
+        kind: tr.pick(d.benefit_kind.name_zh(), d.benefit_kind.name_en()).to_string(),
+        how: {
+            let how = tr.pick(d.benefit_kind.how_zh(), d.benefit_kind.how_en());
+            match state.policies().library.item(&d.item).and_then(|i| i.claim_note.clone()) {
+                Some(note) => format!("{how}；{note}"),
+                None => how.to_string(),
+            }
+        },
+        period: d.period.to_string(),
+        superseded_by: d.superseded_by.clone(),
         reasons: reasons(&state.policies().library, tr, d, 3),
         missing: missing_rows(tr, &d.missing_facts),
         explain_href: format!("/explore?enterprise={uscc}&item={}&date={date}", d.item),
@@ -415,10 +486,46 @@ pub struct Matches {
     pub eligible: usize,
     pub undetermined: usize,
     pub ineligible: usize,
+    /// The eligible items' totals per benefit kind, replaced items left out.
+    pub totals: Vec<TotalRow>,
+    /// What the zone pays of them (the award kinds).
+    pub zone_payout: String,
 }
 
-pub fn matches_for(state: &AppState, tr: Tr, v: &EnterpriseView, date: NaiveDate) -> Matches {
-    let mut ds = decide_all(state, v, date);
+/// One benefit kind's line of a totals table.
+#[derive(Debug, Clone)]
+pub struct TotalRow {
+    pub kind: String,
+    pub how: String,
+    pub eligible: u64,
+    pub amount_missing: u64,
+    pub total: String,
+    pub zone_payout: bool,
+}
+
+/// Totals per benefit kind as rows of a page.
+pub fn total_rows(tr: Tr, totals: &[rules::KindTotal]) -> Vec<TotalRow> {
+    totals
+        .iter()
+        .map(|t| TotalRow {
+            kind: tr.pick(t.benefit_kind.name_zh(), t.benefit_kind.name_en()).to_string(),
+            how: tr.pick(t.benefit_kind.how_zh(), t.benefit_kind.how_en()).to_string(),
+            eligible: t.eligible,
+            amount_missing: t.amount_missing,
+            total: t.total_amount.to_string(),
+            zone_payout: t.benefit_kind.is_zone_payout(),
+        })
+        .collect()
+}
+
+pub fn matches_for(
+    state: &AppState,
+    tr: Tr,
+    v: &EnterpriseView,
+    date: NaiveDate,
+    tax_year: Option<i32>,
+) -> Result<Matches, WebError> {
+    let mut ds = decide_all(state, v, date, tax_year)?;
     let rank = |o: rules::Eligibility| match o {
         rules::Eligibility::Eligible => 0,
         rules::Eligibility::Undetermined => 1,
@@ -427,8 +534,11 @@ pub fn matches_for(state: &AppState, tr: Tr, v: &EnterpriseView, date: NaiveDate
     ds.sort_by_key(|d| rank(d.outcome));
     let count = |o| ds.iter().filter(|d| d.outcome == o).count();
     let uscc = v.enterprise.uscc.to_string();
-    Matches {
+    let totals = matching::decision_totals(&ds);
+    Ok(Matches {
         date: date.to_string(),
+        totals: total_rows(tr, &totals),
+        zone_payout: rules::zone_payout_total(&totals).to_string(),
         eligible: count(rules::Eligibility::Eligible),
         undetermined: count(rules::Eligibility::Undetermined),
         ineligible: count(rules::Eligibility::Ineligible),
@@ -442,7 +552,7 @@ pub fn matches_for(state: &AppState, tr: Tr, v: &EnterpriseView, date: NaiveDate
             .filter(|d| d.outcome == rules::Eligibility::Ineligible)
             .map(|d| decision_row(state, tr, &uscc, date, d))
             .collect(),
-    }
+    })
 }
 
 /// A node of the explanation tree, flattened for the template: `open` starts a nested list
@@ -505,6 +615,8 @@ pub struct ExplorePage {
     pub fixed: bool,
     pub query: String,
     pub date: String,
+    /// The tax year asked for, or empty (the date's year).
+    pub tax_year: String,
     pub items: Vec<ItemChoice>,
     pub enterprise: Option<(String, String)>,
     pub candidates: Vec<Candidate>,
@@ -526,6 +638,8 @@ pub async fn explore(
 ) -> Result<Html<String>, WebError> {
     let tr = Tr(lang);
     let date = date_param(&state, &raw)?;
+    let tax_year = tax_year_param(&raw)?;
+    matching::check_tax_year(date, tax_year)?;
     let item_id = raw.get("item").map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
     let pol = state.policies();
     let item = match &item_id {
@@ -546,6 +660,7 @@ pub async fn explore(
         fixed,
         query: query.clone(),
         date: date.to_string(),
+        tax_year: tax_year.map(|y| y.to_string()).unwrap_or_default(),
         items: pol
             .library
             .items()
@@ -602,7 +717,7 @@ pub async fn explore(
                     tree: tree_rows(&pol.library, tr, &x.decision.explanation),
                 });
             }
-            None => page.matches = Some(matches_for(&state, tr, &v, date)),
+            None => page.matches = Some(matches_for(&state, tr, &v, date, tax_year)?),
         }
     }
     views::render(&page)

@@ -357,7 +357,18 @@ pub async fn page_one(
         Resource::Enterprise { uscc: &v.enterprise.uscc, links: &v.links },
     )
     .is_allowed();
-    views::render(&page)
+    views::render(&with_names(&state, &p, page).await?)
+}
+
+/// The page with the names of its departments and people (never codes or usernames).
+pub async fn with_names(
+    state: &AppState,
+    p: &Principal,
+    mut page: views::EnterprisePage,
+) -> Result<views::EnterprisePage, WebError> {
+    page.routing = Some(super::problems::routing(state).await?);
+    page.people = app::users::display_names(state, p, &page.usernames()).await?;
+    Ok(page)
 }
 
 /// New three links (三联) of an enterprise: usernames of the leader and the cadre, the
@@ -452,6 +463,7 @@ pub async fn page_set_links(
             let mut page = views::EnterprisePage::new(base, EnterpriseOut::from_view(&v), changes);
             page.edit_links = true;
             page.links_error = Some(e.render(lang));
+            let page = with_names(&state, &p, page).await?;
             let status = e.status();
             let mut resp = views::render(&page)?.into_response();
             *resp.status_mut() = status;

@@ -5,9 +5,12 @@
 //!
 //! HTTP and files only: the import itself is the registry's use case
 //! ([`app::registry::import_enterprises`]), the same one `huiqi import enterprises` runs. The
-//! upload is kept in the system's temporary directory between the dry run and the apply,
-//! under an unguessable name, with the dry run's full reports beside it (every error, every
-//! change, as CSV) for download: the page lists the first [`import::LISTED_ERRORS`].
+//! upload is kept in the database between the dry run and the apply
+//! ([`app::registry::kept`]), under an unguessable token, with the dry run's full reports
+//! (every error, every change, as CSV) for download: the page lists the first
+//! [`import::LISTED_ERRORS`]. So the apply or a download may reach any server behind the load
+//! balancer, and an abandoned dry run expires after a day. The importer reads a file, so
+//! each run writes the upload to a scratch file of its own, removed when the request ends.
 //! Admin only ([`Resource::Imports`]).
 
 use crate::auth::Principal;
@@ -16,7 +19,7 @@ use crate::error::WebError;
 use crate::lang::ReqLang;
 use crate::state::AppState;
 use crate::views::{self, Base};
-use app::registry::{self, ImportFile, ImportSinks};
+use app::registry::{self, ImportFile, ImportSinks, kept};
 use askama::Template;
 use axum::extract::{Multipart, Path, State};
 use axum::http::{HeaderValue, header};
@@ -80,11 +83,23 @@ pub struct ImportsPage {
     pub error: Option<String>,
     pub batches: Vec<ImportBatch>,
     pub listed: usize,
+    /// Display names of those who imported.
+    pub people: std::collections::BTreeMap<String, String>,
 }
 
 impl ImportsPage {
     pub fn time(&self, b: &ImportBatch) -> String {
         b.at.format("%Y-%m-%d %H:%M").to_string()
+    }
+
+    /// Who imported, by display name.
+    pub fn who(&self, b: &ImportBatch) -> String {
+        crate::plain::person(self.b.tr, &self.people, &b.actor)
+    }
+
+    /// The file's format as it is written (`CSV`, `XLSX`, `JSONL`).
+    pub fn format(&self, b: &ImportBatch) -> String {
+        b.format.to_string().to_uppercase()
     }
 
     /// A message with a `{count}`.
@@ -102,7 +117,9 @@ async fn page(
 ) -> Result<Html<String>, WebError> {
     let batches = app::registry::import_batches(state, p, 50).await?;
     let b = Base::new(lang, Some(p), "/admin/imports", "ui.imports.title");
-    views::render(&ImportsPage { b, outcome, error, batches, listed: import::LISTED_ERRORS })
+    let actors: Vec<String> = batches.iter().map(|x| x.actor.clone()).collect();
+    let people = app::users::display_names(state, p, &actors).await?;
+    views::render(&ImportsPage { b, outcome, error, batches, listed: import::LISTED_ERRORS, people })
 }
 
 /// The page: the upload form and the past batches.
@@ -119,11 +136,59 @@ fn ok_token(token: &str) -> bool {
     token.len() == 64 && token.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
-/// A kept upload: `<tmp>/huiqi-import-<64 hex>.<ext>`; the token is checked to be hex, so it
-/// never names another path.
-fn kept_path(token: &str, ext: &str) -> Option<PathBuf> {
-    let ok_ext = matches!(ext, "csv" | "xlsx" | "xlsm" | "jsonl" | "ndjson");
-    (ok_token(token) && ok_ext).then(|| std::env::temp_dir().join(format!("huiqi-import-{token}.{ext}")))
+/// The formats an upload may have, by extension.
+fn ok_ext(ext: &str) -> bool {
+    matches!(ext, "csv" | "xlsx" | "xlsm" | "jsonl" | "ndjson")
+}
+
+/// The name an upload is kept under with its dry run.
+fn upload_name(ext: &str) -> String {
+    format!("upload.{ext}")
+}
+
+/// A request's scratch copy of an upload for the importer to read (`<tmp>/huiqi-import-<random
+/// hex>.<ext>`), removed when it goes out of scope.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn write(ext: &str, bytes: &[u8]) -> Result<Scratch, WebError> {
+        let path =
+            std::env::temp_dir().join(format!("huiqi-import-{}.{ext}", crate::security::random_token()));
+        std::fs::write(&path, bytes).map_err(WebError::internal)?;
+        Ok(Scratch(path))
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// A report written in memory, then kept in the database.
+#[derive(Clone, Default)]
+struct Buffer(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Buffer {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        match self.0.lock() {
+            Ok(mut v) => v.extend_from_slice(b),
+            Err(p) => p.into_inner().extend_from_slice(b),
+        }
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Buffer {
+    fn take(&self) -> Vec<u8> {
+        match self.0.lock() {
+            Ok(mut v) => std::mem::take(&mut *v),
+            Err(p) => std::mem::take(&mut *p.into_inner()),
+        }
+    }
 }
 
 /// The reports a dry run keeps beside an upload.
@@ -146,10 +211,6 @@ impl Report {
         let (token, suffix) = name.split_once('.')?;
         let r = [Report::Errors, Report::Changes].into_iter().find(|r| r.suffix() == suffix)?;
         ok_token(token).then(|| (token.to_string(), r))
-    }
-
-    fn path(self, token: &str) -> PathBuf {
-        std::env::temp_dir().join(format!("huiqi-import-{token}.{}", self.suffix()))
     }
 
     fn href(self, token: &str) -> String {
@@ -176,8 +237,8 @@ fn field_label(field: &str, lang: Lang) -> String {
     }
 }
 
-/// Runs the registry's import use case over the kept file: a dry run writes the full error
-/// and change reports beside it under the same token.
+/// Runs the registry's import use case over an upload (a scratch copy for the request): a
+/// dry run keeps its full error or change report in the database under the same token.
 async fn run(
     state: &AppState,
     p: &Principal,
@@ -187,11 +248,10 @@ async fn run(
 ) -> Result<Outcome, WebError> {
     let (file_name, dry_run, clear_empty) = (req.file_name.clone(), req.dry_run, req.clear_empty);
     let mut sinks = ImportSinks::default();
+    let (errors_buf, changes_buf) = (Buffer::default(), Buffer::default());
     if dry_run {
-        for (r, slot) in [(Report::Errors, &mut sinks.errors), (Report::Changes, &mut sinks.changes)] {
-            let f = std::fs::File::create(r.path(token)).map_err(WebError::internal)?;
-            *slot = Some(Box::new(std::io::BufWriter::new(f)));
-        }
+        sinks.errors = Some(Box::new(errors_buf.clone()));
+        sinks.changes = Some(Box::new(changes_buf.clone()));
     }
     let report = registry::import_enterprises(state, p, req, sinks).await?;
     let mut out = Outcome {
@@ -213,11 +273,12 @@ async fn run(
                 reason: e.reason_text(lang),
             })
             .collect();
-        out.errors_href = Some(Report::Errors.href(token));
-        let _ = std::fs::remove_file(Report::Changes.path(token));
+        if dry_run {
+            kept::keep(state, p, token, Report::Errors.suffix(), errors_buf.take()).await?;
+            out.errors_href = Some(Report::Errors.href(token));
+        }
         return Ok(out);
     }
-    let _ = std::fs::remove_file(Report::Errors.path(token));
     out.counts = report.outcome;
     out.applied = !dry_run;
     out.changed_count = report.changed_count;
@@ -247,6 +308,7 @@ async fn run(
     counts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     out.field_counts = counts;
     if dry_run && report.changed_count > 0 {
+        kept::keep(state, p, token, Report::Changes.suffix(), changes_buf.take()).await?;
         out.changes_href = Some(Report::Changes.href(token));
     }
     Ok(out)
@@ -270,40 +332,46 @@ pub async fn imports_submit(
                 .and_then(|e| e.to_str())
                 .map(str::to_ascii_lowercase)
                 .unwrap_or_default();
-            let token = crate::security::random_token();
-            let Some(path) = kept_path(&token, &ext) else {
+            if !ok_ext(&ext) {
                 let e = import::ImportError::UnknownFormat { path: file_name, extension: ext };
                 return page(&state, lang, &p, None, Some(e.render(lang))).await;
-            };
-            std::fs::write(&path, &bytes).map_err(WebError::internal)?;
-            let mut req = ImportFile::new(path.clone(), file_name.clone(), true);
+            }
+            let token = crate::security::random_token();
+            let scratch = Scratch::write(&ext, &bytes)?;
+            let mut req = ImportFile::new(scratch.0.clone(), file_name.clone(), true);
             req.clear_empty = clear_empty;
             let r = run(&state, &p, req, &token, lang).await;
-            if !matches!(&r, Ok(o) if o.error_count == 0) {
-                let _ = std::fs::remove_file(&path);
-            }
-            if r.is_err() {
-                for rep in [Report::Errors, Report::Changes] {
-                    let _ = std::fs::remove_file(rep.path(&token));
-                }
-            }
-            r.map(|mut o| {
-                if o.error_count == 0 {
+            drop(scratch);
+            match r {
+                Ok(mut o) if o.error_count == 0 => {
+                    // Kept for the apply, on whichever server it lands.
+                    kept::keep(&state, &p, &token, &upload_name(&ext), bytes).await?;
                     o.token = Some(format!("{token}.{ext}"));
+                    Ok(o)
                 }
-                o
-            })
+                Ok(o) => Ok(o),
+                Err(e) => {
+                    let _ = kept::forget(&state, &p, &token).await;
+                    Err(e)
+                }
+            }
         }
-        (_, Some(kept)) => {
-            let (token, ext) = kept.split_once('.').unwrap_or((kept.as_str(), ""));
-            let path = kept_path(token, ext)
-                .filter(|p| p.exists())
-                .ok_or_else(|| WebError::InvalidParam { param: "token".into(), value: kept.clone() })?;
+        (_, Some(kept_token)) => {
+            let (token, ext) = kept_token.split_once('.').unwrap_or((kept_token.as_str(), ""));
+            let bad = || WebError::InvalidParam { param: "token".into(), value: kept_token.clone() };
+            if !ok_token(token) || !ok_ext(ext) {
+                return Err(bad());
+            }
+            let bytes = kept::kept(&state, &p, token, &upload_name(ext)).await?.ok_or_else(bad)?;
             let name = fields.get("name").cloned().unwrap_or_default();
-            let mut req = ImportFile::new(path.clone(), name, false);
+            let scratch = Scratch::write(ext, &bytes)?;
+            let mut req = ImportFile::new(scratch.0.clone(), name, false);
             req.clear_empty = clear_empty;
             let r = run(&state, &p, req, token, lang).await;
-            let _ = std::fs::remove_file(&path);
+            drop(scratch);
+            if r.is_ok() {
+                kept::forget(&state, &p, token).await?;
+            }
             r
         }
         _ => Err(WebError::InvalidParam { param: "file".into(), value: String::new() }),
@@ -318,7 +386,7 @@ pub async fn imports_submit(
 /// A dry run's full report (`/admin/imports/reports/<token>.errors.csv` or
 /// `….changes.csv`), as a CSV download (UTF-8 with a byte-order mark, for Excel).
 pub async fn report_download(
-    State(_state): State<AppState>,
+    State(state): State<AppState>,
     p: Principal,
     Path(name): Path<String>,
 ) -> Result<Response, WebError> {
@@ -326,11 +394,8 @@ pub async fn report_download(
     let Some((token, report)) = Report::parse(&name) else {
         return Err(WebError::NotFound { path: name });
     };
-    let path = report.path(&token);
-    let bytes = tokio::task::spawn_blocking(move || std::fs::read(path))
-        .await
-        .map_err(WebError::internal)?
-        .map_err(|_| WebError::NotFound { path: name })?;
+    let bytes =
+        kept::kept(&state, &p, &token, report.suffix()).await?.ok_or(WebError::NotFound { path: name })?;
     let file = match report {
         Report::Errors => "import-errors.csv",
         Report::Changes => "import-changes.csv",
@@ -350,12 +415,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_kept_file_is_named_only_by_a_hex_token_and_a_known_extension() {
+    fn uploads_have_a_known_extension_and_tokens_are_hex() {
         let t = "ab".repeat(32);
-        assert!(kept_path(&t, "csv").is_some_and(|p| p.ends_with(format!("huiqi-import-{t}.csv"))));
-        assert!(kept_path("../../etc/passwd", "csv").is_none());
-        assert!(kept_path(&t, "sh").is_none());
-        assert!(kept_path(&t[..63], "csv").is_none());
+        assert!(ok_token(&t) && ok_ext("csv") && ok_ext("xlsx"));
+        assert!(!ok_token("../../etc/passwd") && !ok_token(&t[..63]));
+        assert!(!ok_ext("sh") && !ok_ext(""));
+        assert_eq!(upload_name("jsonl"), "upload.jsonl");
+    }
+
+    #[test]
+    fn a_scratch_copy_goes_with_its_request() {
+        let s = Scratch::write("csv", b"a,b\n").unwrap();
+        let path = s.0.clone();
+        assert!(path.exists());
+        drop(s);
+        assert!(!path.exists());
     }
 
     #[test]
@@ -365,7 +439,6 @@ mod tests {
         assert_eq!(Report::parse(&format!("{t}.changes.csv")), Some((t.clone(), Report::Changes)));
         assert_eq!(Report::parse(&format!("{t}.csv")), None);
         assert_eq!(Report::parse("../x.errors.csv"), None);
-        assert!(Report::Errors.path(&t).ends_with(format!("huiqi-import-{t}.errors.csv")));
     }
 
     #[test]

@@ -62,6 +62,7 @@ impl utoipa::Modify for BearerScheme {
 pub fn api_router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health::healthz))
+        .routes(routes!(health::readyz))
         .routes(routes!(health::openapi_json))
         .routes(routes!(auth::api_token, auth::api_revoke_token))
         .routes(routes!(auth::api_me))

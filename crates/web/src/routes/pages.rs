@@ -32,7 +32,8 @@ pub async fn home(
             let mut page = views::EnterprisePage::new(b, EnterpriseOut::from_view(&v), Vec::new());
             let today = state.now().date_naive();
             page.matches =
-                Some(crate::routes::decisions::matches_for(&state, crate::lang::Tr(lang), &v, today));
+                crate::routes::decisions::matches_for(&state, crate::lang::Tr(lang), &v, today, None).ok();
+            let page = crate::routes::enterprises::with_names(&state, &p, page).await?;
             Ok(views::render(&page)?.into_response())
         }
         _ => {

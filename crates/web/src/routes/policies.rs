@@ -35,6 +35,9 @@ pub struct LibraryQuery {
     pub level: Option<String>,
     /// `true`: only items granted without application (免申即享); `false`: only the others.
     pub no_application: Option<bool>,
+    /// Only items of this benefit kind: `tax_relief_declared`, `tax_refund_applied`,
+    /// `award_no_application`, `award_application`, `fee_waiver` or `status`.
+    pub benefit_kind: Option<String>,
     /// `YYYY-MM-DD`: only items in force on that date.
     pub date: Option<String>,
 }
@@ -44,6 +47,7 @@ pub struct LibraryQuery {
 pub struct LibraryFilter {
     pub level: Option<String>,
     pub no_application: Option<bool>,
+    pub benefit_kind: Option<rules::BenefitKind>,
     pub date: Option<NaiveDate>,
 }
 
@@ -65,13 +69,18 @@ impl LibraryFilter {
             Some("false" | "0" | "否") => Some(false),
             Some(v) => return Err(bad("no_application", v)),
         };
+        let benefit_kind = match get("benefit_kind") {
+            None => None,
+            Some(k) => Some(rules::BenefitKind::parse(k).ok_or_else(|| bad("benefit_kind", k))?),
+        };
         let date = get("date").map(parse_date).transpose()?;
-        Ok(LibraryFilter { level, no_application, date })
+        Ok(LibraryFilter { level, no_application, benefit_kind, date })
     }
 
     pub fn admits(&self, item: &Item) -> bool {
         self.level.as_deref().is_none_or(|l| l == level_str(item.level))
             && self.no_application.is_none_or(|n| n == item.no_application)
+            && self.benefit_kind.is_none_or(|k| k == item.benefit_kind)
             && self.date.is_none_or(|d| item.window.contains(d))
     }
 }
@@ -91,8 +100,12 @@ pub struct ItemSummary {
     pub id: String,
     pub title: String,
     pub level: String,
-    /// 免申即享: granted without application.
+    /// 免申即享: granted without application (`benefit_kind` is `award_no_application`).
     pub no_application: bool,
+    /// How the benefit is obtained (see `DecisionOut::benefit_kind`).
+    pub benefit_kind: String,
+    /// The periods its decisions are for: `year`, `quarter`, `month` or `day`.
+    pub period: String,
     /// First day in force.
     pub from: String,
     /// Last day in force; null when open-ended.
@@ -177,6 +190,14 @@ pub struct ItemOut {
     pub document: String,
     pub level: String,
     pub no_application: bool,
+    /// How the benefit is obtained (see `DecisionOut::benefit_kind`).
+    pub benefit_kind: String,
+    /// Who grants it and how it is claimed, in Chinese (e.g. 企业在纳税申报时自行享受…，园区不支付).
+    pub how_claimed: String,
+    /// The periods its decisions are for: `year`, `quarter`, `month` or `day`.
+    pub period: String,
+    /// The items it replaces for the periods in which both are in force.
+    pub supersedes: Vec<String>,
     /// The official clause (source text).
     pub clause: String,
     /// Why a clause is encoded the way it is, or left to an officer.
@@ -225,6 +246,8 @@ fn summary(pol: &PolicySet, item: &Item) -> ItemSummary {
         title: item.title.clone(),
         level: level_str(item.level).into(),
         no_application: item.no_application,
+        benefit_kind: item.benefit_kind.as_str().into(),
+        period: item.period.as_str().into(),
         from: item.window.from.to_string(),
         to: item.window.to.map(|d| d.to_string()),
         sample: item.sample,
@@ -286,6 +309,10 @@ pub fn item_out(pol: &PolicySet, item: &Item) -> ItemOut {
         document: item.document.clone(),
         level: level_str(item.level).into(),
         no_application: item.no_application,
+        benefit_kind: item.benefit_kind.as_str().into(),
+        how_claimed: rules::Library::how_claimed(item),
+        period: item.period.as_str().into(),
+        supersedes: item.supersedes.clone(),
         clause: item.clause.clone(),
         note: item.note.clone(),
         from: item.window.from.to_string(),
@@ -520,9 +547,39 @@ pub struct ItemPage {
     pub passed: usize,
     /// The reader may simulate a change (policy officer, admin) and the item has a parameter.
     pub can_simulate: bool,
+    /// The library, to put rules in plain words on Chinese pages.
+    pub pol: std::sync::Arc<PolicySet>,
 }
 
 impl ItemPage {
+    /// A rule, an amount or a definition in the reader's language (plain Chinese words from
+    /// the labels on zh-CN pages, the rule as written in English).
+    pub fn plain(&self, text: &str) -> String {
+        crate::plain::condition(&self.pol.library, self.b.tr, text)
+    }
+
+    /// A parameter's value with its unit in words.
+    pub fn param_value(&self, name: &str, value: &str) -> String {
+        crate::plain::value_read(&self.pol.library, self.b.tr, name, value).1
+    }
+
+    /// A parameter's unit in the reader's language.
+    pub fn unit(&self, unit: &str) -> String {
+        if self.b.tr.is_en() {
+            return unit.to_string();
+        }
+        match unit {
+            "yuan" => "元",
+            "persons" => "人",
+            "ratio" => "比例",
+            "count" => "个",
+            "years" => "年",
+            "working days" => "工作日",
+            other => other,
+        }
+        .to_string()
+    }
+
     pub fn level_label(&self, l: &str) -> String {
         level_label(self.b.tr, l)
     }
@@ -559,7 +616,7 @@ pub async fn page_item(
     let passed = i.cases.iter().filter(|c| c.passed).count();
     let can_simulate = authz::authorize(&p, Action::Write, Resource::PolicyLibrary).is_allowed()
         && !scalar_params(&pol, item).is_empty();
-    views::render(&ItemPage { b, i, policy_title, passed, can_simulate })
+    views::render(&ItemPage { b, i, policy_title, passed, can_simulate, pol: pol.clone() })
 }
 
 /// The scalar parameters an item reads (those a simulation can set).
@@ -593,6 +650,8 @@ pub struct CountsOut {
     pub eligible: usize,
     pub ineligible: usize,
     pub undetermined: usize,
+    /// Of the eligible, those whose amount is not known.
+    pub amount_missing: usize,
     pub total: String,
 }
 
@@ -602,6 +661,7 @@ impl CountsOut {
             eligible: c.eligible,
             ineligible: c.ineligible,
             undetermined: c.undetermined,
+            amount_missing: c.amount_missing,
             total: c.total.to_string(),
         }
     }
@@ -619,6 +679,12 @@ pub struct Who {
 #[derive(Debug, Clone)]
 pub struct SimResult {
     pub enterprises: usize,
+    /// The benefit kind's name and how it is claimed.
+    pub kind: String,
+    pub how: String,
+    pub period: String,
+    /// The item replacing this one for the period: these totals count in no zone total.
+    pub superseded_by: Option<String>,
     pub baseline: CountsOut,
     pub changed: CountsOut,
     pub cost_delta: String,
@@ -720,8 +786,14 @@ pub async fn page_simulate(
             })
             .collect()
     };
+    let tr = crate::lang::Tr(lang);
+    let kind = sim.item.benefit_kind;
     page.result = Some(SimResult {
         enterprises: sim.enterprises,
+        kind: tr.pick(kind.name_zh(), kind.name_en()).to_string(),
+        how: tr.pick(kind.how_zh(), kind.how_en()).to_string(),
+        period: sim.period.to_string(),
+        superseded_by: sim.superseded_by.clone(),
         baseline: CountsOut::of(&sim.baseline),
         changed: CountsOut::of(&sim.changed),
         cost_delta: sim.cost_delta_signed(),

@@ -456,9 +456,19 @@ impl DocumentPage {
         when(rfc3339)
     }
 
+    /// Who saved a version: the shipped text as such, else the user.
+    pub fn who(&self, actor: &str) -> String {
+        who(self.b.tr, actor)
+    }
+
     pub fn line_of(&self, n: &usize) -> String {
         if *n == 0 { "—".into() } else { n.to_string() }
     }
+}
+
+/// Who saved a version in words: `seed` is the text shipped with huiqi.
+fn who(tr: crate::lang::Tr, actor: &str) -> String {
+    crate::plain::person(tr, &Default::default(), actor)
 }
 
 /// An RFC 3339 time to the minute.
@@ -577,7 +587,25 @@ async fn limits_page(
 ) -> Result<Html<String>, WebError> {
     authz::require(p, Action::Write, Resource::TimeLimits)?;
     let (l, zh, en) = limits_out(state, p).await?;
-    let rows = if lang == Lang::Zh { zh } else { en };
+    let rows = if lang == Lang::Zh {
+        // The page names a category by name; its code (the text's section) is in the text.
+        zh.into_iter()
+            .map(|mut r| {
+                if let Some(at) = r.what.rfind('（')
+                    && r.what.ends_with('）')
+                    && r.what[at..]
+                        .trim_matches(['（', '）'])
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '_')
+                {
+                    r.what.truncate(at);
+                }
+                r
+            })
+            .collect()
+    } else {
+        en
+    };
     let (text, error) = match refused {
         Some((text, error)) => (text, Some(error)),
         None => (l.document.body.clone(), None),
@@ -671,6 +699,11 @@ pub struct SettingsPage {
 }
 
 impl SettingsPage {
+    /// Who saved a version: the shipped text as such, else the user.
+    pub fn who(&self, actor: &str) -> String {
+        who(self.b.tr, actor)
+    }
+
     pub fn when(&self, rfc3339: &str) -> String {
         when(rfc3339)
     }

@@ -226,10 +226,12 @@ async fn visits_page(
         Vec::new()
     };
     let routing = problems::routing(state).await?;
+    let cadres: Vec<String> = visits.iter().map(|v| v.cadre.clone()).collect();
+    let n = problems::Names::new(lang, routing).with_people(state, p, &cadres).await?;
     let b = Base::new(lang, Some(p), "/visits", "ui.visit.title");
     views::render(&VisitsPage {
         b,
-        n: problems::Names::new(lang, routing),
+        n,
         mine,
         visits,
         can_record: p.role == Role::Cadre,

@@ -5,3 +5,4 @@ mod policies;
 mod problems;
 mod support;
 mod web;
+mod zh;

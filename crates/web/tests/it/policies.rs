@@ -330,21 +330,32 @@ async fn decisions_have_the_policy_eval_shape_and_the_known_outcomes() {
                 "item",
                 "title",
                 "document",
+                "benefit_kind",
+                "period",
                 "outcome",
                 "amount",
+                "amount_missing_facts",
                 "missing_facts",
+                "superseded_by",
                 "explanation"
             ]),
         );
         let outcome = d["outcome"].as_str().unwrap();
         assert!(["eligible", "ineligible", "undetermined"].contains(&outcome), "{d}");
-        // An amount only when eligible; missing facts only when undetermined.
+        // An amount only when eligible; missing facts only when undetermined, or when eligible
+        // without a known amount (then they are the amount's).
         if outcome != "eligible" {
             assert!(d["amount"].is_null(), "{d}");
+            assert_eq!(d["amount_missing_facts"], json!([]), "{d}");
         }
-        if outcome != "undetermined" {
+        if outcome == "eligible" {
+            assert_eq!(d["missing_facts"], d["amount_missing_facts"], "{d}");
+        }
+        if outcome == "ineligible" {
             assert_eq!(d["missing_facts"], json!([]), "{d}");
         }
+        let kind = app.library.item(d["item"].as_str().unwrap()).unwrap().benefit_kind;
+        assert_eq!(d["benefit_kind"], kind.as_str(), "{d}");
         assert!(d["explanation"]["expr"].is_string() && d["explanation"]["outcome"].is_string(), "{d}");
     }
     let find = |id: &str| ds.iter().find(|d| d["item"] == id).unwrap().clone();
@@ -405,6 +416,79 @@ async fn decisions_have_the_policy_eval_shape_and_the_known_outcomes() {
 }
 
 #[tokio::test]
+async fn decisions_name_their_kind_period_and_tax_year() {
+    let app = app().await;
+    let t = app.token("policy").await;
+    let a = &app.a;
+    let find = |ds: &Value, id: &str| ds.as_array().unwrap().iter().find(|d| d["item"] == id).cloned();
+    let ds = app.json(&t, &format!("/api/v1/enterprises/{a}/decisions?date={ON}")).await;
+    let award = find(&ds, "zone-first-hitech-award").unwrap();
+    assert_eq!(
+        (award["benefit_kind"].as_str(), award["period"].as_str()),
+        (Some("award_no_application"), Some("2022"))
+    );
+    let six = find(&ds, "six-taxes-two-fees-2022").unwrap();
+    assert_eq!(six["benefit_kind"], "tax_relief_declared");
+    assert!(six["superseded_by"].is_null());
+    // In May 2023 the 2022 settlement: tax_year=2022 decides the 2022 income-tax relief for 2022.
+    let may = app.json(&t, &format!("/api/v1/enterprises/{a}/decisions?date=2023-05-20&tax_year=2022")).await;
+    let slp = find(&may, "slp-income-tax-2022").expect("the 2022 relief for the 2022 tax year");
+    assert_eq!(slp["period"], "2022");
+    assert!(find(&may, "slp-income-tax-2023").is_none());
+    let plain = app.json(&t, &format!("/api/v1/enterprises/{a}/decisions?date=2023-05-20")).await;
+    assert!(find(&plain, "slp-income-tax-2022").is_none());
+    assert_eq!(find(&plain, "slp-income-tax-2023").unwrap()["period"], "2023");
+    // 六税两费 in 2023: the 2022 notice's item is replaced by the 2023 one for the same year.
+    let six = find(&plain, "six-taxes-two-fees-2022").unwrap();
+    assert_eq!(
+        (six["period"].as_str(), six["superseded_by"].as_str()),
+        (Some("2023"), Some("six-taxes-two-fees-2023"))
+    );
+    // Explained alone, it names its replacement too.
+    let x = app
+        .json(&t, &format!("/api/v1/items/six-taxes-two-fees-2022/explain?enterprise={a}&date=2023-05-20"))
+        .await;
+    assert_eq!(x["decision"]["superseded_by"], "six-taxes-two-fees-2023");
+    // A tax year after the date's year, or not a year: 400 with the parameter named.
+    for bad in ["2024", "20x2", "1999"] {
+        let r = app
+            .get(Some(&t), &format!("/api/v1/enterprises/{a}/decisions?date=2023-05-20&tax_year={bad}"))
+            .await;
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{bad}");
+        let body = r.text().await.unwrap();
+        assert!(body.contains("tax") || body.contains("纳税年度"), "{bad}: {body}");
+    }
+    // The item's page and API name the kind, who grants it and how it is claimed.
+    let item = app.json(&t, "/api/v1/items/six-taxes-two-fees-2023").await;
+    assert_eq!(item["benefit_kind"], "tax_relief_declared");
+    assert_eq!(item["supersedes"], json!(["six-taxes-two-fees-2022"]));
+    assert!(item["how_claimed"].as_str().unwrap().contains("园区不支付"), "{item}");
+    let officer = app.sign_in("policy").await;
+    let (_, page) = app.page(&officer, "/items/vat-credit-refund-small-micro-2022").await;
+    // The kind by its Chinese name (the code only in the JSON and on the English page).
+    assert!(page.contains("依申请退税") && page.contains("税务机关"), "{page}");
+    assert!(!page.contains("tax_refund_applied"), "{page}");
+    // The enterprise's home: each decision's kind and how it is claimed, totals per kind.
+    let ent = app.sign_in("ent_a").await;
+    let (_, home) = app.page(&ent, &format!("/explore?date={ON}")).await;
+    let (_, home2) = app.page(&ent, "/").await;
+    for page in [&home, &home2] {
+        if page.contains("匹配的政策") {
+            assert!(page.contains("免申即享奖补") && page.contains("园区免申即享"), "{page}");
+            assert!(page.contains("按利益类型") && page.contains("其中园区奖补资金"), "{page}");
+        }
+    }
+    assert!(home2.contains("免申即享奖补"), "{home2}");
+    // The explorer takes the tax year too.
+    let (s, page) =
+        app.page(&officer, &format!("/explore?enterprise={a}&date=2023-05-20&tax_year=2022")).await;
+    assert_eq!(s, 200);
+    assert!(page.contains("小型微利企业所得税优惠（2022年度）") && page.contains("value=\"2022\""), "{page}");
+    let (s, _) = app.page(&officer, &format!("/explore?enterprise={a}&date=2023-05-20&tax_year=2025")).await;
+    assert_eq!(s, 400);
+}
+
+#[tokio::test]
 async fn an_item_explains_itself_and_shows_its_source_parameters_and_cases() {
     let app = app().await;
     let t = app.token("ent_a").await;
@@ -456,6 +540,27 @@ async fn an_item_explains_itself_and_shows_its_source_parameters_and_cases() {
     let got: usize = zone.as_array().unwrap().iter().map(|p| p["items"].as_array().unwrap().len()).sum();
     assert_eq!(got, expected);
     assert!(expected > 0);
+    // By benefit kind: the refund items alone; an unknown kind is a 400 naming the parameter.
+    let refunds = app.json(&t, "/api/v1/policies?benefit_kind=tax_refund_applied").await;
+    let ids: Vec<&str> = refunds
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|p| p["items"].as_array().unwrap())
+        .map(|i| i["id"].as_str().unwrap())
+        .collect();
+    let want: Vec<&str> = app
+        .library
+        .items()
+        .filter(|i| i.benefit_kind == rules::BenefitKind::TaxRefundApplied)
+        .map(|i| i.id.as_str())
+        .collect();
+    assert!(!want.is_empty());
+    assert_eq!(ids, want);
+    assert_eq!(
+        app.get(Some(&t), "/api/v1/policies?benefit_kind=grant").await.status(),
+        StatusCode::BAD_REQUEST
+    );
 }
 
 #[tokio::test]
@@ -466,7 +571,7 @@ async fn pages_show_matches_explanations_and_items_in_chinese() {
     let (s, home) = app.page(&ent, "/").await;
     assert_eq!(s, 200);
     assert!(home.contains("匹配的政策") && home.contains("首次认定高新技术企业奖励"), "{home}");
-    assert!(home.contains("200000") && home.contains("专精特新认定层级"), "{home}");
+    assert!(home.contains("200,000") && home.contains("专精特新认定层级"), "{home}");
     // The policy officer explains an item for an enterprise picked by name.
     let officer = app.sign_in("policy").await;
     let (s, page) = app
@@ -479,14 +584,21 @@ async fn pages_show_matches_explanations_and_items_in_chinese() {
         .await;
     assert_eq!(s, 200);
     assert!(page.contains("长沙乙制造有限公司") && page.contains("不符合"), "{page}");
-    assert!(page.contains("判定过程") && page.contains("tax_registered_in_zone"), "{page}");
+    // The conditions read in plain words: the fact's Chinese name, not its id.
+    assert!(page.contains("判定过程") && page.contains("税务登记在园区"), "{page}");
+    assert!(!page.contains("tax_registered_in_zone"), "{page}");
     // A name matching both enterprises asks which one.
     let (_, page) = app.page(&officer, "/explore?enterprise=%E9%95%BF%E6%B2%99").await;
     assert!(page.contains("请选择企业") && page.contains(&app.a) && page.contains(&app.b), "{page}");
     // The item page puts the source text beside the rule, with parameters and test results.
     let (s, page) = app.page(&officer, "/items/zone-first-hitech-award").await;
     assert_eq!(s, 200);
-    assert!(page.contains("政策原文") && page.contains("适用条件") && page.contains("award_first_hitech"));
+    assert!(
+        page.contains("政策原文")
+            && page.contains("适用条件")
+            && page.contains("首次认定高新技术企业奖励（示例）")
+    );
+    assert!(page.contains("200,000 元") && !page.contains("<code>award_first_hitech</code>"), "{page}");
     assert!(page.contains("测试用例") && page.contains("通过") && !page.contains("未通过"), "{page}");
     // The library page filters.
     let (s, page) = app.page(&officer, "/policies?level=national").await;

@@ -607,6 +607,7 @@ async fn the_openapi_document_lists_every_route_and_every_listed_route_exists() 
         "GET /api/v1/users",
         "GET /api/v1/visits",
         "GET /healthz",
+        "GET /readyz",
         "PATCH /api/v1/users/{username}",
         "POST /api/v1/auth/token",
         "POST /api/v1/calendar/years",
@@ -869,7 +870,7 @@ async fn the_admin_imports_a_file_after_a_dry_run() {
         .unwrap();
     let html = r.text().await.unwrap();
     assert!(html.contains("已导入") && html.contains("新增 2"), "{html}");
-    assert!(html.contains("good.csv（csv）"), "the batch is listed: {html}");
+    assert!(html.contains("good.csv（CSV）"), "the batch is listed: {html}");
     let after = app.api(Some(&app.token("admin").await), Method::GET, "/api/v1/enterprises", None).await;
     assert_eq!(after.json::<Value>().await.unwrap()["total"].as_u64().unwrap(), 4);
     // A department user cannot post a file either.
@@ -1329,4 +1330,95 @@ async fn dates_outside_the_supported_range_are_refused_naming_the_field() {
         assert_eq!(r.status(), StatusCode::BAD_REQUEST, "visit on {d}");
         assert!(r.text().await.unwrap().contains("date"));
     }
+}
+
+/// Issue 16: request state lives in the database, so a request may land on any server over
+/// it. The sign-in page comes from one server and its form goes to another; an import's dry
+/// run on one server is downloaded and applied on another, once; `/readyz` says the schema is
+/// current.
+#[tokio::test]
+async fn request_state_is_shared_by_every_server_over_the_database() {
+    let app = app().await;
+    let (other, _stop) = app.another_process().await;
+    // The sign-in page's anonymous session, opened here, is found there.
+    let anon = app.login_page().await;
+    let r = app
+        .http
+        .post(format!("{other}/login"))
+        .header("cookie", &anon.cookie)
+        .form(&[("csrf", anon.csrf.as_str()), ("username", "admin"), ("password", PASSWORD), ("next", "/")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "signed in on the other server");
+    let cookie = session_cookie(r.headers()).unwrap();
+    // A wrong CSRF token is still refused there.
+    let anon2 = app.login_page().await;
+    let r = app
+        .http
+        .post(format!("{other}/login"))
+        .header("cookie", &anon2.cookie)
+        .form(&[("csrf", anon.csrf.as_str()), ("username", "admin"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let home = app.http.get(app.url("/")).header("cookie", &cookie).send().await.unwrap();
+    assert_eq!(home.status(), StatusCode::OK);
+    let admin = Browser { csrf: csrf_in(&home.text().await.unwrap()), cookie };
+
+    // A dry run here…
+    let good = format!(
+        "统一社会信用代码,企业名称,工商注册在园区,税务登记在园区,从业人数_2021\n{},长沙甲科技有限公司,是,是,99\n91430100MA4L00011K,长沙智造科技有限公司,是,是,120\n",
+        app.a
+    );
+    let (ct, body) = multipart_file("file", "good.csv", good.as_bytes());
+    let html = app
+        .http
+        .post(app.url(&format!("/admin/imports?csrf={}", admin.csrf)))
+        .header("cookie", &admin.cookie)
+        .header("content-type", ct)
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("试导入结果") && html.contains("新增 1"), "{html}");
+    // …its change report read there…
+    let href_at = html.find("/admin/imports/reports/").expect("a change report link");
+    let href = html[href_at..].split('"').next().unwrap().to_string();
+    let csv = app.http.get(format!("{other}{href}")).header("cookie", &admin.cookie).send().await.unwrap();
+    assert_eq!(csv.status(), StatusCode::OK);
+    assert!(csv.text().await.unwrap().contains("employees[2021],121,99"));
+    // …and applied there, once.
+    let at = html.find("name=\"token\" value=\"").unwrap() + 20;
+    let token = html[at..].split('"').next().unwrap().to_string();
+    let boundary = "huiqi-apply-boundary";
+    let apply = || {
+        let body = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"token\"\r\n\r\n{token}\r\n\
+             --{boundary}\r\nContent-Disposition: form-data; name=\"name\"\r\n\r\ngood.csv\r\n--{boundary}--\r\n"
+        );
+        app.http
+            .post(format!("{other}/admin/imports?csrf={}", admin.csrf))
+            .header("cookie", &admin.cookie)
+            .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+            .body(body)
+            .send()
+    };
+    let html = apply().await.unwrap().text().await.unwrap();
+    assert!(html.contains("已导入") && html.contains("新增 1"), "{html}");
+    let html = apply().await.unwrap().text().await.unwrap();
+    assert!(!html.contains("已导入"), "an applied dry run is gone: {html}");
+    let t = app.token("admin").await;
+    let after = app.api(Some(&t), Method::GET, "/api/v1/enterprises", None).await;
+    assert_eq!(after.json::<Value>().await.unwrap()["total"].as_u64().unwrap(), 3);
+
+    let r = app.http.get(format!("{other}/readyz")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!((v["status"].as_str(), v["backend"].as_str()), (Some("ready"), Some("sqlite")));
+    assert_eq!(v["schema_applied"], v["schema_known"]);
 }

@@ -30,11 +30,29 @@ use crate::views::{self, Base};
 pub struct Names {
     pub tr: Tr,
     pub routing: Routing,
+    /// Display names by username, for those acting on the page's problems.
+    pub people: std::collections::BTreeMap<String, String>,
 }
 
 impl Names {
     pub fn new(lang: Lang, routing: Routing) -> Names {
-        Names { tr: Tr(lang), routing }
+        Names { tr: Tr(lang), routing, people: Default::default() }
+    }
+
+    /// With the display names of `usernames` (a user is shown by name, never by login).
+    pub async fn with_people(
+        mut self,
+        state: &AppState,
+        p: &Principal,
+        usernames: &[String],
+    ) -> Result<Names, WebError> {
+        self.people = app::users::display_names(state, p, usernames).await?;
+        Ok(self)
+    }
+
+    /// A user's display name, or the username when none is known.
+    pub fn person(&self, username: &str) -> String {
+        crate::plain::person(self.tr, &self.people, username)
     }
     pub fn state(&self, s: &str) -> String {
         handling::State::parse(s).map(|x| handling::state_name(x, self.tr.0)).unwrap_or_else(|| s.to_string())
@@ -53,6 +71,13 @@ impl Names {
             .department(code)
             .map(|d| self.tr.pick(&d.name, &d.en).to_string())
             .unwrap_or_else(|| code.to_string())
+    }
+    /// Departments for a form field: names on Chinese pages (the field takes codes or names).
+    pub fn dept_field(&self, codes: &[String]) -> String {
+        if self.tr.is_en() {
+            return codes.join(",");
+        }
+        codes.iter().map(|c| self.dept(c)).collect::<Vec<_>>().join("、")
     }
     pub fn depts(&self, codes: &[String]) -> String {
         if codes.is_empty() {
@@ -323,9 +348,17 @@ pub(crate) async fn one_page(
     done: bool,
 ) -> Result<Html<String>, WebError> {
     let view = uc::show(state, Reader::User(p), id, None).await?;
-    let names = Names::new(lang, routing(state).await?);
+    let out = ProblemOut::from(&view);
+    let actors: Vec<String> = out
+        .events
+        .iter()
+        .map(|e| e.actor.clone())
+        .chain(out.escalation_cases.iter().map(|c| c.by.clone()))
+        .chain(out.attachments.iter().map(|a| a.uploaded_by.clone()))
+        .collect();
+    let names = Names::new(lang, routing(state).await?).with_people(state, p, &actors).await?;
     let b = Base::new(lang, Some(p), "/problems", "ui.problem.title");
-    views::render(&ProblemPage::new(b, names, ProblemOut::from(&view), error, done))
+    views::render(&ProblemPage::new(b, names, out, error, done))
 }
 
 /// The action form of the problem page (all fields as text).

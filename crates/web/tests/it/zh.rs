@@ -1,0 +1,501 @@
+//! Chinese throughout: every page each role reaches from its navigation, plus one of each
+//! detail page, rendered in zh-CN, holds no English word outside a small allow-list, no raw
+//! enum value (state, action, role, warning, deadline, fact type or source, …) and no RFC 3339
+//! timestamp. The zone is seeded so that every kind of page has content: an enterprise with
+//! facts and decisions under the shipped policy library, problems in several states with their
+//! events, a visit, and the dashboard's month.
+//!
+//! The allow-list ([`ALLOWED`]) holds the brand and names of formats and units that Chinese
+//! offices write in Latin letters. Usernames are allowed only on the user administration page
+//! (the login name is what an administrator manages there); everywhere else a user appears
+//! by display name.
+
+use crate::support;
+use support::*;
+
+use chrono::{Duration, NaiveDate};
+use enterprise::{
+    Enterprise, EnterpriseRecord, FactDictionary, FactRecord, FactSource, FactValue, IndustryCode, ThreeLinks,
+};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::sync::Arc;
+use store::documents::{DocumentKind, DocumentStore};
+use store::{EnterpriseStore, Role, Stamp, Store, UserStore};
+use strum::IntoEnumIterator;
+use web::{AppState, FixedClock, WebConfig};
+
+/// Latin words a zh-CN page may show: the brand, the language switch's label (`English`,
+/// marked `lang="en"`), and names of file formats, programs and units that are written in
+/// Latin letters in Chinese too.
+const ALLOWED: &[&str] = &[
+    "huiqi",
+    "English",
+    "GB",
+    "Excel",
+    "CSV",
+    "XLSX",
+    "PDF",
+    "JSON",
+    "JSONL",
+    "TOML",
+    "API",
+    "ID",
+    "PNG",
+    "JPEG",
+    "GIF",
+    "WebP",
+    "Word",
+    "PowerPoint",
+    "MiB",
+    "KB",
+    "MB",
+];
+
+/// File name endings: a file name (`sta-2022-13-six-taxes.toml`, `企业.csv`) is the name its
+/// owner gave, not interface text.
+const FILE_ENDINGS: &[&str] = &[".toml", ".csv", ".xlsx", ".jsonl", ".json", ".pdf", ".docx", ".png", ".jpg"];
+
+/// Words allowed on one page only: the keywords of the holiday calendar's file format, which
+/// the administrator types on the calendar page (`date,kind,festival`, `holiday`/`workday`,
+/// a `source:` line).
+const PAGE_WORDS: &[(&str, &[&str])] =
+    &[("/admin/calendar", &["date", "kind", "festival", "holiday", "workday", "source"])];
+
+/// The users, their roles and Chinese display names.
+const USERS: [(&str, Role, &str); 8] = [
+    ("ent_a", Role::Enterprise, "甲公司联络员"),
+    ("cadre", Role::Cadre, "包联干部李明"),
+    ("dept", Role::Department, "税务局王科长"),
+    ("leader", Role::Leader, "园区刘主任"),
+    ("supervisor", Role::Supervisor, "督查室赵科长"),
+    ("policy", Role::Policy, "政策室孙科长"),
+    ("admin", Role::Admin, "系统管理员"),
+    ("dept_hr", Role::Department, "组织人事部周干事"),
+];
+
+fn day(s: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+}
+
+fn fact(name: &str, year: Option<i32>, value: FactValue, source: FactSource) -> FactRecord {
+    FactRecord { fact: name.into(), year, value, source, as_of: day("2024-01-31") }
+}
+
+fn record(n: u32, name: &str) -> EnterpriseRecord {
+    EnterpriseRecord {
+        scope: Default::default(),
+        enterprise: Enterprise {
+            uscc: code(n),
+            name: name.into(),
+            registered_in_zone: true,
+            tax_registered_in_zone: n == 1,
+            industry_code: Some(IndustryCode::parse("C3511").unwrap()),
+            established_on: Some(day("2015-06-01")),
+            taxpayer_type: None,
+            tax_credit_rating: None,
+            tags: BTreeSet::from(["专精特新".to_string()]),
+        },
+        facts: vec![
+            fact("employees", Some(2023), FactValue::Integer(52), FactSource::Tax),
+            fact("hitech_first_recognized_on", None, FactValue::Date(day("2023-12-20")), FactSource::Zone),
+        ],
+    }
+}
+
+fn shipped_files() -> Vec<(String, String)> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policies");
+    let mut files: Vec<(String, String)> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .map(|p| {
+            (p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read_to_string(&p).unwrap())
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+struct App {
+    base: String,
+    http: reqwest::Client,
+    clock: Arc<FixedClock>,
+    tokens: HashMap<&'static str, String>,
+    a: String,
+    _stop: tokio::sync::oneshot::Sender<()>,
+    _dir: tempfile::TempDir,
+}
+
+impl App {
+    fn url(&self, p: &str) -> String {
+        format!("{}{p}", self.base)
+    }
+
+    async fn sign_in_all(&mut self) {
+        for (u, _, _) in USERS {
+            let r = self
+                .http
+                .post(self.url("/api/v1/auth/token"))
+                .json(&json!({"username": u, "password": PASSWORD}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::OK, "token for {u}");
+            let t = r.json::<Value>().await.unwrap()["token"].as_str().unwrap().to_string();
+            self.tokens.insert(u, t);
+        }
+    }
+
+    async fn post(&self, who: &str, p: &str, body: Value) -> Value {
+        let r = self.http.post(self.url(p)).bearer_auth(&self.tokens[who]).json(&body).send().await.unwrap();
+        let s = r.status();
+        let text = r.text().await.unwrap();
+        assert!(s.is_success(), "{who} POST {p}: {s} {text}");
+        serde_json::from_str(&text).unwrap()
+    }
+
+    async fn raise(&self, title: &str, category: &str) -> i64 {
+        let p = self.post("ent_a", "/api/v1/problems", json!({"category": category, "title": title})).await;
+        p["id"].as_i64().unwrap()
+    }
+
+    async fn act(&self, who: &str, id: i64, body: Value) {
+        self.post(who, &format!("/api/v1/problems/{id}/actions"), body).await;
+    }
+
+    /// A page as `who` sees it in Chinese: its status and HTML.
+    async fn page(&self, who: &str, p: &str) -> (StatusCode, String, String) {
+        let r = self.http.get(self.url(p)).bearer_auth(&self.tokens[who]).send().await.unwrap();
+        let s = r.status();
+        let ct = r.headers().get("content-type").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
+        (s, ct, r.text().await.unwrap_or_default())
+    }
+}
+
+async fn app() -> App {
+    let now = at("2024-03-01T09:00:00+08:00");
+    let (s, dir) = seeded_store(
+        now,
+        vec![record(1, "长沙甲科技有限公司"), record(2, "长沙乙制造有限公司")],
+        &[],
+        |_, _| None,
+    )
+    .await;
+    let hash = cheap_hash(PASSWORD);
+    for (name, role, display) in USERS {
+        s.create_user(&store::NewUser {
+            username: name.into(),
+            role,
+            password_hash: hash.clone(),
+            enterprise: (name == "ent_a").then(|| code(1)),
+            department: match name {
+                "dept" => Some("tax_bureau".into()),
+                "dept_hr" => Some("organization_personnel".into()),
+                _ => None,
+            },
+            display_name: display.into(),
+            at: now,
+        })
+        .await
+        .unwrap();
+    }
+    let links = ThreeLinks {
+        leader: Some("leader".into()),
+        department: Some("tax_bureau".into()),
+        cadre: Some("cadre".into()),
+    };
+    s.set_three_links(&code(1), &links, &Stamp::new("admin", now)).await.unwrap();
+    s.seed_documents(DocumentKind::Policy, shipped_files(), &Stamp::new("seed", now)).await.unwrap();
+    let limits = include_str!("../../../handling/data/time_limits.toml").to_string();
+    let limits = vec![(store::documents::TIME_LIMITS_NAME.to_string(), limits)];
+    s.seed_documents(DocumentKind::TimeLimits, limits, &Stamp::new("seed", now)).await.unwrap();
+    let files: Vec<rules::SourceFile> =
+        shipped_files().into_iter().map(|(name, text)| rules::SourceFile { name, text }).collect();
+    let (library, diags) = rules::Library::load(&files, FactDictionary::official());
+    assert!(diags.is_empty(), "{diags:?}");
+    let clock = Arc::new(FixedClock::new(now));
+    let store: Arc<dyn Store> = Arc::new(s);
+    let state =
+        AppState::new(store, WebConfig::default()).with_clock(clock.clone()).with_library(Arc::new(library));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(web::serve_until(listener, state, async {
+        let _ = rx.await;
+    }));
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let mut app =
+        App { base, http, clock, tokens: HashMap::new(), a: code(1).to_string(), _stop: tx, _dir: dir };
+    app.sign_in_all().await;
+    app
+}
+
+/// Problems in several states with their events, a visit with the problem it found, and a
+/// month of handling for the dashboard and the reports.
+async fn seed_work(app: &mut App) -> Vec<i64> {
+    let submitted = app.raise("留抵退税进度查询", "涉税").await;
+    let closed = app.raise("厂房消防验收", "涉税").await;
+    let working = app.raise("用电增容申请", "涉税").await;
+    let answered = app.raise("出口退税单证", "涉税").await;
+    let visit = app
+        .post(
+            "cadre",
+            "/api/v1/visits",
+            json!({"enterprise": app.a, "date": "2024-03-01", "findings": "用工紧张",
+                "problems": [{"category": "人才招聘", "title": "招聘技术工人困难"}]}),
+        )
+        .await;
+    let from_visit = visit["problems"][0].as_i64().unwrap();
+    app.clock.advance(Duration::hours(1));
+    for id in [closed, working, answered] {
+        app.act("dept", id, json!({"action": "accept"})).await;
+        app.act(
+            "dept",
+            id,
+            json!({"action": "assign", "lead": "税务局", "handler": "王科长", "cooperating": ["财政分局"]}),
+        )
+        .await;
+        app.act("dept", id, json!({"action": "start"})).await;
+    }
+    app.clock.advance(Duration::days(3));
+    app.sign_in_all().await;
+    for id in [closed, answered] {
+        app.act("dept", id, json!({"action": "answer", "outcome": "resolved", "note": "已办结"})).await;
+    }
+    app.act("ent_a", closed, json!({"action": "confirm", "rating": "满意", "solved": true})).await;
+    app.act("dept", closed, json!({"action": "close"})).await;
+    // Past the answer deadline of the one still in progress: it turns red.
+    app.clock.advance(Duration::days(10));
+    app.sign_in_all().await;
+    vec![submitted, closed, working, answered, from_visit]
+}
+
+/// Every raw enum value of the domain that a page could leak: states, actions, roles,
+/// warnings, deadlines, reasons, fact types and sources, session, import, follow-up and
+/// document kinds.
+fn raw_enum_values() -> BTreeSet<&'static str> {
+    fn names<T: IntoEnumIterator + Into<&'static str>>() -> Vec<&'static str> {
+        T::iter().map(Into::into).collect()
+    }
+    let mut all = BTreeSet::new();
+    all.extend(names::<handling::state::State>());
+    all.extend(names::<handling::action::ActionKind>());
+    all.extend(names::<handling::action::ExplainReason>());
+    all.extend(names::<handling::action::DeadlineName>());
+    all.extend(names::<handling::actor::Role>());
+    all.extend(names::<handling::deadline::Warning>());
+    all.extend(names::<enterprise::FactType>());
+    all.extend(names::<enterprise::FactSource>());
+    all.extend(names::<store::Role>());
+    all.extend(names::<store::ImportFormat>());
+    all.extend(names::<store::documents::DocumentKind>());
+    all.extend(names::<store::follow_ups::FollowUpKind>());
+    all
+}
+
+fn unescape(s: &str) -> String {
+    s.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#34;", "\"")
+        .replace("&#39;", "'")
+        .replace("&#x27;", "'")
+        .replace("&nbsp;", " ")
+        .replace("&amp;", "&")
+}
+
+/// Removes every `<open …>…</close>` block (scripts, styles) and `<!-- … -->` comment.
+fn drop_blocks(html: &str, open: &str, close: &str) -> String {
+    let mut out = String::new();
+    let mut rest = html;
+    while let Some(i) = rest.find(open) {
+        out.push_str(&rest[..i]);
+        match rest[i..].find(close) {
+            Some(j) => rest = &rest[i + j + close.len()..],
+            None => rest = "",
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The text a reader sees: the page without scripts, styles, comments and tags, plus the
+/// attribute texts shown to users (placeholder, title, aria-label, alt).
+fn visible_text(html: &str) -> String {
+    let mut h = drop_blocks(html, "<script", "</script>");
+    h = drop_blocks(&h, "<style", "</style>");
+    h = drop_blocks(&h, "<!--", "-->");
+    // A text area holds the document being edited (a policy file, the time limits), the
+    // user's own text, not the page's.
+    h = drop_blocks(&h, "<textarea", "</textarea>");
+    let mut text = String::new();
+    let mut attrs = String::new();
+    let mut rest = h.as_str();
+    while let Some(i) = rest.find('<') {
+        text.push_str(&rest[..i]);
+        text.push(' ');
+        let Some(j) = rest[i..].find('>') else { break };
+        let tag = &rest[i..i + j];
+        for a in ["placeholder=\"", "title=\"", "aria-label=\"", "alt=\""] {
+            if let Some(k) = tag.find(a) {
+                let v = &tag[k + a.len()..];
+                attrs.push(' ');
+                attrs.push_str(&v[..v.find('"').unwrap_or(v.len())]);
+            }
+        }
+        rest = &rest[i + j + 1..];
+    }
+    text.push_str(rest);
+    unescape(&(text + " " + &attrs))
+}
+
+/// The Latin words of a text that are neither allowed nor parts of numbers, codes, e-mail
+/// addresses or URLs.
+fn latin_words(text: &str, allowed: &BTreeSet<&str>) -> Vec<String> {
+    let mut out = Vec::new();
+    for token in text.split(|c: char| !(c.is_ascii_alphanumeric() || "_-.@:/".contains(c))) {
+        if token.contains("://") || token.contains('@') {
+            continue; // a URL or an e-mail address
+        }
+        if FILE_ENDINGS.iter().any(|e| token.to_ascii_lowercase().ends_with(e)) {
+            continue; // a file name
+        }
+        for part in token.split(['.', ':', '/']) {
+            let part = part.trim_matches('-');
+            if part.len() < 2 || part.chars().any(|c| c.is_ascii_digit()) {
+                continue; // a letter, a number, a date or a code
+            }
+            if !allowed.contains(part) {
+                out.push(part.to_string());
+            }
+        }
+    }
+    out
+}
+
+/// An RFC 3339 timestamp (`2024-03-01T09:00:00+08:00`): a date, `T`, a time.
+fn timestamps(text: &str) -> Vec<String> {
+    let b = text.as_bytes();
+    let mut out = Vec::new();
+    for i in 0..b.len().saturating_sub(13) {
+        let w = &b[i..i + 13];
+        let digits = |r: std::ops::Range<usize>| r.into_iter().all(|k| w[k].is_ascii_digit());
+        if digits(0..4)
+            && w[4] == b'-'
+            && digits(5..7)
+            && w[7] == b'-'
+            && digits(8..10)
+            && w[10] == b'T'
+            && digits(11..13)
+        {
+            out.push(String::from_utf8_lossy(&b[i..(i + 25).min(b.len())]).into_owned());
+        }
+    }
+    out
+}
+
+/// The links of a page worth following: same-site pages, not files, downloads, the API, the
+/// language switch or signing out.
+fn links(html: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for part in html.split("href=\"").skip(1) {
+        let href = unescape(&part[..part.find('"').unwrap_or(0)]);
+        let href = href.split('#').next().unwrap_or("").to_string();
+        if !href.starts_with('/')
+            || href.starts_with("//")
+            || ["/static", "/favicon", "/api/", "/logout", "lang=", ".xlsx", ".csv", "download", "/openapi"]
+                .iter()
+                .any(|x| href.contains(x))
+        {
+            continue;
+        }
+        out.push(href);
+    }
+    out
+}
+
+/// A page's shape: its path with numbers and credit codes replaced, so that a crawl visits a
+/// few of each kind of page rather than all of them.
+fn shape(p: &str) -> String {
+    let path = p.split('?').next().unwrap_or(p);
+    path.split('/')
+        .map(|seg| if seg.chars().any(|c| c.is_ascii_digit()) { "N" } else { seg })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+#[tokio::test]
+async fn no_zh_page_shows_english_raw_codes_or_timestamps() {
+    let mut app = app().await;
+    let ids = seed_work(&mut app).await;
+    let enums = raw_enum_values();
+    let allowed: BTreeSet<&str> = ALLOWED.iter().copied().collect();
+    let usernames: BTreeSet<&str> = USERS.iter().map(|u| u.0).collect();
+    let mut found: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut visited = 0;
+    for (who, _, _) in USERS {
+        // The navigation's pages and one of each detail page this role may open.
+        let mut queue: VecDeque<String> =
+            VecDeque::from(vec!["/".to_string(), "/account/password".to_string()]);
+        queue.extend(ids.iter().map(|id| format!("/problems/{id}")));
+        queue.push_back(format!("/enterprises/{}", app.a));
+        let mut seen = BTreeSet::new();
+        let mut per_shape: HashMap<String, usize> = HashMap::new();
+        while let Some(p) = queue.pop_front() {
+            if seen.len() >= 60 || !seen.insert(p.clone()) {
+                continue;
+            }
+            let n = per_shape.entry(shape(&p)).or_default();
+            *n += 1;
+            if *n > 2 {
+                continue;
+            }
+            let (status, ct, html) = app.page(who, &p).await;
+            if !ct.starts_with("text/html") {
+                continue;
+            }
+            assert!(status != StatusCode::INTERNAL_SERVER_ERROR, "{who} {p}: {status}");
+            visited += 1;
+            let text = visible_text(&html);
+            let key = format!("{who} {}", p);
+            for w in latin_words(&text, &allowed) {
+                if shape(&p) == "/admin/users" && usernames.contains(w.as_str()) {
+                    continue;
+                }
+                if PAGE_WORDS.iter().any(|(page, words)| shape(&p) == *page && words.contains(&w.as_str())) {
+                    continue;
+                }
+                let kind = if enums.contains(w.as_str()) { "raw enum value" } else { "English word" };
+                found.entry(key.clone()).or_default().insert(format!("{kind} {w:?}"));
+            }
+            for t in timestamps(&text) {
+                found.entry(key.clone()).or_default().insert(format!("timestamp {t:?}"));
+            }
+            if status.is_success() {
+                queue.extend(links(&html));
+            }
+        }
+    }
+    assert!(visited > 60, "the crawl reached only {visited} pages");
+    let report: Vec<String> = found
+        .iter()
+        .map(|(p, ws)| format!("{p}: {}", ws.iter().cloned().collect::<Vec<_>>().join(", ")))
+        .collect();
+    assert!(report.is_empty(), "zh-CN pages with English, raw codes or timestamps:\n{}", report.join("\n"));
+}
+
+#[test]
+fn the_scanner_sees_words_and_skips_codes_numbers_and_addresses() {
+    let allowed: BTreeSet<&str> = ALLOWED.iter().copied().collect();
+    let text = visible_text(
+        "<style>p{color:red}</style><p title=\"overdue\">状态 in_progress 导出 Excel</p><script>var x</script>\
+         91430100MA4L0X1234 2024-03-05 a@b.cn https://x.cn/y 共 1,200.00 元 sta-six.toml \
+         <textarea name=\"body\">[[item]]</textarea>",
+    );
+    assert_eq!(latin_words(&text, &allowed), ["in_progress", "overdue"]);
+    assert_eq!(timestamps("于 2024-03-01T09:00:00+08:00 提交"), ["2024-03-01T09:00:00+08:00"]);
+    assert!(timestamps("2024年3月1日 09:00").is_empty());
+    assert_eq!(shape("/problems/12?x=1"), "/problems/N");
+}
