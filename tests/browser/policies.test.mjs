@@ -31,8 +31,10 @@ test('the policy officer filters the library and opens an item with its rule and
     const text = await mainText(page);
     assert.match(text, /政策原文/);
     assert.match(text, /适用条件/);
-    assert.match(text, /hitech_first_recognized_on/);
-    assert.match(text, /award_first_hitech/);
+    // The rule reads in plain Chinese: facts and parameters by their labels, not their ids.
+    assert.match(text, /首次认定为高新技术企业的日期/);
+    assert.match(text, /首次认定高新技术企业奖励（示例）/);
+    assert.doesNotMatch(text, /hitech_first_recognized_on/);
     assert.ok((await page.locator('main .badge.ok').count()) > 0, 'passing test cases shown');
     assert.equal(await page.locator('main .badge.no').count(), 0, 'no failing test case');
     // Simulate raising the award: the whole demo zone before and after.
@@ -65,7 +67,7 @@ test('the explorer finds an enterprise by name and explains an item, condition b
     // Not an assistance target: not eligible, and the tree names the registration facts.
     assert.match(text, /不符合/);
     assert.match(text, /判定过程/);
-    assert.match(text, /registered_in_zone/);
+    assert.match(text, /工商注册在园区/);
     // All items for that enterprise.
     await page.getByLabel('政策条款').selectOption('');
     await Promise.all([page.waitForURL((u) => !u.search.includes('item=zone')), page.getByRole('button', { name: '查询' }).click()]);

@@ -63,7 +63,8 @@ test('the enterprise raises a problem and sees it with its deadlines', () =>
     assert.match(text, /税务局/);
     // The file raised with it is listed (name, size, who) and downloads byte for byte.
     const files = page.locator('table.attachments');
-    assert.match(await files.innerText(), /退税申请表\.pdf[\s\S]*B[\s\S]*qiye/);
+    // Who uploaded it, by display name (never the login name on a Chinese page).
+    assert.match(await files.innerText(), /退税申请表\.pdf[\s\S]*B[\s\S]*企业用户/);
     const [download] = await Promise.all([
       page.waitForEvent('download'),
       page.getByRole('link', { name: '退税申请表.pdf' }).click(),
