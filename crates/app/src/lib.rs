@@ -61,6 +61,7 @@ pub mod reports;
 pub mod search;
 pub mod sessions;
 pub mod settings;
+pub mod signals;
 pub mod status;
 pub mod time_limits;
 pub mod users;
@@ -68,6 +69,7 @@ pub mod users;
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::{Error, ErrorKind, Result};
 pub use principal::Principal;
+pub use signals::stop_signal;
 
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use std::sync::Arc;

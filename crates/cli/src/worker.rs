@@ -50,30 +50,6 @@ pub fn config(name: Option<String>, lease: u32, poll: u32) -> app::jobs::WorkerC
     c
 }
 
-/// Resolves on Ctrl-C or SIGTERM.
-pub async fn stop_signal() {
-    let ctrl_c = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
-    }
-}
-
 pub async fn run(args: WorkerArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
     let store = crate::db::open_ready(&ctx.database).await?;
     let app = app::App::new(Arc::clone(&store));
@@ -118,6 +94,6 @@ pub async fn run(args: WorkerArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     println!("huiqi worker {} 已启动 / started", worker.owner());
-    worker.run(stop_signal()).await;
+    worker.run(app::stop_signal()).await;
     Ok(ExitCode::SUCCESS)
 }
