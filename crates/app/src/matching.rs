@@ -144,6 +144,7 @@ pub struct Decided {
 
 /// Loads an enterprise whose decisions `actor` may see: [`Error::EnterpriseNotFound`] when
 /// there is none or it is hidden from them.
+#[tracing::instrument(skip_all, fields(user = %actor.username))]
 pub async fn enterprise_for_decisions(
     app: &App,
     actor: &Principal,
@@ -159,6 +160,7 @@ pub async fn enterprise_for_decisions(
 
 /// An enterprise's version (see [`store::EnterpriseHead::version`]) if `actor` may see its
 /// decisions: what a cache of decisions is validated by, without loading the facts.
+#[tracing::instrument(skip_all, fields(user = %actor.username))]
 pub async fn decisions_version(app: &App, actor: &Principal, uscc: &UnifiedCreditCode) -> Result<i64> {
     let Some(head) = app.store.enterprise_head(uscc).await? else {
         return Err(Error::EnterpriseNotFound { uscc: uscc.to_string() });
@@ -170,6 +172,7 @@ pub async fn decisions_version(app: &App, actor: &Principal, uscc: &UnifiedCredi
 
 /// Every item in force on `date` decided for a stored enterprise (annual items for
 /// `tax_year`, default the date's year).
+#[tracing::instrument(skip_all, fields(user = %actor.username))]
 pub async fn decide(
     app: &App,
     actor: &Principal,
@@ -229,6 +232,7 @@ pub struct Explained {
 }
 
 /// Why (not): one item decided for one enterprise, each condition with the values it read.
+#[tracing::instrument(skip_all, fields(user = %actor.username))]
 pub async fn explain(app: &App, actor: &Principal, req: &ExplainRequest) -> Result<Explained> {
     let policies = app.live.policies();
     let item = find_item(&policies.library, &req.item)?;
@@ -401,6 +405,7 @@ pub struct Targets {
 }
 
 /// Which enterprises are assistance targets, by the domain rule, read with the match's scan.
+#[tracing::instrument(skip_all, fields(user = %actor.username))]
 pub async fn targets(app: &App, actor: &Principal) -> Result<Targets> {
     authz::require(actor, Action::Read, Resource::EnterpriseList)?;
     let s = streamed(app, Arc::new(NoProgress), |go| go(Vec::new())).await?;
@@ -471,6 +476,7 @@ fn ms(d: Duration) -> u64 {
 
 /// Every assistance target decided against every item in force on the date, stored as a
 /// match run (the input of 免申即享). A policy officer's or administrator's act.
+#[tracing::instrument(skip_all, fields(user = %actor.username))]
 pub async fn run(
     app: &App,
     actor: &Principal,
@@ -680,6 +686,7 @@ pub fn may_simulate(actor: &Principal) -> Result<()> {
 
 /// One item under the current parameters and under the changed ones, over every assistance
 /// target in one streamed pass. Nothing is stored. A policy officer's or administrator's act.
+#[tracing::instrument(skip_all, fields(user = %actor.username))]
 pub async fn simulate(
     app: &App,
     actor: &Principal,

@@ -320,7 +320,7 @@ macro_rules! both {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
-                    let (s, _dir) = crate::sqlite().await;
+                    let (s, _dir) = crate::matching::sqlite().await;
                     super::$name(s).await;
                 }
             )*
@@ -329,7 +329,7 @@ macro_rules! both {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
-                    if let Some(s) = crate::postgres(concat!("app_", stringify!($name))).await {
+                    if let Some(s) = crate::matching::postgres(concat!("app_", stringify!($name))).await {
                         super::$name(s).await;
                     }
                 }

@@ -288,7 +288,7 @@ async fn the_catalogue_runs_once_on_sqlite() {
     assert_eq!(w.run_one().await.unwrap(), None);
 }
 
-const SHIPPED: &str = include_str!("../../handling/data/time_limits.toml");
+const SHIPPED: &str = include_str!("../../../handling/data/time_limits.toml");
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_save_on_one_server_reaches_another_through_notify() {
