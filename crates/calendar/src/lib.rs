@@ -462,22 +462,7 @@ mod tests;
 /// its own variant, and equal to the name serde writes where the enum is serialised.
 #[cfg(test)]
 mod enum_names {
-    use strum::IntoEnumIterator;
-
-    fn round_trip<T>(what: &str)
-    where
-        T: IntoEnumIterator + Copy + PartialEq + std::fmt::Debug + Into<&'static str> + std::str::FromStr,
-    {
-        let names: Vec<&'static str> = T::iter().map(Into::into).collect();
-        let mut unique = names.clone();
-        unique.sort_unstable();
-        unique.dedup();
-        assert_eq!(unique.len(), names.len(), "{what}: two variants share a name: {names:?}");
-        for v in T::iter() {
-            let name: &'static str = v.into();
-            assert!(matches!(name.parse::<T>(), Ok(back) if back == v), "{what}: {name} does not read back");
-        }
-    }
+    use i18n::assert_names_round_trip as round_trip;
 
     #[test]
     fn every_name_reads_back_to_its_variant() {

@@ -271,6 +271,34 @@ fn fill(template: &str, args: &[(&'static str, String)]) -> String {
     out
 }
 
+/// Checks for the names strum derives for an enum (each crate's `enum_names` test): every
+/// variant has its own name and reads back to itself.
+pub fn assert_names_round_trip<T>(what: &str)
+where
+    T: strum::IntoEnumIterator + Copy + PartialEq + std::fmt::Debug + Into<&'static str> + std::str::FromStr,
+{
+    let names: Vec<&'static str> = T::iter().map(Into::into).collect();
+    let mut unique = names.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    assert_eq!(unique.len(), names.len(), "{what}: two variants share a name: {names:?}");
+    for v in T::iter() {
+        let name: &'static str = v.into();
+        assert!(matches!(name.parse::<T>(), Ok(back) if back == v), "{what}: {name} does not read back");
+    }
+}
+
+/// The stored name of every variant is the name serde writes in JSON.
+pub fn assert_names_are_json_names<T>(what: &str)
+where
+    T: strum::IntoEnumIterator + Copy + Into<&'static str> + serde::Serialize,
+{
+    for v in T::iter() {
+        let name: &'static str = v.into();
+        assert_eq!(serde_json::to_value(v).ok(), Some(serde_json::Value::from(name)), "{what}");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
