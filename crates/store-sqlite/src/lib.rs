@@ -29,6 +29,7 @@ mod content;
 mod documents;
 mod enterprises;
 mod follow_ups;
+mod grants;
 mod import;
 mod jobs;
 mod matches;
@@ -126,6 +127,7 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "content_search",
         sql: include_str!("../migrations/0021_content_search.sql"),
     },
+    Migration { version: 22, name: "grants", sql: include_str!("../migrations/0022_grants.sql") },
 ];
 
 /// How long a connection waits for a lock before reporting the database busy.

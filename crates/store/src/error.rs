@@ -52,6 +52,28 @@ pub enum StoreError {
     DocumentNotFound { kind: String, name: String },
     #[error("document name {name:?} is not valid or appears twice")]
     InvalidDocumentName { name: String },
+    #[error("no grant run {id}")]
+    GrantRunNotFound { id: i64 },
+    #[error("no grant {id}")]
+    GrantNotFound { id: i64 },
+    #[error("no objection {id}")]
+    ObjectionNotFound { id: i64 },
+    #[error("no payment file {id}")]
+    PaymentFileNotFound { id: String },
+    /// The grant is not in the state the action needs (it moved on meanwhile).
+    #[error("grant {grant} is {state}")]
+    GrantWrongState { grant: i64, state: String },
+    #[error("grant run {run} has {open} open objections")]
+    GrantObjectionsOpen { run: i64, open: u64 },
+    /// Refused by the database: the preparer of a run may not approve it.
+    #[error("{username} prepared grant run {run} and may not approve it")]
+    ApproverIsPreparer { run: i64, username: String },
+    /// Refused by the database: one person approves a run once.
+    #[error("{username} has already approved grant run {run}")]
+    ApprovedTwice { run: i64, username: String },
+    /// Refused by the database: the issuer of a payment file neither prepared nor approved.
+    #[error("{username} prepared or approved grant run {run} and may not issue its payment file")]
+    IssuerNotIndependent { run: i64, username: String },
     /// Anything else the database reports. Not shown to users in detail.
     #[error("storage error: {0}")]
     Backend(String),
@@ -193,6 +215,31 @@ impl Localized for StoreError {
             StoreError::InvalidDocumentName { name } => {
                 Message::new("store.invalid_document_name").arg("name", name)
             }
+            StoreError::GrantRunNotFound { id } => Message::new("store.grant_run_not_found").arg("id", id),
+            StoreError::GrantNotFound { id } => Message::new("store.grant_not_found").arg("id", id),
+            StoreError::ObjectionNotFound { id } => Message::new("store.objection_not_found").arg("id", id),
+            StoreError::PaymentFileNotFound { id } => {
+                Message::new("store.payment_file_not_found").arg("id", id)
+            }
+            StoreError::GrantWrongState { grant, state } => {
+                let zh = ::grants::GrantState::parse(state).map_or(state.as_str(), |s| s.label_zh());
+                Message::new("store.grant_wrong_state")
+                    .arg("grant", grant)
+                    .arg("state", state)
+                    .arg("state_zh", zh)
+            }
+            StoreError::GrantObjectionsOpen { run, open } => {
+                Message::new("store.grant_objections_open").arg("run", run).arg("open", open)
+            }
+            StoreError::ApproverIsPreparer { run, username } => {
+                Message::new("store.approver_is_preparer").arg("run", run).arg("username", username)
+            }
+            StoreError::ApprovedTwice { run, username } => {
+                Message::new("store.approved_twice").arg("run", run).arg("username", username)
+            }
+            StoreError::IssuerNotIndependent { run, username } => {
+                Message::new("store.issuer_not_independent").arg("run", run).arg("username", username)
+            }
             StoreError::Backend(detail) => Message::new("store.backend").arg("detail", detail),
         }
     }
@@ -233,6 +280,15 @@ mod tests {
             }
             D::DocumentNotFound => StoreError::DocumentNotFound { kind: s(), name: s() },
             D::InvalidDocumentName => StoreError::InvalidDocumentName { name: s() },
+            D::GrantRunNotFound => StoreError::GrantRunNotFound { id: 1 },
+            D::GrantNotFound => StoreError::GrantNotFound { id: 1 },
+            D::ObjectionNotFound => StoreError::ObjectionNotFound { id: 1 },
+            D::PaymentFileNotFound => StoreError::PaymentFileNotFound { id: s() },
+            D::GrantWrongState => StoreError::GrantWrongState { grant: 1, state: "paid".into() },
+            D::GrantObjectionsOpen => StoreError::GrantObjectionsOpen { run: 1, open: 2 },
+            D::ApproverIsPreparer => StoreError::ApproverIsPreparer { run: 1, username: s() },
+            D::ApprovedTwice => StoreError::ApprovedTwice { run: 1, username: s() },
+            D::IssuerNotIndependent => StoreError::IssuerNotIndependent { run: 1, username: s() },
             D::Backend => StoreError::Backend(s()),
         }
     }

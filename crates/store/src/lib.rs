@@ -22,6 +22,7 @@ pub mod documents;
 pub mod enterprises;
 pub mod error;
 pub mod follow_ups;
+pub mod grants;
 pub mod import;
 pub mod jobs;
 pub mod matches;
@@ -86,6 +87,7 @@ pub trait Store:
     + signals::ChangeSignals
     + readiness::Readiness
     + content::ContentStore
+    + crate::grants::GrantStore
     + Send
     + Sync
 {

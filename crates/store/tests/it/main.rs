@@ -8,6 +8,7 @@ mod support;
 mod accounts;
 mod content;
 mod documents;
+mod grants;
 mod matches;
 mod problems;
 mod repository;
