@@ -101,6 +101,20 @@ pub enum Resource<'a> {
     /// Visible exactly when the enterprise is: an enterprise sees only its own, a cadre their
     /// linked enterprises, the other roles all; decisions are computed, never written.
     Decisions { uscc: &'a UnifiedCreditCode, links: &'a ThreeLinks },
+    /// 免申即享 grant runs (授予批次): read (runs, lists, needs-data, objections) by officials
+    /// (department, policy, leader, supervisor, admin); Write (run, publicise, handle
+    /// objections) by department and policy officers and admins.
+    GrantRuns,
+    /// Approving a grant run and its budget decision: leaders and admins. Which *person* may
+    /// approve (never the preparer, once each) the database decides.
+    GrantApproval,
+    /// Payment files, payment results and reconciliation (the finance officer's work):
+    /// department officers, leaders and admins. The issuer is never the preparer or an
+    /// approver (the database decides).
+    GrantPayments,
+    /// Objecting to one enterprise's grant during publicity: the enterprise itself and every
+    /// official who may see the enterprise.
+    GrantObjection { uscc: &'a UnifiedCreditCode, links: &'a ThreeLinks },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -227,6 +241,22 @@ pub fn authorize(p: &Principal, action: Action, resource: Resource<'_>) -> Decis
             Action::Write if p.role == Role::Admin => Allow,
             Action::Write => Forbidden,
         },
+        Resource::GrantRuns => match (p.role, action) {
+            (Role::Department | Role::Policy | Role::Admin, _) => Allow,
+            (Role::Leader | Role::Supervisor, Action::Read) => Allow,
+            _ => Forbidden,
+        },
+        Resource::GrantApproval => match p.role {
+            Role::Leader | Role::Admin => Allow,
+            _ => Forbidden,
+        },
+        Resource::GrantPayments => match p.role {
+            Role::Department | Role::Leader | Role::Admin => Allow,
+            _ => Forbidden,
+        },
+        Resource::GrantObjection { uscc, links } => {
+            authorize(p, Action::Read, Resource::Enterprise { uscc, links })
+        }
         Resource::Decisions { uscc, links } => {
             match authorize(p, Action::Read, Resource::Enterprise { uscc, links }) {
                 Allow if action == Action::Read => Allow,

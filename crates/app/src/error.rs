@@ -131,6 +131,21 @@ pub enum Error {
     /// A tax year outside [`crate::matching::FIRST_TAX_YEAR`] ..= the evaluation date's year.
     #[error("tax year {tax_year} is not between {first} and the year of {date}")]
     TaxYear { tax_year: i32, date: chrono::NaiveDate, first: i32 },
+    /// A grant run asked for an item that is not paid without application.
+    #[error("item {item} is {kind}, not award_no_application")]
+    NotGrantable { item: String, kind: String, kind_zh: String },
+    /// A grant rule refused (an illegal transition, a budget overrun, bad bands).
+    #[error("grants: {0}")]
+    Grants(grants::Error),
+    /// Approval before the run's publicity has ended (or began).
+    #[error("grant run {run} is in publicity until {until}")]
+    PublicityNotOver { run: i64, until: String },
+    /// A payment file with no line to issue.
+    #[error("grant run {run} has nothing to issue")]
+    NothingToIssue { run: i64 },
+    /// A payment-results file refused, with every row's problem (nothing imported).
+    #[error("payment results refused: {} problems", problems.len())]
+    PaymentResults { problems: Vec<String> },
     /// A failure of the system (logged where handled, shown without detail).
     #[error("internal: {0}")]
     Internal(String),
@@ -176,6 +191,10 @@ impl Error {
                 ErrorKind::Unprocessable
             }
             Error::Internal(_) => ErrorKind::Internal,
+            Error::NotGrantable { .. } | Error::PaymentResults { .. } => ErrorKind::Unprocessable,
+            Error::Grants(grants::Error::IllegalTransition { .. }) => ErrorKind::Conflict,
+            Error::Grants(_) => ErrorKind::Unprocessable,
+            Error::PublicityNotOver { .. } | Error::NothingToIssue { .. } => ErrorKind::Conflict,
             Error::Kpi(kpi::KpiError::BadPeriod { .. }) => ErrorKind::BadRequest,
             Error::Kpi(_) => ErrorKind::Internal,
             Error::Import(_) => ErrorKind::BadRequest,
@@ -198,6 +217,16 @@ impl Error {
                 StoreError::DepartmentExists { .. }
                 | StoreError::CategoryExists { .. }
                 | StoreError::UsernameTaken { .. } => ErrorKind::Conflict,
+                StoreError::GrantRunNotFound { .. }
+                | StoreError::GrantNotFound { .. }
+                | StoreError::ObjectionNotFound { .. }
+                | StoreError::PaymentFileNotFound { .. } => ErrorKind::NotFound,
+                StoreError::GrantWrongState { .. }
+                | StoreError::GrantObjectionsOpen { .. }
+                | StoreError::ApprovedTwice { .. } => ErrorKind::Conflict,
+                StoreError::ApproverIsPreparer { .. } | StoreError::IssuerNotIndependent { .. } => {
+                    ErrorKind::Forbidden
+                }
                 StoreError::Backend(_) => ErrorKind::Internal,
                 _ if e.is_user_error() => ErrorKind::Unprocessable,
                 _ => ErrorKind::Internal,
@@ -279,6 +308,7 @@ impl Localized for Error {
                     I::Empty => "app.setting_empty",
                     I::SourceOfDefaults => "app.setting_source_of_defaults",
                     I::NotWorkdays => "app.setting_not_workdays",
+                    I::NotBands => "app.setting_not_bands",
                 });
                 let keys: Vec<&str> = crate::settings::FIELDS.iter().map(|f| f.key).collect();
                 m.arg("key", key)
@@ -299,6 +329,17 @@ impl Localized for Error {
                 Message::new("app.user_linked").arg("username", username).arg("count", count)
             }
             Error::Internal(_) => Message::new("app.internal"),
+            Error::NotGrantable { item, kind, kind_zh } => {
+                Message::new("app.not_grantable").arg("item", item).arg("kind", kind).arg("kind_zh", kind_zh)
+            }
+            Error::Grants(e) => e.message(),
+            Error::PublicityNotOver { run, until } => {
+                Message::new("app.publicity_not_over").arg("run", run).arg("until", until)
+            }
+            Error::NothingToIssue { run } => Message::new("app.nothing_to_issue").arg("run", run),
+            Error::PaymentResults { problems } => Message::new("app.payment_results")
+                .arg("count", problems.len())
+                .arg("problems", problems.iter().take(20).cloned().collect::<Vec<_>>().join("; ")),
             Error::Store(StoreError::Backend(_)) => Message::new("app.internal"),
             Error::Store(e) => e.message(),
             Error::Handling(_) | Error::Kpi(_) if self.kind() == ErrorKind::Internal => {
@@ -322,6 +363,7 @@ impl Localized for Error {
             Error::Rules(e) => e.catalog(),
             Error::Import(e) => e.catalog(),
             Error::Calendar(e) => e.catalog(),
+            Error::Grants(e) => e.catalog(),
             _ => crate::catalog(),
         }
     }
@@ -413,6 +455,17 @@ mod tests {
             D::InvalidSettings => Error::InvalidSettings { reason: "r".into() },
             D::InvalidSetting => setting(crate::settings::SettingIssue::Unknown),
             D::Internal => Error::Internal("x".into()),
+            D::NotGrantable => Error::NotGrantable {
+                item: "vat".into(),
+                kind: "tax_relief_declared".into(),
+                kind_zh: "申报享受".into(),
+            },
+            D::Grants => {
+                Error::Grants(grants::Error::BadBudget { budget: rust_decimal::Decimal::NEGATIVE_ONE })
+            }
+            D::PublicityNotOver => Error::PublicityNotOver { run: 1, until: "2026-12-11".into() },
+            D::NothingToIssue => Error::NothingToIssue { run: 1 },
+            D::PaymentResults => Error::PaymentResults { problems: vec!["row 2: grant x".into()] },
         }
     }
 

@@ -47,6 +47,7 @@ pub mod clock;
 pub mod common;
 pub mod content;
 pub mod error;
+pub mod grants;
 pub mod jobs;
 pub mod kpis;
 pub mod live;

@@ -66,6 +66,7 @@ pub fn source_in(source: &str, lang: Lang) -> &str {
     match lang {
         Lang::En if source == DEFAULT_THRESHOLD_SOURCE => DEFAULT_THRESHOLD_SOURCE_EN,
         Lang::En if source == DEFAULT_HANDLING_SOURCE => DEFAULT_HANDLING_SOURCE_EN,
+        Lang::En if source == DEFAULT_GRANTS_SOURCE => DEFAULT_GRANTS_SOURCE_EN,
         _ => source,
     }
 }
@@ -82,6 +83,61 @@ pub struct ZoneSettings {
     pub supervision: SupervisionSettings,
     /// The three lists' limits that no document fixes (办理设置).
     pub handling: HandlingSettings,
+    /// 免申即享 grants: publicity and approval bands (授予设置).
+    pub grants: GrantSettings,
+}
+
+/// The source stated with the shipped grant settings.
+pub const DEFAULT_GRANTS_SOURCE: &str = "方案（三、帮扶重点 4. 免申即享）未规定公示天数和审批层级：公示 5 个工作日，\
+     授予合计 100 万元以下 1 人审批、100 万元起 2 人、1000 万元起 3 人均为本系统默认值，待园区确定后由管理员修改";
+
+/// [`DEFAULT_GRANTS_SOURCE`] in English.
+pub const DEFAULT_GRANTS_SOURCE_EN: &str = "The plan (III.4, granted without application) fixes neither the \
+     publicity period nor the approval levels: 5 working days of publicity, one approver below 1,000,000 yuan, \
+     two from 1,000,000 and three from 10,000,000 are this system's defaults until the zone decides its own \
+     and an admin records them";
+
+/// The grant settings no document fixes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GrantSettings {
+    /// Working days a run's list is publicised when the officer names none (1–30).
+    pub publicity_workdays: u32,
+    /// Approval bands: `from:approvals` pairs separated by `;` (`0:1; 1000000:2`), yuan.
+    pub approval_bands: String,
+    /// The paying body named in payment files (付款单位).
+    pub payer_name: String,
+    /// The paying body's account named in payment files (付款账号).
+    pub payer_account: String,
+    /// Where these come from.
+    pub source: String,
+}
+
+impl Default for GrantSettings {
+    fn default() -> Self {
+        GrantSettings {
+            publicity_workdays: 5,
+            approval_bands: "0:1; 1000000:2; 10000000:3".to_string(),
+            payer_name: "园区财政局".to_string(),
+            payer_account: "未设置".to_string(),
+            source: DEFAULT_GRANTS_SOURCE.to_string(),
+        }
+    }
+}
+
+impl GrantSettings {
+    /// The approval bands, read from their text.
+    pub fn bands(&self) -> std::result::Result<grants::ApprovalBands, String> {
+        let mut bands = Vec::new();
+        for part in self.approval_bands.split([';', '；']).map(str::trim).filter(|p| !p.is_empty()) {
+            let (from, n) = part.split_once([':', '：']).ok_or_else(|| format!("{part}: from:approvals"))?;
+            let from = Decimal::from_str(from.trim().replace(',', "").as_str())
+                .map_err(|e| format!("{part}: {e}"))?;
+            let approvals: u32 = n.trim().parse().map_err(|e| format!("{part}: {e}"))?;
+            bands.push(grants::bands::Band { from, approvals });
+        }
+        grants::ApprovalBands::new(bands).map_err(|e| e.to_string())
+    }
 }
 
 /// The handling limits no document fixes, and where they (and the time limits) come from.
@@ -221,6 +277,8 @@ pub enum SettingIssue {
     Empty,
     /// Not a whole number of working days in the allowed range.
     NotWorkdays,
+    /// Approval bands that do not read (`from:approvals; …`, ascending, 1–9 approvals).
+    NotBands,
     /// The thresholds are no longer the shipped ones but their source is still the shipped
     /// text, which describes those: say where the new values come from.
     SourceOfDefaults,
@@ -342,6 +400,47 @@ pub const FIELDS: &[Field] = &[
              the plan gives none; shown on problem pages, the ledger and this page",
         ],
     },
+    Field {
+        key: "grants.publicity_workdays",
+        kind: FieldKind::Workdays { min: 1, max: 30 },
+        label: ["授予公示期（工作日）", "publicity of a grant run (working days)"],
+        help: [
+            "授予名单公示的工作日数（按园区工作日历），经办人未另行指定时使用",
+            "working days a grant list is publicised on the zone calendar when the officer names none",
+        ],
+    },
+    Field {
+        key: "grants.approval_bands",
+        kind: FieldKind::Text { max_chars: 200 },
+        label: ["授予审批档次", "approval bands of grant runs"],
+        help: [
+            "批次合计金额（元）起点与所需审批人数，如“0:1; 1000000:2; 10000000:3”；审批人不得是经办人，同一人只能审批一次",
+            "from what run total (yuan) how many approvers are needed, e.g. \"0:1; 1000000:2; 10000000:3\"; \
+             the preparer never approves and one person approves once",
+        ],
+    },
+    Field {
+        key: "grants.payer_name",
+        kind: FieldKind::Text { max_chars: 140 },
+        label: ["支付文件付款单位", "payer named in payment files"],
+        help: ["支付文件中的付款单位名称", "the paying body named in payment files"],
+    },
+    Field {
+        key: "grants.payer_account",
+        kind: FieldKind::Text { max_chars: 34 },
+        label: ["支付文件付款账号", "payer account in payment files"],
+        help: ["支付文件中的付款账号", "the paying account named in payment files"],
+    },
+    Field {
+        key: "grants.source",
+        kind: FieldKind::Text { max_chars: SOURCE_MAX_CHARS },
+        label: ["授予设置的依据", "source of the grant settings"],
+        help: [
+            "公示期和审批档次从何而来：园区的决定、文号，或说明方案未作规定",
+            "where the publicity period and the approval bands come from: the zone's decision, a document number, \
+             or that the plan gives none",
+        ],
+    },
 ];
 
 /// One setting as shown: label and help in a language, the current value as text.
@@ -401,6 +500,13 @@ impl ZoneSettings {
                     });
                 }
             }
+        }
+        if self.grants.bands().is_err() {
+            return Err(Error::InvalidSetting {
+                key: "grants.approval_bands".into(),
+                value: self.grants.approval_bands.clone(),
+                issue: SettingIssue::NotBands,
+            });
         }
         let (s, shipped) = (&self.supervision, SupervisionSettings::default());
         let values = |x: &SupervisionSettings| {

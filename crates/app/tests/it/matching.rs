@@ -128,7 +128,7 @@ fn shipped() -> Arc<rules::Library> {
     Arc::new(lib)
 }
 
-async fn zone(store: Arc<dyn Store>, n: u32) -> App {
+pub(crate) async fn zone(store: Arc<dyn Store>, n: u32) -> App {
     store
         .apply_import(ImportRequest {
             actor: Stamp::new("admin", DateTime::parse_from_rfc3339("2022-05-06T09:30:00+08:00").unwrap()),
@@ -297,14 +297,14 @@ async fn a_simulation_names_who_gains_and_loses(store: Arc<dyn Store>) {
     ));
 }
 
-async fn sqlite() -> (Arc<dyn Store>, tempfile::TempDir) {
+pub(crate) async fn sqlite() -> (Arc<dyn Store>, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let s = store_sqlite::SqliteStore::open(dir.path().join("huiqi.db")).unwrap();
     s.migrate().await.unwrap();
     (Arc::new(s), dir)
 }
 
-async fn postgres(schema: &str) -> Option<Arc<dyn Store>> {
+pub(crate) async fn postgres(schema: &str) -> Option<Arc<dyn Store>> {
     let Ok(url) = std::env::var("HUIQI_TEST_PG_URL") else {
         eprintln!("note: HUIQI_TEST_PG_URL is not set; skipping the PostgreSQL run of {schema}");
         return None;

@@ -1,0 +1,233 @@
+//! The grant scenario of issue 12 over a real store (a fresh SQLite file always; a fresh
+//! PostgreSQL schema too when `HUIQI_TEST_PG_URL` is set): match → grant run (a rerun adds
+//! nothing) → publicity with one objection upheld and one rejected → approval refused for
+//! the preparer, given by a second person → payment file → payment results with one wrong
+//! amount and one unknown grant → reconciliation lists both → every step in the grant audit
+//! chain, which verifies.
+
+use app::grants::{self, FileFormat, HandleRequest, RunRequest};
+use app::matching::{self, NoProgress};
+use app::{App, Error, FixedClock, Principal};
+use chrono::DateTime;
+use rust_decimal::Decimal;
+use std::sync::Arc;
+use store::{Role, Store, StoreError};
+
+fn official(name: &str, role: Role) -> Principal {
+    Principal { username: name.into(), role, enterprise: None, department: None, display_name: name.into() }
+}
+
+async fn scenario(store: Arc<dyn Store>) {
+    let app = crate::matching::zone(store, 400).await;
+    let clock = Arc::new(FixedClock::new(DateTime::parse_from_rfc3339("2026-12-01T09:00:00+08:00").unwrap()));
+    let app: App = app.with_clock(clock.clone());
+    let prep = official("jingban", Role::Policy);
+    let run = matching::run(
+        &app,
+        &prep,
+        &matching::RunRequest {
+            date: chrono::NaiveDate::from_ymd_opt(2022, 6, 30).unwrap(),
+            library_fingerprint: "t".into(),
+        },
+        Arc::new(NoProgress),
+    )
+    .await
+    .unwrap();
+
+    // Only items paid without application may be granted.
+    let refused = grants::run(
+        &app,
+        &prep,
+        &RunRequest {
+            item: "small-scale-vat-monthly-exemption-2021".into(),
+            period: "2022".into(),
+            match_run: None,
+        },
+        &NoProgress,
+    )
+    .await;
+    let e = refused.unwrap_err();
+    assert!(matches!(&e, Error::NotGrantable { kind, .. } if kind == "tax_relief_declared"), "{e:?}");
+    assert!(
+        i18n::Localized::bilingual(&e).contains("申报享受")
+            || i18n::Localized::bilingual(&e).contains("tax_relief_declared")
+    );
+
+    let req = RunRequest {
+        item: "zone-first-hitech-award".into(),
+        period: "2022".into(),
+        match_run: Some(run.run_id),
+    };
+    let out = grants::run(&app, &prep, &req, &NoProgress).await.unwrap();
+    assert!(out.granted >= 4, "the data have hi-tech firms first recognised in 2021: {out:?}");
+    assert_eq!(out.total_amount, Decimal::from(200_000) * Decimal::from(out.granted));
+    let again = grants::run(&app, &prep, &req, &NoProgress).await.unwrap();
+    assert_eq!((again.run, again.granted, again.total_amount), (out.run, 0, Decimal::ZERO));
+    let list = grants::list(&app, &prep, out.run, 0, 1000).await.unwrap();
+    assert_eq!(list.len() as u64, out.granted);
+    // The basis is frozen with its hash.
+    let d = grants::grant(&app, &prep, list[0].id).await.unwrap();
+    assert_eq!(::grants::basis::hash_of(&d.basis), d.grant.basis_hash);
+    assert!(d.basis.contains("hitech_first_recognized_on"), "{}", d.basis);
+
+    // Publicity: 5 working days from Tuesday 1 December 2026.
+    let p = grants::publicize(&app, &prep, out.run, None).await.unwrap();
+    assert_eq!((p.grants, p.until.to_string().as_str()), (out.granted, "2026-12-08"));
+    // The enterprise objects to its own grant; an official to another.
+    let (g_up, g_rej) = (&list[0], &list[1]);
+    let ent = Principal {
+        username: "qiye".into(),
+        role: Role::Enterprise,
+        enterprise: Some(enterprise::UnifiedCreditCode::parse(&g_up.uscc).unwrap()),
+        department: None,
+        display_name: "q".into(),
+    };
+    // An enterprise may not object to another's grant (it does not learn it exists).
+    assert!(grants::object(&app, &ent, g_rej.id, "x").await.is_err());
+    let o1 = grants::object(&app, &ent, g_up.id, "我司2021年认定证书已被撤销").await.unwrap();
+    let dept = official("bumen", Role::Department);
+    let o2 = grants::object(&app, &dept, g_rej.id, "核对认定日期").await.unwrap();
+    let boss = official("lingdao", Role::Leader);
+    clock.set(DateTime::parse_from_rfc3339("2026-12-09T09:00:00+08:00").unwrap());
+    assert!(matches!(
+        grants::approve(&app, &boss, out.run).await,
+        Err(Error::Store(StoreError::GrantObjectionsOpen { open: 2, .. }))
+    ));
+    grants::handle_objection(
+        &app,
+        &dept,
+        &HandleRequest {
+            objection: o1,
+            upheld: true,
+            reason: "证书撤销属实，取消授予".into(),
+            new_amount: None,
+        },
+    )
+    .await
+    .unwrap();
+    grants::handle_objection(
+        &app,
+        &dept,
+        &HandleRequest {
+            objection: o2, upheld: false, reason: "认定日期无误".into(), new_amount: None
+        },
+    )
+    .await
+    .unwrap();
+
+    // The preparer may not approve (the database refuses; an admin preparer shows it).
+    let admin_prep = official("jingban", Role::Admin);
+    let e = grants::approve(&app, &admin_prep, out.run).await.unwrap_err();
+    assert!(matches!(e, Error::Store(StoreError::ApproverIsPreparer { .. })), "{e:?}");
+    assert!(i18n::Localized::bilingual(&e).contains("jingban"));
+    // The total needs approvals by band (zone setting): one person approves once.
+    let view = grants::show_run(&app, &boss, out.run).await.unwrap();
+    let required = view.approvals_required;
+    assert_eq!(required, app.live.settings().grants.bands().unwrap().required(view.total_amount));
+    let first = grants::approve(&app, &boss, out.run).await.unwrap();
+    assert!(
+        matches!(
+            grants::approve(&app, &boss, out.run).await,
+            Err(Error::Store(StoreError::ApprovedTwice { .. }))
+                | Err(Error::Store(StoreError::GrantWrongState { .. }))
+        ) || required == 1
+    );
+    let mut ok = first;
+    for k in 2..=required {
+        ok = grants::approve(&app, &official(&format!("lingdao{k}"), Role::Leader), out.run).await.unwrap();
+    }
+    assert_eq!((ok.approvals.len() as u32, ok.approved), (required, out.granted - 1));
+
+    // The payment file: not by an approver; by a third person.
+    let fin = official("caiwu", Role::Department);
+    let boss_fin = official("lingdao", Role::Leader);
+    assert!(matches!(
+        grants::payment_file(&app, &boss_fin, out.run, FileFormat::Csv, false).await,
+        Err(Error::Store(StoreError::IssuerNotIndependent { .. }))
+    ));
+    let f = grants::payment_file(&app, &fin, out.run, FileFormat::Pain001, false).await.unwrap();
+    assert_eq!(f.file.lines, out.granted - 1);
+    let xml = String::from_utf8(f.bytes).unwrap();
+    assert!(xml.contains(&format!("<NbOfTxs>{}</NbOfTxs>", f.file.lines)));
+    assert!(xml.contains(&format!("<EndToEndId>{}</EndToEndId>", g_rej.id)));
+    assert!(!xml.contains(&format!("<EndToEndId>{}</EndToEndId>", g_up.id)), "a removed grant is never paid");
+    // Nothing left to issue a second time.
+    assert!(matches!(
+        grants::payment_file(&app, &fin, out.run, FileFormat::Csv, false).await,
+        Err(Error::NothingToIssue { .. })
+    ));
+
+    // Results: all paid except one wrong amount, and one for an unknown grant.
+    let approved: Vec<_> = grants::list(&app, &fin, out.run, 0, 1000)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|g| g.state == "approved")
+        .collect();
+    let mut csv = String::from("grant,date,voucher,amount,status,reason\n");
+    for (k, g) in approved.iter().enumerate() {
+        let amount = if k == 0 { "199999.00".to_string() } else { g.amount.to_string() };
+        csv.push_str(&format!("{},2026-12-10,PZ{},{amount},ok,\n", g.id, g.id));
+    }
+    csv.push_str("99999999,2026-12-10,PZX,100.00,ok,\n");
+    // A bad row refuses the whole file.
+    let bad = format!("{csv}12,2026-13-40,PZ,1,maybe,\n");
+    assert!(matches!(
+        grants::import_results(&app, &fin, "bad.csv", bad.as_bytes()).await,
+        Err(Error::PaymentResults { problems }) if problems.len() == 2
+            && problems.iter().all(|p| p.contains(&format!("row {}", approved.len() + 3)))
+    ));
+    let imported = grants::import_results(&app, &fin, "results.csv", csv.as_bytes()).await.unwrap();
+    assert_eq!((imported.paid, imported.unknown), (approved.len() as u64, 1));
+    let rec = grants::reconcile(&app, &fin, out.run).await.unwrap();
+    assert_eq!(rec.counts["paid_different_amount"], 1);
+    assert_eq!(rec.counts["paid_unknown"], 1);
+    assert_eq!(rec.counts["paid_ok"], approved.len() as u64 - 1);
+    let classes: Vec<(i64, &str)> = rec.exceptions.iter().map(|r| (r.grant, r.class.as_str())).collect();
+    assert_eq!(classes, vec![(approved[0].id, "paid_different_amount"), (99_999_999, "paid_unknown")]);
+
+    // The enterprise sees its grants with their state.
+    let other = Principal {
+        enterprise: Some(enterprise::UnifiedCreditCode::parse(&g_rej.uscc).unwrap()),
+        username: "qiye2".into(),
+        ..ent.clone()
+    };
+    let mine = grants::of_enterprise(&app, &other, other.enterprise.as_ref().unwrap()).await.unwrap();
+    assert_eq!(mine.len(), 1);
+    assert_eq!((mine[0].state.as_str(), mine[0].voucher.is_some()), ("paid", true));
+
+    // Every step is in the audit chain, which verifies.
+    let actions: Vec<String> =
+        grants::events(&app, &prep, out.run).await.unwrap().into_iter().map(|e| e.action).collect();
+    for a in ["run", "publicize", "object", "handle_objection", "approve", "payment_file", "payment_results"]
+    {
+        assert!(actions.iter().any(|x| x == a), "{a} not in {actions:?}");
+    }
+    assert_eq!(grants::verify_chain(&app, &prep).await.unwrap().broken, None);
+}
+
+macro_rules! both {
+    ($($name:ident),*) => {
+        mod on_sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let (s, _dir) = crate::matching::sqlite().await;
+                    super::$name(s).await;
+                }
+            )*
+        }
+        mod on_postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    if let Some(s) = crate::matching::postgres(concat!("app_grants_", stringify!($name))).await {
+                        super::$name(s).await;
+                    }
+                }
+            )*
+        }
+    };
+}
+
+both!(scenario);
