@@ -603,6 +603,11 @@ pub async fn decide_budget(
 pub async fn approve(app: &App, actor: &Principal, run: i64) -> Result<Approved> {
     require(actor, Action::Write, Resource::GrantApproval)?;
     let r = show_run(app, actor, run).await?;
+    // The database refuses this too (a CHECK and a trigger on grant_approvals); asked first
+    // here so that the preparer hears why before any other refusal.
+    if r.run.preparer == actor.username {
+        return Err(store::StoreError::ApproverIsPreparer { run, username: actor.username.clone() }.into());
+    }
     match r.run.publicity_until {
         None => return Err(Error::PublicityNotOver { run, until: "—".into() }),
         Some(until) if app.today() <= until => {

@@ -29,6 +29,7 @@ pub mod content;
 pub mod db;
 pub mod demo;
 pub mod demo_problems;
+pub mod grant;
 pub mod import;
 pub mod kpi;
 pub mod ledger;
@@ -118,6 +119,10 @@ pub enum Command {
     Common(content::CommonCmd),
     /// Searches policies, content and problems (政策咨询检索); rebuild, synonyms, unanswered.
     Search(search::SearchArgs),
+    /// 免申即享 grants (授予): run, publicity, objections, approval, payment file, results,
+    /// reconciliation.
+    #[command(subcommand)]
+    Grant(grant::GrantCmd),
     /// Benchmarks on seeded synthetic data (numbers for docs/PERFORMANCE.md).
     #[command(subcommand)]
     Bench(bench::BenchCmd),
@@ -175,6 +180,7 @@ pub fn main(server: &dyn server::Server) -> ExitCode {
         Command::Content(c) => block_on(content::run(c, &ctx)),
         Command::Search(a) => block_on(search::run(a, &ctx)),
         Command::Common(c) => block_on(content::run_common(c, &ctx)),
+        Command::Grant(c) => block_on(grant::run(c, &ctx)),
     };
     match result {
         Ok(code) => code,

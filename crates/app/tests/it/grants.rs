@@ -115,11 +115,13 @@ async fn scenario(store: Arc<dyn Store>) {
     .await
     .unwrap();
 
-    // The preparer may not approve (the database refuses; an admin preparer shows it).
+    // The preparer may not approve (the use case says so first; the database refuses too,
+    // crates/store/tests/it/grants.rs).
     let admin_prep = official("jingban", Role::Admin);
     let e = grants::approve(&app, &admin_prep, out.run).await.unwrap_err();
     assert!(matches!(e, Error::Store(StoreError::ApproverIsPreparer { .. })), "{e:?}");
     assert!(i18n::Localized::bilingual(&e).contains("jingban"));
+    assert!(app.store.approve(out.run, 1, store::Stamp::new("jingban", app.now())).await.is_err());
     // The total needs approvals by band (zone setting): one person approves once.
     let view = grants::show_run(&app, &boss, out.run).await.unwrap();
     let required = view.approvals_required;

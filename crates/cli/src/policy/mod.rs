@@ -14,7 +14,7 @@
 //! working directory, else the shipped library embedded in the binary.
 
 mod decide;
-pub(crate) use decide::run_match;
+pub(crate) use decide::{Bar, run_match};
 use decide::{bench, eval, explain, match_run, simulate};
 mod library;
 use library::{check, export, load_cmd, test};

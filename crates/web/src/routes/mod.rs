@@ -11,6 +11,7 @@ pub mod content;
 pub mod dashboard;
 pub mod decisions;
 pub mod enterprises;
+pub mod grants;
 pub mod health;
 pub mod imports;
 pub mod pages;
@@ -41,7 +42,7 @@ use utoipa_axum::routes;
         with Chinese `title`/`detail` and English `title_en`/`detail_en`."),
     modifiers(&BearerScheme),
     tags(
-        (name = "health"), (name = "auth"), (name = "enterprises"), (name = "reference"), (name = "users"), (name = "problems"), (name = "kpi"), (name = "reports"), (name = "policies"), (name = "calendar"), (name = "search"), (name = "content"),
+        (name = "health"), (name = "auth"), (name = "enterprises"), (name = "reference"), (name = "users"), (name = "problems"), (name = "kpi"), (name = "reports"), (name = "policies"), (name = "calendar"), (name = "search"), (name = "content"), (name = "grants"),
     )
 )]
 struct ApiDoc;
@@ -109,6 +110,22 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(content::api_case))
         .routes(routes!(content::api_get, content::api_put))
         .routes(routes!(content::api_review))
+        .routes(routes!(grants::api_runs, grants::api_run))
+        .routes(routes!(grants::api_mine))
+        .routes(routes!(grants::api_results))
+        .routes(routes!(grants::api_show_run))
+        .routes(routes!(grants::api_list))
+        .routes(routes!(grants::api_needs_data))
+        .routes(routes!(grants::api_objections))
+        .routes(routes!(grants::api_publicize))
+        .routes(routes!(grants::api_budget))
+        .routes(routes!(grants::api_approve))
+        .routes(routes!(grants::api_payment_file))
+        .routes(routes!(grants::api_reconcile))
+        .routes(routes!(grants::api_grant))
+        .routes(routes!(grants::api_object))
+        .routes(routes!(grants::api_handle))
+        .routes(routes!(grants::api_void))
 }
 
 /// The page routes.
