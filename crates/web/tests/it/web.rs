@@ -581,6 +581,14 @@ async fn the_openapi_document_lists_every_route_and_every_listed_route_exists() 
         "GET /api/v1/enterprises/{uscc}",
         "GET /api/v1/enterprises/{uscc}/changes",
         "GET /api/v1/enterprises/{uscc}/decisions",
+        "GET /api/v1/grants/mine",
+        "GET /api/v1/grants/runs",
+        "GET /api/v1/grants/runs/{run}",
+        "GET /api/v1/grants/runs/{run}/grants",
+        "GET /api/v1/grants/runs/{run}/needs-data",
+        "GET /api/v1/grants/runs/{run}/objections",
+        "GET /api/v1/grants/runs/{run}/reconciliation",
+        "GET /api/v1/grants/{grant}",
         "GET /api/v1/items/{id}",
         "GET /api/v1/items/{id}/explain",
         "GET /api/v1/kpi",
@@ -614,6 +622,15 @@ async fn the_openapi_document_lists_every_route_and_every_listed_route_exists() 
         "POST /api/v1/content",
         "POST /api/v1/content/cases",
         "POST /api/v1/content/{id}/review",
+        "POST /api/v1/grants/objections/{id}",
+        "POST /api/v1/grants/payment-files/{file}/void",
+        "POST /api/v1/grants/results",
+        "POST /api/v1/grants/runs",
+        "POST /api/v1/grants/runs/{run}/approve",
+        "POST /api/v1/grants/runs/{run}/budget",
+        "POST /api/v1/grants/runs/{run}/payment-file",
+        "POST /api/v1/grants/runs/{run}/publicize",
+        "POST /api/v1/grants/{grant}/objections",
         "POST /api/v1/problems",
         "POST /api/v1/problems/{id}/actions",
         "POST /api/v1/problems/{id}/attachments",
@@ -644,7 +661,10 @@ async fn the_openapi_document_lists_every_route_and_every_listed_route_exists() 
             .replace("{uscc}", &app.a)
             .replace("{category}", "tax")
             .replace("{username}", "spare")
-            .replace("{name}", "zone-sample-2022.toml");
+            .replace("{name}", "zone-sample-2022.toml")
+            .replace("{run}", "1")
+            .replace("{grant}", "1")
+            .replace("{file}", "x");
         let r = app.api(Some(&t), Method::from_bytes(m.as_bytes()).unwrap(), &p, Some(json!({}))).await;
         let s = r.status();
         let body = r.text().await.unwrap();
@@ -1421,4 +1441,52 @@ async fn request_state_is_shared_by_every_server_over_the_database() {
     let v: Value = r.json().await.unwrap();
     assert_eq!((v["status"].as_str(), v["backend"].as_str()), (Some("ready"), Some("sqlite")));
     assert_eq!(v["schema_applied"], v["schema_known"]);
+}
+
+/// The grants API (issue 12) as its roles see it: an enterprise reads its own grants and
+/// never the runs; officials read the runs; a run of an unknown item or an approval of an
+/// unknown run is a 404 with its stable code. (The whole flow runs in
+/// crates/app/tests/it/grants.rs, over both stores.)
+#[tokio::test]
+async fn the_grants_api_answers_each_role() {
+    let app = app().await;
+    let ent = app.token("ent_a").await;
+    let r = app.api(Some(&ent), Method::GET, "/api/v1/grants/mine", None).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.json::<Value>().await.unwrap(), json!([]));
+    let r = app.api(Some(&ent), Method::GET, "/api/v1/grants/runs", None).await;
+    assert_eq!(r.status(), 403);
+    let admin = app.token("admin").await;
+    let r = app.api(Some(&admin), Method::GET, "/api/v1/grants/runs", None).await;
+    assert_eq!((r.status(), r.json::<Value>().await.unwrap()), (StatusCode::OK, json!([])));
+    let r = app.api(Some(&admin), Method::GET, "/api/v1/grants/mine", None).await;
+    assert_eq!(r.status(), 403);
+    let r = app
+        .api(
+            Some(&admin),
+            Method::POST,
+            "/api/v1/grants/runs",
+            Some(json!({"item": "no-such-item", "period": "2022"})),
+        )
+        .await;
+    assert_eq!(r.status(), 404);
+    assert_eq!(r.json::<Value>().await.unwrap()["code"], "app.item_not_found");
+    let r = app.api(Some(&admin), Method::POST, "/api/v1/grants/runs/7/approve", Some(json!({}))).await;
+    assert_eq!(r.status(), 404);
+    let body = r.json::<Value>().await.unwrap();
+    assert_eq!(body["code"], "store.grant_run_not_found");
+    assert!(
+        body["detail"].as_str().unwrap().contains('7')
+            && body["detail_en"].as_str().unwrap().contains("grant run 7")
+    );
+    let r = app
+        .api(
+            Some(&admin),
+            Method::POST,
+            "/api/v1/grants/results",
+            Some(json!({"file_name": "r.csv", "csv": "grant\n1\n"})),
+        )
+        .await;
+    assert_eq!(r.status(), 422);
+    assert_eq!(r.json::<Value>().await.unwrap()["code"], "app.payment_results");
 }
