@@ -161,8 +161,8 @@ impl WebError {
                 | StoreError::CategoryExists { .. }
                 | StoreError::UsernameTaken { .. } => StatusCode::CONFLICT,
                 StoreError::Backend(_) => StatusCode::INTERNAL_SERVER_ERROR,
-                _ if e.is_user_error() => StatusCode::UNPROCESSABLE_ENTITY,
-                _ => StatusCode::INTERNAL_SERVER_ERROR,
+                // The rest as the use cases class them (the grants' refusals: 404, 409, 403).
+                _ => status_of(app::Error::Store(e.clone()).kind()),
             },
             WebError::Attachment(e) => {
                 use store::attachments::AttachmentError as A;

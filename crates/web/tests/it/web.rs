@@ -1470,7 +1470,7 @@ async fn the_grants_api_answers_each_role() {
         )
         .await;
     assert_eq!(r.status(), 404);
-    assert_eq!(r.json::<Value>().await.unwrap()["code"], "app.item_not_found");
+    assert_eq!(r.json::<Value>().await.unwrap()["code"], "web.item_not_found");
     let r = app.api(Some(&admin), Method::POST, "/api/v1/grants/runs/7/approve", Some(json!({}))).await;
     assert_eq!(r.status(), 404);
     let body = r.json::<Value>().await.unwrap();
