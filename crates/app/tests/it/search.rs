@@ -370,6 +370,14 @@ async fn suggestions_while_typing_and_this_solved_it() {
     .await
     .unwrap();
     assert_eq!(counts, vec![("guide".to_string(), 1)]);
+    // The KPI report of the month carries it, apart from the problems (none were received).
+    let june = app::kpis::KpiRequest { period: Some(kpi::Period::parse("2022-06").unwrap()), as_of: None };
+    let k = app::kpis::kpis(&z.app, &who("leader"), june).await.unwrap().report;
+    assert_eq!(k.self_service.total, 1);
+    assert_eq!(app::kpis::self_service_text(&k.self_service), "1（办事指南 1）");
+    assert_eq!(k.row(None, None).map_or(0, |r| r.counts.received), 0);
+    let may = app::kpis::KpiRequest { period: Some(kpi::Period::parse("2022-05").unwrap()), as_of: None };
+    assert_eq!(app::kpis::kpis(&z.app, &who("leader"), may).await.unwrap().report.self_service.total, 0);
 }
 
 #[tokio::test]
