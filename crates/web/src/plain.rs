@@ -17,6 +17,7 @@ fn function_zh(name: &str) -> Option<&'static str> {
         "min" => "较小值",
         "max" => "较大值",
         "size_class" => "企业规模",
+        "vat_refund_size" => "留抵退税企业规模",
         "industry_section" => "行业门类",
         "industry_division" => "行业大类",
         "add_workdays" => "加工作日",
