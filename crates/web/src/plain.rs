@@ -64,6 +64,7 @@ fn name_zh(lib: &Library, name: &str) -> Option<String> {
             "false" => "否",
             "year" => "当年",
             "date" => "决定日",
+            "today" => "决定日",
             "if" => "如果",
             "then" => "则",
             "else" => "否则",
