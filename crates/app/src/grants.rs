@@ -208,6 +208,12 @@ pub async fn run(
         app.store.granted_enterprises(&item.id, &period.to_string()).await?.into_iter().collect();
     let document_version =
         app.store.current_document(DocumentKind::Policy, &item.location.file).await?.map_or(0, |d| d.version);
+    // The day the match run decided the item on: its date, or for a run of another tax
+    // year (`policy match --tax-year`) the item's day in that year, as the run decided it.
+    let decided_on = match m.tax_year {
+        Some(y) => rules::Library::as_of(item, m.date, y).unwrap_or(m.date),
+        None => m.date,
+    };
     let dict = FactDictionary::official();
     let mut grants = Vec::new();
     let mut needs = Vec::new();
@@ -222,7 +228,7 @@ pub async fn run(
             if !row.enterprise.assistance_target() || existing.contains(&row.id) {
                 continue;
             }
-            let d = lib.evaluate(item, &row.facts(), m.date);
+            let d = lib.evaluate(item, &row.facts(), decided_on);
             let missing = match (d.outcome, d.amount) {
                 (Eligibility::Eligible, Some(amount))
                     if eligible.contains(&row.id) && amount > Decimal::ZERO =>

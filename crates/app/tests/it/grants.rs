@@ -27,6 +27,7 @@ async fn scenario(store: Arc<dyn Store>) {
         &prep,
         &matching::RunRequest {
             date: chrono::NaiveDate::from_ymd_opt(2022, 6, 30).unwrap(),
+            tax_year: None,
             library_fingerprint: "t".into(),
         },
         Arc::new(NoProgress),
