@@ -195,6 +195,9 @@ impl Error {
                 | StoreError::CategoryNotFound { .. }
                 | StoreError::DocumentNotFound { .. } => ErrorKind::NotFound,
                 StoreError::DocumentConflict { .. } => ErrorKind::Stale,
+                StoreError::DraftNotFound { .. } => ErrorKind::NotFound,
+                StoreError::DraftClosed { .. } => ErrorKind::Conflict,
+                StoreError::SelfReview { .. } => ErrorKind::Forbidden,
                 StoreError::DepartmentExists { .. }
                 | StoreError::CategoryExists { .. }
                 | StoreError::UsernameTaken { .. } => ErrorKind::Conflict,

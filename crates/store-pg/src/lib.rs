@@ -19,6 +19,7 @@ mod calendar;
 mod categories;
 mod content;
 mod documents;
+mod drafts;
 mod enterprises;
 mod follow_ups;
 mod import;
@@ -111,6 +112,11 @@ pub const MIGRATIONS: &[Migration] = &[
         version: 21,
         name: "content_search",
         sql: include_str!("../migrations/0021_content_search.sql"),
+    },
+    Migration {
+        version: 24,
+        name: "policy_drafts",
+        sql: include_str!("../migrations/0024_policy_drafts.sql"),
     },
 ];
 

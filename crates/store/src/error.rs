@@ -52,6 +52,15 @@ pub enum StoreError {
     DocumentNotFound { kind: String, name: String },
     #[error("document name {name:?} is not valid or appears twice")]
     InvalidDocumentName { name: String },
+    /// No policy draft with this id.
+    #[error("no policy draft #{id}")]
+    DraftNotFound { id: i64 },
+    /// A policy draft already approved, rejected, withdrawn or stale.
+    #[error("policy draft #{id} is {state}, not open")]
+    DraftClosed { id: i64, state: String },
+    /// The database refused a review of a policy draft by its own author.
+    #[error("policy draft #{id}: {username} wrote it and may not review it")]
+    SelfReview { id: i64, username: String },
     /// Anything else the database reports. Not shown to users in detail.
     #[error("storage error: {0}")]
     Backend(String),
@@ -193,6 +202,14 @@ impl Localized for StoreError {
             StoreError::InvalidDocumentName { name } => {
                 Message::new("store.invalid_document_name").arg("name", name)
             }
+            StoreError::DraftNotFound { id } => Message::new("store.draft_not_found").arg("id", id),
+            StoreError::DraftClosed { id, state } => {
+                let zh = crate::drafts::DraftState::parse(state).map_or(state.as_str(), |s| s.name_zh());
+                Message::new("store.draft_closed").arg("id", id).arg("state", state).arg("state_zh", zh)
+            }
+            StoreError::SelfReview { id, username } => {
+                Message::new("store.self_review").arg("id", id).arg("username", username)
+            }
             StoreError::Backend(detail) => Message::new("store.backend").arg("detail", detail),
         }
     }
@@ -233,6 +250,9 @@ mod tests {
             }
             D::DocumentNotFound => StoreError::DocumentNotFound { kind: s(), name: s() },
             D::InvalidDocumentName => StoreError::InvalidDocumentName { name: s() },
+            D::DraftNotFound => StoreError::DraftNotFound { id: 7 },
+            D::DraftClosed => StoreError::DraftClosed { id: 7, state: "approved".into() },
+            D::SelfReview => StoreError::SelfReview { id: 7, username: s() },
             D::Backend => StoreError::Backend(s()),
         }
     }

@@ -8,6 +8,7 @@ mod support;
 mod accounts;
 mod content;
 mod documents;
+mod drafts;
 mod matches;
 mod problems;
 mod repository;
