@@ -2,6 +2,7 @@
 //! from the database (`matching`), jobs and change signals across servers (`scale`, over
 //! PostgreSQL when `HUIQI_TEST_PG_URL` is set), content and search (`search`).
 
+mod drafts;
 mod matching;
 mod scale;
 mod search;
