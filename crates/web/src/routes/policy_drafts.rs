@@ -22,7 +22,7 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use i18n::{Lang, Localized};
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use utoipa::ToSchema;
 
 /// A rejection's reason.
@@ -148,11 +148,21 @@ pub struct DraftListPage {
     pub b: Base,
     pub all: bool,
     pub drafts: Vec<DraftOut>,
+    /// Display names of the authors and reviewers.
+    pub people: BTreeMap<String, String>,
 }
 
 impl DraftListPage {
     pub fn when(&self, rfc3339: &str) -> String {
         when(rfc3339)
+    }
+
+    pub fn who(&self, username: &str) -> String {
+        crate::plain::person(self.b.tr, &self.people, username)
+    }
+
+    pub fn state(&self, d: &DraftOut) -> String {
+        self.b.tr.pick(&d.state_zh, &d.state).to_string()
     }
 }
 
@@ -168,11 +178,21 @@ pub struct DraftPage {
     pub error: Option<String>,
     /// The reason typed into a refused rejection.
     pub reason: String,
+    /// Display names of the author and the reviewer.
+    pub people: BTreeMap<String, String>,
 }
 
 impl DraftPage {
     pub fn when(&self, rfc3339: &str) -> String {
         when(rfc3339)
+    }
+
+    pub fn who(&self, username: &str) -> String {
+        crate::plain::person(self.b.tr, &self.people, username)
+    }
+
+    pub fn state(&self) -> String {
+        self.b.tr.pick(&self.r.draft.state_zh, &self.r.draft.state).to_string()
     }
 
     /// A diff line's CSS class.
@@ -208,10 +228,15 @@ pub async fn page_list(
 ) -> Result<Html<String>, WebError> {
     let all = raw.get("all").is_some_and(|v| v == "true");
     let list = app::drafts::list(&state, &p, !all).await?;
+    let drafts: Vec<DraftOut> = list.iter().map(DraftOut::from).collect();
+    let names: Vec<String> =
+        drafts.iter().flat_map(|d| std::iter::once(d.author.clone()).chain(d.closed_by.clone())).collect();
+    let people = app::users::display_names(&state, &p, &names).await?;
     views::render(&DraftListPage {
         b: Base::new(lang, Some(&p), "/policies", "ui.drafts.title"),
         all,
-        drafts: list.iter().map(DraftOut::from).collect(),
+        drafts,
+        people,
     })
 }
 
@@ -228,7 +253,10 @@ async fn draft_page(
     let mut b = Base::new(lang, Some(p), "/policies", "ui.drafts.one");
     b.title = format!("{} #{id}", b.title);
     let mine = r.draft.author == p.username;
-    views::render(&DraftPage { b, r, mine, message, error, reason })
+    let names: Vec<String> =
+        std::iter::once(r.draft.author.clone()).chain(r.draft.closed_by.clone()).collect();
+    let people = app::users::display_names(state, p, &names).await?;
+    views::render(&DraftPage { b, r, mine, message, error, reason, people })
 }
 
 /// A draft's review page.
