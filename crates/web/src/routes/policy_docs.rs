@@ -38,10 +38,17 @@ use utoipa::ToSchema;
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct VersionOut {
     pub version: i64,
+    /// Who wrote it (for a policy file: the draft's author).
     pub actor: String,
     /// RFC 3339, China time.
     pub created_at: String,
     pub deleted: bool,
+    /// Who approved it (a reviewed policy draft); null for a version written without review.
+    #[serde(default)]
+    pub approved_by: Option<String>,
+    /// The policy draft it came from.
+    #[serde(default)]
+    pub draft: Option<i64>,
 }
 
 /// A stored document's current version with its history (newest first).
@@ -78,6 +85,8 @@ fn version_out(v: app::policy_docs::VersionView) -> VersionOut {
         actor: v.actor,
         created_at: v.created_at.to_rfc3339(),
         deleted: v.deleted,
+        approved_by: v.approved_by,
+        draft: v.draft,
     }
 }
 
@@ -463,6 +472,8 @@ pub struct DocumentPage {
     pub message: Option<String>,
     pub error: Option<String>,
     pub problems: Vec<DiagRow>,
+    /// Changes are reviewed (policy files): the history names the approver and the draft.
+    pub reviewed: bool,
 }
 
 impl DocumentPage {
@@ -542,6 +553,7 @@ async fn policy_page(
         message,
         error,
         problems,
+        reviewed: true,
     })
 }
 
@@ -640,6 +652,7 @@ async fn limits_page(
         message,
         error,
         problems: Vec::new(),
+        reviewed: false,
     })
 }
 

@@ -748,6 +748,9 @@ async fn an_officer_edits_a_policy_file_and_the_library_in_use_changes() {
     let doc: Value = r.json().await.unwrap();
     assert_eq!(doc["actor"], "policy");
     assert_eq!(doc["history"].as_array().unwrap().len(), 2);
+    assert_eq!(doc["history"][0]["approved_by"], "admin", "who wrote, who approved");
+    assert_eq!(doc["history"][0]["draft"], draft["id"]);
+    assert_eq!(doc["history"][1]["approved_by"], Value::Null, "the seed was not reviewed");
     let title = app.json(&officer, "/api/v1/policies/zone-sample-2022").await["title"].clone();
     assert_ne!(title, old_title);
     assert!(title.as_str().unwrap().starts_with("【修订】"), "{title}");
