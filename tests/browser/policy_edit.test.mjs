@@ -1,7 +1,7 @@
 // Editing a policy file in the database: the policy officer opens a document from the
 // library, saves a text with a misspelt fact (refused, the problem shown with its line and
 // column, nothing saved), then a corrected text: a draft with its review page (the diff, the
-// simulation on the latest match run), not live; the officer may not approve it; the admin
+// simulation, or why there is none), not live; the officer may not approve it; the admin
 // (a second person) approves it, and it is the next version, in the history, in use at once.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -48,8 +48,8 @@ test('the policy officer edits a policy file: errors are shown and nothing is sa
     assert.match(await page.locator('tr.diff-add').first().innerText(), /【示例·修订】园区/);
     assert.match(await page.locator('tr.diff-del').first().innerText(), /【示例】园区/);
     assert.equal(await page.locator('#approve').count(), 0, 'the author has no approve button');
-    // The demo zone has a match run: the review simulates the change on it.
-    assert.match(await page.locator('#sim-summary').innerText(), /匹配批次/);
+    // The demo zone has no match run yet: the review says so and shows the diff only.
+    assert.match(await page.locator('#no-match-run').innerText(), /还没有匹配批次/);
     await visit(page, '/policies/zone-sample-2022', { step: 'not-live-yet' });
     assert.doesNotMatch(await mainText(page), /【示例·修订】园区/);
     assert.match(await mainText(page), /待审核的政策草案：1 份/);
