@@ -9,7 +9,9 @@
 //! - [`review`]: a draft with, per document, the line diff against the live version, and the
 //!   simulation on the latest match run's date: who gains and who loses, the cost by benefit
 //!   kind ([`crate::matching::compare_libraries`], the one batch engine). Without a match run
-//!   there is no simulation and the review says so.
+//!   there is no simulation and the review says so. The annual items are decided for the year
+//!   of the run's date: a run made for another tax year (`policy match --tax-year`) is
+//!   simulated on its date's year (FIXME: decide them for the run's tax year, as the run did).
 //! - [`approve`]: a policy officer or admin other than the author (checked here, and by the
 //!   database: `store::drafts`). The draft is re-checked against the live library as it is
 //!   now: a document that moved on makes the draft stale ([`Error::DraftStale`]); a library

@@ -118,6 +118,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "policy_drafts",
         sql: include_str!("../migrations/0024_policy_drafts.sql"),
     },
+    Migration {
+        version: 25,
+        name: "match_run_tax_year",
+        sql: include_str!("../migrations/0025_match_run_tax_year.sql"),
+    },
 ];
 
 /// Connections in the pool.

@@ -56,6 +56,8 @@ pub enum Place {
     FollowUps,
     /// 抽查回访: the sample of closures without confirmation (supervisors).
     SpotChecks,
+    /// 共性问题: groups of similar open problems and the governance items made of them.
+    CommonProblems,
     Password,
 }
 
@@ -81,6 +83,7 @@ impl Place {
             Place::Calendar => Some("/admin/calendar"),
             Place::FollowUps => Some("/follow-ups"),
             Place::SpotChecks => Some("/spot-checks"),
+            Place::CommonProblems => Some("/common"),
             Place::Password => Some("/account/password"),
         }
     }
@@ -105,6 +108,7 @@ impl Place {
             Place::Calendar => "ui.nav.calendar",
             Place::FollowUps => "ui.nav.follow_ups",
             Place::SpotChecks => "ui.nav.spot_checks",
+            Place::CommonProblems => "ui.nav.common",
             Place::Password => "ui.nav.password",
         }
     }
@@ -117,14 +121,21 @@ impl Place {
             Role::Enterprise => v.extend([PolicyMatches, NoApplication, Problems, PolicySearch]),
             Role::Cadre => v.extend([Enterprises, Visits, Problems, PolicySearch]),
             Role::Department => v.extend([Problems, Enterprises, PolicyLibrary, PolicySearch]),
-            Role::Leader => {
-                v.extend([Dashboard, Problems, FollowUps, Enterprises, PolicyLibrary, PolicySearch])
-            }
+            Role::Leader => v.extend([
+                Dashboard,
+                Problems,
+                FollowUps,
+                CommonProblems,
+                Enterprises,
+                PolicyLibrary,
+                PolicySearch,
+            ]),
             Role::Supervisor => v.extend([
                 Dashboard,
                 Problems,
                 FollowUps,
                 SpotChecks,
+                CommonProblems,
                 Enterprises,
                 PolicyLibrary,
                 PolicySearch,

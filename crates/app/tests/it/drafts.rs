@@ -123,7 +123,7 @@ async fn a_change_goes_live_only_when_a_second_person_approves(store: Arc<dyn St
     matching::run(
         &app,
         &officer,
-        &RunRequest { date: day, library_fingerprint: "t".into() },
+        &RunRequest { date: day, tax_year: None, library_fingerprint: "t".into() },
         Arc::new(NoProgress),
     )
     .await
