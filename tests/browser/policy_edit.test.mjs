@@ -1,9 +1,11 @@
 // Editing a policy file in the database: the policy officer opens a document from the
 // library, saves a text with a misspelt fact (refused, the problem shown with its line and
-// column, nothing saved), then a corrected text (a new version, in the history, in use at once).
+// column, nothing saved), then a corrected text: a draft with its review page (the diff, the
+// simulation, or why there is none), not live; the officer may not approve it; the admin
+// (a second person) approves it, and it is the next version, in the history, in use at once.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { withPage, signIn, visit, mainText, assertChinese, closeBrowser, DEMO } from './lib.mjs';
+import { withPage, signIn, signOut, visit, mainText, assertChinese, closeBrowser, DEMO } from './lib.mjs';
 
 after(closeBrowser);
 
@@ -34,15 +36,36 @@ test('the policy officer edits a policy file: errors are shown and nothing is sa
     assert.ok(bad.split('\n')[lineNo - 1].includes('hitech_first_recognised_on'), `line ${lineNo}`);
     assert.equal(Number(await page.locator('#current-version').innerText()), before, 'nothing saved');
     assert.equal(await box.inputValue(), bad);
-    // The fix: a new title. Saved as the next version, listed in the history, in use at once.
+    // The fix: a new title. Saved as a draft: its review page shows the diff; nothing is live yet.
     const fixed = text.replace('title = "【示例】园区', 'title = "【示例·修订】园区');
     await box.fill(fixed);
-    await Promise.all([page.waitForURL(/saved=/), page.getByRole('button', { name: '保存' }).click()]);
-    await page.shot('saved');
-    assert.match(await page.locator('p.ok[role=status]').innerText(), new RegExp(`已保存为第 ${before + 1} 版`));
+    await Promise.all([page.waitForURL(/\/policies\/drafts\/\d+\?done=saved/), page.getByRole('button', { name: '保存' }).click()]);
+    await page.shot('draft');
+    await assertChinese(page);
+    const draftUrl = new URL(page.url()).pathname;
+    assert.match(await page.locator('p.ok[role=status]').innerText(), /已存为草案/);
+    assert.match(await page.locator('#draft-state').innerText(), /待审核/);
+    assert.match(await page.locator('tr.diff-add').first().innerText(), /【示例·修订】园区/);
+    assert.match(await page.locator('tr.diff-del').first().innerText(), /【示例】园区/);
+    assert.equal(await page.locator('#approve').count(), 0, 'the author has no approve button');
+    // The demo zone has no match run yet: the review says so and shows the diff only.
+    assert.match(await page.locator('#no-match-run').innerText(), /还没有匹配批次/);
+    await visit(page, '/policies/zone-sample-2022', { step: 'not-live-yet' });
+    assert.doesNotMatch(await mainText(page), /【示例·修订】园区/);
+    assert.match(await mainText(page), /待审核的政策草案：1 份/);
+    // A second person (the admin) reviews and approves: live, the next version.
+    await signOut(page);
+    await signIn(page, DEMO.admin, { next: draftUrl });
+    await visit(page, draftUrl, { step: 'review-as-admin' });
+    await Promise.all([page.waitForURL(/done=approved/), page.locator('#approve').click()]);
+    await page.shot('approved');
+    assert.match(await page.locator('p.ok[role=status]').innerText(), /已批准/);
+    assert.match(await page.locator('#draft-state').innerText(), /已批准/);
+    await visit(page, `/policies/documents/${DOC}/edit`, { step: 'history' });
+    assert.equal(Number(await page.locator('#current-version').innerText()), before + 1);
     const history = await page.locator('#history tbody tr').count();
     assert.equal(history, before + 1);
-    assert.match(await page.locator('#history tbody tr').first().innerText(), /zhengce/);
+    assert.match(await page.locator('#history tbody tr').first().innerText(), /zhengce|政策/);
     await visit(page, '/policies/zone-sample-2022', { step: 'document-after' });
     assert.match(await mainText(page), /【示例·修订】园区/);
   }));

@@ -53,8 +53,11 @@ fn policies_round_trip_through_the_database_and_a_bad_load_writes_nothing() {
     // A changed title makes version 2 and the commands use it.
     let changed = shipped.replacen("title = \"", "title = \"【修订】", 1);
     std::fs::write(d.join("out").join(ZONE), &changed).unwrap();
+    // The first load over the library as shipped goes live at once (bootstrap), and says so.
     let v = json(&huiqi(d, &["policy", "load", "out", "--as", "zhou", "--json"]));
     assert_eq!(status_of(&v, ZONE), ("changed".into(), 2));
+    assert_eq!((v["state"].as_str(), v["bootstrap"].as_bool()), (Some("live"), Some(true)), "{v}");
+    assert!(v["draft"].as_i64().is_some(), "{v}");
     ok(&huiqi(d, &["policy", "export", "again"]));
     assert_eq!(std::fs::read_to_string(d.join("again").join(ZONE)).unwrap(), changed);
     // A misspelt fact: exit 1, file:line:col in both languages, nothing stored.
@@ -77,9 +80,52 @@ fn policies_round_trip_through_the_database_and_a_bad_load_writes_nothing() {
         "its items clash with the stored copy of {ZONE}: {}",
         text(&o.stdout)
     );
+    // Now a person wrote the library: a load is a draft for review, live only on approval by
+    // someone else.
     std::fs::write(d.join(ZONE), &shipped).unwrap();
     let v = json(&huiqi(d, &["policy", "load", ZONE, "--json"]));
     assert_eq!(status_of(&v, ZONE), ("changed".into(), 3));
+    assert_eq!((v["state"].as_str(), v["bootstrap"].as_bool()), (Some("draft"), Some(false)), "{v}");
+    let id = v["draft"].as_i64().unwrap().to_string();
+    ok(&huiqi(d, &["policy", "export", "fourth"]));
+    assert_eq!(std::fs::read_to_string(d.join("fourth").join(ZONE)).unwrap(), changed, "not live yet");
+    let list = json(&huiqi(d, &["policy", "drafts", "--json"]));
+    assert_eq!(list[0]["id"].to_string(), id);
+    assert_eq!((list[0]["author"].as_str(), list[0]["state"].as_str()), (Some("policy-load"), Some("draft")));
+    let shown = json(&huiqi(d, &["policy", "draft", "show", &id, "--json"]));
+    assert_eq!(shown["no_match_run"], true, "{shown}");
+    assert!(shown["documents"][0]["hunks"][0].as_array().unwrap().iter().any(|l| l["tag"] == "-"), "{shown}");
+    let text_show = ok(&huiqi(d, &["policy", "draft", "show", &id]));
+    assert!(text_show.contains("没有匹配批次") && text_show.contains("-title = \"【修订】"), "{text_show}");
+    // The author may not approve; another admin does.
+    let o = huiqi(d, &["policy", "draft", "approve", &id, "--as", "policy-load"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        text(&o.stderr).contains("不能审核自己的草案") && text(&o.stderr).contains("may not review"),
+        "{}",
+        text(&o.stderr)
+    );
+    let o = ok(&huiqi(d, &["policy", "draft", "approve", &id, "--as", "wang"]));
+    assert!(o.contains("已批准并生效") && o.contains("approved by wang"), "{o}");
+    ok(&huiqi(d, &["policy", "export", "fifth"]));
+    assert_eq!(std::fs::read_to_string(d.join("fifth").join(ZONE)).unwrap(), shipped);
+    // --approve-as: a second admin makes a load live in one command; not the same person.
+    std::fs::write(d.join(ZONE), &changed).unwrap();
+    let o = huiqi(d, &["policy", "load", ZONE, "--as", "zhou", "--approve-as", "zhou"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stdout));
+    let v = json(&huiqi(d, &["policy", "load", ZONE, "--as", "zhou", "--approve-as", "wang", "--json"]));
+    assert_eq!((status_of(&v, ZONE), v["state"].as_str()), (("changed".into(), 4), Some("live")));
+    // A rejection needs a reason.
+    std::fs::write(d.join(ZONE), &shipped).unwrap();
+    let v = json(&huiqi(d, &["policy", "load", ZONE, "--as", "zhou", "--json"]));
+    let id = v["draft"].as_i64().unwrap().to_string();
+    let o = huiqi(d, &["policy", "draft", "reject", &id, "--as", "wang", "--reason", " "]);
+    assert_eq!(o.status.code(), Some(1));
+    ok(&huiqi(d, &["policy", "draft", "reject", &id, "--as", "wang", "--reason", "不改"]));
+    let all = json(&huiqi(d, &["policy", "drafts", "--all", "--json"]));
+    assert_eq!(all[0]["state"], "rejected");
+    assert_eq!(all[0]["reason"], "不改");
+    assert!(json(&huiqi(d, &["policy", "drafts", "--json"])).as_array().unwrap().is_empty());
 }
 
 #[test]

@@ -146,6 +146,10 @@ pub enum Error {
     /// A payment-results file refused, with every row's problem (nothing imported).
     #[error("payment results refused: {} problems", problems.len())]
     PaymentResults { problems: Vec<String> },
+    /// A policy draft made against a version of `name` that is no longer live: nothing was
+    /// written and the draft is marked stale.
+    #[error("policy draft #{id} is stale: {name} moved from version {expected} to {current}")]
+    DraftStale { id: i64, name: String, expected: String, current: String },
     /// A failure of the system (logged where handled, shown without detail).
     #[error("internal: {0}")]
     Internal(String),
@@ -187,6 +191,7 @@ impl Error {
             | Error::ControlCharacter { .. }
             | Error::BidiControl { .. } => ErrorKind::BadRequest,
             Error::Stale => ErrorKind::Stale,
+            Error::DraftStale { .. } => ErrorKind::Conflict,
             Error::PolicyRejected(_) | Error::InvalidTimeLimits { .. } | Error::InvalidSettings { .. } => {
                 ErrorKind::Unprocessable
             }
@@ -214,6 +219,9 @@ impl Error {
                 | StoreError::CategoryNotFound { .. }
                 | StoreError::DocumentNotFound { .. } => ErrorKind::NotFound,
                 StoreError::DocumentConflict { .. } => ErrorKind::Stale,
+                StoreError::DraftNotFound { .. } => ErrorKind::NotFound,
+                StoreError::DraftClosed { .. } => ErrorKind::Conflict,
+                StoreError::SelfReview { .. } => ErrorKind::Forbidden,
                 StoreError::DepartmentExists { .. }
                 | StoreError::CategoryExists { .. }
                 | StoreError::UsernameTaken { .. } => ErrorKind::Conflict,
@@ -294,6 +302,11 @@ impl Localized for Error {
                 Message::new("app.bidi_control").arg("field", field).arg("name", name)
             }
             Error::Stale => Message::new("app.stale"),
+            Error::DraftStale { id, name, expected, current } => Message::new("app.draft_stale")
+                .arg("id", id)
+                .arg("name", name)
+                .arg("expected", expected)
+                .arg("current", current),
             Error::PolicyRejected(r) => Message::new("app.policy_rejected").arg("count", r.count()),
             Error::InvalidTimeLimits { reason } => {
                 Message::new("app.invalid_time_limits").arg("reason", reason)
@@ -443,6 +456,9 @@ mod tests {
             },
             D::Rules => Error::Rules(rules::Error::NeedsYear { fact: "revenue".into() }),
             D::Stale => Error::Stale,
+            D::DraftStale => {
+                Error::DraftStale { id: 3, name: "a.toml".into(), expected: "1".into(), current: "2".into() }
+            }
             D::BadCredentials => Error::BadCredentials,
             D::SignInLocked => Error::SignInLocked { until: chrono::DateTime::UNIX_EPOCH.fixed_offset() },
             D::PasswordTooShort => Error::PasswordTooShort { min: 8 },

@@ -21,6 +21,8 @@
 //! - [`matching`]: policy decisions (政策匹配): one enterprise's, why (not), every
 //!   assistance target's as a stored match run streamed from the store, and simulations.
 //! - [`policies`]: the policy files: what a save must pass, check, load, export, history.
+//! - [`drafts`]: policy changes reviewed (草案, 审核): a change is a draft with its diff and
+//!   simulation until a second person approves it.
 //! - [`time_limits`]: the time limits (办理时限): show, set, the rows people read.
 //! - [`calendar`]: the working-day calendar (工作日历): answers with their provisional flag,
 //!   the years and their status, loading a year's notice (which recomputes open problems'
@@ -46,6 +48,7 @@ pub mod calendar;
 pub mod clock;
 pub mod common;
 pub mod content;
+pub mod drafts;
 pub mod error;
 pub mod grants;
 pub mod jobs;

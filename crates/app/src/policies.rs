@@ -14,13 +14,15 @@
 //! What it leaves out: reading files and directories (the CLI), HTTP (the web), and deciding
 //! enterprises with the library (`crate::matching`).
 
-use crate::policy_docs::{self, DocumentView, Saved};
+pub use crate::drafts::Proposal;
+use crate::policy_docs::{self, DocumentView};
 use crate::{App, Error, Principal, Result, authz};
 use enterprise::FactDictionary;
 use rules::{CaseReport, Diagnostic, Library, SourceFile};
 use serde::Serialize;
 use std::sync::Arc;
-use store::documents::{Document, DocumentChange, DocumentKind};
+use store::documents::{Document, DocumentKind};
+use store::drafts::DraftOrigin;
 
 pub use crate::live::PolicySet;
 
@@ -111,14 +113,16 @@ pub struct SavePolicy {
     pub text: String,
 }
 
-/// Saves a new text of a stored policy file (policy officers, admins): the library as it
-/// would be (the other stored files and this text) must pass [`check_sources`], else
-/// [`Error::PolicyRejected`] and nothing is stored; a version other than the one read is
-/// [`Error::Stale`]. On success the checked library is put in use at once, with an empty
-/// decisions cache.
+/// Proposes a new text of a stored policy file (policy officers, admins) as a draft for
+/// review ([`crate::drafts`]): the library as it would be (the other live files and this text)
+/// must pass [`check_sources`], else [`Error::PolicyRejected`] and nothing is stored; a version
+/// other than the live one read is [`Error::Stale`]. The live library is unchanged until a
+/// second person approves the draft. A text equal to the live one stores nothing
+/// ([`Proposal::Unchanged`]).
 #[tracing::instrument(skip(app, who, req), fields(user = %who.username, document = %req.name))]
-pub async fn save(app: &App, who: &Principal, req: SavePolicy) -> Result<Saved> {
+pub async fn save(app: &App, who: &Principal, req: SavePolicy) -> Result<Proposal> {
     authz::require(who, authz::Action::Write, authz::Resource::PolicyLibrary)?;
+    store::documents::check_name(&req.name)?;
     let _one_at_a_time = policy_docs::SAVING.lock().await;
     let docs = app.store.current_documents(DocumentKind::Policy).await?;
     let current =
@@ -129,16 +133,10 @@ pub async fn save(app: &App, who: &Principal, req: SavePolicy) -> Result<Saved> 
     if current.version != req.expected {
         return Err(Error::Stale);
     }
-    let files = with_replaced(&docs, &req.name, &req.text);
-    let set = check_sources(&files).map_err(Error::PolicyRejected)?;
-    let written = app
-        .store
-        .put_document(DocumentKind::Policy, &req.name, Some(req.expected), req.text, &who.stamp(app.now()))
-        .await?;
-    app.live.set_policies(set);
-    let saved = Saved { version: written.map(|d| d.version) };
-    tracing::info!(version = saved.version, "policy document saved");
-    Ok(saved)
+    let files = vec![SourceFile { name: req.name.clone(), text: req.text }];
+    let (p, _) =
+        crate::drafts::propose_over(app, who, DraftOrigin::Edit, &docs, files, String::new()).await?;
+    Ok(p)
 }
 
 /// Files to store as policy documents, named by document name (`zone-sample-2022.toml`, or a
@@ -146,6 +144,8 @@ pub async fn save(app: &App, who: &Principal, req: SavePolicy) -> Result<Saved> 
 #[derive(Debug, Clone)]
 pub struct LoadPolicies {
     pub files: Vec<SourceFile>,
+    /// A second person who approves the draft at once (`huiqi policy load --approve-as`).
+    pub approve_as: Option<Principal>,
 }
 
 /// One document's outcome in a load.
@@ -154,7 +154,8 @@ pub struct LoadedDocument {
     pub name: String,
     /// `added`, `changed` or `unchanged`.
     pub status: &'static str,
-    /// The version now current.
+    /// The version now current; while the load waits for review as a draft, the version an
+    /// added or changed document will be written as when the draft is approved.
     pub version: i64,
 }
 
@@ -165,49 +166,41 @@ pub struct LoadReport {
     pub added: usize,
     pub changed: usize,
     pub unchanged: usize,
+    /// The draft the load made (none when nothing changed).
+    pub draft: Option<i64>,
+    /// `unchanged` (nothing to store), `draft` (waiting for a second person's review) or
+    /// `live` (approved with `--approve-as`, or a bootstrap load).
+    pub state: &'static str,
+    /// Live without review because the library was still the shipped seed (a new database).
+    pub bootstrap: bool,
 }
 
-/// Stores policy files as new versions, all or nothing (policy officers, admins; `huiqi
-/// policy load`): every name must be a valid document name, the library as it would be after
-/// the load (the other stored files and these) must pass [`check_sources`]
-/// ([`Error::PolicyRejected`] otherwise), and each write names the version it was checked
-/// against, so a file saved in between refuses the whole load. Loading never deletes a file.
+/// Loads policy files (policy officers, admins; `huiqi policy load`), all or nothing: every
+/// name must be a valid document name and the library as it would be after the load (the
+/// other live files and these) must pass [`check_sources`] ([`Error::PolicyRejected`]
+/// otherwise). The changed and new files become one draft ([`crate::drafts::load`]): approved
+/// at once by [`LoadPolicies::approve_as`] (a second person), live at once over a library
+/// still as shipped (bootstrap), else waiting for review. Loading never deletes a file.
 #[tracing::instrument(skip(app, who, req), fields(user = %who.username, files = req.files.len()))]
 pub async fn load(app: &App, who: &Principal, req: LoadPolicies) -> Result<LoadReport> {
     authz::require(who, authz::Action::Write, authz::Resource::PolicyLibrary)?;
     for f in &req.files {
         store::documents::check_name(&f.name)?;
     }
-    let _one_at_a_time = policy_docs::SAVING.lock().await;
-    let current = app.store.current_documents(DocumentKind::Policy).await?;
-    let names: Vec<&str> = req.files.iter().map(|f| f.name.as_str()).collect();
-    let mut merged: Vec<SourceFile> =
-        sources_of(&current).into_iter().filter(|f| !names.contains(&f.name.as_str())).collect();
-    merged.extend(req.files.iter().cloned());
-    let set = check_sources(&merged).map_err(Error::PolicyRejected)?;
-    let version_of = |name: &str| current.iter().find(|d| d.name == name).map(|d| d.version);
-    let changes: Vec<DocumentChange> = req
-        .files
+    let names: Vec<String> = req.files.iter().map(|f| f.name.clone()).collect();
+    let out = crate::drafts::load(app, who, req.files, req.approve_as.as_ref()).await?;
+    let before = |name: &str| out.before.iter().find(|(n, _)| n == name).map(|(_, v)| *v);
+    let documents: Vec<LoadedDocument> = names
         .iter()
-        .map(|f| DocumentChange {
-            name: f.name.clone(),
-            expected: version_of(&f.name),
-            body: Some(f.text.clone()),
-        })
-        .collect();
-    let written = app.store.write_documents(DocumentKind::Policy, changes, &who.stamp(app.now())).await?;
-    app.live.set_policies(set);
-    let documents: Vec<LoadedDocument> = req
-        .files
-        .iter()
-        .map(|f| {
-            let new = written.iter().find(|d| d.name == f.name).map(|d| d.version);
-            let (status, version) = match (version_of(&f.name), new) {
-                (None, v) => ("added", v.unwrap_or(1)),
-                (Some(_), Some(v)) => ("changed", v),
+        .map(|name| {
+            let in_draft = out.draft.as_ref().and_then(|d| d.documents.iter().find(|x| &x.name == name));
+            let written = out.written.iter().find(|d| &d.name == name).map(|d| d.version);
+            let (status, version) = match (before(name), in_draft) {
+                (None, _) => ("added", written.unwrap_or(1)),
+                (Some(v), Some(_)) => ("changed", written.unwrap_or(v + 1)),
                 (Some(v), None) => ("unchanged", v),
             };
-            LoadedDocument { name: f.name.clone(), status, version }
+            LoadedDocument { name: name.clone(), status, version }
         })
         .collect();
     let count = |s: &str| documents.iter().filter(|d| d.status == s).count();
@@ -216,8 +209,16 @@ pub async fn load(app: &App, who: &Principal, req: LoadPolicies) -> Result<LoadR
         changed: count("changed"),
         unchanged: count("unchanged"),
         documents,
+        draft: out.draft.as_ref().map(|d| d.id),
+        state: out.state,
+        bootstrap: out.bootstrap,
     };
-    tracing::info!(added = report.added, changed = report.changed, "policy documents loaded");
+    tracing::info!(
+        added = report.added,
+        changed = report.changed,
+        state = report.state,
+        "policy documents loaded"
+    );
     Ok(report)
 }
 

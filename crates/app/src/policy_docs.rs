@@ -31,9 +31,14 @@ pub(crate) static SAVING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct VersionView {
     pub version: i64,
+    /// Who wrote it (a policy draft's author).
     pub actor: String,
     pub created_at: DateTime<FixedOffset>,
     pub deleted: bool,
+    /// Who approved it (a reviewed policy draft); `None` for a version written without review.
+    pub approved_by: Option<String>,
+    /// The policy draft it came from.
+    pub draft: Option<i64>,
 }
 
 /// A stored document's current version with its history (newest first).
@@ -68,6 +73,8 @@ impl DocumentView {
                     actor: d.actor.clone(),
                     created_at: d.created_at,
                     deleted: d.deleted,
+                    approved_by: d.approved_by.clone(),
+                    draft: d.draft,
                 })
                 .collect(),
         })

@@ -29,6 +29,8 @@ async fn rows(
                 actor: r.try_get(4).map_err(backend)?,
                 created_at: china(r.try_get::<_, DateTime<FixedOffset>>(5).map_err(backend)?),
                 deleted: r.try_get(6).map_err(backend)?,
+                approved_by: r.try_get(7).map_err(backend)?,
+                draft: r.try_get(8).map_err(backend)?,
             })
         })
         .collect()

@@ -22,6 +22,8 @@ fn rows(conn: &Connection, kind: DocumentKind, query: &str, name: Option<&str>) 
             actor: r.get(4)?,
             created_at: ts(r.get::<_, DateTime<FixedOffset>>(5)?),
             deleted: r.get(6)?,
+            approved_by: r.get(7)?,
+            draft: r.get(8)?,
         })
     };
     let out = match name {

@@ -27,6 +27,7 @@ mod calendar;
 mod categories;
 mod content;
 mod documents;
+mod drafts;
 mod enterprises;
 mod follow_ups;
 mod grants;
@@ -128,6 +129,11 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0021_content_search.sql"),
     },
     Migration { version: 22, name: "grants", sql: include_str!("../migrations/0022_grants.sql") },
+    Migration {
+        version: 24,
+        name: "policy_drafts",
+        sql: include_str!("../migrations/0024_policy_drafts.sql"),
+    },
     Migration {
         version: 25,
         name: "match_run_tax_year",

@@ -80,6 +80,11 @@ pub struct Document {
     pub created_at: DateTime<FixedOffset>,
     /// A tombstone: the document was deleted by this version.
     pub deleted: bool,
+    /// Who approved this version (a policy draft's reviewer, [`crate::drafts`]); `None` for a
+    /// version written without review (the seed, a bootstrap load, time limits, settings).
+    pub approved_by: Option<String>,
+    /// The policy draft this version came from.
+    pub draft: Option<i64>,
 }
 
 /// One change of a write: a new body, or a deletion.
@@ -117,6 +122,8 @@ impl NewVersion {
             actor: actor.username.clone(),
             created_at: actor.at_china(),
             deleted: self.deleted,
+            approved_by: None,
+            draft: None,
         }
     }
 }
@@ -288,7 +295,7 @@ pub mod sql {
     /// Columns in [`super::Document`]'s order (without `kind`).
     macro_rules! cols {
         () => {
-            "d.name, d.version, d.body, d.checksum, d.actor, d.created_at, d.deleted"
+            "d.name, d.version, d.body, d.checksum, d.actor, d.created_at, d.deleted, d.approved_by, d.draft_id"
         };
     }
     /// The latest version of each name of a kind ($1), deleted ones included, by name.

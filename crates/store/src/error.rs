@@ -74,6 +74,15 @@ pub enum StoreError {
     /// Refused by the database: the issuer of a payment file neither prepared nor approved.
     #[error("{username} prepared or approved grant run {run} and may not issue its payment file")]
     IssuerNotIndependent { run: i64, username: String },
+    /// No policy draft with this id.
+    #[error("no policy draft #{id}")]
+    DraftNotFound { id: i64 },
+    /// A policy draft already approved, rejected, withdrawn or stale.
+    #[error("policy draft #{id} is {state}, not open")]
+    DraftClosed { id: i64, state: String },
+    /// The database refused a review of a policy draft by its own author.
+    #[error("policy draft #{id}: {username} wrote it and may not review it")]
+    SelfReview { id: i64, username: String },
     /// Anything else the database reports. Not shown to users in detail.
     #[error("storage error: {0}")]
     Backend(String),
@@ -240,6 +249,14 @@ impl Localized for StoreError {
             StoreError::IssuerNotIndependent { run, username } => {
                 Message::new("store.issuer_not_independent").arg("run", run).arg("username", username)
             }
+            StoreError::DraftNotFound { id } => Message::new("store.draft_not_found").arg("id", id),
+            StoreError::DraftClosed { id, state } => {
+                let zh = crate::drafts::DraftState::parse(state).map_or(state.as_str(), |s| s.name_zh());
+                Message::new("store.draft_closed").arg("id", id).arg("state", state).arg("state_zh", zh)
+            }
+            StoreError::SelfReview { id, username } => {
+                Message::new("store.self_review").arg("id", id).arg("username", username)
+            }
             StoreError::Backend(detail) => Message::new("store.backend").arg("detail", detail),
         }
     }
@@ -289,6 +306,9 @@ mod tests {
             D::ApproverIsPreparer => StoreError::ApproverIsPreparer { run: 1, username: s() },
             D::ApprovedTwice => StoreError::ApprovedTwice { run: 1, username: s() },
             D::IssuerNotIndependent => StoreError::IssuerNotIndependent { run: 1, username: s() },
+            D::DraftNotFound => StoreError::DraftNotFound { id: 7 },
+            D::DraftClosed => StoreError::DraftClosed { id: 7, state: "approved".into() },
+            D::SelfReview => StoreError::SelfReview { id: 7, username: s() },
             D::Backend => StoreError::Backend(s()),
         }
     }

@@ -19,6 +19,7 @@ pub mod categories;
 pub mod codec;
 pub mod content;
 pub mod documents;
+pub mod drafts;
 pub mod enterprises;
 pub mod error;
 pub mod follow_ups;
@@ -78,6 +79,7 @@ pub trait Store:
     + sessions::SessionStore
     + attachments::AttachmentStore
     + documents::DocumentStore
+    + drafts::DraftStore
     + accounts::AccountStore
     + categories::CategoryStore
     + calendar::CalendarStore
@@ -124,6 +126,8 @@ mod enum_names {
         round_trip::<crate::ImportFormat>("ImportFormat");
         round_trip::<crate::follow_ups::FollowUpKind>("FollowUpKind");
         round_trip::<crate::documents::DocumentKind>("DocumentKind");
+        round_trip::<crate::drafts::DraftState>("DraftState");
+        round_trip::<crate::drafts::DraftOrigin>("DraftOrigin");
     }
 
     #[test]
@@ -131,5 +135,7 @@ mod enum_names {
         // Not ImportFormat: JSON Lines is stored as `jsonl` but serialised as `json_lines`;
         // both are published contracts and stay.
         same_as_serde::<crate::follow_ups::FollowUpKind>("FollowUpKind");
+        same_as_serde::<crate::drafts::DraftState>("DraftState");
+        same_as_serde::<crate::drafts::DraftOrigin>("DraftOrigin");
     }
 }

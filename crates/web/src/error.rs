@@ -157,6 +157,9 @@ impl WebError {
                 | StoreError::CategoryNotFound { .. }
                 | StoreError::DocumentNotFound { .. } => StatusCode::NOT_FOUND,
                 StoreError::DocumentConflict { .. } => StatusCode::PRECONDITION_FAILED,
+                StoreError::DraftNotFound { .. } => StatusCode::NOT_FOUND,
+                StoreError::DraftClosed { .. } => StatusCode::CONFLICT,
+                StoreError::SelfReview { .. } => StatusCode::FORBIDDEN,
                 StoreError::DepartmentExists { .. }
                 | StoreError::CategoryExists { .. }
                 | StoreError::UsernameTaken { .. } => StatusCode::CONFLICT,

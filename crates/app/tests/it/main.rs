@@ -3,6 +3,7 @@
 //! PostgreSQL when `HUIQI_TEST_PG_URL` is set), content and search (`search`).
 
 mod grants;
+mod drafts;
 mod matching;
 mod scale;
 mod search;

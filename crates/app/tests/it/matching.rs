@@ -36,7 +36,7 @@ impl Rng {
 }
 
 /// `n` enterprises of the kinds the shipped items tell apart, facts often missing.
-fn records(n: u32) -> Vec<EnterpriseRecord> {
+pub(crate) fn records(n: u32) -> Vec<EnterpriseRecord> {
     let mut r = Rng(0x2545_f491_4f6c_dd1d);
     let industries = ["C3511", "I6513", "F5191", "M7320", "C2710", "K7010", "G5430"];
     let tags = ["专精特新", "高新技术企业", "拟上市"];

@@ -62,6 +62,7 @@ pub(super) async fn load_cmd(
     ctx: &Context,
     path: Option<&str>,
     actor: &str,
+    approve_as: Option<&str>,
     json: bool,
 ) -> anyhow::Result<ExitCode> {
     let root = PathBuf::from(path.unwrap_or("policies"));
@@ -74,36 +75,39 @@ pub(super) async fn load_cmd(
     }
     let app = app::App::new(crate::db::open_ready(&ctx.database).await?);
     let who = app::Principal::operator(actor);
-    let report = match app::policies::load(&app, &who, app::policies::LoadPolicies { files }).await {
-        Ok(r) => r,
-        Err(app::Error::PolicyRejected(app::policies::Rejected::Diagnostics(diags))) => {
-            for d in &diags {
-                eprintln!("{}", d.render());
+    let approve_as = approve_as.map(app::Principal::operator);
+    let report =
+        match app::policies::load(&app, &who, app::policies::LoadPolicies { files, approve_as }).await {
+            Ok(r) => r,
+            Err(app::Error::PolicyRejected(app::policies::Rejected::Diagnostics(diags))) => {
+                for d in &diags {
+                    eprintln!("{}", d.render());
+                }
+                let n = diags.len();
+                eprintln!("发现 {n} 个问题，未写入数据库 / {n} problems found; nothing was stored");
+                return Ok(ExitCode::FAILURE);
             }
-            let n = diags.len();
-            eprintln!("发现 {n} 个问题，未写入数据库 / {n} problems found; nothing was stored");
-            return Ok(ExitCode::FAILURE);
-        }
-        Err(app::Error::PolicyRejected(app::policies::Rejected::FailedCases(failed))) => {
-            for r in &failed {
-                eprintln!(
-                    "失败 FAIL  {} «{}» ({}): {}",
-                    r.item,
-                    r.case,
-                    r.file,
-                    r.problem.as_deref().unwrap_or("")
-                );
+            Err(app::Error::PolicyRejected(app::policies::Rejected::FailedCases(failed))) => {
+                for r in &failed {
+                    eprintln!(
+                        "失败 FAIL  {} «{}» ({}): {}",
+                        r.item,
+                        r.case,
+                        r.file,
+                        r.problem.as_deref().unwrap_or("")
+                    );
+                }
+                let n = failed.len();
+                eprintln!("{n} 个用例失败，未写入数据库 / {n} cases failed; nothing was stored");
+                return Ok(ExitCode::FAILURE);
             }
-            let n = failed.len();
-            eprintln!("{n} 个用例失败，未写入数据库 / {n} cases failed; nothing was stored");
-            return Ok(ExitCode::FAILURE);
-        }
-        Err(e) => return Err(crate::app_error(e)),
-    };
+            Err(e) => return Err(crate::app_error(e)),
+        };
     let (added, changed, unchanged) = (report.added, report.changed, report.unchanged);
     if json {
         let out = serde_json::json!({
             "documents": report.documents, "added": added, "changed": changed, "unchanged": unchanged,
+            "draft": report.draft, "state": report.state, "bootstrap": report.bootstrap,
         });
         outln!("{}", serde_json::to_string_pretty(&out)?);
         return Ok(ExitCode::SUCCESS);
@@ -116,10 +120,34 @@ pub(super) async fn load_cmd(
         };
         outln!("{label}  {}  v{}", r.name, r.version);
     }
-    outln!(
-        "已载入数据库：新增 {added}，修改 {changed}，未变 {unchanged} / loaded into the database: {added} \
-         added, {changed} changed, {unchanged} unchanged"
-    );
+    match (report.state, report.draft) {
+        ("draft", Some(id)) => {
+            outln!(
+                "已存为政策草案 #{id}（新增 {added}，修改 {changed}，未变 {unchanged}），尚未生效：须由另一位政策专员或管理员审核批准 / \
+                 stored as policy draft #{id} ({added} added, {changed} changed, {unchanged} unchanged), not live yet: \
+                 another policy officer or admin must review and approve it"
+            );
+            outln!("  查看差异与影响 / review:  huiqi policy draft show {id}");
+            outln!("  批准 / approve:          huiqi policy draft approve {id} --as 用户名");
+            outln!("  驳回 / reject:           huiqi policy draft reject {id} --as 用户名 --reason 理由");
+        }
+        _ => {
+            outln!(
+                "已载入数据库：新增 {added}，修改 {changed}，未变 {unchanged} / loaded into the database: {added} \
+                 added, {changed} changed, {unchanged} unchanged"
+            );
+            if let Some(id) = report.draft {
+                if report.bootstrap {
+                    outln!(
+                        "首次载入：政策库仍为随附版本，草案 #{id} 未经审核直接生效（审计记录为 bootstrap）/ first load: \
+                         the library was still as shipped, so draft #{id} went live without review (audited as bootstrap)"
+                    );
+                } else {
+                    outln!("草案 #{id} 已批准并生效 / draft #{id} approved and live");
+                }
+            }
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }
 

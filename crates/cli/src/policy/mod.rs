@@ -16,6 +16,7 @@
 mod decide;
 pub(crate) use decide::{Bar, run_match};
 use decide::{bench, eval, explain, match_run, simulate};
+mod drafts;
 mod library;
 use library::{check, export, load_cmd, test};
 
@@ -39,13 +40,31 @@ pub enum PolicyCmd {
     Load {
         /// A policy file or a directory of them (default: policies/).
         path: Option<String>,
-        /// Who loads them, as recorded with each version.
+        /// Who loads them: the author of the draft, recorded with each version.
         #[arg(long = "as", default_value = "policy-load")]
         actor: String,
+        /// A second admin (not --as) who approves the draft at once, so that it goes live.
+        /// Without it the changed files wait as a draft for review (`huiqi policy draft
+        /// approve`), except over a library still as shipped (a new database), which takes
+        /// the first load live.
+        #[arg(long = "approve-as")]
+        approve_as: Option<String>,
         /// Print the result as JSON.
         #[arg(long)]
         json: bool,
     },
+    /// Lists policy drafts waiting for review (草案; `--all`: every draft, newest first).
+    Drafts {
+        /// Every draft, not only the open ones.
+        #[arg(long)]
+        all: bool,
+        /// Print the list as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Shows, approves, rejects or withdraws one policy draft.
+    #[command(subcommand)]
+    Draft(DraftCmd),
     /// Writes the database's current policy documents as files under DIR (`load` reads them back).
     Export { dir: String },
     /// Decides one enterprise's facts against every item in force on a date.
@@ -144,6 +163,44 @@ pub enum PolicyCmd {
     },
 }
 
+/// `huiqi policy draft …`.
+#[derive(Debug, Subcommand)]
+pub enum DraftCmd {
+    /// The draft with its diff against the live documents and its simulation on the latest
+    /// match run (who gains, who loses, the cost by benefit kind).
+    Show {
+        id: i64,
+        /// Print it as JSON.
+        #[arg(long)]
+        json: bool,
+        /// How many gainers and losers to list.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+    },
+    /// Approves the draft (a second person: not its author); it goes live at once.
+    Approve {
+        id: i64,
+        /// Who approves, as recorded with the new versions.
+        #[arg(long = "as")]
+        actor: String,
+    },
+    /// Rejects the draft with a reason (not its author); nothing changes live.
+    Reject {
+        id: i64,
+        #[arg(long = "as")]
+        actor: String,
+        /// Why, for the author (at most 500 characters).
+        #[arg(long)]
+        reason: String,
+    },
+    /// Withdraws the draft (its author).
+    Withdraw {
+        id: i64,
+        #[arg(long = "as")]
+        actor: String,
+    },
+}
+
 pub fn run(cmd: PolicyCmd, ctx: &Context) -> anyhow::Result<ExitCode> {
     match cmd {
         PolicyCmd::Explain { enterprise, item, date, json, policies } => {
@@ -157,9 +214,11 @@ pub fn run(cmd: PolicyCmd, ctx: &Context) -> anyhow::Result<ExitCode> {
         }
         PolicyCmd::Check { path } => super::block_on(check(ctx, path.as_deref())),
         PolicyCmd::Test { path } => super::block_on(test(ctx, path.as_deref())),
-        PolicyCmd::Load { path, actor, json } => {
-            super::block_on(load_cmd(ctx, path.as_deref(), &actor, json))
+        PolicyCmd::Load { path, actor, approve_as, json } => {
+            super::block_on(load_cmd(ctx, path.as_deref(), &actor, approve_as.as_deref(), json))
         }
+        PolicyCmd::Drafts { all, json } => super::block_on(drafts::list(ctx, all, json)),
+        PolicyCmd::Draft(cmd) => super::block_on(drafts::run(ctx, cmd)),
         PolicyCmd::Export { dir } => super::block_on(export(ctx, &dir)),
         PolicyCmd::Eval { facts, date, tax_year, json, policies } => {
             super::block_on(eval(ctx, &facts, &date, tax_year, json, policies.as_deref()))

@@ -9,6 +9,7 @@ mod accounts;
 mod content;
 mod documents;
 mod grants;
+mod drafts;
 mod matches;
 mod problems;
 mod repository;

@@ -18,6 +18,7 @@ pub mod imports;
 pub mod pages;
 pub mod policies;
 pub mod policy_docs;
+pub mod policy_drafts;
 pub mod problems;
 pub mod reports;
 pub mod visits;
@@ -95,6 +96,11 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(policies::api_policy))
         .routes(routes!(policies::api_item))
         .routes(routes!(policy_docs::api_get_policy_document, policy_docs::api_put_policy_document))
+        .routes(routes!(policy_drafts::api_list))
+        .routes(routes!(policy_drafts::api_get))
+        .routes(routes!(policy_drafts::api_approve))
+        .routes(routes!(policy_drafts::api_reject))
+        .routes(routes!(policy_drafts::api_withdraw))
         .routes(routes!(policy_docs::api_get_time_limits, policy_docs::api_put_time_limits))
         .routes(routes!(policy_docs::api_get_settings, policy_docs::api_put_settings))
         .routes(routes!(calendar::api_years, calendar::api_load))
@@ -173,6 +179,11 @@ fn page_router() -> Router<AppState> {
             "/policies/documents/{name}/edit",
             get(policy_docs::page_edit_policy).post(policy_docs::page_save_policy),
         )
+        .route("/policies/drafts", get(policy_drafts::page_list))
+        .route("/policies/drafts/{id}", get(policy_drafts::page_one))
+        .route("/policies/drafts/{id}/approve", post(policy_drafts::page_approve))
+        .route("/policies/drafts/{id}/reject", post(policy_drafts::page_reject))
+        .route("/policies/drafts/{id}/withdraw", post(policy_drafts::page_withdraw))
         .route(
             "/admin/time-limits",
             get(policy_docs::page_time_limits).post(policy_docs::page_save_time_limits),

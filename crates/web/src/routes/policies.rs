@@ -445,6 +445,8 @@ pub struct PolicyListPage {
     pub item_count: usize,
     /// The reader may edit the policy files (policy officer, admin).
     pub can_edit: bool,
+    /// Policy drafts waiting for review (shown to those who review).
+    pub open_drafts: usize,
 }
 
 impl PolicyListPage {
@@ -508,8 +510,18 @@ pub async fn page_library(
         item_count: policies.iter().map(|p| p.items.len()).sum(),
         policies,
         can_edit: authz::authorize(&p, Action::Write, Resource::PolicyLibrary).is_allowed(),
+        open_drafts: open_drafts(&state, &p).await?,
     };
     views::render(&page)
+}
+
+/// How many policy drafts wait for review, for those who review them (0 for the others).
+async fn open_drafts(state: &AppState, p: &Principal) -> Result<usize, WebError> {
+    if authz::authorize(p, Action::Write, Resource::PolicyLibrary).is_allowed() {
+        Ok(app::drafts::open_count(state, p).await?)
+    } else {
+        Ok(0)
+    }
 }
 
 /// One document's page (`/policies/{id}`).
@@ -534,6 +546,7 @@ pub async fn page_policy(
         item_count: out.items.len(),
         policies: vec![out],
         can_edit: authz::authorize(&p, Action::Write, Resource::PolicyLibrary).is_allowed(),
+        open_drafts: open_drafts(&state, &p).await?,
     };
     views::render(&page)
 }

@@ -8,7 +8,8 @@
 //! What a save must pass and what it stores are the use cases' (`app::policies::save`,
 //! `app::time_limits::set`, `app::settings::set`): a policy save checks the library as it
 //! would be (parse, types, every test case) and on any problem stores nothing (422 with each
-//! diagnostic's line and column in both languages); a save puts the new value in use at once.
+//! diagnostic's line and column in both languages). A policy save is a draft for review
+//! (`crate::routes::policy_drafts`); time limits and settings are in use at once.
 //! Here only HTTP is translated.
 
 use crate::auth::Principal;
@@ -37,10 +38,17 @@ use utoipa::ToSchema;
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct VersionOut {
     pub version: i64,
+    /// Who wrote it (for a policy file: the draft's author).
     pub actor: String,
     /// RFC 3339, China time.
     pub created_at: String,
     pub deleted: bool,
+    /// Who approved it (a reviewed policy draft); null for a version written without review.
+    #[serde(default)]
+    pub approved_by: Option<String>,
+    /// The policy draft it came from.
+    #[serde(default)]
+    pub draft: Option<i64>,
 }
 
 /// A stored document's current version with its history (newest first).
@@ -77,6 +85,8 @@ fn version_out(v: app::policy_docs::VersionView) -> VersionOut {
         actor: v.actor,
         created_at: v.created_at.to_rfc3339(),
         deleted: v.deleted,
+        approved_by: v.approved_by,
+        draft: v.draft,
     }
 }
 
@@ -172,13 +182,18 @@ pub async fn api_get_policy_document(
     with_etag(d.version, &d)
 }
 
-/// Saves a new text of a policy file (policy officer, admin). The library is checked with it
-/// (parse, types, every test case); on any problem nothing is saved (422 with diagnostics).
+/// Proposes a new text of a policy file (policy officer, admin) as a draft for review. The
+/// library is checked with it (parse, types, every test case); on any problem nothing is
+/// stored (422 with diagnostics). A change answers 202 Accepted with the draft (`Location`:
+/// its review, `GET /api/v1/policy-drafts/{id}`); it goes live only when a second policy
+/// officer or admin approves it (`POST /api/v1/policy-drafts/{id}/approve`). A text equal to
+/// the live one answers 200 with the document, unchanged.
 #[utoipa::path(put, path = "/api/v1/policy-documents/{name}", tag = "policies", request_body = DocumentUpdate,
     params(("name" = String, Path, description = "document name"),
            ("If-Match" = String, Header, description = "the version read (its ETag)")),
     responses(
         (status = 200, body = DocumentOut, headers(("ETag" = String))),
+        (status = 202, body = app::drafts::DraftOut, headers(("Location" = String), ("ETag" = String))),
         (status = 401, body = ProblemDocument, content_type = "application/problem+json"),
         (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
         (status = 404, body = ProblemDocument, content_type = "application/problem+json"),
@@ -200,9 +215,17 @@ pub async fn api_put_policy_document(
     let body = json(body)?;
     let req = SavePolicy { name: name.clone(), expected, text: body.body };
     match app::policies::save(&state, &p, req).await {
-        Ok(_) => {
+        Ok(app::policies::Proposal::Unchanged) => {
             let d = DocumentOut::from(app::policies::document(&state, &p, &name).await?);
             with_etag(d.version, &d)
+        }
+        Ok(app::policies::Proposal::Draft(draft)) => {
+            let mut resp = with_etag(expected, &app::drafts::DraftOut::from(&draft))?;
+            *resp.status_mut() = StatusCode::ACCEPTED;
+            let at = HeaderValue::from_str(&format!("/api/v1/policy-drafts/{}", draft.id))
+                .map_err(WebError::internal)?;
+            resp.headers_mut().insert(header::LOCATION, at);
+            Ok(resp)
         }
         Err(app::Error::PolicyRejected(r)) => {
             let diagnostics = diagnostics(&r);
@@ -449,6 +472,8 @@ pub struct DocumentPage {
     pub message: Option<String>,
     pub error: Option<String>,
     pub problems: Vec<DiagRow>,
+    /// Changes are reviewed (policy files): the history names the approver and the draft.
+    pub reviewed: bool,
 }
 
 impl DocumentPage {
@@ -528,6 +553,7 @@ async fn policy_page(
         message,
         error,
         problems,
+        reviewed: true,
     })
 }
 
@@ -542,7 +568,8 @@ pub async fn page_edit_policy(
     policy_page(&state, lang, &p, &name, saved_message(Tr(lang), &raw), None).await
 }
 
-/// Saves the edited policy file; re-renders with the diagnostics when refused.
+/// Saves the edited policy file as a draft and shows its review page; re-renders with the
+/// diagnostics when refused.
 pub async fn page_save_policy(
     State(state): State<AppState>,
     ReqLang(lang): ReqLang,
@@ -556,9 +583,12 @@ pub async fn page_save_policy(
     let text = f.body.replace("\r\n", "\n");
     let req = SavePolicy { name: name.clone(), expected: f.version, text: text.clone() };
     let (status, refused) = match app::policies::save(&state, &p, req).await {
-        Ok(saved) => {
-            let to = format!("/policies/documents/{name}/edit?saved={}", saved_query(saved.version));
+        Ok(app::policies::Proposal::Unchanged) => {
+            let to = format!("/policies/documents/{name}/edit?saved=unchanged");
             return Ok(Redirect::to(&to).into_response());
+        }
+        Ok(app::policies::Proposal::Draft(d)) => {
+            return Ok(Redirect::to(&format!("/policies/drafts/{}?done=saved", d.id)).into_response());
         }
         Err(app::Error::PolicyRejected(r)) => {
             let diags = diagnostics(&r);
@@ -622,6 +652,7 @@ async fn limits_page(
         message,
         error,
         problems: Vec::new(),
+        reviewed: false,
     })
 }
 

@@ -252,6 +252,8 @@ async fn every_policy_endpoint_answers_every_role_as_authorised() {
         (format!("/api/v1/items/nope/explain?enterprise={a}"), [401, 404, 404, 404, 404, 404, 404, 404, 404]),
         (format!("/api/v1/policy-documents/{DOC}"), [401, 200, 200, 200, 200, 200, 200, 200, 200]),
         ("/api/v1/policy-documents/nope.toml".into(), [401, 404, 404, 404, 404, 404, 404, 404, 404]),
+        ("/api/v1/policy-drafts".into(), [401, 403, 403, 403, 403, 403, 403, 200, 200]),
+        ("/api/v1/policy-drafts/999".into(), [401, 403, 403, 403, 403, 403, 403, 404, 404]),
         ("/api/v1/time-limits".into(), [401, 200, 200, 200, 200, 200, 200, 200, 200]),
         ("/api/v1/settings".into(), [401, 200, 200, 200, 200, 200, 200, 200, 200]),
     ];
@@ -652,6 +654,20 @@ async fn the_openapi_document_lists_the_policy_routes() {
         assert!(op["responses"]["200"].is_object(), "{p}");
     }
     assert!(doc["components"]["schemas"]["DecisionOut"].is_object());
+    for (p, method) in [
+        ("/api/v1/policy-drafts", "get"),
+        ("/api/v1/policy-drafts/{id}", "get"),
+        ("/api/v1/policy-drafts/{id}/approve", "post"),
+        ("/api/v1/policy-drafts/{id}/reject", "post"),
+        ("/api/v1/policy-drafts/{id}/withdraw", "post"),
+    ] {
+        let op = &paths.get(p).unwrap_or_else(|| panic!("{p} missing"))[method];
+        assert_eq!(op["tags"], json!(["policies"]), "{p}");
+        assert!(op["responses"]["200"].is_object(), "{p}");
+    }
+    let put = &paths["/api/v1/policy-documents/{name}"]["put"]["responses"];
+    assert!(put["202"].is_object() && put["412"].is_object() && put["428"].is_object(), "{put}");
+    assert!(doc["components"]["schemas"]["ReviewOut"].is_object());
 }
 
 /// A PUT of a document's text with an optional `If-Match`.
@@ -709,13 +725,32 @@ async fn an_officer_edits_a_policy_file_and_the_library_in_use_changes() {
     let failing = new_text.replacen("outcome = \"eligible\"", "outcome = \"ineligible\"", 1);
     let r = put_text(&app, &officer, &path, Some("\"1\""), &failing).await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    // A good text: version 2, in the history, and the library in use is the new one.
+    // A good text is a draft (202, its review at Location): nothing changes live until a
+    // second person approves it.
     let r = put_text(&app, &officer, &path, Some("\"1\""), &new_text).await;
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    assert_eq!(r.headers()["etag"], "\"1\"", "the live version is still 1");
+    let review_at = r.headers()["location"].to_str().unwrap().to_string();
+    let draft: Value = r.json().await.unwrap();
+    assert_eq!((draft["state"].as_str(), draft["author"].as_str()), (Some("draft"), Some("policy")));
+    assert_eq!(review_at, format!("/api/v1/policy-drafts/{}", draft["id"]));
+    assert_eq!(app.json(&officer, &path).await["version"], 1);
+    assert_eq!(app.json(&officer, "/api/v1/policies/zone-sample-2022").await["title"], old_title);
+    let approve = format!("{review_at}/approve");
+    let r = app.http.post(app.url(&approve)).bearer_auth(&officer).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN, "the author may not approve");
+    let admin = app.token("admin").await;
+    let r = app.http.post(app.url(&approve)).bearer_auth(&admin).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
+    // Approved: version 2, in the history, and the library in use is the new one.
+    let r = app.get(Some(&officer), &path).await;
     assert_eq!(r.headers()["etag"], "\"2\"");
     let doc: Value = r.json().await.unwrap();
     assert_eq!(doc["actor"], "policy");
     assert_eq!(doc["history"].as_array().unwrap().len(), 2);
+    assert_eq!(doc["history"][0]["approved_by"], "admin", "who wrote, who approved");
+    assert_eq!(doc["history"][0]["draft"], draft["id"]);
+    assert_eq!(doc["history"][1]["approved_by"], Value::Null, "the seed was not reviewed");
     let title = app.json(&officer, "/api/v1/policies/zone-sample-2022").await["title"].clone();
     assert_ne!(title, old_title);
     assert!(title.as_str().unwrap().starts_with("【修订】"), "{title}");
@@ -724,6 +759,131 @@ async fn an_officer_edits_a_policy_file_and_the_library_in_use_changes() {
         put_text(&app, &officer, &path, Some("\"1\""), &text).await.status(),
         StatusCode::PRECONDITION_FAILED
     );
+}
+
+/// The edit page's save is a draft shown on its review page (the diff, no simulation before
+/// a match run); the author may withdraw but not approve; the open drafts are counted on the
+/// policies page; a second officer rejects one with a reason and approves another, which goes
+/// live.
+#[tokio::test]
+async fn a_saved_page_is_a_draft_a_second_officer_approves_or_rejects() {
+    let app = app().await;
+    let cookie = app.sign_in("policy").await;
+    let (status, html) = app.page(&cookie, &format!("/policies/documents/{DOC}/edit")).await;
+    assert_eq!(status, 200);
+    let at = html.find("name=\"csrf\" value=\"").unwrap() + 19;
+    let csrf = html[at..at + 64].to_string();
+    let text = app.json(&app.token("policy").await, &format!("/api/v1/policy-documents/{DOC}")).await["body"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let post = |cookie: String, csrf: String, path: String, fields: Vec<(&'static str, String)>| {
+        let app = &app;
+        async move {
+            let mut form = vec![("csrf", csrf)];
+            form.extend(fields);
+            let r = app.http.post(app.url(&path)).header("cookie", cookie).form(&form).send().await.unwrap();
+            let location = r.headers().get("location").map(|l| l.to_str().unwrap().to_string());
+            (r.status(), location, r.text().await.unwrap())
+        }
+    };
+    let edited = text.replacen("title = \"", "title = \"【草案】", 1);
+    let save = format!("/policies/documents/{DOC}/edit");
+    let (status, location, _) = post(
+        cookie.clone(),
+        csrf.clone(),
+        save.clone(),
+        vec![("version", "1".into()), ("body", edited.clone())],
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let location = location.unwrap();
+    assert!(location.starts_with("/policies/drafts/") && location.ends_with("?done=saved"), "{location}");
+    let review = location.split('?').next().unwrap().to_string();
+    let (status, html) = app.page(&cookie, &location).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("已存为草案") && html.contains("待审核"), "{html}");
+    assert!(html.contains("diff-del") && html.contains("diff-add") && html.contains("【草案】"), "{html}");
+    assert!(html.contains("还没有匹配批次"), "no match run: the diff only: {html}");
+    assert!(html.contains("您提交的草案") && !html.contains("id=\"approve\""), "{html}");
+    let (_, html) = app.page(&cookie, "/policies").await;
+    assert!(html.contains("待审核的政策草案：1 份"), "{html}");
+    let (_, html) = app.page(&cookie, "/policies/drafts").await;
+    assert!(html.contains(&format!("href=\"{review}\"")) && html.contains(DOC), "{html}");
+    // The author's approval is refused (403 on the page, nothing live).
+    let (status, _, html) = post(cookie.clone(), csrf.clone(), format!("{review}/approve"), vec![]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(html.contains("不能审核自己的草案"), "{html}");
+    // A second officer: a rejection needs a reason; with one, nothing changes live.
+    let admin = app.sign_in("admin").await;
+    let (_, html) = app.page(&admin, &review).await;
+    assert!(html.contains("id=\"approve\"") && html.contains("id=\"reject\""), "{html}");
+    let at = html.find("name=\"csrf\" value=\"").unwrap() + 19;
+    let admin_csrf = html[at..at + 64].to_string();
+    let (status, _, html) =
+        post(admin.clone(), admin_csrf.clone(), format!("{review}/reject"), vec![("reason", " ".into())])
+            .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(html.contains("驳回理由"), "{html}");
+    let (status, location, _) = post(
+        admin.clone(),
+        admin_csrf.clone(),
+        format!("{review}/reject"),
+        vec![("reason", "标题不应改动".into())],
+    )
+    .await;
+    assert_eq!((status, location), (StatusCode::SEE_OTHER, Some(format!("{review}?done=rejected"))));
+    let (_, html) = app.page(&admin, &review).await;
+    assert!(html.contains("已驳回") && html.contains("标题不应改动"), "{html}");
+    let officer = app.token("policy").await;
+    assert_eq!(app.json(&officer, &format!("/api/v1/policy-documents/{DOC}")).await["version"], 1);
+    // The API: a second draft, listed, reviewed, approved by the admin: live.
+    let r =
+        put_text(&app, &officer, &format!("/api/v1/policy-documents/{DOC}"), Some("\"1\""), &edited).await;
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    let id = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let token = app.token("admin").await;
+    let list = app.json(&token, "/api/v1/policy-drafts").await;
+    assert_eq!(list.as_array().unwrap().iter().map(|d| d["id"].as_i64().unwrap()).collect::<Vec<_>>(), [id]);
+    let all = app.json(&token, "/api/v1/policy-drafts?all=true").await;
+    assert_eq!(all.as_array().unwrap().len(), 2);
+    let one = app.json(&token, &format!("/api/v1/policy-drafts/{id}")).await;
+    assert_eq!(one["draft"]["state"], "draft");
+    assert_eq!(one["no_match_run"], true);
+    assert_eq!(one["documents"][0]["name"], DOC);
+    assert_eq!(one["documents"][0]["added_lines"], 1);
+    let reject = app
+        .http
+        .post(app.url(&format!("/api/v1/policy-drafts/{id}/reject")))
+        .bearer_auth(&token)
+        .json(&json!({"reason": ""}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reject.status(), StatusCode::BAD_REQUEST);
+    let r = app
+        .http
+        .post(app.url(&format!("/api/v1/policy-drafts/{id}/approve")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let d: Value = r.json().await.unwrap();
+    assert_eq!((d["state"].as_str(), d["closed_by"].as_str()), (Some("approved"), Some("admin")));
+    let doc = app.json(&officer, &format!("/api/v1/policy-documents/{DOC}")).await;
+    assert_eq!((doc["version"].as_i64(), doc["actor"].as_str()), (Some(2), Some("policy")));
+    let title = app.json(&officer, "/api/v1/policies/zone-sample-2022").await["title"].clone();
+    assert!(title.as_str().unwrap().starts_with("【草案】"), "{title}");
+    // Decided drafts take no second decision (409).
+    let r = app
+        .http
+        .post(app.url(&format!("/api/v1/policy-drafts/{id}/approve")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CONFLICT);
 }
 
 #[tokio::test]

@@ -248,6 +248,25 @@ async fn seed_work(app: &mut App) -> Vec<i64> {
         )
         .await;
     let from_visit = visit["problems"][0].as_i64().unwrap();
+    // A policy draft waiting for review (its page is crawled from the policies page).
+    let doc = "zone-sample-2022.toml";
+    let path = format!("/api/v1/policy-documents/{doc}");
+    let r = app.http.get(app.url(&path)).bearer_auth(&app.tokens["policy"]).send().await.unwrap();
+    let body = r.json::<Value>().await.unwrap()["body"].as_str().unwrap().replacen(
+        "title = \"",
+        "title = \"【修订】",
+        1,
+    );
+    let r = app
+        .http
+        .put(app.url(&path))
+        .bearer_auth(&app.tokens["policy"])
+        .header("if-match", "\"1\"")
+        .json(&json!({ "body": body }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::ACCEPTED, "a policy draft");
     app.clock.advance(Duration::hours(1));
     for id in [closed, working, answered] {
         app.act("dept", id, json!({"action": "accept"})).await;
@@ -292,6 +311,7 @@ fn raw_enum_values() -> BTreeSet<&'static str> {
     all.extend(names::<store::ImportFormat>());
     all.extend(names::<store::documents::DocumentKind>());
     all.extend(names::<store::follow_ups::FollowUpKind>());
+    all.extend(names::<store::drafts::DraftState>());
     all
 }
 
@@ -330,6 +350,8 @@ fn visible_text(html: &str) -> String {
     // A text area holds the document being edited (a policy file, the time limits), the
     // user's own text, not the page's.
     h = drop_blocks(&h, "<textarea", "</textarea>");
+    // So does a policy draft's diff (the lines of the document, not the page's words).
+    h = drop_blocks(&h, "<pre class=\"doc-text\"", "</pre>");
     let mut text = String::new();
     let mut attrs = String::new();
     let mut rest = h.as_str();
