@@ -2,8 +2,8 @@
 //! from the database (`matching`), jobs and change signals across servers (`scale`, over
 //! PostgreSQL when `HUIQI_TEST_PG_URL` is set), content and search (`search`).
 
-mod grants;
 mod drafts;
+mod grants;
 mod matching;
 mod scale;
 mod search;
