@@ -25,6 +25,7 @@ mod import;
 mod jobs;
 mod matches;
 mod problems;
+mod push;
 mod reference;
 mod request_state;
 mod scan;
@@ -112,6 +113,7 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "content_search",
         sql: include_str!("../migrations/0021_content_search.sql"),
     },
+    Migration { version: 23, name: "inbox_outbox", sql: include_str!("../migrations/0023_inbox_outbox.sql") },
 ];
 
 /// Connections in the pool.

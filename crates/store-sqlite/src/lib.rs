@@ -33,6 +33,7 @@ mod import;
 mod jobs;
 mod matches;
 mod problems;
+mod push;
 mod reads;
 mod reference;
 mod request_state;
@@ -126,6 +127,7 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "content_search",
         sql: include_str!("../migrations/0021_content_search.sql"),
     },
+    Migration { version: 23, name: "inbox_outbox", sql: include_str!("../migrations/0023_inbox_outbox.sql") },
 ];
 
 /// How long a connection waits for a lock before reporting the database busy.

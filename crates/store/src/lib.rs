@@ -28,6 +28,7 @@ pub mod matches;
 pub mod migrate;
 pub mod model;
 pub mod problems;
+pub mod push;
 pub mod readiness;
 pub mod reference;
 pub mod request_state;
@@ -86,6 +87,7 @@ pub trait Store:
     + signals::ChangeSignals
     + readiness::Readiness
     + content::ContentStore
+    + push::PushStore
     + Send
     + Sync
 {
@@ -122,6 +124,9 @@ mod enum_names {
         round_trip::<crate::ImportFormat>("ImportFormat");
         round_trip::<crate::follow_ups::FollowUpKind>("FollowUpKind");
         round_trip::<crate::documents::DocumentKind>("DocumentKind");
+        round_trip::<crate::push::MessageKind>("MessageKind");
+        round_trip::<crate::push::ChannelKind>("ChannelKind");
+        round_trip::<crate::push::OutboxState>("OutboxState");
     }
 
     #[test]
@@ -129,5 +134,8 @@ mod enum_names {
         // Not ImportFormat: JSON Lines is stored as `jsonl` but serialised as `json_lines`;
         // both are published contracts and stay.
         same_as_serde::<crate::follow_ups::FollowUpKind>("FollowUpKind");
+        same_as_serde::<crate::push::MessageKind>("MessageKind");
+        same_as_serde::<crate::push::ChannelKind>("ChannelKind");
+        same_as_serde::<crate::push::OutboxState>("OutboxState");
     }
 }

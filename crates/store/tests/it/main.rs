@@ -10,6 +10,7 @@ mod content;
 mod documents;
 mod matches;
 mod problems;
+mod push;
 mod repository;
 mod scale;
 mod sessions;
