@@ -101,6 +101,10 @@ pub enum Resource<'a> {
     /// Visible exactly when the enterprise is: an enterprise sees only its own, a cadre their
     /// linked enterprises, the other roles all; decisions are computed, never written.
     Decisions { uscc: &'a UnifiedCreditCode, links: &'a ThreeLinks },
+    /// Push (推送): the delivery channels, enterprises' gateway contacts and the outbox
+    /// (发件箱): administrators only. An enterprise's inbox is read as its decisions are
+    /// ([`Resource::Decisions`]); only the enterprise itself marks it read.
+    Push,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -206,7 +210,7 @@ pub fn authorize(p: &Principal, action: Action, resource: Resource<'_>) -> Decis
             Action::Write if p.role == Role::Admin => Allow,
             Action::Write => Forbidden,
         },
-        Resource::Users | Resource::Imports => {
+        Resource::Users | Resource::Imports | Resource::Push => {
             if p.role == Role::Admin {
                 Allow
             } else {

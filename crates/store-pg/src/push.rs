@@ -130,6 +130,13 @@ impl PushStore for PgStore {
         rows.iter().map(|r| Ok((r.try_get(0).map_err(backend)?, r.try_get(1).map_err(backend)?))).collect()
     }
 
+    async fn almost_messaged(&self, run_id: i64, after: i64, through: i64) -> Result<Vec<(i64, String)>> {
+        let client = self.client().await?;
+        let st = client.prepare_cached(sql::ALMOST_MESSAGED).await.map_err(backend)?;
+        let rows = client.query(&st, &[&run_id, &after, &through]).await.map_err(backend)?;
+        rows.iter().map(|r| Ok((r.try_get(0).map_err(backend)?, r.try_get(1).map_err(backend)?))).collect()
+    }
+
     async fn write_inbox_page(&self, page: InboxPage) -> Result<bool> {
         let InboxPage { run_id, after, through, messages, at, next_ms, done } = page;
         let mut client = self.client().await?;

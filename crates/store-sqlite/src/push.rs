@@ -123,6 +123,17 @@ impl PushStore for SqliteStore {
         .await
     }
 
+    async fn almost_messaged(&self, run_id: i64, after: i64, through: i64) -> Result<Vec<(i64, String)>> {
+        self.read(move |conn| {
+            let mut st = conn.prepare_cached(sql::ALMOST_MESSAGED).map_err(backend)?;
+            let rows = st
+                .query_map(params![run_id, after, through], |r| Ok((r.get(0)?, r.get(1)?)))
+                .map_err(backend)?;
+            rows.collect::<rusqlite::Result<Vec<_>>>().map_err(backend)
+        })
+        .await
+    }
+
     async fn write_inbox_page(&self, page: InboxPage) -> Result<bool> {
         let InboxPage { run_id, after, through, messages, at, next_ms, done } = page;
         self.write(move |conn| {

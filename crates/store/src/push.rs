@@ -25,7 +25,7 @@ use serde::Serialize;
 use crate::{Result, Stamp};
 
 /// What an inbox message tells.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 #[derive(strum::IntoStaticStr, strum::EnumString, strum::EnumIter)]
 #[strum(serialize_all = "snake_case")]
@@ -240,6 +240,10 @@ pub trait PushStore: Send + Sync {
     /// enterprise then item.
     async fn run_eligible_range(&self, run_id: i64, after: i64, through: i64) -> Result<Vec<(i64, String)>>;
 
+    /// The almost-eligible items messaged in runs before `run_id` to the enterprises with ids
+    /// in `(after, through]`, by enterprise then item (a later run does not repeat them).
+    async fn almost_messaged(&self, run_id: i64, after: i64, through: i64) -> Result<Vec<(i64, String)>>;
+
     /// Writes a page of messages, an outbox row per message and enabled channel that reaches
     /// the enterprise, and moves the cursor to `through`, in one transaction, only if the
     /// cursor is still at `after`; `false` (and nothing written) otherwise.
@@ -338,6 +342,9 @@ pub mod sql {
         FROM inbox_runs i JOIN match_runs m ON m.id = i.run_id ORDER BY i.run_id DESC LIMIT $1";
     pub const ELIGIBLE_RANGE: &str = "SELECT enterprise_id, item FROM match_run_results \
         WHERE run_id = $1 AND enterprise_id > $2 AND enterprise_id <= $3 ORDER BY enterprise_id, item";
+    pub const ALMOST_MESSAGED: &str = "SELECT enterprise_id, item FROM inbox_messages \
+        WHERE run_id < $1 AND enterprise_id > $2 AND enterprise_id <= $3 AND kind = 'almost_eligible' \
+        ORDER BY enterprise_id, item";
     pub const MOVE_CURSOR: &str = "UPDATE inbox_runs SET after_enterprise = $1, messages = messages + $2 \
         WHERE run_id = $3 AND after_enterprise = $4 AND done_at IS NULL";
     pub const FINISH_RUN: &str = "UPDATE inbox_runs SET done_at = $1 WHERE run_id = $2";

@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use store::{ImportFormat, ImportRequest, Role, Stamp, Store};
 
-fn date(s: &str) -> NaiveDate {
+pub(crate) fn date(s: &str) -> NaiveDate {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
 }
 
@@ -36,7 +36,7 @@ impl Rng {
 }
 
 /// `n` enterprises of the kinds the shipped items tell apart, facts often missing.
-fn records(n: u32) -> Vec<EnterpriseRecord> {
+pub(crate) fn records(n: u32) -> Vec<EnterpriseRecord> {
     let mut r = Rng(0x2545_f491_4f6c_dd1d);
     let industries = ["C3511", "I6513", "F5191", "M7320", "C2710", "K7010", "G5430"];
     let tags = ["专精特新", "高新技术企业", "拟上市"];
@@ -128,7 +128,7 @@ fn shipped() -> Arc<rules::Library> {
     Arc::new(lib)
 }
 
-async fn zone(store: Arc<dyn Store>, n: u32) -> App {
+pub(crate) async fn zone(store: Arc<dyn Store>, n: u32) -> App {
     store
         .apply_import(ImportRequest {
             actor: Stamp::new("admin", DateTime::parse_from_rfc3339("2022-05-06T09:30:00+08:00").unwrap()),
@@ -144,7 +144,7 @@ async fn zone(store: Arc<dyn Store>, n: u32) -> App {
     app
 }
 
-fn principal(role: Role) -> Principal {
+pub(crate) fn principal(role: Role) -> Principal {
     Principal {
         username: "zhengce".into(),
         role,
@@ -297,14 +297,14 @@ async fn a_simulation_names_who_gains_and_loses(store: Arc<dyn Store>) {
     ));
 }
 
-async fn sqlite() -> (Arc<dyn Store>, tempfile::TempDir) {
+pub(crate) async fn sqlite() -> (Arc<dyn Store>, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let s = store_sqlite::SqliteStore::open(dir.path().join("huiqi.db")).unwrap();
     s.migrate().await.unwrap();
     (Arc::new(s), dir)
 }
 
-async fn postgres(schema: &str) -> Option<Arc<dyn Store>> {
+pub(crate) async fn postgres(schema: &str) -> Option<Arc<dyn Store>> {
     let Ok(url) = std::env::var("HUIQI_TEST_PG_URL") else {
         eprintln!("note: HUIQI_TEST_PG_URL is not set; skipping the PostgreSQL run of {schema}");
         return None;
