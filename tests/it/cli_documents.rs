@@ -258,3 +258,24 @@ fn zone_settings_are_shown_set_and_decide_the_supervision_report() {
     assert!(text(&o.stderr).contains("resolution_rat") && text(&o.stderr).contains("bad.toml"));
     assert_eq!(settings()["version"], 2);
 }
+
+#[test]
+fn the_search_index_lives_where_the_operator_says() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    // Default: beside the SQLite file.
+    ok(&huiqi(d, &["search", "rebuild"]));
+    assert!(d.join("huiqi.db.search").is_dir());
+    // `--search-dir` (any position: the option is global).
+    ok(&huiqi(d, &["search", "rebuild", "--search-dir", "idx-flag"]));
+    assert!(d.join("idx-flag").is_dir());
+    // The environment, for a deployment's unit file.
+    let o = Command::new(env!("CARGO_BIN_EXE_huiqi"))
+        .current_dir(d)
+        .env("HUIQI_SEARCH_DIR", d.join("idx-env"))
+        .args(["search", "留抵退税", "--json"])
+        .output()
+        .unwrap();
+    ok(&o);
+    assert!(d.join("idx-env").is_dir());
+}

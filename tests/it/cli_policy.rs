@@ -486,6 +486,18 @@ fn match_counts_equal_one_by_one_evaluation_and_each_run_is_stored() {
     let o = in_zone(&["policy", "match", "--date", date]);
     assert!(o.status.success(), "{}", text(&o.stderr));
     assert!(text(&o.stdout).contains("zone-rd-subsidy"), "{}", text(&o.stdout));
+    assert_eq!(first["tax_year"], serde_json::Value::Null, "no tax year asked: null");
+
+    // The 2022 settlement decided in May 2023: annual items for 2022, the tax year in the
+    // output; a tax year after the date's year is refused.
+    let may = json_of(&in_zone(&["policy", "match", "--date", "2023-05-20", "--tax-year", "2022", "--json"]));
+    assert_eq!(may["tax_year"], 2022);
+    let periods: Vec<&str> =
+        may["items"].as_array().unwrap().iter().map(|i| i["period"].as_str().unwrap()).collect();
+    assert!(periods.contains(&"2022") && periods.contains(&"2023-05"), "{periods:?}");
+    let later = in_zone(&["policy", "match", "--date", "2023-05-20", "--tax-year", "2024", "--json"]);
+    assert!(!later.status.success());
+    assert!(text(&later.stderr).contains("2024"), "{}", text(&later.stderr));
 }
 
 #[test]

@@ -36,6 +36,19 @@ pub async fn kpis(app: &App, who: &Principal, req: KpiRequest) -> Result<Kpis> {
     Ok(Kpis { report, department_names })
 }
 
+/// Self-service answers for people: `12（常见问题 5、办事指南 7）`, or `0`.
+pub fn self_service_text(s: &kpi::SelfService) -> String {
+    if s.total == 0 {
+        return "0".into();
+    }
+    let parts: Vec<String> = s
+        .by_kind
+        .iter()
+        .map(|(k, n)| format!("{} {n}", search::Kind::parse(k).map_or(k.as_str(), |k| k.label_zh())))
+        .collect();
+    format!("{}（{}）", s.total, parts.join("、"))
+}
+
 /// The period asked for, or the current month (China time) of `now`.
 pub fn period_or_current(period: Option<Period>, now: DateTime<FixedOffset>) -> Period {
     period.unwrap_or_else(|| kpi::period_of(kpi::PeriodKind::Month, handling::china_date(now)))
@@ -51,5 +64,11 @@ pub(crate) async fn kpi_at(
     let logs: Vec<(String, Vec<handling::Event>)> =
         logs.into_iter().map(|(id, e)| (id.to_string(), e)).collect();
     let cals = store.calendars().await?;
-    Ok(kpi::compute_from_logs(&logs, cals.as_ref(), period, as_of)?)
+    let mut report = kpi::compute_from_logs(&logs, cals.as_ref(), period, as_of)?;
+    let (from, to) = (
+        store::problems::day_start(period.start),
+        store::problems::day_start(period.end + chrono::Duration::days(1)),
+    );
+    report.self_service = kpi::SelfService::of(store.self_service_counts(from, to).await?);
+    Ok(report)
 }

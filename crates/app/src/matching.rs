@@ -417,6 +417,9 @@ pub async fn targets(app: &App, actor: &Principal) -> Result<Targets> {
 pub struct RunRequest {
     /// The evaluation date.
     pub date: NaiveDate,
+    /// The tax year the annual items are decided for (the 2022 settlement in May 2023);
+    /// `None`: the year of `date`. Checked with [`check_tax_year`] and stored with the run.
+    pub tax_year: Option<i32>,
     /// Names the policy library the run uses, as stored with it (the front end knows where it
     /// loaded the library from; the CLI hashes the files).
     pub library_fingerprint: String,
@@ -458,6 +461,8 @@ pub struct RunTimings {
 pub struct RunResult {
     pub run_id: i64,
     pub date: NaiveDate,
+    /// The tax year of the annual items, as requested (`None`: the year of `date`).
+    pub tax_year: Option<i32>,
     /// Assistance targets decided.
     pub enterprises: u64,
     /// Enterprises read, targets or not.
@@ -484,22 +489,43 @@ pub async fn run(
     progress: Arc<dyn Progress>,
 ) -> Result<RunResult> {
     authz::require(actor, Action::Write, Resource::PolicyLibrary)?;
+    check_tax_year(req.date, req.tax_year)?;
     let library = Arc::clone(&app.live.policies().library);
-    let date = req.date;
+    let (date, tax_year) = (req.date, req.tax_year);
     let t = Instant::now();
     let lib = Arc::clone(&library);
+    // One plan per day items are decided on: the date, and for a tax year each annual item's
+    // day in that year (see `Library::as_of`).
     let s = streamed(app, Arc::clone(&progress), move |go| {
-        let items = lib.items_in_force(date);
-        go(vec![Compiled::new(&lib.program, &items, date)])
+        let decided = decided_items(&lib, date, tax_year);
+        go(by_day(&decided)
+            .iter()
+            .map(|(day, ks)| {
+                let items: Vec<&Item> = ks.iter().map(|k| decided[*k].0).collect();
+                Compiled::new(&lib.program, &items, *day)
+            })
+            .collect())
     })
     .await?;
     let streaming = t.elapsed();
-    let items = library.items_in_force(date);
-    let Some(result) = s.results.first() else { return Err(Error::internal("the stream gave no result")) };
+    let decided = decided_items(&library, date, tax_year);
+    let groups = by_day(&decided);
+    if s.results.len() != groups.len() {
+        return Err(Error::internal("the stream gave a result per plan"));
+    }
+    // Each item's result, in library order.
+    let mut of_item: Vec<Option<&ItemResult>> = vec![None; decided.len()];
+    for ((_, ks), result) in groups.iter().zip(&s.results) {
+        for (k, r) in ks.iter().zip(&result.items) {
+            of_item[*k] = Some(r);
+        }
+    }
+    let items: Vec<&Item> = decided.iter().map(|(i, _)| *i).collect();
     let replaced = Library::superseded_among(&items);
     let mut counts = Vec::new();
     let mut eligible = Vec::new();
-    for (r, item) in result.items.iter().zip(&items) {
+    for ((item, day), r) in decided.iter().zip(of_item) {
+        let Some(r) = r else { return Err(Error::internal("an item without a result")) };
         counts.push(MatchCount {
             item: r.item.clone(),
             eligible: r.eligible as u64,
@@ -507,7 +533,7 @@ pub async fn run(
             undetermined: r.undetermined as u64,
             total_amount: r.total,
             benefit_kind: Some(item.benefit_kind.as_str().to_string()),
-            period: Some(item.period.of(date).to_string()),
+            period: Some(item.period.of(*day).to_string()),
             amount_missing: r.amount_missing as u64,
             superseded_by: replaced.get(&item.id).cloned(),
         });
@@ -522,6 +548,7 @@ pub async fn run(
     let new = NewMatchRun {
         actor: actor.stamp(app.now()),
         date,
+        tax_year,
         library_fingerprint: req.library_fingerprint.clone(),
         enterprises: s.ids.len() as u64,
         items: items.len() as u64,
@@ -541,12 +568,12 @@ pub async fn run(
     if let Err(e) = crate::jobs::run_now(app, crate::jobs::INBOX).await {
         tracing::debug!(error = %e, "the inbox job could not be made due now");
     }
-    let outcomes: Vec<ItemOutcome> = items
+    let outcomes: Vec<ItemOutcome> = decided
         .iter()
         .zip(counts)
-        .map(|(i, c)| ItemOutcome {
+        .map(|((i, day), c)| ItemOutcome {
             item: ItemInfo::of(i),
-            period: i.period.of(date),
+            period: i.period.of(*day),
             eligible: c.eligible,
             ineligible: c.ineligible,
             undetermined: c.undetermined,
@@ -558,6 +585,7 @@ pub async fn run(
     Ok(RunResult {
         run_id,
         date,
+        tax_year,
         enterprises: s.ids.len() as u64,
         scanned: s.scanned,
         totals: run_totals(&outcomes),
@@ -565,6 +593,24 @@ pub async fn run(
         eligible_pairs,
         timings: RunTimings { store_ms, ..timings },
     })
+}
+
+/// The items a run decides and the day each is decided on, in library order: those in force
+/// on `date`, or with a tax year each item as [`Library::as_of`] decides it.
+fn decided_items(lib: &Library, date: NaiveDate, tax_year: Option<i32>) -> Vec<(&Item, NaiveDate)> {
+    match tax_year {
+        None => lib.items_in_force(date).into_iter().map(|i| (i, date)).collect(),
+        Some(y) => lib.items().filter_map(|i| Library::as_of(i, date, y).map(|d| (i, d))).collect(),
+    }
+}
+
+/// The positions of `decided` grouped by day, days ascending.
+fn by_day(decided: &[(&Item, NaiveDate)]) -> Vec<(NaiveDate, Vec<usize>)> {
+    let mut days: std::collections::BTreeMap<NaiveDate, Vec<usize>> = std::collections::BTreeMap::new();
+    for (k, (_, d)) in decided.iter().enumerate() {
+        days.entry(*d).or_default().push(k);
+    }
+    days.into_iter().collect()
 }
 
 /// A run's totals per benefit kind, replaced items left out.

@@ -185,6 +185,9 @@ pub struct SupervisionReport {
     pub yellow: Vec<LitProblem>,
     /// The last eight ISO weeks up to the period's end.
     pub trend: Vec<WeekPoint>,
+    /// Questions answered without a problem in the period (kpi::SelfService).
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub self_service: kpi::SelfService,
 }
 
 fn shortfalls(r: &KpiRow, t: &Thresholds) -> Vec<Shortfall> {
@@ -268,6 +271,7 @@ pub fn supervision_report(
         red,
         yellow,
         trend: weekly_trend(entries, kpi.end.min(handling::china_date(as_of)), 8),
+        self_service: kpi.self_service.clone(),
     }
 }
 
@@ -670,6 +674,7 @@ mod tests {
             red: vec![lit(7, Some("<script>alert(1)</script>")), lit(8, None)],
             yellow: vec![],
             trend: vec![],
+            self_service: kpi::SelfService::default(),
         }
     }
 

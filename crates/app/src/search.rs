@@ -455,6 +455,7 @@ async fn query_of(app: &App, p: &Principal, req: &SearchRequest) -> Result<Searc
         benefit,
         access: access(app, p).await?,
         limit,
+        all_words: false,
     })
 }
 
@@ -484,6 +485,26 @@ pub async fn search(app: &App, p: &Principal, req: &SearchRequest) -> Result<Sea
     };
     Ok(SearchAnswer { hits, search_id })
 }
+
+/// The problems the index finds for a queue's keywords (every word, or a synonym of it, in
+/// the title or the text), among those `p` may see: at most [`QUEUE_FOUND`] ids, which the
+/// list's SQL matches besides the keywords as substrings (store::problems::TextFilter).
+pub(crate) async fn problems_found(app: &App, p: &Principal, words: &[String]) -> Result<Vec<i64>> {
+    let q = SearchQuery {
+        text: words.join(" "),
+        kinds: vec![Kind::Problem],
+        access: access(app, p).await?,
+        limit: QUEUE_FOUND,
+        all_words: true,
+        ..SearchQuery::default()
+    };
+    let ix = current(app, false).await?;
+    let hits = ix.search(&q).map_err(Error::internal)?;
+    Ok(hits.iter().filter_map(|h| h.id.parse().ok()).collect())
+}
+
+/// How many problems the index may add to a queue's keyword filter (the index's own cap).
+pub const QUEUE_FOUND: usize = 1000;
 
 /// Suggestions while a problem is typed: FAQs, guides, policy items, interpretations and
 /// similar closed problems (the principal's own, or those its scope shows), not logged.

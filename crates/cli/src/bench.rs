@@ -166,9 +166,9 @@ async fn match_db(
         }
         Some(took)
     };
-    let ctx = Context { database: url };
+    let ctx = Context::of(url);
     let t = Instant::now();
-    let Some((run, _)) = super::policy::run_match(&ctx, date, true, None, "bench").await? else {
+    let Some((run, _)) = super::policy::run_match(&ctx, date, None, true, None, "bench").await? else {
         return Ok(ExitCode::FAILURE);
     };
     let match_s = t.elapsed().as_secs_f64();

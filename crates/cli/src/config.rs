@@ -24,6 +24,10 @@ pub struct Settings {
     /// per this address.
     #[serde(default)]
     pub client_address_header: String,
+    /// The search index directory (`search_dir:`, `HUIQI_SEARCH_DIR`); unset: beside the
+    /// SQLite file, or `huiqi-search-<host>-<db>` in the working directory for PostgreSQL.
+    #[serde(default)]
+    pub search_dir: Option<std::path::PathBuf>,
 }
 
 /// One rate: a steady number per minute and the burst a client may spend at once.

@@ -62,5 +62,9 @@ pub async fn run(a: KpiArgs, ctx: &super::Context) -> anyhow::Result<ExitCode> {
             row.counts.red_now
         );
     }
+    println!(
+        "自助解决（企业选择“已解决”，未提诉求，不计入上表）/ answered without a problem: {}",
+        app::kpis::self_service_text(&r.self_service)
+    );
     Ok(ExitCode::SUCCESS)
 }

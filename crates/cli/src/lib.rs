@@ -53,6 +53,10 @@ pub struct Cli {
     /// Database URL: a SQLite file path (default huiqi.db) or postgres://user@host/db.
     #[arg(long, global = true, env = "HUIQI_DATABASE_URL")]
     pub database: Option<String>,
+    /// The directory of the search index (检索索引目录). Default: beside a SQLite file
+    /// (`huiqi.db.search`), or `huiqi-search-<host>-<db>` in the working directory for PostgreSQL.
+    #[arg(long, global = true, env = "HUIQI_SEARCH_DIR", value_name = "DIR")]
+    pub search_dir: Option<std::path::PathBuf>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -136,6 +140,17 @@ pub enum Command {
 /// Shared state of one command run.
 pub struct Context {
     pub database: String,
+    /// Where this process keeps (or reads) the search index: `--search-dir`, `HUIQI_SEARCH_DIR`,
+    /// the `search_dir` setting, else [`db::search_dir`] of the database.
+    pub search_dir: std::path::PathBuf,
+}
+
+impl Context {
+    /// The context of `database` with the default search-index directory.
+    pub fn of(database: String) -> Context {
+        let search_dir = db::search_dir(&database);
+        Context { database, search_dir }
+    }
 }
 
 /// Runs the command line; `server` starts the web front end for `serve` and `demo`.
@@ -160,7 +175,10 @@ pub fn main(server: &dyn server::Server) -> ExitCode {
         }
     };
     init_tracing(&settings.log);
-    let ctx = Context { database: cli.database.clone().unwrap_or_else(|| settings.database.clone()) };
+    let mut ctx = Context::of(cli.database.clone().unwrap_or_else(|| settings.database.clone()));
+    if let Some(dir) = cli.search_dir.clone().or_else(|| settings.search_dir.clone()) {
+        ctx.search_dir = dir;
+    }
     let result = match cli.command {
         Command::Calendar(c) => block_on(calendar::run(c, &ctx)),
         Command::Uscc(c) => uscc::run(c),

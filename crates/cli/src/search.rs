@@ -95,7 +95,7 @@ fn plain(snippet: &str) -> String {
 
 pub async fn run(args: SearchArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
     let app = open_app(ctx).await?;
-    let dir = crate::db::search_dir(&ctx.database);
+    let dir = ctx.search_dir.clone();
     match args.cmd {
         Some(SearchCmd::Rebuild) => {
             let app = app.with_search_dir(dir.clone());

@@ -104,7 +104,7 @@ pub async fn serve(
         });
         (stop, task)
     });
-    let search_dir = Some(crate::db::search_dir(&ctx.database));
+    let search_dir = Some(ctx.search_dir.clone());
     let r = serve_store(server, store, &listen, settings, None, None, search_dir).await;
     if let Some((stop, task)) = worker {
         let _ = stop.send(());

@@ -19,6 +19,7 @@ pub use model::{
 pub use size::{
     Classification, Indicator, Indicators, SizeClass, SizeOutcome, SizeStandard, SizeStandards,
     class_by_vat_sales,
+    refund::{FinanceRow, RefundBasis, RefundSizing, vat_refund_size},
 };
 pub use uscc::{UnifiedCreditCode, UsccError};
 

@@ -420,5 +420,7 @@ impl SizeStandards {
     }
 }
 
+pub mod refund;
+
 #[cfg(test)]
 mod tests;

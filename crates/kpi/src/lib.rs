@@ -263,6 +263,29 @@ pub struct KpiReport {
     /// The overall row first, then per department (all categories, then each category), then
     /// per category across departments; departments and categories in code order.
     pub rows: Vec<KpiRow>,
+    /// Questions answered without a problem (自助解决): an enterprise chose "this solved it" on
+    /// a suggestion while typing a problem. Counted apart: never in `received` or any rate.
+    pub self_service: SelfService,
+}
+
+/// The self-service answers of a period (docs/KPI.md), by the kind of what answered them
+/// (`faq`, `guide`, `item`, `interpretation`, `case`, `problem`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct SelfService {
+    pub total: u64,
+    pub by_kind: BTreeMap<String, u64>,
+}
+
+impl SelfService {
+    /// From counts per kind (negative counts, which no store returns, count as none).
+    pub fn of(counts: impl IntoIterator<Item = (String, i64)>) -> SelfService {
+        let by_kind: BTreeMap<String, u64> = counts
+            .into_iter()
+            .map(|(k, n)| (k, u64::try_from(n).unwrap_or(0)))
+            .filter(|(_, n)| *n > 0)
+            .collect();
+        SelfService { total: by_kind.values().sum(), by_kind }
+    }
 }
 
 impl KpiReport {
@@ -414,7 +437,14 @@ pub fn compute(problems: &[ProblemState], period: &Period, as_of: DateTime<Fixed
     if rows.is_empty() {
         rows.push(KpiRow::from_counts(None, None, Counts::default()));
     }
-    KpiReport { period: period.to_string(), start: period.start, end: period.end, as_of, rows }
+    KpiReport {
+        period: period.to_string(),
+        start: period.start,
+        end: period.end,
+        as_of,
+        rows,
+        self_service: SelfService::default(),
+    }
 }
 
 /// Replays each problem's log (`(problem id, events)`, each event by the calendar in force at

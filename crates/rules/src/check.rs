@@ -85,6 +85,10 @@ pub enum Func {
     /// `industry_code`, `employees[y]`, `revenue[y]`, `total_assets[y]` (the arguments are
     /// filled in by the checker).
     SizeClass,
+    /// `vat_refund_size(year - 1)`: 留抵退税's size by 公告2022年第14号 第六条 over `year`,
+    /// `industry_code`, `established_on`, `vat_sales[y]`, `vat_sales_months[y]`,
+    /// `total_assets_year_end[y]` (the arguments are filled in by the checker).
+    VatRefundSize,
     IndustrySection,
     IndustryDivision,
     /// A tiered table parameter used as a function.
@@ -102,6 +106,7 @@ pub const FUNCTIONS: &[&str] = &[
     "year_of",
     "date",
     "size_class",
+    "vat_refund_size",
     "industry_section",
     "industry_division",
 ];
@@ -899,6 +904,27 @@ impl<'a> Checker<'a> {
                 ];
                 mk(Func::SizeClass, a, Type::Code)
             }
+            "vat_refund_size" => {
+                if !self.arity(name, args, 1, span) {
+                    return err;
+                }
+                let Some(y) = self.year_index(&args[0]) else { return err };
+                let fy = |id: &str, ty: Type| TExpr {
+                    kind: TKind::FactYear(id.to_string(), Box::new(y.clone())),
+                    ty,
+                    span: y.span,
+                };
+                let fact = |id: &str, ty: Type| TExpr { kind: TKind::Fact(id.into()), ty, span };
+                let a = vec![
+                    y.clone(),
+                    fact("industry_code", Type::Code),
+                    fact("established_on", Type::Date),
+                    fy("vat_sales", Type::Money),
+                    fy("vat_sales_months", Type::Integer),
+                    fy("total_assets_year_end", Type::Money),
+                ];
+                mk(Func::VatRefundSize, a, Type::Code)
+            }
             "industry_section" | "industry_division" => {
                 if !self.arity(name, args, 1, span) {
                     return err;
@@ -1040,6 +1066,10 @@ impl fmt::Display for TExpr {
                             _ => String::new(),
                         };
                         return write!(f, "size_class({y})");
+                    }
+                    Func::VatRefundSize => {
+                        let y = args.first().map(ToString::to_string).unwrap_or_default();
+                        return write!(f, "vat_refund_size({y})");
                     }
                     Func::IndustrySection => "industry_section",
                     Func::IndustryDivision => "industry_division",

@@ -376,6 +376,9 @@ pub(crate) fn call_values(prog: &Program, func: &Func, vals: Vec<Val>, date: Nai
     if *func == Func::SizeClass {
         return size_class(&vals, date);
     }
+    if *func == Func::VatRefundSize {
+        return vat_refund_size(&vals, date);
+    }
     let n = vals.len();
     let mut missing = BTreeSet::new();
     let mut known = Vec::with_capacity(n);
@@ -468,7 +471,7 @@ pub fn apply_func(prog: &Program, func: &Func, a: &[Value], date: NaiveDate) -> 
             _ => None,
         },
         Func::Table(name) => prog.param_table(name, date, a.first()?),
-        Func::SizeClass => None,
+        Func::SizeClass | Func::VatRefundSize => None,
     }
 }
 
@@ -508,6 +511,74 @@ pub fn size_class(args: &[Val], date: NaiveDate) -> Val {
                 if *industry_unclear {
                     m.insert(MissingFact { fact: "industry_code".into(), year: None });
                 }
+            }
+            Val::Unknown(m)
+        }
+    }
+}
+
+/// `vat_refund_size(y)` over (y, industry_code, established_on, vat_sales[y],
+/// vat_sales_months[y], total_assets_year_end[y]): 留抵退税's size by 公告2022年第14号 第六条
+/// ([`enterprise::vat_refund_size`]). Revenue is year y's VAT sales, annualised (÷ months
+/// existed × 12) for an enterprise established in year y or later; it is read only when the
+/// industry's row needs it, total assets likewise, so a fact the row does not use does not
+/// matter, and a code too coarse to pick the row is undetermined naming `industry_code`.
+/// Shared with the batch engine.
+pub fn vat_refund_size(args: &[Val], date: NaiveDate) -> Val {
+    let get = |i: usize| match args.get(i) {
+        Some(Val::Known(v)) => Some(v.clone()),
+        _ => None,
+    };
+    let missing_of = |i: usize| match args.get(i) {
+        Some(Val::Unknown(m)) => m.clone(),
+        _ => BTreeSet::new(),
+    };
+    let Some(year) = get(0).and_then(|v| v.as_num()).and_then(|n| n.to_i32()) else { return Val::none() };
+    let Some(Value::Str(code)) = get(1) else { return Val::Unknown(missing_of(1)) };
+    let Ok(code) = IndustryCode::parse(&code) else { return Val::none() };
+    let Some(standard) = SizeStandards::official().in_force(date) else { return Val::none() };
+    let num = |i: usize| get(i).and_then(|v| v.as_num());
+    let established = match get(2) {
+        Some(Value::Date(d)) => Some(d.year()),
+        _ => None,
+    };
+    let (sales, months) = (num(3), num(4));
+    // The year's VAT sales as 第六条 reads them, or the facts that are missing for it.
+    let (revenue, revenue_missing): (Option<Decimal>, BTreeSet<MissingFact>) = match established {
+        Some(y) if y < year => (sales, missing_of(3)),
+        // Established in the year (or unknown, with the months existed given): annualised.
+        Some(_) | None if months.is_some() => match (sales, months) {
+            (Some(s), Some(m)) if m > Decimal::ZERO => {
+                (s.checked_div(m).and_then(|x| x.checked_mul(Decimal::from(12))), BTreeSet::new())
+            }
+            (Some(_), _) => (None, BTreeSet::new()),
+            (None, _) => (None, missing_of(3)),
+        },
+        Some(_) => {
+            let mut m = missing_of(3);
+            m.extend(missing_of(4));
+            (None, m)
+        }
+        None => {
+            let mut m = missing_of(2);
+            m.extend(missing_of(3));
+            (None, m)
+        }
+    };
+    let sizing = enterprise::vat_refund_size(standard, &code, revenue, num(5));
+    match sizing.outcome {
+        enterprise::SizeOutcome::Decided { class } => Val::Known(Value::Str(class.as_str().to_string())),
+        enterprise::SizeOutcome::Undetermined { missing, industry_unclear } => {
+            let mut m = BTreeSet::new();
+            for i in missing {
+                match i {
+                    Indicator::Revenue => m.extend(revenue_missing.iter().cloned()),
+                    Indicator::Assets => m.extend(missing_of(5)),
+                    Indicator::Employees => {}
+                }
+            }
+            if industry_unclear {
+                m.insert(MissingFact { fact: "industry_code".into(), year: None });
             }
             Val::Unknown(m)
         }

@@ -127,6 +127,10 @@ pub struct SearchQuery {
     /// The searcher's access keys; `None`: sees everything (officials who see every problem).
     pub access: Option<Vec<String>>,
     pub limit: usize,
+    /// Every space-separated part of the query must match (one of its words or of its
+    /// synonyms' words, in the title or the text): a filter that narrows as parts are added
+    /// (the problem queue's keyword box), rather than any word, ranked (the search page).
+    pub all_words: bool,
 }
 
 /// A result.
@@ -438,6 +442,27 @@ impl SearchIndex {
             return Ok(Vec::new());
         }
         let mut must: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, Box::new(BooleanQuery::new(should)))];
+        if q.all_words {
+            // Each part the user separated by spaces: one of its words, or of its synonyms'
+            // words, in the title or the text.
+            for part in text.split_whitespace() {
+                let mut either: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+                let own = text::words(part).into_iter().map(|x| x.text);
+                let synonyms = self
+                    .expanded(part)
+                    .iter()
+                    .flat_map(|s| text::words(s))
+                    .map(|x| x.text)
+                    .collect::<Vec<_>>();
+                for w in own.chain(synonyms) {
+                    either.push((Occur::Should, term(f.title, &w)));
+                    either.push((Occur::Should, term(f.body, &w)));
+                }
+                if !either.is_empty() {
+                    must.push((Occur::Must, Box::new(BooleanQuery::new(either))));
+                }
+            }
+        }
         if !q.kinds.is_empty() {
             let ks = q.kinds.iter().map(|k| (Occur::Should, term(f.kind, k.as_str()))).collect();
             must.push((Occur::Must, Box::new(BooleanQuery::new(ks))));

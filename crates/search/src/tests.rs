@@ -223,3 +223,21 @@ fn an_index_on_disk_keeps_its_watermarks_and_a_damaged_one_starts_empty() {
     assert_eq!(ix.len(), 0);
     assert_eq!(ix.watermarks(), Watermarks::default());
 }
+
+#[test]
+fn all_words_narrows_as_words_are_added_and_keeps_synonyms() {
+    let ix = library();
+    let all =
+        |text: &str| SearchQuery { access: None, kinds: vec![Kind::Problem], all_words: true, ..q(text) };
+    // Ranked search: any word; the filter: every word.
+    assert_eq!(
+        ids(&ix, SearchQuery { access: None, kinds: vec![Kind::Problem], ..q("留抵退税 到账") }).len(),
+        2
+    );
+    assert_eq!(ids(&ix, all("留抵退税 到账")), vec!["problem:1".to_string()]);
+    assert_eq!(ids(&ix, all("留抵退税 退回")), vec!["problem:2".to_string()]);
+    assert!(ids(&ix, all("留抵退税 电费")).is_empty());
+    // A word's synonym satisfies it.
+    ix.set_synonyms(vec![vec!["拨付".into(), "到账".into()]]);
+    assert_eq!(ids(&ix, all("留抵退税 拨付")), vec!["problem:1".to_string()]);
+}

@@ -33,7 +33,7 @@ impl MatchStore for PgStore {
         let row = tx
             .query_one(
                 "INSERT INTO match_runs (at, actor, date, library_fingerprint, enterprises, items, load_ms, \
-                 eval_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+                 eval_ms, tax_year) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
                 &[
                     &run.actor.at,
                     &run.actor.username,
@@ -43,6 +43,7 @@ impl MatchStore for PgStore {
                     &clamp(run.items),
                     &clamp(run.load_ms),
                     &clamp(run.eval_ms),
+                    &run.tax_year,
                 ],
             )
             .await
@@ -121,6 +122,7 @@ impl MatchStore for PgStore {
                 at: china(r.try_get::<_, DateTime<FixedOffset>>(1).map_err(backend)?),
                 actor: r.try_get(2).map_err(backend)?,
                 date: r.try_get::<_, NaiveDate>(3).map_err(backend)?,
+                tax_year: r.try_get(9).map_err(backend)?,
                 library_fingerprint: r.try_get(4).map_err(backend)?,
                 enterprises: n(&r, 5)?,
                 items: n(&r, 6)?,

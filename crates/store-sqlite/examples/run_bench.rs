@@ -58,6 +58,7 @@ async fn main() {
     let run = NewMatchRun {
         actor: Stamp::new("bench", chrono::Utc::now().fixed_offset()),
         date: chrono::NaiveDate::default(),
+        tax_year: None,
         library_fingerprint: "bench".into(),
         enterprises: page.ids.len() as u64,
         items: items as u64,

@@ -128,6 +128,11 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0021_content_search.sql"),
     },
     Migration { version: 23, name: "inbox_outbox", sql: include_str!("../migrations/0023_inbox_outbox.sql") },
+    Migration {
+        version: 25,
+        name: "match_run_tax_year",
+        sql: include_str!("../migrations/0025_match_run_tax_year.sql"),
+    },
 ];
 
 /// How long a connection waits for a lock before reporting the database busy.

@@ -68,7 +68,7 @@ impl MatchStore for SqliteStore {
             let at = ts(run.actor.at).format("%F %T%.f%:z").to_string();
             conn.execute(
                 "INSERT INTO match_runs (at, actor, date, library_fingerprint, enterprises, items, load_ms, \
-                 eval_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                 eval_ms, tax_year) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
                 params![
                     at,
                     run.actor.username,
@@ -77,7 +77,8 @@ impl MatchStore for SqliteStore {
                     clamp(run.enterprises),
                     clamp(run.items),
                     clamp(run.load_ms),
-                    clamp(run.eval_ms)
+                    clamp(run.eval_ms),
+                    run.tax_year
                 ],
             )
             .map_err(backend)?;
@@ -116,6 +117,7 @@ impl MatchStore for SqliteStore {
                         r.get::<_, NaiveDate>(3)?,
                         r.get::<_, String>(4)?,
                         [r.get::<_, i64>(5)?, r.get(6)?, r.get(7)?, r.get(8)?],
+                        r.get::<_, Option<i32>>(9)?,
                     ))
                 })
                 .map_err(backend)?
@@ -123,7 +125,7 @@ impl MatchStore for SqliteStore {
                 .map_err(backend)?;
             let mut st = conn.prepare_cached(sql::COUNTS_OF).map_err(backend)?;
             let mut out = Vec::new();
-            for (id, at, actor, date, library_fingerprint, n) in rows {
+            for (id, at, actor, date, library_fingerprint, n, tax_year) in rows {
                 let raw = st
                     .query_map([id], |r| {
                         Ok((
@@ -157,6 +159,7 @@ impl MatchStore for SqliteStore {
                     at: ts(at),
                     actor,
                     date,
+                    tax_year,
                     library_fingerprint,
                     enterprises: count(n[0]),
                     items: count(n[1]),

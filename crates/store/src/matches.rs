@@ -33,6 +33,8 @@ pub struct NewMatchRun {
     pub actor: Stamp,
     /// The evaluation date.
     pub date: NaiveDate,
+    /// The tax year its annual items were decided for; `None`: the year of `date`.
+    pub tax_year: Option<i32>,
     /// Identifies the policy library the run used (e.g. a hash of its files).
     pub library_fingerprint: String,
     pub enterprises: u64,
@@ -129,6 +131,8 @@ pub struct MatchRun {
     pub at: DateTime<FixedOffset>,
     pub actor: String,
     pub date: NaiveDate,
+    /// The tax year its annual items were decided for; `None`: the year of `date`.
+    pub tax_year: Option<i32>,
     pub library_fingerprint: String,
     pub enterprises: u64,
     pub items: u64,
@@ -156,7 +160,7 @@ pub mod sql {
         (run_id, item, eligible, ineligible, undetermined, total_amount, benefit_kind, period, amount_missing, \
         superseded_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
     pub const LIST_RUNS: &str = "SELECT id, at, actor, date, library_fingerprint, enterprises, items, \
-        load_ms, eval_ms FROM match_runs ORDER BY id DESC LIMIT $1";
+        load_ms, eval_ms, tax_year FROM match_runs ORDER BY id DESC LIMIT $1";
     pub const COUNTS_OF: &str = "SELECT item, eligible, ineligible, undetermined, total_amount, benefit_kind, \
         period, amount_missing, superseded_by FROM match_run_counts WHERE run_id = $1 ORDER BY item";
     pub const RESULTS_OF: &str = "SELECT enterprise_id, item, amount FROM match_run_results \
@@ -177,6 +181,7 @@ mod tests {
         let run = NewMatchRun {
             actor: crate::Stamp::new("t", chrono::DateTime::default()),
             date: NaiveDate::default(),
+            tax_year: None,
             library_fingerprint: String::new(),
             enterprises: 4,
             items: 3,

@@ -314,6 +314,10 @@ pub struct ProblemFilter {
 pub struct TextFilter {
     pub words: Vec<String>,
     pub in_confidential: bool,
+    /// Problems the search index found for the same words (jieba words, synonyms): they match
+    /// too. Keywords still match as substrings, so a fragment the segmenter splits differently
+    /// (or a problem written after the index last caught up) is not lost.
+    pub found: Vec<i64>,
 }
 
 /// How a problem list is ordered.
@@ -839,10 +843,16 @@ pub fn problem_list(f: &ProblemFilter) -> ProblemListQuery {
             ));
         }
         if !words.is_empty() {
-            if !t.in_confidential {
-                words.insert(0, "NOT p.confidential".to_string());
+            let mut either = format!("({})", words.join(" AND "));
+            if !t.found.is_empty() {
+                // Integers from the index, written as literals (no text reaches the SQL).
+                let ids: Vec<String> = t.found.iter().map(i64::to_string).collect();
+                either = format!("({either} OR p.id IN ({}))", ids.join(","));
             }
-            conds.push(format!("({})", words.join(" AND ")));
+            if !t.in_confidential {
+                either = format!("(NOT p.confidential AND {either})");
+            }
+            conds.push(either);
         }
     }
     let where_clause =
@@ -1025,7 +1035,11 @@ mod tests {
             )),
             open: Some(true),
             cadre: Some("ganbu".into()),
-            text: Some(TextFilter { words: vec!["房租".into(), "50%_off".into()], in_confidential: false }),
+            text: Some(TextFilter {
+                words: vec!["房租".into(), "50%_off".into()],
+                in_confidential: false,
+                found: Vec::new(),
+            }),
             order: ProblemOrder::Queue(now),
         });
         assert!(ascending(&q.count_sql) && ascending(&q.page_sql), "{}", q.page_sql);

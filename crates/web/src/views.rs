@@ -60,6 +60,8 @@ pub enum Place {
     Inbox,
     /// 推送投递: the outbox and channels (admins).
     Outbox,
+    /// 共性问题: groups of similar open problems and the governance items made of them.
+    CommonProblems,
     Password,
 }
 
@@ -87,6 +89,7 @@ impl Place {
             Place::SpotChecks => Some("/spot-checks"),
             Place::Inbox => Some("/inbox"),
             Place::Outbox => Some("/admin/outbox"),
+            Place::CommonProblems => Some("/common"),
             Place::Password => Some("/account/password"),
         }
     }
@@ -113,6 +116,7 @@ impl Place {
             Place::SpotChecks => "ui.nav.spot_checks",
             Place::Inbox => "ui.nav.inbox",
             Place::Outbox => "ui.nav.outbox",
+            Place::CommonProblems => "ui.nav.common",
             Place::Password => "ui.nav.password",
         }
     }
@@ -125,14 +129,21 @@ impl Place {
             Role::Enterprise => v.extend([Inbox, PolicyMatches, NoApplication, Problems, PolicySearch]),
             Role::Cadre => v.extend([Enterprises, Visits, Problems, PolicySearch]),
             Role::Department => v.extend([Problems, Enterprises, PolicyLibrary, PolicySearch]),
-            Role::Leader => {
-                v.extend([Dashboard, Problems, FollowUps, Enterprises, PolicyLibrary, PolicySearch])
-            }
+            Role::Leader => v.extend([
+                Dashboard,
+                Problems,
+                FollowUps,
+                CommonProblems,
+                Enterprises,
+                PolicyLibrary,
+                PolicySearch,
+            ]),
             Role::Supervisor => v.extend([
                 Dashboard,
                 Problems,
                 FollowUps,
                 SpotChecks,
+                CommonProblems,
                 Enterprises,
                 PolicyLibrary,
                 PolicySearch,

@@ -228,7 +228,8 @@ pub async fn list(app: &App, who: &Principal, req: ListRequest, queue_defaults: 
     let per_page = num("per_page", &req.per_page, 1, 200, 50)?;
     let scope = authz::problem_scope(who);
     if !words.is_empty() {
-        f.text = Some(TextFilter { words, in_confidential: searches_confidential(&scope, who) });
+        let found = crate::search::problems_found(app, who, &words).await?;
+        f.text = Some(TextFilter { words, in_confidential: searches_confidential(&scope, who), found });
     }
     let empty = |request: ListRequest| ProblemPage {
         rows: Vec::new(),

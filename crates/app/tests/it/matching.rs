@@ -172,7 +172,7 @@ async fn a_run_equals_one_by_one_evaluation_and_is_stored(store: Arc<dyn Store>)
     let lib = app.live.policies().library.clone();
     let day = date("2022-06-30");
     let officer = principal(Role::Policy);
-    let req = RunRequest { date: day, library_fingerprint: "test".into() };
+    let req = RunRequest { date: day, tax_year: None, library_fingerprint: "test".into() };
     let run = matching::run(&app, &officer, &req, Arc::new(NoProgress)).await.unwrap();
     let all = everyone(&app).await;
     let targets: Vec<_> = all.iter().filter(|e| e.1).collect();
@@ -214,6 +214,40 @@ async fn a_run_equals_one_by_one_evaluation_and_is_stored(store: Arc<dyn Store>)
         (runs[0].id, runs[0].enterprises, runs[0].actor.as_str()),
         (run.run_id, run.enterprises, "zhengce")
     );
+
+    // With a tax year: the 2022 annual items decided in May 2023 (the settlement) count as
+    // `evaluate_all_for` decides each enterprise, periods and replacements included, and the
+    // run stores its tax year.
+    let may = date("2023-05-20");
+    let req22 = RunRequest { date: may, tax_year: Some(2022), library_fingerprint: "test".into() };
+    let run22 = matching::run(&app, &officer, &req22, Arc::new(NoProgress)).await.unwrap();
+    assert_eq!(run22.tax_year, Some(2022));
+    let mut want: BTreeMap<String, ([u64; 3], String, Option<String>)> = BTreeMap::new();
+    for (_, _, facts) in &targets {
+        for d in lib.evaluate_all_for(facts, may, Some(2022)) {
+            let e =
+                want.entry(d.item.clone()).or_insert(([0; 3], d.period.to_string(), d.superseded_by.clone()));
+            e.0[d.outcome as usize] += 1;
+        }
+    }
+    let got: BTreeMap<String, ([u64; 3], String, Option<String>)> = run22
+        .items
+        .iter()
+        .map(|i| {
+            (
+                i.item.id.clone(),
+                ([i.eligible, i.ineligible, i.undetermined], i.period.to_string(), i.superseded_by.clone()),
+            )
+        })
+        .collect();
+    assert_eq!(got, want);
+    assert!(got.values().any(|v| v.1 == "2022") && got.values().any(|v| v.1 == "2023-05"), "{got:?}");
+    assert_eq!(app.store.match_runs(1).await.unwrap()[0].tax_year, Some(2022));
+    let later = RunRequest { tax_year: Some(2024), ..req22.clone() };
+    assert!(matches!(
+        matching::run(&app, &officer, &later, Arc::new(NoProgress)).await,
+        Err(app::Error::TaxYear { tax_year: 2024, .. })
+    ));
 
     // The targets use case names the same enterprises.
     let t = matching::targets(&app, &officer).await.unwrap();

@@ -285,6 +285,50 @@ async fn an_enterprise_never_finds_another_enterprises_problems() {
 }
 
 #[tokio::test]
+async fn the_queue_keyword_filter_uses_the_index_and_keeps_substrings() {
+    let z = zone().await;
+    let raise = |title: &str, description: &str| {
+        let req = app::problems::RaiseRequest {
+            category: "tax".into(),
+            title: title.into(),
+            description: description.into(),
+            ..Default::default()
+        };
+        let app = z.app.clone();
+        async move { app::problems::raise(&app, &who("ent_a"), req).await.unwrap().id() }
+    };
+    let a = raise("留抵退税迟迟未到账", "三月提交的申请至今没有消息").await;
+    let b = raise("厂房租金能否减免", "疫情期间租金压力大").await;
+    let queue = |words: &str| {
+        let req = app::problems::ListRequest {
+            q: Some(words.into()),
+            open: Some("all".into()),
+            ..Default::default()
+        };
+        let app = z.app.clone();
+        async move {
+            let page = app::problems::list(&app, &who("tax"), req, true).await.unwrap();
+            page.rows.iter().map(|r| r.row.id).collect::<Vec<i64>>()
+        }
+    };
+    // A substring still matches (even inside a segmenter's word).
+    assert_eq!(queue("迟迟未").await, [a]);
+    // Every part must match: adding a part narrows.
+    assert_eq!(queue("留抵退税 申请").await, [a]);
+    assert!(queue("留抵退税 租金").await.is_empty());
+    // A synonym the zone keeps finds what no substring would.
+    assert!(queue("租赁费").await.is_empty(), "no synonym yet");
+    search::save_synonyms(&z.app, &who("policy"), None, &["租赁费 租金".into()]).await.unwrap();
+    assert_eq!(queue("租赁费").await, [b]);
+    // The index answers only within the reader's scope: another department sees neither.
+    let req =
+        app::problems::ListRequest {
+            q: Some("房租".into()), open: Some("all".into()), ..Default::default()
+        };
+    assert_eq!(app::problems::list(&z.app, &who("econ"), req, true).await.unwrap().total, 0);
+}
+
+#[tokio::test]
 async fn searches_without_a_click_become_questions_without_answers() {
     let z = zone().await;
     let s1 = search::search(&z.app, &who("ent_a"), &q("厂房租金减免")).await.unwrap();
@@ -326,6 +370,14 @@ async fn suggestions_while_typing_and_this_solved_it() {
     .await
     .unwrap();
     assert_eq!(counts, vec![("guide".to_string(), 1)]);
+    // The KPI report of the month carries it, apart from the problems (none were received).
+    let june = app::kpis::KpiRequest { period: Some(kpi::Period::parse("2022-06").unwrap()), as_of: None };
+    let k = app::kpis::kpis(&z.app, &who("leader"), june).await.unwrap().report;
+    assert_eq!(k.self_service.total, 1);
+    assert_eq!(app::kpis::self_service_text(&k.self_service), "1（办事指南 1）");
+    assert_eq!(k.row(None, None).map_or(0, |r| r.counts.received), 0);
+    let may = app::kpis::KpiRequest { period: Some(kpi::Period::parse("2022-05").unwrap()), as_of: None };
+    assert_eq!(app::kpis::kpis(&z.app, &who("leader"), may).await.unwrap().report.self_service.total, 0);
 }
 
 #[tokio::test]

@@ -280,6 +280,8 @@ pub(crate) struct Timings {
 pub(crate) struct MatchOut {
     run_id: i64,
     date: String,
+    /// The tax year the annual items were decided for; `null`: the year of `date`.
+    tax_year: Option<i32>,
     library: String,
     /// Assistance targets decided.
     enterprises: u64,
@@ -301,6 +303,7 @@ pub(crate) struct MatchOut {
 pub(crate) async fn run_match(
     ctx: &Context,
     date: chrono::NaiveDate,
+    tax_year: Option<i32>,
     quiet: bool,
     policies: Option<&str>,
     actor: &str,
@@ -308,12 +311,13 @@ pub(crate) async fn run_match(
     let Some(loaded) = resolve_library(ctx, policies).await? else { return Ok(None) };
     let library = format!("{} ({})", loaded.origin, loaded.fingerprint);
     let app = app_with(ctx, loaded.library).await?;
-    let req = matching::RunRequest { date, library_fingerprint: loaded.fingerprint };
+    let req = matching::RunRequest { date, tax_year, library_fingerprint: loaded.fingerprint };
     let run =
         matching::run(&app, &operator(actor), &req, Arc::new(Bar::new(quiet))).await.map_err(refused)?;
     let out = MatchOut {
         run_id: run.run_id,
         date: date.to_string(),
+        tax_year: run.tax_year,
         library,
         enterprises: run.enterprises,
         scanned: run.scanned,
@@ -360,6 +364,9 @@ fn print_match(run: &matching::RunResult, out: &MatchOut) {
         out.scanned,
     );
     outln!("政策库 / library: {}", out.library);
+    if let Some(y) = out.tax_year {
+        outln!("年度事项按 {y} 纳税年度判定 / annual items decided for the tax year {y}");
+    }
     outln!(
         "{:<36} {:<22} {:>8} {:>8} {:>8} {:>8} {:>18}",
         "条款 item",
@@ -398,12 +405,13 @@ fn print_match(run: &matching::RunResult, out: &MatchOut) {
 pub(super) async fn match_run(
     ctx: &Context,
     date: &str,
+    tax_year: Option<i32>,
     json: bool,
     policies: Option<&str>,
     actor: &str,
 ) -> anyhow::Result<ExitCode> {
     let date = calendar::parse_date(date).map_err(|e| crate::user_error(&e))?;
-    let Some((run, out)) = run_match(ctx, date, json, policies, actor).await? else {
+    let Some((run, out)) = run_match(ctx, date, tax_year, json, policies, actor).await? else {
         return Ok(ExitCode::FAILURE);
     };
     if json {

@@ -93,6 +93,10 @@ pub enum PolicyCmd {
         /// Evaluation date, YYYY-MM-DD.
         #[arg(long)]
         date: String,
+        /// The tax year of the annual items (default: the date's year), e.g. 2022 for the
+        /// 2022 annual settlement in May 2023; stored with the run.
+        #[arg(long = "tax-year")]
+        tax_year: Option<i32>,
         /// Print the run as JSON.
         #[arg(long)]
         json: bool,
@@ -145,8 +149,8 @@ pub fn run(cmd: PolicyCmd, ctx: &Context) -> anyhow::Result<ExitCode> {
         PolicyCmd::Explain { enterprise, item, date, json, policies } => {
             super::block_on(explain(ctx, &enterprise, &item, date.as_deref(), json, policies.as_deref()))
         }
-        PolicyCmd::Match { date, json, policies, actor } => {
-            super::block_on(match_run(ctx, &date, json, policies.as_deref(), &actor))
+        PolicyCmd::Match { date, tax_year, json, policies, actor } => {
+            super::block_on(match_run(ctx, &date, tax_year, json, policies.as_deref(), &actor))
         }
         PolicyCmd::Simulate { item, set, date, json, limit, policies } => {
             super::block_on(simulate(ctx, &item, &set, date.as_deref(), json, limit, policies.as_deref()))

@@ -80,7 +80,7 @@ impl<'a> Run<'a> {
                 Value::Bool(false) => self.row(*f, i),
                 _ => None,
             },
-            Node::Call(Func::SizeClass, args) => {
+            Node::Call(f @ (Func::SizeClass | Func::VatRefundSize), args) => {
                 let vals: Vec<Val> = args
                     .iter()
                     .map(|a| match self.row(*a, i) {
@@ -88,7 +88,12 @@ impl<'a> Run<'a> {
                         None => Val::Unknown(BTreeSet::new()),
                     })
                     .collect();
-                match eval::size_class(&vals, self.date) {
+                let v = if *f == Func::SizeClass {
+                    eval::size_class(&vals, self.date)
+                } else {
+                    eval::vat_refund_size(&vals, self.date)
+                };
+                match v {
                     Val::Known(v) => Some(v),
                     Val::Unknown(_) => None,
                 }
@@ -123,7 +128,8 @@ impl<'a> Run<'a> {
                 Column::Const(None)
             }
             // An operator or function of an argument unknown everywhere is unknown everywhere
-            // (all but `and`, `or`, `if` and `size_class`, which may decide without it).
+            // (all but `and`, `or`, `if`, `size_class` and `vat_refund_size`, which may decide
+            // without it).
             node if self.strict_args(node).iter().any(|a| matches!(self.col(*a), Column::Const(None))) => {
                 Column::Const(None)
             }
@@ -221,7 +227,7 @@ impl<'a> Run<'a> {
         match node {
             Node::Not(a) | Node::Neg(a) => vec![*a],
             Node::Bin(_, a, b) => vec![*a, *b],
-            Node::Call(Func::SizeClass, _) => Vec::new(),
+            Node::Call(Func::SizeClass | Func::VatRefundSize, _) => Vec::new(),
             Node::Call(_, args) => args.clone(),
             Node::Const(_) | Node::Fact(..) | Node::And(..) | Node::Or(..) | Node::If(..) => Vec::new(),
         }

@@ -156,6 +156,7 @@ async fn a_match_run_is_stored_whole_and_read_back(s: &dyn Store) {
     let run = |eligible: Vec<EligibleOfItem>| NewMatchRun {
         actor: Stamp::new("policy", at("2022-07-01T10:00:00+08:00")),
         date: date("2022-06-30"),
+        tax_year: None,
         library_fingerprint: "abc123".into(),
         enterprises: 3,
         items: 2,
@@ -196,10 +197,16 @@ async fn a_match_run_is_stored_whole_and_read_back(s: &dyn Store) {
         },
     ];
     let first = s.record_match_run(run(eligible.clone())).await.unwrap();
-    let second = s.record_match_run(run(Vec::new())).await.unwrap();
+    // The second decides its annual items for the tax year 2021 (the settlement of 2021).
+    let second = s.record_match_run(NewMatchRun { tax_year: Some(2021), ..run(Vec::new()) }).await.unwrap();
     assert!(second > first);
     let runs = s.match_runs(10).await.unwrap();
     assert_eq!(runs.iter().map(|r| r.id).collect::<Vec<_>>(), vec![second, first], "newest first");
+    assert_eq!(
+        (runs[0].tax_year, runs[1].tax_year),
+        (Some(2021), None),
+        "the tax year comes back as written"
+    );
     let r = &runs[1];
     assert_eq!(
         (r.actor.as_str(), r.date, r.library_fingerprint.as_str()),

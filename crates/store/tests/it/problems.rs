@@ -318,9 +318,21 @@ async fn lists_find_words_keep_open_apart_follow_cadres_and_sort_the_queue(s: &d
     // Keywords: every word in the title or description, ASCII case aside; confidential problems
     // only when the reader may see their text.
     let words = |w: &[&str], in_confidential| ProblemFilter {
-        text: Some(TextFilter { words: w.iter().map(|x| x.to_string()).collect(), in_confidential }),
+        text: Some(TextFilter {
+            words: w.iter().map(|x| x.to_string()).collect(),
+            in_confidential,
+            found: Vec::new(),
+        }),
         ..Default::default()
     };
+    // What the search index found matches too, under the same confidentiality rule.
+    let found = |w: &str, found: Vec<i64>, in_confidential| ProblemFilter {
+        text: Some(TextFilter { words: vec![w.to_string()], in_confidential, found }),
+        ..Default::default()
+    };
+    assert_eq!(list(found("不在文中", vec![b, c], true)).await, [b, c]);
+    assert_eq!(list(found("不在文中", vec![b, c], false)).await, [b], "a confidential problem stays out");
+    assert_eq!(list(found("不在文中", Vec::new(), true)).await, Vec::<i64>::new());
     assert_eq!(list(words(&["房租"], true)).await, [a, b, c]);
     assert_eq!(list(words(&["房租"], false)).await, [a, b]);
     assert_eq!(list(words(&["房租", "2022"], true)).await, [a, b], "the secret's description has no 2022");

@@ -168,6 +168,10 @@ impl DashboardPage {
     pub fn thresholds(&self) -> String {
         thresholds_text(&self.b.tr, &self.r.thresholds)
     }
+    /// The period's self-service answers (counted apart from problems).
+    pub fn self_service(&self) -> String {
+        app::kpis::self_service_text(&self.r.self_service)
+    }
     /// Where they come from, in the reader's language.
     pub fn source(&self) -> &str {
         app::settings::source_in(&self.r.thresholds.source, self.b.tr.0)

@@ -7,6 +7,7 @@ pub mod assets;
 pub mod attachments;
 pub mod auth;
 pub mod calendar;
+pub mod common;
 pub mod content;
 pub mod dashboard;
 pub mod decisions;
@@ -42,7 +43,7 @@ use utoipa_axum::routes;
         with Chinese `title`/`detail` and English `title_en`/`detail_en`."),
     modifiers(&BearerScheme),
     tags(
-        (name = "health"), (name = "auth"), (name = "enterprises"), (name = "reference"), (name = "users"), (name = "problems"), (name = "kpi"), (name = "reports"), (name = "policies"), (name = "calendar"), (name = "search"), (name = "content"), (name = "inbox"), (name = "outbox"),
+        (name = "health"), (name = "auth"), (name = "enterprises"), (name = "reference"), (name = "users"), (name = "problems"), (name = "kpi"), (name = "reports"), (name = "policies"), (name = "calendar"), (name = "search"), (name = "content"), (name = "common"), (name = "inbox"), (name = "outbox"),
     )
 )]
 struct ApiDoc;
@@ -114,6 +115,10 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(content::api_case))
         .routes(routes!(content::api_get, content::api_put))
         .routes(routes!(content::api_review))
+        .routes(routes!(common::api_groups))
+        .routes(routes!(common::api_items, common::api_govern))
+        .routes(routes!(common::api_close))
+        .routes(routes!(common::api_notices))
 }
 
 /// The page routes.
@@ -175,6 +180,9 @@ fn page_router() -> Router<AppState> {
         .route("/content/{id}", get(content::page_one))
         .route("/content/{id}/edit", get(content::page_edit).post(content::page_save))
         .route("/content/{id}/review", post(content::page_review))
+        .route("/common", get(common::page))
+        .route("/common/govern", post(common::page_govern))
+        .route("/common/governance/{id}/close", post(common::page_close))
 }
 
 /// The whole application. Outermost first: the request id (set if absent, echoed in the

@@ -575,6 +575,8 @@ impl ItemPage {
             "count" => "个",
             "years" => "年",
             "working days" => "工作日",
+            "date" => "日期",
+            "months" => "个月",
             other => other,
         }
         .to_string()

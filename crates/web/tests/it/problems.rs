@@ -1184,3 +1184,87 @@ async fn calendar_escalations_decisions_and_spot_checks_over_http() {
     let p = app.act("supervisor", q, json!({"action": "reopen", "note": "抽查发现未解决"})).await;
     assert_eq!(p["state"], "in_progress");
 }
+
+#[tokio::test]
+async fn common_problems_become_a_governance_item_whose_closing_notifies_each_enterprise() {
+    let app = app().await;
+    let text = "园区道路施工导致货车无法进出厂区，影响正常生产和发货，请协调施工时间";
+    // A group needs four problems of at least two enterprises (search::cluster::Settings).
+    let a = app
+        .raise("ent_a", json!({"category": "tax", "title": "道路施工影响货车进出", "description": text}))
+        .await;
+    let b = app
+        .raise("ent_b", json!({"category": "tax", "title": "施工影响货车进出厂区", "description": text}))
+        .await;
+    let a2 = app
+        .raise("ent_a", json!({"category": "tax", "title": "货车进出厂区受施工影响", "description": text}))
+        .await;
+    let b2 = app
+        .raise("ent_b", json!({"category": "tax", "title": "道路施工货车无法进出", "description": text}))
+        .await;
+    app.raise("ent_b", json!({"category": "tax", "title": "发票领用额度不足", "description": "本月发票不够用，申请增加领用数量"})).await;
+    // Leaders see the group of both enterprises; departments and enterprises may not.
+    let groups = app.ok("leader", Method::GET, "/api/v1/common-problems", None).await;
+    let group = groups
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["members"].as_array().unwrap().iter().any(|m| m["id"] == a))
+        .unwrap_or_else(|| panic!("{groups}"));
+    assert_eq!(group["enterprises"], 2);
+    let members: Vec<i64> =
+        group["members"].as_array().unwrap().iter().map(|m| m["id"].as_i64().unwrap()).collect();
+    assert_eq!(members.len(), 4, "the invoice problem is not a member: {group}");
+    assert!([a, b, a2, b2].iter().all(|x| members.contains(x)), "{group}");
+    for who in ["dept", "ent_a"] {
+        assert_eq!(
+            app.call(who, Method::GET, "/api/v1/common-problems", None).await.status(),
+            StatusCode::FORBIDDEN
+        );
+    }
+    // A supervisor reads, but only leaders and admins make items; a bad deadline is a 400.
+    let item = json!({"title": "协调道路施工时间", "owner": "tax_bureau", "due": "2024-03-29", "members": [a, b, a2, b2]});
+    let r = app.call("supervisor", Method::POST, "/api/v1/governance", Some(item.clone())).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let past = json!({"title": "x", "owner": "tax_bureau", "due": "2024-02-01", "members": [a, b]});
+    let r = app.call("leader", Method::POST, "/api/v1/governance", Some(past)).await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let r = app.call("leader", Method::POST, "/api/v1/governance", Some(item)).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let made: Value = r.json().await.unwrap();
+    let id = made["id"].as_i64().unwrap();
+    assert_eq!(made["open"], true);
+    // The page shows the group and the item to a leader, with the forms.
+    let r = app.http.get(app.url("/common")).bearer_auth(&app.tokens["leader"]).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("协调道路施工时间") && html.contains("设为治理事项") && html.contains("办结并通知企业")
+    );
+    // Closing notifies each member enterprise once, with the resolution.
+    let closed = app
+        .ok(
+            "leader",
+            Method::POST,
+            &format!("/api/v1/governance/{id}/close"),
+            Some(json!({"resolution": "已与施工方约定夜间施工"})),
+        )
+        .await;
+    assert_eq!(closed["notified"], 4);
+    for who in ["ent_a", "ent_b"] {
+        let notices = app.ok(who, Method::GET, "/api/v1/notices", None).await;
+        let n = notices.as_array().unwrap();
+        assert_eq!(n.len(), 2, "one per member problem, {who}: {notices}");
+        assert!(n[0]["text"].as_str().unwrap().contains("已与施工方约定夜间施工"));
+    }
+    assert_eq!(
+        app.call("leader", Method::GET, "/api/v1/notices", None).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    // Closing twice is refused; the list shows it closed.
+    let again = json!({"resolution": "再次"});
+    let r = app.call("leader", Method::POST, &format!("/api/v1/governance/{id}/close"), Some(again)).await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let items = app.ok("supervisor", Method::GET, "/api/v1/governance", None).await;
+    assert_eq!(items[0]["open"], false);
+}

@@ -486,6 +486,35 @@ async fn no_zh_page_shows_english_raw_codes_or_timestamps() {
     assert!(report.is_empty(), "zh-CN pages with English, raw codes or timestamps:\n{}", report.join("\n"));
 }
 
+/// Every shipped policy's page and every item's page, as the policy office sees them (the
+/// crawl above opens only two of each shape): no English sentence from a policy file's `note`,
+/// `description` or `clause` reaches a zh-CN page.
+#[tokio::test]
+async fn every_shipped_policy_and_item_page_is_chinese() {
+    let app = app().await;
+    let allowed: BTreeSet<&str> = ALLOWED.iter().copied().collect();
+    let files: Vec<rules::SourceFile> =
+        shipped_files().into_iter().map(|(name, text)| rules::SourceFile { name, text }).collect();
+    let (lib, diags) = rules::Library::load(&files, enterprise::FactDictionary::official());
+    assert!(diags.is_empty());
+    let mut pages: Vec<String> = lib.policies.iter().map(|p| format!("/policies/{}", p.id)).collect();
+    pages.extend(lib.items().map(|i| format!("/items/{}", i.id)));
+    assert!(pages.len() > 60, "{} pages", pages.len());
+    let mut found: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for p in &pages {
+        let (status, ct, html) = app.page("policy", p).await;
+        assert!(status.is_success() && ct.starts_with("text/html"), "{p}: {status} {ct}");
+        for w in latin_words(&visible_text(&html), &allowed) {
+            found.entry(p.clone()).or_default().insert(w);
+        }
+    }
+    let report: Vec<String> = found
+        .iter()
+        .map(|(p, ws)| format!("{p}: {}", ws.iter().cloned().collect::<Vec<_>>().join(", ")))
+        .collect();
+    assert!(report.is_empty(), "policy pages with English:\n{}", report.join("\n"));
+}
+
 #[test]
 fn the_scanner_sees_words_and_skips_codes_numbers_and_addresses() {
     let allowed: BTreeSet<&str> = ALLOWED.iter().copied().collect();
