@@ -112,9 +112,9 @@ impl PushStore for PgStore {
         if tx.query_opt(sql::HAS_INBOX_RUN, &[&latest]).await.map_err(backend)?.is_some() {
             return Ok(None);
         }
-        let previous = match one_i64(&tx, sql::LAST_DONE, &[&latest]).await? {
+        let previous = match one_i64(&tx, sql::LAST_DONE, &[&latest, &latest]).await? {
             Some(p) => Some(p),
-            None => one_i64(&tx, sql::RUN_BEFORE, &[&latest]).await?,
+            None => one_i64(&tx, sql::RUN_BEFORE, &[&latest, &latest]).await?,
         };
         tx.execute(sql::INSERT_INBOX_RUN, &[&latest, &previous, &at]).await.map_err(backend)?;
         let r =

@@ -102,9 +102,9 @@ impl PushStore for SqliteStore {
             if one_i64(conn, sql::HAS_INBOX_RUN, [latest])?.is_some() {
                 return Ok(None);
             }
-            let previous = match one_i64(conn, sql::LAST_DONE, [latest])? {
+            let previous = match one_i64(conn, sql::LAST_DONE, [latest, latest])? {
                 Some(p) => Some(p),
-                None => one_i64(conn, sql::RUN_BEFORE, [latest])?,
+                None => one_i64(conn, sql::RUN_BEFORE, [latest, latest])?,
             };
             conn.execute(sql::INSERT_INBOX_RUN, params![latest, previous, ts(at)]).map_err(backend)?;
             unfinished(conn)

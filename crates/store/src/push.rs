@@ -232,8 +232,9 @@ pub fn error_text(e: &str) -> String {
 #[async_trait]
 pub trait PushStore: Send + Sync {
     /// The inbox generation to work on: the oldest unfinished one, else (when the latest match
-    /// run has none) a new one for the latest run, compared with the latest run whose inbox
-    /// is done (or, when none is, the run before it). `None`: nothing to do.
+    /// run has none) a new one for the latest run, compared with the latest run of the same
+    /// kind (the same tax year, or none) whose inbox is done, or, when none is, the run of
+    /// that kind before it. `None`: nothing to do.
     async fn next_inbox_run(&self, at: DateTime<FixedOffset>) -> Result<Option<InboxRun>>;
 
     /// The eligible items of a run's enterprises with ids in `(after, through]`, by
@@ -334,9 +335,12 @@ pub mod sql {
     pub const UNFINISHED: &str = "SELECT i.run_id, i.previous_run, m.date, i.after_enterprise, i.messages, i.done_at \
         FROM inbox_runs i JOIN match_runs m ON m.id = i.run_id WHERE i.done_at IS NULL ORDER BY i.run_id LIMIT 1";
     pub const HAS_INBOX_RUN: &str = "SELECT 1 FROM inbox_runs WHERE run_id = $1";
-    pub const LAST_DONE: &str =
-        "SELECT max(run_id) FROM inbox_runs WHERE done_at IS NOT NULL AND run_id < $1";
-    pub const RUN_BEFORE: &str = "SELECT max(id) FROM match_runs WHERE id < $1";
+    /// Runs of the same kind: the same tax year (none, or the one named).
+    pub const LAST_DONE: &str = "SELECT max(i.run_id) FROM inbox_runs i JOIN match_runs m ON m.id = i.run_id \
+        WHERE i.done_at IS NOT NULL AND i.run_id < $1 \
+        AND m.tax_year IS NOT DISTINCT FROM (SELECT tax_year FROM match_runs WHERE id = $2)";
+    pub const RUN_BEFORE: &str = "SELECT max(id) FROM match_runs WHERE id < $1 \
+        AND tax_year IS NOT DISTINCT FROM (SELECT tax_year FROM match_runs WHERE id = $2)";
     pub const INSERT_INBOX_RUN: &str = "INSERT INTO inbox_runs (run_id, previous_run, after_enterprise, messages, started_at) VALUES ($1, $2, 0, 0, $3)";
     pub const INBOX_RUNS: &str = "SELECT i.run_id, i.previous_run, m.date, i.after_enterprise, i.messages, i.done_at \
         FROM inbox_runs i JOIN match_runs m ON m.id = i.run_id ORDER BY i.run_id DESC LIMIT $1";

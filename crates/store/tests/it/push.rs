@@ -21,6 +21,7 @@ fn run(ids: &[i64], items: &[&str]) -> NewMatchRun {
         actor: Stamp::new("policy", at("2022-07-01T10:00:00+08:00")),
         date: NaiveDate::from_ymd_opt(2022, 6, 30).unwrap(),
         library_fingerprint: "f".into(),
+        tax_year: None,
         enterprises: ids.len() as u64,
         items: items.len() as u64,
         load_ms: 1,
