@@ -54,7 +54,7 @@ fn clock() -> Arc<FixedClock> {
 }
 
 async fn match_run(app: &App) -> i64 {
-    let req = RunRequest { date: date("2022-06-30"), library_fingerprint: "t".into() };
+    let req = RunRequest { date: date("2022-06-30"), library_fingerprint: "t".into(), tax_year: None };
     matching::run(app, &principal(Role::Policy), &req, Arc::new(NoProgress)).await.unwrap().run_id
 }
 
