@@ -71,7 +71,8 @@ pub const PURGE_REQUEST_STATE: &str = "purge_request_state";
 /// The inboxes of new match runs generated ([`crate::inbox::generate`]), every minute and at
 /// once after a run.
 pub const INBOX: &str = "inbox";
-/// Due outbox rows delivered on their channels ([`crate::push::deliver`]), every five seconds.
+/// Due outbox rows delivered on their channels ([`crate::push::deliver`]), every minute and
+/// at once after an inbox generation wrote messages.
 pub const DELIVER: &str = "deliver";
 
 /// The name this process holds outbox leases under.
@@ -99,9 +100,14 @@ pub fn catalogue() -> Vec<Job> {
             let done = crate::inbox::generate(&app).await?;
             let (newly, almost): (u64, u64) =
                 done.iter().fold((0, 0), |(n, a), g| (n + g.newly_eligible, a + g.almost_eligible));
+            if newly + almost > 0
+                && let Err(e) = run_now(&app, DELIVER).await
+            {
+                tracing::debug!(error = %e, "the delivery job could not be made due now");
+            }
             Ok(format!("runs {}, newly eligible {newly}, almost eligible {almost}", done.len()))
         }),
-        Job::new(DELIVER, Duration::seconds(5), |app, _| async move {
+        Job::new(DELIVER, Duration::minutes(1), |app, _| async move {
             let d = crate::push::deliver(&app, &crate::push::DeliveryConfig::new(delivery_owner())).await?;
             Ok(format!("sent {}, retried {}, dead {}", d.sent, d.retried, d.dead))
         }),

@@ -10,8 +10,8 @@
 //!   sha256=<hex>`, the HMAC-SHA256 under the channel's secret of `timestamp + "." + body`,
 //!   and `Idempotency-Key: <outbox id>`. A receiver checks the signature and the timestamp's
 //!   age (rejecting replays), and keeps the keys it has processed.
-//! - [`deliver`] (the job [`crate::jobs::DELIVER`], every few seconds, in `huiqi worker` and
-//!   the server's job loop) claims due rows under a lease, sends them concurrently, and records
+//! - [`deliver`] (the job [`crate::jobs::DELIVER`], every minute and at once after new
+//!   messages, in `huiqi worker` and the server's job loop) claims due rows under a lease, sends them concurrently, and records
 //!   each attempt: 2xx is sent; anything else (a status, a timeout, a refused connection) is
 //!   tried again after an exponential backoff with jitter, up to a maximum of attempts, then
 //!   `dead` with the last error. An administrator sees the counts and failures and retries a

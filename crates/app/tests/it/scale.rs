@@ -283,8 +283,8 @@ async fn the_catalogue_runs_once_on_sqlite() {
         ]
     );
     assert_eq!(auto_closures(store.as_ref(), &ids).await, vec![1; ids.len()]);
-    // Ten minutes on, the request-state purge is due again, and push's frequent jobs (the
-    // outbox every five seconds, the inboxes every minute); not the hourly ones.
+    // Ten minutes on, the request-state purge is due again, and push's jobs (every minute);
+    // not the hourly ones.
     clock.advance(Duration::minutes(10));
     let mut again = Vec::new();
     while let Some(r) = w.run_one().await.unwrap() {
