@@ -108,3 +108,25 @@ fn classify_rejects_bad_input() {
         assert!(String::from_utf8_lossy(&o.stderr).contains(" / "));
     }
 }
+
+/// `huiqi kpi --json | head` when `head` has gone: the command ends as Unix tools do (SIGPIPE),
+/// never with a panic message.
+#[cfg(unix)]
+#[test]
+fn a_closed_pipe_ends_a_command_quietly() {
+    use std::os::unix::process::ExitStatusExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_huiqi"))
+        .current_dir(tmp.path())
+        .args(["kpi", "--period", "2022-05", "--json"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take()); // the reader is gone before anything is written
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    const SIGPIPE: i32 = 13; // on Linux and the BSDs
+    assert_eq!(out.status.signal(), Some(SIGPIPE), "{:?} {stderr}", out.status);
+}

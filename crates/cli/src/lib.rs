@@ -137,6 +137,19 @@ pub enum Command {
     Channel(push::ChannelCmd),
 }
 
+/// A one-shot command whose output goes to a pipe that closes (`huiqi kpi --json | head`)
+/// ends quietly, as Unix tools do, instead of panicking in `println!`: SIGPIPE gets its default
+/// action back (Rust ignores it). Servers and the worker keep ignoring it, so a client that
+/// hangs up can never stop them.
+fn quiet_on_closed_pipe() {
+    #[cfg(unix)]
+    // SAFETY: called once on the main thread before any other thread starts; resetting a
+    // signal's disposition to its default has no other effect on the process.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 /// Shared state of one command run.
 pub struct Context {
     pub database: String,
@@ -175,6 +188,9 @@ pub fn main(server: &dyn server::Server) -> ExitCode {
         }
     };
     init_tracing(&settings.log);
+    if !matches!(cli.command, Command::Serve(_) | Command::Demo(_) | Command::Worker(_)) {
+        quiet_on_closed_pipe();
+    }
     let mut ctx = Context::of(cli.database.clone().unwrap_or_else(|| settings.database.clone()));
     if let Some(dir) = cli.search_dir.clone().or_else(|| settings.search_dir.clone()) {
         ctx.search_dir = dir;

@@ -475,18 +475,28 @@ pub fn apply_func(prog: &Program, func: &Func, a: &[Value], date: NaiveDate) -> 
     }
 }
 
+/// A built-in's argument `i` when known.
+fn known_arg(args: &[Val], i: usize) -> Option<Value> {
+    match args.get(i) {
+        Some(Val::Known(v)) => Some(v.clone()),
+        _ => None,
+    }
+}
+
+/// The facts missing for a built-in's argument `i` (none when it is known).
+fn missing_arg(args: &[Val], i: usize) -> BTreeSet<MissingFact> {
+    match args.get(i) {
+        Some(Val::Unknown(m)) => m.clone(),
+        _ => BTreeSet::new(),
+    }
+}
+
 /// `size_class(y)` over (industry_code, employees[y], revenue[y], total_assets[y]): the size
 /// standard needs only the indicators of the industry's row, so a missing indicator the row
 /// does not use does not matter. Shared with the batch engine.
 pub fn size_class(args: &[Val], date: NaiveDate) -> Val {
-    let get = |i: usize| match args.get(i) {
-        Some(Val::Known(v)) => Some(v.clone()),
-        _ => None,
-    };
-    let missing_of = |i: usize| match args.get(i) {
-        Some(Val::Unknown(m)) => m.clone(),
-        _ => BTreeSet::new(),
-    };
+    let get = |i: usize| known_arg(args, i);
+    let missing_of = |i: usize| missing_arg(args, i);
     let Some(Value::Str(code)) = get(0) else { return Val::Unknown(missing_of(0)) };
     let Ok(code) = IndustryCode::parse(&code) else { return Val::none() };
     let Some(standard) = SizeStandards::official().in_force(date) else { return Val::none() };
@@ -525,14 +535,8 @@ pub fn size_class(args: &[Val], date: NaiveDate) -> Val {
 /// matter, and a code too coarse to pick the row is undetermined naming `industry_code`.
 /// Shared with the batch engine.
 pub fn vat_refund_size(args: &[Val], date: NaiveDate) -> Val {
-    let get = |i: usize| match args.get(i) {
-        Some(Val::Known(v)) => Some(v.clone()),
-        _ => None,
-    };
-    let missing_of = |i: usize| match args.get(i) {
-        Some(Val::Unknown(m)) => m.clone(),
-        _ => BTreeSet::new(),
-    };
+    let get = |i: usize| known_arg(args, i);
+    let missing_of = |i: usize| missing_arg(args, i);
     let Some(year) = get(0).and_then(|v| v.as_num()).and_then(|n| n.to_i32()) else { return Val::none() };
     let Some(Value::Str(code)) = get(1) else { return Val::Unknown(missing_of(1)) };
     let Ok(code) = IndustryCode::parse(&code) else { return Val::none() };
