@@ -115,6 +115,10 @@ pub enum Resource<'a> {
     /// Objecting to one enterprise's grant during publicity: the enterprise itself and every
     /// official who may see the enterprise.
     GrantObjection { uscc: &'a UnifiedCreditCode, links: &'a ThreeLinks },
+    /// Push (推送): the delivery channels, enterprises' gateway contacts and the outbox
+    /// (发件箱): administrators only. An enterprise's inbox is read as its decisions are
+    /// ([`Resource::Decisions`]); only the enterprise itself marks it read.
+    Push,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -220,7 +224,7 @@ pub fn authorize(p: &Principal, action: Action, resource: Resource<'_>) -> Decis
             Action::Write if p.role == Role::Admin => Allow,
             Action::Write => Forbidden,
         },
-        Resource::Users | Resource::Imports => {
+        Resource::Users | Resource::Imports | Resource::Push => {
             if p.role == Role::Admin {
                 Allow
             } else {

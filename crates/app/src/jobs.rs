@@ -1,6 +1,7 @@
 //! Scheduled jobs (定时任务), run once across every server and worker over the database
-//! (issue 16): the sweep that closes answers left unconfirmed, and the purges of expired
-//! sessions and request state. Before, nothing ran them on a schedule (`huiqi problem sweep`
+//! (issue 16): the sweep that closes answers left unconfirmed, the purges of expired
+//! sessions and request state, and push (issue 12): the inboxes of new match runs and the
+//! outbox's deliveries. Before, nothing ran them on a schedule (`huiqi problem sweep`
 //! by hand) and each server purged sessions on its own.
 //!
 //! - [`catalogue`]: the jobs and how often they are due. Each is idempotent: run twice for one
@@ -67,6 +68,19 @@ pub const PURGE_SESSIONS: &str = "purge_sessions";
 /// Expired anonymous sessions and abandoned import dry runs deleted, every ten minutes.
 pub const PURGE_REQUEST_STATE: &str = "purge_request_state";
 
+/// The inboxes of new match runs generated ([`crate::inbox::generate`]), every minute and at
+/// once after a run.
+pub const INBOX: &str = "inbox";
+/// Due outbox rows delivered on their channels ([`crate::push::deliver`]), every minute and
+/// at once after an inbox generation wrote messages.
+pub const DELIVER: &str = "deliver";
+
+/// The name this process holds outbox leases under.
+fn delivery_owner() -> &'static str {
+    static OWNER: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    OWNER.get_or_init(|| format!("deliver:{}:{}", std::process::id(), &crate::sessions::new_token()[..8]))
+}
+
 /// The jobs every deployment runs.
 pub fn catalogue() -> Vec<Job> {
     vec![
@@ -81,6 +95,21 @@ pub fn catalogue() -> Vec<Job> {
         Job::new(PURGE_REQUEST_STATE, Duration::minutes(10), |app, _| async move {
             let p = app.store.purge_request_state(app.now()).await?;
             Ok(format!("anonymous sessions {}, kept files {}", p.anonymous_sessions, p.kept_files))
+        }),
+        Job::new(INBOX, Duration::minutes(1), |app, _| async move {
+            let done = crate::inbox::generate(&app).await?;
+            let (newly, almost): (u64, u64) =
+                done.iter().fold((0, 0), |(n, a), g| (n + g.newly_eligible, a + g.almost_eligible));
+            if newly + almost > 0
+                && let Err(e) = run_now(&app, DELIVER).await
+            {
+                tracing::debug!(error = %e, "the delivery job could not be made due now");
+            }
+            Ok(format!("runs {}, newly eligible {newly}, almost eligible {almost}", done.len()))
+        }),
+        Job::new(DELIVER, Duration::minutes(1), |app, _| async move {
+            let d = crate::push::deliver(&app, &crate::push::DeliveryConfig::new(delivery_owner())).await?;
+            Ok(format!("sent {}, retried {}, dead {}", d.sent, d.retried, d.dead))
         }),
     ]
 }

@@ -36,6 +36,10 @@
 //!   audit verification, the ledger).
 //! - [`jobs`]: scheduled jobs (the sweep, purges) run once across servers by leased
 //!   [`jobs::Worker`]s.
+//! - [`inbox`]: the enterprises' inboxes (收件箱) after each match run: newly eligible and
+//!   almost eligible (差一项) items, generated page by page as a resumable job; reading and
+//!   marking read. [`push`]: the outbox (发件箱) and channels (渠道): signed webhooks and
+//!   SMS/WeChat gateways, delivered with retries and backoff; the admin view.
 //! - [`users`]: users and passwords (argon2id); [`sessions`]: the sign-in decision with its
 //!   lock-out, sessions and bearer tokens; [`reference`]: departments, the routing table and
 //!   problem categories.
@@ -51,6 +55,7 @@ pub mod content;
 pub mod drafts;
 pub mod error;
 pub mod grants;
+pub mod inbox;
 pub mod jobs;
 pub mod kpis;
 pub mod live;
@@ -59,6 +64,7 @@ pub mod policies;
 pub mod policy_docs;
 pub mod principal;
 pub mod problems;
+pub mod push;
 pub mod reference;
 pub mod registry;
 pub mod reports;

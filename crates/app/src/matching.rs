@@ -563,6 +563,11 @@ pub async fn run(
     let run_id = app.store.record_match_run(new).await?;
     let store_ms = ms(t.elapsed());
     progress.end();
+    // The inboxes follow as a job (see `inbox`): made due now; a deployment whose worker has
+    // not registered its jobs yet picks the run up on the job's first round.
+    if let Err(e) = crate::jobs::run_now(app, crate::jobs::INBOX).await {
+        tracing::debug!(error = %e, "the inbox job could not be made due now");
+    }
     let outcomes: Vec<ItemOutcome> = decided
         .iter()
         .zip(counts)

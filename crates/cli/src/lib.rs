@@ -36,6 +36,7 @@ pub mod ledger;
 pub mod policies;
 pub mod policy;
 pub mod problem;
+pub mod push;
 pub mod report;
 pub mod search;
 pub mod server;
@@ -130,6 +131,15 @@ pub enum Command {
     /// Benchmarks on seeded synthetic data (numbers for docs/PERFORMANCE.md).
     #[command(subcommand)]
     Bench(bench::BenchCmd),
+    /// Enterprises' inboxes (收件箱) after match runs: generate, show.
+    #[command(subcommand)]
+    Inbox(push::InboxCmd),
+    /// The outbox (发件箱): deliveries per channel and state, failures, retry.
+    #[command(subcommand)]
+    Outbox(push::OutboxCmd),
+    /// Delivery channels (渠道: webhook, SMS or WeChat gateway): add, list, contact.
+    #[command(subcommand)]
+    Channel(push::ChannelCmd),
 }
 
 /// A one-shot command whose output goes to a pipe that closes (`huiqi kpi --json | head`)
@@ -200,6 +210,9 @@ pub fn main(server: &dyn server::Server) -> ExitCode {
         Command::Serve(a) => block_on(server::serve(a, &ctx, &settings, server)),
         Command::Demo(a) => block_on(server::demo(a, cli.database.clone(), &settings, server)),
         Command::Worker(a) => block_on(worker::run(a, &ctx)),
+        Command::Inbox(c) => block_on(push::run_inbox(c, &ctx)),
+        Command::Outbox(c) => block_on(push::run_outbox(c, &ctx)),
+        Command::Channel(c) => block_on(push::run_channel(c, &ctx)),
         Command::User(c) => block_on(user::run(c, &ctx)),
         Command::Category(c) => block_on(user::run_category(c, &ctx)),
         Command::Bench(c) => block_on(bench::run(c, &ctx)),

@@ -11,12 +11,15 @@
 //! - [`eval`]: Kleene evaluation of one enterprise, with missing facts and explanations.
 //! - [`plan`]: the items in force on a date compiled once (fact slots, shared definitions,
 //!   prepared explanation texts) for fast single-enterprise evaluation with explanations.
+//! - [`almost`]: almost eligible (差一项): the one condition an ineligible decision misses by,
+//!   read from its explanation, with a value that would satisfy it.
 //! - [`batch`]: the columnar engine (bitmaps, shared sub-expressions) for all enterprises,
 //!   over a snapshot, its blocks, or a stream of rows evaluated a block at a time.
 //! - [`synth`]: seeded synthetic enterprises and items for benchmarks.
 //!
 //! Pure: no I/O and no clock. The caller reads policy files and passes the evaluation date.
 
+pub mod almost;
 pub mod batch;
 pub mod check;
 pub mod error;
@@ -30,6 +33,7 @@ pub mod syntax;
 pub mod synth;
 pub mod value;
 
+pub use almost::AlmostEligible;
 pub use error::{Diagnostic, Error, Location, catalog};
 pub use eval::{Decision, Eligibility, Explanation, MissingFact};
 pub use kind::{BenefitKind, ItemTotal, KindTotal, Period, PeriodKind, totals_by_kind, zone_payout_total};

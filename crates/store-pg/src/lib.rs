@@ -27,6 +27,7 @@ mod import;
 mod jobs;
 mod matches;
 mod problems;
+mod push;
 mod reference;
 mod request_state;
 mod scan;
@@ -115,6 +116,7 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0021_content_search.sql"),
     },
     Migration { version: 22, name: "grants", sql: include_str!("../migrations/0022_grants.sql") },
+    Migration { version: 23, name: "inbox_outbox", sql: include_str!("../migrations/0023_inbox_outbox.sql") },
     Migration {
         version: 24,
         name: "policy_drafts",

@@ -30,6 +30,7 @@ pub mod matches;
 pub mod migrate;
 pub mod model;
 pub mod problems;
+pub mod push;
 pub mod readiness;
 pub mod reference;
 pub mod request_state;
@@ -90,6 +91,7 @@ pub trait Store:
     + readiness::Readiness
     + content::ContentStore
     + crate::grants::GrantStore
+    + push::PushStore
     + Send
     + Sync
 {
@@ -128,6 +130,9 @@ mod enum_names {
         round_trip::<crate::documents::DocumentKind>("DocumentKind");
         round_trip::<crate::drafts::DraftState>("DraftState");
         round_trip::<crate::drafts::DraftOrigin>("DraftOrigin");
+        round_trip::<crate::push::MessageKind>("MessageKind");
+        round_trip::<crate::push::ChannelKind>("ChannelKind");
+        round_trip::<crate::push::OutboxState>("OutboxState");
     }
 
     #[test]
@@ -137,5 +142,8 @@ mod enum_names {
         same_as_serde::<crate::follow_ups::FollowUpKind>("FollowUpKind");
         same_as_serde::<crate::drafts::DraftState>("DraftState");
         same_as_serde::<crate::drafts::DraftOrigin>("DraftOrigin");
+        same_as_serde::<crate::push::MessageKind>("MessageKind");
+        same_as_serde::<crate::push::ChannelKind>("ChannelKind");
+        same_as_serde::<crate::push::OutboxState>("OutboxState");
     }
 }

@@ -48,6 +48,9 @@ pub struct Principal {
     /// For admins: the calendar years to load now ([`app::calendar::warning_for`]), shown on
     /// every page.
     pub calendar_warning: Option<app::calendar::CalendarWarning>,
+    /// For enterprise users signed in by cookie (pages): their unread inbox messages
+    /// ([`app::inbox::unread`]), shown beside their name.
+    pub inbox_unread: Option<u64>,
 }
 
 impl std::ops::Deref for Principal {
@@ -69,7 +72,7 @@ pub enum Via {
 
 impl Principal {
     pub fn from_user(u: &User, via: Via) -> Principal {
-        Principal { user: app::Principal::from_user(u), via, calendar_warning: None }
+        Principal { user: app::Principal::from_user(u), via, calendar_warning: None, inbox_unread: None }
     }
 
     pub fn csrf(&self) -> &str {
@@ -280,7 +283,7 @@ impl Sessions {
             SessionKind::Bearer => Via::Bearer,
         };
         Ok(Some(Session {
-            principal: Some(Principal { user, via, calendar_warning: None }),
+            principal: Some(Principal { user, via, calendar_warning: None, inbox_unread: None }),
             csrf: r.csrf,
             kind: r.kind,
             created: r.created_at,
@@ -376,6 +379,12 @@ impl FromRequestParts<AppState> for Principal {
         // Admins are told which calendar years to load (one cached read of the years).
         if p.user.role == store::Role::Admin && p.calendar_warning.is_none() {
             p.calendar_warning = app::calendar::warning_for(&state.app, &p.user).await.ok().flatten();
+        }
+        if p.user.role == store::Role::Enterprise
+            && matches!(p.via, Via::Cookie { .. })
+            && p.inbox_unread.is_none()
+        {
+            p.inbox_unread = app::inbox::unread(&state.app, &p.user).await.ok().flatten();
         }
         parts.extensions.insert(p.clone());
         Ok(p)

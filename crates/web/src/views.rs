@@ -56,6 +56,10 @@ pub enum Place {
     FollowUps,
     /// 抽查回访: the sample of closures without confirmation (supervisors).
     SpotChecks,
+    /// 收件箱: an enterprise's messages after each match run.
+    Inbox,
+    /// 推送投递: the outbox and channels (admins).
+    Outbox,
     /// 共性问题: groups of similar open problems and the governance items made of them.
     CommonProblems,
     Password,
@@ -83,6 +87,8 @@ impl Place {
             Place::Calendar => Some("/admin/calendar"),
             Place::FollowUps => Some("/follow-ups"),
             Place::SpotChecks => Some("/spot-checks"),
+            Place::Inbox => Some("/inbox"),
+            Place::Outbox => Some("/admin/outbox"),
             Place::CommonProblems => Some("/common"),
             Place::Password => Some("/account/password"),
         }
@@ -108,6 +114,8 @@ impl Place {
             Place::Calendar => "ui.nav.calendar",
             Place::FollowUps => "ui.nav.follow_ups",
             Place::SpotChecks => "ui.nav.spot_checks",
+            Place::Inbox => "ui.nav.inbox",
+            Place::Outbox => "ui.nav.outbox",
             Place::CommonProblems => "ui.nav.common",
             Place::Password => "ui.nav.password",
         }
@@ -118,7 +126,7 @@ impl Place {
         use Place::*;
         let mut v = vec![Home];
         match role {
-            Role::Enterprise => v.extend([PolicyMatches, NoApplication, Problems, PolicySearch]),
+            Role::Enterprise => v.extend([Inbox, PolicyMatches, NoApplication, Problems, PolicySearch]),
             Role::Cadre => v.extend([Enterprises, Visits, Problems, PolicySearch]),
             Role::Department => v.extend([Problems, Enterprises, PolicyLibrary, PolicySearch]),
             Role::Leader => v.extend([
@@ -152,6 +160,7 @@ impl Place {
                 ZoneSettings,
                 Calendar,
                 Imports,
+                Outbox,
             ]),
             Role::System => {}
         }
@@ -181,6 +190,8 @@ pub struct Base {
     pub switch_label: String,
     /// The calendar warning (admins, from 1 October until next year's notice is loaded).
     pub warning: Option<String>,
+    /// An enterprise user's unread inbox messages, shown beside their name.
+    pub inbox_unread: Option<u64>,
 }
 
 impl Base {
@@ -214,6 +225,7 @@ impl Base {
             switch_href,
             switch_label,
             warning: p.and_then(|p| p.calendar_warning.as_ref()).map(|w| w.text(lang)),
+            inbox_unread: p.and_then(|p| p.inbox_unread),
         }
     }
 }
@@ -696,6 +708,7 @@ mod tests {
             },
             via: crate::auth::Via::Bearer,
             calendar_warning: None,
+            inbox_unread: None,
         };
         let b = Base::new(Lang::Zh, Some(&p), "/", "ui.home.title");
         assert!(b.nav.iter().all(|n| !n.href.is_empty()));

@@ -1,9 +1,10 @@
 //! The app crate's integration tests as one binary (one link instead of three): matching
 //! from the database (`matching`), jobs and change signals across servers (`scale`, over
-//! PostgreSQL when `HUIQI_TEST_PG_URL` is set), content and search (`search`).
+//! PostgreSQL when `HUIQI_TEST_PG_URL` is set), content and search (`search`), inboxes and the outbox (`push`).
 
 mod drafts;
 mod grants;
 mod matching;
+mod push;
 mod scale;
 mod search;

@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use store::{ImportFormat, ImportRequest, Role, Stamp, Store};
 
-fn date(s: &str) -> NaiveDate {
+pub(crate) fn date(s: &str) -> NaiveDate {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
 }
 
@@ -144,7 +144,7 @@ pub(crate) async fn zone(store: Arc<dyn Store>, n: u32) -> App {
     app
 }
 
-fn principal(role: Role) -> Principal {
+pub(crate) fn principal(role: Role) -> Principal {
     Principal {
         username: "zhengce".into(),
         role,

@@ -11,8 +11,8 @@ use rules::synth::Rng;
 use rules::{Eligibility, Library, SourceFile};
 use rust_decimal::Decimal;
 
-struct Gen {
-    r: Rng,
+pub(crate) struct Gen {
+    pub(crate) r: Rng,
 }
 
 impl Gen {
@@ -20,7 +20,7 @@ impl Gen {
         xs[self.r.below(xs.len() as u64) as usize]
     }
 
-    fn boolean(&mut self, d: u32) -> String {
+    pub(crate) fn boolean(&mut self, d: u32) -> String {
         let leaf = d == 0 || self.r.chance(35);
         if leaf {
             return match self.r.below(13) {
@@ -152,7 +152,7 @@ fn money(r: &mut Rng) -> FactValue {
     FactValue::Money(Decimal::new(base * 10i64.pow(r.below(9) as u32), scale))
 }
 
-fn enterprise(r: &mut Rng) -> Facts {
+pub(crate) fn enterprise(r: &mut Rng) -> Facts {
     let mut f = Facts::default();
     let present = |r: &mut Rng| r.chance(75);
     if present(r) {
@@ -204,7 +204,7 @@ fn enterprise(r: &mut Rng) -> Facts {
     f
 }
 
-fn library(when: &str, amount: Option<&str>) -> Library {
+pub(crate) fn library(when: &str, amount: Option<&str>) -> Library {
     let mut text = String::from(
         "[policy]\nid = \"p\"\ntitle = \"t\"\nissuer = \"i\"\ndocument = \"d\"\nlevel = \"zone\"\n\
          window = { from = \"2019-01-01\" }\n\n\

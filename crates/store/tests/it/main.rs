@@ -12,6 +12,7 @@ mod drafts;
 mod grants;
 mod matches;
 mod problems;
+mod push;
 mod repository;
 mod scale;
 mod sessions;

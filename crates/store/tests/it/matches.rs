@@ -26,7 +26,7 @@ fn date(s: &str) -> NaiveDate {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
 }
 
-fn code(n: u32) -> UnifiedCreditCode {
+pub(crate) fn code(n: u32) -> UnifiedCreditCode {
     // Every eleventh is an individual business (个体工商户, code 92…).
     let kind = if n % 11 == 5 { '2' } else { '1' };
     UnifiedCreditCode::from_parts('9', kind, "430100", &format!("{:08}", 20_000_000 + n)).unwrap()
@@ -51,7 +51,7 @@ impl Rng {
 }
 
 /// `n` enterprises of every kind the shipped items distinguish, with facts often missing.
-fn records(n: u32) -> Vec<EnterpriseRecord> {
+pub(crate) fn records(n: u32) -> Vec<EnterpriseRecord> {
     let mut r = Rng(0x9e37_79b9_7f4a_7c15);
     let industries = ["C3511", "I6513", "F5191", "M7320", "C2710", "A0111"];
     let tags = ["专精特新", "高新技术企业", "专精特新小巨人", "科技型中小企业"];
@@ -135,7 +135,7 @@ fn records(n: u32) -> Vec<EnterpriseRecord> {
         .collect()
 }
 
-async fn load(s: &dyn Store, n: u32) {
+pub(crate) async fn load(s: &dyn Store, n: u32) {
     s.apply_import(ImportRequest {
         actor: Stamp::new("admin", at("2022-05-06T09:30:00+08:00")),
         file_name: "zone.csv".into(),

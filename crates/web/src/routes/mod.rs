@@ -15,6 +15,7 @@ pub mod enterprises;
 pub mod grants;
 pub mod health;
 pub mod imports;
+pub mod inbox;
 pub mod pages;
 pub mod policies;
 pub mod policy_docs;
@@ -44,7 +45,7 @@ use utoipa_axum::routes;
         with Chinese `title`/`detail` and English `title_en`/`detail_en`."),
     modifiers(&BearerScheme),
     tags(
-        (name = "health"), (name = "auth"), (name = "enterprises"), (name = "reference"), (name = "users"), (name = "problems"), (name = "kpi"), (name = "reports"), (name = "policies"), (name = "calendar"), (name = "search"), (name = "content"), (name = "common"), (name = "grants"),
+        (name = "health"), (name = "auth"), (name = "enterprises"), (name = "reference"), (name = "users"), (name = "problems"), (name = "kpi"), (name = "reports"), (name = "policies"), (name = "calendar"), (name = "search"), (name = "content"), (name = "common"), (name = "grants"), (name = "inbox"), (name = "outbox"),
     )
 )]
 struct ApiDoc;
@@ -105,6 +106,10 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(policy_docs::api_get_settings, policy_docs::api_put_settings))
         .routes(routes!(calendar::api_years, calendar::api_load))
         .routes(routes!(calendar::api_add_workdays))
+        .routes(routes!(inbox::api_inbox))
+        .routes(routes!(inbox::api_read))
+        .routes(routes!(inbox::api_outbox))
+        .routes(routes!(inbox::api_retry))
         .routes(routes!(content::api_search))
         .routes(routes!(content::api_suggest))
         .routes(routes!(content::api_click))
@@ -192,6 +197,10 @@ fn page_router() -> Router<AppState> {
         .route("/admin/calendar", get(calendar::page_calendar).post(calendar::page_load))
         .route("/follow-ups", get(calendar::page_follow_ups))
         .route("/spot-checks", get(calendar::page_spot_checks))
+        .route("/inbox", get(inbox::page))
+        .route("/inbox/read", post(inbox::page_read))
+        .route("/admin/outbox", get(inbox::page_outbox))
+        .route("/admin/outbox/{id}/retry", post(inbox::page_retry))
         .route("/search", get(content::page_search))
         .route("/search/go", get(content::page_go))
         .route("/content", get(content::page_list))
