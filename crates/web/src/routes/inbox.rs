@@ -178,6 +178,9 @@ pub struct InboxPage {
     pub rows: Vec<MessageRow>,
     /// The next page's `before`.
     pub more: Option<i64>,
+    /// The enterprise's notices (a common problem it raised was solved: `app::common::close`),
+    /// as (time, text, problem), newest first; on its own inbox only.
+    pub notices: Vec<(String, String, Option<i64>)>,
 }
 
 fn kind_label(k: MessageKind, tr: Tr) -> &'static str {
@@ -219,7 +222,16 @@ pub async fn page(
     if !own {
         b.title = format!("{} · {}", b.title, inbox.uscc);
     }
-    views::render(&InboxPage { b, uscc: inbox.uscc, own, unread: inbox.unread, rows, more })
+    let notices = if own {
+        app::common::notices(&state, &p)
+            .await?
+            .into_iter()
+            .map(|n| (n.at.format("%Y-%m-%d %H:%M").to_string(), n.text, n.problem_id))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    views::render(&InboxPage { b, uscc: inbox.uscc, own, unread: inbox.unread, rows, more, notices })
 }
 
 /// The mark-read form: one message, or all when `id` is absent.

@@ -1261,6 +1261,12 @@ async fn common_problems_become_a_governance_item_whose_closing_notifies_each_en
         app.call("leader", Method::GET, "/api/v1/notices", None).await.status(),
         StatusCode::FORBIDDEN
     );
+    // The enterprise reads them on its inbox page, with a link to its problem.
+    let r = app.http.get(app.url("/inbox")).bearer_auth(&app.tokens["ent_a"]).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("id=\"notices\"") && html.contains("已与施工方约定夜间施工"), "{html}");
+    assert!(html.contains(&format!("/problems/{a}")));
     // Closing twice is refused; the list shows it closed.
     let again = json!({"resolution": "再次"});
     let r = app.call("leader", Method::POST, &format!("/api/v1/governance/{id}/close"), Some(again)).await;
