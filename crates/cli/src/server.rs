@@ -293,6 +293,24 @@ pub async fn demo(
                 .await
                 .map_err(crate::app_error)?;
         }
+        // A match run on the demo date and the inboxes it gives (newly eligible, almost
+        // eligible), so the enterprise's inbox, grant runs and the review of a policy draft
+        // (its simulation) have a run to work on.
+        let operator = app::Principal::operator("demo");
+        let req = app::matching::RunRequest {
+            date: demo_now().date_naive(),
+            tax_year: None,
+            library_fingerprint: "demo (shipped library)".into(),
+        };
+        let run = app::matching::run(&app, &operator, &req, Arc::new(app::matching::NoProgress))
+            .await
+            .map_err(crate::app_error)?;
+        let inbox = app::inbox::generate(&app).await.map_err(crate::app_error)?;
+        let messages: u64 = inbox.iter().map(|g| g.newly_eligible + g.almost_eligible).sum();
+        println!(
+            "演示匹配批次 / demo match run #{}: {} 家企业 / enterprises, 收件箱消息 / inbox messages {messages}",
+            run.run_id, run.enterprises
+        );
         n
     };
     println!("演示内容已发布 / demo content published: {content} 条 / items");
