@@ -127,6 +127,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "match_run_tax_year",
         sql: include_str!("../migrations/0025_match_run_tax_year.sql"),
     },
+    Migration {
+        version: 30,
+        name: "grant_events_append_only",
+        sql: include_str!("../migrations/0030_grant_events_append_only.sql"),
+    },
 ];
 
 /// Connections in the pool.
