@@ -12,12 +12,12 @@
 
 use chrono::NaiveDateTime;
 use enterprise::SizeClass;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::Error;
 
 /// What kind of event, and the plan's line it serves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[derive(strum::IntoStaticStr, strum::EnumString, strum::EnumIter)]
 #[strum(serialize_all = "snake_case")]
@@ -71,7 +71,7 @@ impl EventKind {
 
 /// Who an event is for. An empty list admits everyone on that axis; an enterprise whose
 /// industry or size is unknown is admitted only where that axis is open (never a guess).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Audience {
     /// Industry code prefixes (GB/T 4754: `C` manufacturing, `C39` computers…).
     pub industries: Vec<String>,
@@ -124,7 +124,7 @@ impl Schedule {
 }
 
 /// Where one registration is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[derive(strum::IntoStaticStr, strum::EnumString, strum::EnumIter)]
 #[strum(serialize_all = "snake_case")]
