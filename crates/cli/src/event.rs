@@ -9,6 +9,8 @@ use clap::Subcommand;
 use enterprise::UnifiedCreditCode;
 use std::process::ExitCode;
 
+// Parsed once per process: the size of the publish variant costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum EventCmd {
     /// Publishes an event (kind: policy_briefing, bank_enterprise, job_fair, trade_fair, salon,
