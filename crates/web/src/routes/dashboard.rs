@@ -152,6 +152,8 @@ pub struct DashboardPage {
     pub by_department: Vec<Bar>,
     pub charts: Vec<(String, String, String)>,
     pub trend_svg: String,
+    /// The largest common problems (the leader's and supervisor's home only).
+    pub common: Option<Vec<app::common::CommonProblem>>,
 }
 
 impl DashboardPage {
@@ -185,9 +187,21 @@ pub async fn page(
     p: Principal,
     Query(raw): Query<HashMap<String, String>>,
 ) -> Result<Html<String>, WebError> {
-    authz::require(&p, Action::Read, Resource::Supervision)?;
-    let period = reports::period_param(&raw)?;
-    let d = app::reports::dashboard(&state, &p, period).await?;
+    views::render(&dashboard_page(&state, lang, &p, &raw, "/dashboard").await?)
+}
+
+/// The dashboard's content at `path` (`/dashboard`, or `/` for a leader's or supervisor's
+/// home, which adds the common problems).
+pub async fn dashboard_page(
+    state: &AppState,
+    lang: i18n::Lang,
+    p: &Principal,
+    raw: &HashMap<String, String>,
+    path: &'static str,
+) -> Result<DashboardPage, WebError> {
+    authz::require(p, Action::Read, Resource::Supervision)?;
+    let period = reports::period_param(raw)?;
+    let d = app::reports::dashboard(state, p, period).await?;
     let n = Names::new(lang, d.routing);
     let by_state: Vec<Bar> = d
         .by_state
@@ -234,8 +248,8 @@ pub async fn page(
         [legend[0].as_str(), legend[1].as_str(), legend[2].as_str()],
         &r.trend,
     );
-    let b = Base::new(lang, Some(&p), "/dashboard", "ui.dashboard.title");
-    views::render(&DashboardPage { b, n, r, by_state, by_category, by_department, charts, trend_svg })
+    let b = Base::new(lang, Some(p), path, "ui.dashboard.title");
+    Ok(DashboardPage { b, n, r, by_state, by_category, by_department, charts, trend_svg, common: None })
 }
 
 #[cfg(test)]

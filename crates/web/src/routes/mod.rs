@@ -14,6 +14,7 @@ pub mod decisions;
 pub mod enterprises;
 pub mod grants;
 pub mod health;
+pub mod home;
 pub mod imports;
 pub mod inbox;
 pub mod pages;
@@ -147,7 +148,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
 /// The page routes.
 fn page_router() -> Router<AppState> {
     Router::new()
-        .route("/", get(pages::home))
+        .route("/", get(home::home))
         .route("/health", get(health::page))
         .route("/login", get(auth::login_page).post(auth::login_submit))
         .route("/logout", post(auth::logout))

@@ -37,19 +37,19 @@ fn record(n: u32, name: &str) -> EnterpriseRecord {
 const ALL: [&str; 9] =
     ["anonymous", "ent_a", "ent_b", "cadre", "dept", "leader", "supervisor", "policy", "admin"];
 
-struct App {
+pub(crate) struct App {
     base: String,
     store: Arc<dyn Store>,
     http: reqwest::Client,
     clock: Arc<FixedClock>,
-    a: String,
+    pub(crate) a: String,
     b: String,
     tokens: HashMap<&'static str, String>,
     _stop: tokio::sync::oneshot::Sender<()>,
     _dir: tempfile::TempDir,
 }
 
-async fn app() -> App {
+pub(crate) async fn app() -> App {
     let now = at("2024-03-01T09:00:00+08:00");
     let users = [
         ("ent_a", Role::Enterprise),
@@ -125,7 +125,7 @@ impl App {
         format!("{}{p}", self.base)
     }
 
-    async fn call(&self, who: &str, m: Method, p: &str, body: Option<Value>) -> reqwest::Response {
+    pub(crate) async fn call(&self, who: &str, m: Method, p: &str, body: Option<Value>) -> reqwest::Response {
         let mut req = self.http.request(m, self.url(p));
         if let Some(t) = self.tokens.get(who) {
             req = req.bearer_auth(t);
@@ -136,7 +136,7 @@ impl App {
         req.send().await.unwrap()
     }
 
-    async fn ok(&self, who: &str, m: Method, p: &str, body: Option<Value>) -> Value {
+    pub(crate) async fn ok(&self, who: &str, m: Method, p: &str, body: Option<Value>) -> Value {
         let r = self.call(who, m.clone(), p, body).await;
         let s = r.status();
         let text = r.text().await.unwrap();
@@ -144,11 +144,11 @@ impl App {
         serde_json::from_str(&text).unwrap()
     }
 
-    async fn act(&self, who: &str, id: i64, body: Value) -> Value {
+    pub(crate) async fn act(&self, who: &str, id: i64, body: Value) -> Value {
         self.ok(who, Method::POST, &format!("/api/v1/problems/{id}/actions"), Some(body)).await
     }
 
-    async fn raise(&self, who: &str, body: Value) -> i64 {
+    pub(crate) async fn raise(&self, who: &str, body: Value) -> i64 {
         let r = self.call(who, Method::POST, "/api/v1/problems", Some(body)).await;
         assert_eq!(r.status(), StatusCode::CREATED);
         r.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
