@@ -38,18 +38,23 @@ const ALL: [&str; 9] =
     ["anonymous", "ent_a", "ent_b", "cadre", "dept", "leader", "supervisor", "policy", "admin"];
 
 pub(crate) struct App {
-    base: String,
+    pub(crate) base: String,
     store: Arc<dyn Store>,
-    http: reqwest::Client,
+    pub(crate) http: reqwest::Client,
     clock: Arc<FixedClock>,
     pub(crate) a: String,
     b: String,
-    tokens: HashMap<&'static str, String>,
+    pub(crate) tokens: HashMap<&'static str, String>,
     _stop: tokio::sync::oneshot::Sender<()>,
     _dir: tempfile::TempDir,
 }
 
 pub(crate) async fn app() -> App {
+    app_with(WebConfig::default()).await
+}
+
+/// The fixture with another configuration (e.g. rate limits off for the API fuzz run).
+pub(crate) async fn app_with(config: WebConfig) -> App {
     let now = at("2024-03-01T09:00:00+08:00");
     let users = [
         ("ent_a", Role::Enterprise),
@@ -81,7 +86,7 @@ pub(crate) async fn app() -> App {
     s.set_three_links(&code(1), &links, &Stamp::new("admin", now)).await.unwrap();
     let clock = Arc::new(FixedClock::new(now));
     let store: Arc<dyn Store> = Arc::new(s);
-    let state = AppState::new(store.clone(), WebConfig::default()).with_clock(clock.clone());
+    let state = AppState::new(store.clone(), config).with_clock(clock.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -121,7 +126,7 @@ impl App {
         }
     }
 
-    fn url(&self, p: &str) -> String {
+    pub(crate) fn url(&self, p: &str) -> String {
         format!("{}{p}", self.base)
     }
 
