@@ -286,7 +286,8 @@ mod tests {
 
     #[test]
     fn the_trend_tells_its_series_apart_without_colour_and_keeps_its_drawn_size() {
-        let points = vec![reports::WeekPoint { week: "2024-W09".into(), received: 4, answered: 2, closed: 1 }];
+        let points =
+            vec![reports::WeekPoint { week: "2024-W09".into(), received: 4, answered: 2, closed: 1 }];
         let s = svg_trend("t", "趋势", ["受理", "答复", "销号"], &points);
         // Solid, hatched and dotted fills, in the bars and the legend alike.
         assert_eq!(s.matches("fill=\"url(#t-hatch)\"").count(), 2, "{s}");

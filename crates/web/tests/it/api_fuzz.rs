@@ -24,7 +24,7 @@ use std::collections::BTreeMap;
 use web::WebConfig;
 
 /// The longest parameter sent (characters; bodies carry the longer strings).
-const MAX_PARAM: usize = 4_000;
+const MAX_PARAM: usize = 2_000;
 
 /// Mutated requests per operation in the quick run.
 pub const DEFAULT_CASES: usize = 3;
@@ -59,11 +59,45 @@ impl Rng {
 /// Odd strings every text field and parameter should refuse or accept without a 500.
 fn odd_strings() -> Vec<String> {
     let mut v: Vec<String> = [
-        "", " ", "0", "-1", "9223372036854775807", "-9223372036854775808", "99999999999999999999999",
-        "1e309", "NaN", "null", "true", "[]", "{}", "\u{0}", "a\u{0}b", "\u{202e}gpj.exe", "'; DROP TABLE problems;--",
-        "../../etc/passwd", "<script>alert(1)</script>", "中文", "涉税", "2022-02-30", "0000-01-01", "-0001-01-01",
-        "9999-12-31", "2022-13", "2022-W99", "1900-01-01", "91430100MA4L0000XX", "\u{FEFF}", "😀", "%00", "%",
-        "\\", "\"", "\r\n", "tax", "closed", "admin",
+        "",
+        " ",
+        "0",
+        "-1",
+        "9223372036854775807",
+        "-9223372036854775808",
+        "99999999999999999999999",
+        "1e309",
+        "NaN",
+        "null",
+        "true",
+        "[]",
+        "{}",
+        "\u{0}",
+        "a\u{0}b",
+        "\u{202e}gpj.exe",
+        "'; DROP TABLE problems;--",
+        "../../etc/passwd",
+        "<script>alert(1)</script>",
+        "中文",
+        "涉税",
+        "2022-02-30",
+        "0000-01-01",
+        "-0001-01-01",
+        "9999-12-31",
+        "2022-13",
+        "2022-W99",
+        "1900-01-01",
+        "91430100MA4L0000XX",
+        "\u{FEFF}",
+        "😀",
+        "%00",
+        "%",
+        "\\",
+        "\"",
+        "\r\n",
+        "tax",
+        "closed",
+        "admin",
     ]
     .iter()
     .map(|s| s.to_string())
@@ -130,7 +164,16 @@ impl Gen<'_> {
                     self.rng.pick(&self.known).clone()
                 } else {
                     self.rng
-                        .pick(&["留抵退税进度查询", "tax", "涉税", "2024-03", "open", "resolved", "满意", "说明"])
+                        .pick(&[
+                            "留抵退税进度查询",
+                            "tax",
+                            "涉税",
+                            "2024-03",
+                            "open",
+                            "resolved",
+                            "满意",
+                            "说明",
+                        ])
                         .to_string()
                 }
             }
@@ -256,8 +299,8 @@ fn enc(s: &str) -> String {
     out
 }
 
-/// One request of an operation as `role`; `Err` with its description when the answer is a
-/// server error.
+/// One request of an operation as `role`: its status (0: not sendable), or `Err` with its
+/// description when the answer is a server error or none came.
 async fn one(
     app: &App,
     g: &mut Gen<'_>,
@@ -319,11 +362,19 @@ async fn one(
             req = req.json(&v);
         }
     } else if content.contains_key("multipart/form-data") {
-        body_text = "--x\r\nContent-Disposition: form-data; name=\"file\"; filename=\"\u{202e}a.txt\"\r\n\r\nhi\r\n".into();
+        body_text =
+            "--x\r\nContent-Disposition: form-data; name=\"file\"; filename=\"\u{202e}a.txt\"\r\n\r\nhi\r\n"
+                .into();
         let ct = if valid { "multipart/form-data; boundary=x" } else { "multipart/form-data" };
         req = req.header("content-type", ct).body(body_text.clone());
     }
-    let resp = req.send().await.map_err(|e| format!("{role} {method} {url}: no answer: {e}"))?;
+    let resp = match req.send().await {
+        Ok(r) => r,
+        // A URL the client refuses to build (over 64 KiB once encoded) never reached the
+        // server: counted as status 0.
+        Err(e) if e.is_builder() => return Ok(0),
+        Err(e) => return Err(format!("{role} {method} {url}: no answer: {e}")),
+    };
     let status = resp.status().as_u16();
     if status >= 500 {
         let text = resp.text().await.unwrap_or_default();
@@ -343,7 +394,8 @@ async fn api_fuzz_from_the_openapi_document_gives_no_server_error() {
     let app = app_with(config).await;
     // Something to find: a problem of A (number 1).
     let id = app.raise("ent_a", json!({"category": "tax", "title": "留抵退税进度查询"})).await;
-    let doc: Value = app.http.get(app.url("/api/v1/openapi.json")).send().await.unwrap().json().await.unwrap();
+    let doc: Value =
+        app.http.get(app.url("/api/v1/openapi.json")).send().await.unwrap().json().await.unwrap();
     let cases: usize =
         std::env::var("HUIQI_API_FUZZ_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(DEFAULT_CASES);
     let seed: u64 = std::env::var("HUIQI_API_FUZZ_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(14);
@@ -368,7 +420,8 @@ async fn api_fuzz_from_the_openapi_document_gives_no_server_error() {
                 continue;
             }
             operations += 1;
-            let runs = ROLES.iter().map(|r| (*r, true)).chain((0..cases).map(|i| (ROLES[(i * 7 + 3) % 10], false)));
+            let runs =
+                ROLES.iter().map(|r| (*r, true)).chain((0..cases).map(|i| (ROLES[(i * 7 + 3) % 10], false)));
             for (role, valid) in runs.collect::<Vec<_>>() {
                 match one(&app, &mut g, &method, path, op, role, valid).await {
                     Ok(s) => *statuses.entry(s).or_default() += 1,
