@@ -5,7 +5,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
-import { withPage, signIn, closeBrowser, DEMO } from './lib.mjs';
+import { withPage, signIn, closeBrowser, overflow, DEMO } from './lib.mjs';
 
 after(closeBrowser);
 
@@ -23,21 +23,6 @@ const HOMES = {
   admin: { must: [['#admin-entries li', 9], ['a[href="/admin/users"]', 1], ['a[href="/admin/settings"]', 1]] },
   policy: { must: [['main table tbody a[href^="/enterprises/"]', 1]] },
 };
-
-/** Elements sticking out of the viewport on the right, outside any scroll wrapper. */
-async function overflow(page) {
-  return page.evaluate(() => {
-    const w = window.innerWidth;
-    const out = [];
-    if (document.documentElement.scrollWidth > w) out.push(`document ${document.documentElement.scrollWidth} > ${w}`);
-    for (const el of document.querySelectorAll('body *')) {
-      if (el.closest('.table-wrap, .scroll, pre, svg')) continue;
-      const r = el.getBoundingClientRect();
-      if (r.width > 0 && r.right > w + 1) out.push(`${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''}${el.className && typeof el.className === 'string' ? '.' + el.className.split(' ').join('.') : ''} right=${Math.round(r.right)}`);
-    }
-    return out.slice(0, 10);
-  });
-}
 
 for (const [role, { must }] of Object.entries(HOMES)) {
   for (const [label, viewport] of [['1280', WIDE], ['375', PHONE]]) {
