@@ -130,3 +130,18 @@ export async function apiGet(path, token) {
   assert.equal(r.status, 200, `GET ${path}: ${await r.clone().text()}`);
   return r.json();
 }
+
+/** Elements sticking out of the viewport on the right, outside any scroll wrapper. */
+export async function overflow(page) {
+  return page.evaluate(() => {
+    const w = window.innerWidth;
+    const out = [];
+    if (document.documentElement.scrollWidth > w) out.push(`document ${document.documentElement.scrollWidth} > ${w}`);
+    for (const el of document.querySelectorAll('body *')) {
+      if (el.closest('.table-wrap, .scroll, pre, svg')) continue;
+      const r = el.getBoundingClientRect();
+      if (r.width > 0 && r.right > w + 1) out.push(`${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''}${el.className && typeof el.className === 'string' ? '.' + el.className.split(' ').join('.') : ''} right=${Math.round(r.right)}`);
+    }
+    return out.slice(0, 10);
+  });
+}

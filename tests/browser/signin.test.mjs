@@ -19,9 +19,13 @@ for (const [role, login] of Object.entries(DEMO)) {
         assert.match(text, /统一社会信用代码/);
         assert.match(text, /匹配的政策/);
         assert.ok((await page.locator('li.decision').count()) > 0, 'matched policies listed');
+      } else if (role === 'admin') {
+        // The administration's entry points (homes.test.mjs checks each role's home in full).
+        assert.ok((await page.locator('#admin-entries li').count()) > 5, 'admin entry points');
       } else {
-        // The enterprise directory (a cadre's: its own enterprises), with rows.
-        assert.ok((await page.locator('main table tbody tr').count()) > 1, `directory rows for ${role}`);
+        // A list with rows: the queue, the dashboard's KPI table, a cadre's visits due, the
+        // directory.
+        assert.ok((await page.locator('main table tbody tr').count()) > 1, `rows for ${role}`);
       }
       await signOut(page);
       await page.shot('signed-out');

@@ -363,6 +363,8 @@ pub struct EnterprisePage {
     pub people: std::collections::BTreeMap<String, String>,
     /// The zone's departments, for their names.
     pub routing: Option<enterprise::Routing>,
+    /// The enterprise's own home: its problems and inbox.
+    pub home: Option<crate::routes::home::EnterpriseHome>,
 }
 
 impl EnterprisePage {
@@ -386,6 +388,7 @@ impl EnterprisePage {
             links_error: None,
             people: Default::default(),
             routing: None,
+            home: None,
         }
     }
 
@@ -681,6 +684,12 @@ mod tests {
             include_str!("../templates/policy_simulate.html"),
             include_str!("routes/decisions.rs"),
             include_str!("routes/policies.rs"),
+            include_str!("routes/home.rs"),
+            include_str!("../templates/home_admin.html"),
+            include_str!("../templates/home_cadre.html"),
+            include_str!("../templates/home_common.html"),
+            include_str!("../templates/home_enterprise.html"),
+            include_str!("../templates/home_problems.html"),
         ];
         let mut missing = Vec::new();
         for s in sources {

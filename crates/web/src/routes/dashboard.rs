@@ -67,10 +67,10 @@ pub fn svg_bars(id: &str, title: &str, bars: &[Bar]) -> String {
     let h = row * bars.len().max(1) + 10;
     let max = bars.iter().map(|b| b.value).max().unwrap_or(0).max(1);
     let mut s = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" viewBox=\"0 0 {} {h}\" role=\"img\" \
-         aria-labelledby=\"{id}-t\"><title id=\"{id}-t\">{}</title>",
-        label_w + bar_w + 60,
-        esc(title)
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\" \
+         role=\"img\" aria-labelledby=\"{id}-t\"><title id=\"{id}-t\">{}</title>",
+        esc(title),
+        w = label_w + bar_w + 60
     );
     for (i, b) in bars.iter().enumerate() {
         let y = i * row + 5;
@@ -93,30 +93,43 @@ pub fn svg_bars(id: &str, title: &str, bars: &[Bar]) -> String {
     s
 }
 
-/// The weekly trend as SVG: received, answered and closed bars per week.
+/// The weekly trend as SVG: received, answered and closed bars per week. The three series
+/// differ by fill pattern as well as colour (solid, hatched, dotted; the legend shows both),
+/// so the chart reads in grey or for a colour-blind reader; each bar's value is in its title
+/// and in the table twin.
 pub fn svg_trend(id: &str, title: &str, legend: [&str; 3], points: &[reports::WeekPoint]) -> String {
     let col = 70;
     let h = 160;
     let base = 130;
     let max =
         points.iter().map(|p| p.received.max(p.answered).max(p.closed)).max().unwrap_or(0).max(1) as usize;
-    let w = col * points.len().max(1) + 20;
+    let w = (col * points.len().max(1) + 20).max(350);
     let colors = ["#1f5f9e", "#f9a825", "#2e7d32"];
+    let fills = [colors[0].to_string(), format!("url(#{id}-hatch)"), format!("url(#{id}-dots)")];
     let mut s = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" viewBox=\"0 0 {w} {}\" role=\"img\" \
-         aria-labelledby=\"{id}-t\"><title id=\"{id}-t\">{}</title>",
-        h + 30,
-        esc(title)
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" width=\"{w}\" height=\"{hh}\" \
+         viewBox=\"0 0 {w} {hh}\" role=\"img\" aria-labelledby=\"{id}-t\"><title id=\"{id}-t\">{}</title>\
+         <defs><pattern id=\"{id}-hatch\" width=\"6\" height=\"6\" patternUnits=\"userSpaceOnUse\" \
+         patternTransform=\"rotate(45)\"><rect width=\"6\" height=\"6\" fill=\"{}\"></rect>\
+         <rect width=\"2\" height=\"6\" fill=\"#5d4100\"></rect></pattern>\
+         <pattern id=\"{id}-dots\" width=\"5\" height=\"5\" patternUnits=\"userSpaceOnUse\">\
+         <rect width=\"5\" height=\"5\" fill=\"{}\"></rect><circle cx=\"2.5\" cy=\"2.5\" r=\"1.3\" fill=\"#ffffff\">\
+         </circle></pattern></defs>",
+        esc(title),
+        colors[1],
+        colors[2],
+        hh = h + 30,
     );
     for (i, p) in points.iter().enumerate() {
         let x0 = 10 + i * col;
         for (j, v) in [p.received, p.answered, p.closed].into_iter().enumerate() {
             let bh = (v as usize * 100) / max;
             s.push_str(&format!(
-                "<rect x=\"{}\" y=\"{}\" width=\"16\" height=\"{bh}\" fill=\"{}\"><title>{} {}</title></rect>",
+                "<rect x=\"{}\" y=\"{}\" width=\"16\" height=\"{bh}\" fill=\"{}\" stroke=\"#222\" \
+                 stroke-width=\"0.5\"><title>{} {}</title></rect>",
                 x0 + j * 18,
                 base - bh,
-                colors[j],
+                fills[j],
                 esc(legend[j]),
                 v
             ));
@@ -127,10 +140,10 @@ pub fn svg_trend(id: &str, title: &str, legend: [&str; 3], points: &[reports::We
     for (j, l) in legend.iter().enumerate() {
         let x = 10 + j * 110;
         s.push_str(&format!(
-            "<rect x=\"{x}\" y=\"{}\" width=\"12\" height=\"12\" fill=\"{}\"></rect><text x=\"{}\" y=\"{}\" \
-             font-size=\"12\">{}</text>",
+            "<rect x=\"{x}\" y=\"{}\" width=\"12\" height=\"12\" fill=\"{}\" stroke=\"#222\" \
+             stroke-width=\"0.5\"></rect><text x=\"{}\" y=\"{}\" font-size=\"12\">{}</text>",
             h + 8,
-            colors[j],
+            fills[j],
             x + 16,
             h + 18,
             esc(l)
@@ -152,6 +165,8 @@ pub struct DashboardPage {
     pub by_department: Vec<Bar>,
     pub charts: Vec<(String, String, String)>,
     pub trend_svg: String,
+    /// The largest common problems (the leader's and supervisor's home only).
+    pub common: Option<Vec<app::common::CommonProblem>>,
 }
 
 impl DashboardPage {
@@ -185,9 +200,21 @@ pub async fn page(
     p: Principal,
     Query(raw): Query<HashMap<String, String>>,
 ) -> Result<Html<String>, WebError> {
-    authz::require(&p, Action::Read, Resource::Supervision)?;
-    let period = reports::period_param(&raw)?;
-    let d = app::reports::dashboard(&state, &p, period).await?;
+    views::render(&dashboard_page(&state, lang, &p, &raw, "/dashboard").await?)
+}
+
+/// The dashboard's content at `path` (`/dashboard`, or `/` for a leader's or supervisor's
+/// home, which adds the common problems).
+pub async fn dashboard_page(
+    state: &AppState,
+    lang: i18n::Lang,
+    p: &Principal,
+    raw: &HashMap<String, String>,
+    path: &'static str,
+) -> Result<DashboardPage, WebError> {
+    authz::require(p, Action::Read, Resource::Supervision)?;
+    let period = reports::period_param(raw)?;
+    let d = app::reports::dashboard(state, p, period).await?;
     let n = Names::new(lang, d.routing);
     let by_state: Vec<Bar> = d
         .by_state
@@ -234,8 +261,8 @@ pub async fn page(
         [legend[0].as_str(), legend[1].as_str(), legend[2].as_str()],
         &r.trend,
     );
-    let b = Base::new(lang, Some(&p), "/dashboard", "ui.dashboard.title");
-    views::render(&DashboardPage { b, n, r, by_state, by_category, by_department, charts, trend_svg })
+    let b = Base::new(lang, Some(p), path, "ui.dashboard.title");
+    Ok(DashboardPage { b, n, r, by_state, by_category, by_department, charts, trend_svg, common: None })
 }
 
 #[cfg(test)]
@@ -255,5 +282,20 @@ mod tests {
         assert!(!s.contains("style=") && !s.contains("<script"));
         // No bars, no division by zero.
         assert!(svg_bars("e", "空", &[]).ends_with("</svg>"));
+    }
+
+    #[test]
+    fn the_trend_tells_its_series_apart_without_colour_and_keeps_its_drawn_size() {
+        let points =
+            vec![reports::WeekPoint { week: "2024-W09".into(), received: 4, answered: 2, closed: 1 }];
+        let s = svg_trend("t", "趋势", ["受理", "答复", "销号"], &points);
+        // Solid, hatched and dotted fills, in the bars and the legend alike.
+        assert_eq!(s.matches("fill=\"url(#t-hatch)\"").count(), 2, "{s}");
+        assert_eq!(s.matches("fill=\"url(#t-dots)\"").count(), 2, "{s}");
+        assert!(s.contains("<pattern id=\"t-hatch\"") && s.contains("<pattern id=\"t-dots\""));
+        // Drawn at its own size (the page scrolls it on a phone rather than shrinking the
+        // 12 px labels), wide enough for the legend.
+        assert!(s.contains("width=\"350\" height=\"190\""), "{s}");
+        assert!(!s.contains("style="));
     }
 }

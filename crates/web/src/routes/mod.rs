@@ -15,6 +15,7 @@ pub mod enterprises;
 pub mod events;
 pub mod grants;
 pub mod health;
+pub mod home;
 pub mod imports;
 pub mod inbox;
 pub mod pages;
@@ -153,7 +154,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
 /// The page routes.
 fn page_router() -> Router<AppState> {
     Router::new()
-        .route("/", get(pages::home))
+        .route("/", get(home::home))
         .route("/health", get(health::page))
         .route("/login", get(auth::login_page).post(auth::login_submit))
         .route("/logout", post(auth::logout))

@@ -1,51 +1,14 @@
-//! The home page per role, and the middleware that turns errors into pages.
+//! The middleware that turns errors into pages (the home page per role is in [`super::home`]).
 
-use crate::auth::Principal;
 use crate::error::WebError;
-use crate::lang::{LANG_COOKIE, ReqLang, lang_of, query_lang};
-use crate::routes::enterprises::{EnterpriseOut, ListQuery, list_for, load_visible};
-use crate::state::AppState;
+use crate::lang::{LANG_COOKIE, lang_of, query_lang};
 use crate::views::{self, Base};
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use i18n::Localized;
-use store::Role;
-
-/// The home page: what a role needs first.
-/// - enterprise: its own profile and facts;
-/// - cadre: my enterprises (three links);
-/// - department, leader, supervisor, policy officer: the enterprise directory with filters;
-/// - admin: the administration links and the directory.
-pub async fn home(
-    State(state): State<AppState>,
-    ReqLang(lang): ReqLang,
-    p: Principal,
-) -> Result<Response, WebError> {
-    match p.role {
-        Role::Enterprise => {
-            let Some(code) = p.enterprise.clone() else { return Err(WebError::Forbidden) };
-            let v = load_visible(&state, &p, code.as_str()).await?;
-            let b = Base::new(lang, Some(&p), "/", "ui.home.title");
-            let mut page = views::EnterprisePage::new(b, EnterpriseOut::from_view(&v), Vec::new());
-            let today = state.now().date_naive();
-            page.matches =
-                crate::routes::decisions::matches_for(&state, crate::lang::Tr(lang), &v, today, None).ok();
-            let page = crate::routes::enterprises::with_names(&state, &p, page).await?;
-            Ok(views::render(&page)?.into_response())
-        }
-        _ => {
-            let q = ListQuery::default();
-            let list = list_for(&state, &p, &q).await?;
-            let b = Base::new(lang, Some(&p), "/", "ui.home.title");
-            let mut page = views::EnterpriseListPage::new(b, &q, list);
-            page.home = true;
-            Ok(views::render(&page)?.into_response())
-        }
-    }
-}
 
 /// For every response outside `/api/` and `/healthz`: an error becomes an HTML page in the
 /// reader's language (401 becomes a redirect to the sign-in page). Also remembers `?lang=` in

@@ -38,7 +38,7 @@ const ALL: [&str; 9] =
     ["anonymous", "ent_a", "ent_b", "cadre", "dept", "leader", "supervisor", "policy", "admin"];
 
 pub(crate) struct App {
-    base: String,
+    pub(crate) base: String,
     pub(crate) store: Arc<dyn Store>,
     pub(crate) http: reqwest::Client,
     pub(crate) clock: Arc<FixedClock>,
@@ -50,6 +50,11 @@ pub(crate) struct App {
 }
 
 pub(crate) async fn app() -> App {
+    app_with(WebConfig::default()).await
+}
+
+/// The fixture with another configuration (e.g. rate limits off for the API fuzz run).
+pub(crate) async fn app_with(config: WebConfig) -> App {
     let now = at("2024-03-01T09:00:00+08:00");
     let users = [
         ("ent_a", Role::Enterprise),
@@ -81,7 +86,7 @@ pub(crate) async fn app() -> App {
     s.set_three_links(&code(1), &links, &Stamp::new("admin", now)).await.unwrap();
     let clock = Arc::new(FixedClock::new(now));
     let store: Arc<dyn Store> = Arc::new(s);
-    let state = AppState::new(store.clone(), WebConfig::default()).with_clock(clock.clone());
+    let state = AppState::new(store.clone(), config).with_clock(clock.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -144,11 +149,11 @@ impl App {
         serde_json::from_str(&text).unwrap()
     }
 
-    async fn act(&self, who: &str, id: i64, body: Value) -> Value {
+    pub(crate) async fn act(&self, who: &str, id: i64, body: Value) -> Value {
         self.ok(who, Method::POST, &format!("/api/v1/problems/{id}/actions"), Some(body)).await
     }
 
-    async fn raise(&self, who: &str, body: Value) -> i64 {
+    pub(crate) async fn raise(&self, who: &str, body: Value) -> i64 {
         let r = self.call(who, Method::POST, "/api/v1/problems", Some(body)).await;
         assert_eq!(r.status(), StatusCode::CREATED);
         r.json::<Value>().await.unwrap()["id"].as_i64().unwrap()

@@ -498,7 +498,12 @@ async fn each_role_sees_its_own_home() {
     assert!(home.contains("长沙甲科技有限公司") && !home.contains("长沙乙"), "a cadre's list is theirs only");
     let sup = app.sign_in("supervisor", PASSWORD).await.unwrap();
     let home = app.page(&sup, "/").await.text().await.unwrap();
-    assert!(home.contains("长沙甲") && home.contains("长沙乙") && home.contains("共 2 家企业"));
+    assert!(
+        home.contains("c-state") && home.contains("id=\"home-common\""),
+        "a supervisor's home is the dashboard"
+    );
+    let all = app.page(&sup, "/enterprises").await.text().await.unwrap();
+    assert!(all.contains("长沙甲") && all.contains("长沙乙") && all.contains("共 2 家企业"));
     let filtered = app.page(&sup, "/enterprises?assistance_target=true").await.text().await.unwrap();
     assert!(filtered.contains("长沙甲") && !filtered.contains("长沙乙"));
     let admin = app.sign_in("admin", PASSWORD).await.unwrap();

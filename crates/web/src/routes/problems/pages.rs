@@ -168,18 +168,30 @@ pub async fn page_list(
     p: Principal,
     Query(raw): Query<HashMap<String, String>>,
 ) -> Result<Html<String>, WebError> {
-    let page = uc::list(&state, &p, list_request(&raw), true).await?;
+    views::render(&list_page(&state, lang, &p, &raw, "/problems").await?)
+}
+
+/// The list or queue page's content at `path` (`/problems`, or `/` for a department's home,
+/// which is its queue).
+pub async fn list_page(
+    state: &AppState,
+    lang: Lang,
+    p: &Principal,
+    raw: &HashMap<String, String>,
+    path: &'static str,
+) -> Result<ProblemListPage, WebError> {
+    let page = uc::list(state, p, list_request(raw), true).await?;
     let queue = p.role == store::Role::Department;
     let title = if queue { "ui.queue.title" } else { "ui.problems.title" };
-    let b = Base::new(lang, Some(&p), "/problems", title);
-    let names = Names::new(lang, routing(&state).await?);
-    let mut out = ProblemListPage::new(b, names, page, queue, can_raise(&p));
+    let b = Base::new(lang, Some(p), path, title);
+    let names = Names::new(lang, routing(state).await?);
+    let mut out = ProblemListPage::new(b, names, page, queue, can_raise(p));
     if queue {
         // The department is told what it owes besides answers and which deadlines moved.
-        let owed = app::problems::follow_ups(&state, &p, app::problems::FollowUpRequest::default()).await?;
+        let owed = app::problems::follow_ups(state, p, app::problems::FollowUpRequest::default()).await?;
         let tr = crate::lang::Tr(lang);
         out.follow_ups = crate::routes::calendar::follow_up_rows(&owed, tr, &|c: &str| out.n.dept(c));
-        out.notices = app::calendar::deadline_notices(&state, &p, 20)
+        out.notices = app::calendar::deadline_notices(state, p, 20)
             .await?
             .into_iter()
             .map(|n| {
@@ -199,7 +211,7 @@ pub async fn page_list(
             })
             .collect();
     }
-    views::render(&out)
+    Ok(out)
 }
 
 /// The form fields of a new problem (page).
