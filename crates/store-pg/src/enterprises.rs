@@ -299,4 +299,41 @@ impl EnterpriseStore for PgStore {
         tx.commit().await.map_err(backend)?;
         Ok(out)
     }
+
+    async fn enterprise_rows(&self, ids: &[i64]) -> Result<Vec<SnapshotRow>> {
+        let people =
+            format!("SELECT {} FROM enterprises WHERE id = ANY($1) ORDER BY id", sql::ENTERPRISE_COLUMNS);
+        const FACTS: &str = "SELECT enterprise_id, fact, year, value, source, as_of FROM enterprise_facts \
+            WHERE enterprise_id = ANY($1) ORDER BY enterprise_id, fact, year";
+        let mut client = self.client().await?;
+        let tx = client
+            .build_transaction()
+            .read_only(true)
+            .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
+            .start()
+            .await
+            .map_err(backend)?;
+        let dict = FactDictionary::official();
+        let mut out: Vec<SnapshotRow> = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(10_000) {
+            let chunk = chunk.to_vec();
+            let start = out.len();
+            for r in tx.query(&people, &[&chunk]).await.map_err(backend)? {
+                let raw = raw_enterprise(&r)?;
+                out.push(SnapshotRow { id: raw.id, enterprise: raw.decode()?, facts: Vec::new() });
+            }
+            let mut i = start;
+            for r in tx.query(FACTS, &[&chunk]).await.map_err(backend)? {
+                let id: i64 = r.try_get(0).map_err(backend)?;
+                while i < out.len() && out[i].id < id {
+                    i += 1;
+                }
+                if let Some(o) = out.get_mut(i).filter(|o| o.id == id) {
+                    o.facts.push(raw_fact(&r, 1)?.decode(dict)?);
+                }
+            }
+        }
+        tx.commit().await.map_err(backend)?;
+        Ok(out)
+    }
 }

@@ -127,6 +127,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "match_run_tax_year",
         sql: include_str!("../migrations/0025_match_run_tax_year.sql"),
     },
+    Migration {
+        version: 26,
+        name: "match_run_undetermined",
+        sql: include_str!("../migrations/0026_match_run_undetermined.sql"),
+    },
 ];
 
 /// Connections in the pool.

@@ -304,4 +304,44 @@ impl EnterpriseStore for SqliteStore {
         })
         .await
     }
+
+    async fn enterprise_rows(&self, ids: &[i64]) -> Result<Vec<SnapshotRow>> {
+        let ids = ids.to_vec();
+        self.read(move |conn| {
+            let dict = FactDictionary::official();
+            let mut out: Vec<SnapshotRow> = Vec::with_capacity(ids.len());
+            for chunk in ids.chunks(sql::SNAPSHOT_IN_IDS) {
+                let (people, facts) = sql::snapshot_in(chunk.len());
+                let params = rusqlite::params_from_iter(chunk.iter());
+                let mut st = conn.prepare_cached(&people).map_err(backend)?;
+                let raws = st
+                    .query_map(params, raw_enterprise)
+                    .map_err(backend)?
+                    .collect::<rusqlite::Result<Vec<_>>>()
+                    .map_err(backend)?;
+                let start = out.len();
+                for r in &raws {
+                    out.push(SnapshotRow { id: r.id, enterprise: r.decode()?, facts: Vec::new() });
+                }
+                let mut st = conn.prepare_cached(&facts).map_err(backend)?;
+                let rows = st
+                    .query_map(rusqlite::params_from_iter(chunk.iter()), |r| {
+                        Ok((r.get::<_, i64>(0)?, raw_fact(r, 1)?))
+                    })
+                    .map_err(backend)?;
+                let mut i = start;
+                for row in rows {
+                    let (id, f) = row.map_err(backend)?;
+                    while i < out.len() && out[i].id < id {
+                        i += 1;
+                    }
+                    if let Some(o) = out.get_mut(i).filter(|o| o.id == id) {
+                        o.facts.push(f.decode(dict)?);
+                    }
+                }
+            }
+            Ok(out)
+        })
+        .await
+    }
 }
