@@ -16,6 +16,24 @@ use store::{Result, Stamp, StoreError};
 
 use crate::{SqliteStore, backend, ts};
 
+/// Grants per multi-row `INSERT` (10 parameters each).
+const GRANTS_PER_INSERT: usize = 200;
+
+/// The multi-row insert of `rows` grants (`ON CONFLICT DO NOTHING`, returning the amount of
+/// each row inserted).
+fn insert_grants(rows: usize) -> String {
+    let mut q = String::from(
+        "INSERT INTO grants (run_id, enterprise_id, uscc, name, item, period, amount_fen, state, basis, \
+         basis_hash, created_at) VALUES ",
+    );
+    for k in 0..rows {
+        q.push_str(if k == 0 { "" } else { ", " });
+        q.push_str("(?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)");
+    }
+    q.push_str(" ON CONFLICT (enterprise_id, item, period) DO NOTHING RETURNING amount_fen");
+    q
+}
+
 fn count(n: i64) -> u64 {
     u64::try_from(n).unwrap_or(0)
 }
@@ -234,27 +252,34 @@ impl GrantStore for SqliteStore {
                     (id, false)
                 }
             };
-            let mut st = conn.prepare_cached(sql::INSERT_GRANT).map_err(backend)?;
+            // Multi-row inserts, GRANTS_PER_INSERT rows a statement (one cached statement for
+            // the full chunks); the rows a concurrent run inserted first are skipped by the
+            // unique key and not returned, so only this call's grants are counted.
             let (mut added, mut added_fen) = (0u64, 0i64);
-            for g in &req.grants {
-                let f = fen(g.amount)?;
-                let n = st
-                    .execute(params![
-                        run,
-                        g.enterprise_id,
-                        g.uscc,
-                        g.name,
-                        r.item,
-                        r.period,
-                        f,
-                        g.basis,
-                        g.basis_hash,
-                        at
-                    ])
-                    .map_err(backend)?;
-                if n > 0 {
+            for chunk in req.grants.chunks(GRANTS_PER_INSERT) {
+                let mut st = conn.prepare_cached(&insert_grants(chunk.len())).map_err(backend)?;
+                let mut p = 0;
+                let mut bind = |st: &mut rusqlite::Statement<'_>, v: &dyn rusqlite::ToSql| {
+                    p += 1;
+                    st.raw_bind_parameter(p, v).map_err(backend)
+                };
+                for g in chunk {
+                    let f = fen(g.amount)?;
+                    bind(&mut st, &run)?;
+                    bind(&mut st, &g.enterprise_id)?;
+                    bind(&mut st, &g.uscc)?;
+                    bind(&mut st, &g.name)?;
+                    bind(&mut st, &r.item)?;
+                    bind(&mut st, &r.period)?;
+                    bind(&mut st, &f)?;
+                    bind(&mut st, &g.basis)?;
+                    bind(&mut st, &g.basis_hash)?;
+                    bind(&mut st, &at)?;
+                }
+                let mut rows = st.raw_query();
+                while let Some(row) = rows.next().map_err(backend)? {
                     added += 1;
-                    added_fen += f;
+                    added_fen += row.get::<_, i64>(0).map_err(backend)?;
                 }
             }
             conn.execute(sql::DELETE_NEEDS, [run]).map_err(backend)?;

@@ -166,13 +166,14 @@ impl Judge<'_> {
                     explanation: serde_json::to_value(&d.explanation).map_err(Error::internal)?,
                     match_run: self.match_run,
                 };
+                let text = basis.canonical_json();
                 out.grants.push(NewGrant {
                     enterprise_id: row.id,
                     uscc: row.enterprise.uscc.to_string(),
                     name: row.enterprise.name.clone(),
                     amount,
-                    basis_hash: basis.hash(),
-                    basis: basis.canonical_json(),
+                    basis_hash: ::grants::basis::hash_of(&text),
+                    basis: text,
                 });
                 None
             }
@@ -192,6 +193,46 @@ impl Judge<'_> {
         }
         Ok(())
     }
+}
+
+impl Explained {
+    fn new() -> Explained {
+        Explained { grants: Vec::new(), needs: Vec::new(), evaluated: 0 }
+    }
+
+    fn append(&mut self, other: Explained) {
+        self.grants.extend(other.grants);
+        self.needs.extend(other.needs);
+        self.evaluated += other.evaluated;
+    }
+}
+
+/// Judges `rows` on up to `threads` threads, in parts of consecutive rows, and appends the
+/// outcomes in row order.
+fn judge_all(judge: &Judge<'_>, rows: &[SnapshotRow], threads: usize, out: &mut Explained) -> Result<()> {
+    let part = rows.len().div_ceil(threads.max(1)).max(256);
+    if rows.len() <= part {
+        return rows.iter().try_for_each(|row| judge.judge(row, out));
+    }
+    let parts: Vec<Result<Explained>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = rows
+            .chunks(part)
+            .map(|chunk| {
+                scope.spawn(move || {
+                    let mut mine = Explained::new();
+                    chunk.iter().try_for_each(|row| judge.judge(row, &mut mine)).map(|()| mine)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|_| Err(Error::internal("a grant evaluation thread panicked"))))
+            .collect()
+    });
+    for p in parts {
+        out.append(p?);
+    }
+    Ok(())
 }
 
 /// The sorted difference `a` − `b` (both ascending).
@@ -295,7 +336,8 @@ pub async fn run(
         existing: &existing,
     };
     let t = Instant::now();
-    let mut out = Explained { grants: Vec::new(), needs: Vec::new(), evaluated: 0 };
+    let mut out = Explained::new();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     if unlisted {
         progress.begin(Phase::Reading, app.store.scan_bounds().await?.map(|b| b.count));
         let mut after = 0i64;
@@ -303,18 +345,25 @@ pub async fn run(
             let batch = app.store.enterprise_batch(after, READ_BATCH).await?;
             let Some(last) = batch.last() else { break };
             after = last.id;
-            for row in &batch {
-                judge.judge(row, &mut out)?;
-            }
+            judge_all(&judge, &batch, threads, &mut out)?;
             progress.advance(batch.len() as u64);
         }
     } else {
         progress.begin(Phase::Reading, Some(candidates.len() as u64));
-        for chunk in candidates.chunks(READ_BATCH as usize) {
-            for row in &app.store.enterprise_rows(chunk).await? {
-                judge.judge(row, &mut out)?;
-            }
-            progress.advance(chunk.len() as u64);
+        // The next chunk is read (on the store's threads or connections) while this one is
+        // judged.
+        let chunks: Vec<&[i64]> = candidates.chunks(READ_BATCH as usize).collect();
+        let fetch = |ids: &[i64]| {
+            let (store, ids) = (std::sync::Arc::clone(&app.store), ids.to_vec());
+            tokio::spawn(async move { store.enterprise_rows(&ids).await })
+        };
+        let mut next = chunks.first().map(|c| fetch(c));
+        for k in 0..chunks.len() {
+            let Some(reading) = next.take() else { break };
+            let rows = reading.await.map_err(Error::internal)??;
+            next = chunks.get(k + 1).map(|c| fetch(c));
+            judge_all(&judge, &rows, threads, &mut out)?;
+            progress.advance(chunks[k].len() as u64);
         }
     }
     progress.end();
