@@ -16,6 +16,10 @@ use store::{Result, Stamp, StoreError};
 
 use crate::{SqliteStore, backend, ts};
 
+/// A payment result with its grant's run (looked up once per row by the caller).
+const INSERT_RESULT_WITH_RUN: &str = "INSERT INTO grant_payment_results (batch_id, grant_id, run_id, date, \
+    voucher, amount_fen, ok, reason) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+
 /// Grants per multi-row `INSERT` (10 parameters each).
 const GRANTS_PER_INSERT: usize = 200;
 
@@ -683,23 +687,23 @@ impl GrantStore for SqliteStore {
                     |r| r.get(0),
                 )
                 .map_err(backend)?;
-            let mut ins = conn.prepare_cached(sql::INSERT_RESULT).map_err(backend)?;
+            // Per row: one lookup of the grant's run (cached statements), the result with
+            // its run, and the grant's change; no statement is prepared per row.
+            let mut run_of = conn.prepare_cached("SELECT run_id FROM grants WHERE id = $1").map_err(backend)?;
+            let mut ins = conn.prepare_cached(INSERT_RESULT_WITH_RUN).map_err(backend)?;
             let mut paid_st = conn.prepare_cached(sql::MARK_PAID).map_err(backend)?;
             let mut end = conn.prepare_cached(sql::END_LINE).map_err(backend)?;
-            let mut exists = conn.prepare_cached(sql::GRANT_EXISTS).map_err(backend)?;
             let (mut paid, mut failed, mut unknown) = (0u64, 0u64, 0u64);
             let mut runs = std::collections::BTreeSet::new();
             for r in &batch.rows {
-                ins.execute(params![id, r.grant, r.date, r.voucher, fen(r.amount)?, r.ok, r.reason])
+                let run: Option<i64> = run_of.query_row([r.grant], |x| x.get(0)).optional().map_err(backend)?;
+                ins.execute(params![id, r.grant, run, r.date, r.voucher, fen(r.amount)?, r.ok, r.reason])
                     .map_err(backend)?;
-                let known: i64 = exists.query_row([r.grant], |x| x.get(0)).map_err(backend)?;
-                if known == 0 {
+                let Some(run) = run else {
                     unknown += 1;
                     continue;
-                }
-                if let Ok((_, run, _)) = grant_state(conn, r.grant) {
-                    runs.insert(run);
-                }
+                };
+                runs.insert(run);
                 if r.ok {
                     paid += paid_st.execute(params![r.date, r.voucher, r.grant]).map_err(backend)? as u64;
                 } else {
