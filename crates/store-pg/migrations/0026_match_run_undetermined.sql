@@ -12,3 +12,7 @@ CREATE TABLE match_run_undetermined (
     enterprise_id BIGINT NOT NULL,
     PRIMARY KEY (run_id, item, enterprise_id)
 );
+
+-- The enterprises granted for an item and period, read by every grant run before it judges
+-- anyone: without this index the read scanned every grant with its basis.
+CREATE INDEX grants_item_period ON grants (item, period, enterprise_id);
