@@ -689,14 +689,16 @@ impl GrantStore for SqliteStore {
                 .map_err(backend)?;
             // Per row: one lookup of the grant's run (cached statements), the result with
             // its run, and the grant's change; no statement is prepared per row.
-            let mut run_of = conn.prepare_cached("SELECT run_id FROM grants WHERE id = $1").map_err(backend)?;
+            let mut run_of =
+                conn.prepare_cached("SELECT run_id FROM grants WHERE id = $1").map_err(backend)?;
             let mut ins = conn.prepare_cached(INSERT_RESULT_WITH_RUN).map_err(backend)?;
             let mut paid_st = conn.prepare_cached(sql::MARK_PAID).map_err(backend)?;
             let mut end = conn.prepare_cached(sql::END_LINE).map_err(backend)?;
             let (mut paid, mut failed, mut unknown) = (0u64, 0u64, 0u64);
             let mut runs = std::collections::BTreeSet::new();
             for r in &batch.rows {
-                let run: Option<i64> = run_of.query_row([r.grant], |x| x.get(0)).optional().map_err(backend)?;
+                let run: Option<i64> =
+                    run_of.query_row([r.grant], |x| x.get(0)).optional().map_err(backend)?;
                 ins.execute(params![id, r.grant, run, r.date, r.voucher, fen(r.amount)?, r.ok, r.reason])
                     .map_err(backend)?;
                 let Some(run) = run else {
