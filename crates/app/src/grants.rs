@@ -7,35 +7,25 @@
 //! [`Error`]s), decides with the `grants` and `rules` crates and writes through the store in
 //! one transaction with its audit event.
 //!
-//! The data path of [`run`]: the item's eligible enterprises are read from the match run
-//! (`match_run_results`); the enterprises are then streamed from the store in id order
-//! ([`store::EnterpriseStore::enterprise_batch`]) and the item is evaluated again for each
-//! assistance target on the match run's date, which freezes the basis (facts read, the
-//! explanation, the policy document and its stored version) at this moment: an enterprise
-//! the match run found eligible and that is eligible with an amount now is granted; an
-//! eligible one without an amount, or an undetermined one, goes to the needs-data list with
-//! the facts it lacks and the department holding them (the facts' source); nobody is
-//! granted on missing data. A rerun for the same item and period adds only enterprises
-//! without a grant (and the store refuses a second one anyway).
+//! The data path of [`run`] is in [`run`]'s module (`grants/run.rs`).
 //!
 //! What it leaves out: SQL (the store), HTTP and arguments (the front ends).
 
 use crate::authz::{self, Action, Resource};
-use crate::matching::{NoProgress, Phase, Progress};
+use crate::matching::NoProgress;
 use crate::{App, Error, Principal, Result};
-use ::grants::{AllocationRule, Basis, ReconClass, ReconRow};
+use ::grants::{AllocationRule, ReconClass, ReconRow};
 use chrono::NaiveDate;
-use enterprise::{FactDictionary, UnifiedCreditCode};
-use rules::{Eligibility, Explanation, Period};
+use enterprise::UnifiedCreditCode;
 use rust_decimal::Decimal;
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use store::Stamp;
-use store::documents::DocumentKind;
+mod run;
+
 use store::grants::{
     Approved, BudgetDecision, Grant, GrantDetail, GrantEvent, GrantRun, HandleObjection, ImportedResults,
-    NeedsData, NewGrant, NewGrantRun, NewPaymentFile, NewResultBatch, Objection, PaymentFile, RecordGrants,
-    ResultRow,
+    NeedsData, NewPaymentFile, NewResultBatch, Objection, PaymentFile, ResultRow,
 };
 
 /// Enterprises read per batch while a run streams them.
@@ -72,237 +62,7 @@ fn invalid(field: &str, value: impl std::fmt::Display, why: &str) -> Error {
 // ---------------------------------------------------------------------------------------
 // The run
 
-/// A grant run to make or repeat.
-#[derive(Debug, Clone)]
-pub struct RunRequest {
-    pub item: String,
-    /// The period granted (`2022`, `2022-Q2`, `2022-05`), as the item's decisions name it.
-    pub period: String,
-    /// The match run to grant from (default: the latest).
-    pub match_run: Option<i64>,
-}
-
-/// What a run (or rerun) did.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct RunOutcome {
-    pub run: i64,
-    pub item: String,
-    pub period: String,
-    /// Grants added by this call (a rerun counts only the new ones).
-    pub granted: u64,
-    /// Enterprises on the needs-data list.
-    pub needs_data: u64,
-    /// The amount of the grants added by this call, yuan.
-    #[serde(with = "rust_decimal::serde::str")]
-    pub total_amount: Decimal,
-    pub match_run: i64,
-    /// Whether the run was created by this call.
-    pub created: bool,
-}
-
-/// Every fact (and parameter) an explanation read, with its value.
-fn facts_used(e: &Explanation, out: &mut BTreeMap<String, String>) {
-    for (k, v) in &e.values {
-        out.insert(k.clone(), v.clone());
-    }
-    for c in &e.children {
-        facts_used(c, out);
-    }
-}
-
-/// The department holding each fact (its source, in Chinese: 税务, 市场监管, …).
-fn departments(dict: &FactDictionary, facts: &[rules::MissingFact]) -> Vec<String> {
-    let set: BTreeSet<String> =
-        facts.iter().map(|f| dict.get(&f.fact).map_or("园区", |d| source_zh(d.source)).to_string()).collect();
-    set.into_iter().collect()
-}
-
-/// Who holds facts of a source.
-pub fn source_zh(s: enterprise::FactSource) -> &'static str {
-    use enterprise::FactSource as S;
-    match s {
-        S::MarketRegulation => "市场监管",
-        S::Tax => "税务",
-        S::SelfReported => "企业自报",
-        S::Derived => "推导（见其来源事实）",
-        S::Zone => "园区认定",
-    }
-}
-
-/// Grants an `award_no_application` item for a period to the enterprises a match run found
-/// eligible (see the module documentation).
-#[tracing::instrument(skip_all, fields(user = %actor.username, item = %req.item, period = %req.period))]
-pub async fn run(
-    app: &App,
-    actor: &Principal,
-    req: &RunRequest,
-    progress: &dyn Progress,
-) -> Result<RunOutcome> {
-    require(actor, Action::Write, Resource::GrantRuns)?;
-    let policies = app.live.policies();
-    let lib = &policies.library;
-    let item = lib.item(&req.item).ok_or_else(|| Error::ItemNotFound {
-        id: req.item.clone(),
-        near: i18n::suggest::nearest(&req.item, lib.items().map(|i| i.id.as_str()), 3)
-            .into_iter()
-            .map(String::from)
-            .collect(),
-    })?;
-    if !item.benefit_kind.may_be_granted() {
-        return Err(Error::NotGrantable {
-            item: item.id.clone(),
-            kind: item.benefit_kind.as_str().to_string(),
-            kind_zh: item.benefit_kind.name_zh().to_string(),
-        });
-    }
-    let period = Period::parse(req.period.trim()).ok_or_else(|| {
-        invalid(
-            "period",
-            &req.period,
-            "应为 2022、2022-Q2、2022-05 或 2022-05-31 / e.g. 2022, 2022-Q2, 2022-05",
-        )
-    })?;
-    let runs = app.store.match_runs(10_000).await?;
-    let m = match req.match_run {
-        Some(id) => runs
-            .iter()
-            .find(|r| r.id == id)
-            .ok_or_else(|| invalid("match_run", id, "没有这个匹配批次 / no such match run"))?,
-        None => runs.first().ok_or_else(|| {
-            invalid(
-                "match_run",
-                "latest",
-                "尚无匹配批次，请先运行 huiqi policy match / no match run yet: run huiqi policy match first",
-            )
-        })?,
-    };
-    if let Some(c) = m.counts.iter().find(|c| c.item == item.id) {
-        if let Some(p) = &c.period
-            && *p != period.to_string()
-        {
-            return Err(invalid(
-                "period",
-                &req.period,
-                &format!(
-                    "匹配批次 {} 对该条款判定的期间是 {p} / match run {} decided this item for {p}",
-                    m.id, m.id
-                ),
-            ));
-        }
-    } else {
-        return Err(invalid(
-            "match_run",
-            m.id,
-            "该匹配批次未判定此条款 / the match run did not decide this item",
-        ));
-    }
-    let eligible: BTreeSet<i64> = app
-        .store
-        .match_run_eligible(m.id)
-        .await?
-        .into_iter()
-        .filter(|e| e.item == item.id)
-        .map(|e| e.enterprise_id)
-        .collect();
-    let existing: BTreeSet<i64> =
-        app.store.granted_enterprises(&item.id, &period.to_string()).await?.into_iter().collect();
-    let document_version =
-        app.store.current_document(DocumentKind::Policy, &item.location.file).await?.map_or(0, |d| d.version);
-    // The day the match run decided the item on: its date, or for a run of another tax
-    // year (`policy match --tax-year`) the item's day in that year, as the run decided it.
-    let decided_on = match m.tax_year {
-        Some(y) => rules::Library::as_of(item, m.date, y).unwrap_or(m.date),
-        None => m.date,
-    };
-    let dict = FactDictionary::official();
-    let mut grants = Vec::new();
-    let mut needs = Vec::new();
-    let mut after = 0i64;
-    progress.begin(Phase::Reading, app.store.scan_bounds().await?.map(|b| b.count));
-    loop {
-        let batch = app.store.enterprise_batch(after, READ_BATCH).await?;
-        let Some(last) = batch.last() else { break };
-        after = last.id;
-        let n = batch.len() as u64;
-        for row in batch {
-            if !row.enterprise.assistance_target() || existing.contains(&row.id) {
-                continue;
-            }
-            let d = lib.evaluate(item, &row.facts(), decided_on);
-            let missing = match (d.outcome, d.amount) {
-                (Eligibility::Eligible, Some(amount))
-                    if eligible.contains(&row.id) && amount > Decimal::ZERO =>
-                {
-                    let amount = amount
-                        .round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
-                    let mut used = BTreeMap::new();
-                    facts_used(&d.explanation, &mut used);
-                    let basis = Basis {
-                        item: item.id.clone(),
-                        item_title: item.title.clone(),
-                        document: item.document.clone(),
-                        document_version,
-                        period: period.to_string(),
-                        amount,
-                        facts_used: used,
-                        explanation: serde_json::to_value(&d.explanation).map_err(Error::internal)?,
-                        match_run: m.id,
-                    };
-                    grants.push(NewGrant {
-                        enterprise_id: row.id,
-                        uscc: row.enterprise.uscc.to_string(),
-                        name: row.enterprise.name.clone(),
-                        amount,
-                        basis_hash: basis.hash(),
-                        basis: basis.canonical_json(),
-                    });
-                    None
-                }
-                (Eligibility::Eligible, None) => Some(("eligible", d.amount_missing_facts.clone())),
-                (Eligibility::Undetermined, _) => Some(("undetermined", d.missing_facts.clone())),
-                _ => None,
-            };
-            if let Some((outcome, facts)) = missing {
-                needs.push(NeedsData {
-                    enterprise_id: row.id,
-                    uscc: row.enterprise.uscc.to_string(),
-                    name: row.enterprise.name.clone(),
-                    outcome: outcome.to_string(),
-                    missing: facts.iter().map(ToString::to_string).collect(),
-                    departments: departments(dict, &facts),
-                });
-            }
-        }
-        progress.advance(n);
-    }
-    progress.end();
-    progress.begin(Phase::Storing, Some(grants.len() as u64));
-    let recorded = app
-        .store
-        .record_grants(RecordGrants {
-            run: NewGrantRun {
-                item: item.id.clone(),
-                period: period.to_string(),
-                match_run: m.id,
-                document_version,
-                actor: stamp(app, actor),
-            },
-            grants,
-            needs_data: needs,
-        })
-        .await?;
-    progress.end();
-    Ok(RunOutcome {
-        run: recorded.run,
-        item: item.id.clone(),
-        period: period.to_string(),
-        granted: recorded.added,
-        needs_data: recorded.needs_data,
-        total_amount: recorded.added_amount,
-        match_run: m.id,
-        created: recorded.created,
-    })
-}
+pub use run::{RunOutcome, RunRequest, RunTimings, run, source_zh};
 
 // ---------------------------------------------------------------------------------------
 // Reading

@@ -523,7 +523,7 @@ pub async fn run(
     let items: Vec<&Item> = decided.iter().map(|(i, _)| *i).collect();
     let replaced = Library::superseded_among(&items);
     let mut counts = Vec::new();
-    let mut eligible = Vec::new();
+    let (mut eligible, mut undetermined) = (Vec::new(), Vec::new());
     for ((item, day), r) in decided.iter().zip(of_item) {
         let Some(r) = r else { return Err(Error::internal("an item without a result")) };
         counts.push(MatchCount {
@@ -538,6 +538,9 @@ pub async fn run(
             superseded_by: replaced.get(&item.id).cloned(),
         });
         eligible.push(eligible_of(r, &s.ids));
+        if item.benefit_kind.may_be_granted() {
+            undetermined.push(undetermined_of(r, &s.ids));
+        }
     }
     let timings = RunTimings {
         load_ms: ms(streaming.saturating_sub(s.eval)),
@@ -556,6 +559,7 @@ pub async fn run(
         eval_ms: timings.eval_ms,
         counts: counts.clone(),
         eligible,
+        undetermined,
     };
     let eligible_pairs = new.pair_count() as u64;
     progress.begin(Phase::Storing, Some(eligible_pairs));
@@ -624,14 +628,9 @@ pub fn run_totals(items: &[ItemOutcome]) -> Vec<KindTotal> {
     }))
 }
 
-/// An item's eligible enterprises (rows of `ids`) with their amounts.
-fn eligible_of(r: &ItemResult, ids: &[i64]) -> EligibleOfItem {
-    let mut enterprise_ids = Vec::with_capacity(r.eligible);
-    // An item without an amount stores none; one with an amount stores each (None when not
-    // known).
-    let has_amounts = !(matches!(r.amounts, Amounts::None) && r.amount_missing == 0);
-    let mut amounts = Vec::with_capacity(if has_amounts { r.eligible } else { 0 });
-    let rows = r.eligible_bits.iter().enumerate().flat_map(|(w, word)| {
+/// The rows whose bit is set, ascending.
+fn set_rows(bits: &[u64]) -> impl Iterator<Item = usize> + '_ {
+    bits.iter().enumerate().flat_map(|(w, word)| {
         let mut x = *word;
         std::iter::from_fn(move || {
             (x != 0).then(|| {
@@ -640,7 +639,24 @@ fn eligible_of(r: &ItemResult, ids: &[i64]) -> EligibleOfItem {
                 w * 64 + k
             })
         })
-    });
+    })
+}
+
+/// An item's undetermined enterprises (rows of `ids`), stored for the items that may be
+/// granted: the needs-data candidates of a grant run.
+fn undetermined_of(r: &ItemResult, ids: &[i64]) -> EligibleOfItem {
+    let enterprise_ids = set_rows(&r.undetermined_bits).filter_map(|row| ids.get(row).copied()).collect();
+    EligibleOfItem { item: r.item.clone(), enterprise_ids, amounts: Vec::new() }
+}
+
+/// An item's eligible enterprises (rows of `ids`) with their amounts.
+fn eligible_of(r: &ItemResult, ids: &[i64]) -> EligibleOfItem {
+    let mut enterprise_ids = Vec::with_capacity(r.eligible);
+    // An item without an amount stores none; one with an amount stores each (None when not
+    // known).
+    let has_amounts = !(matches!(r.amounts, Amounts::None) && r.amount_missing == 0);
+    let mut amounts = Vec::with_capacity(if has_amounts { r.eligible } else { 0 });
+    let rows = set_rows(&r.eligible_bits);
     // Amounts are kept for exactly the eligible rows, ascending: walk both together.
     let mut k = 0;
     for row in rows {

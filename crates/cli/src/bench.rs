@@ -20,6 +20,10 @@ pub enum BenchCmd {
         /// Keep the database and CSV in this directory instead of a temporary one.
         #[arg(long)]
         dir: Option<std::path::PathBuf>,
+        /// Which registry: `match` (one row per enterprise and year, 2022) or `grants` (the
+        /// facts the zone's award items read, years in the column names; see `bench grants`).
+        #[arg(long, default_value = "match", value_parser = ["match", "grants"])]
+        registry: String,
     },
     /// Every synthetic item against every synthetic enterprise (the batch engine): decisions
     /// per second and peak memory; then one enterprise against every item with explanations
@@ -56,6 +60,12 @@ pub enum BenchCmd {
         #[arg(long)]
         json: bool,
     },
+    /// 免申即享 at scale (issue 12): imports N enterprises carrying the facts the zone's
+    /// award items read into the database of `--database` (a SQLite file, replaced; or a
+    /// postgres:// URL holding no other enterprises), loads synthetic award items up to
+    /// `--items`, runs the match, then `grant run` for every award item through the app use
+    /// case and again (reruns): per-item and per-phase times, peak memory.
+    Grants(crate::bench_grants::GrantsArgs),
     /// Load on running servers (through a proxy): clients sign in as browsers do, then submit
     /// problems or read decisions for a while; a JSON summary (docs/DEPLOYMENT.md).
     Load(crate::bench_load::LoadArgs),
@@ -88,7 +98,8 @@ pub fn peak_memory_mib() -> Option<f64> {
 
 pub async fn run(cmd: BenchCmd, ctx: &Context) -> anyhow::Result<ExitCode> {
     match cmd {
-        BenchCmd::Import { rows, dir } => import(rows, dir, ctx).await,
+        BenchCmd::Import { rows, dir, registry } => import(rows, dir, &registry, ctx).await,
+        BenchCmd::Grants(a) => crate::bench_grants::run(a, ctx).await,
         BenchCmd::Match { enterprises, items, seed, date, one } => {
             run_match(enterprises, items, seed, &date, one)
         }
@@ -209,14 +220,24 @@ async fn match_db(
     Ok(ExitCode::SUCCESS)
 }
 
-async fn import(rows: usize, dir: Option<std::path::PathBuf>, ctx: &Context) -> anyhow::Result<ExitCode> {
+async fn import(
+    rows: usize,
+    dir: Option<std::path::PathBuf>,
+    registry: &str,
+    ctx: &Context,
+) -> anyhow::Result<ExitCode> {
     let tmp = tempfile::tempdir()?;
     let dir = dir.unwrap_or_else(|| tmp.path().to_path_buf());
     std::fs::create_dir_all(&dir)?;
     let csv = dir.join("bench-enterprises.csv");
     let t = Instant::now();
-    let written =
-        import::synth::write_csv(&mut std::io::BufWriter::new(std::fs::File::create(&csv)?), rows, &[2022])?;
+    let mut file = std::io::BufWriter::new(std::fs::File::create(&csv)?);
+    let written = if registry == "grants" {
+        import::synth::write_grants_csv(&mut file, rows)?
+    } else {
+        import::synth::write_csv(&mut file, rows, &[2022])?
+    };
+    drop(file);
     let size = std::fs::metadata(&csv)?.len();
     println!("generated {written} rows, {:.1} MB, in {:.2?}", size as f64 / 1e6, t.elapsed());
 

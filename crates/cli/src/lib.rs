@@ -21,6 +21,7 @@ macro_rules! outln {
 
 pub mod audit;
 pub mod bench;
+pub mod bench_grants;
 pub mod bench_load;
 pub mod calendar;
 pub mod classify;

@@ -74,6 +74,23 @@ fn boxed(p: &Param) -> Box<dyn ToSql + Sync + Send> {
     }
 }
 
+/// Puts each fact row (enterprise id, fact) on its enterprise in `out`: both in id order,
+/// walked together.
+fn attach_facts(out: &mut [SnapshotRow], rows: Vec<Row>) -> Result<()> {
+    let dict = FactDictionary::official();
+    let mut i = 0;
+    for r in rows {
+        let id: i64 = r.try_get(0).map_err(backend)?;
+        while i < out.len() && out[i].id < id {
+            i += 1;
+        }
+        if let Some(o) = out.get_mut(i).filter(|o| o.id == id) {
+            o.facts.push(raw_fact(&r, 1)?.decode(dict)?);
+        }
+    }
+    Ok(())
+}
+
 #[async_trait]
 impl EnterpriseStore for PgStore {
     async fn get_enterprise(&self, uscc: &UnifiedCreditCode) -> Result<Option<EnterpriseView>> {
@@ -277,7 +294,6 @@ impl EnterpriseStore for PgStore {
             .start()
             .await
             .map_err(backend)?;
-        let dict = FactDictionary::official();
         let mut out: Vec<SnapshotRow> = Vec::new();
         for r in tx.query(sql::SNAPSHOT_ENTERPRISES, &[&after_id, &clamp(limit)]).await.map_err(backend)? {
             let raw = raw_enterprise(&r)?;
@@ -286,15 +302,33 @@ impl EnterpriseStore for PgStore {
         let (Some(first), Some(last)) = (out.first().map(|r| r.id), out.last().map(|r| r.id)) else {
             return Ok(out);
         };
-        let mut i = 0;
-        for r in tx.query(sql::SNAPSHOT_FACTS, &[&first, &last]).await.map_err(backend)? {
-            let id: i64 = r.try_get(0).map_err(backend)?;
-            while i < out.len() && out[i].id < id {
-                i += 1;
+        attach_facts(&mut out, tx.query(sql::SNAPSHOT_FACTS, &[&first, &last]).await.map_err(backend)?)?;
+        tx.commit().await.map_err(backend)?;
+        Ok(out)
+    }
+
+    async fn enterprise_rows(&self, ids: &[i64]) -> Result<Vec<SnapshotRow>> {
+        let people =
+            format!("SELECT {} FROM enterprises WHERE id = ANY($1) ORDER BY id", sql::ENTERPRISE_COLUMNS);
+        const FACTS: &str = "SELECT enterprise_id, fact, year, value, source, as_of FROM enterprise_facts \
+            WHERE enterprise_id = ANY($1) ORDER BY enterprise_id, fact, year";
+        let mut client = self.client().await?;
+        let tx = client
+            .build_transaction()
+            .read_only(true)
+            .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
+            .start()
+            .await
+            .map_err(backend)?;
+        let mut out: Vec<SnapshotRow> = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(10_000) {
+            let chunk = chunk.to_vec();
+            let start = out.len();
+            for r in tx.query(&people, &[&chunk]).await.map_err(backend)? {
+                let raw = raw_enterprise(&r)?;
+                out.push(SnapshotRow { id: raw.id, enterprise: raw.decode()?, facts: Vec::new() });
             }
-            if let Some(o) = out.get_mut(i).filter(|o| o.id == id) {
-                o.facts.push(raw_fact(&r, 1)?.decode(dict)?);
-            }
+            attach_facts(&mut out[start..], tx.query(FACTS, &[&chunk]).await.map_err(backend)?)?;
         }
         tx.commit().await.map_err(backend)?;
         Ok(out)

@@ -14,6 +14,7 @@ use tokio_postgres::types::Type;
 
 use crate::{PgStore, backend, china, clamp};
 
+const COPY_UNDETERMINED: &str = "COPY match_run_undetermined (run_id, item, enterprise_id) FROM STDIN BINARY";
 const COPY_RESULTS: &str = "COPY match_run_results (run_id, enterprise_id, item, amount) FROM STDIN BINARY";
 
 /// Eligible pairs of a run whose enterprise does not exist.
@@ -92,6 +93,17 @@ impl MatchStore for PgStore {
                 )));
             }
         }
+        if run.undetermined.iter().any(|u| !u.enterprise_ids.is_empty()) {
+            let sink = tx.copy_in(COPY_UNDETERMINED).await.map_err(backend)?;
+            let writer = BinaryCopyInWriter::new(sink, &[Type::INT8, Type::TEXT, Type::INT8]);
+            futures_util::pin_mut!(writer);
+            for u in &run.undetermined {
+                for e in &u.enterprise_ids {
+                    writer.as_mut().write(&[&id, &u.item, e]).await.map_err(backend)?;
+                }
+            }
+            writer.finish().await.map_err(backend)?;
+        }
         tx.commit().await.map_err(backend)?;
         Ok(id)
     }
@@ -147,5 +159,26 @@ impl MatchStore for PgStore {
                 })
             })
             .collect()
+    }
+
+    async fn match_run_item(&self, run_id: i64, item: &str) -> Result<(Vec<MatchEligible>, Vec<i64>)> {
+        let client = self.client().await?;
+        let mut eligible = Vec::new();
+        for r in client.query(sql::RESULTS_OF_ITEM, &[&run_id, &item]).await.map_err(backend)? {
+            let amount: Option<String> = r.try_get(1).map_err(backend)?;
+            eligible.push(MatchEligible {
+                enterprise_id: r.try_get(0).map_err(backend)?,
+                item: item.to_string(),
+                amount: amount.as_deref().map(matches::parse_amount).transpose()?,
+            });
+        }
+        let undetermined = client
+            .query(sql::UNDETERMINED_OF_ITEM, &[&run_id, &item])
+            .await
+            .map_err(backend)?
+            .iter()
+            .map(|r| r.try_get::<_, i64>(0).map_err(backend))
+            .collect::<Result<Vec<_>>>()?;
+        Ok((eligible, undetermined))
     }
 }

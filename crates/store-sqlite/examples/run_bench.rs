@@ -66,6 +66,7 @@ async fn main() {
         eval_ms: 0,
         counts,
         eligible,
+        undetermined: Vec::new(),
     };
     let pairs = run.pair_count();
     let t = Instant::now();

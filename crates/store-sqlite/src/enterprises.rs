@@ -80,6 +80,26 @@ fn value_of(p: &Param) -> rusqlite::types::Value {
     }
 }
 
+/// Puts each fact of `rows` (enterprise id, fact) on its enterprise in `out`: both in id
+/// order, walked together.
+fn attach_facts(
+    out: &mut [SnapshotRow],
+    rows: impl Iterator<Item = rusqlite::Result<(i64, RawFact)>>,
+) -> Result<()> {
+    let dict = FactDictionary::official();
+    let mut i = 0;
+    for row in rows {
+        let (id, f) = row.map_err(backend)?;
+        while i < out.len() && out[i].id < id {
+            i += 1;
+        }
+        if let Some(o) = out.get_mut(i).filter(|o| o.id == id) {
+            o.facts.push(f.decode(dict)?);
+        }
+    }
+    Ok(())
+}
+
 #[async_trait]
 impl EnterpriseStore for SqliteStore {
     async fn get_enterprise(&self, uscc: &UnifiedCreditCode) -> Result<Option<EnterpriseView>> {
@@ -273,7 +293,6 @@ impl EnterpriseStore for SqliteStore {
 
     async fn enterprise_batch(&self, after_id: i64, limit: u64) -> Result<Vec<SnapshotRow>> {
         self.read(move |conn| {
-            let dict = FactDictionary::official();
             let mut st = conn.prepare_cached(sql::SNAPSHOT_ENTERPRISES).map_err(backend)?;
             let raws = st
                 .query_map(params![after_id, limit.min(i64::MAX as u64) as i64], raw_enterprise)
@@ -289,16 +308,36 @@ impl EnterpriseStore for SqliteStore {
             let rows = st
                 .query_map(params![first.id, last.id], |r| Ok((r.get::<_, i64>(0)?, raw_fact(r, 1)?)))
                 .map_err(backend)?;
-            // Both are in id order: walk them together.
-            let mut i = 0;
-            for row in rows {
-                let (id, f) = row.map_err(backend)?;
-                while i < out.len() && out[i].id < id {
-                    i += 1;
+            attach_facts(&mut out, rows)?;
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn enterprise_rows(&self, ids: &[i64]) -> Result<Vec<SnapshotRow>> {
+        let ids = ids.to_vec();
+        self.read(move |conn| {
+            let mut out: Vec<SnapshotRow> = Vec::with_capacity(ids.len());
+            for chunk in ids.chunks(sql::SNAPSHOT_IN_IDS) {
+                let (people, facts) = sql::snapshot_in(chunk.len());
+                let params = rusqlite::params_from_iter(chunk.iter());
+                let mut st = conn.prepare_cached(&people).map_err(backend)?;
+                let raws = st
+                    .query_map(params, raw_enterprise)
+                    .map_err(backend)?
+                    .collect::<rusqlite::Result<Vec<_>>>()
+                    .map_err(backend)?;
+                let start = out.len();
+                for r in &raws {
+                    out.push(SnapshotRow { id: r.id, enterprise: r.decode()?, facts: Vec::new() });
                 }
-                if let Some(o) = out.get_mut(i).filter(|o| o.id == id) {
-                    o.facts.push(f.decode(dict)?);
-                }
+                let mut st = conn.prepare_cached(&facts).map_err(backend)?;
+                let rows = st
+                    .query_map(rusqlite::params_from_iter(chunk.iter()), |r| {
+                        Ok((r.get::<_, i64>(0)?, raw_fact(r, 1)?))
+                    })
+                    .map_err(backend)?;
+                attach_facts(&mut out[start..], rows)?;
             }
             Ok(out)
         })

@@ -16,6 +16,28 @@ use store::{Result, Stamp, StoreError};
 
 use crate::{SqliteStore, backend, ts};
 
+/// A payment result with its grant's run (looked up once per row by the caller).
+const INSERT_RESULT_WITH_RUN: &str = "INSERT INTO grant_payment_results (batch_id, grant_id, run_id, date, \
+    voucher, amount_fen, ok, reason) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+
+/// Grants per multi-row `INSERT` (10 parameters each).
+const GRANTS_PER_INSERT: usize = 200;
+
+/// The multi-row insert of `rows` grants (`ON CONFLICT DO NOTHING`, returning the amount of
+/// each row inserted).
+fn insert_grants(rows: usize) -> String {
+    let mut q = String::from(
+        "INSERT INTO grants (run_id, enterprise_id, uscc, name, item, period, amount_fen, state, basis, \
+         basis_hash, created_at) VALUES ",
+    );
+    for k in 0..rows {
+        q.push_str(if k == 0 { "" } else { ", " });
+        q.push_str("(?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)");
+    }
+    q.push_str(" ON CONFLICT (enterprise_id, item, period) DO NOTHING RETURNING amount_fen");
+    q
+}
+
 fn count(n: i64) -> u64 {
     u64::try_from(n).unwrap_or(0)
 }
@@ -234,27 +256,34 @@ impl GrantStore for SqliteStore {
                     (id, false)
                 }
             };
-            let mut st = conn.prepare_cached(sql::INSERT_GRANT).map_err(backend)?;
+            // Multi-row inserts, GRANTS_PER_INSERT rows a statement (one cached statement for
+            // the full chunks); the rows a concurrent run inserted first are skipped by the
+            // unique key and not returned, so only this call's grants are counted.
             let (mut added, mut added_fen) = (0u64, 0i64);
-            for g in &req.grants {
-                let f = fen(g.amount)?;
-                let n = st
-                    .execute(params![
-                        run,
-                        g.enterprise_id,
-                        g.uscc,
-                        g.name,
-                        r.item,
-                        r.period,
-                        f,
-                        g.basis,
-                        g.basis_hash,
-                        at
-                    ])
-                    .map_err(backend)?;
-                if n > 0 {
+            for chunk in req.grants.chunks(GRANTS_PER_INSERT) {
+                let mut st = conn.prepare_cached(&insert_grants(chunk.len())).map_err(backend)?;
+                let mut p = 0;
+                let mut bind = |st: &mut rusqlite::Statement<'_>, v: &dyn rusqlite::ToSql| {
+                    p += 1;
+                    st.raw_bind_parameter(p, v).map_err(backend)
+                };
+                for g in chunk {
+                    let f = fen(g.amount)?;
+                    bind(&mut st, &run)?;
+                    bind(&mut st, &g.enterprise_id)?;
+                    bind(&mut st, &g.uscc)?;
+                    bind(&mut st, &g.name)?;
+                    bind(&mut st, &r.item)?;
+                    bind(&mut st, &r.period)?;
+                    bind(&mut st, &f)?;
+                    bind(&mut st, &g.basis)?;
+                    bind(&mut st, &g.basis_hash)?;
+                    bind(&mut st, &at)?;
+                }
+                let mut rows = st.raw_query();
+                while let Some(row) = rows.next().map_err(backend)? {
                     added += 1;
-                    added_fen += f;
+                    added_fen += row.get::<_, i64>(0).map_err(backend)?;
                 }
             }
             conn.execute(sql::DELETE_NEEDS, [run]).map_err(backend)?;
@@ -658,23 +687,25 @@ impl GrantStore for SqliteStore {
                     |r| r.get(0),
                 )
                 .map_err(backend)?;
-            let mut ins = conn.prepare_cached(sql::INSERT_RESULT).map_err(backend)?;
+            // Per row: one lookup of the grant's run (cached statements), the result with
+            // its run, and the grant's change; no statement is prepared per row.
+            let mut run_of =
+                conn.prepare_cached("SELECT run_id FROM grants WHERE id = $1").map_err(backend)?;
+            let mut ins = conn.prepare_cached(INSERT_RESULT_WITH_RUN).map_err(backend)?;
             let mut paid_st = conn.prepare_cached(sql::MARK_PAID).map_err(backend)?;
             let mut end = conn.prepare_cached(sql::END_LINE).map_err(backend)?;
-            let mut exists = conn.prepare_cached(sql::GRANT_EXISTS).map_err(backend)?;
             let (mut paid, mut failed, mut unknown) = (0u64, 0u64, 0u64);
             let mut runs = std::collections::BTreeSet::new();
             for r in &batch.rows {
-                ins.execute(params![id, r.grant, r.date, r.voucher, fen(r.amount)?, r.ok, r.reason])
+                let run: Option<i64> =
+                    run_of.query_row([r.grant], |x| x.get(0)).optional().map_err(backend)?;
+                ins.execute(params![id, r.grant, run, r.date, r.voucher, fen(r.amount)?, r.ok, r.reason])
                     .map_err(backend)?;
-                let known: i64 = exists.query_row([r.grant], |x| x.get(0)).map_err(backend)?;
-                if known == 0 {
+                let Some(run) = run else {
                     unknown += 1;
                     continue;
-                }
-                if let Ok((_, run, _)) = grant_state(conn, r.grant) {
-                    runs.insert(run);
-                }
+                };
+                runs.insert(run);
                 if r.ok {
                     paid += paid_st.execute(params![r.date, r.voucher, r.grant]).map_err(backend)? as u64;
                 } else {

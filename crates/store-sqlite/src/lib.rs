@@ -143,6 +143,11 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0025_match_run_tax_year.sql"),
     },
     Migration {
+        version: 26,
+        name: "match_run_undetermined",
+        sql: include_str!("../migrations/0026_match_run_undetermined.sql"),
+    },
+    Migration {
         version: 30,
         name: "grant_events_append_only",
         sql: include_str!("../migrations/0030_grant_events_append_only.sql"),

@@ -50,6 +50,12 @@ fn write_results(conn: &rusqlite::Connection, id: i64, run: &NewMatchRun) -> Res
         let mut rest = conn.prepare(&insert_results(chunk.len())).map_err(backend)?;
         flush(&mut rest, &chunk)?;
     }
+    let mut st = conn.prepare_cached(sql::INSERT_UNDETERMINED).map_err(backend)?;
+    for u in &run.undetermined {
+        for e in &u.enterprise_ids {
+            st.execute(params![id, u.item, e]).map_err(backend)?;
+        }
+    }
     Ok(())
 }
 
@@ -192,6 +198,38 @@ impl MatchStore for SqliteStore {
                     })
                 })
                 .collect()
+        })
+        .await
+    }
+
+    async fn match_run_item(&self, run_id: i64, item: &str) -> Result<(Vec<MatchEligible>, Vec<i64>)> {
+        let item = item.to_string();
+        self.read(move |conn| {
+            let mut st = conn.prepare_cached(sql::RESULTS_OF_ITEM).map_err(backend)?;
+            let raw = st
+                .query_map(params![run_id, item], |r| {
+                    Ok((r.get::<_, i64>(0)?, r.get::<_, Option<String>>(1)?))
+                })
+                .map_err(backend)?
+                .collect::<rusqlite::Result<Vec<_>>>()
+                .map_err(backend)?;
+            let eligible = raw
+                .into_iter()
+                .map(|(enterprise_id, amount)| {
+                    Ok(MatchEligible {
+                        enterprise_id,
+                        item: item.clone(),
+                        amount: amount.as_deref().map(matches::parse_amount).transpose()?,
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?;
+            let mut st = conn.prepare_cached(sql::UNDETERMINED_OF_ITEM).map_err(backend)?;
+            let undetermined = st
+                .query_map(params![run_id, item], |r| r.get::<_, i64>(0))
+                .map_err(backend)?
+                .collect::<rusqlite::Result<Vec<_>>>()
+                .map_err(backend)?;
+            Ok((eligible, undetermined))
         })
         .await
     }

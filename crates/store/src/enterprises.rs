@@ -239,6 +239,10 @@ pub trait EnterpriseStore: Send + Sync {
     /// Up to `limit` enterprises with id greater than `after_id`, in id order, each with its
     /// facts: the bulk reader of the rules engine's snapshot (see [`for_each_enterprise`]).
     async fn enterprise_batch(&self, after_id: i64, limit: u64) -> Result<Vec<SnapshotRow>>;
+
+    /// The enterprises of `ids` (ascending) that exist, in id order, each with its facts: what
+    /// a grant run explains ([`crate::sql::snapshot_in`]).
+    async fn enterprise_rows(&self, ids: &[i64]) -> Result<Vec<SnapshotRow>>;
 }
 
 /// Streams every enterprise with its facts in id order, `batch` at a time, to `f`. Each batch

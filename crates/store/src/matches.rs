@@ -46,6 +46,9 @@ pub struct NewMatchRun {
     pub counts: Vec<MatchCount>,
     /// The eligible enterprises, item by item.
     pub eligible: Vec<EligibleOfItem>,
+    /// The undetermined enterprises of the items that may be granted (`amounts` empty): the
+    /// needs-data candidates of a grant run (migration 0026).
+    pub undetermined: Vec<EligibleOfItem>,
 }
 
 /// The eligible enterprises of one item in a run to record.
@@ -152,6 +155,10 @@ pub trait MatchStore: Send + Sync {
 
     /// The eligible results of a run, by enterprise id then item.
     async fn match_run_eligible(&self, run_id: i64) -> Result<Vec<MatchEligible>>;
+
+    /// One item's results in a run: its eligible enterprises with their amounts, and its
+    /// undetermined ones (stored for the items that may be granted only), both by id.
+    async fn match_run_item(&self, run_id: i64, item: &str) -> Result<(Vec<MatchEligible>, Vec<i64>)>;
 }
 
 /// SQL texts both dialects accept.
@@ -165,6 +172,12 @@ pub mod sql {
         period, amount_missing, superseded_by FROM match_run_counts WHERE run_id = $1 ORDER BY item";
     pub const RESULTS_OF: &str = "SELECT enterprise_id, item, amount FROM match_run_results \
         WHERE run_id = $1 ORDER BY enterprise_id, item";
+    pub const RESULTS_OF_ITEM: &str = "SELECT enterprise_id, amount FROM match_run_results \
+        WHERE run_id = $1 AND item = $2 ORDER BY enterprise_id";
+    pub const UNDETERMINED_OF_ITEM: &str = "SELECT enterprise_id FROM match_run_undetermined \
+        WHERE run_id = $1 AND item = $2 ORDER BY enterprise_id";
+    pub const INSERT_UNDETERMINED: &str =
+        "INSERT INTO match_run_undetermined (run_id, item, enterprise_id) VALUES ($1, $2, $3)";
 }
 
 /// Parses a stored decimal text (an amount); a malformed one is a backend error.
@@ -197,6 +210,7 @@ mod tests {
                 EligibleOfItem { item: "a".into(), enterprise_ids: vec![2, 4], amounts: Vec::new() },
                 EligibleOfItem { item: "c".into(), enterprise_ids: Vec::new(), amounts: Vec::new() },
             ],
+            undetermined: Vec::new(),
         };
         let got: Vec<(i64, &str, Option<Decimal>)> = run.pairs().collect();
         assert_eq!(

@@ -109,6 +109,27 @@ pub const SNAPSHOT_ENTERPRISES: &str =
 pub const SNAPSHOT_FACTS: &str = "SELECT enterprise_id, fact, year, value, source, as_of FROM enterprise_facts \
      WHERE enterprise_id >= $1 AND enterprise_id <= $2 ORDER BY enterprise_id, fact, year";
 
+/// The columns of an enterprise row, in the order the backends decode them.
+pub const ENTERPRISE_COLUMNS: &str = enterprise_columns!();
+
+/// Ids per query of [`snapshot_in`].
+pub const SNAPSHOT_IN_IDS: usize = 500;
+
+/// The enterprises of `n` ids (`$1`…`$n`) and their facts, in id order.
+pub fn snapshot_in(n: usize) -> (String, String) {
+    let list = (1..=n).map(|k| format!("${k}")).collect::<Vec<_>>().join(", ");
+    (
+        format!(
+            concat!("SELECT ", enterprise_columns!(), " FROM enterprises WHERE id IN ({}) ORDER BY id"),
+            list
+        ),
+        format!(
+            "SELECT enterprise_id, fact, year, value, source, as_of FROM enterprise_facts \
+             WHERE enterprise_id IN ({list}) ORDER BY enterprise_id, fact, year"
+        ),
+    )
+}
+
 /// A parameter of a dynamically built query, bound by each backend.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Param {

@@ -37,7 +37,12 @@ impl Rng {
 
 /// `n` enterprises of the kinds the shipped items tell apart, facts often missing.
 pub(crate) fn records(n: u32) -> Vec<EnterpriseRecord> {
-    let mut r = Rng(0x2545_f491_4f6c_dd1d);
+    records_seeded(n, 0x2545_f491_4f6c_dd1d)
+}
+
+/// [`records`] from another seed (not zero).
+pub(crate) fn records_seeded(n: u32, seed: u64) -> Vec<EnterpriseRecord> {
+    let mut r = Rng(seed);
     let industries = ["C3511", "I6513", "F5191", "M7320", "C2710", "K7010", "G5430"];
     let tags = ["专精特新", "高新技术企业", "拟上市"];
     (0..n)
@@ -129,12 +134,17 @@ fn shipped() -> Arc<rules::Library> {
 }
 
 pub(crate) async fn zone(store: Arc<dyn Store>, n: u32) -> App {
+    zone_of(store, records(n)).await
+}
+
+/// A zone of these enterprises with the shipped library.
+pub(crate) async fn zone_of(store: Arc<dyn Store>, records: Vec<EnterpriseRecord>) -> App {
     store
         .apply_import(ImportRequest {
             actor: Stamp::new("admin", DateTime::parse_from_rfc3339("2022-05-06T09:30:00+08:00").unwrap()),
             file_name: "zone.csv".into(),
             format: ImportFormat::Generated,
-            records: records(n),
+            records,
             dry_run: false,
         })
         .await
@@ -156,7 +166,7 @@ pub(crate) fn principal(role: Role) -> Principal {
 
 /// Every enterprise with its id, whether it is a target, and its facts, through the store's
 /// one conversion (what the single evaluator reads).
-async fn everyone(app: &App) -> Vec<(i64, bool, enterprise::Facts)> {
+pub(crate) async fn everyone(app: &App) -> Vec<(i64, bool, enterprise::Facts)> {
     let mut out = Vec::new();
     store::for_each_enterprise(app.store.as_ref(), 100, |row| {
         out.push((row.id, row.enterprise.assistance_target(), row.facts()));

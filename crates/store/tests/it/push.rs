@@ -31,6 +31,7 @@ fn run(ids: &[i64], items: &[&str]) -> NewMatchRun {
             .iter()
             .map(|i| EligibleOfItem { item: (*i).into(), enterprise_ids: ids.to_vec(), amounts: Vec::new() })
             .collect(),
+        undetermined: Vec::new(),
     }
 }
 
