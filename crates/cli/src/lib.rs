@@ -22,6 +22,7 @@ macro_rules! outln {
 pub mod audit;
 pub mod bench;
 pub mod bench_load;
+pub mod bench_effects;
 pub mod calendar;
 pub mod classify;
 pub mod config;
@@ -38,6 +39,7 @@ pub mod policy;
 pub mod problem;
 pub mod push;
 pub mod report;
+pub mod report_effects;
 pub mod search;
 pub mod server;
 pub mod settings;
