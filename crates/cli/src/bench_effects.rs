@@ -9,9 +9,7 @@
 
 use super::Context;
 use clap::Args;
-use enterprise::{
-    Enterprise, EnterpriseRecord, FactRecord, FactSource, FactValue, IndustryCode,
-};
+use enterprise::{Enterprise, EnterpriseRecord, FactRecord, FactSource, FactValue, IndustryCode};
 use rust_decimal::Decimal;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -55,7 +53,8 @@ fn visited_in_quarter(i: usize) -> bool {
 
 /// A deterministic noise in about (−1, 1) per enterprise and year.
 fn noise(i: usize, year: i32) -> f64 {
-    let mut x = (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (year as u64).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    let mut x =
+        (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (year as u64).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     x ^= x >> 31;
     x = x.wrapping_mul(0x94D0_49BB_1331_11EB);
     x ^= x >> 29;
@@ -65,7 +64,8 @@ fn noise(i: usize, year: i32) -> f64 {
 fn record(i: usize) -> EnterpriseRecord {
     let (industry, trend) = INDUSTRIES[i % INDUSTRIES.len()];
     let uscc = import::synth::uscc(i);
-    let established = chrono::NaiveDate::from_ymd_opt(2000 + (i % 22) as i32, 1 + (i % 12) as u32, 1 + (i % 28) as u32);
+    let established =
+        chrono::NaiveDate::from_ymd_opt(2000 + (i % 22) as i32, 1 + (i % 12) as u32, 1 + (i % 28) as u32);
     let as_of = chrono::NaiveDate::from_ymd_opt(2026, 5, 31).unwrap_or_default();
     let base = 14.0 + (i % 97) as f64 / 20.0;
     let mut facts = Vec::with_capacity(9);
@@ -170,7 +170,15 @@ pub async fn run(a: EffectsBenchArgs, ctx: &Context) -> anyhow::Result<ExitCode>
         }
         let t = Instant::now();
         let out = std::process::Command::new(std::env::current_exe()?)
-            .args(["--database", &ctx.database, "bench", "effects", "--fill-only", "--rows", &a.rows.to_string()])
+            .args([
+                "--database",
+                &ctx.database,
+                "bench",
+                "effects",
+                "--fill-only",
+                "--rows",
+                &a.rows.to_string(),
+            ])
             .output()?;
         anyhow::ensure!(
             out.status.success(),

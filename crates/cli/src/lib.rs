@@ -21,14 +21,15 @@ macro_rules! outln {
 
 pub mod audit;
 pub mod bench;
-pub mod bench_load;
 pub mod bench_effects;
+pub mod bench_load;
 pub mod calendar;
 pub mod classify;
 pub mod config;
 pub mod content;
 pub mod db;
 pub mod demo;
+pub mod demo_effects;
 pub mod demo_problems;
 pub mod grant;
 pub mod import;

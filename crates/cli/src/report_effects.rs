@@ -48,13 +48,15 @@ pub async fn run(a: EffectsArgs, ctx: &super::Context) -> anyhow::Result<ExitCod
         },
     };
     let app = super::open_app(ctx).await?;
-    let r = effects::effects_report(&app, &app::Principal::operator("cli"), quarter).await.map_err(app_error)?;
+    let r =
+        effects::effects_report(&app, &app::Principal::operator("cli"), quarter).await.map_err(app_error)?;
     if let (Some(file), Some(html)) = (&a.out, html) {
         let bytes = if html {
             effects::effects_html(&r).map_err(app_error)?.into_bytes()
         } else {
             let created = chrono::DateTime::parse_from_rfc3339(&r.generated_at)?;
-            effects::effects_workbook(&r, created.with_timezone(&store::china_offset()).naive_local()).to_bytes()?
+            effects::effects_workbook(&r, created.with_timezone(&store::china_offset()).naive_local())
+                .to_bytes()?
         };
         std::fs::write(file, bytes).map_err(|e| {
             anyhow::anyhow!("写入 {} 失败 / writing {} failed: {e}", file.display(), file.display())

@@ -14,9 +14,12 @@
 //!   measurable for `H`. Helped and controls are put in strata by cohort year, size class,
 //!   industry section (GB/T 4754 letter), age band at `H` (under 3 years, 3–9, 10 and more,
 //!   unknown) and pre-help trend band (below −10 %, −10 to −3 %, −3 to 3 %, 3 to 10 %,
-//!   10 % and more, in log points): exact matching on the coarsened values. A helped
-//!   enterprise whose stratum has fewer than [`MIN_CONTROLS`] controls is *unmatched* and
-//!   left out.
+//!   10 % and more, in log points): exact matching on the coarsened values. Where a helped
+//!   enterprise's stratum has fewer than [`MIN_CONTROLS`] controls (a small zone), it is
+//!   compared within a coarser one: cohort × industry section × trend band, then cohort ×
+//!   trend band ([`LEVELS`]; the cohort and the pre-help trend are always matched, and how
+//!   many were matched in the finest strata is counted). Without even that it is
+//!   *unmatched* and left out.
 //! - **Estimate.** Each matched helped enterprise's change minus the mean change of its
 //!   stratum's controls; the estimate is the mean of these differences over the matched
 //!   helped (the average difference for the helped, in log points), shown as a percentage
@@ -135,8 +138,9 @@ impl OutcomePanel {
         (self.first_year + 2)..=(self.last_year() - 1)
     }
 
-    /// Enterprise `i`'s stratum and change for cohort `h`, if it is measurable.
-    fn observe(&self, i: usize, h: i32) -> Option<(u32, f64)> {
+    /// Enterprise `i`'s strata (finest first, see [`LEVELS`]) and change for cohort `h`, if it
+    /// is measurable.
+    fn observe(&self, i: usize, h: i32) -> Option<([u32; LEVELS], f64)> {
         let (a, b, c) = (self.log(i, h - 2), self.log(i, h - 1), self.log(i, h + 1));
         if a.is_nan() || b.is_nan() || c.is_nan() {
             return None;
@@ -158,9 +162,18 @@ impl OutcomePanel {
             Some(_) => 2,
             None => 3,
         };
-        Some((((size * 32 + industry) * 4 + age) * 8 + band, c - b))
+        let exact = ((size * 32 + industry) * 4 + age) * 8 + band;
+        let industry_trend = (1 << 28) | (industry * 8 + band);
+        let trend_only = (2 << 28) | band;
+        Some(([exact, industry_trend, trend_only], c - b))
     }
 }
+
+/// How many levels of strata there are: exact (cohort × size class × industry section × age
+/// band × trend band), then cohort × industry section × trend band, then cohort × trend band.
+/// A helped enterprise is compared within the finest level whose stratum has at least
+/// [`MIN_CONTROLS`] controls.
+pub const LEVELS: usize = 3;
 
 /// Sums of a group of changes: count, sum, sum of squares.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -205,6 +218,8 @@ pub struct Comparison {
 pub struct RawEstimate {
     /// Helped enterprises matched to comparable ones.
     pub treated: u64,
+    /// Of them, matched in the finest strata (the others in a coarser level, [`LEVELS`]).
+    pub matched_exactly: u64,
     /// Helped, measurable, but no stratum with enough controls.
     pub unmatched: u64,
     /// Helped in the panel but not measurable (a year missing, or the cohort's after-year
@@ -226,8 +241,10 @@ impl Comparison {
         let mut all: HashMap<(i32, u32), Sums> = HashMap::new();
         for h in panel.cohorts() {
             for i in 0..panel.len() {
-                if let Some((s, d)) = panel.observe(i, h) {
-                    all.entry((h, s)).or_default().add(d);
+                if let Some((keys, d)) = panel.observe(i, h) {
+                    for s in keys {
+                        all.entry((h, s)).or_default().add(d);
+                    }
                 }
             }
         }
@@ -240,7 +257,7 @@ impl Comparison {
         let cohorts = panel.cohorts();
         // Controls: take out every enterprise helped up to the cohort's after-year.
         let mut controls: HashMap<(i32, u32), Sums> = HashMap::new();
-        let mut treated: Vec<((i32, u32), f64)> = Vec::new();
+        let mut treated: Vec<(i32, [u32; LEVELS], f64)> = Vec::new();
         let mut not_measurable = 0u64;
         for (&id, &year) in first_help {
             let Some(i) = panel.index_of(id) else { continue };
@@ -249,13 +266,15 @@ impl Comparison {
                 if year > h + 1 {
                     continue;
                 }
-                let Some((s, d)) = panel.observe(i, h) else { continue };
-                let c = controls
-                    .entry((h, s))
-                    .or_insert_with(|| self.all.get(&(h, s)).copied().unwrap_or_default());
-                c.remove(d);
+                let Some((keys, d)) = panel.observe(i, h) else { continue };
+                for s in keys {
+                    let c = controls
+                        .entry((h, s))
+                        .or_insert_with(|| self.all.get(&(h, s)).copied().unwrap_or_default());
+                    c.remove(d);
+                }
                 if year == h {
-                    treated.push(((h, s), d));
+                    treated.push((h, keys, d));
                     measured = true;
                 }
             }
@@ -269,13 +288,19 @@ impl Comparison {
         let mut diffs = Moments::default();
         let mut helped = Moments::default();
         let mut unmatched = 0;
-        for (k, d) in &treated {
-            let c = control_of(k);
-            if c.n < MIN_CONTROLS {
+        let mut exact = 0;
+        for (h, keys, d) in &treated {
+            let Some((level, k, c)) = keys
+                .iter()
+                .enumerate()
+                .map(|(level, s)| (level, (*h, *s), control_of(&(*h, *s))))
+                .find(|(_, _, c)| c.n >= MIN_CONTROLS)
+            else {
                 unmatched += 1;
                 continue;
-            }
-            *per_stratum.entry(*k).or_default() += 1;
+            };
+            exact += u64::from(level == 0);
+            *per_stratum.entry(k).or_default() += 1;
             diffs.push(d - c.mean());
             helped.push(*d);
         }
@@ -291,6 +316,7 @@ impl Comparison {
             if diffs.n == 0 { f64::NAN } else { diffs.variance() * (n - 1.0) / (n * n) + control_part };
         RawEstimate {
             treated: diffs.n,
+            matched_exactly: exact,
             unmatched,
             not_measurable,
             controls: used_controls,

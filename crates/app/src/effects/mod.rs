@@ -88,6 +88,8 @@ pub struct OutcomeRow {
     pub helped: u64,
     /// Controls in the strata used.
     pub comparable: u64,
+    /// Of the helped, those matched in the finest strata (the others in coarser ones).
+    pub matched_exactly: u64,
     pub unmatched: u64,
     pub not_measurable: u64,
     /// Percent; null when too few to tell.
@@ -305,6 +307,7 @@ fn outcome_row(line: Line, kind: HelpKind, measure: &str, measure_zh: &str, e: &
         measure_zh: measure_zh.into(),
         helped: e.raw.treated,
         comparable: e.raw.controls,
+        matched_exactly: e.raw.matched_exactly,
         unmatched: e.raw.unmatched,
         not_measurable: e.raw.not_measurable,
         helped_change_pct: e.treated_change_pct.map(round1),

@@ -206,7 +206,7 @@ pub fn reach_chart_svg(r: &EffectsReport) -> String {
     let (label_w, bar_w, row_h) = (260.0, 320.0, 24.0);
     let h = row_h * lines.len() as f64 + 8.0;
     let mut s = format!(
-        "<svg class=\"effects-chart\" role=\"img\" aria-label=\"各帮扶重点本季度帮扶企业数\" viewBox=\"0 0 {w} {h}\" width=\"100%\" style=\"max-width:{w}px\" xmlns=\"http://www.w3.org/2000/svg\">",
+        "<svg class=\"effects-chart\" role=\"img\" aria-label=\"各帮扶重点本季度帮扶企业数\" viewBox=\"0 0 {w} {h}\" xmlns=\"http://www.w3.org/2000/svg\">",
         w = label_w + bar_w + 60.0
     );
     for (k, l) in lines.iter().enumerate() {
@@ -239,7 +239,7 @@ pub fn outcome_chart_svg(r: &EffectsReport) -> String {
     let x = |v: f64| label_w + (v - lo) / (hi - lo) * plot_w;
     let h = row_h * rows.len() as f64 + 30.0;
     let mut s = format!(
-        "<svg class=\"effects-chart\" role=\"img\" aria-label=\"帮扶企业与可比企业的变化差异及区间\" viewBox=\"0 0 {w} {h}\" width=\"100%\" style=\"max-width:{w}px\" xmlns=\"http://www.w3.org/2000/svg\">",
+        "<svg class=\"effects-chart\" role=\"img\" aria-label=\"帮扶企业与可比企业的变化差异及区间\" viewBox=\"0 0 {w} {h}\" xmlns=\"http://www.w3.org/2000/svg\">",
         w = label_w + plot_w + text_w
     );
     let zero = x(0.0);

@@ -177,3 +177,12 @@ proptest! {
         prop_assert!((a.difference - b.difference).abs() < 1e-9);
     }
 }
+
+#[test]
+fn a_small_zone_is_matched_in_coarser_strata_rather_than_left_out() {
+    let z = zone(3, 400, 0.1);
+    let r = Comparison::new(&z.panel).estimate(&z.panel, &z.paid);
+    assert!(r.treated > 20, "{r:?}");
+    assert!(r.matched_exactly < r.treated, "some in coarser strata: {r:?}");
+    assert!(r.unmatched * 10 < r.treated, "few left out: {r:?}");
+}

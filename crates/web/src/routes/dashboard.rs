@@ -152,6 +152,8 @@ pub struct DashboardPage {
     pub by_department: Vec<Bar>,
     pub charts: Vec<(String, String, String)>,
     pub trend_svg: String,
+    /// The effect report of the period's quarter (帮扶效果), if it could be built.
+    pub effects: Option<crate::routes::effects::Section>,
 }
 
 impl DashboardPage {
@@ -234,8 +236,19 @@ pub async fn page(
         [legend[0].as_str(), legend[1].as_str(), legend[2].as_str()],
         &r.trend,
     );
+    let effects = crate::routes::effects::section(&state, &p, &r.end).await;
     let b = Base::new(lang, Some(&p), "/dashboard", "ui.dashboard.title");
-    views::render(&DashboardPage { b, n, r, by_state, by_category, by_department, charts, trend_svg })
+    views::render(&DashboardPage {
+        b,
+        n,
+        r,
+        by_state,
+        by_category,
+        by_department,
+        charts,
+        trend_svg,
+        effects,
+    })
 }
 
 #[cfg(test)]
