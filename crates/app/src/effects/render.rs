@@ -69,7 +69,9 @@ pub fn effects_workbook(r: &EffectsReport, created: NaiveDateTime) -> Workbook {
             Cell::Int(i.eligible_not_reached as i64),
         ]);
     }
-    let mut depts = Sheet::new("部门", &reach_headers);
+    let mut dept_headers = reach_headers;
+    dept_headers[0] = "部门";
+    let mut depts = Sheet::new("部门", &dept_headers);
     for d in &r.departments {
         for k in &d.reach {
             depts.push(reach_row(d.name.clone(), k));
