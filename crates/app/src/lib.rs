@@ -55,6 +55,7 @@ pub mod content;
 pub mod drafts;
 pub mod effects;
 pub mod error;
+pub mod events;
 pub mod grants;
 pub mod inbox;
 pub mod jobs;

@@ -21,6 +21,7 @@ mod content;
 mod documents;
 mod drafts;
 mod enterprises;
+mod events;
 mod follow_ups;
 mod grants;
 mod import;
@@ -127,6 +128,12 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "match_run_tax_year",
         sql: include_str!("../migrations/0025_match_run_tax_year.sql"),
     },
+    Migration {
+        version: 30,
+        name: "grant_events_append_only",
+        sql: include_str!("../migrations/0030_grant_events_append_only.sql"),
+    },
+    Migration { version: 31, name: "events", sql: include_str!("../migrations/0031_events.sql") },
 ];
 
 /// Connections in the pool.

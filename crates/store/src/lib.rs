@@ -22,6 +22,7 @@ pub mod documents;
 pub mod drafts;
 pub mod enterprises;
 pub mod error;
+pub mod events;
 pub mod follow_ups;
 pub mod grants;
 pub mod import;
@@ -92,6 +93,7 @@ pub trait Store:
     + content::ContentStore
     + crate::grants::GrantStore
     + push::PushStore
+    + events::EventStore
     + Send
     + Sync
 {

@@ -62,6 +62,8 @@ pub enum Place {
     Outbox,
     /// 共性问题: groups of similar open problems and the governance items made of them.
     CommonProblems,
+    /// 活动: events of the service lines (宣讲, 政银企对接, 招聘会, …), registration and roster.
+    Events,
     Password,
 }
 
@@ -90,6 +92,7 @@ impl Place {
             Place::Inbox => Some("/inbox"),
             Place::Outbox => Some("/admin/outbox"),
             Place::CommonProblems => Some("/common"),
+            Place::Events => Some("/events"),
             Place::Password => Some("/account/password"),
         }
     }
@@ -117,6 +120,7 @@ impl Place {
             Place::Inbox => "ui.nav.inbox",
             Place::Outbox => "ui.nav.outbox",
             Place::CommonProblems => "ui.nav.common",
+            Place::Events => "ui.nav.events",
             Place::Password => "ui.nav.password",
         }
     }
@@ -126,14 +130,17 @@ impl Place {
         use Place::*;
         let mut v = vec![Home];
         match role {
-            Role::Enterprise => v.extend([Inbox, PolicyMatches, NoApplication, Problems, PolicySearch]),
+            Role::Enterprise => {
+                v.extend([Inbox, PolicyMatches, NoApplication, Problems, Events, PolicySearch])
+            }
             Role::Cadre => v.extend([Enterprises, Visits, Problems, PolicySearch]),
-            Role::Department => v.extend([Problems, Enterprises, PolicyLibrary, PolicySearch]),
+            Role::Department => v.extend([Problems, Enterprises, Events, PolicyLibrary, PolicySearch]),
             Role::Leader => v.extend([
                 Dashboard,
                 Problems,
                 FollowUps,
                 CommonProblems,
+                Events,
                 Enterprises,
                 PolicyLibrary,
                 PolicySearch,
@@ -149,7 +156,7 @@ impl Place {
                 PolicySearch,
             ]),
             Role::Policy => {
-                v.extend([Enterprises, PolicyLibrary, PolicyMatches, NoApplication, PolicySearch])
+                v.extend([Enterprises, PolicyLibrary, PolicyMatches, NoApplication, Events, PolicySearch])
             }
             Role::Admin => v.extend([
                 Enterprises,

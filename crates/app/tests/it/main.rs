@@ -4,6 +4,7 @@
 
 mod drafts;
 mod effects;
+mod events;
 mod grants;
 mod matching;
 mod push;

@@ -13,6 +13,7 @@ pub mod dashboard;
 pub mod decisions;
 pub mod effects;
 pub mod enterprises;
+pub mod events;
 pub mod grants;
 pub mod health;
 pub mod imports;
@@ -46,7 +47,7 @@ use utoipa_axum::routes;
         with Chinese `title`/`detail` and English `title_en`/`detail_en`."),
     modifiers(&BearerScheme),
     tags(
-        (name = "health"), (name = "auth"), (name = "enterprises"), (name = "reference"), (name = "users"), (name = "problems"), (name = "kpi"), (name = "reports"), (name = "policies"), (name = "calendar"), (name = "search"), (name = "content"), (name = "common"), (name = "grants"), (name = "inbox"), (name = "outbox"),
+        (name = "health"), (name = "auth"), (name = "enterprises"), (name = "reference"), (name = "users"), (name = "problems"), (name = "kpi"), (name = "reports"), (name = "policies"), (name = "calendar"), (name = "search"), (name = "content"), (name = "common"), (name = "grants"), (name = "inbox"), (name = "outbox"), (name = "events"),
     )
 )]
 struct ApiDoc;
@@ -109,6 +110,11 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(policy_docs::api_get_settings, policy_docs::api_put_settings))
         .routes(routes!(calendar::api_years, calendar::api_load))
         .routes(routes!(calendar::api_add_workdays))
+        .routes(routes!(events::api_list, events::api_publish))
+        .routes(routes!(events::api_reach))
+        .routes(routes!(events::export))
+        .routes(routes!(events::api_show))
+        .routes(routes!(events::api_act))
         .routes(routes!(inbox::api_inbox))
         .routes(routes!(inbox::api_read))
         .routes(routes!(inbox::api_outbox))
@@ -201,6 +207,10 @@ fn page_router() -> Router<AppState> {
         .route("/admin/calendar", get(calendar::page_calendar).post(calendar::page_load))
         .route("/follow-ups", get(calendar::page_follow_ups))
         .route("/spot-checks", get(calendar::page_spot_checks))
+        .route("/events", get(events::page).post(events::page_publish))
+        .route("/events/export.xlsx", get(events::export))
+        .route("/events/{id}", get(events::page_event))
+        .route("/events/{id}/{action}", post(events::page_act))
         .route("/inbox", get(inbox::page))
         .route("/inbox/read", post(inbox::page_read))
         .route("/admin/outbox", get(inbox::page_outbox))

@@ -44,7 +44,7 @@ pub fn period_param(raw: &HashMap<String, String>) -> Result<Option<Period>, Web
     }
 }
 
-fn xlsx(bytes: Vec<u8>, file: &str) -> Response {
+pub(crate) fn xlsx(bytes: Vec<u8>, file: &str) -> Response {
     let mut resp = bytes.into_response();
     resp.headers_mut().insert(
         header::CONTENT_TYPE,

@@ -1,6 +1,7 @@
 //! The web application end to end, one test binary: each test starts the app on port 0 over a
 //! fresh SQLite file (see `support`) and talks to it over HTTP.
 
+mod events;
 mod policies;
 mod problems;
 mod support;

@@ -37,19 +37,19 @@ fn record(n: u32, name: &str) -> EnterpriseRecord {
 const ALL: [&str; 9] =
     ["anonymous", "ent_a", "ent_b", "cadre", "dept", "leader", "supervisor", "policy", "admin"];
 
-struct App {
+pub(crate) struct App {
     base: String,
-    store: Arc<dyn Store>,
-    http: reqwest::Client,
-    clock: Arc<FixedClock>,
-    a: String,
-    b: String,
-    tokens: HashMap<&'static str, String>,
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) http: reqwest::Client,
+    pub(crate) clock: Arc<FixedClock>,
+    pub(crate) a: String,
+    pub(crate) b: String,
+    pub(crate) tokens: HashMap<&'static str, String>,
     _stop: tokio::sync::oneshot::Sender<()>,
     _dir: tempfile::TempDir,
 }
 
-async fn app() -> App {
+pub(crate) async fn app() -> App {
     let now = at("2024-03-01T09:00:00+08:00");
     let users = [
         ("ent_a", Role::Enterprise),
@@ -106,7 +106,7 @@ async fn app() -> App {
 
 impl App {
     /// Fresh bearer tokens for every user (tokens live 12 hours; tests move the clock on).
-    async fn sign_in_all(&mut self) {
+    pub(crate) async fn sign_in_all(&mut self) {
         for u in ["ent_a", "ent_b", "cadre", "dept", "dept_hr", "leader", "supervisor", "policy", "admin"] {
             let r = self
                 .http
@@ -121,11 +121,11 @@ impl App {
         }
     }
 
-    fn url(&self, p: &str) -> String {
+    pub(crate) fn url(&self, p: &str) -> String {
         format!("{}{p}", self.base)
     }
 
-    async fn call(&self, who: &str, m: Method, p: &str, body: Option<Value>) -> reqwest::Response {
+    pub(crate) async fn call(&self, who: &str, m: Method, p: &str, body: Option<Value>) -> reqwest::Response {
         let mut req = self.http.request(m, self.url(p));
         if let Some(t) = self.tokens.get(who) {
             req = req.bearer_auth(t);
@@ -136,7 +136,7 @@ impl App {
         req.send().await.unwrap()
     }
 
-    async fn ok(&self, who: &str, m: Method, p: &str, body: Option<Value>) -> Value {
+    pub(crate) async fn ok(&self, who: &str, m: Method, p: &str, body: Option<Value>) -> Value {
         let r = self.call(who, m.clone(), p, body).await;
         let s = r.status();
         let text = r.text().await.unwrap();
