@@ -87,7 +87,7 @@ fn record(i: usize) -> EnterpriseRecord {
             uscc,
             name: format!("长沙第{i}号科技有限公司"),
             registered_in_zone: true,
-            tax_registered_in_zone: i % 10 != 0,
+            tax_registered_in_zone: !i.is_multiple_of(10),
             industry_code: IndustryCode::parse(industry).ok(),
             established_on: established,
             taxpayer_type: None,

@@ -71,7 +71,7 @@ pub fn history(zone: &DemoZone) -> (Vec<EnterpriseRecord>, Vec<handling::Visit>)
         .links
         .iter()
         .enumerate()
-        .filter(|(k, _)| k % 3 == 0)
+        .filter(|(k, _)| k.is_multiple_of(3))
         .filter_map(|(_, (uscc, links))| {
             let cadre = links.cadre.clone()?;
             let date = NaiveDate::from_ymd_opt(2019, rng.random_range(3..=11), rng.random_range(1..=28))?;

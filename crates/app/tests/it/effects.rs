@@ -19,7 +19,7 @@ use crate::matching::date;
 const N: u32 = 800;
 
 fn visited(k: u32) -> bool {
-    k % 4 == 0
+    k.is_multiple_of(4)
 }
 
 /// A deterministic pseudo-normal in about (−1, 1): the sum of three uniforms, centred.
