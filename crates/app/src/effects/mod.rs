@@ -507,7 +507,8 @@ fn rank(lines: &[LineRow]) -> (Vec<Ranked>, Vec<Ranked>) {
     }
     let mut reached: Vec<&LineRow> = lines.iter().filter(|l| l.helped > 0).collect();
     reached.sort_by_key(|l| (std::cmp::Reverse(l.helped), l.line));
-    for l in reached.iter().take(3) {
+    // By reach, at most the better half is "best", so the other half can be "weakest".
+    for l in reached.iter().take(reached.len().div_ceil(2).min(3)) {
         if best.len() < 3 && !best.iter().any(|r| r.line == l.line) {
             best.push(Ranked {
                 line: l.line,

@@ -55,11 +55,7 @@ fn a_line_that_helped_is_named_by_its_reach_when_nothing_can_be_told() {
     assert_eq!(r.best[0].line, 6, "{:?}", r.best);
     assert!(r.best[0].reason.contains("2 家"));
     assert!(r.weakest.iter().any(|w| w.line == 10), "{:?}", r.weakest);
-    // Too recent to measure: each outcome says so, never an effect.
-    assert!(
-        r.outcomes.iter().all(|o| o.verdict == "too_few_to_tell" && o.not_measurable > 0),
-        "{:?}",
-        r.outcomes
-    );
+    // Enterprises not in the registry read: nothing measured, never an effect.
+    assert!(r.outcomes.iter().all(|o| o.verdict == "too_few_to_tell" && o.helped == 0), "{:?}", r.outcomes);
     assert_eq!(r.departments[0].name, "税务局");
 }
