@@ -24,7 +24,8 @@ fn crate_deps(name: &str) -> BTreeSet<String> {
     deps(&root().join("crates").join(name).join("Cargo.toml"))
 }
 
-const DOMAIN: &[&str] = &["i18n", "calendar", "enterprise", "rules", "handling", "kpi", "search", "grants"];
+const DOMAIN: &[&str] =
+    &["i18n", "calendar", "enterprise", "rules", "handling", "kpi", "search", "grants", "effects"];
 const ABOVE_DOMAIN: &[&str] =
     &["store", "store-sqlite", "store-pg", "import", "excel", "app", "cli", "web", "huiqi"];
 const IO: &[&str] = &["tokio", "rusqlite", "tokio-postgres", "axum", "clap", "tracing-subscriber"];

@@ -53,6 +53,7 @@ pub mod clock;
 pub mod common;
 pub mod content;
 pub mod drafts;
+pub mod effects;
 pub mod error;
 pub mod events;
 pub mod grants;

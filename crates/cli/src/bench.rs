@@ -66,6 +66,10 @@ pub enum BenchCmd {
     /// `--items`, runs the match, then `grant run` for every award item through the app use
     /// case and again (reruns): per-item and per-phase times, peak memory.
     Grants(crate::bench_grants::GrantsArgs),
+    /// Fills the database of `--database` with N synthetic enterprises with four years of
+    /// revenue and employees (2022–2025) and visits, then builds the quarterly effect report
+    /// of 2026Q4 from it (`huiqi report effects`): time and peak memory (docs/PERFORMANCE.md).
+    Effects(crate::bench_effects::EffectsBenchArgs),
     /// Load on running servers (through a proxy): clients sign in as browsers do, then submit
     /// problems or read decisions for a while; a JSON summary (docs/DEPLOYMENT.md).
     Load(crate::bench_load::LoadArgs),
@@ -107,6 +111,7 @@ pub async fn run(cmd: BenchCmd, ctx: &Context) -> anyhow::Result<ExitCode> {
             match_db(rows, &date, no_import, json, ctx).await
         }
         BenchCmd::Load(a) => crate::bench_load::run(a).await,
+        BenchCmd::Effects(a) => crate::bench_effects::run(a, ctx).await,
         BenchCmd::Search { docs, queries, problems, seed } => {
             bench_search(docs, queries, problems, seed).await
         }

@@ -21,6 +21,7 @@ macro_rules! outln {
 
 pub mod audit;
 pub mod bench;
+pub mod bench_effects;
 pub mod bench_grants;
 pub mod bench_load;
 pub mod calendar;
@@ -29,6 +30,7 @@ pub mod config;
 pub mod content;
 pub mod db;
 pub mod demo;
+pub mod demo_effects;
 pub mod demo_events;
 pub mod demo_problems;
 pub mod event;
@@ -41,6 +43,7 @@ pub mod policy;
 pub mod problem;
 pub mod push;
 pub mod report;
+pub mod report_effects;
 pub mod search;
 pub mod server;
 pub mod settings;

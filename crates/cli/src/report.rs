@@ -19,6 +19,9 @@ use std::process::ExitCode;
 pub enum ReportCmd {
     /// The supervision report (通报) of a period.
     Supervision(SupervisionArgs),
+    /// The quarterly effect report (帮扶效果季报): reach and cost per line of help, outcomes
+    /// against comparable enterprises, problems that come back (docs/EFFECTS.md).
+    Effects(crate::report_effects::EffectsArgs),
 }
 
 #[derive(Debug, Args)]
@@ -45,7 +48,10 @@ enum Format {
 }
 
 pub async fn run(cmd: ReportCmd, ctx: &super::Context) -> anyhow::Result<ExitCode> {
-    let ReportCmd::Supervision(a) = cmd;
+    let a = match cmd {
+        ReportCmd::Supervision(a) => a,
+        ReportCmd::Effects(a) => return crate::report_effects::run(a, ctx).await,
+    };
     let period = Period::parse(&a.period).map_err(|e| user_error(&e))?;
     let as_of = match &a.as_of {
         Some(t) => AsOf::At(super::problem::parse_time(t, "--as-of")?),

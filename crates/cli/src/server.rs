@@ -206,6 +206,8 @@ pub async fn populate(store: &dyn Store, zone: &DemoZone) -> anyhow::Result<()> 
     bar.set_message("问题 / problems");
     let staff_hash = super::user::hash_password(crate::demo_problems::STAFF_PASSWORD)?;
     crate::demo_problems::write(store, zone, crate::demo_problems::DEMO_PROBLEMS, &staff_hash, now).await?;
+    // The history the effect report compares over (2017–2018 figures, 2019 visits).
+    crate::demo_effects::write(store, zone, now).await?;
     bar.finish_and_clear();
     tracing::info!(enterprises = outcome.created, "demo zone written");
     Ok(())

@@ -167,6 +167,8 @@ pub struct DashboardPage {
     pub trend_svg: String,
     /// The largest common problems (the leader's and supervisor's home only).
     pub common: Option<Vec<app::common::CommonProblem>>,
+    /// The effect report of the period's quarter (帮扶效果), if it could be built.
+    pub effects: Option<crate::routes::effects::Section>,
 }
 
 impl DashboardPage {
@@ -261,8 +263,20 @@ pub async fn dashboard_page(
         [legend[0].as_str(), legend[1].as_str(), legend[2].as_str()],
         &r.trend,
     );
+    let effects = crate::routes::effects::section(state, p, &r.end).await;
     let b = Base::new(lang, Some(p), path, "ui.dashboard.title");
-    Ok(DashboardPage { b, n, r, by_state, by_category, by_department, charts, trend_svg, common: None })
+    Ok(DashboardPage {
+        b,
+        n,
+        r,
+        by_state,
+        by_category,
+        by_department,
+        charts,
+        trend_svg,
+        common: None,
+        effects,
+    })
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ pub mod common;
 pub mod content;
 pub mod dashboard;
 pub mod decisions;
+pub mod effects;
 pub mod enterprises;
 pub mod events;
 pub mod grants;
@@ -91,6 +92,8 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(reports::api_supervision))
         .routes(routes!(reports::api_supervision_xlsx))
         .routes(routes!(reports::api_ledger_xlsx))
+        .routes(routes!(effects::api_effects))
+        .routes(routes!(effects::api_effects_xlsx))
         .routes(routes!(dashboard::api_kpi))
         .routes(routes!(visits::api_list, visits::api_create))
         .routes(routes!(decisions::api_decisions))
@@ -180,6 +183,7 @@ fn page_router() -> Router<AppState> {
         .route("/problems/{id}", get(problems::page_one))
         .route("/problems/{id}/act", post(problems::page_act))
         .route("/reports/supervision", get(reports::page_supervision))
+        .route("/reports/effects", get(effects::page_effects))
         .route("/dashboard", get(dashboard::page))
         .route("/visits", get(visits::page).post(visits::page_create))
         .route("/policies", get(policies::page_library))

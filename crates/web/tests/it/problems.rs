@@ -567,6 +567,32 @@ async fn pages_show_the_queue_the_problem_and_the_dashboard() {
     let (s, html) = page("leader", "/reports/supervision?period=2024-03".into()).await;
     assert_eq!(s, StatusCode::OK);
     assert!(html.contains("督查通报") && html.contains("每周趋势"));
+    // The effect report: a section of the dashboard, a printable page, JSON; leaders,
+    // supervisors and admins only; a quarter or nothing.
+    let (_, html) = page("supervisor", "/dashboard?period=2024-03".into()).await;
+    assert!(html.contains("id=\"effects\"") && html.contains("帮扶效果（2024Q1）"), "{html}");
+    let (s, html) = page("leader", "/reports/effects?quarter=2024Q1".into()).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        html.contains("企业帮扶效果季报（2024Q1）")
+            && html.contains("问题反复")
+            && html.contains("id=\"effects-summary\""),
+        "{html}"
+    );
+    assert!(!html.contains("<script") && !html.contains(" style="));
+    assert_eq!(page("ent_a", "/reports/effects".into()).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(page("leader", "/reports/effects?quarter=2024-03".into()).await.0, StatusCode::BAD_REQUEST);
+    let (s, body) = page("leader", "/api/v1/reports/effects?quarter=2024Q1".into()).await;
+    assert_eq!(s, StatusCode::OK);
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        (v["quarter"].as_str(), v["lines"].as_array().map(Vec::len)),
+        (Some("2024Q1"), Some(16)),
+        "{v}"
+    );
+    let (s, body) = page("leader", "/api/v1/reports/effects?quarter=2024X1".into()).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert!(body.contains("2026Q4"), "{body}");
     let (s, html) = page("cadre", "/visits".into()).await;
     assert_eq!(s, StatusCode::OK);
     assert!(html.contains("长沙甲科技有限公司") && html.contains("从未走访"));

@@ -618,6 +618,8 @@ async fn the_openapi_document_lists_every_route_and_every_listed_route_exists() 
         "GET /api/v1/problems/{id}",
         "GET /api/v1/problems/{id}/attachments",
         "GET /api/v1/problems/{id}/attachments/{aid}",
+        "GET /api/v1/reports/effects",
+        "GET /api/v1/reports/effects.xlsx",
         "GET /api/v1/reports/supervision",
         "GET /api/v1/reports/supervision.xlsx",
         "GET /api/v1/routing",
