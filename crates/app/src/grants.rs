@@ -292,6 +292,9 @@ pub async fn run(
         })
         .await?;
     progress.end();
+    if recorded.created {
+        crate::grant_pages::mark_new_run(app, actor, recorded.run, &item.id).await?;
+    }
     Ok(RunOutcome {
         run: recorded.run,
         item: item.id.clone(),
@@ -717,16 +720,18 @@ pub async fn payment_file(
         app.store.void_payment_file(&file_id, "没有可支付的行 / nothing to pay", stamp(app, actor)).await?;
         return Err(Error::NothingToIssue { run });
     }
+    // The accounts enterprises confirmed (意愿确认), for a run that needs confirmation.
+    let accounts = crate::grant_pages::accounts_of_run(app, run).await?;
     let lines: Vec<::grants::PaymentLine> = lines
         .into_iter()
         .map(|l| ::grants::PaymentLine {
+            account: accounts.get(&l.grant).cloned(),
             grant: l.grant,
             uscc: l.uscc,
             name: l.name,
             amount: l.amount,
             item: l.item,
             period: l.period,
-            account: None,
         })
         .collect();
     let totals = ::grants::ControlTotals::of(&lines);

@@ -22,6 +22,7 @@ mod documents;
 mod drafts;
 mod enterprises;
 mod follow_ups;
+mod grant_confirmations;
 mod grants;
 mod import;
 mod jobs;
@@ -126,6 +127,11 @@ pub const MIGRATIONS: &[Migration] = &[
         version: 25,
         name: "match_run_tax_year",
         sql: include_str!("../migrations/0025_match_run_tax_year.sql"),
+    },
+    Migration {
+        version: 27,
+        name: "finance_confirmation",
+        sql: include_str!("../migrations/0027_finance_confirmation.sql"),
     },
 ];
 

@@ -23,6 +23,7 @@ pub mod drafts;
 pub mod enterprises;
 pub mod error;
 pub mod follow_ups;
+pub mod grant_confirmations;
 pub mod grants;
 pub mod import;
 pub mod jobs;
@@ -91,6 +92,7 @@ pub trait Store:
     + readiness::Readiness
     + content::ContentStore
     + crate::grants::GrantStore
+    + crate::grant_confirmations::ConfirmationStore
     + push::PushStore
     + Send
     + Sync

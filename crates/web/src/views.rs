@@ -62,6 +62,12 @@ pub enum Place {
     Outbox,
     /// 共性问题: groups of similar open problems and the governance items made of them.
     CommonProblems,
+    /// 免申即享授予: grant runs (officials).
+    Grants,
+    /// 我的授予: the enterprise's own grants.
+    MyGrants,
+    /// 应享未享: eligible but not claimed (officials).
+    Unclaimed,
     Password,
 }
 
@@ -90,6 +96,9 @@ impl Place {
             Place::Inbox => Some("/inbox"),
             Place::Outbox => Some("/admin/outbox"),
             Place::CommonProblems => Some("/common"),
+            Place::Grants => Some("/grants"),
+            Place::MyGrants => Some("/grants/mine"),
+            Place::Unclaimed => Some("/grants/unclaimed"),
             Place::Password => Some("/account/password"),
         }
     }
@@ -117,6 +126,9 @@ impl Place {
             Place::Inbox => "ui.nav.inbox",
             Place::Outbox => "ui.nav.outbox",
             Place::CommonProblems => "ui.nav.common",
+            Place::Grants => "ui.nav.grants",
+            Place::MyGrants => "ui.nav.my_grants",
+            Place::Unclaimed => "ui.nav.unclaimed",
             Place::Password => "ui.nav.password",
         }
     }
@@ -126,15 +138,21 @@ impl Place {
         use Place::*;
         let mut v = vec![Home];
         match role {
-            Role::Enterprise => v.extend([Inbox, PolicyMatches, NoApplication, Problems, PolicySearch]),
+            Role::Enterprise => {
+                v.extend([Inbox, PolicyMatches, NoApplication, MyGrants, Problems, PolicySearch])
+            }
             Role::Cadre => v.extend([Enterprises, Visits, Problems, PolicySearch]),
-            Role::Department => v.extend([Problems, Enterprises, PolicyLibrary, PolicySearch]),
+            Role::Department => {
+                v.extend([Problems, Enterprises, Grants, Unclaimed, PolicyLibrary, PolicySearch])
+            }
             Role::Leader => v.extend([
                 Dashboard,
                 Problems,
                 FollowUps,
                 CommonProblems,
                 Enterprises,
+                Grants,
+                Unclaimed,
                 PolicyLibrary,
                 PolicySearch,
             ]),
@@ -145,14 +163,25 @@ impl Place {
                 SpotChecks,
                 CommonProblems,
                 Enterprises,
+                Grants,
+                Unclaimed,
                 PolicyLibrary,
                 PolicySearch,
             ]),
-            Role::Policy => {
-                v.extend([Enterprises, PolicyLibrary, PolicyMatches, NoApplication, PolicySearch])
-            }
+            Role::Policy => v.extend([
+                Enterprises,
+                PolicyLibrary,
+                PolicyMatches,
+                NoApplication,
+                Grants,
+                Unclaimed,
+                PolicySearch,
+            ]),
+            Role::Finance => v.extend([Grants, Enterprises, PolicyLibrary, PolicySearch]),
             Role::Admin => v.extend([
                 Enterprises,
+                Grants,
+                Unclaimed,
                 Users,
                 Departments,
                 Routing,
@@ -238,6 +267,7 @@ pub fn role_key(r: Role) -> &'static str {
         Role::Leader => "ui.role.leader",
         Role::Supervisor => "ui.role.supervisor",
         Role::Policy => "ui.role.policy",
+        Role::Finance => "ui.role.finance",
         Role::Admin => "ui.role.admin",
         Role::System => "ui.role.system",
     }
