@@ -202,6 +202,43 @@ pub async fn run_confirmations(app: &App, actor: &Principal, run: i64) -> Result
 }
 
 // ---------------------------------------------------------------------------------------
+// Payment results as a workbook
+
+/// The largest number of rows a payment-results workbook may hold (besides its header).
+pub const RESULTS_MAX_XLSX_ROWS: u32 = 1_048_575;
+
+/// Whether a payment-results file is a workbook (by its name or its zip signature).
+pub fn is_workbook(file_name: &str, bytes: &[u8]) -> bool {
+    file_name.to_ascii_lowercase().ends_with(".xlsx") || bytes.starts_with(b"PK\x03\x04")
+}
+
+/// A payment-results file as the CSV text [`crate::grants::parse_results`] reads: a CSV as
+/// it is; a workbook's first sheet (read by the import's bounded reader,
+/// [`import::xlsx::read_xlsx_rows`]) written as CSV, its header row naming the columns
+/// like the CSV's.
+pub fn results_csv<'a>(file_name: &str, bytes: &'a [u8]) -> Result<std::borrow::Cow<'a, [u8]>> {
+    if !is_workbook(file_name, bytes) {
+        return Ok(std::borrow::Cow::Borrowed(bytes));
+    }
+    let rows =
+        import::xlsx::read_xlsx_rows(std::io::Cursor::new(bytes), RESULTS_MAX_XLSX_ROWS).map_err(|e| {
+            Error::PaymentResults {
+                problems: vec![format!(
+                    "工作簿无法读取 / the workbook cannot be read: {}",
+                    i18n::Localized::bilingual(&e)
+                )],
+            }
+        })?;
+    let width = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let mut w = csv::Writer::from_writer(Vec::new());
+    for mut r in rows {
+        r.resize(width, String::new());
+        w.write_record(&r).map_err(Error::internal)?;
+    }
+    Ok(std::borrow::Cow::Owned(w.into_inner().map_err(Error::internal)?))
+}
+
+// ---------------------------------------------------------------------------------------
 // The enterprise's grants
 
 /// One grant as its enterprise's page shows it.

@@ -920,8 +920,9 @@ pub fn parse_results(bytes: &[u8]) -> std::result::Result<Vec<ResultRow>, Vec<St
     if problems.is_empty() { Ok(rows) } else { Err(problems) }
 }
 
-/// Imports payment results, all or nothing: a file with any bad row is refused with every
-/// row's problem and nothing is written.
+/// Imports payment results (CSV, or an .xlsx workbook with the same columns), all or
+/// nothing: a file with any bad row is refused with every row's problem and nothing is
+/// written.
 #[tracing::instrument(skip_all, fields(user = %actor.username))]
 pub async fn import_results(
     app: &App,
@@ -937,7 +938,9 @@ pub async fn import_results(
             "文件过大（至多 512 MiB）/ the file is too large (512 MiB at most)",
         ));
     }
-    let rows = parse_results(bytes).map_err(|problems| Error::PaymentResults { problems })?;
+    // A workbook (.xlsx) is read through the import's bounded reader into the same CSV.
+    let text = crate::grant_pages::results_csv(file_name, bytes)?;
+    let rows = parse_results(&text).map_err(|problems| Error::PaymentResults { problems })?;
     let name: String = file_name.chars().take(200).collect();
     Ok(app
         .store

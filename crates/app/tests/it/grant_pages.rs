@@ -113,6 +113,40 @@ async fn confirmation(store: Arc<dyn Store>) {
     assert!(xml.contains(&format!("<EndToEndId>{}</EndToEndId>", a.id)));
     assert!(xml.contains("6222021234561234"), "the confirmed account is the creditor account");
     assert!(!xml.contains(&format!("<EndToEndId>{}</EndToEndId>", b.id)));
+    // Payment results as a workbook (.xlsx, the finance system's export): read through the
+    // import's bounded reader, all or nothing like the CSV.
+    let results = |amount: rust_decimal::Decimal, status: &str| {
+        let mut sheet =
+            excel::Sheet::new("结果", &["授予编号", "支付日期", "凭证号", "金额", "状态", "原因"]);
+        sheet.push(vec![
+            a.id.into(),
+            excel::Cell::Date(chrono::NaiveDate::from_ymd_opt(2026, 12, 10).unwrap()),
+            "PZ-A".into(),
+            excel::Cell::Money(amount),
+            status.into(),
+            "".into(),
+        ]);
+        let mut wb =
+            excel::Workbook::new("支付结果", chrono::NaiveDate::from_ymd_opt(2026, 12, 10).unwrap().into());
+        wb.sheets.push(sheet);
+        wb.to_bytes().unwrap()
+    };
+    assert!(matches!(
+        grants::import_results(&app, &fin, "r.xlsx", &results(a.amount, "maybe")).await,
+        Err(Error::PaymentResults { problems }) if problems.len() == 1 && problems[0].contains("row 2")
+    ));
+    let imported = grants::import_results(&app, &fin, "r.xlsx", &results(a.amount, "成功")).await.unwrap();
+    assert_eq!((imported.paid, imported.unknown), (1, 0));
+    let paid = grants::grant(&app, &fin, a.id).await.unwrap();
+    assert_eq!(
+        (
+            paid.grant.state.as_str(),
+            paid.grant.paid_date.map(|d| d.to_string()),
+            paid.grant.voucher.as_deref()
+        ),
+        ("paid", Some("2026-12-10".into()), Some("PZ-A"))
+    );
+
     // After b confirms (approved grants may still confirm), the next file holds it.
     grant_pages::confirm(
         &app,
@@ -137,13 +171,13 @@ async fn confirmation(store: Arc<dyn Store>) {
     assert_eq!(actions.iter().filter(|x| *x == "confirm").count(), 2);
     assert_eq!(grants::verify_chain(&app, &prep).await.unwrap().broken, None);
 
-    // 应享未享: the award item counts its paid grants (none paid yet); declared reliefs are
+    // 应享未享: the award item counts its paid grants (one); declared reliefs are
     // counted as not known to have claimed.
     let u = grant_pages::unclaimed(&app, &prep).await.unwrap();
     assert_eq!(u.match_run, Some(m.run_id));
     let award = u.items.iter().find(|i| i.item == "zone-first-hitech-award").unwrap();
-    assert_eq!((award.granted, award.paid, award.run), (Some(out.granted), Some(0), Some(out.run)));
-    assert_eq!(award.not_claimed, award.eligible);
+    assert_eq!((award.granted, award.paid, award.run), (Some(out.granted), Some(1), Some(out.run)));
+    assert_eq!(award.not_claimed, award.eligible - 1);
     let relief = u.items.iter().find(|i| i.benefit_kind == "tax_relief_declared").unwrap();
     assert_eq!(relief.knowledge, grant_pages::ClaimKnowledge::Unknown);
     assert_eq!((relief.paid, relief.not_claimed), (None, relief.eligible));
