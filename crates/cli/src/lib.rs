@@ -28,6 +28,7 @@ pub mod config;
 pub mod content;
 pub mod db;
 pub mod demo;
+pub mod demo_grants;
 pub mod demo_problems;
 pub mod grant;
 pub mod import;
