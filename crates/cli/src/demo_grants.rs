@@ -6,7 +6,8 @@
 //!   policy officer, approved after its publicity by leaders other than the preparer (as many
 //!   as its total needs), its payment file issued by the finance officer (`caiwu`), and every
 //!   line paid on 16 December 2022 (results imported, vouchers `DEMO-PZ-<grant>`);
-//! - the R&D subsidy (`zone-rd-subsidy`, 2022): run and publicised on the demo date, in
+//! - the first high-tech recognition award (`zone-first-hitech-award`, 2022): run and
+//!   publicised on the demo date, in
 //!   publicity for five working days.
 //!
 //! Everything goes through the use cases, as officials would do it, on a clock set to each
@@ -20,7 +21,7 @@ use store::{Role, Store};
 
 /// The item paid in the demo, and the item in publicity.
 pub const PAID_ITEM: &str = "zone-patent-award";
-pub const PUBLICITY_ITEM: &str = "zone-rd-subsidy";
+pub const PUBLICITY_ITEM: &str = "zone-first-hitech-award";
 
 fn who(username: &str, role: Role) -> Principal {
     Principal {
