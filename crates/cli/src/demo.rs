@@ -718,7 +718,8 @@ pub fn generate(seed: u64, n: usize) -> DemoZone {
         let year = demo_now().year() - 1;
         let recognised = NaiveDate::from_ymd_opt(year, 11, 28).unwrap_or_default();
         r.facts.retain(|f| {
-            !(f.fact == "new_invention_patents" && f.year == Some(year)) && f.fact != "hitech_first_recognized_on"
+            !(f.fact == "new_invention_patents" && f.year == Some(year))
+                && f.fact != "hitech_first_recognized_on"
         });
         r.facts.push(FactRecord {
             fact: "hitech_first_recognized_on".into(),

@@ -44,7 +44,8 @@ pub async fn write(store: Arc<dyn Store>, match_run: i64) -> Result<((i64, u64),
     let app = App::new(store).with_clock(clock.clone());
     app.load_documents().await?;
     let policy = who("zhengce", Role::Policy);
-    let run = |item: &str| RunRequest { item: item.into(), period: "2022".into(), match_run: Some(match_run) };
+    let run =
+        |item: &str| RunRequest { item: item.into(), period: "2022".into(), match_run: Some(match_run) };
     let none = app::matching::NoProgress;
 
     // Paid: publicity 1–8 December, approval on the 12th, the file on the 13th, paid the 16th.

@@ -290,8 +290,12 @@ pub async fn page_run(
     let run = &v.run;
     let today = state.now().date_naive();
     let publicity_over = run.publicity_until.is_some_and(|u| today > u);
-    let (pending, publicity, objected, approved) =
-        (run.count_in("pending"), run.count_in("publicity"), run.count_in("objected"), run.count_in("approved"));
+    let (pending, publicity, objected, approved) = (
+        run.count_in("pending"),
+        run.count_in("publicity"),
+        run.count_in("objected"),
+        run.count_in("approved"),
+    );
     let open_objections = objections.iter().filter(|o| o.outcome.is_none()).count();
     let independent = run.preparer != p.username && !run.approvals.iter().any(|a| *a == p.username);
     let lib = state.policies();
@@ -315,7 +319,9 @@ pub async fn page_run(
         approvals_required: v.approvals_required,
         approvers: run.approvals.join("、"),
         overrun: v.overrun.map(money),
-        budget: run.budget.map(|b| format!("{}（{}）", money(b), run.allocation_rule.clone().unwrap_or_default())),
+        budget: run
+            .budget
+            .map(|b| format!("{}（{}）", money(b), run.allocation_rule.clone().unwrap_or_default())),
         publicity: match (run.publicity_from, run.publicity_until) {
             (Some(f), Some(u)) => format!("{f} — {u}"),
             _ => String::new(),
@@ -332,9 +338,9 @@ pub async fn page_run(
                 state: state_label(tr, &g.state),
                 state_code: g.state.clone(),
                 paid: paid_text(g),
-                confirmation: conf.required.then(|| {
-                    conf.confirmed.get(&g.id).map(|c| c.account_masked.clone()).unwrap_or_default()
-                }),
+                confirmation: conf
+                    .required
+                    .then(|| conf.confirmed.get(&g.id).map(|c| c.account_masked.clone()).unwrap_or_default()),
             })
             .collect(),
         next: (grants.len() as u64 == PAGE).then(|| grants.last().map(|g| g.id)).flatten(),
@@ -360,7 +366,11 @@ pub async fn page_run(
             .map(|o| ObjectionRow {
                 id: o.id,
                 grant: o.grant_id,
-                by: format!("{}（{}）", o.by, o.by_role),
+                by: format!(
+                    "{}（{}）",
+                    o.by,
+                    store::parse_role(&o.by_role).map_or(o.by_role.clone(), |r| tr.t(views::role_key(r)))
+                ),
                 reason: o.reason.clone(),
                 at: o.at.format("%Y-%m-%d %H:%M").to_string(),
                 open: o.outcome.is_none(),
@@ -383,7 +393,11 @@ pub async fn page_run(
             .iter()
             .map(|f| FileRow {
                 id: f.id.clone(),
-                kind: f.kind.clone(),
+                kind: if f.kind == "follow_up" {
+                    tr.pick("补发", "follow-up").to_string()
+                } else {
+                    tr.pick("支付", "payment").to_string()
+                },
                 format: f.format.clone(),
                 issuer: f.issuer.clone(),
                 lines: f.lines,
@@ -472,7 +486,8 @@ pub async fn page_budget(
         WebError::from(app::Error::Invalid {
             field: "rule".into(),
             value: f.rule.clone(),
-            reason: "pro_rata、amount_ascending、registration_date 或 credit_code / one of these rules".into(),
+            reason: "pro_rata、amount_ascending、registration_date 或 credit_code / one of these rules"
+                .into(),
         })
     })?;
     app::grants::decide_budget(&state, &p, id, budget, rule).await?;
@@ -534,7 +549,11 @@ pub async fn page_results(
 ) -> Result<Response, WebError> {
     let (_, files) = crate::routes::attachments::read_multipart(mp).await?;
     let Some((name, bytes)) = files.into_iter().next() else {
-        return Err(app::Error::Required { field: "file".into(), what: "支付结果文件 / the results file".into() }.into());
+        return Err(app::Error::Required {
+            field: "file".into(),
+            what: "支付结果文件 / the results file".into(),
+        }
+        .into());
     };
     app::grants::import_results(&state, &p, &name, &bytes).await?;
     Ok(Redirect::to(&format!("/grants/runs/{id}#reconciliation")).into_response())
@@ -570,7 +589,8 @@ pub async fn page_handle(
         Some(a) => Some(parse_money("amount", a)?),
         None => None,
     };
-    let req = app::grants::HandleRequest { objection, upheld: f.outcome == "upheld", reason: f.reason, new_amount };
+    let req =
+        app::grants::HandleRequest { objection, upheld: f.outcome == "upheld", reason: f.reason, new_amount };
     app::grants::handle_objection(&state, &p, &req).await?;
     Ok(Redirect::to(&format!("/grants/runs/{}#objections", f.run)).into_response())
 }
@@ -762,7 +782,13 @@ pub async fn api_confirm(
     let b = json(body)?;
     let req = app::grant_pages::ConfirmRequest { grant, bank: b.bank, account: b.account };
     let c = app::grant_pages::confirm(&state, &p, &req).await?;
-    Ok(Json(ConfirmationOut { grant: c.grant, bank: c.bank, account_masked: c.account_masked, by: c.by, at: c.at }))
+    Ok(Json(ConfirmationOut {
+        grant: c.grant,
+        bank: c.bank,
+        account_masked: c.account_masked,
+        by: c.by,
+        at: c.at,
+    }))
 }
 
 // ---------------------------------------------------------------------------------------
