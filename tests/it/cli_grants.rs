@@ -109,3 +109,58 @@ fn a_grant_run_from_the_command_line() {
     assert_eq!(o.status.code(), Some(1));
     assert!(text(&o.stderr).contains(".xml"));
 }
+
+/// `huiqi audit verify` walks the grant chain beside the problem chain: intact, then a grant
+/// event changed behind the application's back is named and the command exits 1.
+#[test]
+fn audit_verify_covers_the_grant_chain() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let o = Command::new(env!("CARGO_BIN_EXE_huiqi"))
+        .current_dir(dir)
+        .args(["--database", "zone.db", "demo", "--no-serve", "--enterprises", "300"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    json_of(&huiqi(dir, &["policy", "match", "--date", "2022-06-30", "--json"]));
+    let args = [
+        "grant",
+        "run",
+        "--item",
+        "zone-first-hitech-award",
+        "--period",
+        "2022",
+        "--json",
+        "--as",
+        "jingban",
+    ];
+    json_of(&huiqi(dir, &args));
+    let o = huiqi(dir, &["audit", "verify", "--json"]);
+    let v = json_of(&o);
+    let grant_events = v["grant_chain"]["events"].as_u64().unwrap();
+    assert!(grant_events > 0, "the grant run is in the chain: {v}");
+    assert!(v["grant_chain"]["broken"].is_null() && v["events"].as_u64().unwrap() > 0, "{v}");
+    let o = huiqi(dir, &["audit", "verify"]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stdout).contains(&format!("grant chain intact: {grant_events} events")),
+        "{}",
+        text(&o.stdout)
+    );
+
+    // The chain refuses edits through the application's database role…
+    let conn = rusqlite::Connection::open(dir.join("zone.db")).unwrap();
+    let e = conn.execute("UPDATE grant_events SET detail = '{}' WHERE seq = 1", []).unwrap_err();
+    assert!(e.to_string().contains("append-only"), "{e}");
+    assert!(conn.execute("DELETE FROM grant_events WHERE seq = 1", []).is_err());
+    // …and someone who drops the trigger is found.
+    conn.execute_batch(
+        "DROP TRIGGER grant_events_no_update; UPDATE grant_events SET detail = '{}' WHERE seq = 1;",
+    )
+    .unwrap();
+    drop(conn);
+    let o = huiqi(dir, &["audit", "verify"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stdout));
+    let e = text(&o.stderr);
+    assert!(e.contains("grant chain broken at event 1") && e.contains("授予审计链断裂"), "{e}");
+}

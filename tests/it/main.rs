@@ -3,6 +3,7 @@
 
 mod cli_calendar;
 mod cli_documents;
+mod cli_events;
 mod cli_foundation;
 mod cli_grants;
 mod cli_import;

@@ -119,6 +119,13 @@ pub enum Resource<'a> {
     /// (发件箱): administrators only. An enterprise's inbox is read as its decisions are
     /// ([`Resource::Decisions`]); only the enterprise itself marks it read.
     Push,
+    /// Events (活动, issue 15): every signed-in role reads them (an enterprise sees those whose
+    /// audience it is in, and its own registrations: `app::events`); department officers,
+    /// policy officers and admins publish and run them (check-in, capacity, cancel).
+    Events,
+    /// One enterprise's registration for an event: the enterprise itself, and every official
+    /// who may see the enterprise (registering on its behalf, e.g. by telephone).
+    EventRegistration { uscc: &'a UnifiedCreditCode, links: &'a ThreeLinks },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -268,6 +275,14 @@ pub fn authorize(p: &Principal, action: Action, resource: Resource<'_>) -> Decis
             _ => Forbidden,
         },
         Resource::GrantObjection { uscc, links } => {
+            authorize(p, Action::Read, Resource::Enterprise { uscc, links })
+        }
+        Resource::Events => match (p.role, action) {
+            (_, Action::Read) => Allow,
+            (Role::Department | Role::Policy | Role::Admin, Action::Write) => Allow,
+            _ => Forbidden,
+        },
+        Resource::EventRegistration { uscc, links } => {
             authorize(p, Action::Read, Resource::Enterprise { uscc, links })
         }
         Resource::Decisions { uscc, links } => {

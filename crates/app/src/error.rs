@@ -137,6 +137,12 @@ pub enum Error {
     /// A grant rule refused (an illegal transition, a budget overrun, bad bands).
     #[error("grants: {0}")]
     Grants(grants::Error),
+    /// No event with this id (issue 15's events).
+    #[error("no event {id}")]
+    EventNotFound { id: i64 },
+    /// A service rule refused (registration closed, seats, steps out of order, …).
+    #[error("services: {0}")]
+    Service(services::Error),
     /// Approval before the run's publicity has ended (or began).
     #[error("grant run {run} is in publicity until {until}")]
     PublicityNotOver { run: i64, until: String },
@@ -199,6 +205,14 @@ impl Error {
             Error::NotGrantable { .. } | Error::PaymentResults { .. } => ErrorKind::Unprocessable,
             Error::Grants(grants::Error::IllegalTransition { .. }) => ErrorKind::Conflict,
             Error::Grants(_) => ErrorKind::Unprocessable,
+            Error::EventNotFound { .. } => ErrorKind::NotFound,
+            Error::Service(
+                services::Error::Attendees { .. }
+                | services::Error::Score { .. }
+                | services::Error::BadSchedule { .. }
+                | services::Error::BadProduct { .. },
+            ) => ErrorKind::BadRequest,
+            Error::Service(_) => ErrorKind::Conflict,
             Error::PublicityNotOver { .. } | Error::NothingToIssue { .. } => ErrorKind::Conflict,
             Error::Kpi(kpi::KpiError::BadPeriod { .. }) => ErrorKind::BadRequest,
             Error::Kpi(_) => ErrorKind::Internal,
@@ -346,6 +360,8 @@ impl Localized for Error {
                 Message::new("app.not_grantable").arg("item", item).arg("kind", kind).arg("kind_zh", kind_zh)
             }
             Error::Grants(e) => e.message(),
+            Error::EventNotFound { id } => Message::new("app.event_not_found").arg("id", id),
+            Error::Service(e) => e.message(),
             Error::PublicityNotOver { run, until } => {
                 Message::new("app.publicity_not_over").arg("run", run).arg("until", until)
             }
@@ -377,6 +393,7 @@ impl Localized for Error {
             Error::Import(e) => e.catalog(),
             Error::Calendar(e) => e.catalog(),
             Error::Grants(e) => e.catalog(),
+            Error::Service(e) => e.catalog(),
             _ => crate::catalog(),
         }
     }
@@ -479,6 +496,8 @@ mod tests {
             D::Grants => {
                 Error::Grants(grants::Error::BadBudget { budget: rust_decimal::Decimal::NEGATIVE_ONE })
             }
+            D::EventNotFound => Error::EventNotFound { id: 7 },
+            D::Service => Error::Service(services::Error::AlreadyRegistered),
             D::PublicityNotOver => Error::PublicityNotOver { run: 1, until: "2026-12-11".into() },
             D::NothingToIssue => Error::NothingToIssue { run: 1 },
             D::PaymentResults => Error::PaymentResults { problems: vec!["row 2: grant x".into()] },

@@ -54,6 +54,7 @@ pub mod common;
 pub mod content;
 pub mod drafts;
 pub mod error;
+pub mod events;
 pub mod grant_pages;
 pub mod grants;
 pub mod inbox;

@@ -1,6 +1,6 @@
 //! `huiqi audit verify`: walks the problem events' hash chain and names the first broken
 //! link (exit 1), or reports the chain intact (exit 0); then re-hashes every stored file
-//! (`app::problems::verify`).
+//! (`app::problems::verify`), and walks the grant audit chain (免申即享).
 
 use super::user_error;
 use clap::Subcommand;
@@ -22,10 +22,16 @@ pub async fn run(cmd: AuditCmd, ctx: &super::Context) -> anyhow::Result<ExitCode
     let AuditCmd::Verify { json } = cmd;
     let app = app::App::new(crate::db::open_ready(&ctx.database).await?);
     let outcome = app::problems::verify(&app).await.map_err(|e| user_error(&e))?;
-    let (report, files) = (&outcome.chain, &outcome.attachments);
+    let (report, files, grants) = (&outcome.chain, &outcome.attachments, &outcome.grants);
     if json {
-        println!("{}", serde_json::to_string_pretty(report)?);
+        // The problem chain's fields as before, with the grant chain beside them.
+        let mut v = serde_json::to_value(report)?;
+        if let Some(o) = v.as_object_mut() {
+            o.insert("grant_chain".into(), serde_json::to_value(grants)?);
+        }
+        println!("{}", serde_json::to_string_pretty(&v)?);
     }
+
     // Every stored attachment must hash to what its record and its problem's event say.
     for m in files {
         let (zh, en) = match m.reason.as_str() {
@@ -43,7 +49,12 @@ pub async fn run(cmd: AuditCmd, ctx: &super::Context) -> anyhow::Result<ExitCode
             m.problem_id, m.attachment_id, m.file_name
         );
     }
-    if !files.is_empty() && report.broken.is_none() {
+    if let Some(seq) = grants.broken {
+        eprintln!(
+            "授予审计链断裂 / grant chain broken at event {seq}: 该事件或其前的事件被改动或删除 / this event or one before it was changed or deleted"
+        );
+    }
+    if (!files.is_empty() || grants.broken.is_some()) && report.broken.is_none() {
         return Ok(ExitCode::FAILURE);
     }
     match &report.broken {
@@ -53,6 +64,12 @@ pub async fn run(cmd: AuditCmd, ctx: &super::Context) -> anyhow::Result<ExitCode
                     "chain intact: {} events (审计链完整：{} 个事件; head {})",
                     report.events, report.events, report.head_hash
                 );
+                if grants.broken.is_none() {
+                    println!(
+                        "grant chain intact: {} events (授予审计链完整：{} 个事件; head {})",
+                        grants.events, grants.events, grants.head_hash
+                    );
+                }
             }
             Ok(ExitCode::SUCCESS)
         }

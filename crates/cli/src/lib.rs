@@ -30,6 +30,7 @@ pub mod db;
 pub mod demo;
 pub mod demo_grants;
 pub mod demo_problems;
+pub mod event;
 pub mod grant;
 pub mod import;
 pub mod kpi;
@@ -129,6 +130,10 @@ pub enum Command {
     /// reconciliation.
     #[command(subcommand)]
     Grant(grant::GrantCmd),
+    /// Events (活动: 宣讲, 政银企对接, 招聘会, 展会, 沙龙/培训): publish, register, check in,
+    /// close, export attendance, the month's reach.
+    #[command(subcommand)]
+    Event(event::EventCmd),
     /// Benchmarks on seeded synthetic data (numbers for docs/PERFORMANCE.md).
     #[command(subcommand)]
     Bench(bench::BenchCmd),
@@ -229,6 +234,7 @@ pub fn main(server: &dyn server::Server) -> ExitCode {
         Command::Search(a) => block_on(search::run(a, &ctx)),
         Command::Common(c) => block_on(content::run_common(c, &ctx)),
         Command::Grant(c) => block_on(grant::run(c, &ctx)),
+        Command::Event(c) => block_on(event::run(c, &ctx)),
     };
     match result {
         Ok(code) => code,

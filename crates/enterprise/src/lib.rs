@@ -20,6 +20,7 @@ pub use size::{
     Classification, Indicator, Indicators, SizeClass, SizeOutcome, SizeStandard, SizeStandards,
     class_by_vat_sales,
     refund::{FinanceRow, RefundBasis, RefundSizing, vat_refund_size},
+    size_class_of,
 };
 pub use uscc::{UnifiedCreditCode, UsccError};
 

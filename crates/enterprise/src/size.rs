@@ -424,3 +424,48 @@ pub mod refund;
 
 #[cfg(test)]
 mod tests;
+
+/// The size class of an enterprise of industry `code` from its facts of `year` (从业人员
+/// `employees`, 营业收入 `revenue`, 资产总额 `total_assets`), under the standard in force on
+/// `on`; `None` when the standard needs an indicator the facts lack (never a guess). The
+/// same classification as the policy language's `size_class(year)`.
+pub fn size_class_of(
+    facts: &crate::Facts,
+    code: &IndustryCode,
+    year: i32,
+    on: NaiveDate,
+) -> Option<SizeClass> {
+    use crate::FactValue;
+    let num = |id: &str| match facts.get_year(id, year) {
+        Some(FactValue::Money(d) | FactValue::Ratio(d)) => Some(*d),
+        Some(FactValue::Integer(n)) => Some(Decimal::from(*n)),
+        _ => None,
+    };
+    let x = Indicators {
+        employees: match facts.get_year("employees", year) {
+            Some(FactValue::Integer(n)) => Some(*n),
+            _ => None,
+        },
+        revenue: num("revenue"),
+        assets: num("total_assets"),
+    };
+    SizeStandards::official().in_force(on)?.classify(code, &x).outcome.class()
+}
+
+#[cfg(test)]
+mod size_of_facts {
+    use super::*;
+    use crate::{FactValue, Facts};
+
+    #[test]
+    fn size_from_a_years_facts_or_none() {
+        let on = NaiveDate::from_ymd_opt(2022, 6, 30).unwrap();
+        let code = IndustryCode::parse("C3911").unwrap();
+        let mut f = Facts::default();
+        f.set_year("employees", 2021, FactValue::Integer(52));
+        assert_eq!(size_class_of(&f, &code, 2021, on), None, "manufacturing needs revenue too");
+        f.set_year("revenue", 2021, FactValue::Money(Decimal::new(15_000_000, 0)));
+        assert_eq!(size_class_of(&f, &code, 2021, on), Some(SizeClass::Small));
+        assert_eq!(size_class_of(&f, &code, 2020, on), None, "another year's facts are not used");
+    }
+}

@@ -29,6 +29,7 @@ mod content;
 mod documents;
 mod drafts;
 mod enterprises;
+mod events;
 mod follow_ups;
 mod grant_confirmations;
 mod grants;
@@ -147,6 +148,12 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "finance_confirmation",
         sql: include_str!("../migrations/0027_finance_confirmation.sql"),
     },
+    Migration {
+        version: 30,
+        name: "grant_events_append_only",
+        sql: include_str!("../migrations/0030_grant_events_append_only.sql"),
+    },
+    Migration { version: 31, name: "events", sql: include_str!("../migrations/0031_events.sql") },
 ];
 
 /// How long a connection waits for a lock before reporting the database busy.

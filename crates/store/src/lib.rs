@@ -22,6 +22,7 @@ pub mod documents;
 pub mod drafts;
 pub mod enterprises;
 pub mod error;
+pub mod events;
 pub mod follow_ups;
 pub mod grant_confirmations;
 pub mod grants;
@@ -94,6 +95,7 @@ pub trait Store:
     + crate::grants::GrantStore
     + crate::grant_confirmations::ConfirmationStore
     + push::PushStore
+    + events::EventStore
     + Send
     + Sync
 {

@@ -3,6 +3,7 @@
 //! PostgreSQL when `HUIQI_TEST_PG_URL` is set), content and search (`search`), inboxes and the outbox (`push`).
 
 mod drafts;
+mod events;
 mod grant_pages;
 mod grants;
 mod matching;

@@ -9,6 +9,7 @@ mod accounts;
 mod content;
 mod documents;
 mod drafts;
+mod events;
 mod grants;
 mod matches;
 mod problems;
