@@ -271,10 +271,10 @@ pub async fn enterprise_grants(
     let mut runs: BTreeMap<i64, (Option<GrantRun>, bool)> = BTreeMap::new();
     let mut out = Vec::new();
     for g in grants {
-        if !runs.contains_key(&g.run_id) {
+        if let std::collections::btree_map::Entry::Vacant(e) = runs.entry(g.run_id) {
             let run = app.store.grant_run(g.run_id).await?;
             let required = app.store.confirmation_required(g.run_id).await.unwrap_or(false);
-            runs.insert(g.run_id, (run, required));
+            e.insert((run, required));
         }
         let (run, required) = runs.get(&g.run_id).cloned().unwrap_or((None, false));
         let detail = app.store.grant(g.id).await?;
