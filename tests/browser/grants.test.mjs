@@ -26,7 +26,7 @@ async function apiPost(path, token, body) {
 async function publicityRun() {
   const token = await apiToken(DEMO.policy);
   const runs = await apiGet('/api/v1/grants/runs', token);
-  const run = runs.find((r) => r.item === 'zone-first-hitech-award');
+  const run = runs.find((r) => r.item === 'zone-srdi-municipal-award');
   assert.ok(run, `the demo has a run in publicity: ${JSON.stringify(runs.map((r) => r.item))}`);
   return run;
 }
@@ -47,7 +47,7 @@ test('an enterprise sees one grant paid and one in publicity (1280 px and 375 px
       assert.equal(await paid.locator('.grant-state').innerText(), '已拨付');
       assert.match(await paid.locator('.paid-date').innerText(), /^2022-12-16$/);
       assert.match(await paid.locator('.voucher').innerText(), /^DEMO-PZ-\d+$/);
-      const open = await card(page, '高新技术企业');
+      const open = await card(page, '专精特新');
       assert.equal(await open.locator('.grant-state').innerText(), '公示中');
       // The basis reads in Chinese: the facts used.
       await open.locator('details.basis summary').click();
@@ -68,7 +68,11 @@ test('officials take the run from publicity to paid on the pages; the enterprise
     await visit(page, `/grants/runs/${run.id}`, { step: 'run-before' });
     assert.match(await page.locator('#run-state').innerText(), /公示/);
     await Promise.all([page.waitForURL(new RegExp(`/grants/runs/${run.id}$`)), page.locator('#approve').click()]);
-    assert.match(await page.locator('#run-approvals').innerText(), /lingdao/);
+    // Either the round still waits for further approvers (lingdao is listed) or it was
+    // complete with this one (the grants are approved).
+    const approvals = await page.locator('#run-approvals').innerText();
+    const state = await page.locator('#run-state').innerText();
+    assert.ok(/lingdao/.test(approvals) || /已审批/.test(state), `${approvals} / ${state}`);
     await page.shot('approved-by-leader');
   }, { viewport: WIDE });
   // Further approvers, as many as the run's total needs, through the API.
@@ -109,7 +113,7 @@ test('officials take the run from publicity to paid on the pages; the enterprise
   await withPage('grants-paid', async (page) => {
     await signIn(page, DEMO.enterprise);
     await visit(page, '/grants/mine', { step: 'mine-paid' });
-    const c = await card(page, '高新技术企业');
+    const c = await card(page, '专精特新');
     assert.equal(await c.locator('.grant-state').innerText(), '已拨付');
     assert.equal(await c.locator('.paid-date').innerText(), '2026-12-01');
     assert.match(await c.locator('.voucher').innerText(), /^BR-\d+$/);

@@ -710,24 +710,30 @@ pub fn generate(seed: u64, n: usize) -> DemoZone {
 
     let first_target =
         records.iter().find(|r| r.enterprise.assistance_target()).map(|r| r.enterprise.uscc.clone());
-    // The printed enterprise has invention patents granted, and was first recognised as a
-    // high-tech enterprise, in the year before the demo date: it is granted the patent award
-    // and the first-recognition award, and the demo zone shows it one grant paid and one in
-    // publicity (`crate::demo_grants`).
+    // The printed enterprise has invention patents granted, and was recognised as a
+    // municipal 专精特新 SME, in the year before the demo date: it is granted the patent
+    // award and the municipal SRDI award, and the demo zone shows it one grant paid and one
+    // in publicity (`crate::demo_grants`).
     if let Some(r) = records.iter_mut().find(|r| Some(&r.enterprise.uscc) == first_target.as_ref()) {
         let year = demo_now().year() - 1;
         let recognised = NaiveDate::from_ymd_opt(year, 11, 28).unwrap_or_default();
         r.facts.retain(|f| {
             !(f.fact == "new_invention_patents" && f.year == Some(year))
-                && f.fact != "hitech_first_recognized_on"
+                && f.fact != "srdi_level"
+                && f.fact != "srdi_recognized_on"
         });
-        r.facts.push(FactRecord {
-            fact: "hitech_first_recognized_on".into(),
-            year: None,
-            value: FactValue::Date(recognised),
-            source: FactSource::Zone,
-            as_of: recognised,
-        });
+        for (fact, value) in [
+            ("srdi_level", FactValue::Code("municipal".into())),
+            ("srdi_recognized_on", FactValue::Date(recognised)),
+        ] {
+            r.facts.push(FactRecord {
+                fact: fact.into(),
+                year: None,
+                value,
+                source: FactSource::Zone,
+                as_of: recognised,
+            });
+        }
         r.facts.push(FactRecord {
             fact: "new_invention_patents".into(),
             year: Some(year),

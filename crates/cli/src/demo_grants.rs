@@ -6,7 +6,7 @@
 //!   policy officer, approved after its publicity by leaders other than the preparer (as many
 //!   as its total needs), its payment file issued by the finance officer (`caiwu`), and every
 //!   line paid on 16 December 2022 (results imported, vouchers `DEMO-PZ-<grant>`);
-//! - the first high-tech recognition award (`zone-first-hitech-award`, 2022): run and
+//! - the municipal 专精特新 award (`zone-srdi-municipal-award`, 2022): run and
 //!   publicised on the demo date, in
 //!   publicity for five working days.
 //!
@@ -21,7 +21,7 @@ use store::{Role, Store};
 
 /// The item paid in the demo, and the item in publicity.
 pub const PAID_ITEM: &str = "zone-patent-award";
-pub const PUBLICITY_ITEM: &str = "zone-first-hitech-award";
+pub const PUBLICITY_ITEM: &str = "zone-srdi-municipal-award";
 
 fn who(username: &str, role: Role) -> Principal {
     Principal {
