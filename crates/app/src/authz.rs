@@ -102,14 +102,14 @@ pub enum Resource<'a> {
     /// linked enterprises, the other roles all; decisions are computed, never written.
     Decisions { uscc: &'a UnifiedCreditCode, links: &'a ThreeLinks },
     /// 免申即享 grant runs (授予批次): read (runs, lists, needs-data, objections) by officials
-    /// (department, policy, leader, supervisor, admin); Write (run, publicise, handle
+    /// (department, policy, leader, supervisor, finance, admin); Write (run, publicise, handle
     /// objections) by department and policy officers and admins.
     GrantRuns,
     /// Approving a grant run and its budget decision: leaders and admins. Which *person* may
     /// approve (never the preparer, once each) the database decides.
     GrantApproval,
     /// Payment files, payment results and reconciliation (the finance officer's work):
-    /// department officers, leaders and admins. The issuer is never the preparer or an
+    /// finance officers (财务经办), department officers, leaders and admins. The issuer is never the preparer or an
     /// approver (the database decides).
     GrantPayments,
     /// Objecting to one enterprise's grant during publicity: the enterprise itself and every
@@ -185,10 +185,14 @@ pub fn authorize(p: &Principal, action: Action, resource: Resource<'_>) -> Decis
                 Role::Enterprise => p.enterprise.as_ref() == Some(uscc),
                 Role::Cadre => links.cadre.as_deref() == Some(p.username.as_str()),
                 Role::Leader | Role::Supervisor | Role::Admin => true,
-                Role::Department | Role::Policy | Role::System => false,
+                Role::Department | Role::Policy | Role::Finance | Role::System => false,
             };
             match (visible, action) {
-                (false, _) if matches!(p.role, Role::Department | Role::Policy | Role::System) => Forbidden,
+                (false, _)
+                    if matches!(p.role, Role::Department | Role::Policy | Role::Finance | Role::System) =>
+                {
+                    Forbidden
+                }
                 (false, _) => Hidden,
                 (true, Action::Read) => Allow,
                 (true, Action::Write) if p.role == Role::Cadre => Allow,
@@ -211,7 +215,12 @@ pub fn authorize(p: &Principal, action: Action, resource: Resource<'_>) -> Decis
             let visible = match p.role {
                 Role::Enterprise => p.enterprise.as_ref() == Some(uscc),
                 Role::Cadre => links.cadre.as_deref() == Some(p.username.as_str()),
-                Role::Department | Role::Leader | Role::Supervisor | Role::Policy | Role::Admin => true,
+                Role::Department
+                | Role::Leader
+                | Role::Supervisor
+                | Role::Policy
+                | Role::Finance
+                | Role::Admin => true,
                 Role::System => false,
             };
             match (visible, action) {
@@ -254,7 +263,7 @@ pub fn authorize(p: &Principal, action: Action, resource: Resource<'_>) -> Decis
         },
         Resource::GrantRuns => match (p.role, action) {
             (Role::Department | Role::Policy | Role::Admin, _) => Allow,
-            (Role::Leader | Role::Supervisor, Action::Read) => Allow,
+            (Role::Leader | Role::Supervisor | Role::Finance, Action::Read) => Allow,
             _ => Forbidden,
         },
         Resource::GrantApproval => match p.role {
@@ -262,7 +271,7 @@ pub fn authorize(p: &Principal, action: Action, resource: Resource<'_>) -> Decis
             _ => Forbidden,
         },
         Resource::GrantPayments => match p.role {
-            Role::Department | Role::Leader | Role::Admin => Allow,
+            Role::Finance | Role::Department | Role::Leader | Role::Admin => Allow,
             _ => Forbidden,
         },
         Resource::GrantObjection { uscc, links } => {
@@ -318,7 +327,7 @@ pub fn raise_scope(p: &Principal) -> RaiseScope {
         Role::Enterprise => p.enterprise.clone().map_or(RaiseScope::None, RaiseScope::Own),
         Role::Cadre => RaiseScope::Linked,
         Role::Leader | Role::Supervisor | Role::Admin => RaiseScope::Any,
-        Role::Department | Role::Policy | Role::System => RaiseScope::None,
+        Role::Department | Role::Policy | Role::Finance | Role::System => RaiseScope::None,
     }
 }
 
@@ -329,7 +338,7 @@ pub fn problem_scope(p: &Principal) -> ProblemScope {
         Role::Department => p.department.clone().map_or(ProblemScope::None, ProblemScope::Department),
         Role::Cadre => ProblemScope::CadreOf(p.username.clone()),
         Role::Leader | Role::Supervisor | Role::Admin => ProblemScope::All,
-        Role::Policy | Role::System => ProblemScope::None,
+        Role::Policy | Role::Finance | Role::System => ProblemScope::None,
     }
 }
 
@@ -352,7 +361,7 @@ pub fn problem_visibility(
             *d == s.lead || s.cooperating.contains(d) || s.assignments.iter().any(|a| a.department == *d)
         }),
         Role::Leader | Role::Supervisor | Role::Admin => true,
-        Role::Policy | Role::System => false,
+        Role::Policy | Role::Finance | Role::System => false,
     };
     if !in_scope {
         return handling::Visibility::Hidden;
@@ -365,7 +374,9 @@ pub fn list_scope(p: &Principal) -> ListScope {
     match p.role {
         Role::Enterprise => ListScope::None,
         Role::Cadre => ListScope::CadreOf(p.username.clone()),
-        Role::Department | Role::Leader | Role::Supervisor | Role::Policy | Role::Admin => ListScope::All,
+        Role::Department | Role::Leader | Role::Supervisor | Role::Policy | Role::Finance | Role::Admin => {
+            ListScope::All
+        }
         Role::System => ListScope::None,
     }
 }

@@ -477,16 +477,18 @@ pub async fn payment_file(
         app.store.void_payment_file(&file_id, "没有可支付的行 / nothing to pay", stamp(app, actor)).await?;
         return Err(Error::NothingToIssue { run });
     }
+    // The accounts enterprises confirmed (意愿确认), for a run that needs confirmation.
+    let accounts = crate::grant_pages::accounts_of_run(app, run).await?;
     let lines: Vec<::grants::PaymentLine> = lines
         .into_iter()
         .map(|l| ::grants::PaymentLine {
+            account: accounts.get(&l.grant).cloned(),
             grant: l.grant,
             uscc: l.uscc,
             name: l.name,
             amount: l.amount,
             item: l.item,
             period: l.period,
-            account: None,
         })
         .collect();
     let totals = ::grants::ControlTotals::of(&lines);
@@ -675,8 +677,9 @@ pub fn parse_results(bytes: &[u8]) -> std::result::Result<Vec<ResultRow>, Vec<St
     if problems.is_empty() { Ok(rows) } else { Err(problems) }
 }
 
-/// Imports payment results, all or nothing: a file with any bad row is refused with every
-/// row's problem and nothing is written.
+/// Imports payment results (CSV, or an .xlsx workbook with the same columns), all or
+/// nothing: a file with any bad row is refused with every row's problem and nothing is
+/// written.
 #[tracing::instrument(skip_all, fields(user = %actor.username))]
 pub async fn import_results(
     app: &App,
@@ -692,7 +695,9 @@ pub async fn import_results(
             "文件过大（至多 512 MiB）/ the file is too large (512 MiB at most)",
         ));
     }
-    let rows = parse_results(bytes).map_err(|problems| Error::PaymentResults { problems })?;
+    // A workbook (.xlsx) is read through the import's bounded reader into the same CSV.
+    let text = crate::grant_pages::results_csv(file_name, bytes)?;
+    let rows = parse_results(&text).map_err(|problems| Error::PaymentResults { problems })?;
     let name: String = file_name.chars().take(200).collect();
     Ok(app
         .store

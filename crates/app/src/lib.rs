@@ -56,6 +56,7 @@ pub mod drafts;
 pub mod effects;
 pub mod error;
 pub mod events;
+pub mod grant_pages;
 pub mod grants;
 pub mod inbox;
 pub mod jobs;

@@ -109,6 +109,10 @@ pub struct GrantSettings {
     pub payer_name: String,
     /// The paying body's account named in payment files (付款账号).
     pub payer_account: String,
+    /// The award items whose grants need the enterprise's willingness confirmation (意愿确认)
+    /// before payment: item ids separated by commas, or `无` for none. A run records this
+    /// when it is created ([`GrantSettings::needs_confirmation`]).
+    pub confirmation_items: String,
     /// Where these come from.
     pub source: String,
 }
@@ -120,12 +124,31 @@ impl Default for GrantSettings {
             approval_bands: "0:1; 1000000:2; 10000000:3".to_string(),
             payer_name: "园区财政局".to_string(),
             payer_account: "未设置".to_string(),
+            confirmation_items: NO_ITEMS.to_string(),
             source: DEFAULT_GRANTS_SOURCE.to_string(),
         }
     }
 }
 
+/// The value of `grants.confirmation_items` naming no item.
+pub const NO_ITEMS: &str = "无";
+
 impl GrantSettings {
+    /// The items named by `grants.confirmation_items` (`无`, `none` or empty: none).
+    pub fn confirmation_items(&self) -> Vec<String> {
+        self.confirmation_items
+            .split([',', '，', ';', '；', ' ', '\n', '、'])
+            .map(str::trim)
+            .filter(|t| !t.is_empty() && *t != NO_ITEMS && !t.eq_ignore_ascii_case("none"))
+            .map(String::from)
+            .collect()
+    }
+
+    /// Whether a run of `item` created now needs willingness confirmation.
+    pub fn needs_confirmation(&self, item: &str) -> bool {
+        self.confirmation_items().iter().any(|i| i == item)
+    }
+
     /// The approval bands, read from their text.
     pub fn bands(&self) -> std::result::Result<grants::ApprovalBands, String> {
         let mut bands = Vec::new();
@@ -430,6 +453,16 @@ pub const FIELDS: &[Field] = &[
         kind: FieldKind::Text { max_chars: 34 },
         label: ["支付文件付款账号", "payer account in payment files"],
         help: ["支付文件中的付款账号", "the paying account named in payment files"],
+    },
+    Field {
+        key: "grants.confirmation_items",
+        kind: FieldKind::Text { max_chars: 1000 },
+        label: ["需意愿确认的条款", "items needing willingness confirmation"],
+        help: [
+            "这些免申即享条款的授予须由企业一键确认意愿和收款账户后才列入支付文件；条款编号以逗号分隔，“无”表示都不需要；批次创建时记下",
+            "grants of these award items go into a payment file only after the enterprise confirms its willingness and \
+             its bank account; item ids separated by commas, \"无\" for none; a run records this when it is created",
+        ],
     },
     Field {
         key: "grants.source",

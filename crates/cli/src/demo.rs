@@ -710,6 +710,38 @@ pub fn generate(seed: u64, n: usize) -> DemoZone {
 
     let first_target =
         records.iter().find(|r| r.enterprise.assistance_target()).map(|r| r.enterprise.uscc.clone());
+    // The printed enterprise has invention patents granted, and was recognised as a
+    // municipal 专精特新 SME, in the year before the demo date: it is granted the patent
+    // award and the municipal SRDI award, and the demo zone shows it one grant paid and one
+    // in publicity (`crate::demo_grants`).
+    if let Some(r) = records.iter_mut().find(|r| Some(&r.enterprise.uscc) == first_target.as_ref()) {
+        let year = demo_now().year() - 1;
+        let recognised = NaiveDate::from_ymd_opt(year, 11, 28).unwrap_or_default();
+        r.facts.retain(|f| {
+            !(f.fact == "new_invention_patents" && f.year == Some(year))
+                && f.fact != "srdi_level"
+                && f.fact != "srdi_recognized_on"
+        });
+        for (fact, value) in [
+            ("srdi_level", FactValue::Code("municipal".into())),
+            ("srdi_recognized_on", FactValue::Date(recognised)),
+        ] {
+            r.facts.push(FactRecord {
+                fact: fact.into(),
+                year: None,
+                value,
+                source: FactSource::Zone,
+                as_of: recognised,
+            });
+        }
+        r.facts.push(FactRecord {
+            fact: "new_invention_patents".into(),
+            year: Some(year),
+            value: FactValue::Integer(3),
+            source: FactSource::SelfReported,
+            as_of: NaiveDate::from_ymd_opt(year + 1, 3, 31).unwrap_or_default(),
+        });
+    }
     let users = vec![
         DemoUser {
             username: "qiye".into(),
@@ -768,6 +800,14 @@ pub fn generate(seed: u64, n: usize) -> DemoZone {
             department: Some("economic_development".into()),
         },
         DemoUser {
+            username: "caiwu".into(),
+            password: "caiwu-demo-2022".into(),
+            role: "finance",
+            display_name: "财政分局财务经办".into(),
+            enterprise: None,
+            department: None,
+        },
+        DemoUser {
             username: "admin".into(),
             password: "admin-demo-2022".into(),
             role: "admin",
@@ -798,7 +838,7 @@ mod tests {
         let targets = a.records.iter().filter(|r| r.enterprise.assistance_target()).count();
         assert!(targets > 350 && targets < 400, "most but not all are assistance targets: {targets}");
         let roles: BTreeSet<_> = a.users.iter().map(|u| u.role).collect();
-        assert_eq!(roles.len(), 7, "one user per role");
+        assert_eq!(roles.len(), 8, "one user per role");
         assert!(a.users.iter().any(|u| u.role == "enterprise" && u.enterprise.is_some()));
         assert_eq!(a.links.len(), 400);
     }

@@ -315,6 +315,11 @@ pub async fn demo(
             "演示匹配批次 / demo match run #{}: {} 家企业 / enterprises, 收件箱消息 / inbox messages {messages}",
             run.run_id, run.enterprises
         );
+        let ((paid_run, paid), (open_run, open)) =
+            crate::demo_grants::write(Arc::clone(&store), run.run_id).await.map_err(crate::app_error)?;
+        println!(
+            "演示授予 / demo grants: 批次 / run #{paid_run} 已拨付 / paid {paid}; 批次 / run #{open_run} 公示中 / in publicity {open}"
+        );
         n
     };
     println!("演示内容已发布 / demo content published: {content} 条 / items");

@@ -21,6 +21,9 @@ pub enum Role {
     Supervisor,
     /// 政策专员
     Policy,
+    /// 财务经办: issues payment files, imports payment results, reconciles (issue 12). Reads
+    /// grant runs and every enterprise (the payees); handles no problems.
+    Finance,
     /// 管理员
     Admin,
     /// Scheduled jobs (closing unrated answers); no one logs in as it.
@@ -29,13 +32,14 @@ pub enum Role {
 
 impl Role {
     /// The roles a person signs in with: every role but [`Role::System`].
-    pub const USERS: [Role; 7] = [
+    pub const USERS: [Role; 8] = [
         Role::Enterprise,
         Role::Cadre,
         Role::Department,
         Role::Leader,
         Role::Supervisor,
         Role::Policy,
+        Role::Finance,
         Role::Admin,
     ];
 
@@ -53,6 +57,7 @@ impl Role {
             Role::Leader => "联点领导",
             Role::Supervisor => "督查",
             Role::Policy => "政策专员",
+            Role::Finance => "财务经办",
             Role::Admin => "管理员",
             Role::System => "系统",
         }

@@ -109,6 +109,68 @@ pub fn read_xlsx<R: Read + Seek>(
     Ok(Parsed { format: Format::Xlsx, rows, records, errors })
 }
 
+/// Reads the first worksheet of an XLSX workbook as rows of text, within the same limits
+/// as [`read_xlsx`] (the archive inspected first, the sheet read cell by cell, calamine
+/// guarded): for files other than enterprise records (payment results). Dates read as
+/// `YYYY-MM-DD`, whole numbers without a decimal point, other numbers as their shortest
+/// decimal text; empty rows are skipped. At most `max_rows` rows.
+pub fn read_xlsx_rows<R: Read + Seek>(mut reader: R, max_rows: u32) -> Result<Vec<Vec<String>>, ImportError> {
+    inspect(&mut reader)?;
+    reader
+        .seek(SeekFrom::Start(0))
+        .map_err(|e| ImportError::Io { path: String::new(), reason: e.to_string() })?;
+    let wb_err = |e: XlsxError| ImportError::Workbook { reason: e.to_string() };
+    let mut wb: Xlsx<R> = guarded(|| Xlsx::new(reader))?.map_err(wb_err)?;
+    let Some(first) = guarded(|| wb.sheet_names())?.into_iter().next() else {
+        return Err(ImportError::Workbook { reason: "no worksheet".into() });
+    };
+    let mut cells = guarded(|| wb.worksheet_cells_reader(&first))?.map_err(wb_err)?;
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    let mut current: Option<u32> = None;
+    while let Some(cell) = guarded(|| cells.next_cell())?.map_err(wb_err)? {
+        let (r, c) = cell.get_position();
+        let value = cell.get_value();
+        if blank(value) {
+            continue;
+        }
+        if r >= MAX_ROWS.min(max_rows.saturating_add(1)) || c >= MAX_COLUMNS {
+            return Err(ImportError::CellOutOfRange { cell: address(r, c) });
+        }
+        match current {
+            Some(cr) if r < cr => return Err(ImportError::Damaged),
+            Some(cr) if r == cr => {}
+            _ => rows.push(Vec::new()),
+        }
+        current = Some(r);
+        let row = rows.last_mut().ok_or(ImportError::Damaged)?;
+        let c = c as usize;
+        if row.len() <= c {
+            row.resize(c + 1, String::new());
+        }
+        row[c] = cell_text(value);
+    }
+    if rows.is_empty() {
+        return Err(ImportError::Empty);
+    }
+    Ok(rows)
+}
+
+fn cell_text(d: &DataRef<'_>) -> String {
+    match d {
+        DataRef::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{f:.0}"),
+        DataRef::DateTime(dt) => {
+            let v = dt.as_f64();
+            if (0.0..=LAST_EXCEL_DAY).contains(&v) {
+                let (y, m, d, ..) = dt.to_ymd_hms_milli();
+                format!("{y:04}-{m:02}-{d:02}")
+            } else {
+                v.to_string()
+            }
+        }
+        other => header_text(other),
+    }
+}
+
 /// The rows of the sheet so far: the header (the first row with a value) maps the columns,
 /// the rows after it go to the builder.
 struct Sheet<'n, 'o, 'p> {

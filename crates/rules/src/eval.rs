@@ -114,16 +114,18 @@ pub(crate) fn kleene_not(v: Val) -> Val {
 
 /// One node of an explanation: a condition (or the amount), the values it read, its
 /// outcome, and its sub-conditions.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+///
+/// Deserialize reads back the JSON a grant's basis froze (`grants::Basis::explanation`).
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Explanation {
     /// The condition as written (printed from the tree), or a definition's name.
     pub expr: String,
     /// `true`, `false`, `undetermined`, or the value of a non-condition node.
     pub outcome: String,
     /// Facts and parameters read, with their values (`missing` when absent).
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub values: BTreeMap<String, String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub children: Vec<Explanation>,
 }
 

@@ -34,7 +34,7 @@ fn get<'a, T: tokio_postgres::types::FromSql<'a>>(r: &'a Row, i: usize) -> Resul
 }
 
 /// Appends one event to the grant chain (inside a transaction).
-async fn append_event(
+pub(crate) async fn append_event(
     tx: &impl GenericClient,
     actor: &Stamp,
     run: Option<i64>,

@@ -31,6 +31,7 @@ mod drafts;
 mod enterprises;
 mod events;
 mod follow_ups;
+mod grant_confirmations;
 mod grants;
 mod import;
 mod jobs;
@@ -146,6 +147,11 @@ pub const MIGRATIONS: &[Migration] = &[
         version: 26,
         name: "match_run_undetermined",
         sql: include_str!("../migrations/0026_match_run_undetermined.sql"),
+    },
+    Migration {
+        version: 27,
+        name: "finance_confirmation",
+        sql: include_str!("../migrations/0027_finance_confirmation.sql"),
     },
     Migration {
         version: 30,

@@ -512,10 +512,13 @@ pub mod sql {
     pub const APPROVED_AMOUNT: &str = "SELECT CAST(coalesce(sum(amount_fen), 0) AS BIGINT) FROM grants WHERE run_id = $1 AND state = 'approved'";
     pub const NEXT_ROUND: &str = "UPDATE grant_runs SET round = round + 1 WHERE id = $1";
     /// The candidates of a file: approved grants of the run without a live line; `$2` true:
-    /// issued before in a non-voided file (follow-up), false: never.
+    /// issued before in a non-voided file (follow-up), false: never; of a run needing
+    /// willingness confirmation (migration 0027), only the confirmed ones.
     pub const FILE_CANDIDATES: &str = "SELECT g.id, g.uscc, g.name, g.item, g.period, g.amount_fen FROM grants g \
         WHERE g.run_id = $1 AND g.state = 'approved' \
         AND NOT EXISTS (SELECT 1 FROM grant_payment_lines l WHERE l.grant_id = g.id AND l.active) \
+        AND (NOT EXISTS (SELECT 1 FROM grant_runs r WHERE r.id = $1 AND r.confirmation_required) \
+             OR EXISTS (SELECT 1 FROM grant_confirmations c WHERE c.grant_id = g.id)) \
         AND ($2 = EXISTS (SELECT 1 FROM grant_payment_lines l JOIN grant_payment_files f ON f.id = l.file_id \
              WHERE l.grant_id = g.id AND NOT f.voided)) \
         ORDER BY g.id";

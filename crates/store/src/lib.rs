@@ -24,6 +24,7 @@ pub mod enterprises;
 pub mod error;
 pub mod events;
 pub mod follow_ups;
+pub mod grant_confirmations;
 pub mod grants;
 pub mod import;
 pub mod jobs;
@@ -92,6 +93,7 @@ pub trait Store:
     + readiness::Readiness
     + content::ContentStore
     + crate::grants::GrantStore
+    + crate::grant_confirmations::ConfirmationStore
     + push::PushStore
     + events::EventStore
     + Send

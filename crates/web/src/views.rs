@@ -64,6 +64,12 @@ pub enum Place {
     CommonProblems,
     /// 活动: events of the service lines (宣讲, 政银企对接, 招聘会, …), registration and roster.
     Events,
+    /// 免申即享授予: grant runs (officials).
+    Grants,
+    /// 我的授予: the enterprise's own grants.
+    MyGrants,
+    /// 应享未享: eligible but not claimed (officials).
+    Unclaimed,
     Password,
 }
 
@@ -93,6 +99,9 @@ impl Place {
             Place::Outbox => Some("/admin/outbox"),
             Place::CommonProblems => Some("/common"),
             Place::Events => Some("/events"),
+            Place::Grants => Some("/grants"),
+            Place::MyGrants => Some("/grants/mine"),
+            Place::Unclaimed => Some("/grants/unclaimed"),
             Place::Password => Some("/account/password"),
         }
     }
@@ -121,6 +130,9 @@ impl Place {
             Place::Outbox => "ui.nav.outbox",
             Place::CommonProblems => "ui.nav.common",
             Place::Events => "ui.nav.events",
+            Place::Grants => "ui.nav.grants",
+            Place::MyGrants => "ui.nav.my_grants",
+            Place::Unclaimed => "ui.nav.unclaimed",
             Place::Password => "ui.nav.password",
         }
     }
@@ -131,10 +143,12 @@ impl Place {
         let mut v = vec![Home];
         match role {
             Role::Enterprise => {
-                v.extend([Inbox, PolicyMatches, NoApplication, Problems, Events, PolicySearch])
+                v.extend([Inbox, PolicyMatches, NoApplication, MyGrants, Problems, Events, PolicySearch])
             }
             Role::Cadre => v.extend([Enterprises, Visits, Problems, PolicySearch]),
-            Role::Department => v.extend([Problems, Enterprises, Events, PolicyLibrary, PolicySearch]),
+            Role::Department => {
+                v.extend([Problems, Enterprises, Events, Grants, Unclaimed, PolicyLibrary, PolicySearch])
+            }
             Role::Leader => v.extend([
                 Dashboard,
                 Problems,
@@ -142,6 +156,8 @@ impl Place {
                 CommonProblems,
                 Events,
                 Enterprises,
+                Grants,
+                Unclaimed,
                 PolicyLibrary,
                 PolicySearch,
             ]),
@@ -152,14 +168,26 @@ impl Place {
                 SpotChecks,
                 CommonProblems,
                 Enterprises,
+                Grants,
+                Unclaimed,
                 PolicyLibrary,
                 PolicySearch,
             ]),
-            Role::Policy => {
-                v.extend([Enterprises, PolicyLibrary, PolicyMatches, NoApplication, Events, PolicySearch])
-            }
+            Role::Policy => v.extend([
+                Enterprises,
+                PolicyLibrary,
+                PolicyMatches,
+                NoApplication,
+                Grants,
+                Unclaimed,
+                Events,
+                PolicySearch,
+            ]),
+            Role::Finance => v.extend([Grants, Enterprises, PolicyLibrary, PolicySearch]),
             Role::Admin => v.extend([
                 Enterprises,
+                Grants,
+                Unclaimed,
                 Users,
                 Departments,
                 Routing,
@@ -245,6 +273,7 @@ pub fn role_key(r: Role) -> &'static str {
         Role::Leader => "ui.role.leader",
         Role::Supervisor => "ui.role.supervisor",
         Role::Policy => "ui.role.policy",
+        Role::Finance => "ui.role.finance",
         Role::Admin => "ui.role.admin",
         Role::System => "ui.role.system",
     }

@@ -385,6 +385,9 @@ pub async fn run(
         })
         .await?;
     progress.end();
+    if recorded.created {
+        crate::grant_pages::mark_new_run(app, actor, recorded.run, &item.id).await?;
+    }
     Ok(RunOutcome {
         run: recorded.run,
         item: item.id.clone(),

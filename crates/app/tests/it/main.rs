@@ -5,6 +5,7 @@
 mod drafts;
 mod effects;
 mod events;
+mod grant_pages;
 mod grants;
 mod matching;
 mod push;

@@ -399,6 +399,17 @@ fn decisive<'x>(x: &'x rules::Explanation, want: &str, out: &mut Vec<&'x rules::
     }
 }
 
+/// The grounds of an eligible decision (a grant's frozen explanation): the top-level parts
+/// of the condition that held, up to `limit`.
+pub fn grounds(lib: &rules::Library, tr: Tr, root: &rules::Explanation, limit: usize) -> Vec<Reason> {
+    let cond = if root.expr == "eligible, amount" { root.children.first() } else { Some(root) };
+    let mut nodes = Vec::new();
+    if let Some(c) = cond {
+        if c.expr == "and" { nodes.extend(c.children.iter()) } else { nodes.push(c) }
+    }
+    nodes.into_iter().take(limit).map(|x| reason(lib, tr, x)).collect()
+}
+
 /// Why an outcome: up to `limit` decisive conditions.
 pub fn reasons(lib: &rules::Library, tr: Tr, d: &rules::Decision, limit: usize) -> Vec<Reason> {
     let root = &d.explanation;

@@ -166,6 +166,8 @@ pub async fn home(
         }
         Role::Cadre => cadre_home(&state, lang, &p).await?,
         Role::Admin => admin_home(&state, lang, &p).await?,
+        // The finance officer's day is the grant runs: payment files, results, reconciliation.
+        Role::Finance => return Ok(axum::response::Redirect::to("/grants").into_response()),
         Role::Policy | Role::System => {
             let q = ListQuery::default();
             let list = list_for(&state, &p, &q).await?;

@@ -14,6 +14,7 @@ pub mod decisions;
 pub mod effects;
 pub mod enterprises;
 pub mod events;
+pub mod grant_pages;
 pub mod grants;
 pub mod health;
 pub mod home;
@@ -138,6 +139,8 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(common::api_notices))
         .routes(routes!(grants::api_runs, grants::api_run))
         .routes(routes!(grants::api_mine))
+        .routes(routes!(grant_pages::api_confirm))
+        .routes(routes!(grant_pages::api_unclaimed))
         .routes(routes!(grants::api_results))
         .routes(routes!(grants::api_show_run))
         .routes(routes!(grants::api_list))
@@ -212,6 +215,20 @@ fn page_router() -> Router<AppState> {
         .route("/events/export.xlsx", get(events::export))
         .route("/events/{id}", get(events::page_event))
         .route("/events/{id}/{action}", post(events::page_act))
+        .route("/grants", get(grant_pages::page_runs))
+        .route("/grants/mine", get(grant_pages::page_mine))
+        .route("/grants/unclaimed", get(grant_pages::page_unclaimed))
+        .route("/grants/unclaimed.xlsx", get(grant_pages::page_unclaimed_xlsx))
+        .route("/grants/runs/{id}", get(grant_pages::page_run))
+        .route("/grants/runs/{id}/needs-data.xlsx", get(grant_pages::page_needs_data))
+        .route("/grants/runs/{id}/publicize", post(grant_pages::page_publicize))
+        .route("/grants/runs/{id}/budget", post(grant_pages::page_budget))
+        .route("/grants/runs/{id}/approve", post(grant_pages::page_approve))
+        .route("/grants/runs/{id}/payment-file", post(grant_pages::page_payment_file))
+        .route("/grants/runs/{id}/results", post(grant_pages::page_results))
+        .route("/grants/objections/{id}", post(grant_pages::page_handle))
+        .route("/grants/{id}/object", post(grant_pages::page_object))
+        .route("/grants/{id}/confirm", post(grant_pages::page_confirm))
         .route("/inbox", get(inbox::page))
         .route("/inbox/read", post(inbox::page_read))
         .route("/admin/outbox", get(inbox::page_outbox))
