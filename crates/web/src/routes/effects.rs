@@ -13,8 +13,7 @@ use crate::views::{self, Base};
 use app::effects::{self, EffectsReport};
 use axum::Json;
 use axum::extract::{Query, State};
-use axum::http::{HeaderValue, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{Html, Response};
 use kpi::Period;
 use std::collections::HashMap;
 use utoipa::IntoParams;
@@ -77,15 +76,7 @@ pub async fn api_effects_xlsx(
     let r = effects::effects_report(&state, &p, quarter).await?;
     let created = state.now().with_timezone(&store::china_offset()).naive_local();
     let bytes = effects::effects_workbook(&r, created).to_bytes().map_err(WebError::internal)?;
-    let mut resp = bytes.into_response();
-    resp.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-    );
-    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"effects-{}.xlsx\"", r.quarter)) {
-        resp.headers_mut().insert(header::CONTENT_DISPOSITION, v);
-    }
-    Ok(resp)
+    Ok(crate::routes::reports::xlsx(bytes, &format!("effects-{}.xlsx", r.quarter)))
 }
 
 /// The report's figures as the page and the dashboard section show them.
