@@ -1,9 +1,11 @@
 //! The web application end to end, one test binary: each test starts the app on port 0 over a
 //! fresh SQLite file (see `support`) and talks to it over HTTP.
 
+mod admin;
 mod api_fuzz;
 mod events;
 mod homes;
+mod limits;
 mod policies;
 mod problems;
 mod support;
