@@ -68,7 +68,7 @@ fn record(i: usize) -> EnterpriseRecord {
         chrono::NaiveDate::from_ymd_opt(2000 + (i % 22) as i32, 1 + (i % 12) as u32, 1 + (i % 28) as u32);
     let as_of = chrono::NaiveDate::from_ymd_opt(2026, 5, 31).unwrap_or_default();
     let base = 14.0 + (i % 97) as f64 / 20.0;
-    let mut facts = Vec::with_capacity(9);
+    let mut facts = Vec::with_capacity(10);
     let mut add = |fact: &str, year: i32, value: FactValue| {
         facts.push(FactRecord { fact: fact.into(), year: Some(year), value, source: FactSource::Tax, as_of })
     };
@@ -82,6 +82,14 @@ fn record(i: usize) -> EnterpriseRecord {
             add("total_assets", year, FactValue::Money(yuan * Decimal::from(2)));
         }
     }
+    const STREETS: [&str; 4] = ["麓谷街道", "东方红街道", "雷锋街道", "白马街道"];
+    facts.push(FactRecord {
+        fact: "street".into(),
+        year: None,
+        value: FactValue::Text(STREETS[i % STREETS.len()].into()),
+        source: FactSource::Zone,
+        as_of,
+    });
     EnterpriseRecord {
         enterprise: Enterprise {
             uscc,

@@ -146,6 +146,10 @@ const EXTRA_FACTS_SEED: u64 = 0x05ee_d0ff_ac75;
 /// period, the deferral's annual sales, business income), so that adding them left every
 /// earlier figure of the zone as it was.
 const NOTICE_FACTS_SEED: u64 = 0x0000_2022_0014_0021;
+/// The seed of the streets' draw (XORed with the demo's).
+const STREET_SEED: u64 = 0x0000_2022_0017_0004;
+/// The streets of the synthetic zone (街道); 麓谷 and 东方红 the most common.
+const STREETS: &[&str] = &["麓谷街道", "麓谷街道", "东方红街道", "东方红街道", "雷锋街道", "白马街道"];
 
 /// The GB/T 4754 section of an industry code (`C` manufacturing, `I` software, …).
 fn section_of(code: Option<&IndustryCode>) -> char {
@@ -521,6 +525,8 @@ pub fn generate(seed: u64, n: usize) -> DemoZone {
     }
     let mut extra = ChaCha8Rng::seed_from_u64(seed ^ EXTRA_FACTS_SEED);
     let mut notices = ChaCha8Rng::seed_from_u64(seed ^ NOTICE_FACTS_SEED);
+    // The street (街道) each enterprise is in, drawn apart so the other draws stay as they were.
+    let mut streets = ChaCha8Rng::seed_from_u64(seed ^ STREET_SEED);
 
     let mut records = Vec::with_capacity(n);
     let mut links = Vec::with_capacity(n);
@@ -696,6 +702,13 @@ pub fn generate(seed: u64, n: usize) -> DemoZone {
         let shape = Shape { section: section_of(industry.as_ref()), individual, general };
         policy_facts(&mut extra, &shape, &tags, &revenue_by_year, &mut facts);
         notice_facts(&mut notices, &shape, industry.as_ref(), established_on, &revenue_by_year, &mut facts);
+        facts.push(FactRecord {
+            fact: "street".into(),
+            year: None,
+            value: FactValue::Text((*pick(&mut streets, STREETS)).to_string()),
+            source: FactSource::Zone,
+            as_of: NaiveDate::from_ymd_opt(DEMO_YEARS[1], 12, 31).unwrap_or_default(),
+        });
         records.push(EnterpriseRecord::whole(e, facts));
         let (cadre, department) = &cadre_slots[i % cadres];
         links.push((

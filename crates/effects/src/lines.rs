@@ -92,16 +92,20 @@ pub enum HelpKind {
     Paid,
     /// A problem of its closed as solved by its own word (问题解决).
     ProblemSolved,
+    /// Came to an event (checked in: 参加活动), under the event kind's line (三.2 帮扶月,
+    /// 三.3 宣讲, 三.8 政银企对接, 三.10 招聘会, 三.13 展会, 三.15 沙龙/培训).
+    EventAttended,
 }
 
 impl HelpKind {
-    pub const ALL: [HelpKind; 6] = [
+    pub const ALL: [HelpKind; 7] = [
         HelpKind::Matched,
         HelpKind::Informed,
         HelpKind::Visited,
         HelpKind::Granted,
         HelpKind::Paid,
         HelpKind::ProblemSolved,
+        HelpKind::EventAttended,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -112,6 +116,7 @@ impl HelpKind {
             HelpKind::Granted => "granted",
             HelpKind::Paid => "paid",
             HelpKind::ProblemSolved => "problem_solved",
+            HelpKind::EventAttended => "event_attended",
         }
     }
 
@@ -123,12 +128,16 @@ impl HelpKind {
             HelpKind::Granted => "核定兑现",
             HelpKind::Paid => "资金到账",
             HelpKind::ProblemSolved => "问题解决",
+            HelpKind::EventAttended => "参加活动",
         }
     }
 
     /// Whether this kind is help an outcome is measured for: money paid, problems solved and
     /// visits. Matches and notices are reach only: being found eligible follows from the
     /// very facts an outcome compares, so the comparison would be biased by construction.
+    /// Events attended are reach only too: an enterprise chooses to come, and those that
+    /// choose are the active ones, a selection the comparison on size, industry, age and
+    /// trend does not remove; counted, not credited with a change.
     pub fn has_outcome(self) -> bool {
         matches!(self, HelpKind::Paid | HelpKind::ProblemSolved | HelpKind::Visited)
     }

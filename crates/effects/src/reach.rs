@@ -33,6 +33,8 @@ pub struct HelpEvent {
 pub struct Segment {
     pub size: Option<SizeClass>,
     pub industry: Option<char>,
+    /// The street (街道): an index into the names passed to [`reach`].
+    pub street: Option<u32>,
 }
 
 /// What a group of help did in the period.
@@ -49,6 +51,8 @@ pub struct Reach {
     pub by_industry: BTreeMap<String, u64>,
     /// Distinct enterprises per month (`2026-10`).
     pub by_month: BTreeMap<String, u64>,
+    /// Distinct enterprises per street (街道; `?` when the registry holds none).
+    pub by_street: BTreeMap<String, u64>,
 }
 
 /// A row of the reach table: a line, an item or a department, and a kind of help.
@@ -106,13 +110,16 @@ impl Acc {
         self.months.entry(format!("{}-{:02}", e.on.year(), e.on.month())).or_default().insert(e.enterprise);
     }
 
-    fn finish(self, segments: &dyn Fn(i64) -> Segment) -> Reach {
+    fn finish(self, segments: &dyn Fn(i64) -> Segment, streets: &[String]) -> Reach {
         let mut by_size = BTreeMap::new();
         let mut by_industry = BTreeMap::new();
+        let mut by_street = BTreeMap::new();
         for id in &self.enterprises {
             let s = segments(*id);
             *by_size.entry(s.size.map_or("unknown", SizeClass::as_str).to_string()).or_insert(0) += 1;
             *by_industry.entry(s.industry.map_or("?".to_string(), String::from)).or_insert(0) += 1;
+            let street = s.street.and_then(|k| streets.get(k as usize)).map_or("?", String::as_str);
+            *by_street.entry(street.to_string()).or_insert(0) += 1;
         }
         Reach {
             enterprises: self.enterprises.len() as u64,
@@ -121,27 +128,33 @@ impl Acc {
             by_size,
             by_industry,
             by_month: self.months.into_iter().map(|(m, s)| (m, s.len() as u64)).collect(),
+            by_street,
         }
     }
 }
 
-fn rows<K: Ord>(m: BTreeMap<(K, HelpKind), Acc>, seg: &dyn Fn(i64) -> Segment) -> BTreeMap<K, Vec<ReachRow>> {
+fn rows<K: Ord>(
+    m: BTreeMap<(K, HelpKind), Acc>,
+    seg: &dyn Fn(i64) -> Segment,
+    streets: &[String],
+) -> BTreeMap<K, Vec<ReachRow>> {
     let mut out: BTreeMap<K, Vec<ReachRow>> = BTreeMap::new();
     for ((k, kind), acc) in m {
-        out.entry(k).or_default().push(ReachRow { kind, reach: acc.finish(seg) });
+        out.entry(k).or_default().push(ReachRow { kind, reach: acc.finish(seg, streets) });
     }
     out
 }
 
 /// The reach of the events dated `start ..= end`. `eligible` are the (enterprise, item)
-/// pairs found eligible up to `end`; `segments` gives an enterprise's size class and
-/// industry.
+/// pairs found eligible up to `end`; `segments` gives an enterprise's size class, industry
+/// and street (an index into `streets`, the streets' names).
 pub fn reach(
     events: &[HelpEvent],
     start: NaiveDate,
     end: NaiveDate,
     eligible: &[(i64, String)],
     segments: &dyn Fn(i64) -> Segment,
+    streets: &[String],
 ) -> ReachReport {
     let mut by_line: BTreeMap<(Line, HelpKind), Acc> = BTreeMap::new();
     let mut by_item: BTreeMap<(String, HelpKind), Acc> = BTreeMap::new();
@@ -197,9 +210,9 @@ pub fn reach(
     ReachReport {
         start,
         end,
-        by_line: rows(by_line, segments),
-        by_item: rows(by_item, segments),
-        by_department: rows(by_dept, segments),
+        by_line: rows(by_line, segments, streets),
+        by_item: rows(by_item, segments, streets),
+        by_department: rows(by_dept, segments, streets),
         helped_enterprises: helped.len() as u64,
         paid,
         gaps,
@@ -251,13 +264,20 @@ mod tests {
             ev(4, HelpKind::ProblemSolved, d(7, 1), None),
         ];
         let eligible: Vec<(i64, String)> = [1, 2, 5, 6].iter().map(|i| (*i, "award".to_string())).collect();
-        let seg = |id: i64| Segment { size: (id % 2 == 0).then_some(SizeClass::Small), industry: Some('C') };
-        let r = reach(&events, d(10, 1), d(12, 31), &eligible, &seg);
+        let seg = |id: i64| Segment {
+            size: (id % 2 == 0).then_some(SizeClass::Small),
+            industry: Some('C'),
+            street: (id == 1).then_some(0),
+        };
+        let streets = vec!["麓谷街道".to_string()];
+        let r = reach(&events, d(10, 1), d(12, 31), &eligible, &seg, &streets);
         let paid = r.line(Line::FUNDS, HelpKind::Paid).unwrap();
         assert_eq!((paid.enterprises, paid.events, paid.amount), (2, 3, Decimal::from(151)));
         assert_eq!(paid.by_size.get("small"), Some(&1));
         assert_eq!(paid.by_size.get("unknown"), Some(&1));
         assert_eq!(paid.by_month.get("2026-11"), Some(&1));
+        assert_eq!(paid.by_street.get("麓谷街道"), Some(&1));
+        assert_eq!(paid.by_street.get("?"), Some(&1), "enterprise 2 has no street");
         assert!(
             r.line(Line::FUNDS, HelpKind::Granted).is_none(),
             "granted in September: outside the quarter"

@@ -186,6 +186,24 @@ impl PushStore for PgStore {
         rows.iter().map(|r| message(r, 0)).collect()
     }
 
+    async fn informed_between(
+        &self,
+        from: DateTime<FixedOffset>,
+        to: DateTime<FixedOffset>,
+    ) -> Result<Vec<(i64, String, DateTime<FixedOffset>)>> {
+        let client = self.client().await?;
+        let rows = client.query(sql::INFORMED_BETWEEN, &[&from, &to]).await.map_err(backend)?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get(0).map_err(backend)?,
+                    r.try_get(1).map_err(backend)?,
+                    china(r.try_get(2).map_err(backend)?),
+                ))
+            })
+            .collect()
+    }
+
     async fn inbox_unread(&self, uscc: &str) -> Result<u64> {
         let client = self.client().await?;
         Ok(one_i64(&client, sql::UNREAD, &[&uscc]).await?.unwrap_or(0).max(0) as u64)

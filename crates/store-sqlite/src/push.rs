@@ -195,6 +195,21 @@ impl PushStore for SqliteStore {
         .await
     }
 
+    async fn informed_between(
+        &self,
+        from: DateTime<FixedOffset>,
+        to: DateTime<FixedOffset>,
+    ) -> Result<Vec<(i64, String, DateTime<FixedOffset>)>> {
+        self.read(move |conn| {
+            let mut st = conn.prepare_cached(sql::INFORMED_BETWEEN).map_err(backend)?;
+            let rows = st
+                .query_map(params![ts(from), ts(to)], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                .map_err(backend)?;
+            rows.collect::<rusqlite::Result<Vec<_>>>().map_err(backend)
+        })
+        .await
+    }
+
     async fn inbox_unread(&self, uscc: &str) -> Result<u64> {
         let uscc = uscc.to_string();
         self.read_point(move |conn| Ok(one_i64(conn, sql::UNREAD, [uscc])?.unwrap_or(0).max(0) as u64)).await

@@ -259,6 +259,14 @@ pub trait PushStore: Send + Sync {
     /// How many of an enterprise's messages are unread.
     async fn inbox_unread(&self, uscc: &str) -> Result<u64>;
 
+    /// Every inbox message written in `[from, to)`, as (enterprise id, item, written at),
+    /// oldest first: the effect report's "informed" (推送告知).
+    async fn informed_between(
+        &self,
+        from: DateTime<FixedOffset>,
+        to: DateTime<FixedOffset>,
+    ) -> Result<Vec<(i64, String, DateTime<FixedOffset>)>>;
+
     /// Marks an enterprise's messages read (the given ids, or all); returns how many changed.
     async fn mark_inbox_read(&self, uscc: &str, ids: Option<Vec<i64>>, stamp: &Stamp) -> Result<u64>;
 
@@ -369,6 +377,8 @@ pub mod sql {
         m.guide_href, m.at, m.read_at";
     pub const UNREAD: &str = "SELECT count(*) FROM inbox_messages m JOIN enterprises e ON e.id = m.enterprise_id \
         WHERE e.uscc = $1 AND m.read_at IS NULL";
+    pub const INFORMED_BETWEEN: &str = "SELECT enterprise_id, item, at FROM inbox_messages \
+        WHERE at >= $1 AND at < $2 ORDER BY at, id";
     pub const MARK_ALL_READ: &str = "UPDATE inbox_messages SET read_at = $1, read_by = $2 \
         WHERE read_at IS NULL AND enterprise_id = (SELECT id FROM enterprises WHERE uscc = $3)";
     pub const MARK_READ: &str = "UPDATE inbox_messages SET read_at = $1, read_by = $2 \

@@ -20,7 +20,8 @@ use crate::{App, Error, Result};
 /// Enterprise ids per scan page.
 const PAGE_IDS: i64 = 16_384;
 /// The facts read, in this order (a cell's `fact` indexes it).
-const FACTS: [&str; 5] = ["industry_code", "established_on", "revenue", "employees", "total_assets"];
+const FACTS: [&str; 6] =
+    ["industry_code", "established_on", "revenue", "employees", "total_assets", "street"];
 /// Years of facts before the quarter's year the outcomes read.
 pub(crate) const PANEL_YEARS: i32 = 5;
 
@@ -118,6 +119,51 @@ pub(crate) async fn load(app: &App, quarter: &Period) -> Result<Loaded> {
         }
     }
 
+    // Inbox notices (推送告知) written in the quarter, under 三.3.
+    let (from, to) = (
+        store::problems::day_start(quarter.start),
+        store::problems::day_start(quarter.end.succ_opt().unwrap_or(quarter.end)),
+    );
+    for (enterprise, item, at) in store.informed_between(from, to).await? {
+        events.push(HelpEvent {
+            enterprise,
+            kind: HelpKind::Informed,
+            line: Line::PUBLICITY,
+            item: Some(item),
+            department: None,
+            on: china_date(at),
+            amount: None,
+        });
+    }
+
+    // Events (活动) of the quarter: each enterprise checked in, under the kind's line and the
+    // publishing department.
+    let filter = store::events::EventFilter {
+        ends_after: Some(from),
+        starts_before: Some(to),
+        department: None,
+        include_cancelled: false,
+        limit: 100_000,
+    };
+    for e in store.events(&filter).await? {
+        let on = china_date(e.record.event.starts_at);
+        let line = Line::from_plan(e.record.event.kind.clause());
+        let (Some(line), true) = (line, quarter.contains(on)) else { continue };
+        for r in store.roster(e.record.id).await? {
+            if r.state == services::events::RegistrationState::CheckedIn {
+                events.push(HelpEvent {
+                    enterprise: r.enterprise_id,
+                    kind: HelpKind::EventAttended,
+                    line,
+                    item: None,
+                    department: Some(e.record.event.department.clone()),
+                    on,
+                    amount: None,
+                });
+            }
+        }
+    }
+
     // Problems: solved by the enterprise's word, under their category's line; and the facts
     // the recurrence reads.
     let mut problems = Vec::new();
@@ -189,7 +235,7 @@ pub(crate) async fn load(app: &App, quarter: &Period) -> Result<Loaded> {
     // The registry: segments of the helped, the panels of everyone.
     let helped: HashSet<i64> = events.iter().map(|e| e.enterprise).collect();
     let last_year = quarter.year - 1;
-    let (segments, revenue, employees, enterprises) = read_panels(app, &helped, last_year).await?;
+    let (segments, streets, revenue, employees, enterprises) = read_panels(app, &helped, last_year).await?;
     let mut cases = Vec::new();
     let in_quarter =
         |c: &Case| NaiveDate::parse_from_str(&c.date, "%Y-%m-%d").is_ok_and(|d| quarter.contains(d));
@@ -199,6 +245,7 @@ pub(crate) async fn load(app: &App, quarter: &Period) -> Result<Loaded> {
         events,
         eligible,
         segments,
+        streets,
         revenue,
         employees,
         enterprises,
@@ -222,7 +269,7 @@ async fn id_of(
     Ok(id)
 }
 
-type Panels = (HashMap<i64, Segment>, OutcomePanel, OutcomePanel, u64);
+type Panels = (HashMap<i64, Segment>, Vec<String>, OutcomePanel, OutcomePanel, u64);
 
 /// Every enterprise's revenue and employees over the panel's years, with its baseline (size
 /// class from the earliest panel year with indicators, industry section, year established);
@@ -233,8 +280,11 @@ async fn read_panels(app: &App, helped: &HashSet<i64>, last_year: i32) -> Result
     let mut revenue = OutcomePanel::new(first_year, last_year);
     let mut employees = OutcomePanel::new(first_year, last_year);
     let mut segments = HashMap::new();
+    // The streets' names, each once; a segment holds its index.
+    let mut streets: Vec<String> = Vec::new();
+    let mut street_index: HashMap<String, u32> = HashMap::new();
     let Some(bounds) = app.store.scan_bounds().await? else {
-        return Ok((segments, revenue, employees, 0));
+        return Ok((segments, streets, revenue, employees, 0));
     };
     let request =
         Arc::new(ScanRequest { facts: FACTS.iter().map(|f| f.to_string()).collect(), targets_only: false });
@@ -257,6 +307,7 @@ async fn read_panels(app: &App, helped: &HashSet<i64>, last_year: i32) -> Result
             let mut rev = vec![None; years];
             let mut emp = vec![None; years];
             let mut assets = vec![None; years];
+            let mut street: Option<&str> = None;
             while let Some(cell) = page.cells.get(c).filter(|cell| cell.row as usize == row) {
                 c += 1;
                 let k = usize::try_from(cell.year - first_year).ok().filter(|k| *k < years);
@@ -271,6 +322,7 @@ async fn read_panels(app: &App, helped: &HashSet<i64>, last_year: i32) -> Result
                     (3, CellValue::Int(x), Some(k)) => emp[k] = Some(x),
                     (3, v, Some(k)) => emp[k] = page.text_of(&v).parse().ok(),
                     (4, v, Some(k)) => assets[k] = money(&page, v),
+                    (5, v, _) => street = Some(page.text_of(&v)).filter(|s| !s.trim().is_empty()),
                     _ => {}
                 }
             }
@@ -283,7 +335,13 @@ async fn read_panels(app: &App, helped: &HashSet<i64>, last_year: i32) -> Result
             });
             let section = industry.as_ref().map(IndustryCode::section);
             if helped.contains(id) {
-                segments.insert(*id, Segment { size, industry: section });
+                let street = street.map(|s| {
+                    *street_index.entry(s.to_string()).or_insert_with(|| {
+                        streets.push(s.to_string());
+                        (streets.len() - 1) as u32
+                    })
+                });
+                segments.insert(*id, Segment { size, industry: section, street });
             }
             let base = Baseline { size, industry: section, established };
             let year = |y: i32| usize::try_from(y - first_year).ok().filter(|k| *k < years);
@@ -293,7 +351,7 @@ async fn read_panels(app: &App, helped: &HashSet<i64>, last_year: i32) -> Result
             let _ = employees.push(*id, base, |y| year(y).and_then(|k| emp[k]).map(|e| e as f64));
         }
     }
-    Ok((segments, revenue, employees, n))
+    Ok((segments, streets, revenue, employees, n))
 }
 
 /// Money in yuan from a cell: fen as an integer, or the canonical decimal text.

@@ -71,6 +71,8 @@ pub struct KindReach {
     pub by_industry: std::collections::BTreeMap<String, u64>,
     /// Enterprises per month of the quarter (`2026-10`).
     pub by_month: std::collections::BTreeMap<String, u64>,
+    /// Enterprises per street (街道, the registry's fact `street`; `?` none recorded).
+    pub by_street: std::collections::BTreeMap<String, u64>,
 }
 
 /// An outcome estimate of one kind of help under a line, for one measure.
@@ -241,6 +243,8 @@ pub(crate) struct Loaded {
     pub events: Vec<effects::HelpEvent>,
     pub eligible: Vec<(i64, String)>,
     pub segments: HashMap<i64, effects::Segment>,
+    /// The streets' names a segment's `street` indexes.
+    pub streets: Vec<String>,
     pub revenue: effects::OutcomePanel,
     pub employees: effects::OutcomePanel,
     pub enterprises: u64,
@@ -282,6 +286,7 @@ fn kind_reach(kind: HelpKind, r: &Reach) -> KindReach {
         by_size: r.by_size.clone(),
         by_industry: r.by_industry.clone(),
         by_month: r.by_month.clone(),
+        by_street: r.by_street.clone(),
     }
 }
 
@@ -333,7 +338,7 @@ fn round1(x: f64) -> f64 {
 pub(crate) fn build(quarter: &Period, l: Loaded, now: DateTime<FixedOffset>) -> EffectsReport {
     let segments = |id: i64| l.segments.get(&id).copied().unwrap_or_default();
     let reach: ReachReport =
-        effects::reach::reach(&l.events, quarter.start, quarter.end, &l.eligible, &segments);
+        effects::reach::reach(&l.events, quarter.start, quarter.end, &l.eligible, &segments, &l.streets);
     // Outcomes: per line and kind with an outcome, the year of each enterprise's first help
     // up to the quarter's end.
     let mut first: std::collections::BTreeMap<(Line, HelpKind), HashMap<i64, i32>> = Default::default();

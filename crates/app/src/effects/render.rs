@@ -35,7 +35,7 @@ pub fn effects_workbook(r: &EffectsReport, created: NaiveDateTime) -> Workbook {
         summary.push(vec![k.into(), v]);
     }
     let reach_headers =
-        ["帮扶重点", "帮扶方式", "企业数", "次数", "金额（元）", "按规模", "按行业门类", "按月"];
+        ["帮扶重点", "帮扶方式", "企业数", "次数", "金额（元）", "按规模", "按行业门类", "按街道", "按月"];
     let reach_row = |name: String, k: &KindReach| {
         vec![
             Cell::Text(name),
@@ -45,6 +45,9 @@ pub fn effects_workbook(r: &EffectsReport, created: NaiveDateTime) -> Workbook {
             Cell::Money(k.amount),
             Cell::Text(split_text(&k.by_size, size_zh)),
             Cell::Text(split_text(&k.by_industry, |s| s.to_string())),
+            Cell::Text(split_text(&k.by_street, |s| {
+                if s == "?" { "未登记街道".into() } else { s.to_string() }
+            })),
             Cell::Text(split_text(&k.by_month, |s| s.to_string())),
         ]
     };

@@ -8,6 +8,7 @@ fn loaded(events: Vec<effects::HelpEvent>) -> Loaded {
         events,
         eligible: Vec::new(),
         segments: HashMap::new(),
+        streets: Vec::new(),
         revenue: OutcomePanel::new(2021, 2025),
         employees: OutcomePanel::new(2021, 2025),
         enterprises: 0,

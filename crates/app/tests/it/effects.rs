@@ -71,6 +71,21 @@ fn records() -> Vec<EnterpriseRecord> {
                     });
                 }
             }
+            // k % 4 == 1 on 麓谷街道, even on 东方红街道, the rest with no street recorded.
+            let street = match k % 4 {
+                1 => Some("麓谷街道"),
+                0 | 2 => Some("东方红街道"),
+                _ => None,
+            };
+            if let Some(street) = street {
+                facts.push(FactRecord {
+                    fact: "street".into(),
+                    year: None,
+                    value: FactValue::Text(street.into()),
+                    source: FactSource::Zone,
+                    as_of: date("2026-03-31"),
+                });
+            }
             EnterpriseRecord { enterprise, facts, scope: Default::default() }
         })
         .collect()
@@ -131,6 +146,11 @@ async fn report_over_a_zone(store: Arc<dyn Store>) {
     let reach = visits.reach.iter().find(|k| k.kind == "visited").unwrap();
     assert_eq!(reach.by_month.get("2026-11"), Some(&u64::from(N / 40)));
     assert_eq!(reach.by_industry.values().sum::<u64>(), u64::from(N / 40));
+    // The visited (k % 40 == 1) are all on 麓谷街道.
+    assert_eq!(
+        reach.by_street.iter().map(|(k, v)| (k.as_str(), *v)).collect::<Vec<_>>(),
+        vec![("麓谷街道", u64::from(N / 40))]
+    );
     // Outcome: the 2023 visits, +15 % revenue, found within the interval; employees did
     // not change differently.
     let revenue = r.outcomes.iter().find(|o| o.kind == "visited" && o.measure == "revenue").unwrap();
@@ -178,6 +198,63 @@ async fn report_over_a_zone(store: Arc<dyn Store>) {
     }
 }
 
+/// An enterprise that came to a training (三.15) is reached under that line, by the publishing
+/// department; one registered that did not come is not; attendance is never credited with an
+/// outcome (reach only).
+async fn events_attended_are_reach_under_their_line(store: Arc<dyn Store>) {
+    use app::events::{self, PublishRequest};
+    store.seed_reference_data().await.unwrap();
+    let app = crate::matching::zone(store, 20).await;
+    let clock = Arc::new(FixedClock::new(DateTime::parse_from_rfc3339("2026-11-02T09:00:00+08:00").unwrap()));
+    let app: App = app.with_clock(clock.clone());
+    let dept = app::problems::routing(&app).await.unwrap().departments[0].code.clone();
+    let officer = Principal {
+        username: "bumen".into(),
+        role: Role::Department,
+        enterprise: None,
+        department: Some(dept.clone()),
+        display_name: "部门".into(),
+    };
+    let mut codes = Vec::new();
+    store::for_each_enterprise(app.store.as_ref(), 100, |row| {
+        codes.push(row.enterprise.uscc.clone());
+        Ok(())
+    })
+    .await
+    .unwrap();
+    let training = PublishRequest {
+        kind: "专题培训".into(),
+        title: "精益管理培训".into(),
+        description: "企业管理提升。".into(),
+        place: "园区服务中心".into(),
+        starts_at: "2026-11-10 09:00".into(),
+        ends_at: "2026-11-10 11:30".into(),
+        capacity: 10,
+        ..Default::default()
+    };
+    let id = events::publish(&app, &officer, &training).await.unwrap().id;
+    for u in &codes[..2] {
+        events::register(&app, &officer, id, u, 1, "").await.unwrap();
+    }
+    clock.set(DateTime::parse_from_rfc3339("2026-11-10T08:30:00+08:00").unwrap());
+    events::check_in(&app, &officer, id, &codes[0]).await.unwrap();
+    clock.set(DateTime::parse_from_rfc3339("2026-12-20T09:00:00+08:00").unwrap());
+    let quarter = effects::parse_quarter("2026Q4").unwrap();
+    let r = effects::effects_report(&app, &who(Role::Leader), quarter).await.unwrap();
+    let line = &r.lines[14];
+    assert_eq!(line.label, "三.15 促进企业管理提升");
+    let came = line.reach.iter().find(|k| k.kind == "event_attended").expect("attended counted");
+    assert_eq!((came.enterprises, line.helped, r.helped), (1, 1, 1));
+    let by_dept = r.departments.iter().find(|d| d.department == dept).expect("the publishing department");
+    assert!(by_dept.reach.iter().any(|k| k.kind == "event_attended" && k.enterprises == 1), "{by_dept:?}");
+    assert!(r.outcomes.iter().all(|o| o.kind != "event_attended"), "reach only");
+    // The quarter before saw nothing.
+    let before = effects::effects_report(&app, &who(Role::Leader), effects::parse_quarter("2026Q3").unwrap())
+        .await
+        .unwrap();
+    assert!(before.lines[14].reach.is_empty(), "{:?}", before.lines[14]);
+}
+
 #[test]
 fn only_a_quarter_is_accepted() {
     assert!(effects::parse_quarter("2026q4").is_ok());
@@ -212,4 +289,4 @@ macro_rules! both {
     };
 }
 
-both!(report_over_a_zone);
+both!(report_over_a_zone, events_attended_are_reach_under_their_line);

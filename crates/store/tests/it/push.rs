@@ -116,6 +116,15 @@ async fn an_inbox_is_generated_once_page_by_page(s: &dyn Store) {
     let counts = s.outbox_counts().await.unwrap();
     let count = |c: &str| counts.iter().find(|x| x.channel == c).map_or(0, |x| x.count);
     assert_eq!((count("hook"), count("sms")), (4, 1));
+    // The effect report's "informed": the messages written in a window, by enterprise and item;
+    // the window's end is excluded (a UTC bound reads the same instant).
+    let informed =
+        s.informed_between(at("2022-07-01T00:00:00+08:00"), at("2022-07-02T00:00:00+08:00")).await.unwrap();
+    assert_eq!(informed.len(), 4);
+    assert!(informed.iter().any(|(e, item, w)| *e == ids[1] && item == "c" && *w == t));
+    assert!(s.informed_between(at("2022-07-01T11:00:00+08:00"), t).await.unwrap().is_empty());
+    let utc = at("2022-07-01T03:00:00+00:00");
+    assert_eq!(s.informed_between(utc, at("2022-07-01T12:00:00+08:00")).await.unwrap().len(), 4);
 
     // The inbox of ids[1]: newest first, unread, then read.
     let uscc1 = code(1).to_string();
