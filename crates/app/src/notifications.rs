@@ -75,16 +75,13 @@ pub async fn unread_count(app: &App, p: &Principal) -> Result<u64> {
     Ok(app.store.unread_notifications(&r).await?)
 }
 
-/// Marks one of one's notifications read (again: no change);
-/// [`Error::NotificationNotFound`] when none with this id is addressed to the reader.
+/// Marks one of one's notifications read (again: no change) and returns its problem's id
+/// (where opening it leads); [`Error::NotificationNotFound`] when none with this id is
+/// addressed to the reader.
 #[tracing::instrument(skip_all, fields(user = %p.username, id))]
-pub async fn mark_read(app: &App, p: &Principal, id: i64) -> Result<()> {
+pub async fn mark_read(app: &App, p: &Principal, id: i64) -> Result<i64> {
     let r = reader(p)?;
-    if app.store.mark_notification_read(&r, id, app.now()).await? {
-        Ok(())
-    } else {
-        Err(Error::NotificationNotFound { id })
-    }
+    app.store.mark_notification_read(&r, id, app.now()).await?.ok_or(Error::NotificationNotFound { id })
 }
 
 /// Marks all of one's notifications read; how many were unread.

@@ -88,16 +88,17 @@ impl NotificationStore for PgStore {
         reader: &Reader,
         id: i64,
         at: DateTime<FixedOffset>,
-    ) -> PResult<bool> {
+    ) -> PResult<Option<i64>> {
         let r = reader.params();
         let client = self.client().await?;
         let found =
             client.query_opt(&sql::addressed(), &[&r[0], &r[1], &r[2], &id]).await.map_err(backend)?;
-        if found.is_none() {
-            return Ok(false);
-        }
+        let Some(row) = found else {
+            return Ok(None);
+        };
+        let problem: i64 = row.try_get(0).map_err(backend)?;
         client.execute(sql::READ, &[&id, &r[0], &at]).await.map_err(backend)?;
-        Ok(true)
+        Ok(Some(problem))
     }
 
     async fn mark_all_notifications_read(&self, reader: &Reader, at: DateTime<FixedOffset>) -> PResult<u64> {

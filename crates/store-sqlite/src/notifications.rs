@@ -107,20 +107,19 @@ impl NotificationStore for SqliteStore {
         reader: &Reader,
         id: i64,
         at: DateTime<FixedOffset>,
-    ) -> PResult<bool> {
+    ) -> PResult<Option<i64>> {
         let r = reader.params();
         self.write_p(move |conn| {
             let found: Option<i64> = conn
                 .prepare_cached(&sql::addressed())
                 .and_then(|mut st| st.query_row(params![r[0], r[1], r[2], id], |row| row.get(0)).optional())
                 .map_err(backend)?;
-            if found.is_none() {
-                return Ok(false);
+            if found.is_some() {
+                conn.prepare_cached(sql::READ)
+                    .and_then(|mut st| st.execute(params![id, r[0], text_time(at)]))
+                    .map_err(backend)?;
             }
-            conn.prepare_cached(sql::READ)
-                .and_then(|mut st| st.execute(params![id, r[0], text_time(at)]))
-                .map_err(backend)?;
-            Ok(true)
+            Ok(found)
         })
         .await
     }

@@ -411,14 +411,14 @@ pub trait NotificationStore: Send + Sync {
     /// How many of the reader's notifications they have not read.
     async fn unread_notifications(&self, reader: &Reader) -> PResult<u64>;
 
-    /// Marks one of the reader's notifications read (again: no change). `false` when no
-    /// notification `id` is addressed to the reader.
+    /// Marks one of the reader's notifications read (again: no change) and returns its
+    /// problem; `None` when no notification `id` is addressed to the reader.
     async fn mark_notification_read(
         &self,
         reader: &Reader,
         id: i64,
         at: DateTime<FixedOffset>,
-    ) -> PResult<bool>;
+    ) -> PResult<Option<i64>>;
 
     /// Marks every notification of the reader read; how many were unread.
     async fn mark_all_notifications_read(&self, reader: &Reader, at: DateTime<FixedOffset>) -> PResult<u64>;
@@ -454,9 +454,9 @@ pub mod sql {
              (SELECT 1 FROM notification_reads r WHERE r.notification_id = n.id AND r.username = $1)"
         )
     }
-    /// Whether notification `$4` is addressed to the reader.
+    /// The problem of notification `$4` when it is addressed to the reader.
     pub fn addressed() -> String {
-        format!("SELECT n.id FROM notifications n WHERE {ADDRESSED} AND n.id = $4")
+        format!("SELECT n.problem_id FROM notifications n WHERE {ADDRESSED} AND n.id = $4")
     }
     /// The reader's unread notifications' ids.
     pub fn unread_ids() -> String {

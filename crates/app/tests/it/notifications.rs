@@ -99,7 +99,7 @@ async fn notifications_follow_the_problem(store: Arc<dyn Store>) {
     let nid = page.rows[0].id;
     assert!(matches!(n::mark_read(&app, &stranger, nid).await, Err(Error::NotificationNotFound { .. })));
     assert!(matches!(n::mark_read(&app, &ent, nid).await, Err(Error::NotificationNotFound { .. })));
-    n::mark_read(&app, &o1, nid).await.unwrap();
+    assert_eq!(n::mark_read(&app, &o1, nid).await.unwrap(), id, "opening it leads to its problem");
     n::mark_read(&app, &o1, nid).await.unwrap();
     assert_eq!((unread(&app, &o1).await, unread(&app, &o2).await), (0, 1));
     let page = n::list(&app, &o1, ListRequest::default()).await.unwrap();
