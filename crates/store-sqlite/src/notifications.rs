@@ -60,9 +60,10 @@ fn count(conn: &Connection, q: &str, r: &[String; 3]) -> PResult<u64> {
     Ok(n.max(0) as u64)
 }
 
-fn notification(
-    r: &rusqlite::Row<'_>,
-) -> rusqlite::Result<(i64, i64, String, String, DateTime<FixedOffset>, Option<DateTime<FixedOffset>>)> {
+/// A notification row as read: id, problem, kind, text, created, read.
+type RawNotification = (i64, i64, String, String, DateTime<FixedOffset>, Option<DateTime<FixedOffset>>);
+
+fn notification(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawNotification> {
     Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
 }
 
