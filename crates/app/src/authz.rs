@@ -126,6 +126,10 @@ pub enum Resource<'a> {
     /// One enterprise's registration for an event: the enterprise itself, and every official
     /// who may see the enterprise (registering on its behalf, e.g. by telephone).
     EventRegistration { uscc: &'a UnifiedCreditCode, links: &'a ThreeLinks },
+    /// One's own notifications (通知, issue 14): every signed-in person reads and marks read
+    /// their own (those addressed to them, their department or their enterprise); the
+    /// system principal has none. Nobody reads another's.
+    OwnNotifications,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -285,6 +289,10 @@ pub fn authorize(p: &Principal, action: Action, resource: Resource<'_>) -> Decis
         Resource::EventRegistration { uscc, links } => {
             authorize(p, Action::Read, Resource::Enterprise { uscc, links })
         }
+        Resource::OwnNotifications => match p.role {
+            Role::System => Forbidden,
+            _ => Allow,
+        },
         Resource::Decisions { uscc, links } => {
             match authorize(p, Action::Read, Resource::Enterprise { uscc, links }) {
                 Allow if action == Action::Read => Allow,

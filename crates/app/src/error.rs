@@ -44,6 +44,9 @@ pub enum Error {
     /// No problem with this id that the actor may see.
     #[error("no problem {id} visible")]
     ProblemNotFound { id: String },
+    /// No notification with this id addressed to the reader.
+    #[error("no notification {id}")]
+    NotificationNotFound { id: i64 },
     /// A value of the request that does not parse or is out of range: `field` names where,
     /// `reason` says what is wrong and how to fix it (already bilingual where it comes from
     /// a domain crate).
@@ -189,6 +192,7 @@ impl Error {
             Error::NotAParameter { .. } | Error::Rules(_) => ErrorKind::BadRequest,
             Error::OwnAccount { .. } | Error::UserLinked { .. } => ErrorKind::Conflict,
             Error::EnterpriseNotFound { .. } | Error::ProblemNotFound { .. } => ErrorKind::NotFound,
+            Error::NotificationNotFound { .. } => ErrorKind::NotFound,
             Error::Invalid { .. }
             | Error::TaxYear { .. }
             | Error::TooLong { .. }
@@ -361,6 +365,7 @@ impl Localized for Error {
             }
             Error::Grants(e) => e.message(),
             Error::EventNotFound { id } => Message::new("app.event_not_found").arg("id", id),
+            Error::NotificationNotFound { id } => Message::new("app.notification_not_found").arg("id", id),
             Error::Service(e) => e.message(),
             Error::PublicityNotOver { run, until } => {
                 Message::new("app.publicity_not_over").arg("run", run).arg("until", until)
@@ -497,6 +502,7 @@ mod tests {
                 Error::Grants(grants::Error::BadBudget { budget: rust_decimal::Decimal::NEGATIVE_ONE })
             }
             D::EventNotFound => Error::EventNotFound { id: 7 },
+            D::NotificationNotFound => Error::NotificationNotFound { id: 7 },
             D::Service => Error::Service(services::Error::AlreadyRegistered),
             D::PublicityNotOver => Error::PublicityNotOver { run: 1, until: "2026-12-11".into() },
             D::NothingToIssue => Error::NothingToIssue { run: 1 },

@@ -75,6 +75,11 @@ pub const INBOX: &str = "inbox";
 /// at once after an inbox generation wrote messages.
 pub const DELIVER: &str = "deliver";
 
+/// Warnings (黄灯, 红灯) told to the lead departments once a problem's light turns
+/// ([`crate::notifications::generate_warnings`]), every five minutes: each problem and light
+/// once, however often it runs.
+pub const WARNINGS: &str = "warnings";
+
 /// The name this process holds outbox leases under.
 fn delivery_owner() -> &'static str {
     static OWNER: std::sync::OnceLock<String> = std::sync::OnceLock::new();
@@ -106,6 +111,10 @@ pub fn catalogue() -> Vec<Job> {
                 tracing::debug!(error = %e, "the delivery job could not be made due now");
             }
             Ok(format!("runs {}, newly eligible {newly}, almost eligible {almost}", done.len()))
+        }),
+        Job::new(WARNINGS, Duration::minutes(5), |app, _| async move {
+            let n = crate::notifications::generate_warnings(&app).await?;
+            Ok(format!("warnings {n}"))
         }),
         Job::new(DELIVER, Duration::minutes(1), |app, _| async move {
             let d = crate::push::deliver(&app, &crate::push::DeliveryConfig::new(delivery_owner())).await?;

@@ -63,6 +63,7 @@ pub mod jobs;
 pub mod kpis;
 pub mod live;
 pub mod matching;
+pub mod notifications;
 pub mod policies;
 pub mod policy_docs;
 pub mod principal;

@@ -910,6 +910,43 @@ mod tests {
         assert!(plan.visits.iter().all(|(_, at)| *at < demo_now()));
     }
 
+    /// Issue 14: the leader's dashboard shows the eight weeks before the demo date: problems
+    /// are received, answered and closed in every one of them.
+    #[test]
+    fn the_weekly_trend_of_the_demo_date_has_every_week() {
+        let z = generate(DEMO_SEED, 400);
+        let plan = crate::demo_problems::plan(&z, crate::demo_problems::DEMO_PROBLEMS);
+        let today = demo_now().date_naive();
+        let mut weeks = std::collections::BTreeMap::<i64, (u32, u32, u32)>::new();
+        let week = |t: chrono::DateTime<chrono::FixedOffset>| {
+            let d = handling::china_date(t);
+            let back = (today - d).num_days();
+            (0..56)
+                .contains(&back)
+                .then(|| (today.iso_week().week() as i64 - d.iso_week().week() as i64 + 53) % 53)
+        };
+        for p in &plan.problems {
+            if let Some(w) = week(p.state.problem.received_at) {
+                weeks.entry(w).or_default().0 += 1;
+            }
+            for a in &p.state.answers {
+                if let Some(w) = week(a.at) {
+                    weeks.entry(w).or_default().1 += 1;
+                }
+            }
+            for c in &p.state.closures {
+                if let Some(w) = week(c.at) {
+                    weeks.entry(w).or_default().2 += 1;
+                }
+            }
+        }
+        let received: Vec<u32> = (0..8).map(|w| weeks.get(&w).map_or(0, |x| x.0)).collect();
+        assert!(received.iter().all(|n| *n > 0), "received per week, newest first: {received:?} ({weeks:?})");
+        let answered: u32 = weeks.values().map(|x| x.1).sum();
+        let closed: u32 = weeks.values().map(|x| x.2).sum();
+        assert!(answered > 0 && closed > 0, "{weeks:?}");
+    }
+
     #[test]
     fn the_demo_clock_starts_at_the_demo_date_and_runs() {
         use app::Clock;

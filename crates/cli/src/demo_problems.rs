@@ -1,4 +1,5 @@
-//! Demo problems for the demo zone: a few hundred problems received during 2022 in every
+//! Demo problems for the demo zone: a few hundred problems received during 2022 (into the last
+//! weeks before the demo date, so the weekly trend has every week) in every
 //! state — red and yellow ones, reopened, escalated (督办 cases, replied), with consultations
 //! whose decisions are tracked, extensions, objections and returns, rated each way with the
 //! enterprise's own answer whether it was solved, closed without confirmation (half of them
@@ -147,8 +148,10 @@ pub fn plan(zone: &DemoZone, n: usize) -> DemoPlan {
             break;
         }
         let scenario = i % 24;
-        // Open scenarios are received late in the year, closed ones all year round.
-        let day = if scenario <= 8 { 200 + (i * 41) % 40 } else { 1 + (i * 197) % 200 };
+        // Open scenarios are received in the last two months up to the demo date, closed ones all
+        // year round and into December, so the leader's weekly trend shows every week before the
+        // demo date (received, answered and closed).
+        let day = if scenario <= 8 { 205 + (i * 41) % 43 } else { 1 + (i * 197) % 212 };
         let Ok(recv_date) = cal.add_workdays(start, day as u32) else { continue };
         let received = china(recv_date, 9 + (i % 7) as u32, (i * 13 % 60) as u32);
         let category = &routing.categories[(i * 7) % routing.categories.len()];
@@ -203,6 +206,10 @@ struct Sim<'a> {
 impl Sim<'_> {
     fn go(&mut self, at: DateTime<FixedOffset>, actor: Actor, action: Action, note: Option<&str>) -> bool {
         let at = at.max(self.state.last_at + Duration::minutes(5));
+        if at >= crate::demo::demo_now() {
+            // Not yet happened on the demo date: the problem waits there (no refusal).
+            return false;
+        }
         let cmd = Command { action, note: note.map(str::to_string) };
         match handling::apply(&self.state, &cmd, &actor, at, self.cal) {
             Ok(t) => {

@@ -33,6 +33,7 @@ pub mod demo;
 pub mod demo_effects;
 pub mod demo_events;
 pub mod demo_grants;
+pub mod demo_notifications;
 pub mod demo_problems;
 pub mod event;
 pub mod grant;

@@ -310,6 +310,12 @@ pub async fn demo(
         let inbox = app::inbox::generate(&app).await.map_err(crate::app_error)?;
         let events = crate::demo_events::write(&app, &zone).await?;
         println!("演示活动 / demo events: {events}");
+        let told = crate::demo_notifications::write(&app).await.map_err(crate::app_error)?;
+        let with_unread = told.unread.iter().filter(|(_, n)| *n > 0).count();
+        println!(
+            "演示通知 / demo notifications: 预警 / warnings {}, {with_unread} 个账号有未读通知 / logins with unread notifications",
+            told.warnings
+        );
         let messages: u64 = inbox.iter().map(|g| g.newly_eligible + g.almost_eligible).sum();
         println!(
             "演示匹配批次 / demo match run #{}: {} 家企业 / enterprises, 收件箱消息 / inbox messages {messages}",

@@ -18,6 +18,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+pub mod dates;
 pub mod suggest;
 
 /// The interface languages. Simplified Chinese is the default.

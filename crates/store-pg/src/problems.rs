@@ -211,6 +211,8 @@ pub(crate) async fn insert_problem(
         .map_err(backend)?;
     let row = append_event(tx, id, &cols, now).await?;
     crate::follow_ups::write_follow_ups(tx, id, &store::follow_ups::FollowUp::of(id, &t.state)).await?;
+    let raiser = (t.event.actor.as_str(), t.event.role);
+    crate::notifications::write_for_event(tx, id, None, &t.state, &t.event, raiser).await?;
     let prow = row_by_id(tx, id).await?.ok_or(ProblemError::NotFound { id })?;
     let stored = p::StoredEvent {
         chain_seq: row.chain_seq,
@@ -277,6 +279,10 @@ pub(crate) async fn transition_on(
     .await
     .map_err(backend)?;
     crate::follow_ups::write_follow_ups(tx, id, &store::follow_ups::FollowUp::of(id, &t.state)).await?;
+    if let Some(first) = log.first() {
+        let raiser = (first.actor.as_str(), first.role);
+        crate::notifications::write_for_event(tx, id, Some(&state), &t.state, &t.event, raiser).await?;
+    }
     let prow = row_by_id(tx, id).await?.ok_or(ProblemError::NotFound { id })?;
     events.push(p::StoredEvent {
         chain_seq: row.chain_seq,

@@ -296,6 +296,7 @@ pub(crate) fn insert_problem(
         .map_err(backend)?;
     let row = append_event(conn, id, &cols, now)?;
     crate::follow_ups::write_follow_ups(conn, id, &follow_ups_of(id, &state))?;
+    crate::notifications::write_for_event(conn, id, None, &state, &event, (&event.actor, event.role))?;
     let stored = p::StoredEvent {
         chain_seq: row.chain_seq,
         problem_id: id,
@@ -356,6 +357,10 @@ pub(crate) fn transition_on(
         })
         .map_err(backend)?;
     crate::follow_ups::write_follow_ups(conn, id, &store::follow_ups::FollowUp::of(id, &t.state))?;
+    if let Some(first) = log.first() {
+        let raiser = (first.actor.as_str(), first.role);
+        crate::notifications::write_for_event(conn, id, Some(&state), &t.state, &t.event, raiser)?;
+    }
     events.push(p::StoredEvent {
         chain_seq: row.chain_seq,
         problem_id: id,

@@ -31,6 +31,7 @@ pub mod jobs;
 pub mod matches;
 pub mod migrate;
 pub mod model;
+pub mod notifications;
 pub mod problems;
 pub mod push;
 pub mod readiness;
@@ -96,6 +97,7 @@ pub trait Store:
     + crate::grant_confirmations::ConfirmationStore
     + push::PushStore
     + events::EventStore
+    + notifications::NotificationStore
     + Send
     + Sync
 {

@@ -292,6 +292,9 @@ pub struct ProblemFilter {
     pub open: Option<bool>,
     /// Problems of the enterprises whose three links name this cadre.
     pub cadre: Option<String>,
+    /// Problems raised by this user (the submit event's actor: an enterprise user, or a cadre,
+    /// officer or leader taking one in for an enterprise, 代录).
+    pub raised_by: Option<String>,
     /// Keywords, each found in the title or the description.
     pub text: Option<TextFilter>,
     /// The order of the rows.

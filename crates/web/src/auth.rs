@@ -51,6 +51,9 @@ pub struct Principal {
     /// For enterprise users signed in by cookie (pages): their unread inbox messages
     /// ([`app::inbox::unread`]), shown beside their name.
     pub inbox_unread: Option<u64>,
+    /// For everyone signed in by cookie (pages): their unread notifications
+    /// ([`app::notifications::unread_count`]), the number on the bell.
+    pub notifications_unread: Option<u64>,
 }
 
 impl std::ops::Deref for Principal {
@@ -72,7 +75,13 @@ pub enum Via {
 
 impl Principal {
     pub fn from_user(u: &User, via: Via) -> Principal {
-        Principal { user: app::Principal::from_user(u), via, calendar_warning: None, inbox_unread: None }
+        Principal {
+            user: app::Principal::from_user(u),
+            via,
+            calendar_warning: None,
+            inbox_unread: None,
+            notifications_unread: None,
+        }
     }
 
     pub fn csrf(&self) -> &str {
@@ -283,7 +292,13 @@ impl Sessions {
             SessionKind::Bearer => Via::Bearer,
         };
         Ok(Some(Session {
-            principal: Some(Principal { user, via, calendar_warning: None, inbox_unread: None }),
+            principal: Some(Principal {
+                user,
+                via,
+                calendar_warning: None,
+                inbox_unread: None,
+                notifications_unread: None,
+            }),
             csrf: r.csrf,
             kind: r.kind,
             created: r.created_at,
@@ -385,6 +400,12 @@ impl FromRequestParts<AppState> for Principal {
             && p.inbox_unread.is_none()
         {
             p.inbox_unread = app::inbox::unread(&state.app, &p.user).await.ok().flatten();
+        }
+        if p.user.role != store::Role::System
+            && matches!(p.via, Via::Cookie { .. })
+            && p.notifications_unread.is_none()
+        {
+            p.notifications_unread = app::notifications::unread_count(&state.app, &p.user).await.ok();
         }
         parts.extensions.insert(p.clone());
         Ok(p)

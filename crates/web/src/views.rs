@@ -227,6 +227,8 @@ pub struct Base {
     pub warning: Option<String>,
     /// An enterprise user's unread inbox messages, shown beside their name.
     pub inbox_unread: Option<u64>,
+    /// The signed-in user's unread notifications: the bell's number (hidden at 0).
+    pub notifications_unread: Option<u64>,
 }
 
 impl Base {
@@ -261,6 +263,19 @@ impl Base {
             switch_label,
             warning: p.and_then(|p| p.calendar_warning.as_ref()).map(|w| w.text(lang)),
             inbox_unread: p.and_then(|p| p.inbox_unread),
+            notifications_unread: p.and_then(|p| p.notifications_unread),
+        }
+    }
+}
+
+impl Base {
+    /// The bell's accessible name: 通知（3 条未读）/ Notifications (3 unread).
+    pub fn bell_label(&self) -> String {
+        let n = self.notifications_unread.unwrap_or(0);
+        if self.tr.is_en() {
+            format!("Notifications ({n} unread)")
+        } else {
+            format!("通知（{n} 条未读）")
         }
     }
 }
@@ -754,6 +769,7 @@ mod tests {
             via: crate::auth::Via::Bearer,
             calendar_warning: None,
             inbox_unread: None,
+            notifications_unread: None,
         };
         let b = Base::new(Lang::Zh, Some(&p), "/", "ui.home.title");
         assert!(b.nav.iter().all(|n| !n.href.is_empty()));

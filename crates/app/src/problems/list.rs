@@ -65,6 +65,8 @@ pub struct ListRequest {
     pub page: Option<String>,
     /// 1 to 200 (default 50).
     pub per_page: Option<String>,
+    /// `me`: only the problems the reader raised (a cadre's 代录, an enterprise user's own).
+    pub raised: Option<String>,
 }
 
 /// A row as its reader may see it.
@@ -197,6 +199,11 @@ pub async fn list(app: &App, who: &Principal, req: ListRequest, queue_defaults: 
         None => None,
     };
     f.enterprise = enterprise;
+    match text(&req.raised).as_deref() {
+        None => {}
+        Some("me") => f.raised_by = Some(who.username.clone()),
+        Some(r) => return Err(bad("raised", r, "me（本人提交或代录的问题 / the problems you raised）")),
+    }
     let words: Vec<String> = match text(&req.q) {
         Some(q) => {
             let q = super::text::clean("q", &q, MAX_WORDS * (MAX_WORD_CHARS + 1), super::text::Lines::One)?;

@@ -280,6 +280,7 @@ async fn the_catalogue_runs_once_on_sqlite() {
             ("purge_request_state".to_string(), "anonymous sessions 0, kept files 0".to_string()),
             ("purge_sessions".to_string(), "purged 0".to_string()),
             ("sweep".to_string(), "closed 5".to_string()),
+            ("warnings".to_string(), "warnings 0".to_string()),
         ]
     );
     assert_eq!(auto_closures(store.as_ref(), &ids).await, vec![1; ids.len()]);

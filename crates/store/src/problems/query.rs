@@ -180,6 +180,12 @@ pub fn problem_list(f: &ProblemFilter) -> ProblemListQuery {
             "p.enterprise_id IN (SELECT l.enterprise_id FROM three_links l WHERE l.cadre_username = {a})"
         ));
     }
+    if let Some(u) = f.raised_by.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
+        let a = next(&mut params, QParam::Text(u.to_string()));
+        conds.push(format!(
+            "p.id IN (SELECT e.problem_id FROM problem_events e WHERE e.seq = 1 AND e.actor = {a})"
+        ));
+    }
     if let Some(t) = &f.text {
         let mut words = Vec::new();
         for w in t.words.iter().map(|w| w.trim()).filter(|w| !w.is_empty()) {

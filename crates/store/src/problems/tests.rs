@@ -57,6 +57,7 @@ fn shared_texts_number_their_parameters_in_order() {
         )),
         open: Some(true),
         cadre: Some("ganbu".into()),
+        raised_by: Some("ganbu".into()),
         text: Some(TextFilter {
             words: vec!["房租".into(), "50%_off".into()],
             in_confidential: false,

@@ -3,7 +3,8 @@
 //! - enterprise: its profile and matched policies (eligible items), its problems, the inbox's
 //!   newest messages (newly eligible and almost-eligible items) and the inbox link;
 //! - cadre: its enterprises, the visits due (not visited in [`VISIT_WINDOW_DAYS`] days), the
-//!   open problems of its enterprises;
+//!   open problems of its enterprises, and the problems it raised (代录) with their state and
+//!   deadline, open or not;
 //! - department officer: its queue (open problems, red first, then by deadline; keyword
 //!   search; closed ones when asked), the `/problems` page itself;
 //! - leader and supervisor: the zone dashboard (三率, overdue, warnings by department,
@@ -97,6 +98,8 @@ pub struct CadreHome {
     pub due_total: usize,
     pub window_days: u32,
     pub problems: Option<HomeProblems>,
+    /// The problems the cadre raised (代录), with their state and deadline.
+    pub raised: Option<HomeProblems>,
 }
 
 impl CadreHome {
@@ -123,7 +126,7 @@ pub struct AdminHome {
     pub entries: Vec<AdminEntry>,
 }
 
-/// A short problem list of `who` (open ones in queue order unless `open` says otherwise).
+/// A short problem list of `who`: open ones in queue order.
 pub async fn home_problems(
     state: &AppState,
     lang: Lang,
@@ -131,17 +134,31 @@ pub async fn home_problems(
     caption: String,
     with_enterprise: bool,
 ) -> Result<HomeProblems, WebError> {
-    let mut raw = HashMap::new();
-    raw.insert("open".to_string(), "open".to_string());
+    home_problems_of(state, lang, who, caption, with_enterprise, &[("open", "open")]).await
+}
+
+/// A short problem list of `who` in queue order, filtered as `filters` say (the list page's
+/// query parameters); "see all" opens the list page with the same filters.
+async fn home_problems_of(
+    state: &AppState,
+    lang: Lang,
+    who: &Principal,
+    caption: String,
+    with_enterprise: bool,
+    filters: &[(&str, &str)],
+) -> Result<HomeProblems, WebError> {
+    let mut raw: HashMap<String, String> =
+        filters.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
     raw.insert("sort".to_string(), "queue".to_string());
     raw.insert("per_page".to_string(), HOME_ROWS.to_string());
     let page = app::problems::list(state, who, list_request(&raw), false).await?;
+    let query: Vec<String> = filters.iter().map(|(k, v)| format!("{k}={v}")).collect();
     Ok(HomeProblems {
         n: Names::new(lang, routing(state).await?),
         list: page.into(),
         caption,
         with_enterprise,
-        more_href: "/problems?open=open&sort=queue".into(),
+        more_href: format!("/problems?{}&sort=queue", query.join("&")),
     })
 }
 
@@ -238,8 +255,28 @@ async fn cadre_home(
         )
         .await?,
     );
+    // The problems the cadre took in for its enterprises (代录), open or not, open first.
+    let raised = Some(
+        home_problems_of(
+            state,
+            lang,
+            p,
+            Tr(lang).pick("我代录的问题", "Problems I raised").into(),
+            true,
+            &[("raised", "me"), ("open", "all")],
+        )
+        .await?,
+    );
     let b = Base::new(lang, Some(p), "/", "ui.home.title");
-    views::render(&CadreHome { b, enterprises, due, due_total, window_days: VISIT_WINDOW_DAYS, problems })
+    views::render(&CadreHome {
+        b,
+        enterprises,
+        due,
+        due_total,
+        window_days: VISIT_WINDOW_DAYS,
+        problems,
+        raised,
+    })
 }
 
 async fn admin_home(

@@ -20,6 +20,7 @@ pub mod health;
 pub mod home;
 pub mod imports;
 pub mod inbox;
+pub mod notifications;
 pub mod pages;
 pub mod policies;
 pub mod policy_docs;
@@ -49,7 +50,7 @@ use utoipa_axum::routes;
         with Chinese `title`/`detail` and English `title_en`/`detail_en`."),
     modifiers(&BearerScheme),
     tags(
-        (name = "health"), (name = "auth"), (name = "enterprises"), (name = "reference"), (name = "users"), (name = "problems"), (name = "kpi"), (name = "reports"), (name = "policies"), (name = "calendar"), (name = "search"), (name = "content"), (name = "common"), (name = "grants"), (name = "inbox"), (name = "outbox"), (name = "events"),
+        (name = "health"), (name = "auth"), (name = "enterprises"), (name = "reference"), (name = "users"), (name = "problems"), (name = "kpi"), (name = "reports"), (name = "policies"), (name = "calendar"), (name = "search"), (name = "content"), (name = "common"), (name = "grants"), (name = "inbox"), (name = "outbox"), (name = "notifications"), (name = "events"),
     )
 )]
 struct ApiDoc;
@@ -118,6 +119,9 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(events::api_show))
         .routes(routes!(events::api_act))
         .routes(routes!(inbox::api_inbox))
+        .routes(routes!(notifications::api_list))
+        .routes(routes!(notifications::api_read))
+        .routes(routes!(notifications::api_read_all))
         .routes(routes!(inbox::api_read))
         .routes(routes!(inbox::api_outbox))
         .routes(routes!(inbox::api_retry))
@@ -230,6 +234,9 @@ fn page_router() -> Router<AppState> {
         .route("/grants/{id}/object", post(grant_pages::page_object))
         .route("/grants/{id}/confirm", post(grant_pages::page_confirm))
         .route("/inbox", get(inbox::page))
+        .route("/notifications", get(notifications::page))
+        .route("/notifications/read-all", post(notifications::page_read_all))
+        .route("/notifications/{id}", get(notifications::page_open))
         .route("/inbox/read", post(inbox::page_read))
         .route("/admin/outbox", get(inbox::page_outbox))
         .route("/admin/outbox/{id}/retry", post(inbox::page_retry))

@@ -653,7 +653,9 @@ fn scalar_params(pol: &PolicySet, item: &Item) -> Vec<String> {
 #[derive(Debug, Clone)]
 pub struct ParamChoice {
     pub name: String,
-    pub description: String,
+    /// What the option shows: in zh-CN the parameter's description (its code only when it has
+    /// none), in English the code with the description.
+    pub label: String,
     /// Its value on the evaluation date.
     pub current: String,
     pub selected: bool,
@@ -725,6 +727,20 @@ pub struct SimulatePage {
     pub result: Option<SimResult>,
 }
 
+/// A benefit period in the page's language: 2022年, 2022年第1季度, 2022年3月, 2022年3月5日
+/// (English: as the rule files write it).
+fn period_text(p: &rules::Period, lang: i18n::Lang) -> String {
+    if lang == i18n::Lang::En {
+        return p.to_string();
+    }
+    match p {
+        rules::Period::Year(y) => format!("{y}年"),
+        rules::Period::Quarter(y, q) => format!("{y}年第{q}季度"),
+        rules::Period::Month(y, m) => format!("{y}年{m}月"),
+        rules::Period::Day(d) => i18n::dates::date_zh(*d),
+    }
+}
+
 /// The simulation page (`/items/{id}/simulate?param=&value=&from=&date=`): the item over every
 /// enterprise in the store, under the current parameters and with `param` set to `value` from
 /// `from` on, evaluated on `date`. Policy officers and admins (those who may change policies).
@@ -762,7 +778,11 @@ pub async fn page_simulate(
             .filter_map(|n| lib.program.params.get(n))
             .map(|pm| ParamChoice {
                 name: pm.name.clone(),
-                description: pm.description.clone(),
+                label: match (lang, pm.description.trim()) {
+                    (_, "") => pm.name.clone(),
+                    (i18n::Lang::Zh, d) => d.to_string(),
+                    (i18n::Lang::En, d) => format!("{}（{d}）", pm.name),
+                },
                 current: pm.at(date).map(param_value).unwrap_or_else(|| "—".into()),
                 selected: param.as_deref() == Some(pm.name.as_str()),
             })
@@ -807,11 +827,15 @@ pub async fn page_simulate(
         enterprises: sim.enterprises,
         kind: tr.pick(kind.name_zh(), kind.name_en()).to_string(),
         how: tr.pick(kind.how_zh(), kind.how_en()).to_string(),
-        period: sim.period.to_string(),
+        period: period_text(&sim.period, lang),
         superseded_by: sim.superseded_by.clone(),
         baseline: CountsOut::of(&sim.baseline),
         changed: CountsOut::of(&sim.changed),
-        cost_delta: sim.cost_delta_signed(),
+        cost_delta: format!(
+            "{} {}",
+            crate::plain::thousands(&sim.cost_delta_signed()),
+            tr.pick("元", "yuan")
+        ),
         gains: list(&sim.gains),
         gains_total: sim.gains_total,
         losses: list(&sim.losses),

@@ -77,6 +77,31 @@ async fn a_cadre_sees_its_enterprises_the_visits_due_and_their_open_problems() {
         "A's problems, not B's"
     );
     assert!(!h.contains("发票领用已自行解决"), "open ones");
+    // The problems it raised (代录): none yet, then the one it takes in for A, with its state
+    // and deadline; the enterprise's own are not among them.
+    let raised =
+        |h: &str| h[h.find("id=\"home-raised\"").unwrap()..].split("</section>").next().unwrap().to_string();
+    assert!(!raised(&h).contains("href=\"/problems/"), "{h}");
+    let mine = app
+        .raise(
+            "cadre",
+            json!({"enterprise": app.a, "category": "tax", "title": "走访发现用电报装缓慢", "channel": "visit"}),
+        )
+        .await;
+    let h = home(&app, "cadre").await;
+    let r = raised(&h);
+    assert!(r.contains(&format!("href=\"/problems/{mine}\"")) && r.contains("走访发现用电报装缓慢"), "{r}");
+    assert!(
+        !r.contains(&format!("href=\"/problems/{a}\"")),
+        "the enterprise's own problem is not the cadre's"
+    );
+    assert!(r.contains("待受理") || r.contains("已提交"), "its state in words: {r}");
+    assert!(r.contains("href=\"/problems?raised=me&#38;open=all&#38;sort=queue\""), "{r}");
+    let (status, all) = app.page("cadre", "/problems?raised=me&open=all").await;
+    assert_eq!(status, reqwest::StatusCode::OK);
+    assert!(all.contains("走访发现用电报装缓慢") && !all.contains("道路施工影响货车进出"));
+    let r = app.call("cadre", Method::GET, "/api/v1/problems?raised=someone", None).await;
+    assert_eq!(r.status(), reqwest::StatusCode::BAD_REQUEST);
     // After a visit, A is no longer due.
     app.ok(
         "cadre",

@@ -6,6 +6,7 @@ mod api_fuzz;
 mod events;
 mod homes;
 mod limits;
+mod notifications;
 mod policies;
 mod problems;
 mod support;

@@ -795,7 +795,7 @@ async fn attachments_answer_every_role_as_authorised() {
 
 impl App {
     /// A page (GET) as `who`: its status and text.
-    async fn page(&self, who: &str, path: &str) -> (StatusCode, String) {
+    pub(crate) async fn page(&self, who: &str, path: &str) -> (StatusCode, String) {
         let r = self.http.get(self.url(path)).bearer_auth(&self.tokens[who]).send().await.unwrap();
         (r.status(), r.text().await.unwrap())
     }

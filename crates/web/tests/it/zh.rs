@@ -522,6 +522,24 @@ async fn every_shipped_policy_and_item_page_is_chinese() {
     let mut pages: Vec<String> = lib.policies.iter().map(|p| format!("/policies/{}", p.id)).collect();
     pages.extend(lib.items().map(|i| format!("/items/{}", i.id)));
     assert!(pages.len() > 60, "{} pages", pages.len());
+    // The simulation page of every item (its parameters named in words), and a simulation run
+    // on the first item that has a parameter (the result's period, money and counts).
+    let mut ran = false;
+    for i in lib.items() {
+        let path = format!("/items/{}/simulate", i.id);
+        pages.push(path.clone());
+        if ran {
+            continue;
+        }
+        let (_, _, html) = app.page("policy", &path).await;
+        if let Some(at) = html.find("<option value=\"") {
+            let rest = &html[at + 15..];
+            let param = &rest[..rest.find('"').unwrap()];
+            pages.push(format!("{path}?param={param}&value=1"));
+            ran = true;
+        }
+    }
+    assert!(ran, "an item with a parameter to simulate");
     let mut found: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for p in &pages {
         let (status, ct, html) = app.page("policy", p).await;

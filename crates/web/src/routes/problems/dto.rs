@@ -474,5 +474,6 @@ pub fn list_request(raw: &HashMap<String, String>) -> ListRequest {
         sort: get("sort"),
         page: get("page"),
         per_page: get("per_page"),
+        raised: get("raised"),
     }
 }
