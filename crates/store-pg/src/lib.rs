@@ -145,6 +145,7 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0030_grant_events_append_only.sql"),
     },
     Migration { version: 31, name: "events", sql: include_str!("../migrations/0031_events.sql") },
+    Migration { version: 32, name: "grant_basis", sql: include_str!("../migrations/0032_grant_basis.sql") },
 ];
 
 /// Connections in the pool.

@@ -159,6 +159,7 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0030_grant_events_append_only.sql"),
     },
     Migration { version: 31, name: "events", sql: include_str!("../migrations/0031_events.sql") },
+    Migration { version: 32, name: "grant_basis", sql: include_str!("../migrations/0032_grant_basis.sql") },
 ];
 
 /// How long a connection waits for a lock before reporting the database busy.
@@ -342,7 +343,7 @@ mod tests {
         store::migrate::check_list(MIGRATIONS, &files).unwrap();
     }
 
-    fn rt() -> tokio::runtime::Runtime {
+    pub(crate) fn rt() -> tokio::runtime::Runtime {
         tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
     }
 
