@@ -146,7 +146,8 @@ struct GrantsOut {
     runs: Vec<ItemRun>,
 }
 
-fn child(url: &str, args: &[&str]) -> anyhow::Result<(f64, String)> {
+/// Runs this binary with `--database url` and `args`: wall seconds and its output.
+pub(crate) fn child(url: &str, args: &[&str]) -> anyhow::Result<(f64, String)> {
     let t = Instant::now();
     let out =
         std::process::Command::new(std::env::current_exe()?).args(["--database", url]).args(args).output()?;
