@@ -147,11 +147,7 @@ struct OutboxOut {
 
 pub async fn run(a: OutboxArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
     let tmp = tempfile::tempdir()?;
-    let url = if ctx.database == crate::db::DEFAULT_DATABASE {
-        tmp.path().join("bench.db").display().to_string()
-    } else {
-        ctx.database.clone()
-    };
+    let url = crate::bench_grants::database(ctx, &tmp);
     let say = |line: String| {
         if !a.json {
             println!("{line}");
@@ -159,12 +155,7 @@ pub async fn run(a: OutboxArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
     };
     let (mut import_s, mut match_s) = (None, None);
     if !a.no_import {
-        let rows = a.rows.to_string();
-        let dir = tmp.path().display().to_string();
-        let (s, _) = crate::bench_grants::child(
-            &url,
-            &["bench", "import", "--registry", "grants", "--rows", &rows, "--dir", &dir],
-        )?;
+        let (s, _) = crate::bench_grants::import_registry(&url, a.rows, &tmp)?;
         say(format!("import {} enterprises (a child process): {s:.2} s", a.rows));
         import_s = Some(s);
     }
