@@ -20,6 +20,7 @@ use store::{Role, Stamp, StoreError};
 
 use crate::authz::{self, Action, Resource};
 use crate::problems::text::{Lines, clean};
+use crate::service_lines::{Figure, ServiceLineKpi};
 use crate::{App, Error, Principal, Result};
 
 pub use store::events::{
@@ -626,6 +627,12 @@ pub struct Reach {
     pub events: u64,
     pub registered: u64,
     pub came: u64,
+    /// Events that have ended with registrations neither checked in nor marked absent: the
+    /// attendance was not taken (the line's "behind").
+    pub attendance_missing: u64,
+    /// Job fairs: positions offered and filled (人才供需对接), summed over the month's fairs.
+    pub positions_offered: u64,
+    pub positions_filled: u64,
 }
 
 /// Events that started in the month of `day` and what they reached, by kind.
@@ -643,6 +650,7 @@ pub async fn reach(app: &App, actor: &Principal, day: NaiveDate) -> Result<Vec<R
         limit: 10_000,
     };
     let events = app.store.events(&filter).await?;
+    let now = app.now();
     use strum::IntoEnumIterator;
     let mut out = Vec::new();
     for kind in EventKind::iter() {
@@ -653,6 +661,9 @@ pub async fn reach(app: &App, actor: &Principal, day: NaiveDate) -> Result<Vec<R
             events: 0,
             registered: 0,
             came: 0,
+            attendance_missing: 0,
+            positions_offered: 0,
+            positions_filled: 0,
         };
         let mut registered = std::collections::BTreeSet::new();
         let mut came = std::collections::BTreeSet::new();
@@ -660,6 +671,10 @@ pub async fn reach(app: &App, actor: &Principal, day: NaiveDate) -> Result<Vec<R
             events.iter().filter(|s| s.record.event.kind == kind && s.record.event.starts_at >= at(first))
         {
             r.events += 1;
+            r.positions_offered += u64::from(s.record.event.positions_offered.unwrap_or(0));
+            r.positions_filled += u64::from(s.record.positions_filled.unwrap_or(0));
+            let ended = s.record.event.ends_at < now;
+            let mut untaken = false;
             for reg in app.store.roster(s.record.id).await? {
                 if reg.state != RegistrationState::Cancelled {
                     registered.insert(reg.enterprise_id);
@@ -667,13 +682,43 @@ pub async fn reach(app: &App, actor: &Principal, day: NaiveDate) -> Result<Vec<R
                 if reg.state == RegistrationState::CheckedIn {
                     came.insert(reg.enterprise_id);
                 }
+                untaken |= ended && reg.state == RegistrationState::Confirmed;
             }
+            r.attendance_missing += u64::from(untaken);
         }
         r.registered = registered.len() as u64;
         r.came = came.len() as u64;
         out.push(r);
     }
     Ok(out)
+}
+
+/// The events' rows of the leader's service-line table ([`crate::service_lines`]): one per
+/// kind of event, for the month of `day`: events held, enterprises registered and come, a job
+/// fair's positions; behind = events ended whose attendance was not taken.
+pub async fn kpis(app: &App, actor: &Principal, day: NaiveDate) -> Result<Vec<ServiceLineKpi>> {
+    Ok(reach(app, actor, day)
+        .await?
+        .into_iter()
+        .map(|r| {
+            let mut figures = vec![
+                Figure { label_zh: "本月活动（场）", value: r.events },
+                Figure { label_zh: "报名企业（家）", value: r.registered },
+                Figure { label_zh: "到场企业（家）", value: r.came },
+            ];
+            if r.kind == EventKind::JobFair {
+                figures.push(Figure { label_zh: "提供岗位（个）", value: r.positions_offered });
+                figures.push(Figure { label_zh: "已招到岗位（个）", value: r.positions_filled });
+            }
+            ServiceLineKpi {
+                clause: r.clause,
+                name_zh: r.kind_zh.to_string(),
+                figures,
+                behind: r.attendance_missing,
+                href: "/events",
+            }
+        })
+        .collect())
 }
 
 /// The attendance workbook (活动参与情况): one sheet of events with their counts, one of

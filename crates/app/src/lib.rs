@@ -72,6 +72,7 @@ pub mod reference;
 pub mod registry;
 pub mod reports;
 pub mod search;
+pub mod service_lines;
 pub mod sessions;
 pub mod settings;
 pub mod signals;

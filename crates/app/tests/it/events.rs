@@ -160,6 +160,24 @@ async fn events_from_publishing_to_feedback(store: Arc<dyn Store>) {
     let briefings = reach.iter().find(|r| r.clause == "三.3").unwrap();
     // b, c, d on the first (a cancelled), six on the second; b came.
     assert_eq!((briefings.events, briefings.registered, briefings.came), (2, 9, 1));
+    // The second briefing ended with a confirmed registration neither checked in nor marked
+    // absent: its attendance was not taken, and the leader's service-line row says so.
+    assert_eq!(briefings.attendance_missing, 1);
+    let lines = app::service_lines::dashboard(&app, &leader, NaiveDate::from_ymd_opt(2026, 12, 1).unwrap())
+        .await
+        .unwrap();
+    let row = lines.iter().find(|l| l.name_zh == "政策宣讲").unwrap();
+    assert_eq!((row.clause, row.behind, row.href), ("三.3", 1, "/events"));
+    assert_eq!(row.figures.iter().map(|f| f.value).collect::<Vec<_>>(), vec![2, 9, 1]);
+    let clauses: Vec<_> = lines.iter().map(|l| l.clause).collect();
+    assert_eq!(clauses.first(), Some(&"三.2"), "in the plan's order: {clauses:?}");
+    assert_eq!(clauses.last(), Some(&"三.15"), "{clauses:?}");
+    // Not for an enterprise.
+    assert!(
+        app::service_lines::dashboard(&app, &enterprise(a), NaiveDate::from_ymd_opt(2026, 12, 1).unwrap())
+            .await
+            .is_err()
+    );
 
     // An event for another industry is not shown to an enterprise outside it.
     let mut narrow = briefing(5);

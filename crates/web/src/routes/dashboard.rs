@@ -169,6 +169,8 @@ pub struct DashboardPage {
     pub common: Option<Vec<app::common::CommonProblem>>,
     /// The effect report of the period's quarter (帮扶效果), if it could be built.
     pub effects: Option<crate::routes::effects::Section>,
+    /// The plan's service lines this month (活动, 融资对接, …: issue 15).
+    pub service_lines: Vec<app::service_lines::ServiceLineKpi>,
 }
 
 impl DashboardPage {
@@ -264,6 +266,9 @@ pub async fn dashboard_page(
         &r.trend,
     );
     let effects = crate::routes::effects::section(state, p, &r.end).await;
+    // The month the period starts in (the dashboard's period is a month unless asked otherwise).
+    let month = chrono::NaiveDate::parse_from_str(&r.start, "%Y-%m-%d").unwrap_or_else(|_| state.today());
+    let service_lines = app::service_lines::dashboard(state, p, month).await?;
     let b = Base::new(lang, Some(p), path, "ui.dashboard.title");
     Ok(DashboardPage {
         b,
@@ -276,6 +281,7 @@ pub async fn dashboard_page(
         trend_svg,
         common: None,
         effects,
+        service_lines,
     })
 }
 

@@ -81,4 +81,13 @@ async fn an_event_from_publishing_to_check_in_over_http() {
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     let reach: Value = app.ok("leader", Method::GET, "/api/v1/events/reach?month=2024-03", None).await;
     assert!(reach.as_array().unwrap().iter().any(|r| r["clause"] == "三.3" && r["came"] == 1), "{reach}");
+    // The leader's dashboard shows the line with the month's figures.
+    let page = app.call("leader", Method::GET, "/dashboard?period=2024-03", None).await.text().await.unwrap();
+    let table = page.split("id=\"service-lines-table\"").nth(1).unwrap_or_default();
+    assert!(
+        table.contains("三.3")
+            && table.contains("政策宣讲")
+            && table.contains("到场企业（家） <strong>1</strong>"),
+        "{page}"
+    );
 }
