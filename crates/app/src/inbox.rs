@@ -212,36 +212,66 @@ fn page_messages(
     let before: BTreeSet<(i64, &str)> = before.iter().map(|(e, i)| (*e, i.as_str())).collect();
     let told: BTreeSet<(i64, &str)> = told.iter().map(|(e, i)| (*e, i.as_str())).collect();
     let all_facts = facts_of_page(request, page)?;
-    let mut out = Vec::new();
-    let mut k = 0;
-    for (row, id) in page.ids.iter().enumerate() {
-        // Newly eligible: the run's stored results.
-        while k < now.len() && now[k].0 < *id {
-            k += 1;
-        }
-        while k < now.len() && now[k].0 == *id {
-            let item_id = now[k].1.as_str();
-            k += 1;
-            let Some(item) = by_id.get(item_id) else { continue };
-            if quiet(item) || (!first_run && before.contains(&(*id, item_id))) {
-                continue;
+    // The page's rows in consecutive parts, one thread each (evaluating every item with its
+    // explanation is the cost); the messages come out in row order.
+    let one_part = |rows: std::ops::Range<usize>| -> Vec<NewMessage> {
+        let mut out = Vec::new();
+        let first = page.ids.get(rows.start).copied().unwrap_or(i64::MAX);
+        let mut k = now.partition_point(|(e, _)| *e < first);
+        for row in rows {
+            let id = &page.ids[row];
+            // Newly eligible: the run's stored results.
+            while k < now.len() && now[k].0 < *id {
+                k += 1;
             }
-            out.push(newly(*id, item, date, links));
-        }
-        // Almost eligible: the decisions' explanations.
-        let Some(facts) = all_facts.get(row) else { continue };
-        let decisions: Vec<Decision> = library.evaluate_all(facts, date);
-        for d in &decisions {
-            let Some(item) = by_id.get(d.item.as_str()) else { continue };
-            if d.outcome != Eligibility::Ineligible || quiet(item) || told.contains(&(*id, item.id.as_str()))
-            {
-                continue;
+            while k < now.len() && now[k].0 == *id {
+                let item_id = now[k].1.as_str();
+                k += 1;
+                let Some(item) = by_id.get(item_id) else { continue };
+                if quiet(item) || (!first_run && before.contains(&(*id, item_id))) {
+                    continue;
+                }
+                out.push(newly(*id, item, date, links));
             }
-            if let Some(a) = rules::almost::almost(&library.program, item, d) {
-                out.push(almost(*id, item, &a, links));
+            // Almost eligible: the decisions' explanations.
+            let Some(facts) = all_facts.get(row) else { continue };
+            let decisions: Vec<Decision> = library.evaluate_all(facts, date);
+            for d in &decisions {
+                let Some(item) = by_id.get(d.item.as_str()) else { continue };
+                if d.outcome != Eligibility::Ineligible
+                    || quiet(item)
+                    || told.contains(&(*id, item.id.as_str()))
+                {
+                    continue;
+                }
+                if let Some(a) = rules::almost::almost(&library.program, item, d) {
+                    out.push(almost(*id, item, &a, links));
+                }
             }
         }
-    }
+        out
+    };
+    let n = page.ids.len();
+    let threads = std::thread::available_parallelism().map_or(1, |t| t.get());
+    let part = n.div_ceil(threads).max(64);
+    let parts: Vec<Vec<NewMessage>> = if n <= part {
+        vec![one_part(0..n)]
+    } else {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..n)
+                .step_by(part)
+                .map(|start| {
+                    let one_part = &one_part;
+                    scope.spawn(move || one_part(start..(start + part).min(n)))
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().map_err(|_| Error::internal("an inbox page thread panicked")))
+                .collect::<Result<Vec<_>>>()
+        })?
+    };
+    let out: Vec<NewMessage> = parts.into_iter().flatten().collect();
     Ok((out, page.ids.len() as u64))
 }
 

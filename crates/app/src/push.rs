@@ -244,17 +244,35 @@ pub async fn send(d: &Delivery, config: &DeliveryConfig, now_s: i64) -> std::res
 
 /// Delivers every due outbox row (the job [`crate::jobs::DELIVER`]): claims a batch, sends
 /// it, records the attempts, until none is due.
+///
+/// Pipelined: the next batch is claimed while this one is sent, and a batch's attempts are
+/// recorded while the next one is sent (at most one recording under way). Nothing else
+/// changes: a claimed row is leased, so no other claim (this worker's next one included)
+/// takes it until its attempt is recorded or the lease runs out.
 #[tracing::instrument(skip_all, fields(worker = %config.owner))]
 pub async fn deliver(app: &App, config: &DeliveryConfig) -> Result<Delivered> {
     use futures_util::StreamExt;
-    let mut total = Delivered::default();
-    loop {
+    let claim = || {
+        let store = std::sync::Arc::clone(&app.store);
+        let owner = config.owner.clone();
         let now_ms = app.now().timestamp_millis();
         let lease_ms = now_ms.saturating_add(i64::try_from(config.lease.as_millis()).unwrap_or(i64::MAX / 2));
-        let batch = app.store.claim_deliveries(&config.owner, now_ms, lease_ms, config.batch).await?;
+        let limit = config.batch;
+        tokio::spawn(async move { (now_ms, store.claim_deliveries(&owner, now_ms, lease_ms, limit).await) })
+    };
+    let mut total = Delivered::default();
+    let mut next = claim();
+    let mut recording: Option<tokio::task::JoinHandle<store::Result<u64>>> = None;
+    loop {
+        let (now_ms, batch) = next.await.map_err(Error::internal)?;
+        let batch = batch?;
         if batch.is_empty() {
+            if let Some(r) = recording.take() {
+                r.await.map_err(Error::internal)??;
+            }
             return Ok(total);
         }
+        next = claim();
         let now_s = now_ms / 1000;
         let results: Vec<(i64, Attempt)> = futures_util::stream::iter(batch)
             .map(|d| async move {
@@ -290,7 +308,11 @@ pub async fn deliver(app: &App, config: &DeliveryConfig) -> Result<Delivered> {
                 }
             }
         }
-        app.store.record_attempts(&config.owner, results, app.now()).await?;
+        if let Some(r) = recording.take() {
+            r.await.map_err(Error::internal)??;
+        }
+        let (store, owner, at) = (std::sync::Arc::clone(&app.store), config.owner.clone(), app.now());
+        recording = Some(tokio::spawn(async move { store.record_attempts(&owner, results, at).await }));
     }
 }
 

@@ -66,6 +66,11 @@ pub enum BenchCmd {
     /// `--items`, runs the match, then `grant run` for every award item through the app use
     /// case and again (reruns): per-item and per-phase times, peak memory.
     Grants(crate::bench_grants::GrantsArgs),
+    /// Push at scale (issue 12): imports N enterprises (or uses the database's, `--no-import`),
+    /// starts a local webhook receiver that checks every signature and idempotency key, saves
+    /// a webhook channel to it, matches, generates the inboxes (one outbox row per message)
+    /// and delivers the outbox: inbox generation time, messages per second, peak memory.
+    Outbox(crate::bench_outbox::OutboxArgs),
     /// Fills the database of `--database` with N synthetic enterprises with four years of
     /// revenue and employees (2022–2025) and visits, then builds the quarterly effect report
     /// of 2026Q4 from it (`huiqi report effects`): time and peak memory (docs/PERFORMANCE.md).
@@ -104,6 +109,7 @@ pub async fn run(cmd: BenchCmd, ctx: &Context) -> anyhow::Result<ExitCode> {
     match cmd {
         BenchCmd::Import { rows, dir, registry } => import(rows, dir, &registry, ctx).await,
         BenchCmd::Grants(a) => crate::bench_grants::run(a, ctx).await,
+        BenchCmd::Outbox(a) => crate::bench_outbox::run(a, ctx).await,
         BenchCmd::Match { enterprises, items, seed, date, one } => {
             run_match(enterprises, items, seed, &date, one)
         }

@@ -146,7 +146,8 @@ struct GrantsOut {
     runs: Vec<ItemRun>,
 }
 
-fn child(url: &str, args: &[&str]) -> anyhow::Result<(f64, String)> {
+/// Runs this binary with `--database url` and `args`: wall seconds and its output.
+pub(crate) fn child(url: &str, args: &[&str]) -> anyhow::Result<(f64, String)> {
     let t = Instant::now();
     let out =
         std::process::Command::new(std::env::current_exe()?).args(["--database", url]).args(args).output()?;
@@ -156,13 +157,29 @@ fn child(url: &str, args: &[&str]) -> anyhow::Result<(f64, String)> {
     Ok((took, log))
 }
 
-pub async fn run(a: GrantsArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
-    let tmp = tempfile::tempdir()?;
-    let url = if ctx.database == crate::db::DEFAULT_DATABASE {
+/// The database a bench writes: `--database`, or one in `tmp` when none was named.
+pub(crate) fn database(ctx: &Context, tmp: &tempfile::TempDir) -> String {
+    if ctx.database == crate::db::DEFAULT_DATABASE {
         tmp.path().join("bench.db").display().to_string()
     } else {
         ctx.database.clone()
-    };
+    }
+}
+
+/// Imports `rows` enterprises of the grants registry into `url` (`bench import`, a child
+/// process, its CSV in `tmp`): wall seconds and its output.
+pub(crate) fn import_registry(
+    url: &str,
+    rows: usize,
+    tmp: &tempfile::TempDir,
+) -> anyhow::Result<(f64, String)> {
+    let (rows, dir) = (rows.to_string(), tmp.path().display().to_string());
+    child(url, &["bench", "import", "--registry", "grants", "--rows", &rows, "--dir", &dir])
+}
+
+pub async fn run(a: GrantsArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
+    let tmp = tempfile::tempdir()?;
+    let url = database(ctx, &tmp);
     let say = |line: String| {
         if !a.json {
             println!("{line}");
@@ -170,10 +187,7 @@ pub async fn run(a: GrantsArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
     };
     let (mut import_s, mut match_s) = (None, None);
     if !a.no_import {
-        let rows = a.rows.to_string();
-        let dir = tmp.path().display().to_string();
-        let (s, log) =
-            child(&url, &["bench", "import", "--registry", "grants", "--rows", &rows, "--dir", &dir])?;
+        let (s, log) = import_registry(&url, a.rows, &tmp)?;
         for line in log.lines() {
             say(format!("import | {line}"));
         }

@@ -24,6 +24,7 @@ pub mod bench;
 pub mod bench_effects;
 pub mod bench_grants;
 pub mod bench_load;
+pub mod bench_outbox;
 pub mod calendar;
 pub mod classify;
 pub mod config;

@@ -4,6 +4,11 @@
 //! keys sorted at every level, no insignificant white space, decimals as strings) with the
 //! SHA-256 of that text, so anyone holding the text can check the hash, and a later change
 //! of the policy or of the enterprise's facts never changes what a grant was based on.
+//!
+//! A grant run writes the text with [`Frozen::write_canonical`]: straight from the
+//! explanation tree, in one pass, with no `serde_json::Value` in between; the text is the one
+//! [`Basis::canonical_json`] gives for the same basis (a test holds them equal), so a stored
+//! basis read back as a [`Basis`] hashes the same.
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -45,7 +50,12 @@ impl Basis {
 
 /// SHA-256 of a text, lower-case hex.
 pub fn hash_of(text: &str) -> String {
-    hex::encode(Sha256::digest(text.as_bytes()))
+    hash_of_bytes(text.as_bytes())
+}
+
+/// SHA-256 of a text's UTF-8 bytes, lower-case hex.
+pub fn hash_of_bytes(text: &[u8]) -> String {
+    hex::encode(Sha256::digest(text))
 }
 
 /// A JSON value written canonically: object keys sorted (by their UTF-8 bytes), no spaces.
@@ -88,6 +98,104 @@ fn write(v: &serde_json::Value, out: &mut String) {
     }
 }
 
+/// A basis as a grant run has it at hand: borrowed, the explanation as the evaluator made
+/// it.
+#[derive(Debug, Clone, Copy)]
+pub struct Frozen<'a> {
+    pub item: &'a str,
+    pub item_title: &'a str,
+    pub document: &'a str,
+    pub document_version: i64,
+    pub period: &'a str,
+    pub amount: Decimal,
+    pub explanation: &'a rules::Explanation,
+    pub match_run: i64,
+}
+
+impl Frozen<'_> {
+    /// Appends the canonical JSON text of the basis to `out` (the facts used are gathered from
+    /// the explanation's values, a later value of one name replacing an earlier one, as
+    /// [`Basis::facts_used`] holds them).
+    pub fn write_canonical(&self, out: &mut Vec<u8>) {
+        let mut used: BTreeMap<&str, &str> = BTreeMap::new();
+        gather(self.explanation, &mut used);
+        // Keys in byte order: amount, document, document_version, explanation, facts_used,
+        // item, item_title, match_run, period.
+        out.extend_from_slice(b"{\"amount\":");
+        string(out, &self.amount.to_string());
+        out.extend_from_slice(b",\"document\":");
+        string(out, self.document);
+        out.extend_from_slice(b",\"document_version\":");
+        out.extend_from_slice(self.document_version.to_string().as_bytes());
+        out.extend_from_slice(b",\"explanation\":");
+        node(out, self.explanation);
+        out.extend_from_slice(b",\"facts_used\":");
+        map(out, used.iter().map(|(k, v)| (*k, *v)));
+        out.extend_from_slice(b",\"item\":");
+        string(out, self.item);
+        out.extend_from_slice(b",\"item_title\":");
+        string(out, self.item_title);
+        out.extend_from_slice(b",\"match_run\":");
+        out.extend_from_slice(self.match_run.to_string().as_bytes());
+        out.extend_from_slice(b",\"period\":");
+        string(out, self.period);
+        out.push(b'}');
+    }
+}
+
+fn gather<'a>(e: &'a rules::Explanation, out: &mut BTreeMap<&'a str, &'a str>) {
+    for (k, v) in &e.values {
+        out.insert(k, v);
+    }
+    for c in &e.children {
+        gather(c, out);
+    }
+}
+
+/// A JSON string as serde_json writes it (the escaping [`canonical`] uses).
+fn string(out: &mut Vec<u8>, s: &str) {
+    // Writing a str into a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut *out, s);
+}
+
+fn map<'a>(out: &mut Vec<u8>, entries: impl Iterator<Item = (&'a str, &'a str)>) {
+    out.push(b'{');
+    for (k, (key, value)) in entries.enumerate() {
+        if k > 0 {
+            out.push(b',');
+        }
+        string(out, key);
+        out.push(b':');
+        string(out, value);
+    }
+    out.push(b'}');
+}
+
+/// One explanation node, keys in byte order (children, expr, outcome, values), the empty
+/// children and values left out as `rules::Explanation` serializes them.
+fn node(out: &mut Vec<u8>, e: &rules::Explanation) {
+    out.push(b'{');
+    if !e.children.is_empty() {
+        out.extend_from_slice(b"\"children\":[");
+        for (k, c) in e.children.iter().enumerate() {
+            if k > 0 {
+                out.push(b',');
+            }
+            node(out, c);
+        }
+        out.extend_from_slice(b"],");
+    }
+    out.extend_from_slice(b"\"expr\":");
+    string(out, &e.expr);
+    out.extend_from_slice(b",\"outcome\":");
+    string(out, &e.outcome);
+    if !e.values.is_empty() {
+        out.extend_from_slice(b",\"values\":");
+        map(out, e.values.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    }
+    out.push(b'}');
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -120,6 +228,56 @@ mod tests {
         // Read back from the stored text, it hashes the same.
         let back: Basis = serde_json::from_str(&text).unwrap();
         assert_eq!(back.hash(), b.hash());
+    }
+
+    fn leaf(expr: &str, outcome: &str, values: &[(&str, &str)]) -> rules::Explanation {
+        rules::Explanation {
+            expr: expr.into(),
+            outcome: outcome.into(),
+            values: values.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            children: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn the_one_pass_writer_gives_the_canonical_text_of_the_same_basis() {
+        // Escapes, non-ASCII, a fact read twice, empty and non-empty children and values.
+        let mut top = leaf("assistance_target and revenue[year - 1] >= 2\"000\" \\ x", "true", &[]);
+        top.children = vec![
+            leaf("assistance_target", "true", &[("assistance_target", "true")]),
+            leaf("revenue[year - 1] >= 2000\n\t\u{1}", "true", &[("revenue[2021]", "5000"), ("b/c", "是")]),
+            {
+                let mut n = leaf("min(x, cap)", "1234.50", &[("cap", "9000"), ("revenue[2021]", "5000")]);
+                n.children = vec![leaf("x", "1234.5", &[])];
+                n
+            },
+        ];
+        let f = Frozen {
+            item: "zone-award",
+            item_title: "奖励 \"一\"",
+            document: "园区发〔2022〕1号",
+            document_version: 3,
+            period: "2022",
+            amount: Decimal::new(123_450, 2),
+            explanation: &top,
+            match_run: 7,
+        };
+        let mut text = Vec::new();
+        f.write_canonical(&mut text);
+        let mut used = BTreeMap::new();
+        gather(&top, &mut used);
+        let b = Basis {
+            item: f.item.into(),
+            item_title: f.item_title.into(),
+            document: f.document.into(),
+            document_version: f.document_version,
+            period: f.period.into(),
+            amount: f.amount,
+            facts_used: used.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            explanation: serde_json::to_value(&top).unwrap(),
+            match_run: f.match_run,
+        };
+        assert_eq!(String::from_utf8(text).unwrap(), b.canonical_json());
     }
 
     #[test]

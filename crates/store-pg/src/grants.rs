@@ -1,6 +1,7 @@
 //! [`GrantStore`] on PostgreSQL: every write one transaction with its event appended to the
 //! grant chain (the head row locked `FOR UPDATE`, so concurrent writers append in turn).
-//! Grants are inserted in chunks of [`grants::BATCH`] through `UNNEST` arrays with
+//! Grants are inserted in chunks of [`grants::BATCH`] through `UNNEST` arrays (their packed
+//! bases beside them in `grant_basis`, [`store::grants::packed`], 0032) with
 //! `ON CONFLICT (enterprise_id, item, period) DO NOTHING`: under concurrent runs of one item
 //! and period the second insert waits for the first to commit and then skips its rows, so
 //! no second grant can appear. The schema's refusals (triggers, CHECK, primary keys) come
@@ -21,9 +22,21 @@ use tokio_postgres::error::SqlState;
 use crate::{PgStore, backend, china};
 
 const INSERT_GRANTS: &str = "INSERT INTO grants (run_id, enterprise_id, uscc, name, item, period, amount_fen, \
-    state, basis, basis_hash, created_at) SELECT $1, e, u, n, $2, $3, a, 'pending', b, h, $4 \
-    FROM UNNEST($5::bigint[], $6::text[], $7::text[], $8::bigint[], $9::text[], $10::text[]) AS t(e, u, n, a, b, h) \
-    ON CONFLICT (enterprise_id, item, period) DO NOTHING RETURNING amount_fen";
+    state, basis, basis_hash, created_at) SELECT $1, e, u, n, $2, $3, a, 'pending', '', h, $4 \
+    FROM UNNEST($5::bigint[], $6::text[], $7::text[], $8::bigint[], $9::text[]) AS t(e, u, n, a, h) \
+    ON CONFLICT (enterprise_id, item, period) DO NOTHING RETURNING id, enterprise_id, amount_fen";
+
+/// The packed bases of the grants just inserted (0032, [`store::grants::packed`]).
+const INSERT_BASES: &str = "INSERT INTO grant_basis (grant_id, dictionary_id, body) \
+    SELECT g, $1, b FROM UNNEST($2::bigint[], $3::bytea[]) AS t(g, b)";
+
+const INSERT_DICTIONARY: &str =
+    "INSERT INTO grant_basis_dictionaries (run_id, body) VALUES ($1, $2) RETURNING id";
+
+/// The needs-data list in chunks.
+const INSERT_NEEDS: &str = "INSERT INTO grant_needs_data (run_id, enterprise_id, uscc, name, outcome, missing, \
+    departments) SELECT $1, e, u, n, o, m, d \
+    FROM UNNEST($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[]) AS t(e, u, n, o, m, d)";
 
 fn count(n: i64) -> u64 {
     u64::try_from(n).unwrap_or(0)
@@ -231,39 +244,50 @@ impl GrantStore for PgStore {
         };
         let st = tx.prepare(INSERT_GRANTS).await.map_err(backend)?;
         let (mut added, mut added_fen) = (0u64, 0i64);
+        let mut dictionary: Option<i64> = None;
         for chunk in req.grants.chunks(grants::BATCH) {
             let e: Vec<i64> = chunk.iter().map(|g| g.enterprise_id).collect();
             let u: Vec<&str> = chunk.iter().map(|g| g.uscc.as_str()).collect();
             let n: Vec<&str> = chunk.iter().map(|g| g.name.as_str()).collect();
             let a: Vec<i64> = chunk.iter().map(|g| fen(g.amount)).collect::<Result<_>>()?;
-            let b: Vec<&str> = chunk.iter().map(|g| g.basis.as_str()).collect();
             let h: Vec<&str> = chunk.iter().map(|g| g.basis_hash.as_str()).collect();
-            let rows = tx
-                .query(&st, &[&run, &r.item, &r.period, &at, &e, &u, &n, &a, &b, &h])
-                .await
-                .map_err(backend)?;
+            let rows =
+                tx.query(&st, &[&run, &r.item, &r.period, &at, &e, &u, &n, &a, &h]).await.map_err(backend)?;
+            let at_enterprise: std::collections::HashMap<i64, usize> =
+                chunk.iter().enumerate().map(|(k, g)| (g.enterprise_id, k)).collect();
+            let (mut ids, mut bodies): (Vec<i64>, Vec<&[u8]>) = (Vec::new(), Vec::new());
             for row in rows {
                 added += 1;
-                added_fen += get::<i64>(&row, 0)?;
+                added_fen += get::<i64>(&row, 2)?;
+                if let Some(k) = at_enterprise.get(&get::<i64>(&row, 1)?) {
+                    ids.push(get(&row, 0)?);
+                    bodies.push(chunk[*k].basis.as_slice());
+                }
             }
+            if ids.is_empty() {
+                continue;
+            }
+            let d = match dictionary {
+                Some(d) => d,
+                None => {
+                    let row = tx
+                        .query_one(INSERT_DICTIONARY, &[&run, &req.basis_dictionary])
+                        .await
+                        .map_err(backend)?;
+                    *dictionary.insert(get(&row, 0)?)
+                }
+            };
+            tx.execute(INSERT_BASES, &[&d, &ids, &bodies]).await.map_err(backend)?;
         }
         tx.execute(sql::DELETE_NEEDS, &[&run]).await.map_err(backend)?;
-        let st = tx.prepare(sql::INSERT_NEEDS).await.map_err(backend)?;
-        for n in &req.needs_data {
-            tx.execute(
-                &st,
-                &[
-                    &run,
-                    &n.enterprise_id,
-                    &n.uscc,
-                    &n.name,
-                    &n.outcome,
-                    &n.missing.join(","),
-                    &n.departments.join(","),
-                ],
-            )
-            .await
-            .map_err(backend)?;
+        for chunk in req.needs_data.chunks(grants::BATCH) {
+            let e: Vec<i64> = chunk.iter().map(|n| n.enterprise_id).collect();
+            let u: Vec<&str> = chunk.iter().map(|n| n.uscc.as_str()).collect();
+            let n: Vec<&str> = chunk.iter().map(|n| n.name.as_str()).collect();
+            let o: Vec<&str> = chunk.iter().map(|n| n.outcome.as_str()).collect();
+            let m: Vec<String> = chunk.iter().map(|n| n.missing.join(",")).collect();
+            let d: Vec<String> = chunk.iter().map(|n| n.departments.join(",")).collect();
+            tx.execute(INSERT_NEEDS, &[&run, &e, &u, &n, &o, &m, &d]).await.map_err(backend)?;
         }
         let detail = serde_json::json!({
             "item": r.item, "period": r.period, "match_run": r.match_run, "created": created,
@@ -339,7 +363,19 @@ impl GrantStore for PgStore {
             return Ok(None);
         };
         let grant = grant_row(&r)?;
-        let basis: String = get(&r, 13)?;
+        let packed = tx
+            .query_opt(
+                "SELECT d.body, b.body FROM grant_basis b JOIN grant_basis_dictionaries d ON d.id = b.dictionary_id \
+                 WHERE b.grant_id = $1",
+                &[&id],
+            )
+            .await
+            .map_err(backend)?;
+        // Packed since 0032; the text in the grants row before.
+        let basis: String = match packed {
+            Some(p) => grants::packed::unpack(&get::<Vec<u8>>(&p, 0)?, &get::<Vec<u8>>(&p, 1)?)?,
+            None => get(&r, 13)?,
+        };
         let q = format!(
             "SELECT {} FROM grant_objections o WHERE o.grant_id = $1 ORDER BY o.id",
             sql::OBJECTION_COLUMNS

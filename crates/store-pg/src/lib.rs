@@ -146,7 +146,8 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0030_grant_events_append_only.sql"),
     },
     Migration { version: 31, name: "events", sql: include_str!("../migrations/0031_events.sql") },
-    Migration {
+
+    Migration { version: 32, name: "grant_basis", sql: include_str!("../migrations/0032_grant_basis.sql") },    Migration {
         version: 33,
         name: "notifications",
         sql: include_str!("../migrations/0033_notifications.sql"),

@@ -1,6 +1,7 @@
 //! [`GrantStore`] on SQLite: every write is one job of the writer thread (one transaction)
-//! with its event appended to the grant chain; grants of a run are inserted through one
-//! cached statement each, `ON CONFLICT DO NOTHING` on (enterprise, item, period). Reads run
+//! with its event appended to the grant chain; grants of a run are inserted 200 rows a
+//! cached statement, `ON CONFLICT DO NOTHING` on (enterprise, item, period), their packed
+//! bases beside them in `grant_basis` ([`store::grants::packed`], 0032). Reads run
 //! on the read pool. The refusals the schema makes (triggers, CHECK, primary keys) come back
 //! as SQLite errors and are turned into their [`StoreError`] variants here.
 
@@ -20,22 +21,56 @@ use crate::{SqliteStore, backend, ts};
 const INSERT_RESULT_WITH_RUN: &str = "INSERT INTO grant_payment_results (batch_id, grant_id, run_id, date, \
     voucher, amount_fen, ok, reason) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
 
-/// Grants per multi-row `INSERT` (10 parameters each).
-const GRANTS_PER_INSERT: usize = 200;
+/// Rows per multi-row `INSERT` (at most 9 parameters a row: 1,800 a statement).
+const ROWS_PER_INSERT: usize = 200;
 
-/// The multi-row insert of `rows` grants (`ON CONFLICT DO NOTHING`, returning the amount of
-/// each row inserted).
+/// The multi-row insert of `rows` grants (`ON CONFLICT DO NOTHING`, returning the id,
+/// enterprise and amount of each row inserted). The basis goes to `grant_basis` (0032).
 fn insert_grants(rows: usize) -> String {
-    let mut q = String::from(
+    multi_row(
         "INSERT INTO grants (run_id, enterprise_id, uscc, name, item, period, amount_fen, state, basis, \
          basis_hash, created_at) VALUES ",
-    );
+        "(?, ?, ?, ?, ?, ?, ?, 'pending', '', ?, ?)",
+        rows,
+        " ON CONFLICT (enterprise_id, item, period) DO NOTHING RETURNING id, enterprise_id, amount_fen",
+    )
+}
+
+/// `head` + `rows` × `row` separated by commas + `tail`.
+fn multi_row(head: &str, row: &str, rows: usize, tail: &str) -> String {
+    let mut q = String::with_capacity(head.len() + rows * (row.len() + 2) + tail.len());
+    q.push_str(head);
     for k in 0..rows {
         q.push_str(if k == 0 { "" } else { ", " });
-        q.push_str("(?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)");
+        q.push_str(row);
     }
-    q.push_str(" ON CONFLICT (enterprise_id, item, period) DO NOTHING RETURNING amount_fen");
+    q.push_str(tail);
     q
+}
+
+/// Binds `values` to a statement's parameters from number `*p + 1` on.
+fn bind_all(st: &mut rusqlite::Statement<'_>, p: &mut usize, values: &[&dyn rusqlite::ToSql]) -> Result<()> {
+    for v in values {
+        *p += 1;
+        st.raw_bind_parameter(*p, v).map_err(backend)?;
+    }
+    Ok(())
+}
+
+/// Reads a grant's basis: from `grant_basis` (packed, 0032) when it has a row there, else the
+/// text `grants.basis` holds (grants made before 0032).
+fn read_basis(conn: &Connection, grant: i64, legacy: String) -> Result<String> {
+    let packed: Option<(Vec<u8>, Vec<u8>)> = conn
+        .prepare_cached(
+            "SELECT d.body, b.body FROM grant_basis b JOIN grant_basis_dictionaries d ON d.id = b.dictionary_id \
+             WHERE b.grant_id = $1",
+        )
+        .and_then(|mut st| st.query_row([grant], |r| Ok((r.get(0)?, r.get(1)?))).optional())
+        .map_err(backend)?;
+    match packed {
+        Some((dictionary, body)) => grants::packed::unpack(&dictionary, &body),
+        None => Ok(legacy),
+    }
 }
 
 fn count(n: i64) -> u64 {
@@ -256,49 +291,86 @@ impl GrantStore for SqliteStore {
                     (id, false)
                 }
             };
-            // Multi-row inserts, GRANTS_PER_INSERT rows a statement (one cached statement for
+            // Multi-row inserts, ROWS_PER_INSERT rows a statement (one cached statement for
             // the full chunks); the rows a concurrent run inserted first are skipped by the
-            // unique key and not returned, so only this call's grants are counted.
+            // unique key and not returned, so only this call's grants are counted, and only
+            // theirs get a basis row.
             let (mut added, mut added_fen) = (0u64, 0i64);
-            for chunk in req.grants.chunks(GRANTS_PER_INSERT) {
+            let mut dictionary: Option<i64> = None;
+            let mut inserted: Vec<(i64, usize)> = Vec::with_capacity(ROWS_PER_INSERT);
+            for chunk in req.grants.chunks(ROWS_PER_INSERT) {
                 let mut st = conn.prepare_cached(&insert_grants(chunk.len())).map_err(backend)?;
                 let mut p = 0;
-                let mut bind = |st: &mut rusqlite::Statement<'_>, v: &dyn rusqlite::ToSql| {
-                    p += 1;
-                    st.raw_bind_parameter(p, v).map_err(backend)
-                };
                 for g in chunk {
                     let f = fen(g.amount)?;
-                    bind(&mut st, &run)?;
-                    bind(&mut st, &g.enterprise_id)?;
-                    bind(&mut st, &g.uscc)?;
-                    bind(&mut st, &g.name)?;
-                    bind(&mut st, &r.item)?;
-                    bind(&mut st, &r.period)?;
-                    bind(&mut st, &f)?;
-                    bind(&mut st, &g.basis)?;
-                    bind(&mut st, &g.basis_hash)?;
-                    bind(&mut st, &at)?;
+                    bind_all(
+                        &mut st,
+                        &mut p,
+                        &[&run, &g.enterprise_id, &g.uscc, &g.name, &r.item, &r.period, &f, &g.basis_hash, &at],
+                    )?;
                 }
+                let at_enterprise: std::collections::HashMap<i64, usize> =
+                    chunk.iter().enumerate().map(|(k, g)| (g.enterprise_id, k)).collect();
+                inserted.clear();
                 let mut rows = st.raw_query();
                 while let Some(row) = rows.next().map_err(backend)? {
                     added += 1;
-                    added_fen += row.get::<_, i64>(0).map_err(backend)?;
+                    added_fen += row.get::<_, i64>(2).map_err(backend)?;
+                    let enterprise: i64 = row.get(1).map_err(backend)?;
+                    if let Some(k) = at_enterprise.get(&enterprise) {
+                        inserted.push((row.get(0).map_err(backend)?, *k));
+                    }
                 }
+                drop(rows);
+                if inserted.is_empty() {
+                    continue;
+                }
+                let dictionary = match dictionary {
+                    Some(d) => d,
+                    None => {
+                        let d: i64 = conn
+                            .query_row(
+                                "INSERT INTO grant_basis_dictionaries (run_id, body) VALUES ($1, $2) RETURNING id",
+                                params![run, req.basis_dictionary],
+                                |row| row.get(0),
+                            )
+                            .map_err(backend)?;
+                        *dictionary.insert(d)
+                    }
+                };
+                let q = multi_row(
+                    "INSERT INTO grant_basis (grant_id, dictionary_id, body) VALUES ",
+                    "(?, ?, ?)",
+                    inserted.len(),
+                    "",
+                );
+                let mut st = conn.prepare_cached(&q).map_err(backend)?;
+                let mut p = 0;
+                for (id, k) in &inserted {
+                    bind_all(&mut st, &mut p, &[id, &dictionary, &chunk[*k].basis])?;
+                }
+                st.raw_execute().map_err(backend)?;
             }
             conn.execute(sql::DELETE_NEEDS, [run]).map_err(backend)?;
-            let mut st = conn.prepare_cached(sql::INSERT_NEEDS).map_err(backend)?;
-            for n in &req.needs_data {
-                st.execute(params![
-                    run,
-                    n.enterprise_id,
-                    n.uscc,
-                    n.name,
-                    n.outcome,
-                    n.missing.join(","),
-                    n.departments.join(",")
-                ])
-                .map_err(backend)?;
+            for chunk in req.needs_data.chunks(ROWS_PER_INSERT) {
+                let q = multi_row(
+                    "INSERT INTO grant_needs_data (run_id, enterprise_id, uscc, name, outcome, missing, departments) \
+                     VALUES ",
+                    "(?, ?, ?, ?, ?, ?, ?)",
+                    chunk.len(),
+                    "",
+                );
+                let mut st = conn.prepare_cached(&q).map_err(backend)?;
+                let mut p = 0;
+                for n in chunk {
+                    let (missing, departments) = (n.missing.join(","), n.departments.join(","));
+                    bind_all(
+                        &mut st,
+                        &mut p,
+                        &[&run, &n.enterprise_id, &n.uscc, &n.name, &n.outcome, &missing, &departments],
+                    )?;
+                }
+                st.raw_execute().map_err(backend)?;
             }
             let detail = serde_json::json!({
                 "item": r.item, "period": r.period, "match_run": r.match_run, "created": created,
@@ -379,13 +451,14 @@ impl GrantStore for SqliteStore {
     async fn grant(&self, id: i64) -> Result<Option<GrantDetail>> {
         self.read(move |conn| {
             let q = format!("SELECT {}, basis FROM grants WHERE id = $1", sql::GRANT_COLUMNS);
-            let Some((grant, basis)) = conn
+            let Some((grant, legacy)) = conn
                 .query_row(&q, [id], |r| Ok((grant_row(r)?, r.get::<_, String>(13)?)))
                 .optional()
                 .map_err(backend)?
             else {
                 return Ok(None);
             };
+            let basis = read_basis(conn, id, legacy)?;
             let q = format!(
                 "SELECT {} FROM grant_objections o WHERE o.grant_id = $1 ORDER BY o.id",
                 sql::OBJECTION_COLUMNS
@@ -800,4 +873,74 @@ fn event_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<GrantEvent> {
         prev_hash: r.get(7)?,
         hash: r.get(8)?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal::Decimal;
+    use store::Store as _;
+    use store::grants::{NewGrant, NewGrantRun, packed};
+
+    /// A grant stored before migration 0032 keeps its basis text in its row and reads back as
+    /// it was; a grant made since reads back from `grant_basis`, unpacked.
+    #[test]
+    fn bases_of_both_shapes_read_back() {
+        let dir = tempfile::tempdir().unwrap();
+        crate::tests::rt().block_on(async {
+            let s = SqliteStore::open(dir.path().join("g.db")).unwrap();
+            s.migrate().await.unwrap();
+            let text = r#"{"amount":"5.00","item":"award"}"#;
+            let (basis_dictionary, bodies) = packed::pack_all(&[text.as_bytes()]).unwrap();
+            let at = DateTime::parse_from_rfc3339("2026-12-05T10:00:00+08:00").unwrap();
+            let rec = s
+                .record_grants(RecordGrants {
+                    run: NewGrantRun {
+                        item: "award".into(),
+                        period: "2022".into(),
+                        match_run: 1,
+                        document_version: 1,
+                        actor: Stamp::new("prep", at),
+                    },
+                    grants: vec![NewGrant {
+                        enterprise_id: 1,
+                        uscc: "91430100MA4L00011K".into(),
+                        name: "企业".into(),
+                        amount: Decimal::new(500, 2),
+                        basis: bodies[0].clone(),
+                        basis_hash: ::grants::basis::hash_of(text),
+                    }],
+                    basis_dictionary,
+                    needs_data: Vec::new(),
+                })
+                .await
+                .unwrap();
+            let old = r#"{"amount":"7.00","item":"award","old":true}"#;
+            let legacy: i64 = s
+                .write(move |c| {
+                    c.query_row(
+                        "INSERT INTO grants (run_id, enterprise_id, uscc, name, item, period, amount_fen, state, \
+                         basis, basis_hash, created_at) VALUES ($1, 2, '91430100MA4L00020Y', '旧', 'award', '2022', \
+                         700, 'pending', $2, $3, '2026-12-01 10:00:00+08:00') RETURNING id",
+                        params![rec.run, old, ::grants::basis::hash_of(old)],
+                        |r| r.get(0),
+                    )
+                    .map_err(backend)
+                })
+                .await
+                .unwrap();
+            let grants = s.grants_of_run(rec.run, 0, 10).await.unwrap();
+            let new = grants.iter().find(|g| g.enterprise_id == 1).unwrap().id;
+            for (id, want) in [(new, text), (legacy, old)] {
+                let d = s.grant(id).await.unwrap().unwrap();
+                assert_eq!(d.basis, want);
+                assert_eq!(::grants::basis::hash_of(&d.basis), d.grant.basis_hash);
+            }
+            // The packed basis is frozen: the database refuses to change it.
+            let changed = s
+                .write(move |c| c.execute("UPDATE grant_basis SET body = x'00' WHERE grant_id = $1", [new]).map_err(backend))
+                .await;
+            assert!(changed.is_err(), "{changed:?}");
+        });
+    }
 }

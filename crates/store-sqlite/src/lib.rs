@@ -160,7 +160,8 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0030_grant_events_append_only.sql"),
     },
     Migration { version: 31, name: "events", sql: include_str!("../migrations/0031_events.sql") },
-    Migration {
+
+    Migration { version: 32, name: "grant_basis", sql: include_str!("../migrations/0032_grant_basis.sql") },    Migration {
         version: 33,
         name: "notifications",
         sql: include_str!("../migrations/0033_notifications.sql"),
@@ -348,7 +349,7 @@ mod tests {
         store::migrate::check_list(MIGRATIONS, &files).unwrap();
     }
 
-    fn rt() -> tokio::runtime::Runtime {
+    pub(crate) fn rt() -> tokio::runtime::Runtime {
         tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
     }
 

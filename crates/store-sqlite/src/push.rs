@@ -369,15 +369,17 @@ impl PushStore for SqliteStore {
         self.write(move |conn| {
             let at = ts(at);
             let mut n = 0;
+            // Cached statements: one prepared per kind, not per row.
+            let mut sent = conn.prepare_cached(sql::MARK_SENT).map_err(backend)?;
+            let mut retry = conn.prepare_cached(sql::MARK_RETRY).map_err(backend)?;
+            let mut dead = conn.prepare_cached(sql::MARK_DEAD).map_err(backend)?;
             for (id, a) in attempts {
                 n += match a {
-                    Attempt::Sent => conn.execute(sql::MARK_SENT, params![at, id, owner]),
+                    Attempt::Sent => sent.execute(params![at, id, owner]),
                     Attempt::Retry { error, next_ms } => {
-                        conn.execute(sql::MARK_RETRY, params![next_ms, error_text(&error), id, owner])
+                        retry.execute(params![next_ms, error_text(&error), id, owner])
                     }
-                    Attempt::Dead { error } => {
-                        conn.execute(sql::MARK_DEAD, params![error_text(&error), id, owner])
-                    }
+                    Attempt::Dead { error } => dead.execute(params![error_text(&error), id, owner]),
                 }
                 .map_err(backend)?;
             }

@@ -32,6 +32,8 @@ use serde::Serialize;
 
 use crate::{Result, Stamp, StoreError};
 
+pub mod packed;
+
 /// Grants written per statement / chunk by the backends.
 pub const BATCH: usize = 5_000;
 
@@ -69,8 +71,9 @@ pub struct NewGrant {
     pub uscc: String,
     pub name: String,
     pub amount: Decimal,
-    /// The basis as canonical JSON, and its SHA-256.
-    pub basis: String,
+    /// The basis (canonical JSON) packed against [`RecordGrants::basis_dictionary`]
+    /// ([`packed`]), and the SHA-256 of the text.
+    pub basis: Vec<u8>,
     pub basis_hash: String,
 }
 
@@ -93,6 +96,8 @@ pub struct NeedsData {
 pub struct RecordGrants {
     pub run: NewGrantRun,
     pub grants: Vec<NewGrant>,
+    /// The dictionary the grants' bases were packed against (empty when there are none).
+    pub basis_dictionary: Vec<u8>,
     /// The needs-data list as of this run (replaces the previous one).
     pub needs_data: Vec<NeedsData>,
 }

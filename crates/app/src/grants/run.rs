@@ -30,15 +30,15 @@ use super::{READ_BATCH, invalid, stamp};
 use crate::authz::{self, Action, Resource};
 use crate::matching::{Phase, Progress};
 use crate::{App, Error, Principal, Result};
-use ::grants::Basis;
 use enterprise::FactDictionary;
-use rules::{Eligibility, Explanation, Item, Period};
+use rules::{Eligibility, Item, Period};
 use rust_decimal::Decimal;
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::time::Instant;
 use store::SnapshotRow;
 use store::documents::DocumentKind;
+use store::grants::packed::BasisPacker;
 use store::grants::{NeedsData, NewGrant, NewGrantRun, RecordGrants};
 
 /// A grant run to make or repeat.
@@ -83,16 +83,6 @@ pub struct RunOutcome {
     /// Where the time went (not part of the command-line contract).
     #[serde(skip)]
     pub timings: RunTimings,
-}
-
-/// Every fact (and parameter) an explanation read, with its value.
-fn facts_used(e: &Explanation, out: &mut BTreeMap<String, String>) {
-    for (k, v) in &e.values {
-        out.insert(k.clone(), v.clone());
-    }
-    for c in &e.children {
-        facts_used(c, out);
-    }
 }
 
 /// The department holding each fact (its source, in Chinese: 税务, 市场监管, …).
@@ -153,26 +143,26 @@ impl Judge<'_> {
             {
                 let amount =
                     amount.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
-                let mut used = BTreeMap::new();
-                facts_used(&d.explanation, &mut used);
-                let basis = Basis {
-                    item: self.item.id.clone(),
-                    item_title: self.item.title.clone(),
-                    document: self.item.document.clone(),
+                // The basis text straight from the explanation (one pass), hashed; packed
+                // for the store once the run's dictionary is known ([`pack`]).
+                let mut text = Vec::with_capacity(2048);
+                ::grants::basis::Frozen {
+                    item: &self.item.id,
+                    item_title: &self.item.title,
+                    document: &self.item.document,
                     document_version: self.document_version,
-                    period: self.period.clone(),
+                    period: &self.period,
                     amount,
-                    facts_used: used,
-                    explanation: serde_json::to_value(&d.explanation).map_err(Error::internal)?,
+                    explanation: &d.explanation,
                     match_run: self.match_run,
-                };
-                let text = basis.canonical_json();
+                }
+                .write_canonical(&mut text);
                 out.grants.push(NewGrant {
                     enterprise_id: row.id,
                     uscc: row.enterprise.uscc.to_string(),
                     name: row.enterprise.name.clone(),
                     amount,
-                    basis_hash: ::grants::basis::hash_of(&text),
+                    basis_hash: ::grants::basis::hash_of_bytes(&text),
                     basis: text,
                 });
                 None
@@ -233,6 +223,28 @@ fn judge_all(judge: &Judge<'_>, rows: &[SnapshotRow], threads: usize, out: &mut 
         out.append(p?);
     }
     Ok(())
+}
+
+/// Packs the bases of `grants` (their texts, as [`Judge::judge`] wrote them) against
+/// `dictionary`, in place, on up to `threads` threads ([`store::grants::packed`]).
+fn pack(grants: &mut [NewGrant], dictionary: &[u8], threads: usize) -> Result<()> {
+    let pack_part = |part: &mut [NewGrant]| -> Result<()> {
+        let mut packer = BasisPacker::new(dictionary)?;
+        for g in part {
+            g.basis = packer.pack(&g.basis)?;
+        }
+        Ok(())
+    };
+    let part = grants.len().div_ceil(threads.max(1)).max(256);
+    if grants.len() <= part {
+        return pack_part(grants);
+    }
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = grants.chunks_mut(part).map(|c| scope.spawn(move || pack_part(c))).collect();
+        handles.into_iter().try_for_each(|h| {
+            h.join().unwrap_or_else(|_| Err(Error::internal("a basis packing thread panicked")))
+        })
+    })
 }
 
 /// The sorted difference `a` − `b` (both ascending).
@@ -338,6 +350,19 @@ pub async fn run(
     let t = Instant::now();
     let mut out = Explained::new();
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    // The bases are packed against the first grant's text as each batch is judged, so that
+    // only packed bases (tens of bytes each) are held until the store writes them.
+    let mut dictionary: Option<Vec<u8>> = None;
+    let mut packed = 0usize;
+    let mut pack_new = |out: &mut Explained| -> Result<()> {
+        if packed == out.grants.len() {
+            return Ok(());
+        }
+        let dictionary = dictionary.get_or_insert_with(|| out.grants[packed].basis.clone());
+        pack(&mut out.grants[packed..], dictionary, threads)?;
+        packed = out.grants.len();
+        Ok(())
+    };
     if unlisted {
         progress.begin(Phase::Reading, app.store.scan_bounds().await?.map(|b| b.count));
         let mut after = 0i64;
@@ -346,6 +371,7 @@ pub async fn run(
             let Some(last) = batch.last() else { break };
             after = last.id;
             judge_all(&judge, &batch, threads, &mut out)?;
+            pack_new(&mut out)?;
             progress.advance(batch.len() as u64);
         }
     } else {
@@ -363,9 +389,11 @@ pub async fn run(
             let rows = reading.await.map_err(Error::internal)??;
             next = chunks.get(k + 1).map(|c| fetch(c));
             judge_all(&judge, &rows, threads, &mut out)?;
+            pack_new(&mut out)?;
             progress.advance(chunks[k].len() as u64);
         }
     }
+    drop(pack_new);
     progress.end();
     let explain_ms = ms(t);
     let t = Instant::now();
@@ -381,6 +409,7 @@ pub async fn run(
                 actor: stamp(app, actor),
             },
             grants: out.grants,
+            basis_dictionary: dictionary.unwrap_or_default(),
             needs_data: out.needs,
         })
         .await?;

@@ -38,11 +38,17 @@ fn grant(e: i64, amount: Decimal) -> NewGrant {
         name: format!("企业{e}"),
         amount,
         basis_hash: ::grants::basis::hash_of(&basis),
-        basis,
+        // The text; [`run_of`] packs it as a grant run does.
+        basis: basis.into_bytes(),
     }
 }
 
-fn run_of(item: &str, grants: Vec<NewGrant>, user: &str) -> RecordGrants {
+fn run_of(item: &str, mut grants: Vec<NewGrant>, user: &str) -> RecordGrants {
+    let texts: Vec<&[u8]> = grants.iter().map(|g| g.basis.as_slice()).collect();
+    let (basis_dictionary, bodies) = store::grants::packed::pack_all(&texts).unwrap();
+    for (g, body) in grants.iter_mut().zip(bodies) {
+        g.basis = body;
+    }
     RecordGrants {
         run: NewGrantRun {
             item: item.into(),
@@ -52,6 +58,7 @@ fn run_of(item: &str, grants: Vec<NewGrant>, user: &str) -> RecordGrants {
             actor: stamp(user),
         },
         grants,
+        basis_dictionary,
         needs_data: Vec::new(),
     }
 }
@@ -82,6 +89,13 @@ async fn a_run_goes_from_grants_to_reconciliation(s: &dyn Store) {
     let g = ids(s, run).await;
     assert_eq!(g.len(), 6);
     assert!(g.iter().all(|x| x.2 == "pending"));
+    // Each basis reads back as the exact text it was frozen as (packed against the first
+    // text of its call: the rerun's grant against another dictionary), hash and all.
+    for (id, e, ..) in &g {
+        let d = s.grant(*id).await.unwrap().unwrap();
+        assert_eq!(d.basis, format!(r#"{{"enterprise":{e}}}"#));
+        assert_eq!(::grants::basis::hash_of(&d.basis), d.grant.basis_hash);
+    }
 
     assert_eq!(s.publicize(run, day("2026-12-07"), day("2026-12-11"), stamp("prep")).await.unwrap(), 6);
     let (g1, g2, g3) = (g[0].0, g[1].0, g[2].0);
