@@ -30,6 +30,7 @@ mod documents;
 mod drafts;
 mod enterprises;
 mod events;
+mod financing;
 mod follow_ups;
 mod grant_confirmations;
 mod grants;
@@ -159,6 +160,7 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0030_grant_events_append_only.sql"),
     },
     Migration { version: 31, name: "events", sql: include_str!("../migrations/0031_events.sql") },
+    Migration { version: 34, name: "financing", sql: include_str!("../migrations/0034_financing.sql") },
 ];
 
 /// How long a connection waits for a lock before reporting the database busy.

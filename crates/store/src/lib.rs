@@ -23,6 +23,7 @@ pub mod drafts;
 pub mod enterprises;
 pub mod error;
 pub mod events;
+pub mod financing;
 pub mod follow_ups;
 pub mod grant_confirmations;
 pub mod grants;
@@ -96,6 +97,7 @@ pub trait Store:
     + crate::grant_confirmations::ConfirmationStore
     + push::PushStore
     + events::EventStore
+    + financing::FinancingStore
     + Send
     + Sync
 {
