@@ -500,6 +500,14 @@ mod tests {
             let p = who(r, (r == Role::Enterprise).then_some(A));
             let own = Resource::Decisions { uscc: &a, links: &links };
             let other = Resource::Decisions { uscc: &b, links: &ThreeLinks::default() };
+            if r == Role::FinancialInstitution {
+                // An institution sees no enterprise's record, only the financing demands
+                // matched to its products (app::financing).
+                assert_eq!(authorize(&p, Action::Read, own), Decision::Hidden);
+                assert_eq!(authorize(&p, Action::Read, other), Decision::Hidden);
+                assert_eq!(authorize(&p, Action::Read, Resource::PolicyLibrary), Decision::Allow);
+                continue;
+            }
             assert_eq!(authorize(&p, Action::Read, own), Decision::Allow, "{r}");
             let sees_other = !matches!(r, Role::Enterprise | Role::Cadre);
             let expected = if sees_other { Decision::Allow } else { Decision::Hidden };
