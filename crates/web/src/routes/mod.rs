@@ -223,7 +223,6 @@ fn page_router() -> Router<AppState> {
         .route("/events/{id}", get(events::page_event))
         .route("/events/{id}/{action}", post(events::page_act))
         .route("/financing", get(financing::page).post(financing::page_post))
-        .route("/financing/export.xlsx", get(financing::export))
         .route("/financing/{id}", get(financing::page_demand))
         .route("/financing/{id}/{action}", post(financing::page_act))
         .route("/grants", get(grant_pages::page_runs))
