@@ -76,6 +76,8 @@ pub enum FinancingCmd {
     },
 }
 
+// Parsed once per process: the size of the add variant costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum ProductCmd {
     /// Adds (or, with --version, edits) products: `--file products.toml` with `[[product]]`
