@@ -130,6 +130,13 @@ pub enum Resource<'a> {
     /// their own (those addressed to them, their department or their enterprise); the
     /// system principal has none. Nobody reads another's.
     OwnNotifications,
+    /// Financing (融资对接, issue 15): products are read by every signed-in role and written
+    /// by financial institutions (their own: `app::financing`), the financing officers and
+    /// admins; demands are read by enterprises (their own), institutions (those matched to
+    /// their products), cadres (linked enterprises) and officials, and written (posted,
+    /// withdrawn) by enterprises, cadres, the financing officers and admins. Which demand a
+    /// reader sees is `app::financing`'s scope.
+    Financing,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -189,11 +196,22 @@ pub fn authorize(p: &Principal, action: Action, resource: Resource<'_>) -> Decis
                 Role::Enterprise => p.enterprise.as_ref() == Some(uscc),
                 Role::Cadre => links.cadre.as_deref() == Some(p.username.as_str()),
                 Role::Leader | Role::Supervisor | Role::Admin => true,
-                Role::Department | Role::Policy | Role::Finance | Role::System => false,
+                Role::Department
+                | Role::Policy
+                | Role::Finance
+                | Role::FinancialInstitution
+                | Role::System => false,
             };
             match (visible, action) {
                 (false, _)
-                    if matches!(p.role, Role::Department | Role::Policy | Role::Finance | Role::System) =>
+                    if matches!(
+                        p.role,
+                        Role::Department
+                            | Role::Policy
+                            | Role::Finance
+                            | Role::FinancialInstitution
+                            | Role::System
+                    ) =>
                 {
                     Forbidden
                 }
@@ -225,7 +243,7 @@ pub fn authorize(p: &Principal, action: Action, resource: Resource<'_>) -> Decis
                 | Role::Policy
                 | Role::Finance
                 | Role::Admin => true,
-                Role::System => false,
+                Role::FinancialInstitution | Role::System => false,
             };
             match (visible, action) {
                 (false, _) => Hidden,
@@ -293,6 +311,15 @@ pub fn authorize(p: &Principal, action: Action, resource: Resource<'_>) -> Decis
             Role::System => Forbidden,
             _ => Allow,
         },
+        Resource::Financing => match (p.role, action) {
+            (Role::System, _) => Forbidden,
+            (_, Action::Read) => Allow,
+            (
+                Role::Enterprise | Role::Cadre | Role::Department | Role::FinancialInstitution | Role::Admin,
+                _,
+            ) => Allow,
+            _ => Forbidden,
+        },
         Resource::Decisions { uscc, links } => {
             match authorize(p, Action::Read, Resource::Enterprise { uscc, links }) {
                 Allow if action == Action::Read => Allow,
@@ -335,7 +362,9 @@ pub fn raise_scope(p: &Principal) -> RaiseScope {
         Role::Enterprise => p.enterprise.clone().map_or(RaiseScope::None, RaiseScope::Own),
         Role::Cadre => RaiseScope::Linked,
         Role::Leader | Role::Supervisor | Role::Admin => RaiseScope::Any,
-        Role::Department | Role::Policy | Role::Finance | Role::System => RaiseScope::None,
+        Role::Department | Role::Policy | Role::Finance | Role::FinancialInstitution | Role::System => {
+            RaiseScope::None
+        }
     }
 }
 
@@ -346,7 +375,7 @@ pub fn problem_scope(p: &Principal) -> ProblemScope {
         Role::Department => p.department.clone().map_or(ProblemScope::None, ProblemScope::Department),
         Role::Cadre => ProblemScope::CadreOf(p.username.clone()),
         Role::Leader | Role::Supervisor | Role::Admin => ProblemScope::All,
-        Role::Policy | Role::Finance | Role::System => ProblemScope::None,
+        Role::Policy | Role::Finance | Role::FinancialInstitution | Role::System => ProblemScope::None,
     }
 }
 
@@ -369,7 +398,7 @@ pub fn problem_visibility(
             *d == s.lead || s.cooperating.contains(d) || s.assignments.iter().any(|a| a.department == *d)
         }),
         Role::Leader | Role::Supervisor | Role::Admin => true,
-        Role::Policy | Role::Finance | Role::System => false,
+        Role::Policy | Role::Finance | Role::FinancialInstitution | Role::System => false,
     };
     if !in_scope {
         return handling::Visibility::Hidden;
@@ -385,7 +414,7 @@ pub fn list_scope(p: &Principal) -> ListScope {
         Role::Department | Role::Leader | Role::Supervisor | Role::Policy | Role::Finance | Role::Admin => {
             ListScope::All
         }
-        Role::System => ListScope::None,
+        Role::FinancialInstitution | Role::System => ListScope::None,
     }
 }
 
@@ -479,6 +508,14 @@ mod tests {
             let p = who(r, (r == Role::Enterprise).then_some(A));
             let own = Resource::Decisions { uscc: &a, links: &links };
             let other = Resource::Decisions { uscc: &b, links: &ThreeLinks::default() };
+            if r == Role::FinancialInstitution {
+                // An institution sees no enterprise's record, only the financing demands
+                // matched to its products (app::financing).
+                assert_eq!(authorize(&p, Action::Read, own), Decision::Hidden);
+                assert_eq!(authorize(&p, Action::Read, other), Decision::Hidden);
+                assert_eq!(authorize(&p, Action::Read, Resource::PolicyLibrary), Decision::Allow);
+                continue;
+            }
             assert_eq!(authorize(&p, Action::Read, own), Decision::Allow, "{r}");
             let sees_other = !matches!(r, Role::Enterprise | Role::Cadre);
             let expected = if sees_other { Decision::Allow } else { Decision::Hidden };

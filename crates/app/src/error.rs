@@ -143,6 +143,12 @@ pub enum Error {
     /// No event with this id (issue 15's events).
     #[error("no event {id}")]
     EventNotFound { id: i64 },
+    /// No financing demand with this id the reader may see.
+    #[error("no financing demand {id}")]
+    DemandNotFound { id: i64 },
+    /// No financial product with this id the reader may see.
+    #[error("no financial product {id}")]
+    ProductNotFound { id: String },
     /// A service rule refused (registration closed, seats, steps out of order, …).
     #[error("services: {0}")]
     Service(services::Error),
@@ -210,6 +216,7 @@ impl Error {
             Error::Grants(grants::Error::IllegalTransition { .. }) => ErrorKind::Conflict,
             Error::Grants(_) => ErrorKind::Unprocessable,
             Error::EventNotFound { .. } => ErrorKind::NotFound,
+            Error::DemandNotFound { .. } | Error::ProductNotFound { .. } => ErrorKind::NotFound,
             Error::Service(
                 services::Error::Attendees { .. }
                 | services::Error::Score { .. }
@@ -366,6 +373,8 @@ impl Localized for Error {
             Error::Grants(e) => e.message(),
             Error::EventNotFound { id } => Message::new("app.event_not_found").arg("id", id),
             Error::NotificationNotFound { id } => Message::new("app.notification_not_found").arg("id", id),
+            Error::DemandNotFound { id } => Message::new("app.demand_not_found").arg("id", id),
+            Error::ProductNotFound { id } => Message::new("app.product_not_found").arg("id", id),
             Error::Service(e) => e.message(),
             Error::PublicityNotOver { run, until } => {
                 Message::new("app.publicity_not_over").arg("run", run).arg("until", until)
@@ -503,6 +512,8 @@ mod tests {
             }
             D::EventNotFound => Error::EventNotFound { id: 7 },
             D::NotificationNotFound => Error::NotificationNotFound { id: 7 },
+            D::DemandNotFound => Error::DemandNotFound { id: 7 },
+            D::ProductNotFound => Error::ProductNotFound { id: "x".into() },
             D::Service => Error::Service(services::Error::AlreadyRegistered),
             D::PublicityNotOver => Error::PublicityNotOver { run: 1, until: "2026-12-11".into() },
             D::NothingToIssue => Error::NothingToIssue { run: 1 },

@@ -56,6 +56,7 @@ pub mod drafts;
 pub mod effects;
 pub mod error;
 pub mod events;
+pub mod financing;
 pub mod grant_pages;
 pub mod grants;
 pub mod inbox;

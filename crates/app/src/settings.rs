@@ -67,6 +67,11 @@ pub fn source_in(source: &str, lang: Lang) -> &str {
         Lang::En if source == DEFAULT_THRESHOLD_SOURCE => DEFAULT_THRESHOLD_SOURCE_EN,
         Lang::En if source == DEFAULT_HANDLING_SOURCE => DEFAULT_HANDLING_SOURCE_EN,
         Lang::En if source == DEFAULT_GRANTS_SOURCE => DEFAULT_GRANTS_SOURCE_EN,
+        Lang::En if source == DEFAULT_FINANCING_SOURCE => {
+            "The plan (III.5 financing, III.8 bank-enterprise matching) fixes no time limit for a \
+             financing demand: an outcome (granted or closed) within 20 working days is this system's \
+             default until the zone decides its own and an admin records it"
+        }
         _ => source,
     }
 }
@@ -85,6 +90,28 @@ pub struct ZoneSettings {
     pub handling: HandlingSettings,
     /// 免申即享 grants: publicity and approval bands (授予设置).
     pub grants: GrantSettings,
+    /// Financing (融资对接): the time limit of a demand's outcome.
+    pub financing: FinancingSettings,
+}
+
+/// The source stated with the shipped financing settings.
+pub const DEFAULT_FINANCING_SOURCE: &str = "方案（三、帮扶重点 5. 融资服务、8. 政银企对接）未规定融资需求的办理时限：\
+     20 个工作日内有结果（放款或关闭）为本系统默认值，待园区确定后由管理员修改";
+
+/// The financing settings no document fixes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FinancingSettings {
+    /// Working days from a demand's posting to its outcome (granted or closed), 1–120.
+    pub outcome_days: u32,
+    /// Where this comes from.
+    pub source: String,
+}
+
+impl Default for FinancingSettings {
+    fn default() -> Self {
+        FinancingSettings { outcome_days: 20, source: DEFAULT_FINANCING_SOURCE.to_string() }
+    }
 }
 
 /// The source stated with the shipped grant settings.
@@ -421,6 +448,24 @@ pub const FIELDS: &[Field] = &[
             "以上期限和“办理时限”从何而来：园区的决定、文号，或说明方案未作规定；显示在问题页、台账和本页",
             "where these limits and the time limits come from: the zone's decision, a document number, or that \
              the plan gives none; shown on problem pages, the ledger and this page",
+        ],
+    },
+    Field {
+        key: "financing.outcome_days",
+        kind: FieldKind::Workdays { min: 1, max: 120 },
+        label: ["融资需求办理时限（工作日）", "time limit of a financing demand (working days)"],
+        help: [
+            "融资需求自提交起应在此工作日数内有结果（放款或关闭），临近亮黄灯、逾期亮红灯",
+            "working days from a financing demand's posting to its outcome (granted or closed): yellow near, red past",
+        ],
+    },
+    Field {
+        key: "financing.source",
+        kind: FieldKind::Text { max_chars: SOURCE_MAX_CHARS },
+        label: ["融资时限依据", "source of the financing time limit"],
+        help: [
+            "该时限的来源（文件或园区决定）",
+            "where the time limit comes from (a document or the zone's decision)",
         ],
     },
     Field {

@@ -37,6 +37,7 @@ pub mod demo_grants;
 pub mod demo_notifications;
 pub mod demo_problems;
 pub mod event;
+pub mod financing;
 pub mod grant;
 pub mod import;
 pub mod kpi;
@@ -141,6 +142,10 @@ pub enum Command {
     /// close, export attendance, the month's reach.
     #[command(subcommand)]
     Event(event::EventCmd),
+    /// Financing (融资对接): products, demands matched to them, institutions' responses,
+    /// 风险补偿 / 转贷过桥 steps, export.
+    #[command(subcommand)]
+    Financing(financing::FinancingCmd),
     /// Benchmarks on seeded synthetic data (numbers for docs/PERFORMANCE.md).
     #[command(subcommand)]
     Bench(bench::BenchCmd),
@@ -242,6 +247,7 @@ pub fn main(server: &dyn server::Server) -> ExitCode {
         Command::Common(c) => block_on(content::run_common(c, &ctx)),
         Command::Grant(c) => block_on(grant::run(c, &ctx)),
         Command::Event(c) => block_on(event::run(c, &ctx)),
+        Command::Financing(c) => block_on(financing::run(c, &ctx)),
     };
     match result {
         Ok(code) => code,

@@ -26,13 +26,17 @@ pub enum Role {
     Finance,
     /// 管理员
     Admin,
+    /// 金融机构: a bank's or guarantee company's user (issue 15, 三.5/三.8), bound to its
+    /// institution (`store::financing`): publishes its products, sees the financing demands
+    /// matched to them and responds. Handles no problems.
+    FinancialInstitution,
     /// Scheduled jobs (closing unrated answers); no one logs in as it.
     System,
 }
 
 impl Role {
     /// The roles a person signs in with: every role but [`Role::System`].
-    pub const USERS: [Role; 8] = [
+    pub const USERS: [Role; 9] = [
         Role::Enterprise,
         Role::Cadre,
         Role::Department,
@@ -41,6 +45,7 @@ impl Role {
         Role::Policy,
         Role::Finance,
         Role::Admin,
+        Role::FinancialInstitution,
     ];
 
     /// A user role from its code (`cadre`) or Chinese label (`驻企干部`); never `system`.
@@ -59,6 +64,7 @@ impl Role {
             Role::Policy => "政策专员",
             Role::Finance => "财务经办",
             Role::Admin => "管理员",
+            Role::FinancialInstitution => "金融机构",
             Role::System => "系统",
         }
     }

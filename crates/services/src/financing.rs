@@ -25,6 +25,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::Error;
 
+pub mod special;
+
 /// What kind of financing a demand asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]

@@ -22,6 +22,7 @@ mod documents;
 mod drafts;
 mod enterprises;
 mod events;
+mod financing;
 mod follow_ups;
 mod grant_confirmations;
 mod grants;
@@ -152,6 +153,7 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "notifications",
         sql: include_str!("../migrations/0033_notifications.sql"),
     },
+    Migration { version: 34, name: "financing", sql: include_str!("../migrations/0034_financing.sql") },
 ];
 
 /// Connections in the pool.

@@ -23,6 +23,7 @@ pub mod drafts;
 pub mod enterprises;
 pub mod error;
 pub mod events;
+pub mod financing;
 pub mod follow_ups;
 pub mod grant_confirmations;
 pub mod grants;
@@ -98,6 +99,7 @@ pub trait Store:
     + push::PushStore
     + events::EventStore
     + notifications::NotificationStore
+    + financing::FinancingStore
     + Send
     + Sync
 {

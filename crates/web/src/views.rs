@@ -64,6 +64,8 @@ pub enum Place {
     CommonProblems,
     /// 活动: events of the service lines (宣讲, 政银企对接, 招聘会, …), registration and roster.
     Events,
+    /// 融资对接: financing demands, products and institutions' responses (issue 15).
+    Financing,
     /// 免申即享授予: grant runs (officials).
     Grants,
     /// 我的授予: the enterprise's own grants.
@@ -99,6 +101,7 @@ impl Place {
             Place::Outbox => Some("/admin/outbox"),
             Place::CommonProblems => Some("/common"),
             Place::Events => Some("/events"),
+            Place::Financing => Some("/financing"),
             Place::Grants => Some("/grants"),
             Place::MyGrants => Some("/grants/mine"),
             Place::Unclaimed => Some("/grants/unclaimed"),
@@ -130,6 +133,7 @@ impl Place {
             Place::Outbox => "ui.nav.outbox",
             Place::CommonProblems => "ui.nav.common",
             Place::Events => "ui.nav.events",
+            Place::Financing => "ui.nav.financing",
             Place::Grants => "ui.nav.grants",
             Place::MyGrants => "ui.nav.my_grants",
             Place::Unclaimed => "ui.nav.unclaimed",
@@ -142,19 +146,34 @@ impl Place {
         use Place::*;
         let mut v = vec![Home];
         match role {
-            Role::Enterprise => {
-                v.extend([Inbox, PolicyMatches, NoApplication, MyGrants, Problems, Events, PolicySearch])
-            }
+            Role::Enterprise => v.extend([
+                Inbox,
+                PolicyMatches,
+                NoApplication,
+                MyGrants,
+                Problems,
+                Events,
+                Financing,
+                PolicySearch,
+            ]),
             Role::Cadre => v.extend([Enterprises, Visits, Problems, PolicySearch]),
-            Role::Department => {
-                v.extend([Problems, Enterprises, Events, Grants, Unclaimed, PolicyLibrary, PolicySearch])
-            }
+            Role::Department => v.extend([
+                Problems,
+                Enterprises,
+                Events,
+                Financing,
+                Grants,
+                Unclaimed,
+                PolicyLibrary,
+                PolicySearch,
+            ]),
             Role::Leader => v.extend([
                 Dashboard,
                 Problems,
                 FollowUps,
                 CommonProblems,
                 Events,
+                Financing,
                 Enterprises,
                 Grants,
                 Unclaimed,
@@ -184,6 +203,7 @@ impl Place {
                 PolicySearch,
             ]),
             Role::Finance => v.extend([Grants, Enterprises, PolicyLibrary, PolicySearch]),
+            Role::FinancialInstitution => v.extend([Financing, Events, PolicyLibrary]),
             Role::Admin => v.extend([
                 Enterprises,
                 Grants,
@@ -289,6 +309,7 @@ pub fn role_key(r: Role) -> &'static str {
         Role::Supervisor => "ui.role.supervisor",
         Role::Policy => "ui.role.policy",
         Role::Finance => "ui.role.finance",
+        Role::FinancialInstitution => "ui.role.financial_institution",
         Role::Admin => "ui.role.admin",
         Role::System => "ui.role.system",
     }

@@ -5,6 +5,7 @@
 mod drafts;
 mod effects;
 mod events;
+mod financing;
 mod grant_pages;
 mod grants;
 mod matching;

@@ -185,6 +185,8 @@ pub async fn home(
         Role::Admin => admin_home(&state, lang, &p).await?,
         // The finance officer's day is the grant runs: payment files, results, reconciliation.
         Role::Finance => return Ok(axum::response::Redirect::to("/grants").into_response()),
+        // An institution's day is the demands matched to its products.
+        Role::FinancialInstitution => return Ok(axum::response::Redirect::to("/financing").into_response()),
         Role::Policy | Role::System => {
             let q = ListQuery::default();
             let list = list_for(&state, &p, &q).await?;

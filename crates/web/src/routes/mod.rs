@@ -14,6 +14,7 @@ pub mod decisions;
 pub mod effects;
 pub mod enterprises;
 pub mod events;
+pub mod financing;
 pub mod grant_pages;
 pub mod grants;
 pub mod health;
@@ -50,7 +51,7 @@ use utoipa_axum::routes;
         with Chinese `title`/`detail` and English `title_en`/`detail_en`."),
     modifiers(&BearerScheme),
     tags(
-        (name = "health"), (name = "auth"), (name = "enterprises"), (name = "reference"), (name = "users"), (name = "problems"), (name = "kpi"), (name = "reports"), (name = "policies"), (name = "calendar"), (name = "search"), (name = "content"), (name = "common"), (name = "grants"), (name = "inbox"), (name = "outbox"), (name = "notifications"), (name = "events"),
+        (name = "health"), (name = "auth"), (name = "enterprises"), (name = "reference"), (name = "users"), (name = "problems"), (name = "kpi"), (name = "reports"), (name = "policies"), (name = "calendar"), (name = "search"), (name = "content"), (name = "common"), (name = "grants"), (name = "inbox"), (name = "outbox"), (name = "notifications"), (name = "events"), (name = "financing"),
     )
 )]
 struct ApiDoc;
@@ -118,6 +119,12 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(events::export))
         .routes(routes!(events::api_show))
         .routes(routes!(events::api_act))
+        .routes(routes!(financing::api_list, financing::api_post))
+        .routes(routes!(financing::api_show))
+        .routes(routes!(financing::api_respond))
+        .routes(routes!(financing::api_close))
+        .routes(routes!(financing::api_products, financing::api_save_product))
+        .routes(routes!(financing::export))
         .routes(routes!(inbox::api_inbox))
         .routes(routes!(notifications::api_list))
         .routes(routes!(notifications::api_read))
@@ -219,6 +226,9 @@ fn page_router() -> Router<AppState> {
         .route("/events/export.xlsx", get(events::export))
         .route("/events/{id}", get(events::page_event))
         .route("/events/{id}/{action}", post(events::page_act))
+        .route("/financing", get(financing::page).post(financing::page_post))
+        .route("/financing/{id}", get(financing::page_demand))
+        .route("/financing/{id}/{action}", post(financing::page_act))
         .route("/grants", get(grant_pages::page_runs))
         .route("/grants/mine", get(grant_pages::page_mine))
         .route("/grants/unclaimed", get(grant_pages::page_unclaimed))
