@@ -28,6 +28,7 @@ mod grants;
 mod import;
 mod jobs;
 mod matches;
+mod plans;
 mod problems;
 mod push;
 mod reference;
@@ -145,6 +146,11 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0030_grant_events_append_only.sql"),
     },
     Migration { version: 31, name: "events", sql: include_str!("../migrations/0031_events.sql") },
+    Migration {
+        version: 35,
+        name: "plans_credit_repair",
+        sql: include_str!("../migrations/0035_plans_credit_repair.sql"),
+    },
 ];
 
 /// Connections in the pool.

@@ -36,6 +36,7 @@ mod grants;
 mod import;
 mod jobs;
 mod matches;
+mod plans;
 mod problems;
 mod push;
 mod reads;
@@ -159,6 +160,11 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0030_grant_events_append_only.sql"),
     },
     Migration { version: 31, name: "events", sql: include_str!("../migrations/0031_events.sql") },
+    Migration {
+        version: 35,
+        name: "plans_credit_repair",
+        sql: include_str!("../migrations/0035_plans_credit_repair.sql"),
+    },
 ];
 
 /// How long a connection waits for a lock before reporting the database busy.

@@ -18,6 +18,7 @@ pub mod calendar;
 pub mod categories;
 pub mod codec;
 pub mod content;
+pub mod credit_repair;
 pub mod documents;
 pub mod drafts;
 pub mod enterprises;
@@ -31,6 +32,7 @@ pub mod jobs;
 pub mod matches;
 pub mod migrate;
 pub mod model;
+pub mod plans;
 pub mod problems;
 pub mod push;
 pub mod readiness;
@@ -96,6 +98,8 @@ pub trait Store:
     + crate::grant_confirmations::ConfirmationStore
     + push::PushStore
     + events::EventStore
+    + plans::PlanStore
+    + credit_repair::RepairStore
     + Send
     + Sync
 {
