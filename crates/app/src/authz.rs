@@ -126,6 +126,11 @@ pub enum Resource<'a> {
     /// One enterprise's registration for an event: the enterprise itself, and every official
     /// who may see the enterprise (registering on its behalf, e.g. by telephone).
     EventRegistration { uscc: &'a UnifiedCreditCode, links: &'a ThreeLinks },
+    /// One enterprise's 一企一对策 plan or credit repair case (issue 15): read by whoever may
+    /// see the enterprise (the enterprise itself read-only, its cadre, every official);
+    /// written by department officers and admins only (which department may do what is
+    /// `app::plans` and `app::credit_repair`: the running department, a measure's owner).
+    ServiceCase { uscc: &'a UnifiedCreditCode, links: &'a ThreeLinks },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -284,6 +289,14 @@ pub fn authorize(p: &Principal, action: Action, resource: Resource<'_>) -> Decis
         },
         Resource::EventRegistration { uscc, links } => {
             authorize(p, Action::Read, Resource::Enterprise { uscc, links })
+        }
+        Resource::ServiceCase { uscc, links } => {
+            match authorize(p, Action::Read, Resource::Enterprise { uscc, links }) {
+                Allow if action == Action::Read => Allow,
+                Allow if matches!(p.role, Role::Department | Role::Admin) => Allow,
+                Allow => Forbidden,
+                other => other,
+            }
         }
         Resource::Decisions { uscc, links } => {
             match authorize(p, Action::Read, Resource::Enterprise { uscc, links }) {

@@ -140,6 +140,12 @@ pub enum Error {
     /// No event with this id (issue 15's events).
     #[error("no event {id}")]
     EventNotFound { id: i64 },
+    /// No 一企一对策 plan with this id that the actor may see (issue 15).
+    #[error("no plan {id}")]
+    PlanNotFound { id: i64 },
+    /// No credit repair case with this id that the actor may see (issue 15).
+    #[error("no credit repair case {id}")]
+    RepairCaseNotFound { id: i64 },
     /// A service rule refused (registration closed, seats, steps out of order, …).
     #[error("services: {0}")]
     Service(services::Error),
@@ -206,6 +212,7 @@ impl Error {
             Error::Grants(grants::Error::IllegalTransition { .. }) => ErrorKind::Conflict,
             Error::Grants(_) => ErrorKind::Unprocessable,
             Error::EventNotFound { .. } => ErrorKind::NotFound,
+            Error::PlanNotFound { .. } | Error::RepairCaseNotFound { .. } => ErrorKind::NotFound,
             Error::Service(
                 services::Error::Attendees { .. }
                 | services::Error::Score { .. }
@@ -361,6 +368,8 @@ impl Localized for Error {
             }
             Error::Grants(e) => e.message(),
             Error::EventNotFound { id } => Message::new("app.event_not_found").arg("id", id),
+            Error::PlanNotFound { id } => Message::new("app.plan_not_found").arg("id", id),
+            Error::RepairCaseNotFound { id } => Message::new("app.repair_case_not_found").arg("id", id),
             Error::Service(e) => e.message(),
             Error::PublicityNotOver { run, until } => {
                 Message::new("app.publicity_not_over").arg("run", run).arg("until", until)
@@ -497,6 +506,8 @@ mod tests {
                 Error::Grants(grants::Error::BadBudget { budget: rust_decimal::Decimal::NEGATIVE_ONE })
             }
             D::EventNotFound => Error::EventNotFound { id: 7 },
+            D::PlanNotFound => Error::PlanNotFound { id: 7 },
+            D::RepairCaseNotFound => Error::RepairCaseNotFound { id: 7 },
             D::Service => Error::Service(services::Error::AlreadyRegistered),
             D::PublicityNotOver => Error::PublicityNotOver { run: 1, until: "2026-12-11".into() },
             D::NothingToIssue => Error::NothingToIssue { run: 1 },

@@ -34,6 +34,8 @@ pub struct ServiceLineKpi {
 #[tracing::instrument(skip_all, fields(user = %actor.username))]
 pub async fn dashboard(app: &App, actor: &Principal, day: NaiveDate) -> Result<Vec<ServiceLineKpi>> {
     let mut rows = crate::events::kpis(app, actor, day).await?;
+    rows.extend(crate::plans::kpis(app, actor, day).await?);
+    rows.extend(crate::credit_repair::kpis(app, actor, day).await?);
     rows.sort_by_key(|r| clause_order(r.clause));
     Ok(rows)
 }

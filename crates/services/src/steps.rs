@@ -245,7 +245,8 @@ impl MeasureStatus {
         use MeasureStatus as M;
         matches!(
             (self, to),
-            (M::Planned, M::InProgress | M::Done | M::Dropped) | (M::InProgress, M::InProgress | M::Done | M::Dropped)
+            (M::Planned, M::InProgress | M::Done | M::Dropped)
+                | (M::InProgress, M::InProgress | M::Done | M::Dropped)
         )
     }
     pub fn is_final(self) -> bool {

@@ -34,19 +34,31 @@ async fn audit(
     insert_reference_change(c, stamp, entity, &id.to_string(), &FieldChange { field, old, new }).await
 }
 
-async fn version_conflict(c: &impl GenericClient, version: &str, id: i64, expected: i64, plan: bool) -> StoreError {
+async fn version_conflict(
+    c: &impl GenericClient,
+    version: &str,
+    id: i64,
+    expected: i64,
+    plan: bool,
+) -> StoreError {
     match c.query_opt(version, &[&id]).await {
         Ok(Some(r)) => match r.try_get::<_, i64>(0) {
             Ok(current) if plan => conflict(id, expected, current),
             Ok(current) => cr::conflict(id, expected, current),
             Err(e) => backend(e),
         },
-        Ok(None) => StoreError::Backend(format!("no {} {id}", if plan { PLAN_ENTITY } else { REPAIR_ENTITY })),
+        Ok(None) => {
+            StoreError::Backend(format!("no {} {id}", if plan { PLAN_ENTITY } else { REPAIR_ENTITY }))
+        }
         Err(e) => backend(e),
     }
 }
 
-async fn load_plans(c: &impl GenericClient, wh: &str, args: &[&(dyn ToSql + Sync)]) -> Result<Vec<PlanRecord>> {
+async fn load_plans(
+    c: &impl GenericClient,
+    wh: &str,
+    args: &[&(dyn ToSql + Sync)],
+) -> Result<Vec<PlanRecord>> {
     let q = format!("SELECT {} {} {wh} ORDER BY p.id DESC", sql::PLAN_COLUMNS, sql::FROM_PLANS);
     let rows = c.query(&q, args).await.map_err(backend)?;
     let mut out = Vec::with_capacity(rows.len());
@@ -131,7 +143,8 @@ impl PlanStore for PgStore {
             .map_err(backend)?
             .try_get(0)
             .map_err(backend)?;
-        audit(&tx, stamp, PLAN_ENTITY, id, ("created".into(), None, Some(p.programme.as_str().into()))).await?;
+        audit(&tx, stamp, PLAN_ENTITY, id, ("created".into(), None, Some(p.programme.as_str().into())))
+            .await?;
         for m in &p.measures {
             insert_measure(&tx, id, m, stamp).await?;
             audit(&tx, stamp, PLAN_ENTITY, id, PlanWrite::AddMeasure(m.clone()).audit()).await?;
@@ -184,7 +197,16 @@ impl PlanStore for PgStore {
                 PlanWrite::Measure { id, from, to, notes, done_on } => tx
                     .execute(
                         sql::SET_MEASURE,
-                        &[&to.as_str(), notes, done_on, &stamp.username, &stamp.at, id, &plan, &from.as_str()],
+                        &[
+                            &to.as_str(),
+                            notes,
+                            done_on,
+                            &stamp.username,
+                            &stamp.at,
+                            id,
+                            &plan,
+                            &from.as_str(),
+                        ],
                     )
                     .await
                     .map_err(backend)?,
@@ -289,8 +311,14 @@ impl RepairStore for PgStore {
             .try_get(0)
             .map_err(backend)?;
         insert_step(&tx, id, RepairStep::Recorded, c.recorded_on, "", stamp).await?;
-        audit(&tx, stamp, REPAIR_ENTITY, id, ("created".into(), None, Some(format!("{} {}", c.kind.as_str(), c.source))))
-            .await?;
+        audit(
+            &tx,
+            stamp,
+            REPAIR_ENTITY,
+            id,
+            ("created".into(), None, Some(format!("{} {}", c.kind.as_str(), c.source))),
+        )
+        .await?;
         tx.commit().await.map_err(backend)?;
         Ok(id)
     }
@@ -325,7 +353,8 @@ impl RepairStore for PgStore {
             return Err(version_conflict(&tx, cr::sql::VERSION, id, expected, false).await);
         }
         insert_step(&tx, id, step, on, reason, stamp).await?;
-        audit(&tx, stamp, REPAIR_ENTITY, id, ("step".into(), None, Some(format!("{} {on}", step.as_str())))).await?;
+        audit(&tx, stamp, REPAIR_ENTITY, id, ("step".into(), None, Some(format!("{} {on}", step.as_str()))))
+            .await?;
         tx.commit().await.map_err(backend)?;
         Ok(expected + 1)
     }

@@ -11,8 +11,8 @@ use store::credit_repair::{
 };
 use store::events::parse;
 use store::plans::{
-    MeasureRecord, NewPlan, PLAN_ENTITY, PlanFilter, PlanRecord, PlanStore, PlanWrite, ReviewRecord, conflict,
-    sql,
+    MeasureRecord, NewPlan, PLAN_ENTITY, PlanFilter, PlanRecord, PlanStore, PlanWrite, ReviewRecord,
+    conflict, sql,
 };
 use store::{Result, Stamp, StoreError};
 
@@ -103,7 +103,14 @@ fn load_plans(conn: &Connection, wh: &str, args: &[&dyn rusqlite::ToSql]) -> Res
 fn insert_measure(conn: &Connection, plan: i64, m: &store::plans::NewMeasure, stamp: &Stamp) -> Result<()> {
     conn.prepare_cached(sql::INSERT_MEASURE)
         .and_then(|mut st| {
-            st.execute(params![plan, m.title, m.owner_department, m.deadline, stamp.username, text_time(stamp.at)])
+            st.execute(params![
+                plan,
+                m.title,
+                m.owner_department,
+                m.deadline,
+                stamp.username,
+                text_time(stamp.at)
+            ])
         })
         .map_err(backend)?;
     Ok(())
@@ -111,12 +118,18 @@ fn insert_measure(conn: &Connection, plan: i64, m: &store::plans::NewMeasure, st
 
 /// Moves a plan's version on from `expected`, or reports the conflict.
 fn bump(conn: &Connection, id: i64, expected: i64) -> Result<()> {
-    let n = conn.prepare_cached(sql::BUMP_VERSION).and_then(|mut st| st.execute([id, expected])).map_err(backend)?;
+    let n = conn
+        .prepare_cached(sql::BUMP_VERSION)
+        .and_then(|mut st| st.execute([id, expected]))
+        .map_err(backend)?;
     if n == 1 { Ok(()) } else { Err(version_conflict(conn, sql::VERSION, id, expected, Kind::Plan)) }
 }
 
 fn version_conflict(conn: &Connection, version: &str, id: i64, expected: i64, kind: Kind) -> StoreError {
-    match conn.prepare_cached(version).and_then(|mut st| st.query_row([id], |r| r.get::<_, i64>(0)).optional()) {
+    match conn
+        .prepare_cached(version)
+        .and_then(|mut st| st.query_row([id], |r| r.get::<_, i64>(0)).optional())
+    {
         Ok(Some(current)) => match kind {
             Kind::Plan => conflict(id, expected, current),
             Kind::Case => cr::conflict(id, expected, current),
@@ -165,7 +178,13 @@ impl PlanStore for SqliteStore {
                     )
                 })
                 .map_err(backend)?;
-            audit(conn, &stamp, PLAN_ENTITY, id, ("created".into(), None, Some(p.programme.as_str().into())))?;
+            audit(
+                conn,
+                &stamp,
+                PLAN_ENTITY,
+                id,
+                ("created".into(), None, Some(p.programme.as_str().into())),
+            )?;
             for m in &p.measures {
                 insert_measure(conn, id, m, &stamp)?;
                 audit(conn, &stamp, PLAN_ENTITY, id, PlanWrite::AddMeasure(m.clone()).audit())?;
@@ -303,9 +322,18 @@ fn load_cases(conn: &Connection, wh: &str, args: &[&dyn rusqlite::ToSql]) -> Res
     Ok(out)
 }
 
-fn insert_step(conn: &Connection, case: i64, step: RepairStep, on: NaiveDate, reason: &str, stamp: &Stamp) -> Result<()> {
+fn insert_step(
+    conn: &Connection,
+    case: i64,
+    step: RepairStep,
+    on: NaiveDate,
+    reason: &str,
+    stamp: &Stamp,
+) -> Result<()> {
     conn.prepare_cached(cr::sql::INSERT_STEP)
-        .and_then(|mut st| st.execute(params![case, step.as_str(), on, reason, stamp.username, text_time(stamp.at)]))
+        .and_then(|mut st| {
+            st.execute(params![case, step.as_str(), on, reason, stamp.username, text_time(stamp.at)])
+        })
         .map_err(backend)?;
     Ok(())
 }
@@ -386,7 +414,13 @@ impl RepairStore for SqliteStore {
                 return Err(version_conflict(conn, cr::sql::VERSION, id, expected, Kind::Case));
             }
             insert_step(conn, id, step, on, &reason, &stamp)?;
-            audit(conn, &stamp, REPAIR_ENTITY, id, ("step".into(), None, Some(format!("{} {on}", step.as_str()))))?;
+            audit(
+                conn,
+                &stamp,
+                REPAIR_ENTITY,
+                id,
+                ("step".into(), None, Some(format!("{} {on}", step.as_str()))),
+            )?;
             Ok(expected + 1)
         })
         .await

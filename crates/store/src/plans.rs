@@ -124,9 +124,20 @@ pub enum PlanWrite {
     AddMeasure(NewMeasure),
     /// Measure `id` moves from `from` (refused if it is not there any more) to `to`, with
     /// all its notes (the new one appended by the use case).
-    Measure { id: i64, from: MeasureStatus, to: MeasureStatus, notes: String, done_on: Option<NaiveDate> },
-    Review { on: NaiveDate, conclusion: String },
-    Close { on: NaiveDate },
+    Measure {
+        id: i64,
+        from: MeasureStatus,
+        to: MeasureStatus,
+        notes: String,
+        done_on: Option<NaiveDate>,
+    },
+    Review {
+        on: NaiveDate,
+        conclusion: String,
+    },
+    Close {
+        on: NaiveDate,
+    },
 }
 
 impl PlanWrite {
@@ -138,14 +149,14 @@ impl PlanWrite {
                 None,
                 Some(format!("{} / {} / {}", m.title, m.owner_department, m.deadline)),
             ),
-            PlanWrite::Measure { id, from, to, .. } => (
-                format!("measure:{id}"),
-                Some(from.as_str().to_string()),
-                Some(to.as_str().to_string()),
-            ),
-            PlanWrite::Review { on, conclusion } => {
-                ("review".into(), None, Some(format!("{on} {}", conclusion.chars().take(100).collect::<String>())))
+            PlanWrite::Measure { id, from, to, .. } => {
+                (format!("measure:{id}"), Some(from.as_str().to_string()), Some(to.as_str().to_string()))
             }
+            PlanWrite::Review { on, conclusion } => (
+                "review".into(),
+                None,
+                Some(format!("{on} {}", conclusion.chars().take(100).collect::<String>())),
+            ),
             PlanWrite::Close { on } => ("closed".into(), None, Some(on.to_string())),
         }
     }

@@ -8,6 +8,7 @@ mod events;
 mod grant_pages;
 mod grants;
 mod matching;
+mod plans;
 mod push;
 mod scale;
 mod search;
