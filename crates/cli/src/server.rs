@@ -310,6 +310,8 @@ pub async fn demo(
         let inbox = app::inbox::generate(&app).await.map_err(crate::app_error)?;
         let events = crate::demo_events::write(&app, &zone).await?;
         println!("演示活动 / demo events: {events}");
+        let (plans, cases) = crate::demo_plans::write(&app, &zone).await?;
+        println!("演示一企一对策 / demo plans: {plans}; 信用修复 / credit repair cases: {cases}");
         let messages: u64 = inbox.iter().map(|g| g.newly_eligible + g.almost_eligible).sum();
         println!(
             "演示匹配批次 / demo match run #{}: {} 家企业 / enterprises, 收件箱消息 / inbox messages {messages}",
