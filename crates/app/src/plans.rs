@@ -374,7 +374,8 @@ pub async fn update_measure(
     let to = if req.status.trim().is_empty() { m.status } else { parse_status(&req.status)? };
     let note = clean("note", &req.note, MAX_NOTE, Lines::One)?;
     let moves = to != m.status || (to == MeasureStatus::InProgress && m.status.may_become(to));
-    if !m.status.may_become(to) && !(to == m.status && !note.is_empty() && !to.is_final()) {
+    let note_only = to == m.status && !note.is_empty() && !to.is_final();
+    if !(m.status.may_become(to) || note_only) {
         return Err(bad(
             "status",
             to.as_str(),

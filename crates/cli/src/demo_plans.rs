@@ -24,6 +24,9 @@ fn m(title: &str, dept: &str, deadline: &str) -> MeasureInput {
     MeasureInput { title: title.into(), owner_department: dept.into(), deadline: deadline.into() }
 }
 
+/// A case's steps done, with their days.
+type Steps<'a> = &'a [(&'a str, DateTime<FixedOffset>)];
+
 const PROGRAMMES: [&str; 3] = ["倍增", "领跑", "高成长"];
 
 /// Writes the demo plans and cases; (plans, cases).
@@ -131,7 +134,7 @@ pub async fn write(app: &App, zone: &DemoZone) -> anyhow::Result<(usize, usize)>
     // Credit repair: the qiye enterprise's case has its training done; the others at every step.
     let kinds = ["经营异常", "行政处罚", "经营异常", "严重失信", "行政处罚", "经营异常", "其他"];
     // (recorded, steps done with their days; the last step refused or repaired)
-    let cases: [(DateTime<FixedOffset>, &[(&str, DateTime<FixedOffset>)]); 6] = [
+    let cases: [(DateTime<FixedOffset>, Steps<'_>); 6] = [
         (at(2022, 12, 12), &[("training_attended", at(2022, 12, 16))]),
         (at(2022, 11, 1), &[]),
         (at(2022, 12, 22), &[]),
