@@ -137,6 +137,11 @@ pub enum Resource<'a> {
     /// withdrawn) by enterprises, cadres, the financing officers and admins. Which demand a
     /// reader sees is `app::financing`'s scope.
     Financing,
+    /// One enterprise's 一企一对策 plan or credit repair case (issue 15): read by whoever may
+    /// see the enterprise (the enterprise itself read-only, its cadre, every official);
+    /// written by department officers and admins only (which department may do what is
+    /// `app::plans` and `app::credit_repair`: the running department, a measure's owner).
+    ServiceCase { uscc: &'a UnifiedCreditCode, links: &'a ThreeLinks },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -320,6 +325,14 @@ pub fn authorize(p: &Principal, action: Action, resource: Resource<'_>) -> Decis
             ) => Allow,
             _ => Forbidden,
         },
+        Resource::ServiceCase { uscc, links } => {
+            match authorize(p, Action::Read, Resource::Enterprise { uscc, links }) {
+                Allow if action == Action::Read => Allow,
+                Allow if matches!(p.role, Role::Department | Role::Admin) => Allow,
+                Allow => Forbidden,
+                other => other,
+            }
+        }
         Resource::Decisions { uscc, links } => {
             match authorize(p, Action::Read, Resource::Enterprise { uscc, links }) {
                 Allow if action == Action::Read => Allow,

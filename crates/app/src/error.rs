@@ -149,6 +149,12 @@ pub enum Error {
     /// No financial product with this id the reader may see.
     #[error("no financial product {id}")]
     ProductNotFound { id: String },
+    /// No 一企一对策 plan with this id that the actor may see (issue 15).
+    #[error("no plan {id}")]
+    PlanNotFound { id: i64 },
+    /// No credit repair case with this id that the actor may see (issue 15).
+    #[error("no credit repair case {id}")]
+    RepairCaseNotFound { id: i64 },
     /// A service rule refused (registration closed, seats, steps out of order, …).
     #[error("services: {0}")]
     Service(services::Error),
@@ -217,6 +223,7 @@ impl Error {
             Error::Grants(_) => ErrorKind::Unprocessable,
             Error::EventNotFound { .. } => ErrorKind::NotFound,
             Error::DemandNotFound { .. } | Error::ProductNotFound { .. } => ErrorKind::NotFound,
+            Error::PlanNotFound { .. } | Error::RepairCaseNotFound { .. } => ErrorKind::NotFound,
             Error::Service(
                 services::Error::Attendees { .. }
                 | services::Error::Score { .. }
@@ -375,6 +382,8 @@ impl Localized for Error {
             Error::NotificationNotFound { id } => Message::new("app.notification_not_found").arg("id", id),
             Error::DemandNotFound { id } => Message::new("app.demand_not_found").arg("id", id),
             Error::ProductNotFound { id } => Message::new("app.product_not_found").arg("id", id),
+            Error::PlanNotFound { id } => Message::new("app.plan_not_found").arg("id", id),
+            Error::RepairCaseNotFound { id } => Message::new("app.repair_case_not_found").arg("id", id),
             Error::Service(e) => e.message(),
             Error::PublicityNotOver { run, until } => {
                 Message::new("app.publicity_not_over").arg("run", run).arg("until", until)
@@ -514,6 +523,8 @@ mod tests {
             D::NotificationNotFound => Error::NotificationNotFound { id: 7 },
             D::DemandNotFound => Error::DemandNotFound { id: 7 },
             D::ProductNotFound => Error::ProductNotFound { id: "x".into() },
+            D::PlanNotFound => Error::PlanNotFound { id: 7 },
+            D::RepairCaseNotFound => Error::RepairCaseNotFound { id: 7 },
             D::Service => Error::Service(services::Error::AlreadyRegistered),
             D::PublicityNotOver => Error::PublicityNotOver { run: 1, until: "2026-12-11".into() },
             D::NothingToIssue => Error::NothingToIssue { run: 1 },

@@ -715,7 +715,7 @@ pub async fn kpis(app: &App, actor: &Principal, day: NaiveDate) -> Result<Vec<Se
                 name_zh: r.kind_zh.to_string(),
                 figures,
                 behind: r.attendance_missing,
-                href: "/events",
+                href: Some("/events"),
             }
         })
         .collect())

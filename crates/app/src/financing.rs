@@ -1119,7 +1119,7 @@ pub async fn kpis(app: &App, actor: &Principal, day: NaiveDate) -> Result<Vec<Se
             Figure { label_zh: "本月放款（笔）", value: f.granted },
         ],
         behind: f.behind,
-        href: "/financing",
+        href: Some("/financing"),
     }])
 }
 

@@ -26,8 +26,9 @@ pub struct ServiceLineKpi {
     pub figures: Vec<Figure>,
     /// Items of this line past their deadline (shown in red when more than zero).
     pub behind: u64,
-    /// The officers' page of the service.
-    pub href: &'static str,
+    /// The officers' page of the service (`None` while a service has no page yet: its
+    /// officers work through the CLI and the API).
+    pub href: Option<&'static str>,
 }
 
 /// Every service line's row for the month of `day`, ordered by the plan's clause.
@@ -35,6 +36,8 @@ pub struct ServiceLineKpi {
 pub async fn dashboard(app: &App, actor: &Principal, day: NaiveDate) -> Result<Vec<ServiceLineKpi>> {
     let mut rows = crate::events::kpis(app, actor, day).await?;
     rows.extend(crate::financing::kpis(app, actor, day).await?);
+    rows.extend(crate::plans::kpis(app, actor, day).await?);
+    rows.extend(crate::credit_repair::kpis(app, actor, day).await?);
     rows.sort_by_key(|r| clause_order(r.clause));
     Ok(rows)
 }

@@ -90,6 +90,8 @@ pub struct ZoneSettings {
     pub handling: HandlingSettings,
     /// 免申即享 grants: publicity and approval bands (授予设置).
     pub grants: GrantSettings,
+    /// Credit repair cases: the steps' deadlines (信用修复设置, issue 15).
+    pub credit_repair: crate::credit_repair::CreditRepairSettings,
     /// Financing (融资对接): the time limit of a demand's outcome.
     pub financing: FinancingSettings,
 }
@@ -377,6 +379,12 @@ const BELOW: [&str; 2] = [
     "a department whose rate in the period is below this is named in the supervision report (%)",
 ];
 
+const CREDIT_REPAIR_HELP: [&str; 2] = [
+    "自立案之日起按园区工作日历计算的工作日数；立案时定下该案件的期限，逾期未完成的步骤亮红灯",
+    "working days from the day a case is recorded, on the zone calendar; fixed for the case when it is \
+     recorded; a step not done by then lights red",
+];
+
 /// Every setting, in the order pages and `huiqi settings show` list them.
 pub const FIELDS: &[Field] = &[
     Field {
@@ -517,6 +525,33 @@ pub const FIELDS: &[Field] = &[
             "公示期和审批档次从何而来：园区的决定、文号，或说明方案未作规定",
             "where the publicity period and the approval bands come from: the zone's decision, a document number, \
              or that the plan gives none",
+        ],
+    },
+    Field {
+        key: "credit_repair.training_workdays",
+        kind: FieldKind::Workdays { min: 1, max: 60 },
+        label: ["信用修复：参加培训期限（工作日）", "credit repair: training within (working days)"],
+        help: CREDIT_REPAIR_HELP,
+    },
+    Field {
+        key: "credit_repair.commitment_workdays",
+        kind: FieldKind::Workdays { min: 1, max: 60 },
+        label: ["信用修复：签署承诺期限（工作日）", "credit repair: commitment within (working days)"],
+        help: CREDIT_REPAIR_HELP,
+    },
+    Field {
+        key: "credit_repair.application_workdays",
+        kind: FieldKind::Workdays { min: 1, max: 90 },
+        label: ["信用修复：提交申请期限（工作日）", "credit repair: application within (working days)"],
+        help: CREDIT_REPAIR_HELP,
+    },
+    Field {
+        key: "credit_repair.source",
+        kind: FieldKind::Text { max_chars: SOURCE_MAX_CHARS },
+        label: ["信用修复期限的依据", "source of the credit repair deadlines"],
+        help: [
+            "以上期限从何而来：园区的决定、文号，或说明方案未作规定",
+            "where these deadlines come from: the zone's decision, a document number, or that the plan gives none",
         ],
     },
 ];

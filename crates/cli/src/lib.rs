@@ -29,12 +29,14 @@ pub mod calendar;
 pub mod classify;
 pub mod config;
 pub mod content;
+pub mod credit_repair;
 pub mod db;
 pub mod demo;
 pub mod demo_effects;
 pub mod demo_events;
 pub mod demo_grants;
 pub mod demo_notifications;
+pub mod demo_plans;
 pub mod demo_problems;
 pub mod event;
 pub mod financing;
@@ -42,6 +44,7 @@ pub mod grant;
 pub mod import;
 pub mod kpi;
 pub mod ledger;
+pub mod plans;
 pub mod policies;
 pub mod policy;
 pub mod problem;
@@ -146,6 +149,13 @@ pub enum Command {
     /// 风险补偿 / 转贷过桥 steps, export.
     #[command(subcommand)]
     Financing(financing::FinancingCmd),
+    /// 一企一对策 plans (三.7): create from a diagnosis, update measures, quarterly reviews,
+    /// list, export.
+    #[command(subcommand)]
+    Plan(plans::PlanCmd),
+    /// Credit repair cases (信用修复, 三.16): open, advance step by step, list, export.
+    #[command(subcommand)]
+    Repair(credit_repair::RepairCmd),
     /// Benchmarks on seeded synthetic data (numbers for docs/PERFORMANCE.md).
     #[command(subcommand)]
     Bench(bench::BenchCmd),
@@ -248,6 +258,8 @@ pub fn main(server: &dyn server::Server) -> ExitCode {
         Command::Grant(c) => block_on(grant::run(c, &ctx)),
         Command::Event(c) => block_on(event::run(c, &ctx)),
         Command::Financing(c) => block_on(financing::run(c, &ctx)),
+        Command::Plan(c) => block_on(plans::run(c, &ctx)),
+        Command::Repair(c) => block_on(credit_repair::run(c, &ctx)),
     };
     match result {
         Ok(code) => code,

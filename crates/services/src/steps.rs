@@ -110,6 +110,103 @@ impl RepairCase {
     }
 }
 
+impl RepairCase {
+    /// The step the case waits for: the enterprise's next task (training, commitment,
+    /// application) or the authority's answer; `None` once repaired or refused.
+    pub fn next(&self) -> Option<RepairStep> {
+        use RepairStep as S;
+        match self.current() {
+            S::Recorded => Some(S::TrainingAttended),
+            S::TrainingAttended => Some(S::CommitmentSigned),
+            S::CommitmentSigned => Some(S::ApplicationSubmitted),
+            S::ApplicationSubmitted => Some(S::Repaired),
+            S::Repaired | S::Refused => None,
+        }
+    }
+}
+
+impl RepairStep {
+    /// What the enterprise is told to do when this step is next (Chinese).
+    pub fn todo_zh(self) -> &'static str {
+        match self {
+            RepairStep::Recorded => "等待立案",
+            RepairStep::TrainingAttended => "参加区社会信用办组织的信用修复培训（免费）",
+            RepairStep::CommitmentSigned => "签署并提交信用承诺书",
+            RepairStep::ApplicationSubmitted => "向认定部门提交信用修复申请及材料",
+            RepairStep::Repaired | RepairStep::Refused => "等待认定部门审核结果",
+        }
+    }
+}
+
+/// The kind of an adverse credit record (不良信用记录类型).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[derive(strum::IntoStaticStr, strum::EnumString, strum::EnumIter)]
+#[strum(serialize_all = "snake_case")]
+pub enum RecordKind {
+    /// 行政处罚.
+    AdministrativePenalty,
+    /// 经营异常名录.
+    AbnormalOperation,
+    /// 严重失信主体名单.
+    SeriousDishonesty,
+    Other,
+}
+
+impl RecordKind {
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+    /// By its code or Chinese name.
+    pub fn parse(s: &str) -> Option<RecordKind> {
+        use strum::IntoEnumIterator;
+        let t = s.trim();
+        t.parse().ok().or_else(|| RecordKind::iter().find(|k| k.label_zh() == t))
+    }
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            RecordKind::AdministrativePenalty => "行政处罚",
+            RecordKind::AbnormalOperation => "经营异常",
+            RecordKind::SeriousDishonesty => "严重失信",
+            RecordKind::Other => "其他",
+        }
+    }
+}
+
+/// The zone's cultivation programmes (梯度培育专项计划) a 一企一对策 plan belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[derive(strum::IntoStaticStr, strum::EnumString, strum::EnumIter)]
+#[strum(serialize_all = "snake_case")]
+pub enum Programme {
+    /// 倍增.
+    Doubling,
+    /// 领跑.
+    Leading,
+    /// 高成长.
+    HighGrowth,
+}
+
+impl Programme {
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+    /// By its code or Chinese name (倍增, 倍增计划 …).
+    pub fn parse(s: &str) -> Option<Programme> {
+        use strum::IntoEnumIterator;
+        let t = s.trim();
+        let t = t.strip_suffix("计划").unwrap_or(t);
+        t.parse().ok().or_else(|| Programme::iter().find(|k| k.label_zh() == t))
+    }
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Programme::Doubling => "倍增",
+            Programme::Leading => "领跑",
+            Programme::HighGrowth => "高成长",
+        }
+    }
+}
+
 /// Where a 一企一对策 measure is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -137,6 +234,23 @@ impl MeasureStatus {
             MeasureStatus::Done => "已完成",
             MeasureStatus::Dropped => "已调整取消",
         }
+    }
+}
+
+impl MeasureStatus {
+    /// Whether a measure may move from this status to `to`: planned → in progress, done or
+    /// dropped; in progress → done or dropped; done and dropped are final. Staying in
+    /// progress (a progress note) is allowed.
+    pub fn may_become(self, to: MeasureStatus) -> bool {
+        use MeasureStatus as M;
+        matches!(
+            (self, to),
+            (M::Planned, M::InProgress | M::Done | M::Dropped)
+                | (M::InProgress, M::InProgress | M::Done | M::Dropped)
+        )
+    }
+    pub fn is_final(self) -> bool {
+        matches!(self, MeasureStatus::Done | MeasureStatus::Dropped)
     }
 }
 
@@ -232,6 +346,26 @@ mod tests {
             "a plan made on a quarter's last day is reviewed next quarter"
         );
         assert_eq!(review_due(d(11, 5), d(12, 5)), d(12, 31));
+    }
+
+    #[test]
+    fn what_comes_next_and_measure_moves() {
+        use RepairStep as S;
+        let mut c = RepairCase::new(d(3, 1), vec![]);
+        assert_eq!(c.next(), Some(S::TrainingAttended));
+        c.advance(S::TrainingAttended, d(3, 2)).unwrap();
+        c.advance(S::CommitmentSigned, d(3, 3)).unwrap();
+        c.advance(S::ApplicationSubmitted, d(3, 4)).unwrap();
+        assert_eq!(c.next(), Some(S::Repaired));
+        c.advance(S::Repaired, d(3, 5)).unwrap();
+        assert_eq!(c.next(), None);
+        use MeasureStatus as M;
+        assert!(M::Planned.may_become(M::Done) && M::InProgress.may_become(M::InProgress));
+        assert!(!M::Done.may_become(M::InProgress) && !M::Planned.may_become(M::Planned));
+        assert_eq!(Programme::parse("倍增计划"), Some(Programme::Doubling));
+        assert_eq!(Programme::parse("high_growth"), Some(Programme::HighGrowth));
+        assert_eq!(RecordKind::parse("经营异常"), Some(RecordKind::AbnormalOperation));
+        assert_eq!(RecordKind::parse("x"), None);
     }
 
     proptest! {

@@ -37,7 +37,7 @@ mod grants;
 mod import;
 mod jobs;
 mod matches;
-mod notifications;
+
 mod problems;
 mod push;
 mod reads;
@@ -161,13 +161,18 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0030_grant_events_append_only.sql"),
     },
     Migration { version: 31, name: "events", sql: include_str!("../migrations/0031_events.sql") },
-
-    Migration { version: 32, name: "grant_basis", sql: include_str!("../migrations/0032_grant_basis.sql") },    Migration {
+    Migration { version: 32, name: "grant_basis", sql: include_str!("../migrations/0032_grant_basis.sql") },
+    Migration {
         version: 33,
         name: "notifications",
         sql: include_str!("../migrations/0033_notifications.sql"),
     },
     Migration { version: 34, name: "financing", sql: include_str!("../migrations/0034_financing.sql") },
+    Migration {
+        version: 35,
+        name: "plans_credit_repair",
+        sql: include_str!("../migrations/0035_plans_credit_repair.sql"),
+    },
 ];
 
 /// How long a connection waits for a lock before reporting the database busy.

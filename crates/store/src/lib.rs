@@ -18,6 +18,7 @@ pub mod calendar;
 pub mod categories;
 pub mod codec;
 pub mod content;
+pub mod credit_repair;
 pub mod documents;
 pub mod drafts;
 pub mod enterprises;
@@ -33,6 +34,7 @@ pub mod matches;
 pub mod migrate;
 pub mod model;
 pub mod notifications;
+pub mod plans;
 pub mod problems;
 pub mod push;
 pub mod readiness;
@@ -100,6 +102,8 @@ pub trait Store:
     + events::EventStore
     + notifications::NotificationStore
     + financing::FinancingStore
+    + plans::PlanStore
+    + credit_repair::RepairStore
     + Send
     + Sync
 {

@@ -10,6 +10,7 @@ mod grant_pages;
 mod grants;
 mod matching;
 mod notifications;
+mod plans;
 mod push;
 mod scale;
 mod search;
