@@ -29,7 +29,8 @@ mod grants;
 mod import;
 mod jobs;
 mod matches;
-
+mod notifications;
+mod plans;
 mod problems;
 mod push;
 mod reference;

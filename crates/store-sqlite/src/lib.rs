@@ -37,7 +37,8 @@ mod grants;
 mod import;
 mod jobs;
 mod matches;
-
+mod notifications;
+mod plans;
 mod problems;
 mod push;
 mod reads;
