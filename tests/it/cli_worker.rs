@@ -30,7 +30,8 @@ fn the_worker_runs_each_due_job_once_and_an_operator_makes_one_due() {
             "inbox: runs 0, newly eligible 0, almost eligible 0",
             "purge_request_state: anonymous sessions 0, kept files 0",
             "purge_sessions: purged 0",
-            "sweep: closed 0"
+            "sweep: closed 0",
+            "warnings: warnings 0"
         ],
         "{first}"
     );

@@ -124,7 +124,7 @@ async fn fill(rows: usize, ctx: &Context) -> anyhow::Result<()> {
             .await?;
         start = end;
     }
-    println!("imported {rows} enterprises with 9 facts each in {:.1?}", t.elapsed());
+    println!("imported {rows} enterprises with 10 facts each in {:.1?}", t.elapsed());
     let t = Instant::now();
     let mut visits = 0;
     for i in (0..rows).filter(|i| visited_2024(*i) || visited_in_quarter(*i)) {

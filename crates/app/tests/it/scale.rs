@@ -292,7 +292,7 @@ async fn the_catalogue_runs_once_on_sqlite() {
         again.push(r.job);
     }
     again.sort();
-    assert_eq!(again, vec!["deliver", "inbox", "purge_request_state"]);
+    assert_eq!(again, vec!["deliver", "inbox", "purge_request_state", "warnings"]);
 }
 
 const SHIPPED: &str = include_str!("../../../handling/data/time_limits.toml");

@@ -66,7 +66,7 @@ fn shared_texts_number_their_parameters_in_order() {
         order: ProblemOrder::Queue(now),
     });
     assert!(ascending(&q.count_sql) && ascending(&q.page_sql), "{}", q.page_sql);
-    assert_eq!(q.params.len(), 10);
+    assert_eq!(q.params.len(), 11);
     assert_eq!(q.order_params.len(), 1);
     assert!(q.params.contains(&QParam::Text("%50\\%\\_off%".into())), "{:?}", q.params);
     assert!(q.count_sql.contains("NOT p.confidential"));
