@@ -393,7 +393,6 @@ pub async fn run(
             progress.advance(chunks[k].len() as u64);
         }
     }
-    drop(pack_new);
     progress.end();
     let explain_ms = ms(t);
     let t = Instant::now();
