@@ -86,8 +86,9 @@ pub async fn scope(app: &App, actor: &Principal) -> Result<Scope> {
         }
         Role::FinancialInstitution => Scope::Institution(institution_of(app, actor).await?),
         Role::Cadre => Scope::Cadre(actor.username.clone()),
-        Role::Leader | Role::Supervisor | Role::Admin => Scope::All,
-        Role::Department if actor.department.as_deref() == Some(OFFICE) => Scope::All,
+        // Every official reads every demand (a department's officers follow the enterprises
+        // they serve); only the 科技金融服务中心 and admins manage them ([`is_officer`]).
+        Role::Leader | Role::Supervisor | Role::Admin | Role::Department => Scope::All,
         _ => return Err(Error::Forbidden),
     })
 }

@@ -85,6 +85,10 @@ async fn financing_from_demand_to_loan(store: Arc<dyn Store>) {
     let app: App = app.with_clock(clock.clone());
     let admin = who("admin", Role::Admin, None, None);
     let officer = who("kejin", Role::Department, None, Some(financing::OFFICE));
+    // Another department's officer reads every demand but manages none.
+    let tax_officer = who("shuiwu", Role::Department, None, Some("tax_bureau"));
+    assert!(!financing::is_officer(&tax_officer) && financing::is_officer(&officer));
+    assert_eq!(financing::scope(&app, &tax_officer).await.unwrap(), financing::Scope::All);
     let mut codes = Vec::new();
     store::for_each_enterprise(app.store.as_ref(), 100, |row| {
         codes.push(row.enterprise.uscc.clone());
