@@ -146,24 +146,7 @@ fn view(record: RepairCaseRecord, today: NaiveDate) -> CaseView {
 }
 
 async fn enterprise_id(app: &App, actor: &Principal, uscc: &str, action: Action) -> Result<i64> {
-    let code = UnifiedCreditCode::parse(uscc.trim()).map_err(|_| {
-        bad("uscc", uscc, "18 位统一社会信用代码 / an 18-character unified social credit code")
-    })?;
-    let head = app
-        .store
-        .enterprise_head(&code)
-        .await?
-        .ok_or_else(|| Error::EnterpriseNotFound { uscc: code.to_string() })?;
-    authz::require(actor, action, Resource::ServiceCase { uscc: &code, links: &head.links }).map_err(
-        |e| {
-            if matches!(e, Error::Forbidden) {
-                e
-            } else {
-                Error::EnterpriseNotFound { uscc: code.to_string() }
-            }
-        },
-    )?;
-    Ok(head.id)
+    crate::plans::enterprise(app, actor, uscc, action).await
 }
 
 /// Records a case; its deadlines on the zone calendar from today.

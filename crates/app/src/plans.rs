@@ -145,7 +145,9 @@ fn view(record: PlanRecord, today: NaiveDate) -> PlanView {
     }
 }
 
-async fn enterprise(app: &App, actor: &Principal, uscc: &str, action: Action) -> Result<i64> {
+/// The enterprise a plan or a credit repair case is for (`credit_repair` shares it): its id,
+/// after the credit code parses and the actor may act on its cases (403), or 404.
+pub(crate) async fn enterprise(app: &App, actor: &Principal, uscc: &str, action: Action) -> Result<i64> {
     let code = UnifiedCreditCode::parse(uscc.trim()).map_err(|_| {
         bad("uscc", uscc, "18 位统一社会信用代码 / an 18-character unified social credit code")
     })?;
