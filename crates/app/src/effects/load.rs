@@ -343,7 +343,8 @@ async fn read_panels(app: &App, helped: &HashSet<i64>, last_year: i32) -> Result
                 });
                 segments.insert(*id, Segment { size, industry: section, street });
             }
-            let base = Baseline { size, industry: section, established };
+            let division = industry.as_ref().and_then(IndustryCode::division);
+            let base = Baseline { size, industry: section, division, established };
             let year = |y: i32| usize::try_from(y - first_year).ok().filter(|k| *k < years);
             let to_f64 = |d: Decimal| f64::try_from(d).ok();
             // Ids come in ascending order from the scan: pushing cannot fail.

@@ -23,7 +23,7 @@ fn visited(k: u32) -> bool {
 }
 
 /// A deterministic pseudo-normal in about (−1, 1): the sum of three uniforms, centred.
-fn noise(k: u32, year: i32) -> f64 {
+pub(crate) fn noise(k: u32, year: i32) -> f64 {
     let mut x = u64::from(k) * 0x9E37_79B9 + year as u64 * 0x85EB_CA6B;
     let mut s = 0.0;
     for _ in 0..3 {
@@ -91,7 +91,7 @@ fn records() -> Vec<EnterpriseRecord> {
         .collect()
 }
 
-fn who(role: Role) -> Principal {
+pub(crate) fn who(role: Role) -> Principal {
     Principal {
         username: "lingdao".into(),
         role,
