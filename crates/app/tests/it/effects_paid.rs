@@ -160,6 +160,20 @@ async fn a_paid_award_is_found_and_nothing_else(store: Arc<dyn Store>) {
     let visits = row("visited");
     assert_eq!(visits.helped + visits.unmatched, (0..N).filter(|k| visited(*k)).count() as u64);
     assert_eq!(visits.verdict, "no_clear_difference", "{visits:?}");
+    // The quarter of the payment: the award reached its enterprises under 三.4, counted
+    // for the item's lead department (经济发展局, the first its policy names).
+    let q3 = app::effects::parse_quarter("2023Q3").unwrap();
+    let r3 = app::effects::effects_report(&app, &who(Role::Leader), q3).await.unwrap();
+    let funds = r3.lines.iter().find(|l| l.line == 4).unwrap();
+    let paid_reach = funds.reach.iter().find(|k| k.kind == "paid").unwrap();
+    assert_eq!(paid_reach.enterprises, paid, "{paid_reach:?}");
+    let dept = r3
+        .departments
+        .iter()
+        .find(|d| d.name == "经济发展局")
+        .unwrap_or_else(|| panic!("{:?}", r3.departments));
+    let dept_paid = dept.reach.iter().find(|k| k.kind == "paid").unwrap();
+    assert_eq!((dept_paid.enterprises, dept_paid.amount), (paid, Decimal::from(200_000) * Decimal::from(paid)));
     // Nor did the award change employees.
     let employees = r.outcomes.iter().find(|o| o.kind == "paid" && o.measure == "employees").unwrap();
     assert!(!matches!(employees.verdict.as_str(), "higher" | "lower"), "{employees:?}");
