@@ -444,6 +444,33 @@ pub async fn detail(app: &App, actor: &Principal, id: i64) -> Result<PlanDetail>
     Ok(PlanDetail { view, editable, manages })
 }
 
+/// An open plan the actor runs (the running department): 404 when it may not see it, 403
+/// when it does not run plans, 400 once closed.
+async fn managed(app: &App, actor: &Principal, plan: i64) -> Result<PlanRecord> {
+    let r = app.store.plan(plan).await?.ok_or(Error::PlanNotFound { id: plan })?;
+    enterprise(app, actor, &r.uscc, Action::Read).await.map_err(|_| Error::PlanNotFound { id: plan })?;
+    if !runs_plans(app, actor).await? {
+        return Err(Error::Forbidden);
+    }
+    if r.closed_on.is_some() {
+        return Err(bad("plan", plan, "方案已结束 / the plan is closed"));
+    }
+    Ok(r)
+}
+
+/// The writes adding `inputs` to plan `r`, each checked, within [`MAX_MEASURES`] a plan.
+async fn added(app: &App, r: &PlanRecord, inputs: &[MeasureInput]) -> Result<Vec<PlanWrite>> {
+    if r.measures.len() + inputs.len() > MAX_MEASURES {
+        return Err(bad("measures", inputs.len(), "一个方案最多 50 项措施 / at most 50 measures a plan"));
+    }
+    let today = app.today();
+    let mut writes = Vec::new();
+    for (i, m) in inputs.iter().enumerate() {
+        writes.push(PlanWrite::AddMeasure(measure(app, i, m, today).await?));
+    }
+    Ok(writes)
+}
+
 /// Measures added to an open plan between reviews (the running department).
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq, Eq)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -463,32 +490,14 @@ pub async fn add_measures(
     plan: i64,
     req: &AddMeasuresRequest,
 ) -> Result<PlanView> {
-    let r = app.store.plan(plan).await?.ok_or(Error::PlanNotFound { id: plan })?;
-    enterprise(app, actor, &r.uscc, Action::Read).await.map_err(|_| Error::PlanNotFound { id: plan })?;
-    if !runs_plans(app, actor).await? {
-        return Err(Error::Forbidden);
-    }
-    if r.closed_on.is_some() {
-        return Err(bad("plan", plan, "方案已结束 / the plan is closed"));
-    }
+    let r = managed(app, actor, plan).await?;
     if req.measures.is_empty() {
         return Err(Error::Required {
             field: "measures".into(),
             what: "至少一项措施 / at least one measure".into(),
         });
     }
-    if r.measures.len() + req.measures.len() > MAX_MEASURES {
-        return Err(bad(
-            "measures",
-            req.measures.len(),
-            "一个方案最多 50 项措施 / at most 50 measures a plan",
-        ));
-    }
-    let today = app.today();
-    let mut writes = Vec::new();
-    for (i, m) in req.measures.iter().enumerate() {
-        writes.push(PlanWrite::AddMeasure(measure(app, i, m, today).await?));
-    }
+    let writes = added(app, &r, &req.measures).await?;
     app.store.save_plan(plan, req.version.unwrap_or(r.version), &writes, &stamp(app, actor)).await?;
     show(app, actor, plan).await
 }
@@ -516,14 +525,7 @@ pub struct ReviewRequest {
 /// whether the plan closes.
 #[tracing::instrument(skip_all, fields(user = %actor.username))]
 pub async fn review(app: &App, actor: &Principal, plan: i64, req: &ReviewRequest) -> Result<PlanView> {
-    let r = app.store.plan(plan).await?.ok_or(Error::PlanNotFound { id: plan })?;
-    enterprise(app, actor, &r.uscc, Action::Read).await.map_err(|_| Error::PlanNotFound { id: plan })?;
-    if !runs_plans(app, actor).await? {
-        return Err(Error::Forbidden);
-    }
-    if r.closed_on.is_some() {
-        return Err(bad("plan", plan, "方案已结束 / the plan is closed"));
-    }
+    let r = managed(app, actor, plan).await?;
     let today = app.today();
     let on = match req.reviewed_on.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         Some(t) => parse_date("reviewed_on", t)?,
@@ -543,17 +545,8 @@ pub async fn review(app: &App, actor: &Principal, plan: i64, req: &ReviewRequest
             what: "评估结论 / the review's conclusion".into(),
         });
     }
-    if r.measures.len() + req.measures.len() > MAX_MEASURES {
-        return Err(bad(
-            "measures",
-            req.measures.len(),
-            "一个方案最多 50 项措施 / at most 50 measures a plan",
-        ));
-    }
     let mut writes = vec![PlanWrite::Review { on, conclusion }];
-    for (i, m) in req.measures.iter().enumerate() {
-        writes.push(PlanWrite::AddMeasure(measure(app, i, m, today).await?));
-    }
+    writes.extend(added(app, &r, &req.measures).await?);
     if req.close {
         writes.push(PlanWrite::Close { on });
     }
