@@ -66,6 +66,10 @@ pub enum Place {
     Events,
     /// 融资对接: financing demands, products and institutions' responses (issue 15).
     Financing,
+    /// 一企一对策: cultivation plans with their measures and reviews (issue 15, 三.7).
+    Plans,
+    /// 信用修复: credit repair cases and their steps (issue 15, 三.16).
+    CreditRepair,
     /// 免申即享授予: grant runs (officials).
     Grants,
     /// 我的授予: the enterprise's own grants.
@@ -102,6 +106,8 @@ impl Place {
             Place::CommonProblems => Some("/common"),
             Place::Events => Some("/events"),
             Place::Financing => Some("/financing"),
+            Place::Plans => Some("/plans"),
+            Place::CreditRepair => Some("/credit-repair"),
             Place::Grants => Some("/grants"),
             Place::MyGrants => Some("/grants/mine"),
             Place::Unclaimed => Some("/grants/unclaimed"),
@@ -134,6 +140,8 @@ impl Place {
             Place::CommonProblems => "ui.nav.common",
             Place::Events => "ui.nav.events",
             Place::Financing => "ui.nav.financing",
+            Place::Plans => "ui.nav.plans",
+            Place::CreditRepair => "ui.nav.credit_repair",
             Place::Grants => "ui.nav.grants",
             Place::MyGrants => "ui.nav.my_grants",
             Place::Unclaimed => "ui.nav.unclaimed",
@@ -162,6 +170,8 @@ impl Place {
                 Enterprises,
                 Events,
                 Financing,
+                Plans,
+                CreditRepair,
                 Grants,
                 Unclaimed,
                 PolicyLibrary,
@@ -174,6 +184,8 @@ impl Place {
                 CommonProblems,
                 Events,
                 Financing,
+                Plans,
+                CreditRepair,
                 Enterprises,
                 Grants,
                 Unclaimed,
@@ -186,6 +198,8 @@ impl Place {
                 FollowUps,
                 SpotChecks,
                 CommonProblems,
+                Plans,
+                CreditRepair,
                 Enterprises,
                 Grants,
                 Unclaimed,

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod calendar;
 pub mod common;
 pub mod content;
+pub mod credit_repair;
 pub mod dashboard;
 pub mod decisions;
 pub mod effects;
@@ -23,6 +24,7 @@ pub mod imports;
 pub mod inbox;
 pub mod notifications;
 pub mod pages;
+pub mod plans;
 pub mod policies;
 pub mod policy_docs;
 pub mod policy_drafts;
@@ -51,7 +53,7 @@ use utoipa_axum::routes;
         with Chinese `title`/`detail` and English `title_en`/`detail_en`."),
     modifiers(&BearerScheme),
     tags(
-        (name = "health"), (name = "auth"), (name = "enterprises"), (name = "reference"), (name = "users"), (name = "problems"), (name = "kpi"), (name = "reports"), (name = "policies"), (name = "calendar"), (name = "search"), (name = "content"), (name = "common"), (name = "grants"), (name = "inbox"), (name = "outbox"), (name = "notifications"), (name = "events"), (name = "financing"),
+        (name = "health"), (name = "auth"), (name = "enterprises"), (name = "reference"), (name = "users"), (name = "problems"), (name = "kpi"), (name = "reports"), (name = "policies"), (name = "calendar"), (name = "search"), (name = "content"), (name = "common"), (name = "grants"), (name = "inbox"), (name = "outbox"), (name = "notifications"), (name = "events"), (name = "financing"), (name = "plans"), (name = "credit-repair"),
     )
 )]
 struct ApiDoc;
@@ -125,6 +127,16 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(financing::api_close))
         .routes(routes!(financing::api_products, financing::api_save_product))
         .routes(routes!(financing::export))
+        .routes(routes!(plans::api_list, plans::api_create))
+        .routes(routes!(plans::export))
+        .routes(routes!(plans::api_show))
+        .routes(routes!(plans::api_add_measures))
+        .routes(routes!(plans::api_update_measure))
+        .routes(routes!(plans::api_review))
+        .routes(routes!(credit_repair::api_list, credit_repair::api_open))
+        .routes(routes!(credit_repair::export))
+        .routes(routes!(credit_repair::api_show))
+        .routes(routes!(credit_repair::api_advance))
         .routes(routes!(inbox::api_inbox))
         .routes(routes!(notifications::api_list))
         .routes(routes!(notifications::api_read))
@@ -229,6 +241,16 @@ fn page_router() -> Router<AppState> {
         .route("/financing", get(financing::page).post(financing::page_post))
         .route("/financing/{id}", get(financing::page_demand))
         .route("/financing/{id}/{action}", post(financing::page_act))
+        .route("/plans", get(plans::page).post(plans::page_create))
+        .route("/plans/export.xlsx", get(plans::export))
+        .route("/plans/{id}", get(plans::page_plan))
+        .route("/plans/{id}/measures", post(plans::page_add_measures))
+        .route("/plans/{id}/measures/{measure}", post(plans::page_update_measure))
+        .route("/plans/{id}/reviews", post(plans::page_review))
+        .route("/credit-repair", get(credit_repair::page).post(credit_repair::page_open))
+        .route("/credit-repair/export.xlsx", get(credit_repair::export))
+        .route("/credit-repair/{id}", get(credit_repair::page_case))
+        .route("/credit-repair/{id}/steps", post(credit_repair::page_advance))
         .route("/grants", get(grant_pages::page_runs))
         .route("/grants/mine", get(grant_pages::page_mine))
         .route("/grants/unclaimed", get(grant_pages::page_unclaimed))

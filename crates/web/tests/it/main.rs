@@ -7,6 +7,7 @@ mod events;
 mod homes;
 mod limits;
 mod notifications;
+mod plans;
 mod policies;
 mod problems;
 mod support;

@@ -291,6 +291,32 @@ async fn seed_work(app: &mut App) -> Vec<i64> {
     vec![submitted, closed, working, answered, from_visit]
 }
 
+/// A 一企一对策 plan for enterprise A with a measure of the tax bureau (behind schedule by the
+/// end of the seeded month) and a credit repair case past its training: their pages, made by
+/// the administrator (who runs both services).
+async fn seed_services(app: &App) -> Vec<String> {
+    let plan = app
+        .post(
+            "admin",
+            "/api/v1/plans",
+            json!({"uscc": app.a, "programme": "高成长", "diagnosed_on": "2024-02-20",
+                "experts": "园区专家团队", "findings": "研发投入偏低。",
+                "measures": [{"title": "辅导研发费用加计扣除", "owner_department": "tax_bureau", "deadline": "2024-03-05"}]}),
+        )
+        .await;
+    let case = app
+        .post(
+            "admin",
+            "/api/v1/credit-repair",
+            json!({"uscc": app.a, "source": "市场监管局行政处罚决定", "record_date": "2022-05-10", "kind": "行政处罚"}),
+        )
+        .await;
+    let c = case["id"].as_i64().unwrap();
+    app.post("admin", &format!("/api/v1/credit-repair/{c}/steps"), json!({"step": "training_attended"}))
+        .await;
+    vec![format!("/plans/{}", plan["id"].as_i64().unwrap()), format!("/credit-repair/{c}")]
+}
+
 /// Every raw enum value of the domain that a page could leak: states, actions, roles,
 /// warnings, deadlines, reasons, fact types and sources, session, import, follow-up and
 /// document kinds.
@@ -312,6 +338,10 @@ fn raw_enum_values() -> BTreeSet<&'static str> {
     all.extend(names::<store::documents::DocumentKind>());
     all.extend(names::<store::follow_ups::FollowUpKind>());
     all.extend(names::<store::drafts::DraftState>());
+    all.extend(names::<store::plans::Programme>());
+    all.extend(names::<store::plans::MeasureStatus>());
+    all.extend(names::<store::credit_repair::RepairStep>());
+    all.extend(names::<store::credit_repair::RecordKind>());
     all
 }
 
@@ -451,6 +481,7 @@ fn shape(p: &str) -> String {
 #[tokio::test]
 async fn no_zh_page_shows_english_raw_codes_or_timestamps() {
     let mut app = app().await;
+    let services = seed_services(&app).await;
     let ids = seed_work(&mut app).await;
     let enums = raw_enum_values();
     let allowed: BTreeSet<&str> = ALLOWED.iter().copied().collect();
@@ -463,6 +494,7 @@ async fn no_zh_page_shows_english_raw_codes_or_timestamps() {
             VecDeque::from(vec!["/".to_string(), "/account/password".to_string()]);
         queue.extend(ids.iter().map(|id| format!("/problems/{id}")));
         queue.push_back(format!("/enterprises/{}", app.a));
+        queue.extend(services.iter().cloned());
         let mut seen = BTreeSet::new();
         let mut per_shape: HashMap<String, usize> = HashMap::new();
         while let Some(p) = queue.pop_front() {
