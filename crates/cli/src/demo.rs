@@ -789,6 +789,31 @@ pub fn generate(seed: u64, n: usize) -> DemoZone {
             department: Some("tax_bureau".into()),
         },
         DemoUser {
+            username: "kejin".into(),
+            password: "kejin-demo-2022".into(),
+            role: "department",
+            display_name: "科技金融服务中心经办".into(),
+            enterprise: None,
+            department: Some("sci_tech_finance".into()),
+        },
+        // Financial institutions (bound to their institution by `crate::demo_financing`).
+        DemoUser {
+            username: crate::demo_financing::BANK_LOGIN.into(),
+            password: "yinhang-demo-2022".into(),
+            role: "financial_institution",
+            display_name: "长沙银行高新支行客户经理".into(),
+            enterprise: None,
+            department: None,
+        },
+        DemoUser {
+            username: crate::demo_financing::GUARANTEE_LOGIN.into(),
+            password: "danbao-demo-2022".into(),
+            role: "financial_institution",
+            display_name: "融资担保公司业务经理".into(),
+            enterprise: None,
+            department: None,
+        },
+        DemoUser {
             username: "lingdao".into(),
             password: "lingdao-demo-2022".into(),
             role: "leader",
