@@ -7,7 +7,8 @@
 //!   cursor is where the caller read it: a generation cut off resumes at the cursor, and two
 //!   workers can never both write one page.
 //! - `inbox_messages`: one per enterprise, run, item and kind (newly eligible, almost
-//!   eligible), unique.
+//!   eligible), unique; and one per enterprise and event published for its audience (kind
+//!   `event`, no run: `store::events::EventStore::create_event_informing`, migration 0039).
 //! - `channels`, `enterprise_contacts`: where messages also go (a webhook, an SMS or WeChat
 //!   gateway) and how an enterprise is reached there.
 //! - `outbox`: one row per message and channel, written in the message's transaction, so a
@@ -34,6 +35,8 @@ pub enum MessageKind {
     NewlyEligible,
     /// Missed by exactly one condition (差一项).
     AlmostEligible,
+    /// An event published for an audience the enterprise is in (活动通知); of no match run.
+    Event,
 }
 
 impl MessageKind {
@@ -47,6 +50,7 @@ impl MessageKind {
         match self {
             MessageKind::NewlyEligible => "新符合",
             MessageKind::AlmostEligible => "差一项",
+            MessageKind::Event => "活动通知",
         }
     }
 }
@@ -141,7 +145,8 @@ pub struct InboxPage {
 pub struct InboxMessage {
     pub id: i64,
     pub uscc: String,
-    pub run_id: i64,
+    /// The match run that gave it; `None` for an event's message.
+    pub run_id: Option<i64>,
     pub item: String,
     pub kind: MessageKind,
     pub title: String,

@@ -4,6 +4,7 @@
 
 mod drafts;
 mod effects;
+mod event_inbox;
 mod events;
 mod financing;
 mod grant_pages;
