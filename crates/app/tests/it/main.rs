@@ -4,6 +4,7 @@
 
 mod drafts;
 mod effects;
+mod effects_paid;
 mod event_inbox;
 mod events;
 mod financing;
