@@ -264,8 +264,8 @@ pub trait PushStore: Send + Sync {
     /// How many of an enterprise's messages are unread.
     async fn inbox_unread(&self, uscc: &str) -> Result<u64>;
 
-    /// Every inbox message written in `[from, to)`, as (enterprise id, item, written at),
-    /// oldest first: the effect report's "informed" (推送告知).
+    /// Every match run's inbox message written in `[from, to)`, as (enterprise id, item,
+    /// written at), oldest first: the effect report's "informed" (推送告知).
     async fn informed_between(
         &self,
         from: DateTime<FixedOffset>,
@@ -382,8 +382,10 @@ pub mod sql {
         m.guide_href, m.at, m.read_at";
     pub const UNREAD: &str = "SELECT count(*) FROM inbox_messages m JOIN enterprises e ON e.id = m.enterprise_id \
         WHERE e.uscc = $1 AND m.read_at IS NULL";
+    /// A match run's messages only: an event's invitation (kind `event`, no run) is not a
+    /// policy item's 推送告知 (the event counts when the enterprise comes).
     pub const INFORMED_BETWEEN: &str = "SELECT enterprise_id, item, at FROM inbox_messages \
-        WHERE at >= $1 AND at < $2 ORDER BY at, id";
+        WHERE at >= $1 AND at < $2 AND run_id IS NOT NULL ORDER BY at, id";
     pub const MARK_ALL_READ: &str = "UPDATE inbox_messages SET read_at = $1, read_by = $2 \
         WHERE read_at IS NULL AND enterprise_id = (SELECT id FROM enterprises WHERE uscc = $3)";
     pub const MARK_READ: &str = "UPDATE inbox_messages SET read_at = $1, read_by = $2 \

@@ -173,7 +173,10 @@ async fn a_paid_award_is_found_and_nothing_else(store: Arc<dyn Store>) {
         .find(|d| d.name == "经济发展局")
         .unwrap_or_else(|| panic!("{:?}", r3.departments));
     let dept_paid = dept.reach.iter().find(|k| k.kind == "paid").unwrap();
-    assert_eq!((dept_paid.enterprises, dept_paid.amount), (paid, Decimal::from(200_000) * Decimal::from(paid)));
+    assert_eq!(
+        (dept_paid.enterprises, dept_paid.amount),
+        (paid, Decimal::from(200_000) * Decimal::from(paid))
+    );
     // Nor did the award change employees.
     let employees = r.outcomes.iter().find(|o| o.kind == "paid" && o.measure == "employees").unwrap();
     assert!(!matches!(employees.verdict.as_str(), "higher" | "lower"), "{employees:?}");

@@ -3,7 +3,8 @@
 //! publishing an event for one industry writes one `event` message (no match run, linking to
 //! the event) to each enterprise of that industry and none to the others, with an outbox row
 //! per enabled channel, in the event's transaction; an event for everyone reaches every
-//! enterprise; the match runs' messages stay as they were beside them.
+//! enterprise; the match runs' messages stay as they were beside them, and the effect report's
+//! 推送告知 does not count an event's invitation.
 
 use app::events::{self, PublishRequest};
 use app::{App, FixedClock, Principal};
@@ -114,6 +115,13 @@ async fn events_reach_their_audience_in_the_inbox(store: Arc<dyn Store>) {
         .map(|c| c.count)
         .sum();
     assert_eq!(pending, inside.len() as u64, "one delivery per message on the webhook");
+    // The effect report's 推送告知 counts policy items' messages, not events' invitations.
+    let informed = app
+        .store
+        .informed_between(now - chrono::Duration::hours(1), now + chrono::Duration::hours(1))
+        .await
+        .unwrap();
+    assert!(informed.iter().all(|(_, item, _)| !item.starts_with("event-")), "{informed:?}");
 
     // For everyone: every enterprise, once.
     let all = events::publish(
