@@ -5,6 +5,7 @@ mod cli_calendar;
 mod cli_documents;
 mod cli_effects;
 mod cli_events;
+mod cli_financing;
 mod cli_foundation;
 mod cli_grants;
 mod cli_import;

@@ -174,6 +174,7 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "plans_credit_repair",
         sql: include_str!("../migrations/0035_plans_credit_repair.sql"),
     },
+    Migration { version: 39, name: "event_inbox", sql: include_str!("../migrations/0039_event_inbox.sql") },
 ];
 
 /// How long a connection waits for a lock before reporting the database busy.

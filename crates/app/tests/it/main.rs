@@ -5,6 +5,7 @@
 mod drafts;
 mod effects;
 mod effects_paid;
+mod event_inbox;
 mod events;
 mod financing;
 mod grant_pages;

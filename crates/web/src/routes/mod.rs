@@ -16,6 +16,7 @@ pub mod effects;
 pub mod enterprises;
 pub mod events;
 pub mod financing;
+pub mod financing_forms;
 pub mod grant_pages;
 pub mod grants;
 pub mod health;
@@ -125,6 +126,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(financing::api_show))
         .routes(routes!(financing::api_respond))
         .routes(routes!(financing::api_close))
+        .routes(routes!(financing::api_step))
         .routes(routes!(financing::api_products, financing::api_save_product))
         .routes(routes!(financing::export))
         .routes(routes!(plans::api_list, plans::api_create))
@@ -239,6 +241,9 @@ fn page_router() -> Router<AppState> {
         .route("/events/{id}", get(events::page_event))
         .route("/events/{id}/{action}", post(events::page_act))
         .route("/financing", get(financing::page).post(financing::page_post))
+        .route("/financing/products", post(financing_forms::page_save))
+        .route("/financing/products/new", get(financing_forms::page_new))
+        .route("/financing/products/{id}", get(financing_forms::page_edit))
         .route("/financing/{id}", get(financing::page_demand))
         .route("/financing/{id}/{action}", post(financing::page_act))
         .route("/plans", get(plans::page).post(plans::page_create))

@@ -4,6 +4,7 @@
 mod admin;
 mod api_fuzz;
 mod events;
+mod financing;
 mod homes;
 mod limits;
 mod notifications;

@@ -667,6 +667,7 @@ async fn the_openapi_document_lists_every_route_and_every_listed_route_exists() 
         "POST /api/v1/financing/demands",
         "POST /api/v1/financing/demands/{id}/close",
         "POST /api/v1/financing/demands/{id}/respond",
+        "POST /api/v1/financing/demands/{id}/step",
         "POST /api/v1/financing/products",
         "POST /api/v1/governance",
         "POST /api/v1/governance/{id}/close",

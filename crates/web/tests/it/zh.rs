@@ -64,7 +64,7 @@ const PAGE_WORDS: &[(&str, &[&str])] =
     &[("/admin/calendar", &["date", "kind", "festival", "holiday", "workday", "source"])];
 
 /// The users, their roles and Chinese display names.
-const USERS: [(&str, Role, &str); 8] = [
+const USERS: [(&str, Role, &str); 10] = [
     ("ent_a", Role::Enterprise, "甲公司联络员"),
     ("cadre", Role::Cadre, "包联干部李明"),
     ("dept", Role::Department, "税务局王科长"),
@@ -73,6 +73,8 @@ const USERS: [(&str, Role, &str); 8] = [
     ("policy", Role::Policy, "政策室孙科长"),
     ("admin", Role::Admin, "系统管理员"),
     ("dept_hr", Role::Department, "组织人事部周干事"),
+    ("bank", Role::FinancialInstitution, "长沙银行客户经理"),
+    ("kejin", Role::Department, "科技金融服务中心陈干事"),
 ];
 
 fn day(s: &str) -> NaiveDate {
@@ -193,6 +195,7 @@ async fn app() -> App {
             department: match name {
                 "dept" => Some("tax_bureau".into()),
                 "dept_hr" => Some("organization_personnel".into()),
+                "kejin" => Some(app::financing::OFFICE.into()),
                 _ => None,
             },
             display_name: display.into(),
@@ -201,6 +204,14 @@ async fn app() -> App {
         .await
         .unwrap();
     }
+    store::financing::FinancingStore::bind_institution(
+        &s,
+        "bank",
+        "长沙银行高新支行",
+        &Stamp::new("admin", now),
+    )
+    .await
+    .unwrap();
     let links = ThreeLinks {
         leader: Some("leader".into()),
         department: Some("tax_bureau".into()),
@@ -248,6 +259,34 @@ async fn seed_work(app: &mut App) -> Vec<i64> {
         )
         .await;
     let from_visit = visit["problems"][0].as_i64().unwrap();
+    // Financing: a bank's product, a loan demand it accepted, a bridge loan at its first step.
+    app.post(
+        "bank",
+        "/api/v1/financing/products",
+        json!({"id": "cs-credit", "name": "科创信用贷", "kinds": ["loan", "bridge_loan"], "amount_min": "10万",
+            "amount_max": "500万", "term_min_months": 1, "term_max_months": 36, "rate_min": "3.45", "rate_max": "4.35"}),
+    )
+    .await;
+    let loan = app
+        .post(
+            "ent_a",
+            "/api/v1/financing/demands",
+            json!({"kind": "loan", "amount": "100万", "term_months": 12, "purpose": "采购原材料", "collateral": ["应收账款"]}),
+        )
+        .await;
+    let loan = loan["id"].as_i64().unwrap();
+    app.post(
+        "bank",
+        &format!("/api/v1/financing/demands/{loan}/respond"),
+        json!({"product": "cs-credit", "response": "accepted"}),
+    )
+    .await;
+    app.post(
+        "ent_a",
+        "/api/v1/financing/demands",
+        json!({"kind": "bridge_loan", "amount": "200万", "term_months": 2, "purpose": "续贷过桥"}),
+    )
+    .await;
     // A policy draft waiting for review (its page is crawled from the policies page).
     let doc = "zone-sample-2022.toml";
     let path = format!("/api/v1/policy-documents/{doc}");
@@ -382,6 +421,9 @@ fn visible_text(html: &str) -> String {
     h = drop_blocks(&h, "<textarea", "</textarea>");
     // So does a policy draft's diff (the lines of the document, not the page's words).
     h = drop_blocks(&h, "<pre class=\"doc-text\"", "</pre>");
+    // And a financial product's eligibility and id (the institution's text in the rule
+    // language, as a policy file's expressions).
+    h = drop_blocks(&h, "<code class=\"rule\"", "</code>");
     let mut text = String::new();
     let mut attrs = String::new();
     let mut rest = h.as_str();
@@ -495,6 +537,7 @@ async fn no_zh_page_shows_english_raw_codes_or_timestamps() {
         queue.extend(ids.iter().map(|id| format!("/problems/{id}")));
         queue.push_back(format!("/enterprises/{}", app.a));
         queue.extend(services.iter().cloned());
+        queue.push_back("/financing".to_string());
         let mut seen = BTreeSet::new();
         let mut per_shape: HashMap<String, usize> = HashMap::new();
         while let Some(p) = queue.pop_front() {
