@@ -14,3 +14,4 @@ mod plans;
 mod push;
 mod scale;
 mod search;
+mod utilities;
