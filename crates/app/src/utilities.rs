@@ -205,6 +205,8 @@ pub struct ViolationView {
     pub arrears: ArrearsView,
     /// The problem's state (`closed`, …), if it has one.
     pub problem_state: Option<String>,
+    /// Its name in Chinese (已销号, …).
+    pub problem_state_zh: Option<String>,
     pub problem_closed: bool,
 }
 
@@ -226,6 +228,7 @@ pub async fn violations(app: &App, actor: &Principal) -> Result<Vec<ViolationVie
         };
         out.push(ViolationView {
             problem_state: state.map(|s| s.as_str().to_string()),
+            problem_state_zh: state.map(|s| handling::state_name(s, i18n::Lang::Zh)),
             problem_closed: state == Some(handling::State::Closed),
             arrears: v,
         });

@@ -28,6 +28,7 @@ pub mod policy_docs;
 pub mod policy_drafts;
 pub mod problems;
 pub mod reports;
+pub mod utilities;
 pub mod visits;
 
 use crate::error::WebError;
@@ -51,7 +52,7 @@ use utoipa_axum::routes;
         with Chinese `title`/`detail` and English `title_en`/`detail_en`."),
     modifiers(&BearerScheme),
     tags(
-        (name = "health"), (name = "auth"), (name = "enterprises"), (name = "reference"), (name = "users"), (name = "problems"), (name = "kpi"), (name = "reports"), (name = "policies"), (name = "calendar"), (name = "search"), (name = "content"), (name = "common"), (name = "grants"), (name = "inbox"), (name = "outbox"), (name = "notifications"), (name = "events"), (name = "financing"),
+        (name = "health"), (name = "auth"), (name = "enterprises"), (name = "reference"), (name = "users"), (name = "problems"), (name = "kpi"), (name = "reports"), (name = "policies"), (name = "calendar"), (name = "search"), (name = "content"), (name = "common"), (name = "grants"), (name = "inbox"), (name = "outbox"), (name = "notifications"), (name = "events"), (name = "financing"), (name = "utilities"),
     )
 )]
 struct ApiDoc;
@@ -125,6 +126,11 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(financing::api_close))
         .routes(routes!(financing::api_products, financing::api_save_product))
         .routes(routes!(financing::export))
+        .routes(routes!(utilities::api_list))
+        .routes(routes!(utilities::api_import))
+        .routes(routes!(utilities::api_waivers))
+        .routes(routes!(utilities::api_violations))
+        .routes(routes!(utilities::export))
         .routes(routes!(inbox::api_inbox))
         .routes(routes!(notifications::api_list))
         .routes(routes!(notifications::api_read))
@@ -229,6 +235,8 @@ fn page_router() -> Router<AppState> {
         .route("/financing", get(financing::page).post(financing::page_post))
         .route("/financing/{id}", get(financing::page_demand))
         .route("/financing/{id}/{action}", post(financing::page_act))
+        .route("/utilities", get(utilities::page))
+        .route("/utilities/import", post(utilities::page_import))
         .route("/grants", get(grant_pages::page_runs))
         .route("/grants/mine", get(grant_pages::page_mine))
         .route("/grants/unclaimed", get(grant_pages::page_unclaimed))

@@ -10,5 +10,6 @@ mod notifications;
 mod policies;
 mod problems;
 mod support;
+mod utilities;
 mod web;
 mod zh;
