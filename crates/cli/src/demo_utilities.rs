@@ -82,7 +82,8 @@ pub async fn write(app: &App, zone: &DemoZone) -> anyhow::Result<(usize, usize)>
                 if *on > cutoff {
                     continue;
                 }
-                let known = |d: Option<&str>| d.filter(|d| *d <= cutoff).unwrap_or("");
+                let known =
+                    |d: Option<&'static str>| -> &'static str { d.filter(|d| *d <= cutoff).unwrap_or("") };
                 let fee = if fee_on.is_some_and(|d| d > cutoff) { "" } else { fee };
                 // The qiye enterprise: the first (a waiver) and the fifth (a violation) of the
                 // power company's; the firms otherwise in turn.
