@@ -4,6 +4,7 @@
 
 mod drafts;
 mod effects;
+mod effects_paid;
 mod events;
 mod financing;
 mod grant_pages;
