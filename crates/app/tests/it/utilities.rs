@@ -176,7 +176,7 @@ async fn arrears_from_import_to_problem(store: Arc<dyn Store>) {
     // The enterprise sees only its own records, and whether the waiver applies.
     let own = uc::list(&app, &enterprise(a), &ListQuery::default()).await.unwrap();
     assert_eq!(own.len(), 2);
-    assert!(own.iter().all(|v| &v.record.uscc == &a.to_string()));
+    assert!(own.iter().all(|v| v.record.uscc == a.to_string()));
     assert!(own.iter().any(|v| v.waiver_applies));
     assert!(matches!(uc::waivers(&app, &enterprise(a), None).await, Err(Error::Forbidden)));
 

@@ -395,7 +395,7 @@ async fn outbox_page(
                 r.messages,
                 r.done_at.map_or_else(
                     || tr.pick("生成中", "in progress").to_string(),
-                    |t| i18n::dates::time_table(t),
+                    i18n::dates::time_table,
                 ),
             )
         })
