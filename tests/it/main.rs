@@ -13,6 +13,7 @@ mod cli_plans;
 mod cli_policy;
 mod cli_problems;
 mod cli_serve;
+mod cli_utilities;
 mod cli_visit;
 mod cli_worker;
 mod fuzz;

@@ -167,6 +167,10 @@ pub enum Error {
     /// A payment-results file refused, with every row's problem (nothing imported).
     #[error("payment results refused: {} problems", problems.len())]
     PaymentResults { problems: Vec<String> },
+    /// A utility arrears file refused, with every row's problem (the first 200, `more`
+    /// besides): nothing imported.
+    #[error("arrears file refused: {} problems", problems.len() + more)]
+    ArrearsFile { problems: Vec<String>, more: usize },
     /// A policy draft made against a version of `name` that is no longer live: nothing was
     /// written and the draft is marked stale.
     #[error("policy draft #{id} is stale: {name} moved from version {expected} to {current}")]
@@ -219,6 +223,7 @@ impl Error {
             }
             Error::Internal(_) => ErrorKind::Internal,
             Error::NotGrantable { .. } | Error::PaymentResults { .. } => ErrorKind::Unprocessable,
+            Error::ArrearsFile { .. } => ErrorKind::Unprocessable,
             Error::Grants(grants::Error::IllegalTransition { .. }) => ErrorKind::Conflict,
             Error::Grants(_) => ErrorKind::Unprocessable,
             Error::EventNotFound { .. } => ErrorKind::NotFound,
@@ -392,6 +397,9 @@ impl Localized for Error {
             Error::PaymentResults { problems } => Message::new("app.payment_results")
                 .arg("count", problems.len())
                 .arg("problems", problems.iter().take(20).cloned().collect::<Vec<_>>().join("; ")),
+            Error::ArrearsFile { problems, more } => Message::new("app.arrears_file")
+                .arg("count", problems.len() + more)
+                .arg("problems", problems.iter().take(20).cloned().collect::<Vec<_>>().join("; ")),
             Error::Store(StoreError::Backend(_)) => Message::new("app.internal"),
             Error::Store(e) => e.message(),
             Error::Handling(_) | Error::Kpi(_) if self.kind() == ErrorKind::Internal => {
@@ -529,6 +537,7 @@ mod tests {
             D::PublicityNotOver => Error::PublicityNotOver { run: 1, until: "2026-12-11".into() },
             D::NothingToIssue => Error::NothingToIssue { run: 1 },
             D::PaymentResults => Error::PaymentResults { problems: vec!["row 2: grant x".into()] },
+            D::ArrearsFile => Error::ArrearsFile { problems: vec!["row 2: kind x".into()], more: 0 },
         }
     }
 

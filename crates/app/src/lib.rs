@@ -83,6 +83,7 @@ pub mod signals;
 pub mod status;
 pub mod time_limits;
 pub mod users;
+pub mod utilities;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::{Error, ErrorKind, Result};

@@ -39,6 +39,7 @@ pub mod demo_grants;
 pub mod demo_notifications;
 pub mod demo_plans;
 pub mod demo_problems;
+pub mod demo_utilities;
 pub mod event;
 pub mod financing;
 pub mod grant;
@@ -58,6 +59,7 @@ pub mod settings;
 pub mod time_limits;
 pub mod uscc;
 pub mod user;
+pub mod utilities;
 pub mod visit;
 pub mod worker;
 
@@ -157,6 +159,10 @@ pub enum Command {
     /// Credit repair cases (信用修复, 三.16): open, advance step by step, list, export.
     #[command(subcommand)]
     Repair(credit_repair::RepairCmd),
+    /// Utility arrears and the late-fee waiver (水电气, 三.9): import providers' files, list,
+    /// waivers due per provider, violations, export.
+    #[command(subcommand)]
+    Utilities(utilities::UtilitiesCmd),
     /// Benchmarks on seeded synthetic data (numbers for docs/PERFORMANCE.md).
     #[command(subcommand)]
     Bench(bench::BenchCmd),
@@ -261,6 +267,7 @@ pub fn main(server: &dyn server::Server) -> ExitCode {
         Command::Financing(c) => block_on(financing::run(c, &ctx)),
         Command::Plan(c) => block_on(plans::run(c, &ctx)),
         Command::Repair(c) => block_on(credit_repair::run(c, &ctx)),
+        Command::Utilities(c) => block_on(utilities::run(c, &ctx)),
     };
     match result {
         Ok(code) => code,

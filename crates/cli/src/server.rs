@@ -322,6 +322,10 @@ pub async fn demo(
         );
         let (plans, cases) = crate::demo_plans::write(&app, &zone).await?;
         println!("演示一企一对策 / demo plans: {plans}; 信用修复 / credit repair cases: {cases}");
+        let (arrears, raised) = crate::demo_utilities::write(&app, &zone).await?;
+        println!(
+            "演示水电气欠费 / demo utility arrears: {arrears}; 违规收取滞纳金生成问题 / violations raised as problems: {raised}"
+        );
         let messages: u64 = inbox.iter().map(|g| g.newly_eligible + g.almost_eligible).sum();
         println!(
             "演示匹配批次 / demo match run #{}: {} 家企业 / enterprises, 收件箱消息 / inbox messages {messages}",

@@ -93,8 +93,10 @@ mod tests {
     #[test]
     fn the_plan_routing() {
         let r = Routing::seed();
-        assert_eq!(r.categories.len(), 15);
+        assert_eq!(r.categories.len(), 16);
         let name = |code: &str| r.department(code).unwrap().name.clone();
+        let transfer = r.category("转供电加价").unwrap();
+        assert_eq!(name(transfer.lead().unwrap()), "市场监督管理局");
         let logistics = r.category("物流").unwrap();
         assert_eq!(name(logistics.lead().unwrap()), "城管环保局");
         let coop: Vec<String> = logistics.cooperating().iter().map(|c| name(c)).collect();

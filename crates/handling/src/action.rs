@@ -473,7 +473,7 @@ impl ActionKind {
     pub fn roles(self) -> &'static [Role] {
         use Role::*;
         match self {
-            ActionKind::Submit => &[Enterprise, Cadre, Leader, Supervisor, Admin],
+            ActionKind::Submit => &[Enterprise, Cadre, Leader, Supervisor, Admin, System],
             ActionKind::Accept => &[Department, Supervisor, Admin],
             ActionKind::Assign => &[Department, Supervisor, Admin],
             ActionKind::Object | ActionKind::Return | ActionKind::Start => &[Department],

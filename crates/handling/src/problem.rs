@@ -20,6 +20,9 @@ pub enum Channel {
     Hotline,
     /// A meeting (座谈会, 帮扶月 activities).
     Meeting,
+    /// Found by a service in its records and raised by the system (服务台账: a utility
+    /// provider's late fee charged against the 三.9 waiver, `app::utilities`).
+    ServiceRecords,
 }
 
 impl Channel {
@@ -30,10 +33,11 @@ impl Channel {
             "visit" | "走访" => Ok(Channel::Visit),
             "hotline" | "热线" => Ok(Channel::Hotline),
             "meeting" | "座谈" | "会议" => Ok(Channel::Meeting),
+            "service_records" | "服务台账" | "台账" => Ok(Channel::ServiceRecords),
             _ => Err(HandlingError::BadValue {
                 field: "channel",
                 value: s.to_string(),
-                expected: "self-service | visit | hotline | meeting",
+                expected: "self-service | visit | hotline | meeting | service-records",
             }),
         }
     }

@@ -9,13 +9,17 @@
 //!   language, decided by the batch engine; the demand's life from open to granted or closed.
 //! - [`steps`]: credit repair cases (三.16) and 一企一对策 measures (三.7) as ordered steps with
 //!   deadlines: which step is next, which are late.
+//! - [`utilities`]: utility arrears (三.9) and the 20-working-day late-fee waiver window on
+//!   the zone calendar: open, waived, overdue, paid late, or a violation.
 //!
 //! What it leaves out: storing, permissions and audit (`store`, `app`), deadlines in working
-//! days (the caller computes them on the zone calendar and passes dates in).
+//! days (the caller computes them on the zone calendar and passes dates in; the waiver window
+//! of [`utilities`] is counted on the calendar the caller passes).
 
 pub mod events;
 pub mod financing;
 pub mod steps;
+pub mod utilities;
 
 use i18n::{Catalog, Localized, Message};
 
@@ -141,5 +145,9 @@ mod tests {
         i18n::assert_names_round_trip::<financing::DemandState>("DemandState");
         i18n::assert_names_round_trip::<steps::RepairStep>("RepairStep");
         i18n::assert_names_round_trip::<steps::MeasureStatus>("MeasureStatus");
+        i18n::assert_names_round_trip::<utilities::UtilityKind>("UtilityKind");
+        i18n::assert_names_are_json_names::<utilities::UtilityKind>("UtilityKind");
+        i18n::assert_names_round_trip::<utilities::ArrearsState>("ArrearsState");
+        i18n::assert_names_are_json_names::<utilities::ArrearsState>("ArrearsState");
     }
 }

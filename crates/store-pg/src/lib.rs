@@ -39,6 +39,7 @@ mod scan;
 mod sessions;
 mod signals;
 mod users;
+mod utilities;
 
 use async_trait::async_trait;
 use chrono::{DateTime, FixedOffset};
@@ -159,6 +160,11 @@ pub const MIGRATIONS: &[Migration] = &[
         version: 35,
         name: "plans_credit_repair",
         sql: include_str!("../migrations/0035_plans_credit_repair.sql"),
+    },
+    Migration {
+        version: 36,
+        name: "utility_arrears",
+        sql: include_str!("../migrations/0036_utility_arrears.sql"),
     },
     Migration { version: 39, name: "event_inbox", sql: include_str!("../migrations/0039_event_inbox.sql") },
 ];

@@ -48,6 +48,7 @@ mod scan;
 mod sessions;
 mod signals;
 mod users;
+mod utilities;
 mod writer;
 
 use async_trait::async_trait;
@@ -173,6 +174,11 @@ pub const MIGRATIONS: &[Migration] = &[
         version: 35,
         name: "plans_credit_repair",
         sql: include_str!("../migrations/0035_plans_credit_repair.sql"),
+    },
+    Migration {
+        version: 36,
+        name: "utility_arrears",
+        sql: include_str!("../migrations/0036_utility_arrears.sql"),
     },
     Migration { version: 39, name: "event_inbox", sql: include_str!("../migrations/0039_event_inbox.sql") },
 ];

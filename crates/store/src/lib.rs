@@ -45,6 +45,7 @@ pub mod sessions;
 pub mod signals;
 pub mod sql;
 pub mod users;
+pub mod utilities;
 
 pub use error::{ImportProblem, Result, StoreError};
 pub use migrate::{AppliedMigration, Migration};
@@ -104,6 +105,7 @@ pub trait Store:
     + financing::FinancingStore
     + plans::PlanStore
     + credit_repair::RepairStore
+    + utilities::UtilityStore
     + Send
     + Sync
 {

@@ -142,6 +142,7 @@ pub fn person(tr: Tr, people: &std::collections::BTreeMap<String, String>, usern
         "seed" => tr.t("ui.actor.seed"),
         "demo" => tr.t("ui.actor.demo"),
         "cli" => tr.t("ui.actor.cli"),
+        "system" => tr.t("ui.actor.system"),
         other => other.to_string(),
     }
 }

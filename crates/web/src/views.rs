@@ -70,6 +70,8 @@ pub enum Place {
     Plans,
     /// 信用修复: credit repair cases and their steps (issue 15, 三.16).
     CreditRepair,
+    /// 水电气: utility arrears and the late-fee waiver (issue 15, 三.9).
+    Utilities,
     /// 免申即享授予: grant runs (officials).
     Grants,
     /// 我的授予: the enterprise's own grants.
@@ -108,6 +110,7 @@ impl Place {
             Place::Financing => Some("/financing"),
             Place::Plans => Some("/plans"),
             Place::CreditRepair => Some("/credit-repair"),
+            Place::Utilities => Some("/utilities"),
             Place::Grants => Some("/grants"),
             Place::MyGrants => Some("/grants/mine"),
             Place::Unclaimed => Some("/grants/unclaimed"),
@@ -142,6 +145,7 @@ impl Place {
             Place::Financing => "ui.nav.financing",
             Place::Plans => "ui.nav.plans",
             Place::CreditRepair => "ui.nav.credit_repair",
+            Place::Utilities => "ui.nav.utilities",
             Place::Grants => "ui.nav.grants",
             Place::MyGrants => "ui.nav.my_grants",
             Place::Unclaimed => "ui.nav.unclaimed",
@@ -162,6 +166,7 @@ impl Place {
                 Problems,
                 Events,
                 Financing,
+                Utilities,
                 PolicySearch,
             ]),
             Role::Cadre => v.extend([Enterprises, Visits, Problems, PolicySearch]),
@@ -172,6 +177,7 @@ impl Place {
                 Financing,
                 Plans,
                 CreditRepair,
+                Utilities,
                 Grants,
                 Unclaimed,
                 PolicyLibrary,
@@ -186,6 +192,7 @@ impl Place {
                 Financing,
                 Plans,
                 CreditRepair,
+                Utilities,
                 Enterprises,
                 Grants,
                 Unclaimed,

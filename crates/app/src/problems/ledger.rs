@@ -111,6 +111,7 @@ fn channel_zh(c: handling::Channel) -> &'static str {
         handling::Channel::Visit => "走访",
         handling::Channel::Hotline => "热线",
         handling::Channel::Meeting => "座谈会议",
+        handling::Channel::ServiceRecords => "服务台账",
     }
 }
 

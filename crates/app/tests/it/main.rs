@@ -16,3 +16,4 @@ mod plans;
 mod push;
 mod scale;
 mod search;
+mod utilities;

@@ -31,6 +31,7 @@ pub mod policy_docs;
 pub mod policy_drafts;
 pub mod problems;
 pub mod reports;
+pub mod utilities;
 pub mod visits;
 
 use crate::error::WebError;
@@ -54,7 +55,7 @@ use utoipa_axum::routes;
         with Chinese `title`/`detail` and English `title_en`/`detail_en`."),
     modifiers(&BearerScheme),
     tags(
-        (name = "health"), (name = "auth"), (name = "enterprises"), (name = "reference"), (name = "users"), (name = "problems"), (name = "kpi"), (name = "reports"), (name = "policies"), (name = "calendar"), (name = "search"), (name = "content"), (name = "common"), (name = "grants"), (name = "inbox"), (name = "outbox"), (name = "notifications"), (name = "events"), (name = "financing"), (name = "plans"), (name = "credit-repair"),
+        (name = "health"), (name = "auth"), (name = "enterprises"), (name = "reference"), (name = "users"), (name = "problems"), (name = "kpi"), (name = "reports"), (name = "policies"), (name = "calendar"), (name = "search"), (name = "content"), (name = "common"), (name = "grants"), (name = "inbox"), (name = "outbox"), (name = "notifications"), (name = "events"), (name = "financing"), (name = "plans"), (name = "credit-repair"), (name = "utilities"),
     )
 )]
 struct ApiDoc;
@@ -139,6 +140,11 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(credit_repair::export))
         .routes(routes!(credit_repair::api_show))
         .routes(routes!(credit_repair::api_advance))
+        .routes(routes!(utilities::api_list))
+        .routes(routes!(utilities::api_import))
+        .routes(routes!(utilities::api_waivers))
+        .routes(routes!(utilities::api_violations))
+        .routes(routes!(utilities::export))
         .routes(routes!(inbox::api_inbox))
         .routes(routes!(notifications::api_list))
         .routes(routes!(notifications::api_read))
@@ -256,6 +262,8 @@ fn page_router() -> Router<AppState> {
         .route("/credit-repair/export.xlsx", get(credit_repair::export))
         .route("/credit-repair/{id}", get(credit_repair::page_case))
         .route("/credit-repair/{id}/steps", post(credit_repair::page_advance))
+        .route("/utilities", get(utilities::page))
+        .route("/utilities/import", post(utilities::page_import))
         .route("/grants", get(grant_pages::page_runs))
         .route("/grants/mine", get(grant_pages::page_mine))
         .route("/grants/unclaimed", get(grant_pages::page_unclaimed))

@@ -12,5 +12,6 @@ mod plans;
 mod policies;
 mod problems;
 mod support;
+mod utilities;
 mod web;
 mod zh;

@@ -287,6 +287,17 @@ async fn seed_work(app: &mut App) -> Vec<i64> {
         json!({"kind": "bridge_loan", "amount": "200万", "term_months": 2, "purpose": "续贷过桥"}),
     )
     .await;
+    // Utility arrears: one paid in the window with a late fee charged all the same (a violation
+    // raised as a problem), one open in its window.
+    let csv = format!(
+        "供应单位,记录编号,统一社会信用代码,类别,欠费金额,欠费日期,补缴日期,滞纳金,滞纳金收取日期\n\
+         长沙供水有限公司,SF-01,{a},水,1280.50,2024-01-10,2024-02-01,15.00,2024-02-20\n\
+         长沙供水有限公司,SF-02,{a},水,300,2024-02-26,,,\n",
+        a = app.a
+    );
+    let arrears =
+        app.post("admin", "/api/v1/utilities/import", json!({"file_name": "sf.csv", "csv": csv})).await;
+    assert_eq!(arrears["problems_raised"].as_array().map(Vec::len), Some(1), "{arrears}");
     // A policy draft waiting for review (its page is crawled from the policies page).
     let doc = "zone-sample-2022.toml";
     let path = format!("/api/v1/policy-documents/{doc}");

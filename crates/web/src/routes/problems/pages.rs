@@ -110,6 +110,7 @@ impl Names {
             "visit" => self.tr.t("ui.channel.visit"),
             "hotline" => self.tr.t("ui.channel.hotline"),
             "meeting" => self.tr.t("ui.channel.meeting"),
+            "service_records" => self.tr.t("ui.channel.service_records"),
             other => other.to_string(),
         }
     }
