@@ -13,6 +13,7 @@
 //! What it leaves out: storing, permissions and audit (`store`, `app`), deadlines in working
 //! days (the caller computes them on the zone calendar and passes dates in).
 
+pub mod chains;
 pub mod events;
 pub mod financing;
 pub mod steps;

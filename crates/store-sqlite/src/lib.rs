@@ -25,6 +25,7 @@ mod accounts;
 mod attachments;
 mod calendar;
 mod categories;
+mod chains;
 mod content;
 mod documents;
 mod drafts;
@@ -173,6 +174,11 @@ pub const MIGRATIONS: &[Migration] = &[
         version: 35,
         name: "plans_credit_repair",
         sql: include_str!("../migrations/0035_plans_credit_repair.sql"),
+    },
+    Migration {
+        version: 37,
+        name: "chains_logistics",
+        sql: include_str!("../migrations/0037_chains_logistics.sql"),
     },
 ];
 

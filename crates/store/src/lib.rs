@@ -16,6 +16,7 @@ pub mod accounts;
 pub mod attachments;
 pub mod calendar;
 pub mod categories;
+pub mod chains;
 pub mod codec;
 pub mod content;
 pub mod credit_repair;
@@ -104,6 +105,7 @@ pub trait Store:
     + financing::FinancingStore
     + plans::PlanStore
     + credit_repair::RepairStore
+    + chains::ChainStore
     + Send
     + Sync
 {
