@@ -49,6 +49,7 @@
 
 pub mod authz;
 pub mod calendar;
+pub mod chains;
 pub mod clock;
 pub mod common;
 pub mod content;
@@ -63,6 +64,7 @@ pub mod grants;
 pub mod inbox;
 pub mod jobs;
 pub mod kpis;
+pub mod legal;
 pub mod live;
 pub mod matching;
 pub mod notifications;

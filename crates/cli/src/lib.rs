@@ -26,6 +26,7 @@ pub mod bench_grants;
 pub mod bench_load;
 pub mod bench_outbox;
 pub mod calendar;
+pub mod chains;
 pub mod classify;
 pub mod config;
 pub mod content;
@@ -156,6 +157,10 @@ pub enum Command {
     /// Credit repair cases (信用修复, 三.16): open, advance step by step, list, export.
     #[command(subcommand)]
     Repair(credit_repair::RepairCmd),
+    /// Supply chains (产业链配套对接, 三.11): chain positions, supply demands matched to
+    /// suppliers, introductions and outcomes, export.
+    #[command(subcommand)]
+    Chain(chains::ChainCmd),
     /// Benchmarks on seeded synthetic data (numbers for docs/PERFORMANCE.md).
     #[command(subcommand)]
     Bench(bench::BenchCmd),
@@ -260,6 +265,7 @@ pub fn main(server: &dyn server::Server) -> ExitCode {
         Command::Financing(c) => block_on(financing::run(c, &ctx)),
         Command::Plan(c) => block_on(plans::run(c, &ctx)),
         Command::Repair(c) => block_on(credit_repair::run(c, &ctx)),
+        Command::Chain(c) => block_on(chains::run(c, &ctx)),
     };
     match result {
         Ok(code) => code,

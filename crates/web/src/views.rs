@@ -66,6 +66,8 @@ pub enum Place {
     Events,
     /// 融资对接: financing demands, products and institutions' responses (issue 15).
     Financing,
+    /// 产业链对接: chain positions and supply demands (三.11, issue 15).
+    Chains,
     /// 免申即享授予: grant runs (officials).
     Grants,
     /// 我的授予: the enterprise's own grants.
@@ -102,6 +104,7 @@ impl Place {
             Place::CommonProblems => Some("/common"),
             Place::Events => Some("/events"),
             Place::Financing => Some("/financing"),
+            Place::Chains => Some("/chains"),
             Place::Grants => Some("/grants"),
             Place::MyGrants => Some("/grants/mine"),
             Place::Unclaimed => Some("/grants/unclaimed"),
@@ -134,6 +137,7 @@ impl Place {
             Place::CommonProblems => "ui.nav.common",
             Place::Events => "ui.nav.events",
             Place::Financing => "ui.nav.financing",
+            Place::Chains => "ui.nav.chains",
             Place::Grants => "ui.nav.grants",
             Place::MyGrants => "ui.nav.my_grants",
             Place::Unclaimed => "ui.nav.unclaimed",
@@ -154,6 +158,7 @@ impl Place {
                 Problems,
                 Events,
                 Financing,
+                Chains,
                 PolicySearch,
             ]),
             Role::Cadre => v.extend([Enterprises, Visits, Problems, PolicySearch]),
@@ -162,6 +167,7 @@ impl Place {
                 Enterprises,
                 Events,
                 Financing,
+                Chains,
                 Grants,
                 Unclaimed,
                 PolicyLibrary,
@@ -174,6 +180,7 @@ impl Place {
                 CommonProblems,
                 Events,
                 Financing,
+                Chains,
                 Enterprises,
                 Grants,
                 Unclaimed,
