@@ -96,8 +96,6 @@ pub struct ZoneSettings {
     pub financing: FinancingSettings,
     /// Supply chains (产业链对接, 三.11): when a demand's first introduction is due.
     pub chains: crate::chains::ChainSettings,
-    /// Legal help (法律咨询, 三.14): the answer's time limit.
-    pub legal: crate::legal::LegalSettings,
 }
 
 /// The source stated with the shipped financing settings.
@@ -574,25 +572,6 @@ pub const FIELDS: &[Field] = &[
         label: ["对接期限的依据", "source of the introduction time limit"],
         help: [
             "该期限从何而来：园区的决定、文号，或说明方案未作规定",
-            "where the time limit comes from: the zone's decision, a document number, or that the plan gives none",
-        ],
-    },
-    Field {
-        key: "legal.answer_workdays",
-        kind: FieldKind::Workdays { min: 1, max: 30 },
-        label: ["法律咨询答复期限（工作日）", "legal consultation: answer within (working days)"],
-        help: [
-            "律师团队自收到咨询起在此工作日数内答复；收到时定下该咨询的期限，临近亮黄灯、逾期亮红灯",
-            "working days from a consultation's receipt to the lawyer team's answer; fixed for the consultation \
-             when it is received; yellow near, red past",
-        ],
-    },
-    Field {
-        key: "legal.source",
-        kind: FieldKind::Text { max_chars: SOURCE_MAX_CHARS },
-        label: ["法律咨询时限的依据", "source of the legal answer time limit"],
-        help: [
-            "该时限从何而来：园区的决定、文号，或说明方案未作规定",
             "where the time limit comes from: the zone's decision, a document number, or that the plan gives none",
         ],
     },

@@ -33,6 +33,7 @@ pub mod content;
 pub mod credit_repair;
 pub mod db;
 pub mod demo;
+pub mod demo_chains;
 pub mod demo_effects;
 pub mod demo_events;
 pub mod demo_grants;

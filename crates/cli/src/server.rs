@@ -318,6 +318,10 @@ pub async fn demo(
         );
         let (plans, cases) = crate::demo_plans::write(&app, &zone).await?;
         println!("演示一企一对策 / demo plans: {plans}; 信用修复 / credit repair cases: {cases}");
+        let (positions, demands) = crate::demo_chains::write(&app, &zone).await?;
+        println!(
+            "演示产业链 / demo supply chains: 环节 / positions {positions}; 配套需求 / demands {demands}"
+        );
         let messages: u64 = inbox.iter().map(|g| g.newly_eligible + g.almost_eligible).sum();
         println!(
             "演示匹配批次 / demo match run #{}: {} 家企业 / enterprises, 收件箱消息 / inbox messages {messages}",
