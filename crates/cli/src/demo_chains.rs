@@ -134,18 +134,19 @@ pub async fn write(app: &App, zone: &DemoZone) -> anyhow::Result<(usize, usize)>
             version: None,
         };
         match i {
-            // qiye's demand: two suppliers introduced, one agreed.
-            0 if v.candidates.len() >= 2 => {
+            // qiye's demand: its suppliers introduced, the first agreed.
+            0 if !v.candidates.is_empty() => {
                 clock.set(at(*y, *m, *d) + chrono::Duration::days(3));
-                uc::introduce(&app, &op, id, &intro(&v.candidates[0], "经济发展局组织双方到厂考察"))
-                    .await
-                    .map_err(err)?;
-                let v = uc::introduce(&app, &op, id, &intro(&v.candidates[1], "电话对接，已寄样"))
-                    .await
-                    .map_err(err)?;
-                let ids: Vec<i64> = v.demand.record.introductions.iter().map(|x| x.id).collect();
+                let mut last =
+                    uc::introduce(&app, &op, id, &intro(&v.candidates[0], "经济发展局组织双方到厂考察"))
+                        .await
+                        .map_err(err)?;
+                if let Some(c) = v.candidates.get(1) {
+                    last = uc::introduce(&app, &op, id, &intro(c, "电话对接，已寄样")).await.map_err(err)?;
+                }
+                let first = last.demand.record.introductions[0].id;
                 clock.set(at(*y, *m, *d) + chrono::Duration::days(21));
-                uc::record_outcome(&app, &op, id, &out(ids[0], "agreed", "签订年度供货框架协议"))
+                uc::record_outcome(&app, &op, id, &out(first, "agreed", "签订年度供货框架协议"))
                     .await
                     .map_err(err)?;
             }

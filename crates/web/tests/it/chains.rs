@@ -74,8 +74,8 @@ async fn a_supply_demand_matched_and_introduced_over_http() {
         .call(
             "admin",
             Method::POST,
-            &format!("/api/v1/chains/demands/{id}/introduce"),
-            Some(json!({"supplier": app.b, "version": 1})),
+            &format!("/api/v1/chains/demands/{id}/close"),
+            Some(json!({"reason": "已签合同", "version": 1})),
         )
         .await;
     assert_eq!(r.status(), StatusCode::CONFLICT, "a stale version");
