@@ -78,7 +78,7 @@ async fn a_supply_demand_matched_and_introduced_over_http() {
             Some(json!({"reason": "已签合同", "version": 1})),
         )
         .await;
-    assert_eq!(r.status(), StatusCode::CONFLICT, "a stale version");
+    assert_eq!(r.status(), StatusCode::PRECONDITION_FAILED, "a stale version");
     let d = app
         .ok(
             "admin",
