@@ -2,7 +2,8 @@
 # From a grant run to money at scale (issue 12, docs/PERFORMANCE.md "Grant runs"): on the
 # database `huiqi bench grants` left (DB), one more synthetic award item granted to every
 # assistance target (~900,000 grants at 1,000,000 enterprises), then the real commands, each
-# timed with /usr/bin/time -v: grant run, publicize, approve by two people, payment-file
+# timed with /usr/bin/time -v: grant run, publicize, approve by as many people as the zone's
+# approval bands ask (three above 10,000,000 yuan by default), payment-file
 # (csv and, voided then reissued, xlsx), payment-results (every line paid, one with a wrong
 # amount, one unknown grant), reconcile --json.
 #
@@ -58,9 +59,18 @@ sqlite3 "$DB" "UPDATE grant_runs SET publicity_until = '2020-01-01', publicity_f
 t approve1 "$BIN" --database "$DB" grant approve --run "$RUN" --as approver-1
 t approve2 "$BIN" --database "$DB" grant approve --run "$RUN" --as approver-2
 cat "$W/approve2.out"
-if grep -q "还需\|more approval" "$W/approve2.out"; then
-  t approve3 "$BIN" --database "$DB" grant approve --run "$RUN" --as approver-3
-fi
+# The zone's bands may ask for more approvals (the output reads "审批 N/M"): approve until
+# N = M, each time by another person.
+need_more() { # the approve output's "审批 N/M": N < M
+  local nm; nm=$(grep -o '审批 [0-9]*/[0-9]*' "$1" | head -1 | sed 's/审批 //')
+  [ -n "$nm" ] && [ "${nm%/*}" -lt "${nm#*/}" ]
+}
+k=2
+while need_more "$W/approve$k.out"; do
+  k=$((k + 1))
+  t "approve$k" "$BIN" --database "$DB" grant approve --run "$RUN" --as "approver-$k"
+  cat "$W/approve$k.out"
+done
 t payment-file-csv "$BIN" --database "$DB" grant payment-file --run "$RUN" --out "$W/pay.csv" --as issuer
 ls -la "$W/pay.csv"
 FILE=$(sed -n 2p "$W/pay.csv" | cut -d, -f1)

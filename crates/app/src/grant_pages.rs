@@ -168,11 +168,17 @@ pub async fn mark_new_run(app: &App, actor: &Principal, run: i64, item: &str) ->
 }
 
 /// The confirmed accounts of a run's grants (for the payment file), unmasked: by grant.
-pub async fn accounts_of_run(app: &App, run: i64) -> Result<BTreeMap<i64, String>> {
+pub async fn accounts_of_run(app: &App, run: i64) -> Result<BTreeMap<i64, (String, String)>> {
     if !app.store.confirmation_required(run).await? {
         return Ok(BTreeMap::new());
     }
-    Ok(app.store.confirmations_of_run(run).await?.into_iter().map(|c| (c.grant, c.account)).collect())
+    Ok(app
+        .store
+        .confirmations_of_run(run)
+        .await?
+        .into_iter()
+        .map(|c| (c.grant, (c.bank, c.account)))
+        .collect())
 }
 
 /// A run's confirmation state for officials.

@@ -479,10 +479,11 @@ pub async fn payment_file(
     }
     // The accounts enterprises confirmed (意愿确认), for a run that needs confirmation.
     let accounts = crate::grant_pages::accounts_of_run(app, run).await?;
+    let bank_of = |grant: i64| accounts.get(&grant).map_or("", |(bank, _)| bank.as_str());
     let lines: Vec<::grants::PaymentLine> = lines
         .into_iter()
         .map(|l| ::grants::PaymentLine {
-            account: accounts.get(&l.grant).cloned(),
+            account: accounts.get(&l.grant).map(|(_, account)| account.clone()),
             grant: l.grant,
             uscc: l.uscc,
             name: l.name,
@@ -512,8 +513,20 @@ pub async fn payment_file(
         FileFormat::Csv => {
             let mut w = csv::Writer::from_writer(Vec::new());
             let csv_err = |e: csv::Error| Error::internal(e);
-            w.write_record(["file_id", "end_to_end_id", "uscc", "name", "amount", "item", "period"])
-                .map_err(csv_err)?;
+            // `bank` and `account`: the enterprise's confirmed account (意愿确认), empty where
+            // the item needs no confirmation (the finance system pays by the credit code).
+            w.write_record([
+                "file_id",
+                "end_to_end_id",
+                "uscc",
+                "name",
+                "amount",
+                "item",
+                "period",
+                "bank",
+                "account",
+            ])
+            .map_err(csv_err)?;
             for l in &lines {
                 w.write_record([
                     file.id.as_str(),
@@ -523,6 +536,8 @@ pub async fn payment_file(
                     &::grants::payment::amount_text(l.amount),
                     &l.item,
                     &l.period,
+                    bank_of(l.grant),
+                    l.account.as_deref().unwrap_or(""),
                 ])
                 .map_err(csv_err)?;
             }
@@ -533,6 +548,8 @@ pub async fn payment_file(
                 "",
                 &::grants::payment::amount_text(totals.sum),
                 &format!("lines={}", totals.lines),
+                "",
+                "",
                 "",
             ])
             .map_err(csv_err)?;
@@ -549,6 +566,8 @@ pub async fn payment_file(
                     "金额（元）",
                     "条款",
                     "期间",
+                    "开户银行",
+                    "收款账号",
                 ],
             );
             for l in &lines {
@@ -560,6 +579,8 @@ pub async fn payment_file(
                     excel::Cell::Money(l.amount),
                     l.item.clone().into(),
                     l.period.clone().into(),
+                    bank_of(l.grant).to_string().into(),
+                    l.account.clone().unwrap_or_default().into(),
                 ]);
             }
             let mut control =

@@ -112,6 +112,8 @@ pub struct App {
     pub clock: Arc<dyn Clock>,
     /// The search index of this process ([`search::SearchService`]).
     pub search: Arc<search::SearchService>,
+    /// The effect reports the leader's dashboard showed ([`effects::dashboard_report`]).
+    pub effects_cache: Arc<effects::ReportCache>,
 }
 
 impl App {
@@ -123,6 +125,7 @@ impl App {
             live: Arc::new(policy_docs::Live::default()),
             clock: Arc::new(SystemClock),
             search: Arc::new(search::SearchService::in_memory()),
+            effects_cache: Arc::default(),
         }
     }
 

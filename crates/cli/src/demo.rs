@@ -136,7 +136,7 @@ const GIVEN: &[&str] = &[
 ];
 
 /// The printed cadre login, linked to a share of the zone like every cadre.
-const GANBU: &str = "ganbu";
+pub(crate) const GANBU: &str = "ganbu";
 const GANBU_DEPARTMENT: &str = "economic_development";
 /// Mixed into the seed of the second generator, which draws the facts the policy library
 /// reads (so that adding them left the zone's enterprises, names and figures as they were).
@@ -908,6 +908,17 @@ mod tests {
         let last = plan.problems.iter().map(|p| p.state.last_at).max().unwrap();
         assert!(last < demo_now(), "the last demo step {last} is before the demo date");
         assert!(plan.visits.iter().all(|(_, at)| *at < demo_now()));
+        // The printed cadre recorded problems that were answered, and the printed supervisor
+        // issued 督办 cases that were replied: both are told (their bell is not empty).
+        let answered = |p: &&crate::demo_problems::DemoProblem| {
+            p.steps.iter().any(|(_, _, c)| matches!(c.action, handling::Action::Answer { .. }))
+        };
+        assert!(plan.problems.iter().filter(|p| p.submitter.username == GANBU).filter(answered).count() >= 2);
+        assert!(
+            plan.problems.iter().any(|p| {
+                p.state.escalation_cases.iter().any(|c| c.by == "ducha" && c.replied_at.is_some())
+            })
+        );
     }
 
     /// Issue 14: the leader's dashboard shows the eight weeks before the demo date: problems

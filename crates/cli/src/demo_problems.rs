@@ -140,6 +140,27 @@ pub fn plan(zone: &DemoZone, n: usize) -> DemoPlan {
             china(d, 17, 0),
         ));
     }
+    // The printed cadre also visited six enterprises that have demo logins during the 帮扶月
+    // (May 2022), so problems it recorded for them (代录) come back to it answered. (Problems
+    // recorded on a visit are those `i % 5 == 0`, of the enterprise users `i % 40`: every fifth.)
+    // Listed first, so a problem recorded on a visit to these enterprises names this one.
+    let mut printed = Vec::new();
+    for (k, (_, uscc)) in enterprise_users.iter().skip(5).step_by(5).take(6).enumerate() {
+        let Ok(d) = cal.add_workdays(NaiveDate::from_ymd_opt(2022, 5, 9).unwrap_or_default(), k as u32)
+        else {
+            continue;
+        };
+        printed.push((
+            Visit {
+                enterprise: uscc.clone(),
+                date: d,
+                cadre: crate::demo::GANBU.into(),
+                findings: "帮扶月走访，了解企业融资、用工和政策兑现情况".into(),
+            },
+            china(d, 16, 0),
+        ));
+    }
+    visits.splice(0..0, printed);
     let mut problems = Vec::new();
     let mut refused = 0;
     let start = NaiveDate::from_ymd_opt(2021, 12, 31).unwrap_or_default();
@@ -398,9 +419,12 @@ fn script(s: &mut Sim<'_>, scenario: usize, i: usize, ent: &Actor) {
             s.accept_assign(false);
             s.start();
             let at = s.state.last_at + Duration::hours(2);
+            // The 联点领导 issues two in three of these 督办 cases, the 专项工作小组's supervisor
+            // the others (whoever issued a case is told when it is replied).
+            let by = if (i / 24).is_multiple_of(3) { sup.clone() } else { leader.clone() };
             s.go(
                 at,
-                leader.clone(),
+                by,
                 Action::EscalateCase { reply_workdays: 3 },
                 Some("请加快办理，三个工作日内回复进展"),
             );

@@ -12,14 +12,16 @@
 //! - **Comparable enterprises.** For cohort `H`, an enterprise is a control when this kind
 //!   of help did not reach it up to `H+1` (help later than that does not matter), and it is
 //!   measurable for `H`. Helped and controls are put in strata by cohort year, size class,
-//!   industry section (GB/T 4754 letter), age band at `H` (under 3 years, 3–9, 10 and more,
-//!   unknown) and pre-help trend band (below −10 %, −10 to −3 %, −3 to 3 %, 3 to 10 %,
-//!   10 % and more, in log points): exact matching on the coarsened values. Where a helped
-//!   enterprise's stratum has fewer than [`MIN_CONTROLS`] controls (a small zone), it is
-//!   compared within a coarser one: cohort × industry section × trend band, then cohort ×
-//!   trend band ([`LEVELS`]; the cohort and the pre-help trend are always matched, and how
-//!   many were matched in the finest strata is counted). Without even that it is
-//!   *unmatched* and left out.
+//!   industry division (GB/T 4754 大类, the section letter and two digits: within one
+//!   section, e.g. C manufacturing, divisions grow at very different rates, and help often
+//!   goes to some divisions more than others), age band at `H` (under 3 years, 3–9, 10 and
+//!   more, unknown) and pre-help trend band (below −10 %, −10 to −3 %, −3 to 3 %, 3 to
+//!   10 %, 10 % and more, in log points): exact matching on the coarsened values. Where a
+//!   helped enterprise's stratum has fewer than [`MIN_CONTROLS`] controls (a small zone),
+//!   it is compared within a coarser one: cohort × industry division × trend band, then
+//!   cohort × industry section × trend band, then cohort × trend band ([`LEVELS`]; the
+//!   cohort and the pre-help trend are always matched, and how many were matched in the
+//!   finest strata is counted). Without even that it is *unmatched* and left out.
 //! - **Estimate.** Each matched helped enterprise's change minus the mean change of its
 //!   stratum's controls; the estimate is the mean of these differences over the matched
 //!   helped (the average difference for the helped, in log points), shown as a percentage
@@ -57,6 +59,8 @@ pub struct Baseline {
     pub size: Option<SizeClass>,
     /// The GB/T 4754 section letter (`C` manufacturing, …).
     pub industry: Option<char>,
+    /// The GB/T 4754 division (大类, two digits: `27` 医药制造业, …) within the section.
+    pub division: Option<u8>,
     /// The year it was established.
     pub established: Option<i32>,
 }
@@ -155,25 +159,30 @@ impl OutcomePanel {
         };
         let base = &self.base[i];
         let size = base.size.map_or(4, |s| s as u32);
-        let industry = base.industry.filter(char::is_ascii_uppercase).map_or(26, |c| c as u32 - 'A' as u32);
+        let section = base.industry.filter(char::is_ascii_uppercase).map_or(26, |c| c as u32 - 'A' as u32);
+        // 0–99 a division, 100 none given.
+        let division = section * 101 + base.division.filter(|d| *d < 100).map_or(100, u32::from);
         let age = match base.established.map(|y| h - y) {
             Some(a) if a < 3 => 0,
             Some(a) if a < 10 => 1,
             Some(_) => 2,
             None => 3,
         };
-        let exact = ((size * 32 + industry) * 4 + age) * 8 + band;
-        let industry_trend = (1 << 28) | (industry * 8 + band);
-        let trend_only = (2 << 28) | band;
-        Some(([exact, industry_trend, trend_only], c - b))
+        // Below 5 × 27 × 101 × 4 × 8 = 436,320 < 2²⁸: the level marks the top bits.
+        let exact = ((size * 27 * 101 + division) * 4 + age) * 8 + band;
+        let division_trend = (1 << 28) | (division * 8 + band);
+        let section_trend = (2 << 28) | (section * 8 + band);
+        let trend_only = (3 << 28) | band;
+        Some(([exact, division_trend, section_trend, trend_only], c - b))
     }
 }
 
-/// How many levels of strata there are: exact (cohort × size class × industry section × age
-/// band × trend band), then cohort × industry section × trend band, then cohort × trend band.
+/// How many levels of strata there are: exact (cohort × size class × industry division × age
+/// band × trend band), then cohort × industry division × trend band, then cohort × industry
+/// section × trend band, then cohort × trend band.
 /// A helped enterprise is compared within the finest level whose stratum has at least
 /// [`MIN_CONTROLS`] controls.
-pub const LEVELS: usize = 3;
+pub const LEVELS: usize = 4;
 
 /// Sums of a group of changes: count, sum, sum of squares.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]

@@ -48,6 +48,11 @@ pub fn time_table(t: DateTime<FixedOffset>) -> String {
     format!("{} {:02}:{:02}", date_table(c.date_naive()), c.hour(), c.minute())
 }
 
+/// An RFC 3339 text as [`time_table`] writes it; text that is not RFC 3339 is shown as it is.
+pub fn time_table_of(rfc3339: &str) -> String {
+    DateTime::parse_from_rfc3339(rfc3339).map_or_else(|_| rfc3339.to_string(), time_table)
+}
+
 /// An instant in running text, in the page's language.
 pub fn time_text(t: DateTime<FixedOffset>, zh: bool) -> String {
     if zh { time_zh(t) } else { time_table(t) }
@@ -67,6 +72,8 @@ mod tests {
         let t = DateTime::parse_from_rfc3339("2026-12-04T17:30:00Z").unwrap_or_default();
         assert_eq!(time_zh(t), "2026年12月5日 01:30");
         assert_eq!(time_table(t), "2026-12-05 01:30");
+        assert_eq!(time_table_of("2026-12-04T17:30:00Z"), "2026-12-05 01:30");
+        assert_eq!(time_table_of("昨天"), "昨天");
         assert_eq!(china_date(t), d);
     }
 }

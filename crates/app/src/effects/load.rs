@@ -32,6 +32,20 @@ pub(crate) async fn load(app: &App, quarter: &Period) -> Result<Loaded> {
         categories: store.categories_with_routing().await?,
     };
     let mut ids: HashMap<String, Option<i64>> = HashMap::new();
+    // A policy item's department: the first its policy names (the lead), as a department
+    // code where the routing knows it; items no longer in the library have none.
+    let library = Arc::clone(&app.live.policies().library);
+    let item_departments: HashMap<&str, String> = library
+        .policies
+        .iter()
+        .flat_map(|p| &p.items)
+        .filter_map(|i| {
+            let lead = i.departments.first()?;
+            let code = routing.department(lead).map_or_else(|| lead.clone(), |d| d.code.clone());
+            Some((i.id.as_str(), code))
+        })
+        .collect();
+    let department_of = |item: &str| item_departments.get(item).cloned();
     let mut events = Vec::new();
     let mut cases = Vec::new();
     let end = quarter.end;
@@ -52,7 +66,7 @@ pub(crate) async fn load(app: &App, quarter: &Period) -> Result<Loaded> {
                     kind: HelpKind::Granted,
                     line: Line::FUNDS,
                     item: Some(g.item.clone()),
-                    department: None,
+                    department: department_of(&g.item),
                     on: china_date(g.created_at),
                     amount: Some(g.amount),
                 };
@@ -63,7 +77,8 @@ pub(crate) async fn load(app: &App, quarter: &Period) -> Result<Loaded> {
                         enterprise: g.name.clone(),
                         what: Some(g.item.clone()),
                         line: Line::FUNDS.label(),
-                        department: None,
+                        department: department_of(&g.item)
+                            .map(|c| routing.department(&c).map_or(c, |d| d.name.clone())),
                         date: paid.to_string(),
                         amount: Some(g.amount),
                         id: g.id,
@@ -89,8 +104,8 @@ pub(crate) async fn load(app: &App, quarter: &Period) -> Result<Loaded> {
                     enterprise: m.enterprise_id,
                     kind: HelpKind::Matched,
                     line: Line::PRECISION,
+                    department: department_of(&m.item),
                     item: Some(m.item),
-                    department: None,
                     on: run.date,
                     amount: m.amount,
                 });
@@ -129,8 +144,8 @@ pub(crate) async fn load(app: &App, quarter: &Period) -> Result<Loaded> {
             enterprise,
             kind: HelpKind::Informed,
             line: Line::PUBLICITY,
+            department: department_of(&item),
             item: Some(item),
-            department: None,
             on: china_date(at),
             amount: None,
         });
@@ -343,7 +358,8 @@ async fn read_panels(app: &App, helped: &HashSet<i64>, last_year: i32) -> Result
                 });
                 segments.insert(*id, Segment { size, industry: section, street });
             }
-            let base = Baseline { size, industry: section, established };
+            let division = industry.as_ref().and_then(IndustryCode::division);
+            let base = Baseline { size, industry: section, division, established };
             let year = |y: i32| usize::try_from(y - first_year).ok().filter(|k| *k < years);
             let to_f64 = |d: Decimal| f64::try_from(d).ok();
             // Ids come in ascending order from the scan: pushing cannot fail.

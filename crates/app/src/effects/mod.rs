@@ -32,6 +32,7 @@ use kpi::{Period, PeriodKind};
 use rust_decimal::Decimal;
 use serde::Serialize;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use crate::{App, Error, Principal, Result, authz};
 
@@ -256,9 +257,54 @@ pub(crate) struct Loaded {
 
 /// The method, as the report states it.
 pub const METHOD_ZH: &str = "效果对比采用“双重差分 + 分层精确匹配”：对每类帮扶，以企业首次获得该帮扶的年份 H 为准，\
-比较其 H−1 年到 H+1 年的变化与同年份、同规模、同行业门类、同企龄段、同帮扶前趋势段且截至 H+1 年未获该帮扶的可比企业的平均变化之差；\
+比较其 H−1 年到 H+1 年的变化与同年份、同规模、同行业大类、同企龄段、同帮扶前趋势段且截至 H+1 年未获该帮扶的可比企业的平均变化之差；\
 区间为解析法，本报告全部区间合计置信水平 95%（按区间个数校正，邦费罗尼法）。可比对的帮扶企业少于 30 家时注明“样本太少，无法判断”。\
 结果只说明帮扶企业与可比企业的差异，不能单独证明差异由帮扶造成（未观察到的因素可能影响谁获得帮扶）。";
+
+/// How long the leader's dashboard shows a report it built before building it again
+/// (seconds): the report reads the whole registry (6 s at 1,000,000 enterprises), too much
+/// for every page load; the printable page, the API and the export always build afresh.
+pub const DASHBOARD_FRESH_SECS: i64 = 600;
+
+/// The reports the dashboard showed, per quarter, with the time each was built.
+#[derive(Default)]
+pub struct ReportCache {
+    built: std::sync::Mutex<HashMap<String, Arc<EffectsReport>>>,
+    /// One build at a time: a dashboard loading while another builds waits and reuses it.
+    building: tokio::sync::Mutex<()>,
+}
+
+impl ReportCache {
+    fn fresh(&self, quarter: &str, now: chrono::DateTime<chrono::FixedOffset>) -> Option<Arc<EffectsReport>> {
+        let built = self.built.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let r = built.get(quarter)?;
+        let at = chrono::DateTime::parse_from_rfc3339(&r.generated_at).ok()?;
+        let age = (now - at).num_seconds();
+        (0..DASHBOARD_FRESH_SECS).contains(&age).then(|| Arc::clone(r))
+    }
+}
+
+/// The quarterly effect report for the leader's dashboard: the one built for this quarter in
+/// the last [`DASHBOARD_FRESH_SECS`] seconds if there is one, else a new one (kept for the
+/// next loads). Its `generated_at` says when its figures were read.
+pub async fn dashboard_report(app: &App, who: &Principal, quarter: Period) -> Result<Arc<EffectsReport>> {
+    authz::require(who, authz::Action::Read, authz::Resource::Supervision)?;
+    let key = quarter.to_string();
+    if let Some(r) = app.effects_cache.fresh(&key, app.now()) {
+        return Ok(r);
+    }
+    let _one = app.effects_cache.building.lock().await;
+    if let Some(r) = app.effects_cache.fresh(&key, app.now()) {
+        return Ok(r);
+    }
+    let r = Arc::new(effects_report(app, who, quarter).await?);
+    app.effects_cache
+        .built
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .insert(key, Arc::clone(&r));
+    Ok(r)
+}
 
 /// The quarterly effect report of `quarter` (leaders, supervisors, admins).
 #[tracing::instrument(skip(app, who), fields(user = %who.username, quarter = %quarter))]

@@ -23,7 +23,7 @@ fn visited(k: u32) -> bool {
 }
 
 /// A deterministic pseudo-normal in about (−1, 1): the sum of three uniforms, centred.
-fn noise(k: u32, year: i32) -> f64 {
+pub(crate) fn noise(k: u32, year: i32) -> f64 {
     let mut x = u64::from(k) * 0x9E37_79B9 + year as u64 * 0x85EB_CA6B;
     let mut s = 0.0;
     for _ in 0..3 {
@@ -91,7 +91,7 @@ fn records() -> Vec<EnterpriseRecord> {
         .collect()
 }
 
-fn who(role: Role) -> Principal {
+pub(crate) fn who(role: Role) -> Principal {
     Principal {
         username: "lingdao".into(),
         role,
@@ -133,7 +133,8 @@ async fn report_over_a_zone(store: Arc<dyn Store>) {
             store.add_visit(&v, &Stamp::new("ganbu", at)).await.unwrap();
         }
     }
-    let app = App::new(store).with_clock(Arc::new(FixedClock::new(at)));
+    let clock = Arc::new(FixedClock::new(at));
+    let app = App::new(store).with_clock(clock.clone());
     let quarter = effects::parse_quarter("2026Q4").unwrap();
     let r: EffectsReport = effects::effects_report(&app, &who(Role::Leader), quarter).await.unwrap();
     assert_eq!((r.quarter.as_str(), r.enterprises), ("2026Q4", u64::from(N)));
@@ -186,6 +187,19 @@ async fn report_over_a_zone(store: Arc<dyn Store>) {
     let page = effects::effects_html(&r).unwrap();
     assert!(page.contains("企业帮扶效果季报（2026Q4）") && page.contains("<svg"), "{page}");
     assert!(page.contains("高于可比未帮扶企业"), "{page}");
+    // The dashboard reuses a report for ten minutes, then reads the registry again.
+    let first = effects::dashboard_report(&app, &who(Role::Leader), quarter).await.unwrap();
+    clock.set(at + chrono::Duration::minutes(9));
+    let again = effects::dashboard_report(&app, &who(Role::Supervisor), quarter).await.unwrap();
+    assert!(Arc::ptr_eq(&first, &again));
+    clock.set(at + chrono::Duration::minutes(10));
+    let later = effects::dashboard_report(&app, &who(Role::Leader), quarter).await.unwrap();
+    assert!(!Arc::ptr_eq(&first, &later));
+    assert_eq!(later.generated_at, (at + chrono::Duration::minutes(10)).to_rfc3339());
+    assert!(matches!(
+        effects::dashboard_report(&app, &who(Role::Cadre), quarter).await,
+        Err(app::Error::Forbidden)
+    ));
     // Only leaders, supervisors and admins.
     for role in [Role::Supervisor, Role::Admin] {
         assert!(effects::effects_report(&app, &who(role), quarter).await.is_ok());

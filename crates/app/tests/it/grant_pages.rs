@@ -159,6 +159,14 @@ async fn confirmation(store: Arc<dyn Store>) {
     .unwrap();
     let f2 = grants::payment_file(&app, &fin, out.run, FileFormat::Csv, false).await.unwrap();
     assert_eq!(f2.file.lines, 1, "the other grants await their confirmation");
+    // The csv carries the confirmed bank and account (unmasked: the finance system pays it).
+    let text = String::from_utf8(f2.bytes).unwrap();
+    let mut rows = text.lines();
+    assert_eq!(rows.next(), Some("file_id,end_to_end_id,uscc,name,amount,item,period,bank,account"));
+    let line = rows.next().unwrap();
+    assert!(line.starts_with(&format!("{},{},", f2.file.id, b.id)), "{line}");
+    assert!(line.ends_with(",长沙银行,6217000011112222333"), "{line}");
+    assert!(rows.next().unwrap().contains(",CONTROL,"));
 
     // A finance officer issues files but neither runs nor approves.
     assert!(matches!(grants::approve(&app, &fin, out.run).await, Err(Error::Forbidden)));

@@ -5,6 +5,7 @@
 mod chains;
 mod drafts;
 mod effects;
+mod effects_paid;
 mod events;
 mod financing;
 mod grant_pages;

@@ -188,7 +188,7 @@ async fn calendar_page(
             status_label: status_label(y.status, tr),
             notice: y.notice.clone(),
             loaded: match (&y.loaded_at, &y.loaded_by) {
-                (Some(at), Some(by)) => format!("{} {}", at.format("%Y-%m-%d %H:%M"), by),
+                (Some(at), Some(by)) => format!("{} {}", i18n::dates::time_table(*at), by),
                 _ => String::new(),
             },
             holidays: y.holidays,
@@ -428,7 +428,7 @@ pub async fn page_spot_checks(
                 c.problem_id,
                 c.enterprise_name.clone(),
                 dept(&c.lead_department),
-                c.closed_at.format("%Y-%m-%d %H:%M").to_string(),
+                i18n::dates::time_table(c.closed_at),
                 handling::state_name(c.state, lang),
                 checked,
             )

@@ -619,7 +619,7 @@ impl ContentPage {
         self.v.can_edit && self.v.item.state == ContentState::Published
     }
     pub fn fmt_time(&self, t: &chrono::DateTime<chrono::FixedOffset>) -> String {
-        t.format("%Y-%m-%d %H:%M").to_string()
+        i18n::dates::time_table(*t)
     }
     pub fn opt<'a>(&self, s: &'a Option<String>) -> &'a str {
         s.as_deref().unwrap_or("")

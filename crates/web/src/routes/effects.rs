@@ -90,6 +90,11 @@ impl Section {
     pub fn of(r: EffectsReport) -> Section {
         Section { reach_svg: effects::reach_chart_svg(&r), outcome_svg: effects::outcome_chart_svg(&r), r }
     }
+    /// When the figures were read (China time), e.g. `2026年12月6日 13:05`.
+    pub fn generated(&self) -> String {
+        chrono::DateTime::parse_from_rfc3339(&self.r.generated_at)
+            .map_or_else(|_| self.r.generated_at.clone(), i18n::dates::time_zh)
+    }
     pub fn pct(&self, p: &Option<f64>) -> String {
         p.map_or_else(|| "—".into(), |p| format!("{p:.1}%"))
     }
@@ -109,8 +114,8 @@ impl Section {
 pub async fn section(state: &AppState, p: &Principal, period_end: &str) -> Option<Section> {
     let day = chrono::NaiveDate::parse_from_str(period_end, "%Y-%m-%d").ok()?;
     let quarter = kpi::period_of(kpi::PeriodKind::Quarter, day);
-    match effects::effects_report(state, p, quarter).await {
-        Ok(r) => Some(Section::of(r)),
+    match effects::dashboard_report(state, p, quarter).await {
+        Ok(r) => Some(Section::of(EffectsReport::clone(&r))),
         Err(e) => {
             tracing::warn!(error = %e, "the dashboard's effect section could not be built");
             None

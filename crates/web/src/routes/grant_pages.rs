@@ -372,7 +372,7 @@ pub async fn page_run(
                     store::parse_role(&o.by_role).map_or(o.by_role.clone(), |r| tr.t(views::role_key(r)))
                 ),
                 reason: o.reason.clone(),
-                at: o.at.format("%Y-%m-%d %H:%M").to_string(),
+                at: i18n::dates::time_table(o.at),
                 open: o.outcome.is_none(),
                 outcome: match o.outcome.as_deref() {
                     Some("upheld") => format!(

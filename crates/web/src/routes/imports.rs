@@ -89,7 +89,7 @@ pub struct ImportsPage {
 
 impl ImportsPage {
     pub fn time(&self, b: &ImportBatch) -> String {
-        b.at.format("%Y-%m-%d %H:%M").to_string()
+        i18n::dates::time_table(b.at)
     }
 
     /// Who imported, by display name.

@@ -213,7 +213,7 @@ pub async fn page(
             body: tr.pick(&m.body_zh, &m.body_en).to_string(),
             item_href: app::inbox::item_href(&m.item),
             guide_href: m.guide_href.clone(),
-            at: m.at.format("%Y-%m-%d %H:%M").to_string(),
+            at: i18n::dates::time_table(m.at),
             unread: m.read_at.is_none(),
         })
         .collect();
@@ -226,7 +226,7 @@ pub async fn page(
         app::common::notices(&state, &p)
             .await?
             .into_iter()
-            .map(|n| (n.at.format("%Y-%m-%d %H:%M").to_string(), n.text, n.problem_id))
+            .map(|n| (i18n::dates::time_table(n.at), n.text, n.problem_id))
             .collect()
     } else {
         Vec::new()
@@ -395,7 +395,7 @@ async fn outbox_page(
                 r.messages,
                 r.done_at.map_or_else(
                     || tr.pick("生成中", "in progress").to_string(),
-                    |t| t.format("%Y-%m-%d %H:%M").to_string(),
+                    |t| i18n::dates::time_table(t),
                 ),
             )
         })

@@ -478,7 +478,7 @@ pub struct DocumentPage {
 
 impl DocumentPage {
     pub fn when(&self, rfc3339: &str) -> String {
-        when(rfc3339)
+        i18n::dates::time_table_of(rfc3339)
     }
 
     /// Who saved a version: the shipped text as such, else the user.
@@ -494,13 +494,6 @@ impl DocumentPage {
 /// Who saved a version in words: `seed` is the text shipped with huiqi.
 fn who(tr: crate::lang::Tr, actor: &str) -> String {
     crate::plain::person(tr, &Default::default(), actor)
-}
-
-/// An RFC 3339 time to the minute.
-fn when(rfc3339: &str) -> String {
-    chrono::DateTime::parse_from_rfc3339(rfc3339)
-        .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
-        .unwrap_or_else(|_| rfc3339.to_string())
 }
 
 fn saved_message(tr: Tr, raw: &HashMap<String, String>) -> Option<String> {
@@ -736,7 +729,7 @@ impl SettingsPage {
     }
 
     pub fn when(&self, rfc3339: &str) -> String {
-        when(rfc3339)
+        i18n::dates::time_table_of(rfc3339)
     }
 }
 

@@ -154,7 +154,7 @@ pub struct DraftListPage {
 
 impl DraftListPage {
     pub fn when(&self, rfc3339: &str) -> String {
-        when(rfc3339)
+        i18n::dates::time_table_of(rfc3339)
     }
 
     pub fn who(&self, username: &str) -> String {
@@ -184,7 +184,7 @@ pub struct DraftPage {
 
 impl DraftPage {
     pub fn when(&self, rfc3339: &str) -> String {
-        when(rfc3339)
+        i18n::dates::time_table_of(rfc3339)
     }
 
     pub fn who(&self, username: &str) -> String {
@@ -211,12 +211,6 @@ impl DraftPage {
     pub fn version(&self, v: &Option<i64>) -> String {
         v.map_or_else(|| "—".to_string(), |v| v.to_string())
     }
-}
-
-fn when(rfc3339: &str) -> String {
-    chrono::DateTime::parse_from_rfc3339(rfc3339)
-        .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
-        .unwrap_or_else(|_| rfc3339.to_string())
 }
 
 /// The drafts waiting for review (`?all=true`: every draft).

@@ -207,7 +207,7 @@ pub async fn list_page(
                         )
                     })
                     .collect();
-                (n.problem_id, format!("{} · {}", n.at.format("%Y-%m-%d %H:%M"), n.notice), what.join("；"))
+                (n.problem_id, format!("{} · {}", i18n::dates::time_table(n.at), n.notice), what.join("；"))
             })
             .collect();
     }
