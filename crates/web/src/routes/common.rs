@@ -256,7 +256,7 @@ impl CommonPage {
         v.iter().map(|i| format!("#{i}")).collect::<Vec<_>>().join(" ")
     }
     pub fn time(&self, t: &Option<chrono::DateTime<chrono::FixedOffset>>) -> String {
-        t.map_or_else(String::new, |t| i18n::dates::time_table(t))
+        t.map_or_else(String::new, i18n::dates::time_table)
     }
     pub fn person(&self, u: &Option<String>) -> String {
         u.as_deref().map_or_else(String::new, |u| self.n.person(u))

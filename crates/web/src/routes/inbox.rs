@@ -393,10 +393,8 @@ async fn outbox_page(
                 r.run_id,
                 r.previous_run.map_or_else(|| "—".into(), |x| x.to_string()),
                 r.messages,
-                r.done_at.map_or_else(
-                    || tr.pick("生成中", "in progress").to_string(),
-                    |t| i18n::dates::time_table(t),
-                ),
+                r.done_at
+                    .map_or_else(|| tr.pick("生成中", "in progress").to_string(), i18n::dates::time_table),
             )
         })
         .collect();
