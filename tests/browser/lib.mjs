@@ -33,6 +33,8 @@ export const DEMO = {
   supervisor: login('ducha'),
   policy: login('zhengce'),
   admin: login('admin'),
+  bank: login('yinhang'),
+  financeOfficer: login('kejin'),
 };
 
 let browserPromise = null;

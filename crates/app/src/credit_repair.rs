@@ -200,6 +200,24 @@ pub async fn show(app: &App, actor: &Principal, id: i64) -> Result<CaseView> {
     Ok(view(r, app.today()))
 }
 
+/// A case with what the reader may do on it.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct CaseDetail {
+    #[serde(flatten)]
+    pub view: CaseView,
+    /// The steps the reader may record now (the credit office on an open case): the next
+    /// one, or after the application repaired or refused.
+    pub choices: Vec<RepairStep>,
+}
+
+/// One case with the reader's possible steps.
+#[tracing::instrument(skip_all, fields(user = %actor.username))]
+pub async fn detail(app: &App, actor: &Principal, id: i64) -> Result<CaseDetail> {
+    let view = show(app, actor, id).await?;
+    let choices = if runs_cases(app, actor).await? { view.record.progress().choices() } else { Vec::new() };
+    Ok(CaseDetail { view, choices })
+}
+
 /// Which cases a list shows.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq, Eq)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema, utoipa::IntoParams))]
@@ -344,7 +362,7 @@ pub async fn kpis(app: &App, actor: &Principal, day: NaiveDate) -> Result<Vec<Se
             Figure { label_zh: "本月修复（件）", value: repaired },
         ],
         behind: late,
-        href: None,
+        href: Some("/credit-repair?late=true"),
     }])
 }
 

@@ -23,6 +23,8 @@ use crate::problems::text::{Lines, clean};
 use crate::service_lines::{Figure, ServiceLineKpi};
 use crate::{App, Error, Principal, Result};
 
+mod notice;
+
 pub use store::events::{
     MAX_CANCEL_REASON, MAX_DESCRIPTION, MAX_FEEDBACK_TEXT, MAX_LINK, MAX_NAMES, MAX_PLACE, MAX_TITLE,
 };
@@ -226,7 +228,11 @@ pub async fn publish(app: &App, actor: &Principal, req: &PublishRequest) -> Resu
         max_per_enterprise: event.max_per_enterprise,
     };
     schedule.check().map_err(Error::Service)?;
-    let id = app.store.create_event(&event, &stamp(app, actor)).await?;
+    // The audience is told in the event's transaction (issue 15: events into the inbox).
+    let department_name =
+        routing.department(&event.department).map_or(event.department.clone(), |d| d.name.clone());
+    let told = notice::notice(app, &event, &department_name).await?;
+    let id = app.store.create_event_informing(&event, &told, &stamp(app, actor)).await?;
     app.store.event(id).await?.ok_or(Error::EventNotFound { id })
 }
 

@@ -592,6 +592,8 @@ pub struct DemandDetail {
     pub may_manage: bool,
     /// The enterprise (or its cadre) may withdraw it.
     pub may_withdraw: bool,
+    /// 风险补偿 / 转贷过桥: the steps the officers may record next (empty for other readers).
+    pub next_steps: Vec<Step>,
 }
 
 async fn views(app: &App, records: Vec<DemandRecord>) -> Result<Vec<DemandView>> {
@@ -808,8 +810,17 @@ pub async fn show(app: &App, actor: &Principal, id: i64) -> Result<DemandDetail>
             _ => false,
         };
     let may_withdraw = live && matches!(scope, Scope::Enterprise(_) | Scope::Cadre(_));
+    let next_steps = if is_officer(actor) { forms::next_steps(&d) } else { Vec::new() };
     let view = views(app, vec![d]).await?.remove(0);
-    Ok(DemandDetail { view, matches, responses, may_respond, may_manage: is_officer(actor), may_withdraw })
+    Ok(DemandDetail {
+        view,
+        matches,
+        responses,
+        may_respond,
+        may_manage: is_officer(actor),
+        may_withdraw,
+        next_steps,
+    })
 }
 
 /// Writes one decided update, deciding again when another writer got there first.
@@ -1042,5 +1053,7 @@ pub async fn step(
     .await
 }
 
+mod forms;
 mod report;
+pub use forms::{editable_product, may_publish, next_steps};
 pub use report::{MonthFigures, kpis, month, workbook};

@@ -119,6 +119,14 @@ pub fn item_href(item: &str) -> String {
     format!("/items/{item}")
 }
 
+/// The page a message links to: an event message its event's page, others their item's.
+pub fn message_href(m: &store::push::InboxMessage) -> String {
+    match (m.kind, &m.guide_href) {
+        (store::push::MessageKind::Event, Some(h)) => h.clone(),
+        _ => item_href(&m.item),
+    }
+}
+
 async fn generate_run(app: &App, run: InboxRun) -> Result<Generated> {
     let library = Arc::clone(&app.live.policies().library);
     let date = run.date;

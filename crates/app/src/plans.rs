@@ -104,6 +104,9 @@ pub struct PlanView {
     pub review_due: Option<NaiveDate>,
     /// A quarter ended without its review.
     pub review_overdue: bool,
+    /// The next review's window is open ([`REVIEW_WINDOW_DAYS`] before the quarter's end)
+    /// and it is not recorded yet: the review is due now.
+    pub review_open: bool,
     /// Measures done.
     pub done: usize,
 }
@@ -135,11 +138,17 @@ fn view(record: PlanRecord, today: NaiveDate) -> PlanView {
         && last_quarter_end(record.started_on, today).is_some_and(|end| {
             !record.reviews.iter().any(|r| r.reviewed_on >= end - Duration::days(REVIEW_WINDOW_DAYS))
         });
+    let review_due = open.then(|| services::steps::review_due(record.started_on, today));
+    let review_open = review_due.is_some_and(|due| {
+        let from = due - Duration::days(REVIEW_WINDOW_DAYS);
+        today >= from && !record.reviews.iter().any(|r| r.reviewed_on >= from)
+    });
     PlanView {
         programme_zh: record.programme.label_zh(),
         behind,
-        review_due: open.then(|| services::steps::review_due(record.started_on, today)),
+        review_due,
         review_overdue,
+        review_open,
         done: record.measures.iter().filter(|m| m.status == MeasureStatus::Done).count(),
         record,
     }
@@ -414,6 +423,85 @@ pub async fn update_measure(
     show(app, actor, plan).await
 }
 
+/// A plan with what the reader may do on it (the page's forms, the API's hints).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct PlanDetail {
+    #[serde(flatten)]
+    pub view: PlanView,
+    /// The measures the reader may update (its department's, or all for the running
+    /// department), open ones of an open plan.
+    pub editable: Vec<i64>,
+    /// The reader runs 一企一对策 and the plan is open: it adds measures and records reviews.
+    pub manages: bool,
+}
+
+/// One plan with the reader's possible actions.
+#[tracing::instrument(skip_all, fields(user = %actor.username))]
+pub async fn detail(app: &App, actor: &Principal, id: i64) -> Result<PlanDetail> {
+    let view = show(app, actor, id).await?;
+    let editable = editable_measures(app, actor, &view.record).await?;
+    let manages = view.record.closed_on.is_none() && runs_plans(app, actor).await?;
+    Ok(PlanDetail { view, editable, manages })
+}
+
+/// An open plan the actor runs (the running department): 404 when it may not see it, 403
+/// when it does not run plans, 400 once closed.
+async fn managed(app: &App, actor: &Principal, plan: i64) -> Result<PlanRecord> {
+    let r = app.store.plan(plan).await?.ok_or(Error::PlanNotFound { id: plan })?;
+    enterprise(app, actor, &r.uscc, Action::Read).await.map_err(|_| Error::PlanNotFound { id: plan })?;
+    if !runs_plans(app, actor).await? {
+        return Err(Error::Forbidden);
+    }
+    if r.closed_on.is_some() {
+        return Err(bad("plan", plan, "方案已结束 / the plan is closed"));
+    }
+    Ok(r)
+}
+
+/// The writes adding `inputs` to plan `r`, each checked, within [`MAX_MEASURES`] a plan.
+async fn added(app: &App, r: &PlanRecord, inputs: &[MeasureInput]) -> Result<Vec<PlanWrite>> {
+    if r.measures.len() + inputs.len() > MAX_MEASURES {
+        return Err(bad("measures", inputs.len(), "一个方案最多 50 项措施 / at most 50 measures a plan"));
+    }
+    let today = app.today();
+    let mut writes = Vec::new();
+    for (i, m) in inputs.iter().enumerate() {
+        writes.push(PlanWrite::AddMeasure(measure(app, i, m, today).await?));
+    }
+    Ok(writes)
+}
+
+/// Measures added to an open plan between reviews (the running department).
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AddMeasuresRequest {
+    pub measures: Vec<MeasureInput>,
+    /// The plan version the form showed (default: the current one).
+    #[serde(default)]
+    pub version: Option<i64>,
+}
+
+/// Adds measures to an open plan (the running department), each with its owner department
+/// and deadline.
+#[tracing::instrument(skip_all, fields(user = %actor.username))]
+pub async fn add_measures(
+    app: &App,
+    actor: &Principal,
+    plan: i64,
+    req: &AddMeasuresRequest,
+) -> Result<PlanView> {
+    let r = managed(app, actor, plan).await?;
+    if req.measures.is_empty() {
+        return Err(Error::Required {
+            field: "measures".into(),
+            what: "至少一项措施 / at least one measure".into(),
+        });
+    }
+    let writes = added(app, &r, &req.measures).await?;
+    app.store.save_plan(plan, req.version.unwrap_or(r.version), &writes, &stamp(app, actor)).await?;
+    show(app, actor, plan).await
+}
+
 /// A quarterly review.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq, Eq)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -437,14 +525,7 @@ pub struct ReviewRequest {
 /// whether the plan closes.
 #[tracing::instrument(skip_all, fields(user = %actor.username))]
 pub async fn review(app: &App, actor: &Principal, plan: i64, req: &ReviewRequest) -> Result<PlanView> {
-    let r = app.store.plan(plan).await?.ok_or(Error::PlanNotFound { id: plan })?;
-    enterprise(app, actor, &r.uscc, Action::Read).await.map_err(|_| Error::PlanNotFound { id: plan })?;
-    if !runs_plans(app, actor).await? {
-        return Err(Error::Forbidden);
-    }
-    if r.closed_on.is_some() {
-        return Err(bad("plan", plan, "方案已结束 / the plan is closed"));
-    }
+    let r = managed(app, actor, plan).await?;
     let today = app.today();
     let on = match req.reviewed_on.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         Some(t) => parse_date("reviewed_on", t)?,
@@ -464,17 +545,8 @@ pub async fn review(app: &App, actor: &Principal, plan: i64, req: &ReviewRequest
             what: "评估结论 / the review's conclusion".into(),
         });
     }
-    if r.measures.len() + req.measures.len() > MAX_MEASURES {
-        return Err(bad(
-            "measures",
-            req.measures.len(),
-            "一个方案最多 50 项措施 / at most 50 measures a plan",
-        ));
-    }
     let mut writes = vec![PlanWrite::Review { on, conclusion }];
-    for (i, m) in req.measures.iter().enumerate() {
-        writes.push(PlanWrite::AddMeasure(measure(app, i, m, today).await?));
-    }
+    writes.extend(added(app, &r, &req.measures).await?);
     if req.close {
         writes.push(PlanWrite::Close { on });
     }
@@ -510,7 +582,7 @@ pub async fn kpis(app: &App, actor: &Principal, day: NaiveDate) -> Result<Vec<Se
             Figure { label_zh: "评估逾期方案（个）", value: overdue },
         ],
         behind,
-        href: None,
+        href: Some("/plans?behind=true"),
     }])
 }
 

@@ -157,7 +157,8 @@ struct Enterprise<'a> {
 #[derive(Debug, Serialize)]
 struct Message<'a> {
     id: i64,
-    run: i64,
+    /// The match run; `null` for an event's message.
+    run: Option<i64>,
     item: &'a str,
     title: &'a str,
     body_zh: &'a str,
@@ -198,7 +199,7 @@ pub fn body(d: &Delivery) -> Result<Vec<u8>> {
                 title: &m.title,
                 body_zh: &m.body_zh,
                 body_en: &m.body_en,
-                item_path: crate::inbox::item_href(&m.item),
+                item_path: crate::inbox::message_href(m),
                 guide_path: m.guide_href.as_deref(),
                 at: m.at.to_rfc3339(),
             },

@@ -789,6 +789,31 @@ pub fn generate(seed: u64, n: usize) -> DemoZone {
             department: Some("tax_bureau".into()),
         },
         DemoUser {
+            username: "kejin".into(),
+            password: "kejin-demo-2022".into(),
+            role: "department",
+            display_name: "科技金融服务中心经办".into(),
+            enterprise: None,
+            department: Some("sci_tech_finance".into()),
+        },
+        // Financial institutions (bound to their institution by `crate::demo_financing`).
+        DemoUser {
+            username: crate::demo_financing::BANK_LOGIN.into(),
+            password: "yinhang-demo-2022".into(),
+            role: "financial_institution",
+            display_name: "长沙银行高新支行客户经理".into(),
+            enterprise: None,
+            department: None,
+        },
+        DemoUser {
+            username: crate::demo_financing::GUARANTEE_LOGIN.into(),
+            password: "danbao-demo-2022".into(),
+            role: "financial_institution",
+            display_name: "融资担保公司业务经理".into(),
+            enterprise: None,
+            department: None,
+        },
+        DemoUser {
             username: "lingdao".into(),
             password: "lingdao-demo-2022".into(),
             role: "leader",
@@ -851,7 +876,8 @@ mod tests {
         let targets = a.records.iter().filter(|r| r.enterprise.assistance_target()).count();
         assert!(targets > 350 && targets < 400, "most but not all are assistance targets: {targets}");
         let roles: BTreeSet<_> = a.users.iter().map(|u| u.role).collect();
-        assert_eq!(roles.len(), 8, "one user per role");
+        // Every role has a login, the financial institution's (issue 15) among them.
+        assert_eq!(roles.len(), 9, "one user per role");
         assert!(a.users.iter().any(|u| u.role == "enterprise" && u.enterprise.is_some()));
         assert_eq!(a.links.len(), 400);
     }

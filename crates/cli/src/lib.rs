@@ -36,6 +36,7 @@ pub mod demo;
 pub mod demo_chains;
 pub mod demo_effects;
 pub mod demo_events;
+pub mod demo_financing;
 pub mod demo_grants;
 pub mod demo_notifications;
 pub mod demo_plans;

@@ -316,6 +316,10 @@ pub async fn demo(
             "演示通知 / demo notifications: 预警 / warnings {}, {with_unread} 个账号有未读通知 / logins with unread notifications",
             told.warnings
         );
+        let (products, demands) = crate::demo_financing::write(&app, &zone).await?;
+        println!(
+            "演示融资对接 / demo financing: 金融产品 / products {products}; 融资需求 / demands {demands}"
+        );
         let (plans, cases) = crate::demo_plans::write(&app, &zone).await?;
         println!("演示一企一对策 / demo plans: {plans}; 信用修复 / credit repair cases: {cases}");
         let (positions, demands) = crate::demo_chains::write(&app, &zone).await?;

@@ -111,6 +111,14 @@ impl RepairCase {
 }
 
 impl RepairCase {
+    /// The steps that may be recorded now, in order (after the application: repaired or
+    /// refused); none once the case is final.
+    pub fn choices(&self) -> Vec<RepairStep> {
+        use strum::IntoEnumIterator;
+        let now = self.current();
+        RepairStep::iter().filter(|s| !now.is_final() && now.follows(*s)).collect()
+    }
+
     /// The step the case waits for: the enterprise's next task (training, commitment,
     /// application) or the authority's answer; `None` once repaired or refused.
     pub fn next(&self) -> Option<RepairStep> {
@@ -357,8 +365,10 @@ mod tests {
         c.advance(S::CommitmentSigned, d(3, 3)).unwrap();
         c.advance(S::ApplicationSubmitted, d(3, 4)).unwrap();
         assert_eq!(c.next(), Some(S::Repaired));
+        assert_eq!(c.choices(), vec![S::Repaired, S::Refused]);
         c.advance(S::Repaired, d(3, 5)).unwrap();
         assert_eq!(c.next(), None);
+        assert!(c.choices().is_empty());
         use MeasureStatus as M;
         assert!(M::Planned.may_become(M::Done) && M::InProgress.may_become(M::InProgress));
         assert!(!M::Done.may_become(M::InProgress) && !M::Planned.may_become(M::Planned));

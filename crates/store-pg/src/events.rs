@@ -5,8 +5,8 @@ use chrono::{DateTime, FixedOffset};
 use deadpool_postgres::GenericClient;
 use enterprise::FieldChange;
 use store::events::{
-    EVENT_ENTITY, EventFilter, EventRecord, EventStore, EventSummary, NewEvent, RegistrationRecord,
-    RosterWrite, audience_of, conflict, parse, sql,
+    EVENT_ENTITY, EventFilter, EventNotice, EventRecord, EventStore, EventSummary, NewEvent,
+    RegistrationRecord, RosterWrite, audience_of, conflict, notice_href, notice_item, parse, sql,
 };
 use store::{Result, Stamp, StoreError};
 use tokio_postgres::Row;
@@ -98,40 +98,75 @@ async fn audit(
         .await
 }
 
+/// Inserts an event with its audit record.
+async fn insert_event(tx: &impl GenericClient, e: &NewEvent, audience: &str, stamp: &Stamp) -> Result<i64> {
+    let offered = e.positions_offered.map(i64::from);
+    let id: i64 = tx
+        .query_one(
+            sql::INSERT_EVENT,
+            &[
+                &e.kind.as_str(),
+                &e.title,
+                &e.description,
+                &e.department,
+                &e.place,
+                &e.link,
+                &e.starts_at,
+                &e.ends_at,
+                &e.registration_closes_at,
+                &i64::from(e.capacity),
+                &i64::from(e.max_per_enterprise),
+                &audience,
+                &offered,
+                &stamp.username,
+                &stamp.at,
+            ],
+        )
+        .await
+        .map_err(backend)?
+        .try_get(0)
+        .map_err(backend)?;
+    audit(tx, stamp, id, ("created".into(), None, Some(format!("{} {}", e.kind.as_str(), e.title)))).await?;
+    Ok(id)
+}
+
+/// Writes an event's messages to its audience and their outbox rows.
+async fn insert_notice(
+    tx: &impl GenericClient,
+    id: i64,
+    n: &EventNotice,
+    at: &DateTime<FixedOffset>,
+) -> Result<()> {
+    let item = notice_item(id);
+    let href = notice_href(id);
+    for e in &n.enterprise_ids {
+        tx.execute(sql::INSERT_NOTICE, &[e, &item, &n.title, &n.body_zh, &n.body_en, &href, at])
+            .await
+            .map_err(backend)?;
+    }
+    if !n.enterprise_ids.is_empty() {
+        tx.execute(sql::INSERT_NOTICE_OUTBOX, &[&n.next_ms, &item]).await.map_err(backend)?;
+    }
+    Ok(())
+}
+
 #[async_trait]
 impl EventStore for PgStore {
     async fn create_event(&self, e: &NewEvent, stamp: &Stamp) -> Result<i64> {
         let audience = serde_json::to_string(&e.audience).map_err(backend)?;
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(backend)?;
-        let offered = e.positions_offered.map(i64::from);
-        let id: i64 = tx
-            .query_one(
-                sql::INSERT_EVENT,
-                &[
-                    &e.kind.as_str(),
-                    &e.title,
-                    &e.description,
-                    &e.department,
-                    &e.place,
-                    &e.link,
-                    &e.starts_at,
-                    &e.ends_at,
-                    &e.registration_closes_at,
-                    &i64::from(e.capacity),
-                    &i64::from(e.max_per_enterprise),
-                    &audience,
-                    &offered,
-                    &stamp.username,
-                    &stamp.at,
-                ],
-            )
-            .await
-            .map_err(backend)?
-            .try_get(0)
-            .map_err(backend)?;
-        audit(&tx, stamp, id, ("created".into(), None, Some(format!("{} {}", e.kind.as_str(), e.title))))
-            .await?;
+        let id = insert_event(&tx, e, &audience, stamp).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(id)
+    }
+
+    async fn create_event_informing(&self, e: &NewEvent, notice: &EventNotice, stamp: &Stamp) -> Result<i64> {
+        let audience = serde_json::to_string(&e.audience).map_err(backend)?;
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(backend)?;
+        let id = insert_event(&tx, e, &audience, stamp).await?;
+        insert_notice(&tx, id, notice, &stamp.at).await?;
         tx.commit().await.map_err(backend)?;
         Ok(id)
     }

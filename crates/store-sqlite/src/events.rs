@@ -5,8 +5,8 @@ use async_trait::async_trait;
 use enterprise::FieldChange;
 use rusqlite::{Connection, OptionalExtension, params};
 use store::events::{
-    EVENT_ENTITY, EventFilter, EventRecord, EventStore, EventSummary, NewEvent, RegistrationRecord,
-    RosterWrite, audience_of, conflict, parse, sql,
+    EVENT_ENTITY, EventFilter, EventNotice, EventRecord, EventStore, EventSummary, NewEvent,
+    RegistrationRecord, RosterWrite, audience_of, conflict, notice_href, notice_item, parse, sql,
 };
 use store::{Result, Stamp, StoreError};
 
@@ -131,44 +131,78 @@ fn audit(
     insert_reference_change(conn, stamp, EVENT_ENTITY, &event.to_string(), &FieldChange { field, old, new })
 }
 
+/// Inserts an event with its audit record.
+fn insert_event(conn: &Connection, e: &NewEvent, audience: &str, stamp: &Stamp) -> Result<i64> {
+    let id: i64 = conn
+        .prepare_cached(sql::INSERT_EVENT)
+        .and_then(|mut st| {
+            st.query_row(
+                params![
+                    e.kind.as_str(),
+                    e.title,
+                    e.description,
+                    e.department,
+                    e.place,
+                    e.link,
+                    text_time(e.starts_at),
+                    text_time(e.ends_at),
+                    text_time(e.registration_closes_at),
+                    e.capacity,
+                    e.max_per_enterprise,
+                    audience,
+                    e.positions_offered,
+                    stamp.username,
+                    text_time(stamp.at)
+                ],
+                |r| r.get(0),
+            )
+        })
+        .map_err(backend)?;
+    audit(conn, stamp, id, ("created".into(), None, Some(format!("{} {}", e.kind.as_str(), e.title))))?;
+    Ok(id)
+}
+
+/// Writes an event's messages to its audience and their outbox rows.
+fn insert_notice(
+    conn: &Connection,
+    id: i64,
+    n: &EventNotice,
+    at: chrono::DateTime<chrono::FixedOffset>,
+) -> Result<()> {
+    let item = notice_item(id);
+    let href = notice_href(id);
+    let mut st = conn.prepare_cached(sql::INSERT_NOTICE).map_err(backend)?;
+    for e in &n.enterprise_ids {
+        st.execute(params![e, item, n.title, n.body_zh, n.body_en, href, at]).map_err(backend)?;
+    }
+    if !n.enterprise_ids.is_empty() {
+        conn.execute(sql::INSERT_NOTICE_OUTBOX, params![n.next_ms, item]).map_err(backend)?;
+    }
+    Ok(())
+}
+
 #[async_trait]
 impl EventStore for SqliteStore {
     async fn create_event(&self, event: &NewEvent, stamp: &Stamp) -> Result<i64> {
         let e = event.clone();
         let stamp = stamp.clone();
         let audience = serde_json::to_string(&e.audience).map_err(backend)?;
+        self.write(move |conn| insert_event(conn, &e, &audience, &stamp)).await
+    }
+
+    async fn create_event_informing(
+        &self,
+        event: &NewEvent,
+        notice: &EventNotice,
+        stamp: &Stamp,
+    ) -> Result<i64> {
+        let e = event.clone();
+        let n = notice.clone();
+        let stamp = stamp.clone();
+        let audience = serde_json::to_string(&e.audience).map_err(backend)?;
         self.write(move |conn| {
-            let id: i64 = conn
-                .prepare_cached(sql::INSERT_EVENT)
-                .and_then(|mut st| {
-                    st.query_row(
-                        params![
-                            e.kind.as_str(),
-                            e.title,
-                            e.description,
-                            e.department,
-                            e.place,
-                            e.link,
-                            text_time(e.starts_at),
-                            text_time(e.ends_at),
-                            text_time(e.registration_closes_at),
-                            e.capacity,
-                            e.max_per_enterprise,
-                            audience,
-                            e.positions_offered,
-                            stamp.username,
-                            text_time(stamp.at)
-                        ],
-                        |r| r.get(0),
-                    )
-                })
-                .map_err(backend)?;
-            audit(
-                conn,
-                &stamp,
-                id,
-                ("created".into(), None, Some(format!("{} {}", e.kind.as_str(), e.title))),
-            )?;
+            let id = insert_event(conn, &e, &audience, &stamp)?;
+            insert_notice(conn, id, &n, ts(stamp.at))?;
             Ok(id)
         })
         .await

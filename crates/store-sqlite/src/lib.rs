@@ -180,6 +180,7 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "chains_logistics",
         sql: include_str!("../migrations/0037_chains_logistics.sql"),
     },
+    Migration { version: 39, name: "event_inbox", sql: include_str!("../migrations/0039_event_inbox.sql") },
 ];
 
 /// How long a connection waits for a lock before reporting the database busy.

@@ -206,6 +206,41 @@ pub mod sql {
     pub const SET_FILLED: &str = "UPDATE events SET positions_filled = $1, version = version + 1 \
         WHERE id = $2 AND version = $3";
     pub const VERSION: &str = "SELECT version FROM events WHERE id = $1";
+    /// An event's message to one enterprise (migration 0039: no run, kind `event`).
+    pub const INSERT_NOTICE: &str = "INSERT INTO inbox_messages \
+        (enterprise_id, run_id, item, kind, title, body_zh, body_en, guide_href, at) \
+        VALUES ($1, NULL, $2, 'event', $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING";
+    /// The outbox rows of an event's messages, as `push::sql::INSERT_OUTBOX` for a run's.
+    pub const INSERT_NOTICE_OUTBOX: &str = "INSERT INTO outbox (message_id, channel, next_ms) \
+        SELECT m.id, c.name, CAST($1 AS BIGINT) FROM inbox_messages m CROSS JOIN channels c \
+        LEFT JOIN enterprise_contacts k ON k.enterprise_id = m.enterprise_id \
+        WHERE m.run_id IS NULL AND m.item = $2 AND c.enabled \
+        AND (c.kind = 'webhook' OR (c.kind = 'sms' AND k.phone IS NOT NULL) \
+        OR (c.kind = 'wechat' AND k.wechat_openid IS NOT NULL)) \
+        ON CONFLICT DO NOTHING";
+}
+
+/// What an event's publication tells its audience: one inbox message (kind `event`, item
+/// [`notice_item`], link [`notice_href`]) per enterprise, with the outbox rows of the enabled
+/// channels that reach it, written in the event's transaction.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct EventNotice {
+    pub enterprise_ids: Vec<i64>,
+    pub title: String,
+    pub body_zh: String,
+    pub body_en: String,
+    /// When the deliveries are first due (milliseconds since 1970).
+    pub next_ms: i64,
+}
+
+/// The inbox item of an event's messages.
+pub fn notice_item(event: i64) -> String {
+    format!("event-{event}")
+}
+
+/// The page an event's message links to.
+pub fn notice_href(event: i64) -> String {
+    format!("/events/{event}")
 }
 
 /// Events and their registrations.
@@ -213,6 +248,15 @@ pub mod sql {
 pub trait EventStore: Send + Sync {
     /// Stores a new event (checked by the use case); its id.
     async fn create_event(&self, event: &NewEvent, stamp: &Stamp) -> Result<i64>;
+
+    /// Stores a new event and, in the same transaction, its [`EventNotice`] to the
+    /// enterprises of its audience; its id.
+    async fn create_event_informing(
+        &self,
+        event: &NewEvent,
+        notice: &EventNotice,
+        stamp: &Stamp,
+    ) -> Result<i64>;
 
     async fn event(&self, id: i64) -> Result<Option<EventRecord>>;
 

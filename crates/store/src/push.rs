@@ -7,7 +7,8 @@
 //!   cursor is where the caller read it: a generation cut off resumes at the cursor, and two
 //!   workers can never both write one page.
 //! - `inbox_messages`: one per enterprise, run, item and kind (newly eligible, almost
-//!   eligible), unique.
+//!   eligible), unique; and one per enterprise and event published for its audience (kind
+//!   `event`, no run: `store::events::EventStore::create_event_informing`, migration 0039).
 //! - `channels`, `enterprise_contacts`: where messages also go (a webhook, an SMS or WeChat
 //!   gateway) and how an enterprise is reached there.
 //! - `outbox`: one row per message and channel, written in the message's transaction, so a
@@ -34,6 +35,8 @@ pub enum MessageKind {
     NewlyEligible,
     /// Missed by exactly one condition (差一项).
     AlmostEligible,
+    /// An event published for an audience the enterprise is in (活动通知); of no match run.
+    Event,
 }
 
 impl MessageKind {
@@ -47,6 +50,7 @@ impl MessageKind {
         match self {
             MessageKind::NewlyEligible => "新符合",
             MessageKind::AlmostEligible => "差一项",
+            MessageKind::Event => "活动通知",
         }
     }
 }
@@ -141,7 +145,8 @@ pub struct InboxPage {
 pub struct InboxMessage {
     pub id: i64,
     pub uscc: String,
-    pub run_id: i64,
+    /// The match run that gave it; `None` for an event's message.
+    pub run_id: Option<i64>,
     pub item: String,
     pub kind: MessageKind,
     pub title: String,
@@ -259,8 +264,8 @@ pub trait PushStore: Send + Sync {
     /// How many of an enterprise's messages are unread.
     async fn inbox_unread(&self, uscc: &str) -> Result<u64>;
 
-    /// Every inbox message written in `[from, to)`, as (enterprise id, item, written at),
-    /// oldest first: the effect report's "informed" (推送告知).
+    /// Every match run's inbox message written in `[from, to)`, as (enterprise id, item,
+    /// written at), oldest first: the effect report's "informed" (推送告知).
     async fn informed_between(
         &self,
         from: DateTime<FixedOffset>,
@@ -377,8 +382,10 @@ pub mod sql {
         m.guide_href, m.at, m.read_at";
     pub const UNREAD: &str = "SELECT count(*) FROM inbox_messages m JOIN enterprises e ON e.id = m.enterprise_id \
         WHERE e.uscc = $1 AND m.read_at IS NULL";
+    /// A match run's messages only: an event's invitation (kind `event`, no run) is not a
+    /// policy item's 推送告知 (the event counts when the enterprise comes).
     pub const INFORMED_BETWEEN: &str = "SELECT enterprise_id, item, at FROM inbox_messages \
-        WHERE at >= $1 AND at < $2 ORDER BY at, id";
+        WHERE at >= $1 AND at < $2 AND run_id IS NOT NULL ORDER BY at, id";
     pub const MARK_ALL_READ: &str = "UPDATE inbox_messages SET read_at = $1, read_by = $2 \
         WHERE read_at IS NULL AND enterprise_id = (SELECT id FROM enterprises WHERE uscc = $3)";
     pub const MARK_READ: &str = "UPDATE inbox_messages SET read_at = $1, read_by = $2 \

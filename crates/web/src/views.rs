@@ -68,6 +68,10 @@ pub enum Place {
     Financing,
     /// 产业链对接: chain positions and supply demands (三.11, issue 15).
     Chains,
+    /// 一企一对策: cultivation plans with their measures and reviews (issue 15, 三.7).
+    Plans,
+    /// 信用修复: credit repair cases and their steps (issue 15, 三.16).
+    CreditRepair,
     /// 免申即享授予: grant runs (officials).
     Grants,
     /// 我的授予: the enterprise's own grants.
@@ -105,6 +109,8 @@ impl Place {
             Place::Events => Some("/events"),
             Place::Financing => Some("/financing"),
             Place::Chains => Some("/chains"),
+            Place::Plans => Some("/plans"),
+            Place::CreditRepair => Some("/credit-repair"),
             Place::Grants => Some("/grants"),
             Place::MyGrants => Some("/grants/mine"),
             Place::Unclaimed => Some("/grants/unclaimed"),
@@ -138,6 +144,8 @@ impl Place {
             Place::Events => "ui.nav.events",
             Place::Financing => "ui.nav.financing",
             Place::Chains => "ui.nav.chains",
+            Place::Plans => "ui.nav.plans",
+            Place::CreditRepair => "ui.nav.credit_repair",
             Place::Grants => "ui.nav.grants",
             Place::MyGrants => "ui.nav.my_grants",
             Place::Unclaimed => "ui.nav.unclaimed",
@@ -168,6 +176,8 @@ impl Place {
                 Events,
                 Financing,
                 Chains,
+                Plans,
+                CreditRepair,
                 Grants,
                 Unclaimed,
                 PolicyLibrary,
@@ -181,6 +191,8 @@ impl Place {
                 Events,
                 Financing,
                 Chains,
+                Plans,
+                CreditRepair,
                 Enterprises,
                 Grants,
                 Unclaimed,
@@ -193,6 +205,8 @@ impl Place {
                 FollowUps,
                 SpotChecks,
                 CommonProblems,
+                Plans,
+                CreditRepair,
                 Enterprises,
                 Grants,
                 Unclaimed,

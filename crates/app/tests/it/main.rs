@@ -6,6 +6,7 @@ mod chains;
 mod drafts;
 mod effects;
 mod effects_paid;
+mod event_inbox;
 mod events;
 mod financing;
 mod grant_pages;

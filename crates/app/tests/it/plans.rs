@@ -176,6 +176,24 @@ async fn a_plan_from_diagnosis_to_closing(store: Arc<dyn Store>) {
     assert!(!v.review_overdue);
     assert_eq!((v.record.reviews.len(), v.record.measures.len()), (1, 3));
     assert_eq!(v.review_due, Some(d("2027-03-31")));
+    // Between reviews the running department adds a measure; the detail names who may do what.
+    let add = plans::AddMeasuresRequest {
+        measures: vec![m("对接上市辅导机构", "经济发展局", "2027-02-28")],
+        version: None,
+    };
+    assert!(matches!(plans::add_measures(&app, &keji, id, &add).await, Err(Error::Forbidden)));
+    assert!(matches!(
+        plans::add_measures(&app, &jingfa, id, &plans::AddMeasuresRequest::default()).await,
+        Err(Error::Required { field, .. }) if field == "measures"
+    ));
+    assert_eq!(plans::add_measures(&app, &jingfa, id, &add).await.unwrap().record.measures.len(), 4);
+    let seen = plans::detail(&app, &keji, id).await.unwrap();
+    assert_eq!((seen.editable, seen.manages), (vec![fin], false), "an owner department its own measure");
+    let seen = plans::detail(&app, &jingfa, id).await.unwrap();
+    assert_eq!((seen.editable.len(), seen.manages), (3, true), "every open measure (the tax one is done)");
+    assert!(!seen.view.review_open, "the quarter's review window opens on 2027-03-16");
+    clock.set(at("2027-03-20T09:00:00+08:00"));
+    assert!(plans::show(&app, &leader, id).await.unwrap().review_open);
     let close =
         ReviewRequest { conclusion: "目标达成，方案结束。".into(), close: true, ..rev.clone() };
     let close = ReviewRequest { measures: vec![], ..close };
@@ -200,7 +218,7 @@ async fn a_plan_from_diagnosis_to_closing(store: Arc<dyn Store>) {
         .unwrap();
     let sheets = excel::read_back(&bytes).unwrap();
     let (_, measures) = sheets.iter().find(|(name, _)| name == "措施").unwrap();
-    assert_eq!(measures.len(), 1 + 3);
+    assert_eq!(measures.len(), 1 + 4);
     assert!(measures.iter().any(|r| r.iter().any(|c| c == "税务局")));
     assert!(matches!(
         plans::workbook(&app, &enterprise(a), &Default::default()).await,
@@ -245,6 +263,9 @@ async fn a_repair_case_step_by_step(store: Arc<dyn Store>) {
     assert_eq!(c.record.case.application_due, wd(20));
     assert_eq!(c.next, Some(store::credit_repair::RepairStep::TrainingAttended));
     assert!(c.todo_zh.unwrap().contains("培训"));
+    let seen = repair::detail(&app, &credit, id).await.unwrap();
+    assert_eq!(seen.choices, vec![store::credit_repair::RepairStep::TrainingAttended]);
+    assert!(repair::detail(&app, &shuiwu, id).await.unwrap().choices.is_empty(), "others read only");
 
     let step = |s: &str| AdvanceRequest { step: s.into(), ..Default::default() };
     // In order only; the credit office only.

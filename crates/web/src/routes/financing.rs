@@ -3,7 +3,8 @@
 //! matched to them; the financing officers: every demand with its deadline light, filters
 //! and the Excel export), `/financing/{id}` (a demand with its matches and their
 //! explanations, the responses, and the forms the reader may use: respond, withdraw or
-//! close), the workbook `/financing/export.xlsx`, and the JSON API under
+//! close; the officers' 风险补偿 / 转贷过桥 step buttons), the product forms
+//! (`financing_forms`), the workbook `/financing/export.xlsx`, and the JSON API under
 //! `/api/v1/financing`. Only translation happens here.
 
 use axum::Json;
@@ -121,6 +122,39 @@ pub async fn api_close(
     Ok(Json(uc::close(&state, &p, id, &b.reason).await?).into_response())
 }
 
+/// The next step of a 风险补偿 / 转贷过桥 demand.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+pub struct StepIn {
+    /// review, approved, refused, disbursed, repaid (or 审核中 …).
+    pub step: String,
+    /// Required when refusing (≤ 500 characters).
+    #[serde(default)]
+    pub note: String,
+    /// Disbursed: the amount, yuan (default the amount asked).
+    #[serde(default)]
+    pub amount: Option<String>,
+}
+
+#[utoipa::path(post, path = "/api/v1/financing/demands/{id}/step", tag = "financing", request_body = StepIn,
+    params(("id" = i64, Path, description = "the demand")),
+    responses(
+        (status = 200, description = "app::financing::DemandDetail after the step", body = Object),
+        (status = 400, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 404, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 409, body = ProblemDocument, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+pub async fn api_step(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<i64>,
+    body: Result<Json<StepIn>, JsonRejection>,
+) -> Result<Response, WebError> {
+    let b = json(body)?;
+    Ok(Json(uc::step(&state, &p, id, &b.step, &b.note, b.amount.as_deref()).await?).into_response())
+}
+
 #[utoipa::path(get, path = "/api/v1/financing/products", tag = "financing",
     responses(
         (status = 200, description = "store::financing::ProductRecord[]: an institution its own", body = Object),
@@ -230,6 +264,11 @@ pub struct FinancingPage {
     pub officer: bool,
     pub state: String,
     pub light: String,
+    /// The reader may publish products (an institution, the financing officers).
+    pub publishes: bool,
+    /// Demands listed with a red light and with a yellow one.
+    pub reds: usize,
+    pub yellows: usize,
 }
 
 /// `/financing`: the reader's demands (with filters for officers), an institution's products,
@@ -268,6 +307,9 @@ pub async fn page(
     } else {
         Vec::new()
     };
+    let count = |w: handling::deadline::Warning| list.iter().filter(|v| v.light == w).count();
+    let (reds, yellows) =
+        (count(handling::deadline::Warning::Red), count(handling::deadline::Warning::Yellow));
     let b = Base::new(lang, Some(&p), "/financing", "ui.financing.title");
     views::render(&FinancingPage {
         b,
@@ -278,6 +320,9 @@ pub async fn page(
         officer: uc::is_officer(&p),
         state: f.state.unwrap_or_default(),
         light: f.light.unwrap_or_default(),
+        publishes: uc::may_publish(&p),
+        reds,
+        yellows,
     })
 }
 
@@ -363,6 +408,8 @@ pub struct DemandPage {
     pub may_respond: bool,
     pub may_withdraw: bool,
     pub may_manage: bool,
+    /// 风险补偿 / 转贷过桥: the step buttons offered (value, label).
+    pub steps: Vec<(&'static str, &'static str)>,
 }
 
 /// `/financing/{id}`.
@@ -412,6 +459,7 @@ pub async fn page_demand(
         may_respond: d.may_respond,
         may_withdraw: d.may_withdraw,
         may_manage: d.may_manage,
+        steps: d.next_steps.iter().map(|s| (s.as_str(), s.label_zh())).collect(),
     })
 }
 
@@ -428,9 +476,12 @@ pub struct ActForm {
     pub amount: String,
     #[serde(default)]
     pub date: String,
+    /// The step form's button.
+    #[serde(default)]
+    pub step: String,
 }
 
-/// `POST /financing/{id}/{respond|close}`.
+/// `POST /financing/{id}/{respond|close|step}`.
 pub async fn page_act(
     State(state): State<AppState>,
     p: Principal,
@@ -451,6 +502,9 @@ pub async fn page_act(
         }
         "close" => {
             uc::close(&state, &p, id, &f.reason).await?;
+        }
+        "step" => {
+            uc::step(&state, &p, id, &f.step, &f.reason, Some(f.amount.as_str())).await?;
         }
         _ => return Err(WebError::from(app::Error::DemandNotFound { id })),
     }

@@ -54,6 +54,10 @@ pub struct EnterpriseHome {
     pub unread: u64,
     /// The newest inbox messages (newly eligible, almost eligible).
     pub messages: Vec<HomeMessage>,
+    /// Its open 一企一对策 plans (三.7).
+    pub plans: Vec<crate::routes::plans::PlanRow>,
+    /// Its credit repair cases (三.16) with what to do next.
+    pub repairs: Vec<crate::routes::credit_repair::CaseRow>,
 }
 
 /// An inbox message as the home lists it.
@@ -222,6 +226,8 @@ async fn enterprise_home(
         ),
         unread: inbox.unread,
         messages: inbox.messages.into_iter().map(|m| HomeMessage::new(Tr(lang), m)).collect(),
+        plans: crate::routes::plans::own(state, p).await?,
+        repairs: crate::routes::credit_repair::own(state, p).await?,
     });
     let page = crate::routes::enterprises::with_names(state, p, page).await?;
     views::render(&page)

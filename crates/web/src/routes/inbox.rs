@@ -27,7 +27,8 @@ pub struct MessageOut {
     /// `newly_eligible` (新符合) or `almost_eligible` (差一项).
     pub kind: String,
     /// The match run it came from.
-    pub run: i64,
+    /// The match run; `null` for an event's message.
+    pub run: Option<i64>,
     pub item: String,
     pub title: String,
     pub body_zh: String,
@@ -50,7 +51,7 @@ impl MessageOut {
             title: m.title.clone(),
             body_zh: m.body_zh.clone(),
             body_en: m.body_en.clone(),
-            item_href: app::inbox::item_href(&m.item),
+            item_href: app::inbox::message_href(m),
             guide_href: m.guide_href.clone(),
             at: m.at.to_rfc3339(),
             read_at: m.read_at.map(|t| t.to_rfc3339()),
@@ -158,6 +159,8 @@ pub async fn api_read(
 pub struct MessageRow {
     pub id: i64,
     pub almost: bool,
+    /// An event's message: it links to the event (registration), not to an item and guide.
+    pub event: bool,
     pub kind_label: &'static str,
     pub title: String,
     pub body: String,
@@ -187,6 +190,7 @@ fn kind_label(k: MessageKind, tr: Tr) -> &'static str {
     match k {
         MessageKind::NewlyEligible => tr.pick("新符合", "Newly eligible"),
         MessageKind::AlmostEligible => tr.pick("差一项", "Almost eligible"),
+        MessageKind::Event => tr.pick("活动通知", "Event"),
     }
 }
 
@@ -211,7 +215,8 @@ pub async fn page(
             kind_label: kind_label(m.kind, tr),
             title: m.title.clone(),
             body: tr.pick(&m.body_zh, &m.body_en).to_string(),
-            item_href: app::inbox::item_href(&m.item),
+            event: m.kind == MessageKind::Event,
+            item_href: app::inbox::message_href(m),
             guide_href: m.guide_href.clone(),
             at: i18n::dates::time_table(m.at),
             unread: m.read_at.is_none(),

@@ -10,12 +10,14 @@ pub mod calendar;
 pub mod chains;
 pub mod common;
 pub mod content;
+pub mod credit_repair;
 pub mod dashboard;
 pub mod decisions;
 pub mod effects;
 pub mod enterprises;
 pub mod events;
 pub mod financing;
+pub mod financing_forms;
 pub mod grant_pages;
 pub mod grants;
 pub mod health;
@@ -24,6 +26,7 @@ pub mod imports;
 pub mod inbox;
 pub mod notifications;
 pub mod pages;
+pub mod plans;
 pub mod policies;
 pub mod policy_docs;
 pub mod policy_drafts;
@@ -52,7 +55,7 @@ use utoipa_axum::routes;
         with Chinese `title`/`detail` and English `title_en`/`detail_en`."),
     modifiers(&BearerScheme),
     tags(
-        (name = "health"), (name = "auth"), (name = "enterprises"), (name = "reference"), (name = "users"), (name = "problems"), (name = "kpi"), (name = "reports"), (name = "policies"), (name = "calendar"), (name = "search"), (name = "content"), (name = "common"), (name = "grants"), (name = "inbox"), (name = "outbox"), (name = "notifications"), (name = "events"), (name = "financing"), (name = "chains"),
+        (name = "health"), (name = "auth"), (name = "enterprises"), (name = "reference"), (name = "users"), (name = "problems"), (name = "kpi"), (name = "reports"), (name = "policies"), (name = "calendar"), (name = "search"), (name = "content"), (name = "common"), (name = "grants"), (name = "inbox"), (name = "outbox"), (name = "notifications"), (name = "events"), (name = "financing"), (name = "plans"), (name = "credit-repair"), (name = "chains"),
     )
 )]
 struct ApiDoc;
@@ -124,6 +127,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(financing::api_show))
         .routes(routes!(financing::api_respond))
         .routes(routes!(financing::api_close))
+        .routes(routes!(financing::api_step))
         .routes(routes!(financing::api_products, financing::api_save_product))
         .routes(routes!(financing::export))
         .routes(routes!(chains::api_list, chains::api_post))
@@ -133,6 +137,16 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(chains::api_close))
         .routes(routes!(chains::api_positions, chains::api_save_position))
         .routes(routes!(chains::export))
+        .routes(routes!(plans::api_list, plans::api_create))
+        .routes(routes!(plans::export))
+        .routes(routes!(plans::api_show))
+        .routes(routes!(plans::api_add_measures))
+        .routes(routes!(plans::api_update_measure))
+        .routes(routes!(plans::api_review))
+        .routes(routes!(credit_repair::api_list, credit_repair::api_open))
+        .routes(routes!(credit_repair::export))
+        .routes(routes!(credit_repair::api_show))
+        .routes(routes!(credit_repair::api_advance))
         .routes(routes!(inbox::api_inbox))
         .routes(routes!(notifications::api_list))
         .routes(routes!(notifications::api_read))
@@ -235,12 +249,25 @@ fn page_router() -> Router<AppState> {
         .route("/events/{id}", get(events::page_event))
         .route("/events/{id}/{action}", post(events::page_act))
         .route("/financing", get(financing::page).post(financing::page_post))
+        .route("/financing/products", post(financing_forms::page_save))
+        .route("/financing/products/new", get(financing_forms::page_new))
+        .route("/financing/products/{id}", get(financing_forms::page_edit))
         .route("/financing/{id}", get(financing::page_demand))
         .route("/financing/{id}/{action}", post(financing::page_act))
         .route("/chains", get(chains::page).post(chains::page_post))
         .route("/chains/positions/{action}", post(chains::page_position))
         .route("/chains/{id}", get(chains::page_demand))
         .route("/chains/{id}/{action}", post(chains::page_act))
+        .route("/plans", get(plans::page).post(plans::page_create))
+        .route("/plans/export.xlsx", get(plans::export))
+        .route("/plans/{id}", get(plans::page_plan))
+        .route("/plans/{id}/measures", post(plans::page_add_measures))
+        .route("/plans/{id}/measures/{measure}", post(plans::page_update_measure))
+        .route("/plans/{id}/reviews", post(plans::page_review))
+        .route("/credit-repair", get(credit_repair::page).post(credit_repair::page_open))
+        .route("/credit-repair/export.xlsx", get(credit_repair::export))
+        .route("/credit-repair/{id}", get(credit_repair::page_case))
+        .route("/credit-repair/{id}/steps", post(credit_repair::page_advance))
         .route("/grants", get(grant_pages::page_runs))
         .route("/grants/mine", get(grant_pages::page_mine))
         .route("/grants/unclaimed", get(grant_pages::page_unclaimed))

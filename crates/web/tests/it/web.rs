@@ -593,6 +593,9 @@ async fn the_openapi_document_lists_every_route_and_every_listed_route_exists() 
         "GET /api/v1/common-problems",
         "GET /api/v1/content",
         "GET /api/v1/content/{id}",
+        "GET /api/v1/credit-repair",
+        "GET /api/v1/credit-repair/export.xlsx",
+        "GET /api/v1/credit-repair/{id}",
         "GET /api/v1/departments",
         "GET /api/v1/enterprises",
         "GET /api/v1/enterprises/{uscc}",
@@ -625,6 +628,9 @@ async fn the_openapi_document_lists_every_route_and_every_listed_route_exists() 
         "GET /api/v1/notifications",
         "GET /api/v1/openapi.json",
         "GET /api/v1/outbox",
+        "GET /api/v1/plans",
+        "GET /api/v1/plans/export.xlsx",
+        "GET /api/v1/plans/{id}",
         "GET /api/v1/policies",
         "GET /api/v1/policies/{id}",
         "GET /api/v1/policy-documents/{name}",
@@ -663,11 +669,14 @@ async fn the_openapi_document_lists_every_route_and_every_listed_route_exists() 
         "POST /api/v1/content",
         "POST /api/v1/content/cases",
         "POST /api/v1/content/{id}/review",
+        "POST /api/v1/credit-repair",
+        "POST /api/v1/credit-repair/{id}/steps",
         "POST /api/v1/events",
         "POST /api/v1/events/{id}/{action}",
         "POST /api/v1/financing/demands",
         "POST /api/v1/financing/demands/{id}/close",
         "POST /api/v1/financing/demands/{id}/respond",
+        "POST /api/v1/financing/demands/{id}/step",
         "POST /api/v1/financing/products",
         "POST /api/v1/governance",
         "POST /api/v1/governance/{id}/close",
@@ -685,6 +694,10 @@ async fn the_openapi_document_lists_every_route_and_every_listed_route_exists() 
         "POST /api/v1/notifications/read-all",
         "POST /api/v1/notifications/{id}/read",
         "POST /api/v1/outbox/{id}/retry",
+        "POST /api/v1/plans",
+        "POST /api/v1/plans/{id}/measures",
+        "POST /api/v1/plans/{id}/measures/{measure}",
+        "POST /api/v1/plans/{id}/reviews",
         "POST /api/v1/policy-drafts/{id}/approve",
         "POST /api/v1/policy-drafts/{id}/reject",
         "POST /api/v1/policy-drafts/{id}/withdraw",
@@ -721,7 +734,8 @@ async fn the_openapi_document_lists_every_route_and_every_listed_route_exists() 
             .replace("{name}", "zone-sample-2022.toml")
             .replace("{run}", "1")
             .replace("{grant}", "1")
-            .replace("{file}", "x");
+            .replace("{file}", "x")
+            .replace("{measure}", "1");
         let r = app.api(Some(&t), Method::from_bytes(m.as_bytes()).unwrap(), &p, Some(json!({}))).await;
         let s = r.status();
         let body = r.text().await.unwrap();

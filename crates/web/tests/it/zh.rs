@@ -64,7 +64,7 @@ const PAGE_WORDS: &[(&str, &[&str])] =
     &[("/admin/calendar", &["date", "kind", "festival", "holiday", "workday", "source"])];
 
 /// The users, their roles and Chinese display names.
-const USERS: [(&str, Role, &str); 8] = [
+const USERS: [(&str, Role, &str); 10] = [
     ("ent_a", Role::Enterprise, "甲公司联络员"),
     ("cadre", Role::Cadre, "包联干部李明"),
     ("dept", Role::Department, "税务局王科长"),
@@ -73,6 +73,8 @@ const USERS: [(&str, Role, &str); 8] = [
     ("policy", Role::Policy, "政策室孙科长"),
     ("admin", Role::Admin, "系统管理员"),
     ("dept_hr", Role::Department, "组织人事部周干事"),
+    ("bank", Role::FinancialInstitution, "长沙银行客户经理"),
+    ("kejin", Role::Department, "科技金融服务中心陈干事"),
 ];
 
 fn day(s: &str) -> NaiveDate {
@@ -193,6 +195,7 @@ async fn app() -> App {
             department: match name {
                 "dept" => Some("tax_bureau".into()),
                 "dept_hr" => Some("organization_personnel".into()),
+                "kejin" => Some(app::financing::OFFICE.into()),
                 _ => None,
             },
             display_name: display.into(),
@@ -201,6 +204,14 @@ async fn app() -> App {
         .await
         .unwrap();
     }
+    store::financing::FinancingStore::bind_institution(
+        &s,
+        "bank",
+        "长沙银行高新支行",
+        &Stamp::new("admin", now),
+    )
+    .await
+    .unwrap();
     let links = ThreeLinks {
         leader: Some("leader".into()),
         department: Some("tax_bureau".into()),
@@ -248,6 +259,34 @@ async fn seed_work(app: &mut App) -> Vec<i64> {
         )
         .await;
     let from_visit = visit["problems"][0].as_i64().unwrap();
+    // Financing: a bank's product, a loan demand it accepted, a bridge loan at its first step.
+    app.post(
+        "bank",
+        "/api/v1/financing/products",
+        json!({"id": "cs-credit", "name": "科创信用贷", "kinds": ["loan", "bridge_loan"], "amount_min": "10万",
+            "amount_max": "500万", "term_min_months": 1, "term_max_months": 36, "rate_min": "3.45", "rate_max": "4.35"}),
+    )
+    .await;
+    let loan = app
+        .post(
+            "ent_a",
+            "/api/v1/financing/demands",
+            json!({"kind": "loan", "amount": "100万", "term_months": 12, "purpose": "采购原材料", "collateral": ["应收账款"]}),
+        )
+        .await;
+    let loan = loan["id"].as_i64().unwrap();
+    app.post(
+        "bank",
+        &format!("/api/v1/financing/demands/{loan}/respond"),
+        json!({"product": "cs-credit", "response": "accepted"}),
+    )
+    .await;
+    app.post(
+        "ent_a",
+        "/api/v1/financing/demands",
+        json!({"kind": "bridge_loan", "amount": "200万", "term_months": 2, "purpose": "续贷过桥"}),
+    )
+    .await;
     // A policy draft waiting for review (its page is crawled from the policies page).
     let doc = "zone-sample-2022.toml";
     let path = format!("/api/v1/policy-documents/{doc}");
@@ -291,6 +330,32 @@ async fn seed_work(app: &mut App) -> Vec<i64> {
     vec![submitted, closed, working, answered, from_visit]
 }
 
+/// A 一企一对策 plan for enterprise A with a measure of the tax bureau (behind schedule by the
+/// end of the seeded month) and a credit repair case past its training: their pages, made by
+/// the administrator (who runs both services).
+async fn seed_services(app: &App) -> Vec<String> {
+    let plan = app
+        .post(
+            "admin",
+            "/api/v1/plans",
+            json!({"uscc": app.a, "programme": "高成长", "diagnosed_on": "2024-02-20",
+                "experts": "园区专家团队", "findings": "研发投入偏低。",
+                "measures": [{"title": "辅导研发费用加计扣除", "owner_department": "tax_bureau", "deadline": "2024-03-05"}]}),
+        )
+        .await;
+    let case = app
+        .post(
+            "admin",
+            "/api/v1/credit-repair",
+            json!({"uscc": app.a, "source": "市场监管局行政处罚决定", "record_date": "2022-05-10", "kind": "行政处罚"}),
+        )
+        .await;
+    let c = case["id"].as_i64().unwrap();
+    app.post("admin", &format!("/api/v1/credit-repair/{c}/steps"), json!({"step": "training_attended"}))
+        .await;
+    vec![format!("/plans/{}", plan["id"].as_i64().unwrap()), format!("/credit-repair/{c}")]
+}
+
 /// Every raw enum value of the domain that a page could leak: states, actions, roles,
 /// warnings, deadlines, reasons, fact types and sources, session, import, follow-up and
 /// document kinds.
@@ -312,6 +377,10 @@ fn raw_enum_values() -> BTreeSet<&'static str> {
     all.extend(names::<store::documents::DocumentKind>());
     all.extend(names::<store::follow_ups::FollowUpKind>());
     all.extend(names::<store::drafts::DraftState>());
+    all.extend(names::<store::plans::Programme>());
+    all.extend(names::<store::plans::MeasureStatus>());
+    all.extend(names::<store::credit_repair::RepairStep>());
+    all.extend(names::<store::credit_repair::RecordKind>());
     all
 }
 
@@ -352,6 +421,9 @@ fn visible_text(html: &str) -> String {
     h = drop_blocks(&h, "<textarea", "</textarea>");
     // So does a policy draft's diff (the lines of the document, not the page's words).
     h = drop_blocks(&h, "<pre class=\"doc-text\"", "</pre>");
+    // And a financial product's eligibility and id (the institution's text in the rule
+    // language, as a policy file's expressions).
+    h = drop_blocks(&h, "<code class=\"rule\"", "</code>");
     let mut text = String::new();
     let mut attrs = String::new();
     let mut rest = h.as_str();
@@ -451,6 +523,7 @@ fn shape(p: &str) -> String {
 #[tokio::test]
 async fn no_zh_page_shows_english_raw_codes_or_timestamps() {
     let mut app = app().await;
+    let services = seed_services(&app).await;
     let ids = seed_work(&mut app).await;
     let enums = raw_enum_values();
     let allowed: BTreeSet<&str> = ALLOWED.iter().copied().collect();
@@ -463,6 +536,8 @@ async fn no_zh_page_shows_english_raw_codes_or_timestamps() {
             VecDeque::from(vec!["/".to_string(), "/account/password".to_string()]);
         queue.extend(ids.iter().map(|id| format!("/problems/{id}")));
         queue.push_back(format!("/enterprises/{}", app.a));
+        queue.extend(services.iter().cloned());
+        queue.push_back("/financing".to_string());
         let mut seen = BTreeSet::new();
         let mut per_shape: HashMap<String, usize> = HashMap::new();
         while let Some(p) = queue.pop_front() {
