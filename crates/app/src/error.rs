@@ -155,6 +155,9 @@ pub enum Error {
     /// No credit repair case with this id that the actor may see (issue 15).
     #[error("no credit repair case {id}")]
     RepairCaseNotFound { id: i64 },
+    /// No supply demand with this id that the actor may see (三.11, issue 15).
+    #[error("no supply demand {id}")]
+    SupplyDemandNotFound { id: i64 },
     /// A service rule refused (registration closed, seats, steps out of order, …).
     #[error("services: {0}")]
     Service(services::Error),
@@ -229,6 +232,7 @@ impl Error {
             Error::EventNotFound { .. } => ErrorKind::NotFound,
             Error::DemandNotFound { .. } | Error::ProductNotFound { .. } => ErrorKind::NotFound,
             Error::PlanNotFound { .. } | Error::RepairCaseNotFound { .. } => ErrorKind::NotFound,
+            Error::SupplyDemandNotFound { .. } => ErrorKind::NotFound,
             Error::Service(
                 services::Error::Attendees { .. }
                 | services::Error::Score { .. }
@@ -389,6 +393,7 @@ impl Localized for Error {
             Error::ProductNotFound { id } => Message::new("app.product_not_found").arg("id", id),
             Error::PlanNotFound { id } => Message::new("app.plan_not_found").arg("id", id),
             Error::RepairCaseNotFound { id } => Message::new("app.repair_case_not_found").arg("id", id),
+            Error::SupplyDemandNotFound { id } => Message::new("app.supply_demand_not_found").arg("id", id),
             Error::Service(e) => e.message(),
             Error::PublicityNotOver { run, until } => {
                 Message::new("app.publicity_not_over").arg("run", run).arg("until", until)
@@ -533,6 +538,7 @@ mod tests {
             D::ProductNotFound => Error::ProductNotFound { id: "x".into() },
             D::PlanNotFound => Error::PlanNotFound { id: 7 },
             D::RepairCaseNotFound => Error::RepairCaseNotFound { id: 7 },
+            D::SupplyDemandNotFound => Error::SupplyDemandNotFound { id: 7 },
             D::Service => Error::Service(services::Error::AlreadyRegistered),
             D::PublicityNotOver => Error::PublicityNotOver { run: 1, until: "2026-12-11".into() },
             D::NothingToIssue => Error::NothingToIssue { run: 1 },

@@ -49,6 +49,7 @@
 
 pub mod authz;
 pub mod calendar;
+pub mod chains;
 pub mod clock;
 pub mod common;
 pub mod content;

@@ -94,6 +94,8 @@ pub struct ZoneSettings {
     pub credit_repair: crate::credit_repair::CreditRepairSettings,
     /// Financing (融资对接): the time limit of a demand's outcome.
     pub financing: FinancingSettings,
+    /// Supply chains (产业链对接, 三.11): when a demand's first introduction is due.
+    pub chains: crate::chains::ChainSettings,
 }
 
 /// The source stated with the shipped financing settings.
@@ -552,6 +554,25 @@ pub const FIELDS: &[Field] = &[
         help: [
             "以上期限从何而来：园区的决定、文号，或说明方案未作规定",
             "where these deadlines come from: the zone's decision, a document number, or that the plan gives none",
+        ],
+    },
+    Field {
+        key: "chains.introduction_workdays",
+        kind: FieldKind::Workdays { min: 1, max: 60 },
+        label: ["配套需求对接期限（工作日）", "supply demand: first introduction within (working days)"],
+        help: [
+            "企业提出配套需求后，经济发展局应在此工作日数内对接第一家供应企业；发布时定下该需求的期限，逾期未对接计入“滞后”",
+            "working days from a supply demand's posting to its first introduction of a supplier; fixed for the \
+             demand when it is posted; past it without one, the demand counts as behind",
+        ],
+    },
+    Field {
+        key: "chains.source",
+        kind: FieldKind::Text { max_chars: SOURCE_MAX_CHARS },
+        label: ["对接期限的依据", "source of the introduction time limit"],
+        help: [
+            "该期限从何而来：园区的决定、文号，或说明方案未作规定",
+            "where the time limit comes from: the zone's decision, a document number, or that the plan gives none",
         ],
     },
 ];

@@ -26,12 +26,14 @@ pub mod bench_grants;
 pub mod bench_load;
 pub mod bench_outbox;
 pub mod calendar;
+pub mod chains;
 pub mod classify;
 pub mod config;
 pub mod content;
 pub mod credit_repair;
 pub mod db;
 pub mod demo;
+pub mod demo_chains;
 pub mod demo_effects;
 pub mod demo_events;
 pub mod demo_financing;
@@ -163,6 +165,10 @@ pub enum Command {
     /// waivers due per provider, violations, export.
     #[command(subcommand)]
     Utilities(utilities::UtilitiesCmd),
+    /// Supply chains (产业链配套对接, 三.11): chain positions, supply demands matched to
+    /// suppliers, introductions and outcomes, export.
+    #[command(subcommand)]
+    Chain(chains::ChainCmd),
     /// Benchmarks on seeded synthetic data (numbers for docs/PERFORMANCE.md).
     #[command(subcommand)]
     Bench(bench::BenchCmd),
@@ -268,6 +274,7 @@ pub fn main(server: &dyn server::Server) -> ExitCode {
         Command::Plan(c) => block_on(plans::run(c, &ctx)),
         Command::Repair(c) => block_on(credit_repair::run(c, &ctx)),
         Command::Utilities(c) => block_on(utilities::run(c, &ctx)),
+        Command::Chain(c) => block_on(chains::run(c, &ctx)),
     };
     match result {
         Ok(code) => code,

@@ -326,6 +326,10 @@ pub async fn demo(
         println!(
             "演示水电气欠费 / demo utility arrears: {arrears}; 违规收取滞纳金生成问题 / violations raised as problems: {raised}"
         );
+        let (positions, demands) = crate::demo_chains::write(&app, &zone).await?;
+        println!(
+            "演示产业链 / demo supply chains: 环节 / positions {positions}; 配套需求 / demands {demands}"
+        );
         let messages: u64 = inbox.iter().map(|g| g.newly_eligible + g.almost_eligible).sum();
         println!(
             "演示匹配批次 / demo match run #{}: {} 家企业 / enterprises, 收件箱消息 / inbox messages {messages}",

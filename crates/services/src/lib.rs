@@ -16,6 +16,7 @@
 //! days (the caller computes them on the zone calendar and passes dates in; the waiver window
 //! of [`utilities`] is counted on the calendar the caller passes).
 
+pub mod chains;
 pub mod events;
 pub mod financing;
 pub mod steps;

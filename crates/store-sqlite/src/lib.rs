@@ -25,6 +25,7 @@ mod accounts;
 mod attachments;
 mod calendar;
 mod categories;
+mod chains;
 mod content;
 mod documents;
 mod drafts;
@@ -179,6 +180,11 @@ pub const MIGRATIONS: &[Migration] = &[
         version: 36,
         name: "utility_arrears",
         sql: include_str!("../migrations/0036_utility_arrears.sql"),
+    },
+    Migration {
+        version: 37,
+        name: "chains_logistics",
+        sql: include_str!("../migrations/0037_chains_logistics.sql"),
     },
     Migration { version: 39, name: "event_inbox", sql: include_str!("../migrations/0039_event_inbox.sql") },
 ];

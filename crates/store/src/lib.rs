@@ -16,6 +16,7 @@ pub mod accounts;
 pub mod attachments;
 pub mod calendar;
 pub mod categories;
+pub mod chains;
 pub mod codec;
 pub mod content;
 pub mod credit_repair;
@@ -106,6 +107,7 @@ pub trait Store:
     + plans::PlanStore
     + credit_repair::RepairStore
     + utilities::UtilityStore
+    + chains::ChainStore
     + Send
     + Sync
 {

@@ -66,6 +66,8 @@ pub enum Place {
     Events,
     /// 融资对接: financing demands, products and institutions' responses (issue 15).
     Financing,
+    /// 产业链对接: chain positions and supply demands (三.11, issue 15).
+    Chains,
     /// 一企一对策: cultivation plans with their measures and reviews (issue 15, 三.7).
     Plans,
     /// 信用修复: credit repair cases and their steps (issue 15, 三.16).
@@ -108,6 +110,7 @@ impl Place {
             Place::CommonProblems => Some("/common"),
             Place::Events => Some("/events"),
             Place::Financing => Some("/financing"),
+            Place::Chains => Some("/chains"),
             Place::Plans => Some("/plans"),
             Place::CreditRepair => Some("/credit-repair"),
             Place::Utilities => Some("/utilities"),
@@ -143,6 +146,7 @@ impl Place {
             Place::CommonProblems => "ui.nav.common",
             Place::Events => "ui.nav.events",
             Place::Financing => "ui.nav.financing",
+            Place::Chains => "ui.nav.chains",
             Place::Plans => "ui.nav.plans",
             Place::CreditRepair => "ui.nav.credit_repair",
             Place::Utilities => "ui.nav.utilities",
@@ -167,6 +171,7 @@ impl Place {
                 Events,
                 Financing,
                 Utilities,
+                Chains,
                 PolicySearch,
             ]),
             Role::Cadre => v.extend([Enterprises, Visits, Problems, PolicySearch]),
@@ -175,6 +180,7 @@ impl Place {
                 Enterprises,
                 Events,
                 Financing,
+                Chains,
                 Plans,
                 CreditRepair,
                 Utilities,
@@ -190,6 +196,7 @@ impl Place {
                 CommonProblems,
                 Events,
                 Financing,
+                Chains,
                 Plans,
                 CreditRepair,
                 Utilities,

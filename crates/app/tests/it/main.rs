@@ -2,6 +2,7 @@
 //! from the database (`matching`), jobs and change signals across servers (`scale`, over
 //! PostgreSQL when `HUIQI_TEST_PG_URL` is set), content and search (`search`), inboxes and the outbox (`push`).
 
+mod chains;
 mod drafts;
 mod effects;
 mod effects_paid;

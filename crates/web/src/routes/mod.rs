@@ -7,6 +7,7 @@ pub mod assets;
 pub mod attachments;
 pub mod auth;
 pub mod calendar;
+pub mod chains;
 pub mod common;
 pub mod content;
 pub mod credit_repair;
@@ -55,7 +56,7 @@ use utoipa_axum::routes;
         with Chinese `title`/`detail` and English `title_en`/`detail_en`."),
     modifiers(&BearerScheme),
     tags(
-        (name = "health"), (name = "auth"), (name = "enterprises"), (name = "reference"), (name = "users"), (name = "problems"), (name = "kpi"), (name = "reports"), (name = "policies"), (name = "calendar"), (name = "search"), (name = "content"), (name = "common"), (name = "grants"), (name = "inbox"), (name = "outbox"), (name = "notifications"), (name = "events"), (name = "financing"), (name = "plans"), (name = "credit-repair"), (name = "utilities"),
+        (name = "health"), (name = "auth"), (name = "enterprises"), (name = "reference"), (name = "users"), (name = "problems"), (name = "kpi"), (name = "reports"), (name = "policies"), (name = "calendar"), (name = "search"), (name = "content"), (name = "common"), (name = "grants"), (name = "inbox"), (name = "outbox"), (name = "notifications"), (name = "events"), (name = "financing"), (name = "plans"), (name = "credit-repair"), (name = "utilities"), (name = "chains"),
     )
 )]
 struct ApiDoc;
@@ -130,6 +131,13 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(financing::api_step))
         .routes(routes!(financing::api_products, financing::api_save_product))
         .routes(routes!(financing::export))
+        .routes(routes!(chains::api_list, chains::api_post))
+        .routes(routes!(chains::api_show))
+        .routes(routes!(chains::api_introduce))
+        .routes(routes!(chains::api_outcome))
+        .routes(routes!(chains::api_close))
+        .routes(routes!(chains::api_positions, chains::api_save_position))
+        .routes(routes!(chains::export))
         .routes(routes!(plans::api_list, plans::api_create))
         .routes(routes!(plans::export))
         .routes(routes!(plans::api_show))
@@ -252,6 +260,10 @@ fn page_router() -> Router<AppState> {
         .route("/financing/products/{id}", get(financing_forms::page_edit))
         .route("/financing/{id}", get(financing::page_demand))
         .route("/financing/{id}/{action}", post(financing::page_act))
+        .route("/chains", get(chains::page).post(chains::page_post))
+        .route("/chains/positions/{action}", post(chains::page_position))
+        .route("/chains/{id}", get(chains::page_demand))
+        .route("/chains/{id}/{action}", post(chains::page_act))
         .route("/plans", get(plans::page).post(plans::page_create))
         .route("/plans/export.xlsx", get(plans::export))
         .route("/plans/{id}", get(plans::page_plan))

@@ -3,6 +3,7 @@
 
 mod admin;
 mod api_fuzz;
+mod chains;
 mod events;
 mod financing;
 mod homes;
