@@ -280,11 +280,11 @@ fn row(v: &uc::EventView) -> EventRow {
         kind: v.kind_zh,
         clause: v.clause,
         department: v.department_name.clone(),
+        // China time: 2022-12-20 09:30–11:30.
         when: format!(
-            "{} {}–{}",
-            e.event.starts_at.format("%Y-%m-%d"),
-            e.event.starts_at.format("%H:%M"),
-            e.event.ends_at.format("%H:%M")
+            "{}–{}",
+            i18n::dates::time_table(e.event.starts_at),
+            i18n::dates::time_table(e.event.ends_at).get(11..).unwrap_or_default()
         ),
         place: if e.event.place.is_empty() { "线上".into() } else { e.event.place.clone() },
         seats: format!("{}/{}", v.summary.seats_taken, e.event.capacity),
@@ -477,7 +477,7 @@ pub async fn page_event(
         e: row(&d.view),
         description: e.event.description.clone(),
         link: e.event.link.clone(),
-        closes: e.event.registration_closes_at.format("%Y-%m-%d %H:%M").to_string(),
+        closes: i18n::dates::time_table(e.event.registration_closes_at),
         audience,
         cancel_reason: e.cancel_reason.clone(),
         manages: d.manages,

@@ -234,7 +234,7 @@ fn row(v: &uc::DemandView) -> DemandRow {
             handling::deadline::Warning::Yellow => "yellow",
             handling::deadline::Warning::None => "",
         },
-        posted: r.created_at.format("%Y-%m-%d").to_string(),
+        posted: i18n::dates::date_table(i18n::dates::china_date(r.created_at)),
     }
 }
 
@@ -449,7 +449,7 @@ pub async fn page_demand(
             .responses
             .iter()
             .map(|x| ResponseRow {
-                when: x.responded_at.format("%Y-%m-%d %H:%M").to_string(),
+                when: i18n::dates::time_table(x.responded_at),
                 kind: x.response.step.map_or(x.response.kind.label_zh(), |s| s.label_zh()),
                 institution: x.response.institution.clone(),
                 reason: x.response.reason.clone(),
