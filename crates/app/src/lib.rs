@@ -115,6 +115,8 @@ pub struct App {
     pub search: Arc<search::SearchService>,
     /// The effect reports the leader's dashboard showed ([`effects::dashboard_report`]).
     pub effects_cache: Arc<effects::ReportCache>,
+    /// The financing product book last compiled ([`financing::book`]).
+    pub financing_books: Arc<financing::BookCache>,
 }
 
 impl App {
@@ -127,6 +129,7 @@ impl App {
             clock: Arc::new(SystemClock),
             search: Arc::new(search::SearchService::in_memory()),
             effects_cache: Arc::default(),
+            financing_books: Arc::default(),
         }
     }
 

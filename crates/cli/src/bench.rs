@@ -75,6 +75,11 @@ pub enum BenchCmd {
     /// revenue and employees (2022–2025) and visits, then builds the quarterly effect report
     /// of 2026Q4 from it (`huiqi report effects`): time and peak memory (docs/PERFORMANCE.md).
     Effects(crate::bench_effects::EffectsBenchArgs),
+    /// Financing matching (issue 15) on the path a user runs: imports N enterprises, stores
+    /// P products and D open demands, times posting a demand through the use case (latency)
+    /// and an institution's product edit, which matches every open demand again and stores
+    /// the matches; peak memory.
+    Financing(crate::bench_financing::FinancingBenchArgs),
     /// Load on running servers (through a proxy): clients sign in as browsers do, then submit
     /// problems or read decisions for a while; a JSON summary (docs/DEPLOYMENT.md).
     Load(crate::bench_load::LoadArgs),
@@ -118,6 +123,7 @@ pub async fn run(cmd: BenchCmd, ctx: &Context) -> anyhow::Result<ExitCode> {
         }
         BenchCmd::Load(a) => crate::bench_load::run(a).await,
         BenchCmd::Effects(a) => crate::bench_effects::run(a, ctx).await,
+        BenchCmd::Financing(a) => crate::bench_financing::run(a, ctx).await,
         BenchCmd::Search { docs, queries, problems, seed } => {
             bench_search(docs, queries, problems, seed).await
         }

@@ -22,6 +22,7 @@ macro_rules! outln {
 pub mod audit;
 pub mod bench;
 pub mod bench_effects;
+pub mod bench_financing;
 pub mod bench_grants;
 pub mod bench_load;
 pub mod bench_outbox;

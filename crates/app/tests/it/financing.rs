@@ -265,6 +265,35 @@ async fn financing_from_demand_to_loan(store: Arc<dyn Store>) {
     assert!(audit.len() >= 2, "{audit:?}");
 }
 
+/// Posting a demand does not compile every product again, yet a product edited (here or by
+/// another process sharing the database) or a policy document changed is matched with at
+/// once: the cached book follows every change.
+async fn the_product_book_follows_every_change(store: Arc<dyn Store>) {
+    store.seed_reference_data().await.unwrap();
+    let app = crate::matching::zone(store, 5).await;
+    let app: App = app.with_clock(Arc::new(FixedClock::new(at("2026-12-01T09:00:00+08:00"))));
+    let admin = who("admin", Role::Admin, None, None);
+    let bank = institution_user(&app, &admin, "yinhang", "长沙银行高新支行").await;
+    financing::save_product(&app, &bank, &product("cs-a", "10万", "500万", "")).await.unwrap();
+    let first = financing::book(&app).await.unwrap();
+    assert!(Arc::ptr_eq(&first, &financing::book(&app).await.unwrap()), "compiled again without a change");
+    assert_eq!(first.products.len(), 1);
+    // Another process (a second App over the same store, with its own cache) adds a product.
+    let other = App::new(Arc::clone(&app.store));
+    let other_bank = who("yinhang", Role::FinancialInstitution, None, None);
+    financing::save_product(&other, &other_bank, &product("cs-b", "10万", "500万", "")).await.unwrap();
+    let second = financing::book(&app).await.unwrap();
+    assert!(!Arc::ptr_eq(&first, &second));
+    assert_eq!(second.products.iter().map(|p| p.id.as_str()).collect::<Vec<_>>(), ["cs-a", "cs-b"]);
+    // An edit of eligibility (a new version) is compiled in.
+    let mut edit = product("cs-b", "10万", "500万", "employees[2021] > 100000000");
+    edit.version = Some(1);
+    financing::save_product(&other, &other_bank, &edit).await.unwrap();
+    let third = financing::book(&app).await.unwrap();
+    assert!(!Arc::ptr_eq(&second, &third));
+    assert_eq!(third.products[1].eligibility, "employees[2021] > 100000000");
+}
+
 macro_rules! both {
     ($($name:ident),*) => {
         mod on_sqlite {
@@ -289,4 +318,4 @@ macro_rules! both {
     };
 }
 
-both!(financing_from_demand_to_loan);
+both!(financing_from_demand_to_loan, the_product_book_follows_every_change);
