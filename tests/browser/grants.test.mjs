@@ -1,5 +1,5 @@
 // 免申即享 grants on the pages (issue 12): the enterprise sees its paid grant (date and
-// voucher) and its grant in publicity; officials approve the run in publicity (the leader on
+// voucher) and its grant in publicity, on its home and on /grants/mine; officials approve the run in publicity (the leader on
 // the run page, further approvers through the API as the total's band requires), the finance
 // officer issues the payment file on the run page and uploads the payment results; the
 // enterprise then sees that grant paid. At 1280 px and 375 px, screenshots kept.
@@ -42,6 +42,13 @@ test('an enterprise sees one grant paid and one in publicity (1280 px and 375 px
   for (const [name, viewport] of [['grants-wide', WIDE], ['grants-narrow', NARROW]]) {
     await withPage(name, async (page) => {
       await signIn(page, DEMO.enterprise);
+      // The home lists the grants with their states, each linked to its card.
+      const home = page.locator('#home-grants');
+      await home.waitFor();
+      const paidLine = home.locator('li', { hasText: '发明专利授权奖励' }).first();
+      assert.equal(await paidLine.locator('.grant-state').innerText(), '已拨付');
+      assert.match(await paidLine.locator('.paid-date').innerText(), /^2022-12-16$/);
+      assert.equal(await home.locator('li', { hasText: '专精特新' }).first().locator('.grant-state').innerText(), '公示中');
       await visit(page, '/grants/mine', { step: 'mine' });
       const paid = await card(page, '发明专利授权奖励');
       assert.equal(await paid.locator('.grant-state').innerText(), '已拨付');

@@ -35,7 +35,7 @@ const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.
 /// Grants shown per page of a run.
 const PAGE: u64 = 100;
 
-fn money(d: Decimal) -> String {
+pub(crate) fn money(d: Decimal) -> String {
     crate::plain::thousands(&d.round_dp(2).to_string())
 }
 

@@ -58,6 +58,41 @@ pub struct EnterpriseHome {
     pub plans: Vec<crate::routes::plans::PlanRow>,
     /// Its credit repair cases (三.16) with what to do next.
     pub repairs: Vec<crate::routes::credit_repair::CaseRow>,
+    /// Its newest 免申即享 grants with their states (issue 12).
+    pub grants: Vec<HomeGrant>,
+}
+
+/// One grant as the enterprise's home lists it: the item, the period, the amount and where
+/// it stands (待公示, 公示中, 已拨付 with the date …); the whole card is on `/grants/mine`.
+#[derive(Debug, Clone)]
+pub struct HomeGrant {
+    pub id: i64,
+    pub title: String,
+    pub period: String,
+    pub amount: String,
+    pub state: String,
+    pub state_code: String,
+    pub paid_date: String,
+}
+
+/// The enterprise's newest grants for its home.
+async fn home_grants(state: &AppState, lang: Lang, p: &Principal) -> Result<Vec<HomeGrant>, WebError> {
+    let Some(code) = p.enterprise.as_ref() else { return Ok(Vec::new()) };
+    let grants = app::grants::of_enterprise(state, p, code).await?;
+    let pol = state.policies();
+    Ok(grants
+        .into_iter()
+        .take(HOME_ROWS as usize)
+        .map(|g| HomeGrant {
+            id: g.id,
+            title: pol.library.item(&g.item).map_or_else(|| g.item.clone(), |i| i.title.clone()),
+            period: g.period,
+            amount: crate::routes::grant_pages::money(g.amount),
+            state: crate::routes::grant_pages::enterprise_state_label(Tr(lang), &g.state),
+            state_code: g.state,
+            paid_date: g.paid_date.map(|d| d.to_string()).unwrap_or_default(),
+        })
+        .collect())
 }
 
 /// An inbox message as the home lists it.
@@ -228,6 +263,7 @@ async fn enterprise_home(
         messages: inbox.messages.into_iter().map(|m| HomeMessage::new(Tr(lang), m)).collect(),
         plans: crate::routes::plans::own(state, p).await?,
         repairs: crate::routes::credit_repair::own(state, p).await?,
+        grants: home_grants(state, lang, p).await?,
     });
     let page = crate::routes::enterprises::with_names(state, p, page).await?;
     views::render(&page)
