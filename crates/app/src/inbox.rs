@@ -130,8 +130,12 @@ pub fn message_href(m: &store::push::InboxMessage) -> String {
 async fn generate_run(app: &App, run: InboxRun) -> Result<Generated> {
     let library = Arc::clone(&app.live.policies().library);
     let date = run.date;
+    // A run of a tax year (`policy match --tax-year`) decided each annual item on its day in
+    // that year: the almost-eligible check decides as the run did.
+    let tax_year =
+        app.store.match_runs(10_000).await?.into_iter().find(|r| r.id == run.run_id).and_then(|r| r.tax_year);
     let links = Arc::new(Links::load(app).await?);
-    let facts = facts_read(&library, date);
+    let facts = facts_read(&library, date, tax_year);
     let request = Arc::new(ScanRequest { facts, targets_only: true });
     let max_id = app.store.scan_bounds().await?.map_or(0, |b| b.max_id);
     let mut g = Generated {
@@ -157,7 +161,7 @@ async fn generate_run(app: &App, run: InboxRun) -> Result<Generated> {
         let (lib, req, links) = (Arc::clone(&library), Arc::clone(&request), Arc::clone(&links));
         let first_run = run.previous_run.is_none();
         let messages = tokio::task::spawn_blocking(move || {
-            page_messages(&lib, date, &req, &page, &now, &before, &told, first_run, &links)
+            page_messages(&lib, (date, tax_year), &req, &page, &now, &before, &told, first_run, &links)
         })
         .await
         .map_err(Error::internal)??;
@@ -191,11 +195,18 @@ async fn generate_run(app: &App, run: InboxRun) -> Result<Generated> {
     }
 }
 
-/// The facts the items in force on `date` read (what the scan fetches).
-fn facts_read(library: &Library, date: NaiveDate) -> Vec<String> {
-    let items = library.items_in_force(date);
-    let plan = rules::batch::Compiled::new(&library.program, &items, date);
-    let stream = rules::batch::Stream::new(vec![plan], FactDictionary::official(), 1);
+/// The facts the items a run decides read (what the scan fetches): those in force on `date`,
+/// or with a tax year each on its day in that year.
+fn facts_read(library: &Library, date: NaiveDate, tax_year: Option<i32>) -> Vec<String> {
+    let decided = crate::matching::decided_items(library, date, tax_year);
+    let plans = crate::matching::by_day(&decided)
+        .into_iter()
+        .map(|(day, at)| {
+            let items: Vec<&rules::Item> = at.iter().map(|k| decided[*k].0).collect();
+            rules::batch::Compiled::new(&library.program, &items, day)
+        })
+        .collect();
+    let stream = rules::batch::Stream::new(plans, FactDictionary::official(), 1);
     stream.facts().into_iter().map(str::to_string).collect()
 }
 
@@ -203,7 +214,7 @@ fn facts_read(library: &Library, date: NaiveDate) -> Vec<String> {
 #[allow(clippy::too_many_arguments)]
 fn page_messages(
     library: &Library,
-    date: NaiveDate,
+    (date, tax_year): (NaiveDate, Option<i32>),
     request: &ScanRequest,
     page: &ScanPage,
     now: &[(i64, String)],
@@ -212,7 +223,8 @@ fn page_messages(
     first_run: bool,
     links: &Links,
 ) -> Result<(Vec<NewMessage>, u64)> {
-    let items = library.items_in_force(date);
+    let items: Vec<&rules::Item> =
+        crate::matching::decided_items(library, date, tax_year).into_iter().map(|(i, _)| i).collect();
     let replaced = Library::superseded_among(&items);
     let by_id: HashMap<&str, &rules::Item> = items.iter().map(|i| (i.id.as_str(), *i)).collect();
     let quiet =
@@ -243,7 +255,7 @@ fn page_messages(
             }
             // Almost eligible: the decisions' explanations.
             let Some(facts) = all_facts.get(row) else { continue };
-            let decisions: Vec<Decision> = library.evaluate_all(facts, date);
+            let decisions: Vec<Decision> = library.evaluate_all_for(facts, date, tax_year);
             for d in &decisions {
                 let Some(item) = by_id.get(d.item.as_str()) else { continue };
                 if d.outcome != Eligibility::Ineligible

@@ -601,7 +601,11 @@ pub async fn run(
 
 /// The items a run decides and the day each is decided on, in library order: those in force
 /// on `date`, or with a tax year each item as [`Library::as_of`] decides it.
-fn decided_items(lib: &Library, date: NaiveDate, tax_year: Option<i32>) -> Vec<(&Item, NaiveDate)> {
+pub(crate) fn decided_items(
+    lib: &Library,
+    date: NaiveDate,
+    tax_year: Option<i32>,
+) -> Vec<(&Item, NaiveDate)> {
     match tax_year {
         None => lib.items_in_force(date).into_iter().map(|i| (i, date)).collect(),
         Some(y) => lib.items().filter_map(|i| Library::as_of(i, date, y).map(|d| (i, d))).collect(),
@@ -609,7 +613,7 @@ fn decided_items(lib: &Library, date: NaiveDate, tax_year: Option<i32>) -> Vec<(
 }
 
 /// The positions of `decided` grouped by day, days ascending.
-fn by_day(decided: &[(&Item, NaiveDate)]) -> Vec<(NaiveDate, Vec<usize>)> {
+pub(crate) fn by_day(decided: &[(&Item, NaiveDate)]) -> Vec<(NaiveDate, Vec<usize>)> {
     let mut days: std::collections::BTreeMap<NaiveDate, Vec<usize>> = std::collections::BTreeMap::new();
     for (k, (_, d)) in decided.iter().enumerate() {
         days.entry(*d).or_default().push(k);

@@ -45,7 +45,11 @@ macro_rules! both {
     };
 }
 
-both!(inboxes_follow_match_runs, deliveries_are_signed_retried_and_deduplicated);
+both!(
+    inboxes_follow_match_runs,
+    a_tax_year_runs_inbox_decides_as_the_run_did,
+    deliveries_are_signed_retried_and_deduplicated
+);
 
 const SECRET: &str = "a-long-enough-secret";
 
@@ -89,6 +93,60 @@ async fn all_messages(app: &App) -> BTreeMap<(String, String, MessageKind), usiz
         }
     }
     out
+}
+
+/// The almost-eligible messages of `lib` for the targets of `app`, deciding as
+/// `evaluate_all_for(facts, day, tax_year)` does, with the items that decides.
+async fn almost_wanted(
+    app: &App,
+    lib: &rules::Library,
+    day: chrono::NaiveDate,
+    tax_year: Option<i32>,
+) -> BTreeMap<(String, String, MessageKind), usize> {
+    let items: Vec<&rules::Item> = match tax_year {
+        None => lib.items_in_force(day),
+        Some(y) => lib.items().filter(|i| rules::Library::as_of(i, day, y).is_some()).collect(),
+    };
+    let replaced = rules::Library::superseded_among(&items);
+    let told = |i: &rules::Item| i.benefit_kind != BenefitKind::Status && !replaced.contains_key(&i.id);
+    let mut all_of = Vec::new();
+    store::for_each_enterprise(app.store.as_ref(), 100, |row| {
+        all_of.push((row.enterprise.uscc.to_string(), row.enterprise.assistance_target(), row.facts()));
+        Ok(())
+    })
+    .await
+    .unwrap();
+    let mut want = BTreeMap::new();
+    for (uscc, _, facts) in all_of.iter().filter(|a| a.1) {
+        for d in lib.evaluate_all_for(facts, day, tax_year) {
+            let item = lib.item(&d.item).unwrap();
+            if told(item) && rules::almost::almost(&lib.program, item, &d).is_some() {
+                want.insert((uscc.clone(), d.item.clone(), MessageKind::AlmostEligible), 1);
+            }
+        }
+    }
+    want
+}
+
+/// A match run of a tax year (the 2022 settlement, decided in May 2023): the inbox's
+/// almost-eligible messages decide each annual item on its day in 2022, as the run did, not on
+/// the run's date.
+async fn a_tax_year_runs_inbox_decides_as_the_run_did(store: Arc<dyn Store>) {
+    let app = zone(store, 250).await.with_clock(clock());
+    let lib = app.live.policies().library.clone();
+    let may = date("2023-05-20");
+    let req = RunRequest { date: may, library_fingerprint: "t".into(), tax_year: Some(2022) };
+    matching::run(&app, &principal(Role::Policy), &req, Arc::new(NoProgress)).await.unwrap();
+    let g = inbox::generate(&app).await.unwrap();
+    assert_eq!((g.len(), g[0].lost), (1, false));
+    let want = almost_wanted(&app, &lib, may, Some(2022)).await;
+    let by_date = almost_wanted(&app, &lib, may, None).await;
+    assert!(want.len() > 20, "only {} almost-eligible pairs", want.len());
+    assert_ne!(want, by_date, "the test data should tell the tax year from the date's year");
+    let got: BTreeMap<_, _> =
+        all_messages(&app).await.into_iter().filter(|(k, _)| k.2 == MessageKind::AlmostEligible).collect();
+    assert_eq!(got, want);
+    assert_eq!(g[0].almost_eligible, want.len() as u64);
 }
 
 async fn inboxes_follow_match_runs(store: Arc<dyn Store>) {
