@@ -393,9 +393,15 @@ pub async fn review(app: &App, who: &Principal, id: i64) -> Result<Review> {
         }
     };
     let baseline = Arc::clone(&app.live.policies().library);
-    let comparison =
-        matching::compare_libraries(app, who, baseline, Arc::clone(&changed.library), run.date, REVIEW_LIST)
-            .await?;
+    let comparison = matching::compare_libraries(
+        app,
+        who,
+        baseline,
+        Arc::clone(&changed.library),
+        (run.date, run.tax_year),
+        REVIEW_LIST,
+    )
+    .await?;
     out.simulation = Some(DraftSimulation { run: run.id, comparison });
     Ok(out)
 }

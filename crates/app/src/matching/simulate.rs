@@ -200,32 +200,38 @@ pub struct LibraryComparison {
 }
 
 /// Decides every assistance target under `baseline` and under `changed` (items in force on
-/// `date`, streamed once through both compiled libraries, the engine of [`simulate`]) and
-/// compares them: who gains, who loses (per item, an enterprise counted once per side), and
-/// the cost by benefit kind. Nothing is stored. A policy officer's or administrator's act.
+/// `date`, or with a tax year each annual item on its day in that year, as a match run of that
+/// tax year decides them; streamed once through both compiled libraries, the engine of
+/// [`simulate`]) and compares them: who gains, who loses (per item, an enterprise counted once
+/// per side), and the cost by benefit kind. Nothing is stored. A policy officer's or
+/// administrator's act.
 #[tracing::instrument(skip_all, fields(user = %actor.username, %date))]
 pub async fn compare_libraries(
     app: &App,
     actor: &Principal,
     baseline: Arc<Library>,
     changed: Arc<Library>,
-    date: NaiveDate,
+    (date, tax_year): (NaiveDate, Option<i32>),
     limit: usize,
 ) -> Result<LibraryComparison> {
     may_simulate(actor)?;
+    crate::matching::check_tax_year(date, tax_year)?;
     let (a_lib, b_lib) = (Arc::clone(&baseline), Arc::clone(&changed));
+    // One plan per library and day: the baseline's days first, then the changed library's.
     let s = streamed(app, Arc::new(NoProgress), move |go| {
-        let (a, b) = (a_lib.items_in_force(date), b_lib.items_in_force(date));
-        go(vec![Compiled::new(&a_lib.program, &a, date), Compiled::new(&b_lib.program, &b, date)])
+        let (pa, pb) = (day_plans(&a_lib, date, tax_year), day_plans(&b_lib, date, tax_year));
+        go(pa
+            .iter()
+            .map(|(day, items)| Compiled::new(&a_lib.program, items, *day))
+            .chain(pb.iter().map(|(day, items)| Compiled::new(&b_lib.program, items, *day)))
+            .collect())
     })
     .await?;
-    let (Some(ra), Some(rb)) = (s.results.first(), s.results.get(1)) else {
-        return Err(Error::internal("the stream gave no result"));
-    };
-    let (items_a, items_b) = (baseline.items_in_force(date), changed.items_in_force(date));
-    let totals = |lib_items: &[&Item], r: &MatchResult| {
+    let (items_a, ra) = per_item(&baseline, (date, tax_year), &s.results, 0)?;
+    let (items_b, rb) = per_item(&changed, (date, tax_year), &s.results, by_days(&baseline, date, tax_year))?;
+    let totals = |lib_items: &[&Item], r: &[&ItemResult]| {
         let replaced = Library::superseded_among(lib_items);
-        rules::totals_by_kind(lib_items.iter().zip(&r.items).map(|(i, x)| ItemTotal {
+        rules::totals_by_kind(lib_items.iter().zip(r).map(|(i, x)| ItemTotal {
             benefit_kind: i.benefit_kind,
             superseded_by: replaced.get(&i.id).map(String::as_str),
             eligible: x.eligible as u64,
@@ -233,7 +239,7 @@ pub async fn compare_libraries(
             total_amount: x.total,
         }))
     };
-    let (ta, tb) = (totals(&items_a, ra), totals(&items_b, rb));
+    let (ta, tb) = (totals(&items_a, &ra), totals(&items_b, &rb));
     let mut by_kind: Vec<KindChange> = Vec::new();
     for k in BenefitKind::ALL {
         let (a, b) = (ta.iter().find(|t| t.benefit_kind == k), tb.iter().find(|t| t.benefit_kind == k));
@@ -279,8 +285,8 @@ pub async fn compare_libraries(
     ids.sort_unstable();
     ids.dedup();
     for id in ids {
-        let a = items_a.iter().position(|i| i.id == id).and_then(|k| ra.items.get(k));
-        let b = items_b.iter().position(|i| i.id == id).and_then(|k| rb.items.get(k));
+        let a = items_a.iter().position(|i| i.id == id).and_then(|k| ra.get(k).copied());
+        let b = items_b.iter().position(|i| i.id == id).and_then(|k| rb.get(k).copied());
         let info = items_b.iter().chain(&items_a).find(|i| i.id == id).map(|i| ItemInfo::of(i));
         let Some(info) = info else { continue };
         let (g, l, before, after, delta) = match (a, b) {
@@ -340,4 +346,43 @@ pub async fn compare_libraries(
         zone_payout_delta,
         items,
     })
+}
+
+/// A library's decided items grouped by the day they are decided on (one plan each).
+fn day_plans(lib: &Library, date: NaiveDate, tax_year: Option<i32>) -> Vec<(NaiveDate, Vec<&Item>)> {
+    let decided = crate::matching::decided_items(lib, date, tax_year);
+    crate::matching::by_day(&decided)
+        .into_iter()
+        .map(|(day, ks)| (day, ks.iter().map(|k| decided[*k].0).collect()))
+        .collect()
+}
+
+/// How many plans (days) a library's decided items make.
+fn by_days(lib: &Library, date: NaiveDate, tax_year: Option<i32>) -> usize {
+    crate::matching::by_day(&crate::matching::decided_items(lib, date, tax_year)).len()
+}
+
+/// A library's decided items in library order, each with its result, from the stream's
+/// results of that library's plans (starting at `first`, one per day).
+fn per_item<'l, 'r>(
+    lib: &'l Library,
+    (date, tax_year): (NaiveDate, Option<i32>),
+    results: &'r [MatchResult],
+    first: usize,
+) -> Result<(Vec<&'l Item>, Vec<&'r ItemResult>)> {
+    let decided = crate::matching::decided_items(lib, date, tax_year);
+    let groups = crate::matching::by_day(&decided);
+    let mut of_item: Vec<Option<&ItemResult>> = vec![None; decided.len()];
+    for (k, (_, ks)) in groups.iter().enumerate() {
+        let result =
+            results.get(first + k).ok_or_else(|| Error::internal("the stream gave a result per plan"))?;
+        for (at, r) in ks.iter().zip(&result.items) {
+            of_item[*at] = Some(r);
+        }
+    }
+    let results = of_item
+        .into_iter()
+        .collect::<Option<Vec<_>>>()
+        .ok_or_else(|| Error::internal("an item without a result"))?;
+    Ok((decided.into_iter().map(|(i, _)| i).collect(), results))
 }

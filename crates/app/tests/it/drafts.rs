@@ -90,6 +90,38 @@ fn draft_of(p: Proposal) -> store::drafts::PolicyDraft {
     }
 }
 
+/// On a match run of a tax year (the 2022 settlement, decided in May 2023) a draft's review
+/// simulates as that run decided, each annual item on its day in 2022: its "before" figures
+/// are the run's own, not those of the run's date.
+async fn the_review_of_a_tax_year_run_decides_as_the_run_did(store: Arc<dyn Store>) {
+    let app = seeded(Arc::clone(&store), 300).await;
+    let (li, wang, officer) =
+        (who("li", Role::Policy), who("wang", Role::Admin), who("zhengce", Role::Policy));
+    let may = NaiveDate::from_ymd_opt(2023, 5, 20).unwrap();
+    let run = |tax_year| RunRequest { date: may, tax_year, library_fingerprint: "t".into() };
+    let by_date = matching::run(&app, &officer, &run(None), Arc::new(NoProgress)).await.unwrap();
+    let run22 = matching::run(&app, &officer, &run(Some(2022)), Arc::new(NoProgress)).await.unwrap();
+    let eligible =
+        |r: &matching::RunResult, id: &str| r.items.iter().find(|i| i.item.id == id).map(|i| i.eligible);
+    let before = eligible(&run22, "zone-rd-subsidy").expect("the 2022 run decides the R&D subsidy");
+    assert_ne!(
+        Some(before),
+        eligible(&by_date, "zone-rd-subsidy"),
+        "the data should tell the tax year apart"
+    );
+    let d = draft_of(
+        app::policies::save(&app, &li, SavePolicy { name: ZONE.into(), expected: 1, text: lowered() })
+            .await
+            .unwrap(),
+    );
+    let sim = drafts::review(&app, &wang, d.id).await.unwrap().simulation.expect("a simulation").comparison;
+    let item =
+        sim.items.iter().find(|i| i.item.id == "zone-rd-subsidy").expect("the lowered threshold shows");
+    assert_eq!(item.eligible_before, before);
+    assert!(item.eligible_after > item.eligible_before, "{item:?}");
+    assert_eq!(sim.losses_total, 0);
+}
+
 async fn a_change_goes_live_only_when_a_second_person_approves(store: Arc<dyn Store>) {
     let app = seeded(Arc::clone(&store), 300).await;
     // Another server over the same database, following it.
@@ -326,6 +358,7 @@ macro_rules! both {
 
 both!(
     a_change_goes_live_only_when_a_second_person_approves,
+    the_review_of_a_tax_year_run_decides_as_the_run_did,
     a_stale_rejected_or_withdrawn_draft_changes_nothing,
     a_load_goes_live_by_bootstrap_or_with_a_second_person
 );
