@@ -33,7 +33,7 @@ use std::sync::Arc;
 use store::financing::{
     Channel, DemandFilter, DemandRecord, DemandUpdate, MAX_AMOUNT_YUAN, MAX_ELIGIBILITY, MAX_INSTITUTION,
     MAX_PRODUCT_DESCRIPTION, MAX_PRODUCT_NAME, MAX_PURPOSE, MAX_REASON, MAX_TERM_MONTHS, MatchRecord,
-    NewDemand, NewMatch, NewResponse, ProductRecord, ResponseKind, ResponseRecord, Urgency,
+    NewDemand, NewMatch, NewResponse, ProductMatch, ProductRecord, ResponseKind, ResponseRecord, Urgency,
 };
 use store::{Role, Stamp, StoreError};
 
@@ -387,7 +387,7 @@ pub async fn save_product(app: &App, actor: &Principal, req: &ProductRequest) ->
         Err(StoreError::DocumentConflict { .. }) => return Err(Error::Stale),
         Err(e) => return Err(e.into()),
     }
-    let rematched = rematch_open(app, actor).await?;
+    let rematched = rematch_product(app, actor, &record).await?;
     let product = app
         .store
         .product(&record.product.id)
@@ -476,21 +476,22 @@ pub fn match_update(
     let mut matches = Vec::new();
     for m in found.iter().filter(|m| m.demand == d.id) {
         if let Some(p) = book.products.iter().find(|p| p.id == m.product) {
-            let (matched, missing) = match &m.outcome {
-                MatchOutcome::Matched => (true, Vec::new()),
-                MatchOutcome::Undetermined { missing } => (false, missing.clone()),
-            };
-            matches.push(NewMatch {
-                product_id: p.id.clone(),
-                matched,
-                missing,
-                explanation: explanation(p, &kernel, &m.outcome),
-            });
+            matches.push(new_match(p, &kernel, m));
         }
     }
     let state =
         if matches.iter().any(|m| m.matched) { next(d.state, DemandAction::Match).ok() } else { None };
     DemandUpdate { id: d.id, expected: d.version, state, matches: Some(matches), ..Default::default() }
+}
+
+/// A decision of the kernel as stored: matched, or undetermined with the facts missing, and
+/// the explanation.
+fn new_match(p: &Product, demand: &services::financing::Demand, m: &services::financing::Match) -> NewMatch {
+    let (matched, missing) = match &m.outcome {
+        MatchOutcome::Matched => (true, Vec::new()),
+        MatchOutcome::Undetermined { missing } => (false, missing.clone()),
+    };
+    NewMatch { product_id: p.id.clone(), matched, missing, explanation: explanation(p, demand, &m.outcome) }
 }
 
 /// Matches `demands` (those open or matched) against `book` and stores the matches in one
@@ -522,9 +523,14 @@ pub async fn match_and_store(
     Ok(updates.len())
 }
 
-/// Matches every open or matched demand again (after a product changed).
-async fn rematch_open(app: &App, actor: &Principal) -> Result<usize> {
-    let book = book(app).await?;
+/// Matches every open or matched demand against one product again, after it was published,
+/// edited or taken off offer: only that product's match of each demand is replaced (removed
+/// when it no longer fits, or when the product is off offer), and a demand it now matches
+/// moves to matched; the other products' matches stay as they were decided. One transaction.
+async fn rematch_product(app: &App, actor: &Principal, product: &ProductRecord) -> Result<usize> {
+    let zone = crate::policies::current_files(app.store.as_ref()).await?;
+    let offered = if product.active { vec![product.product.clone()] } else { Vec::new() };
+    let one = ProductBook::compile(&zone, offered, enterprise::FactDictionary::official());
     for _ in 0..RETRIES {
         let demands = app
             .store
@@ -534,9 +540,36 @@ async fn rematch_open(app: &App, actor: &Principal) -> Result<usize> {
                 ..Default::default()
             })
             .await?;
-        match match_and_store(app, actor, &book, &demands).await {
-            Err(Error::Store(StoreError::DocumentConflict { .. })) => continue,
-            other => return other,
+        if demands.is_empty() {
+            return Ok(0);
+        }
+        let facts = facts_of(app, &demands).await?;
+        let kernel: Vec<services::financing::Demand> = demands.iter().map(DemandRecord::kernel).collect();
+        let found: HashMap<i64, services::financing::Match> =
+            one.match_demands(&kernel, &facts, app.today()).into_iter().map(|m| (m.demand, m)).collect();
+        let updates: Vec<DemandUpdate> = demands
+            .iter()
+            .zip(&kernel)
+            .map(|(d, k)| {
+                let m = found.get(&d.id).and_then(|m| one.products.first().map(|p| new_match(p, k, m)));
+                let state = if m.as_ref().is_some_and(|m| m.matched) {
+                    next(d.state, DemandAction::Match).ok()
+                } else {
+                    None
+                };
+                DemandUpdate {
+                    id: d.id,
+                    expected: d.version,
+                    state,
+                    product_match: Some(ProductMatch { product_id: product.product.id.clone(), found: m }),
+                    ..Default::default()
+                }
+            })
+            .collect();
+        match app.store.update_demands(&updates, &stamp(app, actor)).await {
+            Err(StoreError::DocumentConflict { .. }) => continue,
+            Err(e) => return Err(e.into()),
+            Ok(_) => return Ok(updates.len()),
         }
     }
     Err(Error::Stale)

@@ -132,6 +132,17 @@ async fn write_update(c: &impl GenericClient, u: &DemandUpdate, stamp: &Stamp) -
             .map_err(backend)?;
         }
     }
+    if let Some(pm) = &u.product_match {
+        c.execute(sql::DELETE_PRODUCT_MATCH, &[&u.id, &pm.product_id]).await.map_err(backend)?;
+        if let Some(m) = &pm.found {
+            c.execute(
+                sql::INSERT_MATCH,
+                &[&u.id, &m.product_id, &m.matched, &m.missing.join(","), &m.explanation, &stamp.at],
+            )
+            .await
+            .map_err(backend)?;
+        }
+    }
     if let Some(r) = &u.response {
         c.execute(
             sql::INSERT_RESPONSE,

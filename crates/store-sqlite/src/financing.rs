@@ -189,6 +189,16 @@ fn write_update(conn: &Connection, u: &DemandUpdate, stamp: &Stamp) -> Result<i6
             )?;
         }
     }
+    if let Some(pm) = &u.product_match {
+        exec(conn, sql::DELETE_PRODUCT_MATCH, params![u.id, pm.product_id])?;
+        if let Some(m) = &pm.found {
+            exec(
+                conn,
+                sql::INSERT_MATCH,
+                params![u.id, m.product_id, m.matched, m.missing.join(","), m.explanation, now],
+            )?;
+        }
+    }
     if let Some(r) = &u.response {
         exec(
             conn,

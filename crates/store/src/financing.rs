@@ -200,6 +200,14 @@ pub struct NewMatch {
     pub explanation: String,
 }
 
+/// One product's match of a demand after the product changed: `found` is the new match
+/// (matched or undetermined), `None` when the product no longer fits the demand.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProductMatch {
+    pub product_id: String,
+    pub found: Option<NewMatch>,
+}
+
 /// A match with its product's name and institution.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct MatchRecord {
@@ -243,6 +251,9 @@ pub struct DemandUpdate {
     pub step: Option<Step>,
     /// Replaces the demand's matches.
     pub matches: Option<Vec<NewMatch>>,
+    /// Replaces one product's match of the demand only (that product was edited); the other
+    /// products' matches stay.
+    pub product_match: Option<ProductMatch>,
     pub response: Option<NewResponse>,
     pub granted: Option<(Decimal, NaiveDate, Option<String>)>,
     pub close_reason: Option<String>,
@@ -317,6 +328,14 @@ pub fn audit_of(
         let list = m.iter().map(|x| x.product_id.as_str()).collect::<Vec<_>>().join(",");
         out.push(("matches".into(), None, Some(list)));
     }
+    if let Some(pm) = &u.product_match {
+        let outcome = match &pm.found {
+            Some(m) if m.matched => "matched",
+            Some(_) => "undetermined",
+            None => "none",
+        };
+        out.push(("product_match".into(), None, Some(format!("{}: {outcome}", pm.product_id))));
+    }
     if let Some(r) = &u.response {
         let mut v = format!("{} {}", r.kind.as_str(), r.institution);
         if let Some(a) = r.amount {
@@ -368,6 +387,8 @@ pub mod sql {
     pub const STATE_STEP: &str = "SELECT state, step FROM financing_demands WHERE id = $1";
     pub const SET_OUTCOME: &str = "UPDATE financing_demands SET outcome_at = $1 WHERE id = $2";
     pub const DELETE_MATCHES: &str = "DELETE FROM financing_matches WHERE demand_id = $1";
+    pub const DELETE_PRODUCT_MATCH: &str =
+        "DELETE FROM financing_matches WHERE demand_id = $1 AND product_id = $2";
     pub const INSERT_MATCH: &str = "INSERT INTO financing_matches (demand_id, product_id, matched, missing, \
         explanation, matched_at) VALUES ($1, $2, $3, $4, $5, $6)";
     pub const MATCH_COLUMNS: &str = "m.demand_id, m.product_id, m.matched, m.missing, m.explanation, p.name, \

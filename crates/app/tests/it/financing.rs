@@ -294,6 +294,73 @@ async fn the_product_book_follows_every_change(store: Arc<dyn Store>) {
     assert_eq!(third.products[1].eligibility, "employees[2021] > 100000000");
 }
 
+/// An institution's edit matches the open demands against that product only: its own match
+/// of each demand is replaced (or removed when it no longer fits, or when the product is taken
+/// off offer), the other institutions' matches stay exactly as they were decided, and each
+/// change is in the audit trail.
+async fn an_edited_product_replaces_only_its_own_matches(store: Arc<dyn Store>) {
+    store.seed_reference_data().await.unwrap();
+    let app = crate::matching::zone(store, 10).await;
+    let clock = Arc::new(FixedClock::new(at("2026-12-01T09:00:00+08:00")));
+    let app: App = app.with_clock(clock.clone());
+    let admin = who("admin", Role::Admin, None, None);
+    let mut codes = Vec::new();
+    store::for_each_enterprise(app.store.as_ref(), 100, |row| {
+        codes.push(row.enterprise.uscc.clone());
+        Ok(())
+    })
+    .await
+    .unwrap();
+    let qiye = who("qiye", Role::Enterprise, Some(&codes[0]), None);
+    let bank = institution_user(&app, &admin, "yinhang", "长沙银行高新支行").await;
+    let guarantee = institution_user(&app, &admin, "danbao", "湖南省融资担保集团").await;
+    financing::save_product(&app, &bank, &product("cs-a", "10万", "500万", "")).await.unwrap();
+    financing::save_product(&app, &guarantee, &product("hn-b", "80万", "1000万", "")).await.unwrap();
+    let d = financing::post(&app, &qiye, &demand("贷款", "100万")).await.unwrap();
+    let id = d.view.record.id;
+    let ids = |ms: &[store::financing::MatchRecord]| {
+        let mut v = ms.iter().map(|m| m.m.product_id.clone()).collect::<Vec<_>>();
+        v.sort();
+        v
+    };
+    let hn_b = |ms: &[store::financing::MatchRecord]| ms.iter().find(|m| m.m.product_id == "hn-b").cloned();
+    let before = app.store.matches_of(id).await.unwrap();
+    assert_eq!(ids(&before), ["cs-a", "hn-b"]);
+
+    // The bank lowers its ceiling below the demand: its match goes, the guarantee company's stays.
+    clock.advance(chrono::Duration::hours(1));
+    let mut edit = product("cs-a", "10万", "90万", "");
+    edit.version = Some(1);
+    let saved = financing::save_product(&app, &bank, &edit).await.unwrap();
+    assert_eq!(saved.rematched, 1);
+    let after = app.store.matches_of(id).await.unwrap();
+    assert_eq!(ids(&after), ["hn-b"]);
+    assert_eq!(hn_b(&after), hn_b(&before), "the other institution's match is untouched (its time too)");
+    // Raised again: matched again, decided now.
+    clock.advance(chrono::Duration::hours(1));
+    let mut edit = product("cs-a", "10万", "500万", "");
+    edit.version = Some(2);
+    financing::save_product(&app, &bank, &edit).await.unwrap();
+    let again = app.store.matches_of(id).await.unwrap();
+    assert_eq!(ids(&again), ["cs-a", "hn-b"]);
+    let cs_a = again.iter().find(|m| m.m.product_id == "cs-a").unwrap();
+    let first = before.iter().find(|m| m.m.product_id == "cs-a").unwrap();
+    assert!(cs_a.m.matched && cs_a.matched_at > first.matched_at, "{cs_a:?}");
+    assert_eq!(hn_b(&again), hn_b(&before));
+    // Taken off offer: its match is removed.
+    let mut off = product("cs-a", "10万", "500万", "");
+    off.version = Some(3);
+    off.active = Some(false);
+    financing::save_product(&app, &bank, &off).await.unwrap();
+    assert_eq!(ids(&app.store.matches_of(id).await.unwrap()), ["hn-b"]);
+    let audit = app.store.audit_records("financing_demand", Some(&id.to_string()), 100).await.unwrap();
+    let changes: Vec<&str> =
+        audit.iter().filter(|a| a.field == "product_match").filter_map(|a| a.new.as_deref()).collect();
+    for want in ["cs-a: none", "cs-a: matched"] {
+        assert!(changes.contains(&want), "{want} in {changes:?}");
+    }
+}
+
 macro_rules! both {
     ($($name:ident),*) => {
         mod on_sqlite {
@@ -318,4 +385,8 @@ macro_rules! both {
     };
 }
 
-both!(financing_from_demand_to_loan, the_product_book_follows_every_change);
+both!(
+    financing_from_demand_to_loan,
+    the_product_book_follows_every_change,
+    an_edited_product_replaces_only_its_own_matches
+);
