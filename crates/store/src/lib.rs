@@ -17,6 +17,7 @@ pub mod attachments;
 pub mod calendar;
 pub mod categories;
 pub mod chains;
+pub mod legal;
 pub mod codec;
 pub mod content;
 pub mod credit_repair;
@@ -108,6 +109,7 @@ pub trait Store:
     + credit_repair::RepairStore
     + utilities::UtilityStore
     + chains::ChainStore
+    + legal::LegalStore
     + Send
     + Sync
 {
