@@ -85,6 +85,7 @@ pub mod status;
 pub mod time_limits;
 pub mod users;
 pub mod utilities;
+pub mod legal;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::{Error, ErrorKind, Result};
