@@ -42,11 +42,13 @@ pub mod demo_notifications;
 pub mod demo_plans;
 pub mod demo_problems;
 pub mod demo_utilities;
+pub mod demo_legal;
 pub mod event;
 pub mod financing;
 pub mod grant;
 pub mod import;
 pub mod kpi;
+pub mod legal;
 pub mod ledger;
 pub mod plans;
 pub mod policies;
@@ -181,6 +183,10 @@ pub enum Command {
     /// Delivery channels (渠道: webhook, SMS or WeChat gateway): add, list, contact.
     #[command(subcommand)]
     Channel(push::ChannelCmd),
+    /// Legal consultations (应急法律服务, 三.14): take down a hotline question, answer, list,
+    /// export.
+    #[command(subcommand)]
+    Legal(legal::LegalCmd),
 }
 
 /// A one-shot command whose output goes to a pipe that closes (`huiqi kpi --json | head`)
@@ -275,6 +281,7 @@ pub fn main(server: &dyn server::Server) -> ExitCode {
         Command::Repair(c) => block_on(credit_repair::run(c, &ctx)),
         Command::Utilities(c) => block_on(utilities::run(c, &ctx)),
         Command::Chain(c) => block_on(chains::run(c, &ctx)),
+        Command::Legal(c) => block_on(legal::run(c, &ctx)),
     };
     match result {
         Ok(code) => code,
