@@ -8,6 +8,7 @@ mod cli_events;
 mod cli_financing;
 mod cli_foundation;
 mod cli_grants;
+mod cli_legal;
 mod cli_import;
 mod cli_plans;
 mod cli_policy;
