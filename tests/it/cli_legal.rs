@@ -45,14 +45,19 @@ fn legal_consultations_from_the_command_line() {
     let a: String =
         conn.query_row("SELECT uscc FROM enterprises ORDER BY id LIMIT 1", [], |r| r.get(0)).unwrap();
     let q = "疫情期间厂房被临时征用，租赁合同能否解除？";
-    let c = json(huiqi(dir, &["legal", "ask", "--uscc", &a, "--topic", "合同履约", "--question", q, "--json"]));
+    let c =
+        json(huiqi(dir, &["legal", "ask", "--uscc", &a, "--topic", "合同履约", "--question", q, "--json"]));
     let id = c["consultation"]["id"].as_i64().unwrap().to_string();
-    assert_eq!((c["consultation"]["channel"].as_str(), c["consultation"]["state"].as_str()), (Some("hotline"), Some("open")));
+    assert_eq!(
+        (c["consultation"]["channel"].as_str(), c["consultation"]["state"].as_str()),
+        (Some("hotline"), Some("open"))
+    );
 
     // The operator is no lawyer; lvshi is.
     let refused = huiqi(dir, &["legal", "answer", &id, "--answer", "可以协商解除。"]);
     assert_eq!(refused.status.code(), Some(1));
-    let answered = json(huiqi(dir, &["legal", "answer", &id, "--answer", "可以协商解除。", "--as", "lvshi", "--json"]));
+    let answered =
+        json(huiqi(dir, &["legal", "answer", &id, "--answer", "可以协商解除。", "--as", "lvshi", "--json"]));
     assert_eq!(answered["consultation"]["state"], "answered");
     assert_eq!(answered["consultation"]["answered_by"], "lvshi");
 
@@ -61,7 +66,10 @@ fn legal_consultations_from_the_command_line() {
     let bad = huiqi(dir, &["legal", "ask", "--uscc", &a, "--topic", "contract", "--question", &long]);
     assert_eq!(bad.status.code(), Some(1));
     let err = text(&bad.stderr);
-    assert!(err.contains("question") && err.contains("2000") && err.contains("字") && err.contains("characters"), "{err}");
+    assert!(
+        err.contains("question") && err.contains("2000") && err.contains("字") && err.contains("characters"),
+        "{err}"
+    );
     let open = json(huiqi(dir, &["legal", "list", "--state", "open", "--json"]));
     assert_eq!(open.as_array().unwrap().len(), 2, "the demo's two open ones; nothing added");
 

@@ -303,7 +303,11 @@ pub async fn create(app: &App, p: &Principal, input: ContentInput) -> Result<Con
 /// The draft a new item would be, checked (who may write it, every field) with its audit
 /// record, not yet stored: [`create`] stores it; `crate::legal::make_faq` stores it with the
 /// consultation's link in one transaction. The caller touches the search index after.
-pub(crate) async fn draft(app: &App, p: &Principal, input: ContentInput) -> Result<(ContentItem, FieldChange)> {
+pub(crate) async fn draft(
+    app: &App,
+    p: &Principal,
+    input: ContentInput,
+) -> Result<(ContentItem, FieldChange)> {
     // A case made here has no source problem (written from an offline file: the demo's, an
     // archive); it still needs its consent. Cases of problems come from [`make_case`].
     let c = check(app, p, &input).await?;

@@ -137,7 +137,9 @@ pub async fn team(app: &App) -> Result<Vec<Lawyer>> {
         .list_users()
         .await?
         .into_iter()
-        .filter(|u| u.active && u.role == Role::Department && u.department.as_deref() == Some(office.as_str()))
+        .filter(|u| {
+            u.active && u.role == Role::Department && u.department.as_deref() == Some(office.as_str())
+        })
         .filter(|u| named.as_ref().is_none_or(|n| n.contains(&u.username)))
         .map(|u| Lawyer {
             display_name: if u.display_name.is_empty() { u.username.clone() } else { u.display_name.clone() },
@@ -166,7 +168,10 @@ async fn readable(app: &App, actor: &Principal, id: i64) -> Result<ConsultationR
 }
 
 fn refused(state: State, action: Action) -> Error {
-    Error::Service(services::Error::ConsultationTransition { state: state.label_zh(), action: action.label_zh() })
+    Error::Service(services::Error::ConsultationTransition {
+        state: state.label_zh(),
+        action: action.label_zh(),
+    })
 }
 
 fn check_next(r: &ConsultationRecord, action: Action) -> Result<State> {
@@ -260,7 +265,11 @@ fn view(r: ConsultationRecord, now: DateTime<FixedOffset>, team: &[Lawyer]) -> C
     let lawyer_name = r
         .lawyer
         .as_ref()
-        .map(|l| team.iter().find(|t| &t.username == l).map_or("律师团队成员".into(), |t| t.display_name.clone()))
+        .map(|l| {
+            team.iter()
+                .find(|t| &t.username == l)
+                .map_or("律师团队成员".into(), |t| t.display_name.clone())
+        })
         .unwrap_or_default();
     ConsultationView {
         topic_zh: r.topic.label_zh(),
@@ -390,7 +399,11 @@ pub struct ListQuery {
 pub async fn list(app: &App, actor: &Principal, q: &ListQuery) -> Result<Vec<ConsultationView>> {
     let state = match q.state.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         Some(s) => Some(State::parse(s).ok_or_else(|| {
-            bad("state", s, "应为 open、answered、closed、withdrawn 之一 / must be open, answered, closed or withdrawn")
+            bad(
+                "state",
+                s,
+                "应为 open、answered、closed、withdrawn 之一 / must be open, answered, closed or withdrawn",
+            )
         })?),
         None => None,
     };
@@ -399,7 +412,9 @@ pub async fn list(app: &App, actor: &Principal, q: &ListQuery) -> Result<Vec<Con
         None => None,
     };
     let enterprise_id = match (actor.role, &actor.enterprise) {
-        (Role::Enterprise, Some(e)) => Some(crate::plans::enterprise(app, actor, &e.to_string(), authz::Action::Read).await?),
+        (Role::Enterprise, Some(e)) => {
+            Some(crate::plans::enterprise(app, actor, &e.to_string(), authz::Action::Read).await?)
+        }
         (Role::Enterprise, None) => return Err(Error::Forbidden),
         _ => {
             if !reads_all(app, actor).await? {
@@ -466,13 +481,17 @@ pub async fn ask(app: &App, actor: &Principal, req: &AskRequest) -> Result<Consu
     let channel = match req.channel.trim() {
         "" if enterprise_user => Channel::Online,
         "" => Channel::Hotline,
-        c => Channel::parse(c)
-            .ok_or_else(|| bad("channel", c, "应为 online、hotline、visit 之一 / must be online, hotline or visit"))?,
+        c => Channel::parse(c).ok_or_else(|| {
+            bad("channel", c, "应为 online、hotline、visit 之一 / must be online, hotline or visit")
+        })?,
     };
     let uscc = match (req.uscc.trim(), &actor.enterprise) {
         ("", Some(e)) if enterprise_user => e.to_string(),
         ("", _) => {
-            return Err(Error::Required { field: "uscc".into(), what: "统一社会信用代码 / the credit code".into() });
+            return Err(Error::Required {
+                field: "uscc".into(),
+                what: "统一社会信用代码 / the credit code".into(),
+            });
         }
         (u, _) => u.to_string(),
     };
@@ -481,7 +500,11 @@ pub async fn ask(app: &App, actor: &Principal, req: &AskRequest) -> Result<Consu
             return Err(Error::Forbidden);
         }
         if channel != Channel::Online {
-            return Err(bad("channel", channel.as_str(), "企业自行提出的咨询为线上咨询 / an enterprise asks online"));
+            return Err(bad(
+                "channel",
+                channel.as_str(),
+                "企业自行提出的咨询为线上咨询 / an enterprise asks online",
+            ));
         }
     } else {
         if !(in_office(app, actor).await? || actor.role == Role::Admin) {
@@ -543,7 +566,12 @@ pub struct AssignRequest {
 }
 
 #[tracing::instrument(skip_all, fields(user = %actor.username))]
-pub async fn assign(app: &App, actor: &Principal, id: i64, req: &AssignRequest) -> Result<ConsultationDetail> {
+pub async fn assign(
+    app: &App,
+    actor: &Principal,
+    id: i64,
+    req: &AssignRequest,
+) -> Result<ConsultationDetail> {
     let r = readable(app, actor, id).await?;
     if !(in_office(app, actor).await? || actor.role == Role::Admin) {
         return Err(Error::Forbidden);
@@ -575,7 +603,12 @@ pub struct AnswerRequest {
 /// Answers an open consultation: a lawyer of the team, the one it is given to (an unassigned
 /// one becomes the answering lawyer's).
 #[tracing::instrument(skip_all, fields(user = %actor.username))]
-pub async fn answer(app: &App, actor: &Principal, id: i64, req: &AnswerRequest) -> Result<ConsultationDetail> {
+pub async fn answer(
+    app: &App,
+    actor: &Principal,
+    id: i64,
+    req: &AnswerRequest,
+) -> Result<ConsultationDetail> {
     let r = readable(app, actor, id).await?;
     if !is_lawyer(app, actor).await? || r.lawyer.as_ref().is_some_and(|l| l != &actor.username) {
         return Err(Error::Forbidden);
@@ -617,12 +650,22 @@ pub async fn reply(app: &App, actor: &Principal, id: i64, req: &ReplyRequest) ->
         "confirm" | "确认" => Action::Confirm,
         "follow_up" | "追问" => Action::FollowUp,
         "withdraw" | "撤回" => Action::Withdraw,
-        a => return Err(bad("action", a, "应为 confirm、follow_up、withdraw 之一 / must be confirm, follow_up or withdraw")),
+        a => {
+            return Err(bad(
+                "action",
+                a,
+                "应为 confirm、follow_up、withdraw 之一 / must be confirm, follow_up or withdraw",
+            ));
+        }
     };
     check_next(&r, action)?;
     let w = match action {
-        Action::Confirm => ConsultationWrite::Confirm { note: clean("text", &req.text, MAX_NOTE, Lines::Many)? },
-        Action::Withdraw => ConsultationWrite::Withdraw { reason: clean("text", &req.text, MAX_NOTE, Lines::Many)? },
+        Action::Confirm => {
+            ConsultationWrite::Confirm { note: clean("text", &req.text, MAX_NOTE, Lines::Many)? }
+        }
+        Action::Withdraw => {
+            ConsultationWrite::Withdraw { reason: clean("text", &req.text, MAX_NOTE, Lines::Many)? }
+        }
         _ => {
             let text = question_text("text", &req.text)?;
             let times = due(app, app.now()).await?;
@@ -644,7 +687,11 @@ pub async fn close_unconfirmed(app: &App) -> Result<usize> {
     for r in app.store.consultations(&answered).await? {
         if r.confirm_by.is_some_and(|d| d < today) {
             check_next(&r, Action::AutoClose)?;
-            match app.store.write_consultation(r.id, r.version, &ConsultationWrite::AutoClose, &stamp(app, &system)).await {
+            match app
+                .store
+                .write_consultation(r.id, r.version, &ConsultationWrite::AutoClose, &stamp(app, &system))
+                .await
+            {
                 Ok(_) => n += 1,
                 // The enterprise acted meanwhile: its action stands; the next run looks again.
                 Err(store::StoreError::DocumentConflict { .. }) => {}
@@ -712,7 +759,13 @@ pub async fn make_faq(app: &App, actor: &Principal, id: i64, req: &FaqRequest) -
     let (item, change) = crate::content::draft(app, actor, input).await?;
     let saved = app
         .store
-        .create_faq_of_consultation(id, req.version.unwrap_or(r.version), &item, &[change], &stamp(app, actor))
+        .create_faq_of_consultation(
+            id,
+            req.version.unwrap_or(r.version),
+            &item,
+            &[change],
+            &stamp(app, actor),
+        )
         .await?;
     app.search.touch();
     Ok(saved)
@@ -732,10 +785,9 @@ pub async fn kpis(app: &App, actor: &Principal, day: NaiveDate) -> Result<Vec<Se
     };
     let now = app.now();
     let asked = all.iter().filter(|c| month(c.asked_at)).count() as u64;
-    let in_time = all
-        .iter()
-        .filter(|c| c.answered_in_time == Some(true) && c.answered_at.is_some_and(month))
-        .count() as u64;
+    let in_time =
+        all.iter().filter(|c| c.answered_in_time == Some(true) && c.answered_at.is_some_and(month)).count()
+            as u64;
     let open = all.iter().filter(|c| c.state == State::Open).count() as u64;
     let faqs = all.iter().filter(|c| c.faq_at.is_some_and(month)).count() as u64;
     let behind = all.iter().filter(|c| c.state == State::Open && now > c.due_at).count() as u64;
@@ -784,7 +836,9 @@ pub async fn workbook(app: &App, actor: &Principal, q: &ListQuery) -> Result<Vec
         ],
     );
     let time = |t: Option<DateTime<FixedOffset>>| {
-        t.map_or(excel::Cell::Empty, |t| excel::Cell::DateTime(t.with_timezone(&handling::china()).naive_local()))
+        t.map_or(excel::Cell::Empty, |t| {
+            excel::Cell::DateTime(t.with_timezone(&handling::china()).naive_local())
+        })
     };
     for v in &list {
         let r = &v.record;

@@ -64,6 +64,7 @@ pub mod grants;
 pub mod inbox;
 pub mod jobs;
 pub mod kpis;
+pub mod legal;
 pub mod live;
 pub mod matching;
 pub mod notifications;
@@ -85,7 +86,6 @@ pub mod status;
 pub mod time_limits;
 pub mod users;
 pub mod utilities;
-pub mod legal;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::{Error, ErrorKind, Result};

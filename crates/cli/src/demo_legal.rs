@@ -134,7 +134,8 @@ pub async fn write(app: &App, zone: &DemoZone) -> anyhow::Result<(usize, usize)>
     )
     .await
     .map_err(err)?;
-    let faq = content::review(&app, &lvshi, faq.id, faq.version, ReviewStep::Submit, "").await.map_err(err)?;
+    let faq =
+        content::review(&app, &lvshi, faq.id, faq.version, ReviewStep::Submit, "").await.map_err(err)?;
     content::review(&app, &li, faq.id, faq.version, ReviewStep::Approve, "").await.map_err(err)?;
     faqs += 1;
 
@@ -155,7 +156,9 @@ pub async fn write(app: &App, zone: &DemoZone) -> anyhow::Result<(usize, usize)>
         &app,
         &li,
         c2,
-        &FaqRequest { title: "员工隔离期间，企业如何支付工资？".into(), ..Default::default() },
+        &FaqRequest {
+            title: "员工隔离期间，企业如何支付工资？".into(), ..Default::default()
+        },
     )
     .await
     .map_err(err)?;
@@ -175,7 +178,9 @@ pub async fn write(app: &App, zone: &DemoZone) -> anyhow::Result<(usize, usize)>
     .record
     .id;
     n += 1;
-    uc::assign(&app, &lvshi, c3, &AssignRequest { lawyer: SECOND_LAWYER.into(), version: None }).await.map_err(err)?;
+    uc::assign(&app, &lvshi, c3, &AssignRequest { lawyer: SECOND_LAWYER.into(), version: None })
+        .await
+        .map_err(err)?;
     clock.set(at(2022, 6, 14, 16));
     uc::answer(
         &app,
@@ -186,7 +191,9 @@ pub async fn write(app: &App, zone: &DemoZone) -> anyhow::Result<(usize, usize)>
     .await
     .map_err(err)?;
     clock.set(at(2022, 6, 15, 10));
-    uc::reply(&app, &firm(1), c3, &reply("follow_up", "我司属于制造业中型企业，是否也可以申请？")).await.map_err(err)?;
+    uc::reply(&app, &firm(1), c3, &reply("follow_up", "我司属于制造业中型企业，是否也可以申请？"))
+        .await
+        .map_err(err)?;
     clock.set(at(2022, 6, 16, 11));
     uc::answer(
         &app,
@@ -201,12 +208,13 @@ pub async fn write(app: &App, zone: &DemoZone) -> anyhow::Result<(usize, usize)>
 
     // 4. Online, trademarks: answered just before the demo date, awaiting confirmation.
     clock.set(at(2022, 12, 22, 10));
-    let c4 = uc::ask(&app, &firm(2), &ask("知识产权", "我司注册商标在电商平台被他人仿冒使用，应当如何维权？"))
-        .await
-        .map_err(err)?
-        .consultation
-        .record
-        .id;
+    let c4 =
+        uc::ask(&app, &firm(2), &ask("知识产权", "我司注册商标在电商平台被他人仿冒使用，应当如何维权？"))
+            .await
+            .map_err(err)?
+            .consultation
+            .record
+            .id;
     n += 1;
     clock.set(at(2022, 12, 26, 15));
     uc::answer(
@@ -236,13 +244,19 @@ pub async fn write(app: &App, zone: &DemoZone) -> anyhow::Result<(usize, usize)>
     call.uscc = firms[4].0.to_string();
     let c6 = uc::ask(&app, &lvshi, &call).await.map_err(err)?.consultation.record.id;
     n += 1;
-    uc::assign(&app, &lvshi, c6, &AssignRequest { lawyer: SECOND_LAWYER.into(), version: None }).await.map_err(err)?;
+    uc::assign(&app, &lvshi, c6, &AssignRequest { lawyer: SECOND_LAWYER.into(), version: None })
+        .await
+        .map_err(err)?;
 
     // 7. Online, labour: the day before the demo date, in time.
     clock.set(at(2022, 12, 29, 16));
-    uc::ask(&app, &qiye, &ask("招工用工", "疫情期间员工居家办公，超出正常工作时间完成的工作能否认定为加班？加班费如何计算？"))
-        .await
-        .map_err(err)?;
+    uc::ask(
+        &app,
+        &qiye,
+        &ask("招工用工", "疫情期间员工居家办公，超出正常工作时间完成的工作能否认定为加班？加班费如何计算？"),
+    )
+    .await
+    .map_err(err)?;
     n += 1;
     Ok((n, faqs))
 }

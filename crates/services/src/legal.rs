@@ -235,7 +235,9 @@ pub fn parse_limit(text: &str) -> Option<Limit> {
     let n: u32 = digits.parse().ok()?;
     let unit = &t[digits.len()..];
     let limit = match unit {
-        "个工作日" | "工作日" | "workdays" | "workday" | "workingdays" | "workingday" | "d" => Limit::Workdays(n),
+        "个工作日" | "工作日" | "workdays" | "workday" | "workingdays" | "workingday" | "d" => {
+            Limit::Workdays(n)
+        }
         "小时" | "个小时" | "hours" | "hour" | "h" => Limit::Hours(n),
         _ => return None,
     };
@@ -297,7 +299,10 @@ mod tests {
         assert_eq!(next(S::Answered, 1, A::AutoClose), Ok(S::Closed));
         assert_eq!(next(S::Open, 0, A::Withdraw), Ok(S::Withdrawn));
         assert!(next(S::Open, 1, A::Withdraw).is_err(), "a follow-up is not withdrawn");
-        assert!(next(S::Answered, 0, A::Withdraw).is_err(), "an answered question is confirmed, not withdrawn");
+        assert!(
+            next(S::Answered, 0, A::Withdraw).is_err(),
+            "an answered question is confirmed, not withdrawn"
+        );
         assert!(next(S::Open, 0, A::Confirm).is_err(), "nothing to confirm before an answer");
         assert_eq!(
             next(S::Closed, 0, A::Answer),

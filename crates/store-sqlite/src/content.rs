@@ -38,7 +38,13 @@ fn raw(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawContent> {
 
 /// Inserts a new content item (its audit records are the caller's); its id. Also used by the
 /// legal consultations' FAQ, written in the consultation's transaction.
-pub(crate) fn insert(conn: &Connection, item: &ContentItem, tags: &str, items: &str, details: &str) -> Result<i64> {
+pub(crate) fn insert(
+    conn: &Connection,
+    item: &ContentItem,
+    tags: &str,
+    items: &str,
+    details: &str,
+) -> Result<i64> {
     conn.prepare_cached(sql::INSERT)
         .and_then(|mut st| {
             st.query_row(

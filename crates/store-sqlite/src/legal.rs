@@ -198,11 +198,9 @@ impl LegalStore for SqliteStore {
             let now = text_time(stamp.at);
             match &w {
                 ConsultationWrite::Assign { lawyer } => exec(conn, sql::ASSIGN, &[lawyer, &id])?,
-                ConsultationWrite::Answer { text, follow_up: false, in_time, confirm_by } => exec(
-                    conn,
-                    sql::ANSWER,
-                    &[text, &stamp.username, &now, in_time, confirm_by, &id],
-                )?,
+                ConsultationWrite::Answer { text, follow_up: false, in_time, confirm_by } => {
+                    exec(conn, sql::ANSWER, &[text, &stamp.username, &now, in_time, confirm_by, &id])?
+                }
                 ConsultationWrite::Answer { text, follow_up: true, confirm_by, .. } => {
                     exec(conn, sql::ANSWER_FOLLOW_UP, &[text, &stamp.username, &now, confirm_by, &id])?
                 }

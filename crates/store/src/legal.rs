@@ -163,7 +163,8 @@ pub mod sql {
         asked_at, due_at, yellow_at, state, lawyer, answer, answered_by, answered_at, answered_in_time, \
         confirm_by, follow_up, follow_up_answer, note) \
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, '', '', '') RETURNING id";
-    pub const BUMP: &str = "UPDATE legal_consultations SET version = version + 1 WHERE id = $1 AND version = $2";
+    pub const BUMP: &str =
+        "UPDATE legal_consultations SET version = version + 1 WHERE id = $1 AND version = $2";
     pub const VERSION: &str = "SELECT version FROM legal_consultations WHERE id = $1";
     pub const ASSIGN: &str = "UPDATE legal_consultations SET lawyer = $1 WHERE id = $2";
     pub const ANSWER: &str = "UPDATE legal_consultations SET state = 'answered', answer = $1, answered_by = $2, \
@@ -174,8 +175,7 @@ pub mod sql {
         due_at = $3, yellow_at = $4, confirm_by = NULL WHERE id = $5";
     pub const CLOSE: &str = "UPDATE legal_consultations SET state = $1, closed_by = $2, closed_at = $3, note = $4 \
         WHERE id = $5";
-    pub const LINK_FAQ: &str =
-        "UPDATE legal_consultations SET faq_content_id = $1, faq_at = $2 WHERE id = $3 AND faq_content_id IS NULL";
+    pub const LINK_FAQ: &str = "UPDATE legal_consultations SET faq_content_id = $1, faq_at = $2 WHERE id = $3 AND faq_content_id IS NULL";
 }
 
 /// Legal consultations.

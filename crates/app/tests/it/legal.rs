@@ -92,7 +92,10 @@ async fn consultations_from_question_to_faq(store: Arc<dyn Store>) {
     app::settings::set(&app, &admin, SetSettings { expected: app::policy_docs::Expected::Current, settings })
         .await
         .unwrap();
-    assert_eq!(legal::team(&app).await.unwrap().iter().map(|l| l.username.as_str()).collect::<Vec<_>>(), ["lvshi"]);
+    assert_eq!(
+        legal::team(&app).await.unwrap().iter().map(|l| l.username.as_str()).collect::<Vec<_>>(),
+        ["lvshi"]
+    );
 
     // Too long a question: 400, both languages, nothing stored.
     let e = legal::ask(&app, &enterprise(&maker), &ask(&"合".repeat(2001), "contract")).await.unwrap_err();
@@ -100,7 +103,10 @@ async fn consultations_from_question_to_faq(store: Arc<dyn Store>) {
     assert_eq!(e.kind(), app::ErrorKind::BadRequest);
     let text = e.bilingual();
     assert!(text.contains("question") && text.contains("2000") && text.is_char_boundary(0), "{text}");
-    assert!(text.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)) && text.contains("characters"), "{text}");
+    assert!(
+        text.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)) && text.contains("characters"),
+        "{text}"
+    );
     assert!(matches!(
         legal::ask(&app, &enterprise(&maker), &ask("疫情期间无法按期交货，是否构成违约？", "税务")).await,
         Err(Error::Invalid { field, .. }) if field == "topic"
@@ -112,7 +118,10 @@ async fn consultations_from_question_to_faq(store: Arc<dyn Store>) {
     let c = legal::ask(&app, &enterprise(&maker), &ask(&q, "合同履约")).await.unwrap();
     let id = c.consultation.record.id;
     let r = &c.consultation.record;
-    assert_eq!((r.channel.label_zh(), r.state.label_zh(), c.consultation.topic_zh), ("线上", "待答复", "合同履约"));
+    assert_eq!(
+        (r.channel.label_zh(), r.state.label_zh(), c.consultation.topic_zh),
+        ("线上", "待答复", "合同履约")
+    );
     assert_eq!(
         r.due_at,
         at("2022-05-09T23:59:59+08:00"),
@@ -122,13 +131,21 @@ async fn consultations_from_question_to_faq(store: Arc<dyn Store>) {
     assert_eq!(c.consultation.time_left_zh, "还剩 3 天 13 小时");
 
     // Another enterprise neither sees it nor lists it; another department may not list.
-    assert!(matches!(legal::show(&app, &enterprise(&other), id).await, Err(Error::ConsultationNotFound { .. })));
+    assert!(matches!(
+        legal::show(&app, &enterprise(&other), id).await,
+        Err(Error::ConsultationNotFound { .. })
+    ));
     assert!(legal::list(&app, &enterprise(&other), &ListQuery::default()).await.unwrap().is_empty());
     assert!(matches!(legal::list(&app, &jingfa, &ListQuery::default()).await, Err(Error::Forbidden)));
     assert!(matches!(legal::show(&app, &jingfa, id).await, Err(Error::ConsultationNotFound { .. })));
     assert!(matches!(
-        legal::reply(&app, &enterprise(&other), id, &ReplyRequest { action: "withdraw".into(), ..Default::default() })
-            .await,
+        legal::reply(
+            &app,
+            &enterprise(&other),
+            id,
+            &ReplyRequest { action: "withdraw".into(), ..Default::default() }
+        )
+        .await,
         Err(Error::ConsultationNotFound { .. })
     ));
 
@@ -155,7 +172,9 @@ async fn consultations_from_question_to_faq(store: Arc<dyn Store>) {
     // Monday: the lawyer answers within the limit; the enterprise confirms.
     clock.set(at("2022-05-09T16:00:00+08:00"));
     let answer = "根据民法典第五百九十条，因不可抗力不能履行合同的，根据不可抗力的影响部分或者全部免除责任，但应当及时通知对方并在合理期限内提供证明。";
-    let v = legal::answer(&app, &lvshi, id, &AnswerRequest { answer: answer.into(), version: None }).await.unwrap();
+    let v = legal::answer(&app, &lvshi, id, &AnswerRequest { answer: answer.into(), version: None })
+        .await
+        .unwrap();
     assert_eq!(v.consultation.record.answered_in_time, Some(true));
     assert_eq!(v.consultation.record.confirm_by, Some(d("2022-05-16")), "5 working days to confirm");
     let mine = legal::show(&app, &enterprise(&maker), id).await.unwrap();
@@ -180,7 +199,9 @@ async fn consultations_from_question_to_faq(store: Arc<dyn Store>) {
     call.channel = "hotline".into();
     let mut online = call.clone();
     online.channel = "online".into();
-    assert!(matches!(legal::ask(&app, &zongzhi, &online).await, Err(Error::Invalid { field, .. }) if field == "channel"));
+    assert!(
+        matches!(legal::ask(&app, &zongzhi, &online).await, Err(Error::Invalid { field, .. }) if field == "channel")
+    );
     assert!(matches!(legal::ask(&app, &jingfa, &call).await, Err(Error::Forbidden)));
     let mut answered = call.clone();
     answered.answer = "隔离期间视为提供正常劳动，应当支付正常工资。".into();
@@ -207,14 +228,20 @@ async fn consultations_from_question_to_faq(store: Arc<dyn Store>) {
     // The office turns the first answer into an FAQ: proposed without the enterprise's name,
     // refused if the edit names it again; linked; it then awaits the content review.
     let v = legal::show(&app, &zongzhi, id).await.unwrap();
-    assert!(v.may_make_faq && !v.faq_title.contains(&maker_name) && v.faq_title.contains("某企业"), "{}", v.faq_title);
+    assert!(
+        v.may_make_faq && !v.faq_title.contains(&maker_name) && v.faq_title.contains("某企业"),
+        "{}",
+        v.faq_title
+    );
     assert!(!legal::show(&app, &enterprise(&maker), id).await.unwrap().may_make_faq);
     assert!(matches!(
         legal::make_faq(&app, &enterprise(&maker), id, &FaqRequest::default()).await,
         Err(Error::Forbidden)
     ));
     let named = FaqRequest { title: q.clone(), ..Default::default() };
-    assert!(matches!(legal::make_faq(&app, &zongzhi, id, &named).await, Err(Error::Invalid { field, .. }) if field == "title"));
+    assert!(
+        matches!(legal::make_faq(&app, &zongzhi, id, &named).await, Err(Error::Invalid { field, .. }) if field == "title")
+    );
     let edited = FaqRequest {
         title: "疫情影响无法按期交货，能否以不可抗力免除违约责任？".into(),
         ..Default::default()
@@ -224,7 +251,9 @@ async fn consultations_from_question_to_faq(store: Arc<dyn Store>) {
     assert_eq!(faq.body, answer);
     let v = legal::show(&app, &enterprise(&maker), id).await.unwrap();
     assert_eq!(v.faq.as_ref().map(|f| (f.id, f.state_zh)), Some((faq.id, "草稿")));
-    assert!(matches!(legal::make_faq(&app, &zongzhi, id, &edited).await, Err(Error::Invalid { field, .. }) if field == "faq"));
+    assert!(
+        matches!(legal::make_faq(&app, &zongzhi, id, &edited).await, Err(Error::Invalid { field, .. }) if field == "faq")
+    );
     assert!(matches!(
         legal::make_faq(&app, &zongzhi, late, &FaqRequest::default()).await,
         Err(Error::Service(_))
@@ -234,12 +263,19 @@ async fn consultations_from_question_to_faq(store: Arc<dyn Store>) {
     clock.set(at("2022-05-19T09:00:00+08:00"));
     assert_eq!(legal::close_unconfirmed(&app).await.unwrap(), 1);
     let h = legal::show(&app, &leader, h.consultation.record.id).await.unwrap();
-    assert_eq!((h.consultation.state_zh, h.consultation.record.closed_by.as_deref()), ("已办结", Some("system")));
+    assert_eq!(
+        (h.consultation.state_zh, h.consultation.record.closed_by.as_deref()),
+        ("已办结", Some("system"))
+    );
     assert_eq!(legal::close_unconfirmed(&app).await.unwrap(), 0);
 
     // The workbook reads back; enterprises may not export.
-    assert!(matches!(legal::workbook(&app, &enterprise(&maker), &Default::default()).await, Err(Error::Forbidden)));
-    let sheets = excel::read_back(&legal::workbook(&app, &leader, &Default::default()).await.unwrap()).unwrap();
+    assert!(matches!(
+        legal::workbook(&app, &enterprise(&maker), &Default::default()).await,
+        Err(Error::Forbidden)
+    ));
+    let sheets =
+        excel::read_back(&legal::workbook(&app, &leader, &Default::default()).await.unwrap()).unwrap();
     assert_eq!(sheets[0].1.len(), 4, "header and three consultations");
     assert!(sheets[0].1.iter().any(|row| row.iter().any(|c| c == "红灯")));
     let audit = app.store.audit_records("legal_consultation", Some(&id.to_string()), 100).await.unwrap();
@@ -261,19 +297,34 @@ async fn a_follow_up_reopens_once(store: Arc<dyn Store>) {
     .unwrap();
     let me = enterprise(&codes[0]);
     let lvshi = office_user(&app, "lvshi", "王律师").await;
-    let id = legal::ask(&app, &me, &ask("商标被他人抢注，应当如何维权？", "ip")).await.unwrap().consultation.record.id;
-    legal::answer(&app, &lvshi, id, &AnswerRequest { answer: "可以提出商标异议或无效宣告。".into(), version: None })
+    let id = legal::ask(&app, &me, &ask("商标被他人抢注，应当如何维权？", "ip"))
         .await
-        .unwrap();
+        .unwrap()
+        .consultation
+        .record
+        .id;
+    legal::answer(
+        &app,
+        &lvshi,
+        id,
+        &AnswerRequest { answer: "可以提出商标异议或无效宣告。".into(), version: None },
+    )
+    .await
+    .unwrap();
     clock.set(at("2022-06-13T09:00:00+08:00"));
     let follow = |t: &str| ReplyRequest { action: "follow_up".into(), text: t.into(), version: None };
     let v = legal::reply(&app, &me, id, &follow("异议期限是多久？")).await.unwrap();
     assert_eq!(v.consultation.state_zh, "待答复");
     assert_eq!(v.consultation.record.due_at, at("2022-06-15T23:59:59+08:00"));
     assert!(v.actions.is_empty(), "a follow-up is answered, not withdrawn");
-    legal::answer(&app, &lvshi, id, &AnswerRequest { answer: "初步审定公告之日起三个月内。".into(), version: None })
-        .await
-        .unwrap();
+    legal::answer(
+        &app,
+        &lvshi,
+        id,
+        &AnswerRequest { answer: "初步审定公告之日起三个月内。".into(), version: None },
+    )
+    .await
+    .unwrap();
     let v = legal::show(&app, &me, id).await.unwrap();
     assert_eq!(v.actions, vec![Action::Confirm], "a second follow-up is a new consultation");
     assert!(matches!(legal::reply(&app, &me, id, &follow("还有呢？")).await, Err(Error::Service(_))));

@@ -20,7 +20,8 @@ use crate::routes::auth::{form, json};
 use crate::state::AppState;
 use crate::views::{self, Base};
 use app::legal::{
-    self as uc, AnswerRequest, AskRequest, AssignRequest, ConsultationView, FaqRequest, ListQuery, ReplyRequest,
+    self as uc, AnswerRequest, AskRequest, AssignRequest, ConsultationView, FaqRequest, ListQuery,
+    ReplyRequest,
 };
 use i18n::dates::time_table;
 use services::legal::Action;
@@ -242,8 +243,13 @@ pub struct LegalPage {
     pub limit: String,
 }
 
-const TOPICS: [(&str, &str); 5] =
-    [("contract", "合同履约"), ("labour", "招工用工"), ("trade", "市场交易"), ("ip", "知识产权"), ("other", "其他")];
+const TOPICS: [(&str, &str); 5] = [
+    ("contract", "合同履约"),
+    ("labour", "招工用工"),
+    ("trade", "市场交易"),
+    ("ip", "知识产权"),
+    ("other", "其他"),
+];
 
 impl LegalPage {
     pub fn topics(&self) -> &'static [(&'static str, &'static str)] {
@@ -302,8 +308,13 @@ pub async fn page_ask(
     f: Result<Form<AskForm>, FormRejection>,
 ) -> Result<Response, WebError> {
     let f = form(f)?;
-    let req =
-        AskRequest { uscc: f.uscc, channel: f.channel, topic: f.topic, question: f.question, answer: f.answer };
+    let req = AskRequest {
+        uscc: f.uscc,
+        channel: f.channel,
+        topic: f.topic,
+        question: f.question,
+        answer: f.answer,
+    };
     let d = uc::ask(&state, &p, &req).await?;
     Ok(Redirect::to(&format!("/legal/{}", d.consultation.record.id)).into_response())
 }
@@ -371,7 +382,11 @@ pub async fn page_consultation(
             _ => String::new(),
         },
         note: r.note.clone(),
-        confirm_by: r.confirm_by.filter(|_| r.state == store::legal::State::Answered).map(|d| d.to_string()).unwrap_or_default(),
+        confirm_by: r
+            .confirm_by
+            .filter(|_| r.state == store::legal::State::Answered)
+            .map(|d| d.to_string())
+            .unwrap_or_default(),
         faq: d.faq.as_ref().map(|f| (f.id, f.title.clone(), f.state_zh)),
         may_assign: has(Action::Assign),
         may_answer: has(Action::Answer),
@@ -429,9 +444,13 @@ pub async fn page_act(
             uc::reply(&state, &p, id, &req).await?;
         }
         "faq" => {
-            let item =
-                uc::make_faq(&state, &p, id, &FaqRequest { title: f.title, body: f.body, version: f.version })
-                    .await?;
+            let item = uc::make_faq(
+                &state,
+                &p,
+                id,
+                &FaqRequest { title: f.title, body: f.body, version: f.version },
+            )
+            .await?;
             return Ok(Redirect::to(&format!("/content/{}", item.id)).into_response());
         }
         _ => return Err(WebError::from(app::Error::ConsultationNotFound { id })),

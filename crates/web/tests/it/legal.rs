@@ -10,8 +10,8 @@ use crate::problems::app;
 use crate::support::{PASSWORD, cheap_hash};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use store::users::NewUser;
 use store::Role;
+use store::users::NewUser;
 
 #[tokio::test]
 async fn a_consultation_asked_answered_and_made_an_faq_over_http() {
@@ -53,7 +53,11 @@ async fn a_consultation_asked_answered_and_made_an_faq_over_http() {
 
     // The enterprise's page offers the ask form; asking through it lands on the consultation.
     let page = app.call("ent_a", Method::GET, "/legal", None).await.text().await.unwrap();
-    assert!(page.contains("在线法律咨询") && page.contains("id=\"ask-form\"") && !page.contains("id=\"intake-form\""));
+    assert!(
+        page.contains("在线法律咨询")
+            && page.contains("id=\"ask-form\"")
+            && !page.contains("id=\"intake-form\"")
+    );
     let question = "长沙甲科技有限公司的员工被集中隔离，隔离期间工资应如何支付？";
     let c = app
         .ok(
@@ -69,9 +73,15 @@ async fn a_consultation_asked_answered_and_made_an_faq_over_http() {
     // Friday 2024-03-01 09:00: two working days end on Tuesday 5 March.
     assert_eq!(c["consultation"]["due_at"], "2024-03-05T23:59:59+08:00");
     let page = app.call("ent_a", Method::GET, &format!("/legal/{id}"), None).await.text().await.unwrap();
-    assert!(page.contains("待答复") && page.contains("招工用工") && page.contains("id=\"withdraw-form\""), "{page}");
+    assert!(
+        page.contains("待答复") && page.contains("招工用工") && page.contains("id=\"withdraw-form\""),
+        "{page}"
+    );
     assert!(!page.contains("id=\"answer-form\"") && !page.contains("id=\"faq-form\""), "{page}");
-    assert_eq!(app.call("ent_b", Method::GET, &format!("/legal/{id}"), None).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.call("ent_b", Method::GET, &format!("/legal/{id}"), None).await.status(),
+        StatusCode::NOT_FOUND
+    );
     assert_eq!(
         app.call("ent_b", Method::GET, &format!("/api/v1/legal/consultations/{id}"), None).await.status(),
         StatusCode::NOT_FOUND
@@ -128,7 +138,10 @@ async fn a_consultation_asked_answered_and_made_an_faq_over_http() {
     let sheets = excel::read_back(&x.bytes().await.unwrap()).unwrap();
     assert_eq!(sheets[0].1.len(), 2);
     assert!(sheets[0].1[1].iter().any(|c| c == answer));
-    assert_eq!(app.call("ent_a", Method::GET, "/legal/export.xlsx", None).await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.call("ent_a", Method::GET, "/legal/export.xlsx", None).await.status(),
+        StatusCode::FORBIDDEN
+    );
     let page = app.call("leader", Method::GET, "/dashboard?period=2024-03", None).await.text().await.unwrap();
     let table = page.split("id=\"service-lines-table\"").nth(1).unwrap_or_default();
     assert!(table.contains("三.14") && table.contains("应急法律服务"), "{page}");
