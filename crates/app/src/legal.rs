@@ -59,7 +59,7 @@ pub const DEFAULT_SOURCE: &str = "方案（三.14 加强应急公共法律服务
 pub struct LegalSettings {
     /// `2 个工作日` or `48 小时` (`services::legal::parse_limit`).
     pub answer_limit: String,
-    /// Usernames of the lawyers, separated by commas, or [`ALL_LAWYERS`].
+    /// Usernames of the lawyers, separated by commas, or [`ALL_LAWYERS`] (`all`).
     pub lawyers: String,
     /// Where the limit comes from.
     pub source: String,
@@ -90,7 +90,8 @@ impl LegalSettings {
             .filter(|t| !t.is_empty())
             .map(String::from)
             .collect();
-        if names.is_empty() || names.iter().any(|n| n == ALL_LAWYERS) { None } else { Some(names) }
+        let all = |n: &String| n == ALL_LAWYERS || n.eq_ignore_ascii_case("all");
+        if names.is_empty() || names.iter().any(all) { None } else { Some(names) }
     }
 }
 
@@ -876,4 +877,34 @@ pub async fn workbook(app: &App, actor: &Principal, q: &ListQuery) -> Result<Vec
     let mut wb = excel::Workbook::new("法律咨询台账", app.now().naive_local());
     wb.sheets.push(sheet);
     wb.to_bytes().map_err(Error::internal)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_team_setting_names_lawyers_or_all() {
+        let mut s = LegalSettings::default();
+        assert_eq!((s.named(), s.limit()), (None, Some(handling::Limit::Workdays(2))));
+        s.lawyers = "lvshi， lvshi02、lvshi03".into();
+        assert_eq!(s.named(), Some(vec!["lvshi".to_string(), "lvshi02".into(), "lvshi03".into()]));
+        s.lawyers = "All".into();
+        assert_eq!(s.named(), None);
+        s.answer_limit = "两天".into();
+        assert_eq!(s.limit(), None);
+        assert!(crate::settings::ZoneSettings { legal: s, ..Default::default() }.check().is_err());
+    }
+
+    #[test]
+    fn an_faq_proposal_names_no_enterprise() {
+        assert_eq!(
+            anonymised(
+                "长沙甲公司（91430100MA4L16JQ9B）员工隔离期间工资？",
+                "长沙甲公司",
+                "91430100MA4L16JQ9B"
+            ),
+            "某企业（）员工隔离期间工资？"
+        );
+    }
 }

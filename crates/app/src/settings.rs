@@ -585,9 +585,9 @@ pub const FIELDS: &[Field] = &[
         label: ["法律咨询答复时限", "answer limit of a legal consultation"],
         help: [
             "律师团队答复法律咨询的时限，写作“2 个工作日”（按园区工作日历）或“48 小时”；提出（或追问）时定下该咨询的期限，临近亮黄灯、逾期亮红灯",
-            "how long the lawyer team has to answer a legal consultation: \"2 个工作日\" (working days on the zone \
-             calendar) or \"48 小时\" (hours); fixed for the consultation when it is asked (or followed up); yellow \
-             near, red past",
+            "how long the lawyer team has to answer a legal consultation: \"2 working days\" (on the zone \
+             calendar) or \"48 hours\"; fixed for the consultation when it is asked (or followed up); yellow near, \
+             red past",
         ],
     },
     Field {
@@ -597,7 +597,7 @@ pub const FIELDS: &[Field] = &[
         help: [
             "答复法律咨询的律师：社会治安综合治理局（法律服务牵头部门）的部门账号用户名，以逗号分隔；“全部”表示该局每个部门账号都可答复",
             "the lawyers who answer consultations: usernames of department accounts of the legal office (the lead \
-             of the category legal), separated by commas; \"全部\" lets every account of the office answer",
+             of the category legal), separated by commas; \"all\" lets every account of the office answer",
         ],
     },
     Field {
