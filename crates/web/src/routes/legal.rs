@@ -385,7 +385,7 @@ pub async fn page_consultation(
         confirm_by: r
             .confirm_by
             .filter(|_| r.state == store::legal::State::Answered)
-            .map(|d| d.to_string())
+            .map(i18n::dates::date_table)
             .unwrap_or_default(),
         faq: d.faq.as_ref().map(|f| (f.id, f.title.clone(), f.state_zh)),
         may_assign: has(Action::Assign),
