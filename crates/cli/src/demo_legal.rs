@@ -53,6 +53,11 @@ fn reply(action: &str, text: &str) -> ReplyRequest {
     ReplyRequest { action: action.into(), text: text.into(), version: None }
 }
 
+/// Asks (or takes down) a question; its id.
+async fn asked(app: &App, who: &Principal, req: &AskRequest) -> anyhow::Result<i64> {
+    Ok(uc::ask(app, who, req).await.map_err(crate::app_error)?.consultation.record.id)
+}
+
 /// Writes the demo consultations; (consultations, FAQs).
 pub async fn write(app: &App, zone: &DemoZone) -> anyhow::Result<(usize, usize)> {
     let err = crate::app_error;
@@ -93,19 +98,14 @@ pub async fn write(app: &App, zone: &DemoZone) -> anyhow::Result<(usize, usize)>
     // 1. Online, contract: answered the next day, confirmed; made an FAQ, published after the
     //    second lawyer's review.
     clock.set(at(2022, 4, 18, 10));
-    let c1 = uc::ask(
+    let c1 = asked(
         &app,
         &qiye,
         &ask(
             "合同履约",
             "受疫情影响，我司原材料无法按期到货，导致不能按合同约定日期向客户交货。客户要求支付违约金，我司能否以不可抗力为由主张免责？",
         ),
-    )
-    .await
-    .map_err(err)?
-    .consultation
-    .record
-    .id;
+    ).await?;
     n += 1;
     clock.set(at(2022, 4, 19, 15));
     uc::answer(
@@ -148,7 +148,7 @@ pub async fn write(app: &App, zone: &DemoZone) -> anyhow::Result<(usize, usize)>
     call.answer = "根据人社部等部门的通知，职工因被隔离不能提供正常劳动的，企业应当视同提供正常劳动并支付隔离期间的工资；\
                    隔离期满仍需停工停产的，按停工停产的规定支付。企业可与职工协商安排带薪年休假，但不得强制抵扣隔离期间。"
         .into();
-    let c2 = uc::ask(&app, &lvshi, &call).await.map_err(err)?.consultation.record.id;
+    let c2 = asked(&app, &lvshi, &call).await?;
     n += 1;
     clock.set(at(2022, 5, 20, 9));
     uc::close_unconfirmed(&app).await.map_err(err)?;
@@ -167,16 +167,12 @@ pub async fn write(app: &App, zone: &DemoZone) -> anyhow::Result<(usize, usize)>
 
     // 3. Online, trade: given to the second lawyer, answered, one follow-up, answered, confirmed.
     clock.set(at(2022, 6, 13, 9));
-    let c3 = uc::ask(
+    let c3 = asked(
         &app,
         &firm(1),
         &ask("市场交易", "我司租用国有企业的厂房，疫情期间停产两个月，能否申请减免租金？需要准备哪些材料？"),
     )
-    .await
-    .map_err(err)?
-    .consultation
-    .record
-    .id;
+    .await?;
     n += 1;
     uc::assign(&app, &lvshi, c3, &AssignRequest { lawyer: SECOND_LAWYER.into(), version: None })
         .await
@@ -208,13 +204,8 @@ pub async fn write(app: &App, zone: &DemoZone) -> anyhow::Result<(usize, usize)>
 
     // 4. Online, trademarks: answered just before the demo date, awaiting confirmation.
     clock.set(at(2022, 12, 22, 10));
-    let c4 =
-        uc::ask(&app, &firm(2), &ask("知识产权", "我司注册商标在电商平台被他人仿冒使用，应当如何维权？"))
-            .await
-            .map_err(err)?
-            .consultation
-            .record
-            .id;
+    let c4 = asked(&app, &firm(2), &ask("知识产权", "我司注册商标在电商平台被他人仿冒使用，应当如何维权？"))
+        .await?;
     n += 1;
     clock.set(at(2022, 12, 26, 15));
     uc::answer(
@@ -228,12 +219,8 @@ pub async fn write(app: &App, zone: &DemoZone) -> anyhow::Result<(usize, usize)>
 
     // 5. Online, other: withdrawn before an answer.
     clock.set(at(2022, 11, 14, 10));
-    let c5 = uc::ask(&app, &firm(3), &ask("其他", "企业计划注销，注销前需要处理哪些劳动合同和社保事项？"))
-        .await
-        .map_err(err)?
-        .consultation
-        .record
-        .id;
+    let c5 =
+        asked(&app, &firm(3), &ask("其他", "企业计划注销，注销前需要处理哪些劳动合同和社保事项？")).await?;
     n += 1;
     clock.set(at(2022, 11, 15, 9));
     uc::reply(&app, &firm(3), c5, &reply("withdraw", "已咨询本公司常年法律顾问。")).await.map_err(err)?;
@@ -242,7 +229,7 @@ pub async fn write(app: &App, zone: &DemoZone) -> anyhow::Result<(usize, usize)>
     clock.set(at(2022, 12, 23, 11));
     let mut call = ask("合同履约", "疫情期间签订的买卖合同，对方以疫情为由迟迟不付货款，诉讼时效如何计算？");
     call.uscc = firms[4].0.to_string();
-    let c6 = uc::ask(&app, &lvshi, &call).await.map_err(err)?.consultation.record.id;
+    let c6 = asked(&app, &lvshi, &call).await?;
     n += 1;
     uc::assign(&app, &lvshi, c6, &AssignRequest { lawyer: SECOND_LAWYER.into(), version: None })
         .await
