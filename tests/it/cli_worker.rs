@@ -28,6 +28,7 @@ fn the_worker_runs_each_due_job_once_and_an_operator_makes_one_due() {
         vec![
             "deliver: sent 0, retried 0, dead 0",
             "inbox: runs 0, newly eligible 0, almost eligible 0",
+            "legal_close: closed 0",
             "purge_request_state: anonymous sessions 0, kept files 0",
             "purge_sessions: purged 0",
             "sweep: closed 0",

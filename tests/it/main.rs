@@ -9,6 +9,7 @@ mod cli_financing;
 mod cli_foundation;
 mod cli_grants;
 mod cli_import;
+mod cli_legal;
 mod cli_plans;
 mod cli_policy;
 mod cli_problems;

@@ -69,12 +69,7 @@ fn stamp(app: &App, actor: &Principal) -> Stamp {
 /// The department that runs the chain service: the lead of the routing category
 /// `supply_chain`.
 pub async fn office(app: &App) -> Result<String> {
-    let routing = crate::problems::routing(app).await?;
-    routing
-        .category(CATEGORY)
-        .and_then(|c| c.lead())
-        .map(str::to_string)
-        .ok_or_else(|| Error::internal("the routing has no lead department for supply_chain"))
+    crate::service_lines::lead_department(app, CATEGORY).await
 }
 
 /// Whether the actor runs the service (the office's officers, admins).

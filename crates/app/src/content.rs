@@ -294,6 +294,20 @@ fn diff(field: &str, old: &str, new: &str, out: &mut Vec<FieldChange>) {
 /// Creates a draft.
 #[tracing::instrument(skip(app, p, input), fields(user = %p.username))]
 pub async fn create(app: &App, p: &Principal, input: ContentInput) -> Result<ContentItem> {
+    let (item, change) = draft(app, p, input).await?;
+    let saved = app.store.save_content(&item, None, &[change], &p.stamp(item.created_at)).await?;
+    app.search.touch();
+    Ok(saved)
+}
+
+/// The draft a new item would be, checked (who may write it, every field) with its audit
+/// record, not yet stored: [`create`] stores it; `crate::legal::make_faq` stores it with the
+/// consultation's link in one transaction. The caller touches the search index after.
+pub(crate) async fn draft(
+    app: &App,
+    p: &Principal,
+    input: ContentInput,
+) -> Result<(ContentItem, FieldChange)> {
     // A case made here has no source problem (written from an offline file: the demo's, an
     // archive); it still needs its consent. Cases of problems come from [`make_case`].
     let c = check(app, p, &input).await?;
@@ -327,9 +341,7 @@ pub async fn create(app: &App, p: &Principal, input: ContentInput) -> Result<Con
         old: None,
         new: Some(format!("{} {}", item.kind.as_str(), item.title)),
     };
-    let saved = app.store.save_content(&item, None, &[change], &p.stamp(now)).await?;
-    app.search.touch();
-    Ok(saved)
+    Ok((item, change))
 }
 
 /// Loads an item the principal may read: published ones for everyone, the rest for officials.

@@ -72,12 +72,7 @@ pub fn parse_date(field: &str, s: &str) -> Result<NaiveDate> {
 
 /// The department that runs credit repair: the lead of the routing category `credit_repair`.
 pub async fn office(app: &App) -> Result<String> {
-    let routing = crate::problems::routing(app).await?;
-    routing
-        .category(CATEGORY)
-        .and_then(|c| c.lead())
-        .map(str::to_string)
-        .ok_or_else(|| Error::internal("the routing has no lead department for credit_repair"))
+    crate::service_lines::lead_department(app, CATEGORY).await
 }
 
 /// Whether the actor runs cases (the credit office's officers, admins).

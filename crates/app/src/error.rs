@@ -158,6 +158,9 @@ pub enum Error {
     /// No supply demand with this id that the actor may see (三.11, issue 15).
     #[error("no supply demand {id}")]
     SupplyDemandNotFound { id: i64 },
+    /// No legal consultation with this id that the actor may see (三.14, issue 15).
+    #[error("no legal consultation {id}")]
+    ConsultationNotFound { id: i64 },
     /// A service rule refused (registration closed, seats, steps out of order, …).
     #[error("services: {0}")]
     Service(services::Error),
@@ -233,6 +236,7 @@ impl Error {
             Error::DemandNotFound { .. } | Error::ProductNotFound { .. } => ErrorKind::NotFound,
             Error::PlanNotFound { .. } | Error::RepairCaseNotFound { .. } => ErrorKind::NotFound,
             Error::SupplyDemandNotFound { .. } => ErrorKind::NotFound,
+            Error::ConsultationNotFound { .. } => ErrorKind::NotFound,
             Error::Service(
                 services::Error::Attendees { .. }
                 | services::Error::Score { .. }
@@ -363,6 +367,7 @@ impl Localized for Error {
                     I::SourceOfDefaults => "app.setting_source_of_defaults",
                     I::NotWorkdays => "app.setting_not_workdays",
                     I::NotBands => "app.setting_not_bands",
+                    I::NotALimit => "app.setting_not_a_limit",
                 });
                 let keys: Vec<&str> = crate::settings::FIELDS.iter().map(|f| f.key).collect();
                 m.arg("key", key)
@@ -394,6 +399,7 @@ impl Localized for Error {
             Error::PlanNotFound { id } => Message::new("app.plan_not_found").arg("id", id),
             Error::RepairCaseNotFound { id } => Message::new("app.repair_case_not_found").arg("id", id),
             Error::SupplyDemandNotFound { id } => Message::new("app.supply_demand_not_found").arg("id", id),
+            Error::ConsultationNotFound { id } => Message::new("app.consultation_not_found").arg("id", id),
             Error::Service(e) => e.message(),
             Error::PublicityNotOver { run, until } => {
                 Message::new("app.publicity_not_over").arg("run", run).arg("until", until)
@@ -539,6 +545,7 @@ mod tests {
             D::PlanNotFound => Error::PlanNotFound { id: 7 },
             D::RepairCaseNotFound => Error::RepairCaseNotFound { id: 7 },
             D::SupplyDemandNotFound => Error::SupplyDemandNotFound { id: 7 },
+            D::ConsultationNotFound => Error::ConsultationNotFound { id: 7 },
             D::Service => Error::Service(services::Error::AlreadyRegistered),
             D::PublicityNotOver => Error::PublicityNotOver { run: 1, until: "2026-12-11".into() },
             D::NothingToIssue => Error::NothingToIssue { run: 1 },

@@ -79,6 +79,8 @@ pub const DELIVER: &str = "deliver";
 /// ([`crate::notifications::generate_warnings`]), every five minutes: each problem and light
 /// once, however often it runs.
 pub const WARNINGS: &str = "warnings";
+/// Closes legal consultations whose answer was not confirmed in time (`app::legal`).
+pub const LEGAL_CLOSE: &str = "legal_close";
 
 /// The name this process holds outbox leases under.
 fn delivery_owner() -> &'static str {
@@ -119,6 +121,10 @@ pub fn catalogue() -> Vec<Job> {
         Job::new(DELIVER, Duration::minutes(1), |app, _| async move {
             let d = crate::push::deliver(&app, &crate::push::DeliveryConfig::new(delivery_owner())).await?;
             Ok(format!("sent {}, retried {}, dead {}", d.sent, d.retried, d.dead))
+        }),
+        Job::new(LEGAL_CLOSE, Duration::hours(1), |app, _| async move {
+            let n = crate::legal::close_unconfirmed(&app).await?;
+            Ok(format!("closed {n}"))
         }),
     ]
 }

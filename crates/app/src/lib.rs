@@ -64,6 +64,7 @@ pub mod grants;
 pub mod inbox;
 pub mod jobs;
 pub mod kpis;
+pub mod legal;
 pub mod live;
 pub mod matching;
 pub mod notifications;

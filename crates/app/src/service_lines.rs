@@ -40,8 +40,20 @@ pub async fn dashboard(app: &App, actor: &Principal, day: NaiveDate) -> Result<V
     rows.extend(crate::credit_repair::kpis(app, actor, day).await?);
     rows.extend(crate::utilities::kpis(app, actor, day).await?);
     rows.extend(crate::chains::kpis(app, actor, day).await?);
+    rows.extend(crate::legal::kpis(app, actor, day).await?);
     rows.sort_by_key(|r| clause_order(r.clause));
     Ok(rows)
+}
+
+/// The department that runs a service: the lead of its routing category (an admin may edit
+/// the routing; the service follows).
+pub async fn lead_department(app: &App, category: &str) -> Result<String> {
+    let routing = crate::problems::routing(app).await?;
+    routing
+        .category(category)
+        .and_then(|c| c.lead())
+        .map(str::to_string)
+        .ok_or_else(|| crate::Error::internal(format!("the routing has no lead department for {category}")))
 }
 
 /// `三.10` after `三.9`: the clause's number, not its text.

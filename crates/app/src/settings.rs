@@ -96,6 +96,8 @@ pub struct ZoneSettings {
     pub financing: FinancingSettings,
     /// Supply chains (产业链对接, 三.11): when a demand's first introduction is due.
     pub chains: crate::chains::ChainSettings,
+    /// Legal consultations (应急法律服务, 三.14): the answer's time limit and the lawyer team.
+    pub legal: crate::legal::LegalSettings,
 }
 
 /// The source stated with the shipped financing settings.
@@ -336,6 +338,8 @@ pub enum SettingIssue {
     /// The thresholds are no longer the shipped ones but their source is still the shipped
     /// text, which describes those: say where the new values come from.
     SourceOfDefaults,
+    /// Not a time limit (`2 个工作日`, `48 小时`: 1–30 working days or 1–240 hours).
+    NotALimit,
 }
 
 /// The field of a key, if any.
@@ -575,6 +579,36 @@ pub const FIELDS: &[Field] = &[
             "where the time limit comes from: the zone's decision, a document number, or that the plan gives none",
         ],
     },
+    Field {
+        key: "legal.answer_limit",
+        kind: FieldKind::Text { max_chars: 20 },
+        label: ["法律咨询答复时限", "answer limit of a legal consultation"],
+        help: [
+            "律师团队答复法律咨询的时限，写作“2 个工作日”（按园区工作日历）或“48 小时”；提出（或追问）时定下该咨询的期限，临近亮黄灯、逾期亮红灯",
+            "how long the lawyer team has to answer a legal consultation: \"2 working days\" (on the zone \
+             calendar) or \"48 hours\"; fixed for the consultation when it is asked (or followed up); yellow near, \
+             red past",
+        ],
+    },
+    Field {
+        key: "legal.lawyers",
+        kind: FieldKind::Text { max_chars: 1000 },
+        label: ["律师团队（用户名）", "the lawyer team (usernames)"],
+        help: [
+            "答复法律咨询的律师：社会治安综合治理局（法律服务牵头部门）的部门账号用户名，以逗号分隔；“全部”表示该局每个部门账号都可答复",
+            "the lawyers who answer consultations: usernames of department accounts of the legal office (the lead \
+             of the category legal), separated by commas; \"all\" lets every account of the office answer",
+        ],
+    },
+    Field {
+        key: "legal.source",
+        kind: FieldKind::Text { max_chars: SOURCE_MAX_CHARS },
+        label: ["法律咨询时限的依据", "source of the legal consultation limit"],
+        help: [
+            "该时限从何而来：园区的决定、文号，或说明方案未作规定",
+            "where the time limit comes from: the zone's decision, a document number, or that the plan gives none",
+        ],
+    },
 ];
 
 /// One setting as shown: label and help in a language, the current value as text.
@@ -640,6 +674,13 @@ impl ZoneSettings {
                 key: "grants.approval_bands".into(),
                 value: self.grants.approval_bands.clone(),
                 issue: SettingIssue::NotBands,
+            });
+        }
+        if self.legal.limit().is_none() {
+            return Err(Error::InvalidSetting {
+                key: "legal.answer_limit".into(),
+                value: self.legal.answer_limit.clone(),
+                issue: SettingIssue::NotALimit,
             });
         }
         let (s, shipped) = (&self.supervision, SupervisionSettings::default());

@@ -853,6 +853,15 @@ pub fn generate(seed: u64, n: usize) -> DemoZone {
             enterprise: None,
             department: None,
         },
+        // The lawyer team of the legal office (三.14; `crate::demo_legal`).
+        DemoUser {
+            username: crate::demo_legal::LAWYER_LOGIN.into(),
+            password: "lvshi-demo-2022".into(),
+            role: "department",
+            display_name: "王律师（法律服务律师团队）".into(),
+            enterprise: None,
+            department: Some(crate::demo_legal::LEGAL_OFFICE.into()),
+        },
     ];
     DemoZone { records, links, users, staff }
 }

@@ -39,6 +39,7 @@ pub mod demo_effects;
 pub mod demo_events;
 pub mod demo_financing;
 pub mod demo_grants;
+pub mod demo_legal;
 pub mod demo_notifications;
 pub mod demo_plans;
 pub mod demo_problems;
@@ -49,6 +50,7 @@ pub mod grant;
 pub mod import;
 pub mod kpi;
 pub mod ledger;
+pub mod legal;
 pub mod plans;
 pub mod policies;
 pub mod policy;
@@ -182,6 +184,10 @@ pub enum Command {
     /// Delivery channels (渠道: webhook, SMS or WeChat gateway): add, list, contact.
     #[command(subcommand)]
     Channel(push::ChannelCmd),
+    /// Legal consultations (应急法律服务, 三.14): take down a hotline question, answer, list,
+    /// export.
+    #[command(subcommand)]
+    Legal(legal::LegalCmd),
 }
 
 /// A one-shot command whose output goes to a pipe that closes (`huiqi kpi --json | head`)
@@ -276,6 +282,7 @@ pub fn main(server: &dyn server::Server) -> ExitCode {
         Command::Repair(c) => block_on(credit_repair::run(c, &ctx)),
         Command::Utilities(c) => block_on(utilities::run(c, &ctx)),
         Command::Chain(c) => block_on(chains::run(c, &ctx)),
+        Command::Legal(c) => block_on(legal::run(c, &ctx)),
     };
     match result {
         Ok(code) => code,

@@ -195,7 +195,7 @@ pub fn parse_time(s: &str, flag: &str) -> anyhow::Result<DateTime<FixedOffset>> 
 
 /// The principal of `--as USER` (a stored, active user), or without it the operator `cli`
 /// acting as an admin.
-async fn principal(app: &App, as_user: Option<&str>) -> anyhow::Result<Principal> {
+pub(crate) async fn principal(app: &App, as_user: Option<&str>) -> anyhow::Result<Principal> {
     match as_user {
         Some(u) => app.principal(u).await.map_err(|e| user_error(&e)),
         None => Ok(Principal {

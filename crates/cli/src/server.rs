@@ -330,6 +330,10 @@ pub async fn demo(
         println!(
             "演示产业链 / demo supply chains: 环节 / positions {positions}; 配套需求 / demands {demands}"
         );
+        let (consultations, faqs) = crate::demo_legal::write(&app, &zone).await?;
+        println!(
+            "演示法律咨询 / demo legal consultations: {consultations}; 转为常见问题 / turned into FAQs: {faqs}"
+        );
         let messages: u64 = inbox.iter().map(|g| g.newly_eligible + g.almost_eligible).sum();
         println!(
             "演示匹配批次 / demo match run #{}: {} 家企业 / enterprises, 收件箱消息 / inbox messages {messages}",

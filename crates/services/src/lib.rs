@@ -11,6 +11,9 @@
 //!   deadlines: which step is next, which are late.
 //! - [`utilities`]: utility arrears (三.9) and the 20-working-day late-fee waiver window on
 //!   the zone calendar: open, waived, overdue, paid late, or a violation.
+//! - [`legal`]: legal consultations (三.14): topics, channels, the open → answered → closed
+//!   machine with one follow-up, the answer's due times from the zone's limit by the three
+//!   lists' clock.
 //!
 //! What it leaves out: storing, permissions and audit (`store`, `app`), deadlines in working
 //! days (the caller computes them on the zone calendar and passes dates in; the waiver window
@@ -19,6 +22,7 @@
 pub mod chains;
 pub mod events;
 pub mod financing;
+pub mod legal;
 pub mod steps;
 pub mod utilities;
 
@@ -66,6 +70,8 @@ pub enum Error {
     StepOutOfOrder { step: &'static str },
     #[error("the case is finished")]
     Finished,
+    #[error("a legal consultation {state} cannot {action}")]
+    ConsultationTransition { state: &'static str, action: &'static str },
 }
 
 impl Localized for Error {
@@ -99,6 +105,9 @@ impl Localized for Error {
             }
             Error::StepOutOfOrder { step } => Message::new("services.step_out_of_order").arg("step", step),
             Error::Finished => Message::new("services.finished"),
+            Error::ConsultationTransition { state, action } => {
+                Message::new("services.consultation_transition").arg("state", state).arg("action", action)
+            }
         }
     }
     fn catalog(&self) -> &'static Catalog {
@@ -130,6 +139,7 @@ mod tests {
             Error::DemandTransition { state: "已放款", action: "关闭" },
             Error::StepOutOfOrder { step: "committed" },
             Error::Finished,
+            Error::ConsultationTransition { state: "已办结", action: "追问" },
         ];
         let msgs: Vec<Message> = samples.iter().map(Localized::message).collect();
         assert!(catalog().check_complete(&msgs).is_empty());
@@ -150,5 +160,12 @@ mod tests {
         i18n::assert_names_are_json_names::<utilities::UtilityKind>("UtilityKind");
         i18n::assert_names_round_trip::<utilities::ArrearsState>("ArrearsState");
         i18n::assert_names_are_json_names::<utilities::ArrearsState>("ArrearsState");
+        i18n::assert_names_round_trip::<legal::Topic>("Topic");
+        i18n::assert_names_are_json_names::<legal::Topic>("Topic");
+        i18n::assert_names_round_trip::<legal::Channel>("Channel");
+        i18n::assert_names_are_json_names::<legal::Channel>("Channel");
+        i18n::assert_names_round_trip::<legal::State>("State");
+        i18n::assert_names_are_json_names::<legal::State>("State");
+        i18n::assert_names_round_trip::<legal::Action>("Action");
     }
 }

@@ -35,7 +35,42 @@ fn raw(r: &Row) -> Result<RawContent> {
     })
 }
 
-async fn load(c: &impl GenericClient, id: i64) -> Result<Option<ContentItem>> {
+/// Inserts a new content item (its audit records are the caller's); its id. Also used by the
+/// legal consultations' FAQ, written in the consultation's transaction.
+pub(crate) async fn insert(
+    c: &impl GenericClient,
+    item: &ContentItem,
+    tags: &str,
+    items: &str,
+    details: &str,
+) -> Result<i64> {
+    c.query_one(
+        sql::INSERT,
+        &[
+            &item.kind.as_str(),
+            &item.title,
+            &item.body,
+            &item.department,
+            &item.plan_line,
+            &tags,
+            &items,
+            &details,
+            &item.state.as_str(),
+            &item.author,
+            &item.reviewer,
+            &item.created_at,
+            &item.updated_at,
+            &item.published_at,
+        ],
+    )
+    .await
+    .map_err(backend)?
+    .try_get::<_, i64>(0)
+    .map_err(backend)
+}
+
+/// A content item as stored.
+pub(crate) async fn load(c: &impl GenericClient, id: i64) -> Result<Option<ContentItem>> {
     let q = format!("SELECT {} FROM content_items WHERE id = $1", sql::COLUMNS);
     let row = c.query_opt(&q, &[&id]).await.map_err(backend)?;
     row.map(|r| raw(&r)?.parse()).transpose()
@@ -73,30 +108,7 @@ impl ContentStore for PgStore {
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(backend)?;
         let id = match expected {
-            None => tx
-                .query_one(
-                    sql::INSERT,
-                    &[
-                        &item.kind.as_str(),
-                        &item.title,
-                        &item.body,
-                        &item.department,
-                        &item.plan_line,
-                        &tags,
-                        &items,
-                        &details,
-                        &item.state.as_str(),
-                        &item.author,
-                        &item.reviewer,
-                        &item.created_at,
-                        &item.updated_at,
-                        &item.published_at,
-                    ],
-                )
-                .await
-                .map_err(backend)?
-                .try_get::<_, i64>(0)
-                .map_err(backend)?,
+            None => insert(&tx, item, &tags, &items, &details).await?,
             Some(v) => {
                 let n = tx
                     .execute(

@@ -29,6 +29,7 @@ mod grant_confirmations;
 mod grants;
 mod import;
 mod jobs;
+mod legal;
 mod matches;
 mod notifications;
 mod plans;
@@ -173,6 +174,11 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0037_chains_logistics.sql"),
     },
     Migration { version: 39, name: "event_inbox", sql: include_str!("../migrations/0039_event_inbox.sql") },
+    Migration {
+        version: 40,
+        name: "legal_consultations",
+        sql: include_str!("../migrations/0040_legal_consultations.sql"),
+    },
 ];
 
 /// Connections in the pool.

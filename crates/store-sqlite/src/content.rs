@@ -36,7 +36,42 @@ fn raw(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawContent> {
     })
 }
 
-fn load(conn: &Connection, id: i64) -> Result<Option<ContentItem>> {
+/// Inserts a new content item (its audit records are the caller's); its id. Also used by the
+/// legal consultations' FAQ, written in the consultation's transaction.
+pub(crate) fn insert(
+    conn: &Connection,
+    item: &ContentItem,
+    tags: &str,
+    items: &str,
+    details: &str,
+) -> Result<i64> {
+    conn.prepare_cached(sql::INSERT)
+        .and_then(|mut st| {
+            st.query_row(
+                params![
+                    item.kind.as_str(),
+                    item.title,
+                    item.body,
+                    item.department,
+                    item.plan_line,
+                    tags,
+                    items,
+                    details,
+                    item.state.as_str(),
+                    item.author,
+                    item.reviewer,
+                    text_time(item.created_at),
+                    text_time(item.updated_at),
+                    item.published_at.map(text_time)
+                ],
+                |r| r.get::<_, i64>(0),
+            )
+        })
+        .map_err(backend)
+}
+
+/// A content item as stored.
+pub(crate) fn load(conn: &Connection, id: i64) -> Result<Option<ContentItem>> {
     let q = format!("SELECT {} FROM content_items WHERE id = $1", sql::COLUMNS);
     let r = conn.prepare_cached(&q).and_then(|mut st| st.query_row([id], raw).optional()).map_err(backend)?;
     r.map(RawContent::parse).transpose()
@@ -78,30 +113,7 @@ impl ContentStore for SqliteStore {
         let (tags, items, details) = item.json_columns()?;
         self.write(move |conn| {
             let id = match expected {
-                None => conn
-                    .prepare_cached(sql::INSERT)
-                    .and_then(|mut st| {
-                        st.query_row(
-                            params![
-                                item.kind.as_str(),
-                                item.title,
-                                item.body,
-                                item.department,
-                                item.plan_line,
-                                tags,
-                                items,
-                                details,
-                                item.state.as_str(),
-                                item.author,
-                                item.reviewer,
-                                text_time(item.created_at),
-                                text_time(item.updated_at),
-                                item.published_at.map(text_time)
-                            ],
-                            |r| r.get::<_, i64>(0),
-                        )
-                    })
-                    .map_err(backend)?,
+                None => insert(conn, &item, &tags, &items, &details)?,
                 Some(v) => {
                     let n = conn
                         .prepare_cached(sql::UPDATE)

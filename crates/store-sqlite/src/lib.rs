@@ -37,6 +37,7 @@ mod grant_confirmations;
 mod grants;
 mod import;
 mod jobs;
+mod legal;
 mod matches;
 mod notifications;
 mod plans;
@@ -187,6 +188,11 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0037_chains_logistics.sql"),
     },
     Migration { version: 39, name: "event_inbox", sql: include_str!("../migrations/0039_event_inbox.sql") },
+    Migration {
+        version: 40,
+        name: "legal_consultations",
+        sql: include_str!("../migrations/0040_legal_consultations.sql"),
+    },
 ];
 
 /// How long a connection waits for a lock before reporting the database busy.

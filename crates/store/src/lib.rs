@@ -31,6 +31,7 @@ pub mod grant_confirmations;
 pub mod grants;
 pub mod import;
 pub mod jobs;
+pub mod legal;
 pub mod matches;
 pub mod migrate;
 pub mod model;
@@ -108,6 +109,7 @@ pub trait Store:
     + credit_repair::RepairStore
     + utilities::UtilityStore
     + chains::ChainStore
+    + legal::LegalStore
     + Send
     + Sync
 {

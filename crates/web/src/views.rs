@@ -74,6 +74,8 @@ pub enum Place {
     CreditRepair,
     /// 水电气: utility arrears and the late-fee waiver (issue 15, 三.9).
     Utilities,
+    /// 法律咨询: legal consultations (issue 15, 三.14).
+    Legal,
     /// 免申即享授予: grant runs (officials).
     Grants,
     /// 我的授予: the enterprise's own grants.
@@ -114,6 +116,7 @@ impl Place {
             Place::Plans => Some("/plans"),
             Place::CreditRepair => Some("/credit-repair"),
             Place::Utilities => Some("/utilities"),
+            Place::Legal => Some("/legal"),
             Place::Grants => Some("/grants"),
             Place::MyGrants => Some("/grants/mine"),
             Place::Unclaimed => Some("/grants/unclaimed"),
@@ -150,6 +153,7 @@ impl Place {
             Place::Plans => "ui.nav.plans",
             Place::CreditRepair => "ui.nav.credit_repair",
             Place::Utilities => "ui.nav.utilities",
+            Place::Legal => "ui.nav.legal",
             Place::Grants => "ui.nav.grants",
             Place::MyGrants => "ui.nav.my_grants",
             Place::Unclaimed => "ui.nav.unclaimed",
@@ -173,6 +177,7 @@ impl Place {
                 Utilities,
                 Chains,
                 PolicySearch,
+                Legal,
             ]),
             Role::Cadre => v.extend([Enterprises, Visits, Problems, PolicySearch]),
             Role::Department => v.extend([
@@ -188,6 +193,7 @@ impl Place {
                 Unclaimed,
                 PolicyLibrary,
                 PolicySearch,
+                Legal,
             ]),
             Role::Leader => v.extend([
                 Dashboard,
@@ -205,6 +211,7 @@ impl Place {
                 Unclaimed,
                 PolicyLibrary,
                 PolicySearch,
+                Legal,
             ]),
             Role::Supervisor => v.extend([
                 Dashboard,
@@ -219,6 +226,7 @@ impl Place {
                 Unclaimed,
                 PolicyLibrary,
                 PolicySearch,
+                Legal,
             ]),
             Role::Policy => v.extend([
                 Enterprises,
@@ -244,6 +252,7 @@ impl Place {
                 Calendar,
                 Imports,
                 Outbox,
+                Legal,
             ]),
             Role::System => {}
         }

@@ -11,6 +11,7 @@ mod events;
 mod financing;
 mod grant_pages;
 mod grants;
+mod legal;
 mod matching;
 mod notifications;
 mod plans;

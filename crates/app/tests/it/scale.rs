@@ -277,6 +277,7 @@ async fn the_catalogue_runs_once_on_sqlite() {
         vec![
             ("deliver".to_string(), "sent 0, retried 0, dead 0".to_string()),
             ("inbox".to_string(), "runs 0, newly eligible 0, almost eligible 0".to_string()),
+            ("legal_close".to_string(), "closed 0".to_string()),
             ("purge_request_state".to_string(), "anonymous sessions 0, kept files 0".to_string()),
             ("purge_sessions".to_string(), "purged 0".to_string()),
             ("sweep".to_string(), "closed 5".to_string()),

@@ -24,6 +24,7 @@ pub mod health;
 pub mod home;
 pub mod imports;
 pub mod inbox;
+pub mod legal;
 pub mod notifications;
 pub mod pages;
 pub mod plans;
@@ -56,7 +57,7 @@ use utoipa_axum::routes;
         with Chinese `title`/`detail` and English `title_en`/`detail_en`."),
     modifiers(&BearerScheme),
     tags(
-        (name = "health"), (name = "auth"), (name = "enterprises"), (name = "reference"), (name = "users"), (name = "problems"), (name = "kpi"), (name = "reports"), (name = "policies"), (name = "calendar"), (name = "search"), (name = "content"), (name = "common"), (name = "grants"), (name = "inbox"), (name = "outbox"), (name = "notifications"), (name = "events"), (name = "financing"), (name = "plans"), (name = "credit-repair"), (name = "utilities"), (name = "chains"),
+        (name = "health"), (name = "auth"), (name = "enterprises"), (name = "reference"), (name = "users"), (name = "problems"), (name = "kpi"), (name = "reports"), (name = "policies"), (name = "calendar"), (name = "search"), (name = "content"), (name = "common"), (name = "grants"), (name = "inbox"), (name = "outbox"), (name = "notifications"), (name = "events"), (name = "financing"), (name = "plans"), (name = "credit-repair"), (name = "utilities"), (name = "chains"), (name = "legal"),
     )
 )]
 struct ApiDoc;
@@ -194,6 +195,13 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(grants::api_object))
         .routes(routes!(grants::api_handle))
         .routes(routes!(grants::api_void))
+        .routes(routes!(legal::api_list, legal::api_ask))
+        .routes(routes!(legal::api_show))
+        .routes(routes!(legal::api_assign))
+        .routes(routes!(legal::api_answer))
+        .routes(routes!(legal::api_reply))
+        .routes(routes!(legal::api_faq))
+        .routes(routes!(legal::export))
 }
 
 /// The page routes.
@@ -307,6 +315,9 @@ fn page_router() -> Router<AppState> {
         .route("/common", get(common::page))
         .route("/common/govern", post(common::page_govern))
         .route("/common/governance/{id}/close", post(common::page_close))
+        .route("/legal", get(legal::page).post(legal::page_ask))
+        .route("/legal/{id}", get(legal::page_consultation))
+        .route("/legal/{id}/{action}", post(legal::page_act))
 }
 
 /// The whole application. Outermost first: the request id (set if absent, echoed in the

@@ -7,6 +7,7 @@ mod chains;
 mod events;
 mod financing;
 mod homes;
+mod legal;
 mod limits;
 mod notifications;
 mod plans;

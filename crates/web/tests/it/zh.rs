@@ -364,7 +364,20 @@ async fn seed_services(app: &App) -> Vec<String> {
     let c = case["id"].as_i64().unwrap();
     app.post("admin", &format!("/api/v1/credit-repair/{c}/steps"), json!({"step": "training_attended"}))
         .await;
-    vec![format!("/plans/{}", plan["id"].as_i64().unwrap()), format!("/credit-repair/{c}")]
+    // A legal consultation taken down at the hotline for enterprise A (三.14).
+    let legal = app
+        .post(
+            "admin",
+            "/api/v1/legal/consultations",
+            json!({"uscc": app.a, "channel": "hotline", "topic": "合同履约", "question": "疫情期间无法按期交货，是否构成违约？"}),
+        )
+        .await;
+    let l = legal["consultation"]["id"].as_i64().unwrap();
+    vec![
+        format!("/plans/{}", plan["id"].as_i64().unwrap()),
+        format!("/credit-repair/{c}"),
+        format!("/legal/{l}"),
+    ]
 }
 
 /// Every raw enum value of the domain that a page could leak: states, actions, roles,
@@ -392,6 +405,9 @@ fn raw_enum_values() -> BTreeSet<&'static str> {
     all.extend(names::<store::plans::MeasureStatus>());
     all.extend(names::<store::credit_repair::RepairStep>());
     all.extend(names::<store::credit_repair::RecordKind>());
+    all.extend(names::<services::legal::Topic>());
+    all.extend(names::<services::legal::Channel>());
+    all.extend(names::<services::legal::State>());
     all
 }
 
