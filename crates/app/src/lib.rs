@@ -85,6 +85,8 @@ pub mod status;
 pub mod time_limits;
 pub mod users;
 pub mod utilities;
+pub mod logistics;
+pub mod table_file;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::{Error, ErrorKind, Result};
