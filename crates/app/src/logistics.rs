@@ -453,6 +453,7 @@ pub struct ReportView {
     pub urgent: bool,
     pub state: String,
     pub state_zh: String,
+    /// A department's clock still runs on it (not answered, closed or withdrawn).
     pub open: bool,
     pub received_at: DateTime<FixedOffset>,
     /// What the running clock is for: `accept` or `answer` (open reports).
@@ -461,7 +462,7 @@ pub struct ReportView {
     pub due: DateTime<FixedOffset>,
     /// Minutes left to it (negative: past).
     pub minutes_left: i64,
-    /// `green`, `yellow`, `red`; empty once not open.
+    /// `green`, `yellow`, `red`; empty once answered (or closed).
     pub light: &'static str,
     pub accepted_at: Option<DateTime<FixedOffset>>,
     pub accepted_in_time: Option<bool>,
@@ -508,7 +509,7 @@ async fn rows(app: &App, filter: &ProblemFilter) -> Result<Vec<ProblemRow>> {
 async fn report(app: &App, id: i64, now: DateTime<FixedOffset>) -> Result<ReportView> {
     let rec = app.store.get_problem(id).await?;
     let s = &rec.state;
-    let open = s.state.is_open();
+    let open = clock_runs(s.state);
     let d = handling::deadlines(s);
     let (clock, due) = if s.state == handling::State::Submitted {
         ("accept", handling_due(d.accept_by))
@@ -539,11 +540,20 @@ async fn report(app: &App, id: i64, now: DateTime<FixedOffset>) -> Result<Report
     })
 }
 
+/// Whether a department's clock runs on a report in this state: not yet answered (answered
+/// and awaiting the enterprise's confirmation is the enterprise's time).
+fn clock_runs(s: handling::State) -> bool {
+    s.answer_clock_runs() || s == handling::State::AwaitingInfo
+}
+
 async fn open_reports_with(app: &App, now: DateTime<FixedOffset>) -> Result<Vec<ReportView>> {
     let filter = ProblemFilter { category: Some(CATEGORY.into()), open: Some(true), ..ProblemFilter::default() };
     let mut out = Vec::new();
     for r in rows(app, &filter).await? {
-        out.push(report(app, r.id, now).await?);
+        let v = report(app, r.id, now).await?;
+        if v.open {
+            out.push(v);
+        }
     }
     out.sort_by_key(|r| (r.due, r.id));
     Ok(out)
@@ -916,12 +926,8 @@ pub async fn kpis(app: &App, actor: &Principal, day: NaiveDate) -> Result<Vec<Se
     authz::require(actor, Action::Read, Resource::Kpi)?;
     let now = app.now();
     let month = month_reports_with(app, day, now).await?;
-    let open = rows(
-        app,
-        &ProblemFilter { category: Some(CATEGORY.into()), open: Some(true), ..ProblemFilter::default() },
-    )
-    .await?;
-    let behind = open.iter().filter(|r| r.warning(now) == handling::Warning::Red).count() as u64;
+    let open = open_reports_with(app, now).await?;
+    let behind = open.iter().filter(|r| r.light == "red").count() as u64;
     let firms = firms(app).await?;
     let with_profile = app
         .store

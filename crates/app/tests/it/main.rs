@@ -18,3 +18,4 @@ mod push;
 mod scale;
 mod search;
 mod utilities;
+mod logistics;
