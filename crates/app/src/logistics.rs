@@ -18,7 +18,8 @@
 //!   `logistics.officers` (物流保通保畅专员) and the enterprise's watcher are told personally,
 //!   in the problem's own transaction ([`told_of`], `store::notifications::of_submit_told`).
 //! - Who: the lead department's officers, the named officers and admins run the service
-//!   (record and import profiles); leaders read it too; an enterprise reads its own profile.
+//!   (record and import profiles); leaders and the cooperating departments of 三.12 read it;
+//!   an enterprise reads its own profile.
 //!
 //! What it leaves out: the handling of a report (the three lists' use cases, `problems`).
 
@@ -138,9 +139,20 @@ pub async fn runs_service(app: &App, actor: &Principal) -> Result<bool> {
     })
 }
 
-/// Whether the actor reads the whole service (those who run it, and leaders).
+/// Whether the actor reads the whole service: those who run it, leaders, and the officers of
+/// the other departments the plan makes responsible for 三.12 (the routing category's
+/// cooperating departments: 经济发展局, 社会事业局, 外经外贸和商务中心, 交警大队 in the shipped
+/// routing), who read but do not record.
 pub async fn reads_all(app: &App, actor: &Principal) -> Result<bool> {
-    Ok(actor.role == Role::Leader || runs_service(app, actor).await?)
+    if actor.role == Role::Leader || runs_service(app, actor).await? {
+        return Ok(true);
+    }
+    if actor.role != Role::Department {
+        return Ok(false);
+    }
+    let routing = crate::problems::routing(app).await?;
+    let departments = routing.category(CATEGORY).map(|c| c.departments.clone()).unwrap_or_default();
+    Ok(actor.department.as_ref().is_some_and(|d| departments.contains(d)))
 }
 
 async fn require_reader(app: &App, actor: &Principal) -> Result<()> {

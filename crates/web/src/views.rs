@@ -74,6 +74,8 @@ pub enum Place {
     CreditRepair,
     /// 水电气: utility arrears and the late-fee waiver (issue 15, 三.9).
     Utilities,
+    /// 物流保通保畅: logistics profiles and obstruction reports (issue 15, 三.12).
+    Logistics,
     /// 免申即享授予: grant runs (officials).
     Grants,
     /// 我的授予: the enterprise's own grants.
@@ -114,6 +116,7 @@ impl Place {
             Place::Plans => Some("/plans"),
             Place::CreditRepair => Some("/credit-repair"),
             Place::Utilities => Some("/utilities"),
+            Place::Logistics => Some("/logistics"),
             Place::Grants => Some("/grants"),
             Place::MyGrants => Some("/grants/mine"),
             Place::Unclaimed => Some("/grants/unclaimed"),
@@ -150,6 +153,7 @@ impl Place {
             Place::Plans => "ui.nav.plans",
             Place::CreditRepair => "ui.nav.credit_repair",
             Place::Utilities => "ui.nav.utilities",
+            Place::Logistics => "ui.nav.logistics",
             Place::Grants => "ui.nav.grants",
             Place::MyGrants => "ui.nav.my_grants",
             Place::Unclaimed => "ui.nav.unclaimed",
@@ -172,6 +176,7 @@ impl Place {
                 Financing,
                 Utilities,
                 Chains,
+                Logistics,
                 PolicySearch,
             ]),
             Role::Cadre => v.extend([Enterprises, Visits, Problems, PolicySearch]),
@@ -184,6 +189,7 @@ impl Place {
                 Plans,
                 CreditRepair,
                 Utilities,
+                Logistics,
                 Grants,
                 Unclaimed,
                 PolicyLibrary,
@@ -200,6 +206,7 @@ impl Place {
                 Plans,
                 CreditRepair,
                 Utilities,
+                Logistics,
                 Enterprises,
                 Grants,
                 Unclaimed,
