@@ -16,3 +16,4 @@ mod support;
 mod utilities;
 mod web;
 mod zh;
+mod logistics;
