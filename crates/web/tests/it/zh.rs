@@ -364,7 +364,20 @@ async fn seed_services(app: &App) -> Vec<String> {
     let c = case["id"].as_i64().unwrap();
     app.post("admin", &format!("/api/v1/credit-repair/{c}/steps"), json!({"step": "training_attended"}))
         .await;
-    vec![format!("/plans/{}", plan["id"].as_i64().unwrap()), format!("/credit-repair/{c}")]
+    // A logistics profile and an obstruction report, open on its hour (三.12).
+    app.post(
+        "admin",
+        "/api/v1/logistics/profiles",
+        json!({"uscc": app.a, "main_mode": "road", "other_modes": "rail,express", "routes": "京港澳高速；中欧班列"}),
+    )
+    .await;
+    app.post("ent_a", "/api/v1/problems", json!({"category": "logistics", "title": "货车进园受阻"})).await;
+    vec![
+        format!("/plans/{}", plan["id"].as_i64().unwrap()),
+        format!("/credit-repair/{c}"),
+        "/logistics".to_string(),
+        format!("/logistics?edit={}", app.a),
+    ]
 }
 
 /// Every raw enum value of the domain that a page could leak: states, actions, roles,
