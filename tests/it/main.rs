@@ -18,3 +18,4 @@ mod cli_visit;
 mod cli_worker;
 mod fuzz;
 mod layers;
+mod cli_logistics;

@@ -64,6 +64,8 @@ pub mod user;
 pub mod utilities;
 pub mod visit;
 pub mod worker;
+pub mod logistics;
+pub mod demo_logistics;
 
 /// huiqi (惠企): the enterprise assistance platform of an industrial zone.
 #[derive(Debug, Parser)]
@@ -169,6 +171,10 @@ pub enum Command {
     /// suppliers, introductions and outcomes, export.
     #[command(subcommand)]
     Chain(chains::ChainCmd),
+    /// Logistics watch (物流保通保畅, 三.12): key enterprises' logistics profiles (set, list,
+    /// import, export) and the open obstruction reports with their hours.
+    #[command(subcommand)]
+    Logistics(logistics::LogisticsCmd),
     /// Benchmarks on seeded synthetic data (numbers for docs/PERFORMANCE.md).
     #[command(subcommand)]
     Bench(bench::BenchCmd),
@@ -275,6 +281,7 @@ pub fn main(server: &dyn server::Server) -> ExitCode {
         Command::Repair(c) => block_on(credit_repair::run(c, &ctx)),
         Command::Utilities(c) => block_on(utilities::run(c, &ctx)),
         Command::Chain(c) => block_on(chains::run(c, &ctx)),
+        Command::Logistics(c) => block_on(logistics::run(c, &ctx)),
     };
     match result {
         Ok(code) => code,

@@ -81,6 +81,27 @@ fn print(v: &uc::ArrearsView) {
     );
 }
 
+/// A file refused whole (every row's problem; nothing imported): printed to stderr (and, with
+/// `--json`, as `{"imported": false, "problems", "more"}` to stdout); exit code 1. Shared by
+/// the imports of service files (`utilities import`, `logistics profile import`).
+pub fn refused(problems: &[String], more: usize, as_json: bool) -> anyhow::Result<ExitCode> {
+    if as_json {
+        json(&serde_json::json!({ "imported": false, "problems": problems, "more": more }))?;
+    }
+    eprintln!(
+        "错误 / error: 文件有 {} 处问题，未导入任何一行 / the file has {} problems, nothing was imported:",
+        problems.len() + more,
+        problems.len() + more
+    );
+    for p in problems {
+        eprintln!("  {p}");
+    }
+    if more > 0 {
+        eprintln!("  ……另有 {more} 处 / {more} more");
+    }
+    Ok(ExitCode::FAILURE)
+}
+
 pub async fn run(cmd: UtilitiesCmd, ctx: &Context) -> anyhow::Result<ExitCode> {
     let app = open_app(ctx).await?;
     let who = |name: &str| app::Principal::operator(name);
@@ -93,23 +114,7 @@ pub async fn run(cmd: UtilitiesCmd, ctx: &Context) -> anyhow::Result<ExitCode> {
             let req = ImportRequest { file_name, bytes, dry_run };
             let report = match uc::import(&app, &who(&actor), &req).await {
                 Ok(r) => r,
-                Err(app::Error::ArrearsFile { problems, more }) => {
-                    if as_json {
-                        json(&serde_json::json!({ "imported": false, "problems": problems, "more": more }))?;
-                    }
-                    eprintln!(
-                        "错误 / error: 文件有 {} 处问题，未导入任何一行 / the file has {} problems, nothing was imported:",
-                        problems.len() + more,
-                        problems.len() + more
-                    );
-                    for p in &problems {
-                        eprintln!("  {p}");
-                    }
-                    if more > 0 {
-                        eprintln!("  ……另有 {more} 处 / {more} more");
-                    }
-                    return Ok(ExitCode::FAILURE);
-                }
+                Err(app::Error::ArrearsFile { problems, more }) => return refused(&problems, more, as_json),
                 Err(e) => return Err(app_error(e)),
             };
             if as_json {
