@@ -472,8 +472,12 @@ pub struct ReportView {
     pub clock: &'static str,
     /// Its due moment.
     pub due: DateTime<FixedOffset>,
-    /// Minutes left to it (negative: past).
+    /// Minutes left to it (negative: past); while the clock is paused, what was left when it
+    /// paused.
     pub minutes_left: i64,
+    /// The clock is paused (awaiting the enterprise's information): the due moment moves on
+    /// by the time paused when it resumes.
+    pub paused: bool,
     /// `green`, `yellow`, `red`; empty once answered (or closed).
     pub light: &'static str,
     pub accepted_at: Option<DateTime<FixedOffset>>,
@@ -541,7 +545,8 @@ async fn report(app: &App, id: i64, now: DateTime<FixedOffset>) -> Result<Report
         received_at: s.problem.received_at,
         clock,
         due,
-        minutes_left: (due - now).num_minutes(),
+        minutes_left: (due - s.answer_clock.paused_since.map_or(now, |p| p.min(now))).num_minutes(),
+        paused: s.answer_clock.paused_since.is_some(),
         light: if open { light_of(handling::warning(s, now)) } else { "" },
         accepted_at: s.accepted.as_ref().map(|a| a.0),
         accepted_in_time: s.accepted.as_ref().map(|a| a.2),

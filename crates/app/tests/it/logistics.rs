@@ -133,6 +133,10 @@ async fn report_told_accepted_answered_and_late(store: Arc<dyn Store>) {
     assert!(uc::profile(&app, &ent, &codes[0].to_string()).await.unwrap().is_some());
     assert!(matches!(uc::profile(&app, &ent, &codes[1].to_string()).await, Err(Error::Forbidden)));
     assert!(matches!(uc::overview(&app, &tax, &ListQuery::default()).await, Err(Error::Forbidden)));
+    // A cooperating department of 三.12 (经济发展局) reads, and records nothing.
+    let jingfa = person("jingfa", Role::Department, Some("economic_development"), None);
+    assert!(!uc::overview(&app, &jingfa, &ListQuery::default()).await.unwrap().may_edit);
+    assert!(matches!(uc::save_profile(&app, &jingfa, &req).await, Err(Error::Forbidden)));
     assert!(matches!(uc::overview(&app, &ent, &ListQuery::default()).await, Err(Error::Forbidden)));
 
     // An obstruction report at 17:00 on Friday: accepted by 18:00 that day.

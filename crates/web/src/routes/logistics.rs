@@ -320,7 +320,11 @@ pub async fn page(
                 (_, false) => "answer by".into(),
             },
             due: i18n::dates::time_table(r.due),
-            left: left_text(r.minutes_left, zh),
+            left: match (r.paused, zh) {
+                (true, true) => format!("计时暂停（{}）", left_text(r.minutes_left, zh)),
+                (true, false) => format!("paused ({})", left_text(r.minutes_left, zh)),
+                (false, _) => left_text(r.minutes_left, zh),
+            },
             light: r.light,
         })
         .collect();
