@@ -1061,6 +1061,32 @@ pub async fn workbook(app: &App, actor: &Principal) -> Result<Vec<u8>> {
     wb.to_bytes().map_err(Error::internal)
 }
 
+/// The time limits obstruction reports are received under now, in words: `受理 1 小时（紧急 1
+/// 小时），答复 24 小时（紧急 8 小时）` (the zone's time limits, which an admin may change).
+pub fn limits_text(app: &App, lang: i18n::Lang) -> String {
+    let t = app.live.time_limits();
+    let accept = t.accept_of(CATEGORY);
+    let answer = t.applied(CATEGORY, handling::Urgency::Normal).answer;
+    let answer_urgent = t.applied(CATEGORY, handling::Urgency::Urgent).answer;
+    let w = |l| crate::time_limits::limit_text(l, lang);
+    match lang {
+        i18n::Lang::Zh => format!(
+            "受理 {}（紧急 {}），答复 {}（紧急 {}）",
+            w(accept.normal),
+            w(accept.urgent),
+            w(answer),
+            w(answer_urgent)
+        ),
+        i18n::Lang::En => format!(
+            "accepted within {} ({} if urgent), answered within {} ({} if urgent)",
+            w(accept.normal),
+            w(accept.urgent),
+            w(answer),
+            w(answer_urgent)
+        ),
+    }
+}
+
 /// Minutes as people read a time left: `2 小时 5 分`, `35 分`.
 pub fn minutes_zh(minutes: i64) -> String {
     let m = minutes.abs();

@@ -257,6 +257,8 @@ pub struct LogisticsPage {
     pub notice: String,
     /// The modes the form offers: code, Chinese, English.
     pub all_modes: [(&'static str, &'static str, &'static str); 5],
+    /// The time limits reports run under now, in words.
+    pub limits: String,
 }
 
 const MODES: [(&str, &str, &str); 5] =
@@ -299,6 +301,7 @@ pub async fn page(
             edit_uscc: String::new(),
             notice: String::new(),
             all_modes: MODES,
+            limits: uc::limits_text(&state, lang),
         });
     }
     let q = query_of(&raw);
@@ -388,6 +391,7 @@ pub async fn page(
         edit_uscc,
         notice,
         all_modes: MODES,
+        limits: uc::limits_text(&state, lang),
     })
 }
 

@@ -63,6 +63,7 @@ async fn officer_and_enterprise_pages_reports_and_refusals() {
     let page = app.call("chengguan", Method::GET, "/logistics", None).await.text().await.unwrap();
     assert!(page.contains(&format!("id=\"report-{id}\"")) && page.contains("剩 1 小时 0 分"), "{page}");
     assert!(page.contains("待办物流受阻问题") && page.contains("京港澳高速"), "{page}");
+    assert!(page.contains("受理 1 小时（紧急 1 小时），答复 24 小时（紧急 8 小时）"), "the limits in use");
     assert!(page.contains("id=\"profile-form\"") && page.contains("id=\"import-form\""), "{page}");
     assert!(page.contains("href=\"/logistics/export.xlsx\""));
     let en = app.call("chengguan", Method::GET, "/logistics?lang=en", None).await.text().await.unwrap();
