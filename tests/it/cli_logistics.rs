@@ -56,11 +56,24 @@ fn logistics_from_the_command_line() {
     let set = json(huiqi(
         dir,
         &[
-            "logistics", "profile", "set", "--uscc", a, "--main-mode", "铁路", "--other-modes", "公路,快递",
-            "--routes", "中欧班列（长沙）霞凝货场", "--json",
+            "logistics",
+            "profile",
+            "set",
+            "--uscc",
+            a,
+            "--main-mode",
+            "铁路",
+            "--other-modes",
+            "公路,快递",
+            "--routes",
+            "中欧班列（长沙）霞凝货场",
+            "--json",
         ],
     ));
-    assert_eq!((set["main_mode"].as_str(), set["other_modes_zh"].as_str()), (Some("rail"), Some("公路、快递")));
+    assert_eq!(
+        (set["main_mode"].as_str(), set["other_modes_zh"].as_str()),
+        (Some("rail"), Some("公路、快递"))
+    );
     let bad = huiqi(dir, &["logistics", "profile", "set", "--uscc", a, "--main-mode", "马车"]);
     assert_eq!(bad.status.code(), Some(1));
     let err = text(&bad.stderr);
@@ -76,7 +89,11 @@ fn logistics_from_the_command_line() {
     assert_eq!(dry["dry_run"], true);
     assert_eq!(dry["unchanged"], 1, "a's row changes nothing: empty cells keep what is recorded");
     let new = dry["inserted"].as_u64().unwrap() as usize;
-    assert_eq!(count(&json(huiqi(dir, &["logistics", "profile", "list", "--json"]))), before, "nothing written");
+    assert_eq!(
+        count(&json(huiqi(dir, &["logistics", "profile", "list", "--json"]))),
+        before,
+        "nothing written"
+    );
     let out = ok(huiqi(dir, &["logistics", "profile", "import", "p.csv"]));
     assert!(text(&out.stdout).contains("已导入"), "{}", text(&out.stdout));
     assert_eq!(count(&json(huiqi(dir, &["logistics", "profile", "list", "--json"]))), before + new);
@@ -86,11 +103,18 @@ fn logistics_from_the_command_line() {
     let water = json(huiqi(dir, &["logistics", "profile", "list", "--mode", "水运", "--json"]));
     assert!(water.as_array().unwrap().iter().any(|p| p["uscc"] == b.as_str()));
 
-    std::fs::write(dir.join("bad.csv"), format!("uscc,main_mode,watcher\n{b},飞船,\n{c},road,nobody\n")).unwrap();
+    std::fs::write(dir.join("bad.csv"), format!("uscc,main_mode,watcher\n{b},飞船,\n{c},road,nobody\n"))
+        .unwrap();
     let bad = huiqi(dir, &["logistics", "profile", "import", "bad.csv"]);
     assert_eq!(bad.status.code(), Some(1));
     let err = text(&bad.stderr);
-    assert!(err.contains("row 2") && err.contains("main_mode") && err.contains("row 3") && err.contains("watcher"), "{err}");
+    assert!(
+        err.contains("row 2")
+            && err.contains("main_mode")
+            && err.contains("row 3")
+            && err.contains("watcher"),
+        "{err}"
+    );
 
     // Key enterprises without a profile have none.
     let listed = json(huiqi(dir, &["logistics", "profile", "list", "--json"]));

@@ -80,7 +80,10 @@ impl LogisticsSettings {
     pub fn officers(&self) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
         for t in self.officers.split([',', '，', ';', '；', ' ', '\n', '、']).map(str::trim) {
-            if !t.is_empty() && t != NO_OFFICERS && !t.eq_ignore_ascii_case("none") && !out.iter().any(|o| o == t)
+            if !t.is_empty()
+                && t != NO_OFFICERS
+                && !t.eq_ignore_ascii_case("none")
+                && !out.iter().any(|o| o == t)
             {
                 out.push(t.to_string());
             }
@@ -203,12 +206,13 @@ pub struct Firm {
 }
 
 fn firm_of(row: &store::SnapshotRow) -> Firm {
-    let street = row.facts.iter().filter(|f| f.fact == "street").max_by_key(|f| f.as_of).and_then(|f| {
-        match &f.value {
-            FactValue::Text(s) => Some(s.clone()),
-            _ => None,
-        }
-    });
+    let street =
+        row.facts.iter().filter(|f| f.fact == "street").max_by_key(|f| f.as_of).and_then(|f| {
+            match &f.value {
+                FactValue::Text(s) => Some(s.clone()),
+                _ => None,
+            }
+        });
     let e = &row.enterprise;
     Firm {
         id: row.id,
@@ -331,7 +335,11 @@ async fn names(app: &App) -> Result<HashMap<String, String>> {
     Ok(app.store.list_users().await?.into_iter().map(|u| (u.username, u.display_name)).collect())
 }
 
-fn view(record: LogisticsRecord, firms: &BTreeMap<i64, Firm>, names: &HashMap<String, String>) -> ProfileView {
+fn view(
+    record: LogisticsRecord,
+    firms: &BTreeMap<i64, Firm>,
+    names: &HashMap<String, String>,
+) -> ProfileView {
     let firm = firms.get(&record.logistics.enterprise_id);
     ProfileView {
         main_mode_zh: record.logistics.main_mode.label_zh(),
@@ -437,7 +445,11 @@ pub async fn without_profile(app: &App, actor: &Principal, street: Option<&str>)
     without_profile_with(app, street, &firms).await
 }
 
-async fn without_profile_with(app: &App, street: Option<&str>, firms: &BTreeMap<i64, Firm>) -> Result<Vec<Firm>> {
+async fn without_profile_with(
+    app: &App,
+    street: Option<&str>,
+    firms: &BTreeMap<i64, Firm>,
+) -> Result<Vec<Firm>> {
     let street = street.map(str::trim).filter(|s| !s.is_empty());
     let recorded: std::collections::BTreeSet<i64> =
         app.store.logistics_profiles(None).await?.iter().map(|p| p.logistics.enterprise_id).collect();
@@ -513,7 +525,8 @@ fn light_of(w: handling::Warning) -> &'static str {
 async fn rows(app: &App, filter: &ProblemFilter) -> Result<Vec<ProblemRow>> {
     let mut out = Vec::new();
     loop {
-        let (page, total) = app.store.list_problems(filter, Page::new(out.len() as u64, Page::MAX_LIMIT)).await?;
+        let (page, total) =
+            app.store.list_problems(filter, Page::new(out.len() as u64, Page::MAX_LIMIT)).await?;
         let n = page.len();
         out.extend(page);
         if n == 0 || out.len() as u64 >= total {
@@ -564,7 +577,8 @@ fn clock_runs(s: handling::State) -> bool {
 }
 
 async fn open_reports_with(app: &App, now: DateTime<FixedOffset>) -> Result<Vec<ReportView>> {
-    let filter = ProblemFilter { category: Some(CATEGORY.into()), open: Some(true), ..ProblemFilter::default() };
+    let filter =
+        ProblemFilter { category: Some(CATEGORY.into()), open: Some(true), ..ProblemFilter::default() };
     let mut out = Vec::new();
     for r in rows(app, &filter).await? {
         let v = report(app, r.id, now).await?;
@@ -593,9 +607,16 @@ fn month_of(day: NaiveDate) -> (NaiveDate, NaiveDate) {
     (first, next.and_then(|n| n.pred_opt()).unwrap_or(first))
 }
 
-async fn month_reports_with(app: &App, day: NaiveDate, now: DateTime<FixedOffset>) -> Result<Vec<ReportView>> {
-    let filter =
-        ProblemFilter { category: Some(CATEGORY.into()), received: Some(month_of(day)), ..ProblemFilter::default() };
+async fn month_reports_with(
+    app: &App,
+    day: NaiveDate,
+    now: DateTime<FixedOffset>,
+) -> Result<Vec<ReportView>> {
+    let filter = ProblemFilter {
+        category: Some(CATEGORY.into()),
+        received: Some(month_of(day)),
+        ..ProblemFilter::default()
+    };
     let mut out = Vec::new();
     for r in rows(app, &filter).await? {
         out.push(report(app, r.id, now).await?);
@@ -776,7 +797,11 @@ fn diff(old: &NewLogistics, new: &NewLogistics) -> Vec<(String, String, String)>
         }
     };
     push("main_mode", old.main_mode.as_str().into(), new.main_mode.as_str().into());
-    push("other_modes", store::chains::modes_text(&old.other_modes), store::chains::modes_text(&new.other_modes));
+    push(
+        "other_modes",
+        store::chains::modes_text(&old.other_modes),
+        store::chains::modes_text(&new.other_modes),
+    );
     push("routes", old.routes.clone(), new.routes.clone());
     push("watcher", old.watcher.clone(), new.watcher.clone());
     out
@@ -802,21 +827,33 @@ async fn plan(app: &App, t: &Table<Column>) -> Result<(Vec<NewLogistics>, Vec<Ro
         let uscc = cell(Column::Uscc).unwrap_or_default().to_uppercase();
         let head = match UnifiedCreditCode::parse(&uscc) {
             Err(_) => {
-                p.push(line, "uscc", &uscc, "应为 18 位统一社会信用代码 / must be an 18-character unified social credit code");
+                p.push(
+                    line,
+                    "uscc",
+                    &uscc,
+                    "应为 18 位统一社会信用代码 / must be an 18-character unified social credit code",
+                );
                 None
             }
-            Ok(code) => match app.store.enterprise_head(&code).await? {
-                Some(h) => Some(h),
-                None => {
-                    p.push(line, "uscc", &uscc, "园区没有该企业；请先导入企业名录 / no such enterprise in the zone: import it first");
-                    None
+            Ok(code) => {
+                match app.store.enterprise_head(&code).await? {
+                    Some(h) => Some(h),
+                    None => {
+                        p.push(line, "uscc", &uscc, "园区没有该企业；请先导入企业名录 / no such enterprise in the zone: import it first");
+                        None
+                    }
                 }
-            },
+            }
         };
         if let Some(h) = &head
             && let Some(first) = seen.insert(h.id, line)
         {
-            p.push(line, "uscc", &uscc, &format!("与第 {first} 行是同一家企业 / the same enterprise as row {first}"));
+            p.push(
+                line,
+                "uscc",
+                &uscc,
+                &format!("与第 {first} 行是同一家企业 / the same enterprise as row {first}"),
+            );
         }
         let main = cell(Column::MainMode).and_then(|m| match parse_mode("main_mode", m) {
             Ok(m) => Some(m),
@@ -830,8 +867,15 @@ async fn plan(app: &App, t: &Table<Column>) -> Result<(Vec<NewLogistics>, Vec<Ro
             (Some(m), _) => Some(m),
             (None, Some(o)) => Some(o.logistics.main_mode),
             (None, None) => {
-                if head.is_some() && !cell(Column::MainMode).is_some_and(|m| LogisticsMode::parse(m).is_none()) {
-                    p.push(line, "main_mode", "", "新建档须填写“主要物流方式” / a new profile needs its main_mode");
+                if head.is_some()
+                    && cell(Column::MainMode).is_none_or(|m| LogisticsMode::parse(m).is_some())
+                {
+                    p.push(
+                        line,
+                        "main_mode",
+                        "",
+                        "新建档须填写“主要物流方式” / a new profile needs its main_mode",
+                    );
                 }
                 None
             }
@@ -878,7 +922,8 @@ async fn plan(app: &App, t: &Table<Column>) -> Result<(Vec<NewLogistics>, Vec<Ro
                     .unwrap_or_default()
             }),
             routes: routes_v.unwrap_or_else(|| old.map(|o| o.logistics.routes.clone()).unwrap_or_default()),
-            watcher: watcher_v.unwrap_or_else(|| old.map(|o| o.logistics.watcher.clone()).unwrap_or_default()),
+            watcher: watcher_v
+                .unwrap_or_else(|| old.map(|o| o.logistics.watcher.clone()).unwrap_or_default()),
         };
         let name = match old {
             Some(o) => o.enterprise_name.clone(),
@@ -1013,8 +1058,12 @@ pub async fn workbook(app: &App, actor: &Principal) -> Result<Vec<u8>> {
             p.main_mode_zh.into(),
             p.other_modes_zh.clone().into(),
             p.record.logistics.routes.clone().into(),
-            (if p.watcher_name.is_empty() { p.record.logistics.watcher.clone() } else { p.watcher_name.clone() })
-                .into(),
+            (if p.watcher_name.is_empty() {
+                p.record.logistics.watcher.clone()
+            } else {
+                p.watcher_name.clone()
+            })
+            .into(),
             p.record.recorded_by.clone().into(),
             local(p.record.recorded_at),
         ]);

@@ -58,7 +58,11 @@ pub fn limit_rows(
     for (code, by) in &t.accept_by_category {
         let name = name_of(code);
         rows.push(LimitRow {
-            what: if zh { format!("受理·{name}（{code}）") } else { format!("acceptance, {name} ({code})") },
+            what: if zh {
+                format!("受理·{name}（{code}）")
+            } else {
+                format!("acceptance, {name} ({code})")
+            },
             normal: limit_text(by.normal, lang),
             urgent: limit_text(by.urgent, lang),
         });

@@ -33,8 +33,8 @@ use store::{Role, Stamp};
 
 use crate::authz::{self, Action, Resource};
 use crate::service_lines::{Figure, ServiceLineKpi};
-use crate::{App, Error, Principal, Result};
 use crate::table_file::{Columns, Problems};
+use crate::{App, Error, Principal, Result};
 use file::{Column, Table};
 
 pub use services::utilities::{UtilityKind, WAIVER_SOURCE, WAIVER_WORKDAYS};
@@ -303,9 +303,7 @@ struct Row {
 
 fn read_row(t: &Table, line: usize, cells: &[String], p: &mut Problems) -> Option<Row> {
     let before = p.count();
-    let cell = |c: Column| {
-        t.cell(cells, c)
-    };
+    let cell = |c: Column| t.cell(cells, c);
     let provider = cell(Column::Provider).unwrap_or_default().to_string();
     if provider.is_empty() {
         p.push(line, "provider", "", "供应单位不能为空 / the provider is required");

@@ -33,7 +33,11 @@ fn at(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<FixedOffset> {
 /// Main mode, other modes, routes, by the industry code's first letters.
 fn profile_of(industry: &str, k: usize) -> (&'static str, &'static str, &'static str) {
     const MACHINERY: [(&str, &str, &str); 2] = [
-        ("公路", "铁路", "整机经京港澳高速发往广州、深圳；大件经长株潭城际货运通道至株洲；出口经中欧班列（长沙）霞凝货场"),
+        (
+            "公路",
+            "铁路",
+            "整机经京港澳高速发往广州、深圳；大件经长株潭城际货运通道至株洲；出口经中欧班列（长沙）霞凝货场",
+        ),
         ("公路", "水运", "整机经京港澳、沪昆高速发往华东；大件经霞凝港水运至岳阳城陵矶港转上海"),
     ];
     const ELECTRONICS: [(&str, &str, &str); 2] = [
@@ -43,7 +47,9 @@ fn profile_of(industry: &str, k: usize) -> (&'static str, &'static str, &'static
     match industry.get(..3).unwrap_or("") {
         "C34" | "C35" => MACHINERY[k % 2],
         "C39" => ELECTRONICS[k % 2],
-        "C36" => ("公路", "铁路", "汽车零部件经长株潭城际、京港澳高速 JIT 配送至整车厂；出口件经中欧班列（长沙）"),
+        "C36" => {
+            ("公路", "铁路", "汽车零部件经长株潭城际、京港澳高速 JIT 配送至整车厂；出口件经中欧班列（长沙）")
+        }
         "C27" => ("航空", "快递", "冷链药品经黄花机场空运；药品配送经快递冷链发往全省"),
         "C26" => ("水运", "公路", "化工原料经霞凝港水运进港，危险品专用车辆经绕城高速运入"),
         "C38" => ("公路", "铁路", "电池模组经京港澳高速危险品运输至广东；储能柜经长沙北站铁路货场发往西北"),
@@ -82,7 +88,9 @@ pub async fn write(app: &App, zone: &DemoZone) -> anyhow::Result<(usize, usize)>
         ),
     ]);
     let settings = settings.map_err(err)?;
-    app::settings::set(&app, &op, SetSettings { expected: Expected::Current, settings }).await.map_err(err)?;
+    app::settings::set(&app, &op, SetSettings { expected: Expected::Current, settings })
+        .await
+        .map_err(err)?;
     let officer = person(OFFICER_LOGIN, store::Role::Department, None);
 
     // Profiles: three in four key enterprises, and qiye's.

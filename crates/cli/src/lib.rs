@@ -38,6 +38,7 @@ pub mod demo_effects;
 pub mod demo_events;
 pub mod demo_financing;
 pub mod demo_grants;
+pub mod demo_logistics;
 pub mod demo_notifications;
 pub mod demo_plans;
 pub mod demo_problems;
@@ -48,6 +49,7 @@ pub mod grant;
 pub mod import;
 pub mod kpi;
 pub mod ledger;
+pub mod logistics;
 pub mod plans;
 pub mod policies;
 pub mod policy;
@@ -64,8 +66,6 @@ pub mod user;
 pub mod utilities;
 pub mod visit;
 pub mod worker;
-pub mod logistics;
-pub mod demo_logistics;
 
 /// huiqi (惠企): the enterprise assistance platform of an industrial zone.
 #[derive(Debug, Parser)]

@@ -144,7 +144,8 @@ pub async fn run(cmd: LogisticsCmd, ctx: &Context) -> anyhow::Result<ExitCode> {
         }
         LogisticsCmd::Profile(ProfileCmd::List { mode, street, key_only, missing, json: as_json, actor }) => {
             if missing {
-                let list = uc::without_profile(&app, &who(&actor), street.as_deref()).await.map_err(app_error)?;
+                let list =
+                    uc::without_profile(&app, &who(&actor), street.as_deref()).await.map_err(app_error)?;
                 if as_json {
                     json(&list)?;
                 } else {

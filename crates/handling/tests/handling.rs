@@ -1289,9 +1289,16 @@ fn a_category_may_have_its_own_acceptance_limit_and_older_files_still_parse() {
     assert!(parsed.accept_by_category.is_empty());
     assert_eq!(parsed.applied("logistics", Urgency::Normal).accept, Limit::Workdays(1));
     // Its own limits are checked like the others, and its category must be known.
-    let zero = base.replace("[accept_by_category.logistics]\nnormal = { hours = 1 }", "[accept_by_category.logistics]\nnormal = { hours = 0 }");
-    assert!(matches!(TimeLimits::parse(&zero), Err(HandlingError::BadLimits { reason }) if reason.contains("accept_by_category.logistics.normal")));
-    let unknown = TimeLimits::parse(&base.replace("[accept_by_category.logistics]", "[accept_by_category.logistix]")).unwrap();
+    let zero = base.replace(
+        "[accept_by_category.logistics]\nnormal = { hours = 1 }",
+        "[accept_by_category.logistics]\nnormal = { hours = 0 }",
+    );
+    assert!(
+        matches!(TimeLimits::parse(&zero), Err(HandlingError::BadLimits { reason }) if reason.contains("accept_by_category.logistics.normal"))
+    );
+    let unknown =
+        TimeLimits::parse(&base.replace("[accept_by_category.logistics]", "[accept_by_category.logistix]"))
+            .unwrap();
     assert_eq!(unknown.unknown_categories(Routing::seed()), ["logistix"]);
     // The snapshot a problem keeps has the same shape as before.
     let json = serde_json::to_value(t.applied("logistics", Urgency::Normal)).unwrap();

@@ -12,8 +12,8 @@ use store::attachments::{
 use store::problems::{self as p, PResult, ProblemError, ProblemRecord};
 
 use crate::problems::{events_of, insert_problem, text_time, transition_on};
-use store::notifications::Told;
 use crate::{SqliteStore, backend};
+use store::notifications::Told;
 
 fn attachment_row(r: &Row<'_>) -> rusqlite::Result<Attachment> {
     Ok(Attachment {

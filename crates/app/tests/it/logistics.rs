@@ -8,13 +8,13 @@
 //! checked whole (dry run, a bad row refuses it all) and an absent column keeps what is
 //! stored; the workbook holds the profiles and the month's reports.
 
+use app::Clock;
 use app::logistics::{self as uc, ImportRequest, ListQuery, ProfileRequest};
 use app::notifications::{self as n, ListRequest};
 use app::policy_docs::Expected;
 use app::problems::{ActionRequest, RaiseRequest};
 use app::settings::{SetSettings, SettingIssue};
 use app::{App, Error, FixedClock, Principal};
-use app::Clock;
 use chrono::DateTime;
 use enterprise::UnifiedCreditCode;
 use std::sync::Arc;
@@ -25,7 +25,12 @@ fn at(s: &str) -> DateTime<chrono::FixedOffset> {
     DateTime::parse_from_rfc3339(s).unwrap()
 }
 
-fn person(name: &str, role: Role, department: Option<&str>, enterprise: Option<&UnifiedCreditCode>) -> Principal {
+fn person(
+    name: &str,
+    role: Role,
+    department: Option<&str>,
+    enterprise: Option<&UnifiedCreditCode>,
+) -> Principal {
     Principal {
         username: name.into(),
         role,
@@ -94,15 +99,21 @@ async fn report_told_accepted_answered_and_late(store: Arc<dyn Store>) {
     // The officer setting: only active department officers or leaders.
     let settings = app::settings::show(&app, &admin).await.unwrap().settings;
     let bad = settings.with_value("logistics.officers", "wuliu, ganbu").unwrap();
-    let e = app::settings::set(&app, &admin, SetSettings { expected: Expected::Current, settings: bad }).await;
+    let e =
+        app::settings::set(&app, &admin, SetSettings { expected: Expected::Current, settings: bad }).await;
     assert!(
         matches!(&e, Err(Error::InvalidSetting { value, issue: SettingIssue::NotOfficers, .. }) if value == "ganbu"),
         "{e:?}"
     );
     let good = settings
-        .with_values([("logistics.officers", "wuliu"), ("logistics.source", "园区物流保通保畅工作专班 2022 年 4 号")])
+        .with_values([
+            ("logistics.officers", "wuliu"),
+            ("logistics.source", "园区物流保通保畅工作专班 2022 年 4 号"),
+        ])
         .unwrap();
-    app::settings::set(&app, &admin, SetSettings { expected: Expected::Current, settings: good }).await.unwrap();
+    app::settings::set(&app, &admin, SetSettings { expected: Expected::Current, settings: good })
+        .await
+        .unwrap();
     assert!(uc::runs_service(&app, &wuliu).await.unwrap(), "the named officer runs the service");
     assert!(uc::runs_service(&app, &cheng).await.unwrap(), "the lead department's officers too");
     assert!(!uc::runs_service(&app, &tax).await.unwrap());
@@ -127,7 +138,11 @@ async fn report_told_accepted_answered_and_late(store: Arc<dyn Store>) {
         }
     }
     let p = uc::save_profile(&app, &wuliu, &req).await.unwrap();
-    assert_eq!((p.main_mode_zh, p.other_modes_zh.as_str(), p.key), ("公路", "铁路", true), "road left out of the others");
+    assert_eq!(
+        (p.main_mode_zh, p.other_modes_zh.as_str(), p.key),
+        ("公路", "铁路", true),
+        "road left out of the others"
+    );
     assert_eq!(p.watcher_name, "ganbu的名字");
     // The enterprise reads its own profile, and no other; another department reads none.
     assert!(uc::profile(&app, &ent, &codes[0].to_string()).await.unwrap().is_some());
@@ -218,10 +233,14 @@ async fn report_told_accepted_answered_and_late(store: Arc<dyn Store>) {
     app::problems::act(&app, &cheng, id, assign).await.unwrap();
     app::problems::act(&app, &cheng, id, act("start", None)).await.unwrap();
     clock.set(at("2022-12-30T21:00:00+08:00"));
-    let answered =
-        app::problems::act(&app, &cheng, id, act("answer", Some("已协调高速交警开辟绿色通道，车辆 20:30 进厂")))
-            .await
-            .unwrap();
+    let answered = app::problems::act(
+        &app,
+        &cheng,
+        id,
+        act("answer", Some("已协调高速交警开辟绿色通道，车辆 20:30 进厂")),
+    )
+    .await
+    .unwrap();
     assert_eq!(answered.record.state.state, handling::State::Answered);
 
     // 18:30 is past; the second is red: on the page, in the KPI row, and in the warnings job.
@@ -271,7 +290,9 @@ async fn report_told_accepted_answered_and_late(store: Arc<dyn Store>) {
     let again = uc::import(&app, &wuliu, &csv(file, false)).await.unwrap();
     assert_eq!(again.unchanged, 3);
     // Filters: by mode, key only; key enterprises without a profile.
-    let water = uc::list(&app, &leader, &ListQuery { mode: Some("水运".into()), ..Default::default() }).await.unwrap();
+    let water = uc::list(&app, &leader, &ListQuery { mode: Some("水运".into()), ..Default::default() })
+        .await
+        .unwrap();
     assert_eq!(water.len(), 1);
     assert_eq!(uc::without_profile(&app, &leader, None).await.unwrap().len(), 1);
     // A bad row refuses the whole file, naming each problem; nothing changes.

@@ -261,10 +261,13 @@ pub struct LogisticsPage {
     pub limits: String,
 }
 
-const MODES: [(&str, &str, &str); 5] =
-    [("road", "公路", "Road"), ("rail", "铁路", "Rail"), ("water", "水运", "Water"), ("air", "航空", "Air"), (
-        "express", "快递", "Express",
-    )];
+const MODES: [(&str, &str, &str); 5] = [
+    ("road", "公路", "Road"),
+    ("rail", "铁路", "Rail"),
+    ("water", "水运", "Water"),
+    ("air", "航空", "Air"),
+    ("express", "快递", "Express"),
+];
 
 /// `/logistics`.
 pub async fn page(
@@ -348,7 +351,11 @@ pub async fn page(
         uc::profile(&state, &p, &edit_uscc).await?.map(|v| profile_row(&v, zh))
     };
     let notice = if !get("saved").is_empty() {
-        if zh { format!("已保存 {} 的物流档案", get("saved")) } else { format!("Saved the profile of {}", get("saved")) }
+        if zh {
+            format!("已保存 {} 的物流档案", get("saved"))
+        } else {
+            format!("Saved the profile of {}", get("saved"))
+        }
     } else if raw.contains_key("imported") {
         let dry = get("dry") == "1";
         if zh {
@@ -379,7 +386,11 @@ pub async fn page(
         modes,
         key_enterprises: o.key_enterprises,
         key_with_profile: o.key_with_profile,
-        without: o.without_profile.iter().map(|f| (f.uscc.clone(), f.name.clone(), f.street.clone().unwrap_or_default())).collect(),
+        without: o
+            .without_profile
+            .iter()
+            .map(|f| (f.uscc.clone(), f.name.clone(), f.street.clone().unwrap_or_default()))
+            .collect(),
         profiles,
         officers: o.officers.iter().map(|(_, n)| n.clone()).collect::<Vec<_>>().join("、"),
         source: app::settings::source_in(&o.source, lang).to_string(),

@@ -39,7 +39,8 @@ async fn officer_and_enterprise_pages_reports_and_refusals() {
 
     // The profile: the officer records it; the tax bureau may not; a bad mode is a 400 naming
     // the field.
-    let profile = json!({"uscc": a, "main_mode": "公路", "other_modes": "铁路", "routes": "京港澳高速 → 广州"});
+    let profile =
+        json!({"uscc": a, "main_mode": "公路", "other_modes": "铁路", "routes": "京港澳高速 → 广州"});
     let r = app.call("dept", Method::POST, "/api/v1/logistics/profiles", Some(profile.clone())).await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     let bad = json!({"uscc": a, "main_mode": "马车"});
@@ -69,12 +70,8 @@ async fn officer_and_enterprise_pages_reports_and_refusals() {
     let en = app.call("chengguan", Method::GET, "/logistics?lang=en", None).await.text().await.unwrap();
     assert!(en.contains("Open obstruction reports") && en.contains("1 h 0 min left"), "{en}");
     // The form saves and comes back to the page.
-    let form = app
-        .call("chengguan", Method::GET, &format!("/logistics?edit={a}"), None)
-        .await
-        .text()
-        .await
-        .unwrap();
+    let form =
+        app.call("chengguan", Method::GET, &format!("/logistics?edit={a}"), None).await.text().await.unwrap();
     assert!(form.contains("value=\"rail\" checked"), "the stored other mode is ticked");
 
     // A leader reads without the form; the tax bureau, a cadre, a supervisor are refused.
@@ -82,17 +79,25 @@ async fn officer_and_enterprise_pages_reports_and_refusals() {
     assert_eq!(page.status(), StatusCode::OK);
     assert!(!page.text().await.unwrap().contains("id=\"profile-form\""));
     for who in ["dept", "cadre", "supervisor"] {
-        assert_eq!(app.call(who, Method::GET, "/logistics", None).await.status(), StatusCode::FORBIDDEN, "{who}");
+        assert_eq!(
+            app.call(who, Method::GET, "/logistics", None).await.status(),
+            StatusCode::FORBIDDEN,
+            "{who}"
+        );
         let r = app.call(who, Method::GET, "/api/v1/logistics/profiles", None).await;
         assert_eq!(r.status(), StatusCode::FORBIDDEN, "{who}");
     }
 
     // The enterprise: its own profile and the way to the obstruction form; not another's.
     let page = app.call("ent_a", Method::GET, "/logistics", None).await.text().await.unwrap();
-    assert!(page.contains("本企业的物流档案") && page.contains("公路") && page.contains("京港澳高速"), "{page}");
+    assert!(
+        page.contains("本企业的物流档案") && page.contains("公路") && page.contains("京港澳高速"),
+        "{page}"
+    );
     assert!(page.contains("href=\"/problems/new?category=logistics\""), "{page}");
     assert!(!page.contains(&format!("id=\"report-{id}\"")), "no queue for the enterprise");
-    let new = app.call("ent_a", Method::GET, "/problems/new?category=logistics", None).await.text().await.unwrap();
+    let new =
+        app.call("ent_a", Method::GET, "/problems/new?category=logistics", None).await.text().await.unwrap();
     assert!(new.contains("<option value=\"logistics\" selected>"), "{new}");
     let r = app.call("ent_a", Method::GET, &format!("/api/v1/logistics/profiles/{b}"), None).await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
@@ -116,7 +121,10 @@ async fn officer_and_enterprise_pages_reports_and_refusals() {
     let sheets = excel::read_back(&x.bytes().await.unwrap()).unwrap();
     assert_eq!(sheets[0].1.len(), 3, "a header and two profiles");
     assert_eq!(sheets[1].1.len(), 2, "a header and the report");
-    assert_eq!(app.call("ent_a", Method::GET, "/logistics/export.xlsx", None).await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.call("ent_a", Method::GET, "/logistics/export.xlsx", None).await.status(),
+        StatusCode::FORBIDDEN
+    );
 
     // The leader's dashboard: the 三.12 line.
     let page = app.call("leader", Method::GET, "/dashboard?period=2024-03", None).await.text().await.unwrap();
