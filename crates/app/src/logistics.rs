@@ -867,8 +867,7 @@ async fn plan(app: &App, t: &Table<Column>) -> Result<(Vec<NewLogistics>, Vec<Ro
             (Some(m), _) => Some(m),
             (None, Some(o)) => Some(o.logistics.main_mode),
             (None, None) => {
-                if head.is_some()
-                    && cell(Column::MainMode).is_none_or(|m| LogisticsMode::parse(m).is_some())
+                if head.is_some() && cell(Column::MainMode).is_none_or(|m| LogisticsMode::parse(m).is_some())
                 {
                     p.push(
                         line,
