@@ -755,14 +755,7 @@ impl Columns for Column {
 }
 
 /// A file to import.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ImportRequest {
-    /// The file's name (`.xlsx` is read as a workbook, anything else as CSV).
-    pub file_name: String,
-    pub bytes: Vec<u8>,
-    /// Check and report only; nothing is written.
-    pub dry_run: bool,
-}
+pub use crate::table_file::Upload as ImportRequest;
 
 /// What an import did (or, dry, would do) to one enterprise's profile.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]

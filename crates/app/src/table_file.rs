@@ -15,6 +15,16 @@ pub const MAX_ROWS: u32 = 100_000;
 /// The most row problems listed in a refusal (the rest are counted).
 pub const LISTED_PROBLEMS: usize = 200;
 
+/// A file uploaded to a service's import (the page, the API, the command line).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Upload {
+    /// The file's name (`.xlsx` is read as a workbook, anything else as CSV).
+    pub file_name: String,
+    pub bytes: Vec<u8>,
+    /// Check and report only; nothing is written.
+    pub dry_run: bool,
+}
+
 /// The columns of one kind of file.
 pub trait Columns: Copy + Eq + std::fmt::Debug + 'static {
     /// Every column, in the order an export writes them.

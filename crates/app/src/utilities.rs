@@ -238,14 +238,7 @@ pub async fn violations(app: &App, actor: &Principal) -> Result<Vec<ViolationVie
 }
 
 /// A file to import.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ImportRequest {
-    /// The file's name (`.xlsx` is read as a workbook, anything else as CSV).
-    pub file_name: String,
-    pub bytes: Vec<u8>,
-    /// Check and report only; nothing is written.
-    pub dry_run: bool,
-}
+pub use crate::table_file::Upload as ImportRequest;
 
 /// What an import did (or, dry, would do) to one record.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]

@@ -6,7 +6,7 @@
 
 use crate::plans::{json, write_xlsx};
 use crate::{Context, app_error, open_app};
-use app::logistics::{self as uc, ImportRequest, ListQuery, ProfileRequest};
+use app::logistics::{self as uc, ListQuery, ProfileRequest};
 use clap::Subcommand;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -164,11 +164,7 @@ pub async fn run(cmd: LogisticsCmd, ctx: &Context) -> anyhow::Result<ExitCode> {
             }
         }
         LogisticsCmd::Profile(ProfileCmd::Import { file, dry_run, json: as_json, actor }) => {
-            let bytes = std::fs::read(&file).map_err(|e| {
-                anyhow::anyhow!("无法读取 {} / cannot read {}: {e}", file.display(), file.display())
-            })?;
-            let file_name = file.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
-            let req = ImportRequest { file_name, bytes, dry_run };
+            let req = crate::utilities::upload(&file, dry_run)?;
             let report = match uc::import(&app, &who(&actor), &req).await {
                 Ok(r) => r,
                 Err(app::Error::LogisticsFile { problems, more }) => {
@@ -179,21 +175,12 @@ pub async fn run(cmd: LogisticsCmd, ctx: &Context) -> anyhow::Result<ExitCode> {
             if as_json {
                 json(&report)?;
             } else {
-                let verb = if report.dry_run {
-                    "预检（未写入） / dry run (nothing written)"
-                } else {
-                    "已导入 / imported"
-                };
-                outln!(
-                    "{verb}: {} 行，新建 {}，更新 {}，未变 {} / {} rows, {} new, {} updated, {} unchanged",
+                crate::utilities::summary(
+                    report.dry_run,
                     report.rows,
                     report.inserted,
                     report.updated,
                     report.unchanged,
-                    report.rows,
-                    report.inserted,
-                    report.updated,
-                    report.unchanged
                 );
                 for c in report.rows_changed.iter().filter(|c| c.action == "update") {
                     for (field, old, new) in &c.changes {

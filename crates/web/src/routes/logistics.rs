@@ -12,16 +12,16 @@ use axum::Json;
 use axum::extract::rejection::{FormRejection, JsonRejection};
 use axum::extract::{Form, Multipart, Path, Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use serde::Deserialize;
 use std::collections::HashMap;
 
 use crate::auth::Principal;
 use crate::error::{ProblemDocument, WebError};
 use crate::lang::ReqLang;
 use crate::routes::auth::{form, json};
+use crate::routes::service_files::{ImportIn, upload};
 use crate::state::AppState;
 use crate::views::{self, Base};
-use app::logistics::{self as uc, ImportRequest, ListQuery, ProfileRequest};
+use app::logistics::{self as uc, ListQuery, ProfileRequest};
 
 fn query_of(raw: &HashMap<String, String>) -> ListQuery {
     let get = |k: &str| raw.get(k).map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
@@ -111,20 +111,7 @@ pub async fn api_reports(State(state): State<AppState>, p: Principal) -> Result<
     Ok(Json(uc::open_reports(&state, &p).await?).into_response())
 }
 
-/// A profiles file sent as CSV text.
-#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
-pub struct ImportIn {
-    pub file_name: String,
-    /// The CSV text: 统一社会信用代码/uscc (always), 主要物流方式/main_mode (for a new
-    /// profile), 其他物流方式/other_modes, 主要线路/routes, 物流联络员/watcher (as the file
-    /// carries them; a column left out, or an empty cell, keeps what is stored).
-    pub csv: String,
-    /// Check and report only.
-    #[serde(default)]
-    pub dry_run: bool,
-}
-
-#[utoipa::path(post, path = "/api/v1/logistics/import", tag = "logistics", request_body = ImportIn,
+#[utoipa::path(post, path = "/api/v1/logistics/import", tag = "logistics", request_body(content = ImportIn, description = "CSV columns: 统一社会信用代码/uscc (always), 主要物流方式/main_mode (for a new profile), 其他物流方式/other_modes, 主要线路/routes, 物流联络员/watcher (a column left out, or an empty cell, keeps what is stored)"),
     responses(
         (status = 200, description = "app::logistics::ImportReport", body = Object),
         (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
@@ -136,8 +123,7 @@ pub async fn api_import(
     p: Principal,
     body: Result<Json<ImportIn>, JsonRejection>,
 ) -> Result<Response, WebError> {
-    let b = json(body)?;
-    let req = ImportRequest { file_name: b.file_name, bytes: b.csv.into_bytes(), dry_run: b.dry_run };
+    let req = json(body)?.into();
     Ok(Json(uc::import(&state, &p, &req).await?).into_response())
 }
 
@@ -437,16 +423,8 @@ pub async fn page_import(
     p: Principal,
     mp: Multipart,
 ) -> Result<Response, WebError> {
-    let (fields, files) = crate::routes::attachments::read_multipart(mp).await?;
-    let Some((file_name, bytes)) = files.into_iter().next() else {
-        return Err(app::Error::Required {
-            field: "file".into(),
-            what: "物流档案文件（CSV 或 XLSX） / the profiles file (CSV or XLSX)".into(),
-        }
-        .into());
-    };
-    let dry_run = fields.get("dry_run").is_some_and(|v| matches!(v.as_str(), "1" | "on" | "true"));
-    let r = uc::import(&state, &p, &ImportRequest { file_name, bytes, dry_run }).await?;
+    let req = upload(mp, "物流档案文件（CSV 或 XLSX） / the profiles file (CSV or XLSX)").await?;
+    let r = uc::import(&state, &p, &req).await?;
     Ok(Redirect::to(&format!(
         "/logistics?imported={}&updated={}&unchanged={}&dry={}#import",
         r.inserted,

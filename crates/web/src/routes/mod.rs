@@ -33,6 +33,7 @@ pub mod policy_docs;
 pub mod policy_drafts;
 pub mod problems;
 pub mod reports;
+pub mod service_files;
 pub mod utilities;
 pub mod visits;
 
