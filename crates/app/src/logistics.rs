@@ -982,14 +982,10 @@ pub async fn kpis(app: &App, actor: &Principal, day: NaiveDate) -> Result<Vec<Se
     let month = month_reports_with(app, day, now).await?;
     let open = open_reports_with(app, now).await?;
     let behind = open.iter().filter(|r| r.light == "red").count() as u64;
-    let firms = firms(app).await?;
-    let with_profile = app
-        .store
-        .logistics_profiles(None)
-        .await?
-        .iter()
-        .filter(|p| firms.get(&p.logistics.enterprise_id).is_some_and(|f| f.key))
-        .count() as u64;
+    // The profiled enterprises' registry entries only (the dashboard reads no whole registry).
+    let ids: Vec<i64> =
+        app.store.logistics_profiles(None).await?.iter().map(|p| p.logistics.enterprise_id).collect();
+    let with_profile = firms_of(app, &ids).await?.values().filter(|f| f.key).count() as u64;
     Ok(vec![ServiceLineKpi {
         clause: "三.12",
         name_zh: "物流保通保畅".into(),
