@@ -166,6 +166,29 @@ fn add_shows_the_exact_fields_and_calendar_deadlines() {
             "--enterprise",
             XINGSHA,
             "--category",
+            "utilities",
+            "--title",
+            "厂区停电",
+            "--urgency",
+            "urgent",
+            "--received-at",
+            "2022-05-06T17:30:00+08:00",
+            "--json",
+        ],
+    ));
+    let v = json(&o);
+    assert_eq!(v["deadlines"]["accept_by"], "2022-05-06T19:30:00+08:00");
+    assert_eq!(v["deadlines"]["answer_by"], cal_of(&db, "2022-05-06", "1"));
+    // A logistics obstruction (三.12) runs on clock hours for both: accepted within 1 hour,
+    // answered within 8 hours when urgent.
+    let o = ok(huiqi(
+        &db,
+        &[
+            "problem",
+            "add",
+            "--enterprise",
+            XINGSHA,
+            "--category",
             "logistics",
             "--title",
             "运输受阻",
@@ -177,8 +200,8 @@ fn add_shows_the_exact_fields_and_calendar_deadlines() {
         ],
     ));
     let v = json(&o);
-    assert_eq!(v["deadlines"]["accept_by"], "2022-05-06T19:30:00+08:00");
-    assert_eq!(v["deadlines"]["answer_by"], cal_of(&db, "2022-05-06", "1"));
+    assert_eq!(v["deadlines"]["accept_by"], "2022-05-06T18:30:00+08:00");
+    assert_eq!(v["deadlines"]["answer_by"], "2022-05-07T01:30:00+08:00");
     // Bad input: bilingual errors, non-zero exit.
     let o = huiqi(&db, &["problem", "add", "--enterprise", ZHIZAO, "--category", "天气", "--title", "x"]);
     assert!(!o.status.success());

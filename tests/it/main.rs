@@ -10,6 +10,7 @@ mod cli_foundation;
 mod cli_grants;
 mod cli_import;
 mod cli_legal;
+mod cli_logistics;
 mod cli_plans;
 mod cli_policy;
 mod cli_problems;

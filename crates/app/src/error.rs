@@ -181,6 +181,10 @@ pub enum Error {
     /// written and the draft is marked stale.
     #[error("policy draft #{id} is stale: {name} moved from version {expected} to {current}")]
     DraftStale { id: i64, name: String, expected: String, current: String },
+    /// A logistics profiles file with bad rows (every row's problem listed, up to 200, and
+    /// the count besides): nothing imported.
+    #[error("logistics profiles file refused: {} problems", problems.len() + more)]
+    LogisticsFile { problems: Vec<String>, more: usize },
     /// A failure of the system (logged where handled, shown without detail).
     #[error("internal: {0}")]
     Internal(String),
@@ -229,7 +233,7 @@ impl Error {
             }
             Error::Internal(_) => ErrorKind::Internal,
             Error::NotGrantable { .. } | Error::PaymentResults { .. } => ErrorKind::Unprocessable,
-            Error::ArrearsFile { .. } => ErrorKind::Unprocessable,
+            Error::ArrearsFile { .. } | Error::LogisticsFile { .. } => ErrorKind::Unprocessable,
             Error::Grants(grants::Error::IllegalTransition { .. }) => ErrorKind::Conflict,
             Error::Grants(_) => ErrorKind::Unprocessable,
             Error::EventNotFound { .. } => ErrorKind::NotFound,
@@ -368,6 +372,7 @@ impl Localized for Error {
                     I::NotWorkdays => "app.setting_not_workdays",
                     I::NotBands => "app.setting_not_bands",
                     I::NotALimit => "app.setting_not_a_limit",
+                    I::NotOfficers => "app.setting_not_officers",
                 });
                 let keys: Vec<&str> = crate::settings::FIELDS.iter().map(|f| f.key).collect();
                 m.arg("key", key)
@@ -409,6 +414,9 @@ impl Localized for Error {
                 .arg("count", problems.len())
                 .arg("problems", problems.iter().take(20).cloned().collect::<Vec<_>>().join("; ")),
             Error::ArrearsFile { problems, more } => Message::new("app.arrears_file")
+                .arg("count", problems.len() + more)
+                .arg("problems", problems.iter().take(20).cloned().collect::<Vec<_>>().join("; ")),
+            Error::LogisticsFile { problems, more } => Message::new("app.logistics_file")
                 .arg("count", problems.len() + more)
                 .arg("problems", problems.iter().take(20).cloned().collect::<Vec<_>>().join("; ")),
             Error::Store(StoreError::Backend(_)) => Message::new("app.internal"),
@@ -551,6 +559,7 @@ mod tests {
             D::NothingToIssue => Error::NothingToIssue { run: 1 },
             D::PaymentResults => Error::PaymentResults { problems: vec!["row 2: grant x".into()] },
             D::ArrearsFile => Error::ArrearsFile { problems: vec!["row 2: kind x".into()], more: 0 },
+            D::LogisticsFile => Error::LogisticsFile { problems: vec!["row 2: main_mode x".into()], more: 0 },
         }
     }
 

@@ -41,6 +41,7 @@ pub async fn dashboard(app: &App, actor: &Principal, day: NaiveDate) -> Result<V
     rows.extend(crate::utilities::kpis(app, actor, day).await?);
     rows.extend(crate::chains::kpis(app, actor, day).await?);
     rows.extend(crate::legal::kpis(app, actor, day).await?);
+    rows.extend(crate::logistics::kpis(app, actor, day).await?);
     rows.sort_by_key(|r| clause_order(r.clause));
     Ok(rows)
 }

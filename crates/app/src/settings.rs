@@ -98,6 +98,8 @@ pub struct ZoneSettings {
     pub chains: crate::chains::ChainSettings,
     /// Legal consultations (应急法律服务, 三.14): the answer's time limit and the lawyer team.
     pub legal: crate::legal::LegalSettings,
+    /// Logistics (物流保通保畅, 三.12): the officers told of every obstruction report.
+    pub logistics: crate::logistics::LogisticsSettings,
 }
 
 /// The source stated with the shipped financing settings.
@@ -335,6 +337,8 @@ pub enum SettingIssue {
     NotWorkdays,
     /// Approval bands that do not read (`from:approvals; …`, ascending, 1–9 approvals).
     NotBands,
+    /// Not usernames of active department officers or leaders (`logistics.officers`).
+    NotOfficers,
     /// The thresholds are no longer the shipped ones but their source is still the shipped
     /// text, which describes those: say where the new values come from.
     SourceOfDefaults,
@@ -609,6 +613,25 @@ pub const FIELDS: &[Field] = &[
             "where the time limit comes from: the zone's decision, a document number, or that the plan gives none",
         ],
     },
+    Field {
+        key: "logistics.officers",
+        kind: FieldKind::Text { max_chars: crate::logistics::MAX_OFFICERS_TEXT },
+        label: ["物流保通保畅专员", "logistics officers (物流保通保畅)"],
+        help: [
+            "每件物流受阻问题提交时都直接通知的人员：部门经办人或联点领导的用户名，以逗号分隔；“无”表示不指定（仍通知牵头部门）",
+            "who is told personally of every logistics obstruction report when it is raised: usernames of department \
+             officers or leaders separated by commas; \"无\" for none (the lead department is told all the same)",
+        ],
+    },
+    Field {
+        key: "logistics.source",
+        kind: FieldKind::Text { max_chars: SOURCE_MAX_CHARS },
+        label: ["物流保通保畅专员的依据", "source of the logistics officers"],
+        help: [
+            "由谁指定、依据什么：园区的决定、文号等",
+            "who named them and on what basis: the zone's decision, a document number, …",
+        ],
+    },
 ];
 
 /// One setting as shown: label and help in a language, the current value as text.
@@ -831,6 +854,7 @@ pub struct SetSettings {
 pub async fn set(app: &App, who: &Principal, req: SetSettings) -> Result<Saved> {
     authz::require(who, authz::Action::Write, authz::Resource::ZoneSettings)?;
     req.settings.check()?;
+    crate::logistics::check_officers(app, &req.settings.logistics).await?;
     let _one_at_a_time = crate::policy_docs::SAVING.lock().await;
     let expected = req.expected.resolve(app, DocumentKind::ZoneSettings, ZONE_SETTINGS_NAME).await?;
     let written = app

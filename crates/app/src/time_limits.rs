@@ -49,13 +49,26 @@ pub fn limit_rows(
         normal: limit_text(t.accept.normal, lang),
         urgent: limit_text(t.accept.urgent, lang),
     }];
+    let name_of = |code: &str| match categories.iter().find(|c| c.code == code) {
+        Some(c) if zh => c.name.clone(),
+        Some(c) => c.en.clone(),
+        None if code == "default" => pick("其他类别", "other categories"),
+        None => code.to_string(),
+    };
+    for (code, by) in &t.accept_by_category {
+        let name = name_of(code);
+        rows.push(LimitRow {
+            what: if zh {
+                format!("受理·{name}（{code}）")
+            } else {
+                format!("acceptance, {name} ({code})")
+            },
+            normal: limit_text(by.normal, lang),
+            urgent: limit_text(by.urgent, lang),
+        });
+    }
     for (code, by) in &t.answer {
-        let name = match categories.iter().find(|c| &c.code == code) {
-            Some(c) if zh => c.name.clone(),
-            Some(c) => c.en.clone(),
-            None if code == "default" => pick("其他类别", "other categories"),
-            None => code.clone(),
-        };
+        let name = name_of(code);
         rows.push(LimitRow {
             what: if zh { format!("答复·{name}（{code}）") } else { format!("answer, {name} ({code})") },
             normal: limit_text(by.normal, lang),

@@ -33,8 +33,9 @@ use store::{Role, Stamp};
 
 use crate::authz::{self, Action, Resource};
 use crate::service_lines::{Figure, ServiceLineKpi};
+use crate::table_file::{Columns, Problems};
 use crate::{App, Error, Principal, Result};
-use file::{Column, LISTED_PROBLEMS, Table};
+use file::{Column, Table};
 
 pub use services::utilities::{UtilityKind, WAIVER_SOURCE, WAIVER_WORKDAYS};
 
@@ -237,14 +238,7 @@ pub async fn violations(app: &App, actor: &Principal) -> Result<Vec<ViolationVie
 }
 
 /// A file to import.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ImportRequest {
-    /// The file's name (`.xlsx` is read as a workbook, anything else as CSV).
-    pub file_name: String,
-    pub bytes: Vec<u8>,
-    /// Check and report only; nothing is written.
-    pub dry_run: bool,
-}
+pub use crate::table_file::Upload as ImportRequest;
 
 /// What an import did (or, dry, would do) to one record.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -271,25 +265,6 @@ pub struct ImportReport {
     pub rows_changed: Vec<RowChange>,
     /// Problems raised for violations by this import (record id, problem id); none on a dry run.
     pub problems_raised: Vec<(i64, i64)>,
-}
-
-#[derive(Default)]
-struct Problems {
-    listed: Vec<String>,
-    more: usize,
-}
-
-impl Problems {
-    fn push(&mut self, line: usize, field: &str, value: &str, reason: &str) {
-        if self.listed.len() < LISTED_PROBLEMS {
-            self.listed.push(format!("第 {line} 行 / row {line}, {field} “{value}”: {reason}"));
-        } else {
-            self.more += 1;
-        }
-    }
-    fn is_empty(&self) -> bool {
-        self.listed.is_empty() && self.more == 0
-    }
 }
 
 fn date(s: &str) -> Option<NaiveDate> {
@@ -320,10 +295,8 @@ struct Row {
 }
 
 fn read_row(t: &Table, line: usize, cells: &[String], p: &mut Problems) -> Option<Row> {
-    let before = p.listed.len() + p.more;
-    let cell = |c: Column| {
-        t.columns.iter().position(|x| *x == c).map(|i| cells[i].as_str()).filter(|s| !s.is_empty())
-    };
+    let before = p.count();
+    let cell = |c: Column| t.cell(cells, c);
     let provider = cell(Column::Provider).unwrap_or_default().to_string();
     if provider.is_empty() {
         p.push(line, "provider", "", "供应单位不能为空 / the provider is required");
@@ -392,7 +365,7 @@ fn read_row(t: &Table, line: usize, cells: &[String], p: &mut Problems) -> Optio
     let arrears_on = date_of(Column::ArrearsOn, p);
     let paid_on = date_of(Column::PaidOn, p);
     let late_fee_on = date_of(Column::LateFeeOn, p);
-    (p.listed.len() + p.more == before).then_some(Row {
+    (p.count() == before).then_some(Row {
         line,
         provider,
         record_no,
@@ -571,7 +544,7 @@ pub async fn import(app: &App, actor: &Principal, req: &ImportRequest) -> Result
     let today = app.today();
     let (writes, rows_changed, problems) = plan(app, &table, today).await?;
     if !problems.is_empty() {
-        return Err(Error::ArrearsFile { problems: problems.listed, more: problems.more });
+        return Err(problems.refusal::<Column>());
     }
     let count = |a: &str| rows_changed.iter().filter(|c| c.action == a).count() as u64;
     let mut report = ImportReport {

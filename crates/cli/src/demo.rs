@@ -606,6 +606,11 @@ pub fn generate(seed: u64, n: usize) -> DemoZone {
             if scale > 0.3 && rng.random_bool(0.1) {
                 tags.insert("拟上市".to_string());
             }
+            // 重点企业 (the zone's key enterprises, 三.12): the largest manufacturers and
+            // logistics firms, decided without a draw so that the other draws stay as they were.
+            if employees_2022 >= 1300 && (code.starts_with('C') || code.starts_with('G')) {
+                tags.insert(app::logistics::KEY_TAG.to_string());
+            }
             if code.starts_with("C34") || code.starts_with("C36") {
                 tags.insert("产业链:工程机械".to_string());
             } else if code.starts_with("C39") || code.starts_with("I") {
@@ -861,6 +866,16 @@ pub fn generate(seed: u64, n: usize) -> DemoZone {
             display_name: "王律师（法律服务律师团队）".into(),
             enterprise: None,
             department: Some(crate::demo_legal::LEGAL_OFFICE.into()),
+        },
+        // The 物流保通保畅 officer (三.12), named in the zone setting `logistics.officers` by
+        // `crate::demo_logistics`.
+        DemoUser {
+            username: crate::demo_logistics::OFFICER_LOGIN.into(),
+            password: "wuliu-demo-2022".into(),
+            role: "department",
+            display_name: "城管环保局物流保通保畅专员".into(),
+            enterprise: None,
+            department: Some("urban_management_environment".into()),
         },
     ];
     DemoZone { records, links, users, staff }

@@ -175,7 +175,12 @@ pub fn plan(zone: &DemoZone, n: usize) -> DemoPlan {
         let day = if scenario <= 8 { 205 + (i * 41) % 43 } else { 1 + (i * 197) % 212 };
         let Ok(recv_date) = cal.add_workdays(start, day as u32) else { continue };
         let received = china(recv_date, 9 + (i % 7) as u32, (i * 13 % 60) as u32);
-        let category = &routing.categories[(i * 7) % routing.categories.len()];
+        let mut category = &routing.categories[(i * 7) % routing.categories.len()];
+        // Obstruction reports run on clock hours and have their own demo (`crate::demo_logistics`):
+        // the day-paced scripts here take the next category.
+        if category.code == app::logistics::CATEGORY {
+            category = &routing.categories[(i * 7 + 1) % routing.categories.len()];
+        }
         let (user, uscc) = &enterprise_users[i % enterprise_users.len()];
         let ent = Actor {
             username: user.clone(),

@@ -40,6 +40,7 @@ pub mod demo_events;
 pub mod demo_financing;
 pub mod demo_grants;
 pub mod demo_legal;
+pub mod demo_logistics;
 pub mod demo_notifications;
 pub mod demo_plans;
 pub mod demo_problems;
@@ -51,6 +52,7 @@ pub mod import;
 pub mod kpi;
 pub mod ledger;
 pub mod legal;
+pub mod logistics;
 pub mod plans;
 pub mod policies;
 pub mod policy;
@@ -172,6 +174,10 @@ pub enum Command {
     /// suppliers, introductions and outcomes, export.
     #[command(subcommand)]
     Chain(chains::ChainCmd),
+    /// Logistics watch (物流保通保畅, 三.12): key enterprises' logistics profiles (set, list,
+    /// import, export) and the open obstruction reports with their hours.
+    #[command(subcommand)]
+    Logistics(logistics::LogisticsCmd),
     /// Benchmarks on seeded synthetic data (numbers for docs/PERFORMANCE.md).
     #[command(subcommand)]
     Bench(bench::BenchCmd),
@@ -283,6 +289,7 @@ pub fn main(server: &dyn server::Server) -> ExitCode {
         Command::Utilities(c) => block_on(utilities::run(c, &ctx)),
         Command::Chain(c) => block_on(chains::run(c, &ctx)),
         Command::Legal(c) => block_on(legal::run(c, &ctx)),
+        Command::Logistics(c) => block_on(logistics::run(c, &ctx)),
     };
     match result {
         Ok(code) => code,

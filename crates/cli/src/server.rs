@@ -334,6 +334,10 @@ pub async fn demo(
         println!(
             "演示法律咨询 / demo legal consultations: {consultations}; 转为常见问题 / turned into FAQs: {faqs}"
         );
+        let (profiles, reports) = crate::demo_logistics::write(&app, &zone).await?;
+        println!(
+            "演示物流保通保畅 / demo logistics: 物流档案 / profiles {profiles}; 物流受阻问题 / obstruction reports {reports}"
+        );
         let messages: u64 = inbox.iter().map(|g| g.newly_eligible + g.almost_eligible).sum();
         println!(
             "演示匹配批次 / demo match run #{}: {} 家企业 / enterprises, 收件箱消息 / inbox messages {messages}",

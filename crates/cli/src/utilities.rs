@@ -5,7 +5,7 @@
 
 use crate::plans::{json, write_xlsx};
 use crate::{Context, app_error, open_app};
-use app::utilities::{self as uc, ImportRequest, ListQuery};
+use app::utilities::{self as uc, ListQuery};
 use clap::Subcommand;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -81,56 +81,60 @@ fn print(v: &uc::ArrearsView) {
     );
 }
 
+/// A service's file read for its import (`utilities import`, `logistics profile import`).
+pub fn upload(file: &std::path::Path, dry_run: bool) -> anyhow::Result<app::table_file::Upload> {
+    let bytes = std::fs::read(file)
+        .map_err(|e| anyhow::anyhow!("无法读取 {} / cannot read {}: {e}", file.display(), file.display()))?;
+    let file_name = file.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+    Ok(app::table_file::Upload { file_name, bytes, dry_run })
+}
+
+/// The line an import ends with: rows, new, updated, unchanged, and whether it was a dry run.
+pub fn summary(dry_run: bool, rows: u64, inserted: u64, updated: u64, unchanged: u64) {
+    let verb =
+        if dry_run { "预检（未写入） / dry run (nothing written)" } else { "已导入 / imported" };
+    outln!(
+        "{verb}: {rows} 行，新增 {inserted}，更新 {updated}，未变 {unchanged} / {rows} rows, {inserted} new, \
+         {updated} updated, {unchanged} unchanged"
+    );
+}
+
+/// A file refused whole (every row's problem; nothing imported): printed to stderr (and, with
+/// `--json`, as `{"imported": false, "problems", "more"}` to stdout); exit code 1. Shared by
+/// the imports of service files (`utilities import`, `logistics profile import`).
+pub fn refused(problems: &[String], more: usize, as_json: bool) -> anyhow::Result<ExitCode> {
+    if as_json {
+        json(&serde_json::json!({ "imported": false, "problems": problems, "more": more }))?;
+    }
+    eprintln!(
+        "错误 / error: 文件有 {} 处问题，未导入任何一行 / the file has {} problems, nothing was imported:",
+        problems.len() + more,
+        problems.len() + more
+    );
+    for p in problems {
+        eprintln!("  {p}");
+    }
+    if more > 0 {
+        eprintln!("  ……另有 {more} 处 / {more} more");
+    }
+    Ok(ExitCode::FAILURE)
+}
+
 pub async fn run(cmd: UtilitiesCmd, ctx: &Context) -> anyhow::Result<ExitCode> {
     let app = open_app(ctx).await?;
     let who = |name: &str| app::Principal::operator(name);
     match cmd {
         UtilitiesCmd::Import { file, dry_run, json: as_json, actor } => {
-            let bytes = std::fs::read(&file).map_err(|e| {
-                anyhow::anyhow!("无法读取 {} / cannot read {}: {e}", file.display(), file.display())
-            })?;
-            let file_name = file.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
-            let req = ImportRequest { file_name, bytes, dry_run };
+            let req = upload(&file, dry_run)?;
             let report = match uc::import(&app, &who(&actor), &req).await {
                 Ok(r) => r,
-                Err(app::Error::ArrearsFile { problems, more }) => {
-                    if as_json {
-                        json(&serde_json::json!({ "imported": false, "problems": problems, "more": more }))?;
-                    }
-                    eprintln!(
-                        "错误 / error: 文件有 {} 处问题，未导入任何一行 / the file has {} problems, nothing was imported:",
-                        problems.len() + more,
-                        problems.len() + more
-                    );
-                    for p in &problems {
-                        eprintln!("  {p}");
-                    }
-                    if more > 0 {
-                        eprintln!("  ……另有 {more} 处 / {more} more");
-                    }
-                    return Ok(ExitCode::FAILURE);
-                }
+                Err(app::Error::ArrearsFile { problems, more }) => return refused(&problems, more, as_json),
                 Err(e) => return Err(app_error(e)),
             };
             if as_json {
                 json(&report)?;
             } else {
-                let verb = if report.dry_run {
-                    "预检（未写入） / dry run (nothing written)"
-                } else {
-                    "已导入 / imported"
-                };
-                outln!(
-                    "{verb}: {} 行，新增 {}，更新 {}，未变 {} / {} rows, {} new, {} updated, {} unchanged",
-                    report.rows,
-                    report.inserted,
-                    report.updated,
-                    report.unchanged,
-                    report.rows,
-                    report.inserted,
-                    report.updated,
-                    report.unchanged
-                );
+                summary(report.dry_run, report.rows, report.inserted, report.updated, report.unchanged);
                 for c in report.rows_changed.iter().filter(|c| c.action == "update") {
                     for (field, old, new) in &c.changes {
                         outln!(

@@ -61,6 +61,11 @@ pub struct TimeLimits {
     pub confirm_workdays: u32,
     pub max_extensions_per_round: u32,
     pub accept: ByUrgency,
+    /// Category code → its own acceptance limit, for the categories whose problems must be
+    /// taken up faster than the rest (物流受阻, in clock hours); the others use `accept`.
+    /// Absent in limits written before it existed (issue 15), which still parse.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub accept_by_category: BTreeMap<String, ByUrgency>,
     /// Category code → answer limit; `default` for the rest.
     pub answer: BTreeMap<String, ByUrgency>,
 }
@@ -97,6 +102,10 @@ impl TimeLimits {
         }
         t.accept.normal.check("accept.normal")?;
         t.accept.urgent.check("accept.urgent")?;
+        for (k, v) in &t.accept_by_category {
+            v.normal.check(&format!("accept_by_category.{k}.normal"))?;
+            v.urgent.check(&format!("accept_by_category.{k}.urgent"))?;
+        }
         if !t.answer.contains_key("default") {
             return Err(HandlingError::BadLimits { reason: "answer.default is missing".into() });
         }
@@ -117,20 +126,28 @@ impl TimeLimits {
         })
     }
 
-    /// Category codes with their own answer limit that the routing table does not know.
+    /// Category codes with their own answer or acceptance limit that the routing table does
+    /// not know, each once.
     pub fn unknown_categories(&self, routing: &enterprise::Routing) -> Vec<String> {
-        self.answer
-            .keys()
+        let codes: std::collections::BTreeSet<&String> =
+            self.answer.keys().chain(self.accept_by_category.keys()).collect();
+        codes
+            .into_iter()
             .filter(|k| k.as_str() != "default" && !routing.categories.iter().any(|c| &c.code == *k))
             .cloned()
             .collect()
+    }
+
+    /// The acceptance limits of a category: its own (`accept_by_category`) or the zone's.
+    pub fn accept_of(&self, category: &str) -> ByUrgency {
+        self.accept_by_category.get(category).copied().unwrap_or(self.accept)
     }
 
     /// The limits for a problem of this category and urgency.
     pub fn applied(&self, category: &str, urgency: Urgency) -> AppliedLimits {
         let answer = self.answer.get(category).or_else(|| self.answer.get("default"));
         AppliedLimits {
-            accept: self.accept.get(urgency),
+            accept: self.accept_of(category).get(urgency),
             // `parse` guarantees a default; a hand-built value without one falls back to 7.
             answer: answer.map(|a| a.get(urgency)).unwrap_or(Limit::Workdays(7)),
             yellow_percent: self.yellow_percent,

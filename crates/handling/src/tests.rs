@@ -119,7 +119,7 @@ fn the_default_limits_parse_and_name_known_categories() {
     assert_eq!(t.applied("policy_questions", Urgency::Normal).answer, Limit::Workdays(3));
     assert_eq!(t.applied("tax", Urgency::Normal).answer, Limit::Workdays(7));
     assert_eq!(t.applied("credit_repair", Urgency::Normal).answer, Limit::Workdays(15));
-    assert_eq!(t.applied("logistics", Urgency::Urgent).answer, Limit::Workdays(1));
+    assert_eq!(t.applied("logistics", Urgency::Urgent).answer, Limit::Hours(8));
     assert_eq!(t.applied("utilities", Urgency::Urgent).answer, Limit::Workdays(1));
     assert_eq!(t.applied("tax", Urgency::Urgent).accept, Limit::Hours(2));
     assert_eq!(t.applied("tax", Urgency::Normal).accept, Limit::Workdays(1));

@@ -114,8 +114,9 @@ fn deadlines_are_the_calendars_arithmetic_across_the_labour_day_makeup_saturday(
     let t = new_problem("tax", Urgency::Normal, "2022-05-02T10:00:00+08:00");
     assert_eq!(deadlines(&t.state).accept_by, Due::Date(day("2022-05-05")));
     assert_eq!(deadlines(&t.state).answer_by, Due::Date(day("2022-05-12")), "05-05 … 05-12");
-    // Urgent: acceptance in clock hours, a timestamp; urgent logistics answered in 1 working day.
-    let t = new_problem("物流", Urgency::Urgent, "2022-05-06T17:30:00+08:00");
+    // Urgent: acceptance in clock hours, a timestamp; urgent utility cuts answered in 1 working
+    // day.
+    let t = new_problem("水电气", Urgency::Urgent, "2022-05-06T17:30:00+08:00");
     let d = deadlines(&t.state);
     assert_eq!(d.accept_by, Due::At(at("2022-05-06T19:30:00+08:00")));
     assert_eq!(d.answer_by, Due::Date(day("2022-05-07")));
@@ -1233,4 +1234,74 @@ fn recomputes_after_any_walk_replay_and_land_on_the_new_calendar() {
     }
     // Measured with this seed: 28 moved, 87 unchanged, the rest closed or withdrawn.
     assert!(moved >= 20 && unchanged >= 20, "moved {moved}, unchanged {unchanged}");
+}
+
+#[test]
+fn logistics_obstructions_run_on_clock_hours_for_acceptance_and_answer() {
+    // Raised at 17:00 on Friday 2022-12-30, before the New Year holiday (12-31 … 01-02): due
+    // to be accepted by 18:00 that day, not on the next working day (Tuesday 01-03) as a tax
+    // problem raised at the same moment.
+    let t = new_problem("物流", Urgency::Normal, "2022-12-30T17:00:00+08:00");
+    assert_eq!(t.state.limits.accept, Limit::Hours(1));
+    assert_eq!(t.state.limits.answer, Limit::Hours(24));
+    let d = deadlines(&t.state);
+    assert_eq!(d.accept_by, Due::At(at("2022-12-30T18:00:00+08:00")));
+    assert_eq!(d.answer_by, Due::At(at("2022-12-31T17:00:00+08:00")), "24 hours, the holiday included");
+    let tax = new_problem("tax", Urgency::Normal, "2022-12-30T17:00:00+08:00");
+    assert_eq!(deadlines(&tax.state).accept_by, Due::Date(day("2023-01-03")));
+    // Urgent: accepted within the hour, answered within 8 hours (01:00 on the Saturday).
+    let u = new_problem("logistics", Urgency::Urgent, "2022-12-30T17:00:00+08:00");
+    assert_eq!(deadlines(&u.state).accept_by, Due::At(at("2022-12-30T18:00:00+08:00")));
+    assert_eq!(deadlines(&u.state).answer_by, Due::At(at("2022-12-31T01:00:00+08:00")));
+
+    // The lights follow in minutes: yellow after 48 of the 60, red after 18:00.
+    let mut r = Run::new("物流", Urgency::Normal, "2022-12-30T17:00:00+08:00");
+    assert_eq!(warning(&r.state, at("2022-12-30T17:47:59+08:00")), Warning::None);
+    assert_eq!(warning(&r.state, at("2022-12-30T17:48:00+08:00")), Warning::Yellow);
+    assert_eq!(warning(&r.state, at("2022-12-30T18:00:01+08:00")), Warning::Red);
+    // Accepted at 17:40, within the hour; then the answer clock: yellow from 12-31 12:12
+    // (80 % of 24 hours), red after 17:00.
+    r.act(Action::Accept, "", &dept("urban_management_environment"), "2022-12-30T17:40:00+08:00");
+    assert_eq!(r.state.accepted.as_ref().map(|a| a.2), Some(true), "accepted within the hour");
+    assert_eq!(warning(&r.state, at("2022-12-31T12:11:59+08:00")), Warning::None);
+    assert_eq!(warning(&r.state, at("2022-12-31T12:12:00+08:00")), Warning::Yellow);
+    assert_eq!(warning(&r.state, at("2022-12-31T17:00:01+08:00")), Warning::Red);
+    // Accepted after the hour: late.
+    let mut late = Run::new("物流", Urgency::Normal, "2022-12-30T17:00:00+08:00");
+    late.act(Action::Accept, "", &dept("urban_management_environment"), "2022-12-30T18:05:00+08:00");
+    assert_eq!(late.state.accepted.as_ref().map(|a| a.2), Some(false));
+}
+
+#[test]
+fn a_category_may_have_its_own_acceptance_limit_and_older_files_still_parse() {
+    let t = TimeLimits::defaults();
+    assert_eq!(t.accept_of("logistics").normal, Limit::Hours(1));
+    assert_eq!(t.accept_of("tax"), t.accept, "the others use the zone's acceptance limit");
+    assert_eq!(t.applied("logistics", Urgency::Urgent).accept, Limit::Hours(1));
+    assert_eq!(t.applied("utilities", Urgency::Normal).accept, Limit::Workdays(1));
+    // A file written before `accept_by_category` existed (a zone's stored limits) parses and
+    // accepts every category by the zone's limit.
+    let base = include_str!("../data/time_limits.toml");
+    let start = base.find("[accept_by_category.logistics]").unwrap();
+    let end = start + base[start..].find("\n\n").unwrap();
+    let old = format!("{}{}", &base[..start], &base[end..]);
+    let parsed = TimeLimits::parse(&old).unwrap();
+    assert!(parsed.accept_by_category.is_empty());
+    assert_eq!(parsed.applied("logistics", Urgency::Normal).accept, Limit::Workdays(1));
+    // Its own limits are checked like the others, and its category must be known.
+    let zero = base.replace(
+        "[accept_by_category.logistics]\nnormal = { hours = 1 }",
+        "[accept_by_category.logistics]\nnormal = { hours = 0 }",
+    );
+    assert!(
+        matches!(TimeLimits::parse(&zero), Err(HandlingError::BadLimits { reason }) if reason.contains("accept_by_category.logistics.normal"))
+    );
+    let unknown =
+        TimeLimits::parse(&base.replace("[accept_by_category.logistics]", "[accept_by_category.logistix]"))
+            .unwrap();
+    assert_eq!(unknown.unknown_categories(Routing::seed()), ["logistix"]);
+    // The snapshot a problem keeps has the same shape as before.
+    let json = serde_json::to_value(t.applied("logistics", Urgency::Normal)).unwrap();
+    assert_eq!(json["accept"], serde_json::json!({"hours": 1}));
+    assert_eq!(json.as_object().unwrap().len(), 7);
 }

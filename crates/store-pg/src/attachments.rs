@@ -74,6 +74,19 @@ impl AttachmentStore for PgStore {
         limits: &TimeLimits,
         files: Vec<CheckedFile>,
     ) -> PResult<ProblemRecord> {
+        self.create_problem_telling(problem, actor, now, routing, limits, files, &[]).await
+    }
+
+    async fn create_problem_telling(
+        &self,
+        problem: Problem,
+        actor: &HActor,
+        now: DateTime<FixedOffset>,
+        routing: &Routing,
+        limits: &TimeLimits,
+        files: Vec<CheckedFile>,
+        told: &[store::notifications::Told],
+    ) -> PResult<ProblemRecord> {
         let problem = a::with_references(problem, &files)?;
         let cals = store::calendar::CalendarStore::calendars(self).await?;
         let t = p::submit_transition(problem, actor, now, routing, limits, cals.as_ref())?;
@@ -82,6 +95,9 @@ impl AttachmentStore for PgStore {
         let rec = insert_problem(&tx, t, now).await?;
         for f in &files {
             insert_file(&tx, rec.id, 1, f, &actor.username, now).await?;
+        }
+        if let Some(first) = rec.events.first() {
+            crate::notifications::write_told(&tx, rec.id, &rec.state, &first.event, told).await?;
         }
         tx.commit().await.map_err(backend)?;
         Ok(rec)

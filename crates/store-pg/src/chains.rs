@@ -289,37 +289,39 @@ impl ChainStore for PgStore {
         Ok(expected + 1)
     }
 
-    async fn save_logistics(&self, l: &NewLogistics, stamp: &Stamp) -> Result<()> {
+    async fn save_logistics_profiles(&self, profiles: &[NewLogistics], stamp: &Stamp) -> Result<()> {
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(backend)?;
-        let old = match tx.query_opt(sql::OLD_LOGISTICS, &[&l.enterprise_id]).await.map_err(backend)? {
-            Some(r) => Some(format!(
-                "{} [{}] {} @{}",
-                get::<String>(&r, 0)?,
-                get::<String>(&r, 1)?,
-                get::<String>(&r, 2)?,
-                get::<String>(&r, 3)?
-            )),
-            None => None,
-        };
-        tx.execute(sql::DELETE_LOGISTICS, &[&l.enterprise_id]).await.map_err(backend)?;
-        let others = modes_text(&l.other_modes);
-        tx.execute(
-            sql::INSERT_LOGISTICS,
-            &[
-                &l.enterprise_id,
-                &l.main_mode.as_str(),
-                &others,
-                &l.routes,
-                &l.watcher,
-                &stamp.username,
-                &stamp.at,
-            ],
-        )
-        .await
-        .map_err(backend)?;
-        let new = Some(format!("{} [{others}] {} @{}", l.main_mode.as_str(), l.routes, l.watcher));
-        audit(&tx, stamp, LOGISTICS_ENTITY, &l.enterprise_id.to_string(), "logistics", old, new).await?;
+        for l in profiles {
+            let old = match tx.query_opt(sql::OLD_LOGISTICS, &[&l.enterprise_id]).await.map_err(backend)? {
+                Some(r) => Some(format!(
+                    "{} [{}] {} @{}",
+                    get::<String>(&r, 0)?,
+                    get::<String>(&r, 1)?,
+                    get::<String>(&r, 2)?,
+                    get::<String>(&r, 3)?
+                )),
+                None => None,
+            };
+            tx.execute(sql::DELETE_LOGISTICS, &[&l.enterprise_id]).await.map_err(backend)?;
+            let others = modes_text(&l.other_modes);
+            tx.execute(
+                sql::INSERT_LOGISTICS,
+                &[
+                    &l.enterprise_id,
+                    &l.main_mode.as_str(),
+                    &others,
+                    &l.routes,
+                    &l.watcher,
+                    &stamp.username,
+                    &stamp.at,
+                ],
+            )
+            .await
+            .map_err(backend)?;
+            let new = Some(format!("{} [{others}] {} @{}", l.main_mode.as_str(), l.routes, l.watcher));
+            audit(&tx, stamp, LOGISTICS_ENTITY, &l.enterprise_id.to_string(), "logistics", old, new).await?;
+        }
         tx.commit().await.map_err(backend)?;
         Ok(())
     }

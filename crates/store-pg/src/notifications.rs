@@ -9,7 +9,7 @@ use handling::{Event, ProblemState, Role as HRole};
 use store::Page;
 use store::notifications::{
     LightCandidate, NewNotification, Notification, NotificationKind, NotificationPage, NotificationStore,
-    Reader, of_event, sql, warning_of,
+    Reader, Told, of_event, of_submit_told, sql, warning_of,
 };
 use store::problems::{PResult, ProblemError};
 
@@ -35,6 +35,20 @@ pub(crate) async fn write_for_event(
     raiser: (&str, HRole),
 ) -> PResult<()> {
     for n in of_event(problem_id, before, after, event, raiser) {
+        insert(c, &n).await?;
+    }
+    Ok(())
+}
+
+/// The notifications of a new problem to the users told personally, inside its transaction.
+pub(crate) async fn write_told(
+    c: &impl GenericClient,
+    problem_id: i64,
+    state: &ProblemState,
+    event: &Event,
+    told: &[Told],
+) -> PResult<()> {
+    for n in of_submit_told(problem_id, state, event, told) {
         insert(c, &n).await?;
     }
     Ok(())

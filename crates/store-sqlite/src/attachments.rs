@@ -13,6 +13,7 @@ use store::problems::{self as p, PResult, ProblemError, ProblemRecord};
 
 use crate::problems::{events_of, insert_problem, text_time, transition_on};
 use crate::{SqliteStore, backend};
+use store::notifications::Told;
 
 fn attachment_row(r: &Row<'_>) -> rusqlite::Result<Attachment> {
     Ok(Attachment {
@@ -79,14 +80,31 @@ impl AttachmentStore for SqliteStore {
         limits: &TimeLimits,
         files: Vec<CheckedFile>,
     ) -> PResult<ProblemRecord> {
+        self.create_problem_telling(problem, actor, now, routing, limits, files, &[]).await
+    }
+
+    async fn create_problem_telling(
+        &self,
+        problem: Problem,
+        actor: &HActor,
+        now: DateTime<FixedOffset>,
+        routing: &Routing,
+        limits: &TimeLimits,
+        files: Vec<CheckedFile>,
+        told: &[Told],
+    ) -> PResult<ProblemRecord> {
         let problem = a::with_references(problem, &files)?;
         let cals = store::calendar::CalendarStore::calendars(self).await?;
         let t = p::submit_transition(problem, actor, now, routing, limits, cals.as_ref())?;
         let by = actor.username.clone();
+        let told = told.to_vec();
         self.write_p(move |conn| {
             let rec = insert_problem(conn, t, now)?;
             for f in &files {
                 insert_file(conn, rec.id, 1, f, &by, now)?;
+            }
+            if let Some(first) = rec.events.first() {
+                crate::notifications::write_told(conn, rec.id, &rec.state, &first.event, &told)?;
             }
             Ok(rec)
         })

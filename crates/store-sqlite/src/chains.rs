@@ -399,37 +399,39 @@ impl ChainStore for SqliteStore {
         .await
     }
 
-    async fn save_logistics(&self, l: &NewLogistics, stamp: &Stamp) -> Result<()> {
-        let l = l.clone();
+    async fn save_logistics_profiles(&self, profiles: &[NewLogistics], stamp: &Stamp) -> Result<()> {
+        let profiles = profiles.to_vec();
         let stamp = stamp.clone();
         self.write(move |conn| {
-            let old: Option<(String, String, String, String)> = conn
-                .prepare_cached(sql::OLD_LOGISTICS)
-                .and_then(|mut st| {
-                    st.query_row([l.enterprise_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
-                        .optional()
-                })
-                .map_err(backend)?;
-            conn.prepare_cached(sql::DELETE_LOGISTICS)
-                .and_then(|mut st| st.execute([l.enterprise_id]))
-                .map_err(backend)?;
-            let others = modes_text(&l.other_modes);
-            conn.prepare_cached(sql::INSERT_LOGISTICS)
-                .and_then(|mut st| {
-                    st.execute(params![
-                        l.enterprise_id,
-                        l.main_mode.as_str(),
-                        others,
-                        l.routes,
-                        l.watcher,
-                        stamp.username,
-                        text_time(stamp.at)
-                    ])
-                })
-                .map_err(backend)?;
-            let old = old.map(|(m, o, r, w)| format!("{m} [{o}] {r} @{w}"));
-            let new = Some(format!("{} [{others}] {} @{}", l.main_mode.as_str(), l.routes, l.watcher));
-            audit(conn, &stamp, LOGISTICS_ENTITY, &l.enterprise_id.to_string(), "logistics", old, new)?;
+            for l in &profiles {
+                let old: Option<(String, String, String, String)> = conn
+                    .prepare_cached(sql::OLD_LOGISTICS)
+                    .and_then(|mut st| {
+                        st.query_row([l.enterprise_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+                            .optional()
+                    })
+                    .map_err(backend)?;
+                conn.prepare_cached(sql::DELETE_LOGISTICS)
+                    .and_then(|mut st| st.execute([l.enterprise_id]))
+                    .map_err(backend)?;
+                let others = modes_text(&l.other_modes);
+                conn.prepare_cached(sql::INSERT_LOGISTICS)
+                    .and_then(|mut st| {
+                        st.execute(params![
+                            l.enterprise_id,
+                            l.main_mode.as_str(),
+                            others,
+                            l.routes,
+                            l.watcher,
+                            stamp.username,
+                            text_time(stamp.at)
+                        ])
+                    })
+                    .map_err(backend)?;
+                let old = old.map(|(m, o, r, w)| format!("{m} [{o}] {r} @{w}"));
+                let new = Some(format!("{} [{others}] {} @{}", l.main_mode.as_str(), l.routes, l.watcher));
+                audit(conn, &stamp, LOGISTICS_ENTITY, &l.enterprise_id.to_string(), "logistics", old, new)?;
+            }
             Ok(())
         })
         .await

@@ -10,7 +10,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use store::Page;
 use store::notifications::{
     LightCandidate, NewNotification, Notification, NotificationKind, NotificationPage, NotificationStore,
-    Reader, of_event, sql, warning_of,
+    Reader, Told, of_event, of_submit_told, sql, warning_of,
 };
 use store::problems::{PResult, ProblemError};
 
@@ -47,6 +47,20 @@ pub(crate) fn write_for_event(
     raiser: (&str, HRole),
 ) -> PResult<()> {
     for n in of_event(problem_id, before, after, event, raiser) {
+        insert(conn, &n)?;
+    }
+    Ok(())
+}
+
+/// The notifications of a new problem to the users told personally, inside its write job.
+pub(crate) fn write_told(
+    conn: &Connection,
+    problem_id: i64,
+    state: &ProblemState,
+    event: &Event,
+    told: &[Told],
+) -> PResult<()> {
+    for n in of_submit_told(problem_id, state, event, told) {
         insert(conn, &n)?;
     }
     Ok(())

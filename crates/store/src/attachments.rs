@@ -395,6 +395,22 @@ pub trait AttachmentStore: Send + Sync {
         files: Vec<CheckedFile>,
     ) -> PResult<ProblemRecord>;
 
+    /// As [`AttachmentStore::create_problem_with_attachments`] (no files: `create_problem`),
+    /// and tells each of `told` personally in the same transaction
+    /// ([`crate::notifications::of_submit_told`]): a committed problem has told them, a
+    /// refused one never has.
+    #[allow(clippy::too_many_arguments)]
+    async fn create_problem_telling(
+        &self,
+        problem: Problem,
+        actor: &HActor,
+        now: DateTime<FixedOffset>,
+        routing: &Routing,
+        limits: &TimeLimits,
+        files: Vec<CheckedFile>,
+        told: &[crate::notifications::Told],
+    ) -> PResult<ProblemRecord>;
+
     /// Adds a file to a problem: the `attach` event (the domain decides whether `actor` may,
     /// now) and the file, in one write; refused past [`MAX_FILES_PER_PROBLEM`].
     async fn add_attachment(

@@ -25,7 +25,7 @@ pub const MAX_SUPPLIES: usize = 500;
 pub const MAX_DESCRIPTION: usize = 500;
 pub const MAX_QUANTITY: usize = 100;
 pub const MAX_NOTE: usize = 500;
-pub const MAX_ROUTES: usize = 200;
+pub const MAX_ROUTES: usize = 500;
 
 /// An enterprise's place on a chain as recorded.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -111,7 +111,7 @@ pub struct NewLogistics {
     pub main_mode: LogisticsMode,
     /// Other modes it also uses.
     pub other_modes: Vec<LogisticsMode>,
-    /// Main routes, ports, stations (≤ 200 characters).
+    /// Main routes, ports, stations (≤ [`MAX_ROUTES`] characters).
     pub routes: String,
     /// The officer (username) who watches it (物流保通保畅联络员).
     pub watcher: String,
@@ -254,7 +254,13 @@ pub trait ChainStore: Send + Sync {
     ) -> Result<i64>;
 
     /// Records (or replaces) an enterprise's logistics profile.
-    async fn save_logistics(&self, l: &NewLogistics, stamp: &Stamp) -> Result<()>;
+    async fn save_logistics(&self, l: &NewLogistics, stamp: &Stamp) -> Result<()> {
+        self.save_logistics_profiles(std::slice::from_ref(l), stamp).await
+    }
+
+    /// Records (or replaces) several enterprises' profiles in one transaction, each with its
+    /// audit record: all or nothing (an import).
+    async fn save_logistics_profiles(&self, profiles: &[NewLogistics], stamp: &Stamp) -> Result<()>;
 
     /// Logistics profiles (one enterprise's, or all), by enterprise name.
     async fn logistics_profiles(&self, enterprise_id: Option<i64>) -> Result<Vec<LogisticsRecord>>;

@@ -358,6 +358,56 @@ pub fn of_event(
         .collect()
 }
 
+/// A user told personally of a new problem besides its departments (issue 15: the
+/// 物流保通保畅 officers and the enterprise's logistics watcher of an obstruction report), and
+/// as what they are told.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Told {
+    pub username: String,
+    /// What they are to the problem, in Chinese (`物流保通保畅专员`), at most 20 characters shown.
+    pub as_zh: String,
+}
+
+/// The notifications of a new problem to the users told personally ([`Told`]): one each
+/// (kind `assigned`, addressed to the user), never to the one who raised it, each user once.
+/// Written beside [`of_event`]'s in the submit's transaction.
+pub fn of_submit_told(
+    problem_id: i64,
+    after: &ProblemState,
+    event: &Event,
+    told: &[Told],
+) -> Vec<NewNotification> {
+    let subj = subject(problem_id, &after.problem.title);
+    let d = handling::deadlines(after);
+    let accept_by = due_zh(&d.accept_by.to_string());
+    let answer_by = due_zh(&d.answer_by.to_string());
+    let at = crate::problems::china_seconds(event.at);
+    let mut seen: Vec<&str> = Vec::new();
+    let mut out = Vec::new();
+    for t in told {
+        let name = t.username.trim();
+        if name.is_empty() || name == event.actor || seen.contains(&name) {
+            continue;
+        }
+        seen.push(name);
+        let as_zh: String = t.as_zh.chars().take(20).collect();
+        let to = Recipient::User(name.to_string());
+        let (k, key) = to.columns();
+        out.push(NewNotification {
+            problem_id,
+            kind: NotificationKind::Assigned,
+            dedupe: format!("e{}:{k}:{key}", event.seq),
+            to,
+            text: bounded(format!(
+                "{subj}已提交（您是{as_zh}）：牵头部门须于 {accept_by} 前受理、{answer_by} 前答复"
+            )),
+            light_at: None,
+            created_at: at,
+        });
+    }
+    out
+}
+
 fn rating_zh(r: handling::Rating) -> &'static str {
     match r {
         handling::Rating::Satisfied => "满意",

@@ -76,6 +76,8 @@ pub enum Place {
     Utilities,
     /// 法律咨询: legal consultations (issue 15, 三.14).
     Legal,
+    /// 物流保通保畅: logistics profiles and obstruction reports (issue 15, 三.12).
+    Logistics,
     /// 免申即享授予: grant runs (officials).
     Grants,
     /// 我的授予: the enterprise's own grants.
@@ -117,6 +119,7 @@ impl Place {
             Place::CreditRepair => Some("/credit-repair"),
             Place::Utilities => Some("/utilities"),
             Place::Legal => Some("/legal"),
+            Place::Logistics => Some("/logistics"),
             Place::Grants => Some("/grants"),
             Place::MyGrants => Some("/grants/mine"),
             Place::Unclaimed => Some("/grants/unclaimed"),
@@ -154,6 +157,7 @@ impl Place {
             Place::CreditRepair => "ui.nav.credit_repair",
             Place::Utilities => "ui.nav.utilities",
             Place::Legal => "ui.nav.legal",
+            Place::Logistics => "ui.nav.logistics",
             Place::Grants => "ui.nav.grants",
             Place::MyGrants => "ui.nav.my_grants",
             Place::Unclaimed => "ui.nav.unclaimed",
@@ -176,6 +180,7 @@ impl Place {
                 Financing,
                 Utilities,
                 Chains,
+                Logistics,
                 PolicySearch,
                 Legal,
             ]),
@@ -189,6 +194,7 @@ impl Place {
                 Plans,
                 CreditRepair,
                 Utilities,
+                Logistics,
                 Grants,
                 Unclaimed,
                 PolicyLibrary,
@@ -206,6 +212,7 @@ impl Place {
                 Plans,
                 CreditRepair,
                 Utilities,
+                Logistics,
                 Enterprises,
                 Grants,
                 Unclaimed,

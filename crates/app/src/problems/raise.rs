@@ -175,10 +175,17 @@ pub async fn raise(app: &App, who: &Principal, req: RaiseRequest) -> Result<Prob
     let routing = routing(app).await?;
     let limits = app.live.time_limits();
     let actor = who.handling_actor();
-    let rec = match files.is_empty() {
-        true => app.store.create_problem(problem, &actor, now, &routing, &limits).await?,
-        false => {
+    // An obstruction report (三.12) also tells the logistics officers and the enterprise's
+    // watcher, in the problem's own transaction.
+    let code = routing.category(&problem.category).map(|c| c.code.clone()).unwrap_or_default();
+    let told = crate::logistics::told_of(app, &code, &problem.enterprise).await?;
+    let rec = match (files.is_empty(), told.is_empty()) {
+        (true, true) => app.store.create_problem(problem, &actor, now, &routing, &limits).await?,
+        (false, true) => {
             app.store.create_problem_with_attachments(problem, &actor, now, &routing, &limits, files).await?
+        }
+        (_, false) => {
+            app.store.create_problem_telling(problem, &actor, now, &routing, &limits, files, &told).await?
         }
     };
     tracing::info!(problem.id = rec.id, "problem raised");

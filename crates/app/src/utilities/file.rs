@@ -4,14 +4,10 @@
 //! kept: an import changes only the fields of the columns present (and, in them, of the cells
 //! not empty).
 
+use crate::table_file::{self, Columns};
 use crate::{Error, Result};
 
-/// The largest file accepted (bytes).
-pub const MAX_FILE_BYTES: usize = 20 * 1024 * 1024;
-/// The most records in one file.
-pub const MAX_ROWS: u32 = 100_000;
-/// The most row problems listed in a refusal (the rest are counted).
-pub const LISTED_PROBLEMS: usize = 200;
+pub use crate::table_file::{LISTED_PROBLEMS, MAX_FILE_BYTES, MAX_ROWS, is_workbook};
 
 /// A column of an arrears file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -27,8 +23,8 @@ pub enum Column {
     LateFeeOn,
 }
 
-impl Column {
-    pub const ALL: [Column; 9] = [
+impl Columns for Column {
+    const ALL: &'static [Column] = &[
         Column::Provider,
         Column::RecordNo,
         Column::Uscc,
@@ -39,9 +35,9 @@ impl Column {
         Column::LateFee,
         Column::LateFeeOn,
     ];
+    const REQUIRED: &'static [Column] = &[Column::Provider, Column::RecordNo];
 
-    /// The field name (as errors name it).
-    pub fn field(self) -> &'static str {
+    fn field(self) -> &'static str {
         match self {
             Column::Provider => "provider",
             Column::RecordNo => "record_no",
@@ -55,8 +51,7 @@ impl Column {
         }
     }
 
-    /// The Chinese header (as the export writes it).
-    pub fn header_zh(self) -> &'static str {
+    fn header_zh(self) -> &'static str {
         match self {
             Column::Provider => "供应单位",
             Column::RecordNo => "记录编号",
@@ -84,109 +79,18 @@ impl Column {
         }
     }
 
-    fn of(header: &str) -> Option<Column> {
-        let h = header.trim().trim_start_matches('\u{feff}').trim();
-        let lower = h.to_ascii_lowercase();
-        Column::ALL.into_iter().find(|c| c.names().iter().any(|n| *n == h || *n == lower))
+    fn refused(problems: Vec<String>, more: usize) -> Error {
+        Error::ArrearsFile { problems, more }
     }
 }
 
-/// The rows of a file: its columns and each row's cells (trimmed) with its line number.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Table {
-    pub columns: Vec<Column>,
-    /// (line number in the file, 1 the header; the cells by column, in `columns` order).
-    pub rows: Vec<(usize, Vec<String>)>,
-}
+/// The rows of an arrears file.
+pub type Table = table_file::Table<Column>;
 
-impl Table {
-    pub fn has(&self, c: Column) -> bool {
-        self.columns.contains(&c)
-    }
-}
-
-fn refused(problem: String) -> Error {
-    Error::ArrearsFile { problems: vec![problem], more: 0 }
-}
-
-/// Whether a file is a workbook (by its name or its zip signature).
-pub fn is_workbook(file_name: &str, bytes: &[u8]) -> bool {
-    file_name.to_ascii_lowercase().ends_with(".xlsx") || bytes.starts_with(b"PK\x03\x04")
-}
-
-/// Reads a file into a [`Table`]: refused whole when it is too big, unreadable, or its header
-/// names an unknown column, a column twice, or not the provider and record number.
+/// Reads an arrears file ([`table_file::read`]): it must name the provider and the record
+/// number.
 pub fn read(file_name: &str, bytes: &[u8]) -> Result<Table> {
-    if bytes.len() > MAX_FILE_BYTES {
-        return Err(refused(format!(
-            "文件超过 {} MiB / the file is over {} MiB",
-            MAX_FILE_BYTES >> 20,
-            MAX_FILE_BYTES >> 20
-        )));
-    }
-    let raw: Vec<Vec<String>> = if is_workbook(file_name, bytes) {
-        import::xlsx::read_xlsx_rows(std::io::Cursor::new(bytes), MAX_ROWS).map_err(|e| {
-            refused(format!(
-                "工作簿无法读取 / the workbook cannot be read: {}",
-                i18n::Localized::bilingual(&e)
-            ))
-        })?
-    } else {
-        let text = std::str::from_utf8(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)).map_err(|_| {
-            refused("文件不是 UTF-8 编码的 CSV 或 XLSX 工作簿 / the file is neither UTF-8 CSV nor an XLSX workbook".into())
-        })?;
-        let mut r = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
-        let mut out = Vec::new();
-        for (k, rec) in r.records().enumerate() {
-            let rec = rec.map_err(|e| {
-                refused(format!("第 {} 行无法读取 / row {} cannot be read: {e}", k + 1, k + 1))
-            })?;
-            if out.len() > MAX_ROWS as usize {
-                return Err(refused(format!(
-                    "文件超过 {MAX_ROWS} 行 / the file has more than {MAX_ROWS} rows"
-                )));
-            }
-            out.push(rec.iter().map(str::to_string).collect());
-        }
-        out
-    };
-    let mut it = raw.into_iter().enumerate();
-    let Some((_, header)) = it.next() else {
-        return Err(refused("文件是空的 / the file is empty".into()));
-    };
-    let mut columns = Vec::new();
-    let mut keep = Vec::new();
-    for (i, h) in header.iter().enumerate() {
-        if h.trim().is_empty() {
-            continue;
-        }
-        let Some(c) = Column::of(h) else {
-            return Err(refused(format!(
-                "未知的列“{h}”；可用的列：供应单位、记录编号、统一社会信用代码、类别、欠费金额、欠费日期、补缴日期、滞纳金、滞纳金收取日期 / \
-                 unknown column {h:?}; the columns are provider, record_no, uscc, kind, amount, arrears_on, paid_on, late_fee, late_fee_on"
-            )));
-        };
-        if columns.contains(&c) {
-            return Err(refused(format!("列“{h}”出现了两次 / the column {h:?} appears twice")));
-        }
-        columns.push(c);
-        keep.push(i);
-    }
-    for c in [Column::Provider, Column::RecordNo] {
-        if !columns.contains(&c) {
-            return Err(refused(format!("缺少“{}”列 / the file has no {} column", c.header_zh(), c.field())));
-        }
-    }
-    let mut rows = Vec::new();
-    for (k, row) in it {
-        let cells: Vec<String> =
-            keep.iter().map(|&i| row.get(i).map(|s| s.trim().to_string()).unwrap_or_default()).collect();
-        if cells.iter().all(String::is_empty) {
-            continue;
-        }
-        rows.push((k + 1, cells));
-    }
-    Ok(Table { columns, rows })
+    table_file::read(file_name, bytes)
 }
 
 #[cfg(test)]

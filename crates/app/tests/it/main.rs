@@ -12,6 +12,7 @@ mod financing;
 mod grant_pages;
 mod grants;
 mod legal;
+mod logistics;
 mod matching;
 mod notifications;
 mod plans;

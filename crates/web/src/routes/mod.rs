@@ -25,6 +25,7 @@ pub mod home;
 pub mod imports;
 pub mod inbox;
 pub mod legal;
+pub mod logistics;
 pub mod notifications;
 pub mod pages;
 pub mod plans;
@@ -33,6 +34,7 @@ pub mod policy_docs;
 pub mod policy_drafts;
 pub mod problems;
 pub mod reports;
+pub mod service_files;
 pub mod utilities;
 pub mod visits;
 
@@ -57,7 +59,7 @@ use utoipa_axum::routes;
         with Chinese `title`/`detail` and English `title_en`/`detail_en`."),
     modifiers(&BearerScheme),
     tags(
-        (name = "health"), (name = "auth"), (name = "enterprises"), (name = "reference"), (name = "users"), (name = "problems"), (name = "kpi"), (name = "reports"), (name = "policies"), (name = "calendar"), (name = "search"), (name = "content"), (name = "common"), (name = "grants"), (name = "inbox"), (name = "outbox"), (name = "notifications"), (name = "events"), (name = "financing"), (name = "plans"), (name = "credit-repair"), (name = "utilities"), (name = "chains"), (name = "legal"),
+        (name = "health"), (name = "auth"), (name = "enterprises"), (name = "reference"), (name = "users"), (name = "problems"), (name = "kpi"), (name = "reports"), (name = "policies"), (name = "calendar"), (name = "search"), (name = "content"), (name = "common"), (name = "grants"), (name = "inbox"), (name = "outbox"), (name = "notifications"), (name = "events"), (name = "financing"), (name = "plans"), (name = "credit-repair"), (name = "utilities"), (name = "chains"), (name = "legal"), (name = "logistics"),
     )
 )]
 struct ApiDoc;
@@ -139,6 +141,12 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(chains::api_close))
         .routes(routes!(chains::api_positions, chains::api_save_position))
         .routes(routes!(chains::export))
+        .routes(routes!(logistics::api_profiles, logistics::api_save_profile))
+        .routes(routes!(logistics::api_profile))
+        .routes(routes!(logistics::api_without_profile))
+        .routes(routes!(logistics::api_reports))
+        .routes(routes!(logistics::api_import))
+        .routes(routes!(logistics::export))
         .routes(routes!(plans::api_list, plans::api_create))
         .routes(routes!(plans::export))
         .routes(routes!(plans::api_show))
@@ -272,6 +280,9 @@ fn page_router() -> Router<AppState> {
         .route("/chains/positions/{action}", post(chains::page_position))
         .route("/chains/{id}", get(chains::page_demand))
         .route("/chains/{id}/{action}", post(chains::page_act))
+        .route("/logistics", get(logistics::page))
+        .route("/logistics/profiles", post(logistics::page_save_profile))
+        .route("/logistics/import", post(logistics::page_import))
         .route("/plans", get(plans::page).post(plans::page_create))
         .route("/plans/export.xlsx", get(plans::export))
         .route("/plans/{id}", get(plans::page_plan))

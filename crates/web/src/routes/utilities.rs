@@ -10,16 +10,16 @@ use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Multipart, Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use serde::Deserialize;
 use std::collections::HashMap;
 
 use crate::auth::Principal;
 use crate::error::{ProblemDocument, WebError};
 use crate::lang::ReqLang;
 use crate::routes::auth::json;
+use crate::routes::service_files::{ImportIn, upload};
 use crate::state::AppState;
 use crate::views::{self, Base};
-use app::utilities::{self as uc, ImportRequest, ListQuery};
+use app::utilities::{self as uc, ListQuery};
 
 fn query_of(raw: &HashMap<String, String>) -> ListQuery {
     let get = |k: &str| raw.get(k).map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
@@ -47,20 +47,7 @@ pub async fn api_list(
     Ok(Json(uc::list(&state, &p, &query_of(&raw)).await?).into_response())
 }
 
-/// A provider's file sent as CSV text.
-#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
-pub struct ImportIn {
-    pub file_name: String,
-    /// The CSV text: 供应单位/provider, 记录编号/record_no, 统一社会信用代码/uscc, 类别/kind,
-    /// 欠费金额/amount, 欠费日期/arrears_on, 补缴日期/paid_on, 滞纳金/late_fee,
-    /// 滞纳金收取日期/late_fee_on (the first two always; the rest as the file carries them).
-    pub csv: String,
-    /// Check and report only.
-    #[serde(default)]
-    pub dry_run: bool,
-}
-
-#[utoipa::path(post, path = "/api/v1/utilities/import", tag = "utilities", request_body = ImportIn,
+#[utoipa::path(post, path = "/api/v1/utilities/import", tag = "utilities", request_body(content = ImportIn, description = "CSV columns: 供应单位/provider, 记录编号/record_no (always), 统一社会信用代码/uscc, 类别/kind, 欠费金额/amount, 欠费日期/arrears_on, 补缴日期/paid_on, 滞纳金/late_fee, 滞纳金收取日期/late_fee_on (as the file carries them)"),
     responses(
         (status = 200, description = "app::utilities::ImportReport (with the problems raised for violations)", body = Object),
         (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
@@ -73,8 +60,7 @@ pub async fn api_import(
     p: Principal,
     body: Result<Json<ImportIn>, JsonRejection>,
 ) -> Result<Response, WebError> {
-    let b = json(body)?;
-    let req = ImportRequest { file_name: b.file_name, bytes: b.csv.into_bytes(), dry_run: b.dry_run };
+    let req = json(body)?.into();
     Ok(Json(uc::import(&state, &p, &req).await?).into_response())
 }
 
@@ -281,16 +267,9 @@ pub async fn page_import(
     p: Principal,
     mp: Multipart,
 ) -> Result<Response, WebError> {
-    let (fields, files) = crate::routes::attachments::read_multipart(mp).await?;
-    let Some((file_name, bytes)) = files.into_iter().next() else {
-        return Err(app::Error::Required {
-            field: "file".into(),
-            what: "供应单位的欠费文件（CSV 或 XLSX） / the provider's arrears file (CSV or XLSX)".into(),
-        }
-        .into());
-    };
-    let dry_run = fields.get("dry_run").is_some_and(|v| matches!(v.as_str(), "1" | "on" | "true"));
-    let r = uc::import(&state, &p, &ImportRequest { file_name, bytes, dry_run }).await?;
+    let req =
+        upload(mp, "供应单位的欠费文件（CSV 或 XLSX） / the provider's arrears file (CSV or XLSX)").await?;
+    let r = uc::import(&state, &p, &req).await?;
     Ok(Redirect::to(&format!(
         "/utilities?imported={}&updated={}&unchanged={}&raised={}&dry={}",
         r.inserted,

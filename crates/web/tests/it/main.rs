@@ -9,6 +9,7 @@ mod financing;
 mod homes;
 mod legal;
 mod limits;
+mod logistics;
 mod notifications;
 mod plans;
 mod policies;

@@ -373,10 +373,20 @@ async fn seed_services(app: &App) -> Vec<String> {
         )
         .await;
     let l = legal["consultation"]["id"].as_i64().unwrap();
+    // A logistics profile and an obstruction report, open on its hour (三.12).
+    app.post(
+        "admin",
+        "/api/v1/logistics/profiles",
+        json!({"uscc": app.a, "main_mode": "road", "other_modes": "rail,express", "routes": "京港澳高速；中欧班列"}),
+    )
+    .await;
+    app.post("ent_a", "/api/v1/problems", json!({"category": "logistics", "title": "货车进园受阻"})).await;
     vec![
         format!("/plans/{}", plan["id"].as_i64().unwrap()),
         format!("/credit-repair/{c}"),
         format!("/legal/{l}"),
+        "/logistics".to_string(),
+        format!("/logistics?edit={}", app.a),
     ]
 }
 

@@ -241,6 +241,9 @@ pub async fn page_new(
         enterprise: raw.get("enterprise").cloned(),
         channel: raw.get("channel").cloned(),
         visit: raw.get("visit").cloned(),
+        // A service's page may send the user here for its category (`/logistics`:
+        // `?category=logistics` for an obstruction report).
+        category: raw.get("category").cloned().unwrap_or_default(),
         ..Default::default()
     };
     new_page(&state, lang, &p, form, None).await
