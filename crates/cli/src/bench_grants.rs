@@ -30,6 +30,10 @@ pub struct GrantsArgs {
     /// loading or matching first.
     #[arg(long)]
     pub no_import: bool,
+    /// Import, load and match, then stop before the grant runs: a database to copy and grant
+    /// from again with `--no-import` (each copy measures the runs on the same start).
+    #[arg(long, conflicts_with = "no_import")]
+    pub prepare_only: bool,
     /// Print the figures as JSON.
     #[arg(long)]
     pub json: bool,
@@ -218,6 +222,10 @@ pub async fn run(a: GrantsArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
         let (s, _) = child(&url, &["policy", "match", "--date", &a.date, "--json"])?;
         say(format!("match (policy match, a child process): {s:.2} s"));
         match_s = Some(s);
+        if a.prepare_only {
+            say(format!("prepared {url}: grant from a copy with `bench grants --no-import`"));
+            return Ok(ExitCode::SUCCESS);
+        }
     }
     let app = crate::open_app(&Context::of(url.clone())).await?;
     let date = calendar::parse_date(&a.date).map_err(|e| super::user_error(&e))?;

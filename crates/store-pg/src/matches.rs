@@ -161,17 +161,15 @@ impl MatchStore for PgStore {
             .collect()
     }
 
-    async fn match_run_item(&self, run_id: i64, item: &str) -> Result<(Vec<MatchEligible>, Vec<i64>)> {
+    async fn match_run_item(&self, run_id: i64, item: &str) -> Result<(Vec<i64>, Vec<i64>)> {
         let client = self.client().await?;
-        let mut eligible = Vec::new();
-        for r in client.query(sql::RESULTS_OF_ITEM, &[&run_id, &item]).await.map_err(backend)? {
-            let amount: Option<String> = r.try_get(1).map_err(backend)?;
-            eligible.push(MatchEligible {
-                enterprise_id: r.try_get(0).map_err(backend)?,
-                item: item.to_string(),
-                amount: amount.as_deref().map(matches::parse_amount).transpose()?,
-            });
-        }
+        let eligible = client
+            .query(sql::RESULTS_OF_ITEM, &[&run_id, &item])
+            .await
+            .map_err(backend)?
+            .iter()
+            .map(|r| r.try_get::<_, i64>(0).map_err(backend))
+            .collect::<Result<Vec<_>>>()?;
         let undetermined = client
             .query(sql::UNDETERMINED_OF_ITEM, &[&run_id, &item])
             .await

@@ -259,7 +259,7 @@ impl EnterpriseStore for SqliteStore {
 
     async fn apply_import(&self, request: ImportRequest) -> Result<ImportOutcome> {
         store::import::check_records(FactDictionary::official(), &request.records)?;
-        self.write(move |conn| import::apply(conn, &request)).await
+        self.write_alone(move |conn| import::apply(conn, &request)).await
     }
 
     async fn import_changes(&self, records: &[EnterpriseRecord]) -> Result<Vec<RecordChanges>> {

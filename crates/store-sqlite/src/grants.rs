@@ -270,7 +270,8 @@ fn refusal(e: rusqlite::Error, run: i64, username: &str, table: &str) -> StoreEr
 #[async_trait]
 impl GrantStore for SqliteStore {
     async fn record_grants(&self, req: RecordGrants) -> Result<Recorded> {
-        self.write(move |conn| {
+        // Alone in its transaction: a run writes up to a million grants (see `write_alone`).
+        self.write_alone(move |conn| {
             let r = &req.run;
             let at = ts(r.actor.at);
             let inserted: Option<i64> = conn
@@ -529,7 +530,7 @@ impl GrantStore for SqliteStore {
     }
 
     async fn publicize(&self, run: i64, from: NaiveDate, until: NaiveDate, actor: Stamp) -> Result<u64> {
-        self.write(move |conn| {
+        self.write_alone(move |conn| {
             if conn.execute(sql::PUBLICIZE_RUN, params![from, until, run]).map_err(backend)? == 0 {
                 return Err(StoreError::GrantRunNotFound { id: run });
             }
@@ -634,7 +635,7 @@ impl GrantStore for SqliteStore {
     }
 
     async fn approve(&self, run: i64, required: u32, actor: Stamp) -> Result<Approved> {
-        self.write(move |conn| {
+        self.write_alone(move |conn| {
             let (preparer, round): (String, i64) = conn
                 .query_row(sql::RUN_PREPARER_ROUND, [run], |r| Ok((r.get(0)?, r.get(1)?)))
                 .optional()
@@ -675,7 +676,7 @@ impl GrantStore for SqliteStore {
     }
 
     async fn issue_payment_file(&self, f: NewPaymentFile) -> Result<(PaymentFile, Vec<IssuedLine>)> {
-        self.write(move |conn| {
+        self.write_alone(move |conn| {
             if read_run(conn, f.run)?.is_none() {
                 return Err(StoreError::GrantRunNotFound { id: f.run });
             }
@@ -721,7 +722,7 @@ impl GrantStore for SqliteStore {
 
     async fn void_payment_file(&self, file_id: &str, reason: &str, actor: Stamp) -> Result<PaymentFile> {
         let (file_id, reason) = (file_id.to_string(), reason.to_string());
-        self.write(move |conn| {
+        self.write_alone(move |conn| {
             let file =
                 file_by_id(conn, &file_id)?.ok_or(StoreError::PaymentFileNotFound { id: file_id.clone() })?;
             if file.voided {
@@ -751,7 +752,7 @@ impl GrantStore for SqliteStore {
     }
 
     async fn import_payment_results(&self, batch: NewResultBatch) -> Result<ImportedResults> {
-        self.write(move |conn| {
+        self.write_alone(move |conn| {
             let at = ts(batch.actor.at);
             let id: i64 = conn
                 .query_row(

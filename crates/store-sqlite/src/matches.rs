@@ -70,7 +70,7 @@ fn count(n: i64) -> u64 {
 #[async_trait]
 impl MatchStore for SqliteStore {
     async fn record_match_run(&self, run: NewMatchRun) -> Result<i64> {
-        self.write(move |conn| {
+        self.write_alone(move |conn| {
             let at = ts(run.actor.at).format("%F %T%.f%:z").to_string();
             conn.execute(
                 "INSERT INTO match_runs (at, actor, date, library_fingerprint, enterprises, items, load_ms, \
@@ -202,27 +202,15 @@ impl MatchStore for SqliteStore {
         .await
     }
 
-    async fn match_run_item(&self, run_id: i64, item: &str) -> Result<(Vec<MatchEligible>, Vec<i64>)> {
+    async fn match_run_item(&self, run_id: i64, item: &str) -> Result<(Vec<i64>, Vec<i64>)> {
         let item = item.to_string();
         self.read(move |conn| {
             let mut st = conn.prepare_cached(sql::RESULTS_OF_ITEM).map_err(backend)?;
-            let raw = st
-                .query_map(params![run_id, item], |r| {
-                    Ok((r.get::<_, i64>(0)?, r.get::<_, Option<String>>(1)?))
-                })
+            let eligible = st
+                .query_map(params![run_id, item], |r| r.get::<_, i64>(0))
                 .map_err(backend)?
                 .collect::<rusqlite::Result<Vec<_>>>()
                 .map_err(backend)?;
-            let eligible = raw
-                .into_iter()
-                .map(|(enterprise_id, amount)| {
-                    Ok(MatchEligible {
-                        enterprise_id,
-                        item: item.clone(),
-                        amount: amount.as_deref().map(matches::parse_amount).transpose()?,
-                    })
-                })
-                .collect::<Result<Vec<_>>>()?;
             let mut st = conn.prepare_cached(sql::UNDETERMINED_OF_ITEM).map_err(backend)?;
             let undetermined = st
                 .query_map(params![run_id, item], |r| r.get::<_, i64>(0))

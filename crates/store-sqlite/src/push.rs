@@ -136,7 +136,7 @@ impl PushStore for SqliteStore {
 
     async fn write_inbox_page(&self, page: InboxPage) -> Result<bool> {
         let InboxPage { run_id, after, through, messages, at, next_ms, done } = page;
-        self.write(move |conn| {
+        self.write_alone(move |conn| {
             let n = i64::try_from(messages.len()).unwrap_or(i64::MAX);
             if conn.execute(sql::MOVE_CURSOR, params![through, n, run_id, after]).map_err(backend)? == 0 {
                 return Ok(false);

@@ -156,9 +156,11 @@ pub trait MatchStore: Send + Sync {
     /// The eligible results of a run, by enterprise id then item.
     async fn match_run_eligible(&self, run_id: i64) -> Result<Vec<MatchEligible>>;
 
-    /// One item's results in a run: its eligible enterprises with their amounts, and its
-    /// undetermined ones (stored for the items that may be granted only), both by id.
-    async fn match_run_item(&self, run_id: i64, item: &str) -> Result<(Vec<MatchEligible>, Vec<i64>)>;
+    /// One item's results in a run, as a grant run reads them: the ids of its eligible
+    /// enterprises and of its undetermined ones (stored for the items that may be granted
+    /// only), both ascending. Ids only: the grant run decides the amounts again, and reading
+    /// them made SQLite visit the table for every row (0.4 s against 0.02 s for 72,000).
+    async fn match_run_item(&self, run_id: i64, item: &str) -> Result<(Vec<i64>, Vec<i64>)>;
 }
 
 /// SQL texts both dialects accept.
@@ -172,7 +174,7 @@ pub mod sql {
         period, amount_missing, superseded_by FROM match_run_counts WHERE run_id = $1 ORDER BY item";
     pub const RESULTS_OF: &str = "SELECT enterprise_id, item, amount FROM match_run_results \
         WHERE run_id = $1 ORDER BY enterprise_id, item";
-    pub const RESULTS_OF_ITEM: &str = "SELECT enterprise_id, amount FROM match_run_results \
+    pub const RESULTS_OF_ITEM: &str = "SELECT enterprise_id FROM match_run_results \
         WHERE run_id = $1 AND item = $2 ORDER BY enterprise_id";
     pub const UNDETERMINED_OF_ITEM: &str = "SELECT enterprise_id FROM match_run_undetermined \
         WHERE run_id = $1 AND item = $2 ORDER BY enterprise_id";

@@ -320,7 +320,6 @@ pub async fn run(
         ));
     }
     let (eligible, undetermined) = app.store.match_run_item(m.id, &item.id).await?;
-    let eligible: Vec<i64> = eligible.into_iter().map(|e| e.enterprise_id).collect();
     // Stored by a match run before migration 0026: the undetermined are not listed.
     let unlisted = count.undetermined > 0 && undetermined.is_empty();
     let existing = app.store.granted_enterprises(&item.id, &period.to_string()).await?;
