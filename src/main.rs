@@ -4,6 +4,12 @@
 
 use std::process::ExitCode;
 
+/// mimalloc as the allocator: the judging of a grant run (explanations, bases) and the
+/// import allocate and free millions of small strings, which glibc's allocator spent about
+/// a sixth of a million-enterprise grant run on (docs/PERFORMANCE.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     cli::main(&Web)
 }

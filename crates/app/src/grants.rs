@@ -62,7 +62,7 @@ fn invalid(field: &str, value: impl std::fmt::Display, why: &str) -> Error {
 // ---------------------------------------------------------------------------------------
 // The run
 
-pub use run::{RunOutcome, RunRequest, RunTimings, run, source_zh};
+pub use run::{ItemsRequest, RunOutcome, RunRequest, RunTimings, grantable_items, run, run_items, source_zh};
 
 // ---------------------------------------------------------------------------------------
 // Reading

@@ -34,6 +34,10 @@ pub struct GrantsArgs {
     /// from again with `--no-import` (each copy measures the runs on the same start).
     #[arg(long, conflicts_with = "no_import")]
     pub prepare_only: bool,
+    /// Run the items one by one (`grant run --item`, a pass each) instead of together in one
+    /// pass (`grant run --all-items`).
+    #[arg(long)]
+    pub one_by_one: bool,
     /// Print the figures as JSON.
     #[arg(long)]
     pub json: bool,
@@ -116,6 +120,42 @@ pub fn synthetic_awards(n: usize) -> String {
     s
 }
 
+/// Grants `items`: together in one pass (`app::grants::run_items`, as `grant run
+/// --all-items` does), or one by one (`app::grants::run`, as `grant run --item` does). Each
+/// outcome with its seconds (one pass: the pass's, spread as the phase times are).
+async fn grant(
+    app: &app::App,
+    who: &app::Principal,
+    items: &[String],
+    period: &str,
+    one_by_one: bool,
+    progress: &app::matching::NoProgress,
+) -> anyhow::Result<Vec<(app::grants::RunOutcome, f64)>> {
+    let mut out = Vec::new();
+    if one_by_one {
+        for item in items {
+            let req =
+                app::grants::RunRequest { item: item.clone(), period: period.to_string(), match_run: None };
+            let t = Instant::now();
+            let o = app::grants::run(app, who, &req, progress).await.map_err(crate::app_error)?;
+            out.push((o, t.elapsed().as_secs_f64()));
+        }
+        return Ok(out);
+    }
+    let req =
+        app::grants::ItemsRequest { items: items.to_vec(), period: period.to_string(), match_run: None };
+    let t = Instant::now();
+    let all = app::grants::run_items(app, who, &req, progress).await.map_err(crate::app_error)?;
+    let wall = t.elapsed().as_secs_f64();
+    let ms: u64 = all.iter().map(|o| o.timings.decide_ms + o.timings.explain_ms + o.timings.store_ms).sum();
+    for o in all {
+        let own = (o.timings.decide_ms + o.timings.explain_ms + o.timings.store_ms) as f64;
+        let seconds = if ms == 0 { wall / items.len().max(1) as f64 } else { wall * own / ms as f64 };
+        out.push((o, seconds));
+    }
+    Ok(out)
+}
+
 /// One item's grant run, as measured.
 #[derive(Debug, serde::Serialize)]
 struct ItemRun {
@@ -136,6 +176,8 @@ struct GrantsOut {
     import_s: Option<f64>,
     match_s: Option<f64>,
     items: usize,
+    /// `together` (one pass for every item, `grant run --all-items`) or `one_by_one`.
+    mode: &'static str,
     /// Every item's run, wall seconds (this process), and the phases summed over the items.
     grant_s: f64,
     decide_s: f64,
@@ -240,33 +282,29 @@ pub async fn run(a: GrantsArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
         .collect();
     let who = app::Principal::operator("bench-preparer");
     let progress = app::grants::no_progress();
-    let mut runs = Vec::new();
     let (mut decide, mut explain, mut store) = (0u64, 0u64, 0u64);
     let t = Instant::now();
-    for item in &items {
-        let req = app::grants::RunRequest { item: item.clone(), period: a.period.clone(), match_run: None };
-        let ti = Instant::now();
-        let out = app::grants::run(&app, &who, &req, &progress).await.map_err(crate::app_error)?;
+    let first = grant(&app, &who, &items, &a.period, a.one_by_one, &progress).await?;
+    let grant_s = t.elapsed().as_secs_f64();
+    let mut runs = Vec::new();
+    for (out, seconds) in first {
         decide += out.timings.decide_ms;
         explain += out.timings.explain_ms;
         store += out.timings.store_ms;
         runs.push(ItemRun {
-            item: item.clone(),
+            item: out.item,
             run: out.run,
             granted: out.granted,
             needs_data: out.needs_data,
             total_amount: out.total_amount.to_string(),
-            seconds: ti.elapsed().as_secs_f64(),
+            seconds,
             rerun_seconds: 0.0,
             rerun_granted: 0,
         });
     }
-    let grant_s = t.elapsed().as_secs_f64();
     let t = Instant::now();
-    for r in &mut runs {
-        let req = app::grants::RunRequest { item: r.item.clone(), period: a.period.clone(), match_run: None };
-        let ti = Instant::now();
-        let out = app::grants::run(&app, &who, &req, &progress).await.map_err(crate::app_error)?;
+    let again = grant(&app, &who, &items, &a.period, a.one_by_one, &progress).await?;
+    for (r, (out, seconds)) in runs.iter_mut().zip(again) {
         anyhow::ensure!(
             out.run == r.run,
             "a rerun of {} opened run {} instead of {}",
@@ -274,7 +312,7 @@ pub async fn run(a: GrantsArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
             out.run,
             r.run
         );
-        r.rerun_seconds = ti.elapsed().as_secs_f64();
+        r.rerun_seconds = seconds;
         r.rerun_granted = out.granted;
     }
     let rerun_s = t.elapsed().as_secs_f64();
@@ -287,6 +325,7 @@ pub async fn run(a: GrantsArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
         import_s,
         match_s,
         items: runs.len(),
+        mode: if a.one_by_one { "one_by_one" } else { "together" },
         grant_s,
         decide_s: decide as f64 / 1000.0,
         explain_s: explain as f64 / 1000.0,
@@ -313,8 +352,8 @@ pub async fn run(a: GrantsArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
         out.items, out.rows, out.granted, out.total_amount, out.needs_data
     );
     println!(
-        "  grant runs: {:.2} s = decide {:.2} s, explain and freeze {:.2} s, store {:.2} s (summed over the items)",
-        out.grant_s, out.decide_s, out.explain_s, out.store_s
+        "  grant runs ({}): {:.2} s = decide {:.2} s, explain and freeze {:.2} s, store {:.2} s (summed over the items)",
+        out.mode, out.grant_s, out.decide_s, out.explain_s, out.store_s
     );
     println!("  reruns (nothing new): {:.2} s", out.rerun_s);
     let peak = out.peak_rss_mib.map_or("unavailable".to_string(), |m| format!("{m:.0} MiB"));

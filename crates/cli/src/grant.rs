@@ -8,7 +8,7 @@
 //! the preparer or an approver.
 
 use crate::{Context, app_error, open_app};
-use app::grants::{self as uc, FileFormat, HandleRequest, RunRequest};
+use app::grants::{self as uc, FileFormat, HandleRequest};
 use clap::Subcommand;
 use rust_decimal::Decimal;
 use std::process::ExitCode;
@@ -16,10 +16,16 @@ use std::process::ExitCode;
 #[derive(Debug, Subcommand)]
 pub enum GrantCmd {
     /// Grants an award_no_application item for a period to the enterprises a match run found
-    /// eligible (the latest run unless --match-run); a rerun adds only new grants.
+    /// eligible (the latest run unless --match-run); a rerun adds only new grants. Several
+    /// items (--item given again, or --all-items: every award item the match run decided for
+    /// the period) are granted in one pass over their candidates, a run each; --json then
+    /// prints an array of the runs.
     Run {
-        #[arg(long)]
-        item: String,
+        #[arg(long, required_unless_present = "all_items")]
+        item: Vec<String>,
+        /// Every award_no_application item the match run decided for the period.
+        #[arg(long = "all-items", conflicts_with = "item")]
+        all_items: bool,
         /// The period, as the item's decisions name it (2022, 2022-Q2, 2022-05).
         #[arg(long)]
         period: String,
@@ -193,33 +199,49 @@ pub async fn run(cmd: GrantCmd, ctx: &Context) -> anyhow::Result<ExitCode> {
     let app = open_app(ctx).await?;
     let who = |name: &str| app::Principal::operator(name);
     match cmd {
-        GrantCmd::Run { item, period, match_run, json: as_json, actor } => {
+        GrantCmd::Run { item, all_items, period, match_run, json: as_json, actor } => {
             let bar = crate::policy::Bar::new(as_json);
-            let out = uc::run(&app, &who(&actor), &RunRequest { item, period, match_run }, &bar)
-                .await
-                .map_err(app_error)?;
-            if as_json {
-                json(&serde_json::json!({
-                    "run": out.run,
-                    "item": out.item,
-                    "period": out.period,
-                    "granted": out.granted,
-                    "needs_data": out.needs_data,
-                    "total_amount": out.total_amount.to_string(),
-                    "match_run": out.match_run,
-                    "created": out.created,
-                }))?;
+            let one = !all_items && item.len() == 1;
+            let items = if all_items {
+                uc::grantable_items(&app, &who(&actor), &period, match_run).await.map_err(app_error)?
             } else {
-                outln!(
-                    "授予批次 / grant run {}（{} {}，匹配批次 / match run {}）：新增授予 / granted {}，合计 / total {} 元；待补数据 / needs data {}",
-                    out.run,
-                    out.item,
-                    out.period,
-                    out.match_run,
-                    out.granted,
-                    out.total_amount,
-                    out.needs_data
-                );
+                item
+            };
+            let req = uc::ItemsRequest { items, period, match_run };
+            let outs = uc::run_items(&app, &who(&actor), &req, &bar).await.map_err(app_error)?;
+            let shown: Vec<serde_json::Value> = outs
+                .iter()
+                .map(|out| {
+                    serde_json::json!({
+                        "run": out.run,
+                        "item": out.item,
+                        "period": out.period,
+                        "granted": out.granted,
+                        "needs_data": out.needs_data,
+                        "total_amount": out.total_amount.to_string(),
+                        "match_run": out.match_run,
+                        "created": out.created,
+                    })
+                })
+                .collect();
+            if as_json {
+                match shown.first() {
+                    Some(v) if one => json(v)?,
+                    _ => json(&shown)?,
+                }
+            } else {
+                for out in &outs {
+                    outln!(
+                        "授予批次 / grant run {}（{} {}，匹配批次 / match run {}）：新增授予 / granted {}，合计 / total {} 元；待补数据 / needs data {}",
+                        out.run,
+                        out.item,
+                        out.period,
+                        out.match_run,
+                        out.granted,
+                        out.total_amount,
+                        out.needs_data
+                    );
+                }
             }
         }
         GrantCmd::Runs { json: as_json, actor } => {

@@ -130,13 +130,14 @@ struct Judge<'a> {
 }
 
 impl Judge<'_> {
-    /// Evaluates one enterprise with its explanation: a grant, a needs-data row, or nothing.
-    fn judge(&self, row: &SnapshotRow, out: &mut Explained) -> Result<()> {
+    /// Evaluates one enterprise (its facts read once for all its items) with its
+    /// explanation: a grant, a needs-data row, or nothing.
+    fn judge(&self, row: &SnapshotRow, facts: &enterprise::Facts, out: &mut Explained) -> Result<()> {
         if !row.enterprise.assistance_target() || self.existing.binary_search(&row.id).is_ok() {
             return Ok(());
         }
         out.evaluated += 1;
-        let d = self.lib.evaluate(self.item, &row.facts(), self.decided_on);
+        let d = self.lib.evaluate(self.item, facts, self.decided_on);
         let missing = match (d.outcome, d.amount) {
             (Eligibility::Eligible, Some(amount))
                 if self.eligible.binary_search(&row.id).is_ok() && amount > Decimal::ZERO =>
@@ -197,30 +198,79 @@ impl Explained {
     }
 }
 
-/// Judges `rows` on up to `threads` threads, in parts of consecutive rows, and appends the
-/// outcomes in row order.
-fn judge_all(judge: &Judge<'_>, rows: &[SnapshotRow], threads: usize, out: &mut Explained) -> Result<()> {
-    let part = rows.len().div_ceil(threads.max(1)).max(256);
-    if rows.len() <= part {
-        return rows.iter().try_for_each(|row| judge.judge(row, out));
+/// Which items each enterprise is judged for in a pass: `(enterprise id, item index)` pairs
+/// in ascending order, and the items judged for every enterprise streamed (those of a match
+/// run stored before migration 0026).
+struct Targets {
+    pairs: Vec<(i64, u16)>,
+    everyone: Vec<u16>,
+}
+
+impl Targets {
+    /// The items enterprise `id` is judged for, from the pairs at `cursor` on (which it
+    /// advances past them); ids must come in ascending order.
+    fn items_of(&self, id: i64, cursor: &mut usize, mine: &mut Vec<u16>) {
+        mine.clear();
+        while self.pairs.get(*cursor).is_some_and(|p| p.0 < id) {
+            *cursor += 1;
+        }
+        while let Some(&(_, k)) = self.pairs.get(*cursor).filter(|p| p.0 == id) {
+            mine.push(k);
+            *cursor += 1;
+        }
+        mine.extend_from_slice(&self.everyone);
     }
-    let parts: Vec<Result<Explained>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = rows
-            .chunks(part)
-            .map(|chunk| {
-                scope.spawn(move || {
-                    let mut mine = Explained::new();
-                    chunk.iter().try_for_each(|row| judge.judge(row, &mut mine)).map(|()| mine)
+}
+
+/// Judges `rows` (ascending ids) for their items on up to `threads` threads, in parts of
+/// consecutive rows, and appends each item's outcomes in row order. Each enterprise's facts
+/// are gathered once for all the items it is judged for.
+fn judge_all(
+    judges: &[Judge<'_>],
+    targets: &Targets,
+    rows: &[SnapshotRow],
+    threads: usize,
+    outs: &mut [Explained],
+) -> Result<()> {
+    let judge_part = |part: &[SnapshotRow]| -> Result<Vec<Explained>> {
+        let mut mine: Vec<Explained> = judges.iter().map(|_| Explained::new()).collect();
+        let Some(first) = part.first() else { return Ok(mine) };
+        let mut cursor = targets.pairs.partition_point(|p| p.0 < first.id);
+        let mut items = Vec::new();
+        for row in part {
+            targets.items_of(row.id, &mut cursor, &mut items);
+            if items.is_empty() {
+                continue;
+            }
+            let facts = row.facts();
+            for &k in &items {
+                let k = usize::from(k);
+                if let (Some(judge), Some(out)) = (judges.get(k), mine.get_mut(k)) {
+                    judge.judge(row, &facts, out)?;
+                }
+            }
+        }
+        Ok(mine)
+    };
+    let part = rows.len().div_ceil(threads.max(1)).max(256);
+    let parts: Vec<Result<Vec<Explained>>> = if rows.len() <= part {
+        vec![judge_part(rows)]
+    } else {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> =
+                rows.chunks(part).map(|chunk| scope.spawn(move || judge_part(chunk))).collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join().unwrap_or_else(|_| Err(Error::internal("a grant evaluation thread panicked")))
                 })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or_else(|_| Err(Error::internal("a grant evaluation thread panicked"))))
-            .collect()
-    });
+                .collect()
+        })
+    };
     for p in parts {
-        out.append(p?);
+        for (out, mine) in outs.iter_mut().zip(p?) {
+            out.append(mine);
+        }
     }
     Ok(())
 }
@@ -261,23 +311,52 @@ pub async fn run(
     req: &RunRequest,
     progress: &dyn Progress,
 ) -> Result<RunOutcome> {
+    let items =
+        ItemsRequest { items: vec![req.item.clone()], period: req.period.clone(), match_run: req.match_run };
+    let mut outcomes = run_items(app, actor, &items, progress).await?;
+    outcomes.pop().ok_or_else(|| Error::internal("a grant run gave no outcome"))
+}
+
+/// Grant runs of several items for one period from one match run, made together.
+#[derive(Debug, Clone)]
+pub struct ItemsRequest {
+    /// The items, each an `award_no_application` item (a name given twice counts once).
+    pub items: Vec<String>,
+    /// The period granted, as [`RunRequest::period`].
+    pub period: String,
+    /// The match run to grant from (default: the latest).
+    pub match_run: Option<i64>,
+}
+
+/// One item of [`run_items`], checked and with its lists read.
+struct Prepared<'a> {
+    item: &'a Item,
+    eligible: Vec<i64>,
+    existing: Vec<i64>,
+    candidates: Vec<i64>,
+    /// From a match run stored before migration 0026: every enterprise is judged.
+    unlisted: bool,
+    document_version: i64,
+    decided_on: chrono::NaiveDate,
+}
+
+/// Makes (or repeats) the grant run of each item, as [`run`] does for one, in one pass over
+/// the candidates: every item is checked before anything is read or written; an enterprise
+/// that is a candidate of several items is read once and judged for each of them; then each
+/// item's run is written in a transaction of its own, in the order given. The outcomes are
+/// in that order, each exactly what [`run`] of the item alone would give (a test holds them
+/// equal). An error while judging writes nothing; an error while writing leaves the runs
+/// written before it, each whole.
+#[tracing::instrument(skip_all, fields(user = %actor.username, items = req.items.len(), period = %req.period))]
+pub async fn run_items(
+    app: &App,
+    actor: &Principal,
+    req: &ItemsRequest,
+    progress: &dyn Progress,
+) -> Result<Vec<RunOutcome>> {
     authz::require(actor, Action::Write, Resource::GrantRuns)?;
     let policies = app.live.policies();
     let lib = &policies.library;
-    let item = lib.item(&req.item).ok_or_else(|| Error::ItemNotFound {
-        id: req.item.clone(),
-        near: i18n::suggest::nearest(&req.item, lib.items().map(|i| i.id.as_str()), 3)
-            .into_iter()
-            .map(String::from)
-            .collect(),
-    })?;
-    if !item.benefit_kind.may_be_granted() {
-        return Err(Error::NotGrantable {
-            item: item.id.clone(),
-            kind: item.benefit_kind.as_str().to_string(),
-            kind_zh: item.benefit_kind.name_zh().to_string(),
-        });
-    }
     let period = Period::parse(req.period.trim()).ok_or_else(|| {
         invalid(
             "period",
@@ -285,26 +364,238 @@ pub async fn run(
             "应为 2022、2022-Q2、2022-05 或 2022-05-31 / e.g. 2022, 2022-Q2, 2022-05",
         )
     })?;
+    let mut names: Vec<&str> = Vec::new();
+    for name in &req.items {
+        if !names.contains(&name.as_str()) {
+            names.push(name);
+        }
+    }
+    if names.is_empty() {
+        return Err(Error::Required {
+            field: "item".into(),
+            what: "至少一个条款 / at least one item".into(),
+        });
+    }
+    if names.len() > usize::from(u16::MAX) {
+        return Err(invalid("item", names.len(), "一次最多 65535 个条款 / at most 65,535 items at once"));
+    }
+    let mut items = Vec::with_capacity(names.len());
+    for name in &names {
+        let item = lib.item(name).ok_or_else(|| Error::ItemNotFound {
+            id: (*name).to_string(),
+            near: i18n::suggest::nearest(name, lib.items().map(|i| i.id.as_str()), 3)
+                .into_iter()
+                .map(String::from)
+                .collect(),
+        })?;
+        if !item.benefit_kind.may_be_granted() {
+            return Err(Error::NotGrantable {
+                item: item.id.clone(),
+                kind: item.benefit_kind.as_str().to_string(),
+                kind_zh: item.benefit_kind.name_zh().to_string(),
+            });
+        }
+        items.push(item);
+    }
     let t = Instant::now();
     let runs = app.store.match_runs(10_000).await?;
-    let m = match req.match_run {
+    let m = chosen(&runs, req.match_run)?;
+    let mut prepared = Vec::with_capacity(items.len());
+    for item in items {
+        prepared.push(prepare(app, m, item, &period, &req.period).await?);
+    }
+    let decide_ms = ms(t);
+    let period_text = period.to_string();
+    let judges: Vec<Judge<'_>> = prepared
+        .iter()
+        .map(|p| Judge {
+            lib,
+            item: p.item,
+            decided_on: p.decided_on,
+            period: period_text.clone(),
+            document_version: p.document_version,
+            match_run: m.id,
+            eligible: &p.eligible,
+            existing: &p.existing,
+        })
+        .collect();
+    let mut targets = Targets { pairs: Vec::new(), everyone: Vec::new() };
+    for (k, p) in prepared.iter().enumerate() {
+        let k = u16::try_from(k).map_err(Error::internal)?;
+        if p.unlisted {
+            targets.everyone.push(k);
+        } else {
+            targets.pairs.extend(p.candidates.iter().map(|&id| (id, k)));
+        }
+    }
+    targets.pairs.sort_unstable();
+    let t = Instant::now();
+    let mut outs: Vec<Explained> = prepared.iter().map(|_| Explained::new()).collect();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    // Each item's bases are packed against its first grant's text as each batch is judged,
+    // so that only packed bases (tens of bytes each) are held until the store writes them.
+    let mut dictionaries: Vec<Option<Vec<u8>>> = vec![None; prepared.len()];
+    let mut packed = vec![0usize; prepared.len()];
+    let mut pack_new = |outs: &mut [Explained]| -> Result<()> {
+        for ((out, dictionary), packed) in outs.iter_mut().zip(&mut dictionaries).zip(&mut packed) {
+            if *packed == out.grants.len() {
+                continue;
+            }
+            let dictionary = dictionary.get_or_insert_with(|| out.grants[*packed].basis.clone());
+            pack(&mut out.grants[*packed..], dictionary, threads)?;
+            *packed = out.grants.len();
+        }
+        Ok(())
+    };
+    if targets.everyone.is_empty() {
+        let mut ids: Vec<i64> = targets.pairs.iter().map(|p| p.0).collect();
+        ids.dedup();
+        progress.begin(Phase::Reading, Some(ids.len() as u64));
+        // The next chunk is read (on the store's threads or connections) while this one is
+        // judged.
+        let chunks: Vec<&[i64]> = ids.chunks(READ_BATCH as usize).collect();
+        let fetch = |ids: &[i64]| {
+            let (store, ids) = (std::sync::Arc::clone(&app.store), ids.to_vec());
+            tokio::spawn(async move { store.enterprise_rows(&ids).await })
+        };
+        let mut next = chunks.first().map(|c| fetch(c));
+        for k in 0..chunks.len() {
+            let Some(reading) = next.take() else { break };
+            let rows = reading.await.map_err(Error::internal)??;
+            next = chunks.get(k + 1).map(|c| fetch(c));
+            judge_all(&judges, &targets, &rows, threads, &mut outs)?;
+            pack_new(&mut outs)?;
+            progress.advance(chunks[k].len() as u64);
+        }
+    } else {
+        progress.begin(Phase::Reading, app.store.scan_bounds().await?.map(|b| b.count));
+        let mut after = 0i64;
+        loop {
+            let batch = app.store.enterprise_batch(after, READ_BATCH).await?;
+            let Some(last) = batch.last() else { break };
+            after = last.id;
+            judge_all(&judges, &targets, &batch, threads, &mut outs)?;
+            pack_new(&mut outs)?;
+            progress.advance(batch.len() as u64);
+        }
+    }
+    progress.end();
+    let explain_ms = ms(t);
+    drop(judges);
+    let mut outcomes = Vec::with_capacity(prepared.len());
+    for ((p, out), dictionary) in prepared.iter().zip(outs).zip(dictionaries) {
+        let t = Instant::now();
+        let evaluated = out.evaluated;
+        progress.begin(Phase::Storing, Some(out.grants.len() as u64));
+        let recorded = app
+            .store
+            .record_grants(RecordGrants {
+                run: NewGrantRun {
+                    item: p.item.id.clone(),
+                    period: period_text.clone(),
+                    match_run: m.id,
+                    document_version: p.document_version,
+                    actor: stamp(app, actor),
+                },
+                grants: out.grants,
+                basis_dictionary: dictionary.unwrap_or_default(),
+                needs_data: out.needs,
+            })
+            .await?;
+        progress.end();
+        if recorded.created {
+            crate::grant_pages::mark_new_run(app, actor, recorded.run, &p.item.id).await?;
+        }
+        // The pass's reading and judging is shared: one item alone has all of it; several
+        // share it in proportion to the enterprises judged for each.
+        outcomes.push(RunOutcome {
+            run: recorded.run,
+            item: p.item.id.clone(),
+            period: period_text.clone(),
+            granted: recorded.added,
+            needs_data: recorded.needs_data,
+            total_amount: recorded.added_amount,
+            match_run: m.id,
+            created: recorded.created,
+            timings: RunTimings { decide_ms: 0, explain_ms: 0, store_ms: ms(t), evaluated },
+        });
+    }
+    share(&mut outcomes, decide_ms, explain_ms);
+    Ok(outcomes)
+}
+
+/// The match run named, or the latest.
+fn chosen(runs: &[store::matches::MatchRun], id: Option<i64>) -> Result<&store::matches::MatchRun> {
+    match id {
         Some(id) => runs
             .iter()
             .find(|r| r.id == id)
-            .ok_or_else(|| invalid("match_run", id, "没有这个匹配批次 / no such match run"))?,
+            .ok_or_else(|| invalid("match_run", id, "没有这个匹配批次 / no such match run")),
         None => runs.first().ok_or_else(|| {
             invalid(
                 "match_run",
                 "latest",
                 "尚无匹配批次，请先运行 huiqi policy match / no match run yet: run huiqi policy match first",
             )
-        })?,
-    };
+        }),
+    }
+}
+
+/// The items a grant run may grant from the match run (the latest unless named) for
+/// `period`: those of its items that are `award_no_application` and that it decided for
+/// that period, in the library's order (what `grant run --all-items` grants).
+pub async fn grantable_items(
+    app: &App,
+    actor: &Principal,
+    period: &str,
+    match_run: Option<i64>,
+) -> Result<Vec<String>> {
+    authz::require(actor, Action::Write, Resource::GrantRuns)?;
+    let period = Period::parse(period.trim())
+        .ok_or_else(|| {
+            invalid("period", period, "应为 2022、2022-Q2、2022-05 / e.g. 2022, 2022-Q2, 2022-05")
+        })?
+        .to_string();
+    let runs = app.store.match_runs(10_000).await?;
+    let m = chosen(&runs, match_run)?;
+    let policies = app.live.policies();
+    Ok(policies
+        .library
+        .items()
+        .filter(|i| i.benefit_kind.may_be_granted())
+        .filter(|i| {
+            m.counts.iter().any(|c| c.item == i.id && c.period.as_deref().is_none_or(|p| p == period))
+        })
+        .map(|i| i.id.clone())
+        .collect())
+}
+
+/// Spreads the pass's decide and explain times over the outcomes by their evaluated counts
+/// (evenly when nobody was evaluated).
+fn share(outcomes: &mut [RunOutcome], decide_ms: u64, explain_ms: u64) {
+    let n = outcomes.len() as u64;
+    let total: u64 = outcomes.iter().map(|o| o.timings.evaluated).sum();
+    for o in outcomes.iter_mut() {
+        let (part, whole) = if total == 0 { (1, n.max(1)) } else { (o.timings.evaluated, total) };
+        o.timings.decide_ms = decide_ms * part / whole;
+        o.timings.explain_ms = explain_ms * part / whole;
+    }
+}
+
+/// Checks `item` against the match run `m` and reads its lists: the eligible and
+/// undetermined enterprises, the ones already granted, the candidates left.
+async fn prepare<'a>(
+    app: &App,
+    m: &store::matches::MatchRun,
+    item: &'a Item,
+    period: &Period,
+    asked: &str,
+) -> Result<Prepared<'a>> {
     let Some(count) = m.counts.iter().find(|c| c.item == item.id) else {
         return Err(invalid(
             "match_run",
             m.id,
-            "该匹配批次未判定此条款 / the match run did not decide this item",
+            &format!("该匹配批次未判定条款 {} / the match run did not decide item {}", item.id, item.id),
         ));
     };
     if let Some(p) = &count.period
@@ -312,10 +603,10 @@ pub async fn run(
     {
         return Err(invalid(
             "period",
-            &req.period,
+            asked,
             &format!(
-                "匹配批次 {} 对该条款判定的期间是 {p} / match run {} decided this item for {p}",
-                m.id, m.id
+                "匹配批次 {} 对条款 {} 判定的期间是 {p} / match run {} decided item {} for {p}",
+                m.id, item.id, m.id, item.id
             ),
         ));
     }
@@ -335,95 +626,5 @@ pub async fn run(
         Some(y) => rules::Library::as_of(item, m.date, y).unwrap_or(m.date),
         None => m.date,
     };
-    let decide_ms = ms(t);
-    let judge = Judge {
-        lib,
-        item,
-        decided_on,
-        period: period.to_string(),
-        document_version,
-        match_run: m.id,
-        eligible: &eligible,
-        existing: &existing,
-    };
-    let t = Instant::now();
-    let mut out = Explained::new();
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    // The bases are packed against the first grant's text as each batch is judged, so that
-    // only packed bases (tens of bytes each) are held until the store writes them.
-    let mut dictionary: Option<Vec<u8>> = None;
-    let mut packed = 0usize;
-    let mut pack_new = |out: &mut Explained| -> Result<()> {
-        if packed == out.grants.len() {
-            return Ok(());
-        }
-        let dictionary = dictionary.get_or_insert_with(|| out.grants[packed].basis.clone());
-        pack(&mut out.grants[packed..], dictionary, threads)?;
-        packed = out.grants.len();
-        Ok(())
-    };
-    if unlisted {
-        progress.begin(Phase::Reading, app.store.scan_bounds().await?.map(|b| b.count));
-        let mut after = 0i64;
-        loop {
-            let batch = app.store.enterprise_batch(after, READ_BATCH).await?;
-            let Some(last) = batch.last() else { break };
-            after = last.id;
-            judge_all(&judge, &batch, threads, &mut out)?;
-            pack_new(&mut out)?;
-            progress.advance(batch.len() as u64);
-        }
-    } else {
-        progress.begin(Phase::Reading, Some(candidates.len() as u64));
-        // The next chunk is read (on the store's threads or connections) while this one is
-        // judged.
-        let chunks: Vec<&[i64]> = candidates.chunks(READ_BATCH as usize).collect();
-        let fetch = |ids: &[i64]| {
-            let (store, ids) = (std::sync::Arc::clone(&app.store), ids.to_vec());
-            tokio::spawn(async move { store.enterprise_rows(&ids).await })
-        };
-        let mut next = chunks.first().map(|c| fetch(c));
-        for k in 0..chunks.len() {
-            let Some(reading) = next.take() else { break };
-            let rows = reading.await.map_err(Error::internal)??;
-            next = chunks.get(k + 1).map(|c| fetch(c));
-            judge_all(&judge, &rows, threads, &mut out)?;
-            pack_new(&mut out)?;
-            progress.advance(chunks[k].len() as u64);
-        }
-    }
-    progress.end();
-    let explain_ms = ms(t);
-    let t = Instant::now();
-    progress.begin(Phase::Storing, Some(out.grants.len() as u64));
-    let recorded = app
-        .store
-        .record_grants(RecordGrants {
-            run: NewGrantRun {
-                item: item.id.clone(),
-                period: period.to_string(),
-                match_run: m.id,
-                document_version,
-                actor: stamp(app, actor),
-            },
-            grants: out.grants,
-            basis_dictionary: dictionary.unwrap_or_default(),
-            needs_data: out.needs,
-        })
-        .await?;
-    progress.end();
-    if recorded.created {
-        crate::grant_pages::mark_new_run(app, actor, recorded.run, &item.id).await?;
-    }
-    Ok(RunOutcome {
-        run: recorded.run,
-        item: item.id.clone(),
-        period: period.to_string(),
-        granted: recorded.added,
-        needs_data: recorded.needs_data,
-        total_amount: recorded.added_amount,
-        match_run: m.id,
-        created: recorded.created,
-        timings: RunTimings { decide_ms, explain_ms, store_ms: ms(t), evaluated: out.evaluated },
-    })
+    Ok(Prepared { item, eligible, existing, candidates, unlisted, document_version, decided_on })
 }

@@ -300,6 +300,90 @@ async fn agree(store: Arc<dyn Store>, seed: u64) {
     assert!(granted_any > 0 && needs_any > 0, "the registry exercises both lists");
 }
 
+/// Granting every award item in one pass (`grant run --all-items`) gives each item exactly
+/// the run it gets alone: the same grants with the same amounts and frozen bases (hashes),
+/// the same needs-data lists; a rerun of the pass adds nothing to the same runs. A list
+/// naming an unknown item is refused before anything is written.
+async fn one_pass_grants_what_each_run_alone_grants(store: Arc<dyn Store>) {
+    use std::collections::BTreeMap;
+    let seed = 0x5eed_0f_a11;
+    let alone = crate::matching::zone_of(store, crate::matching::records_seeded(250, seed)).await;
+    let (s, _dir) = crate::matching::sqlite().await;
+    let together = crate::matching::zone_of(s, crate::matching::records_seeded(250, seed)).await;
+    let day = chrono::NaiveDate::from_ymd_opt(2022, 6, 30).unwrap();
+    let prep = official("jingban", Role::Policy);
+    for app in [&alone, &together] {
+        matching::run(
+            app,
+            &prep,
+            &matching::RunRequest { date: day, tax_year: None, library_fingerprint: "t".into() },
+            Arc::new(NoProgress),
+        )
+        .await
+        .unwrap();
+    }
+    let items = grants::grantable_items(&together, &prep, "2022", None).await.unwrap();
+    assert!(items.len() >= 5, "the zone sample's award items: {items:?}");
+
+    let mut listed = items.clone();
+    listed.push("no-such-award".into());
+    let refused = grants::run_items(
+        &together,
+        &prep,
+        &grants::ItemsRequest { items: listed, period: "2022".into(), match_run: None },
+        &NoProgress,
+    )
+    .await;
+    assert!(matches!(refused, Err(Error::ItemNotFound { .. })), "{refused:?}");
+    assert!(grants::runs(&together, &prep, 100).await.unwrap().is_empty(), "nothing written");
+
+    // Each item named twice counts once.
+    let mut twice = items.clone();
+    twice.extend(items.iter().cloned());
+    let req = grants::ItemsRequest { items: twice, period: "2022".into(), match_run: None };
+    let outs = grants::run_items(&together, &prep, &req, &NoProgress).await.unwrap();
+    assert_eq!(outs.iter().map(|o| o.item.clone()).collect::<Vec<_>>(), items);
+    let mut granted_any = 0;
+    for (item, out) in items.iter().zip(&outs) {
+        let req = RunRequest { item: item.clone(), period: "2022".into(), match_run: None };
+        let one = grants::run(&alone, &prep, &req, &NoProgress).await.unwrap();
+        assert_eq!(
+            (out.granted, out.needs_data, out.total_amount, out.created),
+            (one.granted, one.needs_data, one.total_amount, one.created),
+            "{item}"
+        );
+        let of = |app: &App, run: i64| {
+            let app = app.clone();
+            async move {
+                let grants: BTreeMap<i64, (Decimal, String)> =
+                    grants::list(&app, &official("jingban", Role::Policy), run, 0, 100_000)
+                        .await
+                        .unwrap()
+                        .into_iter()
+                        .map(|g| (g.enterprise_id, (g.amount, g.basis_hash)))
+                        .collect();
+                let needs: BTreeMap<i64, (String, Vec<String>)> = app
+                    .store
+                    .needs_data(run)
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .map(|n| (n.enterprise_id, (n.outcome, n.missing)))
+                    .collect();
+                (grants, needs)
+            }
+        };
+        assert_eq!(of(&together, out.run).await, of(&alone, one.run).await, "{item}");
+        granted_any += out.granted;
+    }
+    assert!(granted_any > 0, "the registry has grants");
+    let again = grants::run_items(&together, &prep, &req, &NoProgress).await.unwrap();
+    assert_eq!(
+        again.iter().map(|o| (o.run, o.granted, o.created)).collect::<Vec<_>>(),
+        outs.iter().map(|o| (o.run, 0, false)).collect::<Vec<_>>()
+    );
+}
+
 macro_rules! both {
     ($($name:ident),*) => {
         mod on_sqlite {
@@ -324,4 +408,4 @@ macro_rules! both {
     };
 }
 
-both!(scenario, runs_agree_with_the_single_evaluator);
+both!(scenario, runs_agree_with_the_single_evaluator, one_pass_grants_what_each_run_alone_grants);

@@ -21,6 +21,11 @@ fn codec(e: std::io::Error) -> StoreError {
 /// Packs basis texts against one dictionary (a basis text of the same run).
 pub struct BasisPacker {
     compressor: zstd::bulk::Compressor<'static>,
+    /// Where each frame is compressed (room for the worst case): the body returned is a
+    /// copy of exactly its bytes. A body compressed straight into a vector of its own kept
+    /// that vector's worst-case capacity (about the text's size) for as long as the grant
+    /// was held: 3.1 GiB for a pass over 1.8 million grants.
+    scratch: Vec<u8>,
 }
 
 impl BasisPacker {
@@ -31,11 +36,14 @@ impl BasisPacker {
         compressor.include_contentsize(true).map_err(codec)?;
         compressor.include_checksum(false).map_err(codec)?;
         compressor.include_dictid(false).map_err(codec)?;
-        Ok(BasisPacker { compressor })
+        Ok(BasisPacker { compressor, scratch: Vec::new() })
     }
 
     pub fn pack(&mut self, text: &[u8]) -> Result<Vec<u8>> {
-        self.compressor.compress(text).map_err(codec)
+        self.scratch.clear();
+        self.scratch.reserve(zstd::zstd_safe::compress_bound(text.len()));
+        self.compressor.compress_to_buffer(text, &mut self.scratch).map_err(codec)?;
+        Ok(self.scratch.as_slice().to_vec())
     }
 }
 
