@@ -11,7 +11,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use store::grants::{
     self, Approved, BudgetDecision, Grant, GrantChainReport, GrantDetail, GrantEvent, GrantRun, GrantStore,
     HandleObjection, ImportedResults, IssuedLine, NeedsData, NewPaymentFile, NewResultBatch, Objection,
-    PaymentFile, RecordGrants, Recorded, ResultRow, StateCount, fen, sql, yuan,
+    PaymentFile, RecordGrants, Recorded, ResultRow, RunsMessage, StateCount, fen, sql, yuan,
 };
 use store::{Result, Stamp, StoreError};
 
@@ -267,125 +267,222 @@ fn refusal(e: rusqlite::Error, run: i64, username: &str, table: &str) -> StoreEr
     }
 }
 
+/// One run being recorded on the writer connection: opened (or reopened for a rerun) with
+/// its needs-data list emptied, then fed grants and needs-data rows, then closed with its
+/// audit event. [`GrantStore::record_grants`] feeds it once; `record_grant_runs` feeds many
+/// as a pass sends them, all in one transaction.
+struct Recording {
+    run: i64,
+    created: bool,
+    new: grants::NewGrantRun,
+    at: DateTime<FixedOffset>,
+    dictionary: Option<i64>,
+    basis_dictionary: Vec<u8>,
+    added: u64,
+    added_fen: i64,
+    needs_data: u64,
+}
+
+impl Recording {
+    fn open(conn: &Connection, new: grants::NewGrantRun) -> Result<Recording> {
+        let at = ts(new.actor.at);
+        let inserted: Option<i64> = conn
+            .query_row(
+                sql::INSERT_RUN,
+                params![new.item, new.period, new.match_run, new.actor.username, at, new.document_version],
+                |row| row.get(0),
+            )
+            .optional()
+            .map_err(backend)?;
+        let (run, created) = match inserted {
+            Some(id) => (id, true),
+            None => {
+                let id: i64 = conn
+                    .query_row(sql::RUN_BY_KEY, params![new.item, new.period], |row| row.get(0))
+                    .map_err(backend)?;
+                conn.execute(sql::RERUN, params![new.match_run, new.document_version, id])
+                    .map_err(backend)?;
+                (id, false)
+            }
+        };
+        conn.execute(sql::DELETE_NEEDS, [run]).map_err(backend)?;
+        Ok(Recording {
+            run,
+            created,
+            new,
+            at,
+            dictionary: None,
+            basis_dictionary: Vec::new(),
+            added: 0,
+            added_fen: 0,
+            needs_data: 0,
+        })
+    }
+
+    /// Adds grants (their bases packed against `basis_dictionary`, given with the first
+    /// grants) and needs-data rows.
+    fn add(
+        &mut self,
+        conn: &Connection,
+        grants: &[grants::NewGrant],
+        needs: &[NeedsData],
+        dictionary: Option<Vec<u8>>,
+    ) -> Result<()> {
+        if let Some(d) = dictionary {
+            self.basis_dictionary = d;
+        }
+        let (run, r) = (self.run, &self.new);
+        // Multi-row inserts, ROWS_PER_INSERT rows a statement (one cached statement for
+        // the full chunks); the rows a concurrent run inserted first are skipped by the
+        // unique key and not returned, so only this call's grants are counted, and only
+        // theirs get a basis row.
+        let mut inserted: Vec<(i64, usize)> = Vec::with_capacity(ROWS_PER_INSERT);
+        for chunk in grants.chunks(ROWS_PER_INSERT) {
+            let mut st = conn.prepare_cached(&insert_grants(chunk.len())).map_err(backend)?;
+            let mut p = 0;
+            for g in chunk {
+                let f = fen(g.amount)?;
+                bind_all(
+                    &mut st,
+                    &mut p,
+                    &[
+                        &run,
+                        &g.enterprise_id,
+                        &g.uscc,
+                        &g.name,
+                        &r.item,
+                        &r.period,
+                        &f,
+                        &g.basis_hash,
+                        &self.at,
+                    ],
+                )?;
+            }
+            let at_enterprise: std::collections::HashMap<i64, usize> =
+                chunk.iter().enumerate().map(|(k, g)| (g.enterprise_id, k)).collect();
+            inserted.clear();
+            let mut rows = st.raw_query();
+            while let Some(row) = rows.next().map_err(backend)? {
+                self.added += 1;
+                self.added_fen += row.get::<_, i64>(2).map_err(backend)?;
+                let enterprise: i64 = row.get(1).map_err(backend)?;
+                if let Some(k) = at_enterprise.get(&enterprise) {
+                    inserted.push((row.get(0).map_err(backend)?, *k));
+                }
+            }
+            drop(rows);
+            if inserted.is_empty() {
+                continue;
+            }
+            let dictionary = match self.dictionary {
+                Some(d) => d,
+                None => {
+                    let d: i64 = conn
+                        .query_row(
+                            "INSERT INTO grant_basis_dictionaries (run_id, body) VALUES ($1, $2) RETURNING id",
+                            params![run, self.basis_dictionary],
+                            |row| row.get(0),
+                        )
+                        .map_err(backend)?;
+                    *self.dictionary.insert(d)
+                }
+            };
+            let q = multi_row(
+                "INSERT INTO grant_basis (grant_id, dictionary_id, body) VALUES ",
+                "(?, ?, ?)",
+                inserted.len(),
+                "",
+            );
+            let mut st = conn.prepare_cached(&q).map_err(backend)?;
+            let mut p = 0;
+            for (id, k) in &inserted {
+                bind_all(&mut st, &mut p, &[id, &dictionary, &chunk[*k].basis])?;
+            }
+            st.raw_execute().map_err(backend)?;
+        }
+        for chunk in needs.chunks(ROWS_PER_INSERT) {
+            let q = multi_row(
+                "INSERT INTO grant_needs_data (run_id, enterprise_id, uscc, name, outcome, missing, departments) \
+                 VALUES ",
+                "(?, ?, ?, ?, ?, ?, ?)",
+                chunk.len(),
+                "",
+            );
+            let mut st = conn.prepare_cached(&q).map_err(backend)?;
+            let mut p = 0;
+            for n in chunk {
+                let (missing, departments) = (n.missing.join(","), n.departments.join(","));
+                bind_all(
+                    &mut st,
+                    &mut p,
+                    &[&run, &n.enterprise_id, &n.uscc, &n.name, &n.outcome, &missing, &departments],
+                )?;
+            }
+            st.raw_execute().map_err(backend)?;
+        }
+        self.needs_data += needs.len() as u64;
+        Ok(())
+    }
+
+    /// The run's audit event; what was recorded.
+    fn close(self, conn: &Connection) -> Result<Recorded> {
+        let r = &self.new;
+        let detail = serde_json::json!({
+            "item": r.item, "period": r.period, "match_run": r.match_run, "created": self.created,
+            "added": self.added, "added_amount": yuan(self.added_fen).to_string(), "needs_data": self.needs_data,
+            "document_version": r.document_version,
+        });
+        append_event(conn, &r.actor, Some(self.run), None, "run", &detail)?;
+        Ok(Recorded {
+            run: self.run,
+            created: self.created,
+            added: self.added,
+            added_amount: yuan(self.added_fen),
+            needs_data: self.needs_data,
+        })
+    }
+}
+
 #[async_trait]
 impl GrantStore for SqliteStore {
     async fn record_grants(&self, req: RecordGrants) -> Result<Recorded> {
         // Alone in its transaction: a run writes up to a million grants (see `write_alone`).
         self.write_alone(move |conn| {
-            let r = &req.run;
-            let at = ts(r.actor.at);
-            let inserted: Option<i64> = conn
-                .query_row(
-                    sql::INSERT_RUN,
-                    params![r.item, r.period, r.match_run, r.actor.username, at, r.document_version],
-                    |row| row.get(0),
-                )
-                .optional()
-                .map_err(backend)?;
-            let (run, created) = match inserted {
-                Some(id) => (id, true),
-                None => {
-                    let id: i64 = conn
-                        .query_row(sql::RUN_BY_KEY, params![r.item, r.period], |row| row.get(0))
-                        .map_err(backend)?;
-                    conn.execute(sql::RERUN, params![r.match_run, r.document_version, id]).map_err(backend)?;
-                    (id, false)
-                }
-            };
-            // Multi-row inserts, ROWS_PER_INSERT rows a statement (one cached statement for
-            // the full chunks); the rows a concurrent run inserted first are skipped by the
-            // unique key and not returned, so only this call's grants are counted, and only
-            // theirs get a basis row.
-            let (mut added, mut added_fen) = (0u64, 0i64);
-            let mut dictionary: Option<i64> = None;
-            let mut inserted: Vec<(i64, usize)> = Vec::with_capacity(ROWS_PER_INSERT);
-            for chunk in req.grants.chunks(ROWS_PER_INSERT) {
-                let mut st = conn.prepare_cached(&insert_grants(chunk.len())).map_err(backend)?;
-                let mut p = 0;
-                for g in chunk {
-                    let f = fen(g.amount)?;
-                    bind_all(
-                        &mut st,
-                        &mut p,
-                        &[&run, &g.enterprise_id, &g.uscc, &g.name, &r.item, &r.period, &f, &g.basis_hash, &at],
-                    )?;
-                }
-                let at_enterprise: std::collections::HashMap<i64, usize> =
-                    chunk.iter().enumerate().map(|(k, g)| (g.enterprise_id, k)).collect();
-                inserted.clear();
-                let mut rows = st.raw_query();
-                while let Some(row) = rows.next().map_err(backend)? {
-                    added += 1;
-                    added_fen += row.get::<_, i64>(2).map_err(backend)?;
-                    let enterprise: i64 = row.get(1).map_err(backend)?;
-                    if let Some(k) = at_enterprise.get(&enterprise) {
-                        inserted.push((row.get(0).map_err(backend)?, *k));
+            let mut rec = Recording::open(conn, req.run)?;
+            rec.add(conn, &req.grants, &req.needs_data, Some(req.basis_dictionary))?;
+            rec.close(conn)
+        })
+        .await
+    }
+
+    /// All the runs in one transaction on the writer, alone, each batch written as it comes
+    /// while the caller judges the next enterprises: the batches come in enterprise order,
+    /// so the unique key (enterprise, item, period) is written in order, and the grants are
+    /// never all held in memory. Other writes wait until the pass ends; a channel that
+    /// closes before `Done` rolls the whole transaction back.
+    async fn record_grant_runs(
+        &self,
+        runs: Vec<grants::NewGrantRun>,
+        mut batches: tokio::sync::mpsc::Receiver<RunsMessage>,
+    ) -> Result<Vec<Recorded>> {
+        self.write_alone(move |conn| {
+            let mut recs = runs.into_iter().map(|r| Recording::open(conn, r)).collect::<Result<Vec<_>>>()?;
+            loop {
+                match batches.blocking_recv() {
+                    Some(RunsMessage::Batch(parts)) => {
+                        for (rec, part) in recs.iter_mut().zip(parts) {
+                            rec.add(conn, &part.grants, &part.needs_data, part.basis_dictionary)?;
+                        }
                     }
-                }
-                drop(rows);
-                if inserted.is_empty() {
-                    continue;
-                }
-                let dictionary = match dictionary {
-                    Some(d) => d,
+                    Some(RunsMessage::Done) => break,
                     None => {
-                        let d: i64 = conn
-                            .query_row(
-                                "INSERT INTO grant_basis_dictionaries (run_id, body) VALUES ($1, $2) RETURNING id",
-                                params![run, req.basis_dictionary],
-                                |row| row.get(0),
-                            )
-                            .map_err(backend)?;
-                        *dictionary.insert(d)
+                        return Err(StoreError::Backend(
+                            "grant runs: the pass stopped before its end".into(),
+                        ));
                     }
-                };
-                let q = multi_row(
-                    "INSERT INTO grant_basis (grant_id, dictionary_id, body) VALUES ",
-                    "(?, ?, ?)",
-                    inserted.len(),
-                    "",
-                );
-                let mut st = conn.prepare_cached(&q).map_err(backend)?;
-                let mut p = 0;
-                for (id, k) in &inserted {
-                    bind_all(&mut st, &mut p, &[id, &dictionary, &chunk[*k].basis])?;
                 }
-                st.raw_execute().map_err(backend)?;
             }
-            conn.execute(sql::DELETE_NEEDS, [run]).map_err(backend)?;
-            for chunk in req.needs_data.chunks(ROWS_PER_INSERT) {
-                let q = multi_row(
-                    "INSERT INTO grant_needs_data (run_id, enterprise_id, uscc, name, outcome, missing, departments) \
-                     VALUES ",
-                    "(?, ?, ?, ?, ?, ?, ?)",
-                    chunk.len(),
-                    "",
-                );
-                let mut st = conn.prepare_cached(&q).map_err(backend)?;
-                let mut p = 0;
-                for n in chunk {
-                    let (missing, departments) = (n.missing.join(","), n.departments.join(","));
-                    bind_all(
-                        &mut st,
-                        &mut p,
-                        &[&run, &n.enterprise_id, &n.uscc, &n.name, &n.outcome, &missing, &departments],
-                    )?;
-                }
-                st.raw_execute().map_err(backend)?;
-            }
-            let detail = serde_json::json!({
-                "item": r.item, "period": r.period, "match_run": r.match_run, "created": created,
-                "added": added, "added_amount": yuan(added_fen).to_string(), "needs_data": req.needs_data.len(),
-                "document_version": r.document_version,
-            });
-            append_event(conn, &r.actor, Some(run), None, "run", &detail)?;
-            Ok(Recorded {
-                run,
-                created,
-                added,
-                added_amount: yuan(added_fen),
-                needs_data: req.needs_data.len() as u64,
-            })
+            recs.into_iter().map(|rec| rec.close(conn)).collect()
         })
         .await
     }

@@ -102,6 +102,27 @@ pub struct RecordGrants {
     pub needs_data: Vec<NeedsData>,
 }
 
+/// What a pass over several runs sends to [`GrantStore::record_grant_runs`] as it goes.
+#[derive(Debug)]
+pub enum RunsMessage {
+    /// The grants and needs-data rows of some enterprises, per run (in the runs' order; an
+    /// empty part for a run with nothing there). A run's basis dictionary comes with the
+    /// part that carries its first grant.
+    Batch(Vec<RunPart>),
+    /// Everything was sent: write the runs' audit events and commit. A channel that closes
+    /// without it records nothing.
+    Done,
+}
+
+/// One run's share of a [`RunsMessage::Batch`].
+#[derive(Debug, Default)]
+pub struct RunPart {
+    pub grants: Vec<NewGrant>,
+    pub needs_data: Vec<NeedsData>,
+    /// The dictionary of this run's bases, with the part holding its first grant.
+    pub basis_dictionary: Option<Vec<u8>>,
+}
+
 /// What a run (or rerun) wrote.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Recorded {
@@ -385,6 +406,55 @@ pub trait GrantStore: Send + Sync {
     /// (`ON CONFLICT DO NOTHING` on (enterprise, item, period)), replaces the needs-data
     /// list, in one transaction with its audit event.
     async fn record_grants(&self, req: RecordGrants) -> Result<Recorded>;
+
+    /// Records several runs as their grants are judged: each run as [`record_grants`] would
+    /// record it with everything sent for it, from the batches received until
+    /// [`RunsMessage::Done`]. A channel that closes before `Done` records nothing of what it
+    /// sent (the recorder may have written runs before it: see the backend). The outcomes
+    /// in the runs' order.
+    ///
+    /// This default gathers every batch and then records the runs one by one, each in a
+    /// transaction of its own. SQLite writes them as they come, all in one transaction on
+    /// its writer, while the caller judges the next enterprises.
+    ///
+    /// [`record_grants`]: GrantStore::record_grants
+    async fn record_grant_runs(
+        &self,
+        runs: Vec<NewGrantRun>,
+        mut batches: tokio::sync::mpsc::Receiver<RunsMessage>,
+    ) -> Result<Vec<Recorded>> {
+        let mut whole: Vec<RecordGrants> = runs
+            .into_iter()
+            .map(|run| RecordGrants {
+                run,
+                grants: Vec::new(),
+                basis_dictionary: Vec::new(),
+                needs_data: Vec::new(),
+            })
+            .collect();
+        loop {
+            match batches.recv().await {
+                Some(RunsMessage::Batch(parts)) => {
+                    for (r, part) in whole.iter_mut().zip(parts) {
+                        r.grants.extend(part.grants);
+                        r.needs_data.extend(part.needs_data);
+                        if let Some(d) = part.basis_dictionary {
+                            r.basis_dictionary = d;
+                        }
+                    }
+                }
+                Some(RunsMessage::Done) => break,
+                None => {
+                    return Err(StoreError::Backend("grant runs: the pass stopped before its end".into()));
+                }
+            }
+        }
+        let mut out = Vec::with_capacity(whole.len());
+        for r in whole {
+            out.push(self.record_grants(r).await?);
+        }
+        Ok(out)
+    }
 
     async fn grant_run(&self, id: i64) -> Result<Option<GrantRun>>;
 

@@ -22,9 +22,14 @@
 //! says the item had some, the run streams every enterprise instead (the earlier path), so
 //! that the needs-data list stays whole.
 //!
-//! The grants and the needs-data list are written in one transaction with the run's audit
-//! event ([`store::grants::GrantStore::record_grants`]); the store refuses a second grant
-//! for an enterprise, item and period (a unique key).
+//! Several items are granted in one pass ([`run_items`], `grant run --all-items`; [`run`] is
+//! the pass of one item): an enterprise that is a candidate of several items is read once
+//! and judged for each. As each batch of enterprises is judged, its grants (bases packed)
+//! and needs-data rows go to the store ([`store::grants::GrantStore::record_grant_runs`]),
+//! which on SQLite writes them at once, in one transaction for all the runs with their audit
+//! events, while the next batch is judged: the grants are never all held in memory, and
+//! they reach the unique key (enterprise, item, period) in its order. The store refuses a
+//! second grant for an enterprise, item and period (the unique key).
 
 use super::{READ_BATCH, invalid, stamp};
 use crate::authz::{self, Action, Resource};
@@ -39,7 +44,7 @@ use std::time::Instant;
 use store::SnapshotRow;
 use store::documents::DocumentKind;
 use store::grants::packed::BasisPacker;
-use store::grants::{NeedsData, NewGrant, NewGrantRun, RecordGrants};
+use store::grants::{NeedsData, NewGrant, NewGrantRun, RunPart, RunsMessage};
 
 /// A grant run to make or repeat.
 #[derive(Debug, Clone)]
@@ -56,9 +61,10 @@ pub struct RunRequest {
 pub struct RunTimings {
     /// Reading the match run's lists and the existing grants, choosing the candidates.
     pub decide_ms: u64,
-    /// Reading the candidates and evaluating each with its explanation (the basis frozen).
+    /// Reading the candidates and evaluating each with its explanation (the basis frozen);
+    /// the store writes each batch meanwhile.
     pub explain_ms: u64,
-    /// Writing the grants and the needs-data list.
+    /// Writing what was left when the pass ended, and committing.
     pub store_ms: u64,
     /// Enterprises evaluated one by one.
     pub evaluated: u64,
@@ -431,97 +437,122 @@ pub async fn run_items(
     targets.pairs.sort_unstable();
     let t = Instant::now();
     let mut outs: Vec<Explained> = prepared.iter().map(|_| Explained::new()).collect();
+    let mut evaluated = vec![0u64; prepared.len()];
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    // Each item's bases are packed against its first grant's text as each batch is judged,
-    // so that only packed bases (tens of bytes each) are held until the store writes them.
-    let mut dictionaries: Vec<Option<Vec<u8>>> = vec![None; prepared.len()];
-    let mut packed = vec![0usize; prepared.len()];
-    let mut pack_new = |outs: &mut [Explained]| -> Result<()> {
-        for ((out, dictionary), packed) in outs.iter_mut().zip(&mut dictionaries).zip(&mut packed) {
-            if *packed == out.grants.len() {
-                continue;
-            }
-            let dictionary = dictionary.get_or_insert_with(|| out.grants[*packed].basis.clone());
-            pack(&mut out.grants[*packed..], dictionary, threads)?;
-            *packed = out.grants.len();
-        }
-        Ok(())
-    };
-    if targets.everyone.is_empty() {
-        let mut ids: Vec<i64> = targets.pairs.iter().map(|p| p.0).collect();
-        ids.dedup();
-        progress.begin(Phase::Reading, Some(ids.len() as u64));
-        // The next chunk is read (on the store's threads or connections) while this one is
-        // judged.
-        let chunks: Vec<&[i64]> = ids.chunks(READ_BATCH as usize).collect();
-        let fetch = |ids: &[i64]| {
-            let (store, ids) = (std::sync::Arc::clone(&app.store), ids.to_vec());
-            tokio::spawn(async move { store.enterprise_rows(&ids).await })
-        };
-        let mut next = chunks.first().map(|c| fetch(c));
-        for k in 0..chunks.len() {
-            let Some(reading) = next.take() else { break };
-            let rows = reading.await.map_err(Error::internal)??;
-            next = chunks.get(k + 1).map(|c| fetch(c));
-            judge_all(&judges, &targets, &rows, threads, &mut outs)?;
-            pack_new(&mut outs)?;
-            progress.advance(chunks[k].len() as u64);
-        }
-    } else {
-        progress.begin(Phase::Reading, app.store.scan_bounds().await?.map(|b| b.count));
-        let mut after = 0i64;
-        loop {
-            let batch = app.store.enterprise_batch(after, READ_BATCH).await?;
-            let Some(last) = batch.last() else { break };
-            after = last.id;
-            judge_all(&judges, &targets, &batch, threads, &mut outs)?;
-            pack_new(&mut outs)?;
-            progress.advance(batch.len() as u64);
-        }
-    }
-    progress.end();
-    let explain_ms = ms(t);
-    drop(judges);
-    let mut outcomes = Vec::with_capacity(prepared.len());
-    for ((p, out), dictionary) in prepared.iter().zip(outs).zip(dictionaries) {
-        let t = Instant::now();
-        let evaluated = out.evaluated;
-        progress.begin(Phase::Storing, Some(out.grants.len() as u64));
-        let recorded = app
-            .store
-            .record_grants(RecordGrants {
-                run: NewGrantRun {
-                    item: p.item.id.clone(),
-                    period: period_text.clone(),
-                    match_run: m.id,
-                    document_version: p.document_version,
-                    actor: stamp(app, actor),
-                },
-                grants: out.grants,
-                basis_dictionary: dictionary.unwrap_or_default(),
-                needs_data: out.needs,
-            })
-            .await?;
-        progress.end();
-        if recorded.created {
-            crate::grant_pages::mark_new_run(app, actor, recorded.run, &p.item.id).await?;
-        }
-        // The pass's reading and judging is shared: one item alone has all of it; several
-        // share it in proportion to the enterprises judged for each.
-        outcomes.push(RunOutcome {
-            run: recorded.run,
+    // The store records the runs as the pass sends each batch's grants (SQLite: in one
+    // transaction on its writer, while the next enterprises are judged), so that the
+    // grants are never all held here.
+    let (tx, rx) = tokio::sync::mpsc::channel::<RunsMessage>(2);
+    let new_runs: Vec<NewGrantRun> = prepared
+        .iter()
+        .map(|p| NewGrantRun {
             item: p.item.id.clone(),
             period: period_text.clone(),
-            granted: recorded.added,
-            needs_data: recorded.needs_data,
-            total_amount: recorded.added_amount,
             match_run: m.id,
-            created: recorded.created,
-            timings: RunTimings { decide_ms: 0, explain_ms: 0, store_ms: ms(t), evaluated },
+            document_version: p.document_version,
+            actor: stamp(app, actor),
+        })
+        .collect();
+    let recorder = {
+        let store = std::sync::Arc::clone(&app.store);
+        tokio::spawn(async move { store.record_grant_runs(new_runs, rx).await })
+    };
+    // Each item's bases are packed against its first grant's text, and each batch's grants
+    // and needs-data rows go to the store packed.
+    let mut dictionaries: Vec<Option<Vec<u8>>> = vec![None; prepared.len()];
+    let mut send = |outs: &mut [Explained]| -> Result<RunsMessage> {
+        let mut parts = Vec::with_capacity(outs.len());
+        for (k, (out, dictionary)) in outs.iter_mut().zip(&mut dictionaries).enumerate() {
+            let mut part = RunPart::default();
+            if let Some(first) = out.grants.first()
+                && dictionary.is_none()
+            {
+                *dictionary = Some(first.basis.clone());
+                part.basis_dictionary = dictionary.clone();
+            }
+            if let Some(d) = dictionary.as_deref() {
+                pack(&mut out.grants, d, threads)?;
+            }
+            part.grants = std::mem::take(&mut out.grants);
+            part.needs_data = std::mem::take(&mut out.needs);
+            if let Some(e) = evaluated.get_mut(k) {
+                *e += std::mem::take(&mut out.evaluated);
+            }
+            parts.push(part);
+        }
+        Ok(RunsMessage::Batch(parts))
+    };
+    let pass = async {
+        if targets.everyone.is_empty() {
+            let mut ids: Vec<i64> = targets.pairs.iter().map(|p| p.0).collect();
+            ids.dedup();
+            progress.begin(Phase::Reading, Some(ids.len() as u64));
+            // The next chunk is read (on the store's threads or connections) while this one
+            // is judged.
+            let chunks: Vec<&[i64]> = ids.chunks(READ_BATCH as usize).collect();
+            let fetch = |ids: &[i64]| {
+                let (store, ids) = (std::sync::Arc::clone(&app.store), ids.to_vec());
+                tokio::spawn(async move { store.enterprise_rows(&ids).await })
+            };
+            let mut next = chunks.first().map(|c| fetch(c));
+            for k in 0..chunks.len() {
+                let Some(reading) = next.take() else { break };
+                let rows = reading.await.map_err(Error::internal)??;
+                next = chunks.get(k + 1).map(|c| fetch(c));
+                judge_all(&judges, &targets, &rows, threads, &mut outs)?;
+                tx.send(send(&mut outs)?).await.map_err(|_| recorder_stopped())?;
+                progress.advance(chunks[k].len() as u64);
+            }
+        } else {
+            progress.begin(Phase::Reading, app.store.scan_bounds().await?.map(|b| b.count));
+            let mut after = 0i64;
+            loop {
+                let batch = app.store.enterprise_batch(after, READ_BATCH).await?;
+                let Some(last) = batch.last() else { break };
+                after = last.id;
+                judge_all(&judges, &targets, &batch, threads, &mut outs)?;
+                tx.send(send(&mut outs)?).await.map_err(|_| recorder_stopped())?;
+                progress.advance(batch.len() as u64);
+            }
+        }
+        tx.send(RunsMessage::Done).await.map_err(|_| recorder_stopped())
+    };
+    let passed: Result<()> = pass.await;
+    progress.end();
+    let explain_ms = ms(t);
+    let t = Instant::now();
+    progress.begin(Phase::Storing, None);
+    let recorded = recorder.await.map_err(Error::internal);
+    progress.end();
+    // A pass that failed dropped its sender before `Done`: nothing was recorded, and its
+    // own error is the one to report (the recorder's only says the pass stopped).
+    passed?;
+    let recorded = recorded??;
+    let store_ms = ms(t);
+    drop(judges);
+    let mut outcomes = Vec::with_capacity(prepared.len());
+    for ((p, rec), evaluated) in prepared.iter().zip(recorded).zip(evaluated) {
+        if rec.created {
+            crate::grant_pages::mark_new_run(app, actor, rec.run, &p.item.id).await?;
+        }
+        outcomes.push(RunOutcome {
+            run: rec.run,
+            item: p.item.id.clone(),
+            period: period_text.clone(),
+            granted: rec.added,
+            needs_data: rec.needs_data,
+            total_amount: rec.added_amount,
+            match_run: m.id,
+            created: rec.created,
+            timings: RunTimings { decide_ms: 0, explain_ms: 0, store_ms: 0, evaluated },
         });
     }
-    share(&mut outcomes, decide_ms, explain_ms);
+    share(&mut outcomes, decide_ms, explain_ms, store_ms);
     Ok(outcomes)
+}
+
+fn recorder_stopped() -> Error {
+    Error::internal("the grant recorder stopped before the pass ended")
 }
 
 /// The match run named, or the latest.
@@ -570,15 +601,16 @@ pub async fn grantable_items(
         .collect())
 }
 
-/// Spreads the pass's decide and explain times over the outcomes by their evaluated counts
-/// (evenly when nobody was evaluated).
-fn share(outcomes: &mut [RunOutcome], decide_ms: u64, explain_ms: u64) {
+/// Spreads the pass's decide, explain and store times over the outcomes by their evaluated
+/// counts (evenly when nobody was evaluated).
+fn share(outcomes: &mut [RunOutcome], decide_ms: u64, explain_ms: u64, store_ms: u64) {
     let n = outcomes.len() as u64;
     let total: u64 = outcomes.iter().map(|o| o.timings.evaluated).sum();
     for o in outcomes.iter_mut() {
         let (part, whole) = if total == 0 { (1, n.max(1)) } else { (o.timings.evaluated, total) };
         o.timings.decide_ms = decide_ms * part / whole;
         o.timings.explain_ms = explain_ms * part / whole;
+        o.timings.store_ms = store_ms * part / whole;
     }
 }
 

@@ -10,13 +10,13 @@ use rust_decimal_macros::dec;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use store::grants::{
-    BudgetDecision, HandleObjection, NewGrant, NewGrantRun, NewPaymentFile, NewResultBatch, RecordGrants,
-    ResultRow,
+    BudgetDecision, HandleObjection, NeedsData, NewGrant, NewGrantRun, NewPaymentFile, NewResultBatch,
+    RecordGrants, ResultRow, RunPart, RunsMessage,
 };
 use store::{Stamp, Store, StoreError};
 
 suite!("g"; a_run_goes_from_grants_to_reconciliation, reruns_concurrent_runs_and_failed_runs_never_grant_twice,
-    a_budget_decision_reallocates_and_is_audited);
+    a_budget_decision_reallocates_and_is_audited, runs_recorded_as_a_pass_sends_them);
 
 fn at(s: &str) -> DateTime<FixedOffset> {
     DateTime::parse_from_rfc3339(s).unwrap()
@@ -339,5 +339,129 @@ async fn a_budget_decision_reallocates_and_is_audited(s: &dyn Store) {
     let r = s.grant_run(rec.run).await.unwrap().unwrap();
     assert_eq!(r.count_in("rejected"), 2);
     assert!(s.grant_events(rec.run).await.unwrap().iter().filter(|e| e.action == "budget").count() == 2);
+    assert_eq!(s.verify_grant_chain().await.unwrap().broken, None);
+}
+
+/// Several runs recorded from batches as a pass sends them (`record_grant_runs`): each run
+/// gets its grants (bases unpacked to their exact text, hash checked), needs-data rows and
+/// audit event; a rerun adds only the new grants and replaces the needs-data list; a pass
+/// that stops before `Done` records nothing.
+async fn runs_recorded_as_a_pass_sends_them(s: &dyn Store) {
+    let new_run = |item: &str| NewGrantRun {
+        item: item.into(),
+        period: "2022".into(),
+        match_run: 1,
+        document_version: 1,
+        actor: stamp("prep"),
+    };
+    let need = |e: i64| NeedsData {
+        enterprise_id: e,
+        uscc: format!("91430100MA4L{e:06}"),
+        name: format!("企业{e}"),
+        outcome: "undetermined".into(),
+        missing: vec!["revenue[2021]".into()],
+        departments: vec!["税务".into()],
+    };
+    // The parts of one batch: run A grants `a`, run B grants `b` and lacks data for `n`.
+    let part = |grants: Vec<NewGrant>, needs: Vec<NeedsData>, first: bool| {
+        let mut r = run_of("x", grants, "prep");
+        RunPart {
+            grants: r.grants.drain(..).collect(),
+            needs_data: needs,
+            basis_dictionary: first.then_some(r.basis_dictionary),
+        }
+    };
+    let send = |batches: Vec<RunsMessage>| {
+        let (tx, rx) = tokio::sync::mpsc::channel(1);
+        tokio::spawn(async move {
+            for b in batches {
+                if tx.send(b).await.is_err() {
+                    break;
+                }
+            }
+        });
+        rx
+    };
+    // Each run's parts are packed against their own first text; the second batch's bodies
+    // are packed against the first batch's dictionary, as a pass packs them.
+    let packed = |es: &[i64], dict_of: &[i64]| {
+        let texts: Vec<String> =
+            dict_of.iter().chain(es).map(|e| format!(r#"{{"enterprise":{e}}}"#)).collect();
+        let refs: Vec<&[u8]> = texts.iter().map(|t| t.as_bytes()).collect();
+        let (dictionary, bodies) = store::grants::packed::pack_all(&refs).unwrap();
+        let grants: Vec<NewGrant> = es
+            .iter()
+            .zip(bodies.into_iter().skip(dict_of.len()))
+            .map(|(e, body)| NewGrant { basis: body, ..grant(*e, dec!(100)) })
+            .collect();
+        (dictionary, grants)
+    };
+    let (dict_a, a1) = packed(&[1, 2], &[]);
+    let (_, a2) = packed(&[5], &[1]);
+    let (dict_b, b1) = packed(&[2, 3], &[]);
+    let batches = vec![
+        RunsMessage::Batch(vec![
+            RunPart { grants: a1, needs_data: vec![], basis_dictionary: Some(dict_a) },
+            RunPart { grants: b1, needs_data: vec![need(4)], basis_dictionary: Some(dict_b) },
+        ]),
+        RunsMessage::Batch(vec![
+            RunPart { grants: a2, needs_data: vec![], basis_dictionary: None },
+            RunPart::default(),
+        ]),
+        RunsMessage::Done,
+    ];
+    let recs =
+        s.record_grant_runs(vec![new_run("stream-a"), new_run("stream-b")], send(batches)).await.unwrap();
+    assert_eq!(
+        recs.iter().map(|r| (r.created, r.added, r.needs_data)).collect::<Vec<_>>(),
+        [(true, 3, 0), (true, 2, 1)]
+    );
+    assert_eq!(recs[0].added_amount, dec!(300));
+    let got: Vec<i64> = ids(s, recs[0].run).await.into_iter().map(|x| x.1).collect();
+    assert_eq!(got, [1, 2, 5]);
+    for g in s
+        .grants_of_run(recs[0].run, 0, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .chain(s.grants_of_run(recs[1].run, 0, 100).await.unwrap())
+    {
+        let d = s.grant(g.id).await.unwrap().unwrap();
+        assert_eq!(d.basis, format!(r#"{{"enterprise":{}}}"#, g.enterprise_id));
+        assert_eq!(::grants::basis::hash_of(&d.basis), d.grant.basis_hash);
+    }
+    assert_eq!(
+        s.needs_data(recs[1].run).await.unwrap().iter().map(|n| n.enterprise_id).collect::<Vec<_>>(),
+        [4]
+    );
+    for r in &recs {
+        assert_eq!(s.grant_events(r.run).await.unwrap().iter().filter(|e| e.action == "run").count(), 1);
+    }
+
+    // A pass that stops before its end records nothing: not its new grants, not its lists.
+    let stopped =
+        vec![RunsMessage::Batch(vec![part(vec![grant(9, dec!(1))], vec![], true), RunPart::default()])];
+    assert!(
+        s.record_grant_runs(vec![new_run("stream-a"), new_run("stream-c")], send(stopped)).await.is_err()
+    );
+    assert_eq!(ids(s, recs[0].run).await.len(), 3);
+    assert_eq!(s.grant_run_by_key("stream-c", "2022").await.unwrap(), None);
+
+    // A rerun adds only what is new and replaces the needs-data list.
+    let (dict, again) = packed(&[3, 4], &[]);
+    let rerun = vec![
+        RunsMessage::Batch(vec![
+            RunPart::default(),
+            RunPart { grants: again, needs_data: vec![], basis_dictionary: Some(dict) },
+        ]),
+        RunsMessage::Done,
+    ];
+    let recs2 =
+        s.record_grant_runs(vec![new_run("stream-a"), new_run("stream-b")], send(rerun)).await.unwrap();
+    assert_eq!(
+        recs2.iter().map(|r| (r.run, r.created, r.added, r.needs_data)).collect::<Vec<_>>(),
+        [(recs[0].run, false, 0, 0), (recs[1].run, false, 1, 0)]
+    );
+    assert!(s.needs_data(recs[1].run).await.unwrap().is_empty());
     assert_eq!(s.verify_grant_chain().await.unwrap().broken, None);
 }
