@@ -306,7 +306,7 @@ async fn agree(store: Arc<dyn Store>, seed: u64) {
 /// naming an unknown item is refused before anything is written.
 async fn one_pass_grants_what_each_run_alone_grants(store: Arc<dyn Store>) {
     use std::collections::BTreeMap;
-    let seed = 0x5eed_0f_a11;
+    let seed = 0x0005_eed0_fa11;
     let alone = crate::matching::zone_of(store, crate::matching::records_seeded(250, seed)).await;
     let (s, _dir) = crate::matching::sqlite().await;
     let together = crate::matching::zone_of(s, crate::matching::records_seeded(250, seed)).await;
