@@ -223,8 +223,8 @@ fn page_messages(
     first_run: bool,
     links: &Links,
 ) -> Result<(Vec<NewMessage>, u64)> {
-    let decided = crate::matching::decided_items(library, date, tax_year);
-    let items: Vec<&rules::Item> = decided.iter().map(|(i, _)| *i).collect();
+    let items: Vec<&rules::Item> =
+        crate::matching::decided_items(library, date, tax_year).into_iter().map(|(i, _)| i).collect();
     let replaced = Library::superseded_among(&items);
     let by_id: HashMap<&str, &rules::Item> = items.iter().map(|i| (i.id.as_str(), *i)).collect();
     let quiet =
@@ -253,21 +253,18 @@ fn page_messages(
                 }
                 out.push(newly(*id, item, date, links));
             }
-            // Almost eligible: the decisions' explanations, for the items a cheap check
-            // (each part of an `and` chain evaluated without explanation) leaves possible.
+            // Almost eligible: the decisions' explanations.
             let Some(facts) = all_facts.get(row) else { continue };
-            for (item, day) in &decided {
-                if quiet(item)
+            let decisions: Vec<Decision> = library.evaluate_all_for(facts, date, tax_year);
+            for d in &decisions {
+                let Some(item) = by_id.get(d.item.as_str()) else { continue };
+                if d.outcome != Eligibility::Ineligible
+                    || quiet(item)
                     || told.contains(&(*id, item.id.as_str()))
-                    || !rules::almost::may_be_almost(&library.program, item, facts, *day)
                 {
                     continue;
                 }
-                let d: Decision = library.evaluate(item, facts, *day);
-                if d.outcome != Eligibility::Ineligible {
-                    continue;
-                }
-                if let Some(a) = rules::almost::almost(&library.program, item, &d) {
+                if let Some(a) = rules::almost::almost(&library.program, item, d) {
                     out.push(almost(*id, item, &a, links));
                 }
             }

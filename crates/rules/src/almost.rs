@@ -30,7 +30,7 @@
 //! from, which a message should say.
 
 use crate::check::{TExpr, TKind};
-use crate::eval::{Decision, Eligibility, Evaluator, Explanation, MissingFact, flatten};
+use crate::eval::{Decision, Eligibility, Explanation, MissingFact, flatten};
 use crate::library::{Item, Program};
 use crate::syntax::{BinOp, UnOp};
 use crate::value::Value;
@@ -146,31 +146,6 @@ pub fn almost(prog: &Program, item: &Item, decision: &Decision) -> Option<Almost
         parameter: leaf.parameter,
         satisfying: leaf.satisfying,
     })
-}
-
-/// Whether `item` may be almost eligible for `facts` on `date`, told without an explanation:
-/// when its condition is an `and` chain, [`almost`] can name a leaf only if exactly one part
-/// is false and every other part true, which the evaluator tells part by part at a fraction
-/// of the cost of the explained decision. A condition of another shape may always be. A
-/// necessary condition only: `false` means [`almost`] of the decision would be `None` (a
-/// property test holds it); `true` means the decision must be explained and analysed.
-pub fn may_be_almost(prog: &Program, item: &Item, facts: &enterprise::Facts, date: NaiveDate) -> bool {
-    let mut parts = Vec::new();
-    flatten(&item.when, BinOp::And, &mut parts);
-    if parts.len() < 2 {
-        return true;
-    }
-    let mut ev = Evaluator::new(prog, facts, date);
-    let mut off = 0;
-    for p in parts {
-        match ev.eval(p).truth() {
-            Some(true) => {}
-            Some(false) if off == 0 => off = 1,
-            // A second false part, or an undetermined one: nothing to name.
-            _ => return false,
-        }
-    }
-    off == 1
 }
 
 /// Every item of `decisions` (made for `items`, the same order) the enterprise misses by

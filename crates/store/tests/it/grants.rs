@@ -255,8 +255,9 @@ async fn a_run_goes_from_grants_to_reconciliation(s: &dyn Store) {
     assert!(report.events >= 14);
 }
 
-/// Reruns, concurrent runs and failed runs (a crash before commit is a transaction that does
-/// not commit) in a fixed pseudo-random sequence: never two grants for an enterprise, item and
+/// Reruns, concurrent runs (plain and streamed, `record_grant_runs`) and failed runs (a crash
+/// before commit is a transaction that does not commit; a streamed pass that stops before its
+/// end) in a fixed pseudo-random sequence: never two grants for an enterprise, item and
 /// period, and every enterprise of a committed run has one.
 async fn reruns_concurrent_runs_and_failed_runs_never_grant_twice(s: &dyn Store) {
     let s: Arc<&dyn Store> = Arc::new(s);
@@ -268,7 +269,25 @@ async fn reruns_concurrent_runs_and_failed_runs_never_grant_twice(s: &dyn Store)
         seed
     };
     let mut committed = BTreeSet::new();
-    for step in 0..12 {
+    // A streamed recording of "race" (the path of `grant run --all-items`): all of `es` in
+    // one batch, then `Done` unless it stops before its end.
+    let streamed = |es: &[i64], done: bool| {
+        let mut r = run_of("race", es.iter().map(|e| grant(*e, dec!(10))).collect(), "p3");
+        let (tx, rx) = tokio::sync::mpsc::channel(2);
+        let part = RunPart {
+            grants: r.grants.drain(..).collect(),
+            needs_data: vec![],
+            basis_dictionary: Some(r.basis_dictionary),
+        };
+        tokio::spawn(async move {
+            let _ = tx.send(RunsMessage::Batch(vec![part])).await;
+            if done {
+                let _ = tx.send(RunsMessage::Done).await;
+            }
+        });
+        (r.run, rx)
+    };
+    for step in 0..15 {
         let pick = |n: &mut dyn FnMut() -> u64| -> Vec<i64> {
             let mut v: Vec<i64> = (0..8).map(|_| (n() % 30) as i64 + 1).collect();
             v.sort_unstable();
@@ -277,7 +296,22 @@ async fn reruns_concurrent_runs_and_failed_runs_never_grant_twice(s: &dyn Store)
         };
         let a = pick(&mut next);
         let b = pick(&mut next);
-        match step % 3 {
+        match step % 5 {
+            3 => {
+                // A streamed pass and a run of the same item at once.
+                let (run, rx) = streamed(&a, true);
+                let (ra, rb) = tokio::join!(
+                    s.record_grant_runs(vec![run], rx),
+                    s.record_grants(run_of("race", b.iter().map(|e| grant(*e, dec!(10))).collect(), "p2")),
+                );
+                assert_eq!(ra.unwrap()[0].run, rb.unwrap().run, "one run per item and period");
+                committed.extend(a.iter().chain(b.iter()).copied());
+            }
+            4 => {
+                // A streamed pass that stops before its end (the process died mid-pass).
+                let (run, rx) = streamed(&b, false);
+                assert!(s.record_grant_runs(vec![run], rx).await.is_err());
+            }
             0 => {
                 // Two runs of the same item and period at once.
                 let (ra, rb) = tokio::join!(

@@ -39,6 +39,20 @@ pub struct RunIn {
     pub match_run: Option<i64>,
 }
 
+/// Grant runs of several items made in one pass: the CLI's `grant run --all-items` (or
+/// `--item` given again).
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct RunsIn {
+    /// The `award_no_application` items; leave out (or empty) for every award item the
+    /// match run decided for the period.
+    #[serde(default)]
+    pub items: Vec<String>,
+    /// `2022`, `2022-Q2`, `2022-05`.
+    pub period: String,
+    /// The match run (default: the latest).
+    pub match_run: Option<i64>,
+}
+
 /// What a run did: the CLI's `grant run --json`.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RunOut {
@@ -96,16 +110,46 @@ pub async fn api_run(
     let b = json(body)?;
     let req = app::grants::RunRequest { item: b.item, period: b.period, match_run: b.match_run };
     let o = app::grants::run(&state, &p, &req, &app::matching::NoProgress).await?;
-    Ok(Json(RunOut {
-        run: o.run,
-        item: o.item,
-        period: o.period,
-        granted: o.granted,
-        needs_data: o.needs_data,
-        total_amount: o.total_amount.to_string(),
-        match_run: o.match_run,
-        created: o.created,
-    }))
+    Ok(Json(RunOut::of(o)))
+}
+
+impl RunOut {
+    fn of(o: app::grants::RunOutcome) -> RunOut {
+        RunOut {
+            run: o.run,
+            item: o.item,
+            period: o.period,
+            granted: o.granted,
+            needs_data: o.needs_data,
+            total_amount: o.total_amount.to_string(),
+            match_run: o.match_run,
+            created: o.created,
+        }
+    }
+}
+
+#[utoipa::path(post, path = "/api/v1/grants/runs/batch", tag = "grants", request_body = RunsIn,
+    responses(
+        (status = 200, body = [RunOut]),
+        (status = 400, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 422, body = ProblemDocument, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+pub async fn api_run_items(
+    State(state): State<AppState>,
+    p: Principal,
+    body: Result<Json<RunsIn>, JsonRejection>,
+) -> Result<Json<Vec<RunOut>>, WebError> {
+    let b = json(body)?;
+    let items = if b.items.is_empty() {
+        app::grants::grantable_items(&state, &p, &b.period, b.match_run).await?
+    } else {
+        b.items
+    };
+    let req = app::grants::ItemsRequest { items, period: b.period, match_run: b.match_run };
+    let outs = app::grants::run_items(&state, &p, &req, &app::matching::NoProgress).await?;
+    Ok(Json(outs.into_iter().map(RunOut::of).collect()))
 }
 
 #[utoipa::path(get, path = "/api/v1/grants/runs", tag = "grants",

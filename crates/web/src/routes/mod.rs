@@ -186,6 +186,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(common::api_close))
         .routes(routes!(common::api_notices))
         .routes(routes!(grants::api_runs, grants::api_run))
+        .routes(routes!(grants::api_run_items))
         .routes(routes!(grants::api_mine))
         .routes(routes!(grant_pages::api_confirm))
         .routes(routes!(grant_pages::api_unclaimed))

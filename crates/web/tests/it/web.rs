@@ -696,6 +696,7 @@ async fn the_openapi_document_lists_every_route_and_every_listed_route_exists() 
         "POST /api/v1/grants/payment-files/{file}/void",
         "POST /api/v1/grants/results",
         "POST /api/v1/grants/runs",
+        "POST /api/v1/grants/runs/batch",
         "POST /api/v1/grants/runs/{run}/approve",
         "POST /api/v1/grants/runs/{run}/budget",
         "POST /api/v1/grants/runs/{run}/payment-file",
@@ -1048,6 +1049,20 @@ async fn the_grants_api_answers_each_role() {
         .await;
     assert_eq!(r.status(), 404);
     assert_eq!(r.json::<Value>().await.unwrap()["code"], "web.item_not_found");
+    // Several items at once: refused whole for one unknown item, for an enterprise, and
+    // without a match run to grant from.
+    let batch = |body: Value| app.api(Some(&admin), Method::POST, "/api/v1/grants/runs/batch", Some(body));
+    let r = batch(json!({"items": ["zone-first-hitech-award", "no-such-item"], "period": "2022"})).await;
+    assert_eq!(r.status(), 404);
+    assert_eq!(r.json::<Value>().await.unwrap()["code"], "web.item_not_found");
+    let r = batch(json!({"period": "2022"})).await;
+    assert_eq!(r.status(), 400, "no match run yet");
+    assert!(r.json::<Value>().await.unwrap()["detail_en"].as_str().unwrap().contains("policy match"));
+    let r =
+        app.api(Some(&ent), Method::POST, "/api/v1/grants/runs/batch", Some(json!({"period": "2022"}))).await;
+    assert_eq!(r.status(), 403);
+    let r = app.api(Some(&admin), Method::GET, "/api/v1/grants/runs", None).await;
+    assert_eq!(r.json::<Value>().await.unwrap(), json!([]), "nothing written");
     let r = app.api(Some(&admin), Method::POST, "/api/v1/grants/runs/7/approve", Some(json!({}))).await;
     assert_eq!(r.status(), 404);
     let body = r.json::<Value>().await.unwrap();
