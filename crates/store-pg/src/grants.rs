@@ -13,7 +13,7 @@ use deadpool_postgres::GenericClient;
 use store::grants::{
     self, Approved, BudgetDecision, Grant, GrantChainReport, GrantDetail, GrantEvent, GrantRun, GrantStore,
     HandleObjection, ImportedResults, IssuedLine, NeedsData, NewPaymentFile, NewResultBatch, Objection,
-    PaymentFile, RecordGrants, Recorded, ResultRow, StateCount, fen, sql, yuan,
+    PaymentFile, RecordGrants, Recorded, ResultRow, RunsMessage, StateCount, fen, sql, yuan,
 };
 use store::{Result, Stamp, StoreError};
 use tokio_postgres::Row;
@@ -219,33 +219,72 @@ fn refusal(e: tokio_postgres::Error, run: i64, username: &str, table: &str) -> S
     }
 }
 
-#[async_trait]
-impl GrantStore for PgStore {
-    async fn record_grants(&self, req: RecordGrants) -> Result<Recorded> {
-        let mut client = self.client().await?;
-        let tx = client.transaction().await.map_err(backend)?;
-        let r = &req.run;
-        let at = china(r.actor.at);
+/// One run being recorded in an open transaction: opened (or reopened for a rerun) with its
+/// needs-data list emptied, fed grants and needs-data rows, closed with its audit event.
+/// `record_grants` feeds it once; `record_grant_runs` feeds many as a pass sends them, all
+/// in one transaction.
+struct Recording {
+    run: i64,
+    created: bool,
+    new: grants::NewGrantRun,
+    at: DateTime<FixedOffset>,
+    dictionary: Option<i64>,
+    basis_dictionary: Vec<u8>,
+    added: u64,
+    added_fen: i64,
+    needs_data: u64,
+}
+
+impl Recording {
+    async fn open(tx: &impl GenericClient, new: grants::NewGrantRun) -> Result<Recording> {
+        let at = china(new.actor.at);
         let inserted = tx
             .query_opt(
                 sql::INSERT_RUN,
-                &[&r.item, &r.period, &r.match_run, &r.actor.username, &at, &r.document_version],
+                &[&new.item, &new.period, &new.match_run, &new.actor.username, &at, &new.document_version],
             )
             .await
             .map_err(backend)?;
         let (run, created) = match inserted {
             Some(row) => (get::<i64>(&row, 0)?, true),
             None => {
-                let row = tx.query_one(sql::RUN_BY_KEY, &[&r.item, &r.period]).await.map_err(backend)?;
+                let row = tx.query_one(sql::RUN_BY_KEY, &[&new.item, &new.period]).await.map_err(backend)?;
                 let id: i64 = get(&row, 0)?;
-                tx.execute(sql::RERUN, &[&r.match_run, &r.document_version, &id]).await.map_err(backend)?;
+                tx.execute(sql::RERUN, &[&new.match_run, &new.document_version, &id])
+                    .await
+                    .map_err(backend)?;
                 (id, false)
             }
         };
+        tx.execute(sql::DELETE_NEEDS, &[&run]).await.map_err(backend)?;
+        Ok(Recording {
+            run,
+            created,
+            new,
+            at,
+            dictionary: None,
+            basis_dictionary: Vec::new(),
+            added: 0,
+            added_fen: 0,
+            needs_data: 0,
+        })
+    }
+
+    /// Adds grants (their bases packed against `basis_dictionary`, given with the first
+    /// grants) and needs-data rows, `grants::BATCH` rows a statement (`UNNEST`).
+    async fn add(
+        &mut self,
+        tx: &impl GenericClient,
+        grants: &[grants::NewGrant],
+        needs: &[NeedsData],
+        dictionary: Option<Vec<u8>>,
+    ) -> Result<()> {
+        if let Some(d) = dictionary {
+            self.basis_dictionary = d;
+        }
+        let (run, r, at) = (self.run, &self.new, self.at);
         let st = tx.prepare(INSERT_GRANTS).await.map_err(backend)?;
-        let (mut added, mut added_fen) = (0u64, 0i64);
-        let mut dictionary: Option<i64> = None;
-        for chunk in req.grants.chunks(grants::BATCH) {
+        for chunk in grants.chunks(grants::BATCH) {
             let e: Vec<i64> = chunk.iter().map(|g| g.enterprise_id).collect();
             let u: Vec<&str> = chunk.iter().map(|g| g.uscc.as_str()).collect();
             let n: Vec<&str> = chunk.iter().map(|g| g.name.as_str()).collect();
@@ -257,8 +296,8 @@ impl GrantStore for PgStore {
                 chunk.iter().enumerate().map(|(k, g)| (g.enterprise_id, k)).collect();
             let (mut ids, mut bodies): (Vec<i64>, Vec<&[u8]>) = (Vec::new(), Vec::new());
             for row in rows {
-                added += 1;
-                added_fen += get::<i64>(&row, 2)?;
+                self.added += 1;
+                self.added_fen += get::<i64>(&row, 2)?;
                 if let Some(k) = at_enterprise.get(&get::<i64>(&row, 1)?) {
                     ids.push(get(&row, 0)?);
                     bodies.push(chunk[*k].basis.as_slice());
@@ -267,20 +306,19 @@ impl GrantStore for PgStore {
             if ids.is_empty() {
                 continue;
             }
-            let d = match dictionary {
+            let d = match self.dictionary {
                 Some(d) => d,
                 None => {
                     let row = tx
-                        .query_one(INSERT_DICTIONARY, &[&run, &req.basis_dictionary])
+                        .query_one(INSERT_DICTIONARY, &[&run, &self.basis_dictionary])
                         .await
                         .map_err(backend)?;
-                    *dictionary.insert(get(&row, 0)?)
+                    *self.dictionary.insert(get(&row, 0)?)
                 }
             };
             tx.execute(INSERT_BASES, &[&d, &ids, &bodies]).await.map_err(backend)?;
         }
-        tx.execute(sql::DELETE_NEEDS, &[&run]).await.map_err(backend)?;
-        for chunk in req.needs_data.chunks(grants::BATCH) {
+        for chunk in needs.chunks(grants::BATCH) {
             let e: Vec<i64> = chunk.iter().map(|n| n.enterprise_id).collect();
             let u: Vec<&str> = chunk.iter().map(|n| n.uscc.as_str()).collect();
             let n: Vec<&str> = chunk.iter().map(|n| n.name.as_str()).collect();
@@ -289,20 +327,73 @@ impl GrantStore for PgStore {
             let d: Vec<String> = chunk.iter().map(|n| n.departments.join(",")).collect();
             tx.execute(INSERT_NEEDS, &[&run, &e, &u, &n, &o, &m, &d]).await.map_err(backend)?;
         }
+        self.needs_data += needs.len() as u64;
+        Ok(())
+    }
+
+    /// The run's audit event; what was recorded.
+    async fn close(self, tx: &impl GenericClient) -> Result<Recorded> {
+        let r = &self.new;
         let detail = serde_json::json!({
-            "item": r.item, "period": r.period, "match_run": r.match_run, "created": created,
-            "added": added, "added_amount": yuan(added_fen).to_string(), "needs_data": req.needs_data.len(),
+            "item": r.item, "period": r.period, "match_run": r.match_run, "created": self.created,
+            "added": self.added, "added_amount": yuan(self.added_fen).to_string(), "needs_data": self.needs_data,
             "document_version": r.document_version,
         });
-        append_event(&tx, &r.actor, Some(run), None, "run", &detail).await?;
-        tx.commit().await.map_err(backend)?;
+        append_event(tx, &r.actor, Some(self.run), None, "run", &detail).await?;
         Ok(Recorded {
-            run,
-            created,
-            added,
-            added_amount: yuan(added_fen),
-            needs_data: req.needs_data.len() as u64,
+            run: self.run,
+            created: self.created,
+            added: self.added,
+            added_amount: yuan(self.added_fen),
+            needs_data: self.needs_data,
         })
+    }
+}
+
+#[async_trait]
+impl GrantStore for PgStore {
+    async fn record_grants(&self, req: RecordGrants) -> Result<Recorded> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(backend)?;
+        let mut rec = Recording::open(&tx, req.run).await?;
+        rec.add(&tx, &req.grants, &req.needs_data, Some(req.basis_dictionary)).await?;
+        let recorded = rec.close(&tx).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(recorded)
+    }
+
+    /// All the runs in one transaction, each batch written as it comes while the caller
+    /// judges the next enterprises; a channel that closes before `Done` rolls it back.
+    async fn record_grant_runs(
+        &self,
+        runs: Vec<grants::NewGrantRun>,
+        mut batches: tokio::sync::mpsc::Receiver<RunsMessage>,
+    ) -> Result<Vec<Recorded>> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(backend)?;
+        let mut recs = Vec::with_capacity(runs.len());
+        for r in runs {
+            recs.push(Recording::open(&tx, r).await?);
+        }
+        loop {
+            match batches.recv().await {
+                Some(RunsMessage::Batch(parts)) => {
+                    for (rec, part) in recs.iter_mut().zip(parts) {
+                        rec.add(&tx, &part.grants, &part.needs_data, part.basis_dictionary).await?;
+                    }
+                }
+                Some(RunsMessage::Done) => break,
+                None => {
+                    return Err(StoreError::Backend("grant runs: the pass stopped before its end".into()));
+                }
+            }
+        }
+        let mut out = Vec::with_capacity(recs.len());
+        for rec in recs {
+            out.push(rec.close(&tx).await?);
+        }
+        tx.commit().await.map_err(backend)?;
+        Ok(out)
     }
 
     async fn grant_run(&self, id: i64) -> Result<Option<GrantRun>> {

@@ -414,8 +414,9 @@ pub trait GrantStore: Send + Sync {
     /// in the runs' order.
     ///
     /// This default gathers every batch and then records the runs one by one, each in a
-    /// transaction of its own. SQLite writes them as they come, all in one transaction on
-    /// its writer, while the caller judges the next enterprises.
+    /// transaction of its own. Both backends override it: they write the batches as they
+    /// come, all the runs in one transaction (SQLite on its writer), while the caller
+    /// judges the next enterprises.
     ///
     /// [`record_grants`]: GrantStore::record_grants
     async fn record_grant_runs(
