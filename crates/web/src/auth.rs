@@ -54,6 +54,10 @@ pub struct Principal {
     /// For everyone signed in by cookie (pages): their unread notifications
     /// ([`app::notifications::unread_count`]), the number on the bell.
     pub notifications_unread: Option<u64>,
+    /// Navigation links this user's role has but this user may not open (pages): a
+    /// department that neither runs nor reads 物流保通保畅 ([`app::logistics::reads_all`])
+    /// does not see `/logistics`. `None` until the extractor has asked.
+    pub nav_hidden: Option<Vec<&'static str>>,
 }
 
 impl std::ops::Deref for Principal {
@@ -81,6 +85,7 @@ impl Principal {
             calendar_warning: None,
             inbox_unread: None,
             notifications_unread: None,
+            nav_hidden: None,
         }
     }
 
@@ -298,6 +303,7 @@ impl Sessions {
                 calendar_warning: None,
                 inbox_unread: None,
                 notifications_unread: None,
+                nav_hidden: None,
             }),
             csrf: r.csrf,
             kind: r.kind,
@@ -406,6 +412,13 @@ impl FromRequestParts<AppState> for Principal {
             && p.notifications_unread.is_none()
         {
             p.notifications_unread = app::notifications::unread_count(&state.app, &p.user).await.ok();
+        }
+        if p.user.role == store::Role::Department
+            && matches!(p.via, Via::Cookie { .. })
+            && p.nav_hidden.is_none()
+        {
+            let reads = app::logistics::reads_all(&state.app, &p.user).await.unwrap_or(false);
+            p.nav_hidden = Some(if reads { Vec::new() } else { vec!["/logistics"] });
         }
         parts.extensions.insert(p.clone());
         Ok(p)

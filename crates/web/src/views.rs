@@ -300,10 +300,11 @@ impl Base {
         let tr = Tr(lang);
         let nav = p
             .map(|p| {
+                let hidden = p.nav_hidden.as_deref().unwrap_or_default();
                 Place::for_role(p.role)
                     .into_iter()
                     .filter_map(|pl| {
-                        pl.href().map(|href| NavLink {
+                        pl.href().filter(|h| !hidden.contains(h)).map(|href| NavLink {
                             href,
                             label: tr.t(pl.label_key()),
                             current: href == path,
@@ -835,6 +836,7 @@ mod tests {
             calendar_warning: None,
             inbox_unread: None,
             notifications_unread: None,
+            nav_hidden: None,
         };
         let b = Base::new(Lang::Zh, Some(&p), "/", "ui.home.title");
         assert!(b.nav.iter().all(|n| !n.href.is_empty()));

@@ -78,6 +78,16 @@ async fn officer_and_enterprise_pages_reports_and_refusals() {
     let page = app.call("leader", Method::GET, "/logistics", None).await;
     assert_eq!(page.status(), StatusCode::OK);
     assert!(!page.text().await.unwrap().contains("id=\"profile-form\""));
+    // The page's link is in the navigation of those who may open it, not of the others.
+    let nav_has = |page: &str| page.contains("href=\"/logistics\"");
+    for (who, shown) in [("chengguan", true), ("leader", true), ("dept", false)] {
+        let home = crate::notifications::sign_in(&app, who).await.html(&app, "/").await;
+        assert_eq!(
+            nav_has(&home),
+            shown,
+            "{who}: the office runs it, a leader reads it, the tax bureau would be refused"
+        );
+    }
     for who in ["dept", "cadre", "supervisor"] {
         assert_eq!(
             app.call(who, Method::GET, "/logistics", None).await.status(),

@@ -12,13 +12,13 @@ use reqwest::{Method, StatusCode, header};
 use serde_json::{Value, json};
 
 /// A page-signed-in session (the bell is on pages, read with the cookie).
-struct Session {
+pub(crate) struct Session {
     http: reqwest::Client,
     cookie: String,
     csrf: String,
 }
 
-async fn sign_in(app: &App, user: &str) -> Session {
+pub(crate) async fn sign_in(app: &App, user: &str) -> Session {
     let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     let r = http.get(app.url("/login")).send().await.unwrap();
     let anon = session_cookie(r.headers()).unwrap();
@@ -41,7 +41,7 @@ impl Session {
     async fn get(&self, app: &App, path: &str) -> reqwest::Response {
         self.http.get(app.url(path)).header("cookie", &self.cookie).send().await.unwrap()
     }
-    async fn html(&self, app: &App, path: &str) -> String {
+    pub(crate) async fn html(&self, app: &App, path: &str) -> String {
         let r = self.get(app, path).await;
         assert_eq!(r.status(), StatusCode::OK, "{path}");
         r.text().await.unwrap()
